@@ -1,0 +1,15 @@
+#pragma once
+
+#include <stdexcept>
+#include <string>
+
+namespace octet {
+
+// The one exception type octet throws for bad models, bad parameters and bad inputs. Its message always
+// names the offending thing (operator, tensor, parameter) so a caller can act on it without a debugger.
+class Error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+}  // namespace octet

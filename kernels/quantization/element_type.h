@@ -1,0 +1,47 @@
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+namespace octet {
+
+enum class ElementType { u8, s8, s32, f32 };
+
+constexpr std::string_view name_of(ElementType t) {
+  switch (t) {
+    case ElementType::u8: return "uint8";
+    case ElementType::s8: return "int8";
+    case ElementType::s32: return "int32";
+    case ElementType::f32: return "float32";
+  }
+  return "?";
+}
+
+// The representable range of a quantized integer type.
+struct IntRange {
+  int32_t min;
+  int32_t max;
+};
+
+constexpr IntRange range_of(ElementType t) {
+  switch (t) {
+    case ElementType::u8: return {0, 255};
+    case ElementType::s8: return {-128, 127};
+    case ElementType::s32: return {INT32_MIN, INT32_MAX};
+    case ElementType::f32: break;
+  }
+  return {0, 0};
+}
+
+template <class T>
+constexpr ElementType element_type_of();
+template <>
+constexpr ElementType element_type_of<uint8_t>() { return ElementType::u8; }
+template <>
+constexpr ElementType element_type_of<int8_t>() { return ElementType::s8; }
+template <>
+constexpr ElementType element_type_of<int32_t>() { return ElementType::s32; }
+template <>
+constexpr ElementType element_type_of<float>() { return ElementType::f32; }
+
+}  // namespace octet

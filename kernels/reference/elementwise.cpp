@@ -1,0 +1,121 @@
+#include "kernels/reference/elementwise.h"
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "kernels/error.h"
+#include "kernels/quantization/fixed_point.h"
+
+namespace octet::ref {
+
+namespace {
+
+// Extra fractional bits carried through the rescaling step of add; 255 << 20 still fits int32 comfortably.
+constexpr int kAddLeftShift = 20;
+
+// Walks the output of a broadcast binary op in row-major order, tracking the matching flat offsets into
+// both inputs (stride 0 along broadcast dimensions).
+class BroadcastWalk {
+ public:
+  BroadcastWalk(const Shape& out, const Shape& a, const Shape& b)
+      : out_(out), index_(out.size(), 0), stride_a_(strides_for(out, a)), stride_b_(strides_for(out, b)) {}
+
+  int64_t a() const { return offset_a_; }
+  int64_t b() const { return offset_b_; }
+
+  void next() {
+    for (size_t d = out_.size(); d-- > 0;) {
+      offset_a_ += stride_a_[d];
+      offset_b_ += stride_b_[d];
+      if (++index_[d] < out_[d]) return;
+      offset_a_ -= stride_a_[d] * out_[d];
+      offset_b_ -= stride_b_[d] * out_[d];
+      index_[d] = 0;
+    }
+  }
+
+ private:
+  static std::vector<int64_t> strides_for(const Shape& out, const Shape& in) {
+    std::vector<int64_t> strides(out.size(), 0);
+    int64_t stride = 1;
+    for (size_t i = 0; i < in.size(); ++i) {
+      const size_t d_in = in.size() - 1 - i;
+      const size_t d_out = out.size() - 1 - i;
+      strides[d_out] = in[d_in] == 1 ? 0 : stride;
+      stride *= in[d_in];
+    }
+    return strides;
+  }
+
+  Shape out_;
+  std::vector<int64_t> index_;
+  std::vector<int64_t> stride_a_, stride_b_;
+  int64_t offset_a_ = 0, offset_b_ = 0;
+};
+
+void check_operands(std::string_view op, const TensorU8& a, const TensorU8& b, const QuantParams& output,
+                    Clamp clamp) {
+  const std::string o(op);
+  check_consistent(a, o + " input A");
+  check_consistent(b, o + " input B");
+  validate(a.quant, ElementType::u8, a.shape, o + " input A");
+  validate(b.quant, ElementType::u8, b.shape, o + " input B");
+  validate(output, ElementType::u8, {}, o + " output");
+  if (!a.quant.is_per_tensor() || !b.quant.is_per_tensor() || !output.is_per_tensor())
+    throw Error(o + ": inputs and output must be quantized per tensor");
+  validate(clamp, op);
+}
+
+template <class Combine>
+TensorU8 broadcast_binary(std::string_view op, const TensorU8& a, const TensorU8& b, const QuantParams& output,
+                          Combine combine) {
+  TensorU8 out(broadcast_shapes(op, a.shape, b.shape), output);
+  BroadcastWalk walk(out.shape, a.shape, b.shape);
+  for (auto& value : out.data) {
+    value = static_cast<uint8_t>(combine(a.data[static_cast<size_t>(walk.a())], b.data[static_cast<size_t>(walk.b())]));
+    walk.next();
+  }
+  return out;
+}
+
+}  // namespace
+
+Shape broadcast_shapes(std::string_view op, const Shape& a, const Shape& b) {
+  Shape out(std::max(a.size(), b.size()), 1);
+  for (size_t i = 0; i < out.size(); ++i) {
+    const int64_t da = i < a.size() ? a[a.size() - 1 - i] : 1;
+    const int64_t db = i < b.size() ? b[b.size() - 1 - i] : 1;
+    if (da != db && da != 1 && db != 1)
+      throw Error(std::string(op) + ": shapes " + to_string(a) + " and " + to_string(b) + " cannot be broadcast");
+    out[out.size() - 1 - i] = da == 1 ? db : da;
+  }
+  return out;
+}
+
+TensorU8 add(const TensorU8& a, const TensorU8& b, const QuantParams& output, Clamp clamp) {
+  check_operands("add", a, b, output, clamp);
+  const double sa = a.quant.scale(), sb = b.quant.scale(), so = output.scale();
+  const double common = 2.0 * std::max(sa, sb);
+  const FixedMultiplier ma = quantize_multiplier(sa / common);
+  const FixedMultiplier mb = quantize_multiplier(sb / common);
+  const FixedMultiplier mo = quantize_multiplier(common / (static_cast<double>(1 << kAddLeftShift) * so));
+  const int32_t za = a.quant.zero_point(), zb = b.quant.zero_point(), zo = output.zero_point();
+  return broadcast_binary("add", a, b, output, [&](int32_t x, int32_t y) {
+    const int32_t xs = multiply_by_fixed((x - za) * (1 << kAddLeftShift), ma);
+    const int32_t ys = multiply_by_fixed((y - zb) * (1 << kAddLeftShift), mb);
+    return requantize(xs + ys, mo, zo, clamp.min, clamp.max);
+  });
+}
+
+TensorU8 mul(const TensorU8& a, const TensorU8& b, const QuantParams& output, Clamp clamp) {
+  check_operands("mul", a, b, output, clamp);
+  const FixedMultiplier m =
+      quantize_multiplier(static_cast<double>(a.quant.scale()) * b.quant.scale() / output.scale());
+  const int32_t za = a.quant.zero_point(), zb = b.quant.zero_point(), zo = output.zero_point();
+  return broadcast_binary("mul", a, b, output, [&](int32_t x, int32_t y) {
+    return requantize((x - za) * (y - zb), m, zo, clamp.min, clamp.max);
+  });
+}
+
+}  // namespace octet::ref

@@ -1,0 +1,20 @@
+#pragma once
+
+#include "kernels/quantization/clamp.h"
+#include "kernels/tensor.h"
+
+namespace octet::ref {
+
+// NumPy / ONNX multidirectional broadcasting of two shapes; throws naming `op` if they are incompatible.
+Shape broadcast_shapes(std::string_view op, const Shape& a, const Shape& b);
+
+// Quantized a + b with broadcasting; a, b and the output each have their own per-tensor params.
+// Each input is first rescaled to a common intermediate scale (2 * max(s_a, s_b), with 20 extra fractional
+// bits so that this step loses nothing visible), the two are added in int32, and the sum is requantized to
+// the output: within 1 LSB of the exact result.
+TensorU8 add(const TensorU8& a, const TensorU8& b, const QuantParams& output, Clamp clamp = {});
+
+// Quantized a * b with broadcasting: out = z_out + requantize((a - z_a) * (b - z_b), s_a * s_b / s_out).
+TensorU8 mul(const TensorU8& a, const TensorU8& b, const QuantParams& output, Clamp clamp = {});
+
+}  // namespace octet::ref

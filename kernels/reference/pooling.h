@@ -1,0 +1,44 @@
+#pragma once
+
+#include <cstdint>
+
+#include "kernels/reference/conv2d.h"
+#include "kernels/tensor.h"
+
+namespace octet::ref {
+
+struct Pool2dParams {
+  int64_t kernel_h = 1;
+  int64_t kernel_w = 1;
+  int64_t stride_h = 1;
+  int64_t stride_w = 1;
+  int64_t dilation_h = 1;  // max pooling only
+  int64_t dilation_w = 1;
+  Padding2d pad;
+  bool ceil_mode = false;
+  bool count_include_pad = false;  // average pooling only
+};
+
+// Output size of a pooling window sweep; with ceil_mode the last partial window is kept only if it starts
+// inside the input or the leading padding (the ONNX and PyTorch rule). Padding must be smaller than the
+// dilated kernel so that every window sees at least one input element.
+int64_t pool_output_size(std::string_view op, std::string_view axis, int64_t input, int64_t kernel, int64_t stride,
+                         int64_t dilation, int64_t pad_begin, int64_t pad_end, bool ceil_mode);
+
+// Max pooling, NHWC uint8. The output keeps the input's params (max commutes with a monotonic mapping), so
+// it is exact. Padding never wins the max.
+TensorU8 max_pool2d(const TensorU8& input, const Pool2dParams& params);
+
+// Average pooling, NHWC uint8, output requantized to `output`:
+//   out = clamp(z_out + round(s_in / s_out * sum(a - z_in) / count)), the rounding being the fixed-point
+//   requantization with multiplier s_in / (s_out * count).
+// count is the number of input elements under the window, or, with count_include_pad, the window's extent
+// clipped to the padded input (PyTorch's and ONNX's definition: ceil_mode overhang beyond the padding is
+// never counted).
+TensorU8 average_pool2d(const TensorU8& input, const Pool2dParams& params, const QuantParams& output,
+                        Clamp clamp = {});
+
+// Mean over H and W: uint8 [N, H, W, C] -> uint8 [N, 1, 1, C] requantized to `output`.
+TensorU8 global_average_pool(const TensorU8& input, const QuantParams& output, Clamp clamp = {});
+
+}  // namespace octet::ref
