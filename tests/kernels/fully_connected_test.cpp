@@ -1,1 +1,71 @@
+#include "kernels/reference/fully_connected.h"
+
 #include <gtest/gtest.h>
+
+#include "kernels/error.h"
+#include "test_util.h"
+
+namespace octet {
+namespace {
+
+template <class W>
+std::vector<double> fc_float64(const TensorU8& in, const Tensor<W>& w, const TensorS32* bias) {
+  const std::vector<double> x = test::real_values(in), k = test::real_values(w);
+  const int64_t kdim = in.shape.back(), co = w.dim(0), rows = in.size() / kdim;
+  std::vector<double> out;
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t oc = 0; oc < co; ++oc) {
+      double acc = bias ? bias->data[oc] * static_cast<double>(in.quant.scale()) * w.quant.scale(oc) : 0.0;
+      for (int64_t i = 0; i < kdim; ++i) acc += x[r * kdim + i] * k[oc * kdim + i];
+      out.push_back(acc);
+    }
+  return out;
+}
+
+template <class W>
+void run_random_fc(uint64_t seed) {
+  SCOPED_TRACE("seed " + std::to_string(seed));
+  test::Random rng(seed);
+  const int64_t k = rng.integer(1, 300), co = rng.integer(1, 20);
+  Shape shape = {rng.integer(1, 4), k};
+  if (rng.coin()) shape.insert(shape.begin(), rng.integer(1, 3));  // extra leading batch dimension
+  const TensorU8 in = rng.activations(shape, rng.activation_params());
+  const auto w = test::random_weights<W>(rng, {co, k}, rng.coin(), rng.coin() || element_type_of<W>() == ElementType::u8);
+  const TensorS32 bias = test::random_bias(rng, co, in.quant, w);
+  const bool use_bias = rng.coin();
+  const std::vector<double> exact = fc_float64(in, w, use_bias ? &bias : nullptr);
+  const QuantParams out_q = test::params_covering(exact);
+  const TensorU8 out = ref::fully_connected(in, w, use_bias ? &bias : nullptr, out_q);
+  Shape expected_shape = shape;
+  expected_shape.back() = co;
+  ASSERT_EQ(out.shape, expected_shape);
+  EXPECT_LE(test::max_lsb_difference(out, test::quantize_all(exact, out_q)), 1);
+  const TensorS32 unit_bias = test::with_unit_scales(bias);
+  const std::vector<double> accs =
+      fc_float64(test::with_unit_scales(in), test::with_unit_scales(w), use_bias ? &unit_bias : nullptr);
+  EXPECT_EQ(test::max_lsb_difference(
+                out, test::requantize_exact_accumulators(accs, in.quant.scale(), w.quant, out_q, co, Clamp{})),
+            0);
+}
+
+TEST(FullyConnected, RandomInt8Weights) {
+  for (uint64_t seed = 0; seed < 200; ++seed) run_random_fc<int8_t>(seed);
+}
+
+TEST(FullyConnected, RandomUint8Weights) {
+  for (uint64_t seed = 500; seed < 600; ++seed) run_random_fc<uint8_t>(seed);
+}
+
+TEST(FullyConnected, RejectsMismatchedK) {
+  const TensorU8 in({2, 5}, std::vector<uint8_t>(10, 1), QuantParams::per_tensor(0.1f, 0));
+  const TensorS8 w({3, 4}, std::vector<int8_t>(12, 1), QuantParams::per_tensor(0.1f, 0));
+  try {
+    (void)ref::fully_connected(in, w, nullptr, QuantParams::per_tensor(0.1f, 0));
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("K = 5"), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace octet

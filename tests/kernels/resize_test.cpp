@@ -1,1 +1,109 @@
+#include "kernels/reference/resize.h"
+
 #include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "kernels/error.h"
+#include "test_util.h"
+
+namespace octet {
+namespace {
+
+// The ONNX Resize definition for one axis, in float64: the source coordinate of output index o.
+double source(int64_t o, int64_t in, int64_t out, double scale, ref::CoordinateMode mode) {
+  switch (mode) {
+    case ref::CoordinateMode::half_pixel: return (o + 0.5) / scale - 0.5;
+    case ref::CoordinateMode::pytorch_half_pixel: return out > 1 ? (o + 0.5) / scale - 0.5 : 0.0;
+    case ref::CoordinateMode::align_corners: return out > 1 ? o * double(in - 1) / double(out - 1) : 0.0;
+    case ref::CoordinateMode::asymmetric: return o / scale;
+  }
+  return 0;
+}
+
+double sample_linear(const std::vector<double>& row_major, int64_t h, int64_t w, int64_t c, int64_t ch, double y,
+                     double x) {
+  y = std::clamp(y, 0.0, double(h - 1));
+  x = std::clamp(x, 0.0, double(w - 1));
+  const auto y0 = static_cast<int64_t>(std::floor(y)), x0 = static_cast<int64_t>(std::floor(x));
+  const int64_t y1 = std::min(y0 + 1, h - 1), x1 = std::min(x0 + 1, w - 1);
+  const double fy = y - y0, fx = x - x0;
+  auto at = [&](int64_t yy, int64_t xx) { return row_major[(yy * w + xx) * c + ch]; };
+  return (1 - fy) * ((1 - fx) * at(y0, x0) + fx * at(y0, x1)) + fy * ((1 - fx) * at(y1, x0) + fx * at(y1, x1));
+}
+
+TEST(Resize, BilinearWithinOneLsbOfFloat64) {
+  const ref::CoordinateMode modes[] = {ref::CoordinateMode::half_pixel, ref::CoordinateMode::pytorch_half_pixel,
+                                       ref::CoordinateMode::align_corners, ref::CoordinateMode::asymmetric};
+  for (uint64_t seed = 0; seed < 200; ++seed) {
+    SCOPED_TRACE("seed " + std::to_string(seed));
+    test::Random rng(seed);
+    const int64_t ih = rng.integer(1, 8), iw = rng.integer(1, 8), c = rng.integer(1, 4);
+    const TensorU8 in = rng.activations({1, ih, iw, c}, rng.activation_params());
+    ref::ResizeParams p;
+    p.mode = ref::ResizeMode::linear;
+    p.coordinate_mode = modes[seed % 4];
+    p.out_h = rng.integer(1, 17), p.out_w = rng.integer(1, 17);
+    const TensorU8 out = ref::resize(in, p);
+    ASSERT_EQ(out.shape, (Shape{1, p.out_h, p.out_w, c}));
+    EXPECT_EQ(out.quant, in.quant);
+    std::vector<double> q(in.data.begin(), in.data.end());
+    std::vector<int32_t> expected;
+    for (int64_t y = 0; y < p.out_h; ++y)
+      for (int64_t x = 0; x < p.out_w; ++x)
+        for (int64_t ch = 0; ch < c; ++ch) {
+          const double sy = source(y, ih, p.out_h, double(p.out_h) / ih, p.coordinate_mode);
+          const double sx = source(x, iw, p.out_w, double(p.out_w) / iw, p.coordinate_mode);
+          expected.push_back(static_cast<int32_t>(std::nearbyint(sample_linear(q, ih, iw, c, ch, sy, sx))));
+        }
+    // Interpolation in the quantized domain is exact in real terms (same params in and out); the 11-bit
+    // weights move a result by at most 2 * 255 / 2^12 < 1/8 LSB before the final rounding.
+    EXPECT_LE(test::max_lsb_difference(out, expected), 1);
+  }
+}
+
+TEST(Resize, NearestModes) {
+  // 1-D along W: 4 -> 8 (x2) and 4 -> 3 (downscale) for every rounding and coordinate mode, against the
+  // ONNX formula.
+  const TensorU8 in({1, 1, 4, 1}, {10, 20, 30, 40}, QuantParams::per_tensor(1.0f, 0));
+  for (int64_t out_w : {8, 3, 5, 1})
+    for (auto rounding : {ref::NearestRounding::round_prefer_floor, ref::NearestRounding::round_prefer_ceil,
+                          ref::NearestRounding::floor, ref::NearestRounding::ceil})
+      for (auto mode : {ref::CoordinateMode::half_pixel, ref::CoordinateMode::asymmetric, ref::CoordinateMode::align_corners}) {
+        ref::ResizeParams p;
+        p.out_h = 1, p.out_w = out_w, p.nearest_rounding = rounding, p.coordinate_mode = mode;
+        const TensorU8 out = ref::resize(in, p);
+        for (int64_t x = 0; x < out_w; ++x) {
+          const double s = source(x, 4, out_w, out_w / 4.0, mode);
+          double r = 0;
+          switch (rounding) {
+            case ref::NearestRounding::round_prefer_floor: r = (s - std::floor(s) == 0.5) ? std::floor(s) : std::round(s); break;
+            case ref::NearestRounding::round_prefer_ceil: r = (s - std::floor(s) == 0.5) ? std::ceil(s) : std::round(s); break;
+            case ref::NearestRounding::floor: r = std::floor(s); break;
+            case ref::NearestRounding::ceil: r = std::ceil(s); break;
+          }
+          const auto idx = static_cast<size_t>(std::clamp(r, 0.0, 3.0));
+          EXPECT_EQ(out.data[x], in.data[idx]) << "out_w " << out_w << " x " << x;
+        }
+      }
+}
+
+TEST(Resize, NearestUpsample2xDuplicatesPixels) {
+  const TensorU8 in({1, 2, 2, 1}, {1, 2, 3, 4}, QuantParams::per_tensor(1.0f, 0));
+  ref::ResizeParams p;
+  p.out_h = 4, p.out_w = 4;
+  EXPECT_EQ(ref::resize(in, p).data, (std::vector<uint8_t>{1, 1, 2, 2, 1, 1, 2, 2, 3, 3, 4, 4, 3, 3, 4, 4}));
+}
+
+TEST(Resize, RejectsBadSizes) {
+  const TensorU8 in({1, 2, 2, 1}, {1, 2, 3, 4}, QuantParams::per_tensor(1.0f, 0));
+  ref::ResizeParams p;
+  p.out_h = 0;
+  EXPECT_THROW(ref::resize(in, p), Error);
+  p.out_h = 2;
+  p.scale_w = -1.0;
+  EXPECT_THROW(ref::resize(in, p), Error);
+}
+
+}  // namespace
+}  // namespace octet

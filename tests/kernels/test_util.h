@@ -10,6 +10,9 @@
 #include <random>
 #include <vector>
 
+#include "kernels/quantization/quant_params.h"
+#include "kernels/quantization/clamp.h"
+#include "kernels/quantization/fixed_point.h"
 #include "kernels/quantization/quantize.h"
 #include "kernels/tensor.h"
 
@@ -75,6 +78,88 @@ inline int32_t max_lsb_difference(const TensorU8& a, const std::vector<int32_t>&
   for (size_t i = 0; i < std::min(a.data.size(), expected.size()); ++i)
     worst = std::max(worst, std::abs(static_cast<int32_t>(a.data[i]) - expected[i]));
   return worst;
+}
+
+}  // namespace octet::test
+
+namespace octet::test {
+
+// Output params that spread the exact results over the uint8 range, so comparisons are not swamped by
+// saturated values.
+inline QuantParams params_covering(const std::vector<double>& reals) {
+  double lo = 0.0, hi = 0.0;
+  for (double r : reals) lo = std::min(lo, r), hi = std::max(hi, r);
+  return choose_qparams(lo, hi, ElementType::u8, false);
+}
+
+// Quantizes exact results with `q`, clamped to [lo, hi].
+inline std::vector<int32_t> quantize_all(const std::vector<double>& reals, const QuantParams& q, int32_t lo = 0,
+                                         int32_t hi = 255) {
+  std::vector<int32_t> out(reals.size());
+  for (size_t i = 0; i < reals.size(); ++i) out[i] = quantize_exact(reals[i], q, lo, hi);
+  return out;
+}
+
+// Random weights [rows, cols...] of type W with per-channel (axis 0) or per-tensor params; symmetric
+// narrow-range int8 by default, or asymmetric with random zero points.
+template <class W>
+Tensor<W> random_weights(Random& rng, Shape shape, bool per_channel, bool asymmetric) {
+  const int64_t rows = shape.at(0);
+  const IntRange r = range_of(element_type_of<W>());
+  const int64_t count = element_count(shape, "weights");
+  Tensor<W> w(std::move(shape));
+  const int32_t lo = asymmetric ? r.min : -127, hi = asymmetric ? r.max : 127;
+  for (auto& v : w.data) v = static_cast<W>(rng.integer(lo, hi));
+  const int64_t channels = per_channel ? rows : 1;
+  std::vector<float> scales;
+  std::vector<int32_t> zps;
+  for (int64_t c = 0; c < channels; ++c) {
+    scales.push_back(rng.scale(1e-3, 2e-2));
+    zps.push_back(asymmetric ? static_cast<int32_t>(rng.integer(r.min, r.max)) : 0);
+  }
+  w.quant = per_channel ? QuantParams::per_axis(scales, zps, 0) : QuantParams::per_tensor(scales[0], zps[0]);
+  (void)count;
+  return w;
+}
+
+// Random int32 bias [channels] of magnitude up to `magnitude`, scale s_in * s_w[c].
+template <class W>
+TensorS32 random_bias(Random& rng, int64_t channels, const QuantParams& input, const Tensor<W>& weights,
+                      int32_t magnitude = 2000) {
+  TensorS32 b({channels});
+  std::vector<float> scales;
+  for (int64_t c = 0; c < channels; ++c) {
+    b.data[static_cast<size_t>(c)] = static_cast<int32_t>(rng.integer(-magnitude, magnitude));
+    scales.push_back(input.scale() * weights.quant.scale(c));
+  }
+  b.quant = QuantParams::per_axis(scales, std::vector<int32_t>(static_cast<size_t>(channels), 0), 0);
+  return b;
+}
+
+}  // namespace octet::test
+
+namespace octet::test {
+
+// A copy of `t` whose scales are all 1: its real values are then the exact integers q - zero_point, so the
+// float64 reference computations yield exact integer accumulators (all well below 2^53).
+template <class T>
+Tensor<T> with_unit_scales(Tensor<T> t) {
+  for (auto& s : t.quant.scales) s = 1.0f;
+  return t;
+}
+
+// The bit-exact expectation for a conv-like op: exact integer accumulators (from a float64 computation on
+// unit-scale operands) requantized with the documented fixed-point arithmetic, channel = index % channels.
+inline std::vector<int32_t> requantize_exact_accumulators(const std::vector<double>& accs, double input_scale,
+                                                          const QuantParams& weights, const QuantParams& out,
+                                                          int64_t channels, Clamp clamp) {
+  std::vector<int32_t> expected(accs.size());
+  for (size_t i = 0; i < accs.size(); ++i) {
+    const int64_t c = static_cast<int64_t>(i) % channels;
+    const FixedMultiplier m = quantize_multiplier(input_scale * weights.scale(c) / out.scale());
+    expected[i] = requantize(static_cast<int32_t>(accs[i]), m, out.zero_point(), clamp.min, clamp.max);
+  }
+  return expected;
 }
 
 }  // namespace octet::test
