@@ -26,7 +26,7 @@ FixedMultiplier quantize_multiplier(double real_multiplier) {
   }
   int right_shift = -exponent;
   if (right_shift > 31) {
-    // Below 2^-31 the shift range of rounding_divide_by_pot is exhausted: fold the excess into the multiplier
+    // Below 2^-32 the shift range of rounding_divide_by_pot is exhausted: fold the excess into the multiplier
     // (losing low bits of precision that cannot move the rounded result by more than 1).
     q31 = std::llround(std::ldexp(real_multiplier, 62));
     right_shift = 31;

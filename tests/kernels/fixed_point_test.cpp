@@ -92,7 +92,7 @@ TEST(QuantizeMultiplier, Edges) {
   // Just below 1: q rounds up to 1.0 in Q31 and must renormalize rather than overflow.
   const FixedMultiplier below_one = quantize_multiplier(std::nextafter(1.0, 0.0));
   EXPECT_EQ(below_one, (FixedMultiplier{1 << 30, -1}));
-  // Below 2^-31 the multiplier absorbs the excess shift; below 2^-63 it is zero.
+  // Below 2^-32 the multiplier absorbs the excess shift; below 2^-63 it is zero.
   EXPECT_EQ(quantize_multiplier(std::ldexp(1.0, -40)).right_shift, 31);
   EXPECT_EQ(quantize_multiplier(std::ldexp(1.0, -40)).multiplier, 1 << 22);
   EXPECT_EQ(quantize_multiplier(1e-300).multiplier, 0);

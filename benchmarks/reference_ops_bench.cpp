@@ -1,0 +1,76 @@
+// The layer suite of ../shared/peers/PEERS.md (L1-L7, batch 1, NHWC) through the scalar reference
+// operators: the baseline every fast kernel is measured against. Counters: GMAC/s.
+
+#include <benchmark/benchmark.h>
+
+#include <random>
+
+#include "kernels/reference/conv2d.h"
+#include "kernels/reference/conv_transpose2d.h"
+
+namespace octet {
+namespace {
+
+struct ConvLayer {
+  const char* name;
+  int64_t h, w, cin, cout, k, stride, pad, groups;
+  bool transposed;
+};
+
+// The shapes of PEERS.md's suite.
+constexpr ConvLayer kLayers[] = {
+    {"L1_conv3x3_56x56_64to64", 56, 56, 64, 64, 3, 1, 1, 1, false},
+    {"L2_conv1x1_56x56_256to64", 56, 56, 256, 64, 1, 1, 0, 1, false},
+    {"L3_conv3x3s2_56x56_128to128", 56, 56, 128, 128, 3, 2, 1, 1, false},
+    {"L4_depthwise3x3_112x112_96", 112, 112, 96, 96, 3, 1, 1, 96, false},
+    {"L5_conv3x3_256x256_3to32", 256, 256, 3, 32, 3, 1, 1, 1, false},
+    {"L6_convT2x2s2_64x64_128to64", 64, 64, 128, 64, 2, 2, 0, 1, true},
+    {"L7_conv3x3_32x32_256to256", 32, 32, 256, 256, 3, 1, 1, 1, false},
+};
+
+void BM_ReferenceConv(benchmark::State& state, const ConvLayer& layer) {
+  std::mt19937 rng(1);
+  std::uniform_int_distribution<int> u8(0, 255), s8(-127, 127);
+  TensorU8 input({1, layer.h, layer.w, layer.cin}, QuantParams::per_tensor(0.02f, 128));
+  for (auto& v : input.data) v = static_cast<uint8_t>(u8(rng));
+  const int64_t cin_g = layer.cin / layer.groups;
+  TensorS8 weights({layer.cout, layer.k, layer.k, cin_g}, QuantParams::per_tensor(0.003f, 0));
+  for (auto& v : weights.data) v = static_cast<int8_t>(s8(rng));
+  const QuantParams output = QuantParams::per_tensor(0.05f, 128);
+  int64_t out_pixels = 0;
+  for (auto _ : state) {
+    TensorU8 out;
+    if (layer.transposed) {
+      ref::ConvTranspose2dParams p;
+      p.stride_h = p.stride_w = layer.stride;
+      out = ref::conv_transpose2d(input, weights, nullptr, p, output);
+    } else {
+      ref::Conv2dParams p;
+      p.stride_h = p.stride_w = layer.stride;
+      p.pad = {layer.pad, layer.pad, layer.pad, layer.pad};
+      p.groups = layer.groups;
+      out = ref::conv2d(input, weights, nullptr, p, output);
+    }
+    benchmark::DoNotOptimize(out.data.data());
+    out_pixels = out.dim(1) * out.dim(2);
+  }
+  // Transposed: every input pixel meets every tap once; direct: every output pixel does.
+  const double macs = layer.transposed
+                          ? double(layer.h * layer.w) * layer.k * layer.k * layer.cin * layer.cout
+                          : double(out_pixels) * layer.k * layer.k * cin_g * layer.cout;
+  state.counters["GMAC/s"] = benchmark::Counter(macs * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["MMAC"] = macs * 1e-6;
+}
+
+const bool registered = [] {
+  for (const ConvLayer& layer : kLayers)
+    benchmark::RegisterBenchmark((std::string("reference/") + layer.name).c_str(), BM_ReferenceConv, layer)
+        ->Unit(benchmark::kMillisecond)
+        ->MinTime(0.5);
+  return true;
+}();
+
+}  // namespace
+}  // namespace octet
+
+BENCHMARK_MAIN();

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs what is missing, builds octet and runs the whole test suite through ctest.
+#
+#   scripts/run-tests.sh                                   Release build in build/
+#   scripts/run-tests.sh --sanitize address,undefined      instrumented build in build-sanitize/
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+sanitize=""
+if [[ "${1:-}" == "--sanitize" ]]; then
+  sanitize="${2:?--sanitize needs a list, e.g. address,undefined}"
+fi
+
+scripts/install-deps.sh
+
+if [[ -n "$sanitize" ]]; then
+  build_dir=build-sanitize
+  # RelWithDebInfo keeps the tests quick while the reports still have line numbers.
+  cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DOCTET_SANITIZE="$sanitize" \
+    -DOCTET_BUILD_BENCHMARKS=OFF
+  export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+  export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+else
+  build_dir=build
+  cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE=Release
+fi
+cmake --build "$build_dir" -j "$(nproc)"
+ctest --test-dir "$build_dir" --output-on-failure -j "$(nproc)"
