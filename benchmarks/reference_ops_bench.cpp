@@ -32,10 +32,12 @@ void BM_ReferenceConv(benchmark::State& state, const ConvLayer& layer) {
   std::mt19937 rng(1);
   std::uniform_int_distribution<int> u8(0, 255), s8(-127, 127);
   TensorU8 input({1, layer.h, layer.w, layer.cin}, QuantParams::per_tensor(0.02f, 128));
-  for (auto& v : input.data) v = static_cast<uint8_t>(u8(rng));
+  for (auto& v : input.data)
+    v = static_cast<uint8_t>(u8(rng));
   const int64_t cin_g = layer.cin / layer.groups;
   TensorS8 weights({layer.cout, layer.k, layer.k, cin_g}, QuantParams::per_tensor(0.003f, 0));
-  for (auto& v : weights.data) v = static_cast<int8_t>(s8(rng));
+  for (auto& v : weights.data)
+    v = static_cast<int8_t>(s8(rng));
   const QuantParams output = QuantParams::per_tensor(0.05f, 128);
   int64_t out_pixels = 0;
   for (auto _ : state) {

@@ -24,25 +24,31 @@ int64_t parse_positive(std::string_view flag, std::string_view value) {
   throw Error(std::string(flag) + " expects an integer in [1, 4096], got '" + std::string(value) + "'");
 }
 
-float min_of(const std::vector<float>& v) { return *std::min_element(v.begin(), v.end()); }
-float max_of(const std::vector<float>& v) { return *std::max_element(v.begin(), v.end()); }
+float min_of(const std::vector<float>& v) {
+  return *std::min_element(v.begin(), v.end());
+}
+float max_of(const std::vector<float>& v) {
+  return *std::max_element(v.begin(), v.end());
+}
 
 void show_arithmetic() {
   std::printf("== Quantization arithmetic ==\n");
   const QuantParams act = choose_qparams(-1.0, 3.0, ElementType::u8, false);
   std::printf("activation range [-1, 3] -> uint8 scale %.6f, zero point %d (real 0.0 -> q %d exactly)\n",
-              act.scale(), act.zero_point(), quantize_value(0.0f, act.scale(), act.zero_point(), range_of(ElementType::u8)));
+              act.scale(), act.zero_point(),
+              quantize_value(0.0f, act.scale(), act.zero_point(), range_of(ElementType::u8)));
   for (float x : {-1.0f, 0.7f, 2.5f, 9.0f}) {
     const int32_t q = quantize_value(x, act.scale(), act.zero_point(), range_of(ElementType::u8));
-    std::printf("  quantize(%5.2f) = %3d -> dequantize = %8.5f\n", x, q, dequantize_value(q, act.scale(), act.zero_point()));
+    std::printf("  quantize(%5.2f) = %3d -> dequantize = %8.5f\n", x, q,
+                dequantize_value(q, act.scale(), act.zero_point()));
   }
   const double m = 0.0123 * 0.004 / 0.05;
   const FixedMultiplier f = quantize_multiplier(m);
   std::printf("requantization multiplier M = s_in * s_w / s_out = %.9g -> M0 = %d (Q31), right shift %d\n", m,
               f.multiplier, f.right_shift);
   for (int32_t acc : {-70000, 12345, 500000})
-    std::printf("  requantize(acc %7d) = %4d   (round(acc * M) + 128 = %.0f)\n", acc, requantize(acc, f, 128, 0, 255),
-                std::nearbyint(acc * m) + 128);
+    std::printf("  requantize(acc %7d) = %4d   (round(acc * M) + 128 = %.0f)\n", acc,
+                requantize(acc, f, 128, 0, 255), std::nearbyint(acc * m) + 128);
 }
 
 }  // namespace
@@ -68,9 +74,11 @@ int run_demo(std::span<const std::string_view> args) {
   std::mt19937 rng(42);
   std::normal_distribution<float> normal(0.0f, 1.0f);
   TensorF32 image({1, size, size, channels});
-  for (auto& v : image.data) v = std::max(0.0f, normal(rng));  // post-ReLU activations
+  for (auto& v : image.data)
+    v = std::max(0.0f, normal(rng));  // post-ReLU activations
   TensorF32 kernel({channels, 3, 3, channels});
-  for (auto& v : kernel.data) v = 0.05f * normal(rng);
+  for (auto& v : kernel.data)
+    v = 0.05f * normal(rng);
 
   // Activations: asymmetric uint8 per tensor. Weights: symmetric int8 per output channel.
   const QuantParams in_q = choose_qparams(min_of(image.data), max_of(image.data), ElementType::u8, false);
@@ -118,13 +126,13 @@ int run_demo(std::span<const std::string_view> args) {
     sum_sq_ref += double{expected[i]} * expected[i];
   }
   const double macs = static_cast<double>(size * size * channels) * 9.0 * static_cast<double>(channels);
-  std::printf("input  scale %.5f zp %d | weights per-channel scales %.5f..%.5f | output scale %.5f zp %d\n", in_q.scale(),
-              in_q.zero_point(), *std::min_element(w_scales.begin(), w_scales.end()),
+  std::printf("input  scale %.5f zp %d | weights per-channel scales %.5f..%.5f | output scale %.5f zp %d\n",
+              in_q.scale(), in_q.zero_point(), *std::min_element(w_scales.begin(), w_scales.end()),
               *std::max_element(w_scales.begin(), w_scales.end()), out_q.scale(), out_q.zero_point());
   std::printf("int8 vs float: max |error| %.5f (%.2f output LSB), signal-to-noise %.1f dB\n", max_error,
               max_error / out_q.scale(), 10.0 * std::log10(sum_sq_ref / std::max(sum_sq, 1e-30)));
-  std::printf("scalar reference kernel: %.2f ms, %.3f GMAC/s (the oracle, not the fast path)\n", seconds * 1e3,
-              macs / seconds * 1e-9);
+  std::printf("scalar reference kernel: %.2f ms, %.3f GMAC/s (the oracle, not the fast path)\n",
+              seconds * 1e3, macs / seconds * 1e-9);
   return 0;
 }
 

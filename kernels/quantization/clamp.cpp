@@ -15,12 +15,16 @@ Clamp activation_clamp(Activation activation, const QuantParams& output, float c
   const float scale = output.scale();
   const int32_t zp = output.zero_point();
   switch (activation) {
-    case Activation::none: return {u8.min, u8.max};
-    case Activation::relu: return {zp, u8.max};
-    case Activation::relu6: return {zp, quantize_value(6.0f, scale, zp, u8)};
+    case Activation::none:
+      return {u8.min, u8.max};
+    case Activation::relu:
+      return {zp, u8.max};
+    case Activation::relu6:
+      return {zp, quantize_value(6.0f, scale, zp, u8)};
     case Activation::clip:
       if (!(clip_min <= clip_max))
-        throw Error("Clip: min " + std::to_string(clip_min) + " is greater than max " + std::to_string(clip_max));
+        throw Error("Clip: min " + std::to_string(clip_min) + " is greater than max " +
+                    std::to_string(clip_max));
       return {quantize_value(clip_min, scale, zp, u8), quantize_value(clip_max, scale, zp, u8)};
   }
   throw Error("unknown activation");

@@ -12,7 +12,9 @@ namespace octet {
 
 namespace {
 
-std::string named(std::string_view op, std::string_view what) { return std::string(op) + ": " + std::string(what); }
+std::string named(std::string_view op, std::string_view what) {
+  return std::string(op) + ": " + std::string(what);
+}
 
 }  // namespace
 
@@ -48,8 +50,8 @@ ConvRequant prepare_conv_requant(std::string_view op, const TensorU8& input, con
                       std::to_string(bias->quant.zero_point(c)));
         if (std::abs(bias->quant.scale(c) - expected) > 1e-3 * expected)
           throw Error(named(op, "bias scale of channel ") + std::to_string(c) + " is " +
-                      std::to_string(bias->quant.scale(c)) + ", expected input scale x weight scale = " +
-                      std::to_string(expected));
+                      std::to_string(bias->quant.scale(c)) +
+                      ", expected input scale x weight scale = " + std::to_string(expected));
       }
     }
   }
@@ -64,11 +66,12 @@ ConvRequant prepare_conv_requant(std::string_view op, const TensorU8& input, con
   for (int64_t c = 0; c < out_channels; ++c) {
     const int32_t zw = weights.quant.zero_point(c);
     rq.weight_zero_points[static_cast<size_t>(c)] = zw;
-    rq.multipliers[static_cast<size_t>(c)] =
-        quantize_multiplier(s_in * static_cast<double>(weights.quant.scale(c)) / static_cast<double>(output.scale()));
+    rq.multipliers[static_cast<size_t>(c)] = quantize_multiplier(
+        s_in * static_cast<double>(weights.quant.scale(c)) / static_cast<double>(output.scale()));
     int64_t max_weight_dev = 0;
     const W* row = weights.data.data() + c * reduction;
-    for (int64_t k = 0; k < reduction; ++k) max_weight_dev = std::max<int64_t>(max_weight_dev, std::abs(row[k] - zw));
+    for (int64_t k = 0; k < reduction; ++k)
+      max_weight_dev = std::max<int64_t>(max_weight_dev, std::abs(row[k] - zw));
     const int64_t bias_mag = bias ? std::abs(static_cast<int64_t>(bias->data[static_cast<size_t>(c)])) : 0;
     // reduction * 255 * 255 < 2^63 for any reduction a tensor can hold, so this bound cannot itself overflow.
     const int64_t bound = reduction * max_input_dev * max_weight_dev + bias_mag;
@@ -80,9 +83,9 @@ ConvRequant prepare_conv_requant(std::string_view op, const TensorU8& input, con
   return rq;
 }
 
-template ConvRequant prepare_conv_requant(std::string_view, const TensorU8&, const Tensor<int8_t>&, const TensorS32*,
-                                          const QuantParams&, Clamp, int64_t, int64_t);
-template ConvRequant prepare_conv_requant(std::string_view, const TensorU8&, const Tensor<uint8_t>&, const TensorS32*,
-                                          const QuantParams&, Clamp, int64_t, int64_t);
+template ConvRequant prepare_conv_requant(std::string_view, const TensorU8&, const Tensor<int8_t>&,
+                                          const TensorS32*, const QuantParams&, Clamp, int64_t, int64_t);
+template ConvRequant prepare_conv_requant(std::string_view, const TensorU8&, const Tensor<uint8_t>&,
+                                          const TensorS32*, const QuantParams&, Clamp, int64_t, int64_t);
 
 }  // namespace octet

@@ -15,7 +15,7 @@ namespace octet {
 // zero points. Computed once per layer (at load time in the runtime), shared by every kernel.
 struct ConvRequant {
   int32_t input_zero_point = 0;
-  std::vector<int32_t> weight_zero_points;  // one per output channel
+  std::vector<int32_t> weight_zero_points;   // one per output channel
   std::vector<FixedMultiplier> multipliers;  // one per output channel
   int32_t output_zero_point = 0;
   Clamp clamp;

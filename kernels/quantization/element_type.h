@@ -9,10 +9,14 @@ enum class ElementType { u8, s8, s32, f32 };
 
 constexpr std::string_view name_of(ElementType t) {
   switch (t) {
-    case ElementType::u8: return "uint8";
-    case ElementType::s8: return "int8";
-    case ElementType::s32: return "int32";
-    case ElementType::f32: return "float32";
+    case ElementType::u8:
+      return "uint8";
+    case ElementType::s8:
+      return "int8";
+    case ElementType::s32:
+      return "int32";
+    case ElementType::f32:
+      return "float32";
   }
   return "?";
 }
@@ -25,10 +29,14 @@ struct IntRange {
 
 constexpr IntRange range_of(ElementType t) {
   switch (t) {
-    case ElementType::u8: return {0, 255};
-    case ElementType::s8: return {-128, 127};
-    case ElementType::s32: return {INT32_MIN, INT32_MAX};
-    case ElementType::f32: break;
+    case ElementType::u8:
+      return {0, 255};
+    case ElementType::s8:
+      return {-128, 127};
+    case ElementType::s32:
+      return {INT32_MIN, INT32_MAX};
+    case ElementType::f32:
+      break;
   }
   return {0, 0};
 }
@@ -36,12 +44,20 @@ constexpr IntRange range_of(ElementType t) {
 template <class T>
 constexpr ElementType element_type_of();
 template <>
-constexpr ElementType element_type_of<uint8_t>() { return ElementType::u8; }
+constexpr ElementType element_type_of<uint8_t>() {
+  return ElementType::u8;
+}
 template <>
-constexpr ElementType element_type_of<int8_t>() { return ElementType::s8; }
+constexpr ElementType element_type_of<int8_t>() {
+  return ElementType::s8;
+}
 template <>
-constexpr ElementType element_type_of<int32_t>() { return ElementType::s32; }
+constexpr ElementType element_type_of<int32_t>() {
+  return ElementType::s32;
+}
 template <>
-constexpr ElementType element_type_of<float>() { return ElementType::f32; }
+constexpr ElementType element_type_of<float>() {
+  return ElementType::f32;
+}
 
 }  // namespace octet

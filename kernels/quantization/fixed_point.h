@@ -32,8 +32,8 @@ constexpr int32_t rounding_divide_by_pot(int32_t x, int exponent) {
 // x * 2^shift saturated to int32, for shift in [0, 31].
 constexpr int32_t saturating_left_shift(int32_t x, int shift) {
   const int64_t wide = static_cast<int64_t>(x) * (int64_t{1} << shift);
-  return static_cast<int32_t>(std::clamp<int64_t>(wide, std::numeric_limits<int32_t>::min(),
-                                                  std::numeric_limits<int32_t>::max()));
+  return static_cast<int32_t>(
+      std::clamp<int64_t>(wide, std::numeric_limits<int32_t>::min(), std::numeric_limits<int32_t>::max()));
 }
 
 // A real multiplier M > 0 as M ~= multiplier * 2^-31 * 2^-right_shift, with multiplier in [2^30, 2^31)
@@ -53,14 +53,15 @@ FixedMultiplier quantize_multiplier(double real_multiplier);
 constexpr int32_t multiply_by_fixed(int32_t acc, FixedMultiplier m) {
   const int left = m.right_shift < 0 ? -m.right_shift : 0;
   const int right = m.right_shift > 0 ? m.right_shift : 0;
-  return rounding_divide_by_pot(saturating_rounding_doubling_high_mul(saturating_left_shift(acc, left), m.multiplier),
-                                right);
+  return rounding_divide_by_pot(
+      saturating_rounding_doubling_high_mul(saturating_left_shift(acc, left), m.multiplier), right);
 }
 
 // For M >= 1 the accumulator is shifted left (saturating) before the multiply, as TFLite does; a saturated
 // value is then far outside any 8-bit clamp, so the clamped result is still within 1 of round(acc * M).
 // The requantization every int8 kernel ends with:
-//   clamp(zp_out + RoundingDivideByPOT(SaturatingRoundingDoublingHighMul(acc << left, M0), right), qmin, qmax)
+//   clamp(zp_out + RoundingDivideByPOT(SaturatingRoundingDoublingHighMul(acc << left, M0), right), qmin,
+//   qmax)
 constexpr int32_t requantize(int32_t acc, FixedMultiplier m, int32_t zp_out, int32_t qmin, int32_t qmax) {
   // The offset is added in 64 bits: a saturated product plus a zero point must clamp, not wrap.
   const int64_t shifted = static_cast<int64_t>(multiply_by_fixed(acc, m)) + zp_out;

@@ -10,7 +10,9 @@ namespace octet {
 
 namespace {
 
-std::string prefix(std::string_view what) { return std::string(what) + ": "; }
+std::string prefix(std::string_view what) {
+  return std::string(what) + ": ";
+}
 
 }  // namespace
 
@@ -32,7 +34,8 @@ void validate(const QuantParams& params, ElementType type, const std::vector<int
     const int64_t axis_len = shape[static_cast<size_t>(params.axis)];
     if (static_cast<int64_t>(params.scales.size()) != axis_len)
       throw Error(prefix(what) + "per-axis quantization along axis " + std::to_string(params.axis) +
-                  " needs " + std::to_string(axis_len) + " scales, got " + std::to_string(params.scales.size()));
+                  " needs " + std::to_string(axis_len) + " scales, got " +
+                  std::to_string(params.scales.size()));
   }
   const IntRange range = range_of(type);
   for (size_t i = 0; i < params.scales.size(); ++i) {

@@ -23,7 +23,9 @@ struct QuantParams {
 
   bool is_per_tensor() const { return axis < 0; }
   // Scale and zero point that apply to index `i` along the quantized axis (any i for per-tensor params).
-  float scale(int64_t i = 0) const { return is_per_tensor() ? scales.at(0) : scales.at(static_cast<size_t>(i)); }
+  float scale(int64_t i = 0) const {
+    return is_per_tensor() ? scales.at(0) : scales.at(static_cast<size_t>(i));
+  }
   int32_t zero_point(int64_t i = 0) const {
     return is_per_tensor() ? zero_points.at(0) : zero_points.at(static_cast<size_t>(i));
   }

@@ -8,7 +8,8 @@ AxisWalk axis_walk(const Shape& shape, const QuantParams& params) {
   if (params.is_per_tensor()) return {1, 1};
   AxisWalk walk;
   walk.length = shape.at(static_cast<size_t>(params.axis));
-  for (size_t d = static_cast<size_t>(params.axis) + 1; d < shape.size(); ++d) walk.inner *= shape[d];
+  for (size_t d = static_cast<size_t>(params.axis) + 1; d < shape.size(); ++d)
+    walk.inner *= shape[d];
   return walk;
 }
 
@@ -22,8 +23,8 @@ Tensor<T> quantize(const TensorF32& input, const QuantParams& params) {
   const IntRange range = range_of(type);
   for (int64_t i = 0; i < input.size(); ++i) {
     const int64_t c = walk.index_of(i);
-    out.data[static_cast<size_t>(i)] =
-        static_cast<T>(quantize_value(input.data[static_cast<size_t>(i)], params.scale(c), params.zero_point(c), range));
+    out.data[static_cast<size_t>(i)] = static_cast<T>(
+        quantize_value(input.data[static_cast<size_t>(i)], params.scale(c), params.zero_point(c), range));
   }
   return out;
 }

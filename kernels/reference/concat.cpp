@@ -26,18 +26,22 @@ TensorU8 concat(const std::vector<const TensorU8*>& inputs, int64_t axis, const 
     check_consistent(t, name);
     validate(t.quant, ElementType::u8, t.shape, name);
     if (!t.quant.is_per_tensor()) throw Error(name + " must be quantized per tensor");
-    if (t.rank() != first.size()) throw Error(name + " has rank " + std::to_string(t.rank()) + ", input 0 has " + std::to_string(first.size()));
+    if (t.rank() != first.size())
+      throw Error(name + " has rank " + std::to_string(t.rank()) + ", input 0 has " +
+                  std::to_string(first.size()));
     for (size_t d = 0; d < first.size(); ++d)
       if (d != ax && t.shape[d] != first[d])
-        throw Error(name + " has shape " + to_string(t.shape) + ", which differs from input 0's " + to_string(first) +
-                    " outside the concatenation axis");
+        throw Error(name + " has shape " + to_string(t.shape) + ", which differs from input 0's " +
+                    to_string(first) + " outside the concatenation axis");
     out_shape[ax] += t.shape[ax];
   }
 
   TensorU8 out(out_shape, output);
   int64_t outer = 1, inner = 1;
-  for (size_t d = 0; d < ax; ++d) outer *= out_shape[d];
-  for (size_t d = ax + 1; d < out_shape.size(); ++d) inner *= out_shape[d];
+  for (size_t d = 0; d < ax; ++d)
+    outer *= out_shape[d];
+  for (size_t d = ax + 1; d < out_shape.size(); ++d)
+    inner *= out_shape[d];
   const int64_t out_row = out_shape[ax] * inner;
   int64_t column = 0;
   for (const TensorU8* t : inputs) {

@@ -8,8 +8,8 @@
 
 namespace octet::ref {
 
-int64_t conv_output_size(std::string_view op, std::string_view axis, int64_t input, int64_t kernel, int64_t stride,
-                         int64_t dilation, int64_t pad_begin, int64_t pad_end) {
+int64_t conv_output_size(std::string_view op, std::string_view axis, int64_t input, int64_t kernel,
+                         int64_t stride, int64_t dilation, int64_t pad_begin, int64_t pad_end) {
   const std::string where = std::string(op) + ": " + std::string(axis);
   if (kernel < 1) throw Error(where + " kernel size must be >= 1, got " + std::to_string(kernel));
   if (stride < 1) throw Error(where + " stride must be >= 1, got " + std::to_string(stride));
@@ -37,7 +37,8 @@ TensorU8 conv2d(const TensorU8& input, const Tensor<W>& weights, const TensorS32
   if (cin_g != cin / p.groups)
     throw Error("conv2d: weights have " + std::to_string(cin_g) + " input channels per group, expected " +
                 std::to_string(cin / p.groups));
-  const int64_t oh = conv_output_size(op, "height", ih, kh, p.stride_h, p.dilation_h, p.pad.top, p.pad.bottom);
+  const int64_t oh =
+      conv_output_size(op, "height", ih, kh, p.stride_h, p.dilation_h, p.pad.top, p.pad.bottom);
   const int64_t ow = conv_output_size(op, "width", iw, kw, p.stride_w, p.dilation_w, p.pad.left, p.pad.right);
   const ConvRequant rq = prepare_conv_requant(op, input, weights, bias, output, clamp, cout, kh * kw * cin_g);
 
@@ -58,9 +59,11 @@ TensorU8 conv2d(const TensorU8& input, const Tensor<W>& weights, const TensorS32
             for (int64_t kx = 0; kx < kw; ++kx) {
               const int64_t ix = x * p.stride_w - p.pad.left + kx * p.dilation_w;
               if (ix < 0 || ix >= iw) continue;
-              const uint8_t* a = &input.data[static_cast<size_t>(((b * ih + iy) * iw + ix) * cin + group * cin_g)];
+              const uint8_t* a =
+                  &input.data[static_cast<size_t>(((b * ih + iy) * iw + ix) * cin + group * cin_g)];
               const W* w = &weights.data[static_cast<size_t>(((oc * kh + ky) * kw + kx) * cin_g)];
-              for (int64_t c = 0; c < cin_g; ++c) acc += (a[c] - za) * (w[c] - zw);
+              for (int64_t c = 0; c < cin_g; ++c)
+                acc += (a[c] - za) * (w[c] - zw);
             }
           }
           out.data[o++] = static_cast<uint8_t>(requantize(acc, rq.multipliers[static_cast<size_t>(oc)],

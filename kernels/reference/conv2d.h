@@ -25,8 +25,8 @@ struct Conv2dParams {
 
 // Output spatial size of a convolution window sweep (also used by pooling); throws naming `op` when the
 // dilated kernel is larger than the padded input or a parameter is out of range.
-int64_t conv_output_size(std::string_view op, std::string_view axis, int64_t input, int64_t kernel, int64_t stride,
-                         int64_t dilation, int64_t pad_begin, int64_t pad_end);
+int64_t conv_output_size(std::string_view op, std::string_view axis, int64_t input, int64_t kernel,
+                         int64_t stride, int64_t dilation, int64_t pad_begin, int64_t pad_end);
 
 // Quantized 2-D convolution, NHWC.
 //   input   uint8 [N, H, W, C_in], per-tensor params
@@ -36,7 +36,7 @@ int64_t conv_output_size(std::string_view op, std::string_view axis, int64_t inp
 // Returns uint8 [N, OH, OW, C_out] quantized with `output` and clamped to `clamp`. Depthwise is
 // groups == C_in with C_out a multiple of C_in. Padding taps read the input's zero point (real 0.0).
 template <class W>
-TensorU8 conv2d(const TensorU8& input, const Tensor<W>& weights, const TensorS32* bias, const Conv2dParams& params,
-                const QuantParams& output, Clamp clamp = {});
+TensorU8 conv2d(const TensorU8& input, const Tensor<W>& weights, const TensorS32* bias,
+                const Conv2dParams& params, const QuantParams& output, Clamp clamp = {});
 
 }  // namespace octet::ref

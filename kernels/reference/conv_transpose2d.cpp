@@ -9,7 +9,8 @@
 namespace octet::ref {
 
 int64_t conv_transpose_output_size(std::string_view axis, int64_t input, int64_t kernel, int64_t stride,
-                                   int64_t dilation, int64_t pad_begin, int64_t pad_end, int64_t output_padding) {
+                                   int64_t dilation, int64_t pad_begin, int64_t pad_end,
+                                   int64_t output_padding) {
   const std::string where = "conv_transpose2d: " + std::string(axis);
   if (kernel < 1) throw Error(where + " kernel size must be >= 1, got " + std::to_string(kernel));
   if (stride < 1) throw Error(where + " stride must be >= 1, got " + std::to_string(stride));
@@ -18,7 +19,8 @@ int64_t conv_transpose_output_size(std::string_view axis, int64_t input, int64_t
   if (output_padding < 0 || (output_padding >= stride && output_padding >= dilation))
     throw Error(where + " output_padding " + std::to_string(output_padding) +
                 " must be >= 0 and smaller than the stride or the dilation");
-  const int64_t size = (input - 1) * stride - pad_begin - pad_end + dilation * (kernel - 1) + output_padding + 1;
+  const int64_t size =
+      (input - 1) * stride - pad_begin - pad_end + dilation * (kernel - 1) + output_padding + 1;
   if (size < 1)
     throw Error(where + " padding " + std::to_string(pad_begin) + " + " + std::to_string(pad_end) +
                 " removes the whole output (size " + std::to_string(size) + ")");
@@ -37,12 +39,12 @@ TensorU8 conv_transpose2d(const TensorU8& input, const Tensor<W>& weights, const
     throw Error("conv_transpose2d: group count " + std::to_string(p.groups) + " must divide input channels " +
                 std::to_string(cin) + " and output channels " + std::to_string(cout));
   if (cin_g != cin / p.groups)
-    throw Error("conv_transpose2d: weights have " + std::to_string(cin_g) + " input channels per group, expected " +
-                std::to_string(cin / p.groups));
-  const int64_t oh =
-      conv_transpose_output_size("height", ih, kh, p.stride_h, p.dilation_h, p.pad.top, p.pad.bottom, p.output_padding_h);
-  const int64_t ow =
-      conv_transpose_output_size("width", iw, kw, p.stride_w, p.dilation_w, p.pad.left, p.pad.right, p.output_padding_w);
+    throw Error("conv_transpose2d: weights have " + std::to_string(cin_g) +
+                " input channels per group, expected " + std::to_string(cin / p.groups));
+  const int64_t oh = conv_transpose_output_size("height", ih, kh, p.stride_h, p.dilation_h, p.pad.top,
+                                                p.pad.bottom, p.output_padding_h);
+  const int64_t ow = conv_transpose_output_size("width", iw, kw, p.stride_w, p.dilation_w, p.pad.left,
+                                                p.pad.right, p.output_padding_w);
   const ConvRequant rq = prepare_conv_requant(op, input, weights, bias, output, clamp, cout, kh * kw * cin_g);
 
   TensorU8 out({n, oh, ow, cout}, output);
@@ -65,9 +67,11 @@ TensorU8 conv_transpose2d(const TensorU8& input, const Tensor<W>& weights, const
               const int64_t tx = x + p.pad.left - kx * p.dilation_w;
               if (tx < 0 || tx % p.stride_w != 0 || tx / p.stride_w >= iw) continue;
               const int64_t ix = tx / p.stride_w;
-              const uint8_t* a = &input.data[static_cast<size_t>(((b * ih + iy) * iw + ix) * cin + group * cin_g)];
+              const uint8_t* a =
+                  &input.data[static_cast<size_t>(((b * ih + iy) * iw + ix) * cin + group * cin_g)];
               const W* w = &weights.data[static_cast<size_t>(((oc * kh + ky) * kw + kx) * cin_g)];
-              for (int64_t c = 0; c < cin_g; ++c) acc += (a[c] - za) * (w[c] - zw);
+              for (int64_t c = 0; c < cin_g; ++c)
+                acc += (a[c] - za) * (w[c] - zw);
             }
           }
           out.data[o++] = static_cast<uint8_t>(requantize(acc, rq.multipliers[static_cast<size_t>(oc)],

@@ -22,7 +22,8 @@ struct ConvTranspose2dParams {
 // Output size of a transposed convolution along one axis:
 // (input - 1) * stride - pad_begin - pad_end + dilation * (kernel - 1) + output_padding + 1.
 int64_t conv_transpose_output_size(std::string_view axis, int64_t input, int64_t kernel, int64_t stride,
-                                   int64_t dilation, int64_t pad_begin, int64_t pad_end, int64_t output_padding);
+                                   int64_t dilation, int64_t pad_begin, int64_t pad_end,
+                                   int64_t output_padding);
 
 // Quantized 2-D transposed convolution (the gradient of conv2d with respect to its input), NHWC.
 //   input   uint8 [N, H, W, C_in], per-tensor params

@@ -68,12 +68,13 @@ void check_operands(std::string_view op, const TensorU8& a, const TensorU8& b, c
 }
 
 template <class Combine>
-TensorU8 broadcast_binary(std::string_view op, const TensorU8& a, const TensorU8& b, const QuantParams& output,
-                          Combine combine) {
+TensorU8 broadcast_binary(std::string_view op, const TensorU8& a, const TensorU8& b,
+                          const QuantParams& output, Combine combine) {
   TensorU8 out(broadcast_shapes(op, a.shape, b.shape), output);
   BroadcastWalk walk(out.shape, a.shape, b.shape);
   for (auto& value : out.data) {
-    value = static_cast<uint8_t>(combine(a.data[static_cast<size_t>(walk.a())], b.data[static_cast<size_t>(walk.b())]));
+    value = static_cast<uint8_t>(
+        combine(a.data[static_cast<size_t>(walk.a())], b.data[static_cast<size_t>(walk.b())]));
     walk.next();
   }
   return out;
@@ -87,7 +88,8 @@ Shape broadcast_shapes(std::string_view op, const Shape& a, const Shape& b) {
     const int64_t da = i < a.size() ? a[a.size() - 1 - i] : 1;
     const int64_t db = i < b.size() ? b[b.size() - 1 - i] : 1;
     if (da != db && da != 1 && db != 1)
-      throw Error(std::string(op) + ": shapes " + to_string(a) + " and " + to_string(b) + " cannot be broadcast");
+      throw Error(std::string(op) + ": shapes " + to_string(a) + " and " + to_string(b) +
+                  " cannot be broadcast");
     out[out.size() - 1 - i] = da == 1 ? db : da;
   }
   return out;

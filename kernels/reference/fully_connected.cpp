@@ -14,14 +14,16 @@ TensorU8 fully_connected(const TensorU8& input, const Tensor<W>& weights, const 
   check_consistent(input, "fully_connected input");
   check_consistent(weights, "fully_connected weights");
   if (input.rank() < 1) throw Error("fully_connected: input must have rank >= 1");
-  if (weights.rank() != 2) throw Error("fully_connected: weights must be [C_out, K], got " + to_string(weights.shape));
+  if (weights.rank() != 2)
+    throw Error("fully_connected: weights must be [C_out, K], got " + to_string(weights.shape));
   const int64_t k = input.shape.back();
   const int64_t cout = weights.dim(0);
   if (weights.dim(1) != k)
     throw Error("fully_connected: input has K = " + std::to_string(k) + " but weights are " +
                 to_string(weights.shape));
   if (k < 1 || cout < 1) throw Error("fully_connected: K and C_out must be >= 1");
-  const ConvRequant rq = prepare_conv_requant("fully_connected", input, weights, bias, output, clamp, cout, k);
+  const ConvRequant rq =
+      prepare_conv_requant("fully_connected", input, weights, bias, output, clamp, cout, k);
 
   Shape out_shape = input.shape;
   out_shape.back() = cout;
@@ -34,15 +36,17 @@ TensorU8 fully_connected(const TensorU8& input, const Tensor<W>& weights, const 
       int32_t acc = bias ? bias->data[static_cast<size_t>(oc)] : 0;
       const uint8_t* a = &input.data[static_cast<size_t>(r * k)];
       const W* w = &weights.data[static_cast<size_t>(oc * k)];
-      for (int64_t i = 0; i < k; ++i) acc += (a[i] - za) * (w[i] - zw);
+      for (int64_t i = 0; i < k; ++i)
+        acc += (a[i] - za) * (w[i] - zw);
       out.data[static_cast<size_t>(r * cout + oc)] = static_cast<uint8_t>(requantize(
           acc, rq.multipliers[static_cast<size_t>(oc)], rq.output_zero_point, rq.clamp.min, rq.clamp.max));
     }
   return out;
 }
 
-template TensorU8 fully_connected(const TensorU8&, const Tensor<int8_t>&, const TensorS32*, const QuantParams&, Clamp);
-template TensorU8 fully_connected(const TensorU8&, const Tensor<uint8_t>&, const TensorS32*, const QuantParams&,
-                                  Clamp);
+template TensorU8 fully_connected(const TensorU8&, const Tensor<int8_t>&, const TensorS32*,
+                                  const QuantParams&, Clamp);
+template TensorU8 fully_connected(const TensorU8&, const Tensor<uint8_t>&, const TensorS32*,
+                                  const QuantParams&, Clamp);
 
 }  // namespace octet::ref

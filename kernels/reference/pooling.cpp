@@ -20,14 +20,16 @@ void validate_per_tensor_u8(const QuantParams& q, const Shape& shape, const std:
 // Multipliers s_in / (s_out * count) for every possible count, computed once per call.
 std::vector<FixedMultiplier> multipliers_by_count(double s_in, double s_out, int64_t max_count) {
   std::vector<FixedMultiplier> m(static_cast<size_t>(max_count + 1));
-  for (int64_t c = 1; c <= max_count; ++c) m[static_cast<size_t>(c)] = quantize_multiplier(s_in / (s_out * c));
+  for (int64_t c = 1; c <= max_count; ++c)
+    m[static_cast<size_t>(c)] = quantize_multiplier(s_in / (s_out * c));
   return m;
 }
 
 }  // namespace
 
-int64_t pool_output_size(std::string_view op, std::string_view axis, int64_t input, int64_t kernel, int64_t stride,
-                         int64_t dilation, int64_t pad_begin, int64_t pad_end, bool ceil_mode) {
+int64_t pool_output_size(std::string_view op, std::string_view axis, int64_t input, int64_t kernel,
+                         int64_t stride, int64_t dilation, int64_t pad_begin, int64_t pad_end,
+                         bool ceil_mode) {
   const std::string where = std::string(op) + ": " + std::string(axis);
   // conv_output_size checks kernel, stride, dilation and that the window fits the padded input.
   const int64_t floor_size = conv_output_size(op, axis, input, kernel, stride, dilation, pad_begin, pad_end);
@@ -46,10 +48,10 @@ TensorU8 max_pool2d(const TensorU8& input, const Pool2dParams& p) {
   check_nhwc(input, "max_pool2d input");
   if (!input.quant.scales.empty()) validate(input.quant, ElementType::u8, input.shape, "max_pool2d input");
   const int64_t n = input.dim(0), ih = input.dim(1), iw = input.dim(2), c = input.dim(3);
-  const int64_t oh =
-      pool_output_size("max_pool2d", "height", ih, p.kernel_h, p.stride_h, p.dilation_h, p.pad.top, p.pad.bottom, p.ceil_mode);
-  const int64_t ow =
-      pool_output_size("max_pool2d", "width", iw, p.kernel_w, p.stride_w, p.dilation_w, p.pad.left, p.pad.right, p.ceil_mode);
+  const int64_t oh = pool_output_size("max_pool2d", "height", ih, p.kernel_h, p.stride_h, p.dilation_h,
+                                      p.pad.top, p.pad.bottom, p.ceil_mode);
+  const int64_t ow = pool_output_size("max_pool2d", "width", iw, p.kernel_w, p.stride_w, p.dilation_w,
+                                      p.pad.left, p.pad.right, p.ceil_mode);
   TensorU8 out({n, oh, ow, c}, input.quant);
   size_t o = 0;
   for (int64_t b = 0; b < n; ++b)
@@ -63,7 +65,8 @@ TensorU8 max_pool2d(const TensorU8& input, const Pool2dParams& p) {
             for (int64_t kx = 0; kx < p.kernel_w; ++kx) {
               const int64_t ix = x * p.stride_w - p.pad.left + kx * p.dilation_w;
               if (ix < 0 || ix >= iw) continue;
-              best = std::max<int32_t>(best, input.data[static_cast<size_t>(((b * ih + iy) * iw + ix) * c + ch)]);
+              best = std::max<int32_t>(best,
+                                       input.data[static_cast<size_t>(((b * ih + iy) * iw + ix) * c + ch)]);
             }
           }
           // A window with no input element can only arise from dilation skipping over the input; it yields
@@ -73,17 +76,18 @@ TensorU8 max_pool2d(const TensorU8& input, const Pool2dParams& p) {
   return out;
 }
 
-TensorU8 average_pool2d(const TensorU8& input, const Pool2dParams& p, const QuantParams& output, Clamp clamp) {
+TensorU8 average_pool2d(const TensorU8& input, const Pool2dParams& p, const QuantParams& output,
+                        Clamp clamp) {
   check_nhwc(input, "average_pool2d input");
   validate_per_tensor_u8(input.quant, input.shape, "average_pool2d input");
   validate_per_tensor_u8(output, {}, "average_pool2d output");
   validate(clamp, "average_pool2d");
   if (p.dilation_h != 1 || p.dilation_w != 1) throw Error("average_pool2d: dilation is not supported");
   const int64_t n = input.dim(0), ih = input.dim(1), iw = input.dim(2), c = input.dim(3);
-  const int64_t oh =
-      pool_output_size("average_pool2d", "height", ih, p.kernel_h, p.stride_h, 1, p.pad.top, p.pad.bottom, p.ceil_mode);
-  const int64_t ow =
-      pool_output_size("average_pool2d", "width", iw, p.kernel_w, p.stride_w, 1, p.pad.left, p.pad.right, p.ceil_mode);
+  const int64_t oh = pool_output_size("average_pool2d", "height", ih, p.kernel_h, p.stride_h, 1, p.pad.top,
+                                      p.pad.bottom, p.ceil_mode);
+  const int64_t ow = pool_output_size("average_pool2d", "width", iw, p.kernel_w, p.stride_w, 1, p.pad.left,
+                                      p.pad.right, p.ceil_mode);
   const int64_t max_count = p.kernel_h * p.kernel_w;
   if (max_count > std::numeric_limits<int32_t>::max() / 255)
     throw Error("average_pool2d: kernel " + std::to_string(p.kernel_h) + "x" + std::to_string(p.kernel_w) +
@@ -96,7 +100,8 @@ TensorU8 average_pool2d(const TensorU8& input, const Pool2dParams& p, const Quan
     for (int64_t y = 0; y < oh; ++y)
       for (int64_t x = 0; x < ow; ++x) {
         const int64_t y0 = y * p.stride_h - p.pad.top, x0 = x * p.stride_w - p.pad.left;
-        const int64_t y1 = std::min(y0 + p.kernel_h, ih + p.pad.bottom), x1 = std::min(x0 + p.kernel_w, iw + p.pad.right);
+        const int64_t y1 = std::min(y0 + p.kernel_h, ih + p.pad.bottom),
+                      x1 = std::min(x0 + p.kernel_w, iw + p.pad.right);
         const int64_t vy0 = std::max<int64_t>(y0, 0), vx0 = std::max<int64_t>(x0, 0);
         const int64_t vy1 = std::min(y1, ih), vx1 = std::min(x1, iw);
         const int64_t count = p.count_include_pad ? (y1 - y0) * (x1 - x0) : (vy1 - vy0) * (vx1 - vx0);
@@ -120,13 +125,15 @@ TensorU8 global_average_pool(const TensorU8& input, const QuantParams& output, C
   const int64_t n = input.dim(0), hw = input.dim(1) * input.dim(2), c = input.dim(3);
   if (hw > std::numeric_limits<int32_t>::max() / 255)
     throw Error("global_average_pool: " + std::to_string(hw) + " pixels overflow an int32 sum");
-  const FixedMultiplier m = quantize_multiplier(input.quant.scale() / (static_cast<double>(output.scale()) * hw));
+  const FixedMultiplier m =
+      quantize_multiplier(input.quant.scale() / (static_cast<double>(output.scale()) * hw));
   const int32_t zin = input.quant.zero_point();
   TensorU8 out({n, 1, 1, c}, output);
   for (int64_t b = 0; b < n; ++b)
     for (int64_t ch = 0; ch < c; ++ch) {
       int32_t sum = 0;
-      for (int64_t i = 0; i < hw; ++i) sum += input.data[static_cast<size_t>((b * hw + i) * c + ch)] - zin;
+      for (int64_t i = 0; i < hw; ++i)
+        sum += input.data[static_cast<size_t>((b * hw + i) * c + ch)] - zin;
       out.data[static_cast<size_t>(b * c + ch)] =
           static_cast<uint8_t>(requantize(sum, m, output.zero_point(), clamp.min, clamp.max));
     }

@@ -22,8 +22,9 @@ struct Pool2dParams {
 // Output size of a pooling window sweep; with ceil_mode the last partial window is kept only if it starts
 // inside the input or the leading padding (the ONNX and PyTorch rule). Padding must be smaller than the
 // dilated kernel so that every window sees at least one input element.
-int64_t pool_output_size(std::string_view op, std::string_view axis, int64_t input, int64_t kernel, int64_t stride,
-                         int64_t dilation, int64_t pad_begin, int64_t pad_end, bool ceil_mode);
+int64_t pool_output_size(std::string_view op, std::string_view axis, int64_t input, int64_t kernel,
+                         int64_t stride, int64_t dilation, int64_t pad_begin, int64_t pad_end,
+                         bool ceil_mode);
 
 // Max pooling, NHWC uint8. The output keeps the input's params (max commutes with a monotonic mapping), so
 // it is exact. Padding never wins the max.

@@ -9,8 +9,9 @@ namespace octet::ref {
 Rescale::Rescale(const QuantParams& from, const QuantParams& to)
     : input_zero_point(from.zero_point()),
       output_zero_point(to.zero_point()),
-      multiplier(quantize_multiplier(static_cast<double>(from.scale()) / (static_cast<double>(to.scale()) *
-                                                                          static_cast<double>(1 << kLeftShift)))) {}
+      multiplier(
+          quantize_multiplier(static_cast<double>(from.scale()) /
+                              (static_cast<double>(to.scale()) * static_cast<double>(1 << kLeftShift)))) {}
 
 TensorU8 requantize_tensor(const TensorU8& input, const QuantParams& output, Clamp clamp) {
   check_consistent(input, "requantize input");
@@ -21,8 +22,9 @@ TensorU8 requantize_tensor(const TensorU8& input, const QuantParams& output, Cla
   validate(clamp, "requantize");
   TensorU8 out(input.shape, output);
   if (input.quant == output) {
-    std::transform(input.data.begin(), input.data.end(), out.data.begin(),
-                   [&](uint8_t q) { return static_cast<uint8_t>(std::clamp<int32_t>(q, clamp.min, clamp.max)); });
+    std::transform(input.data.begin(), input.data.end(), out.data.begin(), [&](uint8_t q) {
+      return static_cast<uint8_t>(std::clamp<int32_t>(q, clamp.min, clamp.max));
+    });
     return out;
   }
   const Rescale rescale(input.quant, output);
@@ -35,8 +37,9 @@ TensorU8 clamp(const TensorU8& input, Clamp clamp) {
   check_consistent(input, "clamp input");
   validate(clamp, "clamp");
   TensorU8 out(input.shape, input.quant);
-  std::transform(input.data.begin(), input.data.end(), out.data.begin(),
-                 [&](uint8_t q) { return static_cast<uint8_t>(std::clamp<int32_t>(q, clamp.min, clamp.max)); });
+  std::transform(input.data.begin(), input.data.end(), out.data.begin(), [&](uint8_t q) {
+    return static_cast<uint8_t>(std::clamp<int32_t>(q, clamp.min, clamp.max));
+  });
   return out;
 }
 

@@ -19,7 +19,8 @@ struct Rescale {
 
   Rescale(const QuantParams& from, const QuantParams& to);
   int32_t operator()(int32_t q, Clamp clamp = {}) const {
-    return requantize((q - input_zero_point) * (1 << kLeftShift), multiplier, output_zero_point, clamp.min, clamp.max);
+    return requantize((q - input_zero_point) * (1 << kLeftShift), multiplier, output_zero_point, clamp.min,
+                      clamp.max);
   }
 };
 

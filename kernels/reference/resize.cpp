@@ -13,21 +13,28 @@ namespace {
 double source_coordinate(int64_t o, int64_t in, int64_t out, double scale, CoordinateMode mode) {
   const double x = static_cast<double>(o);
   switch (mode) {
-    case CoordinateMode::half_pixel: return (x + 0.5) / scale - 0.5;
-    case CoordinateMode::pytorch_half_pixel: return out > 1 ? (x + 0.5) / scale - 0.5 : 0.0;
+    case CoordinateMode::half_pixel:
+      return (x + 0.5) / scale - 0.5;
+    case CoordinateMode::pytorch_half_pixel:
+      return out > 1 ? (x + 0.5) / scale - 0.5 : 0.0;
     case CoordinateMode::align_corners:
       return out > 1 ? x * static_cast<double>(in - 1) / static_cast<double>(out - 1) : 0.0;
-    case CoordinateMode::asymmetric: return x / scale;
+    case CoordinateMode::asymmetric:
+      return x / scale;
   }
   return 0.0;
 }
 
 int64_t round_nearest(double x, NearestRounding rounding) {
   switch (rounding) {
-    case NearestRounding::round_prefer_floor: return static_cast<int64_t>(std::ceil(x - 0.5));
-    case NearestRounding::round_prefer_ceil: return static_cast<int64_t>(std::floor(x + 0.5));
-    case NearestRounding::floor: return static_cast<int64_t>(std::floor(x));
-    case NearestRounding::ceil: return static_cast<int64_t>(std::ceil(x));
+    case NearestRounding::round_prefer_floor:
+      return static_cast<int64_t>(std::ceil(x - 0.5));
+    case NearestRounding::round_prefer_ceil:
+      return static_cast<int64_t>(std::floor(x + 0.5));
+    case NearestRounding::floor:
+      return static_cast<int64_t>(std::floor(x));
+    case NearestRounding::ceil:
+      return static_cast<int64_t>(std::ceil(x));
   }
   return 0;
 }
@@ -35,9 +42,12 @@ int64_t round_nearest(double x, NearestRounding rounding) {
 }  // namespace
 
 std::vector<ResizeTap> resize_axis_taps(int64_t in, int64_t out, double scale, const ResizeParams& params) {
-  if (in < 1 || out < 1) throw Error("resize: sizes must be >= 1, got input " + std::to_string(in) + ", output " + std::to_string(out));
+  if (in < 1 || out < 1)
+    throw Error("resize: sizes must be >= 1, got input " + std::to_string(in) + ", output " +
+                std::to_string(out));
   if (scale == 0.0) scale = static_cast<double>(out) / static_cast<double>(in);
-  if (!std::isfinite(scale) || !(scale > 0.0)) throw Error("resize: scale " + std::to_string(scale) + " must be finite and > 0");
+  if (!std::isfinite(scale) || !(scale > 0.0))
+    throw Error("resize: scale " + std::to_string(scale) + " must be finite and > 0");
   std::vector<ResizeTap> taps(static_cast<size_t>(out));
   constexpr int32_t one = 1 << kResizeWeightBits;
   for (int64_t o = 0; o < out; ++o) {
@@ -72,8 +82,10 @@ TensorU8 resize(const TensorU8& input, const ResizeParams& p) {
     for (const ResizeTap& y : ty)
       for (const ResizeTap& x : tx)
         for (int64_t ch = 0; ch < c; ++ch) {
-          const int64_t top = (one - x.weight1) * at(b, y.index0, x.index0, ch) + x.weight1 * at(b, y.index0, x.index1, ch);
-          const int64_t bottom = (one - x.weight1) * at(b, y.index1, x.index0, ch) + x.weight1 * at(b, y.index1, x.index1, ch);
+          const int64_t top =
+              (one - x.weight1) * at(b, y.index0, x.index0, ch) + x.weight1 * at(b, y.index0, x.index1, ch);
+          const int64_t bottom =
+              (one - x.weight1) * at(b, y.index1, x.index0, ch) + x.weight1 * at(b, y.index1, x.index1, ch);
           const int64_t blended = (one - y.weight1) * top + y.weight1 * bottom;
           out.data[o++] = static_cast<uint8_t>((blended + half) >> (2 * kResizeWeightBits));
         }

@@ -16,7 +16,8 @@ using ExpTable = std::array<int64_t, 256>;
 ExpTable exp_table(float scale) {
   ExpTable t{};
   for (size_t d = 0; d < t.size(); ++d)
-    t[d] = std::llround(std::ldexp(std::exp(-static_cast<double>(scale) * static_cast<double>(d)), kSoftmaxExpBits));
+    t[d] = std::llround(
+        std::ldexp(std::exp(-static_cast<double>(scale) * static_cast<double>(d)), kSoftmaxExpBits));
   return t;
 }
 
@@ -33,7 +34,8 @@ void softmax_rows(const TensorU8& input, Emit emit) {
     const uint8_t* x = input.data.data() + row;
     const int32_t max_q = *std::max_element(x, x + width);
     int64_t sum = 0;
-    for (int64_t i = 0; i < width; ++i) sum += table[static_cast<size_t>(max_q - x[i])];
+    for (int64_t i = 0; i < width; ++i)
+      sum += table[static_cast<size_t>(max_q - x[i])];
     // sum >= table[0] = 2^kSoftmaxExpBits > 0: the maximum contributes exp(0).
     for (int64_t i = 0; i < width; ++i)
       emit(row + i, static_cast<double>(table[static_cast<size_t>(max_q - x[i])]) / static_cast<double>(sum));

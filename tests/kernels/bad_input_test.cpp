@@ -24,7 +24,8 @@ void expect_error(F f, std::initializer_list<std::string_view> needles) {
     f();
   } catch (const Error& e) {
     const std::string msg = e.what();
-    for (std::string_view n : needles) EXPECT_NE(msg.find(n), std::string::npos) << "'" << n << "' not in: " << msg;
+    for (std::string_view n : needles)
+      EXPECT_NE(msg.find(n), std::string::npos) << "'" << n << "' not in: " << msg;
     return;
   } catch (const std::exception& e) {
     ADD_FAILURE() << "threw a non-octet exception: " << e.what();
@@ -35,7 +36,8 @@ void expect_error(F f, std::initializer_list<std::string_view> needles) {
 
 struct ConvCase {
   TensorU8 input{{1, 4, 4, 4}, std::vector<uint8_t>(64, 3), QuantParams::per_tensor(0.1f, 10)};
-  TensorS8 weights{{2, 3, 3, 4}, std::vector<int8_t>(72, 1), QuantParams::per_axis({0.01f, 0.02f}, {0, 0}, 0)};
+  TensorS8 weights{
+      {2, 3, 3, 4}, std::vector<int8_t>(72, 1), QuantParams::per_axis({0.01f, 0.02f}, {0, 0}, 0)};
   TensorS32 bias{{2}, {5, -5}};
   ref::Conv2dParams params;
   QuantParams output = QuantParams::per_tensor(0.2f, 0);
@@ -43,7 +45,9 @@ struct ConvCase {
   TensorU8 run() const { return ref::conv2d(input, weights, &bias, params, output); }
 };
 
-TEST(BadInput, ValidConvRuns) { EXPECT_NO_THROW(ConvCase{}.run()); }
+TEST(BadInput, ValidConvRuns) {
+  EXPECT_NO_THROW(ConvCase{}.run());
+}
 
 TEST(BadInput, Scales) {
   const float nan = std::numeric_limits<float>::quiet_NaN(), inf = std::numeric_limits<float>::infinity();
@@ -128,8 +132,10 @@ TEST(BadInput, GroupsThatDoNotDivideChannels) {
 
 TEST(BadInput, OtherOperators) {
   const TensorU8 x({1, 2, 2, 3}, std::vector<uint8_t>(12, 0), QuantParams::per_tensor(0.0f, 0));
-  expect_error([&] { ref::average_pool2d(x, {}, QuantParams::per_tensor(1.0f, 0)); }, {"average_pool2d input", "scale"});
-  expect_error([&] { ref::global_average_pool(x, QuantParams::per_tensor(1.0f, 0)); }, {"global_average_pool input"});
+  expect_error([&] { ref::average_pool2d(x, {}, QuantParams::per_tensor(1.0f, 0)); },
+               {"average_pool2d input", "scale"});
+  expect_error([&] { ref::global_average_pool(x, QuantParams::per_tensor(1.0f, 0)); },
+               {"global_average_pool input"});
   const TensorU8 ok({1, 2, 2, 3}, std::vector<uint8_t>(12, 0), QuantParams::per_tensor(1.0f, 0));
   expect_error([&] { ref::add(ok, x, ok.quant); }, {"add input B", "scale"});
   expect_error([&] { ref::mul(ok, ok, QuantParams::per_tensor(1.0f, 300)); }, {"mul output", "zero point"});
@@ -137,7 +143,11 @@ TEST(BadInput, OtherOperators) {
   expect_error([&] { ref::softmax_u8(x, ok.quant); }, {"softmax input"});
   const TensorS8 w({2, 3}, std::vector<int8_t>(6, 1), QuantParams::per_tensor(1.0f, 0));
   const TensorU8 row({1, 3}, {1, 2, 3}, QuantParams::per_tensor(1.0f, 0));
-  expect_error([&] { ref::fully_connected(row, w, nullptr, ok.quant, Clamp{200, 100}); }, {"fully_connected", "clamp"});
+  expect_error(
+      [&] {
+        ref::fully_connected(row, w, nullptr, ok.quant, Clamp{200, 100});
+      },
+      {"fully_connected", "clamp"});
 }
 
 }  // namespace

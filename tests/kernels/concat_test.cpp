@@ -16,20 +16,24 @@ TEST(Concat, ChannelsWithDifferentParams) {
     const int64_t n = rng.integer(1, 2), h = rng.integer(1, 5), w = rng.integer(1, 5);
     const int64_t count = rng.integer(1, 4);
     std::vector<TensorU8> inputs;
-    for (int64_t i = 0; i < count; ++i) inputs.push_back(rng.activations({n, h, w, rng.integer(1, 6)}, rng.activation_params()));
+    for (int64_t i = 0; i < count; ++i)
+      inputs.push_back(rng.activations({n, h, w, rng.integer(1, 6)}, rng.activation_params()));
     const QuantParams out_q = rng.coin() ? inputs[0].quant : rng.activation_params();
     std::vector<const TensorU8*> ptrs;
-    for (const auto& t : inputs) ptrs.push_back(&t);
+    for (const auto& t : inputs)
+      ptrs.push_back(&t);
     const int64_t axis = rng.coin() ? 3 : -1;
     const TensorU8 out = ref::concat(ptrs, axis, out_q);
     int64_t total_c = 0;
-    for (const auto& t : inputs) total_c += t.dim(3);
+    for (const auto& t : inputs)
+      total_c += t.dim(3);
     ASSERT_EQ(out.shape, (Shape{n, h, w, total_c}));
     std::vector<int32_t> expected;
     for (int64_t p = 0; p < n * h * w; ++p)
       for (const auto& t : inputs) {
         const std::vector<double> r = test::real_values(t);
-        for (int64_t c = 0; c < t.dim(3); ++c) expected.push_back(test::quantize_exact(r[p * t.dim(3) + c], out_q));
+        for (int64_t c = 0; c < t.dim(3); ++c)
+          expected.push_back(test::quantize_exact(r[p * t.dim(3) + c], out_q));
       }
     EXPECT_LE(test::max_lsb_difference(out, expected), 1);
     // An input whose params equal the output's is copied bit for bit.
@@ -43,7 +47,8 @@ TEST(Concat, ChannelsWithDifferentParams) {
 
 TEST(Concat, OtherAxes) {
   const TensorU8 a({2, 1, 3}, {1, 2, 3, 4, 5, 6}, QuantParams::per_tensor(1.0f, 0));
-  const TensorU8 b({2, 2, 3}, {7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18}, QuantParams::per_tensor(1.0f, 0));
+  const TensorU8 b({2, 2, 3}, {7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18},
+                   QuantParams::per_tensor(1.0f, 0));
   const TensorU8 out = ref::concat({&a, &b}, 1, a.quant);
   EXPECT_EQ(out.shape, (Shape{2, 3, 3}));
   EXPECT_EQ(out.data, (std::vector<uint8_t>{1, 2, 3, 7, 8, 9, 10, 11, 12, 4, 5, 6, 13, 14, 15, 16, 17, 18}));

@@ -22,7 +22,8 @@ std::vector<double> conv2d_float64(const TensorU8& in, const Tensor<W>& w, const
     for (int64_t y = 0; y < oh; ++y)
       for (int64_t xo = 0; xo < ow; ++xo)
         for (int64_t oc = 0; oc < co; ++oc) {
-          double acc = bias ? bias->data[oc] * static_cast<double>(in.quant.scale()) * w.quant.scale(oc) : 0.0;
+          double acc =
+              bias ? bias->data[oc] * static_cast<double>(in.quant.scale()) * w.quant.scale(oc) : 0.0;
           for (int64_t ky = 0; ky < kh; ++ky)
             for (int64_t kx = 0; kx < kw; ++kx)
               for (int64_t c = 0; c < cig; ++c) {
@@ -50,7 +51,8 @@ void run_random_conv(uint64_t seed, bool asymmetric_weights) {
   p.stride_h = rng.integer(1, 3), p.stride_w = rng.integer(1, 3);
   p.dilation_h = rng.integer(1, 2), p.dilation_w = rng.integer(1, 2);
   p.pad = {rng.integer(0, 2), rng.integer(0, 2), rng.integer(0, 2), rng.integer(0, 2)};
-  const int64_t ih = rng.integer(p.dilation_h * (kh - 1) + 1, 10), iw = rng.integer(p.dilation_w * (kw - 1) + 1, 10);
+  const int64_t ih = rng.integer(p.dilation_h * (kh - 1) + 1, 10),
+                iw = rng.integer(p.dilation_w * (kw - 1) + 1, 10);
   const TensorU8 in = rng.activations({rng.integer(1, 2), ih, iw, ci}, rng.activation_params());
   const auto w = test::random_weights<W>(rng, {co, kh, kw, cig}, rng.coin(), asymmetric_weights);
   const TensorS32 bias = test::random_bias(rng, co, in.quant, w);
@@ -79,15 +81,18 @@ void run_random_conv(uint64_t seed, bool asymmetric_weights) {
 }
 
 TEST(Conv2d, RandomShapesSymmetricInt8Weights) {
-  for (uint64_t seed = 0; seed < 300; ++seed) run_random_conv<int8_t>(seed, false);
+  for (uint64_t seed = 0; seed < 300; ++seed)
+    run_random_conv<int8_t>(seed, false);
 }
 
 TEST(Conv2d, RandomShapesAsymmetricInt8Weights) {
-  for (uint64_t seed = 1000; seed < 1200; ++seed) run_random_conv<int8_t>(seed, true);
+  for (uint64_t seed = 1000; seed < 1200; ++seed)
+    run_random_conv<int8_t>(seed, true);
 }
 
 TEST(Conv2d, RandomShapesAsymmetricUint8Weights) {
-  for (uint64_t seed = 2000; seed < 2200; ++seed) run_random_conv<uint8_t>(seed, true);
+  for (uint64_t seed = 2000; seed < 2200; ++seed)
+    run_random_conv<uint8_t>(seed, true);
 }
 
 TEST(Conv2d, DepthwiseWithChannelMultiplier) {
@@ -122,7 +127,8 @@ TEST(Conv2d, ExtremeValuesAndLargeK) {
       const std::vector<double> exact = conv2d_float64(in, w, nullptr, p, 4, 4);
       const QuantParams out_q = test::params_covering(exact);
       const TensorU8 out = ref::conv2d(in, w, nullptr, p, out_q);
-      EXPECT_LE(test::max_lsb_difference(out, test::quantize_all(exact, out_q)), 1) << a_value << " " << w_value;
+      EXPECT_LE(test::max_lsb_difference(out, test::quantize_all(exact, out_q)), 1)
+          << a_value << " " << w_value;
     }
   // The largest reduction for symmetric int8 weights and z_a = 0: 255 * 127 * K <= 2^31 - 1 -> K = 66311.
   const int64_t k_max = 66311;
@@ -132,8 +138,10 @@ TEST(Conv2d, ExtremeValuesAndLargeK) {
   const TensorU8 out = ref::conv2d(in, w, nullptr, {}, out_q);
   EXPECT_EQ(out.data[0], static_cast<uint8_t>(std::nearbyint(255.0 * 127.0 * k_max / 1e7)));
   // One more product could overflow: refused with an error that says so.
-  const TensorU8 in2({1, 1, 1, k_max + 1}, std::vector<uint8_t>(k_max + 1, 255), QuantParams::per_tensor(1.0f, 0));
-  const TensorS8 w2({1, 1, 1, k_max + 1}, std::vector<int8_t>(k_max + 1, 127), QuantParams::per_tensor(1.0f, 0));
+  const TensorU8 in2({1, 1, 1, k_max + 1}, std::vector<uint8_t>(k_max + 1, 255),
+                     QuantParams::per_tensor(1.0f, 0));
+  const TensorS8 w2({1, 1, 1, k_max + 1}, std::vector<int8_t>(k_max + 1, 127),
+                    QuantParams::per_tensor(1.0f, 0));
   try {
     (void)ref::conv2d(in2, w2, nullptr, {}, out_q);
     FAIL() << "expected an overflow error";
@@ -150,7 +158,8 @@ TEST(Conv2d, ZeroPointPaddingIsRealZero) {
   ref::Conv2dParams p;
   p.pad = {1, 1, 1, 1};
   const TensorU8 out = ref::conv2d(in, w, nullptr, p, QuantParams::per_tensor(0.3f, 77));
-  for (uint8_t v : out.data) EXPECT_EQ(v, 77);
+  for (uint8_t v : out.data)
+    EXPECT_EQ(v, 77);
 }
 
 }  // namespace

@@ -45,8 +45,10 @@ std::vector<double> conv_transpose_float64(const TensorU8& in, const Tensor<W>& 
 void check_case(test::Random& rng, const TensorU8& in, const TensorS8& w, const ref::ConvTranspose2dParams& p,
                 bool use_bias) {
   const int64_t kh = w.dim(1), kw = w.dim(2), co = w.dim(0);
-  const int64_t oh = (in.dim(1) - 1) * p.stride_h - p.pad.top - p.pad.bottom + p.dilation_h * (kh - 1) + p.output_padding_h + 1;
-  const int64_t ow = (in.dim(2) - 1) * p.stride_w - p.pad.left - p.pad.right + p.dilation_w * (kw - 1) + p.output_padding_w + 1;
+  const int64_t oh = (in.dim(1) - 1) * p.stride_h - p.pad.top - p.pad.bottom + p.dilation_h * (kh - 1) +
+                     p.output_padding_h + 1;
+  const int64_t ow = (in.dim(2) - 1) * p.stride_w - p.pad.left - p.pad.right + p.dilation_w * (kw - 1) +
+                     p.output_padding_w + 1;
   const TensorS32 bias = test::random_bias(rng, co, in.quant, w);
   const std::vector<double> exact = conv_transpose_float64(in, w, use_bias ? &bias : nullptr, p, oh, ow);
   const QuantParams out_q = test::params_covering(exact);
@@ -54,8 +56,8 @@ void check_case(test::Random& rng, const TensorU8& in, const TensorS8& w, const 
   ASSERT_EQ(out.shape, (Shape{in.dim(0), oh, ow, co}));
   EXPECT_LE(test::max_lsb_difference(out, test::quantize_all(exact, out_q)), 1);
   const TensorS32 unit_bias = test::with_unit_scales(bias);
-  const std::vector<double> accs = conv_transpose_float64(test::with_unit_scales(in), test::with_unit_scales(w),
-                                                          use_bias ? &unit_bias : nullptr, p, oh, ow);
+  const std::vector<double> accs = conv_transpose_float64(
+      test::with_unit_scales(in), test::with_unit_scales(w), use_bias ? &unit_bias : nullptr, p, oh, ow);
   EXPECT_EQ(test::max_lsb_difference(out, test::requantize_exact_accumulators(accs, in.quant.scale(), w.quant,
                                                                               out_q, co, Clamp{})),
             0);

@@ -27,8 +27,9 @@ int64_t broadcast_index(const Shape& out, const Shape& in, int64_t flat) {
 // Shape pairs the graph meets: equal, scalar, per-channel [N,1,1,C] (NHWC squeeze-and-excitation), rows,
 // both sides broadcasting.
 std::vector<std::pair<Shape, Shape>> shape_pairs() {
-  return {{{2, 3, 4, 5}, {2, 3, 4, 5}}, {{2, 3, 4, 5}, {1}},       {{1}, {2, 3, 4, 5}}, {{2, 3, 4, 5}, {2, 1, 1, 5}},
-          {{2, 3, 4, 5}, {5}},          {{3, 1, 5}, {1, 4, 1}},    {{}, {3}},           {{6, 7}, {6, 7}}};
+  return {
+      {{2, 3, 4, 5}, {2, 3, 4, 5}}, {{2, 3, 4, 5}, {1}},    {{1}, {2, 3, 4, 5}}, {{2, 3, 4, 5}, {2, 1, 1, 5}},
+      {{2, 3, 4, 5}, {5}},          {{3, 1, 5}, {1, 4, 1}}, {{}, {3}},           {{6, 7}, {6, 7}}};
 }
 
 template <class Op, class Real>
@@ -60,7 +61,8 @@ TEST(Add, BroadcastShapesWithinOneLsb) {
 }
 
 TEST(Mul, BroadcastShapesWithinOneLsb) {
-  check_binary([](auto&&... args) { return ref::mul(args...); }, [](double x, double y) { return x * y; }, 100);
+  check_binary([](auto&&... args) { return ref::mul(args...); }, [](double x, double y) { return x * y; },
+               100);
 }
 
 TEST(Add, ExtremeScaleRatios) {

@@ -23,7 +23,9 @@ i128 floor_div(i128 a, i128 b) {  // b > 0
   return (a % b != 0 && a < 0) ? q - 1 : q;
 }
 
-int32_t saturate(i128 v) { return static_cast<int32_t>(v < kMin ? kMin : v > kMax ? kMax : v); }
+int32_t saturate(i128 v) {
+  return static_cast<int32_t>(v < kMin ? kMin : v > kMax ? kMax : v);
+}
 
 // The definitions written independently of the implementation, in exact wide arithmetic.
 int32_t exact_high_mul(int32_t a, int32_t b) {
@@ -44,7 +46,8 @@ TEST(FixedPoint, HighMulEdges) {
   EXPECT_EQ(saturating_rounding_doubling_high_mul(kMin, kMin), kMax);
   const int32_t edges[] = {kMin, kMin + 1, -(1 << 30), -3, -1, 0, 1, 2, 3, 1 << 30, kMax - 1, kMax};
   for (int32_t a : edges)
-    for (int32_t b : edges) EXPECT_EQ(saturating_rounding_doubling_high_mul(a, b), exact_high_mul(a, b)) << a << " " << b;
+    for (int32_t b : edges)
+      EXPECT_EQ(saturating_rounding_doubling_high_mul(a, b), exact_high_mul(a, b)) << a << " " << b;
   // Ties round upwards: +0.5 -> 1 and -0.5 -> 0.
   EXPECT_EQ(saturating_rounding_doubling_high_mul(1 << 30, 1), 1);
   EXPECT_EQ(saturating_rounding_doubling_high_mul(-(1 << 30), 1), 0);
@@ -123,13 +126,15 @@ std::vector<double> interesting_multipliers() {
 }
 
 TEST(Requantize, EdgesAgainstExactDefinition) {
-  const int32_t accs[] = {kMin, kMin + 1, -(1 << 24), -65536, -256, -1, 0, 1, 255, 65536, 1 << 24, kMax - 1, kMax};
+  const int32_t accs[] = {kMin, kMin + 1, -(1 << 24), -65536,  -256,     -1,  0,
+                          1,    255,      65536,      1 << 24, kMax - 1, kMax};
   for (double m : interesting_multipliers()) {
     const FixedMultiplier f = quantize_multiplier(m);
     for (int32_t acc : accs) {
       EXPECT_EQ(multiply_by_fixed(acc, f), exact_multiply(acc, f)) << acc << " * " << m;
       for (int32_t zp : {0, 128, 255})
-        EXPECT_EQ(requantize(acc, f, zp, 0, 255), std::clamp<int64_t>(int64_t{exact_multiply(acc, f)} + zp, 0, 255));
+        EXPECT_EQ(requantize(acc, f, zp, 0, 255),
+                  std::clamp<int64_t>(int64_t{exact_multiply(acc, f)} + zp, 0, 255));
     }
   }
 }

@@ -16,7 +16,8 @@ std::vector<double> fc_float64(const TensorU8& in, const Tensor<W>& w, const Ten
   for (int64_t r = 0; r < rows; ++r)
     for (int64_t oc = 0; oc < co; ++oc) {
       double acc = bias ? bias->data[oc] * static_cast<double>(in.quant.scale()) * w.quant.scale(oc) : 0.0;
-      for (int64_t i = 0; i < kdim; ++i) acc += x[r * kdim + i] * k[oc * kdim + i];
+      for (int64_t i = 0; i < kdim; ++i)
+        acc += x[r * kdim + i] * k[oc * kdim + i];
       out.push_back(acc);
     }
   return out;
@@ -30,7 +31,8 @@ void run_random_fc(uint64_t seed) {
   Shape shape = {rng.integer(1, 4), k};
   if (rng.coin()) shape.insert(shape.begin(), rng.integer(1, 3));  // extra leading batch dimension
   const TensorU8 in = rng.activations(shape, rng.activation_params());
-  const auto w = test::random_weights<W>(rng, {co, k}, rng.coin(), rng.coin() || element_type_of<W>() == ElementType::u8);
+  const auto w = test::random_weights<W>(rng, {co, k}, rng.coin(),
+                                         rng.coin() || element_type_of<W>() == ElementType::u8);
   const TensorS32 bias = test::random_bias(rng, co, in.quant, w);
   const bool use_bias = rng.coin();
   const std::vector<double> exact = fc_float64(in, w, use_bias ? &bias : nullptr);
@@ -43,17 +45,19 @@ void run_random_fc(uint64_t seed) {
   const TensorS32 unit_bias = test::with_unit_scales(bias);
   const std::vector<double> accs =
       fc_float64(test::with_unit_scales(in), test::with_unit_scales(w), use_bias ? &unit_bias : nullptr);
-  EXPECT_EQ(test::max_lsb_difference(
-                out, test::requantize_exact_accumulators(accs, in.quant.scale(), w.quant, out_q, co, Clamp{})),
+  EXPECT_EQ(test::max_lsb_difference(out, test::requantize_exact_accumulators(accs, in.quant.scale(), w.quant,
+                                                                              out_q, co, Clamp{})),
             0);
 }
 
 TEST(FullyConnected, RandomInt8Weights) {
-  for (uint64_t seed = 0; seed < 200; ++seed) run_random_fc<int8_t>(seed);
+  for (uint64_t seed = 0; seed < 200; ++seed)
+    run_random_fc<int8_t>(seed);
 }
 
 TEST(FullyConnected, RandomUint8Weights) {
-  for (uint64_t seed = 500; seed < 600; ++seed) run_random_fc<uint8_t>(seed);
+  for (uint64_t seed = 500; seed < 600; ++seed)
+    run_random_fc<uint8_t>(seed);
 }
 
 TEST(FullyConnected, RejectsMismatchedK) {

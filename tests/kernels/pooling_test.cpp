@@ -57,10 +57,13 @@ TEST(MaxPool2d, RandomShapesExact) {
     const ref::Pool2dParams p = random_params(rng, true);
     const int64_t ih = rng.integer(p.dilation_h * (p.kernel_h - 1) + 1, 9);
     const int64_t iw = rng.integer(p.dilation_w * (p.kernel_w - 1) + 1, 9);
-    const TensorU8 in = rng.activations({rng.integer(1, 2), ih, iw, rng.integer(1, 5)}, rng.activation_params());
+    const TensorU8 in =
+        rng.activations({rng.integer(1, 2), ih, iw, rng.integer(1, 5)}, rng.activation_params());
     const TensorU8 out = ref::max_pool2d(in, p);
-    const int64_t oh = expected_size(ih, p.kernel_h, p.stride_h, p.dilation_h, p.pad.top, p.pad.bottom, p.ceil_mode);
-    const int64_t ow = expected_size(iw, p.kernel_w, p.stride_w, p.dilation_w, p.pad.left, p.pad.right, p.ceil_mode);
+    const int64_t oh =
+        expected_size(ih, p.kernel_h, p.stride_h, p.dilation_h, p.pad.top, p.pad.bottom, p.ceil_mode);
+    const int64_t ow =
+        expected_size(iw, p.kernel_w, p.stride_w, p.dilation_w, p.pad.left, p.pad.right, p.ceil_mode);
     ASSERT_EQ(out.shape, (Shape{in.dim(0), oh, ow, in.dim(3)}));
     EXPECT_EQ(out.quant, in.quant);
     const int64_t c = in.dim(3);
@@ -72,7 +75,8 @@ TEST(MaxPool2d, RandomShapesExact) {
             int32_t best = in.quant.zero_point();  // an empty window is real 0
             if (!w.ys.empty() && !w.xs.empty()) best = 0;
             for (int64_t iy : w.ys)
-              for (int64_t ix : w.xs) best = std::max<int32_t>(best, in.data[((b * ih + iy) * iw + ix) * c + ch]);
+              for (int64_t ix : w.xs)
+                best = std::max<int32_t>(best, in.data[((b * ih + iy) * iw + ix) * c + ch]);
             ASSERT_EQ(out.data[((b * oh + y) * ow + x) * c + ch], best);
           }
         }
@@ -85,7 +89,8 @@ TEST(AveragePool2d, RandomShapesWithinOneLsbAndExactArithmetic) {
     test::Random rng(seed);
     const ref::Pool2dParams p = random_params(rng, false);
     const int64_t ih = rng.integer(p.kernel_h, 9), iw = rng.integer(p.kernel_w, 9);
-    const TensorU8 in = rng.activations({rng.integer(1, 2), ih, iw, rng.integer(1, 5)}, rng.activation_params());
+    const TensorU8 in =
+        rng.activations({rng.integer(1, 2), ih, iw, rng.integer(1, 5)}, rng.activation_params());
     const QuantParams out_q = rng.coin() ? in.quant : rng.activation_params();
     const TensorU8 out = ref::average_pool2d(in, p, out_q);
     const int64_t oh = expected_size(ih, p.kernel_h, p.stride_h, 1, p.pad.top, p.pad.bottom, p.ceil_mode);
@@ -103,12 +108,14 @@ TEST(AveragePool2d, RandomShapesWithinOneLsbAndExactArithmetic) {
           for (int64_t ch = 0; ch < c; ++ch) {
             int64_t sum = 0;
             for (int64_t iy : w.ys)
-              for (int64_t ix : w.xs) sum += in.data[((b * ih + iy) * iw + ix) * c + ch] - zin;
+              for (int64_t ix : w.xs)
+                sum += in.data[((b * ih + iy) * iw + ix) * c + ch] - zin;
             const double real = static_cast<double>(sum) * in.quant.scale() / static_cast<double>(count);
             rounded_float.push_back(test::quantize_exact(real, out_q));
-            exact_fixed.push_back(requantize(static_cast<int32_t>(sum),
-                                             quantize_multiplier(in.quant.scale() / (double{out_q.scale()} * count)),
-                                             out_q.zero_point(), 0, 255));
+            exact_fixed.push_back(
+                requantize(static_cast<int32_t>(sum),
+                           quantize_multiplier(in.quant.scale() / (double{out_q.scale()} * count)),
+                           out_q.zero_point(), 0, 255));
           }
         }
     // Within 1 LSB of float64 (the fixed-point division by count rounds half away from zero, float half to
@@ -122,7 +129,8 @@ TEST(GlobalAveragePool, RandomShapes) {
   for (uint64_t seed = 0; seed < 100; ++seed) {
     test::Random rng(seed);
     const TensorU8 in =
-        rng.activations({rng.integer(1, 3), rng.integer(1, 12), rng.integer(1, 12), rng.integer(1, 8)}, rng.activation_params());
+        rng.activations({rng.integer(1, 3), rng.integer(1, 12), rng.integer(1, 12), rng.integer(1, 8)},
+                        rng.activation_params());
     const QuantParams out_q = rng.activation_params();
     const TensorU8 out = ref::global_average_pool(in, out_q);
     const int64_t hw = in.dim(1) * in.dim(2), c = in.dim(3);
@@ -131,7 +139,8 @@ TEST(GlobalAveragePool, RandomShapes) {
     for (int64_t b = 0; b < in.dim(0); ++b)
       for (int64_t ch = 0; ch < c; ++ch) {
         double sum = 0;
-        for (int64_t i = 0; i < hw; ++i) sum += in.data[(b * hw + i) * c + ch] - in.quant.zero_point();
+        for (int64_t i = 0; i < hw; ++i)
+          sum += in.data[(b * hw + i) * c + ch] - in.quant.zero_point();
         expected.push_back(test::quantize_exact(sum * in.quant.scale() / static_cast<double>(hw), out_q));
       }
     EXPECT_LE(test::max_lsb_difference(out, expected), 1);

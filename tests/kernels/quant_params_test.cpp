@@ -26,7 +26,9 @@ TEST(ChooseQparams, ZeroIsExactlyRepresentable) {
         const IntRange r = range_of(t);
         ASSERT_GE(q.zero_point(), r.min);
         ASSERT_LE(q.zero_point(), r.max);
-        EXPECT_EQ(dequantize_value(quantize_value(0.0f, q.scale(), q.zero_point(), r), q.scale(), q.zero_point()), 0.0f);
+        EXPECT_EQ(
+            dequantize_value(quantize_value(0.0f, q.scale(), q.zero_point(), r), q.scale(), q.zero_point()),
+            0.0f);
         // The (widened) range is covered to within half a step at each end.
         const double step = q.scale();
         const double qlo = (r.min - q.zero_point()) * step, qhi = (r.max - q.zero_point()) * step;
@@ -75,7 +77,8 @@ std::string error_of(F f) {
 TEST(ValidateParams, NamesTheProblem) {
   const Shape shape{4, 3, 3, 2};
   EXPECT_NO_THROW(validate(QuantParams::per_tensor(0.1f, 7), ElementType::u8, shape, "x"));
-  auto msg = error_of([&] { validate(QuantParams::per_tensor(0.0f, 0), ElementType::u8, shape, "conv1.input"); });
+  auto msg =
+      error_of([&] { validate(QuantParams::per_tensor(0.0f, 0), ElementType::u8, shape, "conv1.input"); });
   EXPECT_NE(msg.find("conv1.input"), std::string::npos) << msg;
   EXPECT_NE(msg.find("scale"), std::string::npos) << msg;
   for (float bad : {-1.0f, std::numeric_limits<float>::quiet_NaN(), std::numeric_limits<float>::infinity()})
@@ -84,8 +87,11 @@ TEST(ValidateParams, NamesTheProblem) {
   EXPECT_NE(msg.find("zero point"), std::string::npos) << msg;
   EXPECT_THROW(validate(QuantParams::per_tensor(0.1f, -129), ElementType::s8, shape, "w"), Error);
   EXPECT_THROW(validate(QuantParams::per_tensor(0.1f, 128), ElementType::s8, shape, "w"), Error);
-  EXPECT_NO_THROW(validate(QuantParams::per_axis({1, 1, 1, 1}, {0, 0, 0, 0}, 0), ElementType::s8, shape, "w"));
-  msg = error_of([&] { validate(QuantParams::per_axis({1, 1, 1}, {0, 0, 0}, 0), ElementType::s8, shape, "w"); });
+  EXPECT_NO_THROW(
+      validate(QuantParams::per_axis({1, 1, 1, 1}, {0, 0, 0, 0}, 0), ElementType::s8, shape, "w"));
+  msg = error_of([&] {
+    validate(QuantParams::per_axis({1, 1, 1}, {0, 0, 0}, 0), ElementType::s8, shape, "w");
+  });
   EXPECT_NE(msg.find("needs 4 scales"), std::string::npos) << msg;
   EXPECT_THROW(validate(QuantParams::per_axis({1, 1}, {0, 0}, 4), ElementType::s8, shape, "w"), Error);
   EXPECT_THROW(validate(QuantParams::per_axis({1, 1}, {0}, 3), ElementType::s8, shape, "w"), Error);

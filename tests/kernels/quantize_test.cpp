@@ -35,9 +35,11 @@ TEST(Quantize, RoundTripIsWithinHalfAStep) {
   for (int i = 0; i < 100; ++i) {
     const QuantParams q = rng.activation_params();
     TensorF32 x({64});
-    for (auto& v : x.data) v = static_cast<float>(rng.real(-(q.zero_point()) * q.scale(), (255 - q.zero_point()) * q.scale()));
+    for (auto& v : x.data)
+      v = static_cast<float>(rng.real(-(q.zero_point()) * q.scale(), (255 - q.zero_point()) * q.scale()));
     const TensorF32 back = dequantize(quantize<uint8_t>(x, q));
-    for (size_t j = 0; j < x.data.size(); ++j) EXPECT_LE(std::fabs(back.data[j] - x.data[j]), q.scale() * 0.5001f);
+    for (size_t j = 0; j < x.data.size(); ++j)
+      EXPECT_LE(std::fabs(back.data[j] - x.data[j]), q.scale() * 0.5001f);
   }
 }
 

@@ -13,27 +13,33 @@ namespace {
 // The ONNX Resize definition for one axis, in float64: the source coordinate of output index o.
 double source(int64_t o, int64_t in, int64_t out, double scale, ref::CoordinateMode mode) {
   switch (mode) {
-    case ref::CoordinateMode::half_pixel: return (o + 0.5) / scale - 0.5;
-    case ref::CoordinateMode::pytorch_half_pixel: return out > 1 ? (o + 0.5) / scale - 0.5 : 0.0;
-    case ref::CoordinateMode::align_corners: return out > 1 ? o * double(in - 1) / double(out - 1) : 0.0;
-    case ref::CoordinateMode::asymmetric: return o / scale;
+    case ref::CoordinateMode::half_pixel:
+      return (o + 0.5) / scale - 0.5;
+    case ref::CoordinateMode::pytorch_half_pixel:
+      return out > 1 ? (o + 0.5) / scale - 0.5 : 0.0;
+    case ref::CoordinateMode::align_corners:
+      return out > 1 ? o * double(in - 1) / double(out - 1) : 0.0;
+    case ref::CoordinateMode::asymmetric:
+      return o / scale;
   }
   return 0;
 }
 
-double sample_linear(const std::vector<double>& row_major, int64_t h, int64_t w, int64_t c, int64_t ch, double y,
-                     double x) {
+double sample_linear(const std::vector<double>& row_major, int64_t h, int64_t w, int64_t c, int64_t ch,
+                     double y, double x) {
   y = std::clamp(y, 0.0, double(h - 1));
   x = std::clamp(x, 0.0, double(w - 1));
   const auto y0 = static_cast<int64_t>(std::floor(y)), x0 = static_cast<int64_t>(std::floor(x));
   const int64_t y1 = std::min(y0 + 1, h - 1), x1 = std::min(x0 + 1, w - 1);
   const double fy = y - y0, fx = x - x0;
   auto at = [&](int64_t yy, int64_t xx) { return row_major[(yy * w + xx) * c + ch]; };
-  return (1 - fy) * ((1 - fx) * at(y0, x0) + fx * at(y0, x1)) + fy * ((1 - fx) * at(y1, x0) + fx * at(y1, x1));
+  return (1 - fy) * ((1 - fx) * at(y0, x0) + fx * at(y0, x1)) +
+         fy * ((1 - fx) * at(y1, x0) + fx * at(y1, x1));
 }
 
 TEST(Resize, BilinearWithinOneLsbOfFloat64) {
-  const ref::CoordinateMode modes[] = {ref::CoordinateMode::half_pixel, ref::CoordinateMode::pytorch_half_pixel,
+  const ref::CoordinateMode modes[] = {ref::CoordinateMode::half_pixel,
+                                       ref::CoordinateMode::pytorch_half_pixel,
                                        ref::CoordinateMode::align_corners, ref::CoordinateMode::asymmetric};
   for (uint64_t seed = 0; seed < 200; ++seed) {
     SCOPED_TRACE("seed " + std::to_string(seed));
@@ -69,7 +75,8 @@ TEST(Resize, NearestModes) {
   for (int64_t out_w : {8, 3, 5, 1})
     for (auto rounding : {ref::NearestRounding::round_prefer_floor, ref::NearestRounding::round_prefer_ceil,
                           ref::NearestRounding::floor, ref::NearestRounding::ceil})
-      for (auto mode : {ref::CoordinateMode::half_pixel, ref::CoordinateMode::asymmetric, ref::CoordinateMode::align_corners}) {
+      for (auto mode : {ref::CoordinateMode::half_pixel, ref::CoordinateMode::asymmetric,
+                        ref::CoordinateMode::align_corners}) {
         ref::ResizeParams p;
         p.out_h = 1, p.out_w = out_w, p.nearest_rounding = rounding, p.coordinate_mode = mode;
         const TensorU8 out = ref::resize(in, p);
@@ -77,10 +84,18 @@ TEST(Resize, NearestModes) {
           const double s = source(x, 4, out_w, out_w / 4.0, mode);
           double r = 0;
           switch (rounding) {
-            case ref::NearestRounding::round_prefer_floor: r = (s - std::floor(s) == 0.5) ? std::floor(s) : std::round(s); break;
-            case ref::NearestRounding::round_prefer_ceil: r = (s - std::floor(s) == 0.5) ? std::ceil(s) : std::round(s); break;
-            case ref::NearestRounding::floor: r = std::floor(s); break;
-            case ref::NearestRounding::ceil: r = std::ceil(s); break;
+            case ref::NearestRounding::round_prefer_floor:
+              r = (s - std::floor(s) == 0.5) ? std::floor(s) : std::round(s);
+              break;
+            case ref::NearestRounding::round_prefer_ceil:
+              r = (s - std::floor(s) == 0.5) ? std::ceil(s) : std::round(s);
+              break;
+            case ref::NearestRounding::floor:
+              r = std::floor(s);
+              break;
+            case ref::NearestRounding::ceil:
+              r = std::ceil(s);
+              break;
           }
           const auto idx = static_cast<size_t>(std::clamp(r, 0.0, 3.0));
           EXPECT_EQ(out.data[x], in.data[idx]) << "out_w " << out_w << " x " << x;

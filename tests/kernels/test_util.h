@@ -10,9 +10,9 @@
 #include <random>
 #include <vector>
 
-#include "kernels/quantization/quant_params.h"
 #include "kernels/quantization/clamp.h"
 #include "kernels/quantization/fixed_point.h"
+#include "kernels/quantization/quant_params.h"
 #include "kernels/quantization/quantize.h"
 #include "kernels/tensor.h"
 
@@ -36,7 +36,8 @@ class Random {
   template <class T>
   std::vector<T> values(int64_t count, int32_t lo, int32_t hi) {
     std::vector<T> v(static_cast<size_t>(count));
-    for (auto& x : v) x = static_cast<T>(integer(lo, hi));
+    for (auto& x : v)
+      x = static_cast<T>(integer(lo, hi));
     return v;
   }
 
@@ -88,15 +89,17 @@ namespace octet::test {
 // saturated values.
 inline QuantParams params_covering(const std::vector<double>& reals) {
   double lo = 0.0, hi = 0.0;
-  for (double r : reals) lo = std::min(lo, r), hi = std::max(hi, r);
+  for (double r : reals)
+    lo = std::min(lo, r), hi = std::max(hi, r);
   return choose_qparams(lo, hi, ElementType::u8, false);
 }
 
 // Quantizes exact results with `q`, clamped to [lo, hi].
-inline std::vector<int32_t> quantize_all(const std::vector<double>& reals, const QuantParams& q, int32_t lo = 0,
-                                         int32_t hi = 255) {
+inline std::vector<int32_t> quantize_all(const std::vector<double>& reals, const QuantParams& q,
+                                         int32_t lo = 0, int32_t hi = 255) {
   std::vector<int32_t> out(reals.size());
-  for (size_t i = 0; i < reals.size(); ++i) out[i] = quantize_exact(reals[i], q, lo, hi);
+  for (size_t i = 0; i < reals.size(); ++i)
+    out[i] = quantize_exact(reals[i], q, lo, hi);
   return out;
 }
 
@@ -109,7 +112,8 @@ Tensor<W> random_weights(Random& rng, Shape shape, bool per_channel, bool asymme
   const int64_t count = element_count(shape, "weights");
   Tensor<W> w(std::move(shape));
   const int32_t lo = asymmetric ? r.min : -127, hi = asymmetric ? r.max : 127;
-  for (auto& v : w.data) v = static_cast<W>(rng.integer(lo, hi));
+  for (auto& v : w.data)
+    v = static_cast<W>(rng.integer(lo, hi));
   const int64_t channels = per_channel ? rows : 1;
   std::vector<float> scales;
   std::vector<int32_t> zps;
@@ -144,7 +148,8 @@ namespace octet::test {
 // float64 reference computations yield exact integer accumulators (all well below 2^53).
 template <class T>
 Tensor<T> with_unit_scales(Tensor<T> t) {
-  for (auto& s : t.quant.scales) s = 1.0f;
+  for (auto& s : t.quant.scales)
+    s = 1.0f;
   return t;
 }
 
