@@ -49,7 +49,9 @@ struct FixedMultiplier {
 // Decomposes M (finite, > 0, < 2^31) into a FixedMultiplier; throws octet::Error otherwise.
 FixedMultiplier quantize_multiplier(double real_multiplier);
 
-// acc * M rounded to the nearest integer (the documented fixed-point rounding), without offset or clamp.
+// acc * M in the documented fixed-point arithmetic, without offset or clamp. It rounds twice (the high
+// multiply, then the shift), as TFLite does, so it can differ from round(acc * M) by 1 when acc * M lies
+// within about 2^-(31 - right_shift) of a rounding boundary; callers that need more precision pre-shift acc.
 constexpr int32_t multiply_by_fixed(int32_t acc, FixedMultiplier m) {
   const int left = m.right_shift < 0 ? -m.right_shift : 0;
   const int right = m.right_shift > 0 ? m.right_shift : 0;

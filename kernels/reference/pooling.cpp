@@ -1,6 +1,8 @@
 #include "kernels/reference/pooling.h"
 
 #include <algorithm>
+#include <bit>
+#include <cmath>
 #include <limits>
 #include <string>
 #include <vector>
@@ -17,15 +19,21 @@ void validate_per_tensor_u8(const QuantParams& q, const Shape& shape, const std:
   if (!q.is_per_tensor()) throw Error(what + " must be quantized per tensor");
 }
 
-// Multipliers s_in / (s_out * count) for every possible count, computed once per call.
-std::vector<FixedMultiplier> multipliers_by_count(double s_in, double s_out, int64_t max_count) {
+// Multipliers s_in / (s_out * count * 2^shift) for every possible count, computed once per call.
+std::vector<FixedMultiplier> multipliers_by_count(double s_in, double s_out, int64_t max_count, int shift) {
   std::vector<FixedMultiplier> m(static_cast<size_t>(max_count + 1));
   for (int64_t c = 1; c <= max_count; ++c)
-    m[static_cast<size_t>(c)] = quantize_multiplier(s_in / (s_out * c));
+    m[static_cast<size_t>(c)] =
+        quantize_multiplier(s_in / (s_out * static_cast<double>(c) * std::ldexp(1.0, shift)));
   return m;
 }
 
 }  // namespace
+
+int average_pool_sum_shift(int64_t max_count) {
+  const auto bound = static_cast<uint64_t>(255 * std::max<int64_t>(max_count, 1));
+  return std::max(0, 30 - static_cast<int>(std::bit_width(bound)));
+}
 
 int64_t pool_output_size(std::string_view op, std::string_view axis, int64_t input, int64_t kernel,
                          int64_t stride, int64_t dilation, int64_t pad_begin, int64_t pad_end,
@@ -92,7 +100,9 @@ TensorU8 average_pool2d(const TensorU8& input, const Pool2dParams& p, const Quan
   if (max_count > std::numeric_limits<int32_t>::max() / 255)
     throw Error("average_pool2d: kernel " + std::to_string(p.kernel_h) + "x" + std::to_string(p.kernel_w) +
                 " is too large for an int32 sum");
-  const std::vector<FixedMultiplier> m = multipliers_by_count(input.quant.scale(), output.scale(), max_count);
+  const int shift = average_pool_sum_shift(max_count);
+  const std::vector<FixedMultiplier> m =
+      multipliers_by_count(input.quant.scale(), output.scale(), max_count, shift);
   const int32_t zin = input.quant.zero_point();
   TensorU8 out({n, oh, ow, c}, output);
   size_t o = 0;
@@ -110,8 +120,8 @@ TensorU8 average_pool2d(const TensorU8& input, const Pool2dParams& p, const Quan
           for (int64_t iy = vy0; iy < vy1; ++iy)
             for (int64_t ix = vx0; ix < vx1; ++ix)
               sum += input.data[static_cast<size_t>(((b * ih + iy) * iw + ix) * c + ch)] - zin;
-          out.data[o++] = static_cast<uint8_t>(
-              requantize(sum, m[static_cast<size_t>(count)], output.zero_point(), clamp.min, clamp.max));
+          out.data[o++] = static_cast<uint8_t>(requantize(sum * (1 << shift), m[static_cast<size_t>(count)],
+                                                          output.zero_point(), clamp.min, clamp.max));
         }
       }
   return out;
@@ -125,8 +135,9 @@ TensorU8 global_average_pool(const TensorU8& input, const QuantParams& output, C
   const int64_t n = input.dim(0), hw = input.dim(1) * input.dim(2), c = input.dim(3);
   if (hw > std::numeric_limits<int32_t>::max() / 255)
     throw Error("global_average_pool: " + std::to_string(hw) + " pixels overflow an int32 sum");
-  const FixedMultiplier m =
-      quantize_multiplier(input.quant.scale() / (static_cast<double>(output.scale()) * hw));
+  const int shift = average_pool_sum_shift(hw);
+  const FixedMultiplier m = quantize_multiplier(
+      input.quant.scale() / (static_cast<double>(output.scale()) * hw * std::ldexp(1.0, shift)));
   const int32_t zin = input.quant.zero_point();
   TensorU8 out({n, 1, 1, c}, output);
   for (int64_t b = 0; b < n; ++b)
@@ -135,7 +146,7 @@ TensorU8 global_average_pool(const TensorU8& input, const QuantParams& output, C
       for (int64_t i = 0; i < hw; ++i)
         sum += input.data[static_cast<size_t>((b * hw + i) * c + ch)] - zin;
       out.data[static_cast<size_t>(b * c + ch)] =
-          static_cast<uint8_t>(requantize(sum, m, output.zero_point(), clamp.min, clamp.max));
+          static_cast<uint8_t>(requantize(sum * (1 << shift), m, output.zero_point(), clamp.min, clamp.max));
     }
   return out;
 }

@@ -30,16 +30,23 @@ int64_t pool_output_size(std::string_view op, std::string_view axis, int64_t inp
 // it is exact. Padding never wins the max.
 TensorU8 max_pool2d(const TensorU8& input, const Pool2dParams& params);
 
+// The window sum is shifted left by this many bits before requantization (keeping |sum| << shift below 2^30
+// for the largest window), so that the fixed-point multiply rounds once at full precision rather than twice
+// at a coarse one. Kernels must use the same shift to stay bit-exact.
+int average_pool_sum_shift(int64_t max_count);
+
 // Average pooling, NHWC uint8, output requantized to `output`:
 //   out = clamp(z_out + round(s_in / s_out * sum(a - z_in) / count)), the rounding being the fixed-point
-//   requantization with multiplier s_in / (s_out * count).
+//   requantization of sum << shift with multiplier s_in / (s_out * count * 2^shift),
+//   shift = average_pool_sum_shift(kernel_h * kernel_w).
 // count is the number of input elements under the window, or, with count_include_pad, the window's extent
 // clipped to the padded input (PyTorch's and ONNX's definition: ceil_mode overhang beyond the padding is
 // never counted).
 TensorU8 average_pool2d(const TensorU8& input, const Pool2dParams& params, const QuantParams& output,
                         Clamp clamp = {});
 
-// Mean over H and W: uint8 [N, H, W, C] -> uint8 [N, 1, 1, C] requantized to `output`.
+// Mean over H and W: uint8 [N, H, W, C] -> uint8 [N, 1, 1, C] requantized to `output`, with the
+// same pre-shift as average_pool2d (shift = average_pool_sum_shift(H * W)).
 TensorU8 global_average_pool(const TensorU8& input, const QuantParams& output, Clamp clamp = {});
 
 }  // namespace octet::ref

@@ -1,5 +1,7 @@
 #include "kernels/reference/pooling.h"
 
+#include <cmath>
+
 #include <gtest/gtest.h>
 
 #include "kernels/error.h"
@@ -99,6 +101,7 @@ TEST(AveragePool2d, RandomShapesWithinOneLsbAndExactArithmetic) {
     const int64_t c = in.dim(3);
     const int32_t zin = in.quant.zero_point();
     std::vector<int32_t> rounded_float, exact_fixed;
+    std::vector<bool> near_tie;
     for (int64_t b = 0; b < in.dim(0); ++b)
       for (int64_t y = 0; y < oh; ++y)
         for (int64_t x = 0; x < ow; ++x) {
@@ -112,16 +115,26 @@ TEST(AveragePool2d, RandomShapesWithinOneLsbAndExactArithmetic) {
                 sum += in.data[((b * ih + iy) * iw + ix) * c + ch] - zin;
             const double real = static_cast<double>(sum) * in.quant.scale() / static_cast<double>(count);
             rounded_float.push_back(test::quantize_exact(real, out_q));
+            const int shift = ref::average_pool_sum_shift(p.kernel_h * p.kernel_w);
             exact_fixed.push_back(
-                requantize(static_cast<int32_t>(sum),
-                           quantize_multiplier(in.quant.scale() / (double{out_q.scale()} * count)),
+                requantize(static_cast<int32_t>(sum) * (1 << shift),
+                           quantize_multiplier(in.quant.scale() /
+                                               (double{out_q.scale()} * count * std::ldexp(1.0, shift))),
                            out_q.zero_point(), 0, 255));
+            // Away from ties the fixed-point result must round exactly like float64: the pre-shift leaves
+            // only ~2^-18 LSB of error, so a difference elsewhere means lost precision.
+            const double lsb = real / out_q.scale();
+            near_tie.push_back(std::abs(lsb - std::floor(lsb) - 0.5) <= 1e-3);
           }
         }
     // Within 1 LSB of float64 (the fixed-point division by count rounds half away from zero, float half to
     // even) and bit-exact with the documented integer arithmetic.
     EXPECT_LE(test::max_lsb_difference(out, rounded_float), 1);
     EXPECT_EQ(test::max_lsb_difference(out, exact_fixed), 0);
+    for (size_t i = 0; i < near_tie.size(); ++i)
+      if (!near_tie[i]) {
+        ASSERT_EQ(out.data[i], rounded_float[i]) << "element " << i << " is not a tie";
+      }
   }
 }
 
