@@ -2,6 +2,7 @@
 
 #include <exception>
 #include <iostream>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -13,12 +14,33 @@ namespace {
 void print_usage(std::ostream& out) {
   out << "usage: octet <command> [options]\n\n"
          "commands:\n"
-         "  demo [--size N] [--channels C]   quantize an image, run a reference int8 3x3 convolution and\n"
-         "                                   compare it with the same convolution in float\n"
-         "  help                             this text\n";
+         "  info MODEL                      inputs, outputs, every operator with its quantization and MACs,\n"
+         "                                  and the planned activation memory\n"
+         "  run MODEL --input NAME=FILE.npy [--input ...] [--output-dir DIR] [--threads N] [--nhwc]\n"
+         "                                  run a model on .npy inputs, write each output to DIR/NAME.npy\n"
+         "  classify MODEL --images FILE.npy --labels FILE.npy [--classes FILE.txt] [--threads N]\n"
+         "                                  [--batch B] [--show N]   classify images, report accuracy and "
+         "time\n"
+         "  demo [--size N] [--channels C]  the quantization arithmetic and one reference convolution\n"
+         "  help                            this text\n";
 }
 
 }  // namespace
+
+namespace octet::tools {
+
+int64_t parse_int(std::string_view option, std::string_view value, int64_t min, int64_t max) {
+  try {
+    size_t used = 0;
+    const long long v = std::stoll(std::string(value), &used);
+    if (used == value.size() && v >= min && v <= max) return v;
+  } catch (const std::exception&) {
+  }
+  throw Error(std::string(option) + " expects an integer in [" + std::to_string(min) + ", " +
+              std::to_string(max) + "], got '" + std::string(value) + "'");
+}
+
+}  // namespace octet::tools
 
 int main(int argc, char** argv) {
   const std::vector<std::string_view> args(argv + 1, argv + argc);
@@ -27,7 +49,11 @@ int main(int argc, char** argv) {
     return args.empty() ? 2 : 0;
   }
   try {
-    if (args[0] == "demo") return octet::tools::run_demo(std::span(args).subspan(1));
+    const auto rest = std::span(args).subspan(1);
+    if (args[0] == "demo") return octet::tools::run_demo(rest);
+    if (args[0] == "info") return octet::tools::run_info(rest);
+    if (args[0] == "run") return octet::tools::run_run(rest);
+    if (args[0] == "classify") return octet::tools::run_classify(rest);
     std::cerr << "octet: unknown command '" << args[0] << "'\n\n";
     print_usage(std::cerr);
     return 2;

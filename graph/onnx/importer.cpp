@@ -1,0 +1,351 @@
+#include "graph/onnx/importer.h"
+
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
+
+#include <algorithm>
+#include <cmath>
+#include <deque>
+
+#include "graph/shapes.h"
+#include "kernels/error.h"
+#include "kernels/quantization/quantize.h"
+
+namespace octet::graph {
+
+namespace onnx_import {
+
+std::vector<double> Symbol::real_values() const {
+  if (!quant) return constant.values;
+  std::vector<double> out(constant.values.size());
+  const AxisWalk walk = axis_walk(constant.shape, *quant);
+  for (size_t i = 0; i < out.size(); ++i) {
+    const int64_t c = walk.index_of(static_cast<int64_t>(i));
+    out[i] = (constant.values[i] - quant->zero_point(c)) * static_cast<double>(quant->scale(c));
+  }
+  return out;
+}
+
+Importer::Importer(const onnx::ModelProto& model, const ImportOptions& options)
+    : model_(model), options_(options) {}
+
+Graph Importer::run() {
+  for (const auto& op : model_.opset_import()) {
+    if (op.domain().empty() || op.domain() == "ai.onnx") opset_ = op.version();
+  }
+  if (opset_ == 0) opset_ = 1;
+  if (opset_ < 10 || opset_ > 21)
+    throw Error("model uses ONNX opset " + std::to_string(opset_) + "; octet supports opsets 10 to 21");
+  if (!model_.has_graph()) throw Error("model has no graph");
+  read_constants();
+  sort_nodes();
+  read_inputs();
+  for (const onnx::NodeProto* node : order_)
+    if (!consumed_.count(node)) lower(*node);
+  write_outputs();
+  check_graph(graph_);
+  return std::move(graph_);
+}
+
+void Importer::read_constants() {
+  for (const auto& init : model_.graph().initializer()) {
+    Symbol s;
+    s.constant = decode_tensor(init, "initializer '" + init.name() + "'");
+    symbols_[init.name()] = std::move(s);
+  }
+}
+
+// ONNX requires nodes in topological order, but many files are not; sort them (Kahn), which also finds
+// cycles and inputs that nothing produces.
+void Importer::sort_nodes() {
+  const auto& g = model_.graph();
+  std::set<std::string> available;
+  for (const auto& [name, s] : symbols_)
+    available.insert(name);
+  for (const auto& in : g.input())
+    available.insert(in.name());
+  available.insert("");  // an empty input name means "optional input omitted"
+  std::map<std::string, const onnx::NodeProto*> producer;
+  for (const auto& node : g.node())
+    for (const auto& out : node.output()) {
+      if (out.empty()) continue;
+      if (producer.count(out) || available.count(out))
+        throw Error(describe(node) + ": output '" + out + "' is already defined elsewhere in the graph");
+      producer[out] = &node;
+    }
+  std::map<const onnx::NodeProto*, int> waiting;
+  std::map<std::string, std::vector<const onnx::NodeProto*>> dependents;
+  std::deque<const onnx::NodeProto*> ready;
+  for (const auto& node : g.node()) {
+    if (node.op_type() == "Constant") {
+      // Older exporters store weights as Constant nodes: they are constants, not operators.
+      if (node.output_size() != 1) throw Error(describe(node) + ": expected one output");
+      const Attributes attrs(node);
+      const onnx::AttributeProto* value = nullptr;
+      for (const auto& a : node.attribute())
+        if (a.name() == "value") value = &a;
+      Symbol s;
+      if (value && value->has_t()) {
+        s.constant = decode_tensor(value->t(), describe(node));
+      } else if (attrs.has("value_float")) {
+        s.constant = {onnx::TensorProto::FLOAT, {}, {attrs.get_float("value_float", 0)}};
+      } else if (attrs.has("value_int")) {
+        s.constant = {onnx::TensorProto::INT64, {}, {static_cast<double>(attrs.get_int("value_int", 0))}};
+      } else if (attrs.has("value_ints")) {
+        const auto v = attrs.get_ints("value_ints");
+        s.constant = {onnx::TensorProto::INT64, {static_cast<int64_t>(v.size())}, {v.begin(), v.end()}};
+      } else if (attrs.has("value_floats")) {
+        const auto v = attrs.get_floats("value_floats");
+        s.constant = {onnx::TensorProto::FLOAT, {static_cast<int64_t>(v.size())}, {v.begin(), v.end()}};
+      } else {
+        throw Error(describe(node) + ": unsupported Constant form (no tensor, float or int value)");
+      }
+      symbols_[node.output(0)] = std::move(s);
+    }
+  }
+  for (const auto& node : g.node()) {
+    if (node.op_type() == "Constant") continue;
+    int missing = 0;
+    for (const auto& in : node.input()) {
+      if (available.count(in) || symbols_.count(in)) continue;
+      if (!producer.count(in))
+        throw Error(describe(node) + ": input '" + in +
+                    "' is not produced by any node, initializer or graph input");
+      ++missing;
+      dependents[in].push_back(&node);
+    }
+    waiting[&node] = missing;
+    if (missing == 0) ready.push_back(&node);
+    for (const auto& in : node.input())
+      if (!in.empty()) consumers_[in].push_back(&node);
+  }
+  while (!ready.empty()) {
+    const onnx::NodeProto* node = ready.front();
+    ready.pop_front();
+    order_.push_back(node);
+    for (const auto& out : node->output())
+      for (const onnx::NodeProto* d : dependents[out])
+        if (--waiting[d] == 0) ready.push_back(d);
+  }
+  for (const auto& [node, count] : waiting)
+    if (count > 0) throw Error(describe(*node) + ": is part of a cycle in the graph");
+  for (const auto& out : g.output())
+    graph_outputs_.insert(out.name());
+}
+
+void Importer::read_inputs() {
+  for (const auto& in : model_.graph().input()) {
+    if (symbols_.count(in.name())) continue;  // an initializer listed as input (IR version < 4)
+    const std::string what = "graph input '" + in.name() + "'";
+    if (!in.type().has_tensor_type()) throw Error(what + ": only tensor inputs are supported");
+    const auto& tt = in.type().tensor_type();
+    Value v;
+    v.name = in.name();
+    if (tt.elem_type() == onnx::TensorProto::FLOAT) {
+      v.type = ElementType::f32;
+    } else if (tt.elem_type() == onnx::TensorProto::UINT8) {
+      v.type = ElementType::u8;
+    } else {
+      throw Error(what + ": element type " + onnx_type_name(tt.elem_type()) +
+                  " is not supported (float32 or uint8)");
+    }
+    if (!tt.has_shape()) throw Error(what + ": has no shape");
+    Shape declared;
+    for (const auto& d : tt.shape().dim()) {
+      if (d.has_dim_value()) {
+        if (d.dim_value() < 1)
+          throw Error(what + ": dimension " + std::to_string(d.dim_value()) + " must be >= 1");
+        declared.push_back(d.dim_value());
+        v.shape.push_back(d.dim_value());
+      } else {
+        declared.push_back(-1);
+        v.shape.push_back(options_.dynamic_dim);
+      }
+    }
+    if (const auto it = options_.input_shapes.find(in.name()); it != options_.input_shapes.end()) {
+      bool fits = it->second.size() == declared.size();
+      for (size_t i = 0; fits && i < declared.size(); ++i)
+        fits = it->second[i] >= 1 && (declared[i] < 0 || declared[i] == it->second[i]);
+      if (!fits)
+        throw Error(what + ": shape " + to_string(it->second) + " does not fit the declared shape " +
+                    to_string(declared) + " (-1: any size)");
+      v.shape = it->second;
+    }
+    element_count(v.shape, what);
+    graph_.declared_input_shapes.push_back(declared);
+    if (options_.nhwc_io && v.shape.size() == 4) {
+      // The caller's data is already NHWC: store the logical NCHW shape permuted.
+      v.shape = {v.shape[0], v.shape[2], v.shape[3], v.shape[1]};
+      v.layout = Layout::nhwc;
+    }
+    const ValueId id = graph_.add_value(v);
+    graph_.inputs.push_back(id);
+    if (v.type == ElementType::u8) {
+      // A raw uint8 input must be quantized already; its params come from the first DequantizeLinear.
+      Symbol s = make_value_symbol(Symbol::Kind::quantized, id);
+      symbols_[in.name()] = s;
+    } else {
+      symbols_[in.name()] = make_value_symbol(Symbol::Kind::real, id);
+    }
+  }
+}
+
+void Importer::write_outputs() {
+  for (const auto& out : model_.graph().output()) {
+    const auto it = symbols_.find(out.name());
+    if (it == symbols_.end()) throw Error("graph output '" + out.name() + "' is not produced by any node");
+    Symbol s = it->second;
+    ValueId v = -1;
+    switch (s.kind) {
+      case Symbol::Kind::constant:
+        throw Error("graph output '" + out.name() + "' is a constant; octet does not output constants");
+      case Symbol::Kind::quantized:
+      case Symbol::Kind::real:
+        v = s.value;
+        break;
+      case Symbol::Kind::dequantized: {
+        // A DequantizeLinear at the end of the graph: dequantize in the model's layout.
+        const ValueId plain = options_.nhwc_io ? s.value : as_plain(s.value, out.name());
+        Value f = graph_.value(plain);
+        f.name = out.name();
+        f.type = ElementType::f32;
+        f.quant = {};
+        v = emit(out.name(), "DequantizeLinear", OpKind::dequantize, {plain}, {}, f);
+        break;
+      }
+    }
+    if (!options_.nhwc_io && graph_.value(v).layout == Layout::nhwc) v = as_plain(v, out.name());
+    if (graph_.value(v).type == ElementType::u8 && graph_.value(v).quant.scales.empty())
+      throw Error("graph output '" + out.name() + "' is uint8 without known quantization params");
+    graph_.value(v).name = out.name();
+    graph_.outputs.push_back(v);
+  }
+}
+
+void Importer::lower(const onnx::NodeProto& node) {
+  if (!node.domain().empty() && node.domain() != "ai.onnx" && node.domain() != "com.microsoft")
+    throw Error(describe(node) + ": operator domain '" + node.domain() + "' is not supported");
+  if (node.op_type() == "Constant") return;
+  if (lower_quantize_dequantize(node) || lower_qoperator(node) || lower_qdq_compute(node) ||
+      lower_elementwise(node) || lower_structural(node))
+    return;
+  throw Error(describe(node) + ": operator is not supported by octet (on these operand types)");
+}
+
+// ---- helpers ----
+
+bool Importer::has_input(const onnx::NodeProto& node, int input) const {
+  return input < node.input_size() && !node.input(input).empty();
+}
+
+const Symbol& Importer::symbol(const onnx::NodeProto& node, int input) const {
+  if (!has_input(node, input))
+    throw Error(describe(node) + ": required input " + std::to_string(input) + " is missing");
+  const auto it = symbols_.find(node.input(input));
+  if (it == symbols_.end())
+    throw Error(describe(node) + ": input '" + node.input(input) +
+                "' is not available (unsupported producer?)");
+  return it->second;
+}
+
+const Constant& Importer::constant_input(const onnx::NodeProto& node, int input, const char* what) const {
+  const Symbol& s = symbol(node, input);
+  if (s.kind != Symbol::Kind::constant)
+    throw Error(describe(node) + ": " + what + " ('" + node.input(input) + "') must be a constant");
+  return s.constant;
+}
+
+double Importer::scalar_input(const onnx::NodeProto& node, int input, const char* what) const {
+  const Constant& c = constant_input(node, input, what);
+  if (!c.is_scalar())
+    throw Error(describe(node) + ": " + what + " must be a single value, got shape " + to_string(c.shape));
+  return c.values[0];
+}
+
+ValueId Importer::runtime_input(const onnx::NodeProto& node, int input) const {
+  const Symbol& s = symbol(node, input);
+  if (s.kind == Symbol::Kind::quantized || s.kind == Symbol::Kind::dequantized) return s.value;
+  throw Error(describe(node) + ": input '" + node.input(input) + "' must be a quantized tensor");
+}
+
+Symbol Importer::make_value_symbol(Symbol::Kind kind, ValueId v) const {
+  Symbol s;
+  s.kind = kind;
+  s.value = v;
+  return s;
+}
+
+void Importer::define(const std::string& name, Symbol s) {
+  symbols_[name] = std::move(s);
+}
+
+void Importer::define_value(const onnx::NodeProto& node, int output, Symbol::Kind kind, ValueId v) {
+  if (output >= node.output_size())
+    throw Error(describe(node) + ": missing output " + std::to_string(output));
+  define(node.output(output), make_value_symbol(kind, v));
+}
+
+ValueId Importer::emit(const onnx::NodeProto& source, OpKind kind, std::vector<ValueId> inputs, Attrs attrs,
+                       Value out) {
+  return emit(source.name(), source.op_type(), kind, std::move(inputs), std::move(attrs), std::move(out));
+}
+
+ValueId Importer::emit(const std::string& name, const std::string& onnx_op, OpKind kind,
+                       std::vector<ValueId> inputs, Attrs attrs, Value out) {
+  Node n;
+  n.name = name;
+  n.onnx_op = onnx_op;
+  n.kind = kind;
+  n.inputs = std::move(inputs);
+  n.attrs = std::move(attrs);
+  out.shape = infer_output_shape(graph_, n, out);
+  n.output = graph_.add_value(std::move(out));
+  graph_.nodes.push_back(std::move(n));
+  return graph_.nodes.back().output;
+}
+
+ValueId Importer::as_nhwc(ValueId v, const std::string& node_name) {
+  const Value& in = graph_.value(v);
+  if (in.layout == Layout::nhwc) return v;
+  if (in.shape.size() != 4)
+    throw Error("node '" + node_name + "': needs a rank-4 image tensor, got '" + in.name + "' of shape " +
+                to_string(in.shape));
+  Value out = in;
+  out.name = in.name + "#nhwc";
+  out.layout = Layout::nhwc;
+  return emit(node_name + "#to_nhwc", "(layout)", OpKind::transpose, {v}, TransposeAttrs{{0, 2, 3, 1}}, out);
+}
+
+ValueId Importer::as_plain(ValueId v, const std::string& node_name) {
+  const Value& in = graph_.value(v);
+  if (in.layout == Layout::plain) return v;
+  Value out = in;
+  out.name = in.name + "#nchw";
+  out.layout = Layout::plain;
+  return emit(node_name + "#to_nchw", "(layout)", OpKind::transpose, {v}, TransposeAttrs{{0, 3, 1, 2}}, out);
+}
+
+std::vector<const onnx::NodeProto*> Importer::consumers(const std::string& tensor) const {
+  const auto it = consumers_.find(tensor);
+  return it == consumers_.end() ? std::vector<const onnx::NodeProto*>{} : it->second;
+}
+
+bool Importer::is_graph_output(const std::string& tensor) const {
+  return graph_outputs_.count(tensor) > 0;
+}
+
+}  // namespace onnx_import
+
+Graph import_onnx(std::span<const std::byte> bytes, const ImportOptions& options) {
+  onnx::ModelProto model;
+  google::protobuf::io::ArrayInputStream raw(bytes.data(),
+                                             static_cast<int>(std::min<size_t>(bytes.size(), INT32_MAX)));
+  google::protobuf::io::CodedInputStream coded(&raw);
+  coded.SetTotalBytesLimit(INT32_MAX);
+  if (bytes.size() > static_cast<size_t>(INT32_MAX)) throw Error("model file is larger than 2 GiB");
+  if (!model.ParseFromCodedStream(&coded) || !coded.ConsumedEntireMessage())
+    throw Error("not a valid ONNX model: the protobuf could not be parsed (truncated or corrupt file?)");
+  return onnx_import::Importer(model, options).run();
+}
+
+}  // namespace octet::graph

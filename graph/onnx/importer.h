@@ -1,0 +1,147 @@
+#pragma once
+
+// The ONNX importer's shared state. Lowering walks the ONNX nodes in topological order and keeps, for every
+// ONNX tensor name, what that tensor is in octet terms (a Symbol); the lower_*.cpp files each handle one
+// family of ONNX operators.
+
+#include <onnx/onnx_pb.h>
+
+#include <cmath>
+#include <functional>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "graph/ir.h"
+#include "graph/onnx/attributes.h"
+#include "graph/onnx/constant.h"
+#include "graph/onnx_import.h"
+
+namespace octet::graph::onnx_import {
+
+// What an ONNX tensor is after lowering.
+struct Symbol {
+  enum class Kind {
+    constant,     // an initializer / Constant (possibly the DequantizeLinear of one: then `quant` is set)
+    quantized,    // a runtime uint8 value
+    dequantized,  // a float tensor equal to dequantize(value): folded into the consumers, never materialised
+    real,         // a runtime float value (graph inputs before their QuantizeLinear, dequantized outputs)
+  };
+  Kind kind = Kind::constant;
+  ValueId value = -1;
+  Constant constant;
+  std::optional<QuantParams> quant;  // for constants: the integer data is quantized with these params
+
+  // The constant's real values (dequantized if it is a quantized constant).
+  std::vector<double> real_values() const;
+};
+
+// Real-valued clamp bounds collected from Relu / Clip nodes between an operator and its QuantizeLinear.
+struct RealRange {
+  double lo = -INFINITY;
+  double hi = INFINITY;
+};
+
+// An operator's QuantizeLinear, found by looking ahead past fusable activations.
+struct OutputStage {
+  const onnx::NodeProto* quantize = nullptr;
+  std::vector<const onnx::NodeProto*> fused;  // Relu / Clip nodes folded into the clamp
+  QuantParams params;
+  Clamp clamp;
+  std::string output_name;  // the QuantizeLinear's output
+};
+
+class Importer {
+ public:
+  Importer(const onnx::ModelProto& model, const ImportOptions& options);
+  Graph run();
+
+  // ---- shared helpers (used by the lower_*.cpp files) ----
+  const Symbol& symbol(const onnx::NodeProto& node, int input) const;
+  bool has_input(const onnx::NodeProto& node, int input) const;
+  const Constant& constant_input(const onnx::NodeProto& node, int input, const char* what) const;
+  double scalar_input(const onnx::NodeProto& node, int input, const char* what) const;
+  ValueId runtime_input(const onnx::NodeProto& node, int input) const;  // quantized or dequantized value
+
+  void define(const std::string& name, Symbol s);
+  void define_value(const onnx::NodeProto& node, int output, Symbol::Kind kind, ValueId v);
+  Symbol make_value_symbol(Symbol::Kind kind, ValueId v) const;
+
+  // Adds a node with a new uint8 (or float) output value and returns that value.
+  ValueId emit(const onnx::NodeProto& source, OpKind kind, std::vector<ValueId> inputs, Attrs attrs,
+               Value out);
+  ValueId emit(const std::string& name, const std::string& onnx_op, OpKind kind, std::vector<ValueId> inputs,
+               Attrs attrs, Value out);
+
+  // Layout conversions: return a value holding the same tensor in NHWC / in ONNX (plain) order.
+  ValueId as_nhwc(ValueId v, const std::string& node_name);
+  ValueId as_plain(ValueId v, const std::string& node_name);
+
+  // The activation params of a QuantizeLinear / DequantizeLinear (inputs 1 and 2), mapped to uint8: int8
+  // activations become uint8 with the zero point moved up by 128 (the same real values, q + 128).
+  QuantParams activation_params(const onnx::NodeProto& node, int scale_input, int zero_point_input) const;
+  QuantParams constant_params(const onnx::NodeProto& node, int scale_input, int zero_point_input,
+                              const Constant& data, int64_t axis) const;
+
+  // Looks past Relu / Clip for the single QuantizeLinear consuming `tensor`; marks those nodes as consumed.
+  std::optional<OutputStage> find_output_stage(const std::string& tensor);
+  OutputStage require_output_stage(const onnx::NodeProto& node);
+  void finish_with_stage(const OutputStage& stage, ValueId value);
+
+  std::vector<const onnx::NodeProto*> consumers(const std::string& tensor) const;
+  bool is_graph_output(const std::string& tensor) const;
+  void mark_consumed(const onnx::NodeProto* node) { consumed_.insert(node); }
+  int64_t opset() const { return opset_; }
+  Graph& graph() { return graph_; }
+
+  // ---- lowering, one family per file ----
+  bool lower_quantize_dequantize(const onnx::NodeProto& node);  // lower_qdq.cpp
+  bool lower_qdq_compute(const onnx::NodeProto& node);          // lower_qdq.cpp: Conv, Gemm, MatMul, ...
+  bool lower_qoperator(const onnx::NodeProto& node);            // lower_qoperator.cpp
+  bool lower_elementwise(const onnx::NodeProto& node);          // lower_elementwise.cpp
+  bool lower_structural(const onnx::NodeProto& node);           // lower_structural.cpp
+
+  // Conv-family builders shared by the QDQ and QOperator forms.
+  ValueId build_conv(const onnx::NodeProto& node, ValueId input, const Constant& weights,
+                     const QuantParams& weight_params, const std::optional<std::vector<double>>& bias_real,
+                     const QuantParams& output, Clamp clamp, bool transposed);
+  ValueId build_fully_connected(const onnx::NodeProto& node, ValueId input, const Constant& weights,
+                                const QuantParams& weight_params, bool weights_transposed,
+                                const std::optional<std::vector<double>>& bias_real,
+                                const QuantParams& output, Clamp clamp);
+  // Pooling (MaxPool, AveragePool, QLinearAveragePool) from ONNX attributes.
+  ValueId build_pool(const onnx::NodeProto& node, OpKind kind, ValueId input, const QuantParams& output,
+                     Clamp clamp);
+  // Add / Mul of two runtime values with ONNX broadcasting, reconciling their layouts.
+  ValueId build_binary(const onnx::NodeProto& node, OpKind kind, ValueId a, ValueId b,
+                       const QuantParams& output, Clamp clamp, const std::string& output_name);
+  // Concat along an ONNX axis, reconciling layouts.
+  ValueId build_concat(const onnx::NodeProto& node, const std::vector<ValueId>& inputs, int64_t onnx_axis,
+                       const QuantParams& output);
+  // A 256-entry table of f over the input's dequantized values.
+  ValueId build_lut(const onnx::NodeProto& node, ValueId input, const std::function<double(double)>& f,
+                    const QuantParams& output, const std::string& output_name);
+  // A runtime uint8 operand whose params the node states (inputs scale_input, zero_point_input).
+  ValueId quantized_operand(const onnx::NodeProto& node, int input, int scale_input, int zero_point_input);
+
+ private:
+  void read_constants();
+  void sort_nodes();
+  void read_inputs();
+  void write_outputs();
+  void lower(const onnx::NodeProto& node);
+
+  const onnx::ModelProto& model_;
+  ImportOptions options_;
+  int64_t opset_ = 0;
+  Graph graph_;
+  std::map<std::string, Symbol> symbols_;
+  std::vector<const onnx::NodeProto*> order_;
+  std::map<std::string, std::vector<const onnx::NodeProto*>> consumers_;
+  std::set<std::string> graph_outputs_;
+  std::set<const onnx::NodeProto*> consumed_;
+};
+
+}  // namespace octet::graph::onnx_import

@@ -1,0 +1,252 @@
+// Builders for the convolution family, shared by the QDQ form (Conv / ConvTranspose / Gemm / MatMul between
+// DequantizeLinear and QuantizeLinear) and the QOperator form (QLinearConv, QLinearMatMul, QGemm, ...):
+// ONNX attributes to octet params, weights to octet's layout, float bias to int32.
+
+#include <cmath>
+#include <limits>
+
+#include "graph/onnx/importer.h"
+#include "kernels/error.h"
+
+namespace octet::graph::onnx_import {
+
+namespace {
+
+struct SpatialPads {
+  int64_t begin = 0;
+  int64_t end = 0;
+};
+
+// ONNX auto_pad for a direct convolution.
+SpatialPads auto_pads(const std::string& mode, int64_t in, int64_t kernel, int64_t stride, int64_t dilation) {
+  if (mode == "VALID") return {0, 0};
+  const int64_t out = (in + stride - 1) / stride;
+  const int64_t total = std::max<int64_t>(0, (out - 1) * stride + (kernel - 1) * dilation + 1 - in);
+  if (mode == "SAME_UPPER") return {total / 2, total - total / 2};
+  return {total - total / 2, total / 2};  // SAME_LOWER
+}
+
+std::vector<int64_t> pair_attr(const onnx::NodeProto& node, const Attributes& a, const char* name,
+                               int64_t fallback) {
+  std::vector<int64_t> v = a.get_ints(name, {fallback, fallback});
+  if (v.size() != 2)
+    throw Error(describe(node) + ": attribute '" + name +
+                "' must have 2 values (only 2-D convolution is supported)");
+  return v;
+}
+
+// Bias in real units -> int32 in units of s_in * s_w[c]. Exact (up to float rounding) when the model's bias
+// already has that scale, which is the norm; a bias quantized with another scale is re-expressed.
+std::shared_ptr<const TensorS32> quantize_bias(const onnx::NodeProto& node, const std::vector<double>& real,
+                                               int64_t channels, double input_scale,
+                                               const QuantParams& weights) {
+  std::vector<double> values = real;
+  if (values.size() == 1 && channels > 1) values.assign(static_cast<size_t>(channels), real[0]);
+  if (static_cast<int64_t>(values.size()) != channels)
+    throw Error(describe(node) + ": bias has " + std::to_string(real.size()) + " values for " +
+                std::to_string(channels) + " output channels");
+  auto bias = std::make_shared<TensorS32>(Shape{channels});
+  for (int64_t c = 0; c < channels; ++c) {
+    const double q = std::nearbyint(values[static_cast<size_t>(c)] / (input_scale * weights.scale(c)));
+    if (!std::isfinite(q) || std::abs(q) > std::numeric_limits<int32_t>::max())
+      throw Error(describe(node) + ": bias of output channel " + std::to_string(c) +
+                  " does not fit int32 in units of "
+                  "input scale x weight scale");
+    bias->data[static_cast<size_t>(c)] = static_cast<int32_t>(q);
+  }
+  return bias;
+}
+
+// Copies weights into octet's layout. `index(co, ky, kx, ci)` gives the flat ONNX index.
+template <class T, class Index>
+Tensor<T> relayout(const Constant& w, Shape shape, Index index) {
+  Tensor<T> out(shape);
+  size_t o = 0;
+  for (int64_t co = 0; co < shape[0]; ++co)
+    for (int64_t ky = 0; ky < shape[1]; ++ky)
+      for (int64_t kx = 0; kx < shape[2]; ++kx)
+        for (int64_t ci = 0; ci < shape[3]; ++ci)
+          out.data[o++] = static_cast<T>(w.values[static_cast<size_t>(index(co, ky, kx, ci))]);
+  return out;
+}
+
+template <class Index>
+std::shared_ptr<Weights> make_weights(const Constant& w, Shape shape, QuantParams q, Index index) {
+  if (w.onnx_type == onnx::TensorProto::INT8) {
+    TensorS8 t = relayout<int8_t>(w, shape, index);
+    t.quant = std::move(q);
+    return std::make_shared<Weights>(std::move(t));
+  }
+  TensorU8 t = relayout<uint8_t>(w, shape, index);
+  t.quant = std::move(q);
+  return std::make_shared<Weights>(std::move(t));
+}
+
+// Per-output-channel params in octet's layout (axis 0) from ONNX params along `onnx_axis`, repeating them
+// `repeat` times (grouped transposed convolutions quantize the Co/groups axis).
+QuantParams output_channel_params(const onnx::NodeProto& node, const QuantParams& q, int expected_axis,
+                                  int64_t channels) {
+  if (q.is_per_tensor()) return q;
+  if (q.axis != expected_axis)
+    throw Error(describe(node) + ": weights are quantized along axis " + std::to_string(q.axis) +
+                "; per-channel weights must be quantized along the output-channel axis " +
+                std::to_string(expected_axis));
+  QuantParams out;
+  out.axis = 0;
+  for (int64_t c = 0; c < channels; ++c) {
+    const size_t i = static_cast<size_t>(c) % q.scales.size();
+    out.scales.push_back(q.scales[i]);
+    out.zero_points.push_back(q.zero_points[i]);
+  }
+  return out;
+}
+
+}  // namespace
+
+ValueId Importer::build_conv(const onnx::NodeProto& node, ValueId input, const Constant& w,
+                             const QuantParams& weight_params,
+                             const std::optional<std::vector<double>>& bias_real, const QuantParams& output,
+                             Clamp clamp, bool transposed) {
+  const Attributes a(node);
+  if (transposed)
+    a.expect_only({"auto_pad", "dilations", "group", "kernel_shape", "output_padding", "output_shape", "pads",
+                   "strides"});
+  else
+    a.expect_only({"auto_pad", "dilations", "group", "kernel_shape", "pads", "strides"});
+  if (w.shape.size() != 4)
+    throw Error(describe(node) + ": weights must be rank 4 (2-D convolution), got " + to_string(w.shape));
+  input = as_nhwc(input, node.name());
+  const Value& in = graph_.value(input);
+  const int64_t groups = a.get_int("group", 1);
+  if (groups < 1) throw Error(describe(node) + ": group must be >= 1");
+  const int64_t kh = w.shape[2], kw = w.shape[3];
+  const auto kernel = a.get_ints("kernel_shape", {kh, kw});
+  if (kernel != std::vector<int64_t>{kh, kw})
+    throw Error(describe(node) + ": kernel_shape does not match the weights " + to_string(w.shape));
+  const auto strides = pair_attr(node, a, "strides", 1), dilations = pair_attr(node, a, "dilations", 1);
+  std::vector<int64_t> pads = a.get_ints("pads", {0, 0, 0, 0});
+  if (pads.size() != 4) throw Error(describe(node) + ": pads must have 4 values");
+  const std::string auto_pad = a.get_string("auto_pad", "NOTSET");
+  if (auto_pad != "NOTSET" && auto_pad != "SAME_UPPER" && auto_pad != "SAME_LOWER" && auto_pad != "VALID")
+    throw Error(describe(node) + ": unknown auto_pad '" + auto_pad + "'");
+
+  const int64_t cin = in.shape[3];
+  ConvAttrs attrs;
+  attrs.transposed = transposed;
+  attrs.clamp = clamp;
+  int64_t cout = 0, cin_g = 0;
+  if (!transposed) {
+    cout = w.shape[0];
+    cin_g = w.shape[1];
+    if (cin_g * groups != cin)
+      throw Error(describe(node) + ": weights expect " + std::to_string(cin_g * groups) +
+                  " input channels (" + std::to_string(cin_g) + " x group " + std::to_string(groups) +
+                  "), input '" + in.name + "' has " + std::to_string(cin));
+    if (auto_pad != "NOTSET") {
+      const auto h = auto_pads(auto_pad, in.shape[1], kh, strides[0], dilations[0]);
+      const auto wd = auto_pads(auto_pad, in.shape[2], kw, strides[1], dilations[1]);
+      pads = {h.begin, wd.begin, h.end, wd.end};
+    }
+    auto& p = attrs.conv;
+    p.stride_h = strides[0], p.stride_w = strides[1], p.dilation_h = dilations[0],
+    p.dilation_w = dilations[1];
+    p.pad = {pads[0], pads[1], pads[2], pads[3]};
+    p.groups = groups;
+    const QuantParams q = output_channel_params(node, weight_params, 0, cout);
+    attrs.weights =
+        make_weights(w, {cout, kh, kw, cin_g}, q, [&](int64_t co, int64_t ky, int64_t kx, int64_t ci) {
+          return ((co * cin_g + ci) * kh + ky) * kw + kx;
+        });
+  } else {
+    // ONNX ConvTranspose weights: [C_in, C_out / groups, KH, KW].
+    if (w.shape[0] != cin)
+      throw Error(describe(node) + ": weights expect " + std::to_string(w.shape[0]) +
+                  " input channels, input '" + in.name + "' has " + std::to_string(cin));
+    if (cin % groups != 0)
+      throw Error(describe(node) + ": group " + std::to_string(groups) + " does not divide " +
+                  std::to_string(cin) + " input channels");
+    const int64_t cout_g = w.shape[1];
+    cout = cout_g * groups;
+    cin_g = cin / groups;
+    auto& p = attrs.transpose;
+    p.stride_h = strides[0], p.stride_w = strides[1], p.dilation_h = dilations[0],
+    p.dilation_w = dilations[1];
+    const auto out_pad = a.get_ints("output_padding", {0, 0});
+    if (out_pad.size() != 2) throw Error(describe(node) + ": output_padding must have 2 values");
+    p.output_padding_h = out_pad[0], p.output_padding_w = out_pad[1];
+    p.groups = groups;
+    const auto output_shape = a.get_ints("output_shape", {});
+    if (!output_shape.empty() || auto_pad == "SAME_UPPER" || auto_pad == "SAME_LOWER") {
+      // ONNX: total padding = stride * (in - 1) + output_padding + ((k - 1) * dilation + 1) - out.
+      std::vector<int64_t> target = output_shape;
+      if (target.size() == 4) target = {target[2], target[3]};
+      if (target.empty()) target = {in.shape[1] * strides[0], in.shape[2] * strides[1]};
+      if (target.size() != 2) throw Error(describe(node) + ": output_shape must have 2 spatial values");
+      const int64_t in_hw[2] = {in.shape[1], in.shape[2]}, k[2] = {kh, kw};
+      int64_t begin[2], end[2];
+      for (int i = 0; i < 2; ++i) {
+        const int64_t total =
+            strides[i] * (in_hw[i] - 1) + out_pad[i] + (k[i] - 1) * dilations[i] + 1 - target[i];
+        if (total < 0)
+          throw Error(describe(node) + ": output_shape is larger than the transposed convolution produces");
+        begin[i] = auto_pad == "SAME_UPPER" ? total / 2 : total - total / 2;
+        end[i] = total - begin[i];
+      }
+      pads = {begin[0], begin[1], end[0], end[1]};
+    } else if (auto_pad == "VALID") {
+      pads = {0, 0, 0, 0};
+    }
+    p.pad = {pads[0], pads[1], pads[2], pads[3]};
+    const QuantParams q = output_channel_params(node, weight_params, 1, cout);
+    attrs.weights =
+        make_weights(w, {cout, kh, kw, cin_g}, q, [&](int64_t co, int64_t ky, int64_t kx, int64_t ci) {
+          const int64_t g = co / cout_g, j = co % cout_g;
+          return (((g * cin_g + ci) * cout_g + j) * kh + ky) * kw + kx;
+        });
+  }
+  if (bias_real) {
+    const QuantParams& wq =
+        std::visit([](const auto& t) -> const QuantParams& { return t.quant; }, *attrs.weights);
+    attrs.bias = quantize_bias(node, *bias_real, cout, in.quant.scale(), wq);
+  }
+  Value out;
+  out.name = node.output(0);
+  out.type = ElementType::u8;
+  out.layout = Layout::nhwc;
+  out.quant = output;
+  return emit(node, OpKind::conv, {input}, std::move(attrs), out);
+}
+
+ValueId Importer::build_fully_connected(const onnx::NodeProto& node, ValueId input, const Constant& w,
+                                        const QuantParams& weight_params, bool weights_transposed,
+                                        const std::optional<std::vector<double>>& bias_real,
+                                        const QuantParams& output, Clamp clamp) {
+  if (w.shape.size() != 2)
+    throw Error(describe(node) + ": weights must be a matrix, got " + to_string(w.shape));
+  input = as_plain(input, node.name());
+  const Value& in = graph_.value(input);
+  // ONNX B is [K, N]; transposed (Gemm transB = 1) it is [N, K]. octet wants [N, K], quantized along N.
+  const int64_t k = weights_transposed ? w.shape[1] : w.shape[0];
+  const int64_t n = weights_transposed ? w.shape[0] : w.shape[1];
+  if (in.shape.empty() || in.shape.back() != k)
+    throw Error(describe(node) + ": input '" + in.name + "' of shape " + to_string(in.shape) +
+                " does not end in the weights' K = " + std::to_string(k));
+  const QuantParams q = output_channel_params(node, weight_params, weights_transposed ? 0 : 1, n);
+  const Shape shape4{n, 1, 1, k};
+  auto weights = make_weights(w, shape4, q, [&](int64_t co, int64_t, int64_t, int64_t ci) {
+    return weights_transposed ? co * k + ci : ci * n + co;
+  });
+  // Fully connected weights are [N, K]: drop the two unit dimensions used for the shared relayout.
+  std::visit([&](auto& t) { t.shape = {n, k}; }, *weights);
+  FullyConnectedAttrs attrs;
+  attrs.weights = weights;
+  attrs.clamp = clamp;
+  if (bias_real) attrs.bias = quantize_bias(node, *bias_real, n, in.quant.scale(), q);
+  Value out;
+  out.name = node.output(0);
+  out.type = ElementType::u8;
+  out.quant = output;
+  return emit(node, OpKind::fully_connected, {input}, std::move(attrs), out);
+}
+
+}  // namespace octet::graph::onnx_import

@@ -1,0 +1,283 @@
+// Elementwise float operators between DequantizeLinear and QuantizeLinear.
+//
+// One general rule instead of a kernel per activation: a connected group of elementwise operators whose
+// only variable input is one quantized tensor x (everything else scalar constants), ending in a single
+// QuantizeLinear, is a function of the 256 possible values of x. It becomes a 256-entry lookup table,
+// computed at load time by evaluating the float operators themselves (hard-swish exported as
+// Add(3) -> Clip(0, 6) -> Mul(x) -> Div(6) is one table). Add and Mul of two variable tensors become
+// quantized add / mul with broadcasting.
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <set>
+
+#include "graph/onnx/importer.h"
+#include "kernels/error.h"
+#include "kernels/reference/lut.h"
+
+namespace octet::graph::onnx_import {
+
+namespace {
+
+const std::set<std::string>& elementwise_ops() {
+  static const std::set<std::string> ops = {
+      "Relu",     "Clip",     "Sigmoid", "HardSigmoid", "HardSwish", "Tanh", "LeakyRelu",  "Elu",
+      "Selu",     "Exp",      "Log",     "Sqrt",        "Neg",       "Abs",  "Reciprocal", "Softplus",
+      "Softsign", "Erf",      "Add",     "Sub",         "Mul",       "Div",  "Pow",        "Max",
+      "Min",      "Identity", "Gelu",    "Mish",        "Floor",     "Ceil", "Round"};
+  return ops;
+}
+
+bool is_elementwise(const onnx::NodeProto& node) {
+  return (node.domain().empty() || node.domain() == "ai.onnx") && elementwise_ops().count(node.op_type()) > 0;
+}
+
+// One elementwise operator on float32 values, as ONNX defines it (results rounded to float32 like a float
+// runtime computes them).
+float evaluate(const onnx::NodeProto& node, const std::vector<float>& in, int64_t opset) {
+  const std::string& op = node.op_type();
+  const Attributes a(node);
+  const float x = in.at(0);
+  double r = 0.0;
+  if (op == "Relu")
+    r = std::max(x, 0.0f);
+  else if (op == "Clip") {
+    float lo = -INFINITY, hi = INFINITY;
+    if (opset < 11) lo = a.get_float("min", lo), hi = a.get_float("max", hi);
+    if (in.size() > 1 && !std::isnan(in[1])) lo = in[1];
+    if (in.size() > 2 && !std::isnan(in[2])) hi = in[2];
+    r = std::min(std::max(x, lo), hi);
+  } else if (op == "Sigmoid")
+    r = 1.0 / (1.0 + std::exp(-double{x}));
+  else if (op == "HardSigmoid")
+    r = std::clamp(a.get_float("alpha", 0.2f) * x + a.get_float("beta", 0.5f), 0.0f, 1.0f);
+  else if (op == "HardSwish")
+    r = x * std::clamp(x / 6.0 + 0.5, 0.0, 1.0);
+  else if (op == "Tanh")
+    r = std::tanh(double{x});
+  else if (op == "LeakyRelu")
+    r = x >= 0 ? x : a.get_float("alpha", 0.01f) * x;
+  else if (op == "Elu")
+    r = x >= 0 ? x : a.get_float("alpha", 1.0f) * (std::exp(double{x}) - 1.0);
+  else if (op == "Selu")
+    r = a.get_float("gamma", 1.05070102f) *
+        (x > 0 ? x : a.get_float("alpha", 1.67326319f) * (std::exp(double{x}) - 1.0));
+  else if (op == "Exp")
+    r = std::exp(double{x});
+  else if (op == "Log")
+    r = std::log(double{x});
+  else if (op == "Sqrt")
+    r = std::sqrt(double{x});
+  else if (op == "Neg")
+    r = -x;
+  else if (op == "Abs")
+    r = std::abs(x);
+  else if (op == "Reciprocal")
+    r = 1.0 / x;
+  else if (op == "Softplus")
+    r = std::log1p(std::exp(double{x}));
+  else if (op == "Softsign")
+    r = x / (1.0 + std::abs(x));
+  else if (op == "Erf")
+    r = std::erf(double{x});
+  else if (op == "Gelu") {
+    if (a.get_string("approximate", "none") == "tanh")
+      r = 0.5 * x * (1.0 + std::tanh(std::sqrt(2.0 / M_PI) * (x + 0.044715 * double{x} * x * x)));
+    else
+      r = 0.5 * x * (1.0 + std::erf(x / std::sqrt(2.0)));
+  } else if (op == "Mish")
+    r = x * std::tanh(std::log1p(std::exp(double{x})));
+  else if (op == "Floor")
+    r = std::floor(x);
+  else if (op == "Ceil")
+    r = std::ceil(x);
+  else if (op == "Round")
+    r = std::nearbyint(x);
+  else if (op == "Identity")
+    r = x;
+  else {
+    const float y = in.at(1);
+    if (op == "Add")
+      r = x + y;
+    else if (op == "Sub")
+      r = x - y;
+    else if (op == "Mul")
+      r = x * y;
+    else if (op == "Div")
+      r = x / y;
+    else if (op == "Pow")
+      r = std::pow(double{x}, double{y});
+    else if (op == "Max")
+      r = *std::max_element(in.begin(), in.end());
+    else if (op == "Min")
+      r = *std::min_element(in.begin(), in.end());
+    else
+      throw Error(describe(node) + ": cannot evaluate");
+  }
+  return static_cast<float>(r);
+}
+
+}  // namespace
+
+ValueId Importer::build_lut(const onnx::NodeProto& node, ValueId input,
+                            const std::function<double(double)>& f, const QuantParams& output,
+                            const std::string& output_name) {
+  Value out = graph_.value(input);
+  out.name = output_name;
+  out.quant = output;
+  LutAttrs attrs;
+  attrs.table = ref::make_lut(f, graph_.value(input).quant, output);
+  return emit(node, OpKind::lut, {input}, attrs, out);
+}
+
+ValueId Importer::build_binary(const onnx::NodeProto& node, OpKind kind, ValueId a, ValueId b,
+                               const QuantParams& output, Clamp clamp, const std::string& output_name) {
+  const bool image = graph_.value(a).layout == Layout::nhwc || graph_.value(b).layout == Layout::nhwc;
+  if (image) {
+    // Bring both operands to rank 4 (ONNX broadcasting aligns trailing dimensions) and to NHWC.
+    for (ValueId* v : {&a, &b}) {
+      const Value& val = graph_.value(*v);
+      if (val.layout == Layout::nhwc) continue;
+      if (val.shape.size() > 4)
+        throw Error(describe(node) + ": cannot broadcast '" + val.name + "' of rank " +
+                    std::to_string(val.shape.size()) + " against an image tensor");
+      if (val.shape.size() < 4) {
+        Shape s = val.shape;
+        s.insert(s.begin(), 4 - s.size(), 1);
+        Value r = val;
+        r.name = val.name + "#rank4";
+        *v = emit(node.name() + "#rank4", "(broadcast)", OpKind::reshape, {*v}, ReshapeAttrs{s}, r);
+      }
+      *v = as_nhwc(*v, node.name());
+    }
+  }
+  Value out = graph_.value(a);
+  out.name = output_name;
+  out.quant = output;
+  out.layout = image ? Layout::nhwc : Layout::plain;
+  return emit(node, kind, {a, b}, ClampAttrs{clamp}, out);
+}
+
+bool Importer::lower_elementwise(const onnx::NodeProto& node) {
+  if (!is_elementwise(node)) return false;
+  std::set<ValueId> variables;
+  for (int i = 0; i < node.input_size(); ++i) {
+    if (!has_input(node, i)) continue;
+    const Symbol& s = symbol(node, i);
+    if (s.kind == Symbol::Kind::dequantized)
+      variables.insert(s.value);
+    else if (s.kind != Symbol::Kind::constant)
+      throw Error(describe(node) + ": input '" + node.input(i) +
+                  "' is not the output of a DequantizeLinear: octet runs elementwise operators only on "
+                  "quantized data");
+  }
+  if (variables.empty()) return false;
+
+  if (variables.size() == 2) {
+    const std::string& op = node.op_type();
+    if (op != "Add" && op != "Mul")
+      throw Error(
+          describe(node) +
+          ": elementwise operator on two different quantized tensors (only Add and Mul are supported)");
+    const OutputStage stage = require_output_stage(node);
+    const ValueId v = build_binary(node, op == "Add" ? OpKind::add : OpKind::mul, runtime_input(node, 0),
+                                   runtime_input(node, 1), stage.params, stage.clamp, stage.output_name);
+    finish_with_stage(stage, v);
+    return true;
+  }
+  if (variables.size() > 2) throw Error(describe(node) + ": too many quantized inputs");
+
+  // Grow the region of elementwise nodes fed only by x, scalar constants and the region itself.
+  const ValueId x = *variables.begin();
+  auto feeds_region = [&](const onnx::NodeProto& n, const std::set<std::string>& produced) {
+    for (int i = 0; i < n.input_size(); ++i) {
+      if (!has_input(n, i)) continue;
+      if (produced.count(n.input(i))) continue;
+      const auto it = symbols_.find(n.input(i));
+      if (it == symbols_.end()) return false;
+      const Symbol& s = it->second;
+      if (s.kind == Symbol::Kind::dequantized && s.value == x) continue;
+      if (s.kind == Symbol::Kind::constant && s.constant.values.size() == 1) continue;
+      return false;
+    }
+    return true;
+  };
+  std::vector<const onnx::NodeProto*> region = {&node};
+  std::set<std::string> produced = {node.output(0)};
+  const onnx::NodeProto* terminal = nullptr;
+  std::set<const onnx::NodeProto*> pending;
+  bool progress = true;
+  while (progress) {
+    progress = false;
+    for (const std::string& t : std::set<std::string>(produced)) {
+      if (is_graph_output(t))
+        throw Error(describe(node) + ": float tensor '" + t +
+                    "' is a graph output; octet needs it quantized");
+      for (const onnx::NodeProto* c : consumers(t)) {
+        if (std::find(region.begin(), region.end(), c) != region.end() || c == terminal) continue;
+        if (c->op_type() == "QuantizeLinear") {
+          if (terminal && terminal != c)
+            throw Error(describe(node) + ": elementwise chain ends in more than one QuantizeLinear");
+          terminal = c;
+          progress = true;
+        } else if (is_elementwise(*c) && feeds_region(*c, produced)) {
+          region.push_back(c);
+          produced.insert(c->output(0));
+          pending.erase(c);
+          progress = true;
+        } else {
+          pending.insert(c);
+        }
+      }
+    }
+  }
+  if (!pending.empty())
+    throw Error(describe(node) + ": its float output feeds " + describe(**pending.begin()) +
+                ", which octet cannot run on float data (it needs a QuantizeLinear first)");
+  if (!terminal)
+    throw Error(describe(node) +
+                ": its float output never reaches a QuantizeLinear; octet has no float fallback");
+  for (const std::string& t : produced)
+    if (t != terminal->input(0))
+      for (const onnx::NodeProto* c : consumers(t))
+        if (c == terminal)
+          throw Error(describe(*terminal) + ": quantizes an intermediate of an elementwise chain");
+
+  // Evaluate the region in graph order on each of the 256 input values.
+  std::sort(region.begin(), region.end(), [&](const auto* l, const auto* r) {
+    return std::find(order_.begin(), order_.end(), l) < std::find(order_.begin(), order_.end(), r);
+  });
+  const int64_t opset = opset_;
+  const auto f = [&, region, x, opset](double real_x) {
+    std::map<std::string, float> env;
+    for (const onnx::NodeProto* n : region) {
+      std::vector<float> in;
+      for (int i = 0; i < n->input_size(); ++i) {
+        if (!has_input(*n, i)) {
+          in.push_back(NAN);  // omitted optional input (Clip's min or max)
+          continue;
+        }
+        const auto e = env.find(n->input(i));
+        if (e != env.end()) {
+          in.push_back(e->second);
+          continue;
+        }
+        const Symbol& s = symbols_.at(n->input(i));
+        in.push_back(s.kind == Symbol::Kind::dequantized ? static_cast<float>(real_x)
+                                                         : static_cast<float>(s.real_values()[0]));
+      }
+      env[n->output(0)] = evaluate(*n, in, opset);
+    }
+    return static_cast<double>(env.at(terminal->input(0)));
+  };
+  const QuantParams out = activation_params(*terminal, 1, 2);
+  const ValueId v = build_lut(node, x, f, out, terminal->output(0));
+  for (const onnx::NodeProto* n : region)
+    mark_consumed(n);
+  mark_consumed(terminal);
+  define(terminal->output(0), make_value_symbol(Symbol::Kind::quantized, v));
+  return true;
+}
+
+}  // namespace octet::graph::onnx_import

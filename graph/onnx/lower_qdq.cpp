@@ -1,0 +1,267 @@
+// QuantizeLinear / DequantizeLinear, the look-ahead that folds "op -> [Relu|Clip]* -> QuantizeLinear" into
+// one quantized operator, and the QDQ form of the convolution family (Conv, ConvTranspose, Gemm, MatMul).
+
+#include <algorithm>
+#include <cmath>
+
+#include "graph/onnx/importer.h"
+#include "kernels/error.h"
+#include "kernels/quantization/quantize.h"
+
+namespace octet::graph::onnx_import {
+
+namespace {
+
+bool is_integer_8bit(int32_t t) {
+  return t == onnx::TensorProto::INT8 || t == onnx::TensorProto::UINT8;
+}
+
+}  // namespace
+
+QuantParams Importer::activation_params(const onnx::NodeProto& node, int scale_input,
+                                        int zero_point_input) const {
+  const double scale = scalar_input(node, scale_input, "activation scale");
+  int32_t zp = 0;
+  int32_t zp_type = onnx::TensorProto::UINT8;
+  if (has_input(node, zero_point_input)) {
+    const Constant& z = constant_input(node, zero_point_input, "activation zero point");
+    if (!z.is_scalar())
+      throw Error(describe(node) + ": activations must be quantized per tensor (one zero point), got shape " +
+                  to_string(z.shape));
+    zp_type = z.onnx_type;
+    zp = static_cast<int32_t>(z.values[0]);
+  }
+  if (zp_type == onnx::TensorProto::INT8) {
+    zp += 128;  // int8 activations run as uint8 with the same real values
+  } else if (zp_type != onnx::TensorProto::UINT8) {
+    throw Error(describe(node) + ": activation zero point type " + onnx_type_name(zp_type) +
+                " is not supported (uint8 or int8)");
+  }
+  QuantParams q = QuantParams::per_tensor(static_cast<float>(scale), zp);
+  validate(q, ElementType::u8, {}, describe(node) + " activation");
+  return q;
+}
+
+QuantParams Importer::constant_params(const onnx::NodeProto& node, int scale_input, int zero_point_input,
+                                      const Constant& data, int64_t axis) const {
+  const Constant& scales = constant_input(node, scale_input, "scale");
+  const std::string what = describe(node) + " '" + node.input(0) + "'";
+  std::vector<double> zps(scales.values.size(), 0.0);
+  if (has_input(node, zero_point_input)) {
+    const Constant& z = constant_input(node, zero_point_input, "zero point");
+    if (z.values.size() != scales.values.size())
+      throw Error(what + ": " + std::to_string(scales.values.size()) + " scales but " +
+                  std::to_string(z.values.size()) + " zero points");
+    if (z.onnx_type != data.onnx_type)
+      throw Error(what + ": zero point type " + onnx_type_name(z.onnx_type) + " differs from the data type " +
+                  onnx_type_name(data.onnx_type));
+    zps = z.values;
+  }
+  QuantParams q;
+  for (double s : scales.values)
+    q.scales.push_back(static_cast<float>(s));
+  for (double z : zps)
+    q.zero_points.push_back(static_cast<int32_t>(z));
+  if (scales.values.size() == 1 && scales.shape.size() <= 1) {
+    q.axis = -1;
+  } else {
+    const auto rank = static_cast<int64_t>(data.shape.size());
+    if (axis < -rank || axis >= rank)
+      throw Error(what + ": quantization axis " + std::to_string(axis) + " is outside rank " +
+                  std::to_string(rank));
+    q.axis = static_cast<int>(axis < 0 ? axis + rank : axis);
+  }
+  const ElementType type = data.onnx_type == onnx::TensorProto::INT8    ? ElementType::s8
+                           : data.onnx_type == onnx::TensorProto::UINT8 ? ElementType::u8
+                                                                        : ElementType::s32;
+  validate(q, type, data.shape, what);
+  return q;
+}
+
+bool Importer::lower_quantize_dequantize(const onnx::NodeProto& node) {
+  const std::string& op = node.op_type();
+  if (op != "QuantizeLinear" && op != "DequantizeLinear") return false;
+  const Attributes attrs(node);
+  attrs.expect_only({"axis", "saturate", "block_size"});
+  if (attrs.get_int("block_size", 0) != 0)
+    throw Error(describe(node) + ": blocked quantization is not supported");
+  const Symbol& x = symbol(node, 0);
+
+  if (op == "DequantizeLinear") {
+    if (x.kind == Symbol::Kind::constant) {
+      if (!is_integer_8bit(x.constant.onnx_type) && x.constant.onnx_type != onnx::TensorProto::INT32)
+        throw Error(describe(node) + ": can only dequantize int8, uint8 or int32 data, got " +
+                    onnx_type_name(x.constant.onnx_type));
+      Symbol s;
+      s.constant = x.constant;
+      s.quant = constant_params(node, 1, 2, x.constant, attrs.get_int("axis", 1));
+      define(node.output(0), std::move(s));
+      return true;
+    }
+    if (x.kind != Symbol::Kind::quantized)
+      throw Error(describe(node) + ": input '" + node.input(0) + "' is not a quantized tensor");
+    const QuantParams q = activation_params(node, 1, 2);
+    Value& v = graph_.value(x.value);
+    if (v.quant.scales.empty()) {
+      v.quant = q;  // a raw uint8 graph input learns its params from its DequantizeLinear
+    } else if (!(v.quant == q)) {
+      throw Error(describe(node) + ": dequantizes '" + node.input(0) + "' with scale " +
+                  std::to_string(q.scale()) + " / zero point " + std::to_string(q.zero_point()) +
+                  ", but tensor '" + v.name + "' was quantized with scale " +
+                  std::to_string(v.quant.scale()) + " / zero point " + std::to_string(v.quant.zero_point()));
+    }
+    define_value(node, 0, Symbol::Kind::dequantized, x.value);
+    return true;
+  }
+
+  // QuantizeLinear
+  if (x.kind == Symbol::Kind::constant) {
+    const QuantParams q = activation_params(node, 1, 2);
+    Symbol s;
+    s.constant = x.constant;
+    s.constant.onnx_type = onnx::TensorProto::UINT8;
+    for (double& v : s.constant.values)
+      v = quantize_value(static_cast<float>(v), q.scale(), q.zero_point(), range_of(ElementType::u8));
+    s.quant = q;
+    define(node.output(0), std::move(s));
+    return true;
+  }
+  const QuantParams q = activation_params(node, 1, 2);
+  if (x.kind == Symbol::Kind::real) {
+    Value out = graph_.value(x.value);
+    out.name = node.output(0);
+    out.type = ElementType::u8;
+    out.quant = q;
+    ValueId v = emit(node, OpKind::quantize, {x.value}, {}, out);
+    if (out.shape.size() == 4 && out.layout == Layout::plain) v = as_nhwc(v, node.name());
+    define_value(node, 0, Symbol::Kind::quantized, v);
+    return true;
+  }
+  if (x.kind == Symbol::Kind::dequantized) {
+    const Value& in = graph_.value(x.value);
+    if (in.quant == q) {
+      define_value(node, 0, Symbol::Kind::quantized, x.value);  // DQ -> Q with the same params: identity
+      return true;
+    }
+    Value out = in;
+    out.name = node.output(0);
+    out.quant = q;
+    define_value(node, 0, Symbol::Kind::quantized,
+                 emit(node, OpKind::requantize, {x.value}, ClampAttrs{}, out));
+    return true;
+  }
+  throw Error(describe(node) + ": input '" + node.input(0) + "' is already quantized");
+}
+
+std::optional<OutputStage> Importer::find_output_stage(const std::string& tensor) {
+  RealRange range;
+  std::vector<const onnx::NodeProto*> fused;
+  std::string t = tensor;
+  while (true) {
+    if (is_graph_output(t)) return std::nullopt;
+    const auto cs = consumers(t);
+    if (cs.size() != 1) return std::nullopt;
+    const onnx::NodeProto& next = *cs[0];
+    if (next.op_type() == "QuantizeLinear" && next.input(0) == t) {
+      OutputStage stage;
+      stage.quantize = &next;
+      stage.fused = fused;
+      stage.params = activation_params(next, 1, 2);
+      const IntRange u8 = range_of(ElementType::u8);
+      stage.clamp = {
+          quantize_value(static_cast<float>(range.lo), stage.params.scale(), stage.params.zero_point(), u8),
+          quantize_value(static_cast<float>(range.hi), stage.params.scale(), stage.params.zero_point(), u8)};
+      if (stage.clamp.min > stage.clamp.max)
+        throw Error(describe(next) + ": the fused Clip range is empty after quantization");
+      stage.output_name = next.output(0);
+      mark_consumed(&next);
+      for (const auto* f : fused)
+        mark_consumed(f);
+      return stage;
+    }
+    if (next.op_type() == "Relu") {
+      range.lo = std::max(range.lo, 0.0);
+    } else if (next.op_type() == "Clip") {
+      const Attributes a(next);
+      double lo = a.get_float("min", -INFINITY), hi = a.get_float("max", INFINITY);
+      if (has_input(next, 1)) {
+        const Symbol& s = symbol(next, 1);
+        if (s.kind != Symbol::Kind::constant) return std::nullopt;
+        lo = s.real_values().at(0);
+      }
+      if (has_input(next, 2)) {
+        const Symbol& s = symbol(next, 2);
+        if (s.kind != Symbol::Kind::constant) return std::nullopt;
+        hi = s.real_values().at(0);
+      }
+      range.lo = std::max(range.lo, lo);
+      range.hi = std::min(range.hi, hi);
+    } else {
+      return std::nullopt;
+    }
+    fused.push_back(&next);
+    t = next.output(0);
+  }
+}
+
+OutputStage Importer::require_output_stage(const onnx::NodeProto& node) {
+  auto stage = find_output_stage(node.output(0));
+  if (!stage)
+    throw Error(describe(node) + ": its float output '" + node.output(0) +
+                "' must feed exactly one QuantizeLinear (optionally through Relu / Clip): octet runs this "
+                "operator in int8 only and has no float fallback");
+  return *stage;
+}
+
+void Importer::finish_with_stage(const OutputStage& stage, ValueId value) {
+  graph_.value(value).name = stage.output_name;
+  define(stage.output_name, make_value_symbol(Symbol::Kind::quantized, value));
+}
+
+bool Importer::lower_qdq_compute(const onnx::NodeProto& node) {
+  const std::string& op = node.op_type();
+  const bool conv = op == "Conv" || op == "ConvTranspose";
+  if (!conv && op != "Gemm" && op != "MatMul") return false;
+  if (symbol(node, 0).kind != Symbol::Kind::dequantized) return false;
+  const ValueId x = runtime_input(node, 0);
+  const Symbol& w = symbol(node, 1);
+  if (w.kind != Symbol::Kind::constant || !w.quant || !is_integer_8bit(w.constant.onnx_type))
+    throw Error(describe(node) + ": weights '" + node.input(1) +
+                "' must be the DequantizeLinear of an int8 or uint8 initializer");
+  std::optional<std::vector<double>> bias;
+  const int bias_input = 2;
+  if (has_input(node, bias_input)) {
+    const Symbol& b = symbol(node, bias_input);
+    if (b.kind != Symbol::Kind::constant) throw Error(describe(node) + ": bias must be a constant");
+    bias = b.real_values();
+  }
+  const OutputStage stage = require_output_stage(node);
+  ValueId out = -1;
+  if (conv) {
+    out = build_conv(node, x, w.constant, *w.quant, bias, stage.params, stage.clamp, op == "ConvTranspose");
+  } else {
+    const Attributes a(node);
+    bool transposed_b = false;
+    if (op == "Gemm") {
+      a.expect_only({"alpha", "beta", "transA", "transB"});
+      if (a.get_int("transA", 0) != 0) throw Error(describe(node) + ": transA is not supported");
+      transposed_b = a.get_int("transB", 0) != 0;
+      const double alpha = a.get_float("alpha", 1.0f), beta = a.get_float("beta", 1.0f);
+      if (!(alpha > 0.0)) throw Error(describe(node) + ": alpha must be > 0");
+      QuantParams wq = *w.quant;
+      for (float& s : wq.scales)
+        s = static_cast<float>(s * alpha);
+      if (bias)
+        for (double& b : *bias)
+          b *= beta;
+      out = build_fully_connected(node, x, w.constant, wq, transposed_b, bias, stage.params, stage.clamp);
+    } else {
+      out = build_fully_connected(node, x, w.constant, *w.quant, false, std::nullopt, stage.params,
+                                  stage.clamp);
+    }
+  }
+  finish_with_stage(stage, out);
+  return true;
+}
+
+}  // namespace octet::graph::onnx_import

@@ -1,0 +1,362 @@
+// Operators that move or select quantized values (pooling, reshapes, concatenation, resize) and softmax.
+// On a dequantized tensor they act on the underlying uint8 value and their result stays "dequantized",
+// so DequantizeLinear -> MaxPool -> QuantizeLinear costs one uint8 max pool and no float at all.
+
+#include <algorithm>
+#include <numeric>
+
+#include "graph/onnx/importer.h"
+#include "kernels/error.h"
+
+namespace octet::graph::onnx_import {
+
+namespace {
+
+Symbol::Kind passthrough_kind(const Symbol& s) {
+  return s.kind == Symbol::Kind::dequantized ? Symbol::Kind::dequantized : Symbol::Kind::quantized;
+}
+
+int64_t normalize_axis(const onnx::NodeProto& node, int64_t axis, int64_t rank) {
+  if (axis < -rank || axis >= rank)
+    throw Error(describe(node) + ": axis " + std::to_string(axis) + " is outside rank " +
+                std::to_string(rank));
+  return axis < 0 ? axis + rank : axis;
+}
+
+// Physical axis of ONNX axis `a` for an NHWC-stored image tensor.
+int64_t nhwc_axis(int64_t a) {
+  constexpr int64_t map[] = {0, 3, 1, 2};
+  return map[a];
+}
+
+}  // namespace
+
+ValueId Importer::build_pool(const onnx::NodeProto& node, OpKind kind, ValueId input,
+                             const QuantParams& output, Clamp clamp) {
+  const Attributes a(node);
+  a.expect_only({"auto_pad", "ceil_mode", "count_include_pad", "dilations", "kernel_shape", "pads",
+                 "storage_order", "strides", "channels_last"});
+  input = as_nhwc(input, node.name());
+  const Value& in = graph_.value(input);
+  const auto kernel = a.get_ints("kernel_shape");
+  if (kernel.size() != 2) throw Error(describe(node) + ": kernel_shape must have 2 values (2-D pooling)");
+  const auto strides = a.get_ints("strides", {1, 1}), dilations = a.get_ints("dilations", {1, 1});
+  auto pads = a.get_ints("pads", {0, 0, 0, 0});
+  if (strides.size() != 2 || dilations.size() != 2 || pads.size() != 4)
+    throw Error(describe(node) + ": strides, dilations and pads must describe 2 spatial axes");
+  if (a.get_int("storage_order", 0) != 0)
+    throw Error(describe(node) + ": storage_order = 1 is not supported");
+  const std::string auto_pad = a.get_string("auto_pad", "NOTSET");
+  if (auto_pad == "SAME_UPPER" || auto_pad == "SAME_LOWER") {
+    for (int i = 0; i < 2; ++i) {
+      const int64_t len = in.shape[1 + static_cast<size_t>(i)];
+      const int64_t out = (len + strides[i] - 1) / strides[i];
+      const int64_t total =
+          std::max<int64_t>(0, (out - 1) * strides[i] + (kernel[i] - 1) * dilations[i] + 1 - len);
+      const int64_t small = total / 2, large = total - total / 2;
+      pads[i] = auto_pad == "SAME_UPPER" ? small : large;
+      pads[i + 2] = total - pads[i];
+    }
+  } else if (auto_pad == "VALID") {
+    pads = {0, 0, 0, 0};
+  } else if (auto_pad != "NOTSET") {
+    throw Error(describe(node) + ": unknown auto_pad '" + auto_pad + "'");
+  }
+  PoolAttrs attrs;
+  auto& p = attrs.params;
+  p.kernel_h = kernel[0], p.kernel_w = kernel[1], p.stride_h = strides[0], p.stride_w = strides[1];
+  p.dilation_h = dilations[0], p.dilation_w = dilations[1];
+  p.pad = {pads[0], pads[1], pads[2], pads[3]};
+  p.ceil_mode = a.get_int("ceil_mode", 0) != 0;
+  p.count_include_pad = a.get_int("count_include_pad", 0) != 0;
+  attrs.clamp = clamp;
+  Value out = in;
+  out.name = node.output(0);
+  out.quant = output;
+  return emit(node, kind, {input}, attrs, out);
+}
+
+ValueId Importer::build_concat(const onnx::NodeProto& node, const std::vector<ValueId>& inputs,
+                               int64_t onnx_axis, const QuantParams& output) {
+  if (inputs.empty()) throw Error(describe(node) + ": no inputs");
+  const bool image = std::any_of(inputs.begin(), inputs.end(),
+                                 [&](ValueId v) { return graph_.value(v).layout == Layout::nhwc; });
+  std::vector<ValueId> aligned;
+  for (ValueId v : inputs)
+    aligned.push_back(image ? as_nhwc(v, node.name()) : v);
+  const auto rank = static_cast<int64_t>(graph_.value(aligned[0]).shape.size());
+  const int64_t axis = normalize_axis(node, onnx_axis, rank);
+  Value out = graph_.value(aligned[0]);
+  out.name = node.output(0);
+  out.quant = output;
+  return emit(node, OpKind::concat, aligned, ConcatAttrs{image ? nhwc_axis(axis) : axis}, out);
+}
+
+bool Importer::lower_structural(const onnx::NodeProto& node) {
+  const std::string& op = node.op_type();
+  const bool known = op == "MaxPool" || op == "GlobalMaxPool" || op == "AveragePool" ||
+                     op == "GlobalAveragePool" || op == "Reshape" || op == "Flatten" || op == "Transpose" ||
+                     op == "Squeeze" || op == "Unsqueeze" || op == "Identity" || op == "Concat" ||
+                     op == "Resize" || op == "Softmax";
+  if (!known) return false;
+  const Symbol& x = symbol(node, 0);
+  if (x.kind == Symbol::Kind::constant || x.kind == Symbol::Kind::real)
+    throw Error(describe(node) + ": input '" + node.input(0) +
+                "' is not quantized; octet runs this operator on quantized tensors only");
+  const Symbol::Kind kind = passthrough_kind(x);
+  const ValueId v = x.value;
+  const Value& in = graph_.value(v);
+  const Attributes a(node);
+
+  if (op == "MaxPool") {
+    if (node.output_size() > 1 && !node.output(1).empty())
+      throw Error(describe(node) + ": the Indices output is not supported");
+    define_value(node, 0, kind, build_pool(node, OpKind::max_pool, v, in.quant, Clamp{}));
+    return true;
+  }
+  if (op == "GlobalMaxPool") {
+    const ValueId nv = as_nhwc(v, node.name());
+    PoolAttrs attrs;
+    attrs.params.kernel_h = graph_.value(nv).shape[1];
+    attrs.params.kernel_w = graph_.value(nv).shape[2];
+    Value out = graph_.value(nv);
+    out.name = node.output(0);
+    define_value(node, 0, kind, emit(node, OpKind::max_pool, {nv}, attrs, out));
+    return true;
+  }
+  if (op == "AveragePool" || op == "GlobalAveragePool" || op == "Concat") {
+    if (kind != Symbol::Kind::dequantized && op != "Concat")
+      throw Error(describe(node) + ": expects a dequantized input");
+    if (op == "Concat") {
+      std::vector<ValueId> inputs;
+      bool all_quantized = true;
+      for (int i = 0; i < node.input_size(); ++i) {
+        const Symbol& s = symbol(node, i);
+        if (s.kind != Symbol::Kind::dequantized && s.kind != Symbol::Kind::quantized)
+          throw Error(describe(node) + ": input '" + node.input(i) + "' is not quantized");
+        all_quantized = all_quantized && s.kind == Symbol::Kind::quantized;
+        inputs.push_back(s.value);
+      }
+      if (all_quantized) {
+        // uint8 Concat in the model itself: every input must share the params (there is nothing to requantize
+        // to).
+        for (ValueId id : inputs)
+          if (!(graph_.value(id).quant == in.quant))
+            throw Error(describe(node) + ": uint8 inputs '" + in.name + "' and '" + graph_.value(id).name +
+                        "' have different quantization params");
+        define_value(node, 0, Symbol::Kind::quantized,
+                     build_concat(node, inputs, a.get_int("axis", 0), in.quant));
+        return true;
+      }
+      const OutputStage stage = require_output_stage(node);
+      finish_with_stage(stage, build_concat(node, inputs, a.get_int("axis", 0), stage.params));
+      return true;
+    }
+    const OutputStage stage = require_output_stage(node);
+    ValueId out = -1;
+    if (op == "AveragePool") {
+      out = build_pool(node, OpKind::average_pool, v, stage.params, stage.clamp);
+    } else {
+      a.expect_only({});
+      const ValueId nv = as_nhwc(v, node.name());
+      Value o = graph_.value(nv);
+      o.name = stage.output_name;
+      o.quant = stage.params;
+      out = emit(node, OpKind::global_average_pool, {nv}, PoolAttrs{{}, stage.clamp}, o);
+    }
+    finish_with_stage(stage, out);
+    return true;
+  }
+  if (op == "Identity") {
+    define_value(node, 0, kind, v);
+    return true;
+  }
+  if (op == "Resize") {
+    a.expect_only({"mode", "coordinate_transformation_mode", "nearest_mode", "antialias", "exclude_outside",
+                   "cubic_coeff_a", "extrapolation_value", "keep_aspect_ratio_policy", "axes"});
+    if (a.get_int("antialias", 0) != 0) throw Error(describe(node) + ": antialias is not supported");
+    if (a.has("axes")) throw Error(describe(node) + ": the axes attribute is not supported");
+    const ValueId nv = as_nhwc(v, node.name());
+    const Value& img = graph_.value(nv);
+    ResizeAttrs attrs;
+    auto& p = attrs.params;
+    const std::string mode = a.get_string("mode", "nearest");
+    if (mode == "nearest")
+      p.mode = ref::ResizeMode::nearest;
+    else if (mode == "linear")
+      p.mode = ref::ResizeMode::linear;
+    else
+      throw Error(describe(node) + ": mode '" + mode + "' is not supported (nearest, linear)");
+    const std::string ctm = a.get_string("coordinate_transformation_mode", "half_pixel");
+    if (ctm == "half_pixel")
+      p.coordinate_mode = ref::CoordinateMode::half_pixel;
+    else if (ctm == "pytorch_half_pixel")
+      p.coordinate_mode = ref::CoordinateMode::pytorch_half_pixel;
+    else if (ctm == "align_corners")
+      p.coordinate_mode = ref::CoordinateMode::align_corners;
+    else if (ctm == "asymmetric")
+      p.coordinate_mode = ref::CoordinateMode::asymmetric;
+    else
+      throw Error(describe(node) + ": coordinate_transformation_mode '" + ctm + "' is not supported");
+    const std::string nm = a.get_string("nearest_mode", "round_prefer_floor");
+    if (nm == "round_prefer_floor")
+      p.nearest_rounding = ref::NearestRounding::round_prefer_floor;
+    else if (nm == "round_prefer_ceil")
+      p.nearest_rounding = ref::NearestRounding::round_prefer_ceil;
+    else if (nm == "floor")
+      p.nearest_rounding = ref::NearestRounding::floor;
+    else if (nm == "ceil")
+      p.nearest_rounding = ref::NearestRounding::ceil;
+    else
+      throw Error(describe(node) + ": nearest_mode '" + nm + "' is not supported");
+    // Opset 10: (X, scales); opset 11+: (X, roi, scales, sizes).
+    const int scales_input = opset_ < 11 ? 1 : 2, sizes_input = 3;
+    const Shape logical = onnx_shape(img);
+    if (has_input(node, sizes_input)) {
+      const Constant& sizes = constant_input(node, sizes_input, "sizes");
+      if (sizes.values.size() != 4) throw Error(describe(node) + ": sizes must have 4 values");
+      if (sizes.values[0] != logical[0] || sizes.values[1] != logical[1])
+        throw Error(describe(node) + ": resizing the batch or channel dimension is not supported");
+      p.out_h = static_cast<int64_t>(sizes.values[2]);
+      p.out_w = static_cast<int64_t>(sizes.values[3]);
+    } else if (has_input(node, scales_input)) {
+      const Constant& scales = constant_input(node, scales_input, "scales");
+      if (scales.values.size() != 4) throw Error(describe(node) + ": scales must have 4 values");
+      if (scales.values[0] != 1.0 || scales.values[1] != 1.0)
+        throw Error(describe(node) + ": resizing the batch or channel dimension is not supported");
+      for (double s : {scales.values[2], scales.values[3]})
+        if (!(s > 0.0) || !std::isfinite(s)) throw Error(describe(node) + ": scales must be finite and > 0");
+      p.scale_h = scales.values[2];
+      p.scale_w = scales.values[3];
+      p.out_h = static_cast<int64_t>(std::floor(logical[2] * p.scale_h));
+      p.out_w = static_cast<int64_t>(std::floor(logical[3] * p.scale_w));
+    } else {
+      throw Error(describe(node) + ": needs scales or sizes");
+    }
+    if (p.out_h < 1 || p.out_w < 1 || p.out_h > (int64_t{1} << 20) || p.out_w > (int64_t{1} << 20))
+      throw Error(describe(node) + ": output size " + std::to_string(p.out_h) + "x" +
+                  std::to_string(p.out_w) + " is out of range");
+    Value out = img;
+    out.name = node.output(0);
+    define_value(node, 0, kind, emit(node, OpKind::resize, {nv}, attrs, out));
+    return true;
+  }
+  if (op == "Softmax") {
+    a.expect_only({"axis"});
+    const ValueId pv = v;
+    const Value& val = graph_.value(pv);
+    const auto rank = static_cast<int64_t>(val.shape.size());
+    const int64_t axis = normalize_axis(node, a.get_int("axis", opset_ < 13 ? 1 : -1), rank);
+    const int64_t physical = val.layout == Layout::nhwc ? nhwc_axis(axis) : axis;
+    if (physical != rank - 1)
+      throw Error(describe(node) + ": softmax over an axis other than the innermost one is not supported");
+    if (opset_ < 13 && axis != rank - 1 && !(val.layout == Layout::nhwc && axis == 1))
+      throw Error(describe(node) +
+                  ": opset < 13 softmax flattens from its axis; only the last axis is supported");
+    if (auto stage = find_output_stage(node.output(0))) {
+      Value out = val;
+      out.name = stage->output_name;
+      out.quant = stage->params;
+      if (!(stage->clamp == Clamp{}))
+        throw Error(describe(node) + ": an activation after softmax is not supported");
+      finish_with_stage(*stage, emit(node, OpKind::softmax, {pv}, {}, out));
+      return true;
+    }
+    Value out = val;
+    out.name = node.output(0);
+    out.type = ElementType::f32;
+    out.quant = {};
+    define_value(node, 0, Symbol::Kind::real, emit(node, OpKind::softmax, {pv}, {}, out));
+    return true;
+  }
+
+  // Shape-only operators work on the ONNX (channel-first) element order.
+  const ValueId pv = as_plain(v, node.name());
+  const Shape s = graph_.value(pv).shape;
+  const auto rank = static_cast<int64_t>(s.size());
+  Shape target;
+  if (op == "Reshape") {
+    a.expect_only({"allowzero"});
+    const Constant& spec = constant_input(node, 1, "shape");
+    const bool allow_zero = a.get_int("allowzero", 0) != 0;
+    int64_t infer_at = -1, known = 1;
+    for (size_t i = 0; i < spec.values.size(); ++i) {
+      auto d = static_cast<int64_t>(spec.values[i]);
+      if (d == 0 && !allow_zero) {
+        if (i >= s.size())
+          throw Error(describe(node) + ": shape entry 0 copies a dimension the input does not have");
+        d = s[i];
+      }
+      if (d == -1) {
+        if (infer_at >= 0) throw Error(describe(node) + ": more than one -1 in the target shape");
+        infer_at = static_cast<int64_t>(i);
+      } else if (d < 0) {
+        throw Error(describe(node) + ": invalid target dimension " + std::to_string(d));
+      } else {
+        known *= d;
+      }
+      target.push_back(d);
+    }
+    const int64_t total = element_count(s, describe(node));
+    if (infer_at >= 0) {
+      if (known == 0 || total % known != 0)
+        throw Error(describe(node) + ": cannot reshape " + to_string(s) + " to " + to_string(target));
+      target[static_cast<size_t>(infer_at)] = total / known;
+    }
+  } else if (op == "Flatten") {
+    a.expect_only({"axis"});
+    const int64_t axis = a.get_int("axis", 1);
+    if (axis < -rank || axis > rank) throw Error(describe(node) + ": axis out of range");
+    const int64_t ax = axis < 0 ? axis + rank : axis;
+    const int64_t outer = std::accumulate(s.begin(), s.begin() + ax, int64_t{1}, std::multiplies<>());
+    const int64_t inner = std::accumulate(s.begin() + ax, s.end(), int64_t{1}, std::multiplies<>());
+    target = {outer, inner};
+  } else if (op == "Squeeze" || op == "Unsqueeze") {
+    std::vector<int64_t> axes = a.get_ints("axes");
+    if (has_input(node, 1)) {
+      const Constant& c = constant_input(node, 1, "axes");
+      axes.assign(c.values.begin(), c.values.end());
+    }
+    if (op == "Squeeze") {
+      std::vector<bool> drop(s.size(), axes.empty());
+      for (int64_t ax : axes)
+        drop[static_cast<size_t>(normalize_axis(node, ax, rank))] = true;
+      for (size_t i = 0; i < s.size(); ++i) {
+        if (drop[i] && s[i] != 1 && !axes.empty())
+          throw Error(describe(node) + ": cannot squeeze dimension " + std::to_string(i) + " of size " +
+                      std::to_string(s[i]));
+        if (!(drop[i] && s[i] == 1)) target.push_back(s[i]);
+      }
+    } else {
+      const int64_t out_rank = rank + static_cast<int64_t>(axes.size());
+      std::vector<bool> added(static_cast<size_t>(out_rank), false);
+      for (int64_t ax : axes)
+        added[static_cast<size_t>(normalize_axis(node, ax, out_rank))] = true;
+      size_t j = 0;
+      for (int64_t i = 0; i < out_rank; ++i)
+        target.push_back(added[static_cast<size_t>(i)] ? 1 : s.at(j++));
+    }
+  } else {  // Transpose
+    a.expect_only({"perm"});
+    std::vector<int64_t> perm = a.get_ints("perm");
+    if (perm.empty())
+      for (int64_t i = rank - 1; i >= 0; --i)
+        perm.push_back(i);
+    std::vector<int64_t> sorted = perm;
+    std::sort(sorted.begin(), sorted.end());
+    for (int64_t i = 0; i < rank; ++i)
+      if (static_cast<int64_t>(sorted.size()) != rank || sorted[static_cast<size_t>(i)] != i)
+        throw Error(describe(node) + ": perm is not a permutation of the input's " + std::to_string(rank) +
+                    " axes");
+    Value out = graph_.value(pv);
+    out.name = node.output(0);
+    define_value(node, 0, kind, emit(node, OpKind::transpose, {pv}, TransposeAttrs{perm}, out));
+    return true;
+  }
+  Value out = graph_.value(pv);
+  out.name = node.output(0);
+  define_value(node, 0, kind, emit(node, OpKind::reshape, {pv}, ReshapeAttrs{target}, out));
+  return true;
+}
+
+}  // namespace octet::graph::onnx_import

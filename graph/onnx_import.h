@@ -1,0 +1,24 @@
+#pragma once
+
+#include <map>
+#include <span>
+#include <string>
+
+#include "graph/ir.h"
+
+namespace octet::graph {
+
+struct ImportOptions {
+  // The caller's image tensors are already channel-last: no layout change at the graph inputs / outputs.
+  bool nhwc_io = false;
+  // Size given to symbolic (dynamic) dimensions when the graph is compiled.
+  int64_t dynamic_dim = 1;
+  // Compile for these input shapes (ONNX order) instead of the declared ones; fixed dimensions must match.
+  std::map<std::string, Shape> input_shapes;
+};
+
+// Parses an ONNX model (QDQ or QOperator form) and lowers it to octet's quantized IR. Throws octet::Error
+// naming the node (or tensor) for anything malformed or unsupported.
+Graph import_onnx(std::span<const std::byte> bytes, const ImportOptions& options = {});
+
+}  // namespace octet::graph

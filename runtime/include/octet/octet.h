@@ -1,0 +1,138 @@
+#pragma once
+
+// octet: int8 CNN inference. The one public header.
+//
+//   octet::Model model = octet::Model::load("net_int8.onnx");
+//   octet::Session session(model, {.threads = 2});
+//   auto outputs = session.run({{"input", octet::HostTensor::from_float({1, 3, 224, 224}, pixels)}});
+//   std::span<const float> logits = outputs.at("logits").float_data();
+//
+// A Model is immutable and cheap to copy (copies share the packed weights); Sessions created from it may
+// run concurrently on different threads. Every failure throws octet::Error with a message that names the
+// node or tensor at fault.
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace octet {
+
+#ifndef OCTET_ERROR_DEFINED
+#define OCTET_ERROR_DEFINED
+class Error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+#endif
+
+enum class DataType { float32, uint8 };
+
+// A tensor in host memory, owned by the caller: inputs to and outputs of Session::run. Image tensors are
+// in the model's own layout (NCHW for ONNX models) unless the model was loaded with nhwc_io.
+class HostTensor {
+ public:
+  HostTensor() = default;
+  static HostTensor from_float(std::vector<int64_t> shape, std::vector<float> values);
+  // Quantized data: real = scale * (q - zero_point). A uint8 input must carry the params the model expects
+  // for that input (or scale 0 to mean "the model's params").
+  static HostTensor from_uint8(std::vector<int64_t> shape, std::vector<uint8_t> values, float scale = 0.0f,
+                               int32_t zero_point = 0);
+
+  DataType dtype() const { return dtype_; }
+  const std::vector<int64_t>& shape() const { return shape_; }
+  int64_t element_count() const;
+  std::span<const float> float_data() const;    // throws unless dtype() == float32
+  std::span<const uint8_t> uint8_data() const;  // throws unless dtype() == uint8
+  float scale() const { return scale_; }
+  int32_t zero_point() const { return zero_point_; }
+
+ private:
+  DataType dtype_ = DataType::float32;
+  std::vector<int64_t> shape_;
+  std::vector<float> floats_;
+  std::vector<uint8_t> bytes_;
+  float scale_ = 0.0f;
+  int32_t zero_point_ = 0;
+};
+
+struct TensorInfo {
+  std::string name;
+  DataType dtype = DataType::float32;
+  std::vector<int64_t> shape;  // -1 for a dynamic dimension
+  float scale = 0.0f;          // uint8 tensors: their params (the graph input's or output's)
+  int32_t zero_point = 0;
+};
+
+// One operator of the compiled model, for reports (`octet info`) and profiles.
+struct NodeInfo {
+  std::string name;                   // the ONNX node it came from
+  std::string op;                     // octet's operator, e.g. "conv"
+  std::string onnx_op;                // the ONNX operator, e.g. "QLinearConv"
+  std::vector<int64_t> output_shape;  // physical (NHWC for images)
+  std::string output_name;
+  std::string quantization;  // the output's params, e.g. "u8 scale 0.0234 zp 12"
+  int64_t macs = 0;
+};
+
+struct LoadOptions {
+  // The caller's image tensors are channel-last (NHWC): no layout change at the graph boundary.
+  bool nhwc_io = false;
+};
+
+class Model {
+ public:
+  static Model load(const std::string& path, const LoadOptions& options = {});
+  static Model load_from_memory(std::span<const std::byte> bytes, const LoadOptions& options = {});
+
+  const std::vector<TensorInfo>& inputs() const;
+  const std::vector<TensorInfo>& outputs() const;
+  // The operators as compiled for the model's declared input shapes (dynamic dimensions as 1).
+  std::vector<NodeInfo> nodes() const;
+  // Activation memory for the declared shapes: the planned arena, and what one buffer per tensor would take.
+  int64_t planned_arena_bytes() const;
+  int64_t unplanned_activation_bytes() const;
+
+  struct Impl;
+
+ private:
+  explicit Model(std::shared_ptr<const Impl> impl) : impl_(std::move(impl)) {}
+  std::shared_ptr<const Impl> impl_;
+  friend class Session;
+};
+
+struct SessionOptions {
+  int threads = 1;              // worker threads of this session's own oneTBB arena (0: all cores)
+  int64_t max_arena_bytes = 0;  // refuse shapes whose activations need more (0: no limit)
+};
+
+struct RunOptions {
+  // Return outputs as uint8 with their params instead of dequantizing them.
+  bool quantized_outputs = false;
+};
+
+class Session {
+ public:
+  explicit Session(const Model& model, const SessionOptions& options = {});
+  ~Session();
+  Session(Session&&) noexcept;
+  Session& operator=(Session&&) noexcept;
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+
+  // Runs the model. Every graph input must be given, by name, with the right dtype and shape (dynamic
+  // dimensions may take any size the model allows). Not thread-safe on one Session; use one per thread.
+  std::map<std::string, HostTensor> run(const std::map<std::string, HostTensor>& inputs,
+                                        const RunOptions& options = {});
+
+  struct Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace octet

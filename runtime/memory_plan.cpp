@@ -1,0 +1,74 @@
+#include "runtime/memory_plan.h"
+
+#include <algorithm>
+#include <numeric>
+
+namespace octet::runtime {
+
+namespace {
+
+constexpr int64_t kAlignment = 64;
+
+int64_t align_up(int64_t n) {
+  return (n + kAlignment - 1) / kAlignment * kAlignment;
+}
+
+}  // namespace
+
+int64_t byte_size(const graph::Value& value) {
+  const int64_t elements = element_count(value.shape, value.name);
+  return elements * (value.type == ElementType::f32 ? 4 : value.type == ElementType::s32 ? 4 : 1);
+}
+
+MemoryPlan plan_memory(const graph::Graph& graph, const std::vector<graph::ValueId>& keep_alive) {
+  const size_t n = graph.values.size();
+  const int end = static_cast<int>(graph.nodes.size());
+  std::vector<int> first(n, end + 1), last(n, -2);
+  for (graph::ValueId id : graph.inputs)
+    first[static_cast<size_t>(id)] = -1, last[static_cast<size_t>(id)] = -1;
+  for (int i = 0; i < end; ++i) {
+    const graph::Node& node = graph.nodes[static_cast<size_t>(i)];
+    const auto out = static_cast<size_t>(node.output);
+    first[out] = std::min(first[out], i);
+    last[out] = std::max(last[out], i);
+    for (graph::ValueId in : node.inputs)
+      last[static_cast<size_t>(in)] = std::max(last[static_cast<size_t>(in)], i);
+  }
+  for (graph::ValueId id : graph.outputs)
+    last[static_cast<size_t>(id)] = end;
+  for (graph::ValueId id : keep_alive)
+    last[static_cast<size_t>(id)] = end;
+
+  MemoryPlan plan;
+  plan.offsets.assign(n, 0);
+  plan.sizes.assign(n, 0);
+  std::vector<size_t> order;
+  for (size_t v = 0; v < n; ++v) {
+    if (last[v] < -1) continue;  // never used: no storage
+    plan.sizes[v] = align_up(std::max<int64_t>(byte_size(graph.values[v]), 1));
+    plan.unplanned_bytes += plan.sizes[v];
+    order.push_back(v);
+  }
+  std::stable_sort(order.begin(), order.end(),
+                   [&](size_t a, size_t b) { return plan.sizes[a] > plan.sizes[b]; });
+  std::vector<size_t> placed;
+  for (size_t v : order) {
+    // Collect the intervals already taken during v's lifetime, then take the lowest gap that fits.
+    std::vector<std::pair<int64_t, int64_t>> taken;
+    for (size_t p : placed)
+      if (!(last[p] < first[v] || last[v] < first[p]))
+        taken.emplace_back(plan.offsets[p], plan.offsets[p] + plan.sizes[p]);
+    std::sort(taken.begin(), taken.end());
+    int64_t offset = 0;
+    for (const auto& [lo, hi] : taken) {
+      if (offset + plan.sizes[v] <= lo) break;
+      offset = std::max(offset, hi);
+    }
+    plan.offsets[v] = offset;
+    plan.arena_bytes = std::max(plan.arena_bytes, offset + plan.sizes[v]);
+    placed.push_back(v);
+  }
+  return plan;
+}
+
+}  // namespace octet::runtime

@@ -1,0 +1,115 @@
+#include <cstring>
+#include <fstream>
+#include <iterator>
+#include <sstream>
+
+#include "kernels/error.h"
+#include "runtime/model_impl.h"
+
+namespace octet {
+
+namespace {
+
+graph::ImportOptions import_options(const LoadOptions& o) {
+  graph::ImportOptions io;
+  io.nhwc_io = o.nhwc_io;
+  return io;
+}
+
+std::string describe_params(const graph::Value& v) {
+  if (v.type == ElementType::f32) return "f32";
+  if (v.quant.scales.empty()) return "u8";
+  std::ostringstream s;
+  s << "u8 scale " << v.quant.scale() << " zp " << v.quant.zero_point();
+  return s.str();
+}
+
+}  // namespace
+
+std::shared_ptr<const runtime::Program> Model::Impl::program_for(const std::vector<Shape>& shapes) const {
+  const graph::Graph& g = declared->graph;
+  bool same = true;
+  for (size_t i = 0; i < shapes.size(); ++i)
+    same = same && shapes[i] == graph::onnx_shape(g.value(g.inputs[i]));
+  if (same) return declared;
+  const std::lock_guard lock(mutex_);
+  if (const auto it = by_shape_.find(shapes); it != by_shape_.end()) return it->second;
+  graph::ImportOptions io = import_options(options);
+  for (size_t i = 0; i < shapes.size(); ++i)
+    io.input_shapes[g.value(g.inputs[i]).name] = shapes[i];
+  auto program = runtime::compile(onnx, io);
+  by_shape_[shapes] = program;
+  return program;
+}
+
+Model Model::load(const std::string& path, const LoadOptions& options) {
+  std::ifstream file(path, std::ios::binary);
+  if (!file) throw Error("cannot open model file '" + path + "'");
+  std::vector<char> chars((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+  if (file.bad()) throw Error("cannot read model file '" + path + "'");
+  std::vector<std::byte> bytes(chars.size());
+  std::memcpy(bytes.data(), chars.data(), chars.size());
+  try {
+    return load_from_memory(bytes, options);
+  } catch (const Error& e) {
+    throw Error(path + ": " + e.what());
+  }
+}
+
+Model Model::load_from_memory(std::span<const std::byte> bytes, const LoadOptions& options) {
+  auto impl = std::make_shared<Impl>();
+  impl->onnx.assign(bytes.begin(), bytes.end());
+  impl->options = options;
+  impl->declared = runtime::compile(impl->onnx, import_options(options));
+  const graph::Graph& g = impl->declared->graph;
+  for (size_t i = 0; i < g.inputs.size(); ++i) {
+    const graph::Value& v = g.value(g.inputs[i]);
+    TensorInfo t{v.name, v.type == ElementType::f32 ? DataType::float32 : DataType::uint8,
+                 g.declared_input_shapes[i], 0, 0};
+    if (options.nhwc_io && t.shape.size() == 4) t.shape = {t.shape[0], t.shape[2], t.shape[3], t.shape[1]};
+    if (v.type == ElementType::u8) t.scale = v.quant.scale(), t.zero_point = v.quant.zero_point();
+    const int q = impl->declared->input_quantize_nodes[i];
+    if (q >= 0) {
+      const graph::Value& qv = g.value(g.nodes[static_cast<size_t>(q)].output);
+      t.scale = qv.quant.scale(), t.zero_point = qv.quant.zero_point();
+    }
+    impl->inputs.push_back(t);
+  }
+  for (size_t i = 0; i < g.outputs.size(); ++i) {
+    const graph::Value& v = g.value(g.outputs[i]);
+    TensorInfo t{v.name, v.type == ElementType::f32 ? DataType::float32 : DataType::uint8,
+                 graph::onnx_shape(v), 0, 0};
+    if (options.nhwc_io) t.shape = v.shape;
+    const graph::ValueId q = impl->declared->quantized_outputs[i];
+    const graph::Value& qv = g.value(q >= 0 ? q : g.outputs[i]);
+    if (qv.type == ElementType::u8) t.scale = qv.quant.scale(), t.zero_point = qv.quant.zero_point();
+    impl->outputs.push_back(t);
+  }
+  return Model(std::move(impl));
+}
+
+const std::vector<TensorInfo>& Model::inputs() const {
+  return impl_->inputs;
+}
+const std::vector<TensorInfo>& Model::outputs() const {
+  return impl_->outputs;
+}
+int64_t Model::planned_arena_bytes() const {
+  return impl_->declared->plan.arena_bytes;
+}
+int64_t Model::unplanned_activation_bytes() const {
+  return impl_->declared->plan.unplanned_bytes;
+}
+
+std::vector<NodeInfo> Model::nodes() const {
+  const graph::Graph& g = impl_->declared->graph;
+  std::vector<NodeInfo> out;
+  for (const graph::Node& n : g.nodes) {
+    const graph::Value& v = g.value(n.output);
+    out.push_back({n.name, graph::name_of(n.kind), n.onnx_op, v.shape, v.name, describe_params(v),
+                   graph::mac_count(g, n)});
+  }
+  return out;
+}
+
+}  // namespace octet

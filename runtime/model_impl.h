@@ -1,0 +1,29 @@
+#pragma once
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "octet/octet.h"
+#include "runtime/program.h"
+
+namespace octet {
+
+// What a Model shares among its Sessions: the ONNX bytes, the program compiled for the declared shapes,
+// and programs compiled on demand for other input shapes (dynamic batch), cached. Logically immutable.
+struct Model::Impl {
+  std::vector<std::byte> onnx;
+  LoadOptions options;
+  std::shared_ptr<const runtime::Program> declared;
+  std::vector<TensorInfo> inputs, outputs;
+
+  // The program for these input shapes (ONNX order, one per graph input).
+  std::shared_ptr<const runtime::Program> program_for(const std::vector<Shape>& shapes) const;
+
+ private:
+  mutable std::mutex mutex_;
+  mutable std::map<std::vector<Shape>, std::shared_ptr<const runtime::Program>> by_shape_;
+};
+
+}  // namespace octet

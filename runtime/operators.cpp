@@ -1,0 +1,326 @@
+#include "runtime/operators.h"
+
+#include <tbb/parallel_for.h>
+
+#include <algorithm>
+#include <cstring>
+#include <numeric>
+
+#include "kernels/error.h"
+#include "kernels/quantization/conv_requant.h"
+#include "kernels/quantization/quantize.h"
+#include "kernels/reference/concat.h"
+#include "kernels/reference/conv2d.h"
+#include "kernels/reference/conv_transpose2d.h"
+#include "kernels/reference/elementwise.h"
+#include "kernels/reference/fully_connected.h"
+#include "kernels/reference/lut.h"
+#include "kernels/reference/pooling.h"
+#include "kernels/reference/requantize.h"
+#include "kernels/reference/resize.h"
+#include "kernels/reference/softmax.h"
+
+namespace octet::runtime {
+
+namespace {
+
+using graph::Graph;
+using graph::Node;
+using graph::OpKind;
+using graph::Value;
+
+template <class T>
+Tensor<T> load(const std::byte* data, const Value& v) {
+  Tensor<T> t(v.shape, v.quant);
+  std::memcpy(t.data.data(), data, t.data.size() * sizeof(T));
+  return t;
+}
+
+template <class T>
+void store(const Tensor<T>& t, std::byte* out) {
+  std::memcpy(out, t.data.data(), t.data.size() * sizeof(T));
+}
+
+// Conv-family parallelism: output channels are cut into independent slices (whole groups for grouped
+// convolutions), each with its own weights and bias, computed concurrently and written to their channel
+// range. Channels never interact, so any thread count gives the same bytes.
+class ConvOperator final : public Operator {
+ public:
+  ConvOperator(const Graph& g, const Node& node) : in_(g.value(node.inputs[0])), out_(g.value(node.output)) {
+    const auto& a = std::get<graph::ConvAttrs>(node.attrs);
+    transposed_ = a.transposed;
+    conv_ = a.conv;
+    transpose_ = a.transpose;
+    clamp_ = a.clamp;
+    std::visit([&](const auto& w) { slice(w, a.bias.get()); }, *a.weights);
+  }
+
+  void run(std::span<const std::byte* const> inputs, std::byte* output) const override {
+    const TensorU8 input = load<uint8_t>(inputs[0], in_);
+    const int64_t pixels = out_.shape[0] * out_.shape[1] * out_.shape[2], cout = out_.shape[3];
+    tbb::parallel_for(size_t{0}, slices_.size(), [&](size_t i) {
+      const Slice& s = slices_[i];
+      const TensorU8 part = s.input_channels == in_.shape[3] ? TensorU8{} : channel_slice(input, s);
+      const TensorU8& x = s.input_channels == in_.shape[3] ? input : part;
+      const TensorU8 y = std::visit(
+          [&](const auto& w) {
+            const TensorS32* bias = s.bias.data.empty() ? nullptr : &s.bias;
+            if (transposed_) {
+              ref::ConvTranspose2dParams p = transpose_;
+              p.groups = s.groups;
+              return ref::conv_transpose2d(x, w, bias, p, out_.quant, clamp_);
+            }
+            ref::Conv2dParams p = conv_;
+            p.groups = s.groups;
+            return ref::conv2d(x, w, bias, p, out_.quant, clamp_);
+          },
+          s.weights);
+      const int64_t width = y.shape[3];
+      auto* dst = reinterpret_cast<uint8_t*>(output);
+      for (int64_t px = 0; px < pixels; ++px)
+        std::memcpy(dst + px * cout + s.first_output, y.data.data() + px * width, static_cast<size_t>(width));
+    });
+  }
+
+ private:
+  struct Slice {
+    std::variant<TensorS8, TensorU8> weights;
+    TensorS32 bias;
+    int64_t first_output = 0;
+    int64_t first_input = 0;
+    int64_t input_channels = 0;
+    int64_t groups = 1;
+  };
+
+  static TensorU8 channel_slice(const TensorU8& input, const Slice& s) {
+    const int64_t pixels = input.shape[0] * input.shape[1] * input.shape[2], c = input.shape[3];
+    TensorU8 out({input.shape[0], input.shape[1], input.shape[2], s.input_channels}, input.quant);
+    for (int64_t px = 0; px < pixels; ++px)
+      std::memcpy(out.data.data() + px * s.input_channels, input.data.data() + px * c + s.first_input,
+                  static_cast<size_t>(s.input_channels));
+    return out;
+  }
+
+  template <class W>
+  void slice(const Tensor<W>& w, const TensorS32* bias) {
+    const int64_t groups = transposed_ ? transpose_.groups : conv_.groups;
+    const int64_t cout = w.shape[0], per_row = w.shape[1] * w.shape[2] * w.shape[3];
+    const int64_t cout_g = cout / groups, cin_g = w.shape[3];
+    // Units that can be split: output channels of an ungrouped conv, whole groups of a grouped one.
+    const int64_t units = groups == 1 ? cout : groups;
+    const int64_t unit_channels = groups == 1 ? 1 : cout_g;
+    constexpr int64_t kMaxSlices = 16;
+    const int64_t count = std::min(units, kMaxSlices);
+    // Prove the whole layer's parameters once, with the layer's own error messages.
+    const TensorU8 probe({1, 1, 1, groups * cin_g}, in_.quant);
+    (void)prepare_conv_requant(transposed_ ? "conv_transpose2d" : "conv2d", probe, w, bias, out_.quant,
+                               clamp_, cout, per_row);
+    for (int64_t i = 0; i < count; ++i) {
+      const int64_t u0 = units * i / count, u1 = units * (i + 1) / count;
+      Slice s;
+      s.first_output = u0 * unit_channels;
+      const int64_t channels = (u1 - u0) * unit_channels;
+      s.groups = groups == 1 ? 1 : u1 - u0;
+      s.first_input = groups == 1 ? 0 : u0 * cin_g;
+      s.input_channels = groups == 1 ? in_.shape[3] : (u1 - u0) * cin_g;
+      Tensor<W> part({channels, w.shape[1], w.shape[2], w.shape[3]});
+      std::copy_n(w.data.begin() + s.first_output * per_row, channels * per_row, part.data.begin());
+      if (w.quant.is_per_tensor()) {
+        part.quant = w.quant;
+      } else {
+        part.quant.axis = 0;
+        part.quant.scales.assign(w.quant.scales.begin() + s.first_output,
+                                 w.quant.scales.begin() + s.first_output + channels);
+        part.quant.zero_points.assign(w.quant.zero_points.begin() + s.first_output,
+                                      w.quant.zero_points.begin() + s.first_output + channels);
+      }
+      if (bias) {
+        s.bias = TensorS32({channels});
+        std::copy_n(bias->data.begin() + s.first_output, channels, s.bias.data.begin());
+      }
+      s.weights = std::move(part);
+      slices_.push_back(std::move(s));
+    }
+  }
+
+  Value in_, out_;
+  bool transposed_ = false;
+  ref::Conv2dParams conv_;
+  ref::ConvTranspose2dParams transpose_;
+  Clamp clamp_;
+  std::vector<Slice> slices_;
+};
+
+class FullyConnectedOperator final : public Operator {
+ public:
+  FullyConnectedOperator(const Graph& g, const Node& node)
+      : in_(g.value(node.inputs[0])), out_(g.value(node.output)) {
+    const auto& a = std::get<graph::FullyConnectedAttrs>(node.attrs);
+    weights_ = a.weights;
+    bias_ = a.bias;
+    clamp_ = a.clamp;
+    std::visit(
+        [&](const auto& w) {
+          const TensorU8 probe({1, w.shape[1]}, in_.quant);
+          (void)prepare_conv_requant("fully_connected", probe, w, bias_.get(), out_.quant, clamp_, w.shape[0],
+                                     w.shape[1]);
+        },
+        *weights_);
+  }
+  void run(std::span<const std::byte* const> inputs, std::byte* output) const override {
+    const TensorU8 input = load<uint8_t>(inputs[0], in_);
+    std::visit(
+        [&](const auto& w) {
+          store(ref::fully_connected(input, w, bias_.get(), out_.quant, clamp_), output);
+        },
+        *weights_);
+  }
+
+ private:
+  Value in_, out_;
+  std::shared_ptr<const graph::Weights> weights_;
+  std::shared_ptr<const TensorS32> bias_;
+  Clamp clamp_;
+};
+
+// Any operator that is one call of a reference function on whole tensors.
+class FunctionOperator final : public Operator {
+ public:
+  using Function = std::function<void(std::span<const std::byte* const>, std::byte*)>;
+  explicit FunctionOperator(Function f) : f_(std::move(f)) {}
+  void run(std::span<const std::byte* const> inputs, std::byte* output) const override { f_(inputs, output); }
+
+ private:
+  Function f_;
+};
+
+std::unique_ptr<const Operator> function(FunctionOperator::Function f) {
+  return std::make_unique<FunctionOperator>(std::move(f));
+}
+
+void transpose_bytes(const std::byte* in, std::byte* out, const Shape& shape,
+                     const std::vector<int64_t>& perm, size_t element) {
+  const size_t rank = shape.size();
+  std::vector<int64_t> in_strides(rank, 1);
+  for (size_t d = rank; d-- > 1;)
+    in_strides[d - 1] = in_strides[d] * shape[d];
+  Shape out_shape(rank);
+  std::vector<int64_t> strides(rank);  // input stride of each output dimension
+  for (size_t d = 0; d < rank; ++d) {
+    out_shape[d] = shape[static_cast<size_t>(perm[d])];
+    strides[d] = in_strides[static_cast<size_t>(perm[d])];
+  }
+  const int64_t total = element_count(shape, "transpose");
+  std::vector<int64_t> index(rank, 0);
+  int64_t offset = 0;
+  for (int64_t o = 0; o < total; ++o) {
+    std::memcpy(out + o * static_cast<int64_t>(element), in + offset * static_cast<int64_t>(element),
+                element);
+    for (size_t d = rank; d-- > 0;) {
+      offset += strides[d];
+      if (++index[d] < out_shape[d]) break;
+      offset -= strides[d] * out_shape[d];
+      index[d] = 0;
+    }
+  }
+}
+
+}  // namespace
+
+std::unique_ptr<const Operator> make_operator(const Graph& g, const Node& node) {
+  const Value& out = g.value(node.output);
+  std::vector<Value> ins;
+  for (graph::ValueId id : node.inputs)
+    ins.push_back(g.value(id));
+  const Value in = ins.empty() ? Value{} : ins[0];
+  switch (node.kind) {
+    case OpKind::conv:
+      return std::make_unique<ConvOperator>(g, node);
+    case OpKind::fully_connected:
+      return std::make_unique<FullyConnectedOperator>(g, node);
+    case OpKind::quantize:
+      return function([in, out](auto inputs, std::byte* o) {
+        store(quantize<uint8_t>(load<float>(inputs[0], in), out.quant), o);
+      });
+    case OpKind::dequantize:
+      return function(
+          [in](auto inputs, std::byte* o) { store(dequantize(load<uint8_t>(inputs[0], in)), o); });
+    case OpKind::max_pool: {
+      const auto p = std::get<graph::PoolAttrs>(node.attrs).params;
+      return function(
+          [in, p](auto inputs, std::byte* o) { store(ref::max_pool2d(load<uint8_t>(inputs[0], in), p), o); });
+    }
+    case OpKind::average_pool: {
+      const auto a = std::get<graph::PoolAttrs>(node.attrs);
+      return function([in, out, a](auto inputs, std::byte* o) {
+        store(ref::average_pool2d(load<uint8_t>(inputs[0], in), a.params, out.quant, a.clamp), o);
+      });
+    }
+    case OpKind::global_average_pool: {
+      const auto a = std::get<graph::PoolAttrs>(node.attrs);
+      return function([in, out, a](auto inputs, std::byte* o) {
+        store(ref::global_average_pool(load<uint8_t>(inputs[0], in), out.quant, a.clamp), o);
+      });
+    }
+    case OpKind::add:
+    case OpKind::mul: {
+      const Clamp c = std::get<graph::ClampAttrs>(node.attrs).clamp;
+      const bool add = node.kind == OpKind::add;
+      return function([ins, out, c, add](auto inputs, std::byte* o) {
+        const TensorU8 a = load<uint8_t>(inputs[0], ins[0]), b = load<uint8_t>(inputs[1], ins[1]);
+        store(add ? ref::add(a, b, out.quant, c) : ref::mul(a, b, out.quant, c), o);
+      });
+    }
+    case OpKind::concat: {
+      const int64_t axis = std::get<graph::ConcatAttrs>(node.attrs).axis;
+      return function([ins, out, axis](auto inputs, std::byte* o) {
+        std::vector<TensorU8> tensors;
+        for (size_t i = 0; i < ins.size(); ++i)
+          tensors.push_back(load<uint8_t>(inputs[i], ins[i]));
+        std::vector<const TensorU8*> ptrs;
+        for (const auto& t : tensors)
+          ptrs.push_back(&t);
+        store(ref::concat(ptrs, axis, out.quant), o);
+      });
+    }
+    case OpKind::requantize: {
+      const Clamp c = std::get<graph::ClampAttrs>(node.attrs).clamp;
+      return function([in, out, c](auto inputs, std::byte* o) {
+        store(ref::requantize_tensor(load<uint8_t>(inputs[0], in), out.quant, c), o);
+      });
+    }
+    case OpKind::resize: {
+      const auto p = std::get<graph::ResizeAttrs>(node.attrs).params;
+      return function(
+          [in, p](auto inputs, std::byte* o) { store(ref::resize(load<uint8_t>(inputs[0], in), p), o); });
+    }
+    case OpKind::lut: {
+      const auto table = std::get<graph::LutAttrs>(node.attrs).table;
+      return function([in, out, table](auto inputs, std::byte* o) {
+        store(ref::apply_lut(load<uint8_t>(inputs[0], in), table, out.quant), o);
+      });
+    }
+    case OpKind::softmax:
+      if (out.type == ElementType::f32)
+        return function(
+            [in](auto inputs, std::byte* o) { store(ref::softmax_float(load<uint8_t>(inputs[0], in)), o); });
+      return function([in, out](auto inputs, std::byte* o) {
+        store(ref::softmax_u8(load<uint8_t>(inputs[0], in), out.quant), o);
+      });
+    case OpKind::reshape: {
+      const int64_t bytes = element_count(out.shape, out.name) * (out.type == ElementType::f32 ? 4 : 1);
+      return function(
+          [bytes](auto inputs, std::byte* o) { std::memcpy(o, inputs[0], static_cast<size_t>(bytes)); });
+    }
+    case OpKind::transpose: {
+      const auto perm = std::get<graph::TransposeAttrs>(node.attrs).perm;
+      const size_t element = in.type == ElementType::f32 ? 4 : 1;
+      return function([in, perm, element](auto inputs, std::byte* o) {
+        transpose_bytes(inputs[0], o, in.shape, perm, element);
+      });
+    }
+  }
+  throw Error("node '" + node.name + "': no operator for " + graph::name_of(node.kind));
+}
+
+}  // namespace octet::runtime

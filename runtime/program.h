@@ -1,0 +1,31 @@
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "graph/ir.h"
+#include "graph/onnx_import.h"
+#include "runtime/memory_plan.h"
+#include "runtime/operators.h"
+
+namespace octet::runtime {
+
+// A model compiled for one set of input shapes: the graph, a prepared operator per node and the memory
+// plan. Immutable once built; shared by every session that runs these shapes.
+struct Program {
+  graph::Graph graph;
+  std::vector<std::unique_ptr<const Operator>> operators;
+  MemoryPlan plan;
+  // For each graph output produced by a DequantizeLinear: the uint8 value it dequantizes (kept alive to
+  // the end so that callers can ask for quantized outputs), else -1.
+  std::vector<graph::ValueId> quantized_outputs;
+  // For each float graph input consumed only by its quantize node: that node's index (else -1), so a
+  // caller's already-quantized uint8 data can skip it.
+  std::vector<int> input_quantize_nodes;
+};
+
+std::shared_ptr<const Program> compile(std::span<const std::byte> onnx, const graph::ImportOptions& options);
+
+}  // namespace octet::runtime

@@ -1,0 +1,175 @@
+#include <tbb/task_arena.h>
+
+#include <algorithm>
+#include <cstring>
+#include <set>
+#include <sstream>
+
+#include "kernels/error.h"
+#include "runtime/model_impl.h"
+
+namespace octet {
+
+namespace {
+
+std::string shape_text(const std::vector<int64_t>& s) {
+  return to_string(s);
+}
+
+// A 64-byte aligned byte buffer that grows on demand and never shrinks.
+class Arena {
+ public:
+  std::byte* reserve(int64_t bytes) {
+    if (bytes > capacity_) {
+      storage_ = std::make_unique<std::byte[]>(static_cast<size_t>(bytes + kAlignment));
+      capacity_ = bytes;
+    }
+    auto address = reinterpret_cast<uintptr_t>(storage_.get());
+    return storage_.get() + ((kAlignment - address % kAlignment) % kAlignment);
+  }
+
+ private:
+  static constexpr int64_t kAlignment = 64;
+  std::unique_ptr<std::byte[]> storage_;
+  int64_t capacity_ = -1;
+};
+
+}  // namespace
+
+struct Session::Impl {
+  std::shared_ptr<const Model::Impl> model;
+  SessionOptions options;
+  tbb::task_arena workers;
+  Arena arena;
+
+  Impl(std::shared_ptr<const Model::Impl> m, const SessionOptions& o)
+      : model(std::move(m)), options(o), workers(o.threads > 0 ? o.threads : tbb::task_arena::automatic) {
+    if (o.threads < 0) throw Error("SessionOptions: threads must be >= 0, got " + std::to_string(o.threads));
+    if (o.max_arena_bytes < 0) throw Error("SessionOptions: max_arena_bytes must be >= 0");
+    check_arena(*model->declared);
+  }
+
+  void check_arena(const runtime::Program& p) const {
+    if (options.max_arena_bytes > 0 && p.plan.arena_bytes > options.max_arena_bytes)
+      throw Error("the model needs " + std::to_string(p.plan.arena_bytes) +
+                  " bytes of activation memory for these "
+                  "input shapes, more than the session's limit of " +
+                  std::to_string(options.max_arena_bytes));
+  }
+
+  std::map<std::string, HostTensor> run(const std::map<std::string, HostTensor>& inputs,
+                                        const RunOptions& run_options);
+};
+
+Session::Session(const Model& model, const SessionOptions& options)
+    : impl_(std::make_unique<Impl>(model.impl_, options)) {}
+Session::~Session() = default;
+Session::Session(Session&&) noexcept = default;
+Session& Session::operator=(Session&&) noexcept = default;
+
+std::map<std::string, HostTensor> Session::run(const std::map<std::string, HostTensor>& inputs,
+                                               const RunOptions& options) {
+  return impl_->run(inputs, options);
+}
+
+std::map<std::string, HostTensor> Session::Impl::run(const std::map<std::string, HostTensor>& inputs,
+                                                     const RunOptions& run_options) {
+  const auto& infos = model->inputs;
+  for (const auto& [name, tensor] : inputs)
+    if (std::none_of(infos.begin(), infos.end(), [&](const TensorInfo& t) { return t.name == name; })) {
+      std::string known;
+      for (const auto& t : infos)
+        known += (known.empty() ? "'" : ", '") + t.name + "'";
+      throw Error("input '" + name + "' is not an input of the model (its inputs: " + known + ")");
+    }
+  // The shapes given, in the model's (ONNX) order, select the compiled program.
+  std::vector<Shape> shapes;
+  for (const TensorInfo& info : infos) {
+    const auto it = inputs.find(info.name);
+    if (it == inputs.end()) throw Error("input '" + info.name + "' is missing");
+    const HostTensor& t = it->second;
+    bool fits = t.shape().size() == info.shape.size();
+    for (size_t d = 0; fits && d < info.shape.size(); ++d)
+      fits = info.shape[d] < 0 || info.shape[d] == t.shape()[d];
+    if (!fits)
+      throw Error("input '" + info.name + "' has shape " + shape_text(t.shape()) + ", the model expects " +
+                  shape_text(info.shape) + " (-1: any size)");
+    Shape s = t.shape();
+    if (model->options.nhwc_io && s.size() == 4) s = {s[0], s[3], s[1], s[2]};
+    shapes.push_back(s);
+  }
+  const std::shared_ptr<const runtime::Program> program = model->program_for(shapes);
+  check_arena(*program);
+  const graph::Graph& g = program->graph;
+  std::byte* base = arena.reserve(program->plan.arena_bytes);
+  auto buffer = [&](graph::ValueId id) { return base + program->plan.offsets[static_cast<size_t>(id)]; };
+
+  std::set<int> skipped;
+  for (size_t i = 0; i < infos.size(); ++i) {
+    const TensorInfo& info = infos[i];
+    const HostTensor& t = inputs.at(info.name);
+    const graph::ValueId id = g.inputs[i];
+    const graph::Value& v = g.value(id);
+    if (t.dtype() == DataType::float32) {
+      if (v.type != ElementType::f32) throw Error("input '" + info.name + "' must be uint8, got float32");
+      std::memcpy(buffer(id), t.float_data().data(), t.float_data().size_bytes());
+      continue;
+    }
+    // uint8 data: either the model's input is uint8, or the caller quantized a float input already.
+    graph::ValueId target = id;
+    QuantParams expected = v.quant;
+    if (v.type == ElementType::f32) {
+      const int q = program->input_quantize_nodes[i];
+      if (q < 0) throw Error("input '" + info.name + "' is float32 and cannot take uint8 data");
+      target = g.nodes[static_cast<size_t>(q)].output;
+      expected = g.value(target).quant;
+      skipped.insert(q);
+    }
+    if (t.scale() != 0.0f && !(QuantParams::per_tensor(t.scale(), t.zero_point()) == expected))
+      throw Error("input '" + info.name + "' is quantized with scale " + std::to_string(t.scale()) +
+                  " / zero point " + std::to_string(t.zero_point()) + ", the model expects scale " +
+                  std::to_string(expected.scale()) + " / zero point " +
+                  std::to_string(expected.zero_point()));
+    std::memcpy(buffer(target), t.uint8_data().data(), t.uint8_data().size_bytes());
+  }
+
+  workers.execute([&] {
+    std::vector<const std::byte*> in;
+    for (size_t i = 0; i < g.nodes.size(); ++i) {
+      if (skipped.count(static_cast<int>(i))) continue;
+      const graph::Node& node = g.nodes[i];
+      in.clear();
+      for (graph::ValueId id : node.inputs)
+        in.push_back(buffer(id));
+      try {
+        program->operators[i]->run(in, buffer(node.output));
+      } catch (const Error& e) {
+        throw Error("node '" + node.name + "' (" + node.onnx_op + "): " + e.what());
+      }
+    }
+  });
+
+  std::map<std::string, HostTensor> outputs;
+  for (size_t i = 0; i < g.outputs.size(); ++i) {
+    graph::ValueId id = g.outputs[i];
+    if (run_options.quantized_outputs && program->quantized_outputs[i] >= 0)
+      id = program->quantized_outputs[i];
+    const graph::Value& v = g.value(id);
+    const Shape shape = model->options.nhwc_io ? v.shape : graph::onnx_shape(v);
+    const std::string& name = g.value(g.outputs[i]).name;
+    const int64_t n = element_count(v.shape, name);
+    if (v.type == ElementType::f32) {
+      std::vector<float> values(static_cast<size_t>(n));
+      std::memcpy(values.data(), buffer(id), values.size() * sizeof(float));
+      outputs.emplace(name, HostTensor::from_float(shape, std::move(values)));
+    } else {
+      std::vector<uint8_t> values(static_cast<size_t>(n));
+      std::memcpy(values.data(), buffer(id), values.size());
+      outputs.emplace(
+          name, HostTensor::from_uint8(shape, std::move(values), v.quant.scale(), v.quant.zero_point()));
+    }
+  }
+  return outputs;
+}
+
+}  // namespace octet

@@ -1,0 +1,255 @@
+#include "tools/npy.h"
+
+#include <bit>
+#include <cstring>
+#include <fstream>
+#include <iterator>
+#include <limits>
+#include <regex>
+
+#include "kernels/error.h"
+
+namespace octet::npy {
+
+namespace {
+
+static_assert(std::endian::native == std::endian::little, "npy I/O assumes a little-endian host");
+
+size_t element_size(Dtype d) {
+  switch (d) {
+    case Dtype::uint8:
+    case Dtype::int8:
+      return 1;
+    case Dtype::float32:
+    case Dtype::int32:
+      return 4;
+    case Dtype::float64:
+    case Dtype::int64:
+      return 8;
+  }
+  return 1;
+}
+
+const char* descr_of(Dtype d) {
+  switch (d) {
+    case Dtype::float32:
+      return "<f4";
+    case Dtype::float64:
+      return "<f8";
+    case Dtype::uint8:
+      return "|u1";
+    case Dtype::int8:
+      return "|i1";
+    case Dtype::int32:
+      return "<i4";
+    case Dtype::int64:
+      return "<i8";
+  }
+  return "";
+}
+
+Dtype parse_descr(const std::string& d, const std::string& what) {
+  if (d == "<f4") return Dtype::float32;
+  if (d == "<f8") return Dtype::float64;
+  if (d == "|u1" || d == "<u1" || d == "u1") return Dtype::uint8;
+  if (d == "|i1" || d == "<i1" || d == "i1") return Dtype::int8;
+  if (d == "<i4") return Dtype::int32;
+  if (d == "<i8") return Dtype::int64;
+  throw Error(what + ": unsupported dtype '" + d +
+              "' (float32, float64, uint8, int8, int32, int64, little-endian)");
+}
+
+template <class T>
+T load(const std::byte* p) {
+  T v;
+  std::memcpy(&v, p, sizeof(T));
+  return v;
+}
+
+}  // namespace
+
+const char* name_of(Dtype d) {
+  switch (d) {
+    case Dtype::float32:
+      return "float32";
+    case Dtype::float64:
+      return "float64";
+    case Dtype::uint8:
+      return "uint8";
+    case Dtype::int8:
+      return "int8";
+    case Dtype::int32:
+      return "int32";
+    case Dtype::int64:
+      return "int64";
+  }
+  return "?";
+}
+
+int64_t Array::element_count() const {
+  int64_t n = 1;
+  for (int64_t d : shape)
+    n *= d;
+  return n;
+}
+
+std::vector<float> Array::to_float() const {
+  std::vector<float> out(static_cast<size_t>(element_count()));
+  const size_t size = element_size(dtype);
+  for (size_t i = 0; i < out.size(); ++i) {
+    const std::byte* p = data.data() + i * size;
+    switch (dtype) {
+      case Dtype::float32:
+        out[i] = load<float>(p);
+        break;
+      case Dtype::float64:
+        out[i] = static_cast<float>(load<double>(p));
+        break;
+      case Dtype::uint8:
+        out[i] = load<uint8_t>(p);
+        break;
+      case Dtype::int8:
+        out[i] = load<int8_t>(p);
+        break;
+      case Dtype::int32:
+        out[i] = static_cast<float>(load<int32_t>(p));
+        break;
+      case Dtype::int64:
+        out[i] = static_cast<float>(load<int64_t>(p));
+        break;
+    }
+  }
+  return out;
+}
+
+std::vector<uint8_t> Array::to_uint8() const {
+  if (dtype != Dtype::uint8) throw Error(std::string("expected uint8 data, got ") + name_of(dtype));
+  std::vector<uint8_t> out(data.size());
+  std::memcpy(out.data(), data.data(), data.size());
+  return out;
+}
+
+std::vector<int64_t> Array::to_int64() const {
+  std::vector<int64_t> out(static_cast<size_t>(element_count()));
+  const size_t size = element_size(dtype);
+  for (size_t i = 0; i < out.size(); ++i) {
+    const std::byte* p = data.data() + i * size;
+    switch (dtype) {
+      case Dtype::uint8:
+        out[i] = load<uint8_t>(p);
+        break;
+      case Dtype::int8:
+        out[i] = load<int8_t>(p);
+        break;
+      case Dtype::int32:
+        out[i] = load<int32_t>(p);
+        break;
+      case Dtype::int64:
+        out[i] = load<int64_t>(p);
+        break;
+      default:
+        throw Error(std::string("expected integer data, got ") + name_of(dtype));
+    }
+  }
+  return out;
+}
+
+Array parse(std::span<const std::byte> bytes, const std::string& what) {
+  constexpr char kMagic[] = "\x93NUMPY";
+  if (bytes.size() < 10 || std::memcmp(bytes.data(), kMagic, 6) != 0) throw Error(what + ": not a .npy file");
+  const auto major = static_cast<uint8_t>(bytes[6]);
+  size_t header_len = 0, offset = 0;
+  if (major == 1) {
+    header_len = load<uint16_t>(bytes.data() + 8);
+    offset = 10;
+  } else if (major == 2 || major == 3) {
+    if (bytes.size() < 12) throw Error(what + ": truncated header");
+    header_len = load<uint32_t>(bytes.data() + 8);
+    offset = 12;
+  } else {
+    throw Error(what + ": unsupported .npy format version " + std::to_string(major));
+  }
+  if (header_len > bytes.size() - offset) throw Error(what + ": truncated header");
+  const std::string header(reinterpret_cast<const char*>(bytes.data() + offset), header_len);
+  std::smatch m;
+  if (!std::regex_search(header, m, std::regex(R"('descr'\s*:\s*'([^']*)')")))
+    throw Error(what + ": header has no 'descr'");
+  Array a;
+  a.dtype = parse_descr(m[1].str(), what);
+  if (!std::regex_search(header, m, std::regex(R"('fortran_order'\s*:\s*(True|False))")))
+    throw Error(what + ": header has no 'fortran_order'");
+  if (m[1].str() == "True") throw Error(what + ": Fortran-ordered arrays are not supported");
+  if (!std::regex_search(header, m, std::regex(R"('shape'\s*:\s*\(([^)]*)\))")))
+    throw Error(what + ": header has no 'shape'");
+  const std::string dims = m[1].str();
+  const std::regex number(R"(\s*(\d{1,18})\s*(,|$))");
+  int64_t count = 1;
+  for (auto it = std::sregex_iterator(dims.begin(), dims.end(), number); it != std::sregex_iterator(); ++it) {
+    const int64_t d = std::stoll((*it)[1].str());
+    if (d != 0 && count > std::numeric_limits<int64_t>::max() / d) throw Error(what + ": shape overflows");
+    count *= d;
+    a.shape.push_back(d);
+  }
+  for (char c : dims)
+    if (!(std::isdigit(static_cast<unsigned char>(c)) || c == ',' || c == ' '))
+      throw Error(what + ": malformed shape");
+  const size_t data_offset = offset + header_len;
+  const size_t size = element_size(a.dtype);
+  if (static_cast<uint64_t>(count) > (bytes.size() - data_offset) / size)
+    throw Error(what + ": holds " + std::to_string(bytes.size() - data_offset) +
+                " data bytes, its shape needs " + std::to_string(count) + " x " + std::to_string(size));
+  if (static_cast<uint64_t>(count) * size != bytes.size() - data_offset)
+    throw Error(what + ": has trailing bytes after its data");
+  a.data.assign(bytes.begin() + static_cast<std::ptrdiff_t>(data_offset), bytes.end());
+  return a;
+}
+
+Array read(const std::string& path) {
+  std::ifstream file(path, std::ios::binary);
+  if (!file) throw Error("cannot open '" + path + "'");
+  std::vector<char> chars((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+  std::vector<std::byte> bytes(chars.size());
+  std::memcpy(bytes.data(), chars.data(), chars.size());
+  return parse(bytes, path);
+}
+
+std::vector<std::byte> serialize(const Array& a) {
+  std::string header =
+      "{'descr': '" + std::string(descr_of(a.dtype)) + "', 'fortran_order': False, 'shape': (";
+  for (size_t i = 0; i < a.shape.size(); ++i)
+    header += std::to_string(a.shape[i]) + (a.shape.size() == 1 || i + 1 < a.shape.size() ? "," : "");
+  header += "), }";
+  // Pad with spaces so that the data starts on a 64-byte boundary, ending the header with a newline.
+  const size_t unpadded = 10 + header.size() + 1;
+  header.append((64 - unpadded % 64) % 64, ' ');
+  header += '\n';
+  std::vector<std::byte> out(10 + header.size() + a.data.size());
+  std::memcpy(out.data(), "\x93NUMPY\x01\x00", 8);
+  const auto len = static_cast<uint16_t>(header.size());
+  std::memcpy(out.data() + 8, &len, 2);
+  std::memcpy(out.data() + 10, header.data(), header.size());
+  std::memcpy(out.data() + 10 + header.size(), a.data.data(), a.data.size());
+  return out;
+}
+
+void write(const std::string& path, const Array& a) {
+  const std::vector<std::byte> bytes = serialize(a);
+  std::ofstream file(path, std::ios::binary);
+  if (!file) throw Error("cannot write '" + path + "'");
+  file.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+  if (!file) throw Error("cannot write '" + path + "'");
+}
+
+Array from_float(std::vector<int64_t> shape, std::span<const float> values) {
+  Array a{Dtype::float32, std::move(shape), std::vector<std::byte>(values.size_bytes())};
+  std::memcpy(a.data.data(), values.data(), values.size_bytes());
+  return a;
+}
+
+Array from_uint8(std::vector<int64_t> shape, std::span<const uint8_t> values) {
+  Array a{Dtype::uint8, std::move(shape), std::vector<std::byte>(values.size())};
+  std::memcpy(a.data.data(), values.data(), values.size());
+  return a;
+}
+
+}  // namespace octet::npy
