@@ -19,8 +19,8 @@ void print_usage(std::ostream& out) {
          "  run MODEL --input NAME=FILE.npy [--input ...] [--output-dir DIR] [--threads N] [--nhwc]\n"
          "                                  run a model on .npy inputs, write each output to DIR/NAME.npy\n"
          "  classify MODEL --images FILE.npy --labels FILE.npy [--classes FILE.txt] [--threads N]\n"
-         "                                  [--batch B] [--show N]   classify images, report accuracy and "
-         "time\n"
+         "                                  [--batch B] [--show N] [--repeat R]\n"
+         "                                  classify images: accuracy, and time as the median of R runs\n"
          "  demo [--size N] [--channels C]  the quantization arithmetic and one reference convolution\n"
          "  help                            this text\n";
 }
