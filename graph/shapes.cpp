@@ -161,13 +161,17 @@ void check_graph(const Graph& g) {
     if (!defined.insert(n.output).second)
       throw Error(where(n) + ": output '" + g.value(n.output).name + "' is computed twice");
     const Value& out = g.value(n.output);
-    if (out.type == ElementType::u8)
-      validate(out.quant, ElementType::u8, out.shape, where(n) + " output '" + out.name + "'");
-    for (ValueId id : n.inputs) {
-      const Value& in = g.value(id);
-      if (in.type == ElementType::u8)
-        validate(in.quant, ElementType::u8, in.shape, where(n) + " input '" + in.name + "'");
-    }
+    // Operators that only move bytes accept raw uint8 data without quantization params (a uint8 model
+    // input that is reshaped or max-pooled, say); every other one needs valid params.
+    const bool moves_bytes = n.kind == OpKind::max_pool || n.kind == OpKind::reshape ||
+                             n.kind == OpKind::transpose || n.kind == OpKind::resize;
+    auto check_params = [&](const Value& v, const std::string& role) {
+      if (v.type != ElementType::u8 || (moves_bytes && v.quant.scales.empty())) return;
+      validate(v.quant, ElementType::u8, v.shape, where(n) + " " + role + " '" + v.name + "'");
+    };
+    check_params(out, "output");
+    for (ValueId id : n.inputs)
+      check_params(g.value(id), "input");
     if (infer_output_shape(g, n, out) != out.shape)
       throw Error(where(n) + ": output '" + out.name + "' has shape " + to_string(out.shape) +
                   " but its inputs imply " + to_string(infer_output_shape(g, n, out)));

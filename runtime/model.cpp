@@ -67,7 +67,8 @@ Model Model::load_from_memory(std::span<const std::byte> bytes, const LoadOption
     TensorInfo t{v.name, v.type == ElementType::f32 ? DataType::float32 : DataType::uint8,
                  g.declared_input_shapes[i], 0, 0};
     if (options.nhwc_io && t.shape.size() == 4) t.shape = {t.shape[0], t.shape[2], t.shape[3], t.shape[1]};
-    if (v.type == ElementType::u8) t.scale = v.quant.scale(), t.zero_point = v.quant.zero_point();
+    if (v.type == ElementType::u8 && !v.quant.scales.empty())
+      t.scale = v.quant.scale(), t.zero_point = v.quant.zero_point();
     const int q = impl->declared->input_quantize_nodes[i];
     if (q >= 0) {
       const graph::Value& qv = g.value(g.nodes[static_cast<size_t>(q)].output);
@@ -82,7 +83,8 @@ Model Model::load_from_memory(std::span<const std::byte> bytes, const LoadOption
     if (options.nhwc_io) t.shape = v.shape;
     const graph::ValueId q = impl->declared->quantized_outputs[i];
     const graph::Value& qv = g.value(q >= 0 ? q : g.outputs[i]);
-    if (qv.type == ElementType::u8) t.scale = qv.quant.scale(), t.zero_point = qv.quant.zero_point();
+    if (qv.type == ElementType::u8 && !qv.quant.scales.empty())
+      t.scale = qv.quant.scale(), t.zero_point = qv.quant.zero_point();
     impl->outputs.push_back(t);
   }
   return Model(std::move(impl));

@@ -125,7 +125,8 @@ std::map<std::string, HostTensor> Session::Impl::run(const std::map<std::string,
       expected = g.value(target).quant;
       skipped.insert(q);
     }
-    if (t.scale() != 0.0f && !(QuantParams::per_tensor(t.scale(), t.zero_point()) == expected))
+    if (t.scale() != 0.0f && !expected.scales.empty() &&
+        !(QuantParams::per_tensor(t.scale(), t.zero_point()) == expected))
       throw Error("input '" + info.name + "' is quantized with scale " + std::to_string(t.scale()) +
                   " / zero point " + std::to_string(t.zero_point()) + ", the model expects scale " +
                   std::to_string(expected.scale()) + " / zero point " +
@@ -165,8 +166,10 @@ std::map<std::string, HostTensor> Session::Impl::run(const std::map<std::string,
     } else {
       std::vector<uint8_t> values(static_cast<size_t>(n));
       std::memcpy(values.data(), buffer(id), values.size());
-      outputs.emplace(
-          name, HostTensor::from_uint8(shape, std::move(values), v.quant.scale(), v.quant.zero_point()));
+      outputs.emplace(name, v.quant.scales.empty()
+                                ? HostTensor::from_uint8(shape, std::move(values))
+                                : HostTensor::from_uint8(shape, std::move(values), v.quant.scale(),
+                                                         v.quant.zero_point()));
     }
   }
   return outputs;

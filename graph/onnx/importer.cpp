@@ -215,8 +215,6 @@ void Importer::write_outputs() {
       }
     }
     if (!options_.nhwc_io && graph_.value(v).layout == Layout::nhwc) v = as_plain(v, out.name());
-    if (graph_.value(v).type == ElementType::u8 && graph_.value(v).quant.scales.empty())
-      throw Error("graph output '" + out.name() + "' is uint8 without known quantization params");
     graph_.value(v).name = out.name();
     graph_.outputs.push_back(v);
   }
