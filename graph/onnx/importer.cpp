@@ -303,7 +303,7 @@ ValueId Importer::emit(const std::string& name, const std::string& onnx_op, OpKi
 }
 
 ValueId Importer::as_nhwc(ValueId v, const std::string& node_name) {
-  const Value& in = graph_.value(v);
+  const Value in = graph_.value(v);
   if (in.layout == Layout::nhwc) return v;
   if (in.shape.size() != 4)
     throw Error("node '" + node_name + "': needs a rank-4 image tensor, got '" + in.name + "' of shape " +
@@ -315,7 +315,7 @@ ValueId Importer::as_nhwc(ValueId v, const std::string& node_name) {
 }
 
 ValueId Importer::as_plain(ValueId v, const std::string& node_name) {
-  const Value& in = graph_.value(v);
+  const Value in = graph_.value(v);
   if (in.layout == Layout::plain) return v;
   Value out = in;
   out.name = in.name + "#nchw";

@@ -69,7 +69,8 @@ class Importer {
   void define_value(const onnx::NodeProto& node, int output, Symbol::Kind kind, ValueId v);
   Symbol make_value_symbol(Symbol::Kind kind, ValueId v) const;
 
-  // Adds a node with a new uint8 (or float) output value and returns that value.
+  // Adds a node with a new uint8 (or float) output value and returns that value. It appends to the graph's
+  // value list, so references into it do not survive: the lowering code copies Values it keeps.
   ValueId emit(const onnx::NodeProto& source, OpKind kind, std::vector<ValueId> inputs, Attrs attrs,
                Value out);
   ValueId emit(const std::string& name, const std::string& onnx_op, OpKind kind, std::vector<ValueId> inputs,

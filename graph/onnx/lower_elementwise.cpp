@@ -137,7 +137,7 @@ ValueId Importer::build_binary(const onnx::NodeProto& node, OpKind kind, ValueId
   if (image) {
     // Bring both operands to rank 4 (ONNX broadcasting aligns trailing dimensions) and to NHWC.
     for (ValueId* v : {&a, &b}) {
-      const Value& val = graph_.value(*v);
+      const Value val = graph_.value(*v);
       if (val.layout == Layout::nhwc) continue;
       if (val.shape.size() > 4)
         throw Error(describe(node) + ": cannot broadcast '" + val.name + "' of rank " +

@@ -138,7 +138,7 @@ bool Importer::lower_quantize_dequantize(const onnx::NodeProto& node) {
     return true;
   }
   if (x.kind == Symbol::Kind::dequantized) {
-    const Value& in = graph_.value(x.value);
+    const Value in = graph_.value(x.value);
     if (in.quant == q) {
       define_value(node, 0, Symbol::Kind::quantized, x.value);  // DQ -> Q with the same params: identity
       return true;

@@ -37,7 +37,7 @@ ValueId Importer::build_pool(const onnx::NodeProto& node, OpKind kind, ValueId i
   a.expect_only({"auto_pad", "ceil_mode", "count_include_pad", "dilations", "kernel_shape", "pads",
                  "storage_order", "strides", "channels_last"});
   input = as_nhwc(input, node.name());
-  const Value& in = graph_.value(input);
+  const Value in = graph_.value(input);
   const auto kernel = a.get_ints("kernel_shape");
   if (kernel.size() != 2) throw Error(describe(node) + ": kernel_shape must have 2 values (2-D pooling)");
   const auto strides = a.get_ints("strides", {1, 1}), dilations = a.get_ints("dilations", {1, 1});
@@ -105,7 +105,7 @@ bool Importer::lower_structural(const onnx::NodeProto& node) {
                 "' is not quantized; octet runs this operator on quantized tensors only");
   const Symbol::Kind kind = passthrough_kind(x);
   const ValueId v = x.value;
-  const Value& in = graph_.value(v);
+  const Value in = graph_.value(v);
   const Attributes a(node);
 
   if (op == "MaxPool") {
@@ -177,7 +177,7 @@ bool Importer::lower_structural(const onnx::NodeProto& node) {
     if (a.get_int("antialias", 0) != 0) throw Error(describe(node) + ": antialias is not supported");
     if (a.has("axes")) throw Error(describe(node) + ": the axes attribute is not supported");
     const ValueId nv = as_nhwc(v, node.name());
-    const Value& img = graph_.value(nv);
+    const Value img = graph_.value(nv);
     ResizeAttrs attrs;
     auto& p = attrs.params;
     const std::string mode = a.get_string("mode", "nearest");
@@ -244,7 +244,7 @@ bool Importer::lower_structural(const onnx::NodeProto& node) {
   if (op == "Softmax") {
     a.expect_only({"axis"});
     const ValueId pv = v;
-    const Value& val = graph_.value(pv);
+    const Value val = graph_.value(pv);
     const auto rank = static_cast<int64_t>(val.shape.size());
     const int64_t axis = normalize_axis(node, a.get_int("axis", opset_ < 13 ? 1 : -1), rank);
     const int64_t physical = val.layout == Layout::nhwc ? nhwc_axis(axis) : axis;
