@@ -89,6 +89,11 @@ class Importer {
   // Looks past Relu / Clip for the single QuantizeLinear consuming `tensor`; marks those nodes as consumed.
   std::optional<OutputStage> find_output_stage(const std::string& tensor);
   OutputStage require_output_stage(const onnx::NodeProto& node);
+  OutputStage require_output_stage(const onnx::NodeProto& node, const std::string& tensor);
+  // Folds an inference-mode BatchNormalization that follows a convolution into its weights' per-channel
+  // scales (negating channels whose factor is negative) and its real-valued bias.
+  void fold_batch_norm(const onnx::NodeProto& bn, Constant& weights, QuantParams& params,
+                       std::optional<std::vector<double>>& bias) const;
   void finish_with_stage(const OutputStage& stage, ValueId value);
 
   std::vector<const onnx::NodeProto*> consumers(const std::string& tensor) const;

@@ -204,10 +204,68 @@ std::optional<OutputStage> Importer::find_output_stage(const std::string& tensor
   }
 }
 
+void Importer::fold_batch_norm(const onnx::NodeProto& bn, Constant& weights, QuantParams& params,
+                               std::optional<std::vector<double>>& bias) const {
+  const Attributes a(bn);
+  a.expect_only({"epsilon", "momentum", "training_mode", "spatial"});
+  if (a.get_int("training_mode", 0) != 0) throw Error(describe(bn) + ": training mode is not supported");
+  for (int i = 1; i < bn.output_size(); ++i)
+    if (!bn.output(i).empty()) throw Error(describe(bn) + ": running statistics outputs are not supported");
+  if (!params.is_per_tensor() && params.axis != 0)
+    throw Error(describe(bn) + ": the convolution's weights must be quantized per output channel (axis 0)");
+  const double epsilon = a.get_float("epsilon", 1e-5f);
+  const int64_t channels = weights.shape.at(0), per_channel = weights.size() / channels;
+  std::vector<double> gamma = symbol(bn, 1).real_values(), beta = symbol(bn, 2).real_values();
+  std::vector<double> mean = symbol(bn, 3).real_values(), var = symbol(bn, 4).real_values();
+  for (int i = 1; i <= 4; ++i)
+    if (symbol(bn, i).kind != Symbol::Kind::constant)
+      throw Error(describe(bn) + ": parameters must be constants");
+  for (const auto* v : {&gamma, &beta, &mean, &var})
+    if (static_cast<int64_t>(v->size()) != channels)
+      throw Error(describe(bn) + ": has " + std::to_string(v->size()) + " values per parameter for " +
+                  std::to_string(channels) + " channels");
+  if (!bias) bias = std::vector<double>(static_cast<size_t>(channels), 0.0);
+  if (bias->size() == 1) bias->assign(static_cast<size_t>(channels), (*bias)[0]);
+  QuantParams folded;
+  folded.axis = 0;
+  const bool signed_weights = weights.onnx_type == onnx::TensorProto::INT8;
+  for (int64_t c = 0; c < channels; ++c) {
+    const auto i = static_cast<size_t>(c);
+    if (!(var[i] + epsilon > 0.0)) throw Error(describe(bn) + ": variance + epsilon must be > 0");
+    const double factor = gamma[i] / std::sqrt(var[i] + epsilon);
+    double scale = params.scale(params.is_per_tensor() ? 0 : c) * std::abs(factor);
+    int32_t zp = params.zero_point(params.is_per_tensor() ? 0 : c);
+    double* row = weights.values.data() + c * per_channel;
+    if (factor < 0.0) {
+      // A negative factor negates the channel: the integers flip sign, the scale stays positive.
+      if (!signed_weights) throw Error(describe(bn) + ": cannot fold a negative scale into uint8 weights");
+      for (int64_t k = 0; k < per_channel; ++k) {
+        if (row[k] == -128.0)
+          throw Error(describe(bn) + ": cannot fold a negative scale into a weight of -128");
+        row[k] = -row[k];
+      }
+      zp = -zp;
+    } else if (factor == 0.0) {
+      std::fill(row, row + per_channel, static_cast<double>(zp));  // the channel's output is beta alone
+      scale = params.scale(params.is_per_tensor() ? 0 : c);
+    }
+    folded.scales.push_back(static_cast<float>(scale));
+    folded.zero_points.push_back(zp);
+    (*bias)[i] = factor * (*bias)[i] + beta[i] - factor * mean[i];
+  }
+  validate(folded, signed_weights ? ElementType::s8 : ElementType::u8, weights.shape,
+           describe(bn) + " folded weights");
+  params = folded;
+}
+
 OutputStage Importer::require_output_stage(const onnx::NodeProto& node) {
-  auto stage = find_output_stage(node.output(0));
+  return require_output_stage(node, node.output(0));
+}
+
+OutputStage Importer::require_output_stage(const onnx::NodeProto& node, const std::string& tensor) {
+  auto stage = find_output_stage(tensor);
   if (!stage)
-    throw Error(describe(node) + ": its float output '" + node.output(0) +
+    throw Error(describe(node) + ": its float output '" + tensor +
                 "' must feed exactly one QuantizeLinear (optionally through Relu / Clip): octet runs this "
                 "operator in int8 only and has no float fallback");
   return *stage;
@@ -235,10 +293,22 @@ bool Importer::lower_qdq_compute(const onnx::NodeProto& node) {
     if (b.kind != Symbol::Kind::constant) throw Error(describe(node) + ": bias must be a constant");
     bias = b.real_values();
   }
-  const OutputStage stage = require_output_stage(node);
+  Constant weights = w.constant;
+  QuantParams weight_params = *w.quant;
+  std::string result = node.output(0);
+  if (op == "Conv") {
+    // Conv -> BatchNormalization (inference form) folds into the weights' scales and the bias.
+    const auto cs = consumers(result);
+    if (cs.size() == 1 && cs[0]->op_type() == "BatchNormalization" && !is_graph_output(result)) {
+      fold_batch_norm(*cs[0], weights, weight_params, bias);
+      mark_consumed(cs[0]);
+      result = cs[0]->output(0);
+    }
+  }
+  const OutputStage stage = require_output_stage(node, result);
   ValueId out = -1;
   if (conv) {
-    out = build_conv(node, x, w.constant, *w.quant, bias, stage.params, stage.clamp, op == "ConvTranspose");
+    out = build_conv(node, x, weights, weight_params, bias, stage.params, stage.clamp, op == "ConvTranspose");
   } else {
     const Attributes a(node);
     bool transposed_b = false;
