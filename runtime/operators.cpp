@@ -6,6 +6,7 @@
 #include <cstring>
 #include <numeric>
 
+#include "kernels/conv/gemm_conv2d.h"
 #include "kernels/error.h"
 #include "kernels/quantization/conv_requant.h"
 #include "kernels/quantization/quantize.h"
@@ -151,6 +152,50 @@ class ConvOperator final : public Operator {
   std::vector<Slice> slices_;
 };
 
+// Convolutions with groups == 1 (and fully connected layers, as 1x1 convolutions over a row of pixels) on
+// the GEMM kernels of the active ISA; bit-exact with the reference operators.
+class GemmConvOperator final : public Operator {
+ public:
+  GemmConvOperator(const Graph& g, const Node& node, Isa isa)
+      : in_(g.value(node.inputs[0])), out_(g.value(node.output)) {
+    if (node.kind == OpKind::conv) {
+      const auto& a = std::get<graph::ConvAttrs>(node.attrs);
+      std::visit(
+          [&](const auto& w) {
+            conv_ = conv::prepare_gemm_conv2d(isa, w, a.bias.get(), a.conv, in_.quant, out_.quant, a.clamp);
+          },
+          *a.weights);
+      return;
+    }
+    const auto& a = std::get<graph::FullyConnectedAttrs>(node.attrs);
+    std::visit(
+        [&](const auto& w) {
+          auto as_conv = w;  // [C_out, K] -> [C_out, 1, 1, K]
+          as_conv.shape = {w.shape[0], 1, 1, w.shape[1]};
+          conv_ = conv::prepare_gemm_conv2d(isa, as_conv, a.bias.get(), ref::Conv2dParams{}, in_.quant,
+                                            out_.quant, a.clamp);
+        },
+        *a.weights);
+    fully_connected_ = true;
+  }
+
+  void run(std::span<const std::byte* const> inputs, std::byte* output) const override {
+    const auto* in = reinterpret_cast<const uint8_t*>(inputs[0]);
+    auto* out = reinterpret_cast<uint8_t*>(output);
+    if (fully_connected_) {
+      const int64_t rows = element_count(in_.shape, in_.name) / in_.shape.back();
+      conv::run(conv_, in, 1, 1, rows, out);
+    } else {
+      conv::run(conv_, in, in_.shape[0], in_.shape[1], in_.shape[2], out);
+    }
+  }
+
+ private:
+  Value in_, out_;
+  conv::GemmConv2d conv_;
+  bool fully_connected_ = false;
+};
+
 class FullyConnectedOperator final : public Operator {
  public:
   FullyConnectedOperator(const Graph& g, const Node& node)
@@ -227,16 +272,21 @@ void transpose_bytes(const std::byte* in, std::byte* out, const Shape& shape,
 
 }  // namespace
 
-std::unique_ptr<const Operator> make_operator(const Graph& g, const Node& node) {
+std::unique_ptr<const Operator> make_operator(const Graph& g, const Node& node, Isa isa) {
   const Value& out = g.value(node.output);
   std::vector<Value> ins;
   for (graph::ValueId id : node.inputs)
     ins.push_back(g.value(id));
   const Value in = ins.empty() ? Value{} : ins[0];
   switch (node.kind) {
-    case OpKind::conv:
+    case OpKind::conv: {
+      const auto& a = std::get<graph::ConvAttrs>(node.attrs);
+      if (isa != Isa::scalar && !a.transposed && a.conv.groups == 1)
+        return std::make_unique<GemmConvOperator>(g, node, isa);
       return std::make_unique<ConvOperator>(g, node);
+    }
     case OpKind::fully_connected:
+      if (isa != Isa::scalar) return std::make_unique<GemmConvOperator>(g, node, isa);
       return std::make_unique<FullyConnectedOperator>(g, node);
     case OpKind::quantize:
       return function([in, out](auto inputs, std::byte* o) {

@@ -11,6 +11,7 @@
 #include <span>
 
 #include "graph/ir.h"
+#include "kernels/isa.h"
 
 namespace octet::runtime {
 
@@ -22,8 +23,8 @@ class Operator {
   virtual void run(std::span<const std::byte* const> inputs, std::byte* output) const = 0;
 };
 
-// Prepares `node`; throws octet::Error naming the node when its parameters are unusable (for example an
-// accumulator that could overflow int32).
-std::unique_ptr<const Operator> make_operator(const graph::Graph& graph, const graph::Node& node);
+// Prepares `node` for the kernels of `isa` (scalar: the reference operators); throws octet::Error naming the
+// node when its parameters are unusable (for example an accumulator that could overflow int32).
+std::unique_ptr<const Operator> make_operator(const graph::Graph& graph, const graph::Node& node, Isa isa);
 
 }  // namespace octet::runtime

@@ -10,7 +10,7 @@ std::shared_ptr<const Program> compile(std::span<const std::byte> onnx, const gr
   const graph::Graph& g = program->graph;
   for (const graph::Node& node : g.nodes) {
     try {
-      program->operators.push_back(make_operator(g, node));
+      program->operators.push_back(make_operator(g, node, active_isa()));
     } catch (const Error& e) {
       throw Error("node '" + node.name + "' (" + node.onnx_op + "): " + e.what());
     }

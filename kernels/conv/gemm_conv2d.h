@@ -1,0 +1,32 @@
+#pragma once
+
+// Convolution (groups == 1) as a GEMM over im2col rows, built one tile of output pixels at a time in a
+// small buffer (never the whole im2col matrix): rows are the tile's pixels, K = KH * KW * C_in in
+// (ky, kx, c) order, matching the weights' [C_out, KH, KW, C_in] rows. Padding taps hold the input zero
+// point (real 0.0), as the folded bias requires. A 1x1, stride-1 convolution whose K needs no padding
+// reads the NHWC input in place.
+
+#include <cstdint>
+
+#include "kernels/gemm/packed_gemm.h"
+#include "kernels/reference/conv2d.h"
+
+namespace octet::conv {
+
+struct GemmConv2d {
+  ref::Conv2dParams params;
+  int64_t kernel_h = 1, kernel_w = 1, in_channels = 1, out_channels = 1;
+  gemm::PackedWeights weights;
+};
+
+// Packs a groups == 1 convolution for `isa`. Weights [C_out, KH, KW, C_in].
+template <class W>
+GemmConv2d prepare_gemm_conv2d(Isa isa, const Tensor<W>& weights, const TensorS32* bias,
+                               const ref::Conv2dParams& params, const QuantParams& input,
+                               const QuantParams& output, Clamp clamp);
+
+// Runs it on NHWC uint8 `input` [n, ih, iw, C_in] into `output` [n, oh, ow, C_out], in parallel over
+// tiles of output pixels inside the caller's oneTBB arena. The same bytes for any thread count.
+void run(const GemmConv2d& conv, const uint8_t* input, int64_t n, int64_t ih, int64_t iw, uint8_t* output);
+
+}  // namespace octet::conv

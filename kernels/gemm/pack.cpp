@@ -1,0 +1,106 @@
+#include <algorithm>
+#include <cstring>
+#include <string>
+
+#include "kernels/error.h"
+#include "kernels/gemm/packed_gemm.h"
+#include "kernels/quantization/conv_requant.h"
+
+namespace octet::gemm {
+
+namespace {
+
+int64_t round_up(int64_t x, int64_t m) {
+  return (x + m - 1) / m * m;
+}
+
+}  // namespace
+
+template <class W>
+PackedWeights pack(Isa isa, const W* weights, int64_t rows, int64_t k, const QuantParams& weight_params,
+                   const int32_t* bias, const QuantParams& input, const QuantParams& output, Clamp clamp,
+                   std::string_view op) {
+  if (rows < 1 || k < 1) throw Error(std::string(op) + ": empty weights");
+  // The overflow guard and the multipliers are exactly those of the reference operators.
+  Tensor<W> as_tensor({rows, k}, std::vector<W>(weights, weights + rows * k), weight_params);
+  const TensorU8 probe({1, k}, input);
+  TensorS32 bias_tensor;
+  if (bias) bias_tensor = TensorS32({rows}, std::vector<int32_t>(bias, bias + rows));
+  const ConvRequant rq =
+      prepare_conv_requant(op, probe, as_tensor, bias ? &bias_tensor : nullptr, output, clamp, rows, k);
+
+  PackedWeights p;
+  p.isa = isa;
+  p.n = rows;
+  p.k = k;
+  p.k_padded = round_up(k, isa == Isa::avx2 ? 2 : 4);
+  p.n_padded = round_up(rows, kChannelBlock);
+  p.input_zero_point = rq.input_zero_point;
+  p.output_zero_point = rq.output_zero_point;
+  p.clamp = clamp;
+  const auto n_padded = static_cast<size_t>(p.n_padded);
+  p.bias.assign(n_padded, 0);
+  p.multiplier.assign(n_padded, 0);
+  p.left_shift.assign(n_padded, 0);
+  p.right_shift.assign(n_padded, 0);
+  p.weight_zero_point.assign(n_padded, 0);
+
+  // uint8 weights become int8 by subtracting 128 from values and zero point alike: same real values.
+  constexpr int32_t shift = std::is_same_v<W, uint8_t> ? 128 : 0;
+  auto w_at = [&](int64_t r, int64_t i) { return static_cast<int32_t>(weights[r * k + i]) - shift; };
+  const int64_t za = rq.input_zero_point;
+  for (int64_t r = 0; r < rows; ++r) {
+    const auto i = static_cast<size_t>(r);
+    const int32_t zw = rq.weight_zero_points[i] - shift;
+    int64_t sum_w = 0;
+    for (int64_t j = 0; j < k; ++j)
+      sum_w += w_at(r, j);
+    const int64_t folded = (bias ? bias[r] : 0) - za * sum_w + k * za * zw;
+    p.bias[i] = static_cast<int32_t>(static_cast<uint32_t>(folded));  // modulo 2^32, see the header
+    p.multiplier[i] = rq.multipliers[i].multiplier;
+    p.left_shift[i] = std::max(0, -rq.multipliers[i].right_shift);
+    p.right_shift[i] = std::max(0, rq.multipliers[i].right_shift);
+    p.weight_zero_point[i] = zw;
+    p.needs_row_sums = p.needs_row_sums || zw != 0;
+  }
+
+  const int64_t blocks = p.n_padded / kChannelBlock;
+  if (isa == Isa::avx2) {
+    const int64_t k2 = p.k_padded / 2;
+    std::vector<int16_t> wide(static_cast<size_t>(blocks * k2 * kChannelBlock * 2), 0);
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t j = 0; j < k; ++j)
+        wide[static_cast<size_t>(((r / kChannelBlock * k2 + j / 2) * kChannelBlock + r % kChannelBlock) * 2 +
+                                 j % 2)] = static_cast<int16_t>(w_at(r, j));
+    p.data.resize(wide.size() * 2);
+    std::memcpy(p.data.data(), wide.data(), p.data.size());
+  } else {
+    const int64_t k4 = p.k_padded / 4;
+    p.data.assign(static_cast<size_t>(blocks * k4 * kChannelBlock * 4), 0);
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t j = 0; j < k; ++j)
+        p.data[static_cast<size_t>(
+            ((r / kChannelBlock * k4 + j / 4) * kChannelBlock + r % kChannelBlock) * 4 + j % 4)] =
+            static_cast<int8_t>(w_at(r, j));
+  }
+  return p;
+}
+
+template PackedWeights pack(Isa, const int8_t*, int64_t, int64_t, const QuantParams&, const int32_t*,
+                            const QuantParams&, const QuantParams&, Clamp, std::string_view);
+template PackedWeights pack(Isa, const uint8_t*, int64_t, int64_t, const QuantParams&, const int32_t*,
+                            const QuantParams&, const QuantParams&, Clamp, std::string_view);
+
+void compute(const PackedWeights& w, const void* a, int64_t a_stride, const int32_t* row_sums, int64_t m,
+             int64_t n_begin, int64_t n_end, uint8_t* c, int64_t c_stride) {
+  switch (w.isa) {
+    case Isa::avx512vnni:
+      return compute_avx512vnni(w, a, a_stride, row_sums, m, n_begin, n_end, c, c_stride);
+    case Isa::avx2:
+      return compute_avx2(w, a, a_stride, row_sums, m, n_begin, n_end, c, c_stride);
+    case Isa::scalar:
+      return compute_scalar(w, a, a_stride, row_sums, m, n_begin, n_end, c, c_stride);
+  }
+}
+
+}  // namespace octet::gemm

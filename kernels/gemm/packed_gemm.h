@@ -1,0 +1,78 @@
+#pragma once
+
+// The int8 GEMM at the heart of convolutions and fully connected layers:
+//
+//   C[m][n] = requantize(bias[n] + sum_k (A[m][k] - z_a) * (W[n][k] - z_w[n]))
+//
+// with uint8 A (im2col rows of activations), int8 W (one row per output channel) and the fixed-point
+// requantization of kernels/quantization/fixed_point.h. Weights are packed once, at model load, in the
+// layout of the ISA that will run them, with the zero-point terms that do not depend on A folded into the
+// bias (docs/quantization.md, section 5):
+//
+//   bias'[n] = bias[n] - z_a * sum_k W[n][k] + K * z_a * z_w[n]      (int32, wrapping)
+//   acc      = bias'[n] + sum_k A[m][k] * W[n][k] - z_w[n] * sum_k A[m][k]
+//
+// The last term is needed only for asymmetric weights; the caller then passes the row sums of A.
+// int32 wrap-around in the intermediate sums is harmless: the overflow guard of prepare_conv_requant
+// proves the true result fits, and two's-complement sums are exact modulo 2^32.
+
+#include <cstdint>
+#include <vector>
+
+#include "kernels/isa.h"
+#include "kernels/quantization/clamp.h"
+#include "kernels/tensor.h"
+
+namespace octet::gemm {
+
+// Output channels are packed in blocks of this many.
+constexpr int64_t kChannelBlock = 16;
+
+struct PackedWeights {
+  Isa isa = Isa::scalar;
+  int64_t n = 0;         // output channels
+  int64_t k = 0;         // reduction length
+  int64_t k_padded = 0;  // k rounded up to the ISA's k group (4 for VNNI and scalar, 2 for AVX2)
+  int64_t n_padded = 0;  // n rounded up to kChannelBlock
+  // avx512vnni and scalar: int8 [n_padded / 16][k_padded / 4][16][4];
+  // avx2: int16 [n_padded / 16][k_padded / 2][16][2] (pre-widened: the AVX2 path multiplies int16 pairs
+  // with vpmaddwd, which is exact, instead of vpmaddubsw, which saturates).
+  std::vector<int8_t> data;
+  std::vector<int32_t> bias;               // folded, per channel (n_padded)
+  std::vector<int32_t> multiplier;         // Q31 multiplier per channel
+  std::vector<int32_t> left_shift;         // per channel, >= 0
+  std::vector<int32_t> right_shift;        // per channel, >= 0
+  std::vector<int32_t> weight_zero_point;  // per channel, after the uint8 -> int8 shift
+  bool needs_row_sums = false;             // some weight zero point is not 0
+  int32_t input_zero_point = 0;            // what padding taps of A must hold
+  int32_t output_zero_point = 0;
+  Clamp clamp;
+
+  // Bytes per element of A rows for this ISA (int16 for AVX2, uint8 otherwise).
+  int64_t a_element_size() const { return isa == Isa::avx2 ? 2 : 1; }
+};
+
+// Packs `rows` x `k` weights (row-major, one row per output channel) for `isa`. Params as for
+// prepare_conv_requant: input and output uint8 per tensor, weights per tensor or per row, bias optional
+// with scale s_in * s_w[n]. Throws octet::Error (naming `op`) when an accumulator could overflow.
+template <class W>
+PackedWeights pack(Isa isa, const W* weights, int64_t rows, int64_t k, const QuantParams& weight_params,
+                   const int32_t* bias, const QuantParams& input, const QuantParams& output, Clamp clamp,
+                   std::string_view op);
+
+// Computes rows [0, m) and output channels [n_begin, n_end) of C. `a` holds m rows of k_padded elements
+// (a_element_size() bytes each; the k_padded - k tail zero), `a_stride` bytes apart; `row_sums` (m values,
+// the sums over the k real elements) only when needs_row_sums. n_begin must be a multiple of
+// kChannelBlock. C rows are `c_stride` bytes apart.
+void compute(const PackedWeights& w, const void* a, int64_t a_stride, const int32_t* row_sums, int64_t m,
+             int64_t n_begin, int64_t n_end, uint8_t* c, int64_t c_stride);
+
+// The per-ISA implementations of compute (kernels/x86/*.cpp, gemm_scalar.cpp).
+void compute_scalar(const PackedWeights& w, const void* a, int64_t a_stride, const int32_t* row_sums,
+                    int64_t m, int64_t n_begin, int64_t n_end, uint8_t* c, int64_t c_stride);
+void compute_avx2(const PackedWeights& w, const void* a, int64_t a_stride, const int32_t* row_sums, int64_t m,
+                  int64_t n_begin, int64_t n_end, uint8_t* c, int64_t c_stride);
+void compute_avx512vnni(const PackedWeights& w, const void* a, int64_t a_stride, const int32_t* row_sums,
+                        int64_t m, int64_t n_begin, int64_t n_end, uint8_t* c, int64_t c_stride);
+
+}  // namespace octet::gemm

@@ -1,0 +1,134 @@
+// The GEMM convolution on every ISA this CPU runs, bit-exact against the scalar reference conv2d.
+
+#include <gtest/gtest.h>
+#include <tbb/task_arena.h>
+
+#include "kernels/conv/gemm_conv2d.h"
+#include "kernels/error.h"
+#include "kernels/isa.h"
+#include "kernels/reference/conv2d.h"
+#include "test_util.h"
+
+namespace octet {
+namespace {
+
+struct Case {
+  TensorU8 input;
+  std::variant<TensorS8, TensorU8> weights;
+  TensorS32 bias;
+  bool use_bias = false;
+  ref::Conv2dParams params;
+  QuantParams output;
+  Clamp clamp;
+};
+
+TensorU8 reference(const Case& c) {
+  return std::visit(
+      [&](const auto& w) {
+        return ref::conv2d(c.input, w, c.use_bias ? &c.bias : nullptr, c.params, c.output, c.clamp);
+      },
+      c.weights);
+}
+
+TensorU8 fast(const Case& c, Isa isa) {
+  const conv::GemmConv2d prepared = std::visit(
+      [&](const auto& w) {
+        return conv::prepare_gemm_conv2d(isa, w, c.use_bias ? &c.bias : nullptr, c.params, c.input.quant,
+                                         c.output, c.clamp);
+      },
+      c.weights);
+  const TensorU8 expected_shape = reference(c);  // for the output shape only
+  TensorU8 out(expected_shape.shape, c.output);
+  conv::run(prepared, c.input.data.data(), c.input.dim(0), c.input.dim(1), c.input.dim(2), out.data.data());
+  return out;
+}
+
+Case random_case(test::Random& rng, int weight_kind) {
+  Case c;
+  const int64_t cin = rng.integer(1, 40), cout = rng.integer(1, 70);
+  const int64_t kh = rng.integer(1, 3), kw = rng.integer(1, 3);
+  c.params.stride_h = rng.integer(1, 2), c.params.stride_w = rng.integer(1, 2);
+  c.params.dilation_h = rng.integer(1, 2), c.params.dilation_w = rng.integer(1, 2);
+  c.params.pad = {rng.integer(0, 2), rng.integer(0, 2), rng.integer(0, 2), rng.integer(0, 2)};
+  const int64_t ih = rng.integer(c.params.dilation_h * (kh - 1) + 1, 12);
+  const int64_t iw = rng.integer(c.params.dilation_w * (kw - 1) + 1, 12);
+  c.input = rng.activations({rng.integer(1, 2), ih, iw, cin}, rng.activation_params());
+  const Shape ws{cout, kh, kw, cin};
+  if (weight_kind == 0)
+    c.weights = test::random_weights<int8_t>(rng, ws, rng.coin(), false);
+  else if (weight_kind == 1)
+    c.weights = test::random_weights<int8_t>(rng, ws, rng.coin(), true);
+  else
+    c.weights = test::random_weights<uint8_t>(rng, ws, rng.coin(), true);
+  std::visit([&](const auto& w) { c.bias = test::random_bias(rng, cout, c.input.quant, w, 50000); },
+             c.weights);
+  c.use_bias = rng.coin();
+  // Output scales from tiny (multipliers far below 1) to large (multipliers above 1).
+  c.output = QuantParams::per_tensor(static_cast<float>(std::exp(rng.real(std::log(1e-5), std::log(5.0)))),
+                                     static_cast<int32_t>(rng.integer(0, 255)));
+  c.clamp = rng.coin() ? Clamp{}
+                       : Clamp{static_cast<int32_t>(rng.integer(0, 100)),
+                               static_cast<int32_t>(rng.integer(150, 255))};
+  return c;
+}
+
+class GemmConv : public ::testing::TestWithParam<Isa> {};
+
+TEST_P(GemmConv, RandomShapesBitExact) {
+  const Isa isa = GetParam();
+  for (uint64_t seed = 0; seed < 600; ++seed) {
+    SCOPED_TRACE("seed " + std::to_string(seed) + " isa " + std::string(name_of(isa)));
+    test::Random rng(seed);
+    const Case c = random_case(rng, static_cast<int>(seed % 3));
+    const TensorU8 want = reference(c), got = fast(c, isa);
+    ASSERT_EQ(got.shape, want.shape);
+    ASSERT_EQ(got.data, want.data);
+  }
+}
+
+TEST_P(GemmConv, ExtremeValuesAndLargeK) {
+  const Isa isa = GetParam();
+  for (int32_t a : {0, 255})
+    for (int32_t wv : {-128, -127, 127})
+      for (int64_t cin : {3, 64, 512}) {
+        SCOPED_TRACE("a " + std::to_string(a) + " w " + std::to_string(wv) + " cin " + std::to_string(cin));
+        Case c;
+        c.input = TensorU8({1, 5, 5, cin},
+                           std::vector<uint8_t>(static_cast<size_t>(25 * cin), static_cast<uint8_t>(a)),
+                           QuantParams::per_tensor(0.05f, a == 0 ? 0 : 3));
+        c.weights = TensorS8({33, 3, 3, cin},
+                             std::vector<int8_t>(static_cast<size_t>(33 * 9 * cin), static_cast<int8_t>(wv)),
+                             QuantParams::per_tensor(0.001f, 0));
+        c.params.pad = {1, 1, 1, 1};
+        c.output = QuantParams::per_tensor(cin > 100 ? 20.0f : 1.0f, 128);
+        ASSERT_EQ(fast(c, isa).data, reference(c).data);
+      }
+}
+
+TEST_P(GemmConv, IdenticalForAnyThreadCount) {
+  test::Random rng(77);
+  Case c = random_case(rng, 0);
+  c.input = rng.activations({2, 30, 30, 16}, rng.activation_params());
+  c.weights = test::random_weights<int8_t>(rng, {40, 3, 3, 16}, true, false);
+  c.bias = test::random_bias(rng, 40, c.input.quant, std::get<TensorS8>(c.weights));
+  c.use_bias = true;
+  c.clamp = {};
+  c.params = {};
+  c.params.pad = {1, 1, 1, 1};
+  c.output = QuantParams::per_tensor(0.05f, 10);
+  std::vector<uint8_t> first;
+  for (int threads : {1, 2, 4}) {
+    tbb::task_arena arena(threads);
+    TensorU8 out;
+    arena.execute([&] { out = fast(c, GetParam()); });
+    if (first.empty()) first = out.data;
+    ASSERT_EQ(out.data, first) << threads << " threads";
+  }
+  EXPECT_EQ(first, reference(c).data);
+}
+
+INSTANTIATE_TEST_SUITE_P(Isas, GemmConv, ::testing::ValuesIn(supported_isas()),
+                         [](const auto& info) { return std::string(name_of(info.param)); });
+
+}  // namespace
+}  // namespace octet
