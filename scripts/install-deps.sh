@@ -13,6 +13,7 @@ packages=(
   libgtest-dev libgmock-dev     # GoogleTest
   libbenchmark-dev              # Google Benchmark
   libonnx-dev libprotobuf-dev protobuf-compiler
+  libdnnl-dev                   # oneDNN: the benchmarks' peer, never linked by the runtime
 )
 if [[ "${1:-}" == "--python" ]]; then
   packages+=(python3-torch python3-numpy python3-onnx)

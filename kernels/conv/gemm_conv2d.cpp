@@ -15,6 +15,52 @@ namespace {
 // tile's im2col rows stay in L2 next to the weights.
 constexpr int64_t kTilePixels = 48;
 
+// Copies n bytes. First layers copy runs of a few bytes per tap, where a call into the C library's memcpy
+// costs more than the copy itself.
+inline void copy_bytes(uint8_t* dst, const uint8_t* src, int64_t n) {
+  if (n > 64) {
+    std::memcpy(dst, src, static_cast<size_t>(n));
+    return;
+  }
+  for (int64_t i = 0; i < n; ++i)
+    dst[i] = src[i];
+}
+
+inline void fill_bytes(uint8_t* dst, uint8_t value, int64_t n) {
+  for (int64_t i = 0; i < n; ++i)
+    dst[i] = value;
+}
+
+// One im2col row: the K = KH * KW * C_in input bytes under output pixel (b, y, x) in (ky, kx, c) order,
+// with the input zero point at padding taps. With no horizontal dilation, the taps of one kernel row that
+// lie inside the image are one contiguous run of NHWC memory, copied at once.
+void fill_row(const GemmConv2d& c, const uint8_t* input, int64_t b, int64_t y, int64_t x, int64_t ih,
+              int64_t iw, uint8_t* row) {
+  const auto& p = c.params;
+  const int64_t cin = c.in_channels, span = c.kernel_w * cin;
+  const auto za = static_cast<uint8_t>(c.weights.input_zero_point);
+  for (int64_t ky = 0; ky < c.kernel_h; ++ky, row += span) {
+    const int64_t iy = y * p.stride_h - p.pad.top + ky * p.dilation_h;
+    if (iy < 0 || iy >= ih) {
+      fill_bytes(row, za, span);
+      continue;
+    }
+    const uint8_t* line = input + (b * ih + iy) * iw * cin;
+    const int64_t ix0 = x * p.stride_w - p.pad.left;
+    if (p.dilation_w == 1 && ix0 >= 0 && ix0 + c.kernel_w <= iw) {
+      copy_bytes(row, line + ix0 * cin, span);
+      continue;
+    }
+    for (int64_t kx = 0; kx < c.kernel_w; ++kx) {
+      const int64_t ix = ix0 + kx * p.dilation_w;
+      if (ix >= 0 && ix < iw)
+        std::memcpy(row + kx * cin, line + ix * cin, static_cast<size_t>(cin));
+      else
+        std::memset(row + kx * cin, za, static_cast<size_t>(cin));
+    }
+  }
+}
+
 }  // namespace
 
 template <class W>
@@ -64,34 +110,26 @@ void run(const GemmConv2d& c, const uint8_t* input, int64_t n, int64_t ih, int64
     const int64_t row_bytes = w.k_padded * elem;
     std::vector<uint8_t> a(static_cast<size_t>(rows * row_bytes), 0);
     std::vector<int32_t> sums(static_cast<size_t>(rows), 0);
-    const auto za = static_cast<uint8_t>(w.input_zero_point);
+    std::vector<uint8_t> narrow(elem == 1 ? 0 : static_cast<size_t>(w.k));
     for (int64_t r = 0; r < rows; ++r) {
       const int64_t pixel = first + r, b = pixel / (oh * ow), y = pixel / ow % oh, x = pixel % ow;
       uint8_t* row = a.data() + r * row_bytes;
-      int64_t k = 0;
-      int32_t sum = 0;
-      for (int64_t ky = 0; ky < c.kernel_h; ++ky) {
-        const int64_t iy = y * p.stride_h - p.pad.top + ky * p.dilation_h;
-        for (int64_t kx = 0; kx < c.kernel_w; ++kx, k += cin) {
-          const int64_t ix = x * p.stride_w - p.pad.left + kx * p.dilation_w;
-          const bool inside = iy >= 0 && iy < ih && ix >= 0 && ix < iw;
-          const uint8_t* src = inside ? input + ((b * ih + iy) * iw + ix) * cin : nullptr;
-          if (elem == 1) {
-            if (inside)
-              std::memcpy(row + k, src, static_cast<size_t>(cin));
-            else
-              std::memset(row + k, za, static_cast<size_t>(cin));
-          } else {
-            auto* wide = reinterpret_cast<int16_t*>(row) + k;
-            for (int64_t i = 0; i < cin; ++i)
-              wide[i] = inside ? src[i] : za;
-          }
-          if (w.needs_row_sums)
-            for (int64_t i = 0; i < cin; ++i)
-              sum += inside ? src[i] : za;
-        }
+      if (elem == 1) {
+        fill_row(c, input, b, y, x, ih, iw, row);
+      } else {
+        // AVX2 rows are int16: build the uint8 row, then widen it.
+        fill_row(c, input, b, y, x, ih, iw, narrow.data());
+        auto* wide = reinterpret_cast<int16_t*>(row);
+        for (int64_t i = 0; i < w.k; ++i)
+          wide[i] = narrow[static_cast<size_t>(i)];
       }
-      sums[static_cast<size_t>(r)] = sum;
+      if (w.needs_row_sums) {
+        const uint8_t* src = elem == 1 ? row : narrow.data();
+        int32_t sum = 0;
+        for (int64_t i = 0; i < w.k; ++i)
+          sum += src[i];
+        sums[static_cast<size_t>(r)] = sum;
+      }
     }
     gemm::compute(w, a.data(), row_bytes, sums.data(), rows, 0, cout, out, cout);
   });
