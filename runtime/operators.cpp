@@ -6,6 +6,7 @@
 #include <cstring>
 #include <numeric>
 
+#include "kernels/conv/depthwise_conv2d.h"
 #include "kernels/conv/gemm_conv2d.h"
 #include "kernels/error.h"
 #include "kernels/quantization/conv_requant.h"
@@ -196,6 +197,29 @@ class GemmConvOperator final : public Operator {
   bool fully_connected_ = false;
 };
 
+// Depthwise convolutions (one input channel per group, as many groups as channels) on the channel-vector
+// kernels of the active ISA; bit-exact with the reference operator.
+class DepthwiseOperator final : public Operator {
+ public:
+  DepthwiseOperator(const Graph& g, const Node& node, Isa isa) : in_(g.value(node.inputs[0])) {
+    const auto& a = std::get<graph::ConvAttrs>(node.attrs);
+    const Value& out = g.value(node.output);
+    std::visit(
+        [&](const auto& w) {
+          conv_ = conv::prepare_depthwise_conv2d(isa, w, a.bias.get(), a.conv, in_.quant, out.quant, a.clamp);
+        },
+        *a.weights);
+  }
+  void run(std::span<const std::byte* const> inputs, std::byte* output) const override {
+    conv::run(conv_, reinterpret_cast<const uint8_t*>(inputs[0]), in_.shape[0], in_.shape[1], in_.shape[2],
+              reinterpret_cast<uint8_t*>(output));
+  }
+
+ private:
+  Value in_;
+  conv::DepthwiseConv2d conv_;
+};
+
 class FullyConnectedOperator final : public Operator {
  public:
   FullyConnectedOperator(const Graph& g, const Node& node)
@@ -281,8 +305,11 @@ std::unique_ptr<const Operator> make_operator(const Graph& g, const Node& node, 
   switch (node.kind) {
     case OpKind::conv: {
       const auto& a = std::get<graph::ConvAttrs>(node.attrs);
+      const Shape& ws = std::visit([](const auto& w) -> const Shape& { return w.shape; }, *a.weights);
       if (isa != Isa::scalar && !a.transposed && a.conv.groups == 1)
         return std::make_unique<GemmConvOperator>(g, node, isa);
+      if (isa != Isa::scalar && !a.transposed && ws[3] == 1 && a.conv.groups == ws[0])
+        return std::make_unique<DepthwiseOperator>(g, node, isa);
       return std::make_unique<ConvOperator>(g, node);
     }
     case OpKind::fully_connected:

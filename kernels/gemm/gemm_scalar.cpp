@@ -18,17 +18,19 @@ void compute_scalar(const PackedWeights& w, const void* a, int64_t a_stride, con
       const int8_t* block =
           w.data.data() + (n / kChannelBlock) * k4 * kChannelBlock * 4 + (n % kChannelBlock) * 4;
       // uint32 arithmetic: the sums wrap modulo 2^32 exactly as the SIMD kernels' do (see the header).
-      uint32_t acc = static_cast<uint32_t>(w.bias[static_cast<size_t>(n)]);
+      uint32_t acc = static_cast<uint32_t>(w.requant.bias[static_cast<size_t>(n)]);
       for (int64_t q = 0; q < k4; ++q)
         for (int j = 0; j < 4; ++j)
           acc += static_cast<uint32_t>(x[q * 4 + j] * block[q * kChannelBlock * 4 + j]);
       if (w.needs_row_sums)
-        acc -= static_cast<uint32_t>(w.weight_zero_point[static_cast<size_t>(n)]) *
+        acc -= static_cast<uint32_t>(w.requant.weight_zero_point[static_cast<size_t>(n)]) *
                static_cast<uint32_t>(row_sums[r]);
-      const FixedMultiplier fm{w.multiplier[static_cast<size_t>(n)],
-                               w.right_shift[static_cast<size_t>(n)] - w.left_shift[static_cast<size_t>(n)]};
-      c[r * c_stride + n] = static_cast<uint8_t>(
-          requantize(static_cast<int32_t>(acc), fm, w.output_zero_point, w.clamp.min, w.clamp.max));
+      const FixedMultiplier fm{
+          w.requant.multiplier[static_cast<size_t>(n)],
+          w.requant.right_shift[static_cast<size_t>(n)] - w.requant.left_shift[static_cast<size_t>(n)]};
+      c[r * c_stride + n] =
+          static_cast<uint8_t>(requantize(static_cast<int32_t>(acc), fm, w.requant.output_zero_point,
+                                          w.requant.clamp.min, w.requant.clamp.max));
     }
   }
 }

@@ -36,31 +36,20 @@ PackedWeights pack(Isa isa, const W* weights, int64_t rows, int64_t k, const Qua
   p.k_padded = round_up(k, isa == Isa::avx2 ? 2 : 4);
   p.n_padded = round_up(rows, kChannelBlock);
   p.input_zero_point = rq.input_zero_point;
-  p.output_zero_point = rq.output_zero_point;
-  p.clamp = clamp;
-  const auto n_padded = static_cast<size_t>(p.n_padded);
-  p.bias.assign(n_padded, 0);
-  p.multiplier.assign(n_padded, 0);
-  p.left_shift.assign(n_padded, 0);
-  p.right_shift.assign(n_padded, 0);
-  p.weight_zero_point.assign(n_padded, 0);
-
   // uint8 weights become int8 by subtracting 128 from values and zero point alike: same real values.
   constexpr int32_t shift = std::is_same_v<W, uint8_t> ? 128 : 0;
+  p.requant = make_channel_requant(rq, p.n_padded, shift);
+
   auto w_at = [&](int64_t r, int64_t i) { return static_cast<int32_t>(weights[r * k + i]) - shift; };
   const int64_t za = rq.input_zero_point;
   for (int64_t r = 0; r < rows; ++r) {
     const auto i = static_cast<size_t>(r);
-    const int32_t zw = rq.weight_zero_points[i] - shift;
+    const int32_t zw = p.requant.weight_zero_point[i];
     int64_t sum_w = 0;
     for (int64_t j = 0; j < k; ++j)
       sum_w += w_at(r, j);
     const int64_t folded = (bias ? bias[r] : 0) - za * sum_w + k * za * zw;
-    p.bias[i] = static_cast<int32_t>(static_cast<uint32_t>(folded));  // modulo 2^32, see the header
-    p.multiplier[i] = rq.multipliers[i].multiplier;
-    p.left_shift[i] = std::max(0, -rq.multipliers[i].right_shift);
-    p.right_shift[i] = std::max(0, rq.multipliers[i].right_shift);
-    p.weight_zero_point[i] = zw;
+    p.requant.bias[i] = static_cast<int32_t>(static_cast<uint32_t>(folded));  // modulo 2^32, see the header
     p.needs_row_sums = p.needs_row_sums || zw != 0;
   }
 

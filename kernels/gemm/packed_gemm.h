@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "kernels/isa.h"
+#include "kernels/quantization/channel_requant.h"
 #include "kernels/quantization/clamp.h"
 #include "kernels/tensor.h"
 
@@ -38,15 +39,9 @@ struct PackedWeights {
   // avx2: int16 [n_padded / 16][k_padded / 2][16][2] (pre-widened: the AVX2 path multiplies int16 pairs
   // with vpmaddwd, which is exact, instead of vpmaddubsw, which saturates).
   std::vector<int8_t> data;
-  std::vector<int32_t> bias;               // folded, per channel (n_padded)
-  std::vector<int32_t> multiplier;         // Q31 multiplier per channel
-  std::vector<int32_t> left_shift;         // per channel, >= 0
-  std::vector<int32_t> right_shift;        // per channel, >= 0
-  std::vector<int32_t> weight_zero_point;  // per channel, after the uint8 -> int8 shift
-  bool needs_row_sums = false;             // some weight zero point is not 0
-  int32_t input_zero_point = 0;            // what padding taps of A must hold
-  int32_t output_zero_point = 0;
-  Clamp clamp;
+  ChannelRequant requant;        // bias folded as above
+  bool needs_row_sums = false;   // some weight zero point is not 0
+  int32_t input_zero_point = 0;  // what padding taps of A must hold
 
   // Bytes per element of A rows for this ISA (int16 for AVX2, uint8 otherwise).
   int64_t a_element_size() const { return isa == Isa::avx2 ? 2 : 1; }

@@ -1,0 +1,85 @@
+#include "kernels/conv/depthwise_conv2d.h"
+
+#include <tbb/parallel_for.h>
+
+#include "kernels/error.h"
+#include "kernels/quantization/conv_requant.h"
+
+namespace octet::conv {
+
+template <class W>
+DepthwiseConv2d prepare_depthwise_conv2d(Isa isa, const Tensor<W>& weights, const TensorS32* bias,
+                                         const ref::Conv2dParams& params, const QuantParams& input,
+                                         const QuantParams& output, Clamp clamp) {
+  if (isa != Isa::avx2 && isa != Isa::avx512vnni) throw Error("depthwise conv2d: no kernel for this ISA");
+  const int64_t c = weights.shape.at(0), kh = weights.shape.at(1), kw = weights.shape.at(2);
+  if (weights.shape.at(3) != 1 || params.groups != c)
+    throw Error("depthwise conv2d: needs groups == channels and one input channel per group");
+  const int64_t taps = kh * kw;
+  // The same overflow guard and multipliers as the reference operator.
+  const TensorU8 probe({1, 1, 1, c}, input);
+  const ConvRequant rq = prepare_conv_requant("conv2d", probe, weights, bias, output, clamp, c, taps);
+  DepthwiseConv2d d;
+  d.isa = isa;
+  d.params = params;
+  d.kernel_h = kh;
+  d.kernel_w = kw;
+  d.channels = c;
+  d.channels_padded = (c + kDepthwiseBlock - 1) / kDepthwiseBlock * kDepthwiseBlock;
+  d.tap_pairs = (taps + 1) / 2;
+  d.requant = make_channel_requant(rq, d.channels_padded);
+  d.weights.assign(static_cast<size_t>(d.tap_pairs * d.channels_padded * 2), 0);
+  const int32_t za = rq.input_zero_point;
+  for (int64_t ch = 0; ch < c; ++ch) {
+    const int32_t zw = rq.weight_zero_points[static_cast<size_t>(ch)];
+    int64_t sum = 0;
+    for (int64_t t = 0; t < taps; ++t) {
+      const int32_t v = static_cast<int32_t>(weights.data[static_cast<size_t>(ch * taps + t)]) - zw;
+      d.weights[static_cast<size_t>(((t / 2) * d.channels_padded + ch) * 2 + t % 2)] =
+          static_cast<int16_t>(v);
+      sum += v;
+    }
+    // acc = bias + sum_t (a_t - z_a)(w_t - z_w) = bias - z_a * sum_t (w_t - z_w) + sum_t a_t (w_t - z_w).
+    d.requant.bias[static_cast<size_t>(ch)] =
+        static_cast<int32_t>((bias ? bias->data[static_cast<size_t>(ch)] : 0) - za * sum);
+  }
+  d.zero_row.assign(static_cast<size_t>(d.channels_padded), static_cast<uint8_t>(za));
+  return d;
+}
+
+template DepthwiseConv2d prepare_depthwise_conv2d(Isa, const Tensor<int8_t>&, const TensorS32*,
+                                                  const ref::Conv2dParams&, const QuantParams&,
+                                                  const QuantParams&, Clamp);
+template DepthwiseConv2d prepare_depthwise_conv2d(Isa, const Tensor<uint8_t>&, const TensorS32*,
+                                                  const ref::Conv2dParams&, const QuantParams&,
+                                                  const QuantParams&, Clamp);
+
+void run(const DepthwiseConv2d& d, const uint8_t* input, int64_t n, int64_t ih, int64_t iw, uint8_t* output) {
+  const auto& p = d.params;
+  const int64_t oh = ref::conv_output_size("conv2d", "height", ih, d.kernel_h, p.stride_h, p.dilation_h,
+                                           p.pad.top, p.pad.bottom);
+  const int64_t ow = ref::conv_output_size("conv2d", "width", iw, d.kernel_w, p.stride_w, p.dilation_w,
+                                           p.pad.left, p.pad.right);
+  const int64_t c = d.channels, taps = d.kernel_h * d.kernel_w;
+  tbb::parallel_for(int64_t{0}, n * oh, [&](int64_t row) {
+    const int64_t b = row / oh, y = row % oh;
+    std::vector<const uint8_t*> pointers(static_cast<size_t>(ow * taps));
+    for (int64_t x = 0; x < ow; ++x)
+      for (int64_t ky = 0; ky < d.kernel_h; ++ky) {
+        const int64_t iy = y * p.stride_h - p.pad.top + ky * p.dilation_h;
+        for (int64_t kx = 0; kx < d.kernel_w; ++kx) {
+          const int64_t ix = x * p.stride_w - p.pad.left + kx * p.dilation_w;
+          const bool inside = iy >= 0 && iy < ih && ix >= 0 && ix < iw;
+          pointers[static_cast<size_t>(x * taps + ky * d.kernel_w + kx)] =
+              inside ? input + ((b * ih + iy) * iw + ix) * c : d.zero_row.data();
+        }
+      }
+    uint8_t* out = output + row * ow * c;
+    if (d.isa == Isa::avx512vnni)
+      depthwise_row_avx512(d, pointers.data(), ow, out);
+    else
+      depthwise_row_avx2(d, pointers.data(), ow, out);
+  });
+}
+
+}  // namespace octet::conv

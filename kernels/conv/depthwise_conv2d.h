@@ -1,0 +1,48 @@
+#pragma once
+
+// Depthwise convolution (groups == C_in == C_out), vectorised over channels: each output pixel is a sum
+// over the KH x KW taps, per channel. Padding taps point at a row of input zero points (an indirection
+// buffer, built per output row), so every tap contributes (a - z_a) uniformly and z_a folds into the bias.
+// Taps are processed in pairs: two activations and two weights per 32-bit lane, multiplied as int16 with
+// vpdpwssd / vpmaddwd, which is exact for (a, w - z_w) in [0, 255] x [-255, 255].
+
+#include <cstdint>
+#include <vector>
+
+#include "kernels/isa.h"
+#include "kernels/quantization/channel_requant.h"
+#include "kernels/reference/conv2d.h"
+
+namespace octet::conv {
+
+// Channels per vector block of the packed weights (AVX-512: one zmm of int32 lanes).
+constexpr int64_t kDepthwiseBlock = 16;
+
+struct DepthwiseConv2d {
+  Isa isa = Isa::scalar;
+  ref::Conv2dParams params;
+  int64_t kernel_h = 1, kernel_w = 1, channels = 1, channels_padded = 16;
+  int64_t tap_pairs = 1;  // ceil(KH * KW / 2)
+  // int16 [tap_pairs][channels_padded][2]: w - z_w of taps 2p and 2p + 1 (0 past the last tap).
+  std::vector<int16_t> weights;
+  ChannelRequant requant;         // bias folded: bias - z_a * sum_taps (w - z_w)
+  std::vector<uint8_t> zero_row;  // channels_padded bytes of z_a: where padding taps point
+};
+
+// Prepares a depthwise convolution for `isa` (avx2 or avx512vnni). Weights [C, KH, KW, 1].
+template <class W>
+DepthwiseConv2d prepare_depthwise_conv2d(Isa isa, const Tensor<W>& weights, const TensorS32* bias,
+                                         const ref::Conv2dParams& params, const QuantParams& input,
+                                         const QuantParams& output, Clamp clamp);
+
+// Runs it on NHWC `input` [n, ih, iw, C] into `output` [n, oh, ow, C], in parallel over output rows.
+void run(const DepthwiseConv2d& conv, const uint8_t* input, int64_t n, int64_t ih, int64_t iw,
+         uint8_t* output);
+
+// One output row: `taps` holds, for each of the `width` output pixels, KH * KW pointers to the C input
+// bytes of each tap (the zero row for padding). Per ISA (kernels/x86/depthwise_*.cpp).
+void depthwise_row_avx512(const DepthwiseConv2d& conv, const uint8_t* const* taps, int64_t width,
+                          uint8_t* out);
+void depthwise_row_avx2(const DepthwiseConv2d& conv, const uint8_t* const* taps, int64_t width, uint8_t* out);
+
+}  // namespace octet::conv

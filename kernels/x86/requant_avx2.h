@@ -1,0 +1,80 @@
+#pragma once
+
+// The fixed-point requantization of 8 int32 accumulators in AVX2 registers, shared by the AVX2 kernels.
+// Include only from files compiled with AVX2 flags.
+
+#include <immintrin.h>
+
+#include <cstdint>
+
+#include "kernels/quantization/channel_requant.h"
+
+namespace octet::x86 {
+
+// Channels [n, n + 8), bit-exact with requantize(): clamp(z + rdbpot(srdhm(sat_shl(acc, left), M0), right)).
+// Per-channel constants are loaded once and reused for every row.
+struct Requant8 {
+  __m256i bias, zw, m0_even, m0_odd, left_even, left_odd, right, mask, half, lo_clamp, hi_clamp, zp;
+  bool shifts_left, has_zw;
+
+  Requant8(const ChannelRequant& w, int64_t n, bool with_row_sums) {
+    auto load = [](const int32_t* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); };
+    bias = load(w.bias.data() + n);
+    has_zw = with_row_sums;
+    zw = has_zw ? load(w.weight_zero_point.data() + n) : _mm256_setzero_si256();
+    const __m256i low32 = _mm256_set1_epi64x(0xFFFFFFFF);
+    const __m256i m0 = load(w.multiplier.data() + n), left = load(w.left_shift.data() + n);
+    m0_even = _mm256_and_si256(m0, low32);
+    m0_odd = _mm256_srli_epi64(m0, 32);
+    left_even = _mm256_and_si256(left, low32);
+    left_odd = _mm256_srli_epi64(left, 32);
+    shifts_left = !_mm256_testz_si256(left, left);
+    right = load(w.right_shift.data() + n);
+    const __m256i one = _mm256_set1_epi32(1);
+    mask = _mm256_sub_epi32(_mm256_sllv_epi32(one, right), one);
+    half = _mm256_srli_epi32(mask, 1);
+    lo_clamp = _mm256_set1_epi32(w.clamp.min - w.output_zero_point);
+    hi_clamp = _mm256_set1_epi32(w.clamp.max - w.output_zero_point);
+    zp = _mm256_set1_epi32(w.output_zero_point);
+  }
+
+  // 4 lanes, sign-extended to 64 bits: saturating left shift, then the rounding doubling high multiply.
+  // AVX2 has no 64-bit arithmetic shift, but the result fits int32, so bits 31..62 of the sum, taken by
+  // a logical shift, are the two's-complement answer (in the low half of each qword).
+  __m256i high_mul(__m256i x, __m256i m, __m256i left) const {
+    if (shifts_left) {
+      const __m256i int_min = _mm256_set1_epi64x(INT32_MIN), int_max = _mm256_set1_epi64x(INT32_MAX);
+      x = _mm256_sllv_epi64(x, left);
+      x = _mm256_blendv_epi8(x, int_max, _mm256_cmpgt_epi64(x, int_max));
+      x = _mm256_blendv_epi8(x, int_min, _mm256_cmpgt_epi64(int_min, x));
+    }
+    const __m256i product = _mm256_mul_epi32(x, m);
+    return _mm256_srli_epi64(_mm256_add_epi64(product, _mm256_set1_epi64x(int64_t{1} << 30)), 31);
+  }
+
+  // Returns the 8 uint8 results in the low 8 bytes.
+  __m128i operator()(__m256i acc, int32_t row_sum) const {
+    acc = _mm256_add_epi32(acc, bias);
+    if (has_zw) acc = _mm256_sub_epi32(acc, _mm256_mullo_epi32(zw, _mm256_set1_epi32(row_sum)));
+    const __m256i sign = _mm256_srai_epi32(acc, 31);
+    const __m256i even =
+        _mm256_blend_epi32(acc, _mm256_shuffle_epi32(sign, _MM_SHUFFLE(2, 2, 0, 0)), 0b10101010);
+    const __m256i odd = _mm256_blend_epi32(_mm256_srli_epi64(acc, 32),
+                                           _mm256_shuffle_epi32(sign, _MM_SHUFFLE(3, 3, 1, 1)), 0b10101010);
+    const __m256i lo = high_mul(even, m0_even, left_even);
+    const __m256i hi = high_mul(odd, m0_odd, left_odd);
+    const __m256i x = _mm256_blend_epi32(lo, _mm256_slli_epi64(hi, 32), 0b10101010);
+    // Rounding divide by 2^right, ties away from zero.
+    const __m256i remainder = _mm256_and_si256(x, mask);
+    const __m256i threshold = _mm256_add_epi32(half, _mm256_srli_epi32(x, 31));
+    __m256i q = _mm256_srav_epi32(x, right);
+    q = _mm256_sub_epi32(q, _mm256_cmpgt_epi32(remainder, threshold));  // the compare gives -1 where true
+    q = _mm256_min_epi32(_mm256_max_epi32(q, lo_clamp), hi_clamp);
+    q = _mm256_add_epi32(q, zp);
+    // 8 values in [0, 255]: pack to 16-bit, then 8-bit.
+    const __m128i words = _mm_packus_epi32(_mm256_castsi256_si128(q), _mm256_extracti128_si256(q, 1));
+    return _mm_packus_epi16(words, words);
+  }
+};
+
+}  // namespace octet::x86

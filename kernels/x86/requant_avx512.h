@@ -1,0 +1,70 @@
+#pragma once
+
+// The fixed-point requantization of 16 int32 accumulators in AVX-512 registers, shared by the AVX-512
+// kernels. Include only from files compiled with AVX-512 flags.
+
+#include <immintrin.h>
+
+#include <cstdint>
+
+#include "kernels/quantization/channel_requant.h"
+
+namespace octet::x86 {
+
+// The requantization of 16 output channels [n, n + 16), bit-exact with requantize():
+//   clamp(z + rdbpot(srdhm(sat_shl(acc, left), M0), right)).
+// Per-channel constants are loaded once per tile and reused for every row.
+struct Requant16 {
+  __m512i bias, zw, m0_lo, m0_hi, left_lo, left_hi, right, mask, half, lo_clamp, hi_clamp, zp;
+  bool shifts_left, has_zw;
+
+  Requant16(const ChannelRequant& w, int64_t n, bool with_row_sums) {
+    bias = _mm512_loadu_si512(w.bias.data() + n);
+    has_zw = with_row_sums;
+    zw = has_zw ? _mm512_loadu_si512(w.weight_zero_point.data() + n) : _mm512_setzero_si512();
+    const __m512i m0 = _mm512_loadu_si512(w.multiplier.data() + n);
+    m0_lo = _mm512_cvtepu32_epi64(_mm512_castsi512_si256(m0));
+    m0_hi = _mm512_cvtepu32_epi64(_mm512_extracti64x4_epi64(m0, 1));
+    const __m512i left = _mm512_loadu_si512(w.left_shift.data() + n);
+    shifts_left = _mm512_test_epi32_mask(left, left) != 0;
+    left_lo = _mm512_cvtepu32_epi64(_mm512_castsi512_si256(left));
+    left_hi = _mm512_cvtepu32_epi64(_mm512_extracti64x4_epi64(left, 1));
+    right = _mm512_loadu_si512(w.right_shift.data() + n);
+    const __m512i one = _mm512_set1_epi32(1);
+    mask = _mm512_sub_epi32(_mm512_sllv_epi32(one, right), one);
+    half = _mm512_srli_epi32(mask, 1);
+    lo_clamp = _mm512_set1_epi32(w.clamp.min - w.output_zero_point);
+    hi_clamp = _mm512_set1_epi32(w.clamp.max - w.output_zero_point);
+    zp = _mm512_set1_epi32(w.output_zero_point);
+  }
+
+  // 8 lanes in 64 bits: saturating left shift, then the rounding doubling high multiply.
+  __m256i high_mul(__m256i a, __m512i m, __m512i left) const {
+    __m512i x = _mm512_cvtepi32_epi64(a);
+    if (shifts_left) {
+      x = _mm512_sllv_epi64(x, left);
+      x = _mm512_min_epi64(_mm512_max_epi64(x, _mm512_set1_epi64(INT32_MIN)), _mm512_set1_epi64(INT32_MAX));
+    }
+    const __m512i product = _mm512_mul_epi32(x, m);  // signed low 32 bits x M0
+    return _mm512_cvtepi64_epi32(
+        _mm512_srai_epi64(_mm512_add_epi64(product, _mm512_set1_epi64(int64_t{1} << 30)), 31));
+  }
+
+  __m128i operator()(__m512i acc, int32_t row_sum) const {
+    acc = _mm512_add_epi32(acc, bias);
+    if (has_zw) acc = _mm512_sub_epi32(acc, _mm512_mullo_epi32(zw, _mm512_set1_epi32(row_sum)));
+    const __m256i lo = high_mul(_mm512_castsi512_si256(acc), m0_lo, left_lo);
+    const __m256i hi = high_mul(_mm512_extracti64x4_epi64(acc, 1), m0_hi, left_hi);
+    const __m512i x = _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1);
+    // Rounding divide by 2^right, ties away from zero.
+    const __m512i remainder = _mm512_and_si512(x, mask);
+    const __m512i threshold = _mm512_add_epi32(half, _mm512_srli_epi32(x, 31));
+    __m512i q = _mm512_srav_epi32(x, right);
+    q = _mm512_mask_add_epi32(q, _mm512_cmpgt_epi32_mask(remainder, threshold), q, _mm512_set1_epi32(1));
+    // Clamp before adding the zero point so that the addition cannot overflow.
+    q = _mm512_min_epi32(_mm512_max_epi32(q, lo_clamp), hi_clamp);
+    return _mm512_cvtepi32_epi8(_mm512_add_epi32(q, zp));
+  }
+};
+
+}  // namespace octet::x86

@@ -1,0 +1,83 @@
+// The depthwise kernels of every vector ISA this CPU runs, bit-exact against the reference conv2d.
+
+#include <gtest/gtest.h>
+#include <tbb/task_arena.h>
+
+#include "kernels/conv/depthwise_conv2d.h"
+#include "kernels/isa.h"
+#include "kernels/reference/conv2d.h"
+#include "test_util.h"
+
+namespace octet {
+namespace {
+
+std::vector<Isa> vector_isas() {
+  std::vector<Isa> out;
+  for (Isa isa : supported_isas())
+    if (isa != Isa::scalar) out.push_back(isa);
+  return out;
+}
+
+template <class W>
+void check(Isa isa, const TensorU8& input, const Tensor<W>& weights, const TensorS32* bias,
+           const ref::Conv2dParams& p, const QuantParams& output, Clamp clamp) {
+  const TensorU8 want = ref::conv2d(input, weights, bias, p, output, clamp);
+  const conv::DepthwiseConv2d d =
+      conv::prepare_depthwise_conv2d(isa, weights, bias, p, input.quant, output, clamp);
+  TensorU8 got(want.shape, output);
+  conv::run(d, input.data.data(), input.dim(0), input.dim(1), input.dim(2), got.data.data());
+  ASSERT_EQ(got.data, want.data);
+}
+
+class Depthwise : public ::testing::TestWithParam<Isa> {};
+
+TEST_P(Depthwise, RandomShapesBitExact) {
+  for (uint64_t seed = 0; seed < 400; ++seed) {
+    SCOPED_TRACE("seed " + std::to_string(seed));
+    test::Random rng(seed);
+    const int64_t c = rng.integer(1, 70);
+    ref::Conv2dParams p;
+    p.groups = c;
+    const int64_t kh = rng.integer(1, 5), kw = rng.integer(1, 5);
+    p.stride_h = rng.integer(1, 2), p.stride_w = rng.integer(1, 2);
+    p.dilation_h = rng.integer(1, 2), p.dilation_w = rng.integer(1, 2);
+    p.pad = {rng.integer(0, 2), rng.integer(0, 2), rng.integer(0, 2), rng.integer(0, 2)};
+    const int64_t ih = rng.integer(p.dilation_h * (kh - 1) + 1, 12),
+                  iw = rng.integer(p.dilation_w * (kw - 1) + 1, 12);
+    const TensorU8 in = rng.activations({rng.integer(1, 2), ih, iw, c}, rng.activation_params());
+    const QuantParams out =
+        QuantParams::per_tensor(static_cast<float>(std::exp(rng.real(std::log(1e-4), std::log(2.0)))),
+                                static_cast<int32_t>(rng.integer(0, 255)));
+    const Clamp clamp = rng.coin() ? Clamp{} : Clamp{static_cast<int32_t>(rng.integer(0, 90)), 200};
+    if (seed % 3 == 2) {
+      const auto w = test::random_weights<uint8_t>(rng, {c, kh, kw, 1}, rng.coin(), true);
+      const TensorS32 bias = test::random_bias(rng, c, in.quant, w, 30000);
+      check(GetParam(), in, w, rng.coin() ? &bias : nullptr, p, out, clamp);
+    } else {
+      const auto w = test::random_weights<int8_t>(rng, {c, kh, kw, 1}, rng.coin(), seed % 3 == 1);
+      const TensorS32 bias = test::random_bias(rng, c, in.quant, w, 30000);
+      check(GetParam(), in, w, rng.coin() ? &bias : nullptr, p, out, clamp);
+    }
+  }
+}
+
+TEST_P(Depthwise, ExtremeValues) {
+  for (int32_t a : {0, 255})
+    for (int32_t wv : {-128, -127, 127}) {
+      const int64_t c = 37;
+      const TensorU8 in({1, 6, 6, c}, std::vector<uint8_t>(36 * c, static_cast<uint8_t>(a)),
+                        QuantParams::per_tensor(0.1f, 7));
+      const TensorS8 w({c, 5, 5, 1}, std::vector<int8_t>(25 * c, static_cast<int8_t>(wv)),
+                       QuantParams::per_tensor(0.01f, 0));
+      ref::Conv2dParams p;
+      p.groups = c;
+      p.pad = {2, 2, 2, 2};
+      check(GetParam(), in, w, nullptr, p, QuantParams::per_tensor(1.0f, 128), Clamp{});
+    }
+}
+
+INSTANTIATE_TEST_SUITE_P(Isas, Depthwise, ::testing::ValuesIn(vector_isas()),
+                         [](const auto& info) { return std::string(name_of(info.param)); });
+
+}  // namespace
+}  // namespace octet
