@@ -20,6 +20,9 @@ const onnx::AttributeProto* find(const onnx::NodeProto& node, const std::string&
 
 std::string describe(const onnx::NodeProto& node) {
   const std::string domain = node.domain().empty() || node.domain() == "ai.onnx" ? "" : node.domain() + ".";
+  // Unnamed nodes (names are optional in ONNX) are named by their first output.
+  if (node.name().empty() && node.output_size() > 0)
+    return "node producing '" + node.output(0) + "' (" + domain + node.op_type() + ")";
   return "node '" + node.name() + "' (" + domain + node.op_type() + ")";
 }
 

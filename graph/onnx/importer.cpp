@@ -302,11 +302,27 @@ ValueId Importer::emit(const std::string& name, const std::string& onnx_op, OpKi
   return graph_.nodes.back().output;
 }
 
-ValueId Importer::as_nhwc(ValueId v, const std::string& node_name) {
+namespace {
+
+std::string label(const onnx::NodeProto& node) {
+  return node.name().empty() && node.output_size() > 0 ? node.output(0) : node.name();
+}
+
+}  // namespace
+
+ValueId Importer::as_nhwc(ValueId v, const onnx::NodeProto& consumer) {
+  return as_nhwc(v, label(consumer), describe(consumer));
+}
+
+ValueId Importer::as_plain(ValueId v, const onnx::NodeProto& consumer) {
+  return as_plain(v, label(consumer));
+}
+
+ValueId Importer::as_nhwc(ValueId v, const std::string& node_name, const std::string& what) {
   const Value in = graph_.value(v);
   if (in.layout == Layout::nhwc) return v;
   if (in.shape.size() != 4)
-    throw Error("node '" + node_name + "': needs a rank-4 image tensor, got '" + in.name + "' of shape " +
+    throw Error(what + ": needs a rank-4 (2-D image) tensor, got '" + in.name + "' of shape " +
                 to_string(in.shape));
   Value out = in;
   out.name = in.name + "#nhwc";

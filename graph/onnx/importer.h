@@ -77,8 +77,11 @@ class Importer {
                Attrs attrs, Value out);
 
   // Layout conversions: return a value holding the same tensor in NHWC / in ONNX (plain) order.
-  ValueId as_nhwc(ValueId v, const std::string& node_name);
-  ValueId as_plain(ValueId v, const std::string& node_name);
+  // `name` names the inserted transpose, `what` is how errors name the consumer.
+  ValueId as_nhwc(ValueId v, const std::string& name, const std::string& what);
+  ValueId as_plain(ValueId v, const std::string& name);
+  ValueId as_nhwc(ValueId v, const onnx::NodeProto& consumer);
+  ValueId as_plain(ValueId v, const onnx::NodeProto& consumer);
 
   // The activation params of a QuantizeLinear / DequantizeLinear (inputs 1 and 2), mapped to uint8: int8
   // activations become uint8 with the zero point moved up by 128 (the same real values, q + 128).

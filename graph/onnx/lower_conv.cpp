@@ -115,7 +115,7 @@ ValueId Importer::build_conv(const onnx::NodeProto& node, ValueId input, const C
     a.expect_only({"auto_pad", "dilations", "group", "kernel_shape", "pads", "strides"});
   if (w.shape.size() != 4)
     throw Error(describe(node) + ": weights must be rank 4 (2-D convolution), got " + to_string(w.shape));
-  input = as_nhwc(input, node.name());
+  input = as_nhwc(input, node);
   const Value in = graph_.value(input);
   const int64_t groups = a.get_int("group", 1);
   if (groups < 1) throw Error(describe(node) + ": group must be >= 1");
@@ -223,7 +223,7 @@ ValueId Importer::build_fully_connected(const onnx::NodeProto& node, ValueId inp
                                         const QuantParams& output, Clamp clamp) {
   if (w.shape.size() != 2)
     throw Error(describe(node) + ": weights must be a matrix, got " + to_string(w.shape));
-  input = as_plain(input, node.name());
+  input = as_plain(input, node);
   const Value in = graph_.value(input);
   // ONNX B is [K, N]; transposed (Gemm transB = 1) it is [N, K]. octet wants [N, K], quantized along N.
   const int64_t k = weights_transposed ? w.shape[1] : w.shape[0];

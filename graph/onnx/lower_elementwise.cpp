@@ -96,6 +96,8 @@ float evaluate(const onnx::NodeProto& node, const std::vector<float>& in, int64_
     r = std::nearbyint(x);
   else if (op == "Identity")
     r = x;
+  else if (in.size() == 1 && (op == "Max" || op == "Min"))
+    r = x;  // variadic Max / Min of one input is the identity
   else {
     const float y = in.at(1);
     if (op == "Add")
@@ -149,7 +151,7 @@ ValueId Importer::build_binary(const onnx::NodeProto& node, OpKind kind, ValueId
         r.name = val.name + "#rank4";
         *v = emit(node.name() + "#rank4", "(broadcast)", OpKind::reshape, {*v}, ReshapeAttrs{s}, r);
       }
-      *v = as_nhwc(*v, node.name());
+      *v = as_nhwc(*v, node);
     }
   }
   Value out = graph_.value(a);
@@ -162,12 +164,15 @@ ValueId Importer::build_binary(const onnx::NodeProto& node, OpKind kind, ValueId
 bool Importer::lower_elementwise(const onnx::NodeProto& node) {
   if (!is_elementwise(node)) return false;
   std::set<ValueId> variables;
+  bool tensor_constant = false;
   for (int i = 0; i < node.input_size(); ++i) {
     if (!has_input(node, i)) continue;
     const Symbol& s = symbol(node, i);
     if (s.kind == Symbol::Kind::dequantized)
       variables.insert(s.value);
-    else if (s.kind != Symbol::Kind::constant)
+    else if (s.kind == Symbol::Kind::constant)
+      tensor_constant = tensor_constant || s.constant.values.size() != 1;
+    else
       throw Error(describe(node) + ": input '" + node.input(i) +
                   "' is not the output of a DequantizeLinear: octet runs elementwise operators only on "
                   "quantized data");
@@ -187,6 +192,11 @@ bool Importer::lower_elementwise(const onnx::NodeProto& node) {
     return true;
   }
   if (variables.size() > 2) throw Error(describe(node) + ": too many quantized inputs");
+  // A lookup table maps each of the 256 input values to one output value: a constant operand that differs
+  // from element to element (a per-channel scale, say) cannot be one.
+  if (tensor_constant)
+    throw Error(describe(node) +
+                ": elementwise operation with a non-scalar constant operand is not supported");
 
   // Grow the region of elementwise nodes fed only by x, scalar constants and the region itself.
   const ValueId x = *variables.begin();

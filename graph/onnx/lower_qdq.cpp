@@ -133,7 +133,7 @@ bool Importer::lower_quantize_dequantize(const onnx::NodeProto& node) {
     out.type = ElementType::u8;
     out.quant = q;
     ValueId v = emit(node, OpKind::quantize, {x.value}, {}, out);
-    if (out.shape.size() == 4 && out.layout == Layout::plain) v = as_nhwc(v, node.name());
+    if (out.shape.size() == 4 && out.layout == Layout::plain) v = as_nhwc(v, node);
     define_value(node, 0, Symbol::Kind::quantized, v);
     return true;
   }

@@ -130,7 +130,7 @@ bool Importer::lower_qoperator(const onnx::NodeProto& node) {
     const Attributes attrs(node);
     if (attrs.get_int("channels_last", 0) != 0)
       throw Error(describe(node) + ": channels_last = 1 is not supported (octet converts layouts itself)");
-    const ValueId x = as_nhwc(quantized_operand(node, 0, 1, 2), node.name());
+    const ValueId x = as_nhwc(quantized_operand(node, 0, 1, 2), node);
     const QuantParams out = activation_params(node, 3, 4);
     Value v = graph_.value(x);
     v.name = node.output(0);

@@ -36,7 +36,7 @@ ValueId Importer::build_pool(const onnx::NodeProto& node, OpKind kind, ValueId i
   const Attributes a(node);
   a.expect_only({"auto_pad", "ceil_mode", "count_include_pad", "dilations", "kernel_shape", "pads",
                  "storage_order", "strides", "channels_last"});
-  input = as_nhwc(input, node.name());
+  input = as_nhwc(input, node);
   const Value in = graph_.value(input);
   const auto kernel = a.get_ints("kernel_shape");
   if (kernel.size() != 2) throw Error(describe(node) + ": kernel_shape must have 2 values (2-D pooling)");
@@ -83,7 +83,7 @@ ValueId Importer::build_concat(const onnx::NodeProto& node, const std::vector<Va
                                  [&](ValueId v) { return graph_.value(v).layout == Layout::nhwc; });
   std::vector<ValueId> aligned;
   for (ValueId v : inputs)
-    aligned.push_back(image ? as_nhwc(v, node.name()) : v);
+    aligned.push_back(image ? as_nhwc(v, node) : v);
   const auto rank = static_cast<int64_t>(graph_.value(aligned[0]).shape.size());
   const int64_t axis = normalize_axis(node, onnx_axis, rank);
   Value out = graph_.value(aligned[0]);
@@ -115,7 +115,7 @@ bool Importer::lower_structural(const onnx::NodeProto& node) {
     return true;
   }
   if (op == "GlobalMaxPool") {
-    const ValueId nv = as_nhwc(v, node.name());
+    const ValueId nv = as_nhwc(v, node);
     PoolAttrs attrs;
     attrs.params.kernel_h = graph_.value(nv).shape[1];
     attrs.params.kernel_w = graph_.value(nv).shape[2];
@@ -158,7 +158,7 @@ bool Importer::lower_structural(const onnx::NodeProto& node) {
       out = build_pool(node, OpKind::average_pool, v, stage.params, stage.clamp);
     } else {
       a.expect_only({});
-      const ValueId nv = as_nhwc(v, node.name());
+      const ValueId nv = as_nhwc(v, node);
       Value o = graph_.value(nv);
       o.name = stage.output_name;
       o.quant = stage.params;
@@ -176,7 +176,7 @@ bool Importer::lower_structural(const onnx::NodeProto& node) {
                    "cubic_coeff_a", "extrapolation_value", "keep_aspect_ratio_policy", "axes"});
     if (a.get_int("antialias", 0) != 0) throw Error(describe(node) + ": antialias is not supported");
     if (a.has("axes")) throw Error(describe(node) + ": the axes attribute is not supported");
-    const ValueId nv = as_nhwc(v, node.name());
+    const ValueId nv = as_nhwc(v, node);
     const Value img = graph_.value(nv);
     ResizeAttrs attrs;
     auto& p = attrs.params;
@@ -271,7 +271,7 @@ bool Importer::lower_structural(const onnx::NodeProto& node) {
   }
 
   // Shape-only operators work on the ONNX (channel-first) element order.
-  const ValueId pv = as_plain(v, node.name());
+  const ValueId pv = as_plain(v, node);
   const Shape s = graph_.value(pv).shape;
   const auto rank = static_cast<int64_t>(s.size());
   Shape target;
