@@ -1,5 +1,6 @@
 #include "kernels/conv/gemm_conv2d.h"
 
+#include <tbb/enumerable_thread_specific.h>
 #include <tbb/parallel_for.h>
 
 #include <cstring>
@@ -100,6 +101,11 @@ void run(const GemmConv2d& c, const uint8_t* input, int64_t n, int64_t ih, int64
                         p.pad.top == 0 && p.pad.left == 0 && p.pad.bottom == 0 && p.pad.right == 0 &&
                         w.k_padded == w.k && elem == 1 && !w.needs_row_sums;
   const int64_t tiles = (pixels + kTilePixels - 1) / kTilePixels;
+  struct Scratch {
+    std::vector<uint8_t> a, narrow;
+    std::vector<int32_t> sums;
+  };
+  static tbb::enumerable_thread_specific<Scratch> scratch_space;
   tbb::parallel_for(int64_t{0}, tiles, [&](int64_t t) {
     const int64_t first = t * kTilePixels, rows = std::min(kTilePixels, pixels - first);
     uint8_t* out = output + first * cout;
@@ -108,12 +114,18 @@ void run(const GemmConv2d& c, const uint8_t* input, int64_t n, int64_t ih, int64
       return;
     }
     const int64_t row_bytes = w.k_padded * elem;
-    std::vector<uint8_t> a(static_cast<size_t>(rows * row_bytes), 0);
-    std::vector<int32_t> sums(static_cast<size_t>(rows), 0);
-    std::vector<uint8_t> narrow(elem == 1 ? 0 : static_cast<size_t>(w.k));
+    // Per-thread scratch, reused across tiles and runs: only the K padding of each row needs zeroing.
+    Scratch& scratch = scratch_space.local();
+    scratch.a.resize(static_cast<size_t>(kTilePixels * row_bytes));
+    scratch.sums.resize(static_cast<size_t>(kTilePixels));
+    scratch.narrow.resize(static_cast<size_t>(w.k));
+    std::vector<uint8_t>& a = scratch.a;
+    std::vector<int32_t>& sums = scratch.sums;
+    std::vector<uint8_t>& narrow = scratch.narrow;
     for (int64_t r = 0; r < rows; ++r) {
       const int64_t pixel = first + r, b = pixel / (oh * ow), y = pixel / ow % oh, x = pixel % ow;
       uint8_t* row = a.data() + r * row_bytes;
+      std::memset(row + w.k * elem, 0, static_cast<size_t>((w.k_padded - w.k) * elem));
       if (elem == 1) {
         fill_row(c, input, b, y, x, ih, iw, row);
       } else {
