@@ -1,6 +1,7 @@
 #include <tbb/task_arena.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 #include <set>
 #include <sstream>
@@ -134,6 +135,9 @@ std::map<std::string, HostTensor> Session::Impl::run(const std::map<std::string,
     std::memcpy(buffer(target), t.uint8_data().data(), t.uint8_data().size_bytes());
   }
 
+  std::vector<NodeTiming>* profile = run_options.profile;
+  if (profile) profile->clear();
+  const auto run_start = std::chrono::steady_clock::now();
   workers.execute([&] {
     std::vector<const std::byte*> in;
     for (size_t i = 0; i < g.nodes.size(); ++i) {
@@ -142,10 +146,17 @@ std::map<std::string, HostTensor> Session::Impl::run(const std::map<std::string,
       in.clear();
       for (graph::ValueId id : node.inputs)
         in.push_back(buffer(id));
+      const auto start = profile ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
       try {
         program->operators[i]->run(in, buffer(node.output));
       } catch (const Error& e) {
         throw Error("node '" + node.name + "' (" + node.onnx_op + "): " + e.what());
+      }
+      if (profile) {
+        const auto end = std::chrono::steady_clock::now();
+        profile->push_back({i, node.name, graph::name_of(node.kind), node.onnx_op, g.value(node.output).shape,
+                            graph::mac_count(g, node), std::chrono::duration<double>(start - run_start).count(),
+                            std::chrono::duration<double>(end - start).count()});
       }
     }
   });

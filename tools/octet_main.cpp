@@ -21,6 +21,12 @@ void print_usage(std::ostream& out) {
          "  classify MODEL --images FILE.npy --labels FILE.npy [--classes FILE.txt] [--threads N]\n"
          "                                  [--batch B] [--show N] [--repeat R]\n"
          "                                  classify images: accuracy, and time as the median of R runs\n"
+         "  bench MODEL [--threads N] [--iterations N | --min-time S] [--warmup W] [--batch B] [--streams "
+         "S]\n"
+         "              [--input NAME=FILE.npy] [--profile] [--trace FILE.json] [--json FILE]\n"
+         "                                  load time, first-run and steady-state latency (min, median, p90, "
+         "p99,\n"
+         "                                  max), throughput; --profile adds a per-layer table\n"
          "  demo [--size N] [--channels C]  the quantization arithmetic and one reference convolution\n"
          "  help                            this text\n";
 }
@@ -54,6 +60,7 @@ int main(int argc, char** argv) {
     if (args[0] == "info") return octet::tools::run_info(rest);
     if (args[0] == "run") return octet::tools::run_run(rest);
     if (args[0] == "classify") return octet::tools::run_classify(rest);
+    if (args[0] == "bench") return octet::tools::run_bench(rest);
     std::cerr << "octet: unknown command '" << args[0] << "'\n\n";
     print_usage(std::cerr);
     return 2;

@@ -1,5 +1,6 @@
 #include "kernels/conv/depthwise_conv2d.h"
 
+#include <tbb/enumerable_thread_specific.h>
 #include <tbb/parallel_for.h>
 
 #include "kernels/error.h"
@@ -61,9 +62,11 @@ void run(const DepthwiseConv2d& d, const uint8_t* input, int64_t n, int64_t ih, 
   const int64_t ow = ref::conv_output_size("conv2d", "width", iw, d.kernel_w, p.stride_w, p.dilation_w,
                                            p.pad.left, p.pad.right);
   const int64_t c = d.channels, taps = d.kernel_h * d.kernel_w;
+  static tbb::enumerable_thread_specific<std::vector<const uint8_t*>> scratch;
   tbb::parallel_for(int64_t{0}, n * oh, [&](int64_t row) {
     const int64_t b = row / oh, y = row % oh;
-    std::vector<const uint8_t*> pointers(static_cast<size_t>(ow * taps));
+    std::vector<const uint8_t*>& pointers = scratch.local();
+    pointers.resize(static_cast<size_t>(ow * taps));
     for (int64_t x = 0; x < ow; ++x)
       for (int64_t ky = 0; ky < d.kernel_h; ++ky) {
         const int64_t iy = y * p.stride_h - p.pad.top + ky * p.dilation_h;

@@ -9,28 +9,67 @@
 
 namespace octet::conv {
 
-void depthwise_row_avx512(const DepthwiseConv2d& d, const uint8_t* const* taps, int64_t width, uint8_t* out) {
-  const int64_t c = d.channels, tap_count = d.kernel_h * d.kernel_w;
-  for (int64_t cb = 0; cb < c; cb += kDepthwiseBlock) {
-    const int64_t valid = std::min<int64_t>(kDepthwiseBlock, c - cb);
-    // Tail channels: masked loads never touch bytes past the channel count (the last pixel of the image
-    // ends there).
-    const __mmask16 keep = valid >= 16 ? __mmask16(0xFFFF) : static_cast<__mmask16>((1u << valid) - 1);
-    const x86::Requant16 requant(d.requant, cb, false);
-    for (int64_t x = 0; x < width; ++x) {
-      const uint8_t* const* t = taps + x * tap_count;
-      __m512i acc = _mm512_setzero_si512();
-      for (int64_t pair = 0; pair < d.tap_pairs; ++pair) {
-        const __m512i w = _mm512_loadu_si512(d.weights.data() + (pair * d.channels_padded + cb) * 2);
-        __m512i a = _mm512_cvtepu8_epi32(_mm_maskz_loadu_epi8(keep, t[2 * pair] + cb));
-        if (2 * pair + 1 < tap_count)
-          a = _mm512_or_si512(
-              a,
-              _mm512_slli_epi32(_mm512_cvtepu8_epi32(_mm_maskz_loadu_epi8(keep, t[2 * pair + 1] + cb)), 16));
-        acc = _mm512_dpwssd_epi32(acc, a, w);
-      }
-      _mm_mask_storeu_epi8(out + x * c + cb, keep, requant(acc, 0));
+namespace {
+
+// 16 activation bytes zero-extended to int32 lanes; the masked form never reads past the channel count
+// (the last pixel of the image ends there).
+template <bool kFull>
+inline __m512i load16(const uint8_t* p, __mmask16 keep) {
+  if constexpr (kFull) return _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+  return _mm512_cvtepu8_epi32(_mm_maskz_loadu_epi8(keep, p));
+}
+
+// One channel block of one output row. kTaps > 0: the tap count known at compile time (3x3, 5x5), so the
+// pair loop unrolls and the weights stay in registers; 0: any count.
+template <int kTaps, bool kFull>
+void block_row(const DepthwiseConv2d& d, const uint8_t* const* taps, int64_t width, uint8_t* out, int64_t cb,
+               __mmask16 keep) {
+  const int64_t tap_count = kTaps > 0 ? kTaps : d.kernel_h * d.kernel_w;
+  const int64_t pairs = kTaps > 0 ? (kTaps + 1) / 2 : d.tap_pairs;
+  constexpr int kMaxPairs = kTaps > 0 ? (kTaps + 1) / 2 : 1;
+  __m512i w[kMaxPairs];
+  if constexpr (kTaps > 0)
+    for (int p = 0; p < kMaxPairs; ++p)
+      w[p] = _mm512_loadu_si512(d.weights.data() + (p * d.channels_padded + cb) * 2);
+  const x86::Requant16 requant(d.requant, cb, false);
+  const int64_t c = d.channels;
+  for (int64_t x = 0; x < width; ++x) {
+    const uint8_t* const* t = taps + x * tap_count;
+    __m512i acc = _mm512_setzero_si512();
+    for (int64_t p = 0; p < pairs; ++p) {
+      const __m512i wp = kTaps > 0 ? w[kTaps > 0 ? p : 0]
+                                   : _mm512_loadu_si512(d.weights.data() + (p * d.channels_padded + cb) * 2);
+      __m512i a = load16<kFull>(t[2 * p] + cb, keep);
+      if (2 * p + 1 < tap_count)
+        a = _mm512_or_si512(a, _mm512_slli_epi32(load16<kFull>(t[2 * p + 1] + cb, keep), 16));
+      acc = _mm512_dpwssd_epi32(acc, a, wp);
     }
+    _mm_mask_storeu_epi8(out + x * c + cb, keep, requant(acc, 0));
+  }
+}
+
+template <int kTaps>
+void row(const DepthwiseConv2d& d, const uint8_t* const* taps, int64_t width, uint8_t* out) {
+  for (int64_t cb = 0; cb < d.channels; cb += kDepthwiseBlock) {
+    const int64_t valid = std::min<int64_t>(kDepthwiseBlock, d.channels - cb);
+    if (valid == kDepthwiseBlock) {
+      block_row<kTaps, true>(d, taps, width, out, cb, __mmask16(0xFFFF));
+    } else {
+      block_row<kTaps, false>(d, taps, width, out, cb, static_cast<__mmask16>((1u << valid) - 1));
+    }
+  }
+}
+
+}  // namespace
+
+void depthwise_row_avx512(const DepthwiseConv2d& d, const uint8_t* const* taps, int64_t width, uint8_t* out) {
+  switch (d.kernel_h * d.kernel_w) {
+    case 9:
+      return row<9>(d, taps, width, out);
+    case 25:
+      return row<25>(d, taps, width, out);
+    default:
+      return row<0>(d, taps, width, out);
   }
 }
 

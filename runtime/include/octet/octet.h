@@ -110,9 +110,23 @@ struct SessionOptions {
   int64_t max_arena_bytes = 0;  // refuse shapes whose activations need more (0: no limit)
 };
 
+// The time one operator took in one run (Session::run with RunOptions::profile).
+struct NodeTiming {
+  size_t node = 0;         // index into Model::nodes() order for the run's input shapes
+  std::string name;        // the ONNX node
+  std::string op;          // octet's operator
+  std::string onnx_op;
+  std::vector<int64_t> output_shape;
+  int64_t macs = 0;
+  double start_seconds = 0.0;  // since the start of the run
+  double seconds = 0.0;
+};
+
 struct RunOptions {
   // Return outputs as uint8 with their params instead of dequantizing them.
   bool quantized_outputs = false;
+  // When set, receives one entry per executed operator, in execution order. Off (null) it costs nothing.
+  std::vector<NodeTiming>* profile = nullptr;
 };
 
 class Session {

@@ -1,0 +1,16 @@
+#pragma once
+
+#include "kernels/isa.h"
+
+namespace octet {
+
+// This machine's int8 multiply-accumulate rate for `isa`, measured: `threads` threads each run a
+// register-only loop of the ISA's dot-product instruction (VNNI vpdpbusd, AVX2 vpmaddwd + vpaddd, scalar
+// multiply-adds) for about `seconds`. GMAC/s. The yardstick for the profile's "% of peak" columns.
+double measure_peak_gmacs(Isa isa, int threads, double seconds = 0.2);
+
+// One thread's loop, `iterations` long; returns the MACs done. Per ISA (kernels/x86/peak_*.cpp).
+double peak_loop_avx512vnni(long iterations);
+double peak_loop_avx2(long iterations);
+
+}  // namespace octet

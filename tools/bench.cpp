@@ -1,0 +1,319 @@
+// `octet bench`: load time, first-inference latency and steady-state latency distribution of a model,
+// optionally a per-layer profile, a Chrome trace and a JSON record. Timings on shared machines are noisy:
+// the report gives medians and percentiles, never a single run.
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <random>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "kernels/error.h"
+#include "kernels/isa.h"
+#include "kernels/peak.h"
+#include "kernels/tensor.h"
+#include "octet/octet.h"
+#include "tools/commands.h"
+#include "tools/npy.h"
+
+namespace octet::tools {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double ms_since(Clock::time_point start) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+}
+
+double percentile(std::vector<double> v, double p) {
+  if (v.empty()) return 0.0;
+  std::sort(v.begin(), v.end());
+  const double rank = p / 100.0 * static_cast<double>(v.size() - 1);
+  const auto lo = static_cast<size_t>(std::floor(rank)), hi = static_cast<size_t>(std::ceil(rank));
+  return v[lo] + (v[hi] - v[lo]) * (rank - static_cast<double>(lo));
+}
+
+struct Options {
+  std::string model;
+  int threads = 1;
+  int64_t iterations = 0;
+  double min_time = 2.0;
+  int64_t warmup = 5;
+  int64_t batch = 1;
+  int64_t streams = 1;
+  bool profile = false;
+  std::string json, trace;
+  std::map<std::string, std::string> inputs;
+};
+
+Options parse(std::span<const std::string_view> args) {
+  if (args.empty()) throw Error("usage: octet bench MODEL [options] (see octet help)");
+  Options o;
+  o.model = args[0];
+  for (size_t i = 1; i < args.size(); ++i) {
+    const std::string_view flag = args[i];
+    if (flag == "--profile") {
+      o.profile = true;
+      continue;
+    }
+    if (i + 1 >= args.size()) throw Error("bench: option '" + std::string(flag) + "' needs a value");
+    const std::string value(args[++i]);
+    if (flag == "--threads")
+      o.threads = static_cast<int>(parse_int(flag, value, 0, 1024));
+    else if (flag == "--iterations")
+      o.iterations = parse_int(flag, value, 1, int64_t{1} << 40);
+    else if (flag == "--warmup")
+      o.warmup = parse_int(flag, value, 0, 1 << 20);
+    else if (flag == "--batch")
+      o.batch = parse_int(flag, value, 1, 1 << 20);
+    else if (flag == "--streams")
+      o.streams = parse_int(flag, value, 1, 256);
+    else if (flag == "--json")
+      o.json = value;
+    else if (flag == "--trace")
+      o.trace = value;
+    else if (flag == "--min-time") {
+      try {
+        o.min_time = std::stod(value);
+      } catch (const std::exception&) {
+        o.min_time = -1;
+      }
+      if (!(o.min_time > 0 && o.min_time < 1e6))
+        throw Error("--min-time expects seconds > 0, got '" + value + "'");
+    } else if (flag == "--input") {
+      const size_t eq = value.find('=');
+      if (eq == std::string::npos || eq == 0 || eq + 1 == value.size())
+        throw Error("bench: --input expects NAME=FILE.npy, got '" + value + "'");
+      o.inputs[value.substr(0, eq)] = value.substr(eq + 1);
+    } else {
+      throw Error("bench: unknown option '" + std::string(flag) + "'");
+    }
+  }
+  return o;
+}
+
+// Random data of each input's type and shape (dynamic dimensions: --batch for the first, 1 elsewhere),
+// drawn so that it spans the input's quantization range; or the .npy file given for it.
+std::map<std::string, HostTensor> make_inputs(const Model& model, const Options& o) {
+  std::map<std::string, HostTensor> feed;
+  std::mt19937 rng(1);
+  for (const TensorInfo& info : model.inputs()) {
+    if (const auto it = o.inputs.find(info.name); it != o.inputs.end()) {
+      const npy::Array a = npy::read(it->second);
+      feed.emplace(info.name, a.dtype == npy::Dtype::uint8 ? HostTensor::from_uint8(a.shape, a.to_uint8())
+                                                           : HostTensor::from_float(a.shape, a.to_float()));
+      continue;
+    }
+    std::vector<int64_t> shape = info.shape;
+    for (size_t d = 0; d < shape.size(); ++d)
+      if (shape[d] < 0) shape[d] = d == 0 ? o.batch : 1;
+    const auto n = static_cast<size_t>(element_count(shape, info.name));
+    std::uniform_int_distribution<int> byte(0, 255);
+    if (info.dtype == DataType::uint8) {
+      std::vector<uint8_t> v(n);
+      for (auto& x : v)
+        x = static_cast<uint8_t>(byte(rng));
+      feed.emplace(info.name, HostTensor::from_uint8(shape, std::move(v)));
+    } else {
+      const float scale = info.scale > 0 ? info.scale : 1.0f / 64;
+      std::vector<float> v(n);
+      for (auto& x : v)
+        x = scale * static_cast<float>(byte(rng) - info.zero_point);
+      feed.emplace(info.name, HostTensor::from_float(shape, std::move(v)));
+    }
+  }
+  for (const auto& [name, file] : o.inputs)
+    if (!feed.count(name)) throw Error("bench: the model has no input named '" + name + "'");
+  return feed;
+}
+
+struct LayerStats {
+  NodeTiming node;
+  std::vector<double> seconds;
+};
+
+std::string json_escape(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    if (c == '"' || c == '\\') out += '\\';
+    if (static_cast<unsigned char>(c) < 0x20) {
+      out += ' ';
+      continue;
+    }
+    out += c;
+  }
+  return out;
+}
+
+std::string shape_text(const std::vector<int64_t>& s) {
+  return to_string(s);
+}
+
+}  // namespace
+
+int run_bench(std::span<const std::string_view> args) {
+  const Options o = parse(args);
+  const bool terminal = isatty(STDOUT_FILENO) != 0;
+  const auto load_start = Clock::now();
+  const Model model = Model::load(o.model);
+  const double load_ms = ms_since(load_start);
+  const auto feed = make_inputs(model, o);
+  int64_t total_macs = 0;
+  for (const NodeInfo& n : model.nodes())
+    total_macs += n.macs;
+  total_macs *= o.batch;
+
+  std::vector<Session> sessions;
+  for (int64_t s = 0; s < o.streams; ++s)
+    sessions.emplace_back(model, SessionOptions{.threads = o.threads});
+  const auto first_start = Clock::now();
+  sessions[0].run(feed);  // compiles for these shapes, grows the arena, warms caches
+  const double first_ms = ms_since(first_start);
+  for (int64_t i = 0; i < o.warmup; ++i)
+    sessions[0].run(feed);
+
+  // Steady state: every stream runs until the iteration count or the minimum time is reached.
+  std::vector<std::vector<double>> latencies(static_cast<size_t>(o.streams));
+  std::map<size_t, LayerStats> layers;
+  std::vector<std::vector<NodeTiming>> trace_runs;
+  std::atomic<int64_t> done{0};
+  const auto bench_start = Clock::now();
+  auto work = [&](size_t s) {
+    std::vector<NodeTiming> profile;
+    RunOptions run_options;
+    const bool profiled = s == 0 && (o.profile || !o.trace.empty());
+    if (profiled) run_options.profile = &profile;
+    for (int64_t i = 0;; ++i) {
+      const double elapsed = std::chrono::duration<double>(Clock::now() - bench_start).count();
+      if (o.iterations > 0 ? i >= o.iterations : (elapsed >= o.min_time && i >= 3)) break;
+      const auto start = Clock::now();
+      sessions[s].run(feed, run_options);
+      latencies[s].push_back(ms_since(start));
+      ++done;
+      if (profiled) {
+        for (const NodeTiming& t : profile) {
+          auto& l = layers[t.node];
+          l.node = t;
+          l.seconds.push_back(t.seconds);
+        }
+        if (!o.trace.empty() && trace_runs.size() < 200) trace_runs.push_back(profile);
+      }
+      if (s == 0 && terminal && i % 10 == 0)
+        std::printf("\r  running: %lld inferences, %.1f s", static_cast<long long>(done.load()), elapsed),
+            std::fflush(stdout);
+    }
+  };
+  std::vector<std::thread> others;
+  for (size_t s = 1; s < sessions.size(); ++s)
+    others.emplace_back(work, s);
+  work(0);
+  for (auto& t : others)
+    t.join();
+  const double wall = std::chrono::duration<double>(Clock::now() - bench_start).count();
+  if (terminal) std::printf("\r%60s\r", "");
+
+  std::vector<double> all;
+  for (const auto& l : latencies)
+    all.insert(all.end(), l.begin(), l.end());
+  const double median = percentile(all, 50);
+  const double throughput = static_cast<double>(all.size()) * static_cast<double>(o.batch) / wall;
+  const Isa isa = active_isa();
+  std::printf("model: %s | ISA %s, %d thread%s per session, %lld stream%s, batch %lld\n", o.model.c_str(),
+              std::string(name_of(isa)).c_str(), o.threads, o.threads == 1 ? "" : "s",
+              static_cast<long long>(o.streams), o.streams == 1 ? "" : "s", static_cast<long long>(o.batch));
+  std::printf("load (parse + pack): %.1f ms | first inference: %.2f ms\n", load_ms, first_ms);
+  std::printf("latency over %zu runs (ms): min %.3f  median %.3f  p90 %.3f  p99 %.3f  max %.3f\n", all.size(),
+              percentile(all, 0), median, percentile(all, 90), percentile(all, 99), percentile(all, 100));
+  std::printf("throughput: %.1f inferences/s | %.1f GMAC/s at the median latency (%.3f GMAC per inference)\n",
+              throughput, static_cast<double>(total_macs) / (median * 1e-3) * 1e-9,
+              static_cast<double>(total_macs) * 1e-9);
+
+  double peak = 0.0;
+  if (o.profile) {
+    peak = measure_peak_gmacs(isa, std::max(1, o.threads));
+    double total = 0.0;
+    for (auto& [i, l] : layers)
+      total += percentile(l.seconds, 50);
+    std::printf(
+        "\nper layer (median over runs; %% of peak against %.0f GMAC/s measured for %s x %d thread%s):\n",
+        peak, std::string(name_of(isa)).c_str(), std::max(1, o.threads), o.threads == 1 ? "" : "s");
+    std::printf("%-4s %-30s %-20s %-20s %12s %10s %7s %9s %7s\n", "#", "node", "op", "output shape", "MMAC",
+                "ms", "%", "GMAC/s", "%peak");
+    std::map<std::string, std::pair<double, int64_t>> by_op;
+    for (auto& [i, l] : layers) {
+      const double med = percentile(l.seconds, 50);
+      const double gmacs = l.node.macs > 0 ? static_cast<double>(l.node.macs) / med * 1e-9 : 0.0;
+      std::printf("%-4zu %-30.30s %-20.20s %-20s %12.2f %10.4f %6.1f%% %9.1f %6.1f%%\n", i,
+                  l.node.name.c_str(), l.node.op.c_str(), shape_text(l.node.output_shape).c_str(),
+                  static_cast<double>(l.node.macs) * 1e-6, med * 1e3, 100.0 * med / total, gmacs,
+                  peak > 0 ? 100.0 * gmacs / peak : 0.0);
+      by_op[l.node.op].first += med;
+      by_op[l.node.op].second += l.node.macs;
+    }
+    std::printf("\nper operator type:\n%-22s %10s %7s %9s\n", "op", "ms", "%", "GMAC/s");
+    for (const auto& [op, v] : by_op)
+      std::printf("%-22s %10.4f %6.1f%% %9.1f\n", op.c_str(), v.first * 1e3, 100.0 * v.first / total,
+                  v.second > 0 ? static_cast<double>(v.second) / v.first * 1e-9 : 0.0);
+  }
+
+  if (!o.trace.empty()) {
+    // Chrome trace event format: one complete ("X") slice per node per run, in microseconds.
+    std::ofstream f(o.trace);
+    if (!f) throw Error("cannot write '" + o.trace + "'");
+    f << "{\"traceEvents\":[\n";
+    double offset = 0.0;
+    bool first = true;
+    for (const auto& run : trace_runs) {
+      double end = 0.0;
+      for (const NodeTiming& t : run) {
+        f << (first ? "" : ",\n") << "{\"name\":\"" << json_escape(t.name) << "\",\"cat\":\""
+          << json_escape(t.op)
+          << "\",\"ph\":\"X\",\"pid\":1,\"tid\":1,\"ts\":" << (offset + t.start_seconds) * 1e6
+          << ",\"dur\":" << t.seconds * 1e6 << ",\"args\":{\"onnx_op\":\"" << json_escape(t.onnx_op)
+          << "\",\"macs\":" << t.macs << "}}";
+        first = false;
+        end = std::max(end, t.start_seconds + t.seconds);
+      }
+      offset += end + 50e-6;  // a visible gap between runs
+    }
+    f << "\n],\"displayTimeUnit\":\"ms\"}\n";
+    std::printf("trace: %s (%zu runs; open in Perfetto or chrome://tracing)\n", o.trace.c_str(),
+                trace_runs.size());
+  }
+
+  if (!o.json.empty()) {
+    std::ofstream f(o.json);
+    if (!f) throw Error("cannot write '" + o.json + "'");
+    f << "{\n  \"schema\": \"octet-bench-1\",\n  \"model\": \"" << json_escape(o.model)
+      << "\",\n  \"isa\": \"" << name_of(isa) << "\",\n  \"threads\": " << o.threads
+      << ",\n  \"streams\": " << o.streams << ",\n  \"batch\": " << o.batch << ",\n  \"load_ms\": " << load_ms
+      << ",\n  \"first_inference_ms\": " << first_ms << ",\n  \"runs\": " << all.size()
+      << ",\n  \"latency_ms\": {\"min\": " << percentile(all, 0) << ", \"median\": " << median
+      << ", \"p90\": " << percentile(all, 90) << ", \"p99\": " << percentile(all, 99)
+      << ", \"max\": " << percentile(all, 100) << "},\n  \"throughput_per_s\": " << throughput
+      << ",\n  \"macs_per_inference\": " << total_macs << ",\n  \"peak_gmacs\": " << peak
+      << ",\n  \"layers\": [";
+    bool first = true;
+    for (auto& [i, l] : layers) {
+      f << (first ? "\n" : ",\n") << "    {\"index\": " << i << ", \"name\": \"" << json_escape(l.node.name)
+        << "\", \"op\": \"" << json_escape(l.node.op) << "\", \"onnx_op\": \"" << json_escape(l.node.onnx_op)
+        << "\", \"output_shape\": " << shape_text(l.node.output_shape) << ", \"macs\": " << l.node.macs
+        << ", \"median_ms\": " << percentile(l.seconds, 50) * 1e3 << "}";
+      first = false;
+    }
+    f << "\n  ]\n}\n";
+  }
+  return 0;
+}
+
+}  // namespace octet::tools
