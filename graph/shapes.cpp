@@ -48,7 +48,15 @@ Shape onnx_shape(const Value& v) {
 Shape infer_output_shape(const Graph& g, const Node& n, const Value& out) {
   switch (n.kind) {
     case OpKind::quantize:
-    case OpKind::dequantize:
+    case OpKind::dequantize: {
+      // These two may change layout on the way (NCHW floats <-> NHWC bytes at the graph boundary).
+      const Value& in = g.value(n.inputs.at(0));
+      if (in.shape.size() == 4 && in.layout == Layout::plain && out.layout == Layout::nhwc)
+        return {in.shape[0], in.shape[2], in.shape[3], in.shape[1]};
+      if (in.shape.size() == 4 && in.layout == Layout::nhwc && out.layout == Layout::plain)
+        return {in.shape[0], in.shape[3], in.shape[1], in.shape[2]};
+      return in.shape;
+    }
     case OpKind::requantize:
     case OpKind::lut:
     case OpKind::softmax:

@@ -315,13 +315,45 @@ std::unique_ptr<const Operator> make_operator(const Graph& g, const Node& node, 
     case OpKind::fully_connected:
       if (isa != Isa::scalar) return std::make_unique<GemmConvOperator>(g, node, isa);
       return std::make_unique<FullyConnectedOperator>(g, node);
-    case OpKind::quantize:
-      return function([in, out](auto inputs, std::byte* o) {
-        store(quantize<uint8_t>(load<float>(inputs[0], in), out.quant), o);
+    case OpKind::quantize: {
+      const bool to_nhwc = in.layout == graph::Layout::plain && out.layout == graph::Layout::nhwc;
+      const int64_t count = element_count(in.shape, in.name);
+      const float scale = out.quant.scale();
+      const int32_t zp = out.quant.zero_point();
+      // NCHW -> NHWC while quantizing: channel c of pixel p goes to p * C + c.
+      const int64_t c = to_nhwc ? in.shape[1] : 1, hw = to_nhwc ? in.shape[2] * in.shape[3] : count;
+      return function([count, scale, zp, c, hw](auto inputs, std::byte* o) {
+        const auto* x = reinterpret_cast<const float*>(inputs[0]);
+        auto* y = reinterpret_cast<uint8_t*>(o);
+        const IntRange u8 = range_of(ElementType::u8);
+        for (int64_t n = 0; n < count / (c * hw); ++n)
+          for (int64_t ch = 0; ch < c; ++ch) {
+            const float* row = x + (n * c + ch) * hw;
+            uint8_t* col = y + n * hw * c + ch;
+            for (int64_t p = 0; p < hw; ++p)
+              col[p * c] = static_cast<uint8_t>(quantize_value(row[p], scale, zp, u8));
+          }
       });
-    case OpKind::dequantize:
-      return function(
-          [in](auto inputs, std::byte* o) { store(dequantize(load<uint8_t>(inputs[0], in)), o); });
+    }
+    case OpKind::dequantize: {
+      const bool to_nchw = in.layout == graph::Layout::nhwc && out.layout == graph::Layout::plain;
+      const int64_t count = element_count(in.shape, in.name);
+      const float scale = in.quant.scale();
+      const int32_t zp = in.quant.zero_point();
+      // NHWC -> NCHW while dequantizing: output channel c of pixel p comes from p * C + c.
+      const int64_t c = to_nchw ? in.shape[3] : 1, hw = to_nchw ? in.shape[1] * in.shape[2] : count;
+      return function([count, scale, zp, c, hw](auto inputs, std::byte* o) {
+        const auto* x = reinterpret_cast<const uint8_t*>(inputs[0]);
+        auto* y = reinterpret_cast<float*>(o);
+        for (int64_t n = 0; n < count / (c * hw); ++n)
+          for (int64_t ch = 0; ch < c; ++ch) {
+            const uint8_t* col = x + n * hw * c + ch;
+            float* row = y + (n * c + ch) * hw;
+            for (int64_t p = 0; p < hw; ++p)
+              row[p] = dequantize_value(col[p * c], scale, zp);
+          }
+      });
+    }
     case OpKind::max_pool: {
       const auto p = std::get<graph::PoolAttrs>(node.attrs).params;
       return function(

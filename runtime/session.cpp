@@ -17,6 +17,24 @@ std::string shape_text(const std::vector<int64_t>& s) {
   return to_string(s);
 }
 
+// Layout changes of uint8 images between the caller (the model's NCHW) and octet's NHWC values, for
+// callers that pass or take quantized data. `nhwc` is the physical NHWC shape.
+void copy_nchw_to_nhwc(const uint8_t* src, uint8_t* dst, const Shape& nhwc) {
+  const int64_t n = nhwc[0], hw = nhwc[1] * nhwc[2], c = nhwc[3];
+  for (int64_t b = 0; b < n; ++b)
+    for (int64_t ch = 0; ch < c; ++ch)
+      for (int64_t p = 0; p < hw; ++p)
+        dst[(b * hw + p) * c + ch] = src[(b * c + ch) * hw + p];
+}
+
+void copy_nhwc_to_nchw(const uint8_t* src, uint8_t* dst, const Shape& nhwc) {
+  const int64_t n = nhwc[0], hw = nhwc[1] * nhwc[2], c = nhwc[3];
+  for (int64_t b = 0; b < n; ++b)
+    for (int64_t ch = 0; ch < c; ++ch)
+      for (int64_t p = 0; p < hw; ++p)
+        dst[(b * c + ch) * hw + p] = src[(b * hw + p) * c + ch];
+}
+
 // A 64-byte aligned byte buffer that grows on demand and never shrinks.
 class Arena {
  public:
@@ -132,7 +150,11 @@ std::map<std::string, HostTensor> Session::Impl::run(const std::map<std::string,
                   " / zero point " + std::to_string(t.zero_point()) + ", the model expects scale " +
                   std::to_string(expected.scale()) + " / zero point " +
                   std::to_string(expected.zero_point()));
-    std::memcpy(buffer(target), t.uint8_data().data(), t.uint8_data().size_bytes());
+    const graph::Value& tv = g.value(target);
+    if (tv.layout == graph::Layout::nhwc && !model->options.nhwc_io)
+      copy_nchw_to_nhwc(t.uint8_data().data(), reinterpret_cast<uint8_t*>(buffer(target)), tv.shape);
+    else
+      std::memcpy(buffer(target), t.uint8_data().data(), t.uint8_data().size_bytes());
   }
 
   std::vector<NodeTiming>* profile = run_options.profile;
@@ -155,7 +177,8 @@ std::map<std::string, HostTensor> Session::Impl::run(const std::map<std::string,
       if (profile) {
         const auto end = std::chrono::steady_clock::now();
         profile->push_back({i, node.name, graph::name_of(node.kind), node.onnx_op, g.value(node.output).shape,
-                            graph::mac_count(g, node), std::chrono::duration<double>(start - run_start).count(),
+                            graph::mac_count(g, node),
+                            std::chrono::duration<double>(start - run_start).count(),
                             std::chrono::duration<double>(end - start).count()});
       }
     }
@@ -176,7 +199,10 @@ std::map<std::string, HostTensor> Session::Impl::run(const std::map<std::string,
       outputs.emplace(name, HostTensor::from_float(shape, std::move(values)));
     } else {
       std::vector<uint8_t> values(static_cast<size_t>(n));
-      std::memcpy(values.data(), buffer(id), values.size());
+      if (v.layout == graph::Layout::nhwc && !model->options.nhwc_io)
+        copy_nhwc_to_nchw(reinterpret_cast<const uint8_t*>(buffer(id)), values.data(), v.shape);
+      else
+        std::memcpy(values.data(), buffer(id), values.size());
       outputs.emplace(name, v.quant.scales.empty()
                                 ? HostTensor::from_uint8(shape, std::move(values))
                                 : HostTensor::from_uint8(shape, std::move(values), v.quant.scale(),

@@ -204,13 +204,13 @@ void Importer::write_outputs() {
         v = s.value;
         break;
       case Symbol::Kind::dequantized: {
-        // A DequantizeLinear at the end of the graph: dequantize in the model's layout.
-        const ValueId plain = options_.nhwc_io ? s.value : as_plain(s.value, out.name());
-        Value f = graph_.value(plain);
+        // A DequantizeLinear at the end of the graph: dequantize straight into the model's layout.
+        Value f = graph_.value(s.value);
         f.name = out.name();
         f.type = ElementType::f32;
         f.quant = {};
-        v = emit(out.name(), "DequantizeLinear", OpKind::dequantize, {plain}, {}, f);
+        if (!options_.nhwc_io) f.layout = Layout::plain;
+        v = emit(out.name(), "DequantizeLinear", OpKind::dequantize, {s.value}, {}, f);
         break;
       }
     }

@@ -132,9 +132,9 @@ bool Importer::lower_quantize_dequantize(const onnx::NodeProto& node) {
     out.name = node.output(0);
     out.type = ElementType::u8;
     out.quant = q;
-    ValueId v = emit(node, OpKind::quantize, {x.value}, {}, out);
-    if (out.shape.size() == 4 && out.layout == Layout::plain) v = as_nhwc(v, node);
-    define_value(node, 0, Symbol::Kind::quantized, v);
+    // An image input changes layout in the same pass that quantizes it: NCHW floats in, NHWC bytes out.
+    if (out.shape.size() == 4 && out.layout == Layout::plain) out.layout = Layout::nhwc;
+    define_value(node, 0, Symbol::Kind::quantized, emit(node, OpKind::quantize, {x.value}, {}, out));
     return true;
   }
   if (x.kind == Symbol::Kind::dequantized) {
