@@ -27,6 +27,8 @@ void print_usage(std::ostream& out) {
          "                                  load time, first-run and steady-state latency (min, median, p90, "
          "p99,\n"
          "                                  max), throughput; --profile adds a per-layer table\n"
+         "  peak [--threads N]              this machine's int8 peak per ISA and thread count, and memory\n"
+         "                                  read bandwidth\n"
          "  demo [--size N] [--channels C]  the quantization arithmetic and one reference convolution\n"
          "  help                            this text\n";
 }
@@ -61,6 +63,7 @@ int main(int argc, char** argv) {
     if (args[0] == "run") return octet::tools::run_run(rest);
     if (args[0] == "classify") return octet::tools::run_classify(rest);
     if (args[0] == "bench") return octet::tools::run_bench(rest);
+    if (args[0] == "peak") return octet::tools::run_peak(rest);
     std::cerr << "octet: unknown command '" << args[0] << "'\n\n";
     print_usage(std::cerr);
     return 2;
