@@ -48,7 +48,7 @@ Model Model::load(const std::string& path, const LoadOptions& options) {
   std::vector<char> chars((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
   if (file.bad()) throw Error("cannot read model file '" + path + "'");
   std::vector<std::byte> bytes(chars.size());
-  std::memcpy(bytes.data(), chars.data(), chars.size());
+  if (!chars.empty()) std::memcpy(bytes.data(), chars.data(), chars.size());  // an empty file has no buffers
   try {
     return load_from_memory(bytes, options);
   } catch (const Error& e) {

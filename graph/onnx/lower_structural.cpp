@@ -187,7 +187,9 @@ bool Importer::lower_structural(const onnx::NodeProto& node) {
       p.mode = ref::ResizeMode::linear;
     else
       throw Error(describe(node) + ": mode '" + mode + "' is not supported (nearest, linear)");
-    const std::string ctm = a.get_string("coordinate_transformation_mode", "half_pixel");
+    // Resize-10 has neither attribute: it means Upsample's asymmetric coordinates and floor for nearest.
+    const std::string ctm =
+        a.get_string("coordinate_transformation_mode", opset_ < 11 ? "asymmetric" : "half_pixel");
     if (ctm == "half_pixel")
       p.coordinate_mode = ref::CoordinateMode::half_pixel;
     else if (ctm == "pytorch_half_pixel")
@@ -198,7 +200,7 @@ bool Importer::lower_structural(const onnx::NodeProto& node) {
       p.coordinate_mode = ref::CoordinateMode::asymmetric;
     else
       throw Error(describe(node) + ": coordinate_transformation_mode '" + ctm + "' is not supported");
-    const std::string nm = a.get_string("nearest_mode", "round_prefer_floor");
+    const std::string nm = a.get_string("nearest_mode", opset_ < 11 ? "floor" : "round_prefer_floor");
     if (nm == "round_prefer_floor")
       p.nearest_rounding = ref::NearestRounding::round_prefer_floor;
     else if (nm == "round_prefer_ceil")
@@ -243,30 +245,54 @@ bool Importer::lower_structural(const onnx::NodeProto& node) {
   }
   if (op == "Softmax") {
     a.expect_only({"axis"});
-    const ValueId pv = v;
-    const Value val = graph_.value(pv);
+    ValueId pv = v;
+    Value val = graph_.value(pv);
     const auto rank = static_cast<int64_t>(val.shape.size());
     const int64_t axis = normalize_axis(node, a.get_int("axis", opset_ < 13 ? 1 : -1), rank);
-    const int64_t physical = val.layout == Layout::nhwc ? nhwc_axis(axis) : axis;
-    if (physical != rank - 1)
-      throw Error(describe(node) + ": softmax over an axis other than the innermost one is not supported");
-    if (opset_ < 13 && axis != rank - 1 && !(val.layout == Layout::nhwc && axis == 1))
-      throw Error(describe(node) +
-                  ": opset < 13 softmax flattens from its axis; only the last axis is supported");
+    Shape restore;  // set when the softmax runs on a flattened view that must be reshaped back
+    if (opset_ < 13) {
+      // Before opset 13, Softmax normalizes over all dimensions from `axis` on, flattened in ONNX order.
+      pv = as_plain(pv, node);
+      val = graph_.value(pv);
+      const Shape plain = val.shape;
+      int64_t outer = 1, inner = 1;
+      for (int64_t d = 0; d < rank; ++d)
+        (d < axis ? outer : inner) *= plain[static_cast<size_t>(d)];
+      if (rank != 2 || axis != 1) {
+        Value flat = val;
+        flat.name = val.name + "#2d";
+        pv =
+            emit(node.name() + "#2d", "(flatten)", OpKind::reshape, {pv}, ReshapeAttrs{{outer, inner}}, flat);
+        val = graph_.value(pv);
+        restore = plain;
+      }
+    } else {
+      const int64_t physical = val.layout == Layout::nhwc ? nhwc_axis(axis) : axis;
+      if (physical != rank - 1)
+        throw Error(describe(node) + ": softmax over an axis other than the innermost one is not supported");
+    }
+    // Reshapes the softmax's result back to the input's shape when it ran on a flattened view.
+    auto finish = [&](ValueId result, const std::string& name) {
+      if (restore.empty()) return result;
+      Value back = graph_.value(result);
+      back.name = name;
+      return emit(node.name() + "#nd", "(reshape)", OpKind::reshape, {result}, ReshapeAttrs{restore}, back);
+    };
     if (auto stage = find_output_stage(node.output(0))) {
       Value out = val;
-      out.name = stage->output_name;
+      out.name = stage->output_name + (restore.empty() ? "" : "#2d");
       out.quant = stage->params;
       if (!(stage->clamp == Clamp{}))
         throw Error(describe(node) + ": an activation after softmax is not supported");
-      finish_with_stage(*stage, emit(node, OpKind::softmax, {pv}, {}, out));
+      finish_with_stage(*stage, finish(emit(node, OpKind::softmax, {pv}, {}, out), stage->output_name));
       return true;
     }
     Value out = val;
-    out.name = node.output(0);
+    out.name = node.output(0) + (restore.empty() ? "" : "#2d");
     out.type = ElementType::f32;
     out.quant = {};
-    define_value(node, 0, Symbol::Kind::real, emit(node, OpKind::softmax, {pv}, {}, out));
+    define_value(node, 0, Symbol::Kind::real,
+                 finish(emit(node, OpKind::softmax, {pv}, {}, out), node.output(0)));
     return true;
   }
 

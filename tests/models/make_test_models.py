@@ -1,0 +1,1610 @@
+#!/usr/bin/python3
+"""Writes the small ONNX models of octet's end-to-end tests, with fixed inputs and expected outputs.
+
+    /usr/bin/python3 tests/models/make_test_models.py
+
+Needs python3-onnx and python3-numpy (Debian 12: onnx 1.12, numpy 1.24). Deterministic: every model draws
+its random numbers from a generator seeded with a hash of its own name, so adding a model does not change
+the others.
+
+tests/models/onnx/NAME.onnx            a valid model (QDQ or QOperator form)
+tests/models/onnx/NAME.input.npy       its first graph input (NAME.input1.npy, ... for further inputs)
+tests/models/onnx/NAME.expected.npy    its first graph output (NAME.expected1.npy, ... for further ones)
+tests/models/onnx/NAME.VARIANT.*.npy   an extra input / expected pair (e.g. batch 3 for a dynamic batch)
+tests/models/malformed/*.onnx          models octet must refuse with an octet::Error
+tests/models/malformed/EXPECTED.txt    FILE<TAB>substring the error message must contain
+
+The expected outputs are *not* produced by octet. They simulate the models as ONNX defines them:
+DequantizeLinear in float32, each float operator in float64 on those values (rounded back to float32, as a
+float runtime would store it), QuantizeLinear with a float32 division, round half to even and saturation.
+QOperator operators use their integer definition: an exact int32 (here int64) accumulation, then
+round_half_to_even(acc * s_in * s_w / s_out) + zero_point, saturated. octet's fixed-point requantization
+rounds twice, so it may differ by one LSB from these values on rare elements; the test allows for that.
+
+Quantization parameters are calibrated on the simulated values of the fixed input (min / max of each
+tensor, widened to include 0), so outputs spread over the whole uint8 range instead of saturating.
+"""
+
+import os
+import sys
+import zlib
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ONNX_DIR = os.path.join(HERE, "onnx")
+BAD_DIR = os.path.join(HERE, "malformed")
+PRODUCER = "octet tests/models/make_test_models.py"
+
+# ----------------------------------------------------------------------------------------------------------
+# Quantization arithmetic, as ONNX defines it
+# ----------------------------------------------------------------------------------------------------------
+
+
+def quantize(x, s, z, dtype, axis=None):
+    """ONNX QuantizeLinear: saturate(round_half_to_even(x / s) + z), the division in float32."""
+    info = np.iinfo(dtype)
+    s = np.asarray(s, np.float32)
+    z = np.asarray(z, np.float64)
+    if axis is not None and s.ndim == 1:
+        shape = [1] * np.ndim(x)
+        shape[axis] = -1
+        s, z = s.reshape(shape), z.reshape(shape)
+    y = np.rint((np.asarray(x, np.float32) / s).astype(np.float32)).astype(np.float64) + z
+    return np.clip(y, info.min, info.max).astype(dtype)
+
+
+def dequantize(q, s, z, axis=None):
+    """ONNX DequantizeLinear: float32(q - z) * s, one float32 multiply."""
+    s = np.asarray(s, np.float32)
+    z = np.asarray(z, np.int64)
+    if axis is not None and s.ndim == 1:
+        shape = [1] * np.ndim(q)
+        shape[axis] = -1
+        s, z = s.reshape(shape), z.reshape(shape)
+    return ((np.asarray(q, np.int64) - z).astype(np.float32) * s).astype(np.float32)
+
+
+def calibrate(values, dtype=np.uint8, lo=None, hi=None):
+    """Asymmetric per-tensor params covering [lo, hi] (by default the values' range), with 0.0 exact."""
+    info = np.iinfo(dtype)
+    lo = min(float(np.min(values)), 0.0) if lo is None else lo
+    hi = max(float(np.max(values)), 0.0) if hi is None else hi
+    s = np.float32((hi - lo) / (info.max - info.min))
+    if s == 0:
+        s = np.float32(1.0)
+    z = int(np.clip(np.rint(info.min - lo / float(s)), info.min, info.max))
+    return s, z
+
+
+def requantize_acc(acc, m, z, dtype=np.uint8):
+    """The QOperator requantization: saturate(round_half_to_even(acc * M) + z), M in float64."""
+    info = np.iinfo(dtype)
+    return np.clip(np.rint(acc.astype(np.float64) * m) + z, info.min, info.max).astype(dtype)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Float64 operators on NCHW arrays (reference semantics of the ONNX operators used here)
+# ----------------------------------------------------------------------------------------------------------
+
+
+def same_pads(mode, size, kernel, stride, dilation):
+    out = -(-size // stride)
+    total = max(0, (out - 1) * stride + (kernel - 1) * dilation + 1 - size)
+    small = total // 2
+    return (small, total - small) if mode == "SAME_UPPER" else (total - small, small)
+
+
+def conv2d(x, w, strides=(1, 1), dilations=(1, 1), pads=(0, 0, 0, 0), group=1):
+    """Direct convolution; works for float64 and for exact int64 (zero-point-corrected) operands."""
+    n, c, h, wd = x.shape
+    co, cig, kh, kw = w.shape
+    assert cig * group == c
+    pt, pl, pb, pr = pads
+    xp = np.pad(x, ((0, 0), (0, 0), (pt, pb), (pl, pr)))
+    (sh, sw), (dh, dw) = strides, dilations
+    oh = (h + pt + pb - dh * (kh - 1) - 1) // sh + 1
+    ow = (wd + pl + pr - dw * (kw - 1) - 1) // sw + 1
+    out = np.zeros((n, co, oh, ow), dtype=np.result_type(x, w))
+    cog = co // group
+    for g in range(group):
+        xs = xp[:, g * cig:(g + 1) * cig]
+        for ky in range(kh):
+            for kx in range(kw):
+                rows = slice(ky * dh, ky * dh + sh * (oh - 1) + 1, sh)
+                cols = slice(kx * dw, kx * dw + sw * (ow - 1) + 1, sw)
+                patch = xs[:, :, rows, cols]
+                out[:, g * cog:(g + 1) * cog] += np.einsum("nchw,oc->nohw", patch,
+                                                           w[g * cog:(g + 1) * cog, :, ky, kx])
+    return out
+
+
+def conv_transpose2d(x, w, strides=(1, 1), dilations=(1, 1), pads=(0, 0, 0, 0), output_padding=(0, 0),
+                     group=1):
+    """ONNX ConvTranspose: weights [C_in, C_out / group, KH, KW]; scatter every input pixel, then crop."""
+    n, c, h, wd = x.shape
+    ci, cog, kh, kw = w.shape
+    assert ci == c
+    cig = c // group
+    (sh, sw), (dh, dw) = strides, dilations
+    full_h = (h - 1) * sh + (kh - 1) * dh + 1 + output_padding[0]
+    full_w = (wd - 1) * sw + (kw - 1) * dw + 1 + output_padding[1]
+    out = np.zeros((n, cog * group, full_h, full_w), dtype=np.result_type(x, w))
+    for g in range(group):
+        xs = x[:, g * cig:(g + 1) * cig]
+        for ky in range(kh):
+            for kx in range(kw):
+                contrib = np.einsum("nchw,co->nohw", xs, w[g * cig:(g + 1) * cig, :, ky, kx])
+                out[:, g * cog:(g + 1) * cog, ky * dh:ky * dh + sh * (h - 1) + 1:sh,
+                    kx * dw:kx * dw + sw * (wd - 1) + 1:sw] += contrib
+    pt, pl, pb, pr = pads
+    return out[:, :, pt:full_h - pb, pl:full_w - pr]
+
+
+def pool_output(size, kernel, stride, pad_begin, pad_end, ceil_mode):
+    span = size + pad_begin + pad_end - kernel
+    out = (-(-span // stride) if ceil_mode else span // stride) + 1
+    if ceil_mode and (out - 1) * stride >= size + pad_begin:
+        out -= 1  # a window may not start in the end padding
+    return out
+
+
+def pool2d(x, kind, kernel, strides, pads, ceil_mode=False, count_include_pad=False):
+    n, c, h, w = x.shape
+    kh, kw = kernel
+    sh, sw = strides
+    pt, pl, pb, pr = pads
+    oh = pool_output(h, kh, sh, pt, pb, ceil_mode)
+    ow = pool_output(w, kw, sw, pl, pr, ceil_mode)
+    # Room for the windows ceil_mode adds beyond the end padding.
+    eb = max(0, (oh - 1) * sh + kh - (h + pt + pb))
+    er = max(0, (ow - 1) * sw + kw - (w + pl + pr))
+    fill = -np.inf if kind == "max" else 0.0
+    xp = np.pad(x.astype(np.float64), ((0, 0), (0, 0), (pt, pb + eb), (pl, pr + er)), constant_values=fill)
+    # Which positions count for the divisor: real elements, plus explicit padding when count_include_pad.
+    real = np.pad(np.ones((h, w)), ((pt, pb + eb), (pl, pr + er)))
+    padded = np.pad(np.ones((h + pt + pb, w + pl + pr)), ((0, eb), (0, er)))
+    counted = padded if count_include_pad else real
+    out = np.full((n, c, oh, ow), -np.inf if kind == "max" else 0.0)
+    count = np.zeros((oh, ow))
+    for ky in range(kh):
+        for kx in range(kw):
+            win = xp[:, :, ky:ky + sh * (oh - 1) + 1:sh, kx:kx + sw * (ow - 1) + 1:sw]
+            if kind == "max":
+                out = np.maximum(out, win)
+            else:
+                out += win
+                count += counted[ky:ky + sh * (oh - 1) + 1:sh, kx:kx + sw * (ow - 1) + 1:sw]
+    return out if kind == "max" else out / count
+
+
+def resize_coords(out_len, in_len, scale, mode):
+    x = np.arange(out_len, dtype=np.float64)
+    if mode == "half_pixel":
+        return (x + 0.5) / scale - 0.5
+    if mode == "pytorch_half_pixel":
+        return (x + 0.5) / scale - 0.5 if out_len > 1 else np.zeros(out_len)
+    if mode == "align_corners":
+        return x * (in_len - 1) / (out_len - 1) if out_len > 1 else np.zeros(out_len)
+    if mode == "asymmetric":
+        return x / scale
+    raise ValueError(mode)
+
+
+def resize_axis(v, axis, out_len, scale, mode, ctm, nearest_mode):
+    in_len = v.shape[axis]
+    xs = resize_coords(out_len, in_len, scale, ctm)
+    if mode == "nearest":
+        rounding = {
+            "round_prefer_floor": lambda t: np.ceil(t - 0.5),
+            "round_prefer_ceil": lambda t: np.floor(t + 0.5),
+            "floor": np.floor,
+            "ceil": np.ceil,
+        }[nearest_mode]
+        idx = np.clip(rounding(xs), 0, in_len - 1).astype(np.int64)
+        return np.take(v, idx, axis=axis)
+    xs = np.clip(xs, 0, in_len - 1)  # linear: coordinates outside the input use the edge value
+    i0 = np.floor(xs).astype(np.int64)
+    i1 = np.minimum(i0 + 1, in_len - 1)
+    frac = xs - i0
+    shape = [1] * v.ndim
+    shape[axis] = -1
+    frac = frac.reshape(shape)
+    return np.take(v, i0, axis=axis) * (1 - frac) + np.take(v, i1, axis=axis) * frac
+
+
+def softmax(x, axis):
+    e = np.exp(x - np.max(x, axis=axis, keepdims=True))
+    return e / np.sum(e, axis=axis, keepdims=True)
+
+
+def as_f32(x):
+    return np.asarray(x, np.float64).astype(np.float32)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Model builder: every method adds ONNX nodes and simulates them on the fixed input at the same time
+# ----------------------------------------------------------------------------------------------------------
+
+
+class T:
+    """A tensor of the model: its ONNX name and simulated values (quantized tensors also carry params)."""
+
+    def __init__(self, name, v, s=None, z=None):
+        self.name, self.v, self.s, self.z = name, v, s, z
+
+    @property
+    def dtype(self):
+        return self.v.dtype.type
+
+
+ONNX_TYPE = {np.float32: TensorProto.FLOAT, np.uint8: TensorProto.UINT8, np.int8: TensorProto.INT8}
+
+
+class Builder:
+    def __init__(self, name, opset=13, constant_nodes=False):
+        self.name = name
+        self.opset = opset
+        self.constant_nodes = constant_nodes  # weights and params as Constant nodes (older exporters)
+        self.rng = np.random.default_rng(zlib.crc32(name.encode()))
+        self.nodes, self.inits, self.inputs, self.outputs = [], [], [], []
+        self.feeds, self.expected = [], []
+        self.variants = {}  # variant name -> (inputs, expected outputs)
+        self.ms = False  # uses com.microsoft operators
+        self.count = 0
+
+    # ---- plumbing ----
+    def fresh(self, base):
+        self.count += 1
+        return f"{base}_{self.count}"
+
+    def const(self, array, base):
+        name = self.fresh(base)
+        tensor = numpy_helper.from_array(np.asarray(array), name)
+        if self.constant_nodes:
+            self.nodes.append(helper.make_node("Constant", [], [name], name=name + "_node", value=tensor))
+        else:
+            self.inits.append(tensor)
+        return name
+
+    def node(self, op, inputs, base=None, domain=None, **attrs):
+        name = self.fresh(base or op.lower())
+        kwargs = {"domain": domain} if domain else {}
+        if domain == "com.microsoft":
+            self.ms = True
+        self.nodes.append(helper.make_node(op, inputs, [name + "_out"], name=name, **kwargs, **attrs))
+        return name + "_out"
+
+    def input(self, shape, lo=-1.0, hi=1.0, dims=None, name="input", values=None):
+        v = as_f32(self.rng.uniform(lo, hi, shape)) if values is None else values
+        self.inputs.append(helper.make_tensor_value_info(name, TensorProto.FLOAT, dims or list(v.shape)))
+        self.feeds.append(v)
+        return T(name, v)
+
+    def input_u8(self, shape, s, z, name="input"):
+        v = self.rng.integers(0, 256, shape).astype(np.uint8)
+        self.inputs.append(helper.make_tensor_value_info(name, TensorProto.UINT8, list(shape)))
+        self.feeds.append(v)
+        return T(name, v, np.float32(s), z)
+
+    def output(self, t, dims=None):
+        shape = dims or list(t.v.shape)
+        self.outputs.append(helper.make_tensor_value_info(t.name, ONNX_TYPE[t.dtype], shape))
+        self.expected.append(t.v)
+        return t
+
+    # ---- QDQ ----
+    def q(self, t, s=None, z=None, dtype=np.uint8, lo=None, hi=None):
+        if s is None:
+            s, z = calibrate(t.v, dtype, lo, hi)
+        s = np.float32(s)
+        sn = self.const(np.array(s, np.float32), "scale")
+        zn = self.const(np.array(z, dtype), "zero_point")
+        out = self.node("QuantizeLinear", [t.name, sn, zn], "quantize")
+        return T(out, quantize(t.v, s, z, dtype), s, z)
+
+    def dq(self, t):
+        sn = self.const(np.array(t.s, np.float32), "scale")
+        zn = self.const(np.array(t.z, t.dtype), "zero_point")
+        out = self.node("DequantizeLinear", [t.name, sn, zn], "dequantize")
+        return T(out, dequantize(t.v, t.s, t.z))
+
+    def qdq(self, t, **kw):
+        return self.dq(self.q(t, **kw))
+
+    def dq_constant(self, values):
+        """A float constant stored quantized (uint8 initializer + DequantizeLinear), as QDQ quantizers do."""
+        s, z = calibrate(values)
+        q = quantize(values, s, z, np.uint8)
+        return self.dq(T(self.const(q, "constant"), q, s, z))
+
+    def quantize_weights(self, w, axis, per_channel=True):
+        """Symmetric int8 weights in the narrow range [-127, 127], per channel along `axis` or per tensor."""
+        if per_channel:
+            other = tuple(i for i in range(w.ndim) if i != axis)
+            s = as_f32(np.max(np.abs(w), axis=other) / 127.0)
+            q = quantize(w, s, np.zeros(s.shape, np.int64), np.int8, axis)
+        else:
+            s = np.float32(np.max(np.abs(w)) / 127.0)
+            q = quantize(w, s, 0, np.int8)
+        return np.clip(q, -127, 127).astype(np.int8), s
+
+    def weights(self, w, axis=0, per_channel=True):
+        """The DequantizeLinear of an int8 weight initializer; returns (float tensor, int8 data, scales)."""
+        q, s = self.quantize_weights(w, axis, per_channel)
+        wn = self.const(q, "weight")
+        sn = self.const(s, "weight_scale")
+        zn = self.const(np.zeros(np.shape(s), np.int8), "weight_zero_point")
+        attrs = {"axis": axis} if per_channel else {}
+        out = self.node("DequantizeLinear", [wn, sn, zn], "dequantize_weight", **attrs)
+        return T(out, dequantize(q, s, 0, axis if per_channel else None)), q, s
+
+    def bias(self, b, s_in, s_w):
+        """int32 bias with scale s_in * s_w (per channel when s_w is), zero point 0."""
+        s_b = as_f32(np.float32(s_in) * np.asarray(s_w, np.float32))
+        q = np.rint(b / s_b.astype(np.float64)).astype(np.int32)
+        bn = self.const(q, "bias")
+        sn = self.const(s_b, "bias_scale")
+        zn = self.const(np.zeros(s_b.shape, np.int32), "bias_zero_point")
+        attrs = {"axis": 0} if s_b.ndim == 1 else {}
+        out = self.node("DequantizeLinear", [bn, sn, zn], "dequantize_bias", **attrs)
+        return T(out, dequantize(q, s_b, 0))
+
+    # ---- float operators (between DequantizeLinear and QuantizeLinear) ----
+    def conv(self, x, w, b=None, strides=(1, 1), dilations=(1, 1), pads=(0, 0, 0, 0), group=1, auto_pad=None,
+             explicit_kernel_shape=True):
+        attrs = {"group": group} if group != 1 else {}
+        kh, kw = w.v.shape[2:]
+        if explicit_kernel_shape:
+            attrs["kernel_shape"] = [kh, kw]
+        if tuple(strides) != (1, 1):
+            attrs["strides"] = list(strides)
+        if tuple(dilations) != (1, 1):
+            attrs["dilations"] = list(dilations)
+        if auto_pad:
+            attrs["auto_pad"] = auto_pad
+            if auto_pad == "VALID":
+                pads = (0, 0, 0, 0)
+            else:
+                ph = same_pads(auto_pad, x.v.shape[2], kh, strides[0], dilations[0])
+                pw = same_pads(auto_pad, x.v.shape[3], kw, strides[1], dilations[1])
+                pads = (ph[0], pw[0], ph[1], pw[1])
+        elif any(pads):
+            attrs["pads"] = list(pads)
+        y = conv2d(x.v.astype(np.float64), w.v.astype(np.float64), strides, dilations, pads, group)
+        if b is not None:
+            y = y + b.v.astype(np.float64)[None, :, None, None]
+        out = self.node("Conv", [x.name, w.name] + ([b.name] if b is not None else []), "conv", **attrs)
+        return T(out, as_f32(y))
+
+    def conv_transpose(self, x, w, b=None, strides=(1, 1), pads=(0, 0, 0, 0), output_padding=(0, 0), group=1):
+        attrs = {"kernel_shape": list(w.v.shape[2:]), "strides": list(strides)}
+        if any(pads):
+            attrs["pads"] = list(pads)
+        if any(output_padding):
+            attrs["output_padding"] = list(output_padding)
+        if group != 1:
+            attrs["group"] = group
+        y = conv_transpose2d(x.v.astype(np.float64), w.v.astype(np.float64), strides, (1, 1), pads,
+                             output_padding, group)
+        if b is not None:
+            y = y + b.v.astype(np.float64)[None, :, None, None]
+        out = self.node("ConvTranspose", [x.name, w.name] + ([b.name] if b is not None else []),
+                        "conv_transpose", **attrs)
+        return T(out, as_f32(y))
+
+    def gemm(self, x, w, b=None, trans_b=True, alpha=1.0, beta=1.0):
+        wm = w.v.astype(np.float64)
+        y = np.float64(np.float32(alpha)) * (x.v.astype(np.float64) @ (wm.T if trans_b else wm))
+        if b is not None:
+            y = y + np.float64(np.float32(beta)) * b.v.astype(np.float64)
+        attrs = {"transB": 1} if trans_b else {}
+        if alpha != 1.0:
+            attrs["alpha"] = alpha
+        if beta != 1.0:
+            attrs["beta"] = beta
+        out = self.node("Gemm", [x.name, w.name] + ([b.name] if b is not None else []), "gemm", **attrs)
+        return T(out, as_f32(y))
+
+    def matmul(self, x, w):
+        y = x.v.astype(np.float64) @ w.v.astype(np.float64)
+        return T(self.node("MatMul", [x.name, w.name], "matmul"), as_f32(y))
+
+    def unary(self, op, x, f, **attrs):
+        return T(self.node(op, [x.name], op.lower(), **attrs), as_f32(f(x.v.astype(np.float64))))
+
+    def relu(self, x):
+        return self.unary("Relu", x, lambda v: np.maximum(v, 0))
+
+    def clip(self, x, lo, hi):
+        if self.opset < 11:
+            out = self.node("Clip", [x.name], "clip", min=float(lo), max=float(hi))
+        else:
+            lon = self.const(np.array(lo, np.float32), "clip_min")
+            hin = self.const(np.array(hi, np.float32), "clip_max")
+            out = self.node("Clip", [x.name, lon, hin], "clip")
+        return T(out, as_f32(np.clip(x.v.astype(np.float64), lo, hi)))
+
+    def binary(self, op, a, b):
+        f = {"Add": np.add, "Sub": np.subtract, "Mul": np.multiply, "Div": np.divide}[op]
+        bv = b.v if isinstance(b, T) else np.float32(b)
+        bn = b.name if isinstance(b, T) else self.const(np.array(b, np.float32), op.lower() + "_constant")
+        return T(self.node(op, [a.name, bn], op.lower()), as_f32(f(a.v.astype(np.float64), np.float64(bv))))
+
+    def max_pool(self, x, kernel, strides, pads=(0, 0, 0, 0), ceil_mode=False):
+        attrs = {"kernel_shape": list(kernel), "strides": list(strides)}
+        if any(pads):
+            attrs["pads"] = list(pads)
+        if ceil_mode:
+            attrs["ceil_mode"] = 1
+        y = pool2d(x.v, "max", kernel, strides, pads, ceil_mode)
+        return T(self.node("MaxPool", [x.name], "max_pool", **attrs), as_f32(y))
+
+    def average_pool(self, x, kernel, strides, pads, count_include_pad):
+        attrs = {"kernel_shape": list(kernel), "strides": list(strides), "pads": list(pads),
+                 "count_include_pad": int(count_include_pad)}
+        y = pool2d(x.v, "avg", kernel, strides, pads, False, count_include_pad)
+        return T(self.node("AveragePool", [x.name], "average_pool", **attrs), as_f32(y))
+
+    def global_average_pool(self, x):
+        y = np.mean(x.v.astype(np.float64), axis=(2, 3), keepdims=True)
+        return T(self.node("GlobalAveragePool", [x.name], "global_average_pool"), as_f32(y))
+
+    def resize(self, x, mode, ctm=None, nearest_mode=None, scales=None, sizes=None):
+        n, c, h, w = x.v.shape
+        if sizes is not None:
+            sh, sw = sizes[2] / h, sizes[3] / w
+            out_h, out_w = sizes[2], sizes[3]
+        else:
+            sh, sw = scales[2], scales[3]
+            out_h, out_w = int(np.floor(h * sh)), int(np.floor(w * sw))
+        attrs = {"mode": mode}
+        if self.opset < 11:
+            inputs = [x.name, self.const(np.array(scales, np.float32), "scales")]
+            ctm, nearest_mode = "asymmetric", "floor"  # Resize-10 behaves like Upsample
+        else:
+            if ctm:
+                attrs["coordinate_transformation_mode"] = ctm
+            if nearest_mode:
+                attrs["nearest_mode"] = nearest_mode
+            ctm = ctm or "half_pixel"
+            nearest_mode = nearest_mode or "round_prefer_floor"
+            # (X, roi, scales, sizes); roi only matters for tf_crop_and_resize, which is not used here.
+            if sizes is not None:
+                inputs = [x.name, "", "", self.const(np.array(sizes, np.int64), "sizes")]
+            else:
+                inputs = [x.name, "", self.const(np.array(scales, np.float32), "scales")]
+        y = resize_axis(x.v.astype(np.float64), 2, out_h, sh, mode, ctm, nearest_mode)
+        y = resize_axis(y, 3, out_w, sw, mode, ctm, nearest_mode)
+        return T(self.node("Resize", inputs, "resize", **attrs), as_f32(y))
+
+    def softmax(self, x, axis):
+        v = x.v.astype(np.float64)
+        if self.opset < 13:
+            # Softmax-1 / -11: the input is coerced to 2-D [prod(dims[:axis]), prod(dims[axis:])] and each row
+            # normalized, i.e. over every element from `axis` on, not along `axis` alone.
+            ax = axis % v.ndim
+            p = softmax(v.reshape(int(np.prod(v.shape[:ax])), -1), 1).reshape(v.shape)
+        else:
+            p = softmax(v, axis)
+        return T(self.node("Softmax", [x.name], "softmax", axis=axis), as_f32(p))
+
+    def flatten(self, x, axis=1):
+        shape = (int(np.prod(x.v.shape[:axis])), -1)
+        return T(self.node("Flatten", [x.name], "flatten", axis=axis), x.v.reshape(shape))
+
+    def reshape(self, x, shape):
+        out = self.node("Reshape", [x.name, self.const(np.array(shape, np.int64), "shape")], "reshape")
+        actual = [x.v.shape[i] if d == 0 else d for i, d in enumerate(shape)]  # ONNX: 0 copies the input dim
+        return T(out, x.v.reshape(actual))
+
+    def transpose(self, x, perm):
+        return T(self.node("Transpose", [x.name], "transpose", perm=list(perm)), np.transpose(x.v, perm))
+
+    def squeeze(self, x, axes):
+        out = self.node("Squeeze", [x.name, self.const(np.array(axes, np.int64), "axes")], "squeeze")
+        return T(out, np.squeeze(x.v, tuple(axes)))
+
+    def unsqueeze(self, x, axes):
+        out = self.node("Unsqueeze", [x.name, self.const(np.array(axes, np.int64), "axes")], "unsqueeze")
+        return T(out, np.expand_dims(x.v, tuple(axes)))
+
+    def concat(self, xs, axis):
+        out = self.node("Concat", [x.name for x in xs], "concat", axis=axis)
+        return T(out, np.concatenate([x.v for x in xs], axis=axis))
+
+    # ---- QOperator form: uint8 in, uint8 out, params as operands ----
+    def qparams(self, t):
+        return self.params(t.s, t.z, t.dtype)
+
+    def params(self, s, z, dtype=np.uint8):
+        """A scale and zero-point pair of constants (QOperator operands)."""
+        return [self.const(np.array(s, np.float32), "scale"), self.const(np.array(z, dtype), "zero_point")]
+
+    def qlinear_conv(self, x, w, b=None, relu=False, per_channel=True, transposed=False, uint8_weights=False,
+                     **conv_attrs):
+        """QLinearConv (or com.microsoft QLinearConvTranspose): exact int accumulation, then requantize.
+        The output has the input's type (uint8 or int8); uint8 weights are asymmetric (zero point 128)."""
+        axis = 1 if transposed else 0
+        if uint8_weights:
+            ws = np.float32(np.max(np.abs(w)) / 127.0)
+            wq = quantize(w, ws, 128, np.uint8)
+            w_zp = np.array(128, np.uint8)
+        else:
+            wq, ws = self.quantize_weights(w, axis, per_channel)
+            w_zp = np.zeros(np.shape(ws), np.int8)
+        w_int = wq.astype(np.int64) - (128 if uint8_weights else 0)
+        if transposed:  # scales along C_out / group, the same for every group
+            per_group = np.broadcast_to(np.asarray(ws, np.float64), (wq.shape[1],))
+            s_w = np.tile(per_group, conv_attrs.get("group", 1))
+        else:
+            s_w = np.broadcast_to(np.asarray(ws, np.float64), (wq.shape[0],))
+        xi = x.v.astype(np.int64) - x.z
+        op = conv_transpose2d if transposed else conv2d
+        acc = op(xi, w_int, **conv_attrs)
+        inputs = [x.name] + self.qparams(x) + [self.const(wq, "weight"), self.const(ws, "weight_scale"),
+                                               self.const(w_zp, "weight_zero_point")]
+        bq = None
+        if b is not None:
+            bq = np.rint(b / (np.float64(x.s) * s_w)).astype(np.int32)
+            acc = acc + bq.astype(np.int64)[None, :, None, None]
+        real = acc * (np.float64(x.s) * s_w)[None, :, None, None]
+        s_out, z_out = calibrate(real, x.dtype, lo=0.0 if relu else None)
+        m = (np.float64(x.s) * s_w / np.float64(s_out))[None, :, None, None]
+        y = requantize_acc(acc, m, z_out, x.dtype)
+        inputs += self.params(s_out, z_out, x.dtype)
+        if bq is not None:
+            inputs.append(self.const(bq, "bias"))
+        attrs = {"kernel_shape": list(wq.shape[2:])}
+        for key, default in (("strides", (1, 1)), ("dilations", (1, 1)), ("pads", (0, 0, 0, 0)),
+                             ("output_padding", (0, 0))):
+            if key in conv_attrs and tuple(conv_attrs[key]) != default:
+                attrs[key] = list(conv_attrs[key])
+        if conv_attrs.get("group", 1) != 1:
+            attrs["group"] = conv_attrs["group"]
+        if transposed:
+            out = self.node("QLinearConvTranspose", inputs, "qlinear_conv_transpose", domain="com.microsoft",
+                            **attrs)
+        else:
+            out = self.node("QLinearConv", inputs, "qlinear_conv", **attrs)
+        return T(out, y, s_out, z_out)
+
+    def qlinear_matmul(self, a, w, per_column):
+        wq, ws = self.quantize_weights(w, 1, per_column)
+        s_w = np.broadcast_to(np.asarray(ws, np.float64), (w.shape[1],))
+        acc = (a.v.astype(np.int64) - a.z) @ wq.astype(np.int64)
+        s_out, z_out = calibrate(acc * np.float64(a.s) * s_w)
+        y = requantize_acc(acc, np.float64(a.s) * s_w / np.float64(s_out), z_out)
+        out_params = [self.const(np.array(s_out, np.float32), "scale"),
+                      self.const(np.array(z_out, np.uint8), "zero_point")]
+        inputs = [a.name] + self.qparams(a) + [self.const(wq, "weight"), self.const(ws, "weight_scale"),
+                                               self.const(np.zeros(np.shape(ws), np.int8),
+                                                          "weight_zero_point")] + out_params
+        return T(self.node("QLinearMatMul", inputs, "qlinear_matmul"), y, s_out, z_out)
+
+    def qgemm(self, a, w, b):
+        """com.microsoft QGemm, transB = 1: w is [N, K]; int32 bias C in units of s_a * s_w."""
+        wq, ws = self.quantize_weights(w, 0, True)
+        s_w = np.asarray(ws, np.float64)
+        bq = np.rint(b / (np.float64(a.s) * s_w)).astype(np.int32)
+        acc = (a.v.astype(np.int64) - a.z) @ wq.astype(np.int64).T + bq.astype(np.int64)
+        s_out, z_out = calibrate(acc * np.float64(a.s) * s_w)
+        y = requantize_acc(acc, np.float64(a.s) * s_w / np.float64(s_out), z_out)
+        inputs = [a.name] + self.qparams(a) + [
+            self.const(wq, "weight"), self.const(ws, "weight_scale"),
+            self.const(np.zeros(ws.shape, np.int8), "weight_zero_point"), self.const(bq, "bias"),
+            *self.params(s_out, z_out)]
+        out = self.node("QGemm", inputs, "qgemm", domain="com.microsoft", transB=1)
+        return T(out, y, s_out, z_out)
+
+    def qlinear_binary(self, op, a, b):
+        f = np.add if op == "QLinearAdd" else np.multiply
+        real = as_f32(f(dequantize(a.v, a.s, a.z).astype(np.float64), dequantize(b.v, b.s, b.z)))
+        s, z = calibrate(real)
+        inputs = [a.name] + self.qparams(a) + [b.name] + self.qparams(b) + [
+            self.const(np.array(s, np.float32), "scale"), self.const(np.array(z, np.uint8), "zero_point")]
+        out = self.node(op, inputs, op.lower(), domain="com.microsoft")
+        return T(out, quantize(real, s, z, np.uint8), s, z)
+
+    def qlinear_concat(self, xs, axis):
+        real = np.concatenate([dequantize(x.v, x.s, x.z) for x in xs], axis=axis)
+        s, z = calibrate(real)
+        inputs = self.params(s, z)
+        for x in xs:
+            inputs += [x.name] + self.qparams(x)
+        out = self.node("QLinearConcat", inputs, "qlinear_concat", domain="com.microsoft", axis=axis)
+        return T(out, quantize(real, s, z, np.uint8), s, z)
+
+    def qlinear_unary(self, op, x, f, **attrs):
+        real = as_f32(f(dequantize(x.v, x.s, x.z).astype(np.float64)))
+        s, z = calibrate(real)
+        inputs = [x.name] + self.qparams(x) + [self.const(np.array(s, np.float32), "scale"),
+                                               self.const(np.array(z, np.uint8), "zero_point")]
+        out = self.node(op, inputs, op.lower(), domain="com.microsoft", **attrs)
+        return T(out, quantize(real, s, z, np.uint8), s, z)
+
+    # ---- writing ----
+    def model(self):
+        graph = helper.make_graph(self.nodes, self.name, self.inputs, self.outputs, self.inits)
+        opsets = [helper.make_opsetid("", self.opset)]
+        if self.ms:
+            opsets.append(helper.make_opsetid("com.microsoft", 1))
+        m = helper.make_model(graph, opset_imports=opsets, producer_name=PRODUCER)
+        if self.opset < 11:
+            m.ir_version = 5
+        return m
+
+
+def save_arrays(prefix, arrays, kind):
+    for i, a in enumerate(arrays):
+        np.save(f"{prefix}.{kind}{'' if i == 0 else i}.npy", a)
+
+
+def write(b):
+    m = b.model()
+    onnx.checker.check_model(m)
+    path = os.path.join(ONNX_DIR, b.name + ".onnx")
+    with open(path, "wb") as f:
+        f.write(m.SerializeToString())
+    prefix = os.path.join(ONNX_DIR, b.name)
+    save_arrays(prefix, b.feeds, "input")
+    save_arrays(prefix, b.expected, "expected")
+    for variant, (feeds, expected) in b.variants.items():
+        save_arrays(f"{prefix}.{variant}", feeds, "input")
+        save_arrays(f"{prefix}.{variant}", expected, "expected")
+
+
+MODELS = []
+
+
+def model(fn):
+    MODELS.append(fn)
+    return fn
+
+
+# ----------------------------------------------------------------------------------------------------------
+# QDQ convolutions
+# ----------------------------------------------------------------------------------------------------------
+
+
+def qdq_conv_model(name, n=1, c=4, h=8, w=8, co=8, k=3, act=None, out="float", weight_gain=0.4,
+                   x_range=(-1, 1.5),
+                   per_channel=True, act_dtype=np.uint8, opset=13, constant_nodes=False, dims=None, **conv):
+    """input -> Q -> DQ -> Conv(DQ(int8 w), DQ(int32 b)) -> [Relu | Clip] -> Q [-> DQ] -> output."""
+    b = Builder(name, opset=opset, constant_nodes=constant_nodes)
+    x = b.input([n, c, h, w], *x_range, dims=dims)
+    xq = b.q(x, dtype=act_dtype)
+    xd = b.dq(xq)
+    group = conv.get("group", 1)
+    wf = b.rng.normal(0, 1, (co, c // group, k, k)) * b.rng.uniform(0.3, 1.0, (co, 1, 1, 1)) * weight_gain
+    wd, _, ws = b.weights(wf, 0, per_channel)
+    bd = b.bias(b.rng.normal(0, 0.3, co), xq.s, ws if per_channel else np.float32(ws))
+    y = b.conv(xd, wd, bd, **conv)
+    if act == "relu":
+        y = b.relu(y)
+    elif act == "relu6":
+        y = b.clip(y, 0.0, 6.0)
+    yq = b.q(y, dtype=act_dtype, hi=6.0 if act == "relu6" else None)
+    result = b.dq(yq) if out == "float" else yq
+    b.output(result, dims=None if dims is None else [dims[0]] + list(result.v.shape[1:]))
+    return b
+
+
+@model
+def qdq_conv3x3_relu():
+    return qdq_conv_model("qdq_conv3x3_relu", act="relu", pads=(1, 1, 1, 1))
+
+
+@model
+def qdq_conv3x3_relu6():
+    # Output range well beyond 6 before the clip, so that the clip matters.
+    return qdq_conv_model("qdq_conv3x3_relu6", act="relu6", weight_gain=1.5, x_range=(-2, 3), out="u8",
+                          pads=(1, 1, 1, 1))
+
+
+@model
+def qdq_conv_stride2():
+    return qdq_conv_model("qdq_conv_stride2", h=9, w=9, pads=(1, 1, 1, 1), strides=(2, 2))
+
+
+@model
+def qdq_conv_dilation2():
+    return qdq_conv_model("qdq_conv_dilation2", h=10, w=10, act="relu", out="u8", pads=(2, 2, 2, 2),
+                          dilations=(2, 2))
+
+
+@model
+def qdq_conv_asymmetric_pads():
+    return qdq_conv_model("qdq_conv_asymmetric_pads", h=7, w=9, pads=(0, 1, 2, 0))
+
+
+@model
+def qdq_conv_groups2():
+    return qdq_conv_model("qdq_conv_groups2", c=8, co=6, pads=(1, 1, 1, 1), group=2)
+
+
+@model
+def qdq_conv_depthwise():
+    return qdq_conv_model("qdq_conv_depthwise", c=8, co=8, h=10, w=10, act="relu", out="u8",
+                          pads=(1, 1, 1, 1), strides=(2, 2), group=8)
+
+
+@model
+def qdq_conv_same_upper():
+    # 8 -> 4 with stride 2: total padding 1, which SAME_UPPER puts at the end.
+    return qdq_conv_model("qdq_conv_same_upper", strides=(2, 2), auto_pad="SAME_UPPER")
+
+
+@model
+def qdq_conv_same_lower():
+    return qdq_conv_model("qdq_conv_same_lower", strides=(2, 2), auto_pad="SAME_LOWER")
+
+
+@model
+def qdq_conv1x1():
+    return qdq_conv_model("qdq_conv1x1", c=8, co=16, k=1, out="u8", explicit_kernel_shape=False)
+
+
+@model
+def qdq_conv_per_tensor_weights():
+    return qdq_conv_model("qdq_conv_per_tensor_weights", pads=(1, 1, 1, 1), per_channel=False)
+
+
+@model
+def qdq_conv_int8_activations():
+    # Both activations int8 (zero point of type int8), as symmetric-activation quantizers produce.
+    return qdq_conv_model("qdq_conv_int8_activations", act_dtype=np.int8, pads=(1, 1, 1, 1))
+
+
+@model
+def qdq_conv_constant_nodes():
+    return qdq_conv_model("qdq_conv_constant_nodes", act="relu", pads=(1, 1, 1, 1), constant_nodes=True)
+
+
+@model
+def qdq_conv_dynamic_batch():
+    # Symbolic batch "N". Simulated on a batch of 3; the main case is item 0 alone (every operator here
+    # treats batch items independently, so its expected output is item 0 of the batch-3 result).
+    b = qdq_conv_model("qdq_conv_dynamic_batch", n=3, act="relu", pads=(1, 1, 1, 1), dims=["N", 4, 8, 8])
+    b.variants["batch3"] = (b.feeds, b.expected)
+    b.feeds = [f[:1] for f in b.feeds]
+    b.expected = [e[:1] for e in b.expected]
+    return b
+
+
+@model
+def qdq_conv_relu6_opset10():
+    # Opset 10: per-tensor QuantizeLinear / DequantizeLinear only, and Clip with min / max attributes.
+    b = Builder("qdq_conv_relu6_opset10", opset=10)
+    xq = b.q(b.input([1, 4, 6, 6], -2, 3))
+    wd, _, ws = b.weights(b.rng.normal(0, 1.2, (6, 4, 3, 3)), 0, per_channel=False)
+    y = b.clip(b.conv(b.dq(xq), wd, b.bias(b.rng.normal(0, 0.3, 6), xq.s, ws), pads=(1, 1, 1, 1)), 0.0, 6.0)
+    b.output(b.q(y, hi=6.0))
+    return b
+
+
+@model
+def qdq_resize_linear_opset10():
+    # Resize-10 takes (X, scales) and has no coordinate_transformation_mode: it behaves like Upsample, with
+    # asymmetric coordinates (x_original = x_resized / scale), as ONNX Runtime implements it.
+    b = Builder("qdq_resize_linear_opset10", opset=10)
+    xq = b.q(b.input([1, 4, 6, 6], -1, 2))
+    r = b.resize(b.dq(xq), "linear", scales=[1, 1, 2, 2])
+    b.output(b.q(r, xq.s, xq.z))
+    return b
+
+
+# ----------------------------------------------------------------------------------------------------------
+# QOperator convolutions
+# ----------------------------------------------------------------------------------------------------------
+
+
+def qop_conv_model(name, c=4, h=8, w=8, co=8, k=3, out="float", relu=False, u8_input=False, weight_gain=0.4,
+                   act_dtype=np.uint8, **conv):
+    """input -> QuantizeLinear -> QLinearConv [-> DequantizeLinear] -> output (or a uint8 input)."""
+    b = Builder(name)
+    group = conv.get("group", 1)
+    if u8_input:
+        xq = b.input_u8([1, c, h, w], 0.02, 100)
+    else:
+        xq = b.q(b.input([1, c, h, w], -1, 1.5), dtype=act_dtype)
+    wf = b.rng.normal(0, 1, (co, c // group, k, k)) * b.rng.uniform(0.3, 1.0, (co, 1, 1, 1)) * weight_gain
+    y = b.qlinear_conv(xq, wf, b.rng.normal(0, 0.3, co), relu=relu, **conv)
+    b.output(b.dq(y) if out == "float" else y)
+    return b
+
+
+@model
+def qop_conv3x3():
+    return qop_conv_model("qop_conv3x3", pads=(1, 1, 1, 1))
+
+
+@model
+def qop_conv3x3_relu_u8():
+    # A QOperator "ReLU": the output params start at 0, so negative results saturate at the zero point.
+    return qop_conv_model("qop_conv3x3_relu_u8", relu=True, out="u8", pads=(1, 1, 1, 1))
+
+
+@model
+def qop_conv_stride2_asymmetric_pads():
+    return qop_conv_model("qop_conv_stride2_asymmetric_pads", h=9, w=8, out="u8", pads=(1, 0, 1, 1),
+                          strides=(2, 2))
+
+
+@model
+def qop_conv_groups2_dilation2():
+    return qop_conv_model("qop_conv_groups2_dilation2", c=8, co=4, h=10, w=10, pads=(2, 2, 2, 2),
+                          dilations=(2, 2), group=2)
+
+
+@model
+def qop_conv_depthwise():
+    return qop_conv_model("qop_conv_depthwise", c=8, co=8, out="u8", pads=(1, 1, 1, 1), group=8)
+
+
+@model
+def qop_conv_uint8_weights():
+    # Asymmetric uint8 weights (zero point 128), which QLinearConv allows and octet's reference takes.
+    return qop_conv_model("qop_conv_uint8_weights", out="u8", pads=(1, 1, 1, 1), uint8_weights=True)
+
+
+@model
+def qop_conv_int8_activations():
+    return qop_conv_model("qop_conv_int8_activations", act_dtype=np.int8, pads=(1, 1, 1, 1))
+
+
+@model
+def qop_conv1x1_uint8_io():
+    # uint8 graph input (already quantized by the caller) and uint8 graph output.
+    return qop_conv_model("qop_conv1x1_uint8_io", c=8, co=8, k=1, out="u8", u8_input=True)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Transposed convolutions
+# ----------------------------------------------------------------------------------------------------------
+
+
+def qdq_conv_transpose_model(name, c=8, h=6, w=6, co=4, k=2, group=1, out="float", **attrs):
+    b = Builder(name)
+    x = b.input([1, c, h, w], 0, 2)  # post-ReLU features, as in a U-Net decoder
+    xq = b.q(x)
+    wf = b.rng.normal(0, 0.4, (c, co // group, k, k))
+    wd, _, ws = b.weights(wf, 1)  # per output channel: ConvTranspose weights are [C_in, C_out / group, ...]
+    s_w = np.tile(ws, group)
+    y = b.conv_transpose(b.dq(xq), wd, b.bias(b.rng.normal(0, 0.2, co), xq.s, s_w), group=group, **attrs)
+    yq = b.q(y)
+    b.output(b.dq(yq) if out == "float" else yq)
+    return b
+
+
+@model
+def qdq_conv_transpose_2x2_s2():
+    return qdq_conv_transpose_model("qdq_conv_transpose_2x2_s2", strides=(2, 2))
+
+
+@model
+def qdq_conv_transpose_3x3_s2_pads_outpad():
+    return qdq_conv_transpose_model("qdq_conv_transpose_3x3_s2_pads_outpad", k=3, out="u8", strides=(2, 2),
+                                    pads=(1, 1, 1, 1), output_padding=(1, 1))
+
+
+@model
+def qdq_conv_transpose_groups2():
+    return qdq_conv_transpose_model("qdq_conv_transpose_groups2", c=8, co=6, k=3, group=2, strides=(2, 2),
+                                    pads=(1, 0, 0, 1))
+
+
+@model
+def qop_conv_transpose_2x2_s2():
+    b = Builder("qop_conv_transpose_2x2_s2")
+    xq = b.q(b.input([1, 8, 6, 6], 0, 2))
+    y = b.qlinear_conv(xq, b.rng.normal(0, 0.4, (8, 4, 2, 2)), b.rng.normal(0, 0.2, 4), transposed=True,
+                       strides=(2, 2))
+    b.output(y)
+    return b
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Fully connected
+# ----------------------------------------------------------------------------------------------------------
+
+
+@model
+def qdq_gemm():
+    b = Builder("qdq_gemm")
+    xq = b.q(b.input([2, 32], -1, 2))
+    wd, _, ws = b.weights(b.rng.normal(0, 0.3, (10, 32)), 0)  # transB = 1: [N, K], per N
+    y = b.gemm(b.dq(xq), wd, b.bias(b.rng.normal(0, 0.5, 10), xq.s, ws), trans_b=True)
+    b.output(b.dq(b.q(y)))
+    return b
+
+
+@model
+def qdq_gemm_alpha_beta():
+    b = Builder("qdq_gemm_alpha_beta")
+    xq = b.q(b.input([2, 32], -1, 2))
+    wd, _, ws = b.weights(b.rng.normal(0, 0.3, (10, 32)), 0)
+    y = b.gemm(b.dq(xq), wd, b.bias(b.rng.normal(0, 0.5, 10), xq.s, ws), alpha=0.5, beta=2.0)
+    b.output(b.q(y))
+    return b
+
+
+@model
+def qdq_matmul():
+    b = Builder("qdq_matmul")
+    xq = b.q(b.input([3, 24], -1, 1))
+    wd, _, _ = b.weights(b.rng.normal(0, 0.3, (24, 12)), 1)  # [K, N], per column
+    b.output(b.q(b.matmul(b.dq(xq), wd)))
+    return b
+
+
+@model
+def qop_qlinear_matmul():
+    b = Builder("qop_qlinear_matmul")
+    xq = b.q(b.input([2, 24], -1, 1))
+    b.output(b.dq(b.qlinear_matmul(xq, b.rng.normal(0, 0.3, (24, 12)), per_column=False)))
+    return b
+
+
+@model
+def qop_qlinear_matmul_per_column():
+    b = Builder("qop_qlinear_matmul_per_column")
+    xq = b.q(b.input([2, 24], -1, 1))
+    w = b.rng.normal(0, 0.3, (24, 12)) * np.linspace(0.2, 1.0, 12)  # column ranges differ: per-column scales
+    b.output(b.qlinear_matmul(xq, w, per_column=True))
+    return b
+
+
+@model
+def qop_qgemm():
+    b = Builder("qop_qgemm")
+    xq = b.q(b.input([2, 32], -1, 2))
+    b.output(b.qgemm(xq, b.rng.normal(0, 0.3, (10, 32)), b.rng.normal(0, 0.5, 10)))
+    return b
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Add, Mul, Concat
+# ----------------------------------------------------------------------------------------------------------
+
+
+@model
+def qdq_add():
+    b = Builder("qdq_add")
+    a = b.input([1, 4, 6, 6], -1, 1, name="a")
+    c = b.input([1, 4, 6, 6], -3, 0.5, name="b")
+    y = b.binary("Add", b.qdq(a), b.qdq(c))
+    b.output(b.dq(b.q(y)))
+    return b
+
+
+@model
+def qdq_add_broadcast():
+    b = Builder("qdq_add_broadcast")
+    a = b.input([1, 6, 5, 5], -1, 2, name="features")
+    c = b.input([1, 6, 1, 1], -0.5, 0.5, name="per_channel")
+    b.output(b.q(b.binary("Add", b.qdq(a), b.qdq(c))))
+    return b
+
+
+@model
+def qdq_mul():
+    b = Builder("qdq_mul")
+    a = b.input([1, 4, 6, 6], -1, 1, name="a")
+    c = b.input([1, 4, 6, 6], 0, 3, name="b")
+    b.output(b.q(b.binary("Mul", b.qdq(a), b.qdq(c))))
+    return b
+
+
+@model
+def qdq_squeeze_excitation():
+    # x * sigmoid(GAP(x)): the [N, C, 1, 1] gate broadcast over the [N, C, H, W] feature map.
+    b = Builder("qdq_squeeze_excitation")
+    xq = b.q(b.input([1, 8, 6, 6], -1, 3))
+    xd = b.dq(xq)
+    g = b.dq(b.q(b.global_average_pool(xd)))
+    gate = b.dq(b.q(b.unary("Sigmoid", g, lambda v: 1 / (1 + np.exp(-v))), 1 / 256, 0))
+    y = b.binary("Mul", b.dq(xq), gate)  # a second DequantizeLinear of x, as exporters write it
+    b.output(b.dq(b.q(y)))
+    return b
+
+
+@model
+def qop_qlinear_add():
+    b = Builder("qop_qlinear_add")
+    a = b.q(b.input([1, 4, 6, 6], -1, 1, name="a"))
+    c = b.q(b.input([1, 4, 6, 6], -3, 0.5, name="b"))
+    b.output(b.qlinear_binary("QLinearAdd", a, c))
+    return b
+
+
+@model
+def qop_qlinear_mul_broadcast():
+    b = Builder("qop_qlinear_mul_broadcast")
+    a = b.q(b.input([1, 6, 5, 5], -1, 2, name="features"))
+    c = b.q(b.input([1, 6, 1, 1], 0, 1, name="gate"))
+    b.output(b.dq(b.qlinear_binary("QLinearMul", a, c)))
+    return b
+
+
+@model
+def qdq_mul_per_channel_constant():
+    # x * c with a [1, C, 1, 1] constant (a layer scale, or an unfused BatchNorm), stored quantized. Valid
+    # ONNX that octet refuses today (model_tests.cpp lists it under expected_refusals).
+    b = Builder("qdq_mul_per_channel_constant")
+    xq = b.q(b.input([1, 4, 6, 6], -1, 1))
+    c = b.dq_constant(np.array([0.5, 2.0, -1.0, 1.5], np.float32).reshape(1, 4, 1, 1))
+    b.output(b.q(b.binary("Mul", b.dq(xq), c)))
+    return b
+
+
+@model
+def qdq_concat():
+    b = Builder("qdq_concat")
+    a = b.input([1, 3, 6, 6], -1, 1, name="a")
+    c = b.input([1, 5, 6, 6], 0, 4, name="b")
+    b.output(b.q(b.concat([b.qdq(a), b.qdq(c)], axis=1)))
+    return b
+
+
+@model
+def qop_qlinear_concat():
+    b = Builder("qop_qlinear_concat")
+    a = b.q(b.input([1, 3, 6, 6], -1, 1, name="a"))
+    c = b.q(b.input([1, 5, 6, 6], 0, 4, name="b"))
+    b.output(b.dq(b.qlinear_concat([a, c], axis=1)))
+    return b
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Pooling
+# ----------------------------------------------------------------------------------------------------------
+
+
+@model
+def qdq_max_pool_3x3_s2_p1():
+    # Same params before and after, as quantizers emit for MaxPool: exact.
+    b = Builder("qdq_max_pool_3x3_s2_p1")
+    xq = b.q(b.input([1, 4, 8, 8], -1, 2))
+    y = b.max_pool(b.dq(xq), (3, 3), (2, 2), (1, 1, 1, 1))
+    b.output(b.q(y, xq.s, xq.z))
+    return b
+
+
+@model
+def qdq_max_pool_ceil_requantize():
+    # ceil_mode adds a partial last window; different output params make octet requantize. The output range
+    # is not calibrated on this input: its max would be an input grid point, making s_in / s_out a ratio of
+    # small integers (e.g. 3/2) whose exact .5 ties round differently in float32 and in fixed point.
+    b = Builder("qdq_max_pool_ceil_requantize")
+    xq = b.q(b.input([1, 4, 8, 8], -1, 2))
+    y = b.max_pool(b.dq(xq), (3, 3), (2, 2), ceil_mode=True)
+    b.output(b.dq(b.q(y, lo=-0.3, hi=2.2)))
+    return b
+
+
+@model
+def qdq_average_pool_include_pad():
+    b = Builder("qdq_average_pool_include_pad")
+    xq = b.q(b.input([1, 4, 8, 8], -1, 2))
+    b.output(b.q(b.average_pool(b.dq(xq), (3, 3), (2, 2), (1, 1, 1, 1), True)))
+    return b
+
+
+@model
+def qdq_average_pool_exclude_pad():
+    b = Builder("qdq_average_pool_exclude_pad")
+    xq = b.q(b.input([1, 4, 8, 8], -1, 2))
+    b.output(b.dq(b.q(b.average_pool(b.dq(xq), (3, 3), (2, 2), (1, 1, 1, 1), False))))
+    return b
+
+
+@model
+def qdq_global_average_pool():
+    b = Builder("qdq_global_average_pool")
+    xq = b.q(b.input([1, 8, 7, 7], -1, 2))
+    b.output(b.q(b.global_average_pool(b.dq(xq))))
+    return b
+
+
+@model
+def qop_qlinear_global_average_pool():
+    b = Builder("qop_qlinear_global_average_pool")
+    xq = b.q(b.input([1, 8, 7, 7], -1, 2))
+    real = as_f32(np.mean(dequantize(xq.v, xq.s, xq.z).astype(np.float64), axis=(2, 3), keepdims=True))
+    s, z = calibrate(real)
+    out = b.node("QLinearGlobalAveragePool", [xq.name] + b.qparams(xq) + [
+        b.const(np.array(s, np.float32), "scale"), b.const(np.array(z, np.uint8), "zero_point")],
+        "qlinear_global_average_pool", domain="com.microsoft", channels_last=0)
+    b.output(b.dq(T(out, quantize(real, s, z, np.uint8), s, z)))
+    return b
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Resize
+# ----------------------------------------------------------------------------------------------------------
+
+
+def qdq_resize_model(name, out="u8", shape=(1, 4, 6, 7), **kw):
+    b = Builder(name)
+    xq = b.q(b.input(list(shape), -1, 2))
+    y = b.resize(b.dq(xq), **kw)
+    yq = b.q(y, xq.s, xq.z)  # resize keeps the params, as quantizers emit it
+    b.output(b.dq(yq) if out == "float" else yq)
+    return b
+
+
+@model
+def qdq_resize_nearest_x2():
+    return qdq_resize_model("qdq_resize_nearest_x2", mode="nearest", scales=[1, 1, 2, 2])
+
+
+@model
+def qdq_resize_nearest_asymmetric_floor():
+    return qdq_resize_model("qdq_resize_nearest_asymmetric_floor", mode="nearest", ctm="asymmetric",
+                            nearest_mode="floor", scales=[1, 1, 2, 2])
+
+
+@model
+def qdq_resize_linear_half_pixel():
+    return qdq_resize_model("qdq_resize_linear_half_pixel", out="float", mode="linear", ctm="half_pixel",
+                            scales=[1, 1, 2, 2])
+
+
+@model
+def qdq_resize_linear_align_corners():
+    # 6 -> 10 and 7 -> 12: source coordinates k * 5/9 and k * 6/11. (6 -> 11 would put every other output
+    # exactly halfway between two pixels: .5 ties, rounded half up by octet and half to even here.)
+    return qdq_resize_model("qdq_resize_linear_align_corners", mode="linear", ctm="align_corners",
+                            sizes=[1, 4, 10, 12])
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Elementwise chains that become lookup tables
+# ----------------------------------------------------------------------------------------------------------
+
+
+def qdq_unary_model(name, op, f, out="u8", x_range=(-4, 4), out_params=None, **attrs):
+    b = Builder(name)
+    xq = b.q(b.input([1, 4, 6, 6], *x_range))
+    y = b.unary(op, b.dq(xq), f, **attrs)
+    yq = b.q(y, *out_params) if out_params else b.q(y)
+    b.output(b.dq(yq) if out == "float" else yq)
+    return b
+
+
+@model
+def qdq_sigmoid():
+    return qdq_unary_model("qdq_sigmoid", "Sigmoid", lambda v: 1 / (1 + np.exp(-v)), out_params=(1 / 256, 0))
+
+
+@model
+def qdq_hard_sigmoid():
+    return qdq_unary_model("qdq_hard_sigmoid", "HardSigmoid",
+                           lambda v: np.clip(np.float64(np.float32(0.25)) * v + 0.5, 0, 1), out="float",
+                           alpha=0.25, beta=0.5)
+
+
+@model
+def qdq_leaky_relu():
+    return qdq_unary_model("qdq_leaky_relu", "LeakyRelu",
+                           lambda v: np.where(v >= 0, v, np.float64(np.float32(0.1)) * v), alpha=0.1)
+
+
+@model
+def qdq_tanh():
+    return qdq_unary_model("qdq_tanh", "Tanh", np.tanh, out="float", x_range=(-3, 3))
+
+
+@model
+def qdq_hard_swish_chain():
+    # x * clip(x + 3, 0, 6) / 6 as exporters write hard-swish; the Mul takes x from a second DequantizeLinear.
+    b = Builder("qdq_hard_swish_chain")
+    xq = b.q(b.input([1, 4, 6, 6], -5, 5))
+    t = b.clip(b.binary("Add", b.dq(xq), 3.0), 0.0, 6.0)
+    t = b.binary("Div", b.binary("Mul", t, b.dq(xq)), 6.0)
+    b.output(b.q(t))
+    return b
+
+
+@model
+def qop_qlinear_sigmoid():
+    b = Builder("qop_qlinear_sigmoid")
+    xq = b.q(b.input([1, 4, 6, 6], -4, 4))
+    b.output(b.qlinear_unary("QLinearSigmoid", xq, lambda v: 1 / (1 + np.exp(-v))))
+    return b
+
+
+@model
+def qop_qlinear_leaky_relu():
+    b = Builder("qop_qlinear_leaky_relu")
+    xq = b.q(b.input([1, 4, 6, 6], -4, 4))
+    alpha = np.float64(np.float32(0.2))
+    b.output(b.dq(b.qlinear_unary("QLinearLeakyRelu", xq, lambda v: np.where(v >= 0, v, alpha * v),
+                                  alpha=0.2)))
+    return b
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Softmax
+# ----------------------------------------------------------------------------------------------------------
+
+
+@model
+def qdq_softmax_float():
+    b = Builder("qdq_softmax_float")
+    xq = b.q(b.input([2, 10], -3, 3))
+    b.output(b.softmax(b.dq(xq), axis=-1))
+    return b
+
+
+@model
+def qdq_softmax_channels_float():
+    # Softmax over the channels of an image tensor (a segmentation head), float output.
+    b = Builder("qdq_softmax_channels_float")
+    xq = b.q(b.input([1, 6, 4, 5], -3, 3))
+    b.output(b.softmax(b.dq(xq), axis=1))
+    return b
+
+
+@model
+def qdq_softmax_opset12_classifier():
+    # Softmax-11 with axis 1 on [N, C, 1, 1]: the flattened rows are exactly the channels.
+    b = Builder("qdq_softmax_opset12_classifier", opset=12)
+    xq = b.q(b.input([1, 10, 1, 1], -3, 3))
+    b.output(b.softmax(b.dq(xq), axis=1))
+    return b
+
+
+@model
+def qdq_softmax_opset12_flatten():
+    # Softmax-11 with axis 1 on [N, C, H, W] normalizes over all C * H * W values of an item (the input is
+    # coerced to 2-D), not over the channels of each pixel as Softmax-13 does.
+    b = Builder("qdq_softmax_opset12_flatten", opset=12)
+    xq = b.q(b.input([1, 6, 4, 5], -3, 3))
+    b.output(b.softmax(b.dq(xq), axis=1))
+    return b
+
+
+@model
+def qdq_softmax_channels_u8():
+    b = Builder("qdq_softmax_channels_u8")
+    xq = b.q(b.input([1, 6, 4, 5], -3, 3))
+    b.output(b.q(b.softmax(b.dq(xq), axis=1), 1 / 256, 0))
+    return b
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Shape operators
+# ----------------------------------------------------------------------------------------------------------
+
+
+def conv_features(b, c=4, h=4, w=5, co=6):
+    """A QDQ 3x3 conv + ReLU: an image tensor that octet holds channel-last."""
+    xq = b.q(b.input([1, c, h, w], -1, 1.5))
+    wd, _, ws = b.weights(b.rng.normal(0, 0.4, (co, c, 3, 3)), 0)
+    y = b.relu(b.conv(b.dq(xq), wd, b.bias(b.rng.normal(0, 0.3, co), xq.s, ws), pads=(1, 1, 1, 1)))
+    return b.q(y)
+
+
+@model
+def qdq_conv_flatten_gemm():
+    # The flattened order must be ONNX's C, H, W even though the conv output is stored H, W, C.
+    b = Builder("qdq_conv_flatten_gemm")
+    fq = conv_features(b)
+    flat = b.dq(b.q(b.flatten(b.dq(fq)), fq.s, fq.z))
+    wd, _, ws = b.weights(b.rng.normal(0, 0.2, (7, 6 * 4 * 5)), 0)
+    y = b.gemm(flat, wd, b.bias(b.rng.normal(0, 0.3, 7), fq.s, ws))
+    b.output(b.dq(b.q(y)))
+    return b
+
+
+@model
+def qdq_conv_reshape_gemm():
+    b = Builder("qdq_conv_reshape_gemm")
+    fq = conv_features(b)
+    flat = b.reshape(b.dq(fq), [0, -1])  # 0 copies the batch dimension, as exporters write it
+    wd, _, ws = b.weights(b.rng.normal(0, 0.2, (5, 6 * 4 * 5)), 0)
+    y = b.gemm(flat, wd, b.bias(b.rng.normal(0, 0.3, 5), fq.s, ws))
+    b.output(b.q(y))
+    return b
+
+
+@model
+def qdq_conv_then_transpose():
+    b = Builder("qdq_conv_then_transpose")
+    fq = conv_features(b)
+    b.output(b.q(b.transpose(b.dq(fq), [0, 2, 3, 1]), fq.s, fq.z))
+    return b
+
+
+@model
+def qdq_transpose_rank3():
+    b = Builder("qdq_transpose_rank3")
+    xq = b.q(b.input([2, 3, 5], -1, 1))
+    b.output(b.dq(b.q(b.transpose(b.dq(xq), [2, 0, 1]), xq.s, xq.z)))
+    return b
+
+
+@model
+def qdq_squeeze_unsqueeze():
+    b = Builder("qdq_squeeze_unsqueeze")
+    xq = b.q(b.input([1, 8, 4, 4], -1, 2))
+    g = b.q(b.global_average_pool(b.dq(xq)))
+    s = b.squeeze(b.dq(g), [2, 3])  # [1, 8]
+    u = b.unsqueeze(s, [1])  # [1, 1, 8]
+    b.output(b.q(u, g.s, g.z))
+    return b
+
+
+# ----------------------------------------------------------------------------------------------------------
+# A small network, and a model with two outputs
+# ----------------------------------------------------------------------------------------------------------
+
+
+@model
+def qdq_small_net():
+    """conv-relu, depthwise s2, 1x1 + residual add, max pool, GAP, flatten, Gemm; logits (uint8) and
+    softmax probabilities (float) are both graph outputs."""
+    b = Builder("qdq_small_net")
+    xq = b.q(b.input([1, 3, 16, 16], -1, 1))
+    w1, _, s1 = b.weights(b.rng.normal(0, 0.5, (8, 3, 3, 3)), 0)
+    a1 = b.q(b.relu(b.conv(b.dq(xq), w1, b.bias(b.rng.normal(0, 0.2, 8), xq.s, s1), pads=(1, 1, 1, 1))))
+    w2, _, s2 = b.weights(b.rng.normal(0, 0.5, (8, 1, 3, 3)), 0)
+    a2 = b.q(b.relu(b.conv(b.dq(a1), w2, b.bias(b.rng.normal(0, 0.2, 8), a1.s, s2), strides=(2, 2),
+                           pads=(1, 1, 1, 1), group=8)))
+    a2d = b.dq(a2)
+    w3, _, s3 = b.weights(b.rng.normal(0, 0.3, (8, 8, 1, 1)), 0)
+    a3 = b.q(b.conv(a2d, w3, b.bias(b.rng.normal(0, 0.2, 8), a2.s, s3)))
+    r = b.q(b.relu(b.binary("Add", b.dq(a3), a2d)))  # Relu after Add folds into the add's clamp
+    p = b.max_pool(b.dq(r), (2, 2), (2, 2))
+    pq = b.q(p, r.s, r.z)
+    g = b.q(b.global_average_pool(b.dq(pq)))
+    flat = b.flatten(b.dq(g))
+    w4, _, s4 = b.weights(b.rng.normal(0, 0.5, (10, 8)), 0)
+    logits = b.q(b.gemm(flat, w4, b.bias(b.rng.normal(0, 0.2, 10), g.s, s4)))
+    b.output(logits)
+    b.output(b.softmax(b.dq(logits), axis=-1))
+    return b
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Malformed and unsupported models
+# ----------------------------------------------------------------------------------------------------------
+
+
+def make(nodes, inputs, outputs, inits=(), opset=13, ms=False):
+    opsets = [helper.make_opsetid("", opset)] + ([helper.make_opsetid("com.microsoft", 1)] if ms else [])
+    graph = helper.make_graph(list(nodes), "malformed", list(inputs), list(outputs), list(inits))
+    return helper.make_model(graph, opset_imports=opsets, producer_name=PRODUCER)
+
+
+def vi(name, shape, elem=TensorProto.FLOAT):
+    return helper.make_tensor_value_info(name, elem, shape)
+
+
+def scalar(name, value, dtype):
+    return numpy_helper.from_array(np.array(value, dtype), name)
+
+
+def qdq_input(scale=0.02, zp=128, dq_name="dq_input", dq_scale=None, zp_name="z_in"):
+    """input -> QuantizeLinear -> DequantizeLinear ('xd'), the prefix of most malformed QDQ models."""
+    nodes = [helper.make_node("QuantizeLinear", ["input", "s_in", zp_name], ["xq"], name="q_input"),
+             helper.make_node("DequantizeLinear", ["xq", "s_dq", zp_name], ["xd"], name=dq_name)]
+    inits = [scalar("s_in", scale, np.float32), scalar(zp_name, zp, np.uint8),
+             scalar("s_dq", scale if dq_scale is None else dq_scale, np.float32)]
+    return nodes, inits
+
+
+def conv_tail(weight_shape=(4, 4, 3, 3), scales=None, axis=0, conv_name="conv", attrs=None, quantize_out=True,
+              weight_name="w", dq_weights_name="dq_weights"):
+    """DQ(int8 weights) -> Conv(xd) [-> QuantizeLinear 'y']."""
+    w = np.ones(weight_shape, np.int8)
+    s = np.full(weight_shape[axis], 0.01, np.float32) if scales is None else np.asarray(scales, np.float32)
+    nodes = [helper.make_node("DequantizeLinear", [weight_name, "w_scale", "w_zp"], ["wd"],
+                              name=dq_weights_name, axis=axis),
+             helper.make_node("Conv", ["xd", "wd"], ["conv_out"], name=conv_name, kernel_shape=[3, 3],
+                              pads=[1, 1, 1, 1], **(attrs or {}))]
+    inits = [numpy_helper.from_array(w, weight_name), numpy_helper.from_array(s, "w_scale"),
+             numpy_helper.from_array(np.zeros(s.shape, np.int8), "w_zp")]
+    if quantize_out:
+        nodes.append(helper.make_node("QuantizeLinear", ["conv_out", "s_out", "z_out"], ["y"], name="q_out"))
+        inits += [scalar("s_out", 0.05, np.float32), scalar("z_out", 100, np.uint8)]
+    return nodes, inits
+
+
+def conv_model(dq_scale=None, input_shape=(1, 4, 8, 8), dq_name="dq_input", zp_name="z_in",
+               input_name="input", **tail):
+    """A valid (or, with the arguments, broken) QDQ conv: input -> Q -> DQ -> Conv(DQ(w)) -> Q."""
+    n1, i1 = qdq_input(dq_scale=dq_scale, dq_name=dq_name, zp_name=zp_name)
+    n1[0].input[0] = input_name
+    n2, i2 = conv_tail(**tail)
+    out = "y" if tail.get("quantize_out", True) else "conv_out"
+    elem = TensorProto.UINT8 if out == "y" else TensorProto.FLOAT
+    return make(n1 + n2, [vi(input_name, list(input_shape))], [vi(out, None, elem)], i1 + i2)
+
+
+def set_weight(m, name, raw=None, dims=None):
+    """Corrupts initializer `name` of model m: its raw bytes and / or its dims."""
+    for t in m.graph.initializer:
+        if t.name == name:
+            if raw is not None:
+                t.raw_data = raw
+            if dims is not None:
+                del t.dims[:]
+                t.dims.extend(dims)
+    return m
+
+
+def malformed_models():
+    """(file name, model bytes, substring the error must contain)."""
+    valid = conv_model().SerializeToString()
+    cases = []
+
+    def add(name, m, expect):
+        cases.append((name, m if isinstance(m, bytes) else m.SerializeToString(), expect))
+
+    # A cut that leaves a field incomplete, so that the parse itself must fail.
+    cut = len(valid) // 2
+    while True:
+        try:
+            onnx.ModelProto().ParseFromString(valid[:cut])
+            cut += 1
+        except Exception:
+            break
+    add("truncated.onnx", valid[:cut], "could not be parsed")
+    add("garbage.onnx", bytes(range(255, 127, -1)) * 2, "could not be parsed")
+    add("empty.onnx", b"", "opset")
+    add("opset9.onnx", make([helper.make_node("Relu", ["input"], ["y"], name="relu")], [vi("input", [1, 4])],
+                            [vi("y", [1, 4])], opset=9), "opset 9")
+
+    n, i = qdq_input()
+    add("unsupported_op_nonzero.onnx",
+        make(n + [helper.make_node("NonZero", ["xd"], ["nz"], name="nonzero_node")], [vi("input", [1, 4])],
+             [vi("nz", None, TensorProto.INT64)], i), "nonzero_node")
+    lstm_w = numpy_helper.from_array(np.zeros((1, 32, 4), np.float32), "W")
+    lstm_r = numpy_helper.from_array(np.zeros((1, 32, 8), np.float32), "R")
+    add("unsupported_op_lstm.onnx",
+        make([helper.make_node("LSTM", ["input", "W", "R"], ["y"], name="lstm_node", hidden_size=8)],
+             [vi("input", [5, 1, 4])], [vi("y", None)], [lstm_w, lstm_r]), "lstm_node")
+    add("cycle.onnx",
+        make([helper.make_node("Relu", ["b_out"], ["a_out"], name="relu_a"),
+              helper.make_node("Relu", ["a_out"], ["b_out"], name="relu_b")], [vi("input", [1, 4])],
+             [vi("b_out", [1, 4])]), "cycle")
+    n, i = qdq_input()
+    add("dangling_input.onnx",
+        make(n + [helper.make_node("Add", ["xd", "ghost_tensor"], ["sum"], name="add_ghost"),
+                  helper.make_node("QuantizeLinear", ["sum", "s_in", "z_in"], ["y"], name="q_out")],
+             [vi("input", [1, 4])], [vi("y", None, TensorProto.UINT8)], i), "ghost_tensor")
+    n, i = qdq_input()
+    add("output_not_produced.onnx", make(n, [vi("input", [1, 4])], [vi("nowhere", [1, 4])], i), "nowhere")
+
+    # Bad quantization params. Each case names its culprit uniquely, so the expected substring (the name)
+    # shows that octet blamed the right node or tensor.
+    add("zero_scale.onnx", conv_model(dq_scale=0.0, dq_name="dq_zero_scale"), "dq_zero_scale")
+    add("negative_scale.onnx", conv_model(dq_scale=-0.02, dq_name="dq_negative_scale"), "dq_negative_scale")
+    add("nan_scale.onnx", conv_model(dq_scale=float("nan"), dq_name="dq_nan_scale"), "dq_nan_scale")
+    add("inf_scale.onnx", conv_model(dq_scale=float("inf"), dq_name="dq_inf_scale"), "dq_inf_scale")
+    m = conv_model(zp_name="zp_300")
+    for t in m.graph.initializer:
+        if t.name == "zp_300":  # uint8 stored widened in int32_data, where 300 fits
+            t.ClearField("raw_data")
+            t.int32_data[:] = [300]
+    add("zero_point_out_of_range.onnx", m, "zp_300")
+    add("weight_scales_wrong_length.onnx", conv_model(scales=[0.01] * 3, dq_weights_name="dq_three_scales"),
+        "dq_three_scales")
+    # Scales along the input-channel axis of conv weights (valid ONNX, not a per-output-channel scheme).
+    add("weight_scales_wrong_axis.onnx",
+        conv_model(weight_shape=(8, 4, 3, 3), axis=1, conv_name="conv_input_channel_scales"),
+        "conv_input_channel_scales")
+    m = conv_model()
+    for nd in m.graph.node:
+        if nd.name == "q_out":
+            nd.input[2] = "z_int32"
+    m.graph.initializer.append(scalar("z_int32", 10, np.int32))
+    add("activation_zero_point_int32.onnx", m, "q_out")
+
+    # Corrupt tensors.
+    add("raw_data_length_mismatch.onnx",
+        set_weight(conv_model(weight_name="w_short_raw"), "w_short_raw", raw=b"\x01" * 100), "w_short_raw")
+    add("negative_dims.onnx", set_weight(conv_model(weight_name="w_negative_dims"), "w_negative_dims",
+                                         dims=[-4, 4, 3, 3]), "w_negative_dims")
+    # 2^40 * 2^40 overflows int64: octet must not multiply it out unchecked (or try to allocate it).
+    add("dims_overflow.onnx", set_weight(conv_model(weight_name="w_huge_dims"), "w_huge_dims",
+                                         dims=[1 << 40, 1 << 40, 3, 3]), "w_huge_dims")
+    add("input_zero_dim.onnx", conv_model(input_shape=(1, 4, 0, 8), input_name="input_zero_dim"),
+        "input_zero_dim")
+    m = conv_model(input_name="input_int64")
+    m.graph.input[0].type.tensor_type.elem_type = TensorProto.INT64
+    add("input_int64.onnx", m, "input_int64")
+
+    # Valid ONNX that octet cannot run.
+    add("conv_float_output.onnx", conv_model(quantize_out=False, conv_name="conv_float"), "conv_float")
+    add("conv_channel_mismatch.onnx", conv_model(weight_shape=(4, 3, 3, 3), conv_name="conv_mismatch"),
+        "conv_mismatch")
+    add("unsupported_attribute.onnx", conv_model(conv_name="conv_attr", attrs={"frobnicate": 1}),
+        "frobnicate")
+    n, i = qdq_input()
+    add("max_pool_storage_order.onnx",
+        make(n + [helper.make_node("MaxPool", ["xd"], ["p"], name="pool_storage", kernel_shape=[2, 2],
+                                   storage_order=1),
+                  helper.make_node("QuantizeLinear", ["p", "s_in", "z_in"], ["y"], name="q_out")],
+             [vi("input", [1, 4, 8, 8])], [vi("y", None, TensorProto.UINT8)], i), "pool_storage")
+    n, i = qdq_input()
+    add("resize_cubic.onnx",
+        make(n + [helper.make_node("Resize", ["xd", "", "scales"], ["r"], name="resize_cubic", mode="cubic"),
+                  helper.make_node("QuantizeLinear", ["r", "s_in", "z_in"], ["y"], name="q_out")],
+             [vi("input", [1, 4, 8, 8])], [vi("y", None, TensorProto.UINT8)],
+             i + [numpy_helper.from_array(np.array([1, 1, 2, 2], np.float32), "scales")]), "resize_cubic")
+
+    # An accumulator that could wrap: K = 66400 taps of weight 127 on an input with zero point 0 reach
+    # 66400 * 255 * 127 > 2^31 - 1. octet must refuse it at load time instead of computing garbage.
+    k = 66400
+    n, i = qdq_input(zp=0)
+    nodes = n + [
+        helper.make_node("DequantizeLinear", ["w", "w_scale", "w_zp"], ["wd"], name="dq_weights", axis=0),
+        helper.make_node("Gemm", ["xd", "wd"], ["g"], name="gemm_huge_k", transB=1),
+        helper.make_node("QuantizeLinear", ["g", "s_out", "z_out"], ["y"], name="q_out")]
+    inits = i + [numpy_helper.from_array(np.full((1, k), 127, np.int8), "w"),
+                 numpy_helper.from_array(np.array([0.001], np.float32), "w_scale"),
+                 numpy_helper.from_array(np.array([0], np.int8), "w_zp"),
+                 scalar("s_out", 1.0, np.float32), scalar("z_out", 0, np.uint8)]
+    add("accumulator_overflow_gemm.onnx",
+        make(nodes, [vi("input", [1, k])], [vi("y", None, TensorProto.UINT8)], inits), "gemm_huge_k")
+    # The same bound with a small K and a huge bias.
+    n, i = qdq_input(zp=0)
+    nodes = n + [
+        helper.make_node("DequantizeLinear", ["w", "w_scale", "w_zp"], ["wd"], name="dq_weights", axis=0),
+        helper.make_node("DequantizeLinear", ["b", "b_scale", "b_zp"], ["bd"], name="dq_bias", axis=0),
+        helper.make_node("Gemm", ["xd", "wd", "bd"], ["g"], name="gemm_huge_bias", transB=1),
+        helper.make_node("QuantizeLinear", ["g", "s_out", "z_out"], ["y"], name="q_out")]
+    inits = i + [numpy_helper.from_array(np.full((1, 16), 127, np.int8), "w"),
+                 numpy_helper.from_array(np.array([0.001], np.float32), "w_scale"),
+                 numpy_helper.from_array(np.array([0], np.int8), "w_zp"),
+                 numpy_helper.from_array(np.array([2**31 - 1000], np.int32), "b"),
+                 numpy_helper.from_array(np.array([0.02 * 0.001], np.float32), "b_scale"),
+                 numpy_helper.from_array(np.array([0], np.int32), "b_zp"),
+                 scalar("s_out", 1.0, np.float32), scalar("z_out", 0, np.uint8)]
+    add("accumulator_overflow_bias.onnx",
+        make(nodes, [vi("input", [1, 16])], [vi("y", None, TensorProto.UINT8)], inits), "gemm_huge_bias")
+    return cases
+
+
+# ----------------------------------------------------------------------------------------------------------
+
+
+def clean(directory, suffixes):
+    os.makedirs(directory, exist_ok=True)
+    for f in os.listdir(directory):
+        if f.endswith(suffixes):
+            os.remove(os.path.join(directory, f))
+
+
+def main():
+    clean(ONNX_DIR, (".onnx", ".npy"))
+    clean(BAD_DIR, (".onnx", ".txt"))
+    for fn in MODELS:
+        b = fn()
+        assert b.name == fn.__name__, (b.name, fn.__name__)
+        write(b)
+        for i, e in enumerate(b.expected):
+            if e.dtype == np.uint8:
+                # Calibration sanity: the output should use much of the uint8 range, not sit saturated.
+                spread = int(e.max()) - int(e.min())
+                assert spread >= 64 or e.size < 16, (b.name, i, spread)
+    lines = []
+    for name, data, expect in malformed_models():
+        with open(os.path.join(BAD_DIR, name), "wb") as f:
+            f.write(data)
+        lines.append(f"{name}\t{expect}\n")
+    with open(os.path.join(BAD_DIR, "EXPECTED.txt"), "w") as f:
+        f.write("# FILE<TAB>substring that octet::Model::load's error message must contain\n")
+        f.writelines(sorted(lines))
+    total = sum(os.path.getsize(os.path.join(d, f)) for d in (ONNX_DIR, BAD_DIR) for f in os.listdir(d))
+    print(f"{len(MODELS)} models, {len(lines)} malformed files, {total} bytes", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
