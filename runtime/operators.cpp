@@ -8,7 +8,9 @@
 
 #include "kernels/conv/depthwise_conv2d.h"
 #include "kernels/conv/gemm_conv2d.h"
+#include "kernels/elementwise/binary_table.h"
 #include "kernels/error.h"
+#include "kernels/pooling/max_pool.h"
 #include "kernels/quantization/conv_requant.h"
 #include "kernels/quantization/quantize.h"
 #include "kernels/reference/concat.h"
@@ -356,6 +358,13 @@ std::unique_ptr<const Operator> make_operator(const Graph& g, const Node& node, 
     }
     case OpKind::max_pool: {
       const auto p = std::get<graph::PoolAttrs>(node.attrs).params;
+      if (isa != Isa::scalar && in.shape.size() == 4) {
+        const auto zp = static_cast<uint8_t>(in.quant.scales.empty() ? 0 : in.quant.zero_point());
+        return function([in, p, zp](auto inputs, std::byte* o) {
+          pooling::max_pool2d(reinterpret_cast<const uint8_t*>(inputs[0]), in.shape[0], in.shape[1],
+                              in.shape[2], in.shape[3], p, zp, reinterpret_cast<uint8_t*>(o));
+        });
+      }
       return function(
           [in, p](auto inputs, std::byte* o) { store(ref::max_pool2d(load<uint8_t>(inputs[0], in), p), o); });
     }
@@ -375,6 +384,16 @@ std::unique_ptr<const Operator> make_operator(const Graph& g, const Node& node, 
     case OpKind::mul: {
       const Clamp c = std::get<graph::ClampAttrs>(node.attrs).clamp;
       const bool add = node.kind == OpKind::add;
+      if (isa != Isa::scalar && out.shape.size() <= 4) {
+        auto table = std::make_shared<const elementwise::BinaryTable>(
+            elementwise::make_binary_table(add ? elementwise::BinaryOp::add : elementwise::BinaryOp::mul,
+                                           ins[0].quant, ins[1].quant, out.quant, c));
+        return function([ins, out, table](auto inputs, std::byte* o) {
+          elementwise::run(*table, reinterpret_cast<const uint8_t*>(inputs[0]), ins[0].shape,
+                           reinterpret_cast<const uint8_t*>(inputs[1]), ins[1].shape,
+                           reinterpret_cast<uint8_t*>(o), out.shape);
+        });
+      }
       return function([ins, out, c, add](auto inputs, std::byte* o) {
         const TensorU8 a = load<uint8_t>(inputs[0], ins[0]), b = load<uint8_t>(inputs[1], ins[1]);
         store(add ? ref::add(a, b, out.quant, c) : ref::mul(a, b, out.quant, c), o);

@@ -1,0 +1,65 @@
+// The table-driven add / mul and the channel-vector max pool against the reference operators.
+
+#include <gtest/gtest.h>
+#include <tbb/task_arena.h>
+
+#include "kernels/elementwise/binary_table.h"
+#include "kernels/pooling/max_pool.h"
+#include "kernels/reference/elementwise.h"
+#include "kernels/reference/pooling.h"
+#include "test_util.h"
+
+namespace octet {
+namespace {
+
+TEST(BinaryTable, MatchesReferenceWithBroadcasting) {
+  const std::vector<std::pair<Shape, Shape>> shapes = {
+      {{1, 7, 5, 16}, {1, 7, 5, 16}}, {{2, 4, 3, 8}, {2, 1, 1, 8}},
+      {{1, 1, 1, 8}, {3, 4, 5, 8}},   {{6, 5}, {5}},
+      {{3, 1, 5}, {1, 4, 1}},         {{1}, {2, 3, 4, 5}}};
+  for (uint64_t seed = 0; seed < 60; ++seed)
+    for (const auto& [sa, sb] : shapes) {
+      SCOPED_TRACE("seed " + std::to_string(seed) + " " + to_string(sa) + " x " + to_string(sb));
+      test::Random rng(seed);
+      const TensorU8 a = rng.activations(sa, rng.activation_params());
+      const TensorU8 b = rng.activations(sb, rng.activation_params());
+      const QuantParams out = rng.activation_params();
+      const Clamp clamp = rng.coin() ? Clamp{} : Clamp{static_cast<int32_t>(rng.integer(0, 100)), 230};
+      const bool add = rng.coin();
+      const TensorU8 want = add ? ref::add(a, b, out, clamp) : ref::mul(a, b, out, clamp);
+      const auto table = elementwise::make_binary_table(
+          add ? elementwise::BinaryOp::add : elementwise::BinaryOp::mul, a.quant, b.quant, out, clamp);
+      std::vector<uint8_t> got(want.data.size());
+      elementwise::run(table, a.data.data(), a.shape, b.data.data(), b.shape, got.data(), want.shape);
+      ASSERT_EQ(got, want.data);
+    }
+}
+
+TEST(FastMaxPool, MatchesReference) {
+  for (uint64_t seed = 0; seed < 300; ++seed) {
+    SCOPED_TRACE("seed " + std::to_string(seed));
+    test::Random rng(seed);
+    ref::Pool2dParams p;
+    p.kernel_h = rng.integer(1, 4), p.kernel_w = rng.integer(1, 4);
+    p.stride_h = rng.integer(1, 3), p.stride_w = rng.integer(1, 3);
+    p.dilation_h = rng.integer(1, 2), p.dilation_w = rng.integer(1, 2);
+    p.pad = {rng.integer(0, p.kernel_h - 1), rng.integer(0, p.kernel_w - 1), rng.integer(0, p.kernel_h - 1),
+             rng.integer(0, p.kernel_w - 1)};
+    p.ceil_mode = rng.coin();
+    const int64_t ih = rng.integer(p.dilation_h * (p.kernel_h - 1) + 1, 12);
+    const int64_t iw = rng.integer(p.dilation_w * (p.kernel_w - 1) + 1, 12);
+    const TensorU8 in =
+        rng.activations({rng.integer(1, 2), ih, iw, rng.integer(1, 40)}, rng.activation_params());
+    const TensorU8 want = ref::max_pool2d(in, p);
+    std::vector<uint8_t> got(want.data.size());
+    tbb::task_arena arena(static_cast<int>(seed % 2 + 1));
+    arena.execute([&] {
+      pooling::max_pool2d(in.data.data(), in.dim(0), ih, iw, in.dim(3), p,
+                          static_cast<uint8_t>(in.quant.zero_point()), got.data());
+    });
+    ASSERT_EQ(got, want.data);
+  }
+}
+
+}  // namespace
+}  // namespace octet
