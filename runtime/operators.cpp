@@ -8,6 +8,7 @@
 
 #include "kernels/conv/depthwise_conv2d.h"
 #include "kernels/conv/gemm_conv2d.h"
+#include "kernels/conv/transposed_gemm.h"
 #include "kernels/elementwise/binary_table.h"
 #include "kernels/error.h"
 #include "kernels/pooling/max_pool.h"
@@ -312,6 +313,17 @@ std::unique_ptr<const Operator> make_operator(const Graph& g, const Node& node, 
         return std::make_unique<GemmConvOperator>(g, node, isa);
       if (isa != Isa::scalar && !a.transposed && ws[3] == 1 && a.conv.groups == ws[0])
         return std::make_unique<DepthwiseOperator>(g, node, isa);
+      if (isa != Isa::scalar && a.transposed && conv::transposed_gemm_applies(a.transpose, ws[1], ws[2])) {
+        auto t = std::make_shared<const conv::TransposedGemm>(std::visit(
+            [&](const auto& w) {
+              return conv::prepare_transposed_gemm(isa, w, a.bias.get(), in.quant, out.quant, a.clamp);
+            },
+            *a.weights));
+        return function([in, t](auto inputs, std::byte* o) {
+          conv::run(*t, reinterpret_cast<const uint8_t*>(inputs[0]), in.shape[0], in.shape[1], in.shape[2],
+                    reinterpret_cast<uint8_t*>(o));
+        });
+      }
       return std::make_unique<ConvOperator>(g, node);
     }
     case OpKind::fully_connected:
@@ -401,6 +413,46 @@ std::unique_ptr<const Operator> make_operator(const Graph& g, const Node& node, 
     }
     case OpKind::concat: {
       const int64_t axis = std::get<graph::ConcatAttrs>(node.attrs).axis;
+      if (isa != Isa::scalar) {
+        // Each input's bytes map to the output's params through a 256-entry table (the reference
+        // requantization of every byte value), or are copied when the params already agree.
+        std::vector<std::vector<uint8_t>> tables;
+        for (const Value& v : ins) {
+          if (v.quant == out.quant) {
+            tables.emplace_back();
+            continue;
+          }
+          TensorU8 all({256}, v.quant);
+          for (int q = 0; q < 256; ++q)
+            all.data[static_cast<size_t>(q)] = static_cast<uint8_t>(q);
+          tables.push_back(ref::requantize_tensor(all, out.quant).data);
+        }
+        int64_t outer = 1, inner = 1;
+        for (int64_t d = 0; d < axis; ++d)
+          outer *= out.shape[static_cast<size_t>(d)];
+        for (size_t d = static_cast<size_t>(axis) + 1; d < out.shape.size(); ++d)
+          inner *= out.shape[d];
+        std::vector<int64_t> widths;
+        for (const Value& v : ins)
+          widths.push_back(v.shape[static_cast<size_t>(axis)] * inner);
+        const int64_t out_width = out.shape[static_cast<size_t>(axis)] * inner;
+        return function([tables, widths, outer, out_width](auto inputs, std::byte* o) {
+          auto* dst = reinterpret_cast<uint8_t*>(o);
+          for (int64_t r = 0; r < outer; ++r) {
+            int64_t column = 0;
+            for (size_t i = 0; i < widths.size(); ++i) {
+              const uint8_t* src = reinterpret_cast<const uint8_t*>(inputs[i]) + r * widths[i];
+              uint8_t* d = dst + r * out_width + column;
+              if (tables[i].empty())
+                std::memcpy(d, src, static_cast<size_t>(widths[i]));
+              else
+                for (int64_t j = 0; j < widths[i]; ++j)
+                  d[j] = tables[i][src[j]];
+              column += widths[i];
+            }
+          }
+        });
+      }
       return function([ins, out, axis](auto inputs, std::byte* o) {
         std::vector<TensorU8> tensors;
         for (size_t i = 0; i < ins.size(); ++i)

@@ -1,0 +1,111 @@
+#include "kernels/conv/transposed_gemm.h"
+
+#include <tbb/enumerable_thread_specific.h>
+#include <tbb/parallel_for.h>
+
+#include <cstring>
+#include <vector>
+
+#include "kernels/error.h"
+
+namespace octet::conv {
+
+namespace {
+
+constexpr int64_t kTilePixels = 48;
+
+}  // namespace
+
+bool transposed_gemm_applies(const ref::ConvTranspose2dParams& p, int64_t kernel_h, int64_t kernel_w) {
+  return p.groups == 1 && p.stride_h == kernel_h && p.stride_w == kernel_w && p.dilation_h == 1 &&
+         p.dilation_w == 1 && p.pad.top == 0 && p.pad.left == 0 && p.pad.bottom == 0 && p.pad.right == 0 &&
+         p.output_padding_h == 0 && p.output_padding_w == 0;
+}
+
+template <class W>
+TransposedGemm prepare_transposed_gemm(Isa isa, const Tensor<W>& weights, const TensorS32* bias,
+                                       const QuantParams& input, const QuantParams& output, Clamp clamp) {
+  TransposedGemm t;
+  t.out_channels = weights.shape.at(0);
+  t.kernel_h = weights.shape.at(1);
+  t.kernel_w = weights.shape.at(2);
+  t.in_channels = weights.shape.at(3);
+  // Rows ordered (ky, kx, oc): one input pixel's results are then KH runs of KW * C_out contiguous bytes,
+  // exactly an output row segment each.
+  const int64_t rows = t.kernel_h * t.kernel_w * t.out_channels, k = t.in_channels;
+  std::vector<W> rowwise(static_cast<size_t>(rows * k));
+  QuantParams rq;
+  std::vector<int32_t> row_bias(static_cast<size_t>(rows));
+  rq.axis = weights.quant.is_per_tensor() ? -1 : 0;
+  if (weights.quant.is_per_tensor()) rq = weights.quant;
+  for (int64_t ky = 0; ky < t.kernel_h; ++ky)
+    for (int64_t kx = 0; kx < t.kernel_w; ++kx)
+      for (int64_t oc = 0; oc < t.out_channels; ++oc) {
+        const int64_t r = (ky * t.kernel_w + kx) * t.out_channels + oc;
+        std::memcpy(rowwise.data() + r * k,
+                    weights.data.data() + ((oc * t.kernel_h + ky) * t.kernel_w + kx) * k,
+                    static_cast<size_t>(k) * sizeof(W));
+        if (!weights.quant.is_per_tensor()) {
+          rq.scales.push_back(weights.quant.scale(oc));
+          rq.zero_points.push_back(weights.quant.zero_point(oc));
+        }
+        row_bias[static_cast<size_t>(r)] = bias ? bias->data.at(static_cast<size_t>(oc)) : 0;
+      }
+  t.weights = gemm::pack(isa, rowwise.data(), rows, k, rq, bias ? row_bias.data() : nullptr, input, output,
+                         clamp, "conv_transpose2d");
+  return t;
+}
+
+template TransposedGemm prepare_transposed_gemm(Isa, const Tensor<int8_t>&, const TensorS32*,
+                                                const QuantParams&, const QuantParams&, Clamp);
+template TransposedGemm prepare_transposed_gemm(Isa, const Tensor<uint8_t>&, const TensorS32*,
+                                                const QuantParams&, const QuantParams&, Clamp);
+
+void run(const TransposedGemm& t, const uint8_t* input, int64_t n, int64_t ih, int64_t iw, uint8_t* output) {
+  const gemm::PackedWeights& w = t.weights;
+  const int64_t pixels = n * ih * iw, cin = t.in_channels, cout = t.out_channels;
+  const int64_t oh = ih * t.kernel_h, ow = iw * t.kernel_w, cols = t.kernel_h * t.kernel_w * cout;
+  const int64_t elem = w.a_element_size();
+  struct Scratch {
+    std::vector<uint8_t> a, c;
+    std::vector<int32_t> sums;
+  };
+  static tbb::enumerable_thread_specific<Scratch> scratch_space;
+  const int64_t tiles = (pixels + kTilePixels - 1) / kTilePixels;
+  tbb::parallel_for(int64_t{0}, tiles, [&](int64_t tile) {
+    const int64_t first = tile * kTilePixels, rows = std::min(kTilePixels, pixels - first);
+    Scratch& s = scratch_space.local();
+    s.c.resize(static_cast<size_t>(kTilePixels * cols));
+    const void* a = input + first * cin;
+    int64_t a_stride = cin;
+    // A rows are the input pixels themselves when the ISA reads bytes and K needs no padding.
+    if (elem != 1 || w.k_padded != w.k || w.needs_row_sums) {
+      const int64_t row_bytes = w.k_padded * elem;
+      s.a.assign(static_cast<size_t>(kTilePixels * row_bytes), 0);
+      s.sums.assign(static_cast<size_t>(kTilePixels), 0);
+      for (int64_t r = 0; r < rows; ++r) {
+        const uint8_t* src = input + (first + r) * cin;
+        int32_t sum = 0;
+        for (int64_t i = 0; i < cin; ++i) {
+          if (elem == 1)
+            s.a[static_cast<size_t>(r * row_bytes + i)] = src[i];
+          else
+            reinterpret_cast<int16_t*>(s.a.data() + r * row_bytes)[i] = src[i];
+          sum += src[i];
+        }
+        s.sums[static_cast<size_t>(r)] = sum;
+      }
+      a = s.a.data();
+      a_stride = row_bytes;
+    }
+    gemm::compute(w, a, a_stride, s.sums.empty() ? nullptr : s.sums.data(), rows, 0, cols, s.c.data(), cols);
+    for (int64_t r = 0; r < rows; ++r) {
+      const int64_t pixel = first + r, b = pixel / (ih * iw), y = pixel / iw % ih, x = pixel % iw;
+      for (int64_t ky = 0; ky < t.kernel_h; ++ky)
+        std::memcpy(output + ((b * oh + y * t.kernel_h + ky) * ow + x * t.kernel_w) * cout,
+                    s.c.data() + r * cols + ky * t.kernel_w * cout, static_cast<size_t>(t.kernel_w * cout));
+    }
+  });
+}
+
+}  // namespace octet::conv

@@ -1,0 +1,48 @@
+// The kernel == stride transposed convolution as one GEMM, on every ISA, against the reference.
+
+#include <gtest/gtest.h>
+
+#include "kernels/conv/transposed_gemm.h"
+#include "kernels/isa.h"
+#include "test_util.h"
+
+namespace octet {
+namespace {
+
+class TransposedGemm : public ::testing::TestWithParam<Isa> {};
+
+TEST_P(TransposedGemm, BitExactWithReference) {
+  for (uint64_t seed = 0; seed < 200; ++seed) {
+    SCOPED_TRACE("seed " + std::to_string(seed));
+    test::Random rng(seed);
+    const int64_t k = rng.integer(1, 3), cin = rng.integer(1, 40), cout = rng.integer(1, 40);
+    ref::ConvTranspose2dParams p;
+    p.stride_h = p.stride_w = k;
+    const TensorU8 in = rng.activations({rng.integer(1, 2), rng.integer(1, 7), rng.integer(1, 7), cin},
+                                        rng.activation_params());
+    const QuantParams out =
+        QuantParams::per_tensor(static_cast<float>(std::exp(rng.real(std::log(1e-4), std::log(2.0)))),
+                                static_cast<int32_t>(rng.integer(0, 255)));
+    const Clamp clamp = rng.coin() ? Clamp{} : Clamp{static_cast<int32_t>(rng.integer(0, 90)), 220};
+    auto check = [&](const auto& w) {
+      const TensorS32 bias = test::random_bias(rng, cout, in.quant, w, 20000);
+      const TensorS32* b = rng.coin() ? &bias : nullptr;
+      const TensorU8 want = ref::conv_transpose2d(in, w, b, p, out, clamp);
+      ASSERT_TRUE(conv::transposed_gemm_applies(p, k, k));
+      const conv::TransposedGemm t = conv::prepare_transposed_gemm(GetParam(), w, b, in.quant, out, clamp);
+      std::vector<uint8_t> got(want.data.size());
+      conv::run(t, in.data.data(), in.dim(0), in.dim(1), in.dim(2), got.data());
+      ASSERT_EQ(got, want.data);
+    };
+    if (seed % 3 == 2)
+      check(test::random_weights<uint8_t>(rng, {cout, k, k, cin}, rng.coin(), true));
+    else
+      check(test::random_weights<int8_t>(rng, {cout, k, k, cin}, rng.coin(), seed % 3 == 1));
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Isas, TransposedGemm, ::testing::ValuesIn(supported_isas()),
+                         [](const auto& info) { return std::string(name_of(info.param)); });
+
+}  // namespace
+}  // namespace octet
