@@ -10,6 +10,7 @@
 #include "kernels/conv/gemm_conv2d.h"
 #include "kernels/conv/transposed_gemm.h"
 #include "kernels/elementwise/binary_table.h"
+#include "kernels/elementwise/quantize_rows.h"
 #include "kernels/error.h"
 #include "kernels/pooling/max_pool.h"
 #include "kernels/quantization/conv_requant.h"
@@ -336,16 +337,17 @@ std::unique_ptr<const Operator> make_operator(const Graph& g, const Node& node, 
       const int32_t zp = out.quant.zero_point();
       // NCHW -> NHWC while quantizing: channel c of pixel p goes to p * C + c.
       const int64_t c = to_nhwc ? in.shape[1] : 1, hw = to_nhwc ? in.shape[2] * in.shape[3] : count;
-      return function([count, scale, zp, c, hw](auto inputs, std::byte* o) {
+      return function([count, scale, zp, c, hw, isa](auto inputs, std::byte* o) {
         const auto* x = reinterpret_cast<const float*>(inputs[0]);
         auto* y = reinterpret_cast<uint8_t*>(o);
-        const IntRange u8 = range_of(ElementType::u8);
+        if (c == 1) return elementwise::quantize_row(isa, x, count, scale, zp, y);
+        std::vector<uint8_t> row(static_cast<size_t>(hw));
         for (int64_t n = 0; n < count / (c * hw); ++n)
           for (int64_t ch = 0; ch < c; ++ch) {
-            const float* row = x + (n * c + ch) * hw;
+            elementwise::quantize_row(isa, x + (n * c + ch) * hw, hw, scale, zp, row.data());
             uint8_t* col = y + n * hw * c + ch;
             for (int64_t p = 0; p < hw; ++p)
-              col[p * c] = static_cast<uint8_t>(quantize_value(row[p], scale, zp, u8));
+              col[p * c] = row[static_cast<size_t>(p)];
           }
       });
     }

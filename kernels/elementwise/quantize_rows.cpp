@@ -1,0 +1,23 @@
+#include "kernels/elementwise/quantize_rows.h"
+
+#include "kernels/quantization/quantize.h"
+
+namespace octet::elementwise {
+
+void quantize_row(Isa isa, const float* x, int64_t n, float scale, int32_t zero_point, uint8_t* out) {
+  switch (isa) {
+#if defined(__x86_64__)
+    case Isa::avx512vnni:
+      return quantize_row_avx512(x, n, scale, zero_point, out);
+    case Isa::avx2:
+      return quantize_row_avx2(x, n, scale, zero_point, out);
+#endif
+    default: {
+      const IntRange u8 = range_of(ElementType::u8);
+      for (int64_t i = 0; i < n; ++i)
+        out[i] = static_cast<uint8_t>(quantize_value(x[i], scale, zero_point, u8));
+    }
+  }
+}
+
+}  // namespace octet::elementwise

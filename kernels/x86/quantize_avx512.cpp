@@ -1,0 +1,11 @@
+// xsimd QuantizeLinear rows for AVX-512; compiled with AVX-512 flags, only called after the CPU check.
+#include "kernels/elementwise/quantize_rows.h"
+#include "kernels/elementwise/quantize_simd.h"
+
+namespace octet::elementwise {
+
+void quantize_row_avx512(const float* x, int64_t n, float scale, int32_t zero_point, uint8_t* out) {
+  quantize_row_simd<xsimd::avx512bw>(x, n, scale, zero_point, out);
+}
+
+}  // namespace octet::elementwise
