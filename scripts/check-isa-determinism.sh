@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Runs every test model (tests/models/onnx) and, when ../shared is present, the peer models on every ISA
+# this CPU supports and on 1 and 2 threads, and requires byte-identical outputs everywhere: the fast
+# kernels are bit-exact with the scalar reference, so nothing may depend on the ISA or the thread count.
+#   scripts/check-isa-determinism.sh [BUILD_DIR]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+octet="${1:-build}/tools/octet"
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+isas=$("$octet" peak --threads 1 2>/dev/null | awk '/^(scalar|avx2|avx512vnni) /{print $1}')
+checked=0
+run_all() {  # model, then "name=file" input arguments
+  local model=$1; shift
+  local inputs=("$@") reference=""
+  for isa in $isas; do
+    for threads in 1 2; do
+      local dir="$out/$isa-$threads"
+      rm -rf "$dir"
+      OCTET_ISA=$isa "$octet" run "$model" "${inputs[@]}" --threads "$threads" --output-dir "$dir" > /dev/null
+      if [[ -z "$reference" ]]; then
+        reference="$out/reference"
+        rm -rf "$reference"
+        cp -r "$dir" "$reference"
+      elif ! diff -rq "$reference" "$dir" > /dev/null; then
+        echo "FAIL: $model differs between ISAs / thread counts (first: $isa, $threads threads)"
+        exit 1
+      fi
+    done
+  done
+  checked=$((checked + 1))
+}
+for model in tests/models/onnx/*.onnx; do
+  base=${model%.onnx}
+  if ! "$octet" info "$model" > "$out/info" 2>&1; then
+    echo "skipped (octet refuses it by design): $model"
+    continue
+  fi
+  mapfile -t names < <(awk '/^input: /{print $2}' "$out/info")
+  args=()
+  for i in "${!names[@]}"; do
+    suffix=$([[ $i -eq 0 ]] && echo "" || echo "$i")
+    args+=(--input "${names[$i]}=$base.input$suffix.npy")
+  done
+  run_all "$model" "${args[@]}"
+done
+if [[ -d ../shared/peers/ort/models ]]; then
+  for net in resnet18_like mobilenetv2_like unet_small; do
+    for form in qdq qop; do
+      run_all "../shared/peers/ort/models/${net}_${form}.onnx" --input "input=../shared/peers/ort/data/${net}_input.npy"
+    done
+  done
+fi
+echo "isa determinism: $checked models, identical outputs on ISAs [$(echo $isas)] x threads [1 2]"
