@@ -61,4 +61,22 @@ int64_t mac_count(const Graph& graph, const Node& node) {
   return 0;
 }
 
+int64_t bytes_moved(const Graph& graph, const Node& node) {
+  auto value_bytes = [&](ValueId id) {
+    const Value& v = graph.value(id);
+    return element_count(v.shape, v.name) *
+           (v.type == ElementType::f32 || v.type == ElementType::s32 ? 4 : 1);
+  };
+  int64_t bytes = value_bytes(node.output);
+  for (ValueId id : node.inputs)
+    bytes += value_bytes(id);
+  auto constants = [&](const std::shared_ptr<const Weights>& w, const std::shared_ptr<const TensorS32>& b) {
+    if (w) bytes += std::visit([](const auto& t) { return t.size(); }, *w);
+    if (b) bytes += b->size() * 4;
+  };
+  if (const auto* a = std::get_if<ConvAttrs>(&node.attrs)) constants(a->weights, a->bias);
+  if (const auto* a = std::get_if<FullyConnectedAttrs>(&node.attrs)) constants(a->weights, a->bias);
+  return bytes;
+}
+
 }  // namespace octet::graph

@@ -130,4 +130,8 @@ struct Graph {
 // Multiply-accumulates of one node (0 for data movement), for reports.
 int64_t mac_count(const Graph& graph, const Node& node);
 
+// Bytes a node must at least read and write: its inputs, its output and its constant operands (weights,
+// bias). The denominator of its arithmetic intensity in a roofline.
+int64_t bytes_moved(const Graph& graph, const Node& node);
+
 }  // namespace octet::graph

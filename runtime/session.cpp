@@ -94,13 +94,16 @@ std::map<std::string, HostTensor> Session::run(const std::map<std::string, HostT
 std::map<std::string, HostTensor> Session::Impl::run(const std::map<std::string, HostTensor>& inputs,
                                                      const RunOptions& run_options) {
   const auto& infos = model->inputs;
-  for (const auto& [name, tensor] : inputs)
+  // Not a structured binding: clang before 16 cannot capture one in the lambda below.
+  for (const auto& input : inputs) {
+    const std::string& name = input.first;
     if (std::none_of(infos.begin(), infos.end(), [&](const TensorInfo& t) { return t.name == name; })) {
       std::string known;
       for (const auto& t : infos)
         known += (known.empty() ? "'" : ", '") + t.name + "'";
       throw Error("input '" + name + "' is not an input of the model (its inputs: " + known + ")");
     }
+  }
   // The shapes given, in the model's (ONNX) order, select the compiled program.
   std::vector<Shape> shapes;
   for (const TensorInfo& info : infos) {
@@ -177,7 +180,7 @@ std::map<std::string, HostTensor> Session::Impl::run(const std::map<std::string,
       if (profile) {
         const auto end = std::chrono::steady_clock::now();
         profile->push_back({i, node.name, graph::name_of(node.kind), node.onnx_op, g.value(node.output).shape,
-                            graph::mac_count(g, node),
+                            graph::mac_count(g, node), graph::bytes_moved(g, node),
                             std::chrono::duration<double>(start - run_start).count(),
                             std::chrono::duration<double>(end - start).count()});
       }

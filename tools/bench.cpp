@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <random>
@@ -52,7 +53,7 @@ struct Options {
   int64_t batch = 1;
   int64_t streams = 1;
   bool profile = false;
-  std::string json, trace;
+  std::string json, trace, save_inputs, plot;
   std::map<std::string, std::string> inputs;
 };
 
@@ -82,6 +83,10 @@ Options parse(std::span<const std::string_view> args) {
       o.json = value;
     else if (flag == "--trace")
       o.trace = value;
+    else if (flag == "--save-inputs")
+      o.save_inputs = value;
+    else if (flag == "--plot")
+      o.plot = value;
     else if (flag == "--min-time") {
       try {
         o.min_time = std::stod(value);
@@ -99,6 +104,7 @@ Options parse(std::span<const std::string_view> args) {
       throw Error("bench: unknown option '" + std::string(flag) + "'");
     }
   }
+  if (!o.plot.empty()) o.profile = true;  // the plot draws the profile
   return o;
 }
 
@@ -168,6 +174,15 @@ int run_bench(std::span<const std::string_view> args) {
   const Model model = Model::load(o.model);
   const double load_ms = ms_since(load_start);
   const auto feed = make_inputs(model, o);
+  if (!o.save_inputs.empty()) {
+    // The exact inputs of this benchmark, for running the same data through another runtime.
+    std::filesystem::create_directories(o.save_inputs);
+    for (const auto& [name, t] : feed) {
+      const std::string path = (std::filesystem::path(o.save_inputs) / (name + ".npy")).string();
+      npy::write(path, t.dtype() == DataType::float32 ? npy::from_float(t.shape(), t.float_data())
+                                                      : npy::from_uint8(t.shape(), t.uint8_data()));
+    }
+  }
   int64_t total_macs = 0;
   for (const NodeInfo& n : model.nodes())
     total_macs += n.macs;
@@ -259,6 +274,18 @@ int run_bench(std::span<const std::string_view> args) {
                   peak > 0 ? 100.0 * gmacs / peak : 0.0);
       by_op[l.node.op].first += med;
       by_op[l.node.op].second += l.node.macs;
+    }
+    if (!o.plot.empty()) {
+      std::vector<PlotLayer> points;
+      for (auto& [i, l] : layers) {
+        const double med = percentile(l.seconds, 50);
+        points.push_back(
+            {l.node.name, med * 1e3, l.node.macs > 0 ? static_cast<double>(l.node.macs) / med * 1e-9 : 0.0,
+             l.node.bytes > 0 ? static_cast<double>(l.node.macs) / static_cast<double>(l.node.bytes) : 0.0});
+      }
+      plot_profile(o.plot, o.model + " (" + std::string(name_of(isa)) + ")", points, peak,
+                   measure_read_bandwidth(std::max(1, o.threads)));
+      std::printf("\nplot: %s\n", o.plot.c_str());
     }
     std::printf("\nper operator type:\n%-22s %10s %7s %9s\n", "op", "ms", "%", "GMAC/s");
     for (const auto& [op, v] : by_op)

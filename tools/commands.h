@@ -3,6 +3,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace octet::tools {
 
@@ -13,6 +14,20 @@ int run_run(std::span<const std::string_view> args);
 int run_classify(std::span<const std::string_view> args);
 int run_bench(std::span<const std::string_view> args);
 int run_peak(std::span<const std::string_view> args);
+
+// Memory read bandwidth in GB/s with `threads` threads (a 256 MiB sweep), for rooflines.
+double measure_read_bandwidth(int threads);
+
+// Draws the per-layer profile of `octet bench --plot` with gnuplot: time per layer, and a roofline
+// (achieved GMAC/s against MACs per byte, under the compute and memory ceilings). Throws if gnuplot fails.
+struct PlotLayer {
+  std::string name;
+  double ms = 0.0;
+  double gmacs = 0.0;
+  double macs_per_byte = 0.0;
+};
+void plot_profile(const std::string& png, const std::string& title, const std::vector<PlotLayer>& layers,
+                  double peak_gmacs, double bandwidth_gbs);
 
 // Parses "--threads N"-style integer option values, naming the option on error.
 int64_t parse_int(std::string_view option, std::string_view value, int64_t min, int64_t max);

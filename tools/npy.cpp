@@ -1,11 +1,13 @@
 #include "tools/npy.h"
 
 #include <bit>
+#include <charconv>
 #include <cstring>
 #include <fstream>
 #include <iterator>
 #include <limits>
-#include <regex>
+#include <optional>
+#include <string_view>
 
 #include "kernels/error.h"
 
@@ -57,6 +59,36 @@ Dtype parse_descr(const std::string& d, const std::string& what) {
   if (d == "<i8") return Dtype::int64;
   throw Error(what + ": unsupported dtype '" + d +
               "' (float32, float64, uint8, int8, int32, int64, little-endian)");
+}
+
+// memcpy with a null pointer is undefined even for zero bytes, and an empty vector's data() may be null.
+void copy_bytes(void* dst, const void* src, size_t n) {
+  if (n > 0) std::memcpy(dst, src, n);
+}
+
+bool is_space(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
+
+// The header text after `'key':` (whitespace skipped), or nullopt when the dictionary has no such key.
+// A plain scan rather than std::regex: libstdc++'s regex matcher recurses once per character matched and
+// overflowed the stack on a header of a few thousand bytes, which any file can declare.
+std::optional<std::string_view> value_of(std::string_view header, std::string_view key) {
+  // Appended piece by piece: GCC 12 at -O3 warns falsely (-Wrestrict) about "'" + std::string(...).
+  std::string quoted(1, '\'');
+  quoted.append(key);
+  quoted.push_back('\'');
+  for (size_t at = header.find(quoted); at != std::string_view::npos; at = header.find(quoted, at + 1)) {
+    size_t i = at + quoted.size();
+    while (i < header.size() && is_space(header[i]))
+      ++i;
+    if (i == header.size() || header[i] != ':') continue;
+    ++i;
+    while (i < header.size() && is_space(header[i]))
+      ++i;
+    return header.substr(i);
+  }
+  return std::nullopt;
 }
 
 template <class T>
@@ -125,7 +157,7 @@ std::vector<float> Array::to_float() const {
 std::vector<uint8_t> Array::to_uint8() const {
   if (dtype != Dtype::uint8) throw Error(std::string("expected uint8 data, got ") + name_of(dtype));
   std::vector<uint8_t> out(data.size());
-  std::memcpy(out.data(), data.data(), data.size());
+  copy_bytes(out.data(), data.data(), data.size());
   return out;
 }
 
@@ -170,29 +202,43 @@ Array parse(std::span<const std::byte> bytes, const std::string& what) {
     throw Error(what + ": unsupported .npy format version " + std::to_string(major));
   }
   if (header_len > bytes.size() - offset) throw Error(what + ": truncated header");
-  const std::string header(reinterpret_cast<const char*>(bytes.data() + offset), header_len);
-  std::smatch m;
-  if (!std::regex_search(header, m, std::regex(R"('descr'\s*:\s*'([^']*)')")))
-    throw Error(what + ": header has no 'descr'");
+  const std::string_view header(reinterpret_cast<const char*>(bytes.data() + offset), header_len);
   Array a;
-  a.dtype = parse_descr(m[1].str(), what);
-  if (!std::regex_search(header, m, std::regex(R"('fortran_order'\s*:\s*(True|False))")))
+  const auto descr = value_of(header, "descr");
+  if (!descr || !descr->starts_with('\'') || descr->find('\'', 1) == std::string_view::npos)
+    throw Error(what + ": header has no 'descr'");
+  a.dtype = parse_descr(std::string(descr->substr(1, descr->find('\'', 1) - 1)), what);
+  const auto fortran = value_of(header, "fortran_order");
+  if (!fortran || !(fortran->starts_with("True") || fortran->starts_with("False")))
     throw Error(what + ": header has no 'fortran_order'");
-  if (m[1].str() == "True") throw Error(what + ": Fortran-ordered arrays are not supported");
-  if (!std::regex_search(header, m, std::regex(R"('shape'\s*:\s*\(([^)]*)\))")))
+  if (fortran->starts_with("True")) throw Error(what + ": Fortran-ordered arrays are not supported");
+  const auto shape = value_of(header, "shape");
+  if (!shape || !shape->starts_with('(') || shape->find(')') == std::string_view::npos)
     throw Error(what + ": header has no 'shape'");
-  const std::string dims = m[1].str();
-  const std::regex number(R"(\s*(\d{1,18})\s*(,|$))");
+  // Dimensions of 1 to 18 digits, comma-separated, with an optional trailing comma: (), (5,), (2, 3).
+  const std::string_view dims = shape->substr(1, shape->find(')') - 1);
   int64_t count = 1;
-  for (auto it = std::sregex_iterator(dims.begin(), dims.end(), number); it != std::sregex_iterator(); ++it) {
-    const int64_t d = std::stoll((*it)[1].str());
+  size_t pos = dims.find_first_not_of(' ') == std::string_view::npos ? dims.size() : 0;
+  while (pos < dims.size()) {
+    const size_t comma = dims.find(',', pos);
+    std::string_view digits =
+        dims.substr(pos, comma == std::string_view::npos ? dims.size() - pos : comma - pos);
+    while (!digits.empty() && digits.front() == ' ')
+      digits.remove_prefix(1);
+    while (!digits.empty() && digits.back() == ' ')
+      digits.remove_suffix(1);
+    int64_t d = 0;
+    if (digits.empty() || digits.size() > 18 ||
+        digits.find_first_not_of("0123456789") != std::string_view::npos ||
+        std::from_chars(digits.data(), digits.data() + digits.size(), d).ec != std::errc())
+      throw Error(what + ": malformed shape");
     if (d != 0 && count > std::numeric_limits<int64_t>::max() / d) throw Error(what + ": shape overflows");
     count *= d;
     a.shape.push_back(d);
+    if (comma == std::string_view::npos) break;
+    pos = comma + 1;
+    if (dims.find_first_not_of(' ', pos) == std::string_view::npos) break;  // the trailing comma
   }
-  for (char c : dims)
-    if (!(std::isdigit(static_cast<unsigned char>(c)) || c == ',' || c == ' '))
-      throw Error(what + ": malformed shape");
   const size_t data_offset = offset + header_len;
   const size_t size = element_size(a.dtype);
   if (static_cast<uint64_t>(count) > (bytes.size() - data_offset) / size)
@@ -209,7 +255,7 @@ Array read(const std::string& path) {
   if (!file) throw Error("cannot open '" + path + "'");
   std::vector<char> chars((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
   std::vector<std::byte> bytes(chars.size());
-  std::memcpy(bytes.data(), chars.data(), chars.size());
+  copy_bytes(bytes.data(), chars.data(), chars.size());
   return parse(bytes, path);
 }
 
@@ -219,16 +265,25 @@ std::vector<std::byte> serialize(const Array& a) {
   for (size_t i = 0; i < a.shape.size(); ++i)
     header += std::to_string(a.shape[i]) + (a.shape.size() == 1 || i + 1 < a.shape.size() ? "," : "");
   header += "), }";
+  // Format version 1 stores the header's length in 16 bits; a longer header (thousands of dimensions) needs
+  // version 2 and its 32-bit length, as NumPy does, instead of a silently truncated length.
+  const bool v2 = header.size() + 1 + 63 > std::numeric_limits<uint16_t>::max();
+  const size_t prefix = v2 ? 12 : 10;
   // Pad with spaces so that the data starts on a 64-byte boundary, ending the header with a newline.
-  const size_t unpadded = 10 + header.size() + 1;
+  const size_t unpadded = prefix + header.size() + 1;
   header.append((64 - unpadded % 64) % 64, ' ');
   header += '\n';
-  std::vector<std::byte> out(10 + header.size() + a.data.size());
-  std::memcpy(out.data(), "\x93NUMPY\x01\x00", 8);
-  const auto len = static_cast<uint16_t>(header.size());
-  std::memcpy(out.data() + 8, &len, 2);
-  std::memcpy(out.data() + 10, header.data(), header.size());
-  std::memcpy(out.data() + 10 + header.size(), a.data.data(), a.data.size());
+  std::vector<std::byte> out(prefix + header.size() + a.data.size());
+  std::memcpy(out.data(), v2 ? "\x93NUMPY\x02\x00" : "\x93NUMPY\x01\x00", 8);
+  if (v2) {
+    const auto len = static_cast<uint32_t>(header.size());
+    std::memcpy(out.data() + 8, &len, 4);
+  } else {
+    const auto len = static_cast<uint16_t>(header.size());
+    std::memcpy(out.data() + 8, &len, 2);
+  }
+  std::memcpy(out.data() + prefix, header.data(), header.size());
+  copy_bytes(out.data() + prefix + header.size(), a.data.data(), a.data.size());
   return out;
 }
 
@@ -242,13 +297,13 @@ void write(const std::string& path, const Array& a) {
 
 Array from_float(std::vector<int64_t> shape, std::span<const float> values) {
   Array a{Dtype::float32, std::move(shape), std::vector<std::byte>(values.size_bytes())};
-  std::memcpy(a.data.data(), values.data(), values.size_bytes());
+  copy_bytes(a.data.data(), values.data(), values.size_bytes());
   return a;
 }
 
 Array from_uint8(std::vector<int64_t> shape, std::span<const uint8_t> values) {
   Array a{Dtype::uint8, std::move(shape), std::vector<std::byte>(values.size())};
-  std::memcpy(a.data.data(), values.data(), values.size());
+  copy_bytes(a.data.data(), values.data(), values.size());
   return a;
 }
 

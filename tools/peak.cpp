@@ -17,7 +17,7 @@ namespace octet::tools {
 
 namespace {
 
-// GB/s reading `bytes` of memory with `threads` threads (each sums its own part).
+// GB/s reading `buffer` with `threads` threads (each sums its own part), best of three.
 double read_bandwidth(const std::vector<uint64_t>& buffer, int threads) {
   std::vector<uint64_t> sums(static_cast<size_t>(threads));
   const size_t part = buffer.size() / static_cast<size_t>(threads);
@@ -42,6 +42,11 @@ double read_bandwidth(const std::vector<uint64_t>& buffer, int threads) {
 }
 
 }  // namespace
+
+double measure_read_bandwidth(int threads) {
+  const std::vector<uint64_t> buffer(size_t{1} << 25, 1);  // 256 MiB: far beyond any cache
+  return read_bandwidth(buffer, threads);
+}
 
 int run_peak(std::span<const std::string_view> args) {
   int max_threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));

@@ -118,6 +118,7 @@ struct NodeTiming {
   std::string onnx_op;
   std::vector<int64_t> output_shape;
   int64_t macs = 0;
+  int64_t bytes = 0;           // inputs + output + weights: the operator's minimum memory traffic
   double start_seconds = 0.0;  // since the start of the run
   double seconds = 0.0;
 };
