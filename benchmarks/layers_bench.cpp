@@ -16,6 +16,7 @@
 #include <oneapi/dnnl/dnnl.hpp>
 #include <random>
 
+#include "benchmarks/layer_suite.h"
 #include "graph/ir.h"
 #include "graph/shapes.h"
 #include "runtime/operators.h"
@@ -25,30 +26,8 @@ namespace {
 
 constexpr double kPeakPerCore = 234e9;  // PEERS.md: vpdpbusd zmm, 64 MACs per cycle
 
-struct Layer {
-  const char* name;
-  int64_t h, w, cin, cout, k, stride, pad, groups;
-  bool transposed;
-};
-
-constexpr Layer kLayers[] = {
-    {"L1_conv3x3_56x56_64to64", 56, 56, 64, 64, 3, 1, 1, 1, false},
-    {"L2_conv1x1_56x56_256to64", 56, 56, 256, 64, 1, 1, 0, 1, false},
-    {"L3_conv3x3s2_56x56_128to128", 56, 56, 128, 128, 3, 2, 1, 1, false},
-    {"L4_depthwise3x3_112x112_96", 112, 112, 96, 96, 3, 1, 1, 96, false},
-    {"L5_conv3x3_256x256_3to32", 256, 256, 3, 32, 3, 1, 1, 1, false},
-    {"L6_convT2x2s2_64x64_128to64", 64, 64, 128, 64, 2, 2, 0, 1, true},
-    {"L7_conv3x3_32x32_256to256", 32, 32, 256, 256, 3, 1, 1, 1, false},
-};
-
-int64_t out_size(const Layer& l, int64_t in) {
-  return l.transposed ? (in - 1) * l.stride + l.k - 2 * l.pad : (in + 2 * l.pad - l.k) / l.stride + 1;
-}
-
-double macs(const Layer& l) {
-  const double taps = double(l.k) * l.k * (l.cin / l.groups) * l.cout;
-  return l.transposed ? double(l.h) * l.w * taps : double(out_size(l, l.h)) * out_size(l, l.w) * taps;
-}
+using bench::kLayers;
+using bench::Layer;
 
 // Deterministic operands shared by both runtimes.
 struct Operands {
@@ -57,7 +36,8 @@ struct Operands {
   std::vector<float> weight_scales;
   std::vector<int32_t> bias;
   float in_scale = 0.02f, out_scale = 0.05f;
-  int32_t in_zp = 0, out_zp = 0;  // oneDNN's fast path has no zero points; octet's cost does not depend on them
+  int32_t in_zp = 0,
+          out_zp = 0;  // oneDNN's fast path has no zero points; octet's cost does not depend on them
 };
 
 Operands make_operands(const Layer& l) {
@@ -65,11 +45,15 @@ Operands make_operands(const Layer& l) {
   std::uniform_int_distribution<int> u8(0, 255), s8(-127, 127), b(-1000, 1000);
   Operands o;
   o.input.resize(static_cast<size_t>(l.h * l.w * l.cin));
-  for (auto& v : o.input) v = static_cast<uint8_t>(u8(rng));
+  for (auto& v : o.input)
+    v = static_cast<uint8_t>(u8(rng));
   o.weights.resize(static_cast<size_t>(l.cout * l.k * l.k * (l.cin / l.groups)));
-  for (auto& v : o.weights) v = static_cast<int8_t>(s8(rng));
-  for (int64_t c = 0; c < l.cout; ++c) o.weight_scales.push_back(0.001f + 0.0001f * static_cast<float>(c % 7));
-  for (int64_t c = 0; c < l.cout; ++c) o.bias.push_back(b(rng));
+  for (auto& v : o.weights)
+    v = static_cast<int8_t>(s8(rng));
+  for (int64_t c = 0; c < l.cout; ++c)
+    o.weight_scales.push_back(0.001f + 0.0001f * static_cast<float>(c % 7));
+  for (int64_t c = 0; c < l.cout; ++c)
+    o.bias.push_back(b(rng));
   return o;
 }
 
@@ -77,7 +61,11 @@ void BM_octet(benchmark::State& state, const Layer& l) {
   const int threads = static_cast<int>(state.range(0));
   const Operands o = make_operands(l);
   graph::Graph g;
-  graph::Value in{"x", ElementType::u8, {1, l.h, l.w, l.cin}, graph::Layout::nhwc, QuantParams::per_tensor(o.in_scale, o.in_zp)};
+  graph::Value in{"x",
+                  ElementType::u8,
+                  {1, l.h, l.w, l.cin},
+                  graph::Layout::nhwc,
+                  QuantParams::per_tensor(o.in_scale, o.in_zp)};
   g.inputs.push_back(g.add_value(in));
   graph::ConvAttrs a;
   a.transposed = l.transposed;
@@ -87,9 +75,9 @@ void BM_octet(benchmark::State& state, const Layer& l) {
   a.transpose.stride_h = a.transpose.stride_w = l.stride;
   a.transpose.pad = {l.pad, l.pad, l.pad, l.pad};
   a.transpose.groups = l.groups;
-  a.weights = std::make_shared<graph::Weights>(TensorS8({l.cout, l.k, l.k, l.cin / l.groups}, o.weights,
-                                                       QuantParams::per_axis(o.weight_scales,
-                                                                             std::vector<int32_t>(o.weight_scales.size(), 0), 0)));
+  a.weights = std::make_shared<graph::Weights>(
+      TensorS8({l.cout, l.k, l.k, l.cin / l.groups}, o.weights,
+               QuantParams::per_axis(o.weight_scales, std::vector<int32_t>(o.weight_scales.size(), 0), 0)));
   a.bias = std::make_shared<TensorS32>(Shape{l.cout}, o.bias);
   graph::Node node;
   node.name = l.name;
@@ -97,7 +85,8 @@ void BM_octet(benchmark::State& state, const Layer& l) {
   node.kind = graph::OpKind::conv;
   node.inputs = {0};
   node.attrs = a;
-  graph::Value out{"y", ElementType::u8, {}, graph::Layout::nhwc, QuantParams::per_tensor(o.out_scale, o.out_zp)};
+  graph::Value out{
+      "y", ElementType::u8, {}, graph::Layout::nhwc, QuantParams::per_tensor(o.out_scale, o.out_zp)};
   out.shape = graph::infer_output_shape(g, node, out);
   node.output = g.add_value(out);
   const auto op = runtime::make_operator(g, node, active_isa());
@@ -108,9 +97,10 @@ void BM_octet(benchmark::State& state, const Layer& l) {
     arena.execute([&] { op->run(inputs, reinterpret_cast<std::byte*>(y.data())); });
     benchmark::DoNotOptimize(y.data());
   }
-  state.counters["GMAC/s"] = benchmark::Counter(macs(l) * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
-  state.counters["%peak"] =
-      benchmark::Counter(macs(l) / (kPeakPerCore * threads) * 100.0, benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["GMAC/s"] =
+      benchmark::Counter(bench::macs(l) * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["%peak"] = benchmark::Counter(bench::macs(l) / (kPeakPerCore * threads) * 100.0,
+                                               benchmark::Counter::kIsIterationInvariantRate);
   state.SetLabel(std::string(name_of(active_isa())));
 }
 
@@ -121,7 +111,7 @@ void BM_onednn(benchmark::State& state, const Layer& l) {
   const Operands o = make_operands(l);
   engine eng(engine::kind::cpu, 0);
   stream strm(eng);
-  const int64_t oh = out_size(l, l.h), ow = out_size(l, l.w);
+  const int64_t oh = bench::output_size(l, l.h), ow = bench::output_size(l, l.w);
   const memory::dims src_dims{1, l.cin, l.h, l.w}, dst_dims{1, l.cout, oh, ow};
   const memory::dims strides{l.stride, l.stride}, pads{l.pad, l.pad};
   memory::dims w_dims = l.groups > 1 ? memory::dims{l.groups, l.cout / l.groups, l.cin / l.groups, l.k, l.k}
@@ -133,19 +123,20 @@ void BM_onednn(benchmark::State& state, const Layer& l) {
   auto b_md = memory::desc({l.cout}, memory::data_type::s32, memory::format_tag::x);
   primitive_attr attr;
   std::vector<float> scales;
-  for (float s : o.weight_scales) scales.push_back(o.in_scale * s / o.out_scale);
+  for (float s : o.weight_scales)
+    scales.push_back(o.in_scale * s / o.out_scale);
   attr.set_output_scales(2, scales);
   primitive prim;
   memory::desc w_md;
   if (l.transposed) {
-    auto d = deconvolution_forward::desc(prop_kind::forward_inference, algorithm::deconvolution_direct, src_md, w_any,
-                                         b_md, dst_md, strides, pads, pads);
+    auto d = deconvolution_forward::desc(prop_kind::forward_inference, algorithm::deconvolution_direct,
+                                         src_md, w_any, b_md, dst_md, strides, pads, pads);
     auto pd = deconvolution_forward::primitive_desc(d, attr, eng);
     w_md = pd.weights_desc();
     prim = deconvolution_forward(pd);
   } else {
-    auto d = convolution_forward::desc(prop_kind::forward_inference, algorithm::convolution_direct, src_md, w_any, b_md,
-                                       dst_md, strides, pads, pads);
+    auto d = convolution_forward::desc(prop_kind::forward_inference, algorithm::convolution_direct, src_md,
+                                       w_any, b_md, dst_md, strides, pads, pads);
     auto pd = convolution_forward::primitive_desc(d, attr, eng);
     w_md = pd.weights_desc();
     prim = convolution_forward(pd);
@@ -173,9 +164,10 @@ void BM_onednn(benchmark::State& state, const Layer& l) {
     prim.execute(strm, args);
     strm.wait();
   }
-  state.counters["GMAC/s"] = benchmark::Counter(macs(l) * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
-  state.counters["%peak"] =
-      benchmark::Counter(macs(l) / (kPeakPerCore * threads) * 100.0, benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["GMAC/s"] =
+      benchmark::Counter(bench::macs(l) * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["%peak"] = benchmark::Counter(bench::macs(l) / (kPeakPerCore * threads) * 100.0,
+                                               benchmark::Counter::kIsIterationInvariantRate);
 }
 
 // Collects each benchmark's median (or its single run) to print octet / oneDNN time ratios at the end.
@@ -200,8 +192,8 @@ class RatioReporter : public benchmark::ConsoleReporter {
       const auto it = medians_.find(peer);
       if (it == medians_.end()) continue;
       const size_t slash = name.rfind('/');
-      std::printf("%-34s %8s %12.3f %12.3f %10.2fx\n", name.substr(6, slash - 6).c_str(), name.substr(slash + 1).c_str(),
-                  ms, it->second, ms / it->second);
+      std::printf("%-34s %8s %12.3f %12.3f %10.2fx\n", name.substr(6, slash - 6).c_str(),
+                  name.substr(slash + 1).c_str(), ms, it->second, ms / it->second);
     }
   }
 
@@ -215,9 +207,17 @@ class RatioReporter : public benchmark::ConsoleReporter {
 int main(int argc, char** argv) {
   for (const octet::Layer& l : octet::kLayers) {
     benchmark::RegisterBenchmark((std::string("octet/") + l.name).c_str(), octet::BM_octet, l)
-        ->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(0.3);
+        ->Arg(1)
+        ->Arg(2)
+        ->Unit(benchmark::kMillisecond)
+        ->UseRealTime()
+        ->MinTime(0.3);
     benchmark::RegisterBenchmark((std::string("onednn/") + l.name).c_str(), octet::BM_onednn, l)
-        ->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(0.3);
+        ->Arg(1)
+        ->Arg(2)
+        ->Unit(benchmark::kMillisecond)
+        ->UseRealTime()
+        ->MinTime(0.3);
   }
   benchmark::Initialize(&argc, argv);
   octet::RatioReporter reporter;

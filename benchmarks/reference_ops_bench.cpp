@@ -5,28 +5,15 @@
 
 #include <random>
 
+#include "benchmarks/layer_suite.h"
 #include "kernels/reference/conv2d.h"
 #include "kernels/reference/conv_transpose2d.h"
 
 namespace octet {
 namespace {
 
-struct ConvLayer {
-  const char* name;
-  int64_t h, w, cin, cout, k, stride, pad, groups;
-  bool transposed;
-};
-
-// The shapes of PEERS.md's suite.
-constexpr ConvLayer kLayers[] = {
-    {"L1_conv3x3_56x56_64to64", 56, 56, 64, 64, 3, 1, 1, 1, false},
-    {"L2_conv1x1_56x56_256to64", 56, 56, 256, 64, 1, 1, 0, 1, false},
-    {"L3_conv3x3s2_56x56_128to128", 56, 56, 128, 128, 3, 2, 1, 1, false},
-    {"L4_depthwise3x3_112x112_96", 112, 112, 96, 96, 3, 1, 1, 96, false},
-    {"L5_conv3x3_256x256_3to32", 256, 256, 3, 32, 3, 1, 1, 1, false},
-    {"L6_convT2x2s2_64x64_128to64", 64, 64, 128, 64, 2, 2, 0, 1, true},
-    {"L7_conv3x3_32x32_256to256", 32, 32, 256, 256, 3, 1, 1, 1, false},
-};
+using ConvLayer = bench::Layer;
+using bench::kLayers;
 
 void BM_ReferenceConv(benchmark::State& state, const ConvLayer& layer) {
   std::mt19937 rng(1);
@@ -39,7 +26,6 @@ void BM_ReferenceConv(benchmark::State& state, const ConvLayer& layer) {
   for (auto& v : weights.data)
     v = static_cast<int8_t>(s8(rng));
   const QuantParams output = QuantParams::per_tensor(0.05f, 128);
-  int64_t out_pixels = 0;
   for (auto _ : state) {
     TensorU8 out;
     if (layer.transposed) {
@@ -54,12 +40,9 @@ void BM_ReferenceConv(benchmark::State& state, const ConvLayer& layer) {
       out = ref::conv2d(input, weights, nullptr, p, output);
     }
     benchmark::DoNotOptimize(out.data.data());
-    out_pixels = out.dim(1) * out.dim(2);
   }
   // Transposed: every input pixel meets every tap once; direct: every output pixel does.
-  const double macs = layer.transposed
-                          ? double(layer.h * layer.w) * layer.k * layer.k * layer.cin * layer.cout
-                          : double(out_pixels) * layer.k * layer.k * cin_g * layer.cout;
+  const double macs = bench::macs(layer);
   state.counters["GMAC/s"] = benchmark::Counter(macs * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
   state.counters["MMAC"] = macs * 1e-6;
 }
