@@ -66,13 +66,16 @@ void Importer::sort_nodes() {
     available.insert(in.name());
   available.insert("");  // an empty input name means "optional input omitted"
   std::map<std::string, const onnx::NodeProto*> producer;
-  for (const auto& node : g.node())
+  for (const auto& node : g.node()) {
+    // Lowering reads every node's first output, and protobuf's output(0) does not check its index.
+    if (node.output_size() < 1 || node.output(0).empty()) throw Error(describe(node) + ": has no output");
     for (const auto& out : node.output()) {
       if (out.empty()) continue;
       if (producer.count(out) || available.count(out))
         throw Error(describe(node) + ": output '" + out + "' is already defined elsewhere in the graph");
       producer[out] = &node;
     }
+  }
   std::map<const onnx::NodeProto*, int> waiting;
   std::map<std::string, std::vector<const onnx::NodeProto*>> dependents;
   std::deque<const onnx::NodeProto*> ready;

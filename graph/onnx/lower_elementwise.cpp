@@ -259,7 +259,7 @@ bool Importer::lower_elementwise(const onnx::NodeProto& node) {
     return std::find(order_.begin(), order_.end(), l) < std::find(order_.begin(), order_.end(), r);
   });
   const int64_t opset = opset_;
-  const auto f = [&, region, x, opset](double real_x) {
+  const auto f = [&, region, opset](double real_x) {
     std::map<std::string, float> env;
     for (const onnx::NodeProto* n : region) {
       std::vector<float> in;

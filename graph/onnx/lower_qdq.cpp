@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include "graph/onnx/importer.h"
 #include "kernels/error.h"
@@ -29,7 +30,9 @@ QuantParams Importer::activation_params(const onnx::NodeProto& node, int scale_i
       throw Error(describe(node) + ": activations must be quantized per tensor (one zero point), got shape " +
                   to_string(z.shape));
     zp_type = z.onnx_type;
-    zp = static_cast<int32_t>(z.values[0]);
+    // Only 8-bit zero points are accepted (below); their values were range-checked when decoded, and
+    // converting any other type's value could overflow int32.
+    if (is_integer_8bit(zp_type)) zp = static_cast<int32_t>(z.values[0]);
   }
   if (zp_type == onnx::TensorProto::INT8) {
     zp += 128;  // int8 activations run as uint8 with the same real values
@@ -60,8 +63,12 @@ QuantParams Importer::constant_params(const onnx::NodeProto& node, int scale_inp
   QuantParams q;
   for (double s : scales.values)
     q.scales.push_back(static_cast<float>(s));
-  for (double z : zps)
+  for (double z : zps) {
+    // validate() checks the range of the data type; first the conversion itself must be defined.
+    if (!(std::abs(z) <= std::numeric_limits<int32_t>::max()))
+      throw Error(what + ": zero point " + std::to_string(z) + " is out of range");
     q.zero_points.push_back(static_cast<int32_t>(z));
+  }
   if (scales.values.size() == 1 && scales.shape.size() <= 1) {
     q.axis = -1;
   } else {

@@ -3,6 +3,8 @@
 // so DequantizeLinear -> MaxPool -> QuantizeLinear costs one uint8 max pool and no float at all.
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
 #include <numeric>
 
 #include "graph/onnx/importer.h"
@@ -21,6 +23,14 @@ int64_t normalize_axis(const onnx::NodeProto& node, int64_t axis, int64_t rank) 
     throw Error(describe(node) + ": axis " + std::to_string(axis) + " is outside rank " +
                 std::to_string(rank));
   return axis < 0 ? axis + rank : axis;
+}
+
+// A dimension or axis read from a constant tensor, whose values are doubles: converting a double outside
+// int64's range is undefined behavior, so a value no dimension could have is refused before the conversion.
+int64_t to_dimension(const onnx::NodeProto& node, double v, const char* what) {
+  if (!(std::abs(v) <= 0x1p62))
+    throw Error(describe(node) + ": " + what + " " + std::to_string(v) + " is out of range");
+  return static_cast<int64_t>(v);
 }
 
 // Physical axis of ONNX axis `a` for an NHWC-stored image tensor.
@@ -219,8 +229,8 @@ bool Importer::lower_structural(const onnx::NodeProto& node) {
       if (sizes.values.size() != 4) throw Error(describe(node) + ": sizes must have 4 values");
       if (sizes.values[0] != logical[0] || sizes.values[1] != logical[1])
         throw Error(describe(node) + ": resizing the batch or channel dimension is not supported");
-      p.out_h = static_cast<int64_t>(sizes.values[2]);
-      p.out_w = static_cast<int64_t>(sizes.values[3]);
+      p.out_h = to_dimension(node, sizes.values[2], "output height");
+      p.out_w = to_dimension(node, sizes.values[3], "output width");
     } else if (has_input(node, scales_input)) {
       const Constant& scales = constant_input(node, scales_input, "scales");
       if (scales.values.size() != 4) throw Error(describe(node) + ": scales must have 4 values");
@@ -230,8 +240,8 @@ bool Importer::lower_structural(const onnx::NodeProto& node) {
         if (!(s > 0.0) || !std::isfinite(s)) throw Error(describe(node) + ": scales must be finite and > 0");
       p.scale_h = scales.values[2];
       p.scale_w = scales.values[3];
-      p.out_h = static_cast<int64_t>(std::floor(logical[2] * p.scale_h));
-      p.out_w = static_cast<int64_t>(std::floor(logical[3] * p.scale_w));
+      p.out_h = to_dimension(node, std::floor(static_cast<double>(logical[2]) * p.scale_h), "output height");
+      p.out_w = to_dimension(node, std::floor(static_cast<double>(logical[3]) * p.scale_w), "output width");
     } else {
       throw Error(describe(node) + ": needs scales or sizes");
     }
@@ -307,7 +317,7 @@ bool Importer::lower_structural(const onnx::NodeProto& node) {
     const bool allow_zero = a.get_int("allowzero", 0) != 0;
     int64_t infer_at = -1, known = 1;
     for (size_t i = 0; i < spec.values.size(); ++i) {
-      auto d = static_cast<int64_t>(spec.values[i]);
+      auto d = to_dimension(node, spec.values[i], "target dimension");
       if (d == 0 && !allow_zero) {
         if (i >= s.size())
           throw Error(describe(node) + ": shape entry 0 copies a dimension the input does not have");
@@ -319,6 +329,8 @@ bool Importer::lower_structural(const onnx::NodeProto& node) {
       } else if (d < 0) {
         throw Error(describe(node) + ": invalid target dimension " + std::to_string(d));
       } else {
+        if (d != 0 && known > std::numeric_limits<int64_t>::max() / d)
+          throw Error(describe(node) + ": the target shape's element count overflows");
         known *= d;
       }
       target.push_back(d);
@@ -341,7 +353,9 @@ bool Importer::lower_structural(const onnx::NodeProto& node) {
     std::vector<int64_t> axes = a.get_ints("axes");
     if (has_input(node, 1)) {
       const Constant& c = constant_input(node, 1, "axes");
-      axes.assign(c.values.begin(), c.values.end());
+      axes.clear();
+      for (double v : c.values)
+        axes.push_back(to_dimension(node, v, "axis"));
     }
     if (op == "Squeeze") {
       std::vector<bool> drop(s.size(), axes.empty());

@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# Fuzzes octet's model loader and .npy reader with libFuzzer (clang, ASan + UBSan) for a bounded time.
+#
+#   scripts/run-fuzz.sh [SECONDS]     each target for SECONDS (default 60)
+#
+# Builds only the fuzz targets in build-fuzz/, seeds build-fuzz/seeds/ from the test models
+# (tests/fuzz/make_seed_corpus.sh), keeps what each run discovers in build-fuzz/corpus/ for the next run,
+# and exits non-zero if any target finds a crash, leak, sanitizer report, timeout or out-of-memory. The
+# failing input lands in build-fuzz/findings/TARGET/; reproduce with build-fuzz/tests/fuzz/TARGET FILE, fix,
+# and save the file under tests/fuzz/regressions/TARGET/ so fuzz_regression_tests keeps it fixed.
+# OCTET_BUILD_JOBS sets the build's parallelism (default: all cores).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+seconds="${1:-60}"
+jobs="${OCTET_BUILD_JOBS:-$(nproc)}"
+build_dir=build-fuzz
+
+scripts/install-deps.sh
+# libFuzzer and the sanitizer runtimes come with clang's runtime package; install only what is missing.
+missing=()
+for p in clang libclang-rt-14-dev; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+if ((${#missing[@]} > 0)); then
+  echo "run-fuzz: installing ${missing[*]}"
+  sudo_cmd=()
+  if [[ $(id -u) -ne 0 ]]; then sudo_cmd=(sudo); fi
+  export DEBIAN_FRONTEND=noninteractive
+  "${sudo_cmd[@]}" apt-get update -q
+  "${sudo_cmd[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+build_start=$SECONDS
+# RelWithDebInfo: optimized enough to execute many inputs a second, with line numbers in the reports.
+CXX=clang++ cmake -S . -B "$build_dir" -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DOCTET_FUZZ=ON -DOCTET_SANITIZE=address,undefined -DOCTET_BUILD_TESTS=ON -DOCTET_BUILD_BENCHMARKS=OFF
+cmake --build "$build_dir" -j "$jobs" --target fuzz_model_load fuzz_npy
+echo "run-fuzz: built in $((SECONDS - build_start)) s"
+
+tests/fuzz/make_seed_corpus.sh "$build_dir/seeds"
+
+# Inputs larger than any seed are rarely useful: the bundled float model, the largest seed, is 220 KB, and a
+# .npy header cannot exceed 64 KiB in format version 1.
+declare -A max_len=([fuzz_model_load]=300000 [fuzz_npy]=65536)
+declare -A seeds=([fuzz_model_load]=model_load [fuzz_npy]=npy)
+export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}"
+export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
+
+failed=()
+for target in fuzz_model_load fuzz_npy; do
+  corpus="$build_dir/corpus/$target"
+  findings="$build_dir/findings/$target"
+  mkdir -p "$corpus" "$findings"
+  log="$build_dir/$target.log"
+  echo "== $target: $seconds s =="
+  status=0
+  # The first folder is the working corpus (new inputs go there); the seeds are only read.
+  "$build_dir/tests/fuzz/$target" -max_total_time="$seconds" -max_len="${max_len[$target]}" \
+    -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 -artifact_prefix="$findings/" \
+    "$corpus" "$build_dir/seeds/${seeds[$target]}" >"$log" 2>&1 || status=$?
+  grep -E "^stat::number_of_executed_units|^stat::peak_rss_mb|^#[0-9]+ +DONE" "$log" || true
+  if ((status != 0)); then
+    echo "run-fuzz: $target FAILED (exit $status); the end of its log ($log):"
+    tail -n 60 "$log"
+    ls -l "$findings"
+    failed+=("$target")
+  fi
+done
+
+if ((${#failed[@]} > 0)); then
+  echo "run-fuzz: findings in ${failed[*]}"
+  exit 1
+fi
+echo "run-fuzz: no findings"
