@@ -38,7 +38,10 @@ bool is_elementwise(const onnx::NodeProto& node) {
 float evaluate(const onnx::NodeProto& node, const std::vector<float>& in, int64_t opset) {
   const std::string& op = node.op_type();
   const Attributes a(node);
-  const float x = in.at(0);
+  // A malformed node may have fewer inputs than its operator takes: an octet::Error, not at()'s
+  // std::out_of_range.
+  if (in.empty()) throw Error(describe(node) + ": has no input");
+  const float x = in[0];
   double r = 0.0;
   if (op == "Relu")
     r = std::max(x, 0.0f);
@@ -99,7 +102,8 @@ float evaluate(const onnx::NodeProto& node, const std::vector<float>& in, int64_
   else if (in.size() == 1 && (op == "Max" || op == "Min"))
     r = x;  // variadic Max / Min of one input is the identity
   else {
-    const float y = in.at(1);
+    if (in.size() < 2) throw Error(describe(node) + ": needs two inputs");
+    const float y = in[1];
     if (op == "Add")
       r = x + y;
     else if (op == "Sub")

@@ -17,6 +17,16 @@ bool is_integer_8bit(int32_t t) {
   return t == onnx::TensorProto::INT8 || t == onnx::TensorProto::UINT8;
 }
 
+// Clip's min or max input, which ONNX defines as a scalar: an empty or longer tensor is an octet::Error,
+// not vector::at's std::out_of_range.
+double clip_bound(const onnx::NodeProto& clip, const Symbol& s, const char* which) {
+  const std::vector<double> v = s.real_values();
+  if (v.size() != 1)
+    throw Error(describe(clip) + ": its " + which + " must be a single value, got " +
+                std::to_string(v.size()));
+  return v[0];
+}
+
 }  // namespace
 
 QuantParams Importer::activation_params(const onnx::NodeProto& node, int scale_input,
@@ -194,12 +204,12 @@ std::optional<OutputStage> Importer::find_output_stage(const std::string& tensor
       if (has_input(next, 1)) {
         const Symbol& s = symbol(next, 1);
         if (s.kind != Symbol::Kind::constant) return std::nullopt;
-        lo = s.real_values().at(0);
+        lo = clip_bound(next, s, "min");
       }
       if (has_input(next, 2)) {
         const Symbol& s = symbol(next, 2);
         if (s.kind != Symbol::Kind::constant) return std::nullopt;
-        hi = s.real_values().at(0);
+        hi = clip_bound(next, s, "max");
       }
       range.lo = std::max(range.lo, lo);
       range.hi = std::min(range.hi, hi);

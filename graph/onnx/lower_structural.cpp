@@ -370,8 +370,12 @@ bool Importer::lower_structural(const onnx::NodeProto& node) {
     } else {
       const int64_t out_rank = rank + static_cast<int64_t>(axes.size());
       std::vector<bool> added(static_cast<size_t>(out_rank), false);
-      for (int64_t ax : axes)
-        added[static_cast<size_t>(normalize_axis(node, ax, out_rank))] = true;
+      for (int64_t ax : axes) {
+        const auto at = static_cast<size_t>(normalize_axis(node, ax, out_rank));
+        // A repeated axis would leave fewer new dimensions than axes, and too few input dimensions below.
+        if (added[at]) throw Error(describe(node) + ": axis " + std::to_string(ax) + " is repeated");
+        added[at] = true;
+      }
       size_t j = 0;
       for (int64_t i = 0; i < out_rank; ++i)
         target.push_back(added[static_cast<size_t>(i)] ? 1 : s.at(j++));
