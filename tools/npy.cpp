@@ -125,33 +125,36 @@ int64_t Array::element_count() const {
   return n;
 }
 
-std::vector<float> Array::to_float() const {
-  std::vector<float> out(static_cast<size_t>(element_count()));
-  const size_t size = element_size(dtype);
-  for (size_t i = 0; i < out.size(); ++i) {
-    const std::byte* p = data.data() + i * size;
-    switch (dtype) {
-      case Dtype::float32:
-        out[i] = load<float>(p);
-        break;
-      case Dtype::float64:
-        out[i] = static_cast<float>(load<double>(p));
-        break;
-      case Dtype::uint8:
-        out[i] = load<uint8_t>(p);
-        break;
-      case Dtype::int8:
-        out[i] = load<int8_t>(p);
-        break;
-      case Dtype::int32:
-        out[i] = static_cast<float>(load<int32_t>(p));
-        break;
-      case Dtype::int64:
-        out[i] = static_cast<float>(load<int64_t>(p));
-        break;
-    }
-  }
+namespace {
+
+// Every element of `data`, stored as In, converted to Out. The dtype is dispatched once per array, not
+// once per element.
+template <class Out, class In>
+std::vector<Out> convert_all(const std::vector<std::byte>& data, int64_t count) {
+  std::vector<Out> out(static_cast<size_t>(count));
+  for (size_t i = 0; i < out.size(); ++i)
+    out[i] = static_cast<Out>(load<In>(data.data() + i * sizeof(In)));
   return out;
+}
+
+}  // namespace
+
+std::vector<float> Array::to_float() const {
+  switch (dtype) {
+    case Dtype::float32:
+      return convert_all<float, float>(data, element_count());
+    case Dtype::float64:
+      return convert_all<float, double>(data, element_count());
+    case Dtype::uint8:
+      return convert_all<float, uint8_t>(data, element_count());
+    case Dtype::int8:
+      return convert_all<float, int8_t>(data, element_count());
+    case Dtype::int32:
+      return convert_all<float, int32_t>(data, element_count());
+    case Dtype::int64:
+      return convert_all<float, int64_t>(data, element_count());
+  }
+  throw Error("unknown .npy dtype");
 }
 
 std::vector<uint8_t> Array::to_uint8() const {
@@ -162,28 +165,18 @@ std::vector<uint8_t> Array::to_uint8() const {
 }
 
 std::vector<int64_t> Array::to_int64() const {
-  std::vector<int64_t> out(static_cast<size_t>(element_count()));
-  const size_t size = element_size(dtype);
-  for (size_t i = 0; i < out.size(); ++i) {
-    const std::byte* p = data.data() + i * size;
-    switch (dtype) {
-      case Dtype::uint8:
-        out[i] = load<uint8_t>(p);
-        break;
-      case Dtype::int8:
-        out[i] = load<int8_t>(p);
-        break;
-      case Dtype::int32:
-        out[i] = load<int32_t>(p);
-        break;
-      case Dtype::int64:
-        out[i] = load<int64_t>(p);
-        break;
-      default:
-        throw Error(std::string("expected integer data, got ") + name_of(dtype));
-    }
+  switch (dtype) {
+    case Dtype::uint8:
+      return convert_all<int64_t, uint8_t>(data, element_count());
+    case Dtype::int8:
+      return convert_all<int64_t, int8_t>(data, element_count());
+    case Dtype::int32:
+      return convert_all<int64_t, int32_t>(data, element_count());
+    case Dtype::int64:
+      return convert_all<int64_t, int64_t>(data, element_count());
+    default:
+      throw Error(std::string("expected integer data, got ") + name_of(dtype));
   }
-  return out;
 }
 
 Array parse(std::span<const std::byte> bytes, const std::string& what) {
