@@ -20,10 +20,12 @@ inline __m512i load16(const uint8_t* p, __mmask16 keep) {
 }
 
 // One channel block of one output row. kTaps > 0: the tap count known at compile time (3x3, 5x5), so the
-// pair loop unrolls and the weights stay in registers; 0: any count.
+// pair loop unrolls and the weights stay in registers; 0: any count. Four pixels at a time: each pixel's
+// vpdpwssd chain depends on itself, so one pixel alone waits on the instruction's latency at every tap.
 template <int kTaps, bool kFull>
 void block_row(const DepthwiseConv2d& d, const uint8_t* const* taps, int64_t width, uint8_t* out, int64_t cb,
                __mmask16 keep) {
+  constexpr int kPixels = 4;
   const int64_t tap_count = kTaps > 0 ? kTaps : d.kernel_h * d.kernel_w;
   const int64_t pairs = kTaps > 0 ? (kTaps + 1) / 2 : d.tap_pairs;
   constexpr int kMaxPairs = kTaps > 0 ? (kTaps + 1) / 2 : 1;
@@ -33,18 +35,43 @@ void block_row(const DepthwiseConv2d& d, const uint8_t* const* taps, int64_t wid
       w[p] = _mm512_loadu_si512(d.weights.data() + (p * d.channels_padded + cb) * 2);
   const x86::Requant16 requant(d.requant, cb, false);
   const int64_t c = d.channels;
-  for (int64_t x = 0; x < width; ++x) {
+  auto store = [&](uint8_t* dst, __m512i acc) {
+    if constexpr (kFull)
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(dst), requant(acc, 0));
+    else
+      _mm_mask_storeu_epi8(dst, keep, requant(acc, 0));
+  };
+  // Taps 2p and 2p + 1 of pixel t as int16 pairs in each 32-bit lane.
+  auto pair_of = [&](const uint8_t* const* t, int64_t p) {
+    __m512i a = load16<kFull>(t[2 * p] + cb, keep);
+    if (2 * p + 1 < tap_count)
+      a = _mm512_or_si512(a, _mm512_slli_epi32(load16<kFull>(t[2 * p + 1] + cb, keep), 16));
+    return a;
+  };
+  auto weight = [&](int64_t p) {
+    if constexpr (kTaps > 0) return w[p];
+    return _mm512_loadu_si512(d.weights.data() + (p * d.channels_padded + cb) * 2);
+  };
+  int64_t x = 0;
+  for (; x + kPixels <= width; x += kPixels) {
+    const uint8_t* const* t = taps + x * tap_count;
+    __m512i acc[kPixels];
+    for (auto& a : acc)
+      a = _mm512_setzero_si512();
+    for (int64_t p = 0; p < pairs; ++p) {
+      const __m512i wp = weight(p);
+      for (int i = 0; i < kPixels; ++i)
+        acc[i] = _mm512_dpwssd_epi32(acc[i], pair_of(t + i * tap_count, p), wp);
+    }
+    for (int i = 0; i < kPixels; ++i)
+      store(out + (x + i) * c + cb, acc[i]);
+  }
+  for (; x < width; ++x) {
     const uint8_t* const* t = taps + x * tap_count;
     __m512i acc = _mm512_setzero_si512();
-    for (int64_t p = 0; p < pairs; ++p) {
-      const __m512i wp = kTaps > 0 ? w[kTaps > 0 ? p : 0]
-                                   : _mm512_loadu_si512(d.weights.data() + (p * d.channels_padded + cb) * 2);
-      __m512i a = load16<kFull>(t[2 * p] + cb, keep);
-      if (2 * p + 1 < tap_count)
-        a = _mm512_or_si512(a, _mm512_slli_epi32(load16<kFull>(t[2 * p + 1] + cb, keep), 16));
-      acc = _mm512_dpwssd_epi32(acc, a, wp);
-    }
-    _mm_mask_storeu_epi8(out + x * c + cb, keep, requant(acc, 0));
+    for (int64_t p = 0; p < pairs; ++p)
+      acc = _mm512_dpwssd_epi32(acc, pair_of(t, p), weight(p));
+    store(out + x * c + cb, acc);
   }
 }
 

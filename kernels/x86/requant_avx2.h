@@ -56,6 +56,13 @@ struct Requant8 {
   __m128i operator()(__m256i acc, int32_t row_sum) const {
     acc = _mm256_add_epi32(acc, bias);
     if (has_zw) acc = _mm256_sub_epi32(acc, _mm256_mullo_epi32(zw, _mm256_set1_epi32(row_sum)));
+    if (!shifts_left) {
+      // vpmuldq reads the signed low dword of each qword: no sign extension needed without a shift.
+      const __m256i round = _mm256_set1_epi64x(int64_t{1} << 30);
+      const __m256i lo = _mm256_srli_epi64(_mm256_add_epi64(_mm256_mul_epi32(acc, m0_even), round), 31);
+      const __m256i hi = _mm256_add_epi64(_mm256_mul_epi32(_mm256_srli_epi64(acc, 32), m0_odd), round);
+      return finish(_mm256_blend_epi32(lo, _mm256_slli_epi64(hi, 1), 0b10101010));
+    }
     const __m256i sign = _mm256_srai_epi32(acc, 31);
     const __m256i even =
         _mm256_blend_epi32(acc, _mm256_shuffle_epi32(sign, _MM_SHUFFLE(2, 2, 0, 0)), 0b10101010);
@@ -63,7 +70,11 @@ struct Requant8 {
                                            _mm256_shuffle_epi32(sign, _MM_SHUFFLE(3, 3, 1, 1)), 0b10101010);
     const __m256i lo = high_mul(even, m0_even, left_even);
     const __m256i hi = high_mul(odd, m0_odd, left_odd);
-    const __m256i x = _mm256_blend_epi32(lo, _mm256_slli_epi64(hi, 32), 0b10101010);
+    return finish(_mm256_blend_epi32(lo, _mm256_slli_epi64(hi, 32), 0b10101010));
+  }
+
+  // The rounding shift, clamp and zero point of the high-multiplied x; 8 uint8 in the low 8 bytes.
+  __m128i finish(__m256i x) const {
     // Rounding divide by 2^right, ties away from zero.
     const __m256i remainder = _mm256_and_si256(x, mask);
     const __m256i threshold = _mm256_add_epi32(half, _mm256_srli_epi32(x, 31));

@@ -15,14 +15,15 @@ namespace octet::x86 {
 //   clamp(z + rdbpot(srdhm(sat_shl(acc, left), M0), right)).
 // Per-channel constants are loaded once per tile and reused for every row.
 struct Requant16 {
-  __m512i bias, zw, m0_lo, m0_hi, left_lo, left_hi, right, mask, half, lo_clamp, hi_clamp, zp;
+  __m512i bias, zw, m0, m0_odd, m0_lo, m0_hi, left_lo, left_hi, right, mask, half, lo_clamp, hi_clamp, zp;
   bool shifts_left, has_zw;
 
   Requant16(const ChannelRequant& w, int64_t n, bool with_row_sums) {
     bias = _mm512_loadu_si512(w.bias.data() + n);
     has_zw = with_row_sums;
     zw = has_zw ? _mm512_loadu_si512(w.weight_zero_point.data() + n) : _mm512_setzero_si512();
-    const __m512i m0 = _mm512_loadu_si512(w.multiplier.data() + n);
+    m0 = _mm512_loadu_si512(w.multiplier.data() + n);
+    m0_odd = _mm512_srli_epi64(m0, 32);
     m0_lo = _mm512_cvtepu32_epi64(_mm512_castsi512_si256(m0));
     m0_hi = _mm512_cvtepu32_epi64(_mm512_extracti64x4_epi64(m0, 1));
     const __m512i left = _mm512_loadu_si512(w.left_shift.data() + n);
@@ -50,12 +51,28 @@ struct Requant16 {
         _mm512_srai_epi64(_mm512_add_epi64(product, _mm512_set1_epi64(int64_t{1} << 30)), 31));
   }
 
+  // SRDHM without a left shift, on even and odd lanes in place: vpmuldq multiplies the (signed) low
+  // dwords of each qword, so the odd lanes are shifted down first; bits 31..62 of product + 2^30 are the
+  // answer (it fits int32 because 0 < M0 < 2^31), taken into the low dword of the even qwords and the
+  // high dword of the odd ones. No cross-lane conversion, about half the work of high_mul.
+  __m512i high_mul_in_place(__m512i acc) const {
+    const __m512i round = _mm512_set1_epi64(int64_t{1} << 30);
+    const __m512i even = _mm512_add_epi64(_mm512_mul_epi32(acc, m0), round);
+    const __m512i odd = _mm512_add_epi64(_mm512_mul_epi32(_mm512_srli_epi64(acc, 32), m0_odd), round);
+    return _mm512_mask_blend_epi32(__mmask16(0xAAAA), _mm512_srli_epi64(even, 31), _mm512_slli_epi64(odd, 1));
+  }
+
   __m128i operator()(__m512i acc, int32_t row_sum) const {
     acc = _mm512_add_epi32(acc, bias);
     if (has_zw) acc = _mm512_sub_epi32(acc, _mm512_mullo_epi32(zw, _mm512_set1_epi32(row_sum)));
-    const __m256i lo = high_mul(_mm512_castsi512_si256(acc), m0_lo, left_lo);
-    const __m256i hi = high_mul(_mm512_extracti64x4_epi64(acc, 1), m0_hi, left_hi);
-    const __m512i x = _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1);
+    __m512i x;
+    if (!shifts_left) {
+      x = high_mul_in_place(acc);
+    } else {
+      const __m256i lo = high_mul(_mm512_castsi512_si256(acc), m0_lo, left_lo);
+      const __m256i hi = high_mul(_mm512_extracti64x4_epi64(acc, 1), m0_hi, left_hi);
+      x = _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1);
+    }
     // Rounding divide by 2^right, ties away from zero.
     const __m512i remainder = _mm512_and_si512(x, mask);
     const __m512i threshold = _mm512_add_epi32(half, _mm512_srli_epi32(x, 31));
