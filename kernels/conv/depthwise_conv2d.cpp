@@ -8,6 +8,16 @@
 
 namespace octet::conv {
 
+namespace {
+
+bool uses_column_kernel(const DepthwiseConv2d& d) {
+  const auto& p = d.params;
+  return d.isa == Isa::avx512vnni && d.kernel_h == 3 && d.kernel_w == 3 && p.dilation_h == 1 &&
+         p.dilation_w == 1 && (p.stride_w == 1 || p.stride_w == 2);
+}
+
+}  // namespace
+
 template <class W>
 DepthwiseConv2d prepare_depthwise_conv2d(Isa isa, const Tensor<W>& weights, const TensorS32* bias,
                                          const ref::Conv2dParams& params, const QuantParams& input,
@@ -45,6 +55,20 @@ DepthwiseConv2d prepare_depthwise_conv2d(Isa isa, const Tensor<W>& weights, cons
         static_cast<int32_t>((bias ? bias->data[static_cast<size_t>(ch)] : 0) - za * sum);
   }
   d.zero_row.assign(static_cast<size_t>(d.channels_padded), static_cast<uint8_t>(za));
+  if (uses_column_kernel(d)) {
+    // Same values as `weights`, regrouped by kernel column (see the header).
+    d.column_weights.assign(static_cast<size_t>(6 * d.channels_padded * 2), 0);
+    auto tap = [&](int64_t ch, int64_t t) {
+      return static_cast<int16_t>(static_cast<int32_t>(weights.data[static_cast<size_t>(ch * taps + t)]) -
+                                  rq.weight_zero_points[static_cast<size_t>(ch)]);
+    };
+    for (int64_t ch = 0; ch < c; ++ch)
+      for (int64_t kx = 0; kx < 3; ++kx) {
+        d.column_weights[static_cast<size_t>((kx * d.channels_padded + ch) * 2)] = tap(ch, kx);
+        d.column_weights[static_cast<size_t>((kx * d.channels_padded + ch) * 2 + 1)] = tap(ch, 3 + kx);
+        d.column_weights[static_cast<size_t>(((3 + kx) * d.channels_padded + ch) * 2)] = tap(ch, 6 + kx);
+      }
+  }
   return d;
 }
 
@@ -65,6 +89,16 @@ void run(const DepthwiseConv2d& d, const uint8_t* input, int64_t n, int64_t ih, 
   static tbb::enumerable_thread_specific<std::vector<const uint8_t*>> scratch;
   tbb::parallel_for(int64_t{0}, n * oh, [&](int64_t row) {
     const int64_t b = row / oh, y = row % oh;
+    uint8_t* out = output + row * ow * c;
+    if (!d.column_weights.empty()) {
+      const uint8_t* rows[3];
+      for (int64_t ky = 0; ky < 3; ++ky) {
+        const int64_t iy = y * p.stride_h - p.pad.top + ky;
+        rows[ky] = iy >= 0 && iy < ih ? input + (b * ih + iy) * iw * c : nullptr;
+      }
+      depthwise_row3x3_avx512(d, rows, -p.pad.left, iw, ow, out);
+      return;
+    }
     std::vector<const uint8_t*>& pointers = scratch.local();
     pointers.resize(static_cast<size_t>(ow * taps));
     for (int64_t x = 0; x < ow; ++x)
@@ -77,7 +111,6 @@ void run(const DepthwiseConv2d& d, const uint8_t* input, int64_t n, int64_t ih, 
               inside ? input + ((b * ih + iy) * iw + ix) * c : d.zero_row.data();
         }
       }
-    uint8_t* out = output + row * ow * c;
     if (d.isa == Isa::avx512vnni)
       depthwise_row_avx512(d, pointers.data(), ow, out);
     else

@@ -27,6 +27,9 @@ struct DepthwiseConv2d {
   std::vector<int16_t> weights;
   ChannelRequant requant;         // bias folded: bias - z_a * sum_taps (w - z_w)
   std::vector<uint8_t> zero_row;  // channels_padded bytes of z_a: where padding taps point
+  // 3x3 without dilation, stride 1 or 2, AVX-512 only: int16 [6][channels_padded][2], for kx = 0..2 the
+  // pairs (w[0][kx], w[1][kx]), then for kx = 0..2 the pairs (w[2][kx], 0). Empty when not used.
+  std::vector<int16_t> column_weights;
 };
 
 // Prepares a depthwise convolution for `isa` (avx2 or avx512vnni). Weights [C, KH, KW, 1].
@@ -43,6 +46,11 @@ void run(const DepthwiseConv2d& conv, const uint8_t* input, int64_t n, int64_t i
 // bytes of each tap (the zero row for padding). Per ISA (kernels/x86/depthwise_*.cpp).
 void depthwise_row_avx512(const DepthwiseConv2d& conv, const uint8_t* const* taps, int64_t width,
                           uint8_t* out);
+// One output row of a 3x3 convolution without dilation, stride 1 or 2 (column_weights set): rows[ky] is
+// the input row under kernel row ky (nullptr where it is padding); output pixel x reads input columns
+// x * stride_w + ix_origin + kx.
+void depthwise_row3x3_avx512(const DepthwiseConv2d& conv, const uint8_t* const rows[3], int64_t ix_origin,
+                             int64_t iw, int64_t width, uint8_t* out);
 void depthwise_row_avx2(const DepthwiseConv2d& conv, const uint8_t* const* taps, int64_t width, uint8_t* out);
 
 }  // namespace octet::conv

@@ -8,20 +8,12 @@
 #include <cstring>
 
 #include "kernels/gemm/packed_gemm.h"
+#include "kernels/x86/accumulate_avx512.h"
 #include "kernels/x86/requant_avx512.h"
 
 namespace octet::gemm {
 
 namespace {
-
-// acc += dot4(a, w) per lane. GCC 12 keeps the _mm512_dpbusd_epi32 accumulators of a register tile in
-// the wrong registers and copies (even spills) them around every instruction, which halved the
-// microkernel's speed; the same instruction in a one-line asm statement with the accumulator as an
-// in-out operand makes it accumulate in place.
-inline __m512i dpbusd(__m512i acc, __m512i a, __m512i w) {
-  __asm__("vpdpbusd %2, %1, %0" : "+v"(acc) : "v"(a), "v"(w));
-  return acc;
-}
 
 inline int32_t load_u32(const uint8_t* p) {
   int32_t v;
@@ -48,7 +40,7 @@ void tile(const PackedWeights& w, const uint8_t* a, int64_t a_stride, const int3
     for (int r = 0; r < MR; ++r) {
       const __m512i av = _mm512_set1_epi32(load_u32(a + r * a_stride + q * 4));
       for (int j = 0; j < NB; ++j)
-        acc[r][j] = dpbusd(acc[r][j], av, wv[j]);
+        acc[r][j] = x86::dpbusd(acc[r][j], av, wv[j]);
     }
   }
   for (int j = 0; j < NB; ++j) {

@@ -76,6 +76,34 @@ TEST_P(Depthwise, ExtremeValues) {
     }
 }
 
+// 3x3 without dilation takes a column kernel on AVX-512 (blocks of 8 pixels at stride 1, 4 at stride 2):
+// widths around the block sizes, every padding, both strides, partial channel blocks, extreme values.
+TEST_P(Depthwise, ThreeByThreeAllWidthsAndPaddings) {
+  for (uint64_t seed = 0; seed < 300; ++seed) {
+    SCOPED_TRACE("seed " + std::to_string(seed));
+    test::Random rng(seed);
+    const int64_t c = seed % 5 == 0 ? 96 : rng.integer(1, 40);
+    ref::Conv2dParams p;
+    p.groups = c;
+    p.stride_h = rng.integer(1, 2), p.stride_w = rng.integer(1, 2);
+    p.pad = {rng.integer(0, 2), rng.integer(0, 2), rng.integer(0, 2), rng.integer(0, 2)};
+    const int64_t ih = rng.integer(3, 9), iw = rng.integer(3, 21);
+    TensorU8 in = rng.activations({rng.integer(1, 2), ih, iw, c}, rng.activation_params());
+    if (seed % 7 == 3)
+      for (auto& v : in.data)
+        v = rng.coin() ? 255 : 0;
+    const QuantParams out =
+        QuantParams::per_tensor(static_cast<float>(std::exp(rng.real(std::log(1e-4), std::log(2.0)))),
+                                static_cast<int32_t>(rng.integer(0, 255)));
+    auto w = test::random_weights<int8_t>(rng, {c, 3, 3, 1}, rng.coin(), seed % 4 == 1);
+    if (seed % 7 == 3)
+      for (auto& v : w.data)
+        v = rng.coin() ? int8_t{-128} : int8_t{127};
+    const TensorS32 bias = test::random_bias(rng, c, in.quant, w, 30000);
+    check(GetParam(), in, w, rng.coin() ? &bias : nullptr, p, out, Clamp{});
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Isas, Depthwise, ::testing::ValuesIn(vector_isas()),
                          [](const auto& info) { return std::string(name_of(info.param)); });
 
