@@ -94,8 +94,23 @@ GemmConv2d prepare_gemm_conv2d(Isa isa, const Tensor<W>& weights, const TensorS3
   c.kernel_w = weights.shape.at(2);
   c.in_channels = weights.shape.at(3);
   const int64_t k = c.kernel_h * c.kernel_w * c.in_channels;
-  c.weights = gemm::pack(isa, weights.data.data(), c.out_channels, k, weights.quant,
-                         bias ? bias->data.data() : nullptr, input, output, clamp, "conv2d");
+  auto pack = [&](int64_t segments) {
+    return gemm::pack(isa, weights.data.data(), c.out_channels, k, weights.quant,
+                      bias ? bias->data.data() : nullptr, input, output, clamp, "conv2d", segments);
+  };
+  const bool one_by_one_in_place = c.kernel_h == 1 && c.kernel_w == 1 && params.stride_h == 1 &&
+                                   params.stride_w == 1 && params.pad.top == 0 && params.pad.left == 0 &&
+                                   params.pad.bottom == 0 && params.pad.right == 0;
+  // VNNI reads each kernel row's taps (a contiguous run of NHWC memory when there is no horizontal
+  // dilation) in place, one segment per kernel row; the others copy them into im2col rows.
+  if (isa == Isa::avx512vnni && params.dilation_w == 1 && !(one_by_one_in_place && k % 4 == 0)) {
+    c.weights = pack(c.kernel_h);
+    if (!c.weights.needs_row_sums) {
+      c.segmented = true;
+      return c;
+    }
+  }
+  c.weights = pack(1);
   return c;
 }
 
@@ -122,8 +137,56 @@ void run(const GemmConv2d& c, const uint8_t* input, int64_t n, int64_t ih, int64
   struct Scratch {
     std::vector<uint8_t> a, narrow;
     std::vector<int32_t> sums;
+    std::vector<const uint8_t*> segments;
   };
   static tbb::enumerable_thread_specific<Scratch> scratch_space;
+  if (c.segmented) {
+    // A pointer per output pixel and kernel row: into the input where the kernel row lies inside it (and
+    // the padded segment can be read without running off the end of the input), else into a copy with
+    // the zero point at padding taps.
+    const int64_t segments = w.segments, run = c.kernel_w * cin, padded = w.segment_padded;
+    const uint8_t* input_end = input + n * ih * iw * cin;
+    const auto za = static_cast<uint8_t>(w.input_zero_point);
+    tbb::parallel_for(int64_t{0}, tiles, [&](int64_t t) {
+      const int64_t first = t * kTilePixels, rows = std::min(kTilePixels, pixels - first);
+      Scratch& scratch = scratch_space.local();
+      scratch.segments.resize(static_cast<size_t>(kTilePixels * segments));
+      scratch.a.resize(static_cast<size_t>(kTilePixels * segments * padded));
+      const uint8_t** table = scratch.segments.data();
+      uint8_t* copies = scratch.a.data();
+      int64_t b = first / (oh * ow), y = first / ow % oh, x = first % ow;
+      for (int64_t r = 0; r < rows; ++r, ++x) {
+        if (x == ow) {
+          x = 0;
+          if (++y == oh) y = 0, ++b;
+        }
+        const int64_t ix0 = x * p.stride_w - p.pad.left;
+        for (int64_t ky = 0; ky < segments; ++ky) {
+          const int64_t iy = y * p.stride_h - p.pad.top + ky * p.dilation_h;
+          const bool row_inside = iy >= 0 && iy < ih;
+          const uint8_t* line = input + (b * ih + (row_inside ? iy : 0)) * iw * cin;
+          if (row_inside && ix0 >= 0 && ix0 + c.kernel_w <= iw && line + ix0 * cin + padded <= input_end) {
+            *table++ = line + ix0 * cin;
+            continue;
+          }
+          uint8_t* copy = copies;
+          copies += padded;
+          for (int64_t kx = 0; kx < c.kernel_w; ++kx) {
+            const int64_t ix = ix0 + kx;
+            if (row_inside && ix >= 0 && ix < iw)
+              copy_bytes(copy + kx * cin, line + ix * cin, cin);
+            else
+              fill_bytes(copy + kx * cin, za, cin);
+          }
+          fill_bytes(copy + run, 0, padded - run);
+          *table++ = copy;
+        }
+      }
+      gemm::compute_segmented_avx512vnni(w, scratch.segments.data(), rows, 0, cout, output + first * cout,
+                                         cout);
+    });
+    return;
+  }
   tbb::parallel_for(int64_t{0}, tiles, [&](int64_t t) {
     const int64_t first = t * kTilePixels, rows = std::min(kTilePixels, pixels - first);
     uint8_t* out = output + first * cout;
@@ -140,8 +203,14 @@ void run(const GemmConv2d& c, const uint8_t* input, int64_t n, int64_t ih, int64
     std::vector<uint8_t>& a = scratch.a;
     std::vector<int32_t>& sums = scratch.sums;
     std::vector<uint8_t>& narrow = scratch.narrow;
-    for (int64_t r = 0; r < rows; ++r) {
-      const int64_t pixel = first + r, b = pixel / (oh * ow), y = pixel / ow % oh, x = pixel % ow;
+    // The tile's first pixel by division, the others by stepping: three 64-bit divisions per pixel
+    // cost more than filling a first layer's row.
+    int64_t b = first / (oh * ow), y = first / ow % oh, x = first % ow;
+    for (int64_t r = 0; r < rows; ++r, ++x) {
+      if (x == ow) {
+        x = 0;
+        if (++y == oh) y = 0, ++b;
+      }
       uint8_t* row = a.data() + r * row_bytes;
       std::memset(row + w.k * elem, 0, static_cast<size_t>((w.k_padded - w.k) * elem));
       if (elem == 1) {

@@ -17,6 +17,7 @@ struct GemmConv2d {
   ref::Conv2dParams params;
   int64_t kernel_h = 1, kernel_w = 1, in_channels = 1, out_channels = 1;
   gemm::PackedWeights weights;
+  bool segmented = false;  // weights packed in kernel-row segments, A read through segment pointers
 };
 
 // Packs a groups == 1 convolution for `isa`. Weights [C_out, KH, KW, C_in].

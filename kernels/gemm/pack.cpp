@@ -19,8 +19,9 @@ int64_t round_up(int64_t x, int64_t m) {
 template <class W>
 PackedWeights pack(Isa isa, const W* weights, int64_t rows, int64_t k, const QuantParams& weight_params,
                    const int32_t* bias, const QuantParams& input, const QuantParams& output, Clamp clamp,
-                   std::string_view op) {
+                   std::string_view op, int64_t segments) {
   if (rows < 1 || k < 1) throw Error(std::string(op) + ": empty weights");
+  if (segments < 1 || k % segments != 0) throw Error(std::string(op) + ": k does not split into segments");
   // The overflow guard and the multipliers are exactly those of the reference operators.
   Tensor<W> as_tensor({rows, k}, std::vector<W>(weights, weights + rows * k), weight_params);
   const TensorU8 probe({1, k}, input);
@@ -33,7 +34,12 @@ PackedWeights pack(Isa isa, const W* weights, int64_t rows, int64_t k, const Qua
   p.isa = isa;
   p.n = rows;
   p.k = k;
-  p.k_padded = round_up(k, isa == Isa::avx2 ? 2 : 4);
+  const int64_t group = isa == Isa::avx2 ? 2 : 4, segment = k / segments;
+  p.segments = segments;
+  p.segment_padded = round_up(segment, group);
+  p.k_padded = segments * p.segment_padded;
+  // Where logical weight j goes along the packed k.
+  auto packed_k = [&](int64_t j) { return j / segment * p.segment_padded + j % segment; };
   p.n_padded = round_up(rows, kChannelBlock);
   p.input_zero_point = rq.input_zero_point;
   // uint8 weights become int8 by subtracting 128 from values and zero point alike: same real values.
@@ -58,27 +64,31 @@ PackedWeights pack(Isa isa, const W* weights, int64_t rows, int64_t k, const Qua
     const int64_t k2 = p.k_padded / 2;
     std::vector<int16_t> wide(static_cast<size_t>(blocks * k2 * kChannelBlock * 2), 0);
     for (int64_t r = 0; r < rows; ++r)
-      for (int64_t j = 0; j < k; ++j)
-        wide[static_cast<size_t>(((r / kChannelBlock * k2 + j / 2) * kChannelBlock + r % kChannelBlock) * 2 +
-                                 j % 2)] = static_cast<int16_t>(w_at(r, j));
+      for (int64_t j = 0; j < k; ++j) {
+        const int64_t q = packed_k(j);
+        wide[static_cast<size_t>(((r / kChannelBlock * k2 + q / 2) * kChannelBlock + r % kChannelBlock) * 2 +
+                                 q % 2)] = static_cast<int16_t>(w_at(r, j));
+      }
     p.data.resize(wide.size() * 2);
     std::memcpy(p.data.data(), wide.data(), p.data.size());
   } else {
     const int64_t k4 = p.k_padded / 4;
     p.data.assign(static_cast<size_t>(blocks * k4 * kChannelBlock * 4), 0);
     for (int64_t r = 0; r < rows; ++r)
-      for (int64_t j = 0; j < k; ++j)
+      for (int64_t j = 0; j < k; ++j) {
+        const int64_t q = packed_k(j);
         p.data[static_cast<size_t>(
-            ((r / kChannelBlock * k4 + j / 4) * kChannelBlock + r % kChannelBlock) * 4 + j % 4)] =
+            ((r / kChannelBlock * k4 + q / 4) * kChannelBlock + r % kChannelBlock) * 4 + q % 4)] =
             static_cast<int8_t>(w_at(r, j));
+      }
   }
   return p;
 }
 
 template PackedWeights pack(Isa, const int8_t*, int64_t, int64_t, const QuantParams&, const int32_t*,
-                            const QuantParams&, const QuantParams&, Clamp, std::string_view);
+                            const QuantParams&, const QuantParams&, Clamp, std::string_view, int64_t);
 template PackedWeights pack(Isa, const uint8_t*, int64_t, int64_t, const QuantParams&, const int32_t*,
-                            const QuantParams&, const QuantParams&, Clamp, std::string_view);
+                            const QuantParams&, const QuantParams&, Clamp, std::string_view, int64_t);
 
 void compute(const PackedWeights& w, const void* a, int64_t a_stride, const int32_t* row_sums, int64_t m,
              int64_t n_begin, int64_t n_end, uint8_t* c, int64_t c_stride) {

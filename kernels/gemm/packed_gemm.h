@@ -39,6 +39,11 @@ struct PackedWeights {
   // avx2: int16 [n_padded / 16][k_padded / 2][16][2] (pre-widened: the AVX2 path multiplies int16 pairs
   // with vpmaddwd, which is exact, instead of vpmaddubsw, which saturates).
   std::vector<int8_t> data;
+  // k is split into this many equal segments, each padded with zero weights to a multiple of the k group
+  // on its own (k_padded = segments * segment_padded): a convolution reads each kernel row's taps as one
+  // run of input memory, so a segment can be read in place (compute_segmented) instead of copied.
+  int64_t segments = 1;
+  int64_t segment_padded = 0;
   ChannelRequant requant;        // bias folded as above
   bool needs_row_sums = false;   // some weight zero point is not 0
   int32_t input_zero_point = 0;  // what padding taps of A must hold
@@ -53,7 +58,7 @@ struct PackedWeights {
 template <class W>
 PackedWeights pack(Isa isa, const W* weights, int64_t rows, int64_t k, const QuantParams& weight_params,
                    const int32_t* bias, const QuantParams& input, const QuantParams& output, Clamp clamp,
-                   std::string_view op);
+                   std::string_view op, int64_t segments = 1);
 
 // Computes rows [0, m) and output channels [n_begin, n_end) of C. `a` holds m rows of k_padded elements
 // (a_element_size() bytes each; the k_padded - k tail zero), `a_stride` bytes apart; `row_sums` (m values,
@@ -61,6 +66,12 @@ PackedWeights pack(Isa isa, const W* weights, int64_t rows, int64_t k, const Qua
 // kChannelBlock. C rows are `c_stride` bytes apart.
 void compute(const PackedWeights& w, const void* a, int64_t a_stride, const int32_t* row_sums, int64_t m,
              int64_t n_begin, int64_t n_end, uint8_t* c, int64_t c_stride);
+
+// Like compute, with A given by segments: rows[r * w.segments + s] points at the w.segment_padded bytes of
+// row r's segment s (bytes past the segment's real length meet zero weights: any readable values do).
+// AVX-512 VNNI only, and only without row sums.
+void compute_segmented_avx512vnni(const PackedWeights& w, const uint8_t* const* rows, int64_t m,
+                                  int64_t n_begin, int64_t n_end, uint8_t* c, int64_t c_stride);
 
 // The per-ISA implementations of compute (kernels/x86/*.cpp, gemm_scalar.cpp).
 void compute_scalar(const PackedWeights& w, const void* a, int64_t a_stride, const int32_t* row_sums,

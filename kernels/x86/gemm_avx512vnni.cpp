@@ -21,11 +21,25 @@ inline int32_t load_u32(const uint8_t* p) {
   return v;
 }
 
+// Where the microkernel reads A: row r's segment s (see PackedWeights::segments).
+struct StridedRows {  // one segment per row, rows `stride` bytes apart
+  const uint8_t* a;
+  int64_t stride;
+  const uint8_t* row(int r, int64_t) const { return a + r * stride; }
+  StridedRows from(int64_t r) const { return {a + r * stride, stride}; }
+};
+struct SegmentRows {  // a pointer per row and segment
+  const uint8_t* const* rows;
+  int64_t segments;
+  const uint8_t* row(int r, int64_t s) const { return rows[r * segments + s]; }
+  SegmentRows from(int64_t r) const { return {rows + r * segments, segments}; }
+};
+
 // MR rows x NB blocks of 16 channels starting at channel n.
-template <int MR, int NB>
-void tile(const PackedWeights& w, const uint8_t* a, int64_t a_stride, const int32_t* row_sums, int64_t n,
-          uint8_t* c, int64_t c_stride, int64_t n_end) {
-  const int64_t k4 = w.k_padded / 4;
+template <int MR, int NB, class Rows>
+void tile(const PackedWeights& w, Rows a, const int32_t* row_sums, int64_t n, uint8_t* c, int64_t c_stride,
+          int64_t n_end) {
+  const int64_t k4 = w.k_padded / 4, segment_k4 = w.segment_padded / 4;
   const int8_t* b[NB];
   for (int j = 0; j < NB; ++j)
     b[j] = w.data.data() + (n / kChannelBlock + j) * k4 * kChannelBlock * 4;
@@ -33,15 +47,22 @@ void tile(const PackedWeights& w, const uint8_t* a, int64_t a_stride, const int3
   for (int r = 0; r < MR; ++r)
     for (int j = 0; j < NB; ++j)
       acc[r][j] = _mm512_setzero_si512();
-  for (int64_t q = 0; q < k4; ++q) {
-    __m512i wv[NB];
-    for (int j = 0; j < NB; ++j)
-      wv[j] = _mm512_loadu_si512(b[j] + q * 64);
-    for (int r = 0; r < MR; ++r) {
-      const __m512i av = _mm512_set1_epi32(load_u32(a + r * a_stride + q * 4));
+  for (int64_t s = 0; s < w.segments; ++s) {
+    const uint8_t* ar[MR];
+    for (int r = 0; r < MR; ++r)
+      ar[r] = a.row(r, s);
+    for (int64_t q = 0; q < segment_k4; ++q) {
+      __m512i wv[NB];
       for (int j = 0; j < NB; ++j)
-        acc[r][j] = x86::dpbusd(acc[r][j], av, wv[j]);
+        wv[j] = _mm512_loadu_si512(b[j] + q * 64);
+      for (int r = 0; r < MR; ++r) {
+        const __m512i av = _mm512_set1_epi32(load_u32(ar[r] + q * 4));
+        for (int j = 0; j < NB; ++j)
+          acc[r][j] = x86::dpbusd(acc[r][j], av, wv[j]);
+      }
     }
+    for (int j = 0; j < NB; ++j)
+      b[j] += segment_k4 * 64;
   }
   for (int j = 0; j < NB; ++j) {
     const int64_t ch = n + j * kChannelBlock;
@@ -61,48 +82,56 @@ void tile(const PackedWeights& w, const uint8_t* a, int64_t a_stride, const int3
   }
 }
 
-template <int NB>
-void rows(const PackedWeights& w, const uint8_t* a, int64_t a_stride, const int32_t* row_sums, int64_t m,
-          int64_t n, uint8_t* c, int64_t c_stride, int64_t n_end) {
+template <int NB, class Rows>
+void rows(const PackedWeights& w, Rows a, const int32_t* row_sums, int64_t m, int64_t n, uint8_t* c,
+          int64_t c_stride, int64_t n_end) {
   constexpr int kRows = 8;
   int64_t r = 0;
   for (; r + kRows <= m; r += kRows)
-    tile<kRows, NB>(w, a + r * a_stride, a_stride, row_sums ? row_sums + r : nullptr, n, c + r * c_stride,
-                    c_stride, n_end);
-  const int64_t left = m - r;
-  const uint8_t* ar = a + r * a_stride;
+    tile<kRows, NB>(w, a.from(r), row_sums ? row_sums + r : nullptr, n, c + r * c_stride, c_stride, n_end);
+  const Rows ar = a.from(r);
   const int32_t* sr = row_sums ? row_sums + r : nullptr;
   uint8_t* cr = c + r * c_stride;
-  switch (left) {
+  switch (m - r) {
     case 7:
-      return tile<7, NB>(w, ar, a_stride, sr, n, cr, c_stride, n_end);
+      return tile<7, NB>(w, ar, sr, n, cr, c_stride, n_end);
     case 6:
-      return tile<6, NB>(w, ar, a_stride, sr, n, cr, c_stride, n_end);
+      return tile<6, NB>(w, ar, sr, n, cr, c_stride, n_end);
     case 5:
-      return tile<5, NB>(w, ar, a_stride, sr, n, cr, c_stride, n_end);
+      return tile<5, NB>(w, ar, sr, n, cr, c_stride, n_end);
     case 4:
-      return tile<4, NB>(w, ar, a_stride, sr, n, cr, c_stride, n_end);
+      return tile<4, NB>(w, ar, sr, n, cr, c_stride, n_end);
     case 3:
-      return tile<3, NB>(w, ar, a_stride, sr, n, cr, c_stride, n_end);
+      return tile<3, NB>(w, ar, sr, n, cr, c_stride, n_end);
     case 2:
-      return tile<2, NB>(w, ar, a_stride, sr, n, cr, c_stride, n_end);
+      return tile<2, NB>(w, ar, sr, n, cr, c_stride, n_end);
     case 1:
-      return tile<1, NB>(w, ar, a_stride, sr, n, cr, c_stride, n_end);
+      return tile<1, NB>(w, ar, sr, n, cr, c_stride, n_end);
     default:
       return;
   }
+}
+
+template <class Rows>
+void all_channels(const PackedWeights& w, Rows a, const int32_t* row_sums, int64_t m, int64_t n_begin,
+                  int64_t n_end, uint8_t* c, int64_t c_stride) {
+  int64_t n = n_begin;
+  for (; n + 2 * kChannelBlock <= n_end || (n + kChannelBlock < n_end); n += 2 * kChannelBlock)
+    rows<2>(w, a, row_sums, m, n, c, c_stride, n_end);
+  if (n < n_end) rows<1>(w, a, row_sums, m, n, c, c_stride, n_end);
 }
 
 }  // namespace
 
 void compute_avx512vnni(const PackedWeights& w, const void* a, int64_t a_stride, const int32_t* row_sums,
                         int64_t m, int64_t n_begin, int64_t n_end, uint8_t* c, int64_t c_stride) {
-  const auto* x = static_cast<const uint8_t*>(a);
-  const int32_t* sums = w.needs_row_sums ? row_sums : nullptr;
-  int64_t n = n_begin;
-  for (; n + 2 * kChannelBlock <= n_end || (n + kChannelBlock < n_end); n += 2 * kChannelBlock)
-    rows<2>(w, x, a_stride, sums, m, n, c, c_stride, n_end);
-  if (n < n_end) rows<1>(w, x, a_stride, sums, m, n, c, c_stride, n_end);
+  all_channels(w, StridedRows{static_cast<const uint8_t*>(a), a_stride},
+               w.needs_row_sums ? row_sums : nullptr, m, n_begin, n_end, c, c_stride);
+}
+
+void compute_segmented_avx512vnni(const PackedWeights& w, const uint8_t* const* rows, int64_t m,
+                                  int64_t n_begin, int64_t n_end, uint8_t* c, int64_t c_stride) {
+  all_channels(w, SegmentRows{rows, w.segments}, nullptr, m, n_begin, n_end, c, c_stride);
 }
 
 }  // namespace octet::gemm
