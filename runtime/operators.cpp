@@ -1,15 +1,18 @@
 #include "runtime/operators.h"
 
+#include <tbb/blocked_range.h>
 #include <tbb/parallel_for.h>
 
 #include <algorithm>
 #include <cstring>
 #include <numeric>
+#include <optional>
 
 #include "kernels/conv/depthwise_conv2d.h"
 #include "kernels/conv/gemm_conv2d.h"
 #include "kernels/conv/transposed_gemm.h"
 #include "kernels/elementwise/binary_table.h"
+#include "kernels/elementwise/byte_map.h"
 #include "kernels/elementwise/quantize_rows.h"
 #include "kernels/error.h"
 #include "kernels/pooling/max_pool.h"
@@ -267,6 +270,24 @@ class FunctionOperator final : public Operator {
   Function f_;
 };
 
+// The reference requantization of every byte value from `from` to `to`, as a table.
+elementwise::ByteTable byte_table(const QuantParams& from, const QuantParams& to, Clamp clamp) {
+  TensorU8 all({256}, from);
+  std::iota(all.data.begin(), all.data.end(), uint8_t{0});
+  const TensorU8 mapped = ref::requantize_tensor(all, to, clamp);
+  elementwise::ByteTable table;
+  std::copy(mapped.data.begin(), mapped.data.end(), table.begin());
+  return table;
+}
+
+void map_bytes_parallel(const elementwise::ByteTable& table, const uint8_t* in, uint8_t* out, int64_t n) {
+  constexpr int64_t kChunk = 16384;
+  tbb::parallel_for(int64_t{0}, (n + kChunk - 1) / kChunk, [&](int64_t c) {
+    const int64_t first = c * kChunk;
+    elementwise::map_bytes(table, in + first, out + first, std::min(kChunk, n - first));
+  });
+}
+
 std::unique_ptr<const Operator> function(FunctionOperator::Function f) {
   return std::make_unique<FunctionOperator>(std::move(f));
 }
@@ -418,17 +439,10 @@ std::unique_ptr<const Operator> make_operator(const Graph& g, const Node& node, 
       if (isa != Isa::scalar) {
         // Each input's bytes map to the output's params through a 256-entry table (the reference
         // requantization of every byte value), or are copied when the params already agree.
-        std::vector<std::vector<uint8_t>> tables;
-        for (const Value& v : ins) {
-          if (v.quant == out.quant) {
-            tables.emplace_back();
-            continue;
-          }
-          TensorU8 all({256}, v.quant);
-          for (int q = 0; q < 256; ++q)
-            all.data[static_cast<size_t>(q)] = static_cast<uint8_t>(q);
-          tables.push_back(ref::requantize_tensor(all, out.quant).data);
-        }
+        std::vector<std::optional<elementwise::ByteTable>> tables;
+        for (const Value& v : ins)
+          tables.push_back(v.quant == out.quant ? std::nullopt
+                                                : std::optional(byte_table(v.quant, out.quant, Clamp{})));
         int64_t outer = 1, inner = 1;
         for (int64_t d = 0; d < axis; ++d)
           outer *= out.shape[static_cast<size_t>(d)];
@@ -440,19 +454,22 @@ std::unique_ptr<const Operator> make_operator(const Graph& g, const Node& node, 
         const int64_t out_width = out.shape[static_cast<size_t>(axis)] * inner;
         return function([tables, widths, outer, out_width](auto inputs, std::byte* o) {
           auto* dst = reinterpret_cast<uint8_t*>(o);
-          for (int64_t r = 0; r < outer; ++r) {
-            int64_t column = 0;
-            for (size_t i = 0; i < widths.size(); ++i) {
-              const uint8_t* src = reinterpret_cast<const uint8_t*>(inputs[i]) + r * widths[i];
-              uint8_t* d = dst + r * out_width + column;
-              if (tables[i].empty())
-                std::memcpy(d, src, static_cast<size_t>(widths[i]));
-              else
-                for (int64_t j = 0; j < widths[i]; ++j)
-                  d[j] = tables[i][src[j]];
-              column += widths[i];
+          // Blocks of rows big enough that a task's overhead does not show next to its copying.
+          const int64_t grain = std::max<int64_t>(1, 16384 / std::max<int64_t>(out_width, 1));
+          tbb::parallel_for(tbb::blocked_range<int64_t>(0, outer, grain), [&](const auto& rows) {
+            for (int64_t r = rows.begin(); r < rows.end(); ++r) {
+              int64_t column = 0;
+              for (size_t i = 0; i < widths.size(); ++i) {
+                const uint8_t* src = reinterpret_cast<const uint8_t*>(inputs[i]) + r * widths[i];
+                uint8_t* d = dst + r * out_width + column;
+                if (tables[i])
+                  elementwise::map_bytes(*tables[i], src, d, widths[i]);
+                else
+                  std::memcpy(d, src, static_cast<size_t>(widths[i]));
+                column += widths[i];
+              }
             }
-          }
+          });
         });
       }
       return function([ins, out, axis](auto inputs, std::byte* o) {
@@ -467,6 +484,14 @@ std::unique_ptr<const Operator> make_operator(const Graph& g, const Node& node, 
     }
     case OpKind::requantize: {
       const Clamp c = std::get<graph::ClampAttrs>(node.attrs).clamp;
+      if (isa != Isa::scalar) {
+        const elementwise::ByteTable table = byte_table(in.quant, out.quant, c);
+        const int64_t n = element_count(in.shape, in.name);
+        return function([table, n](auto inputs, std::byte* o) {
+          map_bytes_parallel(table, reinterpret_cast<const uint8_t*>(inputs[0]),
+                             reinterpret_cast<uint8_t*>(o), n);
+        });
+      }
       return function([in, out, c](auto inputs, std::byte* o) {
         store(ref::requantize_tensor(load<uint8_t>(inputs[0], in), out.quant, c), o);
       });
@@ -478,6 +503,13 @@ std::unique_ptr<const Operator> make_operator(const Graph& g, const Node& node, 
     }
     case OpKind::lut: {
       const auto table = std::get<graph::LutAttrs>(node.attrs).table;
+      if (isa != Isa::scalar) {
+        const int64_t n = element_count(in.shape, in.name);
+        return function([table, n](auto inputs, std::byte* o) {
+          map_bytes_parallel(table, reinterpret_cast<const uint8_t*>(inputs[0]),
+                             reinterpret_cast<uint8_t*>(o), n);
+        });
+      }
       return function([in, out, table](auto inputs, std::byte* o) {
         store(ref::apply_lut(load<uint8_t>(inputs[0], in), table, out.quant), o);
       });

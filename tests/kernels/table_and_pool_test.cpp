@@ -4,6 +4,7 @@
 #include <tbb/task_arena.h>
 
 #include "kernels/elementwise/binary_table.h"
+#include "kernels/elementwise/byte_map.h"
 #include "kernels/pooling/max_pool.h"
 #include "kernels/reference/elementwise.h"
 #include "kernels/reference/pooling.h"
@@ -11,6 +12,30 @@
 
 namespace octet {
 namespace {
+
+// map_bytes (VBMI where the CPU has it) against a plain lookup: every length around the 64-byte vector,
+// unaligned starts, every byte value, and the bytes around the output left untouched.
+TEST(ByteMap, MatchesPlainLookup) {
+  test::Random rng(5);
+  elementwise::ByteTable table;
+  for (auto& v : table)
+    v = static_cast<uint8_t>(rng.integer(0, 255));
+  for (int64_t n = 0; n <= 300; ++n)
+    for (int64_t offset : {0, 1, 7}) {
+      std::vector<uint8_t> in(static_cast<size_t>(n + offset)),
+          out(static_cast<size_t>(n + offset + 8), 0xA5);
+      for (size_t i = 0; i < in.size(); ++i)
+        in[i] = static_cast<uint8_t>(n > 255 ? i : rng.integer(0, 255));
+      elementwise::map_bytes(table, in.data() + offset, out.data() + offset, n);
+      for (int64_t i = 0; i < offset; ++i)
+        ASSERT_EQ(out[static_cast<size_t>(i)], 0xA5);
+      for (int64_t i = 0; i < n; ++i)
+        ASSERT_EQ(out[static_cast<size_t>(offset + i)], table[in[static_cast<size_t>(offset + i)]])
+            << n << " " << i;
+      for (int64_t i = n + offset; i < n + offset + 8; ++i)
+        ASSERT_EQ(out[static_cast<size_t>(i)], 0xA5);
+    }
+}
 
 TEST(BinaryTable, MatchesReferenceWithBroadcasting) {
   const std::vector<std::pair<Shape, Shape>> shapes = {
