@@ -457,17 +457,13 @@ std::unique_ptr<const Operator> make_operator(const Graph& g, const Node& node, 
           // Blocks of rows big enough that a task's overhead does not show next to its copying.
           const int64_t grain = std::max<int64_t>(1, 16384 / std::max<int64_t>(out_width, 1));
           tbb::parallel_for(tbb::blocked_range<int64_t>(0, outer, grain), [&](const auto& rows) {
-            for (int64_t r = rows.begin(); r < rows.end(); ++r) {
-              int64_t column = 0;
-              for (size_t i = 0; i < widths.size(); ++i) {
-                const uint8_t* src = reinterpret_cast<const uint8_t*>(inputs[i]) + r * widths[i];
-                uint8_t* d = dst + r * out_width + column;
-                if (tables[i])
-                  elementwise::map_bytes(*tables[i], src, d, widths[i]);
-                else
-                  std::memcpy(d, src, static_cast<size_t>(widths[i]));
-                column += widths[i];
-              }
+            int64_t column = 0;
+            for (size_t i = 0; i < widths.size(); ++i) {
+              const uint8_t* src = reinterpret_cast<const uint8_t*>(inputs[i]) + rows.begin() * widths[i];
+              elementwise::map_rows(tables[i] ? &*tables[i] : nullptr, src, widths[i],
+                                    dst + rows.begin() * out_width + column, out_width, widths[i],
+                                    rows.size());
+              column += widths[i];
             }
           });
         });

@@ -1,5 +1,7 @@
 #include "kernels/elementwise/byte_map.h"
 
+#include <cstring>
+
 #include "kernels/isa.h"
 
 namespace octet::elementwise {
@@ -25,6 +27,20 @@ void map_bytes(const ByteTable& table, const uint8_t* in, uint8_t* out, int64_t 
 #endif
   for (int64_t i = 0; i < n; ++i)
     out[i] = table[in[i]];
+}
+
+void map_rows(const ByteTable* table, const uint8_t* in, int64_t in_stride, uint8_t* out, int64_t out_stride,
+              int64_t width, int64_t rows) {
+#if defined(__x86_64__)
+  if (use_vbmi()) return map_rows_avx512vbmi(table, in, in_stride, out, out_stride, width, rows);
+#endif
+  for (int64_t r = 0; r < rows; ++r, in += in_stride, out += out_stride) {
+    if (table)
+      for (int64_t i = 0; i < width; ++i)
+        out[i] = (*table)[in[i]];
+    else
+      std::memcpy(out, in, static_cast<size_t>(width));
+  }
 }
 
 }  // namespace octet::elementwise

@@ -14,7 +14,15 @@ using ByteTable = std::array<uint8_t, 256>;
 
 void map_bytes(const ByteTable& table, const uint8_t* in, uint8_t* out, int64_t n);
 
-// The VBMI kernel (kernels/x86/byte_map_avx512vbmi.cpp); only called after the CPU check.
+// `rows` rows of `width` bytes, `in_stride` and `out_stride` bytes apart, mapped through `table`, or
+// copied when it is null: concatenation along channels, whose rows are often a few dozen bytes, where a
+// call per row would cost more than its bytes.
+void map_rows(const ByteTable* table, const uint8_t* in, int64_t in_stride, uint8_t* out, int64_t out_stride,
+              int64_t width, int64_t rows);
+
+// The VBMI kernels (kernels/x86/byte_map_avx512vbmi.cpp); only called after the CPU check.
 void map_bytes_avx512vbmi(const ByteTable& table, const uint8_t* in, uint8_t* out, int64_t n);
+void map_rows_avx512vbmi(const ByteTable* table, const uint8_t* in, int64_t in_stride, uint8_t* out,
+                         int64_t out_stride, int64_t width, int64_t rows);
 
 }  // namespace octet::elementwise

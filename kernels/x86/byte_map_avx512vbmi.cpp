@@ -31,4 +31,20 @@ void map_bytes_avx512vbmi(const ByteTable& table, const uint8_t* in, uint8_t* ou
   }
 }
 
+void map_rows_avx512vbmi(const ByteTable* table, const uint8_t* in, int64_t in_stride, uint8_t* out,
+                         int64_t out_stride, int64_t width, int64_t rows) {
+  __m512i t[4];
+  if (table)
+    for (int i = 0; i < 4; ++i)
+      t[i] = _mm512_loadu_si512(table->data() + 64 * i);
+  auto map = [&](__m512i x) { return table ? lookup(t, x) : x; };
+  const __mmask64 tail = _bzhi_u64(~uint64_t{0}, static_cast<unsigned>(width % 64));
+  for (int64_t r = 0; r < rows; ++r, in += in_stride, out += out_stride) {
+    int64_t i = 0;
+    for (; i + 64 <= width; i += 64)
+      _mm512_storeu_si512(out + i, map(_mm512_loadu_si512(in + i)));
+    if (i < width) _mm512_mask_storeu_epi8(out + i, tail, map(_mm512_maskz_loadu_epi8(tail, in + i)));
+  }
+}
+
 }  // namespace octet::elementwise

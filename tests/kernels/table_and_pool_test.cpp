@@ -37,6 +37,30 @@ TEST(ByteMap, MatchesPlainLookup) {
     }
 }
 
+TEST(ByteMap, RowsMatchPlainLookupAndCopy) {
+  test::Random rng(9);
+  elementwise::ByteTable table;
+  for (auto& v : table)
+    v = static_cast<uint8_t>(rng.integer(0, 255));
+  for (int trial = 0; trial < 300; ++trial) {
+    const int64_t width = rng.integer(1, 150), rows = rng.integer(1, 9);
+    const int64_t in_stride = width + rng.integer(0, 5), out_stride = width + rng.integer(0, 70);
+    std::vector<uint8_t> in(static_cast<size_t>(rows * in_stride));
+    for (auto& v : in)
+      v = static_cast<uint8_t>(rng.integer(0, 255));
+    std::vector<uint8_t> out(static_cast<size_t>(rows * out_stride), 0x5A), want = out;
+    const bool mapped = rng.coin();
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t i = 0; i < width; ++i) {
+        const uint8_t x = in[static_cast<size_t>(r * in_stride + i)];
+        want[static_cast<size_t>(r * out_stride + i)] = mapped ? table[x] : x;
+      }
+    elementwise::map_rows(mapped ? &table : nullptr, in.data(), in_stride, out.data(), out_stride, width,
+                          rows);
+    ASSERT_EQ(out, want) << "trial " << trial;
+  }
+}
+
 TEST(BinaryTable, MatchesReferenceWithBroadcasting) {
   const std::vector<std::pair<Shape, Shape>> shapes = {
       {{1, 7, 5, 16}, {1, 7, 5, 16}}, {{2, 4, 3, 8}, {2, 1, 1, 8}},
