@@ -11,9 +11,6 @@ namespace octet::ref {
 
 namespace {
 
-// Extra fractional bits carried through the rescaling step of add; 255 << 20 still fits int32 comfortably.
-constexpr int kAddLeftShift = 20;
-
 // Walks the output of a broadcast binary op in row-major order, tracking the matching flat offsets into
 // both inputs (stride 0 along broadcast dimensions).
 class BroadcastWalk {
@@ -95,18 +92,25 @@ Shape broadcast_shapes(std::string_view op, const Shape& a, const Shape& b) {
   return out;
 }
 
+AddConstants add_constants(const QuantParams& a, const QuantParams& b, const QuantParams& output) {
+  // Extra fractional bits carried through the rescaling step; 255 << 20 still fits int32 comfortably.
+  const double sa = a.scale(), sb = b.scale(), so = output.scale();
+  const double common = 2.0 * std::max(sa, sb);
+  return {quantize_multiplier(sa / common),
+          quantize_multiplier(sb / common),
+          quantize_multiplier(common / (static_cast<double>(1 << kAddLeftShift) * so)),
+          a.zero_point(),
+          b.zero_point(),
+          output.zero_point()};
+}
+
 TensorU8 add(const TensorU8& a, const TensorU8& b, const QuantParams& output, Clamp clamp) {
   check_operands("add", a, b, output, clamp);
-  const double sa = a.quant.scale(), sb = b.quant.scale(), so = output.scale();
-  const double common = 2.0 * std::max(sa, sb);
-  const FixedMultiplier ma = quantize_multiplier(sa / common);
-  const FixedMultiplier mb = quantize_multiplier(sb / common);
-  const FixedMultiplier mo = quantize_multiplier(common / (static_cast<double>(1 << kAddLeftShift) * so));
-  const int32_t za = a.quant.zero_point(), zb = b.quant.zero_point(), zo = output.zero_point();
+  const AddConstants k = add_constants(a.quant, b.quant, output);
   return broadcast_binary("add", a, b, output, [&](int32_t x, int32_t y) {
-    const int32_t xs = multiply_by_fixed((x - za) * (1 << kAddLeftShift), ma);
-    const int32_t ys = multiply_by_fixed((y - zb) * (1 << kAddLeftShift), mb);
-    return requantize(xs + ys, mo, zo, clamp.min, clamp.max);
+    const int32_t xs = multiply_by_fixed((x - k.za) * (1 << kAddLeftShift), k.a);
+    const int32_t ys = multiply_by_fixed((y - k.zb) * (1 << kAddLeftShift), k.b);
+    return requantize(xs + ys, k.out, k.zo, clamp.min, clamp.max);
   });
 }
 

@@ -5,6 +5,8 @@
 
 #include "kernels/elementwise/binary_table.h"
 #include "kernels/elementwise/byte_map.h"
+#include "kernels/elementwise/quantized_add.h"
+#include "kernels/isa.h"
 #include "kernels/pooling/max_pool.h"
 #include "kernels/reference/elementwise.h"
 #include "kernels/reference/pooling.h"
@@ -59,6 +61,46 @@ TEST(ByteMap, RowsMatchPlainLookupAndCopy) {
                           rows);
     ASSERT_EQ(out, want) << "trial " << trial;
   }
+}
+
+// The vector add against ref::add on every (a, b) byte pair, for scales from equal to 1000x apart, output
+// scales giving right shifts from 0 to the kernel's limit, every zero point corner, and clamps.
+TEST(QuantizedAdd, EveryPairMatchesReference) {
+  if (!cpu_supports(Isa::avx512vnni)) GTEST_SKIP() << "no AVX-512 on this CPU";
+  std::vector<uint8_t> a(65536), b(65536);
+  for (int i = 0; i < 65536; ++i)
+    a[static_cast<size_t>(i)] = static_cast<uint8_t>(i / 256),
+    b[static_cast<size_t>(i)] = static_cast<uint8_t>(i % 256);
+  int checked = 0;
+  for (uint64_t seed = 0; seed < 120; ++seed) {
+    SCOPED_TRACE("seed " + std::to_string(seed));
+    test::Random rng(seed);
+    auto params = [&] {
+      const auto z = static_cast<int32_t>(seed % 4 == 0 ? (rng.coin() ? 0 : 255) : rng.integer(0, 255));
+      return QuantParams::per_tensor(static_cast<float>(std::exp(rng.real(std::log(1e-3), std::log(1.0)))),
+                                     z);
+    };
+    const QuantParams pa = params(), pb = seed % 5 == 0 ? pa : params();
+    const QuantParams po =
+        QuantParams::per_tensor(static_cast<float>(std::max(pa.scale(), pb.scale()) *
+                                                   std::exp(rng.real(std::log(0.02), std::log(50.0)))),
+                                static_cast<int32_t>(rng.integer(0, 255)));
+    const Clamp clamp = rng.coin() ? Clamp{} : Clamp{static_cast<int32_t>(rng.integer(0, 100)), 220};
+    const ref::AddConstants k = ref::add_constants(pa, pb, po);
+    if (!elementwise::add_rows_supported(k)) continue;
+    const TensorU8 ta({65536}, a, pa), tb({65536}, b, pb);
+    const TensorU8 want = ref::add(ta, tb, po, clamp);
+    std::vector<uint8_t> got(65536 + 7);
+    // An odd length and offset exercise the masked tail.
+    elementwise::add_rows_avx512(k, clamp, a.data(), b.data(), got.data(), 65536);
+    elementwise::add_rows_avx512(k, clamp, a.data() + 3, b.data() + 3, got.data() + 65536 - 13 + 7, 13);
+    for (size_t i = 0; i < 65536 - 13; ++i)
+      ASSERT_EQ(got[i], want.data[i]) << "a=" << int(a[i]) << " b=" << int(b[i]);
+    for (size_t i = 0; i < 13; ++i)
+      ASSERT_EQ(got[65536 - 13 + 7 + i], want.data[3 + i]);
+    ++checked;
+  }
+  EXPECT_GT(checked, 100);
 }
 
 TEST(BinaryTable, MatchesReferenceWithBroadcasting) {

@@ -1,0 +1,30 @@
+#pragma once
+
+// Quantized add of two same-shape uint8 tensors, vectorised, bit-exact with ref::add. Each of the three
+// fixed-point steps (rescale a, rescale b, requantize the sum) runs as one 64-bit multiply-add-shift per
+// lane: SaturatingRoundingDoublingHighMul followed by RoundingDivideByPOT(s) is, for s >= 1,
+//   floor((x * M0 + 2^30 + 2^(30+s) - [x * M0 < -2^30] * 2^31) / 2^(31+s))
+// (nested floors collapse into one; the bracket is the "ties away from zero" correction of negative
+// values), and for s = 0 simply (x * M0 + 2^30) >> 31. The output zero point is folded in as
+// z * 2^(31+s). Used where every step shifts right by at most kMaxAddShift, which is what real models
+// have; the table kernel (binary_table.h) covers the rest.
+
+#include <cstdint>
+
+#include "kernels/quantization/clamp.h"
+#include "kernels/reference/elementwise.h"
+
+namespace octet::elementwise {
+
+// Keeps |x * M0| + the rounding terms + 255 * 2^(31+s) below 2^63.
+constexpr int kMaxAddShift = 22;
+
+// Whether add_rows can compute these constants.
+bool add_rows_supported(const ref::AddConstants& k);
+
+// out[i] = ref::add(a[i], b[i]) for n elements (AVX-512, kernels/x86/add_avx512.cpp; only called after
+// the CPU check and when add_rows_supported).
+void add_rows_avx512(const ref::AddConstants& k, Clamp clamp, const uint8_t* a, const uint8_t* b,
+                     uint8_t* out, int64_t n);
+
+}  // namespace octet::elementwise
