@@ -4,6 +4,8 @@
 
 #include <immintrin.h>
 
+#include <vector>
+
 #include "kernels/conv/depthwise_conv2d.h"
 #include "kernels/x86/accumulate_avx512.h"
 #include "kernels/x86/requant_avx512.h"
@@ -92,35 +94,44 @@ void row(const DepthwiseConv2d& d, const uint8_t* const* taps, int64_t width, ui
 // (all of them at stride 1), so each column is loaded once per block, not once per pixel and tap. A
 // column's rows 0 and 1 form one int16 pair per lane, row 2 a pair with 0, so the pairing does not depend
 // on the pixel: 3 loads per column and 6 vpdpwssd per pixel, against 9 loads and 5 per pixel above.
-template <int kPixels, int kStride, bool kFull>
-void block_row3x3(const DepthwiseConv2d& d, const uint8_t* const rows[3], int64_t ix_origin, int64_t iw,
-                  int64_t width, uint8_t* out, int64_t cb, __mmask16 keep) {
-  constexpr int kColumns = (kPixels - 1) * kStride + 3;
+
+template <int kPixels, int kStride>
+constexpr int kColumnsOf = (kPixels - 1) * kStride + 3;
+
+// A block of kPixels output pixels starting at x. Blocks that touch padding read their columns through
+// pointers (the zero row for padding) prepared once per row, for every channel block.
+template <int kPixels, int kStride>
+struct Block {
+  int64_t x = 0;
+  bool interior = false;
+  const uint8_t* columns[3][kColumnsOf<kPixels, kStride>] = {};
+};
+
+template <int kPixels, int kStride, bool kFull, class Requant>
+void channel_block3x3(const DepthwiseConv2d& d, const Block<kPixels, kStride>* blocks, size_t block_count,
+                      const uint8_t* const rows[3], int64_t ix_origin, uint8_t* out, int64_t cb,
+                      __mmask16 keep) {
+  constexpr int kColumns = kColumnsOf<kPixels, kStride>;
   const int64_t c = d.channels;
   __m512i w01[3], w2[3];
   for (int kx = 0; kx < 3; ++kx) {
     w01[kx] = _mm512_loadu_si512(d.column_weights.data() + (kx * d.channels_padded + cb) * 2);
     w2[kx] = _mm512_loadu_si512(d.column_weights.data() + ((3 + kx) * d.channels_padded + cb) * 2);
   }
-  const x86::Requant16 requant(d.requant, cb, false);
-  auto at = [&](int ky, int64_t ix) {
-    return rows[ky] != nullptr && ix >= 0 && ix < iw ? rows[ky] + ix * c + cb : d.zero_row.data() + cb;
-  };
+  const Requant requant(d.requant, cb, false);
   auto store = [&](uint8_t* dst, __m512i acc) {
     if constexpr (kFull)
       _mm_storeu_si128(reinterpret_cast<__m128i*>(dst), requant(acc, 0));
     else
       _mm_mask_storeu_epi8(dst, keep, requant(acc, 0));
   };
-  const bool all_rows = rows[0] != nullptr && rows[1] != nullptr && rows[2] != nullptr;
-  // Columns [ix0, ix0 + kColumns) of the block starting at output pixel x, through `column(ky, j)`.
   auto block = [&](int64_t x, auto column) {
     __m512i acc[kPixels];
     for (auto& a : acc)
       a = _mm512_setzero_si512();
       // Fully unrolled, so that every acc[i] lives in a register (GCC leaves this loop rolled otherwise
       // and keeps the accumulators on the stack).
-#pragma GCC unroll 16
+#pragma GCC unroll 32
     for (int j = 0; j < kColumns; ++j) {
       const __m512i pair01 = _mm512_or_si512(load16<kFull>(column(0, j), keep),
                                              _mm512_slli_epi32(load16<kFull>(column(1, j), keep), 16));
@@ -136,40 +147,58 @@ void block_row3x3(const DepthwiseConv2d& d, const uint8_t* const rows[3], int64_
     for (int i = 0; i < kPixels; ++i)
       store(out + (x + i) * c + cb, acc[i]);
   };
-  int64_t x = 0;
-  for (; x + kPixels <= width; x += kPixels) {
-    const int64_t ix0 = x * kStride + ix_origin;
-    if (all_rows && ix0 >= 0 && ix0 + kColumns <= iw) {
-      // Inside the image: straight-line addresses, no per-column tests.
+  for (size_t n = 0; n < block_count; ++n) {
+    const Block<kPixels, kStride>& b = blocks[n];
+    if (b.interior) {
+      // Inside the image: straight-line addresses.
+      const int64_t ix0 = b.x * kStride + ix_origin;
       const uint8_t* base[3] = {rows[0] + ix0 * c + cb, rows[1] + ix0 * c + cb, rows[2] + ix0 * c + cb};
-      block(x, [&](int ky, int j) { return base[ky] + j * c; });
+      block(b.x, [&](int ky, int j) { return base[ky] + j * c; });
     } else {
-      block(x, [&](int ky, int j) { return at(ky, ix0 + j); });
+      block(b.x, [&](int ky, int j) { return b.columns[ky][j] + cb; });
     }
-  }
-  for (; x < width; ++x) {
-    const int64_t ix0 = x * kStride + ix_origin;
-    __m512i acc = _mm512_setzero_si512();
-    for (int kx = 0; kx < 3; ++kx) {
-      const __m512i pair01 = _mm512_or_si512(load16<kFull>(at(0, ix0 + kx), keep),
-                                             _mm512_slli_epi32(load16<kFull>(at(1, ix0 + kx), keep), 16));
-      acc = x86::dpwssd(acc, pair01, w01[kx]);
-      acc = x86::dpwssd(acc, load16<kFull>(at(2, ix0 + kx), keep), w2[kx]);
-    }
-    store(out + x * c + cb, acc);
   }
 }
 
 template <int kPixels, int kStride>
 void row3x3(const DepthwiseConv2d& d, const uint8_t* const rows[3], int64_t ix_origin, int64_t iw,
             int64_t width, uint8_t* out) {
+  constexpr int kColumns = kColumnsOf<kPixels, kStride>;
+  const int64_t c = d.channels;
+  // Blocks every kPixels pixels, and a last one overlapping its neighbour when the width is not a
+  // multiple (those pixels are computed twice, to the same bytes) so that no pixel needs a slower path.
+  thread_local std::vector<Block<kPixels, kStride>> blocks;
+  blocks.clear();
+  const bool all_rows = rows[0] != nullptr && rows[1] != nullptr && rows[2] != nullptr;
+  auto add = [&](int64_t x) {
+    Block<kPixels, kStride>& b = blocks.emplace_back();
+    b.x = x;
+    const int64_t ix0 = x * kStride + ix_origin;
+    b.interior = all_rows && ix0 >= 0 && ix0 + kColumns <= iw;
+    if (b.interior) return;
+    for (int ky = 0; ky < 3; ++ky)
+      for (int j = 0; j < kColumns; ++j) {
+        const int64_t ix = ix0 + j;
+        b.columns[ky][j] = rows[ky] != nullptr && ix >= 0 && ix < iw ? rows[ky] + ix * c : d.zero_row.data();
+      }
+  };
+  int64_t x = 0;
+  for (; x + kPixels <= width; x += kPixels)
+    add(x);
+  if (x < width) add(width - kPixels);
   for (int64_t cb = 0; cb < d.channels; cb += kDepthwiseBlock) {
     const int64_t valid = std::min<int64_t>(kDepthwiseBlock, d.channels - cb);
-    if (valid == kDepthwiseBlock)
-      block_row3x3<kPixels, kStride, true>(d, rows, ix_origin, iw, width, out, cb, __mmask16(0xFFFF));
+    const bool fused = x86::FusedRequant16::usable(d.requant, cb);
+    if (valid == kDepthwiseBlock && fused)
+      channel_block3x3<kPixels, kStride, true, x86::FusedRequant16>(d, blocks.data(), blocks.size(), rows,
+                                                                    ix_origin, out, cb, __mmask16(0xFFFF));
+    else if (valid == kDepthwiseBlock)
+      channel_block3x3<kPixels, kStride, true, x86::Requant16>(d, blocks.data(), blocks.size(), rows,
+                                                               ix_origin, out, cb, __mmask16(0xFFFF));
     else
-      block_row3x3<kPixels, kStride, false>(d, rows, ix_origin, iw, width, out, cb,
-                                            static_cast<__mmask16>((1u << valid) - 1));
+      channel_block3x3<kPixels, kStride, false, x86::Requant16>(d, blocks.data(), blocks.size(), rows,
+                                                                ix_origin, out, cb,
+                                                                static_cast<__mmask16>((1u << valid) - 1));
   }
 }
 
@@ -177,8 +206,14 @@ void row3x3(const DepthwiseConv2d& d, const uint8_t* const rows[3], int64_t ix_o
 
 void depthwise_row3x3_avx512(const DepthwiseConv2d& d, const uint8_t* const rows[3], int64_t ix_origin,
                              int64_t iw, int64_t width, uint8_t* out) {
-  if (d.params.stride_w == 1) return row3x3<8, 1>(d, rows, ix_origin, iw, width, out);
-  return row3x3<4, 2>(d, rows, ix_origin, iw, width, out);
+  // The widest block that fits the row (a block never reaches past the row's last pixel).
+  if (d.params.stride_w == 1) {
+    if (width >= 8) return row3x3<8, 1>(d, rows, ix_origin, iw, width, out);
+    if (width >= 4) return row3x3<4, 1>(d, rows, ix_origin, iw, width, out);
+    return row3x3<1, 1>(d, rows, ix_origin, iw, width, out);
+  }
+  if (width >= 4) return row3x3<4, 2>(d, rows, ix_origin, iw, width, out);
+  return row3x3<1, 2>(d, rows, ix_origin, iw, width, out);
 }
 
 void depthwise_row_avx512(const DepthwiseConv2d& d, const uint8_t* const* taps, int64_t width, uint8_t* out) {

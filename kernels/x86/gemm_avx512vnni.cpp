@@ -69,16 +69,21 @@ void tile(const PackedWeights& w, Rows a, const int32_t* row_sums, int64_t n, ui
     const int64_t valid = std::min<int64_t>(kChannelBlock, n_end - ch);
     if (valid <= 0) continue;
     const __mmask16 keep = valid >= 16 ? __mmask16(0xFFFF) : static_cast<__mmask16>((1u << valid) - 1);
-    const x86::Requant16 requant(w.requant, ch, row_sums != nullptr);
     // Full blocks take plain stores: a masked store is far slower on AMD cores, most of all when the
     // line is not in L1.
-    for (int r = 0; r < MR; ++r) {
-      const __m128i bytes = requant(acc[r][j], row_sums ? row_sums[r] : 0);
-      if (valid == kChannelBlock)
-        _mm_storeu_si128(reinterpret_cast<__m128i*>(c + r * c_stride + ch), bytes);
-      else
-        _mm_mask_storeu_epi8(c + r * c_stride + ch, keep, bytes);
-    }
+    auto emit = [&](const auto& requant) {
+      for (int r = 0; r < MR; ++r) {
+        const __m128i bytes = requant(acc[r][j], row_sums ? row_sums[r] : 0);
+        if (valid == kChannelBlock)
+          _mm_storeu_si128(reinterpret_cast<__m128i*>(c + r * c_stride + ch), bytes);
+        else
+          _mm_mask_storeu_epi8(c + r * c_stride + ch, keep, bytes);
+      }
+    };
+    if (x86::FusedRequant16::usable(w.requant, ch))
+      emit(x86::FusedRequant16(w.requant, ch, row_sums != nullptr));
+    else
+      emit(x86::Requant16(w.requant, ch, row_sums != nullptr));
   }
 }
 

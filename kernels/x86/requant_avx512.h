@@ -84,4 +84,53 @@ struct Requant16 {
   }
 };
 
+// The same results as Requant16 through the single-rounding form of ChannelRequant::fused_* (one 64-bit
+// multiply, add, correction and shift per lane, the zero point folded into the rounding constant), for
+// blocks with fused_ok. Fewer instructions than Requant16: the epilogue is most of the work of small-K
+// convolutions and depthwise layers.
+struct FusedRequant16 {
+  __m512i bias, zw, m0, m0_odd, round_even, round_odd, correction_even, correction_odd, shift_even, shift_odd,
+      lo, hi;
+  bool has_zw;
+
+  FusedRequant16(const ChannelRequant& w, int64_t n, bool with_row_sums) {
+    bias = _mm512_loadu_si512(w.bias.data() + n);
+    has_zw = with_row_sums;
+    zw = has_zw ? _mm512_loadu_si512(w.weight_zero_point.data() + n) : _mm512_setzero_si512();
+    m0 = _mm512_loadu_si512(w.multiplier.data() + n);
+    m0_odd = _mm512_srli_epi64(m0, 32);
+    round_even = _mm512_loadu_si512(w.fused_round.data() + n);
+    round_odd = _mm512_loadu_si512(w.fused_round.data() + n + 8);
+    correction_even = _mm512_loadu_si512(w.fused_correction.data() + n);
+    correction_odd = _mm512_loadu_si512(w.fused_correction.data() + n + 8);
+    shift_even = _mm512_loadu_si512(w.fused_shift.data() + n);
+    shift_odd = _mm512_loadu_si512(w.fused_shift.data() + n + 8);
+    lo = _mm512_set1_epi32(w.clamp.min);
+    hi = _mm512_set1_epi32(w.clamp.max);
+  }
+
+  static bool usable(const ChannelRequant& w, int64_t n) {
+    return !w.fused_ok.empty() && n % ChannelRequant::kFusedBlock == 0 &&
+           w.fused_ok[static_cast<size_t>(n / ChannelRequant::kFusedBlock)] != 0;
+  }
+
+  // 8 lanes: x's low dwords (signed) times the multipliers in the same dwords of m.
+  static __m512i half(__m512i x, __m512i m, __m512i round, __m512i correction, __m512i shift) {
+    const __m512i product = _mm512_mul_epi32(x, m);
+    const __mmask8 below = _mm512_cmpgt_epi64_mask(_mm512_set1_epi64(-(int64_t{1} << 30)), product);
+    __m512i sum = _mm512_add_epi64(product, round);
+    sum = _mm512_mask_sub_epi64(sum, below, sum, correction);
+    return _mm512_srav_epi64(sum, shift);
+  }
+
+  __m128i operator()(__m512i acc, int32_t row_sum) const {
+    acc = _mm512_add_epi32(acc, bias);
+    if (has_zw) acc = _mm512_sub_epi32(acc, _mm512_mullo_epi32(zw, _mm512_set1_epi32(row_sum)));
+    const __m512i even = half(acc, m0, round_even, correction_even, shift_even);
+    const __m512i odd = half(_mm512_srli_epi64(acc, 32), m0_odd, round_odd, correction_odd, shift_odd);
+    const __m512i q = _mm512_mask_blend_epi32(__mmask16(0xAAAA), even, _mm512_slli_epi64(odd, 32));
+    return _mm512_cvtepi32_epi8(_mm512_min_epi32(_mm512_max_epi32(q, lo), hi));
+  }
+};
+
 }  // namespace octet::x86

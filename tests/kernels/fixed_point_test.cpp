@@ -5,11 +5,13 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <random>
 
 #include "kernels/error.h"
+#include "kernels/quantization/channel_requant.h"
 
 namespace octet {
 namespace {
@@ -163,6 +165,58 @@ TEST(Requantize, RandomWithinOneOfRealProduct) {
     const long double expected = std::clamp(std::nearbyint(exact) + z, 0.0L, 255.0L);
     ASSERT_LE(std::fabs(requantize(acc, f, z, 0, 255) - expected), 1.0L) << acc << " * " << m << " + " << z;
   }
+}
+
+}  // namespace
+}  // namespace octet
+
+namespace octet {
+namespace {
+
+// The single-rounding constants the AVX-512 epilogues use (ChannelRequant::fused_*), evaluated in plain
+// 64-bit arithmetic, against requantize(): every shift the form accepts, accumulators at and around the
+// rounding ties and the int32 ends, every zero point corner and clamp.
+TEST(FusedRequant, SameAsRequantizeForEveryAcceptedShift) {
+  std::mt19937_64 rng(11);
+  int checked_blocks = 0;
+  for (int trial = 0; trial < 400; ++trial) {
+    ConvRequant rq;
+    rq.output_zero_point = trial % 3 == 0 ? (trial % 2 ? 0 : 255) : static_cast<int32_t>(rng() % 256);
+    rq.clamp = trial % 4 == 0 ? Clamp{static_cast<int32_t>(rng() % 100), 200} : Clamp{};
+    for (int c = 0; c < 16; ++c) {
+      // log-uniform multipliers from 2^-24 to 2: shifts 0..23 (23 is past the limit) and a left shift.
+      const double m = std::exp2(-24.0 + 25.0 * std::uniform_real_distribution<double>(0, 1)(rng));
+      rq.multipliers.push_back(quantize_multiplier(std::min(m, 1.9)));
+      rq.weight_zero_points.push_back(0);
+    }
+    const ChannelRequant cr = make_channel_requant(rq, 16);
+    if (!cr.fused_ok[0]) continue;
+    ++checked_blocks;
+    for (int c = 0; c < 16; ++c) {
+      const auto slot = static_cast<size_t>(c / 2 + (c % 2) * 8);
+      const FixedMultiplier m = rq.multipliers[static_cast<size_t>(c)];
+      const int s = m.right_shift;
+      std::vector<int32_t> accs = {0, 1, -1, kMin, kMax, kMin + 1, kMax - 1};
+      for (int k = 0; k < 2000; ++k)
+        accs.push_back(static_cast<int32_t>(rng()));
+      // Values whose product lands next to a rounding step of the shift: the ties.
+      for (int k = -3; k <= 3; ++k)
+        for (int64_t q : {int64_t{1}, int64_t{-1}, int64_t{5}, int64_t{-5}, int64_t{1000}, int64_t{-1000}}) {
+          const i128 target = (static_cast<i128>(2 * q + 1) << (30 + s));  // (q + 1/2) * 2^(31+s)
+          const i128 acc = target / m.multiplier + k;
+          if (acc >= kMin && acc <= kMax) accs.push_back(static_cast<int32_t>(acc));
+        }
+      for (const int32_t acc : accs) {
+        const int64_t product = static_cast<int64_t>(acc) * m.multiplier;
+        int64_t sum = product + cr.fused_round[slot];
+        if (product < -(int64_t{1} << 30)) sum -= cr.fused_correction[slot];
+        const int64_t fused = std::clamp<int64_t>(sum >> cr.fused_shift[slot], rq.clamp.min, rq.clamp.max);
+        ASSERT_EQ(fused, requantize(acc, m, rq.output_zero_point, rq.clamp.min, rq.clamp.max))
+            << "acc " << acc << " M0 " << m.multiplier << " shift " << s << " zp " << rq.output_zero_point;
+      }
+    }
+  }
+  EXPECT_GT(checked_blocks, 5);
 }
 
 }  // namespace
