@@ -3,6 +3,7 @@
 #include <tbb/enumerable_thread_specific.h>
 #include <tbb/parallel_for.h>
 
+#include <array>
 #include <cstring>
 #include <vector>
 
@@ -15,6 +16,9 @@ namespace {
 // Output pixels per task: a multiple of both microkernels' row counts (8 and 6), small enough that the
 // tile's im2col rows stay in L2 next to the weights.
 constexpr int64_t kTilePixels = 48;
+
+// Kernel heights up to this read their rows in place (VNNI); taller kernels are copied into im2col rows.
+constexpr int64_t kMaxSegments = 16;
 
 // Copies n bytes. First layers copy runs of a few bytes per tap (9 for a 3x3 kernel over 3 channels),
 // where a call into the C library's memcpy, or a byte loop, costs more than the copy itself: two
@@ -103,7 +107,8 @@ GemmConv2d prepare_gemm_conv2d(Isa isa, const Tensor<W>& weights, const TensorS3
                                    params.pad.bottom == 0 && params.pad.right == 0;
   // VNNI reads each kernel row's taps (a contiguous run of NHWC memory when there is no horizontal
   // dilation) in place, one segment per kernel row; the others copy them into im2col rows.
-  if (isa == Isa::avx512vnni && params.dilation_w == 1 && !(one_by_one_in_place && k % 4 == 0)) {
+  if (isa == Isa::avx512vnni && params.dilation_w == 1 && c.kernel_h <= kMaxSegments &&
+      !(one_by_one_in_place && k % 4 == 0)) {
     c.weights = pack(c.kernel_h);
     if (!c.weights.needs_row_sums) {
       c.segmented = true;
@@ -155,16 +160,39 @@ void run(const GemmConv2d& c, const uint8_t* input, int64_t n, int64_t ih, int64
       const uint8_t** table = scratch.segments.data();
       uint8_t* copies = scratch.a.data();
       int64_t b = first / (oh * ow), y = first / ow % oh, x = first % ow;
+      // Per output row: where each kernel row's input line starts, and whether all of them lie inside
+      // the image; most pixels then need one bounds test and an add per kernel row.
+      std::array<const uint8_t*, kMaxSegments> lines{};
+      bool all_rows_inside = false;
+      auto start_row = [&] {
+        all_rows_inside = true;
+        for (int64_t ky = 0; ky < segments; ++ky) {
+          const int64_t iy = y * p.stride_h - p.pad.top + ky * p.dilation_h;
+          const bool inside = iy >= 0 && iy < ih;
+          lines[static_cast<size_t>(ky)] = inside ? input + (b * ih + iy) * iw * cin : nullptr;
+          all_rows_inside = all_rows_inside && inside;
+        }
+      };
+      start_row();
+      // The last kernel row reads the highest addresses: if its padded segment stays inside the input,
+      // every segment of the pixel does.
+      const uint8_t* last_safe = input_end - padded;
       for (int64_t r = 0; r < rows; ++r, ++x) {
         if (x == ow) {
           x = 0;
           if (++y == oh) y = 0, ++b;
+          start_row();
         }
         const int64_t ix0 = x * p.stride_w - p.pad.left;
+        if (all_rows_inside && ix0 >= 0 && ix0 + c.kernel_w <= iw &&
+            lines[static_cast<size_t>(segments - 1)] + ix0 * cin <= last_safe) {
+          for (int64_t ky = 0; ky < segments; ++ky)
+            *table++ = lines[static_cast<size_t>(ky)] + ix0 * cin;
+          continue;
+        }
         for (int64_t ky = 0; ky < segments; ++ky) {
-          const int64_t iy = y * p.stride_h - p.pad.top + ky * p.dilation_h;
-          const bool row_inside = iy >= 0 && iy < ih;
-          const uint8_t* line = input + (b * ih + (row_inside ? iy : 0)) * iw * cin;
+          const uint8_t* line = lines[static_cast<size_t>(ky)];
+          const bool row_inside = line != nullptr;
           if (row_inside && ix0 >= 0 && ix0 + c.kernel_w <= iw && line + ix0 * cin + padded <= input_end) {
             *table++ = line + ix0 * cin;
             continue;
