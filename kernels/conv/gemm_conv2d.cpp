@@ -13,7 +13,7 @@ namespace octet::conv {
 
 namespace {
 
-// Output pixels per task: a multiple of both microkernels' row counts (8 and 6), small enough that the
+// Output pixels per task: a multiple of both microkernels' row counts (8 and 4), small enough that the
 // tile's im2col rows stay in L2 next to the weights.
 constexpr int64_t kTilePixels = 48;
 

@@ -1,7 +1,9 @@
 // AVX2 GEMM, exact for every input: activations and weights are widened to int16 and multiplied in pairs
 // with vpmaddwd (int16 x int16 -> int32, summed in pairs: at most 2 * 255 * 128, no overflow). vpmaddubsw
 // would be twice as fast but saturates its int16 pair sums (255 * 127 * 2 > 32767) and gives wrong
-// answers on large activations. The microkernel keeps a 6-row x 16-channel tile in 12 ymm accumulators.
+// answers on large activations. The microkernel keeps a 4-row x 16-channel tile in 8 ymm accumulators:
+// with 6 rows (12 accumulators, 2 weight vectors, a broadcast and a product in 16 registers) GCC 12
+// spills accumulators to the stack inside the loop.
 // Compiled with -mavx2 -mfma; only called after the CPU check.
 
 #include <immintrin.h>
@@ -65,7 +67,7 @@ void compute_avx2(const PackedWeights& w, const void* a, int64_t a_stride, const
                   int64_t n_begin, int64_t n_end, uint8_t* c, int64_t c_stride) {
   const auto* x = static_cast<const uint8_t*>(a);
   const int32_t* sums = w.needs_row_sums ? row_sums : nullptr;
-  constexpr int kRows = 6;
+  constexpr int kRows = 4;
   for (int64_t n = n_begin; n < n_end; n += kChannelBlock) {
     int64_t r = 0;
     for (; r + kRows <= m; r += kRows)

@@ -1,4 +1,6 @@
 // The exact AVX2 path's peak: 16 independent vpmaddwd + vpaddd chains on registers only (16 MACs each).
+// Each chain multiplies its own accumulator, so no two vpmaddwd have the same operands (the compiler would
+// compute a shared product once).
 #include <immintrin.h>
 
 #include "kernels/peak.h"
@@ -7,14 +9,12 @@ namespace octet {
 
 double peak_loop_avx2(long iterations) {
   __m256i acc[16];
-  for (auto& a : acc)
-    a = _mm256_setzero_si256();
-  __m256i x = _mm256_set1_epi32(0x00010002);
+  for (int i = 0; i < 16; ++i)
+    acc[i] = _mm256_set1_epi32(i + 1);
   const __m256i y = _mm256_set1_epi32(0x00030004);
   for (long i = 0; i < iterations; ++i) {
     for (auto& a : acc)
-      a = _mm256_add_epi32(a, _mm256_madd_epi16(x, y));
-    __asm__ volatile("" : "+x"(x));
+      a = _mm256_add_epi32(a, _mm256_madd_epi16(a, y));
   }
   int sink = 0;
   for (auto& a : acc)
