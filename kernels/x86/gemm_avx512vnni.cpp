@@ -64,6 +64,24 @@ void tile(const PackedWeights& w, Rows a, const int32_t* row_sums, int64_t n, ui
     for (int j = 0; j < NB; ++j)
       b[j] += segment_k4 * 64;
   }
+  // Two full channel blocks, fused form: pairs of rows packed together (see PackRows).
+  if constexpr (NB == 2 && MR % 2 == 0) {
+    if (n + 2 * kChannelBlock <= n_end && x86::FusedRequant16::usable(w.requant, n) &&
+        x86::FusedRequant16::usable(w.requant, n + kChannelBlock)) {
+      const bool sums = row_sums != nullptr;
+      const x86::FusedRequant16 left(w.requant, n, sums), right(w.requant, n + kChannelBlock, sums);
+      const x86::PackRows pack(w.requant.clamp);
+      for (int r = 0; r < MR; r += 2) {
+        const int32_t s0 = sums ? row_sums[r] : 0, s1 = sums ? row_sums[r + 1] : 0;
+        const __m512i bytes = pack(left.value(acc[r][0], s0), right.value(acc[r][1], s0),
+                                   left.value(acc[r + 1][0], s1), right.value(acc[r + 1][1], s1));
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(c + r * c_stride + n), _mm512_castsi512_si256(bytes));
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(c + (r + 1) * c_stride + n),
+                            _mm512_extracti64x4_epi64(bytes, 1));
+      }
+      return;
+    }
+  }
   for (int j = 0; j < NB; ++j) {
     const int64_t ch = n + j * kChannelBlock;
     const int64_t valid = std::min<int64_t>(kChannelBlock, n_end - ch);
