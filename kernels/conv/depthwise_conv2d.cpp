@@ -2,6 +2,7 @@
 
 #include <tbb/enumerable_thread_specific.h>
 #include <tbb/parallel_for.h>
+#include <tbb/task_arena.h>
 
 #include "kernels/error.h"
 #include "kernels/quantization/conv_requant.h"
@@ -87,7 +88,17 @@ void run(const DepthwiseConv2d& d, const uint8_t* input, int64_t n, int64_t ih, 
                                            p.pad.left, p.pad.right);
   const int64_t c = d.channels, taps = d.kernel_h * d.kernel_w;
   static tbb::enumerable_thread_specific<std::vector<const uint8_t*>> scratch;
-  tbb::parallel_for(int64_t{0}, n * oh, [&](int64_t row) {
+  // Tasks are output rows, and for small images also groups of channel blocks (the column kernel), so
+  // that a 7x7 layer still spreads over the threads evenly.
+  const int64_t threads = tbb::this_task_arena::max_concurrency(),
+                blocks = d.channels_padded / kDepthwiseBlock;
+  int64_t groups = 1;
+  if (!d.column_weights.empty() && threads > 1 && n * oh < 4 * threads)
+    groups = std::min(blocks, (4 * threads + n * oh - 1) / (n * oh));
+  const int64_t group_width = (blocks + groups - 1) / groups * kDepthwiseBlock;
+  groups = (d.channels_padded + group_width - 1) / group_width;
+  tbb::parallel_for(int64_t{0}, n * oh * groups, [&](int64_t task) {
+    const int64_t row = task / groups, g = task % groups;
     const int64_t b = row / oh, y = row % oh;
     uint8_t* out = output + row * ow * c;
     if (!d.column_weights.empty()) {
@@ -96,7 +107,8 @@ void run(const DepthwiseConv2d& d, const uint8_t* input, int64_t n, int64_t ih, 
         const int64_t iy = y * p.stride_h - p.pad.top + ky;
         rows[ky] = iy >= 0 && iy < ih ? input + (b * ih + iy) * iw * c : nullptr;
       }
-      depthwise_row3x3_avx512(d, rows, -p.pad.left, iw, ow, out);
+      depthwise_row3x3_avx512(d, rows, -p.pad.left, iw, ow, out, g * group_width,
+                              std::min(c, (g + 1) * group_width));
       return;
     }
     std::vector<const uint8_t*>& pointers = scratch.local();

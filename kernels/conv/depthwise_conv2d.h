@@ -46,11 +46,11 @@ void run(const DepthwiseConv2d& conv, const uint8_t* input, int64_t n, int64_t i
 // bytes of each tap (the zero row for padding). Per ISA (kernels/x86/depthwise_*.cpp).
 void depthwise_row_avx512(const DepthwiseConv2d& conv, const uint8_t* const* taps, int64_t width,
                           uint8_t* out);
-// One output row of a 3x3 convolution without dilation, stride 1 or 2 (column_weights set): rows[ky] is
-// the input row under kernel row ky (nullptr where it is padding); output pixel x reads input columns
-// x * stride_w + ix_origin + kx.
+// One output row of a 3x3 convolution without dilation, stride 1 or 2 (column_weights set), channels
+// [c_begin, c_end) (c_begin a multiple of kDepthwiseBlock): rows[ky] is the input row under kernel row ky
+// (nullptr where it is padding); output pixel x reads input columns x * stride_w + ix_origin + kx.
 void depthwise_row3x3_avx512(const DepthwiseConv2d& conv, const uint8_t* const rows[3], int64_t ix_origin,
-                             int64_t iw, int64_t width, uint8_t* out);
+                             int64_t iw, int64_t width, uint8_t* out, int64_t c_begin, int64_t c_end);
 void depthwise_row_avx2(const DepthwiseConv2d& conv, const uint8_t* const* taps, int64_t width, uint8_t* out);
 
 }  // namespace octet::conv

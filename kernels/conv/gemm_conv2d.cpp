@@ -2,6 +2,7 @@
 
 #include <tbb/enumerable_thread_specific.h>
 #include <tbb/parallel_for.h>
+#include <tbb/task_arena.h>
 
 #include <array>
 #include <cstring>
@@ -145,6 +146,22 @@ void run(const GemmConv2d& c, const uint8_t* input, int64_t n, int64_t ih, int64
     std::vector<const uint8_t*> segments;
   };
   static tbb::enumerable_thread_specific<Scratch> scratch_space;
+  // Tasks are tiles of pixels x groups of output channels. Late layers have few pixels (7x7 = one full
+  // tile and a single pixel) and many channels: split by pixels alone, one thread would do nearly all of
+  // the work. Channel groups are multiples of the microkernel's 32 channels; a task's A rows (copies,
+  // segment pointers) are prepared once per task, so the split is only made when threads can use it.
+  const int64_t threads = tbb::this_task_arena::max_concurrency();
+  int64_t groups = 1;
+  if (threads > 1 && tiles < 4 * threads)
+    groups = std::min((cout + 31) / 32, (4 * threads + tiles - 1) / tiles);
+  const int64_t group_width = ((cout + groups - 1) / groups + 31) / 32 * 32;
+  groups = (cout + group_width - 1) / group_width;
+  auto for_each_task = [&](auto&& body) {
+    tbb::parallel_for(int64_t{0}, tiles * groups, [&](int64_t task) {
+      const int64_t g = task % groups;
+      body(task / groups, g * group_width, std::min(cout, (g + 1) * group_width));
+    });
+  };
   if (c.segmented) {
     // A pointer per output pixel and kernel row: into the input where the kernel row lies inside it (and
     // the padded segment can be read without running off the end of the input), else into a copy with
@@ -152,7 +169,7 @@ void run(const GemmConv2d& c, const uint8_t* input, int64_t n, int64_t ih, int64
     const int64_t segments = w.segments, run = c.kernel_w * cin, padded = w.segment_padded;
     const uint8_t* input_end = input + n * ih * iw * cin;
     const auto za = static_cast<uint8_t>(w.input_zero_point);
-    tbb::parallel_for(int64_t{0}, tiles, [&](int64_t t) {
+    for_each_task([&](int64_t t, int64_t n_begin, int64_t n_end) {
       const int64_t first = t * kTilePixels, rows = std::min(kTilePixels, pixels - first);
       Scratch& scratch = scratch_space.local();
       scratch.segments.resize(static_cast<size_t>(kTilePixels * segments));
@@ -210,16 +227,16 @@ void run(const GemmConv2d& c, const uint8_t* input, int64_t n, int64_t ih, int64
           *table++ = copy;
         }
       }
-      gemm::compute_segmented_avx512vnni(w, scratch.segments.data(), rows, 0, cout, output + first * cout,
-                                         cout);
+      gemm::compute_segmented_avx512vnni(w, scratch.segments.data(), rows, n_begin, n_end,
+                                         output + first * cout, cout);
     });
     return;
   }
-  tbb::parallel_for(int64_t{0}, tiles, [&](int64_t t) {
+  for_each_task([&](int64_t t, int64_t n_begin, int64_t n_end) {
     const int64_t first = t * kTilePixels, rows = std::min(kTilePixels, pixels - first);
     uint8_t* out = output + first * cout;
     if (in_place) {
-      gemm::compute(w, input + first * cin, cin, nullptr, rows, 0, cout, out, cout);
+      gemm::compute(w, input + first * cin, cin, nullptr, rows, n_begin, n_end, out, cout);
       return;
     }
     const int64_t row_bytes = w.k_padded * elem;
@@ -258,7 +275,7 @@ void run(const GemmConv2d& c, const uint8_t* input, int64_t n, int64_t ih, int64
         sums[static_cast<size_t>(r)] = sum;
       }
     }
-    gemm::compute(w, a.data(), row_bytes, sums.data(), rows, 0, cout, out, cout);
+    gemm::compute(w, a.data(), row_bytes, sums.data(), rows, n_begin, n_end, out, cout);
   });
 }
 

@@ -162,7 +162,7 @@ void channel_block3x3(const DepthwiseConv2d& d, const Block<kPixels, kStride>* b
 
 template <int kPixels, int kStride>
 void row3x3(const DepthwiseConv2d& d, const uint8_t* const rows[3], int64_t ix_origin, int64_t iw,
-            int64_t width, uint8_t* out) {
+            int64_t width, uint8_t* out, int64_t c_begin, int64_t c_end) {
   constexpr int kColumns = kColumnsOf<kPixels, kStride>;
   const int64_t c = d.channels;
   // Blocks every kPixels pixels, and a last one overlapping its neighbour when the width is not a
@@ -186,7 +186,7 @@ void row3x3(const DepthwiseConv2d& d, const uint8_t* const rows[3], int64_t ix_o
   for (; x + kPixels <= width; x += kPixels)
     add(x);
   if (x < width) add(width - kPixels);
-  for (int64_t cb = 0; cb < d.channels; cb += kDepthwiseBlock) {
+  for (int64_t cb = c_begin; cb < c_end; cb += kDepthwiseBlock) {
     const int64_t valid = std::min<int64_t>(kDepthwiseBlock, d.channels - cb);
     const bool fused = x86::FusedRequant16::usable(d.requant, cb);
     if (valid == kDepthwiseBlock && fused)
@@ -205,15 +205,15 @@ void row3x3(const DepthwiseConv2d& d, const uint8_t* const rows[3], int64_t ix_o
 }  // namespace
 
 void depthwise_row3x3_avx512(const DepthwiseConv2d& d, const uint8_t* const rows[3], int64_t ix_origin,
-                             int64_t iw, int64_t width, uint8_t* out) {
+                             int64_t iw, int64_t width, uint8_t* out, int64_t c_begin, int64_t c_end) {
   // The widest block that fits the row (a block never reaches past the row's last pixel).
   if (d.params.stride_w == 1) {
-    if (width >= 8) return row3x3<8, 1>(d, rows, ix_origin, iw, width, out);
-    if (width >= 4) return row3x3<4, 1>(d, rows, ix_origin, iw, width, out);
-    return row3x3<1, 1>(d, rows, ix_origin, iw, width, out);
+    if (width >= 8) return row3x3<8, 1>(d, rows, ix_origin, iw, width, out, c_begin, c_end);
+    if (width >= 4) return row3x3<4, 1>(d, rows, ix_origin, iw, width, out, c_begin, c_end);
+    return row3x3<1, 1>(d, rows, ix_origin, iw, width, out, c_begin, c_end);
   }
-  if (width >= 4) return row3x3<4, 2>(d, rows, ix_origin, iw, width, out);
-  return row3x3<1, 2>(d, rows, ix_origin, iw, width, out);
+  if (width >= 4) return row3x3<4, 2>(d, rows, ix_origin, iw, width, out, c_begin, c_end);
+  return row3x3<1, 2>(d, rows, ix_origin, iw, width, out, c_begin, c_end);
 }
 
 void depthwise_row_avx512(const DepthwiseConv2d& d, const uint8_t* const* taps, int64_t width, uint8_t* out) {

@@ -104,6 +104,28 @@ TEST_P(Depthwise, ThreeByThreeAllWidthsAndPaddings) {
   }
 }
 
+// Few rows and many channels: the column kernel's work is split over channel groups too, whose
+// boundaries move with the thread count.
+TEST_P(Depthwise, ChannelSplitIdenticalForAnyThreadCount) {
+  test::Random rng(31);
+  const int64_t c = 200;
+  ref::Conv2dParams p;
+  p.groups = c;
+  p.pad = {1, 1, 1, 1};
+  const TensorU8 in = rng.activations({1, 7, 7, c}, rng.activation_params());
+  const auto w = test::random_weights<int8_t>(rng, {c, 3, 3, 1}, true, false);
+  const TensorS32 bias = test::random_bias(rng, c, in.quant, w, 30000);
+  const QuantParams out = QuantParams::per_tensor(0.02f, 9);
+  const TensorU8 want = ref::conv2d(in, w, &bias, p, out, Clamp{});
+  const conv::DepthwiseConv2d d =
+      conv::prepare_depthwise_conv2d(GetParam(), w, &bias, p, in.quant, out, Clamp{});
+  for (int threads : {1, 2, 3, 4, 8}) {
+    TensorU8 got(want.shape, out);
+    tbb::task_arena(threads).execute([&] { conv::run(d, in.data.data(), 1, 7, 7, got.data.data()); });
+    ASSERT_EQ(got.data, want.data) << threads << " threads";
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Isas, Depthwise, ::testing::ValuesIn(vector_isas()),
                          [](const auto& info) { return std::string(name_of(info.param)); });
 

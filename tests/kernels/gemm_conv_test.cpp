@@ -127,6 +127,28 @@ TEST_P(GemmConv, IdenticalForAnyThreadCount) {
   EXPECT_EQ(first, reference(c).data);
 }
 
+// Few pixels and many channels: the work is split over channel groups too, whose boundaries move with
+// the thread count.
+TEST_P(GemmConv, ChannelSplitIdenticalForAnyThreadCount) {
+  test::Random rng(78);
+  Case c = random_case(rng, 0);
+  c.input = rng.activations({1, 7, 7, 24}, rng.activation_params());
+  c.weights = test::random_weights<int8_t>(rng, {200, 3, 3, 24}, true, false);
+  c.bias = test::random_bias(rng, 200, c.input.quant, std::get<TensorS8>(c.weights));
+  c.use_bias = true;
+  c.clamp = {};
+  c.params = {};
+  c.params.pad = {1, 1, 1, 1};
+  c.output = QuantParams::per_tensor(0.05f, 10);
+  const TensorU8 want = reference(c);
+  for (int threads : {1, 2, 3, 4, 8}) {
+    tbb::task_arena arena(threads);
+    TensorU8 out;
+    arena.execute([&] { out = fast(c, GetParam()); });
+    ASSERT_EQ(out.data, want.data) << threads << " threads";
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Isas, GemmConv, ::testing::ValuesIn(supported_isas()),
                          [](const auto& info) { return std::string(name_of(info.param)); });
 
