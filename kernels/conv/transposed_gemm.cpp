@@ -71,6 +71,23 @@ void run(const TransposedGemm& t, const uint8_t* input, int64_t n, int64_t ih, i
     std::vector<int32_t> sums;
   };
   static tbb::enumerable_thread_specific<Scratch> scratch_space;
+  const int64_t run = t.kernel_w * cout;  // one kernel row of one input pixel: a run of output bytes
+  if (elem == 1 && w.k_padded == w.k && !w.needs_row_sums && run % gemm::kChannelBlock == 0) {
+    // The pixels of one input row write kernel row ky's runs side by side along output row
+    // y * KH + ky: C's columns of kernel row ky are a matrix with row stride `run` there, so the GEMM
+    // writes them in place, one call per kernel row, with no copy. Tiles stay within input rows.
+    const int64_t per_row = (iw + kTilePixels - 1) / kTilePixels;
+    tbb::parallel_for(int64_t{0}, n * ih * per_row, [&](int64_t task) {
+      const int64_t line = task / per_row, x = task % per_row * kTilePixels;
+      const int64_t b = line / ih, y = line % ih, rows = std::min(kTilePixels, iw - x);
+      const uint8_t* a = input + (line * iw + x) * cin;
+      for (int64_t ky = 0; ky < t.kernel_h; ++ky) {
+        uint8_t* out_row = output + ((b * oh + y * t.kernel_h + ky) * ow + x * t.kernel_w) * cout;
+        gemm::compute(w, a, cin, nullptr, rows, ky * run, (ky + 1) * run, out_row - ky * run, run);
+      }
+    });
+    return;
+  }
   const int64_t tiles = (pixels + kTilePixels - 1) / kTilePixels;
   tbb::parallel_for(int64_t{0}, tiles, [&](int64_t tile) {
     const int64_t first = tile * kTilePixels, rows = std::min(kTilePixels, pixels - first);

@@ -41,6 +41,27 @@ TEST_P(TransposedGemm, BitExactWithReference) {
   }
 }
 
+// Wide rows (several pixel tiles per input row) with channel counts whose kernel-row runs are whole
+// channel blocks: the GEMM then writes into the output in place.
+TEST_P(TransposedGemm, WideRowsWrittenInPlace) {
+  test::Random rng(21);
+  for (const int64_t cout : {8, 16, 32, 40}) {
+    SCOPED_TRACE("cout " + std::to_string(cout));
+    ref::ConvTranspose2dParams p;
+    p.stride_h = p.stride_w = 2;
+    const TensorU8 in = rng.activations({2, 3, 101, 16}, rng.activation_params());
+    const auto w = test::random_weights<int8_t>(rng, {cout, 2, 2, 16}, true, false);
+    const TensorS32 bias = test::random_bias(rng, cout, in.quant, w, 20000);
+    const QuantParams out = QuantParams::per_tensor(0.03f, 100);
+    const TensorU8 want = ref::conv_transpose2d(in, w, &bias, p, out, Clamp{});
+    const conv::TransposedGemm t =
+        conv::prepare_transposed_gemm(GetParam(), w, &bias, in.quant, out, Clamp{});
+    std::vector<uint8_t> got(want.data.size());
+    conv::run(t, in.data.data(), 2, 3, 101, got.data());
+    ASSERT_EQ(got, want.data);
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Isas, TransposedGemm, ::testing::ValuesIn(supported_isas()),
                          [](const auto& info) { return std::string(name_of(info.param)); });
 
