@@ -16,6 +16,7 @@
 #include "kernels/elementwise/quantize_rows.h"
 #include "kernels/elementwise/quantized_add.h"
 #include "kernels/error.h"
+#include "kernels/pooling/average_pool.h"
 #include "kernels/pooling/max_pool.h"
 #include "kernels/quantization/conv_requant.h"
 #include "kernels/quantization/quantize.h"
@@ -29,6 +30,7 @@
 #include "kernels/reference/requantize.h"
 #include "kernels/reference/resize.h"
 #include "kernels/reference/softmax.h"
+#include "kernels/resize/resize.h"
 
 namespace octet::runtime {
 
@@ -406,12 +408,27 @@ std::unique_ptr<const Operator> make_operator(const Graph& g, const Node& node, 
     }
     case OpKind::average_pool: {
       const auto a = std::get<graph::PoolAttrs>(node.attrs);
+      if (isa != Isa::scalar && in.shape.size() == 4) {
+        const auto pool = pooling::prepare_average_pool(a.params, in.quant, out.quant, a.clamp);
+        return function([in, pool](auto inputs, std::byte* o) {
+          pooling::run(pool, reinterpret_cast<const uint8_t*>(inputs[0]), in.shape[0], in.shape[1],
+                       in.shape[2], in.shape[3], reinterpret_cast<uint8_t*>(o));
+        });
+      }
       return function([in, out, a](auto inputs, std::byte* o) {
         store(ref::average_pool2d(load<uint8_t>(inputs[0], in), a.params, out.quant, a.clamp), o);
       });
     }
     case OpKind::global_average_pool: {
       const auto a = std::get<graph::PoolAttrs>(node.attrs);
+      if (isa != Isa::scalar && in.shape.size() == 4) {
+        const auto pool =
+            pooling::prepare_global_average_pool(in.shape[1], in.shape[2], in.quant, out.quant, a.clamp);
+        return function([in, pool](auto inputs, std::byte* o) {
+          pooling::run(pool, reinterpret_cast<const uint8_t*>(inputs[0]), in.shape[0], in.shape[1],
+                       in.shape[2], in.shape[3], reinterpret_cast<uint8_t*>(o));
+        });
+      }
       return function([in, out, a](auto inputs, std::byte* o) {
         store(ref::global_average_pool(load<uint8_t>(inputs[0], in), out.quant, a.clamp), o);
       });
@@ -511,6 +528,13 @@ std::unique_ptr<const Operator> make_operator(const Graph& g, const Node& node, 
     }
     case OpKind::resize: {
       const auto p = std::get<graph::ResizeAttrs>(node.attrs).params;
+      if (isa != Isa::scalar && in.shape.size() == 4) {
+        const auto r = resize::prepare_resize(p, in.shape[1], in.shape[2]);
+        return function([in, r](auto inputs, std::byte* o) {
+          resize::run(r, reinterpret_cast<const uint8_t*>(inputs[0]), in.shape[0], in.shape[3],
+                      reinterpret_cast<uint8_t*>(o));
+        });
+      }
       return function(
           [in, p](auto inputs, std::byte* o) { store(ref::resize(load<uint8_t>(inputs[0], in), p), o); });
     }

@@ -19,16 +19,16 @@ void validate_per_tensor_u8(const QuantParams& q, const Shape& shape, const std:
   if (!q.is_per_tensor()) throw Error(what + " must be quantized per tensor");
 }
 
-// Multipliers s_in / (s_out * count * 2^shift) for every possible count, computed once per call.
-std::vector<FixedMultiplier> multipliers_by_count(double s_in, double s_out, int64_t max_count, int shift) {
+}  // namespace
+
+std::vector<FixedMultiplier> average_pool_multipliers(double s_in, double s_out, int64_t max_count,
+                                                      int shift) {
   std::vector<FixedMultiplier> m(static_cast<size_t>(max_count + 1));
   for (int64_t c = 1; c <= max_count; ++c)
     m[static_cast<size_t>(c)] =
         quantize_multiplier(s_in / (s_out * static_cast<double>(c) * std::ldexp(1.0, shift)));
   return m;
 }
-
-}  // namespace
 
 int average_pool_sum_shift(int64_t max_count) {
   const auto bound = static_cast<uint64_t>(255 * std::max<int64_t>(max_count, 1));
@@ -102,7 +102,7 @@ TensorU8 average_pool2d(const TensorU8& input, const Pool2dParams& p, const Quan
                 " is too large for an int32 sum");
   const int shift = average_pool_sum_shift(max_count);
   const std::vector<FixedMultiplier> m =
-      multipliers_by_count(input.quant.scale(), output.scale(), max_count, shift);
+      average_pool_multipliers(input.quant.scale(), output.scale(), max_count, shift);
   const int32_t zin = input.quant.zero_point();
   TensorU8 out({n, oh, ow, c}, output);
   size_t o = 0;

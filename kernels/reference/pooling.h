@@ -1,7 +1,9 @@
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
+#include "kernels/quantization/fixed_point.h"
 #include "kernels/reference/conv2d.h"
 #include "kernels/tensor.h"
 
@@ -34,6 +36,11 @@ TensorU8 max_pool2d(const TensorU8& input, const Pool2dParams& params);
 // for the largest window), so that the fixed-point multiply rounds once at full precision rather than twice
 // at a coarse one. Kernels must use the same shift to stay bit-exact.
 int average_pool_sum_shift(int64_t max_count);
+
+// The requantization multipliers s_in / (s_out * count * 2^shift) of average pooling for every window
+// count 1..max_count (index 0 unused); shared with the fast kernels so that they compute the same thing.
+std::vector<FixedMultiplier> average_pool_multipliers(double s_in, double s_out, int64_t max_count,
+                                                      int shift);
 
 // Average pooling, NHWC uint8, output requantized to `output`:
 //   out = clamp(z_out + round(s_in / s_out * sum(a - z_in) / count)), the rounding being the fixed-point

@@ -1,0 +1,104 @@
+// The fast average pooling, global average pooling and resize kernels, bit-exact against the reference
+// operators on random shapes, windows, paddings and quantization params, and on extreme values.
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "kernels/error.h"
+#include "kernels/pooling/average_pool.h"
+#include "kernels/reference/pooling.h"
+#include "kernels/reference/resize.h"
+#include "kernels/resize/resize.h"
+#include "test_util.h"
+
+namespace octet {
+namespace {
+
+QuantParams random_output(test::Random& rng) {
+  return QuantParams::per_tensor(static_cast<float>(std::exp(rng.real(std::log(1e-3), std::log(1.0)))),
+                                 static_cast<int32_t>(rng.integer(0, 255)));
+}
+
+TEST(AveragePoolFast, MatchesReference) {
+  int checked = 0;
+  for (uint64_t seed = 0; seed < 300; ++seed) {
+    SCOPED_TRACE("seed " + std::to_string(seed));
+    test::Random rng(seed);
+    ref::Pool2dParams p;
+    p.kernel_h = rng.integer(1, 4), p.kernel_w = rng.integer(1, 4);
+    p.stride_h = rng.integer(1, 3), p.stride_w = rng.integer(1, 3);
+    p.pad = {rng.integer(0, p.kernel_h - 1), rng.integer(0, p.kernel_w - 1), rng.integer(0, p.kernel_h - 1),
+             rng.integer(0, p.kernel_w - 1)};
+    p.ceil_mode = rng.coin();
+    p.count_include_pad = rng.coin();
+    const int64_t c = rng.integer(1, 40);
+    TensorU8 in =
+        rng.activations({rng.integer(1, 2), rng.integer(p.kernel_h, 9), rng.integer(p.kernel_w, 9), c},
+                        rng.activation_params());
+    if (seed % 5 == 0)
+      for (auto& v : in.data)
+        v = rng.coin() ? 0 : 255;
+    const QuantParams out = random_output(rng);
+    const Clamp clamp = rng.coin() ? Clamp{} : Clamp{static_cast<int32_t>(rng.integer(0, 100)), 220};
+    TensorU8 want;
+    try {
+      want = ref::average_pool2d(in, p, out, clamp);
+    } catch (const Error&) {
+      continue;  // a window the reference refuses (e.g. starting in the padding after ceil_mode)
+    }
+    const pooling::AveragePool pool = pooling::prepare_average_pool(p, in.quant, out, clamp);
+    std::vector<uint8_t> got(want.data.size());
+    pooling::run(pool, in.data.data(), in.dim(0), in.dim(1), in.dim(2), c, got.data());
+    ASSERT_EQ(got, want.data);
+    ++checked;
+  }
+  EXPECT_GT(checked, 200);
+}
+
+TEST(GlobalAveragePoolFast, MatchesReference) {
+  for (uint64_t seed = 0; seed < 200; ++seed) {
+    SCOPED_TRACE("seed " + std::to_string(seed));
+    test::Random rng(seed);
+    const int64_t c = rng.integer(1, 70), h = rng.integer(1, 20), w = rng.integer(1, 20);
+    TensorU8 in = rng.activations({rng.integer(1, 3), h, w, c}, rng.activation_params());
+    if (seed % 5 == 0)
+      for (auto& v : in.data)
+        v = seed % 2 ? 255 : 0;
+    const QuantParams out = random_output(rng);
+    const Clamp clamp = rng.coin() ? Clamp{} : Clamp{static_cast<int32_t>(rng.integer(0, 100)), 220};
+    const TensorU8 want = ref::global_average_pool(in, out, clamp);
+    const pooling::AveragePool pool = pooling::prepare_global_average_pool(h, w, in.quant, out, clamp);
+    std::vector<uint8_t> got(want.data.size());
+    pooling::run(pool, in.data.data(), in.dim(0), h, w, c, got.data());
+    ASSERT_EQ(got, want.data);
+  }
+}
+
+TEST(ResizeFast, MatchesReference) {
+  const ref::CoordinateMode modes[] = {ref::CoordinateMode::half_pixel,
+                                       ref::CoordinateMode::pytorch_half_pixel,
+                                       ref::CoordinateMode::align_corners, ref::CoordinateMode::asymmetric};
+  for (uint64_t seed = 0; seed < 300; ++seed) {
+    SCOPED_TRACE("seed " + std::to_string(seed));
+    test::Random rng(seed);
+    ref::ResizeParams p;
+    p.mode = rng.coin() ? ref::ResizeMode::nearest : ref::ResizeMode::linear;
+    p.coordinate_mode = modes[seed % 4];
+    p.out_h = rng.integer(1, 17), p.out_w = rng.integer(1, 17);
+    const int64_t c = rng.integer(1, 40);
+    TensorU8 in = rng.activations({rng.integer(1, 2), rng.integer(1, 9), rng.integer(1, 9), c},
+                                  rng.activation_params());
+    if (seed % 5 == 0)
+      for (auto& v : in.data)
+        v = rng.coin() ? 0 : 255;
+    const TensorU8 want = ref::resize(in, p);
+    const resize::Resize r = resize::prepare_resize(p, in.dim(1), in.dim(2));
+    std::vector<uint8_t> got(want.data.size());
+    resize::run(r, in.data.data(), in.dim(0), c, got.data());
+    ASSERT_EQ(got, want.data);
+  }
+}
+
+}  // namespace
+}  // namespace octet
