@@ -11,6 +11,7 @@
 #include "kernels/conv/depthwise_conv2d.h"
 #include "kernels/conv/gemm_conv2d.h"
 #include "kernels/conv/transposed_gemm.h"
+#include "kernels/conv/transposed_phases.h"
 #include "kernels/elementwise/binary_table.h"
 #include "kernels/elementwise/byte_map.h"
 #include "kernels/elementwise/quantize_rows.h"
@@ -324,6 +325,19 @@ void transpose_bytes(const std::byte* in, std::byte* out, const Shape& shape,
 
 }  // namespace
 
+// Whether every weight zero point is the symmetric one (0 for int8, 128 for uint8): kernels that fold all
+// zero-point terms into the bias need it.
+bool symmetric_weights(const graph::Weights& weights) {
+  return std::visit(
+      [](const auto& w) {
+        using W = typename decltype(w.data)::value_type;
+        const int32_t symmetric = std::is_same_v<W, uint8_t> ? 128 : 0;
+        return std::all_of(w.quant.zero_points.begin(), w.quant.zero_points.end(),
+                           [&](int32_t z) { return z == symmetric; });
+      },
+      weights);
+}
+
 std::unique_ptr<const Operator> make_operator(const Graph& g, const Node& node, Isa isa) {
   const Value& out = g.value(node.output);
   std::vector<Value> ins;
@@ -342,6 +356,18 @@ std::unique_ptr<const Operator> make_operator(const Graph& g, const Node& node, 
         auto t = std::make_shared<const conv::TransposedGemm>(std::visit(
             [&](const auto& w) {
               return conv::prepare_transposed_gemm(isa, w, a.bias.get(), in.quant, out.quant, a.clamp);
+            },
+            *a.weights));
+        return function([in, t](auto inputs, std::byte* o) {
+          conv::run(*t, reinterpret_cast<const uint8_t*>(inputs[0]), in.shape[0], in.shape[1], in.shape[2],
+                    reinterpret_cast<uint8_t*>(o));
+        });
+      }
+      if (a.transposed && conv::transposed_phases_apply(isa, a.transpose) && symmetric_weights(*a.weights)) {
+        auto t = std::make_shared<const conv::TransposedPhases>(std::visit(
+            [&](const auto& w) {
+              return conv::prepare_transposed_phases(isa, w, a.bias.get(), a.transpose, in.quant, out.quant,
+                                                     a.clamp);
             },
             *a.weights));
         return function([in, t](auto inputs, std::byte* o) {

@@ -1,8 +1,14 @@
-// The kernel == stride transposed convolution as one GEMM, on every ISA, against the reference.
+// The transposed convolution kernels against the reference: kernel == stride as one GEMM on every ISA, and
+// any transposed convolution by phases (AVX-512 VNNI).
 
 #include <gtest/gtest.h>
+#include <tbb/task_arena.h>
+
+#include <cmath>
 
 #include "kernels/conv/transposed_gemm.h"
+#include "kernels/conv/transposed_phases.h"
+#include "kernels/error.h"
 #include "kernels/isa.h"
 #include "test_util.h"
 
@@ -60,6 +66,65 @@ TEST_P(TransposedGemm, WideRowsWrittenInPlace) {
     conv::run(t, in.data.data(), 2, 3, 101, got.data());
     ASSERT_EQ(got, want.data);
   }
+}
+
+// Any transposed convolution (groups 1, no horizontal dilation) as stride_h x stride_w phases: every
+// stride, kernel, padding, vertical dilation and output padding, phases without taps (stride above the
+// kernel), batch 2, extreme values, thread counts.
+TEST(TransposedPhases, BitExactWithReference) {
+  if (!cpu_supports(Isa::avx512vnni)) GTEST_SKIP() << "no AVX-512 VNNI on this CPU";
+  int checked = 0;
+  for (uint64_t seed = 0; seed < 400; ++seed) {
+    SCOPED_TRACE("seed " + std::to_string(seed));
+    test::Random rng(seed);
+    ref::ConvTranspose2dParams p;
+    const int64_t kh = rng.integer(1, 5), kw = rng.integer(1, 5);
+    p.stride_h = rng.integer(1, 4), p.stride_w = rng.integer(1, 4);
+    p.dilation_h = rng.integer(1, 2);
+    p.pad = {rng.integer(0, 2), rng.integer(0, 2), rng.integer(0, 2), rng.integer(0, 2)};
+    p.output_padding_h = rng.integer(0, p.stride_h - 1), p.output_padding_w = rng.integer(0, p.stride_w - 1);
+    const int64_t cin = rng.integer(1, 24), cout = rng.integer(1, 40);
+    TensorU8 in = rng.activations({rng.integer(1, 2), rng.integer(1, 7), rng.integer(1, 9), cin},
+                                  rng.activation_params());
+    if (seed % 7 == 3)
+      for (auto& v : in.data)
+        v = rng.coin() ? 255 : 0;
+    const QuantParams out =
+        QuantParams::per_tensor(static_cast<float>(std::exp(rng.real(std::log(1e-3), std::log(2.0)))),
+                                static_cast<int32_t>(rng.integer(0, 255)));
+    const Clamp clamp = rng.coin() ? Clamp{} : Clamp{static_cast<int32_t>(rng.integer(0, 90)), 220};
+    auto check = [&](const auto& w) {
+      const TensorS32 bias = test::random_bias(rng, cout, in.quant, w, 20000);
+      const TensorS32* b = rng.coin() ? &bias : nullptr;
+      TensorU8 want;
+      try {
+        want = ref::conv_transpose2d(in, w, b, p, out, clamp);
+      } catch (const Error&) {
+        return;  // an output size the reference refuses
+      }
+      const conv::TransposedPhases t =
+          conv::prepare_transposed_phases(Isa::avx512vnni, w, b, p, in.quant, out, clamp);
+      for (int threads : {1, 3}) {
+        std::vector<uint8_t> got(want.data.size(), 0xEE);
+        tbb::task_arena(threads).execute(
+            [&] { conv::run(t, in.data.data(), in.dim(0), in.dim(1), in.dim(2), got.data()); });
+        ASSERT_EQ(got, want.data) << threads << " threads";
+      }
+      ++checked;
+    };
+    if (seed % 3 == 2) {
+      auto w = test::random_weights<uint8_t>(rng, {cout, kh, kw, cin}, rng.coin(), false);
+      w.quant.zero_points.assign(w.quant.zero_points.size(), 128);
+      check(w);
+    } else {
+      auto w = test::random_weights<int8_t>(rng, {cout, kh, kw, cin}, rng.coin(), false);
+      if (seed % 7 == 3)
+        for (auto& v : w.data)
+          v = rng.coin() ? int8_t{-128} : int8_t{127};
+      check(w);
+    }
+  }
+  EXPECT_GT(checked, 300);
 }
 
 INSTANTIATE_TEST_SUITE_P(Isas, TransposedGemm, ::testing::ValuesIn(supported_isas()),
