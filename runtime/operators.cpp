@@ -390,15 +390,23 @@ std::unique_ptr<const Operator> make_operator(const Graph& g, const Node& node, 
       return function([count, scale, zp, c, hw, isa](auto inputs, std::byte* o) {
         const auto* x = reinterpret_cast<const float*>(inputs[0]);
         auto* y = reinterpret_cast<uint8_t*>(o);
-        if (c == 1) return elementwise::quantize_row(isa, x, count, scale, zp, y);
-        std::vector<uint8_t> row(static_cast<size_t>(hw));
-        for (int64_t n = 0; n < count / (c * hw); ++n)
-          for (int64_t ch = 0; ch < c; ++ch) {
-            elementwise::quantize_row(isa, x + (n * c + ch) * hw, hw, scale, zp, row.data());
-            uint8_t* col = y + n * hw * c + ch;
-            for (int64_t p = 0; p < hw; ++p)
-              col[p * c] = row[static_cast<size_t>(p)];
-          }
+        // In chunks of one plane, quantized into a small buffer and scattered, in parallel.
+        constexpr int64_t kChunk = 4096;
+        if (hw == 0) return;
+        const int64_t chunks = (hw + kChunk - 1) / kChunk, planes = count / hw;
+        tbb::parallel_for(int64_t{0}, planes * chunks, [&](int64_t task) {
+          const int64_t plane = task / chunks, first = task % chunks * kChunk,
+                        len = std::min(kChunk, hw - first);
+          if (c == 1)
+            return elementwise::quantize_row(isa, x + plane * hw + first, len, scale, zp,
+                                             y + plane * hw + first);
+          uint8_t row[kChunk];
+          elementwise::quantize_row(isa, x + plane * hw + first, len, scale, zp, row);
+          const int64_t n = plane / c, ch = plane % c;
+          uint8_t* col = y + (n * hw + first) * c + ch;
+          for (int64_t p = 0; p < len; ++p)
+            col[p * c] = row[p];
+        });
       });
     }
     case OpKind::dequantize: {
@@ -411,13 +419,18 @@ std::unique_ptr<const Operator> make_operator(const Graph& g, const Node& node, 
       return function([count, scale, zp, c, hw](auto inputs, std::byte* o) {
         const auto* x = reinterpret_cast<const uint8_t*>(inputs[0]);
         auto* y = reinterpret_cast<float*>(o);
-        for (int64_t n = 0; n < count / (c * hw); ++n)
-          for (int64_t ch = 0; ch < c; ++ch) {
-            const uint8_t* col = x + n * hw * c + ch;
-            float* row = y + (n * c + ch) * hw;
-            for (int64_t p = 0; p < hw; ++p)
-              row[p] = dequantize_value(col[p * c], scale, zp);
-          }
+        constexpr int64_t kChunk = 4096;
+        if (hw == 0) return;
+        const int64_t chunks = (hw + kChunk - 1) / kChunk, planes = count / hw;
+        tbb::parallel_for(int64_t{0}, planes * chunks, [&](int64_t task) {
+          const int64_t plane = task / chunks, first = task % chunks * kChunk,
+                        len = std::min(kChunk, hw - first);
+          const int64_t n = plane / c, ch = plane % c;
+          const uint8_t* col = x + (n * hw + first) * c + ch;
+          float* row = y + plane * hw + first;
+          for (int64_t p = 0; p < len; ++p)
+            row[p] = dequantize_value(col[p * c], scale, zp);
+        });
       });
     }
     case OpKind::max_pool: {
