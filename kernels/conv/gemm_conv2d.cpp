@@ -14,9 +14,17 @@ namespace octet::conv {
 
 namespace {
 
-// Output pixels per task: a multiple of both microkernels' row counts (8 and 4), small enough that the
-// tile's im2col rows stay in L2 next to the weights.
-constexpr int64_t kTilePixels = 48;
+// Output pixels per task at most: a multiple of both microkernels' row counts (8 and 4), small enough that
+// the tile's im2col rows stay in L2 next to the weights. Each tile streams the layer's weights through the
+// caches once, so a layer's pixels are spread evenly over as few tiles as this allows: 49 pixels (a 7x7
+// layer, whose 3x3x512 weights are 2.4 MB) make one tile, not 48 pixels and one more pass over the weights
+// for the last pixel.
+constexpr int64_t kMaxTilePixels = 64;
+
+int64_t tile_pixels(int64_t pixels) {
+  const int64_t tiles = std::max<int64_t>(1, (pixels + kMaxTilePixels - 1) / kMaxTilePixels);
+  return ((pixels + tiles - 1) / tiles + 7) / 8 * 8;
+}
 
 // Kernel heights up to this read their rows in place (VNNI); taller kernels are copied into im2col rows.
 constexpr int64_t kMaxSegments = 16;
@@ -139,17 +147,17 @@ void run(const GemmConv2d& c, const uint8_t* input, int64_t n, int64_t ih, int64
   const bool in_place = c.kernel_h == 1 && c.kernel_w == 1 && p.stride_h == 1 && p.stride_w == 1 &&
                         p.pad.top == 0 && p.pad.left == 0 && p.pad.bottom == 0 && p.pad.right == 0 &&
                         w.k_padded == w.k && elem == 1 && !w.needs_row_sums;
-  const int64_t tiles = (pixels + kTilePixels - 1) / kTilePixels;
+  const int64_t tile = tile_pixels(pixels), tiles = (pixels + tile - 1) / tile;
   struct Scratch {
     std::vector<uint8_t> a, narrow;
     std::vector<int32_t> sums;
     std::vector<const uint8_t*> segments;
   };
   static tbb::enumerable_thread_specific<Scratch> scratch_space;
-  // Tasks are tiles of pixels x groups of output channels. Late layers have few pixels (7x7 = one full
-  // tile and a single pixel) and many channels: split by pixels alone, one thread would do nearly all of
-  // the work. Channel groups are multiples of the microkernel's 32 channels; a task's A rows (copies,
-  // segment pointers) are prepared once per task, so the split is only made when threads can use it.
+  // Tasks are tiles of pixels x groups of output channels. Late layers have few pixels (7x7: one tile)
+  // and many channels: split by pixels alone, one thread would do all of the work. Channel groups are
+  // multiples of the microkernel's 32 channels; a task's A rows (copies, segment pointers) are prepared once
+  // per task, so the split is only made when threads can use it.
   const int64_t threads = tbb::this_task_arena::max_concurrency();
   int64_t groups = 1;
   if (threads > 1 && tiles < 4 * threads)
@@ -170,10 +178,10 @@ void run(const GemmConv2d& c, const uint8_t* input, int64_t n, int64_t ih, int64
     const uint8_t* input_end = input + n * ih * iw * cin;
     const auto za = static_cast<uint8_t>(w.input_zero_point);
     for_each_task([&](int64_t t, int64_t n_begin, int64_t n_end) {
-      const int64_t first = t * kTilePixels, rows = std::min(kTilePixels, pixels - first);
+      const int64_t first = t * tile, rows = std::min(tile, pixels - first);
       Scratch& scratch = scratch_space.local();
-      scratch.segments.resize(static_cast<size_t>(kTilePixels * segments));
-      scratch.a.resize(static_cast<size_t>(kTilePixels * segments * padded));
+      scratch.segments.resize(static_cast<size_t>(tile * segments));
+      scratch.a.resize(static_cast<size_t>(tile * segments * padded));
       const uint8_t** table = scratch.segments.data();
       uint8_t* copies = scratch.a.data();
       int64_t b = first / (oh * ow), y = first / ow % oh, x = first % ow;
@@ -233,7 +241,7 @@ void run(const GemmConv2d& c, const uint8_t* input, int64_t n, int64_t ih, int64
     return;
   }
   for_each_task([&](int64_t t, int64_t n_begin, int64_t n_end) {
-    const int64_t first = t * kTilePixels, rows = std::min(kTilePixels, pixels - first);
+    const int64_t first = t * tile, rows = std::min(tile, pixels - first);
     uint8_t* out = output + first * cout;
     if (in_place) {
       gemm::compute(w, input + first * cin, cin, nullptr, rows, n_begin, n_end, out, cout);
@@ -242,8 +250,8 @@ void run(const GemmConv2d& c, const uint8_t* input, int64_t n, int64_t ih, int64
     const int64_t row_bytes = w.k_padded * elem;
     // Per-thread scratch, reused across tiles and runs: only the K padding of each row needs zeroing.
     Scratch& scratch = scratch_space.local();
-    scratch.a.resize(static_cast<size_t>(kTilePixels * row_bytes));
-    scratch.sums.resize(static_cast<size_t>(kTilePixels));
+    scratch.a.resize(static_cast<size_t>(tile * row_bytes));
+    scratch.sums.resize(static_cast<size_t>(tile));
     scratch.narrow.resize(static_cast<size_t>(w.k));
     std::vector<uint8_t>& a = scratch.a;
     std::vector<int32_t>& sums = scratch.sums;
