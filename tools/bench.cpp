@@ -20,11 +20,11 @@
 
 #include "kernels/error.h"
 #include "kernels/isa.h"
-#include "kernels/peak.h"
 #include "kernels/tensor.h"
 #include "octet/octet.h"
 #include "tools/commands.h"
 #include "tools/npy.h"
+#include "tools/trace.h"
 
 namespace octet::tools {
 
@@ -53,6 +53,7 @@ struct Options {
   int64_t batch = 1;
   int64_t streams = 1;
   bool profile = false;
+  bool remeasure_peak = false;
   std::string json, trace, save_inputs, plot;
   std::map<std::string, std::string> inputs;
 };
@@ -65,6 +66,10 @@ Options parse(std::span<const std::string_view> args) {
     const std::string_view flag = args[i];
     if (flag == "--profile") {
       o.profile = true;
+      continue;
+    }
+    if (flag == "--remeasure-peak") {
+      o.remeasure_peak = true;
       continue;
     }
     if (i + 1 >= args.size()) throw Error("bench: option '" + std::string(flag) + "' needs a value");
@@ -143,23 +148,12 @@ std::map<std::string, HostTensor> make_inputs(const Model& model, const Options&
   return feed;
 }
 
+constexpr size_t kMaxTraceRuns = 200;  // per stream: keeps a long run's trace small enough to open
+
 struct LayerStats {
   NodeTiming node;
   std::vector<double> seconds;
 };
-
-std::string json_escape(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    if (c == '"' || c == '\\') out += '\\';
-    if (static_cast<unsigned char>(c) < 0x20) {
-      out += ' ';
-      continue;
-    }
-    out += c;
-  }
-  return out;
-}
 
 std::string shape_text(const std::vector<int64_t>& s) {
   return to_string(s);
@@ -169,7 +163,11 @@ std::string shape_text(const std::vector<int64_t>& s) {
 
 int run_bench(std::span<const std::string_view> args) {
   const Options o = parse(args);
-  const bool terminal = isatty(STDOUT_FILENO) != 0;
+  // The progress line only when a person watches: piped or redirected output stays exactly the report.
+  const bool progress = isatty(STDOUT_FILENO) != 0;
+  // Threads the session really uses (0: all cores), for the peak it is compared with.
+  const int threads =
+      o.threads > 0 ? o.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   const auto load_start = Clock::now();
   const Model model = Model::load(o.model);
   const double load_ms = ms_since(load_start);
@@ -200,32 +198,36 @@ int run_bench(std::span<const std::string_view> args) {
   // Steady state: every stream runs until the iteration count or the minimum time is reached.
   std::vector<std::vector<double>> latencies(static_cast<size_t>(o.streams));
   std::map<size_t, LayerStats> layers;
-  std::vector<std::vector<NodeTiming>> trace_runs;
+  std::vector<std::vector<TraceRun>> trace_runs(static_cast<size_t>(o.streams));
   std::atomic<int64_t> done{0};
   const auto bench_start = Clock::now();
   auto work = [&](size_t s) {
     std::vector<NodeTiming> profile;
     RunOptions run_options;
-    const bool profiled = s == 0 && (o.profile || !o.trace.empty());
-    if (profiled) run_options.profile = &profile;
+    // Stream 0 feeds the per-layer table; with --trace every stream is timed, each on its own trace row.
+    const bool tabled = s == 0 && o.profile, traced = !o.trace.empty();
+    if (tabled || traced) run_options.profile = &profile;
+    double next_progress = 0.0;
     for (int64_t i = 0;; ++i) {
-      const double elapsed = std::chrono::duration<double>(Clock::now() - bench_start).count();
-      if (o.iterations > 0 ? i >= o.iterations : (elapsed >= o.min_time && i >= 3)) break;
       const auto start = Clock::now();
+      const double elapsed = std::chrono::duration<double>(start - bench_start).count();
+      if (o.iterations > 0 ? i >= o.iterations : (elapsed >= o.min_time && i >= 3)) break;
       sessions[s].run(feed, run_options);
       latencies[s].push_back(ms_since(start));
       ++done;
-      if (profiled) {
+      if (tabled)
         for (const NodeTiming& t : profile) {
-          auto& l = layers[t.node];
-          l.node = t;
-          l.seconds.push_back(t.seconds);
+          const auto [it, added] = layers.try_emplace(t.node);
+          if (added) it->second.node = t;
+          it->second.seconds.push_back(t.seconds);
         }
-        if (!o.trace.empty() && trace_runs.size() < 200) trace_runs.push_back(profile);
+      if (traced && trace_runs[s].size() < kMaxTraceRuns) trace_runs[s].push_back({elapsed, profile});
+      // On a terminal only, and a few times a second: a slow model still shows it is alive.
+      if (s == 0 && progress && elapsed >= next_progress) {
+        std::printf("\r  running: %lld inferences, %.1f s", static_cast<long long>(done.load()), elapsed);
+        std::fflush(stdout);
+        next_progress = elapsed + 0.25;
       }
-      if (s == 0 && terminal && i % 10 == 0)
-        std::printf("\r  running: %lld inferences, %.1f s", static_cast<long long>(done.load()), elapsed),
-            std::fflush(stdout);
     }
   };
   std::vector<std::thread> others;
@@ -235,7 +237,7 @@ int run_bench(std::span<const std::string_view> args) {
   for (auto& t : others)
     t.join();
   const double wall = std::chrono::duration<double>(Clock::now() - bench_start).count();
-  if (terminal) std::printf("\r%60s\r", "");
+  if (progress) std::printf("\r%60s\r", ""), std::fflush(stdout);
 
   std::vector<double> all;
   for (const auto& l : latencies)
@@ -244,7 +246,7 @@ int run_bench(std::span<const std::string_view> args) {
   const double throughput = static_cast<double>(all.size()) * static_cast<double>(o.batch) / wall;
   const Isa isa = active_isa();
   std::printf("model: %s | ISA %s, %d thread%s per session, %lld stream%s, batch %lld\n", o.model.c_str(),
-              std::string(name_of(isa)).c_str(), o.threads, o.threads == 1 ? "" : "s",
+              std::string(name_of(isa)).c_str(), threads, threads == 1 ? "" : "s",
               static_cast<long long>(o.streams), o.streams == 1 ? "" : "s", static_cast<long long>(o.batch));
   std::printf("load (parse + pack): %.1f ms | first inference: %.2f ms\n", load_ms, first_ms);
   std::printf("latency over %zu runs (ms): min %.3f  median %.3f  p90 %.3f  p99 %.3f  max %.3f\n", all.size(),
@@ -253,15 +255,17 @@ int run_bench(std::span<const std::string_view> args) {
               throughput, static_cast<double>(total_macs) / (median * 1e-3) * 1e-9,
               static_cast<double>(total_macs) * 1e-9);
 
-  double peak = 0.0;
+  Ceiling peak;
   if (o.profile) {
-    peak = measure_peak_gmacs(isa, std::max(1, o.threads));
+    // After the timed runs, so that measuring the peak cannot disturb them.
+    peak = peak_gmacs_ceiling(isa, threads, o.remeasure_peak);
     double total = 0.0;
     for (auto& [i, l] : layers)
       total += percentile(l.seconds, 50);
-    std::printf(
-        "\nper layer (median over runs; %% of peak against %.0f GMAC/s measured for %s x %d thread%s):\n",
-        peak, std::string(name_of(isa)).c_str(), std::max(1, o.threads), o.threads == 1 ? "" : "s");
+    std::printf("\npeak: %.0f GMAC/s for %s x %d thread%s, %s\n", peak.value,
+                std::string(name_of(isa)).c_str(), threads, threads == 1 ? "" : "s",
+                describe_source(peak).c_str());
+    std::printf("per layer (median over runs; %%peak against that figure):\n");
     std::printf("%-4s %-30s %-20s %-20s %12s %10s %7s %9s %7s\n", "#", "node", "op", "output shape", "MMAC",
                 "ms", "%", "GMAC/s", "%peak");
     std::map<std::string, std::pair<double, int64_t>> by_op;
@@ -271,7 +275,7 @@ int run_bench(std::span<const std::string_view> args) {
       std::printf("%-4zu %-30.30s %-20.20s %-20s %12.2f %10.4f %6.1f%% %9.1f %6.1f%%\n", i,
                   l.node.name.c_str(), l.node.op.c_str(), shape_text(l.node.output_shape).c_str(),
                   static_cast<double>(l.node.macs) * 1e-6, med * 1e3, 100.0 * med / total, gmacs,
-                  peak > 0 ? 100.0 * gmacs / peak : 0.0);
+                  peak.value > 0 ? 100.0 * gmacs / peak.value : 0.0);
       by_op[l.node.op].first += med;
       by_op[l.node.op].second += l.node.macs;
     }
@@ -283,9 +287,12 @@ int run_bench(std::span<const std::string_view> args) {
             {l.node.name, med * 1e3, l.node.macs > 0 ? static_cast<double>(l.node.macs) / med * 1e-9 : 0.0,
              l.node.bytes > 0 ? static_cast<double>(l.node.macs) / static_cast<double>(l.node.bytes) : 0.0});
       }
-      plot_profile(o.plot, o.model + " (" + std::string(name_of(isa)) + ")", points, peak,
-                   measure_read_bandwidth(std::max(1, o.threads)));
-      std::printf("\nplot: %s\n", o.plot.c_str());
+      const Ceiling bandwidth = read_bandwidth_ceiling(threads, o.remeasure_peak);
+      std::printf("\nmemory read bandwidth: %.1f GB/s for %d thread%s, %s\n", bandwidth.value, threads,
+                  threads == 1 ? "" : "s", describe_source(bandwidth).c_str());
+      plot_profile(o.plot, o.model + " (" + std::string(name_of(isa)) + ")", points, peak.value,
+                   bandwidth.value);
+      std::printf("plot: %s\n", o.plot.c_str());
     }
     std::printf("\nper operator type:\n%-22s %10s %7s %9s\n", "op", "ms", "%", "GMAC/s");
     for (const auto& [op, v] : by_op)
@@ -294,42 +301,33 @@ int run_bench(std::span<const std::string_view> args) {
   }
 
   if (!o.trace.empty()) {
-    // Chrome trace event format: one complete ("X") slice per node per run, in microseconds.
     std::ofstream f(o.trace);
     if (!f) throw Error("cannot write '" + o.trace + "'");
-    f << "{\"traceEvents\":[\n";
-    double offset = 0.0;
-    bool first = true;
-    for (const auto& run : trace_runs) {
-      double end = 0.0;
-      for (const NodeTiming& t : run) {
-        f << (first ? "" : ",\n") << "{\"name\":\"" << json_escape(t.name) << "\",\"cat\":\""
-          << json_escape(t.op)
-          << "\",\"ph\":\"X\",\"pid\":1,\"tid\":1,\"ts\":" << (offset + t.start_seconds) * 1e6
-          << ",\"dur\":" << t.seconds * 1e6 << ",\"args\":{\"onnx_op\":\"" << json_escape(t.onnx_op)
-          << "\",\"macs\":" << t.macs << "}}";
-        first = false;
-        end = std::max(end, t.start_seconds + t.seconds);
-      }
-      offset += end + 50e-6;  // a visible gap between runs
-    }
-    f << "\n],\"displayTimeUnit\":\"ms\"}\n";
-    std::printf("trace: %s (%zu runs; open in Perfetto or chrome://tracing)\n", o.trace.c_str(),
-                trace_runs.size());
+    write_chrome_trace(f, trace_runs, threads);
+    if (!f.flush()) throw Error("cannot write '" + o.trace + "'");
+    size_t runs = 0;
+    for (const auto& stream : trace_runs)
+      runs += stream.size();
+    std::printf("trace: %s (%zu runs, one row per stream; open in Perfetto or chrome://tracing)\n",
+                o.trace.c_str(), runs);
   }
 
   if (!o.json.empty()) {
     std::ofstream f(o.json);
     if (!f) throw Error("cannot write '" + o.json + "'");
     f << "{\n  \"schema\": \"octet-bench-1\",\n  \"model\": \"" << json_escape(o.model)
-      << "\",\n  \"isa\": \"" << name_of(isa) << "\",\n  \"threads\": " << o.threads
+      << "\",\n  \"isa\": \"" << name_of(isa) << "\",\n  \"threads\": " << threads
       << ",\n  \"streams\": " << o.streams << ",\n  \"batch\": " << o.batch << ",\n  \"load_ms\": " << load_ms
       << ",\n  \"first_inference_ms\": " << first_ms << ",\n  \"runs\": " << all.size()
       << ",\n  \"latency_ms\": {\"min\": " << percentile(all, 0) << ", \"median\": " << median
       << ", \"p90\": " << percentile(all, 90) << ", \"p99\": " << percentile(all, 99)
       << ", \"max\": " << percentile(all, 100) << "},\n  \"throughput_per_s\": " << throughput
-      << ",\n  \"macs_per_inference\": " << total_macs << ",\n  \"peak_gmacs\": " << peak
-      << ",\n  \"layers\": [";
+      << ",\n  \"macs_per_inference\": " << total_macs << ",\n  \"peak_gmacs\": " << peak.value
+      << ",\n  \"peak_source\": \""
+      << (!o.profile    ? "none"
+          : peak.cached ? "cached"
+                        : "measured")
+      << "\",\n  \"peak_measured_at\": \"" << json_escape(peak.date) << "\",\n  \"layers\": [";
     bool first = true;
     for (auto& [i, l] : layers) {
       f << (first ? "\n" : ",\n") << "    {\"index\": " << i << ", \"name\": \"" << json_escape(l.node.name)

@@ -23,11 +23,12 @@ void print_usage(std::ostream& out) {
          "                                  classify images: accuracy, and time as the median of R runs\n"
          "  bench MODEL [--threads N] [--iterations N | --min-time S] [--warmup W] [--batch B]\n"
          "              [--streams S] [--input NAME=FILE.npy] [--save-inputs DIR] [--profile]\n"
-         "              [--plot FILE.png] [--trace FILE.json] [--json FILE]\n"
+         "              [--plot FILE.png] [--remeasure-peak] [--trace FILE.json] [--json FILE]\n"
          "                                  load time, first-run and steady-state latency (min, median,\n"
          "                                  p90, p99, max), throughput; --profile adds a per-layer table\n"
+         "                                  (% of peak from the peak cache; --remeasure-peak renews it)\n"
          "  peak [--threads N]              this machine's int8 peak per ISA and thread count, and memory\n"
-         "                                  read bandwidth\n"
+         "                                  read bandwidth, saved in the peak cache (docs/bench.md)\n"
          "  demo [--size N] [--channels C]  the quantization arithmetic and one reference convolution\n"
          "  help                            this text\n";
 }
