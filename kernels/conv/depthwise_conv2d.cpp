@@ -12,7 +12,7 @@ template <class W>
 DepthwiseConv2d prepare_depthwise_conv2d(Isa isa, const Tensor<W>& weights, const TensorS32* bias,
                                          const ref::Conv2dParams& params, const QuantParams& input,
                                          const QuantParams& output, Clamp clamp) {
-  if (isa != Isa::avx2 && isa != Isa::avx512vnni) throw Error("depthwise conv2d: no kernel for this ISA");
+  if (isa == Isa::scalar) throw Error("depthwise conv2d: no kernel for this ISA");
   const int64_t c = weights.shape.at(0), kh = weights.shape.at(1), kw = weights.shape.at(2);
   if (weights.shape.at(3) != 1 || params.groups != c)
     throw Error("depthwise conv2d: needs groups == channels and one input channel per group");
@@ -78,10 +78,14 @@ void run(const DepthwiseConv2d& d, const uint8_t* input, int64_t n, int64_t ih, 
         }
       }
     uint8_t* out = output + row * ow * c;
+#if defined(__aarch64__)
+    depthwise_row_neon(d, pointers.data(), ow, out);
+#else
     if (d.isa == Isa::avx512vnni)
       depthwise_row_avx512(d, pointers.data(), ow, out);
     else
       depthwise_row_avx2(d, pointers.data(), ow, out);
+#endif
   });
 }
 

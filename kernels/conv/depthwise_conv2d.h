@@ -29,7 +29,7 @@ struct DepthwiseConv2d {
   std::vector<uint8_t> zero_row;  // channels_padded bytes of z_a: where padding taps point
 };
 
-// Prepares a depthwise convolution for `isa` (avx2 or avx512vnni). Weights [C, KH, KW, 1].
+// Prepares a depthwise convolution for `isa` (avx2, avx512vnni or a neon ISA). Weights [C, KH, KW, 1].
 template <class W>
 DepthwiseConv2d prepare_depthwise_conv2d(Isa isa, const Tensor<W>& weights, const TensorS32* bias,
                                          const ref::Conv2dParams& params, const QuantParams& input,
@@ -44,5 +44,7 @@ void run(const DepthwiseConv2d& conv, const uint8_t* input, int64_t n, int64_t i
 void depthwise_row_avx512(const DepthwiseConv2d& conv, const uint8_t* const* taps, int64_t width,
                           uint8_t* out);
 void depthwise_row_avx2(const DepthwiseConv2d& conv, const uint8_t* const* taps, int64_t width, uint8_t* out);
+// Every aarch64 ISA (kernels/arm/depthwise_neon.cpp).
+void depthwise_row_neon(const DepthwiseConv2d& conv, const uint8_t* const* taps, int64_t width, uint8_t* out);
 
 }  // namespace octet::conv

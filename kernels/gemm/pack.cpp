@@ -48,7 +48,8 @@ PackedWeights pack(Isa isa, const W* weights, int64_t rows, int64_t k, const Qua
     int64_t sum_w = 0;
     for (int64_t j = 0; j < k; ++j)
       sum_w += w_at(r, j);
-    const int64_t folded = (bias ? bias[r] : 0) - za * sum_w + k * za * zw;
+    int64_t folded = (bias ? bias[r] : 0) - za * sum_w + k * za * zw;
+    if (offsets_activations(isa)) folded += 128 * sum_w;                      // the kernel sums (a - 128) * w
     p.requant.bias[i] = static_cast<int32_t>(static_cast<uint32_t>(folded));  // modulo 2^32, see the header
     p.needs_row_sums = p.needs_row_sums || zw != 0;
   }
@@ -83,12 +84,24 @@ template PackedWeights pack(Isa, const uint8_t*, int64_t, int64_t, const QuantPa
 void compute(const PackedWeights& w, const void* a, int64_t a_stride, const int32_t* row_sums, int64_t m,
              int64_t n_begin, int64_t n_end, uint8_t* c, int64_t c_stride) {
   switch (w.isa) {
+#if defined(__x86_64__)
     case Isa::avx512vnni:
       return compute_avx512vnni(w, a, a_stride, row_sums, m, n_begin, n_end, c, c_stride);
     case Isa::avx2:
       return compute_avx2(w, a, a_stride, row_sums, m, n_begin, n_end, c, c_stride);
+#endif
+#if defined(__aarch64__)
+    case Isa::neon:
+      return compute_neon(w, a, a_stride, row_sums, m, n_begin, n_end, c, c_stride);
+    case Isa::neon_dotprod:
+      return compute_neon_dotprod(w, a, a_stride, row_sums, m, n_begin, n_end, c, c_stride);
+    case Isa::neon_i8mm:
+      return compute_neon_i8mm(w, a, a_stride, row_sums, m, n_begin, n_end, c, c_stride);
+#endif
     case Isa::scalar:
       return compute_scalar(w, a, a_stride, row_sums, m, n_begin, n_end, c, c_stride);
+    default:
+      throw Error("gemm: no " + std::string(name_of(w.isa)) + " kernel on this architecture");
   }
 }
 
