@@ -12,7 +12,12 @@ template <class W>
 DepthwiseConv2d prepare_depthwise_conv2d(Isa isa, const Tensor<W>& weights, const TensorS32* bias,
                                          const ref::Conv2dParams& params, const QuantParams& input,
                                          const QuantParams& output, Clamp clamp) {
-  if (isa == Isa::scalar) throw Error("depthwise conv2d: no kernel for this ISA");
+#if defined(__aarch64__)
+  const bool has_kernel = isa == Isa::neon || isa == Isa::neon_dotprod || isa == Isa::neon_i8mm;
+#else
+  const bool has_kernel = isa == Isa::avx2 || isa == Isa::avx512vnni;
+#endif
+  if (!has_kernel) throw Error("depthwise conv2d: no kernel for this ISA");
   const int64_t c = weights.shape.at(0), kh = weights.shape.at(1), kw = weights.shape.at(2);
   if (weights.shape.at(3) != 1 || params.groups != c)
     throw Error("depthwise conv2d: needs groups == channels and one input channel per group");
