@@ -1,7 +1,8 @@
 #pragma once
 
-// The dot-product GEMM microkernel shared by neon_dotprod (SDOT) and neon_i8mm (SUDOT). Include only
-// from files compiled with those extensions.
+// The dot-product GEMM microkernel of neon_dotprod (SDOT), written over an instruction policy so that
+// another by-element dot product (i8mm's mixed-sign SUDOT) can reuse it. Include only from files
+// compiled with the extension.
 //
 // A packed k group holds 4 channels x 4 k bytes in one 16-byte register, which is exactly the vector
 // operand of the by-element dot product: `sdot acc.4s, w.16b, a.4b[j]` adds, for each of 4 channels,

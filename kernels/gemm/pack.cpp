@@ -33,7 +33,7 @@ PackedWeights pack(Isa isa, const W* weights, int64_t rows, int64_t k, const Qua
   p.isa = isa;
   p.n = rows;
   p.k = k;
-  p.k_padded = round_up(k, isa == Isa::avx2 ? 2 : 4);
+  p.k_padded = round_up(k, isa == Isa::avx2 ? 2 : isa == Isa::neon_i8mm ? 8 : 4);
   p.n_padded = round_up(rows, kChannelBlock);
   p.input_zero_point = rq.input_zero_point;
   // uint8 weights become int8 by subtracting 128 from values and zero point alike: same real values.
@@ -64,6 +64,15 @@ PackedWeights pack(Isa isa, const W* weights, int64_t rows, int64_t k, const Qua
                                  j % 2)] = static_cast<int16_t>(w_at(r, j));
     p.data.resize(wide.size() * 2);
     std::memcpy(p.data.data(), wide.data(), p.data.size());
+  } else if (isa == Isa::neon_i8mm) {
+    // USMMLA multiplies 2 rows x 8 k by 2 channels x 8 k: one register holds 2 channels' 8 k bytes.
+    const int64_t k8 = p.k_padded / 8;
+    p.data.assign(static_cast<size_t>(blocks * k8 * kChannelBlock * 8), 0);
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t j = 0; j < k; ++j)
+        p.data[static_cast<size_t>(
+            ((r / kChannelBlock * k8 + j / 8) * kChannelBlock + r % kChannelBlock) * 8 + j % 8)] =
+            static_cast<int8_t>(w_at(r, j));
   } else {
     const int64_t k4 = p.k_padded / 4;
     p.data.assign(static_cast<size_t>(blocks * k4 * kChannelBlock * 4), 0);

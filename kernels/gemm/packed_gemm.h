@@ -33,9 +33,10 @@ struct PackedWeights {
   Isa isa = Isa::scalar;
   int64_t n = 0;         // output channels
   int64_t k = 0;         // reduction length
-  int64_t k_padded = 0;  // k rounded up to the ISA's k group (4 for VNNI and scalar, 2 for AVX2)
+  int64_t k_padded = 0;  // k rounded up to the ISA's k group (4 for VNNI and scalar, 2 for AVX2, 8 for i8mm)
   int64_t n_padded = 0;  // n rounded up to kChannelBlock
-  // avx512vnni, scalar and the neon ISAs: int8 [n_padded / 16][k_padded / 4][16][4];
+  // avx512vnni, scalar, neon and neon_dotprod: int8 [n_padded / 16][k_padded / 4][16][4];
+  // neon_i8mm: int8 [n_padded / 16][k_padded / 8][16][8] (USMMLA takes 2 channels x 8 k per register);
   // avx2: int16 [n_padded / 16][k_padded / 2][16][2] (pre-widened: the AVX2 path multiplies int16 pairs
   // with vpmaddwd, which is exact, instead of vpmaddubsw, which saturates).
   std::vector<int8_t> data;
@@ -49,7 +50,7 @@ struct PackedWeights {
 
 // Whether the kernels of `isa` multiply signed activations a - 128 instead of a: ARM's SDOT and SMULL
 // take int8 x int8, so the neon and neon_dotprod kernels flip each activation's top bit. pack() then adds
-// the compensation 128 * sum_k W[n][k] to the bias. (neon_i8mm has the mixed-sign SUDOT and needs none.)
+// the compensation 128 * sum_k W[n][k] to the bias. (neon_i8mm's USMMLA is mixed-sign and needs none.)
 constexpr bool offsets_activations(Isa isa) {
   return isa == Isa::neon || isa == Isa::neon_dotprod;
 }
