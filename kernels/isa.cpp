@@ -5,6 +5,11 @@
 
 #include "kernels/error.h"
 
+#if defined(__aarch64__) && defined(__linux__)
+#include <asm/hwcap.h>
+#include <sys/auxv.h>
+#endif
+
 namespace octet {
 
 std::string_view name_of(Isa isa) {
@@ -15,6 +20,12 @@ std::string_view name_of(Isa isa) {
       return "avx2";
     case Isa::avx512vnni:
       return "avx512vnni";
+    case Isa::neon:
+      return "neon";
+    case Isa::neon_dotprod:
+      return "neon_dotprod";
+    case Isa::neon_i8mm:
+      return "neon_i8mm";
   }
   return "?";
 }
@@ -31,25 +42,42 @@ bool cpu_supports(Isa isa) {
       return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
              __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") &&
              __builtin_cpu_supports("avx512vnni");
-#else
-    default:
-      return false;
+#elif defined(__aarch64__) && defined(__linux__)
+    // The kernel reports what both the core and the kernel itself support (AT_HWCAP / AT_HWCAP2).
+    // Advanced SIMD is mandatory on AArch64 Linux; the dotprod and i8mm kernels need their extensions.
+    case Isa::neon:
+      return (getauxval(AT_HWCAP) & HWCAP_ASIMD) != 0;
+    case Isa::neon_dotprod:
+      return cpu_supports(Isa::neon) && (getauxval(AT_HWCAP) & HWCAP_ASIMDDP) != 0;
+    case Isa::neon_i8mm:
+      // The i8mm kernel is compiled for ARMv8.2 + dotprod + i8mm, so it needs both bits.
+      return cpu_supports(Isa::neon_dotprod) && (getauxval(AT_HWCAP2) & HWCAP2_I8MM) != 0;
 #endif
+    default:  // another architecture's instruction set
+      return false;
   }
   return false;
 }
 
+namespace {
+
+constexpr Isa kAllIsas[] = {Isa::scalar, Isa::avx2,         Isa::avx512vnni,
+                            Isa::neon,   Isa::neon_dotprod, Isa::neon_i8mm};
+
+}  // namespace
+
 std::vector<Isa> supported_isas() {
   std::vector<Isa> out;
-  for (Isa isa : {Isa::scalar, Isa::avx2, Isa::avx512vnni})
+  for (Isa isa : kAllIsas)
     if (cpu_supports(isa)) out.push_back(isa);
   return out;
 }
 
 Isa parse_isa(std::string_view name) {
-  for (Isa isa : {Isa::scalar, Isa::avx2, Isa::avx512vnni})
+  for (Isa isa : kAllIsas)
     if (name == name_of(isa)) return isa;
-  throw Error("unknown instruction set '" + std::string(name) + "' (scalar, avx2, avx512vnni)");
+  throw Error("unknown instruction set '" + std::string(name) +
+              "' (scalar, avx2, avx512vnni, neon, neon_dotprod, neon_i8mm)");
 }
 
 Isa active_isa() {

@@ -32,6 +32,14 @@ double loop(Isa isa, long iterations) {
     case Isa::avx2:
       return peak_loop_avx2(iterations);
 #endif
+#if defined(__aarch64__)
+    case Isa::neon:
+      return peak_loop_neon(iterations);
+    case Isa::neon_dotprod:
+      return peak_loop_neon_dotprod(iterations);
+    case Isa::neon_i8mm:
+      return peak_loop_neon_i8mm(iterations);
+#endif
     default:
       return peak_loop_scalar(iterations);
   }

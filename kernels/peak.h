@@ -12,5 +12,9 @@ double measure_peak_gmacs(Isa isa, int threads, double seconds = 0.2);
 // One thread's loop, `iterations` long; returns the MACs done. Per ISA (kernels/x86/peak_*.cpp).
 double peak_loop_avx512vnni(long iterations);
 double peak_loop_avx2(long iterations);
+// aarch64 (kernels/arm/peak_neon*.cpp): SMULL + SADALP, SDOT, USMMLA.
+double peak_loop_neon(long iterations);
+double peak_loop_neon_dotprod(long iterations);
+double peak_loop_neon_i8mm(long iterations);
 
 }  // namespace octet

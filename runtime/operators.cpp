@@ -476,18 +476,17 @@ std::unique_ptr<const Operator> make_operator(const Graph& g, const Node& node, 
     case OpKind::mul: {
       const Clamp c = std::get<graph::ClampAttrs>(node.attrs).clamp;
       const bool add = node.kind == OpKind::add;
-      if (add && isa == Isa::avx512vnni && ins[0].shape == out.shape && ins[1].shape == out.shape) {
+      if (add && ins[0].shape == out.shape && ins[1].shape == out.shape) {
         const ref::AddConstants k = ref::add_constants(ins[0].quant, ins[1].quant, out.quant);
-        if (elementwise::add_rows_supported(k)) {
+        if (elementwise::add_rows_supported(isa, k)) {
           const int64_t n = element_count(out.shape, out.name);
-          return function([k, c, n](auto inputs, std::byte* o) {
+          return function([k, c, n, isa](auto inputs, std::byte* o) {
             constexpr int64_t kChunk = 16384;
             tbb::parallel_for(int64_t{0}, (n + kChunk - 1) / kChunk, [&](int64_t chunk) {
               const int64_t first = chunk * kChunk;
-              elementwise::add_rows_avx512(k, c, reinterpret_cast<const uint8_t*>(inputs[0]) + first,
-                                           reinterpret_cast<const uint8_t*>(inputs[1]) + first,
-                                           reinterpret_cast<uint8_t*>(o) + first,
-                                           std::min(kChunk, n - first));
+              elementwise::add_rows(isa, k, c, reinterpret_cast<const uint8_t*>(inputs[0]) + first,
+                                    reinterpret_cast<const uint8_t*>(inputs[1]) + first,
+                                    reinterpret_cast<uint8_t*>(o) + first, std::min(kChunk, n - first));
             });
           });
         }

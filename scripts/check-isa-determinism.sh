@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 octet="${1:-build}/tools/octet"
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
-isas=$("$octet" peak --threads 1 2>/dev/null | awk '/^(scalar|avx2|avx512vnni) /{print $1}')
+isas=$("$octet" peak --threads 1 2>/dev/null | awk '/^(scalar|avx2|avx512vnni|neon|neon_dotprod|neon_i8mm) /{print $1}')
 checked=0
 run_all() {  # model, then "name=file" input arguments
   local model=$1; shift

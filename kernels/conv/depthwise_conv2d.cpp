@@ -23,7 +23,12 @@ template <class W>
 DepthwiseConv2d prepare_depthwise_conv2d(Isa isa, const Tensor<W>& weights, const TensorS32* bias,
                                          const ref::Conv2dParams& params, const QuantParams& input,
                                          const QuantParams& output, Clamp clamp) {
-  if (isa != Isa::avx2 && isa != Isa::avx512vnni) throw Error("depthwise conv2d: no kernel for this ISA");
+#if defined(__aarch64__)
+  const bool has_kernel = isa == Isa::neon || isa == Isa::neon_dotprod || isa == Isa::neon_i8mm;
+#else
+  const bool has_kernel = isa == Isa::avx2 || isa == Isa::avx512vnni;
+#endif
+  if (!has_kernel) throw Error("depthwise conv2d: no kernel for this ISA");
   const int64_t c = weights.shape.at(0), kh = weights.shape.at(1), kw = weights.shape.at(2);
   if (weights.shape.at(3) != 1 || params.groups != c)
     throw Error("depthwise conv2d: needs groups == channels and one input channel per group");
@@ -101,6 +106,7 @@ void run(const DepthwiseConv2d& d, const uint8_t* input, int64_t n, int64_t ih, 
     const int64_t row = task / groups, g = task % groups;
     const int64_t b = row / oh, y = row % oh;
     uint8_t* out = output + row * ow * c;
+#if defined(__x86_64__)
     if (!d.column_weights.empty()) {
       const uint8_t* rows[3];
       for (int64_t ky = 0; ky < 3; ++ky) {
@@ -111,6 +117,7 @@ void run(const DepthwiseConv2d& d, const uint8_t* input, int64_t n, int64_t ih, 
                               std::min(c, (g + 1) * group_width));
       return;
     }
+#endif
     std::vector<const uint8_t*>& pointers = scratch.local();
     pointers.resize(static_cast<size_t>(ow * taps));
     for (int64_t x = 0; x < ow; ++x)
@@ -123,10 +130,14 @@ void run(const DepthwiseConv2d& d, const uint8_t* input, int64_t n, int64_t ih, 
               inside ? input + ((b * ih + iy) * iw + ix) * c : d.zero_row.data();
         }
       }
+#if defined(__aarch64__)
+    depthwise_row_neon(d, pointers.data(), ow, out);
+#else
     if (d.isa == Isa::avx512vnni)
       depthwise_row_avx512(d, pointers.data(), ow, out);
     else
       depthwise_row_avx2(d, pointers.data(), ow, out);
+#endif
   });
 }
 

@@ -32,7 +32,7 @@ struct DepthwiseConv2d {
   std::vector<int16_t> column_weights;
 };
 
-// Prepares a depthwise convolution for `isa` (avx2 or avx512vnni). Weights [C, KH, KW, 1].
+// Prepares a depthwise convolution for `isa` (avx2, avx512vnni or a neon ISA). Weights [C, KH, KW, 1].
 template <class W>
 DepthwiseConv2d prepare_depthwise_conv2d(Isa isa, const Tensor<W>& weights, const TensorS32* bias,
                                          const ref::Conv2dParams& params, const QuantParams& input,
@@ -52,5 +52,7 @@ void depthwise_row_avx512(const DepthwiseConv2d& conv, const uint8_t* const* tap
 void depthwise_row3x3_avx512(const DepthwiseConv2d& conv, const uint8_t* const rows[3], int64_t ix_origin,
                              int64_t iw, int64_t width, uint8_t* out, int64_t c_begin, int64_t c_end);
 void depthwise_row_avx2(const DepthwiseConv2d& conv, const uint8_t* const* taps, int64_t width, uint8_t* out);
+// Every aarch64 ISA (kernels/arm/depthwise_neon.cpp).
+void depthwise_row_neon(const DepthwiseConv2d& conv, const uint8_t* const* taps, int64_t width, uint8_t* out);
 
 }  // namespace octet::conv

@@ -116,7 +116,7 @@ GemmConv2d prepare_gemm_conv2d(Isa isa, const Tensor<W>& weights, const TensorS3
                                    params.pad.bottom == 0 && params.pad.right == 0;
   // VNNI reads each kernel row's taps (a contiguous run of NHWC memory when there is no horizontal
   // dilation) in place, one segment per kernel row; the others copy them into im2col rows.
-  if (isa == Isa::avx512vnni && params.dilation_w == 1 && c.kernel_h <= kMaxSegments &&
+  if (gemm::has_segmented_kernel(isa) && params.dilation_w == 1 && c.kernel_h <= kMaxSegments &&
       !(one_by_one_in_place && k % 4 == 0)) {
     c.weights = pack(c.kernel_h);
     if (!c.weights.needs_row_sums) {
@@ -235,8 +235,7 @@ void run(const GemmConv2d& c, const uint8_t* input, int64_t n, int64_t ih, int64
           *table++ = copy;
         }
       }
-      gemm::compute_segmented_avx512vnni(w, scratch.segments.data(), rows, n_begin, n_end,
-                                         output + first * cout, cout);
+      gemm::compute_segmented(w, scratch.segments.data(), rows, n_begin, n_end, output + first * cout, cout);
     });
     return;
   }

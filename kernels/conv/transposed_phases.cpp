@@ -18,7 +18,7 @@ constexpr int64_t kTilePixels = 48;
 }  // namespace
 
 bool transposed_phases_apply(Isa isa, const ref::ConvTranspose2dParams& p) {
-  return isa == Isa::avx512vnni && p.groups == 1 && p.dilation_w == 1;
+  return gemm::has_segmented_kernel(isa) && p.groups == 1 && p.dilation_w == 1;
 }
 
 template <class W>
@@ -157,7 +157,7 @@ void run(const TransposedPhases& t, const uint8_t* input, int64_t n, int64_t ih,
       }
     }
     uint8_t* out = output + ((b * oh + oy) * ow + x_first + j0 * sw) * cout;
-    gemm::compute_segmented_avx512vnni(w, s.table.data(), rows, 0, cout, out, sw * cout);
+    gemm::compute_segmented(w, s.table.data(), rows, 0, cout, out, sw * cout);
   });
   (void)phase_count;
 }

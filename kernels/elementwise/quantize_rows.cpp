@@ -12,6 +12,12 @@ void quantize_row(Isa isa, const float* x, int64_t n, float scale, int32_t zero_
     case Isa::avx2:
       return quantize_row_avx2(x, n, scale, zero_point, out);
 #endif
+#if defined(__aarch64__)
+    case Isa::neon:
+    case Isa::neon_dotprod:
+    case Isa::neon_i8mm:
+      return quantize_row_neon(x, n, scale, zero_point, out);
+#endif
     default: {
       const IntRange u8 = range_of(ElementType::u8);
       for (int64_t i = 0; i < n; ++i)

@@ -11,5 +11,6 @@ void quantize_row(Isa isa, const float* x, int64_t n, float scale, int32_t zero_
 
 void quantize_row_avx2(const float* x, int64_t n, float scale, int32_t zero_point, uint8_t* out);
 void quantize_row_avx512(const float* x, int64_t n, float scale, int32_t zero_point, uint8_t* out);
+void quantize_row_neon(const float* x, int64_t n, float scale, int32_t zero_point, uint8_t* out);
 
 }  // namespace octet::elementwise

@@ -11,6 +11,7 @@
 
 #include <cstdint>
 
+#include "kernels/isa.h"
 #include "kernels/quantization/clamp.h"
 #include "kernels/reference/elementwise.h"
 
@@ -19,8 +20,12 @@ namespace octet::elementwise {
 // Keeps |x * M0| + the rounding terms + 255 * 2^(31+s) below 2^63.
 constexpr int kMaxAddShift = 22;
 
-// Whether add_rows can compute these constants.
-bool add_rows_supported(const ref::AddConstants& k);
+// Whether add_rows can compute these constants on `isa`.
+bool add_rows_supported(Isa isa, const ref::AddConstants& k);
+
+// out[i] = ref::add(a[i], b[i]) for n elements, on `isa` (when add_rows_supported).
+void add_rows(Isa isa, const ref::AddConstants& k, Clamp clamp, const uint8_t* a, const uint8_t* b,
+              uint8_t* out, int64_t n);
 
 // out[i] = ref::add(a[i], b[i]) for n elements (AVX-512, kernels/x86/add_avx512.cpp; only called after
 // the CPU check and when add_rows_supported).

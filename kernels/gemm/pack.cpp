@@ -34,7 +34,7 @@ PackedWeights pack(Isa isa, const W* weights, int64_t rows, int64_t k, const Qua
   p.isa = isa;
   p.n = rows;
   p.k = k;
-  const int64_t group = isa == Isa::avx2 ? 2 : 4, segment = k / segments;
+  const int64_t group = isa == Isa::avx2 ? 2 : isa == Isa::neon_i8mm ? 8 : 4, segment = k / segments;
   p.segments = segments;
   p.segment_padded = round_up(segment, group);
   p.k_padded = segments * p.segment_padded;
@@ -54,7 +54,8 @@ PackedWeights pack(Isa isa, const W* weights, int64_t rows, int64_t k, const Qua
     int64_t sum_w = 0;
     for (int64_t j = 0; j < k; ++j)
       sum_w += w_at(r, j);
-    const int64_t folded = (bias ? bias[r] : 0) - za * sum_w + k * za * zw;
+    int64_t folded = (bias ? bias[r] : 0) - za * sum_w + k * za * zw;
+    if (offsets_activations(isa)) folded += 128 * sum_w;                      // the kernel sums (a - 128) * w
     p.requant.bias[i] = static_cast<int32_t>(static_cast<uint32_t>(folded));  // modulo 2^32, see the header
     p.needs_row_sums = p.needs_row_sums || zw != 0;
   }
@@ -71,6 +72,17 @@ PackedWeights pack(Isa isa, const W* weights, int64_t rows, int64_t k, const Qua
       }
     p.data.resize(wide.size() * 2);
     std::memcpy(p.data.data(), wide.data(), p.data.size());
+  } else if (isa == Isa::neon_i8mm) {
+    // USMMLA multiplies 2 rows x 8 k by 2 channels x 8 k: one register holds 2 channels' 8 k bytes.
+    const int64_t k8 = p.k_padded / 8;
+    p.data.assign(static_cast<size_t>(blocks * k8 * kChannelBlock * 8), 0);
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t j = 0; j < k; ++j) {
+        const int64_t q = packed_k(j);
+        p.data[static_cast<size_t>(
+            ((r / kChannelBlock * k8 + q / 8) * kChannelBlock + r % kChannelBlock) * 8 + q % 8)] =
+            static_cast<int8_t>(w_at(r, j));
+      }
   } else {
     const int64_t k4 = p.k_padded / 4;
     p.data.assign(static_cast<size_t>(blocks * k4 * kChannelBlock * 4), 0);
@@ -93,13 +105,33 @@ template PackedWeights pack(Isa, const uint8_t*, int64_t, int64_t, const QuantPa
 void compute(const PackedWeights& w, const void* a, int64_t a_stride, const int32_t* row_sums, int64_t m,
              int64_t n_begin, int64_t n_end, uint8_t* c, int64_t c_stride) {
   switch (w.isa) {
+#if defined(__x86_64__)
     case Isa::avx512vnni:
       return compute_avx512vnni(w, a, a_stride, row_sums, m, n_begin, n_end, c, c_stride);
     case Isa::avx2:
       return compute_avx2(w, a, a_stride, row_sums, m, n_begin, n_end, c, c_stride);
+#endif
+#if defined(__aarch64__)
+    case Isa::neon:
+      return compute_neon(w, a, a_stride, row_sums, m, n_begin, n_end, c, c_stride);
+    case Isa::neon_dotprod:
+      return compute_neon_dotprod(w, a, a_stride, row_sums, m, n_begin, n_end, c, c_stride);
+    case Isa::neon_i8mm:
+      return compute_neon_i8mm(w, a, a_stride, row_sums, m, n_begin, n_end, c, c_stride);
+#endif
     case Isa::scalar:
       return compute_scalar(w, a, a_stride, row_sums, m, n_begin, n_end, c, c_stride);
+    default:
+      throw Error("gemm: no " + std::string(name_of(w.isa)) + " kernel on this architecture");
   }
+}
+
+void compute_segmented(const PackedWeights& w, const uint8_t* const* rows, int64_t m, int64_t n_begin,
+                       int64_t n_end, uint8_t* c, int64_t c_stride) {
+#if defined(__x86_64__)
+  if (w.isa == Isa::avx512vnni) return compute_segmented_avx512vnni(w, rows, m, n_begin, n_end, c, c_stride);
+#endif
+  throw Error("gemm: no segmented " + std::string(name_of(w.isa)) + " kernel");
 }
 
 }  // namespace octet::gemm

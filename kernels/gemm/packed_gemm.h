@@ -33,9 +33,10 @@ struct PackedWeights {
   Isa isa = Isa::scalar;
   int64_t n = 0;         // output channels
   int64_t k = 0;         // reduction length
-  int64_t k_padded = 0;  // k rounded up to the ISA's k group (4 for VNNI and scalar, 2 for AVX2)
+  int64_t k_padded = 0;  // k rounded up to the ISA's k group (4 for VNNI and scalar, 2 for AVX2, 8 for i8mm)
   int64_t n_padded = 0;  // n rounded up to kChannelBlock
-  // avx512vnni and scalar: int8 [n_padded / 16][k_padded / 4][16][4];
+  // avx512vnni, scalar, neon and neon_dotprod: int8 [n_padded / 16][k_padded / 4][16][4];
+  // neon_i8mm: int8 [n_padded / 16][k_padded / 8][16][8] (USMMLA takes 2 channels x 8 k per register);
   // avx2: int16 [n_padded / 16][k_padded / 2][16][2] (pre-widened: the AVX2 path multiplies int16 pairs
   // with vpmaddwd, which is exact, instead of vpmaddubsw, which saturates).
   std::vector<int8_t> data;
@@ -44,13 +45,20 @@ struct PackedWeights {
   // run of input memory, so a segment can be read in place (compute_segmented) instead of copied.
   int64_t segments = 1;
   int64_t segment_padded = 0;
-  ChannelRequant requant;        // bias folded as above
+  ChannelRequant requant;        // bias folded as above (+ 128 * sum_k W[n][k], see below)
   bool needs_row_sums = false;   // some weight zero point is not 0
   int32_t input_zero_point = 0;  // what padding taps of A must hold
 
   // Bytes per element of A rows for this ISA (int16 for AVX2, uint8 otherwise).
   int64_t a_element_size() const { return isa == Isa::avx2 ? 2 : 1; }
 };
+
+// Whether the kernels of `isa` multiply signed activations a - 128 instead of a: ARM's SDOT and SMULL
+// take int8 x int8, so the neon and neon_dotprod kernels flip each activation's top bit. pack() then adds
+// the compensation 128 * sum_k W[n][k] to the bias. (neon_i8mm's USMMLA is mixed-sign and needs none.)
+constexpr bool offsets_activations(Isa isa) {
+  return isa == Isa::neon || isa == Isa::neon_dotprod;
+}
 
 // Packs `rows` x `k` weights (row-major, one row per output channel) for `isa`. Params as for
 // prepare_conv_requant: input and output uint8 per tensor, weights per tensor or per row, bias optional
@@ -69,7 +77,12 @@ void compute(const PackedWeights& w, const void* a, int64_t a_stride, const int3
 
 // Like compute, with A given by segments: rows[r * w.segments + s] points at the w.segment_padded bytes of
 // row r's segment s (bytes past the segment's real length meet zero weights: any readable values do).
-// AVX-512 VNNI only, and only without row sums.
+// Only without row sums, and only for ISAs with has_segmented_kernel.
+void compute_segmented(const PackedWeights& w, const uint8_t* const* rows, int64_t m, int64_t n_begin,
+                       int64_t n_end, uint8_t* c, int64_t c_stride);
+constexpr bool has_segmented_kernel(Isa isa) {
+  return isa == Isa::avx512vnni;
+}
 void compute_segmented_avx512vnni(const PackedWeights& w, const uint8_t* const* rows, int64_t m,
                                   int64_t n_begin, int64_t n_end, uint8_t* c, int64_t c_stride);
 
@@ -80,5 +93,12 @@ void compute_avx2(const PackedWeights& w, const void* a, int64_t a_stride, const
                   int64_t n_begin, int64_t n_end, uint8_t* c, int64_t c_stride);
 void compute_avx512vnni(const PackedWeights& w, const void* a, int64_t a_stride, const int32_t* row_sums,
                         int64_t m, int64_t n_begin, int64_t n_end, uint8_t* c, int64_t c_stride);
+// aarch64 (kernels/arm/gemm_*.cpp).
+void compute_neon(const PackedWeights& w, const void* a, int64_t a_stride, const int32_t* row_sums, int64_t m,
+                  int64_t n_begin, int64_t n_end, uint8_t* c, int64_t c_stride);
+void compute_neon_dotprod(const PackedWeights& w, const void* a, int64_t a_stride, const int32_t* row_sums,
+                          int64_t m, int64_t n_begin, int64_t n_end, uint8_t* c, int64_t c_stride);
+void compute_neon_i8mm(const PackedWeights& w, const void* a, int64_t a_stride, const int32_t* row_sums,
+                       int64_t m, int64_t n_begin, int64_t n_end, uint8_t* c, int64_t c_stride);
 
 }  // namespace octet::gemm

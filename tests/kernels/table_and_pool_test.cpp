@@ -87,13 +87,14 @@ TEST(QuantizedAdd, EveryPairMatchesReference) {
                                 static_cast<int32_t>(rng.integer(0, 255)));
     const Clamp clamp = rng.coin() ? Clamp{} : Clamp{static_cast<int32_t>(rng.integer(0, 100)), 220};
     const ref::AddConstants k = ref::add_constants(pa, pb, po);
-    if (!elementwise::add_rows_supported(k)) continue;
+    if (!elementwise::add_rows_supported(Isa::avx512vnni, k)) continue;
     const TensorU8 ta({65536}, a, pa), tb({65536}, b, pb);
     const TensorU8 want = ref::add(ta, tb, po, clamp);
     std::vector<uint8_t> got(65536 + 7);
     // An odd length and offset exercise the masked tail.
-    elementwise::add_rows_avx512(k, clamp, a.data(), b.data(), got.data(), 65536);
-    elementwise::add_rows_avx512(k, clamp, a.data() + 3, b.data() + 3, got.data() + 65536 - 13 + 7, 13);
+    elementwise::add_rows(Isa::avx512vnni, k, clamp, a.data(), b.data(), got.data(), 65536);
+    elementwise::add_rows(Isa::avx512vnni, k, clamp, a.data() + 3, b.data() + 3, got.data() + 65536 - 13 + 7,
+                          13);
     for (size_t i = 0; i < 65536 - 13; ++i)
       ASSERT_EQ(got[i], want.data[i]) << "a=" << int(a[i]) << " b=" << int(b[i]);
     for (size_t i = 0; i < 13; ++i)

@@ -1,0 +1,141 @@
+#!/usr/bin/env bash
+# Cross-compiles octet for aarch64 (cmake/toolchain-aarch64.cmake) and runs the test suite under
+# qemu-aarch64 on two emulated CPUs:
+#   QEMU_CPU=max         dotprod and i8mm: the scalar, neon, neon_dotprod and neon_i8mm kernels
+#   QEMU_CPU=cortex-a53  ARMv8.0 without dotprod: the scalar and neon (SMULL + SADALP) kernels
+# then, given a host (x86) build, requires the aarch64 `octet run` outputs of every test model on every
+# aarch64 ISA to be byte-identical to the host's.
+#
+#   scripts/run-aarch64-tests.sh [--compare HOST_BUILD_DIR]        (build dir: build-aarch64)
+#
+# Installs only what is missing, all from Debian's packages through apt-get: the cross compiler,
+# qemu-user, and the arm64 builds of oneTBB, GoogleTest and protobuf (dpkg --add-architecture arm64).
+# libonnx-dev:arm64 cannot be co-installed with the host's (both libonnxifi packages ship
+# /usr/lib/libonnxifi.so), so its .debs are fetched with `apt-get download` and unpacked into the build
+# directory, where CMake finds them through ONNX_DIR. xsimd is header-only and shared with the host.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+host_build=""
+if [[ "${1:-}" == "--compare" ]]; then
+  host_build="${2:?--compare needs the host build directory, e.g. build}"
+fi
+build_dir=${OCTET_AARCH64_BUILD_DIR:-build-aarch64}
+jobs=${JOBS:-$(nproc)}
+
+sudo_cmd=()
+if [[ $(id -u) -ne 0 ]]; then sudo_cmd=(sudo); fi
+export DEBIAN_FRONTEND=noninteractive
+
+installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
+
+# apt-get install of the packages that are not installed yet; updates the lists first when needed.
+updated=0
+install_missing() {
+  local missing=()
+  for p in "$@"; do installed "$p" || missing+=("$p"); done
+  ((${#missing[@]} == 0)) && return 0
+  echo "run-aarch64-tests: installing ${missing[*]}"
+  if ((updated == 0)); then
+    "${sudo_cmd[@]}" apt-get update -q
+    updated=1
+  fi
+  "${sudo_cmd[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
+}
+
+install_missing build-essential cmake protobuf-compiler libxsimd-dev xtl-dev g++-aarch64-linux-gnu qemu-user
+if ! dpkg --print-foreign-architectures | grep -qx arm64; then
+  "${sudo_cmd[@]}" dpkg --add-architecture arm64
+  updated=0  # the arm64 lists are not there yet
+fi
+install_missing libtbb-dev:arm64 libgtest-dev:arm64 libprotobuf-dev:arm64
+
+onnx_root="$PWD/$build_dir/deps/onnx-arm64"
+onnx_dir="$onnx_root/usr/lib/aarch64-linux-gnu/cmake/ONNX"
+if [[ ! -f "$onnx_dir/ONNXConfig.cmake" ]]; then
+  echo "run-aarch64-tests: unpacking libonnx-dev:arm64 into $onnx_root"
+  if ((updated == 0)); then
+    "${sudo_cmd[@]}" apt-get update -q
+    updated=1
+  fi
+  debs=$(mktemp -d)
+  chmod 777 "$debs"  # apt-get download runs as the _apt user where it can
+  (cd "$debs" && apt-get download -q libonnx-dev:arm64 libonnx1:arm64 libonnxifi:arm64)
+  mkdir -p "$onnx_root"
+  for deb in "$debs"/*.deb; do dpkg-deb -x "$deb" "$onnx_root"; done
+  rm -rf "$debs"
+fi
+
+cmake -S . -B "$build_dir" -DCMAKE_TOOLCHAIN_FILE="$PWD/cmake/toolchain-aarch64.cmake" \
+  -DCMAKE_BUILD_TYPE=Release -DOCTET_BUILD_BENCHMARKS=OFF -DONNX_DIR="$onnx_dir"
+cmake --build "$build_dir" -j "$jobs"
+
+# The ISA instances each CPU model runs, from the kernel tests' own list.
+isas_under() {
+  QEMU_CPU=$1 qemu-aarch64 "$build_dir/tests/kernels/fast_kernel_tests" --gtest_list_tests |
+    sed -n 's/^ *RandomShapesBitExact\/\([a-z0-9_]*\).*/\1/p' | sort -u | tr '\n' ' '
+}
+expect_isas() {  # cpu, expected list
+  local got
+  got=$(isas_under "$1")
+  if [[ "$got" != "$2" ]]; then
+    echo "FAIL: under QEMU_CPU=$1 the kernel tests cover [$got], expected [$2]"
+    exit 1
+  fi
+  echo "QEMU_CPU=$1: ISAs [$got]"
+}
+
+# The whole suite on the CPU with every extension; on the one without dotprod everything but ONNX's
+# node tests (468 small cases, half of the suite's time under qemu, mostly process start-up): the
+# kernel, model, peer and concurrency tests there cover the neon kernels.
+for cpu in max cortex-a53; do
+  echo "== ctest under qemu-aarch64, QEMU_CPU=$cpu =="
+  exclude=()
+  if [[ $cpu == max ]]; then
+    expect_isas max "neon neon_dotprod neon_i8mm scalar "
+  else
+    expect_isas cortex-a53 "neon scalar "
+    exclude=(-E "^Onnx112/OnnxNode")
+  fi
+  # ctest lists each binary's tests (DISCOVERY_MODE PRE_TEST) under this CPU; drop the lists cached
+  # under the previous one, which would name ISA instances this CPU does not have.
+  find "$build_dir/tests" -name '*]_tests.cmake' -delete
+  QEMU_CPU=$cpu ctest --test-dir "$build_dir" --output-on-failure -j "$jobs" "${exclude[@]}"
+done
+
+if [[ -z "$host_build" ]]; then
+  echo "run-aarch64-tests: no --compare HOST_BUILD_DIR, skipping the comparison with x86 outputs"
+  exit 0
+fi
+
+echo "== Test model outputs: aarch64 (qemu, every ISA) against $host_build =="
+host_octet="$host_build/tools/octet"
+arm_octet="$build_dir/tools/octet"
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+checked=0
+for model in tests/models/onnx/*.onnx; do
+  base=${model%.onnx}
+  if ! "$host_octet" info "$model" > "$out/info" 2>&1; then
+    continue  # refused by design, on every architecture (model_tests checks the refusal)
+  fi
+  mapfile -t names < <(awk '/^input: /{print $2}' "$out/info")
+  args=()
+  for i in "${!names[@]}"; do
+    suffix=$([[ $i -eq 0 ]] && echo "" || echo "$i")
+    args+=(--input "${names[$i]}=$base.input$suffix.npy")
+  done
+  rm -rf "$out/host"
+  "$host_octet" run "$model" "${args[@]}" --output-dir "$out/host" > /dev/null
+  for isa in scalar neon neon_dotprod neon_i8mm; do
+    rm -rf "$out/arm"
+    QEMU_CPU=max OCTET_ISA=$isa qemu-aarch64 "$arm_octet" run "$model" "${args[@]}" --threads 2 \
+      --output-dir "$out/arm" > /dev/null
+    if ! diff -rq "$out/host" "$out/arm" > /dev/null; then
+      echo "FAIL: $model: aarch64 $isa outputs differ from $host_build's"
+      exit 1
+    fi
+  done
+  checked=$((checked + 1))
+done
+echo "aarch64 vs x86: $checked models, byte-identical outputs on [scalar neon neon_dotprod neon_i8mm]"
