@@ -103,7 +103,8 @@ void run(const DepthwiseConv2d& d, const uint8_t* input, int64_t n, int64_t ih, 
   const int64_t group_width = (blocks + groups - 1) / groups * kDepthwiseBlock;
   groups = (d.channels_padded + group_width - 1) / group_width;
   tbb::parallel_for(int64_t{0}, n * oh * groups, [&](int64_t task) {
-    const int64_t row = task / groups, g = task % groups;
+    const int64_t row = task / groups;
+    [[maybe_unused]] const int64_t g = task % groups;  // channel groups: x86 column kernel only
     const int64_t b = row / oh, y = row % oh;
     uint8_t* out = output + row * ow * c;
 #if defined(__x86_64__)

@@ -6,20 +6,18 @@
 
 namespace octet::elementwise {
 
+#if defined(__x86_64__)
 namespace {
 
 bool use_vbmi() {
-#if defined(__x86_64__)
   // VBMI is not implied by VNNI (Cascade Lake has one without the other), so it is checked on its own;
   // an OCTET_ISA below avx512vnni turns it off with the rest of AVX-512.
   static const bool vbmi = active_isa() == Isa::avx512vnni && __builtin_cpu_supports("avx512vbmi");
   return vbmi;
-#else
-  return false;
-#endif
 }
 
 }  // namespace
+#endif
 
 void map_bytes(const ByteTable& table, const uint8_t* in, uint8_t* out, int64_t n) {
 #if defined(__x86_64__)

@@ -15,6 +15,8 @@ void add_rows(Isa isa, const ref::AddConstants& k, Clamp clamp, const uint8_t* a
               uint8_t* out, int64_t n) {
 #if defined(__x86_64__)
   if (isa == Isa::avx512vnni) return add_rows_avx512(k, clamp, a, b, out, n);
+#else
+  (void)k, (void)clamp, (void)a, (void)b, (void)out, (void)n;
 #endif
   throw Error("add: no vector kernel for " + std::string(name_of(isa)));
 }

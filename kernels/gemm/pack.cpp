@@ -130,6 +130,8 @@ void compute_segmented(const PackedWeights& w, const uint8_t* const* rows, int64
                        int64_t n_end, uint8_t* c, int64_t c_stride) {
 #if defined(__x86_64__)
   if (w.isa == Isa::avx512vnni) return compute_segmented_avx512vnni(w, rows, m, n_begin, n_end, c, c_stride);
+#else
+  (void)rows, (void)m, (void)n_begin, (void)n_end, (void)c, (void)c_stride;
 #endif
   throw Error("gemm: no segmented " + std::string(name_of(w.isa)) + " kernel");
 }

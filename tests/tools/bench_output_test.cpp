@@ -42,8 +42,8 @@ class BenchOutputTest : public ::testing::Test {
   std::string bench(const std::string& args) {
     const fs::path out = dir_ / "out.txt";
     const std::string command = "OCTET_CACHE_DIR='" + (dir_ / "cache").string() +
-                                "' '" OCTET_CLI "' bench '" + OCTET_BUNDLED_MODEL + "' --warmup 1 " + args +
-                                " > '" + out.string() + "' 2>&1";
+                                "' " OCTET_CLI_PREFIX "'" OCTET_CLI "' bench '" + OCTET_BUNDLED_MODEL +
+                                "' --warmup 1 " + args + " > '" + out.string() + "' 2>&1";
     const int status = std::system(command.c_str());
     const std::string text = read(out);
     EXPECT_EQ(status, 0) << command << "\n" << text;
