@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every test model (tests/models/onnx) and, when ../shared is present, the peer models on every ISA
-# this CPU supports and on 1 and 2 threads, and requires byte-identical outputs everywhere: the fast
+# this CPU supports and on 1 to 4 threads, and requires byte-identical outputs everywhere: the fast
 # kernels are bit-exact with the scalar reference, so nothing may depend on the ISA or the thread count.
 #   scripts/check-isa-determinism.sh [BUILD_DIR]
 set -euo pipefail
@@ -14,7 +14,7 @@ run_all() {  # model, then "name=file" input arguments
   local model=$1; shift
   local inputs=("$@") reference=""
   for isa in $isas; do
-    for threads in 1 2; do
+    for threads in 1 2 3 4; do
       local dir="$out/$isa-$threads"
       rm -rf "$dir"
       OCTET_ISA=$isa "$octet" run "$model" "${inputs[@]}" --threads "$threads" --output-dir "$dir" > /dev/null
@@ -51,4 +51,4 @@ if [[ -d ../shared/peers/ort/models ]]; then
     done
   done
 fi
-echo "isa determinism: $checked models, identical outputs on ISAs [$(echo $isas)] x threads [1 2]"
+echo "isa determinism: $checked models, identical outputs on ISAs [$(echo $isas)] x threads [1 2 3 4]"
