@@ -104,7 +104,6 @@ void run(const TransposedPhases& t, const uint8_t* input, int64_t n, int64_t ih,
   };
   const int64_t max_row_pixels = (ow + sw - 1) / sw;
   const int64_t tiles_per_row = (max_row_pixels + kTilePixels - 1) / kTilePixels;
-  const int64_t phase_count = static_cast<int64_t>(t.phases.size());
   const uint8_t* input_end = input + n * ih * iw * cin;
   struct Scratch {
     std::vector<const uint8_t*> table;
@@ -159,7 +158,6 @@ void run(const TransposedPhases& t, const uint8_t* input, int64_t n, int64_t ih,
     uint8_t* out = output + ((b * oh + oy) * ow + x_first + j0 * sw) * cout;
     gemm::compute_segmented(w, s.table.data(), rows, 0, cout, out, sw * cout);
   });
-  (void)phase_count;
 }
 
 }  // namespace octet::conv
