@@ -12,15 +12,16 @@ namespace {
 double peak_loop_scalar(long iterations) {
   // Eight independent chains, so the measurement is the multiply throughput, not its latency.
   volatile int32_t seed = 3;
-  int32_t acc[8] = {};
+  // Unsigned: the sums wrap over a long run, which signed integers may not.
+  uint32_t acc[8] = {};
   const int32_t a = seed, b = seed + 1;
   for (long i = 0; i < iterations; ++i)
-    for (int32_t& v : acc)
-      v += a * b + i;
-  int32_t sum = 0;
-  for (int32_t v : acc)
+    for (uint32_t& v : acc)
+      v += static_cast<uint32_t>(a * b + i);
+  uint32_t sum = 0;
+  for (uint32_t v : acc)
     sum += v;
-  seed = sum;
+  seed = static_cast<int32_t>(sum);
   return static_cast<double>(iterations) * 8;
 }
 

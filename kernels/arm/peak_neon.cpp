@@ -9,10 +9,10 @@ namespace {
 
 template <class T>
 int32_t sink(const T (&acc)[16]) {
-  int32_t s = 0;
+  uint32_t s = 0;  // unsigned: the sums wrap, which signed ints may not
   for (const auto& a : acc)
-    s += vaddvq_s32(a);
-  return s;
+    s += static_cast<uint32_t>(vaddvq_s32(a));
+  return static_cast<int32_t>(s);
 }
 
 }  // namespace

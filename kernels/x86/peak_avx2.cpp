@@ -3,6 +3,8 @@
 // compute a shared product once).
 #include <immintrin.h>
 
+#include <cstdint>
+
 #include "kernels/peak.h"
 
 namespace octet {
@@ -16,9 +18,9 @@ double peak_loop_avx2(long iterations) {
     for (auto& a : acc)
       a = _mm256_add_epi32(a, _mm256_madd_epi16(a, y));
   }
-  int sink = 0;
+  uint32_t sink = 0;  // unsigned: the sums wrap, which signed ints may not
   for (auto& a : acc)
-    sink += _mm256_extract_epi32(a, 0);
+    sink += static_cast<uint32_t>(_mm256_extract_epi32(a, 0));
   __asm__ volatile("" : : "r"(sink));
   return static_cast<double>(iterations) * 16 * 16;
 }

@@ -1,6 +1,8 @@
 // The VNNI peak: 16 independent vpdpbusd accumulator chains on registers only (64 MACs each).
 #include <immintrin.h>
 
+#include <cstdint>
+
 #include "kernels/peak.h"
 
 namespace octet {
@@ -16,9 +18,9 @@ double peak_loop_avx512vnni(long iterations) {
       a = _mm512_dpbusd_epi32(a, x, y);
     __asm__ volatile("" : "+v"(x));  // keeps the loop from being folded away
   }
-  int sink = 0;
+  uint32_t sink = 0;  // unsigned: the sums wrap, which signed ints may not
   for (auto& a : acc)
-    sink += _mm512_reduce_add_epi32(a);
+    sink += static_cast<uint32_t>(_mm512_reduce_add_epi32(a));
   __asm__ volatile("" : : "r"(sink));
   return static_cast<double>(iterations) * 16 * 64;
 }
