@@ -2,21 +2,10 @@
 // Compiled with -march=armv8.2-a+dotprod+i8mm; only called after the CPU check.
 #include <arm_neon.h>
 
+#include "kernels/arm/peak_sink.h"
 #include "kernels/peak.h"
 
 namespace octet {
-
-namespace {
-
-template <class T>
-int32_t sink(const T (&acc)[16]) {
-  uint32_t s = 0;  // unsigned: the sums wrap, which signed ints may not
-  for (const auto& a : acc)
-    s += static_cast<uint32_t>(vaddvq_s32(a));
-  return static_cast<int32_t>(s);
-}
-
-}  // namespace
 
 double peak_loop_neon_i8mm(long iterations) {
   int32x4_t acc[16];
@@ -29,7 +18,7 @@ double peak_loop_neon_i8mm(long iterations) {
       a = vusmmlaq_s32(a, x, y);
     __asm__ volatile("" : "+w"(x));
   }
-  const int32_t s = sink(acc);
+  const int32_t s = arm::peak_sink(acc);
   __asm__ volatile("" : : "r"(s));
   return static_cast<double>(iterations) * 16 * 32;
 }

@@ -72,25 +72,16 @@ PackedWeights pack(Isa isa, const W* weights, int64_t rows, int64_t k, const Qua
       }
     p.data.resize(wide.size() * 2);
     std::memcpy(p.data.data(), wide.data(), p.data.size());
-  } else if (isa == Isa::neon_i8mm) {
-    // USMMLA multiplies 2 rows x 8 k by 2 channels x 8 k: one register holds 2 channels' 8 k bytes.
-    const int64_t k8 = p.k_padded / 8;
-    p.data.assign(static_cast<size_t>(blocks * k8 * kChannelBlock * 8), 0);
-    for (int64_t r = 0; r < rows; ++r)
-      for (int64_t j = 0; j < k; ++j) {
-        const int64_t q = packed_k(j);
-        p.data[static_cast<size_t>(
-            ((r / kChannelBlock * k8 + q / 8) * kChannelBlock + r % kChannelBlock) * 8 + q % 8)] =
-            static_cast<int8_t>(w_at(r, j));
-      }
   } else {
-    const int64_t k4 = p.k_padded / 4;
-    p.data.assign(static_cast<size_t>(blocks * k4 * kChannelBlock * 4), 0);
+    // [n/16][k/group][16][group] int8: `group` k values of one channel side by side, 4 for VNNI's vpdpbusd,
+    // scalar, SDOT and SMULL; 8 for i8mm, whose USMMLA takes 2 channels x 8 k per register.
+    const int64_t kg = p.k_padded / group;
+    p.data.assign(static_cast<size_t>(blocks * kg * kChannelBlock * group), 0);
     for (int64_t r = 0; r < rows; ++r)
       for (int64_t j = 0; j < k; ++j) {
         const int64_t q = packed_k(j);
         p.data[static_cast<size_t>(
-            ((r / kChannelBlock * k4 + q / 4) * kChannelBlock + r % kChannelBlock) * 4 + q % 4)] =
+            ((r / kChannelBlock * kg + q / group) * kChannelBlock + r % kChannelBlock) * group + q % group)] =
             static_cast<int8_t>(w_at(r, j));
       }
   }
