@@ -4,6 +4,7 @@
 #include <tbb/parallel_for.h>
 #include <tbb/task_arena.h>
 
+#include <algorithm>
 #include <array>
 #include <cstring>
 #include <vector>
@@ -184,55 +185,71 @@ void run(const GemmConv2d& c, const uint8_t* input, int64_t n, int64_t ih, int64
       scratch.a.resize(static_cast<size_t>(tile * segments * padded));
       const uint8_t** table = scratch.segments.data();
       uint8_t* copies = scratch.a.data();
-      int64_t b = first / (oh * ow), y = first / ow % oh, x = first % ow;
-      // Per output row: where each kernel row's input line starts, and whether all of them lie inside
-      // the image; most pixels then need one bounds test and an add per kernel row.
+      // Pointers are made one output-row run of the tile at a time: the run's interior pixels (every
+      // kernel row inside the image, and the padded segment readable) by a plain loop, the rest with
+      // copies.
       std::array<const uint8_t*, kMaxSegments> lines{};
-      bool all_rows_inside = false;
-      auto start_row = [&] {
-        all_rows_inside = true;
+      int64_t b = first / (oh * ow), y = first / ow % oh, x = first % ow;
+      for (int64_t r = 0; r < rows;) {
+        const int64_t run_end = x + std::min(rows - r, ow - x);
+        bool all_rows_inside = true;
         for (int64_t ky = 0; ky < segments; ++ky) {
           const int64_t iy = y * p.stride_h - p.pad.top + ky * p.dilation_h;
           const bool inside = iy >= 0 && iy < ih;
           lines[static_cast<size_t>(ky)] = inside ? input + (b * ih + iy) * iw * cin : nullptr;
           all_rows_inside = all_rows_inside && inside;
         }
-      };
-      start_row();
-      // The last kernel row reads the highest addresses: if its padded segment stays inside the input,
-      // every segment of the pixel does.
-      const uint8_t* last_safe = input_end - padded;
-      for (int64_t r = 0; r < rows; ++r, ++x) {
+        // Interior pixels [x_lo, x_hi): ix0 >= 0, ix0 + kernel_w <= iw, and the last kernel row's padded
+        // segment ends inside the input (it reads the highest addresses).
+        int64_t x_lo = run_end, x_hi = run_end;
+        if (all_rows_inside) {
+          // The largest ix0 whose last-row segment ends inside the input (a floor division).
+          const int64_t room = (input_end - lines[static_cast<size_t>(segments - 1)]) - padded;
+          const int64_t readable = room >= 0 ? room / cin : -1;
+          const int64_t max_ix0 = std::min(iw - c.kernel_w, readable);
+          x_lo = std::clamp<int64_t>((p.pad.left + p.stride_w - 1) / p.stride_w, x, run_end);
+          x_hi = max_ix0 < 0 ? x_lo
+                             : std::clamp<int64_t>((max_ix0 + p.pad.left) / p.stride_w + 1, x_lo, run_end);
+        }
+        auto border_pixel = [&](int64_t ix0) {
+          for (int64_t ky = 0; ky < segments; ++ky) {
+            const uint8_t* line = lines[static_cast<size_t>(ky)];
+            if (line != nullptr && ix0 >= 0 && ix0 + c.kernel_w <= iw &&
+                line + ix0 * cin + padded <= input_end) {
+              *table++ = line + ix0 * cin;
+              continue;
+            }
+            // The taps inside the image, [kx_lo, kx_hi), are one contiguous run of the input line.
+            uint8_t* copy = copies;
+            copies += padded;
+            const int64_t kx_lo = line == nullptr ? c.kernel_w : std::clamp<int64_t>(-ix0, 0, c.kernel_w);
+            const int64_t kx_hi =
+                line == nullptr ? c.kernel_w : std::clamp<int64_t>(iw - ix0, kx_lo, c.kernel_w);
+            std::memset(copy, za, static_cast<size_t>(kx_lo * cin));
+            if (kx_hi > kx_lo)
+              copy_bytes(copy + kx_lo * cin, line + (ix0 + kx_lo) * cin, (kx_hi - kx_lo) * cin);
+            std::memset(copy + kx_hi * cin, za, static_cast<size_t>((c.kernel_w - kx_hi) * cin));
+            std::memset(copy + run, 0, static_cast<size_t>(padded - run));
+            *table++ = copy;
+          }
+        };
+        for (; x < x_lo; ++x, ++r)
+          border_pixel(x * p.stride_w - p.pad.left);
+        // Interior: a few pointer adds per pixel, with every bound in a register.
+        const int64_t step = p.stride_w * cin;
+        const int64_t interior = x_hi - x;
+        std::array<const uint8_t*, kMaxSegments> at{};
+        for (int64_t ky = 0; ky < segments; ++ky)
+          at[static_cast<size_t>(ky)] = lines[static_cast<size_t>(ky)] + (x * p.stride_w - p.pad.left) * cin;
+        for (int64_t i = 0; i < interior; ++i)
+          for (int64_t ky = 0; ky < segments; ++ky)
+            *table++ = at[static_cast<size_t>(ky)] + i * step;
+        x += interior, r += interior;
+        for (; x < run_end; ++x, ++r)
+          border_pixel(x * p.stride_w - p.pad.left);
         if (x == ow) {
           x = 0;
           if (++y == oh) y = 0, ++b;
-          start_row();
-        }
-        const int64_t ix0 = x * p.stride_w - p.pad.left;
-        if (all_rows_inside && ix0 >= 0 && ix0 + c.kernel_w <= iw &&
-            lines[static_cast<size_t>(segments - 1)] + ix0 * cin <= last_safe) {
-          for (int64_t ky = 0; ky < segments; ++ky)
-            *table++ = lines[static_cast<size_t>(ky)] + ix0 * cin;
-          continue;
-        }
-        for (int64_t ky = 0; ky < segments; ++ky) {
-          const uint8_t* line = lines[static_cast<size_t>(ky)];
-          const bool row_inside = line != nullptr;
-          if (row_inside && ix0 >= 0 && ix0 + c.kernel_w <= iw && line + ix0 * cin + padded <= input_end) {
-            *table++ = line + ix0 * cin;
-            continue;
-          }
-          uint8_t* copy = copies;
-          copies += padded;
-          for (int64_t kx = 0; kx < c.kernel_w; ++kx) {
-            const int64_t ix = ix0 + kx;
-            if (row_inside && ix >= 0 && ix < iw)
-              copy_bytes(copy + kx * cin, line + ix * cin, cin);
-            else
-              fill_bytes(copy + kx * cin, za, cin);
-          }
-          fill_bytes(copy + run, 0, padded - run);
-          *table++ = copy;
         }
       }
       gemm::compute_segmented(w, scratch.segments.data(), rows, n_begin, n_end, output + first * cout, cout);
