@@ -5,6 +5,7 @@
 
 #include <immintrin.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "kernels/gemm/packed_gemm.h"
@@ -35,10 +36,16 @@ struct SegmentRows {  // a pointer per row and segment
   SegmentRows from(int64_t r) const { return {rows + r * segments, segments}; }
 };
 
+// Lines of the next channel blocks' weights that a tile asks the caches for while it computes.
+struct Prefetch {
+  const int8_t* next = nullptr;
+  int64_t lines = 0;
+};
+
 // MR rows x NB blocks of 16 channels starting at channel n.
 template <int MR, int NB, class Rows>
 void tile(const PackedWeights& w, Rows a, const int32_t* row_sums, int64_t n, uint8_t* c, int64_t c_stride,
-          int64_t n_end) {
+          int64_t n_end, Prefetch prefetch = {}) {
   const int64_t k4 = w.k_padded / 4, segment_k4 = w.segment_padded / 4;
   const int8_t* b[NB];
   for (int j = 0; j < NB; ++j)
@@ -52,6 +59,11 @@ void tile(const PackedWeights& w, Rows a, const int32_t* row_sums, int64_t n, ui
     for (int r = 0; r < MR; ++r)
       ar[r] = a.row(r, s);
     for (int64_t q = 0; q < segment_k4; ++q) {
+      if (prefetch.lines > 0) {
+        _mm_prefetch(reinterpret_cast<const char*>(prefetch.next), _MM_HINT_T1);
+        prefetch.next += 64;
+        --prefetch.lines;
+      }
       __m512i wv[NB];
       for (int j = 0; j < NB; ++j)
         wv[j] = _mm512_loadu_si512(b[j] + q * 64);
@@ -109,9 +121,30 @@ template <int NB, class Rows>
 void rows(const PackedWeights& w, Rows a, const int32_t* row_sums, int64_t m, int64_t n, uint8_t* c,
           int64_t c_stride, int64_t n_end) {
   constexpr int kRows = 8;
+  // Layers with large weights (late 3x3 layers: 2.4 MB at 3x3x512) read them from memory, not from the
+  // last-level cache, on the first tile of each channel block; the block is then reused from L2. The
+  // tiles after the first ask for the next blocks' weights a slice at a time, so that their fetch
+  // overlaps this block's compute instead of stalling the next block's first tile.
+  const int64_t full_tiles = m / kRows;
+  const int64_t block_bytes = NB * kChannelBlock * w.k_padded;
+  const int64_t next_offset = (n / kChannelBlock + NB) * (block_bytes / NB);
+  const int64_t weight_bytes = static_cast<int64_t>(w.data.size());
+  const int64_t next_lines = n + NB * kChannelBlock < n_end && next_offset < weight_bytes
+                                 ? std::min(block_bytes, weight_bytes - next_offset) / 64
+                                 : 0;
+  const int8_t* next = next_lines > 0 ? w.data.data() + next_offset : nullptr;
+  const int64_t lines_per_tile = full_tiles > 1 ? (next_lines + full_tiles - 2) / (full_tiles - 1) : 0;
   int64_t r = 0;
-  for (; r + kRows <= m; r += kRows)
-    tile<kRows, NB>(w, a.from(r), row_sums ? row_sums + r : nullptr, n, c + r * c_stride, c_stride, n_end);
+  for (int64_t t = 0; r + kRows <= m; r += kRows, ++t) {
+    Prefetch prefetch;
+    if (t > 0 && lines_per_tile > 0) {
+      const int64_t first_line = (t - 1) * lines_per_tile;
+      prefetch = {next + first_line * 64,
+                  std::max<int64_t>(0, std::min(lines_per_tile, next_lines - first_line))};
+    }
+    tile<kRows, NB>(w, a.from(r), row_sums ? row_sums + r : nullptr, n, c + r * c_stride, c_stride, n_end,
+                    prefetch);
+  }
   const Rows ar = a.from(r);
   const int32_t* sr = row_sums ? row_sums + r : nullptr;
   uint8_t* cr = c + r * c_stride;
