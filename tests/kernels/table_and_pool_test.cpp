@@ -141,7 +141,7 @@ TEST(FastMaxPool, MatchesReference) {
     const int64_t ih = rng.integer(p.dilation_h * (p.kernel_h - 1) + 1, 12);
     const int64_t iw = rng.integer(p.dilation_w * (p.kernel_w - 1) + 1, 12);
     const TensorU8 in =
-        rng.activations({rng.integer(1, 2), ih, iw, rng.integer(1, 40)}, rng.activation_params());
+        rng.activations({rng.integer(1, 2), ih, iw, rng.integer(1, 80)}, rng.activation_params());
     const TensorU8 want = ref::max_pool2d(in, p);
     std::vector<uint8_t> got(want.data.size());
     tbb::task_arena arena(static_cast<int>(seed % 2 + 1));
