@@ -21,11 +21,18 @@ struct ChannelRequant {
   Clamp clamp;
 
   // The single-rounding form of the same arithmetic (kernels/x86/requant_avx512.h), for blocks of
-  // kFusedBlock channels whose multipliers allow it (fused_ok, one flag per block): per channel, the 64-bit
-  // constants of floor((acc * M0 + round - [acc * M0 < -2^30] * correction) / 2^shift), stored per block in
-  // even-odd order (channels n, n+2, ..., n+14, then n+1, n+3, ..., n+15) as vpmuldq produces them.
+  // kFusedBlock channels whose multipliers allow it (fused_ok, one flag per block: no left shift and a right
+  // shift s in [1, kMaxFusedRightShift]). With P = acc * M0 and Y = P + fused_round (64-bit, stored per
+  // block in even-odd order: channels n, n+2, ..., n+14, then n+1, n+3, ..., n+15, as vpmuldq produces
+  // them), the result with the zero point added is
+  //   floor((floor(Y / 2^32) - [acc < fused_threshold and (Y mod 2^32) < 2^31]) / 2^fused_shift),
+  // the middle term being the tie correction for P < -2^30. fused_threshold and fused_shift are per channel
+  // in channel order. fused_skip_correction: the clamp's lower end is at or above the zero point, so every
+  // accumulator with P < -2^30 clamps to it with or without the correction, which can be left out.
   static constexpr int64_t kFusedBlock = 16;
-  std::vector<int64_t> fused_round, fused_correction, fused_shift;
+  std::vector<int64_t> fused_round;
+  std::vector<int32_t> fused_threshold, fused_shift;
+  bool fused_skip_correction = false;
   std::vector<uint8_t> fused_ok;
 };
 

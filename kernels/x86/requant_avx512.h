@@ -84,14 +84,14 @@ struct Requant16 {
   }
 };
 
-// The same results as Requant16 through the single-rounding form of ChannelRequant::fused_* (one 64-bit
-// multiply, add, correction and shift per lane, the zero point folded into the rounding constant), for
-// blocks with fused_ok. Fewer instructions than Requant16: the epilogue is most of the work of small-K
-// convolutions and depthwise layers.
+// The same results as Requant16 through the single-rounding form of ChannelRequant::fused_* (see there),
+// for blocks with fused_ok: one 64-bit multiply and add per lane, the high halves of both lane parities
+// gathered by one permute, and one 32-bit shift; the tie correction (a compare, a test and a masked
+// subtract) only where the clamp does not make it moot. Fewer instructions than Requant16: the epilogue
+// is most of the work of small-K convolutions and depthwise layers.
 struct FusedRequant16 {
-  __m512i bias, zw, m0, m0_odd, round_even, round_odd, correction_even, correction_odd, shift_even, shift_odd,
-      lo, hi;
-  bool has_zw;
+  __m512i bias, zw, m0, m0_odd, round_even, round_odd, shift, threshold, lo, hi;
+  bool has_zw, corrects;
 
   FusedRequant16(const ChannelRequant& w, int64_t n, bool with_row_sums) {
     bias = _mm512_loadu_si512(w.bias.data() + n);
@@ -101,10 +101,9 @@ struct FusedRequant16 {
     m0_odd = _mm512_srli_epi64(m0, 32);
     round_even = _mm512_loadu_si512(w.fused_round.data() + n);
     round_odd = _mm512_loadu_si512(w.fused_round.data() + n + 8);
-    correction_even = _mm512_loadu_si512(w.fused_correction.data() + n);
-    correction_odd = _mm512_loadu_si512(w.fused_correction.data() + n + 8);
-    shift_even = _mm512_loadu_si512(w.fused_shift.data() + n);
-    shift_odd = _mm512_loadu_si512(w.fused_shift.data() + n + 8);
+    shift = _mm512_loadu_si512(w.fused_shift.data() + n);
+    threshold = _mm512_loadu_si512(w.fused_threshold.data() + n);
+    corrects = !w.fused_skip_correction;
     lo = _mm512_set1_epi32(w.clamp.min);
     hi = _mm512_set1_epi32(w.clamp.max);
   }
@@ -114,22 +113,24 @@ struct FusedRequant16 {
            w.fused_ok[static_cast<size_t>(n / ChannelRequant::kFusedBlock)] != 0;
   }
 
-  // 8 lanes: x's low dwords (signed) times the multipliers in the same dwords of m.
-  static __m512i half(__m512i x, __m512i m, __m512i round, __m512i correction, __m512i shift) {
-    const __m512i product = _mm512_mul_epi32(x, m);
-    const __mmask8 below = _mm512_cmpgt_epi64_mask(_mm512_set1_epi64(-(int64_t{1} << 30)), product);
-    __m512i sum = _mm512_add_epi64(product, round);
-    sum = _mm512_mask_sub_epi64(sum, below, sum, correction);
-    return _mm512_srav_epi64(sum, shift);
-  }
-
-  // The result with the zero point added, before the clamp (it fits int32: see kMaxFusedRightShift).
+  // The result with the zero point added, before the clamp.
   __m512i value(__m512i acc, int32_t row_sum) const {
     acc = _mm512_add_epi32(acc, bias);
     if (has_zw) acc = _mm512_sub_epi32(acc, _mm512_mullo_epi32(zw, _mm512_set1_epi32(row_sum)));
-    const __m512i even = half(acc, m0, round_even, correction_even, shift_even);
-    const __m512i odd = half(_mm512_srli_epi64(acc, 32), m0_odd, round_odd, correction_odd, shift_odd);
-    return _mm512_mask_blend_epi32(__mmask16(0xAAAA), even, _mm512_slli_epi64(odd, 32));
+    // Y per lane: even channels in the qwords of `even`, odd channels in those of `odd`.
+    const __m512i even = _mm512_add_epi64(_mm512_mul_epi32(acc, m0), round_even);
+    const __m512i odd = _mm512_add_epi64(_mm512_mul_epi32(_mm512_srli_epi64(acc, 32), m0_odd), round_odd);
+    // Channel j's high half: dword 2i+1 of `even` for j = 2i, of `odd` (index 16 + j) for j = 2i + 1.
+    const __m512i high_index = _mm512_setr_epi32(1, 17, 3, 19, 5, 21, 7, 23, 9, 25, 11, 27, 13, 29, 15, 31);
+    __m512i high = _mm512_permutex2var_epi32(even, high_index, odd);
+    if (corrects) {
+      const __m512i low_index = _mm512_setr_epi32(0, 16, 2, 18, 4, 20, 6, 22, 8, 24, 10, 26, 12, 28, 14, 30);
+      const __m512i low = _mm512_permutex2var_epi32(even, low_index, odd);
+      const __mmask16 below = _mm512_cmplt_epi32_mask(acc, threshold);
+      const __mmask16 borrow = _mm512_mask_testn_epi32_mask(below, low, _mm512_set1_epi32(INT32_MIN));
+      high = _mm512_mask_sub_epi32(high, borrow, high, _mm512_set1_epi32(1));
+    }
+    return _mm512_srav_epi32(high, shift);
   }
 
   __m128i operator()(__m512i acc, int32_t row_sum) const {
