@@ -1,13 +1,12 @@
 #pragma once
 
 // Quantized add of two same-shape uint8 tensors, vectorised, bit-exact with ref::add. Each of the three
-// fixed-point steps (rescale a, rescale b, requantize the sum) runs as one 64-bit multiply-add-shift per
-// lane: SaturatingRoundingDoublingHighMul followed by RoundingDivideByPOT(s) is, for s >= 1,
-//   floor((x * M0 + 2^30 + 2^(30+s) - [x * M0 < -2^30] * 2^31) / 2^(31+s))
-// (nested floors collapse into one; the bracket is the "ties away from zero" correction of negative
-// values), and for s = 0 simply (x * M0 + 2^30) >> 31. The output zero point is folded in as
-// z * 2^(31+s). Used where every step shifts right by at most kMaxAddShift, which is what real models
-// have; the table kernel (binary_table.h) covers the rest.
+// fixed-point steps (rescale a, rescale b, requantize the sum) runs in the single-rounding form of
+// ChannelRequant::fused_* (kernels/quantization/channel_requant.h): one 64-bit multiply-add per lane and
+// a 32-bit shift of the high halves, with the "ties away from zero" correction of negative values where
+// it can change the result. The output zero point is folded in as z * 2^(31+s). Used where every step
+// shifts right by at most kMaxAddShift, which is what real models have; the table kernel
+// (binary_table.h) covers the rest.
 
 #include <cstdint>
 

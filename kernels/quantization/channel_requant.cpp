@@ -4,6 +4,14 @@
 
 namespace octet {
 
+int32_t fused_tie_threshold(int32_t multiplier) {
+  // acc * M0 < -2^30 exactly when acc <= floor((-2^30 - 1) / M0), i.e. acc < that + 1.
+  if (multiplier <= 0) return INT32_MIN;
+  const int64_t numerator = -(int64_t{1} << 30) - 1;
+  const int64_t floor_div = numerator / multiplier - (numerator % multiplier != 0 ? 1 : 0);
+  return static_cast<int32_t>(floor_div + 1);
+}
+
 ChannelRequant make_channel_requant(const ConvRequant& rq, int64_t padded, int32_t weight_offset) {
   ChannelRequant c;
   const auto n = static_cast<size_t>(padded);
@@ -46,13 +54,7 @@ ChannelRequant make_channel_requant(const ConvRequant& rq, int64_t padded, int32
       c.fused_round[slot] = (int64_t{1} << 30) + (int64_t{1} << (30 + s)) +
                             (static_cast<int64_t>(c.output_zero_point) << (31 + s));
       c.fused_shift[i] = s - 1;
-      // acc * M0 < -2^30 exactly when acc < floor((-2^30 - 1) / M0) + 1 (M0 > 0); never when M0 == 0.
-      const int64_t m0 = c.multiplier[i];
-      if (m0 > 0) {
-        const int64_t numerator = -(int64_t{1} << 30) - 1;
-        const int64_t floor_div = numerator / m0 - (numerator % m0 != 0 ? 1 : 0);
-        c.fused_threshold[i] = static_cast<int32_t>(floor_div + 1);
-      }
+      c.fused_threshold[i] = fused_tie_threshold(c.multiplier[i]);
     }
   }
   return c;

@@ -40,6 +40,10 @@ struct ChannelRequant {
 // times 2^shift in it) below 2^63.
 constexpr int32_t kMaxFusedRightShift = 22;
 
+// The tie-correction threshold of the fused form: acc * multiplier < -2^30 exactly when acc < the result
+// (multiplier >= 0; INT32_MIN, never, for a zero multiplier).
+int32_t fused_tie_threshold(int32_t multiplier);
+
 // Multipliers, shifts, weight zero points (minus `weight_offset`), output zero point and clamp from `rq`;
 // bias zero.
 ChannelRequant make_channel_requant(const ConvRequant& rq, int64_t padded, int32_t weight_offset = 0);
