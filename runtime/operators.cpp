@@ -390,22 +390,43 @@ std::unique_ptr<const Operator> make_operator(const Graph& g, const Node& node, 
       return function([count, scale, zp, c, hw, isa](auto inputs, std::byte* o) {
         const auto* x = reinterpret_cast<const float*>(inputs[0]);
         auto* y = reinterpret_cast<uint8_t*>(o);
-        // In chunks of one plane, quantized into a small buffer and scattered, in parallel.
-        constexpr int64_t kChunk = 4096;
         if (hw == 0) return;
-        const int64_t chunks = (hw + kChunk - 1) / kChunk, planes = count / hw;
-        tbb::parallel_for(int64_t{0}, planes * chunks, [&](int64_t task) {
-          const int64_t plane = task / chunks, first = task % chunks * kChunk,
-                        len = std::min(kChunk, hw - first);
-          if (c == 1)
-            return elementwise::quantize_row(isa, x + plane * hw + first, len, scale, zp,
-                                             y + plane * hw + first);
-          uint8_t row[kChunk];
-          elementwise::quantize_row(isa, x + plane * hw + first, len, scale, zp, row);
-          const int64_t n = plane / c, ch = plane % c;
-          uint8_t* col = y + (n * hw + first) * c + ch;
-          for (int64_t p = 0; p < len; ++p)
-            col[p * c] = row[p];
+        if (c == 1) {
+          constexpr int64_t kChunk = 4096;
+          const int64_t chunks = (count + kChunk - 1) / kChunk;
+          tbb::parallel_for(int64_t{0}, chunks, [&](int64_t task) {
+            const int64_t first = task * kChunk;
+            elementwise::quantize_row(isa, x + first, std::min(kChunk, count - first), scale, zp, y + first);
+          });
+          return;
+        }
+        // Chunks of pixels, all channels at once: each channel's run of the chunk is quantized into a small
+        // buffer, then the chunk's pixels are written out whole (C bytes each, consecutive), so tasks
+        // write disjoint output ranges and each output line is written by one pass.
+        constexpr int64_t kPixels = 1024;
+        const int64_t chunks = (hw + kPixels - 1) / kPixels, images = count / (hw * c);
+        tbb::parallel_for(int64_t{0}, images * chunks, [&](int64_t task) {
+          const int64_t n = task / chunks, first = task % chunks * kPixels,
+                        len = std::min(kPixels, hw - first);
+          thread_local std::vector<uint8_t> planes;
+          planes.resize(static_cast<size_t>(c * kPixels));
+          for (int64_t ch = 0; ch < c; ++ch)
+            elementwise::quantize_row(isa, x + (n * c + ch) * hw + first, len, scale, zp,
+                                      planes.data() + ch * kPixels);
+          uint8_t* out = y + (n * hw + first) * c;
+          const uint8_t* q = planes.data();
+          auto interleave = [&](auto channels) {
+            for (int64_t p = 0; p < len; ++p)
+              for (int64_t ch = 0; ch < channels; ++ch)
+                out[p * channels + ch] = q[ch * kPixels + p];
+          };
+          // Image inputs have 1, 3 or 4 channels: unrolled for those.
+          if (c == 3)
+            interleave(std::integral_constant<int64_t, 3>{});
+          else if (c == 4)
+            interleave(std::integral_constant<int64_t, 4>{});
+          else
+            interleave(c);
         });
       });
     }

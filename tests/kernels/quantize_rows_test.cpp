@@ -20,7 +20,7 @@ TEST_P(QuantizeRows, BitExactWithScalarDefinition) {
   for (int round = 0; round < 50; ++round) {
     const float scale = rng.scale(1e-3, 1.0);
     const auto zp = static_cast<int32_t>(rng.integer(0, 255));
-    std::vector<float> x(static_cast<size_t>(rng.integer(1, 300)));
+    std::vector<float> x(static_cast<size_t>(rng.integer(1, 700)));  // several 256-element blocks
     for (auto& v : x)
       v = static_cast<float>(rng.real(-300.0, 300.0)) * scale;
     // Exact ties (k + 0.5 steps), the range ends, and the non-finite values.
