@@ -110,8 +110,13 @@ bool Importer::lower_quantize_dequantize(const onnx::NodeProto& node) {
         throw Error(describe(node) + ": can only dequantize int8, uint8 or int32 data, got " +
                     onnx_type_name(x.constant.onnx_type));
       Symbol s;
-      s.constant = x.constant;
       s.quant = constant_params(node, 1, 2, x.constant, attrs.get_int("axis", 1));
+      // An initializer read only by this node (the usual weights) moves over instead of being copied:
+      // its values are doubles, 8 bytes per weight.
+      if (consumers(node.input(0)).size() == 1 && !is_graph_output(node.input(0)))
+        s.constant = std::move(symbols_.at(node.input(0)).constant);
+      else
+        s.constant = x.constant;
       define(node.output(0), std::move(s));
       return true;
     }
@@ -310,14 +315,18 @@ bool Importer::lower_qdq_compute(const onnx::NodeProto& node) {
     if (b.kind != Symbol::Kind::constant) throw Error(describe(node) + ": bias must be a constant");
     bias = b.real_values();
   }
-  Constant weights = w.constant;
+  // The weights are copied only to fold a batch norm into them.
+  std::optional<Constant> folded;
+  const Constant* weights = &w.constant;
   QuantParams weight_params = *w.quant;
   std::string result = node.output(0);
   if (op == "Conv") {
     // Conv -> BatchNormalization (inference form) folds into the weights' scales and the bias.
     const auto cs = consumers(result);
     if (cs.size() == 1 && cs[0]->op_type() == "BatchNormalization" && !is_graph_output(result)) {
-      fold_batch_norm(*cs[0], weights, weight_params, bias);
+      folded = w.constant;
+      fold_batch_norm(*cs[0], *folded, weight_params, bias);
+      weights = &*folded;
       mark_consumed(cs[0]);
       result = cs[0]->output(0);
     }
@@ -325,7 +334,8 @@ bool Importer::lower_qdq_compute(const onnx::NodeProto& node) {
   const OutputStage stage = require_output_stage(node, result);
   ValueId out = -1;
   if (conv) {
-    out = build_conv(node, x, weights, weight_params, bias, stage.params, stage.clamp, op == "ConvTranspose");
+    out =
+        build_conv(node, x, *weights, weight_params, bias, stage.params, stage.clamp, op == "ConvTranspose");
   } else {
     const Attributes a(node);
     bool transposed_b = false;
