@@ -238,13 +238,16 @@ void run(const GemmConv2d& c, const uint8_t* input, int64_t n, int64_t ih, int64
         // Interior: a few pointer adds per pixel, with every bound in a register.
         const int64_t step = p.stride_w * cin;
         const int64_t interior = x_hi - x;
-        std::array<const uint8_t*, kMaxSegments> at{};
-        for (int64_t ky = 0; ky < segments; ++ky)
-          at[static_cast<size_t>(ky)] = lines[static_cast<size_t>(ky)] + (x * p.stride_w - p.pad.left) * cin;
-        for (int64_t i = 0; i < interior; ++i)
+        if (interior > 0) {  // else a line may be null, and no pointer into it may be formed
+          std::array<const uint8_t*, kMaxSegments> at{};
           for (int64_t ky = 0; ky < segments; ++ky)
-            *table++ = at[static_cast<size_t>(ky)] + i * step;
-        x += interior, r += interior;
+            at[static_cast<size_t>(ky)] =
+                lines[static_cast<size_t>(ky)] + (x * p.stride_w - p.pad.left) * cin;
+          for (int64_t i = 0; i < interior; ++i)
+            for (int64_t ky = 0; ky < segments; ++ky)
+              *table++ = at[static_cast<size_t>(ky)] + i * step;
+          x += interior, r += interior;
+        }
         for (; x < run_end; ++x, ++r)
           border_pixel(x * p.stride_w - p.pad.left);
         if (x == ow) {

@@ -137,11 +137,9 @@ void rows(const PackedWeights& w, Rows a, const int32_t* row_sums, int64_t m, in
   int64_t r = 0;
   for (int64_t t = 0; r + kRows <= m; r += kRows, ++t) {
     Prefetch prefetch;
-    if (t > 0 && lines_per_tile > 0) {
-      const int64_t first_line = (t - 1) * lines_per_tile;
-      prefetch = {next + first_line * 64,
-                  std::max<int64_t>(0, std::min(lines_per_tile, next_lines - first_line))};
-    }
+    const int64_t first_line = (t - 1) * lines_per_tile;
+    if (t > 0 && first_line < next_lines)
+      prefetch = {next + first_line * 64, std::min(lines_per_tile, next_lines - first_line)};
     tile<kRows, NB>(w, a.from(r), row_sums ? row_sums + r : nullptr, n, c + r * c_stride, c_stride, n_end,
                     prefetch);
   }
