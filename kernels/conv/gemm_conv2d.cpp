@@ -9,6 +9,7 @@
 #include <cstring>
 #include <vector>
 
+#include "kernels/conv/segment_copy.h"
 #include "kernels/error.h"
 
 namespace octet::conv {
@@ -29,35 +30,6 @@ int64_t tile_pixels(int64_t pixels) {
 
 // Kernel heights up to this read their rows in place (VNNI); taller kernels are copied into im2col rows.
 constexpr int64_t kMaxSegments = 16;
-
-// Copies n bytes. First layers copy runs of a few bytes per tap (9 for a 3x3 kernel over 3 channels),
-// where a call into the C library's memcpy, or a byte loop, costs more than the copy itself: two
-// overlapping fixed-size copies cover any n in [w, 2w] without touching a byte outside the run.
-template <size_t kWidth>
-inline void copy_two(uint8_t* dst, const uint8_t* src, int64_t n) {
-  uint8_t head[kWidth], tail[kWidth];
-  std::memcpy(head, src, kWidth);
-  std::memcpy(tail, src + n - static_cast<int64_t>(kWidth), kWidth);
-  std::memcpy(dst, head, kWidth);
-  std::memcpy(dst + n - static_cast<int64_t>(kWidth), tail, kWidth);
-}
-
-inline void copy_bytes(uint8_t* dst, const uint8_t* src, int64_t n) {
-  if (n > 64) {
-    std::memcpy(dst, src, static_cast<size_t>(n));
-  } else if (n >= 32) {
-    copy_two<32>(dst, src, n);
-  } else if (n >= 16) {
-    copy_two<16>(dst, src, n);
-  } else if (n >= 8) {
-    copy_two<8>(dst, src, n);
-  } else if (n >= 4) {
-    copy_two<4>(dst, src, n);
-  } else {
-    for (int64_t i = 0; i < n; ++i)
-      dst[i] = src[i];
-  }
-}
 
 inline void fill_bytes(uint8_t* dst, uint8_t value, int64_t n) {
   for (int64_t i = 0; i < n; ++i)
@@ -80,8 +52,8 @@ void fill_row(const GemmConv2d& c, const uint8_t* input, int64_t b, int64_t y, i
     }
     const uint8_t* line = input + (b * ih + iy) * iw * cin;
     const int64_t ix0 = x * p.stride_w - p.pad.left;
-    if (p.dilation_w == 1 && ix0 >= 0 && ix0 + c.kernel_w <= iw) {
-      copy_bytes(row, line + ix0 * cin, span);
+    if (p.dilation_w == 1) {
+      copy_segment(row, line, ix0, c.kernel_w, iw, cin, za, span);
       continue;
     }
     for (int64_t kx = 0; kx < c.kernel_w; ++kx) {
@@ -175,7 +147,7 @@ void run(const GemmConv2d& c, const uint8_t* input, int64_t n, int64_t ih, int64
     // A pointer per output pixel and kernel row: into the input where the kernel row lies inside it (and
     // the padded segment can be read without running off the end of the input), else into a copy with
     // the zero point at padding taps.
-    const int64_t segments = w.segments, run = c.kernel_w * cin, padded = w.segment_padded;
+    const int64_t segments = w.segments, padded = w.segment_padded;
     const uint8_t* input_end = input + n * ih * iw * cin;
     const auto za = static_cast<uint8_t>(w.input_zero_point);
     for_each_task([&](int64_t t, int64_t n_begin, int64_t n_end) {
@@ -219,17 +191,9 @@ void run(const GemmConv2d& c, const uint8_t* input, int64_t n, int64_t ih, int64
               *table++ = line + ix0 * cin;
               continue;
             }
-            // The taps inside the image, [kx_lo, kx_hi), are one contiguous run of the input line.
             uint8_t* copy = copies;
             copies += padded;
-            const int64_t kx_lo = line == nullptr ? c.kernel_w : std::clamp<int64_t>(-ix0, 0, c.kernel_w);
-            const int64_t kx_hi =
-                line == nullptr ? c.kernel_w : std::clamp<int64_t>(iw - ix0, kx_lo, c.kernel_w);
-            std::memset(copy, za, static_cast<size_t>(kx_lo * cin));
-            if (kx_hi > kx_lo)
-              copy_bytes(copy + kx_lo * cin, line + (ix0 + kx_lo) * cin, (kx_hi - kx_lo) * cin);
-            std::memset(copy + kx_hi * cin, za, static_cast<size_t>((c.kernel_w - kx_hi) * cin));
-            std::memset(copy + run, 0, static_cast<size_t>(padded - run));
+            copy_segment(copy, line, ix0, c.kernel_w, iw, cin, za, padded);
             *table++ = copy;
           }
         };

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "kernels/conv/segment_copy.h"
 #include "kernels/error.h"
 #include "kernels/quantization/conv_requant.h"
 
@@ -122,7 +123,7 @@ void run(const TransposedPhases& t, const uint8_t* input, int64_t n, int64_t ih,
     const int64_t j0 = tile * kTilePixels, rows = std::min(kTilePixels, row_pixels - j0);
     if (rows <= 0) return;
     const gemm::PackedWeights& w = ph.weights;
-    const int64_t segments = w.segments, padded = w.segment_padded, run = ph.columns * cin;
+    const int64_t segments = w.segments, padded = w.segment_padded;
     const bool empty = ph.row_offsets.empty() || segments != static_cast<int64_t>(ph.row_offsets.size());
     Scratch& s = scratch_space.local();
     s.table.resize(static_cast<size_t>(kTilePixels * segments));
@@ -144,14 +145,7 @@ void run(const TransposedPhases& t, const uint8_t* input, int64_t n, int64_t ih,
         }
         uint8_t* copy = copies;
         copies += padded;
-        for (int64_t c = 0; c < ph.columns; ++c) {
-          const int64_t ix = x0 + c;
-          if (row_inside && ix >= 0 && ix < iw)
-            std::memcpy(copy + c * cin, line_start + ix * cin, static_cast<size_t>(cin));
-          else
-            std::memset(copy + c * cin, za, static_cast<size_t>(cin));
-        }
-        std::memset(copy + run, 0, static_cast<size_t>(padded - run));
+        copy_segment(copy, row_inside ? line_start : nullptr, x0, ph.columns, iw, cin, za, padded);
         *table++ = copy;
       }
     }

@@ -7,19 +7,19 @@
 
 #include "kernels/elementwise/quantized_add.h"
 #include "kernels/quantization/channel_requant.h"
+#include "kernels/x86/requant_avx512.h"
 
 namespace octet::elementwise {
 
 namespace {
 
-// One fixed-point step, per-tensor constants, with `offset` (a zero point) added to the result: the
-// high-half form of ChannelRequant::fused_* (kernels/quantization/channel_requant.h). `corrects`: whether
-// the tie correction can change a result (see FusedRequant16). A step with s = 0 (the larger input's
-// multiplier, 1/2, has it) has no correction and divides by 2^31, not 2^32: its x is doubled first, which
-// cannot overflow (|x| < 2^29 in every step of an add).
+// One fixed-point step, per-tensor constants, with `offset` (a zero point) added to the result, through
+// x86::fused_high_half (the constants of ChannelRequant::fused_*, broadcast). `corrects`: whether the tie
+// correction can change a result. A step with s = 0 (the larger input's multiplier, 1/2, has it) has no
+// correction and divides by 2^31, not 2^32: its x is doubled first, which cannot overflow (|x| < 2^29 in
+// every step of an add).
 struct FusedStep {
-  __m512i m0, round, threshold;
-  __m128i shift;
+  __m512i m0, round, threshold, shift;
   bool corrects, doubles;
 
   FusedStep(FixedMultiplier m, int32_t offset, bool with_correction) {
@@ -30,24 +30,13 @@ struct FusedStep {
                                       : (int64_t{1} << 30) + (int64_t{1} << (30 + s)) +
                                             (static_cast<int64_t>(offset) << (31 + s)));
     threshold = _mm512_set1_epi32(fused_tie_threshold(m.multiplier));
-    shift = _mm_cvtsi32_si128(doubles ? 0 : s - 1);
+    shift = _mm512_set1_epi32(doubles ? 0 : s - 1);
     corrects = with_correction && !doubles;
   }
 
   __m512i operator()(__m512i x) const {
     if (doubles) x = _mm512_add_epi32(x, x);
-    const __m512i even = _mm512_add_epi64(_mm512_mul_epi32(x, m0), round);
-    const __m512i odd = _mm512_add_epi64(_mm512_mul_epi32(_mm512_srli_epi64(x, 32), m0), round);
-    const __m512i high_index = _mm512_setr_epi32(1, 17, 3, 19, 5, 21, 7, 23, 9, 25, 11, 27, 13, 29, 15, 31);
-    __m512i high = _mm512_permutex2var_epi32(even, high_index, odd);
-    if (corrects) {
-      const __m512i low_index = _mm512_setr_epi32(0, 16, 2, 18, 4, 20, 6, 22, 8, 24, 10, 26, 12, 28, 14, 30);
-      const __m512i low = _mm512_permutex2var_epi32(even, low_index, odd);
-      const __mmask16 borrow = _mm512_mask_testn_epi32_mask(_mm512_cmplt_epi32_mask(x, threshold), low,
-                                                            _mm512_set1_epi32(INT32_MIN));
-      high = _mm512_mask_sub_epi32(high, borrow, high, _mm512_set1_epi32(1));
-    }
-    return _mm512_sra_epi32(high, shift);
+    return x86::fused_high_half(x, m0, m0, round, round, shift, corrects, threshold);
   }
 };
 

@@ -11,17 +11,55 @@
 
 namespace octet::x86 {
 
+// What is added to the accumulators of channels [n, n + 16) before requantization: the folded bias, and
+// with row sums (asymmetric weights) -z_w * row_sum.
+struct ChannelBias16 {
+  __m512i bias, zw;
+  bool has_zw;
+
+  ChannelBias16(const ChannelRequant& w, int64_t n, bool with_row_sums)
+      : bias(_mm512_loadu_si512(w.bias.data() + n)),
+        zw(with_row_sums ? _mm512_loadu_si512(w.weight_zero_point.data() + n) : _mm512_setzero_si512()),
+        has_zw(with_row_sums) {}
+
+  __m512i operator()(__m512i acc, int32_t row_sum) const {
+    acc = _mm512_add_epi32(acc, bias);
+    if (has_zw) acc = _mm512_sub_epi32(acc, _mm512_mullo_epi32(zw, _mm512_set1_epi32(row_sum)));
+    return acc;
+  }
+};
+
+// The high-half form of ChannelRequant::fused_* (see there) on the 16 lanes of x: the even lanes' M0 and
+// rounding constant in the low dwords / qwords of m0_even and round_even, the odd lanes' in m0_odd and
+// round_odd. One 64-bit multiply and add per lane, the high halves of both parities gathered by one
+// permute, one 32-bit shift; the tie correction (a compare, a test and a masked subtract) only when
+// `corrects`.
+inline __m512i fused_high_half(__m512i x, __m512i m0_even, __m512i m0_odd, __m512i round_even,
+                               __m512i round_odd, __m512i shift, bool corrects, __m512i threshold) {
+  const __m512i even = _mm512_add_epi64(_mm512_mul_epi32(x, m0_even), round_even);
+  const __m512i odd = _mm512_add_epi64(_mm512_mul_epi32(_mm512_srli_epi64(x, 32), m0_odd), round_odd);
+  // Lane j's high half: dword 2i+1 of `even` for j = 2i, of `odd` (index 16 + j) for j = 2i + 1.
+  const __m512i high_index = _mm512_setr_epi32(1, 17, 3, 19, 5, 21, 7, 23, 9, 25, 11, 27, 13, 29, 15, 31);
+  __m512i high = _mm512_permutex2var_epi32(even, high_index, odd);
+  if (corrects) {
+    const __m512i low_index = _mm512_setr_epi32(0, 16, 2, 18, 4, 20, 6, 22, 8, 24, 10, 26, 12, 28, 14, 30);
+    const __m512i low = _mm512_permutex2var_epi32(even, low_index, odd);
+    const __mmask16 below = _mm512_cmplt_epi32_mask(x, threshold);
+    const __mmask16 borrow = _mm512_mask_testn_epi32_mask(below, low, _mm512_set1_epi32(INT32_MIN));
+    high = _mm512_mask_sub_epi32(high, borrow, high, _mm512_set1_epi32(1));
+  }
+  return _mm512_srav_epi32(high, shift);
+}
+
 // The requantization of 16 output channels [n, n + 16), bit-exact with requantize():
 //   clamp(z + rdbpot(srdhm(sat_shl(acc, left), M0), right)).
 // Per-channel constants are loaded once per tile and reused for every row.
 struct Requant16 {
-  __m512i bias, zw, m0, m0_odd, m0_lo, m0_hi, left_lo, left_hi, right, mask, half, lo_clamp, hi_clamp, zp;
-  bool shifts_left, has_zw;
+  ChannelBias16 add_bias;
+  __m512i m0, m0_odd, m0_lo, m0_hi, left_lo, left_hi, right, mask, half, lo_clamp, hi_clamp, zp;
+  bool shifts_left;
 
-  Requant16(const ChannelRequant& w, int64_t n, bool with_row_sums) {
-    bias = _mm512_loadu_si512(w.bias.data() + n);
-    has_zw = with_row_sums;
-    zw = has_zw ? _mm512_loadu_si512(w.weight_zero_point.data() + n) : _mm512_setzero_si512();
+  Requant16(const ChannelRequant& w, int64_t n, bool with_row_sums) : add_bias(w, n, with_row_sums) {
     m0 = _mm512_loadu_si512(w.multiplier.data() + n);
     m0_odd = _mm512_srli_epi64(m0, 32);
     m0_lo = _mm512_cvtepu32_epi64(_mm512_castsi512_si256(m0));
@@ -63,8 +101,7 @@ struct Requant16 {
   }
 
   __m128i operator()(__m512i acc, int32_t row_sum) const {
-    acc = _mm512_add_epi32(acc, bias);
-    if (has_zw) acc = _mm512_sub_epi32(acc, _mm512_mullo_epi32(zw, _mm512_set1_epi32(row_sum)));
+    acc = add_bias(acc, row_sum);
     __m512i x;
     if (!shifts_left) {
       x = high_mul_in_place(acc);
@@ -84,29 +121,25 @@ struct Requant16 {
   }
 };
 
-// The same results as Requant16 through the single-rounding form of ChannelRequant::fused_* (see there),
-// for blocks with fused_ok: one 64-bit multiply and add per lane, the high halves of both lane parities
-// gathered by one permute, and one 32-bit shift; the tie correction (a compare, a test and a masked
-// subtract) only where the clamp does not make it moot. Fewer instructions than Requant16: the epilogue
-// is most of the work of small-K convolutions and depthwise layers.
+// The same results as Requant16 through fused_high_half, for blocks with fused_ok; the tie correction
+// only where the clamp does not make it moot. Fewer instructions than Requant16: the epilogue is most of
+// the work of small-K convolutions and depthwise layers.
 struct FusedRequant16 {
-  __m512i bias, zw, m0, m0_odd, round_even, round_odd, shift, threshold, lo, hi;
-  bool has_zw, corrects;
+  ChannelBias16 add_bias;
+  __m512i m0, m0_odd, round_even, round_odd, shift, threshold, lo, hi;
+  bool corrects;
 
-  FusedRequant16(const ChannelRequant& w, int64_t n, bool with_row_sums) {
-    bias = _mm512_loadu_si512(w.bias.data() + n);
-    has_zw = with_row_sums;
-    zw = has_zw ? _mm512_loadu_si512(w.weight_zero_point.data() + n) : _mm512_setzero_si512();
-    m0 = _mm512_loadu_si512(w.multiplier.data() + n);
-    m0_odd = _mm512_srli_epi64(m0, 32);
-    round_even = _mm512_loadu_si512(w.fused_round.data() + n);
-    round_odd = _mm512_loadu_si512(w.fused_round.data() + n + 8);
-    shift = _mm512_loadu_si512(w.fused_shift.data() + n);
-    threshold = _mm512_loadu_si512(w.fused_threshold.data() + n);
-    corrects = !w.fused_skip_correction;
-    lo = _mm512_set1_epi32(w.clamp.min);
-    hi = _mm512_set1_epi32(w.clamp.max);
-  }
+  FusedRequant16(const ChannelRequant& w, int64_t n, bool with_row_sums)
+      : add_bias(w, n, with_row_sums),
+        m0(_mm512_loadu_si512(w.multiplier.data() + n)),
+        m0_odd(_mm512_srli_epi64(m0, 32)),
+        round_even(_mm512_loadu_si512(w.fused_round.data() + n)),
+        round_odd(_mm512_loadu_si512(w.fused_round.data() + n + 8)),
+        shift(_mm512_loadu_si512(w.fused_shift.data() + n)),
+        threshold(_mm512_loadu_si512(w.fused_threshold.data() + n)),
+        lo(_mm512_set1_epi32(w.clamp.min)),
+        hi(_mm512_set1_epi32(w.clamp.max)),
+        corrects(!w.fused_skip_correction) {}
 
   static bool usable(const ChannelRequant& w, int64_t n) {
     return !w.fused_ok.empty() && n % ChannelRequant::kFusedBlock == 0 &&
@@ -115,22 +148,8 @@ struct FusedRequant16 {
 
   // The result with the zero point added, before the clamp.
   __m512i value(__m512i acc, int32_t row_sum) const {
-    acc = _mm512_add_epi32(acc, bias);
-    if (has_zw) acc = _mm512_sub_epi32(acc, _mm512_mullo_epi32(zw, _mm512_set1_epi32(row_sum)));
-    // Y per lane: even channels in the qwords of `even`, odd channels in those of `odd`.
-    const __m512i even = _mm512_add_epi64(_mm512_mul_epi32(acc, m0), round_even);
-    const __m512i odd = _mm512_add_epi64(_mm512_mul_epi32(_mm512_srli_epi64(acc, 32), m0_odd), round_odd);
-    // Channel j's high half: dword 2i+1 of `even` for j = 2i, of `odd` (index 16 + j) for j = 2i + 1.
-    const __m512i high_index = _mm512_setr_epi32(1, 17, 3, 19, 5, 21, 7, 23, 9, 25, 11, 27, 13, 29, 15, 31);
-    __m512i high = _mm512_permutex2var_epi32(even, high_index, odd);
-    if (corrects) {
-      const __m512i low_index = _mm512_setr_epi32(0, 16, 2, 18, 4, 20, 6, 22, 8, 24, 10, 26, 12, 28, 14, 30);
-      const __m512i low = _mm512_permutex2var_epi32(even, low_index, odd);
-      const __mmask16 below = _mm512_cmplt_epi32_mask(acc, threshold);
-      const __mmask16 borrow = _mm512_mask_testn_epi32_mask(below, low, _mm512_set1_epi32(INT32_MIN));
-      high = _mm512_mask_sub_epi32(high, borrow, high, _mm512_set1_epi32(1));
-    }
-    return _mm512_srav_epi32(high, shift);
+    return fused_high_half(add_bias(acc, row_sum), m0, m0_odd, round_even, round_odd, shift, corrects,
+                           threshold);
   }
 
   __m128i operator()(__m512i acc, int32_t row_sum) const {
