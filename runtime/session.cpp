@@ -189,7 +189,10 @@ std::map<std::string, HostTensor> Session::Impl::run(const std::map<std::string,
   // times add up to the loop's). Everything else is done after the last operator. Off, it is one
   // well-predicted branch per operator.
   std::vector<NodeTiming>* profile = run_options.profile;
-  if (profile) marks.clear();
+  if (profile) {
+    marks.clear();
+    marks.reserve(g.nodes.size() + 1);  // one per operator and the end
+  }
   workers.execute([&] {
     std::vector<const std::byte*> in;
     for (size_t i = 0; i < g.nodes.size(); ++i) {

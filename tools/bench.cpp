@@ -221,7 +221,11 @@ int run_bench(std::span<const std::string_view> args) {
           if (added) it->second.node = t;
           it->second.seconds.push_back(t.seconds);
         }
-      if (traced && trace_runs[s].size() < kMaxTraceRuns) trace_runs[s].push_back({elapsed, profile});
+      if (traced && trace_runs[s].size() < kMaxTraceRuns) {
+        trace_runs[s].push_back({elapsed, profile});
+        // The trace is full: the remaining runs of a stream that feeds no table are timed unprofiled.
+        if (trace_runs[s].size() == kMaxTraceRuns && !tabled) run_options.profile = nullptr;
+      }
       // On a terminal only, and a few times a second: a slow model still shows it is alive.
       if (s == 0 && progress && elapsed >= next_progress) {
         std::printf("\r  running: %lld inferences, %.1f s", static_cast<long long>(done.load()), elapsed);

@@ -16,8 +16,7 @@ namespace octet {
 namespace {
 
 QuantParams random_output(test::Random& rng) {
-  return QuantParams::per_tensor(static_cast<float>(std::exp(rng.real(std::log(1e-3), std::log(1.0)))),
-                                 static_cast<int32_t>(rng.integer(0, 255)));
+  return QuantParams::per_tensor(rng.scale(1e-3, 1.0), static_cast<int32_t>(rng.integer(0, 255)));
 }
 
 TEST(AveragePoolFast, MatchesReference) {

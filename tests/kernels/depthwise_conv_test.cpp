@@ -46,8 +46,7 @@ TEST_P(Depthwise, RandomShapesBitExact) {
                   iw = rng.integer(p.dilation_w * (kw - 1) + 1, 12);
     const TensorU8 in = rng.activations({rng.integer(1, 2), ih, iw, c}, rng.activation_params());
     const QuantParams out =
-        QuantParams::per_tensor(static_cast<float>(std::exp(rng.real(std::log(1e-4), std::log(2.0)))),
-                                static_cast<int32_t>(rng.integer(0, 255)));
+        QuantParams::per_tensor(rng.scale(1e-4, 2.0), static_cast<int32_t>(rng.integer(0, 255)));
     const Clamp clamp = rng.coin() ? Clamp{} : Clamp{static_cast<int32_t>(rng.integer(0, 90)), 200};
     if (seed % 3 == 2) {
       const auto w = test::random_weights<uint8_t>(rng, {c, kh, kw, 1}, rng.coin(), true);
@@ -93,8 +92,7 @@ TEST_P(Depthwise, ThreeByThreeAllWidthsAndPaddings) {
       for (auto& v : in.data)
         v = rng.coin() ? 255 : 0;
     const QuantParams out =
-        QuantParams::per_tensor(static_cast<float>(std::exp(rng.real(std::log(1e-4), std::log(2.0)))),
-                                static_cast<int32_t>(rng.integer(0, 255)));
+        QuantParams::per_tensor(rng.scale(1e-4, 2.0), static_cast<int32_t>(rng.integer(0, 255)));
     auto w = test::random_weights<int8_t>(rng, {c, 3, 3, 1}, rng.coin(), seed % 4 == 1);
     if (seed % 7 == 3)
       for (auto& v : w.data)

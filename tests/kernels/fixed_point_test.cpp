@@ -167,12 +167,6 @@ TEST(Requantize, RandomWithinOneOfRealProduct) {
   }
 }
 
-}  // namespace
-}  // namespace octet
-
-namespace octet {
-namespace {
-
 // The single-rounding constants the AVX-512 epilogues use (ChannelRequant::fused_*), evaluated in plain
 // 64-bit arithmetic, against requantize(): every shift the form accepts, accumulators at and around the
 // rounding ties and the int32 ends, every zero point corner and clamp.

@@ -64,8 +64,7 @@ Case random_case(test::Random& rng, int weight_kind) {
              c.weights);
   c.use_bias = rng.coin();
   // Output scales from tiny (multipliers far below 1) to large (multipliers above 1).
-  c.output = QuantParams::per_tensor(static_cast<float>(std::exp(rng.real(std::log(1e-5), std::log(5.0)))),
-                                     static_cast<int32_t>(rng.integer(0, 255)));
+  c.output = QuantParams::per_tensor(rng.scale(1e-5, 5.0), static_cast<int32_t>(rng.integer(0, 255)));
   c.clamp = rng.coin() ? Clamp{}
                        : Clamp{static_cast<int32_t>(rng.integer(0, 100)),
                                static_cast<int32_t>(rng.integer(150, 255))};

@@ -77,8 +77,7 @@ TEST(QuantizedAdd, EveryPairMatchesReference) {
     test::Random rng(seed);
     auto params = [&] {
       const auto z = static_cast<int32_t>(seed % 4 == 0 ? (rng.coin() ? 0 : 255) : rng.integer(0, 255));
-      return QuantParams::per_tensor(static_cast<float>(std::exp(rng.real(std::log(1e-3), std::log(1.0)))),
-                                     z);
+      return QuantParams::per_tensor(rng.scale(1e-3, 1.0), z);
     };
     const QuantParams pa = params(), pb = seed % 5 == 0 ? pa : params();
     const QuantParams po =

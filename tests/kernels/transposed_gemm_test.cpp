@@ -27,8 +27,7 @@ TEST_P(TransposedGemm, BitExactWithReference) {
     const TensorU8 in = rng.activations({rng.integer(1, 2), rng.integer(1, 7), rng.integer(1, 7), cin},
                                         rng.activation_params());
     const QuantParams out =
-        QuantParams::per_tensor(static_cast<float>(std::exp(rng.real(std::log(1e-4), std::log(2.0)))),
-                                static_cast<int32_t>(rng.integer(0, 255)));
+        QuantParams::per_tensor(rng.scale(1e-4, 2.0), static_cast<int32_t>(rng.integer(0, 255)));
     const Clamp clamp = rng.coin() ? Clamp{} : Clamp{static_cast<int32_t>(rng.integer(0, 90)), 220};
     auto check = [&](const auto& w) {
       const TensorS32 bias = test::random_bias(rng, cout, in.quant, w, 20000);
@@ -90,8 +89,7 @@ TEST(TransposedPhases, BitExactWithReference) {
       for (auto& v : in.data)
         v = rng.coin() ? 255 : 0;
     const QuantParams out =
-        QuantParams::per_tensor(static_cast<float>(std::exp(rng.real(std::log(1e-3), std::log(2.0)))),
-                                static_cast<int32_t>(rng.integer(0, 255)));
+        QuantParams::per_tensor(rng.scale(1e-3, 2.0), static_cast<int32_t>(rng.integer(0, 255)));
     const Clamp clamp = rng.coin() ? Clamp{} : Clamp{static_cast<int32_t>(rng.integer(0, 90)), 220};
     auto check = [&](const auto& w) {
       const TensorS32 bias = test::random_bias(rng, cout, in.quant, w, 20000);

@@ -9,7 +9,9 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <sstream>
+#include <string>
 
 namespace octet::tools {
 namespace {
@@ -39,6 +41,18 @@ class PeakCacheTest : public ::testing::Test {
 };
 
 TEST_F(PeakCacheTest, FolderFollowsTheEnvironment) {
+  // HOME and XDG_CACHE_HOME are the process's own: put them back for the tests that follow.
+  auto saved = [](const char* name) {
+    const char* v = std::getenv(name);
+    return v ? std::optional<std::string>(v) : std::nullopt;
+  };
+  const std::optional<std::string> home = saved("HOME"), xdg = saved("XDG_CACHE_HOME");
+  auto restore = [](const char* name, const std::optional<std::string>& v) {
+    if (v)
+      setenv(name, v->c_str(), 1);
+    else
+      unsetenv(name);
+  };
   EXPECT_EQ(peak_cache_file(), dir_ / "cache" / "peak.txt");
   unsetenv("OCTET_CACHE_DIR");
   setenv("XDG_CACHE_HOME", "/xdg", 1);
@@ -46,6 +60,8 @@ TEST_F(PeakCacheTest, FolderFollowsTheEnvironment) {
   unsetenv("XDG_CACHE_HOME");
   setenv("HOME", "/home/someone", 1);
   EXPECT_EQ(peak_cache_file(), fs::path("/home/someone/.cache/octet/peak.txt"));
+  restore("HOME", home);
+  restore("XDG_CACHE_HOME", xdg);
 }
 
 TEST_F(PeakCacheTest, CpuKeyNamesTheCpuAndItsCount) {
