@@ -49,12 +49,13 @@ void run_gemm(const gemm::PackedWeights& w, const void* a, int64_t a_stride, con
   }
 }
 
-// The start of channel n's weights in the packed layout [n_padded / 16][k_padded / 4][16][4]: the 4-byte
-// groups of channels n .. n + 7 (n a multiple of 8) then lie 64 bytes apart, one per k group.
+// The start of channel n's weights in the packed layout [n_padded / 16][k_padded / g][16][g], g =
+// k_group(isa): the g-byte groups of channels n .. n + 7 (n a multiple of 8) then lie 16 * g bytes apart,
+// one per k group.
 inline const int8_t* slice_weights(const gemm::PackedWeights& w, int64_t n) {
-  const int64_t k4 = w.k_padded / 4;
-  return w.data.data() + (n / gemm::kChannelBlock) * k4 * gemm::kChannelBlock * 4 +
-         (n % gemm::kChannelBlock) * 4;
+  const int64_t group = gemm::k_group(w.isa), groups = w.k_padded / group;
+  return w.data.data() + (n / gemm::kChannelBlock) * groups * gemm::kChannelBlock * group +
+         (n % gemm::kChannelBlock) * group;
 }
 
 // 4 bytes of an activation row (rows have no alignment).

@@ -44,8 +44,7 @@ struct MmlaKernel {
   static void tile(const arm::GemmArgs& g, const uint8_t* a, const int32_t* row_sums, int64_t n, uint8_t* c) {
     constexpr int P = (MR + 1) / 2;  // row pairs; with an odd MR the last row pairs with itself
     const int64_t k8 = g.w.k_padded / 8;
-    const int8_t* b =
-        g.w.data.data() + (n / kChannelBlock) * k8 * kChannelBlock * 8 + (n % kChannelBlock) * 8;
+    const int8_t* b = arm::slice_weights(g.w, n);
     const uint8_t* row[2 * P];
     for (int i = 0; i < 2 * P; ++i)
       row[i] = a + std::min(i, MR - 1) * g.a_stride;

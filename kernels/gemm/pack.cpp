@@ -34,7 +34,7 @@ PackedWeights pack(Isa isa, const W* weights, int64_t rows, int64_t k, const Qua
   p.isa = isa;
   p.n = rows;
   p.k = k;
-  const int64_t group = isa == Isa::avx2 ? 2 : isa == Isa::neon_i8mm ? 8 : 4, segment = k / segments;
+  const int64_t group = k_group(isa), segment = k / segments;
   p.segments = segments;
   p.segment_padded = round_up(segment, group);
   p.k_padded = segments * p.segment_padded;

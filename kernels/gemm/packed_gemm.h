@@ -53,6 +53,11 @@ struct PackedWeights {
   int64_t a_element_size() const { return isa == Isa::avx2 ? 2 : 1; }
 };
 
+// How many k values of one channel the packed weights keep side by side (see PackedWeights::data).
+constexpr int64_t k_group(Isa isa) {
+  return isa == Isa::avx2 ? 2 : isa == Isa::neon_i8mm ? 8 : 4;
+}
+
 // Whether the kernels of `isa` multiply signed activations a - 128 instead of a: ARM's SDOT and SMULL
 // take int8 x int8, so the neon and neon_dotprod kernels flip each activation's top bit. pack() then adds
 // the compensation 128 * sum_k W[n][k] to the bias. (neon_i8mm's USMMLA is mixed-sign and needs none.)

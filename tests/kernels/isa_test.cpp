@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <vector>
 
 #include "kernels/error.h"
 #include "kernels/gemm/packed_gemm.h"
@@ -38,10 +39,21 @@ TEST(Isa, SupportedListStartsWithScalarAndHoldsOnlyThisArchitecture) {
   EXPECT_TRUE(cpu_supports(active_isa()));
 }
 
-// The kernels that multiply a - 128 (SDOT, SMULL) get 128 * sum_k W in their bias; the others do not.
-TEST(Isa, ActivationOffsetOnlyForSignedByteMultiplies) {
-  for (Isa isa : kAll)
-    EXPECT_EQ(gemm::offsets_activations(isa), isa == Isa::neon || isa == Isa::neon_dotprod) << name_of(isa);
+// The kernels that multiply a - 128 (SDOT, SMULL: neon and neon_dotprod) get 128 * sum_k W folded into
+// their bias by pack(); the others get the same bias as the scalar kernel.
+TEST(Isa, PackFoldsTheActivationOffsetOnlyForSignedByteMultiplies) {
+  const std::vector<int8_t> w = {1, -2, 3, 4, 5, -6, 7, -128};  // 2 channels x 4
+  const int32_t sums[] = {1 - 2 + 3 + 4, 5 - 6 + 7 - 128};
+  const QuantParams wq = QuantParams::per_tensor(0.01f, 0), in = QuantParams::per_tensor(0.02f, 3),
+                    out = QuantParams::per_tensor(0.5f, 7);
+  const gemm::PackedWeights base =
+      gemm::pack(Isa::scalar, w.data(), 2, 4, wq, nullptr, in, out, Clamp{}, "t");
+  for (Isa isa : kAll) {
+    const gemm::PackedWeights p = gemm::pack(isa, w.data(), 2, 4, wq, nullptr, in, out, Clamp{}, "t");
+    const int32_t offset = isa == Isa::neon || isa == Isa::neon_dotprod ? 128 : 0;
+    for (size_t r = 0; r < 2; ++r)
+      EXPECT_EQ(p.requant.bias[r] - base.requant.bias[r], offset * sums[r]) << name_of(isa) << " row " << r;
+  }
 }
 
 }  // namespace
