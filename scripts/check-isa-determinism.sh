@@ -5,6 +5,7 @@
 #   scripts/check-isa-determinism.sh [BUILD_DIR]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/model-inputs.sh
 octet="${1:-build}/tools/octet"
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
@@ -31,17 +32,10 @@ run_all() {  # model, then "name=file" input arguments
   checked=$((checked + 1))
 }
 for model in tests/models/onnx/*.onnx; do
-  base=${model%.onnx}
-  if ! "$octet" info "$model" > "$out/info" 2>&1; then
+  if ! model_input_args "$octet" "$model" "$out/info" args; then
     echo "skipped (octet refuses it by design): $model"
     continue
   fi
-  mapfile -t names < <(awk '/^input: /{print $2}' "$out/info")
-  args=()
-  for i in "${!names[@]}"; do
-    suffix=$([[ $i -eq 0 ]] && echo "" || echo "$i")
-    args+=(--input "${names[$i]}=$base.input$suffix.npy")
-  done
   run_all "$model" "${args[@]}"
 done
 if [[ -d ../shared/peers/ort/models ]]; then

@@ -15,6 +15,7 @@
 # directory, where CMake finds them through ONNX_DIR. xsimd is header-only and shared with the host.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/model-inputs.sh
 
 host_build=""
 if [[ "${1:-}" == "--compare" ]]; then
@@ -115,16 +116,9 @@ out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 checked=0
 for model in tests/models/onnx/*.onnx; do
-  base=${model%.onnx}
-  if ! "$host_octet" info "$model" > "$out/info" 2>&1; then
+  if ! model_input_args "$host_octet" "$model" "$out/info" args; then
     continue  # refused by design, on every architecture (model_tests checks the refusal)
   fi
-  mapfile -t names < <(awk '/^input: /{print $2}' "$out/info")
-  args=()
-  for i in "${!names[@]}"; do
-    suffix=$([[ $i -eq 0 ]] && echo "" || echo "$i")
-    args+=(--input "${names[$i]}=$base.input$suffix.npy")
-  done
   rm -rf "$out/host"
   "$host_octet" run "$model" "${args[@]}" --output-dir "$out/host" > /dev/null
   for isa in scalar neon neon_dotprod neon_i8mm; do
