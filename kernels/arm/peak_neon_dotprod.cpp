@@ -2,25 +2,17 @@
 // Compiled with -march=armv8.2-a+dotprod; only called after the CPU check.
 #include <arm_neon.h>
 
-#include "kernels/arm/peak_sink.h"
+#include "kernels/arm/peak_chains.h"
 #include "kernels/peak.h"
 
 namespace octet {
 
 double peak_loop_neon_dotprod(long iterations) {
-  int32x4_t acc[16];
-  for (auto& a : acc)
-    a = vdupq_n_s32(0);
-  int8x16_t x = vdupq_n_s8(3);
-  const int8x16_t y = vdupq_n_s8(1);
-  for (long i = 0; i < iterations; ++i) {
-    for (auto& a : acc)
-      a = vdotq_laneq_s32(a, x, y, 0);
-    __asm__ volatile("" : "+w"(x));
-  }
-  const int32_t s = arm::peak_sink(acc);
-  __asm__ volatile("" : : "r"(s));
-  return static_cast<double>(iterations) * 16 * 16;
+  return arm::peak_chains(iterations, vdupq_n_s8(3), vdupq_n_s8(1), 16 * 16,
+                          [](int32x4_t(&acc)[16], int8x16_t x, int8x16_t y) {
+                            for (auto& a : acc)
+                              a = vdotq_laneq_s32(a, x, y, 0);
+                          });
 }
 
 }  // namespace octet
