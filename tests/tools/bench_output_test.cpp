@@ -132,13 +132,17 @@ TEST_F(BenchOutputTest, TraceIsChromeTraceEventJsonWithASlicePerNodePerRun) {
 }
 
 TEST_F(BenchOutputTest, TraceHasARowPerStream) {
-  bench("--iterations 3 --streams 2 --trace '" + (dir_ / "t.json").string() + "'");
+  bench("--iterations 3 --streams 2 --profile --trace '" + (dir_ / "t.json").string() + "' --json '" +
+        (dir_ / "r.json").string() + "'");
   const Json trace = JsonParser::parse(read(dir_ / "t.json"));
   expect_chrome_trace_shape(trace);
+  const size_t layers = JsonParser::parse(read(dir_ / "r.json"))["layers"].array().size();
+  ASSERT_GT(layers, 0u);
   const auto by_tid = slices_by_thread(trace);
   ASSERT_EQ(by_tid.size(), 2u);
-  EXPECT_EQ(by_tid.at(1).size(), by_tid.at(2).size());
-  EXPECT_EQ(by_tid.at(1).size() % 3, 0u);
+  // Each stream ran 3 times: a slice per layer per run on its own row.
+  EXPECT_EQ(by_tid.at(1).size(), 3 * layers);
+  EXPECT_EQ(by_tid.at(2).size(), 3 * layers);
   for (const auto& [tid, slices] : by_tid)
     expect_sequential(slices);
   int thread_names = 0;
