@@ -3,7 +3,11 @@
 // The benchmark layer suite of ../shared/peers/PEERS.md (L1-L7): batch 1, NHWC, uint8 activations, int8
 // per-channel weights. Shared by every benchmark program so that their figures compare.
 
+#include <benchmark/benchmark.h>
+
 #include <cstdint>
+#include <random>
+#include <vector>
 
 namespace octet::bench {
 
@@ -33,6 +37,46 @@ constexpr double macs(const Layer& l) {
   const double taps = double(l.k) * double(l.k) * double(l.cin / l.groups) * double(l.cout);
   return l.transposed ? double(l.h) * double(l.w) * taps
                       : double(output_size(l, l.h)) * double(output_size(l, l.w)) * taps;
+}
+
+// This machine's VNNI peak per core (PEERS.md: vpdpbusd zmm, 64 MACs per cycle at 3.65 GHz), the
+// denominator of the %peak counter.
+constexpr double kPeakPerCore = 234e9;
+
+// Deterministic operands shared by both runtimes.
+struct Operands {
+  std::vector<uint8_t> input;
+  std::vector<int8_t> weights;  // [cout, k, k, cin / groups]
+  std::vector<float> weight_scales;
+  std::vector<int32_t> bias;
+  float in_scale = 0.02f, out_scale = 0.05f;
+  int32_t in_zp = 0,
+          out_zp = 0;  // oneDNN's fast path has no zero points; octet's cost does not depend on them
+};
+
+inline Operands make_operands(const Layer& l) {
+  std::mt19937 rng(7);
+  std::uniform_int_distribution<int> u8(0, 255), s8(-127, 127), b(-1000, 1000);
+  Operands o;
+  o.input.resize(static_cast<size_t>(l.h * l.w * l.cin));
+  for (auto& v : o.input)
+    v = static_cast<uint8_t>(u8(rng));
+  o.weights.resize(static_cast<size_t>(l.cout * l.k * l.k * (l.cin / l.groups)));
+  for (auto& v : o.weights)
+    v = static_cast<int8_t>(s8(rng));
+  for (int64_t c = 0; c < l.cout; ++c)
+    o.weight_scales.push_back(0.001f + 0.0001f * static_cast<float>(c % 7));
+  for (int64_t c = 0; c < l.cout; ++c)
+    o.bias.push_back(b(rng));
+  return o;
+}
+
+// GMAC/s and % of peak, the counters every runtime's benchmark of a layer reports.
+inline void set_layer_counters(benchmark::State& state, const Layer& l, int threads) {
+  state.counters["GMAC/s"] =
+      benchmark::Counter(macs(l) * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["%peak"] = benchmark::Counter(macs(l) / (kPeakPerCore * threads) * 100.0,
+                                               benchmark::Counter::kIsIterationInvariantRate);
 }
 
 }  // namespace octet::bench

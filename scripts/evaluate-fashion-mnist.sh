@@ -5,10 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh --python
-if ! dpkg-query -W -f='${Status}' dataset-fashion-mnist 2>/dev/null | grep -q "install ok installed"; then
-  sudo_cmd=(); [[ $(id -u) -ne 0 ]] && sudo_cmd=(sudo)
-  "${sudo_cmd[@]}" apt-get install -y -q dataset-fashion-mnist
-fi
+source scripts/apt-install.sh
+apt_install_missing evaluate-fashion-mnist dataset-fashion-mnist
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release
 cmake --build build -j "$(nproc)"
 [[ -f build/fashion_mnist/test_images.npy ]] || /usr/bin/python3 models/fashion_mnist/make_test_set.py build/fashion_mnist

@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# Installs octet's build and test dependencies from Debian packages, only those that are missing.
-# Idempotent: a second run installs nothing. Nothing is downloaded other than through apt-get.
+# Installs octet's build and test dependencies from Debian packages, only those that are missing, with
+# --no-install-recommends: so everything CMake's configure needs is named here, nothing is left to a
+# Recommends. Idempotent: a second run installs nothing. Nothing is downloaded other than through apt-get.
 #
 #   scripts/install-deps.sh            build + test dependencies
-#   scripts/install-deps.sh --python   also what scripts/make_torch_vectors.py needs (regenerating vectors)
+#   scripts/install-deps.sh --python   also what the model and test-vector scripts need (PyTorch, NumPy, ONNX)
 set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/apt-install.sh
 
 packages=(
   build-essential cmake
@@ -13,27 +16,14 @@ packages=(
   libgtest-dev libgmock-dev     # GoogleTest
   libbenchmark-dev              # Google Benchmark
   libonnx-dev libprotobuf-dev protobuf-compiler
-  libdnnl-dev                   # oneDNN: the benchmarks' peer, never linked by the runtime
+  # oneDNN: layers_bench's peer, never linked by the runtime. Debian's dnnl-config.cmake requires OpenCL's
+  # headers and library (a Recommends of libdnnl-dev); without them layers_bench is built without oneDNN.
+  libdnnl-dev ocl-icd-opencl-dev
+  gnuplot-nox                   # octet bench --plot
 )
 if [[ "${1:-}" == "--python" ]]; then
   packages+=(python3-torch python3-numpy python3-onnx)
 fi
 
-missing=()
-for p in "${packages[@]}"; do
-  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
-    missing+=("$p")
-  fi
-done
-
-if ((${#missing[@]} == 0)); then
-  echo "install-deps: all dependencies present"
-  exit 0
-fi
-
-echo "install-deps: installing ${missing[*]}"
-sudo_cmd=()
-if [[ $(id -u) -ne 0 ]]; then sudo_cmd=(sudo); fi
-export DEBIAN_FRONTEND=noninteractive
-"${sudo_cmd[@]}" apt-get update -q
-"${sudo_cmd[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
+apt_install_missing install-deps "${packages[@]}"
+echo "install-deps: all dependencies present"

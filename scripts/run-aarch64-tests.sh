@@ -24,41 +24,20 @@ fi
 build_dir=${OCTET_AARCH64_BUILD_DIR:-build-aarch64}
 jobs=${JOBS:-$(nproc)}
 
-sudo_cmd=()
-if [[ $(id -u) -ne 0 ]]; then sudo_cmd=(sudo); fi
-export DEBIAN_FRONTEND=noninteractive
+source scripts/apt-install.sh
 
-installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
-
-# apt-get install of the packages that are not installed yet; updates the lists first when needed.
-updated=0
-install_missing() {
-  local missing=()
-  for p in "$@"; do installed "$p" || missing+=("$p"); done
-  ((${#missing[@]} == 0)) && return 0
-  echo "run-aarch64-tests: installing ${missing[*]}"
-  if ((updated == 0)); then
-    "${sudo_cmd[@]}" apt-get update -q
-    updated=1
-  fi
-  "${sudo_cmd[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
-}
-
-install_missing build-essential cmake protobuf-compiler libxsimd-dev xtl-dev g++-aarch64-linux-gnu qemu-user
+apt_install_missing run-aarch64-tests build-essential cmake protobuf-compiler libxsimd-dev xtl-dev g++-aarch64-linux-gnu qemu-user
 if ! dpkg --print-foreign-architectures | grep -qx arm64; then
-  "${sudo_cmd[@]}" dpkg --add-architecture arm64
-  updated=0  # the arm64 lists are not there yet
+  "${apt_sudo[@]}" dpkg --add-architecture arm64
+  apt_lists_stale  # the arm64 lists are not there yet
 fi
-install_missing libtbb-dev:arm64 libgtest-dev:arm64 libprotobuf-dev:arm64
+apt_install_missing run-aarch64-tests libtbb-dev:arm64 libgtest-dev:arm64 libprotobuf-dev:arm64
 
 onnx_root="$PWD/$build_dir/deps/onnx-arm64"
 onnx_dir="$onnx_root/usr/lib/aarch64-linux-gnu/cmake/ONNX"
 if [[ ! -f "$onnx_dir/ONNXConfig.cmake" ]]; then
   echo "run-aarch64-tests: unpacking libonnx-dev:arm64 into $onnx_root"
-  if ((updated == 0)); then
-    "${sudo_cmd[@]}" apt-get update -q
-    updated=1
-  fi
+  apt_update_once
   debs=$(mktemp -d)
   chmod 777 "$debs"  # apt-get download runs as the _apt user where it can
   (cd "$debs" && apt-get download -q libonnx-dev:arm64 libonnx1:arm64 libonnxifi:arm64)

@@ -17,21 +17,9 @@ jobs="${OCTET_BUILD_JOBS:-$(nproc)}"
 build_dir=build-fuzz
 
 scripts/install-deps.sh
-# libFuzzer and the sanitizer runtimes come with clang's runtime package; install only what is missing.
-missing=()
-for p in clang libclang-rt-14-dev; do
-  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
-    missing+=("$p")
-  fi
-done
-if ((${#missing[@]} > 0)); then
-  echo "run-fuzz: installing ${missing[*]}"
-  sudo_cmd=()
-  if [[ $(id -u) -ne 0 ]]; then sudo_cmd=(sudo); fi
-  export DEBIAN_FRONTEND=noninteractive
-  "${sudo_cmd[@]}" apt-get update -q
-  "${sudo_cmd[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
-fi
+# libFuzzer and the sanitizer runtimes come with clang's runtime package.
+source scripts/apt-install.sh
+apt_install_missing run-fuzz clang libclang-rt-14-dev
 
 build_start=$SECONDS
 # RelWithDebInfo: optimized enough to execute many inputs a second, with line numbers in the reports.

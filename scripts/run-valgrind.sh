@@ -10,14 +10,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/install-deps.sh
-if ! dpkg-query -W -f='${Status}' valgrind 2>/dev/null | grep -q "install ok installed"; then
-  echo "run-valgrind: installing valgrind"
-  sudo_cmd=()
-  if [[ $(id -u) -ne 0 ]]; then sudo_cmd=(sudo); fi
-  export DEBIAN_FRONTEND=noninteractive
-  "${sudo_cmd[@]}" apt-get update -q
-  "${sudo_cmd[@]}" apt-get install -y -q --no-install-recommends valgrind
-fi
+source scripts/apt-install.sh
+apt_install_missing run-valgrind valgrind
 
 build_dir="${OCTET_BUILD_DIR:-build}"
 start=$SECONDS
