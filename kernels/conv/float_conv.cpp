@@ -1,0 +1,1 @@
+#include "kernels/conv/float_conv.h"

@@ -1,0 +1,20 @@
+#pragma once
+
+// Float elementwise operators on the active ISA: xsimd kernels bit-exact with the references of
+// kernels/reference/float_elementwise.h, parallel over independent ranges (oneTBB), the same bytes for any
+// thread count. `Isa::scalar` runs the references.
+
+#include "kernels/isa.h"
+#include "kernels/reference/float_elementwise.h"
+
+namespace octet::elementwise {
+
+void float_unary(Isa isa, const UnaryParams& p, const float* x, float* y, int64_t n);
+
+void float_binary(Isa isa, BinaryOp op, const void* a, const Shape& sa, const void* b, const Shape& sb,
+                  void* out);
+
+void where(Isa isa, const uint8_t* cond, const Shape& sc, const void* x, const Shape& sx, const void* y,
+           const Shape& sy, size_t element_size, void* out);
+
+}  // namespace octet::elementwise

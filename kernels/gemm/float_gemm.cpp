@@ -1,0 +1,1 @@
+#include "kernels/gemm/float_gemm.h"

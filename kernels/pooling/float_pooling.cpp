@@ -1,0 +1,1 @@
+#include "kernels/pooling/float_pooling.h"

@@ -1,0 +1,1 @@
+#include "kernels/reduce/float_reduce.h"

@@ -1,0 +1,1 @@
+#include "kernels/reference/float_elementwise.h"

@@ -1,0 +1,41 @@
+#pragma once
+
+// Float reductions, softmax and normalizations, the scalar references.
+//
+// The summation order every kernel reproduces (so that results are the same bytes on every ISA and thread
+// count): a sum over R elements x_0 .. x_{R-1} (in the order of the reduced axes, row-major) uses 16
+// partial sums, element i going to partial i % 16 in ascending i (p = p + x); then p[j] += p[j + 8] for
+// j < 8, p[j] += p[j + 4] for j < 4, p[j] += p[j + 2] for j < 2, and the result is p[0] + p[1]. Products
+// (ReduceProd) and max / min follow the same pattern with * and max / min. Divisions are divisions, never
+// multiplications by a reciprocal.
+
+#include <cstdint>
+#include <vector>
+
+#include "kernels/tensor.h"
+
+namespace octet {
+
+enum class ReduceOp : uint8_t { sum, mean, max, min, prod, l1, l2, sum_square, log_sum, log_sum_exp };
+
+}  // namespace octet
+
+namespace octet::ref {
+
+// The fixed-order sum of f(x_i) for i < count, x_i = x[i * stride] (the rule above).
+float ordered_sum(const float* x, int64_t count, int64_t stride);
+
+// Reduces x (shape s) over `axes` (sorted, distinct, each < rank): y has shape s with those dimensions set
+// to 1 (keepdims = 0 is the caller's reshape). ONNX: max / min propagate NaN; an empty reduction gives
+// the operator's identity (0, 1, -inf for max, +inf for min, -inf for log_sum_exp).
+void float_reduce(ReduceOp op, const float* x, const Shape& s, const std::vector<int64_t>& axes, float* y);
+
+// Softmax (or LogSoftmax) over one axis: m = max, e_i = exp(x_i - m), s = ordered sum of e,
+// y_i = e_i / s (log: x_i - m - log(s)).
+void float_softmax(const float* x, const Shape& s, int64_t axis, bool log, float* y);
+
+// Index of the first maximum (or minimum) along `axis` (ONNX ArgMax / ArgMin, select_last_index selects
+// the last); y has shape s with that dimension set to 1.
+void float_arg_reduce(const float* x, const Shape& s, int64_t axis, bool max, bool select_last_index, int64_t* y);
+
+}  // namespace octet::ref

@@ -1,0 +1,1 @@
+#include "kernels/reference/movement.h"

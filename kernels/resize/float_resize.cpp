@@ -1,0 +1,1 @@
+#include "kernels/resize/float_resize.h"
