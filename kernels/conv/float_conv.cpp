@@ -1,1 +1,470 @@
 #include "kernels/conv/float_conv.h"
+
+#include <tbb/enumerable_thread_specific.h>
+#include <tbb/parallel_for.h>
+#include <tbb/task_arena.h>
+
+#include <algorithm>
+#include <cstring>
+#include <map>
+#include <string>
+
+#include "kernels/conv/float_depthwise.h"
+#include "kernels/conv/float_depthwise_simd.h"
+#include "kernels/error.h"
+#include "kernels/gemm/float_gemm.h"
+#include "kernels/gemm/float_gemm_kernel.h"
+
+namespace octet::conv {
+
+// How a convolution runs (chosen once, by prepare_float_conv2d):
+//   gemm       one GEMM per group over im2col rows, K = (ky, kx, ci) as the weights' rows; 1x1 stride-1
+//              unpadded convolutions read the input rows in place
+//   depthwise  groups == C_in, one input channel per group: a vector kernel across channels
+struct FloatConv2d {
+  Isa isa = Isa::scalar;
+  ref::Conv2dParams params;
+  FloatClamp clamp;
+  int64_t kernel_h = 1, kernel_w = 1, in_channels = 0, out_channels = 0, group_in = 0, group_out = 0;
+  bool depthwise = false;
+  int64_t multiplier = 1;                  // depthwise: output channels per input channel
+  std::vector<gemm::PackedFloatB> packed;  // gemm: per group, B [KH * KW * group_in, group_out]
+  std::vector<float> depthwise_weights;    // depthwise: [KH * KW, C_out]
+  std::vector<float> bias;                 // [C_out], or empty for none
+};
+
+// Gathered per output row and per class of output columns that take the same taps: the taps' input
+// channels are copied into A rows and multiplied by only those taps' rows of B (KRun), in (ky, kx, ci)
+// order, so a tap that falls outside the input is skipped, as the reference skips it, not multiplied by 0.
+struct FloatConvTranspose2d {
+  Isa isa = Isa::scalar;
+  ref::ConvTranspose2dParams params;
+  FloatClamp clamp;
+  int64_t kernel_h = 1, kernel_w = 1, in_channels = 0, out_channels = 0, group_in = 0, group_out = 0;
+  std::vector<gemm::PackedFloatB> packed;  // per group, B [KH * KW * group_in, group_out]
+  std::vector<float> bias;                 // [C_out], or empty for none
+};
+
+void float_depthwise_row_scalar(const FloatDepthwiseRow& row) {
+  float_depthwise_row_simd<simd::ScalarArch>(row);
+}
+
+void float_depthwise_row(Isa isa, const FloatDepthwiseRow& row) {
+  switch (isa) {
+#if defined(__x86_64__)
+    case Isa::avx512vnni:
+      return float_depthwise_row_avx512(row);
+    case Isa::avx2:
+      return float_depthwise_row_avx2(row);
+#endif
+#if defined(__aarch64__)
+    case Isa::neon:
+    case Isa::neon_dotprod:
+    case Isa::neon_i8mm:
+      return float_depthwise_row_neon(row);
+#endif
+    default:
+      return float_depthwise_row_scalar(row);
+  }
+}
+
+namespace {
+
+constexpr int64_t round_up(int64_t x, int64_t m) {
+  return (x + m - 1) / m * m;
+}
+
+// A tile's im2col rows (tile x K floats) are built by the thread that multiplies them and read once per
+// panel of B: about this many bytes keeps them in L2 beside the panel.
+constexpr int64_t kTileBytes = 96 * 1024;
+// Tiles are multiples of every microkernel's row count (6 and 4).
+constexpr int64_t kRowQuantum = 12;
+constexpr int64_t kMaxTileRows = 240;
+
+int64_t tile_pixels(int64_t pixels, int64_t k) {
+  const int64_t bytes_per_row = std::max<int64_t>(1, k) * static_cast<int64_t>(sizeof(float));
+  const int64_t most =
+      std::clamp<int64_t>(kTileBytes / bytes_per_row / kRowQuantum * kRowQuantum, kRowQuantum, kMaxTileRows);
+  // The pixels spread evenly over as few tiles as `most` allows.
+  const int64_t tiles = (pixels + most - 1) / most;
+  return round_up((pixels + tiles - 1) / tiles, kRowQuantum);
+}
+
+int64_t threads() {
+  return tbb::this_task_arena::max_concurrency();
+}
+
+struct Scratch {
+  std::vector<float> a, out;
+  std::vector<gemm::KRun> runs;
+};
+tbb::enumerable_thread_specific<Scratch> scratch_space;
+
+// The parameters every convolution checks when it is prepared: their meaning does not depend on the input.
+void check_window(std::string_view op, int64_t stride_h, int64_t stride_w, int64_t dilation_h,
+                  int64_t dilation_w, const ref::Padding2d& pad, int64_t groups) {
+  const std::string name(op);
+  if (stride_h < 1 || stride_w < 1)
+    throw Error(name + ": strides must be >= 1, got " + std::to_string(stride_h) + " x " +
+                std::to_string(stride_w));
+  if (dilation_h < 1 || dilation_w < 1)
+    throw Error(name + ": dilations must be >= 1, got " + std::to_string(dilation_h) + " x " +
+                std::to_string(dilation_w));
+  if (pad.top < 0 || pad.left < 0 || pad.bottom < 0 || pad.right < 0)
+    throw Error(name + ": padding must be >= 0");
+  if (groups < 1) throw Error(name + ": group count must be >= 1, got " + std::to_string(groups));
+}
+
+// Weights [C_out, KH, KW, C_in / groups]: returns {C_out, KH, KW, C_in / groups} after the checks the
+// references make that do not need the input.
+Shape check_weights(std::string_view op, const Shape& shape, int64_t groups) {
+  const std::string name(op);
+  if (shape.size() != 4)
+    throw Error(name + ": weights must be [C_out, KH, KW, C_in / groups] (rank 4), got " + to_string(shape));
+  element_count(shape, name + " weights");
+  if (shape[1] < 1 || shape[2] < 1) throw Error(name + ": kernel size must be >= 1, got " + to_string(shape));
+  if (shape[0] % groups != 0)
+    throw Error(name + ": group count " + std::to_string(groups) + " must divide output channels " +
+                std::to_string(shape[0]));
+  return shape;
+}
+
+void check_input(std::string_view op, int64_t n, int64_t h, int64_t w) {
+  if (n < 0 || h < 0 || w < 0)
+    throw Error(std::string(op) + ": negative input size " + std::to_string(n) + " x " + std::to_string(h) +
+                " x " + std::to_string(w));
+}
+
+// Per group g, B_g [K, group_out] from the weight rows of its output channels ([group_out, K], transposed).
+std::vector<gemm::PackedFloatB> pack_groups(Isa isa, const float* weights, int64_t k, int64_t groups,
+                                            int64_t group_out) {
+  std::vector<gemm::PackedFloatB> packed;
+  for (int64_t g = 0; g < groups; ++g)
+    packed.push_back(gemm::pack_float_b(isa, weights + g * group_out * k, k, group_out, true));
+  return packed;
+}
+
+// Runs B's panels [p0, p1) of one group on A rows `rows` (rows `lda` apart) into out (rows `ldo` apart).
+void multiply_panels(Isa isa, const gemm::PackedFloatB& b, int64_t p0, int64_t p1, const float* a,
+                     int64_t lda, int64_t rows, const gemm::KRun* runs, int64_t run_count, const float* bias,
+                     FloatClamp clamp, float* out, int64_t ldo) {
+  const gemm::FloatTile tile = gemm::float_tile(isa);
+  const int64_t panel = tile.panel_width();
+  for (int64_t p = p0; p < p1; ++p) {
+    const int64_t n0 = p * panel, cols = std::min(panel, b.n - n0);
+    gemm::float_gemm_block(isa, {.a = a,
+                                 .lda = lda,
+                                 .rows = rows,
+                                 .runs = runs,
+                                 .run_count = run_count,
+                                 .b = b.data.data() + n0 * b.k,
+                                 .ldb = round_up(cols, tile.vector_width),
+                                 .cols = cols,
+                                 .bias = bias ? bias + n0 : nullptr,
+                                 .clamp = clamp,
+                                 .out = out + n0,
+                                 .ldo = ldo});
+  }
+}
+
+// The im2col rows of `rows` output pixels from pixel `first` on, for group `group`: K = (ky, kx, ci),
+// zeros at padding taps (which the reference multiplies too).
+void fill_rows(const FloatConv2d& c, const float* input, int64_t ih, int64_t iw, int64_t oh, int64_t ow,
+               int64_t first, int64_t rows, int64_t group, float* a) {
+  const auto& p = c.params;
+  const int64_t cin = c.in_channels, cg = c.group_in, span = c.kernel_w * cg;
+  const bool whole_runs = c.group_in == cin && p.dilation_w == 1;  // a kernel row's taps: one run of input
+  int64_t b = first / (oh * ow), y = first / ow % oh, x = first % ow;
+  for (int64_t r = 0; r < rows; ++r) {
+    float* row = a + r * c.kernel_h * span;
+    const int64_t ix0 = x * p.stride_w - p.pad.left;
+    for (int64_t ky = 0; ky < c.kernel_h; ++ky, row += span) {
+      const int64_t iy = y * p.stride_h - p.pad.top + ky * p.dilation_h;
+      if (iy < 0 || iy >= ih) {
+        std::fill_n(row, span, 0.0f);
+        continue;
+      }
+      const float* line = input + (b * ih + iy) * iw * cin + group * cg;
+      if (whole_runs) {
+        const int64_t lo = std::clamp<int64_t>(-ix0, 0, c.kernel_w),
+                      hi = std::clamp<int64_t>(iw - ix0, lo, c.kernel_w);
+        std::fill_n(row, lo * cg, 0.0f);
+        std::copy_n(line + (ix0 + lo) * cin, (hi - lo) * cg, row + lo * cg);
+        std::fill_n(row + hi * cg, (c.kernel_w - hi) * cg, 0.0f);
+        continue;
+      }
+      for (int64_t kx = 0; kx < c.kernel_w; ++kx) {
+        const int64_t ix = ix0 + kx * p.dilation_w;
+        if (ix >= 0 && ix < iw)
+          std::copy_n(line + ix * cin, cg, row + kx * cg);
+        else
+          std::fill_n(row + kx * cg, cg, 0.0f);
+      }
+    }
+    if (++x == ow) {
+      x = 0;
+      if (++y == oh) y = 0, ++b;
+    }
+  }
+}
+
+void run_gemm(const FloatConv2d& c, const float* input, int64_t n, int64_t ih, int64_t iw, int64_t oh,
+              int64_t ow, float* output) {
+  const auto& p = c.params;
+  const int64_t pixels = n * oh * ow, cout = c.out_channels;
+  const int64_t group_count = static_cast<int64_t>(c.packed.size());
+  const int64_t k = c.kernel_h * c.kernel_w * c.group_in;
+  const bool in_place = c.kernel_h == 1 && c.kernel_w == 1 && p.stride_h == 1 && p.stride_w == 1 &&
+                        p.pad.top == 0 && p.pad.left == 0 && p.pad.bottom == 0 && p.pad.right == 0;
+  const int64_t tile = tile_pixels(pixels, k), tiles = (pixels + tile - 1) / tile;
+  // Few tiles (late layers): also split each group's panels, so every thread gets work.
+  const int64_t panels =
+      (c.group_out + gemm::float_tile(c.isa).panel_width() - 1) / gemm::float_tile(c.isa).panel_width();
+  int64_t splits = 1;
+  if (threads() > 1 && tiles * group_count < 4 * threads())
+    splits =
+        std::clamp<int64_t>((4 * threads() + tiles * group_count - 1) / (tiles * group_count), 1, panels);
+  const int64_t per_split = (panels + splits - 1) / splits;
+  const float* bias = c.bias.empty() ? nullptr : c.bias.data();
+  const gemm::KRun run{0, k};
+  tbb::parallel_for(int64_t{0}, tiles * group_count * splits, [&](int64_t task) {
+    const int64_t split = task % splits, g = task / splits % group_count, t = task / splits / group_count;
+    const int64_t first = t * tile, rows = std::min(tile, pixels - first);
+    const float* a = input + first * c.in_channels + g * c.group_in;
+    int64_t lda = c.in_channels;
+    if (!in_place) {
+      Scratch& scratch = scratch_space.local();
+      scratch.a.resize(static_cast<size_t>(std::max<int64_t>(1, rows * k)));
+      fill_rows(c, input, ih, iw, oh, ow, first, rows, g, scratch.a.data());
+      a = scratch.a.data();
+      lda = k;
+    }
+    multiply_panels(c.isa, c.packed[static_cast<size_t>(g)], split * per_split,
+                    std::min(panels, (split + 1) * per_split), a, lda, rows, &run, 1,
+                    bias ? bias + g * c.group_out : nullptr, c.clamp, output + first * cout + g * c.group_out,
+                    cout);
+  });
+}
+
+void run_depthwise(const FloatConv2d& c, const float* input, int64_t n, int64_t ih, int64_t iw, int64_t oh,
+                   int64_t ow, float* output) {
+  const int64_t cout = c.out_channels, cin = c.in_channels, m = c.multiplier;
+  // With a channel multiplier, output channel oc reads input channel oc / m: repeat each input channel m
+  // times, and the kernel is the multiplier-1 one over C_out channels.
+  std::vector<float> repeated;
+  const float* image = input;
+  if (m > 1) {
+    repeated.resize(static_cast<size_t>(n * ih * iw * cout));
+    tbb::parallel_for(int64_t{0}, n * ih, [&](int64_t line) {
+      for (int64_t px = line * iw; px < (line + 1) * iw; ++px)
+        for (int64_t ci = 0; ci < cin; ++ci)
+          std::fill_n(repeated.data() + px * cout + ci * m, m, input[px * cin + ci]);
+    });
+    image = repeated.data();
+  }
+  tbb::parallel_for(int64_t{0}, n * oh, [&](int64_t row) {
+    const int64_t b = row / oh;
+    float_depthwise_row(c.isa, {.image = image + b * ih * iw * cout,
+                                .ih = ih,
+                                .iw = iw,
+                                .channels = cout,
+                                .weights = c.depthwise_weights.data(),
+                                .bias = c.bias.empty() ? nullptr : c.bias.data(),
+                                .kernel_h = c.kernel_h,
+                                .kernel_w = c.kernel_w,
+                                .params = c.params,
+                                .clamp = c.clamp,
+                                .oy = row % oh,
+                                .ox_begin = 0,
+                                .ox_end = ow,
+                                .out = output + row * ow * cout});
+  });
+}
+
+}  // namespace
+
+std::shared_ptr<const FloatConv2d> prepare_float_conv2d(Isa isa, const float* weights,
+                                                        const Shape& weight_shape, const float* bias,
+                                                        const ref::Conv2dParams& params, FloatClamp clamp) {
+  constexpr std::string_view op = "float_conv2d";
+  check_window(op, params.stride_h, params.stride_w, params.dilation_h, params.dilation_w, params.pad,
+               params.groups);
+  const Shape s = check_weights(op, weight_shape, params.groups);
+  if (!cpu_supports(isa))
+    throw Error("float_conv2d: this CPU cannot run " + std::string(name_of(isa)) + " kernels");
+  auto c = std::make_shared<FloatConv2d>();
+  c->isa = isa;
+  c->params = params;
+  c->clamp = clamp;
+  c->out_channels = s[0];
+  c->kernel_h = s[1];
+  c->kernel_w = s[2];
+  c->group_in = s[3];
+  c->in_channels = s[3] * params.groups;
+  c->group_out = s[0] / params.groups;
+  if (bias != nullptr) c->bias.assign(bias, bias + c->out_channels);
+  const int64_t taps = c->kernel_h * c->kernel_w;
+  c->depthwise = params.groups > 1 && c->group_in == 1;
+  if (c->depthwise) {
+    c->multiplier = c->group_out;
+    c->depthwise_weights.resize(static_cast<size_t>(taps * c->out_channels));
+    for (int64_t oc = 0; oc < c->out_channels; ++oc)
+      for (int64_t t = 0; t < taps; ++t)
+        c->depthwise_weights[static_cast<size_t>(t * c->out_channels + oc)] = weights[oc * taps + t];
+    return c;
+  }
+  c->packed = pack_groups(isa, weights, taps * c->group_in, params.groups, c->group_out);
+  return c;
+}
+
+void run(const FloatConv2d& c, const float* input, int64_t n, int64_t h, int64_t w, float* output) {
+  constexpr std::string_view op = "float_conv2d";
+  check_input(op, n, h, w);
+  const auto& p = c.params;
+  const int64_t oh =
+      ref::conv_output_size(op, "height", h, c.kernel_h, p.stride_h, p.dilation_h, p.pad.top, p.pad.bottom);
+  const int64_t ow =
+      ref::conv_output_size(op, "width", w, c.kernel_w, p.stride_w, p.dilation_w, p.pad.left, p.pad.right);
+  if (n * oh * ow * c.out_channels == 0) return;
+  if (c.depthwise)
+    run_depthwise(c, input, n, h, w, oh, ow, output);
+  else
+    run_gemm(c, input, n, h, w, oh, ow, output);
+}
+
+std::shared_ptr<const FloatConvTranspose2d> prepare_float_conv_transpose2d(
+    Isa isa, const float* weights, const Shape& weight_shape, const float* bias,
+    const ref::ConvTranspose2dParams& params, FloatClamp clamp) {
+  constexpr std::string_view op = "float_conv_transpose2d";
+  check_window(op, params.stride_h, params.stride_w, params.dilation_h, params.dilation_w, params.pad,
+               params.groups);
+  if (params.output_padding_h < 0 || params.output_padding_w < 0)
+    throw Error("float_conv_transpose2d: output_padding must be >= 0");
+  const Shape s = check_weights(op, weight_shape, params.groups);
+  if (!cpu_supports(isa))
+    throw Error("float_conv_transpose2d: this CPU cannot run " + std::string(name_of(isa)) + " kernels");
+  auto c = std::make_shared<FloatConvTranspose2d>();
+  c->isa = isa;
+  c->params = params;
+  c->clamp = clamp;
+  c->out_channels = s[0];
+  c->kernel_h = s[1];
+  c->kernel_w = s[2];
+  c->group_in = s[3];
+  c->in_channels = s[3] * params.groups;
+  c->group_out = s[0] / params.groups;
+  if (bias != nullptr) c->bias.assign(bias, bias + c->out_channels);
+  c->packed = pack_groups(isa, weights, c->kernel_h * c->kernel_w * c->group_in, params.groups, c->group_out);
+  return c;
+}
+
+namespace {
+
+// A tap of a transposed convolution along one axis: kernel index k reaches input index i.
+struct Tap {
+  int64_t k = 0, i = 0;
+};
+
+// The taps that reach output index `o` along an axis, in kernel order: those whose input index
+// (o + pad - k * dilation) / stride is whole and inside [0, input).
+std::vector<Tap> taps_at(int64_t o, int64_t kernel, int64_t stride, int64_t dilation, int64_t pad,
+                         int64_t input) {
+  std::vector<Tap> taps;
+  for (int64_t k = 0; k < kernel; ++k) {
+    const int64_t t = o + pad - k * dilation;
+    if (t >= 0 && t % stride == 0 && t / stride < input) taps.push_back({k, t / stride});
+  }
+  return taps;
+}
+
+// Output columns that take the same kernel columns, in increasing order.
+struct ColumnClass {
+  std::vector<int64_t> kx;
+  std::vector<int64_t> columns;
+};
+
+// Output columns per A block of a transposed convolution.
+constexpr int64_t kTransposedRows = 96;
+
+}  // namespace
+
+void run(const FloatConvTranspose2d& c, const float* input, int64_t n, int64_t h, int64_t w, float* output) {
+  check_input("float_conv_transpose2d", n, h, w);
+  const auto& p = c.params;
+  const int64_t oh = ref::conv_transpose_output_size("height", h, c.kernel_h, p.stride_h, p.dilation_h,
+                                                     p.pad.top, p.pad.bottom, p.output_padding_h);
+  const int64_t ow = ref::conv_transpose_output_size("width", w, c.kernel_w, p.stride_w, p.dilation_w,
+                                                     p.pad.left, p.pad.right, p.output_padding_w);
+  if (n * oh * ow * c.out_channels == 0) return;
+  const int64_t cin = c.in_channels, cout = c.out_channels, cg = c.group_in, kw = c.kernel_w;
+  // The column classes, once per run (they do not depend on the row).
+  std::vector<ColumnClass> classes;
+  {
+    std::map<std::vector<int64_t>, size_t> index;
+    for (int64_t ox = 0; ox < ow; ++ox) {
+      std::vector<int64_t> kx;
+      for (const Tap& t : taps_at(ox, kw, p.stride_w, p.dilation_w, p.pad.left, w))
+        kx.push_back(t.k);
+      const auto [at, added] = index.try_emplace(kx, classes.size());
+      if (added) classes.push_back({kx, {}});
+      classes[at->second].columns.push_back(ox);
+    }
+  }
+  const int64_t groups = static_cast<int64_t>(c.packed.size());
+  const float* bias = c.bias.empty() ? nullptr : c.bias.data();
+  const int64_t panels =
+      (c.group_out + gemm::float_tile(c.isa).panel_width() - 1) / gemm::float_tile(c.isa).panel_width();
+  tbb::parallel_for(int64_t{0}, n * oh * groups, [&](int64_t task) {
+    const int64_t g = task % groups, oy = task / groups % oh, b = task / groups / oh;
+    const std::vector<Tap> rows_taps = taps_at(oy, c.kernel_h, p.stride_h, p.dilation_h, p.pad.top, h);
+    Scratch& scratch = scratch_space.local();
+    float* out_row = output + (b * oh + oy) * ow * cout + g * c.group_out;
+    const float* group_bias = bias ? bias + g * c.group_out : nullptr;
+    for (const ColumnClass& cls : classes) {
+      // The taps in (ky, kx) order as runs of B rows; a run continues while the next tap's rows follow on.
+      scratch.runs.clear();
+      for (const Tap& ty : rows_taps)
+        for (int64_t kx : cls.kx) {
+          const int64_t first = (ty.k * kw + kx) * cg;
+          if (!scratch.runs.empty() && scratch.runs.back().b_row + scratch.runs.back().length == first)
+            scratch.runs.back().length += cg;
+          else
+            scratch.runs.push_back({first, cg});
+        }
+      const int64_t k = static_cast<int64_t>(rows_taps.size() * cls.kx.size()) * cg;
+      const int64_t members = static_cast<int64_t>(cls.columns.size());
+      for (int64_t m0 = 0; m0 < members; m0 += kTransposedRows) {
+        const int64_t rows = std::min(kTransposedRows, members - m0);
+        const int64_t* columns = cls.columns.data() + m0;
+        scratch.a.resize(static_cast<size_t>(std::max<int64_t>(1, rows * k)));
+        float* a = scratch.a.data();
+        for (int64_t r = 0; r < rows; ++r)
+          for (const Tap& ty : rows_taps)
+            for (int64_t kx : cls.kx) {
+              const int64_t ix = (columns[r] + p.pad.left - kx * p.dilation_w) / p.stride_w;
+              a = std::copy_n(input + ((b * h + ty.i) * w + ix) * cin + g * cg, cg, a);
+            }
+        // Columns evenly spaced (the usual case) are written in place; others through a copy.
+        const int64_t step = rows > 1 ? columns[1] - columns[0] : 1;
+        bool even = true;
+        for (int64_t r = 2; r < rows && even; ++r)
+          even = columns[r] - columns[r - 1] == step;
+        float* out = out_row + columns[0] * cout;
+        int64_t ldo = step * cout;
+        if (!even) {
+          scratch.out.resize(static_cast<size_t>(rows * c.group_out));
+          out = scratch.out.data();
+          ldo = c.group_out;
+        }
+        multiply_panels(c.isa, c.packed[static_cast<size_t>(g)], 0, panels, scratch.a.data(), k, rows,
+                        scratch.runs.data(), static_cast<int64_t>(scratch.runs.size()), group_bias, c.clamp,
+                        out, ldo);
+        if (!even)
+          for (int64_t r = 0; r < rows; ++r)
+            std::copy_n(scratch.out.data() + r * c.group_out, c.group_out, out_row + columns[r] * cout);
+      }
+    }
+  });
+}
+
+}  // namespace octet::conv

@@ -1,1 +1,248 @@
 #include "kernels/elementwise/float_elementwise.h"
+
+#include <tbb/parallel_for.h>
+
+#include <algorithm>
+#include <array>
+#include <cstring>
+#include <string>
+#include <type_traits>
+
+#include "kernels/elementwise/float_elementwise_kernels.h"
+#include "kernels/error.h"
+#include "kernels/reference/broadcast.h"
+#include "kernels/reference/float_elementwise_ops.h"
+
+namespace octet::elementwise {
+
+namespace {
+
+// Elements per parallel task: large enough that a task's overhead is noise next to streaming 64 KiB, small
+// enough to spread a few MiB over every core. The split never changes an element's arithmetic.
+constexpr int64_t kBlock = 16384;
+
+// Calls f(first, last) for consecutive blocks of [0, total), in parallel when there is more than one.
+template <class F>
+void parallel_blocks(int64_t total, F&& f) {
+  const int64_t blocks = (total + kBlock - 1) / kBlock;
+  if (blocks <= 1) {
+    if (total > 0) f(int64_t{0}, total);
+    return;
+  }
+  tbb::parallel_for(int64_t{0}, blocks, [&](int64_t block) {
+    const int64_t first = block * kBlock;
+    f(first, std::min(total, first + kBlock));
+  });
+}
+
+// Calls f(out_offset, in_offsets, length) for the pieces of runs that cover output elements [first, last):
+// within a piece input k starts at in_offsets[k] and advances by runs.step(k).
+template <size_t N, class F>
+void for_pieces(const BroadcastRuns<N>& runs, int64_t first, int64_t last, F&& f) {
+  const int64_t inner = runs.inner();
+  runs.for_runs(first / inner, (last + inner - 1) / inner, [&](int64_t o, std::array<int64_t, N> in) {
+    const int64_t begin = std::max(first, o), end = std::min(last, o + inner);
+    for (size_t k = 0; k < N; ++k)
+      in[k] += (begin - o) * runs.step(k);
+    f(begin, in, end - begin);
+  });
+}
+
+FloatUnaryKernel unary_kernel(Isa isa) {
+  switch (isa) {
+#if defined(__x86_64__)
+    case Isa::avx512vnni:
+      return float_unary_avx512;
+    case Isa::avx2:
+      return float_unary_avx2;
+#endif
+#if defined(__aarch64__)
+    case Isa::neon:
+    case Isa::neon_dotprod:
+    case Isa::neon_i8mm:
+      return float_unary_neon;
+#endif
+    default:
+      return nullptr;
+  }
+}
+
+FloatBinaryKernel binary_kernel(Isa isa) {
+  switch (isa) {
+#if defined(__x86_64__)
+    case Isa::avx512vnni:
+      return float_binary_avx512;
+    case Isa::avx2:
+      return float_binary_avx2;
+#endif
+#if defined(__aarch64__)
+    case Isa::neon:
+    case Isa::neon_dotprod:
+    case Isa::neon_i8mm:
+      return float_binary_neon;
+#endif
+    default:
+      return nullptr;
+  }
+}
+
+// A fixed-size batch of segments handed to the ISA kernel in one call (runs can be a few elements long).
+class SegmentBatch {
+ public:
+  SegmentBatch(FloatBinaryKernel kernel, ::octet::BinaryOp op, const float* a, int64_t a_step, const float* b,
+               int64_t b_step, void* out)
+      : kernel_(kernel), op_(op), a_(a), b_(b), a_step_(a_step), b_step_(b_step), out_(out) {}
+  SegmentBatch(const SegmentBatch&) = delete;
+  SegmentBatch& operator=(const SegmentBatch&) = delete;
+  ~SegmentBatch() = default;
+
+  void add(const BinarySegment& segment) {
+    segments_[count_++] = segment;
+    if (count_ == kCapacity) flush();
+  }
+  void flush() {
+    if (count_ > 0) kernel_(op_, a_, a_step_, b_, b_step_, out_, segments_.data(), count_);
+    count_ = 0;
+  }
+
+ private:
+  static constexpr int64_t kCapacity = 64;
+  FloatBinaryKernel kernel_;
+  ::octet::BinaryOp op_;
+  const float *a_, *b_;
+  int64_t a_step_, b_step_;
+  void* out_;
+  std::array<BinarySegment, kCapacity> segments_{};
+  int64_t count_ = 0;
+};
+
+// The operators without a vector kernel (mod, fmod, the logical ones): the reference's element definition,
+// in parallel.
+void scalar_binary(::octet::BinaryOp op, const void* a, const void* b, void* out,
+                   const BroadcastRuns<2>& runs) {
+  const bool bool_in = takes_bool(op), bool_out = produces_bool(op);
+  parallel_blocks(runs.outer() * runs.inner(), [&](int64_t first, int64_t last) {
+    for_pieces(runs, first, last, [&](int64_t o, const std::array<int64_t, 2>& in, int64_t length) {
+      for (int64_t i = 0; i < length; ++i) {
+        const int64_t ia = in[0] + i * runs.step(0), ib = in[1] + i * runs.step(1);
+        const float va = bool_in ? static_cast<float>(static_cast<const uint8_t*>(a)[ia] != 0)
+                                 : static_cast<const float*>(a)[ia];
+        const float vb = bool_in ? static_cast<float>(static_cast<const uint8_t*>(b)[ib] != 0)
+                                 : static_cast<const float*>(b)[ib];
+        const float v = ref::binary_value(op, va, vb);
+        if (bool_out)
+          static_cast<uint8_t*>(out)[o + i] = v != 0.0f ? 1 : 0;
+        else
+          static_cast<float*>(out)[o + i] = v;
+      }
+    });
+  });
+}
+
+// Where: out = cond ? x : y on `size`-byte elements, whole pieces copied or filled where the condition is
+// one value for the piece, else a select per element (a plain loop of fixed-size moves the compiler turns
+// into vector blends for the common sizes).
+template <size_t kSize>
+struct FixedSize {
+  static constexpr size_t size(size_t) { return kSize; }
+};
+struct RuntimeSize {
+  static size_t size(size_t runtime) { return runtime; }
+};
+
+template <class Size>
+void where_piece(const uint8_t* cond, int64_t cond_step, const std::byte* x, int64_t x_step,
+                 const std::byte* y, int64_t y_step, std::byte* out, int64_t length, size_t runtime_size) {
+  const size_t size = Size::size(runtime_size);
+  const auto offset = [size](int64_t elements) { return static_cast<size_t>(elements) * size; };
+  if (cond_step == 0) {
+    const bool take_x = *cond != 0;
+    const std::byte* from = take_x ? x : y;
+    if ((take_x ? x_step : y_step) != 0) {
+      std::memcpy(out, from, offset(length));
+    } else {
+      for (int64_t i = 0; i < length; ++i)
+        std::memcpy(out + offset(i), from, size);
+    }
+    return;
+  }
+  if constexpr (std::is_same_v<Size, RuntimeSize>) {
+    for (int64_t i = 0; i < length; ++i)
+      std::memcpy(out + offset(i), cond[i] != 0 ? x + offset(i * x_step) : y + offset(i * y_step), size);
+  } else {
+    for (int64_t i = 0; i < length; ++i) {
+      std::byte vx[Size::size(0)], vy[Size::size(0)];
+      std::memcpy(vx, x + offset(i * x_step), size);
+      std::memcpy(vy, y + offset(i * y_step), size);
+      std::memcpy(out + offset(i), cond[i] != 0 ? vx : vy, size);
+    }
+  }
+}
+
+template <class Size>
+void where_runs(const uint8_t* cond, const void* x, const void* y, size_t size, void* out,
+                const BroadcastRuns<3>& runs) {
+  const auto* bx = static_cast<const std::byte*>(x);
+  const auto* by = static_cast<const std::byte*>(y);
+  auto* bo = static_cast<std::byte*>(out);
+  const auto offset = [size](int64_t elements) { return static_cast<size_t>(elements) * size; };
+  parallel_blocks(runs.outer() * runs.inner(), [&](int64_t first, int64_t last) {
+    for_pieces(runs, first, last, [&](int64_t o, const std::array<int64_t, 3>& in, int64_t length) {
+      where_piece<Size>(cond + in[0], runs.step(0), bx + offset(in[1]), runs.step(1), by + offset(in[2]),
+                        runs.step(2), bo + offset(o), length, size);
+    });
+  });
+}
+
+}  // namespace
+
+void float_unary(Isa isa, const UnaryParams& p, const float* x, float* y, int64_t n) {
+  if (n < 0) throw Error("float " + std::string(name_of(p.op)) + ": negative element count");
+  const FloatUnaryKernel kernel = unary_kernel(isa);
+  if (kernel == nullptr) return ref::float_unary(p, x, y, n);
+  float_ops::with_unary_op(p, [](const auto&) {});  // rejects an unknown operator before any thread starts
+  parallel_blocks(n, [&](int64_t first, int64_t last) { kernel(p, x + first, y + first, last - first); });
+}
+
+void float_binary(Isa isa, ::octet::BinaryOp op, const void* a, const Shape& sa, const void* b,
+                  const Shape& sb, void* out) {
+  const FloatBinaryKernel kernel = binary_kernel(isa);
+  if (kernel == nullptr) return ref::float_binary(op, a, sa, b, sb, out);
+  const std::string name = "float " + std::string(name_of(op));
+  const BroadcastRuns<2> runs(name, broadcast_shape(name, sa, sb), {sa, sb});
+  if (!float_ops::is_arithmetic(op) && !float_ops::is_comparison(op)) {
+    ref::binary_value(op, 0.0f, 1.0f);  // rejects an unknown operator before any thread starts
+    return scalar_binary(op, a, b, out, runs);
+  }
+  const auto* fa = static_cast<const float*>(a);
+  const auto* fb = static_cast<const float*>(b);
+  parallel_blocks(runs.outer() * runs.inner(), [&](int64_t first, int64_t last) {
+    SegmentBatch batch(kernel, op, fa, runs.step(0), fb, runs.step(1), out);
+    for_pieces(runs, first, last, [&](int64_t o, const std::array<int64_t, 2>& in, int64_t length) {
+      batch.add({o, in[0], in[1], length});
+    });
+    batch.flush();
+  });
+}
+
+void where(Isa isa, const uint8_t* cond, const Shape& sc, const void* x, const Shape& sx, const void* y,
+           const Shape& sy, size_t element_size, void* out) {
+  if (isa == Isa::scalar) return ref::where(cond, sc, x, sx, y, sy, element_size, out);
+  if (element_size == 0) throw Error("where: element size 0");
+  const Shape so = broadcast_shape("where", broadcast_shape("where", sc, sx), sy);
+  const BroadcastRuns<3> runs("where", so, {sc, sx, sy});
+  switch (element_size) {
+    case 1:
+      return where_runs<FixedSize<1>>(cond, x, y, element_size, out, runs);
+    case 2:
+      return where_runs<FixedSize<2>>(cond, x, y, element_size, out, runs);
+    case 4:
+      return where_runs<FixedSize<4>>(cond, x, y, element_size, out, runs);
+    case 8:
+      return where_runs<FixedSize<8>>(cond, x, y, element_size, out, runs);
+    default:
+      return where_runs<RuntimeSize>(cond, x, y, element_size, out, runs);
+  }
+}
+
+}  // namespace octet::elementwise

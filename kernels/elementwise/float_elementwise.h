@@ -11,8 +11,9 @@ namespace octet::elementwise {
 
 void float_unary(Isa isa, const UnaryParams& p, const float* x, float* y, int64_t n);
 
-void float_binary(Isa isa, BinaryOp op, const void* a, const Shape& sa, const void* b, const Shape& sb,
-                  void* out);
+// (octet::BinaryOp, not the quantized tables' elementwise::BinaryOp of binary_table.h.)
+void float_binary(Isa isa, ::octet::BinaryOp op, const void* a, const Shape& sa, const void* b,
+                  const Shape& sb, void* out);
 
 void where(Isa isa, const uint8_t* cond, const Shape& sc, const void* x, const Shape& sx, const void* y,
            const Shape& sy, size_t element_size, void* out);

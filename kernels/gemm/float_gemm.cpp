@@ -1,1 +1,188 @@
 #include "kernels/gemm/float_gemm.h"
+
+#include <tbb/enumerable_thread_specific.h>
+#include <tbb/parallel_for.h>
+#include <tbb/task_arena.h>
+
+#include <algorithm>
+#include <array>
+#include <string>
+
+#include "kernels/error.h"
+#include "kernels/gemm/float_gemm_kernel.h"
+#include "kernels/gemm/float_gemm_simd.h"
+#include "kernels/reference/broadcast.h"
+
+namespace octet::gemm {
+
+void float_gemm_block_scalar(const FloatGemmBlock& block) {
+  constexpr FloatTile tile = float_tile(Isa::scalar);
+  float_gemm_block_simd<simd::ScalarArch, tile.rows, tile.vectors>(block);
+}
+
+void float_gemm_block(Isa isa, const FloatGemmBlock& block) {
+  switch (isa) {
+#if defined(__x86_64__)
+    case Isa::avx512vnni:
+      return float_gemm_block_avx512(block);
+    case Isa::avx2:
+      return float_gemm_block_avx2(block);
+#endif
+#if defined(__aarch64__)
+    case Isa::neon:
+    case Isa::neon_dotprod:
+    case Isa::neon_i8mm:
+      return float_gemm_block_neon(block);
+#endif
+    default:
+      return float_gemm_block_scalar(block);
+  }
+}
+
+namespace {
+
+constexpr int64_t round_up(int64_t x, int64_t m) {
+  return (x + m - 1) / m * m;
+}
+
+// Rows per task in float_gemm: a multiple of every microkernel's row count (6, 4), whose A rows (up to
+// 96 x K floats) are read once per panel of B.
+constexpr int64_t kRowBlock = 96;
+
+// How many column groups to split `panels` panels into so that a parallel loop over row blocks x column
+// groups has work for every thread (a few tasks each, for balance). Any split gives the same values.
+int64_t column_groups(int64_t row_blocks, int64_t panels) {
+  const int64_t threads = tbb::this_task_arena::max_concurrency();
+  if (threads <= 1) return 1;
+  return std::clamp<int64_t>((4 * threads + row_blocks - 1) / row_blocks, 1, std::max<int64_t>(panels, 1));
+}
+
+void check_isa(Isa isa, std::string_view op) {
+  if (!cpu_supports(isa))
+    throw Error(std::string(op) + ": this CPU cannot run " + std::string(name_of(isa)) + " kernels");
+}
+
+}  // namespace
+
+PackedFloatB pack_float_b(Isa isa, const float* b, int64_t k, int64_t n, bool transposed) {
+  if (k < 0 || n < 0)
+    throw Error("float gemm: B must be [K, N] with K, N >= 0, got K = " + std::to_string(k) +
+                ", N = " + std::to_string(n));
+  check_isa(isa, "float gemm");
+  const FloatTile tile = float_tile(isa);
+  const int64_t panel = tile.panel_width(), width = tile.vector_width;
+  PackedFloatB packed;
+  packed.isa = isa;
+  packed.k = k;
+  packed.n = n;
+  // Every panel but the last is full, so panel p starts at p * panel * k = n0 * k.
+  const int64_t full = n / panel * panel;
+  packed.data.assign(static_cast<size_t>(full * k + round_up(n - full, width) * k), 0.0f);
+  for (int64_t n0 = 0; n0 < n; n0 += panel) {
+    const int64_t cols = std::min(panel, n - n0), stride = round_up(cols, width);
+    float* dst = packed.data.data() + n0 * k;
+    for (int64_t kk = 0; kk < k; ++kk)
+      for (int64_t j = 0; j < cols; ++j)
+        dst[kk * stride + j] = transposed ? b[(n0 + j) * k + kk] : b[kk * n + n0 + j];
+  }
+  return packed;
+}
+
+void float_gemm(const float* a, int64_t rows, int64_t lda, const PackedFloatB& b, const float* bias,
+                FloatClamp clamp, float* out, int64_t ldo) {
+  if (rows < 0) throw Error("float gemm: negative row count " + std::to_string(rows));
+  if (rows > 1 && (lda < b.k || ldo < b.n))
+    throw Error("float gemm: row strides lda " + std::to_string(lda) + ", ldo " + std::to_string(ldo) +
+                " are shorter than the rows (K " + std::to_string(b.k) + ", N " + std::to_string(b.n) + ")");
+  const FloatTile tile = float_tile(b.isa);
+  const int64_t panel = tile.panel_width(), width = tile.vector_width;
+  if (static_cast<int64_t>(b.data.size()) != b.n / panel * panel * b.k + round_up(b.n % panel, width) * b.k)
+    throw Error("float gemm: B was not packed by pack_float_b for " + std::string(name_of(b.isa)));
+  if (rows == 0 || b.n == 0) return;
+  check_isa(b.isa, "float gemm");
+  const KRun run{0, b.k};
+  const int64_t row_blocks = (rows + kRowBlock - 1) / kRowBlock, panels = (b.n + panel - 1) / panel;
+  const int64_t groups = column_groups(row_blocks, panels), per_group = (panels + groups - 1) / groups;
+  tbb::parallel_for(int64_t{0}, row_blocks * groups, [&](int64_t task) {
+    const int64_t r0 = task / groups * kRowBlock, p0 = task % groups * per_group;
+    for (int64_t p = p0; p < std::min(panels, p0 + per_group); ++p) {
+      const int64_t n0 = p * panel, cols = std::min(panel, b.n - n0);
+      float_gemm_block(b.isa, {.a = a + r0 * lda,
+                               .lda = lda,
+                               .rows = std::min(kRowBlock, rows - r0),
+                               .runs = &run,
+                               .run_count = 1,
+                               .b = b.data.data() + n0 * b.k,
+                               .ldb = round_up(cols, width),
+                               .cols = cols,
+                               .bias = bias ? bias + n0 : nullptr,
+                               .clamp = clamp,
+                               .out = out + r0 * ldo + n0,
+                               .ldo = ldo});
+    }
+  });
+}
+
+void float_matmul(Isa isa, const float* a, const Shape& sa, const float* b, const Shape& sb, float* out) {
+  const Shape so = ref::float_matmul_shape(sa, sb);
+  check_isa(isa, "matmul");
+  const int64_t m = sa[sa.size() - 2], k = sa[sa.size() - 1], n = sb[sb.size() - 1];
+  const Shape batch(so.begin(), so.end() - 2);
+  const BroadcastRuns<2> runs("matmul", batch,
+                              {Shape(sa.begin(), sa.end() - 2), Shape(sb.begin(), sb.end() - 2)});
+  const int64_t batches = runs.outer() * runs.inner();
+  if (batches == 0 || m == 0 || n == 0) return;
+  if (k == 0) {  // no terms: every accumulator stays 0.0f (and B may be empty, even null)
+    std::fill_n(out, batches * m * n, 0.0f);
+    return;
+  }
+  // Each output matrix's operands, in order.
+  std::vector<std::array<const float*, 2>> operands;
+  operands.reserve(static_cast<size_t>(batches));
+  runs.for_runs(0, runs.outer(), [&](int64_t, const std::array<int64_t, 2>& at) {
+    for (int64_t i = 0; i < runs.inner(); ++i)
+      operands.push_back({a + (at[0] + i * runs.step(0)) * m * k, b + (at[1] + i * runs.step(1)) * k * n});
+  });
+  // B is read in place (row stride N) for its whole vectors of columns; the last N % W columns, which a
+  // vector load would read past, from a zero-padded copy made by the task that needs it.
+  const FloatTile tile = float_tile(isa);
+  const int64_t panel = tile.panel_width(), width = tile.vector_width;
+  const int64_t in_place = n / width * width, rest = n - in_place;
+  const int64_t row_blocks = (m + kRowBlock - 1) / kRowBlock, chunks = (n + panel - 1) / panel;
+  const int64_t groups = column_groups(batches * row_blocks, chunks),
+                per_group = (chunks + groups - 1) / groups;
+  static tbb::enumerable_thread_specific<std::vector<float>> edge_space;
+  tbb::parallel_for(int64_t{0}, batches * row_blocks * groups, [&](int64_t task) {
+    const int64_t group = task % groups, row_block = task / groups % row_blocks,
+                  matrix = task / groups / row_blocks;
+    const auto [am, bm] = operands[static_cast<size_t>(matrix)];
+    const int64_t r0 = row_block * kRowBlock, c0 = group * per_group * panel;
+    const int64_t c1 = std::min(n, c0 + per_group * panel);
+    const KRun run{0, k};
+    FloatGemmBlock block{.a = am + r0 * k,
+                         .lda = k,
+                         .rows = std::min(kRowBlock, m - r0),
+                         .runs = &run,
+                         .run_count = 1,
+                         .b = bm + c0,
+                         .ldb = n,
+                         .cols = std::min(c1, in_place) - c0,
+                         .clamp = {},
+                         .out = out + (matrix * m + r0) * n + c0,
+                         .ldo = n};
+    if (block.cols > 0) float_gemm_block(isa, block);
+    if (c1 == n && rest > 0) {
+      std::vector<float>& edge = edge_space.local();
+      edge.assign(static_cast<size_t>(k * width), 0.0f);
+      for (int64_t kk = 0; kk < k; ++kk)
+        std::copy_n(bm + kk * n + in_place, rest, edge.begin() + kk * width);
+      block.b = edge.data();
+      block.ldb = width;
+      block.cols = rest;
+      block.out = out + (matrix * m + r0) * n + in_place;
+      float_gemm_block(isa, block);
+    }
+  });
+}
+
+}  // namespace octet::gemm

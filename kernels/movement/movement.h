@@ -8,14 +8,17 @@
 namespace octet::movement {
 
 void transpose(const void* x, const Shape& s, const std::vector<int64_t>& perm, size_t element_size, void* y);
-void slice(const void* x, const Shape& s, const std::vector<ref::SliceAxis>& axes, size_t element_size, void* y);
+void slice(const void* x, const Shape& s, const std::vector<ref::SliceAxis>& axes, size_t element_size,
+           void* y);
 void pad(const void* x, const Shape& s, const std::vector<int64_t>& begin, const std::vector<int64_t>& end,
          ref::PadMode mode, const void* value, size_t element_size, void* y, std::string_view what);
 void gather(const void* x, const Shape& s, int64_t axis, const int64_t* indices, const Shape& index_shape,
             size_t element_size, void* y, std::string_view what);
 void expand(const void* x, const Shape& s, const Shape& out, size_t element_size, void* y);
 void tile(const void* x, const Shape& s, const std::vector<int64_t>& repeats, size_t element_size, void* y);
-void concat(const std::vector<const void*>& xs, const std::vector<Shape>& shapes, int64_t axis, size_t element_size,
-            void* y);
+void concat(const std::vector<const void*>& xs, const std::vector<Shape>& shapes, int64_t axis,
+            size_t element_size, void* y);
+void depth_to_space(const void* x, const Shape& nchw, int64_t block, bool crd, size_t element_size, void* y);
+void space_to_depth(const void* x, const Shape& nchw, int64_t block, size_t element_size, void* y);
 
 }  // namespace octet::movement

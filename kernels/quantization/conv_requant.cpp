@@ -78,7 +78,8 @@ ConvRequant prepare_conv_requant(std::string_view op, const TensorU8& input, con
     if (bound > std::numeric_limits<int32_t>::max())
       throw Error(named(op, "output channel ") + std::to_string(c) + " sums " + std::to_string(reduction) +
                   " products and can overflow the int32 accumulator (worst case " + std::to_string(bound) +
-                  "); split the reduction or narrow the weights");
+                  ", and accumulators in that range give different outputs): quantize this channel's weights "
+                  "with a larger scale or its bias with a smaller magnitude, or split the layer");
   }
   return rq;
 }

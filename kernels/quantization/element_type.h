@@ -1,11 +1,30 @@
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string_view>
 
 namespace octet {
 
-enum class ElementType { u8, s8, s32, f32 };
+// Element types of tensors. u8 / s8 / s32 are the quantized types; f32 is float data; b8 (bool, one byte
+// holding 0 or 1) and s64 (int64) appear where a model computes in float around its quantized layers
+// (comparisons, Where, ArgMax, Cast).
+enum class ElementType { u8, s8, s32, f32, b8, s64 };
+
+constexpr size_t size_of(ElementType t) {
+  switch (t) {
+    case ElementType::u8:
+    case ElementType::s8:
+    case ElementType::b8:
+      return 1;
+    case ElementType::s32:
+    case ElementType::f32:
+      return 4;
+    case ElementType::s64:
+      return 8;
+  }
+  return 1;
+}
 
 constexpr std::string_view name_of(ElementType t) {
   switch (t) {
@@ -17,6 +36,10 @@ constexpr std::string_view name_of(ElementType t) {
       return "int32";
     case ElementType::f32:
       return "float32";
+    case ElementType::b8:
+      return "bool";
+    case ElementType::s64:
+      return "int64";
   }
   return "?";
 }
@@ -35,7 +58,10 @@ constexpr IntRange range_of(ElementType t) {
       return {-128, 127};
     case ElementType::s32:
       return {INT32_MIN, INT32_MAX};
+    case ElementType::b8:
+      return {0, 1};
     case ElementType::f32:
+    case ElementType::s64:
       break;
   }
   return {0, 0};
@@ -58,6 +84,10 @@ constexpr ElementType element_type_of<int32_t>() {
 template <>
 constexpr ElementType element_type_of<float>() {
   return ElementType::f32;
+}
+template <>
+constexpr ElementType element_type_of<int64_t>() {
+  return ElementType::s64;
 }
 
 }  // namespace octet

@@ -10,15 +10,16 @@
 
 namespace octet::reduce {
 
-void float_reduce(Isa isa, ReduceOp op, const float* x, const Shape& s, const std::vector<int64_t>& axes, float* y);
+void float_reduce(Isa isa, ReduceOp op, const float* x, const Shape& s, const std::vector<int64_t>& axes,
+                  float* y);
 void float_softmax(Isa isa, const float* x, const Shape& s, int64_t axis, bool log, float* y);
 void float_arg_reduce(Isa isa, const float* x, const Shape& s, int64_t axis, bool max, bool select_last_index,
                       int64_t* y);
 void float_channel_affine(Isa isa, const float* x, int64_t outer, int64_t channels, int64_t inner,
                           const float* scale, const float* shift, float* y);
-void float_instance_norm(Isa isa, const float* x, int64_t n, int64_t channels, int64_t spatial, bool channels_last,
-                         const float* scale, const float* bias, float epsilon, float* y);
-void float_layer_norm(Isa isa, const float* x, int64_t outer, int64_t inner, const float* scale, const float* bias,
-                      float epsilon, float* y);
+void float_instance_norm(Isa isa, const float* x, int64_t n, int64_t channels, int64_t spatial,
+                         bool channels_last, const float* scale, const float* bias, float epsilon, float* y);
+void float_layer_norm(Isa isa, const float* x, int64_t outer, int64_t inner, const float* scale,
+                      const float* bias, float epsilon, float* y);
 
 }  // namespace octet::reduce

@@ -1,1 +1,83 @@
 #include "kernels/reference/float_normalization.h"
+
+#include <cmath>
+#include <initializer_list>
+#include <string>
+#include <string_view>
+
+#include "kernels/error.h"
+#include "kernels/reference/float_reduce_order.h"
+
+namespace octet::ref {
+
+namespace {
+
+void check_sizes(std::string_view op, std::initializer_list<int64_t> sizes) {
+  for (const int64_t size : sizes)
+    if (size < 0) throw Error(std::string(op) + ": sizes must be >= 0, got " + std::to_string(size));
+}
+
+// The statistics of `count` elements x[i * stride]: the mean and sqrt(var + epsilon).
+struct Moments {
+  float mean = 0.0f;
+  float denominator = 1.0f;
+};
+
+Moments moments(const float* x, int64_t count, int64_t stride, float epsilon) {
+  Moments m;
+  m.mean = ordered_accumulate(Accumulate::sum, x, count, stride) / static_cast<float>(count);
+  const float var = ordered_accumulate(Accumulate::centered_square_sum, x, count, stride, m.mean) /
+                    static_cast<float>(count);
+  m.denominator = std::sqrt(var + epsilon);
+  return m;
+}
+
+}  // namespace
+
+void float_channel_affine(const float* x, int64_t outer, int64_t channels, int64_t inner, const float* scale,
+                          const float* shift, float* y) {
+  check_sizes("float_channel_affine", {outer, channels, inner});
+  if (scale == nullptr || shift == nullptr) throw Error("float_channel_affine: scale and shift are required");
+  for (int64_t o = 0; o < outer; ++o)
+    for (int64_t c = 0; c < channels; ++c)
+      for (int64_t i = 0; i < inner; ++i) {
+        const int64_t e = (o * channels + c) * inner + i;
+        y[e] = std::fma(x[e], scale[c], shift[c]);
+      }
+}
+
+void float_instance_norm(const float* x, int64_t n, int64_t channels, int64_t spatial, bool channels_last,
+                         const float* scale, const float* bias, float epsilon, float* y) {
+  check_sizes("float_instance_norm", {n, channels, spatial});
+  if (scale == nullptr || bias == nullptr) throw Error("float_instance_norm: scale and bias are required");
+  if (spatial == 0) return;
+  // Element s of plane (b, c) sits at `plane + s * step`.
+  const int64_t step = channels_last ? channels : 1;
+  for (int64_t b = 0; b < n; ++b)
+    for (int64_t c = 0; c < channels; ++c) {
+      const int64_t plane = channels_last ? b * spatial * channels + c : (b * channels + c) * spatial;
+      const Moments m = moments(x + plane, spatial, step, epsilon);
+      for (int64_t s = 0; s < spatial; ++s) {
+        const int64_t e = plane + s * step;
+        y[e] = (x[e] - m.mean) / m.denominator * scale[c] + bias[c];
+      }
+    }
+}
+
+void float_layer_norm(const float* x, int64_t outer, int64_t inner, const float* scale, const float* bias,
+                      float epsilon, float* y) {
+  check_sizes("float_layer_norm", {outer, inner});
+  if (scale == nullptr) throw Error("float_layer_norm: scale is required");
+  if (inner == 0) return;
+  for (int64_t o = 0; o < outer; ++o) {
+    const float* row = x + o * inner;
+    const Moments m = moments(row, inner, 1, epsilon);
+    for (int64_t i = 0; i < inner; ++i) {
+      const float normalized = (row[i] - m.mean) / m.denominator * scale[i];
+      // Without a bias nothing is added: + 0.0f would turn a -0 result into +0.
+      y[o * inner + i] = bias != nullptr ? normalized + bias[i] : normalized;
+    }
+  }
+}
+
+}  // namespace octet::ref

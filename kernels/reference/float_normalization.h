@@ -22,8 +22,9 @@ void float_instance_norm(const float* x, int64_t n, int64_t channels, int64_t sp
                          const float* scale, const float* bias, float epsilon, float* y);
 
 // LayerNormalization: x viewed as [outer, inner] (inner = the product of the dimensions from `axis` on),
-// statistics per row; scale and bias (bias may be null) have `inner` elements (the caller expands any
-// broadcast).
+// statistics per row; scale and bias (bias may be null: nothing is added, not even 0) have `inner`
+// elements (the caller expands any broadcast). Every normalization here computes exactly
+// ((x - mean) / sqrt(var + epsilon)) * scale + bias, each step rounded (no fma), and may run in place.
 void float_layer_norm(const float* x, int64_t outer, int64_t inner, const float* scale, const float* bias,
                       float epsilon, float* y);
 

@@ -27,15 +27,18 @@ struct SliceAxis {
 // ONNX Slice's starts / ends / axes / steps (axes may be negative, empty = all; steps empty = 1) as one
 // SliceAxis per dimension of `s`, with the spec's clamping of out-of-range starts and ends. Throws
 // octet::Error naming `what` for a zero step, a repeated or out-of-range axis, or mismatched lengths.
-std::vector<SliceAxis> slice_axes(const Shape& s, const std::vector<int64_t>& starts, const std::vector<int64_t>& ends,
-                                  const std::vector<int64_t>& axes, const std::vector<int64_t>& steps,
-                                  std::string_view what);
+std::vector<SliceAxis> slice_axes(const Shape& s, const std::vector<int64_t>& starts,
+                                  const std::vector<int64_t>& ends, const std::vector<int64_t>& axes,
+                                  const std::vector<int64_t>& steps, std::string_view what);
 Shape slice_shape(const std::vector<SliceAxis>& axes);
 void slice(const void* x, const Shape& s, const std::vector<SliceAxis>& axes, size_t element_size, void* y);
 
 // ONNX Pad: `begin` / `end` elements added (negative: removed) per dimension; constant mode fills with
 // the one element at `value`; reflect mirrors without repeating the edge, edge repeats it, wrap wraps
-// around. Throws naming `what` when a mode cannot produce the shape (reflect wider than the input, ...).
+// around. Negative pads crop first and the modes pad what is left (as onnxruntime does); pads wider than
+// that repeat the mirroring / wrapping (numpy's np.pad, ONNX's reference: the spec's own reflect example
+// pads a dimension of 2 by 2). Throws naming `what` when a mode cannot produce the shape: reflect needs 2
+// elements left in a padded dimension, edge and wrap 1.
 enum class PadMode : uint8_t { constant, reflect, edge, wrap };
 Shape pad_shape(const Shape& s, const std::vector<int64_t>& begin, const std::vector<int64_t>& end,
                 std::string_view what);

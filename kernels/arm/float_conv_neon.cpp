@@ -1,0 +1,22 @@
+// The float GEMM and depthwise kernels on AArch64 Advanced SIMD (every aarch64 ISA uses them).
+#include "kernels/conv/float_depthwise_simd.h"
+#include "kernels/gemm/float_gemm_simd.h"
+
+namespace octet::gemm {
+
+void float_gemm_block_neon(const FloatGemmBlock& block) {
+  using Arch = xsimd::neon64;
+  constexpr FloatTile tile = float_tile(Isa::neon);
+  static_assert(tile.vector_width == simd::FloatLanes<Arch>::width);
+  float_gemm_block_simd<Arch, tile.rows, tile.vectors>(block);
+}
+
+}  // namespace octet::gemm
+
+namespace octet::conv {
+
+void float_depthwise_row_neon(const FloatDepthwiseRow& row) {
+  float_depthwise_row_simd<xsimd::neon64>(row);
+}
+
+}  // namespace octet::conv

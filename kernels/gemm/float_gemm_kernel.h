@@ -1,0 +1,73 @@
+#pragma once
+
+// The single-threaded float GEMM block that every float GEMM and convolution runs, per ISA, and the
+// register tile each ISA uses. Callers split the work into blocks (tiles of rows x columns) and run them in
+// parallel; a block computes each of its outputs as one accumulator that starts at the bias (or 0.0f) and
+// takes its k terms in order through fma, then the clamp, so the split never changes a value.
+
+#include <cstdint>
+
+#include "kernels/isa.h"
+#include "kernels/reference/float_elementwise.h"
+
+namespace octet::gemm {
+
+// The register tile of an ISA's microkernel: `rows` rows of A times `vectors` vectors of `vector_width`
+// floats of B. A packed B is stored in panels of panel_width() columns (the last one narrower: its
+// columns rounded up to the vector width, zero-padded), each panel K rows of its width.
+struct FloatTile {
+  int64_t rows = 1;
+  int64_t vector_width = 1;
+  int64_t vectors = 1;
+  constexpr int64_t panel_width() const { return vector_width * vectors; }
+};
+
+constexpr FloatTile float_tile(Isa isa) {
+  switch (isa) {
+    case Isa::avx512vnni:
+      return {6, 16, 4};  // 24 zmm accumulators, 4 for B; A broadcast from memory
+    case Isa::avx2:
+      return {6, 8, 2};  // 12 ymm accumulators, 2 for B, 1 for the A broadcast
+    case Isa::neon:
+    case Isa::neon_dotprod:
+    case Isa::neon_i8mm:
+      return {6, 4, 4};  // 24 of the 32 q registers
+    default:
+      return {4, 1, 8};
+  }
+}
+
+// A run of K: `length` consecutive rows of B from `b_row` on, multiplied by A's next `length` columns.
+// A block's k order is its runs' in order; a convolution whose taps skip some B rows (transposed
+// convolutions at the border) lists only the taps it takes.
+struct KRun {
+  int64_t b_row = 0;
+  int64_t length = 0;
+};
+
+// out[r, j] = clamp(bias[j] + sum over the runs of a[r, kk] * b[b_row + i, j]) for r < rows, j < cols.
+struct FloatGemmBlock {
+  const float* a = nullptr;  // row r at a + r * lda, its kk-th element the kk-th k of the runs
+  int64_t lda = 0;
+  int64_t rows = 0;
+  const KRun* runs = nullptr;
+  int64_t run_count = 0;
+  const float* b =
+      nullptr;  // row k at b + k * ldb; columns readable up to cols rounded up to the vector width
+  int64_t ldb = 0;
+  int64_t cols = 0;
+  const float* bias = nullptr;  // [cols], or null for 0.0f
+  FloatClamp clamp;
+  float* out = nullptr;  // row r at out + r * ldo
+  int64_t ldo = 0;
+};
+
+// Runs a block on `isa`'s microkernel (which the CPU must support).
+void float_gemm_block(Isa isa, const FloatGemmBlock& block);
+
+void float_gemm_block_scalar(const FloatGemmBlock& block);
+void float_gemm_block_avx2(const FloatGemmBlock& block);
+void float_gemm_block_avx512(const FloatGemmBlock& block);
+void float_gemm_block_neon(const FloatGemmBlock& block);
+
+}  // namespace octet::gemm

@@ -1,0 +1,124 @@
+#pragma once
+
+// The float GEMM microkernel, written once and instantiated per ISA (kernels/x86/float_conv_*.cpp,
+// kernels/arm/float_conv_neon.cpp, and kernels/gemm/float_gemm.cpp for the scalar path): a register tile of
+// kRows x kVectors vectors. Per k it loads the B row's vectors once, broadcasts each row's A element and
+// fuses it into that row's accumulators, so each accumulator is one output taking its k terms in order
+// through fma: the same arithmetic as the reference whatever the tile, the vector width or the split.
+
+#include <array>
+#include <cstring>
+#include <utility>
+
+#include "kernels/gemm/float_gemm_kernel.h"
+#include "kernels/gemm/float_simd.h"
+
+namespace octet::gemm {
+
+template <class Arch, int kRows, int kVectors>
+void float_gemm_tile(const FloatGemmBlock& g, const float* a, const float* b, const float* bias, int64_t cols,
+                     float* out) {
+  using L = simd::FloatLanes<Arch>;
+  using V = typename L::V;
+  constexpr int64_t W = L::width;
+  constexpr int64_t kCols = kVectors * W;
+  V acc[kRows][kVectors];
+  {
+    // The partial last vector's bias comes from a zero-padded copy: the bias array ends at cols.
+    alignas(64) float padded[kCols] = {};
+    const float* start = bias;
+    if (bias == nullptr || cols < kCols) {
+      if (bias != nullptr) std::memcpy(padded, bias, static_cast<size_t>(cols) * sizeof(float));
+      start = padded;
+    }
+#pragma GCC unroll 8
+    for (int v = 0; v < kVectors; ++v) {
+      const V s = L::load(start + v * W);
+#pragma GCC unroll 8
+      for (int r = 0; r < kRows; ++r)
+        acc[r][v] = s;
+    }
+  }
+  const int64_t lda = g.lda, ldb = g.ldb;
+  for (const KRun* run = g.runs; run != g.runs + g.run_count; ++run) {
+    const float* bk = b + run->b_row * ldb;
+    const float* const a_end = a + run->length;
+    for (; a != a_end; ++a, bk += ldb) {
+      V bv[kVectors];
+#pragma GCC unroll 8
+      for (int v = 0; v < kVectors; ++v)
+        bv[v] = L::load(bk + v * W);
+#pragma GCC unroll 8
+      for (int r = 0; r < kRows; ++r) {
+        const V av = L::splat(a[r * lda]);
+#pragma GCC unroll 8
+        for (int v = 0; v < kVectors; ++v)
+          acc[r][v] = L::fma(av, bv[v], acc[r][v]);
+      }
+    }
+  }
+  if (!g.clamp.is_identity()) {
+    const V lo = L::splat(g.clamp.lo), hi = L::splat(g.clamp.hi);
+#pragma GCC unroll 8
+    for (int r = 0; r < kRows; ++r)
+#pragma GCC unroll 8
+      for (int v = 0; v < kVectors; ++v)
+        acc[r][v] = L::clamp(acc[r][v], lo, hi);
+  }
+  // Every index into acc is a constant after unrolling, so the tile lives in registers.
+  const int64_t full = cols / W, rest = cols % W;
+#pragma GCC unroll 8
+  for (int r = 0; r < kRows; ++r) {
+    float* o = out + r * g.ldo;
+#pragma GCC unroll 8
+    for (int v = 0; v < kVectors; ++v) {
+      if (v < full) {
+        L::store(o + v * W, acc[r][v]);
+      } else if (v == full && rest != 0) {
+        alignas(64) float last[W];
+        L::store(last, acc[r][v]);
+        std::memcpy(o + v * W, last, static_cast<size_t>(rest) * sizeof(float));
+      }
+    }
+  }
+}
+
+namespace detail {
+
+using FloatTileFn = void (*)(const FloatGemmBlock&, const float*, const float*, const float*, int64_t,
+                             float*);
+
+template <class Arch, int kRows, int... kVectors>
+constexpr auto float_tile_row(std::integer_sequence<int, kVectors...>) {
+  return std::array<FloatTileFn, sizeof...(kVectors)>{&float_gemm_tile<Arch, kRows, kVectors + 1>...};
+}
+
+// table[r - 1][v - 1] is the tile of r rows and v vectors.
+template <class Arch, int kMaxVectors, int... kRows>
+constexpr auto float_tile_table(std::integer_sequence<int, kRows...>) {
+  return std::array{float_tile_row<Arch, kRows + 1>(std::make_integer_sequence<int, kMaxVectors>())...};
+}
+
+}  // namespace detail
+
+// A whole block: column chunks of kMaxVectors vectors, and within each chunk the rows kMaxRows at a time
+// (so a chunk of B is reused from the cache by every row tile), with narrower tiles at the edges.
+template <class Arch, int kMaxRows, int kMaxVectors>
+void float_gemm_block_simd(const FloatGemmBlock& g) {
+  constexpr int64_t W = simd::FloatLanes<Arch>::width;
+  constexpr int64_t kChunk = kMaxVectors * W;
+  static constexpr auto kTiles =
+      detail::float_tile_table<Arch, kMaxVectors>(std::make_integer_sequence<int, kMaxRows>());
+  for (int64_t n0 = 0; n0 < g.cols; n0 += kChunk) {
+    const int64_t cols = std::min(kChunk, g.cols - n0);
+    const int64_t vectors = (cols + W - 1) / W;
+    const float* bias = g.bias ? g.bias + n0 : nullptr;
+    for (int64_t r0 = 0; r0 < g.rows; r0 += kMaxRows) {
+      const int64_t rows = std::min<int64_t>(kMaxRows, g.rows - r0);
+      kTiles[static_cast<size_t>(rows - 1)][static_cast<size_t>(vectors - 1)](
+          g, g.a + r0 * g.lda, g.b + n0, bias, cols, g.out + r0 * g.ldo + n0);
+    }
+  }
+}
+
+}  // namespace octet::gemm

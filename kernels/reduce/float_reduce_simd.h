@@ -1,0 +1,339 @@
+#pragma once
+
+// The vector reductions, softmax and normalizations, written once over xsimd and instantiated per ISA
+// (float_reduce_kernels.h). The summation order of kernels/reference/float_reduce.h, 16 partials with
+// element i in partial i % 16 and then the pairwise tree, maps onto the vectors two ways:
+//  - along a contiguous row, the 16 partials are the lanes of 16 / width vectors (AVX-512: one vector;
+//    AVX2: two; NEON: four): each step adds the next 16 elements lane by lane, which is exactly element
+//    i going to partial i % 16; the tree then runs on the 16 stored partials;
+//  - down strided columns (a reduction over an outer axis, the independent outputs side by side in memory),
+//    each lane is its own output and keeps its own 16 partials: 16 partial vectors, row i going to vector
+//    i % 16, then the tree on whole vectors. Keeping all 16 in registers (AVX-512 has 32, AVX2 16: some
+//    spill) reads the input once, in order; running the partials one after the other instead would read
+//    every 16th row in 16 passes.
+// A tail of fewer than `width` elements or lanes runs the same vector code on a partial load (the unused
+// lanes are never combined into a partial or stored), so every output sees the same operations.
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+
+#include "kernels/reduce/float_lanes.h"
+#include "kernels/reduce/float_reduce_kernels.h"
+#include "kernels/reference/float_math.h"
+
+namespace octet::reduce {
+
+using ref::Accumulate;
+
+// One Accumulate kind on vectors and on the scalar partials of the tree.
+template <class Arch, Accumulate K>
+struct AccumulateOps {
+  using Ops = fsimd::FloatOps<Arch>;
+  using B = typename Ops::B;
+
+  static float identity() {
+    if constexpr (K == Accumulate::prod)
+      return 1.0f;
+    else if constexpr (K == Accumulate::max)
+      return -INFINITY;
+    else if constexpr (K == Accumulate::min)
+      return INFINITY;
+    else
+      return -0.0f;
+  }
+  // The term an element contributes; a partial p becomes combine(p, term).
+  static B term(const B& x, const B& shift) {
+    if constexpr (K == Accumulate::abs_sum) {
+      return xsimd::abs(x);
+    } else if constexpr (K == Accumulate::square_sum) {
+      return x * x;
+    } else if constexpr (K == Accumulate::centered_square_sum) {
+      const B d = x - shift;
+      return d * d;
+    } else if constexpr (K == Accumulate::shifted_exp_sum) {
+      return fmath::exp(x - shift);
+    } else {
+      return x;
+    }
+  }
+  template <class V>  // B or float
+  static V combine(const V& a, const V& b) {
+    if constexpr (K == Accumulate::prod)
+      return a * b;
+    else if constexpr (K == Accumulate::max)
+      return Ops::max_nan(a, b);
+    else if constexpr (K == Accumulate::min)
+      return Ops::min_nan(a, b);
+    else
+      return a + b;
+  }
+};
+
+// The ordered accumulation of the `count` contiguous elements at x. With kStoreTerms, each element's term
+// (softmax: its exp) is also stored at terms[i].
+template <class Arch, Accumulate K, bool kStoreTerms = false>
+float accumulate_row(const float* x, int64_t count, float shift, float* terms = nullptr) {
+  using Ops = fsimd::FloatOps<Arch>;
+  using Acc = AccumulateOps<Arch, K>;
+  using B = typename Ops::B;
+  constexpr int64_t W = Ops::width, P = ref::kReducePartials, V = P / W;
+  static_assert(P % W == 0);
+  B p[V];
+  for (B& v : p)
+    v = B(Acc::identity());
+  const B vshift(shift);
+  int64_t i = 0;
+  for (; i + P <= count; i += P)
+#pragma GCC unroll 16
+    for (int64_t v = 0; v < V; ++v) {
+      const B t = Acc::term(Ops::load(x + i + v * W), vshift);
+      if constexpr (kStoreTerms) Ops::store(terms + i + v * W, t);
+      p[v] = Acc::combine(p[v], t);
+    }
+  for (int64_t v = 0; v < V && i + v * W < count; ++v) {
+    const int64_t n = std::min(W, count - i - v * W);
+    const B t = Acc::term(Ops::load_n(x + i + v * W, n), vshift);
+    if constexpr (kStoreTerms) Ops::store_n(terms + i + v * W, t, n);
+    p[v] = n == W ? Acc::combine(p[v], t) : xsimd::select(Ops::first_lanes(n), Acc::combine(p[v], t), p[v]);
+  }
+  alignas(64) float part[P];
+  for (int64_t v = 0; v < V; ++v)
+    p[v].store_aligned(part + v * W);
+  for (int64_t h = P / 2; h >= 1; h /= 2)
+    for (int64_t j = 0; j < h; ++j)
+      part[j] = Acc::combine(part[j], part[j + h]);
+  return part[0];
+}
+
+// The ordered accumulation down n (<= width) adjacent columns x[i * stride + l], i < count, one output per
+// lane; lanes >= n are garbage. With kStoreTerms, each element's term is also stored at terms[i * stride].
+template <class Arch, Accumulate K, bool kStoreTerms = false>
+typename fsimd::FloatOps<Arch>::B accumulate_column(const float* x, int64_t count, int64_t stride, int64_t n,
+                                                    const typename fsimd::FloatOps<Arch>::B& shift,
+                                                    float* terms = nullptr) {
+  using Ops = fsimd::FloatOps<Arch>;
+  using Acc = AccumulateOps<Arch, K>;
+  using B = typename Ops::B;
+  constexpr int64_t P = ref::kReducePartials;
+  B p[P];
+  for (B& v : p)
+    v = B(Acc::identity());
+  int64_t i = 0;
+  if (n == Ops::width)
+    for (; i + P <= count; i += P)
+#pragma GCC unroll 16
+      for (int64_t j = 0; j < P; ++j) {
+        const B t = Acc::term(Ops::load(x + (i + j) * stride), shift);
+        if constexpr (kStoreTerms) Ops::store(terms + (i + j) * stride, t);
+        p[j] = Acc::combine(p[j], t);
+      }
+  for (; i < count; ++i) {
+    const B t = Acc::term(Ops::load_n(x + i * stride, n), shift);
+    if constexpr (kStoreTerms) Ops::store_n(terms + i * stride, t, n);
+    p[i % P] = Acc::combine(p[i % P], t);
+  }
+  for (int64_t h = P / 2; h >= 1; h /= 2)
+    for (int64_t j = 0; j < h; ++j)
+      p[j] = Acc::combine(p[j], p[j + h]);
+  return p[0];
+}
+
+template <class Arch, Accumulate K>
+void accumulate_rows_as(const float* x, int64_t rows, int64_t count, const float* shift, float* y) {
+  for (int64_t r = 0; r < rows; ++r)
+    y[r] = accumulate_row<Arch, K>(x + r * count, count, shift != nullptr ? shift[r] : 0.0f);
+}
+
+template <class Arch, Accumulate K>
+void accumulate_columns_as(const float* x, int64_t count, int64_t stride, int64_t lanes, const float* shift,
+                           float* y) {
+  using Ops = fsimd::FloatOps<Arch>;
+  using B = typename Ops::B;
+  for (int64_t l = 0; l < lanes; l += Ops::width) {
+    const int64_t n = std::min(Ops::width, lanes - l);
+    const B s = shift != nullptr ? Ops::load_n(shift + l, n) : B(0.0f);
+    Ops::store_n(y + l, accumulate_column<Arch, K>(x + l, count, stride, n, s), n);
+  }
+}
+
+// Accumulate kind as a run-time value -> the template instance.
+template <class Arch, template <class, Accumulate> class F, class... Args>
+void with_accumulate(Accumulate k, Args... args) {
+  switch (k) {
+    case Accumulate::sum:
+      return F<Arch, Accumulate::sum>::run(args...);
+    case Accumulate::abs_sum:
+      return F<Arch, Accumulate::abs_sum>::run(args...);
+    case Accumulate::square_sum:
+      return F<Arch, Accumulate::square_sum>::run(args...);
+    case Accumulate::centered_square_sum:
+      return F<Arch, Accumulate::centered_square_sum>::run(args...);
+    case Accumulate::shifted_exp_sum:
+      return F<Arch, Accumulate::shifted_exp_sum>::run(args...);
+    case Accumulate::prod:
+      return F<Arch, Accumulate::prod>::run(args...);
+    case Accumulate::max:
+      return F<Arch, Accumulate::max>::run(args...);
+    case Accumulate::min:
+      return F<Arch, Accumulate::min>::run(args...);
+  }
+}
+
+template <class Arch, Accumulate K>
+struct AccumulateRows {
+  static void run(const float* x, int64_t rows, int64_t count, const float* shift, float* y) {
+    accumulate_rows_as<Arch, K>(x, rows, count, shift, y);
+  }
+};
+template <class Arch, Accumulate K>
+struct AccumulateColumns {
+  static void run(const float* x, int64_t count, int64_t stride, int64_t lanes, const float* shift,
+                  float* y) {
+    accumulate_columns_as<Arch, K>(x, count, stride, lanes, shift, y);
+  }
+};
+
+template <class Arch>
+void accumulate_rows(Accumulate k, const float* x, int64_t rows, int64_t count, const float* shift,
+                     float* y) {
+  with_accumulate<Arch, AccumulateRows>(k, x, rows, count, shift, y);
+}
+
+template <class Arch>
+void accumulate_columns(Accumulate k, const float* x, int64_t count, int64_t stride, int64_t lanes,
+                        const float* shift, float* y) {
+  with_accumulate<Arch, AccumulateColumns>(k, x, count, stride, lanes, shift, y);
+}
+
+// Softmax of contiguous rows: m = max, e = exp(x - m) (stored while summed), y = e / sum; log-softmax:
+// y = (x - m) - log(sum).
+template <class Arch>
+void softmax_rows(const float* x, int64_t rows, int64_t count, bool log, float* y) {
+  using Ops = fsimd::FloatOps<Arch>;
+  using B = typename Ops::B;
+  constexpr int64_t W = Ops::width;
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* xr = x + r * count;
+    float* yr = y + r * count;
+    const float m = accumulate_row<Arch, Accumulate::max>(xr, count, 0.0f);
+    const B vm(m);
+    if (log) {
+      const float sum = accumulate_row<Arch, Accumulate::shifted_exp_sum>(xr, count, m);
+      const B log_sum(Ops::lane0(fmath::log(B(sum))));
+      for (int64_t i = 0; i < count; i += W) {
+        const int64_t n = std::min(W, count - i);
+        Ops::store_n(yr + i, (Ops::load_n(xr + i, n) - vm) - log_sum, n);
+      }
+      continue;
+    }
+    // exp(x - m) stored in y while summed, then divided in place.
+    const B sum(accumulate_row<Arch, Accumulate::shifted_exp_sum, true>(xr, count, m, yr));
+    for (int64_t j = 0; j < count; j += W) {
+      const int64_t n = std::min(W, count - j);
+      Ops::store_n(yr + j, Ops::div(Ops::load_n(yr + j, n), sum), n);
+    }
+  }
+}
+
+// Softmax down each column x[i * stride + l], i < count, l < lanes.
+template <class Arch>
+void softmax_columns(const float* x, int64_t count, int64_t stride, int64_t lanes, bool log, float* y) {
+  using Ops = fsimd::FloatOps<Arch>;
+  using B = typename Ops::B;
+  for (int64_t l = 0; l < lanes; l += Ops::width) {
+    const int64_t n = std::min(Ops::width, lanes - l);
+    const B m = accumulate_column<Arch, Accumulate::max>(x + l, count, stride, n, B(0.0f));
+    if (log) {
+      const B log_sum =
+          fmath::log(accumulate_column<Arch, Accumulate::shifted_exp_sum>(x + l, count, stride, n, m));
+      for (int64_t i = 0; i < count; ++i)
+        Ops::store_n(y + i * stride + l, (Ops::load_n(x + i * stride + l, n) - m) - log_sum, n);
+      continue;
+    }
+    // exp(x - m) stored in y while summed, then divided in place.
+    const B sum =
+        accumulate_column<Arch, Accumulate::shifted_exp_sum, true>(x + l, count, stride, n, m, y + l);
+    for (int64_t i = 0; i < count; ++i)
+      Ops::store_n(y + i * stride + l, Ops::div(Ops::load_n(y + i * stride + l, n), sum), n);
+  }
+}
+
+template <class Arch>
+void affine_rows(const float* x, int64_t rows, int64_t channels, const float* scale, const float* shift,
+                 float* y) {
+  using Ops = fsimd::FloatOps<Arch>;
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t c = 0; c < channels; c += Ops::width) {
+      const int64_t n = std::min(Ops::width, channels - c), e = r * channels + c;
+      Ops::store_n(y + e,
+                   Ops::fma(Ops::load_n(x + e, n), Ops::load_n(scale + c, n), Ops::load_n(shift + c, n)), n);
+    }
+}
+
+template <class Arch>
+void affine_plane(const float* x, int64_t count, float scale, float shift, float* y) {
+  using Ops = fsimd::FloatOps<Arch>;
+  using B = typename Ops::B;
+  const B vscale(scale), vshift(shift);
+  for (int64_t i = 0; i < count; i += Ops::width) {
+    const int64_t n = std::min(Ops::width, count - i);
+    Ops::store_n(y + i, Ops::fma(Ops::load_n(x + i, n), vscale, vshift), n);
+  }
+}
+
+// Rows normalized by their own statistics (ref::float_layer_norm, the channels-first instance norm):
+// mean = sum / count, var = centered square sum / count, y = (x - mean) / sqrt(var + epsilon) * s + b.
+template <class Arch>
+void normalize_rows(const float* x, int64_t rows, int64_t count, const float* scale, const float* bias,
+                    bool per_row_params, float epsilon, float* y) {
+  using Ops = fsimd::FloatOps<Arch>;
+  using B = typename Ops::B;
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* xr = x + r * count;
+    float* yr = y + r * count;
+    const float mean = accumulate_row<Arch, Accumulate::sum>(xr, count, 0.0f) / static_cast<float>(count);
+    const float var =
+        accumulate_row<Arch, Accumulate::centered_square_sum>(xr, count, mean) / static_cast<float>(count);
+    const B vmean(mean), denominator(Ops::sqrt(B(var + epsilon)));
+    for (int64_t i = 0; i < count; i += Ops::width) {
+      const int64_t n = std::min(Ops::width, count - i);
+      const B s = per_row_params ? B(scale[r]) : Ops::load_n(scale + i, n);
+      const B normalized = Ops::div(Ops::load_n(xr + i, n) - vmean, denominator) * s;
+      if (bias == nullptr)
+        Ops::store_n(yr + i, normalized, n);
+      else
+        Ops::store_n(yr + i, normalized + (per_row_params ? B(bias[r]) : Ops::load_n(bias + i, n)), n);
+    }
+  }
+}
+
+// The same down columns (the channels-last instance norm), one set of statistics per lane.
+template <class Arch>
+void normalize_columns(const float* x, int64_t count, int64_t stride, int64_t lanes, const float* scale,
+                       const float* bias, float epsilon, float* y) {
+  using Ops = fsimd::FloatOps<Arch>;
+  using B = typename Ops::B;
+  const B vcount(static_cast<float>(count)), veps(epsilon);
+  for (int64_t l = 0; l < lanes; l += Ops::width) {
+    const int64_t n = std::min(Ops::width, lanes - l);
+    const B mean =
+        Ops::div(accumulate_column<Arch, Accumulate::sum>(x + l, count, stride, n, B(0.0f)), vcount);
+    const B var = Ops::div(
+        accumulate_column<Arch, Accumulate::centered_square_sum>(x + l, count, stride, n, mean), vcount);
+    const B denominator = Ops::sqrt(var + veps);
+    const B s = Ops::load_n(scale + l, n), b = Ops::load_n(bias + l, n);
+    for (int64_t i = 0; i < count; ++i) {
+      const int64_t e = i * stride + l;
+      Ops::store_n(y + e, Ops::div(Ops::load_n(x + e, n) - mean, denominator) * s + b, n);
+    }
+  }
+}
+
+template <class Arch>
+constexpr FloatReduceKernels make_float_reduce_kernels() {
+  return {&accumulate_rows<Arch>, &accumulate_columns<Arch>, &softmax_rows<Arch>,   &softmax_columns<Arch>,
+          &affine_rows<Arch>,     &affine_plane<Arch>,       &normalize_rows<Arch>, &normalize_columns<Arch>};
+}
+
+}  // namespace octet::reduce

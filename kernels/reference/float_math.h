@@ -1,0 +1,580 @@
+#pragma once
+
+// The transcendental functions of octet's float kernels: one implementation, templated on T = float or
+// xsimd::batch<float, A>, that gives the same bits in a scalar register and in every SIMD lane.
+//
+// Why octet has its own math: every float kernel must produce the same bytes as its scalar reference on
+// every ISA and thread count (docs/kernels.md). std::exp and friends come from the C library, whose results
+// differ between libm versions and architectures (glibc x86-64 vs aarch64, musl, ...), and xsimd's vector
+// math is yet another algorithm, with per-arch differences (in xsimd 8.1 even its NEON float division and
+// square root are Newton-Raphson estimates, and its AVX-512 fma is an unfused multiply-add). So each function
+// here is one fixed sequence of IEEE-754 float32 operations: + - * / and sqrt (correctly rounded
+// everywhere), fused multiply-adds through detail::fma (std::fma / the fused instruction, never x * y + z),
+// comparisons, selects and integer bit manipulation. The same sequence rounds the same way wherever it runs.
+//
+// Method: range reduction (Cody-Waite with fma, exact where the comments say so), then minimax polynomials
+// (Remez fits with float32 coefficients, degrees chosen so the approximation error is well below the
+// rounding error), then reconstruction. Special values follow the C library: exp(-inf) = 0, exp(large) = inf,
+// log(0) = -inf, log(x < 0) = NaN, NaN in -> NaN out, subnormal inputs and results handled. Accuracy against
+// the correctly rounded result (tests/kernels/float_elementwise_test.cpp measures it over millions of
+// points): exp, expm1, log, log1p, tanh, sigmoid within 2 ulp (mostly within 1), erf within 2 ulp or 1e-7
+// absolute, sin / cos within 2 ulp, pow within 2 ulp for |y ln x| up to ~90 (the error grows with it, see
+// pow()).
+//
+// Every call between these functions is qualified (detail::fma, fmath::exp): unqualified, argument-dependent
+// lookup would also find xsimd's own exp, abs, ... for batches, and prefer them.
+//
+// Scalar instantiations run in the reference translation units (no ISA flags); the per-ISA translation
+// units instantiate only the batch overloads, so no inline scalar function compiled with AVX flags can be
+// picked by the linker for the portable path.
+
+#include <xsimd/xsimd.hpp>
+
+#include <bit>
+#include <cmath>
+#include <concepts>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <type_traits>
+
+namespace octet::fmath {
+
+namespace detail {
+
+// Bit patterns and comparison masks of T.
+template <class T>
+struct Lanes;
+template <>
+struct Lanes<float> {
+  using Bits = uint32_t;
+  using Mask = bool;
+};
+template <class A>
+struct Lanes<xsimd::batch<float, A>> {
+  using Bits = xsimd::batch<uint32_t, A>;
+  using Mask = xsimd::batch_bool<float, A>;
+};
+template <class T>
+using Bits = typename Lanes<T>::Bits;
+template <class T>
+using Mask = typename Lanes<T>::Mask;
+
+template <class T>
+inline constexpr bool kIsBatch = !std::is_same_v<T, float>;
+
+// Scalar forms.
+inline float fma(float a, float b, float c) {
+  return std::fma(a, b, c);
+}
+inline float div(float a, float b) {
+  return a / b;
+}
+inline float sqrt(float a) {
+  return std::sqrt(a);
+}
+inline float select(bool m, float a, float b) {
+  return m ? a : b;
+}
+inline uint32_t bits(float x) {
+  return std::bit_cast<uint32_t>(x);
+}
+inline float from_bits(uint32_t b) {
+  return std::bit_cast<float>(b);
+}
+inline bool any(bool m) {
+  return m;
+}
+
+// Batch forms. fma, division and square root go to the IEEE instruction of each arch (see the header
+// comment for why not xsimd's own).
+template <class A>
+inline xsimd::batch<float, A> select(const xsimd::batch_bool<float, A>& m, const xsimd::batch<float, A>& a,
+                                     const xsimd::batch<float, A>& b) {
+  return xsimd::select(m, a, b);
+}
+template <class A>
+inline xsimd::batch<uint32_t, A> bits(const xsimd::batch<float, A>& x) {
+  return xsimd::bitwise_cast<xsimd::batch<uint32_t, A>>(x);
+}
+template <class A>
+inline xsimd::batch<float, A> from_bits(const xsimd::batch<uint32_t, A>& b) {
+  return xsimd::bitwise_cast<xsimd::batch<float, A>>(b);
+}
+template <class A>
+inline bool any(const xsimd::batch_bool<float, A>& m) {
+  return xsimd::any(m);
+}
+
+#if defined(__AVX512F__)
+template <class A>
+requires std::derived_from<A, xsimd::avx512f>
+inline xsimd::batch<float, A> fma(const xsimd::batch<float, A>& a, const xsimd::batch<float, A>& b,
+                                  const xsimd::batch<float, A>& c) {
+  return _mm512_fmadd_ps(a, b, c);
+}
+#endif
+#if defined(__FMA__)
+template <class A>
+requires std::derived_from<A, xsimd::avx>
+inline xsimd::batch<float, A> fma(const xsimd::batch<float, A>& a, const xsimd::batch<float, A>& b,
+                                  const xsimd::batch<float, A>& c) {
+  return _mm256_fmadd_ps(a, b, c);
+}
+#endif
+#if defined(__x86_64__)
+template <class A>
+inline xsimd::batch<float, A> div(const xsimd::batch<float, A>& a, const xsimd::batch<float, A>& b) {
+  return a / b;  // DIVPS
+}
+template <class A>
+inline xsimd::batch<float, A> sqrt(const xsimd::batch<float, A>& a) {
+  return xsimd::sqrt(a);  // SQRTPS
+}
+#endif
+#if defined(__aarch64__)
+template <class A>
+requires std::derived_from<A, xsimd::neon64>
+inline xsimd::batch<float, A> fma(const xsimd::batch<float, A>& a, const xsimd::batch<float, A>& b,
+                                  const xsimd::batch<float, A>& c) {
+  return vfmaq_f32(c, a, b);
+}
+template <class A>
+requires std::derived_from<A, xsimd::neon64>
+inline xsimd::batch<float, A> div(const xsimd::batch<float, A>& a, const xsimd::batch<float, A>& b) {
+  return vdivq_f32(a, b);
+}
+template <class A>
+requires std::derived_from<A, xsimd::neon64>
+inline xsimd::batch<float, A> sqrt(const xsimd::batch<float, A>& a) {
+  return vsqrtq_f32(a);
+}
+#endif
+
+inline constexpr uint32_t kSignBit = 0x80000000u;
+
+// NaN test that is the same on every arch (xsimd's batch != is an ordered compare on x86: false for NaN).
+template <class T>
+inline Mask<T> is_nan(T x) {
+  return !(x == x);
+}
+// -x as a sign flip (xsimd's AVX-512 negation is 0 - x, which loses the sign of zero).
+template <class T>
+inline T neg(T x) {
+  return detail::from_bits(detail::bits(x) ^ Bits<T>(kSignBit));
+}
+template <class T>
+inline T abs(T x) {
+  return detail::from_bits(detail::bits(x) & Bits<T>(~kSignBit));
+}
+// |y| with the sign of x.
+template <class T>
+inline T copy_sign(T y, T x) {
+  return detail::from_bits((detail::bits(y) & Bits<T>(~kSignBit)) | (detail::bits(x) & Bits<T>(kSignBit)));
+}
+// x clamped to [lo, hi]; NaN stays NaN.
+template <class T>
+inline T clamp(T x, float lo, float hi) {
+  x = detail::select(x > T(hi), T(hi), x);
+  return detail::select(x < T(lo), T(lo), x);
+}
+
+// c[0] + x (c[1] + x (c[2] + ...)) with fused multiply-adds.
+template <class T, size_t N>
+inline T horner(T x, const float (&c)[N]) {
+  T acc(c[N - 1]);
+  for (size_t k = N - 1; k-- > 0;)
+    acc = detail::fma(acc, x, T(c[k]));
+  return acc;
+}
+
+// Adding 1.5 * 2^23 rounds any |v| < 2^22 to the nearest integer (ties to even), which then sits in the low
+// mantissa bits; subtracting it again gives that integer as a float.
+inline constexpr float kRoundMagic = 0x1.8p23f;
+
+// round(x * k) as a float, x * k rounded once (fused).
+template <class T>
+inline T nearest_integer_of_product(T x, float k) {
+  return detail::fma(x, T(k), T(kRoundMagic)) - T(kRoundMagic);
+}
+
+// 2^k for an integral float k in [-126, 127]: k + 127 lands in the low mantissa bits of k + 1.5 * 2^23 + 127
+// and is shifted into the exponent field (the magic's own bits shift out).
+template <class T>
+inline T pow2i(T k) {
+  return detail::from_bits(detail::bits(k + T(kRoundMagic + 127.0f)) << 23);
+}
+
+// p * 2^n for an integral float n in [-150, 128], in two steps so each power is a normal float: the first
+// product is exact, the second rounds once (to a subnormal, or to inf, where the result is one).
+template <class T>
+inline T scale_by_pow2(T p, T n) {
+  const T n1 = (n * T(0.5f) + T(kRoundMagic)) - T(kRoundMagic);
+  const T n2 = n - n1;
+  return (p * detail::pow2i(n1)) * detail::pow2i(n2);
+}
+
+// ln 2 split for exp's reduction: kLn2Hi is float(ln 2); x - n * kLn2Hi is exact under fma for the n exp
+// needs (|n| <= 150: the difference is a multiple of 2^-24 below 0.5 in magnitude).
+inline constexpr float kLn2Hi = 0x1.62e430p-1f;
+inline constexpr float kLn2Lo = -0x1.05c610p-29f;
+inline constexpr float kLog2e = 0x1.715476p+0f;
+
+// expm1(r) = r + r^2 h(r) on |r| <= ln(2) / 2 (with margin); h is a degree-5 minimax fit, weighted
+// relative error 2^-28.
+inline constexpr float kExpm1H[] = {0x1.000000p-1f, 0x1.55552cp-3f,  0x1.555502p-5f,
+                                    0x1.1155a8p-7f, 0x1.6d2e4ap-10f, 0x1.3b8acep-13f};
+
+// x = n ln 2 + hi + lo with |hi + lo| <= ln(2) / 2, hi = x - n kLn2Hi exact and lo small (the rest of
+// n ln 2, plus `extra`), and tail = lo + r^2 h(r) (r = hi + lo), so that e^x = 2^n (1 + hi + tail). Keeping
+// hi apart from the rounded sum saves exp and expm1 most of a rounding.
+template <class T>
+struct ExpParts {
+  T n, hi, tail;
+};
+template <class T>
+inline ExpParts<T> exp_parts(T x, T extra) {
+  const T n = detail::nearest_integer_of_product(x, kLog2e);
+  const T hi = detail::fma(n, T(-kLn2Hi), x);  // exact
+  const T lo = detail::fma(n, T(-kLn2Lo), extra);
+  const T r = hi + lo;
+  return {n, hi, detail::fma(r * r, detail::horner(r, kExpm1H), lo)};
+}
+
+// 1 + hi + tail, the sum 1 + hi kept exact (Fast2Sum: |hi| < 1).
+template <class T>
+inline T one_plus(T hi, T tail) {
+  const T sum = T(1.0f) + hi;
+  const T error = (T(1.0f) - sum) + hi;
+  return sum + (error + tail);
+}
+
+// ln x = hi + lo for finite x > 0 (normal or subnormal), plus `extra` (a small correction term, see log1p),
+// to about 2^-31 relative, so pow can multiply it by a large y. x = 2^e m with m in [2^-3/8, 2^5/8), then
+// m = c (m / c) with c = 2^(j/4) nearest to m (j in -1..2; c = 1 exactly near 1, so ln stays accurate
+// there), and ln(m / c) = 2 atanh(s) = 2s + s^3 T(s^2) with s = (m - c) / (m + c), |s| <= 0.0433, s kept as
+// s_hi + s_lo. Then ln x = k ln(2)/4 + (ln c - j ln(2)/4) + 2s + s^3 T(s^2) with k = 4e + j. Garbage
+// (never UB) for other x: callers select the special values.
+inline constexpr float kLn2QuarterHi = 0x1.62ep-3f;  // 13 significant bits: k kLn2QuarterHi is exact
+inline constexpr float kLn2QuarterLo = 0x1.0bfbe8p-17f;
+inline constexpr uint32_t kTwoPowMinus3Over8Bits = 0x3f45672au;
+// T(z) = (2 atanh(s) - 2s) / s^3, z = s^2: degree-2 minimax fit, weighted relative error 2^-39.
+inline constexpr float kAtanhT[] = {0x1.555556p-1f, 0x1.99909ep-2f, 0x1.325450p-2f};
+
+template <class T>
+struct LogParts {
+  T hi, lo;
+};
+template <class T>
+inline LogParts<T> log_parts(T x, T extra) {
+  using B = Bits<T>;
+  // Subnormals are scaled into the normal range; the exponent is corrected by 23 below.
+  const Mask<T> tiny = x < T(0x1p-126f);
+  const T xs = detail::select(tiny, x * T(0x1p23f), x);
+  // Offsetting the bits by those of 1 - 2^-3/8 moves the exponent boundary to 2^-3/8.
+  const B ib = detail::bits(xs) + B(0x3f800000u - kTwoPowMinus3Over8Bits);
+  // The biased exponent (<= 255) as a float, exactly, through the low mantissa bits of 2^23.
+  T e = detail::from_bits((ib >> 23) | B(0x4b000000u)) - T(0x1p23f + 127.0f);
+  e = detail::select(tiny, e - T(23.0f), e);
+  const T m = detail::from_bits((ib & B(0x007fffffu)) + B(kTwoPowMinus3Over8Bits));
+  // The nearest c = 2^(j/4) (boundaries 2^-1/8, 2^1/8, 2^3/8), and delta = ln(float c) - j ln(2)/4.
+  const Mask<T> j_low = m < T(0x1.d5818ep-1f), j_high = m >= T(0x1.172b84p+0f),
+                j_top = m >= T(0x1.4bfdaep+0f);
+  const T c = detail::select(
+      j_low, T(0x1.ae89fap-1f),
+      detail::select(j_top, T(0x1.6a09e6p+0f), detail::select(j_high, T(0x1.306fe0p+0f), T(1.0f))));
+  const T j = detail::select(j_low, T(-1.0f),
+                             detail::select(j_top, T(2.0f), detail::select(j_high, T(1.0f), T(0.0f))));
+  const T delta = detail::select(
+      j_low, T(0x1.f9c306p-27f),
+      detail::select(j_top, T(-0x1.26055cp-26f), detail::select(j_high, T(-0x1.125002p-25f), T(0.0f))));
+  const T k = detail::fma(e, T(4.0f), j);  // exact
+  const T f = m - c;                       // exact (Sterbenz)
+  // m + c = d_hi + d_lo exactly (TwoSum).
+  const T d_hi = m + c;
+  const T c_part = d_hi - m;
+  const T d_lo = (m - (d_hi - c_part)) + (c - c_part);
+  const T s_hi = detail::div(f, d_hi);
+  T rem = detail::fma(detail::neg(s_hi), d_hi, f);  // exact remainder of the division
+  rem = detail::fma(detail::neg(s_hi), d_lo, rem);
+  const T s_lo = detail::div(rem, d_hi);
+  const T z = s_hi * s_hi;
+  const T tail = (s_hi * z) * detail::horner(z, kAtanhT);
+  // k ln(2)/4 + 2 s_hi with its rounding error (Fast2Sum: |k kLn2QuarterHi| >= 0.17 > |2 s_hi| unless
+  // k = 0).
+  const T a = k * T(kLn2QuarterHi);  // exact
+  const T b = s_hi + s_hi;
+  const T h = a + b;
+  const T err = b - (h - a);
+  const T l = err + ((s_lo + s_lo) + detail::fma(k, T(kLn2QuarterLo), (tail + delta) + extra));
+  const T hi = h + l;
+  return {hi, l - (hi - h)};
+}
+
+// The argument reduction of sin / cos: |x| = n pi/2 + r with |r| <= pi/4 (slightly more near 2^17), and
+// the quadrant n mod 4 in the low bits of `quadrant`. Below 2^17 a three-part Cody-Waite reduction with fma
+// (the first step exact); above, an exact Payne-Hanek reduction (reduce_pi_over_2_large), scalar and out of
+// line: such arguments are rare, and one function serving both the reference and every vector lane keeps
+// them bit-identical.
+inline constexpr float kTwoOverPi = 0x1.45f306p-1f;
+inline constexpr float kPiOver2Hi = 0x1.921fb6p+0f;
+inline constexpr float kPiOver2Mid = -0x1.777a5cp-25f;
+inline constexpr float kPiOver2Lo = -0x1.ee59dap-50f;
+inline constexpr float kTrigLargeArgument = 0x1p17f;
+
+// r and quadrant for a finite a >= kTrigLargeArgument (defined in float_math.cpp).
+void reduce_pi_over_2_large(float a, float& r, uint32_t& quadrant);
+
+template <class T>
+struct TrigReduction {
+  T r;
+  Bits<T> quadrant;
+};
+template <class T>
+inline TrigReduction<T> reduce_pi_over_2(T a) {
+  const T t = detail::fma(a, T(kTwoOverPi), T(kRoundMagic));
+  const T n = t - T(kRoundMagic);
+  T r = detail::fma(n, T(-kPiOver2Hi), a);  // exact
+  r = detail::fma(n, T(-kPiOver2Mid), r);
+  r = detail::fma(n, T(-kPiOver2Lo), r);
+  Bits<T> quadrant = detail::bits(t);
+  const Mask<T> large = (a >= T(kTrigLargeArgument)) && (a <= T(std::numeric_limits<float>::max()));
+  if (detail::any(large)) {
+    if constexpr (kIsBatch<T>) {
+      constexpr size_t kWidth = T::size;
+      alignas(64) float av[kWidth], rv[kWidth];
+      alignas(64) uint32_t qv[kWidth];
+      a.store_aligned(av);
+      r.store_aligned(rv);
+      quadrant.store_aligned(qv);
+      for (size_t i = 0; i < kWidth; ++i)
+        if (av[i] >= kTrigLargeArgument && av[i] <= std::numeric_limits<float>::max())
+          detail::reduce_pi_over_2_large(av[i], rv[i], qv[i]);
+      r = T::load_aligned(rv);
+      quadrant = Bits<T>::load_aligned(qv);
+    } else {
+      detail::reduce_pi_over_2_large(a, r, quadrant);
+    }
+  }
+  return {r, quadrant};
+}
+
+// sin r = r + r^3 S(r^2), cos r = 1 + r^2 C(r^2) on |r| <= 1.01 pi/4: degree-3 minimax fits, weighted
+// relative errors 2^-32.
+inline constexpr float kSinS[] = {-0x1.555556p-3f, 0x1.111172p-7f, -0x1.a056a2p-13f, 0x1.7b587ap-19f};
+inline constexpr float kCosC[] = {-0x1.000000p-1f, 0x1.55554ap-5f, -0x1.6c0c14p-10f, 0x1.99de6ap-16f};
+
+template <class T, bool kCosine>
+inline T sin_or_cos(T x) {
+  using B = Bits<T>;
+  auto [r, quadrant] = detail::reduce_pi_over_2(detail::abs(x));
+  if constexpr (kCosine) quadrant = quadrant + B(1u);  // cos x = sin(x + pi/2)
+  const T z = r * r;
+  const T s = detail::fma(r, z * detail::horner(z, kSinS), r);
+  const T c = detail::fma(z, detail::horner(z, kCosC), T(1.0f));
+  // Odd quadrants take the other function (a float 2.0 where the quadrant is odd), quadrants 2 and 3 negate.
+  const T y = detail::select(detail::from_bits((quadrant & B(1u)) << 30) > T(0.0f), c, s);
+  B sign = (quadrant & B(2u)) << 30;
+  if constexpr (!kCosine) sign = sign ^ (detail::bits(x) & B(kSignBit));  // sin is odd
+  return detail::from_bits(detail::bits(y) ^ sign);
+}
+
+// tanh x = x + x^3 P(x^2) on |x| < 0.625: degree-5 minimax fit, weighted relative error 2^-32.
+inline constexpr float kTanhP[] = {-0x1.555554p-2f, 0x1.11107ap-3f,  -0x1.b9f188p-5f,
+                                   0x1.63a550p-6f,  -0x1.0c5ed0p-7f, 0x1.1a2816p-9f};
+inline constexpr float kTanhPolynomialBelow = 0.625f;
+
+// erf x = x + x P(x^2) on |x| < 1.25 (degree-8 minimax fit, relative error 2^-30); above, erf x =
+// 1 - exp(Q(x - 2)) with Q ~ ln erfc on [1.25, 4] (degree-7 fit, error in erf 2^-30); erf rounds to 1
+// beyond 3.92. The split keeps erfc below 0.08 in the second form, where Q's rounding is scaled by it.
+inline constexpr float kErfSmallP[] = {0x1.06eba8p-3f,  -0x1.812742p-2f,  0x1.ce2e40p-4f,
+                                       -0x1.b81c70p-6f, 0x1.55c194p-8f,   -0x1.b9d4bap-11f,
+                                       0x1.d24a16p-14f, -0x1.64cc50p-17f, 0x1.17349ep-21f};
+inline constexpr float kErfcLogQ[] = {-0x1.575b32p+2f, -0x1.1ac324p+2f,  -0x1.d8f682p-1f, -0x1.0e0706p-6f,
+                                      0x1.d42936p-9f,  -0x1.6b59e2p-11f, 0x1.4d45d8p-13f, -0x1.e3f648p-16f};
+inline constexpr float kErfPolynomialBelow = 1.25f;
+inline constexpr float kErfcLogCenter = 2.0f;
+
+}  // namespace detail
+
+// e^x.
+template <class T>
+T exp(T x) {
+  using namespace detail;  // types and constants; every call stays qualified
+  // Beyond [-104, 89] exp is 0 / inf in float; clamping keeps n in range and scale_by_pow2 rounds to 0 / inf
+  // by itself. NaN passes every comparison and stays NaN.
+  const ExpParts<T> e = detail::exp_parts(detail::clamp(x, -104.0f, 89.0f), T(0.0f));
+  return detail::scale_by_pow2(detail::one_plus(e.hi, e.tail), e.n);
+}
+
+// e^x - 1, accurate near 0.
+template <class T>
+T expm1(T x) {
+  using namespace detail;  // types and constants; every call stays qualified
+  // expm1 is -1 in float below -17.4; the clamp keeps n in the range below.
+  const ExpParts<T> e = detail::exp_parts(detail::clamp(x, -30.0f, 89.0f), T(0.0f));
+  // 2^n (1 + hi + tail) - 1 = 2 ((s - 1/2) + s hi + s tail) with s = 2^(n-1), a normal float for n in
+  // [-44, 128]. s - 1/2 is exact for n in [-25, 24] (its rounding is negligible outside), s hi and s tail
+  // are exact, and the first sum is kept exact (Fast2Sum: |s - 1/2| >= |s hi| whenever s - 1/2 != 0); the
+  // doubling is exact below overflow.
+  const T s = detail::pow2i(e.n - T(1.0f));
+  const T big = s - T(0.5f);
+  const T small = s * e.hi;
+  const T sum = big + small;
+  const T error = small - (sum - big);
+  const T y = T(2.0f) * (sum + (error + s * e.tail));
+  // Below 2^-25 expm1 x rounds to x (this keeps -0 and the subnormals exact).
+  return detail::select(detail::abs(x) < T(0x1p-25f), x, y);
+}
+
+// Natural logarithm.
+template <class T>
+T log(T x) {
+  using namespace detail;  // types and constants; every call stays qualified
+  T y = detail::log_parts(x, T(0.0f)).hi;
+  y = detail::select(x == T(0.0f), T(-INFINITY), y);
+  y = detail::select(x < T(0.0f), T(NAN), y);
+  y = detail::select(x == T(INFINITY), x, y);
+  return detail::select(detail::is_nan(x), x, y);
+}
+
+// ln(1 + x), accurate near 0.
+template <class T>
+T log1p(T x) {
+  using namespace detail;  // types and constants; every call stays qualified
+  const T u = T(1.0f) + x;
+  // 1 + x = u + c exactly (Fast2Sum with the larger operand first), and ln(u + c) = ln u + c / u.
+  const T c = detail::select(x > T(1.0f), T(1.0f) - (u - x), x - (u - T(1.0f)));
+  T y = detail::log_parts(u, detail::div(c, u)).hi;
+  y = detail::select(x == T(-1.0f), T(-INFINITY), y);
+  y = detail::select(x < T(-1.0f), T(NAN), y);
+  y = detail::select(x == T(INFINITY), x, y);
+  y = detail::select(x == T(0.0f), x, y);  // keeps -0
+  return detail::select(detail::is_nan(x), x, y);
+}
+
+// Hyperbolic tangent: the odd polynomial near 0, 1 - 2 / (e^{2|x|} + 1) elsewhere (no cancellation there:
+// the subtracted term is below 0.45, and it is the quotient by e + 1 kept exact, corrected by its
+// remainder), the sign of x.
+template <class T>
+T tanh(T x) {
+  using namespace detail;  // types and constants; every call stays qualified
+  const T a = detail::abs(x);
+  const T z = a * a;
+  const T near_zero = detail::fma(a, z * detail::horner(z, kTanhP), a);
+  // tanh is 1 in float beyond 9.01; the clamp keeps e finite.
+  const T a_clamped = detail::select(a > T(10.0f), T(10.0f), a);
+  const T e = fmath::exp(a_clamped + a_clamped);
+  const T d_hi = e + T(1.0f);
+  const T d_lo = T(1.0f) - (d_hi - e);  // Fast2Sum: e >= 1
+  const T w0 = detail::div(T(2.0f), d_hi);
+  // 2 - w0 (d_hi + d_lo), the first fma exact; w0 / 2 ~ 1 / d_hi scales it into the correction of w0.
+  const T remainder = detail::fma(detail::neg(w0), d_lo, detail::fma(detail::neg(w0), d_hi, T(2.0f)));
+  const T far = T(1.0f) - detail::fma(remainder, w0 * T(0.5f), w0);
+  return detail::copy_sign(detail::select(a < T(kTanhPolynomialBelow), near_zero, far), x);
+}
+
+// 1 / (1 + e^-x), with e = e^-|x| <= 1 so nothing overflows: 1 / (1 + e) for x >= 0, e / (1 + e) for
+// x < 0. The quotient by 1 + e kept exact is corrected by its remainder, times 1.5 - d / 2, within 13% of
+// 1 / d on [1, 2], which is plenty for a correction below one ulp: one rounding is left.
+template <class T>
+T sigmoid(T x) {
+  using namespace detail;  // types and constants; every call stays qualified
+  const T e = fmath::exp(detail::neg(detail::abs(x)));
+  const T d_hi = T(1.0f) + e;
+  const T d_lo = e - (d_hi - T(1.0f));  // Fast2Sum: e <= 1
+  const T numerator = detail::select(x < T(0.0f), e, T(1.0f));
+  const T q = detail::div(numerator, d_hi);
+  // numerator - q (d_hi + d_lo), the first fma exact.
+  const T remainder = detail::fma(detail::neg(q), d_lo, detail::fma(detail::neg(q), d_hi, numerator));
+  return detail::fma(remainder, detail::fma(d_hi, T(-0.5f), T(1.5f)), q);
+}
+
+// The error function.
+template <class T>
+T erf(T x) {
+  using namespace detail;  // types and constants; every call stays qualified
+  const T a = detail::abs(x);
+  const T near_zero = detail::fma(a, detail::horner(a * a, kErfSmallP), a);
+  const T a_clamped = detail::select(a > T(4.0f), T(4.0f), a);  // erf rounds to 1 beyond 3.92
+  const T far = T(1.0f) - fmath::exp(detail::horner(a_clamped - T(kErfcLogCenter), kErfcLogQ));
+  return detail::copy_sign(detail::select(a < T(kErfPolynomialBelow), near_zero, far), x);
+}
+
+// Rounding to integral values, exact: adding and removing 2^23 rounds |x| < 2^23 to an integer (ties to
+// even); larger floats, infinities and NaN are their own result. Signs (including of zero) as in std::.
+template <class T>
+T round_half_even(T x) {
+  const T a = detail::abs(x);
+  return detail::copy_sign(detail::select(a < T(0x1p23f), (a + T(0x1p23f)) - T(0x1p23f), a), x);
+}
+
+template <class T>
+T floor(T x) {
+  const T r = fmath::round_half_even(x);
+  return detail::select(r > x, r - T(1.0f), r);
+}
+
+template <class T>
+T ceil(T x) {
+  const T r = fmath::round_half_even(x);
+  return detail::copy_sign(detail::select(r < x, r + T(1.0f), r), x);  // -0 for x in (-1, 0)
+}
+
+template <class T>
+T sin(T x) {
+  return detail::sin_or_cos<T, false>(x);
+}
+
+template <class T>
+T cos(T x) {
+  return detail::sin_or_cos<T, true>(x);
+}
+
+// x^y with the C library's special cases (ONNX Pow and NumPy follow them): x^0 = 1 and 1^y = 1 even for
+// NaN, (-1)^(+-inf) = 1, a negative finite x with a non-integral y gives NaN, an odd integral y keeps the
+// sign of x (including -0 and -inf), 0^negative = inf. Otherwise e^(y ln|x|) with ln|x| as a double-float
+// (about 2^-31 relative) and y ln|x| as one too, so the error stays below 1 ulp even where the result nears
+// overflow or underflow (|y ln x| ~ 90). Exact results such as 2^10 or 3^2 come out exact.
+template <class T>
+T pow(T x, T y) {
+  using namespace detail;  // types and constants; every call stays qualified
+  using B = Bits<T>;
+  const T ax = detail::abs(x);
+  const LogParts<T> ln = detail::log_parts(ax, T(0.0f));
+  // y ln|x| = ph + pl.
+  const T ph = y * ln.hi;
+  T pl = detail::fma(y, ln.lo, detail::fma(y, ln.hi, detail::neg(ph)));
+  // Outside [-104, 89] the result is 0 / inf; the clamped exponent gives that, and the low part (NaN for an
+  // infinite product) is dropped.
+  const T ph_clamped = detail::clamp(ph, -104.0f, 89.0f);
+  pl = detail::select(ph_clamped == ph, pl, T(0.0f));
+  const ExpParts<T> e = detail::exp_parts(ph_clamped, pl);
+  T magnitude = detail::scale_by_pow2(detail::one_plus(e.hi, e.tail), e.n);
+
+  // Integral y (infinities count) and its parity: below 2^23 the integer lands in the low mantissa bits of
+  // |y| + 2^23, in [2^23, 2^24) it is |y|'s own last bit, beyond that y is even.
+  const T ay = detail::abs(y);
+  const Mask<T> y_integral = (ay >= T(0x1p23f)) || ((ay + T(0x1p23f)) - T(0x1p23f) == ay);
+  const T parity_source = detail::select(
+      y_integral,
+      detail::select(ay < T(0x1p23f), ay + T(0x1p23f), detail::select(ay < T(0x1p24f), ay, T(0.0f))),
+      T(0.0f));
+  // The sign bit where y is an odd integer and x's sign bit is set.
+  const B negate = (detail::bits(parity_source) << 31) & detail::bits(x);
+
+  const T inf(INFINITY), zero(0.0f);
+  magnitude = detail::select(ax == zero, detail::select(y < zero, inf, zero), magnitude);
+  magnitude = detail::select(ax == inf, detail::select(y < zero, zero, inf), magnitude);
+  const Mask<T> grows = ((ax > T(1.0f)) && (y > zero)) || ((ax < T(1.0f)) && (y < zero));
+  magnitude = detail::select(ay == inf, detail::select(grows, inf, zero), magnitude);
+  T result = detail::from_bits(detail::bits(magnitude) ^ negate);
+
+  const Mask<T> nan =
+      detail::is_nan(x) || detail::is_nan(y) || ((x < zero) && (x > T(-INFINITY)) && !y_integral);
+  result = detail::select(nan, T(NAN), result);
+  const Mask<T> one = (y == zero) || (x == T(1.0f)) || ((x == T(-1.0f)) && (ay == inf));
+  return detail::select(one, T(1.0f), result);
+}
+
+}  // namespace octet::fmath

@@ -1,0 +1,182 @@
+// The strided copy behind Transpose, Slice, DepthToSpace and SpaceToDepth
+// (kernels/reference/movement_work.h).
+//
+// The dimensions are first simplified: size-1 dimensions carry no index and are dropped, and neighbours
+// that the input walks as one (outer stride == inner stride * inner size) are merged, so that for example
+// a transpose that keeps trailing dimensions in place becomes a copy of long contiguous blocks. Then:
+//   - the last dimension is contiguous in the input: rows are memcpy'd (unit: output element);
+//   - some other dimension is contiguous in the input (a true transpose): the output is copied in tiles
+//     spanning that dimension and the last one, so that both the reads and the writes of a tile stay in a
+//     few cache lines (unit: tile);
+//   - neither (a slice with steps): rows are gathered element by element (unit: output element).
+
+#include <algorithm>
+#include <cstring>
+#include <type_traits>
+
+#include "kernels/reference/movement_copy.h"
+#include "kernels/reference/movement_work.h"
+
+namespace octet::ref::detail {
+namespace {
+
+struct Simplified {
+  std::vector<int64_t> dims, strides;
+};
+
+Simplified simplify(const std::vector<int64_t>& dims, const std::vector<int64_t>& strides) {
+  Simplified s;
+  for (size_t k = 0; k < dims.size(); ++k) {
+    if (dims[k] == 1) continue;
+    if (!s.dims.empty() && s.strides.back() == strides[k] * dims[k]) {
+      s.dims.back() *= dims[k];
+      s.strides.back() = strides[k];
+    } else {
+      s.dims.push_back(dims[k]);
+      s.strides.push_back(strides[k]);
+    }
+  }
+  if (s.dims.empty()) {  // a single element
+    s.dims = {1};
+    s.strides = {1};
+  }
+  return s;
+}
+
+// Rows of the last dimension, in output-element units: `copy_row(dst, src, count)` moves `count` elements
+// of one row starting at input element `src`.
+template <class CopyRow>
+MovementWork row_work(const std::byte* x, Simplified s, int64_t base, size_t element_size, std::byte* y,
+                      CopyRow copy_row) {
+  const int64_t length = s.dims.back();
+  const int64_t stride = s.strides.back();
+  s.dims.pop_back();
+  s.strides.pop_back();
+  int64_t rows = 1;
+  for (const int64_t d : s.dims)
+    rows *= d;
+  MovementWork work;
+  work.units = rows * length;
+  work.unit_bytes = static_cast<int64_t>(element_size);
+  work.run = [=, outer = std::move(s)](int64_t first, int64_t last) {
+    Odometer<1> row(outer.dims, {outer.strides}, first / length);
+    int64_t column = first % length;
+    for (int64_t e = first; e < last; row.next(), column = 0) {
+      const int64_t count = std::min(length - column, last - e);
+      copy_row(y + e * static_cast<int64_t>(element_size),
+               x + (base + row.offset(0) + column * stride) * static_cast<int64_t>(element_size), count,
+               stride);
+      e += count;
+    }
+  };
+  return work;
+}
+
+// One tile of a transpose: out[j * out_stride_j + l] = in[j + l * in_stride_l] for j in [j0, j1), l in
+// [l0, l1). With a constant element size the tile goes in 8 x 8 blocks through a local buffer: eight short
+// contiguous reads, then eight short contiguous writes, rather than a strided access per element. A block
+// also keeps few cache lines in use at once, which matters when a stride is a power of two and all the rows
+// of a tile fall into one cache set (2-D 1024 x 1024 float: about 3x faster than the plain loop).
+template <class Size>
+void copy_tile(const std::byte* in, std::byte* out, int64_t j0, int64_t j1, int64_t l0, int64_t l1,
+               int64_t out_stride_j, int64_t in_stride_l, Size size) {
+  const auto es = static_cast<int64_t>(static_cast<size_t>(size));
+  int64_t j = j0;
+  if constexpr (!std::is_same_v<Size, size_t>) {
+    constexpr int64_t kBlock = Size::value <= 2 ? 16 : 8;
+    constexpr size_t kSize = Size::value;
+    for (; j + kBlock <= j1; j += kBlock) {
+      int64_t l = l0;
+      for (; l + kBlock <= l1; l += kBlock) {
+        std::byte block[kBlock][kBlock * kSize];  // [j][l]
+        for (int64_t a = 0; a < kBlock; ++a) {
+          const std::byte* src = in + (j + (l + a) * in_stride_l) * es;
+          for (int64_t b = 0; b < kBlock; ++b)
+            std::memcpy(block[b] + a * es, src + b * es, kSize);
+        }
+        for (int64_t b = 0; b < kBlock; ++b)
+          std::memcpy(out + ((j + b) * out_stride_j + l) * es, block[b], sizeof block[b]);
+      }
+      for (int64_t b = 0; b < kBlock && l < l1; ++b)
+        copy_strided(out + ((j + b) * out_stride_j + l) * es, in + (j + b + l * in_stride_l) * es, l1 - l,
+                     in_stride_l, size);
+    }
+  }
+  for (; j < j1; ++j)
+    copy_strided(out + (j * out_stride_j + l0) * es, in + (j + l0 * in_stride_l) * es, l1 - l0, in_stride_l,
+                 size);
+}
+
+// Tiles of the dimensions `j` (contiguous in the input) and the last one (contiguous in the output).
+MovementWork tiled_work(const std::byte* x, const Simplified& s, size_t j, int64_t base, size_t element_size,
+                        std::byte* y) {
+  const size_t rank = s.dims.size();
+  std::vector<int64_t> out_strides(rank, 1);
+  for (size_t k = rank - 1; k-- > 0;)
+    out_strides[k] = out_strides[k + 1] * s.dims[k + 1];
+  const int64_t dim_j = s.dims[j], dim_l = s.dims[rank - 1];
+  const int64_t out_stride_j = out_strides[j], in_stride_l = s.strides[rank - 1];
+  // About 1-4 KiB per tile; a short side leaves its length to the other so tiles stay about that size.
+  const int64_t side = element_size <= 2 ? 64 : 32;
+  int64_t tile_j = std::min(dim_j, side), tile_l = std::min(dim_l, side);
+  if (tile_j < side) tile_l = std::min(dim_l, side * side / tile_j);
+  if (tile_l < side) tile_j = std::min(dim_j, side * side / tile_l);
+  const int64_t tiles_j = (dim_j + tile_j - 1) / tile_j, tiles_l = (dim_l + tile_l - 1) / tile_l;
+  const int64_t tiles_per_outer = tiles_j * tiles_l;
+
+  std::array<std::vector<int64_t>, 2> outer_strides;  // input, output
+  std::vector<int64_t> outer_dims;
+  int64_t outer = 1;
+  for (size_t k = 0; k + 1 < rank; ++k) {
+    if (k == j) continue;
+    outer_dims.push_back(s.dims[k]);
+    outer_strides[0].push_back(s.strides[k]);
+    outer_strides[1].push_back(out_strides[k]);
+    outer *= s.dims[k];
+  }
+  MovementWork work;
+  work.units = outer * tiles_per_outer;
+  work.unit_bytes = tile_j * tile_l * static_cast<int64_t>(element_size);
+  work.run = [=](int64_t first, int64_t last) {
+    with_element_size(element_size, [&](auto size) {
+      const int64_t es = static_cast<int64_t>(static_cast<size_t>(size));
+      Odometer<2> position(outer_dims, outer_strides, first / tiles_per_outer);
+      int64_t tile = first % tiles_per_outer;
+      for (int64_t unit = first; unit < last; position.next(), tile = 0) {
+        const std::byte* in = x + (base + position.offset(0)) * es;
+        std::byte* out = y + position.offset(1) * es;
+        for (; tile < tiles_per_outer && unit < last; ++tile, ++unit) {
+          const int64_t j0 = tile / tiles_l * tile_j, l0 = tile % tiles_l * tile_l;
+          copy_tile(in, out, j0, std::min(dim_j, j0 + tile_j), l0, std::min(dim_l, l0 + tile_l), out_stride_j,
+                    in_stride_l, size);
+        }
+      }
+    });
+  };
+  return work;
+}
+
+}  // namespace
+
+MovementWork strided_copy_work(const void* x, std::vector<int64_t> dims, std::vector<int64_t> strides,
+                               int64_t base, size_t element_size, void* y) {
+  const auto* in = static_cast<const std::byte*>(x);
+  auto* out = static_cast<std::byte*>(y);
+  if (std::find(dims.begin(), dims.end(), 0) != dims.end()) return {};
+  const Simplified s = simplify(dims, strides);
+  if (s.strides.back() == 1)
+    return row_work(in, s, base, element_size, out,
+                    [element_size](std::byte* dst, const std::byte* src, int64_t count, int64_t) {
+                      copy_elements(dst, src, count, element_size);
+                    });
+  for (size_t j = 0; j + 1 < s.dims.size(); ++j)
+    if (s.strides[j] == 1) return tiled_work(in, s, j, base, element_size, out);
+  return with_element_size(element_size, [&](auto size) {
+    return row_work(in, s, base, element_size, out,
+                    [size](std::byte* dst, const std::byte* src, int64_t count, int64_t stride) {
+                      copy_strided(dst, src, count, stride, size);
+                    });
+  });
+}
+
+}  // namespace octet::ref::detail

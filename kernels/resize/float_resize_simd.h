@@ -1,0 +1,43 @@
+#pragma once
+
+// Linear / cubic Resize rows with xsimd, vectorised across the channels of NHWC: each lane computes its
+// output with the reference's products and sums in the reference's order. Instantiated per ISA
+// (float_resize_kernels.h).
+
+#include <algorithm>
+#include <cstdint>
+
+#include "kernels/reduce/float_lanes.h"
+#include "kernels/resize/float_resize_kernels.h"
+
+namespace octet::resize {
+
+template <class Arch>
+void interpolate_row(const FloatResizeRow& r, float* y) {
+  using Ops = fsimd::FloatOps<Arch>;
+  using B = typename Ops::B;
+  const int64_t taps = r.taps;
+  for (int64_t ox = 0; ox < r.ow; ++ox) {
+    const int64_t* ix = r.ix + ox * taps;
+    const float* wx = r.wx + ox * taps;
+    for (int64_t c = 0; c < r.c; c += Ops::width) {
+      const int64_t n = std::min(Ops::width, r.c - c);
+      B acc;
+      for (int64_t ky = 0; ky < taps; ++ky) {
+        const float* line = r.image + r.iy[ky] * r.iw * r.c + c;
+        B row = B(wx[0]) * Ops::load_n(line + ix[0] * r.c, n);
+        for (int64_t kx = 1; kx < taps; ++kx)
+          row = row + B(wx[kx]) * Ops::load_n(line + ix[kx] * r.c, n);
+        acc = ky == 0 ? B(r.wy[0]) * row : acc + B(r.wy[ky]) * row;
+      }
+      Ops::store_n(y + ox * r.c + c, acc, n);
+    }
+  }
+}
+
+template <class Arch>
+constexpr FloatResizeKernels make_float_resize_kernels() {
+  return {&interpolate_row<Arch>};
+}
+
+}  // namespace octet::resize

@@ -1,0 +1,23 @@
+// The float GEMM and depthwise kernels for AVX2 + FMA; compiled with -mavx2 -mfma, only called after the
+// CPU check. (xsimd's fma3<avx2>: the FMA itself comes from kernels/gemm/float_simd.h either way.)
+#include "kernels/conv/float_depthwise_simd.h"
+#include "kernels/gemm/float_gemm_simd.h"
+
+namespace octet::gemm {
+
+void float_gemm_block_avx2(const FloatGemmBlock& block) {
+  using Arch = xsimd::fma3<xsimd::avx2>;
+  constexpr FloatTile tile = float_tile(Isa::avx2);
+  static_assert(tile.vector_width == simd::FloatLanes<Arch>::width);
+  float_gemm_block_simd<Arch, tile.rows, tile.vectors>(block);
+}
+
+}  // namespace octet::gemm
+
+namespace octet::conv {
+
+void float_depthwise_row_avx2(const FloatDepthwiseRow& row) {
+  float_depthwise_row_simd<xsimd::fma3<xsimd::avx2>>(row);
+}
+
+}  // namespace octet::conv
