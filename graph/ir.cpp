@@ -36,36 +36,101 @@ const char* name_of(OpKind kind) {
       return "reshape";
     case OpKind::transpose:
       return "transpose";
+    case OpKind::unary:
+      return "unary";
+    case OpKind::binary:
+      return "binary";
+    case OpKind::where:
+      return "where";
+    case OpKind::reduce:
+      return "reduce";
+    case OpKind::arg_reduce:
+      return "arg_reduce";
+    case OpKind::matmul:
+      return "matmul";
+    case OpKind::normalize:
+      return "normalize";
+    case OpKind::slice:
+      return "slice";
+    case OpKind::pad:
+      return "pad";
+    case OpKind::gather:
+      return "gather";
+    case OpKind::expand:
+      return "expand";
+    case OpKind::tile:
+      return "tile";
+    case OpKind::cast:
+      return "cast";
+    case OpKind::depth_to_space:
+      return "depth_to_space";
   }
   return "?";
 }
 
-int64_t mac_count(const Graph& graph, const Node& node) {
-  if (node.kind == OpKind::conv) {
-    const auto& a = std::get<ConvAttrs>(node.attrs);
-    const Shape& w = std::visit([](const auto& t) -> const Shape& { return t.shape; }, *a.weights);
-    const int64_t per_pixel_taps = w[1] * w[2] * w[3];
-    if (a.transposed) {  // every input pixel meets every tap once
-      const Shape& in = graph.value(node.inputs[0]).shape;
-      return in[0] * in[1] * in[2] * per_pixel_taps * w[0];
-    }
-    const Shape& out = graph.value(node.output).shape;
-    return out[0] * out[1] * out[2] * out[3] * per_pixel_taps;
+namespace {
+
+// A convolution's MACs from its weight shape [C_out, KH, KW, C_in / groups].
+int64_t conv_macs(const Graph& graph, const Node& node, const Shape& w, bool transposed) {
+  const int64_t per_pixel_taps = w[1] * w[2] * w[3];
+  if (transposed) {  // every input pixel meets every tap once
+    const Shape& in = graph.value(node.inputs[0]).shape;
+    return in[0] * in[1] * in[2] * per_pixel_taps * w[0];
   }
-  if (node.kind == OpKind::fully_connected) {
-    const Shape& out = graph.value(node.output).shape;
-    const auto& a = std::get<FullyConnectedAttrs>(node.attrs);
-    const Shape& w = std::visit([](const auto& t) -> const Shape& { return t.shape; }, *a.weights);
+  const Shape& out = graph.value(node.output).shape;
+  return out[0] * out[1] * out[2] * out[3] * per_pixel_taps;
+}
+
+}  // namespace
+
+int64_t mac_count(const Graph& graph, const Node& node) {
+  const Shape& out = graph.value(node.output).shape;
+  if (const auto* a = std::get_if<ConvAttrs>(&node.attrs)) {
+    const Shape& w = std::visit([](const auto& t) -> const Shape& { return t.shape; }, *a->weights);
+    return conv_macs(graph, node, w, a->transposed);
+  }
+  if (const auto* a = std::get_if<FloatConvAttrs>(&node.attrs))
+    return conv_macs(graph, node, a->weights->shape, a->transposed);
+  if (const auto* a = std::get_if<FullyConnectedAttrs>(&node.attrs)) {
+    const Shape& w = std::visit([](const auto& t) -> const Shape& { return t.shape; }, *a->weights);
     return element_count(out, "fc output") * w[1];
   }
+  if (const auto* a = std::get_if<FloatFullyConnectedAttrs>(&node.attrs))
+    return element_count(out, "fc output") * a->weights->shape[1];
+  if (node.kind == OpKind::matmul) {
+    const Shape& a = graph.value(node.inputs[0]).shape;
+    return element_count(out, "matmul output") * a.back();
+  }
   return 0;
+}
+
+bool computes_in_float(const Graph& graph, const Node& node) {
+  switch (node.kind) {
+    case OpKind::quantize:
+    case OpKind::dequantize:
+    case OpKind::reshape:
+    case OpKind::transpose:
+    case OpKind::slice:
+    case OpKind::pad:
+    case OpKind::gather:
+    case OpKind::expand:
+    case OpKind::tile:
+    case OpKind::concat:
+    case OpKind::depth_to_space:
+    case OpKind::where:
+      return false;  // conversions at the int8 boundary, or moves of elements
+    default:
+      break;
+  }
+  for (ValueId id : node.inputs)
+    if (graph.value(id).type == ElementType::f32) return true;
+  return graph.value(node.output).type == ElementType::f32 && node.kind != OpKind::softmax;
 }
 
 int64_t bytes_moved(const Graph& graph, const Node& node) {
   auto value_bytes = [&](ValueId id) {
     const Value& v = graph.value(id);
-    return element_count(v.shape, v.name) *
-           (v.type == ElementType::f32 || v.type == ElementType::s32 ? 4 : 1);
+    return element_count(v.shape, v.name) * static_cast<int64_t>(size_of(v.type));
   };
   int64_t bytes = value_bytes(node.output);
   for (ValueId id : node.inputs)
@@ -76,6 +141,14 @@ int64_t bytes_moved(const Graph& graph, const Node& node) {
   };
   if (const auto* a = std::get_if<ConvAttrs>(&node.attrs)) constants(a->weights, a->bias);
   if (const auto* a = std::get_if<FullyConnectedAttrs>(&node.attrs)) constants(a->weights, a->bias);
+  auto float_constants = [&](const std::shared_ptr<const TensorF32>& w,
+                             const std::shared_ptr<const TensorF32>& b) {
+    if (w) bytes += w->size() * 4;
+    if (b) bytes += b->size() * 4;
+  };
+  if (const auto* a = std::get_if<FloatConvAttrs>(&node.attrs)) float_constants(a->weights, a->bias);
+  if (const auto* a = std::get_if<FloatFullyConnectedAttrs>(&node.attrs))
+    float_constants(a->weights, a->bias);
   return bytes;
 }
 

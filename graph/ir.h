@@ -1,9 +1,11 @@
 #pragma once
 
-// octet's model IR: the quantized graph after ONNX import and lowering. Values are runtime tensors
-// (uint8 activations, the float tensors at the graph boundary); nodes are operators of the reference set
-// with their constant operands (packed weights, bias, lookup tables) attached. Graph code knows nothing of
-// instruction sets: which kernel runs a node is the runtime's business.
+// octet's model IR: the graph after ONNX import and lowering. Values are tensors: uint8 activations with
+// their quantization params, and float (with bool / int64) tensors where the model computes in float; a
+// value may also be a constant whose data the graph holds. Nodes are operators of the reference set with
+// their constant operands (weights, bias, lookup tables) attached. One operator kind serves both worlds
+// where the operation is the same (a max pool of uint8 or of float values): the value types say which.
+// Graph code knows nothing of instruction sets: which kernel runs a node is the runtime's business.
 
 #include <cstdint>
 #include <memory>
@@ -16,7 +18,11 @@
 #include "kernels/quantization/element_type.h"
 #include "kernels/reference/conv2d.h"
 #include "kernels/reference/conv_transpose2d.h"
+#include "kernels/reference/float_elementwise.h"
+#include "kernels/reference/float_pooling.h"
+#include "kernels/reference/float_reduce.h"
 #include "kernels/reference/lut.h"
+#include "kernels/reference/movement.h"
 #include "kernels/reference/pooling.h"
 #include "kernels/reference/resize.h"
 #include "kernels/tensor.h"
@@ -35,6 +41,11 @@ struct Value {
   Shape shape;  // physical shape (NHWC for Layout::nhwc)
   Layout layout = Layout::plain;
   QuantParams quant;  // for uint8 values
+  // A constant operand of a runtime operator (a float tensor added to an activation, say): its elements in
+  // the physical layout. Constants take no activation memory and are computed by no node.
+  std::shared_ptr<const std::vector<std::byte>> constant;
+
+  bool is_constant() const { return constant != nullptr; }
 };
 
 // The logical (ONNX, channel-first) shape of a value.
@@ -50,14 +61,30 @@ struct ConvAttrs {
   std::shared_ptr<const TensorS32> bias;   // may be null
   Clamp clamp;
 };
+// The float convolution: the same geometry, float weights and bias, a float output range.
+struct FloatConvAttrs {
+  bool transposed = false;
+  ref::Conv2dParams conv;
+  ref::ConvTranspose2dParams transpose;
+  std::shared_ptr<const TensorF32> weights;  // [C_out, KH, KW, C_in / groups]
+  std::shared_ptr<const TensorF32> bias;     // [C_out] or null
+  FloatClamp clamp;
+};
 struct FullyConnectedAttrs {
   std::shared_ptr<const Weights> weights;  // [C_out, K]
   std::shared_ptr<const TensorS32> bias;
   Clamp clamp;
 };
+// y[..., n] = clamp(bias[n] + sum_k x[..., k] * weights[n, k]): Gemm / MatMul with a constant matrix.
+struct FloatFullyConnectedAttrs {
+  std::shared_ptr<const TensorF32> weights;  // [N, K]
+  std::shared_ptr<const TensorF32> bias;     // [N] or null
+  FloatClamp clamp;
+};
 struct PoolAttrs {
   ref::Pool2dParams params;
-  Clamp clamp;
+  Clamp clamp;             // uint8 outputs
+  FloatClamp float_clamp;  // float outputs
 };
 struct ClampAttrs {
   Clamp clamp;
@@ -66,7 +93,8 @@ struct ConcatAttrs {
   int64_t axis = 0;  // physical axis
 };
 struct ResizeAttrs {
-  ref::ResizeParams params;
+  // params.base for uint8 values (nearest and linear only); all of it for float values.
+  ref::FloatResizeParams params;
 };
 struct LutAttrs {
   ref::Lut table{};
@@ -76,6 +104,59 @@ struct TransposeAttrs {
 };
 struct ReshapeAttrs {
   Shape shape;  // the output's physical shape
+};
+struct UnaryAttrs {
+  UnaryParams params;
+};
+struct BinaryAttrs {
+  BinaryOp op = BinaryOp::add;
+};
+struct ReduceAttrs {
+  ReduceOp op = ReduceOp::sum;
+  std::vector<int64_t> axes;  // physical, sorted; the output keeps them as size-1 dimensions
+};
+struct SoftmaxAttrs {
+  int64_t axis = -1;  // physical; uint8 softmax supports the innermost axis only
+  bool log = false;
+};
+struct ArgReduceAttrs {
+  int64_t axis = 0;  // physical; the output keeps it as a size-1 dimension
+  bool max = true;
+  bool select_last_index = false;
+};
+enum class NormKind { channel_affine, instance, layer };
+struct NormAttrs {
+  NormKind kind = NormKind::channel_affine;
+  // channel_affine: y = x * scale[c] + shift[c] along `axis`; instance: per (n, c) over the spatial
+  // positions, channel `axis`; layer: over the dimensions from `axis` on (scale / shift expanded to them).
+  int64_t axis = 1;  // physical
+  std::shared_ptr<const TensorF32> scale;
+  std::shared_ptr<const TensorF32> shift;  // may be null for layer
+  float epsilon = 1e-5f;
+};
+struct SliceAttrs {
+  std::vector<ref::SliceAxis> axes;  // one per physical dimension
+};
+struct PadAttrs {
+  std::vector<int64_t> begin, end;  // physical
+  ref::PadMode mode = ref::PadMode::constant;
+  std::vector<std::byte> value;  // one element of the value's type (constant mode)
+};
+struct GatherAttrs {
+  int64_t axis = 0;  // physical
+  std::shared_ptr<const std::vector<int64_t>> indices;
+  Shape index_shape;
+};
+struct TileAttrs {
+  std::vector<int64_t> repeats;  // physical
+};
+struct CastAttrs {
+  ElementType to = ElementType::f32;
+};
+struct DepthToSpaceAttrs {
+  int64_t block = 1;
+  bool to_space = true;  // DepthToSpace; false: SpaceToDepth
+  bool crd = false;
 };
 
 enum class OpKind {
@@ -95,12 +176,30 @@ enum class OpKind {
   softmax,    // uint8 -> uint8, or uint8 -> float when the output value is float
   reshape,    // same elements, new shape
   transpose,  // permutes dimensions (layout changes at the graph boundary and before reshapes)
+  // Float operators (and element-moving ones that serve every type).
+  unary,       // float elementwise function
+  binary,      // float arithmetic, comparisons (bool out), logical operators (bool in and out)
+  where,       // cond ? x : y (any type)
+  reduce,      // float reduction over axes
+  arg_reduce,  // ArgMax / ArgMin: int64 indices
+  matmul,      // float NumPy matmul of two runtime operands
+  normalize,   // BatchNormalization (channel affine), InstanceNormalization, LayerNormalization
+  slice,       // any type
+  pad,         // any type
+  gather,      // any type, constant indices
+  expand,      // any type: broadcast to the output's shape
+  tile,        // any type
+  cast,        // float <-> bool / int64
+  depth_to_space,
 };
 
 const char* name_of(OpKind kind);
 
-using Attrs = std::variant<std::monostate, ConvAttrs, FullyConnectedAttrs, PoolAttrs, ClampAttrs, ConcatAttrs,
-                           ResizeAttrs, LutAttrs, TransposeAttrs, ReshapeAttrs>;
+using Attrs =
+    std::variant<std::monostate, ConvAttrs, FloatConvAttrs, FullyConnectedAttrs, FloatFullyConnectedAttrs,
+                 PoolAttrs, ClampAttrs, ConcatAttrs, ResizeAttrs, LutAttrs, TransposeAttrs, ReshapeAttrs,
+                 UnaryAttrs, BinaryAttrs, ReduceAttrs, SoftmaxAttrs, ArgReduceAttrs, NormAttrs, SliceAttrs,
+                 PadAttrs, GatherAttrs, TileAttrs, CastAttrs, DepthToSpaceAttrs>;
 
 struct Node {
   std::string name;     // the ONNX node this came from (for errors and profiles)
@@ -116,8 +215,10 @@ struct Graph {
   std::vector<Node> nodes;  // in execution order
   std::vector<ValueId> inputs;
   std::vector<ValueId> outputs;
-  // The graph inputs' shapes as the model declares them (ONNX order), -1 for dynamic dimensions.
+  // The graph inputs' shapes as the model declares them (ONNX order), -1 for dynamic dimensions, and the
+  // symbolic names of those dimensions ("" for fixed ones or unnamed dynamic ones).
   std::vector<Shape> declared_input_shapes;
+  std::vector<std::vector<std::string>> declared_input_dim_names;
 
   ValueId add_value(Value v) {
     values.push_back(std::move(v));
@@ -129,6 +230,10 @@ struct Graph {
 
 // Multiply-accumulates of one node (0 for data movement), for reports.
 int64_t mac_count(const Graph& graph, const Node& node);
+
+// Whether the node computes in float (as opposed to on quantized data or only moving elements): what
+// reports mark, so users see what their quantizer left in float.
+bool computes_in_float(const Graph& graph, const Node& node);
 
 // Bytes a node must at least read and write: its inputs, its output and its constant operands (weights,
 // bias). The denominator of its arithmetic intensity in a roofline.

@@ -21,4 +21,8 @@ struct ImportOptions {
 // naming the node (or tensor) for anything malformed or unsupported.
 Graph import_onnx(std::span<const std::byte> bytes, const ImportOptions& options = {});
 
+// Whether some graph input of the model has a dynamic dimension that options.input_shapes does not fix
+// (false for bytes that do not parse).
+bool has_dynamic_inputs(std::span<const std::byte> bytes, const ImportOptions& options);
+
 }  // namespace octet::graph

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "kernels/error.h"
+#include "kernels/reference/broadcast.h"
 #include "kernels/reference/elementwise.h"
 
 namespace octet::graph {
@@ -80,11 +81,21 @@ Shape infer_output_shape(const Graph& g, const Node& n, const Value& out) {
     }
     case OpKind::conv: {
       const Shape& in = nhwc_input(g, n);
-      const auto& a = attrs_of<ConvAttrs>(n);
-      const int64_t kh = weight_dim(*a.weights, 1), kw = weight_dim(*a.weights, 2),
-                    co = weight_dim(*a.weights, 0);
-      if (a.transposed) {
-        const auto& p = a.transpose;
+      bool transposed = false;
+      ref::Conv2dParams conv;
+      ref::ConvTranspose2dParams transpose;
+      Shape w;
+      if (const auto* f = std::get_if<FloatConvAttrs>(&n.attrs)) {
+        transposed = f->transposed, conv = f->conv, transpose = f->transpose, w = f->weights->shape;
+      } else {
+        const auto& a = attrs_of<ConvAttrs>(n);
+        transposed = a.transposed, conv = a.conv, transpose = a.transpose;
+        w = std::visit([](const auto& t) { return t.shape; }, *a.weights);
+      }
+      if (w.size() != 4) throw Error(where(n) + ": weights must be [C_out, KH, KW, C_in / groups]");
+      const int64_t kh = w[1], kw = w[2], co = w[0];
+      if (transposed) {
+        const auto& p = transpose;
         return {in[0],
                 ref::conv_transpose_output_size("height", in[1], kh, p.stride_h, p.dilation_h, p.pad.top,
                                                 p.pad.bottom, p.output_padding_h),
@@ -92,7 +103,7 @@ Shape infer_output_shape(const Graph& g, const Node& n, const Value& out) {
                                                 p.pad.right, p.output_padding_w),
                 co};
       }
-      const auto& p = a.conv;
+      const auto& p = conv;
       return {in[0],
               ref::conv_output_size(n.name, "height", in[1], kh, p.stride_h, p.dilation_h, p.pad.top,
                                     p.pad.bottom),
@@ -102,11 +113,16 @@ Shape infer_output_shape(const Graph& g, const Node& n, const Value& out) {
     }
     case OpKind::fully_connected: {
       Shape s = input_shape(g, n, 0);
-      const auto& a = attrs_of<FullyConnectedAttrs>(n);
-      if (s.empty() || s.back() != weight_dim(*a.weights, 1))
-        throw Error(where(n) + ": input " + to_string(s) +
-                    " does not end in K = " + std::to_string(weight_dim(*a.weights, 1)));
-      s.back() = weight_dim(*a.weights, 0);
+      int64_t k = 0, cout = 0;
+      if (const auto* f = std::get_if<FloatFullyConnectedAttrs>(&n.attrs)) {
+        k = f->weights->shape.at(1), cout = f->weights->shape.at(0);
+      } else {
+        const auto& a = attrs_of<FullyConnectedAttrs>(n);
+        k = weight_dim(*a.weights, 1), cout = weight_dim(*a.weights, 0);
+      }
+      if (s.empty() || s.back() != k)
+        throw Error(where(n) + ": input " + to_string(s) + " does not end in K = " + std::to_string(k));
+      s.back() = cout;
       return s;
     }
     case OpKind::max_pool:
@@ -127,7 +143,90 @@ Shape infer_output_shape(const Graph& g, const Node& n, const Value& out) {
     }
     case OpKind::add:
     case OpKind::mul:
-      return ref::broadcast_shapes(where(n), input_shape(g, n, 0), input_shape(g, n, 1));
+    case OpKind::binary:
+      return broadcast_shape(where(n), input_shape(g, n, 0), input_shape(g, n, 1));
+    case OpKind::where:
+      return broadcast_shape(where(n), broadcast_shape(where(n), input_shape(g, n, 0), input_shape(g, n, 1)),
+                             input_shape(g, n, 2));
+    case OpKind::unary:
+    case OpKind::normalize:
+    case OpKind::cast:
+      return input_shape(g, n, 0);
+    case OpKind::reduce: {
+      Shape s = input_shape(g, n, 0);
+      for (int64_t axis : attrs_of<ReduceAttrs>(n).axes) {
+        if (axis < 0 || axis >= static_cast<int64_t>(s.size()))
+          throw Error(where(n) + ": reduce axis out of range");
+        s[static_cast<size_t>(axis)] = 1;
+      }
+      return s;
+    }
+    case OpKind::arg_reduce: {
+      Shape s = input_shape(g, n, 0);
+      const int64_t axis = attrs_of<ArgReduceAttrs>(n).axis;
+      if (axis < 0 || axis >= static_cast<int64_t>(s.size())) throw Error(where(n) + ": axis out of range");
+      if (s[static_cast<size_t>(axis)] == 0) throw Error(where(n) + ": ArgMax / ArgMin over an empty axis");
+      s[static_cast<size_t>(axis)] = 1;
+      return s;
+    }
+    case OpKind::matmul: {
+      const Shape& a = input_shape(g, n, 0);
+      const Shape& b = input_shape(g, n, 1);
+      if (a.size() < 2 || b.size() < 2) throw Error(where(n) + ": matmul operands need rank >= 2");
+      if (a.back() != b[b.size() - 2])
+        throw Error(where(n) + ": cannot multiply " + to_string(a) + " by " + to_string(b));
+      Shape s = broadcast_shape(where(n), Shape(a.begin(), a.end() - 2), Shape(b.begin(), b.end() - 2));
+      s.push_back(a[a.size() - 2]);
+      s.push_back(b.back());
+      return s;
+    }
+    case OpKind::slice:
+      return ref::slice_shape(attrs_of<SliceAttrs>(n).axes);
+    case OpKind::pad: {
+      const auto& a = attrs_of<PadAttrs>(n);
+      return ref::pad_shape(input_shape(g, n, 0), a.begin, a.end, where(n));
+    }
+    case OpKind::gather: {
+      const Shape& in = input_shape(g, n, 0);
+      const auto& a = attrs_of<GatherAttrs>(n);
+      if (a.axis < 0 || a.axis >= static_cast<int64_t>(in.size()))
+        throw Error(where(n) + ": axis out of range");
+      Shape s(in.begin(), in.begin() + a.axis);
+      s.insert(s.end(), a.index_shape.begin(), a.index_shape.end());
+      s.insert(s.end(), in.begin() + a.axis + 1, in.end());
+      return s;
+    }
+    case OpKind::expand: {
+      const Shape& s = attrs_of<ReshapeAttrs>(n).shape;
+      if (broadcast_shape(where(n), input_shape(g, n, 0), s) != s)
+        throw Error(where(n) + ": cannot expand " + to_string(input_shape(g, n, 0)) + " to " + to_string(s));
+      return s;
+    }
+    case OpKind::tile: {
+      Shape s = input_shape(g, n, 0);
+      const auto& r = attrs_of<TileAttrs>(n).repeats;
+      if (r.size() != s.size()) throw Error(where(n) + ": one repeat count per dimension is needed");
+      for (size_t d = 0; d < s.size(); ++d) {
+        if (r[d] < 0) throw Error(where(n) + ": negative repeat count");
+        s[d] *= r[d];
+      }
+      element_count(s, where(n));
+      return s;
+    }
+    case OpKind::depth_to_space: {
+      const Shape& in = input_shape(g, n, 0);
+      const auto& a = attrs_of<DepthToSpaceAttrs>(n);
+      if (in.size() != 4 || a.block < 1)
+        throw Error(where(n) + ": needs a rank-4 NCHW tensor and block >= 1");
+      const int64_t bb = a.block * a.block;
+      if (a.to_space) {
+        if (in[1] % bb != 0) throw Error(where(n) + ": channels are not a multiple of blocksize^2");
+        return {in[0], in[1] / bb, in[2] * a.block, in[3] * a.block};
+      }
+      if (in[2] % a.block != 0 || in[3] % a.block != 0)
+        throw Error(where(n) + ": height and width must be multiples of blocksize");
+      return {in[0], in[1] * bb, in[2] / a.block, in[3] / a.block};
+    }
     case OpKind::concat: {
       Shape s = input_shape(g, n, 0);
       const auto axis = static_cast<size_t>(attrs_of<ConcatAttrs>(n).axis);
@@ -145,7 +244,7 @@ Shape infer_output_shape(const Graph& g, const Node& n, const Value& out) {
     }
     case OpKind::resize: {
       const Shape& in = nhwc_input(g, n);
-      const auto& p = attrs_of<ResizeAttrs>(n).params;
+      const auto& p = attrs_of<ResizeAttrs>(n).params.base;
       return {in[0], p.out_h, p.out_w, in[3]};
     }
   }
@@ -153,8 +252,114 @@ Shape infer_output_shape(const Graph& g, const Node& n, const Value& out) {
   throw Error(where(n) + ": unknown operator kind");
 }
 
+namespace {
+
+// Operators that only move or select elements: they take any element type and keep uint8 params.
+bool moves_elements(OpKind kind) {
+  switch (kind) {
+    case OpKind::max_pool:
+    case OpKind::reshape:
+    case OpKind::transpose:
+    case OpKind::resize:
+    case OpKind::slice:
+    case OpKind::pad:
+    case OpKind::gather:
+    case OpKind::expand:
+    case OpKind::tile:
+    case OpKind::depth_to_space:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// The element types an operator takes and gives, checked here once so that the kernels can trust them.
+void check_types(const Graph& g, const Node& n) {
+  const Value& out = g.value(n.output);
+  auto type_of = [&](size_t i) { return g.value(n.inputs.at(i)).type; };
+  auto expect = [&](ElementType got, ElementType want, const std::string& role) {
+    if (got != want)
+      throw Error(where(n) + ": " + role + " must be " + std::string(name_of(want)) + ", got " +
+                  std::string(name_of(got)));
+  };
+  auto all_inputs = [&](ElementType want) {
+    for (size_t i = 0; i < n.inputs.size(); ++i)
+      expect(type_of(i), want, "input '" + g.value(n.inputs[i]).name + "'");
+  };
+  const bool float_weights = std::holds_alternative<FloatConvAttrs>(n.attrs) ||
+                             std::holds_alternative<FloatFullyConnectedAttrs>(n.attrs);
+  switch (n.kind) {
+    case OpKind::quantize:
+      all_inputs(ElementType::f32);
+      return expect(out.type, ElementType::u8, "output");
+    case OpKind::dequantize:
+      all_inputs(ElementType::u8);
+      return expect(out.type, ElementType::f32, "output");
+    case OpKind::conv:
+    case OpKind::fully_connected:
+      all_inputs(float_weights ? ElementType::f32 : ElementType::u8);
+      return expect(out.type, float_weights ? ElementType::f32 : ElementType::u8, "output");
+    case OpKind::add:
+    case OpKind::mul:
+    case OpKind::requantize:
+    case OpKind::lut:
+      all_inputs(ElementType::u8);
+      return expect(out.type, ElementType::u8, "output");
+    case OpKind::softmax:
+      if (type_of(0) == ElementType::f32) return expect(out.type, ElementType::f32, "output");
+      expect(type_of(0), ElementType::u8, "input");
+      if (out.type != ElementType::u8 && out.type != ElementType::f32)
+        throw Error(where(n) + ": output must be uint8 or float32");
+      return;
+    case OpKind::unary:
+    case OpKind::reduce:
+    case OpKind::matmul:
+    case OpKind::normalize:
+      all_inputs(ElementType::f32);
+      return expect(out.type, ElementType::f32, "output");
+    case OpKind::binary: {
+      const BinaryOp op = attrs_of<BinaryAttrs>(n).op;
+      all_inputs(takes_bool(op) ? ElementType::b8 : ElementType::f32);
+      return expect(out.type, produces_bool(op) ? ElementType::b8 : ElementType::f32, "output");
+    }
+    case OpKind::arg_reduce:
+      all_inputs(ElementType::f32);
+      return expect(out.type, ElementType::s64, "output");
+    case OpKind::where:
+      expect(type_of(0), ElementType::b8, "condition");
+      expect(type_of(1), out.type, "input X");
+      return expect(type_of(2), out.type, "input Y");
+    case OpKind::cast:
+      return expect(out.type, attrs_of<CastAttrs>(n).to, "output");
+    case OpKind::pad: {
+      const auto& a = attrs_of<PadAttrs>(n);
+      if (a.mode == ref::PadMode::constant && a.value.size() != size_of(out.type))
+        throw Error(where(n) + ": the pad value does not match the element type");
+      [[fallthrough]];
+    }
+    default:  // pooling, concat, resize and the element movers keep their input's type
+      for (size_t i = 0; i < n.inputs.size(); ++i)
+        expect(type_of(i), out.type, "input '" + g.value(n.inputs[i]).name + "'");
+      if ((n.kind == OpKind::average_pool || n.kind == OpKind::global_average_pool ||
+           n.kind == OpKind::resize) &&
+          out.type != ElementType::u8 && out.type != ElementType::f32)
+        throw Error(where(n) + ": takes uint8 or float32 tensors");
+      return;
+  }
+}
+
+}  // namespace
+
 void check_graph(const Graph& g) {
   std::set<ValueId> defined(g.inputs.begin(), g.inputs.end());
+  for (size_t id = 0; id < g.values.size(); ++id)
+    if (g.values[id].is_constant()) {
+      const Value& v = g.values[id];
+      if (static_cast<int64_t>(v.constant->size()) !=
+          element_count(v.shape, v.name) * static_cast<int64_t>(size_of(v.type)))
+        throw Error("constant '" + v.name + "': its data does not match its shape " + to_string(v.shape));
+      defined.insert(static_cast<ValueId>(id));
+    }
   auto check_id = [&](ValueId id, const std::string& context) {
     if (id < 0 || static_cast<size_t>(id) >= g.values.size())
       throw Error(context + ": refers to a missing value");
@@ -169,10 +374,10 @@ void check_graph(const Graph& g) {
     if (!defined.insert(n.output).second)
       throw Error(where(n) + ": output '" + g.value(n.output).name + "' is computed twice");
     const Value& out = g.value(n.output);
+    check_types(g, n);
     // Operators that only move bytes accept raw uint8 data without quantization params (a uint8 model
     // input that is reshaped or max-pooled, say); every other one needs valid params.
-    const bool moves_bytes = n.kind == OpKind::max_pool || n.kind == OpKind::reshape ||
-                             n.kind == OpKind::transpose || n.kind == OpKind::resize;
+    const bool moves_bytes = moves_elements(n.kind);
     auto check_params = [&](const Value& v, const std::string& role) {
       if (v.type != ElementType::u8 || (moves_bytes && v.quant.scales.empty())) return;
       validate(v.quant, ElementType::u8, v.shape, where(n) + " " + role + " '" + v.name + "'");
@@ -184,9 +389,7 @@ void check_graph(const Graph& g) {
       throw Error(where(n) + ": output '" + out.name + "' has shape " + to_string(out.shape) +
                   " but its inputs imply " + to_string(infer_output_shape(g, n, out)));
     // Operators that move values without arithmetic must keep the quantization params exactly.
-    const bool passes_through = n.kind == OpKind::max_pool || n.kind == OpKind::reshape ||
-                                n.kind == OpKind::transpose || n.kind == OpKind::resize;
-    if (passes_through && g.value(n.inputs[0]).type == ElementType::u8 &&
+    if (moves_bytes && g.value(n.inputs[0]).type == ElementType::u8 &&
         !(g.value(n.inputs[0]).quant == out.quant))
       throw Error(where(n) + ": output '" + out.name + "' must keep the quantization params of input '" +
                   g.value(n.inputs[0]).name + "'");

@@ -38,18 +38,81 @@ HostTensor HostTensor::from_uint8(std::vector<int64_t> shape, std::vector<uint8_
   return t;
 }
 
+HostTensor HostTensor::from_int64(std::vector<int64_t> shape, std::vector<int64_t> values) {
+  check_size(shape, values.size());
+  HostTensor t;
+  t.dtype_ = DataType::int64;
+  t.shape_ = std::move(shape);
+  t.ints_ = std::move(values);
+  return t;
+}
+
+HostTensor HostTensor::from_bool(std::vector<int64_t> shape, std::vector<uint8_t> values) {
+  check_size(shape, values.size());
+  for (uint8_t& v : values)
+    v = v != 0 ? 1 : 0;
+  HostTensor t;
+  t.dtype_ = DataType::boolean;
+  t.shape_ = std::move(shape);
+  t.bytes_ = std::move(values);
+  return t;
+}
+
+const char* name_of(DataType dtype) {
+  switch (dtype) {
+    case DataType::float32:
+      return "float32";
+    case DataType::uint8:
+      return "uint8";
+    case DataType::int64:
+      return "int64";
+    case DataType::boolean:
+      return "bool";
+  }
+  return "?";
+}
+
 int64_t HostTensor::element_count() const {
   return octet::element_count(shape_, "tensor");
 }
 
+namespace {
+
+void expect(DataType have, DataType want) {
+  if (have != want) throw Error(std::string("tensor holds ") + name_of(have) + " data, not " + name_of(want));
+}
+
+}  // namespace
+
 std::span<const float> HostTensor::float_data() const {
-  if (dtype_ != DataType::float32) throw Error("tensor holds uint8 data, not float32");
+  expect(dtype_, DataType::float32);
   return floats_;
 }
 
 std::span<const uint8_t> HostTensor::uint8_data() const {
-  if (dtype_ != DataType::uint8) throw Error("tensor holds float32 data, not uint8");
+  expect(dtype_, DataType::uint8);
   return bytes_;
+}
+
+std::span<const int64_t> HostTensor::int64_data() const {
+  expect(dtype_, DataType::int64);
+  return ints_;
+}
+
+std::span<const uint8_t> HostTensor::bool_data() const {
+  expect(dtype_, DataType::boolean);
+  return bytes_;
+}
+
+std::span<const std::byte> HostTensor::bytes() const {
+  switch (dtype_) {
+    case DataType::float32:
+      return std::as_bytes(std::span(floats_));
+    case DataType::int64:
+      return std::as_bytes(std::span(ints_));
+    default:
+      return std::as_bytes(std::span(bytes_));
+  }
 }
 
 }  // namespace octet

@@ -17,7 +17,7 @@ int64_t align_up(int64_t n) {
 
 int64_t byte_size(const graph::Value& value) {
   const int64_t elements = element_count(value.shape, value.name);
-  return elements * (value.type == ElementType::f32 ? 4 : value.type == ElementType::s32 ? 4 : 1);
+  return elements * static_cast<int64_t>(size_of(value.type));
 }
 
 MemoryPlan plan_memory(const graph::Graph& graph, const std::vector<graph::ValueId>& keep_alive) {
@@ -44,7 +44,7 @@ MemoryPlan plan_memory(const graph::Graph& graph, const std::vector<graph::Value
   plan.sizes.assign(n, 0);
   std::vector<size_t> order;
   for (size_t v = 0; v < n; ++v) {
-    if (last[v] < -1) continue;  // never used: no storage
+    if (last[v] < -1 || graph.values[v].is_constant()) continue;  // unused, or held by the program
     plan.sizes[v] = align_up(std::max<int64_t>(byte_size(graph.values[v]), 1));
     plan.unplanned_bytes += plan.sizes[v];
     order.push_back(v);

@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <cstring>
 #include <fstream>
 #include <iterator>
@@ -13,11 +14,48 @@ namespace {
 graph::ImportOptions import_options(const LoadOptions& o) {
   graph::ImportOptions io;
   io.nhwc_io = o.nhwc_io;
+  for (const auto& [name, shape] : o.input_shapes) {
+    // The caller states NHWC shapes for an NHWC model; the importer takes the model's (NCHW) order.
+    Shape s = shape;
+    if (o.nhwc_io && s.size() == 4) s = {s[0], s[3], s[1], s[2]};
+    io.input_shapes[name] = s;
+  }
   return io;
 }
 
+// Compiles for the load-time shapes. Dynamic dimensions not fixed by the caller take a placeholder: 1
+// first; if the model's arithmetic rejects that (an image downsampled five times and added to an
+// upsampled copy of itself needs more than one pixel), a size that survives such arithmetic.
+std::shared_ptr<const runtime::Program> compile_at_load(std::span<const std::byte> onnx,
+                                                        graph::ImportOptions io) {
+  try {
+    return runtime::compile(onnx, io);
+  } catch (const Error&) {
+    if (!graph::has_dynamic_inputs(onnx, io)) throw;
+    io.dynamic_dim = 512;
+    try {
+      return runtime::compile(onnx, io);
+    } catch (const Error&) {
+    }
+    throw;
+  }
+}
+
+DataType data_type_of(ElementType t) {
+  switch (t) {
+    case ElementType::f32:
+      return DataType::float32;
+    case ElementType::s64:
+      return DataType::int64;
+    case ElementType::b8:
+      return DataType::boolean;
+    default:
+      return DataType::uint8;
+  }
+}
+
 std::string describe_params(const graph::Value& v) {
-  if (v.type == ElementType::f32) return "f32";
+  if (v.type != ElementType::u8) return std::string(name_of(v.type));
   if (v.quant.scales.empty()) return "u8";
   std::ostringstream s;
   s << "u8 scale " << v.quant.scale() << " zp " << v.quant.zero_point();
@@ -60,12 +98,12 @@ Model Model::load_from_memory(std::span<const std::byte> bytes, const LoadOption
   auto impl = std::make_shared<Impl>();
   impl->onnx.assign(bytes.begin(), bytes.end());
   impl->options = options;
-  impl->declared = runtime::compile(impl->onnx, import_options(options));
+  impl->declared = compile_at_load(impl->onnx, import_options(options));
   const graph::Graph& g = impl->declared->graph;
   for (size_t i = 0; i < g.inputs.size(); ++i) {
     const graph::Value& v = g.value(g.inputs[i]);
-    TensorInfo t{v.name, v.type == ElementType::f32 ? DataType::float32 : DataType::uint8,
-                 g.declared_input_shapes[i], 0, 0};
+    TensorInfo t{v.name, data_type_of(v.type), g.declared_input_shapes[i], g.declared_input_dim_names[i], 0,
+                 0};
     if (options.nhwc_io && t.shape.size() == 4) t.shape = {t.shape[0], t.shape[2], t.shape[3], t.shape[1]};
     if (v.type == ElementType::u8 && !v.quant.scales.empty())
       t.scale = v.quant.scale(), t.zero_point = v.quant.zero_point();
@@ -78,8 +116,7 @@ Model Model::load_from_memory(std::span<const std::byte> bytes, const LoadOption
   }
   for (size_t i = 0; i < g.outputs.size(); ++i) {
     const graph::Value& v = g.value(g.outputs[i]);
-    TensorInfo t{v.name, v.type == ElementType::f32 ? DataType::float32 : DataType::uint8,
-                 graph::onnx_shape(v), 0, 0};
+    TensorInfo t{v.name, data_type_of(v.type), graph::onnx_shape(v), {}, 0, 0};
     if (options.nhwc_io) t.shape = v.shape;
     const graph::ValueId q = impl->declared->quantized_outputs[i];
     const graph::Value& qv = g.value(q >= 0 ? q : g.outputs[i]);
@@ -88,6 +125,17 @@ Model Model::load_from_memory(std::span<const std::byte> bytes, const LoadOption
     impl->outputs.push_back(t);
   }
   return Model(std::move(impl));
+}
+
+bool Model::Impl::placeholder_shapes() const {
+  for (const TensorInfo& t : inputs)
+    if (std::count(t.shape.begin(), t.shape.end(), -1) > 0 && !options.input_shapes.count(t.name))
+      return true;
+  return false;
+}
+
+bool Model::has_placeholder_shapes() const {
+  return impl_->placeholder_shapes();
 }
 
 const std::vector<TensorInfo>& Model::inputs() const {
@@ -109,7 +157,7 @@ std::vector<NodeInfo> Model::nodes() const {
   for (const graph::Node& n : g.nodes) {
     const graph::Value& v = g.value(n.output);
     out.push_back({n.name, graph::name_of(n.kind), n.onnx_op, v.shape, v.name, describe_params(v),
-                   graph::mac_count(g, n)});
+                   graph::mac_count(g, n), graph::computes_in_float(g, n)});
   }
   return out;
 }

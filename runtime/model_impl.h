@@ -20,6 +20,8 @@ struct Model::Impl {
 
   // The program for these input shapes (ONNX order, one per graph input).
   std::shared_ptr<const runtime::Program> program_for(const std::vector<Shape>& shapes) const;
+  // Whether `declared` was compiled with placeholder sizes for some dynamic dimension.
+  bool placeholder_shapes() const;
 
  private:
   mutable std::mutex mutex_;

@@ -68,7 +68,8 @@ struct Session::Impl {
       : model(std::move(m)), options(o), workers(o.threads > 0 ? o.threads : tbb::task_arena::automatic) {
     if (o.threads < 0) throw Error("SessionOptions: threads must be >= 0, got " + std::to_string(o.threads));
     if (o.max_arena_bytes < 0) throw Error("SessionOptions: max_arena_bytes must be >= 0");
-    check_arena(*model->declared);
+    // With placeholder sizes the load-time plan is not what runs: shapes are checked when they are known.
+    if (!model->placeholder_shapes()) check_arena(*model->declared);
   }
 
   void check_arena(const runtime::Program& p) const {
@@ -98,6 +99,7 @@ struct Session::Impl {
       t.output_shape = g.value(node.output).shape;
       t.macs = graph::mac_count(g, node);
       t.bytes = graph::bytes_moved(g, node);
+      t.computes_in_float = graph::computes_in_float(g, node);
       t.start_seconds = Seconds(marks[k].second - marks[0].second).count();
       t.seconds = Seconds(marks[k + 1].second - marks[k].second).count();
     }
@@ -148,7 +150,12 @@ std::map<std::string, HostTensor> Session::Impl::run(const std::map<std::string,
   check_arena(*program);
   const graph::Graph& g = program->graph;
   std::byte* base = arena.reserve(program->plan.arena_bytes);
-  auto buffer = [&](graph::ValueId id) { return base + program->plan.offsets[static_cast<size_t>(id)]; };
+  // Constants live in the program; everything else in the arena. Operators never write to a constant.
+  auto buffer = [&](graph::ValueId id) {
+    const graph::Value& v = g.value(id);
+    if (v.is_constant()) return const_cast<std::byte*>(v.constant->data());
+    return base + program->plan.offsets[static_cast<size_t>(id)];
+  };
 
   std::set<int> skipped;
   for (size_t i = 0; i < infos.size(); ++i) {
@@ -156,9 +163,10 @@ std::map<std::string, HostTensor> Session::Impl::run(const std::map<std::string,
     const HostTensor& t = inputs.at(info.name);
     const graph::ValueId id = g.inputs[i];
     const graph::Value& v = g.value(id);
-    if (t.dtype() == DataType::float32) {
-      if (v.type != ElementType::f32) throw Error("input '" + info.name + "' must be uint8, got float32");
-      std::memcpy(buffer(id), t.float_data().data(), t.float_data().size_bytes());
+    if (t.dtype() != info.dtype && !(t.dtype() == DataType::uint8 && info.dtype == DataType::float32))
+      throw Error("input '" + info.name + "' must be " + name_of(info.dtype) + ", got " + name_of(t.dtype()));
+    if (t.dtype() != DataType::uint8) {
+      std::memcpy(buffer(id), t.bytes().data(), t.bytes().size_bytes());
       continue;
     }
     // uint8 data: either the model's input is uint8, or the caller quantized a float input already.
@@ -225,6 +233,14 @@ std::map<std::string, HostTensor> Session::Impl::run(const std::map<std::string,
       std::vector<float> values(static_cast<size_t>(n));
       std::memcpy(values.data(), buffer(id), values.size() * sizeof(float));
       outputs.emplace(name, HostTensor::from_float(shape, std::move(values)));
+    } else if (v.type == ElementType::s64) {
+      std::vector<int64_t> values(static_cast<size_t>(n));
+      std::memcpy(values.data(), buffer(id), values.size() * sizeof(int64_t));
+      outputs.emplace(name, HostTensor::from_int64(shape, std::move(values)));
+    } else if (v.type == ElementType::b8) {
+      std::vector<uint8_t> values(static_cast<size_t>(n));
+      std::memcpy(values.data(), buffer(id), values.size());
+      outputs.emplace(name, HostTensor::from_bool(shape, std::move(values)));
     } else {
       std::vector<uint8_t> values(static_cast<size_t>(n));
       if (v.layout == graph::Layout::nhwc && !model->options.nhwc_io)

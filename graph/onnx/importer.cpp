@@ -148,20 +148,27 @@ void Importer::read_inputs() {
       v.type = ElementType::f32;
     } else if (tt.elem_type() == onnx::TensorProto::UINT8) {
       v.type = ElementType::u8;
+    } else if (tt.elem_type() == onnx::TensorProto::BOOL) {
+      v.type = ElementType::b8;
+    } else if (tt.elem_type() == onnx::TensorProto::INT64) {
+      v.type = ElementType::s64;
     } else {
       throw Error(what + ": element type " + onnx_type_name(tt.elem_type()) +
-                  " is not supported (float32 or uint8)");
+                  " is not supported (float32, uint8, bool or int64)");
     }
     if (!tt.has_shape()) throw Error(what + ": has no shape");
     Shape declared;
+    std::vector<std::string> dim_names;
     for (const auto& d : tt.shape().dim()) {
       if (d.has_dim_value()) {
         if (d.dim_value() < 1)
           throw Error(what + ": dimension " + std::to_string(d.dim_value()) + " must be >= 1");
         declared.push_back(d.dim_value());
+        dim_names.emplace_back();
         v.shape.push_back(d.dim_value());
       } else {
         declared.push_back(-1);
+        dim_names.push_back(d.dim_param());
         v.shape.push_back(options_.dynamic_dim);
       }
     }
@@ -176,7 +183,9 @@ void Importer::read_inputs() {
     }
     element_count(v.shape, what);
     graph_.declared_input_shapes.push_back(declared);
-    if (options_.nhwc_io && v.shape.size() == 4) {
+    graph_.declared_input_dim_names.push_back(dim_names);
+    if (options_.nhwc_io && v.shape.size() == 4 &&
+        (v.type == ElementType::f32 || v.type == ElementType::u8)) {
       // The caller's data is already NHWC: store the logical NCHW shape permuted.
       v.shape = {v.shape[0], v.shape[2], v.shape[3], v.shape[1]};
       v.layout = Layout::nhwc;
@@ -200,11 +209,28 @@ void Importer::write_outputs() {
     Symbol s = it->second;
     ValueId v = -1;
     switch (s.kind) {
-      case Symbol::Kind::constant:
-        throw Error("graph output '" + out.name() + "' is a constant; octet does not output constants");
+      case Symbol::Kind::constant: {
+        // A constant output (a model's shape computation, say): copied out of the program on every run.
+        Constant c = s.constant;
+        if (s.quant) c.values = s.real_values(), c.onnx_type = onnx::TensorProto::FLOAT;
+        const ValueId k = constant_value(out.name() + "#constant", c);
+        Value copy = graph_.value(k);
+        copy.name = out.name();
+        copy.constant = nullptr;
+        v = emit(out.name(), "(constant)", OpKind::reshape, {k}, ReshapeAttrs{copy.shape}, copy);
+        break;
+      }
       case Symbol::Kind::quantized:
+        v = s.value;
+        break;
       case Symbol::Kind::real:
         v = s.value;
+        if (graph_.value(v).is_constant()) {
+          Value copy = graph_.value(v);
+          copy.name = out.name();
+          copy.constant = nullptr;
+          v = emit(out.name(), "(constant)", OpKind::reshape, {v}, ReshapeAttrs{copy.shape}, copy);
+        }
         break;
       case Symbol::Kind::dequantized: {
         // A DequantizeLinear at the end of the graph: dequantize straight into the model's layout.
@@ -227,8 +253,11 @@ void Importer::lower(const onnx::NodeProto& node) {
   if (!node.domain().empty() && node.domain() != "ai.onnx" && node.domain() != "com.microsoft")
     throw Error(describe(node) + ": operator domain '" + node.domain() + "' is not supported");
   if (node.op_type() == "Constant") return;
-  if (lower_quantize_dequantize(node) || lower_qoperator(node) || lower_qdq_compute(node) ||
-      lower_elementwise(node) || lower_structural(node))
+  // Quantized forms first (int8 operators, lookup tables: faster, and exact); float only where the model
+  // really computes in float.
+  if (fold_constants(node) || lower_quantize_dequantize(node) || lower_qoperator(node) ||
+      lower_qdq_compute(node) || lower_elementwise(node) || lower_structural(node) || lower_movement(node) ||
+      lower_float(node))
     return;
   throw Error(describe(node) + ": operator is not supported by octet (on these operand types)");
 }
@@ -352,6 +381,33 @@ bool Importer::is_graph_output(const std::string& tensor) const {
 }
 
 }  // namespace onnx_import
+
+namespace {
+
+bool parse_model(std::span<const std::byte> bytes, onnx::ModelProto& model) {
+  if (bytes.size() > static_cast<size_t>(INT32_MAX)) return false;
+  google::protobuf::io::ArrayInputStream raw(bytes.data(), static_cast<int>(bytes.size()));
+  google::protobuf::io::CodedInputStream coded(&raw);
+  coded.SetTotalBytesLimit(INT32_MAX);
+  return model.ParseFromCodedStream(&coded) && coded.ConsumedEntireMessage();
+}
+
+}  // namespace
+
+bool has_dynamic_inputs(std::span<const std::byte> bytes, const ImportOptions& options) {
+  onnx::ModelProto model;
+  if (!parse_model(bytes, model)) return false;
+  std::set<std::string> initializers;
+  for (const auto& init : model.graph().initializer())
+    initializers.insert(init.name());
+  for (const auto& in : model.graph().input()) {
+    if (initializers.count(in.name()) || options.input_shapes.count(in.name())) continue;
+    if (!in.type().has_tensor_type() || !in.type().tensor_type().has_shape()) continue;
+    for (const auto& d : in.type().tensor_type().shape().dim())
+      if (!d.has_dim_value()) return true;
+  }
+  return false;
+}
 
 Graph import_onnx(std::span<const std::byte> bytes, const ImportOptions& options) {
   onnx::ModelProto model;

@@ -26,8 +26,9 @@ struct Symbol {
   enum class Kind {
     constant,     // an initializer / Constant (possibly the DequantizeLinear of one: then `quant` is set)
     quantized,    // a runtime uint8 value
-    dequantized,  // a float tensor equal to dequantize(value): folded into the consumers, never materialised
-    real,         // a runtime float value (graph inputs before their QuantizeLinear, dequantized outputs)
+    dequantized,  // a float tensor equal to dequantize(value): folded into the consumers; materialised (a
+                  // dequantize node, once per value) only when a float operator reads it
+    real,  // a runtime float (or bool / int64) value: float graph inputs, the results of float operators
   };
   Kind kind = Kind::constant;
   ValueId value = -1;
@@ -36,6 +37,16 @@ struct Symbol {
 
   // The constant's real values (dequantized if it is a quantized constant).
   std::vector<double> real_values() const;
+};
+
+// A convolution's geometry from its ONNX attributes, and where each weight of octet's layout
+// [C_out, KH, KW, C_in / groups] sits in the ONNX weight tensor.
+struct ConvGeometry {
+  bool transposed = false;
+  ref::Conv2dParams conv;
+  ref::ConvTranspose2dParams transpose;
+  int64_t cout = 0, cin_g = 0, kh = 0, kw = 0;
+  std::function<int64_t(int64_t co, int64_t ky, int64_t kx, int64_t ci)> index;
 };
 
 // Real-valued clamp bounds collected from Relu / Clip nodes between an operator and its QuantizeLinear.
@@ -116,6 +127,12 @@ class Importer {
   ValueId build_conv(const onnx::NodeProto& node, ValueId input, const Constant& weights,
                      const QuantParams& weight_params, const std::optional<std::vector<double>>& bias_real,
                      const QuantParams& output, Clamp clamp, bool transposed);
+  ConvGeometry conv_geometry(const onnx::NodeProto& node, const Value& nhwc_input,
+                             const Shape& onnx_weight_shape, bool transposed) const;
+  // The float twin of build_conv: real-valued weights (ONNX layout) and bias.
+  ValueId build_float_conv(const onnx::NodeProto& node, ValueId input, const Shape& weight_shape,
+                           const std::vector<double>& weights, const std::optional<std::vector<double>>& bias,
+                           FloatClamp clamp, bool transposed, const std::string& output_name);
   ValueId build_fully_connected(const onnx::NodeProto& node, ValueId input, const Constant& weights,
                                 const QuantParams& weight_params, bool weights_transposed,
                                 const std::optional<std::vector<double>>& bias_real,
@@ -132,8 +149,42 @@ class Importer {
   // A 256-entry table of f over the input's dequantized values.
   ValueId build_lut(const onnx::NodeProto& node, ValueId input, const std::function<double(double)>& f,
                     const QuantParams& output, const std::string& output_name);
+  // The output shape of Reshape / Flatten / Squeeze / Unsqueeze on an input of ONNX shape `s`, and
+  // Transpose's permutation for rank `rank`; shared by the runtime operators and constant folding.
+  Shape reshaped_shape(const onnx::NodeProto& node, const Shape& s) const;
+  std::vector<int64_t> transpose_perm(const onnx::NodeProto& node, int64_t rank) const;
   // A runtime uint8 operand whose params the node states (inputs scale_input, zero_point_input).
   ValueId quantized_operand(const onnx::NodeProto& node, int input, int scale_input, int zero_point_input);
+
+  // ---- float execution (lower_float.cpp) ----
+  // Input `input` of `node` as a runtime value for a float operator: a real value as it is, a dequantized
+  // one through its (shared) dequantize node, a constant as a constant value of its element type (float,
+  // bool or int64). Throws naming the node for a raw uint8 tensor, which has no real values.
+  ValueId float_input(const onnx::NodeProto& node, int input);
+  ValueId dequantized_value(ValueId quantized);
+  // A constant value holding `c` (converted to its runtime element type), laid out as `layout` (NHWC needs a
+  // rank-4 constant).
+  ValueId constant_value(const std::string& name, const Constant& c, Layout layout = Layout::plain);
+  void define_real(const onnx::NodeProto& node, int output, ValueId v);
+  // Brings runtime values to a common layout for an elementwise operator: all NHWC (lower-rank operands
+  // padded to rank 4) when any is an NHWC image, else as they are.
+  std::vector<ValueId> align_layouts(const onnx::NodeProto& node, std::vector<ValueId> values);
+  bool lower_float(const onnx::NodeProto& node);
+  bool lower_float_reduce(const onnx::NodeProto& node);         // lower_float_reduce.cpp
+  bool lower_float_normalization(const onnx::NodeProto& node);  // lower_float_reduce.cpp
+  bool lower_float_matmul(const onnx::NodeProto& node);         // lower_float_matmul.cpp
+  // Folds an inference-mode BatchNormalization into a float convolution's weights (ONNX layout, output
+  // channel first) and bias.
+  void fold_float_batch_norm(const onnx::NodeProto& bn, const Shape& weight_shape,
+                             std::vector<double>& weights, std::optional<std::vector<double>>& bias) const;
+  // Slice, Pad, Gather, Expand, Tile, Split, DepthToSpace, SpaceToDepth on any kind of tensor
+  // (lower_movement.cpp).
+  bool lower_movement(const onnx::NodeProto& node);
+
+  // ---- constant folding (fold.cpp) ----
+  // Evaluates `node` at load time when all its inputs are constants (or it only reads a runtime value's
+  // shape: Shape, Size), defining its outputs as constants. Returns false when it does not apply.
+  bool fold_constants(const onnx::NodeProto& node);
 
  private:
   void read_constants();
@@ -151,6 +202,7 @@ class Importer {
   std::map<std::string, std::vector<const onnx::NodeProto*>> consumers_;
   std::set<std::string> graph_outputs_;
   std::set<const onnx::NodeProto*> consumed_;
+  std::map<ValueId, ValueId> dequantized_;  // uint8 value -> its materialised float value
 };
 
 }  // namespace octet::graph::onnx_import

@@ -1,11 +1,11 @@
-// Elementwise float operators between DequantizeLinear and QuantizeLinear.
+// Elementwise float operators between DequantizeLinear and QuantizeLinear, in their quantized forms.
 //
 // One general rule instead of a kernel per activation: a connected group of elementwise operators whose
 // only variable input is one quantized tensor x (everything else scalar constants), ending in a single
 // QuantizeLinear, is a function of the 256 possible values of x. It becomes a 256-entry lookup table,
 // computed at load time by evaluating the float operators themselves (hard-swish exported as
 // Add(3) -> Clip(0, 6) -> Mul(x) -> Div(6) is one table). Add and Mul of two variable tensors become
-// quantized add / mul with broadcasting.
+// quantized add / mul with broadcasting. What does not fit these forms computes in float (lower_float.cpp).
 
 #include <algorithm>
 #include <cmath>
@@ -167,6 +167,8 @@ ValueId Importer::build_binary(const onnx::NodeProto& node, OpKind kind, ValueId
 
 bool Importer::lower_elementwise(const onnx::NodeProto& node) {
   if (!is_elementwise(node)) return false;
+  // The quantized forms need every input to be a dequantized tensor or a constant; a float input (or a
+  // raw uint8 one) makes this a float operator (lower_float.cpp).
   std::set<ValueId> variables;
   bool tensor_constant = false;
   for (int i = 0; i < node.input_size(); ++i) {
@@ -177,30 +179,23 @@ bool Importer::lower_elementwise(const onnx::NodeProto& node) {
     else if (s.kind == Symbol::Kind::constant)
       tensor_constant = tensor_constant || s.constant.values.size() != 1;
     else
-      throw Error(describe(node) + ": input '" + node.input(i) +
-                  "' is not the output of a DequantizeLinear: octet runs elementwise operators only on "
-                  "quantized data");
+      return false;
   }
-  if (variables.empty()) return false;
+  if (variables.empty() || variables.size() > 2) return false;
 
   if (variables.size() == 2) {
     const std::string& op = node.op_type();
-    if (op != "Add" && op != "Mul")
-      throw Error(
-          describe(node) +
-          ": elementwise operator on two different quantized tensors (only Add and Mul are supported)");
-    const OutputStage stage = require_output_stage(node);
+    if (op != "Add" && op != "Mul") return false;
+    const std::optional<OutputStage> stage = find_output_stage(node.output(0));
+    if (!stage) return false;
     const ValueId v = build_binary(node, op == "Add" ? OpKind::add : OpKind::mul, runtime_input(node, 0),
-                                   runtime_input(node, 1), stage.params, stage.clamp, stage.output_name);
-    finish_with_stage(stage, v);
+                                   runtime_input(node, 1), stage->params, stage->clamp, stage->output_name);
+    finish_with_stage(*stage, v);
     return true;
   }
-  if (variables.size() > 2) throw Error(describe(node) + ": too many quantized inputs");
   // A lookup table maps each of the 256 input values to one output value: a constant operand that differs
   // from element to element (a per-channel scale, say) cannot be one.
-  if (tensor_constant)
-    throw Error(describe(node) +
-                ": elementwise operation with a non-scalar constant operand is not supported");
+  if (tensor_constant) return false;
 
   // Grow the region of elementwise nodes fed only by x, scalar constants and the region itself.
   const ValueId x = *variables.begin();
@@ -225,14 +220,11 @@ bool Importer::lower_elementwise(const onnx::NodeProto& node) {
   while (progress) {
     progress = false;
     for (const std::string& t : std::set<std::string>(produced)) {
-      if (is_graph_output(t))
-        throw Error(describe(node) + ": float tensor '" + t +
-                    "' is a graph output; octet needs it quantized");
+      if (is_graph_output(t)) return false;  // the model outputs a float tensor of the chain
       for (const onnx::NodeProto* c : consumers(t)) {
         if (std::find(region.begin(), region.end(), c) != region.end() || c == terminal) continue;
         if (c->op_type() == "QuantizeLinear") {
-          if (terminal && terminal != c)
-            throw Error(describe(node) + ": elementwise chain ends in more than one QuantizeLinear");
+          if (terminal && terminal != c) return false;  // several quantized results: compute in float
           terminal = c;
           progress = true;
         } else if (is_elementwise(*c) && feeds_region(*c, produced)) {
@@ -246,17 +238,13 @@ bool Importer::lower_elementwise(const onnx::NodeProto& node) {
       }
     }
   }
-  if (!pending.empty())
-    throw Error(describe(node) + ": its float output feeds " + describe(**pending.begin()) +
-                ", which octet cannot run on float data (it needs a QuantizeLinear first)");
-  if (!terminal)
-    throw Error(describe(node) +
-                ": its float output never reaches a QuantizeLinear; octet has no float fallback");
+  // The chain is one table only if all of it ends in one QuantizeLinear of its final result; otherwise the
+  // model computes (part of) it in float.
+  if (!pending.empty() || !terminal) return false;
   for (const std::string& t : produced)
     if (t != terminal->input(0))
       for (const onnx::NodeProto* c : consumers(t))
-        if (c == terminal)
-          throw Error(describe(*terminal) + ": quantizes an intermediate of an elementwise chain");
+        if (c == terminal) return false;
 
   // Evaluate the region in graph order on each of the 256 input values.
   std::sort(region.begin(), region.end(), [&](const auto* l, const auto* r) {

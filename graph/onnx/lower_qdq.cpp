@@ -196,9 +196,6 @@ std::optional<OutputStage> Importer::find_output_stage(const std::string& tensor
       if (stage.clamp.min > stage.clamp.max)
         throw Error(describe(next) + ": the fused Clip range is empty after quantization");
       stage.output_name = next.output(0);
-      mark_consumed(&next);
-      for (const auto* f : fused)
-        mark_consumed(f);
       return stage;
     }
     if (next.op_type() == "Relu") {
@@ -288,12 +285,14 @@ OutputStage Importer::require_output_stage(const onnx::NodeProto& node, const st
   auto stage = find_output_stage(tensor);
   if (!stage)
     throw Error(describe(node) + ": its float output '" + tensor +
-                "' must feed exactly one QuantizeLinear (optionally through Relu / Clip): octet runs this "
-                "operator in int8 only and has no float fallback");
+                "' must feed exactly one QuantizeLinear (optionally through Relu / Clip)");
   return *stage;
 }
 
 void Importer::finish_with_stage(const OutputStage& stage, ValueId value) {
+  mark_consumed(stage.quantize);
+  for (const auto* f : stage.fused)
+    mark_consumed(f);
   graph_.value(value).name = stage.output_name;
   define(stage.output_name, make_value_symbol(Symbol::Kind::quantized, value));
 }
@@ -303,61 +302,68 @@ bool Importer::lower_qdq_compute(const onnx::NodeProto& node) {
   const bool conv = op == "Conv" || op == "ConvTranspose";
   if (!conv && op != "Gemm" && op != "MatMul") return false;
   if (symbol(node, 0).kind != Symbol::Kind::dequantized) return false;
-  const ValueId x = runtime_input(node, 0);
+  // The int8 operator applies when the weights are quantized constants, the bias is constant and the
+  // result reaches a QuantizeLinear; anything else is the model computing in float (lower_float.cpp).
   const Symbol& w = symbol(node, 1);
-  if (w.kind != Symbol::Kind::constant || !w.quant || !is_integer_8bit(w.constant.onnx_type))
-    throw Error(describe(node) + ": weights '" + node.input(1) +
-                "' must be the DequantizeLinear of an int8 or uint8 initializer");
+  if (w.kind != Symbol::Kind::constant || !w.quant || !is_integer_8bit(w.constant.onnx_type)) return false;
   std::optional<std::vector<double>> bias;
   const int bias_input = 2;
   if (has_input(node, bias_input)) {
     const Symbol& b = symbol(node, bias_input);
-    if (b.kind != Symbol::Kind::constant) throw Error(describe(node) + ": bias must be a constant");
+    if (b.kind != Symbol::Kind::constant) return false;
     bias = b.real_values();
   }
-  // The weights are copied only to fold a batch norm into them.
-  std::optional<Constant> folded;
-  const Constant* weights = &w.constant;
-  QuantParams weight_params = *w.quant;
+  const Attributes a(node);
+  if (!conv) {
+    // A fully connected layer: a constant matrix, Gemm's C a per-column bias.
+    if (w.constant.shape.size() != 2) return false;
+    if (op == "Gemm" && (a.get_int("transA", 0) != 0 || !(a.get_float("alpha", 1.0f) > 0.0f))) return false;
+    const int64_t n = op == "Gemm" && a.get_int("transB", 0) != 0 ? w.constant.shape[0] : w.constant.shape[1];
+    if (bias && bias->size() != 1 && static_cast<int64_t>(bias->size()) != n) return false;
+  }
   std::string result = node.output(0);
+  const onnx::NodeProto* batch_norm = nullptr;
   if (op == "Conv") {
     // Conv -> BatchNormalization (inference form) folds into the weights' scales and the bias.
     const auto cs = consumers(result);
     if (cs.size() == 1 && cs[0]->op_type() == "BatchNormalization" && !is_graph_output(result)) {
-      folded = w.constant;
-      fold_batch_norm(*cs[0], *folded, weight_params, bias);
-      weights = &*folded;
-      mark_consumed(cs[0]);
+      batch_norm = cs[0];
       result = cs[0]->output(0);
     }
   }
-  const OutputStage stage = require_output_stage(node, result);
+  const std::optional<OutputStage> stage = find_output_stage(result);
+  if (!stage) return false;
+  const ValueId x = runtime_input(node, 0);
+  // The weights are copied only to fold a batch norm into them.
+  std::optional<Constant> folded;
+  const Constant* weights = &w.constant;
+  QuantParams weight_params = *w.quant;
+  if (batch_norm) {
+    folded = w.constant;
+    fold_batch_norm(*batch_norm, *folded, weight_params, bias);
+    weights = &*folded;
+    mark_consumed(batch_norm);
+  }
   ValueId out = -1;
   if (conv) {
-    out =
-        build_conv(node, x, *weights, weight_params, bias, stage.params, stage.clamp, op == "ConvTranspose");
+    out = build_conv(node, x, *weights, weight_params, bias, stage->params, stage->clamp,
+                     op == "ConvTranspose");
+  } else if (op == "Gemm") {
+    a.expect_only({"alpha", "beta", "transA", "transB"});
+    const bool transposed_b = a.get_int("transB", 0) != 0;
+    const double alpha = a.get_float("alpha", 1.0f), beta = a.get_float("beta", 1.0f);
+    QuantParams wq = *w.quant;
+    for (float& s : wq.scales)
+      s = static_cast<float>(s * alpha);
+    if (bias)
+      for (double& b : *bias)
+        b *= beta;
+    out = build_fully_connected(node, x, w.constant, wq, transposed_b, bias, stage->params, stage->clamp);
   } else {
-    const Attributes a(node);
-    bool transposed_b = false;
-    if (op == "Gemm") {
-      a.expect_only({"alpha", "beta", "transA", "transB"});
-      if (a.get_int("transA", 0) != 0) throw Error(describe(node) + ": transA is not supported");
-      transposed_b = a.get_int("transB", 0) != 0;
-      const double alpha = a.get_float("alpha", 1.0f), beta = a.get_float("beta", 1.0f);
-      if (!(alpha > 0.0)) throw Error(describe(node) + ": alpha must be > 0");
-      QuantParams wq = *w.quant;
-      for (float& s : wq.scales)
-        s = static_cast<float>(s * alpha);
-      if (bias)
-        for (double& b : *bias)
-          b *= beta;
-      out = build_fully_connected(node, x, w.constant, wq, transposed_b, bias, stage.params, stage.clamp);
-    } else {
-      out = build_fully_connected(node, x, w.constant, *w.quant, false, std::nullopt, stage.params,
-                                  stage.clamp);
-    }
+    out = build_fully_connected(node, x, w.constant, *w.quant, false, std::nullopt, stage->params,
+                                stage->clamp);
   }
-  finish_with_stage(stage, out);
+  finish_with_stage(*stage, out);
   return true;
 }
 

@@ -1,12 +1,16 @@
-// Operators that move or select quantized values (pooling, reshapes, concatenation, resize) and softmax.
+// Operators that move or select values (pooling, reshapes, concatenation, resize) and the uint8 softmax.
 // On a dequantized tensor they act on the underlying uint8 value and their result stays "dequantized",
-// so DequantizeLinear -> MaxPool -> QuantizeLinear costs one uint8 max pool and no float at all.
+// so DequantizeLinear -> MaxPool -> QuantizeLinear costs one uint8 max pool and no float at all. On a
+// float tensor they are the same operators on float data. Averaging ones (AveragePool,
+// GlobalAveragePool, Concat of differently quantized inputs) requantize into the QuantizeLinear after
+// them, or compute in float when there is none.
 
 #include <algorithm>
 #include <cmath>
 #include <limits>
 #include <numeric>
 
+#include "graph/onnx/axes.h"
 #include "graph/onnx/importer.h"
 #include "kernels/error.h"
 
@@ -14,29 +18,9 @@ namespace octet::graph::onnx_import {
 
 namespace {
 
+// What an operator that only moves elements makes of its input: the same kind of tensor.
 Symbol::Kind passthrough_kind(const Symbol& s) {
-  return s.kind == Symbol::Kind::dequantized ? Symbol::Kind::dequantized : Symbol::Kind::quantized;
-}
-
-int64_t normalize_axis(const onnx::NodeProto& node, int64_t axis, int64_t rank) {
-  if (axis < -rank || axis >= rank)
-    throw Error(describe(node) + ": axis " + std::to_string(axis) + " is outside rank " +
-                std::to_string(rank));
-  return axis < 0 ? axis + rank : axis;
-}
-
-// A dimension or axis read from a constant tensor, whose values are doubles: converting a double outside
-// int64's range is undefined behavior, so a value no dimension could have is refused before the conversion.
-int64_t to_dimension(const onnx::NodeProto& node, double v, const char* what) {
-  if (!(std::abs(v) <= 0x1p62))
-    throw Error(describe(node) + ": " + what + " " + std::to_string(v) + " is out of range");
-  return static_cast<int64_t>(v);
-}
-
-// Physical axis of ONNX axis `a` for an NHWC-stored image tensor.
-int64_t nhwc_axis(int64_t a) {
-  constexpr int64_t map[] = {0, 3, 1, 2};
-  return map[a];
+  return s.kind == Symbol::Kind::constant ? Symbol::Kind::real : s.kind;
 }
 
 }  // namespace
@@ -106,13 +90,11 @@ bool Importer::lower_structural(const onnx::NodeProto& node) {
   const std::string& op = node.op_type();
   const bool known = op == "MaxPool" || op == "GlobalMaxPool" || op == "AveragePool" ||
                      op == "GlobalAveragePool" || op == "Reshape" || op == "Flatten" || op == "Transpose" ||
-                     op == "Squeeze" || op == "Unsqueeze" || op == "Identity" || op == "Concat" ||
-                     op == "Resize" || op == "Softmax";
+                     op == "Squeeze" || op == "Unsqueeze" || op == "Identity" || op == "Dropout" ||
+                     op == "Concat" || op == "Resize" || op == "Softmax";
   if (!known) return false;
   const Symbol& x = symbol(node, 0);
-  if (x.kind == Symbol::Kind::constant || x.kind == Symbol::Kind::real)
-    throw Error(describe(node) + ": input '" + node.input(0) +
-                "' is not quantized; octet runs this operator on quantized tensors only");
+  if (x.kind == Symbol::Kind::constant) return false;  // constant folding's business
   const Symbol::Kind kind = passthrough_kind(x);
   const ValueId v = x.value;
   const Value in = graph_.value(v);
@@ -134,50 +116,78 @@ bool Importer::lower_structural(const onnx::NodeProto& node) {
     define_value(node, 0, kind, emit(node, OpKind::max_pool, {nv}, attrs, out));
     return true;
   }
-  if (op == "AveragePool" || op == "GlobalAveragePool" || op == "Concat") {
-    if (kind != Symbol::Kind::dequantized && op != "Concat")
-      throw Error(describe(node) + ": expects a dequantized input");
-    if (op == "Concat") {
-      std::vector<ValueId> inputs;
-      bool all_quantized = true;
-      for (int i = 0; i < node.input_size(); ++i) {
-        const Symbol& s = symbol(node, i);
-        if (s.kind != Symbol::Kind::dequantized && s.kind != Symbol::Kind::quantized)
-          throw Error(describe(node) + ": input '" + node.input(i) + "' is not quantized");
-        all_quantized = all_quantized && s.kind == Symbol::Kind::quantized;
-        inputs.push_back(s.value);
-      }
-      if (all_quantized) {
-        // uint8 Concat in the model itself: every input must share the params (there is nothing to requantize
-        // to).
-        for (ValueId id : inputs)
-          if (!(graph_.value(id).quant == in.quant))
-            throw Error(describe(node) + ": uint8 inputs '" + in.name + "' and '" + graph_.value(id).name +
-                        "' have different quantization params");
-        define_value(node, 0, Symbol::Kind::quantized,
-                     build_concat(node, inputs, a.get_int("axis", 0), in.quant));
-        return true;
-      }
-      const OutputStage stage = require_output_stage(node);
-      finish_with_stage(stage, build_concat(node, inputs, a.get_int("axis", 0), stage.params));
-      return true;
-    }
-    const OutputStage stage = require_output_stage(node);
+  if (op == "AveragePool" || op == "GlobalAveragePool") {
+    if (kind == Symbol::Kind::quantized)
+      throw Error(describe(node) + ": expects a dequantized input (a raw uint8 tensor has no real values)");
+    std::optional<OutputStage> stage;
+    if (kind == Symbol::Kind::dequantized) stage = find_output_stage(node.output(0));
+    // Without a QuantizeLinear after it the model averages in float.
+    const ValueId source = stage ? v : float_input(node, 0);
+    const QuantParams params = stage ? stage->params : QuantParams{};
+    const Clamp clamp = stage ? stage->clamp : Clamp{};
+    const std::string name = stage ? stage->output_name : node.output(0);
     ValueId out = -1;
     if (op == "AveragePool") {
-      out = build_pool(node, OpKind::average_pool, v, stage.params, stage.clamp);
+      out = build_pool(node, OpKind::average_pool, source, params, clamp);
     } else {
       a.expect_only({});
-      const ValueId nv = as_nhwc(v, node);
+      const ValueId nv = as_nhwc(source, node);
       Value o = graph_.value(nv);
-      o.name = stage.output_name;
-      o.quant = stage.params;
-      out = emit(node, OpKind::global_average_pool, {nv}, PoolAttrs{{}, stage.clamp}, o);
+      o.name = name;
+      o.quant = params;
+      out = emit(node, OpKind::global_average_pool, {nv}, PoolAttrs{{}, clamp, {}}, o);
     }
-    finish_with_stage(stage, out);
+    if (stage)
+      finish_with_stage(*stage, out);
+    else
+      define_real(node, 0, out);
     return true;
   }
-  if (op == "Identity") {
+  if (op == "Concat") {
+    std::vector<ValueId> inputs;
+    bool all_quantized = true, any_real = false;
+    for (int i = 0; i < node.input_size(); ++i) {
+      const Symbol& s = symbol(node, i);
+      all_quantized = all_quantized && s.kind == Symbol::Kind::quantized;
+      any_real = any_real || s.kind == Symbol::Kind::real || s.kind == Symbol::Kind::constant;
+      inputs.push_back(s.value);
+    }
+    const int64_t axis = a.get_int("axis", 0);
+    if (all_quantized) {
+      // uint8 Concat in the model itself: every input must share the params (there is nothing to requantize
+      // to).
+      for (ValueId id : inputs)
+        if (!(graph_.value(id).quant == in.quant))
+          throw Error(describe(node) + ": uint8 inputs '" + in.name + "' and '" + graph_.value(id).name +
+                      "' have different quantization params");
+      define_value(node, 0, Symbol::Kind::quantized, build_concat(node, inputs, axis, in.quant));
+      return true;
+    }
+    std::optional<OutputStage> stage;
+    if (!any_real) stage = find_output_stage(node.output(0));
+    if (stage && stage->clamp == Clamp{}) {
+      for (int i = 0; i < node.input_size(); ++i)
+        inputs[static_cast<size_t>(i)] = runtime_input(node, i);
+      finish_with_stage(*stage, build_concat(node, inputs, axis, stage->params));
+      return true;
+    }
+    if (stage) return false;  // a clamp after a concat: the float path handles the Clip
+    for (int i = 0; i < node.input_size(); ++i)
+      inputs[static_cast<size_t>(i)] = float_input(node, i);
+    define_real(node, 0, build_concat(node, inputs, axis, QuantParams{}));
+    return true;
+  }
+  if (op == "Identity" || op == "Dropout") {
+    if (op == "Dropout") {
+      a.expect_only({"seed", "ratio", "is_test"});
+      if (node.output_size() > 1 && !node.output(1).empty())
+        throw Error(describe(node) + ": the mask output is not supported (inference only)");
+      if (has_input(node, 2)) {
+        const Constant& training = constant_input(node, 2, "training_mode");
+        if (!training.values.empty() && training.values[0] != 0.0)
+          throw Error(describe(node) + ": training mode is not supported");
+      }
+    }
     define_value(node, 0, kind, v);
     return true;
   }
@@ -186,17 +196,21 @@ bool Importer::lower_structural(const onnx::NodeProto& node) {
                    "cubic_coeff_a", "extrapolation_value", "keep_aspect_ratio_policy", "axes"});
     if (a.get_int("antialias", 0) != 0) throw Error(describe(node) + ": antialias is not supported");
     if (a.has("axes")) throw Error(describe(node) + ": the axes attribute is not supported");
-    const ValueId nv = as_nhwc(v, node);
-    const Value img = graph_.value(nv);
+    if (a.get_string("keep_aspect_ratio_policy", "stretch") != "stretch")
+      throw Error(describe(node) + ": keep_aspect_ratio_policy other than 'stretch' is not supported");
     ResizeAttrs attrs;
-    auto& p = attrs.params;
+    auto& p = attrs.params.base;
     const std::string mode = a.get_string("mode", "nearest");
     if (mode == "nearest")
-      p.mode = ref::ResizeMode::nearest;
+      p.mode = ref::ResizeMode::nearest, attrs.params.mode = ref::FloatResizeMode::nearest;
     else if (mode == "linear")
-      p.mode = ref::ResizeMode::linear;
+      p.mode = ref::ResizeMode::linear, attrs.params.mode = ref::FloatResizeMode::linear;
+    else if (mode == "cubic")
+      attrs.params.mode = ref::FloatResizeMode::cubic;
     else
-      throw Error(describe(node) + ": mode '" + mode + "' is not supported (nearest, linear)");
+      throw Error(describe(node) + ": mode '" + mode + "' is not supported (nearest, linear, cubic)");
+    attrs.params.cubic_coeff_a = a.get_float("cubic_coeff_a", -0.75f);
+    attrs.params.exclude_outside = a.get_int("exclude_outside", 0) != 0;
     // Resize-10 has neither attribute: it means Upsample's asymmetric coordinates and floor for nearest.
     const std::string ctm =
         a.get_string("coordinate_transformation_mode", opset_ < 11 ? "asymmetric" : "half_pixel");
@@ -208,6 +222,8 @@ bool Importer::lower_structural(const onnx::NodeProto& node) {
       p.coordinate_mode = ref::CoordinateMode::align_corners;
     else if (ctm == "asymmetric")
       p.coordinate_mode = ref::CoordinateMode::asymmetric;
+    else if (ctm == "tf_half_pixel_for_nearest")
+      attrs.params.tf_half_pixel_for_nearest = true;
     else
       throw Error(describe(node) + ": coordinate_transformation_mode '" + ctm + "' is not supported");
     const std::string nm = a.get_string("nearest_mode", opset_ < 11 ? "floor" : "round_prefer_floor");
@@ -223,6 +239,21 @@ bool Importer::lower_structural(const onnx::NodeProto& node) {
       throw Error(describe(node) + ": nearest_mode '" + nm + "' is not supported");
     // Opset 10: (X, scales); opset 11+: (X, roi, scales, sizes).
     const int scales_input = opset_ < 11 ? 1 : 2, sizes_input = 3;
+    // uint8 tensors resize with the integer kernels (nearest, linear); cubic and TensorFlow's coordinates
+    // run in float: a dequantized input is materialised for them.
+    const bool float_only =
+        attrs.params.mode == ref::FloatResizeMode::cubic || attrs.params.tf_half_pixel_for_nearest;
+    ValueId source = v;
+    Symbol::Kind result_kind = kind;
+    if (float_only && kind != Symbol::Kind::real) {
+      if (kind != Symbol::Kind::dequantized)
+        throw Error(describe(node) + ": mode '" + mode + "' needs float data; input '" + node.input(0) +
+                    "' is a raw uint8 tensor");
+      source = dequantized_value(v);
+      result_kind = Symbol::Kind::real;
+    }
+    const ValueId nv = as_nhwc(source, node);
+    const Value img = graph_.value(nv);
     const Shape logical = onnx_shape(img);
     if (has_input(node, sizes_input)) {
       const Constant& sizes = constant_input(node, sizes_input, "sizes");
@@ -250,10 +281,13 @@ bool Importer::lower_structural(const onnx::NodeProto& node) {
                   std::to_string(p.out_w) + " is out of range");
     Value out = img;
     out.name = node.output(0);
-    define_value(node, 0, kind, emit(node, OpKind::resize, {nv}, attrs, out));
+    define_value(node, 0, result_kind, emit(node, OpKind::resize, {nv}, attrs, out));
     return true;
   }
   if (op == "Softmax") {
+    // The uint8 softmax (a table of exponentials) reads the bytes of a dequantized tensor over its innermost
+    // axis; anything else is a float softmax (lower_float.cpp).
+    if (kind != Symbol::Kind::dequantized) return false;
     a.expect_only({"axis"});
     ValueId pv = v;
     Value val = graph_.value(pv);
@@ -278,8 +312,7 @@ bool Importer::lower_structural(const onnx::NodeProto& node) {
       }
     } else {
       const int64_t physical = val.layout == Layout::nhwc ? nhwc_axis(axis) : axis;
-      if (physical != rank - 1)
-        throw Error(describe(node) + ": softmax over an axis other than the innermost one is not supported");
+      if (physical != rank - 1) return false;
     }
     // Reshapes the softmax's result back to the input's shape when it ran on a flattened view.
     auto finish = [&](ValueId result, const std::string& name) {
@@ -308,7 +341,21 @@ bool Importer::lower_structural(const onnx::NodeProto& node) {
 
   // Shape-only operators work on the ONNX (channel-first) element order.
   const ValueId pv = as_plain(v, node);
-  const Shape s = graph_.value(pv).shape;
+  Value out = graph_.value(pv);
+  out.name = node.output(0);
+  if (op == "Transpose") {
+    const std::vector<int64_t> perm = transpose_perm(node, static_cast<int64_t>(out.shape.size()));
+    define_value(node, 0, kind, emit(node, OpKind::transpose, {pv}, TransposeAttrs{perm}, out));
+    return true;
+  }
+  const Shape target = reshaped_shape(node, graph_.value(pv).shape);
+  define_value(node, 0, kind, emit(node, OpKind::reshape, {pv}, ReshapeAttrs{target}, out));
+  return true;
+}
+
+Shape Importer::reshaped_shape(const onnx::NodeProto& node, const Shape& s) const {
+  const std::string& op = node.op_type();
+  const Attributes a(node);
   const auto rank = static_cast<int64_t>(s.size());
   Shape target;
   if (op == "Reshape") {
@@ -380,27 +427,24 @@ bool Importer::lower_structural(const onnx::NodeProto& node) {
       for (int64_t i = 0; i < out_rank; ++i)
         target.push_back(added[static_cast<size_t>(i)] ? 1 : s.at(j++));
     }
-  } else {  // Transpose
-    a.expect_only({"perm"});
-    std::vector<int64_t> perm = a.get_ints("perm");
-    if (perm.empty())
-      for (int64_t i = rank - 1; i >= 0; --i)
-        perm.push_back(i);
-    std::vector<int64_t> sorted = perm;
-    std::sort(sorted.begin(), sorted.end());
-    for (int64_t i = 0; i < rank; ++i)
-      if (static_cast<int64_t>(sorted.size()) != rank || sorted[static_cast<size_t>(i)] != i)
-        throw Error(describe(node) + ": perm is not a permutation of the input's " + std::to_string(rank) +
-                    " axes");
-    Value out = graph_.value(pv);
-    out.name = node.output(0);
-    define_value(node, 0, kind, emit(node, OpKind::transpose, {pv}, TransposeAttrs{perm}, out));
-    return true;
   }
-  Value out = graph_.value(pv);
-  out.name = node.output(0);
-  define_value(node, 0, kind, emit(node, OpKind::reshape, {pv}, ReshapeAttrs{target}, out));
-  return true;
+  return target;
+}
+
+std::vector<int64_t> Importer::transpose_perm(const onnx::NodeProto& node, int64_t rank) const {
+  const Attributes a(node);
+  a.expect_only({"perm"});
+  std::vector<int64_t> perm = a.get_ints("perm");
+  if (perm.empty())
+    for (int64_t i = rank - 1; i >= 0; --i)
+      perm.push_back(i);
+  std::vector<int64_t> sorted = perm;
+  std::sort(sorted.begin(), sorted.end());
+  for (int64_t i = 0; i < rank; ++i)
+    if (static_cast<int64_t>(sorted.size()) != rank || sorted[static_cast<size_t>(i)] != i)
+      throw Error(describe(node) + ": perm is not a permutation of the input's " + std::to_string(rank) +
+                  " axes");
+  return perm;
 }
 
 }  // namespace octet::graph::onnx_import

@@ -25,6 +25,7 @@ Quantization parameters are calibrated on the simulated values of the fixed inpu
 tensor, widened to include 0), so outputs spread over the whole uint8 range instead of saturating.
 """
 
+import math
 import os
 import sys
 import zlib
@@ -213,6 +214,30 @@ def resize_axis(v, axis, out_len, scale, mode, ctm, nearest_mode):
     shape[axis] = -1
     frac = frac.reshape(shape)
     return np.take(v, i0, axis=axis) * (1 - frac) + np.take(v, i1, axis=axis) * frac
+
+
+def cubic_resize(x, factor, a=-0.75):
+    """ONNX Resize, mode cubic, half_pixel coordinates, integer upscale of H and W (the edge pixels
+    repeated outside the input)."""
+    def weights(t):
+        t = np.abs(t)
+        return np.where(t <= 1, ((a + 2) * t - (a + 3)) * t * t + 1,
+                        np.where(t < 2, ((a * t - 5 * a) * t + 8 * a) * t - 4 * a, 0.0))
+
+    def axis(v, ax):
+        n = v.shape[ax]
+        out = []
+        for o in range(n * factor):
+            src = (o + 0.5) / factor - 0.5
+            base = int(np.floor(src))
+            acc = 0.0
+            for k in range(-1, 3):
+                idx = min(max(base + k, 0), n - 1)
+                acc = acc + np.take(v, [idx], axis=ax) * weights(src - (base + k))
+            out.append(acc)
+        return np.concatenate(out, axis=ax)
+
+    return as_f32(axis(axis(x.astype(np.float64), 2), 3))
 
 
 def softmax(x, axis):
@@ -1031,8 +1056,7 @@ def qop_qlinear_mul_broadcast():
 
 @model
 def qdq_mul_per_channel_constant():
-    # x * c with a [1, C, 1, 1] constant (a layer scale, or an unfused BatchNorm), stored quantized. Valid
-    # ONNX that octet refuses today (model_tests.cpp lists it under expected_refusals).
+    # x * c with a [1, C, 1, 1] constant (a layer scale, or an unfused BatchNorm), stored quantized.
     b = Builder("qdq_mul_per_channel_constant")
     xq = b.q(b.input([1, 4, 6, 6], -1, 1))
     c = b.dq_constant(np.array([0.5, 2.0, -1.0, 1.5], np.float32).reshape(1, 4, 1, 1))
@@ -1371,6 +1395,211 @@ def qdq_small_net():
 
 
 # ----------------------------------------------------------------------------------------------------------
+# Float execution: float models, and quantized models that leave operators in float
+# ----------------------------------------------------------------------------------------------------------
+
+
+def fconst(b, values, base="constant"):
+    """A float constant (an initializer the model computes with in float)."""
+    v = np.asarray(values, np.float32)
+    return T(b.const(v, base), v)
+
+
+def float_conv(b, x, co, k, pads=(0, 0, 0, 0), strides=(1, 1), group=1, gain=0.5):
+    c = x.v.shape[1]
+    w = fconst(b, b.rng.normal(0, gain, (co, c // group, k, k)), "weight")
+    bias = fconst(b, b.rng.normal(0, 0.2, co), "bias")
+    return b.conv(x, w, bias, strides=strides, pads=pads, group=group)
+
+
+def batch_norm(b, x):
+    c = x.v.shape[1]
+    gamma, beta = b.rng.uniform(0.5, 1.5, c), b.rng.normal(0, 0.2, c)
+    mean, var = b.rng.normal(0, 0.3, c), b.rng.uniform(0.5, 2.0, c)
+    names = [b.const(np.asarray(v, np.float32), n) for v, n in
+             ((gamma, "gamma"), (beta, "beta"), (mean, "mean"), (var, "var"))]
+    f32 = [np.float64(np.float32(v)) for v in (gamma, beta, mean, var)]
+    shape = (1, c, 1, 1)
+    y = (x.v.astype(np.float64) - f32[2].reshape(shape)) / np.sqrt(f32[3].reshape(shape) + np.float64(np.float32(1e-5)))
+    y = y * f32[0].reshape(shape) + f32[1].reshape(shape)
+    return T(b.node("BatchNormalization", [x.name] + names, "batch_norm", epsilon=1e-5), as_f32(y))
+
+
+@model
+def float_cnn():
+    """A whole float model: conv + batch norm + relu, max pool, depthwise conv + hard-swish, 1x1 conv +
+    sigmoid gate, global average pool, flatten, Gemm, softmax."""
+    b = Builder("float_cnn", opset=14)
+    x = b.input([1, 3, 12, 12], -1, 1)
+    y = b.relu(batch_norm(b, float_conv(b, x, 8, 3, pads=(1, 1, 1, 1))))
+    y = b.max_pool(y, (2, 2), (2, 2))
+    y = b.unary("HardSwish", float_conv(b, y, 8, 3, pads=(1, 1, 1, 1), group=8),
+                lambda v: v * np.clip(v / 6 + 0.5, 0, 1))
+    gate = b.unary("Sigmoid", float_conv(b, y, 8, 1), lambda v: 1 / (1 + np.exp(-v)))
+    y = b.binary("Mul", y, gate)
+    flat = b.flatten(b.global_average_pool(y))
+    w = fconst(b, b.rng.normal(0, 0.8, (10, 8)), "fc_weight")
+    logits = b.gemm(flat, w, fconst(b, b.rng.normal(0, 0.1, 10), "fc_bias"))
+    b.output(b.softmax(logits, axis=-1))
+    return b
+
+
+@model
+def float_fpn_head():
+    """An FPN / DB-style head in float: strided conv, transposed conv back up, linear resize of a coarser
+    map, concat with the input, 1x1 conv to one channel, sigmoid; plus Slice and Pad on the way."""
+    b = Builder("float_fpn_head")
+    x = b.input([1, 4, 8, 8], -1, 1)
+    down = b.relu(float_conv(b, x, 8, 3, pads=(1, 1, 1, 1), strides=(2, 2)))  # 4x4
+    w = fconst(b, b.rng.normal(0, 0.5, (8, 4, 2, 2)), "deconv_weight")
+    up = b.conv_transpose(down, w, fconst(b, b.rng.normal(0, 0.1, 4), "deconv_bias"), strides=(2, 2))  # 8x8
+    coarse = b.resize(down, "linear", ctm="half_pixel", scales=[1, 1, 2, 2])  # 8x8, 8 channels
+    cat = b.concat([x, up, coarse], axis=1)  # 16 channels
+    starts = b.const(np.array([0, 1], np.int64), "starts")
+    ends = b.const(np.array([15, 7], np.int64), "ends")
+    axes = b.const(np.array([1, 3], np.int64), "axes")
+    sl = T(b.node("Slice", [cat.name, starts, ends, axes], "slice"), cat.v[:, 0:15, :, 1:7])
+    pads = b.const(np.array([0, 0, 0, 1, 0, 0, 0, 0], np.int64), "pads")
+    padded = T(b.node("Pad", [sl.name, pads], "pad"), np.pad(sl.v, ((0, 0), (0, 0), (0, 0), (1, 0))))
+    y = b.unary("Sigmoid", float_conv(b, padded, 1, 1, gain=0.3), lambda v: 1 / (1 + np.exp(-v)))
+    b.output(y)
+    return b
+
+
+@model
+def float_norm_and_math():
+    """LayerNormalization, a MatMul with a constant, an erf GELU spelled out, reductions, comparisons and
+    Where: the operators a quantizer leaves in float in attention-like blocks."""
+    b = Builder("float_norm_and_math", opset=17)
+    x = b.input([2, 5, 8], -2, 2)
+    scale, bias = b.rng.uniform(0.5, 1.5, 8).astype(np.float32), b.rng.normal(0, 0.2, 8).astype(np.float32)
+    v = x.v.astype(np.float64)
+    mean = v.mean(-1, keepdims=True)
+    ln = (v - mean) / np.sqrt(((v - mean) ** 2).mean(-1, keepdims=True) + np.float64(np.float32(1e-5)))
+    ln = ln * scale + bias
+    y = T(b.node("LayerNormalization", [x.name, b.const(scale, "ln_scale"), b.const(bias, "ln_bias")], "layer_norm",
+                 axis=-1, epsilon=1e-5), as_f32(ln))
+    y = b.matmul(y, fconst(b, b.rng.normal(0, 0.4, (8, 6)), "matmul_weight"))  # [2, 5, 6]
+    half = b.binary("Mul", y, 0.5)
+    e = b.unary("Erf", b.binary("Div", y, float(np.float32(np.sqrt(2)))), lambda t: np.vectorize(math.erf)(t))
+    gelu = b.binary("Mul", half, b.binary("Add", e, 1.0))
+    mean_t = T(b.node("ReduceMean", [gelu.name], "reduce_mean", axes=[-1], keepdims=1),
+               as_f32(gelu.v.astype(np.float64).mean(-1, keepdims=True)))
+    centred = b.binary("Sub", gelu, mean_t)
+    positive = T(b.node("Greater", [centred.name, b.const(np.array(0, np.float32), "zero")], "greater"),
+                 centred.v > 0)
+    neg = b.unary("Neg", centred, lambda t: -t)
+    absolute = T(b.node("Where", [positive.name, centred.name, neg.name], "where"),
+                 np.where(positive.v, centred.v, neg.v))
+    sq = T(b.node("Pow", [absolute.name, b.const(np.array(2, np.float32), "two")], "pow"),
+           as_f32(absolute.v.astype(np.float64) ** 2))
+    b.output(b.unary("Sqrt", sq, np.sqrt))
+    return b
+
+
+@model
+def float_shape_subgraph():
+    """A dynamic batch whose Reshape target is computed the way exporters write it: Shape -> Gather ->
+    Unsqueeze -> Concat -> Reshape (folded at load for the shapes given), then MatMul and ArgMax."""
+    b = Builder("float_shape_subgraph")
+    x = b.input([1, 6, 2, 2], -1, 1, dims=["N", 6, 2, 2])
+    shape = b.node("Shape", [x.name], "shape")
+    batch = b.node("Gather", [shape, b.const(np.array(0, np.int64), "index")], "gather", axis=0)
+    batch1 = b.node("Unsqueeze", [batch, b.const(np.array([0], np.int64), "axes")], "unsqueeze")
+    target = b.node("Concat", [batch1, b.const(np.array([-1], np.int64), "rest")], "concat", axis=0)
+    flat = T(b.node("Reshape", [x.name, target], "reshape"), x.v.reshape(1, -1))
+    w = fconst(b, b.rng.normal(0, 0.5, (24, 5)), "weight")
+    logits = b.matmul(flat, w)
+    b.output(logits, dims=["N", 5])
+    arg = T(b.node("ArgMax", [logits.name], "argmax", axis=1, keepdims=0), np.argmax(logits.v, axis=1))
+    b.outputs.append(helper.make_tensor_value_info(arg.name, TensorProto.INT64, ["N"]))
+    b.expected.append(arg.v.astype(np.int64))
+    # Batch 3: the same graph compiled for another shape.
+    x3 = as_f32(b.rng.uniform(-1, 1, (3, 6, 2, 2)))
+    l3 = as_f32(x3.reshape(3, -1).astype(np.float64) @ w.v.astype(np.float64))
+    b.variants["batch3"] = ([x3], [l3, np.argmax(l3, axis=1).astype(np.int64)])
+    return b
+
+
+@model
+def qop_matmul_float_bias():
+    """QLinearMatMul -> DequantizeLinear -> Add(float bias): a classifier whose last Add its quantizer
+    left in float (the form of ONNX Runtime's QOperator MNIST model)."""
+    b = Builder("qop_matmul_float_bias")
+    xq = b.q(b.input([1, 16], -1, 1))
+    y = b.dq(b.qlinear_matmul(xq, b.rng.normal(0, 0.4, (16, 10)), per_column=False))
+    b.output(b.binary("Add", y, fconst(b, b.rng.normal(0, 0.3, 10), "bias")))
+    return b
+
+
+@model
+def qdq_add_per_channel_constant():
+    """x + c with c a [1, C, 1, 1] uint8 constant (a per-channel bias after a ConvTranspose, as ONNX
+    Runtime's quantizer writes it)."""
+    b = Builder("qdq_add_per_channel_constant")
+    xq = b.q(b.input([1, 4, 6, 6], -1, 1))
+    c = b.dq_constant(np.array([0.5, -0.25, 1.0, 0.0], np.float32).reshape(1, 4, 1, 1))
+    b.output(b.q(b.binary("Add", b.dq(xq), c)))
+    return b
+
+
+@model
+def qdq_float_tail():
+    """An int8 conv whose results the model then computes in float: a channel mean (ReduceMean, keepdims 0)
+    and a LogSoftmax over the channels, both float outputs."""
+    b = Builder("qdq_float_tail")
+    fq = conv_features(b)
+    fd = b.dq(fq)
+    mean = T(b.node("ReduceMean", [fd.name], "reduce_mean", axes=[1], keepdims=0),
+             as_f32(fd.v.astype(np.float64).mean(axis=1)))
+    b.output(mean)
+    v = fd.v.astype(np.float64)
+    logp = v - v.max(axis=1, keepdims=True)
+    logp = logp - np.log(np.exp(logp).sum(axis=1, keepdims=True))
+    b.output(T(b.node("LogSoftmax", [fd.name], "log_softmax", axis=1), as_f32(logp)))
+    return b
+
+
+@model
+def qdq_conv_tiny_scale_channel():
+    """A conv whose output channel 1 has a weight scale of 7e-36 and a bias near INT32_MIN, as quantizers
+    write a channel they protect from bias overflow: no accumulator can change that channel's output
+    byte, so it is not an overflow risk. (From a real text detector's squeeze-excitation conv.)"""
+    b = Builder("qdq_conv_tiny_scale_channel")
+    xq = b.q(b.input([1, 192, 1, 1], 0, 2))
+    w = b.rng.normal(0, 0.05, (4, 192, 1, 1))
+    q, s = b.quantize_weights(w, 0)
+    s = s.copy()
+    s[1] = np.float32(7e-36)
+    q[1] = b.rng.integers(-127, 128, 192).reshape(192, 1, 1)
+    wn = b.const(q, "weight")
+    wd = T(b.node("DequantizeLinear", [wn, b.const(s, "weight_scale"), b.const(np.zeros(4, np.int8), "weight_zp")],
+                  "dequantize_weight", axis=0), dequantize(q, s, 0, 0))
+    s_b = as_f32(np.float32(xq.s) * s)
+    real_bias = b.rng.normal(0, 0.3, 4)
+    bq = np.array([-2147268896 if c == 1 else np.rint(real_bias[c] / np.float64(s_b[c])) for c in range(4)])
+    bq = bq.astype(np.int32)
+    bd = T(b.node("DequantizeLinear", [b.const(bq, "bias"), b.const(s_b, "bias_scale"),
+                                       b.const(np.zeros(4, np.int32), "bias_zp")], "dequantize_bias", axis=0),
+           dequantize(bq, s_b, 0))
+    y = b.conv(b.dq(xq), wd, bd)
+    b.output(b.dq(b.q(y)))
+    return b
+
+
+@model
+def qdq_resize_cubic():
+    """Cubic Resize has no uint8 kernel: the dequantized input is materialised and resized in float."""
+    b = Builder("qdq_resize_cubic")
+    xq = b.q(b.input([1, 2, 4, 4], -1, 2))
+    xd = b.dq(xq)
+    scales = b.const(np.array([1, 1, 2, 2], np.float32), "scales")
+    y = T(b.node("Resize", [xd.name, "", scales], "resize", mode="cubic"), cubic_resize(xd.v, 2))
+    b.output(b.dq(b.q(y)))
+    return b
+
+
+# ----------------------------------------------------------------------------------------------------------
 # Malformed and unsupported models
 # ----------------------------------------------------------------------------------------------------------
 
@@ -1521,7 +1750,6 @@ def malformed_models():
     add("input_int64.onnx", m, "input_int64")
 
     # Valid ONNX that octet cannot run.
-    add("conv_float_output.onnx", conv_model(quantize_out=False, conv_name="conv_float"), "conv_float")
     add("conv_channel_mismatch.onnx", conv_model(weight_shape=(4, 3, 3, 3), conv_name="conv_mismatch"),
         "conv_mismatch")
     add("unsupported_attribute.onnx", conv_model(conv_name="conv_attr", attrs={"frobnicate": 1}),
@@ -1532,12 +1760,38 @@ def malformed_models():
                                    storage_order=1),
                   helper.make_node("QuantizeLinear", ["p", "s_in", "z_in"], ["y"], name="q_out")],
              [vi("input", [1, 4, 8, 8])], [vi("y", None, TensorProto.UINT8)], i), "pool_storage")
-    n, i = qdq_input()
-    add("resize_cubic.onnx",
-        make(n + [helper.make_node("Resize", ["xd", "", "scales"], ["r"], name="resize_cubic", mode="cubic"),
-                  helper.make_node("QuantizeLinear", ["r", "s_in", "z_in"], ["y"], name="q_out")],
-             [vi("input", [1, 4, 8, 8])], [vi("y", None, TensorProto.UINT8)],
-             i + [numpy_helper.from_array(np.array([1, 1, 2, 2], np.float32), "scales")]), "resize_cubic")
+
+    # Float operators with operands that do not fit: each error must name the node.
+    add("float_bad_broadcast.onnx",
+        make([helper.make_node("Add", ["a", "b"], ["y"], name="add_bad_broadcast")],
+             [vi("a", [1, 3]), vi("b", [1, 4])], [vi("y", None)]), "add_bad_broadcast")
+    add("float_matmul_mismatch.onnx",
+        make([helper.make_node("MatMul", ["a", "w"], ["y"], name="matmul_mismatch")], [vi("a", [2, 3])],
+             [vi("y", None)], [numpy_helper.from_array(np.ones((4, 5), np.float32), "w")]), "matmul_mismatch")
+    add("float_where_float_condition.onnx",
+        make([helper.make_node("Where", ["a", "a", "a"], ["y"], name="where_float_condition")],
+             [vi("a", [2, 3])], [vi("y", None)]), "where_float_condition")
+    add("conv_runtime_weights.onnx",
+        make([helper.make_node("Conv", ["x", "w"], ["y"], name="conv_runtime_weights")],
+             [vi("x", [1, 2, 4, 4]), vi("w", [2, 2, 3, 3])], [vi("y", None)]), "conv_runtime_weights")
+    # Shape arithmetic that goes wrong (folded at load): an index past the shape, a zero slice step.
+    add("shape_gather_out_of_range.onnx",
+        make([helper.make_node("Shape", ["x"], ["s"], name="shape"),
+              helper.make_node("Gather", ["s", "i"], ["g"], name="gather_out_of_range", axis=0),
+              helper.make_node("Reshape", ["x", "g"], ["y"], name="reshape")],
+             [vi("x", [1, 2, 4, 4])], [vi("y", None)], [numpy_helper.from_array(np.array([7], np.int64), "i")]),
+        "gather_out_of_range")
+    add("shape_slice_zero_step.onnx",
+        make([helper.make_node("Shape", ["x"], ["s"], name="shape"),
+              helper.make_node("Slice", ["s", "st", "en", "ax", "step"], ["g"], name="slice_zero_step"),
+              helper.make_node("Reshape", ["x", "g"], ["y"], name="reshape")],
+             [vi("x", [1, 2, 4, 4])], [vi("y", None)],
+             [numpy_helper.from_array(np.array([v], np.int64), n) for v, n in
+              ((0, "st"), (2, "en"), (0, "ax"), (0, "step"))]), "slice_zero_step")
+    add("float_reshape_bad_target.onnx",
+        make([helper.make_node("Reshape", ["x", "t"], ["y"], name="reshape_bad_target")],
+             [vi("x", [1, 2, 4, 4])], [vi("y", None)], [numpy_helper.from_array(np.array([3, -1], np.int64), "t")]),
+        "reshape_bad_target")
 
     # An accumulator that could wrap: K = 66400 taps of weight 127 on an input with zero point 0 reach
     # 66400 * 255 * 127 > 2^31 - 1. octet must refuse it at load time instead of computing garbage.
@@ -1553,22 +1807,25 @@ def malformed_models():
                  scalar("s_out", 1.0, np.float32), scalar("z_out", 0, np.uint8)]
     add("accumulator_overflow_gemm.onnx",
         make(nodes, [vi("input", [1, k])], [vi("y", None, TensorProto.UINT8)], inits), "gemm_huge_k")
-    # The same bound with a small K and a huge bias.
+    # The same bound reached through a huge bias: K = 512 taps add up to 16.6 M, enough to wrap past
+    # INT32_MAX from a bias of 2^31 - 1000, and with s_out = 200 the outputs of that range are 215 and 216.
+    # (A huge bias with few taps is no risk: every reachable accumulator gives the same byte, and octet
+    # computes such a channel exactly; see qdq_conv_tiny_scale_channel.)
     n, i = qdq_input(zp=0)
     nodes = n + [
         helper.make_node("DequantizeLinear", ["w", "w_scale", "w_zp"], ["wd"], name="dq_weights", axis=0),
         helper.make_node("DequantizeLinear", ["b", "b_scale", "b_zp"], ["bd"], name="dq_bias", axis=0),
         helper.make_node("Gemm", ["xd", "wd", "bd"], ["g"], name="gemm_huge_bias", transB=1),
         helper.make_node("QuantizeLinear", ["g", "s_out", "z_out"], ["y"], name="q_out")]
-    inits = i + [numpy_helper.from_array(np.full((1, 16), 127, np.int8), "w"),
+    inits = i + [numpy_helper.from_array(np.full((1, 512), 127, np.int8), "w"),
                  numpy_helper.from_array(np.array([0.001], np.float32), "w_scale"),
                  numpy_helper.from_array(np.array([0], np.int8), "w_zp"),
                  numpy_helper.from_array(np.array([2**31 - 1000], np.int32), "b"),
                  numpy_helper.from_array(np.array([0.02 * 0.001], np.float32), "b_scale"),
                  numpy_helper.from_array(np.array([0], np.int32), "b_zp"),
-                 scalar("s_out", 1.0, np.float32), scalar("z_out", 0, np.uint8)]
+                 scalar("s_out", 200.0, np.float32), scalar("z_out", 0, np.uint8)]
     add("accumulator_overflow_bias.onnx",
-        make(nodes, [vi("input", [1, 16])], [vi("y", None, TensorProto.UINT8)], inits), "gemm_huge_bias")
+        make(nodes, [vi("input", [1, 512])], [vi("y", None, TensorProto.UINT8)], inits), "gemm_huge_bias")
     return cases
 
 

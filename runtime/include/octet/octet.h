@@ -30,7 +30,10 @@ class Error : public std::runtime_error {
 };
 #endif
 
-enum class DataType { float32, uint8 };
+// Element types of inputs and outputs: float and quantized uint8 tensors; int64 and bool tensors appear
+// where a model computes them in float (ArgMax indices, comparisons, shapes).
+enum class DataType { float32, uint8, int64, boolean };
+const char* name_of(DataType dtype);
 
 // A tensor in host memory, owned by the caller: inputs to and outputs of Session::run. Image tensors are
 // in the model's own layout (NCHW for ONNX models) unless the model was loaded with nhwc_io.
@@ -42,12 +45,19 @@ class HostTensor {
   // for that input (or scale 0 to mean "the model's params").
   static HostTensor from_uint8(std::vector<int64_t> shape, std::vector<uint8_t> values, float scale = 0.0f,
                                int32_t zero_point = 0);
+  static HostTensor from_int64(std::vector<int64_t> shape, std::vector<int64_t> values);
+  // One byte per element, any non-zero byte meaning true (stored as 1).
+  static HostTensor from_bool(std::vector<int64_t> shape, std::vector<uint8_t> values);
 
   DataType dtype() const { return dtype_; }
   const std::vector<int64_t>& shape() const { return shape_; }
   int64_t element_count() const;
   std::span<const float> float_data() const;    // throws unless dtype() == float32
   std::span<const uint8_t> uint8_data() const;  // throws unless dtype() == uint8
+  std::span<const int64_t> int64_data() const;  // throws unless dtype() == int64
+  std::span<const uint8_t> bool_data() const;   // throws unless dtype() == boolean: 0 or 1 per element
+  // The elements' bytes, whatever the type.
+  std::span<const std::byte> bytes() const;
   float scale() const { return scale_; }
   int32_t zero_point() const { return zero_point_; }
 
@@ -55,7 +65,8 @@ class HostTensor {
   DataType dtype_ = DataType::float32;
   std::vector<int64_t> shape_;
   std::vector<float> floats_;
-  std::vector<uint8_t> bytes_;
+  std::vector<uint8_t> bytes_;  // uint8 and bool
+  std::vector<int64_t> ints_;
   float scale_ = 0.0f;
   int32_t zero_point_ = 0;
 };
@@ -63,8 +74,9 @@ class HostTensor {
 struct TensorInfo {
   std::string name;
   DataType dtype = DataType::float32;
-  std::vector<int64_t> shape;  // -1 for a dynamic dimension
-  float scale = 0.0f;          // uint8 tensors: their params (the graph input's or output's)
+  std::vector<int64_t> shape;          // -1 for a dynamic dimension
+  std::vector<std::string> dim_names;  // inputs: the symbolic name of each dynamic dimension ("" if fixed)
+  float scale = 0.0f;                  // uint8 tensors: their params (the graph input's or output's)
   int32_t zero_point = 0;
 };
 
@@ -77,11 +89,17 @@ struct NodeInfo {
   std::string output_name;
   std::string quantization;  // the output's params, e.g. "u8 scale 0.0234 zp 12"
   int64_t macs = 0;
+  bool computes_in_float = false;  // the model computes this operator in float (not quantized)
 };
 
 struct LoadOptions {
   // The caller's image tensors are channel-last (NHWC): no layout change at the graph boundary.
   bool nhwc_io = false;
+  // The input shapes (the model's order of dimensions) to compile for at load, e.g. {"x", {1, 3, 480, 640}}
+  // for a model with dynamic dimensions: then nodes() and the memory plan describe those shapes. Other
+  // shapes still run (each compiles once, on first use). Dynamic dimensions of inputs not listed here are
+  // compiled with a placeholder size.
+  std::map<std::string, std::vector<int64_t>> input_shapes = {};
 };
 
 class Model {
@@ -91,8 +109,11 @@ class Model {
 
   const std::vector<TensorInfo>& inputs() const;
   const std::vector<TensorInfo>& outputs() const;
-  // The operators as compiled for the model's declared input shapes (dynamic dimensions as 1).
+  // The operators as compiled at load: for LoadOptions::input_shapes, dynamic dimensions otherwise taking a
+  // placeholder size (1, or a larger one when the model's arithmetic needs it).
   std::vector<NodeInfo> nodes() const;
+  // Whether some input has a dynamic dimension that LoadOptions::input_shapes did not fix.
+  bool has_placeholder_shapes() const;
   // Activation memory for the declared shapes: the planned arena, and what one buffer per tensor would take.
   int64_t planned_arena_bytes() const;
   int64_t unplanned_activation_bytes() const;
@@ -112,13 +133,14 @@ struct SessionOptions {
 
 // The time one operator took in one run (Session::run with RunOptions::profile).
 struct NodeTiming {
-  size_t node = 0;         // index into Model::nodes() order for the run's input shapes
-  std::string name;        // the ONNX node
-  std::string op;          // octet's operator
+  size_t node = 0;   // index into Model::nodes() order for the run's input shapes
+  std::string name;  // the ONNX node
+  std::string op;    // octet's operator
   std::string onnx_op;
   std::vector<int64_t> output_shape;
   int64_t macs = 0;
-  int64_t bytes = 0;           // inputs + output + weights: the operator's minimum memory traffic
+  int64_t bytes = 0;  // inputs + output + weights: the operator's minimum memory traffic
+  bool computes_in_float = false;
   double start_seconds = 0.0;  // since the start of the run
   double seconds = 0.0;
 };

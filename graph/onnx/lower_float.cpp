@@ -1,0 +1,536 @@
+// Float execution: the operators a model computes in float (what its quantizer left out, or a whole float
+// model). They run on float values with the float kernels, in the same graph, planner and sessions as the
+// int8 operators; a dequantized tensor is materialised (one dequantize node per value) only when a float
+// operator reads it, and a QuantizeLinear of a float value is a quantize node.
+//
+// The lowering rules here are the float twins of the quantized ones: the same ONNX attribute handling,
+// NHWC for image operators, physical axes for axis-parametrised ones.
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <numeric>
+#include <optional>
+
+#include "graph/onnx/axes.h"
+#include "graph/onnx/importer.h"
+#include "kernels/error.h"
+
+namespace octet::graph::onnx_import {
+
+namespace {
+
+bool is_float_type(int32_t t) {
+  return t == onnx::TensorProto::FLOAT || t == onnx::TensorProto::DOUBLE || t == onnx::TensorProto::FLOAT16;
+}
+
+ElementType runtime_type_of(const Constant& c) {
+  if (is_float_type(c.onnx_type)) return ElementType::f32;
+  if (c.onnx_type == onnx::TensorProto::BOOL) return ElementType::b8;
+  return ElementType::s64;
+}
+
+// The constant's elements as bytes of its runtime type, in `perm` order (output dimension i is input
+// dimension perm[i]); an empty perm keeps the order.
+std::vector<std::byte> constant_bytes(const std::vector<double>& values, const Shape& shape, ElementType type,
+                                      const std::vector<int64_t>& perm) {
+  std::vector<double> ordered = values;
+  if (!perm.empty()) ref::transpose(values.data(), shape, perm, sizeof(double), ordered.data());
+  std::vector<std::byte> bytes(ordered.size() * size_of(type));
+  for (size_t i = 0; i < ordered.size(); ++i) {
+    if (type == ElementType::f32) {
+      const auto f = static_cast<float>(ordered[i]);
+      std::memcpy(bytes.data() + i * 4, &f, 4);
+    } else if (type == ElementType::b8) {
+      bytes[i] = std::byte{ordered[i] != 0.0};
+    } else {
+      const auto v = static_cast<int64_t>(ordered[i]);
+      std::memcpy(bytes.data() + i * 8, &v, 8);
+    }
+  }
+  return bytes;
+}
+
+// ONNX unary operators as UnaryParams; nullopt for any other operator.
+std::optional<UnaryParams> unary_params(const onnx::NodeProto& node) {
+  const std::string& op = node.op_type();
+  const Attributes a(node);
+  UnaryParams p;
+  auto expect = [&](std::initializer_list<const char*> known) { a.expect_only(known); };
+  if (op == "Relu")
+    p.op = UnaryOp::relu, expect({});
+  else if (op == "LeakyRelu")
+    p.op = UnaryOp::leaky_relu, p.alpha = a.get_float("alpha", 0.01f), expect({"alpha"});
+  else if (op == "Sigmoid")
+    p.op = UnaryOp::sigmoid, expect({});
+  else if (op == "HardSigmoid")
+    p.op = UnaryOp::hard_sigmoid, p.alpha = a.get_float("alpha", 0.2f), p.beta = a.get_float("beta", 0.5f),
+    expect({"alpha", "beta"});
+  else if (op == "HardSwish")
+    p.op = UnaryOp::hard_swish, expect({});
+  else if (op == "Tanh")
+    p.op = UnaryOp::tanh, expect({});
+  else if (op == "Exp")
+    p.op = UnaryOp::exp, expect({});
+  else if (op == "Log")
+    p.op = UnaryOp::log, expect({});
+  else if (op == "Sqrt")
+    p.op = UnaryOp::sqrt, expect({});
+  else if (op == "Neg")
+    p.op = UnaryOp::neg, expect({});
+  else if (op == "Abs")
+    p.op = UnaryOp::abs, expect({});
+  else if (op == "Reciprocal")
+    p.op = UnaryOp::reciprocal, expect({});
+  else if (op == "Floor")
+    p.op = UnaryOp::floor, expect({});
+  else if (op == "Ceil")
+    p.op = UnaryOp::ceil, expect({});
+  else if (op == "Round")
+    p.op = UnaryOp::round, expect({});
+  else if (op == "Sign")
+    p.op = UnaryOp::sign, expect({});
+  else if (op == "Erf")
+    p.op = UnaryOp::erf, expect({});
+  else if (op == "Gelu") {
+    expect({"approximate"});
+    const std::string approximate = a.get_string("approximate", "none");
+    if (approximate != "none" && approximate != "tanh")
+      throw Error(describe(node) + ": unknown approximate '" + approximate + "'");
+    p.op = approximate == "tanh" ? UnaryOp::gelu_tanh : UnaryOp::gelu;
+  } else if (op == "Softplus")
+    p.op = UnaryOp::softplus, expect({});
+  else if (op == "Softsign")
+    p.op = UnaryOp::softsign, expect({});
+  else if (op == "Elu")
+    p.op = UnaryOp::elu, p.alpha = a.get_float("alpha", 1.0f), expect({"alpha"});
+  else if (op == "Selu")
+    p.op = UnaryOp::selu, p.alpha = a.get_float("alpha", 1.67326319217681884765625f),
+    p.gamma = a.get_float("gamma", 1.05070102214813232421875f), expect({"alpha", "gamma"});
+  else if (op == "Celu")
+    p.op = UnaryOp::celu, p.alpha = a.get_float("alpha", 1.0f), expect({"alpha"});
+  else if (op == "Mish")
+    p.op = UnaryOp::mish, expect({});
+  else if (op == "ThresholdedRelu")
+    p.op = UnaryOp::thresholded_relu, p.alpha = a.get_float("alpha", 1.0f), expect({"alpha"});
+  else if (op == "Shrink")
+    p.op = UnaryOp::shrink, p.alpha = a.get_float("lambd", 0.5f), p.beta = a.get_float("bias", 0.0f),
+    expect({"lambd", "bias"});
+  else if (op == "Sin")
+    p.op = UnaryOp::sin, expect({});
+  else if (op == "Cos")
+    p.op = UnaryOp::cos, expect({});
+  else
+    return std::nullopt;
+  return p;
+}
+
+std::optional<BinaryOp> binary_op(const std::string& op) {
+  static const std::map<std::string, BinaryOp> ops = {{"Add", BinaryOp::add},
+                                                      {"Sub", BinaryOp::sub},
+                                                      {"Mul", BinaryOp::mul},
+                                                      {"Div", BinaryOp::div},
+                                                      {"Pow", BinaryOp::pow},
+                                                      {"PRelu", BinaryOp::prelu},
+                                                      {"Equal", BinaryOp::equal},
+                                                      {"Less", BinaryOp::less},
+                                                      {"LessOrEqual", BinaryOp::less_equal},
+                                                      {"Greater", BinaryOp::greater},
+                                                      {"GreaterOrEqual", BinaryOp::greater_equal},
+                                                      {"And", BinaryOp::logical_and},
+                                                      {"Or", BinaryOp::logical_or},
+                                                      {"Xor", BinaryOp::logical_xor}};
+  const auto it = ops.find(op);
+  return it == ops.end() ? std::nullopt : std::optional(it->second);
+}
+
+}  // namespace
+
+// ---- materialising float operands ----
+
+ValueId Importer::dequantized_value(ValueId quantized) {
+  if (const auto it = dequantized_.find(quantized); it != dequantized_.end()) return it->second;
+  Value f = graph_.value(quantized);
+  f.name = f.name + "#float";
+  f.type = ElementType::f32;
+  f.quant = {};
+  const ValueId v = emit(graph_.value(quantized).name + "#dequantize", "DequantizeLinear", OpKind::dequantize,
+                         {quantized}, {}, f);
+  dequantized_[quantized] = v;
+  return v;
+}
+
+ValueId Importer::constant_value(const std::string& name, const Constant& c, Layout layout) {
+  Value v;
+  v.name = name;
+  v.type = runtime_type_of(c);
+  v.layout = layout;
+  v.shape = c.shape;
+  std::vector<int64_t> perm;
+  if (layout == Layout::nhwc) {
+    if (c.shape.size() != 4) throw Error("constant '" + name + "': an image constant must have rank 4");
+    v.shape = {c.shape[0], c.shape[2], c.shape[3], c.shape[1]};
+    perm = {0, 2, 3, 1};
+  }
+  v.constant =
+      std::make_shared<const std::vector<std::byte>>(constant_bytes(c.values, c.shape, v.type, perm));
+  return graph_.add_value(std::move(v));
+}
+
+ValueId Importer::float_input(const onnx::NodeProto& node, int input) {
+  const Symbol& s = symbol(node, input);
+  switch (s.kind) {
+    case Symbol::Kind::real:
+      return s.value;
+    case Symbol::Kind::dequantized:
+      return dequantized_value(s.value);
+    case Symbol::Kind::constant: {
+      Constant c = s.constant;
+      if (s.quant) {
+        c.values = s.real_values();
+        c.onnx_type = onnx::TensorProto::FLOAT;
+      }
+      return constant_value(node.input(input), c);
+    }
+    case Symbol::Kind::quantized:
+      break;
+  }
+  throw Error(describe(node) + ": input '" + node.input(input) +
+              "' is a uint8 tensor without a DequantizeLinear: it has no real values to compute on in float");
+}
+
+void Importer::define_real(const onnx::NodeProto& node, int output, ValueId v) {
+  if (output >= node.output_size())
+    throw Error(describe(node) + ": missing output " + std::to_string(output));
+  graph_.value(v).name = node.output(output);
+  define_value(node, output, Symbol::Kind::real, v);
+}
+
+std::vector<ValueId> Importer::align_layouts(const onnx::NodeProto& node, std::vector<ValueId> values) {
+  const bool image = std::any_of(values.begin(), values.end(),
+                                 [&](ValueId v) { return graph_.value(v).layout == Layout::nhwc; });
+  if (!image) return values;
+  // ONNX broadcasting aligns trailing dimensions: lower-rank operands gain leading 1s, then go NHWC.
+  for (ValueId& v : values) {
+    const Value val = graph_.value(v);
+    if (val.layout == Layout::nhwc) continue;
+    if (val.shape.size() > 4)
+      throw Error(describe(node) + ": cannot broadcast '" + val.name + "' of rank " +
+                  std::to_string(val.shape.size()) + " against an image tensor");
+    Shape s = val.shape;
+    s.insert(s.begin(), 4 - s.size(), 1);
+    if (val.is_constant()) {
+      // Constants change layout here, once, not at run time.
+      Value c = val;
+      c.shape = {s[0], s[2], s[3], s[1]};
+      c.layout = Layout::nhwc;
+      auto data = std::make_shared<std::vector<std::byte>>(val.constant->size());
+      ref::transpose(val.constant->data(), s, {0, 2, 3, 1}, size_of(val.type), data->data());
+      c.constant = std::move(data);
+      v = graph_.add_value(std::move(c));
+      continue;
+    }
+    if (s.size() != val.shape.size()) {
+      Value r = val;
+      r.name = val.name + "#rank4";
+      v = emit(node.name() + "#rank4", "(broadcast)", OpKind::reshape, {v}, ReshapeAttrs{s}, r);
+    }
+    v = as_nhwc(v, node);
+  }
+  return values;
+}
+
+// ---- the float operators ----
+
+namespace {
+
+// Relu / Clip nodes right after a float operator, folded into its output range (the operator's result
+// feeds nothing else). `last` is the tensor the folded chain ends in.
+struct FloatActivation {
+  FloatClamp clamp;
+  std::vector<const onnx::NodeProto*> fused;
+  std::string last;
+};
+
+}  // namespace
+
+bool Importer::lower_float(const onnx::NodeProto& node) {
+  if (!node.domain().empty() && node.domain() != "ai.onnx") return false;
+  const std::string& op = node.op_type();
+  const Attributes a(node);
+
+  // Output value of the same shape and layout as `like`, float (or `type`).
+  auto same_as = [&](ValueId like, ElementType type = ElementType::f32) {
+    Value out = graph_.value(like);
+    out.name = node.output(0);
+    out.type = type;
+    out.quant = {};
+    out.constant = nullptr;
+    return out;
+  };
+  // Relu / Clip after `tensor` that a float operator can absorb.
+  auto float_activation = [&](const std::string& tensor) {
+    FloatActivation act;
+    act.last = tensor;
+    while (!is_graph_output(act.last)) {
+      const auto cs = consumers(act.last);
+      if (cs.size() != 1) break;
+      const onnx::NodeProto& next = *cs[0];
+      if (next.op_type() == "Relu") {
+        act.clamp.lo = std::max(act.clamp.lo, 0.0f);
+      } else if (next.op_type() == "Clip") {
+        float lo = -INFINITY, hi = INFINITY;
+        if (opset_ < 11) {
+          const Attributes ca(next);
+          lo = ca.get_float("min", lo), hi = ca.get_float("max", hi);
+        }
+        bool constant_bounds = true;
+        for (int i : {1, 2}) {
+          if (!has_input(next, i)) continue;
+          const Symbol& b = symbol(next, i);
+          if (b.kind != Symbol::Kind::constant || b.constant.values.size() != 1) {
+            constant_bounds = false;
+            break;
+          }
+          (i == 1 ? lo : hi) = static_cast<float>(b.real_values()[0]);
+        }
+        if (!constant_bounds || std::isnan(lo) || std::isnan(hi) || lo > hi) break;
+        act.clamp.lo = std::max(act.clamp.lo, lo);
+        act.clamp.hi = std::min(act.clamp.hi, hi);
+      } else {
+        break;
+      }
+      act.fused.push_back(&next);
+      act.last = next.output(0);
+    }
+    return act;
+  };
+  auto finish_activation = [&](const FloatActivation& act, ValueId v) {
+    for (const auto* f : act.fused)
+      mark_consumed(f);
+    graph_.value(v).name = act.last;
+    define(act.last, make_value_symbol(Symbol::Kind::real, v));
+  };
+  auto emit_unary = [&](ValueId x, const UnaryParams& p) {
+    return emit(node, OpKind::unary, {x}, UnaryAttrs{p}, same_as(x));
+  };
+  auto emit_binary = [&](BinaryOp bop, ValueId lhs, ValueId rhs) {
+    const auto aligned = align_layouts(node, {lhs, rhs});
+    Value out = same_as(aligned[0], produces_bool(bop) ? ElementType::b8 : ElementType::f32);
+    if (graph_.value(aligned[1]).shape.size() > out.shape.size())
+      out.layout = graph_.value(aligned[1]).layout;
+    return emit(node, OpKind::binary, aligned, BinaryAttrs{bop}, out);
+  };
+
+  if (op == "Identity" || op == "Dropout") return false;  // lower_structural
+  if (auto p = unary_params(node)) {
+    define_real(node, 0, emit_unary(float_input(node, 0), *p));
+    return true;
+  }
+  if (op == "Clip") {
+    ValueId x = float_input(node, 0);
+    UnaryParams p{UnaryOp::clip, -INFINITY, INFINITY, 0.0f};
+    if (opset_ < 11) {
+      a.expect_only({"min", "max"});
+      p.alpha = a.get_float("min", p.alpha), p.beta = a.get_float("max", p.beta);
+      define_real(node, 0, emit_unary(x, p));
+      return true;
+    }
+    a.expect_only({});
+    // Constant bounds make one clip; bounds computed at run time become max / min operators.
+    for (int i : {1, 2}) {
+      if (!has_input(node, i)) continue;
+      const Symbol& b = symbol(node, i);
+      if (b.kind == Symbol::Kind::constant) {
+        if (b.constant.values.size() != 1)
+          throw Error(describe(node) + ": its " + (i == 1 ? "min" : "max") + " must be a single value");
+        (i == 1 ? p.alpha : p.beta) = static_cast<float>(b.real_values()[0]);
+      } else {
+        x = emit_binary(i == 1 ? BinaryOp::max : BinaryOp::min, x, float_input(node, i));
+      }
+    }
+    define_real(node, 0, emit_unary(x, p));
+    return true;
+  }
+  if (op == "Pow") {
+    const Symbol& e = symbol(node, 1);
+    if (e.kind == Symbol::Kind::constant && e.constant.values.size() == 1) {
+      UnaryParams p{UnaryOp::pow_constant, static_cast<float>(e.real_values()[0]), 0.0f, 0.0f};
+      define_real(node, 0, emit_unary(float_input(node, 0), p));
+      return true;
+    }
+  }
+  if (op == "Mod") {
+    a.expect_only({"fmod"});
+    const BinaryOp bop = a.get_int("fmod", 0) != 0 ? BinaryOp::fmod : BinaryOp::mod;
+    define_real(node, 0, emit_binary(bop, float_input(node, 0), float_input(node, 1)));
+    return true;
+  }
+  if (auto bop = binary_op(op)) {
+    a.expect_only({});
+    define_real(node, 0, emit_binary(*bop, float_input(node, 0), float_input(node, 1)));
+    return true;
+  }
+  if (op == "Not") {
+    // not x == x xor true: no operator of its own for a rarely computed operation.
+    Constant one{onnx::TensorProto::BOOL, {}, {1.0}};
+    define_real(node, 0,
+                emit_binary(BinaryOp::logical_xor, float_input(node, 0),
+                            constant_value(node.output(0) + "#true", one)));
+    return true;
+  }
+  if (op == "Sum" || op == "Mean" || op == "Max" || op == "Min") {
+    a.expect_only({});
+    if (node.input_size() < 1) throw Error(describe(node) + ": needs at least one input");
+    const BinaryOp bop = op == "Max" ? BinaryOp::max : op == "Min" ? BinaryOp::min : BinaryOp::add;
+    ValueId acc = float_input(node, 0);
+    for (int i = 1; i < node.input_size(); ++i)
+      acc = emit_binary(bop, acc, float_input(node, i));
+    if (op == "Mean" && node.input_size() > 1) {
+      Constant n{onnx::TensorProto::FLOAT, {}, {static_cast<double>(node.input_size())}};
+      acc = emit_binary(BinaryOp::div, acc, constant_value(node.output(0) + "#count", n));
+    } else if (node.input_size() == 1) {
+      acc = emit_unary(acc, UnaryParams{});  // the output is a value of its own
+    }
+    define_real(node, 0, acc);
+    return true;
+  }
+  if (op == "Where") {
+    const auto aligned =
+        align_layouts(node, {float_input(node, 0), float_input(node, 1), float_input(node, 2)});
+    Value out = same_as(aligned[1], graph_.value(aligned[1]).type);
+    for (ValueId v : aligned)
+      if (graph_.value(v).shape.size() > out.shape.size()) out.layout = graph_.value(v).layout;
+    define_real(node, 0, emit(node, OpKind::where, aligned, {}, out));
+    return true;
+  }
+  if (op == "Softmax" || op == "LogSoftmax") {
+    a.expect_only({"axis"});
+    ValueId x = float_input(node, 0);
+    const auto rank = static_cast<int64_t>(graph_.value(x).shape.size());
+    const int64_t axis = normalize_axis(node, a.get_int("axis", opset_ < 13 ? 1 : -1), rank);
+    SoftmaxAttrs attrs{axis, op == "LogSoftmax"};
+    if (opset_ < 13) {
+      // Before opset 13 the operator normalizes over all dimensions from `axis` on, flattened.
+      x = as_plain(x, node);
+      const Shape plain = graph_.value(x).shape;
+      const int64_t outer =
+          std::accumulate(plain.begin(), plain.begin() + axis, int64_t{1}, std::multiplies<>());
+      const int64_t inner =
+          std::accumulate(plain.begin() + axis, plain.end(), int64_t{1}, std::multiplies<>());
+      Value flat = graph_.value(x);
+      flat.name += "#2d";
+      x = emit(node.name() + "#2d", "(flatten)", OpKind::reshape, {x}, ReshapeAttrs{{outer, inner}}, flat);
+      attrs.axis = 1;
+      Value y = same_as(x);
+      y.name += "#2d";
+      const ValueId s = emit(node, OpKind::softmax, {x}, attrs, y);
+      Value back = same_as(s);
+      back.shape = plain;
+      define_real(node, 0,
+                  emit(node.name() + "#nd", "(reshape)", OpKind::reshape, {s}, ReshapeAttrs{plain}, back));
+      return true;
+    }
+    if (graph_.value(x).layout == Layout::nhwc) attrs.axis = nhwc_axis(axis);
+    define_real(node, 0, emit(node, OpKind::softmax, {x}, attrs, same_as(x)));
+    return true;
+  }
+  if (op.rfind("Reduce", 0) == 0 || op == "ArgMax" || op == "ArgMin") return lower_float_reduce(node);
+  if (op == "MatMul" || op == "Gemm") return lower_float_matmul(node);
+  if (op == "Conv" || op == "ConvTranspose") {
+    const Symbol& w = symbol(node, 1);
+    if (w.kind != Symbol::Kind::constant)
+      throw Error(describe(node) +
+                  ": weights computed at run time are not supported (they must be constant)");
+    std::optional<std::vector<double>> bias;
+    if (has_input(node, 2)) {
+      const Symbol& b = symbol(node, 2);
+      if (b.kind != Symbol::Kind::constant) throw Error(describe(node) + ": bias must be a constant");
+      bias = b.real_values();
+    }
+    std::vector<double> weights = w.real_values();
+    std::string result = node.output(0);
+    if (op == "Conv") {
+      // Conv -> BatchNormalization folds into the float weights and bias.
+      const auto cs = consumers(result);
+      if (cs.size() == 1 && cs[0]->op_type() == "BatchNormalization" && !is_graph_output(result)) {
+        fold_float_batch_norm(*cs[0], w.constant.shape, weights, bias);
+        mark_consumed(cs[0]);
+        result = cs[0]->output(0);
+      }
+    }
+    const FloatActivation act = float_activation(result);
+    const ValueId out = build_float_conv(node, float_input(node, 0), w.constant.shape, weights, bias,
+                                         act.clamp, op == "ConvTranspose", act.last);
+    finish_activation(act, out);
+    return true;
+  }
+  if (op == "BatchNormalization" || op == "InstanceNormalization" || op == "LayerNormalization")
+    return lower_float_normalization(node);
+  if (op == "Cast" || op == "CastLike") {
+    ValueId x = float_input(node, 0);
+    int64_t to = 0;
+    if (op == "Cast") {
+      a.expect_only({"to", "saturate"});
+      to = a.get_int("to", 0);
+    } else {
+      a.expect_only({"saturate"});
+      to = symbol(node, 1).kind == Symbol::Kind::constant ? symbol(node, 1).constant.onnx_type : 0;
+      if (to == 0)
+        to = graph_.value(float_input(node, 1)).type == ElementType::f32 ? onnx::TensorProto::FLOAT : 0;
+    }
+    ElementType target;
+    if (is_float_type(static_cast<int32_t>(to)))
+      target = ElementType::f32;
+    else if (to == onnx::TensorProto::BOOL)
+      target = ElementType::b8;
+    else if (to == onnx::TensorProto::INT64 || to == onnx::TensorProto::INT32)
+      target = ElementType::s64;
+    else
+      throw Error(describe(node) + ": casting a runtime tensor to " +
+                  onnx_type_name(static_cast<int32_t>(to)) +
+                  " is not supported (float, bool, int32 / int64)");
+    if (graph_.value(x).type == target) {
+      define_value(node, 0, Symbol::Kind::real, x);
+      return true;
+    }
+    define_real(node, 0, emit(node, OpKind::cast, {x}, CastAttrs{target}, same_as(x, target)));
+    return true;
+  }
+  return false;
+}
+
+void Importer::fold_float_batch_norm(const onnx::NodeProto& bn, const Shape& weight_shape,
+                                     std::vector<double>& weights,
+                                     std::optional<std::vector<double>>& bias) const {
+  const Attributes a(bn);
+  a.expect_only({"epsilon", "momentum", "training_mode", "spatial"});
+  if (a.get_int("training_mode", 0) != 0) throw Error(describe(bn) + ": training mode is not supported");
+  for (int i = 1; i < bn.output_size(); ++i)
+    if (!bn.output(i).empty()) throw Error(describe(bn) + ": running statistics outputs are not supported");
+  for (int i = 1; i <= 4; ++i)
+    if (symbol(bn, i).kind != Symbol::Kind::constant)
+      throw Error(describe(bn) + ": parameters must be constants");
+  const double epsilon = a.get_float("epsilon", 1e-5f);
+  const int64_t channels = weight_shape.at(0), per_channel = static_cast<int64_t>(weights.size()) / channels;
+  const std::vector<double> gamma = symbol(bn, 1).real_values(), beta = symbol(bn, 2).real_values();
+  const std::vector<double> mean = symbol(bn, 3).real_values(), var = symbol(bn, 4).real_values();
+  for (const auto* v : {&gamma, &beta, &mean, &var})
+    if (static_cast<int64_t>(v->size()) != channels)
+      throw Error(describe(bn) + ": has " + std::to_string(v->size()) + " values per parameter for " +
+                  std::to_string(channels) + " channels");
+  if (!bias) bias = std::vector<double>(static_cast<size_t>(channels), 0.0);
+  if (bias->size() == 1) bias->assign(static_cast<size_t>(channels), (*bias)[0]);
+  if (static_cast<int64_t>(bias->size()) != channels)
+    throw Error(describe(bn) + ": bias size does not match");
+  for (int64_t c = 0; c < channels; ++c) {
+    const auto i = static_cast<size_t>(c);
+    const double factor = gamma[i] / std::sqrt(var[i] + epsilon);
+    for (int64_t k = 0; k < per_channel; ++k)
+      weights[static_cast<size_t>(c * per_channel + k)] *= factor;
+    (*bias)[i] = ((*bias)[i] - mean[i]) * factor + beta[i];
+  }
+}
+
+}  // namespace octet::graph::onnx_import

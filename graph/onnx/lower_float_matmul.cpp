@@ -1,0 +1,150 @@
+// Float MatMul and Gemm. A constant right-hand matrix makes a fully connected layer (weights packed once,
+// bias and a following Relu / Clip fused); two runtime operands make a NumPy matmul.
+
+#include <algorithm>
+#include <cmath>
+
+#include "graph/onnx/axes.h"
+#include "graph/onnx/importer.h"
+#include "kernels/error.h"
+
+namespace octet::graph::onnx_import {
+
+bool Importer::lower_float_matmul(const onnx::NodeProto& node) {
+  const std::string& op = node.op_type();
+  const Attributes a(node);
+  auto reshaped = [&](ValueId v, Shape shape, const std::string& suffix) {
+    Value out = graph_.value(v);
+    out.name += suffix;
+    out.layout = Layout::plain;
+    out.constant = nullptr;
+    return emit(node.name() + suffix, "(reshape)", OpKind::reshape, {v}, ReshapeAttrs{std::move(shape)}, out);
+  };
+  auto float_output = [&](ValueId like, const std::string& name) {
+    Value out = graph_.value(like);
+    out.name = name;
+    out.type = ElementType::f32;
+    out.layout = Layout::plain;
+    out.constant = nullptr;
+    return out;
+  };
+  // A fully connected layer over the last dimension of x: weights [N, K], bias [N] or empty.
+  auto fully_connected = [&](ValueId x, std::vector<float> weights, int64_t n, int64_t k,
+                             std::vector<float> bias, const std::string& name) {
+    FloatFullyConnectedAttrs attrs;
+    attrs.weights = std::make_shared<TensorF32>(Shape{n, k}, std::move(weights));
+    if (!bias.empty()) attrs.bias = std::make_shared<TensorF32>(Shape{n}, std::move(bias));
+    return emit(node, OpKind::fully_connected, {x}, std::move(attrs), float_output(x, name));
+  };
+
+  if (op == "MatMul") {
+    a.expect_only({});
+    ValueId x = as_plain(float_input(node, 0), node);
+    const Shape sa = graph_.value(x).shape;
+    if (sa.empty()) throw Error(describe(node) + ": MatMul of a scalar");
+    const Symbol& bs = symbol(node, 1);
+    if (bs.kind == Symbol::Kind::constant && bs.constant.shape.size() == 2) {
+      const int64_t k = bs.constant.shape[0], n = bs.constant.shape[1];
+      if (sa.back() != k)
+        throw Error(describe(node) + ": cannot multiply " + to_string(sa) + " by " +
+                    to_string(bs.constant.shape));
+      const std::vector<double> b = bs.real_values();
+      std::vector<float> w(static_cast<size_t>(n * k));
+      for (int64_t i = 0; i < k; ++i)
+        for (int64_t j = 0; j < n; ++j)
+          w[static_cast<size_t>(j * k + i)] = static_cast<float>(b[static_cast<size_t>(i * n + j)]);
+      if (sa.size() == 1) x = reshaped(x, {1, k}, "#row");
+      ValueId y = fully_connected(x, std::move(w), n, k, {}, node.output(0));
+      if (sa.size() == 1) y = reshaped(y, {n}, "#vector");
+      define_real(node, 0, y);
+      return true;
+    }
+    ValueId b = as_plain(float_input(node, 1), node);
+    const Shape sb = graph_.value(b).shape;
+    if (sb.empty()) throw Error(describe(node) + ": MatMul of a scalar");
+    // NumPy's rank-1 rules: a vector on the left is a row, on the right a column, and the added dimension
+    // is removed from the result.
+    if (sa.size() == 1) x = reshaped(x, {1, sa[0]}, "#row");
+    if (sb.size() == 1) b = reshaped(b, {sb[0], 1}, "#column");
+    ValueId y = emit(node, OpKind::matmul, {x, b}, {}, float_output(x, node.output(0)));
+    if (sa.size() == 1 || sb.size() == 1) {
+      Shape s = graph_.value(y).shape;
+      if (sb.size() == 1) s.pop_back();
+      if (sa.size() == 1) s.erase(s.end() - (sb.size() == 1 ? 1 : 2));
+      y = reshaped(y, s, "#squeeze");
+    }
+    define_real(node, 0, y);
+    return true;
+  }
+
+  // Gemm: Y = alpha * A' B' + beta * C with A' = A or A^T, B' = B or B^T; A and B are matrices.
+  a.expect_only({"alpha", "beta", "transA", "transB", "broadcast"});
+  const float alpha = a.get_float("alpha", 1.0f), beta = a.get_float("beta", 1.0f);
+  const bool trans_a = a.get_int("transA", 0) != 0, trans_b = a.get_int("transB", 0) != 0;
+  ValueId x = as_plain(float_input(node, 0), node);
+  if (graph_.value(x).shape.size() != 2) throw Error(describe(node) + ": A must be a matrix");
+  if (trans_a) {
+    Value t = float_output(x, node.output(0) + "#transposed");
+    x = emit(node.name() + "#transpose_a", "(transpose)", OpKind::transpose, {x}, TransposeAttrs{{1, 0}}, t);
+  }
+  const int64_t k = graph_.value(x).shape[1];
+  const Symbol& bs = symbol(node, 1);
+  ValueId y = -1;
+  bool bias_done = false;
+  if (bs.kind == Symbol::Kind::constant) {
+    const Shape& sb = bs.constant.shape;
+    if (sb.size() != 2 || sb[trans_b ? 1 : 0] != k)
+      throw Error(describe(node) + ": B of shape " + to_string(sb) +
+                  " does not fit A with K = " + std::to_string(k));
+    const int64_t n = sb[trans_b ? 0 : 1];
+    const std::vector<double> b = bs.real_values();
+    std::vector<float> w(static_cast<size_t>(n * k));
+    for (int64_t j = 0; j < n; ++j)
+      for (int64_t i = 0; i < k; ++i)
+        w[static_cast<size_t>(j * k + i)] =
+            static_cast<float>(alpha * b[static_cast<size_t>(trans_b ? j * k + i : i * n + j)]);
+    // C of [N] (or one value): the layer's bias.
+    std::vector<float> bias;
+    if (has_input(node, 2) && symbol(node, 2).kind == Symbol::Kind::constant) {
+      const Constant& c = symbol(node, 2).constant;
+      const bool per_column = c.values.size() == 1 || (c.shape.size() >= 1 && c.shape.back() == n &&
+                                                       static_cast<int64_t>(c.values.size()) == n);
+      if (per_column) {
+        const std::vector<double> cv = symbol(node, 2).real_values();
+        for (int64_t j = 0; j < n; ++j)
+          bias.push_back(static_cast<float>(beta * cv[cv.size() == 1 ? 0 : static_cast<size_t>(j)]));
+        bias_done = true;
+      }
+    }
+    y = fully_connected(x, std::move(w), n, k, std::move(bias), node.output(0));
+  } else {
+    ValueId b = as_plain(float_input(node, 1), node);
+    if (trans_b) {
+      Value t = float_output(b, node.output(0) + "#b_transposed");
+      b = emit(node.name() + "#transpose_b", "(transpose)", OpKind::transpose, {b}, TransposeAttrs{{1, 0}},
+               t);
+    }
+    y = emit(node, OpKind::matmul, {x, b}, {}, float_output(x, node.output(0)));
+    if (alpha != 1.0f) {
+      Constant s{onnx::TensorProto::FLOAT, {}, {alpha}};
+      y = emit(node.name() + "#alpha", "Gemm (alpha)", OpKind::binary,
+               {y, constant_value(node.output(0) + "#alpha", s)}, BinaryAttrs{BinaryOp::mul},
+               float_output(y, node.output(0) + "#scaled"));
+    }
+  }
+  if (has_input(node, 2) && !bias_done) {
+    ValueId c = as_plain(float_input(node, 2), node);
+    if (beta != 1.0f) {
+      Constant s{onnx::TensorProto::FLOAT, {}, {beta}};
+      c = emit(node.name() + "#beta", "Gemm (beta)", OpKind::binary,
+               {c, constant_value(node.output(0) + "#beta", s)}, BinaryAttrs{BinaryOp::mul},
+               float_output(c, node.output(0) + "#c"));
+    }
+    y = emit(node.name() + "#c", "Gemm (C)", OpKind::binary, {y, c}, BinaryAttrs{BinaryOp::add},
+             float_output(y, node.output(0) + "#sum"));
+  }
+  define_real(node, 0, y);
+  return true;
+}
+
+}  // namespace octet::graph::onnx_import

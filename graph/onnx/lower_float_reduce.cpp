@@ -1,0 +1,209 @@
+// Float reductions (Reduce*, ArgMax / ArgMin) and normalizations (BatchNormalization,
+// InstanceNormalization, LayerNormalization). Axes are mapped to the physical layout, so an NHWC image is
+// reduced in place, without a layout change.
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+
+#include "graph/onnx/axes.h"
+#include "graph/onnx/importer.h"
+#include "kernels/error.h"
+#include "kernels/reference/broadcast.h"
+#include "kernels/reference/movement.h"
+
+namespace octet::graph::onnx_import {
+
+namespace {
+
+// The physical axes of ONNX axes (sorted, distinct) of value `v`.
+std::vector<int64_t> physical_axes(const Value& v, const std::vector<int64_t>& onnx_axes) {
+  std::vector<int64_t> out;
+  for (int64_t a : onnx_axes)
+    out.push_back(v.layout == Layout::nhwc ? nhwc_axis(a) : a);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+}  // namespace
+
+// Removes the (size-1) ONNX axes `dropped` of `v`: the keepdims = 0 form of a reduction. An NHWC value
+// whose remaining dimensions are not in ONNX order goes back to the plain layout first.
+static ValueId drop_axes(Importer& im, const onnx::NodeProto& node, ValueId v,
+                         const std::vector<int64_t>& dropped) {
+  if (dropped.empty()) return v;
+  Value val = im.graph().value(v);
+  if (val.layout == Layout::nhwc) {
+    std::vector<int64_t> remaining;  // ONNX axes in physical order
+    for (int64_t p = 0; p < 4; ++p) {
+      const int64_t a = onnx_axis_of_nhwc(p);
+      if (std::find(dropped.begin(), dropped.end(), a) == dropped.end()) remaining.push_back(a);
+    }
+    if (!std::is_sorted(remaining.begin(), remaining.end())) v = im.as_plain(v, node);
+    val = im.graph().value(v);
+  }
+  const Shape logical = onnx_shape(val);
+  Shape target;
+  for (size_t d = 0; d < logical.size(); ++d)
+    if (std::find(dropped.begin(), dropped.end(), static_cast<int64_t>(d)) == dropped.end())
+      target.push_back(logical[d]);
+  Value out = val;
+  out.layout = Layout::plain;
+  return im.emit(node.name() + "#squeeze", "(reshape)", OpKind::reshape, {v}, ReshapeAttrs{target}, out);
+}
+
+bool Importer::lower_float_reduce(const onnx::NodeProto& node) {
+  const std::string& op = node.op_type();
+  const Attributes a(node);
+  if (op == "ArgMax" || op == "ArgMin") {
+    a.expect_only({"axis", "keepdims", "select_last_index"});
+    const ValueId x = float_input(node, 0);
+    const Value in = graph_.value(x);
+    const int64_t axis = normalize_axis(node, a.get_int("axis", 0), static_cast<int64_t>(in.shape.size()));
+    ArgReduceAttrs attrs;
+    attrs.axis = physical_axes(in, {axis})[0];
+    attrs.max = op == "ArgMax";
+    attrs.select_last_index = a.get_int("select_last_index", 0) != 0;
+    Value out = in;
+    out.name = node.output(0);
+    out.type = ElementType::s64;
+    out.constant = nullptr;
+    ValueId v = emit(node, OpKind::arg_reduce, {x}, attrs, out);
+    if (a.get_int("keepdims", 1) == 0) v = drop_axes(*this, node, v, {axis});
+    define_real(node, 0, v);
+    return true;
+  }
+  static const std::map<std::string, ReduceOp> ops = {
+      {"ReduceSum", ReduceOp::sum},        {"ReduceMean", ReduceOp::mean},
+      {"ReduceMax", ReduceOp::max},        {"ReduceMin", ReduceOp::min},
+      {"ReduceProd", ReduceOp::prod},      {"ReduceL1", ReduceOp::l1},
+      {"ReduceL2", ReduceOp::l2},          {"ReduceSumSquare", ReduceOp::sum_square},
+      {"ReduceLogSum", ReduceOp::log_sum}, {"ReduceLogSumExp", ReduceOp::log_sum_exp}};
+  const auto it = ops.find(op);
+  if (it == ops.end()) return false;
+  a.expect_only({"axes", "keepdims", "noop_with_empty_axes"});
+  const ValueId x = float_input(node, 0);
+  const Value in = graph_.value(x);
+  const auto rank = static_cast<int64_t>(in.shape.size());
+  // Opset 13 moved ReduceSum's axes to an input, opset 18 every other reduction's.
+  const bool axes_input = opset_ >= 18 || (op == "ReduceSum" && opset_ >= 13);
+  std::vector<int64_t> axes;
+  if (axes_input) {
+    if (a.has("axes")) throw Error(describe(node) + ": axes is an input in this opset, not an attribute");
+    if (has_input(node, 1)) axes = int_values(node, constant_input(node, 1, "axes"), "axis");
+  } else {
+    axes = a.get_ints("axes", {});
+  }
+  for (int64_t& axis : axes)
+    axis = normalize_axis(node, axis, rank);
+  std::sort(axes.begin(), axes.end());
+  if (std::adjacent_find(axes.begin(), axes.end()) != axes.end())
+    throw Error(describe(node) + ": an axis is repeated");
+  if (axes.empty()) {
+    if (a.get_int("noop_with_empty_axes", 0) != 0) {
+      define_real(node, 0, emit(node, OpKind::unary, {x}, UnaryAttrs{}, [&] {
+                    Value out = in;
+                    out.name = node.output(0);
+                    out.constant = nullptr;
+                    return out;
+                  }()));
+      return true;
+    }
+    for (int64_t d = 0; d < rank; ++d)
+      axes.push_back(d);
+  }
+  Value out = in;
+  out.name = node.output(0);
+  out.constant = nullptr;
+  ValueId v = emit(node, OpKind::reduce, {x}, ReduceAttrs{it->second, physical_axes(in, axes)}, out);
+  if (a.get_int("keepdims", 1) == 0) v = drop_axes(*this, node, v, axes);
+  define_real(node, 0, v);
+  return true;
+}
+
+bool Importer::lower_float_normalization(const onnx::NodeProto& node) {
+  const std::string& op = node.op_type();
+  const Attributes a(node);
+  ValueId x = float_input(node, 0);
+  const Value in = graph_.value(x);
+  const auto rank = static_cast<int64_t>(in.shape.size());
+  auto params = [&](int input, const char* what, int64_t count) {
+    const Symbol& s = symbol(node, input);
+    if (s.kind != Symbol::Kind::constant) throw Error(describe(node) + ": " + what + " must be a constant");
+    std::vector<double> v = s.real_values();
+    if (static_cast<int64_t>(v.size()) != count)
+      throw Error(describe(node) + ": " + what + " has " + std::to_string(v.size()) + " values, expected " +
+                  std::to_string(count));
+    return v;
+  };
+  auto to_tensor = [](const std::vector<double>& v) {
+    auto t = std::make_shared<TensorF32>(Shape{static_cast<int64_t>(v.size())});
+    std::transform(v.begin(), v.end(), t->data.begin(), [](double d) { return static_cast<float>(d); });
+    return t;
+  };
+  NormAttrs attrs;
+  if (op == "BatchNormalization" || op == "InstanceNormalization") {
+    if (rank < 2) throw Error(describe(node) + ": input must have a channel dimension (rank >= 2)");
+    const int64_t channels = onnx_shape(in)[1];
+    attrs.axis = in.layout == Layout::nhwc ? 3 : 1;
+    if (op == "BatchNormalization") {
+      a.expect_only({"epsilon", "momentum", "training_mode", "spatial"});
+      if (a.get_int("training_mode", 0) != 0)
+        throw Error(describe(node) + ": training mode is not supported");
+      for (int i = 1; i < node.output_size(); ++i)
+        if (!node.output(i).empty())
+          throw Error(describe(node) + ": running statistics outputs are not supported");
+      const double epsilon = a.get_float("epsilon", 1e-5f);
+      const auto gamma = params(1, "scale", channels), beta = params(2, "bias", channels);
+      const auto mean = params(3, "mean", channels), var = params(4, "variance", channels);
+      std::vector<double> scale(static_cast<size_t>(channels)), shift(static_cast<size_t>(channels));
+      for (size_t c = 0; c < scale.size(); ++c) {
+        if (!(var[c] + epsilon > 0.0)) throw Error(describe(node) + ": variance + epsilon must be > 0");
+        scale[c] = gamma[c] / std::sqrt(var[c] + epsilon);
+        shift[c] = beta[c] - mean[c] * scale[c];
+      }
+      attrs.kind = NormKind::channel_affine;
+      attrs.scale = to_tensor(scale);
+      attrs.shift = to_tensor(shift);
+    } else {
+      a.expect_only({"epsilon"});
+      if (rank < 3) throw Error(describe(node) + ": input must have spatial dimensions (rank >= 3)");
+      attrs.kind = NormKind::instance;
+      attrs.epsilon = a.get_float("epsilon", 1e-5f);
+      attrs.scale = to_tensor(params(1, "scale", channels));
+      attrs.shift = to_tensor(params(2, "bias", channels));
+    }
+  } else {  // LayerNormalization
+    a.expect_only({"axis", "epsilon", "stash_type"});
+    for (int i = 1; i < node.output_size(); ++i)
+      if (!node.output(i).empty())
+        throw Error(describe(node) + ": the Mean / InvStdDev outputs are not supported");
+    x = as_plain(x, node);
+    const Shape s = graph_.value(x).shape;
+    const int64_t axis = normalize_axis(node, a.get_int("axis", -1), rank);
+    const Shape inner(s.begin() + axis, s.end());
+    // Scale and bias broadcast to the normalized dimensions: expanded here, once.
+    auto expanded = [&](int input, const char* what) -> std::shared_ptr<TensorF32> {
+      const Symbol& p = symbol(node, input);
+      if (p.kind != Symbol::Kind::constant) throw Error(describe(node) + ": " + what + " must be a constant");
+      if (broadcast_shape(describe(node), p.constant.shape, inner) != inner)
+        throw Error(describe(node) + ": " + what + " of shape " + to_string(p.constant.shape) +
+                    " does not broadcast to the normalized shape " + to_string(inner));
+      std::vector<double> values = p.real_values(), full(static_cast<size_t>(element_count(inner, what)));
+      ref::expand(values.data(), p.constant.shape, inner, sizeof(double), full.data());
+      return to_tensor(full);
+    };
+    attrs.kind = NormKind::layer;
+    attrs.axis = axis;
+    attrs.epsilon = a.get_float("epsilon", 1e-5f);
+    attrs.scale = expanded(1, "scale");
+    if (has_input(node, 2)) attrs.shift = expanded(2, "bias");
+  }
+  Value out = graph_.value(x);
+  out.name = node.output(0);
+  out.constant = nullptr;
+  define_real(node, 0, emit(node, OpKind::normalize, {x}, std::move(attrs), out));
+  return true;
+}
+
+}  // namespace octet::graph::onnx_import

@@ -1,0 +1,340 @@
+// The convolution family: direct, depthwise and transposed convolutions, fully connected layers and matrix
+// products, uint8 and float.
+
+#include <tbb/parallel_for.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "kernels/conv/depthwise_conv2d.h"
+#include "kernels/conv/float_conv.h"
+#include "kernels/conv/gemm_conv2d.h"
+#include "kernels/conv/transposed_gemm.h"
+#include "kernels/conv/transposed_phases.h"
+#include "kernels/gemm/float_gemm.h"
+#include "kernels/quantization/conv_requant.h"
+#include "kernels/reference/conv2d.h"
+#include "kernels/reference/conv_transpose2d.h"
+#include "kernels/reference/fully_connected.h"
+#include "runtime/operators/operator_kit.h"
+
+namespace octet::runtime {
+
+namespace {
+
+using graph::Graph;
+using graph::Node;
+using graph::OpKind;
+using graph::Value;
+
+// Conv-family parallelism: output channels are cut into independent slices (whole groups for grouped
+// convolutions), each with its own weights and bias, computed concurrently and written to their channel
+// range. Channels never interact, so any thread count gives the same bytes.
+class ConvOperator final : public Operator {
+ public:
+  ConvOperator(const Graph& g, const Node& node) : in_(g.value(node.inputs[0])), out_(g.value(node.output)) {
+    const auto& a = std::get<graph::ConvAttrs>(node.attrs);
+    transposed_ = a.transposed;
+    conv_ = a.conv;
+    transpose_ = a.transpose;
+    clamp_ = a.clamp;
+    std::visit([&](const auto& w) { slice(w, a.bias.get()); }, *a.weights);
+  }
+
+  void run(std::span<const std::byte* const> inputs, std::byte* output) const override {
+    const TensorU8 input = load<uint8_t>(inputs[0], in_);
+    const int64_t pixels = out_.shape[0] * out_.shape[1] * out_.shape[2], cout = out_.shape[3];
+    tbb::parallel_for(size_t{0}, slices_.size(), [&](size_t i) {
+      const Slice& s = slices_[i];
+      const TensorU8 part = s.input_channels == in_.shape[3] ? TensorU8{} : channel_slice(input, s);
+      const TensorU8& x = s.input_channels == in_.shape[3] ? input : part;
+      const TensorU8 y = std::visit(
+          [&](const auto& w) {
+            const TensorS32* bias = s.bias.data.empty() ? nullptr : &s.bias;
+            if (transposed_) {
+              ref::ConvTranspose2dParams p = transpose_;
+              p.groups = s.groups;
+              return ref::conv_transpose2d(x, w, bias, p, out_.quant, clamp_);
+            }
+            ref::Conv2dParams p = conv_;
+            p.groups = s.groups;
+            return ref::conv2d(x, w, bias, p, out_.quant, clamp_);
+          },
+          s.weights);
+      const int64_t width = y.shape[3];
+      auto* dst = reinterpret_cast<uint8_t*>(output);
+      for (int64_t px = 0; px < pixels; ++px)
+        std::memcpy(dst + px * cout + s.first_output, y.data.data() + px * width, static_cast<size_t>(width));
+    });
+  }
+
+ private:
+  struct Slice {
+    std::variant<TensorS8, TensorU8> weights;
+    TensorS32 bias;
+    int64_t first_output = 0;
+    int64_t first_input = 0;
+    int64_t input_channels = 0;
+    int64_t groups = 1;
+  };
+
+  static TensorU8 channel_slice(const TensorU8& input, const Slice& s) {
+    const int64_t pixels = input.shape[0] * input.shape[1] * input.shape[2], c = input.shape[3];
+    TensorU8 out({input.shape[0], input.shape[1], input.shape[2], s.input_channels}, input.quant);
+    for (int64_t px = 0; px < pixels; ++px)
+      std::memcpy(out.data.data() + px * s.input_channels, input.data.data() + px * c + s.first_input,
+                  static_cast<size_t>(s.input_channels));
+    return out;
+  }
+
+  template <class W>
+  void slice(const Tensor<W>& w, const TensorS32* bias) {
+    const int64_t groups = transposed_ ? transpose_.groups : conv_.groups;
+    const int64_t cout = w.shape[0], per_row = w.shape[1] * w.shape[2] * w.shape[3];
+    const int64_t cout_g = cout / groups, cin_g = w.shape[3];
+    // Units that can be split: output channels of an ungrouped conv, whole groups of a grouped one.
+    const int64_t units = groups == 1 ? cout : groups;
+    const int64_t unit_channels = groups == 1 ? 1 : cout_g;
+    constexpr int64_t kMaxSlices = 16;
+    const int64_t count = std::min(units, kMaxSlices);
+    // Prove the whole layer's parameters once, with the layer's own error messages.
+    const TensorU8 probe({1, 1, 1, groups * cin_g}, in_.quant);
+    (void)prepare_conv_requant(transposed_ ? "conv_transpose2d" : "conv2d", probe, w, bias, out_.quant,
+                               clamp_, cout, per_row);
+    for (int64_t i = 0; i < count; ++i) {
+      const int64_t u0 = units * i / count, u1 = units * (i + 1) / count;
+      Slice s;
+      s.first_output = u0 * unit_channels;
+      const int64_t channels = (u1 - u0) * unit_channels;
+      s.groups = groups == 1 ? 1 : u1 - u0;
+      s.first_input = groups == 1 ? 0 : u0 * cin_g;
+      s.input_channels = groups == 1 ? in_.shape[3] : (u1 - u0) * cin_g;
+      Tensor<W> part({channels, w.shape[1], w.shape[2], w.shape[3]});
+      std::copy_n(w.data.begin() + s.first_output * per_row, channels * per_row, part.data.begin());
+      if (w.quant.is_per_tensor()) {
+        part.quant = w.quant;
+      } else {
+        part.quant.axis = 0;
+        part.quant.scales.assign(w.quant.scales.begin() + s.first_output,
+                                 w.quant.scales.begin() + s.first_output + channels);
+        part.quant.zero_points.assign(w.quant.zero_points.begin() + s.first_output,
+                                      w.quant.zero_points.begin() + s.first_output + channels);
+      }
+      if (bias) {
+        s.bias = TensorS32({channels});
+        std::copy_n(bias->data.begin() + s.first_output, channels, s.bias.data.begin());
+      }
+      s.weights = std::move(part);
+      slices_.push_back(std::move(s));
+    }
+  }
+
+  Value in_, out_;
+  bool transposed_ = false;
+  ref::Conv2dParams conv_;
+  ref::ConvTranspose2dParams transpose_;
+  Clamp clamp_;
+  std::vector<Slice> slices_;
+};
+
+// Convolutions with groups == 1 (and fully connected layers, as 1x1 convolutions over a row of pixels) on
+// the GEMM kernels of the active ISA; bit-exact with the reference operators.
+class GemmConvOperator final : public Operator {
+ public:
+  GemmConvOperator(const Graph& g, const Node& node, Isa isa)
+      : in_(g.value(node.inputs[0])), out_(g.value(node.output)) {
+    if (node.kind == OpKind::conv) {
+      const auto& a = std::get<graph::ConvAttrs>(node.attrs);
+      std::visit(
+          [&](const auto& w) {
+            conv_ = conv::prepare_gemm_conv2d(isa, w, a.bias.get(), a.conv, in_.quant, out_.quant, a.clamp);
+          },
+          *a.weights);
+      return;
+    }
+    const auto& a = std::get<graph::FullyConnectedAttrs>(node.attrs);
+    std::visit(
+        [&](const auto& w) {
+          auto as_conv = w;  // [C_out, K] -> [C_out, 1, 1, K]
+          as_conv.shape = {w.shape[0], 1, 1, w.shape[1]};
+          conv_ = conv::prepare_gemm_conv2d(isa, as_conv, a.bias.get(), ref::Conv2dParams{}, in_.quant,
+                                            out_.quant, a.clamp);
+        },
+        *a.weights);
+    fully_connected_ = true;
+  }
+
+  void run(std::span<const std::byte* const> inputs, std::byte* output) const override {
+    const auto* in = reinterpret_cast<const uint8_t*>(inputs[0]);
+    auto* out = reinterpret_cast<uint8_t*>(output);
+    if (fully_connected_) {
+      const int64_t rows = element_count(in_.shape, in_.name) / in_.shape.back();
+      conv::run(conv_, in, 1, 1, rows, out);
+    } else {
+      conv::run(conv_, in, in_.shape[0], in_.shape[1], in_.shape[2], out);
+    }
+  }
+
+ private:
+  Value in_, out_;
+  conv::GemmConv2d conv_;
+  bool fully_connected_ = false;
+};
+
+// Depthwise convolutions (one input channel per group, as many groups as channels) on the channel-vector
+// kernels of the active ISA; bit-exact with the reference operator.
+class DepthwiseOperator final : public Operator {
+ public:
+  DepthwiseOperator(const Graph& g, const Node& node, Isa isa) : in_(g.value(node.inputs[0])) {
+    const auto& a = std::get<graph::ConvAttrs>(node.attrs);
+    const Value& out = g.value(node.output);
+    std::visit(
+        [&](const auto& w) {
+          conv_ = conv::prepare_depthwise_conv2d(isa, w, a.bias.get(), a.conv, in_.quant, out.quant, a.clamp);
+        },
+        *a.weights);
+  }
+  void run(std::span<const std::byte* const> inputs, std::byte* output) const override {
+    conv::run(conv_, reinterpret_cast<const uint8_t*>(inputs[0]), in_.shape[0], in_.shape[1], in_.shape[2],
+              reinterpret_cast<uint8_t*>(output));
+  }
+
+ private:
+  Value in_;
+  conv::DepthwiseConv2d conv_;
+};
+
+class FullyConnectedOperator final : public Operator {
+ public:
+  FullyConnectedOperator(const Graph& g, const Node& node)
+      : in_(g.value(node.inputs[0])), out_(g.value(node.output)) {
+    const auto& a = std::get<graph::FullyConnectedAttrs>(node.attrs);
+    weights_ = a.weights;
+    bias_ = a.bias;
+    clamp_ = a.clamp;
+    std::visit(
+        [&](const auto& w) {
+          const TensorU8 probe({1, w.shape[1]}, in_.quant);
+          (void)prepare_conv_requant("fully_connected", probe, w, bias_.get(), out_.quant, clamp_, w.shape[0],
+                                     w.shape[1]);
+        },
+        *weights_);
+  }
+  void run(std::span<const std::byte* const> inputs, std::byte* output) const override {
+    const TensorU8 input = load<uint8_t>(inputs[0], in_);
+    std::visit(
+        [&](const auto& w) {
+          store(ref::fully_connected(input, w, bias_.get(), out_.quant, clamp_), output);
+        },
+        *weights_);
+  }
+
+ private:
+  Value in_, out_;
+  std::shared_ptr<const graph::Weights> weights_;
+  std::shared_ptr<const TensorS32> bias_;
+  Clamp clamp_;
+};
+
+// Whether every weight zero point is the symmetric one (0 for int8, 128 for uint8): kernels that fold all
+// zero-point terms into the bias need it.
+bool symmetric_weights(const graph::Weights& weights) {
+  return std::visit(
+      [](const auto& w) {
+        using W = typename decltype(w.data)::value_type;
+        const int32_t symmetric = std::is_same_v<W, uint8_t> ? 128 : 0;
+        return std::all_of(w.quant.zero_points.begin(), w.quant.zero_points.end(),
+                           [&](int32_t z) { return z == symmetric; });
+      },
+      weights);
+}
+
+// A float convolution on the active ISA's kernels (the references under `scalar`).
+std::unique_ptr<const Operator> float_conv(const Graph& g, const Node& node, Isa isa) {
+  const auto& a = std::get<graph::FloatConvAttrs>(node.attrs);
+  const Value in = g.value(node.inputs[0]);
+  const float* bias = a.bias ? a.bias->data.data() : nullptr;
+  if (a.transposed) {
+    auto conv = conv::prepare_float_conv_transpose2d(isa, a.weights->data.data(), a.weights->shape, bias,
+                                                     a.transpose, a.clamp);
+    return function([in, conv](auto inputs, std::byte* o) {
+      conv::run(*conv, as<float>(inputs[0]), in.shape[0], in.shape[1], in.shape[2], as<float>(o));
+    });
+  }
+  auto conv = conv::prepare_float_conv2d(isa, a.weights->data.data(), a.weights->shape, bias, a.conv, a.clamp);
+  return function([in, conv](auto inputs, std::byte* o) {
+    conv::run(*conv, as<float>(inputs[0]), in.shape[0], in.shape[1], in.shape[2], as<float>(o));
+  });
+}
+
+// A float fully connected layer: rows of the input's last dimension times the packed weights.
+std::unique_ptr<const Operator> float_fully_connected(const Graph& g, const Node& node, Isa isa) {
+  const auto& a = std::get<graph::FloatFullyConnectedAttrs>(node.attrs);
+  const Value in = g.value(node.inputs[0]);
+  const int64_t n = a.weights->shape[0], k = a.weights->shape[1];
+  const int64_t rows = element_count(in.shape, in.name) / std::max<int64_t>(k, 1);
+  // Packed from [N, K] (B transposed).
+  auto packed = std::make_shared<const gemm::PackedFloatB>(gemm::pack_float_b(isa, a.weights->data.data(), k, n, true));
+  const std::shared_ptr<const TensorF32> bias = a.bias;
+  const FloatClamp clamp = a.clamp;
+  return function([packed, bias, clamp, rows, k, n](auto inputs, std::byte* o) {
+    gemm::float_gemm(as<float>(inputs[0]), rows, k, *packed, bias ? bias->data.data() : nullptr, clamp, as<float>(o), n);
+  });
+}
+
+}  // namespace
+
+std::unique_ptr<const Operator> make_conv_operator(const Graph& g, const Node& node, Isa isa) {
+  const Value& out = g.value(node.output);
+  const Value in = g.value(node.inputs[0]);
+  switch (node.kind) {
+    case OpKind::conv: {
+      if (std::holds_alternative<graph::FloatConvAttrs>(node.attrs)) return float_conv(g, node, isa);
+      const auto& a = std::get<graph::ConvAttrs>(node.attrs);
+      const Shape& ws = std::visit([](const auto& w) -> const Shape& { return w.shape; }, *a.weights);
+      if (isa != Isa::scalar && !a.transposed && a.conv.groups == 1)
+        return std::make_unique<GemmConvOperator>(g, node, isa);
+      if (isa != Isa::scalar && !a.transposed && ws[3] == 1 && a.conv.groups == ws[0])
+        return std::make_unique<DepthwiseOperator>(g, node, isa);
+      if (isa != Isa::scalar && a.transposed && conv::transposed_gemm_applies(a.transpose, ws[1], ws[2])) {
+        auto t = std::make_shared<const conv::TransposedGemm>(std::visit(
+            [&](const auto& w) {
+              return conv::prepare_transposed_gemm(isa, w, a.bias.get(), in.quant, out.quant, a.clamp);
+            },
+            *a.weights));
+        return function([in, t](auto inputs, std::byte* o) {
+          conv::run(*t, reinterpret_cast<const uint8_t*>(inputs[0]), in.shape[0], in.shape[1], in.shape[2],
+                    reinterpret_cast<uint8_t*>(o));
+        });
+      }
+      if (a.transposed && conv::transposed_phases_apply(isa, a.transpose) && symmetric_weights(*a.weights)) {
+        auto t = std::make_shared<const conv::TransposedPhases>(std::visit(
+            [&](const auto& w) {
+              return conv::prepare_transposed_phases(isa, w, a.bias.get(), a.transpose, in.quant, out.quant,
+                                                     a.clamp);
+            },
+            *a.weights));
+        return function([in, t](auto inputs, std::byte* o) {
+          conv::run(*t, reinterpret_cast<const uint8_t*>(inputs[0]), in.shape[0], in.shape[1], in.shape[2],
+                    reinterpret_cast<uint8_t*>(o));
+        });
+      }
+      return std::make_unique<ConvOperator>(g, node);
+    }
+    case OpKind::fully_connected:
+      if (std::holds_alternative<graph::FloatFullyConnectedAttrs>(node.attrs))
+        return float_fully_connected(g, node, isa);
+      if (isa != Isa::scalar) return std::make_unique<GemmConvOperator>(g, node, isa);
+      return std::make_unique<FullyConnectedOperator>(g, node);
+    case OpKind::matmul: {
+      const Shape sa = g.value(node.inputs[0]).shape, sb = g.value(node.inputs[1]).shape;
+      return function([isa, sa, sb](auto inputs, std::byte* o) {
+        gemm::float_matmul(isa, as<float>(inputs[0]), sa, as<float>(inputs[1]), sb, as<float>(o));
+      });
+    }
+    default:
+      return nullptr;
+  }
+}
+
+}  // namespace octet::runtime

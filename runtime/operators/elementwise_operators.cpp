@@ -1,0 +1,254 @@
+// The elementwise family: quantize / dequantize at the int8 boundary, requantization, lookup tables and
+// the quantized add / mul; the float unary and binary operators, Where and Cast.
+
+#include <tbb/parallel_for.h>
+
+#include <algorithm>
+#include <cstring>
+#include <numeric>
+
+#include "kernels/elementwise/binary_table.h"
+#include "kernels/error.h"
+#include "kernels/elementwise/float_elementwise.h"
+#include "kernels/elementwise/quantize_rows.h"
+#include "kernels/elementwise/quantized_add.h"
+#include "kernels/quantization/quantize.h"
+#include "kernels/reference/elementwise.h"
+#include "kernels/reference/lut.h"
+#include "kernels/reference/requantize.h"
+#include "runtime/operators/operator_kit.h"
+
+namespace octet::runtime {
+
+elementwise::ByteTable byte_table(const QuantParams& from, const QuantParams& to, Clamp clamp) {
+  TensorU8 all({256}, from);
+  std::iota(all.data.begin(), all.data.end(), uint8_t{0});
+  const TensorU8 mapped = ref::requantize_tensor(all, to, clamp);
+  elementwise::ByteTable table;
+  std::copy(mapped.data.begin(), mapped.data.end(), table.begin());
+  return table;
+}
+
+namespace {
+
+using graph::Graph;
+using graph::Node;
+using graph::OpKind;
+using graph::Value;
+
+void map_bytes_parallel(const elementwise::ByteTable& table, const uint8_t* in, uint8_t* out, int64_t n) {
+  constexpr int64_t kChunk = 16384;
+  tbb::parallel_for(int64_t{0}, (n + kChunk - 1) / kChunk, [&](int64_t c) {
+    const int64_t first = c * kChunk;
+    elementwise::map_bytes(table, in + first, out + first, std::min(kChunk, n - first));
+  });
+}
+
+// Cast between float, bool and int64 (the conversions ONNX defines: float to integer truncates toward zero,
+// anything non-zero is true).
+template <class From, class To>
+void cast_elements(const std::byte* in, std::byte* out, int64_t n) {
+  const auto* x = as<From>(in);
+  auto* y = as<To>(out);
+  tbb::parallel_for(int64_t{0}, (n + 16383) / 16384, [&](int64_t c) {
+    const int64_t first = c * 16384, last = std::min(n, first + 16384);
+    for (int64_t i = first; i < last; ++i) {
+      if constexpr (std::is_same_v<To, uint8_t>)
+        y[i] = x[i] != From{0} ? 1 : 0;
+      else if constexpr (std::is_same_v<To, int64_t> && std::is_same_v<From, float>)
+        y[i] = std::isfinite(x[i]) && std::abs(x[i]) < 0x1p63f ? static_cast<int64_t>(x[i]) : INT64_MIN;
+      else
+        y[i] = static_cast<To>(x[i]);
+    }
+  });
+}
+
+std::unique_ptr<const Operator> cast(const Value& in, ElementType to) {
+  const int64_t n = element_count(in.shape, in.name);
+  using F = void (*)(const std::byte*, std::byte*, int64_t);
+  F f = nullptr;
+  if (in.type == ElementType::f32 && to == ElementType::b8) f = cast_elements<float, uint8_t>;
+  if (in.type == ElementType::f32 && to == ElementType::s64) f = cast_elements<float, int64_t>;
+  if (in.type == ElementType::b8 && to == ElementType::f32) f = cast_elements<uint8_t, float>;
+  if (in.type == ElementType::b8 && to == ElementType::s64) f = cast_elements<uint8_t, int64_t>;
+  if (in.type == ElementType::s64 && to == ElementType::f32) f = cast_elements<int64_t, float>;
+  if (in.type == ElementType::s64 && to == ElementType::b8) f = cast_elements<int64_t, uint8_t>;
+  if (!f)
+    throw Error("cast from " + std::string(name_of(in.type)) + " to " + std::string(name_of(to)) +
+                " is not supported");
+  return function([f, n](auto inputs, std::byte* o) { f(inputs[0], o, n); });
+}
+
+}  // namespace
+
+std::unique_ptr<const Operator> make_elementwise_operator(const Graph& g, const Node& node, Isa isa) {
+  const Value& out = g.value(node.output);
+  std::vector<Value> ins;
+  for (graph::ValueId id : node.inputs)
+    ins.push_back(g.value(id));
+  const Value in = ins.empty() ? Value{} : ins[0];
+  switch (node.kind) {
+    case OpKind::quantize: {
+      const bool to_nhwc = in.layout == graph::Layout::plain && out.layout == graph::Layout::nhwc;
+      const int64_t count = element_count(in.shape, in.name);
+      const float scale = out.quant.scale();
+      const int32_t zp = out.quant.zero_point();
+      // NCHW -> NHWC while quantizing: channel c of pixel p goes to p * C + c.
+      const int64_t c = to_nhwc ? in.shape[1] : 1, hw = to_nhwc ? in.shape[2] * in.shape[3] : count;
+      return function([count, scale, zp, c, hw, isa](auto inputs, std::byte* o) {
+        const auto* x = reinterpret_cast<const float*>(inputs[0]);
+        auto* y = reinterpret_cast<uint8_t*>(o);
+        if (hw == 0) return;
+        if (c == 1) {
+          constexpr int64_t kChunk = 4096;
+          const int64_t chunks = (count + kChunk - 1) / kChunk;
+          tbb::parallel_for(int64_t{0}, chunks, [&](int64_t task) {
+            const int64_t first = task * kChunk;
+            elementwise::quantize_row(isa, x + first, std::min(kChunk, count - first), scale, zp, y + first);
+          });
+          return;
+        }
+        // Chunks of pixels, all channels at once: each channel's run of the chunk is quantized into a small
+        // buffer, then the chunk's pixels are written out whole (C bytes each, consecutive), so tasks
+        // write disjoint output ranges and each output line is written by one pass.
+        constexpr int64_t kPixels = 1024;
+        const int64_t chunks = (hw + kPixels - 1) / kPixels, images = count / (hw * c);
+        tbb::parallel_for(int64_t{0}, images * chunks, [&](int64_t task) {
+          const int64_t n = task / chunks, first = task % chunks * kPixels,
+                        len = std::min(kPixels, hw - first);
+          thread_local std::vector<uint8_t> planes;
+          planes.resize(static_cast<size_t>(c * kPixels));
+          for (int64_t ch = 0; ch < c; ++ch)
+            elementwise::quantize_row(isa, x + (n * c + ch) * hw + first, len, scale, zp,
+                                      planes.data() + ch * kPixels);
+          uint8_t* out = y + (n * hw + first) * c;
+          const uint8_t* q = planes.data();
+          auto interleave = [&](auto channels) {
+            for (int64_t p = 0; p < len; ++p)
+              for (int64_t ch = 0; ch < channels; ++ch)
+                out[p * channels + ch] = q[ch * kPixels + p];
+          };
+          // Image inputs have 1, 3 or 4 channels: unrolled for those.
+          if (c == 3)
+            interleave(std::integral_constant<int64_t, 3>{});
+          else if (c == 4)
+            interleave(std::integral_constant<int64_t, 4>{});
+          else
+            interleave(c);
+        });
+      });
+    }
+    case OpKind::dequantize: {
+      const bool to_nchw = in.layout == graph::Layout::nhwc && out.layout == graph::Layout::plain;
+      const int64_t count = element_count(in.shape, in.name);
+      const float scale = in.quant.scale();
+      const int32_t zp = in.quant.zero_point();
+      // NHWC -> NCHW while dequantizing: output channel c of pixel p comes from p * C + c.
+      const int64_t c = to_nchw ? in.shape[3] : 1, hw = to_nchw ? in.shape[1] * in.shape[2] : count;
+      return function([count, scale, zp, c, hw](auto inputs, std::byte* o) {
+        const auto* x = reinterpret_cast<const uint8_t*>(inputs[0]);
+        auto* y = reinterpret_cast<float*>(o);
+        constexpr int64_t kChunk = 4096;
+        if (hw == 0) return;
+        const int64_t chunks = (hw + kChunk - 1) / kChunk, planes = count / hw;
+        tbb::parallel_for(int64_t{0}, planes * chunks, [&](int64_t task) {
+          const int64_t plane = task / chunks, first = task % chunks * kChunk,
+                        len = std::min(kChunk, hw - first);
+          const int64_t n = plane / c, ch = plane % c;
+          const uint8_t* col = x + (n * hw + first) * c + ch;
+          float* row = y + plane * hw + first;
+          for (int64_t p = 0; p < len; ++p)
+            row[p] = dequantize_value(col[p * c], scale, zp);
+        });
+      });
+    }
+    case OpKind::add:
+    case OpKind::mul: {
+      const Clamp c = std::get<graph::ClampAttrs>(node.attrs).clamp;
+      const bool add = node.kind == OpKind::add;
+      if (add && ins[0].shape == out.shape && ins[1].shape == out.shape) {
+        const ref::AddConstants k = ref::add_constants(ins[0].quant, ins[1].quant, out.quant);
+        if (elementwise::add_rows_supported(isa, k)) {
+          const int64_t n = element_count(out.shape, out.name);
+          return function([k, c, n, isa](auto inputs, std::byte* o) {
+            constexpr int64_t kChunk = 16384;
+            tbb::parallel_for(int64_t{0}, (n + kChunk - 1) / kChunk, [&](int64_t chunk) {
+              const int64_t first = chunk * kChunk;
+              elementwise::add_rows(isa, k, c, reinterpret_cast<const uint8_t*>(inputs[0]) + first,
+                                    reinterpret_cast<const uint8_t*>(inputs[1]) + first,
+                                    reinterpret_cast<uint8_t*>(o) + first, std::min(kChunk, n - first));
+            });
+          });
+        }
+      }
+      if (isa != Isa::scalar && out.shape.size() <= 4) {
+        auto table = std::make_shared<const elementwise::BinaryTable>(
+            elementwise::make_binary_table(add ? elementwise::BinaryOp::add : elementwise::BinaryOp::mul,
+                                           ins[0].quant, ins[1].quant, out.quant, c));
+        return function([ins, out, table](auto inputs, std::byte* o) {
+          elementwise::run(*table, reinterpret_cast<const uint8_t*>(inputs[0]), ins[0].shape,
+                           reinterpret_cast<const uint8_t*>(inputs[1]), ins[1].shape,
+                           reinterpret_cast<uint8_t*>(o), out.shape);
+        });
+      }
+      return function([ins, out, c, add](auto inputs, std::byte* o) {
+        const TensorU8 a = load<uint8_t>(inputs[0], ins[0]), b = load<uint8_t>(inputs[1], ins[1]);
+        store(add ? ref::add(a, b, out.quant, c) : ref::mul(a, b, out.quant, c), o);
+      });
+    }
+    case OpKind::requantize: {
+      const Clamp c = std::get<graph::ClampAttrs>(node.attrs).clamp;
+      if (isa != Isa::scalar) {
+        const elementwise::ByteTable table = byte_table(in.quant, out.quant, c);
+        const int64_t n = element_count(in.shape, in.name);
+        return function([table, n](auto inputs, std::byte* o) {
+          map_bytes_parallel(table, reinterpret_cast<const uint8_t*>(inputs[0]),
+                             reinterpret_cast<uint8_t*>(o), n);
+        });
+      }
+      return function([in, out, c](auto inputs, std::byte* o) {
+        store(ref::requantize_tensor(load<uint8_t>(inputs[0], in), out.quant, c), o);
+      });
+    }
+    case OpKind::lut: {
+      const auto table = std::get<graph::LutAttrs>(node.attrs).table;
+      if (isa != Isa::scalar) {
+        const int64_t n = element_count(in.shape, in.name);
+        return function([table, n](auto inputs, std::byte* o) {
+          map_bytes_parallel(table, reinterpret_cast<const uint8_t*>(inputs[0]),
+                             reinterpret_cast<uint8_t*>(o), n);
+        });
+      }
+      return function([in, out, table](auto inputs, std::byte* o) {
+        store(ref::apply_lut(load<uint8_t>(inputs[0], in), table, out.quant), o);
+      });
+    }
+    case OpKind::unary: {
+      const UnaryParams p = std::get<graph::UnaryAttrs>(node.attrs).params;
+      const int64_t n = element_count(in.shape, in.name);
+      return function([isa, p, n](auto inputs, std::byte* o) {
+        elementwise::float_unary(isa, p, as<float>(inputs[0]), as<float>(o), n);
+      });
+    }
+    case OpKind::binary: {
+      const octet::BinaryOp op = std::get<graph::BinaryAttrs>(node.attrs).op;
+      const Shape sa = ins[0].shape, sb = ins[1].shape;
+      return function([isa, op, sa, sb](auto inputs, std::byte* o) {
+        elementwise::float_binary(isa, op, inputs[0], sa, inputs[1], sb, o);
+      });
+    }
+    case OpKind::where: {
+      const Shape sc = ins[0].shape, sx = ins[1].shape, sy = ins[2].shape;
+      const size_t element = size_of(out.type);
+      return function([isa, sc, sx, sy, element](auto inputs, std::byte* o) {
+        elementwise::where(isa, as<uint8_t>(inputs[0]), sc, inputs[1], sx, inputs[2], sy, element, o);
+      });
+    }
+    case OpKind::cast:
+      return cast(in, out.type);
+    default:
+      return nullptr;
+  }
+}
+
+}  // namespace octet::runtime

@@ -1,0 +1,114 @@
+// The pooling family: max, average and global pooling, and Resize, on uint8 or float NHWC images.
+
+#include <tbb/parallel_for.h>
+
+#include "kernels/pooling/average_pool.h"
+#include "kernels/pooling/float_pooling.h"
+#include "kernels/pooling/max_pool.h"
+#include "kernels/reference/pooling.h"
+#include "kernels/reference/resize.h"
+#include "kernels/resize/float_resize.h"
+#include "kernels/resize/resize.h"
+#include "runtime/operators/operator_kit.h"
+
+namespace octet::runtime {
+
+namespace {
+
+using graph::Graph;
+using graph::Node;
+using graph::OpKind;
+using graph::Value;
+
+std::unique_ptr<const Operator> float_pooling(const Node& node, const Value& in, Isa isa) {
+  const Shape s = in.shape;
+  if (node.kind == OpKind::resize) {
+    const auto p = std::get<graph::ResizeAttrs>(node.attrs).params;
+    return function([isa, s, p](auto inputs, std::byte* o) {
+      resize::float_resize(isa, as<float>(inputs[0]), s, p, as<float>(o));
+    });
+  }
+  const auto a = std::get<graph::PoolAttrs>(node.attrs);
+  switch (node.kind) {
+    case OpKind::max_pool:
+      return function([isa, s, a](auto inputs, std::byte* o) {
+        pooling::float_max_pool2d(isa, as<float>(inputs[0]), s, a.params, a.float_clamp, as<float>(o));
+      });
+    case OpKind::average_pool:
+      return function([isa, s, a](auto inputs, std::byte* o) {
+        pooling::float_average_pool2d(isa, as<float>(inputs[0]), s, a.params, a.float_clamp, as<float>(o));
+      });
+    default:  // global_average_pool
+      return function([isa, s](auto inputs, std::byte* o) {
+        pooling::float_global_average_pool(isa, as<float>(inputs[0]), s, as<float>(o));
+      });
+  }
+}
+
+}  // namespace
+
+std::unique_ptr<const Operator> make_pooling_operator(const Graph& g, const Node& node, Isa isa) {
+  if (node.kind != OpKind::max_pool && node.kind != OpKind::average_pool &&
+      node.kind != OpKind::global_average_pool && node.kind != OpKind::resize)
+    return nullptr;
+  const Value& out = g.value(node.output);
+  const Value in = g.value(node.inputs[0]);
+  if (in.type == ElementType::f32) return float_pooling(node, in, isa);
+  switch (node.kind) {
+    case OpKind::max_pool: {
+      const auto p = std::get<graph::PoolAttrs>(node.attrs).params;
+      if (isa != Isa::scalar && in.shape.size() == 4) {
+        const auto zp = static_cast<uint8_t>(in.quant.scales.empty() ? 0 : in.quant.zero_point());
+        return function([in, p, zp](auto inputs, std::byte* o) {
+          pooling::max_pool2d(reinterpret_cast<const uint8_t*>(inputs[0]), in.shape[0], in.shape[1],
+                              in.shape[2], in.shape[3], p, zp, reinterpret_cast<uint8_t*>(o));
+        });
+      }
+      return function(
+          [in, p](auto inputs, std::byte* o) { store(ref::max_pool2d(load<uint8_t>(inputs[0], in), p), o); });
+    }
+    case OpKind::average_pool: {
+      const auto a = std::get<graph::PoolAttrs>(node.attrs);
+      if (isa != Isa::scalar && in.shape.size() == 4) {
+        const auto pool = pooling::prepare_average_pool(a.params, in.quant, out.quant, a.clamp);
+        return function([in, pool](auto inputs, std::byte* o) {
+          pooling::run(pool, reinterpret_cast<const uint8_t*>(inputs[0]), in.shape[0], in.shape[1],
+                       in.shape[2], in.shape[3], reinterpret_cast<uint8_t*>(o));
+        });
+      }
+      return function([in, out, a](auto inputs, std::byte* o) {
+        store(ref::average_pool2d(load<uint8_t>(inputs[0], in), a.params, out.quant, a.clamp), o);
+      });
+    }
+    case OpKind::global_average_pool: {
+      const auto a = std::get<graph::PoolAttrs>(node.attrs);
+      if (isa != Isa::scalar && in.shape.size() == 4) {
+        const auto pool =
+            pooling::prepare_global_average_pool(in.shape[1], in.shape[2], in.quant, out.quant, a.clamp);
+        return function([in, pool](auto inputs, std::byte* o) {
+          pooling::run(pool, reinterpret_cast<const uint8_t*>(inputs[0]), in.shape[0], in.shape[1],
+                       in.shape[2], in.shape[3], reinterpret_cast<uint8_t*>(o));
+        });
+      }
+      return function([in, out, a](auto inputs, std::byte* o) {
+        store(ref::global_average_pool(load<uint8_t>(inputs[0], in), out.quant, a.clamp), o);
+      });
+    }
+    case OpKind::resize: {
+      const auto p = std::get<graph::ResizeAttrs>(node.attrs).params.base;
+      if (isa != Isa::scalar && in.shape.size() == 4) {
+        const auto r = resize::prepare_resize(p, in.shape[1], in.shape[2]);
+        return function([in, r](auto inputs, std::byte* o) {
+          resize::run(r, reinterpret_cast<const uint8_t*>(inputs[0]), in.shape[0], in.shape[3],
+                      reinterpret_cast<uint8_t*>(o));
+        });
+      }
+      return function(
+          [in, p](auto inputs, std::byte* o) { store(ref::resize(load<uint8_t>(inputs[0], in), p), o); });
+    }
+    default:
+      return nullptr;
+  }
+}
+
+}  // namespace octet::runtime

@@ -1,0 +1,89 @@
+// The reduction family: softmax (the uint8 table form and float), reductions, ArgMax / ArgMin and
+// normalizations.
+
+#include "kernels/reduce/float_reduce.h"
+#include "kernels/reference/softmax.h"
+#include "runtime/operators/operator_kit.h"
+
+namespace octet::runtime {
+
+using graph::Graph;
+using graph::Node;
+using graph::OpKind;
+using graph::Value;
+
+std::unique_ptr<const Operator> make_reduce_operator(const Graph& g, const Node& node, Isa isa) {
+  const Value& out = g.value(node.output);
+  const Value in = g.value(node.inputs[0]);
+  switch (node.kind) {
+    case OpKind::softmax:
+      if (in.type == ElementType::f32) {
+        const auto a = std::get<graph::SoftmaxAttrs>(node.attrs);
+        return function([isa, in, a](auto inputs, std::byte* o) {
+          reduce::float_softmax(isa, as<float>(inputs[0]), in.shape, a.axis, a.log, as<float>(o));
+        });
+      }
+      if (out.type == ElementType::f32)
+        return function(
+            [in](auto inputs, std::byte* o) { store(ref::softmax_float(load<uint8_t>(inputs[0], in)), o); });
+      return function([in, out](auto inputs, std::byte* o) {
+        store(ref::softmax_u8(load<uint8_t>(inputs[0], in), out.quant), o);
+      });
+    case OpKind::reduce: {
+      const auto a = std::get<graph::ReduceAttrs>(node.attrs);
+      return function([isa, in, a](auto inputs, std::byte* o) {
+        reduce::float_reduce(isa, a.op, as<float>(inputs[0]), in.shape, a.axes, as<float>(o));
+      });
+    }
+    case OpKind::arg_reduce: {
+      const auto a = std::get<graph::ArgReduceAttrs>(node.attrs);
+      return function([isa, in, a](auto inputs, std::byte* o) {
+        reduce::float_arg_reduce(isa, as<float>(inputs[0]), in.shape, a.axis, a.max, a.select_last_index,
+                                 as<int64_t>(o));
+      });
+    }
+    case OpKind::normalize: {
+      const auto a = std::get<graph::NormAttrs>(node.attrs);
+      const Shape& s = in.shape;
+      const auto rank = static_cast<int64_t>(s.size());
+      const auto axis = static_cast<size_t>(a.axis);
+      int64_t outer = 1, inner = 1;
+      for (size_t d = 0; d < axis; ++d)
+        outer *= s[d];
+      for (size_t d = axis + 1; d < s.size(); ++d)
+        inner *= s[d];
+      const int64_t channels = s[axis];
+      const float* scale = a.scale->data.data();
+      const float* shift = a.shift ? a.shift->data.data() : nullptr;
+      const auto keep = a;  // the lambda owns the scale / shift tensors
+      switch (a.kind) {
+        case graph::NormKind::channel_affine:
+          return function([isa, keep, outer, channels, inner, scale, shift](auto inputs, std::byte* o) {
+            reduce::float_channel_affine(isa, as<float>(inputs[0]), outer, channels, inner, scale, shift, as<float>(o));
+          });
+        case graph::NormKind::instance: {
+          // NHWC images keep channels last; plain tensors are [N, C, spatial...].
+          const bool channels_last = a.axis == rank - 1 && rank > 2;
+          const int64_t spatial = element_count(s, in.name) / std::max<int64_t>(1, s[0] * channels);
+          return function([isa, keep, s, channels, spatial, channels_last, scale, shift](auto inputs, std::byte* o) {
+            reduce::float_instance_norm(isa, as<float>(inputs[0]), s[0], channels, spatial, channels_last, scale,
+                                        shift, keep.epsilon, as<float>(o));
+          });
+        }
+        case graph::NormKind::layer: {
+          int64_t rows = 1, width = 1;
+          for (size_t d = 0; d < s.size(); ++d)
+            (d < axis ? rows : width) *= s[d];
+          return function([isa, keep, rows, width, scale, shift](auto inputs, std::byte* o) {
+            reduce::float_layer_norm(isa, as<float>(inputs[0]), rows, width, scale, shift, keep.epsilon, as<float>(o));
+          });
+        }
+      }
+      return nullptr;
+    }
+    default:
+      return nullptr;
+  }
+}
+
+}  // namespace octet::runtime
