@@ -23,6 +23,7 @@
 #include "kernels/tensor.h"
 #include "octet/octet.h"
 #include "tools/commands.h"
+#include "tools/model_inputs.h"
 #include "tools/npy.h"
 #include "tools/trace.h"
 
@@ -55,7 +56,7 @@ struct Options {
   bool profile = false;
   bool remeasure_peak = false;
   std::string json, trace, save_inputs, plot;
-  std::map<std::string, std::string> inputs;
+  ModelInputs inputs;
 };
 
 Options parse(std::span<const std::string_view> args) {
@@ -100,12 +101,7 @@ Options parse(std::span<const std::string_view> args) {
       }
       if (!(o.min_time > 0 && o.min_time < 1e6))
         throw Error("--min-time expects seconds > 0, got '" + value + "'");
-    } else if (flag == "--input") {
-      const size_t eq = value.find('=');
-      if (eq == std::string::npos || eq == 0 || eq + 1 == value.size())
-        throw Error("bench: --input expects NAME=FILE.npy, got '" + value + "'");
-      o.inputs[value.substr(0, eq)] = value.substr(eq + 1);
-    } else {
+    } else if (!take_input_flag("bench", flag, value, o.inputs)) {
       throw Error("bench: unknown option '" + std::string(flag) + "'");
     }
   }
@@ -113,38 +109,49 @@ Options parse(std::span<const std::string_view> args) {
   return o;
 }
 
-// Random data of each input's type and shape (dynamic dimensions: --batch for the first, 1 elsewhere),
-// drawn so that it spans the input's quantization range; or the .npy file given for it.
+// Random data of each input's type and shape (the --shape given, or the model's with a dynamic first
+// dimension of --batch), drawn so that it spans the input's quantization range; or the .npy file given.
 std::map<std::string, HostTensor> make_inputs(const Model& model, const Options& o) {
   std::map<std::string, HostTensor> feed;
   std::mt19937 rng(1);
   for (const TensorInfo& info : model.inputs()) {
-    if (const auto it = o.inputs.find(info.name); it != o.inputs.end()) {
-      const npy::Array a = npy::read(it->second);
-      feed.emplace(info.name, a.dtype == npy::Dtype::uint8 ? HostTensor::from_uint8(a.shape, a.to_uint8())
-                                                           : HostTensor::from_float(a.shape, a.to_float()));
+    if (const auto it = o.inputs.data.find(info.name); it != o.inputs.data.end()) {
+      feed.emplace(info.name, to_host_tensor(o.inputs.files.at(info.name), info, it->second));
       continue;
     }
     std::vector<int64_t> shape = info.shape;
-    for (size_t d = 0; d < shape.size(); ++d)
-      if (shape[d] < 0) shape[d] = d == 0 ? o.batch : 1;
+    if (const auto it = o.inputs.shapes.find(info.name); it != o.inputs.shapes.end()) shape = it->second;
+    if (!shape.empty() && shape[0] < 0) shape[0] = o.batch;
     const auto n = static_cast<size_t>(element_count(shape, info.name));
     std::uniform_int_distribution<int> byte(0, 255);
-    if (info.dtype == DataType::uint8) {
-      std::vector<uint8_t> v(n);
-      for (auto& x : v)
-        x = static_cast<uint8_t>(byte(rng));
-      feed.emplace(info.name, HostTensor::from_uint8(shape, std::move(v)));
-    } else {
-      const float scale = info.scale > 0 ? info.scale : 1.0f / 64;
-      std::vector<float> v(n);
-      for (auto& x : v)
-        x = scale * static_cast<float>(byte(rng) - info.zero_point);
-      feed.emplace(info.name, HostTensor::from_float(shape, std::move(v)));
+    switch (info.dtype) {
+      case DataType::uint8: {
+        std::vector<uint8_t> v(n);
+        for (auto& x : v)
+          x = static_cast<uint8_t>(byte(rng));
+        feed.emplace(info.name, HostTensor::from_uint8(shape, std::move(v)));
+        break;
+      }
+      case DataType::float32: {
+        const float scale = info.scale > 0 ? info.scale : 1.0f / 64;
+        std::vector<float> v(n);
+        for (auto& x : v)
+          x = scale * static_cast<float>(byte(rng) - info.zero_point);
+        feed.emplace(info.name, HostTensor::from_float(shape, std::move(v)));
+        break;
+      }
+      case DataType::int64:
+        feed.emplace(info.name, HostTensor::from_int64(shape, std::vector<int64_t>(n, 0)));
+        break;
+      case DataType::boolean: {
+        std::vector<uint8_t> v(n);
+        for (auto& x : v)
+          x = static_cast<uint8_t>(byte(rng) & 1);
+        feed.emplace(info.name, HostTensor::from_bool(shape, std::move(v)));
+        break;
+      }
     }
   }
-  for (const auto& [name, file] : o.inputs)
-    if (!feed.count(name)) throw Error("bench: the model has no input named '" + name + "'");
   return feed;
 }
 
@@ -168,23 +175,24 @@ int run_bench(std::span<const std::string_view> args) {
   // Threads the session really uses (0: all cores), for the peak it is compared with.
   const int threads =
       o.threads > 0 ? o.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  Options with_data = o;
+  read_input_files(with_data.inputs);
   const auto load_start = Clock::now();
-  const Model model = Model::load(o.model);
+  // Compiled for the shapes timed: the GMAC figures and the memory plan are those of these shapes.
+  const Model model = load_for_inputs("bench", o.model, with_data.inputs, o.batch);
   const double load_ms = ms_since(load_start);
-  const auto feed = make_inputs(model, o);
+  const auto feed = make_inputs(model, with_data);
   if (!o.save_inputs.empty()) {
     // The exact inputs of this benchmark, for running the same data through another runtime.
     std::filesystem::create_directories(o.save_inputs);
     for (const auto& [name, t] : feed) {
       const std::string path = (std::filesystem::path(o.save_inputs) / (name + ".npy")).string();
-      npy::write(path, t.dtype() == DataType::float32 ? npy::from_float(t.shape(), t.float_data())
-                                                      : npy::from_uint8(t.shape(), t.uint8_data()));
+      npy::write(path, to_npy(t));
     }
   }
   int64_t total_macs = 0;
   for (const NodeInfo& n : model.nodes())
     total_macs += n.macs;
-  total_macs *= o.batch;
 
   std::vector<Session> sessions;
   for (int64_t s = 0; s < o.streams; ++s)
@@ -273,16 +281,21 @@ int run_bench(std::span<const std::string_view> args) {
     std::printf("%-4s %-30s %-20s %-20s %12s %10s %7s %9s %7s\n", "#", "node", "op", "output shape", "MMAC",
                 "ms", "%", "GMAC/s", "%peak");
     std::map<std::string, std::pair<double, int64_t>> by_op;
+    double float_ms = 0.0;
     for (auto& [i, l] : layers) {
       const double med = percentile(l.seconds, 50);
       const double gmacs = l.node.macs > 0 ? static_cast<double>(l.node.macs) / med * 1e-9 : 0.0;
+      // FLOAT marks what the model computes in float (its quantizer left it out).
+      const std::string op = l.node.op + (l.node.computes_in_float ? " FLOAT" : "");
       std::printf("%-4zu %-30.30s %-20.20s %-20s %12.2f %10.4f %6.1f%% %9.1f %6.1f%%\n", i,
-                  l.node.name.c_str(), l.node.op.c_str(), shape_text(l.node.output_shape).c_str(),
+                  l.node.name.c_str(), op.c_str(), shape_text(l.node.output_shape).c_str(),
                   static_cast<double>(l.node.macs) * 1e-6, med * 1e3, 100.0 * med / total, gmacs,
                   peak.value > 0 ? 100.0 * gmacs / peak.value : 0.0);
-      by_op[l.node.op].first += med;
-      by_op[l.node.op].second += l.node.macs;
+      by_op[op].first += med;
+      by_op[op].second += l.node.macs;
+      if (l.node.computes_in_float) float_ms += med;
     }
+    std::printf("float operators: %.4f ms, %.1f%% of the time\n", float_ms * 1e3, 100.0 * float_ms / total);
     if (!o.plot.empty()) {
       std::vector<PlotLayer> points;
       for (auto& [i, l] : layers) {
@@ -337,6 +350,7 @@ int run_bench(std::span<const std::string_view> args) {
       f << (first ? "\n" : ",\n") << "    {\"index\": " << i << ", \"name\": \"" << json_escape(l.node.name)
         << "\", \"op\": \"" << json_escape(l.node.op) << "\", \"onnx_op\": \"" << json_escape(l.node.onnx_op)
         << "\", \"output_shape\": " << shape_text(l.node.output_shape) << ", \"macs\": " << l.node.macs
+        << ", \"float\": " << (l.node.computes_in_float ? "true" : "false")
         << ", \"median_ms\": " << percentile(l.seconds, 50) * 1e3 << "}";
       first = false;
     }

@@ -21,6 +21,7 @@ size_t element_size(Dtype d) {
   switch (d) {
     case Dtype::uint8:
     case Dtype::int8:
+    case Dtype::boolean:
       return 1;
     case Dtype::float32:
     case Dtype::int32:
@@ -46,6 +47,8 @@ const char* descr_of(Dtype d) {
       return "<i4";
     case Dtype::int64:
       return "<i8";
+    case Dtype::boolean:
+      return "|b1";
   }
   return "";
 }
@@ -57,6 +60,7 @@ Dtype parse_descr(const std::string& d, const std::string& what) {
   if (d == "|i1" || d == "<i1" || d == "i1") return Dtype::int8;
   if (d == "<i4") return Dtype::int32;
   if (d == "<i8") return Dtype::int64;
+  if (d == "|b1" || d == "<b1" || d == "b1") return Dtype::boolean;
   throw Error(what + ": unsupported dtype '" + d +
               "' (float32, float64, uint8, int8, int32, int64, little-endian)");
 }
@@ -114,6 +118,8 @@ const char* name_of(Dtype d) {
       return "int32";
     case Dtype::int64:
       return "int64";
+    case Dtype::boolean:
+      return "bool";
   }
   return "?";
 }
@@ -153,6 +159,8 @@ std::vector<float> Array::to_float() const {
       return convert_all<float, int32_t>(data, element_count());
     case Dtype::int64:
       return convert_all<float, int64_t>(data, element_count());
+    case Dtype::boolean:
+      return convert_all<float, uint8_t>(data, element_count());
   }
   throw Error("unknown .npy dtype");
 }
@@ -161,6 +169,14 @@ std::vector<uint8_t> Array::to_uint8() const {
   if (dtype != Dtype::uint8) throw Error(std::string("expected uint8 data, got ") + name_of(dtype));
   std::vector<uint8_t> out(data.size());
   copy_bytes(out.data(), data.data(), data.size());
+  return out;
+}
+
+std::vector<uint8_t> Array::to_bool() const {
+  if (dtype != Dtype::boolean) throw Error(std::string("expected bool data, got ") + name_of(dtype));
+  std::vector<uint8_t> out(data.size());
+  for (size_t i = 0; i < out.size(); ++i)
+    out[i] = data[i] != std::byte{0} ? 1 : 0;
   return out;
 }
 
@@ -296,6 +312,18 @@ Array from_float(std::vector<int64_t> shape, std::span<const float> values) {
 
 Array from_uint8(std::vector<int64_t> shape, std::span<const uint8_t> values) {
   Array a{Dtype::uint8, std::move(shape), std::vector<std::byte>(values.size())};
+  copy_bytes(a.data.data(), values.data(), values.size());
+  return a;
+}
+
+Array from_int64(std::vector<int64_t> shape, std::span<const int64_t> values) {
+  Array a{Dtype::int64, std::move(shape), std::vector<std::byte>(values.size_bytes())};
+  copy_bytes(a.data.data(), values.data(), values.size_bytes());
+  return a;
+}
+
+Array from_bool(std::vector<int64_t> shape, std::span<const uint8_t> values) {
+  Array a{Dtype::boolean, std::move(shape), std::vector<std::byte>(values.size())};
   copy_bytes(a.data.data(), values.data(), values.size());
   return a;
 }

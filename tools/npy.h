@@ -11,7 +11,7 @@
 
 namespace octet::npy {
 
-enum class Dtype { float32, float64, uint8, int8, int32, int64 };
+enum class Dtype { float32, float64, uint8, int8, int32, int64, boolean };
 
 struct Array {
   Dtype dtype = Dtype::float32;
@@ -22,6 +22,7 @@ struct Array {
   std::vector<float> to_float() const;    // float32 / float64 / integer data as float
   std::vector<uint8_t> to_uint8() const;  // uint8 data only
   std::vector<int64_t> to_int64() const;  // integer data
+  std::vector<uint8_t> to_bool() const;   // bool data: 0 or 1 per element
 };
 
 Array parse(std::span<const std::byte> bytes, const std::string& what);
@@ -32,6 +33,8 @@ void write(const std::string& path, const Array& array);
 
 Array from_float(std::vector<int64_t> shape, std::span<const float> values);
 Array from_uint8(std::vector<int64_t> shape, std::span<const uint8_t> values);
+Array from_int64(std::vector<int64_t> shape, std::span<const int64_t> values);
+Array from_bool(std::vector<int64_t> shape, std::span<const uint8_t> values);
 
 const char* name_of(Dtype dtype);
 

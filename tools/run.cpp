@@ -8,15 +8,16 @@
 #include "kernels/tensor.h"
 #include "octet/octet.h"
 #include "tools/commands.h"
+#include "tools/model_inputs.h"
 #include "tools/npy.h"
 
 namespace octet::tools {
 
 int run_run(std::span<const std::string_view> args) {
   if (args.empty())
-    throw Error("usage: octet run MODEL --input NAME=FILE.npy ... [--output-dir DIR] [--threads N]");
+    throw Error("usage: octet run MODEL --input NAME=FILE.npy ... [--output-dir DIR] [--threads N] [--nhwc]");
   const std::string model_path(args[0]);
-  std::map<std::string, std::string> input_files;
+  ModelInputs in;
   std::string output_dir = ".";
   int threads = 1;
   LoadOptions load_options;
@@ -30,45 +31,25 @@ int run_run(std::span<const std::string_view> args) {
       throw Error("run: unknown option '" + std::string(flag) + "'");
     if (i + 1 >= args.size()) throw Error("run: option '" + std::string(flag) + "' needs a value");
     const std::string value(args[++i]);
-    if (flag == "--input") {
-      const size_t eq = value.find('=');
-      if (eq == std::string::npos || eq == 0 || eq + 1 == value.size())
-        throw Error("run: --input expects NAME=FILE.npy, got '" + value + "'");
-      input_files[value.substr(0, eq)] = value.substr(eq + 1);
-    } else if (flag == "--output-dir") {
+    if (take_input_flag("run", flag, value, in)) continue;
+    if (flag == "--output-dir")
       output_dir = value;
-    } else {
+    else
       threads = static_cast<int>(parse_int(flag, value, 0, 1024));
-    }
   }
+  read_input_files(in);
   const auto load_start = std::chrono::steady_clock::now();
-  const Model model = Model::load(model_path, load_options);
+  const Model model = load_for_inputs("run", model_path, in, 0, load_options);
   const double load_ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - load_start).count();
 
   std::map<std::string, HostTensor> inputs;
   for (const TensorInfo& info : model.inputs()) {
-    const auto it = input_files.find(info.name);
-    if (it == input_files.end())
+    const auto it = in.data.find(info.name);
+    if (it == in.data.end())
       throw Error("run: model input '" + info.name + "' needs --input " + info.name + "=FILE.npy");
-    const npy::Array a = npy::read(it->second);
-    if (info.dtype == DataType::float32) {
-      if (a.dtype != npy::Dtype::float32 && a.dtype != npy::Dtype::uint8)
-        throw Error(it->second + ": input '" + info.name +
-                    "' takes float32 (or pre-quantized uint8) data, the file holds " + npy::name_of(a.dtype));
-      inputs.emplace(info.name, a.dtype == npy::Dtype::float32
-                                    ? HostTensor::from_float(a.shape, a.to_float())
-                                    : HostTensor::from_uint8(a.shape, a.to_uint8()));
-    } else {
-      if (a.dtype != npy::Dtype::uint8)
-        throw Error(it->second + ": input '" + info.name + "' takes uint8 data, the file holds " +
-                    npy::name_of(a.dtype));
-      inputs.emplace(info.name, HostTensor::from_uint8(a.shape, a.to_uint8()));
-    }
-    input_files.erase(it);
+    inputs.emplace(info.name, to_host_tensor(in.files.at(info.name), info, it->second));
   }
-  if (!input_files.empty())
-    throw Error("run: the model has no input named '" + input_files.begin()->first + "'");
 
   Session session(model, {.threads = threads});
   const auto start = std::chrono::steady_clock::now();
@@ -83,8 +64,7 @@ int run_run(std::span<const std::string_view> args) {
     for (char& c : file)
       if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.') c = '_';
     const std::string path = (std::filesystem::path(output_dir) / (file + ".npy")).string();
-    npy::write(path, t.dtype() == DataType::float32 ? npy::from_float(t.shape(), t.float_data())
-                                                    : npy::from_uint8(t.shape(), t.uint8_data()));
+    npy::write(path, to_npy(t));
     summary += " " + name + to_string(t.shape()) + "->" + path;
   }
   std::printf("octet run: %s, load %.1f ms, inference %.2f ms (%d thread%s), outputs:%s\n",
