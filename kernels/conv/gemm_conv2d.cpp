@@ -94,6 +94,9 @@ GemmConv2d prepare_gemm_conv2d(Isa isa, const Tensor<W>& weights, const TensorS3
     c.weights = pack(c.kernel_h);
     if (!c.weights.needs_row_sums) {
       c.segmented = true;
+      if (pixel_lanes_apply(isa, params, c.kernel_h, c.kernel_w, c.in_channels, c.out_channels))
+        c.pixel_lanes =
+            prepare_pixel_lanes(c.weights, params, c.kernel_h, c.kernel_w, c.in_channels, c.out_channels);
       return c;
     }
   }
@@ -109,6 +112,7 @@ template GemmConv2d prepare_gemm_conv2d(Isa, const Tensor<uint8_t>&, const Tenso
                                         Clamp);
 
 void run(const GemmConv2d& c, const uint8_t* input, int64_t n, int64_t ih, int64_t iw, uint8_t* output) {
+  if (c.pixel_lanes) return run(*c.pixel_lanes, input, n, ih, iw, output);
   const auto& p = c.params;
   const gemm::PackedWeights& w = c.weights;
   const int64_t oh = ref::conv_output_size("conv2d", "height", ih, c.kernel_h, p.stride_h, p.dilation_h,

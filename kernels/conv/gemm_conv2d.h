@@ -7,7 +7,9 @@
 // reads the NHWC input in place.
 
 #include <cstdint>
+#include <optional>
 
+#include "kernels/conv/conv_pixel_lanes.h"
 #include "kernels/gemm/packed_gemm.h"
 #include "kernels/reference/conv2d.h"
 
@@ -18,6 +20,9 @@ struct GemmConv2d {
   int64_t kernel_h = 1, kernel_w = 1, in_channels = 1, out_channels = 1;
   gemm::PackedWeights weights;
   bool segmented = false;  // weights packed in kernel-row segments, A read through segment pointers
+  // Few output channels over tiny input rows (conv_pixel_lanes.h), where the CPU has that kernel: run
+  // instead of the GEMM.
+  std::optional<PixelLaneConv> pixel_lanes;
 };
 
 // Packs a groups == 1 convolution for `isa`. Weights [C_out, KH, KW, C_in].

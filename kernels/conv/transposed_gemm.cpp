@@ -6,6 +6,7 @@
 #include <cstring>
 #include <vector>
 
+#include "kernels/conv/segment_copy.h"
 #include "kernels/error.h"
 
 namespace octet::conv {
@@ -53,6 +54,8 @@ TransposedGemm prepare_transposed_gemm(Isa isa, const Tensor<W>& weights, const 
       }
   t.weights = gemm::pack(isa, rowwise.data(), rows, k, rq, bias ? row_bias.data() : nullptr, input, output,
                          clamp, "conv_transpose2d");
+  if (small_transposed_applies(isa, t.kernel_h, t.kernel_w, t.in_channels, t.out_channels))
+    t.small = prepare_small_transposed(t.weights, t.kernel_h, t.kernel_w, t.in_channels, t.out_channels);
   return t;
 }
 
@@ -62,6 +65,7 @@ template TransposedGemm prepare_transposed_gemm(Isa, const Tensor<uint8_t>&, con
                                                 const QuantParams&, const QuantParams&, Clamp);
 
 void run(const TransposedGemm& t, const uint8_t* input, int64_t n, int64_t ih, int64_t iw, uint8_t* output) {
+  if (t.small) return run(*t.small, input, n, ih, iw, output);
   const gemm::PackedWeights& w = t.weights;
   const int64_t pixels = n * ih * iw, cin = t.in_channels, cout = t.out_channels;
   const int64_t oh = ih * t.kernel_h, ow = iw * t.kernel_w, cols = t.kernel_h * t.kernel_w * cout;
@@ -102,25 +106,33 @@ void run(const TransposedGemm& t, const uint8_t* input, int64_t n, int64_t ih, i
       s.sums.assign(static_cast<size_t>(kTilePixels), 0);
       for (int64_t r = 0; r < rows; ++r) {
         const uint8_t* src = input + (first + r) * cin;
-        int32_t sum = 0;
-        for (int64_t i = 0; i < cin; ++i) {
-          if (elem == 1)
-            s.a[static_cast<size_t>(r * row_bytes + i)] = src[i];
-          else
-            reinterpret_cast<int16_t*>(s.a.data() + r * row_bytes)[i] = src[i];
-          sum += src[i];
+        if (elem == 1) {
+          std::memcpy(s.a.data() + r * row_bytes, src, static_cast<size_t>(cin));
+        } else {
+          auto* wide = reinterpret_cast<int16_t*>(s.a.data() + r * row_bytes);
+          for (int64_t i = 0; i < cin; ++i)
+            wide[i] = src[i];
         }
-        s.sums[static_cast<size_t>(r)] = sum;
+        if (w.needs_row_sums) {
+          int32_t sum = 0;
+          for (int64_t i = 0; i < cin; ++i)
+            sum += src[i];
+          s.sums[static_cast<size_t>(r)] = sum;
+        }
       }
       a = s.a.data();
       a_stride = row_bytes;
     }
     gemm::compute(w, a, a_stride, s.sums.empty() ? nullptr : s.sums.data(), rows, 0, cols, s.c.data(), cols);
-    for (int64_t r = 0; r < rows; ++r) {
-      const int64_t pixel = first + r, b = pixel / (ih * iw), y = pixel / iw % ih, x = pixel % iw;
+    // Input pixel (line, x) writes kernel row ky's run at output row line * KH + ky (oh = ih * KH), column
+    // x * KW. The first pixel's position by division, the others by stepping: a 64-bit division per pixel
+    // cost more than its copies.
+    int64_t line = first / iw, x = first % iw;
+    for (int64_t r = 0; r < rows; ++r, ++x) {
+      if (x == iw) x = 0, ++line;
       for (int64_t ky = 0; ky < t.kernel_h; ++ky)
-        std::memcpy(output + ((b * oh + y * t.kernel_h + ky) * ow + x * t.kernel_w) * cout,
-                    s.c.data() + r * cols + ky * t.kernel_w * cout, static_cast<size_t>(t.kernel_w * cout));
+        copy_bytes(output + ((line * t.kernel_h + ky) * ow + x * t.kernel_w) * cout,
+                   s.c.data() + r * cols + ky * run, run);
     }
   });
 }

@@ -6,7 +6,9 @@
 // KH x KW output blocks. Bit-exact with ref::conv_transpose2d, on the GEMM kernels of any ISA.
 
 #include <cstdint>
+#include <optional>
 
+#include "kernels/conv/transposed_small.h"
 #include "kernels/gemm/packed_gemm.h"
 #include "kernels/reference/conv_transpose2d.h"
 
@@ -15,6 +17,8 @@ namespace octet::conv {
 struct TransposedGemm {
   int64_t kernel_h = 1, kernel_w = 1, in_channels = 1, out_channels = 1;
   gemm::PackedWeights weights;  // rows (ky, kx, oc), K = C_in
+  // Few output values per input pixel (transposed_small.h), where the ISA has that kernel: run instead.
+  std::optional<SmallTransposed> small;
 };
 
 // Whether `params` and the weights' kernel size allow this kernel.

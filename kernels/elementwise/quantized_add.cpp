@@ -2,23 +2,48 @@
 
 #include <string>
 
+#include "kernels/elementwise/fused_multiplier.h"
 #include "kernels/error.h"
 
 namespace octet::elementwise {
 
+namespace {
+
+// Bounds on |x| at each step of an add, for fused_supported: (q - z) << kAddLeftShift < 2^28 going in, and
+// the sum of two such values rescaled by multipliers of at most 1/2 below 2^29.
+constexpr int kAddInputBits = 28, kAddSumBits = 29;
+
+}  // namespace
+
 bool add_rows_supported(Isa isa, const ref::AddConstants& k) {
-  auto fits = [](FixedMultiplier m) { return m.right_shift >= 0 && m.right_shift <= kMaxAddShift; };
-  return isa == Isa::avx512vnni && fits(k.a) && fits(k.b) && fits(k.out);
+#if defined(__x86_64__)
+  if (isa == Isa::avx512vnni || isa == Isa::avx2)
+    return fused_supported(k.a, kAddInputBits) && fused_supported(k.b, kAddInputBits) &&
+           fused_supported(k.out, kAddSumBits);
+#endif
+#if defined(__aarch64__)
+  if (isa == Isa::neon || isa == Isa::neon_dotprod || isa == Isa::neon_i8mm) return true;
+#endif
+  (void)k;
+  return false;
+}
+
+std::unique_ptr<const BinaryRows> make_add_rows(Isa isa, const ref::AddConstants& k, Clamp clamp) {
+  if (add_rows_supported(isa, k)) {
+#if defined(__x86_64__)
+    if (isa == Isa::avx512vnni) return make_add_rows_avx512(k, clamp);
+    if (isa == Isa::avx2) return make_add_rows_avx2(k, clamp);
+#endif
+#if defined(__aarch64__)
+    return make_add_rows_neon(k, clamp);
+#endif
+  }
+  throw Error("add: no vector kernel for " + std::string(name_of(isa)) + " with these scales");
 }
 
 void add_rows(Isa isa, const ref::AddConstants& k, Clamp clamp, const uint8_t* a, const uint8_t* b,
               uint8_t* out, int64_t n) {
-#if defined(__x86_64__)
-  if (isa == Isa::avx512vnni) return add_rows_avx512(k, clamp, a, b, out, n);
-#else
-  (void)k, (void)clamp, (void)a, (void)b, (void)out, (void)n;
-#endif
-  throw Error("add: no vector kernel for " + std::string(name_of(isa)));
+  (*make_add_rows(isa, k, clamp))(a, b, out, n, Repeated::none);
 }
 
 }  // namespace octet::elementwise

@@ -1,34 +1,39 @@
 #pragma once
 
-// Quantized add of two same-shape uint8 tensors, vectorised, bit-exact with ref::add. Each of the three
-// fixed-point steps (rescale a, rescale b, requantize the sum) runs in the single-rounding form of
-// ChannelRequant::fused_* (kernels/quantization/channel_requant.h): one 64-bit multiply-add per lane and
-// a 32-bit shift of the high halves, with the "ties away from zero" correction of negative values where
-// it can change the result. The output zero point is folded in as z * 2^(31+s). Used where every step
-// shifts right by at most kMaxAddShift, which is what real models have; the table kernel
-// (binary_table.h) covers the rest.
+// Quantized add of uint8 rows, vectorised, bit-exact with ref::add (kernels/reference/elementwise.h).
+// x86 (AVX-512, AVX2): each of the three fixed-point steps (rescale a, rescale b, requantize the sum) runs in
+// the single-rounding form of kernels/elementwise/fused_multiplier.h: one 64-bit multiply-add per lane and a
+// 32-bit shift of the high halves, with the "ties away from zero" correction of negative values where it
+// can change the result; the output zero point is folded into the rounding constant. That form needs every
+// step's shift in range (add_rows_supported), which real models have; the table kernel (binary_table.h)
+// covers the rest. NEON: the gemmlowp steps as single instructions (kernels/arm/requant_neon.h), any
+// constants.
 
 #include <cstdint>
+#include <memory>
 
+#include "kernels/elementwise/binary_rows.h"
 #include "kernels/isa.h"
 #include "kernels/quantization/clamp.h"
 #include "kernels/reference/elementwise.h"
 
 namespace octet::elementwise {
 
-// Keeps |x * M0| + the rounding terms + 255 * 2^(31+s) below 2^63.
-constexpr int kMaxAddShift = 22;
-
-// Whether add_rows can compute these constants on `isa`.
+// Whether `isa` has a vector add kernel for these constants.
 bool add_rows_supported(Isa isa, const ref::AddConstants& k);
 
-// out[i] = ref::add(a[i], b[i]) for n elements, on `isa` (when add_rows_supported).
+// The add row kernel of `isa` (add_rows_supported; throws otherwise).
+std::unique_ptr<const BinaryRows> make_add_rows(Isa isa, const ref::AddConstants& k, Clamp clamp);
+
+// out[i] = ref::add(a[i], b[i]) for n elements, on `isa` (when add_rows_supported): make_add_rows and one
+// call, for callers with a single row.
 void add_rows(Isa isa, const ref::AddConstants& k, Clamp clamp, const uint8_t* a, const uint8_t* b,
               uint8_t* out, int64_t n);
 
-// out[i] = ref::add(a[i], b[i]) for n elements (AVX-512, kernels/x86/add_avx512.cpp; only called after
-// the CPU check and when add_rows_supported).
-void add_rows_avx512(const ref::AddConstants& k, Clamp clamp, const uint8_t* a, const uint8_t* b,
-                     uint8_t* out, int64_t n);
+// The per-ISA kernels (kernels/x86/quantized_binary_*.cpp, kernels/arm/quantized_binary_neon.cpp), only
+// made after the CPU check and, on x86, when add_rows_supported.
+std::unique_ptr<const BinaryRows> make_add_rows_avx512(const ref::AddConstants& k, Clamp clamp);
+std::unique_ptr<const BinaryRows> make_add_rows_avx2(const ref::AddConstants& k, Clamp clamp);
+std::unique_ptr<const BinaryRows> make_add_rows_neon(const ref::AddConstants& k, Clamp clamp);
 
 }  // namespace octet::elementwise

@@ -33,25 +33,29 @@ inline void store(uint8_t* dst, __m128i bytes, int64_t valid) {
   }
 }
 
-// MR rows x 16 channels starting at channel n. A rows hold int16 values, k_padded per row.
-template <int MR>
+// MR rows x 16 channels starting at channel n (with kHalf the block's first 8 channels alone: a last block
+// of at most 8 channels skips the half it does not store). A rows hold int16 values, k_padded per row.
+template <int MR, bool kHalf = false>
 void tile(const PackedWeights& w, const uint8_t* a, int64_t a_stride, const int32_t* row_sums, int64_t n,
           uint8_t* c, int64_t c_stride, int64_t n_end) {
+  constexpr int kHalves = kHalf ? 1 : 2;
   const int64_t k2 = w.k_padded / 2;
   const int8_t* b = w.data.data() + (n / kChannelBlock) * k2 * kChannelBlock * 4;
-  __m256i acc[MR][2];
+  __m256i acc[MR][kHalves];
   for (int r = 0; r < MR; ++r)
-    acc[r][0] = acc[r][1] = _mm256_setzero_si256();
+    for (int j = 0; j < kHalves; ++j)
+      acc[r][j] = _mm256_setzero_si256();
   for (int64_t q = 0; q < k2; ++q) {
-    const __m256i w0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + q * 64));
-    const __m256i w1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + q * 64 + 32));
+    __m256i wv[kHalves];
+    for (int j = 0; j < kHalves; ++j)
+      wv[j] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + q * 64 + j * 32));
     for (int r = 0; r < MR; ++r) {
       const __m256i av = _mm256_set1_epi32(load_u32(a + r * a_stride + q * 4));
-      acc[r][0] = _mm256_add_epi32(acc[r][0], _mm256_madd_epi16(av, w0));
-      acc[r][1] = _mm256_add_epi32(acc[r][1], _mm256_madd_epi16(av, w1));
+      for (int j = 0; j < kHalves; ++j)
+        acc[r][j] = _mm256_add_epi32(acc[r][j], _mm256_madd_epi16(av, wv[j]));
     }
   }
-  for (int j = 0; j < 2; ++j) {
+  for (int j = 0; j < kHalves; ++j) {
     const int64_t ch = n + j * 8;
     const int64_t valid = std::min<int64_t>(8, n_end - ch);
     if (valid <= 0) continue;
@@ -61,40 +65,49 @@ void tile(const PackedWeights& w, const uint8_t* a, int64_t a_stride, const int3
   }
 }
 
+// The row tiles of one block of 16 channels: 4 rows (8 accumulators), or 8 rows of the first half alone.
+template <bool kHalf>
+void block(const PackedWeights& w, const uint8_t* x, int64_t a_stride, const int32_t* sums, int64_t m,
+           int64_t n, uint8_t* c, int64_t c_stride, int64_t n_end) {
+  constexpr int kRows = kHalf ? 8 : 4;
+  int64_t r = 0;
+  for (; r + kRows <= m; r += kRows)
+    tile<kRows, kHalf>(w, x + r * a_stride, a_stride, sums ? sums + r : nullptr, n, c + r * c_stride,
+                       c_stride, n_end);
+  const uint8_t* ar = x + r * a_stride;
+  const int32_t* sr = sums ? sums + r : nullptr;
+  uint8_t* cr = c + r * c_stride;
+  switch (m - r) {
+    case 7:
+      return tile<7, kHalf>(w, ar, a_stride, sr, n, cr, c_stride, n_end);
+    case 6:
+      return tile<6, kHalf>(w, ar, a_stride, sr, n, cr, c_stride, n_end);
+    case 5:
+      return tile<5, kHalf>(w, ar, a_stride, sr, n, cr, c_stride, n_end);
+    case 4:
+      return tile<4, kHalf>(w, ar, a_stride, sr, n, cr, c_stride, n_end);
+    case 3:
+      return tile<3, kHalf>(w, ar, a_stride, sr, n, cr, c_stride, n_end);
+    case 2:
+      return tile<2, kHalf>(w, ar, a_stride, sr, n, cr, c_stride, n_end);
+    case 1:
+      return tile<1, kHalf>(w, ar, a_stride, sr, n, cr, c_stride, n_end);
+    default:
+      return;
+  }
+}
+
 }  // namespace
 
 void compute_avx2(const PackedWeights& w, const void* a, int64_t a_stride, const int32_t* row_sums, int64_t m,
                   int64_t n_begin, int64_t n_end, uint8_t* c, int64_t c_stride) {
   const auto* x = static_cast<const uint8_t*>(a);
   const int32_t* sums = w.needs_row_sums ? row_sums : nullptr;
-  constexpr int kRows = 4;
   for (int64_t n = n_begin; n < n_end; n += kChannelBlock) {
-    int64_t r = 0;
-    for (; r + kRows <= m; r += kRows)
-      tile<kRows>(w, x + r * a_stride, a_stride, sums ? sums + r : nullptr, n, c + r * c_stride, c_stride,
-                  n_end);
-    const uint8_t* ar = x + r * a_stride;
-    const int32_t* sr = sums ? sums + r : nullptr;
-    uint8_t* cr = c + r * c_stride;
-    switch (m - r) {
-      case 5:
-        tile<5>(w, ar, a_stride, sr, n, cr, c_stride, n_end);
-        break;
-      case 4:
-        tile<4>(w, ar, a_stride, sr, n, cr, c_stride, n_end);
-        break;
-      case 3:
-        tile<3>(w, ar, a_stride, sr, n, cr, c_stride, n_end);
-        break;
-      case 2:
-        tile<2>(w, ar, a_stride, sr, n, cr, c_stride, n_end);
-        break;
-      case 1:
-        tile<1>(w, ar, a_stride, sr, n, cr, c_stride, n_end);
-        break;
-      default:
-        break;
-    }
+    if (n_end - n <= kChannelBlock / 2)
+      block<true>(w, x, a_stride, sums, m, n, c, c_stride, n_end);
+    else
+      block<false>(w, x, a_stride, sums, m, n, c, c_stride, n_end);
   }
 }
 

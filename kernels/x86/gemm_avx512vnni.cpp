@@ -1,6 +1,7 @@
 // AVX-512 VNNI GEMM: vpdpbusd multiplies 4 uint8 activations by 4 int8 weights and adds the four products
 // to an int32 lane, 16 lanes (output channels) per zmm register. The microkernel keeps an 8-row x
-// 32-channel tile of accumulators in 16 registers; the requantization runs on the same registers.
+// 32-channel tile of accumulators in 16 registers; the requantization runs on the same registers. A last
+// block of at most 8 channels (24 = 16 + 8, or C_out <= 8) puts two rows in each register instead.
 // Compiled with -mavx512f -mavx512bw -mavx512vl -mavx512dq -mavx512vnni; only called after the CPU check.
 
 #include <immintrin.h>
@@ -42,18 +43,36 @@ struct Prefetch {
   int64_t lines = 0;
 };
 
-// MR rows x NB blocks of 16 channels starting at channel n.
-template <int MR, int NB, class Rows>
+// Stores the first `count` (at most 8) bytes of `bytes` at dst without a masked store (slow on AMD cores).
+inline void store_head(uint8_t* dst, __m128i bytes, int64_t count) {
+  if (count == 8) {
+    _mm_storel_epi64(reinterpret_cast<__m128i*>(dst), bytes);
+    return;
+  }
+  alignas(16) uint8_t tmp[16];
+  _mm_store_si128(reinterpret_cast<__m128i*>(tmp), bytes);
+  std::memcpy(dst, tmp, static_cast<size_t>(count));
+}
+
+// MR rows x NB blocks of 16 channels starting at channel n, and with kPairTail a tail of at most 8 channels
+// from n + NB * 16 on (the start of a packed block, whose first 8 channels' weights it reads). A tail that
+// narrow would waste half of a 16-lane block or more, so its accumulators hold two rows each: lanes 0-7
+// row r's channels, lanes 8-15 row r + 1's (x86::ChannelLanes::eight_twice), which halves its multiplies.
+template <int MR, int NB, bool kPairTail, class Rows>
 void tile(const PackedWeights& w, Rows a, const int32_t* row_sums, int64_t n, uint8_t* c, int64_t c_stride,
           int64_t n_end, Prefetch prefetch = {}) {
+  constexpr int kPairs = kPairTail ? (MR + 1) / 2 : 0, kBlocks = NB + (kPairTail ? 1 : 0);
   const int64_t k4 = w.k_padded / 4, segment_k4 = w.segment_padded / 4;
-  const int8_t* b[NB];
-  for (int j = 0; j < NB; ++j)
+  const int8_t* b[kBlocks];
+  for (int j = 0; j < kBlocks; ++j)
     b[j] = w.data.data() + (n / kChannelBlock + j) * k4 * kChannelBlock * 4;
-  __m512i acc[MR][NB];
+  __m512i acc[MR][NB > 0 ? NB : 1];
+  __m512i tail[kPairs > 0 ? kPairs : 1];
   for (int r = 0; r < MR; ++r)
     for (int j = 0; j < NB; ++j)
       acc[r][j] = _mm512_setzero_si512();
+  for (int i = 0; i < kPairs; ++i)
+    tail[i] = _mm512_setzero_si512();
   for (int64_t s = 0; s < w.segments; ++s) {
     const uint8_t* ar[MR];
     for (int r = 0; r < MR; ++r)
@@ -64,17 +83,53 @@ void tile(const PackedWeights& w, Rows a, const int32_t* row_sums, int64_t n, ui
         prefetch.next += 64;
         --prefetch.lines;
       }
-      __m512i wv[NB];
+      __m512i wv[NB > 0 ? NB : 1];
       for (int j = 0; j < NB; ++j)
         wv[j] = _mm512_loadu_si512(b[j] + q * 64);
-      for (int r = 0; r < MR; ++r) {
-        const __m512i av = _mm512_set1_epi32(load_u32(ar[r] + q * 4));
-        for (int j = 0; j < NB; ++j)
-          acc[r][j] = x86::dpbusd(acc[r][j], av, wv[j]);
+      if constexpr (kPairTail) {
+        // The tail block's first 8 channels (32 bytes of each 64-byte k group), in both halves.
+        const __m512i wt =
+            _mm512_broadcast_i64x4(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(b[NB] + q * 64)));
+        for (int r = 0; r < MR; r += 2) {
+          // An odd last row pairs with itself; only its first half is stored.
+          const int r1 = r + 1 < MR ? r + 1 : r;
+          const __m512i av0 = _mm512_set1_epi32(load_u32(ar[r] + q * 4));
+          const __m512i av1 = _mm512_set1_epi32(load_u32(ar[r1] + q * 4));
+          for (int j = 0; j < NB; ++j) {
+            acc[r][j] = x86::dpbusd(acc[r][j], av0, wv[j]);
+            if (r + 1 < MR) acc[r + 1][j] = x86::dpbusd(acc[r + 1][j], av1, wv[j]);
+          }
+          tail[r / 2] = x86::dpbusd(tail[r / 2], _mm512_mask_blend_epi32(__mmask16(0xFF00), av0, av1), wt);
+        }
+      } else {
+        for (int r = 0; r < MR; ++r) {
+          const __m512i av = _mm512_set1_epi32(load_u32(ar[r] + q * 4));
+          for (int j = 0; j < NB; ++j)
+            acc[r][j] = x86::dpbusd(acc[r][j], av, wv[j]);
+        }
       }
     }
-    for (int j = 0; j < NB; ++j)
+    for (int j = 0; j < kBlocks; ++j)
       b[j] += segment_k4 * 64;
+  }
+  if constexpr (kPairTail) {
+    const int64_t ch = n + NB * kChannelBlock;
+    const int64_t valid = std::min<int64_t>(kChannelBlock / 2, n_end - ch);
+    auto emit = [&](const auto& requant) {
+      for (int r = 0; r < MR; r += 2) {
+        const bool second = r + 1 < MR;
+        const int32_t s0 = row_sums ? row_sums[r] : 0, s1 = row_sums && second ? row_sums[r + 1] : s0;
+        const __m128i bytes = requant(tail[r / 2], x86::pair_of(s0, s1));
+        store_head(c + r * c_stride + ch, bytes, valid);
+        if (second) store_head(c + (r + 1) * c_stride + ch, _mm_unpackhi_epi64(bytes, bytes), valid);
+      }
+    };
+    const bool sums = row_sums != nullptr;
+    if (x86::FusedRequant16::usable(w.requant, ch))
+      emit(x86::FusedRequant16(w.requant, ch, sums, x86::ChannelLanes::eight_twice));
+    else
+      emit(x86::Requant16(w.requant, ch, sums, x86::ChannelLanes::eight_twice));
+    if constexpr (NB == 0) return;
   }
   // Two full channel blocks, fused form: pairs of rows packed together (see PackRows).
   if constexpr (NB == 2 && MR % 2 == 0) {
@@ -117,19 +172,29 @@ void tile(const PackedWeights& w, Rows a, const int32_t* row_sums, int64_t n, ui
   }
 }
 
-template <int NB, class Rows>
+// A last tile of `count` rows, 1 <= count <= MR.
+template <int MR, int NB, bool kPairTail, class Rows>
+void last_tile(int64_t count, const PackedWeights& w, Rows a, const int32_t* row_sums, int64_t n, uint8_t* c,
+               int64_t c_stride, int64_t n_end) {
+  if constexpr (MR > 1)
+    if (count < MR) return last_tile<MR - 1, NB, kPairTail>(count, w, a, row_sums, n, c, c_stride, n_end);
+  tile<MR, NB, kPairTail>(w, a, row_sums, n, c, c_stride, n_end);
+}
+
+template <int NB, bool kPairTail, class Rows>
 void rows(const PackedWeights& w, Rows a, const int32_t* row_sums, int64_t m, int64_t n, uint8_t* c,
           int64_t c_stride, int64_t n_end) {
-  constexpr int kRows = 8;
+  constexpr int kRows = 8;  // 16 accumulators with NB = 2 (20 with a tail), 12 with NB = 1 and a tail
   // Layers with large weights (late 3x3 layers: 2.4 MB at 3x3x512) read them from memory, not from the
   // last-level cache, on the first tile of each channel block; the block is then reused from L2. The
   // tiles after the first ask for the next blocks' weights a slice at a time, so that their fetch
   // overlaps this block's compute instead of stalling the next block's first tile.
+  constexpr int kBlocks = NB + (kPairTail ? 1 : 0);
   const int64_t full_tiles = m / kRows;
-  const int64_t block_bytes = NB * kChannelBlock * w.k_padded;
-  const int64_t next_offset = (n / kChannelBlock + NB) * (block_bytes / NB);
+  const int64_t block_bytes = kBlocks * kChannelBlock * w.k_padded;
+  const int64_t next_offset = (n / kChannelBlock + kBlocks) * (block_bytes / kBlocks);
   const int64_t weight_bytes = static_cast<int64_t>(w.data.size());
-  const int64_t next_lines = n + NB * kChannelBlock < n_end && next_offset < weight_bytes
+  const int64_t next_lines = n + kBlocks * kChannelBlock < n_end && next_offset < weight_bytes
                                  ? std::min(block_bytes, weight_bytes - next_offset) / 64
                                  : 0;
   const int8_t* next = next_lines > 0 ? w.data.data() + next_offset : nullptr;
@@ -140,39 +205,30 @@ void rows(const PackedWeights& w, Rows a, const int32_t* row_sums, int64_t m, in
     const int64_t first_line = (t - 1) * lines_per_tile;
     if (t > 0 && first_line < next_lines)
       prefetch = {next + first_line * 64, std::min(lines_per_tile, next_lines - first_line)};
-    tile<kRows, NB>(w, a.from(r), row_sums ? row_sums + r : nullptr, n, c + r * c_stride, c_stride, n_end,
-                    prefetch);
+    tile<kRows, NB, kPairTail>(w, a.from(r), row_sums ? row_sums + r : nullptr, n, c + r * c_stride, c_stride,
+                               n_end, prefetch);
   }
-  const Rows ar = a.from(r);
-  const int32_t* sr = row_sums ? row_sums + r : nullptr;
-  uint8_t* cr = c + r * c_stride;
-  switch (m - r) {
-    case 7:
-      return tile<7, NB>(w, ar, sr, n, cr, c_stride, n_end);
-    case 6:
-      return tile<6, NB>(w, ar, sr, n, cr, c_stride, n_end);
-    case 5:
-      return tile<5, NB>(w, ar, sr, n, cr, c_stride, n_end);
-    case 4:
-      return tile<4, NB>(w, ar, sr, n, cr, c_stride, n_end);
-    case 3:
-      return tile<3, NB>(w, ar, sr, n, cr, c_stride, n_end);
-    case 2:
-      return tile<2, NB>(w, ar, sr, n, cr, c_stride, n_end);
-    case 1:
-      return tile<1, NB>(w, ar, sr, n, cr, c_stride, n_end);
-    default:
-      return;
-  }
+  if (r < m)
+    last_tile<kRows - 1, NB, kPairTail>(m - r, w, a.from(r), row_sums ? row_sums + r : nullptr, n,
+                                        c + r * c_stride, c_stride, n_end);
 }
 
 template <class Rows>
 void all_channels(const PackedWeights& w, Rows a, const int32_t* row_sums, int64_t m, int64_t n_begin,
                   int64_t n_end, uint8_t* c, int64_t c_stride) {
+  // Pairs of 16-channel blocks; a last block of at most 8 channels goes to the paired tail, with the
+  // blocks before it in the same pass over A where there are at most two.
+  constexpr int64_t kHalf = kChannelBlock / 2;
   int64_t n = n_begin;
-  for (; n + 2 * kChannelBlock <= n_end || (n + kChannelBlock < n_end); n += 2 * kChannelBlock)
-    rows<2>(w, a, row_sums, m, n, c, c_stride, n_end);
-  if (n < n_end) rows<1>(w, a, row_sums, m, n, c, c_stride, n_end);
+  for (; n < n_end; n += 2 * kChannelBlock) {
+    const int64_t left = n_end - n;
+    if (left <= kHalf) return rows<0, true>(w, a, row_sums, m, n, c, c_stride, n_end);
+    if (left <= kChannelBlock) return rows<1, false>(w, a, row_sums, m, n, c, c_stride, n_end);
+    if (left <= kChannelBlock + kHalf) return rows<1, true>(w, a, row_sums, m, n, c, c_stride, n_end);
+    if (left > 2 * kChannelBlock && left <= 2 * kChannelBlock + kHalf)
+      return rows<2, true>(w, a, row_sums, m, n, c, c_stride, n_end);
+    rows<2, false>(w, a, row_sums, m, n, c, c_stride, n_end);
+  }
 }
 
 }  // namespace

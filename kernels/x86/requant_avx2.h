@@ -11,6 +11,26 @@
 
 namespace octet::x86 {
 
+// The high-half form of ChannelRequant::fused_* (kernels/quantization/channel_requant.h proves it; the
+// AVX-512 twin is fused_high_half in requant_avx512.h) on the 8 lanes of x: the even lanes' M0 and rounding
+// constant in the low dword / the qword of each 64-bit element of m0_even and round_even, the odd lanes' in
+// m0_odd and round_odd. One 64-bit multiply and add per lane; the high halves of both parities come together
+// in one blend, then one 32-bit shift; the tie correction (a compare, a sign test and an add of the -1 mask)
+// only when `corrects`.
+inline __m256i fused_high_half(__m256i x, __m256i m0_even, __m256i m0_odd, __m256i round_even,
+                               __m256i round_odd, __m256i shift, bool corrects, __m256i threshold) {
+  const __m256i even = _mm256_add_epi64(_mm256_mul_epi32(x, m0_even), round_even);
+  const __m256i odd = _mm256_add_epi64(_mm256_mul_epi32(_mm256_srli_epi64(x, 32), m0_odd), round_odd);
+  __m256i high = _mm256_blend_epi32(_mm256_srli_epi64(even, 32), odd, 0b10101010);
+  if (corrects) {
+    const __m256i low = _mm256_blend_epi32(even, _mm256_slli_epi64(odd, 32), 0b10101010);
+    // -1 where x < threshold and the low half is below 2^31 (its top bit clear): the borrow.
+    const __m256i borrow = _mm256_andnot_si256(_mm256_srai_epi32(low, 31), _mm256_cmpgt_epi32(threshold, x));
+    high = _mm256_add_epi32(high, borrow);
+  }
+  return _mm256_srav_epi32(high, shift);
+}
+
 // Channels [n, n + 8), bit-exact with requantize(): clamp(z + rdbpot(srdhm(sat_shl(acc, left), M0), right)).
 // Per-channel constants are loaded once and reused for every row.
 struct Requant8 {

@@ -11,20 +11,44 @@
 
 namespace octet::x86 {
 
+// Which output channel each of the 16 lanes of an accumulator holds: channels [n, n + 16) of one pixel, or
+// channels [n, n + 8) of two pixels side by side (lanes 0-7 the first pixel, 8-15 the second: the
+// 8-channel tail blocks of x86/gemm_avx512vnni.cpp, which would waste half of a 16-channel block).
+enum class ChannelLanes { sixteen, eight_twice };
+
+// The 16 lanes' values of a per-channel int32 array from channel n on.
+inline __m512i load_channels(const int32_t* values, int64_t n, ChannelLanes lanes) {
+  return lanes == ChannelLanes::sixteen
+             ? _mm512_loadu_si512(values + n)
+             : _mm512_broadcast_i64x4(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(values + n)));
+}
+
+// Lanes 0-7 `first`, lanes 8-15 `second`: the row sums of a pixel pair.
+inline __m512i pair_of(int32_t first, int32_t second) {
+  return _mm512_mask_blend_epi32(__mmask16(0xFF00), _mm512_set1_epi32(first), _mm512_set1_epi32(second));
+}
+
 // What is added to the accumulators of channels [n, n + 16) before requantization: the folded bias, and
 // with row sums (asymmetric weights) -z_w * row_sum.
 struct ChannelBias16 {
   __m512i bias, zw;
   bool has_zw;
 
-  ChannelBias16(const ChannelRequant& w, int64_t n, bool with_row_sums)
-      : bias(_mm512_loadu_si512(w.bias.data() + n)),
-        zw(with_row_sums ? _mm512_loadu_si512(w.weight_zero_point.data() + n) : _mm512_setzero_si512()),
+  ChannelBias16(const ChannelRequant& w, int64_t n, bool with_row_sums,
+                ChannelLanes lanes = ChannelLanes::sixteen)
+      : bias(load_channels(w.bias.data(), n, lanes)),
+        zw(with_row_sums ? load_channels(w.weight_zero_point.data(), n, lanes) : _mm512_setzero_si512()),
         has_zw(with_row_sums) {}
 
   __m512i operator()(__m512i acc, int32_t row_sum) const {
     acc = _mm512_add_epi32(acc, bias);
     if (has_zw) acc = _mm512_sub_epi32(acc, _mm512_mullo_epi32(zw, _mm512_set1_epi32(row_sum)));
+    return acc;
+  }
+  // Row sums per lane (a pixel pair's: pair_of).
+  __m512i operator()(__m512i acc, __m512i row_sums) const {
+    acc = _mm512_add_epi32(acc, bias);
+    if (has_zw) acc = _mm512_sub_epi32(acc, _mm512_mullo_epi32(zw, row_sums));
     return acc;
   }
 };
@@ -59,16 +83,18 @@ struct Requant16 {
   __m512i m0, m0_odd, m0_lo, m0_hi, left_lo, left_hi, right, mask, half, lo_clamp, hi_clamp, zp;
   bool shifts_left;
 
-  Requant16(const ChannelRequant& w, int64_t n, bool with_row_sums) : add_bias(w, n, with_row_sums) {
-    m0 = _mm512_loadu_si512(w.multiplier.data() + n);
+  Requant16(const ChannelRequant& w, int64_t n, bool with_row_sums,
+            ChannelLanes lanes = ChannelLanes::sixteen)
+      : add_bias(w, n, with_row_sums, lanes) {
+    m0 = load_channels(w.multiplier.data(), n, lanes);
     m0_odd = _mm512_srli_epi64(m0, 32);
     m0_lo = _mm512_cvtepu32_epi64(_mm512_castsi512_si256(m0));
     m0_hi = _mm512_cvtepu32_epi64(_mm512_extracti64x4_epi64(m0, 1));
-    const __m512i left = _mm512_loadu_si512(w.left_shift.data() + n);
+    const __m512i left = load_channels(w.left_shift.data(), n, lanes);
     shifts_left = _mm512_test_epi32_mask(left, left) != 0;
     left_lo = _mm512_cvtepu32_epi64(_mm512_castsi512_si256(left));
     left_hi = _mm512_cvtepu32_epi64(_mm512_extracti64x4_epi64(left, 1));
-    right = _mm512_loadu_si512(w.right_shift.data() + n);
+    right = load_channels(w.right_shift.data(), n, lanes);
     const __m512i one = _mm512_set1_epi32(1);
     mask = _mm512_sub_epi32(_mm512_sllv_epi32(one, right), one);
     half = _mm512_srli_epi32(mask, 1);
@@ -100,7 +126,15 @@ struct Requant16 {
     return _mm512_mask_blend_epi32(__mmask16(0xAAAA), _mm512_srli_epi64(even, 31), _mm512_slli_epi64(odd, 1));
   }
 
-  __m128i operator()(__m512i acc, int32_t row_sum) const {
+  // `row_sum`: one int32 (a pixel's) or a vector of them (a pixel pair's).
+  template <class RowSum>
+  __m128i operator()(__m512i acc, RowSum row_sum) const {
+    return _mm512_cvtepi32_epi8(value(acc, row_sum));
+  }
+
+  // The clamped result with the zero point added, as int32 lanes (FusedRequant16::value's counterpart).
+  template <class RowSum>
+  __m512i value(__m512i acc, RowSum row_sum) const {
     acc = add_bias(acc, row_sum);
     __m512i x;
     if (!shifts_left) {
@@ -117,7 +151,7 @@ struct Requant16 {
     q = _mm512_mask_add_epi32(q, _mm512_cmpgt_epi32_mask(remainder, threshold), q, _mm512_set1_epi32(1));
     // Clamp before adding the zero point so that the addition cannot overflow.
     q = _mm512_min_epi32(_mm512_max_epi32(q, lo_clamp), hi_clamp);
-    return _mm512_cvtepi32_epi8(_mm512_add_epi32(q, zp));
+    return _mm512_add_epi32(q, zp);
   }
 };
 
@@ -129,30 +163,41 @@ struct FusedRequant16 {
   __m512i m0, m0_odd, round_even, round_odd, shift, threshold, lo, hi;
   bool corrects;
 
-  FusedRequant16(const ChannelRequant& w, int64_t n, bool with_row_sums)
-      : add_bias(w, n, with_row_sums),
-        m0(_mm512_loadu_si512(w.multiplier.data() + n)),
+  // With eight_twice lanes the even lanes hold channels n, n+2, n+4, n+6 twice and the odd lanes n+1, ...,
+  // n+7: the first four of each parity's entries in the block's fused_round, twice.
+  FusedRequant16(const ChannelRequant& w, int64_t n, bool with_row_sums,
+                 ChannelLanes lanes = ChannelLanes::sixteen)
+      : add_bias(w, n, with_row_sums, lanes),
+        m0(load_channels(w.multiplier.data(), n, lanes)),
         m0_odd(_mm512_srli_epi64(m0, 32)),
-        round_even(_mm512_loadu_si512(w.fused_round.data() + n)),
-        round_odd(_mm512_loadu_si512(w.fused_round.data() + n + 8)),
-        shift(_mm512_loadu_si512(w.fused_shift.data() + n)),
-        threshold(_mm512_loadu_si512(w.fused_threshold.data() + n)),
+        round_even(load_rounds(w.fused_round.data() + n, lanes)),
+        round_odd(load_rounds(w.fused_round.data() + n + 8, lanes)),
+        shift(load_channels(w.fused_shift.data(), n, lanes)),
+        threshold(load_channels(w.fused_threshold.data(), n, lanes)),
         lo(_mm512_set1_epi32(w.clamp.min)),
         hi(_mm512_set1_epi32(w.clamp.max)),
         corrects(!w.fused_skip_correction) {}
+
+  static __m512i load_rounds(const int64_t* rounds, ChannelLanes lanes) {
+    return lanes == ChannelLanes::sixteen
+               ? _mm512_loadu_si512(rounds)
+               : _mm512_broadcast_i64x4(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(rounds)));
+  }
 
   static bool usable(const ChannelRequant& w, int64_t n) {
     return !w.fused_ok.empty() && n % ChannelRequant::kFusedBlock == 0 &&
            w.fused_ok[static_cast<size_t>(n / ChannelRequant::kFusedBlock)] != 0;
   }
 
-  // The result with the zero point added, before the clamp.
-  __m512i value(__m512i acc, int32_t row_sum) const {
+  // The result with the zero point added, before the clamp. `row_sum` as for Requant16.
+  template <class RowSum>
+  __m512i value(__m512i acc, RowSum row_sum) const {
     return fused_high_half(add_bias(acc, row_sum), m0, m0_odd, round_even, round_odd, shift, corrects,
                            threshold);
   }
 
-  __m128i operator()(__m512i acc, int32_t row_sum) const {
+  template <class RowSum>
+  __m128i operator()(__m512i acc, RowSum row_sum) const {
     return _mm512_cvtepi32_epi8(_mm512_min_epi32(_mm512_max_epi32(value(acc, row_sum), lo), hi));
   }
 };

@@ -1,0 +1,164 @@
+#include "kernels/conv/conv_pixel_lanes.h"
+
+#include <tbb/enumerable_thread_specific.h>
+#include <tbb/parallel_for.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "kernels/error.h"
+
+namespace octet::conv {
+
+namespace {
+
+// The kernel loads 128 bytes of input row per kernel row and 16 output pixels (two zmm registers).
+constexpr int64_t kWindow = 128;
+constexpr int64_t kPixels = 16;
+constexpr int64_t kMaxKernelHeight = 16;
+constexpr int64_t kMaxTiles = 4;  // tiles of 16 pixels per step of the kernel
+
+int64_t round_up(int64_t x, int64_t m) {
+  return (x + m - 1) / m * m;
+}
+
+}  // namespace
+
+bool pixel_lanes_apply(Isa isa, const ref::Conv2dParams& p, int64_t kernel_h, int64_t kernel_w,
+                       int64_t in_channels, int64_t out_channels) {
+#if defined(__x86_64__)
+  if (isa != Isa::avx512vnni || !__builtin_cpu_supports("avx512vbmi")) return false;
+#else
+  (void)isa;
+  return false;
+#endif
+  if (p.groups != 1 || p.dilation_w != 1 || out_channels < 1 || out_channels > 8 || kernel_h < 1 ||
+      kernel_h > kMaxKernelHeight || kernel_w < 1 || in_channels < 1 || p.stride_w < 1)
+    return false;
+  return (kPixels - 1) * p.stride_w * in_channels + round_up(kernel_w * in_channels, 4) <= kWindow;
+}
+
+PixelLaneConv prepare_pixel_lanes(const gemm::PackedWeights& w, const ref::Conv2dParams& params,
+                                  int64_t kernel_h, int64_t kernel_w, int64_t in_channels,
+                                  int64_t out_channels) {
+  if (!pixel_lanes_apply(w.isa, params, kernel_h, kernel_w, in_channels, out_channels) ||
+      w.segments != kernel_h || w.n != out_channels || w.k != kernel_h * kernel_w * in_channels ||
+      w.segment_padded != round_up(kernel_w * in_channels, 4) || w.needs_row_sums)
+    throw Error("conv2d: the pixel-lane kernel does not apply");
+  PixelLaneConv c;
+  c.params = params;
+  c.kernel_h = kernel_h;
+  c.kernel_w = kernel_w;
+  c.in_channels = in_channels;
+  c.out_channels = out_channels;
+  c.row_groups = w.segment_padded / 4;
+  c.input_zero_point = w.input_zero_point;
+  // The packed layout is [n/16][k/4][16][4]; C_out <= 8 lies in block 0, kernel row ky's group q at k
+  // group ky * row_groups + q.
+  const int64_t groups = kernel_h * c.row_groups;
+  c.weights.resize(static_cast<size_t>(groups * out_channels));
+  for (int64_t g = 0; g < groups; ++g)
+    for (int64_t oc = 0; oc < out_channels; ++oc)
+      std::memcpy(&c.weights[static_cast<size_t>(g * out_channels + oc)],
+                  w.data.data() + (g * gemm::kChannelBlock + oc) * 4, 4);
+  const int64_t pixel_step = params.stride_w * in_channels;
+  c.tap_index.resize(static_cast<size_t>(c.row_groups * 64));
+  for (int64_t q = 0; q < c.row_groups; ++q)
+    for (int64_t i = 0; i < 64; ++i)
+      c.tap_index[static_cast<size_t>(q * 64 + i)] = static_cast<uint8_t>(i / 4 * pixel_step + 4 * q + i % 4);
+  c.interleave.resize(2 * 64);
+  for (int64_t i = 0; i < 2 * 64; ++i) {
+    const int64_t p = i / out_channels, oc = i % out_channels;
+    c.interleave[static_cast<size_t>(i)] =
+        static_cast<uint8_t>(p < kPixels ? oc / 4 * 64 + 16 * (p / 4) + 4 * (oc % 4) + p % 4 : 0);
+  }
+  // Channel oc's constants in all 16 lanes of block oc (fused_round's even-odd order is then moot).
+  const ChannelRequant& from = w.requant;
+  ChannelRequant& to = c.requant;
+  const auto lanes = static_cast<size_t>(16 * out_channels);
+  to.bias.resize(lanes);
+  to.multiplier.resize(lanes);
+  to.left_shift.resize(lanes);
+  to.right_shift.resize(lanes);
+  to.weight_zero_point.resize(lanes);
+  to.output_zero_point = from.output_zero_point;
+  to.clamp = from.clamp;
+  const bool fused = !from.fused_ok.empty();
+  if (fused) {
+    to.fused_round.resize(lanes);
+    to.fused_threshold.resize(lanes);
+    to.fused_shift.resize(lanes);
+    to.fused_ok.assign(static_cast<size_t>(out_channels), from.fused_ok[0]);
+    to.fused_skip_correction = from.fused_skip_correction;
+  }
+  for (int64_t oc = 0; oc < out_channels; ++oc) {
+    const auto j = static_cast<size_t>(oc);
+    const auto slot = static_cast<size_t>(oc / 2 + (oc % 2) * 8);
+    for (size_t i = static_cast<size_t>(16 * oc); i < static_cast<size_t>(16 * (oc + 1)); ++i) {
+      to.bias[i] = from.bias[j];
+      to.multiplier[i] = from.multiplier[j];
+      to.left_shift[i] = from.left_shift[j];
+      to.right_shift[i] = from.right_shift[j];
+      to.weight_zero_point[i] = from.weight_zero_point[j];
+      if (fused) {
+        to.fused_round[i] = from.fused_round[slot];
+        to.fused_threshold[i] = from.fused_threshold[j];
+        to.fused_shift[i] = from.fused_shift[j];
+      }
+    }
+  }
+  return c;
+}
+
+void run(const PixelLaneConv& c, const uint8_t* input, int64_t n, int64_t ih, int64_t iw, uint8_t* output) {
+#if !defined(__x86_64__)
+  (void)c, (void)input, (void)n, (void)ih, (void)iw, (void)output;
+  throw Error("conv2d: the pixel-lane kernel needs AVX-512 VBMI");  // never prepared here
+#else
+  const auto& p = c.params;
+  const int64_t oh = ref::conv_output_size("conv2d", "height", ih, c.kernel_h, p.stride_h, p.dilation_h,
+                                           p.pad.top, p.pad.bottom);
+  const int64_t ow = ref::conv_output_size("conv2d", "width", iw, c.kernel_w, p.stride_w, p.dilation_w,
+                                           p.pad.left, p.pad.right);
+  const int64_t rows = n * oh, cin = c.in_channels, kh = c.kernel_h;
+  if (rows == 0 || ow == 0) return;
+  // A padded input row: column -pad_left at byte 0, the input zero point outside the image, readable as
+  // far as the last tile's window reaches.
+  const int64_t last_tile = round_up(ow, kMaxTiles * kPixels) - kPixels;  // the kernel's steps of tiles
+  const int64_t length = std::max((p.pad.left + iw) * cin, last_tile * p.stride_w * cin + kWindow);
+  const int64_t copy_at = p.pad.left * cin, copy_bytes = iw * cin;
+  const auto za = static_cast<uint8_t>(c.input_zero_point);
+  static tbb::enumerable_thread_specific<std::vector<uint8_t>> scratch_space;
+  const int64_t per_task = std::max<int64_t>(1, 4096 / ow), tasks = (rows + per_task - 1) / per_task;
+  tbb::parallel_for(int64_t{0}, tasks, [&](int64_t task) {
+    // KH padded lines, then one of zero points alone. Each row rewrites only the image columns of a line:
+    // the padding is set once per task.
+    std::vector<uint8_t>& scratch = scratch_space.local();
+    scratch.resize(static_cast<size_t>((kh + 1) * length));
+    for (int64_t ky = 0; ky < kh; ++ky) {
+      uint8_t* line = scratch.data() + ky * length;
+      std::memset(line, za, static_cast<size_t>(copy_at));
+      std::memset(line + copy_at + copy_bytes, za, static_cast<size_t>(length - copy_at - copy_bytes));
+    }
+    uint8_t* zero_line = scratch.data() + kh * length;
+    std::memset(zero_line, za, static_cast<size_t>(length));
+    const uint8_t* lines[kMaxKernelHeight];
+    for (int64_t row = task * per_task; row < std::min(rows, (task + 1) * per_task); ++row) {
+      const int64_t b = row / oh, y = row % oh;
+      for (int64_t ky = 0; ky < kh; ++ky) {
+        const int64_t iy = y * p.stride_h - p.pad.top + ky * p.dilation_h;
+        if (iy < 0 || iy >= ih) {
+          lines[ky] = zero_line;
+          continue;
+        }
+        uint8_t* line = scratch.data() + ky * length;
+        std::memcpy(line + copy_at, input + (b * ih + iy) * iw * cin, static_cast<size_t>(copy_bytes));
+        lines[ky] = line;
+      }
+      pixel_lanes_row_avx512vbmi(c, lines, ow, output + row * ow * c.out_channels);
+    }
+  });
+#endif
+}
+
+}  // namespace octet::conv

@@ -1,0 +1,61 @@
+#pragma once
+
+// Convolutions (groups 1) with at most 8 output channels over a few input channels, the first layer of a
+// detector (3x3 stride 2, 3 -> 8 channels), on AVX-512 VNNI with VBMI. The GEMM kernels give each output
+// pixel a register of 16 output channels (two pixels of 8 with the paired tail) and read each kernel row
+// through a pointer per pixel; with K = 27 the pointers, broadcasts and the per-pixel epilogue cost far
+// more than the multiplies. Here a register holds one output channel of 16 consecutive output pixels:
+// lane p's 4 bytes are 4 taps of pixel p's kernel row, picked by one vpermt2b from the 128 bytes of input
+// row that the 16 pixels' windows span (hence (15 * stride_w + KW) * C_in <= 128 or so), each tap group
+// is multiplied by one broadcast weight dword per output channel, and the C_out registers of 16 pixels are
+// requantized and interleaved into NHWC bytes by saturating packs and one vpermt2b per 64 output bytes.
+// Padding: each kernel row reads a copy of its input row with the input zero point on both sides. Bit-exact
+// with ref::conv2d: the same folded bias and requantization as the GEMM (gemm/packed_gemm.h), per lane.
+
+#include <cstdint>
+#include <vector>
+
+#include "kernels/gemm/packed_gemm.h"
+#include "kernels/quantization/channel_requant.h"
+#include "kernels/reference/conv2d.h"
+
+namespace octet::conv {
+
+struct PixelLaneConv {
+  ref::Conv2dParams params;
+  int64_t kernel_h = 1, kernel_w = 1, in_channels = 1, out_channels = 1;
+  int64_t row_groups = 1;  // 4-byte tap groups per kernel row: KW * C_in rounded up, over 4
+  // [KH][row_groups][C_out]: channel c's weights for kernel row ky, taps 4q..4q+3 of its KW * C_in (zero
+  // past the end), as the dword that lane p's 4 input bytes meet.
+  std::vector<int32_t> weights;
+  // 16 lanes per output channel, all holding that channel's constants (the GEMM's folded bias).
+  ChannelRequant requant;
+  // vpermt2b indices: [row_groups][64], lane p of tap group q takes bytes p * stride_w * C_in + 4q + 0..3
+  // of its 128-byte window; [128], NHWC bytes of 16 pixels from the kernel's two tables of packed
+  // results (channel oc of pixel p at byte 64 * (oc / 4) + 16 * (p / 4) + 4 * (oc % 4) + p % 4).
+  std::vector<uint8_t> tap_index, interleave;
+  int32_t input_zero_point = 0;
+};
+
+// Whether this kernel takes a convolution of these sizes on `isa` (and this CPU): AVX-512 VNNI with VBMI,
+// groups 1, no horizontal dilation, C_out <= 8, and 16 output pixels' kernel rows within 128 input bytes.
+bool pixel_lanes_apply(Isa isa, const ref::Conv2dParams& params, int64_t kernel_h, int64_t kernel_w,
+                       int64_t in_channels, int64_t out_channels);
+
+// From the convolution's GEMM weights packed in kernel-row segments (gemm_conv2d.h: segments = KH, rows
+// the C_out channels) for avx512vnni; symmetric weights only (no row sums).
+PixelLaneConv prepare_pixel_lanes(const gemm::PackedWeights& weights, const ref::Conv2dParams& params,
+                                  int64_t kernel_h, int64_t kernel_w, int64_t in_channels,
+                                  int64_t out_channels);
+
+// NHWC uint8 [n, ih, iw, C_in] -> [n, oh, ow, C_out], in parallel over output rows; the same bytes for
+// any thread count.
+void run(const PixelLaneConv& conv, const uint8_t* input, int64_t n, int64_t ih, int64_t iw, uint8_t* output);
+
+// The kernel (kernels/x86/conv_pixel_lanes_avx512vbmi.cpp): one output row of `ow` pixels from the KH
+// input rows `rows` (each a padded copy: column -pad_left at byte 0, readable for 128 bytes past the last
+// window).
+void pixel_lanes_row_avx512vbmi(const PixelLaneConv& conv, const uint8_t* const* rows, int64_t ow,
+                                uint8_t* output);
+
+}  // namespace octet::conv

@@ -1,0 +1,197 @@
+#include "kernels/elementwise/quantized_binary.h"
+
+#include <tbb/parallel_for.h>
+
+#include <algorithm>
+#include <array>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "kernels/elementwise/quantized_add.h"
+#include "kernels/elementwise/quantized_mul.h"
+#include "kernels/error.h"
+#include "kernels/reference/elementwise.h"
+
+namespace octet::elementwise {
+
+namespace {
+
+// Output elements per parallel task: a task's overhead is noise next to it, and a few MiB still spread over
+// every core. The split never changes an element's arithmetic (each output depends on its two inputs only).
+constexpr int64_t kBlock = 16384;
+
+// Calls f(first, last) for consecutive blocks of [0, total) of `block` elements, in parallel when there is
+// more than one.
+template <class F>
+void parallel_blocks(int64_t total, int64_t block, F&& f) {
+  const int64_t blocks = (total + block - 1) / block;
+  if (blocks <= 1) {
+    if (total > 0) f(int64_t{0}, total);
+    return;
+  }
+  tbb::parallel_for(int64_t{0}, blocks, [&](int64_t i) {
+    const int64_t first = i * block;
+    f(first, std::min(total, first + block));
+  });
+}
+
+// The table kernel: one lookup per element in the 65536 results of the reference operator.
+class TableRows final : public BinaryRows {
+ public:
+  explicit TableRows(BinaryTable table) : table_(std::move(table)) {}
+
+  void operator()(const uint8_t* a, const uint8_t* b, uint8_t* out, int64_t n,
+                  Repeated repeated) const override {
+    const uint8_t* t = table_.table.data();
+    switch (repeated) {
+      case Repeated::none:
+        for (int64_t i = 0; i < n; ++i)
+          out[i] = t[a[i] * 256 + b[i]];
+        return;
+      case Repeated::a:
+        if (n > 0) {
+          const uint8_t* row = t + a[0] * 256;
+          for (int64_t i = 0; i < n; ++i)
+            out[i] = row[b[i]];
+        }
+        return;
+      case Repeated::b:
+        if (n > 0) {
+          const uint8_t* column = t + b[0];
+          for (int64_t i = 0; i < n; ++i)
+            out[i] = column[a[i] * 256];
+        }
+        return;
+    }
+  }
+
+ private:
+  BinaryTable table_;
+};
+
+Shape right_aligned(const Shape& s, size_t rank) {
+  Shape aligned(rank - s.size(), 1);
+  aligned.insert(aligned.end(), s.begin(), s.end());
+  return aligned;
+}
+
+void check_params(std::string_view op, const QuantParams& q, const Shape& shape, const std::string& what) {
+  validate(q, ElementType::u8, shape, std::string(op) + " " + what);
+  if (!q.is_per_tensor()) throw Error(std::string(op) + ": " + what + " must be quantized per tensor");
+}
+
+}  // namespace
+
+QuantizedBinary::QuantizedBinary(BinaryOp op, const QuantParams& a, const QuantParams& b,
+                                 const QuantParams& output, Clamp clamp, const Shape& a_shape,
+                                 const Shape& b_shape, const Shape& output_shape, Isa isa)
+    : op_(op),
+      a_params_(a),
+      b_params_(b),
+      out_params_(output),
+      clamp_(clamp),
+      a_shape_(a_shape),
+      b_shape_(b_shape),
+      out_shape_(output_shape) {
+  const std::string name = op == BinaryOp::add ? "add" : "mul";
+  check_params(name, a, a_shape, "input A");
+  check_params(name, b, b_shape, "input B");
+  check_params(name, output, {}, "output");
+  validate(clamp, name);
+  if (broadcast_shape(name, a_shape, b_shape) != output_shape)
+    throw Error(name + ": output shape " + to_string(output_shape) + " is not the broadcast of " +
+                to_string(a_shape) + " and " + to_string(b_shape));
+  total_ = element_count(output_shape, name + " output");
+  runs_.emplace(name, output_shape, std::array<Shape, 2>{a_shape, b_shape});
+  if (total_ > 0 && runs_->step(0) == 0 && runs_->step(1) == 0)
+    throw Error(name + ": internal error: a broadcast run in which no operand advances");
+
+  if (isa == Isa::scalar) return;  // the reference needs no schedule
+  if (op == BinaryOp::add) {
+    const ref::AddConstants k = ref::add_constants(a, b, output);
+    if (add_rows_supported(isa, k)) rows_ = make_add_rows(isa, k, clamp), path_ = Path::vector;
+  } else {
+    const MulConstants k = mul_constants(a, b, output);
+    if (mul_rows_supported(isa, k)) rows_ = make_mul_rows(isa, k, clamp), path_ = Path::vector;
+  }
+  if (!rows_) {
+    rows_ = std::make_unique<const TableRows>(make_binary_table(op, a, b, output, clamp));
+    path_ = Path::table;
+  }
+
+  // Short runs in which both operands advance: find the output's trailing dimensions that make up one run
+  // (C elements, a "pixel"), and walk the dimensions before them as runs of pixels. In such a run one operand
+  // advances pixel by pixel and the other repeats one row of C values (both advancing would have been one
+  // longer run), so the repeating one's offsets, like the advancing one's, are pixel offsets times C.
+  const int64_t inner = runs_->inner();
+  if (total_ == 0 || runs_->outer() <= 1 || runs_->step(0) != 1 || runs_->step(1) != 1 ||
+      inner > kMaxRepeatedRow)
+    return;
+  const size_t rank = output_shape.size();
+  const Shape sa = right_aligned(a_shape, rank), sb = right_aligned(b_shape, rank);
+  size_t first = rank;
+  for (int64_t product = 1; product != inner;)
+    product *= output_shape[--first];
+  const auto leading = [first](const Shape& s) {
+    return Shape(s.begin(), s.begin() + static_cast<ptrdiff_t>(first));
+  };
+  BroadcastRuns<2> pixels(name, leading(output_shape), {leading(sa), leading(sb)});
+  if (pixels.step(0) + pixels.step(1) != 1) return;
+  pixels_.emplace(std::move(pixels));
+  row_ = inner;
+  advancing_ = pixels_->step(0) == 1 ? 0 : 1;
+}
+
+QuantizedBinary::QuantizedBinary(QuantizedBinary&&) noexcept = default;
+QuantizedBinary& QuantizedBinary::operator=(QuantizedBinary&&) noexcept = default;
+QuantizedBinary::~QuantizedBinary() = default;
+
+void QuantizedBinary::run(const uint8_t* a, const uint8_t* b, uint8_t* out) const {
+  if (total_ == 0) return;
+  if (!rows_) return run_reference(a, b, out);
+  if (pixels_) return run_repeated_rows(a, b, out);
+  run_runs(a, b, out);
+}
+
+void QuantizedBinary::run_reference(const uint8_t* a, const uint8_t* b, uint8_t* out) const {
+  const auto copy = [](const uint8_t* p, const Shape& s, const QuantParams& q) {
+    const auto n = static_cast<size_t>(element_count(s, "operand"));
+    return TensorU8(s, std::vector<uint8_t>(p, p + n), q);
+  };
+  const TensorU8 ta = copy(a, a_shape_, a_params_), tb = copy(b, b_shape_, b_params_);
+  const TensorU8 result =
+      op_ == BinaryOp::add ? ref::add(ta, tb, out_params_, clamp_) : ref::mul(ta, tb, out_params_, clamp_);
+  std::memcpy(out, result.data.data(), result.data.size());
+}
+
+void QuantizedBinary::run_runs(const uint8_t* a, const uint8_t* b, uint8_t* out) const {
+  const BroadcastRuns<2>& runs = *runs_;
+  const int64_t inner = runs.inner(), step_a = runs.step(0), step_b = runs.step(1);
+  const Repeated repeated = step_a == 0 ? Repeated::a : step_b == 0 ? Repeated::b : Repeated::none;
+  parallel_blocks(total_, kBlock, [&](int64_t first, int64_t last) {
+    runs.for_runs(first / inner, (last + inner - 1) / inner,
+                  [&](int64_t o, const std::array<int64_t, 2>& in) {
+                    const int64_t begin = std::max(first, o), end = std::min(last, o + inner);
+                    (*rows_)(a + in[0] + (begin - o) * step_a, b + in[1] + (begin - o) * step_b, out + begin,
+                             end - begin, repeated);
+                  });
+  });
+}
+
+void QuantizedBinary::run_repeated_rows(const uint8_t* a, const uint8_t* b, uint8_t* out) const {
+  const BroadcastRuns<2>& pixels = *pixels_;
+  const int64_t c = row_, run = pixels.inner();
+  const size_t repeating = 1 - advancing_;
+  const std::array<const uint8_t*, 2> operands{a, b};
+  parallel_blocks(total_ / c, std::max<int64_t>(1, kBlock / c), [&](int64_t first, int64_t last) {
+    pixels.for_runs(first / run, (last + run - 1) / run, [&](int64_t o, const std::array<int64_t, 2>& in) {
+      const int64_t begin = std::max(first, o), end = std::min(last, o + run);
+      rows_->against_row(operands[advancing_] + (in[advancing_] + begin - o) * c,
+                         operands[repeating] + in[repeating] * c, advancing_ == 0, c, end - begin,
+                         out + begin * c);
+    });
+  });
+}
+
+}  // namespace octet::elementwise

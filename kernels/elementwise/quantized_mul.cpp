@@ -1,0 +1,47 @@
+#include "kernels/elementwise/quantized_mul.h"
+
+#include <string>
+
+#include "kernels/elementwise/fused_multiplier.h"
+#include "kernels/error.h"
+
+namespace octet::elementwise {
+
+namespace {
+
+// |(a - z_a) * (b - z_b)| <= 255 * 255 < 2^16.
+constexpr int kProductBits = 16;
+
+}  // namespace
+
+MulConstants mul_constants(const QuantParams& a, const QuantParams& b, const QuantParams& output) {
+  // The same double expression as ref::mul, so that the multiplier is the same to the last bit.
+  return {quantize_multiplier(static_cast<double>(a.scale()) * b.scale() / output.scale()), a.zero_point(),
+          b.zero_point(), output.zero_point()};
+}
+
+bool mul_rows_supported(Isa isa, const MulConstants& k) {
+#if defined(__x86_64__)
+  if (isa == Isa::avx512vnni || isa == Isa::avx2) return fused_supported(k.m, kProductBits);
+#endif
+#if defined(__aarch64__)
+  if (isa == Isa::neon || isa == Isa::neon_dotprod || isa == Isa::neon_i8mm) return true;
+#endif
+  (void)k;
+  return false;
+}
+
+std::unique_ptr<const BinaryRows> make_mul_rows(Isa isa, const MulConstants& k, Clamp clamp) {
+  if (mul_rows_supported(isa, k)) {
+#if defined(__x86_64__)
+    if (isa == Isa::avx512vnni) return make_mul_rows_avx512(k, clamp);
+    if (isa == Isa::avx2) return make_mul_rows_avx2(k, clamp);
+#endif
+#if defined(__aarch64__)
+    return make_mul_rows_neon(k, clamp);
+#endif
+  }
+  throw Error("mul: no vector kernel for " + std::string(name_of(isa)) + " with these scales");
+}
+
+}  // namespace octet::elementwise

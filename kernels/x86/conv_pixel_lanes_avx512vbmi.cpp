@@ -1,0 +1,146 @@
+// The pixel-lane convolution kernel (kernels/conv/conv_pixel_lanes.h): one output channel of 16 output
+// pixels per register. Compiled with the AVX-512 VNNI and VBMI flags; only called after the CPU check.
+
+#include <immintrin.h>
+
+#include <algorithm>
+#include <array>
+#include <cstring>
+#include <utility>
+
+#include "kernels/conv/conv_pixel_lanes.h"
+#include "kernels/x86/accumulate_avx512.h"
+#include "kernels/x86/requant_avx512.h"
+
+namespace octet::conv {
+
+namespace {
+
+constexpr int kPixels = 16;
+
+// acc += a times the weight dword at w in every lane (vpdpbusd's embedded broadcast: no register for the
+// weights), in place as x86::dpbusd.
+inline __m512i dpbusd_broadcast(__m512i acc, __m512i a, const int32_t* w) {
+  __asm__("vpdpbusd %2%{1to16%}, %1, %0" : "+v"(acc) : "v"(a), "m"(*w));
+  return acc;
+}
+
+// Stores the first `count` (at most 64) bytes of v.
+inline void store_bytes(uint8_t* dst, __m512i v, int64_t count) {
+  if (count >= 64) {
+    _mm512_storeu_si512(dst, v);
+  } else if (count > 0) {
+    alignas(64) uint8_t bytes[64];
+    _mm512_store_si512(bytes, v);
+    std::memcpy(dst, bytes, static_cast<size_t>(count));
+  }
+}
+
+// One set of constants per output channel (16 equal lanes each).
+template <class Requant, int... kChannels>
+std::array<Requant, sizeof...(kChannels)> make_requants(const ChannelRequant& rq,
+                                                        std::integer_sequence<int, kChannels...>) {
+  return {Requant(rq, 16 * kChannels, false)...};
+}
+
+// C output channels, kTiles tiles of 16 pixels per step (independent accumulators for the pipeline).
+template <int C, int kTiles, class Requant>
+void row_kernel(const PixelLaneConv& conv, const uint8_t* const* rows, int64_t ow, uint8_t* out) {
+  const std::array<Requant, C> requant =
+      make_requants<Requant>(conv.requant, std::make_integer_sequence<int, C>());
+  const int64_t kh = conv.kernel_h, groups = conv.row_groups;
+  const int64_t pixel_step = conv.params.stride_w * conv.in_channels, tile_step = kPixels * pixel_step;
+  const __m512i interleave_lo = _mm512_loadu_si512(conv.interleave.data()),
+                interleave_hi = _mm512_loadu_si512(conv.interleave.data() + 64);
+  const Clamp clamp = conv.requant.clamp;
+  const bool clamps = clamp.min != 0 || clamp.max != 255;
+  const __m512i clamp_lo = _mm512_set1_epi8(static_cast<char>(clamp.min)),
+                clamp_hi = _mm512_set1_epi8(static_cast<char>(clamp.max));
+  for (int64_t x0 = 0; x0 < ow; x0 += kTiles * kPixels) {
+    __m512i acc[kTiles][C];
+    for (int i = 0; i < kTiles; ++i)
+      for (int oc = 0; oc < C; ++oc)
+        acc[i][oc] = _mm512_setzero_si512();
+    for (int64_t ky = 0; ky < kh; ++ky) {
+      const uint8_t* line = rows[ky] + x0 * pixel_step;
+      __m512i lo[kTiles], hi[kTiles];
+      for (int i = 0; i < kTiles; ++i) {
+        lo[i] = _mm512_loadu_si512(line + i * tile_step);
+        hi[i] = _mm512_loadu_si512(line + i * tile_step + 64);
+      }
+      const int32_t* w = conv.weights.data() + ky * groups * C;
+      for (int64_t q = 0; q < groups; ++q, w += C) {
+        const __m512i idx = _mm512_loadu_si512(conv.tap_index.data() + q * 64);
+        __m512i a[kTiles];
+        for (int i = 0; i < kTiles; ++i)
+          a[i] = _mm512_permutex2var_epi8(lo[i], idx, hi[i]);
+        for (int oc = 0; oc < C; ++oc)
+          for (int i = 0; i < kTiles; ++i)
+            acc[i][oc] = dpbusd_broadcast(acc[i][oc], a[i], w + oc);
+      }
+    }
+    // Unrolled (no accumulator indexed at run time), so that the accumulators stay in registers.
+#pragma GCC unroll 4
+    for (int i = 0; i < kTiles; ++i) {
+      const int64_t x = x0 + i * kPixels, pixels = std::min<int64_t>(kPixels, ow - x);
+      if (pixels <= 0) continue;
+      // The results of channels 0-3 and 4-7 packed to bytes with saturation (which clamps to [0, 255] in
+      // the same order as the requantization's clamp; a narrower clamp follows on the bytes): channel oc
+      // of pixel p at byte 16 * (p / 4) + 4 * (oc % 4) + p % 4 of table oc / 4. Then NHWC order.
+      __m512i v[8], table[2] = {_mm512_setzero_si512(), _mm512_setzero_si512()};
+#pragma GCC unroll 8
+      for (int oc = 0; oc < 8; ++oc)
+        v[oc] = _mm512_setzero_si512();
+#pragma GCC unroll 8
+      for (int oc = 0; oc < C; ++oc)
+        v[oc] = requant[oc].value(acc[i][oc], 0);
+      for (int h = 0; h < (C + 3) / 4; ++h) {
+        table[h] = _mm512_packus_epi16(_mm512_packs_epi32(v[4 * h], v[4 * h + 1]),
+                                       _mm512_packs_epi32(v[4 * h + 2], v[4 * h + 3]));
+        if (clamps) table[h] = _mm512_min_epu8(_mm512_max_epu8(table[h], clamp_lo), clamp_hi);
+      }
+      uint8_t* dst = out + x * C;
+      const int64_t bytes = pixels * C;
+      store_bytes(dst, _mm512_permutex2var_epi8(table[0], interleave_lo, table[1]), bytes);
+      if (bytes > 64)
+        store_bytes(dst + 64, _mm512_permutex2var_epi8(table[0], interleave_hi, table[1]), bytes - 64);
+    }
+  }
+}
+
+template <class Requant>
+void channels(const PixelLaneConv& conv, const uint8_t* const* rows, int64_t ow, uint8_t* out) {
+  switch (conv.out_channels) {
+    case 1:
+      return row_kernel<1, 4, Requant>(conv, rows, ow, out);
+    case 2:
+      return row_kernel<2, 4, Requant>(conv, rows, ow, out);
+    case 3:
+      return row_kernel<3, 4, Requant>(conv, rows, ow, out);
+    case 4:
+      return row_kernel<4, 2, Requant>(conv, rows, ow, out);
+    case 5:
+      return row_kernel<5, 2, Requant>(conv, rows, ow, out);
+    case 6:
+      return row_kernel<6, 2, Requant>(conv, rows, ow, out);
+    case 7:
+      return row_kernel<7, 2, Requant>(conv, rows, ow, out);
+    default:
+      return row_kernel<8, 2, Requant>(conv, rows, ow, out);
+  }
+}
+
+}  // namespace
+
+void pixel_lanes_row_avx512vbmi(const PixelLaneConv& conv, const uint8_t* const* rows, int64_t ow,
+                                uint8_t* output) {
+  bool fused = true;
+  for (int64_t oc = 0; oc < conv.out_channels; ++oc)
+    fused = fused && x86::FusedRequant16::usable(conv.requant, 16 * oc);
+  if (fused)
+    channels<x86::FusedRequant16>(conv, rows, ow, output);
+  else
+    channels<x86::Requant16>(conv, rows, ow, output);
+}
+
+}  // namespace octet::conv

@@ -1,0 +1,370 @@
+// The quantized Add and Mul: the vector row kernels of every ISA against ref::add / ref::mul on all 65536
+// byte pairs (plain rows and rows with a repeated operand), and the prepared broadcasting operator
+// (kernels/elementwise/quantized_binary.h) against the reference, bit for bit, on every ISA this CPU runs,
+// on 1 and 3 threads, for same-shape, squeeze-excitation ([N,H,W,C] x [N,1,1,C]), scalar, outer-product,
+// random rank 1..5 and zero-size shapes, and on the table fallback.
+
+#include <gtest/gtest.h>
+#include <tbb/task_arena.h>
+
+#include <cmath>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "kernels/elementwise/quantized_add.h"
+#include "kernels/elementwise/quantized_binary.h"
+#include "kernels/elementwise/quantized_mul.h"
+#include "kernels/error.h"
+#include "kernels/reference/elementwise.h"
+#include "test_util.h"
+
+namespace octet {
+namespace {
+
+using elementwise::BinaryOp;
+using elementwise::QuantizedBinary;
+using elementwise::Repeated;
+
+std::string op_name(BinaryOp op) {
+  return op == BinaryOp::add ? "add" : "mul";
+}
+
+TensorU8 reference(BinaryOp op, const TensorU8& a, const TensorU8& b, const QuantParams& out, Clamp clamp) {
+  return op == BinaryOp::add ? ref::add(a, b, out, clamp) : ref::mul(a, b, out, clamp);
+}
+
+// Zero points anywhere in [0, 255], the ends a quarter of the time each.
+int32_t zero_point(test::Random& rng) {
+  switch (rng.integer(0, 3)) {
+    case 0:
+      return 0;
+    case 1:
+      return 255;
+    default:
+      return static_cast<int32_t>(rng.integer(0, 255));
+  }
+}
+
+struct Params {
+  QuantParams a, b, out;
+  Clamp clamp;
+};
+
+// Scales log-uniform in [1e-4, 1]; on even trials the output scale is drawn around what the op produces
+// (max(s_a, s_b) times 0.02 to 8 for add, s_a * s_b * 255 times 0.02 to 50 for mul), as real models have,
+// so that they land on the vector kernels; on odd trials it is drawn freely, which also reaches the
+// multipliers only the table takes.
+Params random_params(test::Random& rng, BinaryOp op, int trial) {
+  Params p;
+  p.a = QuantParams::per_tensor(rng.scale(1e-4, 1.0), zero_point(rng));
+  p.b = QuantParams::per_tensor(rng.scale(1e-4, 1.0), zero_point(rng));
+  double out_scale = rng.scale(1e-4, 1.0);
+  if (trial % 2 == 0) {
+    const double typical = op == BinaryOp::add ? std::max(p.a.scale(), p.b.scale())
+                                               : static_cast<double>(p.a.scale()) * p.b.scale() * 255.0;
+    out_scale = typical * std::exp(rng.real(std::log(0.02), std::log(op == BinaryOp::add ? 8.0 : 50.0)));
+  }
+  p.out = QuantParams::per_tensor(static_cast<float>(out_scale), zero_point(rng));
+  switch (rng.integer(0, 3)) {
+    case 0:
+      p.clamp = {};
+      break;
+    case 1:
+      p.clamp = {p.out.zero_point(), 255};  // ReLU
+      break;
+    default: {
+      const auto lo = static_cast<int32_t>(rng.integer(0, 200));
+      p.clamp = {lo, static_cast<int32_t>(rng.integer(lo, 255))};
+    }
+  }
+  return p;
+}
+
+bool vector_supported(Isa isa, BinaryOp op, const Params& p) {
+  return op == BinaryOp::add
+             ? elementwise::add_rows_supported(isa, ref::add_constants(p.a, p.b, p.out))
+             : elementwise::mul_rows_supported(isa, elementwise::mul_constants(p.a, p.b, p.out));
+}
+
+std::unique_ptr<const elementwise::BinaryRows> make_rows(Isa isa, BinaryOp op, const Params& p) {
+  return op == BinaryOp::add
+             ? elementwise::make_add_rows(isa, ref::add_constants(p.a, p.b, p.out), p.clamp)
+             : elementwise::make_mul_rows(isa, elementwise::mul_constants(p.a, p.b, p.out), p.clamp);
+}
+
+// Random activations; half the tensors mostly the extremes 0 and 255.
+TensorU8 random_tensor(test::Random& rng, const Shape& shape, const QuantParams& q) {
+  TensorU8 t = rng.activations(shape, q);
+  if (rng.coin())
+    for (auto& v : t.data)
+      if (rng.integer(0, 3) != 0) v = rng.coin() ? 0 : 255;
+  return t;
+}
+
+class QuantizedBinaryRows : public ::testing::TestWithParam<Isa> {};
+
+// Every (a, b) byte pair as a row, a row with a repeated a (b running over 0..255, for every a) and one with
+// a repeated b; row lengths 1..40 at odd offsets for the partial vectors.
+TEST_P(QuantizedBinaryRows, EveryPairMatchesReference) {
+  const Isa isa = GetParam();
+  std::vector<uint8_t> a(65536), b(65536);
+  for (int i = 0; i < 65536; ++i)
+    a[static_cast<size_t>(i)] = static_cast<uint8_t>(i / 256),
+    b[static_cast<size_t>(i)] = static_cast<uint8_t>(i % 256);
+  for (BinaryOp op : {BinaryOp::add, BinaryOp::mul}) {
+    int checked = 0;
+    for (int trial = 0; trial < 60; ++trial) {
+      SCOPED_TRACE(op_name(op) + " trial " + std::to_string(trial));
+      test::Random rng(static_cast<uint64_t>(trial) + (op == BinaryOp::add ? 0 : 1000));
+      Params p = random_params(rng, op, trial);
+      // The multiplier corners of mul.
+      if (op == BinaryOp::mul && trial == 1) {  // M = 12000: a left shift of 14
+        p.a = p.b = QuantParams::per_tensor(1.0f, 0);
+        p.out = QuantParams::per_tensor(1.0f / 12000.0f, 128);
+      }
+      if (op == BinaryOp::mul && trial == 3) {  // M = 3.3e-7: a right shift of 21
+        p.a = p.b = QuantParams::per_tensor(1e-3f, 17);
+        p.out = QuantParams::per_tensor(3.0f, 3);
+      }
+      if (!vector_supported(isa, op, p)) continue;
+      const auto rows = make_rows(isa, op, p);
+      const TensorU8 want =
+          reference(op, TensorU8({65536}, a, p.a), TensorU8({65536}, b, p.b), p.out, p.clamp);
+      std::vector<uint8_t> got(65536);
+      (*rows)(a.data(), b.data(), got.data(), 65536, Repeated::none);
+      ASSERT_EQ(got, want.data);
+      // a repeated: a = x for the 256 b values of row x of the table; b repeated likewise per column.
+      std::vector<uint8_t> column(256);
+      for (int x = 0; x < 256; ++x) {
+        const auto q = static_cast<uint8_t>(x);
+        (*rows)(&q, b.data(), got.data(), 256, Repeated::a);
+        for (int y = 0; y < 256; ++y)
+          ASSERT_EQ(got[static_cast<size_t>(y)], want.data[static_cast<size_t>(x * 256 + y)])
+              << "a=" << x << " b=" << y;
+        (*rows)(b.data(), &q, got.data(), 256, Repeated::b);  // a = 0..255
+        for (int y = 0; y < 256; ++y)
+          ASSERT_EQ(got[static_cast<size_t>(y)], want.data[static_cast<size_t>(y * 256 + x)])
+              << "a=" << y << " b=" << x;
+      }
+      // Short rows: only their n elements are written.
+      for (int64_t n = 1; n <= 40; ++n) {
+        const int64_t offset = 1000 + 37 * n;
+        std::vector<uint8_t> out(static_cast<size_t>(n + 2), 0xA5);
+        (*rows)(a.data() + offset, b.data() + offset, out.data() + 1, n, Repeated::none);
+        ASSERT_EQ(out.front(), 0xA5);
+        ASSERT_EQ(out.back(), 0xA5);
+        for (int64_t i = 0; i < n; ++i)
+          ASSERT_EQ(out[static_cast<size_t>(i + 1)], want.data[static_cast<size_t>(offset + i)]) << "n=" << n;
+      }
+      ++checked;
+    }
+    // The output scales drawn around the typical ones always reach the vector kernels.
+    if (isa != Isa::scalar) {
+      EXPECT_GE(checked, 30) << op_name(op);
+    }
+  }
+}
+
+// The previous single-row entry point still works (runtime callers of add_rows).
+TEST_P(QuantizedBinaryRows, AddRowsEntryPoint) {
+  const Isa isa = GetParam();
+  test::Random rng(7);
+  const Params p = random_params(rng, BinaryOp::add, 0);
+  const ref::AddConstants k = ref::add_constants(p.a, p.b, p.out);
+  if (!elementwise::add_rows_supported(isa, k)) GTEST_SKIP() << "no vector add on " << name_of(isa);
+  const TensorU8 a = random_tensor(rng, {1001}, p.a), b = random_tensor(rng, {1001}, p.b);
+  std::vector<uint8_t> got(1001);
+  elementwise::add_rows(isa, k, p.clamp, a.data.data(), b.data.data(), got.data(), 1001);
+  EXPECT_EQ(got, ref::add(a, b, p.out, p.clamp).data);
+}
+
+INSTANTIATE_TEST_SUITE_P(Isas, QuantizedBinaryRows, ::testing::ValuesIn(supported_isas()),
+                         [](const auto& info) { return std::string(name_of(info.param)); });
+
+class QuantizedBinaryOp : public ::testing::TestWithParam<Isa> {};
+
+// Runs the prepared operator on 1 and 3 threads and checks both against the reference.
+void expect_matches_reference(Isa isa, BinaryOp op, const Params& p, const TensorU8& a, const TensorU8& b) {
+  const TensorU8 want = reference(op, a, b, p.out, p.clamp);
+  const QuantizedBinary kernel(op, p.a, p.b, p.out, p.clamp, a.shape, b.shape, want.shape, isa);
+  if (isa == Isa::scalar)
+    EXPECT_EQ(kernel.path(), QuantizedBinary::Path::reference);
+  else
+    EXPECT_EQ(kernel.path(),
+              vector_supported(isa, op, p) ? QuantizedBinary::Path::vector : QuantizedBinary::Path::table);
+  for (int threads : {1, 3}) {
+    std::vector<uint8_t> got(want.data.size() + 1, 0xA5);
+    tbb::task_arena(threads).execute([&] { kernel.run(a.data.data(), b.data.data(), got.data()); });
+    ASSERT_EQ(got.back(), 0xA5) << "wrote past the output";
+    got.pop_back();
+    ASSERT_EQ(got, want.data) << threads << " threads, path " << static_cast<int>(kernel.path());
+  }
+}
+
+TEST_P(QuantizedBinaryOp, SqueezeExcitationAndChannelRows) {
+  const Isa isa = GetParam();
+  for (int64_t c : {1, 3, 8, 24, 64, 96, 200, 700}) {
+    for (int trial = 0; trial < 8; ++trial) {
+      const BinaryOp op = trial % 4 < 2 ? BinaryOp::mul : BinaryOp::add;
+      SCOPED_TRACE(op_name(op) + " C=" + std::to_string(c) + " trial " + std::to_string(trial));
+      test::Random rng(static_cast<uint64_t>(c * 100 + trial));
+      const Params p = random_params(rng, op, trial);
+      const int64_t n = rng.integer(1, 3), h = rng.integer(1, 9), w = rng.integer(1, 13);
+      // [N,H,W,C] x [N,1,1,C] (either order), and [N,H,W,C] x [1,1,1,C] / [C] (a per-channel constant).
+      const Shape full{n, h, w, c};
+      Shape row{n, 1, 1, c};
+      if (trial % 2 == 1) row = rng.coin() ? Shape{1, 1, 1, c} : Shape{c};
+      const bool row_first = rng.coin();
+      const TensorU8 x = random_tensor(rng, row_first ? row : full, p.a);
+      const TensorU8 y = random_tensor(rng, row_first ? full : row, p.b);
+      expect_matches_reference(isa, op, p, x, y);
+      if (isa != Isa::scalar && c > 1 && h * w > 1 && 2 * c <= 1024) {
+        const QuantizedBinary kernel(op, p.a, p.b, p.out, p.clamp, x.shape, y.shape,
+                                     ref::broadcast_shapes("t", x.shape, y.shape), isa);
+        EXPECT_TRUE(kernel.repeats_rows());
+      }
+    }
+  }
+}
+
+TEST_P(QuantizedBinaryOp, SameShapeScalarsAndOuterProducts) {
+  const Isa isa = GetParam();
+  const std::vector<std::pair<Shape, Shape>> shapes = {
+      {{1, 5, 7, 16}, {1, 5, 7, 16}},  // same shape (hard-swish's x * t)
+      {{1, 3, 4, 33}, {1, 3, 4, 33}},
+      {{1, 4, 5, 3}, {1}},  // [1]-scalar, either side
+      {{1}, {2, 3, 2, 9}},
+      {{1}, {1}},
+      {{7}, {}},               // a rank-0 scalar
+      {{6, 5, 1}, {1, 1, 7}},  // [H,W,1] x [1,1,C]
+      {{1, 1, 40}, {9, 11, 1}},
+      {{2, 6, 5, 1}, {2, 1, 1, 1}},   // one channel, per-image scalar: long runs with a repeated operand
+      {{2, 3, 4, 24}, {2, 3, 4, 1}},  // per-pixel scalar: short runs with a repeated operand
+      {{3, 1, 5, 2}, {1, 4, 5, 2}},   // both operands repeating rows, in turns
+      {{1, 3, 1, 200}, {2, 1, 4, 1}}};
+  for (int trial = 0; trial < 12; ++trial)
+    for (const auto& [sa, sb] : shapes) {
+      const BinaryOp op = trial % 2 == 0 ? BinaryOp::mul : BinaryOp::add;
+      SCOPED_TRACE(op_name(op) + " " + to_string(sa) + " x " + to_string(sb) + " trial " +
+                   std::to_string(trial));
+      test::Random rng(static_cast<uint64_t>(trial * 31 + sa.size() * 7 + sb.size()));
+      const Params p = random_params(rng, op, trial / 2);
+      expect_matches_reference(isa, op, p, random_tensor(rng, sa, p.a), random_tensor(rng, sb, p.b));
+    }
+}
+
+// Random shapes of rank 1..5, every dimension of either operand independently 1 (broadcast) or dropped.
+TEST_P(QuantizedBinaryOp, RandomBroadcastShapes) {
+  const Isa isa = GetParam();
+  for (int trial = 0; trial < 150; ++trial) {
+    test::Random rng(static_cast<uint64_t>(5000 + trial));
+    const auto rank = static_cast<size_t>(rng.integer(1, 5));
+    Shape out(rank);
+    for (auto& d : out)
+      d = rng.integer(1, rank > 3 ? 6 : 20);
+    auto operand = [&] {
+      const int64_t dropped = rng.coin() ? rng.integer(0, static_cast<int64_t>(rank) - 1) : 0;
+      Shape s(out.begin() + dropped, out.end());
+      for (auto& d : s)
+        if (rng.integer(0, 2) == 0) d = 1;
+      return s;
+    };
+    Shape sa = operand(), sb = operand();
+    // Keep `out` the broadcast: its dimensions come from one operand or the other.
+    for (size_t i = 0; i < rank; ++i) {
+      const size_t from_end = rank - 1 - i;
+      const bool in_a = from_end < sa.size() && sa[sa.size() - 1 - from_end] == out[i];
+      const bool in_b = from_end < sb.size() && sb[sb.size() - 1 - from_end] == out[i];
+      if (!in_a && !in_b) {
+        if (from_end >= sa.size()) sa.insert(sa.begin(), rank - sa.size(), 1);
+        sa[sa.size() - 1 - from_end] = out[i];
+      }
+    }
+    const BinaryOp op = rng.coin() ? BinaryOp::add : BinaryOp::mul;
+    SCOPED_TRACE(op_name(op) + " " + to_string(sa) + " x " + to_string(sb) + " trial " +
+                 std::to_string(trial));
+    const Params p = random_params(rng, op, trial);
+    expect_matches_reference(isa, op, p, random_tensor(rng, sa, p.a), random_tensor(rng, sb, p.b));
+  }
+}
+
+TEST_P(QuantizedBinaryOp, ZeroSizeShapesProduceNothing) {
+  const Isa isa = GetParam();
+  test::Random rng(11);
+  const std::vector<std::pair<Shape, Shape>> shapes = {
+      {{0}, {0}}, {{1, 0, 4, 8}, {1, 1, 1, 8}}, {{0, 3}, {1}}, {{2, 1, 5}, {2, 0, 1}}};
+  for (BinaryOp op : {BinaryOp::add, BinaryOp::mul})
+    for (const auto& [sa, sb] : shapes) {
+      const Params p = random_params(rng, op, 0);
+      const TensorU8 a(sa, p.a), b(sb, p.b);
+      const Shape so = ref::broadcast_shapes("t", sa, sb);
+      const QuantizedBinary kernel(op, p.a, p.b, p.out, p.clamp, sa, sb, so, isa);
+      uint8_t sentinel = 0xA5;
+      kernel.run(nullptr, nullptr, &sentinel);
+      EXPECT_EQ(sentinel, 0xA5);
+      EXPECT_EQ(reference(op, a, b, p.out, p.clamp).data.size(), 0u);
+    }
+}
+
+// Multipliers outside the fused form's range (a tiny mul multiplier, an add whose output step would shift
+// right by more than 22) go to the table, with the same results.
+TEST_P(QuantizedBinaryOp, TableFallbackMatchesReference) {
+  const Isa isa = GetParam();
+  test::Random rng(3);
+  Params mul{QuantParams::per_tensor(1e-4f, 3),
+             QuantParams::per_tensor(2e-4f, 250),
+             QuantParams::per_tensor(1.0f, 9),
+             {}};
+  Params add{QuantParams::per_tensor(1e-4f, 0),
+             QuantParams::per_tensor(1e-4f, 200),
+             QuantParams::per_tensor(0.9f, 255),
+             {10, 255}};
+  for (const auto& [op, p] : {std::pair{BinaryOp::mul, mul}, std::pair{BinaryOp::add, add}}) {
+    SCOPED_TRACE(op_name(op));
+    EXPECT_FALSE(vector_supported(isa, op, p));
+    expect_matches_reference(isa, op, p, random_tensor(rng, {2, 5, 6, 24}, p.a),
+                             random_tensor(rng, {2, 1, 1, 24}, p.b));
+    expect_matches_reference(isa, op, p, random_tensor(rng, {3, 70}, p.a), random_tensor(rng, {3, 70}, p.b));
+  }
+}
+
+// Large enough for many parallel tasks, in every schedule.
+TEST_P(QuantizedBinaryOp, ManyTasksAnyThreadCount) {
+  const Isa isa = GetParam();
+  const std::vector<std::pair<Shape, Shape>> shapes = {{{1, 60, 80, 24}, {1, 1, 1, 24}},
+                                                       {{2, 15, 20, 200}, {2, 1, 1, 200}},
+                                                       {{1, 64, 64, 8}, {1, 64, 64, 8}},
+                                                       {{1, 100, 100, 3}, {1}},
+                                                       {{1, 40, 40, 16}, {1, 40, 40, 1}}};
+  int trial = 0;
+  for (const auto& [sa, sb] : shapes)
+    for (BinaryOp op : {BinaryOp::add, BinaryOp::mul}) {
+      SCOPED_TRACE(op_name(op) + " " + to_string(sa) + " x " + to_string(sb));
+      test::Random rng(static_cast<uint64_t>(900 + trial));
+      const Params p = random_params(rng, op, 2 * trial++);
+      expect_matches_reference(isa, op, p, random_tensor(rng, sa, p.a), random_tensor(rng, sb, p.b));
+    }
+}
+
+INSTANTIATE_TEST_SUITE_P(Isas, QuantizedBinaryOp, ::testing::ValuesIn(supported_isas()),
+                         [](const auto& info) { return std::string(name_of(info.param)); });
+
+TEST(QuantizedBinaryOp, RejectsWhatMakesNoSense) {
+  const QuantParams q = QuantParams::per_tensor(0.1f, 128);
+  const Isa isa = active_isa();
+  auto make = [&](const QuantParams& a, const Shape& sa, const Shape& sb, const Shape& so, Clamp clamp = {}) {
+    return QuantizedBinary(BinaryOp::add, a, q, q, clamp, sa, sb, so, isa);
+  };
+  EXPECT_THROW(make(q, {2, 3}, {3}, {3, 3}), Error);              // output is not the broadcast
+  EXPECT_THROW(make(q, {2, 3}, {4}, {2, 4}), Error);              // incompatible shapes
+  EXPECT_THROW(make(q, {2, 3}, {3}, {2, 3}, {200, 100}), Error);  // min > max
+  EXPECT_THROW(make(q, {2, 3}, {3}, {2, 3}, {0, 300}), Error);
+  EXPECT_THROW(make(QuantParams::per_axis({0.1f, 0.2f, 0.3f}, {0, 0, 0}, 1), {2, 3}, {3}, {2, 3}), Error);
+  EXPECT_THROW(make(QuantParams::per_tensor(0.0f, 0), {2, 3}, {3}, {2, 3}), Error);
+  EXPECT_THROW(make(QuantParams::per_tensor(0.1f, 256), {2, 3}, {3}, {2, 3}), Error);
+  EXPECT_NO_THROW(make(q, {2, 3}, {3}, {2, 3}));
+}
+
+}  // namespace
+}  // namespace octet
