@@ -24,6 +24,18 @@ namespace {
 
 using onnx::TensorProto;
 
+// Folded constants are shape arithmetic and small tensors; a model that would fold a huge one (a
+// ConstantOfShape of an activation's size, say) is refused rather than allocated at load time.
+constexpr int64_t kMaxFoldedElements = int64_t{1} << 22;
+
+int64_t checked_size(const onnx::NodeProto& node, const Shape& shape) {
+  const int64_t n = element_count(shape, describe(node));
+  if (n > kMaxFoldedElements)
+    throw Error(describe(node) + ": folding it at load would make a constant of " + std::to_string(n) +
+                " elements (octet folds at most " + std::to_string(kMaxFoldedElements) + ")");
+  return n;
+}
+
 bool is_float(int32_t t) {
   return t == TensorProto::FLOAT || t == TensorProto::DOUBLE || t == TensorProto::FLOAT16;
 }
@@ -31,7 +43,10 @@ bool is_float(int32_t t) {
 // Rounds a result to its type: float32 for float types, the integer type's range for integers (wrapping
 // as ONNX's integer arithmetic does is not modelled: a shape computation that overflows is an error).
 double to_type(const onnx::NodeProto& node, double v, int32_t type) {
-  if (is_float(type)) return static_cast<double>(static_cast<float>(v));
+  if (type == TensorProto::FLOAT) return static_cast<double>(static_cast<float>(v));
+  if (type == TensorProto::DOUBLE) return v;
+  if (type == TensorProto::FLOAT16 || type == TensorProto::BFLOAT16)
+    throw Error(describe(node) + ": 16-bit float results are not supported");
   if (type == TensorProto::BOOL) return v != 0.0 ? 1.0 : 0.0;
   if (!std::isfinite(v) || std::abs(v) > 0x1p62)
     throw Error(describe(node) + ": integer result " + std::to_string(v) + " is out of range");
@@ -90,7 +105,7 @@ Constant broadcast_binary(const onnx::NodeProto& node, BinaryOp op, const Consta
   Constant out;
   out.onnx_type = produces_bool(op) ? TensorProto::BOOL : a.onnx_type;
   out.shape = broadcast_shape(describe(node), a.shape, b.shape);
-  out.values.resize(static_cast<size_t>(element_count(out.shape, describe(node))));
+  out.values.resize(static_cast<size_t>(checked_size(node, out.shape)));
   const BroadcastRuns<2> runs(describe(node), out.shape, {a.shape, b.shape});
   const bool integers = !is_float(a.onnx_type) && !takes_bool(op);
   runs.for_runs(0, runs.outer(), [&](int64_t o, const std::array<int64_t, 2>& in) {
@@ -107,11 +122,11 @@ Constant broadcast_binary(const onnx::NodeProto& node, BinaryOp op, const Consta
 
 // The same values moved by a ref:: element mover (8-byte elements).
 template <class Move>
-Constant moved(const Constant& c, Shape shape, Move move) {
+Constant moved(const onnx::NodeProto& node, const Constant& c, Shape shape, Move move) {
   Constant out;
   out.onnx_type = c.onnx_type;
   out.shape = std::move(shape);
-  out.values.resize(static_cast<size_t>(element_count(out.shape, "constant")));
+  out.values.resize(static_cast<size_t>(checked_size(node, out.shape)));
   move(c.values.data(), out.values.data());
   return out;
 }
@@ -236,7 +251,7 @@ bool Importer::fold_constants(const onnx::NodeProto& node) {
     out.onnx_type = yes.onnx_type;
     out.shape =
         broadcast_shape(describe(node), broadcast_shape(describe(node), cond.shape, yes.shape), no.shape);
-    out.values.resize(static_cast<size_t>(element_count(out.shape, describe(node))));
+    out.values.resize(static_cast<size_t>(checked_size(node, out.shape)));
     const BroadcastRuns<3> runs(describe(node), out.shape, {cond.shape, yes.shape, no.shape});
     runs.for_runs(0, runs.outer(), [&](int64_t o, const std::array<int64_t, 3>& at) {
       for (int64_t i = 0; i < runs.inner(); ++i) {
@@ -259,7 +274,7 @@ bool Importer::fold_constants(const onnx::NodeProto& node) {
         out.onnx_type = v.onnx_type;
         fill = v.values[0];
       }
-    out.values.assign(static_cast<size_t>(element_count(out.shape, describe(node))), fill);
+    out.values.assign(static_cast<size_t>(checked_size(node, out.shape)), fill);
     return result(std::move(out));
   }
   if (op == "Range") {
@@ -269,7 +284,8 @@ bool Importer::fold_constants(const onnx::NodeProto& node) {
     const double start = x.values[0], step = delta.values[0];
     if (step == 0) throw Error(describe(node) + ": delta must not be 0");
     const double count = std::max(std::ceil((limit.values[0] - start) / step), 0.0);
-    if (!(count <= 1e8)) throw Error(describe(node) + ": the range has too many elements");
+    if (!(count <= static_cast<double>(kMaxFoldedElements)))
+      throw Error(describe(node) + ": the range has too many elements to fold at load");
     Constant out;
     out.onnx_type = x.onnx_type;
     out.shape = {static_cast<int64_t>(count)};
@@ -289,7 +305,7 @@ bool Importer::fold_constants(const onnx::NodeProto& node) {
     Shape s;
     for (int64_t p : perm)
       s.push_back(x.shape[static_cast<size_t>(p)]);
-    return result(moved(x, s, [&](const double* from, double* to) {
+    return result(moved(node, x, s, [&](const double* from, double* to) {
       ref::transpose(from, x.shape, perm, sizeof(double), to);
     }));
   }
@@ -306,8 +322,8 @@ bool Importer::fold_constants(const onnx::NodeProto& node) {
       shapes.push_back(c.shape);
       s[static_cast<size_t>(axis)] += c.shape[static_cast<size_t>(axis)];
     }
-    return result(
-        moved(x, s, [&](const double*, double* to) { ref::concat(data, shapes, axis, sizeof(double), to); }));
+    return result(moved(
+        node, x, s, [&](const double*, double* to) { ref::concat(data, shapes, axis, sizeof(double), to); }));
   }
   if (op == "Gather") {
     a.expect_only({"axis"});
@@ -317,7 +333,7 @@ bool Importer::fold_constants(const onnx::NodeProto& node) {
     Shape s(x.shape.begin(), x.shape.begin() + axis);
     s.insert(s.end(), idx.shape.begin(), idx.shape.end());
     s.insert(s.end(), x.shape.begin() + axis + 1, x.shape.end());
-    return result(moved(x, s, [&](const double* from, double* to) {
+    return result(moved(node, x, s, [&](const double* from, double* to) {
       ref::gather(from, x.shape, axis, indices.data(), idx.shape, sizeof(double), to, describe(node));
     }));
   }
@@ -328,15 +344,16 @@ bool Importer::fold_constants(const onnx::NodeProto& node) {
     if (in.size() > 3 && !in[3].values.empty()) axes = int_values(node, in[3], "axis");
     if (in.size() > 4 && !in[4].values.empty()) steps = int_values(node, in[4], "step");
     const auto slices = ref::slice_axes(x.shape, starts, ends, axes, steps, describe(node));
-    return result(moved(x, ref::slice_shape(slices), [&](const double* from, double* to) {
+    return result(moved(node, x, ref::slice_shape(slices), [&](const double* from, double* to) {
       ref::slice(from, x.shape, slices, sizeof(double), to);
     }));
   }
   if (op == "Expand") {
     const Shape s =
         broadcast_shape(describe(node), x.shape, int_values(node, input(1, "shape"), "dimension"));
-    return result(moved(
-        x, s, [&](const double* from, double* to) { ref::expand(from, x.shape, s, sizeof(double), to); }));
+    return result(moved(node, x, s, [&](const double* from, double* to) {
+      ref::expand(from, x.shape, s, sizeof(double), to);
+    }));
   }
   if (op == "Tile") {
     const std::vector<int64_t> repeats = int_values(node, input(1, "repeats"), "repeat");
@@ -347,7 +364,7 @@ bool Importer::fold_constants(const onnx::NodeProto& node) {
       if (repeats[d] < 0) throw Error(describe(node) + ": negative repeat count");
       s[d] *= repeats[d];
     }
-    return result(moved(x, s, [&](const double* from, double* to) {
+    return result(moved(node, x, s, [&](const double* from, double* to) {
       ref::tile(from, x.shape, repeats, sizeof(double), to);
     }));
   }
@@ -427,7 +444,7 @@ bool Importer::fold_constants(const onnx::NodeProto& node) {
       slices[static_cast<size_t>(axis)] = {start, 1, sizes[static_cast<size_t>(i)]};
       start += sizes[static_cast<size_t>(i)];
       if (node.output(static_cast<int>(i)).empty()) continue;
-      result(moved(x, ref::slice_shape(slices),
+      result(moved(node, x, ref::slice_shape(slices),
                    [&](const double* from, double* to) {
                      ref::slice(from, x.shape, slices, sizeof(double), to);
                    }),

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <deque>
 
+#include "graph/passes/fuse_byte_maps.h"
 #include "graph/shapes.h"
 #include "kernels/error.h"
 #include "kernels/quantization/quantize.h"
@@ -43,6 +44,7 @@ Graph Importer::run() {
   for (const onnx::NodeProto* node : order_)
     if (!consumed_.count(node)) lower(*node);
   write_outputs();
+  fuse_byte_maps(graph_);
   check_graph(graph_);
   return std::move(graph_);
 }
@@ -202,6 +204,20 @@ void Importer::read_inputs() {
   }
 }
 
+void Importer::check_output_type(const onnx::ValueInfoProto& out, const Value& v) const {
+  if (!out.type().has_tensor_type() || out.type().tensor_type().elem_type() == 0) return;  // undeclared
+  const int32_t declared = out.type().tensor_type().elem_type();
+  const int32_t produced = v.type == ElementType::f32   ? onnx::TensorProto::FLOAT
+                           : v.type == ElementType::u8  ? onnx::TensorProto::UINT8
+                           : v.type == ElementType::b8  ? onnx::TensorProto::BOOL
+                           : v.type == ElementType::s64 ? onnx::TensorProto::INT64
+                                                        : 0;
+  if (declared != produced)
+    throw Error("graph output '" + out.name() + "' is declared " + onnx_type_name(declared) +
+                "; octet computes it as " + onnx_type_name(produced) + " and does not give outputs of type " +
+                onnx_type_name(declared));
+}
+
 void Importer::write_outputs() {
   for (const auto& out : model_.graph().output()) {
     const auto it = symbols_.find(out.name());
@@ -221,17 +237,22 @@ void Importer::write_outputs() {
         break;
       }
       case Symbol::Kind::quantized:
+      case Symbol::Kind::real: {
         v = s.value;
-        break;
-      case Symbol::Kind::real:
-        v = s.value;
-        if (graph_.value(v).is_constant()) {
+        // A value that is a constant, a graph input or already another output keeps its identity: the
+        // output gets a copy of its own.
+        const bool shared =
+            graph_.value(v).is_constant() ||
+            std::find(graph_.inputs.begin(), graph_.inputs.end(), v) != graph_.inputs.end() ||
+            std::find(graph_.outputs.begin(), graph_.outputs.end(), v) != graph_.outputs.end();
+        if (shared) {
           Value copy = graph_.value(v);
           copy.name = out.name();
           copy.constant = nullptr;
-          v = emit(out.name(), "(constant)", OpKind::reshape, {v}, ReshapeAttrs{copy.shape}, copy);
+          v = emit(out.name(), "(copy)", OpKind::reshape, {v}, ReshapeAttrs{copy.shape}, copy);
         }
         break;
+      }
       case Symbol::Kind::dequantized: {
         // A DequantizeLinear at the end of the graph: dequantize straight into the model's layout.
         Value f = graph_.value(s.value);
@@ -245,6 +266,7 @@ void Importer::write_outputs() {
     }
     if (!options_.nhwc_io && graph_.value(v).layout == Layout::nhwc) v = as_plain(v, out.name());
     graph_.value(v).name = out.name();
+    check_output_type(out, graph_.value(v));
     graph_.outputs.push_back(v);
   }
 }

@@ -121,6 +121,7 @@ class Importer {
   bool lower_qdq_compute(const onnx::NodeProto& node);          // lower_qdq.cpp: Conv, Gemm, MatMul, ...
   bool lower_qoperator(const onnx::NodeProto& node);            // lower_qoperator.cpp
   bool lower_elementwise(const onnx::NodeProto& node);          // lower_elementwise.cpp
+  bool lower_constant_binary(const onnx::NodeProto& node);      // lower_elementwise.cpp
   bool lower_structural(const onnx::NodeProto& node);           // lower_structural.cpp
 
   // Conv-family builders shared by the QDQ and QOperator forms.
@@ -165,6 +166,11 @@ class Importer {
   // A constant value holding `c` (converted to its runtime element type), laid out as `layout` (NHWC needs a
   // rank-4 constant).
   ValueId constant_value(const std::string& name, const Constant& c, Layout layout = Layout::plain);
+  // A uint8 constant value of the 8-bit integers of `c` (int8 ones moved up by 128, as int8 activations
+  // are) with `params` (per tensor, already in uint8 terms). `negate` stores -c instead: 255 - q with zero
+  // point 255 - z, the same magnitudes.
+  ValueId quantized_constant_value(const std::string& name, const Constant& c, QuantParams params,
+                                   bool negate);
   void define_real(const onnx::NodeProto& node, int output, ValueId v);
   // Brings runtime values to a common layout for an elementwise operator: all NHWC (lower-rank operands
   // padded to rank 4) when any is an NHWC image, else as they are.
@@ -191,6 +197,8 @@ class Importer {
   void sort_nodes();
   void read_inputs();
   void write_outputs();
+  // Throws unless the output's declared element type is the one octet produces for it.
+  void check_output_type(const onnx::ValueInfoProto& out, const Value& v) const;
   void lower(const onnx::NodeProto& node);
 
   const onnx::ModelProto& model_;

@@ -137,32 +137,36 @@ ValueId Importer::build_lut(const onnx::NodeProto& node, ValueId input,
   return emit(node, OpKind::lut, {input}, attrs, out);
 }
 
+bool Importer::lower_constant_binary(const onnx::NodeProto& node) {
+  const std::string& op = node.op_type();
+  if ((op != "Add" && op != "Mul" && op != "Sub") || node.input_size() != 2) return false;
+  const int x_input = symbol(node, 0).kind == Symbol::Kind::dequantized ? 0 : 1;
+  const Symbol& c = symbol(node, 1 - x_input);
+  if (op == "Sub" && x_input != 0) return false;  // c - x would negate the runtime operand
+  const bool eight_bit =
+      c.constant.onnx_type == onnx::TensorProto::UINT8 || c.constant.onnx_type == onnx::TensorProto::INT8;
+  if (c.kind != Symbol::Kind::constant || !c.quant || !c.quant->is_per_tensor() || !eight_bit) return false;
+  const std::optional<OutputStage> stage = find_output_stage(node.output(0));
+  if (!stage) return false;
+  QuantParams params = *c.quant;
+  if (c.constant.onnx_type == onnx::TensorProto::INT8) params.zero_points[0] += 128;
+  const ValueId k = quantized_constant_value(node.input(1 - x_input), c.constant, params, op == "Sub");
+  const ValueId x = runtime_input(node, x_input);
+  const ValueId v = build_binary(node, op == "Mul" ? OpKind::mul : OpKind::add, x, k, stage->params,
+                                 stage->clamp, stage->output_name);
+  finish_with_stage(*stage, v);
+  return true;
+}
+
 ValueId Importer::build_binary(const onnx::NodeProto& node, OpKind kind, ValueId a, ValueId b,
                                const QuantParams& output, Clamp clamp, const std::string& output_name) {
-  const bool image = graph_.value(a).layout == Layout::nhwc || graph_.value(b).layout == Layout::nhwc;
-  if (image) {
-    // Bring both operands to rank 4 (ONNX broadcasting aligns trailing dimensions) and to NHWC.
-    for (ValueId* v : {&a, &b}) {
-      const Value val = graph_.value(*v);
-      if (val.layout == Layout::nhwc) continue;
-      if (val.shape.size() > 4)
-        throw Error(describe(node) + ": cannot broadcast '" + val.name + "' of rank " +
-                    std::to_string(val.shape.size()) + " against an image tensor");
-      if (val.shape.size() < 4) {
-        Shape s = val.shape;
-        s.insert(s.begin(), 4 - s.size(), 1);
-        Value r = val;
-        r.name = val.name + "#rank4";
-        *v = emit(node.name() + "#rank4", "(broadcast)", OpKind::reshape, {*v}, ReshapeAttrs{s}, r);
-      }
-      *v = as_nhwc(*v, node);
-    }
-  }
-  Value out = graph_.value(a);
+  // Both operands to a common layout (an NHWC image makes the other one rank-4 NHWC too).
+  const std::vector<ValueId> aligned = align_layouts(node, {a, b});
+  Value out = graph_.value(aligned[0]);
   out.name = output_name;
   out.quant = output;
-  out.layout = image ? Layout::nhwc : Layout::plain;
-  return emit(node, kind, {a, b}, ClampAttrs{clamp}, out);
+  out.constant = nullptr;
+  return emit(node, kind, aligned, ClampAttrs{clamp}, out);
 }
 
 bool Importer::lower_elementwise(const onnx::NodeProto& node) {
@@ -194,8 +198,10 @@ bool Importer::lower_elementwise(const onnx::NodeProto& node) {
     return true;
   }
   // A lookup table maps each of the 256 input values to one output value: a constant operand that differs
-  // from element to element (a per-channel scale, say) cannot be one.
-  if (tensor_constant) return false;
+  // from element to element (a per-channel scale, say) cannot be one. x + c, x - c and x * c with c a
+  // quantized constant of any broadcastable shape are the quantized add / mul with a constant operand
+  // (x - c adds -c); anything else with such constants computes in float.
+  if (tensor_constant) return lower_constant_binary(node);
 
   // Grow the region of elementwise nodes fed only by x, scalar constants and the region itself.
   const ValueId x = *variables.begin();

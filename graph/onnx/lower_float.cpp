@@ -178,6 +178,24 @@ ValueId Importer::constant_value(const std::string& name, const Constant& c, Lay
   return graph_.add_value(std::move(v));
 }
 
+ValueId Importer::quantized_constant_value(const std::string& name, const Constant& c, QuantParams params,
+                                           bool negate) {
+  const int32_t offset = c.onnx_type == onnx::TensorProto::INT8 ? 128 : 0;
+  Value v;
+  v.name = name;
+  v.type = ElementType::u8;
+  v.shape = c.shape;
+  auto bytes = std::make_shared<std::vector<std::byte>>(c.values.size());
+  for (size_t i = 0; i < c.values.size(); ++i) {
+    const auto q = static_cast<int32_t>(c.values[i]) + offset;
+    (*bytes)[i] = static_cast<std::byte>(negate ? 255 - q : q);
+  }
+  if (negate) params.zero_points[0] = 255 - params.zero_points[0];
+  v.quant = std::move(params);
+  v.constant = std::move(bytes);
+  return graph_.add_value(std::move(v));
+}
+
 ValueId Importer::float_input(const onnx::NodeProto& node, int input) {
   const Symbol& s = symbol(node, input);
   switch (s.kind) {
@@ -312,10 +330,21 @@ bool Importer::lower_float(const onnx::NodeProto& node) {
     graph_.value(v).name = act.last;
     define(act.last, make_value_symbol(Symbol::Kind::real, v));
   };
+  // The float operators compute on float32 (logical ones on bool): an int64 tensor here is integer
+  // arithmetic octet does not run, reported at its node rather than later.
+  auto require = [&](ValueId v, ElementType type) {
+    if (graph_.value(v).type != type)
+      throw Error(describe(node) + ": operand '" + graph_.value(v).name + "' is " +
+                  std::string(name_of(graph_.value(v).type)) + "; octet runs " + node.op_type() + " on " +
+                  std::string(name_of(type)) + " tensors only");
+  };
   auto emit_unary = [&](ValueId x, const UnaryParams& p) {
+    require(x, ElementType::f32);
     return emit(node, OpKind::unary, {x}, UnaryAttrs{p}, same_as(x));
   };
   auto emit_binary = [&](BinaryOp bop, ValueId lhs, ValueId rhs) {
+    require(lhs, takes_bool(bop) ? ElementType::b8 : ElementType::f32);
+    require(rhs, takes_bool(bop) ? ElementType::b8 : ElementType::f32);
     const auto aligned = align_layouts(node, {lhs, rhs});
     Value out = same_as(aligned[0], produces_bool(bop) ? ElementType::b8 : ElementType::f32);
     if (graph_.value(aligned[1]).shape.size() > out.shape.size())
@@ -481,7 +510,7 @@ bool Importer::lower_float(const onnx::NodeProto& node) {
         to = graph_.value(float_input(node, 1)).type == ElementType::f32 ? onnx::TensorProto::FLOAT : 0;
     }
     ElementType target;
-    if (is_float_type(static_cast<int32_t>(to)))
+    if (to == onnx::TensorProto::FLOAT)
       target = ElementType::f32;
     else if (to == onnx::TensorProto::BOOL)
       target = ElementType::b8;
@@ -490,7 +519,7 @@ bool Importer::lower_float(const onnx::NodeProto& node) {
     else
       throw Error(describe(node) + ": casting a runtime tensor to " +
                   onnx_type_name(static_cast<int32_t>(to)) +
-                  " is not supported (float, bool, int32 / int64)");
+                  " is not supported (float32, bool, int32 / int64)");
     if (graph_.value(x).type == target) {
       define_value(node, 0, Symbol::Kind::real, x);
       return true;

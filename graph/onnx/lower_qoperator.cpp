@@ -23,9 +23,12 @@ std::vector<double> bias_in_real_units(const Constant& b, double input_scale, co
 ValueId Importer::quantized_operand(const onnx::NodeProto& node, int input, int scale_input,
                                     int zero_point_input) {
   const Symbol& s = symbol(node, input);
+  const QuantParams q = activation_params(node, scale_input, zero_point_input);
+  if (s.kind == Symbol::Kind::constant && !s.quant &&
+      (s.constant.onnx_type == onnx::TensorProto::UINT8 || s.constant.onnx_type == onnx::TensorProto::INT8))
+    return quantized_constant_value(node.input(input), s.constant, q, false);  // a constant operand
   if (s.kind != Symbol::Kind::quantized)
     throw Error(describe(node) + ": input '" + node.input(input) + "' must be a quantized (uint8) tensor");
-  const QuantParams q = activation_params(node, scale_input, zero_point_input);
   Value& v = graph_.value(s.value);
   if (v.quant.scales.empty()) {
     v.quant = q;

@@ -222,7 +222,7 @@ bool Importer::lower_structural(const onnx::NodeProto& node) {
       p.coordinate_mode = ref::CoordinateMode::align_corners;
     else if (ctm == "asymmetric")
       p.coordinate_mode = ref::CoordinateMode::asymmetric;
-    else if (ctm == "tf_half_pixel_for_nearest")
+    else if (ctm == "tf_half_pixel_for_nn")
       attrs.params.tf_half_pixel_for_nearest = true;
     else
       throw Error(describe(node) + ": coordinate_transformation_mode '" + ctm + "' is not supported");

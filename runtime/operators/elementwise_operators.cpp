@@ -7,13 +7,11 @@
 #include <cstring>
 #include <numeric>
 
-#include "kernels/elementwise/binary_table.h"
-#include "kernels/error.h"
 #include "kernels/elementwise/float_elementwise.h"
 #include "kernels/elementwise/quantize_rows.h"
-#include "kernels/elementwise/quantized_add.h"
+#include "kernels/elementwise/quantized_binary.h"
+#include "kernels/error.h"
 #include "kernels/quantization/quantize.h"
-#include "kernels/reference/elementwise.h"
 #include "kernels/reference/lut.h"
 #include "kernels/reference/requantize.h"
 #include "runtime/operators/operator_kit.h"
@@ -164,36 +162,15 @@ std::unique_ptr<const Operator> make_elementwise_operator(const Graph& g, const 
     }
     case OpKind::add:
     case OpKind::mul: {
+      // Vector kernels where the ISA has them for these scales, else the 65536-entry table; the reference
+      // on Isa::scalar (kernels/elementwise/quantized_binary.h). Shapes are physical (NHWC).
       const Clamp c = std::get<graph::ClampAttrs>(node.attrs).clamp;
-      const bool add = node.kind == OpKind::add;
-      if (add && ins[0].shape == out.shape && ins[1].shape == out.shape) {
-        const ref::AddConstants k = ref::add_constants(ins[0].quant, ins[1].quant, out.quant);
-        if (elementwise::add_rows_supported(isa, k)) {
-          const int64_t n = element_count(out.shape, out.name);
-          return function([k, c, n, isa](auto inputs, std::byte* o) {
-            constexpr int64_t kChunk = 16384;
-            tbb::parallel_for(int64_t{0}, (n + kChunk - 1) / kChunk, [&](int64_t chunk) {
-              const int64_t first = chunk * kChunk;
-              elementwise::add_rows(isa, k, c, reinterpret_cast<const uint8_t*>(inputs[0]) + first,
-                                    reinterpret_cast<const uint8_t*>(inputs[1]) + first,
-                                    reinterpret_cast<uint8_t*>(o) + first, std::min(kChunk, n - first));
-            });
-          });
-        }
-      }
-      if (isa != Isa::scalar && out.shape.size() <= 4) {
-        auto table = std::make_shared<const elementwise::BinaryTable>(
-            elementwise::make_binary_table(add ? elementwise::BinaryOp::add : elementwise::BinaryOp::mul,
-                                           ins[0].quant, ins[1].quant, out.quant, c));
-        return function([ins, out, table](auto inputs, std::byte* o) {
-          elementwise::run(*table, reinterpret_cast<const uint8_t*>(inputs[0]), ins[0].shape,
-                           reinterpret_cast<const uint8_t*>(inputs[1]), ins[1].shape,
-                           reinterpret_cast<uint8_t*>(o), out.shape);
-        });
-      }
-      return function([ins, out, c, add](auto inputs, std::byte* o) {
-        const TensorU8 a = load<uint8_t>(inputs[0], ins[0]), b = load<uint8_t>(inputs[1], ins[1]);
-        store(add ? ref::add(a, b, out.quant, c) : ref::mul(a, b, out.quant, c), o);
+      const auto op = node.kind == OpKind::add ? elementwise::BinaryOp::add : elementwise::BinaryOp::mul;
+      auto kernel = std::make_shared<const elementwise::QuantizedBinary>(
+          op, ins[0].quant, ins[1].quant, out.quant, c, ins[0].shape, ins[1].shape, out.shape, isa);
+      return function([kernel](auto inputs, std::byte* o) {
+        kernel->run(reinterpret_cast<const uint8_t*>(inputs[0]), reinterpret_cast<const uint8_t*>(inputs[1]),
+                    reinterpret_cast<uint8_t*>(o));
       });
     }
     case OpKind::requantize: {

@@ -40,6 +40,18 @@ bool concrete_shape(const TensorInfo& info, std::vector<int64_t>& shape, int64_t
 
 HostTensor make_input(const TensorInfo& info, const std::vector<int64_t>& shape, int64_t count) {
   const auto n = static_cast<size_t>(count);
+  if (info.dtype == DataType::int64) {
+    std::vector<int64_t> values(n);
+    for (size_t i = 0; i < n; ++i)
+      values[i] = static_cast<int64_t>(i % 7) - 3;
+    return HostTensor::from_int64(shape, std::move(values));
+  }
+  if (info.dtype == DataType::boolean) {
+    std::vector<uint8_t> values(n);
+    for (size_t i = 0; i < n; ++i)
+      values[i] = static_cast<uint8_t>(i % 3 == 0);
+    return HostTensor::from_bool(shape, std::move(values));
+  }
   if (info.dtype == DataType::uint8) {
     std::vector<uint8_t> values(n);
     for (size_t i = 0; i < n; ++i)
