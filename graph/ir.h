@@ -43,7 +43,7 @@ struct Value {
   QuantParams quant;  // for uint8 values
   // A constant operand of a runtime operator (a float tensor added to an activation, say): its elements in
   // the physical layout. Constants take no activation memory and are computed by no node.
-  std::shared_ptr<const std::vector<std::byte>> constant;
+  std::shared_ptr<const std::vector<std::byte>> constant = {};
 
   bool is_constant() const { return constant != nullptr; }
 };

@@ -55,6 +55,11 @@ struct RealRange {
   double hi = INFINITY;
 };
 
+// An inference-mode BatchNormalization as y = x * scale[c] + shift[c].
+struct BatchNormFactors {
+  std::vector<double> scale, shift;
+};
+
 // An operator's QuantizeLinear, found by looking ahead past fusable activations.
 struct OutputStage {
   const onnx::NodeProto* quantize = nullptr;
@@ -104,6 +109,9 @@ class Importer {
   std::optional<OutputStage> find_output_stage(const std::string& tensor);
   OutputStage require_output_stage(const onnx::NodeProto& node);
   OutputStage require_output_stage(const onnx::NodeProto& node, const std::string& tensor);
+  // The per-channel factors of an inference-mode BatchNormalization over `channels`, with every check its
+  // folds and its float operator share (attributes, constant parameters of the right size, var + eps > 0).
+  BatchNormFactors batch_norm_factors(const onnx::NodeProto& bn, int64_t channels) const;
   // Folds an inference-mode BatchNormalization that follows a convolution into its weights' per-channel
   // scales (negating channels whose factor is negative) and its real-valued bias.
   void fold_batch_norm(const onnx::NodeProto& bn, Constant& weights, QuantParams& params,

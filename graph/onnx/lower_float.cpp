@@ -295,10 +295,10 @@ bool Importer::lower_float(const onnx::NodeProto& node) {
       const auto cs = consumers(act.last);
       if (cs.size() != 1) break;
       const onnx::NodeProto& next = *cs[0];
+      float lo = -INFINITY, hi = INFINITY;
       if (next.op_type() == "Relu") {
-        act.clamp.lo = std::max(act.clamp.lo, 0.0f);
+        lo = 0.0f;
       } else if (next.op_type() == "Clip") {
-        float lo = -INFINITY, hi = INFINITY;
         if (opset_ < 11) {
           const Attributes ca(next);
           lo = ca.get_float("min", lo), hi = ca.get_float("max", hi);
@@ -314,11 +314,14 @@ bool Importer::lower_float(const onnx::NodeProto& node) {
           (i == 1 ? lo : hi) = static_cast<float>(b.real_values()[0]);
         }
         if (!constant_bounds || std::isnan(lo) || std::isnan(hi) || lo > hi) break;
-        act.clamp.lo = std::max(act.clamp.lo, lo);
-        act.clamp.hi = std::min(act.clamp.hi, hi);
       } else {
         break;
       }
+      // Ranges that do not overlap are not one range (Relu then Clip(max -1) gives -1, not a clamp to an
+      // empty interval): fusion stops there and the rest runs as operators.
+      if (std::max(act.clamp.lo, lo) > std::min(act.clamp.hi, hi)) break;
+      act.clamp.lo = std::max(act.clamp.lo, lo);
+      act.clamp.hi = std::min(act.clamp.hi, hi);
       act.fused.push_back(&next);
       act.last = next.output(0);
     }
@@ -533,32 +536,18 @@ bool Importer::lower_float(const onnx::NodeProto& node) {
 void Importer::fold_float_batch_norm(const onnx::NodeProto& bn, const Shape& weight_shape,
                                      std::vector<double>& weights,
                                      std::optional<std::vector<double>>& bias) const {
-  const Attributes a(bn);
-  a.expect_only({"epsilon", "momentum", "training_mode", "spatial"});
-  if (a.get_int("training_mode", 0) != 0) throw Error(describe(bn) + ": training mode is not supported");
-  for (int i = 1; i < bn.output_size(); ++i)
-    if (!bn.output(i).empty()) throw Error(describe(bn) + ": running statistics outputs are not supported");
-  for (int i = 1; i <= 4; ++i)
-    if (symbol(bn, i).kind != Symbol::Kind::constant)
-      throw Error(describe(bn) + ": parameters must be constants");
-  const double epsilon = a.get_float("epsilon", 1e-5f);
-  const int64_t channels = weight_shape.at(0), per_channel = static_cast<int64_t>(weights.size()) / channels;
-  const std::vector<double> gamma = symbol(bn, 1).real_values(), beta = symbol(bn, 2).real_values();
-  const std::vector<double> mean = symbol(bn, 3).real_values(), var = symbol(bn, 4).real_values();
-  for (const auto* v : {&gamma, &beta, &mean, &var})
-    if (static_cast<int64_t>(v->size()) != channels)
-      throw Error(describe(bn) + ": has " + std::to_string(v->size()) + " values per parameter for " +
-                  std::to_string(channels) + " channels");
+  const int64_t channels = weight_shape.at(0);
+  const BatchNormFactors f = batch_norm_factors(bn, channels);
+  const int64_t per_channel = static_cast<int64_t>(weights.size()) / channels;
   if (!bias) bias = std::vector<double>(static_cast<size_t>(channels), 0.0);
   if (bias->size() == 1) bias->assign(static_cast<size_t>(channels), (*bias)[0]);
   if (static_cast<int64_t>(bias->size()) != channels)
     throw Error(describe(bn) + ": bias size does not match");
   for (int64_t c = 0; c < channels; ++c) {
     const auto i = static_cast<size_t>(c);
-    const double factor = gamma[i] / std::sqrt(var[i] + epsilon);
     for (int64_t k = 0; k < per_channel; ++k)
-      weights[static_cast<size_t>(c * per_channel + k)] *= factor;
-    (*bias)[i] = ((*bias)[i] - mean[i]) * factor + beta[i];
+      weights[static_cast<size_t>(c * per_channel + k)] *= f.scale[i];
+    (*bias)[i] = f.scale[i] * (*bias)[i] + f.shift[i];
   }
 }
 

@@ -147,24 +147,10 @@ bool Importer::lower_float_normalization(const onnx::NodeProto& node) {
     const int64_t channels = onnx_shape(in)[1];
     attrs.axis = in.layout == Layout::nhwc ? 3 : 1;
     if (op == "BatchNormalization") {
-      a.expect_only({"epsilon", "momentum", "training_mode", "spatial"});
-      if (a.get_int("training_mode", 0) != 0)
-        throw Error(describe(node) + ": training mode is not supported");
-      for (int i = 1; i < node.output_size(); ++i)
-        if (!node.output(i).empty())
-          throw Error(describe(node) + ": running statistics outputs are not supported");
-      const double epsilon = a.get_float("epsilon", 1e-5f);
-      const auto gamma = params(1, "scale", channels), beta = params(2, "bias", channels);
-      const auto mean = params(3, "mean", channels), var = params(4, "variance", channels);
-      std::vector<double> scale(static_cast<size_t>(channels)), shift(static_cast<size_t>(channels));
-      for (size_t c = 0; c < scale.size(); ++c) {
-        if (!(var[c] + epsilon > 0.0)) throw Error(describe(node) + ": variance + epsilon must be > 0");
-        scale[c] = gamma[c] / std::sqrt(var[c] + epsilon);
-        shift[c] = beta[c] - mean[c] * scale[c];
-      }
+      const BatchNormFactors f = batch_norm_factors(node, channels);
       attrs.kind = NormKind::channel_affine;
-      attrs.scale = to_tensor(scale);
-      attrs.shift = to_tensor(shift);
+      attrs.scale = to_tensor(f.scale);
+      attrs.shift = to_tensor(f.shift);
     } else {
       a.expect_only({"epsilon"});
       if (rank < 3) throw Error(describe(node) + ": input must have spatial dimensions (rank >= 3)");

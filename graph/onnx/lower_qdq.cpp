@@ -223,35 +223,50 @@ std::optional<OutputStage> Importer::find_output_stage(const std::string& tensor
   }
 }
 
-void Importer::fold_batch_norm(const onnx::NodeProto& bn, Constant& weights, QuantParams& params,
-                               std::optional<std::vector<double>>& bias) const {
+BatchNormFactors Importer::batch_norm_factors(const onnx::NodeProto& bn, int64_t channels) const {
   const Attributes a(bn);
   a.expect_only({"epsilon", "momentum", "training_mode", "spatial"});
   if (a.get_int("training_mode", 0) != 0) throw Error(describe(bn) + ": training mode is not supported");
   for (int i = 1; i < bn.output_size(); ++i)
     if (!bn.output(i).empty()) throw Error(describe(bn) + ": running statistics outputs are not supported");
-  if (!params.is_per_tensor() && params.axis != 0)
-    throw Error(describe(bn) + ": the convolution's weights must be quantized per output channel (axis 0)");
-  const double epsilon = a.get_float("epsilon", 1e-5f);
-  const int64_t channels = weights.shape.at(0), per_channel = weights.size() / channels;
-  std::vector<double> gamma = symbol(bn, 1).real_values(), beta = symbol(bn, 2).real_values();
-  std::vector<double> mean = symbol(bn, 3).real_values(), var = symbol(bn, 4).real_values();
+  if (channels < 1) throw Error(describe(bn) + ": needs at least one channel");
   for (int i = 1; i <= 4; ++i)
     if (symbol(bn, i).kind != Symbol::Kind::constant)
       throw Error(describe(bn) + ": parameters must be constants");
+  const std::vector<double> gamma = symbol(bn, 1).real_values(), beta = symbol(bn, 2).real_values();
+  const std::vector<double> mean = symbol(bn, 3).real_values(), var = symbol(bn, 4).real_values();
   for (const auto* v : {&gamma, &beta, &mean, &var})
     if (static_cast<int64_t>(v->size()) != channels)
       throw Error(describe(bn) + ": has " + std::to_string(v->size()) + " values per parameter for " +
                   std::to_string(channels) + " channels");
+  const double epsilon = a.get_float("epsilon", 1e-5f);
+  BatchNormFactors f;
+  for (size_t c = 0; c < static_cast<size_t>(channels); ++c) {
+    if (!(var[c] + epsilon > 0.0)) throw Error(describe(bn) + ": variance + epsilon must be > 0");
+    const double factor = gamma[c] / std::sqrt(var[c] + epsilon);
+    f.scale.push_back(factor);
+    f.shift.push_back(beta[c] - factor * mean[c]);
+  }
+  return f;
+}
+
+void Importer::fold_batch_norm(const onnx::NodeProto& bn, Constant& weights, QuantParams& params,
+                               std::optional<std::vector<double>>& bias) const {
+  if (!params.is_per_tensor() && params.axis != 0)
+    throw Error(describe(bn) + ": the convolution's weights must be quantized per output channel (axis 0)");
+  const int64_t channels = weights.shape.at(0);
+  const BatchNormFactors bnf = batch_norm_factors(bn, channels);
+  const int64_t per_channel = weights.size() / channels;
   if (!bias) bias = std::vector<double>(static_cast<size_t>(channels), 0.0);
   if (bias->size() == 1) bias->assign(static_cast<size_t>(channels), (*bias)[0]);
+  if (static_cast<int64_t>(bias->size()) != channels)
+    throw Error(describe(bn) + ": bias size does not match");
   QuantParams folded;
   folded.axis = 0;
   const bool signed_weights = weights.onnx_type == onnx::TensorProto::INT8;
   for (int64_t c = 0; c < channels; ++c) {
     const auto i = static_cast<size_t>(c);
-    if (!(var[i] + epsilon > 0.0)) throw Error(describe(bn) + ": variance + epsilon must be > 0");
-    const double factor = gamma[i] / std::sqrt(var[i] + epsilon);
+    const double factor = bnf.scale[i];
     double scale = params.scale(params.is_per_tensor() ? 0 : c) * std::abs(factor);
     int32_t zp = params.zero_point(params.is_per_tensor() ? 0 : c);
     double* row = weights.values.data() + c * per_channel;
@@ -265,12 +280,12 @@ void Importer::fold_batch_norm(const onnx::NodeProto& bn, Constant& weights, Qua
       }
       zp = -zp;
     } else if (factor == 0.0) {
-      std::fill(row, row + per_channel, static_cast<double>(zp));  // the channel's output is beta alone
+      std::fill(row, row + per_channel, static_cast<double>(zp));  // the channel's output is the shift alone
       scale = params.scale(params.is_per_tensor() ? 0 : c);
     }
     folded.scales.push_back(static_cast<float>(scale));
     folded.zero_points.push_back(zp);
-    (*bias)[i] = factor * (*bias)[i] + beta[i] - factor * mean[i];
+    (*bias)[i] = factor * (*bias)[i] + bnf.shift[i];
   }
   validate(folded, signed_weights ? ElementType::s8 : ElementType::u8, weights.shape,
            describe(bn) + " folded weights");

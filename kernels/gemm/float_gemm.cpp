@@ -157,6 +157,9 @@ void float_matmul(Isa isa, const float* a, const Shape& sa, const float* b, cons
                   matrix = task / groups / row_blocks;
     const auto [am, bm] = operands[static_cast<size_t>(matrix)];
     const int64_t r0 = row_block * kRowBlock, c0 = group * per_group * panel;
+    // Rounding the groups up can leave the last ones without columns; they must not redo the edge columns,
+    // which the group that reaches the end writes.
+    if (c0 >= n) return;
     const int64_t c1 = std::min(n, c0 + per_group * panel);
     const KRun run{0, k};
     FloatGemmBlock block{.a = am + r0 * k,

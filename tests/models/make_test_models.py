@@ -1522,6 +1522,17 @@ def float_shape_subgraph():
 
 
 @model
+def float_dynamic_image():
+    """A float conv net with dynamic N, H and W, as detectors declare their input: conv stride 2, ReLU,
+    global average pool. The `octet` command must be told the shape to time (--shape)."""
+    b = Builder("float_dynamic_image")
+    x = b.input([1, 3, 8, 10], -1, 1, dims=["N", 3, "H", "W"])
+    y = b.relu(float_conv(b, x, 4, 3, pads=(1, 1, 1, 1), strides=(2, 2)))
+    b.output(b.global_average_pool(y), dims=["N", 4, 1, 1])
+    return b
+
+
+@model
 def qop_matmul_float_bias():
     """QLinearMatMul -> DequantizeLinear -> Add(float bias): a classifier whose last Add its quantizer
     left in float (the form of ONNX Runtime's QOperator MNIST model)."""
