@@ -22,15 +22,15 @@ std::string describe(const TensorInfo& t) {
 }  // namespace
 
 int run_info(std::span<const std::string_view> args) {
-  if (args.empty()) throw Error("usage: octet info MODEL [--shape NAME=AxBxC ...]");
+  if (args.empty()) throw Error("usage: octet info MODEL [--shape NAME=AxBxC | --input NAME=FILE.npy ...]");
   ModelInputs in;
   for (size_t i = 1; i < args.size(); ++i) {
-    if (i + 1 >= args.size() || args[i] != "--shape")
+    if (i + 1 >= args.size() || !take_input_flag("info", args[i], std::string(args[i + 1]), in))
       throw Error("info: unknown option '" + std::string(args[i]) +
-                  "' (usage: octet info MODEL [--shape NAME=AxBxC])");
-    take_input_flag("info", args[i], std::string(args[i + 1]), in);
+                  "' (usage: octet info MODEL [--shape NAME=AxBxC | --input NAME=FILE.npy])");
     ++i;
   }
+  read_input_files(in);
   const Model model = load_for_inputs("info", std::string(args[0]), in, 1);
   std::printf("model: %s\n", std::string(args[0]).c_str());
   for (const auto& t : model.inputs())

@@ -4,24 +4,27 @@
 # of the rounds, the octet / ORT time ratio and how closely the outputs agree.
 #
 #   benchmarks/peers/compare.sh MODEL [--threads N] [--rounds R] [--min-time S] [--input NAME=FILE.npy ...]
+#                                     [--shape NAME=AxBxC ...]
 #
-# Without --input, random inputs of the model's shapes are made by `octet bench --save-inputs`. ONNX Runtime
+# Without --input, random inputs of the model's shapes (--shape for dynamic dimensions) are made by
+# `octet bench --save-inputs`. ONNX Runtime
 # comes from npm (onnxruntime-node, pinned in package-lock.json), installed here on first use with its
 # GPU download step skipped (.npmrc). Needs node and npm, and octet built in build/.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 octet="$root/build/tools/octet"
-[[ $# -ge 1 ]] || { sed -n 2,10p "$0"; exit 2; }
+[[ $# -ge 1 ]] || { sed -n 2,11p "$0"; exit 2; }
 model=$1; shift
 threads=1 rounds=5 min_time=2
-inputs=()
+inputs=() shapes=()
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --threads) threads=$2; shift 2 ;;
     --rounds) rounds=$2; shift 2 ;;
     --min-time) min_time=$2; shift 2 ;;
     --input) inputs+=(--input "$2"); shift 2 ;;
+    --shape) shapes+=(--shape "$2"); shift 2 ;;
     *) echo "compare.sh: unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -32,7 +35,7 @@ command -v node > /dev/null || { echo "compare.sh: needs node and npm (apt-get i
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 if [[ ${#inputs[@]} -eq 0 ]]; then
-  "$octet" bench "$model" --iterations 1 --warmup 0 --save-inputs "$work/inputs" > /dev/null
+  "$octet" bench "$model" --iterations 1 --warmup 0 "${shapes[@]}" --save-inputs "$work/inputs" > /dev/null
   for f in "$work"/inputs/*.npy; do inputs+=(--input "$(basename "$f" .npy)=$f"); done
 fi
 
@@ -54,5 +57,5 @@ echo "median of rounds: octet $mo ms, ORT $mt ms, octet/ORT $(awk -v a="$mo" -v 
 # Agreement, in the output's quantization steps (the scale octet reports for it).
 "$octet" run "$model" "${inputs[@]}" --output-dir "$work/octet" > /dev/null
 # (awk reads all its input: an early exit would break the pipe, which pipefail turns into a failure)
-scale=$("$octet" info "$model" | awk '/^output: / && !done {for (i = 1; i <= NF; ++i) if ($i == "scale") {print $(i + 1); done = 1}}' | tr -d ',')
+scale=$("$octet" info "$model" "${inputs[@]}" | awk '/^output: / && !done {for (i = 1; i <= NF; ++i) if ($i == "scale") {print $(i + 1); done = 1}}' | tr -d ',')
 node "$here/compare_outputs.js" "$work/octet" "$work/ort" "${scale:-1}"
