@@ -59,6 +59,15 @@ bool cpu_supports(Isa isa) {
   return false;
 }
 
+bool vbmi_usable(Isa isa) {
+#if defined(__x86_64__)
+  return isa == Isa::avx512vnni && __builtin_cpu_supports("avx512vbmi");
+#else
+  (void)isa;
+  return false;
+#endif
+}
+
 namespace {
 
 constexpr Isa kAllIsas[] = {Isa::scalar, Isa::avx2,         Isa::avx512vnni,

@@ -18,6 +18,10 @@ std::string_view name_of(Isa isa);
 // Whether this CPU (and OS) can run kernels for `isa`.
 bool cpu_supports(Isa isa);
 
+// Whether kernels for `isa` may also use AVX-512 VBMI on this CPU: `isa` is avx512vnni and the CPU has VBMI,
+// which VNNI does not imply (Cascade Lake has one without the other).
+bool vbmi_usable(Isa isa);
+
 // Every ISA this CPU can run, scalar first.
 std::vector<Isa> supported_isas();
 

@@ -1,5 +1,5 @@
 // The float elementwise operators on AArch64 Advanced SIMD (baseline: every aarch64 ISA uses it). Division,
-// square root and fma are the IEEE instructions (FDIV, FSQRT, FMLA) through kernels/reference/float_math.h.
+// square root and fma are the IEEE instructions (FDIV, FSQRT, FMLA) through kernels/simd/float_primitives.h.
 #include "kernels/elementwise/float_elementwise_simd.h"
 
 namespace octet::elementwise {

@@ -116,7 +116,7 @@ class AddRowsNeon final : public BinaryRows {
 
 class MulRowsNeon final : public BinaryRows {
  public:
-  MulRowsNeon(const MulConstants& k, Clamp clamp)
+  MulRowsNeon(const ref::MulConstants& k, Clamp clamp)
       : za_(vdupq_n_s16(static_cast<int16_t>(k.za))),
         zb_(vdupq_n_s16(static_cast<int16_t>(k.zb))),
         step_(per_tensor(k.m, k.zo, clamp)) {}
@@ -141,7 +141,7 @@ std::unique_ptr<const BinaryRows> make_add_rows_neon(const ref::AddConstants& k,
   return std::make_unique<const AddRowsNeon>(k, clamp);
 }
 
-std::unique_ptr<const BinaryRows> make_mul_rows_neon(const MulConstants& k, Clamp clamp) {
+std::unique_ptr<const BinaryRows> make_mul_rows_neon(const ref::MulConstants& k, Clamp clamp) {
   return std::make_unique<const MulRowsNeon>(k, clamp);
 }
 

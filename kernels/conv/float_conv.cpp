@@ -2,7 +2,6 @@
 
 #include <tbb/enumerable_thread_specific.h>
 #include <tbb/parallel_for.h>
-#include <tbb/task_arena.h>
 
 #include <algorithm>
 #include <cstring>
@@ -12,8 +11,10 @@
 #include "kernels/conv/float_depthwise.h"
 #include "kernels/conv/float_depthwise_simd.h"
 #include "kernels/error.h"
+#include "kernels/float_kernels.h"
 #include "kernels/gemm/float_gemm.h"
 #include "kernels/gemm/float_gemm_kernel.h"
+#include "kernels/parallel.h"
 
 namespace octet::conv {
 
@@ -49,25 +50,6 @@ void float_depthwise_row_scalar(const FloatDepthwiseRow& row) {
   float_depthwise_row_simd<simd::ScalarArch>(row);
 }
 
-void float_depthwise_row(Isa isa, const FloatDepthwiseRow& row) {
-  switch (isa) {
-#if defined(__x86_64__)
-    case Isa::avx512vnni:
-      return float_depthwise_row_avx512(row);
-    case Isa::avx2:
-      return float_depthwise_row_avx2(row);
-#endif
-#if defined(__aarch64__)
-    case Isa::neon:
-    case Isa::neon_dotprod:
-    case Isa::neon_i8mm:
-      return float_depthwise_row_neon(row);
-#endif
-    default:
-      return float_depthwise_row_scalar(row);
-  }
-}
-
 namespace {
 
 constexpr int64_t round_up(int64_t x, int64_t m) {
@@ -88,10 +70,6 @@ int64_t tile_pixels(int64_t pixels, int64_t k) {
   // The pixels spread evenly over as few tiles as `most` allows.
   const int64_t tiles = (pixels + most - 1) / most;
   return round_up((pixels + tiles - 1) / tiles, kRowQuantum);
-}
-
-int64_t threads() {
-  return tbb::this_task_arena::max_concurrency();
 }
 
 struct Scratch {
@@ -150,20 +128,21 @@ void multiply_panels(Isa isa, const gemm::PackedFloatB& b, int64_t p0, int64_t p
                      FloatClamp clamp, float* out, int64_t ldo) {
   const gemm::FloatTile tile = gemm::float_tile(isa);
   const int64_t panel = tile.panel_width();
+  const auto block_kernel = float_kernels(isa).gemm_block;
   for (int64_t p = p0; p < p1; ++p) {
     const int64_t n0 = p * panel, cols = std::min(panel, b.n - n0);
-    gemm::float_gemm_block(isa, {.a = a,
-                                 .lda = lda,
-                                 .rows = rows,
-                                 .runs = runs,
-                                 .run_count = run_count,
-                                 .b = b.data.data() + n0 * b.k,
-                                 .ldb = round_up(cols, tile.vector_width),
-                                 .cols = cols,
-                                 .bias = bias ? bias + n0 : nullptr,
-                                 .clamp = clamp,
-                                 .out = out + n0,
-                                 .ldo = ldo});
+    block_kernel({.a = a,
+                  .lda = lda,
+                  .rows = rows,
+                  .runs = runs,
+                  .run_count = run_count,
+                  .b = b.data.data() + n0 * b.k,
+                  .ldb = round_up(cols, tile.vector_width),
+                  .cols = cols,
+                  .bias = bias ? bias + n0 : nullptr,
+                  .clamp = clamp,
+                  .out = out + n0,
+                  .ldo = ldo});
   }
 }
 
@@ -220,10 +199,7 @@ void run_gemm(const FloatConv2d& c, const float* input, int64_t n, int64_t ih, i
   // Few tiles (late layers): also split each group's panels, so every thread gets work.
   const int64_t panels =
       (c.group_out + gemm::float_tile(c.isa).panel_width() - 1) / gemm::float_tile(c.isa).panel_width();
-  int64_t splits = 1;
-  if (threads() > 1 && tiles * group_count < 4 * threads())
-    splits =
-        std::clamp<int64_t>((4 * threads() + tiles * group_count - 1) / (tiles * group_count), 1, panels);
+  const int64_t splits = column_split(tiles * group_count, panels);
   const int64_t per_split = (panels + splits - 1) / splits;
   const float* bias = c.bias.empty() ? nullptr : c.bias.data();
   const gemm::KRun run{0, k};
@@ -262,22 +238,23 @@ void run_depthwise(const FloatConv2d& c, const float* input, int64_t n, int64_t 
     });
     image = repeated.data();
   }
+  const auto row_kernel = float_kernels(c.isa).depthwise_row;
   tbb::parallel_for(int64_t{0}, n * oh, [&](int64_t row) {
     const int64_t b = row / oh;
-    float_depthwise_row(c.isa, {.image = image + b * ih * iw * cout,
-                                .ih = ih,
-                                .iw = iw,
-                                .channels = cout,
-                                .weights = c.depthwise_weights.data(),
-                                .bias = c.bias.empty() ? nullptr : c.bias.data(),
-                                .kernel_h = c.kernel_h,
-                                .kernel_w = c.kernel_w,
-                                .params = c.params,
-                                .clamp = c.clamp,
-                                .oy = row % oh,
-                                .ox_begin = 0,
-                                .ox_end = ow,
-                                .out = output + row * ow * cout});
+    row_kernel({.image = image + b * ih * iw * cout,
+                .ih = ih,
+                .iw = iw,
+                .channels = cout,
+                .weights = c.depthwise_weights.data(),
+                .bias = c.bias.empty() ? nullptr : c.bias.data(),
+                .kernel_h = c.kernel_h,
+                .kernel_w = c.kernel_w,
+                .params = c.params,
+                .clamp = c.clamp,
+                .oy = row % oh,
+                .ox_begin = 0,
+                .ox_end = ow,
+                .out = output + row * ow * cout});
   });
 }
 

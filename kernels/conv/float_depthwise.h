@@ -7,7 +7,6 @@
 
 #include <cstdint>
 
-#include "kernels/isa.h"
 #include "kernels/reference/conv2d.h"
 #include "kernels/reference/float_elementwise.h"
 
@@ -26,8 +25,7 @@ struct FloatDepthwiseRow {
   float* out = nullptr;              // the output row: pixel ox at out + ox * channels
 };
 
-void float_depthwise_row(Isa isa, const FloatDepthwiseRow& row);
-
+// One row on each ISA's kernel (kernels/float_kernels.h chooses).
 void float_depthwise_row_scalar(const FloatDepthwiseRow& row);
 void float_depthwise_row_avx2(const FloatDepthwiseRow& row);
 void float_depthwise_row_avx512(const FloatDepthwiseRow& row);

@@ -2,18 +2,15 @@
 
 // The float depthwise row kernel (kernels/conv/float_depthwise.h), written once and instantiated per ISA.
 // Each lane is one output channel taking its taps in (ky, kx) order through fma from its bias; the last
-// W - 1 channels or fewer go one by one through std::fma, the same arithmetic. Pixels whose window lies
+// W - 1 channels or fewer go one by one through the scalar fma, the same arithmetic. Pixels whose window lies
 // inside the image horizontally go four at a time (each tap's weight vectors loaded once for the four,
 // no column checks); the border pixels one at a time with a check per tap.
 //
 // Measured (AVX-512, one thread, 3x3 stride 1, 56x56x128): about 45-60 GFLOP/s, depending on whether the
 // input is 64-byte aligned (unaligned vector loads split cache lines; the GEMM kernels hardly notice).
 
-#include <algorithm>
-#include <cmath>
-
 #include "kernels/conv/float_depthwise.h"
-#include "kernels/gemm/float_simd.h"
+#include "kernels/simd/float_lanes.h"
 
 namespace octet::conv {
 
@@ -22,7 +19,7 @@ namespace detail {
 // Output pixel ix0 (its window's first input column), channels [c, c + kVectors * W).
 template <class Arch, int kVectors>
 inline void depthwise_vectors(const FloatDepthwiseRow& d, int64_t ix0, int64_t c, float* out) {
-  using L = simd::FloatLanes<Arch>;
+  using L = simd::Lanes<Arch>;
   using V = typename L::V;
   constexpr int64_t W = L::width;
   const auto& p = d.params;
@@ -52,7 +49,7 @@ inline void depthwise_vectors(const FloatDepthwiseRow& d, int64_t ix0, int64_t c
       }
     }
   }
-  if (!d.clamp.is_identity()) {
+  if (!L::is_identity(d.clamp)) {
     const V lo = L::splat(d.clamp.lo), hi = L::splat(d.clamp.hi);
 #pragma GCC unroll 4
     for (int v = 0; v < kVectors; ++v)
@@ -67,6 +64,7 @@ inline void depthwise_vectors(const FloatDepthwiseRow& d, int64_t ix0, int64_t c
 // copy compiled for one ISA stands in for another's at link time.)
 template <class Arch>
 void depthwise_channels(const FloatDepthwiseRow& d, int64_t ix0, int64_t c, float* out) {
+  using L = simd::Lanes<Arch>;
   const auto& p = d.params;
   const int64_t channels = d.channels;
   for (; c < channels; ++c) {
@@ -77,11 +75,10 @@ void depthwise_channels(const FloatDepthwiseRow& d, int64_t ix0, int64_t c, floa
       for (int64_t kx = 0; kx < d.kernel_w; ++kx, w += channels) {
         const int64_t ix = ix0 + kx * p.dilation_w;
         const bool inside = iy >= 0 && iy < d.ih && ix >= 0 && ix < d.iw;
-        acc = std::fma(inside ? d.image[(iy * d.iw + ix) * channels + c] : 0.0f, *w, acc);
+        acc = L::fma(inside ? d.image[(iy * d.iw + ix) * channels + c] : 0.0f, *w, acc);
       }
     }
-    const float lo = d.clamp.lo, hi = d.clamp.hi;
-    out[c] = acc < lo ? lo : (acc > hi ? hi : acc);
+    out[c] = L::clamp(acc, d.clamp.lo, d.clamp.hi);
   }
 }
 
@@ -91,7 +88,7 @@ void depthwise_channels(const FloatDepthwiseRow& d, int64_t ix0, int64_t c, floa
 // kKernelW > 0: the kernel width known at compile time (3: the common 3x3), so the tap loop unrolls.
 template <class Arch, int kPixels, int kVectors, int kKernelW = 0>
 inline void depthwise_interior(const FloatDepthwiseRow& d, int64_t ox, int64_t c, float* out_row) {
-  using L = simd::FloatLanes<Arch>;
+  using L = simd::Lanes<Arch>;
   using V = typename L::V;
   constexpr int64_t W = L::width;
   const auto& p = d.params;
@@ -131,7 +128,7 @@ inline void depthwise_interior(const FloatDepthwiseRow& d, int64_t ox, int64_t c
           acc[i][v] = L::fma(L::load(x + i * pixel_step + v * W), wv, acc[i][v]);
       }
   }
-  if (!d.clamp.is_identity()) {
+  if (!L::is_identity(d.clamp)) {
     const V lo = L::splat(d.clamp.lo), hi = L::splat(d.clamp.hi);
 #pragma GCC unroll 8
     for (int i = 0; i < kPixels; ++i)
@@ -149,7 +146,7 @@ inline void depthwise_interior(const FloatDepthwiseRow& d, int64_t ox, int64_t c
 // Every channel of one output pixel, any position.
 template <class Arch>
 inline void depthwise_pixel(const FloatDepthwiseRow& d, int64_t ox) {
-  constexpr int64_t W = simd::FloatLanes<Arch>::width;
+  constexpr int64_t W = simd::Lanes<Arch>::width;
   const int64_t channels = d.channels, ix0 = ox * d.params.stride_w - d.params.pad.left;
   float* out = d.out + ox * channels;
   int64_t c = 0;
@@ -164,16 +161,17 @@ inline void depthwise_pixel(const FloatDepthwiseRow& d, int64_t ox) {
 
 template <class Arch>
 void float_depthwise_row_simd(const FloatDepthwiseRow& d) {
-  constexpr int64_t W = simd::FloatLanes<Arch>::width;
+  using L = simd::Lanes<Arch>;
+  constexpr int64_t W = L::width;
   constexpr int kPixels = 4;
   const auto& p = d.params;
   const int64_t channels = d.channels;
   // Interior pixels [x_lo, x_hi): every kernel column inside the image (ix0 >= 0 and
   // ix0 + (KW - 1) * dilation_w < iw), where the blocked kernel needs no column checks.
   const int64_t last_tap = (d.kernel_w - 1) * p.dilation_w;
-  const int64_t x_lo = std::clamp<int64_t>((p.pad.left + p.stride_w - 1) / p.stride_w, d.ox_begin, d.ox_end);
+  const int64_t x_lo = L::clamp_index((p.pad.left + p.stride_w - 1) / p.stride_w, d.ox_begin, d.ox_end);
   const int64_t room = d.iw - 1 - last_tap + p.pad.left;  // ox * stride_w <= room
-  const int64_t x_hi = room < 0 ? x_lo : std::clamp<int64_t>(room / p.stride_w + 1, x_lo, d.ox_end);
+  const int64_t x_hi = room < 0 ? x_lo : L::clamp_index(room / p.stride_w + 1, x_lo, d.ox_end);
   for (int64_t ox = d.ox_begin; ox < x_lo; ++ox)
     detail::depthwise_pixel<Arch>(d, ox);
   // Channel chunks outside, pixels inside: one chunk's window rows stay in L1 while the pixels sweep them.

@@ -10,9 +10,8 @@ namespace octet::elementwise {
 namespace {
 
 bool use_vbmi() {
-  // VBMI is not implied by VNNI (Cascade Lake has one without the other), so it is checked on its own;
-  // an OCTET_ISA below avx512vnni turns it off with the rest of AVX-512.
-  static const bool vbmi = active_isa() == Isa::avx512vnni && __builtin_cpu_supports("avx512vbmi");
+  // An OCTET_ISA below avx512vnni turns VBMI off with the rest of AVX-512.
+  static const bool vbmi = vbmi_usable(active_isa());
   return vbmi;
 }
 

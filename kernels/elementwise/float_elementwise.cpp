@@ -1,7 +1,5 @@
 #include "kernels/elementwise/float_elementwise.h"
 
-#include <tbb/parallel_for.h>
-
 #include <algorithm>
 #include <array>
 #include <cstring>
@@ -10,81 +8,14 @@
 
 #include "kernels/elementwise/float_elementwise_kernels.h"
 #include "kernels/error.h"
+#include "kernels/float_kernels.h"
+#include "kernels/parallel.h"
 #include "kernels/reference/broadcast.h"
 #include "kernels/reference/float_elementwise_ops.h"
 
 namespace octet::elementwise {
 
 namespace {
-
-// Elements per parallel task: large enough that a task's overhead is noise next to streaming 64 KiB, small
-// enough to spread a few MiB over every core. The split never changes an element's arithmetic.
-constexpr int64_t kBlock = 16384;
-
-// Calls f(first, last) for consecutive blocks of [0, total), in parallel when there is more than one.
-template <class F>
-void parallel_blocks(int64_t total, F&& f) {
-  const int64_t blocks = (total + kBlock - 1) / kBlock;
-  if (blocks <= 1) {
-    if (total > 0) f(int64_t{0}, total);
-    return;
-  }
-  tbb::parallel_for(int64_t{0}, blocks, [&](int64_t block) {
-    const int64_t first = block * kBlock;
-    f(first, std::min(total, first + kBlock));
-  });
-}
-
-// Calls f(out_offset, in_offsets, length) for the pieces of runs that cover output elements [first, last):
-// within a piece input k starts at in_offsets[k] and advances by runs.step(k).
-template <size_t N, class F>
-void for_pieces(const BroadcastRuns<N>& runs, int64_t first, int64_t last, F&& f) {
-  const int64_t inner = runs.inner();
-  runs.for_runs(first / inner, (last + inner - 1) / inner, [&](int64_t o, std::array<int64_t, N> in) {
-    const int64_t begin = std::max(first, o), end = std::min(last, o + inner);
-    for (size_t k = 0; k < N; ++k)
-      in[k] += (begin - o) * runs.step(k);
-    f(begin, in, end - begin);
-  });
-}
-
-FloatUnaryKernel unary_kernel(Isa isa) {
-  switch (isa) {
-#if defined(__x86_64__)
-    case Isa::avx512vnni:
-      return float_unary_avx512;
-    case Isa::avx2:
-      return float_unary_avx2;
-#endif
-#if defined(__aarch64__)
-    case Isa::neon:
-    case Isa::neon_dotprod:
-    case Isa::neon_i8mm:
-      return float_unary_neon;
-#endif
-    default:
-      return nullptr;
-  }
-}
-
-FloatBinaryKernel binary_kernel(Isa isa) {
-  switch (isa) {
-#if defined(__x86_64__)
-    case Isa::avx512vnni:
-      return float_binary_avx512;
-    case Isa::avx2:
-      return float_binary_avx2;
-#endif
-#if defined(__aarch64__)
-    case Isa::neon:
-    case Isa::neon_dotprod:
-    case Isa::neon_i8mm:
-      return float_binary_neon;
-#endif
-    default:
-      return nullptr;
-  }
-}
 
 // A fixed-size batch of segments handed to the ISA kernel in one call (runs can be a few elements long).
 class SegmentBatch {
@@ -121,8 +52,8 @@ class SegmentBatch {
 void scalar_binary(::octet::BinaryOp op, const void* a, const void* b, void* out,
                    const BroadcastRuns<2>& runs) {
   const bool bool_in = takes_bool(op), bool_out = produces_bool(op);
-  parallel_blocks(runs.outer() * runs.inner(), [&](int64_t first, int64_t last) {
-    for_pieces(runs, first, last, [&](int64_t o, const std::array<int64_t, 2>& in, int64_t length) {
+  parallel_ranges(runs.outer() * runs.inner(), kTaskElements, [&](int64_t first, int64_t last) {
+    runs.for_range(first, last, [&](int64_t o, const std::array<int64_t, 2>& in, int64_t length) {
       for (int64_t i = 0; i < length; ++i) {
         const int64_t ia = in[0] + i * runs.step(0), ib = in[1] + i * runs.step(1);
         const float va = bool_in ? static_cast<float>(static_cast<const uint8_t*>(a)[ia] != 0)
@@ -186,8 +117,8 @@ void where_runs(const uint8_t* cond, const void* x, const void* y, size_t size, 
   const auto* by = static_cast<const std::byte*>(y);
   auto* bo = static_cast<std::byte*>(out);
   const auto offset = [size](int64_t elements) { return static_cast<size_t>(elements) * size; };
-  parallel_blocks(runs.outer() * runs.inner(), [&](int64_t first, int64_t last) {
-    for_pieces(runs, first, last, [&](int64_t o, const std::array<int64_t, 3>& in, int64_t length) {
+  parallel_ranges(runs.outer() * runs.inner(), kTaskElements, [&](int64_t first, int64_t last) {
+    runs.for_range(first, last, [&](int64_t o, const std::array<int64_t, 3>& in, int64_t length) {
       where_piece<Size>(cond + in[0], runs.step(0), bx + offset(in[1]), runs.step(1), by + offset(in[2]),
                         runs.step(2), bo + offset(o), length, size);
     });
@@ -198,15 +129,16 @@ void where_runs(const uint8_t* cond, const void* x, const void* y, size_t size, 
 
 void float_unary(Isa isa, const UnaryParams& p, const float* x, float* y, int64_t n) {
   if (n < 0) throw Error("float " + std::string(name_of(p.op)) + ": negative element count");
-  const FloatUnaryKernel kernel = unary_kernel(isa);
+  const FloatUnaryKernel kernel = float_kernels(isa).unary;
   if (kernel == nullptr) return ref::float_unary(p, x, y, n);
   float_ops::with_unary_op(p, [](const auto&) {});  // rejects an unknown operator before any thread starts
-  parallel_blocks(n, [&](int64_t first, int64_t last) { kernel(p, x + first, y + first, last - first); });
+  parallel_ranges(n, kTaskElements,
+                  [&](int64_t first, int64_t last) { kernel(p, x + first, y + first, last - first); });
 }
 
 void float_binary(Isa isa, ::octet::BinaryOp op, const void* a, const Shape& sa, const void* b,
                   const Shape& sb, void* out) {
-  const FloatBinaryKernel kernel = binary_kernel(isa);
+  const FloatBinaryKernel kernel = float_kernels(isa).binary;
   if (kernel == nullptr) return ref::float_binary(op, a, sa, b, sb, out);
   const std::string name = "float " + std::string(name_of(op));
   const BroadcastRuns<2> runs(name, broadcast_shape(name, sa, sb), {sa, sb});
@@ -216,9 +148,9 @@ void float_binary(Isa isa, ::octet::BinaryOp op, const void* a, const Shape& sa,
   }
   const auto* fa = static_cast<const float*>(a);
   const auto* fb = static_cast<const float*>(b);
-  parallel_blocks(runs.outer() * runs.inner(), [&](int64_t first, int64_t last) {
+  parallel_ranges(runs.outer() * runs.inner(), kTaskElements, [&](int64_t first, int64_t last) {
     SegmentBatch batch(kernel, op, fa, runs.step(0), fb, runs.step(1), out);
-    for_pieces(runs, first, last, [&](int64_t o, const std::array<int64_t, 2>& in, int64_t length) {
+    runs.for_range(first, last, [&](int64_t o, const std::array<int64_t, 2>& in, int64_t length) {
       batch.add({o, in[0], in[1], length});
     });
     batch.flush();

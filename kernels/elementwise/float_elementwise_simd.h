@@ -12,100 +12,82 @@
 #include <xsimd/xsimd.hpp>
 
 #include <cstdint>
-#include <cstring>
 #include <type_traits>
 
 #include "kernels/elementwise/float_elementwise_kernels.h"
 #include "kernels/reference/float_elementwise_ops.h"
+#include "kernels/simd/float_lanes.h"
 
 namespace octet::elementwise::simd {
 
 template <class Arch>
-using Batch = xsimd::batch<float, Arch>;
-
-template <class Arch>
-inline constexpr int64_t kWidth = static_cast<int64_t>(Batch<Arch>::size);
+using L = octet::simd::Lanes<Arch>;
 
 template <class Arch, class Op>
 void unary_map(const Op& op, const float* x, float* y, int64_t n) {
-  using B = Batch<Arch>;
-  constexpr int64_t W = kWidth<Arch>;
+  constexpr int64_t W = L<Arch>::width;
   int64_t i = 0;
   for (; i + W <= n; i += W)
-    op(B::load_unaligned(x + i)).store_unaligned(y + i);
-  if (i < n) {
-    const auto rest = static_cast<size_t>(n - i);
-    alignas(64) float buffer[W] = {};
-    std::memcpy(buffer, x + i, rest * sizeof(float));
-    op(B::load_aligned(buffer)).store_aligned(buffer);
-    std::memcpy(y + i, buffer, rest * sizeof(float));
-  }
+    L<Arch>::store(y + i, op(L<Arch>::load(x + i)));
+  if (i < n) L<Arch>::store_partial(y + i, op(L<Arch>::load_partial(x + i, n - i)), n - i);
 }
 
 // An operand of a run: a batch from memory where it advances, its one element broadcast where it repeats.
 template <class Arch, bool kAdvances>
 struct Operand {
+  using V = typename L<Arch>::V;
   const float* data;
-  Batch<Arch> repeated;
+  V repeated;
   explicit Operand(const float* p) : data(p), repeated(kAdvances ? 0.0f : *p) {}
-  Batch<Arch> at(int64_t i) const {
+  V at(int64_t i) const {
     if constexpr (kAdvances)
-      return Batch<Arch>::load_unaligned(data + i);
+      return L<Arch>::load(data + i);
     else
       return repeated;
   }
-  // The last `rest` elements from i, zero-padded to a batch.
-  Batch<Arch> tail(int64_t i, size_t rest) const {
-    if constexpr (kAdvances) {
-      alignas(64) float buffer[kWidth<Arch>] = {};
-      std::memcpy(buffer, data + i, rest * sizeof(float));
-      return Batch<Arch>::load_aligned(buffer);
-    } else {
+  // The `rest` (< width) elements from i, zero-padded.
+  V tail(int64_t i, int64_t rest) const {
+    if constexpr (kAdvances)
+      return L<Arch>::load_partial(data + i, rest);
+    else
       return repeated;
-    }
   }
 };
 
 // out[i] = op(a_i, b_i) over n elements, float results.
 template <class Arch, bool kA, bool kB, class Op>
 void arithmetic_run(const Op& op, const float* a, const float* b, float* out, int64_t n) {
-  constexpr int64_t W = kWidth<Arch>;
+  constexpr int64_t W = L<Arch>::width;
   const Operand<Arch, kA> va(a);
   const Operand<Arch, kB> vb(b);
   int64_t i = 0;
   for (; i + W <= n; i += W)
-    op(va.at(i), vb.at(i)).store_unaligned(out + i);
-  if (i < n) {
-    const auto rest = static_cast<size_t>(n - i);
-    alignas(64) float buffer[W];
-    op(va.tail(i, rest), vb.tail(i, rest)).store_aligned(buffer);
-    std::memcpy(out + i, buffer, rest * sizeof(float));
-  }
+    L<Arch>::store(out + i, op(va.at(i), vb.at(i)));
+  if (i < n) L<Arch>::store_partial(out + i, op(va.tail(i, n - i), vb.tail(i, n - i)), n - i);
 }
 
 // out[i] = op(a_i, b_i) ? 1 : 0 over n elements, one byte each: chunks of 0 / 1 as int32 lanes, narrowed to
 // bytes by a plain loop over the chunk, which the compiler vectorises (as quantize_simd.h does).
 template <class Arch, bool kA, bool kB, class Op>
 void comparison_run(const Op& op, const float* a, const float* b, uint8_t* out, int64_t n) {
-  using B = Batch<Arch>;
-  constexpr int64_t W = kWidth<Arch>;
+  using V = typename L<Arch>::V;
+  constexpr int64_t W = L<Arch>::width;
   constexpr int64_t kChunk = 256;
   static_assert(kChunk % W == 0);
   const Operand<Arch, kA> va(a);
   const Operand<Arch, kB> vb(b);
-  const B one(1.0f), zero(0.0f);
+  const V one(1.0f), zero(0.0f);
   alignas(64) int32_t flags[kChunk];
   for (int64_t start = 0; start < n; start += kChunk) {
     const int64_t length = n - start < kChunk ? n - start : kChunk;
     int64_t j = 0;
     for (; j + W <= length; j += W)
-      xsimd::to_int(fmath::detail::select(op(va.at(start + j), vb.at(start + j)), one, zero))
+      xsimd::to_int(octet::simd::select(op(va.at(start + j), vb.at(start + j)), one, zero))
           .store_aligned(flags + j);
-    if (j < length) {
-      const auto rest = static_cast<size_t>(length - j);
-      xsimd::to_int(fmath::detail::select(op(va.tail(start + j, rest), vb.tail(start + j, rest)), one, zero))
+    if (j < length)
+      xsimd::to_int(
+          octet::simd::select(op(va.tail(start + j, length - j), vb.tail(start + j, length - j)), one, zero))
           .store_aligned(flags + j);
-    }
     for (int64_t k = 0; k < length; ++k)
       out[start + k] = static_cast<uint8_t>(flags[k]);
   }

@@ -41,9 +41,4 @@ std::unique_ptr<const BinaryRows> make_add_rows(Isa isa, const ref::AddConstants
   throw Error("add: no vector kernel for " + std::string(name_of(isa)) + " with these scales");
 }
 
-void add_rows(Isa isa, const ref::AddConstants& k, Clamp clamp, const uint8_t* a, const uint8_t* b,
-              uint8_t* out, int64_t n) {
-  (*make_add_rows(isa, k, clamp))(a, b, out, n, Repeated::none);
-}
-
 }  // namespace octet::elementwise

@@ -25,11 +25,6 @@ bool add_rows_supported(Isa isa, const ref::AddConstants& k);
 // The add row kernel of `isa` (add_rows_supported; throws otherwise).
 std::unique_ptr<const BinaryRows> make_add_rows(Isa isa, const ref::AddConstants& k, Clamp clamp);
 
-// out[i] = ref::add(a[i], b[i]) for n elements, on `isa` (when add_rows_supported): make_add_rows and one
-// call, for callers with a single row.
-void add_rows(Isa isa, const ref::AddConstants& k, Clamp clamp, const uint8_t* a, const uint8_t* b,
-              uint8_t* out, int64_t n);
-
 // The per-ISA kernels (kernels/x86/quantized_binary_*.cpp, kernels/arm/quantized_binary_neon.cpp), only
 // made after the CPU check and, on x86, when add_rows_supported.
 std::unique_ptr<const BinaryRows> make_add_rows_avx512(const ref::AddConstants& k, Clamp clamp);

@@ -1,7 +1,5 @@
 #include "kernels/elementwise/quantized_binary.h"
 
-#include <tbb/parallel_for.h>
-
 #include <algorithm>
 #include <array>
 #include <cstring>
@@ -11,30 +9,12 @@
 #include "kernels/elementwise/quantized_add.h"
 #include "kernels/elementwise/quantized_mul.h"
 #include "kernels/error.h"
+#include "kernels/parallel.h"
 #include "kernels/reference/elementwise.h"
 
 namespace octet::elementwise {
 
 namespace {
-
-// Output elements per parallel task: a task's overhead is noise next to it, and a few MiB still spread over
-// every core. The split never changes an element's arithmetic (each output depends on its two inputs only).
-constexpr int64_t kBlock = 16384;
-
-// Calls f(first, last) for consecutive blocks of [0, total) of `block` elements, in parallel when there is
-// more than one.
-template <class F>
-void parallel_blocks(int64_t total, int64_t block, F&& f) {
-  const int64_t blocks = (total + block - 1) / block;
-  if (blocks <= 1) {
-    if (total > 0) f(int64_t{0}, total);
-    return;
-  }
-  tbb::parallel_for(int64_t{0}, blocks, [&](int64_t i) {
-    const int64_t first = i * block;
-    f(first, std::min(total, first + block));
-  });
-}
 
 // The table kernel: one lookup per element in the 65536 results of the reference operator.
 class TableRows final : public BinaryRows {
@@ -112,7 +92,7 @@ QuantizedBinary::QuantizedBinary(BinaryOp op, const QuantParams& a, const QuantP
     const ref::AddConstants k = ref::add_constants(a, b, output);
     if (add_rows_supported(isa, k)) rows_ = make_add_rows(isa, k, clamp), path_ = Path::vector;
   } else {
-    const MulConstants k = mul_constants(a, b, output);
+    const ref::MulConstants k = ref::mul_constants(a, b, output);
     if (mul_rows_supported(isa, k)) rows_ = make_mul_rows(isa, k, clamp), path_ = Path::vector;
   }
   if (!rows_) {
@@ -167,29 +147,26 @@ void QuantizedBinary::run_reference(const uint8_t* a, const uint8_t* b, uint8_t*
 
 void QuantizedBinary::run_runs(const uint8_t* a, const uint8_t* b, uint8_t* out) const {
   const BroadcastRuns<2>& runs = *runs_;
-  const int64_t inner = runs.inner(), step_a = runs.step(0), step_b = runs.step(1);
-  const Repeated repeated = step_a == 0 ? Repeated::a : step_b == 0 ? Repeated::b : Repeated::none;
-  parallel_blocks(total_, kBlock, [&](int64_t first, int64_t last) {
-    runs.for_runs(first / inner, (last + inner - 1) / inner,
-                  [&](int64_t o, const std::array<int64_t, 2>& in) {
-                    const int64_t begin = std::max(first, o), end = std::min(last, o + inner);
-                    (*rows_)(a + in[0] + (begin - o) * step_a, b + in[1] + (begin - o) * step_b, out + begin,
-                             end - begin, repeated);
-                  });
+  const Repeated repeated = runs.step(0) == 0   ? Repeated::a
+                            : runs.step(1) == 0 ? Repeated::b
+                                                : Repeated::none;
+  parallel_ranges(total_, kTaskElements, [&](int64_t first, int64_t last) {
+    runs.for_range(first, last, [&](int64_t o, const std::array<int64_t, 2>& in, int64_t length) {
+      (*rows_)(a + in[0], b + in[1], out + o, length, repeated);
+    });
   });
 }
 
 void QuantizedBinary::run_repeated_rows(const uint8_t* a, const uint8_t* b, uint8_t* out) const {
   const BroadcastRuns<2>& pixels = *pixels_;
-  const int64_t c = row_, run = pixels.inner();
+  const int64_t c = row_;
   const size_t repeating = 1 - advancing_;
   const std::array<const uint8_t*, 2> operands{a, b};
-  parallel_blocks(total_ / c, std::max<int64_t>(1, kBlock / c), [&](int64_t first, int64_t last) {
-    pixels.for_runs(first / run, (last + run - 1) / run, [&](int64_t o, const std::array<int64_t, 2>& in) {
-      const int64_t begin = std::max(first, o), end = std::min(last, o + run);
-      rows_->against_row(operands[advancing_] + (in[advancing_] + begin - o) * c,
-                         operands[repeating] + in[repeating] * c, advancing_ == 0, c, end - begin,
-                         out + begin * c);
+  // Pixel offsets: the advancing operand's step is 1, the repeating one's 0.
+  parallel_ranges(total_ / c, grain(c), [&](int64_t first, int64_t last) {
+    pixels.for_range(first, last, [&](int64_t o, const std::array<int64_t, 2>& in, int64_t length) {
+      rows_->against_row(operands[advancing_] + in[advancing_] * c, operands[repeating] + in[repeating] * c,
+                         advancing_ == 0, c, length, out + o * c);
     });
   });
 }

@@ -14,13 +14,7 @@ constexpr int kProductBits = 16;
 
 }  // namespace
 
-MulConstants mul_constants(const QuantParams& a, const QuantParams& b, const QuantParams& output) {
-  // The same double expression as ref::mul, so that the multiplier is the same to the last bit.
-  return {quantize_multiplier(static_cast<double>(a.scale()) * b.scale() / output.scale()), a.zero_point(),
-          b.zero_point(), output.zero_point()};
-}
-
-bool mul_rows_supported(Isa isa, const MulConstants& k) {
+bool mul_rows_supported(Isa isa, const ref::MulConstants& k) {
 #if defined(__x86_64__)
   if (isa == Isa::avx512vnni || isa == Isa::avx2) return fused_supported(k.m, kProductBits);
 #endif
@@ -31,7 +25,7 @@ bool mul_rows_supported(Isa isa, const MulConstants& k) {
   return false;
 }
 
-std::unique_ptr<const BinaryRows> make_mul_rows(Isa isa, const MulConstants& k, Clamp clamp) {
+std::unique_ptr<const BinaryRows> make_mul_rows(Isa isa, const ref::MulConstants& k, Clamp clamp) {
   if (mul_rows_supported(isa, k)) {
 #if defined(__x86_64__)
     if (isa == Isa::avx512vnni) return make_mul_rows_avx512(k, clamp);

@@ -17,26 +17,20 @@
 #include "kernels/quantization/clamp.h"
 #include "kernels/quantization/fixed_point.h"
 #include "kernels/quantization/quant_params.h"
+#include "kernels/reference/elementwise.h"
 
 namespace octet::elementwise {
 
-// The constants of ref::mul, computed as it computes them.
-struct MulConstants {
-  FixedMultiplier m;
-  int32_t za = 0, zb = 0, zo = 0;
-};
-MulConstants mul_constants(const QuantParams& a, const QuantParams& b, const QuantParams& output);
-
 // Whether `isa` has a vector mul kernel for these constants.
-bool mul_rows_supported(Isa isa, const MulConstants& k);
+bool mul_rows_supported(Isa isa, const ref::MulConstants& k);
 
 // The mul row kernel of `isa` (mul_rows_supported; throws otherwise).
-std::unique_ptr<const BinaryRows> make_mul_rows(Isa isa, const MulConstants& k, Clamp clamp);
+std::unique_ptr<const BinaryRows> make_mul_rows(Isa isa, const ref::MulConstants& k, Clamp clamp);
 
 // The per-ISA kernels (kernels/x86/quantized_binary_*.cpp, kernels/arm/quantized_binary_neon.cpp), only
 // made after the CPU check and, on x86, when mul_rows_supported.
-std::unique_ptr<const BinaryRows> make_mul_rows_avx512(const MulConstants& k, Clamp clamp);
-std::unique_ptr<const BinaryRows> make_mul_rows_avx2(const MulConstants& k, Clamp clamp);
-std::unique_ptr<const BinaryRows> make_mul_rows_neon(const MulConstants& k, Clamp clamp);
+std::unique_ptr<const BinaryRows> make_mul_rows_avx512(const ref::MulConstants& k, Clamp clamp);
+std::unique_ptr<const BinaryRows> make_mul_rows_avx2(const ref::MulConstants& k, Clamp clamp);
+std::unique_ptr<const BinaryRows> make_mul_rows_neon(const ref::MulConstants& k, Clamp clamp);
 
 }  // namespace octet::elementwise

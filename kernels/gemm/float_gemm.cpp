@@ -2,15 +2,16 @@
 
 #include <tbb/enumerable_thread_specific.h>
 #include <tbb/parallel_for.h>
-#include <tbb/task_arena.h>
 
 #include <algorithm>
 #include <array>
 #include <string>
 
 #include "kernels/error.h"
+#include "kernels/float_kernels.h"
 #include "kernels/gemm/float_gemm_kernel.h"
 #include "kernels/gemm/float_gemm_simd.h"
+#include "kernels/parallel.h"
 #include "kernels/reference/broadcast.h"
 
 namespace octet::gemm {
@@ -18,25 +19,6 @@ namespace octet::gemm {
 void float_gemm_block_scalar(const FloatGemmBlock& block) {
   constexpr FloatTile tile = float_tile(Isa::scalar);
   float_gemm_block_simd<simd::ScalarArch, tile.rows, tile.vectors>(block);
-}
-
-void float_gemm_block(Isa isa, const FloatGemmBlock& block) {
-  switch (isa) {
-#if defined(__x86_64__)
-    case Isa::avx512vnni:
-      return float_gemm_block_avx512(block);
-    case Isa::avx2:
-      return float_gemm_block_avx2(block);
-#endif
-#if defined(__aarch64__)
-    case Isa::neon:
-    case Isa::neon_dotprod:
-    case Isa::neon_i8mm:
-      return float_gemm_block_neon(block);
-#endif
-    default:
-      return float_gemm_block_scalar(block);
-  }
 }
 
 namespace {
@@ -48,14 +30,6 @@ constexpr int64_t round_up(int64_t x, int64_t m) {
 // Rows per task in float_gemm: a multiple of every microkernel's row count (6, 4), whose A rows (up to
 // 96 x K floats) are read once per panel of B.
 constexpr int64_t kRowBlock = 96;
-
-// How many column groups to split `panels` panels into so that a parallel loop over row blocks x column
-// groups has work for every thread (a few tasks each, for balance). Any split gives the same values.
-int64_t column_groups(int64_t row_blocks, int64_t panels) {
-  const int64_t threads = tbb::this_task_arena::max_concurrency();
-  if (threads <= 1) return 1;
-  return std::clamp<int64_t>((4 * threads + row_blocks - 1) / row_blocks, 1, std::max<int64_t>(panels, 1));
-}
 
 void check_isa(Isa isa, std::string_view op) {
   if (!cpu_supports(isa))
@@ -101,24 +75,25 @@ void float_gemm(const float* a, int64_t rows, int64_t lda, const PackedFloatB& b
   if (rows == 0 || b.n == 0) return;
   check_isa(b.isa, "float gemm");
   const KRun run{0, b.k};
+  const auto block_kernel = float_kernels(b.isa).gemm_block;
   const int64_t row_blocks = (rows + kRowBlock - 1) / kRowBlock, panels = (b.n + panel - 1) / panel;
-  const int64_t groups = column_groups(row_blocks, panels), per_group = (panels + groups - 1) / groups;
+  const int64_t groups = column_split(row_blocks, panels), per_group = (panels + groups - 1) / groups;
   tbb::parallel_for(int64_t{0}, row_blocks * groups, [&](int64_t task) {
     const int64_t r0 = task / groups * kRowBlock, p0 = task % groups * per_group;
     for (int64_t p = p0; p < std::min(panels, p0 + per_group); ++p) {
       const int64_t n0 = p * panel, cols = std::min(panel, b.n - n0);
-      float_gemm_block(b.isa, {.a = a + r0 * lda,
-                               .lda = lda,
-                               .rows = std::min(kRowBlock, rows - r0),
-                               .runs = &run,
-                               .run_count = 1,
-                               .b = b.data.data() + n0 * b.k,
-                               .ldb = round_up(cols, width),
-                               .cols = cols,
-                               .bias = bias ? bias + n0 : nullptr,
-                               .clamp = clamp,
-                               .out = out + r0 * ldo + n0,
-                               .ldo = ldo});
+      block_kernel({.a = a + r0 * lda,
+                    .lda = lda,
+                    .rows = std::min(kRowBlock, rows - r0),
+                    .runs = &run,
+                    .run_count = 1,
+                    .b = b.data.data() + n0 * b.k,
+                    .ldb = round_up(cols, width),
+                    .cols = cols,
+                    .bias = bias ? bias + n0 : nullptr,
+                    .clamp = clamp,
+                    .out = out + r0 * ldo + n0,
+                    .ldo = ldo});
     }
   });
 }
@@ -149,9 +124,10 @@ void float_matmul(Isa isa, const float* a, const Shape& sa, const float* b, cons
   const int64_t panel = tile.panel_width(), width = tile.vector_width;
   const int64_t in_place = n / width * width, rest = n - in_place;
   const int64_t row_blocks = (m + kRowBlock - 1) / kRowBlock, chunks = (n + panel - 1) / panel;
-  const int64_t groups = column_groups(batches * row_blocks, chunks),
+  const int64_t groups = column_split(batches * row_blocks, chunks),
                 per_group = (chunks + groups - 1) / groups;
   static tbb::enumerable_thread_specific<std::vector<float>> edge_space;
+  const auto block_kernel = float_kernels(isa).gemm_block;
   tbb::parallel_for(int64_t{0}, batches * row_blocks * groups, [&](int64_t task) {
     const int64_t group = task % groups, row_block = task / groups % row_blocks,
                   matrix = task / groups / row_blocks;
@@ -173,7 +149,7 @@ void float_matmul(Isa isa, const float* a, const Shape& sa, const float* b, cons
                          .clamp = {},
                          .out = out + (matrix * m + r0) * n + c0,
                          .ldo = n};
-    if (block.cols > 0) float_gemm_block(isa, block);
+    if (block.cols > 0) block_kernel(block);
     if (c1 == n && rest > 0) {
       std::vector<float>& edge = edge_space.local();
       edge.assign(static_cast<size_t>(k * width), 0.0f);
@@ -183,7 +159,7 @@ void float_matmul(Isa isa, const float* a, const Shape& sa, const float* b, cons
       block.ldb = width;
       block.cols = rest;
       block.out = out + (matrix * m + r0) * n + in_place;
-      float_gemm_block(isa, block);
+      block_kernel(block);
     }
   });
 }

@@ -62,9 +62,7 @@ struct FloatGemmBlock {
   int64_t ldo = 0;
 };
 
-// Runs a block on `isa`'s microkernel (which the CPU must support).
-void float_gemm_block(Isa isa, const FloatGemmBlock& block);
-
+// A block on each ISA's microkernel (kernels/float_kernels.h chooses).
 void float_gemm_block_scalar(const FloatGemmBlock& block);
 void float_gemm_block_avx2(const FloatGemmBlock& block);
 void float_gemm_block_avx512(const FloatGemmBlock& block);

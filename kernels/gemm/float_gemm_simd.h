@@ -11,14 +11,14 @@
 #include <utility>
 
 #include "kernels/gemm/float_gemm_kernel.h"
-#include "kernels/gemm/float_simd.h"
+#include "kernels/simd/float_lanes.h"
 
 namespace octet::gemm {
 
 template <class Arch, int kRows, int kVectors>
 void float_gemm_tile(const FloatGemmBlock& g, const float* a, const float* b, const float* bias, int64_t cols,
                      float* out) {
-  using L = simd::FloatLanes<Arch>;
+  using L = simd::Lanes<Arch>;
   using V = typename L::V;
   constexpr int64_t W = L::width;
   constexpr int64_t kCols = kVectors * W;
@@ -57,7 +57,7 @@ void float_gemm_tile(const FloatGemmBlock& g, const float* a, const float* b, co
       }
     }
   }
-  if (!g.clamp.is_identity()) {
+  if (!L::is_identity(g.clamp)) {
     const V lo = L::splat(g.clamp.lo), hi = L::splat(g.clamp.hi);
 #pragma GCC unroll 8
     for (int r = 0; r < kRows; ++r)
@@ -75,9 +75,7 @@ void float_gemm_tile(const FloatGemmBlock& g, const float* a, const float* b, co
       if (v < full) {
         L::store(o + v * W, acc[r][v]);
       } else if (v == full && rest != 0) {
-        alignas(64) float last[W];
-        L::store(last, acc[r][v]);
-        std::memcpy(o + v * W, last, static_cast<size_t>(rest) * sizeof(float));
+        L::store_partial(o + v * W, acc[r][v], rest);
       }
     }
   }
@@ -105,16 +103,17 @@ constexpr auto float_tile_table(std::integer_sequence<int, kRows...>) {
 // (so a chunk of B is reused from the cache by every row tile), with narrower tiles at the edges.
 template <class Arch, int kMaxRows, int kMaxVectors>
 void float_gemm_block_simd(const FloatGemmBlock& g) {
-  constexpr int64_t W = simd::FloatLanes<Arch>::width;
+  using L = simd::Lanes<Arch>;
+  constexpr int64_t W = L::width;
   constexpr int64_t kChunk = kMaxVectors * W;
   static constexpr auto kTiles =
       detail::float_tile_table<Arch, kMaxVectors>(std::make_integer_sequence<int, kMaxRows>());
   for (int64_t n0 = 0; n0 < g.cols; n0 += kChunk) {
-    const int64_t cols = std::min(kChunk, g.cols - n0);
+    const int64_t cols = L::smaller(kChunk, g.cols - n0);
     const int64_t vectors = (cols + W - 1) / W;
     const float* bias = g.bias ? g.bias + n0 : nullptr;
     for (int64_t r0 = 0; r0 < g.rows; r0 += kMaxRows) {
-      const int64_t rows = std::min<int64_t>(kMaxRows, g.rows - r0);
+      const int64_t rows = L::smaller(kMaxRows, g.rows - r0);
       kTiles[static_cast<size_t>(rows - 1)][static_cast<size_t>(vectors - 1)](
           g, g.a + r0 * g.lda, g.b + n0, bias, cols, g.out + r0 * g.ldo + n0);
     }

@@ -1,26 +1,16 @@
 #include "kernels/movement/movement.h"
 
-#include <tbb/blocked_range.h>
-#include <tbb/parallel_for.h>
-
-#include <algorithm>
-
+#include "kernels/parallel.h"
 #include "kernels/reference/movement_work.h"
 
 namespace octet::movement {
 namespace {
 
-// Tasks of about this many output bytes: enough to make scheduling negligible next to the copying, few
-// enough to spread a large tensor over every thread. Smaller outputs are copied by the calling thread.
-constexpr int64_t kTaskBytes = 64 * 1024;
-
 // Every unit is written by the same code whichever range it falls in, so any partition writes the same
 // bytes (the references run the one range [0, units)).
 void run_parallel(const ref::detail::MovementWork& work) {
-  const int64_t grain = std::max<int64_t>(1, kTaskBytes / std::max<int64_t>(1, work.unit_bytes));
-  if (work.units <= grain) return work.run_all();
-  tbb::parallel_for(tbb::blocked_range<int64_t>(0, work.units, grain),
-                    [&](const tbb::blocked_range<int64_t>& r) { work.run(r.begin(), r.end()); });
+  parallel_ranges(work.units, grain(work.unit_bytes, kTaskBytes),
+                  [&](int64_t first, int64_t last) { work.run(first, last); });
 }
 
 }  // namespace

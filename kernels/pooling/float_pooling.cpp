@@ -1,29 +1,11 @@
 #include "kernels/pooling/float_pooling.h"
 
+#include "kernels/float_kernels.h"
+#include "kernels/parallel.h"
 #include "kernels/pooling/float_pooling_kernels.h"
-#include "kernels/reduce/float_parallel.h"
 #include "kernels/reduce/float_reduce.h"
 
 namespace octet::pooling {
-
-const FloatPoolKernels* float_pool_kernels_for(Isa isa) {
-  switch (isa) {
-#if defined(__x86_64__)
-    case Isa::avx512vnni:
-      return &float_pool_kernels_avx512();
-    case Isa::avx2:
-      return &float_pool_kernels_avx2();
-#endif
-#if defined(__aarch64__)
-    case Isa::neon:
-    case Isa::neon_dotprod:
-    case Isa::neon_i8mm:
-      return &float_pool_kernels_neon();
-#endif
-    default:
-      return nullptr;
-  }
-}
 
 namespace {
 
@@ -45,42 +27,36 @@ void pool_rows(RowKernel kernel, std::string_view op, const float* x, const Shap
   element_count({n, oh, g.ow, g.c}, op);
   if (g.c == 0) return;
   // Each task: whole output rows, (image, oy) pairs.
-  reduce::parallel_ranges(n * oh, reduce::grain_for(g.ow * g.c * p.kernel_h * p.kernel_w),
-                          [&](int64_t r0, int64_t r1) {
-                            for (int64_t r = r0; r < r1; ++r) {
-                              const int64_t b = r / oh, oy = r % oh;
-                              kernel(x + b * g.ih * g.iw * g.c, g, oy, y + r * g.ow * g.c);
-                            }
-                          });
+  parallel_ranges(n * oh, grain(g.ow * g.c * p.kernel_h * p.kernel_w), [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r) {
+      const int64_t b = r / oh, oy = r % oh;
+      kernel(x + b * g.ih * g.iw * g.c, g, oy, y + r * g.ow * g.c);
+    }
+  });
 }
 
 }  // namespace
 
 void float_max_pool2d(Isa isa, const float* x, const Shape& nhwc, const ref::Pool2dParams& p,
                       FloatClamp clamp, float* y) {
-  const FloatPoolKernels* k = float_pool_kernels_for(isa);
+  const FloatPoolKernels* k = float_kernels(isa).pool;
   if (k == nullptr || !plain_nhwc(nhwc)) return ref::float_max_pool2d(x, nhwc, p, clamp, y);
   pool_rows(k->max_pool_row, "float_max_pool2d", x, nhwc, p, clamp, y);
 }
 
 void float_average_pool2d(Isa isa, const float* x, const Shape& nhwc, const ref::Pool2dParams& p,
                           FloatClamp clamp, float* y) {
-  const FloatPoolKernels* k = float_pool_kernels_for(isa);
+  const FloatPoolKernels* k = float_kernels(isa).pool;
   if (k == nullptr || !plain_nhwc(nhwc) || p.dilation_h != 1 || p.dilation_w != 1)
     return ref::float_average_pool2d(x, nhwc, p, clamp, y);
   pool_rows(k->average_pool_row, "float_average_pool2d", x, nhwc, p, clamp, y);
 }
 
-// Global pools are the mean / max over axis 1 of [N, H * W, C]: the reduction kernels' columns (the
-// channels side by side), the same ordered sum divided by H * W, or ordered max, as the references.
+// The global average pool is the mean over axis 1 of [N, H * W, C]: the reduction kernels' columns (the
+// channels side by side), the same ordered sum divided by H * W as the reference.
 void float_global_average_pool(Isa isa, const float* x, const Shape& nhwc, float* y) {
   if (isa == Isa::scalar || !plain_nhwc(nhwc)) return ref::float_global_average_pool(x, nhwc, y);
   reduce::float_reduce(isa, ReduceOp::mean, x, {nhwc[0], nhwc[1] * nhwc[2], nhwc[3]}, {1}, y);
-}
-
-void float_global_max_pool(Isa isa, const float* x, const Shape& nhwc, float* y) {
-  if (isa == Isa::scalar || !plain_nhwc(nhwc)) return ref::float_global_max_pool(x, nhwc, y);
-  reduce::float_reduce(isa, ReduceOp::max, x, {nhwc[0], nhwc[1] * nhwc[2], nhwc[3]}, {1}, y);
 }
 
 }  // namespace octet::pooling

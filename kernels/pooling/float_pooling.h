@@ -13,6 +13,5 @@ void float_max_pool2d(Isa isa, const float* x, const Shape& nhwc, const ref::Poo
 void float_average_pool2d(Isa isa, const float* x, const Shape& nhwc, const ref::Pool2dParams& p,
                           FloatClamp clamp, float* y);
 void float_global_average_pool(Isa isa, const float* x, const Shape& nhwc, float* y);
-void float_global_max_pool(Isa isa, const float* x, const Shape& nhwc, float* y);
 
 }  // namespace octet::pooling

@@ -6,7 +6,6 @@
 
 #include <cstdint>
 
-#include "kernels/isa.h"
 #include "kernels/reference/float_pooling.h"
 
 namespace octet::pooling {
@@ -24,8 +23,7 @@ struct FloatPoolKernels {
   void (*average_pool_row)(const float* image, const FloatPoolRow& g, int64_t oy, float* y);
 };
 
-// The kernels of `isa`, or null for Isa::scalar.
-const FloatPoolKernels* float_pool_kernels_for(Isa isa);
+// Each ISA's kernels (kernels/float_kernels.h chooses).
 
 const FloatPoolKernels& float_pool_kernels_avx2();
 const FloatPoolKernels& float_pool_kernels_avx512();

@@ -3,7 +3,8 @@
 #include <algorithm>
 
 #include "kernels/error.h"
-#include "kernels/reduce/float_parallel.h"
+#include "kernels/float_kernels.h"
+#include "kernels/parallel.h"
 #include "kernels/reduce/float_reduce.h"
 #include "kernels/reduce/float_reduce_kernels.h"
 
@@ -11,16 +12,16 @@ namespace octet::reduce {
 
 void float_channel_affine(Isa isa, const float* x, int64_t outer, int64_t channels, int64_t inner,
                           const float* scale, const float* shift, float* y) {
-  const FloatReduceKernels* k = float_reduce_kernels_for(isa);
+  const FloatReduceKernels* k = float_kernels(isa).reduce;
   if (k == nullptr || outer < 0 || channels < 0 || inner < 0 || scale == nullptr || shift == nullptr)
     return ref::float_channel_affine(x, outer, channels, inner, scale, shift, y);
   if (inner == 1) {  // channels last: rows of channels
-    parallel_ranges(outer, grain_for(channels), [&](int64_t r0, int64_t r1) {
+    parallel_ranges(outer, grain(channels), [&](int64_t r0, int64_t r1) {
       k->affine_rows(x + r0 * channels, r1 - r0, channels, scale, shift, y + r0 * channels);
     });
     return;
   }
-  parallel_ranges(outer * channels, grain_for(inner), [&](int64_t p0, int64_t p1) {
+  parallel_ranges(outer * channels, grain(inner), [&](int64_t p0, int64_t p1) {
     for (int64_t p = p0; p < p1; ++p)
       k->affine_plane(x + p * inner, inner, scale[p % channels], shift[p % channels], y + p * inner);
   });
@@ -28,7 +29,7 @@ void float_channel_affine(Isa isa, const float* x, int64_t outer, int64_t channe
 
 void float_instance_norm(Isa isa, const float* x, int64_t n, int64_t channels, int64_t spatial,
                          bool channels_last, const float* scale, const float* bias, float epsilon, float* y) {
-  const FloatReduceKernels* k = float_reduce_kernels_for(isa);
+  const FloatReduceKernels* k = float_kernels(isa).reduce;
   if (k == nullptr || n < 0 || channels < 0 || spatial < 1 || scale == nullptr || bias == nullptr)
     return ref::float_instance_norm(x, n, channels, spatial, channels_last, scale, bias, epsilon, y);
   if (channels_last) {
@@ -41,7 +42,7 @@ void float_instance_norm(Isa isa, const float* x, int64_t n, int64_t channels, i
   }
   // [n, channels] planes of `spatial` elements, each with its channel's scale and bias: ranges of planes
   // split at image boundaries so that a range's channels are consecutive.
-  parallel_ranges(n * channels, grain_for(spatial), [&](int64_t p0, int64_t p1) {
+  parallel_ranges(n * channels, grain(spatial), [&](int64_t p0, int64_t p1) {
     while (p0 < p1) {
       const int64_t c0 = p0 % channels, planes = std::min(p1 - p0, channels - c0);
       k->normalize_rows(x + p0 * spatial, planes, spatial, scale + c0, bias + c0, true, epsilon,
@@ -53,10 +54,10 @@ void float_instance_norm(Isa isa, const float* x, int64_t n, int64_t channels, i
 
 void float_layer_norm(Isa isa, const float* x, int64_t outer, int64_t inner, const float* scale,
                       const float* bias, float epsilon, float* y) {
-  const FloatReduceKernels* k = float_reduce_kernels_for(isa);
+  const FloatReduceKernels* k = float_kernels(isa).reduce;
   if (k == nullptr || outer < 0 || inner < 1 || scale == nullptr)
     return ref::float_layer_norm(x, outer, inner, scale, bias, epsilon, y);
-  parallel_ranges(outer, grain_for(inner), [&](int64_t r0, int64_t r1) {
+  parallel_ranges(outer, grain(inner), [&](int64_t r0, int64_t r1) {
     k->normalize_rows(x + r0 * inner, r1 - r0, inner, scale, bias, false, epsilon, y + r0 * inner);
   });
 }

@@ -5,31 +5,13 @@
 #include <vector>
 
 #include "kernels/error.h"
-#include "kernels/reduce/float_parallel.h"
+#include "kernels/float_kernels.h"
+#include "kernels/parallel.h"
 #include "kernels/reduce/float_reduce_kernels.h"
 
 namespace octet::reduce {
 
 using ref::Accumulate;
-
-const FloatReduceKernels* float_reduce_kernels_for(Isa isa) {
-  switch (isa) {
-#if defined(__x86_64__)
-    case Isa::avx512vnni:
-      return &float_reduce_kernels_avx512();
-    case Isa::avx2:
-      return &float_reduce_kernels_avx2();
-#endif
-#if defined(__aarch64__)
-    case Isa::neon:
-    case Isa::neon_dotprod:
-    case Isa::neon_i8mm:
-      return &float_reduce_kernels_neon();
-#endif
-    default:
-      return nullptr;
-  }
-}
 
 namespace {
 
@@ -45,7 +27,7 @@ void finish_outputs(ReduceOp op, float* y, int64_t n, int64_t count, const float
 // Outputs that are contiguous rows: y[r] reduces x[r * count .. (r + 1) * count).
 void reduce_rows(const FloatReduceKernels& k, ReduceOp op, const float* x, int64_t rows, int64_t count,
                  float* y) {
-  parallel_ranges(rows, grain_for(count), [&](int64_t r0, int64_t r1) {
+  parallel_ranges(rows, grain(count), [&](int64_t r0, int64_t r1) {
     const float* xr = x + r0 * count;
     if (op == ReduceOp::log_sum_exp) {
       std::vector<float> max(static_cast<size_t>(r1 - r0));
@@ -82,7 +64,7 @@ void reduce_columns(const FloatReduceKernels& k, ReduceOp op, const float* x, in
 
 void float_reduce(Isa isa, ReduceOp op, const float* x, const Shape& s, const std::vector<int64_t>& axes,
                   float* y) {
-  const FloatReduceKernels* k = float_reduce_kernels_for(isa);
+  const FloatReduceKernels* k = float_kernels(isa).reduce;
   if (k == nullptr) return ref::float_reduce(op, x, s, axes, y);
   const ref::ReduceGeometry g = ref::reduce_geometry("float_reduce", s, axes);
   if (axes.empty()) {
@@ -107,7 +89,7 @@ void float_reduce(Isa isa, ReduceOp op, const float* x, const Shape& s, const st
   }
   // Anything else (reduced blocks interleaved with kept ones): the reference's walk per output.
   const Accumulate acc = ref::accumulate_of(op);
-  parallel_ranges(g.outputs, grain_for(g.count), [&](int64_t o0, int64_t o1) {
+  parallel_ranges(g.outputs, grain(g.count), [&](int64_t o0, int64_t o1) {
     for (int64_t o = o0; o < o1; ++o) {
       const float max =
           op == ReduceOp::log_sum_exp ? ref::accumulate_output(Accumulate::max, x, g, o, 0.0f) : 0.0f;
@@ -117,12 +99,12 @@ void float_reduce(Isa isa, ReduceOp op, const float* x, const Shape& s, const st
 }
 
 void float_softmax(Isa isa, const float* x, const Shape& s, int64_t axis, bool log, float* y) {
-  const FloatReduceKernels* k = float_reduce_kernels_for(isa);
+  const FloatReduceKernels* k = float_kernels(isa).reduce;
   if (k == nullptr) return ref::float_softmax(x, s, axis, log, y);
   const ref::AxisView v = ref::axis_view(log ? "float_log_softmax" : "float_softmax", s, axis);
   if (v.outer * v.length * v.inner == 0) return;
   if (v.inner == 1) {
-    parallel_ranges(v.outer, grain_for(v.length), [&](int64_t r0, int64_t r1) {
+    parallel_ranges(v.outer, grain(v.length), [&](int64_t r0, int64_t r1) {
       k->softmax_rows(x + r0 * v.length, r1 - r0, v.length, log, y + r0 * v.length);
     });
     return;

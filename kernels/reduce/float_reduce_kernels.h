@@ -8,7 +8,6 @@
 
 #include <cstdint>
 
-#include "kernels/isa.h"
 #include "kernels/reference/float_reduce_order.h"
 
 namespace octet::reduce {
@@ -41,8 +40,7 @@ struct FloatReduceKernels {
                             const float* bias, float epsilon, float* y);
 };
 
-// The kernels of `isa`, or null for Isa::scalar (the references run instead).
-const FloatReduceKernels* float_reduce_kernels_for(Isa isa);
+// Each ISA's kernels (kernels/float_kernels.h chooses).
 
 const FloatReduceKernels& float_reduce_kernels_avx2();
 const FloatReduceKernels& float_reduce_kernels_avx512();

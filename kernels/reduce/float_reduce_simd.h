@@ -14,13 +14,12 @@
 // A tail of fewer than `width` elements or lanes runs the same vector code on a partial load (the unused
 // lanes are never combined into a partial or stored), so every output sees the same operations.
 
-#include <algorithm>
 #include <cmath>
 #include <cstdint>
 
-#include "kernels/reduce/float_lanes.h"
 #include "kernels/reduce/float_reduce_kernels.h"
 #include "kernels/reference/float_math.h"
+#include "kernels/simd/float_lanes.h"
 
 namespace octet::reduce {
 
@@ -29,8 +28,8 @@ using ref::Accumulate;
 // One Accumulate kind on vectors and on the scalar partials of the tree.
 template <class Arch, Accumulate K>
 struct AccumulateOps {
-  using Ops = fsimd::FloatOps<Arch>;
-  using B = typename Ops::B;
+  using L = simd::Lanes<Arch>;
+  using B = typename L::V;
 
   static float identity() {
     if constexpr (K == Accumulate::prod)
@@ -45,7 +44,7 @@ struct AccumulateOps {
   // The term an element contributes; a partial p becomes combine(p, term).
   static B term(const B& x, const B& shift) {
     if constexpr (K == Accumulate::abs_sum) {
-      return xsimd::abs(x);
+      return L::abs(x);
     } else if constexpr (K == Accumulate::square_sum) {
       return x * x;
     } else if constexpr (K == Accumulate::centered_square_sum) {
@@ -62,9 +61,9 @@ struct AccumulateOps {
     if constexpr (K == Accumulate::prod)
       return a * b;
     else if constexpr (K == Accumulate::max)
-      return Ops::max_nan(a, b);
+      return L::max(a, b);
     else if constexpr (K == Accumulate::min)
-      return Ops::min_nan(a, b);
+      return L::min(a, b);
     else
       return a + b;
   }
@@ -74,10 +73,10 @@ struct AccumulateOps {
 // (softmax: its exp) is also stored at terms[i].
 template <class Arch, Accumulate K, bool kStoreTerms = false>
 float accumulate_row(const float* x, int64_t count, float shift, float* terms = nullptr) {
-  using Ops = fsimd::FloatOps<Arch>;
+  using L = simd::Lanes<Arch>;
   using Acc = AccumulateOps<Arch, K>;
-  using B = typename Ops::B;
-  constexpr int64_t W = Ops::width, P = ref::kReducePartials, V = P / W;
+  using B = typename L::V;
+  constexpr int64_t W = L::width, P = ref::kReducePartials, V = P / W;
   static_assert(P % W == 0);
   B p[V];
   for (B& v : p)
@@ -87,15 +86,15 @@ float accumulate_row(const float* x, int64_t count, float shift, float* terms = 
   for (; i + P <= count; i += P)
 #pragma GCC unroll 16
     for (int64_t v = 0; v < V; ++v) {
-      const B t = Acc::term(Ops::load(x + i + v * W), vshift);
-      if constexpr (kStoreTerms) Ops::store(terms + i + v * W, t);
+      const B t = Acc::term(L::load(x + i + v * W), vshift);
+      if constexpr (kStoreTerms) L::store(terms + i + v * W, t);
       p[v] = Acc::combine(p[v], t);
     }
   for (int64_t v = 0; v < V && i + v * W < count; ++v) {
-    const int64_t n = std::min(W, count - i - v * W);
-    const B t = Acc::term(Ops::load_n(x + i + v * W, n), vshift);
-    if constexpr (kStoreTerms) Ops::store_n(terms + i + v * W, t, n);
-    p[v] = n == W ? Acc::combine(p[v], t) : xsimd::select(Ops::first_lanes(n), Acc::combine(p[v], t), p[v]);
+    const int64_t n = L::lanes_from(i + v * W, count);
+    const B t = Acc::term(L::load_n(x + i + v * W, n), vshift);
+    if constexpr (kStoreTerms) L::store_n(terms + i + v * W, t, n);
+    p[v] = n == W ? Acc::combine(p[v], t) : simd::select(L::first_lanes(n), Acc::combine(p[v], t), p[v]);
   }
   alignas(64) float part[P];
   for (int64_t v = 0; v < V; ++v)
@@ -109,28 +108,28 @@ float accumulate_row(const float* x, int64_t count, float shift, float* terms = 
 // The ordered accumulation down n (<= width) adjacent columns x[i * stride + l], i < count, one output per
 // lane; lanes >= n are garbage. With kStoreTerms, each element's term is also stored at terms[i * stride].
 template <class Arch, Accumulate K, bool kStoreTerms = false>
-typename fsimd::FloatOps<Arch>::B accumulate_column(const float* x, int64_t count, int64_t stride, int64_t n,
-                                                    const typename fsimd::FloatOps<Arch>::B& shift,
-                                                    float* terms = nullptr) {
-  using Ops = fsimd::FloatOps<Arch>;
+typename simd::Lanes<Arch>::V accumulate_column(const float* x, int64_t count, int64_t stride, int64_t n,
+                                                const typename simd::Lanes<Arch>::V& shift,
+                                                float* terms = nullptr) {
+  using L = simd::Lanes<Arch>;
   using Acc = AccumulateOps<Arch, K>;
-  using B = typename Ops::B;
+  using B = typename L::V;
   constexpr int64_t P = ref::kReducePartials;
   B p[P];
   for (B& v : p)
     v = B(Acc::identity());
   int64_t i = 0;
-  if (n == Ops::width)
+  if (n == L::width)
     for (; i + P <= count; i += P)
 #pragma GCC unroll 16
       for (int64_t j = 0; j < P; ++j) {
-        const B t = Acc::term(Ops::load(x + (i + j) * stride), shift);
-        if constexpr (kStoreTerms) Ops::store(terms + (i + j) * stride, t);
+        const B t = Acc::term(L::load(x + (i + j) * stride), shift);
+        if constexpr (kStoreTerms) L::store(terms + (i + j) * stride, t);
         p[j] = Acc::combine(p[j], t);
       }
   for (; i < count; ++i) {
-    const B t = Acc::term(Ops::load_n(x + i * stride, n), shift);
-    if constexpr (kStoreTerms) Ops::store_n(terms + i * stride, t, n);
+    const B t = Acc::term(L::load_n(x + i * stride, n), shift);
+    if constexpr (kStoreTerms) L::store_n(terms + i * stride, t, n);
     p[i % P] = Acc::combine(p[i % P], t);
   }
   for (int64_t h = P / 2; h >= 1; h /= 2)
@@ -148,12 +147,12 @@ void accumulate_rows_as(const float* x, int64_t rows, int64_t count, const float
 template <class Arch, Accumulate K>
 void accumulate_columns_as(const float* x, int64_t count, int64_t stride, int64_t lanes, const float* shift,
                            float* y) {
-  using Ops = fsimd::FloatOps<Arch>;
-  using B = typename Ops::B;
-  for (int64_t l = 0; l < lanes; l += Ops::width) {
-    const int64_t n = std::min(Ops::width, lanes - l);
-    const B s = shift != nullptr ? Ops::load_n(shift + l, n) : B(0.0f);
-    Ops::store_n(y + l, accumulate_column<Arch, K>(x + l, count, stride, n, s), n);
+  using L = simd::Lanes<Arch>;
+  using B = typename L::V;
+  for (int64_t l = 0; l < lanes; l += L::width) {
+    const int64_t n = L::lanes_from(l, lanes);
+    const B s = shift != nullptr ? L::load_n(shift + l, n) : B(0.0f);
+    L::store_n(y + l, accumulate_column<Arch, K>(x + l, count, stride, n, s), n);
   }
 }
 
@@ -210,9 +209,9 @@ void accumulate_columns(Accumulate k, const float* x, int64_t count, int64_t str
 // y = (x - m) - log(sum).
 template <class Arch>
 void softmax_rows(const float* x, int64_t rows, int64_t count, bool log, float* y) {
-  using Ops = fsimd::FloatOps<Arch>;
-  using B = typename Ops::B;
-  constexpr int64_t W = Ops::width;
+  using L = simd::Lanes<Arch>;
+  using B = typename L::V;
+  constexpr int64_t W = L::width;
   for (int64_t r = 0; r < rows; ++r) {
     const float* xr = x + r * count;
     float* yr = y + r * count;
@@ -220,18 +219,18 @@ void softmax_rows(const float* x, int64_t rows, int64_t count, bool log, float* 
     const B vm(m);
     if (log) {
       const float sum = accumulate_row<Arch, Accumulate::shifted_exp_sum>(xr, count, m);
-      const B log_sum(Ops::lane0(fmath::log(B(sum))));
+      const B log_sum(L::lane0(fmath::log(B(sum))));
       for (int64_t i = 0; i < count; i += W) {
-        const int64_t n = std::min(W, count - i);
-        Ops::store_n(yr + i, (Ops::load_n(xr + i, n) - vm) - log_sum, n);
+        const int64_t n = L::lanes_from(i, count);
+        L::store_n(yr + i, (L::load_n(xr + i, n) - vm) - log_sum, n);
       }
       continue;
     }
     // exp(x - m) stored in y while summed, then divided in place.
     const B sum(accumulate_row<Arch, Accumulate::shifted_exp_sum, true>(xr, count, m, yr));
     for (int64_t j = 0; j < count; j += W) {
-      const int64_t n = std::min(W, count - j);
-      Ops::store_n(yr + j, Ops::div(Ops::load_n(yr + j, n), sum), n);
+      const int64_t n = L::lanes_from(j, count);
+      L::store_n(yr + j, L::div(L::load_n(yr + j, n), sum), n);
     }
   }
 }
@@ -239,46 +238,45 @@ void softmax_rows(const float* x, int64_t rows, int64_t count, bool log, float* 
 // Softmax down each column x[i * stride + l], i < count, l < lanes.
 template <class Arch>
 void softmax_columns(const float* x, int64_t count, int64_t stride, int64_t lanes, bool log, float* y) {
-  using Ops = fsimd::FloatOps<Arch>;
-  using B = typename Ops::B;
-  for (int64_t l = 0; l < lanes; l += Ops::width) {
-    const int64_t n = std::min(Ops::width, lanes - l);
+  using L = simd::Lanes<Arch>;
+  using B = typename L::V;
+  for (int64_t l = 0; l < lanes; l += L::width) {
+    const int64_t n = L::lanes_from(l, lanes);
     const B m = accumulate_column<Arch, Accumulate::max>(x + l, count, stride, n, B(0.0f));
     if (log) {
       const B log_sum =
           fmath::log(accumulate_column<Arch, Accumulate::shifted_exp_sum>(x + l, count, stride, n, m));
       for (int64_t i = 0; i < count; ++i)
-        Ops::store_n(y + i * stride + l, (Ops::load_n(x + i * stride + l, n) - m) - log_sum, n);
+        L::store_n(y + i * stride + l, (L::load_n(x + i * stride + l, n) - m) - log_sum, n);
       continue;
     }
     // exp(x - m) stored in y while summed, then divided in place.
     const B sum =
         accumulate_column<Arch, Accumulate::shifted_exp_sum, true>(x + l, count, stride, n, m, y + l);
     for (int64_t i = 0; i < count; ++i)
-      Ops::store_n(y + i * stride + l, Ops::div(Ops::load_n(y + i * stride + l, n), sum), n);
+      L::store_n(y + i * stride + l, L::div(L::load_n(y + i * stride + l, n), sum), n);
   }
 }
 
 template <class Arch>
 void affine_rows(const float* x, int64_t rows, int64_t channels, const float* scale, const float* shift,
                  float* y) {
-  using Ops = fsimd::FloatOps<Arch>;
+  using L = simd::Lanes<Arch>;
   for (int64_t r = 0; r < rows; ++r)
-    for (int64_t c = 0; c < channels; c += Ops::width) {
-      const int64_t n = std::min(Ops::width, channels - c), e = r * channels + c;
-      Ops::store_n(y + e,
-                   Ops::fma(Ops::load_n(x + e, n), Ops::load_n(scale + c, n), Ops::load_n(shift + c, n)), n);
+    for (int64_t c = 0; c < channels; c += L::width) {
+      const int64_t n = L::lanes_from(c, channels), e = r * channels + c;
+      L::store_n(y + e, L::fma(L::load_n(x + e, n), L::load_n(scale + c, n), L::load_n(shift + c, n)), n);
     }
 }
 
 template <class Arch>
 void affine_plane(const float* x, int64_t count, float scale, float shift, float* y) {
-  using Ops = fsimd::FloatOps<Arch>;
-  using B = typename Ops::B;
+  using L = simd::Lanes<Arch>;
+  using B = typename L::V;
   const B vscale(scale), vshift(shift);
-  for (int64_t i = 0; i < count; i += Ops::width) {
-    const int64_t n = std::min(Ops::width, count - i);
-    Ops::store_n(y + i, Ops::fma(Ops::load_n(x + i, n), vscale, vshift), n);
+  for (int64_t i = 0; i < count; i += L::width) {
+    const int64_t n = L::lanes_from(i, count);
+    L::store_n(y + i, L::fma(L::load_n(x + i, n), vscale, vshift), n);
   }
 }
 
@@ -287,23 +285,23 @@ void affine_plane(const float* x, int64_t count, float scale, float shift, float
 template <class Arch>
 void normalize_rows(const float* x, int64_t rows, int64_t count, const float* scale, const float* bias,
                     bool per_row_params, float epsilon, float* y) {
-  using Ops = fsimd::FloatOps<Arch>;
-  using B = typename Ops::B;
+  using L = simd::Lanes<Arch>;
+  using B = typename L::V;
   for (int64_t r = 0; r < rows; ++r) {
     const float* xr = x + r * count;
     float* yr = y + r * count;
     const float mean = accumulate_row<Arch, Accumulate::sum>(xr, count, 0.0f) / static_cast<float>(count);
     const float var =
         accumulate_row<Arch, Accumulate::centered_square_sum>(xr, count, mean) / static_cast<float>(count);
-    const B vmean(mean), denominator(Ops::sqrt(B(var + epsilon)));
-    for (int64_t i = 0; i < count; i += Ops::width) {
-      const int64_t n = std::min(Ops::width, count - i);
-      const B s = per_row_params ? B(scale[r]) : Ops::load_n(scale + i, n);
-      const B normalized = Ops::div(Ops::load_n(xr + i, n) - vmean, denominator) * s;
+    const B vmean(mean), denominator(L::sqrt(B(var + epsilon)));
+    for (int64_t i = 0; i < count; i += L::width) {
+      const int64_t n = L::lanes_from(i, count);
+      const B s = per_row_params ? B(scale[r]) : L::load_n(scale + i, n);
+      const B normalized = L::div(L::load_n(xr + i, n) - vmean, denominator) * s;
       if (bias == nullptr)
-        Ops::store_n(yr + i, normalized, n);
+        L::store_n(yr + i, normalized, n);
       else
-        Ops::store_n(yr + i, normalized + (per_row_params ? B(bias[r]) : Ops::load_n(bias + i, n)), n);
+        L::store_n(yr + i, normalized + (per_row_params ? B(bias[r]) : L::load_n(bias + i, n)), n);
     }
   }
 }
@@ -312,20 +310,19 @@ void normalize_rows(const float* x, int64_t rows, int64_t count, const float* sc
 template <class Arch>
 void normalize_columns(const float* x, int64_t count, int64_t stride, int64_t lanes, const float* scale,
                        const float* bias, float epsilon, float* y) {
-  using Ops = fsimd::FloatOps<Arch>;
-  using B = typename Ops::B;
+  using L = simd::Lanes<Arch>;
+  using B = typename L::V;
   const B vcount(static_cast<float>(count)), veps(epsilon);
-  for (int64_t l = 0; l < lanes; l += Ops::width) {
-    const int64_t n = std::min(Ops::width, lanes - l);
-    const B mean =
-        Ops::div(accumulate_column<Arch, Accumulate::sum>(x + l, count, stride, n, B(0.0f)), vcount);
-    const B var = Ops::div(
+  for (int64_t l = 0; l < lanes; l += L::width) {
+    const int64_t n = L::lanes_from(l, lanes);
+    const B mean = L::div(accumulate_column<Arch, Accumulate::sum>(x + l, count, stride, n, B(0.0f)), vcount);
+    const B var = L::div(
         accumulate_column<Arch, Accumulate::centered_square_sum>(x + l, count, stride, n, mean), vcount);
-    const B denominator = Ops::sqrt(var + veps);
-    const B s = Ops::load_n(scale + l, n), b = Ops::load_n(bias + l, n);
+    const B denominator = L::sqrt(var + veps);
+    const B s = L::load_n(scale + l, n), b = L::load_n(bias + l, n);
     for (int64_t i = 0; i < count; ++i) {
       const int64_t e = i * stride + l;
-      Ops::store_n(y + e, Ops::div(Ops::load_n(x + e, n) - mean, denominator) * s + b, n);
+      L::store_n(y + e, L::div(L::load_n(x + e, n) - mean, denominator) * s + b, n);
     }
   }
 }

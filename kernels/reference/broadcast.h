@@ -7,6 +7,7 @@
 // costs one step per run, not per element, and a range of runs is an independent piece of work for a
 // parallel loop.
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -57,6 +58,20 @@ class BroadcastRuns {
         index[d] = 0;
       }
     }
+  }
+
+  // Calls f(out_offset, in_offsets, length) for the pieces of runs that cover output elements [first, last)
+  // (a parallel task's range, which may cut runs): within a piece, input k starts at in_offsets[k] and
+  // advances by step(k).
+  template <class F>
+  void for_range(int64_t first, int64_t last, F&& f) const {
+    if (first >= last) return;
+    for_runs(first / inner_, (last + inner_ - 1) / inner_, [&](int64_t o, std::array<int64_t, N> in) {
+      const int64_t begin = std::max(first, o), end = std::min(last, o + inner_);
+      for (size_t k = 0; k < N; ++k)
+        in[k] += (begin - o) * steps_[k];
+      f(begin, in, end - begin);
+    });
   }
 
  private:

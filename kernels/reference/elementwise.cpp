@@ -114,13 +114,16 @@ TensorU8 add(const TensorU8& a, const TensorU8& b, const QuantParams& output, Cl
   });
 }
 
+MulConstants mul_constants(const QuantParams& a, const QuantParams& b, const QuantParams& output) {
+  return {quantize_multiplier(static_cast<double>(a.scale()) * b.scale() / output.scale()), a.zero_point(),
+          b.zero_point(), output.zero_point()};
+}
+
 TensorU8 mul(const TensorU8& a, const TensorU8& b, const QuantParams& output, Clamp clamp) {
   check_operands("mul", a, b, output, clamp);
-  const FixedMultiplier m =
-      quantize_multiplier(static_cast<double>(a.quant.scale()) * b.quant.scale() / output.scale());
-  const int32_t za = a.quant.zero_point(), zb = b.quant.zero_point(), zo = output.zero_point();
+  const MulConstants k = mul_constants(a.quant, b.quant, output);
   return broadcast_binary("mul", a, b, output, [&](int32_t x, int32_t y) {
-    return requantize((x - za) * (y - zb), m, zo, clamp.min, clamp.max);
+    return requantize((x - k.za) * (y - k.zb), k.m, k.zo, clamp.min, clamp.max);
   });
 }
 

@@ -25,7 +25,15 @@ struct AddConstants {
 };
 AddConstants add_constants(const QuantParams& a, const QuantParams& b, const QuantParams& output);
 
-// Quantized a * b with broadcasting: out = z_out + requantize((a - z_a) * (b - z_b), s_a * s_b / s_out).
+// Quantized a * b with broadcasting: out = z_out + requantize((a - z_a) * (b - z_b), m) with the multiplier
+// m = s_a * s_b / s_out.
 TensorU8 mul(const TensorU8& a, const TensorU8& b, const QuantParams& output, Clamp clamp = {});
+
+// The constants of mul, shared with the vector kernels.
+struct MulConstants {
+  FixedMultiplier m;
+  int32_t za = 0, zb = 0, zo = 0;
+};
+MulConstants mul_constants(const QuantParams& a, const QuantParams& b, const QuantParams& output);
 
 }  // namespace octet::ref

@@ -231,10 +231,4 @@ void where(const uint8_t* cond, const Shape& sc, const void* x, const Shape& sx,
   });
 }
 
-void logical_not(const uint8_t* x, uint8_t* y, int64_t n) {
-  if (n < 0) throw Error("not: negative element count");
-  for (int64_t i = 0; i < n; ++i)
-    y[i] = x[i] == 0 ? 1 : 0;
-}
-
 }  // namespace octet::ref

@@ -29,11 +29,11 @@ struct FloatClamp {
 enum class UnaryOp : uint8_t {
   identity,
   relu,
-  leaky_relu,        // alpha: slope below 0
-  clip,              // alpha: min, beta: max (either may be -inf / +inf)
+  leaky_relu,  // alpha: slope below 0
+  clip,        // alpha: min, beta: max (either may be -inf / +inf)
   sigmoid,
-  hard_sigmoid,      // max(0, min(1, alpha * x + beta))
-  hard_swish,        // x * max(0, min(1, x / 6 + 0.5))
+  hard_sigmoid,  // max(0, min(1, alpha * x + beta))
+  hard_swish,    // x * max(0, min(1, x / 6 + 0.5))
   tanh,
   exp,
   log,
@@ -43,7 +43,7 @@ enum class UnaryOp : uint8_t {
   reciprocal,
   floor,
   ceil,
-  round,             // half to even
+  round,  // half to even
   sign,
   erf,
   gelu,              // 0.5 x (1 + erf(x / sqrt 2))
@@ -58,7 +58,7 @@ enum class UnaryOp : uint8_t {
   shrink,            // alpha: lambd, beta: bias
   sin,
   cos,
-  pow_constant,      // x ^ alpha (Pow with a scalar constant exponent)
+  pow_constant,  // x ^ alpha (Pow with a scalar constant exponent)
 };
 std::string_view name_of(UnaryOp op);
 
@@ -113,8 +113,5 @@ void float_binary(BinaryOp op, const void* a, const Shape& sa, const void* b, co
 // elements (Where moves values: any type).
 void where(const uint8_t* cond, const Shape& sc, const void* x, const Shape& sx, const void* y,
            const Shape& sy, size_t element_size, void* out);
-
-// Logical Not of a bool tensor.
-void logical_not(const uint8_t* x, uint8_t* y, int64_t n);
 
 }  // namespace octet::ref

@@ -10,17 +10,14 @@
 
 #include "kernels/reference/float_elementwise.h"
 #include "kernels/reference/float_math.h"
+#include "kernels/simd/float_primitives.h"
 
 namespace octet::float_ops {
 
-using fmath::detail::Mask;
+using simd::Mask;
 
-// Calls are qualified throughout: argument-dependent lookup would also find xsimd's functions of the same
-// names for batches.
-template <class T>
-T select(Mask<T> m, T a, T b) {
-  return fmath::detail::select(m, a, b);
-}
+// Calls are qualified throughout (simd::select): argument-dependent lookup would also find xsimd's
+// functions of the same names for batches.
 
 // Throws octet::Error for an operator the dispatcher was given but does not cover. Out of line (in
 // float_elementwise.cpp), so that the per-ISA translation units that instantiate the dispatchers compile
@@ -30,8 +27,8 @@ T select(Mask<T> m, T a, T b) {
 // max(0, min(1, v)) with NaN passing through, as max / min do in ONNX.
 template <class T>
 T clamp_unit(T v) {
-  v = float_ops::select(v > T(1.0f), T(1.0f), v);
-  return float_ops::select(v < T(0.0f), T(0.0f), v);
+  v = simd::select(v > T(1.0f), T(1.0f), v);
+  return simd::select(v < T(0.0f), T(0.0f), v);
 }
 
 struct Identity {
@@ -43,14 +40,14 @@ struct Identity {
 struct Relu {  // x < 0 ? 0 : x, as FloatClamp{0, inf}: NaN passes, -0 stays
   template <class T>
   T operator()(T x) const {
-    return float_ops::select(x < T(0.0f), T(0.0f), x);
+    return simd::select(x < T(0.0f), T(0.0f), x);
   }
 };
 struct LeakyRelu {
   float alpha;
   template <class T>
   T operator()(T x) const {
-    return float_ops::select(x < T(0.0f), x * T(alpha), x);
+    return simd::select(x < T(0.0f), x * T(alpha), x);
   }
 };
 // min(max(x, lo), hi): with lo > hi everything becomes hi, as ONNX Clip says.
@@ -58,8 +55,8 @@ struct Clip {
   float lo, hi;
   template <class T>
   T operator()(T x) const {
-    x = float_ops::select(x < T(lo), T(lo), x);
-    return float_ops::select(x > T(hi), T(hi), x);
+    x = simd::select(x < T(lo), T(lo), x);
+    return simd::select(x > T(hi), T(hi), x);
   }
 };
 struct Sigmoid {
@@ -73,7 +70,7 @@ struct HardSigmoid {
   float alpha, beta;
   template <class T>
   T operator()(T x) const {
-    return float_ops::clamp_unit(fmath::detail::fma(x, T(alpha), T(beta)));
+    return float_ops::clamp_unit(simd::fma(x, T(alpha), T(beta)));
   }
 };
 // x hard_sigmoid(x) with ONNX's alpha = 1/6, beta = 1/2.
@@ -104,25 +101,25 @@ struct Log {
 struct Sqrt {
   template <class T>
   T operator()(T x) const {
-    return fmath::detail::sqrt(x);
+    return simd::sqrt(x);
   }
 };
 struct Neg {
   template <class T>
   T operator()(T x) const {
-    return fmath::detail::neg(x);
+    return simd::neg(x);
   }
 };
 struct Abs {
   template <class T>
   T operator()(T x) const {
-    return fmath::detail::abs(x);
+    return simd::abs(x);
   }
 };
 struct Reciprocal {
   template <class T>
   T operator()(T x) const {
-    return fmath::detail::div(T(1.0f), x);
+    return simd::div(T(1.0f), x);
   }
 };
 struct Floor {
@@ -147,9 +144,8 @@ struct Round {
 struct Sign {
   template <class T>
   T operator()(T x) const {
-    return float_ops::select(
-        x > T(0.0f), T(1.0f),
-        float_ops::select(x < T(0.0f), T(-1.0f), float_ops::select(x == T(0.0f), T(0.0f), x)));
+    return simd::select(x > T(0.0f), T(1.0f),
+                        simd::select(x < T(0.0f), T(-1.0f), simd::select(x == T(0.0f), T(0.0f), x)));
   }
 };
 struct Erf {
@@ -169,7 +165,7 @@ struct Gelu {
 struct GeluTanh {
   template <class T>
   T operator()(T x) const {
-    const T inner = fmath::detail::fma(T(0.044715f), (x * x) * x, x) * T(0x1.988454p-1f);
+    const T inner = simd::fma(T(0.044715f), (x * x) * x, x) * T(0x1.988454p-1f);
     return (T(0.5f) * x) * (T(1.0f) + fmath::tanh(inner));
   }
 };
@@ -177,14 +173,13 @@ struct GeluTanh {
 struct Softplus {
   template <class T>
   T operator()(T x) const {
-    return float_ops::select(x > T(0.0f), x, T(0.0f)) +
-           fmath::log1p(fmath::exp(fmath::detail::neg(fmath::detail::abs(x))));
+    return simd::select(x > T(0.0f), x, T(0.0f)) + fmath::log1p(fmath::exp(simd::neg(simd::abs(x))));
   }
 };
 struct Softsign {
   template <class T>
   T operator()(T x) const {
-    return fmath::detail::div(x, T(1.0f) + fmath::detail::abs(x));
+    return simd::div(x, T(1.0f) + simd::abs(x));
   }
 };
 // alpha (e^x - 1) below 0, as alpha expm1(x).
@@ -192,7 +187,7 @@ struct Elu {
   float alpha;
   template <class T>
   T operator()(T x) const {
-    return float_ops::select(x < T(0.0f), T(alpha) * fmath::expm1(x), x);
+    return simd::select(x < T(0.0f), T(alpha) * fmath::expm1(x), x);
   }
 };
 // gamma (alpha e^x - alpha) for x <= 0, gamma x above.
@@ -200,7 +195,7 @@ struct Selu {
   float alpha, gamma;
   template <class T>
   T operator()(T x) const {
-    return float_ops::select(x <= T(0.0f), T(gamma) * (T(alpha) * fmath::expm1(x)), T(gamma) * x);
+    return simd::select(x <= T(0.0f), T(gamma) * (T(alpha) * fmath::expm1(x)), T(gamma) * x);
   }
 };
 // max(0, x) + min(0, alpha (e^(x / alpha) - 1)), both NaN-propagating.
@@ -208,9 +203,9 @@ struct Celu {
   float alpha;
   template <class T>
   T operator()(T x) const {
-    const T positive = float_ops::select(x < T(0.0f), T(0.0f), x);
-    const T negative = T(alpha) * fmath::expm1(fmath::detail::div(x, T(alpha)));
-    return positive + float_ops::select(negative > T(0.0f), T(0.0f), negative);
+    const T positive = simd::select(x < T(0.0f), T(0.0f), x);
+    const T negative = T(alpha) * fmath::expm1(simd::div(x, T(alpha)));
+    return positive + simd::select(negative > T(0.0f), T(0.0f), negative);
   }
 };
 struct Mish {
@@ -223,15 +218,14 @@ struct ThresholdedRelu {
   float alpha;
   template <class T>
   T operator()(T x) const {
-    return float_ops::select(x > T(alpha), x, T(0.0f));
+    return simd::select(x > T(alpha), x, T(0.0f));
   }
 };
 struct Shrink {
   float lambd, bias;
   template <class T>
   T operator()(T x) const {
-    return float_ops::select(x < T(-lambd), x + T(bias),
-                             float_ops::select(x > T(lambd), x - T(bias), T(0.0f)));
+    return simd::select(x < T(-lambd), x + T(bias), simd::select(x > T(lambd), x - T(bias), T(0.0f)));
   }
 };
 struct Sin {
@@ -264,8 +258,8 @@ struct PowSquare {
 struct PowSqrt {
   template <class T>
   T operator()(T x) const {
-    const T root = fmath::detail::sqrt(x) + T(0.0f);
-    return float_ops::select(x == T(-INFINITY), T(INFINITY), root);
+    const T root = simd::sqrt(x) + T(0.0f);
+    return simd::select(x == T(-INFINITY), T(INFINITY), root);
   }
 };
 
@@ -367,7 +361,7 @@ struct Mul {
 struct Div {
   template <class T>
   T operator()(T a, T b) const {
-    return fmath::detail::div(a, b);
+    return simd::div(a, b);
   }
 };
 struct Pow {
@@ -376,23 +370,24 @@ struct Pow {
     return fmath::pow(a, b);
   }
 };
-// numpy.minimum / maximum: NaN if either is NaN, else the smaller / larger (a when equal).
+// numpy.minimum / maximum: NaN if either is NaN, else the smaller / larger (a when equal, where the
+// reductions' simd::max_propagating_nan keeps b).
 struct Min {
   template <class T>
   T operator()(T a, T b) const {
-    return float_ops::select((a <= b) || fmath::detail::is_nan(a), a, b);
+    return simd::select((a <= b) || simd::is_nan(a), a, b);
   }
 };
 struct Max {
   template <class T>
   T operator()(T a, T b) const {
-    return float_ops::select((a >= b) || fmath::detail::is_nan(a), a, b);
+    return simd::select((a >= b) || simd::is_nan(a), a, b);
   }
 };
 struct Prelu {
   template <class T>
   T operator()(T a, T b) const {
-    return float_ops::select(a >= T(0.0f), a, a * b);
+    return simd::select(a >= T(0.0f), a, a * b);
   }
 };
 

@@ -6,11 +6,11 @@
 // Why octet has its own math: every float kernel must produce the same bytes as its scalar reference on
 // every ISA and thread count (docs/kernels.md). std::exp and friends come from the C library, whose results
 // differ between libm versions and architectures (glibc x86-64 vs aarch64, musl, ...), and xsimd's vector
-// math is yet another algorithm, with per-arch differences (in xsimd 8.1 even its NEON float division and
-// square root are Newton-Raphson estimates, and its AVX-512 fma is an unfused multiply-add). So each function
-// here is one fixed sequence of IEEE-754 float32 operations: + - * / and sqrt (correctly rounded
-// everywhere), fused multiply-adds through detail::fma (std::fma / the fused instruction, never x * y + z),
-// comparisons, selects and integer bit manipulation. The same sequence rounds the same way wherever it runs.
+// math is yet another algorithm, with per-arch differences. So each function here is one fixed sequence of
+// IEEE-754 float32 operations: + - * / and sqrt (correctly rounded everywhere), fused multiply-adds,
+// comparisons, selects and integer bit manipulation, through the primitives of
+// kernels/simd/float_primitives.h (which also say where xsimd 8.1 itself is not that). The same sequence
+// rounds the same way wherever it runs.
 //
 // Method: range reduction (Cody-Waite with fma, exact where the comments say so), then minimax polynomials
 // (Remez fits with float32 coefficients, degrees chosen so the approximation error is well below the
@@ -21,7 +21,7 @@
 // absolute, sin / cos within 2 ulp, pow within 2 ulp for |y ln x| up to ~90 (the error grows with it, see
 // pow()).
 //
-// Every call between these functions is qualified (detail::fma, fmath::exp): unqualified, argument-dependent
+// Every call between these functions is qualified (simd::fma, fmath::exp): unqualified, argument-dependent
 // lookup would also find xsimd's own exp, abs, ... for batches, and prefer them.
 //
 // Scalar instantiations run in the reference translation units (no ISA flags); the per-ISA translation
@@ -30,161 +30,28 @@
 
 #include <xsimd/xsimd.hpp>
 
-#include <bit>
 #include <cmath>
-#include <concepts>
 #include <cstddef>
 #include <cstdint>
 #include <limits>
-#include <type_traits>
+
+#include "kernels/simd/float_primitives.h"
 
 namespace octet::fmath {
 
 namespace detail {
 
-// Bit patterns and comparison masks of T.
-template <class T>
-struct Lanes;
-template <>
-struct Lanes<float> {
-  using Bits = uint32_t;
-  using Mask = bool;
-};
-template <class A>
-struct Lanes<xsimd::batch<float, A>> {
-  using Bits = xsimd::batch<uint32_t, A>;
-  using Mask = xsimd::batch_bool<float, A>;
-};
-template <class T>
-using Bits = typename Lanes<T>::Bits;
-template <class T>
-using Mask = typename Lanes<T>::Mask;
-
-template <class T>
-inline constexpr bool kIsBatch = !std::is_same_v<T, float>;
-
-// Scalar forms.
-inline float fma(float a, float b, float c) {
-  return std::fma(a, b, c);
-}
-inline float div(float a, float b) {
-  return a / b;
-}
-inline float sqrt(float a) {
-  return std::sqrt(a);
-}
-inline float select(bool m, float a, float b) {
-  return m ? a : b;
-}
-inline uint32_t bits(float x) {
-  return std::bit_cast<uint32_t>(x);
-}
-inline float from_bits(uint32_t b) {
-  return std::bit_cast<float>(b);
-}
-inline bool any(bool m) {
-  return m;
-}
-
-// Batch forms. fma, division and square root go to the IEEE instruction of each arch (see the header
-// comment for why not xsimd's own).
-template <class A>
-inline xsimd::batch<float, A> select(const xsimd::batch_bool<float, A>& m, const xsimd::batch<float, A>& a,
-                                     const xsimd::batch<float, A>& b) {
-  return xsimd::select(m, a, b);
-}
-template <class A>
-inline xsimd::batch<uint32_t, A> bits(const xsimd::batch<float, A>& x) {
-  return xsimd::bitwise_cast<xsimd::batch<uint32_t, A>>(x);
-}
-template <class A>
-inline xsimd::batch<float, A> from_bits(const xsimd::batch<uint32_t, A>& b) {
-  return xsimd::bitwise_cast<xsimd::batch<float, A>>(b);
-}
-template <class A>
-inline bool any(const xsimd::batch_bool<float, A>& m) {
-  return xsimd::any(m);
-}
-
-#if defined(__AVX512F__)
-template <class A>
-requires std::derived_from<A, xsimd::avx512f>
-inline xsimd::batch<float, A> fma(const xsimd::batch<float, A>& a, const xsimd::batch<float, A>& b,
-                                  const xsimd::batch<float, A>& c) {
-  return _mm512_fmadd_ps(a, b, c);
-}
-#endif
-#if defined(__FMA__)
-template <class A>
-requires std::derived_from<A, xsimd::avx>
-inline xsimd::batch<float, A> fma(const xsimd::batch<float, A>& a, const xsimd::batch<float, A>& b,
-                                  const xsimd::batch<float, A>& c) {
-  return _mm256_fmadd_ps(a, b, c);
-}
-#endif
-#if defined(__x86_64__)
-template <class A>
-inline xsimd::batch<float, A> div(const xsimd::batch<float, A>& a, const xsimd::batch<float, A>& b) {
-  return a / b;  // DIVPS
-}
-template <class A>
-inline xsimd::batch<float, A> sqrt(const xsimd::batch<float, A>& a) {
-  return xsimd::sqrt(a);  // SQRTPS
-}
-#endif
-#if defined(__aarch64__)
-template <class A>
-requires std::derived_from<A, xsimd::neon64>
-inline xsimd::batch<float, A> fma(const xsimd::batch<float, A>& a, const xsimd::batch<float, A>& b,
-                                  const xsimd::batch<float, A>& c) {
-  return vfmaq_f32(c, a, b);
-}
-template <class A>
-requires std::derived_from<A, xsimd::neon64>
-inline xsimd::batch<float, A> div(const xsimd::batch<float, A>& a, const xsimd::batch<float, A>& b) {
-  return vdivq_f32(a, b);
-}
-template <class A>
-requires std::derived_from<A, xsimd::neon64>
-inline xsimd::batch<float, A> sqrt(const xsimd::batch<float, A>& a) {
-  return vsqrtq_f32(a);
-}
-#endif
-
-inline constexpr uint32_t kSignBit = 0x80000000u;
-
-// NaN test that is the same on every arch (xsimd's batch != is an ordered compare on x86: false for NaN).
-template <class T>
-inline Mask<T> is_nan(T x) {
-  return !(x == x);
-}
-// -x as a sign flip (xsimd's AVX-512 negation is 0 - x, which loses the sign of zero).
-template <class T>
-inline T neg(T x) {
-  return detail::from_bits(detail::bits(x) ^ Bits<T>(kSignBit));
-}
-template <class T>
-inline T abs(T x) {
-  return detail::from_bits(detail::bits(x) & Bits<T>(~kSignBit));
-}
-// |y| with the sign of x.
-template <class T>
-inline T copy_sign(T y, T x) {
-  return detail::from_bits((detail::bits(y) & Bits<T>(~kSignBit)) | (detail::bits(x) & Bits<T>(kSignBit)));
-}
-// x clamped to [lo, hi]; NaN stays NaN.
-template <class T>
-inline T clamp(T x, float lo, float hi) {
-  x = detail::select(x > T(hi), T(hi), x);
-  return detail::select(x < T(lo), T(lo), x);
-}
+using simd::Bits;
+using simd::kIsBatch;
+using simd::kSignBit;
+using simd::Mask;
 
 // c[0] + x (c[1] + x (c[2] + ...)) with fused multiply-adds.
 template <class T, size_t N>
 inline T horner(T x, const float (&c)[N]) {
   T acc(c[N - 1]);
   for (size_t k = N - 1; k-- > 0;)
-    acc = detail::fma(acc, x, T(c[k]));
+    acc = simd::fma(acc, x, T(c[k]));
   return acc;
 }
 
@@ -195,14 +62,14 @@ inline constexpr float kRoundMagic = 0x1.8p23f;
 // round(x * k) as a float, x * k rounded once (fused).
 template <class T>
 inline T nearest_integer_of_product(T x, float k) {
-  return detail::fma(x, T(k), T(kRoundMagic)) - T(kRoundMagic);
+  return simd::fma(x, T(k), T(kRoundMagic)) - T(kRoundMagic);
 }
 
 // 2^k for an integral float k in [-126, 127]: k + 127 lands in the low mantissa bits of k + 1.5 * 2^23 + 127
 // and is shifted into the exponent field (the magic's own bits shift out).
 template <class T>
 inline T pow2i(T k) {
-  return detail::from_bits(detail::bits(k + T(kRoundMagic + 127.0f)) << 23);
+  return simd::from_bits(simd::bits(k + T(kRoundMagic + 127.0f)) << 23);
 }
 
 // p * 2^n for an integral float n in [-150, 128], in two steps so each power is a normal float: the first
@@ -235,10 +102,10 @@ struct ExpParts {
 template <class T>
 inline ExpParts<T> exp_parts(T x, T extra) {
   const T n = detail::nearest_integer_of_product(x, kLog2e);
-  const T hi = detail::fma(n, T(-kLn2Hi), x);  // exact
-  const T lo = detail::fma(n, T(-kLn2Lo), extra);
+  const T hi = simd::fma(n, T(-kLn2Hi), x);  // exact
+  const T lo = simd::fma(n, T(-kLn2Lo), extra);
   const T r = hi + lo;
-  return {n, hi, detail::fma(r * r, detail::horner(r, kExpm1H), lo)};
+  return {n, hi, simd::fma(r * r, detail::horner(r, kExpm1H), lo)};
 }
 
 // 1 + hi + tail, the sum 1 + hi kept exact (Fast2Sum: |hi| < 1).
@@ -270,34 +137,34 @@ inline LogParts<T> log_parts(T x, T extra) {
   using B = Bits<T>;
   // Subnormals are scaled into the normal range; the exponent is corrected by 23 below.
   const Mask<T> tiny = x < T(0x1p-126f);
-  const T xs = detail::select(tiny, x * T(0x1p23f), x);
+  const T xs = simd::select(tiny, x * T(0x1p23f), x);
   // Offsetting the bits by those of 1 - 2^-3/8 moves the exponent boundary to 2^-3/8.
-  const B ib = detail::bits(xs) + B(0x3f800000u - kTwoPowMinus3Over8Bits);
+  const B ib = simd::bits(xs) + B(0x3f800000u - kTwoPowMinus3Over8Bits);
   // The biased exponent (<= 255) as a float, exactly, through the low mantissa bits of 2^23.
-  T e = detail::from_bits((ib >> 23) | B(0x4b000000u)) - T(0x1p23f + 127.0f);
-  e = detail::select(tiny, e - T(23.0f), e);
-  const T m = detail::from_bits((ib & B(0x007fffffu)) + B(kTwoPowMinus3Over8Bits));
+  T e = simd::from_bits((ib >> 23) | B(0x4b000000u)) - T(0x1p23f + 127.0f);
+  e = simd::select(tiny, e - T(23.0f), e);
+  const T m = simd::from_bits((ib & B(0x007fffffu)) + B(kTwoPowMinus3Over8Bits));
   // The nearest c = 2^(j/4) (boundaries 2^-1/8, 2^1/8, 2^3/8), and delta = ln(float c) - j ln(2)/4.
   const Mask<T> j_low = m < T(0x1.d5818ep-1f), j_high = m >= T(0x1.172b84p+0f),
                 j_top = m >= T(0x1.4bfdaep+0f);
-  const T c = detail::select(
-      j_low, T(0x1.ae89fap-1f),
-      detail::select(j_top, T(0x1.6a09e6p+0f), detail::select(j_high, T(0x1.306fe0p+0f), T(1.0f))));
-  const T j = detail::select(j_low, T(-1.0f),
-                             detail::select(j_top, T(2.0f), detail::select(j_high, T(1.0f), T(0.0f))));
-  const T delta = detail::select(
+  const T c =
+      simd::select(j_low, T(0x1.ae89fap-1f),
+                   simd::select(j_top, T(0x1.6a09e6p+0f), simd::select(j_high, T(0x1.306fe0p+0f), T(1.0f))));
+  const T j =
+      simd::select(j_low, T(-1.0f), simd::select(j_top, T(2.0f), simd::select(j_high, T(1.0f), T(0.0f))));
+  const T delta = simd::select(
       j_low, T(0x1.f9c306p-27f),
-      detail::select(j_top, T(-0x1.26055cp-26f), detail::select(j_high, T(-0x1.125002p-25f), T(0.0f))));
-  const T k = detail::fma(e, T(4.0f), j);  // exact
-  const T f = m - c;                       // exact (Sterbenz)
+      simd::select(j_top, T(-0x1.26055cp-26f), simd::select(j_high, T(-0x1.125002p-25f), T(0.0f))));
+  const T k = simd::fma(e, T(4.0f), j);  // exact
+  const T f = m - c;                     // exact (Sterbenz)
   // m + c = d_hi + d_lo exactly (TwoSum).
   const T d_hi = m + c;
   const T c_part = d_hi - m;
   const T d_lo = (m - (d_hi - c_part)) + (c - c_part);
-  const T s_hi = detail::div(f, d_hi);
-  T rem = detail::fma(detail::neg(s_hi), d_hi, f);  // exact remainder of the division
-  rem = detail::fma(detail::neg(s_hi), d_lo, rem);
-  const T s_lo = detail::div(rem, d_hi);
+  const T s_hi = simd::div(f, d_hi);
+  T rem = simd::fma(simd::neg(s_hi), d_hi, f);  // exact remainder of the division
+  rem = simd::fma(simd::neg(s_hi), d_lo, rem);
+  const T s_lo = simd::div(rem, d_hi);
   const T z = s_hi * s_hi;
   const T tail = (s_hi * z) * detail::horner(z, kAtanhT);
   // k ln(2)/4 + 2 s_hi with its rounding error (Fast2Sum: |k kLn2QuarterHi| >= 0.17 > |2 s_hi| unless
@@ -306,7 +173,7 @@ inline LogParts<T> log_parts(T x, T extra) {
   const T b = s_hi + s_hi;
   const T h = a + b;
   const T err = b - (h - a);
-  const T l = err + ((s_lo + s_lo) + detail::fma(k, T(kLn2QuarterLo), (tail + delta) + extra));
+  const T l = err + ((s_lo + s_lo) + simd::fma(k, T(kLn2QuarterLo), (tail + delta) + extra));
   const T hi = h + l;
   return {hi, l - (hi - h)};
 }
@@ -332,14 +199,14 @@ struct TrigReduction {
 };
 template <class T>
 inline TrigReduction<T> reduce_pi_over_2(T a) {
-  const T t = detail::fma(a, T(kTwoOverPi), T(kRoundMagic));
+  const T t = simd::fma(a, T(kTwoOverPi), T(kRoundMagic));
   const T n = t - T(kRoundMagic);
-  T r = detail::fma(n, T(-kPiOver2Hi), a);  // exact
-  r = detail::fma(n, T(-kPiOver2Mid), r);
-  r = detail::fma(n, T(-kPiOver2Lo), r);
-  Bits<T> quadrant = detail::bits(t);
+  T r = simd::fma(n, T(-kPiOver2Hi), a);  // exact
+  r = simd::fma(n, T(-kPiOver2Mid), r);
+  r = simd::fma(n, T(-kPiOver2Lo), r);
+  Bits<T> quadrant = simd::bits(t);
   const Mask<T> large = (a >= T(kTrigLargeArgument)) && (a <= T(std::numeric_limits<float>::max()));
-  if (detail::any(large)) {
+  if (simd::any(large)) {
     if constexpr (kIsBatch<T>) {
       constexpr size_t kWidth = T::size;
       alignas(64) float av[kWidth], rv[kWidth];
@@ -367,16 +234,16 @@ inline constexpr float kCosC[] = {-0x1.000000p-1f, 0x1.55554ap-5f, -0x1.6c0c14p-
 template <class T, bool kCosine>
 inline T sin_or_cos(T x) {
   using B = Bits<T>;
-  auto [r, quadrant] = detail::reduce_pi_over_2(detail::abs(x));
+  auto [r, quadrant] = detail::reduce_pi_over_2(simd::abs(x));
   if constexpr (kCosine) quadrant = quadrant + B(1u);  // cos x = sin(x + pi/2)
   const T z = r * r;
-  const T s = detail::fma(r, z * detail::horner(z, kSinS), r);
-  const T c = detail::fma(z, detail::horner(z, kCosC), T(1.0f));
+  const T s = simd::fma(r, z * detail::horner(z, kSinS), r);
+  const T c = simd::fma(z, detail::horner(z, kCosC), T(1.0f));
   // Odd quadrants take the other function (a float 2.0 where the quadrant is odd), quadrants 2 and 3 negate.
-  const T y = detail::select(detail::from_bits((quadrant & B(1u)) << 30) > T(0.0f), c, s);
+  const T y = simd::select(simd::from_bits((quadrant & B(1u)) << 30) > T(0.0f), c, s);
   B sign = (quadrant & B(2u)) << 30;
-  if constexpr (!kCosine) sign = sign ^ (detail::bits(x) & B(kSignBit));  // sin is odd
-  return detail::from_bits(detail::bits(y) ^ sign);
+  if constexpr (!kCosine) sign = sign ^ (simd::bits(x) & B(kSignBit));  // sin is odd
+  return simd::from_bits(simd::bits(y) ^ sign);
 }
 
 // tanh x = x + x^3 P(x^2) on |x| < 0.625: degree-5 minimax fit, weighted relative error 2^-32.
@@ -403,7 +270,7 @@ T exp(T x) {
   using namespace detail;  // types and constants; every call stays qualified
   // Beyond [-104, 89] exp is 0 / inf in float; clamping keeps n in range and scale_by_pow2 rounds to 0 / inf
   // by itself. NaN passes every comparison and stays NaN.
-  const ExpParts<T> e = detail::exp_parts(detail::clamp(x, -104.0f, 89.0f), T(0.0f));
+  const ExpParts<T> e = detail::exp_parts(simd::clamp(x, T(-104.0f), T(89.0f)), T(0.0f));
   return detail::scale_by_pow2(detail::one_plus(e.hi, e.tail), e.n);
 }
 
@@ -412,7 +279,7 @@ template <class T>
 T expm1(T x) {
   using namespace detail;  // types and constants; every call stays qualified
   // expm1 is -1 in float below -17.4; the clamp keeps n in the range below.
-  const ExpParts<T> e = detail::exp_parts(detail::clamp(x, -30.0f, 89.0f), T(0.0f));
+  const ExpParts<T> e = detail::exp_parts(simd::clamp(x, T(-30.0f), T(89.0f)), T(0.0f));
   // 2^n (1 + hi + tail) - 1 = 2 ((s - 1/2) + s hi + s tail) with s = 2^(n-1), a normal float for n in
   // [-44, 128]. s - 1/2 is exact for n in [-25, 24] (its rounding is negligible outside), s hi and s tail
   // are exact, and the first sum is kept exact (Fast2Sum: |s - 1/2| >= |s hi| whenever s - 1/2 != 0); the
@@ -424,7 +291,7 @@ T expm1(T x) {
   const T error = small - (sum - big);
   const T y = T(2.0f) * (sum + (error + s * e.tail));
   // Below 2^-25 expm1 x rounds to x (this keeps -0 and the subnormals exact).
-  return detail::select(detail::abs(x) < T(0x1p-25f), x, y);
+  return simd::select(simd::abs(x) < T(0x1p-25f), x, y);
 }
 
 // Natural logarithm.
@@ -432,10 +299,10 @@ template <class T>
 T log(T x) {
   using namespace detail;  // types and constants; every call stays qualified
   T y = detail::log_parts(x, T(0.0f)).hi;
-  y = detail::select(x == T(0.0f), T(-INFINITY), y);
-  y = detail::select(x < T(0.0f), T(NAN), y);
-  y = detail::select(x == T(INFINITY), x, y);
-  return detail::select(detail::is_nan(x), x, y);
+  y = simd::select(x == T(0.0f), T(-INFINITY), y);
+  y = simd::select(x < T(0.0f), T(NAN), y);
+  y = simd::select(x == T(INFINITY), x, y);
+  return simd::select(simd::is_nan(x), x, y);
 }
 
 // ln(1 + x), accurate near 0.
@@ -444,13 +311,13 @@ T log1p(T x) {
   using namespace detail;  // types and constants; every call stays qualified
   const T u = T(1.0f) + x;
   // 1 + x = u + c exactly (Fast2Sum with the larger operand first), and ln(u + c) = ln u + c / u.
-  const T c = detail::select(x > T(1.0f), T(1.0f) - (u - x), x - (u - T(1.0f)));
-  T y = detail::log_parts(u, detail::div(c, u)).hi;
-  y = detail::select(x == T(-1.0f), T(-INFINITY), y);
-  y = detail::select(x < T(-1.0f), T(NAN), y);
-  y = detail::select(x == T(INFINITY), x, y);
-  y = detail::select(x == T(0.0f), x, y);  // keeps -0
-  return detail::select(detail::is_nan(x), x, y);
+  const T c = simd::select(x > T(1.0f), T(1.0f) - (u - x), x - (u - T(1.0f)));
+  T y = detail::log_parts(u, simd::div(c, u)).hi;
+  y = simd::select(x == T(-1.0f), T(-INFINITY), y);
+  y = simd::select(x < T(-1.0f), T(NAN), y);
+  y = simd::select(x == T(INFINITY), x, y);
+  y = simd::select(x == T(0.0f), x, y);  // keeps -0
+  return simd::select(simd::is_nan(x), x, y);
 }
 
 // Hyperbolic tangent: the odd polynomial near 0, 1 - 2 / (e^{2|x|} + 1) elsewhere (no cancellation there:
@@ -459,19 +326,19 @@ T log1p(T x) {
 template <class T>
 T tanh(T x) {
   using namespace detail;  // types and constants; every call stays qualified
-  const T a = detail::abs(x);
+  const T a = simd::abs(x);
   const T z = a * a;
-  const T near_zero = detail::fma(a, z * detail::horner(z, kTanhP), a);
+  const T near_zero = simd::fma(a, z * detail::horner(z, kTanhP), a);
   // tanh is 1 in float beyond 9.01; the clamp keeps e finite.
-  const T a_clamped = detail::select(a > T(10.0f), T(10.0f), a);
+  const T a_clamped = simd::select(a > T(10.0f), T(10.0f), a);
   const T e = fmath::exp(a_clamped + a_clamped);
   const T d_hi = e + T(1.0f);
   const T d_lo = T(1.0f) - (d_hi - e);  // Fast2Sum: e >= 1
-  const T w0 = detail::div(T(2.0f), d_hi);
+  const T w0 = simd::div(T(2.0f), d_hi);
   // 2 - w0 (d_hi + d_lo), the first fma exact; w0 / 2 ~ 1 / d_hi scales it into the correction of w0.
-  const T remainder = detail::fma(detail::neg(w0), d_lo, detail::fma(detail::neg(w0), d_hi, T(2.0f)));
-  const T far = T(1.0f) - detail::fma(remainder, w0 * T(0.5f), w0);
-  return detail::copy_sign(detail::select(a < T(kTanhPolynomialBelow), near_zero, far), x);
+  const T remainder = simd::fma(simd::neg(w0), d_lo, simd::fma(simd::neg(w0), d_hi, T(2.0f)));
+  const T far = T(1.0f) - simd::fma(remainder, w0 * T(0.5f), w0);
+  return simd::copy_sign(simd::select(a < T(kTanhPolynomialBelow), near_zero, far), x);
 }
 
 // 1 / (1 + e^-x), with e = e^-|x| <= 1 so nothing overflows: 1 / (1 + e) for x >= 0, e / (1 + e) for
@@ -480,45 +347,45 @@ T tanh(T x) {
 template <class T>
 T sigmoid(T x) {
   using namespace detail;  // types and constants; every call stays qualified
-  const T e = fmath::exp(detail::neg(detail::abs(x)));
+  const T e = fmath::exp(simd::neg(simd::abs(x)));
   const T d_hi = T(1.0f) + e;
   const T d_lo = e - (d_hi - T(1.0f));  // Fast2Sum: e <= 1
-  const T numerator = detail::select(x < T(0.0f), e, T(1.0f));
-  const T q = detail::div(numerator, d_hi);
+  const T numerator = simd::select(x < T(0.0f), e, T(1.0f));
+  const T q = simd::div(numerator, d_hi);
   // numerator - q (d_hi + d_lo), the first fma exact.
-  const T remainder = detail::fma(detail::neg(q), d_lo, detail::fma(detail::neg(q), d_hi, numerator));
-  return detail::fma(remainder, detail::fma(d_hi, T(-0.5f), T(1.5f)), q);
+  const T remainder = simd::fma(simd::neg(q), d_lo, simd::fma(simd::neg(q), d_hi, numerator));
+  return simd::fma(remainder, simd::fma(d_hi, T(-0.5f), T(1.5f)), q);
 }
 
 // The error function.
 template <class T>
 T erf(T x) {
   using namespace detail;  // types and constants; every call stays qualified
-  const T a = detail::abs(x);
-  const T near_zero = detail::fma(a, detail::horner(a * a, kErfSmallP), a);
-  const T a_clamped = detail::select(a > T(4.0f), T(4.0f), a);  // erf rounds to 1 beyond 3.92
+  const T a = simd::abs(x);
+  const T near_zero = simd::fma(a, detail::horner(a * a, kErfSmallP), a);
+  const T a_clamped = simd::select(a > T(4.0f), T(4.0f), a);  // erf rounds to 1 beyond 3.92
   const T far = T(1.0f) - fmath::exp(detail::horner(a_clamped - T(kErfcLogCenter), kErfcLogQ));
-  return detail::copy_sign(detail::select(a < T(kErfPolynomialBelow), near_zero, far), x);
+  return simd::copy_sign(simd::select(a < T(kErfPolynomialBelow), near_zero, far), x);
 }
 
 // Rounding to integral values, exact: adding and removing 2^23 rounds |x| < 2^23 to an integer (ties to
 // even); larger floats, infinities and NaN are their own result. Signs (including of zero) as in std::.
 template <class T>
 T round_half_even(T x) {
-  const T a = detail::abs(x);
-  return detail::copy_sign(detail::select(a < T(0x1p23f), (a + T(0x1p23f)) - T(0x1p23f), a), x);
+  const T a = simd::abs(x);
+  return simd::copy_sign(simd::select(a < T(0x1p23f), (a + T(0x1p23f)) - T(0x1p23f), a), x);
 }
 
 template <class T>
 T floor(T x) {
   const T r = fmath::round_half_even(x);
-  return detail::select(r > x, r - T(1.0f), r);
+  return simd::select(r > x, r - T(1.0f), r);
 }
 
 template <class T>
 T ceil(T x) {
   const T r = fmath::round_half_even(x);
-  return detail::copy_sign(detail::select(r < x, r + T(1.0f), r), x);  // -0 for x in (-1, 0)
+  return simd::copy_sign(simd::select(r < x, r + T(1.0f), r), x);  // -0 for x in (-1, 0)
 }
 
 template <class T>
@@ -540,41 +407,39 @@ template <class T>
 T pow(T x, T y) {
   using namespace detail;  // types and constants; every call stays qualified
   using B = Bits<T>;
-  const T ax = detail::abs(x);
+  const T ax = simd::abs(x);
   const LogParts<T> ln = detail::log_parts(ax, T(0.0f));
   // y ln|x| = ph + pl.
   const T ph = y * ln.hi;
-  T pl = detail::fma(y, ln.lo, detail::fma(y, ln.hi, detail::neg(ph)));
+  T pl = simd::fma(y, ln.lo, simd::fma(y, ln.hi, simd::neg(ph)));
   // Outside [-104, 89] the result is 0 / inf; the clamped exponent gives that, and the low part (NaN for an
   // infinite product) is dropped.
-  const T ph_clamped = detail::clamp(ph, -104.0f, 89.0f);
-  pl = detail::select(ph_clamped == ph, pl, T(0.0f));
+  const T ph_clamped = simd::clamp(ph, T(-104.0f), T(89.0f));
+  pl = simd::select(ph_clamped == ph, pl, T(0.0f));
   const ExpParts<T> e = detail::exp_parts(ph_clamped, pl);
   T magnitude = detail::scale_by_pow2(detail::one_plus(e.hi, e.tail), e.n);
 
   // Integral y (infinities count) and its parity: below 2^23 the integer lands in the low mantissa bits of
   // |y| + 2^23, in [2^23, 2^24) it is |y|'s own last bit, beyond that y is even.
-  const T ay = detail::abs(y);
+  const T ay = simd::abs(y);
   const Mask<T> y_integral = (ay >= T(0x1p23f)) || ((ay + T(0x1p23f)) - T(0x1p23f) == ay);
-  const T parity_source = detail::select(
-      y_integral,
-      detail::select(ay < T(0x1p23f), ay + T(0x1p23f), detail::select(ay < T(0x1p24f), ay, T(0.0f))),
+  const T parity_source = simd::select(
+      y_integral, simd::select(ay < T(0x1p23f), ay + T(0x1p23f), simd::select(ay < T(0x1p24f), ay, T(0.0f))),
       T(0.0f));
   // The sign bit where y is an odd integer and x's sign bit is set.
-  const B negate = (detail::bits(parity_source) << 31) & detail::bits(x);
+  const B negate = (simd::bits(parity_source) << 31) & simd::bits(x);
 
   const T inf(INFINITY), zero(0.0f);
-  magnitude = detail::select(ax == zero, detail::select(y < zero, inf, zero), magnitude);
-  magnitude = detail::select(ax == inf, detail::select(y < zero, zero, inf), magnitude);
+  magnitude = simd::select(ax == zero, simd::select(y < zero, inf, zero), magnitude);
+  magnitude = simd::select(ax == inf, simd::select(y < zero, zero, inf), magnitude);
   const Mask<T> grows = ((ax > T(1.0f)) && (y > zero)) || ((ax < T(1.0f)) && (y < zero));
-  magnitude = detail::select(ay == inf, detail::select(grows, inf, zero), magnitude);
-  T result = detail::from_bits(detail::bits(magnitude) ^ negate);
+  magnitude = simd::select(ay == inf, simd::select(grows, inf, zero), magnitude);
+  T result = simd::from_bits(simd::bits(magnitude) ^ negate);
 
-  const Mask<T> nan =
-      detail::is_nan(x) || detail::is_nan(y) || ((x < zero) && (x > T(-INFINITY)) && !y_integral);
-  result = detail::select(nan, T(NAN), result);
+  const Mask<T> nan = simd::is_nan(x) || simd::is_nan(y) || ((x < zero) && (x > T(-INFINITY)) && !y_integral);
+  result = simd::select(nan, T(NAN), result);
   const Mask<T> one = (y == zero) || (x == T(1.0f)) || ((x == T(-1.0f)) && (ay == inf));
-  return detail::select(one, T(1.0f), result);
+  return simd::select(one, T(1.0f), result);
 }
 
 }  // namespace octet::fmath

@@ -92,12 +92,4 @@ void float_global_average_pool(const float* x, const Shape& nhwc, float* y) {
       y[b * c + ch] = ordered_sum(x + b * hw * c + ch, hw, c) / static_cast<float>(hw);
 }
 
-void float_global_max_pool(const float* x, const Shape& nhwc, float* y) {
-  check_float_nhwc("float_global_max_pool", nhwc);
-  const int64_t n = nhwc[0], hw = nhwc[1] * nhwc[2], c = nhwc[3];
-  for (int64_t b = 0; b < n; ++b)
-    for (int64_t ch = 0; ch < c; ++ch)
-      y[b * c + ch] = ordered_accumulate(Accumulate::max, x + b * hw * c + ch, hw, c);
-}
-
 }  // namespace octet::ref

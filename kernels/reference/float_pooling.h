@@ -22,10 +22,9 @@ void float_max_pool2d(const float* x, const Shape& nhwc, const Pool2dParams& p, 
 void float_average_pool2d(const float* x, const Shape& nhwc, const Pool2dParams& p, FloatClamp clamp,
                           float* y);
 
-// Mean / max over H and W: [N, H, W, C] -> [N, 1, 1, C]. The mean is the ordered sum (float_reduce.h) over
-// the H * W pixels divided by H * W.
+// Mean over H and W: [N, H, W, C] -> [N, 1, 1, C], the ordered sum (float_reduce.h) over the H * W pixels
+// divided by H * W. (GlobalMaxPool is float_max_pool2d with an H x W window.)
 void float_global_average_pool(const float* x, const Shape& nhwc, float* y);
-void float_global_max_pool(const float* x, const Shape& nhwc, float* y);
 
 // Resize of the H and W axes of an NHWC tensor, every ONNX Resize mode: nearest (all nearest_mode
 // roundings), linear, cubic (cubic_coeff_a, exclude_outside), every coordinate transformation

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "kernels/reference/float_reduce.h"
+#include "kernels/simd/float_primitives.h"
 
 namespace octet::ref {
 
@@ -32,14 +33,10 @@ enum class Accumulate : uint8_t {
   min
 };
 
-// NaN wins; otherwise the larger (smaller); of two equal values (+0 / -0 included) the second. The fast
-// kernels compute exactly this with compare and select.
-inline float max_propagating_nan(float a, float b) {
-  return (a > b || a != a) ? a : b;
-}
-inline float min_propagating_nan(float a, float b) {
-  return (a < b || a != a) ? a : b;
-}
+// The NaN-propagating max / min (kernels/simd/float_primitives.h states the rule; the fast kernels use the
+// same functions on vectors).
+using simd::max_propagating_nan;
+using simd::min_propagating_nan;
 
 // The value every partial starts from. Sums start from -0.0f, the exact additive identity (-0 + x == x for
 // every x, +0 included), so starting there is the same as starting from the first element.

@@ -10,19 +10,8 @@ namespace octet::ref {
 namespace {
 
 double source_coordinate(int64_t o, int64_t in, int64_t out, double scale, const FloatResizeParams& p) {
-  const double x = static_cast<double>(o);
-  if (p.tf_half_pixel_for_nearest) return (x + 0.5) / scale;
-  switch (p.base.coordinate_mode) {
-    case CoordinateMode::half_pixel:
-      return (x + 0.5) / scale - 0.5;
-    case CoordinateMode::pytorch_half_pixel:
-      return out > 1 ? (x + 0.5) / scale - 0.5 : 0.0;
-    case CoordinateMode::align_corners:
-      return out > 1 ? x * static_cast<double>(in - 1) / static_cast<double>(out - 1) : 0.0;
-    case CoordinateMode::asymmetric:
-      return x / scale;
-  }
-  return 0.0;
+  if (p.tf_half_pixel_for_nearest) return (static_cast<double>(o) + 0.5) / scale;
+  return resize_source_coordinate(o, in, out, scale, p.base.coordinate_mode);
 }
 
 // ONNX's nearest rounding of x = base + ratio (ratio in (0, 1), x not integral).

@@ -174,15 +174,12 @@ MovementWork broadcast_work(const void* x, BroadcastRuns<1> runs, size_t element
     const bool advances = runs.step(0) != 0;
     with_element_size(element_size, [&](auto size) {
       const int64_t es = static_cast<int64_t>(static_cast<size_t>(size));
-      runs.for_runs(first / inner, (last + inner - 1) / inner,
-                    [&](int64_t out_offset, const std::array<int64_t, 1>& in_offsets) {
-                      const int64_t lo = std::max(out_offset, first), hi = std::min(out_offset + inner, last);
-                      if (advances)
-                        copy_elements(out + lo * es, in + (in_offsets[0] + lo - out_offset) * es, hi - lo,
-                                      size);
-                      else
-                        fill_elements(out + lo * es, in + in_offsets[0] * es, hi - lo, size);
-                    });
+      runs.for_range(first, last, [&](int64_t o, const std::array<int64_t, 1>& from, int64_t length) {
+        if (advances)
+          copy_elements(out + o * es, in + from[0] * es, length, size);
+        else
+          fill_elements(out + o * es, in + from[0] * es, length, size);
+      });
     });
   };
   return work;

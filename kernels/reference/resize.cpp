@@ -8,9 +8,7 @@
 
 namespace octet::ref {
 
-namespace {
-
-double source_coordinate(int64_t o, int64_t in, int64_t out, double scale, CoordinateMode mode) {
+double resize_source_coordinate(int64_t o, int64_t in, int64_t out, double scale, CoordinateMode mode) {
   const double x = static_cast<double>(o);
   switch (mode) {
     case CoordinateMode::half_pixel:
@@ -24,6 +22,8 @@ double source_coordinate(int64_t o, int64_t in, int64_t out, double scale, Coord
   }
   return 0.0;
 }
+
+namespace {
 
 int64_t round_nearest(double x, NearestRounding rounding) {
   switch (rounding) {
@@ -51,7 +51,7 @@ std::vector<ResizeTap> resize_axis_taps(int64_t in, int64_t out, double scale, c
   std::vector<ResizeTap> taps(static_cast<size_t>(out));
   constexpr int32_t one = 1 << kResizeWeightBits;
   for (int64_t o = 0; o < out; ++o) {
-    const double x = source_coordinate(o, in, out, scale, params.coordinate_mode);
+    const double x = resize_source_coordinate(o, in, out, scale, params.coordinate_mode);
     ResizeTap& t = taps[static_cast<size_t>(o)];
     if (params.mode == ResizeMode::nearest) {
       t.index0 = t.index1 = std::clamp<int64_t>(round_nearest(x, params.nearest_rounding), 0, in - 1);

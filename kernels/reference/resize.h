@@ -24,6 +24,11 @@ struct ResizeParams {
   NearestRounding nearest_rounding = NearestRounding::round_prefer_floor;
 };
 
+// The input coordinate that output index `o` maps back to along an axis resized from `in` to `out`
+// elements by `scale` (ONNX Resize's coordinate_transformation_mode); the uint8 and the float resizes both
+// start from it.
+double resize_source_coordinate(int64_t o, int64_t in, int64_t out, double scale, CoordinateMode mode);
+
 // Bilinear interpolation weights are fixed point with this many fractional bits, so interpolation is exact
 // integer arithmetic that every kernel reproduces; the weight rounding moves a result by at most 1/8 LSB.
 constexpr int kResizeWeightBits = 11;

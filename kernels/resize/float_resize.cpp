@@ -3,32 +3,14 @@
 #include <algorithm>
 #include <cstring>
 
-#include "kernels/reduce/float_parallel.h"
+#include "kernels/float_kernels.h"
+#include "kernels/parallel.h"
 #include "kernels/resize/float_resize_kernels.h"
 
 namespace octet::resize {
 
-const FloatResizeKernels* float_resize_kernels_for(Isa isa) {
-  switch (isa) {
-#if defined(__x86_64__)
-    case Isa::avx512vnni:
-      return &float_resize_kernels_avx512();
-    case Isa::avx2:
-      return &float_resize_kernels_avx2();
-#endif
-#if defined(__aarch64__)
-    case Isa::neon:
-    case Isa::neon_dotprod:
-    case Isa::neon_i8mm:
-      return &float_resize_kernels_neon();
-#endif
-    default:
-      return nullptr;
-  }
-}
-
 void float_resize(Isa isa, const float* x, const Shape& nhwc, const ref::FloatResizeParams& p, float* y) {
-  const FloatResizeKernels* k = float_resize_kernels_for(isa);
+  const FloatResizeKernels* k = float_kernels(isa).resize;
   if (k == nullptr || nhwc.size() != 4) return ref::float_resize(x, nhwc, p, y);
   element_count(nhwc, "float_resize");
   const int64_t n = nhwc[0], ih = nhwc[1], iw = nhwc[2], c = nhwc[3];
@@ -39,7 +21,7 @@ void float_resize(Isa isa, const float* x, const Shape& nhwc, const ref::FloatRe
   if (c == 0) return;
   const bool nearest = p.mode == ref::FloatResizeMode::nearest;
   // Each task: whole output rows, (image, oy) pairs.
-  reduce::parallel_ranges(n * oh, reduce::grain_for(ow * c * taps * taps), [&](int64_t r0, int64_t r1) {
+  parallel_ranges(n * oh, grain(ow * c * taps * taps), [&](int64_t r0, int64_t r1) {
     for (int64_t r = r0; r < r1; ++r) {
       const int64_t b = r / oh, oy = r % oh;
       const float* image = x + b * ih * iw * c;

@@ -6,8 +6,6 @@
 
 #include <cstdint>
 
-#include "kernels/isa.h"
-
 namespace octet::resize {
 
 // One output row of a linear / cubic resize: `taps` input rows iy[t] weighted wy[t], and for each output
@@ -26,8 +24,7 @@ struct FloatResizeKernels {
   void (*interpolate_row)(const FloatResizeRow& row, float* y);
 };
 
-// The kernels of `isa`, or null for Isa::scalar.
-const FloatResizeKernels* float_resize_kernels_for(Isa isa);
+// Each ISA's kernels (kernels/float_kernels.h chooses).
 
 const FloatResizeKernels& float_resize_kernels_avx2();
 const FloatResizeKernels& float_resize_kernels_avx512();

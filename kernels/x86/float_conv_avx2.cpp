@@ -1,5 +1,5 @@
 // The float GEMM and depthwise kernels for AVX2 + FMA; compiled with -mavx2 -mfma, only called after the
-// CPU check. (xsimd's fma3<avx2>: the FMA itself comes from kernels/gemm/float_simd.h either way.)
+// CPU check. (xsimd's fma3<avx2>: the FMA itself comes from kernels/simd/float_primitives.h either way.)
 #include "kernels/conv/float_depthwise_simd.h"
 #include "kernels/gemm/float_gemm_simd.h"
 
@@ -8,7 +8,7 @@ namespace octet::gemm {
 void float_gemm_block_avx2(const FloatGemmBlock& block) {
   using Arch = xsimd::fma3<xsimd::avx2>;
   constexpr FloatTile tile = float_tile(Isa::avx2);
-  static_assert(tile.vector_width == simd::FloatLanes<Arch>::width);
+  static_assert(tile.vector_width == simd::Lanes<Arch>::width);
   float_gemm_block_simd<Arch, tile.rows, tile.vectors>(block);
 }
 

@@ -64,7 +64,7 @@ struct MulTerms {
   __m256i za, zb;
   FusedStep step;
 
-  MulTerms(const MulConstants& k, const FusedMultiplier& f)
+  MulTerms(const ref::MulConstants& k, const FusedMultiplier& f)
       : za(_mm256_set1_epi32(k.za)), zb(_mm256_set1_epi32(k.zb)), step(f) {}
 
   __m256i term_a(__m256i q) const { return _mm256_sub_epi16(q, za); }
@@ -213,7 +213,7 @@ class AddRowsAvx2 final : public BinaryRows {
 
 class MulRowsAvx2 final : public BinaryRows {
  public:
-  MulRowsAvx2(const MulConstants& k, Clamp clamp)
+  MulRowsAvx2(const ref::MulConstants& k, Clamp clamp)
       : k_(k), clamp_(clamp), step_(fused_multiplier(k.m, k.zo, clamp.min < k.zo)) {}
 
   void operator()(const uint8_t* a, const uint8_t* b, uint8_t* out, int64_t n,
@@ -230,7 +230,7 @@ class MulRowsAvx2 final : public BinaryRows {
   }
 
  private:
-  MulConstants k_;
+  ref::MulConstants k_;
   Clamp clamp_;
   FusedMultiplier step_;
 };
@@ -241,7 +241,7 @@ std::unique_ptr<const BinaryRows> make_add_rows_avx2(const ref::AddConstants& k,
   return std::make_unique<const AddRowsAvx2>(k, clamp);
 }
 
-std::unique_ptr<const BinaryRows> make_mul_rows_avx2(const MulConstants& k, Clamp clamp) {
+std::unique_ptr<const BinaryRows> make_mul_rows_avx2(const ref::MulConstants& k, Clamp clamp) {
   return std::make_unique<const MulRowsAvx2>(k, clamp);
 }
 

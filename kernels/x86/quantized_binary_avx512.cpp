@@ -66,7 +66,7 @@ struct MulTerms {
   __m512i za, zb;
   FusedStep step;
 
-  MulTerms(const MulConstants& k, const FusedMultiplier& f)
+  MulTerms(const ref::MulConstants& k, const FusedMultiplier& f)
       : za(_mm512_set1_epi32(k.za)), zb(_mm512_set1_epi32(k.zb)), step(f) {}
 
   __m512i term_a(__m512i q) const { return _mm512_sub_epi16(q, za); }
@@ -195,7 +195,7 @@ class AddRowsAvx512 final : public BinaryRows {
 
 class MulRowsAvx512 final : public BinaryRows {
  public:
-  MulRowsAvx512(const MulConstants& k, Clamp clamp)
+  MulRowsAvx512(const ref::MulConstants& k, Clamp clamp)
       : k_(k), clamp_(clamp), step_(fused_multiplier(k.m, k.zo, clamp.min < k.zo)) {}
 
   void operator()(const uint8_t* a, const uint8_t* b, uint8_t* out, int64_t n,
@@ -212,7 +212,7 @@ class MulRowsAvx512 final : public BinaryRows {
   }
 
  private:
-  MulConstants k_;
+  ref::MulConstants k_;
   Clamp clamp_;
   FusedMultiplier step_;
 };
@@ -223,7 +223,7 @@ std::unique_ptr<const BinaryRows> make_add_rows_avx512(const ref::AddConstants& 
   return std::make_unique<const AddRowsAvx512>(k, clamp);
 }
 
-std::unique_ptr<const BinaryRows> make_mul_rows_avx512(const MulConstants& k, Clamp clamp) {
+std::unique_ptr<const BinaryRows> make_mul_rows_avx512(const ref::MulConstants& k, Clamp clamp) {
   return std::make_unique<const MulRowsAvx512>(k, clamp);
 }
 

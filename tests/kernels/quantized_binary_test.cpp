@@ -82,15 +82,13 @@ Params random_params(test::Random& rng, BinaryOp op, int trial) {
 }
 
 bool vector_supported(Isa isa, BinaryOp op, const Params& p) {
-  return op == BinaryOp::add
-             ? elementwise::add_rows_supported(isa, ref::add_constants(p.a, p.b, p.out))
-             : elementwise::mul_rows_supported(isa, elementwise::mul_constants(p.a, p.b, p.out));
+  return op == BinaryOp::add ? elementwise::add_rows_supported(isa, ref::add_constants(p.a, p.b, p.out))
+                             : elementwise::mul_rows_supported(isa, ref::mul_constants(p.a, p.b, p.out));
 }
 
 std::unique_ptr<const elementwise::BinaryRows> make_rows(Isa isa, BinaryOp op, const Params& p) {
-  return op == BinaryOp::add
-             ? elementwise::make_add_rows(isa, ref::add_constants(p.a, p.b, p.out), p.clamp)
-             : elementwise::make_mul_rows(isa, elementwise::mul_constants(p.a, p.b, p.out), p.clamp);
+  return op == BinaryOp::add ? elementwise::make_add_rows(isa, ref::add_constants(p.a, p.b, p.out), p.clamp)
+                             : elementwise::make_mul_rows(isa, ref::mul_constants(p.a, p.b, p.out), p.clamp);
 }
 
 // Random activations; half the tensors mostly the extremes 0 and 255.
@@ -164,19 +162,6 @@ TEST_P(QuantizedBinaryRows, EveryPairMatchesReference) {
       EXPECT_GE(checked, 30) << op_name(op);
     }
   }
-}
-
-// The previous single-row entry point still works (runtime callers of add_rows).
-TEST_P(QuantizedBinaryRows, AddRowsEntryPoint) {
-  const Isa isa = GetParam();
-  test::Random rng(7);
-  const Params p = random_params(rng, BinaryOp::add, 0);
-  const ref::AddConstants k = ref::add_constants(p.a, p.b, p.out);
-  if (!elementwise::add_rows_supported(isa, k)) GTEST_SKIP() << "no vector add on " << name_of(isa);
-  const TensorU8 a = random_tensor(rng, {1001}, p.a), b = random_tensor(rng, {1001}, p.b);
-  std::vector<uint8_t> got(1001);
-  elementwise::add_rows(isa, k, p.clamp, a.data.data(), b.data.data(), got.data(), 1001);
-  EXPECT_EQ(got, ref::add(a, b, p.out, p.clamp).data);
 }
 
 INSTANTIATE_TEST_SUITE_P(Isas, QuantizedBinaryRows, ::testing::ValuesIn(supported_isas()),

@@ -91,9 +91,9 @@ TEST(QuantizedAdd, EveryPairMatchesReference) {
     const TensorU8 want = ref::add(ta, tb, po, clamp);
     std::vector<uint8_t> got(65536 + 7);
     // An odd length and offset exercise the masked tail.
-    elementwise::add_rows(Isa::avx512vnni, k, clamp, a.data(), b.data(), got.data(), 65536);
-    elementwise::add_rows(Isa::avx512vnni, k, clamp, a.data() + 3, b.data() + 3, got.data() + 65536 - 13 + 7,
-                          13);
+    const auto rows = elementwise::make_add_rows(Isa::avx512vnni, k, clamp);
+    (*rows)(a.data(), b.data(), got.data(), 65536, elementwise::Repeated::none);
+    (*rows)(a.data() + 3, b.data() + 3, got.data() + 65536 - 13 + 7, 13, elementwise::Repeated::none);
     for (size_t i = 0; i < 65536 - 13; ++i)
       ASSERT_EQ(got[i], want.data[i]) << "a=" << int(a[i]) << " b=" << int(b[i]);
     for (size_t i = 0; i < 13; ++i)

@@ -1,0 +1,126 @@
+#pragma once
+
+// simd::Lanes<Arch>: the vector of floats the float kernels are written over once, as templates, and
+// instantiated per ISA (kernels/x86/*_avx2.cpp, *_avx512.cpp, kernels/arm/*_neon.cpp) and for the
+// portable path (ScalarArch: one float per lane). The arithmetic is the primitives' (float_primitives.h),
+// lane for lane what the references compute; around it, loads and stores of fewer than `width` floats, so
+// that a tail runs the same vector code.
+//
+// Besides templates on batches, a per-ISA kernel calls only members of Lanes<Arch>, its few scalar steps
+// and its index arithmetic included: they are that arch's own functions, so no inline function compiled
+// with one ISA's flags can stand in for another translation unit's copy at link time (std::min<long> or
+// FloatClamp::is_identity() could).
+
+#include <xsimd/xsimd.hpp>
+
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+
+#include "kernels/reference/float_elementwise.h"
+#include "kernels/simd/float_primitives.h"
+
+namespace octet::simd {
+
+// The portable path's "architecture": one float per lane.
+struct ScalarArch {};
+
+template <class Arch>
+struct Lanes {
+  using V = xsimd::batch<float, Arch>;
+  using Mask = xsimd::batch_bool<float, Arch>;
+  static constexpr int64_t width = static_cast<int64_t>(V::size);
+
+  static V load(const float* p) { return V::load_unaligned(p); }
+  static void store(float* p, const V& v) { v.store_unaligned(p); }
+  static V splat(float x) { return V(x); }
+  // The first n (< width) floats from p, the other lanes 0; never reads past p + n.
+  static V load_partial(const float* p, int64_t n) {
+    alignas(64) float buffer[V::size] = {};
+    std::memcpy(buffer, p, static_cast<size_t>(n) * sizeof(float));
+    return V::load_aligned(buffer);
+  }
+  // Stores the first n (< width) lanes.
+  static void store_partial(float* p, const V& v, int64_t n) {
+    alignas(64) float buffer[V::size];
+    v.store_aligned(buffer);
+    std::memcpy(p, buffer, static_cast<size_t>(n) * sizeof(float));
+  }
+  // n <= width floats.
+  static V load_n(const float* p, int64_t n) { return n == width ? load(p) : load_partial(p, n); }
+  static void store_n(float* p, const V& v, int64_t n) {
+    if (n == width)
+      store(p, v);
+    else
+      store_partial(p, v, n);
+  }
+  // Lanes [0, n) set.
+  static Mask first_lanes(int64_t n) {
+    alignas(64) static constexpr float kIota[16] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
+    static_assert(V::size <= 16);
+    return V::load_aligned(kIota) < V(static_cast<float>(n));
+  }
+  static float lane0(const V& v) {
+    alignas(64) float buffer[V::size];
+    v.store_aligned(buffer);
+    return buffer[0];
+  }
+
+  static V fma(const V& a, const V& b, const V& c) { return simd::fma(a, b, c); }
+  static V div(const V& a, const V& b) { return simd::div(a, b); }
+  static V sqrt(const V& a) { return simd::sqrt(a); }
+  static V abs(const V& a) { return simd::abs(a); }
+  static V max(const V& a, const V& b) { return simd::max_propagating_nan(a, b); }
+  static V min(const V& a, const V& b) { return simd::min_propagating_nan(a, b); }
+  static V clamp(const V& x, const V& lo, const V& hi) { return simd::clamp(x, lo, hi); }
+
+  // Scalar steps: the builtin fma (std::fma's own), and the batch operations above on lane 0, which are
+  // the same operations by construction.
+  static float fma(float a, float b, float c) { return __builtin_fmaf(a, b, c); }
+  static float max(float a, float b) { return lane0(max(V(a), V(b))); }
+  static float min(float a, float b) { return lane0(min(V(a), V(b))); }
+  static float clamp(float x, float lo, float hi) { return lane0(clamp(V(x), V(lo), V(hi))); }
+  static bool is_identity(const FloatClamp& c) { return c.lo == -INFINITY && c.hi == INFINITY; }
+
+  // Index arithmetic.
+  static int64_t smaller(int64_t a, int64_t b) { return a < b ? a : b; }
+  static int64_t larger(int64_t a, int64_t b) { return a < b ? b : a; }
+  static int64_t clamp_index(int64_t x, int64_t lo, int64_t hi) { return x < lo ? lo : (hi < x ? hi : x); }
+  // Lanes left from i in a row of n: min(width, n - i).
+  static int64_t lanes_from(int64_t i, int64_t n) { return smaller(width, n - i); }
+};
+
+template <>
+struct Lanes<ScalarArch> {
+  using V = float;
+  using Mask = bool;
+  static constexpr int64_t width = 1;
+
+  static V load(const float* p) { return *p; }
+  static void store(float* p, V v) { *p = v; }
+  static V splat(float x) { return x; }
+  static V load_partial(const float*, int64_t) { return 0.0f; }  // n < width: nothing
+  static void store_partial(float*, V, int64_t) {}
+  static V load_n(const float* p, int64_t n) { return n == 1 ? *p : 0.0f; }
+  static void store_n(float* p, V v, int64_t n) {
+    if (n == 1) *p = v;
+  }
+  static Mask first_lanes(int64_t n) { return n > 0; }
+  static float lane0(V v) { return v; }
+
+  static V fma(V a, V b, V c) { return simd::fma(a, b, c); }
+  static V div(V a, V b) { return simd::div(a, b); }
+  static V sqrt(V a) { return simd::sqrt(a); }
+  static V abs(V a) { return simd::abs(a); }
+  static V max(V a, V b) { return simd::max_propagating_nan(a, b); }
+  static V min(V a, V b) { return simd::min_propagating_nan(a, b); }
+  static V clamp(V x, V lo, V hi) { return simd::clamp(x, lo, hi); }
+  static bool is_identity(const FloatClamp& c) { return c.is_identity(); }
+
+  static int64_t smaller(int64_t a, int64_t b) { return a < b ? a : b; }
+  static int64_t larger(int64_t a, int64_t b) { return a < b ? b : a; }
+  static int64_t clamp_index(int64_t x, int64_t lo, int64_t hi) { return x < lo ? lo : (hi < x ? hi : x); }
+  static int64_t lanes_from(int64_t i, int64_t n) { return smaller(width, n - i); }
+};
+
+}  // namespace octet::simd
