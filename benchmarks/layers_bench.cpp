@@ -62,7 +62,7 @@ void BM_octet(benchmark::State& state, const Layer& l) {
       "y", ElementType::u8, {}, graph::Layout::nhwc, QuantParams::per_tensor(o.out_scale, o.out_zp)};
   out.shape = graph::infer_output_shape(g, node, out);
   node.output = g.add_value(out);
-  const auto op = runtime::make_operator(g, node, active_isa());
+  const auto op = runtime::make_operator(g, node, active_isa(), RequantMode::fixed_point);
   std::vector<uint8_t> y(static_cast<size_t>(element_count(out.shape, "y")));
   const std::byte* inputs[] = {reinterpret_cast<const std::byte*>(o.input.data())};
   tbb::task_arena arena(threads);

@@ -27,14 +27,14 @@ graph::ImportOptions import_options(const LoadOptions& o) {
 // first; if the model's arithmetic rejects that (an image downsampled five times and added to an
 // upsampled copy of itself needs more than one pixel), a size that survives such arithmetic.
 std::shared_ptr<const runtime::Program> compile_at_load(std::span<const std::byte> onnx,
-                                                        graph::ImportOptions io) {
+                                                        graph::ImportOptions io, RequantMode requant) {
   try {
-    return runtime::compile(onnx, io);
+    return runtime::compile(onnx, io, requant);
   } catch (const Error&) {
     if (!graph::has_dynamic_inputs(onnx, io)) throw;
     io.dynamic_dim = 512;
     try {
-      return runtime::compile(onnx, io);
+      return runtime::compile(onnx, io, requant);
     } catch (const Error&) {
     }
     throw;
@@ -64,19 +64,34 @@ std::string describe_params(const graph::Value& v) {
 
 }  // namespace
 
-std::shared_ptr<const runtime::Program> Model::Impl::program_for(const std::vector<Shape>& shapes) const {
+RequantMode requant_mode_of(Requantization mode) {
+  return mode == Requantization::float_scale ? RequantMode::float_scale : RequantMode::fixed_point;
+}
+
+const char* name_of(Requantization mode) {
+  return name_of(requant_mode_of(mode)).data();  // the names are string literals
+}
+
+std::vector<Shape> Model::Impl::declared_shapes() const {
   const graph::Graph& g = declared->graph;
-  bool same = true;
-  for (size_t i = 0; i < shapes.size(); ++i)
-    same = same && shapes[i] == graph::onnx_shape(g.value(g.inputs[i]));
-  if (same) return declared;
+  std::vector<Shape> shapes;
+  for (graph::ValueId in : g.inputs)
+    shapes.push_back(graph::onnx_shape(g.value(in)));
+  return shapes;
+}
+
+std::shared_ptr<const runtime::Program> Model::Impl::program_for(const std::vector<Shape>& shapes,
+                                                                 RequantMode requant) const {
+  const graph::Graph& g = declared->graph;
+  if (requant == declared->requant && shapes == declared_shapes()) return declared;
   const std::lock_guard lock(mutex_);
-  if (const auto it = by_shape_.find(shapes); it != by_shape_.end()) return it->second;
+  const auto key = std::pair{requant, shapes};
+  if (const auto it = compiled_.find(key); it != compiled_.end()) return it->second;
   graph::ImportOptions io = import_options(options);
   for (size_t i = 0; i < shapes.size(); ++i)
     io.input_shapes[g.value(g.inputs[i]).name] = shapes[i];
-  auto program = runtime::compile(onnx, io);
-  by_shape_[shapes] = program;
+  auto program = runtime::compile(onnx, io, requant);
+  compiled_[key] = program;
   return program;
 }
 
@@ -98,7 +113,8 @@ Model Model::load_from_memory(std::span<const std::byte> bytes, const LoadOption
   auto impl = std::make_shared<Impl>();
   impl->onnx.assign(bytes.begin(), bytes.end());
   impl->options = options;
-  impl->declared = compile_at_load(impl->onnx, import_options(options));
+  impl->declared =
+      compile_at_load(impl->onnx, import_options(options), requant_mode_of(options.requantization));
   const graph::Graph& g = impl->declared->graph;
   for (size_t i = 0; i < g.inputs.size(); ++i) {
     const graph::Value& v = g.value(g.inputs[i]);

@@ -10,22 +10,30 @@
 
 namespace octet {
 
-// What a Model shares among its Sessions: the ONNX bytes, the program compiled for the declared shapes,
-// and programs compiled on demand for other input shapes (dynamic batch), cached. Logically immutable.
+// What a Model shares among its Sessions: the ONNX bytes, the program compiled for the declared shapes
+// (in LoadOptions::requantization), and programs compiled on demand for other input shapes (dynamic batch)
+// or another requantization mode, cached. Logically immutable.
+
+// The kernels' name for the public mode.
+RequantMode requant_mode_of(Requantization mode);
 struct Model::Impl {
   std::vector<std::byte> onnx;
   LoadOptions options;
   std::shared_ptr<const runtime::Program> declared;
   std::vector<TensorInfo> inputs, outputs;
 
-  // The program for these input shapes (ONNX order, one per graph input).
-  std::shared_ptr<const runtime::Program> program_for(const std::vector<Shape>& shapes) const;
+  // The program for these input shapes (ONNX order, one per graph input) and requantization mode.
+  std::shared_ptr<const runtime::Program> program_for(const std::vector<Shape>& shapes,
+                                                      RequantMode requant) const;
+  // The shapes `declared` was compiled for, in ONNX order.
+  std::vector<Shape> declared_shapes() const;
   // Whether `declared` was compiled with placeholder sizes for some dynamic dimension.
   bool placeholder_shapes() const;
 
  private:
   mutable std::mutex mutex_;
-  mutable std::map<std::vector<Shape>, std::shared_ptr<const runtime::Program>> by_shape_;
+  mutable std::map<std::pair<RequantMode, std::vector<Shape>>, std::shared_ptr<const runtime::Program>>
+      compiled_;
 };
 
 }  // namespace octet

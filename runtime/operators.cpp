@@ -5,11 +5,12 @@
 
 namespace octet::runtime {
 
-std::unique_ptr<const Operator> make_operator(const graph::Graph& g, const graph::Node& node, Isa isa) {
+std::unique_ptr<const Operator> make_operator(const graph::Graph& g, const graph::Node& node, Isa isa,
+                                              RequantMode requant) {
   // Each family binds its own operator kinds (runtime/operators/*.cpp); adding a family touches one file.
   for (auto family : {make_conv_operator, make_pooling_operator, make_elementwise_operator,
                       make_movement_operator, make_reduce_operator})
-    if (auto op = family(g, node, isa)) return op;
+    if (auto op = family(g, node, isa, requant)) return op;
   throw Error("node '" + node.name + "': no operator for " + graph::name_of(node.kind));
 }
 

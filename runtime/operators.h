@@ -12,6 +12,7 @@
 
 #include "graph/ir.h"
 #include "kernels/isa.h"
+#include "kernels/quantization/requant_mode.h"
 
 namespace octet::runtime {
 
@@ -23,8 +24,10 @@ class Operator {
   virtual void run(std::span<const std::byte* const> inputs, std::byte* output) const = 0;
 };
 
-// Prepares `node` for the kernels of `isa` (scalar: the reference operators); throws octet::Error naming the
-// node when its parameters are unusable (for example an accumulator that could overflow int32).
-std::unique_ptr<const Operator> make_operator(const graph::Graph& graph, const graph::Node& node, Isa isa);
+// Prepares `node` for the kernels of `isa` (scalar: the reference operators) in requantization mode
+// `requant`; throws octet::Error naming the node when its parameters are unusable (for example an
+// accumulator that could overflow int32).
+std::unique_ptr<const Operator> make_operator(const graph::Graph& graph, const graph::Node& node, Isa isa,
+                                              RequantMode requant);
 
 }  // namespace octet::runtime

@@ -4,13 +4,15 @@
 
 namespace octet::runtime {
 
-std::shared_ptr<const Program> compile(std::span<const std::byte> onnx, const graph::ImportOptions& options) {
+std::shared_ptr<const Program> compile(std::span<const std::byte> onnx, const graph::ImportOptions& options,
+                                       RequantMode requant) {
   auto program = std::make_shared<Program>();
+  program->requant = requant;
   program->graph = graph::import_onnx(onnx, options);
   const graph::Graph& g = program->graph;
   for (const graph::Node& node : g.nodes) {
     try {
-      program->operators.push_back(make_operator(g, node, active_isa()));
+      program->operators.push_back(make_operator(g, node, active_isa(), requant));
     } catch (const Error& e) {
       throw Error("node '" + node.name + "' (" + node.onnx_op + "): " + e.what());
     }

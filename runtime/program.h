@@ -17,6 +17,7 @@ namespace octet::runtime {
 struct Program {
   graph::Graph graph;
   std::vector<std::unique_ptr<const Operator>> operators;
+  RequantMode requant = RequantMode::fixed_point;  // how its operators requantize
   MemoryPlan plan;
   // For each graph output produced by a DequantizeLinear: the uint8 value it dequantizes (kept alive to
   // the end so that callers can ask for quantized outputs), else -1.
@@ -26,6 +27,8 @@ struct Program {
   std::vector<int> input_quantize_nodes;
 };
 
-std::shared_ptr<const Program> compile(std::span<const std::byte> onnx, const graph::ImportOptions& options);
+// Imports `onnx` and prepares every operator for the active ISA, requantizing in mode `requant`.
+std::shared_ptr<const Program> compile(std::span<const std::byte> onnx, const graph::ImportOptions& options,
+                                       RequantMode requant);
 
 }  // namespace octet::runtime

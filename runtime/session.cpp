@@ -69,7 +69,12 @@ struct Session::Impl {
     if (o.threads < 0) throw Error("SessionOptions: threads must be >= 0, got " + std::to_string(o.threads));
     if (o.max_arena_bytes < 0) throw Error("SessionOptions: max_arena_bytes must be >= 0");
     // With placeholder sizes the load-time plan is not what runs: shapes are checked when they are known.
-    if (!model->placeholder_shapes()) check_arena(*model->declared);
+    if (!model->placeholder_shapes()) {
+      check_arena(*model->declared);
+      // Another requantization mode than the load's: prepare it now, so that the first run is not slow and
+      // a model this mode cannot run fails here.
+      (void)model->program_for(model->declared_shapes(), requant_mode_of(o.requantization));
+    }
   }
 
   void check_arena(const runtime::Program& p) const {
@@ -146,7 +151,8 @@ std::map<std::string, HostTensor> Session::Impl::run(const std::map<std::string,
     if (model->options.nhwc_io && s.size() == 4) s = {s[0], s[3], s[1], s[2]};
     shapes.push_back(s);
   }
-  const std::shared_ptr<const runtime::Program> program = model->program_for(shapes);
+  const std::shared_ptr<const runtime::Program> program =
+      model->program_for(shapes, requant_mode_of(options.requantization));
   check_arena(*program);
   const graph::Graph& g = program->graph;
   std::byte* base = arena.reserve(program->plan.arena_bytes);

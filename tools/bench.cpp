@@ -55,6 +55,7 @@ struct Options {
   int64_t streams = 1;
   bool profile = false;
   bool remeasure_peak = false;
+  Requantization requantization = Requantization::fixed_point;
   std::string json, trace, save_inputs, plot;
   ModelInputs inputs;
 };
@@ -83,6 +84,8 @@ Options parse(std::span<const std::string_view> args) {
       o.warmup = parse_int(flag, value, 0, 1 << 20);
     else if (flag == "--batch")
       o.batch = parse_int(flag, value, 1, 1 << 20);
+    else if (flag == "--requant")
+      o.requantization = parse_requantization(flag, value);
     else if (flag == "--streams")
       o.streams = parse_int(flag, value, 1, 256);
     else if (flag == "--json")
@@ -179,7 +182,8 @@ int run_bench(std::span<const std::string_view> args) {
   read_input_files(with_data.inputs);
   const auto load_start = Clock::now();
   // Compiled for the shapes timed: the GMAC figures and the memory plan are those of these shapes.
-  const Model model = load_for_inputs("bench", o.model, with_data.inputs, o.batch);
+  const Model model =
+      load_for_inputs("bench", o.model, with_data.inputs, o.batch, {.requantization = o.requantization});
   const double load_ms = ms_since(load_start);
   const auto feed = make_inputs(model, with_data);
   if (!o.save_inputs.empty()) {
@@ -196,7 +200,7 @@ int run_bench(std::span<const std::string_view> args) {
 
   std::vector<Session> sessions;
   for (int64_t s = 0; s < o.streams; ++s)
-    sessions.emplace_back(model, SessionOptions{.threads = o.threads});
+    sessions.emplace_back(model, SessionOptions{.threads = o.threads, .requantization = o.requantization});
   const auto first_start = Clock::now();
   sessions[0].run(feed);  // compiles for these shapes, grows the arena, warms caches
   const double first_ms = ms_since(first_start);
@@ -257,9 +261,10 @@ int run_bench(std::span<const std::string_view> args) {
   const double median = percentile(all, 50);
   const double throughput = static_cast<double>(all.size()) * static_cast<double>(o.batch) / wall;
   const Isa isa = active_isa();
-  std::printf("model: %s | ISA %s, %d thread%s per session, %lld stream%s, batch %lld\n", o.model.c_str(),
-              std::string(name_of(isa)).c_str(), threads, threads == 1 ? "" : "s",
-              static_cast<long long>(o.streams), o.streams == 1 ? "" : "s", static_cast<long long>(o.batch));
+  std::printf("model: %s | ISA %s, %s requantization, %d thread%s per session, %lld stream%s, batch %lld\n",
+              o.model.c_str(), std::string(name_of(isa)).c_str(), name_of(o.requantization), threads,
+              threads == 1 ? "" : "s", static_cast<long long>(o.streams), o.streams == 1 ? "" : "s",
+              static_cast<long long>(o.batch));
   std::printf("load (parse + pack): %.1f ms | first inference: %.2f ms\n", load_ms, first_ms);
   std::printf("latency over %zu runs (ms): min %.3f  median %.3f  p90 %.3f  p99 %.3f  max %.3f\n", all.size(),
               percentile(all, 0), median, percentile(all, 90), percentile(all, 99), percentile(all, 100));
@@ -333,8 +338,9 @@ int run_bench(std::span<const std::string_view> args) {
     std::ofstream f(o.json);
     if (!f) throw Error("cannot write '" + o.json + "'");
     f << "{\n  \"schema\": \"octet-bench-1\",\n  \"model\": \"" << json_escape(o.model)
-      << "\",\n  \"isa\": \"" << name_of(isa) << "\",\n  \"threads\": " << threads
-      << ",\n  \"streams\": " << o.streams << ",\n  \"batch\": " << o.batch << ",\n  \"load_ms\": " << load_ms
+      << "\",\n  \"isa\": \"" << name_of(isa) << "\",\n  \"requantization\": \"" << name_of(o.requantization)
+      << "\",\n  \"threads\": " << threads << ",\n  \"streams\": " << o.streams
+      << ",\n  \"batch\": " << o.batch << ",\n  \"load_ms\": " << load_ms
       << ",\n  \"first_inference_ms\": " << first_ms << ",\n  \"runs\": " << all.size()
       << ",\n  \"latency_ms\": {\"min\": " << percentile(all, 0) << ", \"median\": " << median
       << ", \"p90\": " << percentile(all, 90) << ", \"p99\": " << percentile(all, 99)

@@ -33,6 +33,7 @@ int run_classify(std::span<const std::string_view> args) {
   std::string images_path, labels_path, classes_path;
   int threads = 1;
   int64_t batch = 100, show = 0, repeat = 1;
+  Requantization requantization = Requantization::fixed_point;
   for (size_t i = 1; i < args.size(); ++i) {
     const std::string_view flag = args[i];
     if (i + 1 >= args.size()) throw Error("classify: option '" + std::string(flag) + "' needs a value");
@@ -51,11 +52,13 @@ int run_classify(std::span<const std::string_view> args) {
       show = parse_int(flag, value, 0, 1 << 20);
     else if (flag == "--repeat")
       repeat = parse_int(flag, value, 1, 1 << 20);
+    else if (flag == "--requant")
+      requantization = parse_requantization(flag, value);
     else
       throw Error("classify: unknown option '" + std::string(flag) + "'");
   }
   if (images_path.empty() || labels_path.empty()) throw Error("classify: --images and --labels are required");
-  const Model model = Model::load(model_path);
+  const Model model = Model::load(model_path, {.requantization = requantization});
   if (model.inputs().size() != 1 || model.outputs().empty())
     throw Error("classify: the model must have one input and at least one output");
   const TensorInfo& input = model.inputs()[0];
@@ -69,7 +72,7 @@ int run_classify(std::span<const std::string_view> args) {
   const std::vector<float> pixels = images.to_float();
   const int64_t count = images.shape[0], per_image = count ? images.element_count() / count : 0;
 
-  Session session(model, {.threads = threads});
+  Session session(model, {.threads = threads, .requantization = requantization});
   int64_t correct = 0;
   double total_ms = 0.0;
   std::vector<double> batch_ms;

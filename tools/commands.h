@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "kernels/isa.h"
+#include "octet/octet.h"
 
 namespace octet::tools {
 
@@ -44,6 +45,9 @@ struct PlotLayer {
 };
 void plot_profile(const std::string& png, const std::string& title, const std::vector<PlotLayer>& layers,
                   double peak_gmacs, double bandwidth_gbs);
+
+// The value of `--requant fixed|float` (also fixed_point), naming the option on error.
+Requantization parse_requantization(std::string_view option, std::string_view value);
 
 // Parses "--threads N"-style integer option values, naming the option on error.
 int64_t parse_int(std::string_view option, std::string_view value, int64_t min, int64_t max);

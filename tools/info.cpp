@@ -24,15 +24,21 @@ std::string describe(const TensorInfo& t) {
 int run_info(std::span<const std::string_view> args) {
   if (args.empty()) throw Error("usage: octet info MODEL [--shape NAME=AxBxC | --input NAME=FILE.npy ...]");
   ModelInputs in;
+  LoadOptions options;
   for (size_t i = 1; i < args.size(); ++i) {
-    if (i + 1 >= args.size() || !take_input_flag("info", args[i], std::string(args[i + 1]), in))
+    if (i + 1 < args.size() && args[i] == "--requant") {
+      options.requantization = parse_requantization(args[i], args[i + 1]);
+    } else if (i + 1 >= args.size() || !take_input_flag("info", args[i], std::string(args[i + 1]), in)) {
       throw Error("info: unknown option '" + std::string(args[i]) +
-                  "' (usage: octet info MODEL [--shape NAME=AxBxC | --input NAME=FILE.npy])");
+                  "' (usage: octet info MODEL [--shape NAME=AxBxC | --input NAME=FILE.npy] "
+                  "[--requant fixed|float])");
+    }
     ++i;
   }
   read_input_files(in);
-  const Model model = load_for_inputs("info", std::string(args[0]), in, 1);
+  const Model model = load_for_inputs("info", std::string(args[0]), in, 1, options);
   std::printf("model: %s\n", std::string(args[0]).c_str());
+  std::printf("requantization: %s (--requant fixed|float)\n", name_of(options.requantization));
   for (const auto& t : model.inputs())
     std::printf("input:  %s\n", describe(t).c_str());
   for (const auto& t : model.outputs())

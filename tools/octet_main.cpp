@@ -14,15 +14,18 @@ namespace {
 void print_usage(std::ostream& out) {
   out << "usage: octet <command> [options]\n\n"
          "commands:\n"
-         "  info MODEL [--shape NAME=AxBxC]  inputs, outputs, every operator with its quantization and MACs\n"
+         "  info MODEL [--shape NAME=AxBxC] [--requant fixed|float]\n"
+         "                                  inputs, outputs, every operator with its quantization and MACs\n"
          "                                  (FLOAT: computed in float), the planned activation memory;\n"
          "                                  --shape fixes an input's dynamic dimensions\n"
          "  run MODEL --input NAME=FILE.npy [--input ...] [--output-dir DIR] [--threads N] [--nhwc]\n"
+         "            [--requant fixed|float]\n"
          "                                  run a model on .npy inputs, write each output to DIR/NAME.npy\n"
          "  classify MODEL --images FILE.npy --labels FILE.npy [--classes FILE.txt] [--threads N]\n"
-         "                                  [--batch B] [--show N] [--repeat R]\n"
+         "                                  [--batch B] [--show N] [--repeat R] [--requant fixed|float]\n"
          "                                  classify images: accuracy, and time as the median of R runs\n"
          "  bench MODEL [--threads N] [--iterations N | --min-time S] [--warmup W] [--batch B]\n"
+         "              [--requant fixed|float]\n"
          "              [--streams S] [--input NAME=FILE.npy | --shape NAME=AxBxC] [--save-inputs DIR]\n"
          "              [--profile]\n"
          "              [--plot FILE.png] [--remeasure-peak] [--trace FILE.json] [--json FILE]\n"
@@ -32,12 +35,21 @@ void print_usage(std::ostream& out) {
          "  peak [--threads N]              this machine's int8 peak per ISA and thread count, and memory\n"
          "                                  read bandwidth, saved in the peak cache (docs/bench.md)\n"
          "  demo [--size N] [--channels C]  the quantization arithmetic and one reference convolution\n"
-         "  help                            this text\n";
+         "  help                            this text\n"
+         "\n"
+         "--requant: how quantized operators round their int32 accumulators: fixed (the default, a Q31\n"
+         "multiplier and a rounding shift) or float (ONNX Runtime's float32 scale, rounded half to even).\n";
 }
 
 }  // namespace
 
 namespace octet::tools {
+
+Requantization parse_requantization(std::string_view option, std::string_view value) {
+  if (value == "fixed" || value == "fixed_point") return Requantization::fixed_point;
+  if (value == "float") return Requantization::float_scale;
+  throw Error(std::string(option) + " expects fixed or float, got '" + std::string(value) + "'");
+}
 
 int64_t parse_int(std::string_view option, std::string_view value, int64_t min, int64_t max) {
   try {

@@ -15,7 +15,9 @@ namespace octet::tools {
 
 int run_run(std::span<const std::string_view> args) {
   if (args.empty())
-    throw Error("usage: octet run MODEL --input NAME=FILE.npy ... [--output-dir DIR] [--threads N] [--nhwc]");
+    throw Error(
+        "usage: octet run MODEL --input NAME=FILE.npy ... [--output-dir DIR] [--threads N] [--nhwc] "
+        "[--requant fixed|float]");
   const std::string model_path(args[0]);
   ModelInputs in;
   std::string output_dir = ".";
@@ -27,13 +29,15 @@ int run_run(std::span<const std::string_view> args) {
       load_options.nhwc_io = true;
       continue;
     }
-    if (flag != "--input" && flag != "--output-dir" && flag != "--threads")
+    if (flag != "--input" && flag != "--output-dir" && flag != "--threads" && flag != "--requant")
       throw Error("run: unknown option '" + std::string(flag) + "'");
     if (i + 1 >= args.size()) throw Error("run: option '" + std::string(flag) + "' needs a value");
     const std::string value(args[++i]);
     if (take_input_flag("run", flag, value, in)) continue;
     if (flag == "--output-dir")
       output_dir = value;
+    else if (flag == "--requant")
+      load_options.requantization = parse_requantization(flag, value);
     else
       threads = static_cast<int>(parse_int(flag, value, 0, 1024));
   }
@@ -51,7 +55,7 @@ int run_run(std::span<const std::string_view> args) {
     inputs.emplace(info.name, to_host_tensor(in.files.at(info.name), info, it->second));
   }
 
-  Session session(model, {.threads = threads});
+  Session session(model, {.threads = threads, .requantization = load_options.requantization});
   const auto start = std::chrono::steady_clock::now();
   const auto outputs = session.run(inputs);
   const double run_ms =
@@ -67,8 +71,9 @@ int run_run(std::span<const std::string_view> args) {
     npy::write(path, to_npy(t));
     summary += " " + name + to_string(t.shape()) + "->" + path;
   }
-  std::printf("octet run: %s, load %.1f ms, inference %.2f ms (%d thread%s), outputs:%s\n",
-              model_path.c_str(), load_ms, run_ms, threads, threads == 1 ? "" : "s", summary.c_str());
+  std::printf("octet run: %s, load %.1f ms, inference %.2f ms (%d thread%s, %s requantization), outputs:%s\n",
+              model_path.c_str(), load_ms, run_ms, threads, threads == 1 ? "" : "s",
+              name_of(load_options.requantization), summary.c_str());
   return 0;
 }
 

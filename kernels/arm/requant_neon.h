@@ -21,17 +21,23 @@ namespace octet::arm {
 // The constants of one layer's output: clamp bounds relative to the zero point, and the zero point.
 struct RequantOutput {
   int32x4_t lo, hi, zp;
+  float32x4_t lo_float, hi_float;  // the float mode's clamp
 
   explicit RequantOutput(const ChannelRequant& r)
       : lo(vdupq_n_s32(r.clamp.min - r.output_zero_point)),
         hi(vdupq_n_s32(r.clamp.max - r.output_zero_point)),
-        zp(vdupq_n_s32(r.output_zero_point)) {}
+        zp(vdupq_n_s32(r.output_zero_point)),
+        lo_float(vcvtq_f32_s32(lo)),
+        hi_float(vcvtq_f32_s32(hi)) {}
 };
 
 // Output channels [n, n + 4): their per-channel constants, loaded once per tile and used for every row.
+// In float mode (ChannelRequant::float_mode) bit-exact with requantize_float() instead: SCVTF, FMUL by the
+// float32 scale, FMAX / FMIN, FCVTNS (round to nearest, ties to even), add the zero point.
 struct Requant4 {
   int32x4_t bias, zw, m0, left, neg_right;
-  bool has_zw;
+  float32x4_t scale;
+  bool has_zw, float_mode;
 
   Requant4(const ChannelRequant& r, int64_t n, bool with_row_sums)
       : bias(vld1q_s32(r.bias.data() + n)),
@@ -39,13 +45,20 @@ struct Requant4 {
         m0(vld1q_s32(r.multiplier.data() + n)),
         left(vld1q_s32(r.left_shift.data() + n)),
         neg_right(vnegq_s32(vld1q_s32(r.right_shift.data() + n))),
-        has_zw(with_row_sums) {}
+        scale(r.float_mode() ? vld1q_f32(r.scale.data() + n) : vdupq_n_f32(0.0f)),
+        has_zw(with_row_sums),
+        float_mode(r.float_mode()) {}
 
   // The requantized values in [clamp.min, clamp.max], still int32. Arithmetic before the multiply wraps
   // modulo 2^32, like the scalar kernel's (kernels/gemm/packed_gemm.h says why that is exact).
   int32x4_t operator()(int32x4_t acc, int32_t row_sum, const RequantOutput& out) const {
     acc = vaddq_s32(acc, bias);
     if (has_zw) acc = vmlsq_n_s32(acc, zw, row_sum);
+    if (float_mode) {
+      float32x4_t v = vmulq_f32(vcvtq_f32_s32(acc), scale);
+      v = vminq_f32(vmaxq_f32(v, out.lo_float), out.hi_float);
+      return vaddq_s32(vcvtnq_s32_f32(v), out.zp);
+    }
     const int32x4_t x = vqrdmulhq_s32(vqshlq_s32(acc, left), m0);
     // x & -right has the sign bit exactly when x < 0 and right > 0: then subtract 1 before the rounding
     // shift, so that a negative tie rounds away from zero. The saturating add only matters at INT32_MIN,

@@ -76,6 +76,7 @@ PixelLaneConv prepare_pixel_lanes(const gemm::PackedWeights& w, const ref::Conv2
   to.left_shift.resize(lanes);
   to.right_shift.resize(lanes);
   to.weight_zero_point.resize(lanes);
+  if (from.float_mode()) to.scale.resize(lanes);
   to.output_zero_point = from.output_zero_point;
   to.clamp = from.clamp;
   const bool fused = !from.fused_ok.empty();
@@ -95,6 +96,7 @@ PixelLaneConv prepare_pixel_lanes(const gemm::PackedWeights& w, const ref::Conv2
       to.left_shift[i] = from.left_shift[j];
       to.right_shift[i] = from.right_shift[j];
       to.weight_zero_point[i] = from.weight_zero_point[j];
+      if (from.float_mode()) to.scale[i] = from.scale[j];
       if (fused) {
         to.fused_round[i] = from.fused_round[slot];
         to.fused_threshold[i] = from.fused_threshold[j];

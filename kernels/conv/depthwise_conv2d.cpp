@@ -22,7 +22,7 @@ bool uses_column_kernel(const DepthwiseConv2d& d) {
 template <class W>
 DepthwiseConv2d prepare_depthwise_conv2d(Isa isa, const Tensor<W>& weights, const TensorS32* bias,
                                          const ref::Conv2dParams& params, const QuantParams& input,
-                                         const QuantParams& output, Clamp clamp) {
+                                         const QuantParams& output, Clamp clamp, RequantMode mode) {
 #if defined(__aarch64__)
   const bool has_kernel = isa == Isa::neon || isa == Isa::neon_dotprod || isa == Isa::neon_i8mm;
 #else
@@ -35,7 +35,7 @@ DepthwiseConv2d prepare_depthwise_conv2d(Isa isa, const Tensor<W>& weights, cons
   const int64_t taps = kh * kw;
   // The same overflow guard and multipliers as the reference operator.
   const TensorU8 probe({1, 1, 1, c}, input);
-  const ConvRequant rq = prepare_conv_requant("conv2d", probe, weights, bias, output, clamp, c, taps);
+  const ConvRequant rq = prepare_conv_requant("conv2d", probe, weights, bias, output, clamp, c, taps, mode);
   DepthwiseConv2d d;
   d.isa = isa;
   d.params = params;
@@ -80,10 +80,10 @@ DepthwiseConv2d prepare_depthwise_conv2d(Isa isa, const Tensor<W>& weights, cons
 
 template DepthwiseConv2d prepare_depthwise_conv2d(Isa, const Tensor<int8_t>&, const TensorS32*,
                                                   const ref::Conv2dParams&, const QuantParams&,
-                                                  const QuantParams&, Clamp);
+                                                  const QuantParams&, Clamp, RequantMode);
 template DepthwiseConv2d prepare_depthwise_conv2d(Isa, const Tensor<uint8_t>&, const TensorS32*,
                                                   const ref::Conv2dParams&, const QuantParams&,
-                                                  const QuantParams&, Clamp);
+                                                  const QuantParams&, Clamp, RequantMode);
 
 void run(const DepthwiseConv2d& d, const uint8_t* input, int64_t n, int64_t ih, int64_t iw, uint8_t* output) {
   const auto& p = d.params;

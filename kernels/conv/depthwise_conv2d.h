@@ -11,6 +11,7 @@
 
 #include "kernels/isa.h"
 #include "kernels/quantization/channel_requant.h"
+#include "kernels/quantization/requant_mode.h"
 #include "kernels/reference/conv2d.h"
 
 namespace octet::conv {
@@ -36,7 +37,8 @@ struct DepthwiseConv2d {
 template <class W>
 DepthwiseConv2d prepare_depthwise_conv2d(Isa isa, const Tensor<W>& weights, const TensorS32* bias,
                                          const ref::Conv2dParams& params, const QuantParams& input,
-                                         const QuantParams& output, Clamp clamp);
+                                         const QuantParams& output, Clamp clamp,
+                                         RequantMode mode = RequantMode::fixed_point);
 
 // Runs it on NHWC `input` [n, ih, iw, C] into `output` [n, oh, ow, C], in parallel over output rows.
 void run(const DepthwiseConv2d& conv, const uint8_t* input, int64_t n, int64_t ih, int64_t iw,

@@ -71,7 +71,7 @@ void fill_row(const GemmConv2d& c, const uint8_t* input, int64_t b, int64_t y, i
 template <class W>
 GemmConv2d prepare_gemm_conv2d(Isa isa, const Tensor<W>& weights, const TensorS32* bias,
                                const ref::Conv2dParams& params, const QuantParams& input,
-                               const QuantParams& output, Clamp clamp) {
+                               const QuantParams& output, Clamp clamp, RequantMode mode) {
   if (params.groups != 1) throw Error("gemm conv2d: grouped convolutions take another kernel");
   GemmConv2d c;
   c.params = params;
@@ -82,7 +82,7 @@ GemmConv2d prepare_gemm_conv2d(Isa isa, const Tensor<W>& weights, const TensorS3
   const int64_t k = c.kernel_h * c.kernel_w * c.in_channels;
   auto pack = [&](int64_t segments) {
     return gemm::pack(isa, weights.data.data(), c.out_channels, k, weights.quant,
-                      bias ? bias->data.data() : nullptr, input, output, clamp, "conv2d", segments);
+                      bias ? bias->data.data() : nullptr, input, output, clamp, "conv2d", segments, mode);
   };
   const bool one_by_one_in_place = c.kernel_h == 1 && c.kernel_w == 1 && params.stride_h == 1 &&
                                    params.stride_w == 1 && params.pad.top == 0 && params.pad.left == 0 &&
@@ -106,10 +106,10 @@ GemmConv2d prepare_gemm_conv2d(Isa isa, const Tensor<W>& weights, const TensorS3
 
 template GemmConv2d prepare_gemm_conv2d(Isa, const Tensor<int8_t>&, const TensorS32*,
                                         const ref::Conv2dParams&, const QuantParams&, const QuantParams&,
-                                        Clamp);
+                                        Clamp, RequantMode);
 template GemmConv2d prepare_gemm_conv2d(Isa, const Tensor<uint8_t>&, const TensorS32*,
                                         const ref::Conv2dParams&, const QuantParams&, const QuantParams&,
-                                        Clamp);
+                                        Clamp, RequantMode);
 
 void run(const GemmConv2d& c, const uint8_t* input, int64_t n, int64_t ih, int64_t iw, uint8_t* output) {
   if (c.pixel_lanes) return run(*c.pixel_lanes, input, n, ih, iw, output);

@@ -11,6 +11,7 @@
 
 #include "kernels/conv/conv_pixel_lanes.h"
 #include "kernels/gemm/packed_gemm.h"
+#include "kernels/quantization/requant_mode.h"
 #include "kernels/reference/conv2d.h"
 
 namespace octet::conv {
@@ -29,7 +30,8 @@ struct GemmConv2d {
 template <class W>
 GemmConv2d prepare_gemm_conv2d(Isa isa, const Tensor<W>& weights, const TensorS32* bias,
                                const ref::Conv2dParams& params, const QuantParams& input,
-                               const QuantParams& output, Clamp clamp);
+                               const QuantParams& output, Clamp clamp,
+                               RequantMode mode = RequantMode::fixed_point);
 
 // Runs it on NHWC uint8 `input` [n, ih, iw, C_in] into `output` [n, oh, ow, C_out], in parallel over
 // tiles of output pixels inside the caller's oneTBB arena. The same bytes for any thread count.

@@ -25,7 +25,8 @@ bool transposed_gemm_applies(const ref::ConvTranspose2dParams& p, int64_t kernel
 
 template <class W>
 TransposedGemm prepare_transposed_gemm(Isa isa, const Tensor<W>& weights, const TensorS32* bias,
-                                       const QuantParams& input, const QuantParams& output, Clamp clamp) {
+                                       const QuantParams& input, const QuantParams& output, Clamp clamp,
+                                       RequantMode mode) {
   TransposedGemm t;
   t.out_channels = weights.shape.at(0);
   t.kernel_h = weights.shape.at(1);
@@ -53,16 +54,16 @@ TransposedGemm prepare_transposed_gemm(Isa isa, const Tensor<W>& weights, const 
         row_bias[static_cast<size_t>(r)] = bias ? bias->data.at(static_cast<size_t>(oc)) : 0;
       }
   t.weights = gemm::pack(isa, rowwise.data(), rows, k, rq, bias ? row_bias.data() : nullptr, input, output,
-                         clamp, "conv_transpose2d");
+                         clamp, "conv_transpose2d", 1, mode);
   if (small_transposed_applies(isa, t.kernel_h, t.kernel_w, t.in_channels, t.out_channels))
     t.small = prepare_small_transposed(t.weights, t.kernel_h, t.kernel_w, t.in_channels, t.out_channels);
   return t;
 }
 
 template TransposedGemm prepare_transposed_gemm(Isa, const Tensor<int8_t>&, const TensorS32*,
-                                                const QuantParams&, const QuantParams&, Clamp);
+                                                const QuantParams&, const QuantParams&, Clamp, RequantMode);
 template TransposedGemm prepare_transposed_gemm(Isa, const Tensor<uint8_t>&, const TensorS32*,
-                                                const QuantParams&, const QuantParams&, Clamp);
+                                                const QuantParams&, const QuantParams&, Clamp, RequantMode);
 
 void run(const TransposedGemm& t, const uint8_t* input, int64_t n, int64_t ih, int64_t iw, uint8_t* output) {
   if (t.small) return run(*t.small, input, n, ih, iw, output);

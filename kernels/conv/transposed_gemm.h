@@ -10,6 +10,7 @@
 
 #include "kernels/conv/transposed_small.h"
 #include "kernels/gemm/packed_gemm.h"
+#include "kernels/quantization/requant_mode.h"
 #include "kernels/reference/conv_transpose2d.h"
 
 namespace octet::conv {
@@ -27,7 +28,8 @@ bool transposed_gemm_applies(const ref::ConvTranspose2dParams& params, int64_t k
 // Weights [C_out, KH, KW, C_in] (groups == 1).
 template <class W>
 TransposedGemm prepare_transposed_gemm(Isa isa, const Tensor<W>& weights, const TensorS32* bias,
-                                       const QuantParams& input, const QuantParams& output, Clamp clamp);
+                                       const QuantParams& input, const QuantParams& output, Clamp clamp,
+                                       RequantMode mode = RequantMode::fixed_point);
 
 // NHWC input [n, ih, iw, C_in] -> output [n, ih * KH, iw * KW, C_out], in parallel over input pixels.
 void run(const TransposedGemm& conv, const uint8_t* input, int64_t n, int64_t ih, int64_t iw,

@@ -25,7 +25,7 @@ bool transposed_phases_apply(Isa isa, const ref::ConvTranspose2dParams& p) {
 template <class W>
 TransposedPhases prepare_transposed_phases(Isa isa, const Tensor<W>& weights, const TensorS32* bias,
                                            const ref::ConvTranspose2dParams& params, const QuantParams& input,
-                                           const QuantParams& output, Clamp clamp) {
+                                           const QuantParams& output, Clamp clamp, RequantMode mode) {
   if (!transposed_phases_apply(isa, params)) throw Error("conv_transpose2d: phase kernel does not apply");
   TransposedPhases t;
   t.params = params;
@@ -37,7 +37,8 @@ TransposedPhases prepare_transposed_phases(Isa isa, const Tensor<W>& weights, co
   // The reference's checks and overflow guard over the whole kernel, so that this path refuses exactly
   // what the reference refuses (a phase's own guard over fewer taps would be weaker).
   const TensorU8 probe({1, 1, 1, cin}, input);
-  (void)prepare_conv_requant("conv_transpose2d", probe, weights, bias, output, clamp, cout, kh * kw * cin);
+  (void)prepare_conv_requant("conv_transpose2d", probe, weights, bias, output, clamp, cout, kh * kw * cin,
+                             mode);
   const int64_t sh = params.stride_h, sw = params.stride_w, dh = params.dilation_h;
   for (int64_t rh = 0; rh < sh; ++rh)
     for (int64_t rw = 0; rw < sw; ++rw) {
@@ -75,7 +76,7 @@ TransposedPhases prepare_transposed_phases(Isa isa, const Tensor<W>& weights, co
                     static_cast<W>(weights.quant.zero_point(oc)));
       }
       ph.weights = gemm::pack(isa, w.data(), cout, k, weights.quant, bias ? bias->data.data() : nullptr,
-                              input, output, clamp, "conv_transpose2d", segments);
+                              input, output, clamp, "conv_transpose2d", segments, mode);
       if (ph.weights.needs_row_sums)
         throw Error("conv_transpose2d: phase kernel needs symmetric weights");  // callers check first
       t.phases.push_back(std::move(ph));
@@ -85,10 +86,10 @@ TransposedPhases prepare_transposed_phases(Isa isa, const Tensor<W>& weights, co
 
 template TransposedPhases prepare_transposed_phases(Isa, const Tensor<int8_t>&, const TensorS32*,
                                                     const ref::ConvTranspose2dParams&, const QuantParams&,
-                                                    const QuantParams&, Clamp);
+                                                    const QuantParams&, Clamp, RequantMode);
 template TransposedPhases prepare_transposed_phases(Isa, const Tensor<uint8_t>&, const TensorS32*,
                                                     const ref::ConvTranspose2dParams&, const QuantParams&,
-                                                    const QuantParams&, Clamp);
+                                                    const QuantParams&, Clamp, RequantMode);
 
 void run(const TransposedPhases& t, const uint8_t* input, int64_t n, int64_t ih, int64_t iw,
          uint8_t* output) {

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "kernels/gemm/packed_gemm.h"
+#include "kernels/quantization/requant_mode.h"
 #include "kernels/reference/conv_transpose2d.h"
 
 namespace octet::conv {
@@ -39,7 +40,8 @@ bool transposed_phases_apply(Isa isa, const ref::ConvTranspose2dParams& params);
 template <class W>
 TransposedPhases prepare_transposed_phases(Isa isa, const Tensor<W>& weights, const TensorS32* bias,
                                            const ref::ConvTranspose2dParams& params, const QuantParams& input,
-                                           const QuantParams& output, Clamp clamp);
+                                           const QuantParams& output, Clamp clamp,
+                                           RequantMode mode = RequantMode::fixed_point);
 
 // NHWC [n, ih, iw, C_in] -> [n, oh, ow, C_out], in parallel over phases, output rows and pixel tiles.
 void run(const TransposedPhases& conv, const uint8_t* input, int64_t n, int64_t ih, int64_t iw,

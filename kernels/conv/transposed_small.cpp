@@ -66,6 +66,7 @@ SmallTransposed prepare_small_transposed(const gemm::PackedWeights& w, int64_t k
   to.left_shift.assign(16, 0);
   to.right_shift.assign(16, 0);
   to.weight_zero_point.assign(16, 0);
+  if (from.float_mode()) to.scale.assign(16, 0.0f);
   to.output_zero_point = from.output_zero_point;
   to.clamp = from.clamp;
   const bool fused = !from.fused_ok.empty();
@@ -87,6 +88,7 @@ SmallTransposed prepare_small_transposed(const gemm::PackedWeights& w, int64_t k
     to.left_shift[i] = from.left_shift[j];
     to.right_shift[i] = from.right_shift[j];
     to.weight_zero_point[i] = from.weight_zero_point[j];
+    if (from.float_mode()) to.scale[i] = from.scale[j];
     if (fused) {
       to.fused_round[round_slot(l)] = from.fused_round[round_slot(t)];
       to.fused_threshold[i] = from.fused_threshold[j];

@@ -25,12 +25,16 @@ void compute_scalar(const PackedWeights& w, const void* a, int64_t a_stride, con
       if (w.needs_row_sums)
         acc -= static_cast<uint32_t>(w.requant.weight_zero_point[static_cast<size_t>(n)]) *
                static_cast<uint32_t>(row_sums[r]);
-      const FixedMultiplier fm{
-          w.requant.multiplier[static_cast<size_t>(n)],
-          w.requant.right_shift[static_cast<size_t>(n)] - w.requant.left_shift[static_cast<size_t>(n)]};
-      c[r * c_stride + n] =
-          static_cast<uint8_t>(requantize(static_cast<int32_t>(acc), fm, w.requant.output_zero_point,
-                                          w.requant.clamp.min, w.requant.clamp.max));
+      const auto i = static_cast<size_t>(n);
+      const ChannelRequant& rq = w.requant;
+      const int32_t value =
+          rq.float_mode()
+              ? requantize_float(static_cast<int32_t>(acc), rq.scale[i], rq.output_zero_point, rq.clamp.min,
+                                 rq.clamp.max)
+              : requantize(static_cast<int32_t>(acc),
+                           FixedMultiplier{rq.multiplier[i], rq.right_shift[i] - rq.left_shift[i]},
+                           rq.output_zero_point, rq.clamp.min, rq.clamp.max);
+      c[r * c_stride + n] = static_cast<uint8_t>(value);
     }
   }
 }

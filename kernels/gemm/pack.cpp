@@ -19,7 +19,7 @@ int64_t round_up(int64_t x, int64_t m) {
 template <class W>
 PackedWeights pack(Isa isa, const W* weights, int64_t rows, int64_t k, const QuantParams& weight_params,
                    const int32_t* bias, const QuantParams& input, const QuantParams& output, Clamp clamp,
-                   std::string_view op, int64_t segments) {
+                   std::string_view op, int64_t segments, RequantMode mode) {
   if (rows < 1 || k < 1) throw Error(std::string(op) + ": empty weights");
   if (segments < 1 || k % segments != 0) throw Error(std::string(op) + ": k does not split into segments");
   // The overflow guard and the multipliers are exactly those of the reference operators.
@@ -28,7 +28,7 @@ PackedWeights pack(Isa isa, const W* weights, int64_t rows, int64_t k, const Qua
   TensorS32 bias_tensor;
   if (bias) bias_tensor = TensorS32({rows}, std::vector<int32_t>(bias, bias + rows));
   const ConvRequant rq =
-      prepare_conv_requant(op, probe, as_tensor, bias ? &bias_tensor : nullptr, output, clamp, rows, k);
+      prepare_conv_requant(op, probe, as_tensor, bias ? &bias_tensor : nullptr, output, clamp, rows, k, mode);
 
   PackedWeights p;
   p.isa = isa;
@@ -89,9 +89,11 @@ PackedWeights pack(Isa isa, const W* weights, int64_t rows, int64_t k, const Qua
 }
 
 template PackedWeights pack(Isa, const int8_t*, int64_t, int64_t, const QuantParams&, const int32_t*,
-                            const QuantParams&, const QuantParams&, Clamp, std::string_view, int64_t);
+                            const QuantParams&, const QuantParams&, Clamp, std::string_view, int64_t,
+                            RequantMode);
 template PackedWeights pack(Isa, const uint8_t*, int64_t, int64_t, const QuantParams&, const int32_t*,
-                            const QuantParams&, const QuantParams&, Clamp, std::string_view, int64_t);
+                            const QuantParams&, const QuantParams&, Clamp, std::string_view, int64_t,
+                            RequantMode);
 
 void compute(const PackedWeights& w, const void* a, int64_t a_stride, const int32_t* row_sums, int64_t m,
              int64_t n_begin, int64_t n_end, uint8_t* c, int64_t c_stride) {

@@ -71,7 +71,7 @@ constexpr bool offsets_activations(Isa isa) {
 template <class W>
 PackedWeights pack(Isa isa, const W* weights, int64_t rows, int64_t k, const QuantParams& weight_params,
                    const int32_t* bias, const QuantParams& input, const QuantParams& output, Clamp clamp,
-                   std::string_view op, int64_t segments = 1);
+                   std::string_view op, int64_t segments = 1, RequantMode mode = RequantMode::fixed_point);
 
 // Computes rows [0, m) and output channels [n_begin, n_end) of C. `a` holds m rows of k_padded elements
 // (a_element_size() bytes each; the k_padded - k tail zero), `a_stride` bytes apart; `row_sums` (m values,

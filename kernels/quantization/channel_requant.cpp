@@ -28,6 +28,11 @@ ChannelRequant make_channel_requant(const ConvRequant& rq, int64_t padded, int32
   }
   c.output_zero_point = rq.output_zero_point;
   c.clamp = rq.clamp;
+  if (rq.mode == RequantMode::float_scale) {
+    c.scale.assign(n, 0.0f);  // padding channels: scale 0, computed, never stored
+    std::copy(rq.scales.begin(), rq.scales.end(), c.scale.begin());
+    return c;
+  }
   if (padded % ChannelRequant::kFusedBlock == 0) {
     // RoundingDivideByPOT(s) of SaturatingRoundingDoublingHighMul(x, M0) with s >= 1 is
     //   floor((floor((P + 2^30) / 2^31) + 2^(s-1) - [P + 2^30 < 0]) / 2^s),  P = x * M0,

@@ -19,6 +19,10 @@ struct ChannelRequant {
   std::vector<int32_t> weight_zero_point;  // as the kernel stores the weights
   int32_t output_zero_point = 0;
   Clamp clamp;
+  // RequantMode::float_scale: one float32 scale per channel (kernels/quantization/float_requant.h), and
+  // the fixed-point arrays above are not used. Empty in fixed point.
+  std::vector<float> scale;
+  bool float_mode() const { return !scale.empty(); }
 
   // The single-rounding form of the same arithmetic (kernels/x86/requant_avx512.h), for blocks of
   // kFusedBlock channels whose multipliers allow it (fused_ok, one flag per block: no left shift and a right
@@ -44,8 +48,8 @@ constexpr int32_t kMaxFusedRightShift = 22;
 // (multiplier >= 0; INT32_MIN, never, for a zero multiplier).
 int32_t fused_tie_threshold(int32_t multiplier);
 
-// Multipliers, shifts, weight zero points (minus `weight_offset`), output zero point and clamp from `rq`;
-// bias zero.
+// Multipliers (or, in float mode, scales), shifts, weight zero points (minus `weight_offset`), output zero
+// point and clamp from `rq`; bias zero. The fused form only in fixed point.
 ChannelRequant make_channel_requant(const ConvRequant& rq, int64_t padded, int32_t weight_offset = 0);
 
 }  // namespace octet

@@ -21,7 +21,7 @@ std::string named(std::string_view op, std::string_view what) {
 template <class W>
 ConvRequant prepare_conv_requant(std::string_view op, const TensorU8& input, const Tensor<W>& weights,
                                  const TensorS32* bias, const QuantParams& output, Clamp clamp,
-                                 int64_t out_channels, int64_t reduction) {
+                                 int64_t out_channels, int64_t reduction, RequantMode mode) {
   validate(input.quant, ElementType::u8, input.shape, named(op, "input"));
   if (!input.quant.is_per_tensor()) throw Error(named(op, "input must be quantized per tensor"));
   validate(weights.quant, element_type_of<W>(), weights.shape, named(op, "weights"));
@@ -60,14 +60,22 @@ ConvRequant prepare_conv_requant(std::string_view op, const TensorU8& input, con
   rq.input_zero_point = input.quant.zero_point();
   rq.output_zero_point = output.zero_point();
   rq.clamp = clamp;
+  rq.mode = mode;
   rq.weight_zero_points.resize(static_cast<size_t>(out_channels));
   rq.multipliers.resize(static_cast<size_t>(out_channels));
+  rq.scales.resize(static_cast<size_t>(out_channels));
   const int64_t max_input_dev = std::max(rq.input_zero_point, 255 - rq.input_zero_point);
   for (int64_t c = 0; c < out_channels; ++c) {
     const int32_t zw = weights.quant.zero_point(c);
     rq.weight_zero_points[static_cast<size_t>(c)] = zw;
     rq.multipliers[static_cast<size_t>(c)] = quantize_multiplier(
         s_in * static_cast<double>(weights.quant.scale(c)) / static_cast<double>(output.scale()));
+    const float scale = float_requant_scale(input.quant.scale(), weights.quant.scale(c), output.scale());
+    if (mode == RequantMode::float_scale && !(std::isfinite(scale) && scale > 0.0f))
+      throw Error(named(op, "output channel ") + std::to_string(c) + ": the float requantization scale " +
+                  "input scale x weight scale / output scale is not a positive float32 (" +
+                  std::to_string(scale) + "); use the fixed_point requantization");
+    rq.scales[static_cast<size_t>(c)] = scale;
     int64_t max_weight_dev = 0;
     const W* row = weights.data.data() + c * reduction;
     for (int64_t k = 0; k < reduction; ++k)
@@ -85,8 +93,10 @@ ConvRequant prepare_conv_requant(std::string_view op, const TensorU8& input, con
 }
 
 template ConvRequant prepare_conv_requant(std::string_view, const TensorU8&, const Tensor<int8_t>&,
-                                          const TensorS32*, const QuantParams&, Clamp, int64_t, int64_t);
+                                          const TensorS32*, const QuantParams&, Clamp, int64_t, int64_t,
+                                          RequantMode);
 template ConvRequant prepare_conv_requant(std::string_view, const TensorU8&, const Tensor<uint8_t>&,
-                                          const TensorS32*, const QuantParams&, Clamp, int64_t, int64_t);
+                                          const TensorS32*, const QuantParams&, Clamp, int64_t, int64_t,
+                                          RequantMode);
 
 }  // namespace octet

@@ -6,6 +6,8 @@
 
 #include "kernels/quantization/clamp.h"
 #include "kernels/quantization/fixed_point.h"
+#include "kernels/quantization/float_requant.h"
+#include "kernels/quantization/requant_mode.h"
 #include "kernels/tensor.h"
 
 namespace octet {
@@ -15,10 +17,20 @@ namespace octet {
 // zero points. Computed once per layer (at load time in the runtime), shared by every kernel.
 struct ConvRequant {
   int32_t input_zero_point = 0;
-  std::vector<int32_t> weight_zero_points;   // one per output channel
-  std::vector<FixedMultiplier> multipliers;  // one per output channel
+  std::vector<int32_t> weight_zero_points;  // one per output channel
+  RequantMode mode = RequantMode::fixed_point;
+  std::vector<FixedMultiplier> multipliers;  // one per output channel (fixed_point)
+  std::vector<float> scales;                 // one per output channel (float_scale): float_requant_scale
   int32_t output_zero_point = 0;
   Clamp clamp;
+
+  // Output channel c's byte for the full accumulator (bias and zero-point terms included), in `mode`.
+  int32_t requantize(int32_t acc, int64_t c) const {
+    const auto i = static_cast<size_t>(c);
+    return mode == RequantMode::float_scale
+               ? requantize_float(acc, scales[i], output_zero_point, clamp.min, clamp.max)
+               : octet::requantize(acc, multipliers[i], output_zero_point, clamp.min, clamp.max);
+  }
 };
 
 // Validates the params of input (uint8, per-tensor), weights (per-tensor or per-axis along axis 0, the
@@ -26,10 +38,11 @@ struct ConvRequant {
 // output (uint8, per-tensor), and proves that no accumulator can overflow int32: for every output channel
 // c, `reduction` * max|a - z_a| * max|w - z_w[c]| + |bias[c]| <= INT32_MAX, with the maxima taken over the
 // actual weights. `weights` holds out_channels rows of `reduction` elements each. Throws octet::Error
-// naming `op` and the parameter otherwise.
+// naming `op` and the parameter otherwise. Both modes' constants are computed; `mode` says which applies.
 template <class W>
 ConvRequant prepare_conv_requant(std::string_view op, const TensorU8& input, const Tensor<W>& weights,
                                  const TensorS32* bias, const QuantParams& output, Clamp clamp,
-                                 int64_t out_channels, int64_t reduction);
+                                 int64_t out_channels, int64_t reduction,
+                                 RequantMode mode = RequantMode::fixed_point);
 
 }  // namespace octet

@@ -25,7 +25,7 @@ int64_t conv_output_size(std::string_view op, std::string_view axis, int64_t inp
 
 template <class W>
 TensorU8 conv2d(const TensorU8& input, const Tensor<W>& weights, const TensorS32* bias, const Conv2dParams& p,
-                const QuantParams& output, Clamp clamp) {
+                const QuantParams& output, Clamp clamp, RequantMode mode) {
   constexpr std::string_view op = "conv2d";
   check_nhwc(input, "conv2d input");
   check_nhwc(weights, "conv2d weights");
@@ -40,7 +40,8 @@ TensorU8 conv2d(const TensorU8& input, const Tensor<W>& weights, const TensorS32
   const int64_t oh =
       conv_output_size(op, "height", ih, kh, p.stride_h, p.dilation_h, p.pad.top, p.pad.bottom);
   const int64_t ow = conv_output_size(op, "width", iw, kw, p.stride_w, p.dilation_w, p.pad.left, p.pad.right);
-  const ConvRequant rq = prepare_conv_requant(op, input, weights, bias, output, clamp, cout, kh * kw * cin_g);
+  const ConvRequant rq =
+      prepare_conv_requant(op, input, weights, bias, output, clamp, cout, kh * kw * cin_g, mode);
 
   TensorU8 out({n, oh, ow, cout}, output);
   const int64_t cout_g = cout / p.groups;
@@ -66,15 +67,14 @@ TensorU8 conv2d(const TensorU8& input, const Tensor<W>& weights, const TensorS32
                 acc += (a[c] - za) * (w[c] - zw);
             }
           }
-          out.data[o++] = static_cast<uint8_t>(requantize(acc, rq.multipliers[static_cast<size_t>(oc)],
-                                                          rq.output_zero_point, rq.clamp.min, rq.clamp.max));
+          out.data[o++] = static_cast<uint8_t>(rq.requantize(acc, oc));
         }
   return out;
 }
 
 template TensorU8 conv2d(const TensorU8&, const Tensor<int8_t>&, const TensorS32*, const Conv2dParams&,
-                         const QuantParams&, Clamp);
+                         const QuantParams&, Clamp, RequantMode);
 template TensorU8 conv2d(const TensorU8&, const Tensor<uint8_t>&, const TensorS32*, const Conv2dParams&,
-                         const QuantParams&, Clamp);
+                         const QuantParams&, Clamp, RequantMode);
 
 }  // namespace octet::ref

@@ -3,6 +3,7 @@
 #include <cstdint>
 
 #include "kernels/quantization/clamp.h"
+#include "kernels/quantization/requant_mode.h"
 #include "kernels/tensor.h"
 
 namespace octet::ref {
@@ -37,6 +38,7 @@ int64_t conv_output_size(std::string_view op, std::string_view axis, int64_t inp
 // groups == C_in with C_out a multiple of C_in. Padding taps read the input's zero point (real 0.0).
 template <class W>
 TensorU8 conv2d(const TensorU8& input, const Tensor<W>& weights, const TensorS32* bias,
-                const Conv2dParams& params, const QuantParams& output, Clamp clamp = {});
+                const Conv2dParams& params, const QuantParams& output, Clamp clamp = {},
+                RequantMode mode = RequantMode::fixed_point);
 
 }  // namespace octet::ref

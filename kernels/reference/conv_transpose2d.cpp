@@ -29,7 +29,8 @@ int64_t conv_transpose_output_size(std::string_view axis, int64_t input, int64_t
 
 template <class W>
 TensorU8 conv_transpose2d(const TensorU8& input, const Tensor<W>& weights, const TensorS32* bias,
-                          const ConvTranspose2dParams& p, const QuantParams& output, Clamp clamp) {
+                          const ConvTranspose2dParams& p, const QuantParams& output, Clamp clamp,
+                          RequantMode mode) {
   constexpr std::string_view op = "conv_transpose2d";
   check_nhwc(input, "conv_transpose2d input");
   check_nhwc(weights, "conv_transpose2d weights");
@@ -45,7 +46,8 @@ TensorU8 conv_transpose2d(const TensorU8& input, const Tensor<W>& weights, const
                                                 p.pad.bottom, p.output_padding_h);
   const int64_t ow = conv_transpose_output_size("width", iw, kw, p.stride_w, p.dilation_w, p.pad.left,
                                                 p.pad.right, p.output_padding_w);
-  const ConvRequant rq = prepare_conv_requant(op, input, weights, bias, output, clamp, cout, kh * kw * cin_g);
+  const ConvRequant rq =
+      prepare_conv_requant(op, input, weights, bias, output, clamp, cout, kh * kw * cin_g, mode);
 
   TensorU8 out({n, oh, ow, cout}, output);
   const int64_t cout_g = cout / p.groups;
@@ -74,15 +76,14 @@ TensorU8 conv_transpose2d(const TensorU8& input, const Tensor<W>& weights, const
                 acc += (a[c] - za) * (w[c] - zw);
             }
           }
-          out.data[o++] = static_cast<uint8_t>(requantize(acc, rq.multipliers[static_cast<size_t>(oc)],
-                                                          rq.output_zero_point, rq.clamp.min, rq.clamp.max));
+          out.data[o++] = static_cast<uint8_t>(rq.requantize(acc, oc));
         }
   return out;
 }
 
 template TensorU8 conv_transpose2d(const TensorU8&, const Tensor<int8_t>&, const TensorS32*,
-                                   const ConvTranspose2dParams&, const QuantParams&, Clamp);
+                                   const ConvTranspose2dParams&, const QuantParams&, Clamp, RequantMode);
 template TensorU8 conv_transpose2d(const TensorU8&, const Tensor<uint8_t>&, const TensorS32*,
-                                   const ConvTranspose2dParams&, const QuantParams&, Clamp);
+                                   const ConvTranspose2dParams&, const QuantParams&, Clamp, RequantMode);
 
 }  // namespace octet::ref

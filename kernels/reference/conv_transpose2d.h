@@ -3,6 +3,7 @@
 #include <cstdint>
 
 #include "kernels/quantization/clamp.h"
+#include "kernels/quantization/requant_mode.h"
 #include "kernels/reference/conv2d.h"
 #include "kernels/tensor.h"
 
@@ -35,6 +36,7 @@ int64_t conv_transpose_output_size(std::string_view axis, int64_t input, int64_t
 // (iy * stride_h - pad.top + ky * dilation_h, ix * stride_w - pad.left + kx * dilation_w).
 template <class W>
 TensorU8 conv_transpose2d(const TensorU8& input, const Tensor<W>& weights, const TensorS32* bias,
-                          const ConvTranspose2dParams& params, const QuantParams& output, Clamp clamp = {});
+                          const ConvTranspose2dParams& params, const QuantParams& output, Clamp clamp = {},
+                          RequantMode mode = RequantMode::fixed_point);
 
 }  // namespace octet::ref

@@ -10,7 +10,7 @@ namespace octet::ref {
 
 template <class W>
 TensorU8 fully_connected(const TensorU8& input, const Tensor<W>& weights, const TensorS32* bias,
-                         const QuantParams& output, Clamp clamp) {
+                         const QuantParams& output, Clamp clamp, RequantMode mode) {
   check_consistent(input, "fully_connected input");
   check_consistent(weights, "fully_connected weights");
   if (input.rank() < 1) throw Error("fully_connected: input must have rank >= 1");
@@ -23,7 +23,7 @@ TensorU8 fully_connected(const TensorU8& input, const Tensor<W>& weights, const 
                 to_string(weights.shape));
   if (k < 1 || cout < 1) throw Error("fully_connected: K and C_out must be >= 1");
   const ConvRequant rq =
-      prepare_conv_requant("fully_connected", input, weights, bias, output, clamp, cout, k);
+      prepare_conv_requant("fully_connected", input, weights, bias, output, clamp, cout, k, mode);
 
   Shape out_shape = input.shape;
   out_shape.back() = cout;
@@ -38,15 +38,14 @@ TensorU8 fully_connected(const TensorU8& input, const Tensor<W>& weights, const 
       const W* w = &weights.data[static_cast<size_t>(oc * k)];
       for (int64_t i = 0; i < k; ++i)
         acc += (a[i] - za) * (w[i] - zw);
-      out.data[static_cast<size_t>(r * cout + oc)] = static_cast<uint8_t>(requantize(
-          acc, rq.multipliers[static_cast<size_t>(oc)], rq.output_zero_point, rq.clamp.min, rq.clamp.max));
+      out.data[static_cast<size_t>(r * cout + oc)] = static_cast<uint8_t>(rq.requantize(acc, oc));
     }
   return out;
 }
 
 template TensorU8 fully_connected(const TensorU8&, const Tensor<int8_t>&, const TensorS32*,
-                                  const QuantParams&, Clamp);
+                                  const QuantParams&, Clamp, RequantMode);
 template TensorU8 fully_connected(const TensorU8&, const Tensor<uint8_t>&, const TensorS32*,
-                                  const QuantParams&, Clamp);
+                                  const QuantParams&, Clamp, RequantMode);
 
 }  // namespace octet::ref

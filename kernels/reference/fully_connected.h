@@ -1,6 +1,7 @@
 #pragma once
 
 #include "kernels/quantization/clamp.h"
+#include "kernels/quantization/requant_mode.h"
 #include "kernels/tensor.h"
 
 namespace octet::ref {
@@ -12,6 +13,7 @@ namespace octet::ref {
 // Returns uint8 [..., C_out].
 template <class W>
 TensorU8 fully_connected(const TensorU8& input, const Tensor<W>& weights, const TensorS32* bias,
-                         const QuantParams& output, Clamp clamp = {});
+                         const QuantParams& output, Clamp clamp = {},
+                         RequantMode mode = RequantMode::fixed_point);
 
 }  // namespace octet::ref

@@ -33,12 +33,19 @@ inline __m256i fused_high_half(__m256i x, __m256i m0_even, __m256i m0_odd, __m25
 
 // Channels [n, n + 8), bit-exact with requantize(): clamp(z + rdbpot(srdhm(sat_shl(acc, left), M0), right)).
 // Per-channel constants are loaded once and reused for every row.
+// In float mode (ChannelRequant::float_mode) bit-exact with requantize_float() instead: convert, multiply by
+// the float32 scale, clamp, round half to even (the default MXCSR mode), add the zero point.
 struct Requant8 {
   __m256i bias, zw, m0_even, m0_odd, left_even, left_odd, right, mask, half, lo_clamp, hi_clamp, zp;
-  bool shifts_left, has_zw;
+  __m256 scale, lo_float, hi_float;
+  bool shifts_left, has_zw, float_mode;
 
   Requant8(const ChannelRequant& w, int64_t n, bool with_row_sums) {
     auto load = [](const int32_t* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); };
+    float_mode = w.float_mode();
+    scale = float_mode ? _mm256_loadu_ps(w.scale.data() + n) : _mm256_setzero_ps();
+    lo_float = _mm256_set1_ps(static_cast<float>(w.clamp.min - w.output_zero_point));
+    hi_float = _mm256_set1_ps(static_cast<float>(w.clamp.max - w.output_zero_point));
     bias = load(w.bias.data() + n);
     has_zw = with_row_sums;
     zw = has_zw ? load(w.weight_zero_point.data() + n) : _mm256_setzero_si256();
@@ -76,6 +83,11 @@ struct Requant8 {
   __m128i operator()(__m256i acc, int32_t row_sum) const {
     acc = _mm256_add_epi32(acc, bias);
     if (has_zw) acc = _mm256_sub_epi32(acc, _mm256_mullo_epi32(zw, _mm256_set1_epi32(row_sum)));
+    if (float_mode) {
+      __m256 v = _mm256_mul_ps(_mm256_cvtepi32_ps(acc), scale);
+      v = _mm256_min_ps(_mm256_max_ps(v, lo_float), hi_float);
+      return pack(_mm256_add_epi32(_mm256_cvtps_epi32(v), zp));
+    }
     if (!shifts_left) {
       // vpmuldq reads the signed low dword of each qword: no sign extension needed without a shift.
       const __m256i round = _mm256_set1_epi64x(int64_t{1} << 30);
@@ -101,8 +113,11 @@ struct Requant8 {
     __m256i q = _mm256_srav_epi32(x, right);
     q = _mm256_sub_epi32(q, _mm256_cmpgt_epi32(remainder, threshold));  // the compare gives -1 where true
     q = _mm256_min_epi32(_mm256_max_epi32(q, lo_clamp), hi_clamp);
-    q = _mm256_add_epi32(q, zp);
-    // 8 values in [0, 255]: pack to 16-bit, then 8-bit.
+    return pack(_mm256_add_epi32(q, zp));
+  }
+
+  // 8 values in [0, 255]: pack to 16-bit, then 8-bit; in the low 8 bytes.
+  static __m128i pack(__m256i q) {
     const __m128i words = _mm_packus_epi32(_mm256_castsi256_si128(q), _mm256_extracti128_si256(q, 1));
     return _mm_packus_epi16(words, words);
   }

@@ -75,17 +75,42 @@ inline __m512i fused_high_half(__m512i x, __m512i m0_even, __m512i m0_odd, __m51
   return _mm512_srav_epi32(high, shift);
 }
 
+// The float requantization of 16 lanes (kernels/quantization/float_requant.h, ONNX Runtime's steps):
+// convert, multiply by the channel's float32 scale, clamp, round half to even (the default MXCSR mode),
+// add the zero point.
+struct FloatRequantLanes {
+  __m512 scale, lo, hi;
+  __m512i zp;
+
+  FloatRequantLanes(const ChannelRequant& w, int64_t n, ChannelLanes lanes)
+      : scale(w.float_mode() ? _mm512_castsi512_ps(
+                                   load_channels(reinterpret_cast<const int32_t*>(w.scale.data()), n, lanes))
+                             : _mm512_setzero_ps()),
+        lo(_mm512_set1_ps(static_cast<float>(w.clamp.min - w.output_zero_point))),
+        hi(_mm512_set1_ps(static_cast<float>(w.clamp.max - w.output_zero_point))),
+        zp(_mm512_set1_epi32(w.output_zero_point)) {}
+
+  __m512i operator()(__m512i acc) const {
+    __m512 v = _mm512_mul_ps(_mm512_cvtepi32_ps(acc), scale);
+    v = _mm512_min_ps(_mm512_max_ps(v, lo), hi);
+    return _mm512_add_epi32(_mm512_cvtps_epi32(v), zp);
+  }
+};
+
 // The requantization of 16 output channels [n, n + 16), bit-exact with requantize():
-//   clamp(z + rdbpot(srdhm(sat_shl(acc, left), M0), right)).
+//   clamp(z + rdbpot(srdhm(sat_shl(acc, left), M0), right)),
+// or in float mode (ChannelRequant::float_mode) with requantize_float().
 // Per-channel constants are loaded once per tile and reused for every row.
 struct Requant16 {
   ChannelBias16 add_bias;
   __m512i m0, m0_odd, m0_lo, m0_hi, left_lo, left_hi, right, mask, half, lo_clamp, hi_clamp, zp;
   bool shifts_left;
+  bool float_mode;
+  FloatRequantLanes float_lanes;
 
   Requant16(const ChannelRequant& w, int64_t n, bool with_row_sums,
             ChannelLanes lanes = ChannelLanes::sixteen)
-      : add_bias(w, n, with_row_sums, lanes) {
+      : add_bias(w, n, with_row_sums, lanes), float_mode(w.float_mode()), float_lanes(w, n, lanes) {
     m0 = load_channels(w.multiplier.data(), n, lanes);
     m0_odd = _mm512_srli_epi64(m0, 32);
     m0_lo = _mm512_cvtepu32_epi64(_mm512_castsi512_si256(m0));
@@ -136,6 +161,7 @@ struct Requant16 {
   template <class RowSum>
   __m512i value(__m512i acc, RowSum row_sum) const {
     acc = add_bias(acc, row_sum);
+    if (float_mode) return float_lanes(acc);
     __m512i x;
     if (!shifts_left) {
       x = high_mul_in_place(acc);

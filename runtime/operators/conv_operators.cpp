@@ -32,7 +32,8 @@ using graph::Value;
 // range. Channels never interact, so any thread count gives the same bytes.
 class ConvOperator final : public Operator {
  public:
-  ConvOperator(const Graph& g, const Node& node) : in_(g.value(node.inputs[0])), out_(g.value(node.output)) {
+  ConvOperator(const Graph& g, const Node& node, RequantMode requant)
+      : in_(g.value(node.inputs[0])), out_(g.value(node.output)), requant_(requant) {
     const auto& a = std::get<graph::ConvAttrs>(node.attrs);
     transposed_ = a.transposed;
     conv_ = a.conv;
@@ -54,11 +55,11 @@ class ConvOperator final : public Operator {
             if (transposed_) {
               ref::ConvTranspose2dParams p = transpose_;
               p.groups = s.groups;
-              return ref::conv_transpose2d(x, w, bias, p, out_.quant, clamp_);
+              return ref::conv_transpose2d(x, w, bias, p, out_.quant, clamp_, requant_);
             }
             ref::Conv2dParams p = conv_;
             p.groups = s.groups;
-            return ref::conv2d(x, w, bias, p, out_.quant, clamp_);
+            return ref::conv2d(x, w, bias, p, out_.quant, clamp_, requant_);
           },
           s.weights);
       const int64_t width = y.shape[3];
@@ -100,7 +101,7 @@ class ConvOperator final : public Operator {
     // Prove the whole layer's parameters once, with the layer's own error messages.
     const TensorU8 probe({1, 1, 1, groups * cin_g}, in_.quant);
     (void)prepare_conv_requant(transposed_ ? "conv_transpose2d" : "conv2d", probe, w, bias, out_.quant,
-                               clamp_, cout, per_row);
+                               clamp_, cout, per_row, requant_);
     for (int64_t i = 0; i < count; ++i) {
       const int64_t u0 = units * i / count, u1 = units * (i + 1) / count;
       Slice s;
@@ -130,6 +131,7 @@ class ConvOperator final : public Operator {
   }
 
   Value in_, out_;
+  RequantMode requant_;
   bool transposed_ = false;
   ref::Conv2dParams conv_;
   ref::ConvTranspose2dParams transpose_;
@@ -141,13 +143,14 @@ class ConvOperator final : public Operator {
 // the GEMM kernels of the active ISA; bit-exact with the reference operators.
 class GemmConvOperator final : public Operator {
  public:
-  GemmConvOperator(const Graph& g, const Node& node, Isa isa)
+  GemmConvOperator(const Graph& g, const Node& node, Isa isa, RequantMode requant)
       : in_(g.value(node.inputs[0])), out_(g.value(node.output)) {
     if (node.kind == OpKind::conv) {
       const auto& a = std::get<graph::ConvAttrs>(node.attrs);
       std::visit(
           [&](const auto& w) {
-            conv_ = conv::prepare_gemm_conv2d(isa, w, a.bias.get(), a.conv, in_.quant, out_.quant, a.clamp);
+            conv_ = conv::prepare_gemm_conv2d(isa, w, a.bias.get(), a.conv, in_.quant, out_.quant, a.clamp,
+                                              requant);
           },
           *a.weights);
       return;
@@ -158,7 +161,7 @@ class GemmConvOperator final : public Operator {
           auto as_conv = w;  // [C_out, K] -> [C_out, 1, 1, K]
           as_conv.shape = {w.shape[0], 1, 1, w.shape[1]};
           conv_ = conv::prepare_gemm_conv2d(isa, as_conv, a.bias.get(), ref::Conv2dParams{}, in_.quant,
-                                            out_.quant, a.clamp);
+                                            out_.quant, a.clamp, requant);
         },
         *a.weights);
     fully_connected_ = true;
@@ -185,12 +188,14 @@ class GemmConvOperator final : public Operator {
 // kernels of the active ISA; bit-exact with the reference operator.
 class DepthwiseOperator final : public Operator {
  public:
-  DepthwiseOperator(const Graph& g, const Node& node, Isa isa) : in_(g.value(node.inputs[0])) {
+  DepthwiseOperator(const Graph& g, const Node& node, Isa isa, RequantMode requant)
+      : in_(g.value(node.inputs[0])) {
     const auto& a = std::get<graph::ConvAttrs>(node.attrs);
     const Value& out = g.value(node.output);
     std::visit(
         [&](const auto& w) {
-          conv_ = conv::prepare_depthwise_conv2d(isa, w, a.bias.get(), a.conv, in_.quant, out.quant, a.clamp);
+          conv_ = conv::prepare_depthwise_conv2d(isa, w, a.bias.get(), a.conv, in_.quant, out.quant, a.clamp,
+                                                 requant);
         },
         *a.weights);
   }
@@ -206,8 +211,8 @@ class DepthwiseOperator final : public Operator {
 
 class FullyConnectedOperator final : public Operator {
  public:
-  FullyConnectedOperator(const Graph& g, const Node& node)
-      : in_(g.value(node.inputs[0])), out_(g.value(node.output)) {
+  FullyConnectedOperator(const Graph& g, const Node& node, RequantMode requant)
+      : in_(g.value(node.inputs[0])), out_(g.value(node.output)), requant_(requant) {
     const auto& a = std::get<graph::FullyConnectedAttrs>(node.attrs);
     weights_ = a.weights;
     bias_ = a.bias;
@@ -216,7 +221,7 @@ class FullyConnectedOperator final : public Operator {
         [&](const auto& w) {
           const TensorU8 probe({1, w.shape[1]}, in_.quant);
           (void)prepare_conv_requant("fully_connected", probe, w, bias_.get(), out_.quant, clamp_, w.shape[0],
-                                     w.shape[1]);
+                                     w.shape[1], requant_);
         },
         *weights_);
   }
@@ -224,7 +229,7 @@ class FullyConnectedOperator final : public Operator {
     const TensorU8 input = load<uint8_t>(inputs[0], in_);
     std::visit(
         [&](const auto& w) {
-          store(ref::fully_connected(input, w, bias_.get(), out_.quant, clamp_), output);
+          store(ref::fully_connected(input, w, bias_.get(), out_.quant, clamp_, requant_), output);
         },
         *weights_);
   }
@@ -234,6 +239,7 @@ class FullyConnectedOperator final : public Operator {
   std::shared_ptr<const graph::Weights> weights_;
   std::shared_ptr<const TensorS32> bias_;
   Clamp clamp_;
+  RequantMode requant_;
 };
 
 // Whether every weight zero point is the symmetric one (0 for int8, 128 for uint8): kernels that fold all
@@ -261,7 +267,8 @@ std::unique_ptr<const Operator> float_conv(const Graph& g, const Node& node, Isa
       conv::run(*conv, as<float>(inputs[0]), in.shape[0], in.shape[1], in.shape[2], as<float>(o));
     });
   }
-  auto conv = conv::prepare_float_conv2d(isa, a.weights->data.data(), a.weights->shape, bias, a.conv, a.clamp);
+  auto conv =
+      conv::prepare_float_conv2d(isa, a.weights->data.data(), a.weights->shape, bias, a.conv, a.clamp);
   return function([in, conv](auto inputs, std::byte* o) {
     conv::run(*conv, as<float>(inputs[0]), in.shape[0], in.shape[1], in.shape[2], as<float>(o));
   });
@@ -274,17 +281,20 @@ std::unique_ptr<const Operator> float_fully_connected(const Graph& g, const Node
   const int64_t n = a.weights->shape[0], k = a.weights->shape[1];
   const int64_t rows = element_count(in.shape, in.name) / std::max<int64_t>(k, 1);
   // Packed from [N, K] (B transposed).
-  auto packed = std::make_shared<const gemm::PackedFloatB>(gemm::pack_float_b(isa, a.weights->data.data(), k, n, true));
+  auto packed =
+      std::make_shared<const gemm::PackedFloatB>(gemm::pack_float_b(isa, a.weights->data.data(), k, n, true));
   const std::shared_ptr<const TensorF32> bias = a.bias;
   const FloatClamp clamp = a.clamp;
   return function([packed, bias, clamp, rows, k, n](auto inputs, std::byte* o) {
-    gemm::float_gemm(as<float>(inputs[0]), rows, k, *packed, bias ? bias->data.data() : nullptr, clamp, as<float>(o), n);
+    gemm::float_gemm(as<float>(inputs[0]), rows, k, *packed, bias ? bias->data.data() : nullptr, clamp,
+                     as<float>(o), n);
   });
 }
 
 }  // namespace
 
-std::unique_ptr<const Operator> make_conv_operator(const Graph& g, const Node& node, Isa isa) {
+std::unique_ptr<const Operator> make_conv_operator(const Graph& g, const Node& node, Isa isa,
+                                                   RequantMode requant) {
   const Value& out = g.value(node.output);
   const Value in = g.value(node.inputs[0]);
   switch (node.kind) {
@@ -293,13 +303,14 @@ std::unique_ptr<const Operator> make_conv_operator(const Graph& g, const Node& n
       const auto& a = std::get<graph::ConvAttrs>(node.attrs);
       const Shape& ws = std::visit([](const auto& w) -> const Shape& { return w.shape; }, *a.weights);
       if (isa != Isa::scalar && !a.transposed && a.conv.groups == 1)
-        return std::make_unique<GemmConvOperator>(g, node, isa);
+        return std::make_unique<GemmConvOperator>(g, node, isa, requant);
       if (isa != Isa::scalar && !a.transposed && ws[3] == 1 && a.conv.groups == ws[0])
-        return std::make_unique<DepthwiseOperator>(g, node, isa);
+        return std::make_unique<DepthwiseOperator>(g, node, isa, requant);
       if (isa != Isa::scalar && a.transposed && conv::transposed_gemm_applies(a.transpose, ws[1], ws[2])) {
         auto t = std::make_shared<const conv::TransposedGemm>(std::visit(
             [&](const auto& w) {
-              return conv::prepare_transposed_gemm(isa, w, a.bias.get(), in.quant, out.quant, a.clamp);
+              return conv::prepare_transposed_gemm(isa, w, a.bias.get(), in.quant, out.quant, a.clamp,
+                                                   requant);
             },
             *a.weights));
         return function([in, t](auto inputs, std::byte* o) {
@@ -311,7 +322,7 @@ std::unique_ptr<const Operator> make_conv_operator(const Graph& g, const Node& n
         auto t = std::make_shared<const conv::TransposedPhases>(std::visit(
             [&](const auto& w) {
               return conv::prepare_transposed_phases(isa, w, a.bias.get(), a.transpose, in.quant, out.quant,
-                                                     a.clamp);
+                                                     a.clamp, requant);
             },
             *a.weights));
         return function([in, t](auto inputs, std::byte* o) {
@@ -319,13 +330,13 @@ std::unique_ptr<const Operator> make_conv_operator(const Graph& g, const Node& n
                     reinterpret_cast<uint8_t*>(o));
         });
       }
-      return std::make_unique<ConvOperator>(g, node);
+      return std::make_unique<ConvOperator>(g, node, requant);
     }
     case OpKind::fully_connected:
       if (std::holds_alternative<graph::FloatFullyConnectedAttrs>(node.attrs))
         return float_fully_connected(g, node, isa);
-      if (isa != Isa::scalar) return std::make_unique<GemmConvOperator>(g, node, isa);
-      return std::make_unique<FullyConnectedOperator>(g, node);
+      if (isa != Isa::scalar) return std::make_unique<GemmConvOperator>(g, node, isa, requant);
+      return std::make_unique<FullyConnectedOperator>(g, node, requant);
     case OpKind::matmul: {
       const Shape sa = g.value(node.inputs[0]).shape, sb = g.value(node.inputs[1]).shape;
       return function([isa, sa, sb](auto inputs, std::byte* o) {

@@ -79,7 +79,9 @@ std::unique_ptr<const Operator> cast(const Value& in, ElementType to) {
 
 }  // namespace
 
-std::unique_ptr<const Operator> make_elementwise_operator(const Graph& g, const Node& node, Isa isa) {
+std::unique_ptr<const Operator> make_elementwise_operator(const Graph& g, const Node& node, Isa isa,
+                                                          RequantMode requant) {
+  (void)requant;
   const Value& out = g.value(node.output);
   std::vector<Value> ins;
   for (graph::ValueId id : node.inputs)

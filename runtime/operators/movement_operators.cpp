@@ -21,7 +21,9 @@ using graph::Node;
 using graph::OpKind;
 using graph::Value;
 
-std::unique_ptr<const Operator> make_movement_operator(const Graph& g, const Node& node, Isa isa) {
+std::unique_ptr<const Operator> make_movement_operator(const Graph& g, const Node& node, Isa isa,
+                                                       RequantMode requant) {
+  (void)requant;
   const Value& out = g.value(node.output);
   std::vector<Value> ins;
   for (graph::ValueId id : node.inputs)

@@ -13,6 +13,7 @@
 #include "graph/ir.h"
 #include "kernels/elementwise/byte_map.h"
 #include "kernels/isa.h"
+#include "kernels/quantization/requant_mode.h"
 #include "runtime/operators.h"
 
 namespace octet::runtime {
@@ -56,11 +57,17 @@ void store(const Tensor<T>& t, std::byte* out) {
 // The reference requantization of every byte value from `from` to `to`, as a table.
 elementwise::ByteTable byte_table(const QuantParams& from, const QuantParams& to, Clamp clamp);
 
-// The family factories. Each returns null for an operator kind that is not its own.
-std::unique_ptr<const Operator> make_conv_operator(const graph::Graph& g, const graph::Node& node, Isa isa);
-std::unique_ptr<const Operator> make_pooling_operator(const graph::Graph& g, const graph::Node& node, Isa isa);
-std::unique_ptr<const Operator> make_elementwise_operator(const graph::Graph& g, const graph::Node& node, Isa isa);
-std::unique_ptr<const Operator> make_movement_operator(const graph::Graph& g, const graph::Node& node, Isa isa);
-std::unique_ptr<const Operator> make_reduce_operator(const graph::Graph& g, const graph::Node& node, Isa isa);
+// The family factories. Each returns null for an operator kind that is not its own. `requant`: how the
+// operators that requantize an int32 accumulator round (conv family and, by their own definitions, the rest).
+std::unique_ptr<const Operator> make_conv_operator(const graph::Graph& g, const graph::Node& node, Isa isa,
+                                                   RequantMode requant);
+std::unique_ptr<const Operator> make_pooling_operator(const graph::Graph& g, const graph::Node& node, Isa isa,
+                                                      RequantMode requant);
+std::unique_ptr<const Operator> make_elementwise_operator(const graph::Graph& g, const graph::Node& node,
+                                                          Isa isa, RequantMode requant);
+std::unique_ptr<const Operator> make_movement_operator(const graph::Graph& g, const graph::Node& node,
+                                                       Isa isa, RequantMode requant);
+std::unique_ptr<const Operator> make_reduce_operator(const graph::Graph& g, const graph::Node& node, Isa isa,
+                                                     RequantMode requant);
 
 }  // namespace octet::runtime

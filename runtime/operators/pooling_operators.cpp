@@ -47,7 +47,9 @@ std::unique_ptr<const Operator> float_pooling(const Node& node, const Value& in,
 
 }  // namespace
 
-std::unique_ptr<const Operator> make_pooling_operator(const Graph& g, const Node& node, Isa isa) {
+std::unique_ptr<const Operator> make_pooling_operator(const Graph& g, const Node& node, Isa isa,
+                                                      RequantMode requant) {
+  (void)requant;
   if (node.kind != OpKind::max_pool && node.kind != OpKind::average_pool &&
       node.kind != OpKind::global_average_pool && node.kind != OpKind::resize)
     return nullptr;

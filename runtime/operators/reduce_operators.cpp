@@ -12,7 +12,9 @@ using graph::Node;
 using graph::OpKind;
 using graph::Value;
 
-std::unique_ptr<const Operator> make_reduce_operator(const Graph& g, const Node& node, Isa isa) {
+std::unique_ptr<const Operator> make_reduce_operator(const Graph& g, const Node& node, Isa isa,
+                                                     RequantMode requant) {
+  (void)requant;
   const Value& out = g.value(node.output);
   const Value in = g.value(node.inputs[0]);
   switch (node.kind) {
@@ -59,23 +61,26 @@ std::unique_ptr<const Operator> make_reduce_operator(const Graph& g, const Node&
       switch (a.kind) {
         case graph::NormKind::channel_affine:
           return function([isa, keep, outer, channels, inner, scale, shift](auto inputs, std::byte* o) {
-            reduce::float_channel_affine(isa, as<float>(inputs[0]), outer, channels, inner, scale, shift, as<float>(o));
+            reduce::float_channel_affine(isa, as<float>(inputs[0]), outer, channels, inner, scale, shift,
+                                         as<float>(o));
           });
         case graph::NormKind::instance: {
           // NHWC images keep channels last; plain tensors are [N, C, spatial...].
           const bool channels_last = a.axis == rank - 1 && rank > 2;
           const int64_t spatial = element_count(s, in.name) / std::max<int64_t>(1, s[0] * channels);
-          return function([isa, keep, s, channels, spatial, channels_last, scale, shift](auto inputs, std::byte* o) {
-            reduce::float_instance_norm(isa, as<float>(inputs[0]), s[0], channels, spatial, channels_last, scale,
-                                        shift, keep.epsilon, as<float>(o));
-          });
+          return function(
+              [isa, keep, s, channels, spatial, channels_last, scale, shift](auto inputs, std::byte* o) {
+                reduce::float_instance_norm(isa, as<float>(inputs[0]), s[0], channels, spatial, channels_last,
+                                            scale, shift, keep.epsilon, as<float>(o));
+              });
         }
         case graph::NormKind::layer: {
           int64_t rows = 1, width = 1;
           for (size_t d = 0; d < s.size(); ++d)
             (d < axis ? rows : width) *= s[d];
           return function([isa, keep, rows, width, scale, shift](auto inputs, std::byte* o) {
-            reduce::float_layer_norm(isa, as<float>(inputs[0]), rows, width, scale, shift, keep.epsilon, as<float>(o));
+            reduce::float_layer_norm(isa, as<float>(inputs[0]), rows, width, scale, shift, keep.epsilon,
+                                     as<float>(o));
           });
         }
       }

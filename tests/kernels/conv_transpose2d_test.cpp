@@ -61,6 +61,17 @@ void check_case(test::Random& rng, const TensorU8& in, const TensorS8& w, const 
   EXPECT_EQ(test::max_lsb_difference(out, test::requantize_exact_accumulators(accs, in.quant.scale(), w.quant,
                                                                               out_q, co, Clamp{})),
             0);
+
+  // The float requantization mode (the reference the transposed kernels' float path is held to): within
+  // 1 LSB of float64 too, and bit-exact with its float32 definition.
+  const TensorU8 out_float =
+      ref::conv_transpose2d(in, w, use_bias ? &bias : nullptr, p, out_q, Clamp{}, RequantMode::float_scale);
+  ASSERT_EQ(out_float.shape, out.shape);
+  EXPECT_LE(test::max_lsb_difference(out_float, test::quantize_all(exact, out_q)), 1);
+  EXPECT_EQ(test::max_lsb_difference(
+                out_float, test::requantize_exact_accumulators(accs, in.quant.scale(), w.quant, out_q, co,
+                                                               Clamp{}, RequantMode::float_scale)),
+            0);
 }
 
 TEST(ConvTranspose2d, UNetUpsampling2x2Stride2) {

@@ -1,4 +1,5 @@
-// The depthwise kernels of every vector ISA this CPU runs, bit-exact against the reference conv2d.
+// The depthwise kernels of every vector ISA this CPU runs, in both requantization modes, bit-exact against
+// the reference conv2d.
 
 #include <gtest/gtest.h>
 #include <tbb/task_arena.h>
@@ -19,17 +20,18 @@ std::vector<Isa> vector_isas() {
 }
 
 template <class W>
-void check(Isa isa, const TensorU8& input, const Tensor<W>& weights, const TensorS32* bias,
-           const ref::Conv2dParams& p, const QuantParams& output, Clamp clamp) {
-  const TensorU8 want = ref::conv2d(input, weights, bias, p, output, clamp);
+void check(const test::IsaMode& isa_mode, const TensorU8& input, const Tensor<W>& weights,
+           const TensorS32* bias, const ref::Conv2dParams& p, const QuantParams& output, Clamp clamp) {
+  const auto [isa, mode] = isa_mode;
+  const TensorU8 want = ref::conv2d(input, weights, bias, p, output, clamp, mode);
   const conv::DepthwiseConv2d d =
-      conv::prepare_depthwise_conv2d(isa, weights, bias, p, input.quant, output, clamp);
+      conv::prepare_depthwise_conv2d(isa, weights, bias, p, input.quant, output, clamp, mode);
   TensorU8 got(want.shape, output);
   conv::run(d, input.data.data(), input.dim(0), input.dim(1), input.dim(2), got.data.data());
   ASSERT_EQ(got.data, want.data);
 }
 
-class Depthwise : public ::testing::TestWithParam<Isa> {};
+class Depthwise : public ::testing::TestWithParam<test::IsaMode> {};
 
 TEST_P(Depthwise, RandomShapesBitExact) {
   for (uint64_t seed = 0; seed < 400; ++seed) {
@@ -114,9 +116,10 @@ TEST_P(Depthwise, ChannelSplitIdenticalForAnyThreadCount) {
   const auto w = test::random_weights<int8_t>(rng, {c, 3, 3, 1}, true, false);
   const TensorS32 bias = test::random_bias(rng, c, in.quant, w, 30000);
   const QuantParams out = QuantParams::per_tensor(0.02f, 9);
-  const TensorU8 want = ref::conv2d(in, w, &bias, p, out, Clamp{});
+  const auto [isa, mode] = GetParam();
+  const TensorU8 want = ref::conv2d(in, w, &bias, p, out, Clamp{}, mode);
   const conv::DepthwiseConv2d d =
-      conv::prepare_depthwise_conv2d(GetParam(), w, &bias, p, in.quant, out, Clamp{});
+      conv::prepare_depthwise_conv2d(isa, w, &bias, p, in.quant, out, Clamp{}, mode);
   for (int threads : {1, 2, 3, 4, 8}) {
     TensorU8 got(want.shape, out);
     tbb::task_arena(threads).execute([&] { conv::run(d, in.data.data(), 1, 7, 7, got.data.data()); });
@@ -124,8 +127,7 @@ TEST_P(Depthwise, ChannelSplitIdenticalForAnyThreadCount) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Isas, Depthwise, ::testing::ValuesIn(vector_isas()),
-                         [](const auto& info) { return std::string(name_of(info.param)); });
+INSTANTIATE_TEST_SUITE_P(Isas, Depthwise, test::isas_and_modes(vector_isas()), test::isa_mode_name);
 
 }  // namespace
 }  // namespace octet

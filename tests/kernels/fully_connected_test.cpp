@@ -48,6 +48,16 @@ void run_random_fc(uint64_t seed) {
   EXPECT_EQ(test::max_lsb_difference(out, test::requantize_exact_accumulators(accs, in.quant.scale(), w.quant,
                                                                               out_q, co, Clamp{})),
             0);
+
+  // The float requantization mode: within 1 LSB of float64 too, and bit-exact with its float32 definition.
+  const TensorU8 out_float =
+      ref::fully_connected(in, w, use_bias ? &bias : nullptr, out_q, Clamp{}, RequantMode::float_scale);
+  ASSERT_EQ(out_float.shape, expected_shape);
+  EXPECT_LE(test::max_lsb_difference(out_float, test::quantize_all(exact, out_q)), 1);
+  EXPECT_EQ(test::max_lsb_difference(
+                out_float, test::requantize_exact_accumulators(accs, in.quant.scale(), w.quant, out_q, co,
+                                                               Clamp{}, RequantMode::float_scale)),
+            0);
 }
 
 TEST(FullyConnected, RandomInt8Weights) {

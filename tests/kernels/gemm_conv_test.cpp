@@ -1,4 +1,5 @@
-// The GEMM convolution on every ISA this CPU runs, bit-exact against the scalar reference conv2d.
+// The GEMM convolution on every ISA this CPU runs, in both requantization modes, bit-exact against the
+// scalar reference conv2d.
 
 #include <gtest/gtest.h>
 #include <tbb/task_arena.h>
@@ -20,12 +21,13 @@ struct Case {
   ref::Conv2dParams params;
   QuantParams output;
   Clamp clamp;
+  RequantMode mode = RequantMode::fixed_point;  // for the reference and the kernel alike
 };
 
 TensorU8 reference(const Case& c) {
   return std::visit(
       [&](const auto& w) {
-        return ref::conv2d(c.input, w, c.use_bias ? &c.bias : nullptr, c.params, c.output, c.clamp);
+        return ref::conv2d(c.input, w, c.use_bias ? &c.bias : nullptr, c.params, c.output, c.clamp, c.mode);
       },
       c.weights);
 }
@@ -34,7 +36,7 @@ TensorU8 fast(const Case& c, Isa isa) {
   const conv::GemmConv2d prepared = std::visit(
       [&](const auto& w) {
         return conv::prepare_gemm_conv2d(isa, w, c.use_bias ? &c.bias : nullptr, c.params, c.input.quant,
-                                         c.output, c.clamp);
+                                         c.output, c.clamp, c.mode);
       },
       c.weights);
   const TensorU8 expected_shape = reference(c);  // for the output shape only
@@ -43,8 +45,9 @@ TensorU8 fast(const Case& c, Isa isa) {
   return out;
 }
 
-Case random_case(test::Random& rng, int weight_kind) {
+Case random_case(test::Random& rng, int weight_kind, RequantMode mode) {
   Case c;
+  c.mode = mode;
   const int64_t cin = rng.integer(1, 40), cout = rng.integer(1, 70);
   const int64_t kh = rng.integer(1, 3), kw = rng.integer(1, 3);
   c.params.stride_h = rng.integer(1, 2), c.params.stride_w = rng.integer(1, 2);
@@ -71,27 +74,31 @@ Case random_case(test::Random& rng, int weight_kind) {
   return c;
 }
 
-class GemmConv : public ::testing::TestWithParam<Isa> {};
+class GemmConv : public ::testing::TestWithParam<test::IsaMode> {
+ protected:
+  Isa isa() const { return std::get<0>(GetParam()); }
+  RequantMode mode() const { return std::get<1>(GetParam()); }
+};
 
 TEST_P(GemmConv, RandomShapesBitExact) {
-  const Isa isa = GetParam();
   for (uint64_t seed = 0; seed < 600; ++seed) {
-    SCOPED_TRACE("seed " + std::to_string(seed) + " isa " + std::string(name_of(isa)));
+    SCOPED_TRACE("seed " + std::to_string(seed) + " isa " + std::string(name_of(isa())) + " requant " +
+                 std::string(name_of(mode())));
     test::Random rng(seed);
-    const Case c = random_case(rng, static_cast<int>(seed % 3));
-    const TensorU8 want = reference(c), got = fast(c, isa);
+    const Case c = random_case(rng, static_cast<int>(seed % 3), mode());
+    const TensorU8 want = reference(c), got = fast(c, isa());
     ASSERT_EQ(got.shape, want.shape);
     ASSERT_EQ(got.data, want.data);
   }
 }
 
 TEST_P(GemmConv, ExtremeValuesAndLargeK) {
-  const Isa isa = GetParam();
   for (int32_t a : {0, 255})
     for (int32_t wv : {-128, -127, 127})
       for (int64_t cin : {3, 64, 512}) {
         SCOPED_TRACE("a " + std::to_string(a) + " w " + std::to_string(wv) + " cin " + std::to_string(cin));
         Case c;
+        c.mode = mode();
         c.input = TensorU8({1, 5, 5, cin},
                            std::vector<uint8_t>(static_cast<size_t>(25 * cin), static_cast<uint8_t>(a)),
                            QuantParams::per_tensor(0.05f, a == 0 ? 0 : 3));
@@ -100,13 +107,13 @@ TEST_P(GemmConv, ExtremeValuesAndLargeK) {
                              QuantParams::per_tensor(0.001f, 0));
         c.params.pad = {1, 1, 1, 1};
         c.output = QuantParams::per_tensor(cin > 100 ? 20.0f : 1.0f, 128);
-        ASSERT_EQ(fast(c, isa).data, reference(c).data);
+        ASSERT_EQ(fast(c, isa()).data, reference(c).data);
       }
 }
 
 TEST_P(GemmConv, IdenticalForAnyThreadCount) {
   test::Random rng(77);
-  Case c = random_case(rng, 0);
+  Case c = random_case(rng, 0, mode());
   c.input = rng.activations({2, 30, 30, 16}, rng.activation_params());
   c.weights = test::random_weights<int8_t>(rng, {40, 3, 3, 16}, true, false);
   c.bias = test::random_bias(rng, 40, c.input.quant, std::get<TensorS8>(c.weights));
@@ -119,7 +126,7 @@ TEST_P(GemmConv, IdenticalForAnyThreadCount) {
   for (int threads : {1, 2, 4}) {
     tbb::task_arena arena(threads);
     TensorU8 out;
-    arena.execute([&] { out = fast(c, GetParam()); });
+    arena.execute([&] { out = fast(c, isa()); });
     if (first.empty()) first = out.data;
     ASSERT_EQ(out.data, first) << threads << " threads";
   }
@@ -130,7 +137,7 @@ TEST_P(GemmConv, IdenticalForAnyThreadCount) {
 // the thread count.
 TEST_P(GemmConv, ChannelSplitIdenticalForAnyThreadCount) {
   test::Random rng(78);
-  Case c = random_case(rng, 0);
+  Case c = random_case(rng, 0, mode());
   c.input = rng.activations({1, 7, 7, 24}, rng.activation_params());
   c.weights = test::random_weights<int8_t>(rng, {200, 3, 3, 24}, true, false);
   c.bias = test::random_bias(rng, 200, c.input.quant, std::get<TensorS8>(c.weights));
@@ -143,13 +150,12 @@ TEST_P(GemmConv, ChannelSplitIdenticalForAnyThreadCount) {
   for (int threads : {1, 2, 3, 4, 8}) {
     tbb::task_arena arena(threads);
     TensorU8 out;
-    arena.execute([&] { out = fast(c, GetParam()); });
+    arena.execute([&] { out = fast(c, isa()); });
     ASSERT_EQ(out.data, want.data) << threads << " threads";
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Isas, GemmConv, ::testing::ValuesIn(supported_isas()),
-                         [](const auto& info) { return std::string(name_of(info.param)); });
+INSTANTIATE_TEST_SUITE_P(Isas, GemmConv, test::isas_and_modes(supported_isas()), test::isa_mode_name);
 
 }  // namespace
 }  // namespace octet

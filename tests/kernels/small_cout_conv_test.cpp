@@ -1,10 +1,10 @@
 // The kernels for convolutions with few (or awkward numbers of) output channels, bit-exact with the
-// reference operators on every ISA this CPU runs and for 1 and 3 threads: the GEMM's paired tail of at most
-// 8 channels (AVX-512 VNNI: two pixels per register; also under the transposed phases), the pixel-lane
-// convolution (AVX-512 VBMI: one channel of 16 pixels per register), and the small-output transposed
-// convolution (AVX-512 VNNI: P pixels x T output values per register). Shapes are drawn around each path's
-// limits, with per-tensor and per-channel, symmetric and asymmetric, int8 and uint8 weights and extreme
-// values.
+// reference operators on every ISA this CPU runs, in both requantization modes and for 1 and 3 threads:
+// the GEMM's paired tail of at most 8 channels (AVX-512 VNNI: two pixels per register; also under the
+// transposed phases), the pixel-lane convolution (AVX-512 VBMI: one channel of 16 pixels per register),
+// and the small-output transposed convolution (AVX-512 VNNI: P pixels x T output values per register).
+// Shapes are drawn around each path's limits, with per-tensor and per-channel, symmetric and asymmetric,
+// int8 and uint8 weights and extreme values.
 
 #include <gtest/gtest.h>
 #include <tbb/task_arena.h>
@@ -70,12 +70,13 @@ struct ConvCase {
   ref::Conv2dParams params;
   QuantParams output;
   Clamp clamp;
+  RequantMode mode = RequantMode::fixed_point;  // for the reference and the kernel alike
 };
 
 TensorU8 reference(const ConvCase& c) {
   return std::visit(
       [&](const auto& w) {
-        return ref::conv2d(c.input, w, c.use_bias ? &c.bias : nullptr, c.params, c.output, c.clamp);
+        return ref::conv2d(c.input, w, c.use_bias ? &c.bias : nullptr, c.params, c.output, c.clamp, c.mode);
       },
       c.weights);
 }
@@ -84,7 +85,7 @@ conv::GemmConv2d prepare(const ConvCase& c, Isa isa) {
   return std::visit(
       [&](const auto& w) {
         return conv::prepare_gemm_conv2d(isa, w, c.use_bias ? &c.bias : nullptr, c.params, c.input.quant,
-                                         c.output, c.clamp);
+                                         c.output, c.clamp, c.mode);
       },
       c.weights);
 }
@@ -101,8 +102,9 @@ void expect_bit_exact(const conv::GemmConv2d& prepared, const ConvCase& c, const
 }
 
 ConvCase random_conv(test::Random& rng, uint64_t seed, int64_t cout, int64_t cin, int64_t max_kernel,
-                     int64_t max_stride, int64_t max_width) {
+                     int64_t max_stride, int64_t max_width, RequantMode mode) {
   ConvCase c;
+  c.mode = mode;
   const int64_t kh = rng.integer(1, max_kernel), kw = rng.integer(1, max_kernel);
   c.params.stride_h = rng.integer(1, max_stride), c.params.stride_w = rng.integer(1, max_stride);
   c.params.dilation_h = rng.integer(1, 2), c.params.dilation_w = seed % 5 == 4 ? 2 : 1;
@@ -122,7 +124,11 @@ ConvCase random_conv(test::Random& rng, uint64_t seed, int64_t cout, int64_t cin
   return c;
 }
 
-class SmallCoutConv : public ::testing::TestWithParam<Isa> {};
+class SmallCoutConv : public ::testing::TestWithParam<test::IsaMode> {
+ protected:
+  Isa isa() const { return std::get<0>(GetParam()); }
+  RequantMode mode() const { return std::get<1>(GetParam()); }
+};
 
 // C_out from 1 to 24 (a tail of at most 8 channels alone or after one block) and 33 to 40 (after two
 // blocks), through the GEMM kernels alone (the pixel-lane path switched off).
@@ -132,14 +138,14 @@ TEST_P(SmallCoutConv, GemmChannelTailsBitExact) {
     SCOPED_TRACE("seed " + std::to_string(seed));
     test::Random rng(seed);
     const int64_t cout = seed % 5 == 0 ? rng.integer(33, 40) : rng.integer(1, 24);
-    const ConvCase c = random_conv(rng, seed, cout, rng.integer(1, 40), 3, 3, 13);
+    const ConvCase c = random_conv(rng, seed, cout, rng.integer(1, 40), 3, 3, 13, mode());
     TensorU8 want;
     try {
       want = reference(c);
     } catch (const Error&) {
       continue;  // a geometry the reference refuses
     }
-    conv::GemmConv2d prepared = prepare(c, GetParam());
+    conv::GemmConv2d prepared = prepare(c, isa());
     prepared.pixel_lanes.reset();
     expect_bit_exact(prepared, c, want);
     ++checked;
@@ -154,22 +160,21 @@ TEST_P(SmallCoutConv, PixelLanesBitExact) {
   for (uint64_t seed = 0; seed < 500; ++seed) {
     SCOPED_TRACE("seed " + std::to_string(seed));
     test::Random rng(seed);
-    const ConvCase c = random_conv(rng, seed, rng.integer(1, 8), rng.integer(1, 4), 7, 3, 90);
+    const ConvCase c = random_conv(rng, seed, rng.integer(1, 8), rng.integer(1, 4), 7, 3, 90, mode());
     TensorU8 want;
     try {
       want = reference(c);
     } catch (const Error&) {
       continue;
     }
-    const conv::GemmConv2d prepared = prepare(c, GetParam());
+    const conv::GemmConv2d prepared = prepare(c, isa());
     applied += prepared.pixel_lanes.has_value();
     expect_bit_exact(prepared, c, want);
     ++checked;
   }
   EXPECT_GT(checked, 450);
-  const Isa isa = GetParam();
   const ref::Conv2dParams stem{.stride_h = 2, .stride_w = 2, .pad = {1, 1, 1, 1}};
-  if (conv::pixel_lanes_apply(isa, stem, 3, 3, 3, 8))
+  if (conv::pixel_lanes_apply(isa(), stem, 3, 3, 3, 8))
     EXPECT_GT(applied, 150);
   else
     EXPECT_EQ(applied, 0);
@@ -182,6 +187,7 @@ TEST_P(SmallCoutConv, DetectorLayersBitExact) {
                                                 std::tuple{3, 8, 2, 1, 1}, std::tuple{96, 24, 1, 1, 3}}) {
     SCOPED_TRACE(std::to_string(cin) + " -> " + std::to_string(cout));
     ConvCase c;
+    c.mode = mode();
     c.params.stride_h = c.params.stride_w = stride;
     c.params.pad = {1, 1, 1, 1};
     c.input = make_input(rng, {1, h, w, cin}, false);
@@ -191,7 +197,7 @@ TEST_P(SmallCoutConv, DetectorLayersBitExact) {
     c.output = QuantParams::per_tensor(cin == 3 ? 0.03f : 0.2f, cin == 3 ? 0 : 128);
     c.clamp = cin == 3 ? Clamp{0, 255} : Clamp{};
     const TensorU8 want = reference(c);
-    expect_bit_exact(prepare(c, GetParam()), c, want);
+    expect_bit_exact(prepare(c, isa()), c, want);
   }
 }
 
@@ -208,7 +214,8 @@ struct TransposedCase {
 // or C_in not a multiple of 4, where the small kernel does not apply), every weight kind (asymmetric ones
 // through the per-pixel channel sums), rows of 1 to 45 pixels (partial groups), batch 2, extreme values.
 TEST_P(SmallCoutConv, TransposedBitExact) {
-  const Isa isa = GetParam();
+  const Isa isa = this->isa();
+  const RequantMode mode = this->mode();
   int applied = 0, checked = 0;
   for (uint64_t seed = 0; seed < 500; ++seed) {
     SCOPED_TRACE("seed " + std::to_string(seed));
@@ -234,8 +241,8 @@ TEST_P(SmallCoutConv, TransposedBitExact) {
     try {
       std::visit(
           [&](const auto& w) {
-            want = ref::conv_transpose2d(t.input, w, bias, p, t.output, t.clamp);
-            prepared = conv::prepare_transposed_gemm(isa, w, bias, t.input.quant, t.output, t.clamp);
+            want = ref::conv_transpose2d(t.input, w, bias, p, t.output, t.clamp, mode);
+            prepared = conv::prepare_transposed_gemm(isa, w, bias, t.input.quant, t.output, t.clamp, mode);
           },
           t.weights);
     } catch (const Error&) {
@@ -262,7 +269,8 @@ TEST_P(SmallCoutConv, TransposedBitExact) {
 // Other transposed convolutions (padding, output padding, strides other than the kernel) with C_out from
 // 1 to 24: phases on the segmented GEMM, whose last block of at most 8 channels is the paired tail.
 TEST_P(SmallCoutConv, TransposedPhasesChannelTailsBitExact) {
-  const Isa isa = GetParam();
+  const Isa isa = this->isa();
+  const RequantMode mode = this->mode();
   ref::ConvTranspose2dParams any;
   any.pad = {1, 0, 0, 1};
   if (!conv::transposed_phases_apply(isa, any)) GTEST_SKIP() << "no phase kernel on " << name_of(isa);
@@ -288,12 +296,12 @@ TEST_P(SmallCoutConv, TransposedPhasesChannelTailsBitExact) {
           const TensorS32* b = rng.coin() ? &bias : nullptr;
           TensorU8 want;
           try {
-            want = ref::conv_transpose2d(in, w, b, p, out, clamp);
+            want = ref::conv_transpose2d(in, w, b, p, out, clamp, mode);
           } catch (const Error&) {
             return;  // an output size the reference refuses
           }
           const conv::TransposedPhases t =
-              conv::prepare_transposed_phases(isa, w, b, p, in.quant, out, clamp);
+              conv::prepare_transposed_phases(isa, w, b, p, in.quant, out, clamp, mode);
           for (int threads : {1, 3}) {
             std::vector<uint8_t> got(want.data.size(), 0xEE);
             tbb::task_arena(threads).execute(
@@ -316,9 +324,10 @@ TEST_P(SmallCoutConv, DetectorTransposedBitExact) {
   ref::ConvTranspose2dParams p;
   p.stride_h = p.stride_w = 2;
   const QuantParams out = QuantParams::per_tensor(0.05f, 120);
-  const TensorU8 want = ref::conv_transpose2d(in, w, &bias, p, out, Clamp{});
-  const conv::TransposedGemm t = conv::prepare_transposed_gemm(GetParam(), w, &bias, in.quant, out, Clamp{});
-  EXPECT_EQ(t.small.has_value(), GetParam() == Isa::avx512vnni);
+  const TensorU8 want = ref::conv_transpose2d(in, w, &bias, p, out, Clamp{}, mode());
+  const conv::TransposedGemm t =
+      conv::prepare_transposed_gemm(isa(), w, &bias, in.quant, out, Clamp{}, mode());
+  EXPECT_EQ(t.small.has_value(), isa() == Isa::avx512vnni);
   for (int threads : {1, 3}) {
     std::vector<uint8_t> got(want.data.size(), 0xEE);
     tbb::task_arena(threads).execute([&] { conv::run(t, in.data.data(), 1, 24, 37, got.data()); });
@@ -326,8 +335,7 @@ TEST_P(SmallCoutConv, DetectorTransposedBitExact) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Isas, SmallCoutConv, ::testing::ValuesIn(supported_isas()),
-                         [](const auto& info) { return std::string(name_of(info.param)); });
+INSTANTIATE_TEST_SUITE_P(Isas, SmallCoutConv, test::isas_and_modes(supported_isas()), test::isa_mode_name);
 
 }  // namespace
 }  // namespace octet

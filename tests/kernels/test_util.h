@@ -8,12 +8,17 @@
 #include <cmath>
 #include <cstdint>
 #include <random>
+#include <string>
+#include <tuple>
 #include <vector>
 
+#include "kernels/isa.h"
 #include "kernels/quantization/clamp.h"
 #include "kernels/quantization/fixed_point.h"
+#include "kernels/quantization/float_requant.h"
 #include "kernels/quantization/quant_params.h"
 #include "kernels/quantization/quantize.h"
+#include "kernels/quantization/requant_mode.h"
 #include "kernels/tensor.h"
 
 namespace octet::test {
@@ -154,17 +159,43 @@ Tensor<T> with_unit_scales(Tensor<T> t) {
 }
 
 // The bit-exact expectation for a conv-like op: exact integer accumulators (from a float64 computation on
-// unit-scale operands) requantized with the documented fixed-point arithmetic, channel = index % channels.
+// unit-scale operands) requantized with the documented arithmetic of `mode` (fixed point, or ONNX Runtime's
+// float32 scale), channel = index % channels.
 inline std::vector<int32_t> requantize_exact_accumulators(const std::vector<double>& accs, double input_scale,
                                                           const QuantParams& weights, const QuantParams& out,
-                                                          int64_t channels, Clamp clamp) {
+                                                          int64_t channels, Clamp clamp,
+                                                          RequantMode mode = RequantMode::fixed_point) {
   std::vector<int32_t> expected(accs.size());
   for (size_t i = 0; i < accs.size(); ++i) {
     const int64_t c = static_cast<int64_t>(i) % channels;
-    const FixedMultiplier m = quantize_multiplier(input_scale * weights.scale(c) / out.scale());
-    expected[i] = requantize(static_cast<int32_t>(accs[i]), m, out.zero_point(), clamp.min, clamp.max);
+    const auto acc = static_cast<int32_t>(accs[i]);
+    if (mode == RequantMode::float_scale) {
+      // input_scale came from a float, so narrowing it back is exact.
+      const float scale = float_requant_scale(static_cast<float>(input_scale), weights.scale(c), out.scale());
+      expected[i] = requantize_float(acc, scale, out.zero_point(), clamp.min, clamp.max);
+    } else {
+      const FixedMultiplier m = quantize_multiplier(input_scale * weights.scale(c) / out.scale());
+      expected[i] = requantize(acc, m, out.zero_point(), clamp.min, clamp.max);
+    }
   }
   return expected;
+}
+
+// Both requantization modes, for the tests that loop over them.
+inline constexpr RequantMode kRequantModes[] = {RequantMode::fixed_point, RequantMode::float_scale};
+
+// The kernel-vs-reference suites run every ISA in both requantization modes: the SIMD epilogues of the two
+// modes are different code, and each must match the scalar reference of its own mode.
+using IsaMode = std::tuple<Isa, RequantMode>;
+
+inline auto isas_and_modes(const std::vector<Isa>& isas) {
+  return ::testing::Combine(::testing::ValuesIn(isas), ::testing::ValuesIn(kRequantModes));
+}
+
+// Instance names <isa>_<mode>: avx512vnni_fixed_point, neon_float. scripts/run-aarch64-tests.sh reads the
+// ISAs back from the _fixed_point instances, so keep the mode last.
+inline std::string isa_mode_name(const ::testing::TestParamInfo<IsaMode>& info) {
+  return std::string(name_of(std::get<0>(info.param))) + "_" + std::string(name_of(std::get<1>(info.param)));
 }
 
 }  // namespace octet::test

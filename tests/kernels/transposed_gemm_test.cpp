@@ -1,5 +1,5 @@
-// The transposed convolution kernels against the reference: kernel == stride as one GEMM on every ISA, and
-// any transposed convolution by phases (AVX-512 VNNI).
+// The transposed convolution kernels against the reference, in both requantization modes: kernel == stride
+// as one GEMM on every ISA, and any transposed convolution by phases (AVX-512 VNNI).
 
 #include <gtest/gtest.h>
 #include <tbb/task_arena.h>
@@ -15,9 +15,11 @@
 namespace octet {
 namespace {
 
-class TransposedGemm : public ::testing::TestWithParam<Isa> {};
+class TransposedGemm : public ::testing::TestWithParam<test::IsaMode> {};
 
 TEST_P(TransposedGemm, BitExactWithReference) {
+  const Isa isa = std::get<0>(GetParam());
+  const RequantMode mode = std::get<1>(GetParam());
   for (uint64_t seed = 0; seed < 200; ++seed) {
     SCOPED_TRACE("seed " + std::to_string(seed));
     test::Random rng(seed);
@@ -32,9 +34,9 @@ TEST_P(TransposedGemm, BitExactWithReference) {
     auto check = [&](const auto& w) {
       const TensorS32 bias = test::random_bias(rng, cout, in.quant, w, 20000);
       const TensorS32* b = rng.coin() ? &bias : nullptr;
-      const TensorU8 want = ref::conv_transpose2d(in, w, b, p, out, clamp);
+      const TensorU8 want = ref::conv_transpose2d(in, w, b, p, out, clamp, mode);
       ASSERT_TRUE(conv::transposed_gemm_applies(p, k, k));
-      const conv::TransposedGemm t = conv::prepare_transposed_gemm(GetParam(), w, b, in.quant, out, clamp);
+      const conv::TransposedGemm t = conv::prepare_transposed_gemm(isa, w, b, in.quant, out, clamp, mode);
       std::vector<uint8_t> got(want.data.size());
       conv::run(t, in.data.data(), in.dim(0), in.dim(1), in.dim(2), got.data());
       ASSERT_EQ(got, want.data);
@@ -49,6 +51,8 @@ TEST_P(TransposedGemm, BitExactWithReference) {
 // Wide rows (several pixel tiles per input row) with channel counts whose kernel-row runs are whole
 // channel blocks: the GEMM then writes into the output in place.
 TEST_P(TransposedGemm, WideRowsWrittenInPlace) {
+  const Isa isa = std::get<0>(GetParam());
+  const RequantMode mode = std::get<1>(GetParam());
   test::Random rng(21);
   for (const int64_t cout : {8, 16, 32, 40}) {
     SCOPED_TRACE("cout " + std::to_string(cout));
@@ -58,9 +62,8 @@ TEST_P(TransposedGemm, WideRowsWrittenInPlace) {
     const auto w = test::random_weights<int8_t>(rng, {cout, 2, 2, 16}, true, false);
     const TensorS32 bias = test::random_bias(rng, cout, in.quant, w, 20000);
     const QuantParams out = QuantParams::per_tensor(0.03f, 100);
-    const TensorU8 want = ref::conv_transpose2d(in, w, &bias, p, out, Clamp{});
-    const conv::TransposedGemm t =
-        conv::prepare_transposed_gemm(GetParam(), w, &bias, in.quant, out, Clamp{});
+    const TensorU8 want = ref::conv_transpose2d(in, w, &bias, p, out, Clamp{}, mode);
+    const conv::TransposedGemm t = conv::prepare_transposed_gemm(isa, w, &bias, in.quant, out, Clamp{}, mode);
     std::vector<uint8_t> got(want.data.size());
     conv::run(t, in.data.data(), 2, 3, 101, got.data());
     ASSERT_EQ(got, want.data);
@@ -69,64 +72,67 @@ TEST_P(TransposedGemm, WideRowsWrittenInPlace) {
 
 // Any transposed convolution (groups 1, no horizontal dilation) as stride_h x stride_w phases: every
 // stride, kernel, padding, vertical dilation and output padding, phases without taps (stride above the
-// kernel), batch 2, extreme values, thread counts.
+// kernel), batch 2, extreme values, thread counts; in both requantization modes.
 TEST(TransposedPhases, BitExactWithReference) {
   if (!cpu_supports(Isa::avx512vnni)) GTEST_SKIP() << "no AVX-512 VNNI on this CPU";
-  int checked = 0;
-  for (uint64_t seed = 0; seed < 400; ++seed) {
-    SCOPED_TRACE("seed " + std::to_string(seed));
-    test::Random rng(seed);
-    ref::ConvTranspose2dParams p;
-    const int64_t kh = rng.integer(1, 5), kw = rng.integer(1, 5);
-    p.stride_h = rng.integer(1, 4), p.stride_w = rng.integer(1, 4);
-    p.dilation_h = rng.integer(1, 2);
-    p.pad = {rng.integer(0, 2), rng.integer(0, 2), rng.integer(0, 2), rng.integer(0, 2)};
-    p.output_padding_h = rng.integer(0, p.stride_h - 1), p.output_padding_w = rng.integer(0, p.stride_w - 1);
-    const int64_t cin = rng.integer(1, 24), cout = rng.integer(1, 40);
-    TensorU8 in = rng.activations({rng.integer(1, 2), rng.integer(1, 7), rng.integer(1, 9), cin},
-                                  rng.activation_params());
-    if (seed % 7 == 3)
-      for (auto& v : in.data)
-        v = rng.coin() ? 255 : 0;
-    const QuantParams out =
-        QuantParams::per_tensor(rng.scale(1e-3, 2.0), static_cast<int32_t>(rng.integer(0, 255)));
-    const Clamp clamp = rng.coin() ? Clamp{} : Clamp{static_cast<int32_t>(rng.integer(0, 90)), 220};
-    auto check = [&](const auto& w) {
-      const TensorS32 bias = test::random_bias(rng, cout, in.quant, w, 20000);
-      const TensorS32* b = rng.coin() ? &bias : nullptr;
-      TensorU8 want;
-      try {
-        want = ref::conv_transpose2d(in, w, b, p, out, clamp);
-      } catch (const Error&) {
-        return;  // an output size the reference refuses
-      }
-      const conv::TransposedPhases t =
-          conv::prepare_transposed_phases(Isa::avx512vnni, w, b, p, in.quant, out, clamp);
-      for (int threads : {1, 3}) {
-        std::vector<uint8_t> got(want.data.size(), 0xEE);
-        tbb::task_arena(threads).execute(
-            [&] { conv::run(t, in.data.data(), in.dim(0), in.dim(1), in.dim(2), got.data()); });
-        ASSERT_EQ(got, want.data) << threads << " threads";
-      }
-      ++checked;
-    };
-    if (seed % 3 == 2) {
-      auto w = test::random_weights<uint8_t>(rng, {cout, kh, kw, cin}, rng.coin(), false);
-      w.quant.zero_points.assign(w.quant.zero_points.size(), 128);
-      check(w);
-    } else {
-      auto w = test::random_weights<int8_t>(rng, {cout, kh, kw, cin}, rng.coin(), false);
+  for (const RequantMode mode : test::kRequantModes) {
+    SCOPED_TRACE("requant " + std::string(name_of(mode)));
+    int checked = 0;
+    for (uint64_t seed = 0; seed < 400; ++seed) {
+      SCOPED_TRACE("seed " + std::to_string(seed));
+      test::Random rng(seed);
+      ref::ConvTranspose2dParams p;
+      const int64_t kh = rng.integer(1, 5), kw = rng.integer(1, 5);
+      p.stride_h = rng.integer(1, 4), p.stride_w = rng.integer(1, 4);
+      p.dilation_h = rng.integer(1, 2);
+      p.pad = {rng.integer(0, 2), rng.integer(0, 2), rng.integer(0, 2), rng.integer(0, 2)};
+      p.output_padding_h = rng.integer(0, p.stride_h - 1);
+      p.output_padding_w = rng.integer(0, p.stride_w - 1);
+      const int64_t cin = rng.integer(1, 24), cout = rng.integer(1, 40);
+      TensorU8 in = rng.activations({rng.integer(1, 2), rng.integer(1, 7), rng.integer(1, 9), cin},
+                                    rng.activation_params());
       if (seed % 7 == 3)
-        for (auto& v : w.data)
-          v = rng.coin() ? int8_t{-128} : int8_t{127};
-      check(w);
+        for (auto& v : in.data)
+          v = rng.coin() ? 255 : 0;
+      const QuantParams out =
+          QuantParams::per_tensor(rng.scale(1e-3, 2.0), static_cast<int32_t>(rng.integer(0, 255)));
+      const Clamp clamp = rng.coin() ? Clamp{} : Clamp{static_cast<int32_t>(rng.integer(0, 90)), 220};
+      auto check = [&](const auto& w) {
+        const TensorS32 bias = test::random_bias(rng, cout, in.quant, w, 20000);
+        const TensorS32* b = rng.coin() ? &bias : nullptr;
+        TensorU8 want;
+        try {
+          want = ref::conv_transpose2d(in, w, b, p, out, clamp, mode);
+        } catch (const Error&) {
+          return;  // an output size the reference refuses
+        }
+        const conv::TransposedPhases t =
+            conv::prepare_transposed_phases(Isa::avx512vnni, w, b, p, in.quant, out, clamp, mode);
+        for (int threads : {1, 3}) {
+          std::vector<uint8_t> got(want.data.size(), 0xEE);
+          tbb::task_arena(threads).execute(
+              [&] { conv::run(t, in.data.data(), in.dim(0), in.dim(1), in.dim(2), got.data()); });
+          ASSERT_EQ(got, want.data) << threads << " threads";
+        }
+        ++checked;
+      };
+      if (seed % 3 == 2) {
+        auto w = test::random_weights<uint8_t>(rng, {cout, kh, kw, cin}, rng.coin(), false);
+        w.quant.zero_points.assign(w.quant.zero_points.size(), 128);
+        check(w);
+      } else {
+        auto w = test::random_weights<int8_t>(rng, {cout, kh, kw, cin}, rng.coin(), false);
+        if (seed % 7 == 3)
+          for (auto& v : w.data)
+            v = rng.coin() ? int8_t{-128} : int8_t{127};
+        check(w);
+      }
     }
+    EXPECT_GT(checked, 300);
   }
-  EXPECT_GT(checked, 300);
 }
 
-INSTANTIATE_TEST_SUITE_P(Isas, TransposedGemm, ::testing::ValuesIn(supported_isas()),
-                         [](const auto& info) { return std::string(name_of(info.param)); });
+INSTANTIATE_TEST_SUITE_P(Isas, TransposedGemm, test::isas_and_modes(supported_isas()), test::isa_mode_name);
 
 }  // namespace
 }  // namespace octet

@@ -92,6 +92,14 @@ struct NodeInfo {
   bool computes_in_float = false;  // the model computes this operator in float (not quantized)
 };
 
+// How quantized operators turn their int32 accumulators into 8-bit outputs. Both are bit-exact across
+// instruction sets and thread counts (docs/quantization.md):
+//   fixed_point  a Q31 multiplier and a rounding shift (gemmlowp / TFLite), the default;
+//   float_scale  ONNX Runtime's arithmetic: the accumulator in float32 times a float32 scale, rounded half to
+//                even, so that octet gives ONNX Runtime's bytes.
+enum class Requantization { fixed_point, float_scale };
+const char* name_of(Requantization mode);  // "fixed_point", "float"
+
 struct LoadOptions {
   // The caller's image tensors are channel-last (NHWC): no layout change at the graph boundary.
   bool nhwc_io = false;
@@ -100,6 +108,9 @@ struct LoadOptions {
   // shapes still run (each compiles once, on first use). Dynamic dimensions of inputs not listed here are
   // compiled with a placeholder size.
   std::map<std::string, std::vector<int64_t>> input_shapes = {};
+  // The requantization the load-time program is prepared for (Model::nodes(), the load-time checks).
+  // Sessions choose their own (SessionOptions::requantization); another mode compiles once, on first use.
+  Requantization requantization = Requantization::fixed_point;
 };
 
 class Model {
@@ -129,6 +140,7 @@ class Model {
 struct SessionOptions {
   int threads = 1;              // worker threads of this session's own oneTBB arena (0: all cores)
   int64_t max_arena_bytes = 0;  // refuse shapes whose activations need more (0: no limit)
+  Requantization requantization = Requantization::fixed_point;
 };
 
 // The time one operator took in one run (Session::run with RunOptions::profile).
