@@ -5,6 +5,7 @@
 #include <string>
 
 #include "graph/ir.h"
+#include "kernels/quantization/requant_mode.h"
 
 namespace octet::graph {
 
@@ -15,6 +16,9 @@ struct ImportOptions {
   int64_t dynamic_dim = 1;
   // Compile for these input shapes (ONNX order) instead of the declared ones; fixed dimensions must match.
   std::map<std::string, Shape> input_shapes;
+  // The requantization arithmetic that tables built at import (fused byte maps, a quantized add or mul of a
+  // scalar constant) follow, so that they equal the operators they replace.
+  RequantMode requant = RequantMode::fixed_point;
 };
 
 // Parses an ONNX model (QDQ or QOperator form) and lowers it to octet's quantized IR. Throws octet::Error

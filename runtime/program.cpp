@@ -8,7 +8,9 @@ std::shared_ptr<const Program> compile(std::span<const std::byte> onnx, const gr
                                        RequantMode requant) {
   auto program = std::make_shared<Program>();
   program->requant = requant;
-  program->graph = graph::import_onnx(onnx, options);
+  graph::ImportOptions io = options;
+  io.requant = requant;  // tables built at import follow the mode too
+  program->graph = graph::import_onnx(onnx, io);
   const graph::Graph& g = program->graph;
   for (const graph::Node& node : g.nodes) {
     try {

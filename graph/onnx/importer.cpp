@@ -44,7 +44,7 @@ Graph Importer::run() {
   for (const onnx::NodeProto* node : order_)
     if (!consumed_.count(node)) lower(*node);
   write_outputs();
-  fuse_byte_maps(graph_);
+  fuse_byte_maps(graph_, options_.requant);
   check_graph(graph_);
   return std::move(graph_);
 }

@@ -130,7 +130,11 @@ class Importer {
   bool lower_qoperator(const onnx::NodeProto& node);            // lower_qoperator.cpp
   bool lower_elementwise(const onnx::NodeProto& node);          // lower_elementwise.cpp
   bool lower_constant_binary(const onnx::NodeProto& node);      // lower_elementwise.cpp
-  bool lower_structural(const onnx::NodeProto& node);           // lower_structural.cpp
+  // In the float requantization mode, the table of a lone quantized Add / Mul of `x` and a quantized scalar
+  // constant with ONNX Runtime's QLinearAdd / QLinearMul arithmetic; nullopt for any other region.
+  std::optional<ref::Lut> float_mode_scalar_binary(const onnx::NodeProto& node, ValueId x,
+                                                   const QuantParams& output) const;
+  bool lower_structural(const onnx::NodeProto& node);  // lower_structural.cpp
 
   // Conv-family builders shared by the QDQ and QOperator forms.
   ValueId build_conv(const onnx::NodeProto& node, ValueId input, const Constant& weights,

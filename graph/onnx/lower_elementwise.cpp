@@ -14,6 +14,7 @@
 
 #include "graph/onnx/importer.h"
 #include "kernels/error.h"
+#include "kernels/reference/elementwise.h"
 #include "kernels/reference/lut.h"
 
 namespace octet::graph::onnx_import {
@@ -135,6 +136,38 @@ ValueId Importer::build_lut(const onnx::NodeProto& node, ValueId input,
   LutAttrs attrs;
   attrs.table = ref::make_lut(f, graph_.value(input).quant, output);
   return emit(node, OpKind::lut, {input}, attrs, out);
+}
+
+std::optional<ref::Lut> Importer::float_mode_scalar_binary(const onnx::NodeProto& node, ValueId x,
+                                                           const QuantParams& output) const {
+  const std::string& op = node.op_type();
+  if (options_.requant != RequantMode::float_scale || (op != "Add" && op != "Mul") || node.input_size() != 2)
+    return std::nullopt;
+  const int x_input = symbol(node, 0).kind == Symbol::Kind::dequantized ? 0 : 1;
+  const Symbol& c = symbol(node, 1 - x_input);
+  const int32_t type = c.constant.onnx_type;
+  if (symbol(node, x_input).value != x || c.kind != Symbol::Kind::constant || !c.quant ||
+      !c.quant->is_per_tensor() || !c.constant.is_scalar() ||
+      (type != onnx::TensorProto::UINT8 && type != onnx::TensorProto::INT8))
+    return std::nullopt;
+  // ONNX Runtime runs the node as QLinearAdd / QLinearMul of two uint8 tensors; an int8 constant is the same
+  // real values as a uint8 one 128 higher with its zero point 128 higher.
+  QuantParams cq = *c.quant;
+  auto cv = static_cast<int32_t>(c.constant.values[0]);
+  if (type == onnx::TensorProto::INT8) cv += 128, cq.zero_points[0] += 128;
+  const QuantParams& xq = graph_.value(x).quant;
+  const QuantParams& aq = x_input == 0 ? xq : cq;
+  const QuantParams& bq = x_input == 0 ? cq : xq;
+  // The constant is the operand that repeats: ONNX Runtime folds it first when it is input A.
+  const ref::FloatAddConstants add = ref::float_add_constants(aq, bq, output, x_input == 1);
+  const ref::FloatMulConstants mul = ref::float_mul_constants(aq, bq, output);
+  ref::Lut table{};
+  for (int32_t v = 0; v < 256; ++v) {
+    const int32_t a = x_input == 0 ? v : cv, b = x_input == 0 ? cv : v;
+    table[static_cast<size_t>(v)] =
+        static_cast<uint8_t>(op == "Add" ? ref::float_add_value(add, a, b) : ref::float_mul_value(mul, a, b));
+  }
+  return table;
 }
 
 bool Importer::lower_constant_binary(const onnx::NodeProto& node) {
@@ -280,7 +313,16 @@ bool Importer::lower_elementwise(const onnx::NodeProto& node) {
     return static_cast<double>(env.at(terminal->input(0)));
   };
   const QuantParams out = activation_params(*terminal, 1, 2);
-  const ValueId v = build_lut(node, x, f, out, terminal->output(0));
+  ValueId v = -1;
+  if (region.size() == 1) {
+    if (const std::optional<ref::Lut> table = float_mode_scalar_binary(*region[0], x, out)) {
+      Value value = graph_.value(x);
+      value.name = terminal->output(0);
+      value.quant = out;
+      v = emit(node, OpKind::lut, {x}, LutAttrs{*table}, value);
+    }
+  }
+  if (v < 0) v = build_lut(node, x, f, out, terminal->output(0));
   for (const onnx::NodeProto* n : region)
     mark_consumed(n);
   mark_consumed(terminal);

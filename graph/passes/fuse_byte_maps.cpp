@@ -28,7 +28,8 @@ std::optional<ref::Lut> byte_map_of(const Graph& g, const Node& n) {
 }
 
 // out[v] = op(v, inner[v]) for every byte v, with the add / mul node's params and clamp.
-ref::Lut binary_of_byte_map(const Graph& g, const Node& n, size_t x_operand, const ref::Lut& inner) {
+ref::Lut binary_of_byte_map(const Graph& g, const Node& n, size_t x_operand, const ref::Lut& inner,
+                            RequantMode requant) {
   const Value& x = g.value(n.inputs[x_operand]);
   const Value& y = g.value(n.inputs[1 - x_operand]);
   TensorU8 a({256}, x.quant), b({256}, y.quant);
@@ -37,14 +38,15 @@ ref::Lut binary_of_byte_map(const Graph& g, const Node& n, size_t x_operand, con
   if (x_operand == 1) std::swap(a, b);
   const Clamp clamp = std::get<ClampAttrs>(n.attrs).clamp;
   const QuantParams& out = g.value(n.output).quant;
-  const TensorU8 r = n.kind == OpKind::add ? ref::add(a, b, out, clamp) : ref::mul(a, b, out, clamp);
+  const TensorU8 r =
+      n.kind == OpKind::add ? ref::add(a, b, out, clamp, requant) : ref::mul(a, b, out, clamp, requant);
   ref::Lut table{};
   std::copy(r.data.begin(), r.data.end(), table.begin());
   return table;
 }
 
 // One fusion, if any applies; returns whether the graph changed.
-bool fuse_once(Graph& g) {
+bool fuse_once(Graph& g, RequantMode requant) {
   std::map<ValueId, int> readers;
   for (const Node& n : g.nodes)
     for (ValueId id : n.inputs)
@@ -86,7 +88,7 @@ bool fuse_once(Graph& g) {
       const auto p = single_use_map(yv);
       if (!p || g.nodes[*p].inputs[0] != xv) continue;
       LutAttrs fused;
-      fused.table = binary_of_byte_map(g, n, x, *byte_map_of(g, g.nodes[*p]));
+      fused.table = binary_of_byte_map(g, n, x, *byte_map_of(g, g.nodes[*p]), requant);
       n.onnx_op = g.nodes[*p].onnx_op + " + " + n.onnx_op;
       n.kind = OpKind::lut;
       n.attrs = fused;
@@ -100,8 +102,8 @@ bool fuse_once(Graph& g) {
 
 }  // namespace
 
-void fuse_byte_maps(Graph& graph) {
-  while (fuse_once(graph)) {
+void fuse_byte_maps(Graph& graph, RequantMode requant) {
+  while (fuse_once(graph, requant)) {
   }
 }
 

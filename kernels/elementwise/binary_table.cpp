@@ -1,12 +1,28 @@
 #include "kernels/elementwise/binary_table.h"
 
+#include <algorithm>
+
 #include "kernels/error.h"
 #include "kernels/reference/elementwise.h"
 
 namespace octet::elementwise {
 
 BinaryTable make_binary_table(BinaryOp op, const QuantParams& a, const QuantParams& b,
-                              const QuantParams& output, Clamp clamp) {
+                              const QuantParams& output, Clamp clamp, RequantMode mode, bool a_first) {
+  if (mode == RequantMode::float_scale) {
+    // The reference's per-element arithmetic, with the operand order of the real shapes.
+    BinaryTable t;
+    t.table.resize(256 * 256);
+    const ref::FloatAddConstants add = ref::float_add_constants(a, b, output, a_first);
+    const ref::FloatMulConstants mul = ref::float_mul_constants(a, b, output);
+    for (int32_t x = 0; x < 256; ++x)
+      for (int32_t y = 0; y < 256; ++y) {
+        const int32_t v =
+            op == BinaryOp::add ? ref::float_add_value(add, x, y) : ref::float_mul_value(mul, x, y);
+        t.table[static_cast<size_t>(x * 256 + y)] = static_cast<uint8_t>(std::clamp(v, clamp.min, clamp.max));
+      }
+    return t;
+  }
   TensorU8 left({256, 256}, a), right({256, 256}, b);
   for (int i = 0; i < 256 * 256; ++i) {
     left.data[static_cast<size_t>(i)] = static_cast<uint8_t>(i / 256);

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "kernels/quantization/clamp.h"
+#include "kernels/quantization/requant_mode.h"
 #include "kernels/tensor.h"
 
 namespace octet::elementwise {
@@ -18,8 +19,10 @@ struct BinaryTable {
   std::vector<uint8_t> table;  // [a * 256 + b]
 };
 
+// In float_scale mode, `a_first` is ref::float_add_a_first of the operands' shapes (add only).
 BinaryTable make_binary_table(BinaryOp op, const QuantParams& a, const QuantParams& b,
-                              const QuantParams& output, Clamp clamp);
+                              const QuantParams& output, Clamp clamp,
+                              RequantMode mode = RequantMode::fixed_point, bool a_first = false);
 
 // out[i] = table[a[ia] * 256 + b[ib]] over the broadcast of shapes `sa` and `sb` (rank <= 4) into `so`.
 void run(const BinaryTable& t, const uint8_t* a, const Shape& sa, const uint8_t* b, const Shape& sb,

@@ -65,12 +65,13 @@ void check_params(std::string_view op, const QuantParams& q, const Shape& shape,
 
 QuantizedBinary::QuantizedBinary(BinaryOp op, const QuantParams& a, const QuantParams& b,
                                  const QuantParams& output, Clamp clamp, const Shape& a_shape,
-                                 const Shape& b_shape, const Shape& output_shape, Isa isa)
+                                 const Shape& b_shape, const Shape& output_shape, Isa isa, RequantMode mode)
     : op_(op),
       a_params_(a),
       b_params_(b),
       out_params_(output),
       clamp_(clamp),
+      mode_(mode),
       a_shape_(a_shape),
       b_shape_(b_shape),
       out_shape_(output_shape) {
@@ -88,7 +89,11 @@ QuantizedBinary::QuantizedBinary(BinaryOp op, const QuantParams& a, const QuantP
     throw Error(name + ": internal error: a broadcast run in which no operand advances");
 
   if (isa == Isa::scalar) return;  // the reference needs no schedule
-  if (op == BinaryOp::add) {
+  if (mode == RequantMode::float_scale) {
+    rows_ = std::make_unique<const TableRows>(
+        make_binary_table(op, a, b, output, clamp, mode, ref::float_add_a_first(a_shape, b_shape)));
+    path_ = Path::table;
+  } else if (op == BinaryOp::add) {
     const ref::AddConstants k = ref::add_constants(a, b, output);
     if (add_rows_supported(isa, k)) rows_ = make_add_rows(isa, k, clamp), path_ = Path::vector;
   } else {
@@ -140,8 +145,8 @@ void QuantizedBinary::run_reference(const uint8_t* a, const uint8_t* b, uint8_t*
     return TensorU8(s, std::vector<uint8_t>(p, p + n), q);
   };
   const TensorU8 ta = copy(a, a_shape_, a_params_), tb = copy(b, b_shape_, b_params_);
-  const TensorU8 result =
-      op_ == BinaryOp::add ? ref::add(ta, tb, out_params_, clamp_) : ref::mul(ta, tb, out_params_, clamp_);
+  const TensorU8 result = op_ == BinaryOp::add ? ref::add(ta, tb, out_params_, clamp_, mode_)
+                                               : ref::mul(ta, tb, out_params_, clamp_, mode_);
   std::memcpy(out, result.data.data(), result.data.size());
 }
 

@@ -6,6 +6,7 @@
 //
 // Kernels, by ISA and constants:
 //   - `Isa::scalar`: the reference operator itself (ref::add / ref::mul, copying the operands).
+//   - in float_scale mode (ONNX Runtime's arithmetic, ref::FloatAddConstants), the table for now;
 //   - otherwise the vector row kernels of quantized_add.h / quantized_mul.h where they take these constants
 //     (add_rows_supported / mul_rows_supported), else the 65536-entry table of binary_table.h, one lookup per
 //     element. Both run under the same broadcast driver.
@@ -26,6 +27,7 @@
 #include "kernels/elementwise/binary_table.h"
 #include "kernels/isa.h"
 #include "kernels/quantization/clamp.h"
+#include "kernels/quantization/requant_mode.h"
 #include "kernels/reference/broadcast.h"
 #include "kernels/tensor.h"
 
@@ -38,8 +40,8 @@ class QuantizedBinary {
   // Throws octet::Error unless the params are per-tensor uint8 params, the clamp lies in [0, 255] and
   // `output` is the broadcast of `a` and `b` (any rank; zero-size dimensions allowed).
   QuantizedBinary(BinaryOp op, const QuantParams& a, const QuantParams& b, const QuantParams& output,
-                  Clamp clamp, const Shape& a_shape, const Shape& b_shape, const Shape& output_shape,
-                  Isa isa);
+                  Clamp clamp, const Shape& a_shape, const Shape& b_shape, const Shape& output_shape, Isa isa,
+                  RequantMode mode = RequantMode::fixed_point);
   QuantizedBinary(QuantizedBinary&&) noexcept;
   QuantizedBinary& operator=(QuantizedBinary&&) noexcept;
   ~QuantizedBinary();
@@ -61,6 +63,7 @@ class QuantizedBinary {
   BinaryOp op_;
   QuantParams a_params_, b_params_, out_params_;
   Clamp clamp_;
+  RequantMode mode_ = RequantMode::fixed_point;
   Shape a_shape_, b_shape_, out_shape_;
   int64_t total_ = 0;
   Path path_ = Path::reference;

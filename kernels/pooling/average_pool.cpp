@@ -9,6 +9,7 @@
 #include <string>
 
 #include "kernels/error.h"
+#include "kernels/quantization/float_requant.h"
 
 namespace octet::pooling {
 
@@ -21,7 +22,7 @@ bool is_global(const AveragePool& a) {
 }  // namespace
 
 AveragePool prepare_average_pool(const ref::Pool2dParams& params, const QuantParams& input,
-                                 const QuantParams& output, Clamp clamp) {
+                                 const QuantParams& output, Clamp clamp, RequantMode mode) {
   if (params.dilation_h != 1 || params.dilation_w != 1)
     throw Error("average_pool2d: dilation is not supported");
   const int64_t max_count = params.kernel_h * params.kernel_w;
@@ -32,6 +33,10 @@ AveragePool prepare_average_pool(const ref::Pool2dParams& params, const QuantPar
   a.params = params;
   a.shift = ref::average_pool_sum_shift(max_count);
   a.multipliers = ref::average_pool_multipliers(input.scale(), output.scale(), max_count, a.shift);
+  if (mode == RequantMode::float_scale)
+    for (int64_t count = 0; count <= max_count; ++count)  // index 0 unused, as for the multipliers
+      a.float_scales.push_back(
+          ref::average_pool_float_scale(input.scale(), output.scale(), std::max<int64_t>(count, 1)));
   a.input_zero_point = input.zero_point();
   a.output_zero_point = output.zero_point();
   a.clamp = clamp;
@@ -39,7 +44,7 @@ AveragePool prepare_average_pool(const ref::Pool2dParams& params, const QuantPar
 }
 
 AveragePool prepare_global_average_pool(int64_t ih, int64_t iw, const QuantParams& input,
-                                        const QuantParams& output, Clamp clamp) {
+                                        const QuantParams& output, Clamp clamp, RequantMode mode) {
   const int64_t hw = ih * iw;
   if (hw < 1 || hw > std::numeric_limits<int32_t>::max() / 255)
     throw Error("global_average_pool: " + std::to_string(hw) + " pixels overflow an int32 sum");
@@ -51,6 +56,8 @@ AveragePool prepare_global_average_pool(int64_t ih, int64_t iw, const QuantParam
   a.multipliers.assign(
       1, quantize_multiplier(input.scale() / (static_cast<double>(output.scale()) * static_cast<double>(hw) *
                                               std::ldexp(1.0, a.shift))));
+  if (mode == RequantMode::float_scale)
+    a.float_scales.assign(1, ref::average_pool_float_scale(input.scale(), output.scale(), hw));
   a.input_zero_point = input.zero_point();
   a.output_zero_point = output.zero_point();
   a.clamp = clamp;
@@ -92,8 +99,16 @@ void run(const AveragePool& a, const uint8_t* input, int64_t n, int64_t ih, int6
         }
       // sum(a - z) over the valid elements, as the reference adds it up (exact: no int32 overflow).
       const auto offset = static_cast<int32_t>((vy1 - vy0) * (vx1 - vx0)) * a.input_zero_point;
-      const FixedMultiplier m = a.multipliers[static_cast<size_t>(global ? 0 : count)];
+      const auto entry = static_cast<size_t>(global ? 0 : count);
       uint8_t* out = output + (row * ow + x) * c;
+      if (!a.float_scales.empty()) {
+        const float scale = a.float_scales[entry];
+        for (int64_t ch = 0; ch < c; ++ch)
+          out[ch] = static_cast<uint8_t>(
+              requantize_float(s[ch] - offset, scale, a.output_zero_point, a.clamp.min, a.clamp.max));
+        continue;
+      }
+      const FixedMultiplier m = a.multipliers[entry];
       for (int64_t ch = 0; ch < c; ++ch)
         out[ch] = static_cast<uint8_t>(
             requantize((s[ch] - offset) * (1 << a.shift), m, a.output_zero_point, a.clamp.min, a.clamp.max));

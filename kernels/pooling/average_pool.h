@@ -18,6 +18,7 @@ struct AveragePool {
   ref::Pool2dParams params;  // kernel 0 x 0: global
   int shift = 0;
   std::vector<FixedMultiplier> multipliers;  // by window count
+  std::vector<float> float_scales;           // float_scale mode: by window count (global: one); else empty
   int32_t input_zero_point = 0, output_zero_point = 0;
   Clamp clamp;
 };
@@ -25,10 +26,12 @@ struct AveragePool {
 // For windows of `params` (dilation 1) over inputs of `input` params; throws octet::Error as the
 // reference does for unsupported windows.
 AveragePool prepare_average_pool(const ref::Pool2dParams& params, const QuantParams& input,
-                                 const QuantParams& output, Clamp clamp);
+                                 const QuantParams& output, Clamp clamp,
+                                 RequantMode mode = RequantMode::fixed_point);
 // Global: the window is the whole ih x iw image.
 AveragePool prepare_global_average_pool(int64_t ih, int64_t iw, const QuantParams& input,
-                                        const QuantParams& output, Clamp clamp);
+                                        const QuantParams& output, Clamp clamp,
+                                        RequantMode mode = RequantMode::fixed_point);
 
 // [n, ih, iw, c] -> [n, oh, ow, c] (global: [n, 1, 1, c]), in parallel over output rows.
 void run(const AveragePool& pool, const uint8_t* input, int64_t n, int64_t ih, int64_t iw, int64_t c,

@@ -1,6 +1,7 @@
 #include "kernels/reference/elementwise.h"
 
 #include <algorithm>
+#include <cmath>
 #include <string>
 #include <vector>
 
@@ -104,8 +105,51 @@ AddConstants add_constants(const QuantParams& a, const QuantParams& b, const Qua
           output.zero_point()};
 }
 
-TensorU8 add(const TensorU8& a, const TensorU8& b, const QuantParams& output, Clamp clamp) {
+FloatAddConstants float_add_constants(const QuantParams& a, const QuantParams& b, const QuantParams& output,
+                                      bool a_first) {
+  FloatAddConstants k;
+  k.ratio_a = a.scale() / output.scale();
+  k.ratio_b = b.scale() / output.scale();
+  const auto za = static_cast<float>(a.zero_point()), zb = static_cast<float>(b.zero_point());
+  k.offset = static_cast<float>(output.zero_point()) - std::fma(k.ratio_a, za, k.ratio_b * zb);
+  k.a_first = a_first;
+  return k;
+}
+
+int32_t float_add_value(const FloatAddConstants& k, int32_t a, int32_t b) {
+  const auto fa = static_cast<float>(a), fb = static_cast<float>(b);
+  const float v = k.a_first ? std::fma(fb, k.ratio_b, std::fma(fa, k.ratio_a, k.offset))
+                            : std::fma(fa, k.ratio_a, std::fma(fb, k.ratio_b, k.offset));
+  return static_cast<int32_t>(std::nearbyint(std::clamp(v, 0.0f, 255.0f)));
+}
+
+bool float_add_a_first(const Shape& a, const Shape& b) {
+  int64_t na = 1, nb = 1;
+  for (int64_t d : a)
+    na *= d;
+  for (int64_t d : b)
+    nb *= d;
+  return na < nb;
+}
+
+FloatMulConstants float_mul_constants(const QuantParams& a, const QuantParams& b, const QuantParams& output) {
+  return {a.scale() * b.scale() / output.scale(), a.zero_point(), b.zero_point(), output.zero_point()};
+}
+
+int32_t float_mul_value(const FloatMulConstants& k, int32_t a, int32_t b) {
+  const float v = static_cast<float>((a - k.za) * (b - k.zb)) * k.ratio;
+  return std::clamp(static_cast<int32_t>(std::nearbyint(std::clamp(v, -256.0f, 256.0f))) + k.zo, 0, 255);
+}
+
+TensorU8 add(const TensorU8& a, const TensorU8& b, const QuantParams& output, Clamp clamp, RequantMode mode) {
   check_operands("add", a, b, output, clamp);
+  if (mode == RequantMode::float_scale) {
+    const FloatAddConstants k =
+        float_add_constants(a.quant, b.quant, output, float_add_a_first(a.shape, b.shape));
+    return broadcast_binary("add", a, b, output, [&](int32_t x, int32_t y) {
+      return std::clamp(float_add_value(k, x, y), clamp.min, clamp.max);
+    });
+  }
   const AddConstants k = add_constants(a.quant, b.quant, output);
   return broadcast_binary("add", a, b, output, [&](int32_t x, int32_t y) {
     const int32_t xs = multiply_by_fixed((x - k.za) * (1 << kAddLeftShift), k.a);
@@ -119,8 +163,14 @@ MulConstants mul_constants(const QuantParams& a, const QuantParams& b, const Qua
           b.zero_point(), output.zero_point()};
 }
 
-TensorU8 mul(const TensorU8& a, const TensorU8& b, const QuantParams& output, Clamp clamp) {
+TensorU8 mul(const TensorU8& a, const TensorU8& b, const QuantParams& output, Clamp clamp, RequantMode mode) {
   check_operands("mul", a, b, output, clamp);
+  if (mode == RequantMode::float_scale) {
+    const FloatMulConstants k = float_mul_constants(a.quant, b.quant, output);
+    return broadcast_binary("mul", a, b, output, [&](int32_t x, int32_t y) {
+      return std::clamp(float_mul_value(k, x, y), clamp.min, clamp.max);
+    });
+  }
   const MulConstants k = mul_constants(a.quant, b.quant, output);
   return broadcast_binary("mul", a, b, output, [&](int32_t x, int32_t y) {
     return requantize((x - k.za) * (y - k.zb), k.m, k.zo, clamp.min, clamp.max);

@@ -9,6 +9,7 @@
 
 #include "kernels/error.h"
 #include "kernels/quantization/fixed_point.h"
+#include "kernels/quantization/float_requant.h"
 
 namespace octet::ref {
 
@@ -84,8 +85,12 @@ TensorU8 max_pool2d(const TensorU8& input, const Pool2dParams& p) {
   return out;
 }
 
-TensorU8 average_pool2d(const TensorU8& input, const Pool2dParams& p, const QuantParams& output,
-                        Clamp clamp) {
+float average_pool_float_scale(float input_scale, float output_scale, int64_t count) {
+  return input_scale / (output_scale * static_cast<float>(count));
+}
+
+TensorU8 average_pool2d(const TensorU8& input, const Pool2dParams& p, const QuantParams& output, Clamp clamp,
+                        RequantMode mode) {
   check_nhwc(input, "average_pool2d input");
   validate_per_tensor_u8(input.quant, input.shape, "average_pool2d input");
   validate_per_tensor_u8(output, {}, "average_pool2d output");
@@ -120,14 +125,20 @@ TensorU8 average_pool2d(const TensorU8& input, const Pool2dParams& p, const Quan
           for (int64_t iy = vy0; iy < vy1; ++iy)
             for (int64_t ix = vx0; ix < vx1; ++ix)
               sum += input.data[static_cast<size_t>(((b * ih + iy) * iw + ix) * c + ch)] - zin;
-          out.data[o++] = static_cast<uint8_t>(requantize(sum * (1 << shift), m[static_cast<size_t>(count)],
-                                                          output.zero_point(), clamp.min, clamp.max));
+          out.data[o++] = static_cast<uint8_t>(
+              mode == RequantMode::float_scale
+                  ? requantize_float(sum,
+                                     average_pool_float_scale(input.quant.scale(), output.scale(), count),
+                                     output.zero_point(), clamp.min, clamp.max)
+                  : requantize(sum * (1 << shift), m[static_cast<size_t>(count)], output.zero_point(),
+                               clamp.min, clamp.max));
         }
       }
   return out;
 }
 
-TensorU8 global_average_pool(const TensorU8& input, const QuantParams& output, Clamp clamp) {
+TensorU8 global_average_pool(const TensorU8& input, const QuantParams& output, Clamp clamp,
+                             RequantMode mode) {
   check_nhwc(input, "global_average_pool input");
   validate_per_tensor_u8(input.quant, input.shape, "global_average_pool input");
   validate_per_tensor_u8(output, {}, "global_average_pool output");
@@ -145,8 +156,11 @@ TensorU8 global_average_pool(const TensorU8& input, const QuantParams& output, C
       int32_t sum = 0;
       for (int64_t i = 0; i < hw; ++i)
         sum += input.data[static_cast<size_t>((b * hw + i) * c + ch)] - zin;
-      out.data[static_cast<size_t>(b * c + ch)] =
-          static_cast<uint8_t>(requantize(sum * (1 << shift), m, output.zero_point(), clamp.min, clamp.max));
+      out.data[static_cast<size_t>(b * c + ch)] = static_cast<uint8_t>(
+          mode == RequantMode::float_scale
+              ? requantize_float(sum, average_pool_float_scale(input.quant.scale(), output.scale(), hw),
+                                 output.zero_point(), clamp.min, clamp.max)
+              : requantize(sum * (1 << shift), m, output.zero_point(), clamp.min, clamp.max));
     }
   return out;
 }

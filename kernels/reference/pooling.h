@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "kernels/quantization/fixed_point.h"
+#include "kernels/quantization/requant_mode.h"
 #include "kernels/reference/conv2d.h"
 #include "kernels/tensor.h"
 
@@ -49,11 +50,17 @@ std::vector<FixedMultiplier> average_pool_multipliers(double s_in, double s_out,
 // count is the number of input elements under the window, or, with count_include_pad, the window's extent
 // clipped to the padded input (PyTorch's and ONNX's definition: ceil_mode overhang beyond the padding is
 // never counted).
+// In float_scale mode: out = requantize_float(sum(a - z_in), average_pool_float_scale(s_in, s_out, count)),
+// ONNX Runtime's QLinearGlobalAveragePool arithmetic (kernels/quantization/float_requant.h).
 TensorU8 average_pool2d(const TensorU8& input, const Pool2dParams& params, const QuantParams& output,
-                        Clamp clamp = {});
+                        Clamp clamp = {}, RequantMode mode = RequantMode::fixed_point);
+
+// The float mode's scale for a window of `count` elements: s_in / (s_out * count), in float32 in that order.
+float average_pool_float_scale(float input_scale, float output_scale, int64_t count);
 
 // Mean over H and W: uint8 [N, H, W, C] -> uint8 [N, 1, 1, C] requantized to `output`, with the
 // same pre-shift as average_pool2d (shift = average_pool_sum_shift(H * W)).
-TensorU8 global_average_pool(const TensorU8& input, const QuantParams& output, Clamp clamp = {});
+TensorU8 global_average_pool(const TensorU8& input, const QuantParams& output, Clamp clamp = {},
+                             RequantMode mode = RequantMode::fixed_point);
 
 }  // namespace octet::ref

@@ -81,7 +81,6 @@ std::unique_ptr<const Operator> cast(const Value& in, ElementType to) {
 
 std::unique_ptr<const Operator> make_elementwise_operator(const Graph& g, const Node& node, Isa isa,
                                                           RequantMode requant) {
-  (void)requant;
   const Value& out = g.value(node.output);
   std::vector<Value> ins;
   for (graph::ValueId id : node.inputs)
@@ -169,7 +168,7 @@ std::unique_ptr<const Operator> make_elementwise_operator(const Graph& g, const 
       const Clamp c = std::get<graph::ClampAttrs>(node.attrs).clamp;
       const auto op = node.kind == OpKind::add ? elementwise::BinaryOp::add : elementwise::BinaryOp::mul;
       auto kernel = std::make_shared<const elementwise::QuantizedBinary>(
-          op, ins[0].quant, ins[1].quant, out.quant, c, ins[0].shape, ins[1].shape, out.shape, isa);
+          op, ins[0].quant, ins[1].quant, out.quant, c, ins[0].shape, ins[1].shape, out.shape, isa, requant);
       return function([kernel](auto inputs, std::byte* o) {
         kernel->run(reinterpret_cast<const uint8_t*>(inputs[0]), reinterpret_cast<const uint8_t*>(inputs[1]),
                     reinterpret_cast<uint8_t*>(o));

@@ -49,7 +49,6 @@ std::unique_ptr<const Operator> float_pooling(const Node& node, const Value& in,
 
 std::unique_ptr<const Operator> make_pooling_operator(const Graph& g, const Node& node, Isa isa,
                                                       RequantMode requant) {
-  (void)requant;
   if (node.kind != OpKind::max_pool && node.kind != OpKind::average_pool &&
       node.kind != OpKind::global_average_pool && node.kind != OpKind::resize)
     return nullptr;
@@ -72,28 +71,28 @@ std::unique_ptr<const Operator> make_pooling_operator(const Graph& g, const Node
     case OpKind::average_pool: {
       const auto a = std::get<graph::PoolAttrs>(node.attrs);
       if (isa != Isa::scalar && in.shape.size() == 4) {
-        const auto pool = pooling::prepare_average_pool(a.params, in.quant, out.quant, a.clamp);
+        const auto pool = pooling::prepare_average_pool(a.params, in.quant, out.quant, a.clamp, requant);
         return function([in, pool](auto inputs, std::byte* o) {
           pooling::run(pool, reinterpret_cast<const uint8_t*>(inputs[0]), in.shape[0], in.shape[1],
                        in.shape[2], in.shape[3], reinterpret_cast<uint8_t*>(o));
         });
       }
-      return function([in, out, a](auto inputs, std::byte* o) {
-        store(ref::average_pool2d(load<uint8_t>(inputs[0], in), a.params, out.quant, a.clamp), o);
+      return function([in, out, a, requant](auto inputs, std::byte* o) {
+        store(ref::average_pool2d(load<uint8_t>(inputs[0], in), a.params, out.quant, a.clamp, requant), o);
       });
     }
     case OpKind::global_average_pool: {
       const auto a = std::get<graph::PoolAttrs>(node.attrs);
       if (isa != Isa::scalar && in.shape.size() == 4) {
-        const auto pool =
-            pooling::prepare_global_average_pool(in.shape[1], in.shape[2], in.quant, out.quant, a.clamp);
+        const auto pool = pooling::prepare_global_average_pool(in.shape[1], in.shape[2], in.quant, out.quant,
+                                                               a.clamp, requant);
         return function([in, pool](auto inputs, std::byte* o) {
           pooling::run(pool, reinterpret_cast<const uint8_t*>(inputs[0]), in.shape[0], in.shape[1],
                        in.shape[2], in.shape[3], reinterpret_cast<uint8_t*>(o));
         });
       }
-      return function([in, out, a](auto inputs, std::byte* o) {
-        store(ref::global_average_pool(load<uint8_t>(inputs[0], in), out.quant, a.clamp), o);
+      return function([in, out, a, requant](auto inputs, std::byte* o) {
+        store(ref::global_average_pool(load<uint8_t>(inputs[0], in), out.quant, a.clamp, requant), o);
       });
     }
     case OpKind::resize: {
