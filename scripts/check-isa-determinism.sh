@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test model (tests/models/onnx) and, when ../shared is present, the peer models on every ISA
-# this CPU supports and on 1 to 4 threads, and requires byte-identical outputs everywhere: the fast
-# kernels are bit-exact with the scalar reference, so nothing may depend on the ISA or the thread count.
+# this CPU supports and on 1 to 4 threads, in both requantization modes (--requant fixed and float), and
+# requires byte-identical outputs for each mode: the fast kernels are bit-exact with the scalar reference,
+# so nothing may depend on the ISA or the thread count.
 #   scripts/check-isa-determinism.sh [BUILD_DIR]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,20 +14,24 @@ isas=$("$octet" peak --threads 1 2>/dev/null | awk '/^(scalar|avx2|avx512vnni|ne
 checked=0
 run_all() {  # model, then "name=file" input arguments
   local model=$1; shift
-  local inputs=("$@") reference=""
-  for isa in $isas; do
-    for threads in 1 2 3 4; do
-      local dir="$out/$isa-$threads"
-      rm -rf "$dir"
-      OCTET_ISA=$isa "$octet" run "$model" "${inputs[@]}" --threads "$threads" --output-dir "$dir" > /dev/null
-      if [[ -z "$reference" ]]; then
-        reference="$out/reference"
-        rm -rf "$reference"
-        cp -r "$dir" "$reference"
-      elif ! diff -rq "$reference" "$dir" > /dev/null; then
-        echo "FAIL: $model differs between ISAs / thread counts (first: $isa, $threads threads)"
-        exit 1
-      fi
+  local inputs=("$@")
+  for mode in fixed float; do
+    local reference=""
+    for isa in $isas; do
+      for threads in 1 2 3 4; do
+        local dir="$out/$isa-$threads"
+        rm -rf "$dir"
+        OCTET_ISA=$isa "$octet" run "$model" "${inputs[@]}" --threads "$threads" --requant "$mode" \
+          --output-dir "$dir" > /dev/null
+        if [[ -z "$reference" ]]; then
+          reference="$out/reference"
+          rm -rf "$reference"
+          cp -r "$dir" "$reference"
+        elif ! diff -rq "$reference" "$dir" > /dev/null; then
+          echo "FAIL: $model (--requant $mode) differs between ISAs / thread counts (first: $isa, $threads threads)"
+          exit 1
+        fi
+      done
     done
   done
   checked=$((checked + 1))
@@ -45,4 +50,5 @@ if [[ -d ../shared/peers/ort/models ]]; then
     done
   done
 fi
-echo "isa determinism: $checked models, identical outputs on ISAs [$(echo $isas)] x threads [1 2 3 4]"
+echo "isa determinism: $checked models, identical outputs on ISAs [$(echo $isas)] x threads [1 2 3 4]," \
+  "for each requantization mode [fixed float]"

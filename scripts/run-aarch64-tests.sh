@@ -99,17 +99,20 @@ for model in tests/models/onnx/*.onnx; do
   if ! model_input_args "$host_octet" "$model" "$out/info" args; then
     continue  # refused by design, on every architecture (model_tests checks the refusal)
   fi
-  rm -rf "$out/host"
-  "$host_octet" run "$model" "${args[@]}" --output-dir "$out/host" > /dev/null
-  for isa in scalar neon neon_dotprod neon_i8mm; do
-    rm -rf "$out/arm"
-    QEMU_CPU=max OCTET_ISA=$isa qemu-aarch64 "$arm_octet" run "$model" "${args[@]}" --threads 2 \
-      --output-dir "$out/arm" > /dev/null
-    if ! diff -rq "$out/host" "$out/arm" > /dev/null; then
-      echo "FAIL: $model: aarch64 $isa outputs differ from $host_build's"
-      exit 1
-    fi
+  for mode in fixed float; do
+    rm -rf "$out/host"
+    "$host_octet" run "$model" "${args[@]}" --requant "$mode" --output-dir "$out/host" > /dev/null
+    for isa in scalar neon neon_dotprod neon_i8mm; do
+      rm -rf "$out/arm"
+      QEMU_CPU=max OCTET_ISA=$isa qemu-aarch64 "$arm_octet" run "$model" "${args[@]}" --threads 2 \
+        --requant "$mode" --output-dir "$out/arm" > /dev/null
+      if ! diff -rq "$out/host" "$out/arm" > /dev/null; then
+        echo "FAIL: $model (--requant $mode): aarch64 $isa outputs differ from $host_build's"
+        exit 1
+      fi
+    done
   done
   checked=$((checked + 1))
 done
-echo "aarch64 vs x86: $checked models, byte-identical outputs on [scalar neon neon_dotprod neon_i8mm]"
+echo "aarch64 vs x86: $checked models, byte-identical outputs on [scalar neon neon_dotprod neon_i8mm]" \
+  "in both requantization modes [fixed float]"
