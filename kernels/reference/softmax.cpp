@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <limits>
 
 #include "kernels/error.h"
 #include "kernels/quantization/quantize.h"
@@ -50,9 +51,47 @@ TensorF32 softmax_float(const TensorU8& input) {
   return out;
 }
 
-TensorU8 softmax_u8(const TensorU8& input, const QuantParams& output) {
+namespace {
+
+TensorU8 softmax_u8_onnxruntime(const TensorU8& input, const QuantParams& output) {
+  check_consistent(input, "softmax input");
+  validate(input.quant, ElementType::u8, input.shape, "softmax input");
+  if (!input.quant.is_per_tensor()) throw Error("softmax: input must be quantized per tensor");
+  if (input.rank() < 1 || input.shape.back() < 1) throw Error("softmax: input needs a non-empty last axis");
+  const int64_t width = input.shape.back();
+  const float x_scale = input.quant.scale();
+  // Each step in ONNX Runtime's types: FLT_MAX / D in float, the logarithm and the shift in double.
+  const float headroom = std::numeric_limits<float>::max() / static_cast<float>(width);
+  const double shift =
+      std::max(0.0, std::log(static_cast<double>(headroom)) - 5.0) / static_cast<double>(x_scale);
+  std::array<float, 256> table{};
+  for (int i = 0; i < 256; ++i)
+    table[static_cast<size_t>(i)] =
+        static_cast<float>(std::exp((static_cast<double>(i) - 255.0 + shift) * static_cast<double>(x_scale)));
+  const float y_scale = std::floor(1.0f / output.scale());
+  const int32_t zp = output.zero_point();
+  TensorU8 out(input.shape, output);
+  for (int64_t row = 0; row < input.size(); row += width) {
+    const uint8_t* x = input.data.data() + row;
+    const int32_t max_q = *std::max_element(x, x + width);
+    const float* shifted = table.data() + 255 - max_q;
+    float sum = 0.0f;
+    for (int64_t i = 0; i < width; ++i)
+      sum += shifted[x[i]];
+    for (int64_t i = 0; i < width; ++i) {
+      const auto q = static_cast<int64_t>(std::nearbyint(shifted[x[i]] * y_scale / sum)) + zp;
+      out.data[static_cast<size_t>(row + i)] = static_cast<uint8_t>(std::clamp<int64_t>(q, 0, 255));
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+TensorU8 softmax_u8(const TensorU8& input, const QuantParams& output, RequantMode mode) {
   validate(output, ElementType::u8, {}, "softmax output");
   if (!output.is_per_tensor()) throw Error("softmax: output must be quantized per tensor");
+  if (mode == RequantMode::float_scale) return softmax_u8_onnxruntime(input, output);
   TensorU8 out(input.shape, output);
   const IntRange u8 = range_of(ElementType::u8);
   softmax_rows(input, [&](int64_t i, double p) {

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "kernels/quantization/requant_mode.h"
 #include "kernels/tensor.h"
 
 namespace octet::ref {
@@ -13,6 +14,12 @@ constexpr int kSoftmaxExpBits = 24;
 TensorF32 softmax_float(const TensorU8& input);
 
 // As softmax_float, then quantized to `output` (typically scale 1/256, zero point 0).
-TensorU8 softmax_u8(const TensorU8& input, const QuantParams& output);
+// In float_scale mode, ONNX Runtime's QLinearSoftmax instead, step for step: a float32 table
+// exp((i - 255 + shift) * s_in) with shift = max(0, log(FLT_MAX / D) - 5) / s_in (D the row length), the row
+// sum accumulated in float32 in order, out = min(255, round_half_even(t * floor(1 / s_out) / sum) + z_out).
+// Its floor(1 / s_out) makes the largest probability 254 rather than 255 with s_out = 1/255: that is
+// ONNX Runtime's result, and this mode's promise is ONNX Runtime's bytes.
+TensorU8 softmax_u8(const TensorU8& input, const QuantParams& output,
+                    RequantMode mode = RequantMode::fixed_point);
 
 }  // namespace octet::ref

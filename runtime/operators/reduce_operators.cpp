@@ -14,7 +14,6 @@ using graph::Value;
 
 std::unique_ptr<const Operator> make_reduce_operator(const Graph& g, const Node& node, Isa isa,
                                                      RequantMode requant) {
-  (void)requant;
   const Value& out = g.value(node.output);
   const Value in = g.value(node.inputs[0]);
   switch (node.kind) {
@@ -28,8 +27,8 @@ std::unique_ptr<const Operator> make_reduce_operator(const Graph& g, const Node&
       if (out.type == ElementType::f32)
         return function(
             [in](auto inputs, std::byte* o) { store(ref::softmax_float(load<uint8_t>(inputs[0], in)), o); });
-      return function([in, out](auto inputs, std::byte* o) {
-        store(ref::softmax_u8(load<uint8_t>(inputs[0], in), out.quant), o);
+      return function([in, out, requant](auto inputs, std::byte* o) {
+        store(ref::softmax_u8(load<uint8_t>(inputs[0], in), out.quant, requant), o);
       });
     case OpKind::reduce: {
       const auto a = std::get<graph::ReduceAttrs>(node.attrs);
