@@ -111,7 +111,9 @@ FloatAddConstants float_add_constants(const QuantParams& a, const QuantParams& b
   k.ratio_a = a.scale() / output.scale();
   k.ratio_b = b.scale() / output.scale();
   const auto za = static_cast<float>(a.zero_point()), zb = static_cast<float>(b.zero_point());
-  k.offset = static_cast<float>(output.zero_point()) - std::fma(k.ratio_a, za, k.ratio_b * zb);
+  // Folding a first, ONNX Runtime has swapped the operands, so the zero-point term swaps too.
+  k.offset = static_cast<float>(output.zero_point()) -
+             (a_first ? std::fma(k.ratio_b, zb, k.ratio_a * za) : std::fma(k.ratio_a, za, k.ratio_b * zb));
   k.a_first = a_first;
   return k;
 }

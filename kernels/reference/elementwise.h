@@ -45,8 +45,12 @@ MulConstants mul_constants(const QuantParams& a, const QuantParams& b, const Qua
 // multiply-adds:
 //   ratio_a = s_a / s_out, ratio_b = s_b / s_out, offset = z_out - fma(ratio_a, z_a, ratio_b * z_b)
 //   out = clamp(round_half_even(fma(a, ratio_a, fma(b, ratio_b, offset))), 0, 255)
-// with the two fmas in the other order when `a` is the operand that repeats along the innermost run (ONNX
-// Runtime folds a repeated operand into the offset first). out is then clamped to the node's clamp.
+// and, when `a` is the operand that repeats along the innermost run (ONNX Runtime then swaps the operands and
+// folds the repeated one into the offset first), everything swapped, the zero-point term included:
+//   offset = z_out - fma(ratio_b, z_b, ratio_a * z_a)
+//   out = clamp(round_half_even(fma(b, ratio_b, fma(a, ratio_a, offset))), 0, 255)
+// (tests/kernels/ort_float_requant_test.cpp holds vectors that tell these apart). out is then clamped to the
+// node's clamp.
 struct FloatAddConstants {
   float ratio_a = 0.0f, ratio_b = 0.0f, offset = 0.0f;
   bool a_first = false;
