@@ -2,8 +2,9 @@
 // weights, u8 output) through octet's operators (the kernels of the active ISA, OCTET_ISA to force one)
 // and, when CMake found it, through oneDNN in the same run (onednn_layers.cpp), at 1 and 2 threads. Counters:
 // GMAC/s and % of this machine's VNNI peak (64 MACs per cycle per core at 3.65 GHz = 234 GMAC/s per core,
-// PEERS.md). At the end a table gives octet's time relative to oneDNN's for each layer (medians of the
-// repetitions).
+// PEERS.md). octet runs in both requantization modes (octet/: fixed point, octet_float/: ONNX Runtime's float
+// arithmetic). At the end a table gives octet's time in each mode relative to oneDNN's, and fixed point's
+// relative to float's, for each layer (medians of the repetitions).
 //
 //   ./build/benchmarks/layers_bench --benchmark_repetitions=5
 
@@ -30,7 +31,7 @@ using bench::kLayers;
 using bench::Layer;
 using bench::Operands;
 
-void BM_octet(benchmark::State& state, const Layer& l) {
+void BM_octet(benchmark::State& state, const Layer& l, RequantMode requant) {
   const int threads = static_cast<int>(state.range(0));
   const Operands o = bench::make_operands(l);
   graph::Graph g;
@@ -62,7 +63,7 @@ void BM_octet(benchmark::State& state, const Layer& l) {
       "y", ElementType::u8, {}, graph::Layout::nhwc, QuantParams::per_tensor(o.out_scale, o.out_zp)};
   out.shape = graph::infer_output_shape(g, node, out);
   node.output = g.add_value(out);
-  const auto op = runtime::make_operator(g, node, active_isa(), RequantMode::fixed_point);
+  const auto op = runtime::make_operator(g, node, active_isa(), requant);
   std::vector<uint8_t> y(static_cast<size_t>(element_count(out.shape, "y")));
   const std::byte* inputs[] = {reinterpret_cast<const std::byte*>(o.input.data())};
   tbb::task_arena arena(threads);
@@ -71,7 +72,7 @@ void BM_octet(benchmark::State& state, const Layer& l) {
     benchmark::DoNotOptimize(y.data());
   }
   bench::set_layer_counters(state, l, threads);
-  state.SetLabel(std::string(name_of(active_isa())));
+  state.SetLabel(std::string(name_of(active_isa())) + " " + std::string(name_of(requant)));
 }
 
 // Collects each benchmark's median (or its single run) to print octet / oneDNN time ratios at the end.
@@ -89,17 +90,22 @@ class RatioReporter : public benchmark::ConsoleReporter {
   }
   void Finalize() override {
     ConsoleReporter::Finalize();
-    std::printf("\n%-34s %8s %12s %12s %10s\n", "layer", "threads", "octet ms", "oneDNN ms", "octet/oneDNN");
+    std::printf("\n%-30s %7s %10s %10s %10s %13s %13s %12s\n", "layer", "threads", "fixed ms", "float ms",
+                "oneDNN ms", "fixed/oneDNN", "float/oneDNN", "fixed/float");
+    const auto ratio = [](double a, double b) { return a > 0 && b > 0 ? a / b : 0.0; };
     for (const auto& [name, ms] : medians_) {
       if (name.rfind("octet/", 0) != 0) continue;
-      const std::string peer = "onednn/" + name.substr(6);
-      const auto it = medians_.find(peer);
-      if (it == medians_.end()) continue;
-      // "octet/<layer>/<threads>/min_time:.../real_time"
-      const size_t layer_end = name.find('/', 6), threads_end = name.find('/', layer_end + 1);
-      std::printf("%-34s %8s %12.3f %12.3f %10.2fx\n", name.substr(6, layer_end - 6).c_str(),
-                  name.substr(layer_end + 1, threads_end - layer_end - 1).c_str(), ms, it->second,
-                  ms / it->second);
+      const std::string rest = name.substr(6);  // "<layer>/<threads>/min_time:.../real_time"
+      const auto find = [&](const std::string& key) {
+        const auto it = medians_.find(key);
+        return it == medians_.end() ? 0.0 : it->second;
+      };
+      const double float_ms = find("octet_float/" + rest), onednn_ms = find("onednn/" + rest);
+      const size_t layer_end = rest.find('/'), threads_end = rest.find('/', layer_end + 1);
+      std::printf("%-30s %7s %10.3f %10.3f %10.3f %12.2fx %12.2fx %11.2fx\n",
+                  rest.substr(0, layer_end).c_str(),
+                  rest.substr(layer_end + 1, threads_end - layer_end - 1).c_str(), ms, float_ms, onednn_ms,
+                  ratio(ms, onednn_ms), ratio(float_ms, onednn_ms), ratio(ms, float_ms));
     }
   }
 
@@ -111,14 +117,16 @@ class RatioReporter : public benchmark::ConsoleReporter {
 }  // namespace octet
 
 int main(int argc, char** argv) {
-  for (const octet::Layer& l : octet::kLayers) {
-    benchmark::RegisterBenchmark((std::string("octet/") + l.name).c_str(), octet::BM_octet, l)
-        ->Arg(1)
-        ->Arg(2)
-        ->Unit(benchmark::kMillisecond)
-        ->UseRealTime()
-        ->MinTime(0.3);
-  }
+  for (const octet::Layer& l : octet::kLayers)
+    for (const auto requant : {octet::RequantMode::fixed_point, octet::RequantMode::float_scale}) {
+      const std::string prefix = requant == octet::RequantMode::fixed_point ? "octet/" : "octet_float/";
+      benchmark::RegisterBenchmark((prefix + l.name).c_str(), octet::BM_octet, l, requant)
+          ->Arg(1)
+          ->Arg(2)
+          ->Unit(benchmark::kMillisecond)
+          ->UseRealTime()
+          ->MinTime(0.3);
+    }
 #ifdef OCTET_HAVE_ONEDNN
   octet::bench::register_onednn_benchmarks();
 #else
