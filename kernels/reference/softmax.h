@@ -15,8 +15,9 @@ TensorF32 softmax_float(const TensorU8& input);
 
 // As softmax_float, then quantized to `output` (typically scale 1/256, zero point 0).
 // In float_scale mode, ONNX Runtime's QLinearSoftmax instead, step for step: a float32 table
-// exp((i - 255 + shift) * s_in) with shift = max(0, log(FLT_MAX / D) - 5) / s_in (D the row length), the row
-// sum accumulated in float32 in order, out = min(255, round_half_even(t * floor(1 / s_out) / sum) + z_out).
+// exp((i - 255 + shift) * s_in) with shift = max(0, log(FLT_MAX / D) - 5) / s_in (D the row length;
+// FLT_MAX / D and its logarithm in float32, the rest in double), the row sum accumulated in float32 in order,
+// out = min(255, round_half_even(t * floor(1 / s_out) / sum) + z_out).
 // Its floor(1 / s_out) makes the largest probability 254 rather than 255 with s_out = 1/255: that is
 // ONNX Runtime's result, and this mode's promise is ONNX Runtime's bytes.
 TensorU8 softmax_u8(const TensorU8& input, const QuantParams& output,

@@ -1,20 +1,23 @@
 // octet's float requantization mode (RequantMode::float_scale) against ONNX Runtime's own bytes: the golden
 // vectors in data/ort_requant/ (written by data/make_ort_requant_vectors.py, which documents the format)
-// hold the inputs, parameters and output of ONNX Runtime's QLinearAdd, QLinearMul, QLinearGlobalAveragePool
-// (com.microsoft), QLinearConv (3x3 and depthwise) and QLinearMatMul, with scales chosen to make exact .5
-// ties common. The reference operators and the fast kernels of every ISA this CPU runs must reproduce every
-// byte; the fixed-point mode must not (so a mode that is silently ignored shows up here).
+// hold the inputs, parameters and output of ONNX Runtime's QLinearAdd, QLinearMul, QLinearGlobalAveragePool,
+// QLinearSoftmax (com.microsoft), QLinearConv (3x3 and depthwise) and QLinearMatMul, with scales chosen to
+// make exact .5 ties common. The reference operators and the fast kernels of every ISA this CPU runs must
+// reproduce every byte; the fixed-point mode must not (so a mode that is silently ignored shows up here).
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <array>
 #include <charconv>
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <iterator>
+#include <limits>
 #include <map>
 #include <optional>
 #include <sstream>
@@ -33,6 +36,7 @@
 #include "kernels/reference/elementwise.h"
 #include "kernels/reference/fully_connected.h"
 #include "kernels/reference/pooling.h"
+#include "kernels/reference/softmax.h"
 #include "test_util.h"
 
 namespace octet {
@@ -211,7 +215,7 @@ Tensor<T> channels_last(const Tensor<T>& t) {
 
 // ---- The operators, in octet's layout ---------------------------------------------------------------------
 
-enum class Family { add, mul, global_average_pool, conv, depthwise, matmul };
+enum class Family { add, mul, global_average_pool, conv, depthwise, matmul, softmax };
 
 const char* family_name(Family f) {
   switch (f) {
@@ -227,6 +231,8 @@ const char* family_name(Family f) {
       return "QLinearConv (depthwise)";
     case Family::matmul:
       return "QLinearMatMul";
+    case Family::softmax:
+      return "QLinearSoftmax";
   }
   return "?";
 }
@@ -236,6 +242,7 @@ Family family_of(const OrtCase& c) {
   if (c.op == "QLinearMul") return Family::mul;
   if (c.op == "QLinearGlobalAveragePool") return Family::global_average_pool;
   if (c.op == "QLinearMatMul") return Family::matmul;
+  if (c.op == "QLinearSoftmax") return Family::softmax;
   if (c.op == "QLinearConv") {
     const int64_t group = c.attr("group", 1)[0];
     if (group == 1) return Family::conv;
@@ -304,6 +311,19 @@ MatMul matmul_of(const OrtCase& c) {
   return {to_tensor<uint8_t>(c.tensor("A")), to_tensor<uint8_t>(c.output()), std::move(w)};
 }
 
+// QLinearSoftmax (opset 13) over the last axis, the only one octet's softmax takes.
+struct Softmax {
+  TensorU8 input, expected;
+};
+
+Softmax softmax_of(const OrtCase& c) {
+  Softmax s{to_tensor<uint8_t>(c.tensor("X")), to_tensor<uint8_t>(c.output())};
+  const int64_t axis = c.attr("axis", 1)[0], rank = static_cast<int64_t>(s.input.shape.size());
+  if (c.attr("opset", 1)[0] != 13 || (axis != -1 && axis != rank - 1))
+    throw std::runtime_error(c.file + ": softmax over another axis than the last");
+  return s;
+}
+
 // A run's result next to ONNX Runtime's.
 struct Outcome {
   std::string what;  // which layout / path
@@ -348,11 +368,19 @@ std::vector<Outcome> run_reference(const OrtCase& c, RequantMode mode) {
       out.push_back({"reference", got.data, m.expected.data});
       break;
     }
+    case Family::softmax: {
+      const Softmax s = softmax_of(c);
+      const TensorU8 got = ref::softmax_u8(s.input, s.expected.quant, mode);
+      EXPECT_EQ(got.shape, s.expected.shape);
+      out.push_back({"reference", got.data, s.expected.data});
+      break;
+    }
   }
   return out;
 }
 
-// The fast kernels for `isa` (none where the family has no kernel for it: depthwise under scalar).
+// The fast kernels for `isa` (none where the family has no kernel for it: depthwise under scalar, softmax,
+// which the runtime runs as ref::softmax_u8).
 std::vector<Outcome> run_fast(const OrtCase& c, Isa isa, RequantMode mode) {
   std::vector<Outcome> out;
   switch (family_of(c)) {
@@ -408,6 +436,8 @@ std::vector<Outcome> run_fast(const OrtCase& c, Isa isa, RequantMode mode) {
       out.push_back({"GemmConv2d (fully connected)", got, m.expected.data});
       break;
     }
+    case Family::softmax:
+      break;
   }
   return out;
 }
@@ -468,6 +498,77 @@ std::vector<uint8_t> float_add_in_order(const TensorU8& a, const TensorU8& b, co
   return result;
 }
 
+// ONNX Runtime's QLinearSoftmax (ref::softmax_u8 in float_scale mode) with one step done another way: the
+// near misses of softmax_float_variants in data/make_ort_requant_vectors.py, each a shortcut that a faster
+// kernel might take.
+enum class SoftmaxMiss { sum_double, sum_reverse, sum_8_lanes, reciprocal, div_double, log_double, no_shift };
+
+const char* miss_name(SoftmaxMiss m) {
+  switch (m) {
+    case SoftmaxMiss::sum_double:
+      return "row sum in double";
+    case SoftmaxMiss::sum_reverse:
+      return "row sum in reverse order";
+    case SoftmaxMiss::sum_8_lanes:
+      return "row sum in 8 lanes";
+    case SoftmaxMiss::reciprocal:
+      return "t * (floor(1 / s_y) / sum)";
+    case SoftmaxMiss::div_double:
+      return "t * floor(1 / s_y) / sum in double";
+    case SoftmaxMiss::log_double:
+      return "log(FLT_MAX / D) in double";
+    case SoftmaxMiss::no_shift:
+      return "exp table without the headroom shift";
+  }
+  return "?";
+}
+
+std::vector<uint8_t> softmax_near_miss(const TensorU8& x, const QuantParams& out, SoftmaxMiss miss) {
+  const int64_t width = x.shape.back();
+  const float headroom = std::numeric_limits<float>::max() / static_cast<float>(width);
+  const double log_double = std::log(static_cast<double>(headroom));
+  const double log_headroom = miss == SoftmaxMiss::log_double ? log_double : static_cast<float>(log_double);
+  const double s_x = x.quant.scale();
+  const double shift = miss == SoftmaxMiss::no_shift ? 0.0 : std::max(0.0, log_headroom - 5.0) / s_x;
+  std::array<float, 256> table{};
+  for (size_t i = 0; i < table.size(); ++i)
+    table[i] = static_cast<float>(std::exp((static_cast<double>(i) - 255.0 + shift) * s_x));
+  const float y_scale = std::floor(1.0f / out.scale());
+  std::vector<uint8_t> result(x.data.size());
+  for (int64_t row = 0; row < static_cast<int64_t>(x.data.size()); row += width) {
+    const uint8_t* q = x.data.data() + row;
+    const float* t = table.data() + 255 - *std::max_element(q, q + width);
+    float sum = 0.0f;
+    if (miss == SoftmaxMiss::sum_double) {
+      double d = 0.0;
+      for (int64_t i = 0; i < width; ++i)
+        d += t[q[i]];
+      sum = static_cast<float>(d);
+    } else if (miss == SoftmaxMiss::sum_reverse) {
+      for (int64_t i = width; i-- > 0;)
+        sum += t[q[i]];
+    } else if (miss == SoftmaxMiss::sum_8_lanes) {
+      std::array<float, 8> lanes{};
+      for (int64_t i = 0; i < width; ++i)
+        lanes[static_cast<size_t>(i % 8)] += t[q[i]];
+      for (const float lane : lanes)
+        sum += lane;
+    } else {
+      for (int64_t i = 0; i < width; ++i)
+        sum += t[q[i]];
+    }
+    for (int64_t i = 0; i < width; ++i) {
+      const float v = t[q[i]];
+      const double p = miss == SoftmaxMiss::reciprocal   ? v * (y_scale / sum)
+                       : miss == SoftmaxMiss::div_double ? static_cast<double>(v) * y_scale / sum
+                                                         : v * y_scale / sum;
+      result[static_cast<size_t>(row + i)] = static_cast<uint8_t>(
+          std::clamp<int64_t>(static_cast<int64_t>(std::nearbyint(p)) + out.zero_point(), 0, 255));
+    }
+  }
+  return result;
+}
+
 // ---- Tests ------------------------------------------------------------------------------------------------
 
 TEST(OrtFloatRequant, FixturesCoverEveryOperator) {
@@ -475,7 +576,7 @@ TEST(OrtFloatRequant, FixturesCoverEveryOperator) {
   for (const OrtCase& c : all_cases())
     ++count[family_of(c)];
   for (Family f : {Family::add, Family::mul, Family::global_average_pool, Family::conv, Family::depthwise,
-                   Family::matmul})
+                   Family::matmul, Family::softmax})
     EXPECT_GE(count[f], 3) << family_name(f);
 }
 
@@ -517,6 +618,46 @@ TEST(OrtFloatRequant, AddFixturesPinTheOperandOrder) {
   EXPECT_EQ(wrong_order.size(), 5u);
   for (const auto& [kind, n] : wrong_order)
     EXPECT_GT(n, 0) << kind << ": no byte depends on the operand order";
+}
+
+// The softmax fixtures cover row lengths 2 to 1000 (the exp table's shift depends on the length), the two
+// usual output scales, float32(1/255) (floor(1 / s) = 254) and 1/256, with zero point 0, and a nonzero output
+// zero point.
+TEST(OrtFloatRequant, SoftmaxFixturesCoverLengthsAndOutputScales) {
+  std::map<int64_t, int> lengths;
+  int y_1_255 = 0, y_1_256 = 0, nonzero_zero_point = 0;
+  for (const OrtCase& c : all_cases()) {
+    if (family_of(c) != Family::softmax) continue;
+    const Softmax s = softmax_of(c);
+    ++lengths[s.input.shape.back()];
+    const float y_scale = s.expected.quant.scale();
+    const int32_t zp = s.expected.quant.zero_point();
+    y_1_255 += y_scale == 1.0f / 255.0f && zp == 0;
+    y_1_256 += y_scale == 1.0f / 256.0f && zp == 0;
+    nonzero_zero_point += zp != 0;
+  }
+  for (int64_t length : {2, 10, 100, 1000})
+    EXPECT_GT(lengths[length], 0) << "no softmax fixture with rows of " << length;
+  EXPECT_GT(y_1_255, 0);
+  EXPECT_GT(y_1_256, 0);
+  EXPECT_GT(nonzero_zero_point, 0);
+}
+
+// Each near miss of ONNX Runtime's softmax arithmetic (softmax_near_miss) must get some fixture byte wrong
+// (softmax_10_telling holds rows searched for that), or a kernel that took the shortcut would pass.
+TEST(OrtFloatRequant, SoftmaxFixturesPinTheArithmetic) {
+  std::map<SoftmaxMiss, int64_t> wrong;
+  for (const OrtCase& c : all_cases()) {
+    if (family_of(c) != Family::softmax) continue;
+    const Softmax s = softmax_of(c);
+    for (SoftmaxMiss m :
+         {SoftmaxMiss::sum_double, SoftmaxMiss::sum_reverse, SoftmaxMiss::sum_8_lanes,
+          SoftmaxMiss::reciprocal, SoftmaxMiss::div_double, SoftmaxMiss::log_double, SoftmaxMiss::no_shift})
+      wrong[m] += differences({"", softmax_near_miss(s.input, s.expected.quant, m), s.expected.data});
+  }
+  ASSERT_EQ(wrong.size(), 7u);
+  for (const auto& [miss, n] : wrong)
+    EXPECT_GT(n, 0) << miss_name(miss) << ": no fixture byte tells it from ONNX Runtime's arithmetic";
 }
 
 class OrtFloatRequantFast : public ::testing::TestWithParam<Isa> {};

@@ -6,11 +6,12 @@ Rerun (Debian's python3 with python3-onnx and python3-numpy; node with onnxrunti
 
     /usr/bin/python3 tests/kernels/data/make_ort_requant_vectors.py [--out DIR] [--ort NODE_MODULES]
 
-It builds one tiny ONNX model per case (com.microsoft QLinearAdd / QLinearMul / QLinearGlobalAveragePool,
-standard QLinearConv / QLinearMatMul), runs it through ONNX Runtime with tests/kernels/data/run_ort.js
-(graphOptimizationLevel 'all', one thread) and writes the inputs, the parameters and ONNX Runtime's output
-bytes to tests/kernels/data/ort_requant/<case>.ortv (or DIR), which tests/kernels/ort_float_requant_test.cpp
-reads. ONNX Runtime is found in --ort, else $OCTET_ORT_NODE_MODULES, else benchmarks/peers/node_modules.
+It builds one tiny ONNX model per case (com.microsoft QLinearAdd / QLinearMul / QLinearGlobalAveragePool /
+QLinearSoftmax, standard QLinearConv / QLinearMatMul), runs it through ONNX Runtime with
+tests/kernels/data/run_ort.js (graphOptimizationLevel 'all', one thread) and writes the inputs, the
+parameters and ONNX Runtime's output bytes to tests/kernels/data/ort_requant/<case>.ortv (or DIR), which
+tests/kernels/ort_float_requant_test.cpp reads. ONNX Runtime is found in --ort, else $OCTET_ORT_NODE_MODULES,
+else benchmarks/peers/node_modules.
 Everything is seeded (each case from a hash of its name), so a rerun with the same ONNX Runtime rewrites
 identical files; the files record the onnxruntime-node version they came from (1.30.0 at the time of
 writing).
@@ -24,7 +25,8 @@ saturates there, and the vectors must not depend on the CPU that made them.
 QLinearAdd rounds twice in float32 (fused multiply-adds, add_float_variants below), and which operand ONNX
 Runtime folds first changes about one output in 10^5; the random QLinearAdd cases are therefore drawn until
 they hold a byte pair that tells ONNX Runtime's formula from its near misses (this search makes the script
-take about half a minute). Broadcasts covered: same shapes, a scalar on either side, and [1,C,H,W] with
+take about half a minute; the QLinearSoftmax rows that tell its near misses, softmax_float_variants, take a
+few seconds more). Broadcasts covered: same shapes, a scalar on either side, and [1,C,H,W] with
 [1,C,1,1] either way round. Left out: broadcasts in which the operand that repeats along the innermost run
 holds more elements than the other (A [64,1] + B [1,16], A [1,1,6] + B [3,5,1]), which ONNX Runtime folds by
 the former and octet (ref::float_add_a_first) by the latter.
@@ -35,12 +37,13 @@ File format (version 1): a UTF-8 text header of `key: values` lines, a line `end
     # comment                            ignored
     case: <name>
     op: <ONNX op type>                   QLinearAdd | QLinearMul | QLinearGlobalAveragePool | QLinearConv |
-                                         QLinearMatMul
+                                         QLinearMatMul | QLinearSoftmax
     domain: <domain>                     com.microsoft, or ai.onnx for the standard ops
     onnxruntime: <version>               onnxruntime-node version that computed the output
     attr: <name> <int>...                node attributes, integers only (QLinearConv: kernel_shape, strides,
                                          pads (ONNX order: top, left, bottom, right), dilations, group;
-                                         QLinearGlobalAveragePool: channels_last)
+                                         QLinearGlobalAveragePool: channels_last; QLinearSoftmax: axis (-1,
+                                         the last), opset (13))
     tensor: <name> <dtype> <nbytes>      starts a tensor: dtype uint8 | int8 | int32; the lines up to the next
                                          tensor: belong to it
     shape: <int>...                      ONNX layout (NCHW; conv weights [C_out, C_in / group, KH, KW];
@@ -57,10 +60,12 @@ Tensors by op (the last one is ONNX Runtime's output, with the node's output sca
     QLinearGlobalAveragePool      X, Y
     QLinearConv                   X, W (int8, per output channel), B (int32 bias), Y
     QLinearMatMul                 A (uint8), B (int8, per tensor), Y
+    QLinearSoftmax                X, Y (softmax over the last axis)
 """
 
 import argparse
 import json
+import math
 import os
 import subprocess
 import sys
@@ -456,6 +461,131 @@ def matmul_cases():
             matmul_case("matmul_ties", 16, 48, 24, True)]
 
 
+# ---- QLinearSoftmax ---------------------------------------------------------------------------------------
+
+# float32(1 / 255), the output scale of nearly every quantized softmax (floor(1 / it) = 254: ONNX Runtime's
+# largest probability is 254, not 255), and 1/256 (floor 256, exact).
+SOFTMAX_Y_1_255 = f32(1.0 / 255.0)
+SOFTMAX_Y_1_256 = 2.0 ** -8
+
+
+def softmax_float_variants(x, sx, sy, zy):
+    """ONNX Runtime's QLinearSoftmax (com.microsoft, uint8; contrib_ops/cpu/quantization/qlinear_softmax.cc, 1.30)
+    on the rows of x [rows, D], and near misses that a faster kernel might compute instead:
+      onnxruntime  t[i] = float(exp((i - 255 + shift) * s_x)) with shift = max(0, log(FLT_MAX / D) - 5) / s_x,
+                   the row's values looked up at 255 - max + q, sum = their float32 sum in order,
+                   out = min(255, rne(float(t * floor(1 / s_y)) / sum) + z_y); FLT_MAX / D and its logarithm are
+                   float32 (ONNX Runtime's log(float) is logf), the rest of the shift and the exponent double
+      log_double   the logarithm in double (an exp table off by a common factor within 4e-6 of 1)
+      sum_double, sum_reverse, sum_8_lanes   the row sum in double / in reverse order / in 8 lanes added last
+      reciprocal   t * (floor(1 / s_y) / sum) instead of (t * floor(1 / s_y)) / sum
+      div_double   the product and quotient in double
+      no_shift     the table without the headroom shift (exp((i - 255) * s_x))
+    Each changes between a few rows in 10^3 and one in 10^5 (10 random logits); softmax_cases searches for rows
+    that tell."""
+    x = np.asarray(x)
+    length = x.shape[-1]
+    headroom = float(F32(np.finfo(F32).max) / F32(length))
+    # math.log, not numpy's (whose float32 log is not correctly rounded): logf(x) = float(log(x)) for these x.
+    log_float, log_double = float(F32(math.log(headroom))), math.log(headroom)
+    idx = 255 - x.max(axis=-1, keepdims=True).astype(np.int64) + x.astype(np.int64)
+
+    def table(log_headroom, reserve=5.0):
+        shift = max(0.0, log_headroom - reserve) / float(sx)
+        return np.exp((np.arange(256, dtype=np.float64) - 255.0 + shift) * float(sx)).astype(F32)[idx]
+    t, t_log_double, t0 = table(log_float), table(log_double), table(0.0)
+    ys = F32(np.floor(F32(1.0) / F32(sy)))
+
+    def in_order(v):
+        return np.add.accumulate(v, axis=-1, dtype=F32)[..., -1:]
+
+    def q(v):
+        return np.minimum(np.rint(v).astype(np.int64) + zy, 255).astype(np.uint8)
+    s = in_order(t)
+    lanes = np.concatenate([t, np.zeros(x.shape[:-1] + ((-length) % 8,), F32)], axis=-1)
+    lanes = np.add.accumulate(lanes.reshape(x.shape[:-1] + (-1, 8)), axis=-2, dtype=F32)[..., -1, :]
+    return {"onnxruntime": q(F32(t * ys) / s),
+            "sum_double": q(F32(t * ys) / t.astype(np.float64).sum(axis=-1, keepdims=True).astype(F32)),
+            "sum_reverse": q(F32(t * ys) / in_order(t[..., ::-1])),
+            "sum_8_lanes": q(F32(t * ys) / in_order(lanes)),
+            "reciprocal": q(t * F32(ys / s)),
+            "div_double": q(t.astype(np.float64) * float(ys) / s.astype(np.float64)),
+            "log_double": q(F32(t_log_double * ys) / in_order(t_log_double)),
+            "no_shift": q(F32(t0 * ys) / in_order(t0))}
+
+
+def softmax_rows(rng, rows, length):
+    """Rows of uint8 logits, each around its own center with its own spread, so that the row maxima (which
+    pick the slice of ONNX Runtime's exp table) vary and rows range from nearly flat to one dominant value."""
+    center = rng.g.integers(0, 256, size=(rows, 1))
+    spread = rng.g.choice([2, 8, 30, 128], size=(rows, 1))
+    return rng.g.integers(np.maximum(center - spread, 0), np.minimum(center + spread, 255) + 1,
+                          size=(rows, length)).astype(np.uint8)
+
+
+def telling_softmax_rows(rng, length, sx, sy, zy):
+    """Rows, one per near miss of softmax_float_variants (fewer where a row tells several), on which ONNX
+    Runtime's formula gives another byte than that near miss."""
+    told, rows = set(), []
+    for _ in range(100):
+        x = softmax_rows(rng, 50000, length)
+        v = softmax_float_variants(x, sx, sy, zy)
+        for miss in sorted(v):
+            if miss == "onnxruntime" or miss in told:
+                continue
+            telling = np.nonzero((v[miss] != v["onnxruntime"]).any(axis=-1))[0]
+            if len(telling):
+                row = x[telling[0]]
+                rows.append(row)
+                w = softmax_float_variants(row[None, :], sx, sy, zy)
+                told |= {m for m in w if (w[m] != w["onnxruntime"]).any()}
+        if len(told) == len(v) - 1:
+            return np.stack(rows)
+    sys.exit("telling_softmax_rows: no row tells %s" % sorted(set(v) - told - {"onnxruntime"}))
+
+
+def softmax_case(name, rows, length, scale_range, y_scale, y_zero_point=0, telling=False):
+    rng = Rng(name)
+    sx, zx = rng.scale(*scale_range), rng.zp()
+    if y_zero_point is None:
+        y_zero_point = rng.zp(1, 20)
+    if telling:
+        x = telling_softmax_rows(rng, length, sx, y_scale, y_zero_point)
+        what = "rows that tell ONNX Runtime's arithmetic from near misses (softmax_float_variants)"
+    else:
+        x = softmax_rows(rng, rows, length)
+        what = "random rows"
+    inits = [scalar_init("x_scale", sx, "float"), scalar_init("x_zero_point", zx, "uint8"),
+             scalar_init("y_scale", y_scale, "float"), scalar_init("y_zero_point", y_zero_point, "uint8")]
+    node = helper.make_node("QLinearSoftmax", ["X", "x_scale", "x_zero_point", "y_scale", "y_zero_point"], ["Y"],
+                            domain="com.microsoft", axis=-1, opset=13)
+    X = Tensor("X", x, sx, zx)
+    return Case(name, "QLinearSoftmax", "com.microsoft", make_model(node, [X], "Y", x.shape, inits), [X], [X], "Y",
+                x.shape, y_scale, y_zero_point, attrs={"axis": [-1], "opset": [13]},
+                comment="QLinearSoftmax over the last axis of %s, s_x in [%g, %g], s_y %.9g, z_y %d, %s"
+                        % (list(x.shape), scale_range[0], scale_range[1], f32(y_scale), y_zero_point, what))
+
+
+def softmax_cases():
+    """Row lengths 2, 10, 100 and 1000 (the exp table's headroom shift depends on the length), input scales
+    from 0.004 (a flat exp table) to 0.5 (one value dominates), s_y = float32(1/255) and 1/256 with z_y = 0, one
+    case with a nonzero z_y (which also saturates at 255), and one whose rows tell ONNX Runtime's arithmetic
+    from its near misses (softmax_float_variants)."""
+    large, mid, small = (0.1, 0.5), (0.005, 0.5), (0.004, 0.008)
+    return [softmax_case("softmax_2_0", 16, 2, large, SOFTMAX_Y_1_255),
+            softmax_case("softmax_2_1", 16, 2, small, SOFTMAX_Y_1_256),
+            softmax_case("softmax_10_0", 8, 10, large, SOFTMAX_Y_1_256),
+            softmax_case("softmax_10_1", 8, 10, mid, SOFTMAX_Y_1_255),
+            softmax_case("softmax_10_zp", 8, 10, large, SOFTMAX_Y_1_255, None),
+            softmax_case("softmax_10_telling", None, 10, (0.15, 0.3), SOFTMAX_Y_1_255, telling=True),
+            softmax_case("softmax_100_0", 4, 100, large, SOFTMAX_Y_1_255),
+            softmax_case("softmax_100_1", 4, 100, small, SOFTMAX_Y_1_256),
+            softmax_case("softmax_100_2", 4, 100, mid, SOFTMAX_Y_1_255),
+            softmax_case("softmax_1000_0", 3, 1000, large, SOFTMAX_Y_1_255),
+            softmax_case("softmax_1000_1", 3, 1000, small, SOFTMAX_Y_1_256),
+            softmax_case("softmax_1000_2", 2, 1000, mid, SOFTMAX_Y_1_255)]
+
+
 # ---- Running ONNX Runtime, writing ------------------------------------------------------------------------
 
 def run_ort(cases, ort_modules):
@@ -512,8 +642,15 @@ def main():
     p.add_argument("--out", default=DEFAULT_OUT)
     p.add_argument("--ort", default=None, help="node_modules folder holding onnxruntime-node")
     args = p.parse_args()
-    cases = add_cases() + mul_cases() + gap_cases() + conv_cases() + matmul_cases()
+    cases = add_cases() + mul_cases() + gap_cases() + conv_cases() + matmul_cases() + softmax_cases()
     version, outputs = run_ort(cases, args.ort)
+    for c, out in zip(cases, outputs):
+        if c.op == "QLinearSoftmax":
+            x = c.feeds[0]
+            model = softmax_float_variants(x.data, x.scale[0], c.out_scale, c.out_zp)["onnxruntime"]
+            if (model != out).any():
+                print("warning: %s: ONNX Runtime %s differs from softmax_float_variants on %d bytes (the telling "
+                      "rows may not tell)" % (c.name, version, int((model != out).sum())), file=sys.stderr)
     os.makedirs(args.out, exist_ok=True)
     for old in os.listdir(args.out):
         if old.endswith(".ortv"):
