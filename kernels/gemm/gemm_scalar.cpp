@@ -4,7 +4,7 @@
 #include <cstring>
 
 #include "kernels/gemm/packed_gemm.h"
-#include "kernels/quantization/fixed_point.h"
+#include "kernels/gemm/scalar_epilogue.h"
 
 namespace octet::gemm {
 
@@ -25,16 +25,7 @@ void compute_scalar(const PackedWeights& w, const void* a, int64_t a_stride, con
       if (w.needs_row_sums)
         acc -= static_cast<uint32_t>(w.requant.weight_zero_point[static_cast<size_t>(n)]) *
                static_cast<uint32_t>(row_sums[r]);
-      const auto i = static_cast<size_t>(n);
-      const ChannelRequant& rq = w.requant;
-      const int32_t value =
-          rq.float_mode()
-              ? requantize_float(static_cast<int32_t>(acc), rq.scale[i], rq.output_zero_point, rq.clamp.min,
-                                 rq.clamp.max)
-              : requantize(static_cast<int32_t>(acc),
-                           FixedMultiplier{rq.multiplier[i], rq.right_shift[i] - rq.left_shift[i]},
-                           rq.output_zero_point, rq.clamp.min, rq.clamp.max);
-      c[r * c_stride + n] = static_cast<uint8_t>(value);
+      c[r * c_stride + n] = requantize_accumulator(w.requant, n, acc);
     }
   }
 }
