@@ -3,6 +3,7 @@
 
 #include "kernels/error.h"
 #include "kernels/tensor.h"
+#include "kernels/x86/amx_support.h"
 #include "octet/octet.h"
 #include "tools/commands.h"
 #include "tools/model_inputs.h"
@@ -39,6 +40,8 @@ int run_info(std::span<const std::string_view> args) {
   const Model model = load_for_inputs("info", std::string(args[0]), in, 1, options);
   std::printf("model: %s\n", std::string(args[0]).c_str());
   std::printf("requantization: %s (--requant fixed|float)\n", name_of(options.requantization));
+  // This machine, not the model: AMX kernels exist but are not dispatched yet (docs/kernels.md).
+  std::printf("AMX: %s\n", describe_amx_support().c_str());
   for (const auto& t : model.inputs())
     std::printf("input:  %s\n", describe(t).c_str());
   for (const auto& t : model.outputs())

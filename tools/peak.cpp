@@ -13,6 +13,7 @@
 #include "kernels/error.h"
 #include "kernels/isa.h"
 #include "kernels/peak.h"
+#include "kernels/x86/amx_support.h"
 #include "tools/commands.h"
 #include "tools/peak_cache.h"
 
@@ -132,6 +133,7 @@ int run_peak(std::span<const std::string_view> args) {
   }
   std::printf("\nactive ISA for kernels: %s (OCTET_ISA overrides)\n",
               std::string(name_of(active_isa())).c_str());
+  std::printf("AMX: %s\n", describe_amx_support().c_str());
   if (const std::string error = cache.save(); error.empty())
     std::printf("saved for octet bench --profile in %s (CPU: %s)\n", cache.file().string().c_str(),
                 cpu_key().c_str());
