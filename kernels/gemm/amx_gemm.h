@@ -1,0 +1,209 @@
+#pragma once
+
+// The int8 GEMM of packed_gemm.h on AMX tiles (docs/kernels.md, "AMX (not yet dispatched)"):
+//
+//   C[m][n] = requantize(bias'[n] + sum_k A[m][k] * W[n][k] - z_w[n] * sum_k A[m][k])
+//
+// for uint8 A (m rows of k bytes, a_stride bytes apart: NHWC pixels as they lie) and weights packed by
+// amx_pack. One walk, written against a "tile backend" with the instructions as members (configure,
+// release, zero<T>, load<T>, store<T>, dpbusd<C, A, B>; tile numbers are template arguments because the
+// intrinsics take them as immediates), runs on the scalar model of amx_tile_model.h (compute_amx_model:
+// what the tests check against the scalar GEMM) and on the hardware (compute_amx,
+// x86/amx_gemm_intrinsics.cpp), so the code that runs on AMX is the code that was tested.
+//
+// The walk: every tile is 16 rows x 64 bytes (one configuration). Blocks of 32 rows x 32 channels keep
+// 4 int32 accumulator tiles (tiles 0-3: C[i][j], rows 16i.., channel block j), and per 64-byte k step load
+// 2 A tiles (4, 5: 16 rows x 64 k each) and 2 B tiles (6, 7: 16 k groups x 16 channels x 4) and issue 4
+// TDPBUSD. Row blocks are the outer loop, so a row block's A (its copies included) serves every channel
+// pair. Tails:
+//   - k: the packed B is zero past k (to a multiple of 64); a full A tile is read in place for the k steps
+//     inside k, and its last, partial step from a 16 x 64 copy whose bytes past k are zero, so A is never
+//     read past a row's k bytes;
+//   - m: a last A tile of fewer than 16 rows is copied once per call into a zeroed 16 x k_padded buffer
+//     (its missing rows are zero; the configuration stays 16 rows), and a last row block of 16 rows or
+//     fewer uses only the top tiles (a 1 x 2 or 1 x 1 block);
+//   - n: a last channel block alone uses one B tile (2 x 1 or 1 x 1); channels past n_end in a block are
+//     padding (zero weights and constants), computed and never stored.
+// The accumulators are stored to a 32 x 32 int32 buffer, and each value gets the folded bias, the
+// asymmetric-weight term and the scalar epilogue (scalar_epilogue.h, both requantization modes).
+
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include "kernels/error.h"
+#include "kernels/gemm/amx_pack.h"
+#include "kernels/gemm/amx_tile_config.h"
+#include "kernels/gemm/scalar_epilogue.h"
+
+namespace octet::gemm {
+
+namespace amx {
+
+// The walk's tile numbers.
+constexpr int acc_tile(int i, int j) {
+  return i * 2 + j;
+}
+constexpr int a_tile(int i) {
+  return 4 + i;
+}
+constexpr int b_tile(int j) {
+  return 6 + j;
+}
+
+// Every tile 16 rows x 64 bytes.
+constexpr TileConfig walk_config() {
+  TileConfig c;
+  for (int t = 0; t < kTiles; ++t)
+    c.tile(t, kMaxRows, kMaxRowBytes);
+  return c;
+}
+
+constexpr int64_t kBlockRows = 2 * kAmxTileRows;       // 32 rows of A per block
+constexpr int64_t kBlockChannels = 2 * kChannelBlock;  // 32 output channels per block
+
+// Where A tile i of a row block reads k step s: in place for steps below direct_steps, else the copy of
+// its last, partial step (16 x 64 bytes, stride 64).
+struct ATileSource {
+  const uint8_t* base = nullptr;
+  int64_t stride = 0;
+  int64_t direct_steps = 0;
+  const uint8_t* tail = nullptr;
+
+  const uint8_t* at(int64_t step) const { return step < direct_steps ? base + step * kAmxKStep : tail; }
+  int64_t stride_at(int64_t step) const { return step < direct_steps ? stride : kAmxKStep; }
+};
+
+struct WalkScratch {
+  alignas(64) uint8_t tail[2][kAmxTileRows * kAmxKStep];  // the last k step of each full A tile
+  alignas(64) int32_t acc[kBlockRows * kBlockChannels];   // the accumulators of one block
+  std::vector<uint8_t> rows;                              // a last A tile of fewer than 16 rows
+};
+
+// Calls f(I, J) for the accumulator tiles of a TM x TN block (std::integral_constant indices).
+template <int TM, int TN, class F>
+void for_each_acc(F&& f) {
+  f(std::integral_constant<int, 0>{}, std::integral_constant<int, 0>{});
+  if constexpr (TN == 2) f(std::integral_constant<int, 0>{}, std::integral_constant<int, 1>{});
+  if constexpr (TM == 2) f(std::integral_constant<int, 1>{}, std::integral_constant<int, 0>{});
+  if constexpr (TM == 2 && TN == 2) f(std::integral_constant<int, 1>{}, std::integral_constant<int, 1>{});
+}
+
+// One block: rows [r0, r0 + rows) (rows <= 16 * TM), channel blocks `block` .. block + TN - 1, storing the
+// channels below n_end.
+template <int TM, int TN, class Tiles>
+void compute_block(Tiles& tiles, const AmxPackedWeights& w, const ATileSource* a, const int32_t* row_sums,
+                   int64_t r0, int64_t rows, int64_t block, int64_t n_end, uint8_t* c, int64_t c_stride,
+                   int32_t* acc) {
+  for_each_acc<TM, TN>([&](auto i, auto j) { tiles.template zero<acc_tile(i, j)>(); });
+  for (int64_t s = 0; s < w.k_steps(); ++s) {
+    tiles.template load<a_tile(0)>(a[0].at(s), a[0].stride_at(s));
+    if constexpr (TM == 2) tiles.template load<a_tile(1)>(a[1].at(s), a[1].stride_at(s));
+    tiles.template load<b_tile(0)>(w.b_tile(block, s), kAmxKStep);
+    if constexpr (TN == 2) tiles.template load<b_tile(1)>(w.b_tile(block + 1, s), kAmxKStep);
+    for_each_acc<TM, TN>(
+        [&](auto i, auto j) { tiles.template dpbusd<acc_tile(i, j), a_tile(i), b_tile(j)>(); });
+  }
+  for_each_acc<TM, TN>([&](auto i, auto j) {
+    tiles.template store<acc_tile(i, j)>(acc + i * kAmxTileRows * kBlockChannels + j * kChannelBlock,
+                                         kBlockChannels * 4);
+  });
+  const ChannelRequant& rq = w.requant;
+  const int64_t n0 = block * kChannelBlock, n1 = std::min(n_end, n0 + TN * kChannelBlock);
+  for (int64_t r = 0; r < rows; ++r) {
+    const uint32_t row_sum = w.needs_row_sums ? static_cast<uint32_t>(row_sums[r0 + r]) : 0;
+    uint8_t* out = c + (r0 + r) * c_stride;
+    for (int64_t n = n0; n < n1; ++n) {
+      const auto i = static_cast<size_t>(n);
+      // uint32: the sums wrap modulo 2^32 as the tiles' do (packed_gemm.h).
+      const uint32_t value = static_cast<uint32_t>(acc[r * kBlockChannels + (n - n0)]) +
+                             static_cast<uint32_t>(rq.bias[i]) -
+                             static_cast<uint32_t>(rq.weight_zero_point[i]) * row_sum;
+      out[n] = requantize_accumulator(rq, n, value);
+    }
+  }
+}
+
+// Sets up A tile i's source for rows [first, first + valid) of A (see the header comment).
+inline ATileSource a_source(const AmxPackedWeights& w, const uint8_t* a, int64_t a_stride, int64_t first,
+                            int64_t valid, int i, WalkScratch& scratch) {
+  ATileSource s;
+  if (valid == kAmxTileRows) {
+    s.base = a + first * a_stride;
+    s.stride = a_stride;
+    s.direct_steps = w.k / kAmxKStep;
+    if (s.direct_steps < w.k_steps()) {
+      const int64_t done = s.direct_steps * kAmxKStep, left = w.k - done;
+      uint8_t* tail = scratch.tail[i];
+      std::memset(tail, 0, sizeof scratch.tail[i]);
+      for (int64_t r = 0; r < kAmxTileRows; ++r)
+        std::memcpy(tail + r * kAmxKStep, s.base + r * a_stride + done, static_cast<size_t>(left));
+      s.tail = tail;
+    }
+    return s;
+  }
+  scratch.rows.assign(static_cast<size_t>(kAmxTileRows * w.k_padded), 0);
+  for (int64_t r = 0; r < valid; ++r)
+    std::memcpy(scratch.rows.data() + r * w.k_padded, a + (first + r) * a_stride, static_cast<size_t>(w.k));
+  s.base = scratch.rows.data();
+  s.stride = w.k_padded;
+  s.direct_steps = w.k_steps();
+  return s;
+}
+
+// Rows [0, m) and output channels [n_begin, n_end) of C (n_begin a multiple of 16), as gemm::compute: A
+// rows of w.k bytes (nothing past them is read), row_sums (m values) only when w.needs_row_sums.
+template <class Tiles>
+void walk(Tiles& tiles, const AmxPackedWeights& w, const uint8_t* a, int64_t a_stride,
+          const int32_t* row_sums, int64_t m, int64_t n_begin, int64_t n_end, uint8_t* c, int64_t c_stride) {
+  if (n_begin % kChannelBlock != 0 || n_begin < 0 || n_end > w.n || m < 0 || (w.needs_row_sums && !row_sums))
+    throw Error("amx gemm: bad channel range or missing row sums");
+  if (m == 0 || n_begin >= n_end) return;
+  WalkScratch scratch;
+  const int64_t block_end = (n_end + kChannelBlock - 1) / kChannelBlock;
+  tiles.configure(walk_config());
+  try {
+    for (int64_t r0 = 0; r0 < m; r0 += kBlockRows) {
+      const int64_t rows = std::min(kBlockRows, m - r0);
+      const bool two_row_tiles = rows > kAmxTileRows;
+      ATileSource sources[2];
+      sources[0] = a_source(w, a, a_stride, r0, std::min(rows, kAmxTileRows), 0, scratch);
+      if (two_row_tiles)
+        sources[1] = a_source(w, a, a_stride, r0 + kAmxTileRows, rows - kAmxTileRows, 1, scratch);
+      for (int64_t b = n_begin / kChannelBlock; b < block_end; b += 2) {
+        const bool two_channel_tiles = b + 1 < block_end;
+        int32_t* acc = scratch.acc;
+        if (two_row_tiles && two_channel_tiles)
+          compute_block<2, 2>(tiles, w, sources, row_sums, r0, rows, b, n_end, c, c_stride, acc);
+        else if (two_row_tiles)
+          compute_block<2, 1>(tiles, w, sources, row_sums, r0, rows, b, n_end, c, c_stride, acc);
+        else if (two_channel_tiles)
+          compute_block<1, 2>(tiles, w, sources, row_sums, r0, rows, b, n_end, c, c_stride, acc);
+        else
+          compute_block<1, 1>(tiles, w, sources, row_sums, r0, rows, b, n_end, c, c_stride, acc);
+      }
+    }
+  } catch (...) {
+    tiles.release();
+    throw;
+  }
+  tiles.release();
+}
+
+}  // namespace amx
+
+// The walk on the scalar tile model (amx_gemm.cpp): runs anywhere; what the tests check.
+void compute_amx_model(const AmxPackedWeights& w, const uint8_t* a, int64_t a_stride, const int32_t* row_sums,
+                       int64_t m, int64_t n_begin, int64_t n_end, uint8_t* c, int64_t c_stride);
+
+#if defined(__x86_64__)
+// The walk on AMX tiles (x86/amx_gemm_intrinsics.cpp). Throws octet::Error unless amx_support().usable.
+// Not dispatched by any ISA yet: it has never run on AMX hardware.
+void compute_amx(const AmxPackedWeights& w, const uint8_t* a, int64_t a_stride, const int32_t* row_sums,
+                 int64_t m, int64_t n_begin, int64_t n_end, uint8_t* c, int64_t c_stride);
+#endif
+
+}  // namespace octet::gemm

@@ -1,0 +1,100 @@
+// The AMX walk (kernels/gemm/amx_gemm.h) on the hardware's tiles: the tile backend below maps the walk's
+// instructions to GCC's AMX intrinsics. Compiled with -mamx-tile -mamx-int8 (kernels/CMakeLists.txt), and
+// never called unless amx_support() says the CPU and OS allow tiles; no ISA dispatches here yet, because
+// this code has not run on AMX hardware (docs/kernels.md, "AMX (not yet dispatched)").
+
+#include <immintrin.h>
+
+#include "kernels/error.h"
+#include "kernels/gemm/amx_gemm.h"
+#include "kernels/x86/amx_support.h"
+
+namespace octet::gemm {
+
+namespace {
+
+// GCC 12's tile intrinsics are macros that paste the tile number into the instruction's text (%%tmm"#dst),
+// so each needs a literal: OCTET_AMX_LITERAL(T, OP) expands OP(0) .. OP(7) under `if constexpr (T == i)`.
+#define OCTET_AMX_LITERAL(T, OP)         \
+  if constexpr ((T) == 0) {              \
+    OP(0);                               \
+  } else if constexpr ((T) == 1) {       \
+    OP(1);                               \
+  } else if constexpr ((T) == 2) {       \
+    OP(2);                               \
+  } else if constexpr ((T) == 3) {       \
+    OP(3);                               \
+  } else if constexpr ((T) == 4) {       \
+    OP(4);                               \
+  } else if constexpr ((T) == 5) {       \
+    OP(5);                               \
+  } else if constexpr ((T) == 6) {       \
+    OP(6);                               \
+  } else {                               \
+    static_assert((T) == 7, "tile 0-7"); \
+    OP(7);                               \
+  }
+
+// GCC's tile loads are asm statements with the address as a plain register operand and no memory input or
+// clobber, so nothing tells the compiler that they read memory: an empty asm with a "memory" clobber before
+// each keeps the A copies the walk has just written from being reordered past (or removed before) the load.
+// The configuration gets the same barrier (_tile_loadconfig names only its first 8 bytes as an operand).
+inline void compiler_barrier() {
+  __asm__ volatile("" ::: "memory");
+}
+
+struct HardwareTiles {
+  void configure(const amx::TileConfig& c) {
+    compiler_barrier();
+    _tile_loadconfig(&c);
+  }
+  void release() { _tile_release(); }
+
+  template <int T>
+  void zero() {
+#define OCTET_AMX_ZERO(t) _tile_zero(t)
+    OCTET_AMX_LITERAL(T, OCTET_AMX_ZERO)
+#undef OCTET_AMX_ZERO
+  }
+  template <int T>
+  void load(const void* p, int64_t stride) {
+    compiler_barrier();
+#define OCTET_AMX_LOAD(t) _tile_loadd(t, p, stride)
+    OCTET_AMX_LITERAL(T, OCTET_AMX_LOAD)
+#undef OCTET_AMX_LOAD
+  }
+  template <int T>
+  void store(void* p, int64_t stride) {
+#define OCTET_AMX_STORE(t) _tile_stored(t, p, stride)
+    OCTET_AMX_LITERAL(T, OCTET_AMX_STORE)
+#undef OCTET_AMX_STORE
+  }
+  // The walk's four products: C[i][j] += A[i] x B[j] (amx::acc_tile, a_tile, b_tile).
+  template <int C, int A, int B>
+  void dpbusd() {
+    static_assert(A >= 4 && A <= 5 && B >= 6 && B <= 7 && C == amx::acc_tile(A - 4, B - 6),
+                  "the walk's tile assignment");
+    if constexpr (C == 0) {
+      _tile_dpbusd(0, 4, 6);
+    } else if constexpr (C == 1) {
+      _tile_dpbusd(1, 4, 7);
+    } else if constexpr (C == 2) {
+      _tile_dpbusd(2, 5, 6);
+    } else {
+      _tile_dpbusd(3, 5, 7);
+    }
+  }
+};
+
+#undef OCTET_AMX_LITERAL
+
+}  // namespace
+
+void compute_amx(const AmxPackedWeights& w, const uint8_t* a, int64_t a_stride, const int32_t* row_sums,
+                 int64_t m, int64_t n_begin, int64_t n_end, uint8_t* c, int64_t c_stride) {
+  if (!amx_support().usable) throw Error("gemm: AMX is not usable here: " + amx_support().reason);
+  HardwareTiles tiles;
+  amx::walk(tiles, w, a, a_stride, row_sums, m, n_begin, n_end, c, c_stride);
+}
+
+}  // namespace octet::gemm
