@@ -4,7 +4,9 @@
 # of the rounds, the octet / ORT time ratio and how closely the outputs agree.
 #
 #   benchmarks/peers/compare.sh MODEL [--threads N] [--rounds R] [--min-time S] [--input NAME=FILE.npy ...]
-#                                     [--shape NAME=AxBxC ...]
+#                                     [--shape NAME=AxBxC ...] [--requant fixed|float]
+#
+# --requant: octet's requantization mode (float: ONNX Runtime's arithmetic, docs/quantization.md 6.6).
 #
 # Without --input, random inputs of the model's shapes (--shape for dynamic dimensions) are made by
 # `octet bench --save-inputs`. ONNX Runtime
@@ -16,7 +18,7 @@ root=$(cd "$here/../.." && pwd)
 octet="$root/build/tools/octet"
 [[ $# -ge 1 ]] || { sed -n 2,11p "$0"; exit 2; }
 model=$1; shift
-threads=1 rounds=5 min_time=2
+threads=1 rounds=5 min_time=2 requant=fixed
 inputs=() shapes=()
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -25,6 +27,7 @@ while [[ $# -gt 0 ]]; do
     --min-time) min_time=$2; shift 2 ;;
     --input) inputs+=(--input "$2"); shift 2 ;;
     --shape) shapes+=(--shape "$2"); shift 2 ;;
+    --requant) requant=$2; shift 2 ;;
     *) echo "compare.sh: unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -42,7 +45,8 @@ fi
 printf '%-6s %12s %12s\n' round "octet ms" "ORT ms"
 octet_ms=() ort_ms=()
 for r in $(seq 1 "$rounds"); do
-  "$octet" bench "$model" --threads "$threads" --min-time "$min_time" "${inputs[@]}" --json "$work/octet.json" > /dev/null
+  "$octet" bench "$model" --threads "$threads" --min-time "$min_time" --requant "$requant" "${inputs[@]}" \
+    --json "$work/octet.json" > /dev/null
   o=$(grep -o '"median": [0-9.e+-]*' "$work/octet.json" | head -1 | awk '{print $2}')
   e=$(node "$here/ort_bench.js" "$model" --threads "$threads" --min-time "$min_time" "${inputs[@]}" --out "$work/ort")
   t=$(echo "$e" | grep -o '"median_ms":[0-9.e+-]*' | cut -d: -f2)
@@ -52,10 +56,10 @@ done
 median() { printf '%s\n' "$@" | sort -g | awk '{v[NR]=$1} END {print (NR % 2) ? v[(NR+1)/2] : (v[NR/2] + v[NR/2+1]) / 2}'; }
 mo=$(median "${octet_ms[@]}") mt=$(median "${ort_ms[@]}")
 isa=$(grep -o '"isa": "[a-z0-9]*"' "$work/octet.json" | cut -d'"' -f4)
-echo "median of rounds: octet $mo ms, ORT $mt ms, octet/ORT $(awk -v a="$mo" -v b="$mt" 'BEGIN {printf "%.2f", a / b}') ($threads thread(s), octet ISA $isa)"
+echo "median of rounds: octet $mo ms, ORT $mt ms, octet/ORT $(awk -v a="$mo" -v b="$mt" 'BEGIN {printf "%.2f", a / b}') ($threads thread(s), octet ISA $isa, $requant requantization)"
 
 # Agreement, in the output's quantization steps (the scale octet reports for it).
-"$octet" run "$model" "${inputs[@]}" --output-dir "$work/octet" > /dev/null
+"$octet" run "$model" "${inputs[@]}" --requant "$requant" --output-dir "$work/octet" > /dev/null
 # (awk reads all its input: an early exit would break the pipe, which pipefail turns into a failure)
 scale=$("$octet" info "$model" "${inputs[@]}" | awk '/^output: / && !done {for (i = 1; i <= NF; ++i) if ($i == "scale") {print $(i + 1); done = 1}}' | tr -d ',')
 node "$here/compare_outputs.js" "$work/octet" "$work/ort" "${scale:-1}"
