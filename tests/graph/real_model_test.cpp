@@ -5,7 +5,8 @@
 // The float model must agree with ONNX Runtime's float run to 1e-4; the int8 model must make the same
 // decisions as ONNX Runtime's int8 run on these clear cases (their margins exceed 0.5), with probabilities
 // within 0.1 of it: two correct int8 executions differ by up to 0.07 here (ONNX Runtime against itself,
-// fused and unfused; the fixture's README).
+// fused and unfused; the fixture's README). In the float requantization mode (ONNX Runtime's arithmetic,
+// docs/quantization.md 6.6) the int8 model must give ONNX Runtime's output values exactly.
 
 #include <gtest/gtest.h>
 
@@ -38,9 +39,10 @@ HostTensor network_input() {
   return HostTensor::from_float(pixels.shape, std::move(x));
 }
 
-std::vector<float> run(const std::string& model_file, int threads) {
+std::vector<float> run(const std::string& model_file, int threads,
+                       Requantization requantization = Requantization::fixed_point) {
   const Model model = Model::load(kDir + model_file);
-  Session session(model, {.threads = threads});
+  Session session(model, {.threads = threads, .requantization = requantization});
   const auto outputs = session.run({{model.inputs().at(0).name, network_input()}});
   const auto p = outputs.at(model.outputs().at(0).name).float_data();
   return {p.begin(), p.end()};
@@ -68,6 +70,15 @@ TEST(RealModel, PpocrClsInt8DecidesAsOnnxRuntime) {
     EXPECT_NEAR(p[1], e[1], 0.1) << "crop " << crop;
   }
   EXPECT_EQ(run("model_int8_qdq.onnx", 2), got) << "the same bytes on 2 threads";
+}
+
+TEST(RealModel, PpocrClsInt8InFloatModeGivesOnnxRuntimesBytes) {
+  const std::vector<float> expected = npy::read(kDir + "ort_int8.npy").to_float();
+  for (int threads : {1, 2}) {
+    const std::vector<float> got = run("model_int8_qdq.onnx", threads, Requantization::float_scale);
+    // The outputs are dequantized softmax bytes (scale 1/255): equal values are equal bytes.
+    EXPECT_EQ(got, expected) << threads << " thread(s)";
+  }
 }
 
 }  // namespace
