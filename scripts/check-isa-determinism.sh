@@ -12,21 +12,38 @@ out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 isas=$("$octet" peak --threads 1 2>/dev/null | awk '/^(scalar|avx2|avx512vnni|neon|neon_dotprod|neon_i8mm) /{print $1}')
 checked=0
+# Runs are independent processes: two at a time (most of a small model's run is start-up and loading,
+# one thread), then every output folder is compared with the first of its mode.
+jobs=${JOBS:-$(nproc)}
 run_all() {  # model, then "name=file" input arguments
   local model=$1; shift
-  local inputs=("$@")
+  local inputs=("$@") running=0
+  for mode in fixed float; do
+    for isa in $isas; do
+      for threads in 1 2 3 4; do
+        local dir="$out/$mode-$isa-$threads"
+        rm -rf "$dir"
+        OCTET_ISA=$isa "$octet" run "$model" "${inputs[@]}" --threads "$threads" --requant "$mode" \
+          --output-dir "$dir" > /dev/null &
+        running=$((running + 1))
+        if ((running >= jobs)); then
+          wait -n
+          running=$((running - 1))
+        fi
+      done
+    done
+  done
+  wait
   for mode in fixed float; do
     local reference=""
     for isa in $isas; do
       for threads in 1 2 3 4; do
-        local dir="$out/$isa-$threads"
-        rm -rf "$dir"
-        OCTET_ISA=$isa "$octet" run "$model" "${inputs[@]}" --threads "$threads" --requant "$mode" \
-          --output-dir "$dir" > /dev/null
-        if [[ -z "$reference" ]]; then
-          reference="$out/reference"
-          rm -rf "$reference"
-          cp -r "$dir" "$reference"
+        local dir="$out/$mode-$isa-$threads"
+        if [[ ! -d "$dir" ]]; then
+          echo "FAIL: $model (--requant $mode) did not run on $isa, $threads threads"
+          exit 1
+        elif [[ -z "$reference" ]]; then
+          reference=$dir
         elif ! diff -rq "$reference" "$dir" > /dev/null; then
           echo "FAIL: $model (--requant $mode) differs between ISAs / thread counts (first: $isa, $threads threads)"
           exit 1
