@@ -13,6 +13,12 @@ namespace octet {
 
 namespace {
 
+// memcpy that accepts empty ranges: an empty tensor's data() and an empty arena may be null, and passing
+// null to memcpy is undefined even for zero bytes.
+void copy_bytes(void* dst, const void* src, size_t bytes) {
+  if (bytes > 0) std::memcpy(dst, src, bytes);
+}
+
 std::string shape_text(const std::vector<int64_t>& s) {
   return to_string(s);
 }
@@ -172,7 +178,7 @@ std::map<std::string, HostTensor> Session::Impl::run(const std::map<std::string,
     if (t.dtype() != info.dtype && !(t.dtype() == DataType::uint8 && info.dtype == DataType::float32))
       throw Error("input '" + info.name + "' must be " + name_of(info.dtype) + ", got " + name_of(t.dtype()));
     if (t.dtype() != DataType::uint8) {
-      std::memcpy(buffer(id), t.bytes().data(), t.bytes().size_bytes());
+      copy_bytes(buffer(id), t.bytes().data(), t.bytes().size_bytes());
       continue;
     }
     // uint8 data: either the model's input is uint8, or the caller quantized a float input already.
@@ -195,7 +201,7 @@ std::map<std::string, HostTensor> Session::Impl::run(const std::map<std::string,
     if (tv.layout == graph::Layout::nhwc && !model->options.nhwc_io)
       copy_nchw_to_nhwc(t.uint8_data().data(), reinterpret_cast<uint8_t*>(buffer(target)), tv.shape);
     else
-      std::memcpy(buffer(target), t.uint8_data().data(), t.uint8_data().size_bytes());
+      copy_bytes(buffer(target), t.uint8_data().data(), t.uint8_data().size_bytes());
   }
 
   // The profiler's whole cost inside the operator loop is one clock read per operator and storing it in a
@@ -237,22 +243,22 @@ std::map<std::string, HostTensor> Session::Impl::run(const std::map<std::string,
     const int64_t n = element_count(v.shape, name);
     if (v.type == ElementType::f32) {
       std::vector<float> values(static_cast<size_t>(n));
-      std::memcpy(values.data(), buffer(id), values.size() * sizeof(float));
+      copy_bytes(values.data(), buffer(id), values.size() * sizeof(float));
       outputs.emplace(name, HostTensor::from_float(shape, std::move(values)));
     } else if (v.type == ElementType::s64) {
       std::vector<int64_t> values(static_cast<size_t>(n));
-      std::memcpy(values.data(), buffer(id), values.size() * sizeof(int64_t));
+      copy_bytes(values.data(), buffer(id), values.size() * sizeof(int64_t));
       outputs.emplace(name, HostTensor::from_int64(shape, std::move(values)));
     } else if (v.type == ElementType::b8) {
       std::vector<uint8_t> values(static_cast<size_t>(n));
-      std::memcpy(values.data(), buffer(id), values.size());
+      copy_bytes(values.data(), buffer(id), values.size());
       outputs.emplace(name, HostTensor::from_bool(shape, std::move(values)));
     } else {
       std::vector<uint8_t> values(static_cast<size_t>(n));
       if (v.layout == graph::Layout::nhwc && !model->options.nhwc_io)
         copy_nhwc_to_nchw(reinterpret_cast<const uint8_t*>(buffer(id)), values.data(), v.shape);
       else
-        std::memcpy(values.data(), buffer(id), values.size());
+        copy_bytes(values.data(), buffer(id), values.size());
       outputs.emplace(name, v.quant.scales.empty()
                                 ? HostTensor::from_uint8(shape, std::move(values))
                                 : HostTensor::from_uint8(shape, std::move(values), v.quant.scale(),
