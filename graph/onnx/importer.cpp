@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <deque>
+#include <set>
 
 #include "graph/passes/fuse_byte_maps.h"
 #include "graph/shapes.h"
@@ -219,7 +220,10 @@ void Importer::check_output_type(const onnx::ValueInfoProto& out, const Value& v
 }
 
 void Importer::write_outputs() {
+  std::set<std::string> names;
   for (const auto& out : model_.graph().output()) {
+    // Outputs are returned by name: two with one name would silently lose one.
+    if (!names.insert(out.name()).second) throw Error("graph output '" + out.name() + "' is listed twice");
     const auto it = symbols_.find(out.name());
     if (it == symbols_.end()) throw Error("graph output '" + out.name() + "' is not produced by any node");
     Symbol s = it->second;
