@@ -126,12 +126,7 @@ int32_t float_add_value(const FloatAddConstants& k, int32_t a, int32_t b) {
 }
 
 bool float_add_a_first(const Shape& a, const Shape& b) {
-  int64_t na = 1, nb = 1;
-  for (int64_t d : a)
-    na *= d;
-  for (int64_t d : b)
-    nb *= d;
-  return na < nb;
+  return element_count(a, "add input A") < element_count(b, "add input B");
 }
 
 FloatMulConstants float_mul_constants(const QuantParams& a, const QuantParams& b, const QuantParams& output) {
