@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "kernels/error.h"
+#include "kernels/quantization/requant_mode.h"
 #include "tools/commands.h"
 
 namespace {
@@ -46,8 +47,9 @@ void print_usage(std::ostream& out) {
 namespace octet::tools {
 
 Requantization parse_requantization(std::string_view option, std::string_view value) {
-  if (value == "fixed" || value == "fixed_point") return Requantization::fixed_point;
-  if (value == "float") return Requantization::float_scale;
+  // The kernels' spelling of the modes, one list for the whole project.
+  if (const std::optional<RequantMode> mode = parse_requant_mode(value))
+    return *mode == RequantMode::float_scale ? Requantization::float_scale : Requantization::fixed_point;
   throw Error(std::string(option) + " expects fixed or float, got '" + std::string(value) + "'");
 }
 
