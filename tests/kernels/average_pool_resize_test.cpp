@@ -40,13 +40,15 @@ TEST(AveragePoolFast, MatchesReference) {
         v = rng.coin() ? 0 : 255;
     const QuantParams out = random_output(rng);
     const Clamp clamp = rng.coin() ? Clamp{} : Clamp{static_cast<int32_t>(rng.integer(0, 100)), 220};
+    // Both requantization modes, alternately: each has its own arithmetic in the fast kernel.
+    const RequantMode mode = seed % 2 ? RequantMode::float_scale : RequantMode::fixed_point;
     TensorU8 want;
     try {
-      want = ref::average_pool2d(in, p, out, clamp);
+      want = ref::average_pool2d(in, p, out, clamp, mode);
     } catch (const Error&) {
       continue;  // a window the reference refuses (e.g. starting in the padding after ceil_mode)
     }
-    const pooling::AveragePool pool = pooling::prepare_average_pool(p, in.quant, out, clamp);
+    const pooling::AveragePool pool = pooling::prepare_average_pool(p, in.quant, out, clamp, mode);
     std::vector<uint8_t> got(want.data.size());
     pooling::run(pool, in.data.data(), in.dim(0), in.dim(1), in.dim(2), c, got.data());
     ASSERT_EQ(got, want.data);
@@ -66,8 +68,9 @@ TEST(GlobalAveragePoolFast, MatchesReference) {
         v = seed % 2 ? 255 : 0;
     const QuantParams out = random_output(rng);
     const Clamp clamp = rng.coin() ? Clamp{} : Clamp{static_cast<int32_t>(rng.integer(0, 100)), 220};
-    const TensorU8 want = ref::global_average_pool(in, out, clamp);
-    const pooling::AveragePool pool = pooling::prepare_global_average_pool(h, w, in.quant, out, clamp);
+    const RequantMode mode = seed % 3 ? RequantMode::fixed_point : RequantMode::float_scale;
+    const TensorU8 want = ref::global_average_pool(in, out, clamp, mode);
+    const pooling::AveragePool pool = pooling::prepare_global_average_pool(h, w, in.quant, out, clamp, mode);
     std::vector<uint8_t> got(want.data.size());
     pooling::run(pool, in.data.data(), in.dim(0), h, w, c, got.data());
     ASSERT_EQ(got, want.data);
