@@ -7,17 +7,14 @@
 #include <sstream>
 
 #include "kernels/error.h"
+#include "runtime/copy_bytes.h"
 #include "runtime/model_impl.h"
 
 namespace octet {
 
 namespace {
 
-// memcpy that accepts empty ranges: an empty tensor's data() and an empty arena may be null, and passing
-// null to memcpy is undefined even for zero bytes.
-void copy_bytes(void* dst, const void* src, size_t bytes) {
-  if (bytes > 0) std::memcpy(dst, src, bytes);
-}
+using runtime::copy_bytes;
 
 std::string shape_text(const std::vector<int64_t>& s) {
   return to_string(s);

@@ -87,7 +87,7 @@ std::unique_ptr<const Operator> make_movement_operator(const Graph& g, const Nod
     case OpKind::reshape: {
       const int64_t bytes = element_count(out.shape, out.name) * static_cast<int64_t>(size_of(out.type));
       return function(
-          [bytes](auto inputs, std::byte* o) { std::memcpy(o, inputs[0], static_cast<size_t>(bytes)); });
+          [bytes](auto inputs, std::byte* o) { copy_bytes(o, inputs[0], static_cast<size_t>(bytes)); });
     }
     case OpKind::transpose: {
       const auto perm = std::get<graph::TransposeAttrs>(node.attrs).perm;

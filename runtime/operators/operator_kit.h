@@ -5,7 +5,6 @@
 // that runtime/operators.cpp dispatches to. Each family binds its graph operators, uint8 and float, to the
 // kernels of the active ISA (the scalar references when the ISA is `scalar` or no fast kernel applies).
 
-#include <cstring>
 #include <functional>
 #include <memory>
 #include <span>
@@ -14,6 +13,7 @@
 #include "kernels/elementwise/byte_map.h"
 #include "kernels/isa.h"
 #include "kernels/quantization/requant_mode.h"
+#include "runtime/copy_bytes.h"
 #include "runtime/operators.h"
 
 namespace octet::runtime {
@@ -46,12 +46,12 @@ T* as(std::byte* p) {
 template <class T>
 Tensor<T> load(const std::byte* data, const graph::Value& v) {
   Tensor<T> t(v.shape, v.quant);
-  std::memcpy(t.data.data(), data, t.data.size() * sizeof(T));
+  copy_bytes(t.data.data(), data, t.data.size() * sizeof(T));
   return t;
 }
 template <class T>
 void store(const Tensor<T>& t, std::byte* out) {
-  std::memcpy(out, t.data.data(), t.data.size() * sizeof(T));
+  copy_bytes(out, t.data.data(), t.data.size() * sizeof(T));
 }
 
 // The reference requantization of every byte value from `from` to `to`, as a table.
