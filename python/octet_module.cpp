@@ -348,7 +348,7 @@ class PySession {
     return last_profile_;
   }
 
-  // For bench_overhead.py: Session::run alone, `repeat` times in C++ on inputs converted once, so that
+  // For benchmarks/python_overhead.py: Session::run alone, `repeat` times in C++ on inputs converted once, so that
   // the Python run's cost above it is the binding's overhead. Returns the mean seconds per run.
   double time_cpp_run(const py::object& feeds, int repeat) {
     const std::map<std::string, HostTensor> inputs = host_inputs(feeds);
