@@ -348,8 +348,8 @@ class PySession {
     return last_profile_;
   }
 
-  // For benchmarks/python_overhead.py: Session::run alone, `repeat` times in C++ on inputs converted once, so that
-  // the Python run's cost above it is the binding's overhead. Returns the mean seconds per run.
+  // For benchmarks/python_overhead.py: Session::run alone, `repeat` times in C++ on inputs converted once, so
+  // that the Python run's cost above it is the binding's overhead. Returns the mean seconds per run.
   double time_cpp_run(const py::object& feeds, int repeat) {
     const std::map<std::string, HostTensor> inputs = host_inputs(feeds);
     py::gil_scoped_release release;
@@ -562,7 +562,12 @@ PYBIND11_MODULE(_octet, m) {
       .def("get_outputs", [](const PySession& s) { return s.model()->outputs; })
       .def_property_readonly("model", &PySession::model)
       .def_property_readonly("threads", [](const PySession& s) { return s.options().threads; })
-      .def_property_readonly("isa", [](const PySession& s) { return s.options().isa; })
+      .def_property_readonly("isa",
+                             [](const PySession& s) -> py::object {
+                               // None: the default (the fastest this CPU runs, or OCTET_ISA).
+                               if (s.options().isa.empty()) return py::none();
+                               return py::str(s.options().isa);
+                             })
       .def_property_readonly(
           "requantization",
           [](const PySession& s) { return std::string(name_of(s.options().requantization)); })

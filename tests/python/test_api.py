@@ -119,6 +119,10 @@ def test_info_version_isas() -> None:
     assert isinstance(octet.__version__, str) and octet.__version__
     isas = octet.available_isas()
     assert isas and isas[0] == "scalar"
+    default = octet.InferenceSession(FASHION)
+    assert (default.isa, default.threads, default.requantization) == (None, 1, "fixed_point")
+    chosen = octet.InferenceSession(FASHION, isa="scalar", threads=2, requantization="float")
+    assert (chosen.isa, chosen.threads, chosen.requantization) == ("scalar", 2, "float")
 
 
 def test_bytes_model_and_shared_model(fashion_images) -> None:
