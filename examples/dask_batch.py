@@ -30,6 +30,7 @@ import sys
 import time
 from typing import Any
 
+import dask
 import numpy as np
 from distributed import Client, LocalCluster, WorkerPlugin, get_worker, wait
 
@@ -60,12 +61,14 @@ class OctetSessionPlugin(WorkerPlugin):
         worker.octet_session = None
 
 
-def infer_shard(path: str, input_name: str) -> tuple[list[np.ndarray], int]:
-    """One task: run the worker's session on one shard. Returns the outputs and the worker's pid."""
+def infer_shard(path: str, input_name: str) -> tuple[list[np.ndarray], int, float]:
+    """One task: run the worker's session on one shard. Returns the outputs, the worker's pid and the
+    seconds spent in octet (to tell the inference from the cluster's overhead)."""
     session = get_worker().octet_session
     batch = np.load(path)
+    start = time.perf_counter()
     outputs = run_batch(session, input_name, batch)
-    return outputs, os.getpid()
+    return outputs, os.getpid(), time.perf_counter() - start
 
 
 def run_batch(session: Any, input_name: str, batch: np.ndarray) -> list[np.ndarray]:
@@ -124,8 +127,14 @@ def main(argv: list[str] | None = None) -> int:
     else:
         # One Dask thread per worker: the octet session on a worker is shared by its tasks, and more than
         # one concurrent task per worker would only contend for the same cores.
-        cluster = LocalCluster(n_workers=args.local_workers, threads_per_worker=1, processes=True,
-                               dashboard_address=None)
+        # Dask's nanny starts workers with MALLOC_TRIM_THRESHOLD_=65536, which also freezes glibc's mmap
+        # threshold at 128 KiB: every large buffer (a shard's input tensor) is then mapped, page-faulted
+        # and unmapped again on every run, which made octet's runs 1.5x slower here (docs/scaling.md).
+        environ = dict(dask.config.get("distributed.nanny.pre-spawn-environ", {}))
+        environ.pop("MALLOC_TRIM_THRESHOLD_", None)
+        with dask.config.set({"distributed.nanny.pre-spawn-environ": environ}):
+            cluster = LocalCluster(n_workers=args.local_workers, threads_per_worker=1, processes=True,
+                                   dashboard_address=None)
         client = Client(cluster)
     try:
         workers = len(client.scheduler_info()["workers"])
@@ -135,6 +144,7 @@ def main(argv: list[str] | None = None) -> int:
         start = time.perf_counter()
         futures = {client.submit(infer_shard, str(s.resolve()), input_name, pure=False): s for s in shards}
         done = images = 0
+        octet_seconds = 0.0
         pids = set()
         pending = set(futures)
         while pending:
@@ -143,8 +153,9 @@ def main(argv: list[str] | None = None) -> int:
             finished, not_done = wait(list(pending), timeout=max(remaining, 0), return_when="FIRST_COMPLETED")
             pending = set(not_done)
             for future in finished:
-                outputs, pid = future.result()  # re-raises a task's error here
+                outputs, pid, seconds = future.result()  # re-raises a task's error here
                 pids.add(pid)
+                octet_seconds += seconds
                 paths = output_paths(args.output_dir, futures[future].stem, output_names)
                 for path, array in zip(paths, outputs):
                     np.save(path, array)
@@ -157,7 +168,8 @@ def main(argv: list[str] | None = None) -> int:
         elapsed = time.perf_counter() - start
         loads = client.run(lambda dask_worker: getattr(dask_worker, "octet_loads", 0))
         print(f"dask_batch: done: {images} items in {elapsed:.3f} s ({images / elapsed:.0f} items/s); "
-              f"model loads per worker: {sorted(loads.values())}; tasks ran in {len(pids)} processes")
+              f"model loads per worker: {sorted(loads.values())}; tasks ran in {len(pids)} processes; "
+              f"{octet_seconds:.3f} s in octet on the workers")
     finally:
         client.close()
         if cluster is not None:
