@@ -4,7 +4,9 @@ inputs and outputs, profiles, errors, and Python threads sharing one session."""
 from __future__ import annotations
 
 import pathlib
+import sys
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -265,3 +267,33 @@ def test_threads_share_one_session(fashion_images) -> None:
         np.testing.assert_array_equal(got, want[(t + r) % len(batches)])
     # Concurrent runs used more than one Session, and they are kept for reuse.
     assert 1 <= session._pool_size() <= 4
+
+
+def test_run_releases_the_gil(fashion_images) -> None:
+    # With a switch interval far longer than the test, a thread gives up the GIL only when it blocks or
+    # releases it itself. So the main thread can count while the other is inside run only if run
+    # releases the GIL; holding it, the count would stay at most 1.
+    session = octet.InferenceSession(FASHION)
+    batch = np.ascontiguousarray(np.resize(fashion_images, (2048, 1, 28, 28)))
+    session.run(None, {"input": batch})  # compiles for this shape
+    entering, finished = threading.Event(), threading.Event()
+
+    def work() -> None:
+        entering.set()
+        session.run(None, {"input": batch})
+        finished.set()
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(30.0)
+    try:
+        thread = threading.Thread(target=work)
+        thread.start()
+        entering.wait(timeout=30)
+        count = 0
+        while not finished.is_set():
+            count += 1
+            time.sleep(0)
+        thread.join()
+    finally:
+        sys.setswitchinterval(interval)
+    assert count > 10
