@@ -37,6 +37,10 @@ else()
   else()
     set(OCTET_PYTHON_ENABLED ON)
     set(CMAKE_POSITION_INDEPENDENT_CODE ON)
+    # -fPIC alone lets GCC assume any global function may be interposed by another shared object, which
+    # stops it inlining or specializing calls to them even within one file. octet never relies on
+    # interposition, so the libraries keep the code they would have without -fPIC.
+    add_compile_options(-fno-semantic-interposition)
     message(STATUS "octet: Python package for ${Python3_EXECUTABLE} (${Python3_VERSION}), pybind11 "
                    "${pybind11_VERSION}")
   endif()

@@ -105,7 +105,7 @@ struct NodeArg {
   py::dict as_dict() const {
     py::dict d;
     d["name"] = name;
-    d["shape"] = shape;
+    d["shape"] = shape.attr("copy")();
     d["type"] = type;
     d["scale"] = scale;
     d["zero_point"] = zero_point;
@@ -234,8 +234,9 @@ HostTensor to_host_tensor(const TensorInfo& info, const py::handle& value) {
       // No silent float64 -> float32 rounding: ONNX Runtime refuses it too, and the caller should choose.
       if (dtype.is(py::dtype::of<float>()))
         return HostTensor::from_float(std::move(shape), copy_elements<float>(a));
-      // uint8 data for a float input: already quantized with the params the model quantizes it with.
-      if (dtype.is(py::dtype::of<uint8_t>()))
+      // uint8 data for a float input: already quantized with the params the model quantizes it with (a
+      // float input the model does not quantize has no such params: scale 0).
+      if (dtype.is(py::dtype::of<uint8_t>()) && info.scale > 0.0f)
         return HostTensor::from_uint8(std::move(shape), copy_elements<uint8_t>(a));
       throw wrong_type();
     case DataType::uint8:
@@ -335,10 +336,16 @@ class PySession {
     }
     py::list result;
     const auto& infos = model_->model.outputs();
+    // An output asked for twice is the same array twice: its tensor has moved into the first.
+    std::map<size_t, py::object> arrays;
     for (size_t i : wanted) {
-      const auto it = outputs.find(infos[i].name);
-      if (it == outputs.end()) throw Error("octet returned no output '" + infos[i].name + "'");
-      result.append(to_numpy(std::move(it->second)));
+      auto [array, fresh] = arrays.try_emplace(i);
+      if (fresh) {
+        const auto it = outputs.find(infos[i].name);
+        if (it == outputs.end()) throw Error("octet returned no output '" + infos[i].name + "'");
+        array->second = to_numpy(std::move(it->second));
+      }
+      result.append(array->second);
     }
     return result;
   }
@@ -351,6 +358,7 @@ class PySession {
   // For benchmarks/python_overhead.py: Session::run alone, `repeat` times in C++ on inputs converted once, so
   // that the Python run's cost above it is the binding's overhead. Returns the mean seconds per run.
   double time_cpp_run(const py::object& feeds, int repeat) {
+    if (repeat < 1) throw InvalidArgument("repeat must be >= 1");
     const std::map<std::string, HostTensor> inputs = host_inputs(feeds);
     py::gil_scoped_release release;
     Lease session(*this);
@@ -509,7 +517,8 @@ PYBIND11_MODULE(_octet, m) {
   py::class_<NodeArg>(m, "NodeArg",
                       "An input or output of a model: name, shape, type (as ONNX Runtime's NodeArg)")
       .def_readonly("name", &NodeArg::name)
-      .def_readonly("shape", &NodeArg::shape)
+      // A fresh list each time, so that a caller editing it does not edit the model's description.
+      .def_property_readonly("shape", [](const NodeArg& a) { return py::list(a.shape.attr("copy")()); })
       .def_readonly("type", &NodeArg::type)
       .def_readonly("scale", &NodeArg::scale)
       .def_readonly("zero_point", &NodeArg::zero_point)

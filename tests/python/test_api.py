@@ -173,6 +173,12 @@ def test_array_layouts_and_types(fashion_images) -> None:
     reordered = two.run(names[::-1], feeds)
     for a, b in zip(all_outputs, reordered[::-1]):
         np.testing.assert_array_equal(a, b)
+    first, again = two.run([names[0], names[0]], feeds)
+    assert first is again
+    np.testing.assert_array_equal(first, all_outputs[0])
+    # NodeArg shapes are copies: editing one leaves the model's description alone.
+    two.get_inputs()[0].shape.append(99)
+    assert 99 not in two.get_inputs()[0].shape
     # int64 inputs take any narrower integer type; the model here has none, so check the conversion
     # error path instead: an int32 array for a float input is refused.
     with pytest.raises(TypeError, match="tensor\\(float\\)"):
@@ -217,6 +223,11 @@ def test_errors(fashion_images, tmp_path) -> None:
     x = np.load(TEST_MODELS / "qop_conv1x1_uint8_io.input.npy")
     with pytest.raises(TypeError, match="must be tensor\\(uint8\\)"):
         u8.run(None, {u8.get_inputs()[0].name: x.astype(np.float32)})
+    float_model = octet.InferenceSession(TEST_MODELS / "float_cnn.onnx")
+    (fx,) = float_model.get_inputs()
+    assert fx.scale == 0  # a float model: no quantization on entry, so no uint8 data either
+    with pytest.raises(TypeError, match="must be tensor\\(float\\)"):
+        float_model.run(None, {fx.name: np.zeros([d if isinstance(d, int) else 1 for d in fx.shape], np.uint8)})
     # The session still works after all of that.
     assert session.run(None, {"input": fashion_images})[0].shape == (8, 10)
 
