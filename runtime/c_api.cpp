@@ -473,8 +473,11 @@ octet_status octet_tensor_quantization(const octet_tensor* tensor, float* scale,
 // ---- Models ----
 
 octet_status octet_load_options_create(octet_load_options** out) {
-  return guarded(__func__, OCTET_ERROR_INTERNAL,
-                 [&] { out_handle(out, "out") = std::make_unique<octet_load_options>().release(); });
+  return guarded(__func__, OCTET_ERROR_INTERNAL, [&] {
+    // Checked first: in `a = b` the right side runs first, and would leak if `out` were NULL.
+    octet_load_options*& slot = out_handle(out, "out");
+    slot = std::make_unique<octet_load_options>().release();
+  });
 }
 
 void octet_load_options_destroy(octet_load_options* options) {
@@ -546,8 +549,11 @@ octet_status octet_model_output_info(const octet_model* model, size_t index, oct
 // ---- Sessions ----
 
 octet_status octet_session_options_create(octet_session_options** out) {
-  return guarded(__func__, OCTET_ERROR_INTERNAL,
-                 [&] { out_handle(out, "out") = std::make_unique<octet_session_options>().release(); });
+  return guarded(__func__, OCTET_ERROR_INTERNAL, [&] {
+    // Checked first: in `a = b` the right side runs first, and would leak if `out` were NULL.
+    octet_session_options*& slot = out_handle(out, "out");
+    slot = std::make_unique<octet_session_options>().release();
+  });
 }
 
 void octet_session_options_destroy(octet_session_options* options) {
