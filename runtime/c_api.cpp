@@ -151,15 +151,27 @@ void destroy_handle(T* handle) noexcept {
   const std::unique_ptr<T> owner(handle);
 }
 
-octet::Requantization requantization_of(octet_requantization mode) {
-  switch (mode) {
+// The int a C caller passed for an enum parameter. C lets it pass any int; in C++ an enum object may only
+// hold values within the range its enumerators need (0 to 7 for octet_status), and reading another one as
+// the enum is undefined (UBSan's -fsanitize=enum reports it). So the bits are read as the int they are.
+template <typename Enum>
+int int_value(const Enum& value) {
+  static_assert(sizeof(Enum) == sizeof(int), "C enums have the size of int on the platforms octet supports");
+  int result = 0;
+  std::memcpy(&result, &value, sizeof result);
+  return result;
+}
+
+octet::Requantization requantization_of(const octet_requantization& mode) {
+  switch (const int value = int_value(mode)) {
     case OCTET_REQUANTIZATION_FIXED_POINT:
       return octet::Requantization::fixed_point;
     case OCTET_REQUANTIZATION_FLOAT_SCALE:
       return octet::Requantization::float_scale;
+    default:
+      throw invalid_argument("unknown requantization mode " + std::to_string(value) +
+                             " (OCTET_REQUANTIZATION_FIXED_POINT = 0, OCTET_REQUANTIZATION_FLOAT_SCALE = 1)");
   }
-  throw invalid_argument("unknown requantization mode " + std::to_string(static_cast<int>(mode)) +
-                         " (OCTET_REQUANTIZATION_FIXED_POINT = 0, OCTET_REQUANTIZATION_FLOAT_SCALE = 1)");
 }
 
 octet_dtype dtype_of(octet::DataType dtype) {
@@ -332,7 +344,7 @@ const char* octet_last_error(void) {
 }
 
 const char* octet_status_name(octet_status status) {
-  switch (status) {
+  switch (int_value(status)) {
     case OCTET_OK:
       return "OCTET_OK";
     case OCTET_ERROR_INVALID_ARGUMENT:
@@ -345,8 +357,9 @@ const char* octet_status_name(octet_status status) {
       return "OCTET_ERROR_OUT_OF_MEMORY";
     case OCTET_ERROR_INTERNAL:
       return "OCTET_ERROR_INTERNAL";
+    default:
+      return "unknown status";
   }
-  return "unknown status";
 }
 
 // ---- Library ----
