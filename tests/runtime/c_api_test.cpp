@@ -14,6 +14,7 @@
 #include <iterator>
 #include <map>
 #include <memory>
+#include <span>
 #include <string>
 #include <thread>
 #include <utility>
@@ -21,6 +22,7 @@
 
 #include "octet/octet.h"
 #include "octet/octet_c.h"
+#include "tests/runtime/c_api_test_c.h"
 #include "tools/npy.h"
 
 namespace {
@@ -246,7 +248,19 @@ TEST(CApi, VersionAndIsas) {
   ASSERT_OCTET_OK(octet_default_isa(&fallback));
   EXPECT_EQ(fallback, octet::default_isa());
   EXPECT_STREQ(octet_status_name(OCTET_ERROR_INVALID_INPUT), "OCTET_ERROR_INVALID_INPUT");
-  EXPECT_STREQ(octet_status_name(static_cast<octet_status>(99)), "unknown status");
+  EXPECT_STREQ(c_api_test_status_name(99), "unknown status");
+}
+
+// The whole path written in C (c_api_test_c.c) classifies as the C++ API does.
+TEST(CApi, ClassifyFromC) {
+  const octet::Model cpp_model = octet::Model::load(kFashionMnist.string());
+  const auto inputs = fashion_mnist_inputs(cpp_model, 1);
+  const auto outputs = octet::Session(cpp_model).run(inputs);
+  const std::span<const float> scores = outputs.begin()->second.float_data();
+  const auto expected = std::max_element(scores.begin(), scores.end()) - scores.begin();
+  EXPECT_EQ(c_api_test_classify(kFashionMnist.string().c_str(), inputs.at("input").float_data().data()),
+            expected)
+      << octet_last_error();
 }
 
 // ---- The same bytes as the C++ API -----------------------------------------------------------------------
@@ -468,9 +482,8 @@ TEST(CApi, OptionErrors) {
   octet_load_options* raw_load = nullptr;
   ASSERT_OCTET_OK(octet_load_options_create(&raw_load));
   const LoadOptionsPtr load_options(raw_load);
-  EXPECT_FAILS(
-      octet_load_options_set_requantization(load_options.get(), static_cast<octet_requantization>(7)),
-      OCTET_ERROR_INVALID_ARGUMENT, "requantization mode 7");
+  EXPECT_FAILS(c_api_test_set_load_requantization(load_options.get(), 7), OCTET_ERROR_INVALID_ARGUMENT,
+               "requantization mode 7");
   const int64_t negative[] = {1, -1};
   EXPECT_FAILS(octet_load_options_set_input_shape(load_options.get(), "x", negative, 2),
                OCTET_ERROR_INVALID_ARGUMENT, "input 'x'");
@@ -485,8 +498,8 @@ TEST(CApi, OptionErrors) {
   EXPECT_FAILS(octet_session_options_set_threads(options.get(), -2), OCTET_ERROR_INVALID_ARGUMENT, "threads");
   EXPECT_FAILS(octet_session_options_set_max_arena_bytes(options.get(), -5), OCTET_ERROR_INVALID_ARGUMENT,
                "max_arena_bytes");
-  EXPECT_FAILS(octet_session_options_set_requantization(options.get(), static_cast<octet_requantization>(-1)),
-               OCTET_ERROR_INVALID_ARGUMENT, "requantization mode -1");
+  EXPECT_FAILS(c_api_test_set_session_requantization(options.get(), -1), OCTET_ERROR_INVALID_ARGUMENT,
+               "requantization mode -1");
   EXPECT_FAILS(octet_session_options_set_isa(options.get(), "sse9"), OCTET_ERROR_INVALID_ARGUMENT, "'sse9'");
   // Known to octet, but not to every CPU: refused where this one lacks it.
   const std::vector<std::string> available = octet::available_isas();
@@ -536,7 +549,7 @@ TEST(CApi, TensorErrors) {
   EXPECT_FAILS(octet_tensor_create_float32(shape, 2, nullptr, 6, &t), OCTET_ERROR_INVALID_ARGUMENT, "'data'");
   EXPECT_FAILS(octet_tensor_create_float32(shape, 2, values, 6, nullptr), OCTET_ERROR_INVALID_ARGUMENT,
                "'out'");
-  const uint8_t bytes[6] = {};
+  const uint8_t bytes[7] = {};  // 7 values: the count below is what the buffer holds
   EXPECT_FAILS(octet_tensor_create_uint8(shape, 2, bytes, 7, 0.5f, 3, &t), OCTET_ERROR_INVALID_ARGUMENT,
                "needs 6");
   EXPECT_FAILS(octet_tensor_create_bool(shape, 2, nullptr, 6, &t), OCTET_ERROR_INVALID_ARGUMENT, "'data'");
