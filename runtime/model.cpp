@@ -29,12 +29,12 @@ graph::ImportOptions import_options(const LoadOptions& o) {
 std::shared_ptr<const runtime::Program> compile_at_load(std::span<const std::byte> onnx,
                                                         graph::ImportOptions io, RequantMode requant) {
   try {
-    return runtime::compile(onnx, io, requant);
+    return runtime::compile(onnx, io, requant, active_isa());
   } catch (const Error&) {
     if (!graph::has_dynamic_inputs(onnx, io)) throw;
     io.dynamic_dim = 512;
     try {
-      return runtime::compile(onnx, io, requant);
+      return runtime::compile(onnx, io, requant, active_isa());
     } catch (const Error&) {
     }
     throw;
@@ -81,16 +81,16 @@ std::vector<Shape> Model::Impl::declared_shapes() const {
 }
 
 std::shared_ptr<const runtime::Program> Model::Impl::program_for(const std::vector<Shape>& shapes,
-                                                                 RequantMode requant) const {
+                                                                 RequantMode requant, Isa isa) const {
   const graph::Graph& g = declared->graph;
-  if (requant == declared->requant && shapes == declared_shapes()) return declared;
+  if (requant == declared->requant && isa == declared->isa && shapes == declared_shapes()) return declared;
   const std::lock_guard lock(mutex_);
-  const auto key = std::pair{requant, shapes};
+  const auto key = std::tuple{requant, isa, shapes};
   if (const auto it = compiled_.find(key); it != compiled_.end()) return it->second;
   graph::ImportOptions io = import_options(options);
   for (size_t i = 0; i < shapes.size(); ++i)
     io.input_shapes[g.value(g.inputs[i]).name] = shapes[i];
-  auto program = runtime::compile(onnx, io, requant);
+  auto program = runtime::compile(onnx, io, requant, isa);
   compiled_[key] = program;
   return program;
 }

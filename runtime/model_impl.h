@@ -3,6 +3,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <tuple>
 #include <vector>
 
 #include "octet/octet.h"
@@ -16,15 +17,17 @@ namespace octet {
 
 // The kernels' name for the public mode.
 RequantMode requant_mode_of(Requantization mode);
+// The instruction set SessionOptions::isa names ("" : active_isa()); throws unless this CPU runs it.
+Isa isa_of_session(const std::string& name);
 struct Model::Impl {
   std::vector<std::byte> onnx;
   LoadOptions options;
   std::shared_ptr<const runtime::Program> declared;
   std::vector<TensorInfo> inputs, outputs;
 
-  // The program for these input shapes (ONNX order, one per graph input) and requantization mode.
-  std::shared_ptr<const runtime::Program> program_for(const std::vector<Shape>& shapes,
-                                                      RequantMode requant) const;
+  // The program for these input shapes (ONNX order, one per graph input), requantization mode and ISA.
+  std::shared_ptr<const runtime::Program> program_for(const std::vector<Shape>& shapes, RequantMode requant,
+                                                      Isa isa) const;
   // The shapes `declared` was compiled for, in ONNX order.
   std::vector<Shape> declared_shapes() const;
   // Whether `declared` was compiled with placeholder sizes for some dynamic dimension.
@@ -32,7 +35,7 @@ struct Model::Impl {
 
  private:
   mutable std::mutex mutex_;
-  mutable std::map<std::pair<RequantMode, std::vector<Shape>>, std::shared_ptr<const runtime::Program>>
+  mutable std::map<std::tuple<RequantMode, Isa, std::vector<Shape>>, std::shared_ptr<const runtime::Program>>
       compiled_;
 };
 

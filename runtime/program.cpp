@@ -5,16 +5,17 @@
 namespace octet::runtime {
 
 std::shared_ptr<const Program> compile(std::span<const std::byte> onnx, const graph::ImportOptions& options,
-                                       RequantMode requant) {
+                                       RequantMode requant, Isa isa) {
   auto program = std::make_shared<Program>();
   program->requant = requant;
+  program->isa = isa;
   graph::ImportOptions io = options;
   io.requant = requant;  // tables built at import follow the mode too
   program->graph = graph::import_onnx(onnx, io);
   const graph::Graph& g = program->graph;
   for (const graph::Node& node : g.nodes) {
     try {
-      program->operators.push_back(make_operator(g, node, active_isa(), requant));
+      program->operators.push_back(make_operator(g, node, isa, requant));
     } catch (const Error& e) {
       throw Error("node '" + node.name + "' (" + node.onnx_op + "): " + e.what());
     }

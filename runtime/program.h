@@ -18,6 +18,7 @@ struct Program {
   graph::Graph graph;
   std::vector<std::unique_ptr<const Operator>> operators;
   RequantMode requant = RequantMode::fixed_point;  // how its operators requantize
+  Isa isa = Isa::scalar;                           // the instruction set its operators run
   MemoryPlan plan;
   // For each graph output produced by a DequantizeLinear: the uint8 value it dequantizes (kept alive to
   // the end so that callers can ask for quantized outputs), else -1.
@@ -27,8 +28,9 @@ struct Program {
   std::vector<int> input_quantize_nodes;
 };
 
-// Imports `onnx` and prepares every operator for the active ISA, requantizing in mode `requant`.
+// Imports `onnx` and prepares every operator for `isa` (which the CPU must run), requantizing in mode
+// `requant`.
 std::shared_ptr<const Program> compile(std::span<const std::byte> onnx, const graph::ImportOptions& options,
-                                       RequantMode requant);
+                                       RequantMode requant, Isa isa);
 
 }  // namespace octet::runtime

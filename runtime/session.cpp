@@ -61,6 +61,7 @@ class Arena {
 struct Session::Impl {
   std::shared_ptr<const Model::Impl> model;
   SessionOptions options;
+  Isa isa;
   tbb::task_arena workers;
   Arena arena;
   // Profiled runs: (node index, clock reading just before it ran), then one reading after the last node.
@@ -68,15 +69,18 @@ struct Session::Impl {
   std::vector<std::pair<size_t, std::chrono::steady_clock::time_point>> marks;
 
   Impl(std::shared_ptr<const Model::Impl> m, const SessionOptions& o)
-      : model(std::move(m)), options(o), workers(o.threads > 0 ? o.threads : tbb::task_arena::automatic) {
+      : model(std::move(m)),
+        options(o),
+        isa(isa_of_session(o.isa)),
+        workers(o.threads > 0 ? o.threads : tbb::task_arena::automatic) {
     if (o.threads < 0) throw Error("SessionOptions: threads must be >= 0, got " + std::to_string(o.threads));
     if (o.max_arena_bytes < 0) throw Error("SessionOptions: max_arena_bytes must be >= 0");
     // With placeholder sizes the load-time plan is not what runs: shapes are checked when they are known.
     if (!model->placeholder_shapes()) {
       check_arena(*model->declared);
-      // Another requantization mode than the load's: prepare it now, so that the first run is not slow and
-      // a model this mode cannot run fails here.
-      (void)model->program_for(model->declared_shapes(), requant_mode_of(o.requantization));
+      // Another requantization mode or ISA than the load's: prepare it now, so that the first run is not
+      // slow and a model this mode cannot run fails here.
+      (void)model->program_for(model->declared_shapes(), requant_mode_of(o.requantization), isa);
     }
   }
 
@@ -155,7 +159,7 @@ std::map<std::string, HostTensor> Session::Impl::run(const std::map<std::string,
     shapes.push_back(s);
   }
   const std::shared_ptr<const runtime::Program> program =
-      model->program_for(shapes, requant_mode_of(options.requantization));
+      model->program_for(shapes, requant_mode_of(options.requantization), isa);
   check_arena(*program);
   const graph::Graph& g = program->graph;
   std::byte* base = arena.reserve(program->plan.arena_bytes);

@@ -4,7 +4,7 @@
 # Recommends. Idempotent: a second run installs nothing. Nothing is downloaded other than through apt-get.
 #
 #   scripts/install-deps.sh            build + test dependencies
-#   scripts/install-deps.sh --python   also what the model and test-vector scripts need (PyTorch, NumPy, ONNX)
+#   scripts/install-deps.sh --python   also what the model and test-vector scripts need (PyTorch, ONNX)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/apt-install.sh
@@ -20,9 +20,11 @@ packages=(
   # headers and library (a Recommends of libdnnl-dev); without them layers_bench is built without oneDNN.
   libdnnl-dev ocl-icd-opencl-dev
   gnuplot-nox                   # octet bench --plot
+  # The Python package (python/): the pybind11 extension, NumPy, its pytest suites and the Dask example
+  pybind11-dev python3-dev python3-numpy python3-pytest python3-distributed
 )
 if [[ "${1:-}" == "--python" ]]; then
-  packages+=(python3-torch python3-numpy python3-onnx)
+  packages+=(python3-torch python3-onnx)
 fi
 
 apt_install_missing install-deps "${packages[@]}"

@@ -3,7 +3,7 @@
 #
 #   scripts/run-fuzz.sh [SECONDS]     each target for SECONDS (default 60)
 #
-# Builds only the fuzz targets in build-fuzz/, seeds build-fuzz/seeds/ from the test models
+# Builds only the fuzz targets in build-fuzz/ (or $OCTET_FUZZ_BUILD_DIR), seeds build-fuzz/seeds/ from the test models
 # (tests/fuzz/make_seed_corpus.sh), keeps what each run discovers in build-fuzz/corpus/ for the next run,
 # and exits non-zero if any target finds a crash, leak, sanitizer report, timeout or out-of-memory. The
 # failing input lands in build-fuzz/findings/TARGET/; reproduce with build-fuzz/tests/fuzz/TARGET FILE, fix,
@@ -14,7 +14,9 @@ cd "$(dirname "$0")/.."
 
 seconds="${1:-60}"
 jobs="${OCTET_BUILD_JOBS:-$(nproc)}"
-build_dir=build-fuzz
+# scripts/run-tests.sh --sanitize address,undefined configures build-sanitize the same way (clang, ASan +
+# UBSan, the fuzz targets): CI points OCTET_FUZZ_BUILD_DIR there and nothing is built twice.
+build_dir="${OCTET_FUZZ_BUILD_DIR:-build-fuzz}"
 
 scripts/install-deps.sh
 # libFuzzer and the sanitizer runtimes come with clang's runtime package.

@@ -16,8 +16,15 @@ scripts/install-deps.sh
 if [[ -n "$sanitize" ]]; then
   build_dir=build-sanitize
   # RelWithDebInfo keeps the tests quick while the reports still have line numbers.
-  cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DOCTET_SANITIZE="$sanitize" \
-    -DOCTET_BUILD_BENCHMARKS=OFF
+  options=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DOCTET_SANITIZE="$sanitize" -DOCTET_BUILD_BENCHMARKS=OFF)
+  if [[ "$sanitize" == "address,undefined" ]]; then
+    # With clang, the same build also holds the libFuzzer targets (-DOCTET_FUZZ=ON): scripts/run-fuzz.sh
+    # reuses it (OCTET_FUZZ_BUILD_DIR=build-sanitize) instead of building the libraries a second time.
+    source scripts/apt-install.sh
+    apt_install_missing run-tests clang libclang-rt-14-dev
+    options+=(-DCMAKE_CXX_COMPILER=clang++ -DOCTET_FUZZ=ON)
+  fi
+  cmake -S . -B "$build_dir" "${options[@]}"
   export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
   export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 else

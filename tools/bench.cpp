@@ -56,6 +56,7 @@ struct Options {
   bool profile = false;
   bool remeasure_peak = false;
   Requantization requantization = Requantization::fixed_point;
+  std::string isa;  // "" : the default
   std::string json, trace, save_inputs, plot;
   ModelInputs inputs;
 };
@@ -86,6 +87,8 @@ Options parse(std::span<const std::string_view> args) {
       o.batch = parse_int(flag, value, 1, 1 << 20);
     else if (flag == "--requant")
       o.requantization = parse_requantization(flag, value);
+    else if (flag == "--isa")
+      o.isa = value;
     else if (flag == "--streams")
       o.streams = parse_int(flag, value, 1, 256);
     else if (flag == "--json")
@@ -200,7 +203,8 @@ int run_bench(std::span<const std::string_view> args) {
 
   std::vector<Session> sessions;
   for (int64_t s = 0; s < o.streams; ++s)
-    sessions.emplace_back(model, SessionOptions{.threads = o.threads, .requantization = o.requantization});
+    sessions.emplace_back(
+        model, SessionOptions{.threads = o.threads, .requantization = o.requantization, .isa = o.isa});
   const auto first_start = Clock::now();
   sessions[0].run(feed);  // compiles for these shapes, grows the arena, warms caches
   const double first_ms = ms_since(first_start);
@@ -260,7 +264,7 @@ int run_bench(std::span<const std::string_view> args) {
     all.insert(all.end(), l.begin(), l.end());
   const double median = percentile(all, 50);
   const double throughput = static_cast<double>(all.size()) * static_cast<double>(o.batch) / wall;
-  const Isa isa = active_isa();
+  const Isa isa = o.isa.empty() ? active_isa() : parse_isa(o.isa);  // the sessions checked the name
   std::printf("model: %s | ISA %s, %s requantization, %d thread%s per session, %lld stream%s, batch %lld\n",
               o.model.c_str(), std::string(name_of(isa)).c_str(), name_of(o.requantization), threads,
               threads == 1 ? "" : "s", static_cast<long long>(o.streams), o.streams == 1 ? "" : "s",

@@ -34,6 +34,7 @@ int run_classify(std::span<const std::string_view> args) {
   int threads = 1;
   int64_t batch = 100, show = 0, repeat = 1;
   Requantization requantization = Requantization::fixed_point;
+  std::string isa;
   for (size_t i = 1; i < args.size(); ++i) {
     const std::string_view flag = args[i];
     if (i + 1 >= args.size()) throw Error("classify: option '" + std::string(flag) + "' needs a value");
@@ -54,6 +55,8 @@ int run_classify(std::span<const std::string_view> args) {
       repeat = parse_int(flag, value, 1, 1 << 20);
     else if (flag == "--requant")
       requantization = parse_requantization(flag, value);
+    else if (flag == "--isa")
+      isa = value;
     else
       throw Error("classify: unknown option '" + std::string(flag) + "'");
   }
@@ -72,7 +75,7 @@ int run_classify(std::span<const std::string_view> args) {
   const std::vector<float> pixels = images.to_float();
   const int64_t count = images.shape[0], per_image = count ? images.element_count() / count : 0;
 
-  Session session(model, {.threads = threads, .requantization = requantization});
+  Session session(model, {.threads = threads, .requantization = requantization, .isa = isa});
   int64_t correct = 0;
   double total_ms = 0.0;
   std::vector<double> batch_ms;

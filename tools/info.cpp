@@ -26,7 +26,8 @@ int run_info(std::span<const std::string_view> args) {
   if (args.empty()) throw Error("usage: octet info MODEL [--shape NAME=AxBxC | --input NAME=FILE.npy ...]");
   ModelInputs in;
   LoadOptions options;
-  for (size_t i = 1; i < args.size(); ++i) {
+  // Every option takes a value: two arguments a step.
+  for (size_t i = 1; i < args.size(); i += 2) {
     if (i + 1 < args.size() && args[i] == "--requant") {
       options.requantization = parse_requantization(args[i], args[i + 1]);
     } else if (i + 1 >= args.size() || !take_input_flag("info", args[i], std::string(args[i + 1]), in)) {
@@ -34,7 +35,6 @@ int run_info(std::span<const std::string_view> args) {
                   "' (usage: octet info MODEL [--shape NAME=AxBxC | --input NAME=FILE.npy] "
                   "[--requant fixed|float])");
     }
-    ++i;
   }
   read_input_files(in);
   const Model model = load_for_inputs("info", std::string(args[0]), in, 1, options);

@@ -94,10 +94,12 @@ Model load_for_inputs(std::string_view command, const std::string& path, const M
                 describe_dims(info) + ": give its shape with --shape " + info.name + "=" + example +
                 " (random data) or its data with --input " + info.name + "=FILE.npy");
   }
-  for (const auto& [name, shape] : options.input_shapes)
+  for (const auto& entry : options.input_shapes) {
+    const std::string& name = entry.first;
     if (std::none_of(model.inputs().begin(), model.inputs().end(),
                      [&](const TensorInfo& t) { return t.name == name; }))
       throw Error(std::string(command) + ": the model has no input named '" + name + "'");
+  }
   // Compiled again only to give a dynamic batch its size, so that every report describes the shapes run.
   return reload ? Model::load(path, options) : model;
 }

@@ -20,13 +20,14 @@ void print_usage(std::ostream& out) {
          "                                  (FLOAT: computed in float), the planned activation memory;\n"
          "                                  --shape fixes an input's dynamic dimensions\n"
          "  run MODEL --input NAME=FILE.npy [--input ...] [--output-dir DIR] [--threads N] [--nhwc]\n"
-         "            [--requant fixed|float]\n"
+         "            [--requant fixed|float] [--isa NAME]\n"
          "                                  run a model on .npy inputs, write each output to DIR/NAME.npy\n"
          "  classify MODEL --images FILE.npy --labels FILE.npy [--classes FILE.txt] [--threads N]\n"
          "                                  [--batch B] [--show N] [--repeat R] [--requant fixed|float]\n"
+         "                                  [--isa NAME]\n"
          "                                  classify images: accuracy, and time as the median of R runs\n"
          "  bench MODEL [--threads N] [--iterations N | --min-time S] [--warmup W] [--batch B]\n"
-         "              [--requant fixed|float]\n"
+         "              [--requant fixed|float] [--isa NAME]\n"
          "              [--streams S] [--input NAME=FILE.npy | --shape NAME=AxBxC] [--save-inputs DIR]\n"
          "              [--profile]\n"
          "              [--plot FILE.png] [--remeasure-peak] [--trace FILE.json] [--json FILE]\n"
@@ -39,7 +40,9 @@ void print_usage(std::ostream& out) {
          "  help                            this text\n"
          "\n"
          "--requant: how quantized operators round their int32 accumulators: fixed (the default, a Q31\n"
-         "multiplier and a rounding shift) or float (ONNX Runtime's float32 scale, rounded half to even).\n";
+         "multiplier and a rounding shift) or float (ONNX Runtime's float32 scale, rounded half to even).\n"
+         "--isa: the kernels' instruction set, one of `octet peak`'s list (default: the fastest, or the\n"
+         "OCTET_ISA environment variable); every one gives the same bytes.\n";
 }
 
 }  // namespace

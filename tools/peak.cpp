@@ -100,12 +100,11 @@ std::string describe_source(const Ceiling& c) {
 
 int run_peak(std::span<const std::string_view> args) {
   int max_threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  for (size_t i = 0; i < args.size(); ++i) {
+  for (size_t i = 0; i < args.size(); i += 2) {  // --threads N
     if (args[i] != "--threads" || i + 1 >= args.size())
       throw Error("peak: unknown or incomplete option '" + std::string(args[i]) + "'");
     const std::string_view value = args[i + 1];
     max_threads = static_cast<int>(parse_int("--threads", value, 1, 1024));
-    ++i;
   }
   std::printf("int8 multiply-accumulate peak (register-only loops; GMAC/s):\n%-12s", "ISA");
   for (int t = 1; t <= max_threads; ++t)

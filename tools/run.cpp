@@ -17,11 +17,12 @@ int run_run(std::span<const std::string_view> args) {
   if (args.empty())
     throw Error(
         "usage: octet run MODEL --input NAME=FILE.npy ... [--output-dir DIR] [--threads N] [--nhwc] "
-        "[--requant fixed|float]");
+        "[--requant fixed|float] [--isa NAME]");
   const std::string model_path(args[0]);
   ModelInputs in;
   std::string output_dir = ".";
   int threads = 1;
+  std::string isa;
   LoadOptions load_options;
   for (size_t i = 1; i < args.size(); ++i) {
     const std::string_view flag = args[i];
@@ -29,7 +30,8 @@ int run_run(std::span<const std::string_view> args) {
       load_options.nhwc_io = true;
       continue;
     }
-    if (flag != "--input" && flag != "--output-dir" && flag != "--threads" && flag != "--requant")
+    if (flag != "--input" && flag != "--output-dir" && flag != "--threads" && flag != "--requant" &&
+        flag != "--isa")
       throw Error("run: unknown option '" + std::string(flag) + "'");
     if (i + 1 >= args.size()) throw Error("run: option '" + std::string(flag) + "' needs a value");
     const std::string value(args[++i]);
@@ -38,6 +40,8 @@ int run_run(std::span<const std::string_view> args) {
       output_dir = value;
     else if (flag == "--requant")
       load_options.requantization = parse_requantization(flag, value);
+    else if (flag == "--isa")
+      isa = value;
     else
       threads = static_cast<int>(parse_int(flag, value, 0, 1024));
   }
@@ -55,7 +59,7 @@ int run_run(std::span<const std::string_view> args) {
     inputs.emplace(info.name, to_host_tensor(in.files.at(info.name), info, it->second));
   }
 
-  Session session(model, {.threads = threads, .requantization = load_options.requantization});
+  Session session(model, {.threads = threads, .requantization = load_options.requantization, .isa = isa});
   const auto start = std::chrono::steady_clock::now();
   const auto outputs = session.run(inputs);
   const double run_ms =

@@ -34,11 +34,12 @@ using graph::Node;
 using graph::OpKind;
 using graph::Value;
 
-void map_bytes_parallel(const elementwise::ByteTable& table, const uint8_t* in, uint8_t* out, int64_t n) {
+void map_bytes_parallel(Isa isa, const elementwise::ByteTable& table, const uint8_t* in, uint8_t* out,
+                        int64_t n) {
   constexpr int64_t kChunk = 16384;
   tbb::parallel_for(int64_t{0}, (n + kChunk - 1) / kChunk, [&](int64_t c) {
     const int64_t first = c * kChunk;
-    elementwise::map_bytes(table, in + first, out + first, std::min(kChunk, n - first));
+    elementwise::map_bytes(isa, table, in + first, out + first, std::min(kChunk, n - first));
   });
 }
 
@@ -179,8 +180,8 @@ std::unique_ptr<const Operator> make_elementwise_operator(const Graph& g, const 
       if (isa != Isa::scalar) {
         const elementwise::ByteTable table = byte_table(in.quant, out.quant, c);
         const int64_t n = element_count(in.shape, in.name);
-        return function([table, n](auto inputs, std::byte* o) {
-          map_bytes_parallel(table, reinterpret_cast<const uint8_t*>(inputs[0]),
+        return function([isa, table, n](auto inputs, std::byte* o) {
+          map_bytes_parallel(isa, table, reinterpret_cast<const uint8_t*>(inputs[0]),
                              reinterpret_cast<uint8_t*>(o), n);
         });
       }
@@ -192,8 +193,8 @@ std::unique_ptr<const Operator> make_elementwise_operator(const Graph& g, const 
       const auto table = std::get<graph::LutAttrs>(node.attrs).table;
       if (isa != Isa::scalar) {
         const int64_t n = element_count(in.shape, in.name);
-        return function([table, n](auto inputs, std::byte* o) {
-          map_bytes_parallel(table, reinterpret_cast<const uint8_t*>(inputs[0]),
+        return function([isa, table, n](auto inputs, std::byte* o) {
+          map_bytes_parallel(isa, table, reinterpret_cast<const uint8_t*>(inputs[0]),
                              reinterpret_cast<uint8_t*>(o), n);
         });
       }

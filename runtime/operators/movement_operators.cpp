@@ -58,7 +58,7 @@ std::unique_ptr<const Operator> make_movement_operator(const Graph& g, const Nod
         for (const Value& v : ins)
           widths.push_back(v.shape[static_cast<size_t>(axis)] * inner);
         const int64_t out_width = out.shape[static_cast<size_t>(axis)] * inner;
-        return function([tables, widths, outer, out_width](auto inputs, std::byte* o) {
+        return function([isa, tables, widths, outer, out_width](auto inputs, std::byte* o) {
           auto* dst = reinterpret_cast<uint8_t*>(o);
           // Blocks of rows big enough that a task's overhead does not show next to its copying.
           const int64_t grain = std::max<int64_t>(1, 16384 / std::max<int64_t>(out_width, 1));
@@ -66,7 +66,7 @@ std::unique_ptr<const Operator> make_movement_operator(const Graph& g, const Nod
             int64_t column = 0;
             for (size_t i = 0; i < widths.size(); ++i) {
               const uint8_t* src = reinterpret_cast<const uint8_t*>(inputs[i]) + rows.begin() * widths[i];
-              elementwise::map_rows(tables[i] ? &*tables[i] : nullptr, src, widths[i],
+              elementwise::map_rows(isa, tables[i] ? &*tables[i] : nullptr, src, widths[i],
                                     dst + rows.begin() * out_width + column, out_width, widths[i],
                                     rows.size());
               column += widths[i];

@@ -377,7 +377,8 @@ TEST_P(OnnxNode, MatchesOnnxReference) {
   const auto output_files = data_files(data, "output");
   ASSERT_EQ(output_files.size(), model.outputs().size());
   // A tolerance for an output the model does not have is a stale tolerance.txt.
-  for (const auto& [name, tolerance] : tolerances) {
+  for (const auto& entry : tolerances) {
+    const std::string& name = entry.first;
     const auto& outs = model.outputs();
     EXPECT_TRUE(std::any_of(outs.begin(), outs.end(), [&](const TensorInfo& o) { return o.name == name; }))
         << c.name << ": tolerance.txt names '" << name << "', which is not an output";

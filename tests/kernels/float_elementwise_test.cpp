@@ -691,7 +691,10 @@ TEST_P(FloatElementwiseKernels, BinaryBitExactWithReference) {
       const size_t bytes = n * (produces_bool(op) ? 1 : sizeof(float));
       std::vector<uint8_t> want(bytes), got(bytes, 0xAB);
       ref::float_binary(op, pa, sa, pb, sb, want.data());
-      with_threads([&] { elementwise::float_binary(isa(), op, pa, sa, pb, sb, got.data()); });
+      // (Structured bindings are not captured by lambdas in clang 14: the shapes by name.)
+      const Shape& shape_a = sa;
+      const Shape& shape_b = sb;
+      with_threads([&] { elementwise::float_binary(isa(), op, pa, shape_a, pb, shape_b, got.data()); });
       if (produces_bool(op)) {
         ASSERT_EQ(got, want);
       } else {
@@ -725,8 +728,11 @@ TEST_P(FloatElementwiseKernels, WhereMatchesReference) {
       const size_t bytes = static_cast<size_t>(element_count(so, "out")) * size;
       std::vector<uint8_t> want(bytes), got(bytes, 0xAB);
       ref::where(c.data(), sc, x.data(), sx, y.data(), sy, size, want.data());
-      with_threads(
-          [&] { elementwise::where(isa(), c.data(), sc, x.data(), sx, y.data(), sy, size, got.data()); });
+      // (Structured bindings are not captured by lambdas in clang 14: the shapes by name.)
+      const Shape &shape_c = sc, &shape_x = sx, &shape_y = sy;
+      with_threads([&] {
+        elementwise::where(isa(), c.data(), shape_c, x.data(), shape_x, y.data(), shape_y, size, got.data());
+      });
       ASSERT_EQ(got, want);
     }
 }

@@ -1075,8 +1075,11 @@ TEST_P(FloatReduceFast, ReduceMatchesReference) {
       SCOPED_TRACE("op " + std::to_string(static_cast<int>(op)) + " shape " + to_string(s));
       std::vector<float> want(static_cast<size_t>(count_of(out)));
       ref::float_reduce(op, x.data(), s, axes, want.data());
-      expect_fast_matches(want,
-                          [&](float* y) { reduce::float_reduce(GetParam(), op, x.data(), s, axes, y); });
+      // (Structured bindings are not captured by lambdas in clang 14: by name.)
+      const auto& shape = s;
+      const auto& reduced_axes = axes;
+      expect_fast_matches(
+          want, [&](float* y) { reduce::float_reduce(GetParam(), op, x.data(), shape, reduced_axes, y); });
     }
   }
 }

@@ -24,18 +24,20 @@ TEST(ByteMap, MatchesPlainLookup) {
     v = static_cast<uint8_t>(rng.integer(0, 255));
   for (int64_t n = 0; n <= 300; ++n)
     for (int64_t offset : {0, 1, 7}) {
-      std::vector<uint8_t> in(static_cast<size_t>(n + offset)),
-          out(static_cast<size_t>(n + offset + 8), 0xA5);
+      std::vector<uint8_t> in(static_cast<size_t>(n + offset));
       for (size_t i = 0; i < in.size(); ++i)
         in[i] = static_cast<uint8_t>(n > 255 ? i : rng.integer(0, 255));
-      elementwise::map_bytes(table, in.data() + offset, out.data() + offset, n);
-      for (int64_t i = 0; i < offset; ++i)
-        ASSERT_EQ(out[static_cast<size_t>(i)], 0xA5);
-      for (int64_t i = 0; i < n; ++i)
-        ASSERT_EQ(out[static_cast<size_t>(offset + i)], table[in[static_cast<size_t>(offset + i)]])
-            << n << " " << i;
-      for (int64_t i = n + offset; i < n + offset + 8; ++i)
-        ASSERT_EQ(out[static_cast<size_t>(i)], 0xA5);
+      for (const Isa isa : supported_isas()) {
+        std::vector<uint8_t> out(static_cast<size_t>(n + offset + 8), 0xA5);
+        elementwise::map_bytes(isa, table, in.data() + offset, out.data() + offset, n);
+        for (int64_t i = 0; i < offset; ++i)
+          ASSERT_EQ(out[static_cast<size_t>(i)], 0xA5);
+        for (int64_t i = 0; i < n; ++i)
+          ASSERT_EQ(out[static_cast<size_t>(offset + i)], table[in[static_cast<size_t>(offset + i)]])
+              << n << " " << i << " on " << name_of(isa);
+        for (int64_t i = n + offset; i < n + offset + 8; ++i)
+          ASSERT_EQ(out[static_cast<size_t>(i)], 0xA5);
+      }
     }
 }
 
@@ -57,9 +59,12 @@ TEST(ByteMap, RowsMatchPlainLookupAndCopy) {
         const uint8_t x = in[static_cast<size_t>(r * in_stride + i)];
         want[static_cast<size_t>(r * out_stride + i)] = mapped ? table[x] : x;
       }
-    elementwise::map_rows(mapped ? &table : nullptr, in.data(), in_stride, out.data(), out_stride, width,
-                          rows);
-    ASSERT_EQ(out, want) << "trial " << trial;
+    for (const Isa isa : supported_isas()) {
+      std::fill(out.begin(), out.end(), uint8_t{0x5A});
+      elementwise::map_rows(isa, mapped ? &table : nullptr, in.data(), in_stride, out.data(), out_stride,
+                            width, rows);
+      ASSERT_EQ(out, want) << "trial " << trial << " on " << name_of(isa);
+    }
   }
 }
 

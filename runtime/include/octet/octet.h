@@ -141,7 +141,19 @@ struct SessionOptions {
   int threads = 1;              // worker threads of this session's own oneTBB arena (0: all cores)
   int64_t max_arena_bytes = 0;  // refuse shapes whose activations need more (0: no limit)
   Requantization requantization = Requantization::fixed_point;
+  // The instruction set of the session's kernels, one of available_isas(); "" for default_isa(). Every ISA
+  // gives the same bytes; a lower one is for comparisons and for reproducing another machine's speed.
+  std::string isa = {};
 };
+
+// The instruction sets this CPU runs, slowest first: "scalar", then e.g. "avx2", "avx512vnni" (x86) or
+// "neon", "neon_dotprod", "neon_i8mm" (aarch64).
+std::vector<std::string> available_isas();
+// What sessions use unless SessionOptions::isa says otherwise: the fastest, or the OCTET_ISA environment
+// variable's choice.
+std::string default_isa();
+// octet's version, e.g. "0.1.0".
+const char* version();
 
 // The time one operator took in one run (Session::run with RunOptions::profile).
 struct NodeTiming {

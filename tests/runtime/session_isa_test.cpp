@@ -1,0 +1,123 @@
+// The public API's choice of instruction set per session (SessionOptions::isa, available_isas(),
+// default_isa()): every ISA this CPU runs gives the default ISA's bytes on every test model in both
+// requantization modes, and a name that is wrong or not runnable here is refused with a message naming it.
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstring>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <regex>
+#include <string>
+#include <vector>
+
+#include "octet/octet.h"
+#include "tools/model_inputs.h"
+#include "tools/npy.h"
+
+namespace octet {
+namespace {
+
+namespace fs = std::filesystem;
+
+using Tensors = std::map<std::string, HostTensor>;
+
+const fs::path kTestModelsDir(OCTET_TEST_MODELS_DIR);
+const fs::path kBundledModel(OCTET_BUNDLED_MODEL);
+
+// The inputs tests/models/onnx keeps beside a model (NAME.input.npy, NAME.input1.npy, ...), or nothing when
+// the model has none there (a model the tests only load).
+bool stored_inputs(const fs::path& model_path, const Model& model, Tensors& inputs) {
+  const std::string base = (model_path.parent_path() / model_path.stem()).string();
+  for (size_t i = 0; i < model.inputs().size(); ++i) {
+    const fs::path file = base + ".input" + (i == 0 ? "" : std::to_string(i)) + ".npy";
+    if (!fs::exists(file)) return false;
+    const TensorInfo& info = model.inputs()[i];
+    inputs.emplace(info.name, tools::to_host_tensor(file.string(), info, npy::read(file.string())));
+  }
+  return true;
+}
+
+bool identical(const HostTensor& a, const HostTensor& b) {
+  return a.dtype() == b.dtype() && a.shape() == b.shape() && a.scale() == b.scale() &&
+         a.zero_point() == b.zero_point() && a.bytes().size() == b.bytes().size() &&
+         std::memcmp(a.bytes().data(), b.bytes().data(), a.bytes().size()) == 0;
+}
+
+TEST(SessionIsa, ListsWhatThisCpuRuns) {
+  const std::vector<std::string> isas = available_isas();
+  ASSERT_FALSE(isas.empty());
+  EXPECT_EQ(isas.front(), "scalar");
+  EXPECT_NE(std::find(isas.begin(), isas.end(), default_isa()), isas.end()) << default_isa();
+  EXPECT_TRUE(std::regex_match(version(), std::regex(R"(\d+\.\d+\.\d+)"))) << version();
+}
+
+TEST(SessionIsa, EveryIsaGivesTheDefaultIsasBytes) {
+  std::vector<fs::path> models{kBundledModel};
+  for (const auto& entry : fs::directory_iterator(kTestModelsDir))
+    if (entry.path().extension() == ".onnx") models.push_back(entry.path());
+  std::sort(models.begin() + 1, models.end());
+  int compared = 0;
+  for (const fs::path& path : models) {
+    SCOPED_TRACE(path.filename().string());
+    Tensors inputs;
+    std::optional<Model> loaded;
+    try {
+      loaded = Model::load(path.string());
+    } catch (const Error&) {
+      continue;  // refused by design (model_tests checks the refusals)
+    }
+    const Model& model = *loaded;
+    if (path == kBundledModel) {
+      const npy::Array images = npy::read((path.parent_path() / "samples" / "images.npy").string());
+      inputs.emplace(model.inputs().at(0).name, HostTensor::from_float(images.shape, images.to_float()));
+    } else if (!stored_inputs(path, model, inputs)) {
+      continue;
+    }
+    for (const Requantization mode : {Requantization::fixed_point, Requantization::float_scale}) {
+      for (const bool quantized : {false, true}) {
+        Session reference(model, {.requantization = mode});
+        const Tensors want = reference.run(inputs, {.quantized_outputs = quantized});
+        for (const std::string& isa : available_isas()) {
+          Session session(model, {.threads = 2, .requantization = mode, .isa = isa});
+          const Tensors got = session.run(inputs, {.quantized_outputs = quantized});
+          ASSERT_EQ(got.size(), want.size());
+          for (const auto& [name, tensor] : want)
+            ASSERT_TRUE(identical(got.at(name), tensor))
+                << name << " on " << isa << " in " << name_of(mode) << (quantized ? ", quantized" : "");
+        }
+      }
+    }
+    ++compared;
+  }
+  EXPECT_GT(compared, 20);
+}
+
+// The message names the bad value and what would have been accepted.
+void expect_refused(const std::string& isa, const std::string& says) {
+  const Model model = Model::load(kBundledModel.string());
+  try {
+    Session session(model, {.isa = isa});
+    FAIL() << "isa '" << isa << "' was accepted";
+  } catch (const Error& e) {
+    const std::string message = e.what();
+    EXPECT_NE(message.find(says), std::string::npos) << message;
+    EXPECT_NE(message.find("scalar"), std::string::npos) << message;
+  }
+}
+
+TEST(SessionIsa, RefusesUnknownAndUnavailableNames) {
+  expect_refused("avx9000", "unknown instruction set 'avx9000'");
+  expect_refused("AVX2", "unknown instruction set 'AVX2'");
+  // An instruction set of the other architecture.
+#if defined(__x86_64__)
+  expect_refused("neon", "'neon' is not available on this CPU");
+#else
+  expect_refused("avx2", "'avx2' is not available on this CPU");
+#endif
+}
+
+}  // namespace
+}  // namespace octet
