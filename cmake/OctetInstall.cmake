@@ -6,7 +6,10 @@ include(CMakePackageConfigHelpers)
 install(TARGETS octet_runtime octet_graph octet_kernels EXPORT octetTargets
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
         LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})
-install(FILES ${PROJECT_SOURCE_DIR}/runtime/include/octet/octet.h DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/octet)
+# octet_c.h: the C API over octet.h (docs/c_api.md).
+install(FILES ${PROJECT_SOURCE_DIR}/runtime/include/octet/octet.h
+              ${PROJECT_SOURCE_DIR}/runtime/include/octet/octet_c.h
+        DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/octet)
 install(TARGETS octet_cli RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 install(EXPORT octetTargets NAMESPACE octet:: DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/octet)
 configure_package_config_file(${PROJECT_SOURCE_DIR}/cmake/octetConfig.cmake.in

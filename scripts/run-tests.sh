@@ -22,7 +22,8 @@ if [[ -n "$sanitize" ]]; then
     # reuses it (OCTET_FUZZ_BUILD_DIR=build-sanitize) instead of building the libraries a second time.
     source scripts/apt-install.sh
     apt_install_missing run-tests clang libclang-rt-14-dev
-    options+=(-DCMAKE_CXX_COMPILER=clang++ -DOCTET_FUZZ=ON)
+    # C too (c_api_test has a C part): one compiler's sanitizer instrumentation and runtime for every object.
+    options+=(-DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ -DOCTET_FUZZ=ON)
   fi
   cmake -S . -B "$build_dir" "${options[@]}"
   export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the runtime tests under ThreadSanitizer in build-tsan/ and runs them: the concurrency test
-# (sessions on one shared Model, thread counts, concurrent compilation for new shapes) and the graph /
-# runtime model tests. Exits non-zero on any data race or other TSan report.
+# (sessions on one shared Model, thread counts, concurrent compilation for new shapes), the C API's test and
+# the graph / runtime model tests. Exits non-zero on any data race or other TSan report.
 #
 #   scripts/run-tsan.sh
 #
@@ -18,7 +18,8 @@ start=$SECONDS
 cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DOCTET_SANITIZE=thread \
   -DOCTET_BUILD_BENCHMARKS=OFF
 # Only the test programs that exercise threads; the others add build time and no concurrency.
-targets=(concurrency_test)
+# c_api_test: the C API's sessions sharing a model across threads, and its per-thread error messages.
+targets=(concurrency_test c_api_test)
 # (Not piped straight into grep -q: that closes the pipe early and, under pipefail, fails the test.)
 available="$(cmake --build "$build_dir" --target help)"
 if grep -q '\bmodel_tests\b' <<<"$available"; then targets+=(model_tests); fi
