@@ -116,6 +116,20 @@ Model Model::load_from_memory(std::span<const std::byte> bytes, const LoadOption
   impl->declared =
       compile_at_load(impl->onnx, import_options(options), requant_mode_of(options.requantization));
   const graph::Graph& g = impl->declared->graph;
+  // A shape for a name the model does not have is a caller's typo, which would otherwise leave the real
+  // input at its placeholder size without a word.
+  for (const auto& entry : options.input_shapes) {
+    const bool known = std::any_of(g.inputs.begin(), g.inputs.end(),
+                                   [&](graph::ValueId id) { return g.value(id).name == entry.first; });
+    if (!known) {
+      std::string names;
+      for (graph::ValueId id : g.inputs)
+        names += (names.empty() ? "'" : ", '") + g.value(id).name + "'";
+      throw Error("LoadOptions::input_shapes names '" + entry.first +
+                  "', which is not an input of the model (" +
+                  (names.empty() ? std::string("it has none") : "inputs: " + names) + ")");
+    }
+  }
   for (size_t i = 0; i < g.inputs.size(); ++i) {
     const graph::Value& v = g.value(g.inputs[i]);
     TensorInfo t{v.name, data_type_of(v.type), g.declared_input_shapes[i], g.declared_input_dim_names[i], 0,

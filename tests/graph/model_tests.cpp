@@ -616,6 +616,21 @@ TEST(LoadOptions, NhwcIoTransposesInputsAndOutputs) {
   EXPECT_TRUE(std::equal(expected.begin(), expected.end(), y_nhwc.float_data().begin()));
 }
 
+TEST(LoadOptions, InputShapesForAnUnknownNameThrow) {
+  // A typo would otherwise leave the real input at its placeholder size without a word.
+  expect_run_error(
+      [&] {
+        (void)Model::load(kDynamicBatch.onnx().string(), {.input_shapes = {{"inptu", {2, 3}}}});
+      },
+      "LoadOptions::input_shapes names 'inptu', which is not an input of the model (inputs: '");
+  const Model model = Model::load(kDynamicBatch.onnx().string());
+  const std::string name = model.inputs().at(0).name;
+  std::vector<int64_t> shape = model.inputs().at(0).shape;
+  shape[0] = 3;
+  const Model fixed = Model::load(kDynamicBatch.onnx().string(), {.input_shapes = {{name, shape}}});
+  EXPECT_FALSE(fixed.has_placeholder_shapes());
+}
+
 TEST(SessionOptionsTest, ArenaLimitBelowThePlanThrows) {
   const Model model = Model::load(kSmallNet.onnx().string());
   expect_run_error([&] { Session s(model, {.max_arena_bytes = 64}); }, "bytes");

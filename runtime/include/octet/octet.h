@@ -103,10 +103,11 @@ const char* name_of(Requantization mode);  // "fixed_point", "float"
 struct LoadOptions {
   // The caller's image tensors are channel-last (NHWC): no layout change at the graph boundary.
   bool nhwc_io = false;
-  // The input shapes (the model's order of dimensions) to compile for at load, e.g. {"x", {1, 3, 480, 640}}
-  // for a model with dynamic dimensions: then nodes() and the memory plan describe those shapes. Other
-  // shapes still run (each compiles once, on first use). Dynamic dimensions of inputs not listed here are
-  // compiled with a placeholder size.
+  // The input shapes to compile for at load, e.g. {"x", {1, 3, 480, 640}} for a model with dynamic
+  // dimensions, in the caller's order of dimensions (the model's; NHWC for image inputs with nhwc_io): then
+  // nodes() and the memory plan describe those shapes. Other shapes still run (each compiles once, on first
+  // use). Dynamic dimensions of inputs not listed here are compiled with a placeholder size; a name that is
+  // not an input of the model is an error.
   std::map<std::string, std::vector<int64_t>> input_shapes = {};
   // The requantization the load-time program is prepared for (Model::nodes(), the load-time checks).
   // Sessions choose their own (SessionOptions::requantization); another mode compiles once, on first use.
