@@ -4,12 +4,16 @@
 # Catches any step that only works because of something left on a developer's machine: packages,
 # caches, files under $HOME, ../shared beside the checkout.
 #
-#   scripts/check-fresh-machine.sh [--keep DIR]
+#   scripts/check-fresh-machine.sh [--keep DIR] [--build-into DIR]
 #
 # The commands are read from the README itself (the first ```sh block: its lines that are not comments),
 # so the check and the README cannot drift apart. Each runs with `chroot`, as root, with an empty
 # environment but PATH, HOME and LANG, and is timed. The root is made under $TMPDIR (or /var/tmp) and
 # removed afterwards, also on failure or interrupt; with --keep DIR it is made in DIR and kept.
+# --build-into DIR: once both commands pass, the root's build directory (the README's Release build) is
+# moved to DIR, so that CI's later steps use it instead of building everything again. The clone sits at
+# this checkout's own path inside the root, so the build's absolute paths hold outside it too (the same
+# Debian packages are installed on both sides).
 # Needs root (debootstrap, chroot, mount); installs debootstrap when it is missing. The new root uses the
 # apt sources this machine uses (its Debian mirror, security and updates suites).
 set -euo pipefail
@@ -18,8 +22,17 @@ repo=$PWD
 source scripts/apt-install.sh
 
 keep=""
-if [[ "${1:-}" == "--keep" ]]; then
-  keep="${2:?--keep needs a directory}"
+build_into=""
+while (($# > 0)); do
+  case "$1" in
+    --keep) keep="${2:?--keep needs a directory}"; shift 2 ;;
+    --build-into) build_into="${2:?--build-into needs a directory}"; shift 2 ;;
+    *) echo "check-fresh-machine: unknown option '$1'" >&2; exit 1 ;;
+  esac
+done
+if [[ -n "$build_into" && -e "$build_into" ]]; then
+  echo "check-fresh-machine: --build-into $build_into exists already" >&2
+  exit 1
 fi
 if [[ $(id -u) -ne 0 ]]; then
   echo "check-fresh-machine: needs root (debootstrap, chroot and mount /proc)" >&2
@@ -86,7 +99,10 @@ echo "check-fresh-machine: root ready in $((SECONDS - started)) s"
 
 # What lands is the committed tree, as in a clean clone; the working tree's uncommitted edits are not part
 # of the check.
-git clone -q --no-local "$repo" "$root/root/octet"
+# At this checkout's path, so that the build's absolute paths also hold outside the root (--build-into).
+clone="$root$repo"
+mkdir -p "$(dirname "$clone")"
+git clone -q --no-local "$repo" "$clone"
 
 timings=()
 for cmd in "${commands[@]}"; do
@@ -95,7 +111,7 @@ for cmd in "${commands[@]}"; do
   start=$SECONDS
   if ! chroot "$root" /usr/bin/env -i HOME=/root LANG=C.UTF-8 TERM="${TERM:-dumb}" \
     PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-    /bin/bash -c "cd /root/octet && $cmd"; then
+    /bin/bash -c "cd '$repo' && $cmd"; then
     echo "check-fresh-machine: FAILED after $((SECONDS - start)) s in a fresh Debian 12 root: $cmd" >&2
     exit 1
   fi
@@ -105,3 +121,7 @@ done
 echo
 echo "check-fresh-machine: both README commands pass in a fresh Debian 12 root (minbase)"
 for t in "${timings[@]}"; do echo "  $t"; done
+if [[ -n "$build_into" ]]; then
+  mv "$clone/build" "$build_into"
+  echo "check-fresh-machine: the root's build directory is now $build_into"
+fi
