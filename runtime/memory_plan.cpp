@@ -2,12 +2,23 @@
 
 #include <algorithm>
 #include <numeric>
+#include <string>
+
+#include "kernels/error.h"
 
 namespace octet::runtime {
 
 namespace {
 
 constexpr int64_t kAlignment = 64;
+
+// No machine addresses 2^47 bytes of activations; a shape past it comes from a malformed or hostile model.
+// Bounding every tensor and the sum of all of them here keeps every later size and offset product in range.
+constexpr int64_t kMaxActivationBytes = int64_t{1} << 47;
+
+std::string too_large(const std::string& what, int64_t limit) {
+  return what + " needs more than " + std::to_string(limit) + " bytes of memory";
+}
 
 int64_t align_up(int64_t n) {
   return (n + kAlignment - 1) / kAlignment * kAlignment;
@@ -17,7 +28,10 @@ int64_t align_up(int64_t n) {
 
 int64_t byte_size(const graph::Value& value) {
   const int64_t elements = element_count(value.shape, value.name);
-  return elements * static_cast<int64_t>(size_of(value.type));
+  const auto element_bytes = static_cast<int64_t>(size_of(value.type));
+  if (element_bytes > 0 && elements > kMaxActivationBytes / element_bytes)
+    throw Error(too_large("tensor '" + value.name + "' of shape " + to_string(value.shape), kMaxActivationBytes));
+  return elements * element_bytes;
 }
 
 MemoryPlan plan_memory(const graph::Graph& graph, const std::vector<graph::ValueId>& keep_alive) {
@@ -47,6 +61,9 @@ MemoryPlan plan_memory(const graph::Graph& graph, const std::vector<graph::Value
     if (last[v] < -1 || graph.values[v].is_constant()) continue;  // unused, or held by the program
     plan.sizes[v] = align_up(std::max<int64_t>(byte_size(graph.values[v]), 1));
     plan.unplanned_bytes += plan.sizes[v];
+    if (plan.unplanned_bytes > kMaxActivationBytes)
+      throw Error(too_large("the model's activations (at tensor '" + graph.values[v].name + "')",
+                            kMaxActivationBytes));
     order.push_back(v);
   }
   std::stable_sort(order.begin(), order.end(),
