@@ -18,6 +18,8 @@ namespace octet::calibration {
 //               Kullback-Leibler divergence (the method TensorRT popularised);
 //   mse         per sign, the clipping magnitude minimising the expected squared quantization error
 //               (clipping error beyond it, step^2 / 12 rounding error below it).
+// entropy and mse quantize a sign to 255 levels when the other sign has no non-zero value (a one-sided
+// tensor, e.g. a Relu output), to 128 otherwise.
 enum class Method { minmax, percentile, entropy, mse };
 const char* name_of(Method method);
 // Parses "minmax", "percentile", "entropy" or "mse"; throws octet::Error naming the accepted values.
@@ -68,8 +70,9 @@ class TensorStatistics {
 };
 
 // uint8 activation params for a real range, as ONNX Runtime's quantizer computes them: the range widened
-// to hold 0, scale = (hi - lo) / 255 stored as float32 (1 when the range is empty), zero point =
-// round_half_even(-lo / scale) clamped to [0, 255].
+// to hold 0, scale = (hi - lo) / 255 stored as float32 (1 when the range is empty or the scale below
+// float's smallest normal), zero point = round_half_even(-lo / scale) clamped to [0, 255]. A range end
+// that is not finite throws octet::Error.
 struct ActivationParams {
   float scale = 1.0f;
   int32_t zero_point = 0;
@@ -81,13 +84,18 @@ ActivationParams uint8_params(Range range);
 //   entries get one scale each, or -1 for one scale for the whole tensor.
 //   bias: one float per output channel (empty for none); input_scale: the scale of the activation the
 //   weights multiply (the bias's scale is input_scale * weight_scale[c], as float32).
-// Scales: max |w_c| / 127 (1 for an all-zero channel), raised for a channel whose bias would not fit in
-// int32 at the bias scale (as quantizers do to protect the bias). Values round half to even into [-127, 127].
+// Scales: max |w_c| / 127 (1 for an all-zero channel, or one so small its scale would be below float's
+// smallest normal), raised for a channel whose bias would not fit in int32 at the bias scale (as quantizers
+// do to protect the bias). Values round half to even into [-127, 127].
+// With axis -1 the bias may have any length (the operator's output channels, which the shape alone does
+// not name): all of it shares the one scale, and bias_scales has one entry. Throws octet::Error for a
+// shape that does not match the weights, an axis outside [-1, rank), a bias whose length is not the axis's
+// (axis >= 0), an input_scale that is not finite and positive, or a weight or bias that is not finite.
 struct QuantizedWeights {
-  std::vector<float> scales;       // one per channel (axis >= 0) or one
-  std::vector<int8_t> values;      // same layout as the input weights
-  std::vector<float> bias_scales;  // input_scale * scales[c], one per channel; empty without a bias
-  std::vector<int32_t> bias;       // empty without a bias
+  std::vector<float> scales;             // one per channel (axis >= 0) or one
+  std::vector<int8_t> values;            // same layout as the input weights
+  std::vector<float> bias_scales;        // input_scale * scales[c], one per channel; empty without a bias
+  std::vector<int32_t> bias;             // empty without a bias
   std::vector<int64_t> raised_channels;  // channels whose scale was raised to fit the bias
 };
 QuantizedWeights quantize_weights(std::span<const float> weights, std::span<const int64_t> shape, int axis,
