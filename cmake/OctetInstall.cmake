@@ -6,9 +6,10 @@ include(CMakePackageConfigHelpers)
 install(TARGETS octet_runtime octet_graph octet_kernels EXPORT octetTargets
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
         LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})
-# octet_c.h: the C API over octet.h (docs/c_api.md).
+# octet_c.h: the C API over octet.h (docs/c_api.md); quantize.h: post-training quantization (docs/quantize.md).
 install(FILES ${PROJECT_SOURCE_DIR}/runtime/include/octet/octet.h
               ${PROJECT_SOURCE_DIR}/runtime/include/octet/octet_c.h
+              ${PROJECT_SOURCE_DIR}/runtime/include/octet/quantize.h
         DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/octet)
 install(TARGETS octet_cli RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 install(EXPORT octetTargets NAMESPACE octet:: DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/octet)
