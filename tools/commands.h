@@ -17,6 +17,7 @@ int run_run(std::span<const std::string_view> args);
 int run_classify(std::span<const std::string_view> args);
 int run_bench(std::span<const std::string_view> args);
 int run_peak(std::span<const std::string_view> args);
+int run_quantize(std::span<const std::string_view> args);
 
 // Memory read bandwidth in GB/s with `threads` threads (a 256 MiB sweep), for rooflines.
 double measure_read_bandwidth(int threads);

@@ -34,6 +34,11 @@ void print_usage(std::ostream& out) {
          "                                  load time, first-run and steady-state latency (min, median,\n"
          "                                  p90, p99, max), throughput; --profile adds a per-layer table\n"
          "                                  (% of peak from the peak cache; --remeasure-peak renews it)\n"
+         "  quantize FLOAT.onnx -o INT8.onnx --calibration FILE.npy|DIR\n"
+         "           [--method minmax|percentile|entropy|mse] [--percentile P] [--per-tensor-weights]\n"
+         "           [--exclude NODE,...] [--input NAME] [--threads N] [--report R.json]\n"
+         "                                  post-training quantization: a float model and sample inputs\n"
+         "                                  in, an int8 QDQ model out (docs/quantize.md)\n"
          "  peak [--threads N]              this machine's int8 peak per ISA and thread count, and memory\n"
          "                                  read bandwidth, saved in the peak cache (docs/bench.md)\n"
          "  demo [--size N] [--channels C]  the quantization arithmetic and one reference convolution\n"
@@ -83,6 +88,7 @@ int main(int argc, char** argv) {
     if (args[0] == "classify") return octet::tools::run_classify(rest);
     if (args[0] == "bench") return octet::tools::run_bench(rest);
     if (args[0] == "peak") return octet::tools::run_peak(rest);
+    if (args[0] == "quantize") return octet::tools::run_quantize(rest);
     std::cerr << "octet: unknown command '" << args[0] << "'\n\n";
     print_usage(std::cerr);
     return 2;
