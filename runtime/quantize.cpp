@@ -108,8 +108,14 @@ QuantizeResult quantize(std::span<const std::byte> float_model, const Calibratio
   result.samples = data.count;
   const size_t total_runs = 2 * data.count;
 
-  // 1. Calibrate: the float model with every tensor it computes as an output.
+  // 1. Calibrate: the float model with every tensor it computes as an output. octet's loader checks the
+  // model first: the steps after it (ONNX's version converter among them) assume a well-formed graph.
   const auto calibration_start = Clock::now();
+  try {
+    (void)Model::load_from_memory(float_model);
+  } catch (const Error& e) {
+    throw Error(std::string("octet cannot run the float model, so it cannot calibrate it: ") + e.what());
+  }
   graph::quantize::PreparedModel prepared = graph::quantize::prepare_float_model(float_model);
   result.original_opset = prepared.original_opset;
   result.folded_batch_norms = prepared.folded_batch_norms;

@@ -69,7 +69,8 @@ int64_t samples_in(const npy::Array& array, const TensorInfo& input, const std::
 
 }  // namespace
 
-CalibrationData calibration_files(const std::string& path, const TensorInfo& input, int64_t max_batch) {
+CalibrationData calibration_files(const std::string& path, const TensorInfo& input, int64_t max_batch,
+                                  int64_t max_run_bytes) {
   if (input.dtype != DataType::float32)
     throw Error("--calibration: input '" + input.name + "' is " + name_of(input.dtype) +
                 "; octet quantize calibrates float32 inputs");
@@ -83,7 +84,10 @@ CalibrationData calibration_files(const std::string& path, const TensorInfo& inp
     const int64_t n = samples_in(array, input, source->files[f]);
     if (n == 0) throw Error("--calibration: '" + source->files[f] + "' holds no samples");
     const bool is_batch = array.shape.size() == input.shape.size();
-    const int64_t step = !is_batch ? 1 : model_batch > 0 ? model_batch : std::max<int64_t>(1, max_batch);
+    const int64_t sample_bytes = std::max<int64_t>(1, array.element_count() / n * 4);
+    const int64_t fitting =
+        std::clamp<int64_t>(max_run_bytes / sample_bytes, 1, std::max<int64_t>(1, max_batch));
+    const int64_t step = !is_batch ? 1 : model_batch > 0 ? model_batch : fitting;
     if (is_batch && model_batch > 0 && n % model_batch != 0)
       throw Error("--calibration: '" + source->files[f] + "' holds " + std::to_string(n) +
                   " samples; input '" + input.name + "' takes batches of exactly " +

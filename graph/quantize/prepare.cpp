@@ -89,6 +89,32 @@ void constants_to_initializers(onnx::GraphProto& graph) {
   }
 }
 
+// Identity of an initializer (how PyTorch exports a parameter used twice): its readers read the
+// initializer itself, so that weights are found as constants. Kept where it is a graph output.
+void bypass_constant_identities(onnx::GraphProto& graph) {
+  std::set<std::string> initializers;
+  for (const auto& init : graph.initializer())
+    initializers.insert(init.name());
+  std::set<std::string> outputs;
+  for (const auto& o : graph.output())
+    outputs.insert(o.name());
+  std::map<std::string, std::string> replaced;
+  auto* nodes = graph.mutable_node();
+  for (int i = 0; i < nodes->size();) {
+    const onnx::NodeProto& node = nodes->Get(i);
+    if (node.op_type() == "Identity" && node.domain().empty() && node.input_size() == 1 &&
+        node.output_size() == 1 && initializers.count(node.input(0)) && !outputs.count(node.output(0))) {
+      replaced[node.output(0)] = node.input(0);
+      nodes->DeleteSubrange(i, 1);
+    } else {
+      ++i;
+    }
+  }
+  for (auto& node : *graph.mutable_node())
+    for (auto& in : *node.mutable_input())
+      if (const auto it = replaced.find(in); it != replaced.end()) in = it->second;
+}
+
 std::map<std::string, std::vector<int>> consumers_of(const onnx::GraphProto& graph) {
   std::map<std::string, std::vector<int>> out;
   for (int i = 0; i < graph.node_size(); ++i)
@@ -199,6 +225,7 @@ PreparedModel prepare_float_model(std::span<const std::byte> bytes) {
     }
   }
   constants_to_initializers(*out.proto.mutable_graph());
+  bypass_constant_identities(*out.proto.mutable_graph());
   out.folded_batch_norms = fold_batch_norms(*out.proto.mutable_graph());
   drop_unused_initializers(*out.proto.mutable_graph());
   return out;

@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <limits>
@@ -464,6 +465,24 @@ TEST(QuantizeErrors, AnAlreadyQuantizedOrMalformedModel) {
   std::vector<std::byte> truncated = read_bytes(kBundled + "/fashion_mnist_fp32.onnx");
   truncated.resize(truncated.size() / 2);
   expect_error([&] { quantize(truncated, s.data()); }, {"ONNX"});
+}
+
+// Every malformed model of the loader's tests (truncated, cyclic, overflowing shapes, bad params, ...) is
+// a clear error from the quantizer too, never a crash.
+TEST(QuantizeErrors, MalformedModels) {
+  const Samples s = random_samples("input", {1, 3, 4, 4}, 1, 1);
+  size_t models = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(OCTET_MALFORMED_MODELS_DIR)) {
+    if (entry.path().extension() != ".onnx") continue;
+    ++models;
+    try {
+      quantize(read_bytes(entry.path().string()), s.data());
+      ADD_FAILURE() << entry.path() << " was quantized";
+    } catch (const Error& e) {
+      EXPECT_GT(std::string(e.what()).size(), 10u) << entry.path();
+    }
+  }
+  EXPECT_GT(models, 20u);
 }
 
 TEST(QuantizeErrors, BadPercentile) {
