@@ -16,6 +16,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <fstream>
+#include <iterator>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -25,6 +27,7 @@
 #include <vector>
 
 #include "octet/octet.h"
+#include "octet/quantize.h"
 
 namespace py = pybind11;
 
@@ -456,6 +459,107 @@ class PySession {
   py::object last_profile_ = py::none();
 };
 
+// A model's bytes from a path (str or os.PathLike) or a bytes-like object.
+std::vector<std::byte> model_bytes(const py::object& source) {
+  if (py::isinstance<py::bytes>(source) || py::isinstance<py::bytearray>(source) ||
+      py::isinstance<py::memoryview>(source)) {
+    const py::buffer_info info = py::reinterpret_borrow<py::buffer>(source).request();
+    if (info.ndim != 1 || info.itemsize != 1 || info.strides[0] != 1)
+      throw InvalidType("model bytes must be a contiguous buffer of bytes");
+    const auto* data = static_cast<const std::byte*>(info.ptr);
+    return {data, data + info.size};
+  }
+  std::string path;
+  try {
+    path = py::cast<std::string>(py::module_::import("os").attr("fspath")(source));
+  } catch (const py::error_already_set&) {
+    throw InvalidType("a model is a path (str or os.PathLike) or its bytes");
+  } catch (const py::cast_error&) {
+    throw InvalidType("a model path must be text, not bytes (pass the model's contents as bytes instead)");
+  }
+  std::ifstream file(path, std::ios::binary);
+  if (!file) throw InvalidArgument("cannot open '" + path + "'");
+  const std::vector<char> chars((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+  std::vector<std::byte> bytes(chars.size());
+  std::transform(chars.begin(), chars.end(), bytes.begin(), [](char c) { return static_cast<std::byte>(c); });
+  return bytes;
+}
+
+// octet._quantize: post-training quantization (octet/quantize.h). `samples` is a sequence of input feeds
+// ({name: numpy.ndarray}, as run's input_feed), converted before the GIL is released for the whole job.
+// Returns (the QDQ model's bytes, the report as a dict).
+py::tuple quantize_model(const py::object& source, const py::object& samples, const std::string& method,
+                         double percentile, bool per_channel_weights, const std::vector<std::string>& exclude,
+                         int threads) {
+  const std::vector<std::byte> bytes = model_bytes(source);
+  QuantizeOptions options;
+  options.method = parse_calibration_method(method);
+  options.percentile = percentile;
+  options.per_channel_weights = per_channel_weights;
+  options.exclude = exclude;
+  options.threads = threads;
+  if (!py::isinstance<py::sequence>(samples) || py::isinstance<py::dict>(samples))
+    throw InvalidType("calibration samples must be a sequence (e.g. a list) of {name: numpy.ndarray} feeds");
+  std::vector<TensorInfo> inputs;
+  {
+    py::gil_scoped_release release;
+    inputs = Model::load_from_memory(bytes).inputs();
+  }
+  std::vector<std::map<std::string, HostTensor>> feeds;
+  for (const py::handle feed : samples) {
+    if (!py::isinstance<py::dict>(feed))
+      throw InvalidType("each calibration sample must be a dict {name: numpy.ndarray}");
+    std::map<std::string, HostTensor> tensors;
+    for (const auto& [key, value] : py::reinterpret_borrow<py::dict>(feed)) {
+      const std::string name = py::cast<std::string>(key);
+      const auto it =
+          std::find_if(inputs.begin(), inputs.end(), [&](const TensorInfo& t) { return t.name == name; });
+      if (it == inputs.end())
+        throw InvalidArgument("calibration sample " + std::to_string(feeds.size()) + ": '" + name +
+                              "' is not an input of the model (its inputs: " + join_names(inputs) + ")");
+      tensors.emplace(name, to_host_tensor(*it, value));
+    }
+    feeds.push_back(std::move(tensors));
+  }
+  QuantizeResult result;
+  {
+    py::gil_scoped_release release;
+    result = quantize(bytes, {feeds.size(), [&](size_t i) { return feeds.at(i); }}, options);
+  }
+  py::list tensors, float_nodes;
+  for (const QuantizedTensorReport& t : result.tensors) {
+    py::dict d;
+    d["name"] = t.name;
+    d["observed_min"] = t.observed_min;
+    d["observed_max"] = t.observed_max;
+    d["range"] = py::make_tuple(t.range_lo, t.range_hi);
+    d["scale"] = t.scale;
+    d["zero_point"] = t.zero_point;
+    d["params"] = t.params_from;
+    d["sqnr_db"] = t.sqnr_db;
+    tensors.append(std::move(d));
+  }
+  for (const FloatNodeReport& n : result.float_nodes) {
+    py::dict d;
+    d["name"] = n.name;
+    d["op"] = n.op;
+    d["reason"] = n.reason;
+    float_nodes.append(std::move(d));
+  }
+  py::dict report;
+  report["method"] = std::string(name_of(options.method));
+  report["samples"] = result.samples;
+  report["quantized_nodes"] = result.quantized_nodes;
+  report["tensors"] = tensors;
+  report["float_nodes"] = float_nodes;
+  report["folded_batch_norms"] = result.folded_batch_norms;
+  report["raised_weight_scales"] = result.raised_weight_scales;
+  report["calibration_seconds"] = result.calibration_seconds;
+  report["evaluation_seconds"] = result.evaluation_seconds;
+  const py::bytes model(reinterpret_cast<const char*>(result.model.data()), result.model.size());
+  return py::make_tuple(model, report);
+}
+
 SessionOptions session_options(int threads, const std::optional<std::string>& isa,
                                Requantization requantization) {
   if (threads < 0)
@@ -509,6 +613,9 @@ PYBIND11_MODULE(_octet, m) {
   });
 
   m.def("version", [] { return std::string(version()); });
+  m.def("_quantize", &quantize_model, py::arg("path_or_bytes"), py::arg("samples"), py::kw_only(),
+        py::arg("method") = "minmax", py::arg("percentile") = 99.99, py::arg("per_channel_weights") = true,
+        py::arg("exclude") = std::vector<std::string>{}, py::arg("threads") = 1);
   m.def(
       "available_isas", [] { return available_isas(); },
       "The instruction sets this CPU runs, slowest first; the last is the default (unless OCTET_ISA is "

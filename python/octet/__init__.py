@@ -26,6 +26,7 @@ from ._octet import (  # noqa: F401  (re-exported)
     Model,
     NodeArg,
     OctetError,
+    _quantize,
     available_isas,
     version,
 )
@@ -41,6 +42,7 @@ __all__ = [
     "OctetError",
     "available_isas",
     "info",
+    "quantize",
     "version",
     "__version__",
 ]
@@ -62,3 +64,45 @@ def info(
     """
     shapes = None if input_shapes is None else {k: list(v) for k, v in input_shapes.items()}
     return Model(path_or_bytes, input_shapes=shapes, requantization=requantization).info()
+
+
+def quantize(
+    path_or_bytes: ModelSource,
+    samples: Sequence[Mapping[str, Any]],
+    *,
+    output_path: Optional[Union[str, "os.PathLike[str]"]] = None,
+    method: str = "minmax",
+    percentile: float = 99.99,
+    per_channel_weights: bool = True,
+    exclude: Sequence[str] = (),
+    threads: int = 1,
+) -> tuple[bytes, dict[str, Any]]:
+    """Post-training quantization: a float ONNX model and calibration samples in, an int8 QDQ model out.
+
+    ``samples`` is a sequence of input feeds, ``{name: numpy.ndarray}`` as for ``InferenceSession.run``
+    (float32). ``method`` is ``"minmax"``, ``"percentile"`` (with ``percentile``), ``"entropy"`` or ``"mse"``.
+    Returns the model's bytes (also written to ``output_path`` when given, through a temporary file so that
+    a failure leaves nothing behind) and a report: per quantized tensor its range, params and SQNR against
+    float (``tensors``), the nodes left in float and why (``float_nodes``), and timings. docs/quantize.md
+    has the rules; errors raise ``octet.OctetError``.
+    """
+    model, report = _quantize(
+        path_or_bytes,
+        list(samples),
+        method=method,
+        percentile=percentile,
+        per_channel_weights=per_channel_weights,
+        exclude=list(exclude),
+        threads=threads,
+    )
+    if output_path is not None:
+        path = os.fspath(output_path)
+        partial = f"{path}.partial-{os.getpid()}"
+        try:
+            with open(partial, "wb") as f:
+                f.write(model)
+            os.replace(partial, path)
+        finally:
+            if os.path.exists(partial):
+                os.remove(partial)
+    return model, report

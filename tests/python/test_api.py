@@ -308,3 +308,33 @@ def test_run_releases_the_gil(fashion_images) -> None:
     finally:
         sys.setswitchinterval(interval)
     assert count > 10
+
+
+def test_quantize_the_float_model_keeps_its_decisions(tmp_path, fashion_images) -> None:
+    float_model = FASHION.parent / "fashion_mnist_fp32.onnx"
+    samples = [{"input": fashion_images[i : i + 1]} for i in range(len(fashion_images))]
+    out = tmp_path / "q.onnx"
+    model, report = octet.quantize(float_model, samples, output_path=out, method="entropy")
+    assert out.read_bytes() == model
+    assert report["quantized_nodes"] == 10 and report["float_nodes"] == []
+    assert {t["name"] for t in report["tensors"]} >= {"input", "logits"}
+    assert all(t["range"][0] <= 0 <= t["range"][1] for t in report["tensors"])
+    (want,) = octet.InferenceSession(str(float_model)).run(None, {"input": fashion_images})
+    (got,) = octet.InferenceSession(model).run(None, {"input": fashion_images})
+    np.testing.assert_array_equal(got.argmax(axis=1), want.argmax(axis=1))
+
+
+def test_quantize_errors_leave_no_file(tmp_path, fashion_images) -> None:
+    float_model = FASHION.parent / "fashion_mnist_fp32.onnx"
+    bad = fashion_images.copy()
+    bad[0, 0, 3, 4] = np.nan
+    out = tmp_path / "q.onnx"
+    with pytest.raises(octet.OctetError, match="NaN"):
+        octet.quantize(float_model, [{"input": bad}], output_path=out)
+    with pytest.raises(octet.OctetError, match="no calibration samples"):
+        octet.quantize(float_model, [], output_path=out)
+    with pytest.raises(octet.OctetError, match="kl"):
+        octet.quantize(float_model, [{"input": fashion_images}], method="kl")
+    with pytest.raises(TypeError):
+        octet.quantize(float_model, [{"input": fashion_images.astype(np.float64)}])
+    assert list(tmp_path.iterdir()) == []
