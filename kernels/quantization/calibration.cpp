@@ -132,6 +132,7 @@ class ShiftedEntropySums {
  public:
   // The smoothing's largest shift: kSmoothing * (zeros / non-zeros) <= kSmoothing * (kBins - 1).
   static constexpr double kMaxShift = kSmoothing * (kBins - 1);
+  static_assert(kMaxShift < 1.0, "the series converges only for shifts below the smallest count, 1");
   // The series' term k is below kMaxShift^k / (k (k - 1)) times the bins: under 1e-19 of it by k = 24.
   static constexpr int kTerms = 24;
 
