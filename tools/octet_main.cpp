@@ -34,7 +34,7 @@ void print_usage(std::ostream& out) {
          "                                  load time, first-run and steady-state latency (min, median,\n"
          "                                  p90, p99, max), throughput; --profile adds a per-layer table\n"
          "                                  (% of peak from the peak cache; --remeasure-peak renews it)\n"
-         "  quantize FLOAT.onnx -o INT8.onnx --calibration FILE.npy|DIR\n"
+         "  quantize FLOAT.onnx -o INT8.onnx --calibration [NAME=]FILE.npy|DIR ...\n"
          "           [--method minmax|percentile|entropy|mse] [--percentile P] [--per-tensor-weights]\n"
          "           [--exclude NODE,...] [--input NAME] [--threads N] [--report R.json]\n"
          "                                  post-training quantization: a float model and sample inputs\n"

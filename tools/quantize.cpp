@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include "kernels/error.h"
@@ -21,7 +22,7 @@ namespace octet::tools {
 namespace {
 
 constexpr const char* kUsage =
-    "usage: octet quantize FLOAT.onnx -o INT8.onnx --calibration PATH [--method "
+    "usage: octet quantize FLOAT.onnx -o INT8.onnx --calibration [NAME=]PATH ... [--method "
     "minmax|percentile|entropy|mse]\n"
     "       [--percentile 99.99] [--per-tensor-weights] [--exclude NODE,...] [--input NAME] [--threads N]\n"
     "       [--report R.json]";
@@ -157,12 +158,80 @@ void print_summary(const QuantizeResult& r) {
               r.evaluation_seconds, r.samples, r.samples == 1 ? "" : "s");
 }
 
+std::string quoted_names(const std::vector<TensorInfo>& inputs) {
+  std::string names;
+  for (const TensorInfo& in : inputs)
+    names += (names.empty() ? "'" : ", '") + in.name + "'";
+  return names;
+}
+
+// The samples of every input: `--calibration PATH` feeds the only input (or --input NAME's), and
+// `--calibration NAME=PATH`, once per input, feeds several; run i takes sample i of each.
+CalibrationData calibration_data(const std::vector<TensorInfo>& inputs,
+                                 const std::vector<std::string>& values, const std::string& input_name) {
+  const auto input_named = [&](const std::string& name) -> const TensorInfo* {
+    for (const TensorInfo& in : inputs)
+      if (in.name == name) return &in;
+    return nullptr;
+  };
+  std::map<std::string, std::string> paths;  // input -> its samples
+  std::vector<std::string> unnamed;
+  for (const std::string& v : values) {
+    const size_t eq = v.find('=');
+    if (eq != std::string::npos && input_named(v.substr(0, eq))) {
+      if (!paths.emplace(v.substr(0, eq), v.substr(eq + 1)).second)
+        throw Error("--calibration: input '" + v.substr(0, eq) + "' is given twice");
+    } else {
+      unnamed.push_back(v);
+    }
+  }
+  if (!unnamed.empty()) {
+    if (unnamed.size() > 1 || !paths.empty())
+      throw Error("--calibration: '" + unnamed.back() + "' names no input of the model; with several " +
+                  "--calibration options, write each as NAME=PATH (inputs: " + quoted_names(inputs) + ")");
+    const TensorInfo* input =
+        input_name.empty() ? (inputs.size() == 1 ? &inputs[0] : nullptr) : input_named(input_name);
+    if (!input)
+      throw Error(input_name.empty() ? "quantize: the model has inputs " + quoted_names(inputs) +
+                                           "; give each its samples with --calibration NAME=PATH"
+                                     : "quantize: the model has no input '" + input_name +
+                                           "' (inputs: " + quoted_names(inputs) + ")");
+    paths.emplace(input->name, unnamed[0]);
+  }
+  for (const TensorInfo& in : inputs)
+    if (!paths.count(in.name))
+      throw Error("quantize: input '" + in.name + "' has no calibration data (--calibration " + in.name +
+                  "=PATH)");
+  // Several inputs run one sample each time, so that every input's chunk holds the same samples.
+  const int64_t max_batch = inputs.size() == 1 ? 16 : 1;
+  std::vector<std::pair<std::string, CalibrationData>> per_input;
+  for (const TensorInfo& in : inputs)
+    per_input.emplace_back(in.name, calibration_files(paths.at(in.name), in, max_batch));
+  for (const auto& [name, d] : per_input)
+    if (d.count != per_input.front().second.count)
+      throw Error("--calibration: input '" + per_input.front().first + "' has " +
+                  std::to_string(per_input.front().second.count) + " runs of samples and '" + name + "' " +
+                  std::to_string(d.count) + ": give every input the same samples");
+  if (per_input.size() == 1) return per_input.front().second;
+  CalibrationData merged;
+  merged.count = per_input.front().second.count;
+  merged.load = [per_input](size_t index) {
+    std::map<std::string, HostTensor> feeds;
+    for (const auto& [name, d] : per_input)
+      for (auto& [input, tensor] : d.load(index))
+        feeds.emplace(input, std::move(tensor));
+    return feeds;
+  };
+  return merged;
+}
+
 }  // namespace
 
 int run_quantize(std::span<const std::string_view> args) {
   if (args.empty()) throw Error(kUsage);
   const std::string model_path(args[0]);
-  std::string output, calibration, report, input_name;
+  std::string output, report, input_name;
+  std::vector<std::string> calibrations;
   QuantizeOptions options;
   for (size_t i = 1; i < args.size(); ++i) {
     const std::string_view flag = args[i];
@@ -175,7 +244,7 @@ int run_quantize(std::span<const std::string_view> args) {
     if (flag == "-o" || flag == "--output")
       output = value;
     else if (flag == "--calibration")
-      calibration = value;
+      calibrations.push_back(value);
     else if (flag == "--method")
       options.method = parse_calibration_method(value);
     else if (flag == "--percentile") {
@@ -195,28 +264,12 @@ int run_quantize(std::span<const std::string_view> args) {
     else
       throw Error("quantize: unknown option '" + std::string(flag) + "'\n" + kUsage);
   }
-  if (output.empty() || calibration.empty())
+  if (output.empty() || calibrations.empty())
     throw Error(std::string("quantize: -o and --calibration are required\n") + kUsage);
 
   const std::vector<std::byte> bytes = read_file(model_path);
   const Model float_model = Model::load_from_memory(bytes);
-  const std::vector<TensorInfo>& inputs = float_model.inputs();
-  const TensorInfo* input = nullptr;
-  for (const TensorInfo& in : inputs)
-    if (input_name.empty() ? inputs.size() == 1 : in.name == input_name) input = &in;
-  if (!input) {
-    std::string names;
-    for (const TensorInfo& in : inputs)
-      names += (names.empty() ? "'" : ", '") + in.name + "'";
-    throw Error(input_name.empty()
-                    ? "quantize: the model has inputs " + names +
-                          "; calibration data feeds one: name it with --input"
-                    : "quantize: the model has no input '" + input_name + "' (inputs: " + names + ")");
-  }
-  if (inputs.size() != 1)
-    throw Error("quantize: the model has " + std::to_string(inputs.size()) +
-                " inputs; calibration data for more than one input is not supported yet");
-  const CalibrationData data = calibration_files(calibration, *input);
+  const CalibrationData data = calibration_data(float_model.inputs(), calibrations, input_name);
 
   const bool tty = isatty(STDERR_FILENO) != 0;
   // A bar redrawn in place on a terminal; piped, one line when each phase ends.

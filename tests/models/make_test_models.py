@@ -1533,6 +1533,18 @@ def float_dynamic_image():
 
 
 @model
+def float_two_inputs():
+    """Two float inputs, an image and a per-channel gain ([N, C, 1, 1]) multiplied into it before a conv:
+    a model whose calibration needs samples for both inputs (`octet quantize --calibration NAME=PATH`)."""
+    b = Builder("float_two_inputs")
+    x = b.input([1, 3, 8, 8], -1, 1, name="image")
+    g = b.input([1, 3, 1, 1], 0.5, 1.5, name="gain")
+    y = b.relu(float_conv(b, b.binary("Mul", x, g), 4, 3, pads=(1, 1, 1, 1)))
+    b.output(b.global_average_pool(y))
+    return b
+
+
+@model
 def qop_matmul_float_bias():
     """QLinearMatMul -> DequantizeLinear -> Add(float bias): a classifier whose last Add its quantizer
     left in float (the form of ONNX Runtime's QOperator MNIST model)."""

@@ -161,5 +161,27 @@ TEST_F(QuantizeCliTest, RefusesBadCalibrationDataAndLeavesNoFile) {
   expect_refused(quote(kFloatModel), {"--calibration"});
 }
 
+// A model with two inputs takes one --calibration NAME=PATH per input; a missing or unnamed one is refused.
+TEST_F(QuantizeCliTest, SeveralInputsTakeOneCalibrationEach) {
+  const std::string dir = OCTET_TEST_MODELS_DIR;
+  const std::string model = quote(dir + "/float_two_inputs.onnx");
+  const std::string image = dir + "/float_two_inputs.input.npy";
+  const std::string gain = dir + "/float_two_inputs.input1.npy";
+  std::string args = "quantize " + model + " -o " + quote(dir_ / "q.onnx") + " --calibration " +
+                     quote("image=" + image) + " --calibration " + quote("gain=" + gain);
+  const auto [status, text] = octet(args);
+  ASSERT_EQ(status, 0) << text;
+  EXPECT_NE(text.find("quantized"), std::string::npos) << text;
+  const auto [run_status, run_text] =
+      octet("run " + quote(dir_ / "q.onnx") + " --input " + quote("image=" + image) + " --input " +
+            quote("gain=" + gain) + " --output-dir " + quote(dir_));
+  EXPECT_EQ(run_status, 0) << run_text;
+  fs::remove(dir_ / "q.onnx");
+  for (const auto& entry : fs::directory_iterator(dir_))
+    if (entry.path().extension() == ".npy") fs::remove(entry.path());
+  expect_refused(model + " --calibration " + quote("image=" + image), {"'gain'", "gain=PATH"});
+  expect_refused(model + " --calibration " + quote(image), {"'image'", "'gain'", "NAME=PATH"});
+}
+
 }  // namespace
 }  // namespace octet::test
