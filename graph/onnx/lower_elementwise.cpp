@@ -12,6 +12,7 @@
 #include <map>
 #include <set>
 
+#include "graph/onnx/elementwise_ops.h"
 #include "graph/onnx/importer.h"
 #include "kernels/error.h"
 #include "kernels/reference/elementwise.h"
@@ -19,9 +20,7 @@
 
 namespace octet::graph::onnx_import {
 
-namespace {
-
-const std::set<std::string>& elementwise_ops() {
+const std::set<std::string>& table_elementwise_ops() {
   static const std::set<std::string> ops = {
       "Relu",     "Clip",     "Sigmoid", "HardSigmoid", "HardSwish", "Tanh", "LeakyRelu",  "Elu",
       "Selu",     "Exp",      "Log",     "Sqrt",        "Neg",       "Abs",  "Reciprocal", "Softplus",
@@ -30,8 +29,11 @@ const std::set<std::string>& elementwise_ops() {
   return ops;
 }
 
+namespace {
+
 bool is_elementwise(const onnx::NodeProto& node) {
-  return (node.domain().empty() || node.domain() == "ai.onnx") && elementwise_ops().count(node.op_type()) > 0;
+  return (node.domain().empty() || node.domain() == "ai.onnx") &&
+         table_elementwise_ops().count(node.op_type()) > 0;
 }
 
 // One elementwise operator on float32 values, as ONNX defines it (results rounded to float32 like a float

@@ -4,6 +4,7 @@
 #include <optional>
 
 #include "graph/onnx/attributes.h"
+#include "graph/onnx/elementwise_ops.h"
 #include "graph/quantize/model_edit.h"
 #include "kernels/error.h"
 
@@ -13,14 +14,9 @@ namespace {
 
 using onnx_import::Attributes;
 
-// The elementwise operators octet evaluates into lookup tables (graph/onnx/lower_elementwise.cpp).
+// The elementwise operators octet evaluates into lookup tables: the importer's own list.
 const std::set<std::string>& elementwise_ops() {
-  static const std::set<std::string> ops = {
-      "Relu",     "Clip",     "Sigmoid", "HardSigmoid", "HardSwish", "Tanh", "LeakyRelu",  "Elu",
-      "Selu",     "Exp",      "Log",     "Sqrt",        "Neg",       "Abs",  "Reciprocal", "Softplus",
-      "Softsign", "Erf",      "Add",     "Sub",         "Mul",       "Div",  "Pow",        "Max",
-      "Min",      "Identity", "Gelu",    "Mish",        "Floor",     "Ceil", "Round"};
-  return ops;
+  return onnx_import::table_elementwise_ops();
 }
 
 // Operators octet runs on uint8 data that read their data from input 0 (Concat: every input).
