@@ -132,10 +132,22 @@ QuantizeResult quantize(std::span<const std::byte> float_model, const Calibratio
   Session float_session(float_model_loaded, {.threads = options.threads});
   std::map<std::string, calibration::TensorStatistics> statistics;
   std::set<std::string> float_tensors;
+  // Weights the model computes from constants: taken from the first run and stored as constants, so that
+  // their operators quantize like any other.
+  const std::vector<std::string> computed_weights =
+      graph::quantize::computed_constant_weights(prepared.proto.graph());
+  std::map<std::string, graph::quantize::ConstantValue> constant_weights;
   for (size_t s = 0; s < data.count; ++s) {
     const auto inputs = load_sample(data, s, float_model_loaded);
     const auto outputs = run_sample(float_session, inputs, s, "float");
+    for (const std::string& name : s == 0 ? computed_weights : std::vector<std::string>{}) {
+      const auto it = outputs.find(name);
+      if (it == outputs.end() || it->second.dtype() != DataType::float32) continue;
+      const auto values = it->second.float_data();
+      constant_weights[name] = {it->second.shape(), {values.begin(), values.end()}};
+    }
     for (const auto& [name, tensor] : outputs) {
+      if (constant_weights.count(name)) continue;  // a weight, not an activation
       if (tensor.dtype() != DataType::float32) continue;
       float_tensors.insert(name);
       statistics[name].add(tensor.float_data(),
@@ -144,6 +156,7 @@ QuantizeResult quantize(std::span<const std::byte> float_model, const Calibratio
     if (options.progress) options.progress(s + 1, total_runs);
   }
   result.calibration_seconds = seconds_since(calibration_start);
+  graph::quantize::materialize_constants(*prepared.proto.mutable_graph(), constant_weights);
 
   // 2. Plan, choose the params, write.
   graph::quantize::PlanOptions plan_options;
@@ -160,7 +173,9 @@ QuantizeResult quantize(std::span<const std::byte> float_model, const Calibratio
     const calibration::TensorStatistics& stats = statistics[t];
     r.observed_min = stats.min(), r.observed_max = stats.max();
     calibration::Range range;
-    if (const auto shared = plan.shares_params_of.find(t); shared != plan.shares_params_of.end()) {
+    // The planner lists a shared tensor after its source (graph order); were it not, it calibrates alone.
+    if (const auto shared = plan.shares_params_of.find(t);
+        shared != plan.shares_params_of.end() && params.count(shared->second)) {
       params[t] = params.at(shared->second);
       range = {reports.at(shared->second).range_lo, reports.at(shared->second).range_hi};
       r.params_from = "shared with '" + shared->second + "'";

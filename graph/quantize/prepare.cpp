@@ -5,6 +5,7 @@
 #include <google/protobuf/io/coded_stream.h>
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 
+#include <algorithm>
 #include <climits>
 #include <cmath>
 #include <cstring>
@@ -256,6 +257,69 @@ std::vector<std::string> computed_tensors(const onnx::ModelProto& model) {
     for (const auto& o : node.output())
       if (!o.empty() && !initializers.count(o)) out.push_back(o);
   return out;
+}
+
+std::vector<std::string> computed_constant_weights(const onnx::GraphProto& graph) {
+  std::set<std::string> reached;  // tensors that depend on a graph input
+  for (const auto& in : graph.input())
+    reached.insert(in.name());
+  for (const auto& init : graph.initializer())
+    reached.erase(init.name());  // older models list initializers as inputs too
+  std::set<std::string> produced;
+  for (const auto& node : graph.node()) {
+    bool from_input = false;
+    for (const auto& in : node.input())
+      from_input |= reached.count(in) > 0;
+    // A node with no inputs is a constant only if it is one (random generators are not).
+    if (node.input_size() == 0 && node.op_type() != "Constant") from_input = true;
+    for (const auto& out : node.output()) {
+      if (from_input) reached.insert(out);
+      produced.insert(out);
+    }
+  }
+  std::vector<std::string> out;
+  std::set<std::string> seen;
+  for (const auto& node : graph.node()) {
+    const std::string& op = node.op_type();
+    if (!(node.domain().empty() || node.domain() == "ai.onnx")) continue;
+    if (op != "Conv" && op != "ConvTranspose" && op != "Gemm" && op != "MatMul") continue;
+    for (int k = 1; k < std::min(node.input_size(), 3); ++k) {
+      const std::string& t = node.input(k);
+      if (!t.empty() && produced.count(t) && !reached.count(t) && seen.insert(t).second) out.push_back(t);
+    }
+  }
+  return out;
+}
+
+void materialize_constants(onnx::GraphProto& graph, const std::map<std::string, ConstantValue>& values) {
+  if (values.empty()) return;
+  for (const auto& [name, v] : values)
+    *graph.add_initializer() = make_float_tensor(name, v.shape, v.values);
+  // Each materialized tensor's producer no longer produces it; then drop nodes whose outputs nothing reads.
+  for (auto& node : *graph.mutable_node())
+    for (auto& out : *node.mutable_output())
+      if (values.count(out)) out.clear();
+  std::set<std::string> graph_outputs;
+  for (const auto& o : graph.output())
+    graph_outputs.insert(o.name());
+  for (bool removed = true; removed;) {
+    removed = false;
+    std::set<std::string> read;
+    for (const auto& node : graph.node())
+      for (const auto& in : node.input())
+        read.insert(in);
+    auto* nodes = graph.mutable_node();
+    for (int i = nodes->size() - 1; i >= 0; --i) {
+      bool used = false;
+      for (const auto& out : nodes->Get(i).output())
+        used |= !out.empty() && (read.count(out) || graph_outputs.count(out));
+      if (!used) {
+        nodes->DeleteSubrange(i, 1);
+        removed = true;
+      }
+    }
+  }
+  drop_unused_initializers(graph);
 }
 
 }  // namespace octet::graph::quantize

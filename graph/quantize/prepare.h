@@ -8,6 +8,7 @@
 #include <onnx/onnx_pb.h>
 
 #include <cstddef>
+#include <map>
 #include <span>
 #include <string>
 #include <vector>
@@ -31,5 +32,18 @@ std::vector<std::byte> serialize_with_outputs(const onnx::ModelProto& model,
 
 // Every tensor a node of the graph computes, and the graph inputs, in graph order (candidates to observe).
 std::vector<std::string> computed_tensors(const onnx::ModelProto& model);
+
+// The weights and biases (inputs 1 and 2 of Conv, ConvTranspose, Gemm, MatMul) that the model computes from
+// constants alone (a weight-normalised conv's g * v / |v|, a Transpose of a stored matrix): float tensors
+// that no graph input reaches. Their values are the same on every run.
+std::vector<std::string> computed_constant_weights(const onnx::GraphProto& graph);
+
+// Makes each of `values` (name -> shape and float32 values) an initializer and removes the nodes that
+// computed them, and any node left computing nothing that is read.
+struct ConstantValue {
+  std::vector<int64_t> shape;
+  std::vector<float> values;
+};
+void materialize_constants(onnx::GraphProto& graph, const std::map<std::string, ConstantValue>& values);
 
 }  // namespace octet::graph::quantize

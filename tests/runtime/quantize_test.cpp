@@ -418,6 +418,79 @@ TEST(Quantize, RaisesAWeightScaleSoThatAHugeBiasFitsInt32) {
     EXPECT_NEAR(q[i] / f[i], 1.0, 0.01) << i;
 }
 
+// Weights the model computes from constants (weight normalisation: w = g * v / |v|, here Mul(v, g) and a
+// Transpose of a stored matrix for the Gemm) are taken as constants: the operators still quantize.
+TEST(Quantize, WeightsComputedFromConstantsAreQuantized) {
+  onnx::ModelProto m;
+  m.set_ir_version(8);
+  m.add_opset_import()->set_version(13);
+  auto* g = m.mutable_graph();
+  g->set_name("computed_weights");
+  const auto add_value = [](onnx::ValueInfoProto* v, const std::string& name, std::vector<int64_t> dims) {
+    v->set_name(name);
+    v->mutable_type()->mutable_tensor_type()->set_elem_type(onnx::TensorProto::FLOAT);
+    for (const int64_t d : dims)
+      v->mutable_type()->mutable_tensor_type()->mutable_shape()->add_dim()->set_dim_value(d);
+  };
+  add_value(g->add_input(), "x", {1, 2, 4, 4});
+  add_value(g->add_output(), "y", {1, 3});
+  const auto add_init = [&](const std::string& name, std::vector<int64_t> dims, std::vector<float> values) {
+    auto* t = g->add_initializer();
+    t->set_name(name);
+    t->set_data_type(onnx::TensorProto::FLOAT);
+    for (const int64_t d : dims)
+      t->add_dims(d);
+    for (const float v : values)
+      t->add_float_data(v);
+  };
+  add_init("v", {4, 2, 1, 1}, {0.5f, -0.25f, 0.75f, 0.1f, -0.6f, 0.3f, 0.2f, 0.9f});
+  add_init("gain", {4, 1, 1, 1}, {1.5f, 0.5f, 2.0f, 1.0f});
+  add_init("fc", {4, 3}, {0.1f, -0.2f, 0.3f, 0.4f, 0.5f, -0.6f, 0.7f, 0.8f, -0.9f, 0.2f, 0.1f, 0.3f});
+  const auto add_node = [&](const std::string& op, const std::string& name, std::vector<std::string> in,
+                            const std::string& out) {
+    auto* n = g->add_node();
+    n->set_op_type(op);
+    n->set_name(name);
+    for (const auto& i : in)
+      n->add_input(i);
+    n->add_output(out);
+    return n;
+  };
+  add_node("Mul", "weight_norm", {"v", "gain"}, "w");
+  add_node("Conv", "conv", {"x", "w"}, "c");
+  add_node("Relu", "relu", {"c"}, "r");
+  add_node("GlobalAveragePool", "gap", {"r"}, "p");
+  add_node("Flatten", "flatten", {"p"}, "f");
+  auto* t = add_node("Transpose", "fc_t", {"fc"}, "fc_transposed");
+  auto* perm = t->add_attribute();
+  perm->set_name("perm");
+  perm->set_type(onnx::AttributeProto::INTS);
+  perm->add_ints(1);
+  perm->add_ints(0);
+  auto* gemm = add_node("Gemm", "gemm", {"f", "fc_transposed"}, "y");
+  auto* trans_b = gemm->add_attribute();
+  trans_b->set_name("transB");
+  trans_b->set_type(onnx::AttributeProto::INT);
+  trans_b->set_i(1);
+  std::string text;
+  m.SerializeToString(&text);
+  std::vector<std::byte> bytes(text.size());
+  std::transform(text.begin(), text.end(), bytes.begin(), [](char c) { return std::byte(c); });
+
+  const Samples s = random_samples("x", {1, 2, 4, 4}, 8, 17);
+  const QuantizeResult r = quantize(bytes, s.data());
+  EXPECT_TRUE(r.float_nodes.empty()) << r.float_nodes.front().name << ": " << r.float_nodes.front().reason;
+  const onnx::ModelProto q = parse(r.model);
+  EXPECT_NO_THROW(onnx::checker::check_model(q));
+  const auto ops = op_counts(q);
+  EXPECT_FALSE(ops.count("Mul"));
+  EXPECT_FALSE(ops.count("Transpose"));
+  for (const NodeInfo& n : Model::load_from_memory(r.model).nodes())
+    EXPECT_FALSE(n.computes_in_float) << n.name << " (" << n.onnx_op << ")";
+  for (size_t i = 0; i < 4; ++i)
+    EXPECT_GT(sqnr_db(run_first_output(bytes, s, i), run_first_output(r.model, s, i)), 25.0) << i;
+}
+
 // Bad input: each a clear error, never a model.
 void expect_error(const std::function<void()>& f, const std::vector<std::string>& words) {
   try {
