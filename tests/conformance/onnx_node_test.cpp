@@ -60,6 +60,7 @@
 #include <vector>
 
 #include "octet/octet.h"
+#include "octet/quantize.h"
 
 namespace octet {
 namespace {
@@ -401,6 +402,52 @@ TEST_P(OnnxNode, MatchesOnnxReference) {
       compare_bool(c.name + ":" + name, want, it->second);
     else
       FAIL() << "expected output type " << want.data_type() << " cannot come out of octet";
+  }
+}
+
+// octet quantize on every float case with float inputs, its test inputs as the one calibration sample:
+// the quantizer must either refuse the model with an octet::Error or write a model that octet loads and
+// runs to outputs of the float model's names, shapes and types (the values are the quantization's
+// business: docs/quantize.md measures them on real models). Its error must never be a bug report.
+TEST_P(OnnxNode, QuantizesFloatCases) {
+  const Case& c = GetParam();
+  const fs::path dir = kDataDir / c.name;
+  const fs::path data = dir / "test_data_set_0";
+  if (!c.run || !fs::exists(data)) GTEST_SKIP() << "not a float case that runs";
+  const auto onnx_model = read_proto<onnx::ModelProto>(dir / "model.onnx");
+  for (const auto& n : onnx_model.graph().node())
+    if (n.op_type() == "QuantizeLinear" || n.op_type() == "DequantizeLinear" ||
+        starts_with(n.op_type(), "QLinear"))
+      GTEST_SKIP() << "already quantized";
+  const Model model = Model::load((dir / "model.onnx").string());
+  std::map<std::string, HostTensor> inputs;
+  const auto input_files = data_files(data, "input");
+  for (size_t i = 0; i < input_files.size(); ++i) {
+    const auto t = read_proto<onnx::TensorProto>(input_files[i]);
+    if (t.data_type() != onnx::TensorProto::FLOAT) GTEST_SKIP() << "an input is not float";
+    inputs.emplace(t.name().empty() ? model.inputs()[i].name : t.name(), to_host(t));
+  }
+  std::ifstream file(dir / "model.onnx", std::ios::binary);
+  const std::string text((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+  std::vector<std::byte> bytes(text.size());
+  std::transform(text.begin(), text.end(), bytes.begin(), [](char ch) { return static_cast<std::byte>(ch); });
+  QuantizeResult result;
+  try {
+    result = quantize(bytes, {1, [&](size_t) { return inputs; }});
+  } catch (const Error& e) {
+    EXPECT_EQ(std::string(e.what()).find("a bug"), std::string::npos) << e.what();
+    return;
+  }
+  Session float_session(model);
+  Session int8_session(Model::load_from_memory(result.model));
+  const auto want = float_session.run(inputs);
+  const auto got = int8_session.run(inputs);
+  ASSERT_EQ(got.size(), want.size());
+  for (const auto& [name, tensor] : want) {
+    const auto it = got.find(name);
+    ASSERT_NE(it, got.end()) << "no output '" << name << "'";
+    EXPECT_EQ(it->second.dtype(), tensor.dtype()) << name;
+    EXPECT_EQ(it->second.shape(), tensor.shape()) << name;
   }
 }
 
