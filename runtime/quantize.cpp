@@ -221,7 +221,9 @@ QuantizeResult quantize(std::span<const std::byte> float_model, const Calibratio
   std::set<std::string> reported;
   for (const auto& f : result.float_nodes)
     reported.insert(f.name);
-  for (const NodeInfo& n : Model::load_from_memory(result.model).nodes()) {
+  // The evaluation model is the written one with outputs added (dequantizations, skipped below): its
+  // nodes say the same, without loading the model a second time.
+  for (const NodeInfo& n : int8_model.nodes()) {
     if (!n.computes_in_float || reported.count(n.name) || n.onnx_op == "QuantizeLinear" ||
         n.onnx_op == "DequantizeLinear")
       continue;
