@@ -28,6 +28,7 @@
 
 #include "octet/octet.h"
 #include "octet/quantize.h"
+#include "runtime/file_bytes.h"
 
 namespace py = pybind11;
 
@@ -477,12 +478,9 @@ std::vector<std::byte> model_bytes(const py::object& source) {
   } catch (const py::cast_error&) {
     throw InvalidType("a model path must be text, not bytes (pass the model's contents as bytes instead)");
   }
-  std::ifstream file(path, std::ios::binary);
-  if (!file) throw InvalidArgument("cannot open '" + path + "'");
-  const std::vector<char> chars((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
-  std::vector<std::byte> bytes(chars.size());
-  std::transform(chars.begin(), chars.end(), bytes.begin(), [](char c) { return static_cast<std::byte>(c); });
-  return bytes;
+  std::optional<std::vector<std::byte>> bytes = octet::runtime::read_file_bytes(path);
+  if (!bytes) throw InvalidArgument("cannot open or read '" + path + "'");
+  return std::move(*bytes);
 }
 
 // octet._quantize: post-training quantization (octet/quantize.h). `samples` is a sequence of input feeds

@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "kernels/error.h"
+#include "runtime/file_bytes.h"
 #include "runtime/model_impl.h"
 
 namespace octet {
@@ -96,22 +97,23 @@ std::shared_ptr<const runtime::Program> Model::Impl::program_for(const std::vect
 }
 
 Model Model::load(const std::string& path, const LoadOptions& options) {
-  std::ifstream file(path, std::ios::binary);
-  if (!file) throw Error("cannot open model file '" + path + "'");
-  std::vector<char> chars((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
-  if (file.bad()) throw Error("cannot read model file '" + path + "'");
-  std::vector<std::byte> bytes(chars.size());
-  if (!chars.empty()) std::memcpy(bytes.data(), chars.data(), chars.size());  // an empty file has no buffers
+  std::optional<std::vector<std::byte>> bytes = runtime::read_file_bytes(path);
+  if (!bytes) throw Error("cannot open or read model file '" + path + "'");
   try {
-    return load_from_memory(bytes, options);
+    return load_owned(std::move(*bytes), options);
   } catch (const Error& e) {
     throw Error(path + ": " + e.what());
   }
 }
 
 Model Model::load_from_memory(std::span<const std::byte> bytes, const LoadOptions& options) {
+  return load_owned({bytes.begin(), bytes.end()}, options);
+}
+
+// The model keeps its ONNX bytes (a dynamic model compiles each new shape from them): they move in, once.
+Model Model::load_owned(std::vector<std::byte> bytes, const LoadOptions& options) {
   auto impl = std::make_shared<Impl>();
-  impl->onnx.assign(bytes.begin(), bytes.end());
+  impl->onnx = std::move(bytes);
   impl->options = options;
   impl->declared =
       compile_at_load(impl->onnx, import_options(options), requant_mode_of(options.requantization));

@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "kernels/error.h"
+#include "runtime/file_bytes.h"
 
 namespace octet::npy {
 
@@ -260,12 +261,9 @@ Array parse(std::span<const std::byte> bytes, const std::string& what) {
 }
 
 Array read(const std::string& path) {
-  std::ifstream file(path, std::ios::binary);
-  if (!file) throw Error("cannot open '" + path + "'");
-  std::vector<char> chars((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
-  std::vector<std::byte> bytes(chars.size());
-  copy_bytes(bytes.data(), chars.data(), chars.size());
-  return parse(bytes, path);
+  const std::optional<std::vector<std::byte>> bytes = runtime::read_file_bytes(path);
+  if (!bytes) throw Error("cannot open or read '" + path + "'");
+  return parse(*bytes, path);
 }
 
 std::vector<std::byte> serialize(const Array& a) {

@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "kernels/error.h"
+#include "runtime/file_bytes.h"
 #include "tools/calibration_files.h"
 #include "tools/commands.h"
 #include "tools/trace.h"
@@ -28,12 +29,9 @@ constexpr const char* kUsage =
     "       [--report R.json]";
 
 std::vector<std::byte> read_file(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f) throw Error("cannot open '" + path + "'");
-  std::vector<char> chars((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-  std::vector<std::byte> bytes(chars.size());
-  std::transform(chars.begin(), chars.end(), bytes.begin(), [](char c) { return static_cast<std::byte>(c); });
-  return bytes;
+  std::optional<std::vector<std::byte>> bytes = runtime::read_file_bytes(path);
+  if (!bytes) throw Error("cannot open or read '" + path + "'");
+  return std::move(*bytes);
 }
 
 // Writes next to the destination and renames: a failure never leaves a half-written model behind.

@@ -4,6 +4,7 @@
 
 #include <bit>
 #include <cstring>
+#include <limits>
 
 #include "kernels/error.h"
 
@@ -13,31 +14,61 @@ namespace {
 
 using onnx::TensorProto;
 
-// Little-endian decode of raw_data (ONNX's raw_data is always little-endian).
+void check_count(size_t have, int64_t count, const std::string& what) {
+  if (have != static_cast<size_t>(count))
+    throw Error(what + ": holds " + std::to_string(have) + " values, but its shape needs " +
+                std::to_string(count));
+}
+
+// raw_data as T, little-endian (ONNX's raw_data always is), one copy.
 template <class T>
-std::vector<double> decode_raw(const std::string& raw, int64_t count, const std::string& what) {
+std::vector<T> decode_raw(const std::string& raw, int64_t count, const std::string& what) {
   static_assert(std::endian::native == std::endian::little, "octet assumes a little-endian host");
   if (raw.size() != static_cast<size_t>(count) * sizeof(T))
     throw Error(what + ": raw data holds " + std::to_string(raw.size()) + " bytes, but its shape needs " +
                 std::to_string(count) + " x " + std::to_string(sizeof(T)));
-  std::vector<double> out(static_cast<size_t>(count));
-  for (size_t i = 0; i < out.size(); ++i) {
-    T v;
-    std::memcpy(&v, raw.data() + i * sizeof(T), sizeof(T));
-    out[i] = static_cast<double>(v);
+  std::vector<T> out(static_cast<size_t>(count));
+  if (!out.empty()) std::memcpy(out.data(), raw.data(), raw.size());
+  return out;
+}
+
+template <class T, class Field>
+std::vector<T> decode_field(const Field& field, int64_t count, const std::string& what) {
+  check_count(static_cast<size_t>(field.size()), count, what);
+  return std::vector<T>(field.begin(), field.end());
+}
+
+// ONNX stores the narrow integer types widened into int32_data when they are not raw: check the range
+// before narrowing.
+template <class T>
+std::vector<T> decode_narrow_field(const google::protobuf::RepeatedField<int32_t>& field, int64_t count,
+                                   const std::string& what) {
+  check_count(static_cast<size_t>(field.size()), count, what);
+  std::vector<T> out;
+  out.reserve(static_cast<size_t>(count));
+  for (const int32_t v : field) {
+    if (v < std::numeric_limits<T>::min() || v > std::numeric_limits<T>::max())
+      throw Error(what + ": value " + std::to_string(v) + " is outside its 8-bit type");
+    out.push_back(static_cast<T>(v));
   }
   return out;
 }
 
-template <class Field>
-std::vector<double> decode_field(const Field& field, int64_t count, const std::string& what) {
-  if (field.size() != count)
-    throw Error(what + ": holds " + std::to_string(field.size()) + " values, but its shape needs " +
-                std::to_string(count));
-  return std::vector<double>(field.begin(), field.end());
+template <class T>
+ConstantValues widened(std::vector<T> v) {
+  return std::vector<double>(v.begin(), v.end());
 }
 
 }  // namespace
+
+std::vector<double> ConstantValues::to_doubles() const {
+  return std::visit([](const auto& v) { return std::vector<double>(v.begin(), v.end()); }, data_);
+}
+
+std::vector<double>& ConstantValues::doubles() {
+  if (data_.index() != 0) data_ = to_doubles();
+  return std::get<std::vector<double>>(data_);
+}
 
 bool Constant::is_integer() const {
   return onnx_type != TensorProto::FLOAT && onnx_type != TensorProto::DOUBLE &&
@@ -93,35 +124,35 @@ Constant decode_tensor(const TensorProto& proto, const std::string& what) {
   const std::string& r = proto.raw_data();
   switch (c.onnx_type) {
     case TensorProto::FLOAT:
-      c.values = raw ? decode_raw<float>(r, count, what) : decode_field(proto.float_data(), count, what);
+      c.values = ConstantValues(raw ? decode_raw<float>(r, count, what)
+                                    : decode_field<float>(proto.float_data(), count, what));
       break;
     case TensorProto::DOUBLE:
-      c.values = raw ? decode_raw<double>(r, count, what) : decode_field(proto.double_data(), count, what);
+      c.values = raw ? decode_raw<double>(r, count, what) : decode_field<double>(proto.double_data(), count, what);
       break;
     case TensorProto::INT64:
-      c.values = raw ? decode_raw<int64_t>(r, count, what) : decode_field(proto.int64_data(), count, what);
+      c.values = widened(raw ? decode_raw<int64_t>(r, count, what)
+                             : decode_field<int64_t>(proto.int64_data(), count, what));
       break;
     case TensorProto::INT32:
-      c.values = raw ? decode_raw<int32_t>(r, count, what) : decode_field(proto.int32_data(), count, what);
+      c.values = ConstantValues(raw ? decode_raw<int32_t>(r, count, what)
+                                    : decode_field<int32_t>(proto.int32_data(), count, what));
       break;
-    // ONNX stores the narrow integer types widened into int32_data when they are not raw.
     case TensorProto::INT8:
-      c.values = raw ? decode_raw<int8_t>(r, count, what) : decode_field(proto.int32_data(), count, what);
+      c.values = ConstantValues(raw ? decode_raw<int8_t>(r, count, what)
+                                    : decode_narrow_field<int8_t>(proto.int32_data(), count, what));
       break;
     case TensorProto::UINT8:
-      c.values = raw ? decode_raw<uint8_t>(r, count, what) : decode_field(proto.int32_data(), count, what);
+      c.values = ConstantValues(raw ? decode_raw<uint8_t>(r, count, what)
+                                    : decode_narrow_field<uint8_t>(proto.int32_data(), count, what));
       break;
     case TensorProto::BOOL:
-      c.values = raw ? decode_raw<uint8_t>(r, count, what) : decode_field(proto.int32_data(), count, what);
+      // Any non-zero byte is true; stored as read, like before (consumers compare with 0).
+      c.values = ConstantValues(raw ? decode_raw<uint8_t>(r, count, what)
+                                    : decode_narrow_field<uint8_t>(proto.int32_data(), count, what));
       break;
     default:
       throw Error(what + ": element type " + onnx_type_name(c.onnx_type) + " is not supported");
-  }
-  if (c.onnx_type == TensorProto::INT8 || c.onnx_type == TensorProto::UINT8) {
-    const double lo = c.onnx_type == TensorProto::INT8 ? -128 : 0,
-                 hi = c.onnx_type == TensorProto::INT8 ? 127 : 255;
-    for (double v : c.values)
-      if (v < lo || v > hi) throw Error(what + ": value " + std::to_string(v) + " is outside its 8-bit type");
   }
   return c;
 }

@@ -1,7 +1,11 @@
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <initializer_list>
+#include <iterator>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "kernels/tensor.h"
@@ -12,13 +16,95 @@ class TensorProto;
 
 namespace octet::graph::onnx_import {
 
-// An ONNX initializer or Constant value, decoded. All supported element types (float, double, int8,
-// uint8, int32, int64, bool) are held as double: exact for every value they can carry that octet uses
-// (8- and 32-bit integers, float32, shape integers below 2^53).
+// The element values of a constant. Read as double: exact for every value the supported element types
+// carry that octet uses (8- and 32-bit integers, float32, shape integers below 2^53). Stored in the
+// model's own element type where that is narrower (int8, uint8, int32, float32), because weights are
+// most of a model's bytes: widening them all to double made loading a resnet18-sized model spend most of
+// its time writing and page-faulting 8 bytes per weight. Writing (constant folding, BatchNormalization
+// folded into weights) goes through doubles(), which widens the storage once.
+class ConstantValues {
+ public:
+  ConstantValues() = default;
+  ConstantValues(std::vector<double> values) : data_(std::move(values)) {}  // NOLINT: implicit on purpose
+  ConstantValues(std::initializer_list<double> values) : data_(std::vector<double>(values)) {}
+  template <class T>
+    requires(std::is_same_v<T, float> || std::is_same_v<T, int32_t> || std::is_same_v<T, int8_t> ||
+             std::is_same_v<T, uint8_t>)
+  explicit ConstantValues(std::vector<T> values) : data_(std::move(values)) {}
+
+  size_t size() const {
+    return std::visit([](const auto& v) { return v.size(); }, data_);
+  }
+  bool empty() const { return size() == 0; }
+  double operator[](size_t i) const {
+    switch (data_.index()) {
+      case 0: return std::get<0>(data_)[i];
+      case 1: return std::get<1>(data_)[i];
+      case 2: return std::get<2>(data_)[i];
+      case 3: return std::get<3>(data_)[i];
+      default: return std::get<4>(data_)[i];
+    }
+  }
+  double front() const { return (*this)[0]; }
+  double back() const { return (*this)[size() - 1]; }
+
+  // The stored elements when they are held as T (nullptr otherwise): a fast path for code that copies
+  // integer weights without converting them.
+  template <class T>
+  const std::vector<T>* stored_as() const {
+    return std::get_if<std::vector<T>>(&data_);
+  }
+
+  std::vector<double> to_doubles() const;
+  operator std::vector<double>() const { return to_doubles(); }  // NOLINT: reads like the vector it was
+
+  // Mutable access, as float64 storage (widened on first use).
+  std::vector<double>& doubles();
+
+  class const_iterator {
+   public:
+    using iterator_category = std::random_access_iterator_tag;
+    using value_type = double;
+    using difference_type = std::ptrdiff_t;
+    using pointer = void;
+    using reference = double;
+    const_iterator() = default;
+    const_iterator(const ConstantValues* values, size_t i) : values_(values), i_(i) {}
+    double operator*() const { return (*values_)[i_]; }
+    double operator[](difference_type n) const { return (*values_)[i_ + static_cast<size_t>(n)]; }
+    const_iterator& operator++() { return ++i_, *this; }
+    const_iterator operator++(int) { auto old = *this; ++i_; return old; }
+    const_iterator& operator--() { return --i_, *this; }
+    const_iterator operator--(int) { auto old = *this; --i_; return old; }
+    const_iterator& operator+=(difference_type n) { return i_ += static_cast<size_t>(n), *this; }
+    const_iterator& operator-=(difference_type n) { return i_ -= static_cast<size_t>(n), *this; }
+    friend const_iterator operator+(const_iterator it, difference_type n) { return it += n; }
+    friend const_iterator operator+(difference_type n, const_iterator it) { return it += n; }
+    friend const_iterator operator-(const_iterator it, difference_type n) { return it -= n; }
+    friend difference_type operator-(const const_iterator& a, const const_iterator& b) {
+      return static_cast<difference_type>(a.i_) - static_cast<difference_type>(b.i_);
+    }
+    friend bool operator==(const const_iterator& a, const const_iterator& b) { return a.i_ == b.i_; }
+    friend auto operator<=>(const const_iterator& a, const const_iterator& b) { return a.i_ <=> b.i_; }
+
+   private:
+    const ConstantValues* values_ = nullptr;
+    size_t i_ = 0;
+  };
+  const_iterator begin() const { return {this, 0}; }
+  const_iterator end() const { return {this, size()}; }
+
+ private:
+  std::variant<std::vector<double>, std::vector<float>, std::vector<int32_t>, std::vector<int8_t>,
+               std::vector<uint8_t>>
+      data_;
+};
+
+// An ONNX initializer or Constant value, decoded.
 struct Constant {
   int32_t onnx_type = 0;  // onnx::TensorProto_DataType
   Shape shape;
-  std::vector<double> values;
+  ConstantValues values;
 
   int64_t size() const { return static_cast<int64_t>(values.size()); }
   bool is_scalar() const { return values.size() == 1; }

@@ -105,7 +105,8 @@ Constant broadcast_binary(const onnx::NodeProto& node, BinaryOp op, const Consta
   Constant out;
   out.onnx_type = produces_bool(op) ? TensorProto::BOOL : a.onnx_type;
   out.shape = broadcast_shape(describe(node), a.shape, b.shape);
-  out.values.resize(static_cast<size_t>(checked_size(node, out.shape)));
+  out.values.doubles().resize(static_cast<size_t>(checked_size(node, out.shape)));
+  std::vector<double>& result = out.values.doubles();
   const BroadcastRuns<2> runs(describe(node), out.shape, {a.shape, b.shape});
   const bool integers = !is_float(a.onnx_type) && !takes_bool(op);
   runs.for_runs(0, runs.outer(), [&](int64_t o, const std::array<int64_t, 2>& in) {
@@ -114,7 +115,7 @@ Constant broadcast_binary(const onnx::NodeProto& node, BinaryOp op, const Consta
       const double y = b.values[static_cast<size_t>(in[1] + i * runs.step(1))];
       const double r = integers ? integer_binary(node, op, x, y)
                                 : ref::binary_value(op, static_cast<float>(x), static_cast<float>(y));
-      out.values[static_cast<size_t>(o + i)] = to_type(node, r, out.onnx_type);
+      result[static_cast<size_t>(o + i)] = to_type(node, r, out.onnx_type);
     }
   });
   return out;
@@ -126,8 +127,9 @@ Constant moved(const onnx::NodeProto& node, const Constant& c, Shape shape, Move
   Constant out;
   out.onnx_type = c.onnx_type;
   out.shape = std::move(shape);
-  out.values.resize(static_cast<size_t>(checked_size(node, out.shape)));
-  move(c.values.data(), out.values.data());
+  out.values.doubles().resize(static_cast<size_t>(checked_size(node, out.shape)));
+  const std::vector<double> from = c.values.to_doubles();
+  move(from.data(), out.values.doubles().data());
   return out;
 }
 
@@ -153,7 +155,7 @@ bool Importer::fold_constants(const onnx::NodeProto& node) {
       auto clamp_index = [&](int64_t i) { return std::clamp(i < 0 ? i + rank : i, int64_t{0}, rank); };
       const int64_t start = clamp_index(a.get_int("start", 0)), end = clamp_index(a.get_int("end", rank));
       for (int64_t d = start; d < end; ++d)
-        out.values.push_back(static_cast<double>(s[static_cast<size_t>(d)]));
+        out.values.doubles().push_back(static_cast<double>(s[static_cast<size_t>(d)]));
       out.shape = {static_cast<int64_t>(out.values.size())};
     }
     define(node.output(0), Symbol{Symbol::Kind::constant, -1, std::move(out), std::nullopt});
@@ -202,7 +204,7 @@ bool Importer::fold_constants(const onnx::NodeProto& node) {
   }
   if (op == "Not") {
     Constant out = x;
-    for (double& v : out.values)
+    for (double& v : out.values.doubles())
       v = v == 0.0 ? 1.0 : 0.0;
     return result(std::move(out));
   }
@@ -212,7 +214,7 @@ bool Importer::fold_constants(const onnx::NodeProto& node) {
     Constant out = x;
     if (op == "Identity") return result(std::move(out));
     if (!is_float(x.onnx_type)) {
-      for (double& v : out.values)
+      for (double& v : out.values.doubles())
         v = op == "Neg"    ? -v
             : op == "Abs"  ? std::abs(v)
             : op == "Sign" ? (v > 0) - (v < 0)
@@ -232,7 +234,7 @@ bool Importer::fold_constants(const onnx::NodeProto& node) {
         {"Relu", UnaryOp::relu}, {"Sigmoid", UnaryOp::sigmoid},
         {"Tanh", UnaryOp::tanh}, {"Erf", UnaryOp::erf}};
     const UnaryParams p{unary.at(op), 0.0f, 0.0f, 0.0f};
-    for (double& v : out.values)
+    for (double& v : out.values.doubles())
       v = ref::unary_value(p, static_cast<float>(v));
     return result(std::move(out));
   }
@@ -241,7 +243,7 @@ bool Importer::fold_constants(const onnx::NodeProto& node) {
     if (to == TensorProto::STRING || to == 0) throw Error(describe(node) + ": cannot cast to this type");
     Constant out = x;
     out.onnx_type = to;
-    for (double& v : out.values)
+    for (double& v : out.values.doubles())
       v = to_type(node, v, to);
     return result(std::move(out));
   }
@@ -251,12 +253,13 @@ bool Importer::fold_constants(const onnx::NodeProto& node) {
     out.onnx_type = yes.onnx_type;
     out.shape =
         broadcast_shape(describe(node), broadcast_shape(describe(node), cond.shape, yes.shape), no.shape);
-    out.values.resize(static_cast<size_t>(checked_size(node, out.shape)));
+    std::vector<double>& chosen = out.values.doubles();
+    chosen.resize(static_cast<size_t>(checked_size(node, out.shape)));
     const BroadcastRuns<3> runs(describe(node), out.shape, {cond.shape, yes.shape, no.shape});
     runs.for_runs(0, runs.outer(), [&](int64_t o, const std::array<int64_t, 3>& at) {
       for (int64_t i = 0; i < runs.inner(); ++i) {
         const bool c = cond.values[static_cast<size_t>(at[0] + i * runs.step(0))] != 0.0;
-        out.values[static_cast<size_t>(o + i)] = c ? yes.values[static_cast<size_t>(at[1] + i * runs.step(1))]
+        chosen[static_cast<size_t>(o + i)] = c ? yes.values[static_cast<size_t>(at[1] + i * runs.step(1))]
                                                    : no.values[static_cast<size_t>(at[2] + i * runs.step(2))];
       }
     });
@@ -274,7 +277,7 @@ bool Importer::fold_constants(const onnx::NodeProto& node) {
         out.onnx_type = v.onnx_type;
         fill = v.values[0];
       }
-    out.values.assign(static_cast<size_t>(checked_size(node, out.shape)), fill);
+    out.values.doubles().assign(static_cast<size_t>(checked_size(node, out.shape)), fill);
     return result(std::move(out));
   }
   if (op == "Range") {
@@ -290,7 +293,7 @@ bool Importer::fold_constants(const onnx::NodeProto& node) {
     out.onnx_type = x.onnx_type;
     out.shape = {static_cast<int64_t>(count)};
     for (int64_t i = 0; i < out.shape[0]; ++i)
-      out.values.push_back(to_type(node, start + static_cast<double>(i) * step, x.onnx_type));
+      out.values.doubles().push_back(to_type(node, start + static_cast<double>(i) * step, x.onnx_type));
     return result(std::move(out));
   }
   if (op == "Reshape" || op == "Flatten" || op == "Squeeze" || op == "Unsqueeze") {
@@ -311,6 +314,7 @@ bool Importer::fold_constants(const onnx::NodeProto& node) {
   }
   if (op == "Concat") {
     a.expect_only({"axis"});
+    std::vector<std::vector<double>> widened;
     std::vector<const void*> data;
     std::vector<Shape> shapes;
     Shape s = x.shape;
@@ -318,7 +322,8 @@ bool Importer::fold_constants(const onnx::NodeProto& node) {
     s[static_cast<size_t>(axis)] = 0;
     for (const Constant& c : in) {
       if (c.shape.size() != s.size()) throw Error(describe(node) + ": inputs of different ranks");
-      data.push_back(c.values.data());
+      widened.push_back(c.values.to_doubles());
+      data.push_back(widened.back().data());
       shapes.push_back(c.shape);
       s[static_cast<size_t>(axis)] += c.shape[static_cast<size_t>(axis)];
     }
@@ -394,13 +399,14 @@ bool Importer::fold_constants(const onnx::NodeProto& node) {
                             : op == "ReduceSum" ? 0.0
                             : op == "ReduceMin" ? INFINITY
                                                 : -INFINITY;
-    out.values.assign(static_cast<size_t>(element_count(kept, describe(node))), identity);
+    std::vector<double>& reduced = out.values.doubles();
+    reduced.assign(static_cast<size_t>(element_count(kept, describe(node))), identity);
     std::vector<int64_t> index(x.shape.size(), 0);
     for (size_t i = 0; i < x.values.size(); ++i) {
       int64_t o = 0;
       for (size_t d = 0; d < index.size(); ++d)
         o = o * kept[d] + (kept[d] == 1 ? 0 : index[d]);
-      double& r = out.values[static_cast<size_t>(o)];
+      double& r = reduced[static_cast<size_t>(o)];
       const double v = x.values[i];
       r = op == "ReduceProd"  ? r * v
           : op == "ReduceSum" ? r + v
@@ -412,7 +418,7 @@ bool Importer::fold_constants(const onnx::NodeProto& node) {
         else
           index[d] = 0;
     }
-    for (double& v : out.values)
+    for (double& v : out.values.doubles())
       v = to_type(node, v, out.onnx_type);
     if (a.get_int("keepdims", 1) == 0) {
       Shape s;

@@ -61,12 +61,24 @@ std::shared_ptr<TensorS32> quantize_bias(const onnx::NodeProto& node, const std:
 template <class T, class Index>
 Tensor<T> relayout(const Constant& w, Shape shape, Index index) {
   Tensor<T> out(shape);
-  size_t o = 0;
-  for (int64_t co = 0; co < shape[0]; ++co)
-    for (int64_t ky = 0; ky < shape[1]; ++ky)
-      for (int64_t kx = 0; kx < shape[2]; ++kx)
-        for (int64_t ci = 0; ci < shape[3]; ++ci)
-          out.data[o++] = static_cast<T>(w.values[static_cast<size_t>(index(co, ky, kx, ci))]);
+  // `index` is affine in ci (a fixed step between input channels, in both ConvGeometry forms), so it is
+  // called twice per kernel position instead of once per weight.
+  auto copy = [&](auto read) {
+    size_t o = 0;
+    for (int64_t co = 0; co < shape[0]; ++co)
+      for (int64_t ky = 0; ky < shape[1]; ++ky)
+        for (int64_t kx = 0; kx < shape[2]; ++kx) {
+          const int64_t first = index(co, ky, kx, 0);
+          const int64_t step = shape[3] > 1 ? index(co, ky, kx, 1) - first : 0;
+          for (int64_t ci = 0; ci < shape[3]; ++ci)
+            out.data[o++] = static_cast<T>(read(static_cast<size_t>(first + ci * step)));
+        }
+  };
+  // Weights stored in their own type (the norm) are copied without a detour through double.
+  if (const std::vector<T>* same = w.values.template stored_as<T>())
+    copy([same](size_t i) { return (*same)[i]; });
+  else
+    copy([&w](size_t i) { return w.values[i]; });
   return out;
 }
 

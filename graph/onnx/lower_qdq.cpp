@@ -142,7 +142,7 @@ bool Importer::lower_quantize_dequantize(const onnx::NodeProto& node) {
     Symbol s;
     s.constant = x.constant;
     s.constant.onnx_type = onnx::TensorProto::UINT8;
-    for (double& v : s.constant.values)
+    for (double& v : s.constant.values.doubles())
       v = quantize_value(static_cast<float>(v), q.scale(), q.zero_point(), range_of(ElementType::u8));
     s.quant = q;
     define(node.output(0), std::move(s));
@@ -269,7 +269,7 @@ void Importer::fold_batch_norm(const onnx::NodeProto& bn, Constant& weights, Qua
     const double factor = bnf.scale[i];
     double scale = params.scale(params.is_per_tensor() ? 0 : c) * std::abs(factor);
     int32_t zp = params.zero_point(params.is_per_tensor() ? 0 : c);
-    double* row = weights.values.data() + c * per_channel;
+    double* row = weights.values.doubles().data() + c * per_channel;
     if (factor < 0.0) {
       // A negative factor negates the channel: the integers flip sign, the scale stays positive.
       if (!signed_weights) throw Error(describe(bn) + ": cannot fold a negative scale into uint8 weights");

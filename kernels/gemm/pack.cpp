@@ -1,5 +1,7 @@
 #include <algorithm>
 #include <cstring>
+#include <span>
+#include <type_traits>
 #include <string>
 
 #include "kernels/error.h"
@@ -23,12 +25,12 @@ PackedWeights pack(Isa isa, const W* weights, int64_t rows, int64_t k, const Qua
   if (rows < 1 || k < 1) throw Error(std::string(op) + ": empty weights");
   if (segments < 1 || k % segments != 0) throw Error(std::string(op) + ": k does not split into segments");
   // The overflow guard and the multipliers are exactly those of the reference operators.
-  Tensor<W> as_tensor({rows, k}, std::vector<W>(weights, weights + rows * k), weight_params);
   const TensorU8 probe({1, k}, input);
   TensorS32 bias_tensor;
   if (bias) bias_tensor = TensorS32({rows}, std::vector<int32_t>(bias, bias + rows));
   const ConvRequant rq =
-      prepare_conv_requant(op, probe, as_tensor, bias ? &bias_tensor : nullptr, output, clamp, rows, k, mode);
+      prepare_conv_requant(op, probe, std::span<const W>(weights, static_cast<size_t>(rows * k)), Shape{rows, k},
+                           weight_params, bias ? &bias_tensor : nullptr, output, clamp, rows, k, mode);
 
   PackedWeights p;
   p.isa = isa;
@@ -60,30 +62,38 @@ PackedWeights pack(Isa isa, const W* weights, int64_t rows, int64_t k, const Qua
     p.needs_row_sums = p.needs_row_sums || zw != 0;
   }
 
+  // Every weight is placed through two precomputed offsets, one per row and one per k (the packed
+  // layouts below are separable that way), instead of index arithmetic with divisions per weight: packing
+  // touches every weight of the model at load.
   const int64_t blocks = p.n_padded / kChannelBlock;
+  const int64_t pair = isa == Isa::avx2 ? 2 : group;  // k values of one channel side by side
+  const int64_t k_pairs = p.k_padded / pair;
+  std::vector<int64_t> k_offset(static_cast<size_t>(k));
+  for (int64_t j = 0; j < k; ++j) {
+    const int64_t q = packed_k(j);
+    k_offset[static_cast<size_t>(j)] = q / pair * kChannelBlock * pair + q % pair;
+  }
+  auto row_offset = [&](int64_t r) { return (r / kChannelBlock * k_pairs * kChannelBlock + r % kChannelBlock) * pair; };
+  auto place = [&](auto* packed) {
+    for (int64_t r = 0; r < rows; ++r) {
+      auto* row = packed + row_offset(r);
+      const W* from = weights + r * k;
+      for (int64_t j = 0; j < k; ++j)
+        row[k_offset[static_cast<size_t>(j)]] =
+            static_cast<std::remove_reference_t<decltype(*row)>>(static_cast<int32_t>(from[j]) - shift);
+    }
+  };
   if (isa == Isa::avx2) {
-    const int64_t k2 = p.k_padded / 2;
-    std::vector<int16_t> wide(static_cast<size_t>(blocks * k2 * kChannelBlock * 2), 0);
-    for (int64_t r = 0; r < rows; ++r)
-      for (int64_t j = 0; j < k; ++j) {
-        const int64_t q = packed_k(j);
-        wide[static_cast<size_t>(((r / kChannelBlock * k2 + q / 2) * kChannelBlock + r % kChannelBlock) * 2 +
-                                 q % 2)] = static_cast<int16_t>(w_at(r, j));
-      }
+    // [n/16][k/2][16][2] int16: AVX2's vpmaddwd takes pairs of 16-bit values.
+    std::vector<int16_t> wide(static_cast<size_t>(blocks * k_pairs * kChannelBlock * 2), 0);
+    place(wide.data());
     p.data.resize(wide.size() * 2);
     std::memcpy(p.data.data(), wide.data(), p.data.size());
   } else {
     // [n/16][k/group][16][group] int8: `group` k values of one channel side by side, 4 for VNNI's vpdpbusd,
     // scalar, SDOT and SMULL; 8 for i8mm, whose USMMLA takes 2 channels x 8 k per register.
-    const int64_t kg = p.k_padded / group;
-    p.data.assign(static_cast<size_t>(blocks * kg * kChannelBlock * group), 0);
-    for (int64_t r = 0; r < rows; ++r)
-      for (int64_t j = 0; j < k; ++j) {
-        const int64_t q = packed_k(j);
-        p.data[static_cast<size_t>(
-            ((r / kChannelBlock * kg + q / group) * kChannelBlock + r % kChannelBlock) * group + q % group)] =
-            static_cast<int8_t>(w_at(r, j));
-      }
+    p.data.assign(static_cast<size_t>(blocks * k_pairs * kChannelBlock * group), 0);
+    place(p.data.data());
   }
   return p;
 }

@@ -29,18 +29,21 @@ std::vector<int64_t> settle_constant_channels(const QuantParams& input, Tensor<W
     const int32_t zw = weights.quant.zero_point(c);
     const W* row = weights.data.data() + c * reduction;
     const int64_t b = has_bias ? bias.data[static_cast<size_t>(c)] : 0;
+    // Every channel is checked at load, so the common case (no overflow risk) is one integer pass that the
+    // compiler vectorises; the exact reachable range is computed only for the rare channels at risk.
+    int32_t max_weight_dev = 0;
+    for (int64_t k = 0; k < reduction; ++k)
+      max_weight_dev = std::max(max_weight_dev, std::abs(static_cast<int32_t>(row[k]) - zw));
+    const int64_t bound = reduction * max_input_dev * max_weight_dev + std::abs(b);
+    if (bound <= std::numeric_limits<int32_t>::max()) continue;  // no overflow risk: nothing to settle
     // The reachable accumulators: each product (a - za)(w - zw) ranges over a in [0, 255].
     double lo = static_cast<double>(b), hi = lo;
-    int64_t max_weight_dev = 0;
     for (int64_t k = 0; k < reduction; ++k) {
       const int64_t d = row[k] - zw;
-      max_weight_dev = std::max<int64_t>(max_weight_dev, std::abs(d));
       const double p0 = static_cast<double>(-za * d), p1 = static_cast<double>((255 - za) * d);
       lo += std::min(p0, p1);
       hi += std::max(p0, p1);
     }
-    const int64_t bound = reduction * max_input_dev * max_weight_dev + std::abs(b);
-    if (bound <= std::numeric_limits<int32_t>::max()) continue;  // no overflow risk: nothing to settle
     const double m = s_in * static_cast<double>(weights.quant.scale(c)) / s_out;
     const int32_t byte = exact_output(lo, m, output.zero_point(), clamp);
     if (byte != exact_output(hi, m, output.zero_point(), clamp)) continue;  // the overflow check reports it

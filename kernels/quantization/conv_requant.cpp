@@ -22,16 +22,25 @@ template <class W>
 ConvRequant prepare_conv_requant(std::string_view op, const TensorU8& input, const Tensor<W>& weights,
                                  const TensorS32* bias, const QuantParams& output, Clamp clamp,
                                  int64_t out_channels, int64_t reduction, RequantMode mode) {
+  return prepare_conv_requant(op, input, std::span<const W>(weights.data), weights.shape, weights.quant, bias,
+                              output, clamp, out_channels, reduction, mode);
+}
+
+template <class W>
+ConvRequant prepare_conv_requant(std::string_view op, const TensorU8& input, std::span<const W> weights,
+                                 const Shape& weight_shape, const QuantParams& weight_params,
+                                 const TensorS32* bias, const QuantParams& output, Clamp clamp,
+                                 int64_t out_channels, int64_t reduction, RequantMode mode) {
   validate(input.quant, ElementType::u8, input.shape, named(op, "input"));
   if (!input.quant.is_per_tensor()) throw Error(named(op, "input must be quantized per tensor"));
-  validate(weights.quant, element_type_of<W>(), weights.shape, named(op, "weights"));
-  if (!weights.quant.is_per_tensor() && weights.quant.axis != 0)
+  validate(weight_params, element_type_of<W>(), weight_shape, named(op, "weights"));
+  if (!weight_params.is_per_tensor() && weight_params.axis != 0)
     throw Error(named(op, "weights must be quantized per tensor or per output channel (axis 0), got axis ") +
-                std::to_string(weights.quant.axis));
+                std::to_string(weight_params.axis));
   validate(output, ElementType::u8, {}, named(op, "output"));
   if (!output.is_per_tensor()) throw Error(named(op, "output must be quantized per tensor"));
   validate(clamp, op);
-  if (weights.size() != out_channels * reduction)
+  if (static_cast<int64_t>(weights.size()) != out_channels * reduction)
     throw Error(named(op, "weights hold ") + std::to_string(weights.size()) + " values, expected " +
                 std::to_string(out_channels) + " x " + std::to_string(reduction));
 
@@ -44,7 +53,7 @@ ConvRequant prepare_conv_requant(std::string_view op, const TensorU8& input, con
     if (!bias->quant.scales.empty()) {
       validate(bias->quant, ElementType::s32, bias->shape, named(op, "bias"));
       for (int64_t c = 0; c < out_channels; ++c) {
-        const double expected = s_in * weights.quant.scale(c);
+        const double expected = s_in * weight_params.scale(c);
         if (bias->quant.zero_point(c) != 0)
           throw Error(named(op, "bias zero point must be 0, channel ") + std::to_string(c) + " has " +
                       std::to_string(bias->quant.zero_point(c)));
@@ -66,20 +75,20 @@ ConvRequant prepare_conv_requant(std::string_view op, const TensorU8& input, con
   rq.scales.resize(static_cast<size_t>(out_channels));
   const int64_t max_input_dev = std::max(rq.input_zero_point, 255 - rq.input_zero_point);
   for (int64_t c = 0; c < out_channels; ++c) {
-    const int32_t zw = weights.quant.zero_point(c);
+    const int32_t zw = weight_params.zero_point(c);
     rq.weight_zero_points[static_cast<size_t>(c)] = zw;
     rq.multipliers[static_cast<size_t>(c)] = quantize_multiplier(
-        s_in * static_cast<double>(weights.quant.scale(c)) / static_cast<double>(output.scale()));
-    const float scale = float_requant_scale(input.quant.scale(), weights.quant.scale(c), output.scale());
+        s_in * static_cast<double>(weight_params.scale(c)) / static_cast<double>(output.scale()));
+    const float scale = float_requant_scale(input.quant.scale(), weight_params.scale(c), output.scale());
     if (mode == RequantMode::float_scale && !(std::isfinite(scale) && scale > 0.0f))
       throw Error(named(op, "output channel ") + std::to_string(c) + ": the float requantization scale " +
                   "input scale x weight scale / output scale is not a positive float32 (" +
                   std::to_string(scale) + "); use the fixed_point requantization");
     rq.scales[static_cast<size_t>(c)] = scale;
-    int64_t max_weight_dev = 0;
-    const W* row = weights.data.data() + c * reduction;
+    int32_t max_weight_dev = 0;  // int32: the loop vectorises (it runs over every weight at load)
+    const W* row = weights.data() + c * reduction;
     for (int64_t k = 0; k < reduction; ++k)
-      max_weight_dev = std::max<int64_t>(max_weight_dev, std::abs(row[k] - zw));
+      max_weight_dev = std::max(max_weight_dev, std::abs(static_cast<int32_t>(row[k]) - zw));
     const int64_t bias_mag = bias ? std::abs(static_cast<int64_t>(bias->data[static_cast<size_t>(c)])) : 0;
     // reduction * 255 * 255 < 2^63 for any reduction a tensor can hold, so this bound cannot itself overflow.
     const int64_t bound = reduction * max_input_dev * max_weight_dev + bias_mag;
@@ -98,5 +107,12 @@ template ConvRequant prepare_conv_requant(std::string_view, const TensorU8&, con
 template ConvRequant prepare_conv_requant(std::string_view, const TensorU8&, const Tensor<uint8_t>&,
                                           const TensorS32*, const QuantParams&, Clamp, int64_t, int64_t,
                                           RequantMode);
+
+template ConvRequant prepare_conv_requant(std::string_view, const TensorU8&, std::span<const int8_t>,
+                                          const Shape&, const QuantParams&, const TensorS32*,
+                                          const QuantParams&, Clamp, int64_t, int64_t, RequantMode);
+template ConvRequant prepare_conv_requant(std::string_view, const TensorU8&, std::span<const uint8_t>,
+                                          const Shape&, const QuantParams&, const TensorS32*,
+                                          const QuantParams&, Clamp, int64_t, int64_t, RequantMode);
 
 }  // namespace octet

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string_view>
 #include <vector>
 
@@ -41,6 +42,14 @@ struct ConvRequant {
 // naming `op` and the parameter otherwise. Both modes' constants are computed; `mode` says which applies.
 template <class W>
 ConvRequant prepare_conv_requant(std::string_view op, const TensorU8& input, const Tensor<W>& weights,
+                                 const TensorS32* bias, const QuantParams& output, Clamp clamp,
+                                 int64_t out_channels, int64_t reduction,
+                                 RequantMode mode = RequantMode::fixed_point);
+
+// The same for weights that are not held in a Tensor (packing reads them in place instead of copying them).
+template <class W>
+ConvRequant prepare_conv_requant(std::string_view op, const TensorU8& input, std::span<const W> weights,
+                                 const Shape& weight_shape, const QuantParams& weight_params,
                                  const TensorS32* bias, const QuantParams& output, Clamp clamp,
                                  int64_t out_channels, int64_t reduction,
                                  RequantMode mode = RequantMode::fixed_point);
