@@ -62,7 +62,10 @@ ConstantValues widened(std::vector<T> v) {
 }  // namespace
 
 std::vector<double> ConstantValues::to_doubles() const {
-  return std::visit([](const auto& v) { return std::vector<double>(v.begin(), v.end()); }, data_);
+  std::vector<double> out(size());
+  for (size_t i = 0; i < out.size(); ++i)
+    out[i] = (*this)[i];
+  return out;
 }
 
 std::vector<double>& ConstantValues::doubles() {
@@ -154,6 +157,22 @@ Constant decode_tensor(const TensorProto& proto, const std::string& what) {
     default:
       throw Error(what + ": element type " + onnx_type_name(c.onnx_type) + " is not supported");
   }
+  return c;
+}
+
+Constant decode_tensor_taking_data(TensorProto& proto, const std::string& what) {
+  const bool eight_bit = proto.data_type() == TensorProto::INT8 || proto.data_type() == TensorProto::UINT8;
+  if (!eight_bit || !proto.has_raw_data() || proto.data_location() == TensorProto::EXTERNAL ||
+      proto.external_data_size() > 0)
+    return decode_tensor(proto, what);
+  Constant c;
+  c.onnx_type = proto.data_type();
+  c.shape.assign(proto.dims().begin(), proto.dims().end());
+  const int64_t count = element_count(c.shape, what);
+  if (proto.raw_data().size() != static_cast<size_t>(count))
+    throw Error(what + ": raw data holds " + std::to_string(proto.raw_data().size()) +
+                " bytes, but its shape needs " + std::to_string(count) + " x 1");
+  c.values = ConstantValues::take_bytes(std::move(*proto.mutable_raw_data()), c.onnx_type == TensorProto::INT8);
   return c;
 }
 

@@ -5,6 +5,7 @@
 #include <initializer_list>
 #include <iterator>
 #include <string>
+#include <type_traits>
 #include <variant>
 #include <vector>
 
@@ -33,7 +34,7 @@ class ConstantValues {
   explicit ConstantValues(std::vector<T> values) : data_(std::move(values)) {}
 
   size_t size() const {
-    return std::visit([](const auto& v) { return v.size(); }, data_);
+    return std::visit([](const auto& v) { return size_of(v); }, data_);
   }
   bool empty() const { return size() == 0; }
   double operator[](size_t i) const {
@@ -42,7 +43,12 @@ class ConstantValues {
       case 1: return std::get<1>(data_)[i];
       case 2: return std::get<2>(data_)[i];
       case 3: return std::get<3>(data_)[i];
-      default: return std::get<4>(data_)[i];
+      case 4: return std::get<4>(data_)[i];
+      default: {
+        const TakenBytes& t = std::get<5>(data_);
+        const auto byte = static_cast<unsigned char>(t.bytes[i]);
+        return t.is_signed ? static_cast<double>(static_cast<int8_t>(byte)) : static_cast<double>(byte);
+      }
     }
   }
   double front() const { return (*this)[0]; }
@@ -51,8 +57,21 @@ class ConstantValues {
   // The stored elements when they are held as T (nullptr otherwise): a fast path for code that copies
   // integer weights without converting them.
   template <class T>
-  const std::vector<T>* stored_as() const {
-    return std::get_if<std::vector<T>>(&data_);
+  const T* stored_as() const {
+    if (const auto* v = std::get_if<std::vector<T>>(&data_)) return v->data();
+    if constexpr (std::is_same_v<T, int8_t> || std::is_same_v<T, uint8_t>) {
+      // Bytes may be read through any character type, so the taken string serves as T directly.
+      const auto* taken = std::get_if<TakenBytes>(&data_);
+      if (taken && taken->is_signed == std::is_signed_v<T>) return reinterpret_cast<const T*>(taken->bytes.data());
+    }
+    return nullptr;
+  }
+
+  // 8-bit elements in `bytes` (an ONNX raw_data string taken over without a copy).
+  static ConstantValues take_bytes(std::string bytes, bool is_signed) {
+    ConstantValues v;
+    v.data_ = TakenBytes{std::move(bytes), is_signed};
+    return v;
   }
 
   std::vector<double> to_doubles() const;
@@ -95,8 +114,19 @@ class ConstantValues {
   const_iterator end() const { return {this, size()}; }
 
  private:
+  struct TakenBytes {
+    std::string bytes;
+    bool is_signed = false;
+  };
+  template <class V>
+  static size_t size_of(const V& v) {
+    if constexpr (std::is_same_v<V, TakenBytes>)
+      return v.bytes.size();
+    else
+      return v.size();
+  }
   std::variant<std::vector<double>, std::vector<float>, std::vector<int32_t>, std::vector<int8_t>,
-               std::vector<uint8_t>>
+               std::vector<uint8_t>, TakenBytes>
       data_;
 };
 
@@ -113,6 +143,9 @@ struct Constant {
 
 // Decodes `proto`, checking that its data matches its shape. Throws octet::Error naming `what`.
 Constant decode_tensor(const onnx::TensorProto& proto, const std::string& what);
+// The same, taking over 8-bit raw data (the bulk of a quantized model) instead of copying it; `proto`
+// keeps everything else.
+Constant decode_tensor_taking_data(onnx::TensorProto& proto, const std::string& what);
 
 const char* onnx_type_name(int32_t onnx_type);
 

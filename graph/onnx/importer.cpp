@@ -28,7 +28,7 @@ std::vector<double> Symbol::real_values() const {
   return out;
 }
 
-Importer::Importer(const onnx::ModelProto& model, const ImportOptions& options)
+Importer::Importer(onnx::ModelProto& model, const ImportOptions& options)
     : model_(model), options_(options) {}
 
 Graph Importer::run() {
@@ -51,9 +51,10 @@ Graph Importer::run() {
 }
 
 void Importer::read_constants() {
-  for (const auto& init : model_.graph().initializer()) {
+  // The 8-bit data moves out of the parsed model (read here only): weights are copied once fewer.
+  for (auto& init : *model_.mutable_graph()->mutable_initializer()) {
     Symbol s;
-    s.constant = decode_tensor(init, "initializer '" + init.name() + "'");
+    s.constant = decode_tensor_taking_data(init, "initializer '" + init.name() + "'");
     symbols_[init.name()] = std::move(s);
   }
 }

@@ -71,7 +71,8 @@ struct OutputStage {
 
 class Importer {
  public:
-  Importer(const onnx::ModelProto& model, const ImportOptions& options);
+  // `model` is read, except that read_constants() takes the 8-bit initializer data out of it.
+  Importer(onnx::ModelProto& model, const ImportOptions& options);
   Graph run();
 
   // ---- shared helpers (used by the lower_*.cpp files) ----
@@ -213,7 +214,7 @@ class Importer {
   void check_output_type(const onnx::ValueInfoProto& out, const Value& v) const;
   void lower(const onnx::NodeProto& node);
 
-  const onnx::ModelProto& model_;
+  onnx::ModelProto& model_;
   ImportOptions options_;
   int64_t opset_ = 0;
   Graph graph_;

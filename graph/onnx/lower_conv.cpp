@@ -75,8 +75,8 @@ Tensor<T> relayout(const Constant& w, Shape shape, Index index) {
         }
   };
   // Weights stored in their own type (the norm) are copied without a detour through double.
-  if (const std::vector<T>* same = w.values.template stored_as<T>())
-    copy([same](size_t i) { return (*same)[i]; });
+  if (const T* same = w.values.template stored_as<T>())
+    copy([same](size_t i) { return same[i]; });
   else
     copy([&w](size_t i) { return w.values[i]; });
   return out;
