@@ -134,8 +134,11 @@ FloatMulConstants float_mul_constants(const QuantParams& a, const QuantParams& b
 }
 
 int32_t float_mul_value(const FloatMulConstants& k, int32_t a, int32_t b) {
-  const float v = static_cast<float>((a - k.za) * (b - k.zb)) * k.ratio;
-  return std::clamp(static_cast<int32_t>(std::nearbyint(std::clamp(v, -256.0f, 256.0f))) + k.zo, 0, 255);
+  // The zero point is added in float32 before rounding, as ONNX Runtime's x86 and NEON kernels do (one
+  // more float rounding): rounding first and adding it after gives another byte where the product lands
+  // within half an ulp of 128-255 of a tie, or on a tie with an odd zero point.
+  const float v = static_cast<float>((a - k.za) * (b - k.zb)) * k.ratio + static_cast<float>(k.zo);
+  return std::clamp(static_cast<int32_t>(std::nearbyint(std::clamp(v, -512.0f, 512.0f))), 0, 255);
 }
 
 TensorU8 add(const TensorU8& a, const TensorU8& b, const QuantParams& output, Clamp clamp, RequantMode mode) {

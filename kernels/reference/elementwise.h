@@ -62,8 +62,8 @@ int32_t float_add_value(const FloatAddConstants& k, int32_t a, int32_t b);
 bool float_add_a_first(const Shape& a, const Shape& b);
 
 // The float requantization mode of mul (ONNX Runtime's QLinearMul):
-//   ratio = (s_a * s_b) / s_out in float32, out = clamp(round_half_even(float((a - z_a) * (b - z_b)) * ratio)
-//   + z_out, 0, 255).
+//   ratio = (s_a * s_b) / s_out in float32, out = clamp(round_half_even(float((a - z_a) * (b - z_b)) * ratio
+//   + float(z_out)), 0, 255), the zero point added in float32 before rounding.
 struct FloatMulConstants {
   float ratio = 0.0f;
   int32_t za = 0, zb = 0, zo = 0;

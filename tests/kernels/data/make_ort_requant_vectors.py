@@ -294,7 +294,7 @@ def mul_cases():
     cases = []
     for shape_name, a_shape, b_shape in (("same", (1024,), (1024,)), ("scalar_b", (256,), (1,)),
                                          ("channel_b", (1, 16, 5, 6), (1, 16, 1, 1))):
-        for i in range(4):
+        for i in range(5):
             name = "mul_%s_%d" % (shape_name, i)
             rng = Rng(name)
             a = rng.g.permutation(256).astype(np.uint8) if shape_name == "scalar_b" else rng.u8(a_shape)
@@ -307,8 +307,15 @@ def mul_cases():
                 a = rng.u8(a_shape, za, 15) if shape_name != "scalar_b" else a
                 b = rng.u8(b_shape, zb, 15) if shape_name != "scalar_b" else np.array([zb - 1], np.uint8)
                 params, what = (2.0 ** -4, za, 2.0 ** -5, zb, 2.0 ** -8, 128), "s_a s_b / s_c = 1/2 (ties)"
-            else:
+            elif i == 3:
                 params, what = (2.0 ** -4, 131, 3 * 2.0 ** -6, 77, 3 * 2.0 ** -3, 128), "s_a s_b / s_c = 2^-7"
+            else:
+                # Ties again, with an odd output zero point: ONNX Runtime adds z_c in float32 before rounding,
+                # so round(k + 0.5 + 77) and round(k + 0.5) + 77 differ on every tie.
+                za, zb = 120, 60
+                a = rng.u8(a_shape, za, 15) if shape_name != "scalar_b" else a
+                b = rng.u8(b_shape, zb, 15) if shape_name != "scalar_b" else np.array([zb - 1], np.uint8)
+                params, what = (2.0 ** -4, za, 2.0 ** -5, zb, 2.0 ** -8, 77), "ties with an odd output zero point"
             cases.append(binary_case(name, "QLinearMul", a, b, params,
                                      "QLinearMul %s * %s, %s" % (list(a_shape), list(b_shape), what)))
     return cases
