@@ -131,7 +131,8 @@ Constant decode_tensor(const TensorProto& proto, const std::string& what) {
                                     : decode_field<float>(proto.float_data(), count, what));
       break;
     case TensorProto::DOUBLE:
-      c.values = raw ? decode_raw<double>(r, count, what) : decode_field<double>(proto.double_data(), count, what);
+      c.values =
+          raw ? decode_raw<double>(r, count, what) : decode_field<double>(proto.double_data(), count, what);
       break;
     case TensorProto::INT64:
       c.values = widened(raw ? decode_raw<int64_t>(r, count, what)
@@ -172,7 +173,8 @@ Constant decode_tensor_taking_data(TensorProto& proto, const std::string& what) 
   if (proto.raw_data().size() != static_cast<size_t>(count))
     throw Error(what + ": raw data holds " + std::to_string(proto.raw_data().size()) +
                 " bytes, but its shape needs " + std::to_string(count) + " x 1");
-  c.values = ConstantValues::take_bytes(std::move(*proto.mutable_raw_data()), c.onnx_type == TensorProto::INT8);
+  c.values =
+      ConstantValues::take_bytes(std::move(*proto.mutable_raw_data()), c.onnx_type == TensorProto::INT8);
   return c;
 }
 

@@ -29,9 +29,9 @@ class ConstantValues {
   ConstantValues(std::vector<double> values) : data_(std::move(values)) {}  // NOLINT: implicit on purpose
   ConstantValues(std::initializer_list<double> values) : data_(std::vector<double>(values)) {}
   template <class T>
-    requires(std::is_same_v<T, float> || std::is_same_v<T, int32_t> || std::is_same_v<T, int8_t> ||
-             std::is_same_v<T, uint8_t>)
-  explicit ConstantValues(std::vector<T> values) : data_(std::move(values)) {}
+  requires(std::is_same_v<T, float> || std::is_same_v<T, int32_t> || std::is_same_v<T, int8_t> ||
+           std::is_same_v<T, uint8_t>) explicit ConstantValues(std::vector<T> values)
+      : data_(std::move(values)) {}
 
   size_t size() const {
     return std::visit([](const auto& v) { return size_of(v); }, data_);
@@ -39,11 +39,16 @@ class ConstantValues {
   bool empty() const { return size() == 0; }
   double operator[](size_t i) const {
     switch (data_.index()) {
-      case 0: return std::get<0>(data_)[i];
-      case 1: return std::get<1>(data_)[i];
-      case 2: return std::get<2>(data_)[i];
-      case 3: return std::get<3>(data_)[i];
-      case 4: return std::get<4>(data_)[i];
+      case 0:
+        return std::get<0>(data_)[i];
+      case 1:
+        return std::get<1>(data_)[i];
+      case 2:
+        return std::get<2>(data_)[i];
+      case 3:
+        return std::get<3>(data_)[i];
+      case 4:
+        return std::get<4>(data_)[i];
       default: {
         const TakenBytes& t = std::get<5>(data_);
         const auto byte = static_cast<unsigned char>(t.bytes[i]);
@@ -62,7 +67,8 @@ class ConstantValues {
     if constexpr (std::is_same_v<T, int8_t> || std::is_same_v<T, uint8_t>) {
       // Bytes may be read through any character type, so the taken string serves as T directly.
       const auto* taken = std::get_if<TakenBytes>(&data_);
-      if (taken && taken->is_signed == std::is_signed_v<T>) return reinterpret_cast<const T*>(taken->bytes.data());
+      if (taken && taken->is_signed == std::is_signed_v<T>)
+        return reinterpret_cast<const T*>(taken->bytes.data());
     }
     return nullptr;
   }
@@ -92,9 +98,17 @@ class ConstantValues {
     double operator*() const { return (*values_)[i_]; }
     double operator[](difference_type n) const { return (*values_)[i_ + static_cast<size_t>(n)]; }
     const_iterator& operator++() { return ++i_, *this; }
-    const_iterator operator++(int) { auto old = *this; ++i_; return old; }
+    const_iterator operator++(int) {
+      auto old = *this;
+      ++i_;
+      return old;
+    }
     const_iterator& operator--() { return --i_, *this; }
-    const_iterator operator--(int) { auto old = *this; --i_; return old; }
+    const_iterator operator--(int) {
+      auto old = *this;
+      --i_;
+      return old;
+    }
     const_iterator& operator+=(difference_type n) { return i_ += static_cast<size_t>(n), *this; }
     const_iterator& operator-=(difference_type n) { return i_ -= static_cast<size_t>(n), *this; }
     friend const_iterator operator+(const_iterator it, difference_type n) { return it += n; }

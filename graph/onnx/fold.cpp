@@ -260,7 +260,7 @@ bool Importer::fold_constants(const onnx::NodeProto& node) {
       for (int64_t i = 0; i < runs.inner(); ++i) {
         const bool c = cond.values[static_cast<size_t>(at[0] + i * runs.step(0))] != 0.0;
         chosen[static_cast<size_t>(o + i)] = c ? yes.values[static_cast<size_t>(at[1] + i * runs.step(1))]
-                                                   : no.values[static_cast<size_t>(at[2] + i * runs.step(2))];
+                                               : no.values[static_cast<size_t>(at[2] + i * runs.step(2))];
       }
     });
     return result(std::move(out));

@@ -100,10 +100,14 @@ void Importer::sort_nodes() {
         s.constant = {onnx::TensorProto::INT64, {}, {static_cast<double>(attrs.get_int("value_int", 0))}};
       } else if (attrs.has("value_ints")) {
         const auto v = attrs.get_ints("value_ints");
-        s.constant = {onnx::TensorProto::INT64, {static_cast<int64_t>(v.size())}, std::vector<double>(v.begin(), v.end())};
+        s.constant = {onnx::TensorProto::INT64,
+                      {static_cast<int64_t>(v.size())},
+                      std::vector<double>(v.begin(), v.end())};
       } else if (attrs.has("value_floats")) {
         const auto v = attrs.get_floats("value_floats");
-        s.constant = {onnx::TensorProto::FLOAT, {static_cast<int64_t>(v.size())}, std::vector<double>(v.begin(), v.end())};
+        s.constant = {onnx::TensorProto::FLOAT,
+                      {static_cast<int64_t>(v.size())},
+                      std::vector<double>(v.begin(), v.end())};
       } else {
         throw Error(describe(node) + ": unsupported Constant form (no tensor, float or int value)");
       }

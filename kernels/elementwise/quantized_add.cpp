@@ -1,5 +1,6 @@
 #include "kernels/elementwise/quantized_add.h"
 
+#include <cmath>
 #include <string>
 
 #include "kernels/elementwise/fused_multiplier.h"
@@ -39,6 +40,18 @@ std::unique_ptr<const BinaryRows> make_add_rows(Isa isa, const ref::AddConstants
 #endif
   }
   throw Error("add: no vector kernel for " + std::string(name_of(isa)) + " with these scales");
+}
+
+std::unique_ptr<const BinaryRows> make_float_add_rows(Isa isa, const ref::FloatAddConstants& k, Clamp clamp) {
+  // Non-finite constants (scales at the ends of float's range) stay with the table, which the reference
+  // fills.
+  if (!std::isfinite(k.ratio_a) || !std::isfinite(k.ratio_b) || !std::isfinite(k.offset)) return nullptr;
+#if defined(__x86_64__)
+  if (isa == Isa::avx512vnni) return make_float_add_rows_avx512(k, clamp);
+  if (isa == Isa::avx2) return make_float_add_rows_avx2(k, clamp);
+#endif
+  (void)isa, (void)clamp;
+  return nullptr;
 }
 
 }  // namespace octet::elementwise

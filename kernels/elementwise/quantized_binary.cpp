@@ -90,9 +90,16 @@ QuantizedBinary::QuantizedBinary(BinaryOp op, const QuantParams& a, const QuantP
 
   if (isa == Isa::scalar) return;  // the reference needs no schedule
   if (mode == RequantMode::float_scale) {
-    rows_ = std::make_unique<const TableRows>(
-        make_binary_table(op, a, b, output, clamp, mode, ref::float_add_a_first(a_shape, b_shape)));
-    path_ = Path::table;
+    const bool a_first = ref::float_add_a_first(a_shape, b_shape);
+    rows_ = op == BinaryOp::add
+                ? make_float_add_rows(isa, ref::float_add_constants(a, b, output, a_first), clamp)
+                : make_float_mul_rows(isa, ref::float_mul_constants(a, b, output), clamp);
+    if (rows_) {
+      path_ = Path::vector;
+    } else {
+      rows_ = std::make_unique<const TableRows>(make_binary_table(op, a, b, output, clamp, mode, a_first));
+      path_ = Path::table;
+    }
   } else if (op == BinaryOp::add) {
     const ref::AddConstants k = ref::add_constants(a, b, output);
     if (add_rows_supported(isa, k)) rows_ = make_add_rows(isa, k, clamp), path_ = Path::vector;

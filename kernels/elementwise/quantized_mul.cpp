@@ -1,5 +1,6 @@
 #include "kernels/elementwise/quantized_mul.h"
 
+#include <cmath>
 #include <string>
 
 #include "kernels/elementwise/fused_multiplier.h"
@@ -36,6 +37,16 @@ std::unique_ptr<const BinaryRows> make_mul_rows(Isa isa, const ref::MulConstants
 #endif
   }
   throw Error("mul: no vector kernel for " + std::string(name_of(isa)) + " with these scales");
+}
+
+std::unique_ptr<const BinaryRows> make_float_mul_rows(Isa isa, const ref::FloatMulConstants& k, Clamp clamp) {
+  if (!std::isfinite(k.ratio)) return nullptr;  // the table, which the reference fills
+#if defined(__x86_64__)
+  if (isa == Isa::avx512vnni) return make_float_mul_rows_avx512(k, clamp);
+  if (isa == Isa::avx2) return make_float_mul_rows_avx2(k, clamp);
+#endif
+  (void)isa, (void)clamp;
+  return nullptr;
 }
 
 }  // namespace octet::elementwise

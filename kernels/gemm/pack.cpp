@@ -1,8 +1,8 @@
 #include <algorithm>
 #include <cstring>
 #include <span>
-#include <type_traits>
 #include <string>
+#include <type_traits>
 
 #include "kernels/error.h"
 #include "kernels/gemm/packed_gemm.h"
@@ -28,9 +28,9 @@ PackedWeights pack(Isa isa, const W* weights, int64_t rows, int64_t k, const Qua
   const TensorU8 probe({1, k}, input);
   TensorS32 bias_tensor;
   if (bias) bias_tensor = TensorS32({rows}, std::vector<int32_t>(bias, bias + rows));
-  const ConvRequant rq =
-      prepare_conv_requant(op, probe, std::span<const W>(weights, static_cast<size_t>(rows * k)), Shape{rows, k},
-                           weight_params, bias ? &bias_tensor : nullptr, output, clamp, rows, k, mode);
+  const ConvRequant rq = prepare_conv_requant(
+      op, probe, std::span<const W>(weights, static_cast<size_t>(rows * k)), Shape{rows, k}, weight_params,
+      bias ? &bias_tensor : nullptr, output, clamp, rows, k, mode);
 
   PackedWeights p;
   p.isa = isa;
@@ -73,7 +73,9 @@ PackedWeights pack(Isa isa, const W* weights, int64_t rows, int64_t k, const Qua
     const int64_t q = packed_k(j);
     k_offset[static_cast<size_t>(j)] = q / pair * kChannelBlock * pair + q % pair;
   }
-  auto row_offset = [&](int64_t r) { return (r / kChannelBlock * k_pairs * kChannelBlock + r % kChannelBlock) * pair; };
+  auto row_offset = [&](int64_t r) {
+    return (r / kChannelBlock * k_pairs * kChannelBlock + r % kChannelBlock) * pair;
+  };
   auto place = [&](auto* packed) {
     for (int64_t r = 0; r < rows; ++r) {
       auto* row = packed + row_offset(r);

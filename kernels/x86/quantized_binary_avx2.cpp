@@ -72,6 +72,57 @@ struct MulTerms {
   __m256i combine(__m256i x, __m256i y) const { return step(_mm256_madd_epi16(x, y)); }
 };
 
+// The float requantization mode (ONNX Runtime's arithmetic, ref::float_add_value / ref::float_mul_value) in
+// float lanes. The conversion to int32 rounds half to even (MXCSR's default mode), like std::nearbyint in
+// the reference; mul and add stay separate instructions where the reference keeps them separate (the build
+// has -ffp-contract=off), and fused where it uses std::fma.
+
+// add: terms are the bytes themselves; v = fma(second, r2, fma(first, r1, offset)), first the operand ONNX
+// Runtime folds first.
+struct FloatAddTerms {
+  __m256 ra, rb, offset, low, high;
+  bool a_first;
+
+  explicit FloatAddTerms(const ref::FloatAddConstants& k)
+      : ra(_mm256_set1_ps(k.ratio_a)),
+        rb(_mm256_set1_ps(k.ratio_b)),
+        offset(_mm256_set1_ps(k.offset)),
+        low(_mm256_set1_ps(0.0f)),
+        high(_mm256_set1_ps(255.0f)),
+        a_first(k.a_first) {}
+
+  __m256i term_a(__m256i q) const { return q; }
+  __m256i term_b(__m256i q) const { return q; }
+  __m256i combine(__m256i x, __m256i y) const {
+    const __m256 fa = _mm256_cvtepi32_ps(x), fb = _mm256_cvtepi32_ps(y);
+    const __m256 v = a_first ? _mm256_fmadd_ps(fb, rb, _mm256_fmadd_ps(fa, ra, offset))
+                             : _mm256_fmadd_ps(fa, ra, _mm256_fmadd_ps(fb, rb, offset));
+    return _mm256_cvtps_epi32(_mm256_min_ps(_mm256_max_ps(v, low), high));
+  }
+};
+
+// mul: terms as in MulTerms (16-bit differences, exact int32 product by vpmaddwd);
+// v = float(product) * ratio + float(z_out), limited to [-512, 512] before the conversion.
+struct FloatMulTerms {
+  __m256i za, zb;
+  __m256 ratio, zo, low, high;
+
+  explicit FloatMulTerms(const ref::FloatMulConstants& k)
+      : za(_mm256_set1_epi32(k.za)),
+        zb(_mm256_set1_epi32(k.zb)),
+        ratio(_mm256_set1_ps(k.ratio)),
+        zo(_mm256_set1_ps(static_cast<float>(k.zo))),
+        low(_mm256_set1_ps(-512.0f)),
+        high(_mm256_set1_ps(512.0f)) {}
+
+  __m256i term_a(__m256i q) const { return _mm256_sub_epi16(q, za); }
+  __m256i term_b(__m256i q) const { return _mm256_sub_epi16(q, zb); }
+  __m256i combine(__m256i x, __m256i y) const {
+    const __m256 v = _mm256_add_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_madd_epi16(x, y)), ratio), zo);
+    return _mm256_cvtps_epi32(_mm256_min_ps(_mm256_max_ps(v, low), high));
+  }
+};
+
 // Sixteen int32 results (two registers) as 16 clamped bytes. The saturating packs clamp to [0, 255] on the
 // way (a narrower clamp follows on the bytes); the permute undoes the packs' in-lane interleaving.
 inline __m128i pack16(__m256i first, __m256i second, __m128i lo, __m128i hi) {
@@ -235,6 +286,29 @@ class MulRowsAvx2 final : public BinaryRows {
   FusedMultiplier step_;
 };
 
+// A row kernel whose Terms are made, per call, from constants of type Constants (the float modes).
+template <class Terms, class Constants>
+class TermRows final : public BinaryRows {
+ public:
+  TermRows(const Constants& k, Clamp clamp) : k_(k), clamp_(clamp) {}
+
+  void operator()(const uint8_t* a, const uint8_t* b, uint8_t* out, int64_t n,
+                  Repeated repeated) const override {
+    dispatch_rows(Terms(k_), clamp_, a, b, out, n, repeated);
+  }
+
+  void against_row(const uint8_t* moving, const uint8_t* row, bool moving_is_a, int64_t c, int64_t pixels,
+                   uint8_t* out) const override {
+    if (c < 1 || c > kMaxRepeatedRow)
+      return BinaryRows::against_row(moving, row, moving_is_a, c, pixels, out);
+    if (pixels > 0) dispatch_against_row(Terms(k_), clamp_, moving, row, moving_is_a, c, pixels, out);
+  }
+
+ private:
+  Constants k_;
+  Clamp clamp_;
+};
+
 }  // namespace
 
 std::unique_ptr<const BinaryRows> make_add_rows_avx2(const ref::AddConstants& k, Clamp clamp) {
@@ -243,6 +317,14 @@ std::unique_ptr<const BinaryRows> make_add_rows_avx2(const ref::AddConstants& k,
 
 std::unique_ptr<const BinaryRows> make_mul_rows_avx2(const ref::MulConstants& k, Clamp clamp) {
   return std::make_unique<const MulRowsAvx2>(k, clamp);
+}
+
+std::unique_ptr<const BinaryRows> make_float_add_rows_avx2(const ref::FloatAddConstants& k, Clamp clamp) {
+  return std::make_unique<const TermRows<FloatAddTerms, ref::FloatAddConstants>>(k, clamp);
+}
+
+std::unique_ptr<const BinaryRows> make_float_mul_rows_avx2(const ref::FloatMulConstants& k, Clamp clamp) {
+  return std::make_unique<const TermRows<FloatMulTerms, ref::FloatMulConstants>>(k, clamp);
 }
 
 }  // namespace octet::elementwise

@@ -74,6 +74,57 @@ struct MulTerms {
   __m512i combine(__m512i x, __m512i y) const { return step(_mm512_madd_epi16(x, y)); }
 };
 
+// The float requantization mode (ONNX Runtime's arithmetic, ref::float_add_value / ref::float_mul_value) in
+// float lanes. The conversion to int32 rounds half to even (MXCSR's default mode), like std::nearbyint in
+// the reference; mul and add stay separate instructions where the reference keeps them separate (the build
+// has -ffp-contract=off), and fused where it uses std::fma.
+
+// add: terms are the bytes themselves; v = fma(second, r2, fma(first, r1, offset)), first the operand ONNX
+// Runtime folds first.
+struct FloatAddTerms {
+  __m512 ra, rb, offset, low, high;
+  bool a_first;
+
+  explicit FloatAddTerms(const ref::FloatAddConstants& k)
+      : ra(_mm512_set1_ps(k.ratio_a)),
+        rb(_mm512_set1_ps(k.ratio_b)),
+        offset(_mm512_set1_ps(k.offset)),
+        low(_mm512_set1_ps(0.0f)),
+        high(_mm512_set1_ps(255.0f)),
+        a_first(k.a_first) {}
+
+  __m512i term_a(__m512i q) const { return q; }
+  __m512i term_b(__m512i q) const { return q; }
+  __m512i combine(__m512i x, __m512i y) const {
+    const __m512 fa = _mm512_cvtepi32_ps(x), fb = _mm512_cvtepi32_ps(y);
+    const __m512 v = a_first ? _mm512_fmadd_ps(fb, rb, _mm512_fmadd_ps(fa, ra, offset))
+                             : _mm512_fmadd_ps(fa, ra, _mm512_fmadd_ps(fb, rb, offset));
+    return _mm512_cvtps_epi32(_mm512_min_ps(_mm512_max_ps(v, low), high));
+  }
+};
+
+// mul: terms as in MulTerms (16-bit differences, exact int32 product by vpmaddwd);
+// v = float(product) * ratio + float(z_out), limited to [-512, 512] before the conversion.
+struct FloatMulTerms {
+  __m512i za, zb;
+  __m512 ratio, zo, low, high;
+
+  explicit FloatMulTerms(const ref::FloatMulConstants& k)
+      : za(_mm512_set1_epi32(k.za)),
+        zb(_mm512_set1_epi32(k.zb)),
+        ratio(_mm512_set1_ps(k.ratio)),
+        zo(_mm512_set1_ps(static_cast<float>(k.zo))),
+        low(_mm512_set1_ps(-512.0f)),
+        high(_mm512_set1_ps(512.0f)) {}
+
+  __m512i term_a(__m512i q) const { return _mm512_sub_epi16(q, za); }
+  __m512i term_b(__m512i q) const { return _mm512_sub_epi16(q, zb); }
+  __m512i combine(__m512i x, __m512i y) const {
+    const __m512 v = _mm512_add_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_madd_epi16(x, y)), ratio), zo);
+    return _mm512_cvtps_epi32(_mm512_min_ps(_mm512_max_ps(v, low), high));
+  }
+};
+
 // All 16 lanes, or the first `left` of them.
 inline __mmask16 lanes(int64_t left) {
   return left >= 16 ? __mmask16(0xFFFF) : static_cast<__mmask16>((1u << left) - 1);
@@ -217,6 +268,29 @@ class MulRowsAvx512 final : public BinaryRows {
   FusedMultiplier step_;
 };
 
+// A row kernel whose Terms are made, per call, from constants of type Constants (the float modes).
+template <class Terms, class Constants>
+class TermRows final : public BinaryRows {
+ public:
+  TermRows(const Constants& k, Clamp clamp) : k_(k), clamp_(clamp) {}
+
+  void operator()(const uint8_t* a, const uint8_t* b, uint8_t* out, int64_t n,
+                  Repeated repeated) const override {
+    dispatch_rows(Terms(k_), clamp_, a, b, out, n, repeated);
+  }
+
+  void against_row(const uint8_t* moving, const uint8_t* row, bool moving_is_a, int64_t c, int64_t pixels,
+                   uint8_t* out) const override {
+    if (c < 1 || c > kMaxRepeatedRow)
+      return BinaryRows::against_row(moving, row, moving_is_a, c, pixels, out);
+    if (pixels > 0) dispatch_against_row(Terms(k_), clamp_, moving, row, moving_is_a, c, pixels, out);
+  }
+
+ private:
+  Constants k_;
+  Clamp clamp_;
+};
+
 }  // namespace
 
 std::unique_ptr<const BinaryRows> make_add_rows_avx512(const ref::AddConstants& k, Clamp clamp) {
@@ -225,6 +299,14 @@ std::unique_ptr<const BinaryRows> make_add_rows_avx512(const ref::AddConstants& 
 
 std::unique_ptr<const BinaryRows> make_mul_rows_avx512(const ref::MulConstants& k, Clamp clamp) {
   return std::make_unique<const MulRowsAvx512>(k, clamp);
+}
+
+std::unique_ptr<const BinaryRows> make_float_add_rows_avx512(const ref::FloatAddConstants& k, Clamp clamp) {
+  return std::make_unique<const TermRows<FloatAddTerms, ref::FloatAddConstants>>(k, clamp);
+}
+
+std::unique_ptr<const BinaryRows> make_float_mul_rows_avx512(const ref::FloatMulConstants& k, Clamp clamp) {
+  return std::make_unique<const TermRows<FloatMulTerms, ref::FloatMulConstants>>(k, clamp);
 }
 
 }  // namespace octet::elementwise

@@ -30,8 +30,13 @@ std::string op_name(BinaryOp op) {
   return op == BinaryOp::add ? "add" : "mul";
 }
 
-TensorU8 reference(BinaryOp op, const TensorU8& a, const TensorU8& b, const QuantParams& out, Clamp clamp) {
-  return op == BinaryOp::add ? ref::add(a, b, out, clamp) : ref::mul(a, b, out, clamp);
+TensorU8 reference(BinaryOp op, const TensorU8& a, const TensorU8& b, const QuantParams& out, Clamp clamp,
+                   RequantMode mode) {
+  return op == BinaryOp::add ? ref::add(a, b, out, clamp, mode) : ref::mul(a, b, out, clamp, mode);
+}
+
+const char* mode_name(RequantMode mode) {
+  return mode == RequantMode::float_scale ? "float" : "fixed_point";
 }
 
 // Zero points anywhere in [0, 255], the ends a quarter of the time each.
@@ -81,12 +86,24 @@ Params random_params(test::Random& rng, BinaryOp op, int trial) {
   return p;
 }
 
-bool vector_supported(Isa isa, BinaryOp op, const Params& p) {
+// The float mode's row kernels (ONNX Runtime's arithmetic) exist on x86 (AVX-512, AVX2); `a_first` as for
+// operands of equal shapes.
+std::unique_ptr<const elementwise::BinaryRows> make_float_rows(Isa isa, BinaryOp op, const Params& p) {
+  return op == BinaryOp::add
+             ? elementwise::make_float_add_rows(isa, ref::float_add_constants(p.a, p.b, p.out, false),
+                                                p.clamp)
+             : elementwise::make_float_mul_rows(isa, ref::float_mul_constants(p.a, p.b, p.out), p.clamp);
+}
+
+bool vector_supported(Isa isa, BinaryOp op, const Params& p, RequantMode mode = RequantMode::fixed_point) {
+  if (mode == RequantMode::float_scale) return make_float_rows(isa, op, p) != nullptr;
   return op == BinaryOp::add ? elementwise::add_rows_supported(isa, ref::add_constants(p.a, p.b, p.out))
                              : elementwise::mul_rows_supported(isa, ref::mul_constants(p.a, p.b, p.out));
 }
 
-std::unique_ptr<const elementwise::BinaryRows> make_rows(Isa isa, BinaryOp op, const Params& p) {
+std::unique_ptr<const elementwise::BinaryRows> make_rows(Isa isa, BinaryOp op, const Params& p,
+                                                         RequantMode mode) {
+  if (mode == RequantMode::float_scale) return make_float_rows(isa, op, p);
   return op == BinaryOp::add ? elementwise::make_add_rows(isa, ref::add_constants(p.a, p.b, p.out), p.clamp)
                              : elementwise::make_mul_rows(isa, ref::mul_constants(p.a, p.b, p.out), p.clamp);
 }
@@ -110,58 +127,65 @@ TEST_P(QuantizedBinaryRows, EveryPairMatchesReference) {
   for (int i = 0; i < 65536; ++i)
     a[static_cast<size_t>(i)] = static_cast<uint8_t>(i / 256),
     b[static_cast<size_t>(i)] = static_cast<uint8_t>(i % 256);
-  for (BinaryOp op : {BinaryOp::add, BinaryOp::mul}) {
-    int checked = 0;
-    for (int trial = 0; trial < 60; ++trial) {
-      SCOPED_TRACE(op_name(op) + " trial " + std::to_string(trial));
-      test::Random rng(static_cast<uint64_t>(trial) + (op == BinaryOp::add ? 0 : 1000));
-      Params p = random_params(rng, op, trial);
-      // The multiplier corners of mul.
-      if (op == BinaryOp::mul && trial == 1) {  // M = 12000: a left shift of 14
-        p.a = p.b = QuantParams::per_tensor(1.0f, 0);
-        p.out = QuantParams::per_tensor(1.0f / 12000.0f, 128);
+  for (const RequantMode mode : {RequantMode::fixed_point, RequantMode::float_scale})
+    for (BinaryOp op : {BinaryOp::add, BinaryOp::mul}) {
+      int checked = 0;
+      for (int trial = 0; trial < 60; ++trial) {
+        SCOPED_TRACE(op_name(op) + " " + mode_name(mode) + " trial " + std::to_string(trial));
+        test::Random rng(static_cast<uint64_t>(trial) + (op == BinaryOp::add ? 0 : 1000));
+        Params p = random_params(rng, op, trial);
+        // The multiplier corners of mul.
+        if (op == BinaryOp::mul && trial == 1) {  // M = 12000: a left shift of 14
+          p.a = p.b = QuantParams::per_tensor(1.0f, 0);
+          p.out = QuantParams::per_tensor(1.0f / 12000.0f, 128);
+        }
+        if (op == BinaryOp::mul && trial == 3) {  // M = 3.3e-7: a right shift of 21
+          p.a = p.b = QuantParams::per_tensor(1e-3f, 17);
+          p.out = QuantParams::per_tensor(3.0f, 3);
+        }
+        if (!vector_supported(isa, op, p, mode)) continue;
+        const auto rows = make_rows(isa, op, p, mode);
+        const TensorU8 want =
+            reference(op, TensorU8({65536}, a, p.a), TensorU8({65536}, b, p.b), p.out, p.clamp, mode);
+        std::vector<uint8_t> got(65536);
+        (*rows)(a.data(), b.data(), got.data(), 65536, Repeated::none);
+        ASSERT_EQ(got, want.data);
+        // a repeated: a = x for the 256 b values of row x of the table; b repeated likewise per column.
+        std::vector<uint8_t> column(256);
+        for (int x = 0; x < 256; ++x) {
+          const auto q = static_cast<uint8_t>(x);
+          (*rows)(&q, b.data(), got.data(), 256, Repeated::a);
+          for (int y = 0; y < 256; ++y)
+            ASSERT_EQ(got[static_cast<size_t>(y)], want.data[static_cast<size_t>(x * 256 + y)])
+                << "a=" << x << " b=" << y;
+          (*rows)(b.data(), &q, got.data(), 256, Repeated::b);  // a = 0..255
+          for (int y = 0; y < 256; ++y)
+            ASSERT_EQ(got[static_cast<size_t>(y)], want.data[static_cast<size_t>(y * 256 + x)])
+                << "a=" << y << " b=" << x;
+        }
+        // Short rows: only their n elements are written.
+        for (int64_t n = 1; n <= 40; ++n) {
+          const int64_t offset = 1000 + 37 * n;
+          std::vector<uint8_t> out(static_cast<size_t>(n + 2), 0xA5);
+          (*rows)(a.data() + offset, b.data() + offset, out.data() + 1, n, Repeated::none);
+          ASSERT_EQ(out.front(), 0xA5);
+          ASSERT_EQ(out.back(), 0xA5);
+          for (int64_t i = 0; i < n; ++i)
+            ASSERT_EQ(out[static_cast<size_t>(i + 1)], want.data[static_cast<size_t>(offset + i)])
+                << "n=" << n;
+        }
+        ++checked;
       }
-      if (op == BinaryOp::mul && trial == 3) {  // M = 3.3e-7: a right shift of 21
-        p.a = p.b = QuantParams::per_tensor(1e-3f, 17);
-        p.out = QuantParams::per_tensor(3.0f, 3);
+      // The output scales drawn around the typical ones always reach the vector kernels (the float mode's
+      // exist on x86 only).
+      const Params plain{QuantParams::per_tensor(0.1f, 0),
+                         QuantParams::per_tensor(0.1f, 0),
+                         QuantParams::per_tensor(0.1f, 0),
+                         {}};
+      if (isa != Isa::scalar && (mode == RequantMode::fixed_point || make_float_rows(isa, op, plain))) {
+        EXPECT_GE(checked, 30) << op_name(op) << " " << mode_name(mode);
       }
-      if (!vector_supported(isa, op, p)) continue;
-      const auto rows = make_rows(isa, op, p);
-      const TensorU8 want =
-          reference(op, TensorU8({65536}, a, p.a), TensorU8({65536}, b, p.b), p.out, p.clamp);
-      std::vector<uint8_t> got(65536);
-      (*rows)(a.data(), b.data(), got.data(), 65536, Repeated::none);
-      ASSERT_EQ(got, want.data);
-      // a repeated: a = x for the 256 b values of row x of the table; b repeated likewise per column.
-      std::vector<uint8_t> column(256);
-      for (int x = 0; x < 256; ++x) {
-        const auto q = static_cast<uint8_t>(x);
-        (*rows)(&q, b.data(), got.data(), 256, Repeated::a);
-        for (int y = 0; y < 256; ++y)
-          ASSERT_EQ(got[static_cast<size_t>(y)], want.data[static_cast<size_t>(x * 256 + y)])
-              << "a=" << x << " b=" << y;
-        (*rows)(b.data(), &q, got.data(), 256, Repeated::b);  // a = 0..255
-        for (int y = 0; y < 256; ++y)
-          ASSERT_EQ(got[static_cast<size_t>(y)], want.data[static_cast<size_t>(y * 256 + x)])
-              << "a=" << y << " b=" << x;
-      }
-      // Short rows: only their n elements are written.
-      for (int64_t n = 1; n <= 40; ++n) {
-        const int64_t offset = 1000 + 37 * n;
-        std::vector<uint8_t> out(static_cast<size_t>(n + 2), 0xA5);
-        (*rows)(a.data() + offset, b.data() + offset, out.data() + 1, n, Repeated::none);
-        ASSERT_EQ(out.front(), 0xA5);
-        ASSERT_EQ(out.back(), 0xA5);
-        for (int64_t i = 0; i < n; ++i)
-          ASSERT_EQ(out[static_cast<size_t>(i + 1)], want.data[static_cast<size_t>(offset + i)]) << "n=" << n;
-      }
-      ++checked;
     }
-    // The output scales drawn around the typical ones always reach the vector kernels.
-    if (isa != Isa::scalar) {
-      EXPECT_GE(checked, 30) << op_name(op);
-    }
-  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Isas, QuantizedBinaryRows, ::testing::ValuesIn(supported_isas()),
@@ -169,21 +193,25 @@ INSTANTIATE_TEST_SUITE_P(Isas, QuantizedBinaryRows, ::testing::ValuesIn(supporte
 
 class QuantizedBinaryOp : public ::testing::TestWithParam<Isa> {};
 
-// Runs the prepared operator on 1 and 3 threads and checks both against the reference.
+// Runs the prepared operator in both requantization modes on 1 and 3 threads and checks each against the
+// reference.
 void expect_matches_reference(Isa isa, BinaryOp op, const Params& p, const TensorU8& a, const TensorU8& b) {
-  const TensorU8 want = reference(op, a, b, p.out, p.clamp);
-  const QuantizedBinary kernel(op, p.a, p.b, p.out, p.clamp, a.shape, b.shape, want.shape, isa);
-  if (isa == Isa::scalar)
-    EXPECT_EQ(kernel.path(), QuantizedBinary::Path::reference);
-  else
-    EXPECT_EQ(kernel.path(),
-              vector_supported(isa, op, p) ? QuantizedBinary::Path::vector : QuantizedBinary::Path::table);
-  for (int threads : {1, 3}) {
-    std::vector<uint8_t> got(want.data.size() + 1, 0xA5);
-    tbb::task_arena(threads).execute([&] { kernel.run(a.data.data(), b.data.data(), got.data()); });
-    ASSERT_EQ(got.back(), 0xA5) << "wrote past the output";
-    got.pop_back();
-    ASSERT_EQ(got, want.data) << threads << " threads, path " << static_cast<int>(kernel.path());
+  for (const RequantMode mode : {RequantMode::fixed_point, RequantMode::float_scale}) {
+    SCOPED_TRACE(mode_name(mode));
+    const TensorU8 want = reference(op, a, b, p.out, p.clamp, mode);
+    const QuantizedBinary kernel(op, p.a, p.b, p.out, p.clamp, a.shape, b.shape, want.shape, isa, mode);
+    if (isa == Isa::scalar)
+      EXPECT_EQ(kernel.path(), QuantizedBinary::Path::reference);
+    else
+      EXPECT_EQ(kernel.path(), vector_supported(isa, op, p, mode) ? QuantizedBinary::Path::vector
+                                                                  : QuantizedBinary::Path::table);
+    for (int threads : {1, 3}) {
+      std::vector<uint8_t> got(want.data.size() + 1, 0xA5);
+      tbb::task_arena(threads).execute([&] { kernel.run(a.data.data(), b.data.data(), got.data()); });
+      ASSERT_EQ(got.back(), 0xA5) << "wrote past the output";
+      got.pop_back();
+      ASSERT_EQ(got, want.data) << threads << " threads, path " << static_cast<int>(kernel.path());
+    }
   }
 }
 
@@ -288,7 +316,7 @@ TEST_P(QuantizedBinaryOp, ZeroSizeShapesProduceNothing) {
       uint8_t sentinel = 0xA5;
       kernel.run(nullptr, nullptr, &sentinel);
       EXPECT_EQ(sentinel, 0xA5);
-      EXPECT_EQ(reference(op, a, b, p.out, p.clamp).data.size(), 0u);
+      EXPECT_EQ(reference(op, a, b, p.out, p.clamp, RequantMode::fixed_point).data.size(), 0u);
     }
 }
 
