@@ -135,6 +135,86 @@ class MulRowsNeon final : public BinaryRows {
   Step step_;
 };
 
+// The float requantization mode (ONNX Runtime's arithmetic, ref::float_add_value / ref::float_mul_value) in
+// float lanes: FMLA is the fused multiply-add of the reference's std::fma, FCVTNS rounds half to even like
+// std::nearbyint, and the mul's product and zero-point addition stay two instructions (the build has
+// -ffp-contract=off).
+
+// The node's clamp on 8 bytes that the saturating narrowing already put in [0, 255].
+struct ByteClamp {
+  uint8x8_t lo, hi;
+  explicit ByteClamp(Clamp c)
+      : lo(vdup_n_u8(static_cast<uint8_t>(c.min))), hi(vdup_n_u8(static_cast<uint8_t>(c.max))) {}
+  uint8x8_t operator()(uint8x8_t v) const { return vmin_u8(vmax_u8(v, lo), hi); }
+};
+
+inline float32x4_t as_float(uint16x4_t q) {
+  return vcvtq_f32_u32(vmovl_u16(q));
+}
+
+class FloatAddRowsNeon final : public BinaryRows {
+ public:
+  FloatAddRowsNeon(const ref::FloatAddConstants& k, Clamp clamp)
+      : ra_(vdupq_n_f32(k.ratio_a)),
+        rb_(vdupq_n_f32(k.ratio_b)),
+        offset_(vdupq_n_f32(k.offset)),
+        low_(vdupq_n_f32(0.0f)),
+        high_(vdupq_n_f32(255.0f)),
+        a_first_(k.a_first),
+        clamp_(clamp) {}
+
+  void operator()(const uint8_t* a, const uint8_t* b, uint8_t* out, int64_t n,
+                  Repeated repeated) const override {
+    dispatch_rows(a, b, out, n, repeated, [this](uint8x8_t qa, uint8x8_t qb) {
+      const uint16x8_t wa = vmovl_u8(qa), wb = vmovl_u8(qb);
+      auto four = [&](uint16x4_t xa, uint16x4_t xb) {
+        const float32x4_t fa = as_float(xa), fb = as_float(xb);
+        // fma(second, r2, fma(first, r1, offset)), the first the operand ONNX Runtime folds first.
+        const float32x4_t v = a_first_ ? vfmaq_f32(vfmaq_f32(offset_, fa, ra_), fb, rb_)
+                                       : vfmaq_f32(vfmaq_f32(offset_, fb, rb_), fa, ra_);
+        return vcvtnq_s32_f32(vminq_f32(vmaxq_f32(v, low_), high_));
+      };
+      return clamp_(
+          arm::narrow8(four(vget_low_u16(wa), vget_low_u16(wb)), four(vget_high_u16(wa), vget_high_u16(wb))));
+    });
+  }
+
+ private:
+  float32x4_t ra_, rb_, offset_, low_, high_;
+  bool a_first_;
+  ByteClamp clamp_;
+};
+
+class FloatMulRowsNeon final : public BinaryRows {
+ public:
+  FloatMulRowsNeon(const ref::FloatMulConstants& k, Clamp clamp)
+      : za_(vdupq_n_s16(static_cast<int16_t>(k.za))),
+        zb_(vdupq_n_s16(static_cast<int16_t>(k.zb))),
+        ratio_(vdupq_n_f32(k.ratio)),
+        zo_(vdupq_n_f32(static_cast<float>(k.zo))),
+        low_(vdupq_n_f32(-512.0f)),
+        high_(vdupq_n_f32(512.0f)),
+        clamp_(clamp) {}
+
+  void operator()(const uint8_t* a, const uint8_t* b, uint8_t* out, int64_t n,
+                  Repeated repeated) const override {
+    dispatch_rows(a, b, out, n, repeated, [this](uint8x8_t qa, uint8x8_t qb) {
+      const int16x8_t x = centered(qa, za_), y = centered(qb, zb_);
+      auto four = [&](int32x4_t product) {  // exact: |product| < 2^16
+        const float32x4_t v = vaddq_f32(vmulq_f32(vcvtq_f32_s32(product), ratio_), zo_);
+        return vcvtnq_s32_f32(vminq_f32(vmaxq_f32(v, low_), high_));
+      };
+      return clamp_(
+          arm::narrow8(four(vmull_s16(vget_low_s16(x), vget_low_s16(y))), four(vmull_high_s16(x, y))));
+    });
+  }
+
+ private:
+  int16x8_t za_, zb_;
+  float32x4_t ratio_, zo_, low_, high_;
+  ByteClamp clamp_;
+};
+
 }  // namespace
 
 std::unique_ptr<const BinaryRows> make_add_rows_neon(const ref::AddConstants& k, Clamp clamp) {
@@ -143,6 +223,14 @@ std::unique_ptr<const BinaryRows> make_add_rows_neon(const ref::AddConstants& k,
 
 std::unique_ptr<const BinaryRows> make_mul_rows_neon(const ref::MulConstants& k, Clamp clamp) {
   return std::make_unique<const MulRowsNeon>(k, clamp);
+}
+
+std::unique_ptr<const BinaryRows> make_float_add_rows_neon(const ref::FloatAddConstants& k, Clamp clamp) {
+  return std::make_unique<const FloatAddRowsNeon>(k, clamp);
+}
+
+std::unique_ptr<const BinaryRows> make_float_mul_rows_neon(const ref::FloatMulConstants& k, Clamp clamp) {
+  return std::make_unique<const FloatMulRowsNeon>(k, clamp);
 }
 
 }  // namespace octet::elementwise

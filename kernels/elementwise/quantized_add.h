@@ -32,9 +32,10 @@ std::unique_ptr<const BinaryRows> make_add_rows_avx2(const ref::AddConstants& k,
 std::unique_ptr<const BinaryRows> make_add_rows_neon(const ref::AddConstants& k, Clamp clamp);
 
 // The float requantization mode (ref::float_add_value, ONNX Runtime's arithmetic): a vector kernel where
-// `isa` has one (AVX-512, AVX2), else nullptr (the caller takes the table).
+// `isa` has one (AVX-512, AVX2, NEON), else nullptr (the caller takes the table).
 std::unique_ptr<const BinaryRows> make_float_add_rows(Isa isa, const ref::FloatAddConstants& k, Clamp clamp);
 std::unique_ptr<const BinaryRows> make_float_add_rows_avx512(const ref::FloatAddConstants& k, Clamp clamp);
 std::unique_ptr<const BinaryRows> make_float_add_rows_avx2(const ref::FloatAddConstants& k, Clamp clamp);
+std::unique_ptr<const BinaryRows> make_float_add_rows_neon(const ref::FloatAddConstants& k, Clamp clamp);
 
 }  // namespace octet::elementwise

@@ -6,7 +6,8 @@
 //
 // Kernels, by ISA and constants:
 //   - `Isa::scalar`: the reference operator itself (ref::add / ref::mul, copying the operands).
-//   - in float_scale mode (ONNX Runtime's arithmetic, ref::FloatAddConstants), the table for now;
+//   - in float_scale mode (ONNX Runtime's arithmetic, ref::float_add_value / ref::float_mul_value), the float
+//     row kernels of quantized_add.h / quantized_mul.h (AVX-512, AVX2, NEON), else the table;
 //   - otherwise the vector row kernels of quantized_add.h / quantized_mul.h where they take these constants
 //     (add_rows_supported / mul_rows_supported), else the 65536-entry table of binary_table.h, one lookup per
 //     element. Both run under the same broadcast driver.

@@ -45,6 +45,10 @@ std::unique_ptr<const BinaryRows> make_float_mul_rows(Isa isa, const ref::FloatM
   if (isa == Isa::avx512vnni) return make_float_mul_rows_avx512(k, clamp);
   if (isa == Isa::avx2) return make_float_mul_rows_avx2(k, clamp);
 #endif
+#if defined(__aarch64__)
+  if (isa == Isa::neon || isa == Isa::neon_dotprod || isa == Isa::neon_i8mm)
+    return make_float_mul_rows_neon(k, clamp);
+#endif
   (void)isa, (void)clamp;
   return nullptr;
 }

@@ -34,9 +34,10 @@ std::unique_ptr<const BinaryRows> make_mul_rows_avx2(const ref::MulConstants& k,
 std::unique_ptr<const BinaryRows> make_mul_rows_neon(const ref::MulConstants& k, Clamp clamp);
 
 // The float requantization mode (ref::float_mul_value, ONNX Runtime's arithmetic): a vector kernel where
-// `isa` has one (AVX-512, AVX2) and the ratio is finite, else nullptr (the caller takes the table).
+// `isa` has one (AVX-512, AVX2, NEON) and the ratio is finite, else nullptr (the caller takes the table).
 std::unique_ptr<const BinaryRows> make_float_mul_rows(Isa isa, const ref::FloatMulConstants& k, Clamp clamp);
 std::unique_ptr<const BinaryRows> make_float_mul_rows_avx512(const ref::FloatMulConstants& k, Clamp clamp);
 std::unique_ptr<const BinaryRows> make_float_mul_rows_avx2(const ref::FloatMulConstants& k, Clamp clamp);
+std::unique_ptr<const BinaryRows> make_float_mul_rows_neon(const ref::FloatMulConstants& k, Clamp clamp);
 
 }  // namespace octet::elementwise

@@ -86,7 +86,7 @@ Params random_params(test::Random& rng, BinaryOp op, int trial) {
   return p;
 }
 
-// The float mode's row kernels (ONNX Runtime's arithmetic) exist on x86 (AVX-512, AVX2); `a_first` as for
+// The float mode's row kernels (ONNX Runtime's arithmetic): AVX-512, AVX2, NEON; `a_first` as for
 // operands of equal shapes.
 std::unique_ptr<const elementwise::BinaryRows> make_float_rows(Isa isa, BinaryOp op, const Params& p) {
   return op == BinaryOp::add
