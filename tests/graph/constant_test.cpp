@@ -1,0 +1,153 @@
+// Decoding ONNX tensors into constants (graph/onnx/constant.h): every supported element type, raw and
+// typed-field storage, the compact storage each keeps, 8-bit raw data taken over without a copy, widening
+// for writes, and the errors a malformed tensor gets.
+
+#include <gtest/gtest.h>
+#include <onnx/onnx_pb.h>
+
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "graph/onnx/constant.h"
+#include "kernels/error.h"
+
+namespace octet::graph::onnx_import {
+namespace {
+
+using onnx::TensorProto;
+
+template <class T>
+TensorProto raw_tensor(int32_t type, const std::vector<T>& values, std::vector<int64_t> dims) {
+  TensorProto t;
+  t.set_data_type(type);
+  for (int64_t d : dims)
+    t.add_dims(d);
+  std::string bytes(values.size() * sizeof(T), '\0');
+  if (!values.empty()) std::memcpy(bytes.data(), values.data(), bytes.size());
+  t.set_raw_data(bytes);
+  return t;
+}
+
+std::vector<double> read_all(const ConstantValues& v) {
+  return {v.begin(), v.end()};
+}
+
+TEST(Constant, EveryTypeDecodesToItsValuesFromRawData) {
+  EXPECT_EQ(read_all(decode_tensor(raw_tensor<float>(TensorProto::FLOAT, {1.5f, -2.25f}, {2}), "f").values),
+            (std::vector<double>{1.5, -2.25}));
+  EXPECT_EQ(read_all(decode_tensor(raw_tensor<double>(TensorProto::DOUBLE, {0.1}, {1}), "d").values),
+            (std::vector<double>{0.1}));
+  EXPECT_EQ(
+      read_all(decode_tensor(raw_tensor<int64_t>(TensorProto::INT64, {-7, 1LL << 40}, {2}), "i64").values),
+      (std::vector<double>{-7.0, static_cast<double>(1LL << 40)}));
+  EXPECT_EQ(
+      read_all(
+          decode_tensor(raw_tensor<int32_t>(TensorProto::INT32, {-2147483647 - 1, 5}, {2}), "i32").values),
+      (std::vector<double>{-2147483648.0, 5.0}));
+  EXPECT_EQ(read_all(decode_tensor(raw_tensor<int8_t>(TensorProto::INT8, {-128, 0, 127}, {3}), "i8").values),
+            (std::vector<double>{-128.0, 0.0, 127.0}));
+  EXPECT_EQ(read_all(decode_tensor(raw_tensor<uint8_t>(TensorProto::UINT8, {0, 128, 255}, {3}), "u8").values),
+            (std::vector<double>{0.0, 128.0, 255.0}));
+  EXPECT_EQ(read_all(decode_tensor(raw_tensor<uint8_t>(TensorProto::BOOL, {0, 1}, {2}), "b").values),
+            (std::vector<double>{0.0, 1.0}));
+}
+
+TEST(Constant, TypedFieldsDecodeLikeRawData) {
+  TensorProto f;
+  f.set_data_type(TensorProto::FLOAT);
+  f.add_dims(2);
+  f.add_float_data(3.0f);
+  f.add_float_data(-0.5f);
+  EXPECT_EQ(read_all(decode_tensor(f, "f").values), (std::vector<double>{3.0, -0.5}));
+  TensorProto i8;  // ONNX widens 8-bit values into int32_data
+  i8.set_data_type(TensorProto::INT8);
+  i8.add_dims(3);
+  for (int v : {-128, -1, 127})
+    i8.add_int32_data(v);
+  EXPECT_EQ(read_all(decode_tensor(i8, "w").values), (std::vector<double>{-128.0, -1.0, 127.0}));
+  i8.set_int32_data(1, 128);
+  try {
+    decode_tensor(i8, "initializer 'w'");
+    FAIL() << "an int8 value of 128 was accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("initializer 'w'"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("outside its 8-bit type"), std::string::npos) << e.what();
+  }
+}
+
+TEST(Constant, WeightsKeepTheirOwnElementType) {
+  const Constant w = decode_tensor(raw_tensor<int8_t>(TensorProto::INT8, {1, -2, 3, -4}, {2, 2}), "w");
+  ASSERT_NE(w.values.stored_as<int8_t>(), nullptr);
+  EXPECT_EQ(w.values.stored_as<uint8_t>(), nullptr);
+  EXPECT_EQ(w.values.stored_as<int8_t>()[1], -2);
+  const Constant f = decode_tensor(raw_tensor<float>(TensorProto::FLOAT, {0.5f}, {1}), "f");
+  EXPECT_NE(f.values.stored_as<float>(), nullptr);
+  const Constant b = decode_tensor(raw_tensor<int32_t>(TensorProto::INT32, {7}, {1}), "b");
+  EXPECT_NE(b.values.stored_as<int32_t>(), nullptr);
+}
+
+TEST(Constant, EightBitRawDataIsTakenOverWithoutACopy) {
+  TensorProto t = raw_tensor<int8_t>(TensorProto::INT8, {-128, -1, 0, 127}, {4});
+  const Constant c = decode_tensor_taking_data(t, "w");
+  EXPECT_TRUE(t.raw_data().empty()) << "the data should have moved out of the proto";
+  EXPECT_EQ(t.dims_size(), 1);  // everything else stays
+  ASSERT_NE(c.values.stored_as<int8_t>(), nullptr);
+  EXPECT_EQ(c.values.stored_as<uint8_t>(), nullptr);
+  EXPECT_EQ(read_all(c.values), (std::vector<double>{-128.0, -1.0, 0.0, 127.0}));
+  EXPECT_EQ(c.values.stored_as<int8_t>()[0], -128);
+  EXPECT_EQ(c.values.back(), 127.0);
+
+  TensorProto u = raw_tensor<uint8_t>(TensorProto::UINT8, {0, 200, 255}, {3});
+  const Constant cu = decode_tensor_taking_data(u, "z");
+  ASSERT_NE(cu.values.stored_as<uint8_t>(), nullptr);
+  EXPECT_EQ(read_all(cu.values), (std::vector<double>{0.0, 200.0, 255.0}));
+
+  // Other types are copied and leave the proto as it was.
+  TensorProto f = raw_tensor<float>(TensorProto::FLOAT, {2.0f}, {1});
+  EXPECT_EQ(read_all(decode_tensor_taking_data(f, "f").values), (std::vector<double>{2.0}));
+  EXPECT_EQ(f.raw_data().size(), sizeof(float));
+}
+
+TEST(Constant, TakingDataChecksItsSizeAndNamesTheTensor) {
+  TensorProto t = raw_tensor<int8_t>(TensorProto::INT8, {1, 2, 3}, {4});
+  try {
+    decode_tensor_taking_data(t, "initializer 'conv.w'");
+    FAIL() << "3 bytes for 4 elements were accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("initializer 'conv.w'"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(t.raw_data().size(), 3u) << "a refused tensor keeps its data";
+}
+
+TEST(Constant, WritingWidensOnceAndKeepsTheValues) {
+  Constant c = decode_tensor(raw_tensor<uint8_t>(TensorProto::UINT8, {1, 2, 255}, {3}), "u");
+  std::vector<double>& d = c.values.doubles();
+  EXPECT_EQ(d, (std::vector<double>{1.0, 2.0, 255.0}));
+  d[0] = 0.5;
+  EXPECT_EQ(c.values.stored_as<uint8_t>(), nullptr);
+  EXPECT_EQ(c.values[0], 0.5);
+  EXPECT_EQ(&c.values.doubles(), &d) << "a second write access must not copy again";
+  const std::vector<double> copy = c.values;  // reads like the vector it was
+  EXPECT_EQ(copy, (std::vector<double>{0.5, 2.0, 255.0}));
+}
+
+TEST(Constant, MalformedTensorsAreErrorsThatNameThem) {
+  TensorProto huge;
+  huge.set_data_type(TensorProto::FLOAT);
+  huge.add_dims(1LL << 20);
+  huge.add_dims(1LL << 20);
+  EXPECT_THROW(decode_tensor(huge, "t"), Error);
+  TensorProto wrong = raw_tensor<float>(TensorProto::FLOAT, {1.0f, 2.0f}, {3});
+  EXPECT_THROW(decode_tensor(wrong, "t"), Error);
+  TensorProto unsupported = raw_tensor<uint16_t>(TensorProto::UINT16, {1}, {1});
+  try {
+    decode_tensor(unsupported, "initializer 'x'");
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("uint16"), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace octet::graph::onnx_import
