@@ -461,14 +461,14 @@ class PySession {
 };
 
 // A model's bytes from a path (str or os.PathLike) or a bytes-like object.
-std::vector<std::byte> model_bytes(const py::object& source) {
+octet::runtime::ByteBuffer model_bytes(const py::object& source) {
   if (py::isinstance<py::bytes>(source) || py::isinstance<py::bytearray>(source) ||
       py::isinstance<py::memoryview>(source)) {
     const py::buffer_info info = py::reinterpret_borrow<py::buffer>(source).request();
     if (info.ndim != 1 || info.itemsize != 1 || info.strides[0] != 1)
       throw InvalidType("model bytes must be a contiguous buffer of bytes");
-    const auto* data = static_cast<const std::byte*>(info.ptr);
-    return {data, data + info.size};
+    return octet::runtime::ByteBuffer::copy_of(
+        {static_cast<const std::byte*>(info.ptr), static_cast<size_t>(info.size)});
   }
   std::string path;
   try {
@@ -478,7 +478,7 @@ std::vector<std::byte> model_bytes(const py::object& source) {
   } catch (const py::cast_error&) {
     throw InvalidType("a model path must be text, not bytes (pass the model's contents as bytes instead)");
   }
-  std::optional<std::vector<std::byte>> bytes = octet::runtime::read_file_bytes(path);
+  std::optional<octet::runtime::ByteBuffer> bytes = octet::runtime::read_file_bytes(path);
   if (!bytes) throw InvalidArgument("cannot open or read '" + path + "'");
   return std::move(*bytes);
 }
@@ -489,7 +489,7 @@ std::vector<std::byte> model_bytes(const py::object& source) {
 py::tuple quantize_model(const py::object& source, const py::object& samples, const std::string& method,
                          double percentile, bool per_channel_weights, const std::vector<std::string>& exclude,
                          int threads) {
-  const std::vector<std::byte> bytes = model_bytes(source);
+  const octet::runtime::ByteBuffer bytes = model_bytes(source);
   QuantizeOptions options;
   options.method = parse_calibration_method(method);
   options.percentile = percentile;

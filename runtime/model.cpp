@@ -97,23 +97,26 @@ std::shared_ptr<const runtime::Program> Model::Impl::program_for(const std::vect
 }
 
 Model Model::load(const std::string& path, const LoadOptions& options) {
-  std::optional<std::vector<std::byte>> bytes = runtime::read_file_bytes(path);
+  std::optional<runtime::ByteBuffer> bytes = runtime::read_file_bytes(path);
   if (!bytes) throw Error("cannot open or read model file '" + path + "'");
+  auto impl = std::make_shared<Impl>();
+  impl->onnx = std::move(*bytes);
   try {
-    return load_owned(std::move(*bytes), options);
+    return load_owned(std::move(impl), options);
   } catch (const Error& e) {
     throw Error(path + ": " + e.what());
   }
 }
 
 Model Model::load_from_memory(std::span<const std::byte> bytes, const LoadOptions& options) {
-  return load_owned({bytes.begin(), bytes.end()}, options);
+  auto impl = std::make_shared<Impl>();
+  impl->onnx = runtime::ByteBuffer::copy_of(bytes);
+  return load_owned(std::move(impl), options);
 }
 
-// The model keeps its ONNX bytes (a dynamic model compiles each new shape from them): they move in, once.
-Model Model::load_owned(std::vector<std::byte> bytes, const LoadOptions& options) {
-  auto impl = std::make_shared<Impl>();
-  impl->onnx = std::move(bytes);
+// `impl` holds the model's ONNX bytes, which the model keeps (a dynamic model compiles each new shape from
+// them).
+Model Model::load_owned(std::shared_ptr<Impl> impl, const LoadOptions& options) {
   impl->options = options;
   impl->declared =
       compile_at_load(impl->onnx, import_options(options), requant_mode_of(options.requantization));

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "octet/octet.h"
+#include "runtime/file_bytes.h"
 #include "runtime/program.h"
 
 namespace octet {
@@ -20,7 +21,7 @@ RequantMode requant_mode_of(Requantization mode);
 // The instruction set SessionOptions::isa names ("" : active_isa()); throws unless this CPU runs it.
 Isa isa_of_session(const std::string& name);
 struct Model::Impl {
-  std::vector<std::byte> onnx;
+  runtime::ByteBuffer onnx;
   LoadOptions options;
   std::shared_ptr<const runtime::Program> declared;
   std::vector<TensorInfo> inputs, outputs;

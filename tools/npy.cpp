@@ -261,7 +261,7 @@ Array parse(std::span<const std::byte> bytes, const std::string& what) {
 }
 
 Array read(const std::string& path) {
-  const std::optional<std::vector<std::byte>> bytes = runtime::read_file_bytes(path);
+  const std::optional<runtime::ByteBuffer> bytes = runtime::read_file_bytes(path);
   if (!bytes) throw Error("cannot open or read '" + path + "'");
   return parse(*bytes, path);
 }

@@ -28,8 +28,8 @@ constexpr const char* kUsage =
     "       [--percentile 99.99] [--per-tensor-weights] [--exclude NODE,...] [--input NAME] [--threads N]\n"
     "       [--report R.json]";
 
-std::vector<std::byte> read_file(const std::string& path) {
-  std::optional<std::vector<std::byte>> bytes = runtime::read_file_bytes(path);
+runtime::ByteBuffer read_file(const std::string& path) {
+  std::optional<runtime::ByteBuffer> bytes = runtime::read_file_bytes(path);
   if (!bytes) throw Error("cannot open or read '" + path + "'");
   return std::move(*bytes);
 }
@@ -265,7 +265,7 @@ int run_quantize(std::span<const std::string_view> args) {
   if (output.empty() || calibrations.empty())
     throw Error(std::string("quantize: -o and --calibration are required\n") + kUsage);
 
-  const std::vector<std::byte> bytes = read_file(model_path);
+  const runtime::ByteBuffer bytes = read_file(model_path);
   const Model float_model = Model::load_from_memory(bytes);
   const CalibrationData data = calibration_data(float_model.inputs(), calibrations, input_name);
 

@@ -130,7 +130,9 @@ TEST_P(QuantizedBinaryRows, EveryPairMatchesReference) {
   for (const RequantMode mode : {RequantMode::fixed_point, RequantMode::float_scale})
     for (BinaryOp op : {BinaryOp::add, BinaryOp::mul}) {
       int checked = 0;
-      for (int trial = 0; trial < 60; ++trial) {
+      // The float mode's kernels take every finite constant: fewer trials cover them (qemu runs this too).
+      const int trials = mode == RequantMode::float_scale ? 20 : 60;
+      for (int trial = 0; trial < trials; ++trial) {
         SCOPED_TRACE(op_name(op) + " " + mode_name(mode) + " trial " + std::to_string(trial));
         test::Random rng(static_cast<uint64_t>(trial) + (op == BinaryOp::add ? 0 : 1000));
         Params p = random_params(rng, op, trial);
@@ -183,7 +185,7 @@ TEST_P(QuantizedBinaryRows, EveryPairMatchesReference) {
                          QuantParams::per_tensor(0.1f, 0),
                          {}};
       if (isa != Isa::scalar && (mode == RequantMode::fixed_point || make_float_rows(isa, op, plain))) {
-        EXPECT_GE(checked, 30) << op_name(op) << " " << mode_name(mode);
+        EXPECT_GE(checked, trials / 2) << op_name(op) << " " << mode_name(mode);
       }
     }
 }

@@ -134,7 +134,7 @@ class Model {
 
  private:
   explicit Model(std::shared_ptr<const Impl> impl) : impl_(std::move(impl)) {}
-  static Model load_owned(std::vector<std::byte> bytes, const LoadOptions& options);
+  static Model load_owned(std::shared_ptr<Impl> impl, const LoadOptions& options);
   std::shared_ptr<const Impl> impl_;
   friend class Session;
 };
