@@ -12,11 +12,13 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <memory>
 #include <optional>
 #include <span>
 #include <string>
+#include <system_error>
 
 namespace octet::runtime {
 
@@ -58,9 +60,13 @@ class ByteBuffer {
   size_t size_ = 0;
 };
 
-// The bytes of the file at `path`, or nothing when it cannot be opened or read (callers word the error in
-// their own terms: an octet::Error, a Python exception).
+// The bytes of the regular file at `path`, or nothing when it is not one (missing, a directory, a pipe)
+// or cannot be read (callers word the error in their own terms: an octet::Error, a Python exception).
+// Only a regular file has a size to allocate up front: a directory opens as a stream whose end offset is
+// meaningless, and sizing a buffer by it asked for exabytes.
 inline std::optional<ByteBuffer> read_file_bytes(const std::string& path) {
+  std::error_code error;
+  if (!std::filesystem::is_regular_file(path, error)) return std::nullopt;
   std::ifstream file(path, std::ios::binary | std::ios::ate);
   if (!file) return std::nullopt;
   const std::streamoff size = file.tellg();

@@ -1,7 +1,4 @@
 #include <algorithm>
-#include <cstring>
-#include <fstream>
-#include <iterator>
 #include <sstream>
 
 #include "kernels/error.h"

@@ -467,6 +467,11 @@ TEST(ModelLoad, MissingFileThrows) {
                     "no_such_model.onnx");
 }
 
+// A directory opens as a stream on Linux; it must be refused by name, not sized from its end offset.
+TEST(ModelLoad, DirectoryThrows) {
+  expect_load_error([] { (void)Model::load(malformed_dir().string()); }, malformed_dir().filename().string());
+}
+
 // ---------------------------------------------------------------------------------------------------------
 // The Session / Model contract
 // ---------------------------------------------------------------------------------------------------------
