@@ -27,7 +27,8 @@ int64_t round_up(int64_t x, int64_t m) {
 bool pixel_lanes_apply(Isa isa, const ref::Conv2dParams& p, int64_t kernel_h, int64_t kernel_w,
                        int64_t in_channels, int64_t out_channels) {
   if (!vbmi_usable(isa)) return false;
-  if (p.groups != 1 || p.dilation_w != 1 || out_channels < 1 || out_channels > 8 || kernel_h < 1 ||
+  if (p.groups != 1 || p.dilation_w != 1 || out_channels < 1 ||
+      out_channels > kPixelLanesMaxOutChannels || kernel_h < 1 ||
       kernel_h > kMaxKernelHeight || kernel_w < 1 || in_channels < 1 || p.stride_w < 1)
     return false;
   return (kPixels - 1) * p.stride_w * in_channels + round_up(kernel_w * in_channels, 4) <= kWindow;
@@ -48,29 +49,35 @@ PixelLaneConv prepare_pixel_lanes(const gemm::PackedWeights& w, const ref::Conv2
   c.out_channels = out_channels;
   c.row_groups = w.segment_padded / 4;
   c.input_zero_point = w.input_zero_point;
-  // The packed layout is [n/16][k/4][16][4]; C_out <= 8 lies in block 0, kernel row ky's group q at k
-  // group ky * row_groups + q.
-  const int64_t groups = kernel_h * c.row_groups;
-  c.weights.resize(static_cast<size_t>(groups * out_channels));
+  c.channel_stride = out_channels <= 8 ? out_channels : round_up(out_channels, 4);
+  // The packed layout is [n/16][k/4][16][4], kernel row ky's group q at k group ky * row_groups + q.
+  const int64_t groups = kernel_h * c.row_groups, k_groups = w.k_padded / 4;
+  c.weights.assign(static_cast<size_t>(groups * c.channel_stride), 0);
   for (int64_t g = 0; g < groups; ++g)
     for (int64_t oc = 0; oc < out_channels; ++oc)
-      std::memcpy(&c.weights[static_cast<size_t>(g * out_channels + oc)],
-                  w.data.data() + (g * gemm::kChannelBlock + oc) * 4, 4);
+      std::memcpy(&c.weights[static_cast<size_t>(g * c.channel_stride + oc)],
+                  w.data.data() + ((oc / gemm::kChannelBlock * k_groups + g) * gemm::kChannelBlock +
+                                   oc % gemm::kChannelBlock) *
+                                      4,
+                  4);
   const int64_t pixel_step = params.stride_w * in_channels;
   c.tap_index.resize(static_cast<size_t>(c.row_groups * 64));
   for (int64_t q = 0; q < c.row_groups; ++q)
     for (int64_t i = 0; i < 64; ++i)
       c.tap_index[static_cast<size_t>(q * 64 + i)] = static_cast<uint8_t>(i / 4 * pixel_step + 4 * q + i % 4);
-  c.interleave.resize(2 * 64);
-  for (int64_t i = 0; i < 2 * 64; ++i) {
-    const int64_t p = i / out_channels, oc = i % out_channels;
-    c.interleave[static_cast<size_t>(i)] =
-        static_cast<uint8_t>(p < kPixels ? oc / 4 * 64 + 16 * (p / 4) + 4 * (oc % 4) + p % 4 : 0);
+  if (out_channels <= 8) {
+    c.interleave.resize(2 * 64);
+    for (int64_t i = 0; i < 2 * 64; ++i) {
+      const int64_t p = i / out_channels, oc = i % out_channels;
+      c.interleave[static_cast<size_t>(i)] =
+          static_cast<uint8_t>(p < kPixels ? oc / 4 * 64 + 16 * (p / 4) + 4 * (oc % 4) + p % 4 : 0);
+    }
   }
-  // Channel oc's constants in all 16 lanes of block oc (fused_round's even-odd order is then moot).
+  // Channel oc's constants in all 16 lanes of block oc (fused_round's even-odd order is then moot); the
+  // padding channels repeat the last channel's.
   const ChannelRequant& from = w.requant;
   ChannelRequant& to = c.requant;
-  const auto lanes = static_cast<size_t>(16 * out_channels);
+  const auto lanes = static_cast<size_t>(16 * c.channel_stride);
   to.bias.resize(lanes);
   to.multiplier.resize(lanes);
   to.left_shift.resize(lanes);
@@ -84,13 +91,18 @@ PixelLaneConv prepare_pixel_lanes(const gemm::PackedWeights& w, const ref::Conv2
     to.fused_round.resize(lanes);
     to.fused_threshold.resize(lanes);
     to.fused_shift.resize(lanes);
-    to.fused_ok.assign(static_cast<size_t>(out_channels), from.fused_ok[0]);
+    to.fused_ok.resize(static_cast<size_t>(c.channel_stride));
     to.fused_skip_correction = from.fused_skip_correction;
   }
-  for (int64_t oc = 0; oc < out_channels; ++oc) {
+  constexpr int64_t kFusedBlock = ChannelRequant::kFusedBlock;
+  for (int64_t lane_block = 0; lane_block < c.channel_stride; ++lane_block) {
+    const int64_t oc = std::min(lane_block, out_channels - 1), in_block = oc % kFusedBlock;
     const auto j = static_cast<size_t>(oc);
-    const auto slot = static_cast<size_t>(oc / 2 + (oc % 2) * 8);
-    for (size_t i = static_cast<size_t>(16 * oc); i < static_cast<size_t>(16 * (oc + 1)); ++i) {
+    // fused_round is in even-odd order within each block of kFusedBlock channels.
+    const auto slot = static_cast<size_t>(oc - in_block + in_block / 2 + (in_block % 2) * (kFusedBlock / 2));
+    if (fused)
+      to.fused_ok[static_cast<size_t>(lane_block)] = from.fused_ok[static_cast<size_t>(oc / kFusedBlock)];
+    for (auto i = static_cast<size_t>(16 * lane_block); i < static_cast<size_t>(16 * (lane_block + 1)); ++i) {
       to.bias[i] = from.bias[j];
       to.multiplier[i] = from.multiplier[j];
       to.left_shift[i] = from.left_shift[j];
@@ -126,7 +138,11 @@ void run(const PixelLaneConv& c, const uint8_t* input, int64_t n, int64_t ih, in
   const int64_t copy_at = p.pad.left * cin, copy_bytes = iw * cin;
   const auto za = static_cast<uint8_t>(c.input_zero_point);
   static tbb::enumerable_thread_specific<std::vector<uint8_t>> scratch_space;
-  const int64_t per_task = std::max<int64_t>(1, 4096 / ow), tasks = (rows + per_task - 1) / per_task;
+  // About 4096 output pixel-channels x 8 per task: whole rows, but small enough that the last, short task
+  // of a map with many channels does not leave the other threads idle (4096 pixels of 64 channels per task
+  // gave a 112x112 map 4 tasks, one of 4 rows).
+  const int64_t per_task = std::max<int64_t>(1, 4096 * 8 / (ow * std::max<int64_t>(8, c.channel_stride)));
+  const int64_t tasks = (rows + per_task - 1) / per_task;
   tbb::parallel_for(int64_t{0}, tasks, [&](int64_t task) {
     // KH padded lines, then one of zero points alone. Each row rewrites only the image columns of a line:
     // the padding is set once per task.

@@ -1,16 +1,18 @@
 #pragma once
 
-// Convolutions (groups 1) with at most 8 output channels over a few input channels, the first layer of a
-// detector (3x3 stride 2, 3 -> 8 channels), on AVX-512 VNNI with VBMI. The GEMM kernels give each output
-// pixel a register of 16 output channels (two pixels of 8 with the paired tail) and read each kernel row
-// through a pointer per pixel; with K = 27 the pointers, broadcasts and the per-pixel epilogue cost far
-// more than the multiplies. Here a register holds one output channel of 16 consecutive output pixels:
-// lane p's 4 bytes are 4 taps of pixel p's kernel row, picked by one vpermt2b from the 128 bytes of input
-// row that the 16 pixels' windows span (hence (15 * stride_w + KW) * C_in <= 128 or so), each tap group
-// is multiplied by one broadcast weight dword per output channel, and the C_out registers of 16 pixels are
-// requantized and interleaved into NHWC bytes by saturating packs and one vpermt2b per 64 output bytes.
-// Padding: each kernel row reads a copy of its input row with the input zero point on both sides. Bit-exact
-// with ref::conv2d: the same folded bias and requantization as the GEMM (gemm/packed_gemm.h), per lane.
+// Convolutions (groups 1) over a few input channels, the first layer of most CNNs (3x3 stride 2, 3 -> 8
+// channels in a detector, 3 -> 32 at 3x3 or 3 -> 64 at 7x7 stride 2 in classifiers), on AVX-512 VNNI with
+// VBMI. The GEMM kernels give each output pixel a register of 16 output channels (two pixels of 8 with the
+// paired tail) and read each kernel row through a pointer per pixel; with K = 27 the pointers, broadcasts
+// and the per-pixel epilogue cost far more than the multiplies. Here a register holds one output channel of
+// 16 consecutive output pixels: lane p's 4 bytes are 4 taps of pixel p's kernel row, picked by one vpermt2b
+// from the 128 bytes of input row that the 16 pixels' windows span (hence (15 * stride_w + KW) * C_in <= 128
+// or so), each tap group is multiplied by one broadcast weight dword per output channel, and the registers
+// of 16 pixels are requantized and interleaved into NHWC bytes by saturating packs and byte permutes. Up to
+// 8 output channels all stay in registers (two tiles of 16 pixels for the pipeline); more go in blocks of
+// 16 channels, the taps permuted again for each block. Padding: each kernel row reads a copy of its input
+// row with the input zero point on both sides. Bit-exact with ref::conv2d: the same folded bias and
+// requantization as the GEMM (gemm/packed_gemm.h), per lane.
 
 #include <cstdint>
 #include <vector>
@@ -25,20 +27,28 @@ struct PixelLaneConv {
   ref::Conv2dParams params;
   int64_t kernel_h = 1, kernel_w = 1, in_channels = 1, out_channels = 1;
   int64_t row_groups = 1;  // 4-byte tap groups per kernel row: KW * C_in rounded up, over 4
-  // [KH][row_groups][C_out]: channel c's weights for kernel row ky, taps 4q..4q+3 of its KW * C_in (zero
-  // past the end), as the dword that lane p's 4 input bytes meet.
+  // Weight dwords per tap group: C_out up to 8, C_out rounded up to 4 above (blocks of 4, 8, 12 or 16).
+  int64_t channel_stride = 1;
+  // [KH][row_groups][channel_stride]: channel c's weights for kernel row ky, taps 4q..4q+3 of its KW * C_in
+  // (zero past the end, and for the channels past C_out), as the dword that lane p's 4 input bytes meet.
   std::vector<int32_t> weights;
-  // 16 lanes per output channel, all holding that channel's constants (the GEMM's folded bias).
+  // 16 lanes per output channel (channel_stride of them; the padding channels repeat the last one's), all
+  // holding that channel's constants (the GEMM's folded bias).
   ChannelRequant requant;
   // vpermt2b indices: [row_groups][64], lane p of tap group q takes bytes p * stride_w * C_in + 4q + 0..3
-  // of its 128-byte window; [128], NHWC bytes of 16 pixels from the kernel's two tables of packed
-  // results (channel oc of pixel p at byte 64 * (oc / 4) + 16 * (p / 4) + 4 * (oc % 4) + p % 4).
+  // of its 128-byte window; [128] (C_out <= 8 only), NHWC bytes of 16 pixels from the kernel's two tables
+  // of packed results (channel oc of pixel p at byte 64 * (oc / 4) + 16 * (p / 4) + 4 * (oc % 4) + p % 4).
   std::vector<uint8_t> tap_index, interleave;
   int32_t input_zero_point = 0;
 };
 
 // Whether this kernel takes a convolution of these sizes on `isa` (and this CPU): AVX-512 VNNI with VBMI,
-// groups 1, no horizontal dilation, C_out <= 8, and 16 output pixels' kernel rows within 128 input bytes.
+// groups 1, no horizontal dilation, C_out <= kPixelLanesMaxOutChannels, and 16 output pixels' kernel rows
+// within 128 input bytes.
+// Above this the taps' permutes, repeated per block of 16 channels, are no longer cheap beside the
+// multiplies, and few layers with so many outputs have so few inputs.
+constexpr int64_t kPixelLanesMaxOutChannels = 64;
+
 bool pixel_lanes_apply(Isa isa, const ref::Conv2dParams& params, int64_t kernel_h, int64_t kernel_w,
                        int64_t in_channels, int64_t out_channels);
 

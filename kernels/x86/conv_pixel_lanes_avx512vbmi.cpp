@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdint>
 #include <cstring>
 #include <utility>
 
@@ -36,18 +37,18 @@ inline void store_bytes(uint8_t* dst, __m512i v, int64_t count) {
   }
 }
 
-// One set of constants per output channel (16 equal lanes each).
+// One set of constants per output channel from channel `first` on (16 equal lanes each).
 template <class Requant, int... kChannels>
-std::array<Requant, sizeof...(kChannels)> make_requants(const ChannelRequant& rq,
+std::array<Requant, sizeof...(kChannels)> make_requants(const ChannelRequant& rq, int64_t first,
                                                         std::integer_sequence<int, kChannels...>) {
-  return {Requant(rq, 16 * kChannels, false)...};
+  return {Requant(rq, 16 * (first + kChannels), false)...};
 }
 
 // C output channels, kTiles tiles of 16 pixels per step (independent accumulators for the pipeline).
 template <int C, int kTiles, class Requant>
 void row_kernel(const PixelLaneConv& conv, const uint8_t* const* rows, int64_t ow, uint8_t* out) {
   const std::array<Requant, C> requant =
-      make_requants<Requant>(conv.requant, std::make_integer_sequence<int, C>());
+      make_requants<Requant>(conv.requant, 0, std::make_integer_sequence<int, C>());
   const int64_t kh = conv.kernel_h, groups = conv.row_groups;
   const int64_t pixel_step = conv.params.stride_w * conv.in_channels, tile_step = kPixels * pixel_step;
   const __m512i interleave_lo = _mm512_loadu_si512(conv.interleave.data()),
@@ -57,8 +58,11 @@ void row_kernel(const PixelLaneConv& conv, const uint8_t* const* rows, int64_t o
   const __m512i clamp_lo = _mm512_set1_epi8(static_cast<char>(clamp.min)),
                 clamp_hi = _mm512_set1_epi8(static_cast<char>(clamp.max));
   for (int64_t x0 = 0; x0 < ow; x0 += kTiles * kPixels) {
+    // Unrolled: GCC 12 otherwise zero-fills a dead copy of the array in memory on every step.
     __m512i acc[kTiles][C];
+#pragma GCC unroll 4
     for (int i = 0; i < kTiles; ++i)
+#pragma GCC unroll 8
       for (int oc = 0; oc < C; ++oc)
         acc[i][oc] = _mm512_setzero_si512();
     for (int64_t ky = 0; ky < kh; ++ky) {
@@ -108,6 +112,112 @@ void row_kernel(const PixelLaneConv& conv, const uint8_t* const* rows, int64_t o
   }
 }
 
+// Convolutions with more than 8 output channels: blocks of 16 channels (the last one kBlock = 4, 8, 12 or
+// 16 wide, its weights zero past C_out) over one tile of 16 pixels, the input taps permuted once per block.
+// The 16 accumulators of a block are requantized, packed to bytes in four tables as above (table h: channels
+// 4h..4h+3, 128-bit lane L pixels 4L..4L+3), the tables' lanes transposed so that chunk L holds pixels
+// 4L..4L+3 with all 16 channels, and one vpermb puts each pixel's 16 channels side by side. Each pixel's
+// `block_channels` bytes then go to its NHWC row (C_out bytes apart).
+template <int kBlock, class Requant>
+void block_kernel(const PixelLaneConv& conv, const uint8_t* const* rows, int64_t ow, int64_t c0, uint8_t* out) {
+  static_assert(kBlock % 4 == 0 && kBlock <= 16);
+  const std::array<Requant, kBlock> requant =
+      make_requants<Requant>(conv.requant, c0, std::make_integer_sequence<int, kBlock>());
+  const int64_t cout = conv.out_channels, block_channels = std::min<int64_t>(16, cout - c0);
+  const int64_t kh = conv.kernel_h, groups = conv.row_groups, stride = conv.channel_stride;
+  const int64_t pixel_step = conv.params.stride_w * conv.in_channels;
+  const Clamp clamp = conv.requant.clamp;
+  const bool clamps = clamp.min != 0 || clamp.max != 255;
+  const __m512i clamp_lo = _mm512_set1_epi8(static_cast<char>(clamp.min)),
+                clamp_hi = _mm512_set1_epi8(static_cast<char>(clamp.max));
+  // Chunk byte 16 p + oc (pixel p of the chunk, channel oc) from lane oc / 4 of the transposed tables,
+  // byte 4 (oc % 4) + p.
+  alignas(64) uint8_t pixel_order_bytes[64];
+  for (int i = 0; i < 64; ++i)
+    pixel_order_bytes[i] = static_cast<uint8_t>(16 * (i % 16 / 4) + 4 * (i % 4) + i / 16);
+  const __m512i pixel_order = _mm512_load_si512(pixel_order_bytes);
+  const uint64_t store_mask = (uint64_t{1} << block_channels) - 1;
+  const bool whole_rows = block_channels == 16 && cout == 16;
+  for (int64_t x = 0; x < ow; x += kPixels) {
+    // Unrolled: GCC 12 otherwise zero-fills a dead copy of the array in memory on every step.
+    __m512i acc[kBlock];
+#pragma GCC unroll 16
+    for (int oc = 0; oc < kBlock; ++oc)
+      acc[oc] = _mm512_setzero_si512();
+    for (int64_t ky = 0; ky < kh; ++ky) {
+      const uint8_t* line = rows[ky] + x * pixel_step;
+      const __m512i lo = _mm512_loadu_si512(line), hi = _mm512_loadu_si512(line + 64);
+      const int32_t* w = conv.weights.data() + ky * groups * stride + c0;
+      for (int64_t q = 0; q < groups; ++q, w += stride) {
+        const __m512i a =
+            _mm512_permutex2var_epi8(lo, _mm512_loadu_si512(conv.tap_index.data() + q * 64), hi);
+#pragma GCC unroll 16
+        for (int oc = 0; oc < kBlock; ++oc)
+          acc[oc] = dpbusd_broadcast(acc[oc], a, w + oc);
+      }
+    }
+    __m512i table[4];
+#pragma GCC unroll 4
+    for (int h = 0; h < 4; ++h) {
+      if (4 * h >= kBlock) {
+        table[h] = _mm512_setzero_si512();
+        continue;
+      }
+      const __m512i v0 = requant[4 * h].value(acc[4 * h], 0), v1 = requant[4 * h + 1].value(acc[4 * h + 1], 0),
+                    v2 = requant[4 * h + 2].value(acc[4 * h + 2], 0),
+                    v3 = requant[4 * h + 3].value(acc[4 * h + 3], 0);
+      table[h] = _mm512_packus_epi16(_mm512_packs_epi32(v0, v1), _mm512_packs_epi32(v2, v3));
+      if (clamps) table[h] = _mm512_min_epu8(_mm512_max_epu8(table[h], clamp_lo), clamp_hi);
+    }
+    // 128-bit lanes: chunk L = lane L of tables 0, 1, 2, 3.
+    const __m512i t01_lo = _mm512_shuffle_i64x2(table[0], table[1], 0x44),
+                  t01_hi = _mm512_shuffle_i64x2(table[0], table[1], 0xEE),
+                  t23_lo = _mm512_shuffle_i64x2(table[2], table[3], 0x44),
+                  t23_hi = _mm512_shuffle_i64x2(table[2], table[3], 0xEE);
+    const __m512i chunk[4] = {
+        _mm512_permutexvar_epi8(pixel_order, _mm512_shuffle_i64x2(t01_lo, t23_lo, 0x88)),
+        _mm512_permutexvar_epi8(pixel_order, _mm512_shuffle_i64x2(t01_lo, t23_lo, 0xDD)),
+        _mm512_permutexvar_epi8(pixel_order, _mm512_shuffle_i64x2(t01_hi, t23_hi, 0x88)),
+        _mm512_permutexvar_epi8(pixel_order, _mm512_shuffle_i64x2(t01_hi, t23_hi, 0xDD))};
+    const int64_t pixels = std::min<int64_t>(kPixels, ow - x);
+    uint8_t* dst = out + x * cout + c0;
+    if (whole_rows && pixels == kPixels) {
+      for (int l = 0; l < 4; ++l)
+        _mm512_storeu_si512(dst + 64 * l, chunk[l]);
+      continue;
+    }
+    // Pixel 4 l + j from lane j of chunk l: a masked store of the whole register whose mask keeps that
+    // lane's first block_channels bytes, placed so that the lane lands on the pixel's row. (Through a
+    // buffer on the stack instead, the 16-byte reloads of 64-byte stores miss store forwarding.)
+    const auto row = reinterpret_cast<uintptr_t>(dst);
+    for (int64_t p = 0; p < pixels; ++p) {
+      const int64_t lane = p % 4;
+      _mm512_mask_storeu_epi8(reinterpret_cast<void*>(row + static_cast<uintptr_t>(p * cout - 16 * lane)),
+                              static_cast<__mmask64>(store_mask) << (16 * lane), chunk[p / 4]);
+    }
+  }
+}
+
+template <class Requant>
+void channel_blocks(const PixelLaneConv& conv, const uint8_t* const* rows, int64_t ow, uint8_t* out) {
+  for (int64_t c0 = 0; c0 < conv.out_channels; c0 += 16) {
+    switch ((std::min<int64_t>(16, conv.out_channels - c0) + 3) / 4) {
+      case 1:
+        block_kernel<4, Requant>(conv, rows, ow, c0, out);
+        break;
+      case 2:
+        block_kernel<8, Requant>(conv, rows, ow, c0, out);
+        break;
+      case 3:
+        block_kernel<12, Requant>(conv, rows, ow, c0, out);
+        break;
+      default:
+        block_kernel<16, Requant>(conv, rows, ow, c0, out);
+        break;
+    }
+  }
+}
+
 template <class Requant>
 void channels(const PixelLaneConv& conv, const uint8_t* const* rows, int64_t ow, uint8_t* out) {
   switch (conv.out_channels) {
@@ -135,12 +245,18 @@ void channels(const PixelLaneConv& conv, const uint8_t* const* rows, int64_t ow,
 void pixel_lanes_row_avx512vbmi(const PixelLaneConv& conv, const uint8_t* const* rows, int64_t ow,
                                 uint8_t* output) {
   bool fused = true;
-  for (int64_t oc = 0; oc < conv.out_channels; ++oc)
+  for (int64_t oc = 0; oc < conv.channel_stride; ++oc)
     fused = fused && x86::FusedRequant16::usable(conv.requant, 16 * oc);
-  if (fused)
+  if (conv.out_channels > 8) {
+    if (fused)
+      channel_blocks<x86::FusedRequant16>(conv, rows, ow, output);
+    else
+      channel_blocks<x86::Requant16>(conv, rows, ow, output);
+  } else if (fused) {
     channels<x86::FusedRequant16>(conv, rows, ow, output);
-  else
+  } else {
     channels<x86::Requant16>(conv, rows, ow, output);
+  }
 }
 
 }  // namespace octet::conv

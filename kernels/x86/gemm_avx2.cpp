@@ -41,8 +41,11 @@ void tile(const PackedWeights& w, const uint8_t* a, int64_t a_stride, const int3
   constexpr int kHalves = kHalf ? 1 : 2;
   const int64_t k2 = w.k_padded / 2;
   const int8_t* b = w.data.data() + (n / kChannelBlock) * k2 * kChannelBlock * 4;
+  // Unrolled: GCC 12 otherwise zero-fills a dead copy of the array in memory on every call.
   __m256i acc[MR][kHalves];
+#pragma GCC unroll 16
   for (int r = 0; r < MR; ++r)
+#pragma GCC unroll 2
     for (int j = 0; j < kHalves; ++j)
       acc[r][j] = _mm256_setzero_si256();
   for (int64_t q = 0; q < k2; ++q) {

@@ -66,11 +66,15 @@ void tile(const PackedWeights& w, Rows a, const int32_t* row_sums, int64_t n, ui
   const int8_t* b[kBlocks];
   for (int j = 0; j < kBlocks; ++j)
     b[j] = w.data.data() + (n / kChannelBlock + j) * k4 * kChannelBlock * 4;
+  // Unrolled: GCC 12 otherwise zero-fills a dead copy of the arrays in memory on every call.
   __m512i acc[MR][NB > 0 ? NB : 1];
   __m512i tail[kPairs > 0 ? kPairs : 1];
+#pragma GCC unroll 16
   for (int r = 0; r < MR; ++r)
+#pragma GCC unroll 8
     for (int j = 0; j < NB; ++j)
       acc[r][j] = _mm512_setzero_si512();
+#pragma GCC unroll 8
   for (int i = 0; i < kPairs; ++i)
     tail[i] = _mm512_setzero_si512();
   for (int64_t s = 0; s < w.segments; ++s) {

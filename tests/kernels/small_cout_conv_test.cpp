@@ -153,14 +153,17 @@ TEST_P(SmallCoutConv, GemmChannelTailsBitExact) {
   EXPECT_GT(checked, 450);
 }
 
-// Few input channels and at most 8 output channels: the pixel-lane path where it applies (windows of 16
-// pixels from 1 to 128 bytes, rows of 1 to about 90 output pixels: partial tiles, several steps per row).
+// Few input channels: the pixel-lane path where it applies (windows of 16 pixels from 1 to 128 bytes, rows
+// of 1 to about 90 output pixels: partial tiles, several steps per row), mostly with at most 8 output
+// channels (all in registers), every third case with 9 to 66 (blocks of 16 and a tail block of 4 to 16;
+// above 64 the GEMM's).
 TEST_P(SmallCoutConv, PixelLanesBitExact) {
   int applied = 0, checked = 0;
   for (uint64_t seed = 0; seed < 500; ++seed) {
     SCOPED_TRACE("seed " + std::to_string(seed));
     test::Random rng(seed);
-    const ConvCase c = random_conv(rng, seed, rng.integer(1, 8), rng.integer(1, 4), 7, 3, 90, mode());
+    const int64_t cout = seed % 3 == 2 ? rng.integer(9, 66) : rng.integer(1, 8);
+    const ConvCase c = random_conv(rng, seed, cout, rng.integer(1, 4), 7, 3, 90, mode());
     TensorU8 want;
     try {
       want = reference(c);
@@ -178,6 +181,43 @@ TEST_P(SmallCoutConv, PixelLanesBitExact) {
     EXPECT_GT(applied, 150);
   else
     EXPECT_EQ(applied, 0);
+}
+
+// Classifier stems on smaller maps: 3 -> 32 at 3x3 (stride 1 and 2), 3 -> 64 at 7x7 stride 2, 3 -> 16 (one
+// whole block: rows stored 64 bytes at a time), 3 -> 24 and 1 -> 44 (tail blocks of 8 and 12), with per-tensor
+// and per-channel weights, extreme values, and rows that end in partial tiles.
+TEST_P(SmallCoutConv, StemsBitExact) {
+  struct Stem {
+    int64_t cin, cout, kernel, stride, h, w;
+  };
+  int applied = 0;
+  for (const Stem& s : {Stem{3, 32, 3, 1, 9, 45}, Stem{3, 32, 3, 2, 11, 70}, Stem{3, 64, 7, 2, 13, 41},
+                        Stem{3, 16, 3, 1, 5, 64}, Stem{3, 24, 3, 2, 7, 37}, Stem{1, 44, 5, 1, 6, 29}}) {
+    for (uint64_t seed = 0; seed < 4; ++seed) {
+      SCOPED_TRACE(std::to_string(s.cin) + " -> " + std::to_string(s.cout) + " " + std::to_string(s.kernel) +
+                   "x" + std::to_string(s.kernel) + " stride " + std::to_string(s.stride) + ", seed " +
+                   std::to_string(seed));
+      test::Random rng(100 + seed);
+      ConvCase c;
+      c.mode = mode();
+      c.params.stride_h = c.params.stride_w = s.stride;
+      const int64_t pad = s.kernel / 2;
+      c.params.pad = {pad, pad, pad, pad};
+      const bool extreme = seed == 3;
+      c.input = make_input(rng, {1, s.h, s.w, s.cin}, extreme);
+      c.weights = make_weights(rng, {s.cout, s.kernel, s.kernel, s.cin}, 0, extreme);
+      c.bias = test::random_bias(rng, s.cout, c.input.quant, std::get<TensorS8>(c.weights), 50000);
+      c.use_bias = true;
+      c.output = random_output(rng);
+      c.clamp = seed % 2 == 0 ? Clamp{0, 255} : random_clamp(rng);
+      const TensorU8 want = reference(c);
+      const conv::GemmConv2d prepared = prepare(c, isa());
+      applied += prepared.pixel_lanes.has_value();
+      expect_bit_exact(prepared, c, want);
+    }
+  }
+  const ref::Conv2dParams stem{.stride_h = 2, .stride_w = 2, .pad = {1, 1, 1, 1}};
+  EXPECT_EQ(applied, conv::pixel_lanes_apply(isa(), stem, 3, 3, 3, 32) ? 24 : 0);
 }
 
 // The text detector's layers, on smaller maps: the 3 -> 8 stem (3x3 stride 2) and a 96 -> 24 3x3 layer.
