@@ -27,9 +27,8 @@ int64_t round_up(int64_t x, int64_t m) {
 bool pixel_lanes_apply(Isa isa, const ref::Conv2dParams& p, int64_t kernel_h, int64_t kernel_w,
                        int64_t in_channels, int64_t out_channels) {
   if (!vbmi_usable(isa)) return false;
-  if (p.groups != 1 || p.dilation_w != 1 || out_channels < 1 ||
-      out_channels > kPixelLanesMaxOutChannels || kernel_h < 1 ||
-      kernel_h > kMaxKernelHeight || kernel_w < 1 || in_channels < 1 || p.stride_w < 1)
+  if (p.groups != 1 || p.dilation_w != 1 || out_channels < 1 || out_channels > kPixelLanesMaxOutChannels ||
+      kernel_h < 1 || kernel_h > kMaxKernelHeight || kernel_w < 1 || in_channels < 1 || p.stride_w < 1)
     return false;
   return (kPixels - 1) * p.stride_w * in_channels + round_up(kernel_w * in_channels, 4) <= kWindow;
 }

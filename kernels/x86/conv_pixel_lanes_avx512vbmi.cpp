@@ -119,7 +119,8 @@ void row_kernel(const PixelLaneConv& conv, const uint8_t* const* rows, int64_t o
 // 4L..4L+3 with all 16 channels, and one vpermb puts each pixel's 16 channels side by side. Each pixel's
 // `block_channels` bytes then go to its NHWC row (C_out bytes apart).
 template <int kBlock, class Requant>
-void block_kernel(const PixelLaneConv& conv, const uint8_t* const* rows, int64_t ow, int64_t c0, uint8_t* out) {
+void block_kernel(const PixelLaneConv& conv, const uint8_t* const* rows, int64_t ow, int64_t c0,
+                  uint8_t* out) {
   static_assert(kBlock % 4 == 0 && kBlock <= 16);
   const std::array<Requant, kBlock> requant =
       make_requants<Requant>(conv.requant, c0, std::make_integer_sequence<int, kBlock>());
@@ -163,7 +164,8 @@ void block_kernel(const PixelLaneConv& conv, const uint8_t* const* rows, int64_t
         table[h] = _mm512_setzero_si512();
         continue;
       }
-      const __m512i v0 = requant[4 * h].value(acc[4 * h], 0), v1 = requant[4 * h + 1].value(acc[4 * h + 1], 0),
+      const __m512i v0 = requant[4 * h].value(acc[4 * h], 0),
+                    v1 = requant[4 * h + 1].value(acc[4 * h + 1], 0),
                     v2 = requant[4 * h + 2].value(acc[4 * h + 2], 0),
                     v3 = requant[4 * h + 3].value(acc[4 * h + 3], 0);
       table[h] = _mm512_packus_epi16(_mm512_packs_epi32(v0, v1), _mm512_packs_epi32(v2, v3));

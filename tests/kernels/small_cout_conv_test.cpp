@@ -184,8 +184,8 @@ TEST_P(SmallCoutConv, PixelLanesBitExact) {
 }
 
 // Classifier stems on smaller maps: 3 -> 32 at 3x3 (stride 1 and 2), 3 -> 64 at 7x7 stride 2, 3 -> 16 (one
-// whole block: rows stored 64 bytes at a time), 3 -> 24 and 1 -> 44 (tail blocks of 8 and 12), with per-tensor
-// and per-channel weights, extreme values, and rows that end in partial tiles.
+// whole block: rows stored 64 bytes at a time), 3 -> 24 and 1 -> 44 (tail blocks of 8 and 12), with
+// per-tensor and per-channel weights, extreme values, and rows that end in partial tiles.
 TEST_P(SmallCoutConv, StemsBitExact) {
   struct Stem {
     int64_t cin, cout, kernel, stride, h, w;
