@@ -17,8 +17,9 @@ namespace octet::x86 {
 // m0_odd and round_odd. One 64-bit multiply and add per lane; the high halves of both parities come together
 // in one blend, then one 32-bit shift; the tie correction (a compare, a sign test and an add of the -1 mask)
 // only when `corrects`.
-inline __m256i fused_high_half(__m256i x, __m256i m0_even, __m256i m0_odd, __m256i round_even,
-                               __m256i round_odd, __m256i shift, bool corrects, __m256i threshold) {
+[[gnu::always_inline]] inline __m256i fused_high_half(__m256i x, __m256i m0_even, __m256i m0_odd,
+                                                      __m256i round_even, __m256i round_odd, __m256i shift,
+                                                      bool corrects, __m256i threshold) {
   const __m256i even = _mm256_add_epi64(_mm256_mul_epi32(x, m0_even), round_even);
   const __m256i odd = _mm256_add_epi64(_mm256_mul_epi32(_mm256_srli_epi64(x, 32), m0_odd), round_odd);
   __m256i high = _mm256_blend_epi32(_mm256_srli_epi64(even, 32), odd, 0b10101010);
@@ -40,7 +41,7 @@ struct Requant8 {
   __m256 scale, lo_float, hi_float;
   bool shifts_left, has_zw, float_mode;
 
-  Requant8(const ChannelRequant& w, int64_t n, bool with_row_sums) {
+  [[gnu::always_inline]] Requant8(const ChannelRequant& w, int64_t n, bool with_row_sums) {
     auto load = [](const int32_t* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); };
     float_mode = w.float_mode();
     scale = float_mode ? _mm256_loadu_ps(w.scale.data() + n) : _mm256_setzero_ps();
@@ -68,7 +69,7 @@ struct Requant8 {
   // 4 lanes, sign-extended to 64 bits: saturating left shift, then the rounding doubling high multiply.
   // AVX2 has no 64-bit arithmetic shift, but the result fits int32, so bits 31..62 of the sum, taken by
   // a logical shift, are the two's-complement answer (in the low half of each qword).
-  __m256i high_mul(__m256i x, __m256i m, __m256i left) const {
+  [[gnu::always_inline]] __m256i high_mul(__m256i x, __m256i m, __m256i left) const {
     if (shifts_left) {
       const __m256i int_min = _mm256_set1_epi64x(INT32_MIN), int_max = _mm256_set1_epi64x(INT32_MAX);
       x = _mm256_sllv_epi64(x, left);
@@ -80,7 +81,7 @@ struct Requant8 {
   }
 
   // Returns the 8 uint8 results in the low 8 bytes.
-  __m128i operator()(__m256i acc, int32_t row_sum) const {
+  [[gnu::always_inline]] __m128i operator()(__m256i acc, int32_t row_sum) const {
     acc = _mm256_add_epi32(acc, bias);
     if (has_zw) acc = _mm256_sub_epi32(acc, _mm256_mullo_epi32(zw, _mm256_set1_epi32(row_sum)));
     if (float_mode) {
@@ -106,7 +107,7 @@ struct Requant8 {
   }
 
   // The rounding shift, clamp and zero point of the high-multiplied x; 8 uint8 in the low 8 bytes.
-  __m128i finish(__m256i x) const {
+  [[gnu::always_inline]] __m128i finish(__m256i x) const {
     // Rounding divide by 2^right, ties away from zero.
     const __m256i remainder = _mm256_and_si256(x, mask);
     const __m256i threshold = _mm256_add_epi32(half, _mm256_srli_epi32(x, 31));
@@ -117,7 +118,7 @@ struct Requant8 {
   }
 
   // 8 values in [0, 255]: pack to 16-bit, then 8-bit; in the low 8 bytes.
-  static __m128i pack(__m256i q) {
+  [[gnu::always_inline]] static __m128i pack(__m256i q) {
     const __m128i words = _mm_packus_epi32(_mm256_castsi256_si128(q), _mm256_extracti128_si256(q, 1));
     return _mm_packus_epi16(words, words);
   }

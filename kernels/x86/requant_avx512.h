@@ -17,14 +17,14 @@ namespace octet::x86 {
 enum class ChannelLanes { sixteen, eight_twice };
 
 // The 16 lanes' values of a per-channel int32 array from channel n on.
-inline __m512i load_channels(const int32_t* values, int64_t n, ChannelLanes lanes) {
+[[gnu::always_inline]] inline __m512i load_channels(const int32_t* values, int64_t n, ChannelLanes lanes) {
   return lanes == ChannelLanes::sixteen
              ? _mm512_loadu_si512(values + n)
              : _mm512_broadcast_i64x4(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(values + n)));
 }
 
 // Lanes 0-7 `first`, lanes 8-15 `second`: the row sums of a pixel pair.
-inline __m512i pair_of(int32_t first, int32_t second) {
+[[gnu::always_inline]] inline __m512i pair_of(int32_t first, int32_t second) {
   return _mm512_mask_blend_epi32(__mmask16(0xFF00), _mm512_set1_epi32(first), _mm512_set1_epi32(second));
 }
 
@@ -34,19 +34,19 @@ struct ChannelBias16 {
   __m512i bias, zw;
   bool has_zw;
 
-  ChannelBias16(const ChannelRequant& w, int64_t n, bool with_row_sums,
-                ChannelLanes lanes = ChannelLanes::sixteen)
+  [[gnu::always_inline]] ChannelBias16(const ChannelRequant& w, int64_t n, bool with_row_sums,
+                                       ChannelLanes lanes = ChannelLanes::sixteen)
       : bias(load_channels(w.bias.data(), n, lanes)),
         zw(with_row_sums ? load_channels(w.weight_zero_point.data(), n, lanes) : _mm512_setzero_si512()),
         has_zw(with_row_sums) {}
 
-  __m512i operator()(__m512i acc, int32_t row_sum) const {
+  [[gnu::always_inline]] __m512i operator()(__m512i acc, int32_t row_sum) const {
     acc = _mm512_add_epi32(acc, bias);
     if (has_zw) acc = _mm512_sub_epi32(acc, _mm512_mullo_epi32(zw, _mm512_set1_epi32(row_sum)));
     return acc;
   }
   // Row sums per lane (a pixel pair's: pair_of).
-  __m512i operator()(__m512i acc, __m512i row_sums) const {
+  [[gnu::always_inline]] __m512i operator()(__m512i acc, __m512i row_sums) const {
     acc = _mm512_add_epi32(acc, bias);
     if (has_zw) acc = _mm512_sub_epi32(acc, _mm512_mullo_epi32(zw, row_sums));
     return acc;
@@ -58,8 +58,9 @@ struct ChannelBias16 {
 // round_odd. One 64-bit multiply and add per lane, the high halves of both parities gathered by one
 // permute, one 32-bit shift; the tie correction (a compare, a test and a masked subtract) only when
 // `corrects`.
-inline __m512i fused_high_half(__m512i x, __m512i m0_even, __m512i m0_odd, __m512i round_even,
-                               __m512i round_odd, __m512i shift, bool corrects, __m512i threshold) {
+[[gnu::always_inline]] inline __m512i fused_high_half(__m512i x, __m512i m0_even, __m512i m0_odd,
+                                                      __m512i round_even, __m512i round_odd, __m512i shift,
+                                                      bool corrects, __m512i threshold) {
   const __m512i even = _mm512_add_epi64(_mm512_mul_epi32(x, m0_even), round_even);
   const __m512i odd = _mm512_add_epi64(_mm512_mul_epi32(_mm512_srli_epi64(x, 32), m0_odd), round_odd);
   // Lane j's high half: dword 2i+1 of `even` for j = 2i, of `odd` (index 16 + j) for j = 2i + 1.
@@ -82,7 +83,7 @@ struct FloatRequantLanes {
   __m512 scale, lo, hi;
   __m512i zp;
 
-  FloatRequantLanes(const ChannelRequant& w, int64_t n, ChannelLanes lanes)
+  [[gnu::always_inline]] FloatRequantLanes(const ChannelRequant& w, int64_t n, ChannelLanes lanes)
       : scale(w.float_mode() ? _mm512_castsi512_ps(
                                    load_channels(reinterpret_cast<const int32_t*>(w.scale.data()), n, lanes))
                              : _mm512_setzero_ps()),
@@ -90,7 +91,7 @@ struct FloatRequantLanes {
         hi(_mm512_set1_ps(static_cast<float>(w.clamp.max - w.output_zero_point))),
         zp(_mm512_set1_epi32(w.output_zero_point)) {}
 
-  __m512i operator()(__m512i acc) const {
+  [[gnu::always_inline]] __m512i operator()(__m512i acc) const {
     __m512 v = _mm512_mul_ps(_mm512_cvtepi32_ps(acc), scale);
     v = _mm512_min_ps(_mm512_max_ps(v, lo), hi);
     return _mm512_add_epi32(_mm512_cvtps_epi32(v), zp);
@@ -108,8 +109,8 @@ struct Requant16 {
   bool float_mode;
   FloatRequantLanes float_lanes;
 
-  Requant16(const ChannelRequant& w, int64_t n, bool with_row_sums,
-            ChannelLanes lanes = ChannelLanes::sixteen)
+  [[gnu::always_inline]] Requant16(const ChannelRequant& w, int64_t n, bool with_row_sums,
+                                   ChannelLanes lanes = ChannelLanes::sixteen)
       : add_bias(w, n, with_row_sums, lanes), float_mode(w.float_mode()), float_lanes(w, n, lanes) {
     m0 = load_channels(w.multiplier.data(), n, lanes);
     m0_odd = _mm512_srli_epi64(m0, 32);
@@ -129,7 +130,7 @@ struct Requant16 {
   }
 
   // 8 lanes in 64 bits: saturating left shift, then the rounding doubling high multiply.
-  __m256i high_mul(__m256i a, __m512i m, __m512i left) const {
+  [[gnu::always_inline]] __m256i high_mul(__m256i a, __m512i m, __m512i left) const {
     __m512i x = _mm512_cvtepi32_epi64(a);
     if (shifts_left) {
       x = _mm512_sllv_epi64(x, left);
@@ -144,7 +145,7 @@ struct Requant16 {
   // dwords of each qword, so the odd lanes are shifted down first; bits 31..62 of product + 2^30 are the
   // answer (it fits int32 because 0 < M0 < 2^31), taken into the low dword of the even qwords and the
   // high dword of the odd ones. No cross-lane conversion, about half the work of high_mul.
-  __m512i high_mul_in_place(__m512i acc) const {
+  [[gnu::always_inline]] __m512i high_mul_in_place(__m512i acc) const {
     const __m512i round = _mm512_set1_epi64(int64_t{1} << 30);
     const __m512i even = _mm512_add_epi64(_mm512_mul_epi32(acc, m0), round);
     const __m512i odd = _mm512_add_epi64(_mm512_mul_epi32(_mm512_srli_epi64(acc, 32), m0_odd), round);
@@ -153,13 +154,13 @@ struct Requant16 {
 
   // `row_sum`: one int32 (a pixel's) or a vector of them (a pixel pair's).
   template <class RowSum>
-  __m128i operator()(__m512i acc, RowSum row_sum) const {
+  [[gnu::always_inline]] __m128i operator()(__m512i acc, RowSum row_sum) const {
     return _mm512_cvtepi32_epi8(value(acc, row_sum));
   }
 
   // The clamped result with the zero point added, as int32 lanes (FusedRequant16::value's counterpart).
   template <class RowSum>
-  __m512i value(__m512i acc, RowSum row_sum) const {
+  [[gnu::always_inline]] __m512i value(__m512i acc, RowSum row_sum) const {
     acc = add_bias(acc, row_sum);
     if (float_mode) return float_lanes(acc);
     __m512i x;
@@ -191,8 +192,8 @@ struct FusedRequant16 {
 
   // With eight_twice lanes the even lanes hold channels n, n+2, n+4, n+6 twice and the odd lanes n+1, ...,
   // n+7: the first four of each parity's entries in the block's fused_round, twice.
-  FusedRequant16(const ChannelRequant& w, int64_t n, bool with_row_sums,
-                 ChannelLanes lanes = ChannelLanes::sixteen)
+  [[gnu::always_inline]] FusedRequant16(const ChannelRequant& w, int64_t n, bool with_row_sums,
+                                        ChannelLanes lanes = ChannelLanes::sixteen)
       : add_bias(w, n, with_row_sums, lanes),
         m0(load_channels(w.multiplier.data(), n, lanes)),
         m0_odd(_mm512_srli_epi64(m0, 32)),
@@ -204,26 +205,26 @@ struct FusedRequant16 {
         hi(_mm512_set1_epi32(w.clamp.max)),
         corrects(!w.fused_skip_correction) {}
 
-  static __m512i load_rounds(const int64_t* rounds, ChannelLanes lanes) {
+  [[gnu::always_inline]] static __m512i load_rounds(const int64_t* rounds, ChannelLanes lanes) {
     return lanes == ChannelLanes::sixteen
                ? _mm512_loadu_si512(rounds)
                : _mm512_broadcast_i64x4(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(rounds)));
   }
 
-  static bool usable(const ChannelRequant& w, int64_t n) {
+  [[gnu::always_inline]] static bool usable(const ChannelRequant& w, int64_t n) {
     return !w.fused_ok.empty() && n % ChannelRequant::kFusedBlock == 0 &&
            w.fused_ok[static_cast<size_t>(n / ChannelRequant::kFusedBlock)] != 0;
   }
 
   // The result with the zero point added, before the clamp. `row_sum` as for Requant16.
   template <class RowSum>
-  __m512i value(__m512i acc, RowSum row_sum) const {
+  [[gnu::always_inline]] __m512i value(__m512i acc, RowSum row_sum) const {
     return fused_high_half(add_bias(acc, row_sum), m0, m0_odd, round_even, round_odd, shift, corrects,
                            threshold);
   }
 
   template <class RowSum>
-  __m128i operator()(__m512i acc, RowSum row_sum) const {
+  [[gnu::always_inline]] __m128i operator()(__m512i acc, RowSum row_sum) const {
     return _mm512_cvtepi32_epi8(_mm512_min_epi32(_mm512_max_epi32(value(acc, row_sum), lo), hi));
   }
 };
@@ -238,12 +239,13 @@ struct PackRows {
   __m512i lo, hi;
   bool clamps;
 
-  explicit PackRows(const Clamp& clamp)
+  [[gnu::always_inline]] explicit PackRows(const Clamp& clamp)
       : lo(_mm512_set1_epi8(static_cast<char>(clamp.min))),
         hi(_mm512_set1_epi8(static_cast<char>(clamp.max))),
         clamps(clamp.min != 0 || clamp.max != 255) {}
 
-  __m512i operator()(__m512i top0, __m512i top1, __m512i bottom0, __m512i bottom1) const {
+  [[gnu::always_inline]] __m512i operator()(__m512i top0, __m512i top1, __m512i bottom0,
+                                            __m512i bottom1) const {
     const __m512i words_top = _mm512_packs_epi32(top0, top1),
                   words_bottom = _mm512_packs_epi32(bottom0, bottom1);
     __m512i bytes = _mm512_permutexvar_epi32(order, _mm512_packus_epi16(words_top, words_bottom));
