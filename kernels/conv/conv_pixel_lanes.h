@@ -42,13 +42,14 @@ struct PixelLaneConv {
   int32_t input_zero_point = 0;
 };
 
+// The most output channels the kernel takes: above this the taps' permutes, repeated per block of 16
+// channels, are no longer cheap beside the multiplies, and few layers with so many outputs have so few
+// inputs.
+constexpr int64_t kPixelLanesMaxOutChannels = 64;
+
 // Whether this kernel takes a convolution of these sizes on `isa` (and this CPU): AVX-512 VNNI with VBMI,
 // groups 1, no horizontal dilation, C_out <= kPixelLanesMaxOutChannels, and 16 output pixels' kernel rows
 // within 128 input bytes.
-// Above this the taps' permutes, repeated per block of 16 channels, are no longer cheap beside the
-// multiplies, and few layers with so many outputs have so few inputs.
-constexpr int64_t kPixelLanesMaxOutChannels = 64;
-
 bool pixel_lanes_apply(Isa isa, const ref::Conv2dParams& params, int64_t kernel_h, int64_t kernel_w,
                        int64_t in_channels, int64_t out_channels);
 

@@ -118,6 +118,15 @@ void row_kernel(const PixelLaneConv& conv, const uint8_t* const* rows, int64_t o
 // 4h..4h+3, 128-bit lane L pixels 4L..4L+3), the tables' lanes transposed so that chunk L holds pixels
 // 4L..4L+3 with all 16 channels, and one vpermb puts each pixel's 16 channels side by side. Each pixel's
 // `block_channels` bytes then go to its NHWC row (C_out bytes apart).
+// Chunk byte 16 p + oc (pixel p of the chunk, channel oc) comes from lane oc / 4 of the transposed tables,
+// byte 4 (oc % 4) + p.
+constexpr std::array<uint8_t, 64> kPixelOrder = [] {
+  std::array<uint8_t, 64> order{};
+  for (size_t i = 0; i < order.size(); ++i)
+    order[i] = static_cast<uint8_t>(16 * (i % 16 / 4) + 4 * (i % 4) + i / 16);
+  return order;
+}();
+
 template <int kBlock, class Requant>
 void block_kernel(const PixelLaneConv& conv, const uint8_t* const* rows, int64_t ow, int64_t c0,
                   uint8_t* out) {
@@ -131,12 +140,7 @@ void block_kernel(const PixelLaneConv& conv, const uint8_t* const* rows, int64_t
   const bool clamps = clamp.min != 0 || clamp.max != 255;
   const __m512i clamp_lo = _mm512_set1_epi8(static_cast<char>(clamp.min)),
                 clamp_hi = _mm512_set1_epi8(static_cast<char>(clamp.max));
-  // Chunk byte 16 p + oc (pixel p of the chunk, channel oc) from lane oc / 4 of the transposed tables,
-  // byte 4 (oc % 4) + p.
-  alignas(64) uint8_t pixel_order_bytes[64];
-  for (int i = 0; i < 64; ++i)
-    pixel_order_bytes[i] = static_cast<uint8_t>(16 * (i % 16 / 4) + 4 * (i % 4) + i / 16);
-  const __m512i pixel_order = _mm512_load_si512(pixel_order_bytes);
+  const __m512i pixel_order = _mm512_loadu_si512(kPixelOrder.data());
   const uint64_t store_mask = (uint64_t{1} << block_channels) - 1;
   const bool whole_rows = block_channels == 16 && cout == 16;
   for (int64_t x = 0; x < ow; x += kPixels) {
