@@ -37,6 +37,25 @@ inline void store_bytes(uint8_t* dst, __m512i v, int64_t count) {
   }
 }
 
+// Four channels' registers of 16 pixels (int32 results with the zero point added, clamped or not) packed to
+// one table of bytes with saturation, which clamps to [0, 255] in the same order as the requantization's
+// clamp; a narrower clamp follows on the bytes. Channel oc of pixel p lands at byte 16 * (p / 4) + 4 * oc +
+// p % 4 (128-bit lane p / 4).
+struct ChannelTable {
+  __m512i lo, hi;
+  bool clamps;
+
+  explicit ChannelTable(const Clamp& clamp)
+      : lo(_mm512_set1_epi8(static_cast<char>(clamp.min))),
+        hi(_mm512_set1_epi8(static_cast<char>(clamp.max))),
+        clamps(clamp.min != 0 || clamp.max != 255) {}
+
+  __m512i operator()(__m512i c0, __m512i c1, __m512i c2, __m512i c3) const {
+    const __m512i bytes = _mm512_packus_epi16(_mm512_packs_epi32(c0, c1), _mm512_packs_epi32(c2, c3));
+    return clamps ? _mm512_min_epu8(_mm512_max_epu8(bytes, lo), hi) : bytes;
+  }
+};
+
 // One set of constants per output channel from channel `first` on (16 equal lanes each).
 template <class Requant, int... kChannels>
 std::array<Requant, sizeof...(kChannels)> make_requants(const ChannelRequant& rq, int64_t first,
@@ -53,10 +72,7 @@ void row_kernel(const PixelLaneConv& conv, const uint8_t* const* rows, int64_t o
   const int64_t pixel_step = conv.params.stride_w * conv.in_channels, tile_step = kPixels * pixel_step;
   const __m512i interleave_lo = _mm512_loadu_si512(conv.interleave.data()),
                 interleave_hi = _mm512_loadu_si512(conv.interleave.data() + 64);
-  const Clamp clamp = conv.requant.clamp;
-  const bool clamps = clamp.min != 0 || clamp.max != 255;
-  const __m512i clamp_lo = _mm512_set1_epi8(static_cast<char>(clamp.min)),
-                clamp_hi = _mm512_set1_epi8(static_cast<char>(clamp.max));
+  const ChannelTable pack_table(conv.requant.clamp);
   for (int64_t x0 = 0; x0 < ow; x0 += kTiles * kPixels) {
     // Unrolled: GCC 12 otherwise zero-fills a dead copy of the array in memory on every step.
     __m512i acc[kTiles][C];
@@ -88,9 +104,8 @@ void row_kernel(const PixelLaneConv& conv, const uint8_t* const* rows, int64_t o
     for (int i = 0; i < kTiles; ++i) {
       const int64_t x = x0 + i * kPixels, pixels = std::min<int64_t>(kPixels, ow - x);
       if (pixels <= 0) continue;
-      // The results of channels 0-3 and 4-7 packed to bytes with saturation (which clamps to [0, 255] in
-      // the same order as the requantization's clamp; a narrower clamp follows on the bytes): channel oc
-      // of pixel p at byte 16 * (p / 4) + 4 * (oc % 4) + p % 4 of table oc / 4. Then NHWC order.
+      // The results of channels 0-3 and 4-7 as two tables (ChannelTable): channel oc of pixel p at byte
+      // 16 * (p / 4) + 4 * (oc % 4) + p % 4 of table oc / 4. Then NHWC order.
       __m512i v[8], table[2] = {_mm512_setzero_si512(), _mm512_setzero_si512()};
 #pragma GCC unroll 8
       for (int oc = 0; oc < 8; ++oc)
@@ -99,9 +114,7 @@ void row_kernel(const PixelLaneConv& conv, const uint8_t* const* rows, int64_t o
       for (int oc = 0; oc < C; ++oc)
         v[oc] = requant[oc].value(acc[i][oc], 0);
       for (int h = 0; h < (C + 3) / 4; ++h) {
-        table[h] = _mm512_packus_epi16(_mm512_packs_epi32(v[4 * h], v[4 * h + 1]),
-                                       _mm512_packs_epi32(v[4 * h + 2], v[4 * h + 3]));
-        if (clamps) table[h] = _mm512_min_epu8(_mm512_max_epu8(table[h], clamp_lo), clamp_hi);
+        table[h] = pack_table(v[4 * h], v[4 * h + 1], v[4 * h + 2], v[4 * h + 3]);
       }
       uint8_t* dst = out + x * C;
       const int64_t bytes = pixels * C;
@@ -136,10 +149,7 @@ void block_kernel(const PixelLaneConv& conv, const uint8_t* const* rows, int64_t
   const int64_t cout = conv.out_channels, block_channels = std::min<int64_t>(16, cout - c0);
   const int64_t kh = conv.kernel_h, groups = conv.row_groups, stride = conv.channel_stride;
   const int64_t pixel_step = conv.params.stride_w * conv.in_channels;
-  const Clamp clamp = conv.requant.clamp;
-  const bool clamps = clamp.min != 0 || clamp.max != 255;
-  const __m512i clamp_lo = _mm512_set1_epi8(static_cast<char>(clamp.min)),
-                clamp_hi = _mm512_set1_epi8(static_cast<char>(clamp.max));
+  const ChannelTable pack_table(conv.requant.clamp);
   const __m512i pixel_order = _mm512_loadu_si512(kPixelOrder.data());
   const uint64_t store_mask = (uint64_t{1} << block_channels) - 1;
   const bool whole_rows = block_channels == 16 && cout == 16;
@@ -172,8 +182,7 @@ void block_kernel(const PixelLaneConv& conv, const uint8_t* const* rows, int64_t
                     v1 = requant[4 * h + 1].value(acc[4 * h + 1], 0),
                     v2 = requant[4 * h + 2].value(acc[4 * h + 2], 0),
                     v3 = requant[4 * h + 3].value(acc[4 * h + 3], 0);
-      table[h] = _mm512_packus_epi16(_mm512_packs_epi32(v0, v1), _mm512_packs_epi32(v2, v3));
-      if (clamps) table[h] = _mm512_min_epu8(_mm512_max_epu8(table[h], clamp_lo), clamp_hi);
+      table[h] = pack_table(v0, v1, v2, v3);
     }
     // 128-bit lanes: chunk L = lane L of tables 0, 1, 2, 3.
     const __m512i t01_lo = _mm512_shuffle_i64x2(table[0], table[1], 0x44),
