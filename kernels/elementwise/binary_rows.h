@@ -26,7 +26,9 @@ class BinaryRows {
   virtual ~BinaryRows() = default;
 
   // out[i] = op(a[repeated == a ? 0 : i], b[repeated == b ? 0 : i]) for i in [0, n). Reads and writes
-  // nothing outside those elements. Safe to call from several threads at once.
+  // nothing outside those elements. `out` may be `a` or `b` itself (in place: every kernel reads a chunk of
+  // its operands before it stores that chunk's results); it must not overlap them otherwise. Safe to call
+  // from several threads at once.
   virtual void operator()(const uint8_t* a, const uint8_t* b, uint8_t* out, int64_t n,
                           Repeated repeated) const = 0;
 

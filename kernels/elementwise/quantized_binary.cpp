@@ -63,6 +63,36 @@ void check_params(std::string_view op, const QuantParams& q, const Shape& shape,
 
 }  // namespace
 
+std::unique_ptr<const BinaryRows> make_binary_rows(BinaryOp op, const QuantParams& a, const QuantParams& b,
+                                                   const QuantParams& output, Clamp clamp, Isa isa,
+                                                   RequantMode mode, bool a_first) {
+  const std::string name = op == BinaryOp::add ? "add" : "mul";
+  check_params(name, a, {}, "input A");
+  check_params(name, b, {}, "input B");
+  check_params(name, output, {}, "output");
+  validate(clamp, name);
+  if (isa == Isa::scalar)
+    throw Error(name + ": no row kernel for the scalar ISA (the reference runs instead)");
+  std::unique_ptr<const BinaryRows> rows;
+  if (mode == RequantMode::float_scale) {
+    rows = op == BinaryOp::add
+               ? make_float_add_rows(isa, ref::float_add_constants(a, b, output, a_first), clamp)
+               : make_float_mul_rows(isa, ref::float_mul_constants(a, b, output), clamp);
+    if (!rows)
+      rows = std::make_unique<const TableRows>(make_binary_table(op, a, b, output, clamp, mode, a_first));
+    return rows;
+  }
+  if (op == BinaryOp::add) {
+    const ref::AddConstants k = ref::add_constants(a, b, output);
+    if (add_rows_supported(isa, k)) rows = make_add_rows(isa, k, clamp);
+  } else {
+    const ref::MulConstants k = ref::mul_constants(a, b, output);
+    if (mul_rows_supported(isa, k)) rows = make_mul_rows(isa, k, clamp);
+  }
+  if (!rows) rows = std::make_unique<const TableRows>(make_binary_table(op, a, b, output, clamp));
+  return rows;
+}
+
 QuantizedBinary::QuantizedBinary(BinaryOp op, const QuantParams& a, const QuantParams& b,
                                  const QuantParams& output, Clamp clamp, const Shape& a_shape,
                                  const Shape& b_shape, const Shape& output_shape, Isa isa, RequantMode mode)
@@ -89,28 +119,8 @@ QuantizedBinary::QuantizedBinary(BinaryOp op, const QuantParams& a, const QuantP
     throw Error(name + ": internal error: a broadcast run in which no operand advances");
 
   if (isa == Isa::scalar) return;  // the reference needs no schedule
-  if (mode == RequantMode::float_scale) {
-    const bool a_first = ref::float_add_a_first(a_shape, b_shape);
-    rows_ = op == BinaryOp::add
-                ? make_float_add_rows(isa, ref::float_add_constants(a, b, output, a_first), clamp)
-                : make_float_mul_rows(isa, ref::float_mul_constants(a, b, output), clamp);
-    if (rows_) {
-      path_ = Path::vector;
-    } else {
-      rows_ = std::make_unique<const TableRows>(make_binary_table(op, a, b, output, clamp, mode, a_first));
-      path_ = Path::table;
-    }
-  } else if (op == BinaryOp::add) {
-    const ref::AddConstants k = ref::add_constants(a, b, output);
-    if (add_rows_supported(isa, k)) rows_ = make_add_rows(isa, k, clamp), path_ = Path::vector;
-  } else {
-    const ref::MulConstants k = ref::mul_constants(a, b, output);
-    if (mul_rows_supported(isa, k)) rows_ = make_mul_rows(isa, k, clamp), path_ = Path::vector;
-  }
-  if (!rows_) {
-    rows_ = std::make_unique<const TableRows>(make_binary_table(op, a, b, output, clamp));
-    path_ = Path::table;
-  }
+  rows_ = make_binary_rows(op, a, b, output, clamp, isa, mode, ref::float_add_a_first(a_shape, b_shape));
+  path_ = dynamic_cast<const TableRows*>(rows_.get()) ? Path::table : Path::vector;
 
   // Short runs in which both operands advance: find the output's trailing dimensions that make up one run
   // (C elements, a "pixel"), and walk the dimensions before them as runs of pixels. In such a run one operand

@@ -34,6 +34,15 @@
 
 namespace octet::elementwise {
 
+// The row kernel QuantizedBinary runs on `isa` (not scalar) for these params: the vector kernel where the
+// ISA has one for these constants, else the table. For callers that apply the operator to pieces of a
+// tensor as they are produced (a convolution's fused residual add, a tile at a time): operands of the same
+// shape give the same bytes as QuantizedBinary on the whole tensors. `a_first`: ref::float_add_a_first of
+// the operands' shapes (false for operands of one shape). Throws octet::Error for unusable params.
+std::unique_ptr<const BinaryRows> make_binary_rows(BinaryOp op, const QuantParams& a, const QuantParams& b,
+                                                   const QuantParams& output, Clamp clamp, Isa isa,
+                                                   RequantMode mode, bool a_first = false);
+
 class QuantizedBinary {
  public:
   enum class Path { reference, vector, table };
