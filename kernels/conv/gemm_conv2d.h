@@ -10,6 +10,7 @@
 #include <optional>
 
 #include "kernels/conv/conv_pixel_lanes.h"
+#include "kernels/conv/residual_add.h"
 #include "kernels/gemm/packed_gemm.h"
 #include "kernels/quantization/requant_mode.h"
 #include "kernels/reference/conv2d.h"
@@ -34,7 +35,9 @@ GemmConv2d prepare_gemm_conv2d(Isa isa, const Tensor<W>& weights, const TensorS3
                                RequantMode mode = RequantMode::fixed_point);
 
 // Runs it on NHWC uint8 `input` [n, ih, iw, C_in] into `output` [n, oh, ow, C_out], in parallel over
-// tiles of output pixels inside the caller's oneTBB arena. The same bytes for any thread count.
-void run(const GemmConv2d& conv, const uint8_t* input, int64_t n, int64_t ih, int64_t iw, uint8_t* output);
+// tiles of output pixels inside the caller's oneTBB arena. The same bytes for any thread count. With
+// `residual`, each tile's output goes through that operator as soon as it is stored (residual_add.h).
+void run(const GemmConv2d& conv, const uint8_t* input, int64_t n, int64_t ih, int64_t iw, uint8_t* output,
+         const ResidualAdd* residual = nullptr);
 
 }  // namespace octet::conv
