@@ -53,13 +53,22 @@ Shape onnx_shape(const Value& v);
 
 using Weights = std::variant<TensorS8, TensorU8>;
 
+// A quantized add that takes a convolution's output and another tensor of its shape, fused into the
+// convolution (graph/passes/fuse_residual_add.h): the conv node's second input is the other operand and its
+// output is the add's.
+struct ResidualAddAttrs {
+  QuantParams conv_output;  // the convolution's own output params, as the add's operand
+  Clamp clamp;              // the add's
+  bool conv_first = true;   // the convolution's output is the add's first operand (A)
+};
 struct ConvAttrs {
   bool transposed = false;
   ref::Conv2dParams conv;                  // used when !transposed
   ref::ConvTranspose2dParams transpose;    // used when transposed
   std::shared_ptr<const Weights> weights;  // [C_out, KH, KW, C_in / groups]
   std::shared_ptr<const TensorS32> bias;   // may be null
-  Clamp clamp;
+  Clamp clamp;                             // of the convolution's own output
+  std::optional<ResidualAddAttrs> residual;
 };
 // The float convolution: the same geometry, float weights and bias, a float output range.
 struct FloatConvAttrs {

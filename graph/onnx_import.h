@@ -19,6 +19,9 @@ struct ImportOptions {
   // The requantization arithmetic that tables built at import (fused byte maps, a quantized add or mul of a
   // scalar constant) follow, so that they equal the operators they replace.
   RequantMode requant = RequantMode::fixed_point;
+  // Residual adds fused into the convolutions that feed them (graph/passes/fuse_residual_add.h); off where
+  // tests and benchmarks/residual_add_bench compare the fused graph with the unfused one.
+  bool fuse_residual_adds = true;
 };
 
 // Parses an ONNX model (QDQ or QOperator form) and lowers it to octet's quantized IR. Throws octet::Error

@@ -350,6 +350,29 @@ void check_types(const Graph& g, const Node& n) {
 
 }  // namespace
 
+namespace {
+
+// A quantized convolution reads its input, and with a fused residual add (ResidualAddAttrs) also the add's
+// other operand: a per-tensor uint8 tensor of the output's shape, as the add's own params are.
+void check_residual(const Graph& g, const Node& n, const ConvAttrs& a) {
+  const size_t inputs = a.residual ? 2 : 1;
+  if (n.inputs.size() != inputs)
+    throw Error(where(n) + ": expects " + std::to_string(inputs) + " input(s), has " +
+                std::to_string(n.inputs.size()));
+  if (!a.residual) return;
+  const Value& out = g.value(n.output);
+  const Value& other = g.value(n.inputs[1]);
+  if (other.shape != out.shape)
+    throw Error(where(n) + ": residual input '" + other.name + "' has shape " + to_string(other.shape) +
+                ", the output " + to_string(out.shape));
+  validate(a.residual->conv_output, ElementType::u8, out.shape, where(n) + " convolution output");
+  for (const QuantParams* q : {&a.residual->conv_output, &other.quant, &out.quant})
+    if (!q->is_per_tensor()) throw Error(where(n) + ": the fused add's params must be per tensor");
+  validate(a.residual->clamp, where(n));
+}
+
+}  // namespace
+
 void check_graph(const Graph& g) {
   std::set<ValueId> defined(g.inputs.begin(), g.inputs.end());
   for (size_t id = 0; id < g.values.size(); ++id)
@@ -393,6 +416,7 @@ void check_graph(const Graph& g) {
         !(g.value(n.inputs[0]).quant == out.quant))
       throw Error(where(n) + ": output '" + out.name + "' must keep the quantization params of input '" +
                   g.value(n.inputs[0]).name + "'");
+    if (const auto* conv = std::get_if<ConvAttrs>(&n.attrs)) check_residual(g, n, *conv);
   }
   for (ValueId id : g.outputs) {
     check_id(id, "graph output");

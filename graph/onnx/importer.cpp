@@ -9,6 +9,7 @@
 #include <set>
 
 #include "graph/passes/fuse_byte_maps.h"
+#include "graph/passes/fuse_residual_add.h"
 #include "graph/shapes.h"
 #include "kernels/error.h"
 #include "kernels/quantization/quantize.h"
@@ -46,6 +47,7 @@ Graph Importer::run() {
     if (!consumed_.count(node)) lower(*node);
   write_outputs();
   fuse_byte_maps(graph_, options_.requant);
+  if (options_.fuse_residual_adds) fuse_residual_adds(graph_);
   check_graph(graph_);
   return std::move(graph_);
 }

@@ -5,16 +5,19 @@
 
 #include <algorithm>
 #include <cstring>
+#include <optional>
 
 #include "kernels/conv/depthwise_conv2d.h"
 #include "kernels/conv/float_conv.h"
 #include "kernels/conv/gemm_conv2d.h"
 #include "kernels/conv/transposed_gemm.h"
 #include "kernels/conv/transposed_phases.h"
+#include "kernels/elementwise/quantized_binary.h"
 #include "kernels/gemm/float_gemm.h"
 #include "kernels/quantization/conv_requant.h"
 #include "kernels/reference/conv2d.h"
 #include "kernels/reference/conv_transpose2d.h"
+#include "kernels/reference/elementwise.h"
 #include "kernels/reference/fully_connected.h"
 #include "runtime/operators/operator_kit.h"
 
@@ -143,8 +146,15 @@ class ConvOperator final : public Operator {
 // the GEMM kernels of the active ISA; bit-exact with the reference operators.
 class GemmConvOperator final : public Operator {
  public:
-  GemmConvOperator(const Graph& g, const Node& node, Isa isa, RequantMode requant)
-      : in_(g.value(node.inputs[0])), out_(g.value(node.output)) {
+  // `residual_rows`: the row kernel of an add fused into the convolution (residual_conv below), applied to
+  // each tile of the output as it is stored; its other operand is the second input.
+  GemmConvOperator(const Graph& g, const Node& node, Isa isa, RequantMode requant,
+                   std::unique_ptr<const elementwise::BinaryRows> residual_rows = nullptr,
+                   bool conv_first = true)
+      : in_(g.value(node.inputs[0])),
+        out_(g.value(node.output)),
+        residual_rows_(std::move(residual_rows)),
+        conv_first_(conv_first) {
     if (node.kind == OpKind::conv) {
       const auto& a = std::get<graph::ConvAttrs>(node.attrs);
       std::visit(
@@ -173,15 +183,21 @@ class GemmConvOperator final : public Operator {
     if (fully_connected_) {
       const int64_t rows = element_count(in_.shape, in_.name) / in_.shape.back();
       conv::run(conv_, in, 1, 1, rows, out);
-    } else {
-      conv::run(conv_, in, in_.shape[0], in_.shape[1], in_.shape[2], out);
+      return;
     }
+    std::optional<conv::ResidualAdd> residual;
+    if (residual_rows_)
+      residual =
+          conv::ResidualAdd{residual_rows_.get(), reinterpret_cast<const uint8_t*>(inputs[1]), conv_first_};
+    conv::run(conv_, in, in_.shape[0], in_.shape[1], in_.shape[2], out, residual ? &*residual : nullptr);
   }
 
  private:
   Value in_, out_;
   conv::GemmConv2d conv_;
   bool fully_connected_ = false;
+  std::unique_ptr<const elementwise::BinaryRows> residual_rows_;
+  bool conv_first_ = true;
 };
 
 // Depthwise convolutions (one input channel per group, as many groups as channels) on the channel-vector
@@ -291,6 +307,65 @@ std::unique_ptr<const Operator> float_fully_connected(const Graph& g, const Node
   });
 }
 
+// The convolution of a node with a fused residual add, as a graph of its own: its input, and its output
+// with the convolution's own params.
+struct ConvAlone {
+  Graph graph;
+  Node node;
+};
+
+ConvAlone conv_alone(const Graph& g, const Node& node) {
+  const auto& a = std::get<graph::ConvAttrs>(node.attrs);
+  ConvAlone c;
+  c.graph.add_value(g.value(node.inputs[0]));
+  Value conv_out = g.value(node.output);
+  conv_out.quant = a.residual->conv_output;
+  c.graph.add_value(std::move(conv_out));
+  c.node = node;
+  c.node.inputs = {0};
+  c.node.output = 1;
+  std::get<graph::ConvAttrs>(c.node.attrs).residual.reset();
+  return c;
+}
+
+// A convolution with a fused residual add (graph::ResidualAddAttrs): the same bytes as the convolution
+// followed by the add. The GEMM convolution applies the add to each tile of its output as it stores it;
+// other convolution kernels run into the output and the add then runs over it in place; under the scalar
+// ISA both are the reference operators.
+std::unique_ptr<const Operator> residual_conv(const Graph& g, const Node& node, Isa isa,
+                                              RequantMode requant) {
+  const auto& a = std::get<graph::ConvAttrs>(node.attrs);
+  const graph::ResidualAddAttrs r = *a.residual;
+  const ConvAlone alone = conv_alone(g, node);
+  const Value conv_out = alone.graph.value(1), other = g.value(node.inputs[1]), out = g.value(node.output);
+  const QuantParams& qa = r.conv_first ? conv_out.quant : other.quant;
+  const QuantParams& qb = r.conv_first ? other.quant : conv_out.quant;
+  if (isa == Isa::scalar) {
+    std::shared_ptr<const Operator> conv = make_conv_operator(alone.graph, alone.node, isa, requant);
+    return function([conv, conv_out, other, out, r, requant](auto inputs, std::byte* o) {
+      const std::byte* conv_inputs[] = {inputs[0]};
+      conv->run(conv_inputs, o);
+      const TensorU8 x = load<uint8_t>(o, conv_out), y = load<uint8_t>(inputs[1], other);
+      store(r.conv_first ? ref::add(x, y, out.quant, r.clamp, requant)
+                         : ref::add(y, x, out.quant, r.clamp, requant),
+            o);
+    });
+  }
+  auto rows =
+      elementwise::make_binary_rows(elementwise::BinaryOp::add, qa, qb, out.quant, r.clamp, isa, requant);
+  if (!a.transposed && a.conv.groups == 1)
+    return std::make_unique<GemmConvOperator>(alone.graph, alone.node, isa, requant, std::move(rows),
+                                              r.conv_first);
+  std::shared_ptr<const Operator> conv = make_conv_operator(alone.graph, alone.node, isa, requant);
+  std::shared_ptr<const elementwise::BinaryRows> shared_rows = std::move(rows);
+  const int64_t count = element_count(out.shape, out.name);
+  return function([conv, shared_rows, count, conv_first = r.conv_first](auto inputs, std::byte* o) {
+    const std::byte* conv_inputs[] = {inputs[0]};
+    conv->run(conv_inputs, o);
+    conv::ResidualAdd{shared_rows.get(), as<uint8_t>(inputs[1]), conv_first}.apply_all(as<uint8_t>(o), count);
+  });
+}
+
 }  // namespace
 
 std::unique_ptr<const Operator> make_conv_operator(const Graph& g, const Node& node, Isa isa,
@@ -301,6 +376,7 @@ std::unique_ptr<const Operator> make_conv_operator(const Graph& g, const Node& n
     case OpKind::conv: {
       if (std::holds_alternative<graph::FloatConvAttrs>(node.attrs)) return float_conv(g, node, isa);
       const auto& a = std::get<graph::ConvAttrs>(node.attrs);
+      if (a.residual) return residual_conv(g, node, isa, requant);
       const Shape& ws = std::visit([](const auto& w) -> const Shape& { return w.shape; }, *a.weights);
       if (isa != Isa::scalar && !a.transposed && a.conv.groups == 1)
         return std::make_unique<GemmConvOperator>(g, node, isa, requant);

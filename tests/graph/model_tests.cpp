@@ -152,6 +152,11 @@ Tolerance tolerance_for(const std::string& model) {
   // Resize-10 x2 uses asymmetric coordinates: every other output sits exactly halfway between two inputs
   // on each axis, so ties are more frequent still (measured: 84.5% exact, every miss a tie, none > 1 LSB).
   if (model == "qdq_resize_linear_opset10") t.min_exact = 0.80;
+  // Fourteen requantizing layers in a chain: each may be one fixed-point step off the float-rounded
+  // expectation and pass it on, and later layers' gains turn a step into two or three (measured: 83.7%
+  // exact, at most 3 steps; octet's float requantization mode, 95.8% and 2). The fused and unfused
+  // programs give the same bytes (tests/graph/fuse_residual_add_test.cpp).
+  if (model == "qdq_residual_blocks") t.max_lsb = 3, t.min_exact = 0.80;
   // Float models: octet computes each operator in float32 (fused multiply-adds, its own exp / erf), the
   // expectation in float64 rounded to float32 after each operator; a few float32 roundings per operator
   // accumulate to well below these bounds.

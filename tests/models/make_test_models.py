@@ -1394,6 +1394,44 @@ def qdq_small_net():
     return b
 
 
+@model
+def qdq_residual_blocks():
+    """Residual adds in every form the importer fuses into a convolution (graph/passes/fuse_residual_add.h)
+    and some it must not: a 5x5 first layer + another first layer, a 3x3 conv + shortcut (conv first), shortcut + 1x1 conv (conv second), both operands
+    convolutions (a downsampling block), a depthwise conv + shortcut, a 1x1 conv with more channels than
+    pixels (the GEMM splits channels between threads), a transposed conv + an earlier tensor, and a conv
+    whose output two operators read (not fused)."""
+    b = Builder("qdq_residual_blocks")
+    x = b.q(b.input([1, 3, 12, 12], -1, 1))
+
+    def conv(t, co, k, stride=1, group=1, relu=False):
+        c_in = t.v.shape[1]
+        w, _, s = b.weights(b.rng.normal(0, 0.6 / math.sqrt(k * k * c_in / group), (co, c_in // group, k, k)), 0)
+        p = k // 2
+        y = b.conv(b.dq(t), w, b.bias(b.rng.normal(0, 0.2, co), t.s, s), strides=(stride, stride),
+                   pads=(p, p, p, p), group=group)
+        return b.q(b.relu(y) if relu else y)
+
+    def add(a, c, relu=False):
+        y = b.binary("Add", b.dq(a), b.dq(c))
+        return b.q(b.relu(y) if relu else y)
+
+    a1 = conv(x, 16, 3, relu=True)
+    s1 = add(conv(x, 16, 5), a1, relu=True)                  # a first layer (3 input channels)
+    r1 = add(conv(s1, 16, 3), s1, relu=True)                 # conv first, 3x3 (kernel-row segments)
+    r2 = add(r1, conv(r1, 16, 1))                            # conv second, 1x1 read in place
+    r3 = add(conv(r2, 32, 3, stride=2), conv(r2, 32, 1, stride=2), relu=True)  # two convs: the later fuses
+    r4 = add(conv(r3, 32, 3, group=32), r3)                  # depthwise
+    e = conv(r4, 32, 1)
+    r5 = add(add(e, r4), e)                                  # e read twice: neither add fuses with it
+    t = conv(r5, 96, 1)
+    r6 = add(conv(t, 96, 1), t, relu=True)                   # 36 pixels x 96 channels: channel groups
+    wt, _, st = b.weights(b.rng.normal(0, 0.15, (96, 16, 2, 2)), 1)
+    up = b.q(b.conv_transpose(b.dq(r6), wt, b.bias(b.rng.normal(0, 0.2, 16), r6.s, st), strides=(2, 2)))
+    b.output(add(up, r2))                                    # transposed conv + a tensor from long before
+    return b
+
+
 # ----------------------------------------------------------------------------------------------------------
 # Float execution: float models, and quantized models that leave operators in float
 # ----------------------------------------------------------------------------------------------------------
