@@ -5,6 +5,7 @@
 #include <numeric>
 #include <optional>
 
+#include "graph/passes/value_uses.h"
 #include "kernels/reference/elementwise.h"
 #include "kernels/reference/requantize.h"
 
@@ -47,19 +48,12 @@ ref::Lut binary_of_byte_map(const Graph& g, const Node& n, size_t x_operand, con
 
 // One fusion, if any applies; returns whether the graph changed.
 bool fuse_once(Graph& g, RequantMode requant) {
-  std::map<ValueId, int> readers;
-  for (const Node& n : g.nodes)
-    for (ValueId id : n.inputs)
-      ++readers[id];
-  for (ValueId id : g.outputs)
-    ++readers[id];
-  std::map<ValueId, size_t> producer;
-  for (size_t i = 0; i < g.nodes.size(); ++i)
-    producer[g.nodes[i].output] = i;
+  const ValueUses uses(g);
+  const std::map<ValueId, size_t>& producer = uses.producer;
   // The byte-map node producing `v` when `v` is read only once (by the node being fused).
   auto single_use_map = [&](ValueId v) -> std::optional<size_t> {
     const auto it = producer.find(v);
-    if (it == producer.end() || readers[v] != 1) return std::nullopt;
+    if (it == producer.end() || uses.read_count(v) != 1) return std::nullopt;
     if (!byte_map_of(g, g.nodes[it->second])) return std::nullopt;
     return it->second;
   };

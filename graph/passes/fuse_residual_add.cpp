@@ -3,6 +3,8 @@
 #include <map>
 #include <optional>
 
+#include "graph/passes/value_uses.h"
+
 namespace octet::graph {
 
 namespace {
@@ -15,15 +17,8 @@ bool plain_activation(const Value& v, const Shape& shape) {
 }  // namespace
 
 void fuse_residual_adds(Graph& g) {
-  std::map<ValueId, int> readers;
-  for (const Node& n : g.nodes)
-    for (ValueId id : n.inputs)
-      ++readers[id];
-  for (ValueId id : g.outputs)
-    ++readers[id];
-  std::map<ValueId, size_t> producer;
-  for (size_t i = 0; i < g.nodes.size(); ++i)
-    producer[g.nodes[i].output] = i;
+  const ValueUses uses(g);
+  const std::map<ValueId, size_t>& producer = uses.producer;
 
   std::vector<bool> fused_away(g.nodes.size(), false);
   for (size_t i = 0; i < g.nodes.size(); ++i) {
@@ -38,7 +33,8 @@ void fuse_residual_adds(Graph& g) {
     std::optional<size_t> operand;
     for (size_t x = 0; x < 2; ++x) {
       const auto it = producer.find(add.inputs[x]);
-      if (it == producer.end() || it->second >= i || fused_away[it->second] || readers[add.inputs[x]] != 1)
+      if (it == producer.end() || it->second >= i || fused_away[it->second] ||
+          uses.read_count(add.inputs[x]) != 1)
         continue;
       const Node& conv = g.nodes[it->second];
       const auto* attrs = std::get_if<ConvAttrs>(&conv.attrs);
