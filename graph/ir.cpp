@@ -83,6 +83,11 @@ int64_t conv_macs(const Graph& graph, const Node& node, const Shape& w, bool tra
 
 }  // namespace
 
+std::string op_name(const Node& node) {
+  const auto* conv = std::get_if<ConvAttrs>(&node.attrs);
+  return std::string(name_of(node.kind)) + (conv && conv->residual ? "+add" : "");
+}
+
 int64_t mac_count(const Graph& graph, const Node& node) {
   const Shape& out = graph.value(node.output).shape;
   if (const auto* a = std::get_if<ConvAttrs>(&node.attrs)) {

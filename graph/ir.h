@@ -237,6 +237,9 @@ struct Graph {
   Value& value(ValueId id) { return values.at(static_cast<size_t>(id)); }
 };
 
+// A node's operator in reports: its kind, and what was fused into it ("conv+add").
+std::string op_name(const Node& node);
+
 // Multiply-accumulates of one node (0 for data movement), for reports.
 int64_t mac_count(const Graph& graph, const Node& node);
 

@@ -188,7 +188,7 @@ std::vector<NodeInfo> Model::nodes() const {
   std::vector<NodeInfo> out;
   for (const graph::Node& n : g.nodes) {
     const graph::Value& v = g.value(n.output);
-    out.push_back({n.name, graph::name_of(n.kind), n.onnx_op, v.shape, v.name, describe_params(v),
+    out.push_back({n.name, graph::op_name(n), n.onnx_op, v.shape, v.name, describe_params(v),
                    graph::mac_count(g, n), graph::computes_in_float(g, n)});
   }
   return out;

@@ -106,7 +106,7 @@ struct Session::Impl {
       NodeTiming& t = profile[k];
       t.node = marks[k].first;
       t.name = node.name;
-      t.op = graph::name_of(node.kind);
+      t.op = graph::op_name(node);
       t.onnx_op = node.onnx_op;
       t.output_shape = g.value(node.output).shape;
       t.macs = graph::mac_count(g, node);
