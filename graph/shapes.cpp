@@ -348,10 +348,6 @@ void check_types(const Graph& g, const Node& n) {
   }
 }
 
-}  // namespace
-
-namespace {
-
 // A quantized convolution reads its input, and with a fused residual add (ResidualAddAttrs) also the add's
 // other operand: a per-tensor uint8 tensor of the output's shape, as the add's own params are.
 void check_residual(const Graph& g, const Node& n, const ConvAttrs& a) {
