@@ -67,7 +67,7 @@ expect_isas() {  # cpu, expected list
 
 # On the CPU with every extension, the whole suite: all four aarch64 ISAs, `neon` (SMULL + SADALP)
 # included. Each test executable runs as a few shards (tests/CMakeLists.txt, OCTET_CTEST_GRANULARITY=shard,
-# the default when cross-compiling): qemu translates a program afresh at each start, so one process per
+# the default): qemu translates a program afresh at each start, so one process per
 # test case would cost most of the step. On the ARMv8.0 CPU without dotprod, the dispatch: the kernel
 # tests must find exactly scalar and neon there (the neon code is the code that ran under -cpu max, and
 # qemu executes those instructions the same way on both CPU models).
