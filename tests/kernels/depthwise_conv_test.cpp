@@ -78,12 +78,13 @@ TEST_P(Depthwise, ExtremeValues) {
 }
 
 // 3x3 without dilation takes a column kernel on AVX-512 (blocks of 8 pixels at stride 1, 4 at stride 2):
-// widths around the block sizes, every padding, both strides, partial channel blocks, extreme values.
+// widths around the block sizes, every padding, both strides, partial channel blocks, clamps, extreme values.
 TEST_P(Depthwise, ThreeByThreeAllWidthsAndPaddings) {
   for (uint64_t seed = 0; seed < 300; ++seed) {
     SCOPED_TRACE("seed " + std::to_string(seed));
     test::Random rng(seed);
-    const int64_t c = seed % 5 == 0 ? 96 : rng.integer(1, 40);
+    const int64_t c = seed % 5 == 0 ? std::vector<int64_t>{96, 64, 128, 144, 200}[seed / 5 % 5]
+                                    : rng.integer(1, seed % 2 == 0 ? 40 : 140);
     ref::Conv2dParams p;
     p.groups = c;
     p.stride_h = rng.integer(1, 2), p.stride_w = rng.integer(1, 2);
@@ -100,7 +101,10 @@ TEST_P(Depthwise, ThreeByThreeAllWidthsAndPaddings) {
       for (auto& v : w.data)
         v = rng.coin() ? int8_t{-128} : int8_t{127};
     const TensorS32 bias = test::random_bias(rng, c, in.quant, w, 30000);
-    check(GetParam(), in, w, rng.coin() ? &bias : nullptr, p, out, Clamp{});
+    const Clamp clamp = seed % 3 != 0 ? Clamp{}
+                                      : Clamp{static_cast<int32_t>(rng.integer(0, 120)),
+                                              static_cast<int32_t>(rng.integer(130, 255))};
+    check(GetParam(), in, w, rng.coin() ? &bias : nullptr, p, out, clamp);
   }
 }
 
