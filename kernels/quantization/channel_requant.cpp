@@ -31,6 +31,7 @@ ChannelRequant make_channel_requant(const ConvRequant& rq, int64_t padded, int32
   if (rq.mode == RequantMode::float_scale) {
     c.scale.assign(n, 0.0f);  // padding channels: scale 0, computed, never stored
     std::copy(rq.scales.begin(), rq.scales.end(), c.scale.begin());
+    c.float_fits_int32 = rq.max_float_magnitude < 0x1p30;
     return c;
   }
   if (padded % ChannelRequant::kFusedBlock == 0) {

@@ -23,6 +23,11 @@ struct ChannelRequant {
   // the fixed-point arrays above are not used. Empty in fixed point.
   std::vector<float> scale;
   bool float_mode() const { return !scale.empty(); }
+  // Float mode: every |acc * scale| stays below 2^30 (ConvRequant::max_float_magnitude), so the scaled
+  // value converts to int32 without the float clamp, and kernels that narrow through saturating packs
+  // (x86::PackRows) may clamp the integers instead. Same bytes: rounding half to even is monotone and keeps
+  // the integer clamp bounds, so round(clamp(v)) = clamp(round(v)).
+  bool float_fits_int32 = false;
 
   // The single-rounding form of the same arithmetic (kernels/x86/requant_avx512.h), for blocks of
   // kFusedBlock channels whose multipliers allow it (fused_ok, one flag per block: no left shift and a right

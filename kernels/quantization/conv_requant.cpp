@@ -74,6 +74,7 @@ ConvRequant prepare_conv_requant(std::string_view op, const TensorU8& input, std
   rq.multipliers.resize(static_cast<size_t>(out_channels));
   rq.scales.resize(static_cast<size_t>(out_channels));
   const int64_t max_input_dev = std::max(rq.input_zero_point, 255 - rq.input_zero_point);
+  rq.max_float_magnitude = 0.0;
   for (int64_t c = 0; c < out_channels; ++c) {
     const int32_t zw = weight_params.zero_point(c);
     rq.weight_zero_points[static_cast<size_t>(c)] = zw;
@@ -97,6 +98,7 @@ ConvRequant prepare_conv_requant(std::string_view op, const TensorU8& input, std
                   " products and can overflow the int32 accumulator (worst case " + std::to_string(bound) +
                   ", and accumulators in that range give different outputs): quantize this channel's weights "
                   "with a larger scale or its bias with a smaller magnitude, or split the layer");
+    rq.max_float_magnitude = std::max(rq.max_float_magnitude, static_cast<double>(bound) * scale);
   }
   return rq;
 }

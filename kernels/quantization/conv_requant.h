@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <span>
 #include <string_view>
 #include <vector>
@@ -24,6 +25,9 @@ struct ConvRequant {
   std::vector<float> scales;                 // one per output channel (float_scale): float_requant_scale
   int32_t output_zero_point = 0;
   Clamp clamp;
+  // The largest |acc| * scale any channel can reach (float_scale: what the float epilogue converts),
+  // from the overflow bound; infinity when not known.
+  double max_float_magnitude = std::numeric_limits<double>::infinity();
 
   // Output channel c's byte for the full accumulator (bias and zero-point terms included), in `mode`.
   int32_t requantize(int32_t acc, int64_t c) const {

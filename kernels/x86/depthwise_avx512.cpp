@@ -149,8 +149,9 @@ void channel_block3x3(const DepthwiseConv2d& d, const Block<kPixels, kStride>* b
       // Four pixels' results through two saturating packs and one permute (PackRows) instead of a clamp
       // and a two-uop vpmovdb each; the 64 bytes hold one pixel per 128-bit lane.
       for (int i = 0; i < kPixels; i += 4) {
-        const __m512i bytes = pack(requant.value(acc[i], 0), requant.value(acc[i + 1], 0),
-                                   requant.value(acc[i + 2], 0), requant.value(acc[i + 3], 0));
+        const __m512i bytes =
+            pack(requant.value_to_pack(acc[i], 0), requant.value_to_pack(acc[i + 1], 0),
+                 requant.value_to_pack(acc[i + 2], 0), requant.value_to_pack(acc[i + 3], 0));
         uint8_t* dst = out + (x + i) * c + cb;
         _mm_storeu_si128(reinterpret_cast<__m128i*>(dst), _mm512_castsi512_si128(bytes));
         _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + c), _mm512_extracti32x4_epi32(bytes, 1));

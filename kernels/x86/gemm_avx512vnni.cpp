@@ -135,21 +135,30 @@ void tile(const PackedWeights& w, Rows a, const int32_t* row_sums, int64_t n, ui
       emit(x86::Requant16(w.requant, ch, sums, x86::ChannelLanes::eight_twice));
     if constexpr (NB == 0) return;
   }
-  // Two full channel blocks, fused form: pairs of rows packed together (see PackRows).
+  // Two full channel blocks: pairs of rows packed together (see PackRows, which clamps), in the fused form
+  // where both blocks have it, else with Requant16.
   if constexpr (NB == 2 && MR % 2 == 0) {
-    if (n + 2 * kChannelBlock <= n_end && x86::FusedRequant16::usable(w.requant, n) &&
-        x86::FusedRequant16::usable(w.requant, n + kChannelBlock)) {
+    if (n + 2 * kChannelBlock <= n_end) {
       const bool sums = row_sums != nullptr;
-      const x86::FusedRequant16 left(w.requant, n, sums), right(w.requant, n + kChannelBlock, sums);
       const x86::PackRows pack(w.requant.clamp);
-      for (int r = 0; r < MR; r += 2) {
-        const int32_t s0 = sums ? row_sums[r] : 0, s1 = sums ? row_sums[r + 1] : 0;
-        const __m512i bytes = pack(left.value(acc[r][0], s0), right.value(acc[r][1], s0),
-                                   left.value(acc[r + 1][0], s1), right.value(acc[r + 1][1], s1));
-        _mm256_storeu_si256(reinterpret_cast<__m256i*>(c + r * c_stride + n), _mm512_castsi512_si256(bytes));
-        _mm256_storeu_si256(reinterpret_cast<__m256i*>(c + (r + 1) * c_stride + n),
-                            _mm512_extracti64x4_epi64(bytes, 1));
-      }
+      auto emit = [&](const auto& left, const auto& right) {
+        for (int r = 0; r < MR; r += 2) {
+          const int32_t s0 = sums ? row_sums[r] : 0, s1 = sums ? row_sums[r + 1] : 0;
+          const __m512i bytes =
+              pack(left.value_to_pack(acc[r][0], s0), right.value_to_pack(acc[r][1], s0),
+                   left.value_to_pack(acc[r + 1][0], s1), right.value_to_pack(acc[r + 1][1], s1));
+          _mm256_storeu_si256(reinterpret_cast<__m256i*>(c + r * c_stride + n),
+                              _mm512_castsi512_si256(bytes));
+          _mm256_storeu_si256(reinterpret_cast<__m256i*>(c + (r + 1) * c_stride + n),
+                              _mm512_extracti64x4_epi64(bytes, 1));
+        }
+      };
+      if (x86::FusedRequant16::usable(w.requant, n) &&
+          x86::FusedRequant16::usable(w.requant, n + kChannelBlock))
+        emit(x86::FusedRequant16(w.requant, n, sums),
+             x86::FusedRequant16(w.requant, n + kChannelBlock, sums));
+      else
+        emit(x86::Requant16(w.requant, n, sums), x86::Requant16(w.requant, n + kChannelBlock, sums));
       return;
     }
   }

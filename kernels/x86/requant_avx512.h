@@ -96,6 +96,11 @@ struct FloatRequantLanes {
     v = _mm512_min_ps(_mm512_max_ps(v, lo), hi);
     return _mm512_add_epi32(_mm512_cvtps_epi32(v), zp);
   }
+
+  // Without the clamp, for ChannelRequant::float_fits_int32 (the caller clamps the integers).
+  [[gnu::always_inline]] __m512i unclamped(__m512i acc) const {
+    return _mm512_add_epi32(_mm512_cvtps_epi32(_mm512_mul_ps(_mm512_cvtepi32_ps(acc), scale)), zp);
+  }
 };
 
 // The requantization of 16 output channels [n, n + 16), bit-exact with requantize():
@@ -106,12 +111,15 @@ struct Requant16 {
   ChannelBias16 add_bias;
   __m512i m0, m0_odd, m0_lo, m0_hi, left_lo, left_hi, right, mask, half, lo_clamp, hi_clamp, zp;
   bool shifts_left;
-  bool float_mode;
+  bool float_mode, float_unclamped;
   FloatRequantLanes float_lanes;
 
   [[gnu::always_inline]] Requant16(const ChannelRequant& w, int64_t n, bool with_row_sums,
                                    ChannelLanes lanes = ChannelLanes::sixteen)
-      : add_bias(w, n, with_row_sums, lanes), float_mode(w.float_mode()), float_lanes(w, n, lanes) {
+      : add_bias(w, n, with_row_sums, lanes),
+        float_mode(w.float_mode()),
+        float_unclamped(w.float_mode() && w.float_fits_int32),
+        float_lanes(w, n, lanes) {
     m0 = load_channels(w.multiplier.data(), n, lanes);
     m0_odd = _mm512_srli_epi64(m0, 32);
     m0_lo = _mm512_cvtepu32_epi64(_mm512_castsi512_si256(m0));
@@ -180,6 +188,14 @@ struct Requant16 {
     q = _mm512_min_epi32(_mm512_max_epi32(q, lo_clamp), hi_clamp);
     return _mm512_add_epi32(q, zp);
   }
+
+  // For PackRows, which clamps: value(), or the float value without its clamp where that is exact
+  // (ChannelRequant::float_fits_int32).
+  template <class RowSum>
+  [[gnu::always_inline]] __m512i value_to_pack(__m512i acc, RowSum row_sum) const {
+    if (float_unclamped) return float_lanes.unclamped(add_bias(acc, row_sum));
+    return value(acc, row_sum);
+  }
 };
 
 // The same results as Requant16 through fused_high_half, for blocks with fused_ok; the tie correction
@@ -226,6 +242,12 @@ struct FusedRequant16 {
   template <class RowSum>
   [[gnu::always_inline]] __m128i operator()(__m512i acc, RowSum row_sum) const {
     return _mm512_cvtepi32_epi8(_mm512_min_epi32(_mm512_max_epi32(value(acc, row_sum), lo), hi));
+  }
+
+  // For PackRows (Requant16::value_to_pack's counterpart): value() is unclamped already.
+  template <class RowSum>
+  [[gnu::always_inline]] __m512i value_to_pack(__m512i acc, RowSum row_sum) const {
+    return value(acc, row_sum);
   }
 };
 

@@ -77,6 +77,26 @@ TEST_P(Depthwise, ExtremeValues) {
     }
 }
 
+// Scaled accumulators far beyond int32 (a huge requantization scale), and then ordinary ones: the float
+// mode clamps before converting to int32. Full 16-channel blocks and widths of 4 and 8 pixels (the 3x3 column
+// kernel's packed stores), random accumulators of both signs, a narrow clamp.
+TEST_P(Depthwise, ScaledBeyondInt32) {
+  for (float output_scale : {1e-8f, 0.5f})
+    for (int64_t width : {4, 8, 19}) {
+      SCOPED_TRACE("output scale " + std::to_string(output_scale) + " width " + std::to_string(width));
+      test::Random rng(static_cast<uint64_t>(width));
+      const int64_t c = 48;
+      const TensorU8 in = rng.activations({1, 5, width, c}, QuantParams::per_tensor(1.0f, 100));
+      const auto w = test::random_weights<int8_t>(rng, {c, 3, 3, 1}, true, false);
+      const TensorS32 bias = test::random_bias(rng, c, in.quant, w, 30000);
+      ref::Conv2dParams p;
+      p.groups = c;
+      p.pad = {1, 1, 1, 1};
+      for (Clamp clamp : {Clamp{}, Clamp{77, 200}})
+        check(GetParam(), in, w, &bias, p, QuantParams::per_tensor(output_scale, 77), clamp);
+    }
+}
+
 // 3x3 without dilation takes a column kernel on AVX-512 (blocks of 8 pixels at stride 1, 4 at stride 2):
 // widths around the block sizes, every padding, both strides, partial channel blocks, clamps, extreme values.
 TEST_P(Depthwise, ThreeByThreeAllWidthsAndPaddings) {

@@ -14,6 +14,7 @@
 #include <string>
 
 #include "kernels/error.h"
+#include "kernels/quantization/channel_requant.h"
 #include "kernels/quantization/conv_requant.h"
 #include "kernels/quantization/requant_mode.h"
 
@@ -224,6 +225,37 @@ TEST(FloatRequantScale, ConvRequantUsesIt) {
                Error);
   EXPECT_NO_THROW(prepare_conv_requant("test", tiny_input, tiny_weights, nullptr, output, Clamp{}, 1, 2,
                                        RequantMode::fixed_point));
+}
+
+// The bound on |acc * scale| that lets packing epilogues skip the float clamp (ChannelRequant::
+// float_fits_int32): the overflow guard's worst case times each channel's scale.
+TEST(FloatRequantScale, BoundOnScaledAccumulators) {
+  // Worst case per channel: 2 taps * 255 (input zero point 0) * |w - z_w| + |bias|.
+  const TensorU8 input({1, 1, 1, 2}, std::vector<uint8_t>{0, 0}, QuantParams::per_tensor(1.0f, 0));
+  const TensorS8 weights({2, 2}, std::vector<int8_t>{127, -3, 5, 1},
+                         QuantParams::per_axis({1.0f, 2.0f}, {0, 0}, 0));
+  TensorS32 bias({2}, std::vector<int32_t>{-1000, 10}, QuantParams::per_axis({1.0f, 2.0f}, {0, 0}, 0));
+  for (const float out_scale : {1.0f, 1e-7f}) {
+    const ConvRequant rq =
+        prepare_conv_requant("test", input, weights, &bias, QuantParams::per_tensor(out_scale, 0), Clamp{}, 2,
+                             2, RequantMode::float_scale);
+    const double want =
+        std::max((2.0 * 255 * 127 + 1000) * rq.scales[0], (2.0 * 255 * 5 + 10) * rq.scales[1]);
+    EXPECT_DOUBLE_EQ(rq.max_float_magnitude, want);
+    EXPECT_EQ(make_channel_requant(rq, 16).float_fits_int32, want < 0x1p30) << out_scale;
+  }
+  EXPECT_TRUE(make_channel_requant(
+                  prepare_conv_requant("test", input, weights, &bias, QuantParams::per_tensor(1.0f, 0),
+                                       Clamp{}, 2, 2, RequantMode::float_scale),
+                  16)
+                  .float_fits_int32);
+  // Unknown bound (a hand-made ConvRequant): the clamp stays.
+  ConvRequant unknown;
+  unknown.mode = RequantMode::float_scale;
+  unknown.scales = {1.0f};
+  unknown.multipliers = {quantize_multiplier(1.0)};
+  unknown.weight_zero_points = {0};
+  EXPECT_FALSE(make_channel_requant(unknown, 16).float_fits_int32);
 }
 
 TEST(RequantModeName, ParsesAndPrints) {

@@ -111,6 +111,31 @@ TEST_P(GemmConv, ExtremeValuesAndLargeK) {
       }
 }
 
+// Scaled accumulators far beyond int32 (a huge requantization scale): the float mode's clamp comes before
+// the conversion to int32, so these saturate to the clamp's ends; random accumulators of both signs, 32 and
+// more channels (the kernels that pack two channel blocks at once) and narrow clamps. Then the same layer
+// with an ordinary scale.
+TEST_P(GemmConv, ScaledBeyondInt32) {
+  for (float output_scale : {1e-7f, 0.5f})
+    for (int64_t cout : {32, 64, 70}) {
+      SCOPED_TRACE("output scale " + std::to_string(output_scale) + " cout " + std::to_string(cout));
+      test::Random rng(static_cast<uint64_t>(cout));
+      Case c;
+      c.mode = mode();
+      c.input = rng.activations({1, 6, 9, 48}, QuantParams::per_tensor(1.0f, 100));
+      c.weights = test::random_weights<int8_t>(rng, {cout, 3, 3, 48}, true, false);
+      c.bias = test::random_bias(rng, cout, c.input.quant, std::get<TensorS8>(c.weights), 50000);
+      c.use_bias = true;
+      c.params.pad = {1, 1, 1, 1};
+      c.output = QuantParams::per_tensor(output_scale, 77);
+      for (Clamp clamp : {Clamp{}, Clamp{77, 200}}) {
+        c.clamp = clamp;
+        const TensorU8 want = reference(c);
+        ASSERT_EQ(fast(c, isa()).data, want.data);
+      }
+    }
+}
+
 TEST_P(GemmConv, IdenticalForAnyThreadCount) {
   test::Random rng(77);
   Case c = random_case(rng, 0, mode());
