@@ -5,9 +5,10 @@
 namespace octet::gemm {
 
 void compute_amx_model(const AmxPackedWeights& w, const uint8_t* a, int64_t a_stride, const int32_t* row_sums,
-                       int64_t m, int64_t n_begin, int64_t n_end, uint8_t* c, int64_t c_stride) {
+                       int64_t m, int64_t n_begin, int64_t n_end, uint8_t* c, int64_t c_stride,
+                       amx::BlockEpilogue epilogue) {
   amx::TileModel tiles;
-  amx::walk(tiles, w, a, a_stride, row_sums, m, n_begin, n_end, c, c_stride);
+  amx::walk(tiles, w, a, a_stride, row_sums, m, n_begin, n_end, c, c_stride, epilogue);
 }
 
 }  // namespace octet::gemm

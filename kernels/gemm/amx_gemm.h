@@ -24,8 +24,10 @@
 //     fewer uses only the top tiles (a 1 x 2 or 1 x 1 block);
 //   - n: a last channel block alone uses one B tile (2 x 1 or 1 x 1); channels past n_end in a block are
 //     padding (zero weights and constants), computed and never stored.
-// The accumulators are stored to a 32 x 32 int32 buffer, and each value gets the folded bias, the
-// asymmetric-weight term and the scalar epilogue (scalar_epilogue.h, both requantization modes).
+// The accumulators are stored to a 32 x 32 int32 buffer, which an epilogue turns into bytes while it is in
+// L1: the folded bias, the asymmetric-weight term and the requantization (both modes). Two epilogues give the
+// same bytes: the scalar one (scalar_epilogue.h) and the AVX-512 one (x86/amx_epilogue_avx512.cpp, the
+// GEMM's vector requantization and packs), which AMX machines all have.
 
 #include <algorithm>
 #include <cstdint>
@@ -77,6 +79,29 @@ struct ATileSource {
   int64_t stride_at(int64_t step) const { return step < direct_steps ? stride : kAmxKStep; }
 };
 
+// One block's accumulators to bytes: rows [0, rows) of `acc` (kBlockChannels int32 apart, channel n0 in
+// column 0) for channels [n0, n1), row_sums (rows values, only when w.needs_row_sums) and c pointing at the
+// block's first row.
+using BlockEpilogue = void (*)(const AmxPackedWeights& w, const int32_t* acc, const int32_t* row_sums,
+                               int64_t rows, int64_t n0, int64_t n1, uint8_t* c, int64_t c_stride);
+
+inline void scalar_epilogue(const AmxPackedWeights& w, const int32_t* acc, const int32_t* row_sums,
+                            int64_t rows, int64_t n0, int64_t n1, uint8_t* c, int64_t c_stride) {
+  const ChannelRequant& rq = w.requant;
+  for (int64_t r = 0; r < rows; ++r) {
+    const uint32_t row_sum = w.needs_row_sums ? static_cast<uint32_t>(row_sums[r]) : 0;
+    uint8_t* out = c + r * c_stride;
+    for (int64_t n = n0; n < n1; ++n) {
+      const auto i = static_cast<size_t>(n);
+      // uint32: the sums wrap modulo 2^32 as the tiles' do (packed_gemm.h).
+      const uint32_t value = static_cast<uint32_t>(acc[r * kBlockChannels + (n - n0)]) +
+                             static_cast<uint32_t>(rq.bias[i]) -
+                             static_cast<uint32_t>(rq.weight_zero_point[i]) * row_sum;
+      out[n] = requantize_accumulator(rq, n, value);
+    }
+  }
+}
+
 struct WalkScratch {
   alignas(64) uint8_t tail[2][kAmxTileRows * kAmxKStep];  // the last k step of each full A tile
   alignas(64) int32_t acc[kBlockRows * kBlockChannels];   // the accumulators of one block
@@ -97,7 +122,7 @@ void for_each_acc(F&& f) {
 template <int TM, int TN, class Tiles>
 void compute_block(Tiles& tiles, const AmxPackedWeights& w, const ATileSource* a, const int32_t* row_sums,
                    int64_t r0, int64_t rows, int64_t block, int64_t n_end, uint8_t* c, int64_t c_stride,
-                   int32_t* acc) {
+                   int32_t* acc, BlockEpilogue epilogue) {
   for_each_acc<TM, TN>([&](auto i, auto j) { tiles.template zero<acc_tile(i, j)>(); });
   for (int64_t s = 0; s < w.k_steps(); ++s) {
     tiles.template load<a_tile(0)>(a[0].at(s), a[0].stride_at(s));
@@ -111,20 +136,8 @@ void compute_block(Tiles& tiles, const AmxPackedWeights& w, const ATileSource* a
     tiles.template store<acc_tile(i, j)>(acc + i * kAmxTileRows * kBlockChannels + j * kChannelBlock,
                                          kBlockChannels * 4);
   });
-  const ChannelRequant& rq = w.requant;
   const int64_t n0 = block * kChannelBlock, n1 = std::min(n_end, n0 + TN * kChannelBlock);
-  for (int64_t r = 0; r < rows; ++r) {
-    const uint32_t row_sum = w.needs_row_sums ? static_cast<uint32_t>(row_sums[r0 + r]) : 0;
-    uint8_t* out = c + (r0 + r) * c_stride;
-    for (int64_t n = n0; n < n1; ++n) {
-      const auto i = static_cast<size_t>(n);
-      // uint32: the sums wrap modulo 2^32 as the tiles' do (packed_gemm.h).
-      const uint32_t value = static_cast<uint32_t>(acc[r * kBlockChannels + (n - n0)]) +
-                             static_cast<uint32_t>(rq.bias[i]) -
-                             static_cast<uint32_t>(rq.weight_zero_point[i]) * row_sum;
-      out[n] = requantize_accumulator(rq, n, value);
-    }
-  }
+  epilogue(w, acc, w.needs_row_sums ? row_sums + r0 : nullptr, rows, n0, n1, c + r0 * c_stride, c_stride);
 }
 
 // Sets up A tile i's source for rows [first, first + valid) of A (see the header comment).
@@ -158,7 +171,8 @@ inline ATileSource a_source(const AmxPackedWeights& w, const uint8_t* a, int64_t
 // rows of w.k bytes (nothing past them is read), row_sums (m values) only when w.needs_row_sums.
 template <class Tiles>
 void walk(Tiles& tiles, const AmxPackedWeights& w, const uint8_t* a, int64_t a_stride,
-          const int32_t* row_sums, int64_t m, int64_t n_begin, int64_t n_end, uint8_t* c, int64_t c_stride) {
+          const int32_t* row_sums, int64_t m, int64_t n_begin, int64_t n_end, uint8_t* c, int64_t c_stride,
+          BlockEpilogue epilogue = scalar_epilogue) {
   if (n_begin % kChannelBlock != 0 || n_begin < 0 || n_end > w.n || m < 0 || (w.needs_row_sums && !row_sums))
     throw Error("amx gemm: bad channel range or missing row sums");
   if (m == 0 || n_begin >= n_end) return;
@@ -177,13 +191,13 @@ void walk(Tiles& tiles, const AmxPackedWeights& w, const uint8_t* a, int64_t a_s
         const bool two_channel_tiles = b + 1 < block_end;
         int32_t* acc = scratch.acc;
         if (two_row_tiles && two_channel_tiles)
-          compute_block<2, 2>(tiles, w, sources, row_sums, r0, rows, b, n_end, c, c_stride, acc);
+          compute_block<2, 2>(tiles, w, sources, row_sums, r0, rows, b, n_end, c, c_stride, acc, epilogue);
         else if (two_row_tiles)
-          compute_block<2, 1>(tiles, w, sources, row_sums, r0, rows, b, n_end, c, c_stride, acc);
+          compute_block<2, 1>(tiles, w, sources, row_sums, r0, rows, b, n_end, c, c_stride, acc, epilogue);
         else if (two_channel_tiles)
-          compute_block<1, 2>(tiles, w, sources, row_sums, r0, rows, b, n_end, c, c_stride, acc);
+          compute_block<1, 2>(tiles, w, sources, row_sums, r0, rows, b, n_end, c, c_stride, acc, epilogue);
         else
-          compute_block<1, 1>(tiles, w, sources, row_sums, r0, rows, b, n_end, c, c_stride, acc);
+          compute_block<1, 1>(tiles, w, sources, row_sums, r0, rows, b, n_end, c, c_stride, acc, epilogue);
       }
     }
   } catch (...) {
@@ -193,14 +207,23 @@ void walk(Tiles& tiles, const AmxPackedWeights& w, const uint8_t* a, int64_t a_s
   tiles.release();
 }
 
+#if defined(__x86_64__)
+// The AVX-512 epilogue (x86/amx_epilogue_avx512.cpp): only on CPUs with the avx512vnni ISA.
+void avx512_epilogue(const AmxPackedWeights& w, const int32_t* acc, const int32_t* row_sums, int64_t rows,
+                     int64_t n0, int64_t n1, uint8_t* c, int64_t c_stride);
+#endif
+
 }  // namespace amx
 
-// The walk on the scalar tile model (amx_gemm.cpp): runs anywhere; what the tests check.
+// The walk on the scalar tile model (amx_gemm.cpp): runs anywhere; what the tests check, with either
+// epilogue.
 void compute_amx_model(const AmxPackedWeights& w, const uint8_t* a, int64_t a_stride, const int32_t* row_sums,
-                       int64_t m, int64_t n_begin, int64_t n_end, uint8_t* c, int64_t c_stride);
+                       int64_t m, int64_t n_begin, int64_t n_end, uint8_t* c, int64_t c_stride,
+                       amx::BlockEpilogue epilogue = amx::scalar_epilogue);
 
 #if defined(__x86_64__)
-// The walk on AMX tiles (x86/amx_gemm_intrinsics.cpp). Throws octet::Error unless amx_support().usable.
+// The walk on AMX tiles with the AVX-512 epilogue (x86/amx_gemm_intrinsics.cpp). Throws octet::Error unless
+// amx_support().usable.
 // Not dispatched by any ISA yet: it has never run on AMX hardware.
 void compute_amx(const AmxPackedWeights& w, const uint8_t* a, int64_t a_stride, const int32_t* row_sums,
                  int64_t m, int64_t n_begin, int64_t n_end, uint8_t* c, int64_t c_stride);

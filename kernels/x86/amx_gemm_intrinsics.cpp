@@ -94,7 +94,7 @@ void compute_amx(const AmxPackedWeights& w, const uint8_t* a, int64_t a_stride, 
                  int64_t m, int64_t n_begin, int64_t n_end, uint8_t* c, int64_t c_stride) {
   if (!amx_support().usable) throw Error("gemm: AMX is not usable here: " + amx_support().reason);
   HardwareTiles tiles;
-  amx::walk(tiles, w, a, a_stride, row_sums, m, n_begin, n_end, c, c_stride);
+  amx::walk(tiles, w, a, a_stride, row_sums, m, n_begin, n_end, c, c_stride, amx::avx512_epilogue);
 }
 
 }  // namespace octet::gemm

@@ -12,6 +12,7 @@
 #include <span>
 #include <string>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "kernels/error.h"
@@ -19,6 +20,7 @@
 #include "kernels/gemm/amx_pack.h"
 #include "kernels/gemm/amx_tile_model.h"
 #include "kernels/gemm/packed_gemm.h"
+#include "kernels/isa.h"
 #include "kernels/reference/fully_connected.h"
 #include "kernels/x86/amx_support.h"
 #include "test_util.h"
@@ -260,6 +262,18 @@ struct GemmCase {
   enum class Values { random, extreme_high, extreme_low, extreme_mixed } values = Values::random;
 };
 
+// The walk's epilogues this CPU runs: the scalar one, and the AVX-512 one where the CPU has it.
+std::vector<std::pair<const char*, gemm::amx::BlockEpilogue>> epilogues() {
+  std::vector<std::pair<const char*, gemm::amx::BlockEpilogue>> out = {
+      {"scalar", gemm::amx::scalar_epilogue}};
+#if defined(__x86_64__)
+  const std::vector<Isa> isas = supported_isas();
+  if (std::find(isas.begin(), isas.end(), Isa::avx512vnni) != isas.end())
+    out.emplace_back("avx512", gemm::amx::avx512_epilogue);
+#endif
+  return out;
+}
+
 template <class W>
 void check_walk(uint64_t seed, const GemmCase& g, RequantMode mode) {
   const int64_t m = g.m, n = g.n, k = g.k;
@@ -319,13 +333,17 @@ void check_walk(uint64_t seed, const GemmCase& g, RequantMode mode) {
   const int64_t c_stride = n + rng.integer(0, 3);
   std::vector<uint8_t> want(static_cast<size_t>(m * c_stride), 0xcd), got = want;
   gemm::compute_scalar(s, a_padded.data(), s.k_padded, sums.data(), m, n_begin, n_end, want.data(), c_stride);
-  CheckedTiles tiles(zone, a.data(), a_stride, m, k);
-  gemm::amx::walk(tiles, p, a.data(), a_stride, p.needs_row_sums ? sums.data() : nullptr, m, n_begin, n_end,
-                  got.data(), c_stride);
-  EXPECT_FALSE(tiles.configured());  // the walk releases the tiles
-  const int64_t steps = p.k_steps(), row_blocks = (m + 31) / 32;
-  EXPECT_GE(tiles.loads, row_blocks * steps * 2);  // at least one A and one B tile per block and step
-  ASSERT_EQ(got, want);  // bytes outside [n_begin, n_end) and the row gaps untouched in both
+  for (const auto& [epilogue_name, epilogue] : epilogues()) {
+    SCOPED_TRACE(std::string("epilogue ") + epilogue_name);
+    std::fill(got.begin(), got.end(), uint8_t{0xcd});
+    CheckedTiles tiles(zone, a.data(), a_stride, m, k);
+    gemm::amx::walk(tiles, p, a.data(), a_stride, p.needs_row_sums ? sums.data() : nullptr, m, n_begin, n_end,
+                    got.data(), c_stride, epilogue);
+    EXPECT_FALSE(tiles.configured());  // the walk releases the tiles
+    const int64_t steps = p.k_steps(), row_blocks = (m + 31) / 32;
+    EXPECT_GE(tiles.loads, row_blocks * steps * 2);  // at least one A and one B tile per block and step
+    ASSERT_EQ(got, want);  // bytes outside [n_begin, n_end) and the row gaps untouched in both
+  }
 
   // The library's entry point on the model, and the reference operator, for the whole range.
   if (n_begin == 0 && n_end == n) {
