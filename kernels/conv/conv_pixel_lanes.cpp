@@ -83,6 +83,7 @@ PixelLaneConv prepare_pixel_lanes(const gemm::PackedWeights& w, const ref::Conv2
   to.right_shift.resize(lanes);
   to.weight_zero_point.resize(lanes);
   if (from.float_mode()) to.scale.resize(lanes);
+  to.float_fits_int32 = from.float_fits_int32;
   to.output_zero_point = from.output_zero_point;
   to.clamp = from.clamp;
   const bool fused = !from.fused_ok.empty();

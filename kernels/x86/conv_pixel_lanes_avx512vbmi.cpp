@@ -112,7 +112,7 @@ void row_kernel(const PixelLaneConv& conv, const uint8_t* const* rows, int64_t o
         v[oc] = _mm512_setzero_si512();
 #pragma GCC unroll 8
       for (int oc = 0; oc < C; ++oc)
-        v[oc] = requant[oc].value(acc[i][oc], 0);
+        v[oc] = requant[oc].value_to_pack(acc[i][oc], 0);
       for (int h = 0; h < (C + 3) / 4; ++h) {
         table[h] = pack_table(v[4 * h], v[4 * h + 1], v[4 * h + 2], v[4 * h + 3]);
       }
@@ -178,10 +178,10 @@ void block_kernel(const PixelLaneConv& conv, const uint8_t* const* rows, int64_t
         table[h] = _mm512_setzero_si512();
         continue;
       }
-      const __m512i v0 = requant[4 * h].value(acc[4 * h], 0),
-                    v1 = requant[4 * h + 1].value(acc[4 * h + 1], 0),
-                    v2 = requant[4 * h + 2].value(acc[4 * h + 2], 0),
-                    v3 = requant[4 * h + 3].value(acc[4 * h + 3], 0);
+      const __m512i v0 = requant[4 * h].value_to_pack(acc[4 * h], 0),
+                    v1 = requant[4 * h + 1].value_to_pack(acc[4 * h + 1], 0),
+                    v2 = requant[4 * h + 2].value_to_pack(acc[4 * h + 2], 0),
+                    v3 = requant[4 * h + 3].value_to_pack(acc[4 * h + 3], 0);
       table[h] = pack_table(v0, v1, v2, v3);
     }
     // 128-bit lanes: chunk L = lane L of tables 0, 1, 2, 3.

@@ -220,6 +220,35 @@ TEST_P(SmallCoutConv, StemsBitExact) {
   EXPECT_EQ(applied, conv::pixel_lanes_apply(isa(), stem, 3, 3, 3, 32) ? 24 : 0);
 }
 
+// Scaled accumulators far beyond int32 (a huge requantization scale) on the pixel-lane kernel, whose
+// saturating packs clamp: the float mode keeps its float clamp there (ChannelRequant::float_fits_int32).
+// Then an ordinary scale, without it.
+TEST_P(SmallCoutConv, PixelLanesScaledBeyondInt32) {
+  int applied = 0;
+  for (const int64_t cout : {8, 24, 32})
+    for (const float output_scale : {1e-9f, 0.5f}) {
+      SCOPED_TRACE("3 -> " + std::to_string(cout) + ", output scale " + std::to_string(output_scale));
+      test::Random rng(static_cast<uint64_t>(cout));
+      ConvCase c;
+      c.mode = mode();
+      c.params.stride_h = c.params.stride_w = 2;
+      c.params.pad = {1, 1, 1, 1};
+      c.input = make_input(rng, {1, 9, 40, 3}, false);
+      c.weights = make_weights(rng, {cout, 3, 3, 3}, 0, false);
+      c.bias = test::random_bias(rng, cout, c.input.quant, std::get<TensorS8>(c.weights), 50000);
+      c.use_bias = true;
+      c.output = QuantParams::per_tensor(output_scale, 90);
+      for (const Clamp clamp : {Clamp{}, Clamp{90, 200}}) {
+        c.clamp = clamp;
+        const conv::GemmConv2d prepared = prepare(c, isa());
+        applied += prepared.pixel_lanes.has_value();
+        expect_bit_exact(prepared, c, reference(c));
+      }
+    }
+  const ref::Conv2dParams stem{.stride_h = 2, .stride_w = 2, .pad = {1, 1, 1, 1}};
+  EXPECT_EQ(applied, conv::pixel_lanes_apply(isa(), stem, 3, 3, 3, 32) ? 12 : 0);
+}
+
 // The text detector's layers, on smaller maps: the 3 -> 8 stem (3x3 stride 2) and a 96 -> 24 3x3 layer.
 TEST_P(SmallCoutConv, DetectorLayersBitExact) {
   test::Random rng(5);
