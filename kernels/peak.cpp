@@ -5,6 +5,9 @@
 #include <thread>
 #include <vector>
 
+#include "kernels/error.h"
+#include "kernels/x86/amx_support.h"
+
 namespace octet {
 
 namespace {
@@ -48,12 +51,15 @@ double loop(Isa isa, long iterations) {
 
 }  // namespace
 
-double measure_peak_gmacs(Isa isa, int threads, double seconds) {
-  // Calibrate one thread's iteration count to the requested duration, then run all threads together.
+namespace {
+
+// Calibrates one thread's iteration count of `run` to `seconds`, then runs `threads` threads together.
+template <class Loop>
+double measure(Loop&& run, int threads, double seconds) {
   long iterations = 1 << 16;
   for (;;) {
     const auto start = std::chrono::steady_clock::now();
-    loop(isa, iterations);
+    run(iterations);
     const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     if (s > seconds / 4 || iterations > (1L << 40)) {
       iterations = static_cast<long>(static_cast<double>(iterations) * seconds / std::max(s, 1e-9));
@@ -66,7 +72,7 @@ double measure_peak_gmacs(Isa isa, int threads, double seconds) {
   const auto start = std::chrono::steady_clock::now();
   for (int t = 0; t < threads; ++t)
     pool.emplace_back([&] {
-      const double m = loop(isa, iterations);
+      const double m = run(iterations);
       double seen = macs.load();
       while (!macs.compare_exchange_weak(seen, seen + m)) {
       }
@@ -75,6 +81,22 @@ double measure_peak_gmacs(Isa isa, int threads, double seconds) {
     th.join();
   const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return macs.load() / s * 1e-9;
+}
+
+}  // namespace
+
+double measure_peak_gmacs(Isa isa, int threads, double seconds) {
+  return measure([isa](long iterations) { return loop(isa, iterations); }, threads, seconds);
+}
+
+double measure_amx_peak_gmacs(int threads, double seconds) {
+#if defined(__x86_64__)
+  if (!amx_support().usable) throw Error("AMX peak: AMX is not usable here: " + amx_support().reason);
+  return measure(peak_loop_amx, threads, seconds);
+#else
+  (void)threads, (void)seconds;
+  throw Error("AMX peak: not an x86 CPU");
+#endif
 }
 
 }  // namespace octet

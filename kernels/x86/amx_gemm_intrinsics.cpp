@@ -7,6 +7,7 @@
 
 #include "kernels/error.h"
 #include "kernels/gemm/amx_gemm.h"
+#include "kernels/peak.h"
 #include "kernels/x86/amx_support.h"
 
 namespace octet::gemm {
@@ -98,3 +99,35 @@ void compute_amx(const AmxPackedWeights& w, const uint8_t* a, int64_t a_stride, 
 }
 
 }  // namespace octet::gemm
+
+namespace octet {
+
+double peak_loop_amx(long iterations) {
+  if (!amx_support().usable) throw Error("AMX peak: AMX is not usable here: " + amx_support().reason);
+  using gemm::amx::a_tile, gemm::amx::acc_tile, gemm::amx::b_tile;
+  gemm::HardwareTiles tiles;
+  alignas(64) static const int8_t operands[gemm::kAmxTileBytes] = {};  // values do not change the rate
+  alignas(64) int32_t out[16 * 16];
+  tiles.configure(gemm::amx::walk_config());
+  tiles.load<a_tile(0)>(operands, 64);
+  tiles.load<a_tile(1)>(operands, 64);
+  tiles.load<b_tile(0)>(operands, 64);
+  tiles.load<b_tile(1)>(operands, 64);
+  tiles.zero<acc_tile(0, 0)>();
+  tiles.zero<acc_tile(0, 1)>();
+  tiles.zero<acc_tile(1, 0)>();
+  tiles.zero<acc_tile(1, 1)>();
+  // The walk's 2 x 2 block: four independent accumulator tiles, as the AMX GEMM keeps them.
+  for (long i = 0; i < iterations; ++i) {
+    tiles.dpbusd<acc_tile(0, 0), a_tile(0), b_tile(0)>();
+    tiles.dpbusd<acc_tile(0, 1), a_tile(0), b_tile(1)>();
+    tiles.dpbusd<acc_tile(1, 0), a_tile(1), b_tile(0)>();
+    tiles.dpbusd<acc_tile(1, 1), a_tile(1), b_tile(1)>();
+  }
+  tiles.store<acc_tile(0, 0)>(out, 64);
+  tiles.release();
+  __asm__ volatile("" : : "r"(out[0]));
+  return static_cast<double>(iterations) * 4 * 16 * 16 * 64;
+}
+
+}  // namespace octet

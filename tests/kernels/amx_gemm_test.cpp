@@ -21,6 +21,7 @@
 #include "kernels/gemm/amx_tile_model.h"
 #include "kernels/gemm/packed_gemm.h"
 #include "kernels/isa.h"
+#include "kernels/peak.h"
 #include "kernels/reference/fully_connected.h"
 #include "kernels/x86/amx_support.h"
 #include "test_util.h"
@@ -443,6 +444,21 @@ TEST(AmxSupport, ExplainsItselfWhenNotUsable) {
   uint8_t a[4] = {}, c[4] = {};
   EXPECT_THROW(gemm::compute_amx(p, a, 4, nullptr, 1, 0, 4, c, 4), Error);
 #endif
+}
+
+// `octet peak`'s AMX row: measured where AMX is usable (4 tiles of 16 x 16 x 64 MACs per iteration, at
+// least the VNNI rate), refused by name elsewhere.
+TEST(AmxSupport, PeakMeasuredOnlyWhereUsable) {
+  if (!amx_support().usable) {
+    try {
+      measure_amx_peak_gmacs(1, 0.01);
+      FAIL() << "measured an AMX peak without AMX";
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("AMX"), std::string::npos) << e.what();
+    }
+    return;
+  }
+  EXPECT_GT(measure_amx_peak_gmacs(1, 0.05), measure_peak_gmacs(Isa::avx512vnni, 1, 0.05));
 }
 
 }  // namespace
