@@ -118,7 +118,9 @@ void channel_block3x3(const DepthwiseConv2d& d, const Block<kPixels, kStride>* b
     w01[kx] = _mm512_loadu_si512(d.column_weights.data() + (kx * d.channels_padded + cb) * 2);
     w2[kx] = _mm512_loadu_si512(d.column_weights.data() + ((3 + kx) * d.channels_padded + cb) * 2);
   }
-  const Requant requant(d.requant, cb, false);
+  Requant requant(d.requant, cb, false);
+  // The accumulators start from the bias: one addition fewer per vector in the epilogue.
+  const __m512i start = requant.add_bias.bias_as_start();
   const x86::PackRows pack(d.requant.clamp);
   auto store = [&](uint8_t* dst, __m512i acc) {
     if constexpr (kFull)
@@ -129,7 +131,7 @@ void channel_block3x3(const DepthwiseConv2d& d, const Block<kPixels, kStride>* b
   auto block = [&](int64_t x, auto column) {
     __m512i acc[kPixels];
     for (auto& a : acc)
-      a = _mm512_setzero_si512();
+      a = start;
       // Fully unrolled, so that every acc[i] lives in a register (GCC leaves this loop rolled otherwise
       // and keeps the accumulators on the stack).
 #pragma GCC unroll 32

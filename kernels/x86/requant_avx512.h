@@ -33,6 +33,7 @@ enum class ChannelLanes { sixteen, eight_twice };
 struct ChannelBias16 {
   __m512i bias, zw;
   bool has_zw;
+  bool adds_bias = true;  // false: the kernel started its accumulators from `bias` (bias_as_start)
 
   [[gnu::always_inline]] ChannelBias16(const ChannelRequant& w, int64_t n, bool with_row_sums,
                                        ChannelLanes lanes = ChannelLanes::sixteen)
@@ -41,13 +42,18 @@ struct ChannelBias16 {
         has_zw(with_row_sums) {}
 
   [[gnu::always_inline]] __m512i operator()(__m512i acc, int32_t row_sum) const {
-    acc = _mm512_add_epi32(acc, bias);
+    if (adds_bias) acc = _mm512_add_epi32(acc, bias);
     if (has_zw) acc = _mm512_sub_epi32(acc, _mm512_mullo_epi32(zw, _mm512_set1_epi32(row_sum)));
     return acc;
   }
+  // The bias, to start the accumulators from (an addition fewer per vector), and stop adding it.
+  [[gnu::always_inline]] __m512i bias_as_start() {
+    adds_bias = false;
+    return bias;
+  }
   // Row sums per lane (a pixel pair's: pair_of).
   [[gnu::always_inline]] __m512i operator()(__m512i acc, __m512i row_sums) const {
-    acc = _mm512_add_epi32(acc, bias);
+    if (adds_bias) acc = _mm512_add_epi32(acc, bias);
     if (has_zw) acc = _mm512_sub_epi32(acc, _mm512_mullo_epi32(zw, row_sums));
     return acc;
   }
