@@ -257,8 +257,9 @@ struct FusedRequant16 {
   }
 };
 
-// Four vectors of unclamped results (fused form) to 64 clamped bytes: two rows of 32 channels, `top`
-// (channels n..n+15, n+16..n+31 of one row) then `bottom` (the same of the next row). The saturating
+// Four vectors of results with the zero point added (value_to_pack: clamped or not) to 64 clamped bytes:
+// two rows of 32 channels, `top` (channels n..n+15, n+16..n+31 of one row) then `bottom` (the same of the
+// next row), or any four vectors of 16 bytes each (one per 128-bit lane, in argument order). The saturating
 // packs clamp to [0, 255] on the way (in the same order as a clamp would) and cost one instruction per
 // pair instead of a two-instruction vpmovdb per vector; their in-lane interleaving is undone by one
 // dword permute. A narrower clamp runs on the bytes.
