@@ -4,26 +4,28 @@
 //
 //   C[m][n] = requantize(bias'[n] + sum_k A[m][k] * W[n][k] - z_w[n] * sum_k A[m][k])
 //
-// for uint8 A (m rows of k bytes, a_stride bytes apart: NHWC pixels as they lie) and weights packed by
-// amx_pack. One walk, written against a "tile backend" with the instructions as members (configure,
-// release, zero<T>, load<T>, store<T>, dpbusd<C, A, B>; tile numbers are template arguments because the
-// intrinsics take them as immediates), runs on the scalar model of amx_tile_model.h (compute_amx_model:
-// what the tests check against the scalar GEMM) and on the hardware (compute_amx,
+// for uint8 A (m rows of k bytes, a_stride bytes apart: NHWC pixels as they lie; or, for a convolution,
+// each row given as kernel-row segments, walk_segmented) and weights packed by amx_pack. One walk, written
+// against a "tile backend" with the instructions as members (configure, release, zero<T>, load<T>,
+// store<T>, dpbusd<C, A, B>; tile numbers are template arguments because the intrinsics take them as
+// immediates), runs on the scalar model of amx_tile_model.h (compute_amx_model, compute_amx_segmented_model:
+// what the tests check against the scalar GEMM) and on the hardware (compute_amx, compute_amx_segmented,
 // x86/amx_gemm_intrinsics.cpp), so the code that runs on AMX is the code that was tested.
 //
 // The walk: every tile is 16 rows x 64 bytes (one configuration). Blocks of 32 rows x 32 channels keep
 // 4 int32 accumulator tiles (tiles 0-3: C[i][j], rows 16i.., channel block j), and per 64-byte k step load
 // 2 A tiles (4, 5: 16 rows x 64 k each) and 2 B tiles (6, 7: 16 k groups x 16 channels x 4) and issue 4
 // TDPBUSD. Row blocks are the outer loop, so a row block's A (its copies included) serves every channel
-// pair. Tails:
-//   - k: the packed B is zero past k (to a multiple of 64); a full A tile is read in place for the k steps
-//     inside k, and its last, partial step from a 16 x 64 copy whose bytes past k are zero, so A is never
-//     read past a row's k bytes;
-//   - m: a last A tile of fewer than 16 rows is copied once per call into a zeroed 16 x k_padded buffer
-//     (its missing rows are zero; the configuration stays 16 rows), and a last row block of 16 rows or
-//     fewer uses only the top tiles (a 1 x 2 or 1 x 1 block);
-//   - n: a last channel block alone uses one B tile (2 x 1 or 1 x 1); channels past n_end in a block are
-//     padding (zero weights and constants), computed and never stored.
+// pair. Each A tile knows, per k step, where its 16 rows are (ATileSource):
+//   - in place, rows a_stride apart, where all 16 rows are there and the step is 64 real bytes of each; for
+//     segments, where the 16 rows' pointers are also evenly spaced (a run of output pixels along one image
+//     row, stride_w * C_in apart: a KxK kernel row is a strided tile);
+//   - else from a 16 x 64 copy with zeros past a row's real bytes (a last partial step of k or of a
+//     segment, whose B rows are zero) and past the valid rows (a last tile of fewer than 16 rows; the
+//     configuration stays 16 rows), so nothing past a row's real bytes is ever read.
+// A last row block of 16 rows or fewer uses only the top tiles (a 1 x 2 or 1 x 1 block); a last channel
+// block alone uses one B tile (2 x 1 or 1 x 1); channels past n_end in a block are padding (zero weights and
+// constants), computed and never stored.
 // The accumulators are stored to a 32 x 32 int32 buffer, which an epilogue turns into bytes while it is in
 // L1: the folded bias, the asymmetric-weight term and the requantization (both modes). Two epilogues give the
 // same bytes: the scalar one (scalar_epilogue.h) and the AVX-512 one (x86/amx_epilogue_avx512.cpp, the
@@ -67,16 +69,31 @@ constexpr TileConfig walk_config() {
 constexpr int64_t kBlockRows = 2 * kAmxTileRows;       // 32 rows of A per block
 constexpr int64_t kBlockChannels = 2 * kChannelBlock;  // 32 output channels per block
 
-// Where A tile i of a row block reads k step s: in place for steps below direct_steps, else the copy of
-// its last, partial step (16 x 64 bytes, stride 64).
+// Where one A tile (16 rows of a row block) reads each k step s: at[s], its rows stride[s] bytes apart. In
+// place where the tile's 16 rows lie evenly spaced and the step is a whole 64 bytes of each; else a 16 x 64
+// copy in `copies` (at step s * 1024) with zeros past a row's real bytes and past the valid rows.
 struct ATileSource {
-  const uint8_t* base = nullptr;
-  int64_t stride = 0;
-  int64_t direct_steps = 0;
-  const uint8_t* tail = nullptr;
+  std::vector<const uint8_t*> at;
+  std::vector<int64_t> stride;
+  std::vector<uint8_t> copies;
 
-  const uint8_t* at(int64_t step) const { return step < direct_steps ? base + step * kAmxKStep : tail; }
-  int64_t stride_at(int64_t step) const { return step < direct_steps ? stride : kAmxKStep; }
+  void reset(int64_t steps) {
+    at.assign(static_cast<size_t>(steps), nullptr);
+    stride.assign(static_cast<size_t>(steps), kAmxKStep);
+    copies.resize(static_cast<size_t>(steps * kAmxTileBytes));
+  }
+  // Step s from a copy of `bytes` bytes of each of the rows row(0) .. row(valid - 1).
+  template <class Row>
+  void copy_step(int64_t s, int64_t valid, int64_t bytes, Row&& row) {
+    uint8_t* copy = copies.data() + s * kAmxTileBytes;
+    std::memset(copy, 0, static_cast<size_t>(kAmxTileBytes));
+    for (int64_t r = 0; r < valid; ++r)
+      std::memcpy(copy + r * kAmxKStep, row(r), static_cast<size_t>(bytes));
+    at[static_cast<size_t>(s)] = copy;
+    stride[static_cast<size_t>(s)] = kAmxKStep;
+  }
+  const uint8_t* at_step(int64_t s) const { return at[static_cast<size_t>(s)]; }
+  int64_t stride_at(int64_t s) const { return stride[static_cast<size_t>(s)]; }
 };
 
 // One block's accumulators to bytes: rows [0, rows) of `acc` (kBlockChannels int32 apart, channel n0 in
@@ -103,9 +120,8 @@ inline void scalar_epilogue(const AmxPackedWeights& w, const int32_t* acc, const
 }
 
 struct WalkScratch {
-  alignas(64) uint8_t tail[2][kAmxTileRows * kAmxKStep];  // the last k step of each full A tile
-  alignas(64) int32_t acc[kBlockRows * kBlockChannels];   // the accumulators of one block
-  std::vector<uint8_t> rows;                              // a last A tile of fewer than 16 rows
+  alignas(64) int32_t acc[kBlockRows * kBlockChannels];  // the accumulators of one block
+  ATileSource sources[2];                                // the row block's two A tiles
 };
 
 // Calls f(I, J) for the accumulator tiles of a TM x TN block (std::integral_constant indices).
@@ -125,8 +141,8 @@ void compute_block(Tiles& tiles, const AmxPackedWeights& w, const ATileSource* a
                    int32_t* acc, BlockEpilogue epilogue) {
   for_each_acc<TM, TN>([&](auto i, auto j) { tiles.template zero<acc_tile(i, j)>(); });
   for (int64_t s = 0; s < w.k_steps(); ++s) {
-    tiles.template load<a_tile(0)>(a[0].at(s), a[0].stride_at(s));
-    if constexpr (TM == 2) tiles.template load<a_tile(1)>(a[1].at(s), a[1].stride_at(s));
+    tiles.template load<a_tile(0)>(a[0].at_step(s), a[0].stride_at(s));
+    if constexpr (TM == 2) tiles.template load<a_tile(1)>(a[1].at_step(s), a[1].stride_at(s));
     tiles.template load<b_tile(0)>(w.b_tile(block, s), kAmxKStep);
     if constexpr (TN == 2) tiles.template load<b_tile(1)>(w.b_tile(block + 1, s), kAmxKStep);
     for_each_acc<TM, TN>(
@@ -140,39 +156,58 @@ void compute_block(Tiles& tiles, const AmxPackedWeights& w, const ATileSource* a
   epilogue(w, acc, w.needs_row_sums ? row_sums + r0 : nullptr, rows, n0, n1, c + r0 * c_stride, c_stride);
 }
 
-// Sets up A tile i's source for rows [first, first + valid) of A (see the header comment).
-inline ATileSource a_source(const AmxPackedWeights& w, const uint8_t* a, int64_t a_stride, int64_t first,
-                            int64_t valid, int i, WalkScratch& scratch) {
-  ATileSource s;
-  if (valid == kAmxTileRows) {
-    s.base = a + first * a_stride;
-    s.stride = a_stride;
-    s.direct_steps = w.k / kAmxKStep;
-    if (s.direct_steps < w.k_steps()) {
-      const int64_t done = s.direct_steps * kAmxKStep, left = w.k - done;
-      uint8_t* tail = scratch.tail[i];
-      std::memset(tail, 0, sizeof scratch.tail[i]);
-      for (int64_t r = 0; r < kAmxTileRows; ++r)
-        std::memcpy(tail + r * kAmxKStep, s.base + r * a_stride + done, static_cast<size_t>(left));
-      s.tail = tail;
+// A tile's source for rows [first, first + valid) of a strided A (rows of w.k bytes, a_stride apart): in
+// place for the k steps inside k when all 16 rows are there, else copies.
+inline void a_source(const AmxPackedWeights& w, const uint8_t* a, int64_t a_stride, int64_t first,
+                     int64_t valid, ATileSource& source) {
+  source.reset(w.k_steps());
+  const uint8_t* base = a + first * a_stride;
+  for (int64_t s = 0; s < w.k_steps(); ++s) {
+    const int64_t offset = s * kAmxKStep, bytes = std::min(kAmxKStep, w.k - offset);
+    if (valid == kAmxTileRows && bytes == kAmxKStep) {
+      source.at[static_cast<size_t>(s)] = base + offset;
+      source.stride[static_cast<size_t>(s)] = a_stride;
+    } else {
+      source.copy_step(s, valid, bytes, [&](int64_t r) { return base + r * a_stride + offset; });
     }
-    return s;
   }
-  scratch.rows.assign(static_cast<size_t>(kAmxTileRows * w.k_padded), 0);
-  for (int64_t r = 0; r < valid; ++r)
-    std::memcpy(scratch.rows.data() + r * w.k_padded, a + (first + r) * a_stride, static_cast<size_t>(w.k));
-  s.base = scratch.rows.data();
-  s.stride = w.k_padded;
-  s.direct_steps = w.k_steps();
-  return s;
 }
 
-// Rows [0, m) and output channels [n_begin, n_end) of C (n_begin a multiple of 16), as gemm::compute: A
-// rows of w.k bytes (nothing past them is read), row_sums (m values) only when w.needs_row_sums.
-template <class Tiles>
-void walk(Tiles& tiles, const AmxPackedWeights& w, const uint8_t* a, int64_t a_stride,
-          const int32_t* row_sums, int64_t m, int64_t n_begin, int64_t n_end, uint8_t* c, int64_t c_stride,
-          BlockEpilogue epilogue = scalar_epilogue) {
+// A tile's source for rows [first, first + valid) of a segmented A (rows[r * w.segments + g]: row r's
+// segment g, w.segment_k() readable bytes): segment g's whole k steps read in place where the 16 rows'
+// pointers are evenly spaced (a run of output pixels along one image row: stride_w * C_in apart), the rest
+// (a segment's last partial step, rows that cross an image row or meet padding copies) from copies.
+inline void segment_source(const AmxPackedWeights& w, const uint8_t* const* rows, int64_t first,
+                           int64_t valid, ATileSource& source) {
+  source.reset(w.k_steps());
+  const int64_t segment_k = w.segment_k(), segments = w.segments;
+  auto row = [&](int64_t r, int64_t g) { return rows[(first + r) * segments + g]; };
+  for (int64_t g = 0; g < segments; ++g) {
+    // Evenly spaced (compared as addresses: the pointers may lie in different allocations).
+    bool even = valid == kAmxTileRows;
+    const auto base = reinterpret_cast<uintptr_t>(row(0, g));
+    const uintptr_t spacing = even ? reinterpret_cast<uintptr_t>(row(1, g)) - base : 0;
+    even = even && spacing > 0 && spacing < (uintptr_t{1} << 32);
+    for (int64_t r = 2; even && r < kAmxTileRows; ++r)
+      even = reinterpret_cast<uintptr_t>(row(r, g)) == base + static_cast<uintptr_t>(r) * spacing;
+    for (int64_t t = 0; t < w.segment_steps(); ++t) {
+      const int64_t s = g * w.segment_steps() + t, offset = t * kAmxKStep;
+      const int64_t bytes = std::min(kAmxKStep, segment_k - offset);
+      if (even && bytes == kAmxKStep) {
+        source.at[static_cast<size_t>(s)] = row(0, g) + offset;
+        source.stride[static_cast<size_t>(s)] = static_cast<int64_t>(spacing);
+      } else {
+        source.copy_step(s, valid, bytes, [&](int64_t r) { return row(r, g) + offset; });
+      }
+    }
+  }
+}
+
+// Rows [0, m) and channels [n_begin, n_end) of C, the A tiles of each row block set up by
+// prepare(source, first row, valid rows).
+template <class Tiles, class Prepare>
+void walk_rows(Tiles& tiles, const AmxPackedWeights& w, const int32_t* row_sums, int64_t m, int64_t n_begin,
+               int64_t n_end, uint8_t* c, int64_t c_stride, BlockEpilogue epilogue, Prepare&& prepare) {
   if (n_begin % kChannelBlock != 0 || n_begin < 0 || n_end > w.n || m < 0 || (w.needs_row_sums && !row_sums))
     throw Error("amx gemm: bad channel range or missing row sums");
   if (m == 0 || n_begin >= n_end) return;
@@ -183,10 +218,9 @@ void walk(Tiles& tiles, const AmxPackedWeights& w, const uint8_t* a, int64_t a_s
     for (int64_t r0 = 0; r0 < m; r0 += kBlockRows) {
       const int64_t rows = std::min(kBlockRows, m - r0);
       const bool two_row_tiles = rows > kAmxTileRows;
-      ATileSource sources[2];
-      sources[0] = a_source(w, a, a_stride, r0, std::min(rows, kAmxTileRows), 0, scratch);
-      if (two_row_tiles)
-        sources[1] = a_source(w, a, a_stride, r0 + kAmxTileRows, rows - kAmxTileRows, 1, scratch);
+      const ATileSource* sources = scratch.sources;
+      prepare(scratch.sources[0], r0, std::min(rows, kAmxTileRows));
+      if (two_row_tiles) prepare(scratch.sources[1], r0 + kAmxTileRows, rows - kAmxTileRows);
       for (int64_t b = n_begin / kChannelBlock; b < block_end; b += 2) {
         const bool two_channel_tiles = b + 1 < block_end;
         int32_t* acc = scratch.acc;
@@ -207,6 +241,34 @@ void walk(Tiles& tiles, const AmxPackedWeights& w, const uint8_t* a, int64_t a_s
   tiles.release();
 }
 
+// Rows [0, m) and output channels [n_begin, n_end) of C (n_begin a multiple of 16), as gemm::compute: A
+// rows of w.k bytes (nothing past them is read), row_sums (m values) only when w.needs_row_sums. Weights
+// packed in one segment.
+template <class Tiles>
+void walk(Tiles& tiles, const AmxPackedWeights& w, const uint8_t* a, int64_t a_stride,
+          const int32_t* row_sums, int64_t m, int64_t n_begin, int64_t n_end, uint8_t* c, int64_t c_stride,
+          BlockEpilogue epilogue = scalar_epilogue) {
+  if (w.segments != 1) throw Error("amx gemm: weights packed in segments take walk_segmented");
+  walk_rows(tiles, w, row_sums, m, n_begin, n_end, c, c_stride, epilogue,
+            [&](ATileSource& source, int64_t first, int64_t valid) {
+              a_source(w, a, a_stride, first, valid, source);
+            });
+}
+
+// As walk, with A given by segments as for gemm::compute_segmented: rows[r * w.segments + g] points at
+// row r's segment g, of which w.segment_k() bytes are read (nothing past them). No row sums: asymmetric
+// weights take im2col rows, as for the VNNI kernel.
+template <class Tiles>
+void walk_segmented(Tiles& tiles, const AmxPackedWeights& w, const uint8_t* const* rows, int64_t m,
+                    int64_t n_begin, int64_t n_end, uint8_t* c, int64_t c_stride,
+                    BlockEpilogue epilogue = scalar_epilogue) {
+  if (w.needs_row_sums) throw Error("amx gemm: segmented A without row sums only (symmetric weights)");
+  walk_rows(tiles, w, nullptr, m, n_begin, n_end, c, c_stride, epilogue,
+            [&](ATileSource& source, int64_t first, int64_t valid) {
+              segment_source(w, rows, first, valid, source);
+            });
+}
+
 #if defined(__x86_64__)
 // The AVX-512 epilogue (x86/amx_epilogue_avx512.cpp): only on CPUs with the avx512vnni ISA.
 void avx512_epilogue(const AmxPackedWeights& w, const int32_t* acc, const int32_t* row_sums, int64_t rows,
@@ -221,12 +283,18 @@ void compute_amx_model(const AmxPackedWeights& w, const uint8_t* a, int64_t a_st
                        int64_t m, int64_t n_begin, int64_t n_end, uint8_t* c, int64_t c_stride,
                        amx::BlockEpilogue epilogue = amx::scalar_epilogue);
 
+void compute_amx_segmented_model(const AmxPackedWeights& w, const uint8_t* const* rows, int64_t m,
+                                 int64_t n_begin, int64_t n_end, uint8_t* c, int64_t c_stride,
+                                 amx::BlockEpilogue epilogue = amx::scalar_epilogue);
+
 #if defined(__x86_64__)
-// The walk on AMX tiles with the AVX-512 epilogue (x86/amx_gemm_intrinsics.cpp). Throws octet::Error unless
+// The walks on AMX tiles with the AVX-512 epilogue (x86/amx_gemm_intrinsics.cpp). Throw octet::Error unless
 // amx_support().usable.
-// Not dispatched by any ISA yet: it has never run on AMX hardware.
+// Not dispatched by any ISA yet: they have never run on AMX hardware.
 void compute_amx(const AmxPackedWeights& w, const uint8_t* a, int64_t a_stride, const int32_t* row_sums,
                  int64_t m, int64_t n_begin, int64_t n_end, uint8_t* c, int64_t c_stride);
+void compute_amx_segmented(const AmxPackedWeights& w, const uint8_t* const* rows, int64_t m, int64_t n_begin,
+                           int64_t n_end, uint8_t* c, int64_t c_stride);
 #endif
 
 }  // namespace octet::gemm

@@ -30,8 +30,13 @@ constexpr int64_t kAmxTileBytes = 1024;  // one B tile: 16 rows x 64 bytes
 struct AmxPackedWeights {
   int64_t n = 0;         // output channels
   int64_t k = 0;         // reduction length
-  int64_t k_padded = 0;  // k rounded up to kAmxKStep
+  int64_t k_padded = 0;  // segments * segment_padded
   int64_t n_padded = 0;  // n rounded up to kChannelBlock
+  // k split into `segments` equal runs (a convolution's kernel rows, read in place where they lie: see
+  // amx::walk_segmented), each padded with zero weights to a multiple of kAmxKStep on its own, so that no
+  // k step straddles two segments. One segment for a plain GEMM.
+  int64_t segments = 1;
+  int64_t segment_padded = 0;
   // int8 [n_padded / 16][k_padded / 64] B tiles, each [16 k groups][16 channels][4 k] (1024 bytes).
   std::vector<int8_t> data;
   ChannelRequant requant;        // bias folded as above
@@ -39,18 +44,21 @@ struct AmxPackedWeights {
   int32_t input_zero_point = 0;  // what k padding of A would have to hold were it not zero-weighted
 
   int64_t k_steps() const { return k_padded / kAmxKStep; }
+  int64_t segment_k() const { return k / segments; }  // real bytes per segment
+  int64_t segment_steps() const { return segment_padded / kAmxKStep; }
   // The B tile of channel block `block` (16 channels) and k step `step` (64 k): 16 rows, 64 bytes apart.
   const int8_t* b_tile(int64_t block, int64_t step) const {
     return data.data() + (block * k_steps() + step) * kAmxTileBytes;
   }
 };
 
-// Packs `rows` x `k` weights (row-major, one row per output channel) for the AMX walk. Params, bias and
-// errors as for gemm::pack (segments: 1); uint8 weights are stored minus 128, as there.
+// Packs `rows` x `k` weights (row-major, one row per output channel) for the AMX walk. Params, bias,
+// segments and errors as for gemm::pack; uint8 weights are stored minus 128, as there.
 template <class W>
 AmxPackedWeights amx_pack(const W* weights, int64_t rows, int64_t k, const QuantParams& weight_params,
                           const int32_t* bias, const QuantParams& input, const QuantParams& output,
-                          Clamp clamp, std::string_view op, RequantMode mode = RequantMode::fixed_point);
+                          Clamp clamp, std::string_view op, RequantMode mode = RequantMode::fixed_point,
+                          int64_t segments = 1);
 
 // The weights as the tiles hold them, back in rows x k order ([n][k] int8: for uint8 weights, w - 128), for
 // tests; padding is checked by amx_padding_is_zero.

@@ -98,6 +98,13 @@ void compute_amx(const AmxPackedWeights& w, const uint8_t* a, int64_t a_stride, 
   amx::walk(tiles, w, a, a_stride, row_sums, m, n_begin, n_end, c, c_stride, amx::avx512_epilogue);
 }
 
+void compute_amx_segmented(const AmxPackedWeights& w, const uint8_t* const* rows, int64_t m, int64_t n_begin,
+                           int64_t n_end, uint8_t* c, int64_t c_stride) {
+  if (!amx_support().usable) throw Error("gemm: AMX is not usable here: " + amx_support().reason);
+  HardwareTiles tiles;
+  amx::walk_segmented(tiles, w, rows, m, n_begin, n_end, c, c_stride, amx::avx512_epilogue);
+}
+
 }  // namespace octet::gemm
 
 namespace octet {

@@ -37,19 +37,23 @@ using gemm::amx::TileModel;
 // Packing
 
 template <class W>
-void check_pack_round_trip(uint64_t seed, int64_t n, int64_t k, bool asymmetric) {
-  SCOPED_TRACE("seed " + std::to_string(seed) + " n " + std::to_string(n) + " k " + std::to_string(k));
+void check_pack_round_trip(uint64_t seed, int64_t n, int64_t k, bool asymmetric, int64_t segments = 1) {
+  SCOPED_TRACE("seed " + std::to_string(seed) + " n " + std::to_string(n) + " k " + std::to_string(k) +
+               " segments " + std::to_string(segments));
   test::Random rng(seed);
   const auto w = test::random_weights<W>(rng, {n, k}, rng.coin(), asymmetric);
   const QuantParams in = rng.activation_params(), out = QuantParams::per_tensor(rng.scale(0.05, 1.0), 128);
   std::vector<int32_t> bias = rng.values<int32_t>(n, -5000, 5000);
   const int32_t* b = rng.coin() ? bias.data() : nullptr;
   for (RequantMode mode : test::kRequantModes) {
-    const AmxPackedWeights p = gemm::amx_pack(w.data.data(), n, k, w.quant, b, in, out, Clamp{}, "t", mode);
+    const AmxPackedWeights p =
+        gemm::amx_pack(w.data.data(), n, k, w.quant, b, in, out, Clamp{}, "t", mode, segments);
     EXPECT_EQ(p.n, n);
     EXPECT_EQ(p.k, k);
-    EXPECT_EQ(p.k_padded % gemm::kAmxKStep, 0);
-    EXPECT_TRUE(p.k_padded >= k && p.k_padded < k + gemm::kAmxKStep);
+    EXPECT_EQ(p.segments, segments);
+    EXPECT_EQ(p.segment_padded % gemm::kAmxKStep, 0);
+    EXPECT_TRUE(p.segment_padded >= k / segments && p.segment_padded < k / segments + gemm::kAmxKStep);
+    EXPECT_EQ(p.k_padded, segments * p.segment_padded);
     EXPECT_EQ(p.n_padded % gemm::kChannelBlock, 0);
     EXPECT_EQ(p.data.size(), static_cast<size_t>(p.n_padded * p.k_padded));
     // uint8 weights are stored minus 128, as gemm::pack stores them.
@@ -81,6 +85,21 @@ TEST(AmxPack, RoundTripsEveryShape) {
       check_pack_round_trip<int8_t>(++seed, n, k, true);
       check_pack_round_trip<uint8_t>(++seed, n, k, true);
     }
+}
+
+// Kernel-row segments (a convolution's KH rows of KW * C_in bytes), each padded to 64 on its own.
+TEST(AmxPack, RoundTripsSegments) {
+  uint64_t seed = 5000;
+  for (int64_t n : {1, 17, 33})
+    for (int64_t segments : {2, 3, 7})
+      for (int64_t segment_k : {1, 3, 27, 63, 64, 65, 192}) {
+        check_pack_round_trip<int8_t>(++seed, n, segments * segment_k, false, segments);
+        check_pack_round_trip<uint8_t>(++seed, n, segments * segment_k, true, segments);
+      }
+  const std::vector<int8_t> w(10, 1);
+  const QuantParams q = QuantParams::per_tensor(0.01f, 0);
+  EXPECT_THROW(gemm::amx_pack(w.data(), 2, 5, q, nullptr, q, q, Clamp{}, "t", RequantMode::fixed_point, 2),
+               Error);  // 5 does not split into 2 segments
 }
 
 // The B tile of block b, step s, row g, channel c, byte j is weight (16b + c, 64s + 4g + j): the VNNI form.
@@ -346,6 +365,16 @@ void check_walk(uint64_t seed, const GemmCase& g, RequantMode mode) {
     ASSERT_EQ(got, want);  // bytes outside [n_begin, n_end) and the row gaps untouched in both
   }
 
+#if defined(__x86_64__)
+  // The same walk on the hardware, where this machine has AMX.
+  if (amx_support().usable) {
+    std::vector<uint8_t> hw(static_cast<size_t>(m * c_stride), 0xcd);
+    gemm::compute_amx(p, a.data(), a_stride, p.needs_row_sums ? sums.data() : nullptr, m, n_begin, n_end,
+                      hw.data(), c_stride);
+    ASSERT_EQ(hw, want) << "AMX hardware";
+  }
+#endif
+
   // The library's entry point on the model, and the reference operator, for the whole range.
   if (n_begin == 0 && n_end == n) {
     std::vector<uint8_t> lib(static_cast<size_t>(m * c_stride), 0xcd);
@@ -413,6 +442,187 @@ TEST(AmxGemm, RefusesABadChannelRange) {
   EXPECT_THROW(gemm::compute_amx_model(p, a, 2, nullptr, 2, 8, 20, c, 20), Error);  // not a block start
   EXPECT_THROW(gemm::compute_amx_model(p, a, 2, nullptr, 2, 0, 21, c, 20), Error);  // past n
   EXPECT_NO_THROW(gemm::compute_amx_model(p, a, 2, nullptr, 2, 16, 20, c, 20));
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// The segmented walk (a convolution's kernel rows read in place)
+
+// The tile model, refusing any tile row that reads the zone (the "image" and its padding copies, one
+// allocation) outside the segment_k bytes of some row's segment; counting the loads that read the zone in
+// place. The walk's own copies and the packed B are other allocations.
+class SegmentCheckedTiles : public TileModel {
+ public:
+  SegmentCheckedTiles(std::span<const uint8_t> zone, std::vector<uint8_t> readable)
+      : zone_(zone), readable_(std::move(readable)) {}
+
+  template <int T>
+  void load(const void* p, int64_t stride) {
+    bool in_zone = false;
+    for (int r = 0; r < rows(T); ++r) {
+      const auto* row = static_cast<const uint8_t*>(p) + r * stride;
+      if (row + colsb(T) <= zone_.data() || row >= zone_.data() + zone_.size()) continue;
+      in_zone = true;
+      const int64_t offset = row - zone_.data();
+      for (int64_t j = 0; j < colsb(T); ++j)
+        if (offset + j < 0 || offset + j >= static_cast<int64_t>(zone_.size()) ||
+            !readable_[static_cast<size_t>(offset + j)])
+          throw Error("tile " + std::to_string(T) + " row " + std::to_string(r) +
+                      " reads outside the segments");
+    }
+    in_place_loads += in_zone;
+    TileModel::load(T, p, stride);
+  }
+
+  int64_t in_place_loads = 0;
+
+ private:
+  std::span<const uint8_t> zone_;
+  std::vector<uint8_t> readable_;
+};
+
+struct SegmentCase {
+  int64_t m, n, segments, segment_k;
+  int64_t run = 0;     // output pixels per image row (0: random)
+  int64_t step = 0;    // bytes between neighbouring pixels' segments (0: random, often < segment_k)
+  double copied = -1;  // share of segments that point at padding copies instead (-1: random)
+};
+
+// A convolution's segment table: output pixel i at image row i / run, column i % run; its segment g at
+// line (i / run) * line_step + g of the image, column offset (i % run) * step; some segments (the borders of
+// a real convolution) point at copies elsewhere in the zone instead. Checked against the scalar GEMM on
+// the im2col rows those segments make, and the reference fully connected operator.
+void check_segmented_walk(uint64_t seed, const SegmentCase& sc, RequantMode mode) {
+  const int64_t m = sc.m, n = sc.n, segments = sc.segments, segment_k = sc.segment_k,
+                k = segments * segment_k;
+  SCOPED_TRACE("seed " + std::to_string(seed) + " m " + std::to_string(m) + " n " + std::to_string(n) +
+               " segments " + std::to_string(segments) + " x " + std::to_string(segment_k) + " mode " +
+               std::string(name_of(mode)));
+  test::Random rng(seed);
+  const int64_t run = sc.run > 0 ? sc.run : rng.integer(1, 40);
+  const int64_t step = sc.step > 0 ? sc.step : rng.integer(1, 2 * segment_k);
+  const double copied = sc.copied >= 0 ? sc.copied : (rng.coin() ? 0.0 : rng.real(0.0, 0.3));
+  const int64_t line_step = rng.integer(1, 2), line_bytes = (run - 1) * step + segment_k + rng.integer(0, 9);
+  const int64_t lines = (m - 1) / run * line_step + segments;
+  const int64_t guard = 64 * 16, image = lines * line_bytes, copies = m * segments * segment_k;
+  std::vector<uint8_t> zone(static_cast<size_t>(guard + image + guard + copies + guard));
+  for (auto& x : zone)
+    x = static_cast<uint8_t>(rng.integer(0, 255));
+  std::vector<uint8_t> readable(zone.size(), 0);
+  std::vector<const uint8_t*> table(static_cast<size_t>(m * segments));
+  int64_t next_copy = guard + image + guard;
+  for (int64_t i = 0; i < m; ++i)
+    for (int64_t g = 0; g < segments; ++g) {
+      int64_t offset = guard + ((i / run) * line_step + g) * line_bytes + (i % run) * step;
+      if (rng.real(0.0, 1.0) < copied) {
+        offset = next_copy;
+        next_copy += segment_k;
+      }
+      table[static_cast<size_t>(i * segments + g)] = zone.data() + offset;
+      std::fill_n(readable.begin() + offset, segment_k, uint8_t{1});
+    }
+
+  auto w = test::random_weights<int8_t>(rng, {n, k}, rng.coin(), false);
+  const QuantParams in = rng.activation_params();
+  const double spread = 74.0 * 74.0 * std::sqrt(static_cast<double>(k)) * rng.real(1.0, 8.0) / 40.0;
+  const QuantParams out = QuantParams::per_tensor(static_cast<float>(in.scale() * w.quant.scale(0) * spread),
+                                                  static_cast<int32_t>(rng.integer(0, 255)));
+  const Clamp clamp = rng.coin() ? Clamp{}
+                                 : Clamp{static_cast<int32_t>(rng.integer(0, 100)),
+                                         static_cast<int32_t>(rng.integer(150, 255))};
+  const TensorS32 bias = test::random_bias(rng, n, in, w, 2000);
+  const AmxPackedWeights p =
+      gemm::amx_pack(w.data.data(), n, k, w.quant, &bias.data[0], in, out, clamp, "t", mode, segments);
+  ASSERT_FALSE(p.needs_row_sums);
+  const gemm::PackedWeights s =
+      gemm::pack(Isa::scalar, w.data.data(), n, k, w.quant, &bias.data[0], in, out, clamp, "t", 1, mode);
+  // The im2col rows the table describes, padded for the scalar GEMM.
+  std::vector<uint8_t> im2col(static_cast<size_t>(m * s.k_padded), 0);
+  for (int64_t i = 0; i < m; ++i)
+    for (int64_t g = 0; g < segments; ++g)
+      std::copy_n(table[static_cast<size_t>(i * segments + g)], segment_k,
+                  im2col.begin() + i * s.k_padded + g * segment_k);
+
+  int64_t n_begin = 0, n_end = n;
+  if (rng.integer(0, 3) == 0) {
+    n_begin = rng.integer(0, (n - 1) / 16) * 16;
+    n_end = rng.integer(n_begin + 1, n);
+  }
+  const int64_t c_stride = n + rng.integer(0, 3);
+  std::vector<uint8_t> want(static_cast<size_t>(m * c_stride), 0xcd), got = want;
+  gemm::compute_scalar(s, im2col.data(), s.k_padded, nullptr, m, n_begin, n_end, want.data(), c_stride);
+  for (const auto& [epilogue_name, epilogue] : epilogues()) {
+    SCOPED_TRACE(std::string("epilogue ") + epilogue_name);
+    std::fill(got.begin(), got.end(), uint8_t{0xcd});
+    SegmentCheckedTiles tiles(zone, readable);
+    gemm::amx::walk_segmented(tiles, p, table.data(), m, n_begin, n_end, got.data(), c_stride, epilogue);
+    EXPECT_FALSE(tiles.configured());
+    ASSERT_EQ(got, want);
+    // The first 16 pixels, along one image row with no copies among them, read their whole steps in place.
+    if (copied == 0 && run >= 16 && m >= 16 && segment_k >= gemm::kAmxKStep) {
+      EXPECT_GT(tiles.in_place_loads, 0);
+    }
+  }
+#if defined(__x86_64__)
+  if (amx_support().usable) {
+    std::vector<uint8_t> hw(static_cast<size_t>(m * c_stride), 0xcd);
+    gemm::compute_amx_segmented(p, table.data(), m, n_begin, n_end, hw.data(), c_stride);
+    ASSERT_EQ(hw, want) << "AMX hardware";
+  }
+#endif
+  if (n_begin == 0 && n_end == n) {
+    std::vector<uint8_t> lib(static_cast<size_t>(m * c_stride), 0xcd);
+    gemm::compute_amx_segmented_model(p, table.data(), m, 0, n, lib.data(), c_stride);
+    EXPECT_EQ(lib, want);
+    TensorU8 input({m, k}, std::vector<uint8_t>(static_cast<size_t>(m * k)), in);
+    for (int64_t i = 0; i < m; ++i)
+      std::copy_n(im2col.begin() + i * s.k_padded, k, input.data.begin() + i * k);
+    const TensorU8 ref = ref::fully_connected(input, w, &bias, out, clamp, mode);
+    for (int64_t r = 0; r < m; ++r)
+      for (int64_t c = 0; c < n; ++c)
+        ASSERT_EQ(got[static_cast<size_t>(r * c_stride + c)], ref.data[static_cast<size_t>(r * n + c)])
+            << "row " << r << " channel " << c;
+  }
+}
+
+// Convolution shapes: 3x3 over 64 channels (192-byte kernel rows: whole steps), 3x3 over 32 and 16 (a
+// partial last step, or only one), 1x7 over 128, 5x5 over 3 (a first layer), with runs of output pixels
+// longer and shorter than a tile, pixel steps below a kernel row (stride 1) and above it, and padding copies.
+TEST(AmxGemm, SegmentedMatchesTheScalarGemmOnConvolutionShapes) {
+  uint64_t seed = 70000;
+  for (RequantMode mode : test::kRequantModes) {
+    for (int64_t m : {1, 16, 17, 33, 70}) {
+      check_segmented_walk(++seed, {m, 64, 3, 192, 56, 64, 0.0}, mode);   // 3x3 stride 1 over 64 channels
+      check_segmented_walk(++seed, {m, 40, 3, 192, 20, 128, 0.1}, mode);  // stride 2, borders copied
+      check_segmented_walk(++seed, {m, 33, 3, 96, 40, 32, 0.0}, mode);    // 3x3 over 32
+      check_segmented_walk(++seed, {m, 16, 3, 48, 17, 16, 0.05}, mode);   // 3x3 over 16
+      check_segmented_walk(++seed, {m, 20, 1, 896, 35, 128, 0.0}, mode);  // 1x7 over 128
+      check_segmented_walk(++seed, {m, 32, 5, 15, 30, 6, 0.0}, mode);     // 5x5 stride 2 over 3
+    }
+  }
+}
+
+TEST(AmxGemm, SegmentedMatchesTheScalarGemmOnRandomShapes) {
+  for (uint64_t seed = 0; seed < 120; ++seed) {
+    test::Random rng(seed * 104729 + 1);
+    const SegmentCase sc{rng.integer(1, 80), rng.integer(1, 70), rng.integer(1, 7), rng.integer(1, 260)};
+    check_segmented_walk(seed + 80000, sc, seed % 2 ? RequantMode::float_scale : RequantMode::fixed_point);
+  }
+}
+
+TEST(AmxGemm, SegmentedRefusesRowSumsAndPlainWalkRefusesSegments) {
+  const QuantParams q = QuantParams::per_tensor(0.01f, 0);
+  std::vector<int8_t> w(32, 1);
+  const AmxPackedWeights segmented =
+      gemm::amx_pack(w.data(), 4, 8, q, nullptr, q, q, Clamp{}, "t", RequantMode::fixed_point, 2);
+  uint8_t a[16] = {}, c[16] = {};
+  EXPECT_THROW(gemm::compute_amx_model(segmented, a, 8, nullptr, 1, 0, 4, c, 4), Error);
+  const QuantParams asymmetric = QuantParams::per_tensor(0.01f, 3);
+  const AmxPackedWeights with_sums =
+      gemm::amx_pack(w.data(), 4, 8, asymmetric, nullptr, q, q, Clamp{}, "t", RequantMode::fixed_point, 2);
+  ASSERT_TRUE(with_sums.needs_row_sums);
+  const uint8_t* rows[2] = {a, a + 4};
+  EXPECT_THROW(gemm::compute_amx_segmented_model(with_sums, rows, 1, 0, 4, c, 4), Error);
+  EXPECT_NO_THROW(gemm::compute_amx_segmented_model(segmented, rows, 1, 0, 4, c, 4));
 }
 
 // ---------------------------------------------------------------------------------------------------------
