@@ -3,7 +3,7 @@
 namespace octet {
 
 const FloatKernels& float_kernels(Isa isa) {
-  switch (isa) {
+  switch (vector_isa(isa)) {
 #if defined(__x86_64__)
     case Isa::avx512vnni: {
       static const FloatKernels kernels{

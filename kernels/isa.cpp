@@ -4,6 +4,7 @@
 #include <string>
 
 #include "kernels/error.h"
+#include "kernels/x86/amx_support.h"
 
 #if defined(__aarch64__) && defined(__linux__)
 #include <asm/hwcap.h>
@@ -20,6 +21,8 @@ std::string_view name_of(Isa isa) {
       return "avx2";
     case Isa::avx512vnni:
       return "avx512vnni";
+    case Isa::avx512amx:
+      return "avx512amx";
     case Isa::neon:
       return "neon";
     case Isa::neon_dotprod:
@@ -42,6 +45,8 @@ bool cpu_supports(Isa isa) {
       return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
              __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") &&
              __builtin_cpu_supports("avx512vnni");
+    case Isa::avx512amx:
+      return cpu_supports(Isa::avx512vnni) && amx_support().usable;
 #elif defined(__aarch64__) && defined(__linux__)
     // The kernel reports what both the core and the kernel itself support (AT_HWCAP / AT_HWCAP2).
     // Advanced SIMD is mandatory on AArch64 Linux; the dotprod and i8mm kernels need their extensions.
@@ -61,7 +66,7 @@ bool cpu_supports(Isa isa) {
 
 bool vbmi_usable(Isa isa) {
 #if defined(__x86_64__)
-  return isa == Isa::avx512vnni && __builtin_cpu_supports("avx512vbmi");
+  return vector_isa(isa) == Isa::avx512vnni && __builtin_cpu_supports("avx512vbmi");
 #else
   (void)isa;
   return false;
@@ -70,7 +75,7 @@ bool vbmi_usable(Isa isa) {
 
 namespace {
 
-constexpr Isa kAllIsas[] = {Isa::scalar, Isa::avx2,         Isa::avx512vnni,
+constexpr Isa kAllIsas[] = {Isa::scalar, Isa::avx2,         Isa::avx512vnni, Isa::avx512amx,
                             Isa::neon,   Isa::neon_dotprod, Isa::neon_i8mm};
 
 }  // namespace
@@ -86,7 +91,7 @@ Isa parse_isa(std::string_view name) {
   for (Isa isa : kAllIsas)
     if (name == name_of(isa)) return isa;
   throw Error("unknown instruction set '" + std::string(name) +
-              "' (scalar, avx2, avx512vnni, neon, neon_dotprod, neon_i8mm)");
+              "' (scalar, avx2, avx512vnni, avx512amx, neon, neon_dotprod, neon_i8mm)");
 }
 
 Isa active_isa() {
@@ -98,9 +103,16 @@ Isa active_isa() {
                     " asks for an instruction set this CPU does not have");
       return wanted;
     }
-    return supported_isas().back();
+    return auto_selected_isa();
   }();
   return isa;
+}
+
+Isa auto_selected_isa() {
+  Isa best = Isa::scalar;
+  for (Isa isa : supported_isas())
+    if (isa != Isa::avx512amx) best = isa;
+  return best;
 }
 
 }  // namespace octet

@@ -32,6 +32,8 @@ double loop(Isa isa, long iterations) {
 #if defined(__x86_64__)
     case Isa::avx512vnni:
       return peak_loop_avx512vnni(iterations);
+    case Isa::avx512amx:
+      return peak_loop_amx(iterations);  // throws where AMX is not usable
     case Isa::avx2:
       return peak_loop_avx2(iterations);
 #endif
@@ -86,7 +88,7 @@ double measure_peak_gmacs(Isa isa, int threads, double seconds) {
 
 double measure_amx_peak_gmacs(int threads, double seconds) {
 #if defined(__x86_64__)
-  return measure(peak_loop_amx, threads, seconds);  // the calibration throws first where AMX is not usable
+  return measure_peak_gmacs(Isa::avx512amx, threads, seconds);  // the calibration throws first without AMX
 #else
   (void)threads, (void)seconds;
   throw Error("AMX peak: not an x86 CPU");

@@ -9,9 +9,8 @@ namespace octet {
 // multiply-adds) for about `seconds`. GMAC/s. The yardstick for the profile's "% of peak" columns.
 double measure_peak_gmacs(Isa isa, int threads, double seconds = 0.2);
 
-// The same for AMX's TDPBUSD (4 accumulator tiles, 16 x 16 x 64 MACs each), which no ISA dispatches yet:
-// throws octet::Error unless amx_support().usable. For `octet peak`, so that the machine with AMX that
-// times the AMX GEMM has its ceiling.
+// avx512amx's: AMX's TDPBUSD (4 accumulator tiles, 16 x 16 x 64 MACs each); throws octet::Error unless
+// amx_support().usable.
 double measure_amx_peak_gmacs(int threads, double seconds = 0.2);
 
 // One thread's loop, `iterations` long; returns the MACs done. Per ISA (kernels/x86/peak_*.cpp).

@@ -40,8 +40,9 @@ int run_info(std::span<const std::string_view> args) {
   const Model model = load_for_inputs("info", std::string(args[0]), in, 1, options);
   std::printf("model: %s\n", std::string(args[0]).c_str());
   std::printf("requantization: %s (--requant fixed|float)\n", name_of(options.requantization));
-  // This machine, not the model: AMX kernels exist but are not dispatched yet (docs/kernels.md).
-  std::printf("AMX: %s\n", describe_amx_support().c_str());
+  // This machine, not the model: the avx512amx ISA runs only when named (docs/kernels.md, "AMX").
+  std::printf("AMX: %s%s\n", describe_amx_support().c_str(),
+              amx_support().usable ? " (ISA avx512amx: OCTET_ISA=avx512amx or --isa)" : "");
   for (const auto& t : model.inputs())
     std::printf("input:  %s\n", describe(t).c_str());
   for (const auto& t : model.outputs())

@@ -47,7 +47,7 @@ void print_usage(std::ostream& out) {
          "--requant: how quantized operators round their int32 accumulators: fixed (the default, a Q31\n"
          "multiplier and a rounding shift) or float (ONNX Runtime's float32 scale, rounded half to even).\n"
          "--isa: the kernels' instruction set, one of `octet peak`'s list (default: the fastest, or the\n"
-         "OCTET_ISA environment variable); every one gives the same bytes.\n";
+         "OCTET_ISA environment variable; avx512amx only when named); every one gives the same bytes.\n";
 }
 
 }  // namespace

@@ -123,17 +123,6 @@ int run_peak(std::span<const std::string_view> args) {
     }
     std::printf("\n");
   }
-  // AMX is no ISA yet (docs/kernels.md), but its ceiling is what the AMX GEMM will be timed against.
-  if (amx_support().usable) {
-    std::printf("%-12s", "amx_int8");
-    for (int t = 1; t <= max_threads; ++t) {
-      const double gmacs = measure_amx_peak_gmacs(t, 0.3);
-      cache.set_gmacs("amx_int8", t, gmacs, date);
-      std::printf(" %14.1f", gmacs);
-      std::fflush(stdout);
-    }
-    std::printf("\n");
-  }
   std::vector<uint64_t> buffer(size_t{1} << 25, 1);  // 256 MiB: far beyond any cache
   std::printf("\nmemory read bandwidth (GB/s):");
   for (int t = 1; t <= max_threads; ++t) {

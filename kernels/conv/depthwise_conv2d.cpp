@@ -23,6 +23,7 @@ template <class W>
 DepthwiseConv2d prepare_depthwise_conv2d(Isa isa, const Tensor<W>& weights, const TensorS32* bias,
                                          const ref::Conv2dParams& params, const QuantParams& input,
                                          const QuantParams& output, Clamp clamp, RequantMode mode) {
+  isa = vector_isa(isa);  // avx512amx: the avx512vnni kernel (AMX gains nothing on depthwise layers)
 #if defined(__aarch64__)
   const bool has_kernel = isa == Isa::neon || isa == Isa::neon_dotprod || isa == Isa::neon_i8mm;
 #else

@@ -11,6 +11,7 @@
 
 #include "kernels/conv/segment_copy.h"
 #include "kernels/error.h"
+#include "kernels/gemm/amx_gemm.h"
 
 namespace octet::conv {
 
@@ -66,6 +67,30 @@ void fill_row(const GemmConv2d& c, const uint8_t* input, int64_t b, int64_t y, i
   }
 }
 
+// The AMX walks, on the hardware or (AmxConv::on_model) on the tile model, as gemm::compute and
+// gemm::compute_segmented.
+void amx_compute(const AmxConv& amx, const uint8_t* a, int64_t a_stride, const int32_t* row_sums, int64_t m,
+                 int64_t n_begin, int64_t n_end, uint8_t* c, int64_t c_stride) {
+  if (amx.on_model)
+    return gemm::compute_amx_model(amx.weights, a, a_stride, row_sums, m, n_begin, n_end, c, c_stride);
+#if defined(__x86_64__)
+  gemm::compute_amx(amx.weights, a, a_stride, row_sums, m, n_begin, n_end, c, c_stride);
+#else
+  throw Error("conv2d: AMX tiles on a CPU that is not x86");
+#endif
+}
+
+void amx_compute_segmented(const AmxConv& amx, const uint8_t* const* rows, int64_t m, int64_t n_begin,
+                           int64_t n_end, uint8_t* c, int64_t c_stride) {
+  if (amx.on_model)
+    return gemm::compute_amx_segmented_model(amx.weights, rows, m, n_begin, n_end, c, c_stride);
+#if defined(__x86_64__)
+  gemm::compute_amx_segmented(amx.weights, rows, m, n_begin, n_end, c, c_stride);
+#else
+  throw Error("conv2d: AMX tiles on a CPU that is not x86");
+#endif
+}
+
 }  // namespace
 
 template <class W>
@@ -84,6 +109,13 @@ GemmConv2d prepare_gemm_conv2d(Isa isa, const Tensor<W>& weights, const TensorS3
     return gemm::pack(isa, weights.data.data(), c.out_channels, k, weights.quant,
                       bias ? bias->data.data() : nullptr, input, output, clamp, "conv2d", segments, mode);
   };
+  // The AMX weights in the VNNI weights' segments; not where the pixel-lane kernel takes the layer.
+  auto pack_amx = [&] {
+    if (isa != Isa::avx512amx || c.pixel_lanes) return;
+    c.amx = AmxConv{gemm::amx_pack(weights.data.data(), c.out_channels, k, weights.quant,
+                                   bias ? bias->data.data() : nullptr, input, output, clamp, "conv2d", mode,
+                                   c.weights.segments)};
+  };
   const bool one_by_one_in_place = c.kernel_h == 1 && c.kernel_w == 1 && params.stride_h == 1 &&
                                    params.stride_w == 1 && params.pad.top == 0 && params.pad.left == 0 &&
                                    params.pad.bottom == 0 && params.pad.right == 0;
@@ -97,10 +129,12 @@ GemmConv2d prepare_gemm_conv2d(Isa isa, const Tensor<W>& weights, const TensorS3
       if (pixel_lanes_apply(isa, params, c.kernel_h, c.kernel_w, c.in_channels, c.out_channels))
         c.pixel_lanes =
             prepare_pixel_lanes(c.weights, params, c.kernel_h, c.kernel_w, c.in_channels, c.out_channels);
+      pack_amx();
       return c;
     }
   }
   c.weights = pack(1);
+  pack_amx();
   return c;
 }
 
@@ -247,7 +281,12 @@ void run(const GemmConv2d& c, const uint8_t* input, int64_t n, int64_t ih, int64
           if (++y == oh) y = 0, ++b;
         }
       }
-      gemm::compute_segmented(w, scratch.segments.data(), rows, n_begin, n_end, output + first * cout, cout);
+      if (c.amx)
+        amx_compute_segmented(*c.amx, scratch.segments.data(), rows, n_begin, n_end, output + first * cout,
+                              cout);
+      else
+        gemm::compute_segmented(w, scratch.segments.data(), rows, n_begin, n_end, output + first * cout,
+                                cout);
       finish(first, rows, n_begin, n_end);
     });
     return after_all_tasks();
@@ -257,7 +296,10 @@ void run(const GemmConv2d& c, const uint8_t* input, int64_t n, int64_t ih, int64
     prepare(first, rows, n_begin, n_end);
     uint8_t* out = output + first * cout;
     if (in_place) {
-      gemm::compute(w, input + first * cin, cin, nullptr, rows, n_begin, n_end, out, cout);
+      if (c.amx)
+        amx_compute(*c.amx, input + first * cin, cin, nullptr, rows, n_begin, n_end, out, cout);
+      else
+        gemm::compute(w, input + first * cin, cin, nullptr, rows, n_begin, n_end, out, cout);
       return finish(first, rows, n_begin, n_end);
     }
     const int64_t row_bytes = w.k_padded * elem;
@@ -296,7 +338,11 @@ void run(const GemmConv2d& c, const uint8_t* input, int64_t n, int64_t ih, int64
         sums[static_cast<size_t>(r)] = sum;
       }
     }
-    gemm::compute(w, a.data(), row_bytes, sums.data(), rows, n_begin, n_end, out, cout);
+    if (c.amx)
+      amx_compute(*c.amx, a.data(), row_bytes, w.needs_row_sums ? sums.data() : nullptr, rows, n_begin, n_end,
+                  out, cout);
+    else
+      gemm::compute(w, a.data(), row_bytes, sums.data(), rows, n_begin, n_end, out, cout);
     finish(first, rows, n_begin, n_end);
   });
   after_all_tasks();

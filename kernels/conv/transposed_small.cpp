@@ -26,7 +26,7 @@ int64_t lanes_per_pixel(int64_t values, int64_t in_channels) {
 
 bool small_transposed_applies(Isa isa, int64_t kernel_h, int64_t kernel_w, int64_t in_channels,
                               int64_t out_channels) {
-  if (isa != Isa::avx512vnni || in_channels < 1 || in_channels % 4 != 0) return false;
+  if (vector_isa(isa) != Isa::avx512vnni || in_channels < 1 || in_channels % 4 != 0) return false;
   const int64_t values = kernel_h * kernel_w * out_channels;
   // Kernel rows of 16 output bytes per pixel fill the GEMM's channel blocks, which then write the output in
   // place (transposed_gemm.cpp): nothing to gain here.

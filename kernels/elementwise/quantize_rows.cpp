@@ -5,7 +5,7 @@
 namespace octet::elementwise {
 
 void quantize_row(Isa isa, const float* x, int64_t n, float scale, int32_t zero_point, uint8_t* out) {
-  switch (isa) {
+  switch (vector_isa(isa)) {
 #if defined(__x86_64__)
     case Isa::avx512vnni:
       return quantize_row_avx512(x, n, scale, zero_point, out);

@@ -17,6 +17,7 @@ constexpr int kAddInputBits = 28, kAddSumBits = 29;
 }  // namespace
 
 bool add_rows_supported(Isa isa, const ref::AddConstants& k) {
+  isa = vector_isa(isa);  // avx512amx: the avx512vnni kernels
 #if defined(__x86_64__)
   if (isa == Isa::avx512vnni || isa == Isa::avx2)
     return fused_supported(k.a, kAddInputBits) && fused_supported(k.b, kAddInputBits) &&
@@ -30,6 +31,7 @@ bool add_rows_supported(Isa isa, const ref::AddConstants& k) {
 }
 
 std::unique_ptr<const BinaryRows> make_add_rows(Isa isa, const ref::AddConstants& k, Clamp clamp) {
+  isa = vector_isa(isa);  // avx512amx: the avx512vnni kernels
   if (add_rows_supported(isa, k)) {
 #if defined(__x86_64__)
     if (isa == Isa::avx512vnni) return make_add_rows_avx512(k, clamp);
@@ -43,6 +45,7 @@ std::unique_ptr<const BinaryRows> make_add_rows(Isa isa, const ref::AddConstants
 }
 
 std::unique_ptr<const BinaryRows> make_float_add_rows(Isa isa, const ref::FloatAddConstants& k, Clamp clamp) {
+  isa = vector_isa(isa);  // avx512amx: the avx512vnni kernels
   // Non-finite constants (scales at the ends of float's range) stay with the table, which the reference
   // fills.
   if (!std::isfinite(k.ratio_a) || !std::isfinite(k.ratio_b) || !std::isfinite(k.offset)) return nullptr;

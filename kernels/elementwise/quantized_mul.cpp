@@ -16,6 +16,7 @@ constexpr int kProductBits = 16;
 }  // namespace
 
 bool mul_rows_supported(Isa isa, const ref::MulConstants& k) {
+  isa = vector_isa(isa);  // avx512amx: the avx512vnni kernels
 #if defined(__x86_64__)
   if (isa == Isa::avx512vnni || isa == Isa::avx2) return fused_supported(k.m, kProductBits);
 #endif
@@ -27,6 +28,7 @@ bool mul_rows_supported(Isa isa, const ref::MulConstants& k) {
 }
 
 std::unique_ptr<const BinaryRows> make_mul_rows(Isa isa, const ref::MulConstants& k, Clamp clamp) {
+  isa = vector_isa(isa);  // avx512amx: the avx512vnni kernels
   if (mul_rows_supported(isa, k)) {
 #if defined(__x86_64__)
     if (isa == Isa::avx512vnni) return make_mul_rows_avx512(k, clamp);
@@ -40,6 +42,7 @@ std::unique_ptr<const BinaryRows> make_mul_rows(Isa isa, const ref::MulConstants
 }
 
 std::unique_ptr<const BinaryRows> make_float_mul_rows(Isa isa, const ref::FloatMulConstants& k, Clamp clamp) {
+  isa = vector_isa(isa);                        // avx512amx: the avx512vnni kernels
   if (!std::isfinite(k.ratio)) return nullptr;  // the table, which the reference fills
 #if defined(__x86_64__)
   if (isa == Isa::avx512vnni) return make_float_mul_rows_avx512(k, clamp);

@@ -1,6 +1,6 @@
 #pragma once
 
-// Weights packed for AMX's TDPBUSD (kernels/gemm/amx_gemm.h; docs/kernels.md, "AMX (not yet dispatched)").
+// Weights packed for AMX's TDPBUSD (kernels/gemm/amx_gemm.h; docs/kernels.md, "AMX").
 //
 // A B tile holds 16 output channels x 64 k of int8 weights in the "VNNI" form TDPBUSD multiplies: 16 rows
 // of 64 bytes, row g holding, for each channel n of the block, its 4 weights k = 4g .. 4g + 3. That is the

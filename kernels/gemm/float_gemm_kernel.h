@@ -23,7 +23,7 @@ struct FloatTile {
 };
 
 constexpr FloatTile float_tile(Isa isa) {
-  switch (isa) {
+  switch (vector_isa(isa)) {
     case Isa::avx512vnni:
       return {6, 16, 4};  // 24 zmm accumulators, 4 for B; A broadcast from memory
     case Isa::avx2:

@@ -32,6 +32,7 @@ PackedWeights pack(Isa isa, const W* weights, int64_t rows, int64_t k, const Qua
       op, probe, std::span<const W>(weights, static_cast<size_t>(rows * k)), Shape{rows, k}, weight_params,
       bias ? &bias_tensor : nullptr, output, clamp, rows, k, mode);
 
+  isa = vector_isa(isa);  // avx512amx's vector GEMM is avx512vnni's (its tiles take amx_pack)
   PackedWeights p;
   p.isa = isa;
   p.n = rows;

@@ -86,7 +86,7 @@ void compute(const PackedWeights& w, const void* a, int64_t a_stride, const int3
 void compute_segmented(const PackedWeights& w, const uint8_t* const* rows, int64_t m, int64_t n_begin,
                        int64_t n_end, uint8_t* c, int64_t c_stride);
 constexpr bool has_segmented_kernel(Isa isa) {
-  return isa == Isa::avx512vnni;
+  return vector_isa(isa) == Isa::avx512vnni;
 }
 void compute_segmented_avx512vnni(const PackedWeights& w, const uint8_t* const* rows, int64_t m,
                                   int64_t n_begin, int64_t n_end, uint8_t* c, int64_t c_stride);

@@ -1,7 +1,7 @@
 // The AMX walk (kernels/gemm/amx_gemm.h) on the hardware's tiles: the tile backend below maps the walk's
 // instructions to GCC's AMX intrinsics. Compiled with -mamx-tile -mamx-int8 (kernels/CMakeLists.txt), and
-// never called unless amx_support() says the CPU and OS allow tiles; no ISA dispatches here yet, because
-// this code has not run on AMX hardware (docs/kernels.md, "AMX (not yet dispatched)").
+// never called unless amx_support() says the CPU and OS allow tiles. The avx512amx ISA, taken only when
+// named, runs it: this code has not yet run on AMX hardware (docs/kernels.md, "AMX").
 
 #include <immintrin.h>
 

@@ -6,9 +6,9 @@
 // and Linux's per-process permission, arch_prctl(ARCH_REQ_XCOMP_PERM, XFEATURE_XTILEDATA), which a process
 // must ask for before its first tile instruction (Linux 5.16 and later; without it the first one faults).
 //
-// Only reported (`octet info`, `octet peak`): no ISA dispatches to AMX kernels yet (kernels/isa.h), because
-// none has run on AMX hardware (docs/kernels.md, "AMX (not yet dispatched)"). Compiled on every
-// architecture without AMX flags; elsewhere than x86-64 it says "not an x86 CPU".
+// What cpu_supports(Isa::avx512amx) requires beside avx512vnni (kernels/isa.h), and what `octet info` and
+// `octet peak` report. Compiled on every architecture without AMX flags; elsewhere than x86-64 it says "not
+// an x86 CPU".
 
 #include <string>
 

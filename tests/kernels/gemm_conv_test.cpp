@@ -1,5 +1,5 @@
 // The GEMM convolution on every ISA this CPU runs, in both requantization modes, bit-exact against the
-// scalar reference conv2d.
+// scalar reference conv2d; and avx512amx's on the scalar model of the tile instructions, on any machine.
 
 #include <gtest/gtest.h>
 #include <tbb/task_arena.h>
@@ -181,6 +181,122 @@ TEST_P(GemmConv, ChannelSplitIdenticalForAnyThreadCount) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Isas, GemmConv, test::isas_and_modes(supported_isas()), test::isa_mode_name);
+
+// avx512amx's convolutions on any machine: prepared for that ISA, their GEMM run on the scalar model of the
+// tile instructions (AmxConv::on_model) instead of AMX hardware, so everything but the intrinsics is what
+// runs on AMX: the weights packed in segments, the segment table read in place or copied per tile, 1x1
+// layers read in place, im2col rows with row sums for asymmetric weights, channel groups, the epilogue.
+// On a machine with AMX, the GemmConv suite above runs the same layers on the hardware.
+class AmxConvOnTileModel : public ::testing::TestWithParam<RequantMode> {
+ protected:
+  struct Run {
+    TensorU8 out;
+    bool amx = false, segmented = false;
+  };
+  static Run run_model(const Case& c) {
+    conv::GemmConv2d prepared = std::visit(
+        [&](const auto& w) {
+          return conv::prepare_gemm_conv2d(Isa::avx512amx, w, c.use_bias ? &c.bias : nullptr, c.params,
+                                           c.input.quant, c.output, c.clamp, c.mode);
+        },
+        c.weights);
+    Run r;
+    r.amx = prepared.amx.has_value();
+    r.segmented = prepared.segmented;
+    if (prepared.amx) prepared.amx->on_model = true;
+    r.out = TensorU8(reference(c).shape, c.output);
+    conv::run(prepared, c.input.data.data(), c.input.dim(0), c.input.dim(1), c.input.dim(2),
+              r.out.data.data());
+    return r;
+  }
+};
+
+TEST_P(AmxConvOnTileModel, RandomShapesBitExact) {
+  int on_amx = 0, segmented = 0;
+  for (uint64_t seed = 0; seed < 400; ++seed) {
+    SCOPED_TRACE("seed " + std::to_string(seed));
+    test::Random rng(seed + 1000);
+    const Case c = random_case(rng, static_cast<int>(seed % 3), GetParam());
+    const Run r = run_model(c);
+    ASSERT_EQ(r.out.data, reference(c).data);
+    on_amx += r.amx;
+    segmented += r.amx && r.segmented;
+  }
+  // All but the pixel-lane layers (a few input channels, where the CPU has VBMI); kernel rows read through
+  // the segment table where the weights are symmetric and there is no horizontal dilation.
+  EXPECT_GT(on_amx, 300);
+  EXPECT_GT(segmented, 50);
+}
+
+// Interior runs long enough for tiles read in place: 3x3 over 64 channels (whole 64-byte steps) and over 32
+// (one step in two copied), stride 1 and 2, 1x1 in place, 0 / 255 activations against extreme weights
+// with K up to 4608.
+TEST_P(AmxConvOnTileModel, ConvolutionShapesAndExtremes) {
+  struct Shape4 {
+    int64_t cin, cout, kernel, stride, h, w;
+  };
+  uint64_t seed = 7;
+  for (const Shape4& s :
+       {Shape4{64, 40, 3, 1, 6, 36}, Shape4{32, 33, 3, 2, 7, 40}, Shape4{64, 48, 1, 1, 5, 21},
+        Shape4{16, 17, 3, 1, 4, 35}, Shape4{128, 16, 1, 2, 6, 10}}) {
+    SCOPED_TRACE(std::to_string(s.cin) + " -> " + std::to_string(s.cout) + " " + std::to_string(s.kernel) +
+                 "x" + std::to_string(s.kernel) + " stride " + std::to_string(s.stride));
+    test::Random rng(++seed);
+    Case c;
+    c.mode = GetParam();
+    c.params.stride_h = c.params.stride_w = s.stride;
+    const int64_t pad = s.kernel / 2;
+    c.params.pad = {pad, pad, pad, pad};
+    c.input = rng.activations({1, s.h, s.w, s.cin}, rng.activation_params());
+    c.weights = test::random_weights<int8_t>(rng, {s.cout, s.kernel, s.kernel, s.cin}, true, false);
+    c.bias = test::random_bias(rng, s.cout, c.input.quant, std::get<TensorS8>(c.weights), 50000);
+    c.use_bias = true;
+    c.output = QuantParams::per_tensor(rng.scale(0.01, 1.0), static_cast<int32_t>(rng.integer(0, 255)));
+    const Run r = run_model(c);
+    EXPECT_TRUE(r.amx);
+    ASSERT_EQ(r.out.data, reference(c).data);
+  }
+  for (int32_t a : {0, 255})
+    for (int32_t wv : {-128, 127})
+      for (int64_t cin : {64, 512}) {
+        SCOPED_TRACE("a " + std::to_string(a) + " w " + std::to_string(wv) + " cin " + std::to_string(cin));
+        Case c;
+        c.mode = GetParam();
+        c.input = TensorU8({1, 5, 5, cin},
+                           std::vector<uint8_t>(static_cast<size_t>(25 * cin), static_cast<uint8_t>(a)),
+                           QuantParams::per_tensor(0.05f, a == 0 ? 0 : 3));
+        c.weights = TensorS8({33, 3, 3, cin},
+                             std::vector<int8_t>(static_cast<size_t>(33 * 9 * cin), static_cast<int8_t>(wv)),
+                             QuantParams::per_tensor(0.001f, 0));
+        c.params.pad = {1, 1, 1, 1};
+        c.output = QuantParams::per_tensor(cin > 100 ? 20.0f : 1.0f, 128);
+        ASSERT_EQ(run_model(c).out.data, reference(c).data);
+      }
+}
+
+// Tasks split by pixels and by channel groups, whose boundaries move with the thread count.
+TEST_P(AmxConvOnTileModel, IdenticalForAnyThreadCount) {
+  test::Random rng(79);
+  Case c = random_case(rng, 0, GetParam());
+  c.input = rng.activations({1, 7, 7, 24}, rng.activation_params());
+  c.weights = test::random_weights<int8_t>(rng, {100, 3, 3, 24}, true, false);
+  c.bias = test::random_bias(rng, 100, c.input.quant, std::get<TensorS8>(c.weights));
+  c.use_bias = true;
+  c.clamp = {};
+  c.params = {};
+  c.params.pad = {1, 1, 1, 1};
+  c.output = QuantParams::per_tensor(0.05f, 10);
+  const TensorU8 want = reference(c);
+  for (int threads : {1, 2, 3, 4}) {
+    tbb::task_arena arena(threads);
+    TensorU8 out;
+    arena.execute([&] { out = run_model(c).out; });
+    ASSERT_EQ(out.data, want.data) << threads << " threads";
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Modes, AmxConvOnTileModel, ::testing::ValuesIn(test::kRequantModes),
+                         [](const auto& info) { return std::string(name_of(info.param)); });
 
 }  // namespace
 }  // namespace octet

@@ -8,11 +8,12 @@
 #include "kernels/error.h"
 #include "kernels/gemm/packed_gemm.h"
 #include "kernels/isa.h"
+#include "kernels/x86/amx_support.h"
 
 namespace octet {
 namespace {
 
-constexpr Isa kAll[] = {Isa::scalar, Isa::avx2,         Isa::avx512vnni,
+constexpr Isa kAll[] = {Isa::scalar, Isa::avx2,         Isa::avx512vnni, Isa::avx512amx,
                         Isa::neon,   Isa::neon_dotprod, Isa::neon_i8mm};
 
 TEST(Isa, NamesRoundTrip) {
@@ -31,12 +32,23 @@ TEST(Isa, SupportedListStartsWithScalarAndHoldsOnlyThisArchitecture) {
   const auto has = [&](Isa isa) { return std::find(isas.begin(), isas.end(), isa) != isas.end(); };
 #if defined(__aarch64__)
   EXPECT_TRUE(has(Isa::neon));  // Advanced SIMD is part of every AArch64 Linux system
-  EXPECT_FALSE(has(Isa::avx2) || has(Isa::avx512vnni));
+  EXPECT_FALSE(has(Isa::avx2) || has(Isa::avx512vnni) || has(Isa::avx512amx));
   EXPECT_TRUE(!has(Isa::neon_i8mm) || has(Isa::neon_dotprod));  // its kernel also needs dotprod
 #else
   EXPECT_FALSE(has(Isa::neon) || has(Isa::neon_dotprod) || has(Isa::neon_i8mm));
 #endif
   EXPECT_TRUE(cpu_supports(active_isa()));
+  // avx512amx: AVX-512 VNNI and usable AMX tiles; never the default (untimed on AMX hardware).
+  EXPECT_EQ(has(Isa::avx512amx), has(Isa::avx512vnni) && amx_support().usable);
+  EXPECT_NE(auto_selected_isa(), Isa::avx512amx);
+  EXPECT_EQ(auto_selected_isa(), has(Isa::avx512amx) ? isas[isas.size() - 2] : isas.back());
+}
+
+// avx512amx's vector kernels are avx512vnni's; every other ISA is its own.
+TEST(Isa, VectorIsa) {
+  for (Isa isa : kAll)
+    EXPECT_EQ(vector_isa(isa), isa == Isa::avx512amx ? Isa::avx512vnni : isa) << name_of(isa);
+  EXPECT_EQ(vbmi_usable(Isa::avx512amx), vbmi_usable(Isa::avx512vnni));
 }
 
 // The kernels that multiply a - 128 (SDOT, SMULL: neon and neon_dotprod) get 128 * sum_k W folded into
@@ -50,6 +62,7 @@ TEST(Isa, PackFoldsTheActivationOffsetOnlyForSignedByteMultiplies) {
       gemm::pack(Isa::scalar, w.data(), 2, 4, wq, nullptr, in, out, Clamp{}, "t");
   for (Isa isa : kAll) {
     const gemm::PackedWeights p = gemm::pack(isa, w.data(), 2, 4, wq, nullptr, in, out, Clamp{}, "t");
+    EXPECT_EQ(p.isa, vector_isa(isa));  // avx512amx: the VNNI packing (its tiles take amx_pack)
     const int32_t offset = isa == Isa::neon || isa == Isa::neon_dotprod ? 128 : 0;
     for (size_t r = 0; r < 2; ++r)
       EXPECT_EQ(p.requant.bias[r] - base.requant.bias[r], offset * sums[r]) << name_of(isa) << " row " << r;

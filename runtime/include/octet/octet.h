@@ -148,11 +148,11 @@ struct SessionOptions {
   std::string isa = {};
 };
 
-// The instruction sets this CPU runs, slowest first: "scalar", then e.g. "avx2", "avx512vnni" (x86) or
-// "neon", "neon_dotprod", "neon_i8mm" (aarch64).
+// The instruction sets this CPU runs, slowest first: "scalar", then e.g. "avx2", "avx512vnni",
+// "avx512amx" (x86; AMX tiles for convolutions) or "neon", "neon_dotprod", "neon_i8mm" (aarch64).
 std::vector<std::string> available_isas();
 // What sessions use unless SessionOptions::isa says otherwise: the fastest, or the OCTET_ISA environment
-// variable's choice.
+// variable's choice. Never "avx512amx" unless named (its kernels have not been timed on AMX hardware yet).
 std::string default_isa();
 // octet's version, e.g. "0.1.0".
 const char* version();
