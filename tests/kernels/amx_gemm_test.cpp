@@ -294,6 +294,13 @@ std::vector<std::pair<const char*, gemm::amx::BlockEpilogue>> epilogues() {
   return out;
 }
 
+// A channel range: everything, or from a multiple of 16 to anywhere after it.
+std::pair<int64_t, int64_t> random_channel_range(test::Random& rng, int64_t n) {
+  if (rng.integer(0, 3) != 0) return {0, n};
+  const int64_t begin = rng.integer(0, (n - 1) / 16) * 16;
+  return {begin, rng.integer(begin + 1, n)};
+}
+
 template <class W>
 void check_walk(uint64_t seed, const GemmCase& g, RequantMode mode) {
   const int64_t m = g.m, n = g.n, k = g.k;
@@ -344,12 +351,7 @@ void check_walk(uint64_t seed, const GemmCase& g, RequantMode mode) {
   for (int64_t r = 0; r < m; ++r)
     std::copy_n(a.begin() + r * a_stride, k, a_padded.begin() + r * s.k_padded);
 
-  // A channel range: everything, or from a multiple of 16 to anywhere after it.
-  int64_t n_begin = 0, n_end = n;
-  if (rng.integer(0, 3) == 0) {
-    n_begin = rng.integer(0, (n - 1) / 16) * 16;
-    n_end = rng.integer(n_begin + 1, n);
-  }
+  const auto [n_begin, n_end] = random_channel_range(rng, n);
   const int64_t c_stride = n + rng.integer(0, 3);
   std::vector<uint8_t> want(static_cast<size_t>(m * c_stride), 0xcd), got = want;
   gemm::compute_scalar(s, a_padded.data(), s.k_padded, sums.data(), m, n_begin, n_end, want.data(), c_stride);
@@ -542,11 +544,7 @@ void check_segmented_walk(uint64_t seed, const SegmentCase& sc, RequantMode mode
       std::copy_n(table[static_cast<size_t>(i * segments + g)], segment_k,
                   im2col.begin() + i * s.k_padded + g * segment_k);
 
-  int64_t n_begin = 0, n_end = n;
-  if (rng.integer(0, 3) == 0) {
-    n_begin = rng.integer(0, (n - 1) / 16) * 16;
-    n_end = rng.integer(n_begin + 1, n);
-  }
+  const auto [n_begin, n_end] = random_channel_range(rng, n);
   const int64_t c_stride = n + rng.integer(0, 3);
   std::vector<uint8_t> want(static_cast<size_t>(m * c_stride), 0xcd), got = want;
   gemm::compute_scalar(s, im2col.data(), s.k_padded, nullptr, m, n_begin, n_end, want.data(), c_stride);

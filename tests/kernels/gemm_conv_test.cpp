@@ -74,6 +74,22 @@ Case random_case(test::Random& rng, int weight_kind, RequantMode mode) {
   return c;
 }
 
+// A 3x3 layer over a 7x7 map with `cout` output channels: few pixels, so the work is split over channel
+// groups too.
+Case few_pixels_many_channels(uint64_t seed, int64_t cout, RequantMode mode) {
+  test::Random rng(seed);
+  Case c = random_case(rng, 0, mode);
+  c.input = rng.activations({1, 7, 7, 24}, rng.activation_params());
+  c.weights = test::random_weights<int8_t>(rng, {cout, 3, 3, 24}, true, false);
+  c.bias = test::random_bias(rng, cout, c.input.quant, std::get<TensorS8>(c.weights));
+  c.use_bias = true;
+  c.clamp = {};
+  c.params = {};
+  c.params.pad = {1, 1, 1, 1};
+  c.output = QuantParams::per_tensor(0.05f, 10);
+  return c;
+}
+
 class GemmConv : public ::testing::TestWithParam<test::IsaMode> {
  protected:
   Isa isa() const { return std::get<0>(GetParam()); }
@@ -161,16 +177,7 @@ TEST_P(GemmConv, IdenticalForAnyThreadCount) {
 // Few pixels and many channels: the work is split over channel groups too, whose boundaries move with
 // the thread count.
 TEST_P(GemmConv, ChannelSplitIdenticalForAnyThreadCount) {
-  test::Random rng(78);
-  Case c = random_case(rng, 0, mode());
-  c.input = rng.activations({1, 7, 7, 24}, rng.activation_params());
-  c.weights = test::random_weights<int8_t>(rng, {200, 3, 3, 24}, true, false);
-  c.bias = test::random_bias(rng, 200, c.input.quant, std::get<TensorS8>(c.weights));
-  c.use_bias = true;
-  c.clamp = {};
-  c.params = {};
-  c.params.pad = {1, 1, 1, 1};
-  c.output = QuantParams::per_tensor(0.05f, 10);
+  const Case c = few_pixels_many_channels(78, 200, mode());
   const TensorU8 want = reference(c);
   for (int threads : {1, 2, 3, 4, 8}) {
     tbb::task_arena arena(threads);
@@ -276,16 +283,7 @@ TEST_P(AmxConvOnTileModel, ConvolutionShapesAndExtremes) {
 
 // Tasks split by pixels and by channel groups, whose boundaries move with the thread count.
 TEST_P(AmxConvOnTileModel, IdenticalForAnyThreadCount) {
-  test::Random rng(79);
-  Case c = random_case(rng, 0, GetParam());
-  c.input = rng.activations({1, 7, 7, 24}, rng.activation_params());
-  c.weights = test::random_weights<int8_t>(rng, {100, 3, 3, 24}, true, false);
-  c.bias = test::random_bias(rng, 100, c.input.quant, std::get<TensorS8>(c.weights));
-  c.use_bias = true;
-  c.clamp = {};
-  c.params = {};
-  c.params.pad = {1, 1, 1, 1};
-  c.output = QuantParams::per_tensor(0.05f, 10);
+  const Case c = few_pixels_many_channels(79, 100, GetParam());
   const TensorU8 want = reference(c);
   for (int threads : {1, 2, 3, 4}) {
     tbb::task_arena arena(threads);
