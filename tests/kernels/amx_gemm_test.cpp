@@ -294,6 +294,22 @@ std::vector<std::pair<const char*, gemm::amx::BlockEpilogue>> epilogues() {
   return out;
 }
 
+// Output params that spread typical accumulators of k products over the byte range (some saturate, as they
+// should).
+QuantParams spreading_output(test::Random& rng, const QuantParams& in, const QuantParams& weights,
+                             int64_t k) {
+  const double spread = 74.0 * 74.0 * std::sqrt(static_cast<double>(k)) * rng.real(1.0, 8.0) / 40.0;
+  return QuantParams::per_tensor(static_cast<float>(in.scale() * weights.scale(0) * spread),
+                                 static_cast<int32_t>(rng.integer(0, 255)));
+}
+
+// No clamp, or a narrow one.
+Clamp random_clamp(test::Random& rng) {
+  return rng.coin()
+             ? Clamp{}
+             : Clamp{static_cast<int32_t>(rng.integer(0, 100)), static_cast<int32_t>(rng.integer(150, 255))};
+}
+
 // A channel range: everything, or from a multiple of 16 to anywhere after it.
 std::pair<int64_t, int64_t> random_channel_range(test::Random& rng, int64_t n) {
   if (rng.integer(0, 3) != 0) return {0, n};
@@ -328,13 +344,8 @@ void check_walk(uint64_t seed, const GemmCase& g, RequantMode mode) {
   }
   QuantParams in = rng.activation_params();
   if (g.values != V::random) in = QuantParams::per_tensor(in.scale(), rng.coin() ? 0 : 255);
-  // Output params that spread typical accumulators over the byte range (some saturate, as they should).
-  const double spread = 74.0 * 74.0 * std::sqrt(static_cast<double>(k)) * rng.real(1.0, 8.0) / 40.0;
-  const QuantParams out = QuantParams::per_tensor(static_cast<float>(in.scale() * w.quant.scale(0) * spread),
-                                                  static_cast<int32_t>(rng.integer(0, 255)));
-  const Clamp clamp = rng.coin() ? Clamp{}
-                                 : Clamp{static_cast<int32_t>(rng.integer(0, 100)),
-                                         static_cast<int32_t>(rng.integer(150, 255))};
+  const QuantParams out = spreading_output(rng, in, w.quant, k);
+  const Clamp clamp = random_clamp(rng);
   const TensorS32 bias = test::random_bias(rng, n, in, w, g.values == V::random ? 2000 : 1000000);
   const bool use_bias = rng.coin();
   const int32_t* b = use_bias ? bias.data.data() : nullptr;
@@ -525,12 +536,8 @@ void check_segmented_walk(uint64_t seed, const SegmentCase& sc, RequantMode mode
 
   auto w = test::random_weights<int8_t>(rng, {n, k}, rng.coin(), false);
   const QuantParams in = rng.activation_params();
-  const double spread = 74.0 * 74.0 * std::sqrt(static_cast<double>(k)) * rng.real(1.0, 8.0) / 40.0;
-  const QuantParams out = QuantParams::per_tensor(static_cast<float>(in.scale() * w.quant.scale(0) * spread),
-                                                  static_cast<int32_t>(rng.integer(0, 255)));
-  const Clamp clamp = rng.coin() ? Clamp{}
-                                 : Clamp{static_cast<int32_t>(rng.integer(0, 100)),
-                                         static_cast<int32_t>(rng.integer(150, 255))};
+  const QuantParams out = spreading_output(rng, in, w.quant, k);
+  const Clamp clamp = random_clamp(rng);
   const TensorS32 bias = test::random_bias(rng, n, in, w, 2000);
   const AmxPackedWeights p =
       gemm::amx_pack(w.data.data(), n, k, w.quant, &bias.data[0], in, out, clamp, "t", mode, segments);

@@ -74,6 +74,22 @@ Case random_case(test::Random& rng, int weight_kind, RequantMode mode) {
   return c;
 }
 
+// Every activation `a` and every weight `w`, 3x3 over `cin` channels on a padded 5x5 map: the largest
+// products and sums, K = 9 * cin.
+Case extreme_case(int32_t a, int32_t w, int64_t cin, RequantMode mode) {
+  Case c;
+  c.mode = mode;
+  c.input =
+      TensorU8({1, 5, 5, cin}, std::vector<uint8_t>(static_cast<size_t>(25 * cin), static_cast<uint8_t>(a)),
+               QuantParams::per_tensor(0.05f, a == 0 ? 0 : 3));
+  c.weights = TensorS8({33, 3, 3, cin},
+                       std::vector<int8_t>(static_cast<size_t>(33 * 9 * cin), static_cast<int8_t>(w)),
+                       QuantParams::per_tensor(0.001f, 0));
+  c.params.pad = {1, 1, 1, 1};
+  c.output = QuantParams::per_tensor(cin > 100 ? 20.0f : 1.0f, 128);
+  return c;
+}
+
 // A 3x3 layer over a 7x7 map with `cout` output channels: few pixels, so the work is split over channel
 // groups too.
 Case few_pixels_many_channels(uint64_t seed, int64_t cout, RequantMode mode) {
@@ -113,16 +129,7 @@ TEST_P(GemmConv, ExtremeValuesAndLargeK) {
     for (int32_t wv : {-128, -127, 127})
       for (int64_t cin : {3, 64, 512}) {
         SCOPED_TRACE("a " + std::to_string(a) + " w " + std::to_string(wv) + " cin " + std::to_string(cin));
-        Case c;
-        c.mode = mode();
-        c.input = TensorU8({1, 5, 5, cin},
-                           std::vector<uint8_t>(static_cast<size_t>(25 * cin), static_cast<uint8_t>(a)),
-                           QuantParams::per_tensor(0.05f, a == 0 ? 0 : 3));
-        c.weights = TensorS8({33, 3, 3, cin},
-                             std::vector<int8_t>(static_cast<size_t>(33 * 9 * cin), static_cast<int8_t>(wv)),
-                             QuantParams::per_tensor(0.001f, 0));
-        c.params.pad = {1, 1, 1, 1};
-        c.output = QuantParams::per_tensor(cin > 100 ? 20.0f : 1.0f, 128);
+        const Case c = extreme_case(a, wv, cin, mode());
         ASSERT_EQ(fast(c, isa()).data, reference(c).data);
       }
 }
@@ -267,16 +274,7 @@ TEST_P(AmxConvOnTileModel, ConvolutionShapesAndExtremes) {
     for (int32_t wv : {-128, 127})
       for (int64_t cin : {64, 512}) {
         SCOPED_TRACE("a " + std::to_string(a) + " w " + std::to_string(wv) + " cin " + std::to_string(cin));
-        Case c;
-        c.mode = GetParam();
-        c.input = TensorU8({1, 5, 5, cin},
-                           std::vector<uint8_t>(static_cast<size_t>(25 * cin), static_cast<uint8_t>(a)),
-                           QuantParams::per_tensor(0.05f, a == 0 ? 0 : 3));
-        c.weights = TensorS8({33, 3, 3, cin},
-                             std::vector<int8_t>(static_cast<size_t>(33 * 9 * cin), static_cast<int8_t>(wv)),
-                             QuantParams::per_tensor(0.001f, 0));
-        c.params.pad = {1, 1, 1, 1};
-        c.output = QuantParams::per_tensor(cin > 100 ? 20.0f : 1.0f, 128);
+        const Case c = extreme_case(a, wv, cin, GetParam());
         ASSERT_EQ(run_model(c).out.data, reference(c).data);
       }
 }
