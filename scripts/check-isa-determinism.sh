@@ -14,7 +14,7 @@ peers_only=false
 [[ "${2:-}" == "--peers-only" ]] && peers_only=true
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
-isas=$("$octet" peak --threads 1 2>/dev/null | awk '/^(scalar|avx2|avx512vnni|neon|neon_dotprod|neon_i8mm) /{print $1}')
+isas=$("$octet" peak --threads 1 2>/dev/null | awk '/^(scalar|avx2|avx512vnni|avx512amx|neon|neon_dotprod|neon_i8mm) /{print $1}')
 checked=0
 # Runs are independent processes: two at a time (most of a small model's run is start-up and loading,
 # one thread), then every output folder is compared with the first of its mode.
