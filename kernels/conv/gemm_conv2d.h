@@ -9,23 +9,14 @@
 #include <cstdint>
 #include <optional>
 
+#include "kernels/conv/amx_conv.h"
 #include "kernels/conv/conv_pixel_lanes.h"
 #include "kernels/conv/residual_add.h"
-#include "kernels/gemm/amx_pack.h"
 #include "kernels/gemm/packed_gemm.h"
 #include "kernels/quantization/requant_mode.h"
 #include "kernels/reference/conv2d.h"
 
 namespace octet::conv {
-
-// The GEMM on AMX tiles (avx512amx; gemm/amx_gemm.h): the weights packed once more for them, in the same
-// segments. The A rows are the VNNI path's (in place, segment table, im2col rows), read by the tile walk.
-struct AmxConv {
-  gemm::AmxPackedWeights weights;
-  // Run the walk on the scalar model of the tile instructions (gemm/amx_tile_model.h) instead of the
-  // hardware: what the tests do where the machine has no AMX. Never set by prepare.
-  bool on_model = false;
-};
 
 struct GemmConv2d {
   ref::Conv2dParams params;
@@ -35,7 +26,8 @@ struct GemmConv2d {
   // Few output channels over tiny input rows (conv_pixel_lanes.h), where the CPU has that kernel: run
   // instead of the GEMM.
   std::optional<PixelLaneConv> pixel_lanes;
-  // avx512amx, where the pixel-lane kernel does not take the layer: run the GEMM on AMX tiles.
+  // avx512amx, where the pixel-lane kernel does not take the layer: run the GEMM on AMX tiles, on the A
+  // rows of the VNNI path (in place, the segment table, im2col rows).
   std::optional<AmxConv> amx;
 };
 

@@ -57,6 +57,9 @@ TransposedGemm prepare_transposed_gemm(Isa isa, const Tensor<W>& weights, const 
                          clamp, "conv_transpose2d", 1, mode);
   if (small_transposed_applies(isa, t.kernel_h, t.kernel_w, t.in_channels, t.out_channels))
     t.small = prepare_small_transposed(t.weights, t.kernel_h, t.kernel_w, t.in_channels, t.out_channels);
+  else if (isa == Isa::avx512amx)
+    t.amx = AmxConv{gemm::amx_pack(rowwise.data(), rows, k, rq, bias ? row_bias.data() : nullptr, input,
+                                   output, clamp, "conv_transpose2d", mode)};
   return t;
 }
 
@@ -68,6 +71,15 @@ template TransposedGemm prepare_transposed_gemm(Isa, const Tensor<uint8_t>&, con
 void run(const TransposedGemm& t, const uint8_t* input, int64_t n, int64_t ih, int64_t iw, uint8_t* output) {
   if (t.small) return run(*t.small, input, n, ih, iw, output);
   const gemm::PackedWeights& w = t.weights;
+  // The GEMM on the VNNI (or AVX2, scalar, NEON) kernel, or on AMX tiles.
+  auto gemm_rows = [&](const void* a, int64_t a_stride, const int32_t* row_sums, int64_t rows,
+                       int64_t n_begin, int64_t n_end, uint8_t* c, int64_t c_stride) {
+    if (t.amx)
+      amx_compute(*t.amx, static_cast<const uint8_t*>(a), a_stride, w.needs_row_sums ? row_sums : nullptr,
+                  rows, n_begin, n_end, c, c_stride);
+    else
+      gemm::compute(w, a, a_stride, row_sums, rows, n_begin, n_end, c, c_stride);
+  };
   const int64_t pixels = n * ih * iw, cin = t.in_channels, cout = t.out_channels;
   const int64_t oh = ih * t.kernel_h, ow = iw * t.kernel_w, cols = t.kernel_h * t.kernel_w * cout;
   const int64_t elem = w.a_element_size();
@@ -88,7 +100,7 @@ void run(const TransposedGemm& t, const uint8_t* input, int64_t n, int64_t ih, i
       const uint8_t* a = input + (line * iw + x) * cin;
       for (int64_t ky = 0; ky < t.kernel_h; ++ky) {
         uint8_t* out_row = output + ((b * oh + y * t.kernel_h + ky) * ow + x * t.kernel_w) * cout;
-        gemm::compute(w, a, cin, nullptr, rows, ky * run, (ky + 1) * run, out_row - ky * run, run);
+        gemm_rows(a, cin, nullptr, rows, ky * run, (ky + 1) * run, out_row - ky * run, run);
       }
     });
     return;
@@ -124,7 +136,7 @@ void run(const TransposedGemm& t, const uint8_t* input, int64_t n, int64_t ih, i
       a = s.a.data();
       a_stride = row_bytes;
     }
-    gemm::compute(w, a, a_stride, s.sums.empty() ? nullptr : s.sums.data(), rows, 0, cols, s.c.data(), cols);
+    gemm_rows(a, a_stride, s.sums.empty() ? nullptr : s.sums.data(), rows, 0, cols, s.c.data(), cols);
     // Input pixel (line, x) writes kernel row ky's run at output row line * KH + ky (oh = ih * KH), column
     // x * KW. The first pixel's position by division, the others by stepping: a 64-bit division per pixel
     // cost more than its copies.

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <optional>
 
+#include "kernels/conv/amx_conv.h"
 #include "kernels/conv/transposed_small.h"
 #include "kernels/gemm/packed_gemm.h"
 #include "kernels/quantization/requant_mode.h"
@@ -20,6 +21,8 @@ struct TransposedGemm {
   gemm::PackedWeights weights;  // rows (ky, kx, oc), K = C_in
   // Few output values per input pixel (transposed_small.h), where the ISA has that kernel: run instead.
   std::optional<SmallTransposed> small;
+  // avx512amx, where the small kernel does not take the layer: the GEMM on AMX tiles (amx_conv.h).
+  std::optional<AmxConv> amx;
 };
 
 // Whether `params` and the weights' kernel size allow this kernel.

@@ -79,6 +79,9 @@ TransposedPhases prepare_transposed_phases(Isa isa, const Tensor<W>& weights, co
                               input, output, clamp, "conv_transpose2d", segments, mode);
       if (ph.weights.needs_row_sums)
         throw Error("conv_transpose2d: phase kernel needs symmetric weights");  // callers check first
+      if (isa == Isa::avx512amx)
+        ph.amx = AmxConv{gemm::amx_pack(w.data(), cout, k, weights.quant, bias ? bias->data.data() : nullptr,
+                                        input, output, clamp, "conv_transpose2d", mode, segments)};
       t.phases.push_back(std::move(ph));
     }
   return t;
@@ -151,7 +154,10 @@ void run(const TransposedPhases& t, const uint8_t* input, int64_t n, int64_t ih,
       }
     }
     uint8_t* out = output + ((b * oh + oy) * ow + x_first + j0 * sw) * cout;
-    gemm::compute_segmented(w, s.table.data(), rows, 0, cout, out, sw * cout);
+    if (ph.amx)
+      amx_compute_segmented(*ph.amx, s.table.data(), rows, 0, cout, out, sw * cout);
+    else
+      gemm::compute_segmented(w, s.table.data(), rows, 0, cout, out, sw * cout);
   });
 }
 

@@ -12,8 +12,10 @@
 // ref::conv_transpose2d; a phase with no taps outputs the requantized bias.
 
 #include <cstdint>
+#include <optional>
 #include <vector>
 
+#include "kernels/conv/amx_conv.h"
 #include "kernels/gemm/packed_gemm.h"
 #include "kernels/quantization/requant_mode.h"
 #include "kernels/reference/conv_transpose2d.h"
@@ -25,6 +27,7 @@ struct TransposedPhase {
   std::vector<int64_t> row_offsets;      // per segment: iy = (oy + pad_top - residue_h) / stride_h - offset
   int64_t columns = 0;                   // taps per segment: input columns Qx - (columns - 1) .. Qx
   gemm::PackedWeights weights;           // segments of `columns` * C_in; one dummy zero segment if no taps
+  std::optional<AmxConv> amx;            // avx512amx: the same segments on AMX tiles (amx_conv.h)
 };
 
 struct TransposedPhases {

@@ -290,7 +290,7 @@ void compute_amx_segmented_model(const AmxPackedWeights& w, const uint8_t* const
 #if defined(__x86_64__)
 // The walks on AMX tiles with the AVX-512 epilogue (x86/amx_gemm_intrinsics.cpp). Throw octet::Error unless
 // amx_support().usable.
-// The avx512amx ISA's convolutions call them (conv/gemm_conv2d.cpp). Never run on AMX hardware yet.
+// The avx512amx ISA's convolutions call them (conv/amx_conv.h). Never run on AMX hardware yet.
 void compute_amx(const AmxPackedWeights& w, const uint8_t* a, int64_t a_stride, const int32_t* row_sums,
                  int64_t m, int64_t n_begin, int64_t n_end, uint8_t* c, int64_t c_stride);
 void compute_amx_segmented(const AmxPackedWeights& w, const uint8_t* const* rows, int64_t m, int64_t n_begin,

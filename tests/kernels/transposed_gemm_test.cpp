@@ -1,5 +1,6 @@
 // The transposed convolution kernels against the reference, in both requantization modes: kernel == stride
-// as one GEMM on every ISA, and any transposed convolution by phases (AVX-512 VNNI).
+// as one GEMM on every ISA, and any transposed convolution by phases (AVX-512 VNNI); both also with
+// avx512amx's AMX GEMM on the scalar model of the tile instructions.
 
 #include <gtest/gtest.h>
 #include <tbb/task_arena.h>
@@ -15,11 +16,19 @@
 namespace octet {
 namespace {
 
-class TransposedGemm : public ::testing::TestWithParam<test::IsaMode> {};
+// Prepared for `isa`; with `on_model`, its AMX GEMM (avx512amx) runs on the scalar model of the tile
+// instructions, as on a machine without AMX.
+template <class W>
+conv::TransposedGemm prepare_gemm(Isa isa, bool on_model, const Tensor<W>& w, const TensorS32* bias,
+                                  const QuantParams& in, const QuantParams& out, Clamp clamp,
+                                  RequantMode mode) {
+  conv::TransposedGemm t = conv::prepare_transposed_gemm(isa, w, bias, in, out, clamp, mode);
+  EXPECT_EQ(t.amx.has_value(), isa == Isa::avx512amx && !t.small);
+  if (on_model && t.amx) t.amx->on_model = true;
+  return t;
+}
 
-TEST_P(TransposedGemm, BitExactWithReference) {
-  const Isa isa = std::get<0>(GetParam());
-  const RequantMode mode = std::get<1>(GetParam());
+void gemm_bit_exact_with_reference(Isa isa, RequantMode mode, bool on_model) {
   for (uint64_t seed = 0; seed < 200; ++seed) {
     SCOPED_TRACE("seed " + std::to_string(seed));
     test::Random rng(seed);
@@ -36,7 +45,7 @@ TEST_P(TransposedGemm, BitExactWithReference) {
       const TensorS32* b = rng.coin() ? &bias : nullptr;
       const TensorU8 want = ref::conv_transpose2d(in, w, b, p, out, clamp, mode);
       ASSERT_TRUE(conv::transposed_gemm_applies(p, k, k));
-      const conv::TransposedGemm t = conv::prepare_transposed_gemm(isa, w, b, in.quant, out, clamp, mode);
+      const conv::TransposedGemm t = prepare_gemm(isa, on_model, w, b, in.quant, out, clamp, mode);
       std::vector<uint8_t> got(want.data.size());
       conv::run(t, in.data.data(), in.dim(0), in.dim(1), in.dim(2), got.data());
       ASSERT_EQ(got, want.data);
@@ -50,9 +59,7 @@ TEST_P(TransposedGemm, BitExactWithReference) {
 
 // Wide rows (several pixel tiles per input row) with channel counts whose kernel-row runs are whole
 // channel blocks: the GEMM then writes into the output in place.
-TEST_P(TransposedGemm, WideRowsWrittenInPlace) {
-  const Isa isa = std::get<0>(GetParam());
-  const RequantMode mode = std::get<1>(GetParam());
+void gemm_wide_rows_written_in_place(Isa isa, RequantMode mode, bool on_model) {
   test::Random rng(21);
   for (const int64_t cout : {8, 16, 32, 40}) {
     SCOPED_TRACE("cout " + std::to_string(cout));
@@ -63,18 +70,45 @@ TEST_P(TransposedGemm, WideRowsWrittenInPlace) {
     const TensorS32 bias = test::random_bias(rng, cout, in.quant, w, 20000);
     const QuantParams out = QuantParams::per_tensor(0.03f, 100);
     const TensorU8 want = ref::conv_transpose2d(in, w, &bias, p, out, Clamp{}, mode);
-    const conv::TransposedGemm t = conv::prepare_transposed_gemm(isa, w, &bias, in.quant, out, Clamp{}, mode);
+    const conv::TransposedGemm t = prepare_gemm(isa, on_model, w, &bias, in.quant, out, Clamp{}, mode);
     std::vector<uint8_t> got(want.data.size());
     conv::run(t, in.data.data(), 2, 3, 101, got.data());
     ASSERT_EQ(got, want.data);
   }
 }
 
+class TransposedGemm : public ::testing::TestWithParam<test::IsaMode> {
+ protected:
+  Isa isa() const { return std::get<0>(GetParam()); }
+  RequantMode mode() const { return std::get<1>(GetParam()); }
+};
+
+TEST_P(TransposedGemm, BitExactWithReference) {
+  gemm_bit_exact_with_reference(isa(), mode(), false);
+}
+
+TEST_P(TransposedGemm, WideRowsWrittenInPlace) {
+  gemm_wide_rows_written_in_place(isa(), mode(), false);
+}
+
+// avx512amx's GEMM on the tile model, on any machine (on a machine with AMX the suite above runs it on the
+// hardware).
+TEST(TransposedGemmAmxOnTileModel, BitExactWithReference) {
+  for (const RequantMode mode : test::kRequantModes) {
+    gemm_bit_exact_with_reference(Isa::avx512amx, mode, true);
+    gemm_wide_rows_written_in_place(Isa::avx512amx, mode, true);
+  }
+}
+
 // Any transposed convolution (groups 1, no horizontal dilation) as stride_h x stride_w phases: every
 // stride, kernel, padding, vertical dilation and output padding, phases without taps (stride above the
 // kernel), batch 2, extreme values, thread counts; in both requantization modes.
+// On AVX-512 VNNI where the CPU has it, and avx512amx's AMX GEMM on the tile model (on any machine).
 TEST(TransposedPhases, BitExactWithReference) {
-  if (!cpu_supports(Isa::avx512vnni)) GTEST_SKIP() << "no AVX-512 VNNI on this CPU";
+  std::vector<Isa> isas;
+  if (cpu_supports(Isa::avx512vnni)) isas.push_back(Isa::avx512vnni);
+  if (cpu_supports(Isa::avx512amx)) isas.push_back(Isa::avx512amx);  // on the hardware
+  isas.push_back(Isa::avx512amx);                                    // on the tile model (the last one)
   for (const RequantMode mode : test::kRequantModes) {
     SCOPED_TRACE("requant " + std::string(name_of(mode)));
     int checked = 0;
@@ -106,13 +140,20 @@ TEST(TransposedPhases, BitExactWithReference) {
         } catch (const Error&) {
           return;  // an output size the reference refuses
         }
-        const conv::TransposedPhases t =
-            conv::prepare_transposed_phases(Isa::avx512vnni, w, b, p, in.quant, out, clamp, mode);
-        for (int threads : {1, 3}) {
-          std::vector<uint8_t> got(want.data.size(), 0xEE);
-          tbb::task_arena(threads).execute(
-              [&] { conv::run(t, in.data.data(), in.dim(0), in.dim(1), in.dim(2), got.data()); });
-          ASSERT_EQ(got, want.data) << threads << " threads";
+        for (size_t i = 0; i < isas.size(); ++i) {
+          SCOPED_TRACE(std::string(name_of(isas[i])) + (i + 1 == isas.size() ? " on the tile model" : ""));
+          conv::TransposedPhases t =
+              conv::prepare_transposed_phases(isas[i], w, b, p, in.quant, out, clamp, mode);
+          for (conv::TransposedPhase& ph : t.phases) {
+            ASSERT_EQ(ph.amx.has_value(), isas[i] == Isa::avx512amx);
+            if (ph.amx && i + 1 == isas.size()) ph.amx->on_model = true;
+          }
+          for (int threads : {1, 3}) {
+            std::vector<uint8_t> got(want.data.size(), 0xEE);
+            tbb::task_arena(threads).execute(
+                [&] { conv::run(t, in.data.data(), in.dim(0), in.dim(1), in.dim(2), got.data()); });
+            ASSERT_EQ(got, want.data) << threads << " threads";
+          }
         }
         ++checked;
       };
