@@ -21,8 +21,11 @@ std::string shape_text(const std::vector<int64_t>& s) {
 }
 
 // Layout changes of uint8 images between the caller (the model's NCHW) and octet's NHWC values, for
-// callers that pass or take quantized data. `nhwc` is the physical NHWC shape.
+// callers that pass or take quantized data. `nhwc` is the physical NHWC shape. An empty tensor may still
+// have a huge dimension (a Tile to [14, 16, 0, 4e13] from a fuzzed model): nothing to copy, and the loops
+// over the other dimensions must not run.
 void copy_nchw_to_nhwc(const uint8_t* src, uint8_t* dst, const Shape& nhwc) {
+  if (std::find(nhwc.begin(), nhwc.end(), 0) != nhwc.end()) return;
   const int64_t n = nhwc[0], hw = nhwc[1] * nhwc[2], c = nhwc[3];
   for (int64_t b = 0; b < n; ++b)
     for (int64_t ch = 0; ch < c; ++ch)
@@ -31,6 +34,7 @@ void copy_nchw_to_nhwc(const uint8_t* src, uint8_t* dst, const Shape& nhwc) {
 }
 
 void copy_nhwc_to_nchw(const uint8_t* src, uint8_t* dst, const Shape& nhwc) {
+  if (std::find(nhwc.begin(), nhwc.end(), 0) != nhwc.end()) return;
   const int64_t n = nhwc[0], hw = nhwc[1] * nhwc[2], c = nhwc[3];
   for (int64_t b = 0; b < n; ++b)
     for (int64_t ch = 0; ch < c; ++ch)
