@@ -77,10 +77,13 @@ struct ATileSource {
   std::vector<int64_t> stride;
   std::vector<uint8_t> copies;
 
+  // Room for `steps` steps. The copy space grows (zero-filled) only past its largest size so far; each copy
+  // zeroes its own 1 KiB.
   void reset(int64_t steps) {
     at.assign(static_cast<size_t>(steps), nullptr);
     stride.assign(static_cast<size_t>(steps), kAmxKStep);
-    copies.resize(static_cast<size_t>(steps * kAmxTileBytes));
+    if (copies.size() < static_cast<size_t>(steps * kAmxTileBytes))
+      copies.resize(static_cast<size_t>(steps * kAmxTileBytes));
   }
   // Step s from a copy of `bytes` bytes of each of the rows row(0) .. row(valid - 1).
   template <class Row>
@@ -211,7 +214,9 @@ void walk_rows(Tiles& tiles, const AmxPackedWeights& w, const int32_t* row_sums,
   if (n_begin % kChannelBlock != 0 || n_begin < 0 || n_end > w.n || m < 0 || (w.needs_row_sums && !row_sums))
     throw Error("amx gemm: bad channel range or missing row sums");
   if (m == 0 || n_begin >= n_end) return;
-  WalkScratch scratch;
+  // Per thread and kept: every task would otherwise allocate and zero its A sources' copy space (two
+  // k_steps x 1 KiB: 72 KiB at 3x3 x 256 channels, a few us against a task's ~10 us of tile work).
+  static thread_local WalkScratch scratch;
   const int64_t block_end = (n_end + kChannelBlock - 1) / kChannelBlock;
   tiles.configure(walk_config());
   try {
