@@ -26,7 +26,15 @@ int64_t lanes_per_pixel(int64_t values, int64_t in_channels) {
 
 bool small_transposed_applies(Isa isa, int64_t kernel_h, int64_t kernel_w, int64_t in_channels,
                               int64_t out_channels) {
-  if (vector_isa(isa) != Isa::avx512vnni || in_channels < 1 || in_channels % 4 != 0) return false;
+  // The kernel is AVX-512 code, built only for x86: elsewhere (avx512amx on the tile model, in the tests)
+  // the GEMM runs these shapes.
+#if defined(__x86_64__)
+  constexpr bool kKernelBuilt = true;
+#else
+  constexpr bool kKernelBuilt = false;
+#endif
+  if (!kKernelBuilt || vector_isa(isa) != Isa::avx512vnni || in_channels < 1 || in_channels % 4 != 0)
+    return false;
   const int64_t values = kernel_h * kernel_w * out_channels;
   // Kernel rows of 16 output bytes per pixel fill the GEMM's channel blocks, which then write the output in
   // place (transposed_gemm.cpp): nothing to gain here.
