@@ -22,7 +22,7 @@ void check_count(size_t have, int64_t count, const std::string& what) {
 
 // raw_data as T, little-endian (ONNX's raw_data always is), one copy.
 template <class T>
-std::vector<T> decode_raw(const std::string& raw, int64_t count, const std::string& what) {
+std::vector<T> decode_raw(std::span<const std::byte> raw, int64_t count, const std::string& what) {
   static_assert(std::endian::native == std::endian::little, "octet assumes a little-endian host");
   if (raw.size() != static_cast<size_t>(count) * sizeof(T))
     throw Error(what + ": raw data holds " + std::to_string(raw.size()) + " bytes, but its shape needs " +
@@ -113,7 +113,10 @@ const char* onnx_type_name(int32_t t) {
   }
 }
 
-Constant decode_tensor(const TensorProto& proto, const std::string& what) {
+namespace {
+
+Constant decode(const TensorProto& proto, std::optional<std::span<const std::byte>> raw_data, bool borrow,
+                const std::string& what) {
   if (proto.data_location() == TensorProto::EXTERNAL || proto.external_data_size() > 0)
     throw Error(what + ": external tensor data is not supported; save the model with its weights inside");
   Constant c;
@@ -123,8 +126,15 @@ Constant decode_tensor(const TensorProto& proto, const std::string& what) {
   // A tensor larger than the file could hold is a corrupt header, not a reason to allocate gigabytes.
   if (count > (int64_t{1} << 31))
     throw Error(what + ": shape " + to_string(c.shape) + " has too many elements");
-  const bool raw = proto.has_raw_data();
-  const std::string& r = proto.raw_data();
+  const bool raw = raw_data.has_value();
+  const std::span<const std::byte> r = raw ? *raw_data : std::span<const std::byte>();
+  if (raw && borrow && (c.onnx_type == TensorProto::INT8 || c.onnx_type == TensorProto::UINT8)) {
+    if (r.size() != static_cast<size_t>(count))
+      throw Error(what + ": raw data holds " + std::to_string(r.size()) + " bytes, but its shape needs " +
+                  std::to_string(count) + " x 1");
+    c.values = ConstantValues::borrow_bytes(r, c.onnx_type == TensorProto::INT8);
+    return c;
+  }
   switch (c.onnx_type) {
     case TensorProto::FLOAT:
       c.values = ConstantValues(raw ? decode_raw<float>(r, count, what)
@@ -161,21 +171,18 @@ Constant decode_tensor(const TensorProto& proto, const std::string& what) {
   return c;
 }
 
-Constant decode_tensor_taking_data(TensorProto& proto, const std::string& what) {
-  const bool eight_bit = proto.data_type() == TensorProto::INT8 || proto.data_type() == TensorProto::UINT8;
-  if (!eight_bit || !proto.has_raw_data() || proto.data_location() == TensorProto::EXTERNAL ||
-      proto.external_data_size() > 0)
-    return decode_tensor(proto, what);
-  Constant c;
-  c.onnx_type = proto.data_type();
-  c.shape.assign(proto.dims().begin(), proto.dims().end());
-  const int64_t count = element_count(c.shape, what);
-  if (proto.raw_data().size() != static_cast<size_t>(count))
-    throw Error(what + ": raw data holds " + std::to_string(proto.raw_data().size()) +
-                " bytes, but its shape needs " + std::to_string(count) + " x 1");
-  c.values =
-      ConstantValues::take_bytes(std::move(*proto.mutable_raw_data()), c.onnx_type == TensorProto::INT8);
-  return c;
+}  // namespace
+
+Constant decode_tensor(const TensorProto& proto, const std::string& what) {
+  std::optional<std::span<const std::byte>> raw;
+  if (proto.has_raw_data()) raw = std::as_bytes(std::span(proto.raw_data()));
+  return decode(proto, raw, false, what);
+}
+
+Constant decode_tensor_borrowing_data(const TensorProto& proto,
+                                      std::optional<std::span<const std::byte>> raw_data,
+                                      const std::string& what) {
+  return decode(proto, raw_data, true, what);
 }
 
 }  // namespace octet::graph::onnx_import

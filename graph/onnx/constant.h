@@ -4,6 +4,8 @@
 #include <cstdint>
 #include <initializer_list>
 #include <iterator>
+#include <optional>
+#include <span>
 #include <string>
 #include <type_traits>
 #include <variant>
@@ -50,9 +52,9 @@ class ConstantValues {
       case 4:
         return std::get<4>(data_)[i];
       default: {
-        const TakenBytes& t = std::get<5>(data_);
-        const auto byte = static_cast<unsigned char>(t.bytes[i]);
-        return t.is_signed ? static_cast<double>(static_cast<int8_t>(byte)) : static_cast<double>(byte);
+        const BorrowedBytes& b = std::get<5>(data_);
+        const auto byte = static_cast<unsigned char>(b.bytes[i]);
+        return b.is_signed ? static_cast<double>(static_cast<int8_t>(byte)) : static_cast<double>(byte);
       }
     }
   }
@@ -65,18 +67,19 @@ class ConstantValues {
   const T* stored_as() const {
     if (const auto* v = std::get_if<std::vector<T>>(&data_)) return v->data();
     if constexpr (std::is_same_v<T, int8_t> || std::is_same_v<T, uint8_t>) {
-      // Bytes may be read through any character type, so the taken string serves as T directly.
-      const auto* taken = std::get_if<TakenBytes>(&data_);
-      if (taken && taken->is_signed == std::is_signed_v<T>)
-        return reinterpret_cast<const T*>(taken->bytes.data());
+      // Bytes may be read through any character type, so the borrowed bytes serve as T directly.
+      const auto* borrowed = std::get_if<BorrowedBytes>(&data_);
+      if (borrowed && borrowed->is_signed == std::is_signed_v<T>)
+        return reinterpret_cast<const T*>(borrowed->bytes.data());
     }
     return nullptr;
   }
 
-  // 8-bit elements in `bytes` (an ONNX raw_data string taken over without a copy).
-  static ConstantValues take_bytes(std::string bytes, bool is_signed) {
+  // 8-bit elements read in place from `bytes` (an initializer's raw data in the model file), which must
+  // outlive these values and every copy of them: the import's constants, never the graph's.
+  static ConstantValues borrow_bytes(std::span<const std::byte> bytes, bool is_signed) {
     ConstantValues v;
-    v.data_ = TakenBytes{std::move(bytes), is_signed};
+    v.data_ = BorrowedBytes{bytes, is_signed};
     return v;
   }
 
@@ -128,19 +131,19 @@ class ConstantValues {
   const_iterator end() const { return {this, size()}; }
 
  private:
-  struct TakenBytes {
-    std::string bytes;
+  struct BorrowedBytes {
+    std::span<const std::byte> bytes;
     bool is_signed = false;
   };
   template <class V>
   static size_t size_of(const V& v) {
-    if constexpr (std::is_same_v<V, TakenBytes>)
+    if constexpr (std::is_same_v<V, BorrowedBytes>)
       return v.bytes.size();
     else
       return v.size();
   }
   std::variant<std::vector<double>, std::vector<float>, std::vector<int32_t>, std::vector<int8_t>,
-               std::vector<uint8_t>, TakenBytes>
+               std::vector<uint8_t>, BorrowedBytes>
       data_;
 };
 
@@ -157,9 +160,12 @@ struct Constant {
 
 // Decodes `proto`, checking that its data matches its shape. Throws octet::Error naming `what`.
 Constant decode_tensor(const onnx::TensorProto& proto, const std::string& what);
-// The same, taking over 8-bit raw data (the bulk of a quantized model) instead of copying it; `proto`
-// keeps everything else.
-Constant decode_tensor_taking_data(onnx::TensorProto& proto, const std::string& what);
+// The same with the tensor's raw data given apart from `proto` (initializer_data.h: read where it lies in
+// the model file; nothing where the tensor has none), and 8-bit raw data, the bulk of a quantized model,
+// borrowed instead of copied: `raw_data` must outlive the constant (ConstantValues::borrow_bytes).
+Constant decode_tensor_borrowing_data(const onnx::TensorProto& proto,
+                                      std::optional<std::span<const std::byte>> raw_data,
+                                      const std::string& what);
 
 const char* onnx_type_name(int32_t onnx_type);
 

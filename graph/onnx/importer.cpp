@@ -29,8 +29,9 @@ std::vector<double> Symbol::real_values() const {
   return out;
 }
 
-Importer::Importer(onnx::ModelProto& model, const ImportOptions& options)
-    : model_(model), options_(options) {}
+Importer::Importer(const onnx::ModelProto& model, InitializerRawData initializer_raw_data,
+                   const ImportOptions& options)
+    : model_(model), initializer_raw_data_(std::move(initializer_raw_data)), options_(options) {}
 
 Graph Importer::run() {
   for (const auto& op : model_.opset_import()) {
@@ -53,10 +54,17 @@ Graph Importer::run() {
 }
 
 void Importer::read_constants() {
-  // The 8-bit data moves out of the parsed model (read here only): weights are copied once fewer.
-  for (auto& init : *model_.mutable_graph()->mutable_initializer()) {
+  // 8-bit data is read where it lies (in the file, or in the parsed model where the file was not split),
+  // not copied: weights are most of a model's bytes.
+  const auto& initializers = model_.graph().initializer();
+  if (initializer_raw_data_.size() != static_cast<size_t>(initializers.size()))
+    throw Error("internal: " + std::to_string(initializer_raw_data_.size()) + " raw data entries for " +
+                std::to_string(initializers.size()) + " initializers");
+  for (int i = 0; i < initializers.size(); ++i) {
+    const onnx::TensorProto& init = initializers[i];
     Symbol s;
-    s.constant = decode_tensor_taking_data(init, "initializer '" + init.name() + "'");
+    s.constant = decode_tensor_borrowing_data(init, initializer_raw_data_[static_cast<size_t>(i)],
+                                              "initializer '" + init.name() + "'");
     symbols_[init.name()] = std::move(s);
   }
 }
@@ -443,15 +451,24 @@ bool has_dynamic_inputs(std::span<const std::byte> bytes, const ImportOptions& o
 }
 
 Graph import_onnx(std::span<const std::byte> bytes, const ImportOptions& options) {
-  onnx::ModelProto model;
-  google::protobuf::io::ArrayInputStream raw(bytes.data(),
-                                             static_cast<int>(std::min<size_t>(bytes.size(), INT32_MAX)));
-  google::protobuf::io::CodedInputStream coded(&raw);
-  coded.SetTotalBytesLimit(INT32_MAX);
   if (bytes.size() > static_cast<size_t>(INT32_MAX)) throw Error("model file is larger than 2 GiB");
-  if (!model.ParseFromCodedStream(&coded) || !coded.ConsumedEntireMessage())
-    throw Error("not a valid ONNX model: the protobuf could not be parsed (truncated or corrupt file?)");
-  return onnx_import::Importer(model, options).run();
+  onnx::ModelProto model;
+  onnx_import::InitializerRawData raw_data;
+  // Protobuf parses the file without the initializers' raw data, which stays where it is in `bytes`
+  // (initializer_data.h). Where the file cannot be split, protobuf parses it whole and words the error.
+  std::optional<onnx_import::SplitModel> split = onnx_import::split_initializer_data(bytes);
+  if (split && parse_model(std::as_bytes(std::span(split->framing)), model) &&
+      static_cast<size_t>(model.graph().initializer_size()) == split->raw_data.size()) {
+    raw_data = std::move(split->raw_data);
+  } else {
+    model.Clear();
+    if (!parse_model(bytes, model))
+      throw Error("not a valid ONNX model: the protobuf could not be parsed (truncated or corrupt file?)");
+    for (const auto& init : model.graph().initializer())
+      raw_data.push_back(init.has_raw_data() ? std::optional(std::as_bytes(std::span(init.raw_data())))
+                                             : std::nullopt);
+  }
+  return onnx_import::Importer(model, std::move(raw_data), options).run();
 }
 
 }  // namespace octet::graph

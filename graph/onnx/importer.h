@@ -17,6 +17,7 @@
 #include "graph/ir.h"
 #include "graph/onnx/attributes.h"
 #include "graph/onnx/constant.h"
+#include "graph/onnx/initializer_data.h"
 #include "graph/onnx_import.h"
 
 namespace octet::graph::onnx_import {
@@ -71,8 +72,10 @@ struct OutputStage {
 
 class Importer {
  public:
-  // `model` is read, except that read_constants() takes the 8-bit initializer data out of it.
-  Importer(onnx::ModelProto& model, const ImportOptions& options);
+  // `initializer_raw_data`: per graph.initializer, its raw data where it lies in the model file (or nothing);
+  // see initializer_data.h. `model` and those bytes must outlive the importer.
+  Importer(const onnx::ModelProto& model, InitializerRawData initializer_raw_data,
+           const ImportOptions& options);
   Graph run();
 
   // ---- shared helpers (used by the lower_*.cpp files) ----
@@ -214,7 +217,8 @@ class Importer {
   void check_output_type(const onnx::ValueInfoProto& out, const Value& v) const;
   void lower(const onnx::NodeProto& node);
 
-  onnx::ModelProto& model_;
+  const onnx::ModelProto& model_;
+  InitializerRawData initializer_raw_data_;
   ImportOptions options_;
   int64_t opset_ = 0;
   Graph graph_;

@@ -1,11 +1,13 @@
 // Decoding ONNX tensors into constants (graph/onnx/constant.h): every supported element type, raw and
-// typed-field storage, the compact storage each keeps, 8-bit raw data taken over without a copy, widening
+// typed-field storage, the compact storage each keeps, 8-bit raw data read in place without a copy, widening
 // for writes, and the errors a malformed tensor gets.
 
 #include <gtest/gtest.h>
 #include <onnx/onnx_pb.h>
 
 #include <cstring>
+#include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -87,37 +89,68 @@ TEST(Constant, WeightsKeepTheirOwnElementType) {
   EXPECT_NE(b.values.stored_as<int32_t>(), nullptr);
 }
 
-TEST(Constant, EightBitRawDataIsTakenOverWithoutACopy) {
-  TensorProto t = raw_tensor<int8_t>(TensorProto::INT8, {-128, -1, 0, 127}, {4});
-  const Constant c = decode_tensor_taking_data(t, "w");
-  EXPECT_TRUE(t.raw_data().empty()) << "the data should have moved out of the proto";
-  EXPECT_EQ(t.dims_size(), 1);  // everything else stays
+std::span<const std::byte> bytes_of(const std::string& s) {
+  return std::as_bytes(std::span(s));
+}
+
+TEST(Constant, EightBitRawDataIsBorrowedWithoutACopy) {
+  // The raw data given apart from the tensor, as the importer gives the bytes in the model file.
+  const TensorProto shape_only = raw_tensor<int8_t>(TensorProto::INT8, {}, {4});
+  const std::string file_bytes("\x80\xff\x00\x7f", 4);
+  const Constant c = decode_tensor_borrowing_data(shape_only, bytes_of(file_bytes), "w");
   ASSERT_NE(c.values.stored_as<int8_t>(), nullptr);
   EXPECT_EQ(c.values.stored_as<uint8_t>(), nullptr);
+  EXPECT_EQ(static_cast<const void*>(c.values.stored_as<int8_t>()),
+            static_cast<const void*>(file_bytes.data()))
+      << "the values should be read in place";
   EXPECT_EQ(read_all(c.values), (std::vector<double>{-128.0, -1.0, 0.0, 127.0}));
-  EXPECT_EQ(c.values.stored_as<int8_t>()[0], -128);
   EXPECT_EQ(c.values.back(), 127.0);
 
-  TensorProto u = raw_tensor<uint8_t>(TensorProto::UINT8, {0, 200, 255}, {3});
-  const Constant cu = decode_tensor_taking_data(u, "z");
+  const TensorProto u = raw_tensor<uint8_t>(TensorProto::UINT8, {}, {3});
+  const std::string u_bytes("\x00\xc8\xff", 3);
+  const Constant cu = decode_tensor_borrowing_data(u, bytes_of(u_bytes), "z");
   ASSERT_NE(cu.values.stored_as<uint8_t>(), nullptr);
   EXPECT_EQ(read_all(cu.values), (std::vector<double>{0.0, 200.0, 255.0}));
 
-  // Other types are copied and leave the proto as it was.
-  TensorProto f = raw_tensor<float>(TensorProto::FLOAT, {2.0f}, {1});
-  EXPECT_EQ(read_all(decode_tensor_taking_data(f, "f").values), (std::vector<double>{2.0}));
-  EXPECT_EQ(f.raw_data().size(), sizeof(float));
+  // Writing widens into storage of its own and leaves the borrowed bytes alone.
+  Constant written = c;
+  written.values.doubles()[0] = 5.0;
+  EXPECT_EQ(written.values[0], 5.0);
+  EXPECT_EQ(file_bytes[0], '\x80');
+  EXPECT_EQ(c.values[0], -128.0);
+
+  // Other types are decoded from the given bytes into storage of their own.
+  const float two = 2.0f;
+  std::string f_bytes(sizeof two, '\0');
+  std::memcpy(f_bytes.data(), &two, sizeof two);
+  const TensorProto f = raw_tensor<float>(TensorProto::FLOAT, {}, {1});
+  EXPECT_EQ(read_all(decode_tensor_borrowing_data(f, bytes_of(f_bytes), "f").values),
+            (std::vector<double>{2.0}));
+
+  // Without raw data, the tensor's typed fields.
+  TensorProto typed;
+  typed.set_data_type(TensorProto::INT8);
+  typed.add_dims(2);
+  typed.add_int32_data(-3);
+  typed.add_int32_data(4);
+  EXPECT_EQ(read_all(decode_tensor_borrowing_data(typed, std::nullopt, "t").values),
+            (std::vector<double>{-3.0, 4.0}));
 }
 
-TEST(Constant, TakingDataChecksItsSizeAndNamesTheTensor) {
-  TensorProto t = raw_tensor<int8_t>(TensorProto::INT8, {1, 2, 3}, {4});
+TEST(Constant, BorrowedDataIsCheckedAgainstTheShapeAndNamesTheTensor) {
+  const TensorProto t = raw_tensor<int8_t>(TensorProto::INT8, {}, {4});
+  const std::string three = "abc";
   try {
-    decode_tensor_taking_data(t, "initializer 'conv.w'");
+    decode_tensor_borrowing_data(t, bytes_of(three), "initializer 'conv.w'");
     FAIL() << "3 bytes for 4 elements were accepted";
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("initializer 'conv.w'"), std::string::npos) << e.what();
   }
-  EXPECT_EQ(t.raw_data().size(), 3u) << "a refused tensor keeps its data";
+  const TensorProto f = raw_tensor<float>(TensorProto::FLOAT, {}, {2});
+  EXPECT_THROW(decode_tensor_borrowing_data(f, bytes_of(three), "f"), Error);
+  TensorProto external = raw_tensor<int8_t>(TensorProto::INT8, {}, {3});
+  external.set_data_location(TensorProto::EXTERNAL);
+  EXPECT_THROW(decode_tensor_borrowing_data(external, bytes_of(three), "e"), Error);
 }
 
 TEST(Constant, WritingWidensOnceAndKeepsTheValues) {
