@@ -27,6 +27,19 @@ SpatialPads auto_pads(const std::string& mode, int64_t in, int64_t kernel, int64
   return {total - total / 2, total / 2};  // SAME_LOWER
 }
 
+// Bounds on a convolution's geometry, far beyond any real model, under which the size arithmetic here and
+// in the kernels (stride * input, dilation * kernel, sums with pads) cannot overflow int64.
+constexpr int64_t kMaxStep = int64_t{1} << 16;         // strides, dilations, pads, output padding
+constexpr int64_t kMaxSpatialSize = int64_t{1} << 31;  // input and output heights and widths
+
+void check_range(const onnx::NodeProto& node, const char* what, const std::vector<int64_t>& values,
+                 int64_t min, int64_t max) {
+  for (const int64_t v : values)
+    if (v < min || v > max)
+      throw Error(describe(node) + ": " + what + " must be in [" + std::to_string(min) + ", " +
+                  std::to_string(max) + "], got " + std::to_string(v));
+}
+
 std::vector<int64_t> pair_attr(const onnx::NodeProto& node, const Attributes& a, const char* name,
                                int64_t fallback) {
   std::vector<int64_t> v = a.get_ints(name, {fallback, fallback});
@@ -150,6 +163,10 @@ ConvGeometry Importer::conv_geometry(const onnx::NodeProto& node, const Value& i
   const auto strides = pair_attr(node, a, "strides", 1), dilations = pair_attr(node, a, "dilations", 1);
   std::vector<int64_t> pads = a.get_ints("pads", {0, 0, 0, 0});
   if (pads.size() != 4) throw Error(describe(node) + ": pads must have 4 values");
+  check_range(node, "strides", strides, 1, kMaxStep);
+  check_range(node, "dilations", dilations, 1, kMaxStep);
+  check_range(node, "pads", pads, 0, kMaxStep);
+  check_range(node, "the input's height and width", {in.shape[1], in.shape[2]}, 0, kMaxSpatialSize);
   const std::string auto_pad = a.get_string("auto_pad", "NOTSET");
   if (auto_pad != "NOTSET" && auto_pad != "SAME_UPPER" && auto_pad != "SAME_LOWER" && auto_pad != "VALID")
     throw Error(describe(node) + ": unknown auto_pad '" + auto_pad + "'");
@@ -198,6 +215,7 @@ ConvGeometry Importer::conv_geometry(const onnx::NodeProto& node, const Value& i
   p.stride_h = strides[0], p.stride_w = strides[1], p.dilation_h = dilations[0], p.dilation_w = dilations[1];
   const auto out_pad = a.get_ints("output_padding", {0, 0});
   if (out_pad.size() != 2) throw Error(describe(node) + ": output_padding must have 2 values");
+  check_range(node, "output_padding", out_pad, 0, kMaxStep);
   p.output_padding_h = out_pad[0], p.output_padding_w = out_pad[1];
   p.groups = groups;
   const auto output_shape = a.get_ints("output_shape", {});
@@ -207,6 +225,7 @@ ConvGeometry Importer::conv_geometry(const onnx::NodeProto& node, const Value& i
     if (target.size() == 4) target = {target[2], target[3]};
     if (target.empty()) target = {in.shape[1] * strides[0], in.shape[2] * strides[1]};
     if (target.size() != 2) throw Error(describe(node) + ": output_shape must have 2 spatial values");
+    check_range(node, "output_shape", target, 0, kMaxSpatialSize);
     const int64_t in_hw[2] = {in.shape[1], in.shape[2]}, k[2] = {kh, kw};
     int64_t begin[2], end[2];
     for (int i = 0; i < 2; ++i) {
