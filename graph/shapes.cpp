@@ -208,7 +208,9 @@ Shape infer_output_shape(const Graph& g, const Node& n, const Value& out) {
       if (r.size() != s.size()) throw Error(where(n) + ": one repeat count per dimension is needed");
       for (size_t d = 0; d < s.size(); ++d) {
         if (r[d] < 0) throw Error(where(n) + ": negative repeat count");
-        s[d] *= r[d];
+        if (__builtin_mul_overflow(s[d], r[d], &s[d]))
+          throw Error(where(n) + ": dimension " + std::to_string(d) + " repeated " + std::to_string(r[d]) +
+                      " times overflows");
       }
       element_count(s, where(n));
       return s;
@@ -218,14 +220,24 @@ Shape infer_output_shape(const Graph& g, const Node& n, const Value& out) {
       const auto& a = attrs_of<DepthToSpaceAttrs>(n);
       if (in.size() != 4 || a.block < 1)
         throw Error(where(n) + ": needs a rank-4 NCHW tensor and block >= 1");
-      const int64_t bb = a.block * a.block;
+      int64_t bb = 0;
+      if (__builtin_mul_overflow(a.block, a.block, &bb)) throw Error(where(n) + ": blocksize^2 overflows");
+      Shape out;
       if (a.to_space) {
         if (in[1] % bb != 0) throw Error(where(n) + ": channels are not a multiple of blocksize^2");
-        return {in[0], in[1] / bb, in[2] * a.block, in[3] * a.block};
+        out = {in[0], in[1] / bb, 0, 0};
+        if (__builtin_mul_overflow(in[2], a.block, &out[2]) ||
+            __builtin_mul_overflow(in[3], a.block, &out[3]))
+          throw Error(where(n) + ": height or width times blocksize overflows");
+      } else {
+        if (in[2] % a.block != 0 || in[3] % a.block != 0)
+          throw Error(where(n) + ": height and width must be multiples of blocksize");
+        out = {in[0], 0, in[2] / a.block, in[3] / a.block};
+        if (__builtin_mul_overflow(in[1], bb, &out[1]))
+          throw Error(where(n) + ": channels times blocksize^2 overflows");
       }
-      if (in[2] % a.block != 0 || in[3] % a.block != 0)
-        throw Error(where(n) + ": height and width must be multiples of blocksize");
-      return {in[0], in[1] * bb, in[2] / a.block, in[3] / a.block};
+      element_count(out, where(n));
+      return out;
     }
     case OpKind::concat: {
       Shape s = input_shape(g, n, 0);
