@@ -20,13 +20,18 @@ void check_count(size_t have, int64_t count, const std::string& what) {
                 std::to_string(count));
 }
 
+void check_raw_size(std::span<const std::byte> raw, int64_t count, size_t element_bytes,
+                    const std::string& what) {
+  if (raw.size() != static_cast<size_t>(count) * element_bytes)
+    throw Error(what + ": raw data holds " + std::to_string(raw.size()) + " bytes, but its shape needs " +
+                std::to_string(count) + " x " + std::to_string(element_bytes));
+}
+
 // raw_data as T, little-endian (ONNX's raw_data always is), one copy.
 template <class T>
 std::vector<T> decode_raw(std::span<const std::byte> raw, int64_t count, const std::string& what) {
   static_assert(std::endian::native == std::endian::little, "octet assumes a little-endian host");
-  if (raw.size() != static_cast<size_t>(count) * sizeof(T))
-    throw Error(what + ": raw data holds " + std::to_string(raw.size()) + " bytes, but its shape needs " +
-                std::to_string(count) + " x " + std::to_string(sizeof(T)));
+  check_raw_size(raw, count, sizeof(T), what);
   std::vector<T> out(static_cast<size_t>(count));
   if (!out.empty()) std::memcpy(out.data(), raw.data(), raw.size());
   return out;
@@ -129,9 +134,7 @@ Constant decode(const TensorProto& proto, std::optional<std::span<const std::byt
   const bool raw = raw_data.has_value();
   const std::span<const std::byte> r = raw ? *raw_data : std::span<const std::byte>();
   if (raw && borrow && (c.onnx_type == TensorProto::INT8 || c.onnx_type == TensorProto::UINT8)) {
-    if (r.size() != static_cast<size_t>(count))
-      throw Error(what + ": raw data holds " + std::to_string(r.size()) + " bytes, but its shape needs " +
-                  std::to_string(count) + " x 1");
+    check_raw_size(r, count, 1, what);
     c.values = ConstantValues::borrow_bytes(r, c.onnx_type == TensorProto::INT8);
     return c;
   }

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "kernels/error.h"
+#include "kernels/isa.h"
 
 namespace octet::conv {
 
@@ -26,14 +27,10 @@ int64_t lanes_per_pixel(int64_t values, int64_t in_channels) {
 
 bool small_transposed_applies(Isa isa, int64_t kernel_h, int64_t kernel_w, int64_t in_channels,
                               int64_t out_channels) {
-  // The kernel is AVX-512 code, built only for x86: elsewhere (avx512amx on the tile model, in the tests)
-  // the GEMM runs these shapes.
-#if defined(__x86_64__)
-  constexpr bool kKernelBuilt = true;
-#else
-  constexpr bool kKernelBuilt = false;
-#endif
-  if (!kKernelBuilt || vector_isa(isa) != Isa::avx512vnni || in_channels < 1 || in_channels % 4 != 0)
+  // The kernel is AVX-512 VNNI code, built for x86 only. Where this CPU cannot run it (aarch64, an AVX2
+  // machine: avx512amx on the tile model, in the tests) the GEMM runs these shapes, as with vbmi_usable.
+  if (vector_isa(isa) != Isa::avx512vnni || !cpu_supports(Isa::avx512vnni) || in_channels < 1 ||
+      in_channels % 4 != 0)
     return false;
   const int64_t values = kernel_h * kernel_w * out_channels;
   // Kernel rows of 16 output bytes per pixel fill the GEMM's channel blocks, which then write the output in
