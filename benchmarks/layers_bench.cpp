@@ -64,7 +64,7 @@ void BM_octet(benchmark::State& state, const Layer& l, RequantMode requant) {
   out.shape = graph::infer_output_shape(g, node, out);
   node.output = g.add_value(out);
   const auto op = runtime::make_operator(g, node, active_isa(), requant);
-  std::vector<uint8_t> y(static_cast<size_t>(element_count(out.shape, "y")));
+  bench::AlignedBytes y(static_cast<size_t>(element_count(out.shape, "y")));
   const std::byte* inputs[] = {reinterpret_cast<const std::byte*>(o.input.data())};
   tbb::task_arena arena(threads);
   for (auto _ : state) {

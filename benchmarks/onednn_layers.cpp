@@ -64,7 +64,7 @@ void BM_onednn(benchmark::State& state, const bench::Layer& l) {
   memory w_plain({w_dims, memory::data_type::s8, plain_tag}, eng, plain.data());
   memory w_mem(w_md, eng);
   reorder(w_plain, w_mem).execute(strm, w_plain, w_mem);
-  std::vector<uint8_t> src(o.input), dst(static_cast<size_t>(oh * ow * l.cout));
+  bench::AlignedBytes src(o.input), dst(static_cast<size_t>(oh * ow * l.cout));
   std::vector<int32_t> bias(o.bias);
   memory src_mem(src_md, eng, src.data()), dst_mem(dst_md, eng, dst.data()), b_mem(b_md, eng, bias.data());
   const std::unordered_map<int, memory> args{
