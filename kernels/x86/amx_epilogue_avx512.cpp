@@ -63,20 +63,21 @@ void avx512_epilogue(const AmxPackedWeights& w, const int32_t* acc, const int32_
   if (!sums) row_sums = nullptr;
   if (n1 - n0 == 2 * kChannelBlock) {
     const x86::PackRows pack(rq.clamp);
-    if (x86::FusedRequant16::usable(rq, n0) && x86::FusedRequant16::usable(rq, n0 + kChannelBlock))
-      two_blocks(x86::FusedRequant16(rq, n0, sums), x86::FusedRequant16(rq, n0 + kChannelBlock, sums), pack,
-                 acc, row_sums, rows, c, c_stride, n0);
-    else
-      two_blocks(x86::Requant16(rq, n0, sums), x86::Requant16(rq, n0 + kChannelBlock, sums), pack, acc,
-                 row_sums, rows, c, c_stride, n0);
+    const bool fused =
+        x86::FusedRequant16::usable(rq, n0) && x86::FusedRequant16::usable(rq, n0 + kChannelBlock);
+    x86::with_requant(rq, fused, [&](auto kind) {
+      using Requant = typename decltype(kind)::type;
+      two_blocks(Requant(rq, n0, sums), Requant(rq, n0 + kChannelBlock, sums), pack, acc, row_sums, rows, c,
+                 c_stride, n0);
+    });
     return;
   }
   for (int64_t n = n0; n < n1; n += kChannelBlock) {
     const int64_t valid = std::min(kChannelBlock, n1 - n);
-    if (x86::FusedRequant16::usable(rq, n))
-      block_rows(x86::FusedRequant16(rq, n, sums), acc, row_sums, 0, rows, n - n0, valid, c, c_stride, n);
-    else
-      block_rows(x86::Requant16(rq, n, sums), acc, row_sums, 0, rows, n - n0, valid, c, c_stride, n);
+    x86::with_requant(rq, x86::FusedRequant16::usable(rq, n), [&](auto kind) {
+      using Requant = typename decltype(kind)::type;
+      block_rows(Requant(rq, n, sums), acc, row_sums, 0, rows, n - n0, valid, c, c_stride, n);
+    });
   }
 }
 

@@ -262,16 +262,13 @@ void pixel_lanes_row_avx512vbmi(const PixelLaneConv& conv, const uint8_t* const*
   bool fused = true;
   for (int64_t oc = 0; oc < conv.channel_stride; ++oc)
     fused = fused && x86::FusedRequant16::usable(conv.requant, 16 * oc);
-  if (conv.out_channels > 8) {
-    if (fused)
-      channel_blocks<x86::FusedRequant16>(conv, rows, ow, output);
+  x86::with_requant(conv.requant, fused, [&](auto kind) {
+    using Requant = typename decltype(kind)::type;
+    if (conv.out_channels > 8)
+      channel_blocks<Requant>(conv, rows, ow, output);
     else
-      channel_blocks<x86::Requant16>(conv, rows, ow, output);
-  } else if (fused) {
-    channels<x86::FusedRequant16>(conv, rows, ow, output);
-  } else {
-    channels<x86::Requant16>(conv, rows, ow, output);
-  }
+      channels<Requant>(conv, rows, ow, output);
+  });
 }
 
 }  // namespace octet::conv

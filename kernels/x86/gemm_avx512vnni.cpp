@@ -129,10 +129,9 @@ void tile(const PackedWeights& w, Rows a, const int32_t* row_sums, int64_t n, ui
       }
     };
     const bool sums = row_sums != nullptr;
-    if (x86::FusedRequant16::usable(w.requant, ch))
-      emit(x86::FusedRequant16(w.requant, ch, sums, x86::ChannelLanes::eight_twice));
-    else
-      emit(x86::Requant16(w.requant, ch, sums, x86::ChannelLanes::eight_twice));
+    x86::with_requant(w.requant, x86::FusedRequant16::usable(w.requant, ch), [&](auto kind) {
+      emit(typename decltype(kind)::type(w.requant, ch, sums, x86::ChannelLanes::eight_twice));
+    });
     if constexpr (NB == 0) return;
   }
   // Two full channel blocks: pairs of rows packed together (see PackRows, which clamps), in the fused form
@@ -153,12 +152,12 @@ void tile(const PackedWeights& w, Rows a, const int32_t* row_sums, int64_t n, ui
                               _mm512_extracti64x4_epi64(bytes, 1));
         }
       };
-      if (x86::FusedRequant16::usable(w.requant, n) &&
-          x86::FusedRequant16::usable(w.requant, n + kChannelBlock))
-        emit(x86::FusedRequant16(w.requant, n, sums),
-             x86::FusedRequant16(w.requant, n + kChannelBlock, sums));
-      else
-        emit(x86::Requant16(w.requant, n, sums), x86::Requant16(w.requant, n + kChannelBlock, sums));
+      const bool fused = x86::FusedRequant16::usable(w.requant, n) &&
+                         x86::FusedRequant16::usable(w.requant, n + kChannelBlock);
+      x86::with_requant(w.requant, fused, [&](auto kind) {
+        using Requant = typename decltype(kind)::type;
+        emit(Requant(w.requant, n, sums), Requant(w.requant, n + kChannelBlock, sums));
+      });
       return;
     }
   }
@@ -178,10 +177,9 @@ void tile(const PackedWeights& w, Rows a, const int32_t* row_sums, int64_t n, ui
           _mm_mask_storeu_epi8(c + r * c_stride + ch, keep, bytes);
       }
     };
-    if (x86::FusedRequant16::usable(w.requant, ch))
-      emit(x86::FusedRequant16(w.requant, ch, row_sums != nullptr));
-    else
-      emit(x86::Requant16(w.requant, ch, row_sums != nullptr));
+    x86::with_requant(w.requant, x86::FusedRequant16::usable(w.requant, ch), [&](auto kind) {
+      emit(typename decltype(kind)::type(w.requant, ch, row_sums != nullptr));
+    });
   }
 }
 

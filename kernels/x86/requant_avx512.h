@@ -6,6 +6,7 @@
 #include <immintrin.h>
 
 #include <cstdint>
+#include <type_traits>
 
 #include "kernels/quantization/channel_requant.h"
 
@@ -204,6 +205,33 @@ struct Requant16 {
   }
 };
 
+// Requant16 in float mode alone (ChannelRequant::float_mode), without its run-time choice between the
+// modes in every call: the same bytes, fewer branches in the epilogue of each vector.
+struct FloatRequant16 {
+  ChannelBias16 add_bias;
+  FloatRequantLanes lanes;
+  bool unclamped;
+
+  [[gnu::always_inline]] FloatRequant16(const ChannelRequant& w, int64_t n, bool with_row_sums,
+                                        ChannelLanes channel_lanes = ChannelLanes::sixteen)
+      : add_bias(w, n, with_row_sums, channel_lanes),
+        lanes(w, n, channel_lanes),
+        unclamped(w.float_fits_int32) {}
+
+  template <class RowSum>
+  [[gnu::always_inline]] __m512i value(__m512i acc, RowSum row_sum) const {
+    return lanes(add_bias(acc, row_sum));
+  }
+  template <class RowSum>
+  [[gnu::always_inline]] __m128i operator()(__m512i acc, RowSum row_sum) const {
+    return _mm512_cvtepi32_epi8(value(acc, row_sum));
+  }
+  template <class RowSum>
+  [[gnu::always_inline]] __m512i value_to_pack(__m512i acc, RowSum row_sum) const {
+    return unclamped ? lanes.unclamped(add_bias(acc, row_sum)) : value(acc, row_sum);
+  }
+};
+
 // The same results as Requant16 through fused_high_half, for blocks with fused_ok; the tie correction
 // only where the clamp does not make it moot. Fewer instructions than Requant16: the epilogue is most of
 // the work of small-K convolutions and depthwise layers.
@@ -257,6 +285,20 @@ struct FusedRequant16 {
   }
 };
 
+// Calls `emit` with std::type_identity of the cheapest epilogue that gives requantize()'s bytes:
+// FloatRequant16 in float mode, FusedRequant16 where every channel block the caller covers has the fused
+// form (`fused`: FusedRequant16::usable for each), Requant16 otherwise. One place decides, so that every
+// kernel picks the same way.
+template <class Emit>
+[[gnu::always_inline]] inline void with_requant(const ChannelRequant& w, bool fused, Emit&& emit) {
+  if (w.float_mode())
+    emit(std::type_identity<FloatRequant16>{});
+  else if (fused)
+    emit(std::type_identity<FusedRequant16>{});
+  else
+    emit(std::type_identity<Requant16>{});
+}
+
 // Four vectors of results with the zero point added (value_to_pack: clamped or not) to 64 clamped bytes:
 // two rows of 32 channels, `top` (channels n..n+15, n+16..n+31 of one row) then `bottom` (the same of the
 // next row), or any four vectors of 16 bytes each (one per 128-bit lane, in argument order). The saturating
@@ -275,11 +317,21 @@ struct PackRows {
 
   [[gnu::always_inline]] __m512i operator()(__m512i top0, __m512i top1, __m512i bottom0,
                                             __m512i bottom1) const {
-    const __m512i words_top = _mm512_packs_epi32(top0, top1),
-                  words_bottom = _mm512_packs_epi32(bottom0, bottom1);
-    __m512i bytes = _mm512_permutexvar_epi32(order, _mm512_packus_epi16(words_top, words_bottom));
-    if (clamps) bytes = _mm512_min_epu8(_mm512_max_epu8(bytes, lo), hi);
-    return bytes;
+    return clamp(_mm512_permutexvar_epi32(order, packed_in_lanes(top0, top1, bottom0, bottom1)));
+  }
+
+  // Without the permute: 128-bit lane L holds dwords 4L..4L+3 of a, b, c, d in that order (the order of
+  // the depthwise kernel's channel-transposed 64-channel blocks, whose lanes this puts back in place).
+  [[gnu::always_inline]] __m512i in_lanes(__m512i a, __m512i b, __m512i c, __m512i d) const {
+    return clamp(packed_in_lanes(a, b, c, d));
+  }
+
+ private:
+  [[gnu::always_inline]] static __m512i packed_in_lanes(__m512i a, __m512i b, __m512i c, __m512i d) {
+    return _mm512_packus_epi16(_mm512_packs_epi32(a, b), _mm512_packs_epi32(c, d));
+  }
+  [[gnu::always_inline]] __m512i clamp(__m512i bytes) const {
+    return clamps ? _mm512_min_epu8(_mm512_max_epu8(bytes, lo), hi) : bytes;
   }
 };
 

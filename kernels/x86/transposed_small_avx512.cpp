@@ -142,11 +142,10 @@ void transposed_small_rows_avx512vnni(const SmallTransposed& s, const uint8_t* i
                                       const uint8_t* input_end, int64_t ih, int64_t iw, int64_t first,
                                       int64_t count, uint8_t* output) {
   const int64_t size = input_end - input;
-  if (x86::FusedRequant16::usable(s.requant, 0))
-    dispatch(s, x86::FusedRequant16(s.requant, 0, s.needs_row_sums), input, size, ih, iw, first, count,
-             output);
-  else
-    dispatch(s, x86::Requant16(s.requant, 0, s.needs_row_sums), input, size, ih, iw, first, count, output);
+  x86::with_requant(s.requant, x86::FusedRequant16::usable(s.requant, 0), [&](auto kind) {
+    using Requant = typename decltype(kind)::type;
+    dispatch(s, Requant(s.requant, 0, s.needs_row_sums), input, size, ih, iw, first, count, output);
+  });
 }
 
 }  // namespace octet::conv
