@@ -1,5 +1,8 @@
 #include "kernels/conv/depthwise_conv2d.h"
 
+#include <algorithm>
+#include <cstdint>
+
 #include <tbb/enumerable_thread_specific.h>
 #include <tbb/parallel_for.h>
 #include <tbb/task_arena.h>
@@ -15,6 +18,38 @@ bool uses_column_kernel(const DepthwiseConv2d& d) {
   const auto& p = d.params;
   return d.isa == Isa::avx512vnni && d.kernel_h == 3 && d.kernel_w == 3 && p.dilation_h == 1 &&
          p.dilation_w == 1 && (p.stride_w == 1 || p.stride_w == 2);
+}
+
+// DepthwiseConv2d::lanes64 from the byte weights and the folded bias of `d`, and `rq`'s per-channel
+// constants, each block's channels reordered by lanes64_channel.
+DepthwiseConv2d::Lanes64 transpose_lanes64(const DepthwiseConv2d& d, const ConvRequant& rq) {
+  DepthwiseConv2d::Lanes64 lanes;
+  lanes.channels = d.channels / 64 * 64;
+  if (lanes.channels == 0) return lanes;
+  const auto count = static_cast<size_t>(lanes.channels);
+  auto source = [](size_t position) {
+    return static_cast<size_t>(lanes64_channel(static_cast<int64_t>(position)));
+  };
+  ConvRequant transposed = rq;
+  // The first `count` channels, transposed (make_channel_requant takes as many as there are).
+  auto transpose = [&](auto& values, const auto& original) {
+    if (values.empty()) return;
+    values.resize(count);
+    for (size_t p = 0; p < count; ++p)
+      values[p] = original[source(p)];
+  };
+  transpose(transposed.weight_zero_points, rq.weight_zero_points);
+  transpose(transposed.multipliers, rq.multipliers);
+  transpose(transposed.scales, rq.scales);
+  lanes.requant = make_channel_requant(transposed, lanes.channels);
+  transpose(lanes.requant.bias, d.requant.bias);
+  lanes.weights.resize(3 * count * 4);
+  for (size_t kx = 0; kx < 3; ++kx)
+    for (size_t p = 0; p < count; ++p)
+      for (size_t ky = 0; ky < 4; ++ky)
+        lanes.weights[(kx * count + p) * 4 + ky] =
+            d.column_bytes[(kx * static_cast<size_t>(d.channels_padded) + source(p)) * 4 + ky];
+  return lanes;
 }
 
 }  // namespace
@@ -75,6 +110,17 @@ DepthwiseConv2d prepare_depthwise_conv2d(Isa isa, const Tensor<W>& weights, cons
         d.column_weights[static_cast<size_t>((kx * d.channels_padded + ch) * 2 + 1)] = tap(ch, 3 + kx);
         d.column_weights[static_cast<size_t>(((3 + kx) * d.channels_padded + ch) * 2)] = tap(ch, 6 + kx);
       }
+    const bool bytes_fit = std::all_of(d.column_weights.begin(), d.column_weights.end(),
+                                       [](int16_t v) { return v >= INT8_MIN && v <= INT8_MAX; });
+    if (bytes_fit) {
+      d.column_bytes.assign(static_cast<size_t>(3 * d.channels_padded * 4), 0);
+      for (int64_t ch = 0; ch < c; ++ch)
+        for (int64_t kx = 0; kx < 3; ++kx)
+          for (int64_t ky = 0; ky < 3; ++ky)
+            d.column_bytes[static_cast<size_t>((kx * d.channels_padded + ch) * 4 + ky)] =
+                static_cast<int8_t>(tap(ch, ky * 3 + kx));
+      d.lanes64 = transpose_lanes64(d, rq);
+    }
   }
   return d;
 }

@@ -4,7 +4,9 @@
 // over the KH x KW taps, per channel. Padding taps point at a row of input zero points (an indirection
 // buffer, built per output row), so every tap contributes (a - z_a) uniformly and z_a folds into the bias.
 // Taps are processed in pairs: two activations and two weights per 32-bit lane, multiplied as int16 with
-// vpdpwssd / vpmaddwd, which is exact for (a, w - z_w) in [0, 255] x [-255, 255].
+// vpdpwssd / vpmaddwd, which is exact for (a, w - z_w) in [0, 255] x [-255, 255]. 3x3 layers on AVX-512
+// whose w - z_w all fit int8 (symmetric int8 weights) take a kernel column's three taps as bytes and
+// multiply them with vpdpbusd: half the multiplies.
 
 #include <cstdint>
 #include <vector>
@@ -19,6 +21,13 @@ namespace octet::conv {
 // Channels per vector block of the packed weights (AVX-512: one zmm of int32 lanes).
 constexpr int64_t kDepthwiseBlock = 16;
 
+// Within a 64-channel block of DepthwiseConv2d::lanes64: the channel at entry `position` (16v + 4L + i:
+// vector v, 128-bit lane L, dword i) is 16L + 4v + i. Its own inverse.
+constexpr int64_t lanes64_channel(int64_t position) {
+  return (position & ~int64_t{63}) | (((position >> 4) & 3) << 2) | (((position >> 2) & 3) << 4) |
+         (position & 3);
+}
+
 struct DepthwiseConv2d {
   Isa isa = Isa::scalar;
   ref::Conv2dParams params;
@@ -31,6 +40,20 @@ struct DepthwiseConv2d {
   // 3x3 without dilation, stride 1 or 2, AVX-512 only: int16 [6][channels_padded][2], for kx = 0..2 the
   // pairs (w[0][kx], w[1][kx]), then for kx = 0..2 the pairs (w[2][kx], 0). Empty when not used.
   std::vector<int16_t> column_weights;
+  // The same 3x3 weights as bytes where every w - z_w fits int8 (symmetric int8 weights), for vpdpbusd:
+  // int8 [3][channels_padded][4], for kx = 0..2 the quads (w[0][kx], w[1][kx], w[2][kx], 0). Half the
+  // multiplies of column_weights; empty where some weight does not fit (column_weights then).
+  std::vector<int8_t> column_bytes;
+  // With column_bytes, the channels [0, channels) in whole blocks of 64 again, for a kernel that builds a
+  // column of 64 channels with byte unpacks, which leave channel 16L + 4v + i in dword i of 128-bit lane L
+  // of vector v (kDepthwiseLanes64Channel). `weights` (int8 [3][channels][4], as column_bytes) and
+  // `requant` hold each block's channels in that transposed order, so that vector v of a block loads its
+  // constants as 16 consecutive entries; the bias is the folded one. channels == 0: not used.
+  struct Lanes64 {
+    int64_t channels = 0;
+    std::vector<int8_t> weights;
+    ChannelRequant requant;
+  } lanes64;
 };
 
 // Prepares a depthwise convolution for `isa` (avx2, avx512vnni or a neon ISA). Weights [C, KH, KW, 1].

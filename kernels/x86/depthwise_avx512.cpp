@@ -1,9 +1,12 @@
 // Depthwise convolution, 16 channels per zmm: each 32-bit lane holds two taps' activations as int16, and
-// vpdpwssd multiplies them with two taps' weights and accumulates, per channel. Compiled with AVX-512
-// and VNNI flags; only called after the CPU check.
+// vpdpwssd multiplies them with two taps' weights and accumulates, per channel; 3x3 layers whose weights
+// fit int8 hold three taps as bytes instead, for vpdpbusd. Compiled with AVX-512 and VNNI flags; only
+// called after the CPU check.
 
 #include <immintrin.h>
 
+#include <algorithm>
+#include <type_traits>
 #include <vector>
 
 #include "kernels/conv/depthwise_conv2d.h"
@@ -91,9 +94,56 @@ void row(const DepthwiseConv2d& d, const uint8_t* const* taps, int64_t width, ui
 }
 
 // 3x3 kernels, any horizontal stride, no dilation: the output pixels of a block share input columns
-// (all of them at stride 1), so each column is loaded once per block, not once per pixel and tap. A
-// column's rows 0 and 1 form one int16 pair per lane, row 2 a pair with 0, so the pairing does not depend
-// on the pixel: 3 loads per column and 6 vpdpwssd per pixel, against 9 loads and 5 per pixel above.
+// (all of them at stride 1), so each column is loaded once per block, not once per pixel and tap, and its
+// three rows are combined into a form that does not depend on the pixel. Two forms:
+// - ByteColumns (every w - z_w fits int8: symmetric int8 weights): the column's rows 0, 1, 2 and a zero as
+//   the 4 bytes of each lane, one vpdpbusd per column and pixel: 3 per pixel.
+// - WordColumns (any weights): rows 0 and 1 as an int16 pair per lane, row 2 paired with 0, two vpdpwssd
+//   per column and pixel: 6 per pixel.
+// Against 9 loads and 5 vpdpwssd per pixel in block_row above.
+
+struct ByteColumns {
+  __m512i weights[3];
+
+  ByteColumns(const DepthwiseConv2d& d, int64_t cb) {
+    for (int kx = 0; kx < 3; ++kx)
+      weights[kx] = _mm512_loadu_si512(d.column_bytes.data() + (kx * d.channels_padded + cb) * 4);
+  }
+  // Lane c: bytes (r0[c], r1[c], r2[c], 0).
+  template <bool kFull>
+  [[gnu::always_inline]] __m512i column(const uint8_t* r0, const uint8_t* r1, const uint8_t* r2,
+                                        __mmask16 keep) const {
+    return _mm512_ternarylogic_epi32(load16<kFull>(r0, keep), _mm512_slli_epi32(load16<kFull>(r1, keep), 8),
+                                     _mm512_slli_epi32(load16<kFull>(r2, keep), 16), 0xFE);  // a | b | c
+  }
+  [[gnu::always_inline]] __m512i accumulate(__m512i acc, __m512i column, int kx) const {
+    return x86::dpbusd(acc, column, weights[kx]);
+  }
+};
+
+struct WordColumns {
+  __m512i pair_weights[3], single_weights[3];
+  struct Column {
+    __m512i pair01, single2;
+  };
+
+  WordColumns(const DepthwiseConv2d& d, int64_t cb) {
+    for (int kx = 0; kx < 3; ++kx) {
+      pair_weights[kx] = _mm512_loadu_si512(d.column_weights.data() + (kx * d.channels_padded + cb) * 2);
+      single_weights[kx] =
+          _mm512_loadu_si512(d.column_weights.data() + ((3 + kx) * d.channels_padded + cb) * 2);
+    }
+  }
+  template <bool kFull>
+  [[gnu::always_inline]] Column column(const uint8_t* r0, const uint8_t* r1, const uint8_t* r2,
+                                       __mmask16 keep) const {
+    return {_mm512_or_si512(load16<kFull>(r0, keep), _mm512_slli_epi32(load16<kFull>(r1, keep), 16)),
+            load16<kFull>(r2, keep)};
+  }
+  [[gnu::always_inline]] __m512i accumulate(__m512i acc, const Column& column, int kx) const {
+    return x86::dpwssd(x86::dpwssd(acc, column.pair01, pair_weights[kx]), column.single2, single_weights[kx]);
+  }
+};
 
 template <int kPixels, int kStride>
 constexpr int kColumnsOf = (kPixels - 1) * kStride + 3;
@@ -107,17 +157,13 @@ struct Block {
   const uint8_t* columns[3][kColumnsOf<kPixels, kStride>] = {};
 };
 
-template <int kPixels, int kStride, bool kFull, class Requant>
+template <int kPixels, int kStride, bool kFull, class Columns, class Requant>
 void channel_block3x3(const DepthwiseConv2d& d, const Block<kPixels, kStride>* blocks, size_t block_count,
                       const uint8_t* const rows[3], int64_t ix_origin, uint8_t* out, int64_t cb,
                       __mmask16 keep) {
   constexpr int kColumns = kColumnsOf<kPixels, kStride>;
   const int64_t c = d.channels;
-  __m512i w01[3], w2[3];
-  for (int kx = 0; kx < 3; ++kx) {
-    w01[kx] = _mm512_loadu_si512(d.column_weights.data() + (kx * d.channels_padded + cb) * 2);
-    w2[kx] = _mm512_loadu_si512(d.column_weights.data() + ((3 + kx) * d.channels_padded + cb) * 2);
-  }
+  const Columns columns(d, cb);
   Requant requant(d.requant, cb, false);
   // The accumulators start from the bias: one addition fewer per vector in the epilogue.
   const __m512i start = requant.add_bias.bias_as_start();
@@ -128,7 +174,7 @@ void channel_block3x3(const DepthwiseConv2d& d, const Block<kPixels, kStride>* b
     else
       _mm_mask_storeu_epi8(dst, keep, requant(acc, 0));
   };
-  auto block = [&](int64_t x, auto column) {
+  auto block = [&](int64_t x, auto column_at) {
     __m512i acc[kPixels];
     for (auto& a : acc)
       a = start;
@@ -136,15 +182,13 @@ void channel_block3x3(const DepthwiseConv2d& d, const Block<kPixels, kStride>* b
       // and keeps the accumulators on the stack).
 #pragma GCC unroll 32
     for (int j = 0; j < kColumns; ++j) {
-      const __m512i pair01 = _mm512_or_si512(load16<kFull>(column(0, j), keep),
-                                             _mm512_slli_epi32(load16<kFull>(column(1, j), keep), 16));
-      const __m512i single2 = load16<kFull>(column(2, j), keep);
+      const auto column =
+          columns.template column<kFull>(column_at(0, j), column_at(1, j), column_at(2, j), keep);
 #pragma GCC unroll 16
       for (int i = 0; i < kPixels; ++i) {
         const int kx = j - i * kStride;
         if (kx < 0 || kx > 2) continue;
-        acc[i] = x86::dpwssd(acc[i], pair01, w01[kx]);
-        acc[i] = x86::dpwssd(acc[i], single2, w2[kx]);
+        acc[i] = columns.accumulate(acc[i], column, kx);
       }
     }
     if constexpr (kFull && kPixels % 4 == 0) {
@@ -178,6 +222,114 @@ void channel_block3x3(const DepthwiseConv2d& d, const Block<kPixels, kStride>* b
   }
 }
 
+// Channels [cb, cb + 64) of a row's blocks from DepthwiseConv2d::lanes64 (cb a multiple of 64 below
+// lanes64.channels). A column's three rows are loaded as 64 bytes each and interleaved by two rounds of
+// unpacks into four vectors of (r0, r1, r2, 0) quads: 8 shuffles for four vectors where ByteColumns
+// spends 12 zero-extensions, 8 shifts and 4 ORs. The unpacks leave channel 16L + 4v + i in vector v
+// (lanes64_channel), the order lanes64's weights and constants are stored in, and the saturating packs of
+// a pixel's four vectors undo it: 64 bytes in channel order, one store. A block's pixels are taken four
+// at a time (16 accumulators).
+template <int kPixels, int kStride, class Requant>
+void lanes64_block3x3(const DepthwiseConv2d& d, const Block<kPixels, kStride>* blocks, size_t block_count,
+                      const uint8_t* const rows[3], int64_t ix_origin, uint8_t* out, int64_t cb) {
+  constexpr int kSub = 4;
+  static_assert(kPixels % kSub == 0);
+  constexpr int kColumns = kColumnsOf<kSub, kStride>;
+  const DepthwiseConv2d::Lanes64& lanes = d.lanes64;
+  const int64_t c = d.channels;
+  auto weight = [&](int kx, int v) {
+    return _mm512_loadu_si512(lanes.weights.data() + (kx * lanes.channels + cb + 16 * v) * 4);
+  };
+  Requant requant[4] = {Requant(lanes.requant, cb, false), Requant(lanes.requant, cb + 16, false),
+                        Requant(lanes.requant, cb + 32, false), Requant(lanes.requant, cb + 48, false)};
+  __m512i start[4];
+  for (int v = 0; v < 4; ++v)
+    start[v] = requant[v].add_bias.bias_as_start();
+  const x86::PackRows pack(d.requant.clamp);
+  auto sub_block = [&](int64_t x, auto column_at) {
+    __m512i acc[kSub][4];
+    for (auto& pixel : acc)
+      for (int v = 0; v < 4; ++v)
+        pixel[v] = start[v];
+#pragma GCC unroll 16
+    for (int j = 0; j < kColumns; ++j) {
+      const __m512i r0 = _mm512_loadu_si512(column_at(0, j)), r1 = _mm512_loadu_si512(column_at(1, j)),
+                    r2 = _mm512_loadu_si512(column_at(2, j));
+      const __m512i low01 = _mm512_unpacklo_epi8(r0, r1), high01 = _mm512_unpackhi_epi8(r0, r1);
+      const __m512i low2 = _mm512_unpacklo_epi8(r2, _mm512_setzero_si512()),
+                    high2 = _mm512_unpackhi_epi8(r2, _mm512_setzero_si512());
+      const __m512i column[4] = {_mm512_unpacklo_epi16(low01, low2), _mm512_unpackhi_epi16(low01, low2),
+                                 _mm512_unpacklo_epi16(high01, high2), _mm512_unpackhi_epi16(high01, high2)};
+#pragma GCC unroll 4
+      for (int i = 0; i < kSub; ++i) {
+        const int kx = j - i * kStride;
+        if (kx < 0 || kx > 2) continue;
+#pragma GCC unroll 4
+        for (int v = 0; v < 4; ++v)
+          acc[i][v] = x86::dpbusd(acc[i][v], column[v], weight(kx, v));
+      }
+    }
+#pragma GCC unroll 4
+    for (int i = 0; i < kSub; ++i) {
+      const __m512i bytes =
+          pack.in_lanes(requant[0].value_to_pack(acc[i][0], 0), requant[1].value_to_pack(acc[i][1], 0),
+                        requant[2].value_to_pack(acc[i][2], 0), requant[3].value_to_pack(acc[i][3], 0));
+      _mm512_storeu_si512(out + (x + i) * c + cb, bytes);
+    }
+  };
+  for (size_t n = 0; n < block_count; ++n) {
+    const Block<kPixels, kStride>& b = blocks[n];
+    for (int h = 0; h < kPixels / kSub; ++h) {
+      const int first = h * kSub * kStride;  // the sub-block's first column within the block
+      if (b.interior) {
+        const int64_t ix0 = b.x * kStride + ix_origin + first;
+        const uint8_t* base[3] = {rows[0] + ix0 * c + cb, rows[1] + ix0 * c + cb, rows[2] + ix0 * c + cb};
+        sub_block(b.x + h * kSub, [&](int ky, int j) { return base[ky] + j * c; });
+      } else {
+        sub_block(b.x + h * kSub, [&](int ky, int j) { return b.columns[ky][first + j] + cb; });
+      }
+    }
+  }
+}
+
+// Channels [c_begin, c_end) of one output row, block by block.
+template <class Columns, int kPixels, int kStride>
+void channel_blocks3x3(const DepthwiseConv2d& d, const Block<kPixels, kStride>* blocks, size_t block_count,
+                       const uint8_t* const rows[3], int64_t ix_origin, uint8_t* out, int64_t c_begin,
+                       int64_t c_end) {
+  // lanes64 covers whole 64-channel blocks of the byte form (at 4 pixels or more per block).
+  auto lanes64_at = [&](int64_t cb) {
+    return std::is_same_v<Columns, ByteColumns> && kPixels % 4 == 0 && cb % 64 == 0 &&
+           cb + 64 <= std::min(c_end, d.lanes64.channels);
+  };
+  for (int64_t cb = c_begin; cb < c_end;) {
+    if constexpr (kPixels % 4 == 0) {
+      if (lanes64_at(cb)) {
+        const ChannelRequant& rq = d.lanes64.requant;
+        bool fused = true;
+        for (int64_t v = 0; v < 64; v += kDepthwiseBlock)
+          fused = fused && x86::FusedRequant16::usable(rq, cb + v);
+        x86::with_requant(rq, fused, [&](auto kind) {
+          lanes64_block3x3<kPixels, kStride, typename decltype(kind)::type>(d, blocks, block_count, rows,
+                                                                            ix_origin, out, cb);
+        });
+        cb += 64;
+        continue;
+      }
+    }
+    const int64_t valid = std::min<int64_t>(kDepthwiseBlock, d.channels - cb);
+    if (valid < kDepthwiseBlock)
+      channel_block3x3<kPixels, kStride, false, Columns, x86::Requant16>(
+          d, blocks, block_count, rows, ix_origin, out, cb, static_cast<__mmask16>((1u << valid) - 1));
+    else
+      x86::with_requant(d.requant, x86::FusedRequant16::usable(d.requant, cb), [&](auto kind) {
+        channel_block3x3<kPixels, kStride, true, Columns, typename decltype(kind)::type>(
+            d, blocks, block_count, rows, ix_origin, out, cb, __mmask16(0xFFFF));
+      });
+    cb += kDepthwiseBlock;
+  }
+}
+
 template <int kPixels, int kStride>
 void row3x3(const DepthwiseConv2d& d, const uint8_t* const rows[3], int64_t ix_origin, int64_t iw,
             int64_t width, uint8_t* out, int64_t c_begin, int64_t c_end) {
@@ -204,20 +356,10 @@ void row3x3(const DepthwiseConv2d& d, const uint8_t* const rows[3], int64_t ix_o
   for (; x + kPixels <= width; x += kPixels)
     add(x);
   if (x < width) add(width - kPixels);
-  for (int64_t cb = c_begin; cb < c_end; cb += kDepthwiseBlock) {
-    const int64_t valid = std::min<int64_t>(kDepthwiseBlock, d.channels - cb);
-    const bool fused = x86::FusedRequant16::usable(d.requant, cb);
-    if (valid == kDepthwiseBlock && fused)
-      channel_block3x3<kPixels, kStride, true, x86::FusedRequant16>(d, blocks.data(), blocks.size(), rows,
-                                                                    ix_origin, out, cb, __mmask16(0xFFFF));
-    else if (valid == kDepthwiseBlock)
-      channel_block3x3<kPixels, kStride, true, x86::Requant16>(d, blocks.data(), blocks.size(), rows,
-                                                               ix_origin, out, cb, __mmask16(0xFFFF));
-    else
-      channel_block3x3<kPixels, kStride, false, x86::Requant16>(d, blocks.data(), blocks.size(), rows,
-                                                                ix_origin, out, cb,
-                                                                static_cast<__mmask16>((1u << valid) - 1));
-  }
+  if (d.column_bytes.empty())
+    channel_blocks3x3<WordColumns>(d, blocks.data(), blocks.size(), rows, ix_origin, out, c_begin, c_end);
+  else
+    channel_blocks3x3<ByteColumns>(d, blocks.data(), blocks.size(), rows, ix_origin, out, c_begin, c_end);
 }
 
 }  // namespace

@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 #include <tbb/task_arena.h>
 
+#include <algorithm>
+
 #include "kernels/conv/depthwise_conv2d.h"
 #include "kernels/isa.h"
 #include "kernels/reference/conv2d.h"
@@ -149,6 +151,64 @@ TEST_P(Depthwise, ChannelSplitIdenticalForAnyThreadCount) {
     tbb::task_arena(threads).execute([&] { conv::run(d, in.data.data(), 1, 7, 7, got.data.data()); });
     ASSERT_EQ(got.data, want.data) << threads << " threads";
   }
+}
+
+// On AVX-512 a 3x3 layer's column kernel multiplies bytes (vpdpbusd, and 64-channel blocks through
+// DepthwiseConv2d::lanes64) where every w - z_w fits int8, and int16 pairs otherwise. Weights on both sides
+// of that boundary, against activations at 0 and 255 and random ones; channel counts that leave whole
+// 64-channel blocks, 16-channel blocks and a partial block; both strides.
+TEST_P(Depthwise, ColumnFormsAtTheInt8Boundary) {
+  const auto [isa, mode] = GetParam();
+  struct Form {
+    int32_t zero_point;
+    int32_t outlier;  // one weight, or 0 for none
+    bool bytes;
+  };
+  // w - z_w reaching -128 and 127 (zero point 0) and -128 and 107 (zero point 20): bytes; one of -129 or
+  // 128: int16 pairs.
+  constexpr Form kForms[] = {{0, 0, true}, {20, 0, true}, {1, -128, false}, {-1, 127, false}};
+  for (int64_t c : {64, 80, 136, 200})
+    for (const Form& form : kForms) {
+      SCOPED_TRACE("channels " + std::to_string(c) + " weight zero point " + std::to_string(form.zero_point));
+      test::Random rng(static_cast<uint64_t>(c * 4 + form.zero_point));
+      auto w = test::random_weights<int8_t>(rng, {c, 3, 3, 1}, true, false);
+      const int32_t zw = form.zero_point;
+      const int32_t lo = std::max(-128, -128 + zw), hi = std::min(127, 127 + zw);  // w - z_w fits int8
+      w.quant.zero_points.assign(static_cast<size_t>(c), zw);
+      for (size_t i = 0; i < w.data.size(); ++i) {
+        const int32_t v = i % 7 == 0 ? lo : i % 11 == 0 ? hi : static_cast<int32_t>(w.data[i]);
+        w.data[i] = static_cast<int8_t>(std::clamp(v, lo, hi));
+      }
+      if (form.outlier != 0) w.data[w.data.size() / 2] = static_cast<int8_t>(form.outlier);
+      TensorU8 in = rng.activations({1, 6, 19, c}, rng.activation_params());
+      for (size_t i = 0; i < in.data.size(); i += 3)
+        in.data[i] = i % 2 == 0 ? 255 : 0;
+      const TensorS32 bias = test::random_bias(rng, c, in.quant, w, 30000);
+      for (int64_t stride : {1, 2}) {
+        ref::Conv2dParams p;
+        p.groups = c;
+        p.stride_h = p.stride_w = stride;
+        p.pad = {1, 1, 1, 1};
+        const QuantParams out = QuantParams::per_tensor(rng.scale(1e-3, 0.5), 7);
+        check(GetParam(), in, w, &bias, p, out, Clamp{});
+        if (isa != Isa::avx512vnni) continue;
+        const conv::DepthwiseConv2d d =
+            conv::prepare_depthwise_conv2d(isa, w, &bias, p, in.quant, out, Clamp{}, mode);
+        EXPECT_EQ(!d.column_bytes.empty(), form.bytes);
+        EXPECT_EQ(d.lanes64.channels, form.bytes ? c / 64 * 64 : 0);
+      }
+    }
+}
+
+// lanes64_channel swaps a block's 4-channel groups between vector and 128-bit lane, and undoes itself.
+TEST(DepthwiseLanes64, ChannelOrderIsATransposeOfGroups) {
+  EXPECT_EQ(conv::lanes64_channel(0), 0);
+  EXPECT_EQ(conv::lanes64_channel(4), 16);   // vector 0, lane 1: channel 16
+  EXPECT_EQ(conv::lanes64_channel(16), 4);   // vector 1, lane 0: channel 4
+  EXPECT_EQ(conv::lanes64_channel(27), 39);  // vector 1, lane 2, dword 3: channel 32 + 4 + 3
+  EXPECT_EQ(conv::lanes64_channel(64 + 16), 64 + 4);
+  for (int64_t p = 0; p < 256; ++p)
+    EXPECT_EQ(conv::lanes64_channel(conv::lanes64_channel(p)), p);
 }
 
 INSTANTIATE_TEST_SUITE_P(Isas, Depthwise, test::isas_and_modes(vector_isas()), test::isa_mode_name);
