@@ -227,69 +227,77 @@ void channel_block3x3(const DepthwiseConv2d& d, const Block<kPixels, kStride>* b
 // unpacks into four vectors of (r0, r1, r2, 0) quads: 8 shuffles for four vectors where ByteColumns
 // spends 12 zero-extensions, 8 shifts and 4 ORs. The unpacks leave channel 16L + 4v + i in vector v
 // (lanes64_channel), the order lanes64's weights and constants are stored in, and the saturating packs of
-// a pixel's four vectors undo it: 64 bytes in channel order, one store. A block's pixels are taken four
-// at a time (16 accumulators).
+// a pixel's four vectors undo it: 64 bytes in channel order, one store.
+// A block is computed in two halves, vectors 0-1 (the low byte unpacks) and then 2-3 (the high ones), so
+// that a half's six weight vectors stay in registers beside its 2 x kPixels accumulators: with all four
+// vectors at once, the weights did not fit and every vpdpbusd loaded one (a quarter slower). The first
+// half's results wait as int16 words for the second's.
 template <int kPixels, int kStride, class Requant>
 void lanes64_block3x3(const DepthwiseConv2d& d, const Block<kPixels, kStride>* blocks, size_t block_count,
                       const uint8_t* const rows[3], int64_t ix_origin, uint8_t* out, int64_t cb) {
-  constexpr int kSub = 4;
-  static_assert(kPixels % kSub == 0);
-  constexpr int kColumns = kColumnsOf<kSub, kStride>;
+  constexpr int kColumns = kColumnsOf<kPixels, kStride>;
   const DepthwiseConv2d::Lanes64& lanes = d.lanes64;
   const int64_t c = d.channels;
-  auto weight = [&](int kx, int v) {
-    return _mm512_loadu_si512(lanes.weights.data() + (kx * lanes.channels + cb + 16 * v) * 4);
-  };
-  Requant requant[4] = {Requant(lanes.requant, cb, false), Requant(lanes.requant, cb + 16, false),
-                        Requant(lanes.requant, cb + 32, false), Requant(lanes.requant, cb + 48, false)};
-  __m512i start[4];
-  for (int v = 0; v < 4; ++v)
-    start[v] = requant[v].add_bias.bias_as_start();
   const x86::PackRows pack(d.requant.clamp);
-  auto sub_block = [&](int64_t x, auto column_at) {
-    __m512i acc[kSub][4];
-    for (auto& pixel : acc)
-      for (int v = 0; v < 4; ++v)
-        pixel[v] = start[v];
+  // One half of every block: vectors 2 * kHalf and 2 * kHalf + 1.
+  auto half = [&]<int kHalf>(std::integral_constant<int, kHalf>, int16_t* words) {
+    __m512i weights[3][2];
+    for (int kx = 0; kx < 3; ++kx)
+      for (int v = 0; v < 2; ++v)
+        weights[kx][v] =
+            _mm512_loadu_si512(lanes.weights.data() + (kx * lanes.channels + cb + 16 * (2 * kHalf + v)) * 4);
+    Requant requant[2] = {Requant(lanes.requant, cb + 32 * kHalf, false),
+                          Requant(lanes.requant, cb + 32 * kHalf + 16, false)};
+    const __m512i start[2] = {requant[0].add_bias.bias_as_start(), requant[1].add_bias.bias_as_start()};
+    auto unpack8 = [](__m512i a, __m512i b) {
+      return kHalf == 0 ? _mm512_unpacklo_epi8(a, b) : _mm512_unpackhi_epi8(a, b);
+    };
+    auto block = [&](int64_t x, int16_t* block_words, auto column_at) {
+      __m512i acc[kPixels][2];
+      for (auto& pixel : acc)
+        pixel[0] = start[0], pixel[1] = start[1];
+#pragma GCC unroll 32
+      for (int j = 0; j < kColumns; ++j) {
+        const __m512i rows01 =
+            unpack8(_mm512_loadu_si512(column_at(0, j)), _mm512_loadu_si512(column_at(1, j)));
+        const __m512i row2 = unpack8(_mm512_loadu_si512(column_at(2, j)), _mm512_setzero_si512());
+        const __m512i column[2] = {_mm512_unpacklo_epi16(rows01, row2), _mm512_unpackhi_epi16(rows01, row2)};
 #pragma GCC unroll 16
-    for (int j = 0; j < kColumns; ++j) {
-      const __m512i r0 = _mm512_loadu_si512(column_at(0, j)), r1 = _mm512_loadu_si512(column_at(1, j)),
-                    r2 = _mm512_loadu_si512(column_at(2, j));
-      const __m512i low01 = _mm512_unpacklo_epi8(r0, r1), high01 = _mm512_unpackhi_epi8(r0, r1);
-      const __m512i low2 = _mm512_unpacklo_epi8(r2, _mm512_setzero_si512()),
-                    high2 = _mm512_unpackhi_epi8(r2, _mm512_setzero_si512());
-      const __m512i column[4] = {_mm512_unpacklo_epi16(low01, low2), _mm512_unpackhi_epi16(low01, low2),
-                                 _mm512_unpacklo_epi16(high01, high2), _mm512_unpackhi_epi16(high01, high2)};
-#pragma GCC unroll 4
-      for (int i = 0; i < kSub; ++i) {
-        const int kx = j - i * kStride;
-        if (kx < 0 || kx > 2) continue;
-#pragma GCC unroll 4
-        for (int v = 0; v < 4; ++v)
-          acc[i][v] = x86::dpbusd(acc[i][v], column[v], weight(kx, v));
+        for (int i = 0; i < kPixels; ++i) {
+          const int kx = j - i * kStride;
+          if (kx < 0 || kx > 2) continue;
+          acc[i][0] = x86::dpbusd(acc[i][0], column[0], weights[kx][0]);
+          acc[i][1] = x86::dpbusd(acc[i][1], column[1], weights[kx][1]);
+        }
       }
-    }
-#pragma GCC unroll 4
-    for (int i = 0; i < kSub; ++i) {
-      const __m512i bytes =
-          pack.in_lanes(requant[0].value_to_pack(acc[i][0], 0), requant[1].value_to_pack(acc[i][1], 0),
-                        requant[2].value_to_pack(acc[i][2], 0), requant[3].value_to_pack(acc[i][3], 0));
-      _mm512_storeu_si512(out + (x + i) * c + cb, bytes);
+#pragma GCC unroll 16
+      for (int i = 0; i < kPixels; ++i) {
+        const __m512i w = x86::PackRows::words(requant[0].value_to_pack(acc[i][0], 0),
+                                               requant[1].value_to_pack(acc[i][1], 0));
+        if constexpr (kHalf == 0)
+          _mm512_storeu_si512(block_words + 32 * i, w);
+        else
+          _mm512_storeu_si512(out + (x + i) * c + cb,
+                              pack.bytes(_mm512_loadu_si512(block_words + 32 * i), w));
+      }
+    };
+    for (size_t n = 0; n < block_count; ++n) {
+      const Block<kPixels, kStride>& b = blocks[n];
+      int16_t* block_words = words + n * kPixels * 32;
+      if (b.interior) {
+        const int64_t ix0 = b.x * kStride + ix_origin;
+        const uint8_t* base[3] = {rows[0] + ix0 * c + cb, rows[1] + ix0 * c + cb, rows[2] + ix0 * c + cb};
+        block(b.x, block_words, [&](int ky, int j) { return base[ky] + j * c; });
+      } else {
+        block(b.x, block_words, [&](int ky, int j) { return b.columns[ky][j] + cb; });
+      }
     }
   };
-  for (size_t n = 0; n < block_count; ++n) {
-    const Block<kPixels, kStride>& b = blocks[n];
-    for (int h = 0; h < kPixels / kSub; ++h) {
-      const int first = h * kSub * kStride;  // the sub-block's first column within the block
-      if (b.interior) {
-        const int64_t ix0 = b.x * kStride + ix_origin + first;
-        const uint8_t* base[3] = {rows[0] + ix0 * c + cb, rows[1] + ix0 * c + cb, rows[2] + ix0 * c + cb};
-        sub_block(b.x + h * kSub, [&](int ky, int j) { return base[ky] + j * c; });
-      } else {
-        sub_block(b.x + h * kSub, [&](int ky, int j) { return b.columns[ky][first + j] + cb; });
-      }
-    }
-  }
+  // The first half's words of every block of the row, 64 bytes per pixel.
+  thread_local std::vector<int16_t> words;
+  words.resize(block_count * kPixels * 32);
+  half(std::integral_constant<int, 0>{}, words.data());
+  half(std::integral_constant<int, 1>{}, words.data());
 }
 
 // Channels [c_begin, c_end) of one output row, block by block.

@@ -320,15 +320,17 @@ struct PackRows {
     return clamp(_mm512_permutexvar_epi32(order, packed_in_lanes(top0, top1, bottom0, bottom1)));
   }
 
-  // Without the permute: 128-bit lane L holds dwords 4L..4L+3 of a, b, c, d in that order (the order of
-  // the depthwise kernel's channel-transposed 64-channel blocks, whose lanes this puts back in place).
-  [[gnu::always_inline]] __m512i in_lanes(__m512i a, __m512i b, __m512i c, __m512i d) const {
-    return clamp(packed_in_lanes(a, b, c, d));
+  // Without the permute, in two steps: words(a, b) and words(c, d), then bytes() of the two. 128-bit lane
+  // L of the result holds dwords 4L..4L+3 of a, b, c, d in that order (the order of the depthwise
+  // kernel's channel-transposed 64-channel blocks, whose lanes this puts back in place).
+  [[gnu::always_inline]] static __m512i words(__m512i a, __m512i b) { return _mm512_packs_epi32(a, b); }
+  [[gnu::always_inline]] __m512i bytes(__m512i words_ab, __m512i words_cd) const {
+    return clamp(_mm512_packus_epi16(words_ab, words_cd));
   }
 
  private:
   [[gnu::always_inline]] static __m512i packed_in_lanes(__m512i a, __m512i b, __m512i c, __m512i d) {
-    return _mm512_packus_epi16(_mm512_packs_epi32(a, b), _mm512_packs_epi32(c, d));
+    return _mm512_packus_epi16(words(a, b), words(c, d));
   }
   [[gnu::always_inline]] __m512i clamp(__m512i bytes) const {
     return clamps ? _mm512_min_epu8(_mm512_max_epu8(bytes, lo), hi) : bytes;
