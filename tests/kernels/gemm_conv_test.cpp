@@ -124,6 +124,34 @@ TEST_P(GemmConv, RandomShapesBitExact) {
   }
 }
 
+// 1x1 layers over 1-68 input channels: on AVX-512 a K of up to 8 k steps, 12 or 16 takes the small-K loop
+// (weights and constants kept over all rows), the rest the tiles; pixel counts that leave a part tile,
+// 32 to 100 output channels (whole pairs of blocks, then a block and a tail), every weight kind (row sums
+// for asymmetric weights), extreme activations.
+TEST_P(GemmConv, OneByOneEverySmallK) {
+  for (int64_t cin = 1; cin <= 68; ++cin) {
+    SCOPED_TRACE("cin " + std::to_string(cin));
+    test::Random rng(static_cast<uint64_t>(1000 + cin));
+    Case c = random_case(rng, static_cast<int>(cin % 3), mode());
+    const int64_t cout = std::vector<int64_t>{32, 40, 64, 72, 96, 100}[static_cast<size_t>(cin % 6)];
+    c.params = {};
+    c.input = rng.activations({1, 7, cin % 2 == 0 ? 9 : 8, cin}, rng.activation_params());
+    if (cin % 5 == 0)
+      for (size_t i = 0; i < c.input.data.size(); ++i)
+        c.input.data[i] = i % 3 == 0 ? 0 : 255;
+    const Shape ws{cout, 1, 1, cin};
+    if (cin % 3 == 0)
+      c.weights = test::random_weights<int8_t>(rng, ws, true, false);
+    else if (cin % 3 == 1)
+      c.weights = test::random_weights<int8_t>(rng, ws, true, true);
+    else
+      c.weights = test::random_weights<uint8_t>(rng, ws, false, true);
+    std::visit([&](const auto& w) { c.bias = test::random_bias(rng, cout, c.input.quant, w, 50000); },
+               c.weights);
+    ASSERT_EQ(fast(c, isa()).data, reference(c).data);
+  }
+}
+
 TEST_P(GemmConv, ExtremeValuesAndLargeK) {
   for (int32_t a : {0, 255})
     for (int32_t wv : {-128, -127, 127})
