@@ -7,7 +7,9 @@
 #include <immintrin.h>
 
 #include <algorithm>
+#include <array>
 #include <cstring>
+#include <utility>
 
 #include "kernels/gemm/packed_gemm.h"
 #include "kernels/x86/accumulate_avx512.h"
@@ -239,7 +241,7 @@ void rows(const PackedWeights& w, Rows a, const int32_t* row_sums, int64_t m, in
 // call, its constants and its accumulators' round trip through the stack as on the multiplies of so short a
 // k loop; this loop keeps the requantization constants (and up to KQ = 8 the 2 x KQ weight vectors) for
 // every row of the call, the k loop unrolled. 1x1 16 -> 96 at 112x112 (layers_bench): 0.147 -> 0.112 ms
-// in float mode; it still gains at K = 64.
+// in float mode; it still gains about 10% at K = 64.
 template <int KQ, class Requant>
 void small_k_pairs(const PackedWeights& w, StridedRows a, const int32_t* row_sums, int64_t m, int64_t n,
                    uint8_t* c, int64_t c_stride) {
@@ -289,39 +291,28 @@ void all_channels(const PackedWeights& w, Rows a, const int32_t* row_sums, int64
   }
 }
 
+// K of up to 16 k steps (1x1 layers over up to 64 input channels) takes small_k_pairs; one instantiation
+// per step count and epilogue.
+constexpr int kMaxSmallKq = 16;
+
+template <class Requant, int... kSteps>
+constexpr auto small_k_kernels(std::integer_sequence<int, kSteps...>) {
+  return std::array{&small_k_pairs<kSteps + 1, Requant>...};
+}
+
 // small_k_pairs for every whole pair of blocks of [n_begin, n_end) and the whole tiles of 8 rows, with
 // KQ known at compile time; returns the channel up to which it computed every row (n_begin: nothing).
 int64_t small_k_channels(const PackedWeights& w, StridedRows a, const int32_t* row_sums, int64_t m,
                          int64_t n_begin, int64_t n_end, uint8_t* c, int64_t c_stride) {
   const int64_t kq = w.k_padded / 4, whole_rows = m / 8 * 8;
-  const bool instantiated = kq <= 8 || kq == 12 || kq == 16;  // the cases below (Cin 16, 24, 32, 48, 64...)
-  if (w.segments != 1 || !instantiated || whole_rows == 0) return n_begin;
+  if (w.segments != 1 || kq > kMaxSmallKq || whole_rows == 0) return n_begin;
   int64_t n = n_begin;
   for (; n + 2 * kChannelBlock <= n_end; n += 2 * kChannelBlock)
     x86::with_requant(w.requant, pair_fused(w, n), [&](auto kind) {
       using Requant = typename decltype(kind)::type;
-      switch (kq) {
-        case 1:
-          return small_k_pairs<1, Requant>(w, a, row_sums, whole_rows, n, c, c_stride);
-        case 2:
-          return small_k_pairs<2, Requant>(w, a, row_sums, whole_rows, n, c, c_stride);
-        case 3:
-          return small_k_pairs<3, Requant>(w, a, row_sums, whole_rows, n, c, c_stride);
-        case 4:
-          return small_k_pairs<4, Requant>(w, a, row_sums, whole_rows, n, c, c_stride);
-        case 5:
-          return small_k_pairs<5, Requant>(w, a, row_sums, whole_rows, n, c, c_stride);
-        case 6:
-          return small_k_pairs<6, Requant>(w, a, row_sums, whole_rows, n, c, c_stride);
-        case 7:
-          return small_k_pairs<7, Requant>(w, a, row_sums, whole_rows, n, c, c_stride);
-        case 8:
-          return small_k_pairs<8, Requant>(w, a, row_sums, whole_rows, n, c, c_stride);
-        case 12:
-          return small_k_pairs<12, Requant>(w, a, row_sums, whole_rows, n, c, c_stride);
-        default:  // 16
-          return small_k_pairs<16, Requant>(w, a, row_sums, whole_rows, n, c, c_stride);
-      }
+      static constexpr auto kernels =
+          small_k_kernels<Requant>(std::make_integer_sequence<int, kMaxSmallKq>());
+      kernels[static_cast<size_t>(kq - 1)](w, a, row_sums, whole_rows, n, c, c_stride);
     });
   // The rows after the last whole tile, for the same channels.
   if (n > n_begin && whole_rows < m)
