@@ -46,7 +46,7 @@ struct DepthwiseConv2d {
   std::vector<int8_t> column_bytes;
   // With column_bytes, the channels [0, channels) in whole blocks of 64 again, for a kernel that builds a
   // column of 64 channels with byte unpacks, which leave channel 16L + 4v + i in dword i of 128-bit lane L
-  // of vector v (kDepthwiseLanes64Channel). `weights` (int8 [3][channels][4], as column_bytes) and
+  // of vector v (lanes64_channel). `weights` (int8 [3][channels][4], as column_bytes) and
   // `requant` hold each block's channels in that transposed order, so that vector v of a block loads its
   // constants as 16 consecutive entries; the bias is the folded one. channels == 0: not used.
   struct Lanes64 {
