@@ -63,9 +63,7 @@ void avx512_epilogue(const AmxPackedWeights& w, const int32_t* acc, const int32_
   if (!sums) row_sums = nullptr;
   if (n1 - n0 == 2 * kChannelBlock) {
     const x86::PackRows pack(rq.clamp);
-    const bool fused =
-        x86::FusedRequant16::usable(rq, n0) && x86::FusedRequant16::usable(rq, n0 + kChannelBlock);
-    x86::with_requant(rq, fused, [&](auto kind) {
+    x86::with_requant(rq, x86::FusedRequant16::usable(rq, n0, 2 * kChannelBlock), [&](auto kind) {
       using Requant = typename decltype(kind)::type;
       two_blocks(Requant(rq, n0, sums), Requant(rq, n0 + kChannelBlock, sums), pack, acc, row_sums, rows, c,
                  c_stride, n0);

@@ -259,9 +259,7 @@ void channels(const PixelLaneConv& conv, const uint8_t* const* rows, int64_t ow,
 
 void pixel_lanes_row_avx512vbmi(const PixelLaneConv& conv, const uint8_t* const* rows, int64_t ow,
                                 uint8_t* output) {
-  bool fused = true;
-  for (int64_t oc = 0; oc < conv.channel_stride; ++oc)
-    fused = fused && x86::FusedRequant16::usable(conv.requant, 16 * oc);
+  const bool fused = x86::FusedRequant16::usable(conv.requant, 0, 16 * conv.channel_stride);
   x86::with_requant(conv.requant, fused, [&](auto kind) {
     using Requant = typename decltype(kind)::type;
     if (conv.out_channels > 8)

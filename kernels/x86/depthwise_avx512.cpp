@@ -307,17 +307,14 @@ void channel_blocks3x3(const DepthwiseConv2d& d, const Block<kPixels, kStride>* 
                        int64_t c_end) {
   // lanes64 covers whole 64-channel blocks of the byte form (at 4 pixels or more per block).
   auto lanes64_at = [&](int64_t cb) {
-    return std::is_same_v<Columns, ByteColumns> && kPixels % 4 == 0 && cb % 64 == 0 &&
+    return std::is_same_v<Columns, ByteColumns> && cb % 64 == 0 &&
            cb + 64 <= std::min(c_end, d.lanes64.channels);
   };
   for (int64_t cb = c_begin; cb < c_end;) {
     if constexpr (kPixels % 4 == 0) {
       if (lanes64_at(cb)) {
         const ChannelRequant& rq = d.lanes64.requant;
-        bool fused = true;
-        for (int64_t v = 0; v < 64; v += kDepthwiseBlock)
-          fused = fused && x86::FusedRequant16::usable(rq, cb + v);
-        x86::with_requant(rq, fused, [&](auto kind) {
+        x86::with_requant(rq, x86::FusedRequant16::usable(rq, cb, 64), [&](auto kind) {
           lanes64_block3x3<kPixels, kStride, typename decltype(kind)::type>(d, blocks, block_count, rows,
                                                                             ix_origin, out, cb);
         });

@@ -56,12 +56,6 @@ inline void store_head(uint8_t* dst, __m128i bytes, int64_t count) {
   std::memcpy(dst, tmp, static_cast<size_t>(count));
 }
 
-// Whether both 16-channel blocks from channel n on have the fused fixed-point form.
-inline bool pair_fused(const PackedWeights& w, int64_t n) {
-  return x86::FusedRequant16::usable(w.requant, n) &&
-         x86::FusedRequant16::usable(w.requant, n + kChannelBlock);
-}
-
 // The requantized bytes of MR rows x 32 channels (acc[r][0]: channels 0-15, acc[r][1]: 16-31) to c (the
 // first channel of row 0), pairs of rows packed together (see PackRows, which clamps).
 template <int MR, class Requant>
@@ -159,13 +153,14 @@ void tile(const PackedWeights& w, Rows a, const int32_t* row_sums, int64_t n, ui
     });
     if constexpr (NB == 0) return;
   }
-  // Two full channel blocks: pairs of rows packed together (see PackRows, which clamps), in the fused form
-  // where both blocks have it, else with Requant16.
+  // Two full channel blocks: pairs of rows packed together (store_pair_rows), with the epilogue
+  // x86::with_requant picks for both.
   if constexpr (NB == 2 && MR % 2 == 0) {
     if (n + 2 * kChannelBlock <= n_end) {
       const bool sums = row_sums != nullptr;
       const x86::PackRows pack(w.requant.clamp);
-      x86::with_requant(w.requant, pair_fused(w, n), [&](auto kind) {
+      const bool fused = x86::FusedRequant16::usable(w.requant, n, 2 * kChannelBlock);
+      x86::with_requant(w.requant, fused, [&](auto kind) {
         using Requant = typename decltype(kind)::type;
         store_pair_rows<MR>(Requant(w.requant, n, sums), Requant(w.requant, n + kChannelBlock, sums), pack,
                             acc, row_sums, c + n, c_stride);
@@ -307,13 +302,15 @@ int64_t small_k_channels(const PackedWeights& w, StridedRows a, const int32_t* r
   const int64_t kq = w.k_padded / 4, whole_rows = m / 8 * 8;
   if (w.segments != 1 || kq > kMaxSmallKq || whole_rows == 0) return n_begin;
   int64_t n = n_begin;
-  for (; n + 2 * kChannelBlock <= n_end; n += 2 * kChannelBlock)
-    x86::with_requant(w.requant, pair_fused(w, n), [&](auto kind) {
+  for (; n + 2 * kChannelBlock <= n_end; n += 2 * kChannelBlock) {
+    const bool fused = x86::FusedRequant16::usable(w.requant, n, 2 * kChannelBlock);
+    x86::with_requant(w.requant, fused, [&](auto kind) {
       using Requant = typename decltype(kind)::type;
       static constexpr auto kernels =
           small_k_kernels<Requant>(std::make_integer_sequence<int, kMaxSmallKq>());
       kernels[static_cast<size_t>(kq - 1)](w, a, row_sums, whole_rows, n, c, c_stride);
     });
+  }
   // The rows after the last whole tile, for the same channels.
   if (n > n_begin && whole_rows < m)
     all_channels(w, a.from(whole_rows), row_sums ? row_sums + whole_rows : nullptr, m - whole_rows, n_begin,

@@ -265,6 +265,12 @@ struct FusedRequant16 {
     return !w.fused_ok.empty() && n % ChannelRequant::kFusedBlock == 0 &&
            w.fused_ok[static_cast<size_t>(n / ChannelRequant::kFusedBlock)] != 0;
   }
+  // usable() for every 16-channel block of channels [n, n + channels).
+  [[gnu::always_inline]] static bool usable(const ChannelRequant& w, int64_t n, int64_t channels) {
+    for (int64_t b = n; b < n + channels; b += ChannelRequant::kFusedBlock)
+      if (!usable(w, b)) return false;
+    return true;
+  }
 
   // The result with the zero point added, before the clamp. `row_sum` as for Requant16.
   template <class RowSum>
