@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <cstring>
 #include <utility>
+#include <vector>
 
 #include "kernels/conv/conv_pixel_lanes.h"
 #include "kernels/x86/accumulate_avx512.h"
@@ -140,9 +141,53 @@ constexpr std::array<uint8_t, 64> kPixelOrder = [] {
   return order;
 }();
 
+// Where a block's results go. scatter: each pixel's bytes straight to its NHWC row (masked stores, any
+// C_out). With C_out = 32 or 64 (two or four whole blocks) each pixel's row is written whole instead: the
+// blocks before the last `stage` their four registers per tile (pixels 4l..4l+3, 16 channels each) in a
+// buffer, and the last one `assemble`s them with its own into whole rows by 128-bit lane shuffles, so
+// that a tile goes out in full 64-byte stores instead of two masked byte stores per pixel at 32 channels
+// (L5, 3 -> 32 at 256x256: 0.451 -> 0.434 ms in fixed point, 0.365 -> 0.339 in float, one Zen 5 core).
+enum class BlockOutput { scatter, stage, assemble };
+
+// The stage of block b: four registers per 16 pixels, tile t's at 256 t.
+constexpr int64_t kStageBytesPerPixel = 16;
+
+// Stores the first `count` bytes of v (all 64 when count >= 64).
+inline void store_prefix(uint8_t* dst, __m512i v, int64_t count) {
+  if (count >= 64)
+    _mm512_storeu_si512(dst, v);
+  else if (count > 0)
+    _mm512_mask_storeu_epi8(dst, static_cast<__mmask64>((uint64_t{1} << count) - 1), v);
+}
+
+// The last block's registers (pixels 4l..4l+3 of the tile, channels c0..c0+15) with the staged ones of the
+// blocks before it, as whole NHWC rows of `pixels` pixels (at most 4) from dst on.
+inline void assemble_rows(int64_t blocks, const uint8_t* staged, int64_t stage_stride, __m512i last,
+                          int64_t pixels, uint8_t* dst) {
+  if (blocks == 2) {
+    // Rows of 32 bytes: lanes (A0, B0, A1, B1) and (A2, B2, A3, B3), A the staged block, B the last.
+    const __m512i a = _mm512_load_si512(staged);
+    const __m512i rows01 = _mm512_permutex2var_epi64(a, _mm512_setr_epi64(0, 1, 8, 9, 2, 3, 10, 11), last);
+    const __m512i rows23 = _mm512_permutex2var_epi64(a, _mm512_setr_epi64(4, 5, 12, 13, 6, 7, 14, 15), last);
+    store_prefix(dst, rows01, pixels * 32);
+    store_prefix(dst + 64, rows23, pixels * 32 - 64);
+    return;
+  }
+  // Rows of 64 bytes: a transpose of the 4 x 4 lanes of the four blocks' registers.
+  const __m512i a = _mm512_load_si512(staged), b = _mm512_load_si512(staged + stage_stride),
+                c = _mm512_load_si512(staged + 2 * stage_stride);
+  const __m512i ab_lo = _mm512_shuffle_i64x2(a, b, 0x44), ab_hi = _mm512_shuffle_i64x2(a, b, 0xEE),
+                cd_lo = _mm512_shuffle_i64x2(c, last, 0x44), cd_hi = _mm512_shuffle_i64x2(c, last, 0xEE);
+  const __m512i rows[4] = {_mm512_shuffle_i64x2(ab_lo, cd_lo, 0x88), _mm512_shuffle_i64x2(ab_lo, cd_lo, 0xDD),
+                           _mm512_shuffle_i64x2(ab_hi, cd_hi, 0x88),
+                           _mm512_shuffle_i64x2(ab_hi, cd_hi, 0xDD)};
+  for (int64_t p = 0; p < pixels; ++p)
+    _mm512_storeu_si512(dst + 64 * p, rows[p]);
+}
+
 template <int kBlock, class Requant>
 void block_kernel(const PixelLaneConv& conv, const uint8_t* const* rows, int64_t ow, int64_t c0,
-                  uint8_t* out) {
+                  BlockOutput output, uint8_t* stage, int64_t stage_stride, uint8_t* out) {
   static_assert(kBlock % 4 == 0 && kBlock <= 16);
   const std::array<Requant, kBlock> requant =
       make_requants<Requant>(conv.requant, c0, std::make_integer_sequence<int, kBlock>());
@@ -195,6 +240,19 @@ void block_kernel(const PixelLaneConv& conv, const uint8_t* const* rows, int64_t
         _mm512_permutexvar_epi8(pixel_order, _mm512_shuffle_i64x2(t01_hi, t23_hi, 0x88)),
         _mm512_permutexvar_epi8(pixel_order, _mm512_shuffle_i64x2(t01_hi, t23_hi, 0xDD))};
     const int64_t pixels = std::min<int64_t>(kPixels, ow - x);
+    if (output == BlockOutput::stage) {
+      uint8_t* to = stage + (c0 / 16) * stage_stride + x * kStageBytesPerPixel;
+      for (int l = 0; l < 4; ++l)
+        _mm512_store_si512(to + 64 * l, chunk[l]);
+      continue;
+    }
+    if (output == BlockOutput::assemble) {
+      const uint8_t* staged = stage + x * kStageBytesPerPixel;
+      for (int l = 0; l < 4 && 4 * l < pixels; ++l)
+        assemble_rows(cout / 16, staged + 64 * l, stage_stride, chunk[l],
+                      std::min<int64_t>(4, pixels - 4 * l), out + (x + 4 * l) * cout);
+      continue;
+    }
     uint8_t* dst = out + x * cout + c0;
     if (whole_rows && pixels == kPixels) {
       for (int l = 0; l < 4; ++l)
@@ -215,19 +273,31 @@ void block_kernel(const PixelLaneConv& conv, const uint8_t* const* rows, int64_t
 
 template <class Requant>
 void channel_blocks(const PixelLaneConv& conv, const uint8_t* const* rows, int64_t ow, uint8_t* out) {
-  for (int64_t c0 = 0; c0 < conv.out_channels; c0 += 16) {
-    switch ((std::min<int64_t>(16, conv.out_channels - c0) + 3) / 4) {
+  const int64_t cout = conv.out_channels;
+  const bool whole_rows = cout == 32 || cout == 64;
+  const int64_t stage_stride = (ow + kPixels - 1) / kPixels * kPixels * kStageBytesPerPixel;
+  struct alignas(64) CacheLine {
+    uint8_t bytes[64];
+  };
+  thread_local std::vector<CacheLine> stage;  // aligned, as the stage's loads and stores need
+  if (whole_rows) stage.resize(static_cast<size_t>((cout / 16 - 1) * stage_stride / 64));
+  auto* const staged = reinterpret_cast<uint8_t*>(stage.data());
+  for (int64_t c0 = 0; c0 < cout; c0 += 16) {
+    const BlockOutput output = !whole_rows      ? BlockOutput::scatter
+                               : c0 + 16 < cout ? BlockOutput::stage
+                                                : BlockOutput::assemble;
+    switch ((std::min<int64_t>(16, cout - c0) + 3) / 4) {
       case 1:
-        block_kernel<4, Requant>(conv, rows, ow, c0, out);
+        block_kernel<4, Requant>(conv, rows, ow, c0, output, staged, stage_stride, out);
         break;
       case 2:
-        block_kernel<8, Requant>(conv, rows, ow, c0, out);
+        block_kernel<8, Requant>(conv, rows, ow, c0, output, staged, stage_stride, out);
         break;
       case 3:
-        block_kernel<12, Requant>(conv, rows, ow, c0, out);
+        block_kernel<12, Requant>(conv, rows, ow, c0, output, staged, stage_stride, out);
         break;
       default:
-        block_kernel<16, Requant>(conv, rows, ow, c0, out);
+        block_kernel<16, Requant>(conv, rows, ow, c0, output, staged, stage_stride, out);
         break;
     }
   }
