@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <optional>
 
 #include "kernels/error.h"
 
@@ -46,24 +47,59 @@ PixelLaneConv prepare_pixel_lanes(const gemm::PackedWeights& w, const ref::Conv2
   c.kernel_w = kernel_w;
   c.in_channels = in_channels;
   c.out_channels = out_channels;
-  c.row_groups = w.segment_padded / 4;
   c.input_zero_point = w.input_zero_point;
   c.channel_stride = out_channels <= 8 ? out_channels : round_up(out_channels, 4);
-  // The packed layout is [n/16][k/4][16][4], kernel row ky's group q at k group ky * row_groups + q.
-  const int64_t groups = kernel_h * c.row_groups, k_groups = w.k_padded / 4;
-  c.weights.assign(static_cast<size_t>(groups * c.channel_stride), 0);
-  for (int64_t g = 0; g < groups; ++g)
-    for (int64_t oc = 0; oc < out_channels; ++oc)
-      std::memcpy(&c.weights[static_cast<size_t>(g * c.channel_stride + oc)],
-                  w.data.data() + ((oc / gemm::kChannelBlock * k_groups + g) * gemm::kChannelBlock +
-                                   oc % gemm::kChannelBlock) *
-                                      4,
-                  4);
+  // Tap t of the window (kernel row t / row_taps, byte t % row_taps of it), or past the end for the
+  // padding taps. Rows of fewer than 3 taps are padded to 4 each (no group spans three rows).
+  const int64_t row_taps = kernel_w * in_channels, padded_row = row_taps < 3 ? 4 : row_taps;
+  const int64_t taps = kernel_h * padded_row;
+  c.groups = (taps + 3) / 4;
+  const auto tap_row = [&](int64_t t) { return t / padded_row; };
+  const auto tap_in_row = [&](int64_t t) -> std::optional<int64_t> {
+    if (t >= taps || t % padded_row >= row_taps) return std::nullopt;
+    return t % padded_row;
+  };
+  // The packed layout is [n/16][k/4][16][4], kernel row ky's byte j at k group ky * row_groups + j / 4.
+  const int64_t row_groups = w.segment_padded / 4, k_groups = w.k_padded / 4;
+  c.weights.assign(static_cast<size_t>(c.groups * c.channel_stride), 0);
+  for (int64_t g = 0; g < c.groups; ++g)
+    for (int64_t oc = 0; oc < out_channels; ++oc) {
+      auto* to = reinterpret_cast<int8_t*>(&c.weights[static_cast<size_t>(g * c.channel_stride + oc)]);
+      for (int64_t b = 0; b < 4; ++b) {
+        const int64_t t = 4 * g + b;
+        const std::optional<int64_t> j = tap_in_row(t);
+        if (!j) continue;
+        const int64_t k_group = tap_row(t) * row_groups + *j / 4;
+        to[b] = static_cast<int8_t>(w.data[static_cast<size_t>(
+            ((oc / gemm::kChannelBlock * k_groups + k_group) * gemm::kChannelBlock +
+             oc % gemm::kChannelBlock) *
+                4 +
+            *j % 4)]);
+      }
+    }
   const int64_t pixel_step = params.stride_w * in_channels;
-  c.tap_index.resize(static_cast<size_t>(c.row_groups * 64));
-  for (int64_t q = 0; q < c.row_groups; ++q)
-    for (int64_t i = 0; i < 64; ++i)
-      c.tap_index[static_cast<size_t>(q * 64 + i)] = static_cast<uint8_t>(i / 4 * pixel_step + 4 * q + i % 4);
+  c.row_first_group.assign(static_cast<size_t>(kernel_h + 1), c.groups);
+  for (int64_t g = c.groups - 1; g >= 0; --g)
+    for (int64_t ky = 0; ky <= tap_row(4 * g); ++ky)
+      c.row_first_group[static_cast<size_t>(ky)] = g;
+  c.next_row_bytes.assign(static_cast<size_t>(c.groups), 0);
+  c.tap_index.assign(static_cast<size_t>(c.groups * 64), 0);
+  c.next_tap_index.assign(static_cast<size_t>(c.groups * 64), 0);
+  for (int64_t g = 0; g < c.groups; ++g) {
+    const int64_t row = tap_row(4 * g);
+    for (int64_t i = 0; i < 64; ++i) {
+      const int64_t t = 4 * g + i % 4;
+      const std::optional<int64_t> j = tap_in_row(t);
+      if (!j) continue;  // a padding tap: any byte meets its zero weight
+      const auto index = static_cast<uint8_t>(i / 4 * pixel_step + *j);
+      if (tap_row(t) == row) {
+        c.tap_index[static_cast<size_t>(g * 64 + i)] = index;
+      } else {
+        c.next_tap_index[static_cast<size_t>(g * 64 + i)] = index;
+        c.next_row_bytes[static_cast<size_t>(g)] |= uint64_t{1} << i;
+      }
+    }
+  }
   if (out_channels <= 8) {
     c.interleave.resize(2 * 64);
     for (int64_t i = 0; i < 2 * 64; ++i) {
@@ -95,6 +131,9 @@ PixelLaneConv prepare_pixel_lanes(const gemm::PackedWeights& w, const ref::Conv2
     to.fused_skip_correction = from.fused_skip_correction;
   }
   constexpr int64_t kFusedBlock = ChannelRequant::kFusedBlock;
+  PixelLaneConv::ChannelScalars& scalars = c.scalars;
+  const bool all_fused =
+      fused && std::all_of(from.fused_ok.begin(), from.fused_ok.end(), [](uint8_t ok) { return ok != 0; });
   for (int64_t lane_block = 0; lane_block < c.channel_stride; ++lane_block) {
     const int64_t oc = std::min(lane_block, out_channels - 1), in_block = oc % kFusedBlock;
     const auto j = static_cast<size_t>(oc);
@@ -102,6 +141,14 @@ PixelLaneConv prepare_pixel_lanes(const gemm::PackedWeights& w, const ref::Conv2
     const auto slot = static_cast<size_t>(oc - in_block + in_block / 2 + (in_block % 2) * (kFusedBlock / 2));
     if (fused)
       to.fused_ok[static_cast<size_t>(lane_block)] = from.fused_ok[static_cast<size_t>(oc / kFusedBlock)];
+    scalars.bias.push_back(from.bias[j]);
+    if (from.float_mode()) scalars.scale.push_back(from.scale[j]);
+    if (all_fused) {
+      scalars.multiplier.push_back(from.multiplier[j]);
+      scalars.round.push_back(from.fused_round[slot]);
+      scalars.high_shift.push_back(32 + from.fused_shift[j]);
+      scalars.low_shift.push_back(from.fused_shift[j]);
+    }
     for (auto i = static_cast<size_t>(16 * lane_block); i < static_cast<size_t>(16 * (lane_block + 1)); ++i) {
       to.bias[i] = from.bias[j];
       to.multiplier[i] = from.multiplier[j];

@@ -7,6 +7,7 @@
 #include <array>
 #include <cstdint>
 #include <cstring>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -57,20 +58,117 @@ struct ChannelTable {
   }
 };
 
-// One set of constants per output channel from channel `first` on (16 equal lanes each).
-template <class Requant, int... kChannels>
-std::array<Requant, sizeof...(kChannels)> make_requants(const ChannelRequant& rq, int64_t first,
-                                                        std::integer_sequence<int, kChannels...>) {
-  return {Requant(rq, 16 * (first + kChannels), false)...};
+// The epilogues: `start(oc)`, what channel first + oc's accumulators start from, and `(acc, oc)`, its
+// requantized values with the zero point added, clamped or not (value_to_pack), for the saturating packs.
+//
+// Every lane of an accumulator holds the same channel, so a constant is one scalar, applied as an embedded
+// broadcast: nothing per channel is held in a register or copied to the stack. The fused form of fixed
+// point where its tie correction is moot (ChannelRequant::fused_skip_correction), with the two parities'
+// high halves taken by 64-bit shifts and one blend instead of a permute:
+//   floor(Y / 2^(32 + s)), Y = acc * M0 + round, in the low dword of an even qword and the high dword of
+// (Y >> s) for an odd one.
+struct FusedLanes {
+  static constexpr bool kScalarLanes = true;
+  const PixelLaneConv::ChannelScalars* k;
+  int64_t first;
+
+  FusedLanes(const PixelLaneConv& conv, int64_t first_channel) : k(&conv.scalars), first(first_channel) {}
+  [[gnu::always_inline]] __m512i start(int oc) const { return _mm512_set1_epi32(k->bias[at(oc)]); }
+  [[gnu::always_inline]] __m512i operator()(__m512i acc, int oc) const {
+    const size_t c = at(oc);
+    const __m512i m0 = _mm512_set1_epi64(k->multiplier[c]), round = _mm512_set1_epi64(k->round[c]);
+    const __m512i even = _mm512_add_epi64(_mm512_mul_epi32(acc, m0), round);
+    const __m512i odd = _mm512_add_epi64(_mm512_mul_epi32(_mm512_srli_epi64(acc, 32), m0), round);
+    return _mm512_mask_blend_epi32(__mmask16(0xAAAA),
+                                   _mm512_srav_epi64(even, _mm512_set1_epi64(k->high_shift[c])),
+                                   _mm512_srav_epi64(odd, _mm512_set1_epi64(k->low_shift[c])));
+  }
+  [[gnu::always_inline]] size_t at(int oc) const { return static_cast<size_t>(first + oc); }
+};
+
+// Float mode (x86::FloatRequantLanes' steps) with the scale as a broadcast; the clamp in float where
+// ChannelRequant::float_fits_int32 does not let the packs clamp the integers (kClamps).
+template <bool kClamps>
+struct FloatLanes {
+  static constexpr bool kScalarLanes = true;
+  const PixelLaneConv::ChannelScalars* k;
+  int64_t first;
+  __m512 lo, hi;
+  __m512i zp;
+
+  FloatLanes(const PixelLaneConv& conv, int64_t first_channel)
+      : k(&conv.scalars),
+        first(first_channel),
+        lo(_mm512_set1_ps(static_cast<float>(conv.requant.clamp.min - conv.requant.output_zero_point))),
+        hi(_mm512_set1_ps(static_cast<float>(conv.requant.clamp.max - conv.requant.output_zero_point))),
+        zp(_mm512_set1_epi32(conv.requant.output_zero_point)) {}
+  [[gnu::always_inline]] __m512i start(int oc) const { return _mm512_set1_epi32(k->bias[at(oc)]); }
+  [[gnu::always_inline]] __m512i operator()(__m512i acc, int oc) const {
+    __m512 v = _mm512_mul_ps(_mm512_cvtepi32_ps(acc), _mm512_set1_ps(k->scale[at(oc)]));
+    if constexpr (kClamps) v = _mm512_min_ps(_mm512_max_ps(v, lo), hi);
+    return _mm512_add_epi32(_mm512_cvtps_epi32(v), zp);
+  }
+  [[gnu::always_inline]] size_t at(int oc) const { return static_cast<size_t>(first + oc); }
+};
+
+// The other cases (fixed point with the tie correction, or channels without the fused form): a Requant16 or
+// FusedRequant16 per channel, its 16 lanes equal.
+template <class Requant, int kChannels>
+struct VectorLanes {
+  std::array<Requant, kChannels> requant;
+
+  VectorLanes(const PixelLaneConv& conv, int64_t first)
+      : requant(make(conv.requant, first, std::make_integer_sequence<int, kChannels>())) {}
+  [[gnu::always_inline]] __m512i start(int) const { return _mm512_setzero_si512(); }
+  [[gnu::always_inline]] __m512i operator()(__m512i acc, int oc) const {
+    return requant[static_cast<size_t>(oc)].value_to_pack(acc, 0);
+  }
+
+ private:
+  template <int... kIndex>
+  static std::array<Requant, kChannels> make(const ChannelRequant& rq, int64_t first,
+                                             std::integer_sequence<int, kIndex...>) {
+    return {Requant(rq, 16 * (first + kIndex), false)...};
+  }
+};
+
+// The epilogue of `Kind` (one of the above, or a Requant16 / FusedRequant16) for kChannels channels.
+template <class Kind>
+concept ScalarLanes = Kind::kScalarLanes;
+template <class Kind, int kChannels>
+using Epilogue = std::conditional_t<ScalarLanes<Kind>, Kind, VectorLanes<Kind, kChannels>>;
+
+// The tap groups of the 16 pixels whose windows start at byte `offset` of the padded rows, in order: for
+// each kernel row, its 128-byte window loaded once, one permute per group that begins in it, and for a
+// group that ends in the next row a second permute of that row's window, blended in. Calls
+// `multiply(g, taps)` for each group g.
+template <class Multiply>
+[[gnu::always_inline]] inline void for_each_tap_group(const PixelLaneConv& conv, const uint8_t* const* rows,
+                                                      int64_t offset, Multiply&& multiply) {
+  const int64_t* first = conv.row_first_group.data();
+  for (int64_t ky = 0; ky < conv.kernel_h; ++ky) {
+    if (first[ky] == first[ky + 1]) continue;
+    const uint8_t* line = rows[ky] + offset;
+    const __m512i lo = _mm512_loadu_si512(line), hi = _mm512_loadu_si512(line + 64);
+    for (int64_t g = first[ky]; g < first[ky + 1]; ++g) {
+      __m512i taps = _mm512_permutex2var_epi8(lo, _mm512_loadu_si512(conv.tap_index.data() + g * 64), hi);
+      if (const uint64_t next_bytes = conv.next_row_bytes[static_cast<size_t>(g)]) {
+        const uint8_t* next = rows[ky + 1] + offset;
+        const __m512i next_taps = _mm512_permutex2var_epi8(
+            _mm512_loadu_si512(next), _mm512_loadu_si512(conv.next_tap_index.data() + g * 64),
+            _mm512_loadu_si512(next + 64));
+        taps = _mm512_mask_blend_epi8(static_cast<__mmask64>(next_bytes), taps, next_taps);
+      }
+      multiply(g, taps);
+    }
+  }
 }
 
 // C output channels, kTiles tiles of 16 pixels per step (independent accumulators for the pipeline).
-template <int C, int kTiles, class Requant>
+template <int C, int kTiles, class Kind>
 void row_kernel(const PixelLaneConv& conv, const uint8_t* const* rows, int64_t ow, uint8_t* out) {
-  const std::array<Requant, C> requant =
-      make_requants<Requant>(conv.requant, 0, std::make_integer_sequence<int, C>());
-  const int64_t kh = conv.kernel_h, groups = conv.row_groups;
-  const int64_t pixel_step = conv.params.stride_w * conv.in_channels, tile_step = kPixels * pixel_step;
+  const Epilogue<Kind, C> epilogue(conv, 0);
+  const int64_t pixel_step = conv.params.stride_w * conv.in_channels;
   const __m512i interleave_lo = _mm512_loadu_si512(conv.interleave.data()),
                 interleave_hi = _mm512_loadu_si512(conv.interleave.data() + 64);
   const ChannelTable pack_table(conv.requant.clamp);
@@ -81,26 +179,16 @@ void row_kernel(const PixelLaneConv& conv, const uint8_t* const* rows, int64_t o
     for (int i = 0; i < kTiles; ++i)
 #pragma GCC unroll 8
       for (int oc = 0; oc < C; ++oc)
-        acc[i][oc] = _mm512_setzero_si512();
-    for (int64_t ky = 0; ky < kh; ++ky) {
-      const uint8_t* line = rows[ky] + x0 * pixel_step;
-      __m512i lo[kTiles], hi[kTiles];
-      for (int i = 0; i < kTiles; ++i) {
-        lo[i] = _mm512_loadu_si512(line + i * tile_step);
-        hi[i] = _mm512_loadu_si512(line + i * tile_step + 64);
-      }
-      const int32_t* w = conv.weights.data() + ky * groups * C;
-      for (int64_t q = 0; q < groups; ++q, w += C) {
-        const __m512i idx = _mm512_loadu_si512(conv.tap_index.data() + q * 64);
-        __m512i a[kTiles];
-        for (int i = 0; i < kTiles; ++i)
-          a[i] = _mm512_permutex2var_epi8(lo[i], idx, hi[i]);
+        acc[i][oc] = epilogue.start(oc);
+#pragma GCC unroll 4
+    for (int i = 0; i < kTiles; ++i)
+      for_each_tap_group(conv, rows, (x0 + i * kPixels) * pixel_step, [&](int64_t g, __m512i a) {
+        const int32_t* w = conv.weights.data() + g * C;
+#pragma GCC unroll 8
         for (int oc = 0; oc < C; ++oc)
-          for (int i = 0; i < kTiles; ++i)
-            acc[i][oc] = dpbusd_broadcast(acc[i][oc], a[i], w + oc);
-      }
-    }
-    // Unrolled (no accumulator indexed at run time), so that the accumulators stay in registers.
+          acc[i][oc] = dpbusd_broadcast(acc[i][oc], a, w + oc);
+      });
+      // Unrolled (no accumulator indexed at run time), so that the accumulators stay in registers.
 #pragma GCC unroll 4
     for (int i = 0; i < kTiles; ++i) {
       const int64_t x = x0 + i * kPixels, pixels = std::min<int64_t>(kPixels, ow - x);
@@ -113,7 +201,7 @@ void row_kernel(const PixelLaneConv& conv, const uint8_t* const* rows, int64_t o
         v[oc] = _mm512_setzero_si512();
 #pragma GCC unroll 8
       for (int oc = 0; oc < C; ++oc)
-        v[oc] = requant[oc].value_to_pack(acc[i][oc], 0);
+        v[oc] = epilogue(acc[i][oc], oc);
       for (int h = 0; h < (C + 3) / 4; ++h) {
         table[h] = pack_table(v[4 * h], v[4 * h + 1], v[4 * h + 2], v[4 * h + 3]);
       }
@@ -127,11 +215,11 @@ void row_kernel(const PixelLaneConv& conv, const uint8_t* const* rows, int64_t o
 }
 
 // Convolutions with more than 8 output channels: blocks of 16 channels (the last one kBlock = 4, 8, 12 or
-// 16 wide, its weights zero past C_out) over one tile of 16 pixels, the input taps permuted once per block.
-// The 16 accumulators of a block are requantized, packed to bytes in four tables as above (table h: channels
-// 4h..4h+3, 128-bit lane L pixels 4L..4L+3), the tables' lanes transposed so that chunk L holds pixels
-// 4L..4L+3 with all 16 channels, and one vpermb puts each pixel's 16 channels side by side. Each pixel's
-// `block_channels` bytes then go to its NHWC row (C_out bytes apart).
+// 16 wide, its weights zero past C_out) over one tile of 16 pixels at a time, reading the taps that
+// channel_blocks gathered for the row. The 16 accumulators of a block are requantized, packed to bytes in
+// four tables as above (table h: channels 4h..4h+3, 128-bit lane L pixels 4L..4L+3), the tables' lanes
+// transposed so that chunk L holds pixels 4L..4L+3 with all 16 channels, and one vpermb puts each pixel's 16
+// channels side by side. Each pixel's `block_channels` bytes then go to its NHWC row (C_out bytes apart).
 // Chunk byte 16 p + oc (pixel p of the chunk, channel oc) comes from lane oc / 4 of the transposed tables,
 // byte 4 (oc % 4) + p.
 constexpr std::array<uint8_t, 64> kPixelOrder = [] {
@@ -185,15 +273,18 @@ inline void assemble_rows(int64_t blocks, const uint8_t* staged, int64_t stage_s
     _mm512_storeu_si512(dst + 64 * p, rows[p]);
 }
 
-template <int kBlock, class Requant>
-void block_kernel(const PixelLaneConv& conv, const uint8_t* const* rows, int64_t ow, int64_t c0,
+// A row's tap groups gathered once for all its channel blocks: tile t's group g at byte 64 (t * groups + g).
+struct alignas(64) CacheLine {
+  uint8_t bytes[64];
+};
+
+template <int kBlock, class Kind>
+void block_kernel(const PixelLaneConv& conv, const CacheLine* taps, int64_t ow, int64_t c0,
                   BlockOutput output, uint8_t* stage, int64_t stage_stride, uint8_t* out) {
   static_assert(kBlock % 4 == 0 && kBlock <= 16);
-  const std::array<Requant, kBlock> requant =
-      make_requants<Requant>(conv.requant, c0, std::make_integer_sequence<int, kBlock>());
+  const Epilogue<Kind, kBlock> epilogue(conv, c0);
   const int64_t cout = conv.out_channels, block_channels = std::min<int64_t>(16, cout - c0);
-  const int64_t kh = conv.kernel_h, groups = conv.row_groups, stride = conv.channel_stride;
-  const int64_t pixel_step = conv.params.stride_w * conv.in_channels;
+  const int64_t stride = conv.channel_stride, groups = conv.groups;
   const ChannelTable pack_table(conv.requant.clamp);
   const __m512i pixel_order = _mm512_loadu_si512(kPixelOrder.data());
   const uint64_t store_mask = (uint64_t{1} << block_channels) - 1;
@@ -203,18 +294,14 @@ void block_kernel(const PixelLaneConv& conv, const uint8_t* const* rows, int64_t
     __m512i acc[kBlock];
 #pragma GCC unroll 16
     for (int oc = 0; oc < kBlock; ++oc)
-      acc[oc] = _mm512_setzero_si512();
-    for (int64_t ky = 0; ky < kh; ++ky) {
-      const uint8_t* line = rows[ky] + x * pixel_step;
-      const __m512i lo = _mm512_loadu_si512(line), hi = _mm512_loadu_si512(line + 64);
-      const int32_t* w = conv.weights.data() + ky * groups * stride + c0;
-      for (int64_t q = 0; q < groups; ++q, w += stride) {
-        const __m512i a =
-            _mm512_permutex2var_epi8(lo, _mm512_loadu_si512(conv.tap_index.data() + q * 64), hi);
+      acc[oc] = epilogue.start(oc);
+    const CacheLine* tile_taps = taps + x / kPixels * groups;
+    const int32_t* w = conv.weights.data() + c0;
+    for (int64_t g = 0; g < groups; ++g, w += stride) {
+      const __m512i a = _mm512_load_si512(tile_taps[g].bytes);
 #pragma GCC unroll 16
-        for (int oc = 0; oc < kBlock; ++oc)
-          acc[oc] = dpbusd_broadcast(acc[oc], a, w + oc);
-      }
+      for (int oc = 0; oc < kBlock; ++oc)
+        acc[oc] = dpbusd_broadcast(acc[oc], a, w + oc);
     }
     __m512i table[4];
 #pragma GCC unroll 4
@@ -223,10 +310,8 @@ void block_kernel(const PixelLaneConv& conv, const uint8_t* const* rows, int64_t
         table[h] = _mm512_setzero_si512();
         continue;
       }
-      const __m512i v0 = requant[4 * h].value_to_pack(acc[4 * h], 0),
-                    v1 = requant[4 * h + 1].value_to_pack(acc[4 * h + 1], 0),
-                    v2 = requant[4 * h + 2].value_to_pack(acc[4 * h + 2], 0),
-                    v3 = requant[4 * h + 3].value_to_pack(acc[4 * h + 3], 0);
+      const __m512i v0 = epilogue(acc[4 * h], 4 * h), v1 = epilogue(acc[4 * h + 1], 4 * h + 1),
+                    v2 = epilogue(acc[4 * h + 2], 4 * h + 2), v3 = epilogue(acc[4 * h + 3], 4 * h + 3);
       table[h] = pack_table(v0, v1, v2, v3);
     }
     // 128-bit lanes: chunk L = lane L of tables 0, 1, 2, 3.
@@ -271,57 +356,64 @@ void block_kernel(const PixelLaneConv& conv, const uint8_t* const* rows, int64_t
   }
 }
 
-template <class Requant>
+template <class Kind>
 void channel_blocks(const PixelLaneConv& conv, const uint8_t* const* rows, int64_t ow, uint8_t* out) {
   const int64_t cout = conv.out_channels;
   const bool whole_rows = cout == 32 || cout == 64;
   const int64_t stage_stride = (ow + kPixels - 1) / kPixels * kPixels * kStageBytesPerPixel;
-  struct alignas(64) CacheLine {
-    uint8_t bytes[64];
-  };
   thread_local std::vector<CacheLine> stage;  // aligned, as the stage's loads and stores need
   if (whole_rows) stage.resize(static_cast<size_t>((cout / 16 - 1) * stage_stride / 64));
   auto* const staged = reinterpret_cast<uint8_t*>(stage.data());
+  // The taps once per row, not once per block: the permutes cost more than the multiplies they feed.
+  thread_local std::vector<CacheLine> row_taps;
+  const int64_t tiles = (ow + kPixels - 1) / kPixels, pixel_step = conv.params.stride_w * conv.in_channels;
+  row_taps.resize(static_cast<size_t>(tiles * conv.groups));
+  for (int64_t t = 0; t < tiles; ++t) {
+    CacheLine* to = row_taps.data() + t * conv.groups;
+    for_each_tap_group(conv, rows, t * kPixels * pixel_step,
+                       [&](int64_t g, __m512i a) { _mm512_store_si512(to[g].bytes, a); });
+  }
+  const CacheLine* const taps = row_taps.data();
   for (int64_t c0 = 0; c0 < cout; c0 += 16) {
     const BlockOutput output = !whole_rows      ? BlockOutput::scatter
                                : c0 + 16 < cout ? BlockOutput::stage
                                                 : BlockOutput::assemble;
     switch ((std::min<int64_t>(16, cout - c0) + 3) / 4) {
       case 1:
-        block_kernel<4, Requant>(conv, rows, ow, c0, output, staged, stage_stride, out);
+        block_kernel<4, Kind>(conv, taps, ow, c0, output, staged, stage_stride, out);
         break;
       case 2:
-        block_kernel<8, Requant>(conv, rows, ow, c0, output, staged, stage_stride, out);
+        block_kernel<8, Kind>(conv, taps, ow, c0, output, staged, stage_stride, out);
         break;
       case 3:
-        block_kernel<12, Requant>(conv, rows, ow, c0, output, staged, stage_stride, out);
+        block_kernel<12, Kind>(conv, taps, ow, c0, output, staged, stage_stride, out);
         break;
       default:
-        block_kernel<16, Requant>(conv, rows, ow, c0, output, staged, stage_stride, out);
+        block_kernel<16, Kind>(conv, taps, ow, c0, output, staged, stage_stride, out);
         break;
     }
   }
 }
 
-template <class Requant>
+template <class Kind>
 void channels(const PixelLaneConv& conv, const uint8_t* const* rows, int64_t ow, uint8_t* out) {
   switch (conv.out_channels) {
     case 1:
-      return row_kernel<1, 4, Requant>(conv, rows, ow, out);
+      return row_kernel<1, 4, Kind>(conv, rows, ow, out);
     case 2:
-      return row_kernel<2, 4, Requant>(conv, rows, ow, out);
+      return row_kernel<2, 4, Kind>(conv, rows, ow, out);
     case 3:
-      return row_kernel<3, 4, Requant>(conv, rows, ow, out);
+      return row_kernel<3, 4, Kind>(conv, rows, ow, out);
     case 4:
-      return row_kernel<4, 2, Requant>(conv, rows, ow, out);
+      return row_kernel<4, 2, Kind>(conv, rows, ow, out);
     case 5:
-      return row_kernel<5, 2, Requant>(conv, rows, ow, out);
+      return row_kernel<5, 2, Kind>(conv, rows, ow, out);
     case 6:
-      return row_kernel<6, 2, Requant>(conv, rows, ow, out);
+      return row_kernel<6, 2, Kind>(conv, rows, ow, out);
     case 7:
-      return row_kernel<7, 2, Requant>(conv, rows, ow, out);
+      return row_kernel<7, 2, Kind>(conv, rows, ow, out);
     default:
-      return row_kernel<8, 2, Requant>(conv, rows, ow, out);
+      return row_kernel<8, 2, Kind>(conv, rows, ow, out);
   }
 }
 
@@ -329,14 +421,21 @@ void channels(const PixelLaneConv& conv, const uint8_t* const* rows, int64_t ow,
 
 void pixel_lanes_row_avx512vbmi(const PixelLaneConv& conv, const uint8_t* const* rows, int64_t ow,
                                 uint8_t* output) {
-  const bool fused = x86::FusedRequant16::usable(conv.requant, 0, 16 * conv.channel_stride);
-  x86::with_requant(conv.requant, fused, [&](auto kind) {
-    using Requant = typename decltype(kind)::type;
+  const auto emit = [&](auto kind) {
+    using Kind = typename decltype(kind)::type;
     if (conv.out_channels > 8)
-      channel_blocks<Requant>(conv, rows, ow, output);
+      channel_blocks<Kind>(conv, rows, ow, output);
     else
-      channels<Requant>(conv, rows, ow, output);
-  });
+      channels<Kind>(conv, rows, ow, output);
+  };
+  const ChannelRequant& rq = conv.requant;
+  if (rq.float_mode())
+    return rq.float_fits_int32 ? emit(std::type_identity<FloatLanes<false>>{})
+                               : emit(std::type_identity<FloatLanes<true>>{});
+  const bool fused = x86::FusedRequant16::usable(rq, 0, 16 * conv.channel_stride);
+  if (fused && rq.fused_skip_correction && !conv.scalars.multiplier.empty())
+    return emit(std::type_identity<FusedLanes>{});
+  x86::with_requant(rq, fused, emit);
 }
 
 }  // namespace octet::conv

@@ -252,6 +252,45 @@ TEST_P(SmallCoutConv, PixelLanesScaledBeyondInt32) {
   EXPECT_EQ(applied, conv::pixel_lanes_apply(isa(), stem, 3, 3, 3, 32) ? 12 : 0);
 }
 
+// The taps are grouped by 4 across kernel rows (PixelLaneConv::groups): 3 -> 32 at 3x3 takes 7 groups, not
+// 3 per row, and rows of fewer than 3 taps are padded to 4 each. Every case bit-exact, on output zero
+// point 0 (whose clamp makes the fused form's tie correction moot: the scalar-broadcast epilogue) and 90.
+TEST_P(SmallCoutConv, PixelLaneTapGroupsSpanKernelRows) {
+  struct Shape {
+    int64_t cin, kh, kw, stride, groups;
+  };
+  int applied = 0;
+  for (const Shape& s :
+       {Shape{3, 3, 3, 1, 7}, Shape{3, 7, 7, 2, 37}, Shape{1, 3, 3, 1, 3}, Shape{2, 3, 3, 2, 5},
+        Shape{1, 2, 2, 1, 2}, Shape{2, 3, 1, 1, 3}, Shape{4, 3, 3, 1, 9}, Shape{3, 5, 1, 2, 4}}) {
+    for (const int32_t output_zero_point : {0, 90}) {
+      SCOPED_TRACE(std::to_string(s.cin) + " channels, " + std::to_string(s.kh) + "x" + std::to_string(s.kw) +
+                   " stride " + std::to_string(s.stride) + ", output zero point " +
+                   std::to_string(output_zero_point));
+      test::Random rng(static_cast<uint64_t>(s.cin * 100 + s.kh * 10 + s.kw));
+      ConvCase c;
+      c.mode = mode();
+      c.params.stride_h = c.params.stride_w = s.stride;
+      c.params.pad = {s.kh / 2, s.kw / 2, s.kh / 2, s.kw / 2};
+      c.input = make_input(rng, {2, 7, 37, s.cin}, output_zero_point == 90);
+      c.weights = make_weights(rng, {24, s.kh, s.kw, s.cin}, 0, output_zero_point == 90);
+      c.bias = test::random_bias(rng, 24, c.input.quant, std::get<TensorS8>(c.weights), 50000);
+      c.use_bias = true;
+      c.output = QuantParams::per_tensor(0.05f, output_zero_point);
+      const conv::GemmConv2d prepared = prepare(c, isa());
+      if (prepared.pixel_lanes) {
+        ++applied;
+        EXPECT_EQ(prepared.pixel_lanes->groups, s.groups);
+      }
+      expect_bit_exact(prepared, c, reference(c));
+    }
+  }
+  const ref::Conv2dParams stem{.stride_h = 2, .stride_w = 2, .pad = {1, 1, 1, 1}};
+  if (conv::pixel_lanes_apply(isa(), stem, 3, 3, 3, 32)) {
+    EXPECT_GT(applied, 12);
+  }
+}
+
 // The text detector's layers, on smaller maps: the 3 -> 8 stem (3x3 stride 2) and a 96 -> 24 3x3 layer.
 TEST_P(SmallCoutConv, DetectorLayersBitExact) {
   test::Random rng(5);
