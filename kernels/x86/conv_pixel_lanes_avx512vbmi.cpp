@@ -69,21 +69,26 @@ struct ChannelTable {
 // (Y >> s) for an odd one.
 struct FusedLanes {
   static constexpr bool kScalarLanes = true;
-  const PixelLaneConv::ChannelScalars* k;
-  int64_t first;
+  // From the block's first channel on. Raw pointers in this local object: the byte stores of the output
+  // may alias the vectors' own data pointers, which would otherwise be reloaded after every store.
+  const int32_t* bias;
+  const int64_t *multiplier, *round, *high_shift, *low_shift;
 
-  FusedLanes(const PixelLaneConv& conv, int64_t first_channel) : k(&conv.scalars), first(first_channel) {}
-  [[gnu::always_inline]] __m512i start(int oc) const { return _mm512_set1_epi32(k->bias[at(oc)]); }
+  FusedLanes(const PixelLaneConv& conv, int64_t first)
+      : bias(conv.scalars.bias.data() + first),
+        multiplier(conv.scalars.multiplier.data() + first),
+        round(conv.scalars.round.data() + first),
+        high_shift(conv.scalars.high_shift.data() + first),
+        low_shift(conv.scalars.low_shift.data() + first) {}
+  [[gnu::always_inline]] __m512i start(int oc) const { return _mm512_set1_epi32(bias[oc]); }
   [[gnu::always_inline]] __m512i operator()(__m512i acc, int oc) const {
-    const size_t c = at(oc);
-    const __m512i m0 = _mm512_set1_epi64(k->multiplier[c]), round = _mm512_set1_epi64(k->round[c]);
-    const __m512i even = _mm512_add_epi64(_mm512_mul_epi32(acc, m0), round);
-    const __m512i odd = _mm512_add_epi64(_mm512_mul_epi32(_mm512_srli_epi64(acc, 32), m0), round);
+    const __m512i m0 = _mm512_set1_epi64(multiplier[oc]), add = _mm512_set1_epi64(round[oc]);
+    const __m512i even = _mm512_add_epi64(_mm512_mul_epi32(acc, m0), add);
+    const __m512i odd = _mm512_add_epi64(_mm512_mul_epi32(_mm512_srli_epi64(acc, 32), m0), add);
     return _mm512_mask_blend_epi32(__mmask16(0xAAAA),
-                                   _mm512_srav_epi64(even, _mm512_set1_epi64(k->high_shift[c])),
-                                   _mm512_srav_epi64(odd, _mm512_set1_epi64(k->low_shift[c])));
+                                   _mm512_srav_epi64(even, _mm512_set1_epi64(high_shift[oc])),
+                                   _mm512_srav_epi64(odd, _mm512_set1_epi64(low_shift[oc])));
   }
-  [[gnu::always_inline]] size_t at(int oc) const { return static_cast<size_t>(first + oc); }
 };
 
 // Float mode (x86::FloatRequantLanes' steps) with the scale as a broadcast; the clamp in float where
@@ -91,24 +96,23 @@ struct FusedLanes {
 template <bool kClamps>
 struct FloatLanes {
   static constexpr bool kScalarLanes = true;
-  const PixelLaneConv::ChannelScalars* k;
-  int64_t first;
+  const int32_t* bias;  // from the block's first channel on, as in FusedLanes
+  const float* scale;
   __m512 lo, hi;
   __m512i zp;
 
-  FloatLanes(const PixelLaneConv& conv, int64_t first_channel)
-      : k(&conv.scalars),
-        first(first_channel),
+  FloatLanes(const PixelLaneConv& conv, int64_t first)
+      : bias(conv.scalars.bias.data() + first),
+        scale(conv.scalars.scale.data() + first),
         lo(_mm512_set1_ps(static_cast<float>(conv.requant.clamp.min - conv.requant.output_zero_point))),
         hi(_mm512_set1_ps(static_cast<float>(conv.requant.clamp.max - conv.requant.output_zero_point))),
         zp(_mm512_set1_epi32(conv.requant.output_zero_point)) {}
-  [[gnu::always_inline]] __m512i start(int oc) const { return _mm512_set1_epi32(k->bias[at(oc)]); }
+  [[gnu::always_inline]] __m512i start(int oc) const { return _mm512_set1_epi32(bias[oc]); }
   [[gnu::always_inline]] __m512i operator()(__m512i acc, int oc) const {
-    __m512 v = _mm512_mul_ps(_mm512_cvtepi32_ps(acc), _mm512_set1_ps(k->scale[at(oc)]));
+    __m512 v = _mm512_mul_ps(_mm512_cvtepi32_ps(acc), _mm512_set1_ps(scale[oc]));
     if constexpr (kClamps) v = _mm512_min_ps(_mm512_max_ps(v, lo), hi);
     return _mm512_add_epi32(_mm512_cvtps_epi32(v), zp);
   }
-  [[gnu::always_inline]] size_t at(int oc) const { return static_cast<size_t>(first + oc); }
 };
 
 // The other cases (fixed point with the tie correction, or channels without the fused form): a Requant16 or
