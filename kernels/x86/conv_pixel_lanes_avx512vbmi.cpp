@@ -436,10 +436,10 @@ void pixel_lanes_row_avx512vbmi(const PixelLaneConv& conv, const uint8_t* const*
   if (rq.float_mode())
     return rq.float_fits_int32 ? emit(std::type_identity<FloatLanes<false>>{})
                                : emit(std::type_identity<FloatLanes<true>>{});
-  const bool fused = x86::FusedRequant16::usable(rq, 0, 16 * conv.channel_stride);
-  if (fused && rq.fused_skip_correction && !conv.scalars.multiplier.empty())
+  // The scalars' multipliers exist exactly where every channel has the fused form.
+  if (rq.fused_skip_correction && !conv.scalars.multiplier.empty())
     return emit(std::type_identity<FusedLanes>{});
-  x86::with_requant(rq, fused, emit);
+  x86::with_requant(rq, x86::FusedRequant16::usable(rq, 0, 16 * conv.channel_stride), emit);
 }
 
 }  // namespace octet::conv
