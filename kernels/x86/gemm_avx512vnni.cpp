@@ -234,7 +234,7 @@ void rows(const PackedWeights& w, Rows a, const int32_t* row_sums, int64_t m, in
 // Small K in one segment (1x1 convolutions over few input channels: KQ = k_padded / 4 k steps), 32
 // channels from n on, rows [0, m) in tiles of 8 (m a multiple of 8). tile() spends about as much on its
 // call, its constants and its accumulators' round trip through the stack as on the multiplies of so short a
-// k loop; this loop keeps the requantization constants (and up to KQ = 8 the 2 x KQ weight vectors) for
+// k loop; this loop keeps the requantization constants (and up to KQ = 7 the 2 x KQ weight vectors) for
 // every row of the call, the k loop unrolled. 1x1 16 -> 96 at 112x112 (layers_bench): 0.147 -> 0.112 ms
 // in float mode; it still gains about 10% at K = 64.
 template <int KQ, class Requant>
@@ -242,10 +242,23 @@ void small_k_pairs(const PackedWeights& w, StridedRows a, const int32_t* row_sum
                    uint8_t* c, int64_t c_stride) {
   constexpr int kRows = 8;
   const int8_t* b = w.data.data() + (n / kChannelBlock) * KQ * kChannelBlock * 4;
-  __m512i wv[KQ][2];
-  for (int q = 0; q < KQ; ++q)
-    for (int j = 0; j < 2; ++j)
-      wv[q][j] = _mm512_loadu_si512(b + (j * KQ + q) * 64);
+  // The 16 accumulators, a broadcast and the weights of KQ <= kKeptSteps steps fit the 32 registers; with
+  // more steps GCC 12 kept the weights and spilled the accumulators instead (a load and a store around
+  // every multiply: 1x1 64 -> 128 at 128x128 ran at a third of the peak), so those weights are read from L1
+  // on every k step. The output's byte stores may alias them, which keeps the loads in the loop.
+  constexpr int kKeptSteps = 7;
+  constexpr bool kKeep = KQ <= kKeptSteps;
+  __m512i wv[kKeep ? KQ : 1][2];
+  if constexpr (kKeep)
+    for (int q = 0; q < KQ; ++q)
+      for (int j = 0; j < 2; ++j)
+        wv[q][j] = _mm512_loadu_si512(b + (j * KQ + q) * 64);
+  auto weight = [&](int q, int j) {
+    if constexpr (kKeep)
+      return wv[q][j];
+    else
+      return _mm512_loadu_si512(b + (j * KQ + q) * 64);
+  };
   const bool sums = row_sums != nullptr;
   const Requant left(w.requant, n, sums), right(w.requant, n + kChannelBlock, sums);
   const x86::PackRows pack(w.requant.clamp);
@@ -256,13 +269,15 @@ void small_k_pairs(const PackedWeights& w, StridedRows a, const int32_t* row_sum
       acc[r][0] = acc[r][1] = _mm512_setzero_si512();
     const StridedRows tile_rows = a.from(r0);
 #pragma GCC unroll 16
-    for (int q = 0; q < KQ; ++q)
+    for (int q = 0; q < KQ; ++q) {
+      const __m512i w0 = weight(q, 0), w1 = weight(q, 1);
 #pragma GCC unroll 8
       for (int r = 0; r < kRows; ++r) {
         const __m512i av = _mm512_set1_epi32(load_u32(tile_rows.row(r, 0) + q * 4));
-        acc[r][0] = x86::dpbusd(acc[r][0], av, wv[q][0]);
-        acc[r][1] = x86::dpbusd(acc[r][1], av, wv[q][1]);
+        acc[r][0] = x86::dpbusd(acc[r][0], av, w0);
+        acc[r][1] = x86::dpbusd(acc[r][1], av, w1);
       }
+    }
     store_pair_rows<kRows>(left, right, pack, acc, sums ? row_sums + r0 : nullptr, c + r0 * c_stride + n,
                            c_stride);
   }
