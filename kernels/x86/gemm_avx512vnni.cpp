@@ -13,6 +13,7 @@
 
 #include "kernels/gemm/packed_gemm.h"
 #include "kernels/x86/accumulate_avx512.h"
+#include "kernels/x86/gemm_few_channels_avx512.h"
 #include "kernels/x86/requant_avx512.h"
 
 namespace octet::gemm {
@@ -337,6 +338,9 @@ int64_t small_k_channels(const PackedWeights& w, StridedRows a, const int32_t* r
 
 void compute_avx512vnni(const PackedWeights& w, const void* a, int64_t a_stride, const int32_t* row_sums,
                         int64_t m, int64_t n_begin, int64_t n_end, uint8_t* c, int64_t c_stride) {
+  if (n_end - n_begin <= kFewChannels)
+    return few_channels_avx512vnni(w, static_cast<const uint8_t*>(a), a_stride, row_sums, m, n_begin, n_end,
+                                   c, c_stride);
   const StridedRows rows{static_cast<const uint8_t*>(a), a_stride};
   if (!w.needs_row_sums) row_sums = nullptr;
   const int64_t done = small_k_channels(w, rows, row_sums, m, n_begin, n_end, c, c_stride);
@@ -345,6 +349,8 @@ void compute_avx512vnni(const PackedWeights& w, const void* a, int64_t a_stride,
 
 void compute_segmented_avx512vnni(const PackedWeights& w, const uint8_t* const* rows, int64_t m,
                                   int64_t n_begin, int64_t n_end, uint8_t* c, int64_t c_stride) {
+  if (n_end - n_begin <= kFewChannels)
+    return few_channels_segmented_avx512vnni(w, rows, m, n_begin, n_end, c, c_stride);
   all_channels(w, SegmentRows{rows, w.segments}, nullptr, m, n_begin, n_end, c, c_stride);
 }
 

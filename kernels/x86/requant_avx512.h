@@ -14,11 +14,13 @@ namespace octet::x86 {
 
 // Which output channel each of the 16 lanes of an accumulator holds: channels [n, n + 16) of one pixel, or
 // channels [n, n + 8) of two pixels side by side (lanes 0-7 the first pixel, 8-15 the second: the
-// 8-channel tail blocks of x86/gemm_avx512vnni.cpp, which would waste half of a 16-channel block).
-enum class ChannelLanes { sixteen, eight_twice };
+// 8-channel tail blocks of x86/gemm_avx512vnni.cpp, which would waste half of a 16-channel block), or
+// channel n in every lane (16 pixels of one channel: x86/gemm_few_channels_avx512vnni.cpp).
+enum class ChannelLanes { sixteen, eight_twice, one };
 
 // The 16 lanes' values of a per-channel int32 array from channel n on.
 [[gnu::always_inline]] inline __m512i load_channels(const int32_t* values, int64_t n, ChannelLanes lanes) {
+  if (lanes == ChannelLanes::one) return _mm512_set1_epi32(values[n]);
   return lanes == ChannelLanes::sixteen
              ? _mm512_loadu_si512(values + n)
              : _mm512_broadcast_i64x4(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(values + n)));
@@ -247,15 +249,23 @@ struct FusedRequant16 {
       : add_bias(w, n, with_row_sums, lanes),
         m0(load_channels(w.multiplier.data(), n, lanes)),
         m0_odd(_mm512_srli_epi64(m0, 32)),
-        round_even(load_rounds(w.fused_round.data() + n, lanes)),
-        round_odd(load_rounds(w.fused_round.data() + n + 8, lanes)),
+        round_even(load_rounds(w, n, false, lanes)),
+        round_odd(load_rounds(w, n, true, lanes)),
         shift(load_channels(w.fused_shift.data(), n, lanes)),
         threshold(load_channels(w.fused_threshold.data(), n, lanes)),
         lo(_mm512_set1_epi32(w.clamp.min)),
         hi(_mm512_set1_epi32(w.clamp.max)),
         corrects(!w.fused_skip_correction) {}
 
-  [[gnu::always_inline]] static __m512i load_rounds(const int64_t* rounds, ChannelLanes lanes) {
+  // The even (`odd` false) or odd lanes' rounding constants; with ChannelLanes::one channel n's, found in
+  // its block's even-odd order.
+  [[gnu::always_inline]] static __m512i load_rounds(const ChannelRequant& w, int64_t n, bool odd,
+                                                    ChannelLanes lanes) {
+    if (lanes == ChannelLanes::one) {
+      const int64_t i = n % ChannelRequant::kFusedBlock;
+      return _mm512_set1_epi64(w.fused_round[static_cast<size_t>(n - i + (i % 2) * 8 + i / 2)]);
+    }
+    const int64_t* rounds = w.fused_round.data() + n + (odd ? 8 : 0);
     return lanes == ChannelLanes::sixteen
                ? _mm512_loadu_si512(rounds)
                : _mm512_broadcast_i64x4(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(rounds)));
