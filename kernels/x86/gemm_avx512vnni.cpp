@@ -27,11 +27,11 @@ inline int32_t load_u32(const uint8_t* p) {
 }
 
 // Where the microkernel reads A: row r's segment s (see PackedWeights::segments).
-struct StridedRows {  // one segment per row, rows `stride` bytes apart
+struct StridedRows {  // rows `stride` bytes apart, each its segments side by side, `segment` bytes apart
   const uint8_t* a;
-  int64_t stride;
-  const uint8_t* row(int r, int64_t) const { return a + r * stride; }
-  StridedRows from(int64_t r) const { return {a + r * stride, stride}; }
+  int64_t stride, segment;
+  const uint8_t* row(int r, int64_t s) const { return a + r * stride + s * segment; }
+  StridedRows from(int64_t r) const { return {a + r * stride, stride, segment}; }
 };
 struct SegmentRows {  // a pointer per row and segment
   const uint8_t* const* rows;
@@ -341,7 +341,7 @@ void compute_avx512vnni(const PackedWeights& w, const void* a, int64_t a_stride,
   if (n_end - n_begin <= kFewChannels)
     return few_channels_avx512vnni(w, static_cast<const uint8_t*>(a), a_stride, row_sums, m, n_begin, n_end,
                                    c, c_stride);
-  const StridedRows rows{static_cast<const uint8_t*>(a), a_stride};
+  const StridedRows rows{static_cast<const uint8_t*>(a), a_stride, w.segment_padded};
   if (!w.needs_row_sums) row_sums = nullptr;
   const int64_t done = small_k_channels(w, rows, row_sums, m, n_begin, n_end, c, c_stride);
   if (done < n_end) all_channels(w, rows, row_sums, m, done, n_end, c, c_stride);
