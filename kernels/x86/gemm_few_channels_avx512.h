@@ -17,7 +17,9 @@ constexpr int64_t kFewChannels = 8;
 void few_channels_avx512vnni(const PackedWeights& w, const uint8_t* a, int64_t a_stride,
                              const int32_t* row_sums, int64_t m, int64_t n_begin, int64_t n_end, uint8_t* c,
                              int64_t c_stride);
-void few_channels_segmented_avx512vnni(const PackedWeights& w, const uint8_t* const* rows, int64_t m,
-                                       int64_t n_begin, int64_t n_end, uint8_t* c, int64_t c_stride);
+// Segment rows as for compute_segmented, with row sums (or null) as for compute.
+void few_channels_segmented_avx512vnni(const PackedWeights& w, const uint8_t* const* rows,
+                                       const int32_t* row_sums, int64_t m, int64_t n_begin, int64_t n_end,
+                                       uint8_t* c, int64_t c_stride);
 
 }  // namespace octet::gemm

@@ -25,10 +25,10 @@ namespace {
 
 constexpr int kPixels = 16;
 
-struct StridedRows {  // rows `stride` bytes apart, each its segments side by side, `segment` bytes apart
+struct StridedRows {  // one segment per row, rows `stride` bytes apart
   const uint8_t* a;
-  int64_t stride, segment;
-  const uint8_t* row(int64_t r, int64_t s) const { return a + r * stride + s * segment; }
+  int64_t stride;
+  const uint8_t* row(int64_t r, int64_t) const { return a + r * stride; }
 };
 struct SegmentRows {  // a pointer per row and segment
   const uint8_t* const* rows;
@@ -281,13 +281,15 @@ void dispatch(const PackedWeights& w, Rows a, const int32_t* row_sums, int64_t m
 void few_channels_avx512vnni(const PackedWeights& w, const uint8_t* a, int64_t a_stride,
                              const int32_t* row_sums, int64_t m, int64_t n_begin, int64_t n_end, uint8_t* c,
                              int64_t c_stride) {
-  dispatch(w, StridedRows{a, a_stride, w.segment_padded}, w.needs_row_sums ? row_sums : nullptr, m, n_begin,
-           n_end, c, c_stride);
+  dispatch(w, StridedRows{a, a_stride}, w.needs_row_sums ? row_sums : nullptr, m, n_begin, n_end, c,
+           c_stride);
 }
 
-void few_channels_segmented_avx512vnni(const PackedWeights& w, const uint8_t* const* rows, int64_t m,
-                                       int64_t n_begin, int64_t n_end, uint8_t* c, int64_t c_stride) {
-  dispatch(w, SegmentRows{rows, w.segments}, nullptr, m, n_begin, n_end, c, c_stride);
+void few_channels_segmented_avx512vnni(const PackedWeights& w, const uint8_t* const* rows,
+                                       const int32_t* row_sums, int64_t m, int64_t n_begin, int64_t n_end,
+                                       uint8_t* c, int64_t c_stride) {
+  dispatch(w, SegmentRows{rows, w.segments}, w.needs_row_sums ? row_sums : nullptr, m, n_begin, n_end, c,
+           c_stride);
 }
 
 }  // namespace octet::gemm
