@@ -115,11 +115,18 @@ constexpr int high_pixel8(int j) {
   return _mm512_shuffle_epi8(channel_major, transpose);
 }
 
-// The NHWC bytes of 16 pixels x N channels (16 * N bytes) from N registers of 16 pixels each: at `out`
-// directly for N = 1, 2, 3, 4 and 8; for 5..7 through the 8-channel layout in `scratch` (128 bytes).
+// The register counts the kernel is compiled for (each count is a kernel per epilogue and row type, and
+// clang's ASan build of this file took over 10 minutes with all of 1..8): 5 to 7 channels run as 8, the
+// block's padding channels having zero weights, and store their first channels of the 8-channel bytes.
+constexpr bool compiled_width(int n) {
+  return n == 1 || n == 2 || n == 3 || n == 4 || n == 8;
+}
+
+// The NHWC bytes of 16 pixels x N channels (16 * N bytes) from N registers of 16 pixels each.
 template <int N>
 [[gnu::always_inline]] inline void store_pixels(const x86::PackRows& pack, const __m512i (&v)[N],
-                                                uint8_t* out, uint8_t* scratch) {
+                                                uint8_t* out) {
+  static_assert(compiled_width(N));
   auto at = [&](int ch) { return v[std::min(ch, N - 1)]; };  // padding channels repeat the last one
   const __m512i low = pixel_major4(pack, at(0), at(1), at(2), at(3));
   if constexpr (N == 4) {
@@ -155,19 +162,23 @@ template <int N>
     const __m512i lo = _mm512_unpacklo_epi32(low, high), hi = _mm512_unpackhi_epi32(low, high);
     const __m512i first = _mm512_permutex2var_epi64(lo, _mm512_setr_epi64(0, 1, 8, 9, 2, 3, 10, 11), hi);
     const __m512i second = _mm512_permutex2var_epi64(lo, _mm512_setr_epi64(4, 5, 12, 13, 6, 7, 14, 15), hi);
-    uint8_t* to = N == 8 ? out : scratch;
-    _mm512_storeu_si512(to, first);
-    _mm512_storeu_si512(to + 64, second);
-    if constexpr (N < 8)
-      for (int p = 0; p < kPixels; ++p)
-        std::memcpy(out + p * N, scratch + p * 8, N);
+    _mm512_storeu_si512(out, first);
+    _mm512_storeu_si512(out + 64, second);
   }
 }
 
-// Rows [0, m), channels [n, n + N) (n a multiple of 16), in blocks of 16 pixels.
+// The first `C` of each of `count` pixels' 8 bytes in `from`, to pixels `c_stride` bytes apart.
+template <int C>
+void copy_channels(const uint8_t* from, int64_t count, uint8_t* out, int64_t c_stride) {
+  for (int64_t p = 0; p < count; ++p)
+    std::memcpy(out + p * c_stride, from + p * 8, C);
+}
+
+// Rows [0, m), channels [n, n + channels) (n a multiple of 16; channels <= N, N for 1..4), in blocks of 16
+// pixels.
 template <int N, class Requant, class Rows>
-void few_channels(const PackedWeights& w, Rows a, const int32_t* row_sums, int64_t m, int64_t n, uint8_t* c,
-                  int64_t c_stride) {
+void few_channels(const PackedWeights& w, Rows a, const int32_t* row_sums, int64_t m, int64_t n,
+                  int64_t channels, uint8_t* c, int64_t c_stride) {
   const int64_t k4 = w.k_padded / 4, segment_k4 = w.segment_padded / 4;
   const int8_t* block = w.data.data() + (n / kChannelBlock) * k4 * kChannelBlock * 4;
   const bool sums = row_sums != nullptr;
@@ -178,8 +189,8 @@ void few_channels(const PackedWeights& w, Rows a, const int32_t* row_sums, int64
   }
   (std::make_index_sequence<N>{});
   const x86::PackRows pack(w.requant.clamp);
-  const bool dense = c_stride == N;
-  alignas(64) uint8_t scratch[kPixels * 8], staged[kPixels * 8];
+  const bool dense = c_stride == N && channels == N;
+  alignas(64) uint8_t staged[kPixels * 8];
   for (int64_t r0 = 0; r0 < m; r0 += kPixels) {
     const int64_t count = std::min<int64_t>(kPixels, m - r0);
     // Past the last row, the block repeats it (its results are not stored).
@@ -252,11 +263,16 @@ void few_channels(const PackedWeights& w, Rows a, const int32_t* row_sums, int64
       values[ch] = requant[ch].value_to_pack(acc[ch], block_sums);
     uint8_t* out = c + r0 * c_stride + n;
     if (dense && count == kPixels) {
-      store_pixels<N>(pack, values, out, scratch);
-    } else {
-      store_pixels<N>(pack, values, staged, scratch);
+      store_pixels<N>(pack, values, out);
+      continue;
+    }
+    store_pixels<N>(pack, values, staged);
+    if constexpr (N < 8) {
       for (int64_t p = 0; p < count; ++p)
         std::memcpy(out + p * c_stride, staged + p * N, N);
+    } else {
+      constexpr std::array copies{&copy_channels<5>, &copy_channels<6>, &copy_channels<7>, &copy_channels<8>};
+      copies[static_cast<size_t>(channels - 5)](staged, count, out, c_stride);
     }
   }
 }
@@ -267,12 +283,14 @@ void dispatch(const PackedWeights& w, Rows a, const int32_t* row_sums, int64_t m
   const bool fused = x86::FusedRequant16::usable(w.requant, n_begin);
   x86::with_requant(w.requant, fused, [&](auto kind) {
     using Requant = typename decltype(kind)::type;
-    using Kernel = void (*)(const PackedWeights&, Rows, const int32_t*, int64_t, int64_t, uint8_t*, int64_t);
-    static constexpr std::array<Kernel, kFewChannels> kernels{
+    using Kernel =
+        void (*)(const PackedWeights&, Rows, const int32_t*, int64_t, int64_t, int64_t, uint8_t*, int64_t);
+    static constexpr std::array<Kernel, 5> kernels{
         &few_channels<1, Requant, Rows>, &few_channels<2, Requant, Rows>, &few_channels<3, Requant, Rows>,
-        &few_channels<4, Requant, Rows>, &few_channels<5, Requant, Rows>, &few_channels<6, Requant, Rows>,
-        &few_channels<7, Requant, Rows>, &few_channels<8, Requant, Rows>};
-    kernels[static_cast<size_t>(n_end - n_begin - 1)](w, a, row_sums, m, n_begin, c, c_stride);
+        &few_channels<4, Requant, Rows>, &few_channels<8, Requant, Rows>};
+    const int64_t channels = n_end - n_begin;
+    kernels[static_cast<size_t>(std::min<int64_t>(channels, 5) - 1)](w, a, row_sums, m, n_begin, channels, c,
+                                                                     c_stride);
   });
 }
 
