@@ -30,11 +30,13 @@ int64_t byte_size(const graph::Value& value) {
   const int64_t elements = element_count(value.shape, value.name);
   const auto element_bytes = static_cast<int64_t>(size_of(value.type));
   if (element_bytes > 0 && elements > kMaxActivationBytes / element_bytes)
-    throw Error(too_large("tensor '" + value.name + "' of shape " + to_string(value.shape), kMaxActivationBytes));
+    throw Error(
+        too_large("tensor '" + value.name + "' of shape " + to_string(value.shape), kMaxActivationBytes));
   return elements * element_bytes;
 }
 
-MemoryPlan plan_memory(const graph::Graph& graph, const std::vector<graph::ValueId>& keep_alive) {
+MemoryPlan plan_memory(const graph::Graph& graph, const std::vector<graph::ValueId>& keep_alive,
+                       const std::vector<ValueAlias>& aliases) {
   const size_t n = graph.values.size();
   const int end = static_cast<int>(graph.nodes.size());
   std::vector<int> first(n, end + 1), last(n, -2);
@@ -52,13 +54,21 @@ MemoryPlan plan_memory(const graph::Graph& graph, const std::vector<graph::Value
     last[static_cast<size_t>(id)] = end;
   for (graph::ValueId id : keep_alive)
     last[static_cast<size_t>(id)] = end;
+  std::vector<bool> aliased(n, false);
+  for (const ValueAlias& a : aliases) {
+    const auto v = static_cast<size_t>(a.value), into = static_cast<size_t>(a.into);
+    first[into] = std::min(first[into], first[v]);
+    last[into] = std::max(last[into], last[v]);
+    aliased[v] = true;
+  }
 
   MemoryPlan plan;
   plan.offsets.assign(n, 0);
   plan.sizes.assign(n, 0);
   std::vector<size_t> order;
   for (size_t v = 0; v < n; ++v) {
-    if (last[v] < -1 || graph.values[v].is_constant()) continue;  // unused, or held by the program
+    // Unused, held by the program, or stored inside another value.
+    if (last[v] < -1 || graph.values[v].is_constant() || aliased[v]) continue;
     plan.sizes[v] = align_up(std::max<int64_t>(byte_size(graph.values[v]), 1));
     plan.unplanned_bytes += plan.sizes[v];
     if (plan.unplanned_bytes > kMaxActivationBytes)
@@ -85,6 +95,8 @@ MemoryPlan plan_memory(const graph::Graph& graph, const std::vector<graph::Value
     plan.arena_bytes = std::max(plan.arena_bytes, offset + plan.sizes[v]);
     placed.push_back(v);
   }
+  for (const ValueAlias& a : aliases)
+    plan.offsets[static_cast<size_t>(a.value)] = plan.offsets[static_cast<size_t>(a.into)] + a.offset;
   return plan;
 }
 

@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <memory>
 #include <span>
+#include <vector>
 
 #include "graph/ir.h"
 #include "kernels/isa.h"
@@ -24,10 +25,23 @@ class Operator {
   virtual void run(std::span<const std::byte* const> inputs, std::byte* output) const = 0;
 };
 
+// Where a node's output or inputs lie other than densely in their own bytes (in_place_concat.h).
+struct Placement {
+  // > 0: the output's NHWC pixels are this many bytes apart (inside a Concat's output); only for nodes
+  // with takes_output_stride.
+  int64_t output_stride = 0;
+  // Of a Concat: the inputs that their producers wrote into its output already (nothing to copy).
+  std::vector<bool> inputs_in_place;
+};
+
 // Prepares `node` for the kernels of `isa` (scalar: the reference operators) in requantization mode
 // `requant`; throws octet::Error naming the node when its parameters are unusable (for example an
 // accumulator that could overflow int32).
 std::unique_ptr<const Operator> make_operator(const graph::Graph& graph, const graph::Node& node, Isa isa,
-                                              RequantMode requant);
+                                              RequantMode requant, const Placement& placement = {});
+
+// Whether the operator of `node` on `isa` can store its output pixels further apart than its channels
+// (Placement::output_stride): uint8 convolutions on the GEMM kernels.
+bool takes_output_stride(const graph::Graph& graph, const graph::Node& node, Isa isa);
 
 }  // namespace octet::runtime

@@ -1,6 +1,7 @@
 #include "runtime/program.h"
 
 #include "kernels/error.h"
+#include "runtime/in_place_concat.h"
 
 namespace octet::runtime {
 
@@ -13,13 +14,6 @@ std::shared_ptr<const Program> compile(std::span<const std::byte> onnx, const gr
   io.requant = requant;  // tables built at import follow the mode too
   program->graph = graph::import_onnx(onnx, io);
   const graph::Graph& g = program->graph;
-  for (const graph::Node& node : g.nodes) {
-    try {
-      program->operators.push_back(make_operator(g, node, isa, requant));
-    } catch (const Error& e) {
-      throw Error("node '" + node.name + "' (" + node.onnx_op + "): " + e.what());
-    }
-  }
   std::vector<graph::ValueId> keep;
   for (graph::ValueId out : g.outputs) {
     graph::ValueId q = -1;
@@ -28,7 +22,26 @@ std::shared_ptr<const Program> compile(std::span<const std::byte> onnx, const gr
     program->quantized_outputs.push_back(q);
     if (q >= 0) keep.push_back(q);
   }
-  program->plan = plan_memory(g, keep);
+  // Convolutions that write straight into their Concat's output (in_place_concat.h).
+  std::vector<Placement> placements(g.nodes.size());
+  std::vector<ValueAlias> aliases;
+  for (const InPlaceConcatInput& in : find_in_place_concat_inputs(g, isa, keep)) {
+    placements[static_cast<size_t>(in.producer)].output_stride = in.row_stride;
+    std::vector<bool>& written = placements[static_cast<size_t>(in.concat)].inputs_in_place;
+    written.resize(g.nodes[static_cast<size_t>(in.concat)].inputs.size());
+    written[in.input] = true;
+    aliases.push_back(in.alias);
+  }
+  program->in_place_concat_inputs = static_cast<int>(aliases.size());
+  for (size_t i = 0; i < g.nodes.size(); ++i) {
+    const graph::Node& node = g.nodes[i];
+    try {
+      program->operators.push_back(make_operator(g, node, isa, requant, placements[i]));
+    } catch (const Error& e) {
+      throw Error("node '" + node.name + "' (" + node.onnx_op + "): " + e.what());
+    }
+  }
+  program->plan = plan_memory(g, keep, aliases);
   for (graph::ValueId in : g.inputs) {
     int node_index = -1, uses = 0;
     for (size_t i = 0; i < g.nodes.size(); ++i)

@@ -20,6 +20,8 @@ struct Program {
   RequantMode requant = RequantMode::fixed_point;  // how its operators requantize
   Isa isa = Isa::scalar;                           // the instruction set its operators run
   MemoryPlan plan;
+  // How many convolution outputs are written straight into their Concat's output (in_place_concat.h).
+  int in_place_concat_inputs = 0;
   // For each graph output produced by a DequantizeLinear: the uint8 value it dequantizes (kept alive to
   // the end so that callers can ask for quantized outputs), else -1.
   std::vector<graph::ValueId> quantized_outputs;

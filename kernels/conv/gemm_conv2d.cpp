@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <array>
 #include <cstring>
+#include <string>
 #include <vector>
 
 #include "kernels/conv/segment_copy.h"
@@ -121,7 +122,7 @@ template GemmConv2d prepare_gemm_conv2d(Isa, const Tensor<uint8_t>&, const Tenso
                                         Clamp, RequantMode);
 
 void run(const GemmConv2d& c, const uint8_t* input, int64_t n, int64_t ih, int64_t iw, uint8_t* output,
-         const ResidualAdd* residual) {
+         const ResidualAdd* residual, int64_t output_stride) {
   const auto& p = c.params;
   const gemm::PackedWeights& w = c.weights;
   const int64_t oh = ref::conv_output_size("conv2d", "height", ih, c.kernel_h, p.stride_h, p.dilation_h,
@@ -129,7 +130,13 @@ void run(const GemmConv2d& c, const uint8_t* input, int64_t n, int64_t ih, int64
   const int64_t ow = ref::conv_output_size("conv2d", "width", iw, c.kernel_w, p.stride_w, p.dilation_w,
                                            p.pad.left, p.pad.right);
   const int64_t pixels = n * oh * ow, cin = c.in_channels, cout = c.out_channels;
-  if (c.pixel_lanes) {
+  // Output pixels out_stride bytes apart: cout, or more for a slice of a concatenation's output.
+  const int64_t out_stride = output_stride > 0 ? output_stride : cout;
+  if (out_stride < cout)
+    throw Error("conv2d: output pixels " + std::to_string(out_stride) + " bytes apart cannot hold " +
+                std::to_string(cout) + " channels");
+  if (out_stride != cout && residual) throw Error("conv2d: a fused residual add needs a dense output");
+  if (c.pixel_lanes && out_stride == cout) {
     // First layers, which residual adds do not follow in practice: one pass after the whole output.
     run(*c.pixel_lanes, input, n, ih, iw, output);
     if (residual) residual->apply_all(output, pixels * cout);
@@ -257,11 +264,11 @@ void run(const GemmConv2d& c, const uint8_t* input, int64_t n, int64_t ih, int64
         }
       }
       if (c.amx)
-        amx_compute_segmented(*c.amx, scratch.segments.data(), rows, n_begin, n_end, output + first * cout,
-                              cout);
+        amx_compute_segmented(*c.amx, scratch.segments.data(), rows, n_begin, n_end,
+                              output + first * out_stride, out_stride);
       else
-        gemm::compute_segmented(w, scratch.segments.data(), rows, n_begin, n_end, output + first * cout,
-                                cout);
+        gemm::compute_segmented(w, scratch.segments.data(), rows, n_begin, n_end, output + first * out_stride,
+                                out_stride);
       finish(first, rows, n_begin, n_end);
     });
     return after_all_tasks();
@@ -269,12 +276,12 @@ void run(const GemmConv2d& c, const uint8_t* input, int64_t n, int64_t ih, int64
   for_each_task([&](int64_t t, int64_t n_begin, int64_t n_end) {
     const int64_t first = t * tile, rows = std::min(tile, pixels - first);
     prepare(first, rows, n_begin, n_end);
-    uint8_t* out = output + first * cout;
+    uint8_t* out = output + first * out_stride;
     if (in_place) {
       if (c.amx)
-        amx_compute(*c.amx, input + first * cin, cin, nullptr, rows, n_begin, n_end, out, cout);
+        amx_compute(*c.amx, input + first * cin, cin, nullptr, rows, n_begin, n_end, out, out_stride);
       else
-        gemm::compute(w, input + first * cin, cin, nullptr, rows, n_begin, n_end, out, cout);
+        gemm::compute(w, input + first * cin, cin, nullptr, rows, n_begin, n_end, out, out_stride);
       return finish(first, rows, n_begin, n_end);
     }
     const int64_t row_bytes = w.k_padded * elem;
@@ -315,9 +322,9 @@ void run(const GemmConv2d& c, const uint8_t* input, int64_t n, int64_t ih, int64
     }
     if (c.amx)
       amx_compute(*c.amx, a.data(), row_bytes, w.needs_row_sums ? sums.data() : nullptr, rows, n_begin, n_end,
-                  out, cout);
+                  out, out_stride);
     else
-      gemm::compute(w, a.data(), row_bytes, sums.data(), rows, n_begin, n_end, out, cout);
+      gemm::compute(w, a.data(), row_bytes, sums.data(), rows, n_begin, n_end, out, out_stride);
     finish(first, rows, n_begin, n_end);
   });
   after_all_tasks();

@@ -42,7 +42,9 @@ GemmConv2d prepare_gemm_conv2d(Isa isa, const Tensor<W>& weights, const TensorS3
 // Runs it on NHWC uint8 `input` [n, ih, iw, C_in] into `output` [n, oh, ow, C_out], in parallel over
 // tiles of output pixels inside the caller's oneTBB arena. The same bytes for any thread count. With
 // `residual`, each tile's output goes through that operator as soon as it is stored (residual_add.h).
+// `output_stride` > 0: output pixels that many bytes apart (>= C_out; a convolution writing its channels
+// into a concatenation's output), without `residual`; the bytes between them are left as they are.
 void run(const GemmConv2d& conv, const uint8_t* input, int64_t n, int64_t ih, int64_t iw, uint8_t* output,
-         const ResidualAdd* residual = nullptr);
+         const ResidualAdd* residual = nullptr, int64_t output_stride = 0);
 
 }  // namespace octet::conv

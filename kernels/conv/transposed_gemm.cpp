@@ -4,6 +4,7 @@
 #include <tbb/parallel_for.h>
 
 #include <cstring>
+#include <string>
 #include <vector>
 
 #include "kernels/conv/segment_copy.h"
@@ -68,8 +69,15 @@ template TransposedGemm prepare_transposed_gemm(Isa, const Tensor<int8_t>&, cons
 template TransposedGemm prepare_transposed_gemm(Isa, const Tensor<uint8_t>&, const TensorS32*,
                                                 const QuantParams&, const QuantParams&, Clamp, RequantMode);
 
-void run(const TransposedGemm& t, const uint8_t* input, int64_t n, int64_t ih, int64_t iw, uint8_t* output) {
-  if (t.small) return run(*t.small, input, n, ih, iw, output);
+void run(const TransposedGemm& t, const uint8_t* input, int64_t n, int64_t ih, int64_t iw, uint8_t* output,
+         int64_t output_stride) {
+  // Output pixels `stride` bytes apart: C_out, or more for a slice of a concatenation's output.
+  const int64_t stride = output_stride > 0 ? output_stride : t.out_channels;
+  if (stride < t.out_channels)
+    throw Error("conv_transpose2d: output pixels " + std::to_string(stride) + " bytes apart cannot hold " +
+                std::to_string(t.out_channels) + " channels");
+  const bool dense = stride == t.out_channels;
+  if (t.small && dense) return run(*t.small, input, n, ih, iw, output);
   const gemm::PackedWeights& w = t.weights;
   // The GEMM on the VNNI (or AVX2, scalar, NEON) kernel, or on AMX tiles.
   auto gemm_rows = [&](const void* a, int64_t a_stride, const int32_t* row_sums, int64_t rows,
@@ -89,7 +97,9 @@ void run(const TransposedGemm& t, const uint8_t* input, int64_t n, int64_t ih, i
   };
   static tbb::enumerable_thread_specific<Scratch> scratch_space;
   const int64_t run = t.kernel_w * cout;  // one kernel row of one input pixel: a run of output bytes
-  if (elem == 1 && w.k_padded == w.k && !w.needs_row_sums && run % gemm::kChannelBlock == 0) {
+  // Strided, each kernel tap's C_out channels are a GEMM call of their own: they start a channel block.
+  const bool taps_aligned = dense || cout % gemm::kChannelBlock == 0;
+  if (elem == 1 && w.k_padded == w.k && !w.needs_row_sums && run % gemm::kChannelBlock == 0 && taps_aligned) {
     // The pixels of one input row write kernel row ky's runs side by side along output row
     // y * KH + ky: C's columns of kernel row ky are a matrix with row stride `run` there, so the GEMM
     // writes them in place, one call per kernel row, with no copy. Tiles stay within input rows.
@@ -99,8 +109,17 @@ void run(const TransposedGemm& t, const uint8_t* input, int64_t n, int64_t ih, i
       const int64_t b = line / ih, y = line % ih, rows = std::min(kTilePixels, iw - x);
       const uint8_t* a = input + (line * iw + x) * cin;
       for (int64_t ky = 0; ky < t.kernel_h; ++ky) {
-        uint8_t* out_row = output + ((b * oh + y * t.kernel_h + ky) * ow + x * t.kernel_w) * cout;
-        gemm_rows(a, cin, nullptr, rows, ky * run, (ky + 1) * run, out_row - ky * run, run);
+        uint8_t* out_row = output + ((b * oh + y * t.kernel_h + ky) * ow + x * t.kernel_w) * stride;
+        if (dense) {
+          gemm_rows(a, cin, nullptr, rows, ky * run, (ky + 1) * run, out_row - ky * run, run);
+          continue;
+        }
+        // Tap (ky, kx) of consecutive input pixels lands KW output pixels apart.
+        for (int64_t kx = 0; kx < t.kernel_w; ++kx) {
+          const int64_t first = (ky * t.kernel_w + kx) * cout;
+          gemm_rows(a, cin, nullptr, rows, first, first + cout, out_row + kx * stride - first,
+                    t.kernel_w * stride);
+        }
       }
     });
     return;
@@ -143,9 +162,16 @@ void run(const TransposedGemm& t, const uint8_t* input, int64_t n, int64_t ih, i
     int64_t line = first / iw, x = first % iw;
     for (int64_t r = 0; r < rows; ++r, ++x) {
       if (x == iw) x = 0, ++line;
-      for (int64_t ky = 0; ky < t.kernel_h; ++ky)
-        copy_bytes(output + ((line * t.kernel_h + ky) * ow + x * t.kernel_w) * cout,
-                   s.c.data() + r * cols + ky * run, run);
+      for (int64_t ky = 0; ky < t.kernel_h; ++ky) {
+        uint8_t* to = output + ((line * t.kernel_h + ky) * ow + x * t.kernel_w) * stride;
+        const uint8_t* from = s.c.data() + r * cols + ky * run;
+        if (dense) {
+          copy_bytes(to, from, run);
+          continue;
+        }
+        for (int64_t kx = 0; kx < t.kernel_w; ++kx)
+          copy_bytes(to + kx * stride, from + kx * cout, cout);
+      }
     }
   });
 }

@@ -35,7 +35,9 @@ TransposedGemm prepare_transposed_gemm(Isa isa, const Tensor<W>& weights, const 
                                        RequantMode mode = RequantMode::fixed_point);
 
 // NHWC input [n, ih, iw, C_in] -> output [n, ih * KH, iw * KW, C_out], in parallel over input pixels.
-void run(const TransposedGemm& conv, const uint8_t* input, int64_t n, int64_t ih, int64_t iw,
-         uint8_t* output);
+// `output_stride` > 0: output pixels that many bytes apart (>= C_out: a convolution writing its channels
+// into a concatenation's output); the bytes between them are left as they are.
+void run(const TransposedGemm& conv, const uint8_t* input, int64_t n, int64_t ih, int64_t iw, uint8_t* output,
+         int64_t output_stride = 0);
 
 }  // namespace octet::conv

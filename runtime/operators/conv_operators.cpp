@@ -148,13 +148,16 @@ class GemmConvOperator final : public Operator {
  public:
   // `residual_rows`: the row kernel of an add fused into the convolution (residual_conv below), applied to
   // each tile of the output as it is stored; its other operand is the second input.
+  // `output_stride` > 0: output pixels that many bytes apart (a slice of a Concat's output; convolutions
+  // without a residual only).
   GemmConvOperator(const Graph& g, const Node& node, Isa isa, RequantMode requant,
                    std::unique_ptr<const elementwise::BinaryRows> residual_rows = nullptr,
-                   bool conv_first = true)
+                   bool conv_first = true, int64_t output_stride = 0)
       : in_(g.value(node.inputs[0])),
         out_(g.value(node.output)),
         residual_rows_(std::move(residual_rows)),
-        conv_first_(conv_first) {
+        conv_first_(conv_first),
+        output_stride_(output_stride) {
     if (node.kind == OpKind::conv) {
       const auto& a = std::get<graph::ConvAttrs>(node.attrs);
       std::visit(
@@ -189,7 +192,8 @@ class GemmConvOperator final : public Operator {
     if (residual_rows_)
       residual =
           conv::ResidualAdd{residual_rows_.get(), reinterpret_cast<const uint8_t*>(inputs[1]), conv_first_};
-    conv::run(conv_, in, in_.shape[0], in_.shape[1], in_.shape[2], out, residual ? &*residual : nullptr);
+    conv::run(conv_, in, in_.shape[0], in_.shape[1], in_.shape[2], out, residual ? &*residual : nullptr,
+              output_stride_);
   }
 
  private:
@@ -198,6 +202,7 @@ class GemmConvOperator final : public Operator {
   bool fully_connected_ = false;
   std::unique_ptr<const elementwise::BinaryRows> residual_rows_;
   bool conv_first_ = true;
+  int64_t output_stride_ = 0;
 };
 
 // Depthwise convolutions (one input channel per group, as many groups as channels) on the channel-vector
@@ -366,7 +371,44 @@ std::unique_ptr<const Operator> residual_conv(const Graph& g, const Node& node, 
   });
 }
 
+// A transposed convolution whose kernel equals its stride, on the GEMM (conv/transposed_gemm.h), its output
+// pixels `output_stride` bytes apart (0: C_out).
+std::unique_ptr<const Operator> transposed_gemm_operator(const Graph& g, const Node& node, Isa isa,
+                                                         RequantMode requant, int64_t output_stride) {
+  const auto& a = std::get<graph::ConvAttrs>(node.attrs);
+  const Value in = g.value(node.inputs[0]);
+  const Value& out = g.value(node.output);
+  auto t = std::make_shared<const conv::TransposedGemm>(std::visit(
+      [&](const auto& w) {
+        return conv::prepare_transposed_gemm(isa, w, a.bias.get(), in.quant, out.quant, a.clamp, requant);
+      },
+      *a.weights));
+  return function([in, t, output_stride](auto inputs, std::byte* o) {
+    conv::run(*t, reinterpret_cast<const uint8_t*>(inputs[0]), in.shape[0], in.shape[1], in.shape[2],
+              reinterpret_cast<uint8_t*>(o), output_stride);
+  });
+}
+
 }  // namespace
+
+bool takes_output_stride(const Graph& g, const Node& node, Isa isa) {
+  (void)g;
+  if (isa == Isa::scalar || node.kind != OpKind::conv) return false;
+  const auto* a = std::get_if<graph::ConvAttrs>(&node.attrs);
+  // What make_conv_operator gives a GemmConvOperator or a transposed GEMM, less the fused residual add
+  // (dense rows).
+  if (a == nullptr || a->residual) return false;
+  if (!a->transposed) return a->conv.groups == 1;
+  const Shape& ws = std::visit([](const auto& w) -> const Shape& { return w.shape; }, *a->weights);
+  return conv::transposed_gemm_applies(a->transpose, ws[1], ws[2]);
+}
+
+std::unique_ptr<const Operator> make_strided_conv_operator(const Graph& g, const Node& node, Isa isa,
+                                                           RequantMode requant, int64_t output_stride) {
+  if (std::get<graph::ConvAttrs>(node.attrs).transposed)
+    return transposed_gemm_operator(g, node, isa, requant, output_stride);
+  return std::make_unique<GemmConvOperator>(g, node, isa, requant, nullptr, true, output_stride);
+}
 
 std::unique_ptr<const Operator> make_conv_operator(const Graph& g, const Node& node, Isa isa,
                                                    RequantMode requant) {
@@ -382,18 +424,8 @@ std::unique_ptr<const Operator> make_conv_operator(const Graph& g, const Node& n
         return std::make_unique<GemmConvOperator>(g, node, isa, requant);
       if (isa != Isa::scalar && !a.transposed && ws[3] == 1 && a.conv.groups == ws[0])
         return std::make_unique<DepthwiseOperator>(g, node, isa, requant);
-      if (isa != Isa::scalar && a.transposed && conv::transposed_gemm_applies(a.transpose, ws[1], ws[2])) {
-        auto t = std::make_shared<const conv::TransposedGemm>(std::visit(
-            [&](const auto& w) {
-              return conv::prepare_transposed_gemm(isa, w, a.bias.get(), in.quant, out.quant, a.clamp,
-                                                   requant);
-            },
-            *a.weights));
-        return function([in, t](auto inputs, std::byte* o) {
-          conv::run(*t, reinterpret_cast<const uint8_t*>(inputs[0]), in.shape[0], in.shape[1], in.shape[2],
-                    reinterpret_cast<uint8_t*>(o));
-        });
-      }
+      if (isa != Isa::scalar && a.transposed && conv::transposed_gemm_applies(a.transpose, ws[1], ws[2]))
+        return transposed_gemm_operator(g, node, isa, requant, 0);
       if (a.transposed && conv::transposed_phases_apply(isa, a.transpose) && symmetric_weights(*a.weights)) {
         auto t = std::make_shared<const conv::TransposedPhases>(std::visit(
             [&](const auto& w) {

@@ -10,6 +10,7 @@
 #include <optional>
 
 #include "kernels/elementwise/byte_map.h"
+#include "kernels/error.h"
 #include "kernels/movement/movement.h"
 #include "kernels/reference/concat.h"
 #include "runtime/operators/operator_kit.h"
@@ -21,6 +22,73 @@ using graph::Node;
 using graph::OpKind;
 using graph::Value;
 
+std::unique_ptr<const Operator> make_concat_operator(const Graph& g, const Node& node, Isa isa,
+                                                     const std::vector<bool>& in_place) {
+  const Value& out = g.value(node.output);
+  std::vector<Value> ins;
+  for (graph::ValueId id : node.inputs)
+    ins.push_back(g.value(id));
+  auto written = [&](size_t i) { return i < in_place.size() && in_place[i]; };
+  const int64_t axis = std::get<graph::ConcatAttrs>(node.attrs).axis;
+  const bool any_in_place = std::any_of(in_place.begin(), in_place.end(), [](bool b) { return b; });
+  if (any_in_place && (out.type != ElementType::u8 || isa == Isa::scalar))
+    throw Error("concat: inputs written in place need uint8 data and a SIMD ISA");
+  if (out.type != ElementType::u8) {
+    std::vector<Shape> shapes;
+    for (const Value& v : ins)
+      shapes.push_back(v.shape);
+    const size_t element = size_of(out.type);
+    return function([shapes, axis, element](auto inputs, std::byte* o) {
+      movement::concat(std::vector<const void*>(inputs.begin(), inputs.end()), shapes, axis, element, o);
+    });
+  }
+  if (isa != Isa::scalar) {
+    // Each input's bytes map to the output's params through a 256-entry table (the reference
+    // requantization of every byte value), or are copied when the params already agree.
+    std::vector<std::optional<elementwise::ByteTable>> tables;
+    for (const Value& v : ins)
+      tables.push_back(v.quant == out.quant ? std::nullopt
+                                            : std::optional(byte_table(v.quant, out.quant, Clamp{})));
+    int64_t outer = 1, inner = 1;
+    for (int64_t d = 0; d < axis; ++d)
+      outer *= out.shape[static_cast<size_t>(d)];
+    for (size_t d = static_cast<size_t>(axis) + 1; d < out.shape.size(); ++d)
+      inner *= out.shape[d];
+    std::vector<int64_t> widths;
+    for (const Value& v : ins)
+      widths.push_back(v.shape[static_cast<size_t>(axis)] * inner);
+    const int64_t out_width = out.shape[static_cast<size_t>(axis)] * inner;
+    std::vector<bool> skip(widths.size());
+    for (size_t i = 0; i < skip.size(); ++i)
+      skip[i] = written(i);
+    return function([isa, tables, widths, skip, outer, out_width](auto inputs, std::byte* o) {
+      auto* dst = reinterpret_cast<uint8_t*>(o);
+      // Blocks of rows big enough that a task's overhead does not show next to its copying.
+      const int64_t grain = std::max<int64_t>(1, 16384 / std::max<int64_t>(out_width, 1));
+      tbb::parallel_for(tbb::blocked_range<int64_t>(0, outer, grain), [&](const auto& rows) {
+        int64_t column = 0;
+        for (size_t i = 0; i < widths.size(); ++i) {
+          const uint8_t* src = reinterpret_cast<const uint8_t*>(inputs[i]) + rows.begin() * widths[i];
+          // An input written in place by its producer is there already (and its buffer is this one).
+          if (!skip[i])
+            elementwise::map_rows(isa, tables[i] ? &*tables[i] : nullptr, src, widths[i],
+                                  dst + rows.begin() * out_width + column, out_width, widths[i], rows.size());
+          column += widths[i];
+        }
+      });
+    });
+  }
+  return function([ins, out, axis](auto inputs, std::byte* o) {
+    std::vector<TensorU8> tensors;
+    for (size_t i = 0; i < ins.size(); ++i)
+      tensors.push_back(load<uint8_t>(inputs[i], ins[i]));
+    std::vector<const TensorU8*> ptrs;
+    for (const auto& t : tensors)
+      ptrs.push_back(&t);
+    store(ref::concat(ptrs, axis, out.quant), o);
+  });
+}
+
 std::unique_ptr<const Operator> make_movement_operator(const Graph& g, const Node& node, Isa isa,
                                                        RequantMode requant) {
   (void)requant;
@@ -31,59 +99,8 @@ std::unique_ptr<const Operator> make_movement_operator(const Graph& g, const Nod
   const Value in = ins.empty() ? Value{} : ins[0];
   const size_t element = size_of(in.type);
   switch (node.kind) {
-    case OpKind::concat: {
-      const int64_t axis = std::get<graph::ConcatAttrs>(node.attrs).axis;
-      if (out.type != ElementType::u8) {
-        std::vector<Shape> shapes;
-        for (const Value& v : ins)
-          shapes.push_back(v.shape);
-        const size_t element = size_of(out.type);
-        return function([shapes, axis, element](auto inputs, std::byte* o) {
-          movement::concat(std::vector<const void*>(inputs.begin(), inputs.end()), shapes, axis, element, o);
-        });
-      }
-      if (isa != Isa::scalar) {
-        // Each input's bytes map to the output's params through a 256-entry table (the reference
-        // requantization of every byte value), or are copied when the params already agree.
-        std::vector<std::optional<elementwise::ByteTable>> tables;
-        for (const Value& v : ins)
-          tables.push_back(v.quant == out.quant ? std::nullopt
-                                                : std::optional(byte_table(v.quant, out.quant, Clamp{})));
-        int64_t outer = 1, inner = 1;
-        for (int64_t d = 0; d < axis; ++d)
-          outer *= out.shape[static_cast<size_t>(d)];
-        for (size_t d = static_cast<size_t>(axis) + 1; d < out.shape.size(); ++d)
-          inner *= out.shape[d];
-        std::vector<int64_t> widths;
-        for (const Value& v : ins)
-          widths.push_back(v.shape[static_cast<size_t>(axis)] * inner);
-        const int64_t out_width = out.shape[static_cast<size_t>(axis)] * inner;
-        return function([isa, tables, widths, outer, out_width](auto inputs, std::byte* o) {
-          auto* dst = reinterpret_cast<uint8_t*>(o);
-          // Blocks of rows big enough that a task's overhead does not show next to its copying.
-          const int64_t grain = std::max<int64_t>(1, 16384 / std::max<int64_t>(out_width, 1));
-          tbb::parallel_for(tbb::blocked_range<int64_t>(0, outer, grain), [&](const auto& rows) {
-            int64_t column = 0;
-            for (size_t i = 0; i < widths.size(); ++i) {
-              const uint8_t* src = reinterpret_cast<const uint8_t*>(inputs[i]) + rows.begin() * widths[i];
-              elementwise::map_rows(isa, tables[i] ? &*tables[i] : nullptr, src, widths[i],
-                                    dst + rows.begin() * out_width + column, out_width, widths[i],
-                                    rows.size());
-              column += widths[i];
-            }
-          });
-        });
-      }
-      return function([ins, out, axis](auto inputs, std::byte* o) {
-        std::vector<TensorU8> tensors;
-        for (size_t i = 0; i < ins.size(); ++i)
-          tensors.push_back(load<uint8_t>(inputs[i], ins[i]));
-        std::vector<const TensorU8*> ptrs;
-        for (const auto& t : tensors)
-          ptrs.push_back(&t);
-        store(ref::concat(ptrs, axis, out.quant), o);
-      });
-    }
+    case OpKind::concat:
+      return make_concat_operator(g, node, isa, {});
     case OpKind::reshape: {
       const int64_t bytes = element_count(out.shape, out.name) * static_cast<int64_t>(size_of(out.type));
       return function(

@@ -70,4 +70,12 @@ std::unique_ptr<const Operator> make_movement_operator(const graph::Graph& g, co
 std::unique_ptr<const Operator> make_reduce_operator(const graph::Graph& g, const graph::Node& node, Isa isa,
                                                      RequantMode requant);
 
+// A convolution (takes_output_stride) storing its output pixels `output_stride` bytes apart.
+std::unique_ptr<const Operator> make_strided_conv_operator(const graph::Graph& g, const graph::Node& node,
+                                                           Isa isa, RequantMode requant,
+                                                           int64_t output_stride);
+// A Concat that copies only the inputs not marked in `in_place` (empty: all of them).
+std::unique_ptr<const Operator> make_concat_operator(const graph::Graph& g, const graph::Node& node, Isa isa,
+                                                     const std::vector<bool>& in_place);
+
 }  // namespace octet::runtime

@@ -1074,6 +1074,47 @@ def qdq_concat():
 
 
 @model
+def qdq_conv_concat_in_place():
+    """Convolutions whose outputs a Concat joins, as U-Net decoders and CSP blocks have them. Four are
+    quantized with the Concat's own params and read by it alone, so octet writes them straight into its
+    output: a 3x3 with Relu, a 1x1 to 3 channels, and two 2x2 / 2 transposed convolutions back up from a
+    strided conv (16 channels: a GEMM per kernel tap; 6: copied tap by tap). Around them, what must still be
+    copied: the model's input (other params, requantized), a conv with params of its own, and a conv with
+    the Concat's params that the second output also reads. Then a 1x1 conv over the 48 joined channels."""
+    b = Builder("qdq_conv_concat_in_place")
+    x = b.input([1, 4, 8, 10], -1, 1.5)
+    xq = b.q(x)
+    xd = b.dq(xq)
+
+    def conv(src, srcq, co, k, pads=(0, 0, 0, 0), act=False, transposed=False, **kw):
+        ci = src.v.shape[1]
+        if transposed:
+            wd, _, ws = b.weights(b.rng.normal(0, 1, (ci, co, k, k)) * 0.4, 1, True)
+            y = b.conv_transpose(src, wd, b.bias(b.rng.normal(0, 0.3, co), srcq.s, ws), strides=(2, 2))
+        else:
+            wd, _, ws = b.weights(b.rng.normal(0, 1, (co, ci, k, k)) * 0.4, 0, True)
+            y = b.conv(src, wd, b.bias(b.rng.normal(0, 0.3, co), srcq.s, ws), pads=pads, **kw)
+        return b.relu(y) if act else y
+
+    y1, y2 = conv(xd, xq, 8, 3, (1, 1, 1, 1), act=True), conv(xd, xq, 3, 1)
+    y3, y4 = conv(xd, xq, 5, 3, (1, 1, 1, 1)), conv(xd, xq, 6, 1)
+    down = b.q(conv(xd, xq, 12, 2, act=True, strides=(2, 2)))  # 4x5
+    up16 = conv(b.dq(down), down, 16, 2, transposed=True)
+    up6 = conv(b.dq(down), down, 6, 2, transposed=True)
+    shared = (y1, y2, y4, up16, up6)
+    s, z = calibrate(np.concatenate([y.v for y in shared], axis=1), lo=-3.0, hi=4.0)
+    q1, q2, q4, q16, q6 = (b.q(y, s=s, z=z) for y in shared)
+    q3 = b.q(y3)  # params of its own: copied and requantized
+    joined = [b.dq(q1), xd, b.dq(q2), b.dq(q3), b.dq(q4), b.dq(q16), b.dq(q6)]  # 48 channels
+    catq = b.q(b.concat(joined, axis=1), s=s, z=z)
+    wd, _, ws = b.weights(b.rng.normal(0, 1, (7, 48, 1, 1)) * 0.2, 0, True)
+    head = b.conv(b.dq(catq), wd, b.bias(b.rng.normal(0, 0.3, 7), catq.s, ws))
+    b.output(b.dq(b.q(head)))
+    b.output(b.dq(q4))  # q4 has a second reader: it keeps its own bytes
+    return b
+
+
+@model
 def qop_qlinear_concat():
     b = Builder("qop_qlinear_concat")
     a = b.q(b.input([1, 3, 6, 6], -1, 1, name="a"))
