@@ -7,10 +7,7 @@
 #include <gtest/gtest.h>
 #include <tbb/task_arena.h>
 
-#include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <map>
 #include <string>
 #include <vector>
@@ -21,6 +18,7 @@
 #include "kernels/isa.h"
 #include "runtime/memory_plan.h"
 #include "runtime/program.h"
+#include "tests/runtime/run_program.h"
 #include "tools/npy.h"
 
 namespace octet {
@@ -30,13 +28,7 @@ namespace fs = std::filesystem;
 
 const fs::path kModel = fs::path(OCTET_TEST_MODELS_DIR) / "onnx" / "qdq_residual_blocks.onnx";
 
-std::vector<std::byte> read_bytes(const fs::path& path) {
-  std::ifstream file(path, std::ios::binary);
-  const std::vector<char> chars((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
-  std::vector<std::byte> bytes(chars.size());
-  if (!chars.empty()) std::memcpy(bytes.data(), chars.data(), chars.size());
-  return bytes;
-}
+using test::read_bytes;
 
 graph::Graph import(bool fuse) {
   graph::ImportOptions options;
@@ -62,28 +54,13 @@ int count_kind(const graph::Graph& g, graph::OpKind kind) {
   return count;
 }
 
-// Runs a compiled program the way a Session does (one arena, operators in order) on the model's float input;
-// returns the bytes of its (uint8) output.
+// The program's (uint8) output.
 std::vector<uint8_t> run(const runtime::Program& p, const std::vector<float>& input) {
-  const graph::Graph& g = p.graph;
-  std::vector<std::byte> arena(static_cast<size_t>(p.plan.arena_bytes) + 64);
-  std::byte* base = arena.data() + (64 - reinterpret_cast<uintptr_t>(arena.data()) % 64) % 64;
-  auto buffer = [&](graph::ValueId id) {
-    const graph::Value& v = g.value(id);
-    if (v.is_constant()) return const_cast<std::byte*>(v.constant->data());
-    return base + p.plan.offsets[static_cast<size_t>(id)];
-  };
-  EXPECT_EQ(static_cast<int64_t>(input.size() * sizeof(float)), runtime::byte_size(g.value(g.inputs.at(0))));
-  std::memcpy(buffer(g.inputs.at(0)), input.data(), input.size() * sizeof(float));
-  for (size_t i = 0; i < g.nodes.size(); ++i) {
-    std::vector<const std::byte*> inputs;
-    for (graph::ValueId id : g.nodes[i].inputs)
-      inputs.push_back(buffer(id));
-    p.operators[i]->run(inputs, buffer(g.nodes[i].output));
-  }
-  const graph::ValueId out = g.outputs.at(0);
-  const auto* bytes = reinterpret_cast<const uint8_t*>(buffer(out));
-  return {bytes, bytes + runtime::byte_size(g.value(out))};
+  EXPECT_EQ(static_cast<int64_t>(input.size() * sizeof(float)),
+            runtime::byte_size(p.graph.value(p.graph.inputs.at(0))));
+  const std::vector<std::byte> out = test::run_program(p, input).at(0);
+  const auto* bytes = reinterpret_cast<const uint8_t*>(out.data());
+  return {bytes, bytes + out.size()};
 }
 
 TEST(FuseResidualAdd, FusesEachAddIntoTheConvolutionThatFeedsIt) {

@@ -6,10 +6,7 @@
 #include <gtest/gtest.h>
 #include <tbb/task_arena.h>
 
-#include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <string>
 #include <vector>
 
@@ -18,6 +15,7 @@
 #include "runtime/in_place_concat.h"
 #include "runtime/memory_plan.h"
 #include "runtime/program.h"
+#include "tests/runtime/run_program.h"
 #include "tools/npy.h"
 
 namespace octet {
@@ -27,39 +25,7 @@ namespace fs = std::filesystem;
 
 const fs::path kModel = fs::path(OCTET_TEST_MODELS_DIR) / "qdq_conv_concat_in_place.onnx";
 
-std::vector<std::byte> read_bytes(const fs::path& path) {
-  std::ifstream file(path, std::ios::binary);
-  const std::vector<char> chars((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
-  std::vector<std::byte> bytes(chars.size());
-  if (!chars.empty()) std::memcpy(bytes.data(), chars.data(), chars.size());
-  return bytes;
-}
-
-// Runs a compiled program the way a Session does (one arena, operators in order); returns the bytes of
-// every output.
-std::vector<std::vector<std::byte>> run(const runtime::Program& p, const std::vector<float>& input) {
-  const graph::Graph& g = p.graph;
-  std::vector<std::byte> arena(static_cast<size_t>(p.plan.arena_bytes) + 64);
-  std::byte* base = arena.data() + (64 - reinterpret_cast<uintptr_t>(arena.data()) % 64) % 64;
-  auto buffer = [&](graph::ValueId id) {
-    const graph::Value& v = g.value(id);
-    if (v.is_constant()) return const_cast<std::byte*>(v.constant->data());
-    return base + p.plan.offsets[static_cast<size_t>(id)];
-  };
-  std::memcpy(buffer(g.inputs.at(0)), input.data(), input.size() * sizeof(float));
-  for (size_t i = 0; i < g.nodes.size(); ++i) {
-    std::vector<const std::byte*> inputs;
-    for (graph::ValueId id : g.nodes[i].inputs)
-      inputs.push_back(buffer(id));
-    p.operators[i]->run(inputs, buffer(g.nodes[i].output));
-  }
-  std::vector<std::vector<std::byte>> outputs;
-  for (graph::ValueId out : g.outputs) {
-    const std::byte* bytes = buffer(out);
-    outputs.emplace_back(bytes, bytes + runtime::byte_size(g.value(out)));
-  }
-  return outputs;
-}
+using test::read_bytes;
 
 std::vector<Isa> simd_isas() {
   std::vector<Isa> isas;
@@ -127,7 +93,7 @@ TEST(InPlaceConcat, SameBytesAsTheReferenceOnEveryIsaAndThreadCount) {
   for (const RequantMode mode : {RequantMode::fixed_point, RequantMode::float_scale}) {
     const auto reference = runtime::compile(onnx, {}, mode, Isa::scalar);
     EXPECT_EQ(reference->in_place_concat_inputs, 0);
-    const auto want = run(*reference, input);
+    const auto want = test::run_program(*reference, input);
     for (const Isa isa : simd_isas()) {
       const auto program = runtime::compile(onnx, {}, mode, isa);
       for (const int threads : {1, 3}) {
@@ -135,7 +101,7 @@ TEST(InPlaceConcat, SameBytesAsTheReferenceOnEveryIsaAndThreadCount) {
                      (mode == RequantMode::fixed_point ? "fixed" : "float") + ", " + std::to_string(threads) +
                      " thread(s)");
         tbb::task_arena arena(threads);
-        arena.execute([&] { EXPECT_EQ(run(*program, input), want); });
+        arena.execute([&] { EXPECT_EQ(test::run_program(*program, input), want); });
       }
     }
   }
