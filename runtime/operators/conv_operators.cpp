@@ -398,8 +398,11 @@ bool takes_output_stride(const Graph& g, const Node& node, Isa isa) {
   // What make_conv_operator gives a GemmConvOperator or a transposed GEMM, less the fused residual add
   // (dense rows).
   if (a == nullptr || a->residual) return false;
-  if (!a->transposed) return a->conv.groups == 1;
   const Shape& ws = std::visit([](const auto& w) -> const Shape& { return w.shape; }, *a->weights);
+  // First layers on the pixel-lane kernel write whole NHWC rows; strided, they would run on the slower
+  // GEMM, which costs more than the copy saved.
+  if (!a->transposed)
+    return a->conv.groups == 1 && !conv::pixel_lanes_apply(isa, a->conv, ws[1], ws[2], ws[3], ws[0]);
   return conv::transposed_gemm_applies(a->transpose, ws[1], ws[2]);
 }
 
