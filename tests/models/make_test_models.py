@@ -1080,9 +1080,11 @@ def qdq_conv_concat_in_place():
     output: a 3x3 with Relu, a 1x1 to 3 channels, and two 2x2 / 2 transposed convolutions back up from a
     strided conv (16 channels: a GEMM per kernel tap; 6: copied tap by tap). Around them, what must still be
     copied: the model's input (other params, requantized), a conv with params of its own, and a conv with
-    the Concat's params that the second output also reads. Then a 1x1 conv over the 48 joined channels."""
+    the Concat's params that the second output also reads. Then a 1x1 conv over the 56 joined channels.
+    12 input channels: over fewer, the convolutions would be first layers on the pixel-lane kernel, which
+    octet leaves out (they write whole rows)."""
     b = Builder("qdq_conv_concat_in_place")
-    x = b.input([1, 4, 8, 10], -1, 1.5)
+    x = b.input([1, 12, 8, 10], -1, 1.5)
     xq = b.q(x)
     xd = b.dq(xq)
 
@@ -1105,9 +1107,9 @@ def qdq_conv_concat_in_place():
     s, z = calibrate(np.concatenate([y.v for y in shared], axis=1), lo=-3.0, hi=4.0)
     q1, q2, q4, q16, q6 = (b.q(y, s=s, z=z) for y in shared)
     q3 = b.q(y3)  # params of its own: copied and requantized
-    joined = [b.dq(q1), xd, b.dq(q2), b.dq(q3), b.dq(q4), b.dq(q16), b.dq(q6)]  # 48 channels
+    joined = [b.dq(q1), xd, b.dq(q2), b.dq(q3), b.dq(q4), b.dq(q16), b.dq(q6)]  # 56 channels
     catq = b.q(b.concat(joined, axis=1), s=s, z=z)
-    wd, _, ws = b.weights(b.rng.normal(0, 1, (7, 48, 1, 1)) * 0.2, 0, True)
+    wd, _, ws = b.weights(b.rng.normal(0, 1, (7, 56, 1, 1)) * 0.2, 0, True)
     head = b.conv(b.dq(catq), wd, b.bias(b.rng.normal(0, 0.3, 7), catq.s, ws))
     b.output(b.dq(b.q(head)))
     b.output(b.dq(q4))  # q4 has a second reader: it keeps its own bytes

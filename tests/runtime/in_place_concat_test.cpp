@@ -45,18 +45,18 @@ TEST(InPlaceConcat, TheConvolutionsOnlyTheConcatReadsWriteIntoIt) {
   for (Isa isa : simd_isas()) {
     SCOPED_TRACE(std::string(name_of(isa)));
     const std::vector<runtime::InPlaceConcatInput> found = runtime::find_in_place_concat_inputs(g, isa, {});
-    // Inputs 0 (3x3 + Relu, 8 channels), 2 (1x1, 3 channels, after the model's 4 input channels), 5 and 6
+    // Inputs 0 (3x3 + Relu, 8 channels), 2 (1x1, 3 channels, after the model's 12 input channels), 5 and 6
     // (the transposed convolutions, 16 and 6 channels). Not the input itself, the conv with params of its
     // own (5 channels), nor the one the second output also reads (6 channels).
     ASSERT_EQ(found.size(), 4u);
     const size_t inputs[] = {0, 2, 5, 6};
-    const int64_t offsets[] = {0, 8 + 4, 8 + 4 + 3 + 5 + 6, 8 + 4 + 3 + 5 + 6 + 16};
+    const int64_t offsets[] = {0, 8 + 12, 8 + 12 + 3 + 5 + 6, 8 + 12 + 3 + 5 + 6 + 16};
     for (size_t i = 0; i < found.size(); ++i) {
       EXPECT_EQ(found[i].input, inputs[i]);
       EXPECT_EQ(found[i].alias.offset, offsets[i]);
     }
     for (const runtime::InPlaceConcatInput& in : found) {
-      EXPECT_EQ(in.row_stride, 48);
+      EXPECT_EQ(in.row_stride, 56);
       EXPECT_EQ(in.alias.into, concat->output);
       EXPECT_EQ(in.alias.value, concat->inputs[in.input]);
       EXPECT_EQ(g.nodes[static_cast<size_t>(in.producer)].output, in.alias.value);
