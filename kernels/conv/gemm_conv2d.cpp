@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "kernels/conv/output_stride.h"
 #include "kernels/conv/segment_copy.h"
 #include "kernels/error.h"
 
@@ -131,10 +132,7 @@ void run(const GemmConv2d& c, const uint8_t* input, int64_t n, int64_t ih, int64
                                            p.pad.left, p.pad.right);
   const int64_t pixels = n * oh * ow, cin = c.in_channels, cout = c.out_channels;
   // Output pixels out_stride bytes apart: cout, or more for a slice of a concatenation's output.
-  const int64_t out_stride = output_stride > 0 ? output_stride : cout;
-  if (out_stride < cout)
-    throw Error("conv2d: output pixels " + std::to_string(out_stride) + " bytes apart cannot hold " +
-                std::to_string(cout) + " channels");
+  const int64_t out_stride = output_pixel_stride("conv2d", output_stride, cout);
   if (out_stride != cout && residual) throw Error("conv2d: a fused residual add needs a dense output");
   if (c.pixel_lanes && out_stride == cout) {
     // First layers, which residual adds do not follow in practice: one pass after the whole output.

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "kernels/conv/output_stride.h"
 #include "kernels/conv/segment_copy.h"
 #include "kernels/error.h"
 
@@ -72,10 +73,7 @@ template TransposedGemm prepare_transposed_gemm(Isa, const Tensor<uint8_t>&, con
 void run(const TransposedGemm& t, const uint8_t* input, int64_t n, int64_t ih, int64_t iw, uint8_t* output,
          int64_t output_stride) {
   // Output pixels `stride` bytes apart: C_out, or more for a slice of a concatenation's output.
-  const int64_t stride = output_stride > 0 ? output_stride : t.out_channels;
-  if (stride < t.out_channels)
-    throw Error("conv_transpose2d: output pixels " + std::to_string(stride) + " bytes apart cannot hold " +
-                std::to_string(t.out_channels) + " channels");
+  const int64_t stride = output_pixel_stride("conv_transpose2d", output_stride, t.out_channels);
   const bool dense = stride == t.out_channels;
   if (t.small && dense) return run(*t.small, input, n, ih, iw, output);
   const gemm::PackedWeights& w = t.weights;
