@@ -44,21 +44,27 @@ inline int32_t load_u32(const int8_t* p) {
   return v;
 }
 
-// Registers t[0..15] from rows r[0..15] (16 dwords each): t[j] lane i = r[i] lane j.
-[[gnu::always_inline]] inline void transpose16(__m512i (&r)[16]) {
-  __m512i t[16];
-  for (int i = 0; i < 16; i += 2) {
+// The first two stages of a dword transpose of N rows (N = 8 or 16), by groups of four rows:
+// u[4g + k], rows 4g..4g+3: 128-bit lane L holds their column 4L + k.
+template <int N>
+[[gnu::always_inline]] inline void unpack_groups_of_four(const __m512i (&r)[N], __m512i (&u)[N]) {
+  __m512i t[N];
+  for (int i = 0; i < N; i += 2) {
     t[i] = _mm512_unpacklo_epi32(r[i], r[i + 1]);
     t[i + 1] = _mm512_unpackhi_epi32(r[i], r[i + 1]);
   }
-  // u[4g + k], rows 4g..4g+3: 128-bit lane L holds their column 4L + k.
-  __m512i u[16];
-  for (int g = 0; g < 4; ++g) {
+  for (int g = 0; g < N / 4; ++g) {
     u[4 * g + 0] = _mm512_unpacklo_epi64(t[4 * g], t[4 * g + 2]);
     u[4 * g + 1] = _mm512_unpackhi_epi64(t[4 * g], t[4 * g + 2]);
     u[4 * g + 2] = _mm512_unpacklo_epi64(t[4 * g + 1], t[4 * g + 3]);
     u[4 * g + 3] = _mm512_unpackhi_epi64(t[4 * g + 1], t[4 * g + 3]);
   }
+}
+
+// Registers t[0..15] from rows r[0..15] (16 dwords each): t[j] lane i = r[i] lane j.
+[[gnu::always_inline]] inline void transpose16(__m512i (&r)[16]) {
+  __m512i u[16];
+  unpack_groups_of_four(r, u);
   for (int k = 0; k < 4; ++k) {
     // Rows 0-7 and 8-15: columns k and 8 + k (v0, x0), 4 + k and 12 + k (v1, x1), by 128-bit lanes.
     const __m512i v0 = _mm512_shuffle_i32x4(u[k], u[4 + k], 0x88),
@@ -75,19 +81,9 @@ inline int32_t load_u32(const int8_t* p) {
 // As transpose16 for 8 columns: r[j] holds pixel j (j < 4) or j + 4 in its low half and pixel j + 4 (or
 // j + 8) in its high half (see load_rows8); t[j] lane i = pixel i's column j, j < 8.
 [[gnu::always_inline]] inline void transpose8(__m512i (&r)[8]) {
-  __m512i t[8];
-  for (int i = 0; i < 8; i += 2) {
-    t[i] = _mm512_unpacklo_epi32(r[i], r[i + 1]);
-    t[i + 1] = _mm512_unpackhi_epi32(r[i], r[i + 1]);
-  }
-  __m512i u[8];
-  for (int g = 0; g < 2; ++g) {
-    u[4 * g + 0] = _mm512_unpacklo_epi64(t[4 * g], t[4 * g + 2]);
-    u[4 * g + 1] = _mm512_unpackhi_epi64(t[4 * g], t[4 * g + 2]);
-    u[4 * g + 2] = _mm512_unpacklo_epi64(t[4 * g + 1], t[4 * g + 3]);
-    u[4 * g + 3] = _mm512_unpackhi_epi64(t[4 * g + 1], t[4 * g + 3]);
-  }
   // u[4g + k]: 128-bit lanes (rows 4g..4g+3 low halves: column k, column 4 + k, high halves: the same).
+  __m512i u[8];
+  unpack_groups_of_four(r, u);
   for (int k = 0; k < 4; ++k) {
     r[k] = _mm512_shuffle_i32x4(u[k], u[4 + k], 0x88);
     r[4 + k] = _mm512_shuffle_i32x4(u[k], u[4 + k], 0xDD);
