@@ -222,6 +222,55 @@ TEST_P(GemmConv, ChannelSplitIdenticalForAnyThreadCount) {
   }
 }
 
+// Output pixels wider apart than C_out, the convolution's channels at an offset inside them (as when it
+// stores into its channel concatenation's output): the same bytes as the dense reference, no byte of the
+// rest of each row written; first layers too (they leave the pixel-lane kernel for the GEMM when strided),
+// 1-8 output channels (the few-channel kernel), 1 and 3 threads.
+TEST_P(GemmConv, StridedOutputSlice) {
+  for (uint64_t seed = 0; seed < 300; ++seed) {
+    SCOPED_TRACE("seed " + std::to_string(seed));
+    test::Random rng(seed + 5000);
+    const Case c = random_case(rng, static_cast<int>(seed % 3), mode());
+    const TensorU8 want = reference(c);
+    const int64_t cout = want.dim(3), pixels = want.dim(0) * want.dim(1) * want.dim(2);
+    const int64_t lead = rng.integer(0, 20), stride = lead + cout + rng.integer(0, 40);
+    const conv::GemmConv2d prepared = std::visit(
+        [&](const auto& w) {
+          return conv::prepare_gemm_conv2d(isa(), w, c.use_bias ? &c.bias : nullptr, c.params, c.input.quant,
+                                           c.output, c.clamp, c.mode);
+        },
+        c.weights);
+    for (int threads : {1, 3}) {
+      test::StridedOutput out(pixels, cout, stride, lead);
+      tbb::task_arena(threads).execute([&] {
+        conv::run(prepared, c.input.data.data(), c.input.dim(0), c.input.dim(1), c.input.dim(2), out.slice(),
+                  nullptr, stride);
+      });
+      ASSERT_EQ(out.dense(), want.data) << threads << " threads, stride " << stride << " lead " << lead;
+      ASSERT_EQ(out.first_stray_write(), -1) << threads << " threads, stride " << stride << " lead " << lead;
+    }
+  }
+}
+
+// A stride that cannot hold the channels, and a fused residual add into strided rows, are refused.
+TEST_P(GemmConv, StridedOutputRefusals) {
+  test::Random rng(9);
+  Case c = random_case(rng, 0, mode());
+  const int64_t cout = std::get<TensorS8>(c.weights).dim(0);
+  const conv::GemmConv2d prepared = conv::prepare_gemm_conv2d(
+      isa(), std::get<TensorS8>(c.weights), nullptr, c.params, c.input.quant, c.output, c.clamp, c.mode);
+  std::vector<uint8_t> out(reference(c).data.size() * 2);
+  if (cout > 1) {
+    EXPECT_THROW(conv::run(prepared, c.input.data.data(), c.input.dim(0), c.input.dim(1), c.input.dim(2),
+                           out.data(), nullptr, cout - 1),
+                 Error);
+  }
+  const conv::ResidualAdd residual;  // refused before it is read
+  EXPECT_THROW(conv::run(prepared, c.input.data.data(), c.input.dim(0), c.input.dim(1), c.input.dim(2),
+                         out.data(), &residual, cout + 1),
+               Error);
+}
+
 INSTANTIATE_TEST_SUITE_P(Isas, GemmConv, test::isas_and_modes(supported_isas()), test::isa_mode_name);
 
 // avx512amx's convolutions on any machine: prepared for that ISA, their GEMM run on the scalar model of the
@@ -305,6 +354,34 @@ TEST_P(AmxConvOnTileModel, ConvolutionShapesAndExtremes) {
         const Case c = extreme_case(a, wv, cin, GetParam());
         ASSERT_EQ(run_model(c).out.data, reference(c).data);
       }
+}
+
+// Strided output rows, as GemmConv.StridedOutputSlice, on the tile model: the AMX epilogue's stores at the
+// row stride, nothing else in each row written.
+TEST_P(AmxConvOnTileModel, StridedOutputSlice) {
+  int on_amx = 0;
+  for (uint64_t seed = 0; seed < 150; ++seed) {
+    SCOPED_TRACE("seed " + std::to_string(seed));
+    test::Random rng(seed + 7000);
+    const Case c = random_case(rng, static_cast<int>(seed % 3), GetParam());
+    const TensorU8 want = reference(c);
+    const int64_t cout = want.dim(3), pixels = want.dim(0) * want.dim(1) * want.dim(2);
+    const int64_t lead = rng.integer(0, 20), stride = lead + cout + rng.integer(1, 40);
+    conv::GemmConv2d prepared = std::visit(
+        [&](const auto& w) {
+          return conv::prepare_gemm_conv2d(Isa::avx512amx, w, c.use_bias ? &c.bias : nullptr, c.params,
+                                           c.input.quant, c.output, c.clamp, c.mode);
+        },
+        c.weights);
+    if (prepared.amx) prepared.amx->on_model = true;
+    on_amx += prepared.amx.has_value();
+    test::StridedOutput out(pixels, cout, stride, lead);
+    conv::run(prepared, c.input.data.data(), c.input.dim(0), c.input.dim(1), c.input.dim(2), out.slice(),
+              nullptr, stride);
+    ASSERT_EQ(out.dense(), want.data) << "stride " << stride << " lead " << lead;
+    ASSERT_EQ(out.first_stray_write(), -1) << "stride " << stride << " lead " << lead;
+  }
+  EXPECT_GT(on_amx, 100);
 }
 
 // Tasks split by pixels and by channel groups, whose boundaries move with the thread count.

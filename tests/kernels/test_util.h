@@ -181,6 +181,42 @@ inline std::vector<int32_t> requantize_exact_accumulators(const std::vector<doub
   return expected;
 }
 
+// Output written into a slice of wider rows (a convolution storing into its channel concatenation's output):
+// a buffer of `pixels` rows of `stride` bytes filled with kUntouched, the slice starting `lead` bytes in.
+inline constexpr uint8_t kUntouched = 0xEE;
+
+struct StridedOutput {
+  std::vector<uint8_t> buffer;
+  int64_t pixels, channels, stride, lead;
+
+  StridedOutput(int64_t pixels_, int64_t channels_, int64_t stride_, int64_t lead_)
+      : buffer(static_cast<size_t>(pixels_ * stride_), kUntouched),
+        pixels(pixels_),
+        channels(channels_),
+        stride(stride_),
+        lead(lead_) {}
+  uint8_t* slice() { return buffer.data() + lead; }
+
+  // The slice's pixels gathered densely, for comparison with a dense reference.
+  std::vector<uint8_t> dense() const {
+    std::vector<uint8_t> out(static_cast<size_t>(pixels * channels));
+    for (int64_t p = 0; p < pixels; ++p)
+      for (int64_t c = 0; c < channels; ++c)
+        out[static_cast<size_t>(p * channels + c)] = buffer[static_cast<size_t>(p * stride + lead + c)];
+    return out;
+  }
+
+  // Bytes outside the slice that were written: the first one's offset, or -1.
+  int64_t first_stray_write() const {
+    for (int64_t i = 0; i < static_cast<int64_t>(buffer.size()); ++i) {
+      const int64_t column = i % stride;
+      const bool inside = column >= lead && column < lead + channels;
+      if (!inside && buffer[static_cast<size_t>(i)] != kUntouched) return i;
+    }
+    return -1;
+  }
+};
+
 // Both requantization modes, for the tests that loop over them.
 inline constexpr RequantMode kRequantModes[] = {RequantMode::fixed_point, RequantMode::float_scale};
 

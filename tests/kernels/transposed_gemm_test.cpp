@@ -77,6 +77,40 @@ void gemm_wide_rows_written_in_place(Isa isa, RequantMode mode, bool on_model) {
   }
 }
 
+// Output pixels wider apart than C_out, the channels at an offset inside them (a transposed convolution
+// storing into its channel concatenation's output): the dense reference's bytes, nothing else in each row
+// written. Channel counts of whole blocks (the GEMM writes kernel-row runs in place) and others (copied per
+// tap), rows of several pixel tiles, 1 and 3 threads.
+void gemm_strided_output_slice(Isa isa, RequantMode mode, bool on_model) {
+  for (uint64_t seed = 0; seed < 120; ++seed) {
+    SCOPED_TRACE("seed " + std::to_string(seed));
+    test::Random rng(seed + 3000);
+    const int64_t k = rng.integer(1, 3), cin = rng.integer(1, 40);
+    const int64_t cout = seed % 4 == 0 ? 16 * rng.integer(1, 3) : rng.integer(1, 40);
+    ref::ConvTranspose2dParams p;
+    p.stride_h = p.stride_w = k;
+    const int64_t iw = seed % 5 == 0 ? rng.integer(40, 70) : rng.integer(1, 7);
+    const TensorU8 in =
+        rng.activations({rng.integer(1, 2), rng.integer(1, 5), iw, cin}, rng.activation_params());
+    const QuantParams out =
+        QuantParams::per_tensor(rng.scale(1e-4, 2.0), static_cast<int32_t>(rng.integer(0, 255)));
+    const Clamp clamp = rng.coin() ? Clamp{} : Clamp{static_cast<int32_t>(rng.integer(0, 90)), 220};
+    const auto w = test::random_weights<int8_t>(rng, {cout, k, k, cin}, rng.coin(), seed % 3 == 1);
+    const TensorS32 bias = test::random_bias(rng, cout, in.quant, w, 20000);
+    const TensorU8 want = ref::conv_transpose2d(in, w, &bias, p, out, clamp, mode);
+    const conv::TransposedGemm t = prepare_gemm(isa, on_model, w, &bias, in.quant, out, clamp, mode);
+    const int64_t pixels = want.dim(0) * want.dim(1) * want.dim(2);
+    const int64_t lead = rng.integer(0, 20), stride = lead + cout + rng.integer(1, 40);
+    for (int threads : {1, 3}) {
+      test::StridedOutput got(pixels, cout, stride, lead);
+      tbb::task_arena(threads).execute(
+          [&] { conv::run(t, in.data.data(), in.dim(0), in.dim(1), in.dim(2), got.slice(), stride); });
+      ASSERT_EQ(got.dense(), want.data) << threads << " threads, stride " << stride << " lead " << lead;
+      ASSERT_EQ(got.first_stray_write(), -1) << threads << " threads, stride " << stride << " lead " << lead;
+    }
+  }
+}
+
 class TransposedGemm : public ::testing::TestWithParam<test::IsaMode> {
  protected:
   Isa isa() const { return std::get<0>(GetParam()); }
@@ -91,12 +125,17 @@ TEST_P(TransposedGemm, WideRowsWrittenInPlace) {
   gemm_wide_rows_written_in_place(isa(), mode(), false);
 }
 
+TEST_P(TransposedGemm, StridedOutputSlice) {
+  gemm_strided_output_slice(isa(), mode(), false);
+}
+
 // avx512amx's GEMM on the tile model, on any machine (on a machine with AMX the suite above runs it on the
 // hardware).
 TEST(TransposedGemmAmxOnTileModel, BitExactWithReference) {
   for (const RequantMode mode : test::kRequantModes) {
     gemm_bit_exact_with_reference(Isa::avx512amx, mode, true);
     gemm_wide_rows_written_in_place(Isa::avx512amx, mode, true);
+    gemm_strided_output_slice(Isa::avx512amx, mode, true);
   }
 }
 
