@@ -184,12 +184,16 @@ int64_t Model::unplanned_activation_bytes() const {
 }
 
 std::vector<NodeInfo> Model::nodes() const {
-  const graph::Graph& g = impl_->declared->graph;
+  const runtime::Program& program = *impl_->declared;
+  const graph::Graph& g = program.graph;
   std::vector<NodeInfo> out;
-  for (const graph::Node& n : g.nodes) {
+  for (size_t i = 0; i < g.nodes.size(); ++i) {
+    const graph::Node& n = g.nodes[i];
     const graph::Value& v = g.value(n.output);
+    const int concat = program.stores_into_concat[i];
     out.push_back({n.name, graph::op_name(n), n.onnx_op, v.shape, v.name, describe_params(v),
-                   graph::mac_count(g, n), graph::computes_in_float(g, n)});
+                   graph::mac_count(g, n), graph::computes_in_float(g, n),
+                   concat >= 0 ? g.nodes[static_cast<size_t>(concat)].name : std::string()});
   }
   return out;
 }

@@ -25,8 +25,10 @@ std::shared_ptr<const Program> compile(std::span<const std::byte> onnx, const gr
   // Convolutions that write straight into their Concat's output (in_place_concat.h).
   std::vector<Placement> placements(g.nodes.size());
   std::vector<ValueAlias> aliases;
+  program->stores_into_concat.assign(g.nodes.size(), -1);
   for (const InPlaceConcatInput& in : find_in_place_concat_inputs(g, isa, keep)) {
     placements[static_cast<size_t>(in.producer)].output_stride = in.row_stride;
+    program->stores_into_concat[static_cast<size_t>(in.producer)] = in.concat;
     std::vector<bool>& written = placements[static_cast<size_t>(in.concat)].inputs_in_place;
     written.resize(g.nodes[static_cast<size_t>(in.concat)].inputs.size());
     written[in.input] = true;

@@ -20,8 +20,10 @@ struct Program {
   RequantMode requant = RequantMode::fixed_point;  // how its operators requantize
   Isa isa = Isa::scalar;                           // the instruction set its operators run
   MemoryPlan plan;
-  // How many convolution outputs are written straight into their Concat's output (in_place_concat.h).
+  // How many convolution outputs are written straight into their Concat's output (in_place_concat.h), and
+  // for each node the Concat node whose output it stores into that way (else -1).
   int in_place_concat_inputs = 0;
+  std::vector<int> stores_into_concat;
   // For each graph output produced by a DequantizeLinear: the uint8 value it dequantizes (kept alive to
   // the end so that callers can ask for quantized outputs), else -1.
   std::vector<graph::ValueId> quantized_outputs;

@@ -54,7 +54,13 @@ int run_info(std::span<const std::string_view> args) {
               "output shape", "output type", "MACs");
   int64_t total = 0, float_macs = 0;
   int i = 0, floats = 0;
+  std::string in_place;
+  int in_place_count = 0;
   for (const NodeInfo& n : model.nodes()) {
+    if (!n.stores_into.empty()) {
+      in_place += "\n  " + n.name + " -> " + n.stores_into;
+      ++in_place_count;
+    }
     std::printf("%-4d %-28s %-20s %-16s %-5s %-22s %-30s %12lld\n", i++, n.name.c_str(), n.onnx_op.c_str(),
                 n.op.c_str(), n.computes_in_float ? "FLOAT" : "", to_string(n.output_shape).c_str(),
                 n.quantization.c_str(), static_cast<long long>(n.macs));
@@ -66,6 +72,13 @@ int run_info(std::span<const std::string_view> args) {
   std::printf("total: %d operators, %.3f GMAC per inference\n", i, total * 1e-9);
   std::printf("activation memory: %.2f MiB planned arena (one buffer per tensor would need %.2f MiB)\n",
               model.planned_arena_bytes() / 1048576.0, model.unplanned_activation_bytes() / 1048576.0);
+  // Inside the arena: the outputs that share their Concat's bytes (runtime/in_place_concat.h).
+  if (in_place_count == 0)
+    std::printf("in place: no operator output is stored straight into its Concat's output\n");
+  else
+    std::printf(
+        "in place: %d operator outputs are stored straight into their Concat's output, not copied:%s\n",
+        in_place_count, in_place.c_str());
   return 0;
 }
 

@@ -6,12 +6,14 @@
 #include <gtest/gtest.h>
 #include <tbb/task_arena.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <string>
 #include <vector>
 
 #include "graph/onnx_import.h"
 #include "kernels/isa.h"
+#include "octet/octet.h"
 #include "runtime/in_place_concat.h"
 #include "runtime/memory_plan.h"
 #include "runtime/program.h"
@@ -65,10 +67,33 @@ TEST(InPlaceConcat, TheConvolutionsOnlyTheConcatReadsWriteIntoIt) {
     // The plan puts them inside the Concat's output.
     const auto program = runtime::compile(read_bytes(kModel), {}, RequantMode::fixed_point, isa);
     EXPECT_EQ(program->in_place_concat_inputs, 4);
-    for (const runtime::InPlaceConcatInput& in : found)
+    for (const runtime::InPlaceConcatInput& in : found) {
       EXPECT_EQ(program->plan.offsets[static_cast<size_t>(in.alias.value)],
                 program->plan.offsets[static_cast<size_t>(concat->output)] + in.alias.offset);
+      EXPECT_EQ(program->stores_into_concat[static_cast<size_t>(in.producer)], in.concat);
+    }
+    EXPECT_EQ(std::count_if(program->stores_into_concat.begin(), program->stores_into_concat.end(),
+                            [](int c) { return c >= 0; }),
+              4);
   }
+}
+
+// What `octet info` lists: each operator that stores into its Concat's output names that Concat. Under the
+// default ISA: none where that is scalar (OCTET_ISA=scalar), which stores nothing in place.
+TEST(InPlaceConcat, ModelNodesNameTheConcatTheyStoreInto) {
+  const Model model = Model::load(kModel.string());
+  const bool simd = default_isa() != "scalar";
+  int stored = 0;
+  for (const NodeInfo& n : model.nodes()) {
+    if (n.stores_into.empty()) continue;
+    ++stored;
+    EXPECT_EQ(n.op.rfind("conv", 0), 0u) << n.name;
+    bool is_concat = false;
+    for (const NodeInfo& other : model.nodes())
+      is_concat |= other.name == n.stores_into && other.onnx_op == "Concat";
+    EXPECT_TRUE(is_concat) << n.name << " -> " << n.stores_into;
+  }
+  EXPECT_EQ(stored, simd ? 4 : 0);
 }
 
 TEST(InPlaceConcat, NotWhereTheOutputIsKeptOrTheConcatIsNotOverChannels) {

@@ -90,6 +90,9 @@ struct NodeInfo {
   std::string quantization;  // the output's params, e.g. "u8 scale 0.0234 zp 12"
   int64_t macs = 0;
   bool computes_in_float = false;  // the model computes this operator in float (not quantized)
+  // The Concat node whose output this operator stores its output into, in place, so that the Concat copies
+  // nothing for it (empty: it has an output of its own).
+  std::string stores_into;
 };
 
 // How quantized operators turn their int32 accumulators into 8-bit outputs. Both are bit-exact across
