@@ -178,6 +178,7 @@ struct PyModel {
       d["quantization"] = n.quantization;
       d["macs"] = n.macs;
       d["computes_in_float"] = n.computes_in_float;
+      d["stores_into"] = n.stores_into;
       out.append(std::move(d));
     }
     return out;

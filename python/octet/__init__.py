@@ -59,7 +59,8 @@ def info(
 
     Keys: ``inputs`` and ``outputs`` (lists of dicts: name, shape, type, scale, zero_point), ``nodes``
     (one dict per compiled operator: name, op, onnx_op, output_name, output_shape, quantization, macs,
-    computes_in_float), ``planned_arena_bytes`` and ``unplanned_activation_bytes`` (activation memory
+    computes_in_float, stores_into: the Concat whose output it writes in place, or ""),
+    ``planned_arena_bytes`` and ``unplanned_activation_bytes`` (activation memory
     for the declared shapes, or for ``input_shapes`` when the model has dynamic dimensions).
     """
     shapes = None if input_shapes is None else {k: list(v) for k, v in input_shapes.items()}

@@ -3,6 +3,7 @@ inputs and outputs, profiles, errors, and Python threads sharing one session."""
 
 from __future__ import annotations
 
+import os
 import pathlib
 import sys
 import threading
@@ -116,6 +117,14 @@ def test_info_version_isas() -> None:
     assert info["inputs"][0]["name"] == "input" and info["outputs"][0]["name"] == "logits"
     assert info["planned_arena_bytes"] > 0
     assert any(n["onnx_op"] == "Gemm" for n in info["nodes"])
+    assert all(n["stores_into"] == "" for n in info["nodes"])
+    # Convolutions writing into their Concat's output name it (none under the scalar ISA).
+    concat = octet.info(TEST_MODELS / "qdq_conv_concat_in_place.onnx")["nodes"]
+    stored = [n for n in concat if n["stores_into"]]
+    concats = {n["name"] for n in concat if n["onnx_op"] == "Concat"}
+    scalar = os.environ.get("OCTET_ISA") == "scalar" or octet.available_isas() == ["scalar"]
+    assert len(stored) == (0 if scalar else 4)
+    assert all(n["stores_into"] in concats for n in stored)
     assert octet.info(FASHION, input_shapes={"input": [64, 1, 28, 28]})["planned_arena_bytes"] > info[
         "planned_arena_bytes"]
     assert isinstance(octet.__version__, str) and octet.__version__
