@@ -14,10 +14,13 @@ namespace octet::conv {
 
 namespace {
 
-bool uses_column_kernel(const DepthwiseConv2d& d) {
+// The kernel size K of the AVX-512 column kernel that can run `d` (its weights aside), or 0.
+int64_t column_kernel_size(const DepthwiseConv2d& d) {
   const auto& p = d.params;
-  return d.isa == Isa::avx512vnni && d.kernel_h == 3 && d.kernel_w == 3 && p.dilation_h == 1 &&
-         p.dilation_w == 1 && (p.stride_w == 1 || p.stride_w == 2);
+  const bool fits = d.isa == Isa::avx512vnni && d.kernel_h == d.kernel_w &&
+                    (d.kernel_h == 3 || d.kernel_h == 5) && p.dilation_h == 1 && p.dilation_w == 1 &&
+                    (p.stride_w == 1 || p.stride_w == 2);
+  return fits ? d.kernel_h : 0;
 }
 
 // DepthwiseConv2d::lanes64 from the byte weights and the folded bias of `d`, and `rq`'s per-channel
@@ -43,6 +46,7 @@ DepthwiseConv2d::Lanes64 transpose_lanes64(const DepthwiseConv2d& d, const ConvR
   transpose(transposed.scales, rq.scales);
   lanes.requant = make_channel_requant(transposed, lanes.channels);
   transpose(lanes.requant.bias, d.requant.bias);
+  // 3x3 column_bytes: one quad per kernel column.
   lanes.weights.resize(3 * count * 4);
   for (size_t kx = 0; kx < 3; ++kx)
     for (size_t p = 0; p < count; ++p)
@@ -97,30 +101,37 @@ DepthwiseConv2d prepare_depthwise_conv2d(Isa isa, const Tensor<W>& weights, cons
         static_cast<int32_t>((bias ? bias->data[static_cast<size_t>(ch)] : 0) - za * sum);
   }
   d.zero_row.assign(static_cast<size_t>(d.channels_padded), static_cast<uint8_t>(za));
-  if (uses_column_kernel(d)) {
+  if (const int64_t k = column_kernel_size(d); k > 0) {
     // Same values as `weights`, regrouped by kernel column (see the header).
-    d.column_weights.assign(static_cast<size_t>(6 * d.channels_padded * 2), 0);
     auto tap = [&](int64_t ch, int64_t t) {
       return static_cast<int16_t>(static_cast<int32_t>(weights.data[static_cast<size_t>(ch * taps + t)]) -
                                   rq.weight_zero_points[static_cast<size_t>(ch)]);
     };
+    bool bytes_fit = true;
     for (int64_t ch = 0; ch < c; ++ch)
-      for (int64_t kx = 0; kx < 3; ++kx) {
-        d.column_weights[static_cast<size_t>((kx * d.channels_padded + ch) * 2)] = tap(ch, kx);
-        d.column_weights[static_cast<size_t>((kx * d.channels_padded + ch) * 2 + 1)] = tap(ch, 3 + kx);
-        d.column_weights[static_cast<size_t>(((3 + kx) * d.channels_padded + ch) * 2)] = tap(ch, 6 + kx);
-      }
-    const bool bytes_fit = std::all_of(d.column_weights.begin(), d.column_weights.end(),
-                                       [](int16_t v) { return v >= INT8_MIN && v <= INT8_MAX; });
+      for (int64_t t = 0; t < taps; ++t)
+        bytes_fit = bytes_fit && tap(ch, t) >= INT8_MIN && tap(ch, t) <= INT8_MAX;
     if (bytes_fit) {
-      d.column_bytes.assign(static_cast<size_t>(3 * d.channels_padded * 4), 0);
+      const int64_t quads = (k + 3) / 4;
+      d.column_bytes.assign(static_cast<size_t>(k * quads * d.channels_padded * 4), 0);
       for (int64_t ch = 0; ch < c; ++ch)
-        for (int64_t kx = 0; kx < 3; ++kx)
-          for (int64_t ky = 0; ky < 3; ++ky)
-            d.column_bytes[static_cast<size_t>((kx * d.channels_padded + ch) * 4 + ky)] =
-                static_cast<int8_t>(tap(ch, ky * 3 + kx));
-      d.lanes64 = transpose_lanes64(d, rq);
+        for (int64_t kx = 0; kx < k; ++kx)
+          for (int64_t ky = 0; ky < k; ++ky)
+            d.column_bytes[static_cast<size_t>(((kx * quads + ky / 4) * d.channels_padded + ch) * 4 +
+                                               ky % 4)] = static_cast<int8_t>(tap(ch, ky * k + kx));
     }
+    if (k == 3) {
+      d.column_weights.assign(static_cast<size_t>(6 * d.channels_padded * 2), 0);
+      for (int64_t ch = 0; ch < c; ++ch)
+        for (int64_t kx = 0; kx < 3; ++kx) {
+          d.column_weights[static_cast<size_t>((kx * d.channels_padded + ch) * 2)] = tap(ch, kx);
+          d.column_weights[static_cast<size_t>((kx * d.channels_padded + ch) * 2 + 1)] = tap(ch, 3 + kx);
+          d.column_weights[static_cast<size_t>(((3 + kx) * d.channels_padded + ch) * 2)] = tap(ch, 6 + kx);
+        }
+      if (bytes_fit) d.lanes64 = transpose_lanes64(d, rq);
+    }
+    // 5x5 with weights that do not fit bytes: the tap kernel (no int16 column form for five rows).
+    if (k == 3 || bytes_fit) d.column_kernel = k;
   }
   return d;
 }
@@ -145,7 +156,7 @@ void run(const DepthwiseConv2d& d, const uint8_t* input, int64_t n, int64_t ih, 
   const int64_t threads = tbb::this_task_arena::max_concurrency(),
                 blocks = d.channels_padded / kDepthwiseBlock;
   int64_t groups = 1;
-  if (!d.column_weights.empty() && threads > 1 && n * oh < 4 * threads)
+  if (d.column_kernel > 0 && threads > 1 && n * oh < 4 * threads)
     groups = std::min(blocks, (4 * threads + n * oh - 1) / (n * oh));
   const int64_t group_width = (blocks + groups - 1) / groups * kDepthwiseBlock;
   groups = (d.channels_padded + group_width - 1) / group_width;
@@ -155,14 +166,14 @@ void run(const DepthwiseConv2d& d, const uint8_t* input, int64_t n, int64_t ih, 
     const int64_t b = row / oh, y = row % oh;
     uint8_t* out = output + row * ow * c;
 #if defined(__x86_64__)
-    if (!d.column_weights.empty()) {
-      const uint8_t* rows[3];
-      for (int64_t ky = 0; ky < 3; ++ky) {
+    if (d.column_kernel > 0) {
+      const uint8_t* rows[5] = {};
+      for (int64_t ky = 0; ky < d.column_kernel; ++ky) {
         const int64_t iy = y * p.stride_h - p.pad.top + ky;
         rows[ky] = iy >= 0 && iy < ih ? input + (b * ih + iy) * iw * c : nullptr;
       }
-      depthwise_row3x3_avx512(d, rows, -p.pad.left, iw, ow, out, g * group_width,
-                              std::min(c, (g + 1) * group_width));
+      depthwise_row_columns_avx512(d, rows, -p.pad.left, iw, ow, out, g * group_width,
+                                   std::min(c, (g + 1) * group_width));
       return;
     }
 #endif

@@ -4,9 +4,10 @@
 // over the KH x KW taps, per channel. Padding taps point at a row of input zero points (an indirection
 // buffer, built per output row), so every tap contributes (a - z_a) uniformly and z_a folds into the bias.
 // Taps are processed in pairs: two activations and two weights per 32-bit lane, multiplied as int16 with
-// vpdpwssd / vpmaddwd, which is exact for (a, w - z_w) in [0, 255] x [-255, 255]. 3x3 layers on AVX-512
-// whose w - z_w all fit int8 (symmetric int8 weights) take a kernel column's three taps as bytes and
-// multiply them with vpdpbusd: half the multiplies.
+// vpdpwssd / vpmaddwd, which is exact for (a, w - z_w) in [0, 255] x [-255, 255]. On AVX-512, 3x3 and 5x5
+// layers without dilation take a column kernel instead (depthwise_row_columns_avx512): each input column
+// of a block of output pixels is loaded once, and where every w - z_w fits int8 (symmetric int8 weights) a
+// kernel column's taps are multiplied as bytes with vpdpbusd, four rows at a time.
 
 #include <cstdint>
 #include <vector>
@@ -37,14 +38,18 @@ struct DepthwiseConv2d {
   std::vector<int16_t> weights;
   ChannelRequant requant;         // bias folded: bias - z_a * sum_taps (w - z_w)
   std::vector<uint8_t> zero_row;  // channels_padded bytes of z_a: where padding taps point
-  // 3x3 without dilation, stride 1 or 2, AVX-512 only: int16 [6][channels_padded][2], for kx = 0..2 the
-  // pairs (w[0][kx], w[1][kx]), then for kx = 0..2 the pairs (w[2][kx], 0). Empty when not used.
+  // The column kernel's K (kernel_h == kernel_w == K, no dilation, stride_w 1 or 2, AVX-512 only): 3 or 5;
+  // 0 where the tap kernel runs. 3x3 layers take it with any weights, 5x5 ones where column_bytes is set.
+  int64_t column_kernel = 0;
+  // 3x3 only: int16 [6][channels_padded][2], for kx = 0..2 the pairs (w[0][kx], w[1][kx]), then for
+  // kx = 0..2 the pairs (w[2][kx], 0). Empty when not used.
   std::vector<int16_t> column_weights;
-  // The same 3x3 weights as bytes where every w - z_w fits int8 (symmetric int8 weights), for vpdpbusd:
-  // int8 [3][channels_padded][4], for kx = 0..2 the quads (w[0][kx], w[1][kx], w[2][kx], 0). Half the
-  // multiplies of column_weights; empty where some weight does not fit (column_weights then).
+  // The column kernel's weights as bytes where every w - z_w fits int8 (symmetric int8 weights), for
+  // vpdpbusd: int8 [K][Q][channels_padded][4] with Q = ceil(K / 4) quads per kernel column, for each kx the
+  // quads (w[0][kx], w[1][kx], w[2][kx], w[3][kx]) and (w[4][kx], 0, 0, 0) (5x5), or (w[0][kx], w[1][kx],
+  // w[2][kx], 0) (3x3). Half the multiplies of column_weights; empty where some weight does not fit.
   std::vector<int8_t> column_bytes;
-  // With column_bytes, the channels [0, channels) in whole blocks of 64 again, for a kernel that builds a
+  // With 3x3 column_bytes, the channels [0, channels) in whole blocks of 64 again, for a kernel that builds a
   // column of 64 channels with byte unpacks, which leave channel 16L + 4v + i in dword i of 128-bit lane L
   // of vector v (lanes64_channel). `weights` (int8 [3][channels][4], as column_bytes) and
   // `requant` hold each block's channels in that transposed order, so that vector v of a block loads its
@@ -71,11 +76,11 @@ void run(const DepthwiseConv2d& conv, const uint8_t* input, int64_t n, int64_t i
 // bytes of each tap (the zero row for padding). Per ISA (kernels/x86/depthwise_*.cpp).
 void depthwise_row_avx512(const DepthwiseConv2d& conv, const uint8_t* const* taps, int64_t width,
                           uint8_t* out);
-// One output row of a 3x3 convolution without dilation, stride 1 or 2 (column_weights set), channels
-// [c_begin, c_end) (c_begin a multiple of kDepthwiseBlock): rows[ky] is the input row under kernel row ky
-// (nullptr where it is padding); output pixel x reads input columns x * stride_w + ix_origin + kx.
-void depthwise_row3x3_avx512(const DepthwiseConv2d& conv, const uint8_t* const rows[3], int64_t ix_origin,
-                             int64_t iw, int64_t width, uint8_t* out, int64_t c_begin, int64_t c_end);
+// One output row of the column kernel (column_kernel K > 0), channels [c_begin, c_end) (c_begin a multiple
+// of kDepthwiseBlock): rows[ky], ky < K, is the input row under kernel row ky (nullptr where it is padding);
+// output pixel x reads input columns x * stride_w + ix_origin + kx.
+void depthwise_row_columns_avx512(const DepthwiseConv2d& conv, const uint8_t* const* rows, int64_t ix_origin,
+                                  int64_t iw, int64_t width, uint8_t* out, int64_t c_begin, int64_t c_end);
 void depthwise_row_avx2(const DepthwiseConv2d& conv, const uint8_t* const* taps, int64_t width, uint8_t* out);
 // Every aarch64 ISA (kernels/arm/depthwise_neon.cpp).
 void depthwise_row_neon(const DepthwiseConv2d& conv, const uint8_t* const* taps, int64_t width, uint8_t* out);

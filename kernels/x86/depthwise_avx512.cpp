@@ -93,35 +93,56 @@ void row(const DepthwiseConv2d& d, const uint8_t* const* taps, int64_t width, ui
   }
 }
 
-// 3x3 kernels, any horizontal stride, no dilation: the output pixels of a block share input columns
-// (all of them at stride 1), so each column is loaded once per block, not once per pixel and tap, and its
-// three rows are combined into a form that does not depend on the pixel. Two forms:
-// - ByteColumns (every w - z_w fits int8: symmetric int8 weights): the column's rows 0, 1, 2 and a zero as
-//   the 4 bytes of each lane, one vpdpbusd per column and pixel: 3 per pixel.
-// - WordColumns (any weights): rows 0 and 1 as an int16 pair per lane, row 2 paired with 0, two vpdpwssd
-//   per column and pixel: 6 per pixel.
-// Against 9 loads and 5 vpdpwssd per pixel in block_row above.
+// KxK kernels (K = 3 or 5), any horizontal stride, no dilation: the output pixels of a block share input
+// columns (all of them at stride 1), so each column is loaded once per block, not once per pixel and tap,
+// and its K rows are combined into a form that does not depend on the pixel. Two forms:
+// - ByteColumns<K> (every w - z_w fits int8: symmetric int8 weights): the column's rows as the bytes of
+//   each lane, four rows a quad (rows 0-2 and a zero for 3x3; rows 0-3, then row 4 and zeros for 5x5),
+//   one vpdpbusd per quad, column and pixel: 3 per pixel for 3x3, 10 for 5x5.
+// - WordColumns (3x3, any weights): rows 0 and 1 as an int16 pair per lane, row 2 paired with 0, two
+//   vpdpwssd per column and pixel: 6 per pixel.
+// Against K * K loads and ceil(K * K / 2) vpdpwssd per pixel in block_row above.
 
+template <int K>
 struct ByteColumns {
-  __m512i weights[3];
+  static constexpr int kRows = K;
+  static constexpr int kQuads = (K + 3) / 4;
+  struct Column {
+    __m512i quads[kQuads];
+  };
+  __m512i weights[K][kQuads];
 
   ByteColumns(const DepthwiseConv2d& d, int64_t cb) {
-    for (int kx = 0; kx < 3; ++kx)
-      weights[kx] = _mm512_loadu_si512(d.column_bytes.data() + (kx * d.channels_padded + cb) * 4);
+    for (int kx = 0; kx < K; ++kx)
+      for (int q = 0; q < kQuads; ++q)
+        weights[kx][q] =
+            _mm512_loadu_si512(d.column_bytes.data() + ((kx * kQuads + q) * d.channels_padded + cb) * 4);
   }
-  // Lane c: bytes (r0[c], r1[c], r2[c], 0).
+  // Quad q, lane c: bytes (r[4q][c], r[4q + 1][c], r[4q + 2][c], r[4q + 3][c]), zeros past row K - 1.
   template <bool kFull>
-  [[gnu::always_inline]] __m512i column(const uint8_t* r0, const uint8_t* r1, const uint8_t* r2,
-                                        __mmask16 keep) const {
-    return _mm512_ternarylogic_epi32(load16<kFull>(r0, keep), _mm512_slli_epi32(load16<kFull>(r1, keep), 8),
-                                     _mm512_slli_epi32(load16<kFull>(r2, keep), 16), 0xFE);  // a | b | c
+  [[gnu::always_inline]] Column column(const uint8_t* const (&r)[K], __mmask16 keep) const {
+    Column quads;
+    for (int q = 0; q < kQuads; ++q) {
+      const int rows = std::min(4, K - 4 * q);
+      __m512i v = load16<kFull>(r[4 * q], keep);
+      if (rows >= 3)
+        v = _mm512_ternarylogic_epi32(v, _mm512_slli_epi32(load16<kFull>(r[4 * q + 1], keep), 8),
+                                      _mm512_slli_epi32(load16<kFull>(r[4 * q + 2], keep), 16),
+                                      0xFE);  // a | b | c
+      if (rows == 4) v = _mm512_or_si512(v, _mm512_slli_epi32(load16<kFull>(r[4 * q + 3], keep), 24));
+      quads.quads[q] = v;
+    }
+    return quads;
   }
-  [[gnu::always_inline]] __m512i accumulate(__m512i acc, __m512i column, int kx) const {
-    return x86::dpbusd(acc, column, weights[kx]);
+  [[gnu::always_inline]] __m512i accumulate(__m512i acc, const Column& column, int kx) const {
+    for (int q = 0; q < kQuads; ++q)
+      acc = x86::dpbusd(acc, column.quads[q], weights[kx][q]);
+    return acc;
   }
 };
 
 struct WordColumns {
+  static constexpr int kRows = 3;
   __m512i pair_weights[3], single_weights[3];
   struct Column {
     __m512i pair01, single2;
@@ -135,33 +156,33 @@ struct WordColumns {
     }
   }
   template <bool kFull>
-  [[gnu::always_inline]] Column column(const uint8_t* r0, const uint8_t* r1, const uint8_t* r2,
-                                       __mmask16 keep) const {
-    return {_mm512_or_si512(load16<kFull>(r0, keep), _mm512_slli_epi32(load16<kFull>(r1, keep), 16)),
-            load16<kFull>(r2, keep)};
+  [[gnu::always_inline]] Column column(const uint8_t* const (&r)[3], __mmask16 keep) const {
+    return {_mm512_or_si512(load16<kFull>(r[0], keep), _mm512_slli_epi32(load16<kFull>(r[1], keep), 16)),
+            load16<kFull>(r[2], keep)};
   }
   [[gnu::always_inline]] __m512i accumulate(__m512i acc, const Column& column, int kx) const {
     return x86::dpwssd(x86::dpwssd(acc, column.pair01, pair_weights[kx]), column.single2, single_weights[kx]);
   }
 };
 
-template <int kPixels, int kStride>
-constexpr int kColumnsOf = (kPixels - 1) * kStride + 3;
+template <int kPixels, int kStride, int K>
+constexpr int kColumnsOf = (kPixels - 1) * kStride + K;
 
 // A block of kPixels output pixels starting at x. Blocks that touch padding read their columns through
 // pointers (the zero row for padding) prepared once per row, for every channel block.
-template <int kPixels, int kStride>
+template <int kPixels, int kStride, int K>
 struct Block {
   int64_t x = 0;
   bool interior = false;
-  const uint8_t* columns[3][kColumnsOf<kPixels, kStride>] = {};
+  const uint8_t* columns[K][kColumnsOf<kPixels, kStride, K>] = {};
 };
 
 template <int kPixels, int kStride, bool kFull, class Columns, class Requant>
-void channel_block3x3(const DepthwiseConv2d& d, const Block<kPixels, kStride>* blocks, size_t block_count,
-                      const uint8_t* const rows[3], int64_t ix_origin, uint8_t* out, int64_t cb,
-                      __mmask16 keep) {
-  constexpr int kColumns = kColumnsOf<kPixels, kStride>;
+void channel_block_columns(const DepthwiseConv2d& d, const Block<kPixels, kStride, Columns::kRows>* blocks,
+                           size_t block_count, const uint8_t* const* rows, int64_t ix_origin, uint8_t* out,
+                           int64_t cb, __mmask16 keep) {
+  constexpr int K = Columns::kRows;
+  constexpr int kColumns = kColumnsOf<kPixels, kStride, K>;
   const int64_t c = d.channels;
   const Columns columns(d, cb);
   Requant requant(d.requant, cb, false);
@@ -182,12 +203,15 @@ void channel_block3x3(const DepthwiseConv2d& d, const Block<kPixels, kStride>* b
       // and keeps the accumulators on the stack).
 #pragma GCC unroll 32
     for (int j = 0; j < kColumns; ++j) {
-      const auto column =
-          columns.template column<kFull>(column_at(0, j), column_at(1, j), column_at(2, j), keep);
+      const uint8_t* r[K];
+#pragma GCC unroll 8
+      for (int ky = 0; ky < K; ++ky)
+        r[ky] = column_at(ky, j);
+      const auto column = columns.template column<kFull>(r, keep);
 #pragma GCC unroll 16
       for (int i = 0; i < kPixels; ++i) {
         const int kx = j - i * kStride;
-        if (kx < 0 || kx > 2) continue;
+        if (kx < 0 || kx >= K) continue;
         acc[i] = columns.accumulate(acc[i], column, kx);
       }
     }
@@ -210,11 +234,13 @@ void channel_block3x3(const DepthwiseConv2d& d, const Block<kPixels, kStride>* b
     }
   };
   for (size_t n = 0; n < block_count; ++n) {
-    const Block<kPixels, kStride>& b = blocks[n];
+    const Block<kPixels, kStride, K>& b = blocks[n];
     if (b.interior) {
       // Inside the image: straight-line addresses.
       const int64_t ix0 = b.x * kStride + ix_origin;
-      const uint8_t* base[3] = {rows[0] + ix0 * c + cb, rows[1] + ix0 * c + cb, rows[2] + ix0 * c + cb};
+      const uint8_t* base[K];
+      for (int ky = 0; ky < K; ++ky)
+        base[ky] = rows[ky] + ix0 * c + cb;
       block(b.x, [&](int ky, int j) { return base[ky] + j * c; });
     } else {
       block(b.x, [&](int ky, int j) { return b.columns[ky][j] + cb; });
@@ -233,9 +259,10 @@ void channel_block3x3(const DepthwiseConv2d& d, const Block<kPixels, kStride>* b
 // vectors at once, the weights did not fit and every vpdpbusd loaded one (a quarter slower). The first
 // half's results wait as int16 words for the second's.
 template <int kPixels, int kStride, class Requant>
-void lanes64_block3x3(const DepthwiseConv2d& d, const Block<kPixels, kStride>* blocks, size_t block_count,
-                      const uint8_t* const rows[3], int64_t ix_origin, uint8_t* out, int64_t cb) {
-  constexpr int kColumns = kColumnsOf<kPixels, kStride>;
+[[gnu::noinline]] void lanes64_block3x3(const DepthwiseConv2d& d, const Block<kPixels, kStride, 3>* blocks,
+                                        size_t block_count, const uint8_t* const* rows, int64_t ix_origin,
+                                        uint8_t* out, int64_t cb) {
+  constexpr int kColumns = kColumnsOf<kPixels, kStride, 3>;
   const DepthwiseConv2d::Lanes64& lanes = d.lanes64;
   const int64_t c = d.channels;
   const x86::PackRows pack(d.requant.clamp);
@@ -282,7 +309,7 @@ void lanes64_block3x3(const DepthwiseConv2d& d, const Block<kPixels, kStride>* b
       }
     };
     for (size_t n = 0; n < block_count; ++n) {
-      const Block<kPixels, kStride>& b = blocks[n];
+      const Block<kPixels, kStride, 3>& b = blocks[n];
       int16_t* block_words = words + n * kPixels * 32;
       if (b.interior) {
         const int64_t ix0 = b.x * kStride + ix_origin;
@@ -302,17 +329,13 @@ void lanes64_block3x3(const DepthwiseConv2d& d, const Block<kPixels, kStride>* b
 
 // Channels [c_begin, c_end) of one output row, block by block.
 template <class Columns, int kPixels, int kStride>
-void channel_blocks3x3(const DepthwiseConv2d& d, const Block<kPixels, kStride>* blocks, size_t block_count,
-                       const uint8_t* const rows[3], int64_t ix_origin, uint8_t* out, int64_t c_begin,
-                       int64_t c_end) {
-  // lanes64 covers whole 64-channel blocks of the byte form (at 4 pixels or more per block).
-  auto lanes64_at = [&](int64_t cb) {
-    return std::is_same_v<Columns, ByteColumns> && cb % 64 == 0 &&
-           cb + 64 <= std::min(c_end, d.lanes64.channels);
-  };
+void channel_blocks(const DepthwiseConv2d& d, const Block<kPixels, kStride, Columns::kRows>* blocks,
+                    size_t block_count, const uint8_t* const* rows, int64_t ix_origin, uint8_t* out,
+                    int64_t c_begin, int64_t c_end) {
   for (int64_t cb = c_begin; cb < c_end;) {
-    if constexpr (kPixels % 4 == 0) {
-      if (lanes64_at(cb)) {
+    // lanes64 covers whole 64-channel blocks of the 3x3 byte form (at 4 pixels or more per block).
+    if constexpr (kPixels % 4 == 0 && std::is_same_v<Columns, ByteColumns<3>>) {
+      if (cb % 64 == 0 && cb + 64 <= std::min(c_end, d.lanes64.channels)) {
         const ChannelRequant& rq = d.lanes64.requant;
         x86::with_requant(rq, x86::FusedRequant16::usable(rq, cb, 64), [&](auto kind) {
           lanes64_block3x3<kPixels, kStride, typename decltype(kind)::type>(d, blocks, block_count, rows,
@@ -324,34 +347,34 @@ void channel_blocks3x3(const DepthwiseConv2d& d, const Block<kPixels, kStride>* 
     }
     const int64_t valid = std::min<int64_t>(kDepthwiseBlock, d.channels - cb);
     if (valid < kDepthwiseBlock)
-      channel_block3x3<kPixels, kStride, false, Columns, x86::Requant16>(
+      channel_block_columns<kPixels, kStride, false, Columns, x86::Requant16>(
           d, blocks, block_count, rows, ix_origin, out, cb, static_cast<__mmask16>((1u << valid) - 1));
     else
       x86::with_requant(d.requant, x86::FusedRequant16::usable(d.requant, cb), [&](auto kind) {
-        channel_block3x3<kPixels, kStride, true, Columns, typename decltype(kind)::type>(
+        channel_block_columns<kPixels, kStride, true, Columns, typename decltype(kind)::type>(
             d, blocks, block_count, rows, ix_origin, out, cb, __mmask16(0xFFFF));
       });
     cb += kDepthwiseBlock;
   }
 }
 
-template <int kPixels, int kStride>
-void row3x3(const DepthwiseConv2d& d, const uint8_t* const rows[3], int64_t ix_origin, int64_t iw,
-            int64_t width, uint8_t* out, int64_t c_begin, int64_t c_end) {
-  constexpr int kColumns = kColumnsOf<kPixels, kStride>;
+template <int K, int kPixels, int kStride>
+void row_columns(const DepthwiseConv2d& d, const uint8_t* const* rows, int64_t ix_origin, int64_t iw,
+                 int64_t width, uint8_t* out, int64_t c_begin, int64_t c_end) {
+  constexpr int kColumns = kColumnsOf<kPixels, kStride, K>;
   const int64_t c = d.channels;
   // Blocks every kPixels pixels, and a last one overlapping its neighbour when the width is not a
   // multiple (those pixels are computed twice, to the same bytes) so that no pixel needs a slower path.
-  thread_local std::vector<Block<kPixels, kStride>> blocks;
+  thread_local std::vector<Block<kPixels, kStride, K>> blocks;
   blocks.clear();
-  const bool all_rows = rows[0] != nullptr && rows[1] != nullptr && rows[2] != nullptr;
+  const bool all_rows = std::all_of(rows, rows + K, [](const uint8_t* r) { return r != nullptr; });
   auto add = [&](int64_t x) {
-    Block<kPixels, kStride>& b = blocks.emplace_back();
+    Block<kPixels, kStride, K>& b = blocks.emplace_back();
     b.x = x;
     const int64_t ix0 = x * kStride + ix_origin;
     b.interior = all_rows && ix0 >= 0 && ix0 + kColumns <= iw;
     if (b.interior) return;
-    for (int ky = 0; ky < 3; ++ky)
+    for (int ky = 0; ky < K; ++ky)
       for (int j = 0; j < kColumns; ++j) {
         const int64_t ix = ix0 + j;
         b.columns[ky][j] = rows[ky] != nullptr && ix >= 0 && ix < iw ? rows[ky] + ix * c : d.zero_row.data();
@@ -361,24 +384,34 @@ void row3x3(const DepthwiseConv2d& d, const uint8_t* const rows[3], int64_t ix_o
   for (; x + kPixels <= width; x += kPixels)
     add(x);
   if (x < width) add(width - kPixels);
-  if (d.column_bytes.empty())
-    channel_blocks3x3<WordColumns>(d, blocks.data(), blocks.size(), rows, ix_origin, out, c_begin, c_end);
-  else
-    channel_blocks3x3<ByteColumns>(d, blocks.data(), blocks.size(), rows, ix_origin, out, c_begin, c_end);
+  if constexpr (K == 3) {
+    if (d.column_bytes.empty())
+      return channel_blocks<WordColumns>(d, blocks.data(), blocks.size(), rows, ix_origin, out, c_begin,
+                                         c_end);
+  }
+  channel_blocks<ByteColumns<K>>(d, blocks.data(), blocks.size(), rows, ix_origin, out, c_begin, c_end);
+}
+
+// The widest block that fits the row (a block never reaches past the row's last pixel).
+template <int K>
+void row_columns_any_width(const DepthwiseConv2d& d, const uint8_t* const* rows, int64_t ix_origin,
+                           int64_t iw, int64_t width, uint8_t* out, int64_t c_begin, int64_t c_end) {
+  if (d.params.stride_w == 1) {
+    if (width >= 8) return row_columns<K, 8, 1>(d, rows, ix_origin, iw, width, out, c_begin, c_end);
+    if (width >= 4) return row_columns<K, 4, 1>(d, rows, ix_origin, iw, width, out, c_begin, c_end);
+    return row_columns<K, 1, 1>(d, rows, ix_origin, iw, width, out, c_begin, c_end);
+  }
+  if (width >= 4) return row_columns<K, 4, 2>(d, rows, ix_origin, iw, width, out, c_begin, c_end);
+  return row_columns<K, 1, 2>(d, rows, ix_origin, iw, width, out, c_begin, c_end);
 }
 
 }  // namespace
 
-void depthwise_row3x3_avx512(const DepthwiseConv2d& d, const uint8_t* const rows[3], int64_t ix_origin,
-                             int64_t iw, int64_t width, uint8_t* out, int64_t c_begin, int64_t c_end) {
-  // The widest block that fits the row (a block never reaches past the row's last pixel).
-  if (d.params.stride_w == 1) {
-    if (width >= 8) return row3x3<8, 1>(d, rows, ix_origin, iw, width, out, c_begin, c_end);
-    if (width >= 4) return row3x3<4, 1>(d, rows, ix_origin, iw, width, out, c_begin, c_end);
-    return row3x3<1, 1>(d, rows, ix_origin, iw, width, out, c_begin, c_end);
-  }
-  if (width >= 4) return row3x3<4, 2>(d, rows, ix_origin, iw, width, out, c_begin, c_end);
-  return row3x3<1, 2>(d, rows, ix_origin, iw, width, out, c_begin, c_end);
+void depthwise_row_columns_avx512(const DepthwiseConv2d& d, const uint8_t* const* rows, int64_t ix_origin,
+                                  int64_t iw, int64_t width, uint8_t* out, int64_t c_begin, int64_t c_end) {
+  if (d.column_kernel == 5)
+    return row_columns_any_width<5>(d, rows, ix_origin, iw, width, out, c_begin, c_end);
+  row_columns_any_width<3>(d, rows, ix_origin, iw, width, out, c_begin, c_end);
 }
 
 void depthwise_row_avx512(const DepthwiseConv2d& d, const uint8_t* const* taps, int64_t width, uint8_t* out) {

@@ -99,26 +99,31 @@ TEST_P(Depthwise, ScaledBeyondInt32) {
     }
 }
 
-// 3x3 without dilation takes a column kernel on AVX-512 (blocks of 8 pixels at stride 1, 4 at stride 2):
-// widths around the block sizes, every padding, both strides, partial channel blocks, clamps, extreme values.
-TEST_P(Depthwise, ThreeByThreeAllWidthsAndPaddings) {
-  for (uint64_t seed = 0; seed < 300; ++seed) {
+// 3x3 and 5x5 without dilation take a column kernel on AVX-512 (blocks of 8 pixels at stride 1, 4 at
+// stride 2): widths around the block sizes, every padding (5x5: up to 4, so that whole blocks and kernel
+// rows fall in it), both strides, partial channel blocks, clamps, extreme values.
+TEST_P(Depthwise, ColumnKernelSizesAllWidthsAndPaddings) {
+  for (uint64_t seed = 0; seed < 600; ++seed) {
     SCOPED_TRACE("seed " + std::to_string(seed));
     test::Random rng(seed);
+    const int64_t k = seed % 2 == 0 ? 3 : 5;
     const int64_t c = seed % 5 == 0 ? std::vector<int64_t>{96, 64, 128, 144, 200}[seed / 5 % 5]
                                     : rng.integer(1, seed % 2 == 0 ? 40 : 140);
     ref::Conv2dParams p;
     p.groups = c;
     p.stride_h = rng.integer(1, 2), p.stride_w = rng.integer(1, 2);
-    p.pad = {rng.integer(0, 2), rng.integer(0, 2), rng.integer(0, 2), rng.integer(0, 2)};
-    const int64_t ih = rng.integer(3, 9), iw = rng.integer(3, 21);
+    const int64_t max_pad = k == 3 ? 2 : 4;
+    p.pad = {rng.integer(0, max_pad), rng.integer(0, max_pad), rng.integer(0, max_pad),
+             rng.integer(0, max_pad)};
+    const int64_t ih = rng.integer(k == 3 ? 3 : 1, 9), iw = rng.integer(k == 3 ? 3 : 1, 21);
+    if (ih + p.pad.top + p.pad.bottom < k || iw + p.pad.left + p.pad.right < k) continue;
     TensorU8 in = rng.activations({rng.integer(1, 2), ih, iw, c}, rng.activation_params());
     if (seed % 7 == 3)
       for (auto& v : in.data)
         v = rng.coin() ? 255 : 0;
     const QuantParams out =
         QuantParams::per_tensor(rng.scale(1e-4, 2.0), static_cast<int32_t>(rng.integer(0, 255)));
-    auto w = test::random_weights<int8_t>(rng, {c, 3, 3, 1}, rng.coin(), seed % 4 == 1);
+    auto w = test::random_weights<int8_t>(rng, {c, k, k, 1}, rng.coin(), seed % 4 == 1);
     if (seed % 7 == 3)
       for (auto& v : w.data)
         v = rng.coin() ? int8_t{-128} : int8_t{127};
@@ -133,30 +138,34 @@ TEST_P(Depthwise, ThreeByThreeAllWidthsAndPaddings) {
 // Few rows and many channels: the column kernel's work is split over channel groups too, whose
 // boundaries move with the thread count.
 TEST_P(Depthwise, ChannelSplitIdenticalForAnyThreadCount) {
-  test::Random rng(31);
-  const int64_t c = 200;
-  ref::Conv2dParams p;
-  p.groups = c;
-  p.pad = {1, 1, 1, 1};
-  const TensorU8 in = rng.activations({1, 7, 7, c}, rng.activation_params());
-  const auto w = test::random_weights<int8_t>(rng, {c, 3, 3, 1}, true, false);
-  const TensorS32 bias = test::random_bias(rng, c, in.quant, w, 30000);
-  const QuantParams out = QuantParams::per_tensor(0.02f, 9);
-  const auto [isa, mode] = GetParam();
-  const TensorU8 want = ref::conv2d(in, w, &bias, p, out, Clamp{}, mode);
-  const conv::DepthwiseConv2d d =
-      conv::prepare_depthwise_conv2d(isa, w, &bias, p, in.quant, out, Clamp{}, mode);
-  for (int threads : {1, 2, 3, 4, 8}) {
-    TensorU8 got(want.shape, out);
-    tbb::task_arena(threads).execute([&] { conv::run(d, in.data.data(), 1, 7, 7, got.data.data()); });
-    ASSERT_EQ(got.data, want.data) << threads << " threads";
+  for (const int64_t k : {3, 5}) {
+    SCOPED_TRACE("kernel " + std::to_string(k));
+    test::Random rng(31);
+    const int64_t c = 200;
+    ref::Conv2dParams p;
+    p.groups = c;
+    p.pad = {k / 2, k / 2, k / 2, k / 2};
+    const TensorU8 in = rng.activations({1, 7, 7, c}, rng.activation_params());
+    const auto w = test::random_weights<int8_t>(rng, {c, k, k, 1}, true, false);
+    const TensorS32 bias = test::random_bias(rng, c, in.quant, w, 30000);
+    const QuantParams out = QuantParams::per_tensor(0.02f, 9);
+    const auto [isa, mode] = GetParam();
+    const TensorU8 want = ref::conv2d(in, w, &bias, p, out, Clamp{}, mode);
+    const conv::DepthwiseConv2d d =
+        conv::prepare_depthwise_conv2d(isa, w, &bias, p, in.quant, out, Clamp{}, mode);
+    for (int threads : {1, 2, 3, 4, 8}) {
+      TensorU8 got(want.shape, out);
+      tbb::task_arena(threads).execute([&] { conv::run(d, in.data.data(), 1, 7, 7, got.data.data()); });
+      ASSERT_EQ(got.data, want.data) << threads << " threads";
+    }
   }
 }
 
 // On AVX-512 a 3x3 layer's column kernel multiplies bytes (vpdpbusd, and 64-channel blocks through
-// DepthwiseConv2d::lanes64) where every w - z_w fits int8, and int16 pairs otherwise. Weights on both sides
-// of that boundary, against activations at 0 and 255 and random ones; channel counts that leave whole
-// 64-channel blocks, 16-channel blocks and a partial block; both strides.
+// DepthwiseConv2d::lanes64) where every w - z_w fits int8, and int16 pairs otherwise; a 5x5 layer's
+// multiplies bytes where they fit and leaves the rest to the tap kernel. Weights on both sides of that
+// boundary, against activations at 0 and 255 and random ones; channel counts that leave whole 64-channel
+// blocks, 16-channel blocks and a partial block; both strides.
 TEST_P(Depthwise, ColumnFormsAtTheInt8Boundary) {
   const auto [isa, mode] = GetParam();
   struct Form {
@@ -167,37 +176,40 @@ TEST_P(Depthwise, ColumnFormsAtTheInt8Boundary) {
   // w - z_w reaching -128 and 127 (zero point 0) and -128 and 107 (zero point 20): bytes; one of -129 or
   // 128: int16 pairs.
   constexpr Form kForms[] = {{0, 0, true}, {20, 0, true}, {1, -128, false}, {-1, 127, false}};
-  for (int64_t c : {64, 80, 136, 200})
-    for (const Form& form : kForms) {
-      SCOPED_TRACE("channels " + std::to_string(c) + " weight zero point " + std::to_string(form.zero_point));
-      test::Random rng(static_cast<uint64_t>(c * 4 + form.zero_point));
-      auto w = test::random_weights<int8_t>(rng, {c, 3, 3, 1}, true, false);
-      const int32_t zw = form.zero_point;
-      const int32_t lo = std::max(-128, -128 + zw), hi = std::min(127, 127 + zw);  // w - z_w fits int8
-      w.quant.zero_points.assign(static_cast<size_t>(c), zw);
-      for (size_t i = 0; i < w.data.size(); ++i) {
-        const int32_t v = i % 7 == 0 ? lo : i % 11 == 0 ? hi : static_cast<int32_t>(w.data[i]);
-        w.data[i] = static_cast<int8_t>(std::clamp(v, lo, hi));
+  for (int64_t k : {3, 5})
+    for (int64_t c : {64, 80, 136, 200})
+      for (const Form& form : kForms) {
+        SCOPED_TRACE("kernel " + std::to_string(k) + " channels " + std::to_string(c) +
+                     " weight zero point " + std::to_string(form.zero_point));
+        test::Random rng(static_cast<uint64_t>(c * 4 + form.zero_point));
+        auto w = test::random_weights<int8_t>(rng, {c, k, k, 1}, true, false);
+        const int32_t zw = form.zero_point;
+        const int32_t lo = std::max(-128, -128 + zw), hi = std::min(127, 127 + zw);  // w - z_w fits int8
+        w.quant.zero_points.assign(static_cast<size_t>(c), zw);
+        for (size_t i = 0; i < w.data.size(); ++i) {
+          const int32_t v = i % 7 == 0 ? lo : i % 11 == 0 ? hi : static_cast<int32_t>(w.data[i]);
+          w.data[i] = static_cast<int8_t>(std::clamp(v, lo, hi));
+        }
+        if (form.outlier != 0) w.data[w.data.size() / 2] = static_cast<int8_t>(form.outlier);
+        TensorU8 in = rng.activations({1, 6, 19, c}, rng.activation_params());
+        for (size_t i = 0; i < in.data.size(); i += 3)
+          in.data[i] = i % 2 == 0 ? 255 : 0;
+        const TensorS32 bias = test::random_bias(rng, c, in.quant, w, 30000);
+        for (int64_t stride : {1, 2}) {
+          ref::Conv2dParams p;
+          p.groups = c;
+          p.stride_h = p.stride_w = stride;
+          p.pad = {k / 2, k / 2, k / 2, k / 2};
+          const QuantParams out = QuantParams::per_tensor(rng.scale(1e-3, 0.5), 7);
+          check(GetParam(), in, w, &bias, p, out, Clamp{});
+          if (isa != Isa::avx512vnni) continue;
+          const conv::DepthwiseConv2d d =
+              conv::prepare_depthwise_conv2d(isa, w, &bias, p, in.quant, out, Clamp{}, mode);
+          EXPECT_EQ(!d.column_bytes.empty(), form.bytes);
+          EXPECT_EQ(d.column_kernel, k == 3 || form.bytes ? k : 0);
+          EXPECT_EQ(d.lanes64.channels, form.bytes && k == 3 ? c / 64 * 64 : 0);
+        }
       }
-      if (form.outlier != 0) w.data[w.data.size() / 2] = static_cast<int8_t>(form.outlier);
-      TensorU8 in = rng.activations({1, 6, 19, c}, rng.activation_params());
-      for (size_t i = 0; i < in.data.size(); i += 3)
-        in.data[i] = i % 2 == 0 ? 255 : 0;
-      const TensorS32 bias = test::random_bias(rng, c, in.quant, w, 30000);
-      for (int64_t stride : {1, 2}) {
-        ref::Conv2dParams p;
-        p.groups = c;
-        p.stride_h = p.stride_w = stride;
-        p.pad = {1, 1, 1, 1};
-        const QuantParams out = QuantParams::per_tensor(rng.scale(1e-3, 0.5), 7);
-        check(GetParam(), in, w, &bias, p, out, Clamp{});
-        if (isa != Isa::avx512vnni) continue;
-        const conv::DepthwiseConv2d d =
-            conv::prepare_depthwise_conv2d(isa, w, &bias, p, in.quant, out, Clamp{}, mode);
-        EXPECT_EQ(!d.column_bytes.empty(), form.bytes);
-        EXPECT_EQ(d.lanes64.channels, form.bytes ? c / 64 * 64 : 0);
-      }
-    }
 }
 
 // lanes64_channel swaps a block's 4-channel groups between vector and 128-bit lane, and undoes itself.
