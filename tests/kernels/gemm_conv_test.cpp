@@ -32,13 +32,17 @@ TensorU8 reference(const Case& c) {
       c.weights);
 }
 
-TensorU8 fast(const Case& c, Isa isa) {
-  const conv::GemmConv2d prepared = std::visit(
+conv::GemmConv2d prepare(const Case& c, Isa isa) {
+  return std::visit(
       [&](const auto& w) {
         return conv::prepare_gemm_conv2d(isa, w, c.use_bias ? &c.bias : nullptr, c.params, c.input.quant,
                                          c.output, c.clamp, c.mode);
       },
       c.weights);
+}
+
+TensorU8 fast(const Case& c, Isa isa) {
+  const conv::GemmConv2d prepared = prepare(c, isa);
   const TensorU8 expected_shape = reference(c);  // for the output shape only
   TensorU8 out(expected_shape.shape, c.output);
   conv::run(prepared, c.input.data.data(), c.input.dim(0), c.input.dim(1), c.input.dim(2), out.data.data());
@@ -234,12 +238,7 @@ TEST_P(GemmConv, StridedOutputSlice) {
     const TensorU8 want = reference(c);
     const int64_t cout = want.dim(3), pixels = want.dim(0) * want.dim(1) * want.dim(2);
     const int64_t lead = rng.integer(0, 20), stride = lead + cout + rng.integer(0, 40);
-    const conv::GemmConv2d prepared = std::visit(
-        [&](const auto& w) {
-          return conv::prepare_gemm_conv2d(isa(), w, c.use_bias ? &c.bias : nullptr, c.params, c.input.quant,
-                                           c.output, c.clamp, c.mode);
-        },
-        c.weights);
+    const conv::GemmConv2d prepared = prepare(c, isa());
     for (int threads : {1, 3}) {
       test::StridedOutput out(pixels, cout, stride, lead);
       tbb::task_arena(threads).execute([&] {
@@ -285,12 +284,7 @@ class AmxConvOnTileModel : public ::testing::TestWithParam<RequantMode> {
     bool amx = false, segmented = false;
   };
   static Run run_model(const Case& c) {
-    conv::GemmConv2d prepared = std::visit(
-        [&](const auto& w) {
-          return conv::prepare_gemm_conv2d(Isa::avx512amx, w, c.use_bias ? &c.bias : nullptr, c.params,
-                                           c.input.quant, c.output, c.clamp, c.mode);
-        },
-        c.weights);
+    conv::GemmConv2d prepared = prepare(c, Isa::avx512amx);
     Run r;
     r.amx = prepared.amx.has_value();
     r.segmented = prepared.segmented;
@@ -367,12 +361,7 @@ TEST_P(AmxConvOnTileModel, StridedOutputSlice) {
     const TensorU8 want = reference(c);
     const int64_t cout = want.dim(3), pixels = want.dim(0) * want.dim(1) * want.dim(2);
     const int64_t lead = rng.integer(0, 20), stride = lead + cout + rng.integer(1, 40);
-    conv::GemmConv2d prepared = std::visit(
-        [&](const auto& w) {
-          return conv::prepare_gemm_conv2d(Isa::avx512amx, w, c.use_bias ? &c.bias : nullptr, c.params,
-                                           c.input.quant, c.output, c.clamp, c.mode);
-        },
-        c.weights);
+    conv::GemmConv2d prepared = prepare(c, Isa::avx512amx);
     if (prepared.amx) prepared.amx->on_model = true;
     on_amx += prepared.amx.has_value();
     test::StridedOutput out(pixels, cout, stride, lead);
