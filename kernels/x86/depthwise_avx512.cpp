@@ -1,7 +1,7 @@
 // Depthwise convolution, 16 channels per zmm: each 32-bit lane holds two taps' activations as int16, and
-// vpdpwssd multiplies them with two taps' weights and accumulates, per channel; 3x3 layers whose weights
-// fit int8 hold three taps as bytes instead, for vpdpbusd. Compiled with AVX-512 and VNNI flags; only
-// called after the CPU check.
+// vpdpwssd multiplies them with two taps' weights and accumulates, per channel; 3x3 and 5x5 layers take a
+// column kernel instead, whose byte form (weights that fit int8) holds up to four taps per lane for
+// vpdpbusd. Compiled with AVX-512 and VNNI flags; only called after the CPU check.
 
 #include <immintrin.h>
 
@@ -257,7 +257,8 @@ void channel_block_columns(const DepthwiseConv2d& d, const Block<kPixels, kStrid
 // A block is computed in two halves, vectors 0-1 (the low byte unpacks) and then 2-3 (the high ones), so
 // that a half's six weight vectors stay in registers beside its 2 x kPixels accumulators: with all four
 // vectors at once, the weights did not fit and every vpdpbusd loaded one (a quarter slower). The first
-// half's results wait as int16 words for the second's.
+// half's results wait as int16 words for the second's. Not inlined into channel_blocks: there GCC 12
+// spilled accumulators of this loop (L4 3-6% slower, perf annotate).
 template <int kPixels, int kStride, class Requant>
 [[gnu::noinline]] void lanes64_block3x3(const DepthwiseConv2d& d, const Block<kPixels, kStride, 3>* blocks,
                                         size_t block_count, const uint8_t* const* rows, int64_t ix_origin,
