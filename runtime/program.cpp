@@ -1,5 +1,7 @@
 #include "runtime/program.h"
 
+#include <algorithm>
+
 #include "kernels/error.h"
 #include "runtime/in_place_concat.h"
 
@@ -34,7 +36,6 @@ std::shared_ptr<const Program> compile(std::span<const std::byte> onnx, const gr
     written[in.input] = true;
     aliases.push_back(in.alias);
   }
-  program->in_place_concat_inputs = static_cast<int>(aliases.size());
   for (size_t i = 0; i < g.nodes.size(); ++i) {
     const graph::Node& node = g.nodes[i];
     try {
@@ -55,6 +56,11 @@ std::shared_ptr<const Program> compile(std::span<const std::byte> onnx, const gr
     program->input_quantize_nodes.push_back(uses == 1 ? node_index : -1);
   }
   return program;
+}
+
+int Program::in_place_concat_inputs() const {
+  return static_cast<int>(std::count_if(stores_into_concat.begin(), stores_into_concat.end(),
+                                        [](int concat) { return concat >= 0; }));
 }
 
 }  // namespace octet::runtime

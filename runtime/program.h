@@ -20,9 +20,8 @@ struct Program {
   RequantMode requant = RequantMode::fixed_point;  // how its operators requantize
   Isa isa = Isa::scalar;                           // the instruction set its operators run
   MemoryPlan plan;
-  // How many convolution outputs are written straight into their Concat's output (in_place_concat.h), and
-  // for each node the Concat node whose output it stores into that way (else -1).
-  int in_place_concat_inputs = 0;
+  // For each node: the Concat node whose output it stores its own output straight into
+  // (in_place_concat.h), else -1.
   std::vector<int> stores_into_concat;
   // For each graph output produced by a DequantizeLinear: the uint8 value it dequantizes (kept alive to
   // the end so that callers can ask for quantized outputs), else -1.
@@ -30,6 +29,9 @@ struct Program {
   // For each float graph input consumed only by its quantize node: that node's index (else -1), so a
   // caller's already-quantized uint8 data can skip it.
   std::vector<int> input_quantize_nodes;
+
+  // How many operator outputs are stored straight into their Concat's output.
+  int in_place_concat_inputs() const;
 };
 
 // Imports `onnx` and prepares every operator for `isa` (which the CPU must run), requantizing in mode
