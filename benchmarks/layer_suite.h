@@ -1,7 +1,8 @@
 #pragma once
 
-// The benchmark layer suite of ../shared/peers/PEERS.md (L1-L7): batch 1, NHWC, uint8 activations, int8
-// per-channel weights. Shared by every benchmark program so that their figures compare.
+// The benchmark layer suite of ../shared/peers/PEERS.md (L1-L7), and two depthwise rows of our own (D5,
+// D7): batch 1, NHWC, uint8 activations, int8 per-channel weights. Shared by every benchmark program so that
+// their figures compare.
 
 #include <benchmark/benchmark.h>
 
@@ -27,6 +28,10 @@ constexpr Layer kLayers[] = {
     {"L5_conv3x3_256x256_3to32", 256, 256, 3, 32, 3, 1, 1, 1, false},
     {"L6_convT2x2s2_64x64_128to64", 64, 64, 128, 64, 2, 2, 0, 1, true},
     {"L7_conv3x3_32x32_256to256", 32, 32, 256, 256, 3, 1, 1, 1, false},
+    // Beyond PEERS.md: the 5x5 and 7x7 depthwise column kernels (MobileNetV3 / EfficientNet, ConvNeXt),
+    // which L4 (3x3) does not exercise.
+    {"D5_depthwise5x5_28x28_120", 28, 28, 120, 120, 5, 1, 2, 120, false},
+    {"D7_depthwise7x7_56x56_96", 56, 56, 96, 96, 7, 1, 3, 96, false},
 };
 
 constexpr int64_t output_size(const Layer& l, int64_t in) {

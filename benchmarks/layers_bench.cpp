@@ -1,10 +1,10 @@
-// The layer suite of ../shared/peers/PEERS.md (L1-L7, batch 1, NHWC, u8 activations, s8 per-channel
-// weights, u8 output) through octet's operators (the kernels of the active ISA, OCTET_ISA to force one)
-// and, when CMake found it, through oneDNN in the same run (onednn_layers.cpp), at 1 and 2 threads. Counters:
-// GMAC/s and % of this machine's VNNI peak (64 MACs per cycle per core at 3.65 GHz = 234 GMAC/s per core,
-// PEERS.md). octet runs in both requantization modes (octet/: fixed point, octet_float/: ONNX Runtime's float
-// arithmetic). At the end a table gives octet's time in each mode relative to oneDNN's, and fixed point's
-// relative to float's, for each layer (medians of the repetitions).
+// The layer suite of ../shared/peers/PEERS.md (L1-L7) and our depthwise rows D5 and D7 (batch 1, NHWC, u8
+// activations, s8 per-channel weights, u8 output) through octet's operators (the kernels of the active ISA,
+// OCTET_ISA to force one) and, when CMake found it, through oneDNN in the same run (onednn_layers.cpp), at 1
+// and 2 threads. Counters: GMAC/s and % of this machine's VNNI peak (64 MACs per cycle per core at 3.65 GHz =
+// 234 GMAC/s per core, PEERS.md). octet runs in both requantization modes (octet/: fixed point, octet_float/:
+// ONNX Runtime's float arithmetic). At the end a table gives octet's time in each mode relative to oneDNN's,
+// and fixed point's relative to float's, for each layer (medians of the repetitions).
 //
 //   ./build/benchmarks/layers_bench --benchmark_repetitions=5
 

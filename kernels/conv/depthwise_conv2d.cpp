@@ -18,8 +18,8 @@ namespace {
 int64_t column_kernel_size(const DepthwiseConv2d& d) {
   const auto& p = d.params;
   const bool fits = d.isa == Isa::avx512vnni && d.kernel_h == d.kernel_w &&
-                    (d.kernel_h == 3 || d.kernel_h == 5) && p.dilation_h == 1 && p.dilation_w == 1 &&
-                    (p.stride_w == 1 || p.stride_w == 2);
+                    (d.kernel_h == 3 || d.kernel_h == 5 || d.kernel_h == 7) && p.dilation_h == 1 &&
+                    p.dilation_w == 1 && (p.stride_w == 1 || p.stride_w == 2);
   return fits ? d.kernel_h : 0;
 }
 
@@ -130,7 +130,8 @@ DepthwiseConv2d prepare_depthwise_conv2d(Isa isa, const Tensor<W>& weights, cons
         }
       if (bytes_fit) d.lanes64 = transpose_lanes64(d, rq);
     }
-    // 5x5 with weights that do not fit bytes: the tap kernel (no int16 column form for five rows).
+    // 5x5 and 7x7 with weights that do not fit bytes: the tap kernel (there is no int16 column form of
+    // more than three rows).
     if (k == 3 || bytes_fit) d.column_kernel = k;
   }
   return d;
@@ -167,7 +168,7 @@ void run(const DepthwiseConv2d& d, const uint8_t* input, int64_t n, int64_t ih, 
     uint8_t* out = output + row * ow * c;
 #if defined(__x86_64__)
     if (d.column_kernel > 0) {
-      const uint8_t* rows[5] = {};
+      const uint8_t* rows[kMaxColumnKernel] = {};
       for (int64_t ky = 0; ky < d.column_kernel; ++ky) {
         const int64_t iy = y * p.stride_h - p.pad.top + ky;
         rows[ky] = iy >= 0 && iy < ih ? input + (b * ih + iy) * iw * c : nullptr;

@@ -4,8 +4,8 @@
 // over the KH x KW taps, per channel. Padding taps point at a row of input zero points (an indirection
 // buffer, built per output row), so every tap contributes (a - z_a) uniformly and z_a folds into the bias.
 // Taps are processed in pairs: two activations and two weights per 32-bit lane, multiplied as int16 with
-// vpdpwssd / vpmaddwd, which is exact for (a, w - z_w) in [0, 255] x [-255, 255]. On AVX-512, 3x3 and 5x5
-// layers without dilation take a column kernel instead (depthwise_row_columns_avx512): each input column
+// vpdpwssd / vpmaddwd, which is exact for (a, w - z_w) in [0, 255] x [-255, 255]. On AVX-512, 3x3, 5x5 and
+// 7x7 layers without dilation take a column kernel instead (depthwise_row_columns_avx512): each input column
 // of a block of output pixels is loaded once, and where every w - z_w fits int8 (symmetric int8 weights) a
 // kernel column's taps are multiplied as bytes with vpdpbusd, four rows at a time.
 
@@ -29,6 +29,9 @@ constexpr int64_t lanes64_channel(int64_t position) {
          (position & 3);
 }
 
+// The largest kernel size K of the AVX-512 column kernel (DepthwiseConv2d::column_kernel).
+constexpr int64_t kMaxColumnKernel = 7;
+
 struct DepthwiseConv2d {
   Isa isa = Isa::scalar;
   ref::Conv2dParams params;
@@ -38,16 +41,18 @@ struct DepthwiseConv2d {
   std::vector<int16_t> weights;
   ChannelRequant requant;         // bias folded: bias - z_a * sum_taps (w - z_w)
   std::vector<uint8_t> zero_row;  // channels_padded bytes of z_a: where padding taps point
-  // The column kernel's K (kernel_h == kernel_w == K, no dilation, stride_w 1 or 2, AVX-512 only): 3 or 5;
-  // 0 where the tap kernel runs. 3x3 layers take it with any weights, 5x5 ones where column_bytes is set.
+  // The column kernel's K (kernel_h == kernel_w == K, no dilation, stride_w 1 or 2, AVX-512 only): 3, 5 or
+  // 7; 0 where the tap kernel runs. 3x3 layers take it with any weights, 5x5 and 7x7 ones where column_bytes
+  // is set.
   int64_t column_kernel = 0;
   // 3x3 only: int16 [6][channels_padded][2], for kx = 0..2 the pairs (w[0][kx], w[1][kx]), then for
   // kx = 0..2 the pairs (w[2][kx], 0). Empty when not used.
   std::vector<int16_t> column_weights;
   // The column kernel's weights as bytes where every w - z_w fits int8 (symmetric int8 weights), for
   // vpdpbusd: int8 [K][Q][channels_padded][4] with Q = ceil(K / 4) quads per kernel column, for each kx the
-  // quads (w[0][kx], w[1][kx], w[2][kx], w[3][kx]) and (w[4][kx], 0, 0, 0) (5x5), or (w[0][kx], w[1][kx],
-  // w[2][kx], 0) (3x3). Half the multiplies of column_weights; empty where some weight does not fit.
+  // quads (w[0][kx], w[1][kx], w[2][kx], w[3][kx]) and then (w[4][kx], 0, 0, 0) (5x5) or (w[4][kx],
+  // w[5][kx], w[6][kx], 0) (7x7), or (w[0][kx], w[1][kx], w[2][kx], 0) (3x3). Half the multiplies of
+  // column_weights; empty where some weight does not fit.
   std::vector<int8_t> column_bytes;
   // With 3x3 column_bytes, the channels [0, channels) in whole blocks of 64 again, for a kernel that builds a
   // column of 64 channels with byte unpacks, which leave channel 16L + 4v + i in dword i of 128-bit lane L

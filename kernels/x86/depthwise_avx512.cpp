@@ -1,6 +1,6 @@
 // Depthwise convolution, 16 channels per zmm: each 32-bit lane holds two taps' activations as int16, and
-// vpdpwssd multiplies them with two taps' weights and accumulates, per channel; 3x3 and 5x5 layers take a
-// column kernel instead, whose byte form (weights that fit int8) holds up to four taps per lane for
+// vpdpwssd multiplies them with two taps' weights and accumulates, per channel; 3x3, 5x5 and 7x7 layers take
+// a column kernel instead, whose byte form (weights that fit int8) holds up to four taps per lane for
 // vpdpbusd. Compiled with AVX-512 and VNNI flags; only called after the CPU check.
 
 #include <immintrin.h>
@@ -93,12 +93,13 @@ void row(const DepthwiseConv2d& d, const uint8_t* const* taps, int64_t width, ui
   }
 }
 
-// KxK kernels (K = 3 or 5), any horizontal stride, no dilation: the output pixels of a block share input
+// KxK kernels (K = 3, 5 or 7), any horizontal stride, no dilation: the output pixels of a block share input
 // columns (all of them at stride 1), so each column is loaded once per block, not once per pixel and tap,
 // and its K rows are combined into a form that does not depend on the pixel. Two forms:
 // - ByteColumns<K> (every w - z_w fits int8: symmetric int8 weights): the column's rows as the bytes of
-//   each lane, four rows a quad (rows 0-2 and a zero for 3x3; rows 0-3, then row 4 and zeros for 5x5),
-//   one vpdpbusd per quad, column and pixel: 3 per pixel for 3x3, 10 for 5x5.
+//   each lane, four rows a quad (rows 0-2 and a zero for 3x3; rows 0-3, then row 4 and zeros for 5x5;
+//   rows 0-3, then rows 4-6 and a zero for 7x7), one vpdpbusd per quad, column and pixel: 3 per pixel
+//   for 3x3, 10 for 5x5, 14 for 7x7.
 // - WordColumns (3x3, any weights): rows 0 and 1 as an int16 pair per lane, row 2 paired with 0, two
 //   vpdpwssd per column and pixel: 6 per pixel.
 // Against K * K loads and ceil(K * K / 2) vpdpwssd per pixel in block_row above.
@@ -170,11 +171,14 @@ constexpr int kColumnsOf = (kPixels - 1) * kStride + K;
 
 // A block of kPixels output pixels starting at x. Blocks that touch padding read their columns through
 // pointers (the zero row for padding) prepared once per row, for every channel block.
+// `columns` is set only where a block is not interior, and is left uninitialized otherwise: zero-filling
+// it for every block of every row (784 bytes for 7x7) cost 4% of a 7x7 layer's time.
 template <int kPixels, int kStride, int K>
 struct Block {
+  Block() {}  // user-provided, so that emplace_back() does not zero-fill `columns`
   int64_t x = 0;
   bool interior = false;
-  const uint8_t* columns[K][kColumnsOf<kPixels, kStride, K>] = {};
+  const uint8_t* columns[K][kColumnsOf<kPixels, kStride, K>];
 };
 
 template <int kPixels, int kStride, bool kFull, class Columns, class Requant>
@@ -412,6 +416,8 @@ void depthwise_row_columns_avx512(const DepthwiseConv2d& d, const uint8_t* const
                                   int64_t iw, int64_t width, uint8_t* out, int64_t c_begin, int64_t c_end) {
   if (d.column_kernel == 5)
     return row_columns_any_width<5>(d, rows, ix_origin, iw, width, out, c_begin, c_end);
+  if (d.column_kernel == 7)
+    return row_columns_any_width<7>(d, rows, ix_origin, iw, width, out, c_begin, c_end);
   row_columns_any_width<3>(d, rows, ix_origin, iw, width, out, c_begin, c_end);
 }
 

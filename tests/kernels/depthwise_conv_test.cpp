@@ -65,18 +65,21 @@ TEST_P(Depthwise, RandomShapesBitExact) {
 }
 
 TEST_P(Depthwise, ExtremeValues) {
-  for (int32_t a : {0, 255})
-    for (int32_t wv : {-128, -127, 127}) {
-      const int64_t c = 37;
-      const TensorU8 in({1, 6, 6, c}, std::vector<uint8_t>(36 * c, static_cast<uint8_t>(a)),
-                        QuantParams::per_tensor(0.1f, 7));
-      const TensorS8 w({c, 5, 5, 1}, std::vector<int8_t>(25 * c, static_cast<int8_t>(wv)),
-                       QuantParams::per_tensor(0.01f, 0));
-      ref::Conv2dParams p;
-      p.groups = c;
-      p.pad = {2, 2, 2, 2};
-      check(GetParam(), in, w, nullptr, p, QuantParams::per_tensor(1.0f, 128), Clamp{});
-    }
+  for (int64_t k : {5, 7})
+    for (int32_t a : {0, 255})
+      for (int32_t wv : {-128, -127, 127}) {
+        const int64_t c = 37;
+        const TensorU8 in({1, 6, 6, c},
+                          std::vector<uint8_t>(static_cast<size_t>(36 * c), static_cast<uint8_t>(a)),
+                          QuantParams::per_tensor(0.1f, 7));
+        const TensorS8 w({c, k, k, 1},
+                         std::vector<int8_t>(static_cast<size_t>(k * k * c), static_cast<int8_t>(wv)),
+                         QuantParams::per_tensor(0.01f, 0));
+        ref::Conv2dParams p;
+        p.groups = c;
+        p.pad = {k / 2, k / 2, k / 2, k / 2};
+        check(GetParam(), in, w, nullptr, p, QuantParams::per_tensor(1.0f, 128), Clamp{});
+      }
 }
 
 // Scaled accumulators far beyond int32 (a huge requantization scale), and then ordinary ones: the float
@@ -99,20 +102,20 @@ TEST_P(Depthwise, ScaledBeyondInt32) {
     }
 }
 
-// 3x3 and 5x5 without dilation take a column kernel on AVX-512 (blocks of 8 pixels at stride 1, 4 at
-// stride 2): widths around the block sizes, every padding (5x5: up to 4, so that whole blocks and kernel
-// rows fall in it), both strides, partial channel blocks, clamps, extreme values.
+// 3x3, 5x5 and 7x7 without dilation take a column kernel on AVX-512 (blocks of 8 pixels at stride 1, 4
+// at stride 2): widths around the block sizes, every padding (5x5 and 7x7: up to K - 1, so that whole
+// blocks and kernel rows fall in it), both strides, partial channel blocks, clamps, extreme values.
 TEST_P(Depthwise, ColumnKernelSizesAllWidthsAndPaddings) {
-  for (uint64_t seed = 0; seed < 600; ++seed) {
+  for (uint64_t seed = 0; seed < 900; ++seed) {
     SCOPED_TRACE("seed " + std::to_string(seed));
     test::Random rng(seed);
-    const int64_t k = seed % 2 == 0 ? 3 : 5;
+    const int64_t k = std::vector<int64_t>{3, 5, 7}[seed % 3];
     const int64_t c = seed % 5 == 0 ? std::vector<int64_t>{96, 64, 128, 144, 200}[seed / 5 % 5]
-                                    : rng.integer(1, seed % 2 == 0 ? 40 : 140);
+                                    : rng.integer(1, k == 3 ? 40 : 140);
     ref::Conv2dParams p;
     p.groups = c;
     p.stride_h = rng.integer(1, 2), p.stride_w = rng.integer(1, 2);
-    const int64_t max_pad = k == 3 ? 2 : 4;
+    const int64_t max_pad = k == 3 ? 2 : k - 1;
     p.pad = {rng.integer(0, max_pad), rng.integer(0, max_pad), rng.integer(0, max_pad),
              rng.integer(0, max_pad)};
     const int64_t ih = rng.integer(k == 3 ? 3 : 1, 9), iw = rng.integer(k == 3 ? 3 : 1, 21);
@@ -138,7 +141,7 @@ TEST_P(Depthwise, ColumnKernelSizesAllWidthsAndPaddings) {
 // Few rows and many channels: the column kernel's work is split over channel groups too, whose
 // boundaries move with the thread count.
 TEST_P(Depthwise, ChannelSplitIdenticalForAnyThreadCount) {
-  for (const int64_t k : {3, 5}) {
+  for (const int64_t k : {3, 5, 7}) {
     SCOPED_TRACE("kernel " + std::to_string(k));
     test::Random rng(31);
     const int64_t c = 200;
@@ -162,7 +165,7 @@ TEST_P(Depthwise, ChannelSplitIdenticalForAnyThreadCount) {
 }
 
 // On AVX-512 a 3x3 layer's column kernel multiplies bytes (vpdpbusd, and 64-channel blocks through
-// DepthwiseConv2d::lanes64) where every w - z_w fits int8, and int16 pairs otherwise; a 5x5 layer's
+// DepthwiseConv2d::lanes64) where every w - z_w fits int8, and int16 pairs otherwise; a 5x5 or 7x7 layer's
 // multiplies bytes where they fit and leaves the rest to the tap kernel. Weights on both sides of that
 // boundary, against activations at 0 and 255 and random ones; channel counts that leave whole 64-channel
 // blocks, 16-channel blocks and a partial block; both strides.
@@ -176,7 +179,7 @@ TEST_P(Depthwise, ColumnFormsAtTheInt8Boundary) {
   // w - z_w reaching -128 and 127 (zero point 0) and -128 and 107 (zero point 20): bytes; one of -129 or
   // 128: int16 pairs.
   constexpr Form kForms[] = {{0, 0, true}, {20, 0, true}, {1, -128, false}, {-1, 127, false}};
-  for (int64_t k : {3, 5})
+  for (int64_t k : {3, 5, 7})
     for (int64_t c : {64, 80, 136, 200})
       for (const Form& form : kForms) {
         SCOPED_TRACE("kernel " + std::to_string(k) + " channels " + std::to_string(c) +
