@@ -14,10 +14,10 @@ namespace octet::conv {
 
 namespace {
 
-// The kernel size K of the AVX-512 column kernel that can run `d` (its weights aside), or 0.
+// The kernel size K of the AVX-512 or AVX2 column kernel that can run `d` (its weights aside), or 0.
 int64_t column_kernel_size(const DepthwiseConv2d& d) {
   const auto& p = d.params;
-  const bool fits = d.isa == Isa::avx512vnni && d.kernel_h == d.kernel_w &&
+  const bool fits = (d.isa == Isa::avx512vnni || d.isa == Isa::avx2) && d.kernel_h == d.kernel_w &&
                     (d.kernel_h == 3 || d.kernel_h == 5 || d.kernel_h == 7) && p.dilation_h == 1 &&
                     p.dilation_w == 1 && (p.stride_w == 1 || p.stride_w == 2);
   return fits ? d.kernel_h : 0;
@@ -107,7 +107,7 @@ DepthwiseConv2d prepare_depthwise_conv2d(Isa isa, const Tensor<W>& weights, cons
       return static_cast<int16_t>(static_cast<int32_t>(weights.data[static_cast<size_t>(ch * taps + t)]) -
                                   rq.weight_zero_points[static_cast<size_t>(ch)]);
     };
-    bool bytes_fit = true;
+    bool bytes_fit = isa == Isa::avx512vnni;  // only the AVX-512 kernel multiplies bytes
     for (int64_t ch = 0; ch < c; ++ch)
       for (int64_t t = 0; t < taps; ++t)
         bytes_fit = bytes_fit && tap(ch, t) >= INT8_MIN && tap(ch, t) <= INT8_MAX;
@@ -120,19 +120,18 @@ DepthwiseConv2d prepare_depthwise_conv2d(Isa isa, const Tensor<W>& weights, cons
             d.column_bytes[static_cast<size_t>(((kx * quads + ky / 4) * d.channels_padded + ch) * 4 +
                                                ky % 4)] = static_cast<int8_t>(tap(ch, ky * k + kx));
     }
-    if (k == 3) {
-      d.column_weights.assign(static_cast<size_t>(6 * d.channels_padded * 2), 0);
+    if (k == 3 || isa == Isa::avx2) {
+      const int64_t pairs = (k + 1) / 2;
+      d.column_weights.assign(static_cast<size_t>(pairs * k * d.channels_padded * 2), 0);
       for (int64_t ch = 0; ch < c; ++ch)
-        for (int64_t kx = 0; kx < 3; ++kx) {
-          d.column_weights[static_cast<size_t>((kx * d.channels_padded + ch) * 2)] = tap(ch, kx);
-          d.column_weights[static_cast<size_t>((kx * d.channels_padded + ch) * 2 + 1)] = tap(ch, 3 + kx);
-          d.column_weights[static_cast<size_t>(((3 + kx) * d.channels_padded + ch) * 2)] = tap(ch, 6 + kx);
-        }
-      if (bytes_fit) d.lanes64 = transpose_lanes64(d, rq);
+        for (int64_t ky = 0; ky < k; ++ky)
+          for (int64_t kx = 0; kx < k; ++kx)
+            d.column_weights[static_cast<size_t>((((ky / 2) * k + kx) * d.channels_padded + ch) * 2 +
+                                                 ky % 2)] = tap(ch, ky * k + kx);
+      if (k == 3 && bytes_fit) d.lanes64 = transpose_lanes64(d, rq);
     }
-    // 5x5 and 7x7 with weights that do not fit bytes: the tap kernel (there is no int16 column form of
-    // more than three rows).
-    if (k == 3 || bytes_fit) d.column_kernel = k;
+    // AVX-512 5x5 and 7x7 with weights that do not fit bytes: the tap kernel (its word form is 3x3 only).
+    if (k == 3 || bytes_fit || isa == Isa::avx2) d.column_kernel = k;
   }
   return d;
 }
@@ -173,8 +172,11 @@ void run(const DepthwiseConv2d& d, const uint8_t* input, int64_t n, int64_t ih, 
         const int64_t iy = y * p.stride_h - p.pad.top + ky;
         rows[ky] = iy >= 0 && iy < ih ? input + (b * ih + iy) * iw * c : nullptr;
       }
-      depthwise_row_columns_avx512(d, rows, -p.pad.left, iw, ow, out, g * group_width,
-                                   std::min(c, (g + 1) * group_width));
+      const int64_t c_begin = g * group_width, c_end = std::min(c, (g + 1) * group_width);
+      if (d.isa == Isa::avx512vnni)
+        depthwise_row_columns_avx512(d, rows, -p.pad.left, iw, ow, out, c_begin, c_end);
+      else
+        depthwise_row_columns_avx2(d, rows, -p.pad.left, iw, ow, out, c_begin, c_end);
       return;
     }
 #endif

@@ -4,10 +4,11 @@
 // over the KH x KW taps, per channel. Padding taps point at a row of input zero points (an indirection
 // buffer, built per output row), so every tap contributes (a - z_a) uniformly and z_a folds into the bias.
 // Taps are processed in pairs: two activations and two weights per 32-bit lane, multiplied as int16 with
-// vpdpwssd / vpmaddwd, which is exact for (a, w - z_w) in [0, 255] x [-255, 255]. On AVX-512, 3x3, 5x5 and
-// 7x7 layers without dilation take a column kernel instead (depthwise_row_columns_avx512): each input column
-// of a block of output pixels is loaded once, and where every w - z_w fits int8 (symmetric int8 weights) a
-// kernel column's taps are multiplied as bytes with vpdpbusd, four rows at a time.
+// vpdpwssd / vpmaddwd, which is exact for (a, w - z_w) in [0, 255] x [-255, 255]. On AVX-512 and AVX2, 3x3,
+// 5x5 and 7x7 layers without dilation take a column kernel instead (depthwise_row_columns_*): each input
+// column of a block of output pixels is loaded once and its rows paired (AVX2, and AVX-512 3x3 with any
+// weights), or, on AVX-512 where every w - z_w fits int8 (symmetric int8 weights), a kernel column's taps
+// are multiplied as bytes with vpdpbusd, four rows at a time.
 
 #include <cstdint>
 #include <vector>
@@ -29,7 +30,7 @@ constexpr int64_t lanes64_channel(int64_t position) {
          (position & 3);
 }
 
-// The largest kernel size K of the AVX-512 column kernel (DepthwiseConv2d::column_kernel).
+// The largest kernel size K of the column kernels (DepthwiseConv2d::column_kernel).
 constexpr int64_t kMaxColumnKernel = 7;
 
 struct DepthwiseConv2d {
@@ -41,12 +42,13 @@ struct DepthwiseConv2d {
   std::vector<int16_t> weights;
   ChannelRequant requant;         // bias folded: bias - z_a * sum_taps (w - z_w)
   std::vector<uint8_t> zero_row;  // channels_padded bytes of z_a: where padding taps point
-  // The column kernel's K (kernel_h == kernel_w == K, no dilation, stride_w 1 or 2, AVX-512 only): 3, 5 or
-  // 7; 0 where the tap kernel runs. 3x3 layers take it with any weights, 5x5 and 7x7 ones where column_bytes
-  // is set.
+  // The column kernel's K (kernel_h == kernel_w == K, no dilation, stride_w 1 or 2, AVX-512 or AVX2): 3, 5
+  // or 7; 0 where the tap kernel runs. AVX2 and AVX-512 3x3 layers take it with any weights, AVX-512 5x5
+  // and 7x7 ones where column_bytes is set.
   int64_t column_kernel = 0;
-  // 3x3 only: int16 [6][channels_padded][2], for kx = 0..2 the pairs (w[0][kx], w[1][kx]), then for
-  // kx = 0..2 the pairs (w[2][kx], 0). Empty when not used.
+  // The column kernel's weights as int16 pairs (AVX2, and AVX-512 3x3): int16 [P][K][channels_padded][2]
+  // with P = ceil(K / 2), for pair p and column kx (w[2p][kx], w[2p + 1][kx]), 0 past row K - 1. Empty when
+  // not used.
   std::vector<int16_t> column_weights;
   // The column kernel's weights as bytes where every w - z_w fits int8 (symmetric int8 weights), for
   // vpdpbusd: int8 [K][Q][channels_padded][4] with Q = ceil(K / 4) quads per kernel column, for each kx the
@@ -86,7 +88,10 @@ void depthwise_row_avx512(const DepthwiseConv2d& conv, const uint8_t* const* tap
 // output pixel x reads input columns x * stride_w + ix_origin + kx.
 void depthwise_row_columns_avx512(const DepthwiseConv2d& conv, const uint8_t* const* rows, int64_t ix_origin,
                                   int64_t iw, int64_t width, uint8_t* out, int64_t c_begin, int64_t c_end);
+// The same two for AVX2, 8 channels per vector (kernels/x86/depthwise_avx2.cpp).
 void depthwise_row_avx2(const DepthwiseConv2d& conv, const uint8_t* const* taps, int64_t width, uint8_t* out);
+void depthwise_row_columns_avx2(const DepthwiseConv2d& conv, const uint8_t* const* rows, int64_t ix_origin,
+                                int64_t iw, int64_t width, uint8_t* out, int64_t c_begin, int64_t c_end);
 // Every aarch64 ISA (kernels/arm/depthwise_neon.cpp).
 void depthwise_row_neon(const DepthwiseConv2d& conv, const uint8_t* const* taps, int64_t width, uint8_t* out);
 

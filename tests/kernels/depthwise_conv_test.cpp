@@ -103,8 +103,9 @@ TEST_P(Depthwise, ScaledBeyondInt32) {
 }
 
 // 3x3, 5x5 and 7x7 without dilation take a column kernel on AVX-512 (blocks of 8 pixels at stride 1, 4
-// at stride 2): widths around the block sizes, every padding (5x5 and 7x7: up to K - 1, so that whole
-// blocks and kernel rows fall in it), both strides, partial channel blocks, clamps, extreme values.
+// at stride 2) and on AVX2 (4 pixels): widths around the block sizes, every padding (5x5 and 7x7: up to K -
+// 1, so that whole blocks and kernel rows fall in it), both strides, partial channel blocks, clamps, extreme
+// values.
 TEST_P(Depthwise, ColumnKernelSizesAllWidthsAndPaddings) {
   for (uint64_t seed = 0; seed < 900; ++seed) {
     SCOPED_TRACE("seed " + std::to_string(seed));
@@ -166,7 +167,8 @@ TEST_P(Depthwise, ChannelSplitIdenticalForAnyThreadCount) {
 
 // On AVX-512 a 3x3 layer's column kernel multiplies bytes (vpdpbusd, and 64-channel blocks through
 // DepthwiseConv2d::lanes64) where every w - z_w fits int8, and int16 pairs otherwise; a 5x5 or 7x7 layer's
-// multiplies bytes where they fit and leaves the rest to the tap kernel. Weights on both sides of that
+// multiplies bytes where they fit and leaves the rest to the tap kernel. AVX2's multiplies int16 pairs for
+// every size and any weights. Weights on both sides of that
 // boundary, against activations at 0 and 255 and random ones; channel counts that leave whole 64-channel
 // blocks, 16-channel blocks and a partial block; both strides.
 TEST_P(Depthwise, ColumnFormsAtTheInt8Boundary) {
@@ -205,9 +207,14 @@ TEST_P(Depthwise, ColumnFormsAtTheInt8Boundary) {
           p.pad = {k / 2, k / 2, k / 2, k / 2};
           const QuantParams out = QuantParams::per_tensor(rng.scale(1e-3, 0.5), 7);
           check(GetParam(), in, w, &bias, p, out, Clamp{});
-          if (isa != Isa::avx512vnni) continue;
           const conv::DepthwiseConv2d d =
               conv::prepare_depthwise_conv2d(isa, w, &bias, p, in.quant, out, Clamp{}, mode);
+          if (isa == Isa::avx2) {  // int16 pairs for any weights
+            EXPECT_EQ(d.column_kernel, k);
+            EXPECT_TRUE(d.column_bytes.empty());
+            EXPECT_EQ(d.column_weights.size(), static_cast<size_t>((k + 1) / 2 * k * d.channels_padded * 2));
+          }
+          if (isa != Isa::avx512vnni) continue;
           EXPECT_EQ(!d.column_bytes.empty(), form.bytes);
           EXPECT_EQ(d.column_kernel, k == 3 || form.bytes ? k : 0);
           EXPECT_EQ(d.lanes64.channels, form.bytes && k == 3 ? c / 64 * 64 : 0);
