@@ -57,11 +57,11 @@ struct Block {
 
 // One block, channels [cb, cb + valid): the weights and output from channel cb on. The count is a run-time
 // value: a copy of the loop for whole groups of 8 was no faster.
-template <int K, int kPixels, int kStride>
+template <int K, int kPixels, int kStride, class Requant>
 [[gnu::always_inline]] inline void column_block(const DepthwiseConv2d& d,
                                                 const Block<K, kPixels, kStride>& block, int64_t cb,
-                                                const int16_t* weights, const x86::Requant8& requant,
-                                                uint8_t* out, int64_t valid) {
+                                                const int16_t* weights, const Requant& requant, uint8_t* out,
+                                                int64_t valid) {
   constexpr int kPairs = (K + 1) / 2;
   constexpr int kColumns = kColumnsOf<K, kPixels, kStride>;
   const int64_t pair_stride = K * d.channels_padded * 2, column_stride = d.channels_padded * 2;
@@ -99,14 +99,20 @@ template <int K, int kPixels, int kStride>
     store8(out + i * d.channels, requant(acc[i], 0), valid);
 }
 
-// Channels [cb, cb + valid) (valid <= 8) of a row's blocks.
+// Channels [cb, cb + valid) (valid <= 8) of a row's blocks, with the fused epilogue where the channels
+// have it.
 template <int K, int kPixels, int kStride>
 void channel_group(const DepthwiseConv2d& d, const Block<K, kPixels, kStride>* blocks, size_t block_count,
                    uint8_t* out, int64_t cb, int64_t valid) {
-  const x86::Requant8 requant(d.requant, cb, false);
   const int16_t* weights = d.column_weights.data() + cb * 2;
-  for (size_t n = 0; n < block_count; ++n)
-    column_block(d, blocks[n], cb, weights, requant, out + blocks[n].x * d.channels + cb, valid);
+  auto each_block = [&](const auto& requant) {
+    for (size_t n = 0; n < block_count; ++n)
+      column_block(d, blocks[n], cb, weights, requant, out + blocks[n].x * d.channels + cb, valid);
+  };
+  if (x86::FusedRequant8::usable(d.requant, cb))
+    each_block(x86::FusedRequant8(d.requant, cb));
+  else
+    each_block(x86::Requant8(d.requant, cb, false));
 }
 
 // Channels [c_begin, c_end) of one output row in blocks of kPixels pixels, the last block overlapping its

@@ -62,9 +62,14 @@ void tile(const PackedWeights& w, const uint8_t* a, int64_t a_stride, const int3
     const int64_t ch = n + j * 8;
     const int64_t valid = std::min<int64_t>(8, n_end - ch);
     if (valid <= 0) continue;
-    const x86::Requant8 requant(w.requant, ch, row_sums != nullptr);
-    for (int r = 0; r < MR; ++r)
-      store(c + r * c_stride + ch, requant(acc[r][j], row_sums ? row_sums[r] : 0), valid);
+    auto emit = [&](const auto& requant) {
+      for (int r = 0; r < MR; ++r)
+        store(c + r * c_stride + ch, requant(acc[r][j], row_sums ? row_sums[r] : 0), valid);
+    };
+    if (row_sums == nullptr && x86::FusedRequant8::usable(w.requant, ch))
+      emit(x86::FusedRequant8(w.requant, ch));
+    else
+      emit(x86::Requant8(w.requant, ch, row_sums != nullptr));
   }
 }
 
