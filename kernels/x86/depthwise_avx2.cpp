@@ -9,6 +9,7 @@
 #include <cstring>
 #include <vector>
 
+#include "kernels/conv/depthwise_column_blocks.h"
 #include "kernels/conv/depthwise_conv2d.h"
 #include "kernels/x86/requant_avx2.h"
 
@@ -41,19 +42,11 @@ inline void store8(uint8_t* dst, __m128i bytes, int64_t valid) {
 // with the weights of each pixel's kernel column kx by vpmaddwd. Per pixel that is K * P vpmaddwd and
 // vpaddd, against K * K loads, shifts and ORs and the same multiplies in the tap kernel. The weights come
 // from L1 as memory operands: 16 ymm registers hold the 4 accumulators and a column, not 6 to 28 weights.
+// Every block, interior or not, reads its columns through its pointer table (depthwise_column_blocks.h):
+// with computed addresses for interior blocks 3x3 layers ran up to 6% faster, 5x5 and 7x7 ones 8-15%
+// slower, and the file's ASan build took 2 minutes instead of 20 s.
 template <int K, int kPixels, int kStride>
-constexpr int kColumnsOf = (kPixels - 1) * kStride + K;
-
-// A block of kPixels output pixels from x: columns[ky][j] points at channel 0 of its input column j in
-// kernel row ky (the zero row for padding), made once per row for every channel group. Blocks inside the
-// image read their columns through it too: with computed addresses for them 3x3 layers ran up to 6%
-// faster, 5x5 and 7x7 ones 8-15% slower, and the file's ASan build took 2 minutes instead of 20 s.
-template <int K, int kPixels, int kStride>
-struct Block {
-  Block() {}  // user-provided, so that emplace_back() does not zero-fill `columns`
-  int64_t x = 0;
-  const uint8_t* columns[K][kColumnsOf<K, kPixels, kStride>];
-};
+using Block = ColumnBlock<kPixels, kStride, K>;
 
 // One block, channels [cb, cb + valid): the weights and output from channel cb on. The count is a run-time
 // value: a copy of the loop for whole groups of 8 was no faster.
@@ -63,7 +56,7 @@ template <int K, int kPixels, int kStride, class Requant>
                                                 const int16_t* weights, const Requant& requant, uint8_t* out,
                                                 int64_t valid) {
   constexpr int kPairs = (K + 1) / 2;
-  constexpr int kColumns = kColumnsOf<K, kPixels, kStride>;
+  constexpr int kColumns = kColumnsOf<kPixels, kStride, K>;
   const int64_t pair_stride = K * d.channels_padded * 2, column_stride = d.channels_padded * 2;
   __m256i acc[kPixels];
 #pragma GCC unroll 4
@@ -115,29 +108,12 @@ void channel_group(const DepthwiseConv2d& d, const Block<K, kPixels, kStride>* b
     each_block(x86::Requant8(d.requant, cb, false));
 }
 
-// Channels [c_begin, c_end) of one output row in blocks of kPixels pixels, the last block overlapping its
-// neighbour where the width is not a multiple (those pixels are computed twice, to the same bytes).
+// Channels [c_begin, c_end) of one output row, block by block.
 template <int K, int kPixels, int kStride>
 void row_columns(const DepthwiseConv2d& d, const uint8_t* const* rows, int64_t ix_origin, int64_t iw,
                  int64_t width, uint8_t* out, int64_t c_begin, int64_t c_end) {
-  constexpr int kColumns = kColumnsOf<K, kPixels, kStride>;
-  const int64_t c = d.channels;
-  thread_local std::vector<Block<K, kPixels, kStride>> blocks;
-  blocks.clear();
-  auto add = [&](int64_t x) {
-    Block<K, kPixels, kStride>& b = blocks.emplace_back();
-    b.x = x;
-    const int64_t ix0 = x * kStride + ix_origin;
-    for (int ky = 0; ky < K; ++ky)
-      for (int j = 0; j < kColumns; ++j) {
-        const int64_t ix = ix0 + j;
-        b.columns[ky][j] = rows[ky] != nullptr && ix >= 0 && ix < iw ? rows[ky] + ix * c : d.zero_row.data();
-      }
-  };
-  int64_t x = 0;
-  for (; x + kPixels <= width; x += kPixels)
-    add(x);
-  if (x < width) add(width - kPixels);
+  const std::vector<Block<K, kPixels, kStride>>& blocks =
+      row_blocks<kPixels, kStride, K>(d, rows, ix_origin, iw, width, true);
   for (int64_t cb = c_begin; cb < c_end; cb += 8)
     channel_group(d, blocks.data(), blocks.size(), out, cb, std::min<int64_t>(8, c_end - cb));
 }

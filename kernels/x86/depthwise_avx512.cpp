@@ -9,6 +9,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "kernels/conv/depthwise_column_blocks.h"
 #include "kernels/conv/depthwise_conv2d.h"
 #include "kernels/x86/accumulate_avx512.h"
 #include "kernels/x86/requant_avx512.h"
@@ -166,20 +167,11 @@ struct WordColumns {
   }
 };
 
+// A row's blocks (depthwise_column_blocks.h). Blocks that touch padding read their columns through the
+// block's pointers; interior ones compute their addresses. Zero-filling the pointers of every block of
+// every row (784 bytes for 7x7) cost 4% of a 7x7 layer's time: they are left unset where not read.
 template <int kPixels, int kStride, int K>
-constexpr int kColumnsOf = (kPixels - 1) * kStride + K;
-
-// A block of kPixels output pixels starting at x. Blocks that touch padding read their columns through
-// pointers (the zero row for padding) prepared once per row, for every channel block.
-// `columns` is set only where a block is not interior, and is left uninitialized otherwise: zero-filling
-// it for every block of every row (784 bytes for 7x7) cost 4% of a 7x7 layer's time.
-template <int kPixels, int kStride, int K>
-struct Block {
-  Block() {}  // user-provided, so that emplace_back() does not zero-fill `columns`
-  int64_t x = 0;
-  bool interior = false;
-  const uint8_t* columns[K][kColumnsOf<kPixels, kStride, K>];
-};
+using Block = ColumnBlock<kPixels, kStride, K>;
 
 template <int kPixels, int kStride, bool kFull, class Columns, class Requant>
 void channel_block_columns(const DepthwiseConv2d& d, const Block<kPixels, kStride, Columns::kRows>* blocks,
@@ -366,29 +358,8 @@ void channel_blocks(const DepthwiseConv2d& d, const Block<kPixels, kStride, Colu
 template <int K, int kPixels, int kStride>
 void row_columns(const DepthwiseConv2d& d, const uint8_t* const* rows, int64_t ix_origin, int64_t iw,
                  int64_t width, uint8_t* out, int64_t c_begin, int64_t c_end) {
-  constexpr int kColumns = kColumnsOf<kPixels, kStride, K>;
-  const int64_t c = d.channels;
-  // Blocks every kPixels pixels, and a last one overlapping its neighbour when the width is not a
-  // multiple (those pixels are computed twice, to the same bytes) so that no pixel needs a slower path.
-  thread_local std::vector<Block<kPixels, kStride, K>> blocks;
-  blocks.clear();
-  const bool all_rows = std::all_of(rows, rows + K, [](const uint8_t* r) { return r != nullptr; });
-  auto add = [&](int64_t x) {
-    Block<kPixels, kStride, K>& b = blocks.emplace_back();
-    b.x = x;
-    const int64_t ix0 = x * kStride + ix_origin;
-    b.interior = all_rows && ix0 >= 0 && ix0 + kColumns <= iw;
-    if (b.interior) return;
-    for (int ky = 0; ky < K; ++ky)
-      for (int j = 0; j < kColumns; ++j) {
-        const int64_t ix = ix0 + j;
-        b.columns[ky][j] = rows[ky] != nullptr && ix >= 0 && ix < iw ? rows[ky] + ix * c : d.zero_row.data();
-      }
-  };
-  int64_t x = 0;
-  for (; x + kPixels <= width; x += kPixels)
-    add(x);
-  if (x < width) add(width - kPixels);
+  const std::vector<Block<kPixels, kStride, K>>& blocks =
+      row_blocks<kPixels, kStride, K>(d, rows, ix_origin, iw, width, false);
   if constexpr (K == 3) {
     if (d.column_bytes.empty())
       return channel_blocks<WordColumns>(d, blocks.data(), blocks.size(), rows, ix_origin, out, c_begin,
