@@ -72,12 +72,12 @@ struct ChannelBias16 {
                                                       bool corrects, __m512i threshold) {
   const __m512i even = _mm512_add_epi64(_mm512_mul_epi32(x, m0_even), round_even);
   const __m512i odd = _mm512_add_epi64(_mm512_mul_epi32(_mm512_srli_epi64(x, 32), m0_odd), round_odd);
-  // Lane j's high half: dword 2i+1 of `even` for j = 2i, of `odd` (index 16 + j) for j = 2i + 1.
-  const __m512i high_index = _mm512_setr_epi32(1, 17, 3, 19, 5, 21, 7, 23, 9, 25, 11, 27, 13, 29, 15, 31);
-  __m512i high = _mm512_permutex2var_epi32(even, high_index, odd);
+  // Lane j's high half: dword 2i+1 of `even` for j = 2i, of `odd` for j = 2i + 1, gathered by merge-masked
+  // in-lane shuffles rather than two-source permutes (vpermt2d competes with vpdpbusd for its pipes on
+  // Zen 5, vpshufd does not).
+  __m512i high = _mm512_mask_shuffle_epi32(odd, __mmask16(0x5555), even, _MM_PERM_DDBB);
   if (corrects) {
-    const __m512i low_index = _mm512_setr_epi32(0, 16, 2, 18, 4, 20, 6, 22, 8, 24, 10, 26, 12, 28, 14, 30);
-    const __m512i low = _mm512_permutex2var_epi32(even, low_index, odd);
+    const __m512i low = _mm512_mask_shuffle_epi32(even, __mmask16(0xAAAA), odd, _MM_PERM_CCAA);
     const __mmask16 below = _mm512_cmplt_epi32_mask(x, threshold);
     const __mmask16 borrow = _mm512_mask_testn_epi32_mask(below, low, _mm512_set1_epi32(INT32_MIN));
     high = _mm512_mask_sub_epi32(high, borrow, high, _mm512_set1_epi32(1));
@@ -236,16 +236,19 @@ struct FloatRequant16 {
 
 // The same results as Requant16 through fused_high_half, for blocks with fused_ok; the tie correction
 // only where the clamp does not make it moot. Fewer instructions than Requant16: the epilogue is most of
-// the work of small-K convolutions and depthwise layers.
-struct FusedRequant16 {
+// the work of small-K convolutions and depthwise layers. kMayCorrect false (FusedRequant16Uncorrected)
+// leaves the correction out at compile time, for ChannelRequant::fused_skip_correction only: without the
+// branch on `corrects` in every vector's epilogue a 3x3 depthwise layer runs about 8% faster.
+template <bool kMayCorrect>
+struct FusedRequantOf16 {
   ChannelBias16 add_bias;
   __m512i m0, m0_odd, round_even, round_odd, shift, threshold, lo, hi;
   bool corrects;
 
   // With eight_twice lanes the even lanes hold channels n, n+2, n+4, n+6 twice and the odd lanes n+1, ...,
   // n+7: the first four of each parity's entries in the block's fused_round, twice.
-  [[gnu::always_inline]] FusedRequant16(const ChannelRequant& w, int64_t n, bool with_row_sums,
-                                        ChannelLanes lanes = ChannelLanes::sixteen)
+  [[gnu::always_inline]] FusedRequantOf16(const ChannelRequant& w, int64_t n, bool with_row_sums,
+                                          ChannelLanes lanes = ChannelLanes::sixteen)
       : add_bias(w, n, with_row_sums, lanes),
         m0(load_channels(w.multiplier.data(), n, lanes)),
         m0_odd(_mm512_srli_epi64(m0, 32)),
@@ -255,7 +258,7 @@ struct FusedRequant16 {
         threshold(load_channels(w.fused_threshold.data(), n, lanes)),
         lo(_mm512_set1_epi32(w.clamp.min)),
         hi(_mm512_set1_epi32(w.clamp.max)),
-        corrects(!w.fused_skip_correction) {}
+        corrects(kMayCorrect && !w.fused_skip_correction) {}
 
   // The even (`odd` false) or odd lanes' rounding constants; with ChannelLanes::one channel n's, found in
   // its block's even-odd order.
@@ -285,8 +288,8 @@ struct FusedRequant16 {
   // The result with the zero point added, before the clamp. `row_sum` as for Requant16.
   template <class RowSum>
   [[gnu::always_inline]] __m512i value(__m512i acc, RowSum row_sum) const {
-    return fused_high_half(add_bias(acc, row_sum), m0, m0_odd, round_even, round_odd, shift, corrects,
-                           threshold);
+    return fused_high_half(add_bias(acc, row_sum), m0, m0_odd, round_even, round_odd, shift,
+                           kMayCorrect && corrects, threshold);
   }
 
   template <class RowSum>
@@ -301,14 +304,21 @@ struct FusedRequant16 {
   }
 };
 
+using FusedRequant16 = FusedRequantOf16<true>;
+using FusedRequant16Uncorrected = FusedRequantOf16<false>;
+
 // Calls `emit` with std::type_identity of the cheapest epilogue that gives requantize()'s bytes:
 // FloatRequant16 in float mode, FusedRequant16 where every channel block the caller covers has the fused
 // form (`fused`: FusedRequant16::usable for each), Requant16 otherwise. One place decides, so that every
-// kernel picks the same way.
-template <class Emit>
+// kernel picks the same way. kSplitCorrection: FusedRequant16Uncorrected where the clamp makes the tie
+// correction moot, for kernels whose epilogue is a large part of their work (one more instantiation of
+// each: the depthwise kernels).
+template <bool kSplitCorrection = false, class Emit>
 [[gnu::always_inline]] inline void with_requant(const ChannelRequant& w, bool fused, Emit&& emit) {
   if (w.float_mode())
     emit(std::type_identity<FloatRequant16>{});
+  else if (fused && kSplitCorrection && w.fused_skip_correction)
+    emit(std::type_identity<FusedRequant16Uncorrected>{});
   else if (fused)
     emit(std::type_identity<FusedRequant16>{});
   else
