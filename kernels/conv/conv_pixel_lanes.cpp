@@ -146,8 +146,7 @@ PixelLaneConv prepare_pixel_lanes(const gemm::PackedWeights& w, const ref::Conv2
     if (all_fused) {
       scalars.multiplier.push_back(from.multiplier[j]);
       scalars.round.push_back(from.fused_round[slot]);
-      scalars.high_shift.push_back(32 + from.fused_shift[j]);
-      scalars.low_shift.push_back(from.fused_shift[j]);
+      scalars.shift.push_back(from.fused_shift[j]);
     }
     for (auto i = static_cast<size_t>(16 * lane_block); i < static_cast<size_t>(16 * (lane_block + 1)); ++i) {
       to.bias[i] = from.bias[j];

@@ -44,10 +44,11 @@ struct PixelLaneConv {
   // The same constants once per channel (channel_stride entries), which the kernel applies as embedded
   // broadcasts where a register holds one channel: the folded bias, and in fixed point where every channel
   // has the fused form (ChannelRequant::fused_ok) M0 (the low dword of a qword, as vpmuldq reads it), the
-  // fused rounding constant, 32 + the fused shift and the fused shift; in float mode the scale.
+  // fused rounding constant and the fused shift; in float mode the scale.
   struct ChannelScalars {
     std::vector<int32_t> bias;
-    std::vector<int64_t> multiplier, round, high_shift, low_shift;
+    std::vector<int64_t> multiplier, round;
+    std::vector<int32_t> shift;
     std::vector<float> scale;
   } scalars;
   // Groups row_first_group[ky] to row_first_group[ky + 1] - 1 begin in kernel row ky ([KH + 1] entries);

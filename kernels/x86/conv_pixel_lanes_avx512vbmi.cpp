@@ -63,31 +63,29 @@ struct ChannelTable {
 //
 // Every lane of an accumulator holds the same channel, so a constant is one scalar, applied as an embedded
 // broadcast: nothing per channel is held in a register or copied to the stack. The fused form of fixed
-// point where its tie correction is moot (ChannelRequant::fused_skip_correction), with the two parities'
-// high halves taken by 64-bit shifts and one blend instead of a permute:
-//   floor(Y / 2^(32 + s)), Y = acc * M0 + round, in the low dword of an even qword and the high dword of
-// (Y >> s) for an odd one.
+// point where its tie correction is moot (ChannelRequant::fused_skip_correction), x86::fused_high_half's
+// steps with one channel's constants: floor(Y / 2^(32 + s)), Y = acc * M0 + round, the high dwords of both
+// parities gathered by a merge-masked shuffle, then one 32-bit shift.
 struct FusedLanes {
   static constexpr bool kScalarLanes = true;
   // From the block's first channel on. Raw pointers in this local object: the byte stores of the output
   // may alias the vectors' own data pointers, which would otherwise be reloaded after every store.
   const int32_t* bias;
-  const int64_t *multiplier, *round, *high_shift, *low_shift;
+  const int64_t *multiplier, *round;
+  const int32_t* shift;
 
   FusedLanes(const PixelLaneConv& conv, int64_t first)
       : bias(conv.scalars.bias.data() + first),
         multiplier(conv.scalars.multiplier.data() + first),
         round(conv.scalars.round.data() + first),
-        high_shift(conv.scalars.high_shift.data() + first),
-        low_shift(conv.scalars.low_shift.data() + first) {}
+        shift(conv.scalars.shift.data() + first) {}
   [[gnu::always_inline]] __m512i start(int oc) const { return _mm512_set1_epi32(bias[oc]); }
   [[gnu::always_inline]] __m512i operator()(__m512i acc, int oc) const {
     const __m512i m0 = _mm512_set1_epi64(multiplier[oc]), add = _mm512_set1_epi64(round[oc]);
     const __m512i even = _mm512_add_epi64(_mm512_mul_epi32(acc, m0), add);
-    const __m512i odd = _mm512_add_epi64(_mm512_mul_epi32(_mm512_srli_epi64(acc, 32), m0), add);
-    return _mm512_mask_blend_epi32(__mmask16(0xAAAA),
-                                   _mm512_srav_epi64(even, _mm512_set1_epi64(high_shift[oc])),
-                                   _mm512_srav_epi64(odd, _mm512_set1_epi64(low_shift[oc])));
+    const __m512i odd = _mm512_add_epi64(_mm512_mul_epi32(_mm512_shuffle_epi32(acc, _MM_PERM_DDBB), m0), add);
+    const __m512i high = _mm512_mask_shuffle_epi32(odd, __mmask16(0x5555), even, _MM_PERM_DDBB);
+    return _mm512_srav_epi32(high, _mm512_set1_epi32(shift[oc]));
   }
 };
 
