@@ -102,7 +102,9 @@ void channel_group(const DepthwiseConv2d& d, const Block<K, kPixels, kStride>* b
     for (size_t n = 0; n < block_count; ++n)
       column_block(d, blocks[n], cb, weights, requant, out + blocks[n].x * d.channels + cb, valid);
   };
-  if (x86::FusedRequant8::usable(d.requant, cb))
+  if (x86::FusedRequant8::usable(d.requant, cb) && d.requant.fused_skip_correction)
+    each_block(x86::FusedRequant8Uncorrected(d.requant, cb));
+  else if (x86::FusedRequant8::usable(d.requant, cb))
     each_block(x86::FusedRequant8(d.requant, cb));
   else
     each_block(x86::Requant8(d.requant, cb, false));

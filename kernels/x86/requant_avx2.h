@@ -127,12 +127,15 @@ struct Requant8 {
 // Requant8's fixed-point results through fused_high_half (ChannelRequant::fused_*; FusedRequant16 is the
 // AVX-512 twin), for channels [n, n + 8) of a 16-channel block with the fused form (usable()), without row
 // sums. Nine constants and about 13 instructions per vector where Requant8 keeps twelve and takes about 20:
-// in depthwise layers the epilogue is most of the work.
-struct FusedRequant8 {
+// in depthwise layers the epilogue is most of the work. kMayCorrect false (FusedRequant8Uncorrected): the
+// tie correction left out at compile time, for ChannelRequant::fused_skip_correction only (no branch on
+// `corrects` per vector).
+template <bool kMayCorrect>
+struct FusedRequantOf8 {
   __m256i bias, m0, m0_odd, round_even, round_odd, shift, threshold, lo, hi;
   bool corrects;
 
-  [[gnu::always_inline]] FusedRequant8(const ChannelRequant& w, int64_t n) {
+  [[gnu::always_inline]] FusedRequantOf8(const ChannelRequant& w, int64_t n) {
     auto load = [](const void* p) { return _mm256_loadu_si256(static_cast<const __m256i*>(p)); };
     bias = load(w.bias.data() + n);
     m0 = load(w.multiplier.data() + n);
@@ -147,7 +150,7 @@ struct FusedRequant8 {
     threshold = load(w.fused_threshold.data() + n);
     lo = _mm256_set1_epi32(w.clamp.min);
     hi = _mm256_set1_epi32(w.clamp.max);
-    corrects = !w.fused_skip_correction;
+    corrects = kMayCorrect && !w.fused_skip_correction;
   }
 
   // Whether channels [n, n + 8) (n a multiple of 8) have the fused form.
@@ -158,9 +161,12 @@ struct FusedRequant8 {
   // Returns the 8 uint8 results in the low 8 bytes.
   [[gnu::always_inline]] __m128i operator()(__m256i acc, int32_t) const {
     const __m256i v = fused_high_half(_mm256_add_epi32(acc, bias), m0, m0_odd, round_even, round_odd, shift,
-                                      corrects, threshold);
+                                      kMayCorrect && corrects, threshold);
     return Requant8::pack(_mm256_min_epi32(_mm256_max_epi32(v, lo), hi));
   }
 };
+
+using FusedRequant8 = FusedRequantOf8<true>;
+using FusedRequant8Uncorrected = FusedRequantOf8<false>;
 
 }  // namespace octet::x86
