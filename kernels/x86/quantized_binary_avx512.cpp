@@ -19,7 +19,26 @@ namespace octet::elementwise {
 
 namespace {
 
+// How a fused step runs: its pre-shift and tie correction decided per call (`any`), or known at compile
+// time: no pre-shift, with (`corrected`) or without (`uncorrected`) the correction; or, for the add's term
+// steps only, `half`: the multiplier is exactly 1/2 (M0 = 2^30, no shift: the term of the input with the
+// larger scale, whose ratio add_constants makes s / (2 s)), and on the even inputs (q - z) << 20 the step
+// is an exact halving, (q - z) << 19. Each run-time choice is a branch in every vector's work and the
+// halving saves a whole step (docs/kernels.md, "Residual add": 12% faster rows, 53% with equal input
+// scales).
+enum class StepForm { any, corrected, uncorrected, half };
+
+// The form of a step with these constants: `any` unless it has no pre-shift (or, where `term`, is a
+// halving).
+inline StepForm form_of(const FusedMultiplier& f, bool term) {
+  if (term && f.multiplier == int64_t{1} << 30 && f.pre_shift == 1 && f.round == int64_t{1} << 31)
+    return StepForm::half;
+  if (f.pre_shift != 0) return StepForm::any;
+  return f.corrects ? StepForm::corrected : StepForm::uncorrected;
+}
+
 // One fused step on 16 lanes, the same constants in every lane.
+template <StepForm kForm>
 struct FusedStep {
   __m512i m0, round, threshold, shift;
   __m128i pre_shift;
@@ -35,26 +54,36 @@ struct FusedStep {
         corrects(f.corrects) {}
 
   __m512i operator()(__m512i x) const {
-    if (shifts_first) x = _mm512_sll_epi32(x, pre_shift);
-    return x86::fused_high_half(x, m0, m0, round, round, shift, corrects, threshold);
+    if constexpr (kForm == StepForm::half) {
+      return _mm512_srai_epi32(x, 1);  // x even (the callers' inputs): exact
+    } else if constexpr (kForm == StepForm::any) {
+      if (shifts_first) x = _mm512_sll_epi32(x, pre_shift);
+      return x86::fused_high_half(x, m0, m0, round, round, shift, corrects, threshold);
+    } else {
+      return x86::fused_high_half(x, m0, m0, round, round, shift, kForm == StepForm::corrected, threshold);
+    }
   }
 };
 
 // The add as two per-operand terms and their combination: term(q) = rescale((q - z) << kAddLeftShift),
-// combine = requantize the sum (with the output zero point).
+// combine = requantize the sum (with the output zero point). kA, kB, kOut: the steps' forms.
+template <StepForm kA, StepForm kB, StepForm kOut>
 struct AddTerms {
   __m512i za, zb;
-  FusedStep a, b, out;
+  FusedStep<kA> a;
+  FusedStep<kB> b;
+  FusedStep<kOut> out;
 
   AddTerms(const ref::AddConstants& k, const FusedMultiplier& fa, const FusedMultiplier& fb,
            const FusedMultiplier& fo)
       : za(_mm512_set1_epi32(k.za)), zb(_mm512_set1_epi32(k.zb)), a(fa), b(fb), out(fo) {}
 
-  __m512i term_a(__m512i q) const {
-    return a(_mm512_slli_epi32(_mm512_sub_epi32(q, za), ref::kAddLeftShift));
-  }
-  __m512i term_b(__m512i q) const {
-    return b(_mm512_slli_epi32(_mm512_sub_epi32(q, zb), ref::kAddLeftShift));
+  __m512i term_a(__m512i q) const { return term(a, _mm512_sub_epi32(q, za)); }
+  __m512i term_b(__m512i q) const { return term(b, _mm512_sub_epi32(q, zb)); }
+  template <StepForm kForm>
+  static __m512i term(const FusedStep<kForm>& step, __m512i difference) {
+    if constexpr (kForm == StepForm::half) return _mm512_slli_epi32(difference, ref::kAddLeftShift - 1);
+    return step(_mm512_slli_epi32(difference, ref::kAddLeftShift));
   }
   __m512i combine(__m512i x, __m512i y) const { return out(_mm512_add_epi32(x, y)); }
 };
@@ -64,7 +93,7 @@ struct AddTerms {
 // low halves and adds 0 * 0: the exact int32 product.
 struct MulTerms {
   __m512i za, zb;
-  FusedStep step;
+  FusedStep<StepForm::any> step;
 
   MulTerms(const ref::MulConstants& k, const FusedMultiplier& f)
       : za(_mm512_set1_epi32(k.za)), zb(_mm512_set1_epi32(k.zb)), step(f) {}
@@ -227,7 +256,7 @@ class AddRowsAvx512 final : public BinaryRows {
 
   void operator()(const uint8_t* a, const uint8_t* b, uint8_t* out, int64_t n,
                   Repeated repeated) const override {
-    dispatch_rows(AddTerms(k_, a_, b_, out_), clamp_, a, b, out, n, repeated);
+    with_terms([&](const auto& terms) { dispatch_rows(terms, clamp_, a, b, out, n, repeated); });
   }
 
   void against_row(const uint8_t* moving, const uint8_t* row, bool moving_is_a, int64_t c, int64_t pixels,
@@ -235,10 +264,30 @@ class AddRowsAvx512 final : public BinaryRows {
     if (c < 1 || c > kMaxRepeatedRow)
       return BinaryRows::against_row(moving, row, moving_is_a, c, pixels, out);
     if (pixels > 0)
-      dispatch_against_row(AddTerms(k_, a_, b_, out_), clamp_, moving, row, moving_is_a, c, pixels, out);
+      with_terms([&](const auto& terms) {
+        dispatch_against_row(terms, clamp_, moving, row, moving_is_a, c, pixels, out);
+      });
   }
 
  private:
+  // Calls `run` with the AddTerms of these constants: the usual forms at compile time (one input's term a
+  // halving, the other's, or both, and the output step without a pre-shift), any other combination
+  // decided per call.
+  template <class Run>
+  void with_terms(Run&& run) const {
+    using enum StepForm;
+    const StepForm fa = form_of(a_, true), fb = form_of(b_, true), fo = form_of(out_, false);
+    auto with_out = [&]<StepForm kA, StepForm kB>() {
+      if (fo == corrected) return run(AddTerms<kA, kB, corrected>(k_, a_, b_, out_));
+      if (fo == uncorrected) return run(AddTerms<kA, kB, uncorrected>(k_, a_, b_, out_));
+      run(AddTerms<any, any, any>(k_, a_, b_, out_));
+    };
+    if (fa == half && fb == corrected) return with_out.template operator()<half, corrected>();
+    if (fa == corrected && fb == half) return with_out.template operator()<corrected, half>();
+    if (fa == half && fb == half) return with_out.template operator()<half, half>();
+    run(AddTerms<any, any, any>(k_, a_, b_, out_));
+  }
+
   ref::AddConstants k_;
   Clamp clamp_;
   FusedMultiplier a_, b_, out_;
