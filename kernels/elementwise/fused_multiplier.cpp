@@ -32,4 +32,13 @@ FusedMultiplier fused_multiplier(FixedMultiplier m, int32_t offset, bool with_co
   return f;
 }
 
+StepForm step_form(const FusedMultiplier& f, bool term) {
+  // The pre-shift form of M0 = 2^30 without a shift: Y = (x << 1) * 2^30 + 2^31, high half x / 2 + 1/2
+  // rounded down, x / 2 for even x.
+  if (term && f.multiplier == int64_t{1} << 30 && f.pre_shift == 1 && f.round == int64_t{1} << 31)
+    return StepForm::half;
+  if (f.pre_shift != 0) return StepForm::any;
+  return f.corrects ? StepForm::corrected : StepForm::uncorrected;
+}
+
 }  // namespace octet::elementwise

@@ -39,4 +39,35 @@ bool fused_supported(FixedMultiplier m, int x_bits);
 // lower clamp at or above `offset` makes the correction moot).
 FusedMultiplier fused_multiplier(FixedMultiplier m, int32_t offset, bool with_correction);
 
+// How a vector add or mul row runs a fused step, known at compile time where possible: its pre-shift and
+// tie correction decided per call (`any`), or no pre-shift with (`corrected`) or without (`uncorrected`)
+// the correction; or, for the add's term steps only, `half`: the multiplier is exactly 1/2 (M0 = 2^30, no
+// shift; the term of the input with the larger scale, whose ratio ref::add_constants makes s / (2 s)), and
+// on the even term inputs (q - z) << kAddLeftShift the step is an exact halving. Each run-time choice is a
+// branch in every vector's work, and a halving is one shift instead of a step (docs/kernels.md, "Residual
+// add").
+enum class StepForm { any, corrected, uncorrected, half };
+
+// The form of a step with these constants; `term`: one of the add's term steps (even inputs).
+StepForm step_form(const FusedMultiplier& f, bool term);
+
+// Calls run.template operator()<kA, kB, kOut>() with the forms of the add's steps a, b (terms) and out:
+// the usual combinations (one term or both a halving, the output step without a pre-shift) as they are,
+// any other as <any, any, any>. One place decides, so that every ISA's add instantiates the same few.
+template <class Run>
+void with_add_step_forms(const FusedMultiplier& a, const FusedMultiplier& b, const FusedMultiplier& out,
+                         Run&& run) {
+  using enum StepForm;
+  const StepForm fa = step_form(a, true), fb = step_form(b, true), fo = step_form(out, false);
+  const auto with_out = [&]<StepForm kA, StepForm kB>() {
+    if (fo == corrected) return run.template operator()<kA, kB, corrected>();
+    if (fo == uncorrected) return run.template operator()<kA, kB, uncorrected>();
+    run.template operator()<any, any, any>();
+  };
+  if (fa == half && fb == corrected) return with_out.template operator()<half, corrected>();
+  if (fa == corrected && fb == half) return with_out.template operator()<corrected, half>();
+  if (fa == half && fb == half) return with_out.template operator()<half, half>();
+  run.template operator()<any, any, any>();
+}
+
 }  // namespace octet::elementwise

@@ -19,7 +19,8 @@ namespace octet::elementwise {
 
 namespace {
 
-// One fused step on 8 lanes, the same constants in every lane.
+// One fused step on 8 lanes, the same constants in every lane, in form kForm (StepForm).
+template <StepForm kForm>
 struct FusedStep {
   __m256i m0, round, threshold, shift;
   __m128i pre_shift;
@@ -35,25 +36,36 @@ struct FusedStep {
         corrects(f.corrects) {}
 
   __m256i operator()(__m256i x) const {
-    if (shifts_first) x = _mm256_sll_epi32(x, pre_shift);
-    return x86::fused_high_half(x, m0, m0, round, round, shift, corrects, threshold);
+    if constexpr (kForm == StepForm::half) {
+      return _mm256_srai_epi32(x, 1);  // x even (the callers' inputs): exact
+    } else if constexpr (kForm == StepForm::any) {
+      if (shifts_first) x = _mm256_sll_epi32(x, pre_shift);
+      return x86::fused_high_half(x, m0, m0, round, round, shift, corrects, threshold);
+    } else {
+      return x86::fused_high_half(x, m0, m0, round, round, shift, kForm == StepForm::corrected, threshold);
+    }
   }
 };
 
 // term(q) = rescale((q - z) << kAddLeftShift); combine = requantize the sum (with the output zero point).
+// kA, kB, kOut: the steps' forms.
+template <StepForm kA, StepForm kB, StepForm kOut>
 struct AddTerms {
   __m256i za, zb;
-  FusedStep a, b, out;
+  FusedStep<kA> a;
+  FusedStep<kB> b;
+  FusedStep<kOut> out;
 
   AddTerms(const ref::AddConstants& k, const FusedMultiplier& fa, const FusedMultiplier& fb,
            const FusedMultiplier& fo)
       : za(_mm256_set1_epi32(k.za)), zb(_mm256_set1_epi32(k.zb)), a(fa), b(fb), out(fo) {}
 
-  __m256i term_a(__m256i q) const {
-    return a(_mm256_slli_epi32(_mm256_sub_epi32(q, za), ref::kAddLeftShift));
-  }
-  __m256i term_b(__m256i q) const {
-    return b(_mm256_slli_epi32(_mm256_sub_epi32(q, zb), ref::kAddLeftShift));
+  __m256i term_a(__m256i q) const { return term(a, _mm256_sub_epi32(q, za)); }
+  __m256i term_b(__m256i q) const { return term(b, _mm256_sub_epi32(q, zb)); }
+  template <StepForm kForm>
+  static __m256i term(const FusedStep<kForm>& step, __m256i difference) {
+    if constexpr (kForm == StepForm::half) return _mm256_slli_epi32(difference, ref::kAddLeftShift - 1);
+    return step(_mm256_slli_epi32(difference, ref::kAddLeftShift));
   }
   __m256i combine(__m256i x, __m256i y) const { return out(_mm256_add_epi32(x, y)); }
 };
@@ -62,7 +74,7 @@ struct AddTerms {
 // exact int32 product (see quantized_binary_avx512.cpp).
 struct MulTerms {
   __m256i za, zb;
-  FusedStep step;
+  FusedStep<StepForm::any> step;
 
   MulTerms(const ref::MulConstants& k, const FusedMultiplier& f)
       : za(_mm256_set1_epi32(k.za)), zb(_mm256_set1_epi32(k.zb)), step(f) {}
@@ -245,7 +257,7 @@ class AddRowsAvx2 final : public BinaryRows {
 
   void operator()(const uint8_t* a, const uint8_t* b, uint8_t* out, int64_t n,
                   Repeated repeated) const override {
-    dispatch_rows(AddTerms(k_, a_, b_, out_), clamp_, a, b, out, n, repeated);
+    with_terms([&](const auto& terms) { dispatch_rows(terms, clamp_, a, b, out, n, repeated); });
   }
 
   void against_row(const uint8_t* moving, const uint8_t* row, bool moving_is_a, int64_t c, int64_t pixels,
@@ -253,10 +265,19 @@ class AddRowsAvx2 final : public BinaryRows {
     if (c < 1 || c > kMaxRepeatedRow)
       return BinaryRows::against_row(moving, row, moving_is_a, c, pixels, out);
     if (pixels > 0)
-      dispatch_against_row(AddTerms(k_, a_, b_, out_), clamp_, moving, row, moving_is_a, c, pixels, out);
+      with_terms([&](const auto& terms) {
+        dispatch_against_row(terms, clamp_, moving, row, moving_is_a, c, pixels, out);
+      });
   }
 
  private:
+  template <class Run>
+  void with_terms(Run&& run) const {
+    with_add_step_forms(a_, b_, out_, [&]<StepForm kA, StepForm kB, StepForm kOut>() {
+      run(AddTerms<kA, kB, kOut>(k_, a_, b_, out_));
+    });
+  }
+
   ref::AddConstants k_;
   Clamp clamp_;
   FusedMultiplier a_, b_, out_;

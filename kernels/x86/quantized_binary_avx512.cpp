@@ -19,24 +19,6 @@ namespace octet::elementwise {
 
 namespace {
 
-// How a fused step runs: its pre-shift and tie correction decided per call (`any`), or known at compile
-// time: no pre-shift, with (`corrected`) or without (`uncorrected`) the correction; or, for the add's term
-// steps only, `half`: the multiplier is exactly 1/2 (M0 = 2^30, no shift: the term of the input with the
-// larger scale, whose ratio add_constants makes s / (2 s)), and on the even inputs (q - z) << 20 the step
-// is an exact halving, (q - z) << 19. Each run-time choice is a branch in every vector's work and the
-// halving saves a whole step (docs/kernels.md, "Residual add": 12% faster rows, 53% with equal input
-// scales).
-enum class StepForm { any, corrected, uncorrected, half };
-
-// The form of a step with these constants: `any` unless it has no pre-shift (or, where `term`, is a
-// halving).
-inline StepForm form_of(const FusedMultiplier& f, bool term) {
-  if (term && f.multiplier == int64_t{1} << 30 && f.pre_shift == 1 && f.round == int64_t{1} << 31)
-    return StepForm::half;
-  if (f.pre_shift != 0) return StepForm::any;
-  return f.corrects ? StepForm::corrected : StepForm::uncorrected;
-}
-
 // One fused step on 16 lanes, the same constants in every lane.
 template <StepForm kForm>
 struct FusedStep {
@@ -270,22 +252,11 @@ class AddRowsAvx512 final : public BinaryRows {
   }
 
  private:
-  // Calls `run` with the AddTerms of these constants: the usual forms at compile time (one input's term a
-  // halving, the other's, or both, and the output step without a pre-shift), any other combination
-  // decided per call.
   template <class Run>
   void with_terms(Run&& run) const {
-    using enum StepForm;
-    const StepForm fa = form_of(a_, true), fb = form_of(b_, true), fo = form_of(out_, false);
-    auto with_out = [&]<StepForm kA, StepForm kB>() {
-      if (fo == corrected) return run(AddTerms<kA, kB, corrected>(k_, a_, b_, out_));
-      if (fo == uncorrected) return run(AddTerms<kA, kB, uncorrected>(k_, a_, b_, out_));
-      run(AddTerms<any, any, any>(k_, a_, b_, out_));
-    };
-    if (fa == half && fb == corrected) return with_out.template operator()<half, corrected>();
-    if (fa == corrected && fb == half) return with_out.template operator()<corrected, half>();
-    if (fa == half && fb == half) return with_out.template operator()<half, half>();
-    run(AddTerms<any, any, any>(k_, a_, b_, out_));
+    with_add_step_forms(a_, b_, out_, [&]<StepForm kA, StepForm kB, StepForm kOut>() {
+      run(AddTerms<kA, kB, kOut>(k_, a_, b_, out_));
+    });
   }
 
   ref::AddConstants k_;
