@@ -312,14 +312,15 @@ using FusedRequant16Uncorrected = FusedRequantOf16<false>;
 // form (`fused`: FusedRequant16::usable for each), Requant16 otherwise. One place decides, so that every
 // kernel picks the same way. kSplitCorrection: FusedRequant16Uncorrected where the clamp makes the tie
 // correction moot, for kernels whose epilogue is a large part of their work (one more instantiation of
-// each: the depthwise kernels).
-template <bool kSplitCorrection = false, class Emit>
+// each: the depthwise kernels, the GEMM's small-K kernels). kGeneral false: the caller runs only blocks
+// with the fused form in fixed point, and Requant16 is not instantiated.
+template <bool kSplitCorrection = false, bool kGeneral = true, class Emit>
 [[gnu::always_inline]] inline void with_requant(const ChannelRequant& w, bool fused, Emit&& emit) {
   if (w.float_mode())
     emit(std::type_identity<FloatRequant16>{});
   else if (fused && kSplitCorrection && w.fused_skip_correction)
     emit(std::type_identity<FusedRequant16Uncorrected>{});
-  else if (fused)
+  else if (fused || !kGeneral)
     emit(std::type_identity<FusedRequant16>{});
   else
     emit(std::type_identity<Requant16>{});
