@@ -314,9 +314,10 @@ constexpr auto small_k_kernels(std::integer_sequence<int, kSteps...>) {
 
 // small_k_pairs for every whole pair of blocks of [n_begin, n_end) and the whole tiles of 8 rows, with
 // KQ known at compile time; returns the channel up to which it computed every row (n_begin: nothing). In
-// fixed point only blocks with the fused form (those without, rare, take the tiles): the uncorrected
-// epilogue where the clamp allows (1x1 expansions with ReLU: mobilenetv2_like's 112 x 112 x 96 layer
-// 0.123 -> 0.107 ms, float 0.104) instead of a third set of 16 instantiations.
+// fixed point it stops at the first block without the fused form (rare: a multiplier above 1 or below
+// 2^-22), leaving that block and all after it to the tiles, so that its epilogues are the fused ones only:
+// the uncorrected one where the clamp allows (1x1 expansions with ReLU: mobilenetv2_like's 112 x 112 x 96
+// layer 0.123 -> 0.107 ms, float 0.104) without a third set of 16 instantiations (Requant16's).
 int64_t small_k_channels(const PackedWeights& w, StridedRows a, const int32_t* row_sums, int64_t m,
                          int64_t n_begin, int64_t n_end, uint8_t* c, int64_t c_stride) {
   const int64_t kq = w.k_padded / 4, whole_rows = m / 8 * 8;

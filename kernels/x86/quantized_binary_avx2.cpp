@@ -36,9 +36,9 @@ struct FusedStep {
         corrects(f.corrects) {}
 
   __m256i operator()(__m256i x) const {
-    if constexpr (kForm == StepForm::half) {
-      return _mm256_srai_epi32(x, 1);  // x even (the callers' inputs): exact
-    } else if constexpr (kForm == StepForm::any) {
+    // A halving is exact only on even inputs: AddTerms::term shifts the term's input once instead.
+    static_assert(kForm != StepForm::half, "a halving step runs through AddTerms::term");
+    if constexpr (kForm == StepForm::any) {
       if (shifts_first) x = _mm256_sll_epi32(x, pre_shift);
       return x86::fused_high_half(x, m0, m0, round, round, shift, corrects, threshold);
     } else {
@@ -64,8 +64,11 @@ struct AddTerms {
   __m256i term_b(__m256i q) const { return term(b, _mm256_sub_epi32(q, zb)); }
   template <StepForm kForm>
   static __m256i term(const FusedStep<kForm>& step, __m256i difference) {
-    if constexpr (kForm == StepForm::half) return _mm256_slli_epi32(difference, ref::kAddLeftShift - 1);
-    return step(_mm256_slli_epi32(difference, ref::kAddLeftShift));
+    if constexpr (kForm == StepForm::half) {
+      return _mm256_slli_epi32(difference, ref::kAddLeftShift - 1);
+    } else {
+      return step(_mm256_slli_epi32(difference, ref::kAddLeftShift));
+    }
   }
   __m256i combine(__m256i x, __m256i y) const { return out(_mm256_add_epi32(x, y)); }
 };

@@ -36,9 +36,9 @@ struct FusedStep {
         corrects(f.corrects) {}
 
   __m512i operator()(__m512i x) const {
-    if constexpr (kForm == StepForm::half) {
-      return _mm512_srai_epi32(x, 1);  // x even (the callers' inputs): exact
-    } else if constexpr (kForm == StepForm::any) {
+    // A halving is exact only on even inputs: AddTerms::term shifts the term's input once instead.
+    static_assert(kForm != StepForm::half, "a halving step runs through AddTerms::term");
+    if constexpr (kForm == StepForm::any) {
       if (shifts_first) x = _mm512_sll_epi32(x, pre_shift);
       return x86::fused_high_half(x, m0, m0, round, round, shift, corrects, threshold);
     } else {
@@ -64,8 +64,11 @@ struct AddTerms {
   __m512i term_b(__m512i q) const { return term(b, _mm512_sub_epi32(q, zb)); }
   template <StepForm kForm>
   static __m512i term(const FusedStep<kForm>& step, __m512i difference) {
-    if constexpr (kForm == StepForm::half) return _mm512_slli_epi32(difference, ref::kAddLeftShift - 1);
-    return step(_mm512_slli_epi32(difference, ref::kAddLeftShift));
+    if constexpr (kForm == StepForm::half) {
+      return _mm512_slli_epi32(difference, ref::kAddLeftShift - 1);
+    } else {
+      return step(_mm512_slli_epi32(difference, ref::kAddLeftShift));
+    }
   }
   __m512i combine(__m512i x, __m512i y) const { return out(_mm512_add_epi32(x, y)); }
 };

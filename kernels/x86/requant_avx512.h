@@ -65,8 +65,8 @@ struct ChannelBias16 {
 // The high-half form of ChannelRequant::fused_* (see there) on the 16 lanes of x: the even lanes' M0 and
 // rounding constant in the low dwords / qwords of m0_even and round_even, the odd lanes' in m0_odd and
 // round_odd. One 64-bit multiply and add per lane, the high halves of both parities gathered by one
-// permute, one 32-bit shift; the tie correction (a compare, a test and a masked subtract) only when
-// `corrects`.
+// merge-masked shuffle, one 32-bit shift; the tie correction (a compare, a test and a masked subtract) only
+// when `corrects`.
 [[gnu::always_inline]] inline __m512i fused_high_half(__m512i x, __m512i m0_even, __m512i m0_odd,
                                                       __m512i round_even, __m512i round_odd, __m512i shift,
                                                       bool corrects, __m512i threshold) {

@@ -141,28 +141,33 @@ TEST_P(Depthwise, ColumnKernelSizesAllWidthsAndPaddings) {
 
 // Few rows and many channels: the column kernel's work is split over channel groups too, whose
 // boundaries move with the thread count.
+// Also rows narrower than 4 output pixels (3x3 images at stride 1, 4x4 at stride 2), which the AVX-512
+// column kernel computes 4 pixels wide into a scratch row: channel groups from the middle of the row too.
 TEST_P(Depthwise, ChannelSplitIdenticalForAnyThreadCount) {
-  for (const int64_t k : {3, 5, 7}) {
-    SCOPED_TRACE("kernel " + std::to_string(k));
-    test::Random rng(31);
-    const int64_t c = 200;
-    ref::Conv2dParams p;
-    p.groups = c;
-    p.pad = {k / 2, k / 2, k / 2, k / 2};
-    const TensorU8 in = rng.activations({1, 7, 7, c}, rng.activation_params());
-    const auto w = test::random_weights<int8_t>(rng, {c, k, k, 1}, true, false);
-    const TensorS32 bias = test::random_bias(rng, c, in.quant, w, 30000);
-    const QuantParams out = QuantParams::per_tensor(0.02f, 9);
-    const auto [isa, mode] = GetParam();
-    const TensorU8 want = ref::conv2d(in, w, &bias, p, out, Clamp{}, mode);
-    const conv::DepthwiseConv2d d =
-        conv::prepare_depthwise_conv2d(isa, w, &bias, p, in.quant, out, Clamp{}, mode);
-    for (int threads : {1, 2, 3, 4, 8}) {
-      TensorU8 got(want.shape, out);
-      tbb::task_arena(threads).execute([&] { conv::run(d, in.data.data(), 1, 7, 7, got.data.data()); });
-      ASSERT_EQ(got.data, want.data) << threads << " threads";
+  for (const int64_t k : {3, 5, 7})
+    for (const int64_t size : {7, 3, 4}) {
+      SCOPED_TRACE("kernel " + std::to_string(k) + " image " + std::to_string(size));
+      test::Random rng(31);
+      const int64_t c = 200;
+      ref::Conv2dParams p;
+      p.groups = c;
+      p.pad = {k / 2, k / 2, k / 2, k / 2};
+      p.stride_h = p.stride_w = size == 4 ? 2 : 1;
+      const TensorU8 in = rng.activations({1, size, size, c}, rng.activation_params());
+      const auto w = test::random_weights<int8_t>(rng, {c, k, k, 1}, true, false);
+      const TensorS32 bias = test::random_bias(rng, c, in.quant, w, 30000);
+      const QuantParams out = QuantParams::per_tensor(0.02f, 9);
+      const auto [isa, mode] = GetParam();
+      const TensorU8 want = ref::conv2d(in, w, &bias, p, out, Clamp{}, mode);
+      const conv::DepthwiseConv2d d =
+          conv::prepare_depthwise_conv2d(isa, w, &bias, p, in.quant, out, Clamp{}, mode);
+      for (int threads : {1, 2, 3, 4, 8}) {
+        TensorU8 got(want.shape, out);
+        tbb::task_arena(threads).execute(
+            [&] { conv::run(d, in.data.data(), 1, size, size, got.data.data()); });
+        ASSERT_EQ(got.data, want.data) << threads << " threads";
+      }
     }
-  }
 }
 
 // On AVX-512 a 3x3 layer's column kernel multiplies bytes (vpdpbusd, and 64-channel blocks through

@@ -156,6 +156,31 @@ TEST_P(GemmConv, OneByOneEverySmallK) {
   }
 }
 
+// The small-K kernels run only channel blocks with the fused form in fixed point and stop at the first
+// block without it (here channels 32-47, whose multiplier exceeds 1: a left shift); the tiles compute the
+// rest. Rows not a multiple of the 8-row tile, with a ReLU clamp (the uncorrected epilogue) and without.
+TEST_P(GemmConv, SmallKWithABlockWithoutTheFusedForm) {
+  for (const bool relu : {true, false}) {
+    SCOPED_TRACE(relu ? "relu" : "no clamp");
+    test::Random rng(77);
+    Case c;
+    c.mode = mode();
+    const int64_t cin = 24, cout = 96;
+    c.input = rng.activations({1, 5, 7, cin}, QuantParams::per_tensor(0.02f, 110));
+    auto w = test::random_weights<int8_t>(rng, {cout, 1, 1, cin}, true, false);
+    std::vector<float> scales(static_cast<size_t>(cout), 0.01f);
+    for (size_t ch = 32; ch < 48; ++ch)
+      scales[ch] = 0.1f;  // 0.02 * 0.1 / 0.001 = 2
+    w.quant = QuantParams::per_axis(scales, std::vector<int32_t>(static_cast<size_t>(cout), 0), 0);
+    c.bias = test::random_bias(rng, cout, c.input.quant, w, 2000);
+    c.use_bias = true;
+    c.weights = w;
+    c.output = QuantParams::per_tensor(0.001f, relu ? 0 : 100);
+    c.clamp = Clamp{};
+    ASSERT_EQ(fast(c, isa()).data, reference(c).data);
+  }
+}
+
 TEST_P(GemmConv, ExtremeValuesAndLargeK) {
   for (int32_t a : {0, 255})
     for (int32_t wv : {-128, -127, 127})

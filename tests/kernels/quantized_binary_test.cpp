@@ -64,15 +64,15 @@ Params random_params(test::Random& rng, BinaryOp op, int trial) {
   Params p;
   p.a = QuantParams::per_tensor(rng.scale(1e-4, 1.0), zero_point(rng));
   p.b = QuantParams::per_tensor(rng.scale(1e-4, 1.0), zero_point(rng));
+  // Every fourth trial's inputs share a scale (a residual add's often do): both add terms are then the
+  // exact halving the AVX-512 and AVX2 adds take at compile time (elementwise::StepForm::half).
+  if (trial % 4 == 2) p.b = QuantParams::per_tensor(p.a.scale(), zero_point(rng));
   double out_scale = rng.scale(1e-4, 1.0);
   if (trial % 2 == 0) {
     const double typical = op == BinaryOp::add ? std::max(p.a.scale(), p.b.scale())
                                                : static_cast<double>(p.a.scale()) * p.b.scale() * 255.0;
     out_scale = typical * std::exp(rng.real(std::log(0.02), std::log(op == BinaryOp::add ? 8.0 : 50.0)));
   }
-  // Every fourth trial's inputs share a scale (a residual add's often do): both add terms are then the
-  // exact halving the AVX-512 add takes at compile time (x86/quantized_binary_avx512.cpp).
-  if (trial % 4 == 2) p.b = QuantParams::per_tensor(p.a.scale(), zero_point(rng));
   p.out = QuantParams::per_tensor(static_cast<float>(out_scale), zero_point(rng));
   switch (rng.integer(0, 3)) {
     case 0:
