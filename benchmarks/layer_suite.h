@@ -1,8 +1,8 @@
 #pragma once
 
-// The benchmark layer suite of ../shared/peers/PEERS.md (L1-L7), and two depthwise rows of our own (D5,
-// D7): batch 1, NHWC, uint8 activations, int8 per-channel weights. Shared by every benchmark program so that
-// their figures compare.
+// The benchmark layer suite of ../shared/peers/PEERS.md (L1-L7), and depthwise rows of our own (D5, D7,
+// D3d2): batch 1, NHWC, uint8 activations, int8 per-channel weights. Shared by every benchmark program so
+// that their figures compare.
 
 #include <benchmark/benchmark.h>
 
@@ -18,6 +18,7 @@ struct Layer {
   const char* name;
   int64_t h, w, cin, cout, k, stride, pad, groups;
   bool transposed;
+  int64_t dilation = 1;  // direct convolutions only
 };
 
 constexpr Layer kLayers[] = {
@@ -32,10 +33,14 @@ constexpr Layer kLayers[] = {
     // which L4 (3x3) does not exercise.
     {"D5_depthwise5x5_28x28_120", 28, 28, 120, 120, 5, 1, 2, 120, false},
     {"D7_depthwise7x7_56x56_96", 56, 56, 96, 96, 7, 1, 3, 96, false},
+    // A dilated (atrous) 3x3 depthwise layer: DeepLabV3's MobileNetV2 backbone at output stride 16 (513 x 513
+    // input), which runs the column kernel one phase of every other pixel at a time.
+    {"D3d2_depthwise3x3_dilation2_33x33_576", 33, 33, 576, 576, 3, 1, 2, 576, false, 2},
 };
 
 constexpr int64_t output_size(const Layer& l, int64_t in) {
-  return l.transposed ? (in - 1) * l.stride + l.k - 2 * l.pad : (in + 2 * l.pad - l.k) / l.stride + 1;
+  return l.transposed ? (in - 1) * l.stride + l.k - 2 * l.pad
+                      : (in + 2 * l.pad - l.dilation * (l.k - 1) - 1) / l.stride + 1;
 }
 
 // Multiply-accumulates: a transposed convolution's every input pixel meets every tap once; a direct

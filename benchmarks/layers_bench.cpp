@@ -44,6 +44,7 @@ void BM_octet(benchmark::State& state, const Layer& l, RequantMode requant) {
   graph::ConvAttrs a;
   a.transposed = l.transposed;
   a.conv.stride_h = a.conv.stride_w = l.stride;
+  a.conv.dilation_h = a.conv.dilation_w = l.dilation;
   a.conv.pad = {l.pad, l.pad, l.pad, l.pad};
   a.conv.groups = l.groups;
   a.transpose.stride_h = a.transpose.stride_w = l.stride;

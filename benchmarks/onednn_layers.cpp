@@ -22,7 +22,8 @@ void BM_onednn(benchmark::State& state, const bench::Layer& l) {
   stream strm(eng);
   const int64_t oh = bench::output_size(l, l.h), ow = bench::output_size(l, l.w);
   const memory::dims src_dims{1, l.cin, l.h, l.w}, dst_dims{1, l.cout, oh, ow};
-  const memory::dims strides{l.stride, l.stride}, pads{l.pad, l.pad};
+  // oneDNN counts dilation from 0 (no dilation), ONNX from 1.
+  const memory::dims strides{l.stride, l.stride}, pads{l.pad, l.pad}, dilates{l.dilation - 1, l.dilation - 1};
   memory::dims w_dims = l.groups > 1 ? memory::dims{l.groups, l.cout / l.groups, l.cin / l.groups, l.k, l.k}
                                      : memory::dims{l.cout, l.cin, l.k, l.k};
   if (l.transposed) w_dims = {l.cout, l.cin, l.k, l.k};
@@ -45,7 +46,7 @@ void BM_onednn(benchmark::State& state, const bench::Layer& l) {
     prim = deconvolution_forward(pd);
   } else {
     auto d = convolution_forward::desc(prop_kind::forward_inference, algorithm::convolution_direct, src_md,
-                                       w_any, b_md, dst_md, strides, pads, pads);
+                                       w_any, b_md, dst_md, strides, dilates, pads, pads);
     auto pd = convolution_forward::primitive_desc(d, attr, eng);
     w_md = pd.weights_desc();
     prim = convolution_forward(pd);

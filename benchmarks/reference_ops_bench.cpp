@@ -35,6 +35,7 @@ void BM_ReferenceConv(benchmark::State& state, const ConvLayer& layer) {
     } else {
       ref::Conv2dParams p;
       p.stride_h = p.stride_w = layer.stride;
+      p.dilation_h = p.dilation_w = layer.dilation;
       p.pad = {layer.pad, layer.pad, layer.pad, layer.pad};
       p.groups = layer.groups;
       out = ref::conv2d(input, weights, nullptr, p, output);

@@ -28,34 +28,35 @@ struct ColumnBlock {
   const uint8_t* columns[K][kColumnsOf<kPixels, kStride, K>];
 };
 
-// The blocks of a row `width` pixels wide (>= kPixels): rows[ky] is the input row under kernel row ky
-// (nullptr where it is padding), output pixel x reads input columns x * kStride + ix_origin + j.
-// `every_table`: fill `columns` for interior blocks too. The vector is the calling thread's, reused.
+// The blocks of `row` (row.width >= kPixels), whose output pixel x reads the columns x * kStride +
+// row.ix_origin + j. `every_table`: fill `columns` for interior blocks too. The vector is the calling
+// thread's, reused.
 template <int kPixels, int kStride, int K>
 const std::vector<ColumnBlock<kPixels, kStride, K>>& row_blocks(const DepthwiseConv2d& d,
-                                                                const uint8_t* const* rows, int64_t ix_origin,
-                                                                int64_t iw, int64_t width, bool every_table) {
+                                                                const ColumnRow& row, bool every_table) {
   constexpr int kColumns = kColumnsOf<kPixels, kStride, K>;
-  const int64_t c = d.channels;
+  const uint8_t* const* rows = row.rows;
+  const int64_t iw = row.iw;
   thread_local std::vector<ColumnBlock<kPixels, kStride, K>> blocks;
   blocks.clear();
   const bool all_rows = std::all_of(rows, rows + K, [](const uint8_t* r) { return r != nullptr; });
   auto add = [&](int64_t x) {
     ColumnBlock<kPixels, kStride, K>& b = blocks.emplace_back();
     b.x = x;
-    const int64_t ix0 = x * kStride + ix_origin;
+    const int64_t ix0 = x * kStride + row.ix_origin;
     b.interior = all_rows && ix0 >= 0 && ix0 + kColumns <= iw;
     if (b.interior && !every_table) return;
     for (int ky = 0; ky < K; ++ky)
       for (int j = 0; j < kColumns; ++j) {
         const int64_t ix = ix0 + j;
-        b.columns[ky][j] = rows[ky] != nullptr && ix >= 0 && ix < iw ? rows[ky] + ix * c : d.zero_row.data();
+        b.columns[ky][j] =
+            rows[ky] != nullptr && ix >= 0 && ix < iw ? rows[ky] + ix * row.column_pitch : d.zero_row.data();
       }
   };
   int64_t x = 0;
-  for (; x + kPixels <= width; x += kPixels)
+  for (; x + kPixels <= row.width; x += kPixels)
     add(x);
-  if (x < width) add(width - kPixels);
+  if (x < row.width) add(row.width - kPixels);
   return blocks;
 }
 

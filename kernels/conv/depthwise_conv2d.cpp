@@ -18,8 +18,8 @@ namespace {
 int64_t column_kernel_size(const DepthwiseConv2d& d) {
   const auto& p = d.params;
   const bool fits = (d.isa == Isa::avx512vnni || d.isa == Isa::avx2) && d.kernel_h == d.kernel_w &&
-                    (d.kernel_h == 3 || d.kernel_h == 5 || d.kernel_h == 7) && p.dilation_h == 1 &&
-                    p.dilation_w == 1 && (p.stride_w == 1 || p.stride_w == 2);
+                    (d.kernel_h == 3 || d.kernel_h == 5 || d.kernel_h == 7) &&
+                    (p.stride_w == 1 || p.stride_w == 2);
   return fits ? d.kernel_h : 0;
 }
 
@@ -169,14 +169,33 @@ void run(const DepthwiseConv2d& d, const uint8_t* input, int64_t n, int64_t ih, 
     if (d.column_kernel > 0) {
       const uint8_t* rows[kMaxColumnKernel] = {};
       for (int64_t ky = 0; ky < d.column_kernel; ++ky) {
-        const int64_t iy = y * p.stride_h - p.pad.top + ky;
+        const int64_t iy = y * p.stride_h - p.pad.top + ky * p.dilation_h;
         rows[ky] = iy >= 0 && iy < ih ? input + (b * ih + iy) * iw * c : nullptr;
       }
       const int64_t c_begin = g * group_width, c_end = std::min(c, (g + 1) * group_width);
-      if (d.isa == Isa::avx512vnni)
-        depthwise_row_columns_avx512(d, rows, -p.pad.left, iw, ow, out, c_begin, c_end);
-      else
-        depthwise_row_columns_avx2(d, rows, -p.pad.left, iw, ow, out, c_begin, c_end);
+      // The phases of a dilated row (ColumnRow); one phase without dilation.
+      const int64_t dilation = p.dilation_w;
+      for (int64_t phase = 0; phase < std::min(dilation, ow); ++phase) {
+        // Input column of the phase's first pixel under kernel column 0, and the first column of the image
+        // that the phase reads (both congruent modulo the dilation).
+        const int64_t first = phase * p.stride_w - p.pad.left;
+        const int64_t column0 = (first % dilation + dilation) % dilation;
+        const int64_t columns = column0 < iw ? (iw - column0 + dilation - 1) / dilation : 0;
+        const uint8_t* phase_rows[kMaxColumnKernel] = {};
+        for (int64_t ky = 0; ky < d.column_kernel; ++ky)
+          phase_rows[ky] = rows[ky] != nullptr && columns > 0 ? rows[ky] + column0 * c : nullptr;
+        const ColumnRow column_row{.rows = phase_rows,
+                                   .ix_origin = (first - column0) / dilation,
+                                   .iw = columns,
+                                   .width = (ow - phase + dilation - 1) / dilation,
+                                   .column_pitch = dilation * c,
+                                   .out = out + phase * c,
+                                   .pixel_pitch = dilation * c};
+        if (d.isa == Isa::avx512vnni)
+          depthwise_row_columns_avx512(d, column_row, c_begin, c_end);
+        else
+          depthwise_row_columns_avx2(d, column_row, c_begin, c_end);
+      }
       return;
     }
 #endif

@@ -5,7 +5,7 @@
 // buffer, built per output row), so every tap contributes (a - z_a) uniformly and z_a folds into the bias.
 // Taps are processed in pairs: two activations and two weights per 32-bit lane, multiplied as int16 with
 // vpdpwssd / vpmaddwd, which is exact for (a, w - z_w) in [0, 255] x [-255, 255]. On AVX-512 and AVX2, 3x3,
-// 5x5 and 7x7 layers without dilation take a column kernel instead (depthwise_row_columns_*): each input
+// 5x5 and 7x7 layers (any dilation) take a column kernel instead (depthwise_row_columns_*): each input
 // column of a block of output pixels is loaded once and its rows paired (AVX2, and AVX-512 3x3 with any
 // weights), or, on AVX-512 where every w - z_w fits int8 (symmetric int8 weights), a kernel column's taps
 // are multiplied as bytes with vpdpbusd, four rows at a time.
@@ -42,7 +42,7 @@ struct DepthwiseConv2d {
   std::vector<int16_t> weights;
   ChannelRequant requant;         // bias folded: bias - z_a * sum_taps (w - z_w)
   std::vector<uint8_t> zero_row;  // channels_padded bytes of z_a: where padding taps point
-  // The column kernel's K (kernel_h == kernel_w == K, no dilation, stride_w 1 or 2, AVX-512 or AVX2): 3, 5
+  // The column kernel's K (kernel_h == kernel_w == K, stride_w 1 or 2, AVX-512 or AVX2): 3, 5
   // or 7; 0 where the tap kernel runs. AVX2 and AVX-512 3x3 layers take it with any weights, AVX-512 5x5
   // and 7x7 ones where column_bytes is set.
   int64_t column_kernel = 0;
@@ -83,15 +83,28 @@ void run(const DepthwiseConv2d& conv, const uint8_t* input, int64_t n, int64_t i
 // bytes of each tap (the zero row for padding). Per ISA (kernels/x86/depthwise_*.cpp).
 void depthwise_row_avx512(const DepthwiseConv2d& conv, const uint8_t* const* taps, int64_t width,
                           uint8_t* out);
-// One output row of the column kernel (column_kernel K > 0), channels [c_begin, c_end) (c_begin a multiple
-// of kDepthwiseBlock): rows[ky], ky < K, is the input row under kernel row ky (nullptr where it is padding);
-// output pixel x reads input columns x * stride_w + ix_origin + kx.
-void depthwise_row_columns_avx512(const DepthwiseConv2d& conv, const uint8_t* const* rows, int64_t ix_origin,
-                                  int64_t iw, int64_t width, uint8_t* out, int64_t c_begin, int64_t c_end);
+// One output row of the column kernel (column_kernel K > 0), or one phase of it. With dilation_w = D > 1
+// the output pixels x = phase + D x' read only the input columns congruent to phase * stride_w - pad_left
+// modulo D, so each phase is a convolution without horizontal dilation over every D-th column: both pitches
+// become D * channels and run() computes the D phases one after the other.
+struct ColumnRow {
+  const uint8_t* const* rows = nullptr;  // rows[ky], ky < K: kernel row ky's input row at the phase's first
+                                         // column (nullptr where the row is padding)
+  int64_t ix_origin = 0;     // output pixel x reads the row's columns x * stride_w + ix_origin + kx
+  int64_t iw = 0;            // the row's columns (those of the phase)
+  int64_t width = 0;         // output pixels
+  int64_t column_pitch = 0;  // bytes from one input column to the next
+  uint8_t* out = nullptr;    // output pixel 0
+  int64_t pixel_pitch = 0;   // bytes from one output pixel to the next
+};
+
+// Channels [c_begin, c_end) (c_begin a multiple of kDepthwiseBlock) of `row`.
+void depthwise_row_columns_avx512(const DepthwiseConv2d& conv, const ColumnRow& row, int64_t c_begin,
+                                  int64_t c_end);
 // The same two for AVX2, 8 channels per vector (kernels/x86/depthwise_avx2.cpp).
 void depthwise_row_avx2(const DepthwiseConv2d& conv, const uint8_t* const* taps, int64_t width, uint8_t* out);
-void depthwise_row_columns_avx2(const DepthwiseConv2d& conv, const uint8_t* const* rows, int64_t ix_origin,
-                                int64_t iw, int64_t width, uint8_t* out, int64_t c_begin, int64_t c_end);
+void depthwise_row_columns_avx2(const DepthwiseConv2d& conv, const ColumnRow& row, int64_t c_begin,
+                                int64_t c_end);
 // Every aarch64 ISA (kernels/arm/depthwise_neon.cpp).
 void depthwise_row_neon(const DepthwiseConv2d& conv, const uint8_t* const* taps, int64_t width, uint8_t* out);
 

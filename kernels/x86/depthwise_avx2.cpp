@@ -54,7 +54,7 @@ template <int K, int kPixels, int kStride, class Requant>
 [[gnu::always_inline]] inline void column_block(const DepthwiseConv2d& d,
                                                 const Block<K, kPixels, kStride>& block, int64_t cb,
                                                 const int16_t* weights, const Requant& requant, uint8_t* out,
-                                                int64_t valid) {
+                                                int64_t pixel_pitch, int64_t valid) {
   constexpr int kPairs = (K + 1) / 2;
   constexpr int kColumns = kColumnsOf<kPixels, kStride, K>;
   const int64_t pair_stride = K * d.channels_padded * 2, column_stride = d.channels_padded * 2;
@@ -89,18 +89,19 @@ template <int K, int kPixels, int kStride, class Requant>
   }
 #pragma GCC unroll 4
   for (int i = 0; i < kPixels; ++i)
-    store8(out + i * d.channels, requant(acc[i], 0), valid);
+    store8(out + i * pixel_pitch, requant(acc[i], 0), valid);
 }
 
 // Channels [cb, cb + valid) (valid <= 8) of a row's blocks, with the fused epilogue where the channels
 // have it.
 template <int K, int kPixels, int kStride>
 void channel_group(const DepthwiseConv2d& d, const Block<K, kPixels, kStride>* blocks, size_t block_count,
-                   uint8_t* out, int64_t cb, int64_t valid) {
+                   const ColumnRow& row, int64_t cb, int64_t valid) {
   const int16_t* weights = d.column_weights.data() + cb * 2;
   auto each_block = [&](const auto& requant) {
     for (size_t n = 0; n < block_count; ++n)
-      column_block(d, blocks[n], cb, weights, requant, out + blocks[n].x * d.channels + cb, valid);
+      column_block(d, blocks[n], cb, weights, requant, row.out + blocks[n].x * row.pixel_pitch + cb,
+                   row.pixel_pitch, valid);
   };
   if (x86::FusedRequant8::usable(d.requant, cb) && d.requant.fused_skip_correction)
     each_block(x86::FusedRequant8Uncorrected(d.requant, cb));
@@ -112,36 +113,31 @@ void channel_group(const DepthwiseConv2d& d, const Block<K, kPixels, kStride>* b
 
 // Channels [c_begin, c_end) of one output row, block by block.
 template <int K, int kPixels, int kStride>
-void row_columns(const DepthwiseConv2d& d, const uint8_t* const* rows, int64_t ix_origin, int64_t iw,
-                 int64_t width, uint8_t* out, int64_t c_begin, int64_t c_end) {
-  const std::vector<Block<K, kPixels, kStride>>& blocks =
-      row_blocks<kPixels, kStride, K>(d, rows, ix_origin, iw, width, true);
+void row_columns(const DepthwiseConv2d& d, const ColumnRow& row, int64_t c_begin, int64_t c_end) {
+  const std::vector<Block<K, kPixels, kStride>>& blocks = row_blocks<kPixels, kStride, K>(d, row, true);
   for (int64_t cb = c_begin; cb < c_end; cb += 8)
-    channel_group(d, blocks.data(), blocks.size(), out, cb, std::min<int64_t>(8, c_end - cb));
+    channel_group(d, blocks.data(), blocks.size(), row, cb, std::min<int64_t>(8, c_end - cb));
 }
 
 template <int K>
-void row_columns_any_width(const DepthwiseConv2d& d, const uint8_t* const* rows, int64_t ix_origin,
-                           int64_t iw, int64_t width, uint8_t* out, int64_t c_begin, int64_t c_end) {
-  const bool wide = width >= 4;
+void row_columns_any_width(const DepthwiseConv2d& d, const ColumnRow& row, int64_t c_begin, int64_t c_end) {
+  const bool wide = row.width >= 4;
   if (d.params.stride_w == 1)
-    return wide ? row_columns<K, 4, 1>(d, rows, ix_origin, iw, width, out, c_begin, c_end)
-                : row_columns<K, 1, 1>(d, rows, ix_origin, iw, width, out, c_begin, c_end);
-  return wide ? row_columns<K, 4, 2>(d, rows, ix_origin, iw, width, out, c_begin, c_end)
-              : row_columns<K, 1, 2>(d, rows, ix_origin, iw, width, out, c_begin, c_end);
+    return wide ? row_columns<K, 4, 1>(d, row, c_begin, c_end) : row_columns<K, 1, 1>(d, row, c_begin, c_end);
+  return wide ? row_columns<K, 4, 2>(d, row, c_begin, c_end) : row_columns<K, 1, 2>(d, row, c_begin, c_end);
 }
 
 }  // namespace
 
-void depthwise_row_columns_avx2(const DepthwiseConv2d& d, const uint8_t* const* rows, int64_t ix_origin,
-                                int64_t iw, int64_t width, uint8_t* out, int64_t c_begin, int64_t c_end) {
+void depthwise_row_columns_avx2(const DepthwiseConv2d& d, const ColumnRow& row, int64_t c_begin,
+                                int64_t c_end) {
   switch (d.column_kernel) {
     case 3:
-      return row_columns_any_width<3>(d, rows, ix_origin, iw, width, out, c_begin, c_end);
+      return row_columns_any_width<3>(d, row, c_begin, c_end);
     case 5:
-      return row_columns_any_width<5>(d, rows, ix_origin, iw, width, out, c_begin, c_end);
+      return row_columns_any_width<5>(d, row, c_begin, c_end);
     default:
-      return row_columns_any_width<7>(d, rows, ix_origin, iw, width, out, c_begin, c_end);
+      return row_columns_any_width<7>(d, row, c_begin, c_end);
   }
 }
 

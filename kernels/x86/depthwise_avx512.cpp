@@ -94,9 +94,9 @@ void row(const DepthwiseConv2d& d, const uint8_t* const* taps, int64_t width, ui
   }
 }
 
-// KxK kernels (K = 3, 5 or 7), any horizontal stride, no dilation: the output pixels of a block share input
-// columns (all of them at stride 1), so each column is loaded once per block, not once per pixel and tap,
-// and its K rows are combined into a form that does not depend on the pixel. Two forms:
+// KxK kernels (K = 3, 5 or 7), horizontal stride 1 or 2 (dilation: ColumnRow's phases): the output pixels of
+// a block share input columns (all of them at stride 1), so each column is loaded once per block, not once
+// per pixel and tap, and its K rows are combined into a form that does not depend on the pixel. Two forms:
 // - ByteColumns<K> (every w - z_w fits int8: symmetric int8 weights): the column's rows as the bytes of
 //   each lane, four rows a quad (rows 0-2 and a zero for 3x3; rows 0-3, then row 4 and zeros for 5x5;
 //   rows 0-3, then rows 4-6 and a zero for 7x7), one vpdpbusd per quad, column and pixel: 3 per pixel
@@ -175,11 +175,11 @@ using Block = ColumnBlock<kPixels, kStride, K>;
 
 template <int kPixels, int kStride, bool kFull, class Columns, class Requant>
 void channel_block_columns(const DepthwiseConv2d& d, const Block<kPixels, kStride, Columns::kRows>* blocks,
-                           size_t block_count, const uint8_t* const* rows, int64_t ix_origin, uint8_t* out,
-                           int64_t cb, __mmask16 keep) {
+                           size_t block_count, const ColumnRow& row, int64_t cb, __mmask16 keep) {
   constexpr int K = Columns::kRows;
   constexpr int kColumns = kColumnsOf<kPixels, kStride, K>;
-  const int64_t c = d.channels;
+  const int64_t column_pitch = row.column_pitch, pixel_pitch = row.pixel_pitch;
+  uint8_t* const out = row.out;
   const Columns columns(d, cb);
   Requant requant(d.requant, cb, false);
   // The accumulators start from the bias: one addition fewer per vector in the epilogue.
@@ -218,26 +218,28 @@ void channel_block_columns(const DepthwiseConv2d& d, const Block<kPixels, kStrid
         const __m512i bytes =
             pack(requant.value_to_pack(acc[i], 0), requant.value_to_pack(acc[i + 1], 0),
                  requant.value_to_pack(acc[i + 2], 0), requant.value_to_pack(acc[i + 3], 0));
-        uint8_t* dst = out + (x + i) * c + cb;
+        uint8_t* dst = out + (x + i) * pixel_pitch + cb;
         _mm_storeu_si128(reinterpret_cast<__m128i*>(dst), _mm512_castsi512_si128(bytes));
-        _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + c), _mm512_extracti32x4_epi32(bytes, 1));
-        _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + 2 * c), _mm512_extracti32x4_epi32(bytes, 2));
-        _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + 3 * c), _mm512_extracti32x4_epi32(bytes, 3));
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + pixel_pitch), _mm512_extracti32x4_epi32(bytes, 1));
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + 2 * pixel_pitch),
+                         _mm512_extracti32x4_epi32(bytes, 2));
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + 3 * pixel_pitch),
+                         _mm512_extracti32x4_epi32(bytes, 3));
       }
     } else {
       for (int i = 0; i < kPixels; ++i)
-        store(out + (x + i) * c + cb, acc[i]);
+        store(out + (x + i) * pixel_pitch + cb, acc[i]);
     }
   };
   for (size_t n = 0; n < block_count; ++n) {
     const Block<kPixels, kStride, K>& b = blocks[n];
     if (b.interior) {
       // Inside the image: straight-line addresses.
-      const int64_t ix0 = b.x * kStride + ix_origin;
+      const int64_t ix0 = b.x * kStride + row.ix_origin;
       const uint8_t* base[K];
       for (int ky = 0; ky < K; ++ky)
-        base[ky] = rows[ky] + ix0 * c + cb;
-      block(b.x, [&](int ky, int j) { return base[ky] + j * c; });
+        base[ky] = row.rows[ky] + ix0 * column_pitch + cb;
+      block(b.x, [&](int ky, int j) { return base[ky] + j * column_pitch; });
     } else {
       block(b.x, [&](int ky, int j) { return b.columns[ky][j] + cb; });
     }
@@ -257,11 +259,10 @@ void channel_block_columns(const DepthwiseConv2d& d, const Block<kPixels, kStrid
 // spilled accumulators of this loop (L4 3-6% slower, perf annotate).
 template <int kPixels, int kStride, class Requant>
 [[gnu::noinline]] void lanes64_block3x3(const DepthwiseConv2d& d, const Block<kPixels, kStride, 3>* blocks,
-                                        size_t block_count, const uint8_t* const* rows, int64_t ix_origin,
-                                        uint8_t* out, int64_t cb) {
+                                        size_t block_count, const ColumnRow& row, int64_t cb) {
   constexpr int kColumns = kColumnsOf<kPixels, kStride, 3>;
   const DepthwiseConv2d::Lanes64& lanes = d.lanes64;
-  const int64_t c = d.channels;
+  const int64_t column_pitch = row.column_pitch, pixel_pitch = row.pixel_pitch;
   const x86::PackRows pack(d.requant.clamp);
   // One half of every block: vectors 2 * kHalf and 2 * kHalf + 1.
   auto half = [&]<int kHalf>(std::integral_constant<int, kHalf>, int16_t* words) {
@@ -301,7 +302,7 @@ template <int kPixels, int kStride, class Requant>
         if constexpr (kHalf == 0)
           _mm512_storeu_si512(block_words + 32 * i, w);
         else
-          _mm512_storeu_si512(out + (x + i) * c + cb,
+          _mm512_storeu_si512(row.out + (x + i) * pixel_pitch + cb,
                               pack.bytes(_mm512_loadu_si512(block_words + 32 * i), w));
       }
     };
@@ -309,9 +310,10 @@ template <int kPixels, int kStride, class Requant>
       const Block<kPixels, kStride, 3>& b = blocks[n];
       int16_t* block_words = words + n * kPixels * 32;
       if (b.interior) {
-        const int64_t ix0 = b.x * kStride + ix_origin;
-        const uint8_t* base[3] = {rows[0] + ix0 * c + cb, rows[1] + ix0 * c + cb, rows[2] + ix0 * c + cb};
-        block(b.x, block_words, [&](int ky, int j) { return base[ky] + j * c; });
+        const uint8_t* base[3];
+        for (int ky = 0; ky < 3; ++ky)
+          base[ky] = row.rows[ky] + (b.x * kStride + row.ix_origin) * column_pitch + cb;
+        block(b.x, block_words, [&](int ky, int j) { return base[ky] + j * column_pitch; });
       } else {
         block(b.x, block_words, [&](int ky, int j) { return b.columns[ky][j] + cb; });
       }
@@ -327,16 +329,14 @@ template <int kPixels, int kStride, class Requant>
 // Channels [c_begin, c_end) of one output row, block by block.
 template <class Columns, int kPixels, int kStride>
 void channel_blocks(const DepthwiseConv2d& d, const Block<kPixels, kStride, Columns::kRows>* blocks,
-                    size_t block_count, const uint8_t* const* rows, int64_t ix_origin, uint8_t* out,
-                    int64_t c_begin, int64_t c_end) {
+                    size_t block_count, const ColumnRow& row, int64_t c_begin, int64_t c_end) {
   for (int64_t cb = c_begin; cb < c_end;) {
     // lanes64 covers whole 64-channel blocks of the 3x3 byte form (at 4 pixels or more per block).
     if constexpr (kPixels % 4 == 0 && std::is_same_v<Columns, ByteColumns<3>>) {
       if (cb % 64 == 0 && cb + 64 <= std::min(c_end, d.lanes64.channels)) {
         const ChannelRequant& rq = d.lanes64.requant;
         x86::with_requant<true>(rq, x86::FusedRequant16::usable(rq, cb, 64), [&](auto kind) {
-          lanes64_block3x3<kPixels, kStride, typename decltype(kind)::type>(d, blocks, block_count, rows,
-                                                                            ix_origin, out, cb);
+          lanes64_block3x3<kPixels, kStride, typename decltype(kind)::type>(d, blocks, block_count, row, cb);
         });
         cb += 64;
         continue;
@@ -345,27 +345,24 @@ void channel_blocks(const DepthwiseConv2d& d, const Block<kPixels, kStride, Colu
     const int64_t valid = std::min<int64_t>(kDepthwiseBlock, d.channels - cb);
     if (valid < kDepthwiseBlock)
       channel_block_columns<kPixels, kStride, false, Columns, x86::Requant16>(
-          d, blocks, block_count, rows, ix_origin, out, cb, static_cast<__mmask16>((1u << valid) - 1));
+          d, blocks, block_count, row, cb, static_cast<__mmask16>((1u << valid) - 1));
     else
       x86::with_requant<true>(d.requant, x86::FusedRequant16::usable(d.requant, cb), [&](auto kind) {
         channel_block_columns<kPixels, kStride, true, Columns, typename decltype(kind)::type>(
-            d, blocks, block_count, rows, ix_origin, out, cb, __mmask16(0xFFFF));
+            d, blocks, block_count, row, cb, __mmask16(0xFFFF));
       });
     cb += kDepthwiseBlock;
   }
 }
 
 template <int K, int kPixels, int kStride>
-void row_columns(const DepthwiseConv2d& d, const uint8_t* const* rows, int64_t ix_origin, int64_t iw,
-                 int64_t width, uint8_t* out, int64_t c_begin, int64_t c_end) {
-  const std::vector<Block<kPixels, kStride, K>>& blocks =
-      row_blocks<kPixels, kStride, K>(d, rows, ix_origin, iw, width, false);
+void row_columns(const DepthwiseConv2d& d, const ColumnRow& row, int64_t c_begin, int64_t c_end) {
+  const std::vector<Block<kPixels, kStride, K>>& blocks = row_blocks<kPixels, kStride, K>(d, row, false);
   if constexpr (K == 3) {
     if (d.column_bytes.empty())
-      return channel_blocks<WordColumns>(d, blocks.data(), blocks.size(), rows, ix_origin, out, c_begin,
-                                         c_end);
+      return channel_blocks<WordColumns>(d, blocks.data(), blocks.size(), row, c_begin, c_end);
   }
-  channel_blocks<ByteColumns<K>>(d, blocks.data(), blocks.size(), rows, ix_origin, out, c_begin, c_end);
+  channel_blocks<ByteColumns<K>>(d, blocks.data(), blocks.size(), row, c_begin, c_end);
 }
 
 // The widest block that fits the row (a block never reaches past the row's last pixel). A row narrower
@@ -373,34 +370,36 @@ void row_columns(const DepthwiseConv2d& d, const uint8_t* const* rows, int64_t i
 // its pixels copied out: blocks of one pixel would be a third set of instantiations (compile time) for the
 // smallest layers, and the tap kernel is 1.3-1.8x slower on them.
 template <int K>
-void row_columns_any_width(const DepthwiseConv2d& d, const uint8_t* const* rows, int64_t ix_origin,
-                           int64_t iw, int64_t width, uint8_t* out, int64_t c_begin, int64_t c_end) {
+void row_columns_any_width(const DepthwiseConv2d& d, const ColumnRow& row, int64_t c_begin, int64_t c_end) {
   const bool stride1 = d.params.stride_w == 1;
-  if (width < 4) {
+  if (row.width < 4) {
     thread_local std::vector<uint8_t> scratch;
     scratch.resize(static_cast<size_t>(4 * d.channels));
+    ColumnRow wide = row;
+    wide.width = 4;
+    wide.out = scratch.data();
+    wide.pixel_pitch = d.channels;
     if (stride1)
-      row_columns<K, 4, 1>(d, rows, ix_origin, iw, 4, scratch.data(), c_begin, c_end);
+      row_columns<K, 4, 1>(d, wide, c_begin, c_end);
     else
-      row_columns<K, 4, 2>(d, rows, ix_origin, iw, 4, scratch.data(), c_begin, c_end);
-    for (int64_t x = 0; x < width; ++x)
-      std::copy_n(scratch.data() + x * d.channels + c_begin, c_end - c_begin, out + x * d.channels + c_begin);
+      row_columns<K, 4, 2>(d, wide, c_begin, c_end);
+    for (int64_t x = 0; x < row.width; ++x)
+      std::copy_n(scratch.data() + x * d.channels + c_begin, c_end - c_begin,
+                  row.out + x * row.pixel_pitch + c_begin);
     return;
   }
-  if (stride1 && width >= 8) return row_columns<K, 8, 1>(d, rows, ix_origin, iw, width, out, c_begin, c_end);
-  if (stride1) return row_columns<K, 4, 1>(d, rows, ix_origin, iw, width, out, c_begin, c_end);
-  row_columns<K, 4, 2>(d, rows, ix_origin, iw, width, out, c_begin, c_end);
+  if (stride1 && row.width >= 8) return row_columns<K, 8, 1>(d, row, c_begin, c_end);
+  if (stride1) return row_columns<K, 4, 1>(d, row, c_begin, c_end);
+  row_columns<K, 4, 2>(d, row, c_begin, c_end);
 }
 
 }  // namespace
 
-void depthwise_row_columns_avx512(const DepthwiseConv2d& d, const uint8_t* const* rows, int64_t ix_origin,
-                                  int64_t iw, int64_t width, uint8_t* out, int64_t c_begin, int64_t c_end) {
-  if (d.column_kernel == 5)
-    return row_columns_any_width<5>(d, rows, ix_origin, iw, width, out, c_begin, c_end);
-  if (d.column_kernel == 7)
-    return row_columns_any_width<7>(d, rows, ix_origin, iw, width, out, c_begin, c_end);
-  row_columns_any_width<3>(d, rows, ix_origin, iw, width, out, c_begin, c_end);
+void depthwise_row_columns_avx512(const DepthwiseConv2d& d, const ColumnRow& row, int64_t c_begin,
+                                  int64_t c_end) {
+  if (d.column_kernel == 5) return row_columns_any_width<5>(d, row, c_begin, c_end);
+  if (d.column_kernel == 7) return row_columns_any_width<7>(d, row, c_begin, c_end);
+  row_columns_any_width<3>(d, row, c_begin, c_end);
 }
 
 void depthwise_row_avx512(const DepthwiseConv2d& d, const uint8_t* const* taps, int64_t width, uint8_t* out) {

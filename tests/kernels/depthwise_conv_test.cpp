@@ -102,7 +102,7 @@ TEST_P(Depthwise, ScaledBeyondInt32) {
     }
 }
 
-// 3x3, 5x5 and 7x7 without dilation take a column kernel on AVX-512 (blocks of 8 pixels at stride 1, 4
+// 3x3, 5x5 and 7x7 take a column kernel on AVX-512 (blocks of 8 pixels at stride 1, 4
 // at stride 2) and on AVX2 (4 pixels): widths around the block sizes, every padding (5x5 and 7x7: up to K -
 // 1, so that whole blocks and kernel rows fall in it), both strides, partial channel blocks, clamps, extreme
 // values.
@@ -136,6 +136,57 @@ TEST_P(Depthwise, ColumnKernelSizesAllWidthsAndPaddings) {
                                       : Clamp{static_cast<int32_t>(rng.integer(0, 120)),
                                               static_cast<int32_t>(rng.integer(130, 255))};
     check(GetParam(), in, w, rng.coin() ? &bias : nullptr, p, out, clamp);
+  }
+}
+
+// Dilated 3x3, 5x5 and 7x7 layers (DeepLab's atrous depthwise convolutions) take the column kernel too, one
+// phase of every D-th output pixel at a time (conv::ColumnRow): dilations 1-4 in either direction, both
+// strides, paddings up to the dilated kernel's extent, widths from one pixel a phase to several blocks, the
+// 3x3 byte, 64-channel and word forms; and, for some, the same bytes at 1-4 threads.
+TEST_P(Depthwise, DilatedColumnKernels) {
+  const auto [isa, mode] = GetParam();
+  for (uint64_t seed = 0; seed < 600; ++seed) {
+    SCOPED_TRACE("seed " + std::to_string(seed));
+    test::Random rng(seed + 5000);
+    const int64_t k = std::vector<int64_t>{3, 5, 7}[seed % 3];
+    const int64_t c = seed % 4 == 0 ? std::vector<int64_t>{64, 96, 136}[seed / 4 % 3] : rng.integer(1, 70);
+    ref::Conv2dParams p;
+    p.groups = c;
+    p.dilation_h = rng.integer(1, 3), p.dilation_w = rng.integer(seed % 5 == 0 ? 1 : 2, 4);
+    p.stride_h = rng.integer(1, 2), p.stride_w = rng.integer(1, 2);
+    const int64_t reach_h = p.dilation_h * (k - 1), reach_w = p.dilation_w * (k - 1);
+    p.pad = {rng.integer(0, reach_h), rng.integer(0, reach_w), rng.integer(0, reach_h),
+             rng.integer(0, reach_w)};
+    const int64_t ih = rng.integer(1, reach_h + 4), iw = rng.integer(1, reach_w + 30);
+    if (ih + p.pad.top + p.pad.bottom <= reach_h || iw + p.pad.left + p.pad.right <= reach_w) continue;
+    TensorU8 in = rng.activations({rng.integer(1, 2), ih, iw, c}, rng.activation_params());
+    if (seed % 7 == 3)
+      for (auto& v : in.data)
+        v = rng.coin() ? 255 : 0;
+    const QuantParams out =
+        QuantParams::per_tensor(rng.scale(1e-4, 2.0), static_cast<int32_t>(rng.integer(0, 255)));
+    // Every third seed: asymmetric weights (AVX-512: the 3x3 word form, the tap kernel for 5x5 and 7x7).
+    auto w = test::random_weights<int8_t>(rng, {c, k, k, 1}, rng.coin(), seed % 3 == 1);
+    if (seed % 7 == 3)
+      for (auto& v : w.data)
+        v = rng.coin() ? int8_t{-128} : int8_t{127};
+    const TensorS32 bias = test::random_bias(rng, c, in.quant, w, 30000);
+    const Clamp clamp = seed % 2 == 0 ? Clamp{} : Clamp{static_cast<int32_t>(rng.integer(0, 120)), 255};
+    check(GetParam(), in, w, &bias, p, out, clamp);
+    if (seed % 10 == 0) {
+      const conv::DepthwiseConv2d d =
+          conv::prepare_depthwise_conv2d(isa, w, &bias, p, in.quant, out, clamp, mode);
+      if (seed % 3 != 1) {
+        ASSERT_EQ(d.column_kernel, isa == Isa::avx2 || isa == Isa::avx512vnni ? k : 0);
+      }
+      const TensorU8 want = ref::conv2d(in, w, &bias, p, out, clamp, mode);
+      for (int threads : {2, 3, 4}) {
+        TensorU8 got(want.shape, out);
+        tbb::task_arena(threads).execute(
+            [&] { conv::run(d, in.data.data(), in.dim(0), in.dim(1), in.dim(2), got.data.data()); });
+        ASSERT_EQ(got.data, want.data) << threads << " threads";
+      }
+    }
   }
 }
 
