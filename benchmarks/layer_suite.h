@@ -33,9 +33,10 @@ constexpr Layer kLayers[] = {
     // which L4 (3x3) does not exercise.
     {"D5_depthwise5x5_28x28_120", 28, 28, 120, 120, 5, 1, 2, 120, false},
     {"D7_depthwise7x7_56x56_96", 56, 56, 96, 96, 7, 1, 3, 96, false},
-    // A dilated (atrous) 3x3 depthwise layer: DeepLabV3's MobileNetV2 backbone at output stride 16 (513 x 513
-    // input), which runs the column kernel one phase of every other pixel at a time.
-    {"D3d2_depthwise3x3_dilation2_33x33_576", 33, 33, 576, 576, 3, 1, 2, 576, false, 2},
+    // A dilated (atrous) 3x3 depthwise layer: the 960-channel blocks of DeepLabV3's MobileNetV2 backbone at
+    // output stride 16 (513 x 513 input), which run the column kernel one phase of every other pixel at a
+    // time.
+    {"D3d2_depthwise3x3_dilation2_33x33_960", 33, 33, 960, 960, 3, 1, 2, 960, false, 2},
 };
 
 constexpr int64_t output_size(const Layer& l, int64_t in) {

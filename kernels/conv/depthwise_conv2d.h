@@ -42,7 +42,8 @@ struct DepthwiseConv2d {
   std::vector<int16_t> weights;
   ChannelRequant requant;         // bias folded: bias - z_a * sum_taps (w - z_w)
   std::vector<uint8_t> zero_row;  // channels_padded bytes of z_a: where padding taps point
-  // The column kernel's K (kernel_h == kernel_w == K, stride_w 1 or 2, AVX-512 or AVX2): 3, 5
+  // The column kernel's K (kernel_h == kernel_w == K, stride_w 1 or 2, AVX-512 or AVX2; dilated rows only
+  // where their phases are wide enough, see run()): 3, 5
   // or 7; 0 where the tap kernel runs. AVX2 and AVX-512 3x3 layers take it with any weights, AVX-512 5x5
   // and 7x7 ones where column_bytes is set.
   int64_t column_kernel = 0;

@@ -103,9 +103,10 @@ void channel_group(const DepthwiseConv2d& d, const Block<K, kPixels, kStride>* b
       column_block(d, blocks[n], cb, weights, requant, row.out + blocks[n].x * row.pixel_pitch + cb,
                    row.pixel_pitch, valid);
   };
-  if (x86::FusedRequant8::usable(d.requant, cb) && d.requant.fused_skip_correction)
+  const bool fused = x86::FusedRequant8::usable(d.requant, cb);
+  if (fused && d.requant.fused_skip_correction)
     each_block(x86::FusedRequant8Uncorrected(d.requant, cb));
-  else if (x86::FusedRequant8::usable(d.requant, cb))
+  else if (fused)
     each_block(x86::FusedRequant8(d.requant, cb));
   else
     each_block(x86::Requant8(d.requant, cb, false));

@@ -139,17 +139,21 @@ TEST_P(Depthwise, ColumnKernelSizesAllWidthsAndPaddings) {
   }
 }
 
-// Dilated 3x3, 5x5 and 7x7 layers (DeepLab's atrous depthwise convolutions) take the column kernel too, one
-// phase of every D-th output pixel at a time (conv::ColumnRow): dilations 1-4 in either direction, both
-// strides, paddings up to the dilated kernel's extent, widths from one pixel a phase to several blocks, the
-// 3x3 byte, 64-channel and word forms; and, for some, the same bytes at 1-4 threads.
+// Dilated 3x3, 5x5 and 7x7 layers (DeepLab's atrous depthwise convolutions) take the column kernel too where
+// the rows are wide enough, one phase of every D-th output pixel at a time (conv::ColumnRow), and the tap
+// kernel otherwise: dilations 1-4 in width and 1-3 in height, both strides, paddings up to the dilated
+// kernel's extent, the AVX-512 byte, 64-channel and word forms (symmetric and asymmetric weights for every
+// size); and, for some, the same bytes at 2-4 threads.
 TEST_P(Depthwise, DilatedColumnKernels) {
   const auto [isa, mode] = GetParam();
   for (uint64_t seed = 0; seed < 600; ++seed) {
     SCOPED_TRACE("seed " + std::to_string(seed));
     test::Random rng(seed + 5000);
     const int64_t k = std::vector<int64_t>{3, 5, 7}[seed % 3];
-    const int64_t c = seed % 4 == 0 ? std::vector<int64_t>{64, 96, 136}[seed / 4 % 3] : rng.integer(1, 70);
+    const uint64_t variant = seed / 3;  // independent of k
+    const bool asymmetric = variant % 3 == 1;
+    const int64_t c =
+        variant % 4 == 0 ? std::vector<int64_t>{64, 96, 136, 200}[variant / 4 % 4] : rng.integer(1, 70);
     ref::Conv2dParams p;
     p.groups = c;
     p.dilation_h = rng.integer(1, 3), p.dilation_w = rng.integer(seed % 5 == 0 ? 1 : 2, 4);
@@ -157,7 +161,7 @@ TEST_P(Depthwise, DilatedColumnKernels) {
     const int64_t reach_h = p.dilation_h * (k - 1), reach_w = p.dilation_w * (k - 1);
     p.pad = {rng.integer(0, reach_h), rng.integer(0, reach_w), rng.integer(0, reach_h),
              rng.integer(0, reach_w)};
-    const int64_t ih = rng.integer(1, reach_h + 4), iw = rng.integer(1, reach_w + 30);
+    const int64_t ih = rng.integer(1, reach_h + 4), iw = rng.integer(1, reach_w + 40);
     if (ih + p.pad.top + p.pad.bottom <= reach_h || iw + p.pad.left + p.pad.right <= reach_w) continue;
     TensorU8 in = rng.activations({rng.integer(1, 2), ih, iw, c}, rng.activation_params());
     if (seed % 7 == 3)
@@ -165,8 +169,8 @@ TEST_P(Depthwise, DilatedColumnKernels) {
         v = rng.coin() ? 255 : 0;
     const QuantParams out =
         QuantParams::per_tensor(rng.scale(1e-4, 2.0), static_cast<int32_t>(rng.integer(0, 255)));
-    // Every third seed: asymmetric weights (AVX-512: the 3x3 word form, the tap kernel for 5x5 and 7x7).
-    auto w = test::random_weights<int8_t>(rng, {c, k, k, 1}, rng.coin(), seed % 3 == 1);
+    // Asymmetric weights: on AVX-512 the 3x3 word form, the tap kernel for 5x5 and 7x7.
+    auto w = test::random_weights<int8_t>(rng, {c, k, k, 1}, rng.coin(), asymmetric);
     if (seed % 7 == 3)
       for (auto& v : w.data)
         v = rng.coin() ? int8_t{-128} : int8_t{127};
@@ -176,8 +180,8 @@ TEST_P(Depthwise, DilatedColumnKernels) {
     if (seed % 10 == 0) {
       const conv::DepthwiseConv2d d =
           conv::prepare_depthwise_conv2d(isa, w, &bias, p, in.quant, out, clamp, mode);
-      if (seed % 3 != 1) {
-        ASSERT_EQ(d.column_kernel, isa == Isa::avx2 || isa == Isa::avx512vnni ? k : 0);
+      if (!asymmetric) {
+        ASSERT_EQ(d.column_kernel, d.isa == Isa::avx2 || d.isa == Isa::avx512vnni ? k : 0);
       }
       const TensorU8 want = ref::conv2d(in, w, &bias, p, out, clamp, mode);
       for (int threads : {2, 3, 4}) {
@@ -188,6 +192,45 @@ TEST_P(Depthwise, DilatedColumnKernels) {
       }
     }
   }
+}
+
+// Dilated rows whose phases start in the padding or have no input column at all (images 1-5 pixels wide
+// under wide paddings), at the narrowest widths that still take the column kernel (4 or 2 pixels a phase)
+// and a little wider, at 1 and 3 threads.
+TEST_P(Depthwise, DilatedPhasesAtTheImageEdges) {
+  const auto [isa, mode] = GetParam();
+  for (const int64_t k : {3, 5, 7})
+    for (const int64_t dilation : {2, 3, 4})
+      for (const int64_t iw : {1, 2, 5})
+        for (const int64_t pad_left : {int64_t{0}, int64_t{1}, dilation, dilation * (k - 1)})
+          for (const int64_t narrowest : {2, 4})
+            for (const int64_t extra : {0, 3}) {
+              SCOPED_TRACE("kernel " + std::to_string(k) + " dilation " + std::to_string(dilation) +
+                           " width " + std::to_string(iw) + " left pad " + std::to_string(pad_left) +
+                           " output width " + std::to_string(narrowest * dilation + extra));
+              // Output width narrowest * dilation + extra at stride 1: ow = iw + pads - dilation * (k - 1).
+              const int64_t pad_right = narrowest * dilation + extra + dilation * (k - 1) - iw - pad_left;
+              if (pad_right < 0) continue;
+              test::Random rng(static_cast<uint64_t>(k * 1000 + dilation * 100 + iw * 10 + pad_left));
+              const int64_t c = k == 3 && extra == 0 ? 64 : 70;
+              ref::Conv2dParams p;
+              p.groups = c;
+              p.dilation_w = dilation;
+              p.pad = {k / 2, pad_left, k / 2, pad_right};
+              const TensorU8 in = rng.activations({1, 3, iw, c}, rng.activation_params());
+              const auto w = test::random_weights<int8_t>(rng, {c, k, k, 1}, true, false);
+              const TensorS32 bias = test::random_bias(rng, c, in.quant, w, 30000);
+              const QuantParams out = QuantParams::per_tensor(rng.scale(1e-3, 0.5), 11);
+              const TensorU8 want = ref::conv2d(in, w, &bias, p, out, Clamp{}, mode);
+              const conv::DepthwiseConv2d d =
+                  conv::prepare_depthwise_conv2d(isa, w, &bias, p, in.quant, out, Clamp{}, mode);
+              for (int threads : {1, 3}) {
+                TensorU8 got(want.shape, out);
+                tbb::task_arena(threads).execute(
+                    [&] { conv::run(d, in.data.data(), 1, 3, iw, got.data.data()); });
+                ASSERT_EQ(got.data, want.data) << threads << " threads";
+              }
+            }
 }
 
 // Few rows and many channels: the column kernel's work is split over channel groups too, whose
