@@ -757,6 +757,14 @@ def qdq_conv_depthwise():
 
 
 @model
+def qdq_conv_depthwise_dilated():
+    # DeepLab's atrous depthwise layer in small: 3x3, dilation 2 in height and 3 in width, wide enough that
+    # x86 runs it on the column kernel's phases; 24 channels, a whole 16-channel block and a partial one.
+    return qdq_conv_model("qdq_conv_depthwise_dilated", c=24, co=24, h=9, w=16, act="relu", out="u8",
+                          pads=(2, 3, 2, 3), dilations=(2, 3), group=24)
+
+
+@model
 def qdq_conv_same_upper():
     # 8 -> 4 with stride 2: total padding 1, which SAME_UPPER puts at the end.
     return qdq_conv_model("qdq_conv_same_upper", strides=(2, 2), auto_pad="SAME_UPPER")
