@@ -11,6 +11,7 @@
 #include <cstring>
 
 #include "kernels/arm/requant_neon.h"
+#include "kernels/elementwise/fused_multiplier.h"
 #include "kernels/elementwise/quantized_add.h"
 #include "kernels/elementwise/quantized_mul.h"
 
@@ -94,24 +95,45 @@ class AddRowsNeon final : public BinaryRows {
         zb_(vdupq_n_s16(static_cast<int16_t>(k.zb))),
         a_(unclamped(k.a)),
         b_(unclamped(k.b)),
-        out_(per_tensor(k.out, k.zo, clamp)) {}
+        out_(per_tensor(k.out, k.zo, clamp)),
+        half_a_(halves_even_inputs(k.a)),
+        half_b_(halves_even_inputs(k.b)) {}
 
+  // The term of the input with the larger scale (of both, where the scales are equal) has the multiplier
+  // 1/2 exactly, and on its even input (q - z) << kAddLeftShift it is the halving (q - z) << (kAddLeftShift
+  // - 1): one shift instead of a step of about ten instructions per four lanes.
   void operator()(const uint8_t* a, const uint8_t* b, uint8_t* out, int64_t n,
                   Repeated repeated) const override {
+    if (half_a_ && half_b_) return add_rows<true, true>(a, b, out, n, repeated);
+    if (half_a_) return add_rows<true, false>(a, b, out, n, repeated);
+    if (half_b_) return add_rows<false, true>(a, b, out, n, repeated);
+    add_rows<false, false>(a, b, out, n, repeated);
+  }
+
+ private:
+  template <bool kHalfA, bool kHalfB>
+  void add_rows(const uint8_t* a, const uint8_t* b, uint8_t* out, int64_t n, Repeated repeated) const {
     dispatch_rows(a, b, out, n, repeated, [this](uint8x8_t qa, uint8x8_t qb) {
       // (q - z) << kAddLeftShift, rescaled; the sum requantized.
       const int16x8_t x = centered(qa, za_), y = centered(qb, zb_);
       auto sum = [&](int16x4_t xh, int16x4_t yh) {
-        return out_(vaddq_s32(a_(vshlq_n_s32(vmovl_s16(xh), ref::kAddLeftShift)),
-                              b_(vshlq_n_s32(vmovl_s16(yh), ref::kAddLeftShift))));
+        return out_(vaddq_s32(term<kHalfA>(a_, xh), term<kHalfB>(b_, yh)));
       };
       return arm::narrow8(sum(vget_low_s16(x), vget_low_s16(y)), sum(vget_high_s16(x), vget_high_s16(y)));
     });
   }
+  template <bool kHalf>
+  static int32x4_t term(const Step& step, int16x4_t difference) {
+    if constexpr (kHalf) {
+      return vshlq_n_s32(vmovl_s16(difference), ref::kAddLeftShift - 1);
+    } else {
+      return step(vshlq_n_s32(vmovl_s16(difference), ref::kAddLeftShift));
+    }
+  }
 
- private:
   int16x8_t za_, zb_;
   Step a_, b_, out_;
+  bool half_a_, half_b_;
 };
 
 class MulRowsNeon final : public BinaryRows {

@@ -51,6 +51,12 @@ enum class StepForm { any, corrected, uncorrected, half };
 // The form of a step with these constants; `term`: one of the add's term steps (even inputs).
 StepForm step_form(const FusedMultiplier& f, bool term);
 
+// Whether multiply_by_fixed(x, m) == x / 2 for every even x: M0 = 2^30 without a shift, the add's term of
+// the input with the larger scale (StepForm::half in the fused form; NEON asks this directly).
+constexpr bool halves_even_inputs(FixedMultiplier m) {
+  return m.multiplier == int32_t{1} << 30 && m.right_shift == 0;
+}
+
 // Calls run.template operator()<kA, kB, kOut>() with the forms of the add's steps a, b (terms) and out:
 // the usual combinations (one term or both a halving, the output step without a pre-shift) as they are,
 // any other as <any, any, any>. One place decides, so that every ISA's add instantiates the same few.

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "kernels/elementwise/fused_multiplier.h"
 #include "kernels/elementwise/quantized_add.h"
 #include "kernels/elementwise/quantized_binary.h"
 #include "kernels/elementwise/quantized_mul.h"
@@ -373,6 +374,32 @@ TEST_P(QuantizedBinaryOp, ManyTasksAnyThreadCount) {
 
 INSTANTIATE_TEST_SUITE_P(Isas, QuantizedBinaryOp, ::testing::ValuesIn(supported_isas()),
                          [](const auto& info) { return std::string(name_of(info.param)); });
+
+// The add's vector rows replace the term step of the input with the larger scale (of both, where the scales
+// are equal) by a halving (StepForm::half on x86, halves_even_inputs on NEON). That rests on two facts
+// checked here over scale pairs from 1e-5 to 10: add_constants gives that term the multiplier 1/2 exactly,
+// and multiply_by_fixed with it halves every term input (q - z) << kAddLeftShift exactly.
+TEST(AddTermSteps, TheLargerScaleTermIsAnExactHalving) {
+  test::Random rng(77);
+  for (int trial = 0; trial < 2000; ++trial) {
+    const float sa = static_cast<float>(rng.scale(1e-5, 10.0));
+    const float sb = trial % 5 == 0 ? sa : static_cast<float>(rng.scale(1e-5, 10.0));
+    const ref::AddConstants k =
+        ref::add_constants(QuantParams::per_tensor(sa, 3), QuantParams::per_tensor(sb, 250),
+                           QuantParams::per_tensor(sa + sb, 128));
+    SCOPED_TRACE("scales " + std::to_string(sa) + " and " + std::to_string(sb));
+    EXPECT_EQ(elementwise::halves_even_inputs(k.a), sa >= sb);
+    EXPECT_EQ(elementwise::halves_even_inputs(k.b), sb >= sa);
+  }
+  const FixedMultiplier half = quantize_multiplier(0.5);
+  ASSERT_TRUE(elementwise::halves_even_inputs(half));
+  for (int32_t d = -255; d <= 255; ++d) {
+    const int32_t x = d * (1 << ref::kAddLeftShift);
+    ASSERT_EQ(multiply_by_fixed(x, half), x / 2) << d;
+  }
+  EXPECT_FALSE(elementwise::halves_even_inputs(quantize_multiplier(0.4999999)));
+  EXPECT_FALSE(elementwise::halves_even_inputs(quantize_multiplier(0.25)));
+}
 
 TEST(QuantizedBinaryOp, RejectsWhatMakesNoSense) {
   const QuantParams q = QuantParams::per_tensor(0.1f, 128);
