@@ -33,6 +33,13 @@ void check(const test::IsaMode& isa_mode, const TensorU8& input, const Tensor<W>
   ASSERT_EQ(got.data, want.data);
 }
 
+// Each value `first` or `second` by a coin toss: the extremes that make the largest accumulators.
+template <class T>
+void set_each_to_one_of(test::Random& rng, std::vector<T>& values, T first, T second) {
+  for (auto& v : values)
+    v = rng.coin() ? first : second;
+}
+
 class Depthwise : public ::testing::TestWithParam<test::IsaMode> {};
 
 TEST_P(Depthwise, RandomShapesBitExact) {
@@ -122,15 +129,11 @@ TEST_P(Depthwise, ColumnKernelSizesAllWidthsAndPaddings) {
     const int64_t ih = rng.integer(k == 3 ? 3 : 1, 9), iw = rng.integer(k == 3 ? 3 : 1, 21);
     if (ih + p.pad.top + p.pad.bottom < k || iw + p.pad.left + p.pad.right < k) continue;
     TensorU8 in = rng.activations({rng.integer(1, 2), ih, iw, c}, rng.activation_params());
-    if (seed % 7 == 3)
-      for (auto& v : in.data)
-        v = rng.coin() ? 255 : 0;
+    if (seed % 7 == 3) set_each_to_one_of(rng, in.data, uint8_t{255}, uint8_t{0});
     const QuantParams out =
         QuantParams::per_tensor(rng.scale(1e-4, 2.0), static_cast<int32_t>(rng.integer(0, 255)));
     auto w = test::random_weights<int8_t>(rng, {c, k, k, 1}, rng.coin(), seed % 4 == 1);
-    if (seed % 7 == 3)
-      for (auto& v : w.data)
-        v = rng.coin() ? int8_t{-128} : int8_t{127};
+    if (seed % 7 == 3) set_each_to_one_of(rng, w.data, int8_t{-128}, int8_t{127});
     const TensorS32 bias = test::random_bias(rng, c, in.quant, w, 30000);
     const Clamp clamp = seed % 3 != 0 ? Clamp{}
                                       : Clamp{static_cast<int32_t>(rng.integer(0, 120)),
@@ -164,16 +167,12 @@ TEST_P(Depthwise, DilatedColumnKernels) {
     const int64_t ih = rng.integer(1, reach_h + 4), iw = rng.integer(1, reach_w + 40);
     if (ih + p.pad.top + p.pad.bottom <= reach_h || iw + p.pad.left + p.pad.right <= reach_w) continue;
     TensorU8 in = rng.activations({rng.integer(1, 2), ih, iw, c}, rng.activation_params());
-    if (seed % 7 == 3)
-      for (auto& v : in.data)
-        v = rng.coin() ? 255 : 0;
+    if (seed % 7 == 3) set_each_to_one_of(rng, in.data, uint8_t{255}, uint8_t{0});
     const QuantParams out =
         QuantParams::per_tensor(rng.scale(1e-4, 2.0), static_cast<int32_t>(rng.integer(0, 255)));
     // Asymmetric weights: on AVX-512 the 3x3 word form, the tap kernel for 5x5 and 7x7.
     auto w = test::random_weights<int8_t>(rng, {c, k, k, 1}, rng.coin(), asymmetric);
-    if (seed % 7 == 3)
-      for (auto& v : w.data)
-        v = rng.coin() ? int8_t{-128} : int8_t{127};
+    if (seed % 7 == 3) set_each_to_one_of(rng, w.data, int8_t{-128}, int8_t{127});
     const TensorS32 bias = test::random_bias(rng, c, in.quant, w, 30000);
     const Clamp clamp = seed % 2 == 0 ? Clamp{} : Clamp{static_cast<int32_t>(rng.integer(0, 120)), 255};
     check(GetParam(), in, w, &bias, p, out, clamp);
