@@ -169,8 +169,8 @@ void run(const DepthwiseConv2d& d, const uint8_t* input, int64_t n, int64_t ih, 
   const int64_t threads = tbb::this_task_arena::max_concurrency(),
                 blocks = d.channels_padded / kDepthwiseBlock;
   int64_t groups = 1;
-  const bool columns = column_kernel_runs(d, ow);
-  if (columns && threads > 1 && n * oh < 4 * threads)
+  const bool by_columns = column_kernel_runs(d, ow);
+  if (by_columns && threads > 1 && n * oh < 4 * threads)
     groups = std::min(blocks, (4 * threads + n * oh - 1) / (n * oh));
   const int64_t group_width = (blocks + groups - 1) / groups * kDepthwiseBlock;
   groups = (d.channels_padded + group_width - 1) / group_width;
@@ -180,7 +180,7 @@ void run(const DepthwiseConv2d& d, const uint8_t* input, int64_t n, int64_t ih, 
     const int64_t b = row / oh, y = row % oh;
     uint8_t* out = output + row * ow * c;
 #if defined(__x86_64__)
-    if (columns) {
+    if (by_columns) {
       const uint8_t* rows[kMaxColumnKernel] = {};
       for (int64_t ky = 0; ky < d.column_kernel; ++ky) {
         const int64_t iy = y * p.stride_h - p.pad.top + ky * p.dilation_h;
@@ -194,13 +194,13 @@ void run(const DepthwiseConv2d& d, const uint8_t* input, int64_t n, int64_t ih, 
         // that the phase reads (both congruent modulo the dilation).
         const int64_t first = phase * p.stride_w - p.pad.left;
         const int64_t column0 = (first % dilation + dilation) % dilation;
-        const int64_t columns = column0 < iw ? (iw - column0 + dilation - 1) / dilation : 0;
+        const int64_t phase_columns = column0 < iw ? (iw - column0 + dilation - 1) / dilation : 0;
         const uint8_t* phase_rows[kMaxColumnKernel] = {};
         for (int64_t ky = 0; ky < d.column_kernel; ++ky)
-          phase_rows[ky] = rows[ky] != nullptr && columns > 0 ? rows[ky] + column0 * c : nullptr;
+          phase_rows[ky] = rows[ky] != nullptr && phase_columns > 0 ? rows[ky] + column0 * c : nullptr;
         const ColumnRow column_row{.rows = phase_rows,
                                    .ix_origin = (first - column0) / dilation,
-                                   .iw = columns,
+                                   .iw = phase_columns,
                                    .width = (ow - phase + dilation - 1) / dilation,
                                    .column_pitch = dilation * c,
                                    .out = out + phase * c,
