@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <array>
 #include <cstring>
 #include <span>
 #include <string>
@@ -132,14 +133,42 @@ void compute(const PackedWeights& w, const void* a, int64_t a_stride, const int3
   }
 }
 
-void compute_segmented(const PackedWeights& w, const uint8_t* const* rows, int64_t m, int64_t n_begin,
-                       int64_t n_end, uint8_t* c, int64_t c_stride) {
+std::vector<KSteps> whole_segments(const PackedWeights& w) {
+  const auto steps = static_cast<int32_t>(w.segment_padded / 4);
+  std::vector<KSteps> runs(static_cast<size_t>(w.segments));
+  for (size_t s = 0; s < runs.size(); ++s)
+    runs[s] = {static_cast<int32_t>(s) * steps, steps};
+  return runs;
+}
+
+void compute_pieces(const PackedWeights& w, std::span<const RowPieces> groups, int64_t n_begin,
+                    int64_t n_end) {
 #if defined(__x86_64__)
-  if (w.isa == Isa::avx512vnni) return compute_segmented_avx512vnni(w, rows, m, n_begin, n_end, c, c_stride);
+  if (w.isa == Isa::avx512vnni) return compute_pieces_avx512vnni(w, groups, n_begin, n_end);
 #else
-  (void)rows, (void)m, (void)n_begin, (void)n_end, (void)c, (void)c_stride;
+  (void)groups, (void)n_begin, (void)n_end;
 #endif
   throw Error("gemm: no segmented " + std::string(name_of(w.isa)) + " kernel");
+}
+
+void compute_segmented(const PackedWeights& w, const uint8_t* const* rows, int64_t m, int64_t n_begin,
+                       int64_t n_end, uint8_t* c, int64_t c_stride) {
+  // Called once per task: the runs of up to 64 segments (every convolution's) without an allocation.
+  constexpr size_t kOnStack = 64;
+  std::array<KSteps, kOnStack> on_stack;
+  std::vector<KSteps> on_heap;
+  std::span<const KSteps> runs;
+  if (static_cast<size_t>(w.segments) <= kOnStack) {
+    const auto steps = static_cast<int32_t>(w.segment_padded / 4);
+    for (int32_t s = 0; s < static_cast<int32_t>(w.segments); ++s)
+      on_stack[static_cast<size_t>(s)] = {s * steps, steps};
+    runs = std::span(on_stack.data(), static_cast<size_t>(w.segments));
+  } else {
+    on_heap = whole_segments(w);
+    runs = on_heap;
+  }
+  const RowPieces group{rows, m, runs, nullptr, c, c_stride};
+  compute_pieces(w, std::span(&group, 1), n_begin, n_end);
 }
 
 }  // namespace octet::gemm

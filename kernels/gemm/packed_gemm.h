@@ -17,6 +17,7 @@
 // proves the true result fits, and two's-complement sums are exact modulo 2^32.
 
 #include <cstdint>
+#include <span>
 #include <vector>
 
 #include "kernels/isa.h"
@@ -88,8 +89,38 @@ void compute_segmented(const PackedWeights& w, const uint8_t* const* rows, int64
 constexpr bool has_segmented_kernel(Isa isa) {
   return vector_isa(isa) == Isa::avx512vnni;
 }
-void compute_segmented_avx512vnni(const PackedWeights& w, const uint8_t* const* rows, int64_t m,
-                                  int64_t n_begin, int64_t n_end, uint8_t* c, int64_t c_stride);
+
+// A run of k steps of the packed weights (a k step: the k group of 4 values that one vpdpbusd takes):
+// steps [begin, begin + count), k values [4 begin, 4 (begin + count)).
+struct KSteps {
+  int32_t begin = 0;
+  int32_t count = 0;
+};
+
+// Rows of A that read the same runs of k steps, each run from a pointer of its own: rows[r * runs.size() +
+// i] points at the 4 * runs[i].count bytes of row r for run i. The k steps in no run are left out of the
+// sums, which start from `initial` (n_padded values per channel, or null: zero) instead: for a
+// convolution, the input zero point times the weights of the padding taps that a run leaves out, so that
+// the result is the same int32 sum as with those taps read. Row r's channel n goes to c + r * c_stride + n.
+struct RowPieces {
+  const uint8_t* const* rows = nullptr;
+  int64_t m = 0;
+  std::span<const KSteps> runs;
+  const int32_t* initial = nullptr;
+  uint8_t* c = nullptr;
+  int64_t c_stride = 0;
+};
+
+// compute_segmented for several groups of rows with runs of their own, output channels [n_begin, n_end)
+// of each (n_begin a multiple of kChannelBlock): each block of channels' weights is read from memory once
+// for every group, not once per group. Only without row sums, and only for ISAs with
+// has_segmented_kernel.
+void compute_pieces(const PackedWeights& w, std::span<const RowPieces> groups, int64_t n_begin,
+                    int64_t n_end);
+void compute_pieces_avx512vnni(const PackedWeights& w, std::span<const RowPieces> groups, int64_t n_begin,
+                               int64_t n_end);
+// Every segment of the packing, in order (compute_segmented's runs).
+std::vector<KSteps> whole_segments(const PackedWeights& w);
 
 // The per-ISA implementations of compute (kernels/x86/*.cpp, gemm_scalar.cpp).
 void compute_scalar(const PackedWeights& w, const void* a, int64_t a_stride, const int32_t* row_sums,

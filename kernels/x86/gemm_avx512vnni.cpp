@@ -27,18 +27,53 @@ inline int32_t load_u32(const uint8_t* p) {
   return v;
 }
 
-// Where the microkernel reads A: row r's segment s (see PackedWeights::segments).
-struct StridedRows {  // one segment per row, rows `stride` bytes apart
+// Where the microkernel reads A: row r's bytes for run s of k steps, the run's first step and length, and
+// the accumulators' start per channel (null: zero).
+struct StridedRows {  // one run of every k step, rows `stride` bytes apart
   const uint8_t* a;
   int64_t stride;
   const uint8_t* row(int r, int64_t) const { return a + r * stride; }
   StridedRows from(int64_t r) const { return {a + r * stride, stride}; }
+  static int64_t runs() { return 1; }
+  static int64_t run_begin(int64_t) { return 0; }
+  static int64_t run_steps(const PackedWeights& w, int64_t) { return w.k_padded / 4; }
+  static const int32_t* initial() { return nullptr; }
 };
-struct SegmentRows {  // a pointer per row and segment
+struct SegmentRows {  // a pointer per row and run (RowPieces)
   const uint8_t* const* rows;
-  int64_t segments;
-  const uint8_t* row(int r, int64_t s) const { return rows[r * segments + s]; }
-  SegmentRows from(int64_t r) const { return {rows + r * segments, segments}; }
+  const KSteps* steps;
+  int64_t count;
+  const int32_t* start;
+  // > 0: the runs are the packing's segments, each this many steps: read without the run table (which
+  // cost L1, every run a whole kernel row, 3-4%).
+  int64_t segment_steps;
+  SegmentRows(const PackedWeights& w, const RowPieces& g)
+      : rows(g.rows),
+        steps(g.runs.data()),
+        count(static_cast<int64_t>(g.runs.size())),
+        start(g.initial),
+        segment_steps(whole_segments(w, g.runs) ? w.segment_padded / 4 : 0) {}
+  const uint8_t* row(int r, int64_t s) const { return rows[r * count + s]; }
+  SegmentRows from(int64_t r) const {
+    SegmentRows a = *this;
+    a.rows += r * count;
+    return a;
+  }
+  int64_t runs() const { return count; }
+  int64_t run_begin(int64_t s) const { return segment_steps > 0 ? s * segment_steps : steps[s].begin; }
+  int64_t run_steps(const PackedWeights&, int64_t s) const {
+    return segment_steps > 0 ? segment_steps : steps[s].count;
+  }
+  const int32_t* initial() const { return start; }
+
+ private:
+  static bool whole_segments(const PackedWeights& w, std::span<const KSteps> runs) {
+    if (static_cast<int64_t>(runs.size()) != w.segments) return false;
+    const auto k = static_cast<int32_t>(w.segment_padded / 4);
+    for (size_t s = 0; s < runs.size(); ++s)
+      if (runs[s].begin != static_cast<int32_t>(s) * k || runs[s].count != k) return false;
+    return true;
+  }
 };
 
 // Lines of the next channel blocks' weights that a tile asks the caches for while it computes.
@@ -80,29 +115,43 @@ template <int MR, class Requant>
 // narrow would waste half of a 16-lane block or more, so its accumulators hold two rows each: lanes 0-7
 // row r's channels, lanes 8-15 row r + 1's (x86::ChannelLanes::eight_twice), which halves its multiplies.
 template <int MR, int NB, bool kPairTail, class Rows>
-void tile(const PackedWeights& w, Rows a, const int32_t* row_sums, int64_t n, uint8_t* c, int64_t c_stride,
-          int64_t n_end, Prefetch prefetch = {}) {
+void tile(const PackedWeights& w, const Rows& a, const int32_t* row_sums, int64_t n, uint8_t* c,
+          int64_t c_stride, int64_t n_end, Prefetch prefetch = {}) {
   constexpr int kPairs = kPairTail ? (MR + 1) / 2 : 0, kBlocks = NB + (kPairTail ? 1 : 0);
-  const int64_t k4 = w.k_padded / 4, segment_k4 = w.segment_padded / 4;
-  const int8_t* b[kBlocks];
+  const int64_t k4 = w.k_padded / 4;
+  const int8_t* block[kBlocks];
   for (int j = 0; j < kBlocks; ++j)
-    b[j] = w.data.data() + (n / kChannelBlock + j) * k4 * kChannelBlock * 4;
+    block[j] = w.data.data() + (n / kChannelBlock + j) * k4 * kChannelBlock * 4;
   // Unrolled: GCC 12 otherwise zero-fills a dead copy of the arrays in memory on every call.
   __m512i acc[MR][NB > 0 ? NB : 1];
   __m512i tail[kPairs > 0 ? kPairs : 1];
+  const int32_t* initial = a.initial();
+#pragma GCC unroll 8
+  for (int j = 0; j < NB; ++j) {
+    const __m512i start =
+        initial ? _mm512_loadu_si512(initial + n + j * kChannelBlock) : _mm512_setzero_si512();
 #pragma GCC unroll 16
-  for (int r = 0; r < MR; ++r)
+    for (int r = 0; r < MR; ++r)
+      acc[r][j] = start;
+  }
+  if constexpr (kPairs > 0) {
+    // The tail block's first 8 channels, in both halves (two rows per register).
+    const __m512i start = initial ? _mm512_broadcast_i64x4(_mm256_loadu_si256(
+                                        reinterpret_cast<const __m256i*>(initial + n + NB * kChannelBlock)))
+                                  : _mm512_setzero_si512();
 #pragma GCC unroll 8
-    for (int j = 0; j < NB; ++j)
-      acc[r][j] = _mm512_setzero_si512();
-#pragma GCC unroll 8
-  for (int i = 0; i < kPairs; ++i)
-    tail[i] = _mm512_setzero_si512();
-  for (int64_t s = 0; s < w.segments; ++s) {
+    for (int i = 0; i < kPairs; ++i)
+      tail[i] = start;
+  }
+  for (int64_t s = 0; s < a.runs(); ++s) {
     const uint8_t* ar[MR];
     for (int r = 0; r < MR; ++r)
       ar[r] = a.row(r, s);
-    for (int64_t q = 0; q < segment_k4; ++q) {
+    const int8_t* b[kBlocks];
+    for (int j = 0; j < kBlocks; ++j)
+      b[j] = block[j] + a.run_begin(s) * 64;
+    const int64_t steps = a.run_steps(w, s);
+    for (int64_t q = 0; q < steps; ++q) {
       if (prefetch.lines > 0) {
         _mm_prefetch(reinterpret_cast<const char*>(prefetch.next), _MM_HINT_T1);
         prefetch.next += 64;
@@ -134,8 +183,6 @@ void tile(const PackedWeights& w, Rows a, const int32_t* row_sums, int64_t n, ui
         }
       }
     }
-    for (int j = 0; j < kBlocks; ++j)
-      b[j] += segment_k4 * 64;
   }
   if constexpr (kPairTail) {
     const int64_t ch = n + NB * kChannelBlock;
@@ -194,15 +241,15 @@ void tile(const PackedWeights& w, Rows a, const int32_t* row_sums, int64_t n, ui
 
 // A last tile of `count` rows, 1 <= count <= MR.
 template <int MR, int NB, bool kPairTail, class Rows>
-void last_tile(int64_t count, const PackedWeights& w, Rows a, const int32_t* row_sums, int64_t n, uint8_t* c,
-               int64_t c_stride, int64_t n_end) {
+void last_tile(int64_t count, const PackedWeights& w, const Rows& a, const int32_t* row_sums, int64_t n,
+               uint8_t* c, int64_t c_stride, int64_t n_end) {
   if constexpr (MR > 1)
     if (count < MR) return last_tile<MR - 1, NB, kPairTail>(count, w, a, row_sums, n, c, c_stride, n_end);
   tile<MR, NB, kPairTail>(w, a, row_sums, n, c, c_stride, n_end);
 }
 
 template <int NB, bool kPairTail, class Rows>
-void rows(const PackedWeights& w, Rows a, const int32_t* row_sums, int64_t m, int64_t n, uint8_t* c,
+void rows(const PackedWeights& w, const Rows& a, const int32_t* row_sums, int64_t m, int64_t n, uint8_t* c,
           int64_t c_stride, int64_t n_end) {
   constexpr int kRows = 8;  // 16 accumulators with NB = 2 (20 with a tail), 12 with NB = 1 and a tail
   // Layers with large weights (late 3x3 layers: 2.4 MB at 3x3x512) read them from memory, not from the
@@ -285,22 +332,29 @@ void small_k_pairs(const PackedWeights& w, StridedRows a, const int32_t* row_sum
   }
 }
 
+// Calls each.template operator()<NB, kPairTail>(n) for every step of [n_begin, n_end): pairs of 16-channel
+// blocks; a last block of at most 8 channels goes to the paired tail, with the blocks before it in the
+// same pass over A where there are at most two.
+template <class Each>
+void for_channel_steps(int64_t n_begin, int64_t n_end, Each&& each) {
+  constexpr int64_t kHalf = kChannelBlock / 2;
+  for (int64_t n = n_begin; n < n_end; n += 2 * kChannelBlock) {
+    const int64_t left = n_end - n;
+    if (left <= kHalf) return each.template operator()<0, true>(n);
+    if (left <= kChannelBlock) return each.template operator()<1, false>(n);
+    if (left <= kChannelBlock + kHalf) return each.template operator()<1, true>(n);
+    if (left > 2 * kChannelBlock && left <= 2 * kChannelBlock + kHalf)
+      return each.template operator()<2, true>(n);
+    each.template operator()<2, false>(n);
+  }
+}
+
 template <class Rows>
 void all_channels(const PackedWeights& w, Rows a, const int32_t* row_sums, int64_t m, int64_t n_begin,
                   int64_t n_end, uint8_t* c, int64_t c_stride) {
-  // Pairs of 16-channel blocks; a last block of at most 8 channels goes to the paired tail, with the
-  // blocks before it in the same pass over A where there are at most two.
-  constexpr int64_t kHalf = kChannelBlock / 2;
-  int64_t n = n_begin;
-  for (; n < n_end; n += 2 * kChannelBlock) {
-    const int64_t left = n_end - n;
-    if (left <= kHalf) return rows<0, true>(w, a, row_sums, m, n, c, c_stride, n_end);
-    if (left <= kChannelBlock) return rows<1, false>(w, a, row_sums, m, n, c, c_stride, n_end);
-    if (left <= kChannelBlock + kHalf) return rows<1, true>(w, a, row_sums, m, n, c, c_stride, n_end);
-    if (left > 2 * kChannelBlock && left <= 2 * kChannelBlock + kHalf)
-      return rows<2, true>(w, a, row_sums, m, n, c, c_stride, n_end);
-    rows<2, false>(w, a, row_sums, m, n, c, c_stride, n_end);
-  }
+  for_channel_steps(n_begin, n_end, [&]<int NB, bool kPairTail>(int64_t n) {
+    rows<NB, kPairTail>(w, a, row_sums, m, n, c, c_stride, n_end);
+  });
 }
 
 // K of up to 16 k steps (1x1 layers over up to 64 input channels) takes small_k_pairs; one instantiation
@@ -355,9 +409,11 @@ void compute_avx512vnni(const PackedWeights& w, const void* a, int64_t a_stride,
       for (int64_t s = 0; s < w.segments; ++s)
         table[static_cast<size_t>(r * w.segments + s)] =
             static_cast<const uint8_t*>(a) + r * a_stride + s * w.segment_padded;
+    const std::vector<KSteps> runs = whole_segments(w);
+    const RowPieces group{table.data(), m, runs, nullptr, c, c_stride};
     if (n_end - n_begin <= kFewChannels)
-      return few_channels_segmented_avx512vnni(w, table.data(), row_sums, m, n_begin, n_end, c, c_stride);
-    return all_channels(w, SegmentRows{table.data(), w.segments}, row_sums, m, n_begin, n_end, c, c_stride);
+      return few_channels_segmented_avx512vnni(w, group, row_sums, n_begin, n_end);
+    return all_channels(w, SegmentRows(w, group), row_sums, m, n_begin, n_end, c, c_stride);
   }
   if (n_end - n_begin <= kFewChannels)
     return few_channels_avx512vnni(w, static_cast<const uint8_t*>(a), a_stride, row_sums, m, n_begin, n_end,
@@ -367,11 +423,18 @@ void compute_avx512vnni(const PackedWeights& w, const void* a, int64_t a_stride,
   if (done < n_end) all_channels(w, rows, row_sums, m, done, n_end, c, c_stride);
 }
 
-void compute_segmented_avx512vnni(const PackedWeights& w, const uint8_t* const* rows, int64_t m,
-                                  int64_t n_begin, int64_t n_end, uint8_t* c, int64_t c_stride) {
-  if (n_end - n_begin <= kFewChannels)
-    return few_channels_segmented_avx512vnni(w, rows, nullptr, m, n_begin, n_end, c, c_stride);
-  all_channels(w, SegmentRows{rows, w.segments}, nullptr, m, n_begin, n_end, c, c_stride);
+void compute_pieces_avx512vnni(const PackedWeights& w, std::span<const RowPieces> groups, int64_t n_begin,
+                               int64_t n_end) {
+  if (n_end - n_begin <= kFewChannels) {
+    for (const RowPieces& g : groups)
+      few_channels_segmented_avx512vnni(w, g, nullptr, n_begin, n_end);
+    return;
+  }
+  // Channel steps outermost: a step's weights stay in the caches while every group multiplies them.
+  for_channel_steps(n_begin, n_end, [&]<int NB, bool kPairTail>(int64_t n) {
+    for (const RowPieces& g : groups)
+      if (g.m > 0) rows<NB, kPairTail>(w, SegmentRows(w, g), nullptr, g.m, n, g.c, g.c_stride, n_end);
+  });
 }
 
 }  // namespace octet::gemm

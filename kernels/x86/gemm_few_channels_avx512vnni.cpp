@@ -28,10 +28,13 @@ constexpr int kPixels = 16;
 // Where the kernel reads A: a pointer per row and segment. Rows `stride` bytes apart get a table too
 // (few_channels_avx512vnni), so that the kernel is compiled once per register count and epilogue: clang's
 // ASan + UBSan build of the file took 3.7 minutes with a second row type, over 10 with every count 1..8.
+// The runs of k steps and the accumulators' start are RowPieces'.
 struct SegmentRows {
   const uint8_t* const* rows;
-  int64_t segments;
-  const uint8_t* row(int64_t r, int64_t s) const { return rows[r * segments + s]; }
+  const KSteps* steps;
+  int64_t runs;
+  const int32_t* initial;
+  const uint8_t* row(int64_t r, int64_t s) const { return rows[r * runs + s]; }
 };
 
 inline __m512i dpbusd(__m512i acc, __m512i a, __m512i b) {
@@ -173,7 +176,7 @@ void copy_channels(const uint8_t* from, int64_t count, uint8_t* out, int64_t c_s
 template <int N, class Requant>
 void few_channels(const PackedWeights& w, SegmentRows a, const int32_t* row_sums, int64_t m, int64_t n,
                   int64_t channels, uint8_t* c, int64_t c_stride) {
-  const int64_t k4 = w.k_padded / 4, segment_k4 = w.segment_padded / 4;
+  const int64_t k4 = w.k_padded / 4;
   const int8_t* block = w.data.data() + (n / kChannelBlock) * k4 * kChannelBlock * 4;
   const bool sums = row_sums != nullptr;
   // Every lane holds the channel's constants (held in memory: the k loop needs the registers).
@@ -192,11 +195,13 @@ void few_channels(const PackedWeights& w, SegmentRows a, const int32_t* row_sums
     __m512i acc[N];
 #pragma GCC unroll 8
     for (int ch = 0; ch < N; ++ch)
-      acc[ch] = _mm512_setzero_si512();
-    const int8_t* wk = block;  // k step q's 16 channels x 4 bytes at wk + 64 q
-    for (int64_t s = 0; s < w.segments; ++s, wk += segment_k4 * 64) {
-      for (int64_t q0 = 0; q0 < segment_k4;) {
-        const int64_t steps = std::min<int64_t>(segment_k4 - q0, 16);
+      acc[ch] = a.initial ? _mm512_set1_epi32(a.initial[n + ch]) : _mm512_setzero_si512();
+    for (int64_t s = 0; s < a.runs; ++s) {
+      // The run's step q: 16 channels x 4 bytes at wk + 64 q.
+      const int8_t* wk = block + a.steps[s].begin * 64;
+      const int64_t run_steps = a.steps[s].count;
+      for (int64_t q0 = 0; q0 < run_steps;) {
+        const int64_t steps = std::min<int64_t>(run_steps - q0, 16);
         const int8_t* wq = wk + q0 * 64;
         // Loads read exactly the segment's k steps, masked where they end inside a register: nothing past
         // a row's end.
@@ -297,20 +302,21 @@ void few_channels_avx512vnni(const PackedWeights& w, const uint8_t* a, int64_t a
   constexpr int64_t kChunk = 16 * kPixels;
   const uint8_t* table[kChunk];
   const int32_t* sums = w.needs_row_sums ? row_sums : nullptr;
+  const KSteps whole{0, static_cast<int32_t>(w.k_padded / 4)};
   for (int64_t r0 = 0; r0 < m; r0 += kChunk) {
     const int64_t rows = std::min(kChunk, m - r0);
     for (int64_t r = 0; r < rows; ++r)
       table[r] = a + (r0 + r) * a_stride;
-    dispatch(w, SegmentRows{table, 1}, sums ? sums + r0 : nullptr, rows, n_begin, n_end, c + r0 * c_stride,
-             c_stride);
+    dispatch(w, SegmentRows{table, &whole, 1, nullptr}, sums ? sums + r0 : nullptr, rows, n_begin, n_end,
+             c + r0 * c_stride, c_stride);
   }
 }
 
-void few_channels_segmented_avx512vnni(const PackedWeights& w, const uint8_t* const* rows,
-                                       const int32_t* row_sums, int64_t m, int64_t n_begin, int64_t n_end,
-                                       uint8_t* c, int64_t c_stride) {
-  dispatch(w, SegmentRows{rows, w.segments}, w.needs_row_sums ? row_sums : nullptr, m, n_begin, n_end, c,
-           c_stride);
+void few_channels_segmented_avx512vnni(const PackedWeights& w, const RowPieces& rows, const int32_t* row_sums,
+                                       int64_t n_begin, int64_t n_end) {
+  if (rows.m == 0) return;
+  const SegmentRows a{rows.rows, rows.runs.data(), static_cast<int64_t>(rows.runs.size()), rows.initial};
+  dispatch(w, a, w.needs_row_sums ? row_sums : nullptr, rows.m, n_begin, n_end, rows.c, rows.c_stride);
 }
 
 }  // namespace octet::gemm
