@@ -5,13 +5,14 @@
 #include <tbb/task_arena.h>
 
 #include <algorithm>
-#include <array>
 #include <cstring>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "kernels/conv/output_stride.h"
 #include "kernels/conv/segment_copy.h"
+#include "kernels/conv/segment_rows.h"
 #include "kernels/error.h"
 
 namespace octet::conv {
@@ -30,8 +31,41 @@ int64_t tile_pixels(int64_t pixels) {
   return ((pixels + tiles - 1) / tiles + 7) / 8 * 8;
 }
 
-// Kernel heights up to this read their rows in place (VNNI); taller kernels are copied into im2col rows.
-constexpr int64_t kMaxSegments = 16;
+// Each tap's weights [C_out, KH, KW, C_in] summed over the input channels, as packed (uint8 weights less
+// 128, gemm::pack's int8 form): [KH * KW][n_padded].
+template <class W>
+std::vector<int32_t> tap_sums(const Tensor<W>& weights, int64_t n_padded) {
+  constexpr int32_t shift = std::is_same_v<W, uint8_t> ? 128 : 0;
+  const int64_t cout = weights.shape.at(0), taps = weights.shape.at(1) * weights.shape.at(2);
+  const int64_t cin = weights.shape.at(3);
+  std::vector<int32_t> sums(static_cast<size_t>(taps * n_padded), 0);
+  for (int64_t n = 0; n < cout; ++n)
+    for (int64_t t = 0; t < taps; ++t) {
+      int32_t sum = 0;
+      for (int64_t i = 0; i < cin; ++i)
+        sum += static_cast<int32_t>(weights.data[static_cast<size_t>((n * taps + t) * cin + i)]) - shift;
+      sums[static_cast<size_t>(t * n_padded + n)] = sum;
+    }
+  return sums;
+}
+
+// How the task rows of a segmented convolution are made (segment_rows.h).
+SegmentLayout segment_layout(const GemmConv2d& c) {
+  const auto& p = c.params;
+  SegmentLayout l;
+  l.kernel_h = c.kernel_h, l.kernel_w = c.kernel_w, l.channels = c.in_channels;
+  l.stride_h = p.stride_h, l.stride_w = p.stride_w, l.dilation_h = p.dilation_h, l.dilation_w = p.dilation_w;
+  l.pad_top = p.pad.top, l.pad_left = p.pad.left;
+  l.per_tap = c.per_tap_segments;
+  l.trims_columns = c.in_channels % 4 == 0;
+  // The AMX walk reads every segment of every row.
+  l.skips_padding = !c.amx;
+  l.segment_padded = c.weights.segment_padded;
+  l.zero_point = static_cast<uint8_t>(c.weights.input_zero_point);
+  l.out_channels = c.out_channels, l.n_padded = c.weights.n_padded;
+  l.tap_sums = c.tap_sums;
+  return l;
+}
 
 inline void fill_bytes(uint8_t* dst, uint8_t value, int64_t n) {
   for (int64_t i = 0; i < n; ++i)
@@ -97,12 +131,18 @@ GemmConv2d prepare_gemm_conv2d(Isa isa, const Tensor<W>& weights, const TensorS3
                                    params.stride_w == 1 && params.pad.top == 0 && params.pad.left == 0 &&
                                    params.pad.bottom == 0 && params.pad.right == 0;
   // VNNI reads each kernel row's taps (a contiguous run of NHWC memory when there is no horizontal
-  // dilation) in place, one segment per kernel row; the others copy them into im2col rows.
-  if (gemm::has_segmented_kernel(isa) && params.dilation_w == 1 && c.kernel_h <= kMaxSegments &&
-      !(one_by_one_in_place && k % 4 == 0)) {
-    c.weights = pack(c.kernel_h);
+  // dilation) in place, one segment per kernel row, for kernels up to kMaxKernelRows tall; with
+  // horizontal dilation, one segment per tap, where a tap is whole k steps (C_in a multiple of 4) and the
+  // AMX walk is not to read them (it takes kernel rows). The others copy them into im2col rows.
+  const bool per_tap = params.dilation_w > 1 && c.in_channels % 4 == 0 && isa != Isa::avx512amx &&
+                       c.kernel_h * c.kernel_w <= kMaxRuns;
+  if (gemm::has_segmented_kernel(isa) && (params.dilation_w == 1 || per_tap) &&
+      c.kernel_h <= kMaxKernelRows && !(one_by_one_in_place && k % 4 == 0)) {
+    c.weights = pack(per_tap ? c.kernel_h * c.kernel_w : c.kernel_h);
     if (!c.weights.needs_row_sums) {
       c.segmented = true;
+      c.per_tap_segments = per_tap;
+      c.tap_sums = tap_sums(weights, c.weights.n_padded);
       if (pixel_lanes_apply(isa, params, c.kernel_h, c.kernel_w, c.in_channels, c.out_channels))
         c.pixel_lanes =
             prepare_pixel_lanes(c.weights, params, c.kernel_h, c.kernel_w, c.in_channels, c.out_channels);
@@ -164,7 +204,6 @@ void run(const GemmConv2d& c, const uint8_t* input, int64_t n, int64_t ih, int64
   struct Scratch {
     std::vector<uint8_t> a, narrow;
     std::vector<int32_t> sums;
-    std::vector<const uint8_t*> segments;
   };
   static tbb::enumerable_thread_specific<Scratch> scratch_space;
   // Tasks are tiles of pixels x groups of output channels. Late layers have few pixels (7x7: one tile)
@@ -185,88 +224,21 @@ void run(const GemmConv2d& c, const uint8_t* input, int64_t n, int64_t ih, int64
     });
   };
   if (c.segmented) {
-    // A pointer per output pixel and kernel row: into the input where the kernel row lies inside it (and
-    // the padded segment can be read without running off the end of the input), else into a copy with
-    // the zero point at padding taps.
-    const int64_t segments = w.segments, padded = w.segment_padded;
-    const uint8_t* input_end = input + n * ih * iw * cin;
-    const auto za = static_cast<uint8_t>(w.input_zero_point);
+    const SegmentLayout layout = segment_layout(c);
+    const TapWindows windows = tap_windows(layout, ih, iw, oh, ow);
+    static tbb::enumerable_thread_specific<SegmentRows> rows_space;
     for_each_task([&](int64_t t, int64_t n_begin, int64_t n_end) {
       const int64_t first = t * tile, rows = std::min(tile, pixels - first);
       prepare(first, rows, n_begin, n_end);
-      Scratch& scratch = scratch_space.local();
-      scratch.segments.resize(static_cast<size_t>(tile * segments));
-      scratch.a.resize(static_cast<size_t>(tile * segments * padded));
-      const uint8_t** table = scratch.segments.data();
-      uint8_t* copies = scratch.a.data();
-      // Pointers are made one output-row run of the tile at a time: the run's interior pixels (every
-      // kernel row inside the image, and the padded segment readable) by a plain loop, the rest with
-      // copies.
-      std::array<const uint8_t*, kMaxSegments> lines{};
-      int64_t b = first / (oh * ow), y = first / ow % oh, x = first % ow;
-      for (int64_t r = 0; r < rows;) {
-        const int64_t run_end = x + std::min(rows - r, ow - x);
-        bool all_rows_inside = true;
-        for (int64_t ky = 0; ky < segments; ++ky) {
-          const int64_t iy = y * p.stride_h - p.pad.top + ky * p.dilation_h;
-          const bool inside = iy >= 0 && iy < ih;
-          lines[static_cast<size_t>(ky)] = inside ? input + (b * ih + iy) * iw * cin : nullptr;
-          all_rows_inside = all_rows_inside && inside;
-        }
-        // Interior pixels [x_lo, x_hi): ix0 >= 0, ix0 + kernel_w <= iw, and the last kernel row's padded
-        // segment ends inside the input (it reads the highest addresses).
-        int64_t x_lo = run_end, x_hi = run_end;
-        if (all_rows_inside) {
-          // The largest ix0 whose last-row segment ends inside the input (a floor division).
-          const int64_t room = (input_end - lines[static_cast<size_t>(segments - 1)]) - padded;
-          const int64_t readable = room >= 0 ? room / cin : -1;
-          const int64_t max_ix0 = std::min(iw - c.kernel_w, readable);
-          x_lo = std::clamp<int64_t>((p.pad.left + p.stride_w - 1) / p.stride_w, x, run_end);
-          x_hi = max_ix0 < 0 ? x_lo
-                             : std::clamp<int64_t>((max_ix0 + p.pad.left) / p.stride_w + 1, x_lo, run_end);
-        }
-        auto border_pixel = [&](int64_t ix0) {
-          for (int64_t ky = 0; ky < segments; ++ky) {
-            const uint8_t* line = lines[static_cast<size_t>(ky)];
-            if (line != nullptr && ix0 >= 0 && ix0 + c.kernel_w <= iw &&
-                line + ix0 * cin + padded <= input_end) {
-              *table++ = line + ix0 * cin;
-              continue;
-            }
-            uint8_t* copy = copies;
-            copies += padded;
-            copy_segment(copy, line, ix0, c.kernel_w, iw, cin, za, padded);
-            *table++ = copy;
-          }
-        };
-        for (; x < x_lo; ++x, ++r)
-          border_pixel(x * p.stride_w - p.pad.left);
-        // Interior: a few pointer adds per pixel, with every bound in a register.
-        const int64_t step = p.stride_w * cin;
-        const int64_t interior = x_hi - x;
-        if (interior > 0) {  // else a line may be null, and no pointer into it may be formed
-          std::array<const uint8_t*, kMaxSegments> at{};
-          for (int64_t ky = 0; ky < segments; ++ky)
-            at[static_cast<size_t>(ky)] =
-                lines[static_cast<size_t>(ky)] + (x * p.stride_w - p.pad.left) * cin;
-          for (int64_t i = 0; i < interior; ++i)
-            for (int64_t ky = 0; ky < segments; ++ky)
-              *table++ = at[static_cast<size_t>(ky)] + i * step;
-          x += interior, r += interior;
-        }
-        for (; x < run_end; ++x, ++r)
-          border_pixel(x * p.stride_w - p.pad.left);
-        if (x == ow) {
-          x = 0;
-          if (++y == oh) y = 0, ++b;
-        }
-      }
-      if (c.amx)
-        amx_compute_segmented(*c.amx, scratch.segments.data(), rows, n_begin, n_end,
-                              output + first * out_stride, out_stride);
+      const SegmentTask task{input, n, ih, iw, oh, ow, first, rows, output, out_stride, n_begin, n_end};
+      SegmentRows& builder = rows_space.local();
+      const std::span<const gemm::RowPieces> groups = builder.build(layout, windows, task);
+      if (c.amx)  // one group (skips_padding is off), every segment of the task's rows in order
+        amx_compute_segmented(*c.amx, groups[0].rows, rows, n_begin, n_end, output + first * out_stride,
+                              out_stride);
       else
-        gemm::compute_segmented(w, scratch.segments.data(), rows, n_begin, n_end, output + first * out_stride,
-                                out_stride);
+        gemm::compute_pieces(w, groups, n_begin, n_end);
+      builder.scatter(task);
       finish(first, rows, n_begin, n_end);
     });
     return after_all_tasks();

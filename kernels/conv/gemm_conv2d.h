@@ -1,13 +1,16 @@
 #pragma once
 
-// Convolution (groups == 1) as a GEMM over im2col rows, built one tile of output pixels at a time in a
-// small buffer (never the whole im2col matrix): rows are the tile's pixels, K = KH * KW * C_in in
-// (ky, kx, c) order, matching the weights' [C_out, KH, KW, C_in] rows. Padding taps hold the input zero
+// Convolution (groups == 1) as a GEMM over im2col rows, K = KH * KW * C_in in (ky, kx, c) order, matching
+// the weights' [C_out, KH, KW, C_in] rows, one tile of output pixels at a time. Where the ISA has the
+// segmented kernel, rows are read in place: a pointer per pixel and kernel row (or tap), the pixels
+// grouped by the taps inside the image so that padding taps are skipped (segment_rows.h). Elsewhere they
+// are copied into a small buffer (never the whole im2col matrix), padding taps holding the input zero
 // point (real 0.0), as the folded bias requires. A 1x1, stride-1 convolution whose K needs no padding
 // reads the NHWC input in place.
 
 #include <cstdint>
 #include <optional>
+#include <vector>
 
 #include "kernels/conv/amx_conv.h"
 #include "kernels/conv/conv_pixel_lanes.h"
@@ -22,7 +25,13 @@ struct GemmConv2d {
   ref::Conv2dParams params;
   int64_t kernel_h = 1, kernel_w = 1, in_channels = 1, out_channels = 1;
   gemm::PackedWeights weights;
-  bool segmented = false;  // weights packed in kernel-row segments, A read through segment pointers
+  // Weights packed in segments, A read through pointers per pixel and segment (segment_rows.h): one
+  // segment per kernel row, or with horizontal dilation one per tap.
+  bool segmented = false;
+  bool per_tap_segments = false;
+  // Each tap's weights summed over the input channels, [kernel_h * kernel_w][n_padded]: what a pixel that
+  // skips a padding tap starts its sums from (segmented layouts only).
+  std::vector<int32_t> tap_sums;
   // Few output channels over tiny input rows (conv_pixel_lanes.h), where the CPU has that kernel: run
   // instead of the GEMM.
   std::optional<PixelLaneConv> pixel_lanes;

@@ -128,6 +128,60 @@ TEST_P(GemmConv, RandomShapesBitExact) {
   }
 }
 
+// Geometries where many taps fall in the padding, which the segmented kernels skip (segment_rows.h):
+// dilations up to 13 on maps smaller than the dilated kernel, pads wider than the kernel (whole kernel rows
+// and columns outside the image, and pixels with no tap inside it), kernels up to 5 x 5 and 7 x 1, C_in
+// a multiple of 4 (runs trimmed to the taps inside; with horizontal dilation one segment per tap) or not
+// (whole kernel rows), 1-8 output channels (the few-channel kernel) and more (blocks and tails), batches
+// of 2, extreme values (the skipped taps' zero point times weights of +-127 in the sums' start), 1 and 3
+// threads.
+TEST_P(GemmConv, PaddingTapsSkippedBitExact) {
+  for (uint64_t seed = 0; seed < 300; ++seed) {
+    SCOPED_TRACE("seed " + std::to_string(seed));
+    test::Random rng(seed + 9000);
+    Case c = random_case(rng, seed % 5 == 4 ? 2 : 0, mode());
+    const bool column = seed % 7 == 6;
+    const int64_t kh = rng.integer(1, column ? 7 : 5), kw = column ? 1 : rng.integer(1, 5);
+    const int64_t cin = seed % 3 == 0 ? rng.integer(1, 20) : 4 * rng.integer(1, 12);
+    const int64_t cout = seed % 4 == 0 ? rng.integer(1, 8) : rng.integer(9, 72);
+    c.params.dilation_h = rng.integer(1, 13), c.params.dilation_w = rng.integer(1, 13);
+    c.params.stride_h = rng.integer(1, 3), c.params.stride_w = rng.integer(1, 3);
+    const int64_t reach_h = c.params.dilation_h * (kh - 1), reach_w = c.params.dilation_w * (kw - 1);
+    c.params.pad = {rng.integer(0, reach_h + 2), rng.integer(0, reach_w + 2), rng.integer(0, reach_h + 2),
+                    rng.integer(0, reach_w + 2)};
+    const int64_t ih = rng.integer(1, 20), iw = rng.integer(1, 20);
+    if (ih + c.params.pad.top + c.params.pad.bottom <= reach_h ||
+        iw + c.params.pad.left + c.params.pad.right <= reach_w)
+      continue;  // no output pixel
+    c.input = rng.activations({rng.integer(1, 2), ih, iw, cin}, rng.activation_params());
+    if (seed % 6 == 5) {
+      for (auto& v : c.input.data)
+        v = rng.coin() ? 255 : 0;
+      c.input.quant.zero_points.assign(1, rng.coin() ? 255 : 0);
+    }
+    if (seed % 5 == 4) {
+      c.weights = test::random_weights<uint8_t>(rng, {cout, kh, kw, cin}, rng.coin(), true);
+      auto& w = std::get<TensorU8>(c.weights);
+      w.quant.zero_points.assign(w.quant.zero_points.size(), 128);  // symmetric: no row sums
+    } else {
+      c.weights = test::random_weights<int8_t>(rng, {cout, kh, kw, cin}, rng.coin(), false);
+      if (seed % 6 == 5)
+        for (auto& v : std::get<TensorS8>(c.weights).data)
+          v = rng.coin() ? int8_t{-127} : int8_t{127};
+    }
+    std::visit([&](const auto& w) { c.bias = test::random_bias(rng, cout, c.input.quant, w, 50000); },
+               c.weights);
+    const TensorU8 want = reference(c);
+    const conv::GemmConv2d prepared = prepare(c, isa());
+    for (int threads : {1, 3}) {
+      TensorU8 got(want.shape, c.output);
+      tbb::task_arena(threads).execute(
+          [&] { conv::run(prepared, c.input.data.data(), c.input.dim(0), ih, iw, got.data.data()); });
+      ASSERT_EQ(got.data, want.data) << threads << " threads";
+    }
+  }
+}
+
 // 1x1 layers over 1-68 input channels: on AVX-512 a K of up to 8 k steps, 12 or 16 takes the small-K loop
 // (weights and constants kept over all rows), the rest the tiles; pixel counts that leave a part tile,
 // 32 to 100 output channels (whole pairs of blocks, then a block and a tail), every weight kind (row sums
