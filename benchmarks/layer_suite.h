@@ -1,8 +1,8 @@
 #pragma once
 
-// The benchmark layer suite of ../shared/peers/PEERS.md (L1-L7), and depthwise rows of our own (D5, D7,
-// D3d2): batch 1, NHWC, uint8 activations, int8 per-channel weights. Shared by every benchmark program so
-// that their figures compare.
+// The benchmark layer suite of ../shared/peers/PEERS.md (L1-L7), and rows of our own (depthwise D5, D7,
+// D3d2; dense R7, A3d12): batch 1, NHWC, uint8 activations, int8 per-channel weights. Shared by every
+// benchmark program so that their figures compare.
 
 #include <benchmark/benchmark.h>
 
@@ -37,6 +37,11 @@ constexpr Layer kLayers[] = {
     // output stride 16 (513 x 513 input), which run the column kernel one phase of every other pixel at a
     // time.
     {"D3d2_depthwise3x3_dilation2_33x33_960", 33, 33, 960, 960, 3, 1, 2, 960, false, 2},
+    // Dense layers where much of the kernel lies in the padding, which octet skips: the last stage of a
+    // ResNet at 224 x 224 (7x7 map: 18% of the taps), and an atrous (ASPP) branch of DeepLabV3 at output
+    // stride 16 (dilation 12 on 33x33: 37%).
+    {"R7_conv3x3_7x7_512to512", 7, 7, 512, 512, 3, 1, 1, 1, false},
+    {"A3d12_conv3x3_dilation12_33x33_320to256", 33, 33, 320, 256, 3, 1, 12, 1, false, 12},
 };
 
 constexpr int64_t output_size(const Layer& l, int64_t in) {

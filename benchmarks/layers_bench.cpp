@@ -1,4 +1,4 @@
-// The layer suite of ../shared/peers/PEERS.md (L1-L7) and our depthwise rows D5 and D7 (batch 1, NHWC, u8
+// The layer suite of ../shared/peers/PEERS.md (L1-L7) and rows of our own (layer_suite.h) (batch 1, NHWC, u8
 // activations, s8 per-channel weights, u8 output) through octet's operators (the kernels of the active ISA,
 // OCTET_ISA to force one) and, when CMake found it, through oneDNN in the same run (onednn_layers.cpp), at 1
 // and 2 threads. Counters: GMAC/s and % of this machine's VNNI peak (64 MACs per cycle per core at 3.65 GHz =
@@ -91,7 +91,7 @@ class RatioReporter : public benchmark::ConsoleReporter {
   }
   void Finalize() override {
     ConsoleReporter::Finalize();
-    std::printf("\n%-30s %7s %10s %10s %10s %13s %13s %12s\n", "layer", "threads", "fixed ms", "float ms",
+    std::printf("\n%-40s %7s %10s %10s %10s %13s %13s %12s\n", "layer", "threads", "fixed ms", "float ms",
                 "oneDNN ms", "fixed/oneDNN", "float/oneDNN", "fixed/float");
     const auto ratio = [](double a, double b) { return a > 0 && b > 0 ? a / b : 0.0; };
     for (const auto& [name, ms] : medians_) {
@@ -103,7 +103,7 @@ class RatioReporter : public benchmark::ConsoleReporter {
       };
       const double float_ms = find("octet_float/" + rest), onednn_ms = find("onednn/" + rest);
       const size_t layer_end = rest.find('/'), threads_end = rest.find('/', layer_end + 1);
-      std::printf("%-30s %7s %10.3f %10.3f %10.3f %12.2fx %12.2fx %11.2fx\n",
+      std::printf("%-40s %7s %10.3f %10.3f %10.3f %12.2fx %12.2fx %11.2fx\n",
                   rest.substr(0, layer_end).c_str(),
                   rest.substr(layer_end + 1, threads_end - layer_end - 1).c_str(), ms, float_ms, onednn_ms,
                   ratio(ms, onednn_ms), ratio(float_ms, onednn_ms), ratio(ms, float_ms));
