@@ -38,8 +38,8 @@ constexpr Layer kLayers[] = {
     // time.
     {"D3d2_depthwise3x3_dilation2_33x33_960", 33, 33, 960, 960, 3, 1, 2, 960, false, 2},
     // Dense layers where much of the kernel lies in the padding, which octet skips: the last stage of a
-    // ResNet at 224 x 224 (7x7 map: 18% of the taps), and an atrous (ASPP) branch of DeepLabV3 at output
-    // stride 16 (dilation 12 on 33x33: 37%).
+    // ResNet at 224 x 224 (7x7 map: 18% of the taps are padding), and an atrous (ASPP) branch of DeepLabV3
+    // at output stride 16 (dilation 12 on 33x33: 43%).
     {"R7_conv3x3_7x7_512to512", 7, 7, 512, 512, 3, 1, 1, 1, false},
     {"A3d12_conv3x3_dilation12_33x33_320to256", 33, 33, 320, 256, 3, 1, 12, 1, false, 12},
 };

@@ -131,13 +131,15 @@ GemmConv2d prepare_gemm_conv2d(Isa isa, const Tensor<W>& weights, const TensorS3
                                    params.stride_w == 1 && params.pad.top == 0 && params.pad.left == 0 &&
                                    params.pad.bottom == 0 && params.pad.right == 0;
   // VNNI reads each kernel row's taps (a contiguous run of NHWC memory when there is no horizontal
-  // dilation) in place, one segment per kernel row, for kernels up to kMaxKernelRows tall; with
-  // horizontal dilation, one segment per tap, where a tap is whole k steps (C_in a multiple of 4) and the
-  // AMX walk is not to read them (it takes kernel rows). The others copy them into im2col rows.
-  const bool per_tap = params.dilation_w > 1 && c.in_channels % 4 == 0 && isa != Isa::avx512amx &&
+  // dilation) in place, one segment per kernel row, for kernels up to kMaxKernelRows tall. With horizontal
+  // dilation, one segment per tap, where a tap is whole k steps (C_in a multiple of 4) and at least 4 of
+  // them (shorter runs spend more on their row pointers than on their multiplies), and the AMX walk is not
+  // to read them (it takes kernel rows). The others copy them into im2col rows.
+  const bool row_runs = params.dilation_w == 1 || c.kernel_w == 1;
+  const bool per_tap = !row_runs && c.in_channels % 4 == 0 && c.in_channels >= 16 && isa != Isa::avx512amx &&
                        c.kernel_h * c.kernel_w <= kMaxRuns;
-  if (gemm::has_segmented_kernel(isa) && (params.dilation_w == 1 || per_tap) &&
-      c.kernel_h <= kMaxKernelRows && !(one_by_one_in_place && k % 4 == 0)) {
+  if (gemm::has_segmented_kernel(isa) && (row_runs || per_tap) && c.kernel_h <= kMaxKernelRows &&
+      !(one_by_one_in_place && k % 4 == 0)) {
     c.weights = pack(per_tap ? c.kernel_h * c.kernel_w : c.kernel_h);
     if (!c.weights.needs_row_sums) {
       c.segmented = true;
@@ -232,12 +234,16 @@ void run(const GemmConv2d& c, const uint8_t* input, int64_t n, int64_t ih, int64
       prepare(first, rows, n_begin, n_end);
       const SegmentTask task{input, n, ih, iw, oh, ow, first, rows, output, out_stride, n_begin, n_end};
       SegmentRows& builder = rows_space.local();
-      const std::span<const gemm::RowPieces> groups = builder.build(layout, windows, task);
-      if (c.amx)  // one group (skips_padding is off), every segment of the task's rows in order
-        amx_compute_segmented(*c.amx, groups[0].rows, rows, n_begin, n_end, output + first * out_stride,
+      const std::span<const gemm::RowPieces> pieces = builder.build(layout, windows, task);
+      if (c.amx) {
+        // Without skipping: one group, every segment of the task's rows in order, straight to the output.
+        if (pieces.size() != 1 || pieces[0].m != rows || pieces[0].initial != nullptr)
+          throw Error("conv2d: the AMX walk takes every segment of every row");
+        amx_compute_segmented(*c.amx, pieces[0].rows, rows, n_begin, n_end, output + first * out_stride,
                               out_stride);
-      else
-        gemm::compute_pieces(w, groups, n_begin, n_end);
+      } else {
+        gemm::compute_pieces(w, pieces, n_begin, n_end);
+      }
       builder.scatter(task);
       finish(first, rows, n_begin, n_end);
     });

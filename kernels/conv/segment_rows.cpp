@@ -3,8 +3,10 @@
 #include <algorithm>
 #include <array>
 #include <cstring>
+#include <string>
 
 #include "kernels/conv/segment_copy.h"
+#include "kernels/error.h"
 
 namespace octet::conv {
 
@@ -67,6 +69,13 @@ TapWindows tap_windows(const SegmentLayout& l, int64_t ih, int64_t iw, int64_t o
   if (!l.trims_columns)
     for (TapRange& key : w.column_keys)
       if (!empty(key)) key = {0, static_cast<int32_t>(l.kernel_w)};
+  double rows_read = 0, columns_read = 0;
+  for (const TapRange& r : w.rows)
+    rows_read += empty(r) ? 0 : r.hi - r.lo;
+  for (const TapRange& c : w.column_keys)
+    columns_read += empty(c) ? 0 : c.hi - c.lo;
+  const double all = static_cast<double>(oh * l.kernel_h) * static_cast<double>(ow * l.kernel_w);
+  w.skippable = all > 0 ? 1.0 - rows_read * columns_read / all : 0.0;
   return w;
 }
 
@@ -87,51 +96,68 @@ void SegmentRows::add_span(TapRange rows, TapRange columns, const Span& span) {
   g.columns = columns;
   g.spans.assign(1, span);
   g.pixels = span.x_end - span.x_begin;
+  g.unsorted = false;
 }
 
 void SegmentRows::merge_small_groups() {
-  TapRange rows, columns;
-  size_t small = 0;
-  for (size_t i = 0; i < used_; ++i)
-    if (groups_[i].pixels < kMinGroupPixels) {
-      rows = hull(rows, groups_[i].rows);
-      columns = hull(columns, groups_[i].columns);
-      ++small;
-    }
-  if (small == 0) return;
-  // The largest group of enough pixels whose taps cover the small groups' taps takes them.
-  size_t target = used_;
-  for (size_t i = 0; i < used_; ++i) {
-    const Group& g = groups_[i];
-    if (g.pixels < kMinGroupPixels || !covers(g.rows, rows) || !covers(g.columns, columns)) continue;
-    if (target == used_ || g.pixels > groups_[target].pixels) target = i;
-  }
-  if (target == used_) {
-    if (small == 1) return;
-    // No such group: the small groups become one, reading the hull of their taps.
-    for (size_t i = 0; i < used_; ++i)
-      if (groups_[i].pixels < kMinGroupPixels) {
-        target = i;
-        break;
-      }
-    groups_[target].rows = rows;
-    groups_[target].columns = columns;
-  }
-  Group& into = groups_[target];
+  auto taps = [](const Group& g) -> int64_t {
+    return empty(g.rows) || empty(g.columns) ? 0
+                                             : int64_t{g.rows.hi - g.rows.lo} * (g.columns.hi - g.columns.lo);
+  };
+  auto move_into = [](Group& from, Group& into) {
+    into.spans.insert(into.spans.end(), from.spans.begin(), from.spans.end());
+    into.pixels += from.pixels;
+    from.spans.clear();
+    from.pixels = 0;
+  };
+  // Each small group joins the group of enough pixels with the fewest taps that cover its own (a map's
+  // corner joins an edge, not the interior), the larger of equals.
+  bool moved = false;
+  size_t left = 0, first_left = used_;
+  TapRange rows, columns;  // the hull of the small groups that no group covers
   for (size_t i = 0; i < used_; ++i) {
     Group& g = groups_[i];
-    if (i == target || g.pixels >= kMinGroupPixels) continue;
-    into.spans.insert(into.spans.end(), g.spans.begin(), g.spans.end());
-    into.pixels += g.pixels;
-    g.spans.clear();
-    g.pixels = 0;
+    if (g.pixels == 0 || g.pixels >= kMinGroupPixels) continue;
+    size_t target = used_;
+    for (size_t j = 0; j < used_; ++j) {
+      const Group& t = groups_[j];
+      if (t.pixels < kMinGroupPixels || !covers(t.rows, g.rows) || !covers(t.columns, g.columns)) continue;
+      if (target == used_ || taps(t) < taps(groups_[target]) ||
+          (taps(t) == taps(groups_[target]) && t.pixels > groups_[target].pixels))
+        target = j;
+    }
+    if (target != used_) {
+      move_into(g, groups_[target]);
+      groups_[target].unsorted = true;
+      moved = true;
+      continue;
+    }
+    rows = hull(rows, g.rows);
+    columns = hull(columns, g.columns);
+    if (left++ == 0) first_left = i;
   }
-  std::sort(into.spans.begin(), into.spans.end(),
-            [](const Span& a, const Span& b) { return a.index < b.index; });
-  // Drop the emptied groups, keeping their storage for the next task.
+  // The small groups that none covers become one, reading the hull of their taps.
+  if (left > 1) {
+    Group& into = groups_[first_left];
+    into.rows = rows;
+    into.columns = columns;
+    for (size_t i = first_left + 1; i < used_; ++i)
+      if (groups_[i].pixels > 0 && groups_[i].pixels < kMinGroupPixels) move_into(groups_[i], into);
+    into.unsorted = true;
+    moved = true;
+  }
+  if (!moved) return;
+  // Spans back in the order of their pixels; the emptied groups dropped, keeping their storage.
   size_t kept = 0;
-  for (size_t i = 0; i < used_; ++i)
-    if (groups_[i].pixels > 0) std::swap(groups_[kept++], groups_[i]);
+  for (size_t i = 0; i < used_; ++i) {
+    Group& g = groups_[i];
+    if (g.pixels == 0) continue;
+    if (g.unsorted)
+      std::sort(g.spans.begin(), g.spans.end(),
+                [](const Span& a, const Span& b) { return a.index < b.index; });
+    g.unsorted = false;
+    std::swap(groups_[kept++], g);
+  }
   used_ = kept;
 }
 
@@ -174,7 +200,7 @@ void SegmentRows::make_initial(const SegmentLayout& l, const Group& g, const Seg
 void SegmentRows::make_pointers(const SegmentLayout& l, const TapWindows& windows, const SegmentTask& task,
                                 const Group& g, const uint8_t**& table, uint8_t*& copies) const {
   const int64_t cin = l.channels, ih = task.ih, iw = task.iw, seg = l.segment_padded;
-  const uint8_t* input_end = task.input + task.batch * ih * iw * cin;
+  const int64_t input_bytes = task.batch * ih * iw * cin;
   // Kernel-row segments read taps [kx_lo, kx_hi) of each row: the group's, or with untrimmed rows all.
   const bool whole_rows = !l.per_tap && !l.trims_columns;
   const int64_t kx_lo = whole_rows ? 0 : g.columns.lo, kx_hi = whole_rows ? l.kernel_w : g.columns.hi;
@@ -199,7 +225,7 @@ void SegmentRows::make_pointers(const SegmentLayout& l, const TapWindows& window
       int64_t max_ix0 = iw - 1 - (kx_hi - 1) * l.dilation_w;
       if (whole_rows) {
         const uint8_t* last_line = lines[static_cast<size_t>(g.rows.hi - 1)];
-        max_ix0 = std::min(max_ix0, floor_div((input_end - last_line) - seg, cin));
+        max_ix0 = std::min(max_ix0, floor_div(input_bytes - (last_line - task.input) - seg, cin));
       }
       x_lo = std::clamp(ceil_div(l.pad_left - kx_lo * l.dilation_w, l.stride_w), span.x_begin, span.x_end);
       x_hi = std::clamp(floor_div(max_ix0 + l.pad_left, l.stride_w) + 1, x_lo, span.x_end);
@@ -216,8 +242,10 @@ void SegmentRows::make_pointers(const SegmentLayout& l, const TapWindows& window
           }
           continue;
         }
-        const int64_t x0 = ix0 + kx_lo, columns = kx_hi - kx_lo;
-        if (line != nullptr && x0 >= 0 && x0 + columns <= iw && line + x0 * cin + run_bytes <= input_end) {
+        const int64_t x0 = ix0 + kx_lo, columns = kx_hi - kx_lo;  // kernel rows: no horizontal dilation
+        // Offsets, not pointers: a padded row's end may lie past the input's.
+        if (line != nullptr && x0 >= 0 && x0 + columns <= iw &&
+            (line - task.input) + x0 * cin + run_bytes <= input_bytes) {
           *table++ = line + x0 * cin;
           continue;
         }
@@ -245,7 +273,13 @@ void SegmentRows::make_pointers(const SegmentLayout& l, const TapWindows& window
 
 std::span<const gemm::RowPieces> SegmentRows::build(const SegmentLayout& l, const TapWindows& windows,
                                                     const SegmentTask& task) {
+  // The packing's limits (prepare_gemm_conv2d), which the fixed arrays of make_pointers rely on.
+  if (l.kernel_h > kMaxKernelRows || (l.per_tap && l.kernel_h * l.kernel_w > kMaxRuns) ||
+      (!l.per_tap && l.dilation_w != 1 && l.kernel_w != 1))
+    throw Error("conv2d: a segmented layout this kernel cannot read (" + std::to_string(l.kernel_h) + "x" +
+                std::to_string(l.kernel_w) + " kernel)");
   used_ = 0;
+  const bool skips = l.skips_padding && windows.skippable >= kMinSkippedShare;
   const TapRange all_rows{0, static_cast<int32_t>(l.kernel_h)},
       all_columns{0, static_cast<int32_t>(l.kernel_w)};
   // The pixels as spans along output rows, each of one group's taps: the first pixel by division, the
@@ -253,8 +287,8 @@ std::span<const gemm::RowPieces> SegmentRows::build(const SegmentLayout& l, cons
   int64_t b = task.first / (task.oh * task.ow), y = task.first / task.ow % task.oh, x = task.first % task.ow;
   for (int64_t r = 0; r < task.count;) {
     const int64_t row_end = x + std::min(task.count - r, task.ow - x);
-    const TapRange rows = l.skips_padding ? windows.rows[static_cast<size_t>(y)] : all_rows;
-    if (empty(rows) || !l.skips_padding) {
+    const TapRange rows = skips ? windows.rows[static_cast<size_t>(y)] : all_rows;
+    if (empty(rows) || !skips) {
       // One key for the whole run: no tap inside the image, or every tap read.
       add_span(empty(rows) ? TapRange{} : rows, empty(rows) ? TapRange{} : all_columns,
                Span{b, y, x, row_end, static_cast<int32_t>(r)});
@@ -275,7 +309,7 @@ std::span<const gemm::RowPieces> SegmentRows::build(const SegmentLayout& l, cons
       if (++y == task.oh) y = 0, ++b;
     }
   }
-  if (l.skips_padding) merge_small_groups();
+  if (skips) merge_small_groups();
 
   // Sizes first (the spans and pointers below must not move), then the contents.
   size_t pointers = 0, staged = 0, initials = 0;

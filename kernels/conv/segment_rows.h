@@ -5,9 +5,8 @@
 // that fall inside the image. A group reads only the runs of its taps; the weights of the taps it leaves
 // out meet the input zero point in the full sum, so the group's accumulators start from the zero point
 // times those weights (the folded bias assumes every tap was read). The int32 sums, and so the bytes, are
-// the same as with every tap read: only padding is skipped. Where the output is small or dilated that is
-// much of the work (a 7x7 map under a 3x3 kernel: 18% of the taps; DeepLab's 3x3 at dilation 12 on
-// 33x33: 37%).
+// the same as with every tap read: only padding is skipped. Where the output is small or dilated padding is
+// much of the work (of a 3x3 kernel's taps on a 7x7 map 18%, DeepLab's 3x3 at dilation 12 on 33x33 43%).
 
 #include <cstdint>
 #include <span>
@@ -16,6 +15,11 @@
 #include "kernels/gemm/packed_gemm.h"
 
 namespace octet::conv {
+
+// Padding is skipped where at least this share of a layer's taps can be left out. Grouping costs a little
+// per pixel and splits tiles: on a 56x56 map under a 3x3 kernel (2.4% padding, of which the tiles' edge
+// pixels keep most) it cost L1 (64 -> 64) more than it saved; from 28x28 (4.7%) on it gains.
+constexpr double kMinSkippedShare = 0.03;
 
 // Kernels up to this tall, and up to this many runs of k steps per pixel (kernel rows, or taps).
 constexpr int64_t kMaxKernelRows = 16;
@@ -30,8 +34,9 @@ struct SegmentLayout {
   // Runs may start and end at any tap of a kernel row: C_in is a multiple of the k group (4), so a tap's
   // first k step is a whole step of the packed weights.
   bool trims_columns = false;
-  // Pixels are grouped by their taps inside the image; else one group reads every tap, with the zero
-  // point copied in at padding taps (the table of gemm::compute_segmented, which the AMX walk takes).
+  // Pixels are grouped by their taps inside the image where that leaves out at least kMinSkippedShare of
+  // the taps; else one group reads every tap, with the zero point copied in at padding taps (the table of
+  // gemm::compute_segmented, which the AMX walk takes).
   bool skips_padding = false;
   int64_t segment_padded = 0;
   uint8_t zero_point = 0;
@@ -50,6 +55,8 @@ struct TapRange {
 struct TapWindows {
   std::vector<TapRange> rows, columns;
   std::vector<TapRange> column_keys;  // the columns a pixel's group reads (all, without trimmed runs)
+  // Of all the taps of all output pixels, the share a group could leave out.
+  double skippable = 0;
 };
 TapWindows tap_windows(const SegmentLayout& layout, int64_t ih, int64_t iw, int64_t oh, int64_t ow);
 
@@ -83,12 +90,14 @@ class SegmentRows {
     TapRange rows, columns;   // the taps it reads
     std::vector<Span> spans;  // in the order of their pixels in the task
     int64_t pixels = 0;
-    bool direct = false;  // one run of the task's pixels: computed straight into the output
+    bool direct = false;    // one run of the task's pixels: computed straight into the output
+    bool unsorted = false;  // took another group's spans
   };
   void add_span(TapRange rows, TapRange columns, const Span& span);
   void merge_small_groups();
   void make_runs(const SegmentLayout& layout, const Group& g);
-  void make_initial(const SegmentLayout& layout, const Group& g, const SegmentTask& task, int32_t* initial);
+  static void make_initial(const SegmentLayout& layout, const Group& g, const SegmentTask& task,
+                           int32_t* initial);
   void make_pointers(const SegmentLayout& layout, const TapWindows& windows, const SegmentTask& task,
                      const Group& g, const uint8_t**& table, uint8_t*& copies) const;
 

@@ -99,9 +99,11 @@ struct KSteps {
 
 // Rows of A that read the same runs of k steps, each run from a pointer of its own: rows[r * runs.size() +
 // i] points at the 4 * runs[i].count bytes of row r for run i. The k steps in no run are left out of the
-// sums, which start from `initial` (n_padded values per channel, or null: zero) instead: for a
-// convolution, the input zero point times the weights of the padding taps that a run leaves out, so that
-// the result is the same int32 sum as with those taps read. Row r's channel n goes to c + r * c_stride + n.
+// sums, which start from `initial` instead (or from zero where it is null): one value per channel, indexed
+// by channel (n_padded values), of which the kernels read those of the 16-channel blocks they compute,
+// [n_begin, n_end rounded up to 16). For a convolution, the input zero point times the weights of the
+// padding taps that no run reads, so that the result is the same int32 sum as with those taps read.
+// Row r's channel n goes to c + r * c_stride + n.
 struct RowPieces {
   const uint8_t* const* rows = nullptr;
   int64_t m = 0;

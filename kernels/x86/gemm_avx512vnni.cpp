@@ -52,7 +52,7 @@ struct SegmentRows {  // a pointer per row and run (RowPieces)
         steps(g.runs.data()),
         count(static_cast<int64_t>(g.runs.size())),
         start(g.initial),
-        segment_steps(whole_segments(w, g.runs) ? w.segment_padded / 4 : 0) {}
+        segment_steps(are_whole_segments(w, g.runs) ? w.segment_padded / 4 : 0) {}
   const uint8_t* row(int r, int64_t s) const { return rows[r * count + s]; }
   SegmentRows from(int64_t r) const {
     SegmentRows a = *this;
@@ -67,7 +67,7 @@ struct SegmentRows {  // a pointer per row and run (RowPieces)
   const int32_t* initial() const { return start; }
 
  private:
-  static bool whole_segments(const PackedWeights& w, std::span<const KSteps> runs) {
+  static bool are_whole_segments(const PackedWeights& w, std::span<const KSteps> runs) {
     if (static_cast<int64_t>(runs.size()) != w.segments) return false;
     const auto k = static_cast<int32_t>(w.segment_padded / 4);
     for (size_t s = 0; s < runs.size(); ++s)
@@ -409,7 +409,7 @@ void compute_avx512vnni(const PackedWeights& w, const void* a, int64_t a_stride,
       for (int64_t s = 0; s < w.segments; ++s)
         table[static_cast<size_t>(r * w.segments + s)] =
             static_cast<const uint8_t*>(a) + r * a_stride + s * w.segment_padded;
-    const std::vector<KSteps> runs = whole_segments(w);
+    const std::vector<KSteps> runs = whole_segments(w);  // (rare: convolutions call compute_pieces)
     const RowPieces group{table.data(), m, runs, nullptr, c, c_stride};
     if (n_end - n_begin <= kFewChannels)
       return few_channels_segmented_avx512vnni(w, group, row_sums, n_begin, n_end);

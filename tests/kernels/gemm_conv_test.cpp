@@ -6,6 +6,7 @@
 
 #include "kernels/conv/gemm_conv2d.h"
 #include "kernels/error.h"
+#include "kernels/gemm/packed_gemm.h"
 #include "kernels/isa.h"
 #include "kernels/reference/conv2d.h"
 #include "test_util.h"
@@ -136,6 +137,7 @@ TEST_P(GemmConv, RandomShapesBitExact) {
 // of 2, extreme values (the skipped taps' zero point times weights of +-127 in the sums' start), 1 and 3
 // threads.
 TEST_P(GemmConv, PaddingTapsSkippedBitExact) {
+  int segmented = 0, per_tap = 0;
   for (uint64_t seed = 0; seed < 300; ++seed) {
     SCOPED_TRACE("seed " + std::to_string(seed));
     test::Random rng(seed + 9000);
@@ -173,11 +175,58 @@ TEST_P(GemmConv, PaddingTapsSkippedBitExact) {
                c.weights);
     const TensorU8 want = reference(c);
     const conv::GemmConv2d prepared = prepare(c, isa());
+    segmented += prepared.segmented;
+    per_tap += prepared.per_tap_segments;
     for (int threads : {1, 3}) {
       TensorU8 got(want.shape, c.output);
       tbb::task_arena(threads).execute(
           [&] { conv::run(prepared, c.input.data.data(), c.input.dim(0), ih, iw, got.data.data()); });
       ASSERT_EQ(got.data, want.data) << threads << " threads";
+    }
+  }
+  // The skipping path itself, where the ISA has it: most cases, and the per-tap segments in some.
+  if (gemm::has_segmented_kernel(isa())) {
+    EXPECT_GT(segmented, 150);
+    EXPECT_GT(per_tap, 40);
+  } else {
+    EXPECT_EQ(segmented, 0);
+  }
+}
+
+// The segmented layouts at their limits, padding-heavy: 16 kernel rows (kMaxKernelRows), 8 x 8 taps with
+// horizontal dilation (64 per-tap runs, kMaxRuns), and a one-column kernel with horizontal dilation (whole
+// kernel rows: one column is one run of memory whatever the dilation).
+TEST_P(GemmConv, PaddingTapsAtTheLayoutLimits) {
+  struct Limit {
+    int64_t kh, kw, dilation_h, dilation_w, cin, pad_h, pad_w, ih, iw;
+    bool per_tap;
+  };
+  for (const Limit& lim :
+       {Limit{16, 1, 3, 1, 8, 30, 0, 12, 9, false}, Limit{8, 8, 2, 3, 16, 9, 14, 10, 12, true},
+        Limit{3, 1, 2, 5, 12, 2, 3, 9, 7, false}}) {
+    for (uint64_t seed = 0; seed < 3; ++seed) {
+      SCOPED_TRACE(std::to_string(lim.kh) + "x" + std::to_string(lim.kw) + " seed " + std::to_string(seed));
+      test::Random rng(seed + 9500);
+      Case c = random_case(rng, 0, mode());
+      c.params.dilation_h = lim.dilation_h, c.params.dilation_w = lim.dilation_w;
+      c.params.stride_h = c.params.stride_w = 1 + static_cast<int64_t>(seed % 2);
+      c.params.pad = {lim.pad_h, lim.pad_w, lim.pad_h, lim.pad_w};
+      c.input = rng.activations({2, lim.ih, lim.iw, lim.cin}, rng.activation_params());
+      const int64_t cout = seed == 0 ? 5 : 40;
+      c.weights = test::random_weights<int8_t>(rng, {cout, lim.kh, lim.kw, lim.cin}, true, false);
+      c.bias = test::random_bias(rng, cout, c.input.quant, std::get<TensorS8>(c.weights));
+      const TensorU8 want = reference(c);
+      const conv::GemmConv2d prepared = prepare(c, isa());
+      if (gemm::has_segmented_kernel(isa())) {
+        EXPECT_TRUE(prepared.segmented);
+        EXPECT_EQ(prepared.per_tap_segments, lim.per_tap);
+      }
+      for (int threads : {1, 2}) {
+        TensorU8 got(want.shape, c.output);
+        tbb::task_arena(threads).execute(
+            [&] { conv::run(prepared, c.input.data.data(), 2, lim.ih, lim.iw, got.data.data()); });
+        ASSERT_EQ(got.data, want.data) << threads << " threads";
+      }
     }
   }
 }
