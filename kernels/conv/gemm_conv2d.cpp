@@ -144,11 +144,12 @@ GemmConv2d prepare_gemm_conv2d(Isa isa, const Tensor<W>& weights, const TensorS3
     if (!c.weights.needs_row_sums) {
       c.segmented = true;
       c.per_tap_segments = per_tap;
-      c.tap_sums = tap_sums(weights, c.weights.n_padded);
       if (pixel_lanes_apply(isa, params, c.kernel_h, c.kernel_w, c.in_channels, c.out_channels))
         c.pixel_lanes =
             prepare_pixel_lanes(c.weights, params, c.kernel_h, c.kernel_w, c.in_channels, c.out_channels);
       pack_amx();
+      // What a group that skips padding taps starts from; the AMX walk reads every tap.
+      if (!c.amx) c.tap_sums = tap_sums(weights, c.weights.n_padded);
       return c;
     }
   }

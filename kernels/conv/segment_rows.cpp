@@ -162,7 +162,7 @@ void SegmentRows::merge_small_groups() {
 }
 
 void SegmentRows::make_runs(const SegmentLayout& l, const Group& g) {
-  if (empty(g.rows) || empty(g.columns)) return;
+  if (g.runs == 0) return;
   const auto steps = static_cast<int32_t>(l.segment_padded / 4);
   for (int32_t ky = g.rows.lo; ky < g.rows.hi; ++ky) {
     if (l.per_tap) {
@@ -186,8 +186,8 @@ void SegmentRows::make_initial(const SegmentLayout& l, const Group& g, const Seg
     initial[n] = 0;
   for (int64_t ky = 0; ky < l.kernel_h; ++ky)
     for (int64_t kx = 0; kx < l.kernel_w; ++kx) {
-      const bool read = !empty(g.rows) && !empty(g.columns) && ky >= g.rows.lo && ky < g.rows.hi &&
-                        kx >= g.columns.lo && kx < g.columns.hi;
+      const bool read =
+          g.runs > 0 && ky >= g.rows.lo && ky < g.rows.hi && kx >= g.columns.lo && kx < g.columns.hi;
       if (read) continue;
       const int32_t* sums = l.tap_sums.data() + (ky * l.kernel_w + kx) * l.n_padded;
       for (int64_t n = task.n_begin; n < n_hi; ++n)
@@ -313,18 +313,17 @@ std::span<const gemm::RowPieces> SegmentRows::build(const SegmentLayout& l, cons
 
   // Sizes first (the spans and pointers below must not move), then the contents.
   size_t pointers = 0, staged = 0, initials = 0;
-  auto runs_of = [&](const Group& g) -> int64_t {
-    if (empty(g.rows) || empty(g.columns)) return 0;
-    return (g.rows.hi - g.rows.lo) * (l.per_tap ? g.columns.hi - g.columns.lo : 1);
-  };
   for (size_t i = 0; i < used_; ++i) {
     Group& g = groups_[i];
-    pointers += static_cast<size_t>(g.pixels * runs_of(g));
+    const bool reads = !empty(g.rows) && !empty(g.columns);
+    g.runs = reads ? (g.rows.hi - g.rows.lo) * (l.per_tap ? g.columns.hi - g.columns.lo : 1) : 0;
+    g.every_tap = g.rows == all_rows && g.columns == all_columns;
+    pointers += static_cast<size_t>(g.pixels * g.runs);
     const Span& front = g.spans.front();
     const Span& back = g.spans.back();
     g.direct = back.index + (back.x_end - back.x_begin) - front.index == g.pixels;
     if (!g.direct) staged += static_cast<size_t>(g.pixels * l.out_channels);
-    if (!(g.rows == all_rows && g.columns == all_columns)) initials += static_cast<size_t>(l.n_padded);
+    if (!g.every_tap) initials += static_cast<size_t>(l.n_padded);
   }
   runs_.clear();
   for (size_t i = 0; i < used_; ++i)
@@ -347,14 +346,13 @@ std::span<const gemm::RowPieces> SegmentRows::build(const SegmentLayout& l, cons
   const gemm::KSteps* group_runs = runs_.data();
   for (size_t i = 0; i < used_; ++i) {
     const Group& g = groups_[i];
-    const int64_t runs = runs_of(g);
     gemm::RowPieces& p = pieces_[i];
     p.rows = table;
     p.m = g.pixels;
-    p.runs = std::span(group_runs, static_cast<size_t>(runs));
-    group_runs += runs;
+    p.runs = std::span(group_runs, static_cast<size_t>(g.runs));
+    group_runs += g.runs;
     p.initial = nullptr;
-    if (!(g.rows == all_rows && g.columns == all_columns)) {
+    if (!g.every_tap) {
       make_initial(l, g, task, initial);
       p.initial = initial;
       initial += l.n_padded;
@@ -367,7 +365,7 @@ std::span<const gemm::RowPieces> SegmentRows::build(const SegmentLayout& l, cons
       p.c_stride = l.out_channels;
       staging += p.m * l.out_channels;
     }
-    if (runs > 0) make_pointers(l, windows, task, g, table, copies);
+    if (g.runs > 0) make_pointers(l, windows, task, g, table, copies);
   }
   return std::span<const gemm::RowPieces>(pieces_.data(), used_);
 }

@@ -90,6 +90,9 @@ class SegmentRows {
     TapRange rows, columns;   // the taps it reads
     std::vector<Span> spans;  // in the order of their pixels in the task
     int64_t pixels = 0;
+    // Derived once the groups are final (build): runs per pixel, whether it reads every tap.
+    int64_t runs = 0;
+    bool every_tap = false;
     bool direct = false;    // one run of the task's pixels: computed straight into the output
     bool unsorted = false;  // took another group's spans
   };

@@ -133,11 +133,20 @@ void compute(const PackedWeights& w, const void* a, int64_t a_stride, const int3
   }
 }
 
-std::vector<KSteps> whole_segments(const PackedWeights& w) {
+namespace {
+
+// The runs of every segment of the packing into `runs` (w.segments of them).
+void fill_whole_segments(const PackedWeights& w, std::span<KSteps> runs) {
   const auto steps = static_cast<int32_t>(w.segment_padded / 4);
-  std::vector<KSteps> runs(static_cast<size_t>(w.segments));
   for (size_t s = 0; s < runs.size(); ++s)
     runs[s] = {static_cast<int32_t>(s) * steps, steps};
+}
+
+}  // namespace
+
+std::vector<KSteps> whole_segments(const PackedWeights& w) {
+  std::vector<KSteps> runs(static_cast<size_t>(w.segments));
+  fill_whole_segments(w, runs);
   return runs;
 }
 
@@ -159,10 +168,9 @@ void compute_segmented(const PackedWeights& w, const uint8_t* const* rows, int64
   std::vector<KSteps> on_heap;
   std::span<const KSteps> runs;
   if (static_cast<size_t>(w.segments) <= kOnStack) {
-    const auto steps = static_cast<int32_t>(w.segment_padded / 4);
-    for (int32_t s = 0; s < static_cast<int32_t>(w.segments); ++s)
-      on_stack[static_cast<size_t>(s)] = {s * steps, steps};
-    runs = std::span(on_stack.data(), static_cast<size_t>(w.segments));
+    const std::span<KSteps> filled(on_stack.data(), static_cast<size_t>(w.segments));
+    fill_whole_segments(w, filled);
+    runs = filled;
   } else {
     on_heap = whole_segments(w);
     runs = on_heap;
