@@ -39,23 +39,46 @@ declare -A seeds=([fuzz_model_load]=model_load [fuzz_npy]=npy)
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 
-failed=()
-for target in fuzz_model_load fuzz_npy; do
-  corpus="$build_dir/corpus/$target"
-  findings="$build_dir/findings/$target"
+# One target per core: on two or more cores both run at once, so the step takes SECONDS, not twice that.
+fuzz_target() {  # target; its exit status is the fuzzer's
+  local target=$1
+  local corpus="$build_dir/corpus/$target" findings="$build_dir/findings/$target"
   mkdir -p "$corpus" "$findings"
-  log="$build_dir/$target.log"
-  echo "== $target: $seconds s =="
-  status=0
   # The first folder is the working corpus (new inputs go there); the seeds are only read.
   "$build_dir/tests/fuzz/$target" -max_total_time="$seconds" -max_len="${max_len[$target]}" \
     -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 -artifact_prefix="$findings/" \
-    "$corpus" "$build_dir/seeds/${seeds[$target]}" >"$log" 2>&1 || status=$?
+    "$corpus" "$build_dir/seeds/${seeds[$target]}" >"$build_dir/$target.log" 2>&1
+}
+targets=(fuzz_model_load fuzz_npy)
+declare -A status=()
+if ((jobs >= ${#targets[@]})); then
+  echo "== ${targets[*]}: $seconds s, at the same time =="
+  declare -A pid=()
+  for target in "${targets[@]}"; do
+    fuzz_target "$target" &
+    pid[$target]=$!
+  done
+  for target in "${targets[@]}"; do
+    status[$target]=0
+    wait "${pid[$target]}" || status[$target]=$?
+  done
+else
+  for target in "${targets[@]}"; do
+    echo "== $target: $seconds s =="
+    status[$target]=0
+    fuzz_target "$target" || status[$target]=$?
+  done
+fi
+
+failed=()
+for target in "${targets[@]}"; do
+  log="$build_dir/$target.log"
+  echo "-- $target"
   grep -E "^stat::number_of_executed_units|^stat::peak_rss_mb|^#[0-9]+ +DONE" "$log" || true
-  if ((status != 0)); then
-    echo "run-fuzz: $target FAILED (exit $status); the end of its log ($log):"
+  if ((status[$target] != 0)); then
+    echo "run-fuzz: $target FAILED (exit ${status[$target]}); the end of its log ($log):"
     tail -n 60 "$log"
-    ls -l "$findings"
+    ls -l "$build_dir/findings/$target"
     failed+=("$target")
   fi
 done
