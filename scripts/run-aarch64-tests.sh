@@ -32,7 +32,7 @@ if ! dpkg --print-foreign-architectures | grep -qx arm64; then
 fi
 apt_install_missing run-aarch64-tests libtbb-dev:arm64 libgtest-dev:arm64 libprotobuf-dev:arm64
 
-onnx_root="$PWD/$build_dir/deps/onnx-arm64"
+onnx_root="$(realpath -m "$build_dir")/deps/onnx-arm64"  # an absolute OCTET_AARCH64_BUILD_DIR too
 onnx_dir="$onnx_root/usr/lib/aarch64-linux-gnu/cmake/ONNX"
 if [[ ! -f "$onnx_dir/ONNXConfig.cmake" ]]; then
   echo "run-aarch64-tests: unpacking libonnx-dev:arm64 into $onnx_root"
