@@ -38,8 +38,9 @@ Graph Importer::run() {
     if (op.domain().empty() || op.domain() == "ai.onnx") opset_ = op.version();
   }
   if (opset_ == 0) opset_ = 1;
-  if (opset_ < 10 || opset_ > 21)
-    throw Error("model uses ONNX opset " + std::to_string(opset_) + "; octet supports opsets 10 to 21");
+  if (opset_ < kMinOpset || opset_ > kMaxOpset)
+    throw Error("model uses ONNX opset " + std::to_string(opset_) + "; octet supports opsets " +
+                std::to_string(kMinOpset) + " to " + std::to_string(kMaxOpset));
   if (!model_.has_graph()) throw Error("model has no graph");
   read_constants();
   sort_nodes();

@@ -70,6 +70,14 @@ struct OutputStage {
   std::string output_name;  // the QuantizeLinear's output
 };
 
+// The ONNX opsets octet imports. Opset 10 brought QuantizeLinear / DequantizeLinear. Opsets 22 to 28 (ONNX
+// 1.17 to 1.23) changed no operator octet imports but by new element types (bfloat16, 4- and 2-bit
+// integers, float4 / float8 variants: rejected by their type checks) and optional attributes
+// (QuantizeLinear's precision, Range's stash_type), which the lowering checks; every other change in them is
+// a new operator. Raise kMaxOpset only after reading the next opset's changes the same way.
+constexpr int64_t kMinOpset = 10;
+constexpr int64_t kMaxOpset = 28;
+
 class Importer {
  public:
   // `initializer_raw_data`: per graph.initializer, its raw data where it lies in the model file (or nothing);

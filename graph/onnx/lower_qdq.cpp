@@ -27,18 +27,54 @@ double clip_bound(const onnx::NodeProto& clip, const Symbol& s, const char* whic
   return v[0];
 }
 
+bool is_quantize_linear(const onnx::NodeProto& node) {
+  return node.op_type() == "QuantizeLinear" || node.op_type() == "DequantizeLinear";
+}
+
+// QuantizeLinear / DequantizeLinear's attributes. output_dtype (opset 21) and precision (opset 23) are
+// accepted where they name what octet computes: float32 arithmetic, float32 out of a DequantizeLinear, and
+// out of a QuantizeLinear the type its zero point has (checked by quantize_output_type).
+void check_quantize_linear_attributes(const onnx::NodeProto& node) {
+  const Attributes a(node);
+  a.expect_only({"axis", "saturate", "block_size", "output_dtype", "precision"});
+  if (a.get_int("block_size", 0) != 0)
+    throw Error(describe(node) + ": blocked quantization is not supported");
+  const int64_t precision = a.get_int("precision", 0);
+  if (precision != 0 && precision != onnx::TensorProto::FLOAT)
+    throw Error(describe(node) + ": precision " + onnx_type_name(static_cast<int32_t>(precision)) +
+                " is not supported (octet quantizes in float32)");
+  const int64_t output_dtype = a.get_int("output_dtype", 0);
+  if (node.op_type() == "DequantizeLinear" && output_dtype != 0 && output_dtype != onnx::TensorProto::FLOAT)
+    throw Error(describe(node) + ": output_dtype " + onnx_type_name(static_cast<int32_t>(output_dtype)) +
+                " is not supported (octet dequantizes to float32)");
+  if (node.op_type() == "QuantizeLinear" && output_dtype != 0 &&
+      !is_integer_8bit(static_cast<int32_t>(output_dtype)))
+    throw Error(describe(node) + ": output_dtype " + onnx_type_name(static_cast<int32_t>(output_dtype)) +
+                " is not supported (uint8 or int8)");
+}
+
 }  // namespace
 
 QuantParams Importer::activation_params(const onnx::NodeProto& node, int scale_input,
                                         int zero_point_input) const {
   const double scale = scalar_input(node, scale_input, "activation scale");
+  // Every use of a QuantizeLinear's parameters comes here, also where its node is fused into the operator
+  // before it and never lowered itself.
+  if (is_quantize_linear(node)) check_quantize_linear_attributes(node);
+  // Without a zero point, QuantizeLinear's output_dtype (opset 21) names the type, else uint8.
+  const auto output_dtype = node.op_type() == "QuantizeLinear"
+                                ? static_cast<int32_t>(Attributes(node).get_int("output_dtype", 0))
+                                : 0;
   int32_t zp = 0;
-  int32_t zp_type = onnx::TensorProto::UINT8;
+  int32_t zp_type = output_dtype != 0 ? output_dtype : onnx::TensorProto::UINT8;
   if (has_input(node, zero_point_input)) {
     const Constant& z = constant_input(node, zero_point_input, "activation zero point");
     if (!z.is_scalar())
       throw Error(describe(node) + ": activations must be quantized per tensor (one zero point), got shape " +
                   to_string(z.shape));
+    if (output_dtype != 0 && z.onnx_type != output_dtype)
+      throw Error(describe(node) + ": output_dtype " + onnx_type_name(output_dtype) +
+                  " differs from the zero point's type " + onnx_type_name(z.onnx_type));
     zp_type = z.onnx_type;
     // Only 8-bit zero points are accepted (below); their values were range-checked when decoded, and
     // converting any other type's value could overflow int32.
@@ -99,9 +135,7 @@ bool Importer::lower_quantize_dequantize(const onnx::NodeProto& node) {
   const std::string& op = node.op_type();
   if (op != "QuantizeLinear" && op != "DequantizeLinear") return false;
   const Attributes attrs(node);
-  attrs.expect_only({"axis", "saturate", "block_size"});
-  if (attrs.get_int("block_size", 0) != 0)
-    throw Error(describe(node) + ": blocked quantization is not supported");
+  check_quantize_linear_attributes(node);
   const Symbol& x = symbol(node, 0);
 
   if (op == "DequantizeLinear") {

@@ -53,7 +53,7 @@ fixed-point requantization, which rounds twice (docs/quantization.md).
 
 A skip reason starts with a category that the C++ test acts on:
   "unsupported: "  octet rejects the model at load; the octet::Error must name the node's operator
-  "opset: "        octet rejects the model at load: the opset is outside 10..21
+  "opset: "        octet rejects the model at load: the opset is outside 10..28
   "io type: "      octet rejects the model at load: a graph input or output it does not take
   "constant type: " octet rejects the model at load: an initializer of a type it does not decode
   "KNOWN BUG: "    octet should pass but does not (diagnosed in the reason); not run
@@ -303,8 +303,8 @@ def classify(model):
     ops = [n.op_type for n in compute_nodes(model)]
     opset = opset_of(model)
 
-    if opset < 10 or opset > 21:
-        return f"opset: the model uses ONNX opset {opset}; octet supports opsets 10 to 21"
+    if opset < 10 or opset > 28:
+        return f"opset: the model uses ONNX opset {opset}; octet supports opsets 10 to 28"
     if constant_type_problem(model):
         return constant_type_problem(model)
     for v in g.input:

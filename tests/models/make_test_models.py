@@ -279,6 +279,7 @@ class Builder:
         self.variants = {}  # variant name -> (inputs, expected outputs)
         self.ms = False  # uses com.microsoft operators
         self.count = 0
+        self.patch = None  # edits the model after the checker (for opsets newer than this ONNX package)
 
     # ---- plumbing ----
     def fresh(self, base):
@@ -670,6 +671,8 @@ def save_arrays(prefix, arrays, kind):
 def write(b):
     m = b.model()
     onnx.checker.check_model(m)
+    if b.patch:
+        b.patch(m)
     path = os.path.join(ONNX_DIR, b.name + ".onnx")
     with open(path, "wb") as f:
         f.write(m.SerializeToString())
@@ -727,6 +730,29 @@ def qdq_conv3x3_relu6():
     # Output range well beyond 6 before the clip, so that the clip matters.
     return qdq_conv_model("qdq_conv3x3_relu6", act="relu6", weight_gain=1.5, x_range=(-2, 3), out="u8",
                           pads=(1, 1, 1, 1))
+
+
+def as_latest_onnx(m):
+    """The model as ONNX 1.23 (opset 28) writes it: the opset, and QuantizeLinear / DequantizeLinear spelling
+    out their output type (output_dtype, opset 21) and arithmetic (precision, opset 23) with the values their
+    defaults already have. Octet must read it as the same model."""
+    m.opset_import[0].version = 28
+    m.ir_version = 11
+    consts = {t.name: t for t in m.graph.initializer}
+    for n in m.graph.node:
+        if n.op_type == "QuantizeLinear":
+            zp_type = consts[n.input[2]].data_type if len(n.input) > 2 else TensorProto.UINT8
+            n.attribute.extend([helper.make_attribute("output_dtype", zp_type),
+                                helper.make_attribute("precision", TensorProto.FLOAT)])
+        elif n.op_type == "DequantizeLinear":
+            n.attribute.append(helper.make_attribute("output_dtype", TensorProto.FLOAT))
+
+
+@model
+def qdq_conv_opset28():
+    b = qdq_conv_model("qdq_conv_opset28", act="relu", act_dtype=np.int8, pads=(1, 1, 1, 1))
+    b.patch = as_latest_onnx
+    return b
 
 
 @model
@@ -1798,6 +1824,27 @@ def malformed_models():
     add("truncated.onnx", valid[:cut], "could not be parsed")
     add("garbage.onnx", bytes(range(255, 127, -1)) * 2, "could not be parsed")
     add("empty.onnx", b"", "opset")
+    late = make([helper.make_node("Relu", ["input"], ["y"], name="relu")], [vi("input", [1, 4])],
+                [vi("y", [1, 4])])
+    late.opset_import[0].version = 29
+    add("opset29.onnx", late, "opset 29")
+    def with_attribute(node_name, new_name, **attrs):
+        m = conv_model()
+        for n in m.graph.node:
+            if n.name == node_name:
+                n.name = new_name
+                n.attribute.extend(helper.make_attribute(k, v) for k, v in attrs.items())
+        return m
+
+    # Opset 21 / 23 attributes naming a type or an arithmetic octet does not have. q_out is fused into the
+    # convolution (never lowered on its own), so its checks must come with its parameters.
+    add("quantize_precision_float16.onnx",
+        with_attribute("q_out", "q_out_precision_fp16", precision=TensorProto.FLOAT16), "q_out_precision_fp16")
+    add("quantize_output_dtype_mismatch.onnx",
+        with_attribute("q_out", "q_out_dtype_mismatch", output_dtype=TensorProto.INT8), "q_out_dtype_mismatch")
+    add("dequantize_output_float16.onnx",
+        with_attribute("dq_weights", "dq_weights_fp16_out", output_dtype=TensorProto.FLOAT16),
+        "dq_weights_fp16_out")
     add("opset9.onnx", make([helper.make_node("Relu", ["input"], ["y"], name="relu")], [vi("input", [1, 4])],
                             [vi("y", [1, 4])], opset=9), "opset 9")
 
