@@ -19,6 +19,7 @@
 #include "kernels/reference/conv2d.h"
 #include "kernels/reference/conv_transpose2d.h"
 #include "kernels/reference/float_elementwise.h"
+#include "kernels/reference/float_normalization.h"
 #include "kernels/reference/float_pooling.h"
 #include "kernels/reference/float_reduce.h"
 #include "kernels/reference/lut.h"
@@ -133,15 +134,17 @@ struct ArgReduceAttrs {
   bool max = true;
   bool select_last_index = false;
 };
-enum class NormKind { channel_affine, instance, layer };
+enum class NormKind { channel_affine, instance, layer, lrn };
 struct NormAttrs {
   NormKind kind = NormKind::channel_affine;
   // channel_affine: y = x * scale[c] + shift[c] along `axis`; instance: per (n, c) over the spatial
-  // positions, channel `axis`; layer: over the dimensions from `axis` on (scale / shift expanded to them).
-  int64_t axis = 1;  // physical
-  std::shared_ptr<const TensorF32> scale;
-  std::shared_ptr<const TensorF32> shift;  // may be null for layer
+  // positions, channel `axis`; layer: over the dimensions from `axis` on (scale / shift expanded to them);
+  // lrn: across the channels of `axis` (ref::float_lrn), with `lrn`'s parameters.
+  int64_t axis = 1;                        // physical
+  std::shared_ptr<const TensorF32> scale;  // null for lrn
+  std::shared_ptr<const TensorF32> shift;  // may be null for layer; null for lrn
   float epsilon = 1e-5f;
+  ref::LrnParams lrn;
 };
 struct SliceAttrs {
   std::vector<ref::SliceAxis> axes;  // one per physical dimension

@@ -498,7 +498,8 @@ bool Importer::lower_float(const onnx::NodeProto& node) {
     finish_activation(act, out);
     return true;
   }
-  if (op == "BatchNormalization" || op == "InstanceNormalization" || op == "LayerNormalization")
+  if (op == "BatchNormalization" || op == "InstanceNormalization" || op == "LayerNormalization" ||
+      op == "LRN")
     return lower_float_normalization(node);
   if (op == "Cast" || op == "CastLike") {
     ValueId x = float_input(node, 0);

@@ -142,7 +142,19 @@ bool Importer::lower_float_normalization(const onnx::NodeProto& node) {
     return t;
   };
   NormAttrs attrs;
-  if (op == "BatchNormalization" || op == "InstanceNormalization") {
+  if (op == "LRN") {
+    a.expect_only({"alpha", "beta", "bias", "size"});
+    if (rank < 3) throw Error(describe(node) + ": input must be [N, C, spatial...] (rank >= 3)");
+    if (!a.has("size")) throw Error(describe(node) + ": attribute 'size' is required");
+    attrs.kind = NormKind::lrn;
+    attrs.axis = in.layout == Layout::nhwc ? 3 : 1;
+    attrs.lrn.size = a.get_int("size", 1);
+    attrs.lrn.alpha = a.get_float("alpha", 1e-4f);
+    attrs.lrn.beta = a.get_float("beta", 0.75f);
+    attrs.lrn.bias = a.get_float("bias", 1.0f);
+    if (attrs.lrn.size < 1)
+      throw Error(describe(node) + ": size must be >= 1, got " + std::to_string(attrs.lrn.size));
+  } else if (op == "BatchNormalization" || op == "InstanceNormalization") {
     if (rank < 2) throw Error(describe(node) + ": input must have a channel dimension (rank >= 2)");
     const int64_t channels = onnx_shape(in)[1];
     attrs.axis = in.layout == Layout::nhwc ? 3 : 1;

@@ -1,4 +1,4 @@
-// The float normalizations of kernels/reduce/float_reduce.h: channel affine, instance and layer norm.
+// The float normalizations of kernels/reduce/float_reduce.h: channel affine, instance and layer norm, LRN.
 
 #include <algorithm>
 
@@ -60,6 +60,13 @@ void float_layer_norm(Isa isa, const float* x, int64_t outer, int64_t inner, con
   parallel_ranges(outer, grain(inner), [&](int64_t r0, int64_t r1) {
     k->normalize_rows(x + r0 * inner, r1 - r0, inner, scale, bias, false, epsilon, y + r0 * inner);
   });
+}
+
+void float_lrn(const float* x, int64_t outer, int64_t channels, int64_t inner, const ref::LrnParams& p,
+               float* y) {
+  if (outer < 0 || channels < 0 || inner < 0) return ref::float_lrn(x, outer, channels, inner, p, y);
+  parallel_ranges(outer, grain(channels * inner * std::clamp<int64_t>(p.size, 1, channels + 1)),
+                  [&](int64_t o0, int64_t o1) { ref::float_lrn(x, outer, channels, inner, p, y, o0, o1); });
 }
 
 }  // namespace octet::reduce

@@ -1,5 +1,6 @@
 #include "kernels/reference/float_normalization.h"
 
+#include <algorithm>
 #include <cmath>
 #include <initializer_list>
 #include <string>
@@ -78,6 +79,38 @@ void float_layer_norm(const float* x, int64_t outer, int64_t inner, const float*
       y[o * inner + i] = bias != nullptr ? normalized + bias[i] : normalized;
     }
   }
+}
+
+void float_lrn(const float* x, int64_t outer, int64_t channels, int64_t inner, const LrnParams& p, float* y,
+               int64_t o_begin, int64_t o_end) {
+  check_sizes("float_lrn", {outer, channels, inner});
+  if (p.size < 1) throw Error("float_lrn: size must be >= 1, got " + std::to_string(p.size));
+  if (o_end < 0) o_end = outer;
+  if (o_begin < 0 || o_begin > o_end || o_end > outer) throw Error("float_lrn: row range out of bounds");
+  const float alpha_over_size = p.alpha / static_cast<float>(p.size);
+  const int64_t before = (p.size - 1) / 2, after = p.size / 2;
+  auto divisor = [&](float t) {
+    if (p.beta == 0.75f) {
+      const float root = std::sqrt(t);
+      return root * std::sqrt(root);
+    }
+    if (p.beta == 0.5f) return std::sqrt(t);
+    if (p.beta == 1.0f) return t;
+    return std::pow(t, p.beta);
+  };
+  for (int64_t o = o_begin; o < o_end; ++o)
+    for (int64_t c = 0; c < channels; ++c) {
+      const int64_t first = std::max<int64_t>(0, c - before), last = std::min(channels - 1, c + after);
+      for (int64_t i = 0; i < inner; ++i) {
+        float sum = 0.0f;
+        for (int64_t k = first; k <= last; ++k) {
+          const float v = x[(o * channels + k) * inner + i];
+          sum += v * v;
+        }
+        const int64_t e = (o * channels + c) * inner + i;
+        y[e] = x[e] / divisor(p.bias + alpha_over_size * sum);
+      }
+    }
 }
 
 }  // namespace octet::ref

@@ -28,4 +28,19 @@ void float_instance_norm(const float* x, int64_t n, int64_t channels, int64_t sp
 void float_layer_norm(const float* x, int64_t outer, int64_t inner, const float* scale, const float* bias,
                       float epsilon, float* y);
 
+// LRN, local response normalization across channels (AlexNet, GoogLeNet): size >= 1; a window wider than
+// the channels takes them all.
+struct LrnParams {
+  int64_t size = 1;
+  float alpha = 1e-4f, beta = 0.75f, bias = 1.0f;
+};
+
+// Element (o, c, i) of x viewed as [outer, channels, inner] becomes x / d with
+// d = (bias + alpha / size * S)^beta, S the sum of squares of channels [c - (size - 1) / 2, c + size / 2]
+// that exist (ONNX's floor and ceil of (size - 1) / 2), added in channel order. d is exactly
+// sqrt(t) * sqrt(sqrt(t)) for beta 0.75 (every LRN we have seen), sqrt(t) for 0.5, t for 1, else std::pow.
+// `o_begin`, `o_end`: the rows of `outer` to compute (all by default), so that callers may split the work.
+void float_lrn(const float* x, int64_t outer, int64_t channels, int64_t inner, const LrnParams& p, float* y,
+               int64_t o_begin = 0, int64_t o_end = -1);
+
 }  // namespace octet::ref

@@ -54,6 +54,10 @@ std::unique_ptr<const Operator> make_reduce_operator(const Graph& g, const Node&
       for (size_t d = axis + 1; d < s.size(); ++d)
         inner *= s[d];
       const int64_t channels = s[axis];
+      if (a.kind == graph::NormKind::lrn)
+        return function([outer, channels, inner, p = a.lrn](auto inputs, std::byte* o) {
+          reduce::float_lrn(as<float>(inputs[0]), outer, channels, inner, p, as<float>(o));
+        });
       const float* scale = a.scale->data.data();
       const float* shift = a.shift ? a.shift->data.data() : nullptr;
       const auto keep = a;  // the lambda owns the scale / shift tensors
@@ -73,6 +77,8 @@ std::unique_ptr<const Operator> make_reduce_operator(const Graph& g, const Node&
                                             scale, shift, keep.epsilon, as<float>(o));
               });
         }
+        case graph::NormKind::lrn:
+          break;  // above
         case graph::NormKind::layer: {
           int64_t rows = 1, width = 1;
           for (size_t d = 0; d < s.size(); ++d)

@@ -542,6 +542,61 @@ TEST(FloatNormalizationReference, InstanceNormBothLayoutsAgainstFloat64) {
   }
 }
 
+// LRN: the window's sum of squares has positive terms, so with `size` of them, the scaling by alpha / size
+// (itself rounded) and the addition of the bias, t = bias + alpha / size * S is within (size + 4) eps of
+// exact, relatively; t^beta then within beta times that plus the power's own error (two correctly rounded
+// square roots and a product, or std::pow: 4 eps), and the division one more.
+TEST(FloatNormalizationReference, LrnAgainstFloat64) {
+  const float betas[] = {0.75f, 0.5f, 1.0f, 0.6f, 1.3f};
+  for (uint64_t seed = 0; seed < 80; ++seed) {
+    SCOPED_TRACE("seed " + std::to_string(seed));
+    test::Random rng(seed);
+    const int64_t outer = rng.integer(1, 4), channels = rng.integer(1, 40),
+                  inner = rng.coin() ? 1 : rng.integer(1, 30);
+    const ref::LrnParams p{rng.integer(1, 9), static_cast<float>(rng.real(1e-4, 1.0)), betas[seed % 5],
+                           static_cast<float>(rng.real(0.5, 2.0))};
+    const std::vector<float> x = random_floats(rng, outer * channels * inner, -5.0, 5.0);
+    std::vector<float> y(x.size());
+    ref::float_lrn(x.data(), outer, channels, inner, p, y.data());
+    for (int64_t o = 0; o < outer; ++o)
+      for (int64_t c = 0; c < channels; ++c)
+        for (int64_t i = 0; i < inner; ++i) {
+          double sum = 0.0;
+          for (int64_t k = std::max<int64_t>(0, c - (p.size - 1) / 2);
+               k <= std::min(channels - 1, c + p.size / 2); ++k) {
+            const double v = x[static_cast<size_t>((o * channels + k) * inner + i)];
+            sum += v * v;
+          }
+          const auto e = static_cast<size_t>((o * channels + c) * inner + i);
+          const double t = static_cast<double>(p.bias) + static_cast<double>(p.alpha) / p.size * sum;
+          const double want = x[e] / std::pow(t, static_cast<double>(p.beta));
+          const double bound = (p.beta * static_cast<double>(p.size + 4) + 6.0) * kEps * std::abs(want);
+          EXPECT_TRUE(near(y[e], want, bound)) << "element " << e << ": " << y[e] << " vs " << want;
+        }
+  }
+}
+
+TEST(FloatNormalizationReference, LrnWindowsAndRows) {
+  // ONNX's example window: size 4 takes one channel before and two after; a window wider than the channels
+  // takes them all; a row range computes only its rows.
+  const std::vector<float> x = {1, 2, 3, 4, 5};
+  std::vector<float> y(5);
+  ref::float_lrn(x.data(), 1, 5, 1, {4, 4.0f, 1.0f, 1.0f}, y.data());
+  const float sums[] = {1 + 4 + 9, 1 + 4 + 9 + 16, 4 + 9 + 16 + 25, 9 + 16 + 25, 16 + 25};
+  for (size_t c = 0; c < 5; ++c)
+    EXPECT_FLOAT_EQ(y[c], x[c] / (1.0f + sums[c])) << c;
+  ref::float_lrn(x.data(), 1, 5, 1, {99, 99.0f, 1.0f, 1.0f}, y.data());
+  for (size_t c = 0; c < 5; ++c)
+    EXPECT_FLOAT_EQ(y[c], x[c] / 56.0f) << c;
+  std::vector<float> rows(10, -7.0f), two(10);
+  std::iota(two.begin(), two.end(), 1.0f);
+  ref::float_lrn(two.data(), 2, 5, 1, {3, 1e-2f, 0.75f, 1.0f}, rows.data(), 1, 2);
+  for (size_t e = 0; e < 5; ++e)
+    EXPECT_EQ(rows[e], -7.0f);
+  EXPECT_NE(rows[5], -7.0f);
+  EXPECT_THROW(ref::float_lrn(x.data(), 1, 5, 1, {0, 1e-4f, 0.75f, 1.0f}, y.data()), Error);
+}
+
 TEST(FloatNormalizationReference, ChannelAffineIsOneFusedRounding) {
   test::Random rng(3);
   const int64_t outer = 3, channels = 5, inner = 7;
@@ -1181,6 +1236,9 @@ TEST_P(FloatReduceFast, NormalizationsMatchReference) {
                                     shift.data(), 1e-5f, y);
       });
     }
+    const ref::LrnParams lrn{rng.integer(1, 7), 1e-2f, seed % 2 == 0 ? 0.75f : 0.9f, 1.0f};
+    ref::float_lrn(x.data(), outer, channels, inner, lrn, want.data());
+    expect_fast_matches(want, [&](float* y) { reduce::float_lrn(x.data(), outer, channels, inner, lrn, y); });
     for (bool bias : {false, true}) {
       ref::float_layer_norm(x.data(), outer, channels * inner, scale.data(), bias ? shift.data() : nullptr,
                             1e-5f, want.data());

@@ -1390,6 +1390,31 @@ def conv_features(b, c=4, h=4, w=5, co=6):
     return b.q(y)
 
 
+def lrn(b, x, size, alpha=1e-4, beta=0.75, bias=1.0):
+    """ONNX's LRN in float64: x / (bias + alpha / size * the sum of squares over the channel window)^beta."""
+    v = x.v.astype(np.float64)
+    c = v.shape[1]
+    sq = np.zeros_like(v)
+    for ch in range(c):
+        sq[:, ch] = (v[:, max(0, ch - (size - 1) // 2):min(c, ch + size // 2 + 1)] ** 2).sum(axis=1)
+    y = v / (np.float64(np.float32(bias)) + np.float64(np.float32(alpha)) / size * sq) ** np.float64(np.float32(beta))
+    return T(b.node("LRN", [x.name], "lrn", size=size, alpha=alpha, beta=beta, bias=bias), as_f32(y))
+
+
+@model
+def qdq_lrn():
+    """LRN as the int8 GoogLeNet and AlexNet of the ONNX model zoo have it, between a DequantizeLinear and a
+    QuantizeLinear after a conv + ReLU (computed in float on channel-last data), and on the float input
+    itself (channels first, an even window, beta 1)."""
+    b = Builder("qdq_lrn")
+    fq = conv_features(b, c=4, h=5, w=6, co=12)
+    norm = lrn(b, b.dq(fq), 5, alpha=0.02, beta=0.75, bias=1.0)
+    b.output(b.dq(b.q(norm)))
+    x = T("input", b.feeds[0])
+    b.output(lrn(b, x, 4, alpha=0.5, beta=1.0, bias=2.0))
+    return b
+
+
 @model
 def qdq_conv_flatten_gemm():
     # The flattened order must be ONNX's C, H, W even though the conv output is stored H, W, C.
