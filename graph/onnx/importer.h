@@ -147,6 +147,13 @@ class Importer {
   std::optional<ref::Lut> float_mode_scalar_binary(const onnx::NodeProto& node, ValueId x,
                                                    const QuantParams& output) const;
   bool lower_structural(const onnx::NodeProto& node);  // lower_structural.cpp
+  // The uint8 softmax of quantized value `v` (Softmax between DequantizeLinear and QuantizeLinear, and
+  // com.microsoft QLinearSoftmax) over ONNX axis `axis`: with `legacy` (Softmax before opset 13) over the
+  // dimensions from `axis` on, flattened in ONNX order; else over that axis alone, which must be the
+  // innermost in memory (nullopt otherwise). `output`: the output's params, or none for a float output.
+  std::optional<ValueId> build_u8_softmax(const onnx::NodeProto& node, ValueId v, int64_t axis, bool legacy,
+                                          const std::optional<QuantParams>& output,
+                                          const std::string& output_name);
 
   // Conv-family builders shared by the QDQ and QOperator forms.
   ValueId build_conv(const onnx::NodeProto& node, ValueId input, const Constant& weights,

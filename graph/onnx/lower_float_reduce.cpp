@@ -57,7 +57,12 @@ bool Importer::lower_float_reduce(const onnx::NodeProto& node) {
   const Attributes a(node);
   if (op == "ArgMax" || op == "ArgMin") {
     a.expect_only({"axis", "keepdims", "select_last_index"});
-    const ValueId x = float_input(node, 0);
+    // QOperator models (ONNX Runtime's quantizer) take ArgMax straight on the uint8 output of an int8
+    // operator. Dequantizing is strictly increasing (scale > 0), so the indices are those of the real values.
+    const Symbol& s = symbol(node, 0);
+    const ValueId x = s.kind == Symbol::Kind::quantized && !graph_.value(s.value).quant.scales.empty()
+                          ? dequantized_value(s.value)
+                          : float_input(node, 0);
     const Value in = graph_.value(x);
     const int64_t axis = normalize_axis(node, a.get_int("axis", 0), static_cast<int64_t>(in.shape.size()));
     ArgReduceAttrs attrs;

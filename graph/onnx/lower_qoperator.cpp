@@ -3,6 +3,7 @@
 
 #include <cmath>
 
+#include "graph/onnx/axes.h"
 #include "graph/onnx/importer.h"
 #include "kernels/error.h"
 
@@ -145,6 +146,31 @@ bool Importer::lower_qoperator(const onnx::NodeProto& node) {
     } else {
       define_value(node, 0, Symbol::Kind::quantized, build_pool(node, OpKind::average_pool, x, out, Clamp{}));
     }
+    return true;
+  }
+  if (op == "QLinearSoftmax") {
+    // What ONNX Runtime fuses DequantizeLinear -> Softmax -> QuantizeLinear into, and its quantizer writes
+    // in QOperator form. `opset` is the original Softmax's: before 13 it normalizes over the flattened
+    // dimensions from `axis` on. The same uint8 softmax as the QDQ form (ref::softmax_u8: in float mode
+    // ONNX Runtime's QLinearSoftmax arithmetic step for step).
+    const Attributes attrs(node);
+    attrs.expect_only({"axis", "opset"});
+    if (!attrs.has("opset")) throw Error(describe(node) + ": attribute 'opset' is required");
+    const int64_t softmax_opset = attrs.get_int("opset", 13);
+    const ValueId x = quantized_operand(node, 0, 1, 2);
+    const QuantParams out = activation_params(node, 3, 4);
+    const auto rank = static_cast<int64_t>(graph_.value(x).shape.size());
+    const int64_t axis = normalize_axis(node, attrs.get_int("axis", -1), rank);
+    std::optional<ValueId> result = build_u8_softmax(node, x, axis, softmax_opset < 13, out, node.output(0));
+    if (!result) {
+      // A single axis that is not innermost in memory: in ONNX order it may be.
+      const ValueId plain = as_plain(x, node);
+      if (axis == rank - 1) result = build_u8_softmax(node, plain, axis, false, out, node.output(0));
+    }
+    if (!result)
+      throw Error(describe(node) + ": softmax over axis " + std::to_string(axis) + " of rank " +
+                  std::to_string(rank) + " is not supported (only the last axis)");
+    define_value(node, 0, Symbol::Kind::quantized, *result);
     return true;
   }
   if (op == "QLinearLeakyRelu" || op == "QLinearSigmoid") {

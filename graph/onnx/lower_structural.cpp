@@ -289,53 +289,21 @@ bool Importer::lower_structural(const onnx::NodeProto& node) {
     // axis; anything else is a float softmax (lower_float.cpp).
     if (kind != Symbol::Kind::dequantized) return false;
     a.expect_only({"axis"});
-    ValueId pv = v;
-    Value val = graph_.value(pv);
-    const auto rank = static_cast<int64_t>(val.shape.size());
+    const auto rank = static_cast<int64_t>(graph_.value(v).shape.size());
     const int64_t axis = normalize_axis(node, a.get_int("axis", opset_ < 13 ? 1 : -1), rank);
-    Shape restore;  // set when the softmax runs on a flattened view that must be reshaped back
-    if (opset_ < 13) {
-      // Before opset 13, Softmax normalizes over all dimensions from `axis` on, flattened in ONNX order.
-      pv = as_plain(pv, node);
-      val = graph_.value(pv);
-      const Shape plain = val.shape;
-      int64_t outer = 1, inner = 1;
-      for (int64_t d = 0; d < rank; ++d)
-        (d < axis ? outer : inner) *= plain[static_cast<size_t>(d)];
-      if (rank != 2 || axis != 1) {
-        Value flat = val;
-        flat.name = val.name + "#2d";
-        pv =
-            emit(node.name() + "#2d", "(flatten)", OpKind::reshape, {pv}, ReshapeAttrs{{outer, inner}}, flat);
-        val = graph_.value(pv);
-        restore = plain;
-      }
-    } else {
-      const int64_t physical = val.layout == Layout::nhwc ? nhwc_axis(axis) : axis;
-      if (physical != rank - 1) return false;
-    }
-    // Reshapes the softmax's result back to the input's shape when it ran on a flattened view.
-    auto finish = [&](ValueId result, const std::string& name) {
-      if (restore.empty()) return result;
-      Value back = graph_.value(result);
-      back.name = name;
-      return emit(node.name() + "#nd", "(reshape)", OpKind::reshape, {result}, ReshapeAttrs{restore}, back);
-    };
     if (auto stage = find_output_stage(node.output(0))) {
-      Value out = val;
-      out.name = stage->output_name + (restore.empty() ? "" : "#2d");
-      out.quant = stage->params;
       if (!(stage->clamp == Clamp{}))
         throw Error(describe(node) + ": an activation after softmax is not supported");
-      finish_with_stage(*stage, finish(emit(node, OpKind::softmax, {pv}, {}, out), stage->output_name));
+      const std::optional<ValueId> result =
+          build_u8_softmax(node, v, axis, opset_ < 13, stage->params, stage->output_name);
+      if (!result) return false;
+      finish_with_stage(*stage, *result);
       return true;
     }
-    Value out = val;
-    out.name = node.output(0) + (restore.empty() ? "" : "#2d");
-    out.type = ElementType::f32;
-    out.quant = {};
-    define_value(node, 0, Symbol::Kind::real,
-                 finish(emit(node, OpKind::softmax, {pv}, {}, out), node.output(0)));
+    const std::optional<ValueId> result =
+        build_u8_softmax(node, v, axis, opset_ < 13, std::nullopt, node.output(0));
+    if (!result) return false;
+    define_value(node, 0, Symbol::Kind::real, *result);
     return true;
   }
 
@@ -445,6 +413,48 @@ std::vector<int64_t> Importer::transpose_perm(const onnx::NodeProto& node, int64
       throw Error(describe(node) + ": perm is not a permutation of the input's " + std::to_string(rank) +
                   " axes");
   return perm;
+}
+
+std::optional<ValueId> Importer::build_u8_softmax(const onnx::NodeProto& node, ValueId v, int64_t axis,
+                                                  bool legacy, const std::optional<QuantParams>& output,
+                                                  const std::string& output_name) {
+  ValueId pv = v;
+  Value val = graph_.value(pv);
+  const auto rank = static_cast<int64_t>(val.shape.size());
+  Shape restore;  // set when the softmax runs on a flattened view that must be reshaped back
+  if (legacy) {
+    // Before opset 13, Softmax normalizes over all dimensions from `axis` on, flattened in ONNX order.
+    pv = as_plain(pv, node);
+    val = graph_.value(pv);
+    const Shape plain = val.shape;
+    int64_t outer = 1, inner = 1;
+    for (int64_t d = 0; d < rank; ++d)
+      (d < axis ? outer : inner) *= plain[static_cast<size_t>(d)];
+    if (rank != 2 || axis != 1) {
+      Value flat = val;
+      flat.name = val.name + "#2d";
+      pv = emit(node.name() + "#2d", "(flatten)", OpKind::reshape, {pv}, ReshapeAttrs{{outer, inner}}, flat);
+      val = graph_.value(pv);
+      restore = plain;
+    }
+  } else {
+    const int64_t physical = val.layout == Layout::nhwc ? nhwc_axis(axis) : axis;
+    if (physical != rank - 1) return std::nullopt;
+  }
+  Value out = val;
+  out.name = output_name + (restore.empty() ? "" : "#2d");
+  if (output) {
+    out.quant = *output;
+  } else {
+    out.type = ElementType::f32;
+    out.quant = {};
+  }
+  const ValueId result = emit(node, OpKind::softmax, {pv}, {}, out);
+  if (restore.empty()) return result;
+  // Back to the input's shape.
+  Value back = graph_.value(result);
+  back.name = output_name;
+  return emit(node.name() + "#nd", "(reshape)", OpKind::reshape, {result}, ReshapeAttrs{restore}, back);
 }
 
 }  // namespace octet::graph::onnx_import

@@ -265,7 +265,8 @@ class T:
         return self.v.dtype.type
 
 
-ONNX_TYPE = {np.float32: TensorProto.FLOAT, np.uint8: TensorProto.UINT8, np.int8: TensorProto.INT8}
+ONNX_TYPE = {np.float32: TensorProto.FLOAT, np.uint8: TensorProto.UINT8, np.int8: TensorProto.INT8,
+             np.int64: TensorProto.INT64}
 
 
 class Builder:
@@ -872,6 +873,41 @@ def qop_conv_model(name, c=4, h=8, w=8, co=8, k=3, out="float", relu=False, u8_i
     wf = b.rng.normal(0, 1, (co, c // group, k, k)) * b.rng.uniform(0.3, 1.0, (co, 1, 1, 1)) * weight_gain
     y = b.qlinear_conv(xq, wf, b.rng.normal(0, 0.3, co), relu=relu, **conv)
     b.output(b.dq(y) if out == "float" else y)
+    return b
+
+
+def qlinear_softmax(b, x, axis, softmax_opset):
+    """com.microsoft QLinearSoftmax: the softmax of x's real values (over the flattened dimensions from `axis`
+    on when softmax_opset < 13), quantized with scale 1/256 and zero point 0."""
+    v = dequantize(x.v, x.s, x.z).astype(np.float64)
+    if softmax_opset < 13:
+        ax = axis % v.ndim
+        p = softmax(v.reshape(int(np.prod(v.shape[:ax])), -1), 1).reshape(v.shape)
+    else:
+        p = softmax(v, axis)
+    s, z = np.float32(1 / 256), 0
+    out = b.node("QLinearSoftmax", [x.name] + b.qparams(x) + b.params(s, z), "qlinear_softmax",
+                 domain="com.microsoft", axis=axis, opset=softmax_opset)
+    return T(out, quantize(as_f32(p), s, z, np.uint8), s, z)
+
+
+def argmax(b, x, axis, keepdims=0):
+    idx = np.argmax(x.v, axis=axis)
+    return T(b.node("ArgMax", [x.name], "argmax", axis=axis, keepdims=keepdims),
+             idx if not keepdims else np.expand_dims(idx, axis))
+
+
+@model
+def qop_softmax_argmax():
+    """A QOperator classifier's tail as ONNX Runtime's quantizer writes it: QLinearSoftmax over the channels of
+    a conv's uint8 output (opset 13 form, channel-last in octet), ArgMax straight on those uint8 bytes, and
+    the legacy form (opset 12: over everything from axis 1 on, 300 values)."""
+    b = Builder("qop_softmax_argmax")
+    xq = b.q(b.input([1, 4, 5, 6], -1, 1.5))
+    y = b.qlinear_conv(xq, b.rng.normal(0, 1, (10, 4, 3, 3)) * 0.6, b.rng.normal(0, 0.3, 10), pads=(1, 1, 1, 1))
+    b.output(qlinear_softmax(b, y, 1, 13))
+    b.output(argmax(b, y, 1))
+    b.output(qlinear_softmax(b, y, 1, 12))
     return b
 
 
@@ -1870,6 +1906,11 @@ def malformed_models():
     add("dequantize_output_float16.onnx",
         with_attribute("dq_weights", "dq_weights_fp16_out", output_dtype=TensorProto.FLOAT16),
         "dq_weights_fp16_out")
+    n, i = qdq_input()
+    add("qlinear_softmax_no_opset.onnx",
+        make(n[:1] + [helper.make_node("QLinearSoftmax", ["xq", "s_in", "z_in", "s_in", "z_in"], ["y"],
+                                       name="softmax_without_opset", domain="com.microsoft", axis=-1)],
+             [vi("input", [1, 4])], [vi("y", None, TensorProto.UINT8)], i, ms=True), "softmax_without_opset")
     add("opset9.onnx", make([helper.make_node("Relu", ["input"], ["y"], name="relu")], [vi("input", [1, 4])],
                             [vi("y", [1, 4])], opset=9), "opset 9")
 
