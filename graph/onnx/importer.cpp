@@ -8,6 +8,7 @@
 #include <deque>
 #include <set>
 
+#include "graph/onnx/lift_1d.h"
 #include "graph/passes/fuse_byte_maps.h"
 #include "graph/passes/fuse_residual_add.h"
 #include "graph/shapes.h"
@@ -42,6 +43,7 @@ Graph Importer::run() {
     throw Error("model uses ONNX opset " + std::to_string(opset_) + "; octet supports opsets " +
                 std::to_string(kMinOpset) + " to " + std::to_string(kMaxOpset));
   if (!model_.has_graph()) throw Error("model has no graph");
+  nodes_ = lift_one_dimensional(model_.graph(), opset_, lifted_nodes_);
   read_constants();
   sort_nodes();
   read_inputs();
@@ -81,7 +83,8 @@ void Importer::sort_nodes() {
     available.insert(in.name());
   available.insert("");  // an empty input name means "optional input omitted"
   std::map<std::string, const onnx::NodeProto*> producer;
-  for (const auto& node : g.node()) {
+  for (const onnx::NodeProto* p : nodes_) {
+    const onnx::NodeProto& node = *p;
     // Lowering reads every node's first output, and protobuf's output(0) does not check its index.
     if (node.output_size() < 1 || node.output(0).empty()) throw Error(describe(node) + ": has no output");
     for (const auto& out : node.output()) {
@@ -94,7 +97,8 @@ void Importer::sort_nodes() {
   std::map<const onnx::NodeProto*, int> waiting;
   std::map<std::string, std::vector<const onnx::NodeProto*>> dependents;
   std::deque<const onnx::NodeProto*> ready;
-  for (const auto& node : g.node()) {
+  for (const onnx::NodeProto* p : nodes_) {
+    const onnx::NodeProto& node = *p;
     if (node.op_type() == "Constant") {
       // Older exporters store weights as Constant nodes: they are constants, not operators.
       if (node.output_size() != 1) throw Error(describe(node) + ": expected one output");
@@ -125,7 +129,8 @@ void Importer::sort_nodes() {
       symbols_[node.output(0)] = std::move(s);
     }
   }
-  for (const auto& node : g.node()) {
+  for (const onnx::NodeProto* p : nodes_) {
+    const onnx::NodeProto& node = *p;
     if (node.op_type() == "Constant") continue;
     int missing = 0;
     for (const auto& in : node.input()) {

@@ -7,6 +7,7 @@
 #include <onnx/onnx_pb.h>
 
 #include <cmath>
+#include <deque>
 #include <functional>
 #include <map>
 #include <optional>
@@ -236,6 +237,10 @@ class Importer {
   InitializerRawData initializer_raw_data_;
   ImportOptions options_;
   int64_t opset_ = 0;
+  // The graph's nodes with 1-D convolutions and pools lifted to 2-D (lift_1d.h), which keeps the nodes it
+  // adds or changes in lifted_nodes_.
+  std::deque<onnx::NodeProto> lifted_nodes_;
+  std::vector<const onnx::NodeProto*> nodes_;
   Graph graph_;
   std::map<std::string, Symbol> symbols_;
   std::vector<const onnx::NodeProto*> order_;

@@ -113,7 +113,7 @@ REDUCE = {
 FLOAT_OTHER = {
     "Clip", "Not", "Sum", "Mean", "Max", "Min", "Where", "Softmax", "LogSoftmax", "ArgMax", "ArgMin", "MatMul",
     "Gemm", "Conv", "ConvTranspose", "BatchNormalization", "InstanceNormalization", "LayerNormalization", "Cast",
-    "CastLike"
+    "CastLike", "LRN"
 } | REDUCE
 FLOAT_OPS = FLOAT_UNARY | FLOAT_BINARY | FLOAT_OTHER
 QOPERATOR = {"QLinearConv", "QLinearMatMul"}  # the ONNX-domain ones; the rest are com.microsoft
@@ -432,8 +432,9 @@ def node_problem(model):
                 if RUNTIME_TYPE.get(info.get(name, (None,))[0]) != want:
                     return (f"unsupported: {op} of the {type_name(name)} tensor '{name}': octet computes {op} on "
                             f"{want} tensors (integers only in constant folding at load)")
-        if op in ("MaxPool", "AveragePool", "GlobalMaxPool", "GlobalAveragePool", "Conv", "ConvTranspose",
-                  "Resize") and rank(node.input[0]) not in (None, 4):
+        # Rank 3 (1-D) runs as [N, C, 1, L] (graph/onnx/lift_1d.h); Resize is not lifted.
+        if op in ("MaxPool", "AveragePool", "GlobalMaxPool", "GlobalAveragePool", "Conv", "ConvTranspose") and \
+                rank(node.input[0]) not in (None, 3, 4) or op == "Resize" and rank(node.input[0]) not in (None, 4):
             r = rank(node.input[0])
             return (f"unsupported: {r - 2}-D {op}: octet's image operators take rank-4 (NCHW, 2-D image) "
                     f"tensors, this input has rank {r}")
@@ -954,6 +955,12 @@ def node_tolerance(node, value, opset):
                                       "to gamma_K + 4 ulp relatively (an absolute error of the log), the log itself "
                                       f"to 8 ulp of |log sum| <= {log_sum:.6g}; + 2 ulp relative for the "
                                       "subtractions")
+    if op == "LRN":
+        size, beta = attr(node, "size"), attr(node, "beta", 0.75)
+        rel = 2 * (beta * (size + 4) + 8) * 2.0 ** -24
+        return 2.0 ** -126, rel, (f"LRN: bias + alpha / size times a sum of size = {size} squares within (size + 4) "
+                                  f"ulp relatively, to the power beta = {beta:.6g}, plus 4 ulp for the power and 1 "
+                                  "for the division, on each side")
     if op == "BatchNormalization":
         shape = [1, -1] + [1] * (x.ndim - 2)
         g, b, mean, var = (value(node.input[i]).reshape(shape) for i in range(1, 5))

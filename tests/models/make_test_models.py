@@ -1451,6 +1451,85 @@ def qdq_lrn():
     return b
 
 
+def conv1d(b, x, w, bias=None, stride=1, dilation=1, pads=(0, 0), group=1):
+    """A 1-D Conv over [N, C, L], its expected values from the 2-D math on [N, C, 1, L]."""
+    y = conv2d(x.v.astype(np.float64)[:, :, None, :], w.v.astype(np.float64)[:, :, None, :], (1, stride),
+               (1, dilation), (0, pads[0], 0, pads[1]), group)[:, :, 0, :]
+    if bias is not None:
+        y = y + bias.v.astype(np.float64)[None, :, None]
+    attrs = {"kernel_shape": [w.v.shape[2]], "strides": [stride], "dilations": [dilation], "pads": list(pads)}
+    if group != 1:
+        attrs["group"] = group
+    out = b.node("Conv", [x.name, w.name] + ([bias.name] if bias is not None else []), "conv1d", **attrs)
+    return T(out, as_f32(y))
+
+
+def pool1d(b, x, op, k, stride):
+    v = x.v.astype(np.float64)
+    n = (v.shape[2] - k) // stride + 1
+    windows = np.stack([v[:, :, i * stride:i * stride + k] for i in range(n)], axis=2)
+    y = windows.max(axis=-1) if op == "MaxPool" else windows.mean(axis=-1)
+    return T(b.node(op, [x.name], op.lower() + "1d", kernel_shape=[k], strides=[stride]), as_f32(y))
+
+
+@model
+def qdq_conv1d_audio():
+    """A 1-D (audio, time-series) CNN in QDQ form: Conv1d + ReLU, MaxPool1d, a depthwise Conv1d with stride
+    2 and dilation 2, and GlobalAveragePool over time. octet runs each as its 2-D form over [N, C, 1, L]
+    (graph/onnx/lift_1d.h); the convolutions stay int8."""
+    b = Builder("qdq_conv1d_audio")
+    xq = b.q(b.input([1, 6, 40], -1, 1.5))
+    wd, _, ws = b.weights(b.rng.normal(0, 0.4, (12, 6, 5)), 0)
+    y = b.relu(conv1d(b, b.dq(xq), wd, b.bias(b.rng.normal(0, 0.3, 12), xq.s, ws), pads=(2, 2)))
+    yq = b.q(y)
+    pq = b.q(pool1d(b, b.dq(yq), "MaxPool", 2, 2), yq.s, yq.z)
+    wd2, _, ws2 = b.weights(b.rng.normal(0, 0.5, (12, 1, 3)), 0)
+    z = conv1d(b, b.dq(pq), wd2, b.bias(b.rng.normal(0, 0.2, 12), pq.s, ws2), stride=2, dilation=2, pads=(2, 2),
+               group=12)
+    zq = b.q(z)
+    b.output(b.dq(zq))
+    zd = b.dq(zq)
+    g = T(b.node("GlobalAveragePool", [zd.name], "global_average_pool"),
+          as_f32(zd.v.astype(np.float64).mean(axis=2, keepdims=True)))
+    b.output(b.dq(b.q(g)))
+    return b
+
+
+@model
+def qdq_conv1d_opset12():
+    """Conv1d at opset 12, where Unsqueeze / Squeeze take their axes as an attribute: per-tensor weights
+    (per-channel DequantizeLinear came with opset 13), the input's rank declared only by the graph input."""
+    b = Builder("qdq_conv1d_opset12", opset=12)
+    xq = b.q(b.input([2, 4, 16], -1, 1.5))
+    wd, _, ws = b.weights(b.rng.normal(0, 0.4, (8, 4, 3)), 0, per_channel=False)
+    y = conv1d(b, b.dq(xq), wd, b.bias(b.rng.normal(0, 0.3, 8), xq.s, np.float32(ws)), stride=2, pads=(1, 1))
+    yq = b.q(y)
+    yd = b.dq(yq)
+    b.output(T(b.node("GlobalAveragePool", [yd.name], "global_average_pool"),
+               as_f32(yd.v.astype(np.float64).mean(axis=2, keepdims=True))))
+    return b
+
+
+@model
+def float_conv1d():
+    """1-D operators in float: Conv1d with a bias, AveragePool1d, ConvTranspose1d (stride 2, output padding)
+    and GlobalMaxPool over time."""
+    b = Builder("float_conv1d")
+    x = b.input([1, 3, 17], -1, 1)
+    w = fconst(b, b.rng.normal(0, 0.5, (5, 3, 3)), "weight")
+    y = conv1d(b, x, w, fconst(b, b.rng.normal(0, 0.1, 5), "bias"), stride=1, pads=(1, 0))
+    y = pool1d(b, y, "AveragePool", 3, 2)
+    wt = fconst(b, b.rng.normal(0, 0.5, (5, 4, 2)), "deconv_weight")
+    v = y.v.astype(np.float64)
+    up = conv_transpose2d(v[:, :, None, :], wt.v.astype(np.float64)[:, :, None, :], (1, 2), (1, 1), (0, 0, 0, 0),
+                          (0, 1), 1)[:, :, 0, :]
+    up = T(b.node("ConvTranspose", [y.name, wt.name], "conv_transpose1d", kernel_shape=[2], strides=[2],
+                  output_padding=[1]), as_f32(up))
+    b.output(up)
+    b.output(T(b.node("GlobalMaxPool", [up.name], "global_max_pool"), up.v.max(axis=2, keepdims=True)))
+    return b
+
+
 @model
 def qdq_conv_flatten_gemm():
     # The flattened order must be ONNX's C, H, W even though the conv output is stored H, W, C.

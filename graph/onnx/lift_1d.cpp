@@ -1,0 +1,273 @@
+#include "graph/onnx/lift_1d.h"
+
+#include <map>
+#include <set>
+#include <string>
+
+namespace octet::graph::onnx_import {
+
+namespace {
+
+// The spatial attributes of the lifted operators and the value of their new height entry.
+struct SpatialAttribute {
+  const char* name;
+  int64_t height;
+  bool pairs;  // begin / end halves (pads): one height entry in each
+};
+constexpr SpatialAttribute kSpatialAttributes[] = {
+    {"kernel_shape", 1, false}, {"strides", 1, false},        {"dilations", 1, false},
+    {"pads", 0, true},          {"output_padding", 0, false}, {"output_shape", 1, false},
+};
+
+struct Operands {
+  int data = 0;     // the [N, C, L] input
+  int weight = -1;  // the convolution's weights, -1 for pools
+};
+
+const std::map<std::string, Operands>& liftable() {
+  static const std::map<std::string, Operands> ops = {
+      {"Conv", {0, 1}},     {"ConvTranspose", {0, 1}}, {"QLinearConv", {0, 3}},
+      {"MaxPool", {0, -1}}, {"AveragePool", {0, -1}},  {"QLinearAveragePool", {0, -1}},
+  };
+  return ops;
+}
+
+class Lifter {
+ public:
+  Lifter(const onnx::GraphProto& graph, int64_t opset, std::deque<onnx::NodeProto>& storage)
+      : graph_(graph), opset_(opset), storage_(storage) {
+    for (const auto& t : graph.initializer())
+      constant_rank_[t.name()] = t.dims_size();
+    for (const auto& node : graph.node()) {
+      for (const auto& out : node.output())
+        producer_[out] = &node;
+      for (const auto& in : node.input())
+        ++uses_[in];
+      if (node.op_type() == "Constant" && node.output_size() == 1)
+        for (const auto& a : node.attribute())
+          if (a.name() == "value" && a.has_t()) constant_rank_[node.output(0)] = a.t().dims_size();
+    }
+    for (const auto& out : graph.output())
+      graph_outputs_.insert(out.name());
+    auto declared = [&](const onnx::ValueInfoProto& v) {
+      if (v.type().has_tensor_type() && v.type().tensor_type().has_shape())
+        declared_rank_[v.name()] = v.type().tensor_type().shape().dim_size();
+    };
+    for (const auto& v : graph.input())
+      declared(v);
+    for (const auto& v : graph.value_info())
+      declared(v);
+  }
+
+  std::vector<const onnx::NodeProto*> run() {
+    for (const auto& node : graph_.node()) {
+      if (replaced_.count(&node)) continue;
+      const auto op = liftable().find(node.op_type());
+      if (op != liftable().end() && spatial_rank(node, op->second) == 1) {
+        lift(node, op->second);
+      } else if (is_global_pool(node) && node.input_size() > 0 && rank_of(node.input(0)) == 3) {
+        lift(node, Operands{});
+      } else {
+        out_.push_back(&node);
+      }
+    }
+    return out_;
+  }
+
+ private:
+  // From kernel_shape, else from the rank of constant weights (directly or through a DequantizeLinear); -1
+  // when neither tells.
+  int64_t spatial_rank(const onnx::NodeProto& node, Operands operands) const {
+    for (const auto& a : node.attribute())
+      if (a.name() == "kernel_shape") return a.ints_size();
+    if (operands.weight < 0 || operands.weight >= node.input_size()) return -1;
+    std::string w = node.input(operands.weight);
+    if (const auto p = producer_.find(w);
+        p != producer_.end() && p->second->op_type() == "DequantizeLinear" && p->second->input_size() > 0)
+      w = p->second->input(0);
+    const auto r = constant_rank_.find(w);
+    return r == constant_rank_.end() ? -1 : r->second - 2;
+  }
+
+  static bool is_global_pool(const onnx::NodeProto& node) {
+    return node.op_type() == "GlobalAveragePool" || node.op_type() == "GlobalMaxPool" ||
+           node.op_type() == "QLinearGlobalAveragePool";
+  }
+
+  // The rank of `tensor` where the model declares it (graph inputs, value_info), or where it comes from a
+  // lifted operator (rank 3) through operators that keep the rank of their first input; -1 when unknown.
+  int64_t rank_of(const std::string& tensor, int depth = 0) const {
+    if (const auto d = declared_rank_.find(tensor); d != declared_rank_.end()) return d->second;
+    if (lifted_outputs_.count(tensor)) return 3;
+    static const std::set<std::string> keeps_rank = {"Relu",
+                                                     "Clip",
+                                                     "QuantizeLinear",
+                                                     "DequantizeLinear",
+                                                     "Sigmoid",
+                                                     "HardSigmoid",
+                                                     "HardSwish",
+                                                     "LeakyRelu",
+                                                     "PRelu",
+                                                     "BatchNormalization",
+                                                     "Identity",
+                                                     "Add",
+                                                     "Mul",
+                                                     "Tanh",
+                                                     "Elu",
+                                                     "QLinearAdd",
+                                                     "QLinearMul",
+                                                     "QLinearSigmoid",
+                                                     "Dropout",
+                                                     "Softplus",
+                                                     "Mish",
+                                                     "Gelu",
+                                                     "QLinearLeakyRelu",
+                                                     "Erf"};
+    const onnx::NodeProto* p = producer(tensor);
+    if (p == nullptr || depth > 64 || !keeps_rank.count(p->op_type()) || p->input_size() == 0) return -1;
+    return rank_of(p->input(0), depth + 1);
+  }
+
+  const onnx::NodeProto* producer(const std::string& tensor) const {
+    const auto p = producer_.find(tensor);
+    return p == producer_.end() ? nullptr : p->second;
+  }
+
+  // The single consumer of `tensor`, or null (several, none, or a graph output).
+  const onnx::NodeProto* only_consumer(const std::string& tensor) const {
+    if (graph_outputs_.count(tensor)) return nullptr;
+    const auto u = uses_.find(tensor);
+    if (u == uses_.end() || u->second != 1) return nullptr;
+    for (const auto& node : graph_.node())
+      for (const auto& in : node.input())
+        if (in == tensor) return &node;
+    return nullptr;
+  }
+
+  onnx::NodeProto& add(onnx::NodeProto node) {
+    storage_.push_back(std::move(node));
+    out_.push_back(&storage_.back());
+    return storage_.back();
+  }
+
+  // Unsqueeze or Squeeze of axis 2: axes an attribute before opset 13, a Constant node's output from 13.
+  void axis_two(const std::string& op, const std::string& base, const std::string& in,
+                const std::string& out) {
+    onnx::NodeProto n;
+    n.set_op_type(op);
+    n.set_name(base + "#" + (op == "Unsqueeze" ? "unsqueeze" : "squeeze") + "_1d");
+    n.add_input(in);
+    n.add_output(out);
+    if (opset_ < 13) {
+      auto* a = n.add_attribute();
+      a->set_name("axes");
+      a->set_type(onnx::AttributeProto::INTS);
+      a->add_ints(2);
+    } else {
+      onnx::NodeProto axes;
+      axes.set_op_type("Constant");
+      axes.set_name(n.name() + "_axes");
+      axes.add_output(n.name() + "_axes");
+      auto* a = axes.add_attribute();
+      a->set_name("value");
+      a->set_type(onnx::AttributeProto::TENSOR);
+      a->mutable_t()->set_data_type(onnx::TensorProto::INT64);
+      a->mutable_t()->add_dims(1);
+      a->mutable_t()->add_int64_data(2);
+      n.add_input(axes.output(0));
+      add(std::move(axes));
+    }
+    add(std::move(n));
+  }
+
+  void lift(const onnx::NodeProto& node, Operands operands) {
+    const std::string base = node.name().empty() ? node.output(0) : node.name();
+    onnx::NodeProto lifted = node;
+    for (int i : {operands.data, operands.weight}) {
+      if (i < 0 || i >= node.input_size() || node.input(i).empty()) continue;
+      const std::string lifted_input = node.input(i) + "#" + base + "_2d";
+      const onnx::NodeProto* dq = i == operands.weight ? producer(node.input(i)) : nullptr;
+      if (dq != nullptr && dq->op_type() == "DequantizeLinear" && dq->input_size() > 0) {
+        // Quantized weights: the int8 data gains the dimension before its DequantizeLinear (a copy of it:
+        // the original may have other consumers), so that they stay int8 weights with their scales.
+        onnx::NodeProto weights = *dq;
+        const std::string data = dq->input(0) + "#" + base + "_2d";
+        axis_two("Unsqueeze", base + "_" + std::to_string(i), dq->input(0), data);
+        weights.set_input(0, data);
+        weights.set_name(dq->name() + "#" + base + "_2d");
+        weights.set_output(0, lifted_input);
+        add(std::move(weights));
+      } else {
+        axis_two("Unsqueeze", base + "_" + std::to_string(i), node.input(i), lifted_input);
+      }
+      lifted.set_input(i, lifted_input);
+    }
+    for (auto& a : *lifted.mutable_attribute())
+      for (const SpatialAttribute& s : kSpatialAttributes) {
+        if (a.name() != s.name) continue;
+        auto old = a.ints();
+        a.clear_ints();
+        const int half = s.pairs ? old.size() / 2 : old.size();
+        a.add_ints(s.height);
+        for (int k = 0; k < old.size(); ++k) {
+          if (s.pairs && k == half) a.add_ints(s.height);
+          a.add_ints(old[k]);
+        }
+      }
+    // The fused chain after a float-output operator: [Relu | Clip]* -> QuantizeLinear, each the only
+    // consumer of the tensor before it.
+    std::vector<const onnx::NodeProto*> chain;
+    if (node.op_type() != "QLinearConv" && node.op_type() != "QLinearAveragePool") {
+      std::string t = node.output(0);
+      std::vector<const onnx::NodeProto*> steps;
+      while (const onnx::NodeProto* next = only_consumer(t)) {
+        if (next->input_size() < 1 || next->input(0) != t || next->output_size() < 1) break;
+        if (next->op_type() == "Relu" || next->op_type() == "Clip") {
+          steps.push_back(next);
+          t = next->output(0);
+          continue;
+        }
+        if (next->op_type() == "QuantizeLinear") {
+          steps.push_back(next);
+          chain = steps;
+        }
+        break;
+      }
+    }
+    const std::string final_output = chain.empty() ? node.output(0) : chain.back()->output(0);
+    std::string t = node.output(0) + "#2d";
+    lifted.set_output(0, t);
+    add(std::move(lifted));
+    for (const onnx::NodeProto* step : chain) {
+      onnx::NodeProto renamed = *step;
+      renamed.set_input(0, t);
+      t = step->output(0) + "#2d";
+      renamed.set_output(0, t);
+      add(std::move(renamed));
+      replaced_.insert(step);
+    }
+    axis_two("Squeeze", base, t, final_output);
+    lifted_outputs_.insert(final_output);
+  }
+
+  const onnx::GraphProto& graph_;
+  const int64_t opset_;
+  std::deque<onnx::NodeProto>& storage_;
+  std::map<std::string, int> constant_rank_;
+  std::map<std::string, const onnx::NodeProto*> producer_;
+  std::map<std::string, int> uses_;
+  std::set<std::string> graph_outputs_;
+  std::set<const onnx::NodeProto*> replaced_;
+  std::map<std::string, int64_t> declared_rank_;
+  std::set<std::string> lifted_outputs_;  // the [N, C, L] results of lifted operators
+  std::vector<const onnx::NodeProto*> out_;
+};
+
+}  // namespace
+
+std::vector<const onnx::NodeProto*> lift_one_dimensional(const onnx::GraphProto& graph, int64_t opset,
+                                                         std::deque<onnx::NodeProto>& storage) {
+  return Lifter(graph, opset, storage).run();
+}
+
+}  // namespace octet::graph::onnx_import
