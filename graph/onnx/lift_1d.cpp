@@ -62,6 +62,10 @@ class Lifter {
   std::vector<const onnx::NodeProto*> run() {
     for (const auto& node : graph_.node()) {
       if (replaced_.count(&node)) continue;
+      if (node.output_size() < 1 || node.output(0).empty()) {  // the importer reports it
+        out_.push_back(&node);
+        continue;
+      }
       const auto op = liftable().find(node.op_type());
       if (op != liftable().end() && spatial_rank(node, op->second) == 1) {
         lift(node, op->second);
