@@ -1,6 +1,8 @@
 #include "graph/onnx/lift_1d.h"
 
+#include <algorithm>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 
@@ -155,8 +157,8 @@ class Lifter {
   }
 
   // Unsqueeze or Squeeze of axis 2: axes an attribute before opset 13, a Constant node's output from 13.
-  void axis_two(const std::string& op, const std::string& base, const std::string& in,
-                const std::string& out) {
+  const onnx::NodeProto* axis_two(const std::string& op, const std::string& base, const std::string& in,
+                                  const std::string& out) {
     onnx::NodeProto n;
     n.set_op_type(op);
     n.set_name(base + "#" + (op == "Unsqueeze" ? "unsqueeze" : "squeeze") + "_1d");
@@ -181,7 +183,7 @@ class Lifter {
       n.add_input(axes.output(0));
       add(std::move(axes));
     }
-    add(std::move(n));
+    return &add(std::move(n));
   }
 
   void lift(const onnx::NodeProto& node, Operands operands) {
@@ -189,6 +191,12 @@ class Lifter {
     onnx::NodeProto lifted = node;
     for (int i : {operands.data, operands.weight}) {
       if (i < 0 || i >= node.input_size() || node.input(i).empty()) continue;
+      if (i == operands.data) {
+        if (std::optional<std::string> direct = still_lifted(node, node.input(i))) {
+          lifted.set_input(i, *direct);
+          continue;
+        }
+      }
       const std::string lifted_input = node.input(i) + "#" + base + "_2d";
       const onnx::NodeProto* dq = i == operands.weight ? producer(node.input(i)) : nullptr;
       if (dq != nullptr && dq->op_type() == "DequantizeLinear" && dq->input_size() > 0) {
@@ -250,8 +258,38 @@ class Lifter {
       add(std::move(renamed));
       replaced_.insert(step);
     }
-    axis_two("Squeeze", base, t, final_output);
+    lifted_[final_output] = {t, axis_two("Squeeze", base, t, final_output)};
     lifted_outputs_.insert(final_output);
+  }
+
+  // Consecutive lifted operators: where `tensor` is the Squeeze of a lifted operator's result (directly, or
+  // through a DequantizeLinear) read by `node` alone, `node` may read the [N, C, 1, L] tensor before the
+  // Squeeze instead, and the Squeeze (and the DequantizeLinear, then taken over by a copy) goes: without it,
+  // each layer would convert the layout out of channel-last and back.
+  std::optional<std::string> still_lifted(const onnx::NodeProto& node, const std::string& tensor) {
+    if (only_consumer(tensor) != &node) return std::nullopt;
+    if (const auto l = lifted_.find(tensor); l != lifted_.end()) {
+      drop(l->second.squeeze);
+      return l->second.four_d;
+    }
+    const onnx::NodeProto* dq = producer(tensor);
+    if (dq == nullptr || dq->op_type() != "DequantizeLinear" || dq->input_size() < 1) return std::nullopt;
+    const auto l = lifted_.find(dq->input(0));
+    if (l == lifted_.end() || only_consumer(dq->input(0)) != dq) return std::nullopt;
+    drop(l->second.squeeze);
+    drop(dq);
+    onnx::NodeProto copy = *dq;
+    copy.set_input(0, l->second.four_d);
+    const std::string out = tensor + "#2d";
+    copy.set_output(0, out);
+    add(std::move(copy));
+    return out;
+  }
+
+  // Removes `node` from the output, or keeps it out if it comes later.
+  void drop(const onnx::NodeProto* node) {
+    std::erase(out_, node);
+    replaced_.insert(node);
   }
 
   const onnx::GraphProto& graph_;
@@ -264,6 +302,11 @@ class Lifter {
   std::set<const onnx::NodeProto*> replaced_;
   std::map<std::string, int64_t> declared_rank_;
   std::set<std::string> lifted_outputs_;  // the [N, C, L] results of lifted operators
+  struct Lifted {
+    std::string four_d;              // the tensor before the Squeeze
+    const onnx::NodeProto* squeeze;  // in storage_
+  };
+  std::map<std::string, Lifted> lifted_;
   std::vector<const onnx::NodeProto*> out_;
 };
 
