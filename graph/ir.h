@@ -134,16 +134,18 @@ struct ArgReduceAttrs {
   bool max = true;
   bool select_last_index = false;
 };
-enum class NormKind { channel_affine, instance, layer, lrn };
+enum class NormKind { channel_affine, instance, group, layer, lrn };
 struct NormAttrs {
   NormKind kind = NormKind::channel_affine;
   // channel_affine: y = x * scale[c] + shift[c] along `axis`; instance: per (n, c) over the spatial
   // positions, channel `axis`; layer: over the dimensions from `axis` on (scale / shift expanded to them);
-  // lrn: across the channels of `axis` (ref::float_lrn), with `lrn`'s parameters.
+  // group: as instance over `groups` groups of channels (scale / shift per channel); lrn: across the
+  // channels of `axis` (ref::float_lrn), with `lrn`'s parameters.
   int64_t axis = 1;                        // physical
   std::shared_ptr<const TensorF32> scale;  // null for lrn
   std::shared_ptr<const TensorF32> shift;  // may be null for layer; null for lrn
   float epsilon = 1e-5f;
+  int64_t groups = 1;
   ref::LrnParams lrn;
 };
 struct SliceAttrs {

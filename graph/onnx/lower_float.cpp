@@ -499,7 +499,7 @@ bool Importer::lower_float(const onnx::NodeProto& node) {
     return true;
   }
   if (op == "BatchNormalization" || op == "InstanceNormalization" || op == "LayerNormalization" ||
-      op == "LRN")
+      op == "GroupNormalization" || op == "LRN")
     return lower_float_normalization(node);
   if (op == "Cast" || op == "CastLike") {
     ValueId x = float_input(node, 0);

@@ -159,6 +159,34 @@ bool Importer::lower_float_normalization(const onnx::NodeProto& node) {
     attrs.lrn.bias = a.get_float("bias", 1.0f);
     if (attrs.lrn.size < 1)
       throw Error(describe(node) + ": size must be >= 1, got " + std::to_string(attrs.lrn.size));
+  } else if (op == "GroupNormalization") {
+    a.expect_only({"epsilon", "num_groups", "stash_type"});
+    if (rank < 3) throw Error(describe(node) + ": input must be [N, C, spatial...] (rank >= 3)");
+    if (!a.has("num_groups")) throw Error(describe(node) + ": attribute 'num_groups' is required");
+    // stash_type names the precision of the statistics: float32 (1, the default) or better is what octet
+    // computes for a float32 input.
+    const int64_t channels = onnx_shape(in)[1], groups = a.get_int("num_groups", 1);
+    if (groups < 1 || channels % groups != 0)
+      throw Error(describe(node) + ": num_groups " + std::to_string(groups) + " does not divide the " +
+                  std::to_string(channels) + " channels");
+    attrs.kind = NormKind::group;
+    attrs.axis = in.layout == Layout::nhwc ? 3 : 1;
+    attrs.groups = groups;
+    attrs.epsilon = a.get_float("epsilon", 1e-5f);
+    // Opset 21 gives scale and bias per channel; opset 18 (since deprecated) per group.
+    const int64_t given = opset_ >= 21 ? channels : groups;
+    std::vector<double> scale = params(1, "scale", given), bias = params(2, "bias", given);
+    if (given != channels) {
+      std::vector<double> per_channel_scale, per_channel_bias;
+      for (int64_t c = 0; c < channels; ++c) {
+        per_channel_scale.push_back(scale[static_cast<size_t>(c / (channels / groups))]);
+        per_channel_bias.push_back(bias[static_cast<size_t>(c / (channels / groups))]);
+      }
+      scale = std::move(per_channel_scale);
+      bias = std::move(per_channel_bias);
+    }
+    attrs.scale = to_tensor(scale);
+    attrs.shift = to_tensor(bias);
   } else if (op == "BatchNormalization" || op == "InstanceNormalization") {
     if (rank < 2) throw Error(describe(node) + ": input must have a channel dimension (rank >= 2)");
     const int64_t channels = onnx_shape(in)[1];

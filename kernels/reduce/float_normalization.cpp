@@ -1,4 +1,5 @@
-// The float normalizations of kernels/reduce/float_reduce.h: channel affine, instance and layer norm, LRN.
+// The float normalizations of kernels/reduce/float_reduce.h: channel affine, instance, group and layer norm,
+// LRN.
 
 #include <algorithm>
 
@@ -59,6 +60,15 @@ void float_layer_norm(Isa isa, const float* x, int64_t outer, int64_t inner, con
     return ref::float_layer_norm(x, outer, inner, scale, bias, epsilon, y);
   parallel_ranges(outer, grain(inner), [&](int64_t r0, int64_t r1) {
     k->normalize_rows(x + r0 * inner, r1 - r0, inner, scale, bias, false, epsilon, y + r0 * inner);
+  });
+}
+
+void float_group_norm(const float* x, int64_t n, int64_t channels, int64_t spatial, bool channels_last,
+                      int64_t groups, const float* scale, const float* bias, float epsilon, float* y) {
+  if (n < 0 || channels < 0 || spatial < 0 || groups < 1 || channels % groups != 0)
+    return ref::float_group_norm(x, n, channels, spatial, channels_last, groups, scale, bias, epsilon, y);
+  parallel_ranges(n * groups, grain(2 * (channels / groups) * spatial), [&](int64_t i0, int64_t i1) {
+    ref::float_group_norm(x, n, channels, spatial, channels_last, groups, scale, bias, epsilon, y, i0, i1);
   });
 }
 

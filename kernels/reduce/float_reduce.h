@@ -21,7 +21,10 @@ void float_instance_norm(Isa isa, const float* x, int64_t n, int64_t channels, i
                          bool channels_last, const float* scale, const float* bias, float epsilon, float* y);
 void float_layer_norm(Isa isa, const float* x, int64_t outer, int64_t inner, const float* scale,
                       const float* bias, float epsilon, float* y);
-// The reference on every ISA (the same code, so the same bytes), parallel over rows of `outer`.
+// The references on every ISA (the same code, so the same bytes): GroupNormalization parallel over
+// (image, group), LRN over rows of `outer`.
+void float_group_norm(const float* x, int64_t n, int64_t channels, int64_t spatial, bool channels_last,
+                      int64_t groups, const float* scale, const float* bias, float epsilon, float* y);
 void float_lrn(const float* x, int64_t outer, int64_t channels, int64_t inner, const ref::LrnParams& p,
                float* y);
 

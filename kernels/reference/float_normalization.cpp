@@ -81,6 +81,47 @@ void float_layer_norm(const float* x, int64_t outer, int64_t inner, const float*
   }
 }
 
+void float_group_norm(const float* x, int64_t n, int64_t channels, int64_t spatial, bool channels_last,
+                      int64_t groups, const float* scale, const float* bias, float epsilon, float* y,
+                      int64_t item_begin, int64_t item_end) {
+  check_sizes("float_group_norm", {n, channels, spatial});
+  if (groups < 1 || channels % groups != 0)
+    throw Error("float_group_norm: " + std::to_string(groups) + " groups do not divide " +
+                std::to_string(channels) + " channels");
+  if (scale == nullptr || bias == nullptr) throw Error("float_group_norm: scale and bias are required");
+  if (item_end < 0) item_end = n * groups;
+  if (item_begin < 0 || item_begin > item_end || item_end > n * groups)
+    throw Error("float_group_norm: item range out of bounds");
+  const int64_t per_group = channels / groups;
+  const int64_t count = per_group * spatial;
+  if (count == 0) return;
+  // Element (c, s) of image b.
+  auto index = [&](int64_t b, int64_t c, int64_t s) {
+    return channels_last ? (b * spatial + s) * channels + c : (b * channels + c) * spatial + s;
+  };
+  for (int64_t item = item_begin; item < item_end; ++item) {
+    const int64_t b = item / groups, c0 = (item % groups) * per_group;
+    double sum = 0.0;
+    for (int64_t c = c0; c < c0 + per_group; ++c)
+      for (int64_t s = 0; s < spatial; ++s)
+        sum += x[index(b, c, s)];
+    const double mean64 = sum / static_cast<double>(count);
+    double squares = 0.0;
+    for (int64_t c = c0; c < c0 + per_group; ++c)
+      for (int64_t s = 0; s < spatial; ++s) {
+        const double d = x[index(b, c, s)] - mean64;
+        squares += d * d;
+      }
+    const auto mean = static_cast<float>(mean64);
+    const float denominator = std::sqrt(static_cast<float>(squares / static_cast<double>(count)) + epsilon);
+    for (int64_t c = c0; c < c0 + per_group; ++c)
+      for (int64_t s = 0; s < spatial; ++s) {
+        const int64_t e = index(b, c, s);
+        y[e] = (x[e] - mean) / denominator * scale[c] + bias[c];
+      }
+  }
+}
+
 void float_lrn(const float* x, int64_t outer, int64_t channels, int64_t inner, const LrnParams& p, float* y,
                int64_t o_begin, int64_t o_end) {
   check_sizes("float_lrn", {outer, channels, inner});

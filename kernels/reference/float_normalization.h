@@ -28,6 +28,15 @@ void float_instance_norm(const float* x, int64_t n, int64_t channels, int64_t sp
 void float_layer_norm(const float* x, int64_t outer, int64_t inner, const float* scale, const float* bias,
                       float epsilon, float* y);
 
+// GroupNormalization: statistics per (n, group) over the group's channels [g C / G, (g + 1) C / G) at every
+// spatial position (x as for float_instance_norm), then y = (x - mean) / sqrt(var + epsilon) * scale[c] +
+// bias[c] per channel, each step rounded. The group's sum and sum of squared deviations are taken in float64
+// in element order (the group is C / G x spatial elements: float32 sums of a million terms would lose
+// digits). `item_begin`, `item_end`: the (n, group) items to compute, n * groups + g (all by default).
+void float_group_norm(const float* x, int64_t n, int64_t channels, int64_t spatial, bool channels_last,
+                      int64_t groups, const float* scale, const float* bias, float epsilon, float* y,
+                      int64_t item_begin = 0, int64_t item_end = -1);
+
 // LRN, local response normalization across channels (AlexNet, GoogLeNet): size >= 1; a window wider than
 // the channels takes them all.
 struct LrnParams {

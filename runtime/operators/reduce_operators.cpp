@@ -77,6 +77,15 @@ std::unique_ptr<const Operator> make_reduce_operator(const Graph& g, const Node&
                                             scale, shift, keep.epsilon, as<float>(o));
               });
         }
+        case graph::NormKind::group: {
+          const bool channels_last = a.axis == rank - 1;
+          const int64_t spatial = element_count(s, in.name) / std::max<int64_t>(1, s[0] * channels);
+          return function(
+              [keep, s, channels, spatial, channels_last, scale, shift](auto inputs, std::byte* o) {
+                reduce::float_group_norm(as<float>(inputs[0]), s[0], channels, spatial, channels_last,
+                                         keep.groups, scale, shift, keep.epsilon, as<float>(o));
+              });
+        }
         case graph::NormKind::lrn:
           break;  // above
         case graph::NormKind::layer: {

@@ -542,6 +542,54 @@ TEST(FloatNormalizationReference, InstanceNormBothLayoutsAgainstFloat64) {
   }
 }
 
+// GroupNormalization: statistics in float64, so the result is the instance-norm expression's few roundings
+// (normalized_tolerance with a depth for n = 1 covers them).
+TEST(FloatNormalizationReference, GroupNormBothLayoutsAgainstFloat64) {
+  for (uint64_t seed = 0; seed < 60; ++seed) {
+    SCOPED_TRACE("seed " + std::to_string(seed));
+    test::Random rng(seed);
+    const int64_t groups = rng.integer(1, 4), n = rng.integer(1, 3), channels = groups * rng.integer(1, 5),
+                  spatial = rng.integer(1, 60);
+    const bool channels_last = rng.coin();
+    const double center = rng.real(-10.0, 10.0);
+    const std::vector<float> x = random_floats(rng, n * channels * spatial, center - 3.0, center + 5.0);
+    const std::vector<float> scale = random_floats(rng, channels, -2.0, 2.0),
+                             bias = random_floats(rng, channels, -1.0, 1.0);
+    const float epsilon = 1e-4f;
+    std::vector<float> y(x.size());
+    ref::float_group_norm(x.data(), n, channels, spatial, channels_last, groups, scale.data(), bias.data(),
+                          epsilon, y.data());
+    const int64_t per_group = channels / groups;
+    auto index = [&](int64_t b, int64_t c, int64_t sp) {
+      return static_cast<size_t>(channels_last ? (b * spatial + sp) * channels + c
+                                               : (b * channels + c) * spatial + sp);
+    };
+    for (int64_t b = 0; b < n; ++b)
+      for (int64_t g = 0; g < groups; ++g) {
+        double sum = 0.0, squares = 0.0;
+        for (int64_t c = g * per_group; c < (g + 1) * per_group; ++c)
+          for (int64_t sp = 0; sp < spatial; ++sp)
+            sum += x[index(b, c, sp)];
+        const double mean = sum / static_cast<double>(per_group * spatial);
+        for (int64_t c = g * per_group; c < (g + 1) * per_group; ++c)
+          for (int64_t sp = 0; sp < spatial; ++sp)
+            squares += (x[index(b, c, sp)] - mean) * (x[index(b, c, sp)] - mean);
+        const double denominator = std::sqrt(squares / static_cast<double>(per_group * spatial) + epsilon);
+        for (int64_t c = g * per_group; c < (g + 1) * per_group; ++c)
+          for (int64_t sp = 0; sp < spatial; ++sp) {
+            const size_t e = index(b, c, sp), cu = static_cast<size_t>(c);
+            const double want = (x[e] - mean) / denominator * scale[cu] + bias[cu];
+            EXPECT_TRUE(near(y[e], want,
+                             normalized_tolerance(1, x[e], mean, denominator, scale[cu], bias[cu], want)));
+          }
+      }
+  }
+  const std::vector<float> x(12, 1.0f), ones(6, 1.0f);
+  std::vector<float> y(12);
+  EXPECT_THROW(ref::float_group_norm(x.data(), 1, 6, 2, false, 4, ones.data(), ones.data(), 1e-5f, y.data()),
+               Error);
+}
+
 // LRN: the window's sum of squares has positive terms, so with `size` of them, the scaling by alpha / size
 // (itself rounded) and the addition of the bias, t = bias + alpha / size * S is within (size + 4) eps of
 // exact, relatively; t^beta then within beta times that plus the power's own error (two correctly rounded
@@ -1234,6 +1282,15 @@ TEST_P(FloatReduceFast, NormalizationsMatchReference) {
       expect_fast_matches(want, [&](float* y) {
         reduce::float_instance_norm(GetParam(), x.data(), outer, channels, inner, channels_last, scale.data(),
                                     shift.data(), 1e-5f, y);
+      });
+    }
+    const int64_t groups = channels % 4 == 0 ? 4 : 1;
+    for (bool channels_last : {false, true}) {
+      ref::float_group_norm(x.data(), outer, channels, inner, channels_last, groups, scale.data(),
+                            shift.data(), 1e-5f, want.data());
+      expect_fast_matches(want, [&](float* y) {
+        reduce::float_group_norm(x.data(), outer, channels, inner, channels_last, groups, scale.data(),
+                                 shift.data(), 1e-5f, y);
       });
     }
     const ref::LrnParams lrn{rng.integer(1, 7), 1e-2f, seed % 2 == 0 ? 0.75f : 0.9f, 1.0f};
