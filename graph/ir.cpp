@@ -46,6 +46,8 @@ const char* name_of(OpKind kind) {
       return "reduce";
     case OpKind::arg_reduce:
       return "arg_reduce";
+    case OpKind::top_k:
+      return "top_k";
     case OpKind::matmul:
       return "matmul";
     case OpKind::normalize:

@@ -134,6 +134,12 @@ struct ArgReduceAttrs {
   bool max = true;
   bool select_last_index = false;
 };
+struct TopKAttrs {
+  int64_t axis = 0;  // physical
+  int64_t k = 1;
+  bool largest = true;
+  bool indices = false;  // this node's output: the indices (int64) rather than the values (float)
+};
 enum class NormKind { channel_affine, instance, group, layer, lrn };
 struct NormAttrs {
   NormKind kind = NormKind::channel_affine;
@@ -196,6 +202,7 @@ enum class OpKind {
   where,       // cond ? x : y (any type)
   reduce,      // float reduction over axes
   arg_reduce,  // ArgMax / ArgMin: int64 indices
+  top_k,       // TopK's values (float) or indices (int64): one node per output ONNX asks for
   matmul,      // float NumPy matmul of two runtime operands
   normalize,   // BatchNormalization (channel affine), InstanceNormalization, LayerNormalization
   slice,       // any type
@@ -213,7 +220,7 @@ using Attrs =
     std::variant<std::monostate, ConvAttrs, FloatConvAttrs, FullyConnectedAttrs, FloatFullyConnectedAttrs,
                  PoolAttrs, ClampAttrs, ConcatAttrs, ResizeAttrs, LutAttrs, TransposeAttrs, ReshapeAttrs,
                  UnaryAttrs, BinaryAttrs, ReduceAttrs, SoftmaxAttrs, ArgReduceAttrs, NormAttrs, SliceAttrs,
-                 PadAttrs, GatherAttrs, TileAttrs, CastAttrs, DepthToSpaceAttrs>;
+                 PadAttrs, GatherAttrs, TileAttrs, CastAttrs, DepthToSpaceAttrs, TopKAttrs>;
 
 struct Node {
   std::string name;     // the ONNX node this came from (for errors and profiles)

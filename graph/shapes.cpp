@@ -169,6 +169,17 @@ Shape infer_output_shape(const Graph& g, const Node& n, const Value& out) {
       s[static_cast<size_t>(axis)] = 1;
       return s;
     }
+    case OpKind::top_k: {
+      Shape s = input_shape(g, n, 0);
+      const TopKAttrs& a = attrs_of<TopKAttrs>(n);
+      if (a.axis < 0 || a.axis >= static_cast<int64_t>(s.size()))
+        throw Error(where(n) + ": axis out of range");
+      if (a.k < 0 || a.k > s[static_cast<size_t>(a.axis)])
+        throw Error(where(n) + ": k = " + std::to_string(a.k) + " exceeds the axis's " +
+                    std::to_string(s[static_cast<size_t>(a.axis)]) + " elements");
+      s[static_cast<size_t>(a.axis)] = a.k;
+      return s;
+    }
     case OpKind::matmul: {
       const Shape& a = input_shape(g, n, 0);
       const Shape& b = input_shape(g, n, 1);
@@ -337,6 +348,9 @@ void check_types(const Graph& g, const Node& n) {
     case OpKind::arg_reduce:
       all_inputs(ElementType::f32);
       return expect(out.type, ElementType::s64, "output");
+    case OpKind::top_k:
+      all_inputs(ElementType::f32);
+      return expect(out.type, attrs_of<TopKAttrs>(n).indices ? ElementType::s64 : ElementType::f32, "output");
     case OpKind::where:
       expect(type_of(0), ElementType::b8, "condition");
       expect(type_of(1), out.type, "input X");

@@ -468,7 +468,8 @@ bool Importer::lower_float(const onnx::NodeProto& node) {
     define_real(node, 0, emit(node, OpKind::softmax, {x}, attrs, same_as(x)));
     return true;
   }
-  if (op.rfind("Reduce", 0) == 0 || op == "ArgMax" || op == "ArgMin") return lower_float_reduce(node);
+  if (op.rfind("Reduce", 0) == 0 || op == "ArgMax" || op == "ArgMin" || op == "TopK")
+    return lower_float_reduce(node);
   if (op == "MatMul" || op == "Gemm") return lower_float_matmul(node);
   if (op == "Conv" || op == "ConvTranspose") {
     const Symbol& w = symbol(node, 1);

@@ -55,6 +55,45 @@ static ValueId drop_axes(Importer& im, const onnx::NodeProto& node, ValueId v,
 bool Importer::lower_float_reduce(const onnx::NodeProto& node) {
   const std::string& op = node.op_type();
   const Attributes a(node);
+  if (op == "TopK") {
+    a.expect_only({"axis", "largest", "sorted"});
+    // As for ArgMax: the uint8 output of an int8 operator orders as its real values do.
+    const Symbol& s = symbol(node, 0);
+    const ValueId x = s.kind == Symbol::Kind::quantized && !graph_.value(s.value).quant.scales.empty()
+                          ? dequantized_value(s.value)
+                          : float_input(node, 0);
+    const Value in = graph_.value(x);
+    const auto rank = static_cast<int64_t>(in.shape.size());
+    if (!has_input(node, 1)) throw Error(describe(node) + ": input K is required");
+    const Symbol& k = symbol(node, 1);
+    if (k.kind != Symbol::Kind::constant || k.constant.values.size() != 1)
+      throw Error(describe(node) + ": K must be a constant with one value (octet plans shapes at load)");
+    TopKAttrs attrs;
+    const int64_t axis = normalize_axis(node, a.get_int("axis", -1), rank);
+    attrs.axis = physical_axes(in, {axis})[0];
+    attrs.k = static_cast<int64_t>(k.constant.values[0]);
+    attrs.largest = a.get_int("largest", 1) != 0;
+    // sorted = 0 leaves the order to the implementation: octet's is the sorted one.
+    const int64_t length = onnx_shape(in)[static_cast<size_t>(axis)];
+    if (attrs.k < 0 || attrs.k > length)
+      throw Error(describe(node) + ": K = " + std::to_string(attrs.k) + " is outside [0, " +
+                  std::to_string(length) + "], the length of axis " + std::to_string(axis));
+    for (int output = 0; output < std::min(node.output_size(), 2); ++output) {
+      if (node.output(output).empty()) continue;
+      Value out = in;
+      out.name = node.output(output);
+      out.shape[static_cast<size_t>(attrs.axis)] = attrs.k;
+      out.type = output == 1 ? ElementType::s64 : ElementType::f32;
+      out.quant = {};
+      out.constant = nullptr;
+      attrs.indices = output == 1;
+      // Two nodes for the two outputs, each ordering the axis itself (TopK is cheap beside a model).
+      define_real(node, output,
+                  emit(node.name() + (output == 1 ? "#indices" : ""), node.op_type(), OpKind::top_k, {x},
+                       attrs, out));
+    }
+    return true;
+  }
   if (op == "ArgMax" || op == "ArgMin") {
     a.expect_only({"axis", "keepdims", "select_last_index"});
     // QOperator models (ONNX Runtime's quantizer) take ArgMax straight on the uint8 output of an int8

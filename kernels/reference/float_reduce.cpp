@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <numeric>
 #include <string>
+#include <vector>
 
 #include "kernels/error.h"
 #include "kernels/reference/float_math.h"
@@ -241,6 +243,34 @@ void float_arg_reduce(const float* x, const Shape& s, int64_t axis, bool max, bo
       for (int64_t i = 1; i < v.length; ++i)
         if (arg_reduce_replaces(xs[i * v.inner], xs[best * v.inner], max, select_last_index)) best = i;
       y[o * v.inner + k] = best;
+    }
+}
+
+void float_top_k(const float* x, const Shape& s, int64_t axis, int64_t k, bool largest, float* values,
+                 int64_t* indices) {
+  const AxisView v = axis_view("float_top_k", s, axis);
+  if (k < 0 || k > v.length)
+    throw Error("float_top_k: k = " + std::to_string(k) + " is outside [0, " + std::to_string(v.length) +
+                "], the length of axis " + std::to_string(axis));
+  std::vector<int64_t> order(static_cast<size_t>(v.length));
+  for (int64_t o = 0; o < v.outer; ++o)
+    for (int64_t i = 0; i < v.inner; ++i) {
+      const float* xs = x + o * v.length * v.inner + i;
+      // A strict total order: the more extreme value first (NaN most), then the lower index.
+      auto before = [&](int64_t a, int64_t b) {
+        const float xa = xs[a * v.inner], xb = xs[b * v.inner];
+        const bool na = std::isnan(xa), nb = std::isnan(xb);
+        if (na != nb) return na;
+        if (!na && xa != xb) return largest ? xa > xb : xa < xb;
+        return a < b;
+      };
+      std::iota(order.begin(), order.end(), int64_t{0});
+      std::partial_sort(order.begin(), order.begin() + k, order.end(), before);
+      for (int64_t j = 0; j < k; ++j) {
+        const int64_t out = (o * k + j) * v.inner + i, from = order[static_cast<size_t>(j)];
+        if (values != nullptr) values[out] = xs[from * v.inner];
+        if (indices != nullptr) indices[out] = from;
+      }
     }
 }
 

@@ -46,4 +46,10 @@ void float_softmax(const float* x, const Shape& s, int64_t axis, bool log, float
 void float_arg_reduce(const float* x, const Shape& s, int64_t axis, bool max, bool select_last_index,
                       int64_t* y);
 
+// ONNX TopK: the k largest (or smallest) elements along `axis` in that order, ties in index order, NaN the
+// most extreme (as float_arg_reduce); `values` and / or `indices` (either may be null) have shape s with that
+// dimension set to k. Throws unless 0 <= k <= the axis's length.
+void float_top_k(const float* x, const Shape& s, int64_t axis, int64_t k, bool largest, float* values,
+                 int64_t* indices);
+
 }  // namespace octet::ref

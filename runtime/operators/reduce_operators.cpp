@@ -2,6 +2,7 @@
 // normalizations.
 
 #include "kernels/reduce/float_reduce.h"
+#include "kernels/reference/float_reduce.h"
 #include "kernels/reference/softmax.h"
 #include "runtime/operators/operator_kit.h"
 
@@ -41,6 +42,13 @@ std::unique_ptr<const Operator> make_reduce_operator(const Graph& g, const Node&
       return function([isa, in, a](auto inputs, std::byte* o) {
         reduce::float_arg_reduce(isa, as<float>(inputs[0]), in.shape, a.axis, a.max, a.select_last_index,
                                  as<int64_t>(o));
+      });
+    }
+    case OpKind::top_k: {
+      const auto a = std::get<graph::TopKAttrs>(node.attrs);
+      return function([in, a](auto inputs, std::byte* o) {
+        ref::float_top_k(as<float>(inputs[0]), in.shape, a.axis, a.k, a.largest,
+                         a.indices ? nullptr : as<float>(o), a.indices ? as<int64_t>(o) : nullptr);
       });
     }
     case OpKind::normalize: {

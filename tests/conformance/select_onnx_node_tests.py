@@ -113,7 +113,7 @@ REDUCE = {
 FLOAT_OTHER = {
     "Clip", "Not", "Sum", "Mean", "Max", "Min", "Where", "Softmax", "LogSoftmax", "ArgMax", "ArgMin", "MatMul",
     "Gemm", "Conv", "ConvTranspose", "BatchNormalization", "InstanceNormalization", "LayerNormalization", "Cast",
-    "CastLike", "LRN"
+    "CastLike", "LRN", "TopK"
 } | REDUCE
 FLOAT_OPS = FLOAT_UNARY | FLOAT_BINARY | FLOAT_OTHER
 QOPERATOR = {"QLinearConv", "QLinearMatMul"}  # the ONNX-domain ones; the rest are com.microsoft
@@ -135,6 +135,7 @@ QUANTIZED_FORMS = LUT_ELEMENTWISE | STRUCTURAL | MOVEMENT | QDQ_COMPUTE
 # needs) to be constants: weights and normalization parameters, quantization params, and the operands that
 # parametrise an operator (shapes, axes, pads, indices, repeats, bounds, exponents).
 CONSTANT_OPERANDS = {
+    "TopK": {1},
     "QuantizeLinear": {1, 2},
     "DequantizeLinear": {1, 2},
     "QLinearConv": {1, 2, 3, 4, 5, 6, 7, 8},
@@ -832,7 +833,7 @@ EXACT_OPS = MOVE | FOLDED_ONLY | {
     "Clip", "Max", "Min", "Add", "Sub", "Mul", "Div", "Mod", "Reciprocal", "Sqrt", "Equal", "Less",
     "LessOrEqual", "Greater", "GreaterOrEqual", "And", "Or", "Xor", "Not", "Where", "Cast", "CastLike",
     "ArgMax", "ArgMin", "ReduceMax", "ReduceMin", "QuantizeLinear", "DequantizeLinear", "QLinearConv",
-    "QLinearMatMul"
+    "QLinearMatMul", "TopK"
 }
 TRANSCENDENTAL = {
     "Exp", "Log", "Tanh", "Sigmoid", "Erf", "Gelu", "Softplus", "Softsign", "Elu", "Selu", "Celu", "Mish", "Sin",

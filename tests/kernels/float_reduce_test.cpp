@@ -418,6 +418,52 @@ int64_t expected_arg(const std::vector<float>& v, bool max, bool last) {
   return best;
 }
 
+TEST(FloatTopKReference, AgainstStableSort) {
+  for (uint64_t seed = 0; seed < 80; ++seed) {
+    SCOPED_TRACE("seed " + std::to_string(seed));
+    test::Random rng(seed);
+    const Shape s = {rng.integer(1, 3), rng.integer(1, 9), rng.integer(1, 4)};
+    const int64_t axis = rng.integer(0, 2), length = s[static_cast<size_t>(axis)];
+    const int64_t k = rng.integer(0, static_cast<int>(length));
+    const bool largest = rng.coin();
+    // Few distinct values, so that ties are common; some NaN, -0 beside +0.
+    std::vector<float> x(static_cast<size_t>(s[0] * s[1] * s[2]));
+    for (float& v : x)
+      v = static_cast<float>(rng.integer(-3, 3));
+    if (seed % 3 == 0) x[static_cast<size_t>(rng.integer(0, static_cast<int>(x.size()) - 1))] = NAN;
+    if (seed % 5 == 0) std::replace(x.begin(), x.end(), 0.0f, -0.0f);
+    Shape out_shape = s;
+    out_shape[static_cast<size_t>(axis)] = k;
+    std::vector<float> values(static_cast<size_t>(out_shape[0] * out_shape[1] * out_shape[2]));
+    std::vector<int64_t> indices(values.size());
+    ref::float_top_k(x.data(), s, axis, k, largest, values.data(), indices.data());
+    const int64_t inner = axis == 2 ? 1 : (axis == 1 ? s[2] : s[1] * s[2]);
+    const int64_t outer = axis == 0 ? 1 : (axis == 1 ? s[0] : s[0] * s[1]);
+    for (int64_t o = 0; o < outer; ++o)
+      for (int64_t i = 0; i < inner; ++i) {
+        std::vector<int64_t> order(static_cast<size_t>(length));
+        std::iota(order.begin(), order.end(), int64_t{0});
+        auto at = [&](int64_t j) { return x[static_cast<size_t>((o * length + j) * inner + i)]; };
+        // NaN first, then by value; stable: ties keep the lower index first.
+        std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) {
+          if (std::isnan(at(a)) || std::isnan(at(b))) return std::isnan(at(a)) && !std::isnan(at(b));
+          return largest ? at(a) > at(b) : at(a) < at(b);
+        });
+        for (int64_t j = 0; j < k; ++j) {
+          const auto e = static_cast<size_t>((o * k + j) * inner + i);
+          EXPECT_EQ(indices[e], order[static_cast<size_t>(j)]) << "row " << o << "," << i << " rank " << j;
+          EXPECT_TRUE(identical({values[e]}, {at(order[static_cast<size_t>(j)])}));
+        }
+      }
+  }
+  const std::vector<float> x = {1, 2, 3};
+  std::vector<float> v(4);
+  EXPECT_THROW(ref::float_top_k(x.data(), {3}, 0, 4, true, v.data(), nullptr), Error);
+  ref::float_top_k(x.data(), {3}, 0, 2, false, v.data(), nullptr);  // values only
+  EXPECT_EQ(v[0], 1.0f);
+  EXPECT_EQ(v[1], 2.0f);
+}
+
 TEST(FloatArgReduceReference, TiesNanAndSelectLastIndex) {
   for (uint64_t seed = 0; seed < 100; ++seed) {
     SCOPED_TRACE("seed " + std::to_string(seed));

@@ -1559,6 +1559,31 @@ def qdq_group_norm():
     return b
 
 
+@model
+def qdq_top_k():
+    """A classifier's TopK on float logits (a QDQ conv, global average pool, a Gemm), both outputs, and the
+    smallest 2 of a dequantized feature map along its channels (channel-last in octet), values only."""
+    b = Builder("qdq_top_k")
+    fq = conv_features(b, c=4, h=5, w=6, co=8)
+    flat_q = b.q(b.flatten(b.global_average_pool(b.dq(fq))))
+    wd, _, ws = b.weights(b.rng.normal(0, 0.5, (10, 8)), 0)
+    logits = b.gemm(b.dq(flat_q), wd, b.bias(b.rng.normal(0, 0.3, 10), flat_q.s, ws))
+    order = np.argsort(-logits.v.astype(np.float64), axis=1, kind="stable")[:, :3]
+    k3 = b.const(np.array([3], np.int64), "k")
+    out = b.fresh("topk")
+    b.nodes.append(helper.make_node("TopK", [logits.name, k3], [out + "_values", out + "_indices"], name=out,
+                                    axis=-1))
+    b.output(T(out + "_values", np.take_along_axis(logits.v, order, axis=1)))
+    b.output(T(out + "_indices", order.astype(np.int64)))
+    fd = b.dq(fq)
+    small = np.sort(fd.v, axis=1, kind="stable")[:, :2]
+    k2 = b.const(np.array([2], np.int64), "k")
+    out2 = b.fresh("topk")
+    b.nodes.append(helper.make_node("TopK", [fd.name, k2], [out2 + "_values", out2 + "_unused_indices"], name=out2, axis=1, largest=0))
+    b.output(T(out2 + "_values", small))
+    return b
+
+
 def as_opset21(m):
     m.opset_import[0].version = 21
     m.ir_version = 10
