@@ -71,13 +71,16 @@ bool Importer::lower_float_reduce(const onnx::NodeProto& node) {
     TopKAttrs attrs;
     const int64_t axis = normalize_axis(node, a.get_int("axis", -1), rank);
     attrs.axis = physical_axes(in, {axis})[0];
-    attrs.k = static_cast<int64_t>(k.constant.values[0]);
     attrs.largest = a.get_int("largest", 1) != 0;
     // sorted = 0 leaves the order to the implementation: octet's is the sorted one.
     const int64_t length = onnx_shape(in)[static_cast<size_t>(axis)];
-    if (attrs.k < 0 || attrs.k > length)
-      throw Error(describe(node) + ": K = " + std::to_string(attrs.k) + " is outside [0, " +
-                  std::to_string(length) + "], the length of axis " + std::to_string(axis));
+    // Checked as a double first: a value beyond int64 (or a NaN, in a mistyped K) must not be converted.
+    const double k_value = k.constant.values[0];
+    if (k.constant.onnx_type != onnx::TensorProto::INT64 || !(k_value >= 0.0) ||
+        !(k_value <= static_cast<double>(length)))
+      throw Error(describe(node) + ": K must be an int64 in [0, " + std::to_string(length) +
+                  "], the length of axis " + std::to_string(axis));
+    attrs.k = static_cast<int64_t>(k_value);
     for (int output = 0; output < std::min(node.output_size(), 2); ++output) {
       if (node.output(output).empty()) continue;
       Value out = in;

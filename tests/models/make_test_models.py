@@ -2066,6 +2066,10 @@ def malformed_models():
                [numpy_helper.from_array(np.ones(3, np.float32), "gn_s"),
                 numpy_helper.from_array(np.zeros(3, np.float32), "gn_b")], opset=18)
     add("group_norm_groups_not_dividing.onnx", gn, "gn_bad_groups")
+    add("top_k_too_many.onnx",
+        make([helper.make_node("TopK", ["input", "k_big"], ["v", "i"], name="topk_k_too_large")],
+             [vi("input", [1, 4])], [vi("v", None), vi("i", None, TensorProto.INT64)],
+             [numpy_helper.from_array(np.array([5], np.int64), "k_big")]), "topk_k_too_large")
     add("opset9.onnx", make([helper.make_node("Relu", ["input"], ["y"], name="relu")], [vi("input", [1, 4])],
                             [vi("y", [1, 4])], opset=9), "opset 9")
 
