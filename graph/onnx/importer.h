@@ -194,6 +194,9 @@ class Importer {
   // one through its (shared) dequantize node, a constant as a constant value of its element type (float,
   // bool or int64). Throws naming the node for a raw uint8 tensor, which has no real values.
   ValueId float_input(const onnx::NodeProto& node, int input);
+  // Input 0 of an operator that only orders values (ArgMax / ArgMin, TopK): float_input, or the
+  // dequantized value of a quantized tensor with params (no DequantizeLinear needed).
+  ValueId order_input(const onnx::NodeProto& node);
   ValueId dequantized_value(ValueId quantized);
   // A constant value holding `c` (converted to its runtime element type), laid out as `layout` (NHWC needs a
   // rank-4 constant).

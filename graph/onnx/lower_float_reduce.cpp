@@ -52,16 +52,21 @@ static ValueId drop_axes(Importer& im, const onnx::NodeProto& node, ValueId v,
   return im.emit(node.name() + "#squeeze", "(reshape)", OpKind::reshape, {v}, ReshapeAttrs{target}, out);
 }
 
+ValueId Importer::order_input(const onnx::NodeProto& node) {
+  // QOperator models (ONNX Runtime's quantizer) take ArgMax straight on the uint8 output of an int8
+  // operator. Dequantizing is strictly increasing (scale > 0), so the order is that of the real values.
+  const Symbol& s = symbol(node, 0);
+  if (s.kind == Symbol::Kind::quantized && !graph_.value(s.value).quant.scales.empty())
+    return dequantized_value(s.value);
+  return float_input(node, 0);
+}
+
 bool Importer::lower_float_reduce(const onnx::NodeProto& node) {
   const std::string& op = node.op_type();
   const Attributes a(node);
   if (op == "TopK") {
     a.expect_only({"axis", "largest", "sorted"});
-    // As for ArgMax: the uint8 output of an int8 operator orders as its real values do.
-    const Symbol& s = symbol(node, 0);
-    const ValueId x = s.kind == Symbol::Kind::quantized && !graph_.value(s.value).quant.scales.empty()
-                          ? dequantized_value(s.value)
-                          : float_input(node, 0);
+    const ValueId x = order_input(node);
     const Value in = graph_.value(x);
     const auto rank = static_cast<int64_t>(in.shape.size());
     if (!has_input(node, 1)) throw Error(describe(node) + ": input K is required");
@@ -99,12 +104,7 @@ bool Importer::lower_float_reduce(const onnx::NodeProto& node) {
   }
   if (op == "ArgMax" || op == "ArgMin") {
     a.expect_only({"axis", "keepdims", "select_last_index"});
-    // QOperator models (ONNX Runtime's quantizer) take ArgMax straight on the uint8 output of an int8
-    // operator. Dequantizing is strictly increasing (scale > 0), so the indices are those of the real values.
-    const Symbol& s = symbol(node, 0);
-    const ValueId x = s.kind == Symbol::Kind::quantized && !graph_.value(s.value).quant.scales.empty()
-                          ? dequantized_value(s.value)
-                          : float_input(node, 0);
+    const ValueId x = order_input(node);
     const Value in = graph_.value(x);
     const int64_t axis = normalize_axis(node, a.get_int("axis", 0), static_cast<int64_t>(in.shape.size()));
     ArgReduceAttrs attrs;
