@@ -5,8 +5,10 @@
 #include <initializer_list>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "kernels/error.h"
+#include "kernels/reference/float_math.h"
 #include "kernels/reference/float_reduce_order.h"
 
 namespace octet::ref {
@@ -130,28 +132,56 @@ void float_lrn(const float* x, int64_t outer, int64_t channels, int64_t inner, c
   if (o_begin < 0 || o_begin > o_end || o_end > outer) throw Error("float_lrn: row range out of bounds");
   const float alpha_over_size = p.alpha / static_cast<float>(p.size);
   const int64_t before = (p.size - 1) / 2, after = p.size / 2;
-  auto divisor = [&](float t) {
-    if (p.beta == 0.75f) {
-      const float root = std::sqrt(t);
-      return root * std::sqrt(root);
-    }
-    if (p.beta == 0.5f) return std::sqrt(t);
-    if (p.beta == 1.0f) return t;
-    return std::pow(t, p.beta);
+  // Each element's sum runs over its window in channel order. Channels apart (inner > 1), the window's rows
+  // are added a whole row of `inner` elements at a time into `sums`; channel-last (inner == 1), a pixel's
+  // window sums are taken first into `sums`, one per channel. Either way the divisions then run over a
+  // contiguous row, one loop per power, so that they vectorize (this file is compiled without errno).
+  const int64_t row = inner == 1 ? channels : inner;
+  std::vector<float> sums(static_cast<size_t>(row)), squares(inner == 1 ? static_cast<size_t>(channels) : 0);
+  auto finish = [&](const float* xs, float* ys) {
+    auto each = [&](auto power) {
+      for (int64_t i = 0; i < row; ++i)
+        ys[i] = xs[i] / power(p.bias + alpha_over_size * sums[static_cast<size_t>(i)]);
+    };
+    if (p.beta == 0.75f)
+      each([](float t) {
+        const float root = std::sqrt(t);
+        return root * std::sqrt(root);
+      });
+    else if (p.beta == 0.5f)
+      each([](float t) { return std::sqrt(t); });
+    else if (p.beta == 1.0f)
+      each([](float t) { return t; });
+    else
+      each([&](float t) { return fmath::pow(t, p.beta); });  // octet's own: the same bytes everywhere
   };
-  for (int64_t o = o_begin; o < o_end; ++o)
+  for (int64_t o = o_begin; o < o_end; ++o) {
+    if (inner == 1) {
+      // The window offsets in ascending order, each over every channel it reaches: channel c receives
+      // its terms in the order k = c + offset ascending, as the definition adds them.
+      const float* xs = x + o * channels;
+      for (int64_t c = 0; c < channels; ++c)
+        squares[static_cast<size_t>(c)] = xs[c] * xs[c];
+      std::fill(sums.begin(), sums.end(), 0.0f);
+      for (int64_t offset = -std::min(before, channels); offset <= std::min(after, channels); ++offset) {
+        const int64_t c_begin = std::max<int64_t>(0, -offset), c_end = std::min(channels, channels - offset);
+        for (int64_t c = c_begin; c < c_end; ++c)
+          sums[static_cast<size_t>(c)] += squares[static_cast<size_t>(c + offset)];
+      }
+      finish(xs, y + o * channels);
+      continue;
+    }
     for (int64_t c = 0; c < channels; ++c) {
       const int64_t first = std::max<int64_t>(0, c - before), last = std::min(channels - 1, c + after);
-      for (int64_t i = 0; i < inner; ++i) {
-        float sum = 0.0f;
-        for (int64_t k = first; k <= last; ++k) {
-          const float v = x[(o * channels + k) * inner + i];
-          sum += v * v;
-        }
-        const int64_t e = (o * channels + c) * inner + i;
-        y[e] = x[e] / divisor(p.bias + alpha_over_size * sum);
+      std::fill(sums.begin(), sums.end(), 0.0f);
+      for (int64_t k = first; k <= last; ++k) {
+        const float* xk = x + (o * channels + k) * inner;
+        for (int64_t i = 0; i < inner; ++i)
+          sums[static_cast<size_t>(i)] += xk[i] * xk[i];
       }
+      finish(x + (o * channels + c) * inner, y + (o * channels + c) * inner);
     }
+  }
 }
 
 }  // namespace octet::ref

@@ -47,7 +47,8 @@ struct LrnParams {
 // Element (o, c, i) of x viewed as [outer, channels, inner] becomes x / d with
 // d = (bias + alpha / size * S)^beta, S the sum of squares of channels [c - (size - 1) / 2, c + size / 2]
 // that exist (ONNX's floor and ceil of (size - 1) / 2), added in channel order. d is exactly
-// sqrt(t) * sqrt(sqrt(t)) for beta 0.75 (every LRN we have seen), sqrt(t) for 0.5, t for 1, else std::pow.
+// sqrt(t) * sqrt(sqrt(t)) for beta 0.75 (every LRN we have seen), sqrt(t) for 0.5, t for 1, else fmath::pow
+// (octet's, so that every C library gives the same bytes).
 // `o_begin`, `o_end`: the rows of `outer` to compute (all by default), so that callers may split the work.
 void float_lrn(const float* x, int64_t outer, int64_t channels, int64_t inner, const LrnParams& p, float* y,
                int64_t o_begin = 0, int64_t o_end = -1);
