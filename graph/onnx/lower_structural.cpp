@@ -91,7 +91,7 @@ bool Importer::lower_structural(const onnx::NodeProto& node) {
   const bool known = op == "MaxPool" || op == "GlobalMaxPool" || op == "AveragePool" ||
                      op == "GlobalAveragePool" || op == "Reshape" || op == "Flatten" || op == "Transpose" ||
                      op == "Squeeze" || op == "Unsqueeze" || op == "Identity" || op == "Dropout" ||
-                     op == "Concat" || op == "Resize" || op == "Softmax";
+                     op == "Concat" || op == "Resize" || op == "Upsample" || op == "Softmax";
   if (!known) return false;
   const Symbol& x = symbol(node, 0);
   if (x.kind == Symbol::Kind::constant) return false;  // constant folding's business
@@ -191,9 +191,16 @@ bool Importer::lower_structural(const onnx::NodeProto& node) {
     define_value(node, 0, kind, v);
     return true;
   }
-  if (op == "Resize") {
-    a.expect_only({"mode", "coordinate_transformation_mode", "nearest_mode", "antialias", "exclude_outside",
-                   "cubic_coeff_a", "extrapolation_value", "keep_aspect_ratio_policy", "axes"});
+  if (op == "Resize" || op == "Upsample") {
+    // Upsample (deprecated since opset 10, still in models converted then, e.g. YOLOv3's) is Resize-10:
+    // (X, scales), asymmetric coordinates and floor for nearest, at any opset.
+    const bool upsample = op == "Upsample";
+    if (upsample)
+      a.expect_only({"mode"});
+    else
+      a.expect_only({"mode", "coordinate_transformation_mode", "nearest_mode", "antialias", "exclude_outside",
+                     "cubic_coeff_a", "extrapolation_value", "keep_aspect_ratio_policy", "axes"});
+    const bool resize_10 = upsample || opset_ < 11;
     if (a.get_int("antialias", 0) != 0) throw Error(describe(node) + ": antialias is not supported");
     if (a.has("axes")) throw Error(describe(node) + ": the axes attribute is not supported");
     if (a.get_string("keep_aspect_ratio_policy", "stretch") != "stretch")
@@ -213,7 +220,7 @@ bool Importer::lower_structural(const onnx::NodeProto& node) {
     attrs.params.exclude_outside = a.get_int("exclude_outside", 0) != 0;
     // Resize-10 has neither attribute: it means Upsample's asymmetric coordinates and floor for nearest.
     const std::string ctm =
-        a.get_string("coordinate_transformation_mode", opset_ < 11 ? "asymmetric" : "half_pixel");
+        a.get_string("coordinate_transformation_mode", resize_10 ? "asymmetric" : "half_pixel");
     if (ctm == "half_pixel")
       p.coordinate_mode = ref::CoordinateMode::half_pixel;
     else if (ctm == "pytorch_half_pixel")
@@ -226,7 +233,7 @@ bool Importer::lower_structural(const onnx::NodeProto& node) {
       attrs.params.tf_half_pixel_for_nearest = true;
     else
       throw Error(describe(node) + ": coordinate_transformation_mode '" + ctm + "' is not supported");
-    const std::string nm = a.get_string("nearest_mode", opset_ < 11 ? "floor" : "round_prefer_floor");
+    const std::string nm = a.get_string("nearest_mode", resize_10 ? "floor" : "round_prefer_floor");
     if (nm == "round_prefer_floor")
       p.nearest_rounding = ref::NearestRounding::round_prefer_floor;
     else if (nm == "round_prefer_ceil")
@@ -238,7 +245,7 @@ bool Importer::lower_structural(const onnx::NodeProto& node) {
     else
       throw Error(describe(node) + ": nearest_mode '" + nm + "' is not supported");
     // Opset 10: (X, scales); opset 11+: (X, roi, scales, sizes).
-    const int scales_input = opset_ < 11 ? 1 : 2, sizes_input = 3;
+    const int scales_input = resize_10 ? 1 : 2, sizes_input = 3;
     // uint8 tensors resize with the integer kernels (nearest, linear); cubic and TensorFlow's coordinates
     // run in float: a dequantized input is materialised for them.
     const bool float_only =

@@ -859,6 +859,24 @@ def qdq_resize_linear_opset10():
     return b
 
 
+@model
+def qdq_upsample():
+    """Upsample, deprecated since opset 10 but still in models converted then (YOLOv3's route layers): nearest
+    on a quantized tensor at opset 10, linear on a float one; Resize-10's arithmetic. ONNX 1.12's checker
+    rejects deprecated operators, so this model skips it."""
+    b = Builder("qdq_upsample", opset=10)
+    xq = b.q(b.input([1, 4, 5, 6], -1, 2))
+    near = b.resize(b.dq(xq), "nearest", scales=[1, 1, 2, 2])
+    b.output(b.q(near, xq.s, xq.z))
+    lin = b.resize(b.input([1, 3, 4, 4], -1, 1, name="image"), "linear", scales=[1, 1, 2, 3])
+    b.output(lin)
+    for n in b.nodes:
+        if n.op_type == "Resize":
+            n.op_type = "Upsample"
+    b.checked = False
+    return b
+
+
 # ----------------------------------------------------------------------------------------------------------
 # QOperator convolutions
 # ----------------------------------------------------------------------------------------------------------
