@@ -48,6 +48,8 @@ const char* name_of(OpKind kind) {
       return "arg_reduce";
     case OpKind::top_k:
       return "top_k";
+    case OpKind::dynamic_quantize:
+      return "dynamic_quantize";
     case OpKind::matmul:
       return "matmul";
     case OpKind::normalize:

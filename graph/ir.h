@@ -134,6 +134,9 @@ struct ArgReduceAttrs {
   bool max = true;
   bool select_last_index = false;
 };
+struct DynamicQuantizeAttrs {
+  bool scale = false;  // this node's output: the scale (a float32 scalar) rather than the centered values
+};
 struct TopKAttrs {
   int64_t axis = 0;  // physical
   int64_t k = 1;
@@ -197,30 +200,32 @@ enum class OpKind {
   reshape,    // same elements, new shape
   transpose,  // permutes dimensions (layout changes at the graph boundary and before reshapes)
   // Float operators (and element-moving ones that serve every type).
-  unary,       // float elementwise function
-  binary,      // float arithmetic, comparisons (bool out), logical operators (bool in and out)
-  where,       // cond ? x : y (any type)
-  reduce,      // float reduction over axes
-  arg_reduce,  // ArgMax / ArgMin: int64 indices
-  top_k,       // TopK's values (float) or indices (int64): one node per output ONNX asks for
-  matmul,      // float NumPy matmul of two runtime operands
-  normalize,   // BatchNormalization (channel affine), InstanceNormalization, LayerNormalization
-  slice,       // any type
-  pad,         // any type
-  gather,      // any type, constant indices
-  expand,      // any type: broadcast to the output's shape
-  tile,        // any type
-  cast,        // float <-> bool / int64
+  unary,             // float elementwise function
+  binary,            // float arithmetic, comparisons (bool out), logical operators (bool in and out)
+  where,             // cond ? x : y (any type)
+  reduce,            // float reduction over axes
+  arg_reduce,        // ArgMax / ArgMin: int64 indices
+  top_k,             // TopK's values (float) or indices (int64): one node per output ONNX asks for
+  dynamic_quantize,  // DynamicQuantizeLinear: q - zero point as float (what ConvInteger multiplies), or the
+                     // scale; both from the tensor's own range at run time
+  matmul,            // float NumPy matmul of two runtime operands
+  normalize,         // BatchNormalization (channel affine), InstanceNormalization, LayerNormalization
+  slice,             // any type
+  pad,               // any type
+  gather,            // any type, constant indices
+  expand,            // any type: broadcast to the output's shape
+  tile,              // any type
+  cast,              // float <-> bool / int64
   depth_to_space,
 };
 
 const char* name_of(OpKind kind);
 
-using Attrs =
-    std::variant<std::monostate, ConvAttrs, FloatConvAttrs, FullyConnectedAttrs, FloatFullyConnectedAttrs,
-                 PoolAttrs, ClampAttrs, ConcatAttrs, ResizeAttrs, LutAttrs, TransposeAttrs, ReshapeAttrs,
-                 UnaryAttrs, BinaryAttrs, ReduceAttrs, SoftmaxAttrs, ArgReduceAttrs, NormAttrs, SliceAttrs,
-                 PadAttrs, GatherAttrs, TileAttrs, CastAttrs, DepthToSpaceAttrs, TopKAttrs>;
+using Attrs = std::variant<std::monostate, ConvAttrs, FloatConvAttrs, FullyConnectedAttrs,
+                           FloatFullyConnectedAttrs, PoolAttrs, ClampAttrs, ConcatAttrs, ResizeAttrs,
+                           LutAttrs, TransposeAttrs, ReshapeAttrs, UnaryAttrs, BinaryAttrs, ReduceAttrs,
+                           SoftmaxAttrs, ArgReduceAttrs, NormAttrs, SliceAttrs, PadAttrs, GatherAttrs,
+                           TileAttrs, CastAttrs, DepthToSpaceAttrs, TopKAttrs, DynamicQuantizeAttrs>;
 
 struct Node {
   std::string name;     // the ONNX node this came from (for errors and profiles)

@@ -169,6 +169,8 @@ Shape infer_output_shape(const Graph& g, const Node& n, const Value& out) {
       s[static_cast<size_t>(axis)] = 1;
       return s;
     }
+    case OpKind::dynamic_quantize:
+      return attrs_of<DynamicQuantizeAttrs>(n).scale ? Shape{} : input_shape(g, n, 0);
     case OpKind::top_k: {
       Shape s = input_shape(g, n, 0);
       const TopKAttrs& a = attrs_of<TopKAttrs>(n);
@@ -348,6 +350,9 @@ void check_types(const Graph& g, const Node& n) {
     case OpKind::arg_reduce:
       all_inputs(ElementType::f32);
       return expect(out.type, ElementType::s64, "output");
+    case OpKind::dynamic_quantize:
+      all_inputs(ElementType::f32);
+      return expect(out.type, ElementType::f32, "output");
     case OpKind::top_k:
       all_inputs(ElementType::f32);
       return expect(out.type, attrs_of<TopKAttrs>(n).indices ? ElementType::s64 : ElementType::f32, "output");

@@ -211,9 +211,16 @@ class Importer {
   // padded to rank 4) when any is an NHWC image, else as they are.
   std::vector<ValueId> align_layouts(const onnx::NodeProto& node, std::vector<ValueId> values);
   bool lower_float(const onnx::NodeProto& node);
-  bool lower_float_reduce(const onnx::NodeProto& node);         // lower_float_reduce.cpp
-  bool lower_float_normalization(const onnx::NodeProto& node);  // lower_float_reduce.cpp
-  bool lower_float_matmul(const onnx::NodeProto& node);         // lower_float_matmul.cpp
+  bool lower_float_reduce(const onnx::NodeProto& node);          // lower_float_reduce.cpp
+  bool lower_float_normalization(const onnx::NodeProto& node);   // lower_float_reduce.cpp
+  bool lower_float_matmul(const onnx::NodeProto& node);          // lower_float_matmul.cpp
+  bool lower_dynamic_quantization(const onnx::NodeProto& node);  // lower_dynamic.cpp
+  // Value v (plain layout) reshaped to `shape`, named after it and node with `suffix`.
+  ValueId plain_reshape(const onnx::NodeProto& node, ValueId v, Shape shape, const std::string& suffix);
+  // x [..., K] (or [K]) times constant weights b [K, N] (row-major), as a float fully connected layer
+  // named after the node's output 0.
+  ValueId build_float_matmul_constant(const onnx::NodeProto& node, ValueId x, const Shape& b_shape,
+                                      const std::vector<double>& b);
   // Folds an inference-mode BatchNormalization into a float convolution's weights (ONNX layout, output
   // channel first) and bias.
   void fold_float_batch_norm(const onnx::NodeProto& bn, const Shape& weight_shape,
@@ -243,6 +250,8 @@ class Importer {
   // The graph's nodes with 1-D convolutions and pools lifted to 2-D (lift_1d.h), which keeps the nodes it
   // adds or changes in lifted_nodes_.
   std::deque<onnx::NodeProto> lifted_nodes_;
+  // DynamicQuantizeLinear's quantized output -> its zero-point output (lower_dynamic.cpp).
+  std::map<std::string, std::string> dynamic_zero_points_;
   std::vector<const onnx::NodeProto*> nodes_;
   Graph graph_;
   std::map<std::string, Symbol> symbols_;

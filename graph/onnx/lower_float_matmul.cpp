@@ -10,15 +10,48 @@
 
 namespace octet::graph::onnx_import {
 
+ValueId Importer::plain_reshape(const onnx::NodeProto& node, ValueId v, Shape shape,
+                                const std::string& suffix) {
+  Value out = graph_.value(v);
+  out.name += suffix;
+  out.layout = Layout::plain;
+  out.constant = nullptr;
+  return emit(node.name() + suffix, "(reshape)", OpKind::reshape, {v}, ReshapeAttrs{std::move(shape)}, out);
+}
+
+ValueId Importer::build_float_matmul_constant(const onnx::NodeProto& node, ValueId x, const Shape& b_shape,
+                                              const std::vector<double>& b) {
+  x = as_plain(x, node);
+  const Shape sa = graph_.value(x).shape;
+  const int64_t k = b_shape[0], n = b_shape[1];
+  if (sa.empty() || sa.back() != k)
+    throw Error(describe(node) + ": cannot multiply " + to_string(sa) + " by " + to_string(b_shape));
+  auto reshaped = [&](ValueId v, Shape shape, const std::string& suffix) {
+    return plain_reshape(node, v, std::move(shape), suffix);
+  };
+  // A fully connected layer over the last dimension of x: weights [N, K].
+  FloatFullyConnectedAttrs attrs;
+  std::vector<float> w(static_cast<size_t>(n * k));
+  for (int64_t i = 0; i < k; ++i)
+    for (int64_t j = 0; j < n; ++j)
+      w[static_cast<size_t>(j * k + i)] = static_cast<float>(b[static_cast<size_t>(i * n + j)]);
+  attrs.weights = std::make_shared<TensorF32>(Shape{n, k}, std::move(w));
+  if (sa.size() == 1) x = reshaped(x, {1, k}, "#row");
+  Value out = graph_.value(x);
+  out.name = node.output(0);
+  out.type = ElementType::f32;
+  out.layout = Layout::plain;
+  out.constant = nullptr;
+  ValueId y = emit(node, OpKind::fully_connected, {x}, std::move(attrs), out);
+  if (sa.size() == 1) y = reshaped(y, {n}, "#vector");
+  return y;
+}
+
 bool Importer::lower_float_matmul(const onnx::NodeProto& node) {
   const std::string& op = node.op_type();
   const Attributes a(node);
   auto reshaped = [&](ValueId v, Shape shape, const std::string& suffix) {
-    Value out = graph_.value(v);
-    out.name += suffix;
-    out.layout = Layout::plain;
-    out.constant = nullptr;
-    return emit(node.name() + suffix, "(reshape)", OpKind::reshape, {v}, ReshapeAttrs{std::move(shape)}, out);
+    return plain_reshape(node, v, std::move(shape), suffix);
   };
   auto float_output = [&](ValueId like, const std::string& name) {
     Value out = graph_.value(like);
@@ -44,19 +77,7 @@ bool Importer::lower_float_matmul(const onnx::NodeProto& node) {
     if (sa.empty()) throw Error(describe(node) + ": MatMul of a scalar");
     const Symbol& bs = symbol(node, 1);
     if (bs.kind == Symbol::Kind::constant && bs.constant.shape.size() == 2) {
-      const int64_t k = bs.constant.shape[0], n = bs.constant.shape[1];
-      if (sa.back() != k)
-        throw Error(describe(node) + ": cannot multiply " + to_string(sa) + " by " +
-                    to_string(bs.constant.shape));
-      const std::vector<double> b = bs.real_values();
-      std::vector<float> w(static_cast<size_t>(n * k));
-      for (int64_t i = 0; i < k; ++i)
-        for (int64_t j = 0; j < n; ++j)
-          w[static_cast<size_t>(j * k + i)] = static_cast<float>(b[static_cast<size_t>(i * n + j)]);
-      if (sa.size() == 1) x = reshaped(x, {1, k}, "#row");
-      ValueId y = fully_connected(x, std::move(w), n, k, {}, node.output(0));
-      if (sa.size() == 1) y = reshaped(y, {n}, "#vector");
-      define_real(node, 0, y);
+      define_real(node, 0, build_float_matmul_constant(node, x, bs.constant.shape, bs.real_values()));
       return true;
     }
     ValueId b = as_plain(float_input(node, 1), node);

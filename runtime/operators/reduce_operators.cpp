@@ -1,6 +1,7 @@
 // The reduction family: softmax (the uint8 table form and float), reductions, ArgMax / ArgMin and
-// normalizations.
+// normalizations; DynamicQuantizeLinear's range.
 
+#include "kernels/quantization/dynamic_quantize.h"
 #include "kernels/reduce/float_reduce.h"
 #include "kernels/reference/float_reduce.h"
 #include "kernels/reference/softmax.h"
@@ -42,6 +43,17 @@ std::unique_ptr<const Operator> make_reduce_operator(const Graph& g, const Node&
       return function([isa, in, a](auto inputs, std::byte* o) {
         reduce::float_arg_reduce(isa, as<float>(inputs[0]), in.shape, a.axis, a.max, a.select_last_index,
                                  as<int64_t>(o));
+      });
+    }
+    case OpKind::dynamic_quantize: {
+      const bool scale = std::get<graph::DynamicQuantizeAttrs>(node.attrs).scale;
+      return function([in, scale](auto inputs, std::byte* o) {
+        const int64_t count = element_count(in.shape, in.name);
+        const DynamicQuantization q = dynamic_quantization(as<float>(inputs[0]), count);
+        if (scale)
+          *as<float>(o) = q.scale;
+        else
+          dynamic_quantize_centered(as<float>(inputs[0]), count, q, as<float>(o));
       });
     }
     case OpKind::top_k: {

@@ -120,11 +120,16 @@ QOPERATOR = {"QLinearConv", "QLinearMatMul"}  # the ONNX-domain ones; the rest a
 QDQ = {"QuantizeLinear", "DequantizeLinear"}
 OCTET_OPS = FOLDED_ONLY | LUT_ELEMENTWISE | STRUCTURAL | MOVEMENT | QDQ_COMPUTE | FLOAT_OPS | QOPERATOR | QDQ
 # Quantization operators octet does not import (integer outputs / runtime-computed params).
+# octet runs dynamic quantization only in ONNX Runtime's quantize_dynamic form, DynamicQuantizeLinear ->
+# ConvInteger / MatMulInteger -> Cast -> Mul (graph/onnx/lower_dynamic.cpp); ONNX's single-operator tests
+# have these operators' integer tensors as graph inputs and outputs instead.
 QUANT_UNSUPPORTED = {
-    "ConvInteger": "ConvInteger (int32 output) is not supported yet",
-    "MatMulInteger": "MatMulInteger (int32 output) is not supported yet",
-    "DynamicQuantizeLinear": "DynamicQuantizeLinear (params computed at run time) is not supported: octet "
-                             "fixes every quantization param at load time",
+    "ConvInteger": "ConvInteger of a graph input: octet takes its integer input only from a "
+                   "DynamicQuantizeLinear, and gives no int32 graph output",
+    "MatMulInteger": "MatMulInteger of a graph input: octet takes its integer input only from a "
+                     "DynamicQuantizeLinear, and gives no int32 graph output",
+    "DynamicQuantizeLinear": "DynamicQuantizeLinear into graph outputs: octet runs it only into "
+                             "ConvInteger / MatMulInteger",
 }
 QUANT_OPS = QOPERATOR | QDQ | set(QUANT_UNSUPPORTED)
 # The operators that have a quantized (uint8) form in octet: their single-operator float tests also get a

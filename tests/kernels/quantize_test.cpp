@@ -4,8 +4,10 @@
 
 #include <cmath>
 #include <limits>
+#include <vector>
 
 #include "kernels/error.h"
+#include "kernels/quantization/dynamic_quantize.h"
 #include "test_util.h"
 
 namespace octet {
@@ -64,6 +66,44 @@ TEST(Quantize, RejectsBadParamsAndShapes) {
                       QuantParams::per_tensor(1.0f, -5));
   const TensorF32 d = dequantize(acc);  // no int32 overflow in q - zp
   EXPECT_FLOAT_EQ(d.data[0], 2147483652.0f);
+}
+
+// DynamicQuantizeLinear against ONNX's definition worked in float32 here: the range always holds 0, scale =
+// (max - min) / 255, zero point = round(0 - min / scale) within [0, 255].
+TEST(DynamicQuantize, RangeScaleAndZeroPoint) {
+  const std::vector<float> x = {-1.5f, 0.25f, 3.0f, 2.0f, -0.75f};
+  const DynamicQuantization q = dynamic_quantization(x.data(), static_cast<int64_t>(x.size()));
+  const float scale = (3.0f - -1.5f) / 255.0f;
+  EXPECT_EQ(q.scale, scale);
+  EXPECT_EQ(q.zero_point, static_cast<int32_t>(std::nearbyint(0.0f - -1.5f / scale)));
+  std::vector<float> centered(x.size());
+  dynamic_quantize_centered(x.data(), static_cast<int64_t>(x.size()), q, centered.data());
+  for (size_t i = 0; i < x.size(); ++i) {
+    EXPECT_EQ(centered[i],
+              static_cast<float>(quantize_value(x[i], scale, q.zero_point, range_of(ElementType::u8)) -
+                                 q.zero_point));
+    EXPECT_NEAR(centered[i] * scale, x[i], scale / 2 + 1e-6f) << i;
+  }
+}
+
+TEST(DynamicQuantize, OneSidedZeroAndSpecialInputs) {
+  const std::vector<float> positive = {0.5f, 2.0f}, negative = {-4.0f, -1.0f}, zeros = {0.0f, 0.0f, -0.0f};
+  EXPECT_EQ(dynamic_quantization(positive.data(), 2).zero_point, 0);  // the range starts at 0
+  EXPECT_EQ(dynamic_quantization(negative.data(), 2).zero_point, 255);
+  const DynamicQuantization z = dynamic_quantization(zeros.data(), 3);  // ONNX Runtime: scale 1
+  EXPECT_EQ(z.scale, 1.0f);
+  EXPECT_EQ(z.zero_point, 0);
+  // NaN is left out of the range (and quantizes to the zero point); an infinite range stays defined.
+  const std::vector<float> with_nan = {NAN, -2.0f, 2.0f};
+  const DynamicQuantization n = dynamic_quantization(with_nan.data(), 3);
+  EXPECT_EQ(n.scale, 4.0f / 255.0f);
+  std::vector<float> centered(3);
+  dynamic_quantize_centered(with_nan.data(), 3, n, centered.data());
+  EXPECT_EQ(centered[0], 0.0f);
+  const std::vector<float> infinite = {-INFINITY, 1.0f};
+  const DynamicQuantization i = dynamic_quantization(infinite.data(), 2);
+  EXPECT_TRUE(i.zero_point >= 0 && i.zero_point <= 255);
+  dynamic_quantize_centered(infinite.data(), 2, i, centered.data());  // no undefined behaviour (UBSan)
 }
 
 }  // namespace

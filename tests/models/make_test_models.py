@@ -1602,6 +1602,62 @@ def qdq_top_k():
     return b
 
 
+def dynamic_quantize(v):
+    """ONNX Runtime's DynamicQuantizeLinear in float32: (uint8 values, scale, zero point)."""
+    x = v.astype(np.float32)
+    lo, hi = np.float32(min(0.0, float(np.nanmin(x)))), np.float32(max(0.0, float(np.nanmax(x))))
+    scale = np.float32(1.0) if hi == lo else np.float32(np.float32(hi - lo) / np.float32(255))
+    zp = int(np.rint(np.clip(np.float32(np.float32(0) - np.float32(lo / scale)), 0, 255)))
+    q = np.clip(np.rint((x / scale).astype(np.float32)) + zp, 0, 255).astype(np.int64)
+    return q, scale, zp
+
+
+@model
+def dynamic_quantized_cnn():
+    """A CNN as ONNX Runtime's quantize_dynamic writes it: DynamicQuantizeLinear before a ConvInteger (int8
+    weights) and before a MatMulInteger (uint8 weights with per-column zero points), each followed by Cast
+    and a Mul by the product of the two scales, then the bias. octet runs it in float with the same numbers."""
+    b = Builder("dynamic_quantized_cnn", opset=13)
+    x = b.input([1, 3, 6, 6], -1, 1.5)
+    w = b.rng.integers(-127, 128, (6, 3, 3, 3)).astype(np.int8)
+    w_scale, bias = np.float32(0.004), as_f32(b.rng.normal(0, 0.2, (1, 6, 1, 1)))
+    q, xs, xz = dynamic_quantize(x.v)
+    acc = conv2d((q - xz).astype(np.float64), w.astype(np.float64), (1, 1), (1, 1), (1, 1, 1, 1), 1)
+    scale = np.float32(xs * w_scale)
+    y = np.maximum((acc.astype(np.float32) * scale).astype(np.float32) + bias, 0).astype(np.float32)
+    names = {k: b.const(v, k) for k, v in (("w", w), ("w_zp", np.array(0, np.int8)), ("w_scale", w_scale),
+                                            ("bias", bias))}
+    b.nodes += [
+        helper.make_node("DynamicQuantizeLinear", ["input"], ["xq", "xs", "xz"], name="dql_conv"),
+        helper.make_node("ConvInteger", ["xq", names["w"], "xz", names["w_zp"]], ["acc"], name="conv_integer",
+                         pads=[1, 1, 1, 1]),
+        helper.make_node("Cast", ["acc"], ["acc_f"], name="cast", to=TensorProto.FLOAT),
+        helper.make_node("Mul", ["xs", names["w_scale"]], ["conv_scale"], name="scales"),
+        helper.make_node("Mul", ["acc_f", "conv_scale"], ["scaled"], name="rescale"),
+        helper.make_node("Add", ["scaled", names["bias"]], ["biased"], name="add_bias"),
+        helper.make_node("Relu", ["biased"], ["features"], name="relu")]
+    b.output(T("features", y))
+    flat = y.reshape(1, -1)
+    wm = b.rng.integers(0, 256, (flat.shape[1], 10)).astype(np.uint8)
+    wm_zp = b.rng.integers(100, 156, 10).astype(np.uint8)
+    wm_scale = np.float32(0.002)
+    q2, s2, z2 = dynamic_quantize(flat)
+    acc2 = (q2 - z2) @ (wm.astype(np.int64) - wm_zp.astype(np.int64))
+    out = (acc2.astype(np.float32) * np.float32(s2 * wm_scale)).astype(np.float32)
+    names2 = {k: b.const(v, k) for k, v in (("wm", wm), ("wm_zp", wm_zp), ("wm_scale", wm_scale),
+                                             ("shape", np.array([1, -1], np.int64)))}
+    b.nodes += [
+        helper.make_node("Reshape", ["features", names2["shape"]], ["flat"], name="flatten"),
+        helper.make_node("DynamicQuantizeLinear", ["flat"], ["fq", "fs", "fz"], name="dql_matmul"),
+        helper.make_node("MatMulInteger", ["fq", names2["wm"], "fz", names2["wm_zp"]], ["acc2"],
+                         name="matmul_integer"),
+        helper.make_node("Cast", ["acc2"], ["acc2_f"], name="cast2", to=TensorProto.FLOAT),
+        helper.make_node("Mul", ["fs", names2["wm_scale"]], ["mm_scale"], name="scales2"),
+        helper.make_node("Mul", ["acc2_f", "mm_scale"], ["logits"], name="rescale2")]
+    b.output(T("logits", out))
+    return b
+
+
 def as_opset21(m):
     m.opset_import[0].version = 21
     m.ir_version = 10
@@ -2088,6 +2144,16 @@ def malformed_models():
         make([helper.make_node("TopK", ["input", "k_big"], ["v", "i"], name="topk_k_too_large")],
              [vi("input", [1, 4])], [vi("v", None), vi("i", None, TensorProto.INT64)],
              [numpy_helper.from_array(np.array([5], np.int64), "k_big")]), "topk_k_too_large")
+    # Dynamic quantization: DynamicQuantizeLinear's uint8 output only into ConvInteger / MatMulInteger, whose
+    # integer input must come from one.
+    add("dynamic_quantize_into_dequantize.onnx",
+        make([helper.make_node("DynamicQuantizeLinear", ["input"], ["q", "s", "z"], name="dql_elsewhere"),
+              helper.make_node("DequantizeLinear", ["q", "s", "z"], ["y"], name="dq_of_dynamic")],
+             [vi("input", [1, 4])], [vi("y", [1, 4])]), "dql_elsewhere")
+    add("conv_integer_raw_input.onnx",
+        make([helper.make_node("ConvInteger", ["input", "w"], ["y"], name="conv_integer_raw")],
+             [vi("input", [1, 1, 3, 3], TensorProto.UINT8)], [vi("y", None, TensorProto.INT32)],
+             [numpy_helper.from_array(np.ones((1, 1, 1, 1), np.uint8), "w")]), "conv_integer_raw")
     add("opset9.onnx", make([helper.make_node("Relu", ["input"], ["y"], name="relu")], [vi("input", [1, 4])],
                             [vi("y", [1, 4])], opset=9), "opset 9")
 
