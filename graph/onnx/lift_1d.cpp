@@ -100,10 +100,21 @@ class Lifter {
            node.op_type() == "QLinearGlobalAveragePool";
   }
 
-  // The rank of `tensor` where the model declares it (graph inputs, value_info), or where it comes from a
-  // lifted operator (rank 3) through operators that keep the rank of their first input; -1 when unknown.
+  // The rank of `tensor` where the model declares it (graph inputs, value_info) or it is a constant, or
+  // where it comes from a lifted operator (rank 3) through operators that keep the rank of their data
+  // input (the higher of two broadcast operands'); -1 when unknown.
+  // Memoized: a chain of Add(x, x) would otherwise take 2^depth calls.
   int64_t rank_of(const std::string& tensor, int depth = 0) const {
+    if (const auto known = ranks_.find(tensor); known != ranks_.end()) return known->second;
+    const int64_t rank = find_rank(tensor, depth);
+    if (depth <= kMaxRankDepth) ranks_[tensor] = rank;  // not a guess cut short by the depth limit
+    return rank;
+  }
+  static constexpr int kMaxRankDepth = 64;
+
+  int64_t find_rank(const std::string& tensor, int depth) const {
     if (const auto d = declared_rank_.find(tensor); d != declared_rank_.end()) return d->second;
+    if (const auto c = constant_rank_.find(tensor); c != constant_rank_.end()) return c->second;
     if (lifted_outputs_.count(tensor)) return 3;
     static const std::set<std::string> keeps_rank = {"Relu",
                                                      "Clip",
@@ -116,12 +127,8 @@ class Lifter {
                                                      "PRelu",
                                                      "BatchNormalization",
                                                      "Identity",
-                                                     "Add",
-                                                     "Mul",
                                                      "Tanh",
                                                      "Elu",
-                                                     "QLinearAdd",
-                                                     "QLinearMul",
                                                      "QLinearSigmoid",
                                                      "Dropout",
                                                      "Softplus",
@@ -129,9 +136,17 @@ class Lifter {
                                                      "Gelu",
                                                      "QLinearLeakyRelu",
                                                      "Erf"};
+    // Broadcast operands: ONNX's Add / Mul, and com.microsoft QLinearAdd / QLinearMul (A at 0, B at 3).
+    static const std::map<std::string, std::pair<int, int>> broadcasts = {
+        {"Add", {0, 1}}, {"Mul", {0, 1}}, {"QLinearAdd", {0, 3}}, {"QLinearMul", {0, 3}}};
     const onnx::NodeProto* p = producer(tensor);
-    if (p == nullptr || depth > 64 || !keeps_rank.count(p->op_type()) || p->input_size() == 0) return -1;
-    return rank_of(p->input(0), depth + 1);
+    if (p == nullptr || depth > kMaxRankDepth) return -1;
+    if (keeps_rank.count(p->op_type())) return p->input_size() == 0 ? -1 : rank_of(p->input(0), depth + 1);
+    const auto b = broadcasts.find(p->op_type());
+    if (b == broadcasts.end() || p->input_size() <= b->second.second) return -1;
+    const int64_t first = rank_of(p->input(b->second.first), depth + 1),
+                  second = rank_of(p->input(b->second.second), depth + 1);
+    return first < 0 || second < 0 ? -1 : std::max(first, second);
   }
 
   const onnx::NodeProto* producer(const std::string& tensor) const {
@@ -301,7 +316,8 @@ class Lifter {
   std::set<std::string> graph_outputs_;
   std::set<const onnx::NodeProto*> replaced_;
   std::map<std::string, int64_t> declared_rank_;
-  std::set<std::string> lifted_outputs_;  // the [N, C, L] results of lifted operators
+  mutable std::map<std::string, int64_t> ranks_;  // rank_of's answers
+  std::set<std::string> lifted_outputs_;          // the [N, C, L] results of lifted operators
   struct Lifted {
     std::string four_d;              // the tensor before the Squeeze
     const onnx::NodeProto* squeeze;  // in storage_

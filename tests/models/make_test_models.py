@@ -1676,6 +1676,26 @@ def float_group_norm_opset21():
 
 
 @model
+def float_conv1d_rank_paths():
+    """Which global pools lift_1d lifts: one after 40 Add(t, t) of a 1-D conv's result (rank 3; the rank search
+    is memoized, else 2^40 steps), and one after broadcasting that result against a rank-4 constant (rank 4:
+    a 2-D pool over [4, 8], not lifted)."""
+    b = Builder("float_conv1d_rank_paths")
+    x = b.input([1, 3, 8], -1, 1)
+    y = conv1d(b, x, fconst(b, b.rng.normal(0, 0.5, (4, 3, 3)), "weight"), pads=(1, 1))
+    t = y
+    for _ in range(40):
+        t = T(b.node("Add", [t.name, t.name], "add"), (t.v.astype(np.float64) * 2).astype(np.float32))
+    b.output(T(b.node("GlobalAveragePool", [t.name], "gap_rank3"),
+               as_f32(t.v.astype(np.float64).mean(axis=2, keepdims=True))))
+    lift = fconst(b, np.full((1, 1, 1, 1), 0.5), "offset")
+    u = T(b.node("Add", [y.name, lift.name], "add_rank4"), (y.v[None] + np.float32(0.5)).astype(np.float32))
+    b.output(T(b.node("GlobalAveragePool", [u.name], "gap_rank4"),
+               as_f32(u.v.astype(np.float64).mean(axis=(2, 3), keepdims=True))))
+    return b
+
+
+@model
 def qdq_conv_flatten_gemm():
     # The flattened order must be ONNX's C, H, W even though the conv output is stored H, W, C.
     b = Builder("qdq_conv_flatten_gemm")
