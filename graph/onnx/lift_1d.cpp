@@ -62,7 +62,8 @@ class Lifter {
   }
 
   std::vector<const onnx::NodeProto*> run() {
-    for (const auto& node : graph_.node()) {
+    for (const onnx::NodeProto* p : topological_order()) {
+      const onnx::NodeProto& node = *p;
       if (replaced_.count(&node)) continue;
       if (node.output_size() < 1 || node.output(0).empty()) {  // the importer reports it
         out_.push_back(&node);
@@ -93,6 +94,36 @@ class Lifter {
       w = p->second->input(0);
     const auto r = constant_rank_.find(w);
     return r == constant_rank_.end() ? -1 : r->second - 2;
+  }
+
+  // The nodes with every producer before its consumers (ties in graph order), so that a rank is known
+  // before it is asked for even in an unsorted graph; nodes in a cycle or reading a missing tensor follow
+  // in graph order, for the importer to report.
+  std::vector<const onnx::NodeProto*> topological_order() const {
+    std::map<const onnx::NodeProto*, int> waiting;
+    std::map<std::string, std::vector<const onnx::NodeProto*>> readers;
+    std::vector<const onnx::NodeProto*> order, ready;
+    for (const auto& node : graph_.node()) {
+      int count = 0;
+      for (const auto& in : node.input())
+        if (const auto p = producer_.find(in); !in.empty() && p != producer_.end() && p->second != &node) {
+          ++count;
+          readers[in].push_back(&node);
+        }
+      waiting[&node] = count;
+      if (count == 0) ready.push_back(&node);
+    }
+    // A FIFO over `ready` by index keeps the graph's order among the nodes available at the same time.
+    for (size_t next = 0; next < ready.size(); ++next) {
+      order.push_back(ready[next]);
+      for (const auto& out : ready[next]->output())
+        if (const auto r = readers.find(out); !out.empty() && r != readers.end())
+          for (const onnx::NodeProto* reader : r->second)
+            if (--waiting[reader] == 0) ready.push_back(reader);
+    }
+    for (const auto& node : graph_.node())
+      if (waiting[&node] > 0) order.push_back(&node);
+    return order;
   }
 
   static bool is_global_pool(const onnx::NodeProto& node) {
@@ -271,7 +302,7 @@ class Lifter {
       t = step->output(0) + "#2d";
       renamed.set_output(0, t);
       add(std::move(renamed));
-      replaced_.insert(step);
+      drop(step);  // also where it came before the operator in an unsorted graph
     }
     lifted_[final_output] = {t, axis_two("Squeeze", base, t, final_output)};
     lifted_outputs_.insert(final_output);

@@ -1532,6 +1532,18 @@ def qdq_conv1d_opset12():
 
 
 @model
+def qdq_conv1d_unsorted():
+    """qdq_conv1d_audio's graph with its nodes in reverse order (octet sorts them; ONNX's checker does not
+    accept it): lift_1d must replace the ReLU and QuantizeLinear it moves behind a convolution also where
+    they come first."""
+    b = qdq_conv1d_audio()
+    b.name = "qdq_conv1d_unsorted"
+    b.nodes.reverse()
+    b.checked = False
+    return b
+
+
+@model
 def float_conv1d():
     """1-D operators in float: Conv1d with a bias, AveragePool1d, ConvTranspose1d (stride 2, output padding)
     and GlobalMaxPool over time."""
