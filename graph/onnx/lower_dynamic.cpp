@@ -6,8 +6,6 @@
 // matrix product with the weights minus theirs, and the int32 result as float (exact while |sum| < 2^24;
 // ONNX Runtime's own Cast rounds it to float32 there too).
 
-#include <algorithm>
-
 #include "graph/onnx/importer.h"
 #include "kernels/error.h"
 
@@ -79,11 +77,15 @@ bool Importer::lower_dynamic_quantization(const onnx::NodeProto& node) {
     throw Error(describe(node) + ": the weight zero point must have 1 or " + std::to_string(channels) +
                 " values");
   std::vector<double> weights = w.constant.values.to_doubles();
-  const int64_t inner = conv ? static_cast<int64_t>(weights.size()) / std::max<int64_t>(1, channels) : 1;
-  for (size_t i = 0; i < weights.size(); ++i) {
-    const auto c = static_cast<int64_t>(conv ? static_cast<int64_t>(i) / std::max<int64_t>(1, inner)
-                                             : static_cast<int64_t>(i) % channels);
-    weights[i] -= zero_points[zero_points.size() == 1 ? 0 : static_cast<size_t>(c)];
+  if (zero_points.size() > 1) {
+    // ConvInteger's weights are [C_out, ...]: channel i / (elements per channel); MatMulInteger's [K, N]:
+    // column i % N.
+    const size_t per_channel = weights.size() / zero_points.size();
+    for (size_t i = 0; i < weights.size(); ++i)
+      weights[i] -= zero_points[conv ? i / per_channel : i % zero_points.size()];
+  } else {
+    for (double& v : weights)
+      v -= zero_points[0];
   }
   const ValueId x = float_input(node, 0);
   if (conv) {

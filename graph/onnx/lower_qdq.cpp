@@ -33,7 +33,7 @@ bool is_quantize_linear(const onnx::NodeProto& node) {
 
 // QuantizeLinear / DequantizeLinear's attributes. output_dtype (opset 21) and precision (opset 23) are
 // accepted where they name what octet computes: float32 arithmetic, float32 out of a DequantizeLinear, and
-// out of a QuantizeLinear the type its zero point has (checked by quantize_output_type).
+// out of a QuantizeLinear an 8-bit type (activation_params checks it against the zero point's).
 void check_quantize_linear_attributes(const onnx::NodeProto& node) {
   const Attributes a(node);
   a.expect_only({"axis", "saturate", "block_size", "output_dtype", "precision"});
