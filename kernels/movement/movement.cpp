@@ -35,6 +35,16 @@ void gather(const void* x, const Shape& s, int64_t axis, const int64_t* indices,
   run_parallel(ref::detail::gather_work(x, s, axis, indices, index_shape, element_size, y, what));
 }
 
+void gather_elements(const void* x, const Shape& s, int64_t axis, const int64_t* indices,
+                     const Shape& index_shape, size_t element_size, void* y, std::string_view what) {
+  run_parallel(ref::detail::gather_elements_work(x, s, axis, indices, index_shape, element_size, y, what));
+}
+
+void gather_nd(const void* x, const Shape& s, const int64_t* indices, const Shape& index_shape,
+               int64_t batch_dims, size_t element_size, void* y, std::string_view what) {
+  run_parallel(ref::detail::gather_nd_work(x, s, indices, index_shape, batch_dims, element_size, y, what));
+}
+
 void expand(const void* x, const Shape& s, const Shape& out, size_t element_size, void* y) {
   run_parallel(ref::detail::expand_work(x, s, out, element_size, y));
 }

@@ -3,6 +3,7 @@
 // The element-moving operators of kernels/reference/movement.h run in parallel over independent output
 // ranges (oneTBB): the same bytes as the references for any thread count.
 
+#include "kernels/reference/indexing.h"
 #include "kernels/reference/movement.h"
 
 namespace octet::movement {
@@ -14,6 +15,10 @@ void pad(const void* x, const Shape& s, const std::vector<int64_t>& begin, const
          ref::PadMode mode, const void* value, size_t element_size, void* y, std::string_view what);
 void gather(const void* x, const Shape& s, int64_t axis, const int64_t* indices, const Shape& index_shape,
             size_t element_size, void* y, std::string_view what);
+void gather_elements(const void* x, const Shape& s, int64_t axis, const int64_t* indices,
+                     const Shape& index_shape, size_t element_size, void* y, std::string_view what);
+void gather_nd(const void* x, const Shape& s, const int64_t* indices, const Shape& index_shape,
+               int64_t batch_dims, size_t element_size, void* y, std::string_view what);
 void expand(const void* x, const Shape& s, const Shape& out, size_t element_size, void* y);
 void tile(const void* x, const Shape& s, const std::vector<int64_t>& repeats, size_t element_size, void* y);
 void concat(const std::vector<const void*>& xs, const std::vector<Shape>& shapes, int64_t axis,
