@@ -60,6 +60,14 @@ const char* name_of(OpKind kind) {
       return "pad";
     case OpKind::gather:
       return "gather";
+    case OpKind::gather_elements:
+      return "gather_elements";
+    case OpKind::gather_nd:
+      return "gather_nd";
+    case OpKind::scatter_elements:
+      return "scatter_elements";
+    case OpKind::scatter_nd:
+      return "scatter_nd";
     case OpKind::expand:
       return "expand";
     case OpKind::tile:
@@ -122,12 +130,18 @@ bool computes_in_float(const Graph& graph, const Node& node) {
     case OpKind::slice:
     case OpKind::pad:
     case OpKind::gather:
+    case OpKind::gather_elements:
+    case OpKind::gather_nd:
     case OpKind::expand:
     case OpKind::tile:
     case OpKind::concat:
     case OpKind::depth_to_space:
     case OpKind::where:
       return false;  // conversions at the int8 boundary, or moves of elements
+    case OpKind::scatter_elements:
+    case OpKind::scatter_nd:
+      if (std::get<IndexingAttrs>(node.attrs).reduction == ref::ScatterReduction::none) return false;
+      break;
     default:
       break;
   }

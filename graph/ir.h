@@ -22,6 +22,7 @@
 #include "kernels/reference/float_normalization.h"
 #include "kernels/reference/float_pooling.h"
 #include "kernels/reference/float_reduce.h"
+#include "kernels/reference/indexing.h"
 #include "kernels/reference/lut.h"
 #include "kernels/reference/movement.h"
 #include "kernels/reference/pooling.h"
@@ -167,8 +168,16 @@ struct PadAttrs {
 };
 struct GatherAttrs {
   int64_t axis = 0;  // physical
+  // Constant indices, checked at load; null when they are the node's second input (int64, at run time).
   std::shared_ptr<const std::vector<int64_t>> indices;
   Shape index_shape;
+};
+// GatherElements / ScatterElements (`axis`, physical), GatherND (`batch_dims`), ScatterND; the indices are
+// input 1 (int64), the updates input 2.
+struct IndexingAttrs {
+  int64_t axis = 0;
+  int64_t batch_dims = 0;
+  ref::ScatterReduction reduction = ref::ScatterReduction::none;
 };
 struct TileAttrs {
   std::vector<int64_t> repeats;  // physical
@@ -212,7 +221,11 @@ enum class OpKind {
   normalize,         // BatchNormalization (channel affine), InstanceNormalization, LayerNormalization
   slice,             // any type
   pad,               // any type
-  gather,            // any type, constant indices
+  gather,            // any type; constant indices, or int64 ones at run time (input 1)
+  gather_elements,   // any type, int64 indices (input 1)
+  gather_nd,         // any type, int64 index tuples (input 1)
+  scatter_elements,  // data (any type; float32 / int64 with a reduction), int64 indices, updates
+  scatter_nd,        // the same, with index tuples
   expand,            // any type: broadcast to the output's shape
   tile,              // any type
   cast,              // float <-> bool / int64
@@ -221,11 +234,12 @@ enum class OpKind {
 
 const char* name_of(OpKind kind);
 
-using Attrs = std::variant<std::monostate, ConvAttrs, FloatConvAttrs, FullyConnectedAttrs,
-                           FloatFullyConnectedAttrs, PoolAttrs, ClampAttrs, ConcatAttrs, ResizeAttrs,
-                           LutAttrs, TransposeAttrs, ReshapeAttrs, UnaryAttrs, BinaryAttrs, ReduceAttrs,
-                           SoftmaxAttrs, ArgReduceAttrs, NormAttrs, SliceAttrs, PadAttrs, GatherAttrs,
-                           TileAttrs, CastAttrs, DepthToSpaceAttrs, TopKAttrs, DynamicQuantizeAttrs>;
+using Attrs =
+    std::variant<std::monostate, ConvAttrs, FloatConvAttrs, FullyConnectedAttrs, FloatFullyConnectedAttrs,
+                 PoolAttrs, ClampAttrs, ConcatAttrs, ResizeAttrs, LutAttrs, TransposeAttrs, ReshapeAttrs,
+                 UnaryAttrs, BinaryAttrs, ReduceAttrs, SoftmaxAttrs, ArgReduceAttrs, NormAttrs, SliceAttrs,
+                 PadAttrs, GatherAttrs, TileAttrs, CastAttrs, DepthToSpaceAttrs, TopKAttrs,
+                 DynamicQuantizeAttrs, IndexingAttrs>;
 
 struct Node {
   std::string name;     // the ONNX node this came from (for errors and profiles)

@@ -204,11 +204,32 @@ Shape infer_output_shape(const Graph& g, const Node& n, const Value& out) {
       const auto& a = attrs_of<GatherAttrs>(n);
       if (a.axis < 0 || a.axis >= static_cast<int64_t>(in.size()))
         throw Error(where(n) + ": axis out of range");
+      if (!a.indices && input_shape(g, n, 1) != a.index_shape)
+        throw Error(where(n) + ": the indices' shape " + to_string(input_shape(g, n, 1)) + " is not " +
+                    to_string(a.index_shape));
       Shape s(in.begin(), in.begin() + a.axis);
       s.insert(s.end(), a.index_shape.begin(), a.index_shape.end());
       s.insert(s.end(), in.begin() + a.axis + 1, in.end());
       return s;
     }
+    case OpKind::gather_elements:
+      ref::check_gather_elements_shapes(input_shape(g, n, 0), attrs_of<IndexingAttrs>(n).axis,
+                                        input_shape(g, n, 1), where(n));
+      return input_shape(g, n, 1);
+    case OpKind::gather_nd:
+      return ref::gather_nd_shape(input_shape(g, n, 0), input_shape(g, n, 1),
+                                  attrs_of<IndexingAttrs>(n).batch_dims, where(n));
+    case OpKind::scatter_elements:
+      ref::check_gather_elements_shapes(input_shape(g, n, 0), attrs_of<IndexingAttrs>(n).axis,
+                                        input_shape(g, n, 1), where(n));
+      if (input_shape(g, n, 2) != input_shape(g, n, 1))
+        throw Error(where(n) + ": updates of shape " + to_string(input_shape(g, n, 2)) +
+                    " for indices of shape " + to_string(input_shape(g, n, 1)));
+      return input_shape(g, n, 0);
+    case OpKind::scatter_nd:
+      ref::check_scatter_nd_shapes(input_shape(g, n, 0), input_shape(g, n, 1), input_shape(g, n, 2),
+                                   where(n));
+      return input_shape(g, n, 0);
     case OpKind::expand: {
       const Shape& s = attrs_of<ReshapeAttrs>(n).shape;
       if (broadcast_shape(where(n), input_shape(g, n, 0), s) != s)
@@ -289,6 +310,10 @@ bool moves_elements(OpKind kind) {
     case OpKind::slice:
     case OpKind::pad:
     case OpKind::gather:
+    case OpKind::gather_elements:
+    case OpKind::gather_nd:
+    case OpKind::scatter_elements:
+    case OpKind::scatter_nd:
     case OpKind::expand:
     case OpKind::tile:
     case OpKind::depth_to_space:
@@ -362,6 +387,29 @@ void check_types(const Graph& g, const Node& n) {
       return expect(type_of(2), out.type, "input Y");
     case OpKind::cast:
       return expect(out.type, attrs_of<CastAttrs>(n).to, "output");
+    case OpKind::gather:
+    case OpKind::gather_elements:
+    case OpKind::gather_nd:
+    case OpKind::scatter_elements:
+    case OpKind::scatter_nd: {
+      const bool indexed = n.kind != OpKind::gather || !attrs_of<GatherAttrs>(n).indices;
+      const size_t inputs = n.kind == OpKind::scatter_elements || n.kind == OpKind::scatter_nd ? 3
+                            : indexed                                                          ? 2
+                                                                                               : 1;
+      if (n.inputs.size() != inputs)
+        throw Error(where(n) + ": expects " + std::to_string(inputs) + " input(s), has " +
+                    std::to_string(n.inputs.size()));
+      expect(type_of(0), out.type, "data");
+      if (indexed) expect(type_of(1), ElementType::s64, "indices");
+      if (inputs == 3) {
+        expect(type_of(2), out.type, "updates");
+        if (attrs_of<IndexingAttrs>(n).reduction != ref::ScatterReduction::none &&
+            out.type != ElementType::f32 && out.type != ElementType::s64)
+          throw Error(where(n) + ": a scatter reduction needs float32 or int64 data, got " +
+                      std::string(name_of(out.type)));
+      }
+      return;
+    }
     case OpKind::pad: {
       const auto& a = attrs_of<PadAttrs>(n);
       if (a.mode == ref::PadMode::constant && a.value.size() != size_of(out.type))

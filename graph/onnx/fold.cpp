@@ -16,6 +16,7 @@
 #include "kernels/error.h"
 #include "kernels/reference/broadcast.h"
 #include "kernels/reference/float_elementwise.h"
+#include "kernels/reference/indexing.h"
 #include "kernels/reference/movement.h"
 
 namespace octet::graph::onnx_import {
@@ -340,6 +341,61 @@ bool Importer::fold_constants(const onnx::NodeProto& node) {
     s.insert(s.end(), x.shape.begin() + axis + 1, x.shape.end());
     return result(moved(node, x, s, [&](const double* from, double* to) {
       ref::gather(from, x.shape, axis, indices.data(), idx.shape, sizeof(double), to, describe(node));
+    }));
+  }
+  if (op == "GatherElements" || op == "GatherND") {
+    const Constant& idx = input(1, "indices");
+    const std::vector<int64_t> indices = int_values(node, idx, "index");
+    if (op == "GatherND") {
+      a.expect_only({"batch_dims"});
+      const int64_t batch_dims = a.get_int("batch_dims", 0);
+      return result(moved(node, x, ref::gather_nd_shape(x.shape, idx.shape, batch_dims, describe(node)),
+                          [&](const double* from, double* to) {
+                            ref::gather_nd(from, x.shape, indices.data(), idx.shape, batch_dims,
+                                           sizeof(double), to, describe(node));
+                          }));
+    }
+    a.expect_only({"axis"});
+    const int64_t axis = normalize_axis(node, a.get_int("axis", 0), static_cast<int64_t>(x.shape.size()));
+    return result(moved(node, x, idx.shape, [&](const double* from, double* to) {
+      ref::gather_elements(from, x.shape, axis, indices.data(), idx.shape, sizeof(double), to,
+                           describe(node));
+    }));
+  }
+  if (op == "ScatterElements" || op == "Scatter" || op == "ScatterND") {
+    const Constant& idx = input(1, "indices");
+    const std::vector<int64_t> indices = int_values(node, idx, "index");
+    const std::vector<double> updates = input(2, "updates").values.to_doubles();
+    const bool nd = op == "ScatterND";
+    if (nd)
+      a.expect_only({"reduction"});
+    else if (op == "Scatter")
+      a.expect_only({"axis"});
+    else
+      a.expect_only({"axis", "reduction"});
+    const std::string reduction = a.get_string("reduction", "none");
+    const ref::ScatterReduction r = reduction == "add"   ? ref::ScatterReduction::add
+                                    : reduction == "mul" ? ref::ScatterReduction::mul
+                                    : reduction == "max" ? ref::ScatterReduction::max
+                                    : reduction == "min" ? ref::ScatterReduction::min
+                                                         : ref::ScatterReduction::none;
+    if (r == ref::ScatterReduction::none && reduction != "none")
+      throw Error(describe(node) + ": unknown reduction '" + reduction + "'");
+    if (nd)
+      ref::check_scatter_nd_shapes(x.shape, idx.shape, in[2].shape, describe(node));
+    else if (in[2].shape != idx.shape)
+      throw Error(describe(node) + ": updates of shape " + to_string(in[2].shape) + " for indices of shape " +
+                  to_string(idx.shape));
+    const int64_t axis =
+        nd ? 0 : normalize_axis(node, a.get_int("axis", 0), static_cast<int64_t>(x.shape.size()));
+    // Folded in float64, which holds every float32 and every int64 index-sized value exactly.
+    return result(moved(node, x, x.shape, [&](const double* from, double* to) {
+      if (nd)
+        ref::scatter_nd(from, x.shape, indices.data(), idx.shape, updates.data(), sizeof(double), r,
+                        ref::ScatterArithmetic::f64, to, describe(node));
+      else
+        ref::scatter_elements(from, x.shape, axis, indices.data(), idx.shape, updates.data(), sizeof(double),
+                              r, ref::ScatterArithmetic::f64, to, describe(node));
     }));
   }
   if (op == "Slice") {

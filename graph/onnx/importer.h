@@ -215,6 +215,9 @@ class Importer {
   bool lower_float_normalization(const onnx::NodeProto& node);   // lower_float_reduce.cpp
   bool lower_float_matmul(const onnx::NodeProto& node);          // lower_float_matmul.cpp
   bool lower_dynamic_quantization(const onnx::NodeProto& node);  // lower_dynamic.cpp
+  bool lower_indexing(const onnx::NodeProto& node);              // lower_indexing.cpp
+  // An index operand as an int64 value in plain layout: int32 / int64 constants, or a run-time int64 tensor.
+  ValueId index_input(const onnx::NodeProto& node, int input);
   // Value v (plain layout) reshaped to `shape`, named after it and node with `suffix`.
   ValueId plain_reshape(const onnx::NodeProto& node, ValueId v, Shape shape, const std::string& suffix);
   // x [..., K] (or [K]) times constant weights b [K, N] (row-major), as a float fully connected layer

@@ -1,4 +1,5 @@
-// Operators that move or select elements without arithmetic: Slice, Pad, Gather (constant indices), Expand,
+// Operators that move or select elements without arithmetic: Slice, Pad, Gather (constant indices; run-time
+// ones: lower_indexing.cpp), Expand,
 // Tile, Split, DepthToSpace, SpaceToDepth. They take any kind of tensor: on a quantized or dequantized one
 // they move its uint8 bytes and keep its params (so DequantizeLinear -> Slice -> QuantizeLinear stays
 // int8), on a float one its floats. Axes map to the physical layout where the operator allows it, so an
@@ -180,10 +181,8 @@ bool Importer::lower_movement(const onnx::NodeProto& node) {
   if (op == "Gather") {
     a.expect_only({"axis"});
     const Symbol& idx = symbol(node, 1);
-    if (idx.kind != Symbol::Kind::constant || !idx.constant.is_integer())
-      throw Error(describe(node) +
-                  ": indices computed at run time are not supported (they must be constant "
-                  "integers)");
+    if (idx.kind != Symbol::Kind::constant) return false;  // run-time indices: lower_indexing.cpp
+    if (!idx.constant.is_integer()) throw Error(describe(node) + ": indices must be integers");
     ValueId in_v = v;
     const Value* in = &graph_.value(in_v);
     const int64_t axis = normalize_axis(node, a.get_int("axis", 0), static_cast<int64_t>(in->shape.size()));

@@ -1,6 +1,6 @@
 // The element-moving family: concatenation, reshapes, transposes, Slice, Pad, Gather, Expand, Tile,
-// DepthToSpace / SpaceToDepth, for every element type (a uint8 concat requantizes its inputs to the
-// output's params).
+// DepthToSpace / SpaceToDepth, GatherElements / GatherND and the scatters, for every element type (a uint8
+// concat requantizes its inputs to the output's params).
 
 #include <tbb/blocked_range.h>
 #include <tbb/parallel_for.h>
@@ -129,7 +129,44 @@ std::unique_ptr<const Operator> make_movement_operator(const Graph& g, const Nod
       const auto a = std::get<graph::GatherAttrs>(node.attrs);
       const std::string what = node.name;
       return function([in, a, element, what](auto inputs, std::byte* o) {
-        movement::gather(inputs[0], in.shape, a.axis, a.indices->data(), a.index_shape, element, o, what);
+        const auto* indices = a.indices ? a.indices->data() : reinterpret_cast<const int64_t*>(inputs[1]);
+        movement::gather(inputs[0], in.shape, a.axis, indices, a.index_shape, element, o, what);
+      });
+    }
+    case OpKind::gather_elements:
+    case OpKind::gather_nd: {
+      const auto a = std::get<graph::IndexingAttrs>(node.attrs);
+      const Shape index_shape = ins.at(1).shape;
+      const std::string what = node.name;
+      const bool nd = node.kind == OpKind::gather_nd;
+      return function([in, a, index_shape, element, what, nd](auto inputs, std::byte* o) {
+        const auto* indices = reinterpret_cast<const int64_t*>(inputs[1]);
+        if (nd)
+          movement::gather_nd(inputs[0], in.shape, indices, index_shape, a.batch_dims, element, o, what);
+        else
+          movement::gather_elements(inputs[0], in.shape, a.axis, indices, index_shape, element, o, what);
+      });
+    }
+    case OpKind::scatter_elements:
+    case OpKind::scatter_nd: {
+      const auto a = std::get<graph::IndexingAttrs>(node.attrs);
+      const Shape index_shape = ins.at(1).shape;
+      const std::string what = node.name;
+      const bool nd = node.kind == OpKind::scatter_nd;
+      const ref::ScatterArithmetic arithmetic = a.reduction == ref::ScatterReduction::none
+                                                    ? ref::ScatterArithmetic::bytes
+                                                : out.type == ElementType::f32 ? ref::ScatterArithmetic::f32
+                                                                               : ref::ScatterArithmetic::s64;
+      // Scatters run on one thread: updates are applied in order (repeated indices are then deterministic),
+      // and models scatter a few boxes or anchors, not feature maps.
+      return function([in, a, index_shape, element, what, nd, arithmetic](auto inputs, std::byte* o) {
+        const auto* indices = reinterpret_cast<const int64_t*>(inputs[1]);
+        if (nd)
+          ref::scatter_nd(inputs[0], in.shape, indices, index_shape, inputs[2], element, a.reduction,
+                          arithmetic, o, what);
+        else
+          ref::scatter_elements(inputs[0], in.shape, a.axis, indices, index_shape, inputs[2], element,
+                                a.reduction, arithmetic, o, what);
       });
     }
     case OpKind::expand: {

@@ -94,6 +94,8 @@ STRUCTURAL = {
 }
 # lower_movement.cpp: any kind of tensor (uint8 bytes keep their params).
 MOVEMENT = {"Slice", "Pad", "Gather", "Expand", "Tile", "Split", "DepthToSpace", "SpaceToDepth"}
+# lower_indexing.cpp: the same, with indices computed at run time.
+INDEXING = {"GatherElements", "GatherND", "ScatterElements", "ScatterND", "Scatter"}
 # lower_qdq.cpp: int8 operators when the weights are quantized constants; lower_float*.cpp otherwise.
 QDQ_COMPUTE = {"Conv", "ConvTranspose", "Gemm", "MatMul"}
 # lower_float.cpp, lower_float_reduce.cpp, lower_float_matmul.cpp: the float operators.
@@ -118,7 +120,7 @@ FLOAT_OTHER = {
 FLOAT_OPS = FLOAT_UNARY | FLOAT_BINARY | FLOAT_OTHER
 QOPERATOR = {"QLinearConv", "QLinearMatMul"}  # the ONNX-domain ones; the rest are com.microsoft
 QDQ = {"QuantizeLinear", "DequantizeLinear"}
-OCTET_OPS = FOLDED_ONLY | LUT_ELEMENTWISE | STRUCTURAL | MOVEMENT | QDQ_COMPUTE | FLOAT_OPS | QOPERATOR | QDQ
+OCTET_OPS = FOLDED_ONLY | LUT_ELEMENTWISE | STRUCTURAL | MOVEMENT | INDEXING | QDQ_COMPUTE | FLOAT_OPS | QOPERATOR | QDQ
 # Quantization operators octet does not import (integer outputs / runtime-computed params).
 # octet runs dynamic quantization only in ONNX Runtime's quantize_dynamic form, DynamicQuantizeLinear ->
 # ConvInteger / MatMulInteger -> Cast -> Mul (graph/onnx/lower_dynamic.cpp); ONNX's single-operator tests
@@ -134,7 +136,7 @@ QUANT_UNSUPPORTED = {
 QUANT_OPS = QOPERATOR | QDQ | set(QUANT_UNSUPPORTED)
 # The operators that have a quantized (uint8) form in octet: their single-operator float tests also get a
 # QDQ variant (see "Quantized variants").
-QUANTIZED_FORMS = LUT_ELEMENTWISE | STRUCTURAL | MOVEMENT | QDQ_COMPUTE
+QUANTIZED_FORMS = LUT_ELEMENTWISE | STRUCTURAL | MOVEMENT | INDEXING | QDQ_COMPUTE
 
 # Operand positions that are constants in real models and that octet requires (or, for the quantized forms,
 # needs) to be constants: weights and normalization parameters, quantization params, and the operands that
@@ -833,7 +835,7 @@ ELEMENTWISE_REL = 2.0 ** -20
 ELEMENTWISE_ABS = 2.0 ** -21
 # Operators whose float32 results are exactly determined (element moves, selections, comparisons, one
 # correctly rounded IEEE operation evaluated in the same order on both sides): compared exactly.
-EXACT_OPS = MOVE | FOLDED_ONLY | {
+EXACT_OPS = MOVE | FOLDED_ONLY | INDEXING | {  # scatter reductions: in index order, as the reference
     "Relu", "LeakyRelu", "PRelu", "ThresholdedRelu", "Shrink", "Neg", "Abs", "Floor", "Ceil", "Round", "Sign",
     "Clip", "Max", "Min", "Add", "Sub", "Mul", "Div", "Mod", "Reciprocal", "Sqrt", "Equal", "Less",
     "LessOrEqual", "Greater", "GreaterOrEqual", "And", "Or", "Xor", "Not", "Where", "Cast", "CastLike",
@@ -1016,6 +1018,31 @@ def node_tolerance(node, value, opset):
         return absolute, 0.0, (f"Resize ({attr(node, 'mode')}): a weighted sum of {taps} taps (separable: + {2 * d} "
                                "roundings), its weights known to 4 u: 2 (gamma + 4 u) S with S = (sum |weights|)^"
                                f"{d} max|x| = {total:.6g}")
+    if op in ("NegativeLogLikelihoodLoss", "SoftmaxCrossEntropyLoss"):
+        # Terms -x[n, target] w[target] (SCE: of the log-softmax of x), summed over k = N d1 d2 ... positions and
+        # for "mean" divided by the sum W of the picked weights.
+        c = x.shape[1]
+        k = x.size // c
+        w = np.abs(value(node.input[2])) if len(node.input) > 2 and node.input[2] else np.ones(c)
+        target = value(node.input[1]).astype(np.int64)
+        ignore = attr(node, "ignore_index", None)
+        picked = [w[t] for t in target.ravel() if t != ignore and 0 <= t < c]
+        a = float(np.max(np.abs(x)))
+        per_term = 0.0
+        if op == "SoftmaxCrossEntropyLoss":
+            # |log softmax| <= 2 max|x| + log C, computed to gamma_(C+2) of that plus 4 ulp for exp / log.
+            a = 2 * a + float(np.log(c))
+            per_term = (gamma(c + 2) + 8 * U) * a * float(np.max(w))
+        total = k * a * float(np.max(w))
+        reduction = attr(node, "reduction", "mean")
+        scale = 1.0
+        if reduction == "mean" and picked and sum(picked) > 0:
+            scale = 1.0 / float(sum(picked))
+        absolute = 4 * (gamma(k + 4) * total + k * per_term) * scale + per_term
+        return absolute, 2.0 ** -20, (f"{op} ({reduction}): k = {k} terms of at most A = {a:.6g} max|w| "
+                                      "summed in float32 (4 gamma_(k+4) k A max|w|, twice for the two sides and "
+                                      "the weight sum), each term's own error (log-softmax: gamma_(C+2) + 8 u) "
+                                      "times k, over the weight sum for mean; + 2^-20 relative")
     if op in ("Sum", "Mean"):
         xs = np.broadcast_arrays(*(np.abs(value(i)) for i in node.input))
         n = len(xs)

@@ -532,6 +532,26 @@ TEST(SessionInputs, WrongShapeIsNamed) {
   expect_run_error([&] { session.run(inputs); }, "per_channel");
 }
 
+// Indices arrive at run time: one out of range is an error naming the node and the index, on any thread
+// count, and the session runs valid indices correctly afterwards.
+TEST(SessionInputs, IndexOutOfRangeIsNamedAtRunTime) {
+  const Case c{"float_runtime_indices", ""};
+  const Model model = Model::load(c.onnx().string());
+  const auto inputs = read_inputs(model, c);
+  for (const int threads : {1, 2}) {
+    Session session(model, {.threads = threads});
+    const auto good = session.run(inputs);
+    for (const int64_t bad : {int64_t{5}, int64_t{-6}, int64_t{1} << 40}) {
+      auto broken = inputs;
+      broken.erase("indices");
+      broken.emplace("indices", HostTensor::from_int64({2, 3}, {0, 1, 2, 3, bad, 0}));
+      expect_run_error([&] { session.run(broken); },
+                       "index " + std::to_string(bad) + " (element 4 of the indices)");
+    }
+    EXPECT_TRUE(same_outputs(session.run(inputs), good)) << "after the errors, " << threads << " threads";
+  }
+}
+
 TEST(SessionInputs, WrongDtypeIsNamed) {
   // float data for a uint8 graph input.
   const Model model = Model::load(kUint8Input.onnx().string());

@@ -668,7 +668,7 @@ class Builder:
 
 def save_arrays(prefix, arrays, kind):
     for i, a in enumerate(arrays):
-        np.save(f"{prefix}.{kind}{'' if i == 0 else i}.npy", a)
+        np.save(f"{prefix}.{kind}{'' if i == 0 else i}.npy", np.ascontiguousarray(a))  # C order: what octet reads
 
 
 def write(b):
@@ -1614,6 +1614,134 @@ def qdq_top_k():
     return b
 
 
+def top_k_indices(b, scores, k):
+    """TopK of a float graph input along its last axis (distinct values: no ties): (values, int64 indices)."""
+    order = np.argsort(-scores.v.astype(np.float64), axis=-1, kind="stable")[..., :k]
+    out = b.fresh("topk")
+    b.nodes.append(helper.make_node("TopK", [scores.name, b.const(np.array([k], np.int64), "k")],
+                                    [out + "_values", out + "_indices"], name=out, axis=-1))
+    return (T(out + "_values", np.take_along_axis(scores.v, order, axis=-1)),
+            T(out + "_indices", order.astype(np.int64)))
+
+
+@model
+def qdq_keypoint_head():
+    """A keypoint / detection head's selection (CenterNet's peaks, a detector's top boxes): indices from a
+    TopK at run time pick features out of a QDQ conv's map with Gather, GatherElements and GatherND (batch
+    dimensions), anchors out of a constant table, and ScatterND / ScatterElements write into tensors: YOLOv5's
+    in-place box decoding (float), a quantized map's channels (its bytes move), and a score histogram with
+    reduction add (opset 16). The scores are a float graph input, so the indices do not hang on the conv's
+    rounding."""
+    b = Builder("qdq_keypoint_head", opset=16)
+    fq = conv_features(b, c=4, h=5, w=6, co=6)
+    scores = b.input([1, 30], -3, 3, name="scores")
+    top_values, top = top_k_indices(b, scores, 4)
+    flat = b.reshape(b.dq(fq), [1, 6, 30])
+
+    # Gather with run-time indices on the quantized map: [1, 6, 1, 4].
+    gathered = T(b.node("Gather", [flat.name, top.name], "gather", axis=2), np.take(flat.v, top.v, axis=2))
+    b.output(b.q(gathered, s=fq.s, z=fq.z))
+    # GatherElements with the indices expanded over the channels: [1, 6, 4].
+    expanded_v = np.broadcast_to(top.v[:, None, :], (1, 6, 4)).astype(np.int64)
+    expanded = T(b.node("Expand", [b.unsqueeze(top, [1]).name, b.const(np.array([1, 6, 4], np.int64), "shape")],
+                        "expand"), expanded_v)
+    elements = T(b.node("GatherElements", [flat.name, expanded.name], "gather_elements", axis=2),
+                 np.take_along_axis(flat.v, expanded_v, axis=2))
+    b.output(b.q(elements, s=fq.s, z=fq.z))
+    # GatherND, one batch dimension: each image's feature vectors at its peaks, [1, 4, 6].
+    per_pixel = b.transpose(flat, [0, 2, 1])
+    tuples = b.unsqueeze(top, [2])
+    nd = T(b.node("GatherND", [per_pixel.name, tuples.name], "gather_nd", batch_dims=1),
+           per_pixel.v[0][top.v[0]][None])
+    b.output(b.q(nd, s=fq.s, z=fq.z))
+    # A constant anchor table indexed at run time: [1, 4, 2] float.
+    anchors = as_f32(b.rng.uniform(0, 64, (30, 2)))
+    b.output(T(b.node("Gather", [b.const(anchors, "anchors"), top.name], "gather_anchors", axis=0),
+               anchors[top.v]))
+
+    # ScatterND as YOLOv5's export writes box decoding in place: y[..., 0:2] = 2 * y[..., 0:2].
+    boxes = b.reshape(scores, [1, 5, 6])
+    xy = T(b.node("Slice", [boxes.name, b.const(np.array([0], np.int64), "starts"),
+                            b.const(np.array([2], np.int64), "ends"), b.const(np.array([2], np.int64), "axes")],
+                  "slice"), boxes.v[:, :, 0:2])
+    doubled = b.binary("Mul", xy, 2.0)
+    box_index = np.array([[[[0, i, c] for c in range(2)] for i in range(5)]], np.int64)  # [1, 5, 2, 3]
+    decoded_v = boxes.v.copy()
+    decoded_v[:, :, 0:2] = doubled.v
+    b.output(T(b.node("ScatterND", [boxes.name, b.const(box_index, "indices"), doubled.name], "scatter_nd"),
+               decoded_v))
+    # ScatterND on the dequantized map, with updates of its own params: channels 5 and 0 get channels 1, 2.
+    fd = b.dq(fq)
+    channels = T(b.node("Slice", [fd.name, b.const(np.array([1], np.int64), "starts"),
+                                  b.const(np.array([3], np.int64), "ends"), b.const(np.array([1], np.int64), "axes")],
+                        "slice"), fd.v[:, 1:3])
+    updates = b.reshape(channels, [2, 5, 6])
+    written_v = fd.v.copy()
+    written_v[0, 5], written_v[0, 0] = fd.v[0, 1], fd.v[0, 2]
+    written = T(b.node("ScatterND", [fd.name, b.const(np.array([[0, 5], [0, 0]], np.int64), "indices"),
+                                     updates.name], "scatter_nd"), written_v)
+    b.output(b.q(written, s=fq.s, z=fq.z))
+    # A histogram of the top scores over the 30 positions (reduction add, repeated index 0 included).
+    histogram_index = np.concatenate([top.v, np.zeros((1, 1), np.int64)], axis=1)
+    index_name = b.node("Concat", [top.name, b.const(np.zeros((1, 1), np.int64), "zero_index")], "concat", axis=1)
+    weights = np.concatenate([top_values.v, np.ones((1, 1), np.float32)], axis=1)
+    weight_name = b.node("Concat", [top_values.name, b.const(np.ones((1, 1), np.float32), "one")], "concat",
+                         axis=1)
+    histogram_v = np.zeros((1, 30), np.float64)
+    for i, w in zip(histogram_index[0], weights[0]):
+        histogram_v[0, i] += np.float64(w)
+    b.output(T(b.node("ScatterElements", [b.const(np.zeros((1, 30), np.float32), "bins"), index_name, weight_name],
+                      "scatter_elements", axis=1, reduction="add"), as_f32(histogram_v)))
+    return b
+
+
+@model
+def qop_scatter_gather():
+    """The index operators on the uint8 tensors of a QOperator model: GatherElements picks each channel's
+    entry per row by a constant index table, and ScatterND writes a uint8 constant row into the map (the
+    integers move as they are); QLinearConv before, DequantizeLinear after."""
+    b = Builder("qop_scatter_gather")
+    xq = b.q(b.input([1, 3, 4, 5], -1, 1.5))
+    y = b.qlinear_conv(xq, b.rng.normal(0, 0.4, (4, 3, 3, 3)), b.rng.normal(0, 0.3, 4), pads=[1, 1, 1, 1])
+    index = b.rng.integers(-5, 5, (1, 4, 4, 2)).astype(np.int64)
+    picked = T(b.node("GatherElements", [y.name, b.const(index, "indices")], "gather_elements", axis=3),
+               np.take_along_axis(y.v, np.where(index < 0, index + 5, index), axis=3), y.s, y.z)
+    b.output(b.dq(picked))
+    row = b.rng.integers(0, 256, (1, 5)).astype(np.uint8)
+    written_v = y.v.copy()
+    written_v[0, 2, 3] = row[0]
+    written = T(b.node("ScatterND", [y.name, b.const(np.array([[0, 2, -1]], np.int64), "indices"),
+                                     b.const(row, "row")], "scatter_nd"), written_v, y.s, y.z)
+    b.output(b.dq(written))
+    return b
+
+
+@model
+def float_runtime_indices():
+    """Indices as an int64 graph input (negative ones included) into a float table: Gather, GatherElements,
+    GatherND and ScatterElements. model_tests also feeds an index out of range, which must be an error that
+    names the node, and then valid indices again."""
+    b = Builder("float_runtime_indices")
+    table = b.input([5, 4], -2, 2, name="table")
+    idx = np.array([[0, -1, 3], [4, -5, 2]], np.int64)
+    b.inputs.append(helper.make_tensor_value_info("indices", TensorProto.INT64, [2, 3]))
+    b.feeds.append(idx)
+    wrapped = np.where(idx < 0, idx + 5, idx)
+    b.output(T(b.node("Gather", [table.name, "indices"], "gather", axis=0), table.v[wrapped]))
+    b.output(T(b.node("GatherElements", [table.name, "indices"], "gather_elements", axis=0),
+               table.v[wrapped, np.arange(3)[None, :]]))
+    tuples = b.node("Unsqueeze", ["indices", b.const(np.array([2], np.int64), "axes")], "unsqueeze")
+    b.output(T(b.node("GatherND", [table.name, tuples], "gather_nd"), table.v[wrapped]))
+    updates = as_f32(b.rng.uniform(5, 6, (2, 3)))
+    scattered = table.v.copy()
+    for r in range(2):
+        for c in range(3):
+            scattered[wrapped[r, c], c] = updates[r, c]
+    b.output(T(b.node("ScatterElements", [table.name, "indices", b.const(updates, "updates")], "scatter_elements",
+                      axis=0), scattered))
+    return b
+
+
 def dynamic_quantize(v):
     """ONNX Runtime's DynamicQuantizeLinear in float32: (uint8 values, scale, zero point)."""
     x = v.astype(np.float32)
@@ -2176,6 +2304,32 @@ def malformed_models():
         make([helper.make_node("TopK", ["input", "k_big"], ["v", "i"], name="topk_k_too_large")],
              [vi("input", [1, 4])], [vi("v", None), vi("i", None, TensorProto.INT64)],
              [numpy_helper.from_array(np.array([5], np.int64), "k_big")]), "topk_k_too_large")
+    # Index operators: indices must be integers, shapes must agree, and uint8 tensors have no reductions.
+    add("gather_elements_float_indices.onnx",
+        make([helper.make_node("GatherElements", ["input", "fi"], ["y"], name="gather_elements_float_idx")],
+             [vi("input", [2, 3])], [vi("y", None)], [numpy_helper.from_array(np.zeros((2, 3), np.float32), "fi")]),
+        "gather_elements_float_idx")
+    add("gather_nd_batch_mismatch.onnx",
+        make([helper.make_node("GatherND", ["input", "ti"], ["y"], name="gather_nd_batches", batch_dims=1)],
+             [vi("input", [2, 3])], [vi("y", None)], [numpy_helper.from_array(np.zeros((3, 1), np.int64), "ti")]),
+        "gather_nd_batches")
+    add("gather_constant_index_out_of_range.onnx",
+        make([helper.make_node("GatherElements", ["ci", "input"], ["y"], name="gather_elements_far"),
+              helper.make_node("Gather", ["input", "gi"], ["z"], name="gather_constant_far")],
+             [vi("input", [2, 3], TensorProto.INT64)], [vi("y", None, TensorProto.INT64), vi("z", None, TensorProto.INT64)],
+             [numpy_helper.from_array(np.zeros((2, 3), np.int64), "ci"),
+              numpy_helper.from_array(np.array([2], np.int64), "gi")]), "gather_constant_far")
+    add("scatter_nd_updates_shape.onnx",
+        make([helper.make_node("ScatterND", ["input", "si", "su"], ["y"], name="scatter_nd_wrong_updates")],
+             [vi("input", [4, 3])], [vi("y", None)],
+             [numpy_helper.from_array(np.zeros((2, 1), np.int64), "si"),
+              numpy_helper.from_array(np.zeros((2, 4), np.float32), "su")]), "scatter_nd_wrong_updates")
+    add("scatter_reduction_on_uint8.onnx",
+        make([helper.make_node("ScatterElements", ["input", "ui", "uu"], ["y"], name="scatter_add_uint8",
+                               reduction="add")],
+             [vi("input", [1, 4], TensorProto.UINT8)], [vi("y", None, TensorProto.UINT8)],
+             [numpy_helper.from_array(np.zeros((1, 2), np.int64), "ui"),
+              numpy_helper.from_array(np.ones((1, 2), np.uint8), "uu")], opset=16), "scatter_add_uint8")
     # Dynamic quantization: DynamicQuantizeLinear's uint8 output only into ConvInteger / MatMulInteger, whose
     # integer input must come from one.
     add("dynamic_quantize_into_dequantize.onnx",

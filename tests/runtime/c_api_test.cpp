@@ -282,9 +282,10 @@ TEST(CApi, TestModelsSameAsCpp) {
       const fs::path file = kTestModelsDir / (stem + ".input" + (i == 0 ? "" : std::to_string(i)) + ".npy");
       if (!fs::exists(file)) break;
       const npy::Array a = npy::read(file.string());
-      inputs.emplace(cpp_model.inputs()[i].name, a.dtype == npy::Dtype::uint8
-                                                     ? octet::HostTensor::from_uint8(a.shape, a.to_uint8())
-                                                     : octet::HostTensor::from_float(a.shape, a.to_float()));
+      inputs.emplace(cpp_model.inputs()[i].name,
+                     a.dtype == npy::Dtype::uint8   ? octet::HostTensor::from_uint8(a.shape, a.to_uint8())
+                     : a.dtype == npy::Dtype::int64 ? octet::HostTensor::from_int64(a.shape, a.to_int64())
+                                                    : octet::HostTensor::from_float(a.shape, a.to_float()));
     }
     if (inputs.size() != cpp_model.inputs().size()) continue;
     for (const octet_requantization mode :
