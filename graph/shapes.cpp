@@ -6,6 +6,7 @@
 #include "kernels/error.h"
 #include "kernels/reference/broadcast.h"
 #include "kernels/reference/elementwise.h"
+#include "kernels/reference/integer_elementwise.h"
 
 namespace octet::graph {
 
@@ -369,8 +370,13 @@ void check_types(const Graph& g, const Node& n) {
       return expect(out.type, ElementType::f32, "output");
     case OpKind::binary: {
       const BinaryOp op = attrs_of<BinaryAttrs>(n).op;
-      all_inputs(takes_bool(op) ? ElementType::b8 : ElementType::f32);
-      return expect(out.type, produces_bool(op) ? ElementType::b8 : ElementType::f32, "output");
+      // int64 operands (index arithmetic) where the operator has an integer form; float32 otherwise.
+      const ElementType operand = takes_bool(op) ? ElementType::b8
+                                  : type_of(0) == ElementType::s64 && ref::int64_computes(op)
+                                      ? ElementType::s64
+                                      : ElementType::f32;
+      all_inputs(operand);
+      return expect(out.type, produces_bool(op) ? ElementType::b8 : operand, "output");
     }
     case OpKind::arg_reduce:
       all_inputs(ElementType::f32);

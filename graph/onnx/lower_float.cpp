@@ -16,6 +16,7 @@
 #include "graph/onnx/axes.h"
 #include "graph/onnx/importer.h"
 #include "kernels/error.h"
+#include "kernels/reference/integer_elementwise.h"
 
 namespace octet::graph::onnx_import {
 
@@ -346,10 +347,15 @@ bool Importer::lower_float(const onnx::NodeProto& node) {
     return emit(node, OpKind::unary, {x}, UnaryAttrs{p}, same_as(x));
   };
   auto emit_binary = [&](BinaryOp bop, ValueId lhs, ValueId rhs) {
-    require(lhs, takes_bool(bop) ? ElementType::b8 : ElementType::f32);
-    require(rhs, takes_bool(bop) ? ElementType::b8 : ElementType::f32);
+    // Index arithmetic on int64 tensors (ref::int64_binary), float32 otherwise (bool for logical operators).
+    const ElementType operand = takes_bool(bop) ? ElementType::b8
+                                : graph_.value(lhs).type == ElementType::s64 && ref::int64_computes(bop)
+                                    ? ElementType::s64
+                                    : ElementType::f32;
+    require(lhs, operand);
+    require(rhs, operand);
     const auto aligned = align_layouts(node, {lhs, rhs});
-    Value out = same_as(aligned[0], produces_bool(bop) ? ElementType::b8 : ElementType::f32);
+    Value out = same_as(aligned[0], produces_bool(bop) ? ElementType::b8 : operand);
     if (graph_.value(aligned[1]).shape.size() > out.shape.size())
       out.layout = graph_.value(aligned[1]).layout;
     return emit(node, OpKind::binary, aligned, BinaryAttrs{bop}, out);

@@ -12,6 +12,7 @@
 #include "kernels/elementwise/quantized_binary.h"
 #include "kernels/error.h"
 #include "kernels/quantization/quantize.h"
+#include "kernels/reference/integer_elementwise.h"
 #include "kernels/reference/lut.h"
 #include "kernels/reference/requantize.h"
 #include "runtime/operators/operator_kit.h"
@@ -212,6 +213,12 @@ std::unique_ptr<const Operator> make_elementwise_operator(const Graph& g, const 
     case OpKind::binary: {
       const octet::BinaryOp op = std::get<graph::BinaryAttrs>(node.attrs).op;
       const Shape sa = ins[0].shape, sb = ins[1].shape;
+      if (ins[0].type == ElementType::s64) {
+        const std::string what = node.name;
+        return function([op, sa, sb, what](auto inputs, std::byte* o) {
+          ref::int64_binary(op, as<int64_t>(inputs[0]), sa, as<int64_t>(inputs[1]), sb, o, what);
+        });
+      }
       return function([isa, op, sa, sb](auto inputs, std::byte* o) {
         elementwise::float_binary(isa, op, inputs[0], sa, inputs[1], sb, o);
       });

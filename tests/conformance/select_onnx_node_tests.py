@@ -359,6 +359,9 @@ FOLDABLE = {
 # operators bool) and nothing else; integers are computed only when folding constants.
 COMPUTING = (FLOAT_OPS | {"AveragePool", "GlobalAveragePool", "Resize"}) - {"Where", "Cast", "CastLike"}
 LOGICAL = {"And", "Or", "Xor", "Not"}
+# Operators octet also computes on int64 tensors (index arithmetic, kernels/reference/integer_elementwise.h).
+INT64_FORMS = {"Add", "Sub", "Mul", "Div", "Mod", "Min", "Max", "Sum", "Equal", "Less", "LessOrEqual", "Greater",
+               "GreaterOrEqual"}
 # The element types each ONNX element type has at run time in octet (constants included).
 RUNTIME_TYPE = {TensorProto.FLOAT: "float32", TensorProto.DOUBLE: "float32", TensorProto.FLOAT16: "float32",
                 TensorProto.BOOL: "bool", TensorProto.INT64: "int64", TensorProto.INT32: "int64",
@@ -437,9 +440,13 @@ def node_problem(model):
                         int(np.prod(info[name][1] or [1])) == 1:
                     continue  # a scalar constant exponent: a unary power
                 want = "bool" if op in LOGICAL else "float32"
+                first = RUNTIME_TYPE.get(info.get(node.input[0], (None,))[0])
+                if op in INT64_FORMS and first == "int64" and len(inputs) > 1:
+                    want = "int64"
                 if RUNTIME_TYPE.get(info.get(name, (None,))[0]) != want:
+                    forms = "float32 and int64" if op in INT64_FORMS else want
                     return (f"unsupported: {op} of the {type_name(name)} tensor '{name}': octet computes {op} on "
-                            f"{want} tensors (integers only in constant folding at load)")
+                            f"{forms} tensors")
         # Rank 3 (1-D) runs as [N, C, 1, L] (graph/onnx/lift_1d.h); Resize is not lifted.
         if op in ("MaxPool", "AveragePool", "GlobalMaxPool", "GlobalAveragePool", "Conv", "ConvTranspose") and \
                 rank(node.input[0]) not in (None, 3, 4) or op == "Resize" and rank(node.input[0]) not in (None, 4):

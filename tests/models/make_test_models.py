@@ -1739,6 +1739,21 @@ def float_runtime_indices():
             scattered[wrapped[r, c], c] = updates[r, c]
     b.output(T(b.node("ScatterElements", [table.name, "indices", b.const(updates, "updates")], "scatter_elements",
                       axis=0), scattered))
+    # Index arithmetic on int64 (CenterNet's decoding: row = index / W, column = index % W), with negative
+    # indices for the signs of truncation and of the remainders, then Cast to float.
+    three = b.const(np.array(3, np.int64), "three")
+    quotient = np.trunc(idx / 3).astype(np.int64)
+    b.output(T(b.node("Div", ["indices", three], "div"), quotient))
+    b.output(T(b.node("Mod", ["indices", three], "mod"), np.mod(idx, 3)))
+    divisors = np.array([-2, 2, -3], np.int64)
+    b.output(T(b.node("Mod", ["indices", b.const(divisors, "divisors")], "fmod", fmod=1), np.fmod(idx, divisors)))
+    scaled = b.node("Add", [b.node("Mul", ["indices", three], "mul"), b.const(np.array([[1], [-1]], np.int64), "offsets")],
+                    "add")
+    b.output(T(b.node("Cast", [b.node("Sub", [scaled, "indices"], "sub")], "cast", to=TensorProto.FLOAT),
+               as_f32(idx * 3 + np.array([[1], [-1]]) - idx)))
+    b.output(T(b.node("Where", [b.node("Greater", ["indices", b.const(np.array(0, np.int64), "zero")], "greater"),
+                                "indices", b.node("Max", ["indices", three], "max")], "where"),
+               np.where(idx > 0, idx, np.maximum(idx, 3))))
     return b
 
 
