@@ -62,6 +62,8 @@ const char* name_of(OpKind kind) {
       return "gather";
     case OpKind::gather_elements:
       return "gather_elements";
+    case OpKind::cumulative_sum:
+      return "cumulative_sum";
     case OpKind::gather_nd:
       return "gather_nd";
     case OpKind::scatter_elements:

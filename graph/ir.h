@@ -138,6 +138,11 @@ struct ArgReduceAttrs {
 struct DynamicQuantizeAttrs {
   bool scale = false;  // this node's output: the scale (a float32 scalar) rather than the centered values
 };
+struct CumSumAttrs {
+  int64_t axis = 0;  // physical
+  bool exclusive = false;
+  bool reverse = false;
+};
 struct TopKAttrs {
   int64_t axis = 0;  // physical
   int64_t k = 1;
@@ -215,6 +220,7 @@ enum class OpKind {
   reduce,            // float reduction over axes
   arg_reduce,        // ArgMax / ArgMin: int64 indices
   top_k,             // TopK's values (float) or indices (int64): one node per output ONNX asks for
+  cumulative_sum,    // CumSum (float32 or int64)
   dynamic_quantize,  // DynamicQuantizeLinear: q - zero point as float (what ConvInteger multiplies), or the
                      // scale; both from the tensor's own range at run time
   matmul,            // float NumPy matmul of two runtime operands
@@ -239,7 +245,7 @@ using Attrs =
                  PoolAttrs, ClampAttrs, ConcatAttrs, ResizeAttrs, LutAttrs, TransposeAttrs, ReshapeAttrs,
                  UnaryAttrs, BinaryAttrs, ReduceAttrs, SoftmaxAttrs, ArgReduceAttrs, NormAttrs, SliceAttrs,
                  PadAttrs, GatherAttrs, TileAttrs, CastAttrs, DepthToSpaceAttrs, TopKAttrs,
-                 DynamicQuantizeAttrs, IndexingAttrs>;
+                 DynamicQuantizeAttrs, IndexingAttrs, CumSumAttrs>;
 
 struct Node {
   std::string name;     // the ONNX node this came from (for errors and profiles)

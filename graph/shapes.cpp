@@ -213,6 +213,12 @@ Shape infer_output_shape(const Graph& g, const Node& n, const Value& out) {
       s.insert(s.end(), in.begin() + a.axis + 1, in.end());
       return s;
     }
+    case OpKind::cumulative_sum: {
+      const Shape& in = input_shape(g, n, 0);
+      const int64_t axis = attrs_of<CumSumAttrs>(n).axis;
+      if (axis < 0 || axis >= static_cast<int64_t>(in.size())) throw Error(where(n) + ": axis out of range");
+      return in;
+    }
     case OpKind::gather_elements:
       ref::check_gather_elements_shapes(input_shape(g, n, 0), attrs_of<IndexingAttrs>(n).axis,
                                         input_shape(g, n, 1), where(n));
@@ -393,6 +399,10 @@ void check_types(const Graph& g, const Node& n) {
       return expect(type_of(2), out.type, "input Y");
     case OpKind::cast:
       return expect(out.type, attrs_of<CastAttrs>(n).to, "output");
+    case OpKind::cumulative_sum:
+      if (out.type != ElementType::f32 && out.type != ElementType::s64)
+        throw Error(where(n) + ": sums float32 or int64 tensors, got " + std::string(name_of(out.type)));
+      return all_inputs(out.type);
     case OpKind::gather:
     case OpKind::gather_elements:
     case OpKind::gather_nd:

@@ -474,7 +474,8 @@ bool Importer::lower_float(const onnx::NodeProto& node) {
     define_real(node, 0, emit(node, OpKind::softmax, {x}, attrs, same_as(x)));
     return true;
   }
-  if (op.rfind("Reduce", 0) == 0 || op == "ArgMax" || op == "ArgMin" || op == "TopK")
+  if (op.rfind("Reduce", 0) == 0 || op == "ArgMax" || op == "ArgMin" || op == "TopK" || op == "CumSum" ||
+      op == "GlobalLpPool" || op == "LpNormalization" || op == "Hardmax")
     return lower_float_reduce(node);
   if (op == "MatMul" || op == "Gemm") return lower_float_matmul(node);
   if (op == "Conv" || op == "ConvTranspose") {

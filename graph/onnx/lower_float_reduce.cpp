@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <numeric>
 
 #include "graph/onnx/axes.h"
 #include "graph/onnx/importer.h"
@@ -100,6 +101,130 @@ bool Importer::lower_float_reduce(const onnx::NodeProto& node) {
                   emit(node.name() + (output == 1 ? "#indices" : ""), node.op_type(), OpKind::top_k, {x},
                        attrs, out));
     }
+    return true;
+  }
+  if (op == "CumSum") {
+    a.expect_only({"exclusive", "reverse"});
+    const Symbol& s = symbol(node, 0);
+    const ValueId x = s.kind == Symbol::Kind::real && graph_.value(s.value).type == ElementType::s64
+                          ? s.value
+                          : float_input(node, 0);
+    const Value in = graph_.value(x);
+    const std::vector<int64_t> axis_values = int_values(node, constant_input(node, 1, "axis"), "axis");
+    if (axis_values.size() != 1) throw Error(describe(node) + ": axis must be a single value");
+    CumSumAttrs attrs;
+    attrs.axis =
+        physical_axes(in, {normalize_axis(node, axis_values[0], static_cast<int64_t>(in.shape.size()))})[0];
+    attrs.exclusive = a.get_int("exclusive", 0) != 0;
+    attrs.reverse = a.get_int("reverse", 0) != 0;
+    Value out = in;
+    out.name = node.output(0);
+    out.constant = nullptr;
+    define_real(node, 0, emit(node, OpKind::cumulative_sum, {x}, attrs, out));
+    return true;
+  }
+  if (op == "GlobalLpPool" || op == "LpNormalization") {
+    // ||x||_p over the spatial dimensions (GlobalLpPool) or one axis (LpNormalization) is ReduceL1 /
+    // ReduceL2; octet has those two norms, which are the p ONNX's LpNormalization allows and every
+    // GlobalLpPool in use.
+    const bool pool = op == "GlobalLpPool";
+    a.expect_only(pool ? std::initializer_list<const char*>{"p"}
+                       : std::initializer_list<const char*>{"axis", "p"});
+    const int64_t p = a.get_int("p", 2);
+    if (p != 1 && p != 2)
+      throw Error(describe(node) + ": p = " + std::to_string(p) +
+                  "; octet computes the L1 and L2 norms (p = 1, 2)");
+    const ValueId x = float_input(node, 0);
+    const Value in = graph_.value(x);
+    const auto rank = static_cast<int64_t>(in.shape.size());
+    std::vector<int64_t> axes;
+    if (pool) {
+      if (rank < 3) throw Error(describe(node) + ": input must be [N, C, spatial...] (rank >= 3)");
+      for (int64_t d = 2; d < rank; ++d)
+        axes.push_back(d);
+    } else {
+      axes.push_back(normalize_axis(node, a.get_int("axis", -1), rank));
+    }
+    Value norm_value = in;
+    norm_value.name = node.output(0) + (pool ? "" : "#norm");
+    norm_value.constant = nullptr;
+    const ValueId norm =
+        emit(node.name() + (pool ? "" : "#norm"), node.op_type(), OpKind::reduce, {x},
+             ReduceAttrs{p == 1 ? ReduceOp::l1 : ReduceOp::l2, physical_axes(in, axes)}, norm_value);
+    if (pool) {
+      define_real(node, 0, norm);
+      return true;
+    }
+    // x / ||x||, and 0 where the norm is 0 (ONNX Runtime's LpNormalization), not 0 / 0.
+    Value quotient = in;
+    quotient.name = node.output(0) + "#quotient";
+    quotient.constant = nullptr;
+    const ValueId divided = emit(node.name() + "#divide", node.op_type(), OpKind::binary, {x, norm},
+                                 BinaryAttrs{BinaryOp::div}, quotient);
+    const ValueId zero =
+        constant_value(node.output(0) + "#zero", Constant{onnx::TensorProto::FLOAT, {}, {0.0}});
+    Value is_zero = norm_value;
+    is_zero.name = node.output(0) + "#zero_norm";
+    is_zero.type = ElementType::b8;
+    const ValueId zero_norm = emit(node.name() + "#zero_norm", node.op_type(), OpKind::binary, {norm, zero},
+                                   BinaryAttrs{BinaryOp::equal}, is_zero);
+    Value out = in;
+    out.name = node.output(0);
+    out.constant = nullptr;
+    define_real(node, 0, emit(node, OpKind::where, {zero_norm, zero, divided}, {}, out));
+    return true;
+  }
+  if (op == "Hardmax") {
+    // One-hot of the first maximum: ArgMax (keeping the axis) compared with the positions along the axis.
+    a.expect_only({"axis"});
+    ValueId x = float_input(node, 0);
+    Shape restore;
+    int64_t axis = 0;
+    if (opset_ < 13) {
+      // Before opset 13 the input is flattened to [outer, inner] at `axis` and the maximum taken over inner.
+      x = as_plain(x, node);
+      const Shape plain = graph_.value(x).shape;
+      axis = normalize_axis(node, a.get_int("axis", 1), static_cast<int64_t>(plain.size()));
+      const int64_t outer =
+          std::accumulate(plain.begin(), plain.begin() + axis, int64_t{1}, std::multiplies<>());
+      const int64_t inner =
+          std::accumulate(plain.begin() + axis, plain.end(), int64_t{1}, std::multiplies<>());
+      x = plain_reshape(node, x, {outer, inner}, "#2d");
+      restore = plain;
+      axis = 1;
+    } else {
+      axis = normalize_axis(node, a.get_int("axis", -1), static_cast<int64_t>(graph_.value(x).shape.size()));
+    }
+    const Value in = graph_.value(x);
+    ArgReduceAttrs arg;
+    arg.axis = physical_axes(in, {axis})[0];
+    arg.max = true;
+    Value index_value = in;
+    index_value.name = node.output(0) + "#argmax";
+    index_value.type = ElementType::s64;
+    index_value.constant = nullptr;
+    const ValueId index =
+        emit(node.name() + "#argmax", node.op_type(), OpKind::arg_reduce, {x}, arg, index_value);
+    // The positions 0 .. length - 1 along the axis, as a constant broadcast against the indices.
+    const Shape logical = onnx_shape(in);
+    Constant positions{onnx::TensorProto::INT64, Shape(logical.size(), 1), {}};
+    positions.shape[static_cast<size_t>(axis)] = logical[static_cast<size_t>(axis)];
+    std::vector<double> counting(static_cast<size_t>(logical[static_cast<size_t>(axis)]));
+    std::iota(counting.begin(), counting.end(), 0.0);
+    positions.values = std::move(counting);
+    const ValueId iota = constant_value(node.output(0) + "#positions", positions, in.layout);
+    Value hit = in;
+    hit.name = node.output(0) + "#hit";
+    hit.type = ElementType::b8;
+    hit.constant = nullptr;
+    const ValueId hits = emit(node.name() + "#hit", node.op_type(), OpKind::binary, {index, iota},
+                              BinaryAttrs{BinaryOp::equal}, hit);
+    Value out = in;
+    out.name = node.output(0);
+    out.constant = nullptr;
+    ValueId y = emit(node, OpKind::cast, {hits}, CastAttrs{ElementType::f32}, out);
+    if (!restore.empty()) y = plain_reshape(node, y, restore, "#nd");
+    define_real(node, 0, y);
     return true;
   }
   if (op == "ArgMax" || op == "ArgMin") {

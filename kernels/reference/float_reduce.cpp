@@ -5,6 +5,7 @@
 #include <limits>
 #include <numeric>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "kernels/error.h"
@@ -245,6 +246,28 @@ void float_arg_reduce(const float* x, const Shape& s, int64_t axis, bool max, bo
       y[o * v.inner + k] = best;
     }
 }
+
+template <class T>
+void cumulative_sum(const T* x, const Shape& s, int64_t axis, bool exclusive, bool reverse, T* y) {
+  const AxisView v = axis_view("cumulative_sum", s, axis);
+  for (int64_t o = 0; o < v.outer; ++o)
+    for (int64_t i = 0; i < v.inner; ++i) {
+      const int64_t base = o * v.length * v.inner + i;
+      T sum{};
+      for (int64_t step = 0; step < v.length; ++step) {
+        const int64_t at = base + (reverse ? v.length - 1 - step : step) * v.inner;
+        const T value = x[at];  // read before the write: x and y may be one buffer
+        if (exclusive) y[at] = sum;
+        if constexpr (std::is_integral_v<T>)
+          sum = static_cast<T>(static_cast<uint64_t>(sum) + static_cast<uint64_t>(value));
+        else
+          sum += value;
+        if (!exclusive) y[at] = sum;
+      }
+    }
+}
+template void cumulative_sum<float>(const float*, const Shape&, int64_t, bool, bool, float*);
+template void cumulative_sum<int64_t>(const int64_t*, const Shape&, int64_t, bool, bool, int64_t*);
 
 void float_top_k(const float* x, const Shape& s, int64_t axis, int64_t k, bool largest, float* values,
                  int64_t* indices) {

@@ -52,4 +52,10 @@ void float_arg_reduce(const float* x, const Shape& s, int64_t axis, bool max, bo
 void float_top_k(const float* x, const Shape& s, int64_t axis, int64_t k, bool largest, float* values,
                  int64_t* indices);
 
+// ONNX CumSum along `axis`: y[.., i, ..] = the sum of x[.., j, ..] for j <= i (exclusive: j < i; reverse:
+// j >= i, or j > i), accumulated one element at a time in the direction of the scan, as ONNX Runtime and
+// numpy.cumsum do. T is float (float32 sums) or int64_t (wrapping around on overflow).
+template <class T>
+void cumulative_sum(const T* x, const Shape& s, int64_t axis, bool exclusive, bool reverse, T* y);
+
 }  // namespace octet::ref

@@ -56,6 +56,17 @@ std::unique_ptr<const Operator> make_reduce_operator(const Graph& g, const Node&
           dynamic_quantize_centered(as<float>(inputs[0]), count, q, as<float>(o));
       });
     }
+    case OpKind::cumulative_sum: {
+      const auto a = std::get<graph::CumSumAttrs>(node.attrs);
+      if (in.type == ElementType::s64)
+        return function([in, a](auto inputs, std::byte* o) {
+          ref::cumulative_sum(as<int64_t>(inputs[0]), in.shape, a.axis, a.exclusive, a.reverse,
+                              as<int64_t>(o));
+        });
+      return function([in, a](auto inputs, std::byte* o) {
+        ref::cumulative_sum(as<float>(inputs[0]), in.shape, a.axis, a.exclusive, a.reverse, as<float>(o));
+      });
+    }
     case OpKind::top_k: {
       const auto a = std::get<graph::TopKAttrs>(node.attrs);
       return function([in, a](auto inputs, std::byte* o) {

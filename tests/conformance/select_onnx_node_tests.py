@@ -115,7 +115,7 @@ REDUCE = {
 FLOAT_OTHER = {
     "Clip", "Not", "Sum", "Mean", "Max", "Min", "Where", "Softmax", "LogSoftmax", "ArgMax", "ArgMin", "MatMul",
     "Gemm", "Conv", "ConvTranspose", "BatchNormalization", "InstanceNormalization", "LayerNormalization", "Cast",
-    "CastLike", "LRN", "TopK"
+    "CastLike", "LRN", "TopK", "CumSum", "Hardmax", "LpNormalization", "GlobalLpPool"
 } | REDUCE
 FLOAT_OPS = FLOAT_UNARY | FLOAT_BINARY | FLOAT_OTHER
 QOPERATOR = {"QLinearConv", "QLinearMatMul"}  # the ONNX-domain ones; the rest are com.microsoft
@@ -143,6 +143,7 @@ QUANTIZED_FORMS = LUT_ELEMENTWISE | STRUCTURAL | MOVEMENT | INDEXING | QDQ_COMPU
 # parametrise an operator (shapes, axes, pads, indices, repeats, bounds, exponents).
 CONSTANT_OPERANDS = {
     "TopK": {1},
+    "CumSum": {1},
     "QuantizeLinear": {1, 2},
     "DequantizeLinear": {1, 2},
     "QLinearConv": {1, 2, 3, 4, 5, 6, 7, 8},
@@ -842,7 +843,7 @@ ELEMENTWISE_REL = 2.0 ** -20
 ELEMENTWISE_ABS = 2.0 ** -21
 # Operators whose float32 results are exactly determined (element moves, selections, comparisons, one
 # correctly rounded IEEE operation evaluated in the same order on both sides): compared exactly.
-EXACT_OPS = MOVE | FOLDED_ONLY | INDEXING | {  # scatter reductions: in index order, as the reference
+EXACT_OPS = MOVE | FOLDED_ONLY | INDEXING | {"Hardmax"} | {  # scatters: in index order, as the reference
     "Relu", "LeakyRelu", "PRelu", "ThresholdedRelu", "Shrink", "Neg", "Abs", "Floor", "Ceil", "Round", "Sign",
     "Clip", "Max", "Min", "Add", "Sub", "Mul", "Div", "Mod", "Reciprocal", "Sqrt", "Equal", "Less",
     "LessOrEqual", "Greater", "GreaterOrEqual", "And", "Or", "Xor", "Not", "Where", "Cast", "CastLike",

@@ -1412,3 +1412,77 @@ INSTANTIATE_TEST_SUITE_P(Isas, FloatReduceFast, ::testing::ValuesIn(supported_is
 
 }  // namespace
 }  // namespace octet
+
+namespace octet {
+namespace {
+
+// CumSum: each output is the float32 sum of its prefix (suffix when reversed, without the element itself
+// when exclusive) accumulated one element at a time in the scan's direction; int64 sums wrap around.
+template <class T>
+std::vector<T> expected_cumsum(const std::vector<T>& x, const Shape& s, size_t axis, bool exclusive,
+                               bool reverse) {
+  int64_t outer = 1, inner = 1;
+  for (size_t d = 0; d < axis; ++d)
+    outer *= s[d];
+  for (size_t d = axis + 1; d < s.size(); ++d)
+    inner *= s[d];
+  const int64_t n = s[axis];
+  std::vector<T> y(x.size());
+  for (int64_t o = 0; o < outer; ++o)
+    for (int64_t i = 0; i < inner; ++i)
+      for (int64_t k = 0; k < n; ++k) {
+        T sum{};
+        for (int64_t step = 0; step < n; ++step) {
+          const int64_t j = reverse ? n - 1 - step : step;
+          const bool included = reverse ? (exclusive ? j > k : j >= k) : (exclusive ? j < k : j <= k);
+          if (!included) continue;
+          const T v = x[static_cast<size_t>((o * n + j) * inner + i)];
+          if constexpr (std::is_integral_v<T>)
+            sum = static_cast<T>(static_cast<uint64_t>(sum) + static_cast<uint64_t>(v));
+          else
+            sum += v;
+        }
+        y[static_cast<size_t>((o * n + k) * inner + i)] = sum;
+      }
+  return y;
+}
+
+TEST(CumulativeSum, MatchesThePrefixSumsInScanOrder) {
+  test::Random rng(71);
+  for (int round = 0; round < 200; ++round) {
+    Shape s(static_cast<size_t>(rng.integer(1, 4)));
+    for (auto& d : s)
+      d = rng.integer(0, 5);
+    const auto axis = static_cast<size_t>(rng.integer(0, static_cast<int64_t>(s.size()) - 1));
+    const bool exclusive = rng.coin(), reverse = rng.coin();
+    const auto n = static_cast<size_t>(element_count(s, "test"));
+    std::vector<float> xf(n);
+    for (auto& v : xf)
+      v = static_cast<float>(rng.real(-100, 100));
+    std::vector<float> yf(n, -1.0f);
+    ref::cumulative_sum(xf.data(), s, static_cast<int64_t>(axis), exclusive, reverse, yf.data());
+    ASSERT_EQ(yf, expected_cumsum(xf, s, axis, exclusive, reverse)) << to_string(s) << " axis " << axis;
+    std::vector<float> in_place = xf;
+    ref::cumulative_sum(in_place.data(), s, static_cast<int64_t>(axis), exclusive, reverse, in_place.data());
+    ASSERT_EQ(in_place, yf) << "in place";
+    std::vector<int64_t> xi(n);
+    for (auto& v : xi)
+      v = rng.integer(std::numeric_limits<int64_t>::min() / 2, std::numeric_limits<int64_t>::max() / 2);
+    std::vector<int64_t> yi(n);
+    ref::cumulative_sum(xi.data(), s, static_cast<int64_t>(axis), exclusive, reverse, yi.data());
+    ASSERT_EQ(yi, expected_cumsum(xi, s, axis, exclusive, reverse)) << to_string(s) << " axis " << axis;
+  }
+  // ONNX's examples.
+  const std::vector<float> x = {1, 2, 3, 4, 5};
+  std::vector<float> y(5);
+  ref::cumulative_sum(x.data(), {5}, 0, true, true, y.data());
+  EXPECT_EQ(y, (std::vector<float>{14, 12, 9, 5, 0}));
+  const std::vector<float> m = {1, 2, 3, 4, 5, 6};
+  std::vector<float> z(6);
+  ref::cumulative_sum(m.data(), {2, 3}, 1, false, false, z.data());
+  EXPECT_EQ(z, (std::vector<float>{1, 3, 6, 4, 9, 15}));
+  EXPECT_THROW(ref::cumulative_sum(m.data(), {2, 3}, 2, false, false, z.data()), Error);
+}
+
+}  // namespace
+}  // namespace octet

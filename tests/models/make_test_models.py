@@ -1757,6 +1757,75 @@ def float_runtime_indices():
     return b
 
 
+def identity_conv(b, xq):
+    """A QDQ 1x1 convolution with identity weights, requantized to its input's params: the same bytes, now an
+    image tensor that octet holds channel-last, so that the float operators after it see exact inputs (no
+    fixed-point rounding of a real convolution to tolerate) in the channel-last layout. The weights are
+    127 * (1 / 127) and the accumulator 127 (q - z); the multiplier's relative error near 2^-31 cannot move
+    a result of at most 255 by half a step."""
+    c = xq.v.shape[1]
+    wd, _, _ = b.weights(np.eye(c).reshape(c, c, 1, 1), 0)
+    return b.q(b.conv(b.dq(xq), wd), s=xq.s, z=xq.z)
+
+
+def cumsum(x, axis, exclusive=False, reverse=False):
+    """ONNX CumSum in float32, one element at a time in the scan's direction (numpy.cumsum's order)."""
+    v = np.flip(x, axis) if reverse else x
+    out = np.cumsum(v, axis=axis, dtype=v.dtype)
+    if exclusive:
+        out = np.concatenate([np.zeros_like(np.take(out, [0], axis=axis)),
+                              np.take(out, range(out.shape[axis] - 1), axis=axis)], axis=axis)
+    return np.flip(out, axis) if reverse else out
+
+
+def hardmax(x, axis):
+    """One-hot of the first maximum along `axis`."""
+    first = np.argmax(x, axis=axis)
+    return (np.arange(x.shape[axis]).reshape([-1 if d == axis % x.ndim else 1 for d in range(x.ndim)])
+            == np.expand_dims(first, axis)).astype(np.float32)
+
+
+@model
+def qdq_cumsum_norms():
+    """Operators octet builds from its own: CumSum (float, exclusive / reverse, and int64 over ArgMax
+    indices), LpNormalization (L1 and L2, a row of zeros giving zeros), GlobalLpPool (L1, L2) and Hardmax
+    (opset 13 over channels, channel-last in octet; the opset 11 flattened form in qdq_hardmax_opset11), on a
+    QDQ conv's features and on a float input."""
+    b = Builder("qdq_cumsum_norms")
+    fd = b.dq(identity_conv(b, b.q(b.input([1, 6, 4, 5], -1, 1.5))))
+    v = fd.v.astype(np.float64)
+    b.output(T(b.node("CumSum", [fd.name, b.const(np.array(3, np.int64), "axis")], "cumsum"),
+               cumsum(fd.v, 3)))
+    b.output(T(b.node("CumSum", [fd.name, b.const(np.array([-3], np.int32), "axis")], "cumsum", exclusive=1,
+                      reverse=1), cumsum(fd.v, 1, exclusive=True, reverse=True)))
+    l2 = np.sqrt((v ** 2).sum(axis=1, keepdims=True))
+    b.output(T(b.node("LpNormalization", [fd.name], "lp_norm", axis=1, p=2),
+               as_f32(np.where(l2 == 0, 0, v / np.where(l2 == 0, 1, l2)))))
+    b.output(T(b.node("GlobalLpPool", [fd.name], "global_lp_pool", p=1), as_f32(np.abs(v).sum(axis=(2, 3), keepdims=True))))
+    b.output(T(b.node("GlobalLpPool", [fd.name], "global_lp_pool"), as_f32(np.sqrt((v ** 2).sum(axis=(2, 3), keepdims=True)))))
+    b.output(T(b.node("Hardmax", [fd.name], "hardmax", axis=1), hardmax(fd.v, 1)))
+    # Float input: an all-zero row normalizes to zeros (not 0 / 0); int64 CumSum of ArgMax indices.
+    x = b.input([3, 4], -2, 2, name="rows", values=as_f32(np.array([[1, -2, 3, 0.5], [0, 0, 0, 0], [-1, 4, 2, 2]])))
+    xv = x.v.astype(np.float64)
+    l1 = np.abs(xv).sum(axis=-1, keepdims=True)
+    b.output(T(b.node("LpNormalization", [x.name], "lp_norm", p=1),
+               as_f32(np.where(l1 == 0, 0, xv / np.where(l1 == 0, 1, l1)))))
+    arg = b.node("ArgMax", [x.name], "argmax", axis=1, keepdims=0)
+    b.output(T(b.node("CumSum", [arg, b.const(np.array(0, np.int64), "axis")], "cumsum"),
+               np.cumsum(np.argmax(x.v, axis=1)).astype(np.int64)))
+    return b
+
+
+@model
+def qdq_hardmax_opset11():
+    """Hardmax before opset 13: the maximum over everything from `axis` on, flattened."""
+    b = Builder("qdq_hardmax_opset11", opset=11)
+    fd = b.dq(b.q(b.input([1, 6, 4, 5], -1, 1.5)))
+    flat = fd.v.reshape(1, -1)
+    b.output(T(b.node("Hardmax", [fd.name], "hardmax", axis=1), hardmax(flat, 1).reshape(fd.v.shape)))
+    return b
+
+
 def dynamic_quantize(v):
     """ONNX Runtime's DynamicQuantizeLinear in float32: (uint8 values, scale, zero point)."""
     x = v.astype(np.float32)
@@ -2345,6 +2414,12 @@ def malformed_models():
              [vi("input", [1, 4], TensorProto.UINT8)], [vi("y", None, TensorProto.UINT8)],
              [numpy_helper.from_array(np.zeros((1, 2), np.int64), "ui"),
               numpy_helper.from_array(np.ones((1, 2), np.uint8), "uu")], opset=16), "scatter_add_uint8")
+    add("global_lp_pool_p3.onnx",
+        make([helper.make_node("GlobalLpPool", ["input"], ["y"], name="lp_pool_cubic", p=3)],
+             [vi("input", [1, 2, 3, 3])], [vi("y", None)]), "lp_pool_cubic")
+    add("cumsum_runtime_axis.onnx",
+        make([helper.make_node("CumSum", ["input", "axis"], ["y"], name="cumsum_moving_axis")],
+             [vi("input", [2, 3]), vi("axis", [], TensorProto.INT64)], [vi("y", None)]), "cumsum_moving_axis")
     # Dynamic quantization: DynamicQuantizeLinear's uint8 output only into ConvInteger / MatMulInteger, whose
     # integer input must come from one.
     add("dynamic_quantize_into_dequantize.onnx",
