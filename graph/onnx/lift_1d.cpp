@@ -38,8 +38,10 @@ class Lifter {
  public:
   Lifter(const onnx::GraphProto& graph, int64_t opset, std::deque<onnx::NodeProto>& storage)
       : graph_(graph), opset_(opset), storage_(storage) {
-    for (const auto& t : graph.initializer())
+    for (const auto& t : graph.initializer()) {
       constant_rank_[t.name()] = t.dims_size();
+      if (t.dims_size() == 1) constant_length_[t.name()] = t.dims(0);
+    }
     for (const auto& node : graph.node()) {
       for (const auto& out : node.output())
         producer_[out] = &node;
@@ -47,7 +49,10 @@ class Lifter {
         ++uses_[in];
       if (node.op_type() == "Constant" && node.output_size() == 1)
         for (const auto& a : node.attribute())
-          if (a.name() == "value" && a.has_t()) constant_rank_[node.output(0)] = a.t().dims_size();
+          if (a.name() == "value" && a.has_t()) {
+            constant_rank_[node.output(0)] = a.t().dims_size();
+            if (a.t().dims_size() == 1) constant_length_[node.output(0)] = a.t().dims(0);
+          }
     }
     for (const auto& out : graph.output())
       graph_outputs_.insert(out.name());
@@ -74,6 +79,8 @@ class Lifter {
         lift(node, op->second);
       } else if (is_global_pool(node) && node.input_size() > 0 && rank_of(node.input(0)) == 3) {
         lift(node, Operands{});
+      } else if (const std::optional<ResizeOperands> r = resize_of_rank_3(node)) {
+        lift(node, Operands{}, &*r);
       } else {
         out_.push_back(&node);
       }
@@ -124,6 +131,90 @@ class Lifter {
     for (const auto& node : graph_.node())
       if (waiting[&node] > 0) order.push_back(&node);
     return order;
+  }
+
+  // Resize (and the deprecated Upsample) has no spatial attributes but per-dimension operands: the region
+  // of interest (two entries per dimension), the scales and the sizes. In a rank-3 Resize they gain the
+  // height's entries (scale 1, size 1, region 0 to 1), which resize nothing: with one row in and out every
+  // coordinate transformation maps the row onto itself.
+  struct ResizeOperands {
+    int roi = -1, scales = -1, sizes = -1;
+  };
+  std::optional<ResizeOperands> resize_of_rank_3(const onnx::NodeProto& node) const {
+    const bool upsample = node.op_type() == "Upsample";
+    if (node.op_type() != "Resize" && !upsample) return std::nullopt;
+    ResizeOperands r;
+    if (upsample || opset_ < 11) {
+      r.scales = 1;
+    } else {
+      r.roi = 1, r.scales = 2, r.sizes = 3;
+    }
+    // Every per-dimension operand given must be a constant of known length (empty, or 3 entries: 6 for the
+    // region); the importer reports anything else as it would for any Resize.
+    bool three = node.input_size() > 0 && !node.input(0).empty() && rank_of(node.input(0)) == 3;
+    for (const auto& [index, entries] :
+         {std::pair{r.roi, 6}, std::pair{r.scales, 3}, std::pair{r.sizes, 3}}) {
+      if (index < 0 || index >= node.input_size() || node.input(index).empty()) continue;
+      const auto length = constant_length_.find(node.input(index));
+      if (length == constant_length_.end() || (length->second != 0 && length->second != entries))
+        return std::nullopt;
+      three = three || (length->second == entries && index != r.roi);
+    }
+    return three ? std::optional(r) : std::nullopt;
+  }
+
+  // A 1-D constant `tensor` with `values` inserted before entry `at` (and, with `second_at` >= 0, `second`
+  // before entry `second_at`), as Slice / Concat nodes that the importer folds: the lifter reads no tensor
+  // data, so any constant works, wherever its bytes are.
+  std::string with_entries(const std::string& base, const std::string& tensor, int64_t length, int64_t at,
+                           double value, int64_t second_at, double second, bool integer) {
+    const std::string prefix = tensor + "#" + base + "_2d";
+    auto constant = [&](const std::string& name, std::vector<double> values, bool as_integer) {
+      onnx::NodeProto c;
+      c.set_op_type("Constant");
+      c.set_name(name);
+      c.add_output(name);
+      auto* a = c.add_attribute();
+      a->set_name("value");
+      a->set_type(onnx::AttributeProto::TENSOR);
+      a->mutable_t()->add_dims(static_cast<int64_t>(values.size()));
+      a->mutable_t()->set_data_type(as_integer ? onnx::TensorProto::INT64 : onnx::TensorProto::FLOAT);
+      for (double v : values) {
+        if (as_integer)
+          a->mutable_t()->add_int64_data(static_cast<int64_t>(v));
+        else
+          a->mutable_t()->add_float_data(static_cast<float>(v));
+      }
+      add(std::move(c));
+      return name;
+    };
+    std::vector<int64_t> cuts = {0, at};
+    if (second_at >= 0) cuts.push_back(second_at);
+    cuts.push_back(length);
+    onnx::NodeProto concat;
+    concat.set_op_type("Concat");
+    concat.set_name(prefix + "_concat");
+    concat.add_output(prefix);
+    auto* axis = concat.add_attribute();
+    axis->set_name("axis");
+    axis->set_type(onnx::AttributeProto::INT);
+    axis->set_i(0);
+    for (size_t k = 0; k + 1 < cuts.size(); ++k) {
+      if (k > 0)
+        concat.add_input(constant(prefix + "_entry" + std::to_string(k), {k == 1 ? value : second}, integer));
+      if (cuts[k] == cuts[k + 1]) continue;
+      onnx::NodeProto slice;
+      slice.set_op_type("Slice");
+      slice.set_name(prefix + "_part" + std::to_string(k));
+      slice.add_input(tensor);
+      slice.add_input(constant(slice.name() + "_starts", {static_cast<double>(cuts[k])}, true));
+      slice.add_input(constant(slice.name() + "_ends", {static_cast<double>(cuts[k + 1])}, true));
+      slice.add_output(slice.name());
+      concat.add_input(slice.output(0));
+      add(std::move(slice));
+    }
+    add(std::move(concat));
+    return prefix;
   }
 
   static bool is_global_pool(const onnx::NodeProto& node) {
@@ -232,9 +323,21 @@ class Lifter {
     return &add(std::move(n));
   }
 
-  void lift(const onnx::NodeProto& node, Operands operands) {
+  void lift(const onnx::NodeProto& node, Operands operands, const ResizeOperands* resize = nullptr) {
     const std::string base = node.name().empty() ? node.output(0) : node.name();
     onnx::NodeProto lifted = node;
+    if (resize != nullptr) {
+      for (const auto& [index, entries] :
+           {std::pair{resize->roi, 6}, std::pair{resize->scales, 3}, std::pair{resize->sizes, 3}}) {
+        if (index < 0 || index >= node.input_size() || node.input(index).empty()) continue;
+        if (constant_length_.at(node.input(index)) == 0) continue;  // not given
+        if (index == resize->roi)  // starts then ends: the height's region is the whole row, 0 to 1
+          lifted.set_input(index, with_entries(base, node.input(index), 6, 2, 0.0, 4, 1.0, false));
+        else
+          lifted.set_input(index,
+                           with_entries(base, node.input(index), 3, 2, 1.0, -1, 0.0, index == resize->sizes));
+      }
+    }
     for (int i : {operands.data, operands.weight}) {
       if (i < 0 || i >= node.input_size() || node.input(i).empty()) continue;
       if (i == operands.data) {
@@ -342,6 +445,7 @@ class Lifter {
   const int64_t opset_;
   std::deque<onnx::NodeProto>& storage_;
   std::map<std::string, int> constant_rank_;
+  std::map<std::string, int64_t> constant_length_;  // of the 1-D constants
   std::map<std::string, const onnx::NodeProto*> producer_;
   std::map<std::string, int> uses_;
   std::set<std::string> graph_outputs_;

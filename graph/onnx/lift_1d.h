@@ -24,6 +24,8 @@ namespace octet::graph::onnx_import {
 // attributes or constant weights is left as it is. Global pools have neither: they are lifted where their
 // input's rank is 3 by the model's declaration (graph inputs, value_info) or because it comes from a lifted
 // operator through operators that keep the rank (activations, QuantizeLinear / DequantizeLinear, Add, ...).
+// Resize and Upsample are lifted where their input has rank 3 that way or their constant scales / sizes
+// have 3 entries: those operands gain the height's entry (scale 1, size 1, region 0 to 1).
 std::vector<const onnx::NodeProto*> lift_one_dimensional(const onnx::GraphProto& graph, int64_t opset,
                                                          std::deque<onnx::NodeProto>& storage);
 

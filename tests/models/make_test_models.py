@@ -1517,6 +1517,39 @@ def qdq_conv1d_audio():
 
 
 @model
+def qdq_conv1d_resize():
+    """A 1-D decoder: Conv1d, Resize nearest x2 over time (scales [1, 1, 2]) into a second Conv1d, and on a
+    float [N, C, L] input a linear Resize by sizes (align_corners), each run as the 2-D Resize over
+    [N, C, 1, L] (graph/onnx/lift_1d.h)."""
+    b = Builder("qdq_conv1d_resize")
+    xq = b.q(b.input([1, 4, 12], -1, 1.5))
+    wd, _, ws = b.weights(b.rng.normal(0, 0.4, (6, 4, 3)), 0)
+    yq = b.q(b.relu(conv1d(b, b.dq(xq), wd, b.bias(b.rng.normal(0, 0.3, 6), xq.s, ws), pads=(1, 1))))
+    yd = b.dq(yq)
+    up = T(b.node("Resize", [yd.name, "", b.const(np.array([1, 1, 2], np.float32), "scales")], "resize",
+                  mode="nearest"), np.repeat(yd.v, 2, axis=2))
+    uq = b.q(up, yq.s, yq.z)
+    wd2, _, ws2 = b.weights(b.rng.normal(0, 0.4, (5, 6, 3)), 0)
+    b.output(b.dq(b.q(conv1d(b, b.dq(uq), wd2, b.bias(b.rng.normal(0, 0.3, 5), uq.s, ws2), pads=(1, 1)))))
+    f = b.input([2, 3, 7], -2, 2, name="signal")
+    linear = resize_axis(f.v.astype(np.float64), 2, 11, 11 / 7, "linear", "align_corners", None)
+    b.output(T(b.node("Resize", [f.name, "", "", b.const(np.array([2, 3, 11], np.int64), "sizes")], "resize",
+                      mode="linear", coordinate_transformation_mode="align_corners"), as_f32(linear)))
+    return b
+
+
+@model
+def float_upsample_1d():
+    """The deprecated Upsample (opset 10) on a [N, C, L] signal: nearest x3 over time, lifted to 2-D."""
+    b = Builder("float_upsample_1d", opset=10)
+    f = b.input([1, 2, 5], -2, 2, name="signal")
+    b.output(T(b.node("Upsample", [f.name, b.const(np.array([1, 1, 3], np.float32), "scales")], "upsample",
+                      mode="nearest"), np.repeat(f.v, 3, axis=2)))
+    b.checked = False  # ONNX 1.12's checker rejects the deprecated operator
+    return b
+
+
+@model
 def qdq_conv1d_opset12():
     """Conv1d at opset 12, where Unsqueeze / Squeeze take their axes as an attribute: per-tensor weights
     (per-channel DequantizeLinear came with opset 13), the input's rank declared only by the graph input."""
