@@ -399,11 +399,16 @@ bool Importer::fold_constants(const onnx::NodeProto& node) {
     }));
   }
   if (op == "Slice") {
-    const std::vector<int64_t> starts = int_values(node, input(1, "starts"), "start");
-    const std::vector<int64_t> ends = int_values(node, input(2, "ends"), "end");
-    std::vector<int64_t> axes, steps;
-    if (in.size() > 3 && !in[3].values.empty()) axes = int_values(node, in[3], "axis");
-    if (in.size() > 4 && !in[4].values.empty()) steps = int_values(node, in[4], "step");
+    std::vector<int64_t> starts, ends, axes, steps;
+    if (opset_ < 10) {  // Slice-1: attributes, no steps
+      a.expect_only({"starts", "ends", "axes"});
+      starts = a.get_ints("starts"), ends = a.get_ints("ends"), axes = a.get_ints("axes", {});
+    } else {
+      starts = int_values(node, input(1, "starts"), "start");
+      ends = int_values(node, input(2, "ends"), "end");
+      if (in.size() > 3 && !in[3].values.empty()) axes = int_values(node, in[3], "axis");
+      if (in.size() > 4 && !in[4].values.empty()) steps = int_values(node, in[4], "step");
+    }
     const auto slices = ref::slice_axes(x.shape, starts, ends, axes, steps, describe(node));
     return result(moved(node, x, ref::slice_shape(slices), [&](const double* from, double* to) {
       ref::slice(from, x.shape, slices, sizeof(double), to);

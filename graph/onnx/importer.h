@@ -71,12 +71,16 @@ struct OutputStage {
   std::string output_name;  // the QuantizeLinear's output
 };
 
-// The ONNX opsets octet imports. Opset 10 brought QuantizeLinear / DequantizeLinear. Opsets 22 to 28 (ONNX
+// The ONNX opsets octet imports. Opset 10 brought QuantizeLinear / DequantizeLinear; opsets 7 to 9 are the
+// model zoo's float CNNs (what users run in float or quantize): their operators differ from opset 10's in
+// Slice-1's and TopK-1's attributes and Upsample-7's scales attribute, which the lowering reads, and
+// BatchNormalization-7's spatial (1 only). Opset 6 and before had the legacy broadcast attributes of the
+// arithmetic operators, which octet does not implement. Opsets 22 to 28 (ONNX
 // 1.17 to 1.23) changed no operator octet imports but by new element types (bfloat16, 4- and 2-bit
 // integers, float4 / float8 variants: rejected by their type checks) and optional attributes
 // (QuantizeLinear's precision, Range's stash_type), which the lowering checks; every other change in them is
 // a new operator. Raise kMaxOpset only after reading the next opset's changes the same way.
-constexpr int64_t kMinOpset = 10;
+constexpr int64_t kMinOpset = 7;
 constexpr int64_t kMaxOpset = 28;
 
 class Importer {

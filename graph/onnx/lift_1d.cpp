@@ -143,6 +143,7 @@ class Lifter {
   std::optional<ResizeOperands> resize_of_rank_3(const onnx::NodeProto& node) const {
     const bool upsample = node.op_type() == "Upsample";
     if (node.op_type() != "Resize" && !upsample) return std::nullopt;
+    if (upsample && node.input_size() < 2) return std::nullopt;  // Upsample-7 / 8: scales an attribute
     ResizeOperands r;
     if (upsample || opset_ < 11) {
       r.scales = 1;

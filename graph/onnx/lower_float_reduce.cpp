@@ -66,12 +66,20 @@ bool Importer::lower_float_reduce(const onnx::NodeProto& node) {
   const std::string& op = node.op_type();
   const Attributes a(node);
   if (op == "TopK") {
-    a.expect_only({"axis", "largest", "sorted"});
     const ValueId x = order_input(node);
     const Value in = graph_.value(x);
     const auto rank = static_cast<int64_t>(in.shape.size());
-    if (!has_input(node, 1)) throw Error(describe(node) + ": input K is required");
-    const Symbol& k = symbol(node, 1);
+    Symbol k_attribute;  // TopK-1: k is an attribute (and there are no largest / sorted)
+    if (opset_ < 10) {
+      a.expect_only({"axis", "k"});
+      if (!a.has("k")) throw Error(describe(node) + ": attribute k is required");
+      k_attribute.constant =
+          Constant{onnx::TensorProto::INT64, {1}, {static_cast<double>(a.get_int("k", 0))}};
+    } else {
+      a.expect_only({"axis", "largest", "sorted"});
+      if (!has_input(node, 1)) throw Error(describe(node) + ": input K is required");
+    }
+    const Symbol& k = opset_ < 10 ? k_attribute : symbol(node, 1);
     if (k.kind != Symbol::Kind::constant || k.constant.values.size() != 1)
       throw Error(describe(node) + ": K must be a constant with one value (octet plans shapes at load)");
     TopKAttrs attrs;

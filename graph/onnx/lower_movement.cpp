@@ -88,14 +88,19 @@ bool Importer::lower_movement(const onnx::NodeProto& node) {
   };
 
   if (op == "Slice") {
-    a.expect_only({});
     const Value in = graph_.value(v);
     const auto rank = static_cast<int64_t>(in.shape.size());
-    const std::vector<int64_t> starts = int_values(node, constant_input(node, 1, "starts"), "start");
-    const std::vector<int64_t> ends = int_values(node, constant_input(node, 2, "ends"), "end");
-    std::vector<int64_t> axes, steps;
-    if (has_input(node, 3)) axes = int_values(node, constant_input(node, 3, "axes"), "axis");
-    if (has_input(node, 4)) steps = int_values(node, constant_input(node, 4, "steps"), "step");
+    std::vector<int64_t> starts, ends, axes, steps;
+    if (opset_ < 10) {  // Slice-1: attributes, no steps
+      a.expect_only({"starts", "ends", "axes"});
+      starts = a.get_ints("starts"), ends = a.get_ints("ends"), axes = a.get_ints("axes", {});
+    } else {
+      a.expect_only({});
+      starts = int_values(node, constant_input(node, 1, "starts"), "start");
+      ends = int_values(node, constant_input(node, 2, "ends"), "end");
+      if (has_input(node, 3)) axes = int_values(node, constant_input(node, 3, "axes"), "axis");
+      if (has_input(node, 4)) steps = int_values(node, constant_input(node, 4, "steps"), "step");
+    }
     if (axes.empty()) {
       axes.resize(starts.size());
       std::iota(axes.begin(), axes.end(), int64_t{0});

@@ -261,6 +261,9 @@ BatchNormFactors Importer::batch_norm_factors(const onnx::NodeProto& bn, int64_t
   const Attributes a(bn);
   a.expect_only({"epsilon", "momentum", "training_mode", "spatial"});
   if (a.get_int("training_mode", 0) != 0) throw Error(describe(bn) + ": training mode is not supported");
+  // BatchNormalization-7 / 8: spatial = 0 normalizes per activation (parameters of shape [C, H, W]).
+  if (a.get_int("spatial", 1) != 1)
+    throw Error(describe(bn) + ": spatial = 0 (parameters per activation) is not supported");
   for (int i = 1; i < bn.output_size(); ++i)
     if (!bn.output(i).empty()) throw Error(describe(bn) + ": running statistics outputs are not supported");
   if (channels < 1) throw Error(describe(bn) + ": needs at least one channel");

@@ -196,7 +196,7 @@ bool Importer::lower_structural(const onnx::NodeProto& node) {
     // (X, scales), asymmetric coordinates and floor for nearest, at any opset.
     const bool upsample = op == "Upsample";
     if (upsample)
-      a.expect_only({"mode"});
+      a.expect_only({"mode", "scales"});  // scales: an attribute in Upsample-7 / 8, an input from 9
     else
       a.expect_only({"mode", "coordinate_transformation_mode", "nearest_mode", "antialias", "exclude_outside",
                      "cubic_coeff_a", "extrapolation_value", "keep_aspect_ratio_policy", "axes"});
@@ -269,8 +269,18 @@ bool Importer::lower_structural(const onnx::NodeProto& node) {
         throw Error(describe(node) + ": resizing the batch or channel dimension is not supported");
       p.out_h = to_dimension(node, sizes.values[2], "output height");
       p.out_w = to_dimension(node, sizes.values[3], "output width");
-    } else if (has_input(node, scales_input)) {
-      const Constant& scales = constant_input(node, scales_input, "scales");
+    } else if (has_input(node, scales_input) || (upsample && a.has("scales"))) {
+      Constant attribute_scales;
+      if (!has_input(node, scales_input)) {
+        attribute_scales.onnx_type = onnx::TensorProto::FLOAT;
+        std::vector<double> values;
+        for (float f : a.get_floats("scales"))
+          values.push_back(f);
+        attribute_scales.shape = {static_cast<int64_t>(values.size())};
+        attribute_scales.values = std::move(values);
+      }
+      const Constant& scales =
+          has_input(node, scales_input) ? constant_input(node, scales_input, "scales") : attribute_scales;
       if (scales.values.size() != 4) throw Error(describe(node) + ": scales must have 4 values");
       if (scales.values[0] != 1.0 || scales.values[1] != 1.0)
         throw Error(describe(node) + ": resizing the batch or channel dimension is not supported");

@@ -312,8 +312,8 @@ def classify(model):
     ops = [n.op_type for n in compute_nodes(model)]
     opset = opset_of(model)
 
-    if opset < 10 or opset > 28:
-        return f"opset: the model uses ONNX opset {opset}; octet supports opsets 10 to 28"
+    if opset < 7 or opset > 28:
+        return f"opset: the model uses ONNX opset {opset}; octet supports opsets 7 to 28"
     if constant_type_problem(model):
         return constant_type_problem(model)
     for v in g.input:

@@ -1859,6 +1859,35 @@ def qdq_hardmax_opset11():
     return b
 
 
+@model
+def float_opset7_legacy():
+    """The opset 7 forms of operators whose operands became inputs later (the model zoo's float CNNs are
+    opset 7 to 9: what users quantize with `octet quantize`): Upsample-7 with its scales an attribute,
+    BatchNormalization-7 with spatial = 1, Slice-1 with starts / ends / axes attributes, TopK-1 with an
+    attribute k."""
+    b = Builder("float_opset7_legacy", opset=7)
+    x = b.input([1, 3, 4, 5], -2, 2)
+    up = np.repeat(np.repeat(x.v, 2, axis=2), 2, axis=3)
+    up_name = b.node("Upsample", [x.name], "upsample", mode="nearest", scales=[1.0, 1.0, 2.0, 2.0])
+    gamma, beta = as_f32(b.rng.uniform(0.5, 1.5, 3)), as_f32(b.rng.normal(0, 0.3, 3))
+    mean, var = as_f32(b.rng.normal(0, 0.2, 3)), as_f32(b.rng.uniform(0.5, 1.5, 3))
+    bn = (up.astype(np.float64) - mean[None, :, None, None]) / np.sqrt(var[None, :, None, None] + 1e-5) * \
+        gamma[None, :, None, None] + beta[None, :, None, None]
+    bn_name = b.node("BatchNormalization", [up_name, b.const(gamma, "gamma"), b.const(beta, "beta"),
+                                            b.const(mean, "mean"), b.const(var, "var")], "batch_norm", spatial=1)
+    b.output(T(bn_name, as_f32(bn)))
+    sliced = x.v[:, 1:3, :, -3:]
+    b.output(T(b.node("Slice", [x.name], "slice", starts=[1, -3], ends=[3, 1000], axes=[1, 3]), sliced))
+    flat = x.v.reshape(1, -1)
+    order = np.argsort(-flat.astype(np.float64), axis=1, kind="stable")[:, :3]
+    flat_name = b.node("Flatten", [x.name], "flatten", axis=1)
+    out = b.fresh("topk")
+    b.nodes.append(helper.make_node("TopK", [flat_name], [out + "_values", out + "_indices"], name=out, k=3))
+    b.output(T(out + "_values", np.take_along_axis(flat, order, axis=1)))
+    b.output(T(out + "_indices", order.astype(np.int64)))
+    return b
+
+
 def dynamic_quantize(v):
     """ONNX Runtime's DynamicQuantizeLinear in float32: (uint8 values, scale, zero point)."""
     x = v.astype(np.float32)
@@ -2447,6 +2476,12 @@ def malformed_models():
              [vi("input", [1, 4], TensorProto.UINT8)], [vi("y", None, TensorProto.UINT8)],
              [numpy_helper.from_array(np.zeros((1, 2), np.int64), "ui"),
               numpy_helper.from_array(np.ones((1, 2), np.uint8), "uu")], opset=16), "scatter_add_uint8")
+    add("batch_norm_spatial0.onnx",
+        make([helper.make_node("BatchNormalization", ["input", "g", "b", "m", "v"], ["y"], name="bn_per_activation",
+                               spatial=0)],
+             [vi("input", [1, 2, 2, 2])], [vi("y", [1, 2, 2, 2])],
+             [numpy_helper.from_array(np.ones((2, 2, 2), np.float32), n) for n in ("g", "b", "m", "v")], opset=7),
+        "bn_per_activation")
     add("global_lp_pool_p3.onnx",
         make([helper.make_node("GlobalLpPool", ["input"], ["y"], name="lp_pool_cubic", p=3)],
              [vi("input", [1, 2, 3, 3])], [vi("y", None)]), "lp_pool_cubic")
@@ -2463,8 +2498,8 @@ def malformed_models():
         make([helper.make_node("ConvInteger", ["input", "w"], ["y"], name="conv_integer_raw")],
              [vi("input", [1, 1, 3, 3], TensorProto.UINT8)], [vi("y", None, TensorProto.INT32)],
              [numpy_helper.from_array(np.ones((1, 1, 1, 1), np.uint8), "w")]), "conv_integer_raw")
-    add("opset9.onnx", make([helper.make_node("Relu", ["input"], ["y"], name="relu")], [vi("input", [1, 4])],
-                            [vi("y", [1, 4])], opset=9), "opset 9")
+    add("opset6.onnx", make([helper.make_node("Relu", ["input"], ["y"], name="relu")], [vi("input", [1, 4])],
+                            [vi("y", [1, 4])], opset=6), "opset 6")
 
     n, i = qdq_input()
     add("unsupported_op_nonzero.onnx",
