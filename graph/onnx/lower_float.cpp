@@ -478,6 +478,7 @@ bool Importer::lower_float(const onnx::NodeProto& node) {
       op == "GlobalLpPool" || op == "LpNormalization" || op == "Hardmax")
     return lower_float_reduce(node);
   if (op == "MatMul" || op == "Gemm") return lower_float_matmul(node);
+  if (op == "Einsum") return lower_einsum(node);
   if (op == "Conv" || op == "ConvTranspose") {
     const Symbol& w = symbol(node, 1);
     if (w.kind != Symbol::Kind::constant)

@@ -115,7 +115,7 @@ REDUCE = {
 FLOAT_OTHER = {
     "Clip", "Not", "Sum", "Mean", "Max", "Min", "Where", "Softmax", "LogSoftmax", "ArgMax", "ArgMin", "MatMul",
     "Gemm", "Conv", "ConvTranspose", "BatchNormalization", "InstanceNormalization", "LayerNormalization", "Cast",
-    "CastLike", "LRN", "TopK", "CumSum", "Hardmax", "LpNormalization", "GlobalLpPool"
+    "CastLike", "LRN", "TopK", "CumSum", "Hardmax", "LpNormalization", "GlobalLpPool", "Einsum"
 } | REDUCE
 FLOAT_OPS = FLOAT_UNARY | FLOAT_BINARY | FLOAT_OTHER
 QOPERATOR = {"QLinearConv", "QLinearMatMul"}  # the ONNX-domain ones; the rest are com.microsoft

@@ -668,7 +668,7 @@ class Builder:
 
 def save_arrays(prefix, arrays, kind):
     for i, a in enumerate(arrays):
-        np.save(f"{prefix}.{kind}{'' if i == 0 else i}.npy", np.ascontiguousarray(a))  # C order: what octet reads
+        np.save(f"{prefix}.{kind}{'' if i == 0 else i}.npy", np.asarray(a, order="C"))  # C order: what octet reads
 
 
 def write(b):
@@ -1888,6 +1888,42 @@ def float_opset7_legacy():
     return b
 
 
+@model
+def float_einsum():
+    """Einsum as octet lowers it (sums, transposes and batched MatMuls): attention scores, a 1x1 convolution
+    by constant weights, an ellipsis whose batch dimensions broadcast (2 x 1 against 5), the implicit output
+    form, three operands, an outer product, a transpose, sums over one and over every label."""
+    b = Builder("float_einsum", opset=13)
+    q = b.input([1, 2, 3, 4], -1, 1, name="q")
+    k = b.input([1, 2, 5, 4], -1, 1, name="k")
+    img = b.input([1, 3, 2, 2], -1, 1, name="image")
+    m = b.input([2, 1, 3, 4], -1, 1, name="m")
+    n = b.input([5, 4, 2], -1, 1, name="n")
+    x = b.input([3, 4], -1, 1, name="x")
+
+    def einsum(equation, operands, names=None):
+        values = [o.v.astype(np.float64) for o in operands]
+        out = b.node("Einsum", names or [o.name for o in operands], "einsum", equation=equation)
+        b.output(T(out, as_f32(np.einsum(equation, *values))))
+
+    einsum("bhqd,bhkd->bhqk", [q, k])
+    w = as_f32(b.rng.normal(0, 0.5, (4, 3)))
+    einsum("nchw,kc->nkhw", [img, T(b.const(w, "weights"), w)])
+    einsum("...ij,...jk->...ik", [m, n])
+    einsum("ij,jk", [x, T(n.name, n.v[0])], [x.name, b.node("Gather", [n.name, b.const(np.array(0, np.int64), "i")],
+                                                             "gather", axis=0)])
+    y = as_f32(b.rng.normal(0, 1, (4, 2)))
+    z = as_f32(b.rng.normal(0, 1, (2, 6)))
+    einsum("ij,jk,kl->il", [x, T(b.const(y, "y"), y), T(b.const(z, "z"), z)])
+    v = as_f32(b.rng.normal(0, 1, 5))
+    einsum("i,j->ij", [T(b.const(v, "v"), v), T(b.const(v[:3], "u"), v[:3])])
+    einsum("ij->ji", [x])
+    einsum("bij->bj", [b.squeeze(m, [1])])
+    einsum("ij->", [x])
+    einsum("ij,ij->i", [x, x])
+    return b
+
+
 def dynamic_quantize(v):
     """ONNX Runtime's DynamicQuantizeLinear in float32: (uint8 values, scale, zero point)."""
     x = v.astype(np.float32)
@@ -2482,6 +2518,13 @@ def malformed_models():
              [vi("input", [1, 2, 2, 2])], [vi("y", [1, 2, 2, 2])],
              [numpy_helper.from_array(np.ones((2, 2, 2), np.float32), n) for n in ("g", "b", "m", "v")], opset=7),
         "bn_per_activation")
+    add("einsum_diagonal.onnx",
+        make([helper.make_node("Einsum", ["input"], ["y"], name="einsum_trace", equation="ii->i")],
+             [vi("input", [3, 3])], [vi("y", None)], opset=13), "einsum_trace")
+    add("einsum_contracted_sizes.onnx",
+        make([helper.make_node("Einsum", ["input", "e"], ["y"], name="einsum_mismatch", equation="ij,jk->ik")],
+             [vi("input", [2, 3])], [vi("y", None)], [numpy_helper.from_array(np.ones((4, 2), np.float32), "e")],
+             opset=13), "einsum_mismatch")
     add("global_lp_pool_p3.onnx",
         make([helper.make_node("GlobalLpPool", ["input"], ["y"], name="lp_pool_cubic", p=3)],
              [vi("input", [1, 2, 3, 3])], [vi("y", None)]), "lp_pool_cubic")
