@@ -388,20 +388,42 @@ bool Importer::fold_constants(const onnx::NodeProto& node) {
                   to_string(idx.shape));
     const int64_t axis =
         nd ? 0 : normalize_axis(node, a.get_int("axis", 0), static_cast<int64_t>(x.shape.size()));
-    // Folded in float64, which holds every float32 and every int64 index-sized value exactly.
-    return result(moved(node, x, x.shape, [&](const double* from, double* to) {
+    if (in[2].onnx_type != x.onnx_type)
+      throw Error(describe(node) + ": updates of another element type than the data");
+    // Folded in the data's own arithmetic (float32, or int64 wrapping around), as the operator runs: the
+    // constant's float64 values converted to it and back.
+    const bool is_float = x.onnx_type == TensorProto::FLOAT || x.onnx_type == TensorProto::DOUBLE ||
+                          x.onnx_type == TensorProto::FLOAT16;
+    auto scatter = [&](const auto* from, const auto* with, auto* to, ref::ScatterArithmetic arithmetic) {
+      const size_t size = sizeof(*from);
       if (nd)
-        ref::scatter_nd(from, x.shape, indices.data(), idx.shape, updates.data(), sizeof(double), r,
-                        ref::ScatterArithmetic::f64, to, describe(node));
+        ref::scatter_nd(from, x.shape, indices.data(), idx.shape, with, size, r, arithmetic, to,
+                        describe(node));
       else
-        ref::scatter_elements(from, x.shape, axis, indices.data(), idx.shape, updates.data(), sizeof(double),
-                              r, ref::ScatterArithmetic::f64, to, describe(node));
+        ref::scatter_elements(from, x.shape, axis, indices.data(), idx.shape, with, size, r, arithmetic, to,
+                              describe(node));
+    };
+    return result(moved(node, x, x.shape, [&](const double* from, double* to) {
+      const size_t n = x.values.size();
+      if (is_float) {
+        std::vector<float> data(from, from + n), with(updates.begin(), updates.end()), out(n);
+        scatter(data.data(), with.data(), out.data(), ref::ScatterArithmetic::f32);
+        std::copy(out.begin(), out.end(), to);
+      } else {
+        const std::vector<int64_t> data = int_values(node, x, "data value"),
+                                   with = int_values(node, in[2], "update");
+        std::vector<int64_t> out(n);
+        scatter(data.data(), with.data(), out.data(), ref::ScatterArithmetic::s64);
+        std::transform(out.begin(), out.end(), to, [](int64_t v) { return static_cast<double>(v); });
+      }
     }));
   }
   if (op == "Slice") {
     std::vector<int64_t> starts, ends, axes, steps;
     if (opset_ < 10) {  // Slice-1: attributes, no steps
       a.expect_only({"starts", "ends", "axes"});
+      if (!a.has("starts") || !a.has("ends"))
+        throw Error(describe(node) + ": attributes starts and ends are required");
       starts = a.get_ints("starts"), ends = a.get_ints("ends"), axes = a.get_ints("axes", {});
     } else {
       starts = int_values(node, input(1, "starts"), "start");

@@ -208,8 +208,18 @@ class Lifter {
       slice.set_op_type("Slice");
       slice.set_name(prefix + "_part" + std::to_string(k));
       slice.add_input(tensor);
-      slice.add_input(constant(slice.name() + "_starts", {static_cast<double>(cuts[k])}, true));
-      slice.add_input(constant(slice.name() + "_ends", {static_cast<double>(cuts[k + 1])}, true));
+      if (opset_ < 10) {  // Slice-1 (an Upsample-9's scales): starts and ends are attributes
+        for (const auto& [attribute, value] :
+             {std::pair{"starts", cuts[k]}, std::pair{"ends", cuts[k + 1]}}) {
+          auto* a = slice.add_attribute();
+          a->set_name(attribute);
+          a->set_type(onnx::AttributeProto::INTS);
+          a->add_ints(value);
+        }
+      } else {
+        slice.add_input(constant(slice.name() + "_starts", {static_cast<double>(cuts[k])}, true));
+        slice.add_input(constant(slice.name() + "_ends", {static_cast<double>(cuts[k + 1])}, true));
+      }
       slice.add_output(slice.name());
       concat.add_input(slice.output(0));
       add(std::move(slice));
@@ -333,7 +343,7 @@ class Lifter {
         if (index < 0 || index >= node.input_size() || node.input(index).empty()) continue;
         if (constant_length_.at(node.input(index)) == 0) continue;  // not given
         if (index == resize->roi)  // starts then ends: the height's region is the whole row, 0 to 1
-          lifted.set_input(index, with_entries(base, node.input(index), 6, 2, 0.0, 4, 1.0, false));
+          lifted.set_input(index, with_entries(base, node.input(index), 6, 2, 0.0, 5, 1.0, false));
         else
           lifted.set_input(index,
                            with_entries(base, node.input(index), 3, 2, 1.0, -1, 0.0, index == resize->sizes));

@@ -19,13 +19,14 @@ namespace octet::graph::onnx_import {
 
 namespace {
 
-// Labels: the 52 letters as 0..51, ellipsis dimensions as 52 + their position from the left in the widest
-// ellipsis (so that ellipses of different ranks align from the right, as broadcasting does).
+// Labels: the 52 letters as 0..51 (A..Z, a..z), ellipsis dimensions as 52 + their position from the left in
+// the widest ellipsis (so that ellipses of different ranks align from the right, as broadcasting does).
 constexpr int kEllipsisBase = 52;
 
+// In ASCII order (upper case first), the order of an implicit output (numpy's, ONNX's definition).
 int letter_label(char c) {
-  if (c >= 'a' && c <= 'z') return c - 'a';
-  if (c >= 'A' && c <= 'Z') return 26 + (c - 'A');
+  if (c >= 'A' && c <= 'Z') return c - 'A';
+  if (c >= 'a' && c <= 'z') return 26 + (c - 'a');
   return -1;
 }
 
@@ -72,7 +73,7 @@ std::vector<int> expand_term(const Term& t, size_t rank, size_t widest, const st
 
 std::string label_name(int l) {
   if (l >= kEllipsisBase) return "... dimension " + std::to_string(l - kEllipsisBase);
-  return std::string(1, static_cast<char>(l < 26 ? 'a' + l : 'A' + (l - 26)));
+  return std::string(1, static_cast<char>(l < 26 ? 'A' + l : 'a' + (l - 26)));
 }
 
 bool contains(const std::vector<int>& v, int l) {

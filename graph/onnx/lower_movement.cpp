@@ -93,6 +93,8 @@ bool Importer::lower_movement(const onnx::NodeProto& node) {
     std::vector<int64_t> starts, ends, axes, steps;
     if (opset_ < 10) {  // Slice-1: attributes, no steps
       a.expect_only({"starts", "ends", "axes"});
+      if (!a.has("starts") || !a.has("ends"))
+        throw Error(describe(node) + ": attributes starts and ends are required");
       starts = a.get_ints("starts"), ends = a.get_ints("ends"), axes = a.get_ints("axes", {});
     } else {
       a.expect_only({});

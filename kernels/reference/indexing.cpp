@@ -15,8 +15,12 @@ using detail::MovementWork;
 using detail::Odometer;
 using detail::with_element_size;
 
+// Row-major element strides; all 0 for an empty tensor, whose dimensions' products could exceed int64 before
+// reaching the zero (nothing is addressed in it: every index into it is out of range).
 std::vector<int64_t> contiguous_strides(const Shape& s) {
-  std::vector<int64_t> strides(s.size(), 1);
+  std::vector<int64_t> strides(s.size(), 0);
+  if (element_count(s, "strides") == 0) return strides;
+  if (!s.empty()) strides.back() = 1;
   for (size_t d = s.size(); d-- > 1;)
     strides[d - 1] = strides[d] * s[d];
   return strides;
@@ -235,9 +239,7 @@ MovementWork gather_nd_work(const void* x, const Shape& s, const int64_t* indice
   const Shape out = gather_nd_shape(s, index_shape, batch_dims, what);
   check_counts(s, out, element_size, what);
   std::vector<int64_t> sources = tuple_sources(s, indices, index_shape, batch_dims, what);
-  int64_t slice = 1;
-  for (size_t d = static_cast<size_t>(batch_dims + index_shape.back()); d < s.size(); ++d)
-    slice *= s[d];
+  const int64_t slice = element_count(Shape(s.begin() + batch_dims + index_shape.back(), s.end()), what);
   MovementWork work;
   if (slice == 0) return work;
   work.units = static_cast<int64_t>(sources.size());
@@ -285,9 +287,7 @@ void scatter_nd(const void* x, const Shape& s, const int64_t* indices, const Sha
   check_scatter_nd_shapes(s, index_shape, update_shape, what);
   check_counts(s, update_shape, element_size, what);
   const std::vector<int64_t> targets = tuple_sources(s, indices, index_shape, 0, what);
-  int64_t run = 1;
-  for (size_t d = static_cast<size_t>(index_shape.back()); d < s.size(); ++d)
-    run *= s[d];
+  const int64_t run = element_count(Shape(s.begin() + index_shape.back(), s.end()), what);
   scatter_runs(x, element_count(s, what), targets, run, updates, element_size, reduction, arithmetic, y,
                what);
 }

@@ -1533,7 +1533,8 @@ def qdq_conv1d_resize():
     b.output(b.dq(b.q(conv1d(b, b.dq(uq), wd2, b.bias(b.rng.normal(0, 0.3, 5), uq.s, ws2), pads=(1, 1)))))
     f = b.input([2, 3, 7], -2, 2, name="signal")
     linear = resize_axis(f.v.astype(np.float64), 2, 11, 11 / 7, "linear", "align_corners", None)
-    b.output(T(b.node("Resize", [f.name, "", "", b.const(np.array([2, 3, 11], np.int64), "sizes")], "resize",
+    roi = b.const(np.array([0, 0, 0, 1, 1, 1], np.float32), "roi")  # read only by tf_crop_and_resize
+    b.output(T(b.node("Resize", [f.name, roi, "", b.const(np.array([2, 3, 11], np.int64), "sizes")], "resize",
                       mode="linear", coordinate_transformation_mode="align_corners"), as_f32(linear)))
     return b
 
@@ -1546,6 +1547,17 @@ def float_upsample_1d():
     b.output(T(b.node("Upsample", [f.name, b.const(np.array([1, 1, 3], np.float32), "scales")], "upsample",
                       mode="nearest"), np.repeat(f.v, 3, axis=2)))
     b.checked = False  # ONNX 1.12's checker rejects the deprecated operator
+    return b
+
+
+@model
+def float_upsample_1d_opset9():
+    """Upsample-9 (scales an input) on a [N, C, L] signal: lift_1d's scales with the height's entry are Slice
+    nodes, in Slice-1's attribute form at this opset."""
+    b = Builder("float_upsample_1d_opset9", opset=9)
+    f = b.input([1, 2, 4], -2, 2, name="signal")
+    b.output(T(b.node("Upsample", [f.name, b.const(np.array([1, 1, 2], np.float32), "scales")], "upsample",
+                      mode="nearest"), np.repeat(f.v, 2, axis=2)))
     return b
 
 
@@ -1920,6 +1932,9 @@ def float_einsum():
     einsum("ij->ji", [x])
     einsum("bij->bj", [b.squeeze(m, [1])])
     einsum("ij->", [x])
+    # Implicit output of mixed-case labels: ASCII order, upper case first (numpy's): [A, c], not [c, A].
+    upper, lower = y[:3].copy(), z[:, :5].copy()
+    einsum("Ab,bc", [T(b.const(upper, "upper"), upper), T(b.const(lower, "lower"), lower)])
     einsum("ij,ij->i", [x, x])
     return b
 
@@ -2525,6 +2540,9 @@ def malformed_models():
         make([helper.make_node("Einsum", ["input", "e"], ["y"], name="einsum_mismatch", equation="ij,jk->ik")],
              [vi("input", [2, 3])], [vi("y", None)], [numpy_helper.from_array(np.ones((4, 2), np.float32), "e")],
              opset=13), "einsum_mismatch")
+    add("slice1_without_ends.onnx",
+        make([helper.make_node("Slice", ["input"], ["y"], name="slice_no_ends", starts=[0])],
+             [vi("input", [4])], [vi("y", None)], opset=9), "slice_no_ends")
     add("global_lp_pool_p3.onnx",
         make([helper.make_node("GlobalLpPool", ["input"], ["y"], name="lp_pool_cubic", p=3)],
              [vi("input", [1, 2, 3, 3])], [vi("y", None)]), "lp_pool_cubic")
