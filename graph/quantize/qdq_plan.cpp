@@ -21,10 +21,12 @@ const std::set<std::string>& elementwise_ops() {
 
 // Operators octet runs on uint8 data that read their data from input 0 (Concat: every input).
 const std::set<std::string>& structural_ops() {
-  static const std::set<std::string> ops = {
-      "MaxPool", "GlobalMaxPool", "AveragePool", "GlobalAveragePool", "Resize",       "Softmax", "Reshape",
-      "Flatten", "Squeeze",       "Unsqueeze",   "Transpose",         "Slice",        "Pad",     "Gather",
-      "Expand",  "Tile",          "Split",       "DepthToSpace",      "SpaceToDepth", "Dropout", "Concat"};
+  static const std::set<std::string> ops = {"MaxPool", "GlobalMaxPool",  "AveragePool",  "GlobalAveragePool",
+                                            "Resize",  "Softmax",        "Reshape",      "Flatten",
+                                            "Squeeze", "Unsqueeze",      "Transpose",    "Slice",
+                                            "Pad",     "Gather",         "Expand",       "Tile",
+                                            "Split",   "DepthToSpace",   "SpaceToDepth", "Dropout",
+                                            "Concat",  "GatherElements", "GatherND"};
   return ops;
 }
 

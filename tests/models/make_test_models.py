@@ -1939,6 +1939,28 @@ def float_einsum():
     return b
 
 
+@model
+def float_gather_head():
+    """A float head that selects features by index (for `octet quantize`: GatherElements and GatherND move
+    uint8 bytes, so the quantized model keeps them int8): Conv + ReLU, flattened, each channel's entries at
+    constant positions (GatherElements) and every channel at four pixels (GatherND, one batch dimension)."""
+    b = Builder("float_gather_head")
+    x = b.input([1, 4, 6, 6], -1, 1)
+    w = T(b.const(as_f32(b.rng.normal(0, 0.4, (8, 4, 3, 3))), "weights"), None)
+    w.v = numpy_helper.to_array(b.inits[-1])
+    bias = as_f32(b.rng.normal(0, 0.2, 8))
+    y = b.relu(b.conv(x, w, T(b.const(bias, "bias"), bias), pads=(1, 1, 1, 1)))
+    flat = b.reshape(y, [1, 8, 36])
+    index = b.rng.integers(0, 36, (1, 8, 5)).astype(np.int64)
+    b.output(T(b.node("GatherElements", [flat.name, b.const(index, "positions")], "gather_elements", axis=2),
+               np.take_along_axis(flat.v, index, axis=2)))
+    pixels = b.transpose(flat, [0, 2, 1])
+    chosen = np.array([[[3], [7], [20], [35]]], np.int64)
+    b.output(T(b.node("GatherND", [pixels.name, b.const(chosen, "pixels")], "gather_nd", batch_dims=1),
+               pixels.v[0][chosen[0, :, 0]][None]))
+    return b
+
+
 def dynamic_quantize(v):
     """ONNX Runtime's DynamicQuantizeLinear in float32: (uint8 values, scale, zero point)."""
     x = v.astype(np.float32)

@@ -338,6 +338,20 @@ TEST(Quantize, TransposedConvResizeConcatSlicePad) {
     EXPECT_GT(sqnr_db(run_first_output(float_model, s, i), run_first_output(r.model, s, i)), 12.0);
 }
 
+// GatherElements / GatherND move the bytes of a quantized tensor: the quantized model keeps them int8.
+TEST(Quantize, IndexOperatorsStayInt8) {
+  const auto float_model = read_bytes(kModels + "/float_gather_head.onnx");
+  const Samples s = random_samples("input", {1, 4, 6, 6}, 8, 5);
+  const QuantizeResult r = quantize(float_model, s.data());
+  for (const auto& f : r.float_nodes)
+    ADD_FAILURE() << f.name << " (" << f.op << ") left in float: " << f.reason;
+  const onnx::ModelProto m = parse(r.model);
+  EXPECT_NO_THROW(onnx::checker::check_model(m));
+  for (size_t i = 0; i < 2; ++i)
+    EXPECT_GT(sqnr_db(run_first_output(float_model, s, i), run_first_output(r.model, s, i)), 15.0)
+        << "sample " << i;
+}
+
 TEST(Quantize, LeavesWhatHasNoInt8KernelInFloatAndSaysWhy) {
   const auto float_model = read_bytes(kModels + "/float_norm_and_math.onnx");
   const Samples s = random_samples("input", {2, 5, 8}, 8, 3);
