@@ -493,7 +493,9 @@ void check_graph(const Graph& g) {
     // input that is reshaped or max-pooled, say); every other one needs valid params.
     const bool moves_bytes = moves_elements(n.kind);
     auto check_params = [&](const Value& v, const std::string& role) {
-      if (v.type != ElementType::u8 || (moves_bytes && v.quant.scales.empty())) return;
+      // Cast reads and writes uint8 tensors as the integers they hold.
+      if (v.type != ElementType::u8 || ((moves_bytes || n.kind == OpKind::cast) && v.quant.scales.empty()))
+        return;
       validate(v.quant, ElementType::u8, v.shape, where(n) + " " + role + " '" + v.name + "'");
     };
     check_params(out, "output");

@@ -511,7 +511,9 @@ bool Importer::lower_float(const onnx::NodeProto& node) {
       op == "GroupNormalization" || op == "LRN")
     return lower_float_normalization(node);
   if (op == "Cast" || op == "CastLike") {
-    ValueId x = float_input(node, 0);
+    // A uint8 tensor of the model (a uint8 image input, a QLinear operator's output) casts its integers.
+    const Symbol& source = symbol(node, 0);
+    ValueId x = source.kind == Symbol::Kind::quantized ? source.value : float_input(node, 0);
     int64_t to = 0;
     if (op == "Cast") {
       a.expect_only({"to", "saturate"});
@@ -529,15 +531,22 @@ bool Importer::lower_float(const onnx::NodeProto& node) {
       target = ElementType::b8;
     else if (to == onnx::TensorProto::INT64 || to == onnx::TensorProto::INT32)
       target = ElementType::s64;
+    else if (to == onnx::TensorProto::UINT8)
+      target = ElementType::u8;
     else
       throw Error(describe(node) + ": casting a runtime tensor to " +
                   onnx_type_name(static_cast<int32_t>(to)) +
-                  " is not supported (float32, bool, int32 / int64)");
+                  " is not supported (float32, bool, uint8, int32 / int64)");
+    // A uint8 result is raw integers (no quantization params), as a uint8 graph input is.
+    const Symbol::Kind kind = target == ElementType::u8 ? Symbol::Kind::quantized : Symbol::Kind::real;
     if (graph_.value(x).type == target) {
-      define_value(node, 0, Symbol::Kind::real, x);
+      define_value(node, 0, kind, x);
       return true;
     }
-    define_real(node, 0, emit(node, OpKind::cast, {x}, CastAttrs{target}, same_as(x, target)));
+    Value out = same_as(x, target);
+    out.quant = {};
+    out.name = node.output(0);
+    define_value(node, 0, kind, emit(node, OpKind::cast, {x}, CastAttrs{target}, out));
     return true;
   }
   return false;

@@ -44,17 +44,22 @@ void map_bytes_parallel(Isa isa, const elementwise::ByteTable& table, const uint
   });
 }
 
-// Cast between float, bool and int64 (the conversions ONNX defines: float to integer truncates toward zero,
-// anything non-zero is true).
-template <class From, class To>
+// Cast between float, bool, uint8 and int64 (the conversions ONNX defines: float to integer truncates
+// toward zero, anything non-zero is true). kToBool: the uint8_t target holds bools. A float out of uint8's
+// range saturates (ONNX leaves it undefined; NaN gives 0), an int64 wraps modulo 256 (as C++ and NumPy).
+template <class From, class To, bool kToBool = false>
 void cast_elements(const std::byte* in, std::byte* out, int64_t n) {
   const auto* x = as<From>(in);
   auto* y = as<To>(out);
   tbb::parallel_for(int64_t{0}, (n + 16383) / 16384, [&](int64_t c) {
     const int64_t first = c * 16384, last = std::min(n, first + 16384);
     for (int64_t i = first; i < last; ++i) {
-      if constexpr (std::is_same_v<To, uint8_t>)
+      if constexpr (kToBool)
         y[i] = x[i] != From{0} ? 1 : 0;
+      else if constexpr (std::is_same_v<To, uint8_t> && std::is_same_v<From, float>)
+        y[i] = !(x[i] > 0.0f) ? 0 : x[i] >= 255.0f ? 255 : static_cast<uint8_t>(x[i]);
+      else if constexpr (std::is_same_v<To, uint8_t> && std::is_same_v<From, int64_t>)
+        y[i] = static_cast<uint8_t>(static_cast<uint64_t>(x[i]));
       else if constexpr (std::is_same_v<To, int64_t> && std::is_same_v<From, float>)
         y[i] = std::isfinite(x[i]) && std::abs(x[i]) < 0x1p63f ? static_cast<int64_t>(x[i]) : INT64_MIN;
       else
@@ -67,12 +72,20 @@ std::unique_ptr<const Operator> cast(const Value& in, ElementType to) {
   const int64_t n = element_count(in.shape, in.name);
   using F = void (*)(const std::byte*, std::byte*, int64_t);
   F f = nullptr;
-  if (in.type == ElementType::f32 && to == ElementType::b8) f = cast_elements<float, uint8_t>;
-  if (in.type == ElementType::f32 && to == ElementType::s64) f = cast_elements<float, int64_t>;
-  if (in.type == ElementType::b8 && to == ElementType::f32) f = cast_elements<uint8_t, float>;
-  if (in.type == ElementType::b8 && to == ElementType::s64) f = cast_elements<uint8_t, int64_t>;
-  if (in.type == ElementType::s64 && to == ElementType::f32) f = cast_elements<int64_t, float>;
-  if (in.type == ElementType::s64 && to == ElementType::b8) f = cast_elements<int64_t, uint8_t>;
+  using enum ElementType;
+  const ElementType from = in.type;
+  // bool and uint8 are both bytes: a bool source casts as its 0 / 1.
+  const bool byte_source = from == b8 || from == u8;
+  if (from == f32 && to == b8) f = cast_elements<float, uint8_t, true>;
+  if (from == f32 && to == u8) f = cast_elements<float, uint8_t>;
+  if (from == f32 && to == s64) f = cast_elements<float, int64_t>;
+  if (byte_source && to == f32) f = cast_elements<uint8_t, float>;
+  if (byte_source && to == s64) f = cast_elements<uint8_t, int64_t>;
+  if (from == u8 && to == b8) f = cast_elements<uint8_t, uint8_t, true>;
+  if (from == b8 && to == u8) f = cast_elements<uint8_t, uint8_t>;
+  if (from == s64 && to == f32) f = cast_elements<int64_t, float>;
+  if (from == s64 && to == b8) f = cast_elements<int64_t, uint8_t, true>;
+  if (from == s64 && to == u8) f = cast_elements<int64_t, uint8_t>;
   if (!f)
     throw Error("cast from " + std::string(name_of(in.type)) + " to " + std::string(name_of(to)) +
                 " is not supported");

@@ -368,7 +368,7 @@ RUNTIME_TYPE = {TensorProto.FLOAT: "float32", TensorProto.DOUBLE: "float32", Ten
                 TensorProto.BOOL: "bool", TensorProto.INT64: "int64", TensorProto.INT32: "int64",
                 TensorProto.INT8: "int64", TensorProto.UINT8: "int64"}
 # Cast targets of a runtime tensor (lower_float.cpp).
-CAST_TARGETS = {TensorProto.FLOAT, TensorProto.BOOL, TensorProto.INT64, TensorProto.INT32}
+CAST_TARGETS = {TensorProto.FLOAT, TensorProto.BOOL, TensorProto.INT64, TensorProto.INT32, TensorProto.UINT8}
 
 
 def tensor_info(model):
@@ -420,6 +420,12 @@ def node_problem(model):
             if scale is not None and numpy_helper.to_array(scale).size > 1:
                 return (f"unsupported: per-axis {op} of a runtime tensor: octet quantizes activations per tensor "
                         "(per-axis params are for constant weights)")
+        if op in QDQ:
+            params = [i for i in node.input[1:3] if i]
+            computed = [i for i in params if i not in constant]
+            if computed:
+                return (f"unsupported: {op} with the scale or zero point '{computed[0]}' computed at run time: "
+                        "octet's quantization params are constants (activation scale must be a constant)")
         if op == "QLinearMatMul":
             b = initial.get(node.input[3])
             if b is not None and len(b.dims) != 2:
@@ -428,7 +434,7 @@ def node_problem(model):
         if op in QUANT_OPS:
             continue
         raw = [i for i in inputs if runtime.get(i) == TensorProto.UINT8]
-        if raw and op not in MOVE:
+        if raw and op not in MOVE and op not in ("Cast", "CastLike"):
             return (f"unsupported: {op} of the raw uint8 graph input '{raw[0]}': without a DequantizeLinear it "
                     "has no scale, so no real values to compute on (octet's uint8 tensors are quantized ones)")
         if op in COMPUTING:
@@ -495,7 +501,7 @@ def node_problem(model):
                 return f"unsupported: Resize coordinate_transformation_mode '{ctm}'"
         if op == "Cast" and node.input[0] not in constant and attr(node, "to") not in CAST_TARGETS:
             return (f"unsupported: Cast of a runtime tensor to {TYPE_NAMES.get(attr(node, 'to'))}: octet's "
-                    "runtime tensors are float32, bool and int64 (a Cast to int32 gives int64)")
+                    "runtime tensors are float32, bool, uint8 and int64 (a Cast to int32 gives int64)")
     return None
 
 

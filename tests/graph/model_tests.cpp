@@ -142,6 +142,7 @@ Tolerance tolerance_for(const std::string& model) {
       "qdq_hard_swish_chain",
       "qop_qlinear_sigmoid",
       "qop_qlinear_leaky_relu",
+      "float_casts_uint8",
   };
   Tolerance t;
   if (exact.count(model)) t.max_lsb = 0, t.min_exact = 1.0;
