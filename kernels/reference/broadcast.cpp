@@ -38,7 +38,8 @@ BroadcastRuns<N>::BroadcastRuns(std::string_view op, const Shape& out, const std
       contiguous[k][d - 1] = contiguous[k][d] * shapes[k][d];
     for (size_t d = 0; d < rank; ++d)
       if (shapes[k][d] != out[d] && shapes[k][d] != 1)
-        throw Error(std::string(op) + ": input " + to_string(in) + " does not broadcast to " + to_string(out));
+        throw Error(std::string(op) + ": input " + to_string(in) + " does not broadcast to " +
+                    to_string(out));
   }
   for (int64_t d : out)
     if (d == 0) {

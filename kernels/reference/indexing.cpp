@@ -11,28 +11,11 @@
 namespace octet::ref {
 namespace {
 
+using detail::contiguous_strides;
 using detail::MovementWork;
+using detail::normalized_axis;
 using detail::Odometer;
 using detail::with_element_size;
-
-// Row-major element strides; all 0 for an empty tensor, whose dimensions' products could exceed int64 before
-// reaching the zero (nothing is addressed in it: every index into it is out of range).
-std::vector<int64_t> contiguous_strides(const Shape& s) {
-  std::vector<int64_t> strides(s.size(), 0);
-  if (element_count(s, "strides") == 0) return strides;
-  if (!s.empty()) strides.back() = 1;
-  for (size_t d = s.size(); d-- > 1;)
-    strides[d - 1] = strides[d] * s[d];
-  return strides;
-}
-
-size_t normalized_axis(int64_t axis, size_t rank, std::string_view what) {
-  const auto r = static_cast<int64_t>(rank);
-  if (axis < -r || axis >= r)
-    throw Error(std::string(what) + ": axis " + std::to_string(axis) + " is out of range for rank " +
-                std::to_string(rank));
-  return static_cast<size_t>(axis < 0 ? axis + r : axis);
-}
 
 void check_counts(const Shape& s, const Shape& other, size_t element_size, std::string_view what) {
   detail::check_element_size(element_size, what);

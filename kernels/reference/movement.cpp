@@ -10,16 +10,18 @@
 #include "kernels/reference/movement_work.h"
 
 namespace octet::ref {
-namespace {
+
+namespace detail {
 
 std::vector<int64_t> contiguous_strides(const Shape& s) {
-  std::vector<int64_t> strides(s.size(), 1);
+  std::vector<int64_t> strides(s.size(), 0);
+  if (element_count(s, "strides") == 0) return strides;
+  if (!s.empty()) strides.back() = 1;
   for (size_t d = s.size(); d-- > 1;)
     strides[d - 1] = strides[d] * s[d];
   return strides;
 }
 
-// `axis` counted from the end when negative, checked against `rank`.
 size_t normalized_axis(int64_t axis, size_t rank, std::string_view what) {
   const auto r = static_cast<int64_t>(rank);
   if (axis < -r || axis >= r)
@@ -27,6 +29,13 @@ size_t normalized_axis(int64_t axis, size_t rank, std::string_view what) {
                 std::to_string(rank));
   return static_cast<size_t>(axis < 0 ? axis + r : axis);
 }
+
+}  // namespace detail
+
+namespace {
+
+using detail::contiguous_strides;
+using detail::normalized_axis;
 
 std::string list(const std::vector<int64_t>& v) {
   return to_string(v);

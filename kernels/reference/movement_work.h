@@ -51,6 +51,12 @@ MovementWork depth_to_space_work(const void* x, const Shape& nchw, int64_t block
 MovementWork space_to_depth_work(const void* x, const Shape& nchw, int64_t block, size_t element_size,
                                  void* y);
 
+// Row-major element strides of `s`; all 0 for an empty tensor (nothing in it is addressed, and the products
+// of its other dimensions could exceed int64 before reaching the zero).
+std::vector<int64_t> contiguous_strides(const Shape& s);
+// `axis` counted from the end when negative, checked against `rank` (throws octet::Error naming `what`).
+size_t normalized_axis(int64_t axis, size_t rank, std::string_view what);
+
 // Checks shared by the operators: a usable element size, and a byte count of `count` elements that fits
 // in memory arithmetic. Both throw octet::Error naming `what`.
 void check_element_size(size_t element_size, std::string_view what);

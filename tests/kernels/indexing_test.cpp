@@ -25,25 +25,9 @@ using Bytes = std::vector<std::byte>;
 using ref::ScatterArithmetic;
 using ref::ScatterReduction;
 
-int64_t count_of(const Shape& s) {
-  return element_count(s, "test");
-}
-
-std::vector<int64_t> unravel(int64_t index, const Shape& s) {
-  std::vector<int64_t> c(s.size());
-  for (size_t d = s.size(); d-- > 0;) {
-    c[d] = index % s[d];
-    index /= s[d];
-  }
-  return c;
-}
-
-int64_t ravel(const std::vector<int64_t>& c, const Shape& s) {
-  int64_t index = 0;
-  for (size_t d = 0; d < s.size(); ++d)
-    index = index * s[d] + c[d];
-  return index;
-}
+using test::count_of;
+using test::ravel;
+using test::unravel;
 
 Bytes random_bytes(test::Random& rng, int64_t count, size_t es) {
   Bytes b(static_cast<size_t>(count) * es);

@@ -34,25 +34,9 @@ constexpr size_t kElementSizes[] = {1, 2, 3, 4, 8, 12};
 
 // ---- Index arithmetic --------------------------------------------------------------------------------
 
-int64_t count_of(const Shape& s) {
-  return element_count(s, "test");
-}
-
-std::vector<int64_t> unravel(int64_t index, const Shape& s) {
-  std::vector<int64_t> c(s.size());
-  for (size_t d = s.size(); d-- > 0;) {
-    c[d] = index % s[d];
-    index /= s[d];
-  }
-  return c;
-}
-
-int64_t ravel(const std::vector<int64_t>& c, const Shape& s) {
-  int64_t index = 0;
-  for (size_t d = 0; d < s.size(); ++d)
-    index = index * s[d] + c[d];
-  return index;
-}
+using test::count_of;
+using test::ravel;
+using test::unravel;
 
 void put(Bytes& out, int64_t o, const Bytes& in, int64_t i, size_t es) {
   std::memcpy(out.data() + o * static_cast<int64_t>(es), in.data() + i * static_cast<int64_t>(es), es);

@@ -234,4 +234,26 @@ inline std::string isa_mode_name(const ::testing::TestParamInfo<IsaMode>& info) 
   return std::string(name_of(std::get<0>(info.param))) + "_" + std::string(name_of(std::get<1>(info.param)));
 }
 
+// Row-major index arithmetic of the element-moving operators' tests: element counts, an element's
+// coordinates in a shape, and back.
+inline int64_t count_of(const Shape& s) {
+  return element_count(s, "test");
+}
+
+inline std::vector<int64_t> unravel(int64_t index, const Shape& s) {
+  std::vector<int64_t> c(s.size());
+  for (size_t d = s.size(); d-- > 0;) {
+    c[d] = index % s[d];
+    index /= s[d];
+  }
+  return c;
+}
+
+inline int64_t ravel(const std::vector<int64_t>& c, const Shape& s) {
+  int64_t index = 0;
+  for (size_t d = 0; d < s.size(); ++d)
+    index = index * s[d] + c[d];
+  return index;
+}
+
 }  // namespace octet::test
