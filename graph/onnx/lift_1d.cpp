@@ -144,6 +144,10 @@ class Lifter {
     const bool upsample = node.op_type() == "Upsample";
     if (node.op_type() != "Resize" && !upsample) return std::nullopt;
     if (upsample && node.input_size() < 2) return std::nullopt;  // Upsample-7 / 8: scales an attribute
+    // Opset 18's axes / keep_aspect_ratio_policy speak of the rank-3 dimensions: such a node is not lifted.
+    for (const auto& a : node.attribute())
+      if (a.name() == "axes" || (a.name() == "keep_aspect_ratio_policy" && a.s() != "stretch"))
+        return std::nullopt;
     ResizeOperands r;
     if (upsample || opset_ < 11) {
       r.scales = 1;

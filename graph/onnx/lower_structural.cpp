@@ -202,9 +202,9 @@ bool Importer::lower_structural(const onnx::NodeProto& node) {
                      "cubic_coeff_a", "extrapolation_value", "keep_aspect_ratio_policy", "axes"});
     const bool resize_10 = upsample || opset_ < 11;
     if (a.get_int("antialias", 0) != 0) throw Error(describe(node) + ": antialias is not supported");
-    if (a.has("axes")) throw Error(describe(node) + ": the axes attribute is not supported");
-    if (a.get_string("keep_aspect_ratio_policy", "stretch") != "stretch")
-      throw Error(describe(node) + ": keep_aspect_ratio_policy other than 'stretch' is not supported");
+    const std::string policy = a.get_string("keep_aspect_ratio_policy", "stretch");
+    if (policy != "stretch" && policy != "not_larger" && policy != "not_smaller")
+      throw Error(describe(node) + ": unknown keep_aspect_ratio_policy '" + policy + "'");
     ResizeAttrs attrs;
     auto& p = attrs.params.base;
     const std::string mode = a.get_string("mode", "nearest");
@@ -262,13 +262,54 @@ bool Importer::lower_structural(const onnx::NodeProto& node) {
     const ValueId nv = as_nhwc(source, node);
     const Value img = graph_.value(nv);
     const Shape logical = onnx_shape(img);
+    // Opset 18's axes: scales / sizes for those axes only, the others unchanged.
+    std::vector<int64_t> axes = {0, 1, 2, 3};
+    if (a.has("axes")) {
+      axes = a.get_ints("axes");
+      for (int64_t& axis : axes)
+        axis = normalize_axis(node, axis, 4);
+      std::vector<int64_t> sorted = axes;
+      std::sort(sorted.begin(), sorted.end());
+      if (std::adjacent_find(sorted.begin(), sorted.end()) != sorted.end())
+        throw Error(describe(node) + ": an axis is repeated");
+    }
+    auto spread = [&](const Constant& c, const char* what, double others) {
+      if (c.values.size() != axes.size())
+        throw Error(describe(node) + ": " + what + " has " + std::to_string(c.values.size()) +
+                    " values for " + std::to_string(axes.size()) + " axes");
+      std::vector<double> full(4, others);
+      if (others < 0)
+        for (size_t d = 0; d < 4; ++d)
+          full[d] = static_cast<double>(logical[d]);
+      for (size_t i = 0; i < axes.size(); ++i)
+        full[static_cast<size_t>(axes[i])] = c.values[i];
+      return full;
+    };
     if (has_input(node, sizes_input)) {
-      const Constant& sizes = constant_input(node, sizes_input, "sizes");
-      if (sizes.values.size() != 4) throw Error(describe(node) + ": sizes must have 4 values");
-      if (sizes.values[0] != logical[0] || sizes.values[1] != logical[1])
+      std::vector<double> sizes = spread(constant_input(node, sizes_input, "sizes"), "sizes", -1.0);
+      if (policy != "stretch") {
+        // One scale for every listed axis, the smallest (not_larger) or largest (not_smaller) of theirs; each
+        // listed axis's size is that scale times its input size, rounded half up (ONNX's definition).
+        double scale = policy == "not_larger" ? INFINITY : 0.0;
+        for (int64_t axis : axes) {
+          const double s =
+              sizes[static_cast<size_t>(axis)] / static_cast<double>(logical[static_cast<size_t>(axis)]);
+          scale = policy == "not_larger" ? std::min(scale, s) : std::max(scale, s);
+        }
+        if (!(scale > 0.0) || !std::isfinite(scale))
+          throw Error(describe(node) + ": sizes give no usable scale");
+        for (int64_t axis : axes) {
+          const auto d = static_cast<size_t>(axis);
+          sizes[d] = std::floor(scale * static_cast<double>(logical[d]) + 0.5);
+        }
+        // The coordinate transform divides by that scale, not by the rounded size's ratio.
+        if (std::find(axes.begin(), axes.end(), 2) != axes.end()) p.scale_h = scale;
+        if (std::find(axes.begin(), axes.end(), 3) != axes.end()) p.scale_w = scale;
+      }
+      if (sizes[0] != static_cast<double>(logical[0]) || sizes[1] != static_cast<double>(logical[1]))
         throw Error(describe(node) + ": resizing the batch or channel dimension is not supported");
-      p.out_h = to_dimension(node, sizes.values[2], "output height");
-      p.out_w = to_dimension(node, sizes.values[3], "output width");
+      p.out_h = to_dimension(node, sizes[2], "output height");
+      p.out_w = to_dimension(node, sizes[3], "output width");
     } else if (has_input(node, scales_input) || (upsample && a.has("scales"))) {
       Constant attribute_scales;
       if (!has_input(node, scales_input)) {
@@ -279,15 +320,15 @@ bool Importer::lower_structural(const onnx::NodeProto& node) {
         attribute_scales.shape = {static_cast<int64_t>(values.size())};
         attribute_scales.values = std::move(values);
       }
-      const Constant& scales =
-          has_input(node, scales_input) ? constant_input(node, scales_input, "scales") : attribute_scales;
-      if (scales.values.size() != 4) throw Error(describe(node) + ": scales must have 4 values");
-      if (scales.values[0] != 1.0 || scales.values[1] != 1.0)
+      const std::vector<double> scales = spread(
+          has_input(node, scales_input) ? constant_input(node, scales_input, "scales") : attribute_scales,
+          "scales", 1.0);
+      if (scales[0] != 1.0 || scales[1] != 1.0)
         throw Error(describe(node) + ": resizing the batch or channel dimension is not supported");
-      for (double s : {scales.values[2], scales.values[3]})
+      for (double s : {scales[2], scales[3]})
         if (!(s > 0.0) || !std::isfinite(s)) throw Error(describe(node) + ": scales must be finite and > 0");
-      p.scale_h = scales.values[2];
-      p.scale_w = scales.values[3];
+      p.scale_h = scales[2];
+      p.scale_w = scales[3];
       p.out_h = to_dimension(node, std::floor(static_cast<double>(logical[2]) * p.scale_h), "output height");
       p.out_w = to_dimension(node, std::floor(static_cast<double>(logical[3]) * p.scale_w), "output width");
     } else {

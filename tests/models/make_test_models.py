@@ -2003,6 +2003,34 @@ def float_casts_uint8():
     return b
 
 
+@model
+def float_resize_axes_opset18():
+    """Resize's opset 18 attributes: sizes for the listed axes only, with keep_aspect_ratio_policy not_larger
+    (one scale, the smaller of the two, and sizes rounded half up: 4 x 6 to at most 3 x 3 gives 2 x 3 at
+    scale 1/2) and not_smaller; and scales for the width alone (axes [-1]). ONNX 1.12's checker predates
+    opset 18."""
+    b = Builder("float_resize_axes_opset18", opset=18)
+    x = b.input([1, 2, 4, 6], -2, 2)
+    v = x.v.astype(np.float64)
+
+    def nearest(v, out_h, out_w, scale):  # asymmetric coordinates, floor
+        rows = np.minimum(np.floor(np.arange(out_h) / scale).astype(int), v.shape[2] - 1)
+        cols = np.minimum(np.floor(np.arange(out_w) / scale).astype(int), v.shape[3] - 1)
+        return v[:, :, rows][:, :, :, cols]
+
+    for policy, sizes, out_h, out_w, scale in (("not_larger", [3, 3], 2, 3, 0.5),
+                                               ("not_smaller", [3, 3], 3, 5, 0.75)):
+        b.output(T(b.node("Resize", [x.name, "", "", b.const(np.array(sizes, np.int64), "sizes")], "resize",
+                          mode="nearest", coordinate_transformation_mode="asymmetric", nearest_mode="floor",
+                          axes=[2, 3], keep_aspect_ratio_policy=policy),
+                   as_f32(nearest(v, out_h, out_w, scale))))
+    wide = resize_axis(v, 3, 12, 2.0, "linear", "half_pixel", None)
+    b.output(T(b.node("Resize", [x.name, "", b.const(np.array([2.0], np.float32), "scales")], "resize",
+                      mode="linear", axes=[-1]), as_f32(wide)))
+    b.checked = False
+    return b
+
+
 def dynamic_quantize(v):
     """ONNX Runtime's DynamicQuantizeLinear in float32: (uint8 values, scale, zero point)."""
     x = v.astype(np.float32)
