@@ -189,6 +189,9 @@ struct TileAttrs {
 };
 struct CastAttrs {
   ElementType to = ElementType::f32;
+  // ONNX's Cast to int32, held as int64 (`to` is s64): a float is truncated to int32 (out of its range or
+  // NaN: INT32_MIN, as x86's conversion gives), an integer wraps modulo 2^32.
+  bool int32 = false;
 };
 struct DepthToSpaceAttrs {
   int64_t block = 1;
@@ -265,6 +268,12 @@ struct Graph {
   // symbolic names of those dimensions ("" for fixed ones or unnamed dynamic ones).
   std::vector<Shape> declared_input_shapes;
   std::vector<std::vector<std::string>> declared_input_dim_names;
+  // The graph inputs and outputs (by position) that the model declares int32. octet holds them as int64
+  // values (those of int32 Casts wrapped to int32's range) and callers exchange them as int32: a caller's
+  // int32 input is widened, an int64 value leaves through an int32 output wrapped modulo 2^32, which is
+  // what int32 arithmetic gives for the operators that wrap (Add, Sub, Mul, Cast).
+  std::vector<bool> int32_inputs;
+  std::vector<bool> int32_outputs;
 
   ValueId add_value(Value v) {
     values.push_back(std::move(v));

@@ -60,6 +60,8 @@ const char* ort_type_name(DataType t) {
       return "tensor(int64)";
     case DataType::boolean:
       return "tensor(bool)";
+    case DataType::int32:
+      return "tensor(int32)";
   }
   return "tensor(unknown)";
 }
@@ -256,6 +258,11 @@ HostTensor to_host_tensor(const TensorInfo& info, const py::handle& value) {
     case DataType::boolean:
       if (kind == 'b') return HostTensor::from_bool(std::move(shape), copy_elements<uint8_t>(a.view("u1")));
       throw wrong_type();
+    case DataType::int32:
+      // Any integer type that int32 holds exactly (8- and 16-bit ones, int32 itself) widens without loss.
+      if ((kind == 'i' && dtype.itemsize() <= 4) || (kind == 'u' && dtype.itemsize() < 4))
+        return HostTensor::from_int32(std::move(shape), copy_elements<int32_t>(a));
+      throw wrong_type();
   }
   throw wrong_type();
 }
@@ -275,6 +282,9 @@ py::array to_numpy(HostTensor&& tensor) {
       break;
     case DataType::boolean:
       dtype = py::dtype("bool");
+      break;
+    case DataType::int32:
+      dtype = py::dtype::of<int32_t>();
       break;
   }
   const std::vector<py::ssize_t> shape(tensor.shape().begin(), tensor.shape().end());

@@ -184,6 +184,8 @@ octet_dtype dtype_of(octet::DataType dtype) {
       return OCTET_INT64;
     case octet::DataType::boolean:
       return OCTET_BOOL;
+    case octet::DataType::int32:
+      return OCTET_INT32;
   }
   throw std::logic_error("octet::DataType without a C equivalent");
 }
@@ -418,6 +420,13 @@ octet_status octet_tensor_create_int64(const int64_t* shape, size_t rank, const 
                                        octet_tensor** out) {
   return create_tensor(__func__, out, [&] {
     return octet::HostTensor::from_int64(shape_of(shape, rank), values_of(data, count));
+  });
+}
+
+octet_status octet_tensor_create_int32(const int64_t* shape, size_t rank, const int32_t* data, size_t count,
+                                       octet_tensor** out) {
+  return create_tensor(__func__, out, [&] {
+    return octet::HostTensor::from_int32(shape_of(shape, rank), values_of(data, count));
   });
 }
 

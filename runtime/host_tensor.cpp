@@ -47,6 +47,15 @@ HostTensor HostTensor::from_int64(std::vector<int64_t> shape, std::vector<int64_
   return t;
 }
 
+HostTensor HostTensor::from_int32(std::vector<int64_t> shape, std::vector<int32_t> values) {
+  check_size(shape, values.size());
+  HostTensor t;
+  t.dtype_ = DataType::int32;
+  t.shape_ = std::move(shape);
+  t.ints32_ = std::move(values);
+  return t;
+}
+
 HostTensor HostTensor::from_bool(std::vector<int64_t> shape, std::vector<uint8_t> values) {
   check_size(shape, values.size());
   for (uint8_t& v : values)
@@ -68,6 +77,8 @@ const char* name_of(DataType dtype) {
       return "int64";
     case DataType::boolean:
       return "bool";
+    case DataType::int32:
+      return "int32";
   }
   return "?";
 }
@@ -99,6 +110,11 @@ std::span<const int64_t> HostTensor::int64_data() const {
   return ints_;
 }
 
+std::span<const int32_t> HostTensor::int32_data() const {
+  expect(dtype_, DataType::int32);
+  return ints32_;
+}
+
 std::span<const uint8_t> HostTensor::bool_data() const {
   expect(dtype_, DataType::boolean);
   return bytes_;
@@ -110,6 +126,8 @@ std::span<const std::byte> HostTensor::bytes() const {
       return std::as_bytes(std::span(floats_));
     case DataType::int64:
       return std::as_bytes(std::span(ints_));
+    case DataType::int32:
+      return std::as_bytes(std::span(ints32_));
     default:
       return std::as_bytes(std::span(bytes_));
   }

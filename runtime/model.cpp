@@ -134,7 +134,11 @@ Model Model::load_owned(std::shared_ptr<Impl> impl, const LoadOptions& options) 
   }
   for (size_t i = 0; i < g.inputs.size(); ++i) {
     const graph::Value& v = g.value(g.inputs[i]);
-    TensorInfo t{v.name, data_type_of(v.type), g.declared_input_shapes[i], g.declared_input_dim_names[i], 0,
+    TensorInfo t{v.name,
+                 g.int32_inputs[i] ? DataType::int32 : data_type_of(v.type),
+                 g.declared_input_shapes[i],
+                 g.declared_input_dim_names[i],
+                 0,
                  0};
     if (options.nhwc_io && t.shape.size() == 4) t.shape = {t.shape[0], t.shape[2], t.shape[3], t.shape[1]};
     if (v.type == ElementType::u8 && !v.quant.scales.empty())
@@ -148,7 +152,8 @@ Model Model::load_owned(std::shared_ptr<Impl> impl, const LoadOptions& options) 
   }
   for (size_t i = 0; i < g.outputs.size(); ++i) {
     const graph::Value& v = g.value(g.outputs[i]);
-    TensorInfo t{v.name, data_type_of(v.type), graph::onnx_shape(v), {}, 0, 0};
+    TensorInfo t{
+        v.name, g.int32_outputs[i] ? DataType::int32 : data_type_of(v.type), graph::onnx_shape(v), {}, 0, 0};
     if (options.nhwc_io) t.shape = v.shape;
     const graph::ValueId q = impl->declared->quantized_outputs[i];
     const graph::Value& qv = g.value(q >= 0 ? q : g.outputs[i]);

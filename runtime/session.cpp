@@ -182,6 +182,12 @@ std::map<std::string, HostTensor> Session::Impl::run(const std::map<std::string,
     const graph::Value& v = g.value(id);
     if (t.dtype() != info.dtype && !(t.dtype() == DataType::uint8 && info.dtype == DataType::float32))
       throw Error("input '" + info.name + "' must be " + name_of(info.dtype) + ", got " + name_of(t.dtype()));
+    if (t.dtype() == DataType::int32) {
+      // Held as int64 inside (graph::Graph::int32_inputs).
+      const std::span<const int32_t> values = t.int32_data();
+      std::copy(values.begin(), values.end(), reinterpret_cast<int64_t*>(buffer(id)));
+      continue;
+    }
     if (t.dtype() != DataType::uint8) {
       copy_bytes(buffer(id), t.bytes().data(), t.bytes().size_bytes());
       continue;
@@ -250,6 +256,13 @@ std::map<std::string, HostTensor> Session::Impl::run(const std::map<std::string,
       std::vector<float> values(static_cast<size_t>(n));
       copy_bytes(values.data(), buffer(id), values.size() * sizeof(float));
       outputs.emplace(name, HostTensor::from_float(shape, std::move(values)));
+    } else if (v.type == ElementType::s64 && g.int32_outputs[i]) {
+      // Wrapped modulo 2^32, as int32 arithmetic would have (graph::Graph::int32_outputs).
+      const auto* wide = reinterpret_cast<const int64_t*>(buffer(id));
+      std::vector<int32_t> values(static_cast<size_t>(n));
+      for (size_t k = 0; k < values.size(); ++k)
+        values[k] = static_cast<int32_t>(static_cast<uint32_t>(static_cast<uint64_t>(wide[k])));
+      outputs.emplace(name, HostTensor::from_int32(shape, std::move(values)));
     } else if (v.type == ElementType::s64) {
       std::vector<int64_t> values(static_cast<size_t>(n));
       copy_bytes(values.data(), buffer(id), values.size() * sizeof(int64_t));

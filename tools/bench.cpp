@@ -149,6 +149,9 @@ std::map<std::string, HostTensor> make_inputs(const Model& model, const Options&
       case DataType::int64:
         feed.emplace(info.name, HostTensor::from_int64(shape, std::vector<int64_t>(n, 0)));
         break;
+      case DataType::int32:
+        feed.emplace(info.name, HostTensor::from_int32(shape, std::vector<int32_t>(n, 0)));
+        break;
       case DataType::boolean: {
         std::vector<uint8_t> v(n);
         for (auto& x : v)

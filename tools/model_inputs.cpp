@@ -122,6 +122,22 @@ HostTensor to_host_tensor(const std::string& what, const TensorInfo& info, const
         throw Error(what + ": input '" + info.name + "' takes int64 data, the file holds " +
                     npy::name_of(a.dtype));
       return HostTensor::from_int64(a.shape, a.to_int64());
+    case DataType::int32: {
+      // int8 / uint8 / int32 files widen exactly; an int64 file's values must fit.
+      if (a.dtype != npy::Dtype::int32 && a.dtype != npy::Dtype::int64 && a.dtype != npy::Dtype::int8 &&
+          a.dtype != npy::Dtype::uint8)
+        throw Error(what + ": input '" + info.name + "' takes int32 data, the file holds " +
+                    npy::name_of(a.dtype));
+      const std::vector<int64_t> wide = a.to_int64();
+      std::vector<int32_t> values(wide.size());
+      for (size_t i = 0; i < wide.size(); ++i) {
+        if (wide[i] < INT32_MIN || wide[i] > INT32_MAX)
+          throw Error(what + ": input '" + info.name + "' takes int32 data; element " + std::to_string(i) +
+                      " of the file is " + std::to_string(wide[i]));
+        values[i] = static_cast<int32_t>(wide[i]);
+      }
+      return HostTensor::from_int32(a.shape, std::move(values));
+    }
     case DataType::boolean:
       if (a.dtype != npy::Dtype::boolean)
         throw Error(what + ": input '" + info.name + "' takes bool data, the file holds " +
@@ -141,6 +157,8 @@ npy::Array to_npy(const HostTensor& t) {
       return npy::from_int64(t.shape(), t.int64_data());
     case DataType::boolean:
       return npy::from_bool(t.shape(), t.bool_data());
+    case DataType::int32:
+      return npy::from_int32(t.shape(), t.int32_data());
   }
   throw Error("unknown tensor type");
 }

@@ -320,6 +320,12 @@ Array from_int64(std::vector<int64_t> shape, std::span<const int64_t> values) {
   return a;
 }
 
+Array from_int32(std::vector<int64_t> shape, std::span<const int32_t> values) {
+  Array a{Dtype::int32, std::move(shape), std::vector<std::byte>(values.size_bytes())};
+  copy_bytes(a.data.data(), values.data(), values.size_bytes());
+  return a;
+}
+
 Array from_bool(std::vector<int64_t> shape, std::span<const uint8_t> values) {
   Array a{Dtype::boolean, std::move(shape), std::vector<std::byte>(values.size())};
   copy_bytes(a.data.data(), values.data(), values.size());

@@ -34,6 +34,7 @@ void write(const std::string& path, const Array& array);
 Array from_float(std::vector<int64_t> shape, std::span<const float> values);
 Array from_uint8(std::vector<int64_t> shape, std::span<const uint8_t> values);
 Array from_int64(std::vector<int64_t> shape, std::span<const int64_t> values);
+Array from_int32(std::vector<int64_t> shape, std::span<const int32_t> values);
 Array from_bool(std::vector<int64_t> shape, std::span<const uint8_t> values);
 
 const char* name_of(Dtype dtype);

@@ -174,12 +174,13 @@ void Importer::read_inputs() {
       v.type = ElementType::u8;
     } else if (tt.elem_type() == onnx::TensorProto::BOOL) {
       v.type = ElementType::b8;
-    } else if (tt.elem_type() == onnx::TensorProto::INT64) {
-      v.type = ElementType::s64;
+    } else if (tt.elem_type() == onnx::TensorProto::INT64 || tt.elem_type() == onnx::TensorProto::INT32) {
+      v.type = ElementType::s64;  // int32 too: held as int64 (Graph::int32_inputs)
     } else {
       throw Error(what + ": element type " + onnx_type_name(tt.elem_type()) +
-                  " is not supported (float32, uint8, bool or int64)");
+                  " is not supported (float32, uint8, bool, int32 or int64)");
     }
+    graph_.int32_inputs.push_back(tt.elem_type() == onnx::TensorProto::INT32);
     if (!tt.has_shape()) throw Error(what + ": has no shape");
     Shape declared;
     std::vector<std::string> dim_names;
@@ -234,6 +235,8 @@ void Importer::check_output_type(const onnx::ValueInfoProto& out, const Value& v
                            : v.type == ElementType::b8  ? onnx::TensorProto::BOOL
                            : v.type == ElementType::s64 ? onnx::TensorProto::INT64
                                                         : 0;
+  // An int64 value leaves through an int32 output wrapped to int32 (Graph::int32_outputs).
+  if (declared == onnx::TensorProto::INT32 && produced == onnx::TensorProto::INT64) return;
   if (declared != produced)
     throw Error("graph output '" + out.name() + "' is declared " + onnx_type_name(declared) +
                 "; octet computes it as " + onnx_type_name(produced) + " and does not give outputs of type " +
@@ -293,6 +296,7 @@ void Importer::write_outputs() {
     graph_.value(v).name = out.name();
     check_output_type(out, graph_.value(v));
     graph_.outputs.push_back(v);
+    graph_.int32_outputs.push_back(out.type().tensor_type().elem_type() == onnx::TensorProto::INT32);
   }
 }
 

@@ -521,8 +521,14 @@ bool Importer::lower_float(const onnx::NodeProto& node) {
     } else {
       a.expect_only({"saturate"});
       to = symbol(node, 1).kind == Symbol::Kind::constant ? symbol(node, 1).constant.onnx_type : 0;
-      if (to == 0)
-        to = graph_.value(float_input(node, 1)).type == ElementType::f32 ? onnx::TensorProto::FLOAT : 0;
+      if (to == 0) {
+        // A run-time target: its own type (an int32 one is held as int64: CastLike to it is to int64).
+        const ElementType like = graph_.value(float_input(node, 1)).type;
+        to = like == ElementType::f32   ? onnx::TensorProto::FLOAT
+             : like == ElementType::s64 ? onnx::TensorProto::INT64
+             : like == ElementType::b8  ? onnx::TensorProto::BOOL
+                                        : 0;
+      }
     }
     ElementType target;
     if (to == onnx::TensorProto::FLOAT)
@@ -539,14 +545,19 @@ bool Importer::lower_float(const onnx::NodeProto& node) {
                   " is not supported (float32, bool, uint8, int32 / int64)");
     // A uint8 result is raw integers (no quantization params), as a uint8 graph input is.
     const Symbol::Kind kind = target == ElementType::u8 ? Symbol::Kind::quantized : Symbol::Kind::real;
-    if (graph_.value(x).type == target) {
+    // int32 is held as int64 (Graph::int32_inputs): from float or int64 its values wrap to int32's range;
+    // from bool or uint8 they are in it already.
+    const ElementType from = graph_.value(x).type;
+    const bool int32 =
+        to == onnx::TensorProto::INT32 && (from == ElementType::f32 || from == ElementType::s64);
+    if (from == target && !int32) {
       define_value(node, 0, kind, x);
       return true;
     }
     Value out = same_as(x, target);
     out.quant = {};
     out.name = node.output(0);
-    define_value(node, 0, kind, emit(node, OpKind::cast, {x}, CastAttrs{target}, out));
+    define_value(node, 0, kind, emit(node, OpKind::cast, {x}, CastAttrs{target, int32}, out));
     return true;
   }
   return false;

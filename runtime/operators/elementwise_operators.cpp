@@ -47,7 +47,9 @@ void map_bytes_parallel(Isa isa, const elementwise::ByteTable& table, const uint
 // Cast between float, bool, uint8 and int64 (the conversions ONNX defines: float to integer truncates
 // toward zero, anything non-zero is true). kToBool: the uint8_t target holds bools. A float out of uint8's
 // range saturates (ONNX leaves it undefined; NaN gives 0), an int64 wraps modulo 256 (as C++ and NumPy).
-template <class From, class To, bool kToBool = false>
+// kToInt32: ONNX's int32 held as int64 (CastAttrs::int32): a float out of int32's range (or NaN) gives
+// INT32_MIN as x86's conversion does, an int64 wraps modulo 2^32.
+template <class From, class To, bool kToBool = false, bool kToInt32 = false>
 void cast_elements(const std::byte* in, std::byte* out, int64_t n) {
   const auto* x = as<From>(in);
   auto* y = as<To>(out);
@@ -56,6 +58,10 @@ void cast_elements(const std::byte* in, std::byte* out, int64_t n) {
     for (int64_t i = first; i < last; ++i) {
       if constexpr (kToBool)
         y[i] = x[i] != From{0} ? 1 : 0;
+      else if constexpr (kToInt32 && std::is_same_v<From, float>)
+        y[i] = std::isfinite(x[i]) && std::abs(x[i]) < 0x1p31f ? static_cast<int32_t>(x[i]) : INT32_MIN;
+      else if constexpr (kToInt32)
+        y[i] = static_cast<int32_t>(static_cast<uint32_t>(static_cast<uint64_t>(x[i])));
       else if constexpr (std::is_same_v<To, uint8_t> && std::is_same_v<From, float>)
         y[i] = !(x[i] > 0.0f) ? 0 : x[i] >= 255.0f ? 255 : static_cast<uint8_t>(x[i]);
       else if constexpr (std::is_same_v<To, uint8_t> && std::is_same_v<From, int64_t>)
@@ -68,27 +74,29 @@ void cast_elements(const std::byte* in, std::byte* out, int64_t n) {
   });
 }
 
-std::unique_ptr<const Operator> cast(const Value& in, ElementType to) {
+std::unique_ptr<const Operator> cast(const Value& in, const graph::CastAttrs& a) {
   const int64_t n = element_count(in.shape, in.name);
   using F = void (*)(const std::byte*, std::byte*, int64_t);
   F f = nullptr;
   using enum ElementType;
-  const ElementType from = in.type;
+  const ElementType from = in.type, to = a.to;
   // bool and uint8 are both bytes: a bool source casts as its 0 / 1.
   const bool byte_source = from == b8 || from == u8;
   if (from == f32 && to == b8) f = cast_elements<float, uint8_t, true>;
   if (from == f32 && to == u8) f = cast_elements<float, uint8_t>;
-  if (from == f32 && to == s64) f = cast_elements<float, int64_t>;
+  if (from == f32 && to == s64)
+    f = a.int32 ? cast_elements<float, int64_t, false, true> : cast_elements<float, int64_t>;
   if (byte_source && to == f32) f = cast_elements<uint8_t, float>;
-  if (byte_source && to == s64) f = cast_elements<uint8_t, int64_t>;
+  if (byte_source && to == s64) f = cast_elements<uint8_t, int64_t>;  // within int32's range either way
   if (from == u8 && to == b8) f = cast_elements<uint8_t, uint8_t, true>;
   if (from == b8 && to == u8) f = cast_elements<uint8_t, uint8_t>;
   if (from == s64 && to == f32) f = cast_elements<int64_t, float>;
   if (from == s64 && to == b8) f = cast_elements<int64_t, uint8_t, true>;
   if (from == s64 && to == u8) f = cast_elements<int64_t, uint8_t>;
+  if (from == s64 && to == s64 && a.int32) f = cast_elements<int64_t, int64_t, false, true>;
   if (!f)
     throw Error("cast from " + std::string(name_of(in.type)) + " to " + std::string(name_of(to)) +
-                " is not supported");
+                (a.int32 ? " (int32)" : "") + " is not supported");
   return function([f, n](auto inputs, std::byte* o) { f(inputs[0], o, n); });
 }
 
@@ -244,7 +252,7 @@ std::unique_ptr<const Operator> make_elementwise_operator(const Graph& g, const 
       });
     }
     case OpKind::cast:
-      return cast(in, out.type);
+      return cast(in, std::get<graph::CastAttrs>(node.attrs));
     default:
       return nullptr;
   }

@@ -168,6 +168,15 @@ std::vector<int64_t> int64s_of(const onnx::TensorProto& t) {
   return {t.int64_data().begin(), t.int64_data().end()};
 }
 
+std::vector<int32_t> int32s_of(const onnx::TensorProto& t) {
+  if (!t.raw_data().empty()) {
+    std::vector<int32_t> v(t.raw_data().size() / sizeof(int32_t));
+    std::memcpy(v.data(), t.raw_data().data(), v.size() * sizeof(int32_t));
+    return v;
+  }
+  return {t.int32_data().begin(), t.int32_data().end()};
+}
+
 HostTensor to_host(const onnx::TensorProto& t) {
   switch (t.data_type()) {
     case onnx::TensorProto::FLOAT:
@@ -179,6 +188,8 @@ HostTensor to_host(const onnx::TensorProto& t) {
       return HostTensor::from_bool(dims_of(t), bytes_of(t));
     case onnx::TensorProto::INT64:
       return HostTensor::from_int64(dims_of(t), int64s_of(t));
+    case onnx::TensorProto::INT32:
+      return HostTensor::from_int32(dims_of(t), int32s_of(t));
     default:
       // The selection script skips cases with other input types; reaching this is a selection bug.
       throw std::runtime_error("input '" + t.name() + "' has ONNX type " + std::to_string(t.data_type()) +
@@ -296,6 +307,18 @@ void compare_int64(const std::string& what, const onnx::TensorProto& expected, c
       << *diff.second << ", ONNX " << *diff.first;
 }
 
+void compare_int32(const std::string& what, const onnx::TensorProto& expected, const HostTensor& got) {
+  ASSERT_EQ(got.dtype(), DataType::int32)
+      << what << ": octet returned " << name_of(got.dtype()) << ", ONNX expects int32";
+  const std::vector<int32_t> want = int32s_of(expected);
+  const auto have = got.int32_data();
+  ASSERT_EQ(have.size(), want.size()) << what;
+  const auto diff = std::mismatch(want.begin(), want.end(), have.begin());
+  EXPECT_TRUE(diff.first == want.end())
+      << what << ": first difference at flat index " << (diff.first - want.begin()) << ": octet "
+      << *diff.second << ", ONNX " << *diff.first;
+}
+
 void compare_bool(const std::string& what, const onnx::TensorProto& expected, const HostTensor& got) {
   ASSERT_EQ(got.dtype(), DataType::boolean)
       << what << ": octet returned " << name_of(got.dtype()) << ", ONNX expects bool";
@@ -398,6 +421,8 @@ TEST_P(OnnxNode, MatchesOnnxReference) {
                     tolerances.count(name) ? tolerances.at(name) : Tolerance{});
     else if (want.data_type() == onnx::TensorProto::INT64)
       compare_int64(c.name + ":" + name, want, it->second);
+    else if (want.data_type() == onnx::TensorProto::INT32)
+      compare_int32(c.name + ":" + name, want, it->second);
     else if (want.data_type() == onnx::TensorProto::BOOL)
       compare_bool(c.name + ":" + name, want, it->second);
     else

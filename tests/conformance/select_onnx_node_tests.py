@@ -284,8 +284,8 @@ def compute_nodes(model):
 CONSTANT_TYPES = {TensorProto.FLOAT, TensorProto.DOUBLE, TensorProto.INT64, TensorProto.INT32, TensorProto.INT8,
                   TensorProto.UINT8, TensorProto.BOOL}
 # Element types of graph inputs (graph/onnx/importer.cpp) and of what octet's sessions return.
-IO_TYPES = {TensorProto.FLOAT, TensorProto.UINT8, TensorProto.BOOL, TensorProto.INT64}
-IO_TYPE_LIST = "float32, uint8, bool or int64"
+IO_TYPES = {TensorProto.FLOAT, TensorProto.UINT8, TensorProto.BOOL, TensorProto.INT64, TensorProto.INT32}
+IO_TYPE_LIST = "float32, uint8, bool, int32 or int64"
 
 
 def constant_type_problem(model):
@@ -433,6 +433,10 @@ def node_problem(model):
                         "connected operator takes a 2-D constant weight matrix")
         if op in QUANT_OPS:
             continue
+        if op in FOLDED_ONLY and any(i not in constant for i in inputs):
+            computed = next(i for i in inputs if i not in constant)
+            return (f"unsupported: {op} of the run-time tensor '{computed}': octet computes {op} only at load, "
+                    "from constants (from run-time values its output's shape would depend on the data)")
         raw = [i for i in inputs if runtime.get(i) == TensorProto.UINT8]
         if raw and op not in MOVE and op not in ("Cast", "CastLike"):
             return (f"unsupported: {op} of the raw uint8 graph input '{raw[0]}': without a DequantizeLinear it "
@@ -501,7 +505,7 @@ def node_problem(model):
                 return f"unsupported: Resize coordinate_transformation_mode '{ctm}'"
         if op == "Cast" and node.input[0] not in constant and attr(node, "to") not in CAST_TARGETS:
             return (f"unsupported: Cast of a runtime tensor to {TYPE_NAMES.get(attr(node, 'to'))}: octet's "
-                    "runtime tensors are float32, bool, uint8 and int64 (a Cast to int32 gives int64)")
+                    "runtime tensors are float32, bool, uint8 and int64 (int32 is held as int64)")
     return None
 
 

@@ -46,6 +46,12 @@ HostTensor make_input(const TensorInfo& info, const std::vector<int64_t>& shape,
       values[i] = static_cast<int64_t>(i % 7) - 3;
     return HostTensor::from_int64(shape, std::move(values));
   }
+  if (info.dtype == DataType::int32) {
+    std::vector<int32_t> values(n);
+    for (size_t i = 0; i < n; ++i)
+      values[i] = static_cast<int32_t>(i % 7) - 3;
+    return HostTensor::from_int32(shape, std::move(values));
+  }
   if (info.dtype == DataType::boolean) {
     std::vector<uint8_t> values(n);
     for (size_t i = 0; i < n; ++i)

@@ -17,6 +17,7 @@
 #include <fstream>
 #include <functional>
 #include <iterator>
+#include <limits>
 #include <map>
 #include <numeric>
 #include <optional>
@@ -200,6 +201,10 @@ HostTensor to_host(const npy::Array& a, const std::string& what) {
       return HostTensor::from_uint8(a.shape, a.to_uint8());
     case npy::Dtype::int64:
       return HostTensor::from_int64(a.shape, a.to_int64());
+    case npy::Dtype::int32: {
+      const std::vector<int64_t> wide = a.to_int64();
+      return HostTensor::from_int32(a.shape, std::vector<int32_t>(wide.begin(), wide.end()));
+    }
     default:
       throw Error(what + ": unexpected dtype " + npy::name_of(a.dtype));
   }
@@ -263,6 +268,13 @@ void expect_matches(const std::string& what, const HostTensor& got, const npy::A
     ASSERT_EQ(got.dtype(), DataType::int64) << what << ": the expected output is int64";
     const std::vector<int64_t> e = expected.to_int64();
     EXPECT_TRUE(std::equal(e.begin(), e.end(), got.int64_data().begin())) << what << ": indices differ";
+    return;
+  }
+  if (expected.dtype == npy::Dtype::int32) {
+    ASSERT_EQ(got.dtype(), DataType::int32) << what << ": the expected output is int32";
+    const std::vector<int64_t> e = expected.to_int64();
+    const auto g = got.int32_data();
+    EXPECT_TRUE(std::equal(e.begin(), e.end(), g.begin(), g.end())) << what << ": integers differ";
     return;
   }
   if (expected.dtype == npy::Dtype::uint8) {
@@ -550,6 +562,33 @@ TEST(SessionInputs, IndexOutOfRangeIsNamedAtRunTime) {
                        "index " + std::to_string(bad) + " (element 4 of the indices)");
     }
     EXPECT_TRUE(same_outputs(session.run(inputs), good)) << "after the errors, " << threads << " threads";
+  }
+}
+
+// int32 inputs and outputs: int64 data for an int32 input is an error naming it (as ONNX Runtime refuses
+// it), and a float Cast to int32 out of int32's range or of NaN gives INT32_MIN (x86's conversion; ONNX
+// leaves it undefined) on every thread count, the in-range elements truncated.
+TEST(SessionInputs, Int32InputsAndCasts) {
+  const Case c{"float_int32_io", ""};
+  const Model model = Model::load(c.onnx().string());
+  auto inputs = read_inputs(model, c);
+  EXPECT_EQ(model.inputs()[2].dtype, DataType::int32);
+  EXPECT_EQ(model.outputs()[1].dtype, DataType::int32);
+  auto wrong = inputs;
+  wrong.erase("counts");
+  wrong.emplace("counts", HostTensor::from_int64({4}, {1, 2, 3, 4}));
+  Session session(model);
+  expect_run_error([&] { session.run(wrong); }, "input 'counts' must be int32, got int64");
+  inputs.erase("levels");
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  inputs.emplace("levels", HostTensor::from_float({5}, {nan, 3e9f, -3e9f, -2147483648.0f, 2147483520.0f}));
+  for (const int threads : {1, 2}) {
+    Session s(model, {.threads = threads});
+    const auto out = s.run(inputs).at("cast_12_out");
+    ASSERT_EQ(out.dtype(), DataType::int32);
+    const std::vector<int32_t> want = {INT32_MIN, INT32_MIN, INT32_MIN, INT32_MIN, 2147483520};
+    EXPECT_TRUE(std::equal(want.begin(), want.end(), out.int32_data().begin(), out.int32_data().end()))
+        << threads << " threads";
   }
 }
 

@@ -266,7 +266,7 @@ class T:
 
 
 ONNX_TYPE = {np.float32: TensorProto.FLOAT, np.uint8: TensorProto.UINT8, np.int8: TensorProto.INT8,
-             np.int64: TensorProto.INT64}
+             np.int64: TensorProto.INT64, np.int32: TensorProto.INT32}
 
 
 class Builder:
@@ -2000,6 +2000,44 @@ def float_casts_uint8():
     b.output(T(b.node("Cast", [whole], "cast", to=TensorProto.UINT8),
                np.array([253, 0, 1, 254, 255, 44, 127, 0], np.uint8)))
     b.output(T(b.node("Cast", ["image"], "cast", to=TensorProto.INT64), img.astype(np.int64)))
+    return b
+
+
+@model
+def float_int32_io():
+    """int32 graph inputs and outputs, which octet holds as int64 inside and exchanges as int32: int32 indices
+    into a Gather; int32 Add / Mul that overflow (wrapping modulo 2^32, as int32 arithmetic does, at the int32
+    outputs); Cast of int64 to int32 (wrapping) followed by a Div that must see the wrapped value, of float to
+    int32 (truncating), of int32 to float; ArgMax -> Cast(int32), a class map as segmentation exports write
+    it; an int32 input passed through (Identity) and cast to int64 (a copy)."""
+    b = Builder("float_int32_io")
+    table = b.input([5, 4], -2, 2, name="table")
+    idx = np.array([[0, -1, 3], [4, -5, 2]], np.int32)
+    b.inputs.append(helper.make_tensor_value_info("indices", TensorProto.INT32, [2, 3]))
+    b.feeds.append(idx)
+    b.output(T(b.node("Gather", [table.name, "indices"], "gather", axis=0), table.v[np.where(idx < 0, idx + 5, idx)]))
+    counts = np.array([2147483647, -2147483648, 5, -7], np.int32)
+    b.inputs.append(helper.make_tensor_value_info("counts", TensorProto.INT32, [4]))
+    b.feeds.append(counts)
+    steps = np.array([1, -1, 10, 3], np.int32)
+    with np.errstate(over="ignore"):
+        b.output(T(b.node("Add", ["counts", b.const(steps, "steps")], "add"), counts + steps))
+        b.output(T(b.node("Mul", ["counts", b.const(np.array(3, np.int32), "three")], "mul"),
+                   counts * np.int32(3)))
+    b.output(T(b.node("Identity", ["counts"], "identity"), counts))
+    b.output(T(b.node("Cast", ["indices"], "cast", to=TensorProto.INT64), idx.astype(np.int64)))
+    b.output(T(b.node("Cast", ["counts"], "cast", to=TensorProto.FLOAT), counts.astype(np.float32)))
+    wide = np.array([2 ** 32 + 5, -(2 ** 33) - 1, 7, 2 ** 31], np.int64)
+    b.inputs.append(helper.make_tensor_value_info("wide", TensorProto.INT64, [4]))
+    b.feeds.append(wide)
+    narrow = b.node("Cast", ["wide"], "cast", to=TensorProto.INT32)
+    wrapped = wide.astype(np.int32)  # 5, -1, 7, -2^31
+    b.output(T(b.node("Div", [narrow, b.const(np.array(2, np.int32), "two")], "div"),
+               np.trunc(wrapped / 2).astype(np.int32)))
+    levels = b.input([5], name="levels", values=as_f32(np.array([-3.7, 2.9, 1e6 + 0.5, -0.2, 123456.75])))
+    b.output(T(b.node("Cast", [levels.name], "cast", to=TensorProto.INT32), np.array([-3, 2, 1000000, 0, 123456], np.int32)))
+    classes = b.node("ArgMax", [table.name], "argmax", axis=1, keepdims=0)
+    b.output(T(b.node("Cast", [classes], "cast", to=TensorProto.INT32), np.argmax(table.v, axis=1).astype(np.int32)))
     return b
 
 

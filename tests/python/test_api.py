@@ -16,7 +16,8 @@ import octet
 from conftest import FASHION, MALFORMED, TEST_MODELS, cli_run, model_inputs
 
 # Test models covering QDQ and QOperator forms, float graphs, two inputs (qdq_add), a uint8 input and
-# output (qop_conv1x1_uint8_io), an int64 ArgMax output and a symbolic batch (float_shape_subgraph).
+# output (qop_conv1x1_uint8_io), an int64 ArgMax output and a symbolic batch (float_shape_subgraph), int32
+# inputs and outputs (float_int32_io).
 CLI_MODELS = [
     "qdq_conv3x3_relu",
     "qdq_conv_depthwise",
@@ -26,6 +27,7 @@ CLI_MODELS = [
     "qop_conv1x1_uint8_io",
     "float_cnn",
     "float_shape_subgraph",
+    "float_int32_io",
 ]
 REQUANT = ["fixed_point", "float"]
 
@@ -192,6 +194,24 @@ def test_array_layouts_and_types(fashion_images) -> None:
     # error path instead: an int32 array for a float input is refused.
     with pytest.raises(TypeError, match="tensor\\(float\\)"):
         octet.InferenceSession(FASHION).run(None, {"input": fashion_images.astype(np.int32)})
+
+
+def test_int32_inputs_and_outputs() -> None:
+    """int32 tensors as ONNX Runtime has them: declared tensor(int32), taken from any integer array int32 holds
+    exactly, returned as numpy int32 (held as int64 inside, wrapped modulo 2^32 on the way out)."""
+    model = TEST_MODELS / "float_int32_io.onnx"
+    session = octet.InferenceSession(str(model))
+    types = {i.name: i.type for i in session.get_inputs()}
+    assert types["indices"] == "tensor(int32)" and types["wide"] == "tensor(int64)"
+    feeds = model_inputs(model, list(types))
+    names = [o.name for o in session.get_outputs()]
+    outputs = dict(zip(names, session.run(None, feeds)))
+    assert outputs["add_3_out"].dtype == np.int32
+    np.testing.assert_array_equal(outputs["add_3_out"], [-(2 ** 31), 2 ** 31 - 1, 15, -4])
+    narrower = dict(feeds, indices=feeds["indices"].astype(np.int16))
+    np.testing.assert_array_equal(session.run(["gather_1_out"], narrower)[0], outputs["gather_1_out"])
+    with pytest.raises(TypeError, match="must be tensor\\(int32\\).*got numpy int64"):
+        session.run(None, dict(feeds, counts=feeds["counts"].astype(np.int64)))
 
 
 def test_errors(fashion_images, tmp_path) -> None:

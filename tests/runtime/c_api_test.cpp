@@ -111,9 +111,17 @@ TensorPtr to_c(const octet::HostTensor& t) {
     case octet::DataType::boolean:
       status = octet_tensor_create_bool(shape.data(), shape.size(), t.bool_data().data(), count, &out);
       break;
+    case octet::DataType::int32:
+      status = octet_tensor_create_int32(shape.data(), shape.size(), t.int32_data().data(), count, &out);
+      break;
   }
   EXPECT_OCTET_OK(status);
   return TensorPtr(out);
+}
+
+octet::HostTensor int32_tensor(const npy::Array& a) {
+  const std::vector<int64_t> wide = a.to_int64();
+  return octet::HostTensor::from_int32(a.shape, std::vector<int32_t>(wide.begin(), wide.end()));
 }
 
 octet_dtype c_dtype(octet::DataType dtype) {
@@ -126,6 +134,8 @@ octet_dtype c_dtype(octet::DataType dtype) {
       return OCTET_INT64;
     case octet::DataType::boolean:
       return OCTET_BOOL;
+    case octet::DataType::int32:
+      return OCTET_INT32;
   }
   return OCTET_FLOAT32;
 }
@@ -285,6 +295,7 @@ TEST(CApi, TestModelsSameAsCpp) {
       inputs.emplace(cpp_model.inputs()[i].name,
                      a.dtype == npy::Dtype::uint8   ? octet::HostTensor::from_uint8(a.shape, a.to_uint8())
                      : a.dtype == npy::Dtype::int64 ? octet::HostTensor::from_int64(a.shape, a.to_int64())
+                     : a.dtype == npy::Dtype::int32 ? int32_tensor(a)
                                                     : octet::HostTensor::from_float(a.shape, a.to_float()));
     }
     if (inputs.size() != cpp_model.inputs().size()) continue;

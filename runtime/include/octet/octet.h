@@ -30,9 +30,11 @@ class Error : public std::runtime_error {
 };
 #endif
 
-// Element types of inputs and outputs: float and quantized uint8 tensors; int64 and bool tensors appear
-// where a model computes them in float (ArgMax indices, comparisons, shapes).
-enum class DataType { float32, uint8, int64, boolean };
+// Element types of inputs and outputs: float and quantized uint8 tensors; int64, int32 and bool tensors
+// appear where a model computes them in float (ArgMax indices, comparisons, shapes). octet computes int32
+// tensors as int64 whose values wrap to int32's range where ONNX's Cast does, and exchanges them with
+// callers as int32.
+enum class DataType { float32, uint8, int64, boolean, int32 };
 const char* name_of(DataType dtype);
 
 // A tensor in host memory, owned by the caller: inputs to and outputs of Session::run. Image tensors are
@@ -46,6 +48,7 @@ class HostTensor {
   static HostTensor from_uint8(std::vector<int64_t> shape, std::vector<uint8_t> values, float scale = 0.0f,
                                int32_t zero_point = 0);
   static HostTensor from_int64(std::vector<int64_t> shape, std::vector<int64_t> values);
+  static HostTensor from_int32(std::vector<int64_t> shape, std::vector<int32_t> values);
   // One byte per element, any non-zero byte meaning true (stored as 1).
   static HostTensor from_bool(std::vector<int64_t> shape, std::vector<uint8_t> values);
 
@@ -55,6 +58,7 @@ class HostTensor {
   std::span<const float> float_data() const;    // throws unless dtype() == float32
   std::span<const uint8_t> uint8_data() const;  // throws unless dtype() == uint8
   std::span<const int64_t> int64_data() const;  // throws unless dtype() == int64
+  std::span<const int32_t> int32_data() const;  // throws unless dtype() == int32
   std::span<const uint8_t> bool_data() const;   // throws unless dtype() == boolean: 0 or 1 per element
   // The elements' bytes, whatever the type.
   std::span<const std::byte> bytes() const;
@@ -67,6 +71,7 @@ class HostTensor {
   std::vector<float> floats_;
   std::vector<uint8_t> bytes_;  // uint8 and bool
   std::vector<int64_t> ints_;
+  std::vector<int32_t> ints32_;
   float scale_ = 0.0f;
   int32_t zero_point_ = 0;
 };

@@ -92,7 +92,13 @@ octet_status octet_default_isa(const char** name);
 /* ---- Types ---------------------------------------------------------------------------------------- */
 
 /* Element types of inputs and outputs. Bool tensors hold one byte per element, 0 or 1. */
-typedef enum octet_dtype { OCTET_FLOAT32 = 0, OCTET_UINT8 = 1, OCTET_INT64 = 2, OCTET_BOOL = 3 } octet_dtype;
+typedef enum octet_dtype {
+  OCTET_FLOAT32 = 0,
+  OCTET_UINT8 = 1,
+  OCTET_INT64 = 2,
+  OCTET_BOOL = 3,
+  OCTET_INT32 = 4
+} octet_dtype;
 
 /* How quantized operators turn int32 accumulators into 8-bit outputs (docs/quantization.md): a Q31
  * fixed-point multiplier (the default), or ONNX Runtime's float32 scale, which gives its output bytes. */
@@ -122,6 +128,8 @@ octet_status octet_tensor_create_uint8(const int64_t* shape, size_t rank, const 
                                        float scale, int32_t zero_point, octet_tensor** out);
 octet_status octet_tensor_create_int64(const int64_t* shape, size_t rank, const int64_t* data, size_t count,
                                        octet_tensor** out);
+octet_status octet_tensor_create_int32(const int64_t* shape, size_t rank, const int32_t* data, size_t count,
+                                       octet_tensor** out);
 /* One byte per element; any non-zero byte means true (stored as 1). */
 octet_status octet_tensor_create_bool(const int64_t* shape, size_t rank, const uint8_t* data, size_t count,
                                       octet_tensor** out);
@@ -139,8 +147,9 @@ octet_status octet_tensor_rank(const octet_tensor* tensor, size_t* rank);
 /* *dims points to rank dimensions (NULL for a scalar), valid as long as the tensor. */
 octet_status octet_tensor_dims(const octet_tensor* tensor, const int64_t** dims);
 octet_status octet_tensor_element_count(const octet_tensor* tensor, int64_t* count);
-/* The elements, C order, as float / uint8_t / int64_t / uint8_t (0 or 1) for the tensor's dtype; valid as
- * long as the tensor. May be NULL for a tensor of zero elements. */
+/* The elements, C order, as float / uint8_t / int64_t / uint8_t (0 or 1) / int32_t for the tensor's dtype
+ * (OCTET_FLOAT32, OCTET_UINT8, OCTET_INT64, OCTET_BOOL, OCTET_INT32); valid as long as the tensor. May be
+ * NULL for a tensor of zero elements. */
 octet_status octet_tensor_data(const octet_tensor* tensor, const void** data);
 octet_status octet_tensor_byte_size(const octet_tensor* tensor, size_t* bytes);
 /* uint8 tensors: their quantization parameters (scale 0 for a tensor created without them); 0 and 0 for
