@@ -16,14 +16,15 @@
 #include "kernels/error.h"
 #include "kernels/movement/movement.h"
 #include "kernels/reference/indexing.h"
+#include "movement_check.h"
 #include "test_util.h"
 
 namespace octet {
 namespace {
 
-using Bytes = std::vector<std::byte>;
 using ref::ScatterArithmetic;
 using ref::ScatterReduction;
+using test::Bytes;
 
 using test::count_of;
 using test::ravel;
@@ -45,37 +46,6 @@ Shape random_shape(test::Random& rng, size_t min_rank, size_t max_rank) {
 
 int64_t wrapped(int64_t i, int64_t dim) {
   return i < 0 ? i + dim : i;
-}
-
-// Runs the reference, the prepared work over a random partition in random order, and the parallel kernel
-// on 1 and 3 threads: all must write `expected`.
-void check_gather(const Bytes& expected, const std::function<void(void*)>& reference,
-                  const std::function<ref::detail::MovementWork(void*)>& work,
-                  const std::function<void(void*)>& parallel, test::Random& rng) {
-  auto run_into = [&](const std::function<void(void*)>& f) {
-    Bytes out(expected.size(), std::byte{0xA5});
-    f(out.empty() ? nullptr : out.data());
-    return out;
-  };
-  ASSERT_TRUE(run_into(reference) == expected) << "reference";
-  const Bytes pieces = run_into([&](void* y) {
-    const ref::detail::MovementWork w = work(y);
-    std::vector<int64_t> cuts = {0, w.units};
-    for (int64_t i = rng.integer(0, 5); i > 0 && w.units > 1; --i)
-      cuts.push_back(rng.integer(1, w.units - 1));
-    std::sort(cuts.begin(), cuts.end());
-    std::vector<size_t> order(cuts.size() - 1);
-    std::iota(order.begin(), order.end(), 0);
-    std::shuffle(order.begin(), order.end(), rng.engine());
-    for (const size_t k : order)
-      if (cuts[k] < cuts[k + 1]) w.run(cuts[k], cuts[k + 1]);
-  });
-  ASSERT_TRUE(pieces == expected) << "work over a random partition";
-  for (const int threads : {1, 3}) {
-    Bytes out;
-    tbb::task_arena(threads).execute([&] { out = run_into(parallel); });
-    ASSERT_TRUE(out == expected) << "parallel on " << threads << " threads";
-  }
 }
 
 template <class F>
@@ -115,7 +85,7 @@ TEST(Indexing, GatherElementsMatchesIndexArithmetic) {
     }
     SCOPED_TRACE("gather_elements " + to_string(s) + " axis " + std::to_string(axis) + " indices " +
                  to_string(index_shape) + " element size " + std::to_string(es));
-    check_gather(
+    test::check_movement(
         expected,
         [&](void* y) { ref::gather_elements(x.data(), s, axis, indices.data(), index_shape, es, y, "ge"); },
         [&](void* y) {
@@ -178,7 +148,7 @@ TEST(Indexing, GatherNdMatchesIndexArithmetic) {
     }
     SCOPED_TRACE("gather_nd " + to_string(s) + " indices " + to_string(index_shape) + " batch_dims " +
                  std::to_string(batch_dims) + " element size " + std::to_string(es));
-    check_gather(
+    test::check_movement(
         expected,
         [&](void* y) { ref::gather_nd(x.data(), s, indices.data(), index_shape, batch_dims, es, y, "gnd"); },
         [&](void* y) {
@@ -206,7 +176,7 @@ TEST(Indexing, ParallelGathersMatchOnLargeOutputs) {
     c[1] = wrapped(indices[static_cast<size_t>(e)], 200);
     std::memcpy(expected.data() + e * 4, x.data() + ravel(c, s) * 4, 4);
   }
-  check_gather(
+  test::check_movement(
       expected,
       [&](void* y) { ref::gather_elements(x.data(), s, 1, indices.data(), index_shape, 4, y, "ge"); },
       [&](void* y) {
@@ -224,7 +194,7 @@ TEST(Indexing, ParallelGathersMatchOnLargeOutputs) {
   Bytes gathered(3000 * 400 * 4);
   for (size_t r = 0; r < 3000; ++r)
     std::memcpy(gathered.data() + r * 1600, t.data() + wrapped(row_indices[r], 600) * 1600, 1600);
-  check_gather(
+  test::check_movement(
       gathered, [&](void* y) { ref::gather_nd(t.data(), table, row_indices.data(), rows, 0, 4, y, "gnd"); },
       [&](void* y) {
         return ref::detail::gather_nd_work(t.data(), table, row_indices.data(), rows, 0, 4, y, "gnd");

@@ -19,14 +19,15 @@
 #include "kernels/movement/movement.h"
 #include "kernels/reference/movement.h"
 #include "kernels/reference/movement_work.h"
+#include "movement_check.h"
 #include "test_util.h"
 
 namespace octet {
 namespace {
 
-using Bytes = std::vector<std::byte>;
 using ref::PadMode;
 using ref::detail::MovementWork;
+using test::Bytes;
 
 constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
 constexpr int64_t kMin = std::numeric_limits<int64_t>::min();
@@ -277,35 +278,10 @@ struct Case {
   std::function<MovementWork(void*)> work;
 };
 
-// The reference, the prepared work run over a random partition of its units in a random order, and the
-// parallel kernel on 1 and 3 threads, each into a buffer pre-filled with garbage.
+// The operator call checked three ways (movement_check.h).
 void check(const Case& c, test::Random& rng) {
   SCOPED_TRACE(c.label);
-  const auto run_into = [&](const std::function<void(void*)>& f) {
-    Bytes out(c.expected.size(), std::byte{0xA5});
-    f(out.empty() ? nullptr : out.data());
-    return out;
-  };
-  ASSERT_TRUE(run_into(c.reference) == c.expected) << "reference";
-  Bytes pieces = run_into([&](void* y) {
-    const MovementWork w = c.work(y);
-    ASSERT_EQ(w.units == 0, c.expected.empty());
-    std::vector<int64_t> cuts = {0, w.units};
-    for (int64_t i = rng.integer(0, 6); i > 0 && w.units > 1; --i)
-      cuts.push_back(rng.integer(1, w.units - 1));
-    std::sort(cuts.begin(), cuts.end());
-    std::vector<size_t> order(cuts.size() - 1);
-    std::iota(order.begin(), order.end(), 0);
-    std::shuffle(order.begin(), order.end(), rng.engine());
-    for (const size_t k : order)
-      if (cuts[k] < cuts[k + 1]) w.run(cuts[k], cuts[k + 1]);
-  });
-  ASSERT_TRUE(pieces == c.expected) << "work over a random partition";
-  for (const int threads : {1, 3}) {
-    Bytes out;
-    tbb::task_arena(threads).execute([&] { out = run_into(c.parallel); });
-    ASSERT_TRUE(out == c.expected) << "parallel on " << threads << " threads";
-  }
+  test::check_movement(c.expected, c.reference, c.work, c.parallel, rng);
 }
 
 std::string describe(const std::string& op, const Shape& s, size_t es, const std::string& more = "") {
