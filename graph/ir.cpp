@@ -76,6 +76,8 @@ const char* name_of(OpKind kind) {
       return "tile";
     case OpKind::cast:
       return "cast";
+    case OpKind::recurrent:
+      return "recurrent";
     case OpKind::depth_to_space:
       return "depth_to_space";
   }
@@ -119,6 +121,10 @@ int64_t mac_count(const Graph& graph, const Node& node) {
   if (node.kind == OpKind::matmul) {
     const Shape& a = graph.value(node.inputs[0]).shape;
     return element_count(out, "matmul output") * a.back();
+  }
+  if (const auto* a = std::get_if<RecurrentAttrs>(&node.attrs)) {
+    const ref::RecurrentParams& p = *a->params;
+    return p.steps * p.batch * p.directions * p.gates() * p.hidden_size * (p.input_size + p.hidden_size);
   }
   return 0;
 }
@@ -174,6 +180,9 @@ int64_t bytes_moved(const Graph& graph, const Node& node) {
   if (const auto* a = std::get_if<FloatConvAttrs>(&node.attrs)) float_constants(a->weights, a->bias);
   if (const auto* a = std::get_if<FloatFullyConnectedAttrs>(&node.attrs))
     float_constants(a->weights, a->bias);
+  if (const auto* a = std::get_if<RecurrentAttrs>(&node.attrs))
+    bytes += 4 * static_cast<int64_t>(a->params->w.size() + a->params->r.size() + a->params->b.size() +
+                                      a->params->p.size());
   return bytes;
 }
 

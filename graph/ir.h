@@ -21,6 +21,7 @@
 #include "kernels/reference/float_elementwise.h"
 #include "kernels/reference/float_normalization.h"
 #include "kernels/reference/float_pooling.h"
+#include "kernels/reference/float_recurrent.h"
 #include "kernels/reference/float_reduce.h"
 #include "kernels/reference/indexing.h"
 #include "kernels/reference/lut.h"
@@ -184,6 +185,13 @@ struct IndexingAttrs {
   int64_t batch_dims = 0;
   ref::ScatterReduction reduction = ref::ScatterReduction::none;
 };
+// RNN / GRU / LSTM: the node's inputs are X, then initial_h, initial_c (float) and sequence_lens (int64)
+// where the flags say the model gives them; the weights are constants in `params`, which also says which
+// output (Y, Y_h or Y_c) the node computes (one node per output the model uses).
+struct RecurrentAttrs {
+  std::shared_ptr<const ref::RecurrentParams> params;
+  bool initial_h = false, initial_c = false, sequence_lens = false;
+};
 struct TileAttrs {
   std::vector<int64_t> repeats;  // physical
 };
@@ -239,6 +247,7 @@ enum class OpKind {
   tile,              // any type
   cast,              // float <-> bool / int64
   depth_to_space,
+  recurrent,  // RNN, GRU, LSTM in float (RecurrentAttrs)
 };
 
 const char* name_of(OpKind kind);
@@ -248,7 +257,7 @@ using Attrs =
                  PoolAttrs, ClampAttrs, ConcatAttrs, ResizeAttrs, LutAttrs, TransposeAttrs, ReshapeAttrs,
                  UnaryAttrs, BinaryAttrs, ReduceAttrs, SoftmaxAttrs, ArgReduceAttrs, NormAttrs, SliceAttrs,
                  PadAttrs, GatherAttrs, TileAttrs, CastAttrs, DepthToSpaceAttrs, TopKAttrs,
-                 DynamicQuantizeAttrs, IndexingAttrs, CumSumAttrs>;
+                 DynamicQuantizeAttrs, IndexingAttrs, CumSumAttrs, RecurrentAttrs>;
 
 struct Node {
   std::string name;     // the ONNX node this came from (for errors and profiles)

@@ -213,6 +213,37 @@ Shape infer_output_shape(const Graph& g, const Node& n, const Value& out) {
       s.insert(s.end(), in.begin() + a.axis + 1, in.end());
       return s;
     }
+    case OpKind::recurrent: {
+      const RecurrentAttrs& a = attrs_of<RecurrentAttrs>(n);
+      if (!a.params) throw Error(where(n) + ": no recurrent parameters");
+      const ref::RecurrentParams& p = *a.params;
+      const int64_t G = p.gates(), H = p.hidden_size, D = p.directions;
+      if (p.steps < 0 || p.batch < 0 || p.input_size < 0 || H < 1 || (D != 1 && D != 2) ||
+          static_cast<int64_t>(p.activations.size()) != D * p.functions() ||
+          static_cast<int64_t>(p.w.size()) != D * G * H * p.input_size ||
+          static_cast<int64_t>(p.r.size()) != D * G * H * H ||
+          static_cast<int64_t>(p.b.size()) != D * 2 * G * H ||
+          (p.cell == ref::RecurrentCell::lstm && static_cast<int64_t>(p.p.size()) != D * 3 * H))
+        throw Error(where(n) + ": inconsistent recurrent parameters");
+      const size_t states = size_t{a.initial_h} + size_t{a.initial_c};
+      const size_t inputs = 1 + states + size_t{a.sequence_lens};
+      if (n.inputs.size() != inputs)
+        throw Error(where(n) + ": expects " + std::to_string(inputs) + " inputs");
+      const Shape x =
+          p.batch_first ? Shape{p.batch, p.steps, p.input_size} : Shape{p.steps, p.batch, p.input_size};
+      if (input_shape(g, n, 0) != x)
+        throw Error(where(n) + ": X has shape " + to_string(input_shape(g, n, 0)) + ", expected " +
+                    to_string(x));
+      const Shape state = p.batch_first ? Shape{p.batch, D, H} : Shape{D, p.batch, H};
+      for (size_t i = 1; i <= states; ++i)
+        if (input_shape(g, n, i) != state)
+          throw Error(where(n) + ": an initial state has shape " + to_string(input_shape(g, n, i)) +
+                      ", expected " + to_string(state));
+      if (a.sequence_lens && input_shape(g, n, inputs - 1) != Shape{p.batch})
+        throw Error(where(n) + ": sequence_lens has shape " + to_string(input_shape(g, n, inputs - 1)) +
+                    ", expected [" + std::to_string(p.batch) + "]");
+      return ref::recurrent_output_shape(p);
+    }
     case OpKind::cumulative_sum: {
       const Shape& in = input_shape(g, n, 0);
       const int64_t axis = attrs_of<CumSumAttrs>(n).axis;
@@ -399,6 +430,13 @@ void check_types(const Graph& g, const Node& n) {
       return expect(type_of(2), out.type, "input Y");
     case OpKind::cast:
       return expect(out.type, attrs_of<CastAttrs>(n).to, "output");
+    case OpKind::recurrent: {
+      const RecurrentAttrs& a = attrs_of<RecurrentAttrs>(n);
+      for (size_t i = 0; i < n.inputs.size(); ++i)
+        expect(type_of(i), a.sequence_lens && i + 1 == n.inputs.size() ? ElementType::s64 : ElementType::f32,
+               "input '" + g.value(n.inputs[i]).name + "'");
+      return expect(out.type, ElementType::f32, "output");
+    }
     case OpKind::cumulative_sum:
       if (out.type != ElementType::f32 && out.type != ElementType::s64)
         throw Error(where(n) + ": sums float32 or int64 tensors, got " + std::string(name_of(out.type)));

@@ -20,9 +20,13 @@ const onnx::AttributeProto* find(const onnx::NodeProto& node, const std::string&
 
 std::string describe(const onnx::NodeProto& node) {
   const std::string domain = node.domain().empty() || node.domain() == "ai.onnx" ? "" : node.domain() + ".";
-  // Unnamed nodes (names are optional in ONNX) are named by their first output.
-  if (node.name().empty() && node.output_size() > 0)
-    return "node producing '" + node.output(0) + "' (" + domain + node.op_type() + ")";
+  // Unnamed nodes (names are optional in ONNX) are named by their first output the model uses.
+  if (node.name().empty() && node.output_size() > 0) {
+    const auto used =
+        std::find_if(node.output().begin(), node.output().end(), [](const auto& o) { return !o.empty(); });
+    return "node producing '" + (used == node.output().end() ? std::string() : *used) + "' (" + domain +
+           node.op_type() + ")";
+  }
   return "node '" + node.name() + "' (" + domain + node.op_type() + ")";
 }
 

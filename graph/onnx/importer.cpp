@@ -85,8 +85,13 @@ void Importer::sort_nodes() {
   std::map<std::string, const onnx::NodeProto*> producer;
   for (const onnx::NodeProto* p : nodes_) {
     const onnx::NodeProto& node = *p;
-    // Lowering reads every node's first output, and protobuf's output(0) does not check its index.
-    if (node.output_size() < 1 || node.output(0).empty()) throw Error(describe(node) + ": has no output");
+    // Lowering reads every node's first output, and protobuf's output(0) does not check its index. The
+    // recurrent operators alone may leave it out (Y) and give only a last state (Y_h, Y_c).
+    const bool recurrent = node.op_type() == "RNN" || node.op_type() == "GRU" || node.op_type() == "LSTM";
+    const bool any =
+        std::any_of(node.output().begin(), node.output().end(), [](const auto& o) { return !o.empty(); });
+    if (node.output_size() < 1 || (node.output(0).empty() && !(recurrent && any)))
+      throw Error(describe(node) + ": has no output");
     for (const auto& out : node.output()) {
       if (out.empty()) continue;
       if (producer.count(out) || available.count(out))
@@ -308,7 +313,7 @@ void Importer::lower(const onnx::NodeProto& node) {
   // really computes in float.
   if (fold_constants(node) || lower_quantize_dequantize(node) || lower_qoperator(node) ||
       lower_qdq_compute(node) || lower_elementwise(node) || lower_structural(node) || lower_movement(node) ||
-      lower_dynamic_quantization(node) || lower_indexing(node) || lower_float(node))
+      lower_dynamic_quantization(node) || lower_indexing(node) || lower_recurrent(node) || lower_float(node))
     return;
   throw Error(describe(node) + ": operator is not supported by octet (on these operand types)");
 }

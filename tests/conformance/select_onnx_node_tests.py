@@ -115,7 +115,8 @@ REDUCE = {
 FLOAT_OTHER = {
     "Clip", "Not", "Sum", "Mean", "Max", "Min", "Where", "Softmax", "LogSoftmax", "ArgMax", "ArgMin", "MatMul",
     "Gemm", "Conv", "ConvTranspose", "BatchNormalization", "InstanceNormalization", "LayerNormalization", "Cast",
-    "CastLike", "LRN", "TopK", "CumSum", "Hardmax", "LpNormalization", "GlobalLpPool", "Einsum"
+    "CastLike", "LRN", "TopK", "CumSum", "Hardmax", "LpNormalization", "GlobalLpPool", "Einsum", "RNN", "GRU",
+    "LSTM"
 } | REDUCE
 FLOAT_OPS = FLOAT_UNARY | FLOAT_BINARY | FLOAT_OTHER
 QOPERATOR = {"QLinearConv", "QLinearMatMul"}  # the ONNX-domain ones; the rest are com.microsoft
@@ -143,6 +144,9 @@ QUANTIZED_FORMS = LUT_ELEMENTWISE | STRUCTURAL | MOVEMENT | INDEXING | QDQ_COMPU
 # parametrise an operator (shapes, axes, pads, indices, repeats, bounds, exponents).
 CONSTANT_OPERANDS = {
     "TopK": {1},
+    "RNN": {1, 2, 3},  # the weights (lower_recurrent.cpp)
+    "GRU": {1, 2, 3},
+    "LSTM": {1, 2, 3, 7},
     "CumSum": {1},
     "QuantizeLinear": {1, 2},
     "DequantizeLinear": {1, 2},
@@ -447,6 +451,8 @@ def node_problem(model):
             for k, name in enumerate(node.input):
                 if not name or (k in params and name in constant):
                     continue
+                if op in ("RNN", "GRU", "LSTM") and k == 4:
+                    continue  # sequence_lens: int32 / int64
                 if op == "Pow" and k == 1 and name in constant and \
                         int(np.prod(info[name][1] or [1])) == 1:
                     continue  # a scalar constant exponent: a unary power
@@ -1068,6 +1074,36 @@ def node_tolerance(node, value, opset):
         return 2 * gamma(n - 1) * total, 2.0 ** -22 if op == "Mean" else 0.0, (
             f"{op} of {n} inputs: 2 gamma_{n - 1} S with S = max sum|x_i| {'/ n ' if op == 'Mean' else ''}= "
             f"{total:.6g}")
+    if op in ("RNN", "GRU", "LSTM"):
+        if attr(node, "activations") is not None or attr(node, "clip") is not None:
+            raise ValueError(f"{op} with activations or clip given: derive a rule for them")
+
+        def optional(i, default):
+            return value(node.input[i]) if len(node.input) > i and node.input[i] else default
+
+        w, r = value(node.input[1]), value(node.input[2])
+        b = optional(3, np.zeros((w.shape[0], 2 * w.shape[1])))
+        steps = x.shape[1] if attr(node, "layout", 0) else x.shape[0]
+        h_max = max(1.0, float(np.max(np.abs(optional(5, np.zeros(1))))))
+        # |C_t| <= |C_(t-1)| + 1 (forget and input gates in [0, 1], the candidate in [-1, 1]).
+        c_max = float(np.max(np.abs(optional(6, np.zeros(1))))) + steps if op == "LSTM" else 0.0
+        peep = float(np.max(np.abs(optional(7, np.zeros(1))))) if op == "LSTM" else 0.0
+        half = b.shape[1] // 2
+        rows = (np.abs(w).sum(axis=2) * float(np.max(np.abs(x))) + np.abs(r).sum(axis=2) * h_max +
+                np.abs(b[:, :half]) + np.abs(b[:, half:]))
+        s = float(np.max(rows)) + peep * c_max
+        k = w.shape[2] + r.shape[2] + 3
+        # One step's own error: each gate's input to gamma_k S, its activation 8 u (values at most 1), then
+        # the products and sums that combine the gates (LSTM's through the cell state, up to c_max).
+        gates = {"RNN": 1.0, "GRU": 3.0, "LSTM": 3.0 + 2.0 * c_max}[op]
+        local = (gamma(k) * s + 8 * U) * gates
+        # A state error e becomes at most gain e one step later (the activations are 1-Lipschitz).
+        gain = 1.0 + (float(np.max(np.abs(r).sum(axis=2))) + peep) * (1.0 + c_max)
+        total = local * sum(gain ** t for t in range(steps))
+        return 2 * total, 2.0 ** -22, (f"{op} over {steps} steps: each gate input a sum of k = {k} terms of at most "
+                                       f"S = {s:.6g} (gamma_k S), activations and gate products 8 u, times {gates:g} "
+                                       f"gates; state errors grow by at most {gain:.6g} a step; twice (octet and the "
+                                       "reference), + 2 ulp relative")
     raise ValueError(f"no float tolerance rule for {op}: add one to node_tolerance")
 
 

@@ -2041,6 +2041,174 @@ def float_int32_io():
     return b
 
 
+def recurrent(cell, x, w, r, b, p=None, h0=None, c0=None, lens=None, direction="forward", layout=0,
+              acts=None, clip=None, input_forget=False, linear_before_reset=False):
+    """ONNX RNN / GRU / LSTM in float32 (the operator's equations, step by step): (Y, Y_h, Y_c)."""
+    f32 = np.float32
+    if layout:
+        x = x.transpose(1, 0, 2)
+        h0 = None if h0 is None else h0.transpose(1, 0, 2)
+        c0 = None if c0 is None else c0.transpose(1, 0, 2)
+    steps, batch, _ = x.shape
+    dirs, hidden = w.shape[0], r.shape[2]
+    lens = np.full(batch, steps) if lens is None else lens
+    y = np.zeros((steps, dirs, batch, hidden), f32)
+    y_h = np.zeros((dirs, batch, hidden), f32)
+    y_c = np.zeros((dirs, batch, hidden), f32)
+    per = {"RNN": 1, "GRU": 2, "LSTM": 3}[cell]
+
+    def clipped(v):
+        return v if clip is None else np.clip(v, -clip, clip).astype(f32)
+
+    for d in range(dirs):
+        fs = acts[d * per:(d + 1) * per]
+        wb, rb = np.split(b[d], 2)
+        for n in range(batch):
+            h = np.zeros(hidden, f32) if h0 is None else h0[d, n].astype(f32)
+            c = np.zeros(hidden, f32) if c0 is None else c0[d, n].astype(f32)
+            order = range(lens[n])
+            if d == 1 or direction == "reverse":
+                order = reversed(order)
+            for t in order:
+                xw = (w[d] @ x[t, n] + wb).astype(f32)
+                hr = (r[d] @ h + rb).astype(f32)
+                if cell == "RNN":
+                    h = fs[0](clipped(xw + hr))
+                elif cell == "GRU":
+                    z = fs[0](clipped(xw[:hidden] + hr[:hidden]))
+                    reset = fs[0](clipped(xw[hidden:2 * hidden] + hr[hidden:2 * hidden]))
+                    if linear_before_reset:
+                        cand = fs[1](clipped(xw[2 * hidden:] + reset * hr[2 * hidden:]))
+                    else:
+                        cand = fs[1](clipped(xw[2 * hidden:] + (r[d][2 * hidden:] @ (reset * h)).astype(f32) +
+                                             rb[2 * hidden:]))
+                    h = ((1 - z) * cand + z * h).astype(f32)
+                else:
+                    g = xw + hr
+                    pi, po, pf = np.split(p[d], 3)
+                    i = fs[0](clipped(g[:hidden] + pi * c))
+                    f = (1 - i).astype(f32) if input_forget else fs[0](clipped(g[2 * hidden:3 * hidden] + pf * c))
+                    c = (f * c + i * fs[1](clipped(g[3 * hidden:]))).astype(f32)
+                    o = fs[0](clipped(g[hidden:2 * hidden] + po * c))
+                    h = (o * fs[2](c)).astype(f32)
+                y[t, d, n] = h
+            y_h[d, n], y_c[d, n] = h, c
+    if layout:
+        return y.transpose(2, 0, 1, 3), y_h.transpose(1, 0, 2), y_c.transpose(1, 0, 2)
+    return y, y_h, y_c
+
+
+def sigmoid32(v):
+    return (1 / (1 + np.exp(-v.astype(np.float64)))).astype(np.float32)
+
+
+def tanh32(v):
+    return np.tanh(v.astype(np.float64)).astype(np.float32)
+
+
+def recurrent_node(b, cell, inputs, outputs, **attrs):
+    """A recurrent node with several outputs (an empty name leaves one out): their names."""
+    name = b.fresh(cell.lower())
+    names = [f"{name}_{o}" if o else "" for o in outputs]
+    b.nodes.append(helper.make_node(cell, inputs, names, name=name, **attrs))
+    return names
+
+
+@model
+def float_recurrent_cells():
+    """RNN, GRU and LSTM against their equations: a bidirectional LSTM with peepholes and initial states
+    (Y, Y_h, Y_c); a reverse GRU with linear_before_reset and run-time int32 sequence_lens shorter than the
+    sequence (steps past a length give 0, the state stops there); an RNN with Relu, batch-first (layout 1),
+    only Y_h; an LSTM batch-first with input_forget, clip and non-default activations whose alphas and betas
+    are taken in order (HardSigmoid 0.3 / 0.4, ScaledTanh 0.9 / 1.1)."""
+    b = Builder("float_recurrent_cells", opset=14)  # layout came with opset 14
+    rng = b.rng
+    steps, batch, size, hidden = 4, 2, 3, 5
+    x = b.input([steps, batch, size], -1, 1, name="x")
+
+    def weights(dirs, gates, extra=None):
+        w = as_f32(rng.uniform(-0.6, 0.6, (dirs, gates * hidden, size)))
+        r = as_f32(rng.uniform(-0.5, 0.5, (dirs, gates * hidden, hidden)))
+        bias = as_f32(rng.uniform(-0.3, 0.3, (dirs, 2 * gates * hidden)))
+        return w, r, bias
+
+    sig, tanh = sigmoid32, tanh32
+    # Bidirectional LSTM, peepholes, initial states.
+    w, r, bias = weights(2, 4)
+    peep = as_f32(rng.uniform(-0.4, 0.4, (2, 3 * hidden)))
+    h0 = b.input([2, batch, hidden], -0.5, 0.5, name="h0")
+    c0 = b.input([2, batch, hidden], -0.5, 0.5, name="c0")
+    y, y_h, y_c = recurrent("LSTM", x.v, w, r, bias, peep, h0.v, c0.v, direction="bidirectional",
+                            acts=[sig, tanh, tanh] * 2)
+    names = recurrent_node(b, "LSTM", [x.name, b.const(w, "w"), b.const(r, "r"), b.const(bias, "b"), "",
+                                       h0.name, c0.name, b.const(peep, "p")], ["y", "yh", "yc"],
+                           hidden_size=hidden, direction="bidirectional")
+    for name, v in zip(names, (y, y_h, y_c)):
+        b.output(T(name, v))
+    # Reverse GRU, linear_before_reset, int32 sequence lengths at run time.
+    w, r, bias = weights(1, 3)
+    lens = np.array([4, 2], np.int32)
+    b.inputs.append(helper.make_tensor_value_info("lens", TensorProto.INT32, [batch]))
+    b.feeds.append(lens)
+    y, y_h, _ = recurrent("GRU", x.v, w, r, bias, lens=lens, direction="reverse", acts=[sig, tanh],
+                          linear_before_reset=True)
+    names = recurrent_node(b, "GRU", [x.name, b.const(w, "w"), b.const(r, "r"), b.const(bias, "b"), "lens"],
+                           ["y", "yh"], hidden_size=hidden, direction="reverse", linear_before_reset=1)
+    b.output(T(names[0], y))
+    b.output(T(names[1], y_h))
+    # Batch-first inputs for the last two.
+    xb = T(b.node("Transpose", [x.name], "transpose", perm=[1, 0, 2]), x.v.transpose(1, 0, 2))
+    w, r, bias = weights(1, 1)
+    _, y_h, _ = recurrent("RNN", xb.v, w, r, bias, layout=1, acts=[lambda v: np.maximum(v, 0).astype(np.float32)])
+    names = recurrent_node(b, "RNN", [xb.name, b.const(w, "w"), b.const(r, "r"), b.const(bias, "b")], ["", "yh"],
+                           hidden_size=hidden, layout=1, activations=["Relu"])
+    b.output(T(names[1], y_h))
+    w, r, bias = weights(1, 4)
+
+    def hard_sigmoid(v):
+        return np.clip(np.float32(0.3) * v + np.float32(0.4), 0, 1).astype(np.float32)
+
+    def scaled_tanh(v):
+        return (np.float32(0.9) * tanh32(np.float32(1.1) * v)).astype(np.float32)
+
+    y, _, y_c = recurrent("LSTM", xb.v, w, r, bias, np.zeros((1, 3 * hidden), np.float32), layout=1,
+                          acts=[hard_sigmoid, scaled_tanh, tanh], clip=np.float32(0.8), input_forget=True)
+    names = recurrent_node(b, "LSTM", [xb.name, b.const(w, "w"), b.const(r, "r"), b.const(bias, "b")],
+                           ["y", "", "yc"], hidden_size=hidden, layout=1, input_forget=1, clip=0.8,
+                           activations=["HardSigmoid", "ScaledTanh", "Tanh"], activation_alpha=[0.3, 0.9],
+                           activation_beta=[0.4, 1.1])
+    b.output(T(names[0], y))
+    b.output(T(names[2], y_c))
+    return b
+
+
+@model
+def qdq_crnn_head():
+    """A CRNN text recognizer's head: a QDQ conv's feature map [1, C, 1, W] (channel-last in octet) squeezed
+    and transposed to a sequence [W, 1, C], a bidirectional LSTM, its Y reshaped to [W, 2 H] and a float
+    classifier (MatMul, Softmax over the classes). The features come through identity_conv (exact bytes)."""
+    b = Builder("qdq_crnn_head")
+    fd = b.dq(identity_conv(b, b.q(b.input([1, 6, 1, 12], -1, 1.5))))
+    seq = T(b.node("Squeeze", [fd.name, b.const(np.array([2], np.int64), "axes")], "squeeze"), fd.v[:, :, 0, :])
+    seq = T(b.node("Transpose", [seq.name], "transpose", perm=[2, 0, 1]), seq.v.transpose(2, 0, 1))
+    hidden = 4
+    w = as_f32(b.rng.uniform(-0.5, 0.5, (2, 4 * hidden, 6)))
+    r = as_f32(b.rng.uniform(-0.5, 0.5, (2, 4 * hidden, hidden)))
+    bias = as_f32(b.rng.uniform(-0.2, 0.2, (2, 8 * hidden)))
+    y, _, _ = recurrent("LSTM", seq.v, w, r, bias, np.zeros((2, 3 * hidden), np.float32), direction="bidirectional",
+                        acts=[sigmoid32, tanh32, tanh32] * 2)
+    (name,) = recurrent_node(b, "LSTM", [seq.name, b.const(w, "w"), b.const(r, "r"), b.const(bias, "b")], ["y"],
+                             hidden_size=hidden, direction="bidirectional")
+    flat = T(b.node("Reshape", [name, b.const(np.array([12, 2 * hidden], np.int64), "shape")], "reshape"),
+             y.reshape(12, 2 * hidden))
+    classes = as_f32(b.rng.uniform(-1, 1, (2 * hidden, 5)))
+    logits = (flat.v @ classes).astype(np.float32)
+    logits_name = b.node("MatMul", [flat.name, b.const(classes, "classes")], "matmul")
+    e = np.exp(logits.astype(np.float64) - logits.max(axis=1, keepdims=True))
+    b.output(T(b.node("Softmax", [logits_name], "softmax", axis=1), as_f32(e / e.sum(axis=1, keepdims=True))))
+    return b
+
+
 @model
 def float_resize_axes_opset18():
     """Resize's opset 18 attributes: sizes for the listed axes only, with keep_aspect_ratio_policy not_larger
@@ -2679,6 +2847,22 @@ def malformed_models():
     add("cumsum_runtime_axis.onnx",
         make([helper.make_node("CumSum", ["input", "axis"], ["y"], name="cumsum_moving_axis")],
              [vi("input", [2, 3]), vi("axis", [], TensorProto.INT64)], [vi("y", None)]), "cumsum_moving_axis")
+    # Recurrent layers: weights computed at run time, an activation ONNX does not name for them, and a
+    # hidden_size that W's rows contradict.
+    lstm_w = scalar("w", np.zeros((1, 8, 3)), np.float32)
+    lstm_r = scalar("r", np.zeros((1, 8, 2)), np.float32)
+    add("lstm_runtime_weights.onnx",
+        make([helper.make_node("LSTM", ["input", "w_in", "r"], ["y"], name="lstm_moving_weights")],
+             [vi("input", [4, 1, 3]), vi("w_in", [1, 8, 3])], [vi("y", None)], [lstm_r]),
+        "octet takes recurrent weights as constants")
+    add("gru_activation_gelu.onnx",
+        make([helper.make_node("GRU", ["input", "w", "r"], ["y"], name="gru_gelu", activations=["Sigmoid", "Gelu"])],
+             [vi("input", [4, 1, 3])], [vi("y", None)],
+             [scalar("w", np.zeros((1, 6, 3)), np.float32), scalar("r", np.zeros((1, 6, 2)), np.float32)]),
+        "activation 'Gelu' is not supported")
+    add("lstm_hidden_size_mismatch.onnx",
+        make([helper.make_node("LSTM", ["input", "w", "r"], ["y"], name="lstm_wrong_hidden", hidden_size=3)],
+             [vi("input", [4, 1, 3])], [vi("y", None)], [lstm_w, lstm_r]), "lstm_wrong_hidden")
     # Dynamic quantization: DynamicQuantizeLinear's uint8 output only into ConvInteger / MatMulInteger, whose
     # integer input must come from one.
     add("dynamic_quantize_into_dequantize.onnx",
@@ -2696,11 +2880,10 @@ def malformed_models():
     add("unsupported_op_nonzero.onnx",
         make(n + [helper.make_node("NonZero", ["xd"], ["nz"], name="nonzero_node")], [vi("input", [1, 4])],
              [vi("nz", None, TensorProto.INT64)], i), "nonzero_node")
-    lstm_w = numpy_helper.from_array(np.zeros((1, 32, 4), np.float32), "W")
-    lstm_r = numpy_helper.from_array(np.zeros((1, 32, 8), np.float32), "R")
-    add("unsupported_op_lstm.onnx",
-        make([helper.make_node("LSTM", ["input", "W", "R"], ["y"], name="lstm_node", hidden_size=8)],
-             [vi("input", [5, 1, 4])], [vi("y", None)], [lstm_w, lstm_r]), "lstm_node")
+    add("unsupported_op_maxunpool.onnx",
+        make([helper.make_node("MaxUnpool", ["input", "indices"], ["y"], name="unpool_node", kernel_shape=[2, 2])],
+             [vi("input", [1, 2, 2, 2]), vi("indices", [1, 2, 2, 2], TensorProto.INT64)], [vi("y", None)]),
+        "unpool_node")
     add("cycle.onnx",
         make([helper.make_node("Relu", ["b_out"], ["a_out"], name="relu_a"),
               helper.make_node("Relu", ["a_out"], ["b_out"], name="relu_b")], [vi("input", [1, 4])],
