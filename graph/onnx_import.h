@@ -16,6 +16,9 @@ struct ImportOptions {
   int64_t dynamic_dim = 1;
   // Compile for these input shapes (ONNX order) instead of the declared ones; fixed dimensions must match.
   std::map<std::string, Shape> input_shapes;
+  // input_shapes of the image inputs (rank-4 float32 / uint8, the ones nhwc_io makes channel-last) are in
+  // NHWC order: an nhwc_io caller's. Other inputs' shapes are in ONNX order either way.
+  bool input_shapes_nhwc = false;
   // The requantization arithmetic that tables built at import (fused byte maps, a quantized add or mul of a
   // scalar constant) follow, so that they equal the operators they replace.
   RequantMode requant = RequantMode::fixed_point;

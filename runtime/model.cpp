@@ -12,12 +12,9 @@ namespace {
 graph::ImportOptions import_options(const LoadOptions& o) {
   graph::ImportOptions io;
   io.nhwc_io = o.nhwc_io;
-  for (const auto& [name, shape] : o.input_shapes) {
-    // The caller states NHWC shapes for an NHWC model; the importer takes the model's (NCHW) order.
-    Shape s = shape;
-    if (o.nhwc_io && s.size() == 4) s = {s[0], s[3], s[1], s[2]};
-    io.input_shapes[name] = s;
-  }
+  // The caller states NHWC shapes for the image inputs of an NHWC model; the importer knows which those are.
+  io.input_shapes = o.input_shapes;
+  io.input_shapes_nhwc = o.nhwc_io;
   return io;
 }
 
@@ -86,6 +83,7 @@ std::shared_ptr<const runtime::Program> Model::Impl::program_for(const std::vect
   const auto key = std::tuple{requant, isa, shapes};
   if (const auto it = compiled_.find(key); it != compiled_.end()) return it->second;
   graph::ImportOptions io = import_options(options);
+  io.input_shapes_nhwc = false;  // `shapes` are in ONNX order
   for (size_t i = 0; i < shapes.size(); ++i)
     io.input_shapes[g.value(g.inputs[i]).name] = shapes[i];
   auto program = runtime::compile(onnx, io, requant, isa);
@@ -135,12 +133,13 @@ Model Model::load_owned(std::shared_ptr<Impl> impl, const LoadOptions& options) 
   for (size_t i = 0; i < g.inputs.size(); ++i) {
     const graph::Value& v = g.value(g.inputs[i]);
     TensorInfo t{v.name,
-                 g.int32_inputs[i] ? DataType::int32 : data_type_of(v.type),
+                 g.int32_input(i) ? DataType::int32 : data_type_of(v.type),
                  g.declared_input_shapes[i],
                  g.declared_input_dim_names[i],
                  0,
                  0};
-    if (options.nhwc_io && t.shape.size() == 4) t.shape = {t.shape[0], t.shape[2], t.shape[3], t.shape[1]};
+    // The inputs the importer made channel-last (rank-4 float32 / uint8 images) are NHWC to the caller.
+    if (v.layout == graph::Layout::nhwc) t.shape = {t.shape[0], t.shape[2], t.shape[3], t.shape[1]};
     if (v.type == ElementType::u8 && !v.quant.scales.empty())
       t.scale = v.quant.scale(), t.zero_point = v.quant.zero_point();
     const int q = impl->declared->input_quantize_nodes[i];
@@ -153,7 +152,7 @@ Model Model::load_owned(std::shared_ptr<Impl> impl, const LoadOptions& options) 
   for (size_t i = 0; i < g.outputs.size(); ++i) {
     const graph::Value& v = g.value(g.outputs[i]);
     TensorInfo t{
-        v.name, g.int32_outputs[i] ? DataType::int32 : data_type_of(v.type), graph::onnx_shape(v), {}, 0, 0};
+        v.name, g.int32_output(i) ? DataType::int32 : data_type_of(v.type), graph::onnx_shape(v), {}, 0, 0};
     if (options.nhwc_io) t.shape = v.shape;
     const graph::ValueId q = impl->declared->quantized_outputs[i];
     const graph::Value& qv = g.value(q >= 0 ? q : g.outputs[i]);

@@ -148,7 +148,9 @@ std::map<std::string, HostTensor> Session::Impl::run(const std::map<std::string,
   }
   // The shapes given, in the model's (ONNX) order, select the compiled program.
   std::vector<Shape> shapes;
-  for (const TensorInfo& info : infos) {
+  const graph::Graph& declared = model->declared->graph;
+  for (size_t i = 0; i < infos.size(); ++i) {
+    const TensorInfo& info = infos[i];
     const auto it = inputs.find(info.name);
     if (it == inputs.end()) throw Error("input '" + info.name + "' is missing");
     const HostTensor& t = it->second;
@@ -159,7 +161,9 @@ std::map<std::string, HostTensor> Session::Impl::run(const std::map<std::string,
       throw Error("input '" + info.name + "' has shape " + shape_text(t.shape()) + ", the model expects " +
                   shape_text(info.shape) + " (-1: any size)");
     Shape s = t.shape();
-    if (model->options.nhwc_io && s.size() == 4) s = {s[0], s[3], s[1], s[2]};
+    // An image input the importer made channel-last takes NHWC data (nhwc_io); its program is keyed by
+    // the model's order.
+    if (declared.value(declared.inputs[i]).layout == graph::Layout::nhwc) s = {s[0], s[3], s[1], s[2]};
     shapes.push_back(s);
   }
   const std::shared_ptr<const runtime::Program> program =
@@ -256,7 +260,7 @@ std::map<std::string, HostTensor> Session::Impl::run(const std::map<std::string,
       std::vector<float> values(static_cast<size_t>(n));
       copy_bytes(values.data(), buffer(id), values.size() * sizeof(float));
       outputs.emplace(name, HostTensor::from_float(shape, std::move(values)));
-    } else if (v.type == ElementType::s64 && g.int32_outputs[i]) {
+    } else if (v.type == ElementType::s64 && g.int32_output(i)) {
       // Wrapped modulo 2^32, as int32 arithmetic would have (graph::Graph::int32_outputs).
       const auto* wide = reinterpret_cast<const int64_t*>(buffer(id));
       std::vector<int32_t> values(static_cast<size_t>(n));

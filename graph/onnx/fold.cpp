@@ -244,8 +244,20 @@ bool Importer::fold_constants(const onnx::NodeProto& node) {
     if (to == TensorProto::STRING || to == 0) throw Error(describe(node) + ": cannot cast to this type");
     Constant out = x;
     out.onnx_type = to;
-    for (double& v : out.values.doubles())
-      v = to_type(node, v, to);
+    // int32 as the runtime cast makes it (CastAttrs::int32): a float truncated (out of range or NaN:
+    // INT32_MIN), an integer wrapped modulo 2^32.
+    const bool from_float = x.onnx_type == TensorProto::FLOAT || x.onnx_type == TensorProto::DOUBLE ||
+                            x.onnx_type == TensorProto::FLOAT16 || x.onnx_type == TensorProto::BFLOAT16;
+    for (double& v : out.values.doubles()) {
+      if (to != TensorProto::INT32) {
+        v = to_type(node, v, to);
+      } else if (from_float) {
+        v = std::isfinite(v) && std::abs(v) < 0x1p31 ? std::trunc(v) : static_cast<double>(INT32_MIN);
+      } else {
+        const auto wide = v >= 0x1p63 ? INT64_MAX : static_cast<int64_t>(v);  // int64 constants as doubles
+        v = static_cast<int32_t>(static_cast<uint32_t>(static_cast<uint64_t>(wide)));
+      }
+    }
     return result(std::move(out));
   }
   if (op == "Where") {

@@ -202,20 +202,23 @@ void Importer::read_inputs() {
         v.shape.push_back(options_.dynamic_dim);
       }
     }
+    const bool image = v.type == ElementType::f32 || v.type == ElementType::u8;
     if (const auto it = options_.input_shapes.find(in.name()); it != options_.input_shapes.end()) {
-      bool fits = it->second.size() == declared.size();
+      Shape given = it->second;
+      if (options_.input_shapes_nhwc && image && given.size() == 4)
+        given = {given[0], given[3], given[1], given[2]};
+      bool fits = given.size() == declared.size();
       for (size_t i = 0; fits && i < declared.size(); ++i)
-        fits = it->second[i] >= 1 && (declared[i] < 0 || declared[i] == it->second[i]);
+        fits = given[i] >= 1 && (declared[i] < 0 || declared[i] == given[i]);
       if (!fits)
         throw Error(what + ": shape " + to_string(it->second) + " does not fit the declared shape " +
                     to_string(declared) + " (-1: any size)");
-      v.shape = it->second;
+      v.shape = given;
     }
     element_count(v.shape, what);
     graph_.declared_input_shapes.push_back(declared);
     graph_.declared_input_dim_names.push_back(dim_names);
-    if (options_.nhwc_io && v.shape.size() == 4 &&
-        (v.type == ElementType::f32 || v.type == ElementType::u8)) {
+    if (options_.nhwc_io && v.shape.size() == 4 && image) {
       // The caller's data is already NHWC: store the logical NCHW shape permuted.
       v.shape = {v.shape[0], v.shape[2], v.shape[3], v.shape[1]};
       v.layout = Layout::nhwc;

@@ -198,6 +198,8 @@ class Importer {
   // one through its (shared) dequantize node, a constant as a constant value of its element type (float,
   // bool or int64). Throws naming the node for a raw uint8 tensor, which has no real values.
   ValueId float_input(const onnx::NodeProto& node, int input);
+  // Whether an int64 value holds ONNX int32 data: an int32 graph input, or the result of a Cast to int32.
+  bool holds_int32(ValueId v) const;
   // Input 0 of an operator that only orders values (ArgMax / ArgMin, TopK): float_input, or the
   // dequantized value of a quantized tensor with params (no DequantizeLinear needed).
   ValueId order_input(const onnx::NodeProto& node);

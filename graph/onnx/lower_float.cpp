@@ -219,6 +219,17 @@ ValueId Importer::float_input(const onnx::NodeProto& node, int input) {
               "' is a uint8 tensor without a DequantizeLinear: it has no real values to compute on in float");
 }
 
+bool Importer::holds_int32(ValueId v) const {
+  for (size_t i = 0; i < graph_.inputs.size(); ++i)
+    if (graph_.inputs[i] == v) return graph_.int32_input(i);
+  for (const Node& n : graph_.nodes)
+    if (n.output == v) {
+      const auto* cast = std::get_if<CastAttrs>(&n.attrs);
+      return cast && cast->int32;
+    }
+  return false;
+}
+
 void Importer::define_real(const onnx::NodeProto& node, int output, ValueId v) {
   if (output >= node.output_size())
     throw Error(describe(node) + ": missing output " + std::to_string(output));
@@ -523,11 +534,13 @@ bool Importer::lower_float(const onnx::NodeProto& node) {
       to = symbol(node, 1).kind == Symbol::Kind::constant ? symbol(node, 1).constant.onnx_type : 0;
       if (to == 0) {
         // A run-time target: its own type (an int32 one is held as int64: CastLike to it is to int64).
-        const ElementType like = graph_.value(float_input(node, 1)).type;
-        to = like == ElementType::f32   ? onnx::TensorProto::FLOAT
-             : like == ElementType::s64 ? onnx::TensorProto::INT64
-             : like == ElementType::b8  ? onnx::TensorProto::BOOL
-                                        : 0;
+        const ValueId target = float_input(node, 1);
+        const ElementType like = graph_.value(target).type;
+        to = like == ElementType::f32 ? onnx::TensorProto::FLOAT
+             : like == ElementType::s64
+                 ? (holds_int32(target) ? onnx::TensorProto::INT32 : onnx::TensorProto::INT64)
+             : like == ElementType::b8 ? onnx::TensorProto::BOOL
+                                       : 0;
       }
     }
     ElementType target;

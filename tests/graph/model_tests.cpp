@@ -588,12 +588,32 @@ TEST(SessionInputs, Int32InputsAndCasts) {
   inputs.emplace("levels", HostTensor::from_float({5}, {nan, 3e9f, -3e9f, -2147483648.0f, 2147483520.0f}));
   for (const int threads : {1, 2}) {
     Session s(model, {.threads = threads});
-    const auto out = s.run(inputs).at("cast_12_out");
-    ASSERT_EQ(out.dtype(), DataType::int32);
-    const std::vector<int32_t> want = {INT32_MIN, INT32_MIN, INT32_MIN, INT32_MIN, 2147483520};
-    EXPECT_TRUE(std::equal(want.begin(), want.end(), out.int32_data().begin(), out.int32_data().end()))
-        << threads << " threads";
+    const auto outputs = s.run(inputs);
+    // Cast to int32, and CastLike to the int32 graph input (the same conversion).
+    for (const char* name : {"cast_12_out", "cast_like_15_out"}) {
+      const HostTensor& out = outputs.at(name);
+      ASSERT_EQ(out.dtype(), DataType::int32) << name;
+      const std::vector<int32_t> want = {INT32_MIN, INT32_MIN, INT32_MIN, INT32_MIN, 2147483520};
+      EXPECT_TRUE(std::equal(want.begin(), want.end(), out.int32_data().begin(), out.int32_data().end()))
+          << name << ", " << threads << " threads";
+    }
   }
+}
+
+// nhwc_io makes the image inputs (rank-4 float32 / uint8) channel-last; a rank-4 integer input keeps its
+// own order, in the shape the model reports and in the data it takes.
+TEST(SessionInputs, NhwcIoLeavesIntegerTensorsInTheirOrder) {
+  const Case c{"float_int32_io", ""};
+  const Model plain = Model::load(c.onnx().string());
+  const Model nhwc = Model::load(c.onnx().string(), {.nhwc_io = true});
+  const TensorInfo& grid = nhwc.inputs().at(5);
+  ASSERT_EQ(grid.name, "grid");
+  EXPECT_EQ(grid.shape, (std::vector<int64_t>{1, 2, 3, 4}));
+  const auto inputs = read_inputs(plain, c);
+  EXPECT_TRUE(same_outputs(run(nhwc, inputs), run(plain, inputs)));
+  const Model fixed =
+      Model::load(c.onnx().string(), {.nhwc_io = true, .input_shapes = {{"grid", {1, 2, 3, 4}}}});
+  EXPECT_EQ(fixed.inputs().at(5).shape, (std::vector<int64_t>{1, 2, 3, 4}));
 }
 
 // A recurrent layer's lengths arrive at run time: one longer than the sequence (or negative) is an error

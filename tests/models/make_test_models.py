@@ -2009,8 +2009,11 @@ def float_int32_io():
     into a Gather; int32 Add / Mul that overflow (wrapping modulo 2^32, as int32 arithmetic does, at the int32
     outputs); Cast of int64 to int32 (wrapping) followed by a Div that must see the wrapped value, of float to
     int32 (truncating), of int32 to float; ArgMax -> Cast(int32), a class map as segmentation exports write
-    it; an int32 input passed through (Identity) and cast to int64 (a copy)."""
-    b = Builder("float_int32_io")
+    it; an int32 input passed through (Identity) and cast to int64 (a copy); CastLike to a run-time int32
+    tensor; constant Casts to int32, folded at load as the run-time cast computes them (an int64 wrapped, then
+    divided; a float out of range giving INT32_MIN); a rank-4 int32 input, which nhwc_io leaves in its own
+    order (only images are channel-last)."""
+    b = Builder("float_int32_io", opset=15)  # CastLike came with opset 15
     table = b.input([5, 4], -2, 2, name="table")
     idx = np.array([[0, -1, 3], [4, -5, 2]], np.int32)
     b.inputs.append(helper.make_tensor_value_info("indices", TensorProto.INT32, [2, 3]))
@@ -2038,6 +2041,16 @@ def float_int32_io():
     b.output(T(b.node("Cast", [levels.name], "cast", to=TensorProto.INT32), np.array([-3, 2, 1000000, 0, 123456], np.int32)))
     classes = b.node("ArgMax", [table.name], "argmax", axis=1, keepdims=0)
     b.output(T(b.node("Cast", [classes], "cast", to=TensorProto.INT32), np.argmax(table.v, axis=1).astype(np.int32)))
+    b.output(T(b.node("CastLike", [levels.name, "counts"], "cast_like"), np.array([-3, 2, 1000000, 0, 123456], np.int32)))
+    folded = b.node("Cast", [b.const(np.array([2 ** 32 + 6, -(2 ** 33) - 4], np.int64), "wide_constant")], "cast",
+                    to=TensorProto.INT32)
+    b.output(T(b.node("Div", [folded, b.const(np.array(2, np.int32), "two")], "div"), np.array([3, -2], np.int32)))
+    b.output(T(b.node("Cast", [b.const(np.array([3e9, -2.5], np.float32), "big")], "cast", to=TensorProto.INT32),
+               np.array([-(2 ** 31), -2], np.int32)))
+    grid = np.arange(24, dtype=np.int32).reshape(1, 2, 3, 4) - 7
+    b.inputs.append(helper.make_tensor_value_info("grid", TensorProto.INT32, [1, 2, 3, 4]))
+    b.feeds.append(grid)
+    b.output(T(b.node("Mul", ["grid", b.const(np.array(3, np.int32), "three")], "mul"), grid * np.int32(3)))
     return b
 
 
