@@ -186,10 +186,11 @@ struct IndexingAttrs {
   ref::ScatterReduction reduction = ref::ScatterReduction::none;
 };
 // RNN / GRU / LSTM: the node's inputs are X, then initial_h, initial_c (float) and sequence_lens (int64)
-// where the flags say the model gives them; the weights are constants in `params`, which also says which
-// output (Y, Y_h or Y_c) the node computes (one node per output the model uses).
+// where the flags say the model gives them; the weights are constants in `params`, shared by the nodes of
+// one ONNX node (one per output the model uses: Y, Y_h or Y_c).
 struct RecurrentAttrs {
   std::shared_ptr<const ref::RecurrentParams> params;
+  ref::RecurrentOutput output = ref::RecurrentOutput::sequence;
   bool initial_h = false, initial_c = false, sequence_lens = false;
 };
 struct TileAttrs {

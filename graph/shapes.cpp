@@ -242,7 +242,7 @@ Shape infer_output_shape(const Graph& g, const Node& n, const Value& out) {
       if (a.sequence_lens && input_shape(g, n, inputs - 1) != Shape{p.batch})
         throw Error(where(n) + ": sequence_lens has shape " + to_string(input_shape(g, n, inputs - 1)) +
                     ", expected [" + std::to_string(p.batch) + "]");
-      return ref::recurrent_output_shape(p);
+      return ref::recurrent_output_shape(p, a.output);
     }
     case OpKind::cumulative_sum: {
       const Shape& in = input_shape(g, n, 0);

@@ -3,6 +3,8 @@
 // model uses: Y (every step's hidden state), Y_h or Y_c; each runs the recurrence, which is cheap beside the
 // convolutions before it.
 
+#include <algorithm>
+#include <cctype>
 #include <map>
 #include <string>
 
@@ -17,9 +19,10 @@ namespace {
 using ref::RecurrentActivation;
 using ref::RecurrentCell;
 
-// Which of alpha and beta each activation ONNX's recurrent operators name takes, with ONNX's defaults
-// (those of the operator of the same name); Affine and ScaledTanh have none in the specification, and
-// ONNX Runtime's are alpha 1 and beta 0.
+// Which of alpha and beta each activation ONNX's recurrent operators name takes, and the defaults ONNX
+// Runtime gives them: LeakyRelu's, HardSigmoid's and Elu's are their operators'; Affine's, ScaledTanh's and
+// ThresholdedRelu's are 0 (ONNX's ThresholdedRelu operator has 1, its recurrent operators name none).
+// Names are matched without regard to case, as ONNX Runtime does.
 struct ActivationSpec {
   RecurrentActivation::Form form;
   UnaryOp op;
@@ -30,17 +33,17 @@ struct ActivationSpec {
 const std::map<std::string, ActivationSpec>& activation_specs() {
   using Form = RecurrentActivation::Form;
   static const std::map<std::string, ActivationSpec> specs = {
-      {"Sigmoid", {Form::unary, UnaryOp::sigmoid, false, false, 0.0f, 0.0f}},
-      {"Tanh", {Form::unary, UnaryOp::tanh, false, false, 0.0f, 0.0f}},
-      {"Relu", {Form::unary, UnaryOp::relu, false, false, 0.0f, 0.0f}},
-      {"LeakyRelu", {Form::unary, UnaryOp::leaky_relu, true, false, 0.01f, 0.0f}},
-      {"ThresholdedRelu", {Form::unary, UnaryOp::thresholded_relu, true, false, 1.0f, 0.0f}},
-      {"HardSigmoid", {Form::unary, UnaryOp::hard_sigmoid, true, true, 0.2f, 0.5f}},
-      {"Elu", {Form::unary, UnaryOp::elu, true, false, 1.0f, 0.0f}},
-      {"Softsign", {Form::unary, UnaryOp::softsign, false, false, 0.0f, 0.0f}},
-      {"Softplus", {Form::unary, UnaryOp::softplus, false, false, 0.0f, 0.0f}},
-      {"Affine", {Form::affine, UnaryOp::identity, true, true, 1.0f, 0.0f}},
-      {"ScaledTanh", {Form::scaled_tanh, UnaryOp::identity, true, true, 1.0f, 1.0f}},
+      {"sigmoid", {Form::unary, UnaryOp::sigmoid, false, false, 0.0f, 0.0f}},
+      {"tanh", {Form::unary, UnaryOp::tanh, false, false, 0.0f, 0.0f}},
+      {"relu", {Form::unary, UnaryOp::relu, false, false, 0.0f, 0.0f}},
+      {"leakyrelu", {Form::unary, UnaryOp::leaky_relu, true, false, 0.01f, 0.0f}},
+      {"thresholdedrelu", {Form::unary, UnaryOp::thresholded_relu, true, false, 0.0f, 0.0f}},
+      {"hardsigmoid", {Form::unary, UnaryOp::hard_sigmoid, true, true, 0.2f, 0.5f}},
+      {"elu", {Form::unary, UnaryOp::elu, true, false, 1.0f, 0.0f}},
+      {"softsign", {Form::unary, UnaryOp::softsign, false, false, 0.0f, 0.0f}},
+      {"softplus", {Form::unary, UnaryOp::softplus, false, false, 0.0f, 0.0f}},
+      {"affine", {Form::affine, UnaryOp::identity, true, true, 0.0f, 0.0f}},
+      {"scaledtanh", {Form::scaled_tanh, UnaryOp::identity, true, true, 0.0f, 0.0f}},
   };
   return specs;
 }
@@ -51,8 +54,10 @@ std::vector<std::string> string_list(const onnx::NodeProto& node, const std::str
   return {};
 }
 
-// The activations of every direction: the model's (by name; alphas and betas consumed in order by the
-// functions that take them, as ONNX Runtime reads them), or the cell's defaults.
+// The activations of every direction: the model's, or the cell's defaults. As ONNX Runtime reads them: a
+// GRU's and an LSTM's alphas and betas are consumed in order by the functions that take them; an RNN's are
+// one per direction (activation_alpha[d]), and a one-direction RNN may list two functions (ONNX's schema
+// default, "Tanh, Tanh"), of which it takes the first.
 std::vector<RecurrentActivation> activations(const onnx::NodeProto& node, const Attributes& a,
                                              RecurrentCell cell, int64_t directions,
                                              const std::string& where) {
@@ -67,6 +72,7 @@ std::vector<RecurrentActivation> activations(const onnx::NodeProto& node, const 
       names.insert(names.end(), forward.begin(), forward.end());
     }
   }
+  if (cell == RecurrentCell::rnn && directions == 1 && names.size() == 2) names.resize(1);
   if (names.size() != per_direction * static_cast<size_t>(directions))
     throw Error(where + ": activations lists " + std::to_string(names.size()) + " functions, expected " +
                 std::to_string(per_direction * static_cast<size_t>(directions)));
@@ -76,15 +82,24 @@ std::vector<RecurrentActivation> activations(const onnx::NodeProto& node, const 
       a.has("activation_beta") ? a.get_floats("activation_beta") : std::vector<float>{};
   size_t next_alpha = 0, next_beta = 0;
   std::vector<RecurrentActivation> out;
-  for (const std::string& name : names) {
-    const auto it = activation_specs().find(name);
-    if (it == activation_specs().end()) throw Error(where + ": activation '" + name + "' is not supported");
+  for (size_t k = 0; k < names.size(); ++k) {
+    std::string lower = names[k];
+    std::transform(lower.begin(), lower.end(), lower.begin(),
+                   [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+    const auto it = activation_specs().find(lower);
+    if (it == activation_specs().end())
+      throw Error(where + ": activation '" + names[k] + "' is not supported");
     const ActivationSpec& spec = it->second;
     RecurrentActivation f;
     f.form = spec.form;
     float alpha = spec.default_alpha, beta = spec.default_beta;
-    if (spec.alpha && next_alpha < alphas.size()) alpha = alphas[next_alpha++];
-    if (spec.beta && next_beta < betas.size()) beta = betas[next_beta++];
+    if (cell == RecurrentCell::rnn) {
+      if (spec.alpha && k < alphas.size()) alpha = alphas[k];
+      if (spec.beta && k < betas.size()) beta = betas[k];
+    } else {
+      if (spec.alpha && next_alpha < alphas.size()) alpha = alphas[next_alpha++];
+      if (spec.beta && next_beta < betas.size()) beta = betas[next_beta++];
+    }
     f.alpha = alpha;
     f.beta = beta;
     f.unary = UnaryParams{spec.op, alpha, beta, 0.0f};
@@ -100,6 +115,17 @@ bool Importer::lower_recurrent(const onnx::NodeProto& node) {
   if (op != "RNN" && op != "GRU" && op != "LSTM") return false;
   const Attributes a(node);
   const std::string where = describe(node);
+  if (!node.domain().empty() && node.domain() != "ai.onnx")
+    throw Error(where + ": operator domain '" + node.domain() + "' is not supported for " + op);
+  // ONNX's inputs (X, W, R, B, sequence_lens, initial_h, then an LSTM's initial_c and P) and outputs (Y, Y_h,
+  // then an LSTM's Y_c): anything past them is a malformed node, not something to ignore.
+  const int max_inputs = op == "LSTM" ? 8 : 6, max_outputs = op == "LSTM" ? 3 : 2;
+  if (node.input_size() > max_inputs)
+    throw Error(where + ": has " + std::to_string(node.input_size()) + " inputs; " + op + " takes at most " +
+                std::to_string(max_inputs));
+  if (node.output_size() > max_outputs)
+    throw Error(where + ": has " + std::to_string(node.output_size()) + " outputs; " + op +
+                " gives at most " + std::to_string(max_outputs));
   const RecurrentCell cell = op == "RNN"   ? RecurrentCell::rnn
                              : op == "GRU" ? RecurrentCell::gru
                                            : RecurrentCell::lstm;
@@ -197,18 +223,19 @@ bool Importer::lower_recurrent(const onnx::NodeProto& node) {
       inputs.push_back(as_plain(float_input(node, 6), node)), attrs.initial_c = true;
   }
 
-  const int outputs = cell == RecurrentCell::lstm ? 3 : 2;
-  for (int output = 0; output < std::min(node.output_size(), outputs); ++output) {
-    if (node.output(output).empty()) continue;
-    auto params = std::make_shared<ref::RecurrentParams>(*p);
-    params->output = output == 0   ? ref::RecurrentOutput::sequence
-                     : output == 1 ? ref::RecurrentOutput::last_hidden
-                                   : ref::RecurrentOutput::last_cell;
-    attrs.params = params;
+  // One node per output that something reads (exporters name all three outputs even where the model reads
+  // one): each runs the recurrence, all share the weights.
+  attrs.params = p;
+  for (int output = 0; output < node.output_size(); ++output) {
+    const std::string& name_out = node.output(output);
+    if (name_out.empty() || (consumers(name_out).empty() && !is_graph_output(name_out))) continue;
+    attrs.output = output == 0   ? ref::RecurrentOutput::sequence
+                   : output == 1 ? ref::RecurrentOutput::last_hidden
+                                 : ref::RecurrentOutput::last_cell;
     Value out;
-    out.name = node.output(output);
+    out.name = name_out;
     out.type = ElementType::f32;
-    out.shape = ref::recurrent_output_shape(*params);
+    out.shape = ref::recurrent_output_shape(*p, attrs.output);
     static const char* const suffixes[] = {"", "#Y_h", "#Y_c"};
     const std::string name = node.name().empty() ? node.output(output) : node.name() + suffixes[output];
     define_real(node, output, emit(name, op, OpKind::recurrent, inputs, attrs, out));

@@ -2105,7 +2105,8 @@ def recurrent(cell, x, w, r, b, p=None, h0=None, c0=None, lens=None, direction="
                     o = fs[0](clipped(g[hidden:2 * hidden] + po * c))
                     h = (o * fs[2](c)).astype(f32)
                 y[t, d, n] = h
-            y_h[d, n], y_c[d, n] = h, c
+            if lens[n] > 0:  # an empty sequence's last states are 0 (ONNX Runtime's LSTM and GRU)
+                y_h[d, n], y_c[d, n] = h, c
     if layout:
         return y.transpose(2, 0, 1, 3), y_h.transpose(1, 0, 2), y_c.transpose(1, 0, 2)
     return y, y_h, y_c
@@ -2129,11 +2130,13 @@ def recurrent_node(b, cell, inputs, outputs, **attrs):
 
 @model
 def float_recurrent_cells():
-    """RNN, GRU and LSTM against their equations: a bidirectional LSTM with peepholes and initial states
-    (Y, Y_h, Y_c); a reverse GRU with linear_before_reset and run-time int32 sequence_lens shorter than the
-    sequence (steps past a length give 0, the state stops there); an RNN with Relu, batch-first (layout 1),
-    only Y_h; an LSTM batch-first with input_forget, clip and non-default activations whose alphas and betas
-    are taken in order (HardSigmoid 0.3 / 0.4, ScaledTanh 0.9 / 1.1)."""
+    """RNN, GRU and LSTM against their equations, with run-time int32 sequence_lens [3, 0] (steps past a length
+    give 0 in Y, the state stops there, an empty sequence has zero last states): a bidirectional LSTM with
+    peepholes and initial states (Y, Y_h, Y_c); a reverse GRU with linear_before_reset; an RNN with Relu,
+    batch-first (layout 1), only Y_h, its activations given as ["relu", "Tanh"] (names in any case; a
+    one-direction RNN listing two takes the first, as ONNX Runtime does); an LSTM batch-first with input_forget, clip and non-default activations
+    whose alphas and betas are taken in order (HardSigmoid 0.3 / 0.4, ScaledTanh 0.9 / 1.1), Y and Y_c named,
+    Y_h named but read by nothing (no node computes it)."""
     b = Builder("float_recurrent_cells", opset=14)  # layout came with opset 14
     rng = b.rng
     steps, batch, size, hidden = 4, 2, 3, 5
@@ -2146,23 +2149,23 @@ def float_recurrent_cells():
         return w, r, bias
 
     sig, tanh = sigmoid32, tanh32
+    lens = np.array([3, 0], np.int32)
+    b.inputs.append(helper.make_tensor_value_info("lens", TensorProto.INT32, [batch]))
+    b.feeds.append(lens)
     # Bidirectional LSTM, peepholes, initial states.
     w, r, bias = weights(2, 4)
     peep = as_f32(rng.uniform(-0.4, 0.4, (2, 3 * hidden)))
     h0 = b.input([2, batch, hidden], -0.5, 0.5, name="h0")
     c0 = b.input([2, batch, hidden], -0.5, 0.5, name="c0")
-    y, y_h, y_c = recurrent("LSTM", x.v, w, r, bias, peep, h0.v, c0.v, direction="bidirectional",
+    y, y_h, y_c = recurrent("LSTM", x.v, w, r, bias, peep, h0.v, c0.v, lens=lens, direction="bidirectional",
                             acts=[sig, tanh, tanh] * 2)
-    names = recurrent_node(b, "LSTM", [x.name, b.const(w, "w"), b.const(r, "r"), b.const(bias, "b"), "",
+    names = recurrent_node(b, "LSTM", [x.name, b.const(w, "w"), b.const(r, "r"), b.const(bias, "b"), "lens",
                                        h0.name, c0.name, b.const(peep, "p")], ["y", "yh", "yc"],
                            hidden_size=hidden, direction="bidirectional")
     for name, v in zip(names, (y, y_h, y_c)):
         b.output(T(name, v))
-    # Reverse GRU, linear_before_reset, int32 sequence lengths at run time.
+    # Reverse GRU, linear_before_reset.
     w, r, bias = weights(1, 3)
-    lens = np.array([4, 2], np.int32)
-    b.inputs.append(helper.make_tensor_value_info("lens", TensorProto.INT32, [batch]))
-    b.feeds.append(lens)
     y, y_h, _ = recurrent("GRU", x.v, w, r, bias, lens=lens, direction="reverse", acts=[sig, tanh],
                           linear_before_reset=True)
     names = recurrent_node(b, "GRU", [x.name, b.const(w, "w"), b.const(r, "r"), b.const(bias, "b"), "lens"],
@@ -2174,7 +2177,7 @@ def float_recurrent_cells():
     w, r, bias = weights(1, 1)
     _, y_h, _ = recurrent("RNN", xb.v, w, r, bias, layout=1, acts=[lambda v: np.maximum(v, 0).astype(np.float32)])
     names = recurrent_node(b, "RNN", [xb.name, b.const(w, "w"), b.const(r, "r"), b.const(bias, "b")], ["", "yh"],
-                           hidden_size=hidden, layout=1, activations=["Relu"])
+                           hidden_size=hidden, layout=1, activations=["relu", "Tanh"])
     b.output(T(names[1], y_h))
     w, r, bias = weights(1, 4)
 
@@ -2187,7 +2190,7 @@ def float_recurrent_cells():
     y, _, y_c = recurrent("LSTM", xb.v, w, r, bias, np.zeros((1, 3 * hidden), np.float32), layout=1,
                           acts=[hard_sigmoid, scaled_tanh, tanh], clip=np.float32(0.8), input_forget=True)
     names = recurrent_node(b, "LSTM", [xb.name, b.const(w, "w"), b.const(r, "r"), b.const(bias, "b")],
-                           ["y", "", "yc"], hidden_size=hidden, layout=1, input_forget=1, clip=0.8,
+                           ["y", "unread", "yc"], hidden_size=hidden, layout=1, input_forget=1, clip=0.8,
                            activations=["HardSigmoid", "ScaledTanh", "Tanh"], activation_alpha=[0.3, 0.9],
                            activation_beta=[0.4, 1.1])
     b.output(T(names[0], y))
