@@ -55,6 +55,7 @@
 #include <map>
 #include <optional>
 #include <set>
+#include <span>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -141,13 +142,19 @@ std::vector<int64_t> dims_of(const onnx::TensorProto& t) {
   return {t.dims().begin(), t.dims().end()};
 }
 
-std::vector<float> floats_of(const onnx::TensorProto& t) {
+// A tensor's elements of type T: from its raw bytes, or else from its typed field.
+template <class T, class Field>
+std::vector<T> elements_of(const onnx::TensorProto& t, const Field& field) {
   if (!t.raw_data().empty()) {
-    std::vector<float> v(t.raw_data().size() / sizeof(float));
-    std::memcpy(v.data(), t.raw_data().data(), v.size() * sizeof(float));
+    std::vector<T> v(t.raw_data().size() / sizeof(T));
+    std::memcpy(v.data(), t.raw_data().data(), v.size() * sizeof(T));
     return v;
   }
-  return {t.float_data().begin(), t.float_data().end()};
+  return {field.begin(), field.end()};
+}
+
+std::vector<float> floats_of(const onnx::TensorProto& t) {
+  return elements_of<float>(t, t.float_data());
 }
 
 // ONNX stores uint8 and bool either as raw bytes or widened into int32_data.
@@ -160,21 +167,11 @@ std::vector<uint8_t> bytes_of(const onnx::TensorProto& t) {
 }
 
 std::vector<int64_t> int64s_of(const onnx::TensorProto& t) {
-  if (!t.raw_data().empty()) {
-    std::vector<int64_t> v(t.raw_data().size() / sizeof(int64_t));
-    std::memcpy(v.data(), t.raw_data().data(), v.size() * sizeof(int64_t));
-    return v;
-  }
-  return {t.int64_data().begin(), t.int64_data().end()};
+  return elements_of<int64_t>(t, t.int64_data());
 }
 
 std::vector<int32_t> int32s_of(const onnx::TensorProto& t) {
-  if (!t.raw_data().empty()) {
-    std::vector<int32_t> v(t.raw_data().size() / sizeof(int32_t));
-    std::memcpy(v.data(), t.raw_data().data(), v.size() * sizeof(int32_t));
-    return v;
-  }
-  return {t.int32_data().begin(), t.int32_data().end()};
+  return elements_of<int32_t>(t, t.int32_data());
 }
 
 HostTensor to_host(const onnx::TensorProto& t) {
@@ -294,29 +291,28 @@ void compare_float(const std::string& what, const onnx::TensorProto& expected, c
                     << want[static_cast<size_t>(first < 0 ? 0 : first)];
 }
 
-// int64 (ArgMax, Cast, shapes) and bool (comparisons, logic) outputs are exact in any correct runtime.
-void compare_int64(const std::string& what, const onnx::TensorProto& expected, const HostTensor& got) {
-  ASSERT_EQ(got.dtype(), DataType::int64)
-      << what << ": octet returned " << name_of(got.dtype()) << ", ONNX expects int64";
-  const std::vector<int64_t> want = int64s_of(expected);
-  const auto have = got.int64_data();
+// The elements of an exact output (integers): the first that differs, if any.
+template <class T>
+void compare_exact(const std::string& what, const std::vector<T>& want, std::span<const T> have) {
   ASSERT_EQ(have.size(), want.size()) << what;
   const auto diff = std::mismatch(want.begin(), want.end(), have.begin());
   EXPECT_TRUE(diff.first == want.end())
       << what << ": first difference at flat index " << (diff.first - want.begin()) << ": octet "
-      << *diff.second << ", ONNX " << *diff.first;
+      << +*diff.second << ", ONNX " << +*diff.first;  // + prints a byte as a number
+}
+
+// int64 / int32 (ArgMax, Cast, shapes) and bool (comparisons, logic) outputs are exact in any correct
+// runtime.
+void compare_int64(const std::string& what, const onnx::TensorProto& expected, const HostTensor& got) {
+  ASSERT_EQ(got.dtype(), DataType::int64)
+      << what << ": octet returned " << name_of(got.dtype()) << ", ONNX expects int64";
+  compare_exact(what, int64s_of(expected), got.int64_data());
 }
 
 void compare_int32(const std::string& what, const onnx::TensorProto& expected, const HostTensor& got) {
   ASSERT_EQ(got.dtype(), DataType::int32)
       << what << ": octet returned " << name_of(got.dtype()) << ", ONNX expects int32";
-  const std::vector<int32_t> want = int32s_of(expected);
-  const auto have = got.int32_data();
-  ASSERT_EQ(have.size(), want.size()) << what;
-  const auto diff = std::mismatch(want.begin(), want.end(), have.begin());
-  EXPECT_TRUE(diff.first == want.end())
-      << what << ": first difference at flat index " << (diff.first - want.begin()) << ": octet "
-      << *diff.second << ", ONNX " << *diff.first;
+  compare_exact(what, int32s_of(expected), got.int32_data());
 }
 
 void compare_bool(const std::string& what, const onnx::TensorProto& expected, const HostTensor& got) {
@@ -325,12 +321,7 @@ void compare_bool(const std::string& what, const onnx::TensorProto& expected, co
   std::vector<uint8_t> want = bytes_of(expected);
   for (uint8_t& b : want)
     b = b != 0;
-  const auto have = got.bool_data();
-  ASSERT_EQ(have.size(), want.size()) << what;
-  const auto diff = std::mismatch(want.begin(), want.end(), have.begin());
-  EXPECT_TRUE(diff.first == want.end())
-      << what << ": first difference at flat index " << (diff.first - want.begin()) << ": octet "
-      << int{*diff.second} << ", ONNX " << int{*diff.first};
+  compare_exact(what, want, got.bool_data());
 }
 
 // Loads a case octet is expected to reject; returns the error message, or nothing if it loaded.
