@@ -155,7 +155,8 @@ TEST_P(RecurrentFast, MatchesTheReferenceByteForByte) {
       std::vector<float> got(l.output_size(), 7.0f);
       tbb::task_arena(threads).execute(
           [&] { kernel.run(l.output, l.x.data(), l.h0(), l.c0(), l.lens(), got.data()); });
-      ASSERT_EQ(std::memcmp(got.data(), want.data(), want.size() * sizeof(float)), 0)
+      // An empty output has no data pointer to compare (memcmp takes none, even for 0 bytes).
+      ASSERT_TRUE(want.empty() || std::memcmp(got.data(), want.data(), want.size() * sizeof(float)) == 0)
           << threads << " threads";
     }
   }
