@@ -209,19 +209,12 @@ bool Importer::lower_recurrent(const onnx::NodeProto& node) {
   // The run-time inputs: X, then the initial states and the lengths where the model gives them.
   RecurrentAttrs attrs;
   std::vector<ValueId> inputs = {x};
-  if (has_input(node, 4)) {
-    const ValueId lengths = index_input(node, 4);
-    attrs.sequence_lens = true;
-    // Kept for last (RecurrentAttrs' order); pushed after the states below.
-    if (has_input(node, 5)) inputs.push_back(as_plain(float_input(node, 5), node)), attrs.initial_h = true;
-    if (cell == RecurrentCell::lstm && has_input(node, 6))
-      inputs.push_back(as_plain(float_input(node, 6), node)), attrs.initial_c = true;
-    inputs.push_back(lengths);
-  } else {
-    if (has_input(node, 5)) inputs.push_back(as_plain(float_input(node, 5), node)), attrs.initial_h = true;
-    if (cell == RecurrentCell::lstm && has_input(node, 6))
-      inputs.push_back(as_plain(float_input(node, 6), node)), attrs.initial_c = true;
-  }
+  attrs.initial_h = has_input(node, 5);
+  attrs.initial_c = cell == RecurrentCell::lstm && has_input(node, 6);
+  attrs.sequence_lens = has_input(node, 4);
+  if (attrs.initial_h) inputs.push_back(as_plain(float_input(node, 5), node));
+  if (attrs.initial_c) inputs.push_back(as_plain(float_input(node, 6), node));
+  if (attrs.sequence_lens) inputs.push_back(index_input(node, 4));  // last, whatever ONNX's order
 
   // One node per output that something reads (exporters name all three outputs even where the model reads
   // one): each runs the recurrence, all share the weights.
