@@ -1,13 +1,36 @@
 #pragma once
 
 #include <map>
+#include <memory>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "graph/ir.h"
 #include "kernels/quantization/requant_mode.h"
 
 namespace octet::graph {
+
+// A part of a model to import instead of its whole graph: one stage of a model with data-dependent shapes
+// (graph/stages.h).
+struct ImportCut {
+  std::vector<int> nodes;  // indices into the ONNX graph's node list
+  // The part's run-time inputs. The model's own graph inputs keep their declarations; other tensors are
+  // declared with the type `input_types` gives and the shape ImportOptions::input_shapes gives (which may
+  // have empty dimensions: a selection of nothing).
+  std::vector<std::string> inputs;
+  std::map<std::string, ElementType> input_types;
+  // Tensors the part takes as constants (shape arithmetic computed by an earlier part).
+  struct ConstantTensor {
+    std::string name;
+    ElementType type = ElementType::s64;
+    Shape shape;
+    std::vector<std::byte> data;  // the elements, plain order
+  };
+  std::vector<ConstantTensor> constants;
+  // The part's outputs: the model's own graph outputs keep their declarations.
+  std::vector<std::string> outputs;
+};
 
 struct ImportOptions {
   // The caller's image tensors are already channel-last: no layout change at the graph inputs / outputs.
@@ -25,6 +48,8 @@ struct ImportOptions {
   // Residual adds fused into the convolutions that feed them (graph/passes/fuse_residual_add.h); off where
   // tests and benchmarks/residual_add_bench compare the fused graph with the unfused one.
   bool fuse_residual_adds = true;
+  // Import only this part of the graph (null: all of it).
+  std::shared_ptr<const ImportCut> cut;
 };
 
 // Parses an ONNX model (QDQ or QOperator form) and lowers it to octet's quantized IR. Throws octet::Error

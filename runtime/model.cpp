@@ -2,21 +2,13 @@
 #include <sstream>
 
 #include "kernels/error.h"
+#include "runtime/dynamic_nodes.h"
 #include "runtime/file_bytes.h"
 #include "runtime/model_impl.h"
 
 namespace octet {
 
 namespace {
-
-graph::ImportOptions import_options(const LoadOptions& o) {
-  graph::ImportOptions io;
-  io.nhwc_io = o.nhwc_io;
-  // The caller states NHWC shapes for the image inputs of an NHWC model; the importer knows which those are.
-  io.input_shapes = o.input_shapes;
-  io.input_shapes_nhwc = o.nhwc_io;
-  return io;
-}
 
 // Compiles for the load-time shapes. Dynamic dimensions not fixed by the caller take a placeholder: 1
 // first; if the model's arithmetic rejects that (an image downsampled five times and added to an
@@ -59,6 +51,16 @@ std::string describe_params(const graph::Value& v) {
 
 }  // namespace
 
+graph::ImportOptions Model::Impl::import_options() const {
+  graph::ImportOptions io;
+  io.nhwc_io = options.nhwc_io;
+  // The caller states NHWC shapes for the image inputs of an NHWC model; the importer knows which those are.
+  io.input_shapes = options.input_shapes;
+  io.input_shapes_nhwc = options.nhwc_io;
+  if (!stage_cuts.empty()) io.cut = stage_cuts[0];
+  return io;
+}
+
 RequantMode requant_mode_of(Requantization mode) {
   return mode == Requantization::float_scale ? RequantMode::float_scale : RequantMode::fixed_point;
 }
@@ -82,7 +84,7 @@ std::shared_ptr<const runtime::Program> Model::Impl::program_for(const std::vect
   const std::lock_guard lock(mutex_);
   const auto key = std::tuple{requant, isa, shapes};
   if (const auto it = compiled_.find(key); it != compiled_.end()) return it->second;
-  graph::ImportOptions io = import_options(options);
+  graph::ImportOptions io = import_options();
   io.input_shapes_nhwc = false;  // `shapes` are in ONNX order
   for (size_t i = 0; i < shapes.size(); ++i)
     io.input_shapes[g.value(g.inputs[i]).name] = shapes[i];
@@ -113,8 +115,16 @@ Model Model::load_from_memory(std::span<const std::byte> bytes, const LoadOption
 // them).
 Model Model::load_owned(std::shared_ptr<Impl> impl, const LoadOptions& options) {
   impl->options = options;
+  impl->stages = graph::plan_stages(impl->onnx);
+  for (const graph::Stage& stage : impl->stages.stages) {
+    auto cut = std::make_shared<graph::ImportCut>();
+    cut->nodes = stage.nodes;
+    cut->inputs = stage.inputs;
+    cut->outputs = stage.outputs;
+    impl->stage_cuts.push_back(std::move(cut));
+  }
   impl->declared =
-      compile_at_load(impl->onnx, import_options(options), requant_mode_of(options.requantization));
+      compile_at_load(impl->onnx, impl->import_options(), requant_mode_of(options.requantization));
   const graph::Graph& g = impl->declared->graph;
   // A shape for a name the model does not have is a caller's typo, which would otherwise leave the real
   // input at its placeholder size without a word.
@@ -160,6 +170,7 @@ Model Model::load_owned(std::shared_ptr<Impl> impl, const LoadOptions& options) 
       t.scale = qv.quant.scale(), t.zero_point = qv.quant.zero_point();
     impl->outputs.push_back(t);
   }
+  if (impl->stages.staged()) impl->prepare_stages();
   return Model(std::move(impl));
 }
 
@@ -187,10 +198,10 @@ int64_t Model::unplanned_activation_bytes() const {
   return impl_->declared->plan.unplanned_bytes;
 }
 
-std::vector<NodeInfo> Model::nodes() const {
-  const runtime::Program& program = *impl_->declared;
+namespace {
+
+void describe_nodes(const runtime::Program& program, std::vector<NodeInfo>& out) {
   const graph::Graph& g = program.graph;
-  std::vector<NodeInfo> out;
   for (size_t i = 0; i < g.nodes.size(); ++i) {
     const graph::Node& n = g.nodes[i];
     const graph::Value& v = g.value(n.output);
@@ -198,6 +209,27 @@ std::vector<NodeInfo> Model::nodes() const {
     out.push_back({n.name, graph::op_name(n), n.onnx_op, v.shape, v.name, describe_params(v),
                    graph::mac_count(g, n), graph::computes_in_float(g, n),
                    concat >= 0 ? g.nodes[static_cast<size_t>(concat)].name : std::string()});
+  }
+}
+
+}  // namespace
+
+std::vector<NodeInfo> Model::nodes() const {
+  std::vector<NodeInfo> out;
+  describe_nodes(*impl_->declared, out);
+  // A staged model: each stage's data-dependent operators, then the next stage's nodes.
+  for (size_t k = 0; k < impl_->stages.stages.size(); ++k) {
+    if (k > 0 && impl_->later_stages_at_load[k - 1]) describe_nodes(*impl_->later_stages_at_load[k - 1], out);
+    for (const graph::DynamicNode& d : impl_->stages.stages[k].dynamic_nodes)
+      out.push_back({d.name,
+                     runtime::dynamic_op_name(d),
+                     d.onnx_op,
+                     {},
+                     d.output,
+                     "s64",
+                     0,
+                     d.op == graph::DynamicNode::Op::non_max_suppression,
+                     {}});
   }
   return out;
 }

@@ -6,6 +6,7 @@
 #include <tuple>
 #include <vector>
 
+#include "graph/stages.h"
 #include "octet/octet.h"
 #include "runtime/file_bytes.h"
 #include "runtime/program.h"
@@ -31,6 +32,25 @@ struct Model::Impl {
                                                       Isa isa) const;
   // The shapes `declared` was compiled for, in ONNX order.
   std::vector<Shape> declared_shapes() const;
+
+  // A model with data-dependent shapes runs in stages (graph/stages.h); `declared` and program_for are its
+  // stage 0. Empty for every other model.
+  graph::StagePlan stages;
+  // Each stage's part of the graph; a later stage's compile adds its input types and constants.
+  std::vector<std::shared_ptr<const graph::ImportCut>> stage_cuts;
+  // Stages 1 and on, compiled at load for placeholder sizes of the data-dependent tensors: what
+  // Model::nodes() lists. Index k - 1 for stage k.
+  std::vector<std::shared_ptr<const runtime::Program>> later_stages_at_load;
+  // The import options of stage 0 (of the whole model where it has no stages).
+  graph::ImportOptions import_options() const;
+  // Stage k >= 1 compiled for the tensors it reads (by ONNX name, among `values`), cached by their types
+  // and shapes and the constants' values.
+  std::shared_ptr<const runtime::Program> stage_program(size_t k,
+                                                        const std::map<std::string, HostTensor>& values,
+                                                        RequantMode requant, Isa isa) const;
+  // For a staged model, after `declared`: compiles the later stages for placeholder sizes and describes
+  // the model's outputs from them (dimensions that depend on the data are -1).
+  void prepare_stages();
   // Whether `declared` was compiled with placeholder sizes for some dynamic dimension.
   bool placeholder_shapes() const;
 
@@ -38,6 +58,13 @@ struct Model::Impl {
   mutable std::mutex mutex_;
   mutable std::map<std::tuple<RequantMode, Isa, std::vector<Shape>>, std::shared_ptr<const runtime::Program>>
       compiled_;
+  // Later stages by (stage, mode, ISA, the input tensors' types and shapes, the constants' bytes), with the
+  // use count at their last use: the least recently used go first when there are too many (the sizes a
+  // detector's selection takes are many).
+  using StageKey = std::tuple<size_t, RequantMode, Isa, std::vector<std::pair<DataType, Shape>>,
+                              std::vector<std::vector<std::byte>>>;
+  mutable std::map<StageKey, std::pair<std::shared_ptr<const runtime::Program>, uint64_t>> stage_cache_;
+  mutable uint64_t stage_uses_ = 0;
 };
 
 }  // namespace octet

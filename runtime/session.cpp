@@ -8,7 +8,7 @@
 
 #include "kernels/error.h"
 #include "runtime/copy_bytes.h"
-#include "runtime/model_impl.h"
+#include "runtime/session_impl.h"
 
 namespace octet {
 
@@ -42,85 +42,7 @@ void copy_nhwc_to_nchw(const uint8_t* src, uint8_t* dst, const Shape& nhwc) {
         dst[(b * c + ch) * hw + p] = src[(b * hw + p) * c + ch];
 }
 
-// A 64-byte aligned byte buffer that grows on demand and never shrinks.
-class Arena {
- public:
-  std::byte* reserve(int64_t bytes) {
-    if (bytes > capacity_) {
-      storage_ = std::make_unique<std::byte[]>(static_cast<size_t>(bytes + kAlignment));
-      capacity_ = bytes;
-    }
-    auto address = reinterpret_cast<uintptr_t>(storage_.get());
-    return storage_.get() + ((kAlignment - address % kAlignment) % kAlignment);
-  }
-
- private:
-  static constexpr int64_t kAlignment = 64;
-  std::unique_ptr<std::byte[]> storage_;
-  int64_t capacity_ = -1;
-};
-
 }  // namespace
-
-struct Session::Impl {
-  std::shared_ptr<const Model::Impl> model;
-  SessionOptions options;
-  Isa isa;
-  tbb::task_arena workers;
-  Arena arena;
-  // Profiled runs: (node index, clock reading just before it ran), then one reading after the last node.
-  // Kept between runs so that a warm profiled run allocates nothing.
-  std::vector<std::pair<size_t, std::chrono::steady_clock::time_point>> marks;
-
-  Impl(std::shared_ptr<const Model::Impl> m, const SessionOptions& o)
-      : model(std::move(m)),
-        options(o),
-        isa(isa_of_session(o.isa)),
-        workers(o.threads > 0 ? o.threads : tbb::task_arena::automatic) {
-    if (o.threads < 0) throw Error("SessionOptions: threads must be >= 0, got " + std::to_string(o.threads));
-    if (o.max_arena_bytes < 0) throw Error("SessionOptions: max_arena_bytes must be >= 0");
-    // With placeholder sizes the load-time plan is not what runs: shapes are checked when they are known.
-    if (!model->placeholder_shapes()) {
-      check_arena(*model->declared);
-      // Another requantization mode or ISA than the load's: prepare it now, so that the first run is not
-      // slow and a model this mode cannot run fails here.
-      (void)model->program_for(model->declared_shapes(), requant_mode_of(o.requantization), isa);
-    }
-  }
-
-  void check_arena(const runtime::Program& p) const {
-    if (options.max_arena_bytes > 0 && p.plan.arena_bytes > options.max_arena_bytes)
-      throw Error("the model needs " + std::to_string(p.plan.arena_bytes) +
-                  " bytes of activation memory for these "
-                  "input shapes, more than the session's limit of " +
-                  std::to_string(options.max_arena_bytes));
-  }
-
-  std::map<std::string, HostTensor> run(const std::map<std::string, HostTensor>& inputs,
-                                        const RunOptions& run_options);
-
-  // Turns `marks` into the caller's NodeTiming entries, reusing their strings and vectors: assigning into
-  // warm entries copies characters but allocates nothing.
-  void fill_profile(const graph::Graph& g, std::vector<NodeTiming>& profile) const {
-    using Seconds = std::chrono::duration<double>;
-    const size_t n = marks.empty() ? 0 : marks.size() - 1;
-    profile.resize(n);
-    for (size_t k = 0; k < n; ++k) {
-      const graph::Node& node = g.nodes[marks[k].first];
-      NodeTiming& t = profile[k];
-      t.node = marks[k].first;
-      t.name = node.name;
-      t.op = graph::op_name(node);
-      t.onnx_op = node.onnx_op;
-      t.output_shape = g.value(node.output).shape;
-      t.macs = graph::mac_count(g, node);
-      t.bytes = graph::bytes_moved(g, node);
-      t.computes_in_float = graph::computes_in_float(g, node);
-      t.start_seconds = Seconds(marks[k].second - marks[0].second).count();
-      t.seconds = Seconds(marks[k + 1].second - marks[k].second).count();
-    }
-  }
-};
 
 Session::Session(const Model& model, const SessionOptions& options)
     : impl_(std::make_unique<Impl>(model.impl_, options)) {}
@@ -133,8 +55,7 @@ std::map<std::string, HostTensor> Session::run(const std::map<std::string, HostT
   return impl_->run(inputs, options);
 }
 
-std::map<std::string, HostTensor> Session::Impl::run(const std::map<std::string, HostTensor>& inputs,
-                                                     const RunOptions& run_options) {
+std::vector<Shape> Session::Impl::input_shapes(const std::map<std::string, HostTensor>& inputs) const {
   const auto& infos = model->inputs;
   // Not a structured binding: clang before 16 cannot capture one in the lambda below.
   for (const auto& input : inputs) {
@@ -166,26 +87,55 @@ std::map<std::string, HostTensor> Session::Impl::run(const std::map<std::string,
     if (declared.value(declared.inputs[i]).layout == graph::Layout::nhwc) s = {s[0], s[3], s[1], s[2]};
     shapes.push_back(s);
   }
+  return shapes;
+}
+
+std::map<std::string, HostTensor> Session::Impl::run(const std::map<std::string, HostTensor>& inputs,
+                                                     const RunOptions& run_options) {
+  const std::vector<Shape> shapes = input_shapes(inputs);
   const std::shared_ptr<const runtime::Program> program =
       model->program_for(shapes, requant_mode_of(options.requantization), isa);
-  check_arena(*program);
+  std::vector<const HostTensor*> given;
+  for (const TensorInfo& info : model->inputs)
+    given.push_back(&inputs.at(info.name));
+  if (model->stages.staged()) return run_stages(*program, given, run_options);
+
   const graph::Graph& g = program->graph;
-  std::byte* base = arena.reserve(program->plan.arena_bytes);
+  std::vector<bool> quantized(g.outputs.size(), run_options.quantized_outputs);
+  std::vector<HostTensor> results =
+      execute(*program, given, &model->inputs, quantized, run_options.profile != nullptr);
+  std::map<std::string, HostTensor> outputs;
+  for (size_t i = 0; i < g.outputs.size(); ++i)
+    outputs.emplace(g.value(g.outputs[i]).name, std::move(results[i]));
+  if (run_options.profile) fill_profile(g, *run_options.profile);
+  return outputs;
+}
+
+std::vector<HostTensor> Session::Impl::execute(const runtime::Program& program,
+                                               std::span<const HostTensor* const> inputs,
+                                               const std::vector<TensorInfo>* infos,
+                                               const std::vector<bool>& quantized_outputs, bool profile) {
+  check_arena(program);
+  const graph::Graph& g = program.graph;
+  std::byte* base = arena.reserve(program.plan.arena_bytes);
   // Constants live in the program; everything else in the arena. Operators never write to a constant.
   auto buffer = [&](graph::ValueId id) {
     const graph::Value& v = g.value(id);
     if (v.is_constant()) return const_cast<std::byte*>(v.constant->data());
-    return base + program->plan.offsets[static_cast<size_t>(id)];
+    return base + program.plan.offsets[static_cast<size_t>(id)];
   };
 
   std::set<int> skipped;
-  for (size_t i = 0; i < infos.size(); ++i) {
-    const TensorInfo& info = infos[i];
-    const HostTensor& t = inputs.at(info.name);
+  for (size_t i = 0; i < g.inputs.size(); ++i) {
+    const HostTensor& t = *inputs[i];
     const graph::ValueId id = g.inputs[i];
     const graph::Value& v = g.value(id);
-    if (t.dtype() != info.dtype && !(t.dtype() == DataType::uint8 && info.dtype == DataType::float32))
-      throw Error("input '" + info.name + "' must be " + name_of(info.dtype) + ", got " + name_of(t.dtype()));
+    if (infos) {
+      const TensorInfo& info = (*infos)[i];
+      if (t.dtype() != info.dtype && !(t.dtype() == DataType::uint8 && info.dtype == DataType::float32))
+        throw Error("input '" + info.name + "' must be " + name_of(info.dtype) + ", got " +
+                    name_of(t.dtype()));
+    }
     if (t.dtype() == DataType::int32) {
       // Held as int64 inside (graph::Graph::int32_inputs).
       const std::span<const int32_t> values = t.int32_data();
@@ -200,15 +150,17 @@ std::map<std::string, HostTensor> Session::Impl::run(const std::map<std::string,
     graph::ValueId target = id;
     QuantParams expected = v.quant;
     if (v.type == ElementType::f32) {
-      const int q = program->input_quantize_nodes[i];
-      if (q < 0) throw Error("input '" + info.name + "' is float32 and cannot take uint8 data");
+      const int q = program.input_quantize_nodes[i];
+      if (q < 0) throw Error("input '" + v.name + "' is float32 and cannot take uint8 data");
       target = g.nodes[static_cast<size_t>(q)].output;
       expected = g.value(target).quant;
       skipped.insert(q);
     }
-    if (t.scale() != 0.0f && !expected.scales.empty() &&
+    // A caller's params must be the model's; a stage's uint8 input (infos null) is the uint8 tensor that
+    // the model's own DequantizeLinear reads with its params, as ONNX defines it.
+    if (infos && t.scale() != 0.0f && !expected.scales.empty() &&
         !(QuantParams::per_tensor(t.scale(), t.zero_point()) == expected))
-      throw Error("input '" + info.name + "' is quantized with scale " + std::to_string(t.scale()) +
+      throw Error("input '" + v.name + "' is quantized with scale " + std::to_string(t.scale()) +
                   " / zero point " + std::to_string(t.zero_point()) + ", the model expects scale " +
                   std::to_string(expected.scale()) + " / zero point " +
                   std::to_string(expected.zero_point()));
@@ -223,7 +175,6 @@ std::map<std::string, HostTensor> Session::Impl::run(const std::map<std::string,
   // vector that is already large enough: an operator's time runs from its reading to the next one (so the
   // times add up to the loop's). Everything else is done after the last operator. Off, it is one
   // well-predicted branch per operator.
-  std::vector<NodeTiming>* profile = run_options.profile;
   if (profile) {
     marks.clear();
     marks.reserve(g.nodes.size() + 1);  // one per operator and the end
@@ -238,20 +189,18 @@ std::map<std::string, HostTensor> Session::Impl::run(const std::map<std::string,
       for (graph::ValueId id : node.inputs)
         in.push_back(buffer(id));
       try {
-        program->operators[i]->run(in, buffer(node.output));
+        program.operators[i]->run(in, buffer(node.output));
       } catch (const Error& e) {
         throw Error("node '" + node.name + "' (" + node.onnx_op + "): " + e.what());
       }
     }
     if (profile) marks.emplace_back(g.nodes.size(), std::chrono::steady_clock::now());
   });
-  if (profile) fill_profile(g, *profile);
 
-  std::map<std::string, HostTensor> outputs;
+  std::vector<HostTensor> outputs;
   for (size_t i = 0; i < g.outputs.size(); ++i) {
     graph::ValueId id = g.outputs[i];
-    if (run_options.quantized_outputs && program->quantized_outputs[i] >= 0)
-      id = program->quantized_outputs[i];
+    if (quantized_outputs[i] && program.quantized_outputs[i] >= 0) id = program.quantized_outputs[i];
     const graph::Value& v = g.value(id);
     const Shape shape = model->options.nhwc_io ? v.shape : graph::onnx_shape(v);
     const std::string& name = g.value(g.outputs[i]).name;
@@ -259,32 +208,32 @@ std::map<std::string, HostTensor> Session::Impl::run(const std::map<std::string,
     if (v.type == ElementType::f32) {
       std::vector<float> values(static_cast<size_t>(n));
       copy_bytes(values.data(), buffer(id), values.size() * sizeof(float));
-      outputs.emplace(name, HostTensor::from_float(shape, std::move(values)));
+      outputs.push_back(HostTensor::from_float(shape, std::move(values)));
     } else if (v.type == ElementType::s64 && g.int32_output(i)) {
       // Wrapped modulo 2^32, as int32 arithmetic would have (graph::Graph::int32_outputs).
       const auto* wide = reinterpret_cast<const int64_t*>(buffer(id));
       std::vector<int32_t> values(static_cast<size_t>(n));
       for (size_t k = 0; k < values.size(); ++k)
         values[k] = static_cast<int32_t>(static_cast<uint32_t>(static_cast<uint64_t>(wide[k])));
-      outputs.emplace(name, HostTensor::from_int32(shape, std::move(values)));
+      outputs.push_back(HostTensor::from_int32(shape, std::move(values)));
     } else if (v.type == ElementType::s64) {
       std::vector<int64_t> values(static_cast<size_t>(n));
       copy_bytes(values.data(), buffer(id), values.size() * sizeof(int64_t));
-      outputs.emplace(name, HostTensor::from_int64(shape, std::move(values)));
+      outputs.push_back(HostTensor::from_int64(shape, std::move(values)));
     } else if (v.type == ElementType::b8) {
       std::vector<uint8_t> values(static_cast<size_t>(n));
       copy_bytes(values.data(), buffer(id), values.size());
-      outputs.emplace(name, HostTensor::from_bool(shape, std::move(values)));
+      outputs.push_back(HostTensor::from_bool(shape, std::move(values)));
     } else {
       std::vector<uint8_t> values(static_cast<size_t>(n));
       if (v.layout == graph::Layout::nhwc && !model->options.nhwc_io)
         copy_nhwc_to_nchw(reinterpret_cast<const uint8_t*>(buffer(id)), values.data(), v.shape);
       else
         copy_bytes(values.data(), buffer(id), values.size());
-      outputs.emplace(name, v.quant.scales.empty()
-                                ? HostTensor::from_uint8(shape, std::move(values))
-                                : HostTensor::from_uint8(shape, std::move(values), v.quant.scale(),
-                                                         v.quant.zero_point()));
+      outputs.push_back(
+          v.quant.scales.empty()
+              ? HostTensor::from_uint8(shape, std::move(values))
+              : HostTensor::from_uint8(shape, std::move(values), v.quant.scale(), v.quant.zero_point()));
     }
   }
   return outputs;

@@ -208,8 +208,10 @@ void Importer::read_inputs() {
       if (options_.input_shapes_nhwc && image && given.size() == 4)
         given = {given[0], given[3], given[1], given[2]};
       bool fits = given.size() == declared.size();
+      // A later stage's input may select nothing (graph/stages.h); a caller's may not be empty.
+      const int64_t least = options_.cut ? 0 : 1;
       for (size_t i = 0; fits && i < declared.size(); ++i)
-        fits = given[i] >= 1 && (declared[i] < 0 || declared[i] == given[i]);
+        fits = given[i] >= least && (declared[i] < 0 || declared[i] == given[i]);
       if (!fits)
         throw Error(what + ": shape " + to_string(it->second) + " does not fit the declared shape " +
                     to_string(declared) + " (-1: any size)");
@@ -468,13 +470,15 @@ bool has_dynamic_inputs(std::span<const std::byte> bytes, const ImportOptions& o
   return false;
 }
 
-Graph import_onnx(std::span<const std::byte> bytes, const ImportOptions& options) {
+namespace onnx_import {
+
+onnx::ModelProto parse_model_file(std::span<const std::byte> bytes, InitializerRawData& raw_data) {
   if (bytes.size() > static_cast<size_t>(INT32_MAX)) throw Error("model file is larger than 2 GiB");
   onnx::ModelProto model;
-  onnx_import::InitializerRawData raw_data;
+  raw_data.clear();
   // Protobuf parses the file without the initializers' raw data, which stays where it is in `bytes`
   // (initializer_data.h). Where the file cannot be split, protobuf parses it whole and words the error.
-  std::optional<onnx_import::SplitModel> split = onnx_import::split_initializer_data(bytes);
+  std::optional<SplitModel> split = split_initializer_data(bytes);
   if (split && parse_model(std::as_bytes(std::span(split->framing)), model) &&
       static_cast<size_t>(model.graph().initializer_size()) == split->raw_data.size()) {
     raw_data = std::move(split->raw_data);
@@ -486,6 +490,115 @@ Graph import_onnx(std::span<const std::byte> bytes, const ImportOptions& options
       raw_data.push_back(init.has_raw_data() ? std::optional(std::as_bytes(std::span(init.raw_data())))
                                              : std::nullopt);
   }
+  return model;
+}
+
+namespace {
+
+void collect_inputs(const onnx::NodeProto& node, std::set<std::string>& names) {
+  for (const auto& in : node.input())
+    names.insert(in);
+  for (const auto& a : node.attribute()) {
+    if (a.has_g())
+      for (const auto& n : a.g().node())
+        collect_inputs(n, names);
+    for (const auto& sub : a.graphs())
+      for (const auto& n : sub.node())
+        collect_inputs(n, names);
+  }
+}
+
+int32_t onnx_type_of(ElementType t) {
+  switch (t) {
+    case ElementType::f32:
+      return onnx::TensorProto::FLOAT;
+    case ElementType::u8:
+      return onnx::TensorProto::UINT8;
+    case ElementType::b8:
+      return onnx::TensorProto::BOOL;
+    case ElementType::s64:
+      return onnx::TensorProto::INT64;
+    default:
+      throw Error("internal: a stage tensor of element type " + std::string(name_of(t)));
+  }
+}
+
+// Keeps the part of `model` that `cut` names (ImportOptions::cut), with the initializers it reads.
+void apply_cut(onnx::ModelProto& model, InitializerRawData& raw_data, const ImportCut& cut,
+               const std::map<std::string, Shape>& shapes) {
+  onnx::GraphProto& g = *model.mutable_graph();
+  google::protobuf::RepeatedPtrField<onnx::NodeProto> nodes;
+  for (int i : cut.nodes) {
+    if (i < 0 || i >= g.node_size()) throw Error("internal: a stage names node " + std::to_string(i));
+    nodes.Add()->Swap(g.mutable_node(i));
+  }
+  g.mutable_node()->Swap(&nodes);
+
+  std::set<std::string> read;
+  for (const auto& node : g.node())
+    collect_inputs(node, read);
+  read.insert(cut.outputs.begin(), cut.outputs.end());
+  google::protobuf::RepeatedPtrField<onnx::TensorProto> initializers;
+  InitializerRawData kept_raw;
+  for (int i = 0; i < g.initializer_size(); ++i) {
+    if (!read.count(g.initializer(i).name())) continue;
+    initializers.Add()->Swap(g.mutable_initializer(i));
+    kept_raw.push_back(raw_data[static_cast<size_t>(i)]);
+  }
+  for (const ImportCut::ConstantTensor& c : cut.constants) {
+    onnx::TensorProto& t = *initializers.Add();
+    t.set_name(c.name);
+    t.set_data_type(onnx_type_of(c.type));
+    for (int64_t d : c.shape)
+      t.add_dims(d);
+    t.set_raw_data(c.data.data(), c.data.size());
+    kept_raw.push_back(std::nullopt);  // read from the TensorProto (which stays where it is)
+  }
+  g.mutable_initializer()->Swap(&initializers);
+  raw_data = std::move(kept_raw);
+  for (int i = 0; i < g.initializer_size(); ++i)
+    if (!raw_data[static_cast<size_t>(i)] && g.initializer(i).has_raw_data())
+      raw_data[static_cast<size_t>(i)] = std::as_bytes(std::span(g.initializer(i).raw_data()));
+
+  std::map<std::string, onnx::ValueInfoProto> declared_inputs, declared_outputs;
+  for (const auto& in : g.input())
+    declared_inputs[in.name()] = in;
+  for (const auto& out : g.output())
+    declared_outputs[out.name()] = out;
+  g.clear_input();
+  for (const std::string& name : cut.inputs) {
+    if (const auto it = declared_inputs.find(name); it != declared_inputs.end()) {
+      *g.add_input() = it->second;
+      continue;
+    }
+    const auto type = cut.input_types.find(name);
+    const auto shape = shapes.find(name);
+    if (type == cut.input_types.end() || shape == shapes.end())
+      throw Error("internal: stage input '" + name + "' has no type or shape");
+    onnx::ValueInfoProto& v = *g.add_input();
+    v.set_name(name);
+    auto& tt = *v.mutable_type()->mutable_tensor_type();
+    tt.set_elem_type(onnx_type_of(type->second));
+    for (size_t d = 0; d < shape->second.size(); ++d)
+      tt.mutable_shape()->add_dim()->set_dim_param("stage_dim");
+  }
+  g.clear_output();
+  for (const std::string& name : cut.outputs) {
+    if (const auto it = declared_outputs.find(name); it != declared_outputs.end())
+      *g.add_output() = it->second;
+    else
+      g.add_output()->set_name(name);
+  }
+}
+
+}  // namespace
+
+}  // namespace onnx_import
+
+Graph import_onnx(std::span<const std::byte> bytes, const ImportOptions& options) {
+  onnx_import::InitializerRawData raw_data;
+  onnx::ModelProto model = onnx_import::parse_model_file(bytes, raw_data);
+  if (options.cut) onnx_import::apply_cut(model, raw_data, *options.cut, options.input_shapes);
   return onnx_import::Importer(model, std::move(raw_data), options).run();
 }
 

@@ -273,4 +273,8 @@ class Importer {
   std::map<ValueId, ValueId> dequantized_;  // uint8 value -> its materialised float value
 };
 
+// Parses a model file, leaving the initializers' raw data where it lies in `bytes` (initializer_data.h):
+// `raw_data` gets one entry per graph.initializer. Throws octet::Error for bytes that are not a model.
+onnx::ModelProto parse_model_file(std::span<const std::byte> bytes, InitializerRawData& raw_data);
+
 }  // namespace octet::graph::onnx_import

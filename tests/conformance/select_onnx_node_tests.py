@@ -81,6 +81,8 @@ VARIANT = "_qdq"
 # What octet's ONNX importer lowers (graph/onnx/), by the file that lowers it.
 # fold.cpp: evaluated at load time only (they need constant inputs, or read only a shape).
 FOLDED_ONLY = {"Shape", "Size", "ConstantOfShape", "Range"}
+# graph/stages.h: operators whose output's shape depends on the data, evaluated between compiled stages.
+DATA_DEPENDENT = {"NonZero", "NonMaxSuppression"}
 # lower_elementwise.cpp: the quantized forms (lookup tables of one quantized tensor; add / mul of two).
 LUT_ELEMENTWISE = {
     "Relu", "Clip", "Sigmoid", "HardSigmoid", "HardSwish", "Tanh", "LeakyRelu", "Elu", "Selu", "Exp", "Log",
@@ -121,7 +123,7 @@ FLOAT_OTHER = {
 FLOAT_OPS = FLOAT_UNARY | FLOAT_BINARY | FLOAT_OTHER
 QOPERATOR = {"QLinearConv", "QLinearMatMul"}  # the ONNX-domain ones; the rest are com.microsoft
 QDQ = {"QuantizeLinear", "DequantizeLinear"}
-OCTET_OPS = FOLDED_ONLY | LUT_ELEMENTWISE | STRUCTURAL | MOVEMENT | INDEXING | QDQ_COMPUTE | FLOAT_OPS | QOPERATOR | QDQ
+OCTET_OPS = FOLDED_ONLY | DATA_DEPENDENT | LUT_ELEMENTWISE | STRUCTURAL | MOVEMENT | INDEXING | QDQ_COMPUTE | FLOAT_OPS | QOPERATOR | QDQ
 # Quantization operators octet does not import (integer outputs / runtime-computed params).
 # octet runs dynamic quantization only in ONNX Runtime's quantize_dynamic form, DynamicQuantizeLinear ->
 # ConvInteger / MatMulInteger -> Cast -> Mul (graph/onnx/lower_dynamic.cpp); ONNX's single-operator tests
@@ -859,7 +861,7 @@ ELEMENTWISE_REL = 2.0 ** -20
 ELEMENTWISE_ABS = 2.0 ** -21
 # Operators whose float32 results are exactly determined (element moves, selections, comparisons, one
 # correctly rounded IEEE operation evaluated in the same order on both sides): compared exactly.
-EXACT_OPS = MOVE | FOLDED_ONLY | INDEXING | {"Hardmax"} | {  # scatters: in index order, as the reference
+EXACT_OPS = MOVE | FOLDED_ONLY | DATA_DEPENDENT | INDEXING | {"Hardmax"} | {  # scatters: in index order, as the reference
     "Relu", "LeakyRelu", "PRelu", "ThresholdedRelu", "Shrink", "Neg", "Abs", "Floor", "Ceil", "Round", "Sign",
     "Clip", "Max", "Min", "Add", "Sub", "Mul", "Div", "Mod", "Reciprocal", "Sqrt", "Equal", "Less",
     "LessOrEqual", "Greater", "GreaterOrEqual", "And", "Or", "Xor", "Not", "Where", "Cast", "CastLike",

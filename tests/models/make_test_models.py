@@ -2693,6 +2693,128 @@ def qdq_resize_cubic():
     return b
 
 
+def nms_reference(boxes, scores, max_per_class, iou_threshold, score_threshold=None, center_point_box=0):
+    """ONNX NonMaxSuppression with ONNX Runtime's float32 arithmetic: per batch entry and class, candidates
+    scoring above the threshold in descending score order (ties: the lower box index first), each kept
+    unless its IoU with a kept box exceeds the threshold. Returns the [n, 3] (batch, class, box) rows."""
+    f = np.float32
+
+    def extents(box):
+        if center_point_box:
+            hw, hh = f(box[2]) / f(2), f(box[3]) / f(2)
+            return (f(box[0] - hw), f(box[0] + hw)), (f(box[1] - hh), f(box[1] + hh))
+        x = (box[3], box[1]) if box[1] >= box[3] else (box[1], box[3])
+        y = (box[2], box[0]) if box[0] >= box[2] else (box[0], box[2])
+        return (f(x[0]), f(x[1])), (f(y[0]), f(y[1]))
+
+    def suppresses(a, b):
+        (ax, ay), (bx, by) = extents(a), extents(b)
+        ix = (max(ax[0], bx[0]), min(ax[1], bx[1]))
+        if ix[1] <= ix[0]:
+            return False
+        iy = (max(ay[0], by[0]), min(ay[1], by[1]))
+        if iy[1] <= iy[0]:
+            return False
+        inter = f(f(ix[1] - ix[0]) * f(iy[1] - iy[0]))
+        area_a = f(f(ax[1] - ax[0]) * f(ay[1] - ay[0]))
+        area_b = f(f(bx[1] - bx[0]) * f(by[1] - by[0]))
+        union = f(f(area_a + area_b) - inter)
+        if inter <= 0 or area_a <= 0 or area_b <= 0 or union <= 0:
+            return False
+        return f(inter / union) > f(iou_threshold)
+
+    rows = []
+    for b in range(boxes.shape[0]):
+        for c in range(scores.shape[1]):
+            s = scores[b, c]
+            order = [i for i in range(len(s)) if score_threshold is None or s[i] > f(score_threshold)]
+            order.sort(key=lambda i: (-float(s[i]), i))
+            kept = []
+            for i in order:
+                if len(kept) >= max_per_class:
+                    break
+                if not any(suppresses(boxes[b, i], boxes[b, k]) for k in kept):
+                    kept.append(i)
+                    rows.append([b, c, i])
+    return np.array(rows, np.int64).reshape(-1, 3)
+
+
+@model
+def qdq_detector_nms():
+    """A detector's end: a QDQ feature map (exact bytes through identity_conv) read as 16 corner boxes and two
+    classes' scores, NonMaxSuppression (at most 8 per class, IoU 0.3, the score threshold a graph input),
+    then what exporters do with its selection: the selected boxes gathered from a requantized copy whose
+    DequantizeLinear only the later stage reads (so the uint8 tensor crosses), their scores by GatherND,
+    and the count divided by the map's width (a Shape of a stage-0 tensor, folded in the later stage).
+    The variant `none` selects nothing: every output after the selection is empty."""
+    b = Builder("qdq_detector_nms")
+    fq = identity_conv(b, b.q(b.input([1, 6, 4, 4], -1, 1.5)))
+    fd = b.dq(fq)
+    flat = T(b.node("Reshape", [fd.name, b.const(np.array([1, 6, 16], np.int64), "shape")], "reshape"),
+             fd.v.reshape(1, 6, 16))
+    def channels(lo, hi):
+        return T(b.node("Slice", [flat.name, b.const(np.array([lo], np.int64), "starts"),
+                                  b.const(np.array([hi], np.int64), "ends"), b.const(np.array([1], np.int64), "axes")],
+                        "slice"), flat.v[:, lo:hi])
+    boxes = T(b.node("Transpose", [channels(0, 4).name], "transpose", perm=[0, 2, 1]),
+              flat.v[:, 0:4].transpose(0, 2, 1))
+    scores = channels(4, 6)
+    threshold = b.input([1], values=np.array([0.2], np.float32), name="score_threshold")
+    inputs = [boxes.name, scores.name, b.const(np.array([8], np.int64), "max_boxes"),
+              b.const(np.array([0.3], np.float32), "iou"), threshold.name]
+    selected_name = b.node("NonMaxSuppression", inputs, "nms")
+    boxes_q = b.q(boxes, s=fq.s, z=fq.z)
+    boxes_d = b.dq(boxes_q)
+    box_index = b.node("Gather", [selected_name, b.const(np.array(2, np.int64), "column")], "gather", axis=1)
+    picked_boxes = b.node("Gather", [boxes_d.name, box_index], "gather", axis=1)
+    picked_scores = b.node("GatherND", [scores.name, selected_name], "gather_nd")
+    count = b.node("Gather", [b.node("Shape", [selected_name], "shape"), b.const(np.array(0, np.int64), "row")],
+                   "gather", axis=0)
+    width = b.node("Gather", [b.node("Shape", [fd.name], "shape"), b.const(np.array(3, np.int64), "axis")],
+                   "gather", axis=0)
+    ratio = b.node("Div", [b.node("Cast", [count], "cast", to=TensorProto.FLOAT),
+                           b.node("Cast", [width], "cast", to=TensorProto.FLOAT)], "div")
+
+    def expected(threshold_value):
+        sel = nms_reference(boxes.v, scores.v, 8, 0.3, threshold_value)
+        return [sel, boxes_d.v[:, sel[:, 2]], scores.v[sel[:, 0], sel[:, 1], sel[:, 2]],
+                np.array(np.float32(len(sel)) / np.float32(4), np.float32)]
+
+    outs = expected(0.2)
+    assert len(outs[0]) == 14, len(outs[0])  # class 0: 6 of 8 candidates (2 suppressed); class 1: the limit
+    for name, value, dims in ((selected_name, outs[0], ["n", 3]), (picked_boxes, outs[1], [1, "n", 4]),
+                              (picked_scores, outs[2], ["n"]), (ratio, outs[3], [])):
+        b.output(T(name, value), dims=dims)
+    b.variants["none"] = ([b.feeds[0], np.array([10.0], np.float32)], expected(10.0))
+    return b
+
+
+@model
+def float_nonzero_select():
+    """NonZero of a comparison, its coordinates transposed into GatherND (the elements above 0.3), and the
+    coordinates divided by the tensor's last dimension (a Shape read before the selection). The variant
+    `none` has no element above 0.3."""
+    b = Builder("float_nonzero_select")
+    x = b.input([2, 3, 4], -1, 1)
+    mask = b.node("Greater", [x.name, b.const(np.array(0.3, np.float32), "threshold")], "greater")
+    nz = b.node("NonZero", [mask], "nonzero")
+    picked = b.node("GatherND", [x.name, b.node("Transpose", [nz], "transpose", perm=[1, 0])], "gather_nd")
+    last = b.node("Gather", [b.node("Shape", [x.name], "shape"), b.const(np.array(2, np.int64), "axis")], "gather")
+    scaled = b.node("Div", [b.node("Cast", [nz], "cast", to=TensorProto.FLOAT),
+                            b.node("Cast", [last], "cast", to=TensorProto.FLOAT)], "div")
+
+    def expected(v):
+        coords = np.array(np.nonzero(v > np.float32(0.3)), np.int64).reshape(3, -1)
+        return [coords, v[tuple(coords)], (coords.astype(np.float32) / np.float32(4)).astype(np.float32)]
+
+    outs = expected(x.v)
+    for name, value, dims in ((nz, outs[0], [3, "n"]), (picked, outs[1], ["n"]), (scaled, outs[2], [3, "n"])):
+        b.output(T(name, value), dims=dims)
+    low = as_f32(b.rng.uniform(-1, 0.3, (2, 3, 4)))
+    b.variants["none"] = ([low], expected(low))
+    return b
+
+
 # ----------------------------------------------------------------------------------------------------------
 # Malformed and unsupported models
 # ----------------------------------------------------------------------------------------------------------
@@ -2893,9 +3015,24 @@ def malformed_models():
                             [vi("y", [1, 4])], opset=6), "opset 6")
 
     n, i = qdq_input()
-    add("unsupported_op_nonzero.onnx",
-        make(n + [helper.make_node("NonZero", ["xd"], ["nz"], name="nonzero_node")], [vi("input", [1, 4])],
-             [vi("nz", None, TensorProto.INT64)], i), "nonzero_node")
+    add("unsupported_op_unique.onnx",
+        make(n + [helper.make_node("Unique", ["xd"], ["u"], name="unique_node")], [vi("input", [1, 4])],
+             [vi("u", None)], i), "unique_node")
+    # NonMaxSuppression: what is wrong with its operands is found at load, on placeholder data.
+    nms_inits = [numpy_helper.from_array(np.zeros((1, 4, 4), np.float32), "boxes"),
+                 scalar("max_boxes", [2], np.int64)]
+    add("nms_center_point_box.onnx",
+        make([helper.make_node("NonMaxSuppression", ["boxes", "scores", "max_boxes"], ["sel"], name="nms_box_format",
+                               center_point_box=2)],
+             [vi("scores", [1, 2, 4])], [vi("sel", None, TensorProto.INT64)], nms_inits), "nms_box_format")
+    add("nms_iou_out_of_range.onnx",
+        make([helper.make_node("NonMaxSuppression", ["boxes", "scores", "max_boxes", "iou"], ["sel"],
+                               name="nms_iou")],
+             [vi("scores", [1, 2, 4])], [vi("sel", None, TensorProto.INT64)],
+             nms_inits + [scalar("iou", [1.5], np.float32)]), "nms_iou")
+    add("nms_scores_shape.onnx",
+        make([helper.make_node("NonMaxSuppression", ["boxes", "scores", "max_boxes"], ["sel"], name="nms_shapes")],
+             [vi("scores", [1, 2, 5])], [vi("sel", None, TensorProto.INT64)], nms_inits), "nms_shapes")
     add("unsupported_op_maxunpool.onnx",
         make([helper.make_node("MaxUnpool", ["input", "indices"], ["y"], name="unpool_node", kernel_shape=[2, 2])],
              [vi("input", [1, 2, 2, 2]), vi("indices", [1, 2, 2, 2], TensorProto.INT64)], [vi("y", None)]),

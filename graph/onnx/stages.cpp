@@ -1,0 +1,260 @@
+// Stage planning of models with data-dependent shapes (graph/stages.h).
+
+#include "graph/stages.h"
+
+#include <algorithm>
+#include <deque>
+#include <functional>
+#include <map>
+#include <set>
+
+#include "graph/onnx/attributes.h"
+#include "graph/onnx/importer.h"
+#include "kernels/error.h"
+
+namespace octet::graph {
+
+namespace {
+
+using onnx_import::describe;
+
+bool default_domain(const onnx::NodeProto& node) {
+  return node.domain().empty() || node.domain() == "ai.onnx";
+}
+
+bool is_data_dependent(const onnx::NodeProto& node) {
+  return default_domain(node) && (node.op_type() == "NonZero" || node.op_type() == "NonMaxSuppression");
+}
+
+bool reads_shape_only(const onnx::NodeProto& node) {
+  return default_domain(node) && (node.op_type() == "Shape" || node.op_type() == "Size");
+}
+
+// What planning knows of a tensor.
+struct TensorPlace {
+  int level = 0;           // the stage from which it exists
+  bool is_static = false;  // computed from constants and shapes alone: a compile folds it
+  int producer = -1;       // node index, -1 for graph inputs and initializers
+};
+
+DynamicNode dynamic_node(const onnx::NodeProto& node) {
+  DynamicNode d;
+  d.name = node.name().empty() ? node.output(0) : node.name();
+  d.onnx_op = node.op_type();
+  d.inputs.assign(node.input().begin(), node.input().end());
+  d.output = node.output(0);
+  const bool nms = node.op_type() == "NonMaxSuppression";
+  d.op = nms ? DynamicNode::Op::non_max_suppression : DynamicNode::Op::non_zero;
+  const int max_inputs = nms ? 5 : 1;
+  if (node.input_size() < (nms ? 2 : 1) || node.input_size() > max_inputs || node.input(0).empty() ||
+      (nms && node.input(1).empty()))
+    throw Error(describe(node) + ": takes " + (nms ? "2 to 5 inputs (boxes, scores, ...)" : "one input") +
+                ", got " + std::to_string(node.input_size()));
+  if (node.output_size() != 1) throw Error(describe(node) + ": has one output");
+  const onnx_import::Attributes attrs(node);
+  if (nms) {
+    d.center_point_box = attrs.get_int("center_point_box", 0);
+    if (d.center_point_box != 0 && d.center_point_box != 1)
+      throw Error(describe(node) + ": center_point_box must be 0 or 1, got " +
+                  std::to_string(d.center_point_box));
+  }
+  return d;
+}
+
+void add_once(std::vector<std::string>& list, const std::string& name) {
+  if (std::find(list.begin(), list.end(), name) == list.end()) list.push_back(name);
+}
+
+}  // namespace
+
+StagePlan plan_stages(std::span<const std::byte> bytes) {
+  onnx::ModelProto model;
+  try {
+    onnx_import::InitializerRawData raw;
+    model = onnx_import::parse_model_file(bytes, raw);
+  } catch (const Error&) {
+    return {};  // importing reports it
+  }
+  const onnx::GraphProto& g = model.graph();
+  const int node_count = g.node_size();
+  if (std::none_of(g.node().begin(), g.node().end(), is_data_dependent)) return {};
+
+  std::map<std::string, TensorPlace> places;
+  for (const auto& init : g.initializer())
+    places[init.name()] = {0, true, -1};
+  std::vector<std::string> graph_inputs;
+  for (const auto& in : g.input())
+    if (!places.count(in.name())) {
+      places[in.name()] = {0, false, -1};
+      graph_inputs.push_back(in.name());
+    }
+  std::map<std::string, int> producer;
+  for (int i = 0; i < node_count; ++i)
+    for (const auto& out : g.node(i).output()) {
+      if (out.empty()) continue;
+      if (producer.count(out) || places.count(out)) return {};
+      producer[out] = i;
+    }
+
+  // Topological order (Kahn); a cycle or an input nothing produces is left to the importer to report.
+  std::vector<int> waiting(static_cast<size_t>(node_count), 0);
+  std::map<std::string, std::vector<int>> readers;
+  std::deque<int> ready;
+  for (int i = 0; i < node_count; ++i) {
+    for (const auto& in : g.node(i).input()) {
+      if (in.empty() || places.count(in)) continue;
+      if (!producer.count(in)) return {};
+      ++waiting[static_cast<size_t>(i)];
+      readers[in].push_back(i);
+    }
+    if (waiting[static_cast<size_t>(i)] == 0) ready.push_back(i);
+  }
+  std::vector<int> order;
+  while (!ready.empty()) {
+    const int i = ready.front();
+    ready.pop_front();
+    order.push_back(i);
+    for (const auto& out : g.node(i).output())
+      for (int r : readers[out])
+        if (--waiting[static_cast<size_t>(r)] == 0) ready.push_back(r);
+  }
+  if (static_cast<int>(order.size()) != node_count) return {};
+
+  // Levels, in topological order.
+  std::vector<int> node_level(static_cast<size_t>(node_count), 0);
+  std::vector<bool> node_static(static_cast<size_t>(node_count), false);
+  std::vector<bool> anchored(static_cast<size_t>(node_count), false);  // Shape / Size of a run-time tensor
+  int last_level = 0;
+  for (int i : order) {
+    const onnx::NodeProto& node = g.node(i);
+    int level = 0;
+    bool all_static = true;
+    for (const auto& in : node.input()) {
+      if (in.empty()) continue;
+      const TensorPlace& p = places.at(in);
+      level = std::max(level, p.level);
+      all_static = all_static && p.is_static;
+    }
+    const bool dynamic = is_data_dependent(node);
+    const auto u = static_cast<size_t>(i);
+    node_static[u] = !dynamic && (all_static || reads_shape_only(node));
+    anchored[u] = reads_shape_only(node) && !all_static;
+    node_level[u] = level;
+    const int out_level = dynamic ? level + 1 : level;
+    last_level = std::max(last_level, out_level);
+    for (const auto& out : node.output())
+      if (!out.empty()) places[out] = {out_level, node_static[u], i};
+  }
+
+  // A DequantizeLinear of a run-time tensor moves to the first stage that reads it (graph/stages.h).
+  std::set<std::string> outputs_of_graph;
+  for (const auto& out : g.output())
+    outputs_of_graph.insert(out.name());
+  for (auto it = order.rbegin(); it != order.rend(); ++it) {
+    const int i = *it;
+    const onnx::NodeProto& node = g.node(i);
+    const auto u = static_cast<size_t>(i);
+    if (!default_domain(node) || node.op_type() != "DequantizeLinear" || node_static[u]) continue;
+    if (outputs_of_graph.count(node.output(0))) continue;
+    int first_reader = -1;
+    for (int r : readers[node.output(0)]) {
+      const int need = node_level[static_cast<size_t>(r)];
+      first_reader = first_reader < 0 ? need : std::min(first_reader, need);
+    }
+    if (first_reader > node_level[u]) {
+      node_level[u] = first_reader;
+      places[node.output(0)].level = first_reader;
+    }
+  }
+
+  StagePlan plan;
+  plan.stages.resize(static_cast<size_t>(last_level) + 1);
+  plan.stages[0].inputs = graph_inputs;
+  // The stage a placed node computes in; -1 for static nodes that are not anchored (imported wherever
+  // needed) and for data-dependent nodes (evaluated between stages).
+  auto stage_of = [&](int i) {
+    const auto u = static_cast<size_t>(i);
+    if (is_data_dependent(g.node(i))) return -1;
+    if (node_static[u] && !anchored[u]) return -1;
+    return node_level[u];
+  };
+  std::vector<std::set<int>> members(plan.stages.size());
+  for (int i : order)
+    if (stage_of(i) >= 0) members[static_cast<size_t>(stage_of(i))].insert(i);
+
+  // Makes `name` available to stage k: imported there (static), read from the stage that computes it, or
+  // given to it as an input.
+  std::function<void(size_t, const std::string&)> need = [&](size_t k, const std::string& name) {
+    const TensorPlace& p = places.at(name);
+    Stage& stage = plan.stages[k];
+    if (p.producer < 0) {
+      if (!p.is_static && k > 0) add_once(stage.inputs, name);  // a graph input read by a later stage
+      return;
+    }
+    const auto u = static_cast<size_t>(p.producer);
+    const int home = stage_of(p.producer);
+    if (home < 0 && p.is_static) {
+      // Imported into this stage with whatever it reads.
+      if (members[k].insert(p.producer).second)
+        for (const auto& in : g.node(p.producer).input())
+          if (!in.empty()) need(k, in);
+      return;
+    }
+    if (home == static_cast<int>(k)) return;
+    if (home < 0) {  // a data-dependent node's output
+      add_once(stage.inputs, name);
+      return;
+    }
+    add_once(plan.stages[static_cast<size_t>(home)].outputs, name);
+    if (anchored[u])
+      add_once(stage.constant_inputs, name);
+    else
+      add_once(stage.inputs, name);
+  };
+  for (size_t k = 0; k < plan.stages.size(); ++k) {
+    const std::vector<int> placed(members[k].begin(), members[k].end());
+    for (int i : placed)
+      for (const auto& in : g.node(i).input())
+        if (!in.empty()) need(k, in);
+  }
+  // Data-dependent nodes read from the stage they follow.
+  for (int i : order) {
+    if (!is_data_dependent(g.node(i))) continue;
+    const auto k = static_cast<size_t>(node_level[static_cast<size_t>(i)]);
+    DynamicNode d = dynamic_node(g.node(i));
+    for (const auto& in : d.inputs) {
+      if (in.empty()) continue;
+      const TensorPlace& p = places.at(in);
+      if (p.producer >= 0 && is_data_dependent(g.node(p.producer))) continue;  // already evaluated
+      if (p.producer < 0 && !p.is_static) continue;                            // a graph input
+      if (p.producer >= 0 && stage_of(p.producer) >= 0) {
+        add_once(plan.stages[static_cast<size_t>(stage_of(p.producer))].outputs, in);
+        continue;
+      }
+      need(k, in);  // a constant: the stage gives it out
+      add_once(plan.stages[k].outputs, in);
+    }
+    plan.stages[k].dynamic_nodes.push_back(std::move(d));
+  }
+  // The graph's outputs, from where they are computed.
+  for (const auto& out : g.output()) {
+    plan.outputs.push_back(out.name());
+    const auto it = places.find(out.name());
+    if (it == places.end()) return {};  // the importer names it
+    const TensorPlace& p = it->second;
+    if (p.producer < 0 && !p.is_static) continue;  // a graph input, passed through
+    if (p.producer >= 0 && is_data_dependent(g.node(p.producer))) continue;
+    if (p.producer >= 0 && stage_of(p.producer) >= 0) {
+      add_once(plan.stages[static_cast<size_t>(stage_of(p.producer))].outputs, out.name());
+      continue;
+    }
+    const auto k = static_cast<size_t>(p.level);
+    need(k, out.name());
+    add_once(plan.stages[k].outputs, out.name());
+  }
+  for (size_t k = 0; k < plan.stages.size(); ++k)
+    plan.stages[k].nodes.assign(members[k].begin(), members[k].end());
+  return plan;
+}
+
+}  // namespace octet::graph

@@ -1,0 +1,54 @@
+#pragma once
+
+// Models whose tensor shapes depend on data. octet plans every shape at compile time, but the output of
+// NonZero or NonMaxSuppression has as many rows as the data selects. Such a model runs in stages: stage 0
+// is everything that does not depend on a data-dependent output, compiled like any model; the
+// data-dependent operators run on its outputs; stage 1 is compiled for the sizes they produced (and cached
+// by them), and so on. Each stage is an ordinary program with every shape known.
+//
+// Where a node goes: a node's level is the highest level of its inputs; a data-dependent node's output is
+// one level above its inputs. Shape and Size are computed where their input is and cross to later stages
+// as constants (compiled in: a later stage folds the shape arithmetic that follows them as usual). Nodes
+// computed from constants alone are not placed: every stage that needs them imports them and folds them.
+// A DequantizeLinear whose readers are all in later stages moves there, so the uint8 tensor crosses
+// instead of its floats and the later stage keeps the quantized form.
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace octet::graph {
+
+// An operator whose output's shape depends on its input data, evaluated between two stages.
+struct DynamicNode {
+  enum class Op { non_zero, non_max_suppression };
+  Op op = Op::non_zero;
+  std::string name;                 // the ONNX node's name (or its output's), for errors and reports
+  std::string onnx_op;              // "NonZero", "NonMaxSuppression"
+  std::vector<std::string> inputs;  // ONNX tensor names; "" for an omitted optional input
+  std::string output;
+  int64_t center_point_box = 0;  // NonMaxSuppression's box format: 0 corners, 1 centre and size
+};
+
+// One compiled part of a staged model.
+struct Stage {
+  std::vector<int> nodes;           // indices into the ONNX graph's node list, ascending
+  std::vector<std::string> inputs;  // run-time tensors it reads (stage 0: every graph input, in order)
+  std::vector<std::string> constant_inputs;  // tensors earlier stages computed from shapes alone
+  std::vector<std::string> outputs;          // what later stages, dynamic nodes or the caller read from it
+  std::vector<DynamicNode> dynamic_nodes;    // evaluated after it, in order
+};
+
+struct StagePlan {
+  std::vector<Stage> stages;  // empty: the model has no data-dependent shapes and compiles as one program
+  std::vector<std::string> outputs;  // the model's graph outputs, in order
+  bool staged() const { return !stages.empty(); }
+};
+
+// Plans the stages of an ONNX model. Returns an empty plan where no data-dependent operator computes on
+// run-time data, and also where the graph is malformed (a cycle, an input nothing produces): importing it
+// then reports the error. Throws octet::Error naming the node for a malformed data-dependent operator.
+StagePlan plan_stages(std::span<const std::byte> onnx);
+
+}  // namespace octet::graph

@@ -1,0 +1,124 @@
+#include "runtime/dynamic_nodes.h"
+
+#include <cmath>
+
+#include "kernels/error.h"
+#include "kernels/selection/non_max_suppression.h"
+#include "kernels/selection/non_zero.h"
+
+namespace octet::runtime {
+
+namespace {
+
+std::string describe(const graph::DynamicNode& node) {
+  return "node '" + node.name + "' (" + node.onnx_op + ")";
+}
+
+const HostTensor* input(const graph::DynamicNode& node, const std::map<std::string, HostTensor>& values,
+                        size_t i) {
+  if (i >= node.inputs.size() || node.inputs[i].empty()) return nullptr;
+  const auto it = values.find(node.inputs[i]);
+  if (it == values.end())
+    throw Error("internal: " + describe(node) + ": input '" + node.inputs[i] + "' was not computed");
+  return &it->second;
+}
+
+HostTensor non_zero(const graph::DynamicNode& node, const HostTensor& x) {
+  std::vector<uint8_t> nonzero(static_cast<size_t>(x.element_count()));
+  switch (x.dtype()) {
+    case DataType::float32: {
+      const auto v = x.float_data();
+      for (size_t i = 0; i < nonzero.size(); ++i)
+        nonzero[i] = v[i] != 0.0f;  // NaN counts, -0 does not
+      break;
+    }
+    case DataType::uint8:
+      if (x.scale() != 0.0f)
+        throw Error(describe(node) + ": input '" + node.inputs[0] +
+                    "' is a quantized tensor; octet evaluates NonZero on float32, int32, int64, bool or "
+                    "uint8 data");
+      for (size_t i = 0; i < nonzero.size(); ++i)
+        nonzero[i] = x.uint8_data()[i] != 0;
+      break;
+    case DataType::boolean:
+      for (size_t i = 0; i < nonzero.size(); ++i)
+        nonzero[i] = x.bool_data()[i] != 0;
+      break;
+    case DataType::int64:
+      for (size_t i = 0; i < nonzero.size(); ++i)
+        nonzero[i] = x.int64_data()[i] != 0;
+      break;
+    case DataType::int32:
+      for (size_t i = 0; i < nonzero.size(); ++i)
+        nonzero[i] = x.int32_data()[i] != 0;
+      break;
+  }
+  std::vector<int64_t> coordinates = selection::non_zero_coordinates(nonzero, x.shape());
+  const auto rank = static_cast<int64_t>(std::max<size_t>(x.shape().size(), 1));
+  const int64_t count = static_cast<int64_t>(coordinates.size()) / rank;
+  return HostTensor::from_int64({rank, count}, std::move(coordinates));
+}
+
+// An optional scalar operand: absent or empty means its default.
+const HostTensor* scalar_operand(const graph::DynamicNode& node,
+                                 const std::map<std::string, HostTensor>& values, size_t i, DataType type,
+                                 const char* what) {
+  const HostTensor* t = input(node, values, i);
+  if (!t || t->element_count() == 0) return nullptr;
+  if (t->dtype() != type)
+    throw Error(describe(node) + ": " + what + " must be " + name_of(type) + ", got " + name_of(t->dtype()));
+  if (t->element_count() != 1)
+    throw Error(describe(node) + ": " + what + " must be a single value, got shape " + to_string(t->shape()));
+  return t;
+}
+
+HostTensor non_max_suppression(const graph::DynamicNode& node,
+                               const std::map<std::string, HostTensor>& values) {
+  const HostTensor& boxes = *input(node, values, 0);
+  const HostTensor& scores = *input(node, values, 1);
+  if (boxes.dtype() != DataType::float32 || scores.dtype() != DataType::float32)
+    throw Error(describe(node) + ": boxes and scores must be float32");
+  const Shape& bs = boxes.shape();
+  const Shape& ss = scores.shape();
+  if (bs.size() != 3 || ss.size() != 3 || bs[2] != 4 || bs[0] != ss[0] || bs[1] != ss[2])
+    throw Error(describe(node) +
+                ": boxes must be [batches, boxes, 4] and scores [batches, classes, boxes], got " +
+                to_string(bs) + " and " + to_string(ss));
+  selection::NmsParams p;
+  p.batches = bs[0];
+  p.boxes = bs[1];
+  p.classes = ss[1];
+  p.center_point_box = node.center_point_box == 1;
+  if (const HostTensor* t = scalar_operand(node, values, 2, DataType::int64, "max_output_boxes_per_class"))
+    p.max_per_class = t->int64_data()[0];
+  if (const HostTensor* t = scalar_operand(node, values, 3, DataType::float32, "iou_threshold"))
+    p.iou_threshold = t->float_data()[0];
+  if (!(p.iou_threshold >= 0.0f && p.iou_threshold <= 1.0f))
+    throw Error(describe(node) + ": iou_threshold must be in [0, 1], got " + std::to_string(p.iou_threshold));
+  if (const HostTensor* t = scalar_operand(node, values, 4, DataType::float32, "score_threshold"))
+    p.score_threshold = t->float_data()[0];
+  const auto selected = selection::non_max_suppression(boxes.float_data(), scores.float_data(), p);
+  std::vector<int64_t> flat;
+  flat.reserve(selected.size() * 3);
+  for (const auto& triple : selected)
+    flat.insert(flat.end(), triple.begin(), triple.end());
+  return HostTensor::from_int64({static_cast<int64_t>(selected.size()), 3}, std::move(flat));
+}
+
+}  // namespace
+
+const char* dynamic_op_name(const graph::DynamicNode& node) {
+  return node.op == graph::DynamicNode::Op::non_zero ? "non_zero" : "non_max_suppression";
+}
+
+HostTensor evaluate(const graph::DynamicNode& node, const std::map<std::string, HostTensor>& values) {
+  switch (node.op) {
+    case graph::DynamicNode::Op::non_zero:
+      return non_zero(node, *input(node, values, 0));
+    case graph::DynamicNode::Op::non_max_suppression:
+      return non_max_suppression(node, values);
+  }
+  throw Error("internal: " + describe(node) + ": unknown operator");
+}
+
+}  // namespace octet::runtime

@@ -1,0 +1,21 @@
+#pragma once
+
+// The data-dependent operators of a staged model (graph/stages.h), evaluated on host tensors between two
+// stages.
+
+#include <map>
+#include <string>
+
+#include "graph/stages.h"
+#include "octet/octet.h"
+
+namespace octet::runtime {
+
+// Evaluates `node` on the tensors computed so far (by ONNX name). Throws octet::Error naming the node for
+// inputs of the wrong type or shape.
+// octet's name for the operator in reports: "non_zero", "non_max_suppression".
+const char* dynamic_op_name(const graph::DynamicNode& node);
+
+HostTensor evaluate(const graph::DynamicNode& node, const std::map<std::string, HostTensor>& values);
+
+}  // namespace octet::runtime

@@ -1,0 +1,117 @@
+#pragma once
+
+// The state of a Session (octet.h): what runs a model's programs. session.cpp runs one program;
+// staged_run.cpp runs the stages of a model with data-dependent shapes.
+
+#include <tbb/task_arena.h>
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <span>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "kernels/error.h"
+#include "runtime/model_impl.h"
+
+namespace octet {
+
+namespace runtime {
+
+// A 64-byte aligned byte buffer that grows on demand and never shrinks.
+class Arena {
+ public:
+  std::byte* reserve(int64_t bytes) {
+    if (bytes > capacity_) {
+      storage_ = std::make_unique<std::byte[]>(static_cast<size_t>(bytes + kAlignment));
+      capacity_ = bytes;
+    }
+    auto address = reinterpret_cast<uintptr_t>(storage_.get());
+    return storage_.get() + ((kAlignment - address % kAlignment) % kAlignment);
+  }
+
+ private:
+  static constexpr int64_t kAlignment = 64;
+  std::unique_ptr<std::byte[]> storage_;
+  int64_t capacity_ = -1;
+};
+
+}  // namespace runtime
+
+struct Session::Impl {
+  std::shared_ptr<const Model::Impl> model;
+  SessionOptions options;
+  Isa isa;
+  tbb::task_arena workers;
+  runtime::Arena arena;
+  // Profiled runs: (node index, clock reading just before it ran), then one reading after the last node.
+  // Kept between runs so that a warm profiled run allocates nothing.
+  std::vector<std::pair<size_t, std::chrono::steady_clock::time_point>> marks;
+
+  Impl(std::shared_ptr<const Model::Impl> m, const SessionOptions& o)
+      : model(std::move(m)),
+        options(o),
+        isa(isa_of_session(o.isa)),
+        workers(o.threads > 0 ? o.threads : tbb::task_arena::automatic) {
+    if (o.threads < 0) throw Error("SessionOptions: threads must be >= 0, got " + std::to_string(o.threads));
+    if (o.max_arena_bytes < 0) throw Error("SessionOptions: max_arena_bytes must be >= 0");
+    // With placeholder sizes the load-time plan is not what runs: shapes are checked when they are known.
+    if (!model->placeholder_shapes()) {
+      check_arena(*model->declared);
+      // Another requantization mode or ISA than the load's: prepare it now, so that the first run is not
+      // slow and a model this mode cannot run fails here.
+      (void)model->program_for(model->declared_shapes(), requant_mode_of(o.requantization), isa);
+    }
+  }
+
+  void check_arena(const runtime::Program& p) const {
+    if (options.max_arena_bytes > 0 && p.plan.arena_bytes > options.max_arena_bytes)
+      throw Error("the model needs " + std::to_string(p.plan.arena_bytes) +
+                  " bytes of activation memory for these "
+                  "input shapes, more than the session's limit of " +
+                  std::to_string(options.max_arena_bytes));
+  }
+
+  std::map<std::string, HostTensor> run(const std::map<std::string, HostTensor>& inputs,
+                                        const RunOptions& run_options);
+  // The caller's inputs checked against the model's: their shapes in ONNX order, one per graph input.
+  std::vector<Shape> input_shapes(const std::map<std::string, HostTensor>& inputs) const;
+  // Runs one program on `inputs` (one per graph input, in order) and returns its outputs in order, each
+  // quantized where `quantized_outputs` asks and the program has that form. `infos`: the caller's view of
+  // the inputs, whose types and params are checked (null for a stage's inputs, which octet made). With
+  // `profile`, leaves the clock readings in `marks`.
+  std::vector<HostTensor> execute(const runtime::Program& program, std::span<const HostTensor* const> inputs,
+                                  const std::vector<TensorInfo>* infos,
+                                  const std::vector<bool>& quantized_outputs, bool profile);
+  // A model with data-dependent shapes (graph/stages.h): stage 0 is `first`; the rest are compiled for the
+  // sizes the data-dependent operators produce (runtime/staged_run.cpp).
+  std::map<std::string, HostTensor> run_stages(const runtime::Program& first,
+                                               std::span<const HostTensor* const> inputs,
+                                               const RunOptions& run_options);
+
+  // Turns `marks` into the caller's NodeTiming entries, reusing their strings and vectors: assigning into
+  // warm entries copies characters but allocates nothing.
+  void fill_profile(const graph::Graph& g, std::vector<NodeTiming>& profile) const {
+    using Seconds = std::chrono::duration<double>;
+    const size_t n = marks.empty() ? 0 : marks.size() - 1;
+    profile.resize(n);
+    for (size_t k = 0; k < n; ++k) {
+      const graph::Node& node = g.nodes[marks[k].first];
+      NodeTiming& t = profile[k];
+      t.node = marks[k].first;
+      t.name = node.name;
+      t.op = graph::op_name(node);
+      t.onnx_op = node.onnx_op;
+      t.output_shape = g.value(node.output).shape;
+      t.macs = graph::mac_count(g, node);
+      t.bytes = graph::bytes_moved(g, node);
+      t.computes_in_float = graph::computes_in_float(g, node);
+      t.start_seconds = Seconds(marks[k].second - marks[0].second).count();
+      t.seconds = Seconds(marks[k + 1].second - marks[k].second).count();
+    }
+  }
+};
+
+}  // namespace octet

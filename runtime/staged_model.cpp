@@ -1,0 +1,236 @@
+// The later stages of a model with data-dependent shapes (graph/stages.h): each compiled for the tensors
+// it reads, and described at load from placeholder sizes.
+
+#include <algorithm>
+#include <cstring>
+
+#include "kernels/error.h"
+#include "runtime/dynamic_nodes.h"
+#include "runtime/model_impl.h"
+
+namespace octet {
+
+namespace {
+
+// Compiled later stages kept per model. A detector's selection size differs from image to image; a stage
+// is small (the post-processing after the selection) and compiles in milliseconds.
+constexpr size_t kMaxCachedStages = 64;
+
+ElementType element_type_of(DataType t) {
+  switch (t) {
+    case DataType::float32:
+      return ElementType::f32;
+    case DataType::uint8:
+      return ElementType::u8;
+    case DataType::boolean:
+      return ElementType::b8;
+    case DataType::int64:
+    case DataType::int32:
+      break;
+  }
+  return ElementType::s64;  // int32 is held as int64 (graph::Graph::int32_inputs)
+}
+
+// A tensor's elements as a constant of the type element_type_of gives.
+std::vector<std::byte> constant_bytes(const HostTensor& t) {
+  if (t.dtype() == DataType::int32) {
+    std::vector<int64_t> wide(t.int32_data().begin(), t.int32_data().end());
+    const auto bytes = std::as_bytes(std::span(wide));
+    return {bytes.begin(), bytes.end()};
+  }
+  return {t.bytes().begin(), t.bytes().end()};
+}
+
+// The constant an output of `g` copies, if it is one (the importer's "(constant)" node: shape arithmetic).
+const std::vector<std::byte>* constant_behind(const graph::Graph& g, graph::ValueId output) {
+  for (const graph::Node& n : g.nodes)
+    if (n.output == output && n.onnx_op == "(constant)" && n.inputs.size() == 1 &&
+        g.value(n.inputs[0]).is_constant())
+      return g.value(n.inputs[0]).constant.get();
+  return nullptr;
+}
+
+template <typename T>
+std::vector<T> elements(const std::vector<std::byte>* data, int64_t n) {
+  std::vector<T> out(static_cast<size_t>(n));
+  if (data && data->size() == out.size() * sizeof(T) && !out.empty())
+    std::memcpy(out.data(), data->data(), data->size());
+  return out;
+}
+
+// A program's outputs as a run gives them, without running it: the constant an output is (shape
+// arithmetic, which later stages compile in), else zeros of its type and shape.
+std::vector<HostTensor> placeholder_outputs(const runtime::Program& p, bool nhwc_io) {
+  const graph::Graph& g = p.graph;
+  std::vector<HostTensor> out;
+  for (size_t i = 0; i < g.outputs.size(); ++i) {
+    const graph::Value& v = g.value(g.outputs[i]);
+    const Shape shape = nhwc_io ? v.shape : graph::onnx_shape(v);
+    const int64_t n = element_count(v.shape, v.name);
+    const std::vector<std::byte>* data = constant_behind(g, g.outputs[i]);
+    if (v.type == ElementType::f32) {
+      out.push_back(HostTensor::from_float(shape, elements<float>(data, n)));
+    } else if (v.type == ElementType::s64 && g.int32_output(i)) {
+      const std::vector<int64_t> wide = elements<int64_t>(data, n);
+      out.push_back(HostTensor::from_int32(shape, std::vector<int32_t>(wide.begin(), wide.end())));
+    } else if (v.type == ElementType::s64) {
+      out.push_back(HostTensor::from_int64(shape, elements<int64_t>(data, n)));
+    } else if (v.type == ElementType::b8) {
+      out.push_back(HostTensor::from_bool(shape, elements<uint8_t>(data, n)));
+    } else if (v.quant.scales.empty()) {
+      out.push_back(HostTensor::from_uint8(shape, elements<uint8_t>(data, n)));
+    } else {
+      out.push_back(
+          HostTensor::from_uint8(shape, elements<uint8_t>(data, n), v.quant.scale(), v.quant.zero_point()));
+    }
+  }
+  return out;
+}
+
+// A data-dependent operator's output with `selected` rows or columns of zeros, for a placeholder compile.
+HostTensor placeholder_selection(const graph::DynamicNode& d, const std::map<std::string, HostTensor>& values,
+                                 int64_t selected) {
+  if (d.op == graph::DynamicNode::Op::non_max_suppression)
+    return HostTensor::from_int64({selected, 3}, std::vector<int64_t>(static_cast<size_t>(selected) * 3));
+  const auto rank = static_cast<int64_t>(std::max<size_t>(values.at(d.inputs[0]).shape().size(), 1));
+  return HostTensor::from_int64({rank, selected}, std::vector<int64_t>(static_cast<size_t>(rank * selected)));
+}
+
+}  // namespace
+
+std::shared_ptr<const runtime::Program> Model::Impl::stage_program(
+    size_t k, const std::map<std::string, HostTensor>& values, RequantMode requant, Isa isa) const {
+  const graph::Stage& stage = stages.stages.at(k);
+  auto read = [&](const std::string& name) -> const HostTensor& {
+    const auto it = values.find(name);
+    if (it == values.end())
+      throw Error("internal: stage " + std::to_string(k) + " reads '" + name + "', not computed");
+    return it->second;
+  };
+  std::vector<std::pair<DataType, Shape>> input_key;
+  for (const std::string& name : stage.inputs)
+    input_key.emplace_back(read(name).dtype(), read(name).shape());
+  std::vector<std::vector<std::byte>> constant_key;
+  for (const std::string& name : stage.constant_inputs)
+    constant_key.push_back(constant_bytes(read(name)));
+  StageKey key{k, requant, isa, std::move(input_key), std::move(constant_key)};
+
+  const std::lock_guard lock(mutex_);
+  if (const auto it = stage_cache_.find(key); it != stage_cache_.end()) {
+    it->second.second = ++stage_uses_;
+    return it->second.first;
+  }
+  auto cut = std::make_shared<graph::ImportCut>(*stage_cuts.at(k));
+  graph::ImportOptions io;
+  io.nhwc_io = options.nhwc_io;
+  io.input_shapes_nhwc = options.nhwc_io;  // the shapes stage tensors have (the caller's, or octet's outputs)
+  for (const std::string& name : stage.inputs) {
+    cut->input_types[name] = element_type_of(read(name).dtype());
+    io.input_shapes[name] = read(name).shape();
+  }
+  for (size_t i = 0; i < stage.constant_inputs.size(); ++i) {
+    const HostTensor& t = read(stage.constant_inputs[i]);
+    cut->constants.push_back(
+        {stage.constant_inputs[i], element_type_of(t.dtype()), t.shape(), std::get<4>(key)[i]});
+  }
+  io.cut = std::move(cut);
+  auto program = runtime::compile(onnx, io, requant, isa);
+  if (stage_cache_.size() >= kMaxCachedStages) {
+    const auto oldest =
+        std::min_element(stage_cache_.begin(), stage_cache_.end(),
+                         [](const auto& a, const auto& b) { return a.second.second < b.second.second; });
+    stage_cache_.erase(oldest);
+  }
+  stage_cache_.emplace(std::move(key), std::pair{program, ++stage_uses_});
+  return program;
+}
+
+void Model::Impl::prepare_stages() {
+  const RequantMode requant = declared->requant;
+  const Isa isa = declared->isa;
+  // Two placeholder sizes for every selection: an output dimension that differs between them depends on
+  // the data. Some models' arithmetic after a selection needs a multiple of some size; the second pair
+  // has many divisors.
+  auto describe = [&](int64_t selected, std::vector<std::shared_ptr<const runtime::Program>>& programs,
+                      std::map<std::string, std::pair<float, int32_t>>& params) {
+    std::map<std::string, HostTensor> values;
+    const graph::Graph& first = declared->graph;
+    for (size_t i = 0; i < first.inputs.size(); ++i) {
+      const graph::Value& v = first.value(first.inputs[i]);
+      const Shape shape = options.nhwc_io ? v.shape : graph::onnx_shape(v);
+      const auto n = static_cast<size_t>(element_count(shape, v.name));
+      if (first.int32_input(i))
+        values.emplace(v.name, HostTensor::from_int32(shape, std::vector<int32_t>(n)));
+      else if (v.type == ElementType::f32)
+        values.emplace(v.name, HostTensor::from_float(shape, std::vector<float>(n)));
+      else if (v.type == ElementType::s64)
+        values.emplace(v.name, HostTensor::from_int64(shape, std::vector<int64_t>(n)));
+      else if (v.type == ElementType::b8)
+        values.emplace(v.name, HostTensor::from_bool(shape, std::vector<uint8_t>(n)));
+      else
+        values.emplace(v.name, HostTensor::from_uint8(shape, std::vector<uint8_t>(n)));
+    }
+    for (size_t k = 0; k < stages.stages.size(); ++k) {
+      const graph::Stage& stage = stages.stages[k];
+      std::shared_ptr<const runtime::Program> program = declared;
+      if (k > 0) {
+        // A stage that gives nothing (a selection that is only an output) compiles nothing.
+        program = stage.outputs.empty() ? nullptr : stage_program(k, values, requant, isa);
+        programs.push_back(program);
+      }
+      if (!program) {
+        for (const graph::DynamicNode& d : stage.dynamic_nodes)
+          values.insert_or_assign(d.output, placeholder_selection(d, values, selected));
+        continue;
+      }
+      const graph::Graph& g = program->graph;
+      std::vector<HostTensor> outs = placeholder_outputs(*program, options.nhwc_io);
+      for (size_t i = 0; i < outs.size(); ++i) {
+        const graph::ValueId q = program->quantized_outputs[i];
+        const graph::Value& qv = g.value(q >= 0 ? q : g.outputs[i]);
+        if (qv.type == ElementType::u8 && !qv.quant.scales.empty())
+          params[stage.outputs[i]] = {qv.quant.scale(), qv.quant.zero_point()};
+        values.insert_or_assign(stage.outputs[i], std::move(outs[i]));
+      }
+      for (const graph::DynamicNode& d : stage.dynamic_nodes) {
+        // Evaluated once on the placeholders, so that wrong types or shapes of its inputs and constants out
+        // of range (an IoU threshold of 1.5) are errors at load.
+        (void)runtime::evaluate(d, values);
+        values.insert_or_assign(d.output, placeholder_selection(d, values, selected));
+      }
+    }
+    return values;
+  };
+  std::vector<std::shared_ptr<const runtime::Program>> programs, unused;
+  std::map<std::string, std::pair<float, int32_t>> params, unused_params;
+  std::map<std::string, HostTensor> small, large;
+  try {
+    small = describe(1, programs, params);
+    large = describe(2, unused, unused_params);
+  } catch (const Error&) {
+    programs.clear();
+    unused.clear();
+    params.clear();
+    try {
+      small = describe(12, programs, params);
+      large = describe(24, unused, unused_params);
+    } catch (const Error&) {
+    }
+    if (programs.size() + 1 != stages.stages.size() || large.empty()) throw;
+  }
+  later_stages_at_load = std::move(programs);
+  std::vector<TensorInfo> described;
+  for (const std::string& name : stages.outputs) {
+    const HostTensor& a = small.at(name);
+    const HostTensor& b = large.at(name);
+    TensorInfo t{name, a.dtype(), a.shape(), {}, 0, 0};
+    for (size_t d = 0; d < t.shape.size() && a.shape().size() == b.shape().size(); ++d)
+      if (a.shape()[d] != b.shape()[d]) t.shape[d] = -1;
+    if (const auto it = params.find(name); it != params.end())
+      t.scale = it->second.first, t.zero_point = it->second.second;
+    described.push_back(t);
+  }
+  outputs = std::move(described);
+}
+
+}  // namespace octet

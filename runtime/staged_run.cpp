@@ -1,0 +1,106 @@
+// Running a model with data-dependent shapes (graph/stages.h): stage 0, the data-dependent operators on
+// its outputs, the next stage compiled for the sizes they produced, and so on.
+
+#include <set>
+
+#include "runtime/dynamic_nodes.h"
+#include "runtime/session_impl.h"
+
+namespace octet {
+
+std::map<std::string, HostTensor> Session::Impl::run_stages(const runtime::Program& first,
+                                                            std::span<const HostTensor* const> inputs,
+                                                            const RunOptions& run_options) {
+  using Clock = std::chrono::steady_clock;
+  const graph::StagePlan& plan = model->stages;
+  const RequantMode requant = requant_mode_of(options.requantization);
+  // What is read after each stage: a stage's output that a later stage or a data-dependent operator
+  // reads goes on as octet computed it, even where the caller asked for quantized outputs.
+  std::vector<std::set<std::string>> read_after(plan.stages.size());
+  std::set<std::string> read_later;
+  for (size_t k = plan.stages.size(); k-- > 0;) {
+    for (const graph::DynamicNode& d : plan.stages[k].dynamic_nodes)
+      read_later.insert(d.inputs.begin(), d.inputs.end());
+    read_after[k] = read_later;
+    read_later.insert(plan.stages[k].inputs.begin(), plan.stages[k].inputs.end());
+    read_later.insert(plan.stages[k].constant_inputs.begin(), plan.stages[k].constant_inputs.end());
+  }
+  const std::set<std::string> model_outputs(plan.outputs.begin(), plan.outputs.end());
+
+  std::map<std::string, HostTensor> values;
+  // The caller's inputs that later stages read or that are outputs themselves.
+  for (size_t i = 0; i < model->inputs.size(); ++i)
+    if (read_after[0].count(model->inputs[i].name) || model_outputs.count(model->inputs[i].name))
+      values.insert_or_assign(model->inputs[i].name, *inputs[i]);
+
+  std::vector<NodeTiming>* profile = run_options.profile;
+  if (profile) profile->clear();
+  std::vector<NodeTiming> stage_profile;
+  const Clock::time_point run_start = Clock::now();
+  size_t node_offset = 0;
+  for (size_t k = 0; k < plan.stages.size(); ++k) {
+    const graph::Stage& stage = plan.stages[k];
+    std::shared_ptr<const runtime::Program> later;
+    const runtime::Program* program = &first;
+    std::vector<const HostTensor*> stage_inputs(inputs.begin(), inputs.end());
+    if (k > 0) {
+      if (!stage.outputs.empty()) {
+        later = model->stage_program(k, values, requant, isa);
+        program = later.get();
+      } else {
+        program = nullptr;
+      }
+      stage_inputs.clear();
+      for (const std::string& name : stage.inputs)
+        stage_inputs.push_back(&values.at(name));
+    }
+    if (program) {
+      std::vector<bool> quantized(stage.outputs.size(), false);
+      for (size_t i = 0; i < stage.outputs.size(); ++i)
+        quantized[i] = run_options.quantized_outputs && model_outputs.count(stage.outputs[i]) &&
+                       !read_after[k].count(stage.outputs[i]);
+      std::vector<HostTensor> results =
+          execute(*program, stage_inputs, k == 0 ? &model->inputs : nullptr, quantized, profile != nullptr);
+      if (profile && !marks.empty()) {
+        fill_profile(program->graph, stage_profile);
+        const double stage_start = std::chrono::duration<double>(marks.front().second - run_start).count();
+        for (NodeTiming& t : stage_profile) {
+          t.node += node_offset;
+          t.start_seconds += stage_start;
+          profile->push_back(std::move(t));
+        }
+      }
+      node_offset += program->graph.nodes.size();
+      for (size_t i = 0; i < results.size(); ++i)
+        values.insert_or_assign(stage.outputs[i], std::move(results[i]));
+    }
+    for (const graph::DynamicNode& d : stage.dynamic_nodes) {
+      const Clock::time_point start = Clock::now();
+      HostTensor selected = runtime::evaluate(d, values);
+      if (profile) {
+        NodeTiming t;
+        t.node = node_offset;
+        t.name = d.name;
+        t.op = runtime::dynamic_op_name(d);
+        t.onnx_op = d.onnx_op;
+        t.output_shape = selected.shape();
+        t.bytes = static_cast<int64_t>(selected.bytes().size());
+        t.computes_in_float = d.op == graph::DynamicNode::Op::non_max_suppression;
+        t.start_seconds = std::chrono::duration<double>(start - run_start).count();
+        t.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+        profile->push_back(std::move(t));
+      }
+      ++node_offset;
+      values.insert_or_assign(d.output, std::move(selected));
+    }
+  }
+  std::map<std::string, HostTensor> outputs;
+  for (const std::string& name : plan.outputs) {
+    const auto it = values.find(name);
+    if (it == values.end()) throw Error("internal: output '" + name + "' was not computed");
+    outputs.insert_or_assign(name, it->second);
+  }
+  return outputs;
+}
+
+}  // namespace octet
