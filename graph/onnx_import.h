@@ -30,6 +30,10 @@ struct ImportCut {
   std::vector<ConstantTensor> constants;
   // The part's outputs: the model's own graph outputs keep their declarations.
   std::vector<std::string> outputs;
+  // The tensors passed between parts: in ONNX order even with nhwc_io (a rank-4 one is converted to plain
+  // order where it leaves and stays plain where it enters), so that operators between parts see ONNX's
+  // layout. The inputs among them are the ones input_types names.
+  std::vector<std::string> passed_outputs;
 };
 
 struct ImportOptions {

@@ -121,6 +121,10 @@ Model Model::load_owned(std::shared_ptr<Impl> impl, const LoadOptions& options) 
     cut->nodes = stage.nodes;
     cut->inputs = stage.inputs;
     cut->outputs = stage.outputs;
+    for (const std::string& name : stage.outputs)
+      if (std::find(impl->stages.outputs.begin(), impl->stages.outputs.end(), name) ==
+          impl->stages.outputs.end())
+        cut->passed_outputs.push_back(name);
     impl->stage_cuts.push_back(std::move(cut));
   }
   impl->declared =

@@ -102,8 +102,11 @@ std::map<std::string, HostTensor> Session::Impl::run(const std::map<std::string,
 
   const graph::Graph& g = program->graph;
   std::vector<bool> quantized(g.outputs.size(), run_options.quantized_outputs);
+  std::vector<const TensorInfo*> infos;
+  for (const TensorInfo& info : model->inputs)
+    infos.push_back(&info);
   std::vector<HostTensor> results =
-      execute(*program, given, &model->inputs, quantized, run_options.profile != nullptr);
+      execute(*program, given, infos, quantized, run_options.profile != nullptr);
   std::map<std::string, HostTensor> outputs;
   for (size_t i = 0; i < g.outputs.size(); ++i)
     outputs.emplace(g.value(g.outputs[i]).name, std::move(results[i]));
@@ -113,7 +116,7 @@ std::map<std::string, HostTensor> Session::Impl::run(const std::map<std::string,
 
 std::vector<HostTensor> Session::Impl::execute(const runtime::Program& program,
                                                std::span<const HostTensor* const> inputs,
-                                               const std::vector<TensorInfo>* infos,
+                                               std::span<const TensorInfo* const> infos,
                                                const std::vector<bool>& quantized_outputs, bool profile) {
   check_arena(program);
   const graph::Graph& g = program.graph;
@@ -130,8 +133,9 @@ std::vector<HostTensor> Session::Impl::execute(const runtime::Program& program,
     const HostTensor& t = *inputs[i];
     const graph::ValueId id = g.inputs[i];
     const graph::Value& v = g.value(id);
-    if (infos) {
-      const TensorInfo& info = (*infos)[i];
+    const TensorInfo* caller = infos[i];
+    if (caller) {
+      const TensorInfo& info = *caller;
       if (t.dtype() != info.dtype && !(t.dtype() == DataType::uint8 && info.dtype == DataType::float32))
         throw Error("input '" + info.name + "' must be " + name_of(info.dtype) + ", got " +
                     name_of(t.dtype()));
@@ -156,9 +160,9 @@ std::vector<HostTensor> Session::Impl::execute(const runtime::Program& program,
       expected = g.value(target).quant;
       skipped.insert(q);
     }
-    // A caller's params must be the model's; a stage's uint8 input (infos null) is the uint8 tensor that
-    // the model's own DequantizeLinear reads with its params, as ONNX defines it.
-    if (infos && t.scale() != 0.0f && !expected.scales.empty() &&
+    // A caller's params must be the model's; a uint8 tensor a stage passes on is the one the model's own
+    // DequantizeLinear reads with its params, as ONNX defines it.
+    if (caller && t.scale() != 0.0f && !expected.scales.empty() &&
         !(QuantParams::per_tensor(t.scale(), t.zero_point()) == expected))
       throw Error("input '" + v.name + "' is quantized with scale " + std::to_string(t.scale()) +
                   " / zero point " + std::to_string(t.zero_point()) + ", the model expects scale " +

@@ -79,11 +79,11 @@ struct Session::Impl {
   // The caller's inputs checked against the model's: their shapes in ONNX order, one per graph input.
   std::vector<Shape> input_shapes(const std::map<std::string, HostTensor>& inputs) const;
   // Runs one program on `inputs` (one per graph input, in order) and returns its outputs in order, each
-  // quantized where `quantized_outputs` asks and the program has that form. `infos`: the caller's view of
-  // the inputs, whose types and params are checked (null for a stage's inputs, which octet made). With
-  // `profile`, leaves the clock readings in `marks`.
+  // quantized where `quantized_outputs` asks and the program has that form. `infos`: per input, the
+  // caller's view of it, whose type and params are checked, or null for a tensor octet computed (a stage's
+  // output, passed on). With `profile`, leaves the clock readings in `marks`.
   std::vector<HostTensor> execute(const runtime::Program& program, std::span<const HostTensor* const> inputs,
-                                  const std::vector<TensorInfo>* infos,
+                                  std::span<const TensorInfo* const> infos,
                                   const std::vector<bool>& quantized_outputs, bool profile);
   // A model with data-dependent shapes (graph/stages.h): stage 0 is `first`; the rest are compiled for the
   // sizes the data-dependent operators produce (runtime/staged_run.cpp).

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <set>
 
 #include "kernels/error.h"
 #include "runtime/dynamic_nodes.h"
@@ -115,11 +116,15 @@ std::shared_ptr<const runtime::Program> Model::Impl::stage_program(
     constant_key.push_back(constant_bytes(read(name)));
   StageKey key{k, requant, isa, std::move(input_key), std::move(constant_key)};
 
-  const std::lock_guard lock(mutex_);
-  if (const auto it = stage_cache_.find(key); it != stage_cache_.end()) {
-    it->second.second = ++stage_uses_;
-    return it->second.first;
+  {
+    const std::lock_guard lock(mutex_);
+    if (const auto it = stage_cache_.find(key); it != stage_cache_.end()) {
+      it->second.second = ++stage_uses_;
+      return it->second.first;
+    }
   }
+  // Compiled without the lock, so that sessions on other threads keep running the stages they have: two
+  // threads may compile the same stage at once, and the first to finish is kept.
   auto cut = std::make_shared<graph::ImportCut>(*stage_cuts.at(k));
   graph::ImportOptions io;
   io.nhwc_io = options.nhwc_io;
@@ -134,7 +139,12 @@ std::shared_ptr<const runtime::Program> Model::Impl::stage_program(
         {stage.constant_inputs[i], element_type_of(t.dtype()), t.shape(), std::get<4>(key)[i]});
   }
   io.cut = std::move(cut);
-  auto program = runtime::compile(onnx, io, requant, isa);
+  std::shared_ptr<const runtime::Program> program = runtime::compile(onnx, io, requant, isa);
+  const std::lock_guard lock(mutex_);
+  if (const auto it = stage_cache_.find(key); it != stage_cache_.end()) {
+    it->second.second = ++stage_uses_;
+    return it->second.first;
+  }
   if (stage_cache_.size() >= kMaxCachedStages) {
     const auto oldest =
         std::min_element(stage_cache_.begin(), stage_cache_.end(),
@@ -151,6 +161,13 @@ void Model::Impl::prepare_stages() {
   // Two placeholder sizes for every selection: an output dimension that differs between them depends on
   // the data. Some models' arithmetic after a selection needs a multiple of some size; the second pair
   // has many divisors.
+  std::set<std::string> read_later;
+  for (const graph::Stage& stage : stages.stages) {
+    read_later.insert(stage.inputs.begin(), stage.inputs.end());
+    read_later.insert(stage.constant_inputs.begin(), stage.constant_inputs.end());
+    for (const graph::DynamicNode& d : stage.dynamic_nodes)
+      read_later.insert(d.inputs.begin(), d.inputs.end());
+  }
   auto describe = [&](int64_t selected, std::vector<std::shared_ptr<const runtime::Program>>& programs,
                       std::map<std::string, std::pair<float, int32_t>>& params) {
     std::map<std::string, HostTensor> values;
@@ -179,8 +196,10 @@ void Model::Impl::prepare_stages() {
         programs.push_back(program);
       }
       if (!program) {
-        for (const graph::DynamicNode& d : stage.dynamic_nodes)
+        for (const graph::DynamicNode& d : stage.dynamic_nodes) {
+          (void)runtime::evaluate(d, values);  // checked on placeholders, as below
           values.insert_or_assign(d.output, placeholder_selection(d, values, selected));
+        }
         continue;
       }
       const graph::Graph& g = program->graph;
@@ -188,7 +207,9 @@ void Model::Impl::prepare_stages() {
       for (size_t i = 0; i < outs.size(); ++i) {
         const graph::ValueId q = program->quantized_outputs[i];
         const graph::Value& qv = g.value(q >= 0 ? q : g.outputs[i]);
-        if (qv.type == ElementType::u8 && !qv.quant.scales.empty())
+        // The params a caller asking for quantized outputs gets: not for an output that a later stage or a
+        // selection reads, which goes on in its computed form (staged_run.cpp).
+        if (qv.type == ElementType::u8 && !qv.quant.scales.empty() && !read_later.count(stage.outputs[i]))
           params[stage.outputs[i]] = {qv.quant.scale(), qv.quant.zero_point()};
         values.insert_or_assign(stage.outputs[i], std::move(outs[i]));
       }

@@ -28,10 +28,28 @@ std::map<std::string, HostTensor> Session::Impl::run_stages(const runtime::Progr
   const std::set<std::string> model_outputs(plan.outputs.begin(), plan.outputs.end());
 
   std::map<std::string, HostTensor> values;
-  // The caller's inputs that later stages read or that are outputs themselves.
-  for (size_t i = 0; i < model->inputs.size(); ++i)
-    if (read_after[0].count(model->inputs[i].name) || model_outputs.count(model->inputs[i].name))
-      values.insert_or_assign(model->inputs[i].name, *inputs[i]);
+  // The caller's inputs that later stages read or that are outputs themselves. A float input given as
+  // quantized uint8 is dequantized here (in float32, as DequantizeLinear), as its float readers expect.
+  std::map<std::string, const TensorInfo*> caller_infos;
+  for (size_t i = 0; i < model->inputs.size(); ++i) {
+    const TensorInfo& info = model->inputs[i];
+    caller_infos[info.name] = &info;
+    if (!read_after[0].count(info.name) && !model_outputs.count(info.name)) continue;
+    const HostTensor& t = *inputs[i];
+    if (info.dtype == DataType::float32 && t.dtype() == DataType::uint8) {
+      const float scale = t.scale() != 0.0f ? t.scale() : info.scale;
+      const int32_t zero_point = t.scale() != 0.0f ? t.zero_point() : info.zero_point;
+      std::vector<float> real(t.uint8_data().size());
+      for (size_t e = 0; e < real.size(); ++e)
+        real[e] = static_cast<float>(static_cast<int32_t>(t.uint8_data()[e]) - zero_point) * scale;
+      values.insert_or_assign(info.name, HostTensor::from_float(t.shape(), std::move(real)));
+    } else {
+      values.insert_or_assign(info.name, t);
+    }
+  }
+  std::vector<const TensorInfo*> first_infos;
+  for (const TensorInfo& info : model->inputs)
+    first_infos.push_back(&info);
 
   std::vector<NodeTiming>* profile = run_options.profile;
   if (profile) profile->clear();
@@ -43,6 +61,7 @@ std::map<std::string, HostTensor> Session::Impl::run_stages(const runtime::Progr
     std::shared_ptr<const runtime::Program> later;
     const runtime::Program* program = &first;
     std::vector<const HostTensor*> stage_inputs(inputs.begin(), inputs.end());
+    std::vector<const TensorInfo*> stage_infos = first_infos;
     if (k > 0) {
       if (!stage.outputs.empty()) {
         later = model->stage_program(k, values, requant, isa);
@@ -51,8 +70,13 @@ std::map<std::string, HostTensor> Session::Impl::run_stages(const runtime::Progr
         program = nullptr;
       }
       stage_inputs.clear();
-      for (const std::string& name : stage.inputs)
+      stage_infos.clear();
+      for (const std::string& name : stage.inputs) {
         stage_inputs.push_back(&values.at(name));
+        // The caller's own inputs are checked as in stage 0; tensors octet passes on are not.
+        const auto it = caller_infos.find(name);
+        stage_infos.push_back(it == caller_infos.end() ? nullptr : it->second);
+      }
     }
     if (program) {
       std::vector<bool> quantized(stage.outputs.size(), false);
@@ -60,7 +84,7 @@ std::map<std::string, HostTensor> Session::Impl::run_stages(const runtime::Progr
         quantized[i] = run_options.quantized_outputs && model_outputs.count(stage.outputs[i]) &&
                        !read_after[k].count(stage.outputs[i]);
       std::vector<HostTensor> results =
-          execute(*program, stage_inputs, k == 0 ? &model->inputs : nullptr, quantized, profile != nullptr);
+          execute(*program, stage_inputs, stage_infos, quantized, profile != nullptr);
       if (profile && !marks.empty()) {
         fill_profile(program->graph, stage_profile);
         const double stage_start = std::chrono::duration<double>(marks.front().second - run_start).count();

@@ -202,14 +202,16 @@ void Importer::read_inputs() {
         v.shape.push_back(options_.dynamic_dim);
       }
     }
-    const bool image = v.type == ElementType::f32 || v.type == ElementType::u8;
+    // A tensor from an earlier part of a staged model (ImportCut): plain order, possibly empty.
+    const bool passed = options_.cut && options_.cut->input_types.count(in.name()) > 0;
+    const bool image = (v.type == ElementType::f32 || v.type == ElementType::u8) && !passed;
     if (const auto it = options_.input_shapes.find(in.name()); it != options_.input_shapes.end()) {
       Shape given = it->second;
       if (options_.input_shapes_nhwc && image && given.size() == 4)
         given = {given[0], given[3], given[1], given[2]};
       bool fits = given.size() == declared.size();
-      // A later stage's input may select nothing (graph/stages.h); a caller's may not be empty.
-      const int64_t least = options_.cut ? 0 : 1;
+      // A selection may select nothing (graph/stages.h); a caller's input may not be empty.
+      const int64_t least = passed ? 0 : 1;
       for (size_t i = 0; fits && i < declared.size(); ++i)
         fits = given[i] >= least && (declared[i] < 0 || declared[i] == given[i]);
       if (!fits)
@@ -302,7 +304,9 @@ void Importer::write_outputs() {
         break;
       }
     }
-    if (!options_.nhwc_io && graph_.value(v).layout == Layout::nhwc) v = as_plain(v, out.name());
+    const bool passed = options_.cut && std::count(options_.cut->passed_outputs.begin(),
+                                                   options_.cut->passed_outputs.end(), out.name()) > 0;
+    if ((!options_.nhwc_io || passed) && graph_.value(v).layout == Layout::nhwc) v = as_plain(v, out.name());
     graph_.value(v).name = out.name();
     check_output_type(out, graph_.value(v));
     graph_.outputs.push_back(v);

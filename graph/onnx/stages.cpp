@@ -37,20 +37,31 @@ struct TensorPlace {
   int producer = -1;       // node index, -1 for graph inputs and initializers
 };
 
-DynamicNode dynamic_node(const onnx::NodeProto& node) {
+DynamicNode dynamic_node(const onnx::NodeProto& node, const std::map<std::string, int>& producer,
+                         const onnx::GraphProto& g) {
+  const bool nms = node.op_type() == "NonMaxSuppression";
+  if (node.output_size() != 1 || node.output(0).empty()) throw Error(describe(node) + ": has one output");
+  if (node.input_size() < (nms ? 2 : 1) || node.input_size() > (nms ? 5 : 1))
+    throw Error(describe(node) + ": takes " + (nms ? "2 to 5 inputs (boxes, scores, ...)" : "one input") +
+                ", got " + std::to_string(node.input_size()));
+  if (node.input(0).empty() || (nms && node.input(1).empty()))
+    throw Error(describe(node) + ": input " + (node.input(0).empty() ? "0" : "1") + " is required");
   DynamicNode d;
   d.name = node.name().empty() ? node.output(0) : node.name();
   d.onnx_op = node.op_type();
   d.inputs.assign(node.input().begin(), node.input().end());
   d.output = node.output(0);
-  const bool nms = node.op_type() == "NonMaxSuppression";
   d.op = nms ? DynamicNode::Op::non_max_suppression : DynamicNode::Op::non_zero;
-  const int max_inputs = nms ? 5 : 1;
-  if (node.input_size() < (nms ? 2 : 1) || node.input_size() > max_inputs || node.input(0).empty() ||
-      (nms && node.input(1).empty()))
-    throw Error(describe(node) + ": takes " + (nms ? "2 to 5 inputs (boxes, scores, ...)" : "one input") +
-                ", got " + std::to_string(node.input_size()));
-  if (node.output_size() != 1) throw Error(describe(node) + ": has one output");
+  // NonZero tests ONNX's integers. An int8 tensor from a QuantizeLinear is held as uint8 q + 128 inside
+  // octet, whose bytes are not those integers.
+  if (const auto it = producer.find(node.input(0)); !nms && it != producer.end()) {
+    const onnx::NodeProto& q = g.node(it->second);
+    if (q.op_type() == "QuantizeLinear" && q.input_size() > 2)
+      for (const auto& init : g.initializer())
+        if (init.name() == q.input(2) && init.data_type() == onnx::TensorProto::INT8)
+          throw Error(describe(node) + ": reads the int8 output of QuantizeLinear '" + q.name() +
+                      "'; octet evaluates NonZero on float32, int32, int64, bool and uint8 tensors");
+  }
   const onnx_import::Attributes attrs(node);
   if (nms) {
     d.center_point_box = attrs.get_int("center_point_box", 0);
@@ -155,6 +166,7 @@ StagePlan plan_stages(std::span<const std::byte> bytes) {
     const onnx::NodeProto& node = g.node(i);
     const auto u = static_cast<size_t>(i);
     if (!default_domain(node) || node.op_type() != "DequantizeLinear" || node_static[u]) continue;
+    if (node.output_size() < 1 || node.output(0).empty()) continue;  // the importer names it
     if (outputs_of_graph.count(node.output(0))) continue;
     int first_reader = -1;
     for (int r : readers[node.output(0)]) {
@@ -221,7 +233,7 @@ StagePlan plan_stages(std::span<const std::byte> bytes) {
   for (int i : order) {
     if (!is_data_dependent(g.node(i))) continue;
     const auto k = static_cast<size_t>(node_level[static_cast<size_t>(i)]);
-    DynamicNode d = dynamic_node(g.node(i));
+    DynamicNode d = dynamic_node(g.node(i), producer, g);
     for (const auto& in : d.inputs) {
       if (in.empty()) continue;
       const TensorPlace& p = places.at(in);
@@ -240,7 +252,9 @@ StagePlan plan_stages(std::span<const std::byte> bytes) {
   for (const auto& out : g.output()) {
     plan.outputs.push_back(out.name());
     const auto it = places.find(out.name());
-    if (it == places.end()) return {};  // the importer names it
+    if (it == places.end()) throw Error("graph output '" + out.name() + "' is not produced by any node");
+    if (std::count(plan.outputs.begin(), plan.outputs.end(), out.name()) > 1)
+      throw Error("graph output '" + out.name() + "' is listed twice");
     const TensorPlace& p = it->second;
     if (p.producer < 0 && !p.is_static) continue;  // a graph input, passed through
     if (p.producer >= 0 && is_data_dependent(g.node(p.producer))) continue;

@@ -616,6 +616,62 @@ TEST(SessionInputs, NhwcIoLeavesIntegerTensorsInTheirOrder) {
   EXPECT_EQ(fixed.inputs().at(5).shape, (std::vector<int64_t>{1, 2, 3, 4}));
 }
 
+// A model with a data-dependent selection runs in stages (graph/stages.h): what it reports before a run
+// (-1 for the dimensions the data decides), what a run with nothing selected gives, quantized outputs,
+// profiles and nodes that name the selection, and NHWC callers.
+TEST(StagedModels, DescribeRunProfileAndNhwcCallers) {
+  const Case c{"qdq_detector_nms", ""};
+  const Model model = Model::load(c.onnx().string());
+  ASSERT_EQ(model.outputs().size(), 4u);
+  EXPECT_EQ(model.outputs()[0].shape, (std::vector<int64_t>{-1, 3}));
+  EXPECT_EQ(model.outputs()[1].shape, (std::vector<int64_t>{1, -1, 4}));
+  EXPECT_EQ(model.outputs()[2].shape, (std::vector<int64_t>{-1}));
+  EXPECT_EQ(model.outputs()[3].shape, (std::vector<int64_t>{}));
+  EXPECT_EQ(model.outputs()[0].dtype, DataType::int64);
+  EXPECT_GT(model.outputs()[1].scale, 0.0f);  // the gathered boxes come from uint8 ones
+  const auto nodes = model.nodes();
+  EXPECT_TRUE(std::any_of(nodes.begin(), nodes.end(),
+                          [](const NodeInfo& n) { return n.op == "non_max_suppression"; }));
+
+  auto inputs = read_inputs(model, c);
+  Session session(model, {.threads = 2});
+  std::vector<NodeTiming> profile;
+  RunOptions options;
+  options.profile = &profile;
+  options.quantized_outputs = true;
+  const auto out = session.run(inputs, options);
+  EXPECT_EQ(out.at(model.outputs()[0].name).shape(), (std::vector<int64_t>{14, 3}));
+  const HostTensor& boxes = out.at(model.outputs()[1].name);
+  EXPECT_EQ(boxes.dtype(), DataType::uint8);
+  EXPECT_EQ(boxes.scale(), model.outputs()[1].scale);
+  EXPECT_TRUE(std::any_of(profile.begin(), profile.end(), [](const NodeTiming& t) {
+    return t.op == "non_max_suppression" && t.output_shape == std::vector<int64_t>{14, 3};
+  }));
+  for (size_t i = 1; i < profile.size(); ++i) {
+    EXPECT_GT(profile[i].node, profile[i - 1].node);
+    EXPECT_GE(profile[i].start_seconds, profile[i - 1].start_seconds);
+  }
+
+  inputs.erase("score_threshold");
+  inputs.emplace("score_threshold", HostTensor::from_float({1}, {10.0f}));
+  const auto none = session.run(inputs);
+  EXPECT_EQ(none.at(model.outputs()[0].name).shape(), (std::vector<int64_t>{0, 3}));
+  EXPECT_EQ(none.at(model.outputs()[1].name).shape(), (std::vector<int64_t>{1, 0, 4}));
+
+  // An NHWC caller: the same selection from the image in channel-last order.
+  const auto nchw = read_inputs(model, c);
+  const std::span<const float> image = nchw.at("input").float_data();
+  std::vector<float> channel_last(image.size());
+  for (size_t ch = 0; ch < 6; ++ch)
+    for (size_t p = 0; p < 16; ++p)
+      channel_last[p * 6 + ch] = image[ch * 16 + p];
+  const Model nhwc = Model::load(c.onnx().string(), {.nhwc_io = true});
+  std::map<std::string, HostTensor> nhwc_inputs = nchw;
+  nhwc_inputs.erase("input");
+  nhwc_inputs.emplace("input", HostTensor::from_float({1, 4, 4, 6}, channel_last));
+  EXPECT_TRUE(same_outputs(run(nhwc, nhwc_inputs), run(model, nchw)));
+}
+
 // A recurrent layer's lengths arrive at run time: one longer than the sequence (or negative) is an error
 // naming the node and the entry, before any output is written, and valid lengths run afterwards.
 TEST(SessionInputs, RecurrentLengthsAreChecked) {

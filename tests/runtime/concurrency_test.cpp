@@ -18,6 +18,7 @@
 #include <latch>
 #include <map>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -99,8 +100,10 @@ bool identical(const HostTensor& a, const HostTensor& b) {
   if (a.dtype() == DataType::uint8)
     return a.scale() == b.scale() && a.zero_point() == b.zero_point() &&
            std::equal(a.uint8_data().begin(), a.uint8_data().end(), b.uint8_data().begin());
-  // Bitwise, not ==: identical means identical, NaN payloads and signed zeros included.
-  return std::memcmp(a.float_data().data(), b.float_data().data(), a.float_data().size_bytes()) == 0;
+  // Bitwise, not ==: identical means identical, NaN payloads and signed zeros included. bytes() holds the
+  // elements of any type (an empty tensor may have no storage at all).
+  return a.bytes().size() == b.bytes().size() &&
+         (a.bytes().empty() || std::memcmp(a.bytes().data(), b.bytes().data(), a.bytes().size()) == 0);
 }
 
 bool identical(const Tensors& a, const Tensors& b) {
@@ -226,6 +229,43 @@ TEST(ConcurrentSessions, NewBatchSizesCompileConcurrently) {
     });
     findings.expect_none();
   }
+}
+
+// A model with a data-dependent selection (graph/stages.h): each score threshold selects a different number
+// of boxes, so the stage after NonMaxSuppression compiles once per count (Model::Impl::stage_program, its
+// cache under the model's mutex, the compile outside it) while other sessions run the counts they have. The
+// thresholds include one that selects nothing.
+TEST(ConcurrentSessions, SelectionSizesCompileConcurrently) {
+  const fs::path path = kTestModelsDir / "qdq_detector_nms.onnx";
+  if (!fs::exists(path)) GTEST_SKIP() << "no generated test models";
+  const std::vector<float> image =
+      npy::read((kTestModelsDir / "qdq_detector_nms.input.npy").string()).to_float();
+  const std::vector<float> thresholds{0.2f, 0.5f, 0.8f, 10.0f};
+  std::vector<Tensors> inputs;
+  for (float threshold : thresholds)
+    inputs.push_back({{"input", HostTensor::from_float({1, 6, 4, 4}, image)},
+                      {"score_threshold", HostTensor::from_float({1}, {threshold})}});
+  const Model reference = Model::load(path.string());
+  std::vector<Tensors> expected;
+  std::set<int64_t> counts;
+  for (const Tensors& in : inputs) {
+    expected.push_back(run_once(reference, in));
+    counts.insert(expected.back().at(reference.outputs().at(0).name).shape().at(0));
+  }
+  ASSERT_EQ(counts.size(), thresholds.size()) << "each threshold should select a different count";
+  ASSERT_TRUE(counts.count(0));
+  const Model model = Model::load(path.string());
+  Findings findings;
+  run_threads(kThreads, findings, [&](int t) {
+    Session session(model, SessionOptions{.threads = 1 + t % 2});
+    for (size_t r = 0; r < 2 * thresholds.size(); ++r) {
+      const size_t i = (static_cast<size_t>(t) + r) % thresholds.size();
+      if (!identical(session.run(inputs[i]), expected[i]))
+        findings.add("thread " + std::to_string(t) + " threshold " + std::to_string(thresholds[i]) +
+                     " differs");
+    }
+  });
+  findings.expect_none();
 }
 
 // Static int8 quantization treats every image of a batch alone: an image's outputs must not depend on the
