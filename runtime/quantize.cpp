@@ -240,6 +240,9 @@ QuantizeResult quantize(std::span<const std::byte> float_model, const Calibratio
       const auto f = reference.find(t);
       const auto q = quantized.find(qdq.dequantized_name.at(t));
       if (f == reference.end() || q == quantized.end() || q->second.dtype() != DataType::float32) continue;
+      // After a data-dependent selection (NonMaxSuppression, NonZero) the two models may select different
+      // counts: a tensor of another shape has no element-wise error to measure on this sample.
+      if (f->second.shape() != q->second.shape()) continue;
       sqnr[t].add(f->second.float_data(), q->second.float_data());
     }
     if (options.progress) options.progress(data.count + s + 1, total_runs);

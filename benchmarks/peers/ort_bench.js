@@ -25,7 +25,8 @@ function parseArgs(argv) {
   return a;
 }
 
-// Minimal .npy (version 1-3, little-endian float32 / uint8, C order) reader and float32 writer.
+// Minimal .npy (version 1-3, little-endian, C order) reader and writer: float32, uint8, int64, int32, bool.
+const NPY_DESCR = { float32: '<f4', uint8: '|u1', int8: '|i1', int64: '<i8', int32: '<i4', bool: '|b1' };
 function readNpy(file) {
   const buf = fs.readFileSync(file);
   if (buf.slice(0, 6).toString('latin1') !== '\x93NUMPY') throw new Error(`${file}: not a .npy file`);
@@ -38,12 +39,18 @@ function readNpy(file) {
   const data = buf.slice(offset + headerLen);
   if (descr === '<f4') return { type: 'float32', shape, data: new Float32Array(data.buffer.slice(data.byteOffset, data.byteOffset + data.length)) };
   if (descr === '|u1' || descr === '<u1') return { type: 'uint8', shape, data: new Uint8Array(data) };
+  const copy = () => data.buffer.slice(data.byteOffset, data.byteOffset + data.length);
+  if (descr === '<i8') return { type: 'int64', shape, data: new BigInt64Array(copy()) };
+  if (descr === '<i4') return { type: 'int32', shape, data: new Int32Array(copy()) };
+  if (descr === '|b1') return { type: 'bool', shape, data: new Uint8Array(data) };
   throw new Error(`${file}: unsupported dtype ${descr}`);
 }
 
 function writeNpy(file, tensor) {
   const shape = tensor.dims.join(', ') + (tensor.dims.length === 1 ? ',' : '');
-  let header = `{'descr': '${tensor.type === 'uint8' ? '|u1' : '<f4'}', 'fortran_order': False, 'shape': (${shape}), }`;
+  const descr = NPY_DESCR[tensor.type];
+  if (!descr) throw new Error(`${file}: output type ${tensor.type} has no .npy writer here`);
+  let header = `{'descr': '${descr}', 'fortran_order': False, 'shape': (${shape}), }`;
   header += ' '.repeat((64 - ((10 + header.length + 1) % 64)) % 64) + '\n';
   const head = Buffer.alloc(10);
   head.write('\x93NUMPY', 0, 'latin1');

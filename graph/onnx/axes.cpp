@@ -1,5 +1,6 @@
 #include "graph/onnx/axes.h"
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 
@@ -26,6 +27,16 @@ std::vector<int64_t> int_values(const onnx::NodeProto& node, const Constant& c, 
   out.reserve(c.values.size());
   for (double v : c.values)
     out.push_back(to_dimension(node, v, what));
+  return out;
+}
+
+std::vector<int64_t> slice_bounds(const onnx::NodeProto& node, const Constant& c, const char* what) {
+  std::vector<int64_t> out;
+  out.reserve(c.values.size());
+  for (double v : c.values)
+    if (std::isnan(v)) throw Error(describe(node) + ": " + what + " is not a number");
+  for (double v : c.values)
+    out.push_back(static_cast<int64_t>(std::clamp(v, -0x1p62, 0x1p62)));
   return out;
 }
 

@@ -23,6 +23,10 @@ int64_t to_dimension(const onnx::NodeProto& node, double v, const char* what);
 
 // Every value of an integer constant (axes, pads, repeats, shapes), checked by to_dimension.
 std::vector<int64_t> int_values(const onnx::NodeProto& node, const Constant& c, const char* what);
+// Slice's starts or ends. ONNX clamps them to the dimension, and exporters write INT64_MIN / INT64_MAX
+// (or one off) for "to the very beginning / end": held as doubles they are 2^63, so they are clamped to
+// +-2^62 here, beyond any dimension, instead of refused.
+std::vector<int64_t> slice_bounds(const onnx::NodeProto& node, const Constant& c, const char* what);
 
 // Physical axis of ONNX axis `a` (in [0, 4)) for an NHWC-stored image tensor.
 int64_t nhwc_axis(int64_t a);

@@ -438,8 +438,8 @@ bool Importer::fold_constants(const onnx::NodeProto& node) {
         throw Error(describe(node) + ": attributes starts and ends are required");
       starts = a.get_ints("starts"), ends = a.get_ints("ends"), axes = a.get_ints("axes", {});
     } else {
-      starts = int_values(node, input(1, "starts"), "start");
-      ends = int_values(node, input(2, "ends"), "end");
+      starts = slice_bounds(node, input(1, "starts"), "start");
+      ends = slice_bounds(node, input(2, "ends"), "end");
       if (in.size() > 3 && !in[3].values.empty()) axes = int_values(node, in[3], "axis");
       if (in.size() > 4 && !in[4].values.empty()) steps = int_values(node, in[4], "step");
     }

@@ -46,7 +46,12 @@ std::vector<std::byte> constant_bytes(const std::vector<double>& values, const S
     } else if (type == ElementType::b8) {
       bytes[i] = std::byte{ordered[i] != 0.0};
     } else {
-      const auto v = static_cast<int64_t>(ordered[i]);
+      // int64 constants are held as doubles: INT64_MAX (an exporter's "no limit", e.g. NonMaxSuppression's
+      // max_output_boxes_per_class = sys.maxsize) reads as 2^63, which must not wrap to INT64_MIN.
+      const double d = ordered[i];
+      const int64_t v = d >= 0x1p63                    ? INT64_MAX
+                        : d < -0x1p63 || std::isnan(d) ? INT64_MIN
+                                                       : static_cast<int64_t>(d);
       std::memcpy(bytes.data() + i * 8, &v, 8);
     }
   }

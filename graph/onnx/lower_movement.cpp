@@ -98,8 +98,8 @@ bool Importer::lower_movement(const onnx::NodeProto& node) {
       starts = a.get_ints("starts"), ends = a.get_ints("ends"), axes = a.get_ints("axes", {});
     } else {
       a.expect_only({});
-      starts = int_values(node, constant_input(node, 1, "starts"), "start");
-      ends = int_values(node, constant_input(node, 2, "ends"), "end");
+      starts = slice_bounds(node, constant_input(node, 1, "starts"), "start");
+      ends = slice_bounds(node, constant_input(node, 2, "ends"), "end");
       if (has_input(node, 3)) axes = int_values(node, constant_input(node, 3, "axes"), "axis");
       if (has_input(node, 4)) steps = int_values(node, constant_input(node, 4, "steps"), "step");
     }

@@ -2790,6 +2790,32 @@ def qdq_detector_nms():
 
 
 @model
+def float_nms_unbounded():
+    """What torchvision's exports write: NonMaxSuppression with max_output_boxes_per_class = sys.maxsize
+    (INT64_MAX, which octet holds as a double: it must not wrap), centre-format boxes, no score threshold,
+    and Slices whose bounds are INT64_MAX and INT64_MIN + 1 (the boxes reversed along their axis)."""
+    b = Builder("float_nms_unbounded")
+    centres = b.rng.uniform(0, 4, (1, 12, 2))
+    sizes = b.rng.uniform(0.5, 2, (1, 12, 2))
+    boxes = b.input([1, 12, 4], name="boxes", values=as_f32(np.concatenate([centres, sizes], axis=2)))
+    scores = b.input([1, 2, 12], 0, 1, name="scores")
+    big, small = np.iinfo(np.int64).max, np.iinfo(np.int64).min + 1
+    reversed_boxes = b.node("Slice", [boxes.name, b.const(np.array([-1], np.int64), "starts"),
+                                      b.const(np.array([small], np.int64), "ends"),
+                                      b.const(np.array([1], np.int64), "axes"),
+                                      b.const(np.array([-1], np.int64), "steps")], "slice")
+    all_scores = b.node("Slice", [scores.name, b.const(np.array([0], np.int64), "starts"),
+                                  b.const(np.array([big], np.int64), "ends"),
+                                  b.const(np.array([2], np.int64), "axes")], "slice")
+    selected = b.node("NonMaxSuppression", [reversed_boxes, all_scores, b.const(np.array([big], np.int64), "max_boxes"),
+                                            b.const(np.array([0.2], np.float32), "iou")], "nms", center_point_box=1)
+    expected = nms_reference(boxes.v[:, ::-1], scores.v, big, 0.2, center_point_box=1)
+    assert 2 < len(expected) < 24, len(expected)
+    b.output(T(selected, expected), dims=["n", 3])
+    return b
+
+
+@model
 def float_nonzero_select():
     """NonZero of a comparison, its coordinates transposed into GatherND (the elements above 0.3), and the
     coordinates divided by the tensor's last dimension (a Shape read before the selection). The variant
