@@ -18,18 +18,36 @@
 #include <string>
 #include <vector>
 
+#include "kernels/quantization/element_type.h"
+
 namespace octet::graph {
 
-// An operator whose output's shape depends on its input data, evaluated between two stages.
+// An operator whose output's shape depends on its input data, evaluated between two stages. An If is one
+// too: which branch runs, and so what it gives, depends on its condition's value.
 struct DynamicNode {
-  enum class Op { non_zero, non_max_suppression };
+  enum class Op { non_zero, non_max_suppression, if_branch };
   Op op = Op::non_zero;
   std::string name;                 // the ONNX node's name (or its output's), for errors and reports
-  std::string onnx_op;              // "NonZero", "NonMaxSuppression"
+  std::string onnx_op;              // "NonZero", "NonMaxSuppression", "If"
   std::vector<std::string> inputs;  // ONNX tensor names; "" for an omitted optional input
-  std::string output;
+  std::vector<std::string> outputs;
   int64_t center_point_box = 0;  // NonMaxSuppression's box format: 0 corners, 1 centre and size
+
+  // If: input 0 is the condition, the others are the run-time tensors of the enclosing graph that the
+  // branches read. Each branch is a model of its own (graph/onnx/stages.cpp writes it): its nodes, the
+  // constants it reads from the enclosing graph, its outputs (the If's, in order), and as inputs the
+  // enclosing tensors it reads, declared when it first runs (branch_model).
+  struct Branch {
+    std::string model;                // a serialized ONNX ModelProto without its inputs
+    std::vector<std::string> inputs;  // the enclosing graph's run-time tensors it reads
+  };
+  Branch then_branch, else_branch;
 };
+
+// The ONNX model of an If's branch, its inputs declared with these element types and ranks (dynamic
+// dimensions, named "d0", "d1", ...).
+std::string branch_model(const DynamicNode::Branch& branch, std::span<const ElementType> types,
+                         std::span<const size_t> ranks);
 
 // One compiled part of a staged model.
 struct Stage {

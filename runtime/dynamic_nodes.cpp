@@ -104,7 +104,15 @@ HostTensor non_max_suppression(const graph::DynamicNode& node,
 }  // namespace
 
 const char* dynamic_op_name(const graph::DynamicNode& node) {
-  return node.op == graph::DynamicNode::Op::non_zero ? "non_zero" : "non_max_suppression";
+  switch (node.op) {
+    case graph::DynamicNode::Op::non_zero:
+      return "non_zero";
+    case graph::DynamicNode::Op::non_max_suppression:
+      return "non_max_suppression";
+    case graph::DynamicNode::Op::if_branch:
+      break;
+  }
+  return "if";
 }
 
 HostTensor evaluate(const graph::DynamicNode& node, const std::map<std::string, HostTensor>& values) {
@@ -113,6 +121,8 @@ HostTensor evaluate(const graph::DynamicNode& node, const std::map<std::string, 
       return non_zero(*input(node, values, 0));
     case graph::DynamicNode::Op::non_max_suppression:
       return non_max_suppression(node, values);
+    case graph::DynamicNode::Op::if_branch:
+      break;  // runtime/branches.cpp
   }
   throw Error("internal: " + describe(node) + ": unknown operator");
 }

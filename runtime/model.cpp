@@ -58,6 +58,7 @@ graph::ImportOptions Model::Impl::import_options() const {
   io.input_shapes = options.input_shapes;
   io.input_shapes_nhwc = options.nhwc_io;
   if (!stage_cuts.empty()) io.cut = stage_cuts[0];
+  io.allow_empty_inputs = allow_empty_inputs;
   return io;
 }
 
@@ -114,6 +115,12 @@ Model Model::load_from_memory(std::span<const std::byte> bytes, const LoadOption
 // `impl` holds the model's ONNX bytes, which the model keeps (a dynamic model compiles each new shape from
 // them).
 Model Model::load_owned(std::shared_ptr<Impl> impl, const LoadOptions& options) {
+  prepare_model(*impl, options);
+  return Model(std::move(impl));
+}
+
+void prepare_model(Model::Impl& model, const LoadOptions& options) {
+  Model::Impl* impl = &model;
   impl->options = options;
   impl->stages = graph::plan_stages(impl->onnx);
   for (const graph::Stage& stage : impl->stages.stages) {
@@ -175,7 +182,6 @@ Model Model::load_owned(std::shared_ptr<Impl> impl, const LoadOptions& options) 
     impl->outputs.push_back(t);
   }
   if (impl->stages.staged()) impl->prepare_stages();
-  return Model(std::move(impl));
 }
 
 bool Model::Impl::placeholder_shapes() const {
@@ -229,8 +235,8 @@ std::vector<NodeInfo> Model::nodes() const {
                      runtime::dynamic_op_name(d),
                      d.onnx_op,
                      {},
-                     d.output,
-                     "s64",
+                     d.outputs.at(0),
+                     d.op == graph::DynamicNode::Op::if_branch ? "" : "s64",
                      0,
                      d.op == graph::DynamicNode::Op::non_max_suppression,
                      {}});

@@ -41,6 +41,8 @@ struct Model::Impl {
   // Stages 1 and on, compiled at load for placeholder sizes of the data-dependent tensors: what
   // Model::nodes() lists. Index k - 1 for stage k.
   std::vector<std::shared_ptr<const runtime::Program>> later_stages_at_load;
+  // An If's branch run as a model of its own (runtime/branches.cpp): its inputs may be empty.
+  bool allow_empty_inputs = false;
   // The import options of stage 0 (of the whole model where it has no stages).
   graph::ImportOptions import_options() const;
   // Stage k >= 1 compiled for the tensors it reads (by ONNX name, among `values`), cached by their types
@@ -66,5 +68,9 @@ struct Model::Impl {
   mutable std::map<StageKey, std::pair<std::shared_ptr<const runtime::Program>, uint64_t>> stage_cache_;
   mutable uint64_t stage_uses_ = 0;
 };
+
+// Compiles `model.onnx` for `options` and describes its inputs and outputs: what Model::load does with the
+// bytes it read.
+void prepare_model(Model::Impl& model, const LoadOptions& options);
 
 }  // namespace octet

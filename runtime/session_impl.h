@@ -85,6 +85,8 @@ struct Session::Impl {
   std::vector<HostTensor> execute(const runtime::Program& program, std::span<const HostTensor* const> inputs,
                                   std::span<const TensorInfo* const> infos,
                                   const std::vector<bool>& quantized_outputs, bool profile);
+  // The If branches this session has run (runtime/branches.cpp), each a model of its own with a session.
+  std::map<std::pair<std::string, bool>, std::unique_ptr<Impl>> branches;
   // A model with data-dependent shapes (graph/stages.h): stage 0 is `first`; the rest are compiled for the
   // sizes the data-dependent operators produce (runtime/staged_run.cpp).
   std::map<std::string, HostTensor> run_stages(const runtime::Program& first,
@@ -113,5 +115,13 @@ struct Session::Impl {
     }
   }
 };
+
+// Runs the branch of an If (graph/stages.h) that its condition picks, on the tensors computed so far (by ONNX
+// name), as a model of its own compiled on first use and kept in `branches` (by node and branch) with a
+// session of `options`. Returns the If's outputs in order. Throws octet::Error naming the node.
+std::vector<HostTensor> run_if(
+    const graph::DynamicNode& node, const std::map<std::string, HostTensor>& values,
+    const SessionOptions& options,
+    std::map<std::pair<std::string, bool>, std::unique_ptr<Session::Impl>>& branches);
 
 }  // namespace octet

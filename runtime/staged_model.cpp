@@ -7,7 +7,7 @@
 
 #include "kernels/error.h"
 #include "runtime/dynamic_nodes.h"
-#include "runtime/model_impl.h"
+#include "runtime/session_impl.h"
 
 namespace octet {
 
@@ -168,6 +168,24 @@ void Model::Impl::prepare_stages() {
     for (const graph::DynamicNode& d : stage.dynamic_nodes)
       read_later.insert(d.inputs.begin(), d.inputs.end());
   }
+  // Each data-dependent operator runs once on the placeholders, so that wrong types or shapes of its inputs
+  // and constants out of range (an IoU threshold of 1.5) are errors at load; a selection then takes the
+  // placeholder size, an If gives what its branch gives.
+  std::map<std::pair<std::string, bool>, std::unique_ptr<Session::Impl>> branches;
+  const SessionOptions session_options{.threads = 1, .requantization = options.requantization};
+  auto evaluate_on_placeholders = [&](const graph::Stage& stage, std::map<std::string, HostTensor>& values,
+                                      int64_t selected) {
+    for (const graph::DynamicNode& d : stage.dynamic_nodes) {
+      if (d.op == graph::DynamicNode::Op::if_branch) {
+        std::vector<HostTensor> results = run_if(d, values, session_options, branches);
+        for (size_t i = 0; i < d.outputs.size() && i < results.size(); ++i)
+          values.insert_or_assign(d.outputs[i], std::move(results[i]));
+        continue;
+      }
+      (void)runtime::evaluate(d, values);
+      values.insert_or_assign(d.outputs.at(0), placeholder_selection(d, values, selected));
+    }
+  };
   auto describe = [&](int64_t selected, std::vector<std::shared_ptr<const runtime::Program>>& programs,
                       std::map<std::string, std::pair<float, int32_t>>& params) {
     std::map<std::string, HostTensor> values;
@@ -196,10 +214,7 @@ void Model::Impl::prepare_stages() {
         programs.push_back(program);
       }
       if (!program) {
-        for (const graph::DynamicNode& d : stage.dynamic_nodes) {
-          (void)runtime::evaluate(d, values);  // checked on placeholders, as below
-          values.insert_or_assign(d.output, placeholder_selection(d, values, selected));
-        }
+        evaluate_on_placeholders(stage, values, selected);
         continue;
       }
       const graph::Graph& g = program->graph;
@@ -213,12 +228,7 @@ void Model::Impl::prepare_stages() {
           params[stage.outputs[i]] = {qv.quant.scale(), qv.quant.zero_point()};
         values.insert_or_assign(stage.outputs[i], std::move(outs[i]));
       }
-      for (const graph::DynamicNode& d : stage.dynamic_nodes) {
-        // Evaluated once on the placeholders, so that wrong types or shapes of its inputs and constants out
-        // of range (an IoU threshold of 1.5) are errors at load.
-        (void)runtime::evaluate(d, values);
-        values.insert_or_assign(d.output, placeholder_selection(d, values, selected));
-      }
+      evaluate_on_placeholders(stage, values, selected);
     }
     return values;
   };

@@ -100,22 +100,28 @@ std::map<std::string, HostTensor> Session::Impl::run_stages(const runtime::Progr
     }
     for (const graph::DynamicNode& d : stage.dynamic_nodes) {
       const Clock::time_point start = Clock::now();
-      HostTensor selected = runtime::evaluate(d, values);
+      std::vector<HostTensor> results;
+      if (d.op == graph::DynamicNode::Op::if_branch)
+        results = run_if(d, values, options, branches);
+      else
+        results.push_back(runtime::evaluate(d, values));
       if (profile) {
         NodeTiming t;
         t.node = node_offset;
         t.name = d.name;
         t.op = runtime::dynamic_op_name(d);
         t.onnx_op = d.onnx_op;
-        t.output_shape = selected.shape();
-        t.bytes = static_cast<int64_t>(selected.bytes().size());
+        t.output_shape = results.at(0).shape();
+        for (const HostTensor& r : results)
+          t.bytes += static_cast<int64_t>(r.bytes().size());
         t.computes_in_float = d.op == graph::DynamicNode::Op::non_max_suppression;
         t.start_seconds = std::chrono::duration<double>(start - run_start).count();
         t.seconds = std::chrono::duration<double>(Clock::now() - start).count();
         profile->push_back(std::move(t));
       }
       ++node_offset;
-      values.insert_or_assign(d.output, std::move(selected));
+      for (size_t i = 0; i < d.outputs.size() && i < results.size(); ++i)
+        values.insert_or_assign(d.outputs[i], std::move(results[i]));
     }
   }
   std::map<std::string, HostTensor> outputs;

@@ -211,7 +211,7 @@ void Importer::read_inputs() {
         given = {given[0], given[3], given[1], given[2]};
       bool fits = given.size() == declared.size();
       // A selection may select nothing (graph/stages.h); a caller's input may not be empty.
-      const int64_t least = passed ? 0 : 1;
+      const int64_t least = passed || options_.allow_empty_inputs ? 0 : 1;
       for (size_t i = 0; fits && i < declared.size(); ++i)
         fits = given[i] >= least && (declared[i] < 0 || declared[i] == given[i]);
       if (!fits)
@@ -512,7 +512,7 @@ void collect_inputs(const onnx::NodeProto& node, std::set<std::string>& names) {
   }
 }
 
-int32_t onnx_type_of(ElementType t) {
+int32_t stage_onnx_type(ElementType t) {
   switch (t) {
     case ElementType::f32:
       return onnx::TensorProto::FLOAT;
@@ -552,7 +552,7 @@ void apply_cut(onnx::ModelProto& model, InitializerRawData& raw_data, const Impo
   for (const ImportCut::ConstantTensor& c : cut.constants) {
     onnx::TensorProto& t = *initializers.Add();
     t.set_name(c.name);
-    t.set_data_type(onnx_type_of(c.type));
+    t.set_data_type(stage_onnx_type(c.type));
     for (int64_t d : c.shape)
       t.add_dims(d);
     t.set_raw_data(c.data.data(), c.data.size());
@@ -582,7 +582,7 @@ void apply_cut(onnx::ModelProto& model, InitializerRawData& raw_data, const Impo
     onnx::ValueInfoProto& v = *g.add_input();
     v.set_name(name);
     auto& tt = *v.mutable_type()->mutable_tensor_type();
-    tt.set_elem_type(onnx_type_of(type->second));
+    tt.set_elem_type(stage_onnx_type(type->second));
     for (size_t d = 0; d < shape->second.size(); ++d)
       tt.mutable_shape()->add_dim()->set_dim_param("stage_dim");
   }
@@ -596,6 +596,10 @@ void apply_cut(onnx::ModelProto& model, InitializerRawData& raw_data, const Impo
 }
 
 }  // namespace
+
+int32_t onnx_type_of(ElementType t) {
+  return stage_onnx_type(t);
+}
 
 }  // namespace onnx_import
 

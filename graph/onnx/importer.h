@@ -277,4 +277,7 @@ class Importer {
 // `raw_data` gets one entry per graph.initializer. Throws octet::Error for bytes that are not a model.
 onnx::ModelProto parse_model_file(std::span<const std::byte> bytes, InitializerRawData& raw_data);
 
+// The ONNX element type of tensors octet passes between stages (float32, uint8, bool, int64).
+int32_t onnx_type_of(ElementType t);
+
 }  // namespace octet::graph::onnx_import

@@ -23,7 +23,62 @@ bool default_domain(const onnx::NodeProto& node) {
 }
 
 bool is_data_dependent(const onnx::NodeProto& node) {
-  return default_domain(node) && (node.op_type() == "NonZero" || node.op_type() == "NonMaxSuppression");
+  return default_domain(node) &&
+         (node.op_type() == "NonZero" || node.op_type() == "NonMaxSuppression" || node.op_type() == "If");
+}
+
+// The tensors of the enclosing scope that a subgraph reads (its nested subgraphs' reads included): names
+// it reads that neither it nor a subgraph inside it defines.
+void defined_in(const onnx::GraphProto& g, std::set<std::string>& names) {
+  for (const auto& in : g.input())
+    names.insert(in.name());
+  for (const auto& init : g.initializer())
+    names.insert(init.name());
+  for (const auto& n : g.node()) {
+    names.insert(n.output().begin(), n.output().end());
+    for (const auto& a : n.attribute()) {
+      if (a.has_g()) defined_in(a.g(), names);
+      for (const auto& sub : a.graphs())
+        defined_in(sub, names);
+    }
+  }
+}
+
+void read_in(const onnx::GraphProto& g, std::vector<std::string>& names) {
+  for (const auto& n : g.node()) {
+    names.insert(names.end(), n.input().begin(), n.input().end());
+    for (const auto& a : n.attribute()) {
+      if (a.has_g()) read_in(a.g(), names);
+      for (const auto& sub : a.graphs())
+        read_in(sub, names);
+    }
+  }
+}
+
+std::vector<std::string> outer_reads(const onnx::GraphProto& g) {
+  std::set<std::string> defined;
+  defined_in(g, defined);
+  std::vector<std::string> read, out;
+  read_in(g, read);
+  for (const std::string& name : read)
+    if (!name.empty() && !defined.count(name) && std::find(out.begin(), out.end(), name) == out.end())
+      out.push_back(name);
+  return out;
+}
+
+// Everything a node reads: its inputs, then what its subgraphs read from the enclosing scope.
+std::vector<std::string> all_reads(const onnx::NodeProto& node) {
+  std::vector<std::string> reads(node.input().begin(), node.input().end());
+  for (const auto& a : node.attribute()) {
+    std::vector<const onnx::GraphProto*> subgraphs;
+    if (a.has_g()) subgraphs.push_back(&a.g());
+    for (const auto& sub : a.graphs())
+      subgraphs.push_back(&sub);
+    for (const onnx::GraphProto* sub : subgraphs)
+      for (const std::string& name : outer_reads(*sub))
+        if (std::find(reads.begin(), reads.end(), name) == reads.end()) reads.push_back(name);
+  }
+  return reads;
 }
 
 bool reads_shape_only(const onnx::NodeProto& node) {
@@ -37,8 +92,82 @@ struct TensorPlace {
   int producer = -1;       // node index, -1 for graph inputs and initializers
 };
 
-DynamicNode dynamic_node(const onnx::NodeProto& node, const std::map<std::string, int>& producer,
-                         const onnx::GraphProto& g) {
+// What writing an If's branches as models of their own reads from the enclosing model.
+struct Enclosing {
+  const onnx::ModelProto& model;
+  const onnx_import::InitializerRawData& raw;
+  const std::map<std::string, int>& producer;
+};
+
+// An If's branch as a model: the constants it reads from the enclosing graph (initializers, Constant
+// nodes) copied in, its other reads left to be declared as inputs (branch_model).
+DynamicNode::Branch write_branch(const onnx::NodeProto& node, const onnx::GraphProto& body,
+                                 const Enclosing& e) {
+  const onnx::GraphProto& g = e.model.graph();
+  DynamicNode::Branch branch;
+  onnx::ModelProto m;
+  m.set_ir_version(e.model.ir_version());
+  *m.mutable_opset_import() = e.model.opset_import();
+  onnx::GraphProto& out = *m.mutable_graph();
+  out.set_name(body.name().empty() ? node.name() + "_branch" : body.name());
+  for (const std::string& name : outer_reads(body)) {
+    bool found = false;
+    for (int i = 0; i < g.initializer_size() && !found; ++i) {
+      if (g.initializer(i).name() != name) continue;
+      onnx::TensorProto& t = *out.add_initializer() = g.initializer(i);
+      if (const auto& raw = e.raw[static_cast<size_t>(i)]; raw && !t.has_raw_data())
+        t.set_raw_data(raw->data(), raw->size());
+      found = true;
+    }
+    if (found) continue;
+    if (const auto it = e.producer.find(name);
+        it != e.producer.end() && g.node(it->second).op_type() == "Constant") {
+      *out.add_node() = g.node(it->second);
+      continue;
+    }
+    branch.inputs.push_back(name);
+  }
+  for (const auto& init : body.initializer())  // the branch's own constants
+    *out.add_initializer() = init;
+  for (const auto& n : body.node())
+    *out.add_node() = n;
+  *out.mutable_output() = body.output();
+  if (body.output_size() != node.output_size())
+    throw Error(describe(node) + ": a branch has " + std::to_string(body.output_size()) +
+                " outputs, the If " + std::to_string(node.output_size()));
+  branch.model = m.SerializeAsString();
+  return branch;
+}
+
+DynamicNode if_node(const onnx::NodeProto& node, const Enclosing& e) {
+  if (node.input_size() != 1 || node.input(0).empty())
+    throw Error(describe(node) + ": takes one input (cond)");
+  if (node.output_size() < 1) throw Error(describe(node) + ": has no output");
+  const onnx::GraphProto* then_body = nullptr;
+  const onnx::GraphProto* else_body = nullptr;
+  for (const auto& a : node.attribute()) {
+    if (a.name() == "then_branch" && a.has_g()) then_body = &a.g();
+    if (a.name() == "else_branch" && a.has_g()) else_body = &a.g();
+  }
+  if (!then_body || !else_body) throw Error(describe(node) + ": needs both then_branch and else_branch");
+  DynamicNode d;
+  d.op = DynamicNode::Op::if_branch;
+  d.name = node.name().empty() ? node.output(0) : node.name();
+  d.onnx_op = node.op_type();
+  d.outputs.assign(node.output().begin(), node.output().end());
+  d.then_branch = write_branch(node, *then_body, e);
+  d.else_branch = write_branch(node, *else_body, e);
+  d.inputs = {node.input(0)};
+  for (const DynamicNode::Branch* b : {&d.then_branch, &d.else_branch})
+    for (const std::string& name : b->inputs)
+      if (std::find(d.inputs.begin(), d.inputs.end(), name) == d.inputs.end()) d.inputs.push_back(name);
+  return d;
+}
+
+DynamicNode dynamic_node(const onnx::NodeProto& node, const Enclosing& e) {
+  if (node.op_type() == "If") return if_node(node, e);
+  const onnx::GraphProto& g = e.model.graph();
+  const std::map<std::string, int>& producer = e.producer;
   const bool nms = node.op_type() == "NonMaxSuppression";
   if (node.output_size() != 1 || node.output(0).empty()) throw Error(describe(node) + ": has one output");
   if (node.input_size() < (nms ? 2 : 1) || node.input_size() > (nms ? 5 : 1))
@@ -50,7 +179,7 @@ DynamicNode dynamic_node(const onnx::NodeProto& node, const std::map<std::string
   d.name = node.name().empty() ? node.output(0) : node.name();
   d.onnx_op = node.op_type();
   d.inputs.assign(node.input().begin(), node.input().end());
-  d.output = node.output(0);
+  d.outputs = {node.output(0)};
   d.op = nms ? DynamicNode::Op::non_max_suppression : DynamicNode::Op::non_zero;
   // NonZero tests ONNX's integers. An int8 tensor from a QuantizeLinear is held as uint8 q + 128 inside
   // octet, whose bytes are not those integers.
@@ -80,8 +209,8 @@ void add_once(std::vector<std::string>& list, const std::string& name) {
 
 StagePlan plan_stages(std::span<const std::byte> bytes) {
   onnx::ModelProto model;
+  onnx_import::InitializerRawData raw;
   try {
-    onnx_import::InitializerRawData raw;
     model = onnx_import::parse_model_file(bytes, raw);
   } catch (const Error&) {
     return {};  // importing reports it
@@ -90,6 +219,11 @@ StagePlan plan_stages(std::span<const std::byte> bytes) {
   const int node_count = g.node_size();
   if (std::none_of(g.node().begin(), g.node().end(), is_data_dependent)) return {};
 
+  // An If may give a sequence or an optional, which octet does not have: say so before a branch is run.
+  for (const auto& out : g.output())
+    if (out.type().value_case() != onnx::TypeProto::VALUE_NOT_SET && !out.type().has_tensor_type())
+      throw Error("graph output '" + out.name() + "' is not a tensor (a sequence, map or optional); octet's " +
+                  "outputs are tensors");
   std::map<std::string, TensorPlace> places;
   for (const auto& init : g.initializer())
     places[init.name()] = {0, true, -1};
@@ -107,12 +241,17 @@ StagePlan plan_stages(std::span<const std::byte> bytes) {
       producer[out] = i;
     }
 
+  // What each node reads, its subgraphs' reads of this graph included (an If's branches).
+  std::vector<std::vector<std::string>> reads;
+  for (int i = 0; i < node_count; ++i)
+    reads.push_back(all_reads(g.node(i)));
+
   // Topological order (Kahn); a cycle or an input nothing produces is left to the importer to report.
   std::vector<int> waiting(static_cast<size_t>(node_count), 0);
   std::map<std::string, std::vector<int>> readers;
   std::deque<int> ready;
   for (int i = 0; i < node_count; ++i) {
-    for (const auto& in : g.node(i).input()) {
+    for (const auto& in : reads[static_cast<size_t>(i)]) {
       if (in.empty() || places.count(in)) continue;
       if (!producer.count(in)) return {};
       ++waiting[static_cast<size_t>(i)];
@@ -140,7 +279,7 @@ StagePlan plan_stages(std::span<const std::byte> bytes) {
     const onnx::NodeProto& node = g.node(i);
     int level = 0;
     bool all_static = true;
-    for (const auto& in : node.input()) {
+    for (const auto& in : reads[static_cast<size_t>(i)]) {
       if (in.empty()) continue;
       const TensorPlace& p = places.at(in);
       level = std::max(level, p.level);
@@ -208,7 +347,7 @@ StagePlan plan_stages(std::span<const std::byte> bytes) {
     if (home < 0 && p.is_static) {
       // Imported into this stage with whatever it reads.
       if (members[k].insert(p.producer).second)
-        for (const auto& in : g.node(p.producer).input())
+        for (const auto& in : reads[u])
           if (!in.empty()) need(k, in);
       return;
     }
@@ -226,14 +365,14 @@ StagePlan plan_stages(std::span<const std::byte> bytes) {
   for (size_t k = 0; k < plan.stages.size(); ++k) {
     const std::vector<int> placed(members[k].begin(), members[k].end());
     for (int i : placed)
-      for (const auto& in : g.node(i).input())
+      for (const auto& in : reads[static_cast<size_t>(i)])
         if (!in.empty()) need(k, in);
   }
   // Data-dependent nodes read from the stage they follow.
   for (int i : order) {
     if (!is_data_dependent(g.node(i))) continue;
     const auto k = static_cast<size_t>(node_level[static_cast<size_t>(i)]);
-    DynamicNode d = dynamic_node(g.node(i), producer, g);
+    DynamicNode d = dynamic_node(g.node(i), Enclosing{model, raw, producer});
     for (const auto& in : d.inputs) {
       if (in.empty()) continue;
       const TensorPlace& p = places.at(in);
@@ -269,6 +408,24 @@ StagePlan plan_stages(std::span<const std::byte> bytes) {
   for (size_t k = 0; k < plan.stages.size(); ++k)
     plan.stages[k].nodes.assign(members[k].begin(), members[k].end());
   return plan;
+}
+
+std::string branch_model(const DynamicNode::Branch& branch, std::span<const ElementType> types,
+                         std::span<const size_t> ranks) {
+  onnx::ModelProto m;
+  if (!m.ParseFromString(branch.model)) throw Error("internal: an If branch's model does not parse");
+  for (size_t i = 0; i < branch.inputs.size(); ++i) {
+    onnx::ValueInfoProto& v = *m.mutable_graph()->add_input();
+    v.set_name(branch.inputs[i]);
+    auto& tt = *v.mutable_type()->mutable_tensor_type();
+    tt.set_elem_type(onnx_import::onnx_type_of(types[i]));
+    for (size_t d = 0; d < ranks[i]; ++d) {
+      std::string dim = "d";  // appended, not "d" + ...: g++ 12 warns about that (a false -Wrestrict)
+      dim += std::to_string(d);
+      tt.mutable_shape()->add_dim()->set_dim_param(dim);
+    }
+  }
+  return m.SerializeAsString();
 }
 
 }  // namespace octet::graph

@@ -2816,6 +2816,62 @@ def float_nms_unbounded():
 
 
 @model
+def float_if_branches():
+    """Two If nodes, run as their branches' own models between stages. The first's condition is computed
+    from the data (the sum of x above 0): its then branch scales x by a constant of the enclosing graph, its
+    else branch returns the coordinates of x > 0.5 (a selection, shaped by the data). The second tests a
+    selection for nothing, as torchvision's batched NMS does: no element above 0 gives a constant empty
+    tensor, else the largest selected element. The variant `negative` takes both other branches."""
+    b = Builder("float_if_branches")
+    x = b.input([2, 3], name="x", values=as_f32([[0.9, -0.2, 0.6], [0.1, 0.7, -0.4]]))
+    w = as_f32([2.0, -1.0, 0.5])
+    wn = b.const(w, "w")
+    axes = b.const(np.array([0, 1], np.int64), "axes")
+    total = b.node("ReduceSum", [x.name, axes], "reduce_sum", keepdims=0)
+    cond = b.node("Greater", [total, b.const(np.array(0, np.float32), "zero")], "greater")
+    then_g = helper.make_graph([helper.make_node("Mul", [x.name, wn], ["scaled"], name="scale")], "then",
+                               [], [helper.make_tensor_value_info("scaled", TensorProto.FLOAT, None)])
+    else_g = helper.make_graph(
+        [helper.make_node("Greater", [x.name, "half"], ["above"], name="above_half"),
+         helper.make_node("NonZero", ["above"], ["where"], name="where_above"),
+         helper.make_node("Cast", ["where"], ["where_f"], name="as_float", to=TensorProto.FLOAT)],
+        "else", [], [helper.make_tensor_value_info("where_f", TensorProto.FLOAT, None)],
+        [numpy_helper.from_array(np.array(0.5, np.float32), "half")])
+    first = b.node("If", [cond], "if", then_branch=then_g, else_branch=else_g)
+
+    positive = b.node("NonZero", [b.node("Greater", [x.name, b.const(np.array(0, np.float32), "zero")],
+                                         "greater")], "nonzero")
+    count = b.node("Gather", [b.node("Shape", [positive], "shape"), b.const(np.array(1, np.int64), "axis")],
+                   "gather")
+    none = b.node("Equal", [count, b.const(np.array(0, np.int64), "nothing")], "equal")
+    empty_g = helper.make_graph([helper.make_node("Constant", [], ["empty"], name="empty_value",
+                                                  value=numpy_helper.from_array(np.zeros([1, 0], np.float32)))],
+                                "empty", [], [helper.make_tensor_value_info("empty", TensorProto.FLOAT, None)])
+    largest_g = helper.make_graph(
+        [helper.make_node("Transpose", [positive], ["coords"], name="coords", perm=[1, 0]),
+         helper.make_node("GatherND", [x.name, "coords"], ["picked"], name="picked"),
+         helper.make_node("ReduceMax", ["picked"], ["largest"], name="largest", keepdims=1),
+         helper.make_node("Unsqueeze", ["largest", "zero_axis"], ["largest_2d"], name="as_2d")],
+        "largest", [], [helper.make_tensor_value_info("largest_2d", TensorProto.FLOAT, None)],
+        [numpy_helper.from_array(np.array([0], np.int64), "zero_axis")])
+    second = b.node("If", [none], "if", then_branch=empty_g, else_branch=largest_g)
+
+    def expected(v):
+        first_out = (v * w).astype(np.float32) if v.sum(dtype=np.float64) > 0 else \
+            np.array(np.nonzero(v > np.float32(0.5)), np.float32).reshape(2, -1)
+        above = v[v > 0]
+        second_out = np.zeros([1, 0], np.float32) if above.size == 0 else np.array([[above.max()]], np.float32)
+        return [first_out, second_out]
+
+    outs = expected(x.v)
+    b.output(T(first, outs[0]), dims=["a", "b"])
+    b.output(T(second, outs[1]), dims=[1, "n"])
+    low = as_f32([[-0.9, -0.2, -0.6], [-0.1, -0.7, -0.4]])
+    b.variants["negative"] = ([low], expected(low))
+    return b
+
+
+@model
 def float_nonzero_select():
     """NonZero of a comparison, its coordinates transposed into GatherND (the elements above 0.3), and the
     coordinates divided by the tensor's last dimension (a Shape read before the selection). The variant
@@ -3056,6 +3112,15 @@ def malformed_models():
                                name="nms_iou")],
              [vi("scores", [1, 2, 4])], [vi("sel", None, TensorProto.INT64)],
              nms_inits + [scalar("iou", [1.5], np.float32)]), "nms_iou")
+    then_only = helper.make_graph([helper.make_node("Identity", ["scores"], ["same"], name="same")], "then", [],
+                                  [vi("same", None)])
+    add("if_missing_branch.onnx",
+        make([helper.make_node("Greater", ["scores", "scores"], ["c"], name="compare"),
+              helper.make_node("ReduceMax", ["c_f"], ["c_max"], name="unused_max", keepdims=0),
+              helper.make_node("Cast", ["c"], ["c_f"], name="cast", to=TensorProto.FLOAT),
+              helper.make_node("Cast", ["c_max"], ["cond"], name="to_bool", to=TensorProto.BOOL),
+              helper.make_node("If", ["cond"], ["y"], name="if_one_branch", then_branch=then_only)],
+             [vi("scores", [1, 2, 4])], [vi("y", None)]), "if_one_branch")
     add("nms_scores_shape.onnx",
         make([helper.make_node("NonMaxSuppression", ["boxes", "scores", "max_boxes"], ["sel"], name="nms_shapes")],
              [vi("scores", [1, 2, 5])], [vi("sel", None, TensorProto.INT64)], nms_inits), "nms_shapes")
