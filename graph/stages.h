@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "graph/onnx_import.h"
 #include "kernels/quantization/element_type.h"
 
 namespace octet::graph {
@@ -40,14 +41,17 @@ struct DynamicNode {
   struct Branch {
     std::string model;                // a serialized ONNX ModelProto without its inputs
     std::vector<std::string> inputs;  // the enclosing graph's run-time tensors it reads
+    // Shapes and sizes of the enclosing graph's run-time tensors that it reads: given to it as constants
+    // (their values select the compiled model), so that its shape arithmetic folds.
+    std::vector<std::string> constant_inputs;
   };
   Branch then_branch, else_branch;
 };
 
-// The ONNX model of an If's branch, its inputs declared with these element types and ranks (dynamic
-// dimensions, named "d0", "d1", ...).
+// The ONNX model of an If's branch, its inputs declared with these element types (s32: int32) and ranks
+// (dynamic dimensions, named "d0", "d1", ...), its constant inputs as initializers.
 std::string branch_model(const DynamicNode::Branch& branch, std::span<const ElementType> types,
-                         std::span<const size_t> ranks);
+                         std::span<const size_t> ranks, std::span<const ImportCut::ConstantTensor> constants);
 
 // One compiled part of a staged model.
 struct Stage {

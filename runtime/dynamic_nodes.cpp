@@ -103,6 +103,30 @@ HostTensor non_max_suppression(const graph::DynamicNode& node,
 
 }  // namespace
 
+ElementType element_type_of(DataType t) {
+  switch (t) {
+    case DataType::float32:
+      return ElementType::f32;
+    case DataType::uint8:
+      return ElementType::u8;
+    case DataType::boolean:
+      return ElementType::b8;
+    case DataType::int64:
+    case DataType::int32:
+      break;
+  }
+  return ElementType::s64;
+}
+
+std::vector<std::byte> constant_bytes(const HostTensor& t) {
+  if (t.dtype() == DataType::int32) {
+    const std::vector<int64_t> wide(t.int32_data().begin(), t.int32_data().end());
+    const auto bytes = std::as_bytes(std::span(wide));
+    return {bytes.begin(), bytes.end()};
+  }
+  return {t.bytes().begin(), t.bytes().end()};
+}
+
 const char* dynamic_op_name(const graph::DynamicNode& node) {
   switch (node.op) {
     case graph::DynamicNode::Op::non_zero:

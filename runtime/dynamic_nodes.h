@@ -5,11 +5,17 @@
 
 #include <map>
 #include <string>
+#include <vector>
 
 #include "graph/stages.h"
 #include "octet/octet.h"
 
 namespace octet::runtime {
+
+// The element type a tensor crossing between stages has inside octet: int32 is held as int64.
+ElementType element_type_of(DataType t);
+// A tensor's elements as a constant of that type (int32 widened to int64).
+std::vector<std::byte> constant_bytes(const HostTensor& t);
 
 // Evaluates `node` on the tensors computed so far (by ONNX name). Throws octet::Error naming the node for
 // inputs of the wrong type or shape.

@@ -84,13 +84,24 @@ std::shared_ptr<const runtime::Program> Model::Impl::program_for(const std::vect
   if (requant == declared->requant && isa == declared->isa && shapes == declared_shapes()) return declared;
   const std::lock_guard lock(mutex_);
   const auto key = std::tuple{requant, isa, shapes};
-  if (const auto it = compiled_.find(key); it != compiled_.end()) return it->second;
+  if (const auto it = compiled_.find(key); it != compiled_.end()) {
+    it->second.second = ++compiled_uses_;
+    return it->second.first;
+  }
   graph::ImportOptions io = import_options();
   io.input_shapes_nhwc = false;  // `shapes` are in ONNX order
   for (size_t i = 0; i < shapes.size(); ++i)
     io.input_shapes[g.value(g.inputs[i]).name] = shapes[i];
   auto program = runtime::compile(onnx, io, requant, isa);
-  compiled_[key] = program;
+  // Bounded: a model whose input sizes vary without end (an If's branch reading a selection) would
+  // otherwise keep a program for every size it has seen. The least recently used goes first.
+  if (compiled_.size() >= kMaxCompiledShapes) {
+    const auto oldest =
+        std::min_element(compiled_.begin(), compiled_.end(),
+                         [](const auto& a, const auto& b) { return a.second.second < b.second.second; });
+    compiled_.erase(oldest);
+  }
+  compiled_[key] = {program, ++compiled_uses_};
   return program;
 }
 

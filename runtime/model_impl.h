@@ -58,8 +58,12 @@ struct Model::Impl {
 
  private:
   mutable std::mutex mutex_;
-  mutable std::map<std::tuple<RequantMode, Isa, std::vector<Shape>>, std::shared_ptr<const runtime::Program>>
+  // Programs for other shapes, modes and ISAs, with the use count at their last use.
+  static constexpr size_t kMaxCompiledShapes = 64;
+  mutable std::map<std::tuple<RequantMode, Isa, std::vector<Shape>>,
+                   std::pair<std::shared_ptr<const runtime::Program>, uint64_t>>
       compiled_;
+  mutable uint64_t compiled_uses_ = 0;
   // Later stages by (stage, mode, ISA, the input tensors' types and shapes, the constants' bytes), with the
   // use count at their last use: the least recently used go first when there are too many (the sizes a
   // detector's selection takes are many).

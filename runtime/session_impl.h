@@ -8,8 +8,10 @@
 #include <chrono>
 #include <map>
 #include <memory>
+#include <set>
 #include <span>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -39,6 +41,11 @@ class Arena {
 };
 
 }  // namespace runtime
+
+// A branch's compiled model and session, by its If (its first output's name), the branch, the element types
+// and ranks of its inputs and the bytes of its constant inputs.
+using BranchKey = std::tuple<std::string, bool, std::vector<std::pair<ElementType, size_t>>,
+                             std::vector<std::vector<std::byte>>>;
 
 struct Session::Impl {
   std::shared_ptr<const Model::Impl> model;
@@ -86,7 +93,7 @@ struct Session::Impl {
                                   std::span<const TensorInfo* const> infos,
                                   const std::vector<bool>& quantized_outputs, bool profile);
   // The If branches this session has run (runtime/branches.cpp), each a model of its own with a session.
-  std::map<std::pair<std::string, bool>, std::unique_ptr<Impl>> branches;
+  std::map<BranchKey, std::unique_ptr<Impl>> branches;
   // A model with data-dependent shapes (graph/stages.h): stage 0 is `first`; the rest are compiled for the
   // sizes the data-dependent operators produce (runtime/staged_run.cpp).
   std::map<std::string, HostTensor> run_stages(const runtime::Program& first,
@@ -116,12 +123,14 @@ struct Session::Impl {
   }
 };
 
+using BranchSessions = std::map<BranchKey, std::unique_ptr<Session::Impl>>;
+
 // Runs the branch of an If (graph/stages.h) that its condition picks, on the tensors computed so far (by ONNX
-// name), as a model of its own compiled on first use and kept in `branches` (by node and branch) with a
-// session of `options`. Returns the If's outputs in order. Throws octet::Error naming the node.
-std::vector<HostTensor> run_if(
-    const graph::DynamicNode& node, const std::map<std::string, HostTensor>& values,
-    const SessionOptions& options,
-    std::map<std::pair<std::string, bool>, std::unique_ptr<Session::Impl>>& branches);
+// name), as a model of its own compiled on first use and kept in `branches` with a session of `options`.
+// `channel_last`: the caller's image inputs that nhwc_io makes NHWC (a branch may not read them). Returns
+// the If's outputs in order. Throws octet::Error naming the node.
+std::vector<HostTensor> run_if(const graph::DynamicNode& node,
+                               const std::map<std::string, HostTensor>& values, const SessionOptions& options,
+                               const std::set<std::string>& channel_last, BranchSessions& branches);
 
 }  // namespace octet

@@ -17,31 +17,6 @@ namespace {
 // is small (the post-processing after the selection) and compiles in milliseconds.
 constexpr size_t kMaxCachedStages = 64;
 
-ElementType element_type_of(DataType t) {
-  switch (t) {
-    case DataType::float32:
-      return ElementType::f32;
-    case DataType::uint8:
-      return ElementType::u8;
-    case DataType::boolean:
-      return ElementType::b8;
-    case DataType::int64:
-    case DataType::int32:
-      break;
-  }
-  return ElementType::s64;  // int32 is held as int64 (graph::Graph::int32_inputs)
-}
-
-// A tensor's elements as a constant of the type element_type_of gives.
-std::vector<std::byte> constant_bytes(const HostTensor& t) {
-  if (t.dtype() == DataType::int32) {
-    std::vector<int64_t> wide(t.int32_data().begin(), t.int32_data().end());
-    const auto bytes = std::as_bytes(std::span(wide));
-    return {bytes.begin(), bytes.end()};
-  }
-  return {t.bytes().begin(), t.bytes().end()};
-}
-
 // The constant an output of `g` copies, if it is one (the importer's "(constant)" node: shape arithmetic).
 const std::vector<std::byte>* constant_behind(const graph::Graph& g, graph::ValueId output) {
   for (const graph::Node& n : g.nodes)
@@ -113,7 +88,7 @@ std::shared_ptr<const runtime::Program> Model::Impl::stage_program(
     input_key.emplace_back(read(name).dtype(), read(name).shape());
   std::vector<std::vector<std::byte>> constant_key;
   for (const std::string& name : stage.constant_inputs)
-    constant_key.push_back(constant_bytes(read(name)));
+    constant_key.push_back(runtime::constant_bytes(read(name)));
   StageKey key{k, requant, isa, std::move(input_key), std::move(constant_key)};
 
   {
@@ -130,13 +105,13 @@ std::shared_ptr<const runtime::Program> Model::Impl::stage_program(
   io.nhwc_io = options.nhwc_io;
   io.input_shapes_nhwc = options.nhwc_io;  // the shapes stage tensors have (the caller's, or octet's outputs)
   for (const std::string& name : stage.inputs) {
-    cut->input_types[name] = element_type_of(read(name).dtype());
+    cut->input_types[name] = runtime::element_type_of(read(name).dtype());
     io.input_shapes[name] = read(name).shape();
   }
   for (size_t i = 0; i < stage.constant_inputs.size(); ++i) {
     const HostTensor& t = read(stage.constant_inputs[i]);
     cut->constants.push_back(
-        {stage.constant_inputs[i], element_type_of(t.dtype()), t.shape(), std::get<4>(key)[i]});
+        {stage.constant_inputs[i], runtime::element_type_of(t.dtype()), t.shape(), std::get<4>(key)[i]});
   }
   io.cut = std::move(cut);
   std::shared_ptr<const runtime::Program> program = runtime::compile(onnx, io, requant, isa);
@@ -171,13 +146,17 @@ void Model::Impl::prepare_stages() {
   // Each data-dependent operator runs once on the placeholders, so that wrong types or shapes of its inputs
   // and constants out of range (an IoU threshold of 1.5) are errors at load; a selection then takes the
   // placeholder size, an If gives what its branch gives.
-  std::map<std::pair<std::string, bool>, std::unique_ptr<Session::Impl>> branches;
+  BranchSessions branches;
+  std::set<std::string> channel_last;  // the caller's image inputs that nhwc_io makes NHWC
+  for (graph::ValueId in : declared->graph.inputs)
+    if (declared->graph.value(in).layout == graph::Layout::nhwc)
+      channel_last.insert(declared->graph.value(in).name);
   const SessionOptions session_options{.threads = 1, .requantization = options.requantization};
   auto evaluate_on_placeholders = [&](const graph::Stage& stage, std::map<std::string, HostTensor>& values,
                                       int64_t selected) {
     for (const graph::DynamicNode& d : stage.dynamic_nodes) {
       if (d.op == graph::DynamicNode::Op::if_branch) {
-        std::vector<HostTensor> results = run_if(d, values, session_options, branches);
+        std::vector<HostTensor> results = run_if(d, values, session_options, channel_last, branches);
         for (size_t i = 0; i < d.outputs.size() && i < results.size(); ++i)
           values.insert_or_assign(d.outputs[i], std::move(results[i]));
         continue;

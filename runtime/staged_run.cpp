@@ -47,6 +47,9 @@ std::map<std::string, HostTensor> Session::Impl::run_stages(const runtime::Progr
       values.insert_or_assign(info.name, t);
     }
   }
+  std::set<std::string> channel_last;  // the caller's image inputs that nhwc_io makes NHWC
+  for (graph::ValueId in : first.graph.inputs)
+    if (first.graph.value(in).layout == graph::Layout::nhwc) channel_last.insert(first.graph.value(in).name);
   std::vector<const TensorInfo*> first_infos;
   for (const TensorInfo& info : model->inputs)
     first_infos.push_back(&info);
@@ -102,7 +105,7 @@ std::map<std::string, HostTensor> Session::Impl::run_stages(const runtime::Progr
       const Clock::time_point start = Clock::now();
       std::vector<HostTensor> results;
       if (d.op == graph::DynamicNode::Op::if_branch)
-        results = run_if(d, values, options, branches);
+        results = run_if(d, values, options, channel_last, branches);
       else
         results.push_back(runtime::evaluate(d, values));
       if (profile) {

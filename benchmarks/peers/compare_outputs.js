@@ -1,29 +1,42 @@
 // Agreement between two runtimes' outputs of one model: for every .npy in DIR_A with a namesake in DIR_B,
 // the largest and mean difference in output LSBs (the output's quantization step), the share within 1 LSB
-// and, for outputs of rank >= 2, how often the argmax over axis 1 agrees (per pixel for segmentation).
+// and, for outputs of rank >= 2, how often the argmax over axis 1 agrees (per pixel for segmentation);
+// for integer outputs (indices, labels), how many elements are equal.
 //   node compare_outputs.js DIR_A DIR_B SCALE
 const fs = require('fs');
 const path = require('path');
 
-function readFloatNpy(file) {
+// Any numeric .npy (float32, uint8, int64, int32, bool) as float64 values; `integer` says whether the
+// elements are integers (compared for equality, not in LSBs).
+function readNpy(file) {
   const buf = fs.readFileSync(file);
   const major = buf[6];
   const headerLen = major === 1 ? buf.readUInt16LE(8) : buf.readUInt32LE(8);
   const offset = major === 1 ? 10 : 12;
   const header = buf.slice(offset, offset + headerLen).toString('latin1');
-  if (!/'descr':\s*'<f4'/.test(header)) throw new Error(`${file}: expected float32 data`);
+  const descr = /'descr':\s*'([^']*)'/.exec(header)[1];
   const shape = /'shape':\s*\(([^)]*)\)/.exec(header)[1].split(',').map((s) => s.trim()).filter((s) => s).map(Number);
   const data = buf.slice(offset + headerLen);
-  return { shape, data: new Float32Array(data.buffer.slice(data.byteOffset, data.byteOffset + data.length)) };
+  const bytes = data.buffer.slice(data.byteOffset, data.byteOffset + data.length);
+  const typed = { '<f4': Float32Array, '|u1': Uint8Array, '<u1': Uint8Array, '|b1': Uint8Array,
+                  '<i4': Int32Array, '<i8': BigInt64Array }[descr];
+  if (!typed) throw new Error(`${file}: unsupported dtype ${descr}`);
+  return { shape, integer: descr !== '<f4', data: Float64Array.from(new typed(bytes), Number) };
 }
 
 const [dirA, dirB, scaleText] = process.argv.slice(2);
 const scale = parseFloat(scaleText) > 0 ? parseFloat(scaleText) : 1;
 for (const file of fs.readdirSync(dirA).filter((f) => f.endsWith('.npy'))) {
   if (!fs.existsSync(path.join(dirB, file))) continue;
-  const a = readFloatNpy(path.join(dirA, file)), b = readFloatNpy(path.join(dirB, file));
+  const a = readNpy(path.join(dirA, file)), b = readNpy(path.join(dirB, file));
   if (a.data.length !== b.data.length) {
     console.log(`${file}: different sizes (${a.shape} vs ${b.shape})`);
+    continue;
+  }
+  if (a.integer || b.integer) {  // indices, labels, counts: equal or not
+    let equal = 0;
+    for (let i = 0; i < a.data.length; ++i) if (a.data[i] === b.data[i]) ++equal;
+    console.log(`${file}: ${equal}/${a.data.length} integer elements equal`);
     continue;
   }
   let max = 0, sum = 0, within = 0;

@@ -514,6 +514,8 @@ void collect_inputs(const onnx::NodeProto& node, std::set<std::string>& names) {
 
 int32_t stage_onnx_type(ElementType t) {
   switch (t) {
+    case ElementType::s32:
+      return onnx::TensorProto::INT32;
     case ElementType::f32:
       return onnx::TensorProto::FLOAT;
     case ElementType::u8:

@@ -45,6 +45,8 @@ void defined_in(const onnx::GraphProto& g, std::set<std::string>& names) {
 }
 
 void read_in(const onnx::GraphProto& g, std::vector<std::string>& names) {
+  for (const auto& out : g.output())  // a branch may give an enclosing tensor as it is
+    names.push_back(out.name());
   for (const auto& n : g.node()) {
     names.insert(names.end(), n.input().begin(), n.input().end());
     for (const auto& a : n.attribute()) {
@@ -92,15 +94,20 @@ struct TensorPlace {
   int producer = -1;       // node index, -1 for graph inputs and initializers
 };
 
-// What writing an If's branches as models of their own reads from the enclosing model.
+// What writing an If's branches as models of their own reads from the enclosing model and its plan.
 struct Enclosing {
   const onnx::ModelProto& model;
   const onnx_import::InitializerRawData& raw;
   const std::map<std::string, int>& producer;
+  const std::map<std::string, TensorPlace>& places;
+  const std::vector<bool>& anchored;                   // per node: Shape / Size of a run-time tensor
+  const std::vector<std::vector<std::string>>& reads;  // per node: all it reads
 };
 
-// An If's branch as a model: the constants it reads from the enclosing graph (initializers, Constant
-// nodes) copied in, its other reads left to be declared as inputs (branch_model).
+// An If's branch as a model. What it reads from the enclosing graph: initializers and Constant nodes are
+// copied in, and so are nodes computed from constants alone (with what they read), so that the branch
+// folds them as the enclosing graph would; a Shape or Size of a run-time tensor comes in as a constant
+// when the branch runs (constant_inputs); anything else is a run-time input (inputs).
 DynamicNode::Branch write_branch(const onnx::NodeProto& node, const onnx::GraphProto& body,
                                  const Enclosing& e) {
   const onnx::GraphProto& g = e.model.graph();
@@ -110,23 +117,38 @@ DynamicNode::Branch write_branch(const onnx::NodeProto& node, const onnx::GraphP
   *m.mutable_opset_import() = e.model.opset_import();
   onnx::GraphProto& out = *m.mutable_graph();
   out.set_name(body.name().empty() ? node.name() + "_branch" : body.name());
-  for (const std::string& name : outer_reads(body)) {
-    bool found = false;
-    for (int i = 0; i < g.initializer_size() && !found; ++i) {
+  std::set<std::string> brought;
+  std::function<void(const std::string&)> bring = [&](const std::string& name) {
+    if (name.empty() || !brought.insert(name).second) return;
+    for (int i = 0; i < g.initializer_size(); ++i) {
       if (g.initializer(i).name() != name) continue;
       onnx::TensorProto& t = *out.add_initializer() = g.initializer(i);
       if (const auto& raw = e.raw[static_cast<size_t>(i)]; raw && !t.has_raw_data())
         t.set_raw_data(raw->data(), raw->size());
-      found = true;
+      return;
     }
-    if (found) continue;
-    if (const auto it = e.producer.find(name);
-        it != e.producer.end() && g.node(it->second).op_type() == "Constant") {
-      *out.add_node() = g.node(it->second);
-      continue;
+    const auto it = e.producer.find(name);
+    if (it == e.producer.end()) {
+      branch.inputs.push_back(name);  // a graph input
+      return;
     }
-    branch.inputs.push_back(name);
-  }
+    const auto p = static_cast<size_t>(it->second);
+    const onnx::NodeProto& source = g.node(it->second);
+    const auto place = e.places.find(name);
+    const bool constant_only = place != e.places.end() && place->second.is_static && !e.anchored[p];
+    if (source.op_type() == "Constant" || constant_only) {
+      for (const auto& in : e.reads[p])
+        bring(in);
+      brought.insert(source.output().begin(), source.output().end());
+      *out.add_node() = source;
+    } else if (e.anchored[p]) {
+      branch.constant_inputs.push_back(name);
+    } else {
+      branch.inputs.push_back(name);
+    }
+  };
+  for (const std::string& name : outer_reads(body))
+    bring(name);
   for (const auto& init : body.initializer())  // the branch's own constants
     *out.add_initializer() = init;
   for (const auto& n : body.node())
@@ -159,8 +181,9 @@ DynamicNode if_node(const onnx::NodeProto& node, const Enclosing& e) {
   d.else_branch = write_branch(node, *else_body, e);
   d.inputs = {node.input(0)};
   for (const DynamicNode::Branch* b : {&d.then_branch, &d.else_branch})
-    for (const std::string& name : b->inputs)
-      if (std::find(d.inputs.begin(), d.inputs.end(), name) == d.inputs.end()) d.inputs.push_back(name);
+    for (const auto* names : {&b->inputs, &b->constant_inputs})
+      for (const std::string& name : *names)
+        if (std::find(d.inputs.begin(), d.inputs.end(), name) == d.inputs.end()) d.inputs.push_back(name);
   return d;
 }
 
@@ -222,8 +245,8 @@ StagePlan plan_stages(std::span<const std::byte> bytes) {
   // An If may give a sequence or an optional, which octet does not have: say so before a branch is run.
   for (const auto& out : g.output())
     if (out.type().value_case() != onnx::TypeProto::VALUE_NOT_SET && !out.type().has_tensor_type())
-      throw Error("graph output '" + out.name() + "' is not a tensor (a sequence, map or optional); octet's " +
-                  "outputs are tensors");
+      throw Error("graph output '" + out.name() +
+                  "' is not a tensor (a sequence, map or optional); octet's " + "outputs are tensors");
   std::map<std::string, TensorPlace> places;
   for (const auto& init : g.initializer())
     places[init.name()] = {0, true, -1};
@@ -372,7 +395,7 @@ StagePlan plan_stages(std::span<const std::byte> bytes) {
   for (int i : order) {
     if (!is_data_dependent(g.node(i))) continue;
     const auto k = static_cast<size_t>(node_level[static_cast<size_t>(i)]);
-    DynamicNode d = dynamic_node(g.node(i), Enclosing{model, raw, producer});
+    DynamicNode d = dynamic_node(g.node(i), Enclosing{model, raw, producer, places, anchored, reads});
     for (const auto& in : d.inputs) {
       if (in.empty()) continue;
       const TensorPlace& p = places.at(in);
@@ -411,7 +434,8 @@ StagePlan plan_stages(std::span<const std::byte> bytes) {
 }
 
 std::string branch_model(const DynamicNode::Branch& branch, std::span<const ElementType> types,
-                         std::span<const size_t> ranks) {
+                         std::span<const size_t> ranks,
+                         std::span<const ImportCut::ConstantTensor> constants) {
   onnx::ModelProto m;
   if (!m.ParseFromString(branch.model)) throw Error("internal: an If branch's model does not parse");
   for (size_t i = 0; i < branch.inputs.size(); ++i) {
@@ -424,6 +448,14 @@ std::string branch_model(const DynamicNode::Branch& branch, std::span<const Elem
       dim += std::to_string(d);
       tt.mutable_shape()->add_dim()->set_dim_param(dim);
     }
+  }
+  for (const ImportCut::ConstantTensor& c : constants) {
+    onnx::TensorProto& t = *m.mutable_graph()->add_initializer();
+    t.set_name(c.name);
+    t.set_data_type(onnx_import::onnx_type_of(c.type));
+    for (int64_t d : c.shape)
+      t.add_dims(d);
+    t.set_raw_data(c.data.data(), c.data.size());
   }
   return m.SerializeAsString();
 }

@@ -2821,7 +2821,9 @@ def float_if_branches():
     from the data (the sum of x above 0): its then branch scales x by a constant of the enclosing graph, its
     else branch returns the coordinates of x > 0.5 (a selection, shaped by the data). The second tests a
     selection for nothing, as torchvision's batched NMS does: no element above 0 gives a constant empty
-    tensor, else the largest selected element. The variant `negative` takes both other branches."""
+    tensor, else the largest selected element. A third gives x as it is or reshaped to a shape computed from
+    constants in the enclosing graph. The then branch of the first reshapes by Shape(x), which reaches it as
+    a constant. The variant `negative` takes the other branches."""
     b = Builder("float_if_branches")
     x = b.input([2, 3], name="x", values=as_f32([[0.9, -0.2, 0.6], [0.1, 0.7, -0.4]]))
     w = as_f32([2.0, -1.0, 0.5])
@@ -2829,8 +2831,10 @@ def float_if_branches():
     axes = b.const(np.array([0, 1], np.int64), "axes")
     total = b.node("ReduceSum", [x.name, axes], "reduce_sum", keepdims=0)
     cond = b.node("Greater", [total, b.const(np.array(0, np.float32), "zero")], "greater")
-    then_g = helper.make_graph([helper.make_node("Mul", [x.name, wn], ["scaled"], name="scale")], "then",
-                               [], [helper.make_tensor_value_info("scaled", TensorProto.FLOAT, None)])
+    x_shape = b.node("Shape", [x.name], "shape")  # read by a branch: a constant when it runs
+    then_g = helper.make_graph([helper.make_node("Mul", [x.name, wn], ["scaled"], name="scale"),
+                                helper.make_node("Reshape", ["scaled", x_shape], ["scaled_again"], name="same_shape")],
+                               "then", [], [helper.make_tensor_value_info("scaled_again", TensorProto.FLOAT, None)])
     else_g = helper.make_graph(
         [helper.make_node("Greater", [x.name, "half"], ["above"], name="above_half"),
          helper.make_node("NonZero", ["above"], ["where"], name="where_above"),
@@ -2856,16 +2860,28 @@ def float_if_branches():
         [numpy_helper.from_array(np.array([0], np.int64), "zero_axis")])
     second = b.node("If", [none], "if", then_branch=empty_g, else_branch=largest_g)
 
+    # A third If gives an enclosing tensor as it is (then), or reshaped to a shape the enclosing graph
+    # computes from constants alone (else): the branch imports that computation and folds it.
+    dims = [b.node("Unsqueeze", [b.const(np.array(n, np.int64), "dim"), b.const(np.array([0], np.int64), "axes")],
+                   "unsqueeze") for n in (3, 2)]
+    flipped_shape = b.node("Concat", dims, "concat", axis=0)
+    same_g = helper.make_graph([], "same", [], [helper.make_tensor_value_info(x.name, TensorProto.FLOAT, None)])
+    flipped_g = helper.make_graph([helper.make_node("Reshape", [x.name, flipped_shape], ["flipped"], name="flip")],
+                                  "flipped", [], [helper.make_tensor_value_info("flipped", TensorProto.FLOAT, None)])
+    third = b.node("If", [cond], "if", then_branch=same_g, else_branch=flipped_g)
+
     def expected(v):
         first_out = (v * w).astype(np.float32) if v.sum(dtype=np.float64) > 0 else \
             np.array(np.nonzero(v > np.float32(0.5)), np.float32).reshape(2, -1)
         above = v[v > 0]
         second_out = np.zeros([1, 0], np.float32) if above.size == 0 else np.array([[above.max()]], np.float32)
-        return [first_out, second_out]
+        third_out = v if v.sum(dtype=np.float64) > 0 else v.reshape(3, 2)
+        return [first_out, second_out, third_out]
 
     outs = expected(x.v)
     b.output(T(first, outs[0]), dims=["a", "b"])
     b.output(T(second, outs[1]), dims=[1, "n"])
+    b.output(T(third, outs[2]), dims=["c", "d"])
     low = as_f32([[-0.9, -0.2, -0.6], [-0.1, -0.7, -0.4]])
     b.variants["negative"] = ([low], expected(low))
     return b
