@@ -3,6 +3,8 @@
 // data-dependent operators of its own (torchvision's batched NMS sits in the else branch of an If that
 // tests for no boxes): its model is then staged like any other.
 
+#include <algorithm>
+
 #include "kernels/error.h"
 #include "runtime/dynamic_nodes.h"
 #include "runtime/file_bytes.h"
@@ -16,28 +18,24 @@ std::string describe(const graph::DynamicNode& node) {
   return "node '" + node.name + "' (If)";
 }
 
-}  // namespace
+// What a branch reads, ready to load and run it: its inputs (of the types the branch model declares) and
+// its constants.
+struct BranchInputs {
+  std::map<std::string, HostTensor> inputs;
+  std::vector<ElementType> types;
+  std::vector<size_t> ranks;
+  std::vector<graph::ImportCut::ConstantTensor> constants;
+};
 
-std::vector<HostTensor> run_if(const graph::DynamicNode& node,
-                               const std::map<std::string, HostTensor>& values, const SessionOptions& options,
-                               const std::set<std::string>& channel_last, BranchSessions& branches) {
+BranchInputs branch_inputs(const graph::DynamicNode& node, const graph::DynamicNode::Branch& branch,
+                           const std::string& which, const std::map<std::string, HostTensor>& values,
+                           const std::set<std::string>& channel_last) {
   const auto read = [&](const std::string& name) -> const HostTensor& {
     const auto it = values.find(name);
     if (it == values.end()) throw Error("internal: " + describe(node) + ": '" + name + "' was not computed");
     return it->second;
   };
-  const HostTensor& cond = read(node.inputs.at(0));
-  if (cond.dtype() != DataType::boolean || cond.element_count() != 1)
-    throw Error(describe(node) + ": the condition '" + node.inputs[0] + "' must be one bool, got " +
-                name_of(cond.dtype()) + " of shape " + to_string(cond.shape()));
-  const bool take_then = cond.bool_data()[0] != 0;
-  const graph::DynamicNode::Branch& branch = take_then ? node.then_branch : node.else_branch;
-  const std::string which = take_then ? "then" : "else";
-
-  std::map<std::string, HostTensor> inputs;
-  std::vector<ElementType> types;
-  std::vector<size_t> ranks;
-  std::vector<std::pair<ElementType, size_t>> signature;
+  BranchInputs b;
   for (const std::string& name : branch.inputs) {
     if (channel_last.count(name))
       throw Error(describe(node) + ": its " + which + " branch reads the image input '" + name +
@@ -46,45 +44,116 @@ std::vector<HostTensor> run_if(const graph::DynamicNode& node,
     const HostTensor& t = read(name);
     // int32 goes in as int32 (the branch model declares it so and holds it as int64), so that a branch
     // giving it back gives int32 as the other branch's Cast to int32 would.
-    types.push_back(t.dtype() == DataType::int32 ? ElementType::s32 : runtime::element_type_of(t.dtype()));
-    ranks.push_back(t.shape().size());
-    signature.emplace_back(types.back(), ranks.back());
-    inputs.emplace(name, t);
+    b.types.push_back(t.dtype() == DataType::int32 ? ElementType::s32 : runtime::element_type_of(t.dtype()));
+    b.ranks.push_back(t.shape().size());
+    b.inputs.emplace(name, t);
   }
-  std::vector<graph::ImportCut::ConstantTensor> constants;
-  std::vector<std::vector<std::byte>> constant_key;
   for (const std::string& name : branch.constant_inputs) {
     const HostTensor& t = read(name);
-    constants.push_back({name, runtime::element_type_of(t.dtype()), t.shape(), runtime::constant_bytes(t)});
-    constant_key.push_back(constants.back().data);
+    b.constants.push_back({name, runtime::element_type_of(t.dtype()), t.shape(), runtime::constant_bytes(t)});
   }
-  const BranchKey key{node.outputs.at(0), take_then, signature, constant_key};
+  return b;
+}
+
+std::shared_ptr<Model::Impl> load_branch(const graph::DynamicNode::Branch& branch, const BranchInputs& b,
+                                         Requantization requantization) {
+  const std::string bytes = graph::branch_model(branch, b.types, b.ranks, b.constants);
+  auto impl = std::make_shared<Model::Impl>();
+  impl->onnx = runtime::ByteBuffer::copy_of(std::as_bytes(std::span(bytes)));
+  impl->allow_empty_inputs = true;
+  LoadOptions load;
+  load.requantization = requantization;
+  for (const auto& [name, t] : b.inputs)
+    load.input_shapes[name] = t.shape();
+  prepare_model(*impl, load);
+  return impl;
+}
+
+}  // namespace
+
+std::vector<HostTensor> run_if(const graph::DynamicNode& node,
+                               const std::map<std::string, HostTensor>& values, const SessionOptions& options,
+                               const std::set<std::string>& channel_last, BranchSessions& branches) {
+  const auto it = values.find(node.inputs.at(0));
+  if (it == values.end()) throw Error("internal: " + describe(node) + ": its condition was not computed");
+  const HostTensor& cond = it->second;
+  if (cond.dtype() != DataType::boolean || cond.element_count() != 1)
+    throw Error(describe(node) + ": the condition '" + node.inputs[0] + "' must be one bool, got " +
+                name_of(cond.dtype()) + " of shape " + to_string(cond.shape()));
+  const bool take_then = cond.bool_data()[0] != 0;
+  const graph::DynamicNode::Branch& branch = take_then ? node.then_branch : node.else_branch;
+  const std::string which = take_then ? "then" : "else";
   try {
-    auto it = branches.find(key);
-    if (it == branches.end()) {
-      const std::string bytes = graph::branch_model(branch, types, ranks, constants);
-      auto impl = std::make_shared<Model::Impl>();
-      impl->onnx = runtime::ByteBuffer::copy_of(std::as_bytes(std::span(bytes)));
-      impl->allow_empty_inputs = true;
-      LoadOptions load;
-      load.requantization = options.requantization;
-      for (const auto& [name, t] : inputs)
-        load.input_shapes[name] = t.shape();
-      prepare_model(*impl, load);
-      it = branches.emplace(key, std::make_unique<Session::Impl>(std::move(impl), options)).first;
-    }
-    Session::Impl& session = *it->second;
-    std::map<std::string, HostTensor> out = session.run(inputs, {});
+    const BranchInputs b = branch_inputs(node, branch, which, values, channel_last);
+    std::vector<std::pair<ElementType, size_t>> signature;
+    for (size_t i = 0; i < b.types.size(); ++i)
+      signature.emplace_back(b.types[i], b.ranks[i]);
+    std::vector<std::vector<std::byte>> constant_key;
+    for (const auto& c : b.constants)
+      constant_key.push_back(c.data);
+    const BranchKey key{node.outputs.at(0), take_then, signature, constant_key};
+    auto found = branches.find(key);
+    if (found == branches.end())
+      found = branches
+                  .emplace(key, std::make_unique<Session::Impl>(
+                                    load_branch(branch, b, options.requantization), options))
+                  .first;
+    Session::Impl& session = *found->second;
+    std::map<std::string, HostTensor> out = session.run(b.inputs, {});
     std::vector<HostTensor> results;
     for (const TensorInfo& info : session.model->outputs) {
-      const auto found = out.find(info.name);
-      if (found == out.end()) throw Error("internal: the branch gave no '" + info.name + "'");
-      results.push_back(std::move(found->second));
+      const auto value = out.find(info.name);
+      if (value == out.end()) throw Error("internal: the branch gave no '" + info.name + "'");
+      results.push_back(std::move(value->second));
     }
     return results;
+  } catch (const Error& e) {
+    if (std::string(e.what()).starts_with(describe(node))) throw;
+    throw Error(describe(node) + ", " + which + " branch: " + e.what());
   } catch (const std::exception& e) {
     throw Error(describe(node) + ", " + which + " branch: " + e.what());
   }
+}
+
+std::vector<TensorInfo> describe_if(const graph::DynamicNode& node,
+                                    const std::map<std::string, HostTensor>& values,
+                                    Requantization requantization,
+                                    const std::set<std::string>& channel_last) {
+  std::vector<TensorInfo> merged;
+  for (const bool take_then : {true, false}) {
+    const std::string which = take_then ? "then" : "else";
+    const graph::DynamicNode::Branch& branch = take_then ? node.then_branch : node.else_branch;
+    std::vector<TensorInfo> outputs;
+    try {
+      outputs = load_branch(branch, branch_inputs(node, branch, which, values, channel_last), requantization)
+                    ->outputs;
+    } catch (const Error& e) {
+      if (std::string(e.what()).starts_with(describe(node))) throw;
+      throw Error(describe(node) + ", " + which + " branch: " + e.what());
+    } catch (const std::exception& e) {
+      throw Error(describe(node) + ", " + which + " branch: " + e.what());
+    }
+    if (outputs.size() != node.outputs.size())
+      throw Error(describe(node) + ": its " + which + " branch gives " + std::to_string(outputs.size()) +
+                  " outputs, the If " + std::to_string(node.outputs.size()));
+    if (!take_then) {
+      for (size_t i = 0; i < merged.size(); ++i) {
+        TensorInfo& m = merged[i];
+        if (m.dtype != outputs[i].dtype)
+          throw Error(describe(node) + ": output " + std::to_string(i) + " is " + name_of(m.dtype) +
+                      " in the then branch and " + name_of(outputs[i].dtype) + " in the else branch");
+        if (m.shape.size() != outputs[i].shape.size()) {
+          m.shape.assign(std::max(m.shape.size(), outputs[i].shape.size()), -1);
+          continue;
+        }
+        for (size_t d = 0; d < m.shape.size(); ++d)
+          if (m.shape[d] != outputs[i].shape[d]) m.shape[d] = -1;
+      }
+    } else {
+      merged = outputs;
+    }
+  }
+  return merged;
 }
 
 }  // namespace octet

@@ -133,4 +133,11 @@ std::vector<HostTensor> run_if(const graph::DynamicNode& node,
                                const std::map<std::string, HostTensor>& values, const SessionOptions& options,
                                const std::set<std::string>& channel_last, BranchSessions& branches);
 
+// What an If gives, without running it: both branches compiled for the tensors they read (so that an
+// operator octet cannot run is an error at load, whichever branch holds it), their outputs' types (which
+// must agree) and shapes (-1 where they differ or depend on data).
+std::vector<TensorInfo> describe_if(const graph::DynamicNode& node,
+                                    const std::map<std::string, HostTensor>& values,
+                                    Requantization requantization, const std::set<std::string>& channel_last);
+
 }  // namespace octet

@@ -63,6 +63,27 @@ std::vector<HostTensor> placeholder_outputs(const runtime::Program& p, bool nhwc
   return out;
 }
 
+// Zeros of a described tensor, its unknown dimensions `selected` long, for a placeholder compile.
+HostTensor placeholder_tensor(const TensorInfo& info, int64_t selected) {
+  Shape shape = info.shape;
+  for (int64_t& d : shape)
+    if (d < 0) d = selected;
+  const auto n = static_cast<size_t>(element_count(shape, info.name));
+  switch (info.dtype) {
+    case DataType::float32:
+      return HostTensor::from_float(shape, std::vector<float>(n));
+    case DataType::int64:
+      return HostTensor::from_int64(shape, std::vector<int64_t>(n));
+    case DataType::int32:
+      return HostTensor::from_int32(shape, std::vector<int32_t>(n));
+    case DataType::boolean:
+      return HostTensor::from_bool(shape, std::vector<uint8_t>(n));
+    case DataType::uint8:
+      break;
+  }
+  return HostTensor::from_uint8(shape, std::vector<uint8_t>(n), info.scale, info.zero_point);
+}
+
 // A data-dependent operator's output with `selected` rows or columns of zeros, for a placeholder compile.
 HostTensor placeholder_selection(const graph::DynamicNode& d, const std::map<std::string, HostTensor>& values,
                                  int64_t selected) {
@@ -146,19 +167,18 @@ void Model::Impl::prepare_stages() {
   // Each data-dependent operator runs once on the placeholders, so that wrong types or shapes of its inputs
   // and constants out of range (an IoU threshold of 1.5) are errors at load; a selection then takes the
   // placeholder size, an If gives what its branch gives.
-  BranchSessions branches;
   std::set<std::string> channel_last;  // the caller's image inputs that nhwc_io makes NHWC
   for (graph::ValueId in : declared->graph.inputs)
     if (declared->graph.value(in).layout == graph::Layout::nhwc)
       channel_last.insert(declared->graph.value(in).name);
-  const SessionOptions session_options{.threads = 1, .requantization = options.requantization};
   auto evaluate_on_placeholders = [&](const graph::Stage& stage, std::map<std::string, HostTensor>& values,
                                       int64_t selected) {
     for (const graph::DynamicNode& d : stage.dynamic_nodes) {
       if (d.op == graph::DynamicNode::Op::if_branch) {
-        std::vector<HostTensor> results = run_if(d, values, session_options, channel_last, branches);
-        for (size_t i = 0; i < d.outputs.size() && i < results.size(); ++i)
-          values.insert_or_assign(d.outputs[i], std::move(results[i]));
+        // Both branches compiled, neither run: zeros are not data a branch must accept.
+        const std::vector<TensorInfo> outputs = describe_if(d, values, options.requantization, channel_last);
+        for (size_t i = 0; i < d.outputs.size(); ++i)
+          values.insert_or_assign(d.outputs[i], placeholder_tensor(outputs[i], selected));
         continue;
       }
       (void)runtime::evaluate(d, values);

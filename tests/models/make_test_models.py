@@ -3137,6 +3137,13 @@ def malformed_models():
               helper.make_node("Cast", ["c_max"], ["cond"], name="to_bool", to=TensorProto.BOOL),
               helper.make_node("If", ["cond"], ["y"], name="if_one_branch", then_branch=then_only)],
              [vi("scores", [1, 2, 4])], [vi("y", None)]), "if_one_branch")
+    unique_g = helper.make_graph([helper.make_node("Unique", ["scores"], ["u"], name="unique_in_branch")], "else", [],
+                                 [vi("u", None)])
+    add("if_unsupported_branch.onnx",
+        make([helper.make_node("ReduceMax", ["scores"], ["m"], name="largest", keepdims=0),
+              helper.make_node("Greater", ["m", "zero"], ["cond"], name="positive"),
+              helper.make_node("If", ["cond"], ["y"], name="if_unique", then_branch=then_only, else_branch=unique_g)],
+             [vi("scores", [1, 2, 4])], [vi("y", None)], [scalar("zero", 0.0, np.float32)]), "unique_in_branch")
     add("nms_scores_shape.onnx",
         make([helper.make_node("NonMaxSuppression", ["boxes", "scores", "max_boxes"], ["sel"], name="nms_shapes")],
              [vi("scores", [1, 2, 5])], [vi("sel", None, TensorProto.INT64)], nms_inits), "nms_shapes")
