@@ -14,6 +14,7 @@
 // instead of its floats and the later stage keeps the quantized form.
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -23,16 +24,18 @@
 
 namespace octet::graph {
 
-// An operator whose output's shape depends on its input data, evaluated between two stages. An If is one
-// too: which branch runs, and so what it gives, depends on its condition's value.
+// An operator whose output's shape depends on its input data (NonZero, NonMaxSuppression, Compress),
+// evaluated between two stages. An If is one too: which branch runs, and so what it gives, depends on its
+// condition's value.
 struct DynamicNode {
-  enum class Op { non_zero, non_max_suppression, if_branch };
+  enum class Op { non_zero, non_max_suppression, compress, if_branch };
   Op op = Op::non_zero;
   std::string name;                 // the ONNX node's name (or its output's), for errors and reports
   std::string onnx_op;              // "NonZero", "NonMaxSuppression", "If"
   std::vector<std::string> inputs;  // ONNX tensor names; "" for an omitted optional input
   std::vector<std::string> outputs;
   int64_t center_point_box = 0;  // NonMaxSuppression's box format: 0 corners, 1 centre and size
+  std::optional<int64_t> axis;   // Compress's axis (none: the flattened input)
 
   // If: input 0 is the condition, the others are the run-time tensors of the enclosing graph that the
   // branches read. Each branch is a model of its own (graph/onnx/stages.cpp writes it): its nodes, the

@@ -1,8 +1,10 @@
 #include "runtime/dynamic_nodes.h"
 
 #include <cmath>
+#include <cstring>
 
 #include "kernels/error.h"
+#include "kernels/selection/compress.h"
 #include "kernels/selection/non_max_suppression.h"
 #include "kernels/selection/non_zero.h"
 
@@ -101,6 +103,56 @@ HostTensor non_max_suppression(const graph::DynamicNode& node,
   return HostTensor::from_int64({static_cast<int64_t>(selected.size()), 3}, std::move(flat));
 }
 
+template <class T>
+std::vector<T> elements_of(const std::vector<std::byte>& bytes) {
+  std::vector<T> out(bytes.size() / sizeof(T));
+  if (!out.empty()) std::memcpy(out.data(), bytes.data(), bytes.size());
+  return out;
+}
+
+HostTensor compress(const graph::DynamicNode& node, const std::map<std::string, HostTensor>& values) {
+  const HostTensor& x = *input(node, values, 0);
+  const HostTensor& condition = *input(node, values, 1);
+  if (condition.dtype() != DataType::boolean || condition.shape().size() != 1)
+    throw Error(describe(node) + ": the condition must be a 1-D bool tensor, got " +
+                name_of(condition.dtype()) + " of shape " + to_string(condition.shape()));
+  Shape shape = x.shape();
+  int64_t axis = 0;
+  if (node.axis) {
+    const auto rank = static_cast<int64_t>(shape.size());
+    if (*node.axis < -rank || *node.axis >= rank)
+      throw Error(describe(node) + ": axis " + std::to_string(*node.axis) + " is outside rank " +
+                  std::to_string(rank));
+    axis = *node.axis < 0 ? *node.axis + rank : *node.axis;
+  } else {
+    shape = {x.element_count()};  // the flattened input
+  }
+  if (condition.element_count() > shape[static_cast<size_t>(axis)])
+    throw Error(describe(node) + ": the condition has " + std::to_string(condition.element_count()) +
+                " entries, more than the " + std::to_string(shape[static_cast<size_t>(axis)]) +
+                " along the axis");
+  const size_t element_size =
+      x.element_count() == 0 ? 1 : x.bytes().size() / static_cast<size_t>(x.element_count());
+  int64_t kept = 0;
+  std::vector<std::byte> bytes =
+      selection::compress(x.bytes(), shape, element_size, axis, condition.bool_data(), kept);
+  shape[static_cast<size_t>(axis)] = kept;
+  switch (x.dtype()) {
+    case DataType::float32:
+      return HostTensor::from_float(shape, elements_of<float>(bytes));
+    case DataType::int64:
+      return HostTensor::from_int64(shape, elements_of<int64_t>(bytes));
+    case DataType::int32:
+      return HostTensor::from_int32(shape, elements_of<int32_t>(bytes));
+    case DataType::boolean:
+      return HostTensor::from_bool(shape, elements_of<uint8_t>(bytes));
+    case DataType::uint8:
+      break;
+  }
+  // A quantized tensor's bytes move with their params.
+  return HostTensor::from_uint8(shape, elements_of<uint8_t>(bytes), x.scale(), x.zero_point());
+}
+
 }  // namespace
 
 ElementType element_type_of(DataType t) {
@@ -133,6 +185,8 @@ const char* dynamic_op_name(const graph::DynamicNode& node) {
       return "non_zero";
     case graph::DynamicNode::Op::non_max_suppression:
       return "non_max_suppression";
+    case graph::DynamicNode::Op::compress:
+      return "compress";
     case graph::DynamicNode::Op::if_branch:
       break;
   }
@@ -145,6 +199,8 @@ HostTensor evaluate(const graph::DynamicNode& node, const std::map<std::string, 
       return non_zero(*input(node, values, 0));
     case graph::DynamicNode::Op::non_max_suppression:
       return non_max_suppression(node, values);
+    case graph::DynamicNode::Op::compress:
+      return compress(node, values);
     case graph::DynamicNode::Op::if_branch:
       break;  // runtime/branches.cpp
   }

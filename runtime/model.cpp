@@ -242,15 +242,18 @@ std::vector<NodeInfo> Model::nodes() const {
   for (size_t k = 0; k < impl_->stages.stages.size(); ++k) {
     if (k > 0 && impl_->later_stages_at_load[k - 1]) describe_nodes(*impl_->later_stages_at_load[k - 1], out);
     for (const graph::DynamicNode& d : impl_->stages.stages[k].dynamic_nodes)
-      out.push_back({d.name,
-                     runtime::dynamic_op_name(d),
-                     d.onnx_op,
-                     {},
-                     d.outputs.at(0),
-                     d.op == graph::DynamicNode::Op::if_branch ? "" : "s64",
-                     0,
-                     d.op == graph::DynamicNode::Op::non_max_suppression,
-                     {}});
+      out.push_back(
+          {d.name,
+           runtime::dynamic_op_name(d),
+           d.onnx_op,
+           {},
+           d.outputs.at(0),
+           d.op == graph::DynamicNode::Op::non_zero || d.op == graph::DynamicNode::Op::non_max_suppression
+               ? "s64"
+               : "",
+           0,
+           d.op == graph::DynamicNode::Op::non_max_suppression,
+           {}});
   }
   return out;
 }

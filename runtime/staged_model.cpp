@@ -89,6 +89,16 @@ HostTensor placeholder_selection(const graph::DynamicNode& d, const std::map<std
                                  int64_t selected) {
   if (d.op == graph::DynamicNode::Op::non_max_suppression)
     return HostTensor::from_int64({selected, 3}, std::vector<int64_t>(static_cast<size_t>(selected) * 3));
+  if (d.op == graph::DynamicNode::Op::compress) {
+    // The evaluated output, with `selected` slices along its axis (the flattened input: `selected` elements).
+    HostTensor evaluated = runtime::evaluate(d, values);
+    TensorInfo info{d.outputs.at(0),   evaluated.dtype(),     evaluated.shape(), {},
+                    evaluated.scale(), evaluated.zero_point()};
+    info.shape[d.axis ? static_cast<size_t>(*d.axis < 0 ? *d.axis + static_cast<int64_t>(info.shape.size())
+                                                        : *d.axis)
+                      : 0] = -1;
+    return placeholder_tensor(info, selected);
+  }
   const auto rank = static_cast<int64_t>(std::max<size_t>(values.at(d.inputs[0]).shape().size(), 1));
   return HostTensor::from_int64({rank, selected}, std::vector<int64_t>(static_cast<size_t>(rank * selected)));
 }

@@ -23,8 +23,8 @@ bool default_domain(const onnx::NodeProto& node) {
 }
 
 bool is_data_dependent(const onnx::NodeProto& node) {
-  return default_domain(node) &&
-         (node.op_type() == "NonZero" || node.op_type() == "NonMaxSuppression" || node.op_type() == "If");
+  return default_domain(node) && (node.op_type() == "NonZero" || node.op_type() == "NonMaxSuppression" ||
+                                  node.op_type() == "If" || node.op_type() == "Compress");
 }
 
 // The tensors of the enclosing scope that a subgraph reads (its nested subgraphs' reads included): names
@@ -187,8 +187,24 @@ DynamicNode if_node(const onnx::NodeProto& node, const Enclosing& e) {
   return d;
 }
 
+DynamicNode compress_node(const onnx::NodeProto& node) {
+  if (node.input_size() != 2 || node.input(0).empty() || node.input(1).empty())
+    throw Error(describe(node) + ": takes two inputs (input, condition)");
+  if (node.output_size() != 1 || node.output(0).empty()) throw Error(describe(node) + ": has one output");
+  DynamicNode d;
+  d.op = DynamicNode::Op::compress;
+  d.name = node.name().empty() ? node.output(0) : node.name();
+  d.onnx_op = node.op_type();
+  d.inputs.assign(node.input().begin(), node.input().end());
+  d.outputs = {node.output(0)};
+  const onnx_import::Attributes attrs(node);
+  if (attrs.has("axis")) d.axis = attrs.get_int("axis", 0);
+  return d;
+}
+
 DynamicNode dynamic_node(const onnx::NodeProto& node, const Enclosing& e) {
   if (node.op_type() == "If") return if_node(node, e);
+  if (node.op_type() == "Compress") return compress_node(node);
   const onnx::GraphProto& g = e.model.graph();
   const std::map<std::string, int>& producer = e.producer;
   const bool nms = node.op_type() == "NonMaxSuppression";

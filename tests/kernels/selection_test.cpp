@@ -7,10 +7,13 @@
 
 #include <array>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <random>
+#include <span>
 #include <vector>
 
+#include "kernels/selection/compress.h"
 #include "kernels/selection/non_max_suppression.h"
 #include "kernels/selection/non_zero.h"
 
@@ -34,6 +37,42 @@ TEST(NonZero, ScalarsEmptyTensorsAndNothingSelected) {
   EXPECT_TRUE(selection::non_zero_coordinates(zero, {}).empty());  // [1, 0]
   EXPECT_TRUE(selection::non_zero_coordinates({}, {2, 0, 3}).empty());
   EXPECT_TRUE(selection::non_zero_coordinates(std::vector<uint8_t>(6, 0), {2, 3}).empty());
+}
+
+// Compress against slicing written out here: every axis of a [2, 3, 4] int64 tensor, conditions shorter
+// than the axis, keeping nothing or everything.
+TEST(Compress, KeepsTheSlicesTheConditionSelects) {
+  std::vector<int64_t> x(24);
+  for (size_t i = 0; i < x.size(); ++i)
+    x[i] = static_cast<int64_t>(i);
+  const Shape shape = {2, 3, 4};
+  const auto bytes = std::as_bytes(std::span(x));
+  for (int64_t axis = 0; axis < 3; ++axis) {
+    const int64_t length = shape[static_cast<size_t>(axis)];
+    for (int64_t pattern = 0; pattern < (int64_t{1} << length); ++pattern) {
+      for (int64_t given = 0; given <= length; ++given) {
+        std::vector<uint8_t> condition(static_cast<size_t>(given));
+        for (int64_t i = 0; i < given; ++i)
+          condition[static_cast<size_t>(i)] = (pattern >> i) & 1;
+        std::vector<int64_t> want;
+        for (int64_t a = 0; a < 2; ++a)
+          for (int64_t b = 0; b < 3; ++b)
+            for (int64_t c = 0; c < 4; ++c) {
+              const int64_t at[] = {a, b, c};
+              const int64_t i = at[axis];
+              if (i < given && condition[static_cast<size_t>(i)])
+                want.push_back(x[static_cast<size_t>((a * 3 + b) * 4 + c)]);
+            }
+        int64_t kept = -1;
+        const std::vector<std::byte> got =
+            selection::compress(bytes, shape, sizeof(int64_t), axis, condition, kept);
+        std::vector<int64_t> values(got.size() / sizeof(int64_t));
+        if (!got.empty()) std::memcpy(values.data(), got.data(), got.size());
+        EXPECT_EQ(values, want) << "axis " << axis << " pattern " << pattern << " given " << given;
+        EXPECT_EQ(kept * (24 / length), static_cast<int64_t>(want.size()));
+      }
+    }
+  }
 }
 
 NmsParams params(int64_t classes, int64_t boxes, int64_t max_per_class, float iou) {

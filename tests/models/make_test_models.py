@@ -2888,6 +2888,40 @@ def float_if_branches():
 
 
 @model
+def qdq_compress_rows():
+    """Compress along an axis of a QuantizeLinear's uint8 output (the bytes move with their params; the later
+    stage's DequantizeLinear reads them), the rows chosen by a condition computed from the data; and Compress
+    of the flattened float input (no axis) by a condition shorter than it. The variant `none` keeps
+    nothing."""
+    b = Builder("qdq_compress_rows")
+    x = b.input([4, 6], -1, 1.5, name="x")
+    xq = b.q(x)
+    largest = b.node("ReduceMax", [x.name], "reduce_max", axes=[1], keepdims=0)
+    rows = b.node("Greater", [largest, b.const(np.array(1.0, np.float32), "threshold")], "greater")
+    kept = b.node("Compress", [xq.name, rows], "compress", axis=0)
+    kept_d = b.dq(T(kept, np.zeros(1, np.uint8), xq.s, xq.z))  # values: expected() below
+    flat_first = b.node("Slice", [b.node("Reshape", [x.name, b.const(np.array([-1], np.int64), "flat")], "reshape"),
+                                  b.const(np.array([0], np.int64), "starts"), b.const(np.array([20], np.int64), "ends")],
+                        "slice")
+    positive = b.node("Greater", [flat_first, b.const(np.array(0.0, np.float32), "zero")], "greater")
+    picked = b.node("Compress", [x.name, positive], "compress")
+
+    def expected(v):
+        q = quantize(v, xq.s, xq.z, np.uint8)
+        keep = v.max(axis=1) > np.float32(1.0)
+        flat = v.reshape(-1)
+        return [dequantize(q[keep], xq.s, xq.z), flat[:20][flat[:20] > 0]]
+
+    outs = expected(x.v)
+    assert 0 < len(outs[0]) < 4, len(outs[0])
+    b.output(T(kept_d.name, outs[0], xq.s, xq.z), dims=["k", 6])
+    b.output(T(picked, outs[1]), dims=["m"])
+    low = as_f32(b.rng.uniform(-1, -0.1, (4, 6)))
+    b.variants["none"] = ([low], expected(low))
+    return b
+
+
+@model
 def float_nonzero_select():
     """NonZero of a comparison, its coordinates transposed into GatherND (the elements above 0.3), and the
     coordinates divided by the tensor's last dimension (a Shape read before the selection). The variant
