@@ -17,7 +17,7 @@ from conftest import FASHION, MALFORMED, TEST_MODELS, cli_run, model_inputs
 
 # Test models covering QDQ and QOperator forms, float graphs, two inputs (qdq_add), a uint8 input and
 # output (qop_conv1x1_uint8_io), an int64 ArgMax output and a symbolic batch (float_shape_subgraph), int32
-# inputs and outputs (float_int32_io).
+# inputs and outputs (float_int32_io), data-dependent output shapes (qdq_detector_nms).
 CLI_MODELS = [
     "qdq_conv3x3_relu",
     "qdq_conv_depthwise",
@@ -28,6 +28,7 @@ CLI_MODELS = [
     "float_cnn",
     "float_shape_subgraph",
     "float_int32_io",
+    "qdq_detector_nms",
 ]
 REQUANT = ["fixed_point", "float"]
 
@@ -194,6 +195,22 @@ def test_array_layouts_and_types(fashion_images) -> None:
     # error path instead: an int32 array for a float input is refused.
     with pytest.raises(TypeError, match="tensor\\(float\\)"):
         octet.InferenceSession(FASHION).run(None, {"input": fashion_images.astype(np.int32)})
+
+
+def test_data_dependent_outputs() -> None:
+    """A detector's selection (NonMaxSuppression): its outputs' selected dimension is None before a run, as
+    ONNX Runtime shows a dimension it cannot know, and a run that selects nothing gives empty arrays."""
+    model = TEST_MODELS / "qdq_detector_nms.onnx"
+    session = octet.InferenceSession(str(model))
+    outputs = session.get_outputs()
+    assert outputs[0].shape == [None, 3] and outputs[0].type == "tensor(int64)"
+    assert outputs[1].shape == [1, None, 4]
+    feeds = model_inputs(model, [i.name for i in session.get_inputs()])
+    selected = session.run(None, feeds)
+    assert selected[0].shape == (14, 3) and selected[1].shape == (1, 14, 4)
+    nothing = session.run(None, dict(feeds, score_threshold=np.array([10.0], np.float32)))
+    assert nothing[0].shape == (0, 3) and nothing[0].dtype == np.int64
+    assert nothing[1].shape == (1, 0, 4) and nothing[2].shape == (0,)
 
 
 def test_int32_inputs_and_outputs() -> None:
