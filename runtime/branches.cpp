@@ -119,6 +119,11 @@ std::vector<TensorInfo> describe_if(const graph::DynamicNode& node,
                                     const std::map<std::string, HostTensor>& values,
                                     Requantization requantization,
                                     const std::set<std::string>& channel_last) {
+  const auto cond = values.find(node.inputs.at(0));
+  if (cond != values.end() &&
+      (cond->second.dtype() != DataType::boolean || cond->second.element_count() != 1))
+    throw Error(describe(node) + ": the condition '" + node.inputs[0] + "' must be one bool, got " +
+                name_of(cond->second.dtype()) + " of shape " + to_string(cond->second.shape()));
   std::vector<TensorInfo> merged;
   for (const bool take_then : {true, false}) {
     const std::string which = take_then ? "then" : "else";
@@ -142,10 +147,14 @@ std::vector<TensorInfo> describe_if(const graph::DynamicNode& node,
         if (m.dtype != outputs[i].dtype)
           throw Error(describe(node) + ": output " + std::to_string(i) + " is " + name_of(m.dtype) +
                       " in the then branch and " + name_of(outputs[i].dtype) + " in the else branch");
-        if (m.shape.size() != outputs[i].shape.size()) {
-          m.shape.assign(std::max(m.shape.size(), outputs[i].shape.size()), -1);
-          continue;
-        }
+        // Later stages are planned for one rank: branches that differ in it are refused rather than guessed.
+        if (m.shape.size() != outputs[i].shape.size())
+          throw Error(describe(node) + ": output " + std::to_string(i) + " has rank " +
+                      std::to_string(m.shape.size()) + " in the then branch and " +
+                      std::to_string(outputs[i].shape.size()) +
+                      " in the else branch; octet plans what follows an If for one rank");
+        if (m.scale != outputs[i].scale || m.zero_point != outputs[i].zero_point)
+          m.scale = 0.0f, m.zero_point = 0;  // quantized differently: no params to promise
         for (size_t d = 0; d < m.shape.size(); ++d)
           if (m.shape[d] != outputs[i].shape[d]) m.shape[d] = -1;
       }

@@ -127,10 +127,7 @@ HostTensor compress(const graph::DynamicNode& node, const std::map<std::string, 
   } else {
     shape = {x.element_count()};  // the flattened input
   }
-  if (condition.element_count() > shape[static_cast<size_t>(axis)])
-    throw Error(describe(node) + ": the condition has " + std::to_string(condition.element_count()) +
-                " entries, more than the " + std::to_string(shape[static_cast<size_t>(axis)]) +
-                " along the axis");
+  // A condition longer than the axis: its extra entries select nothing (ONNX Runtime reads only the axis's).
   const size_t element_size =
       x.element_count() == 0 ? 1 : x.bytes().size() / static_cast<size_t>(x.element_count());
   int64_t kept = 0;
@@ -193,7 +190,13 @@ const char* dynamic_op_name(const graph::DynamicNode& node) {
   return "if";
 }
 
-HostTensor evaluate(const graph::DynamicNode& node, const std::map<std::string, HostTensor>& values) {
+HostTensor evaluate(const graph::DynamicNode& node, const std::map<std::string, HostTensor>& values,
+                    const std::set<std::string>& channel_last) {
+  for (const std::string& name : node.inputs)
+    if (channel_last.count(name))
+      throw Error(describe(node) + ": reads the image input '" + name +
+                  "', which nhwc_io makes channel-last; octet evaluates it on ONNX's layout (load the model "
+                  "without nhwc_io)");
   switch (node.op) {
     case graph::DynamicNode::Op::non_zero:
       return non_zero(*input(node, values, 0));

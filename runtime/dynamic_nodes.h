@@ -4,6 +4,7 @@
 // stages.
 
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -22,6 +23,9 @@ std::vector<std::byte> constant_bytes(const HostTensor& t);
 // octet's name for the operator in reports: "non_zero", "non_max_suppression".
 const char* dynamic_op_name(const graph::DynamicNode& node);
 
-HostTensor evaluate(const graph::DynamicNode& node, const std::map<std::string, HostTensor>& values);
+// `channel_last`: the caller's image inputs that nhwc_io makes NHWC, which the operators here may not read
+// (their axes and coordinates are ONNX's).
+HostTensor evaluate(const graph::DynamicNode& node, const std::map<std::string, HostTensor>& values,
+                    const std::set<std::string>& channel_last);
 
 }  // namespace octet::runtime

@@ -84,14 +84,14 @@ HostTensor placeholder_tensor(const TensorInfo& info, int64_t selected) {
   return HostTensor::from_uint8(shape, std::vector<uint8_t>(n), info.scale, info.zero_point);
 }
 
-// A data-dependent operator's output with `selected` rows or columns of zeros, for a placeholder compile.
+// A data-dependent operator's output with `selected` rows or columns of zeros, for a placeholder compile;
+// `evaluated` is what it gave on the placeholders.
 HostTensor placeholder_selection(const graph::DynamicNode& d, const std::map<std::string, HostTensor>& values,
-                                 int64_t selected) {
+                                 const HostTensor& evaluated, int64_t selected) {
   if (d.op == graph::DynamicNode::Op::non_max_suppression)
     return HostTensor::from_int64({selected, 3}, std::vector<int64_t>(static_cast<size_t>(selected) * 3));
   if (d.op == graph::DynamicNode::Op::compress) {
     // The evaluated output, with `selected` slices along its axis (the flattened input: `selected` elements).
-    HostTensor evaluated = runtime::evaluate(d, values);
     TensorInfo info{d.outputs.at(0),   evaluated.dtype(),     evaluated.shape(), {},
                     evaluated.scale(), evaluated.zero_point()};
     info.shape[d.axis ? static_cast<size_t>(*d.axis < 0 ? *d.axis + static_cast<int64_t>(info.shape.size())
@@ -174,9 +174,9 @@ void Model::Impl::prepare_stages() {
     for (const graph::DynamicNode& d : stage.dynamic_nodes)
       read_later.insert(d.inputs.begin(), d.inputs.end());
   }
-  // Each data-dependent operator runs once on the placeholders, so that wrong types or shapes of its inputs
-  // and constants out of range (an IoU threshold of 1.5) are errors at load; a selection then takes the
-  // placeholder size, an If gives what its branch gives.
+  // Each selection runs once on the placeholders, so that wrong types or shapes of its inputs and constants
+  // out of range (an IoU threshold of 1.5) are errors at load, then takes the placeholder size; an If is
+  // described from both its branches (describe_if).
   std::set<std::string> channel_last;  // the caller's image inputs that nhwc_io makes NHWC
   for (graph::ValueId in : declared->graph.inputs)
     if (declared->graph.value(in).layout == graph::Layout::nhwc)
@@ -191,8 +191,8 @@ void Model::Impl::prepare_stages() {
           values.insert_or_assign(d.outputs[i], placeholder_tensor(outputs[i], selected));
         continue;
       }
-      (void)runtime::evaluate(d, values);
-      values.insert_or_assign(d.outputs.at(0), placeholder_selection(d, values, selected));
+      const HostTensor evaluated = runtime::evaluate(d, values, channel_last);
+      values.insert_or_assign(d.outputs.at(0), placeholder_selection(d, values, evaluated, selected));
     }
   };
   auto describe = [&](int64_t selected, std::vector<std::shared_ptr<const runtime::Program>>& programs,

@@ -107,7 +107,7 @@ std::map<std::string, HostTensor> Session::Impl::run_stages(const runtime::Progr
       if (d.op == graph::DynamicNode::Op::if_branch)
         results = run_if(d, values, options, channel_last, branches);
       else
-        results.push_back(runtime::evaluate(d, values));
+        results.push_back(runtime::evaluate(d, values, channel_last));
       if (profile) {
         NodeTiming t;
         t.node = node_offset;

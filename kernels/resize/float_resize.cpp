@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <vector>
 
 #include "kernels/float_kernels.h"
 #include "kernels/parallel.h"
@@ -21,7 +22,11 @@ void float_resize(Isa isa, const float* x, const Shape& nhwc, const ref::FloatRe
   if (c == 0) return;
   const bool nearest = p.mode == ref::FloatResizeMode::nearest;
   // Each task: whole output rows, (image, oy) pairs.
+  // Few channels: scratch for the rows interpolated along x (kernels/resize/float_resize_simd.h), allocated
+  // here, per task, where no ISA's flags apply. 16: the widest vector's floats.
+  const bool few_channels = !nearest && 2 * c <= 16;
   parallel_ranges(n * oh, grain(ow * c * taps * taps), [&](int64_t r0, int64_t r1) {
+    std::vector<float> scratch(few_channels ? static_cast<size_t>(taps * ow * c) : 0);
     for (int64_t r = r0; r < r1; ++r) {
       const int64_t b = r / oh, oy = r % oh;
       const float* image = x + b * ih * iw * c;
@@ -41,7 +46,8 @@ void float_resize(Isa isa, const float* x, const Shape& nhwc, const ref::FloatRe
                                &ay.index[static_cast<size_t>(oy * taps)],
                                &ay.weight[static_cast<size_t>(oy * taps)],
                                ax.index.data(),
-                               ax.weight.data()};
+                               ax.weight.data(),
+                               scratch.empty() ? nullptr : scratch.data()};
       k->interpolate_row(row, out);
     }
   });

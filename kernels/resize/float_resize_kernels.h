@@ -17,6 +17,9 @@ struct FloatResizeRow {
   const float* wy = nullptr;
   const int64_t* ix = nullptr;
   const float* wx = nullptr;
+  // taps * ow * c floats of scratch, for rows with few channels (interpolated along x first); owned by the
+  // caller, so that no std::vector code is compiled with an ISA's flags.
+  float* scratch = nullptr;
 };
 
 struct FloatResizeKernels {

@@ -5,7 +5,6 @@
 // (float_resize_kernels.h).
 
 #include <cstdint>
-#include <vector>
 
 #include "kernels/resize/float_resize_kernels.h"
 #include "kernels/simd/float_lanes.h"
@@ -20,11 +19,10 @@ void interpolate_row_few_channels(const FloatResizeRow& r, float* y) {
   using L = simd::Lanes<Arch>;
   using B = typename L::V;
   const int64_t taps = r.taps, span = r.ow * r.c;
-  thread_local std::vector<float> rows;
-  rows.resize(static_cast<size_t>(taps * span));
+  float* const rows = r.scratch;
   for (int64_t ky = 0; ky < taps; ++ky) {
     const float* line = r.image + r.iy[ky] * r.iw * r.c;
-    float* h = rows.data() + ky * span;
+    float* h = rows + ky * span;
     for (int64_t ox = 0; ox < r.ow; ++ox) {
       const int64_t* ix = r.ix + ox * taps;
       const float* wx = r.wx + ox * taps;
@@ -38,9 +36,9 @@ void interpolate_row_few_channels(const FloatResizeRow& r, float* y) {
   }
   for (int64_t i = 0; i < span; i += L::width) {
     const int64_t n = L::lanes_from(i, span);
-    B acc = B(r.wy[0]) * L::load_n(rows.data() + i, n);
+    B acc = B(r.wy[0]) * L::load_n(rows + i, n);
     for (int64_t ky = 1; ky < taps; ++ky)
-      acc = acc + B(r.wy[ky]) * L::load_n(rows.data() + ky * span + i, n);
+      acc = acc + B(r.wy[ky]) * L::load_n(rows + ky * span + i, n);
     L::store_n(y + i, acc, n);
   }
 }
@@ -50,7 +48,7 @@ void interpolate_row(const FloatResizeRow& r, float* y) {
   using L = simd::Lanes<Arch>;
   using B = typename L::V;
   const int64_t taps = r.taps;
-  if (2 * r.c <= L::width) return interpolate_row_few_channels<Arch>(r, y);
+  if (r.scratch != nullptr && 2 * r.c <= L::width) return interpolate_row_few_channels<Arch>(r, y);
   for (int64_t ox = 0; ox < r.ow; ++ox) {
     const int64_t* ix = r.ix + ox * taps;
     const float* wx = r.wx + ox * taps;

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstring>
@@ -40,7 +41,7 @@ TEST(NonZero, ScalarsEmptyTensorsAndNothingSelected) {
 }
 
 // Compress against slicing written out here: every axis of a [2, 3, 4] int64 tensor, conditions shorter
-// than the axis, keeping nothing or everything.
+// or longer than the axis, keeping nothing or everything.
 TEST(Compress, KeepsTheSlicesTheConditionSelects) {
   std::vector<int64_t> x(24);
   for (size_t i = 0; i < x.size(); ++i)
@@ -50,9 +51,10 @@ TEST(Compress, KeepsTheSlicesTheConditionSelects) {
   for (int64_t axis = 0; axis < 3; ++axis) {
     const int64_t length = shape[static_cast<size_t>(axis)];
     for (int64_t pattern = 0; pattern < (int64_t{1} << length); ++pattern) {
-      for (int64_t given = 0; given <= length; ++given) {
-        std::vector<uint8_t> condition(static_cast<size_t>(given));
-        for (int64_t i = 0; i < given; ++i)
+      // Up to two entries past the axis, which select nothing (ONNX Runtime reads the axis's only).
+      for (int64_t given = 0; given <= length + 2; ++given) {
+        std::vector<uint8_t> condition(static_cast<size_t>(given), 1);
+        for (int64_t i = 0; i < std::min(given, length); ++i)
           condition[static_cast<size_t>(i)] = (pattern >> i) & 1;
         std::vector<int64_t> want;
         for (int64_t a = 0; a < 2; ++a)
