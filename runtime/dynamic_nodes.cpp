@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <span>
 
 #include "kernels/error.h"
 #include "kernels/selection/compress.h"
@@ -25,30 +26,30 @@ const HostTensor* input(const graph::DynamicNode& node, const std::map<std::stri
   return &it->second;
 }
 
+// 1 where an element is not zero: NaN counts, -0.0 does not (x != 0, as ONNX Runtime tests it).
+template <class T>
+void mark_nonzero(std::span<const T> x, std::vector<uint8_t>& nonzero) {
+  for (size_t i = 0; i < nonzero.size(); ++i)
+    nonzero[i] = x[i] != T{0};
+}
+
 HostTensor non_zero(const HostTensor& x) {
   std::vector<uint8_t> nonzero(static_cast<size_t>(x.element_count()));
   switch (x.dtype()) {
-    case DataType::float32: {
-      const auto v = x.float_data();
-      for (size_t i = 0; i < nonzero.size(); ++i)
-        nonzero[i] = v[i] != 0.0f;  // NaN counts, -0 does not
+    case DataType::float32:
+      mark_nonzero(x.float_data(), nonzero);
       break;
-    }
     case DataType::uint8:  // ONNX's uint8 integers (the planner refuses int8 ones, held shifted)
-      for (size_t i = 0; i < nonzero.size(); ++i)
-        nonzero[i] = x.uint8_data()[i] != 0;
+      mark_nonzero(x.uint8_data(), nonzero);
       break;
     case DataType::boolean:
-      for (size_t i = 0; i < nonzero.size(); ++i)
-        nonzero[i] = x.bool_data()[i] != 0;
+      mark_nonzero(x.bool_data(), nonzero);
       break;
     case DataType::int64:
-      for (size_t i = 0; i < nonzero.size(); ++i)
-        nonzero[i] = x.int64_data()[i] != 0;
+      mark_nonzero(x.int64_data(), nonzero);
       break;
     case DataType::int32:
-      for (size_t i = 0; i < nonzero.size(); ++i)
-        nonzero[i] = x.int32_data()[i] != 0;
+      mark_nonzero(x.int32_data(), nonzero);
       break;
   }
   std::vector<int64_t> coordinates = selection::non_zero_coordinates(nonzero, x.shape());

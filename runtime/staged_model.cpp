@@ -202,17 +202,8 @@ void Model::Impl::prepare_stages() {
     for (size_t i = 0; i < first.inputs.size(); ++i) {
       const graph::Value& v = first.value(first.inputs[i]);
       const Shape shape = options.nhwc_io ? v.shape : graph::onnx_shape(v);
-      const auto n = static_cast<size_t>(element_count(shape, v.name));
-      if (first.int32_input(i))
-        values.emplace(v.name, HostTensor::from_int32(shape, std::vector<int32_t>(n)));
-      else if (v.type == ElementType::f32)
-        values.emplace(v.name, HostTensor::from_float(shape, std::vector<float>(n)));
-      else if (v.type == ElementType::s64)
-        values.emplace(v.name, HostTensor::from_int64(shape, std::vector<int64_t>(n)));
-      else if (v.type == ElementType::b8)
-        values.emplace(v.name, HostTensor::from_bool(shape, std::vector<uint8_t>(n)));
-      else
-        values.emplace(v.name, HostTensor::from_uint8(shape, std::vector<uint8_t>(n)));
+      // Zeros of the type the caller gives (inputs: int32 where the model declares it).
+      values.emplace(v.name, placeholder_tensor({v.name, inputs.at(i).dtype, shape, {}, 0.0f, 0}, 1));
     }
     for (size_t k = 0; k < stages.stages.size(); ++k) {
       const graph::Stage& stage = stages.stages[k];
