@@ -26,9 +26,9 @@ namespace octet::graph {
 
 // An operator whose output's shape depends on its input data (NonZero, NonMaxSuppression, Compress),
 // evaluated between two stages. An If is one too: which branch runs, and so what it gives, depends on its
-// condition's value.
+// condition's value; and a Loop, whose trip count and condition are data.
 struct DynamicNode {
-  enum class Op { non_zero, non_max_suppression, compress, if_branch };
+  enum class Op { non_zero, non_max_suppression, compress, if_branch, loop };
   Op op = Op::non_zero;
   std::string name;                 // the ONNX node's name (or its output's), for errors and reports
   std::string onnx_op;              // "NonZero", "NonMaxSuppression", "If"
@@ -49,10 +49,18 @@ struct DynamicNode {
     std::vector<std::string> constant_inputs;
   };
   Branch then_branch, else_branch;
+
+  // Loop: inputs are M (the trip count) and cond ("" where absent), the initial values of the loop-carried
+  // tensors, then the enclosing graph's tensors that the body reads. The body is written as a branch is;
+  // its own inputs (iteration number, condition, the loop-carried values) come first in body.inputs.
+  Branch body;
+  size_t loop_carried = 0;  // how many; the Loop's outputs are these values' last, then its scan outputs
+  // Per output, whether the model declares it int32 (octet computes int32 as int64, octet.h): given as int32.
+  std::vector<bool> int32_outputs;
 };
 
-// The ONNX model of an If's branch, its inputs declared with these element types (s32: int32) and ranks
-// (dynamic dimensions, named "d0", "d1", ...), its constant inputs as initializers.
+// The ONNX model of an If's branch or a Loop's body, its inputs declared with these element types (s32:
+// int32) and ranks (dynamic dimensions, named "d0", "d1", ...), its constant inputs as initializers.
 std::string branch_model(const DynamicNode::Branch& branch, std::span<const ElementType> types,
                          std::span<const size_t> ranks, std::span<const ImportCut::ConstantTensor> constants);
 

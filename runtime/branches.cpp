@@ -6,9 +6,8 @@
 #include <algorithm>
 
 #include "kernels/error.h"
-#include "runtime/dynamic_nodes.h"
-#include "runtime/file_bytes.h"
 #include "runtime/session_impl.h"
+#include "runtime/subgraph_models.h"
 
 namespace octet {
 
@@ -20,53 +19,26 @@ std::string describe(const graph::DynamicNode& node) {
 
 // What a branch reads, ready to load and run it: its inputs (of the types the branch model declares) and
 // its constants.
-struct BranchInputs {
-  std::map<std::string, HostTensor> inputs;
-  std::vector<ElementType> types;
-  std::vector<size_t> ranks;
-  std::vector<graph::ImportCut::ConstantTensor> constants;
-};
-
-BranchInputs branch_inputs(const graph::DynamicNode& node, const graph::DynamicNode::Branch& branch,
-                           const std::string& which, const std::map<std::string, HostTensor>& values,
-                           const std::set<std::string>& channel_last) {
+runtime::SubgraphInputs branch_inputs(const graph::DynamicNode& node,
+                                      const graph::DynamicNode::Branch& branch, const std::string& which,
+                                      const std::map<std::string, HostTensor>& values,
+                                      const std::set<std::string>& channel_last) {
   const auto read = [&](const std::string& name) -> const HostTensor& {
     const auto it = values.find(name);
     if (it == values.end()) throw Error("internal: " + describe(node) + ": '" + name + "' was not computed");
     return it->second;
   };
-  BranchInputs b;
+  runtime::SubgraphInputs b;
   for (const std::string& name : branch.inputs) {
     if (channel_last.count(name))
       throw Error(describe(node) + ": its " + which + " branch reads the image input '" + name +
                   "', which nhwc_io makes channel-last; octet runs branches on ONNX's layout (load the model "
                   "without nhwc_io)");
-    const HostTensor& t = read(name);
-    // int32 goes in as int32 (the branch model declares it so and holds it as int64), so that a branch
-    // giving it back gives int32 as the other branch's Cast to int32 would.
-    b.types.push_back(t.dtype() == DataType::int32 ? ElementType::s32 : runtime::element_type_of(t.dtype()));
-    b.ranks.push_back(t.shape().size());
-    b.inputs.emplace(name, t);
+    b.add(name, read(name));
   }
-  for (const std::string& name : branch.constant_inputs) {
-    const HostTensor& t = read(name);
-    b.constants.push_back({name, runtime::element_type_of(t.dtype()), t.shape(), runtime::constant_bytes(t)});
-  }
+  for (const std::string& name : branch.constant_inputs)
+    b.add_constant(name, read(name));
   return b;
-}
-
-std::shared_ptr<Model::Impl> load_branch(const graph::DynamicNode::Branch& branch, const BranchInputs& b,
-                                         Requantization requantization) {
-  const std::string bytes = graph::branch_model(branch, b.types, b.ranks, b.constants);
-  auto impl = std::make_shared<Model::Impl>();
-  impl->onnx = runtime::ByteBuffer::copy_of(std::as_bytes(std::span(bytes)));
-  impl->allow_empty_inputs = true;
-  LoadOptions load;
-  load.requantization = requantization;
-  for (const auto& [name, t] : b.inputs)
-    load.input_shapes[name] = t.shape();
-  prepare_model(*impl, load);
-  return impl;
 }
 
 }  // namespace
@@ -84,19 +56,13 @@ std::vector<HostTensor> run_if(const graph::DynamicNode& node,
   const graph::DynamicNode::Branch& branch = take_then ? node.then_branch : node.else_branch;
   const std::string which = take_then ? "then" : "else";
   try {
-    const BranchInputs b = branch_inputs(node, branch, which, values, channel_last);
-    std::vector<std::pair<ElementType, size_t>> signature;
-    for (size_t i = 0; i < b.types.size(); ++i)
-      signature.emplace_back(b.types[i], b.ranks[i]);
-    std::vector<std::vector<std::byte>> constant_key;
-    for (const auto& c : b.constants)
-      constant_key.push_back(c.data);
-    const BranchKey key{node.outputs.at(0), take_then, signature, constant_key};
+    const runtime::SubgraphInputs b = branch_inputs(node, branch, which, values, channel_last);
+    const BranchKey key{node.outputs.at(0), take_then, b.signature(), b.constant_key()};
     auto found = branches.find(key);
     if (found == branches.end())
       found = branches
                   .emplace(key, std::make_unique<Session::Impl>(
-                                    load_branch(branch, b, options.requantization), options))
+                                    runtime::load_subgraph(branch, b, options.requantization), options))
                   .first;
     Session::Impl& session = *found->second;
     std::map<std::string, HostTensor> out = session.run(b.inputs, {});
@@ -130,7 +96,8 @@ std::vector<TensorInfo> describe_if(const graph::DynamicNode& node,
     const graph::DynamicNode::Branch& branch = take_then ? node.then_branch : node.else_branch;
     std::vector<TensorInfo> outputs;
     try {
-      outputs = load_branch(branch, branch_inputs(node, branch, which, values, channel_last), requantization)
+      outputs = runtime::load_subgraph(branch, branch_inputs(node, branch, which, values, channel_last),
+                                       requantization)
                     ->outputs;
     } catch (const Error& e) {
       if (std::string(e.what()).starts_with(describe(node))) throw;

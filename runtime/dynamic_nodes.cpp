@@ -104,13 +104,6 @@ HostTensor non_max_suppression(const graph::DynamicNode& node,
   return HostTensor::from_int64({static_cast<int64_t>(selected.size()), 3}, std::move(flat));
 }
 
-template <class T>
-std::vector<T> elements_of(const std::vector<std::byte>& bytes) {
-  std::vector<T> out(bytes.size() / sizeof(T));
-  if (!out.empty()) std::memcpy(out.data(), bytes.data(), bytes.size());
-  return out;
-}
-
 HostTensor compress(const graph::DynamicNode& node, const std::map<std::string, HostTensor>& values) {
   const HostTensor& x = *input(node, values, 0);
   const HostTensor& condition = *input(node, values, 1);
@@ -135,23 +128,39 @@ HostTensor compress(const graph::DynamicNode& node, const std::map<std::string, 
   std::vector<std::byte> bytes =
       selection::compress(x.bytes(), shape, element_size, axis, condition.bool_data(), kept);
   shape[static_cast<size_t>(axis)] = kept;
-  switch (x.dtype()) {
-    case DataType::float32:
-      return HostTensor::from_float(shape, elements_of<float>(bytes));
-    case DataType::int64:
-      return HostTensor::from_int64(shape, elements_of<int64_t>(bytes));
-    case DataType::int32:
-      return HostTensor::from_int32(shape, elements_of<int32_t>(bytes));
-    case DataType::boolean:
-      return HostTensor::from_bool(shape, elements_of<uint8_t>(bytes));
-    case DataType::uint8:
-      break;
-  }
   // A quantized tensor's bytes move with their params.
-  return HostTensor::from_uint8(shape, elements_of<uint8_t>(bytes), x.scale(), x.zero_point());
+  return tensor_of(x.dtype(), std::move(shape), bytes, x.scale(), x.zero_point());
 }
 
 }  // namespace
+
+namespace {
+
+template <class T>
+std::vector<T> elements_of(std::span<const std::byte> bytes) {
+  std::vector<T> out(bytes.size() / sizeof(T));
+  if (!out.empty()) std::memcpy(out.data(), bytes.data(), out.size() * sizeof(T));
+  return out;
+}
+
+}  // namespace
+
+HostTensor tensor_of(DataType type, Shape shape, std::span<const std::byte> bytes, float scale,
+                     int32_t zero_point) {
+  switch (type) {
+    case DataType::float32:
+      return HostTensor::from_float(std::move(shape), elements_of<float>(bytes));
+    case DataType::int64:
+      return HostTensor::from_int64(std::move(shape), elements_of<int64_t>(bytes));
+    case DataType::int32:
+      return HostTensor::from_int32(std::move(shape), elements_of<int32_t>(bytes));
+    case DataType::boolean:
+      return HostTensor::from_bool(std::move(shape), elements_of<uint8_t>(bytes));
+    case DataType::uint8:
+      break;
+  }
+  return HostTensor::from_uint8(std::move(shape), elements_of<uint8_t>(bytes), scale, zero_point);
+}
 
 ElementType element_type_of(DataType t) {
   switch (t) {
@@ -185,6 +194,8 @@ const char* dynamic_op_name(const graph::DynamicNode& node) {
       return "non_max_suppression";
     case graph::DynamicNode::Op::compress:
       return "compress";
+    case graph::DynamicNode::Op::loop:
+      return "loop";
     case graph::DynamicNode::Op::if_branch:
       break;
   }
@@ -205,8 +216,9 @@ HostTensor evaluate(const graph::DynamicNode& node, const std::map<std::string, 
       return non_max_suppression(node, values);
     case graph::DynamicNode::Op::compress:
       return compress(node, values);
-    case graph::DynamicNode::Op::if_branch:
-      break;  // runtime/branches.cpp
+    case graph::DynamicNode::Op::if_branch:  // runtime/branches.cpp
+    case graph::DynamicNode::Op::loop:       // runtime/loops.cpp
+      break;
   }
   throw Error("internal: " + describe(node) + ": unknown operator");
 }

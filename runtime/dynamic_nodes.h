@@ -5,6 +5,7 @@
 
 #include <map>
 #include <set>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -17,6 +18,9 @@ namespace octet::runtime {
 ElementType element_type_of(DataType t);
 // A tensor's elements as a constant of that type (int32 widened to int64).
 std::vector<std::byte> constant_bytes(const HostTensor& t);
+// A tensor of `type` holding `bytes` as its elements (uint8: quantized with these params, 0 for none).
+HostTensor tensor_of(DataType type, Shape shape, std::span<const std::byte> bytes, float scale = 0.0f,
+                     int32_t zero_point = 0);
 
 // Evaluates `node` on the tensors computed so far (by ONNX name). Throws octet::Error naming the node for
 // inputs of the wrong type or shape.

@@ -140,4 +140,21 @@ std::vector<TensorInfo> describe_if(const graph::DynamicNode& node,
                                     const std::map<std::string, HostTensor>& values,
                                     Requantization requantization, const std::set<std::string>& channel_last);
 
+// Runs a Loop (graph/stages.h) on the tensors computed so far: its body, a model of its own compiled on first
+// use for each set of input types and ranks and kept in `bodies`, once per iteration while the iteration
+// number is below M and the condition holds. Returns the loop-carried values' last values, then the scan
+// outputs (each iteration's stacked along a new first axis). Throws octet::Error naming the node.
+std::vector<HostTensor> run_loop(const graph::DynamicNode& node,
+                                 const std::map<std::string, HostTensor>& values,
+                                 const SessionOptions& options, const std::set<std::string>& channel_last,
+                                 BranchSessions& bodies);
+
+// What a Loop gives, without running it: its body compiled for the initial values (an operator octet cannot
+// run is an error at load), the outputs' types, and their shapes: -1 where a loop-carried value's dimension
+// changes in the body, and for the scan outputs' iteration axis.
+std::vector<TensorInfo> describe_loop(const graph::DynamicNode& node,
+                                      const std::map<std::string, HostTensor>& values,
+                                      Requantization requantization,
+                                      const std::set<std::string>& channel_last);
+
 }  // namespace octet

@@ -176,7 +176,7 @@ void Model::Impl::prepare_stages() {
   }
   // Each selection runs once on the placeholders, so that wrong types or shapes of its inputs and constants
   // out of range (an IoU threshold of 1.5) are errors at load, then takes the placeholder size; an If is
-  // described from both its branches (describe_if).
+  // described from both its branches (describe_if), a Loop from its body (describe_loop).
   std::set<std::string> channel_last;  // the caller's image inputs that nhwc_io makes NHWC
   for (graph::ValueId in : declared->graph.inputs)
     if (declared->graph.value(in).layout == graph::Layout::nhwc)
@@ -184,11 +184,15 @@ void Model::Impl::prepare_stages() {
   auto evaluate_on_placeholders = [&](const graph::Stage& stage, std::map<std::string, HostTensor>& values,
                                       int64_t selected) {
     for (const graph::DynamicNode& d : stage.dynamic_nodes) {
-      if (d.op == graph::DynamicNode::Op::if_branch) {
-        // Both branches compiled, neither run: zeros are not data a branch must accept.
-        const std::vector<TensorInfo> outputs = describe_if(d, values, options.requantization, channel_last);
+      if (d.op == graph::DynamicNode::Op::if_branch || d.op == graph::DynamicNode::Op::loop) {
+        // Both branches (a Loop's body) compiled, not run: zeros are not data a branch must accept.
+        const std::vector<TensorInfo> outputs =
+            d.op == graph::DynamicNode::Op::loop
+                ? describe_loop(d, values, options.requantization, channel_last)
+                : describe_if(d, values, options.requantization, channel_last);
         for (size_t i = 0; i < d.outputs.size(); ++i)
-          values.insert_or_assign(d.outputs[i], placeholder_tensor(outputs[i], selected));
+          if (!d.outputs[i].empty())
+            values.insert_or_assign(d.outputs[i], placeholder_tensor(outputs[i], selected));
         continue;
       }
       const HostTensor evaluated = runtime::evaluate(d, values, channel_last);

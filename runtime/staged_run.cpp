@@ -106,6 +106,8 @@ std::map<std::string, HostTensor> Session::Impl::run_stages(const runtime::Progr
       std::vector<HostTensor> results;
       if (d.op == graph::DynamicNode::Op::if_branch)
         results = run_if(d, values, options, channel_last, branches);
+      else if (d.op == graph::DynamicNode::Op::loop)
+        results = run_loop(d, values, options, channel_last, branches);
       else
         results.push_back(runtime::evaluate(d, values, channel_last));
       if (profile) {
@@ -124,7 +126,7 @@ std::map<std::string, HostTensor> Session::Impl::run_stages(const runtime::Progr
       }
       ++node_offset;
       for (size_t i = 0; i < d.outputs.size() && i < results.size(); ++i)
-        values.insert_or_assign(d.outputs[i], std::move(results[i]));
+        if (!d.outputs[i].empty()) values.insert_or_assign(d.outputs[i], std::move(results[i]));
     }
   }
   std::map<std::string, HostTensor> outputs;

@@ -23,8 +23,9 @@ bool default_domain(const onnx::NodeProto& node) {
 }
 
 bool is_data_dependent(const onnx::NodeProto& node) {
-  return default_domain(node) && (node.op_type() == "NonZero" || node.op_type() == "NonMaxSuppression" ||
-                                  node.op_type() == "If" || node.op_type() == "Compress");
+  return default_domain(node) &&
+         (node.op_type() == "NonZero" || node.op_type() == "NonMaxSuppression" || node.op_type() == "If" ||
+          node.op_type() == "Compress" || node.op_type() == "Loop");
 }
 
 // The tensors of the enclosing scope that a subgraph reads (its nested subgraphs' reads included): names
@@ -94,7 +95,8 @@ struct TensorPlace {
   int producer = -1;       // node index, -1 for graph inputs and initializers
 };
 
-// What writing an If's branches as models of their own reads from the enclosing model and its plan.
+// What writing an If's branches or a Loop's body as models of their own reads from the enclosing model and
+// its plan.
 struct Enclosing {
   const onnx::ModelProto& model;
   const onnx_import::InitializerRawData& raw;
@@ -104,10 +106,11 @@ struct Enclosing {
   const std::vector<std::vector<std::string>>& reads;  // per node: all it reads
 };
 
-// An If's branch as a model. What it reads from the enclosing graph: initializers and Constant nodes are
-// copied in, and so are nodes computed from constants alone (with what they read), so that the branch
-// folds them as the enclosing graph would; a Shape or Size of a run-time tensor comes in as a constant
-// when the branch runs (constant_inputs); anything else is a run-time input (inputs).
+// An If's branch or a Loop's body as a model. What it reads from the enclosing graph: initializers and
+// Constant nodes are copied in, and so are nodes computed from constants alone (with what they read), so
+// that the branch folds them as the enclosing graph would; a Shape or Size of a run-time tensor comes in
+// as a constant when the branch runs (constant_inputs); anything else is a run-time input (inputs). The
+// subgraph's own inputs (a Loop body's) are left for the caller to declare.
 DynamicNode::Branch write_branch(const onnx::NodeProto& node, const onnx::GraphProto& body,
                                  const Enclosing& e) {
   const onnx::GraphProto& g = e.model.graph();
@@ -154,11 +157,30 @@ DynamicNode::Branch write_branch(const onnx::NodeProto& node, const onnx::GraphP
   for (const auto& n : body.node())
     *out.add_node() = n;
   *out.mutable_output() = body.output();
-  if (body.output_size() != node.output_size())
-    throw Error(describe(node) + ": a branch has " + std::to_string(body.output_size()) +
-                " outputs, the If " + std::to_string(node.output_size()));
+  // A subgraph may give one tensor as two of its outputs (a Loop's carried value and its scan output); a
+  // model's outputs are distinct, so the repeats become copies.
+  std::set<std::string> given;
+  for (int k = 0; k < out.output_size(); ++k) {
+    onnx::ValueInfoProto& o = *out.mutable_output(k);
+    if (given.insert(o.name()).second) continue;
+    const std::string copy = o.name() + "#output" + std::to_string(k);
+    onnx::NodeProto& identity = *out.add_node();
+    identity.set_op_type("Identity");
+    identity.set_name(copy);
+    identity.add_input(o.name());
+    identity.add_output(copy);
+    o.set_name(copy);
+  }
   branch.model = m.SerializeAsString();
   return branch;
+}
+
+// The enclosing tensors that a node's subgraphs read, added once each to its inputs.
+void add_subgraph_reads(DynamicNode& d, const DynamicNode::Branch& b, size_t own_inputs = 0) {
+  for (const auto* names : {&b.inputs, &b.constant_inputs})
+    for (size_t i = names == &b.inputs ? own_inputs : 0; i < names->size(); ++i)
+      if (std::find(d.inputs.begin(), d.inputs.end(), (*names)[i]) == d.inputs.end())
+        d.inputs.push_back((*names)[i]);
 }
 
 DynamicNode if_node(const onnx::NodeProto& node, const Enclosing& e) {
@@ -177,13 +199,74 @@ DynamicNode if_node(const onnx::NodeProto& node, const Enclosing& e) {
   d.name = node.name().empty() ? node.output(0) : node.name();
   d.onnx_op = node.op_type();
   d.outputs.assign(node.output().begin(), node.output().end());
+  for (const onnx::GraphProto* body : {then_body, else_body})
+    if (body->output_size() != node.output_size())
+      throw Error(describe(node) + ": a branch has " + std::to_string(body->output_size()) +
+                  " outputs, the If " + std::to_string(node.output_size()));
   d.then_branch = write_branch(node, *then_body, e);
   d.else_branch = write_branch(node, *else_body, e);
   d.inputs = {node.input(0)};
-  for (const DynamicNode::Branch* b : {&d.then_branch, &d.else_branch})
-    for (const auto* names : {&b->inputs, &b->constant_inputs})
-      for (const std::string& name : *names)
-        if (std::find(d.inputs.begin(), d.inputs.end(), name) == d.inputs.end()) d.inputs.push_back(name);
+  add_subgraph_reads(d, d.then_branch);
+  add_subgraph_reads(d, d.else_branch);
+  return d;
+}
+
+// Loop(M, cond, v_initial...): the body runs while the iteration number is below M and its condition holds
+// (either may be absent, not both); it takes (iteration_num, cond, v...) and gives (cond, v..., scan...).
+DynamicNode loop_node(const onnx::NodeProto& node, const Enclosing& e) {
+  if (node.input_size() < 2)
+    throw Error(describe(node) + ": takes at least two inputs (M and cond, either of them \"\")");
+  const onnx::GraphProto* body = nullptr;
+  for (const auto& a : node.attribute())
+    if (a.name() == "body" && a.has_g()) body = &a.g();
+  if (!body) throw Error(describe(node) + ": has no body graph");
+  if (node.input(0).empty() && node.input(1).empty())
+    throw Error(describe(node) + ": has neither a trip count (M) nor a condition, so it would never end");
+  const int carried = node.input_size() - 2;
+  for (int i = 2; i < node.input_size(); ++i)
+    if (node.input(i).empty())
+      throw Error(describe(node) + ": loop-carried input " + std::to_string(i - 2) + " is empty");
+  if (body->input_size() != carried + 2)
+    throw Error(describe(node) + ": its body takes " + std::to_string(body->input_size()) + " inputs; with " +
+                std::to_string(carried) + " loop-carried values it must take " + std::to_string(carried + 2) +
+                " (iteration number, condition, then the values)");
+  if (body->output_size() < carried + 1)
+    throw Error(describe(node) + ": its body gives " + std::to_string(body->output_size()) +
+                " outputs; it must give the condition and the " + std::to_string(carried) +
+                " loop-carried values, then any scan outputs");
+  const int scans = body->output_size() - 1 - carried;
+  if (node.output_size() < 1 || node.output(0).empty())
+    throw Error(describe(node) + ": has no output (its first output must be named)");
+  if (node.output_size() != carried + scans)
+    throw Error(describe(node) + ": has " + std::to_string(node.output_size()) + " outputs; its body gives " +
+                std::to_string(carried) + " loop-carried values and " + std::to_string(scans) +
+                " scan outputs");
+  std::vector<std::string> own;
+  for (const auto& in : body->input()) {
+    if (in.name().empty() || std::find(own.begin(), own.end(), in.name()) != own.end())
+      throw Error(describe(node) + ": its body's inputs need distinct, non-empty names");
+    own.push_back(in.name());
+  }
+  DynamicNode d;
+  d.op = DynamicNode::Op::loop;
+  d.name = node.name().empty() ? node.output(0) : node.name();
+  d.onnx_op = node.op_type();
+  d.outputs.assign(node.output().begin(), node.output().end());
+  d.loop_carried = static_cast<size_t>(carried);
+  // What the model declares each output to be: the enclosing graph's outputs and value_info, else the body's.
+  const onnx::GraphProto& g = e.model.graph();
+  auto declared_type = [&](const std::string& name, const onnx::ValueInfoProto& in_body) {
+    for (const auto* list : {&g.output(), &g.value_info()})
+      for (const auto& v : *list)
+        if (v.name() == name && v.type().has_tensor_type()) return v.type().tensor_type().elem_type();
+    return in_body.type().has_tensor_type() ? in_body.type().tensor_type().elem_type() : 0;
+  };
+  for (int k = 0; k < node.output_size(); ++k)
+    d.int32_outputs.push_back(declared_type(node.output(k), body->output(1 + k)) == onnx::TensorProto::INT32);
+  d.body = write_branch(node, *body, e);
+  d.body.inputs.insert(d.body.inputs.begin(), own.begin(), own.end());
+  d.inputs.assign(node.input().begin(), node.input().end());
+  add_subgraph_reads(d, d.body, own.size());
   return d;
 }
 
@@ -204,6 +287,7 @@ DynamicNode compress_node(const onnx::NodeProto& node) {
 
 DynamicNode dynamic_node(const onnx::NodeProto& node, const Enclosing& e) {
   if (node.op_type() == "If") return if_node(node, e);
+  if (node.op_type() == "Loop") return loop_node(node, e);
   if (node.op_type() == "Compress") return compress_node(node);
   const onnx::GraphProto& g = e.model.graph();
   const std::map<std::string, int>& producer = e.producer;
@@ -453,12 +537,13 @@ std::string branch_model(const DynamicNode::Branch& branch, std::span<const Elem
                          std::span<const size_t> ranks,
                          std::span<const ImportCut::ConstantTensor> constants) {
   onnx::ModelProto m;
-  if (!m.ParseFromString(branch.model)) throw Error("internal: an If branch's model does not parse");
+  if (!m.ParseFromString(branch.model)) throw Error("internal: a subgraph's model does not parse");
   for (size_t i = 0; i < branch.inputs.size(); ++i) {
     onnx::ValueInfoProto& v = *m.mutable_graph()->add_input();
     v.set_name(branch.inputs[i]);
     auto& tt = *v.mutable_type()->mutable_tensor_type();
     tt.set_elem_type(onnx_import::onnx_type_of(types[i]));
+    tt.mutable_shape();  // a scalar has a shape too, of no dimensions
     for (size_t d = 0; d < ranks[i]; ++d) {
       std::string dim = "d";  // appended, not "d" + ...: g++ 12 warns about that (a false -Wrestrict)
       dim += std::to_string(d);

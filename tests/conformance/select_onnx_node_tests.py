@@ -82,7 +82,7 @@ VARIANT = "_qdq"
 # fold.cpp: evaluated at load time only (they need constant inputs, or read only a shape).
 FOLDED_ONLY = {"Shape", "Size", "ConstantOfShape", "Range"}
 # graph/stages.h: operators whose output's shape depends on the data, evaluated between compiled stages.
-DATA_DEPENDENT = {"NonZero", "NonMaxSuppression", "If", "Compress"}
+DATA_DEPENDENT = {"NonZero", "NonMaxSuppression", "If", "Compress", "Loop"}
 # lower_elementwise.cpp: the quantized forms (lookup tables of one quantized tensor; add / mul of two).
 LUT_ELEMENTWISE = {
     "Relu", "Clip", "Sigmoid", "HardSigmoid", "HardSwish", "Tanh", "LeakyRelu", "Elu", "Selu", "Exp", "Log",

@@ -2888,6 +2888,144 @@ def float_if_branches():
 
 
 @model
+def float_loop_scan():
+    """Two Loops, each body run as a model of its own once per iteration. The first counts its iterations
+    from the data (M = the number of positive elements of x, no cond): it adds an element of x, chosen by
+    the iteration number (a Gather with a run-time index), times an enclosing constant to a carried sum,
+    and stacks each iteration's sum (the carried output, listed again) and iteration number as scan
+    outputs. The second is a while loop (cond,
+    no M): it doubles a carried vector until its sum reaches an enclosing run-time value, and grows a carried
+    list of the iteration numbers, whose shape changes every iteration (a new compile of the body per size).
+    A third slices a constant by the iteration number (below). Variant `none`: no positive element, so the first runs no iteration (scan outputs of 0 rows); the second
+    still runs at least once."""
+    b = Builder("float_loop_scan")
+    x = b.input([2, 3], name="x", values=as_f32([[0.5, -0.25, 0.75], [0.125, -1.0, 2.0]]))
+    w = as_f32([1.0, -2.0, 0.5])
+    wn = b.const(w, "w")
+    positive = b.node("Cast", [b.node("Greater", [x.name, b.const(np.array(0, np.float32), "zero")], "greater")],
+                      "cast", to=TensorProto.FLOAT)
+    count = b.node("Cast", [b.node("ReduceSum", [positive], "reduce_sum", keepdims=0)], "cast", to=TensorProto.INT64)
+    flat = b.node("Reshape", [x.name, b.const(np.array([-1], np.int64), "flat")], "reshape")
+    vi = helper.make_tensor_value_info
+    body = helper.make_graph(
+        [helper.make_node("Gather", [flat, "i"], ["element"], name="element_i", axis=0),
+         helper.make_node("Mul", ["element", wn], ["term"], name="term"),
+         helper.make_node("Add", ["acc", "term"], ["acc_out"], name="accumulate"),
+         helper.make_node("Cast", ["i"], ["i_f"], name="iteration_f", to=TensorProto.FLOAT),
+         helper.make_node("Identity", ["c"], ["c_out"], name="keep_going")],
+        "sum_body", [vi("i", TensorProto.INT64, []), vi("c", TensorProto.BOOL, []), vi("acc", TensorProto.FLOAT, [3])],
+        [vi("c_out", TensorProto.BOOL, []), vi("acc_out", TensorProto.FLOAT, [3]),
+         vi("acc_out", TensorProto.FLOAT, [3]), vi("i_f", TensorProto.FLOAT, [])])  # acc_out twice
+    acc0 = b.const(np.zeros(3, np.float32), "acc0")
+    b.nodes.append(helper.make_node("Loop", [count, "", acc0], ["acc_final", "acc_rows", "iterations"],
+                                    name="sum_loop", body=body))
+
+    limit = b.node("Mul", [b.node("ReduceSum", [b.node("Abs", [x.name], "abs")], "reduce_sum", keepdims=0),
+                           b.const(np.array(6, np.float32), "six")], "mul")
+    start = b.node("Add", [b.node("Abs", [b.node("Gather", [x.name, b.const(np.array(0, np.int64), "row")],
+                                                 "gather", axis=0)], "abs"),
+                           b.const(np.array(0.25, np.float32), "quarter")], "add")
+    while_body = helper.make_graph(
+        [helper.make_node("Mul", ["v", "two"], ["v_out"], name="double"),
+         helper.make_node("ReduceSum", ["v_out"], ["total"], name="total", keepdims=0),
+         helper.make_node("Less", ["total", limit], ["c2_out"], name="below_limit"),
+         helper.make_node("Unsqueeze", ["j", "axis0"], ["j1"], name="as_list"),
+         helper.make_node("Concat", ["seen", "j1"], ["seen_out"], name="append", axis=0)],
+        "double_body", [vi("j", TensorProto.INT64, []), vi("c2", TensorProto.BOOL, []),
+                        vi("v", TensorProto.FLOAT, [3]), vi("seen", TensorProto.INT64, ["n"])],
+        [vi("c2_out", TensorProto.BOOL, []), vi("v_out", TensorProto.FLOAT, [3]),
+         vi("seen_out", TensorProto.INT64, ["m"])],
+        [numpy_helper.from_array(np.array(2, np.float32), "two"),
+         numpy_helper.from_array(np.array([0], np.int64), "axis0")])
+    b.nodes.append(helper.make_node("Loop", ["", b.const(np.array(True), "go"), start,
+                                             b.const(np.zeros(0, np.int64), "empty")],
+                                    ["v_final", "seen_final"], name="double_loop", body=while_body))
+
+    # A third slices an enclosing constant by the iteration number (Slice(table, i, i + 1), as ONNX's own Loop
+    # test does): its body compiles only with the iteration number as a constant, once per iteration, and
+    # its 66 or more iterations are more than the 64 compiled bodies a session keeps.
+    table = as_f32(np.arange(80) * 0.5)
+    slice_body = helper.make_graph(
+        [helper.make_node("Unsqueeze", ["k", "axis0"], ["from"], name="slice_from"),
+         helper.make_node("Add", ["from", "one"], ["to"], name="slice_to"),
+         helper.make_node("Slice", [b.const(table, "table"), "from", "to"], ["piece"], name="piece_k"),
+         helper.make_node("Identity", ["c3"], ["c3_out"], name="keep_going")],
+        "slice_body", [vi("k", TensorProto.INT64, []), vi("c3", TensorProto.BOOL, [])],
+        [vi("c3_out", TensorProto.BOOL, []), vi("piece", TensorProto.FLOAT, [1])],
+        [numpy_helper.from_array(np.array([0], np.int64), "axis0"),
+         numpy_helper.from_array(np.array([1], np.int64), "one")])
+    slices = b.node("Add", [count, b.const(np.array(66, np.int64), "base")], "add")
+    b.nodes.append(helper.make_node("Loop", [slices, ""], ["pieces"], name="slice_loop", body=slice_body))
+
+    def expected(v):
+        flat_v = v.reshape(-1)
+        acc = np.zeros(3, np.float32)
+        rows, its = [], []
+        for i in range(int((v > 0).sum())):
+            acc = (acc + flat_v[i] * w).astype(np.float32)
+            rows.append(acc)
+            its.append(np.float32(i))
+        acc_rows = np.array(rows, np.float32).reshape(-1, 3)
+        lim = np.float32(np.abs(v).sum(dtype=np.float64) * 6)
+        cur = (np.abs(v[0]) + np.float32(0.25)).astype(np.float32)
+        seen, j, go = [], 0, True
+        while go:
+            cur = (cur * np.float32(2)).astype(np.float32)
+            seen.append(j)
+            go = bool(cur.sum(dtype=np.float64) < lim)
+            j += 1
+        pieces = table[:66 + int((v > 0).sum())].reshape(-1, 1)
+        return [acc, acc_rows, np.array(its, np.float32), cur, np.array(seen, np.int64), pieces]
+
+    outs = expected(x.v)
+    b.output(T("acc_final", outs[0]))
+    b.output(T("acc_rows", outs[1]), dims=["iterations", 3])
+    b.output(T("iterations", outs[2]), dims=["iterations"])
+    b.output(T("v_final", outs[3]))
+    b.output(T("seen_final", outs[4]), dims=["seen"])
+    b.output(T("pieces", outs[5]), dims=["slices", 1])
+    low = as_f32([[-0.5, -0.25, -0.75], [-0.125, -1.0, -2.0]])
+    b.variants["none"] = ([low], expected(low))
+    return b
+
+
+@model
+def qdq_loop_refine():
+    """A Loop over quantized tensors: the carried value is the uint8 output of a QuantizeLinear, and the body
+    (a model of its own, compiled int8) adds the enclosing graph's quantized input to it, applies Relu and
+    quantizes again (a quantized add), three times; a scan output gives each iteration's dequantized value.
+    The trip count is a constant; the body reads the enclosing uint8 tensor as a run-time input."""
+    b = Builder("qdq_loop_refine")
+    x = b.input([1, 8], -1.0, 1.0, name="x")
+    s, z = calibrate(np.array([-1.0, 3.0]))
+    xq = b.q(x, s, z)
+    vi = helper.make_tensor_value_info
+    sn, zn = b.const(np.array(s, np.float32), "scale"), b.const(np.array(z, np.uint8), "zero_point")
+    body = helper.make_graph(
+        [helper.make_node("DequantizeLinear", ["vq", sn, zn], ["v"], name="dq_carried"),
+         helper.make_node("DequantizeLinear", [xq.name, sn, zn], ["xd"], name="dq_outer"),
+         helper.make_node("Add", ["v", "xd"], ["sum"], name="add"),
+         helper.make_node("Relu", ["sum"], ["relu"], name="relu"),
+         helper.make_node("QuantizeLinear", ["relu", sn, zn], ["vq_out"], name="q_carried"),
+         helper.make_node("DequantizeLinear", ["vq_out", sn, zn], ["v_scan"], name="dq_scan"),
+         helper.make_node("Identity", ["c"], ["c_out"], name="keep_going")],
+        "refine_body", [vi("i", TensorProto.INT64, []), vi("c", TensorProto.BOOL, []),
+                        vi("vq", TensorProto.UINT8, [1, 8])],
+        [vi("c_out", TensorProto.BOOL, []), vi("vq_out", TensorProto.UINT8, [1, 8]),
+         vi("v_scan", TensorProto.FLOAT, [1, 8])])
+    b.nodes.append(helper.make_node("Loop", [b.const(np.array(3, np.int64), "trips"), "", xq.name],
+                                    ["vq_final", "v_steps"], name="refine_loop", body=body))
+    vq, steps = xq.v, []
+    for _ in range(3):
+        total = (dequantize(vq, s, z) + dequantize(xq.v, s, z)).astype(np.float32)
+        vq = quantize(np.maximum(total, np.float32(0)), s, z, np.uint8)
+        steps.append(dequantize(vq, s, z))
+    b.output(T("vq_final", vq, s, z))
+    b.output(T("v_steps", np.array(steps, np.float32)), dims=["steps", 1, 8])
+    return b
+
+
+@model
 def qdq_compress_rows():
     """Compress along an axis of a QuantizeLinear's uint8 output (the bytes move with their params; the later
     stage's DequantizeLinear reads them), the rows chosen by a condition computed from the data; and Compress
@@ -3178,6 +3316,26 @@ def malformed_models():
               helper.make_node("Greater", ["m", "zero"], ["cond"], name="positive"),
               helper.make_node("If", ["cond"], ["y"], name="if_unique", then_branch=then_only, else_branch=unique_g)],
              [vi("scores", [1, 2, 4])], [vi("y", None)], [scalar("zero", 0.0, np.float32)]), "unique_in_branch")
+    # Loop: what its node and body declare is checked when the model is planned, before anything runs.
+    counting = helper.make_graph([helper.make_node("Identity", ["c"], ["c_out"], name="same_cond"),
+                                  helper.make_node("Identity", ["v"], ["v_out"], name="same_v")],
+                                 "body", [vi("i", [], TensorProto.INT64), vi("c", [], TensorProto.BOOL), vi("v", None)],
+                                 [vi("c_out", [], TensorProto.BOOL), vi("v_out", None)])
+    add("loop_never_ends.onnx",
+        make([helper.make_node("Loop", ["", "", "scores"], ["y"], name="loop_forever", body=counting)],
+             [vi("scores", [1, 2, 4])], [vi("y", None)]), "loop_forever")
+    add("loop_body_inputs.onnx",
+        make([helper.make_node("Loop", ["m", "", "scores", "scores"], ["y", "z"], name="loop_two_carried",
+                               body=counting)],
+             [vi("scores", [1, 2, 4])], [vi("y", None), vi("z", None)], [scalar("m", 3, np.int64)]),
+        "loop_two_carried")
+    float_cond = helper.make_graph([helper.make_node("Identity", ["v"], ["v_out"], name="same_v"),
+                                    helper.make_node("ReduceMax", ["v"], ["c_out"], name="float_cond", keepdims=0)],
+                                   "body", [vi("i", [], TensorProto.INT64), vi("c", [], TensorProto.BOOL),
+                                            vi("v", None)], [vi("c_out", []), vi("v_out", None)])
+    add("loop_float_condition.onnx",
+        make([helper.make_node("Loop", ["", "go", "scores"], ["y"], name="loop_float_cond", body=float_cond)],
+             [vi("scores", [1, 2, 4])], [vi("y", None)], [scalar("go", True, np.bool_)]), "loop_float_cond")
     add("nms_scores_shape.onnx",
         make([helper.make_node("NonMaxSuppression", ["boxes", "scores", "max_boxes"], ["sel"], name="nms_shapes")],
              [vi("scores", [1, 2, 5])], [vi("sel", None, TensorProto.INT64)], nms_inits), "nms_shapes")
