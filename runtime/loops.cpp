@@ -98,17 +98,36 @@ void reclaim(const graph::DynamicNode& node, runtime::SubgraphInputs& in,
     if (auto lent = in.inputs.extract(node.body.inputs[i])) outer.insert(std::move(lent));
 }
 
-// The initial loop-carried values.
+// The initial loop-carried values (not a caller's image that nhwc_io makes channel-last: the body runs on
+// ONNX's layout).
 std::vector<HostTensor> initial_values(const graph::DynamicNode& node,
-                                       const std::map<std::string, HostTensor>& values) {
+                                       const std::map<std::string, HostTensor>& values,
+                                       const std::set<std::string>& channel_last) {
   std::vector<HostTensor> carried;
-  for (size_t i = 0; i < node.loop_carried; ++i)
-    carried.push_back(read(node, values, node.inputs.at(2 + i)));
+  for (size_t i = 0; i < node.loop_carried; ++i) {
+    const std::string& name = node.inputs.at(2 + i);
+    if (channel_last.count(name))
+      throw Error(describe(node) + ": loop-carried value " + std::to_string(i) + " is the image input '" +
+                  name +
+                  "', which nhwc_io makes channel-last; octet runs a Loop's body on ONNX's layout (load the "
+                  "model without nhwc_io)");
+    carried.push_back(read(node, values, name));
+  }
   return carried;
 }
 
-// int32 values are computed as int64 inside octet (octet.h): a body may give an int32 value back as int64,
-// which goes on as int32 (wrapping, as ONNX's int32 arithmetic does).
+// int32 values are computed as int64 inside octet (octet.h), and a stage's int32 result that the model
+// does not declare comes back as int64: the two are one type for loop-carried values.
+bool integers(DataType t) {
+  return t == DataType::int32 || t == DataType::int64;
+}
+
+HostTensor as_int64(HostTensor next) {
+  if (next.dtype() != DataType::int32) return next;
+  return HostTensor::from_int64(next.shape(), {next.int32_data().begin(), next.int32_data().end()});
+}
+
+// An int64 tensor given back as int32, wrapping as ONNX's int32 arithmetic does.
 HostTensor as_int32(HostTensor next) {
   if (next.dtype() != DataType::int64) return next;
   std::vector<int32_t> narrow(next.int64_data().size());
@@ -144,7 +163,7 @@ std::vector<HostTensor> run_loop(const graph::DynamicNode& node,
     // A negative trip count runs no iteration, as `for (i = 0; i < M; ++i)` would.
     const int64_t trip_count = trip ? trip->int64_data()[0] : std::numeric_limits<int64_t>::max();
     bool cond = cond_in ? cond_in->bool_data()[0] != 0 : true;
-    std::vector<HostTensor> carried = initial_values(node, values);
+    std::vector<HostTensor> carried = initial_values(node, values, channel_last);
     const size_t scan_count = node.outputs.size() - node.loop_carried;
     std::vector<std::vector<HostTensor>> scans(scan_count);
     const graph::DynamicNode::Branch constant_body = with_constant_iteration(node.body);
@@ -155,8 +174,14 @@ std::vector<HostTensor> run_loop(const graph::DynamicNode& node,
     // The body compiled for one iteration's inputs. It is looked up again only when their types or ranks
     // change (its session compiles each new set of shapes itself), or, with a constant iteration number,
     // every iteration. A body that does not compile with the iteration number as an input is remembered
-    // (a null session) and compiled with it as a constant; those are kept for 64 iteration numbers at most.
+    // (a null session) and compiled with it as a constant, kept for 64 iteration numbers at most.
     std::map<std::string, HostTensor> outer = enclosing_inputs(node, values, channel_last);
+    constexpr size_t kMaxKeptByValue = 64;
+    size_t kept_by_value =
+        static_cast<size_t>(std::count_if(sessions.begin(), sessions.end(), [&](const auto& e) {
+          return std::get<0>(e.first) == node.outputs[0] && std::get<1>(e.first);
+        }));
+    std::unique_ptr<Session::Impl> transient;  // a body compiled for one iteration number, not kept
     auto body_for = [&](int64_t iteration, const std::vector<HostTensor>& state,
                         runtime::SubgraphInputs& in) -> Session::Impl& {
       for (;;) {
@@ -183,15 +208,16 @@ std::vector<HostTensor> run_loop(const graph::DynamicNode& node,
           constant_iteration = true;
           continue;
         }
-        if (constant_iteration && std::count_if(sessions.begin(), sessions.end(), [&](const auto& entry) {
-                                    return std::get<0>(entry.first) == node.outputs[0] &&
-                                           std::get<1>(entry.first);
-                                  }) >= 64)
-          std::erase_if(sessions, [&](const auto& entry) {
-            return std::get<0>(entry.first) == node.outputs[0] && std::get<1>(entry.first);
-          });
-        body = sessions.emplace(key, std::make_unique<Session::Impl>(std::move(model), options))
-                   .first->second.get();
+        auto session = std::make_unique<Session::Impl>(std::move(model), options);
+        if (constant_iteration && kept_by_value >= kMaxKeptByValue) {
+          // The first 64 iteration numbers stay compiled, the rest compile on every run: for a loop longer
+          // than the cache, keeping the most recent would keep none of the next run's.
+          transient = std::move(session);
+          body = transient.get();
+        } else {
+          kept_by_value += constant_iteration ? 1 : 0;
+          body = sessions.emplace(key, std::move(session)).first->second.get();
+        }
         signature = in.signature();
         return *body;
       }
@@ -216,7 +242,9 @@ std::vector<HostTensor> run_loop(const graph::DynamicNode& node,
       }
       for (size_t k = 0; k < carried.size(); ++k) {
         HostTensor next = take(1 + k);
-        if (carried[k].dtype() == DataType::int32) next = as_int32(std::move(next));
+        if (integers(carried[k].dtype()) && integers(next.dtype()))
+          next =
+              carried[k].dtype() == DataType::int32 ? as_int32(std::move(next)) : as_int64(std::move(next));
         if (next.dtype() != carried[k].dtype())
           throw Error(describe(node) + ": loop-carried value " + std::to_string(k) + " comes in as " +
                       name_of(carried[k].dtype()) + " and its body gives " + name_of(next.dtype()));
@@ -224,11 +252,14 @@ std::vector<HostTensor> run_loop(const graph::DynamicNode& node,
       }
       for (size_t k = 0; k < scan_count; ++k) {
         HostTensor part = take(1 + carried.size() + k);
-        if (!scans[k].empty() && (part.dtype() != scans[k][0].dtype() || part.shape() != scans[k][0].shape()))
+        if (!scans[k].empty() &&
+            (part.dtype() != scans[k][0].dtype() || part.shape() != scans[k][0].shape() ||
+             part.scale() != scans[k][0].scale() || part.zero_point() != scans[k][0].zero_point()))
           throw Error(describe(node) + ": scan output " + std::to_string(k) + " is " +
                       name_of(scans[k][0].dtype()) + " of shape " + to_string(scans[k][0].shape()) +
                       " in iteration 0 and " + name_of(part.dtype()) + " of shape " +
-                      to_string(part.shape()) + " in iteration " + std::to_string(i));
+                      to_string(part.shape()) + " in iteration " + std::to_string(i) +
+                      " (or quantized with other params); its iterations must agree");
         scans[k].push_back(std::move(part));
       }
     }
@@ -258,7 +289,8 @@ std::vector<TensorInfo> describe_loop(const graph::DynamicNode& node,
                                       Requantization requantization,
                                       const std::set<std::string>& channel_last) {
   std::vector<TensorInfo> body_outputs;
-  const std::vector<HostTensor> initial = initial_values(node, values);
+  const std::vector<HostTensor> initial = initial_values(node, values, channel_last);
+  bool constant_iteration = false;
   try {
     (void)control_input(node, values, 0, DataType::int64);
     (void)control_input(node, values, 1, DataType::boolean);
@@ -270,6 +302,7 @@ std::vector<TensorInfo> describe_loop(const graph::DynamicNode& node,
       reclaim(node, in, outer);
       in = body_inputs(node, 0, true, initial, outer, values, true);
       body_outputs = runtime::load_subgraph(with_constant_iteration(node.body), in, requantization)->outputs;
+      constant_iteration = true;
     }
   } catch (const Error& e) {
     if (std::string(e.what()).starts_with(describe(node))) throw;
@@ -287,11 +320,10 @@ std::vector<TensorInfo> describe_loop(const graph::DynamicNode& node,
   for (size_t k = 0; k < node.outputs.size(); ++k) {
     const TensorInfo& b = body_outputs[1 + k];
     TensorInfo t{node.outputs[k], b.dtype, b.shape, {}, 0.0f, 0};
-    if (node.int32_outputs.at(k) && t.dtype == DataType::int64) t.dtype = DataType::int32;
     if (k < node.loop_carried) {
       const HostTensor& in = initial[k];
-      if (in.dtype() == DataType::int32 && b.dtype == DataType::int64) t.dtype = DataType::int32;
-      if (t.dtype != in.dtype())
+      t.dtype = in.dtype();  // what run_loop gives: the body's integers at the initial value's width
+      if (b.dtype != in.dtype() && !(integers(b.dtype) && integers(in.dtype())))
         throw Error(describe(node) + ": loop-carried value " + std::to_string(k) + " comes in as " +
                     name_of(in.dtype()) + " and its body gives " + name_of(b.dtype));
       // What follows a Loop is planned for one rank: a body that changes a value's rank is refused.
@@ -299,11 +331,15 @@ std::vector<TensorInfo> describe_loop(const graph::DynamicNode& node,
         throw Error(describe(node) + ": loop-carried value " + std::to_string(k) + " comes in with rank " +
                     std::to_string(in.shape().size()) + " and its body gives rank " +
                     std::to_string(b.shape.size()) + "; octet plans what follows a Loop for one rank");
+      // A dimension that changes from one iteration to the next; with the iteration number compiled in,
+      // iteration 0 says nothing of the others, so any dimension may.
       for (size_t d = 0; d < t.shape.size(); ++d)
-        if (t.shape[d] != in.shape()[d]) t.shape[d] = -1;  // changes from one iteration to the next
+        if (constant_iteration || t.shape[d] != in.shape()[d]) t.shape[d] = -1;
     } else {
+      if (constant_iteration) std::fill(t.shape.begin(), t.shape.end(), -1);
       t.shape.insert(t.shape.begin(), -1);  // one row per iteration
     }
+    if (node.int32_outputs.at(k) && t.dtype == DataType::int64) t.dtype = DataType::int32;
     outputs.push_back(std::move(t));
   }
   return outputs;

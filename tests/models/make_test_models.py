@@ -2949,13 +2949,18 @@ def float_loop_scan():
         [helper.make_node("Unsqueeze", ["k", "axis0"], ["from"], name="slice_from"),
          helper.make_node("Add", ["from", "one"], ["to"], name="slice_to"),
          helper.make_node("Slice", [b.const(table, "table"), "from", "to"], ["piece"], name="piece_k"),
+         helper.make_node("Add", ["n", "one32"], ["n_out"], name="count_up"),
          helper.make_node("Identity", ["c3"], ["c3_out"], name="keep_going")],
-        "slice_body", [vi("k", TensorProto.INT64, []), vi("c3", TensorProto.BOOL, [])],
-        [vi("c3_out", TensorProto.BOOL, []), vi("piece", TensorProto.FLOAT, [1])],
+        "slice_body", [vi("k", TensorProto.INT64, []), vi("c3", TensorProto.BOOL, []), vi("n", TensorProto.INT32, [])],
+        [vi("c3_out", TensorProto.BOOL, []), vi("n_out", TensorProto.INT32, []), vi("piece", TensorProto.FLOAT, [1])],
         [numpy_helper.from_array(np.array([0], np.int64), "axis0"),
-         numpy_helper.from_array(np.array([1], np.int64), "one")])
+         numpy_helper.from_array(np.array([1], np.int64), "one"),
+         numpy_helper.from_array(np.array(1, np.int32), "one32")])
     slices = b.node("Add", [count, b.const(np.array(66, np.int64), "base")], "add")
-    b.nodes.append(helper.make_node("Loop", [slices, ""], ["pieces"], name="slice_loop", body=slice_body))
+    # It also counts in an int32 carried value that the graph computes (a Cast to int32, held as int64).
+    count32 = b.node("Cast", [count], "cast", to=TensorProto.INT32)
+    b.nodes.append(helper.make_node("Loop", [slices, "", count32], ["counted", "pieces"], name="slice_loop",
+                                    body=slice_body))
 
     def expected(v):
         flat_v = v.reshape(-1)
@@ -2974,8 +2979,10 @@ def float_loop_scan():
             seen.append(j)
             go = bool(cur.sum(dtype=np.float64) < lim)
             j += 1
-        pieces = table[:66 + int((v > 0).sum())].reshape(-1, 1)
-        return [acc, acc_rows, np.array(its, np.float32), cur, np.array(seen, np.int64), pieces]
+        positives = int((v > 0).sum())
+        pieces = table[:66 + positives].reshape(-1, 1)
+        return [acc, acc_rows, np.array(its, np.float32), cur, np.array(seen, np.int64), pieces,
+                np.array(66 + 2 * positives, np.int32)]
 
     outs = expected(x.v)
     b.output(T("acc_final", outs[0]))
@@ -2984,6 +2991,7 @@ def float_loop_scan():
     b.output(T("v_final", outs[3]))
     b.output(T("seen_final", outs[4]), dims=["seen"])
     b.output(T("pieces", outs[5]), dims=["slices", 1])
+    b.output(T("counted", outs[6]))
     low = as_f32([[-0.5, -0.25, -0.75], [-0.125, -1.0, -2.0]])
     b.variants["none"] = ([low], expected(low))
     return b
