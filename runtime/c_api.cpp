@@ -600,6 +600,17 @@ octet_status octet_session_options_set_max_arena_bytes(octet_session_options* op
   });
 }
 
+octet_status octet_session_options_set_max_loop_iterations(octet_session_options* options,
+                                                           int64_t iterations) {
+  return guarded(__func__, OCTET_ERROR_INTERNAL, [&] {
+    octet_session_options& o = deref(options, "options");
+    if (iterations < 0)
+      throw invalid_argument("max_loop_iterations must be >= 0 (0: no limit), got " +
+                             std::to_string(iterations));
+    o.options.max_loop_iterations = iterations;
+  });
+}
+
 octet_status octet_session_options_set_requantization(octet_session_options* options,
                                                       octet_requantization mode) {
   return guarded(__func__, OCTET_ERROR_INTERNAL, [&] {

@@ -223,6 +223,9 @@ std::vector<HostTensor> run_loop(const graph::DynamicNode& node,
       }
     };
     for (; i < trip_count && cond; ++i) {
+      if (options.max_loop_iterations > 0 && i >= options.max_loop_iterations)
+        throw Error(describe(node) + ": runs more than " + std::to_string(options.max_loop_iterations) +
+                    " iterations, the session's limit (SessionOptions::max_loop_iterations)");
       runtime::SubgraphInputs in;
       Session::Impl& session = body_for(i, carried, in);
       std::map<std::string, HostTensor> out = session.run(in.inputs, {});

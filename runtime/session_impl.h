@@ -64,6 +64,7 @@ struct Session::Impl {
         workers(o.threads > 0 ? o.threads : tbb::task_arena::automatic) {
     if (o.threads < 0) throw Error("SessionOptions: threads must be >= 0, got " + std::to_string(o.threads));
     if (o.max_arena_bytes < 0) throw Error("SessionOptions: max_arena_bytes must be >= 0");
+    if (o.max_loop_iterations < 0) throw Error("SessionOptions: max_loop_iterations must be >= 0");
     // With placeholder sizes the load-time plan is not what runs: shapes are checked when they are known.
     if (!model->placeholder_shapes()) {
       check_arena(*model->declared);

@@ -99,7 +99,9 @@ void load_and_run(std::span<const std::byte> bytes) {
   }
   // One thread: the session's own task arena then runs in the calling thread, keeping each execution quick
   // and deterministic for libFuzzer.
-  Session session(model, {.threads = 1, .max_arena_bytes = kMaxActivationBytes});
+  // A Loop's trip count is data that a mutation can make huge: the limit keeps each input within the
+  // fuzzer's timeout.
+  Session session(model, {.threads = 1, .max_arena_bytes = kMaxActivationBytes, .max_loop_iterations = 256});
   const auto outputs = session.run(inputs);
   if (outputs.size() != model.outputs().size()) std::abort();
   const auto quantized = session.run(inputs, {.quantized_outputs = true});

@@ -672,6 +672,36 @@ TEST(StagedModels, DescribeRunProfileAndNhwcCallers) {
   EXPECT_TRUE(same_outputs(run(nhwc, nhwc_inputs), run(model, nchw)));
 }
 
+// Loops (runtime/loops.cpp): what the model reports before a run, the same outputs from runs that reuse the
+// compiled bodies (the slice loop's first 64 kept, the rest compiled each time) as from a new session, a
+// profile entry per Loop, and the session's iteration limit as an error naming the loop.
+TEST(StagedModels, LoopsRepeatProfileAndLimit) {
+  const Case c{"float_loop_scan", ""};
+  const Model model = Model::load(c.onnx().string());
+  ASSERT_EQ(model.outputs().size(), 7u);
+  EXPECT_EQ(model.outputs()[1].shape, (std::vector<int64_t>{-1, 3}));  // one row per iteration
+  EXPECT_EQ(model.outputs()[4].shape, (std::vector<int64_t>{-1}));     // grows every iteration
+  EXPECT_EQ(model.outputs()[6].dtype, DataType::int32);
+  const auto inputs = read_inputs(model, c);
+  Session session(model, {.threads = 2});
+  std::vector<NodeTiming> profile;
+  RunOptions options;
+  options.profile = &profile;
+  const auto first = session.run(inputs, options);
+  EXPECT_EQ(std::count_if(profile.begin(), profile.end(), [](const NodeTiming& t) { return t.op == "loop"; }),
+            3);
+  for (int repeat = 0; repeat < 2; ++repeat)
+    EXPECT_TRUE(same_outputs(session.run(inputs), first));
+  EXPECT_TRUE(same_outputs(run(model, inputs), first));
+  EXPECT_EQ(first.at("pieces").shape(), (std::vector<int64_t>{70, 1}));
+
+  Session limited(model, {.max_loop_iterations = 69});
+  expect_run_error([&] { limited.run(inputs); }, "slice_loop");
+  Session enough(model, {.max_loop_iterations = 70});
+  EXPECT_TRUE(same_outputs(enough.run(inputs), first));
+  EXPECT_THROW(Session(model, {.max_loop_iterations = -1}), Error);
+}
+
 // A recurrent layer's lengths arrive at run time: one longer than the sequence (or negative) is an error
 // naming the node and the entry, before any output is written, and valid lengths run afterwards.
 TEST(SessionInputs, RecurrentLengthsAreChecked) {

@@ -484,6 +484,8 @@ TEST(CApi, OptionErrors) {
   EXPECT_FAILS(octet_session_options_set_requantization(nullptr, OCTET_REQUANTIZATION_FIXED_POINT),
                OCTET_ERROR_INVALID_ARGUMENT, "'options'");
   EXPECT_FAILS(octet_session_options_set_isa(nullptr, "scalar"), OCTET_ERROR_INVALID_ARGUMENT, "'options'");
+  EXPECT_FAILS(octet_session_options_set_max_loop_iterations(nullptr, 1), OCTET_ERROR_INVALID_ARGUMENT,
+               "'options'");
 
   octet_load_options* raw_load = nullptr;
   ASSERT_OCTET_OK(octet_load_options_create(&raw_load));
@@ -504,6 +506,9 @@ TEST(CApi, OptionErrors) {
   EXPECT_FAILS(octet_session_options_set_threads(options.get(), -2), OCTET_ERROR_INVALID_ARGUMENT, "threads");
   EXPECT_FAILS(octet_session_options_set_max_arena_bytes(options.get(), -5), OCTET_ERROR_INVALID_ARGUMENT,
                "max_arena_bytes");
+  EXPECT_FAILS(octet_session_options_set_max_loop_iterations(options.get(), -1), OCTET_ERROR_INVALID_ARGUMENT,
+               "max_loop_iterations");
+  ASSERT_OCTET_OK(octet_session_options_set_max_loop_iterations(options.get(), 1000));
   EXPECT_FAILS(c_api_test_set_session_requantization(options.get(), -1), OCTET_ERROR_INVALID_ARGUMENT,
                "requantization mode -1");
   EXPECT_FAILS(octet_session_options_set_isa(options.get(), "sse9"), OCTET_ERROR_INVALID_ARGUMENT, "'sse9'");

@@ -154,6 +154,9 @@ struct SessionOptions {
   // The instruction set of the session's kernels, one of available_isas(); "" for default_isa(). Every ISA
   // gives the same bytes; a lower one is for comparisons and for reproducing another machine's speed.
   std::string isa = {};
+  // A Loop that would run more iterations than this is an error naming it (0: no limit, as in ONNX). For
+  // models from untrusted sources: a loop's trip count and condition are data.
+  int64_t max_loop_iterations = 0;
 };
 
 // The instruction sets this CPU runs, slowest first: "scalar", then e.g. "avx2", "avx512vnni",

@@ -212,6 +212,9 @@ octet_status octet_session_options_set_requantization(octet_session_options* opt
  * default: the fastest this CPU runs, or the one the OCTET_ISA environment variable names. Outputs are
  * the same bytes whatever the instruction set. */
 octet_status octet_session_options_set_isa(octet_session_options* options, const char* isa);
+/* A Loop that would run more than `iterations` iterations fails the run (>= 0; 0: no limit). */
+octet_status octet_session_options_set_max_loop_iterations(octet_session_options* options,
+                                                           int64_t iterations);
 
 /* Creates a session of a model; options may be NULL for the defaults. */
 octet_status octet_session_create(const octet_model* model, const octet_session_options* options,
