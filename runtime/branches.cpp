@@ -73,11 +73,8 @@ std::vector<HostTensor> run_if(const graph::DynamicNode& node,
       results.push_back(std::move(value->second));
     }
     return results;
-  } catch (const Error& e) {
-    if (std::string(e.what()).starts_with(describe(node))) throw;
-    throw Error(describe(node) + ", " + which + " branch: " + e.what());
-  } catch (const std::exception& e) {
-    throw Error(describe(node) + ", " + which + " branch: " + e.what());
+  } catch (const std::exception&) {
+    runtime::rethrow_naming(describe(node), which + " branch");
   }
 }
 
@@ -99,11 +96,8 @@ std::vector<TensorInfo> describe_if(const graph::DynamicNode& node,
       outputs = runtime::load_subgraph(branch, branch_inputs(node, branch, which, values, channel_last),
                                        requantization)
                     ->outputs;
-    } catch (const Error& e) {
-      if (std::string(e.what()).starts_with(describe(node))) throw;
-      throw Error(describe(node) + ", " + which + " branch: " + e.what());
-    } catch (const std::exception& e) {
-      throw Error(describe(node) + ", " + which + " branch: " + e.what());
+    } catch (const std::exception&) {
+      runtime::rethrow_naming(describe(node), which + " branch");
     }
     if (outputs.size() != node.outputs.size())
       throw Error(describe(node) + ": its " + which + " branch gives " + std::to_string(outputs.size()) +

@@ -132,10 +132,6 @@ HostTensor compress(const graph::DynamicNode& node, const std::map<std::string, 
   return tensor_of(x.dtype(), std::move(shape), bytes, x.scale(), x.zero_point());
 }
 
-}  // namespace
-
-namespace {
-
 template <class T>
 std::vector<T> elements_of(std::span<const std::byte> bytes) {
   std::vector<T> out(bytes.size() / sizeof(T));

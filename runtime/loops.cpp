@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cstring>
 #include <limits>
+#include <optional>
 
 #include "kernels/error.h"
 #include "runtime/dynamic_nodes.h"
@@ -166,7 +167,7 @@ std::vector<HostTensor> run_loop(const graph::DynamicNode& node,
     std::vector<HostTensor> carried = initial_values(node, values, channel_last);
     const size_t scan_count = node.outputs.size() - node.loop_carried;
     std::vector<std::vector<HostTensor>> scans(scan_count);
-    const graph::DynamicNode::Branch constant_body = with_constant_iteration(node.body);
+    std::optional<graph::DynamicNode::Branch> constant_body;  // written when first needed
     bool constant_iteration = false;
     Session::Impl* body = nullptr;
     std::vector<std::pair<ElementType, size_t>> signature;
@@ -200,7 +201,8 @@ std::vector<HostTensor> run_loop(const graph::DynamicNode& node,
         }
         std::shared_ptr<Model::Impl> model;
         try {
-          model = runtime::load_subgraph(constant_iteration ? constant_body : node.body, in,
+          if (constant_iteration && !constant_body) constant_body = with_constant_iteration(node.body);
+          model = runtime::load_subgraph(constant_iteration ? *constant_body : node.body, in,
                                          options.requantization);
         } catch (const Error&) {
           if (constant_iteration) throw;
@@ -279,11 +281,8 @@ std::vector<HostTensor> run_loop(const graph::DynamicNode& node,
     for (size_t k = 0; k < results.size(); ++k)
       if (node.int32_outputs.at(k)) results[k] = as_int32(std::move(results[k]));
     return results;
-  } catch (const Error& e) {
-    if (std::string(e.what()).starts_with(describe(node))) throw;
-    throw Error(describe(node) + ", body: " + e.what());
-  } catch (const std::exception& e) {
-    throw Error(describe(node) + ", body: " + e.what());
+  } catch (const std::exception&) {
+    runtime::rethrow_naming(describe(node), "body");
   }
 }
 
@@ -307,11 +306,8 @@ std::vector<TensorInfo> describe_loop(const graph::DynamicNode& node,
       body_outputs = runtime::load_subgraph(with_constant_iteration(node.body), in, requantization)->outputs;
       constant_iteration = true;
     }
-  } catch (const Error& e) {
-    if (std::string(e.what()).starts_with(describe(node))) throw;
-    throw Error(describe(node) + ", body: " + e.what());
-  } catch (const std::exception& e) {
-    throw Error(describe(node) + ", body: " + e.what());
+  } catch (const std::exception&) {
+    runtime::rethrow_naming(describe(node), "body");
   }
   if (body_outputs.size() != 1 + node.outputs.size())
     throw Error(describe(node) + ": its body gives " + std::to_string(body_outputs.size()) +

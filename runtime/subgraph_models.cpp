@@ -1,5 +1,7 @@
 #include "runtime/subgraph_models.h"
 
+#include <string_view>
+
 #include "runtime/dynamic_nodes.h"
 #include "runtime/file_bytes.h"
 
@@ -31,6 +33,17 @@ std::vector<std::vector<std::byte>> SubgraphInputs::constant_key() const {
   for (const auto& c : constants)
     key.push_back(c.data);
   return key;
+}
+
+void rethrow_naming(const std::string& node, const std::string& part) {
+  try {
+    throw;
+  } catch (const Error& e) {
+    if (std::string_view(e.what()).starts_with(node)) throw;
+    throw Error(node + ", " + part + ": " + e.what());
+  } catch (const std::exception& e) {
+    throw Error(node + ", " + part + ": " + e.what());
+  }
 }
 
 std::shared_ptr<Model::Impl> load_subgraph(const graph::DynamicNode::Branch& subgraph,

@@ -33,6 +33,10 @@ struct SubgraphInputs {
   std::vector<std::vector<std::byte>> constant_key() const;
 };
 
+// Rethrows the exception being handled as an octet::Error that names the node: `node` (e.g. "node 'x'
+// (Loop)"), then ", `part`: " and the message, unless the message starts with `node` already.
+[[noreturn]] void rethrow_naming(const std::string& node, const std::string& part);
+
 // Compiles the subgraph's model for these inputs' shapes (their ranks are declared; their sizes are the
 // load's input shapes), in `requantization`'s mode.
 std::shared_ptr<Model::Impl> load_subgraph(const graph::DynamicNode::Branch& subgraph,
