@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "kernels/elementwise/float_equivalent_add.h"
 #include "kernels/elementwise/quantized_add.h"
 #include "kernels/elementwise/quantized_mul.h"
 #include "kernels/error.h"
@@ -61,11 +62,13 @@ void check_params(std::string_view op, const QuantParams& q, const Shape& shape,
   if (!q.is_per_tensor()) throw Error(std::string(op) + ": " + what + " must be quantized per tensor");
 }
 
-}  // namespace
+struct ChosenRows {
+  std::unique_ptr<const BinaryRows> rows;
+  QuantizedBinary::Path path;
+};
 
-std::unique_ptr<const BinaryRows> make_binary_rows(BinaryOp op, const QuantParams& a, const QuantParams& b,
-                                                   const QuantParams& output, Clamp clamp, Isa isa,
-                                                   RequantMode mode, bool a_first) {
+ChosenRows choose_rows(BinaryOp op, const QuantParams& a, const QuantParams& b, const QuantParams& output,
+                       Clamp clamp, Isa isa, RequantMode mode, bool a_first) {
   const std::string name = op == BinaryOp::add ? "add" : "mul";
   check_params(name, a, {}, "input A");
   check_params(name, b, {}, "input B");
@@ -73,24 +76,38 @@ std::unique_ptr<const BinaryRows> make_binary_rows(BinaryOp op, const QuantParam
   validate(clamp, name);
   if (isa == Isa::scalar)
     throw Error(name + ": no row kernel for the scalar ISA (the reference runs instead)");
-  std::unique_ptr<const BinaryRows> rows;
+  using Path = QuantizedBinary::Path;
+  const auto table = [&] {
+    return ChosenRows{
+        std::make_unique<const TableRows>(make_binary_table(op, a, b, output, clamp, mode, a_first)),
+        Path::table};
+  };
   if (mode == RequantMode::float_scale) {
-    rows = op == BinaryOp::add
-               ? make_float_add_rows(isa, ref::float_add_constants(a, b, output, a_first), clamp)
-               : make_float_mul_rows(isa, ref::float_mul_constants(a, b, output), clamp);
-    if (!rows)
-      rows = std::make_unique<const TableRows>(make_binary_table(op, a, b, output, clamp, mode, a_first));
-    return rows;
+    auto rows = op == BinaryOp::add
+                    ? make_float_add_rows(isa, ref::float_add_constants(a, b, output, a_first), clamp)
+                    : make_float_mul_rows(isa, ref::float_mul_constants(a, b, output), clamp);
+    return rows ? ChosenRows{std::move(rows), Path::vector} : table();
   }
   if (op == BinaryOp::add) {
+    // The float mode's kernel where constants exist that make it give the fixed-point bytes on every byte
+    // pair (float_equivalent_add.h): about three times faster than the fixed-point steps.
+    if (const auto k = float_equivalent_add(a, b, output, clamp, isa))
+      if (auto rows = make_float_add_rows(isa, *k, clamp)) return {std::move(rows), Path::float_equivalent};
     const ref::AddConstants k = ref::add_constants(a, b, output);
-    if (add_rows_supported(isa, k)) rows = make_add_rows(isa, k, clamp);
+    if (add_rows_supported(isa, k)) return {make_add_rows(isa, k, clamp), Path::vector};
   } else {
     const ref::MulConstants k = ref::mul_constants(a, b, output);
-    if (mul_rows_supported(isa, k)) rows = make_mul_rows(isa, k, clamp);
+    if (mul_rows_supported(isa, k)) return {make_mul_rows(isa, k, clamp), Path::vector};
   }
-  if (!rows) rows = std::make_unique<const TableRows>(make_binary_table(op, a, b, output, clamp));
-  return rows;
+  return table();
+}
+
+}  // namespace
+
+std::unique_ptr<const BinaryRows> make_binary_rows(BinaryOp op, const QuantParams& a, const QuantParams& b,
+                                                   const QuantParams& output, Clamp clamp, Isa isa,
+                                                   RequantMode mode, bool a_first) {
+  return choose_rows(op, a, b, output, clamp, isa, mode, a_first).rows;
 }
 
 QuantizedBinary::QuantizedBinary(BinaryOp op, const QuantParams& a, const QuantParams& b,
@@ -119,8 +136,10 @@ QuantizedBinary::QuantizedBinary(BinaryOp op, const QuantParams& a, const QuantP
     throw Error(name + ": internal error: a broadcast run in which no operand advances");
 
   if (isa == Isa::scalar) return;  // the reference needs no schedule
-  rows_ = make_binary_rows(op, a, b, output, clamp, isa, mode, ref::float_add_a_first(a_shape, b_shape));
-  path_ = dynamic_cast<const TableRows*>(rows_.get()) ? Path::table : Path::vector;
+  ChosenRows chosen =
+      choose_rows(op, a, b, output, clamp, isa, mode, ref::float_add_a_first(a_shape, b_shape));
+  rows_ = std::move(chosen.rows);
+  path_ = chosen.path;
 
   // Short runs in which both operands advance: find the output's trailing dimensions that make up one run
   // (C elements, a "pixel"), and walk the dimensions before them as runs of pixels. In such a run one operand

@@ -1,5 +1,6 @@
 // The quantized Add and Mul: the vector row kernels of every ISA against ref::add / ref::mul on all 65536
-// byte pairs (plain rows and rows with a repeated operand), and the prepared broadcasting operator
+// byte pairs (plain rows, rows with a repeated operand, rows against a repeated row), the fixed-point add's
+// float-equivalent constants (float_equivalent_add.h), and the prepared broadcasting operator
 // (kernels/elementwise/quantized_binary.h) against the reference, bit for bit, on every ISA this CPU runs,
 // on 1 and 3 threads, for same-shape, squeeze-excitation ([N,H,W,C] x [N,1,1,C]), scalar, outer-product,
 // random rank 1..5 and zero-size shapes, and on the table fallback.
@@ -7,11 +8,13 @@
 #include <gtest/gtest.h>
 #include <tbb/task_arena.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <string>
 #include <vector>
 
+#include "kernels/elementwise/float_equivalent_add.h"
 #include "kernels/elementwise/fused_multiplier.h"
 #include "kernels/elementwise/quantized_add.h"
 #include "kernels/elementwise/quantized_binary.h"
@@ -112,6 +115,13 @@ std::unique_ptr<const elementwise::BinaryRows> make_rows(Isa isa, BinaryOp op, c
                              : elementwise::make_mul_rows(isa, ref::mul_constants(p.a, p.b, p.out), p.clamp);
 }
 
+// Whether QuantizedBinary runs a fixed-point add on the float mode's kernel (float_equivalent_add.h).
+bool takes_float_equivalent(Isa isa, BinaryOp op, const Params& p, RequantMode mode) {
+  if (op != BinaryOp::add || mode != RequantMode::fixed_point || isa == Isa::scalar) return false;
+  const auto k = elementwise::float_equivalent_add(p.a, p.b, p.out, p.clamp, isa);
+  return k && elementwise::make_float_add_rows(isa, *k, p.clamp) != nullptr;
+}
+
 // Random activations; half the tensors mostly the extremes 0 and 255.
 TensorU8 random_tensor(test::Random& rng, const Shape& shape, const QuantParams& q) {
   TensorU8 t = rng.activations(shape, q);
@@ -169,6 +179,17 @@ TEST_P(QuantizedBinaryRows, EveryPairMatchesReference) {
             ASSERT_EQ(got[static_cast<size_t>(y)], want.data[static_cast<size_t>(y * 256 + x)])
                 << "a=" << y << " b=" << x;
         }
+        // Against a repeated row (the kernels' own against_row, with the row's terms computed once): the
+        // row 0..255 against a = 0..255 (moving) gives op(p, i); as the first operand, op(i, p).
+        for (const bool moving_is_a : {true, false}) {
+          std::fill(got.begin(), got.end(), 0);
+          rows->against_row(a.data(), b.data(), moving_is_a, 256, 256, got.data());
+          for (int i = 0; i < 65536; ++i) {
+            const int pair = moving_is_a ? i : (i % 256) * 256 + i / 256;
+            ASSERT_EQ(got[static_cast<size_t>(i)], want.data[static_cast<size_t>(pair)])
+                << "against_row, moving_is_a " << moving_is_a << ", element " << i;
+          }
+        }
         // Short rows: only their n elements are written.
         for (int64_t n = 1; n <= 40; ++n) {
           const int64_t offset = 1000 + 37 * n;
@@ -208,6 +229,8 @@ void expect_matches_reference(Isa isa, BinaryOp op, const Params& p, const Tenso
     const QuantizedBinary kernel(op, p.a, p.b, p.out, p.clamp, a.shape, b.shape, want.shape, isa, mode);
     if (isa == Isa::scalar)
       EXPECT_EQ(kernel.path(), QuantizedBinary::Path::reference);
+    else if (takes_float_equivalent(isa, op, p, mode))
+      EXPECT_EQ(kernel.path(), QuantizedBinary::Path::float_equivalent);
     else
       EXPECT_EQ(kernel.path(), vector_supported(isa, op, p, mode) ? QuantizedBinary::Path::vector
                                                                   : QuantizedBinary::Path::table);
@@ -399,6 +422,54 @@ TEST(AddTermSteps, TheLargerScaleTermIsAnExactHalving) {
   }
   EXPECT_FALSE(elementwise::halves_even_inputs(quantize_multiplier(0.4999999)));
   EXPECT_FALSE(elementwise::halves_even_inputs(quantize_multiplier(0.25)));
+}
+
+// The constants float_equivalent_add finds give ref::add's fixed-point bytes through the float mode's
+// arithmetic on every byte pair (checked here against ref::add itself, not the table the search used), and it
+// finds them for most scale sets.
+TEST(FloatEquivalentAdd, GivesTheFixedPointBytesOnEveryPair) {
+  TensorU8 left({65536}, QuantParams::per_tensor(1.0f, 0)), right({65536}, QuantParams::per_tensor(1.0f, 0));
+  for (int i = 0; i < 65536; ++i) {
+    left.data[static_cast<size_t>(i)] = static_cast<uint8_t>(i / 256);
+    right.data[static_cast<size_t>(i)] = static_cast<uint8_t>(i % 256);
+  }
+  const Isa isa = active_isa();
+  if (isa == Isa::scalar) GTEST_SKIP() << "no float add kernel on the scalar ISA";
+  const int trials = 120;
+  int found = 0;
+  for (int trial = 0; trial < trials; ++trial) {
+    SCOPED_TRACE("trial " + std::to_string(trial));
+    test::Random rng(static_cast<uint64_t>(7000 + trial));
+    const Params p = random_params(rng, BinaryOp::add, trial);
+    const auto k = elementwise::float_equivalent_add(p.a, p.b, p.out, p.clamp, isa);
+    if (!k) continue;
+    ++found;
+    left.quant = p.a;
+    right.quant = p.b;
+    const TensorU8 want = ref::add(left, right, p.out, p.clamp);
+    for (int i = 0; i < 65536; ++i)
+      ASSERT_EQ(std::clamp(ref::float_add_value(*k, i / 256, i % 256), p.clamp.min, p.clamp.max),
+                want.data[static_cast<size_t>(i)])
+          << "a=" << i / 256 << " b=" << i % 256;
+  }
+  EXPECT_GE(found, trials * 8 / 10);
+}
+
+// Where exact ties fall on both sides of the output zero point (ratios of exactly 1/2 with centred zero
+// points: out = 128 + (a + b - 256) / 2), the fixed-point add rounds them away from it and the float formula
+// to even, and no nudge of its constants moves ties on both sides the right way: no constants, and the
+// operator keeps the fixed-point kernels (and their bytes).
+TEST(FloatEquivalentAdd, TiesOnBothSidesOfTheZeroPointHaveNone) {
+  const Params p{QuantParams::per_tensor(0.1f, 128),
+                 QuantParams::per_tensor(0.1f, 128),
+                 QuantParams::per_tensor(0.2f, 128),
+                 {}};
+  for (const Isa isa : supported_isas())
+    EXPECT_FALSE(elementwise::float_equivalent_add(p.a, p.b, p.out, p.clamp, isa).has_value());
+  test::Random rng(5);
+  for (const Isa isa : supported_isas())
+    expect_matches_reference(isa, BinaryOp::add, p, random_tensor(rng, {1, 9, 9, 32}, p.a),
+                             random_tensor(rng, {1, 9, 9, 32}, p.b));
 }
 
 TEST(QuantizedBinaryOp, RejectsWhatMakesNoSense) {
