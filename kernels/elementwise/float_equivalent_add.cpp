@@ -1,6 +1,9 @@
 #include "kernels/elementwise/float_equivalent_add.h"
 
+#include <xsimd/xsimd.hpp>
+
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -43,25 +46,48 @@ struct AllPairs {
 // Checks candidates against the fixed-point bytes of every pair: first on the pairs that failed earlier
 // candidates (most candidates fail on one of a handful of near-tie pairs, so a failing one usually costs a
 // few scalar evaluations), then on all pairs through the float kernel that would run them, which is
-// bit-exact with ref::float_add_value (tests/kernels/quantized_binary_test.cpp).
+// bit-exact with ref::float_add_value (tests/kernels/quantized_binary_test.cpp). Keeps the fully checked
+// candidate with the fewest misses; one that misses more of the earlier misses than the best candidate so
+// far, or than kMaxPairExceptions, is not checked in full.
 class Checker {
  public:
   Checker(const AllPairs& pairs, std::vector<uint8_t> exact, Clamp clamp, Isa isa)
       : pairs_(pairs), exact_(std::move(exact)), clamp_(clamp), isa_(isa) {}
 
-  // nullopt where `isa` has no float add kernel.
+  // Whether k gives every pair; nullopt where `isa` has no float add kernel.
   std::optional<bool> matches_every_pair(const ref::FloatAddConstants& k) {
+    // A candidate is checked in full only while it could still be the best one with few enough misses.
+    const size_t allowed = std::min(best_misses_ - 1, FloatEquivalentAdd::kMaxPairExceptions);
+    size_t hard_misses = 0;
     for (const int pair : hard_)
       if (std::clamp(ref::float_add_value(k, pair / 256, pair % 256), clamp_.min, clamp_.max) !=
-          exact_[static_cast<size_t>(pair)])
+              exact_[static_cast<size_t>(pair)] &&
+          ++hard_misses > allowed)
         return false;
     const auto rows = make_float_add_rows(isa_, k, clamp_);
     if (!rows) return std::nullopt;
     const std::vector<uint8_t> got = pairs_.through(*rows);
-    const auto [first, unused] = std::mismatch(got.begin(), got.end(), exact_.begin());
-    if (first == got.end()) return true;
-    if (hard_.size() < kMaxHard) hard_.push_back(static_cast<int>(first - got.begin()));
-    return false;
+    std::vector<PairException> misses;
+    for (size_t pair = 0; pair < got.size(); ++pair)
+      if (got[pair] != exact_[pair]) {
+        if (hard_.size() < kMaxHard &&
+            std::find(hard_.begin(), hard_.end(), static_cast<int>(pair)) == hard_.end())
+          hard_.push_back(static_cast<int>(pair));
+        misses.push_back({pairs_.a[pair], pairs_.b[pair], exact_[pair]});
+      }
+    const bool none = misses.empty();
+    if (misses.size() < best_misses_) {
+      best_misses_ = misses.size();
+      best_.constants = k;
+      best_.exceptions = std::move(misses);
+    }
+    return none;
+  }
+
+  // The fully checked candidate with the fewest misses, if it misses few enough.
+  std::optional<FloatEquivalentAdd> best() const {
+    if (best_misses_ <= FloatEquivalentAdd::kMaxPairExceptions) return best_;
+    return std::nullopt;
   }
 
  private:
@@ -72,12 +98,63 @@ class Checker {
   Clamp clamp_;
   Isa isa_;
   std::vector<int> hard_;
+  // best_ is meaningful once a candidate was fully checked (best_misses_ counted).
+  size_t best_misses_ = std::numeric_limits<size_t>::max();
+  FloatEquivalentAdd best_;
 };
+
+// The float kernel, then the exceptions' bytes put back over what it wrote.
+class PatchedRows final : public BinaryRows {
+ public:
+  PatchedRows(std::unique_ptr<const BinaryRows> rows, std::vector<PairException> exceptions, PatchPairs patch)
+      : rows_(std::move(rows)), exceptions_(std::move(exceptions)), patch_(patch) {}
+
+  void operator()(const uint8_t* a, const uint8_t* b, uint8_t* out, int64_t n,
+                  Repeated repeated) const override {
+    // In place (out == a or b), the kernel has overwritten the operand: patch each chunk right after it.
+    for (int64_t i = 0; i < n; i += kChunk) {
+      const int64_t count = std::min(kChunk, n - i);
+      const uint8_t* ai = repeated == Repeated::a ? a : a + i;
+      const uint8_t* bi = repeated == Repeated::b ? b : b + i;
+      std::array<uint8_t, kChunk> operand;
+      const bool in_place = out + i == ai || out + i == bi;
+      if (in_place) std::copy_n(out + i, count, operand.data());
+      (*rows_)(ai, bi, out + i, count, repeated);
+      patch_(exceptions_, out + i == ai && in_place ? operand.data() : ai,
+             out + i == bi && in_place ? operand.data() : bi, out + i, count, repeated);
+    }
+  }
+
+  void against_row(const uint8_t* moving, const uint8_t* row, bool moving_is_a, int64_t c, int64_t pixels,
+                   uint8_t* out) const override {
+    for (int64_t p = 0; p < pixels; ++p) {
+      const uint8_t* m = moving + p * c;
+      (*this)(moving_is_a ? m : row, moving_is_a ? row : m, out + p * c, c, Repeated::none);
+    }
+  }
+
+ private:
+  static constexpr int64_t kChunk = 4096;
+
+  std::unique_ptr<const BinaryRows> rows_;
+  std::vector<PairException> exceptions_;
+  PatchPairs patch_;
+};
+
+PatchPairs patch_for(Isa isa) {
+  isa = vector_isa(isa);  // avx512amx: the avx512vnni kernels
+#if defined(__x86_64__)
+  if (isa == Isa::avx512vnni) return patch_pairs_avx512;
+  if (isa == Isa::avx2) return patch_pairs_avx2;
+#endif
+  (void)isa;
+  return patch_pairs_portable;
+}
 
 }  // namespace
 
-std::optional<ref::FloatAddConstants> float_equivalent_add(const QuantParams& a, const QuantParams& b,
-                                                           const QuantParams& output, Clamp clamp, Isa isa) {
+std::optional<FloatEquivalentAdd> float_equivalent_add(const QuantParams& a, const QuantParams& b,
+                                                       const QuantParams& output, Clamp clamp, Isa isa) {
   if (isa == Isa::scalar) return std::nullopt;
   // The fixed-point bytes through the fixed-point kernel where it takes these constants (bit-exact with
   // ref::add, and about a hundred times faster than it here), else through the reference.
@@ -108,9 +185,36 @@ std::optional<ref::FloatAddConstants> float_equivalent_add(const QuantParams& a,
           k.offset = nudged(static_cast<float>(offset), ulps_offset);
           const std::optional<bool> matches = checker.matches_every_pair(k);
           if (!matches) return std::nullopt;
-          if (*matches) return k;
+          if (*matches) return checker.best();
         }
-  return std::nullopt;
+  return checker.best();
+}
+
+std::unique_ptr<const BinaryRows> make_float_equivalent_add_rows(Isa isa, const FloatEquivalentAdd& f,
+                                                                 Clamp clamp) {
+  auto rows = make_float_add_rows(isa, f.constants, clamp);
+  if (!rows || f.exceptions.empty()) return rows;
+  return std::make_unique<const PatchedRows>(std::move(rows), f.exceptions, patch_for(isa));
+}
+
+void patch_pairs_portable(std::span<const PairException> exceptions, const uint8_t* a, const uint8_t* b,
+                          uint8_t* out, int64_t n, Repeated repeated) {
+  using Batch = xsimd::batch<uint8_t>;
+  constexpr int64_t kWidth = static_cast<int64_t>(Batch::size);
+  int64_t i = 0;
+  for (; i + kWidth <= n; i += kWidth) {
+    const Batch va = repeated == Repeated::a ? Batch(a[0]) : Batch::load_unaligned(a + i);
+    const Batch vb = repeated == Repeated::b ? Batch(b[0]) : Batch::load_unaligned(b + i);
+    Batch vo = Batch::load_unaligned(out + i);
+    for (const PairException& e : exceptions)
+      vo = xsimd::select(va == Batch(e.a) && vb == Batch(e.b), Batch(e.value), vo);
+    vo.store_unaligned(out + i);
+  }
+  for (; i < n; ++i) {
+    const uint8_t x = repeated == Repeated::a ? a[0] : a[i], y = repeated == Repeated::b ? b[0] : b[i];
+    for (const PairException& e : exceptions)
+      if (x == e.a && y == e.b) out[i] = e.value;
+  }
 }
 
 }  // namespace octet::elementwise

@@ -15,11 +15,18 @@
 // with them), in both of the formula's orders, checking the pairs that have failed a candidate first. It
 // finds constants for about 95% of random scale sets (6 of mobilenetv2_like's 10 residual adds: the others
 // have a pair or two whose real sum is within about 1e-9 of a tie, where the fixed-point multipliers' last
-// bits decide), and none where exact ties fall on both sides of the zero point, which the two round
-// differently; the fixed-point kernels run those.
+// bits decide). Where no candidate gives every pair, the best one that misses at most a few pairs does, with
+// those pairs' fixed-point bytes put back after the float kernel (a compare per missed pair and 64 bytes on
+// AVX-512). Where exact ties fall on both sides of the zero point, which the two round differently, the
+// misses are many and the fixed-point kernels run.
 
+#include <cstdint>
+#include <memory>
 #include <optional>
+#include <span>
+#include <vector>
 
+#include "kernels/elementwise/binary_rows.h"
 #include "kernels/isa.h"
 #include "kernels/quantization/clamp.h"
 #include "kernels/reference/elementwise.h"
@@ -27,11 +34,43 @@
 
 namespace octet::elementwise {
 
+// A byte pair on which the float formula misses the fixed-point result, and that result.
+struct PairException {
+  uint8_t a = 0, b = 0, value = 0;
+};
+
+// The float constants and the pairs they miss (at most kMaxPairExceptions): the float kernel, then these
+// pairs' bytes put back, gives ref::add's fixed-point bytes.
+struct FloatEquivalentAdd {
+  static constexpr size_t kMaxPairExceptions = 4;
+  ref::FloatAddConstants constants;
+  std::vector<PairException> exceptions;
+};
+
 // Float-mode constants under which clamp(ref::float_add_value(k, x, y)) equals ref::add's fixed-point result
-// (with the same clamp) for every pair of bytes x, y; std::nullopt where the search finds none or `isa` has
-// no float add kernel (make_float_add_rows; the checks run on it: about 1 us per candidate that fails early,
-// 30 us per full check). Per-tensor uint8 params.
-std::optional<ref::FloatAddConstants> float_equivalent_add(const QuantParams& a, const QuantParams& b,
-                                                           const QuantParams& output, Clamp clamp, Isa isa);
+// (with the same clamp) for every pair of bytes x, y but at most kMaxPairExceptions (listed, with their
+// fixed-point bytes); std::nullopt where the search finds none or `isa` has no float add kernel
+// (make_float_add_rows). The checks run on that kernel: about 1 us per candidate that fails early, 30 us
+// per full check. Per-tensor uint8 params.
+std::optional<FloatEquivalentAdd> float_equivalent_add(const QuantParams& a, const QuantParams& b,
+                                                       const QuantParams& output, Clamp clamp, Isa isa);
+
+// The float add kernel of `isa` with f's constants, followed, where f has exceptions, by a pass that puts
+// back their bytes; nullptr where `isa` has no float add kernel.
+std::unique_ptr<const BinaryRows> make_float_equivalent_add_rows(Isa isa, const FloatEquivalentAdd& f,
+                                                                 Clamp clamp);
+
+// out[i] = e.value for the exception e whose pair is (a[i], b[i]), if any, for i in [0, n); a repeated
+// operand read from a[0] / b[0] (Repeated as for BinaryRows). Other bytes are left as they are. At most
+// kMaxPairExceptions exceptions, with distinct pairs.
+using PatchPairs = void (*)(std::span<const PairException> exceptions, const uint8_t* a, const uint8_t* b,
+                            uint8_t* out, int64_t n, Repeated repeated);
+void patch_pairs_portable(std::span<const PairException> exceptions, const uint8_t* a, const uint8_t* b,
+                          uint8_t* out, int64_t n, Repeated repeated);
+// kernels/x86/quantized_binary_avx512.cpp, quantized_binary_avx2.cpp: only called after the CPU check.
+void patch_pairs_avx512(std::span<const PairException> exceptions, const uint8_t* a, const uint8_t* b,
+                        uint8_t* out, int64_t n, Repeated repeated);
+void patch_pairs_avx2(std::span<const PairException> exceptions, const uint8_t* a, const uint8_t* b,
+                      uint8_t* out, int64_t n, Repeated repeated);
 
 }  // namespace octet::elementwise

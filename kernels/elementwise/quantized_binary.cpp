@@ -91,8 +91,9 @@ ChosenRows choose_rows(BinaryOp op, const QuantParams& a, const QuantParams& b, 
   if (op == BinaryOp::add) {
     // The float mode's kernel where constants exist that make it give the fixed-point bytes on every byte
     // pair (float_equivalent_add.h): about three times faster than the fixed-point steps.
-    if (const auto k = float_equivalent_add(a, b, output, clamp, isa))
-      if (auto rows = make_float_add_rows(isa, *k, clamp)) return {std::move(rows), Path::float_equivalent};
+    if (const auto f = float_equivalent_add(a, b, output, clamp, isa))
+      if (auto rows = make_float_equivalent_add_rows(isa, *f, clamp))
+        return {std::move(rows), Path::float_equivalent};
     const ref::AddConstants k = ref::add_constants(a, b, output);
     if (add_rows_supported(isa, k)) return {make_add_rows(isa, k, clamp), Path::vector};
   } else {

@@ -10,6 +10,7 @@
 #include <array>
 #include <cstring>
 
+#include "kernels/elementwise/float_equivalent_add.h"
 #include "kernels/elementwise/fused_multiplier.h"
 #include "kernels/elementwise/quantized_add.h"
 #include "kernels/elementwise/quantized_mul.h"
@@ -349,6 +350,45 @@ std::unique_ptr<const BinaryRows> make_float_add_rows_avx2(const ref::FloatAddCo
 
 std::unique_ptr<const BinaryRows> make_float_mul_rows_avx2(const ref::FloatMulConstants& k, Clamp clamp) {
   return std::make_unique<const TermRows<FloatMulTerms, ref::FloatMulConstants>>(k, clamp);
+}
+
+void patch_pairs_avx2(std::span<const PairException> exceptions, const uint8_t* a, const uint8_t* b,
+                      uint8_t* out, int64_t n, Repeated repeated) {
+  __m256i ea[FloatEquivalentAdd::kMaxPairExceptions], eb[FloatEquivalentAdd::kMaxPairExceptions],
+      ev[FloatEquivalentAdd::kMaxPairExceptions];
+  const size_t count = exceptions.size() < FloatEquivalentAdd::kMaxPairExceptions
+                           ? exceptions.size()
+                           : FloatEquivalentAdd::kMaxPairExceptions;
+  for (size_t e = 0; e < count; ++e) {
+    ea[e] = _mm256_set1_epi8(static_cast<char>(exceptions[e].a));
+    eb[e] = _mm256_set1_epi8(static_cast<char>(exceptions[e].b));
+    ev[e] = _mm256_set1_epi8(static_cast<char>(exceptions[e].value));
+  }
+  const __m256i fixed_a = _mm256_set1_epi8(static_cast<char>(a[0]));
+  const __m256i fixed_b = _mm256_set1_epi8(static_cast<char>(b[0]));
+  int64_t i = 0;
+  for (; i + 32 <= n; i += 32) {
+    const __m256i va =
+        repeated == Repeated::a ? fixed_a : _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a + i));
+    const __m256i vb =
+        repeated == Repeated::b ? fixed_b : _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + i));
+    __m256i values = _mm256_setzero_si256(), hit = _mm256_setzero_si256();
+    for (size_t e = 0; e < count; ++e) {
+      const __m256i m = _mm256_and_si256(_mm256_cmpeq_epi8(va, ea[e]), _mm256_cmpeq_epi8(vb, eb[e]));
+      values = _mm256_blendv_epi8(values, ev[e], m);
+      hit = _mm256_or_si256(hit, m);
+    }
+    // Only chunks with a hit are rewritten: most have none.
+    if (!_mm256_testz_si256(hit, hit)) {
+      __m256i* p = reinterpret_cast<__m256i*>(out + i);
+      _mm256_storeu_si256(p, _mm256_blendv_epi8(_mm256_loadu_si256(p), values, hit));
+    }
+  }
+  for (; i < n; ++i) {
+    const uint8_t x = repeated == Repeated::a ? a[0] : a[i], y = repeated == Repeated::b ? b[0] : b[i];
+    for (size_t e = 0; e < count; ++e)
+      if (x == exceptions[e].a && y == exceptions[e].b) out[i] = exceptions[e].value;
+  }
 }
 
 }  // namespace octet::elementwise

@@ -10,6 +10,7 @@
 #include <array>
 #include <cstring>
 
+#include "kernels/elementwise/float_equivalent_add.h"
 #include "kernels/elementwise/fused_multiplier.h"
 #include "kernels/elementwise/quantized_add.h"
 #include "kernels/elementwise/quantized_mul.h"
@@ -330,6 +331,73 @@ std::unique_ptr<const BinaryRows> make_float_add_rows_avx512(const ref::FloatAdd
 
 std::unique_ptr<const BinaryRows> make_float_mul_rows_avx512(const ref::FloatMulConstants& k, Clamp clamp) {
   return std::make_unique<const TermRows<FloatMulTerms, ref::FloatMulConstants>>(k, clamp);
+}
+
+namespace {
+
+// patch_pairs_avx512 for kCount exceptions (their pairs and values broadcast into ea, eb, ev) and a
+// repeated operand R known at compile time: the few compares per 64 bytes unrolled.
+template <size_t kCount, Repeated R>
+void patch_pairs_of(const __m512i* ea, const __m512i* eb, const __m512i* ev, const uint8_t* a,
+                    const uint8_t* b, uint8_t* out, int64_t n) {
+  const __m512i fixed_a = _mm512_set1_epi8(static_cast<char>(a[0]));
+  const __m512i fixed_b = _mm512_set1_epi8(static_cast<char>(b[0]));
+  const auto patch = [&](int64_t i, __mmask64 keep) {
+    const __m512i va = R == Repeated::a ? fixed_a : _mm512_maskz_loadu_epi8(keep, a + i);
+    const __m512i vb = R == Repeated::b ? fixed_b : _mm512_maskz_loadu_epi8(keep, b + i);
+    __m512i values = _mm512_setzero_si512();
+    __mmask64 hit = 0;
+    for (size_t e = 0; e < kCount; ++e) {
+      const __mmask64 m = _mm512_mask_cmpeq_epi8_mask(_mm512_cmpeq_epi8_mask(va, ea[e]) & keep, vb, eb[e]);
+      values = _mm512_mask_mov_epi8(values, m, ev[e]);
+      hit |= m;
+    }
+    // Only the bytes of a hit are written: most blocks have none.
+    if (hit != 0) _mm512_mask_storeu_epi8(out + i, hit, values);
+  };
+  int64_t i = 0;
+  for (; i + 64 <= n; i += 64)
+    patch(i, ~__mmask64{0});
+  if (i < n) patch(i, (__mmask64{1} << (n - i)) - 1);
+}
+
+template <size_t kCount>
+void patch_pairs_repeating(const __m512i* ea, const __m512i* eb, const __m512i* ev, const uint8_t* a,
+                           const uint8_t* b, uint8_t* out, int64_t n, Repeated repeated) {
+  switch (repeated) {
+    case Repeated::none:
+      return patch_pairs_of<kCount, Repeated::none>(ea, eb, ev, a, b, out, n);
+    case Repeated::a:
+      return patch_pairs_of<kCount, Repeated::a>(ea, eb, ev, a, b, out, n);
+    case Repeated::b:
+      return patch_pairs_of<kCount, Repeated::b>(ea, eb, ev, a, b, out, n);
+  }
+}
+
+}  // namespace
+
+void patch_pairs_avx512(std::span<const PairException> exceptions, const uint8_t* a, const uint8_t* b,
+                        uint8_t* out, int64_t n, Repeated repeated) {
+  static_assert(FloatEquivalentAdd::kMaxPairExceptions == 4);
+  __m512i ea[4], eb[4], ev[4];
+  const size_t count = exceptions.size() < 4 ? exceptions.size() : 4;
+  for (size_t e = 0; e < count; ++e) {
+    ea[e] = _mm512_set1_epi8(static_cast<char>(exceptions[e].a));
+    eb[e] = _mm512_set1_epi8(static_cast<char>(exceptions[e].b));
+    ev[e] = _mm512_set1_epi8(static_cast<char>(exceptions[e].value));
+  }
+  switch (count) {
+    case 1:
+      return patch_pairs_repeating<1>(ea, eb, ev, a, b, out, n, repeated);
+    case 2:
+      return patch_pairs_repeating<2>(ea, eb, ev, a, b, out, n, repeated);
+    case 3:
+      return patch_pairs_repeating<3>(ea, eb, ev, a, b, out, n, repeated);
+    case 4:
+      return patch_pairs_repeating<4>(ea, eb, ev, a, b, out, n, repeated);
+    default:
+      return;
+  }
 }
 
 }  // namespace octet::elementwise
