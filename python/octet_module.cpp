@@ -570,12 +570,21 @@ py::tuple quantize_model(const py::object& source, const py::object& samples, co
 }
 
 SessionOptions session_options(int threads, const std::optional<std::string>& isa,
-                               Requantization requantization) {
+                               Requantization requantization, int64_t max_arena_bytes,
+                               int64_t max_loop_iterations) {
   if (threads < 0)
     throw InvalidArgument("threads must be >= 0 (0: all cores), got " + std::to_string(threads));
+  if (max_arena_bytes < 0)
+    throw InvalidArgument("max_arena_bytes must be >= 0 (0: no limit), got " +
+                          std::to_string(max_arena_bytes));
+  if (max_loop_iterations < 0)
+    throw InvalidArgument("max_loop_iterations must be >= 0 (0: no limit), got " +
+                          std::to_string(max_loop_iterations));
   SessionOptions o;
   o.threads = threads;
   o.requantization = requantization;
+  o.max_arena_bytes = max_arena_bytes;
+  o.max_loop_iterations = max_loop_iterations;
   if (isa && !isa->empty()) {
     const std::vector<std::string> known = available_isas();
     if (std::find(known.begin(), known.end(), *isa) == known.end()) {
@@ -665,9 +674,11 @@ PYBIND11_MODULE(_octet, m) {
   py::class_<PySession>(m, "InferenceSession")
       .def(py::init([](const py::object& source, int threads, const std::optional<std::string>& isa,
                        const std::string& requantization, bool nhwc_io,
-                       const std::optional<std::map<std::string, std::vector<int64_t>>>& input_shapes) {
+                       const std::optional<std::map<std::string, std::vector<int64_t>>>& input_shapes,
+                       int64_t max_arena_bytes, int64_t max_loop_iterations) {
              const Requantization mode = parse_requantization(requantization);
-             const SessionOptions options = session_options(threads, isa, mode);
+             const SessionOptions options =
+                 session_options(threads, isa, mode, max_arena_bytes, max_loop_iterations);
              std::shared_ptr<PyModel> model;
              if (py::isinstance<PyModel>(source)) {
                // A loaded model keeps its load options; asking for others would be silently ignored.
@@ -682,7 +693,8 @@ PYBIND11_MODULE(_octet, m) {
            }),
            py::arg("path_or_bytes"), py::kw_only(), py::arg("threads") = 1, py::arg("isa") = py::none(),
            py::arg("requantization") = "fixed_point", py::arg("nhwc_io") = false,
-           py::arg("input_shapes") = py::none())
+           py::arg("input_shapes") = py::none(), py::arg("max_arena_bytes") = 0,
+           py::arg("max_loop_iterations") = 0)
       .def("get_inputs", [](const PySession& s) { return s.model()->inputs; })
       .def("get_outputs", [](const PySession& s) { return s.model()->outputs; })
       .def_property_readonly("model", &PySession::model)
@@ -696,6 +708,10 @@ PYBIND11_MODULE(_octet, m) {
       .def_property_readonly(
           "requantization",
           [](const PySession& s) { return std::string(name_of(s.options().requantization)); })
+      .def_property_readonly("max_arena_bytes",
+                             [](const PySession& s) { return s.options().max_arena_bytes; })
+      .def_property_readonly("max_loop_iterations",
+                             [](const PySession& s) { return s.options().max_loop_iterations; })
       .def("run", &PySession::run, py::arg("output_names"), py::arg("input_feed"),
            py::arg("run_options") = py::none(), py::kw_only(), py::arg("quantized_outputs") = false,
            py::arg("profile") = false)

@@ -213,6 +213,35 @@ def test_data_dependent_outputs() -> None:
     assert nothing[1].shape == (1, 0, 4) and nothing[2].shape == (0,)
 
 
+def test_session_limits(fashion_images) -> None:
+    """The session options for untrusted models: max_loop_iterations makes a longer Loop an error naming it,
+    max_arena_bytes refuses shapes whose activations need more memory; 0 (the default) is no limit."""
+    model = TEST_MODELS / "float_loop_scan.onnx"
+    feeds = model_inputs(model, [i.name for i in octet.InferenceSession(str(model)).get_inputs()])
+    unlimited = octet.InferenceSession(str(model))
+    assert unlimited.max_loop_iterations == 0 and unlimited.max_arena_bytes == 0
+    expected = unlimited.run(None, feeds)
+    # On this input the longest of its loops (slice_loop) runs 6 iterations.
+    enough = octet.InferenceSession(str(model), max_loop_iterations=6)
+    assert enough.max_loop_iterations == 6
+    for got, want in zip(enough.run(None, feeds), expected):
+        np.testing.assert_array_equal(got, want)
+    limited = octet.InferenceSession(str(model), max_loop_iterations=5)
+    with pytest.raises(octet.OctetError, match="slice_loop.*more than 5 iterations"):
+        limited.run(None, feeds)
+    # The bundled model's batch is dynamic: its 8 images need more than one image's plan.
+    one = octet.Model(FASHION).planned_arena_bytes
+    small = octet.InferenceSession(FASHION, max_arena_bytes=one)
+    assert small.max_arena_bytes == one
+    assert small.run(None, {"input": fashion_images[:1]})[0].shape == (1, 10)
+    with pytest.raises(octet.OctetError, match="more than the session's limit of " + str(one)):
+        small.run(None, {"input": fashion_images})
+    with pytest.raises(ValueError, match="max_arena_bytes must be >= 0"):
+        octet.InferenceSession(FASHION, max_arena_bytes=-1)
+    with pytest.raises(ValueError, match="max_loop_iterations must be >= 0"):
+        octet.InferenceSession(FASHION, max_loop_iterations=-1)
+
+
 def test_int32_inputs_and_outputs() -> None:
     """int32 tensors as ONNX Runtime has them: declared tensor(int32), taken from any integer array int32 holds
     exactly, returned as numpy int32 (held as int64 inside, wrapped modulo 2^32 on the way out)."""
