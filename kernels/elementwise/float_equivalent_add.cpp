@@ -68,23 +68,26 @@ class Checker {
     if (!rows) return std::nullopt;
     const std::vector<uint8_t> got = pairs_.through(*rows);
     std::vector<PairException> misses;
+    size_t miss_count = 0;
     for (size_t pair = 0; pair < got.size(); ++pair)
       if (got[pair] != exact_[pair]) {
-        if (hard_.size() < kMaxHard &&
-            std::find(hard_.begin(), hard_.end(), static_cast<int>(pair)) == hard_.end())
+        ++miss_count;
+        if (hard_.size() < kMaxHard && !is_hard_[pair]) {
+          is_hard_[pair] = true;
           hard_.push_back(static_cast<int>(pair));
-        misses.push_back({pairs_.a[pair], pairs_.b[pair], exact_[pair]});
+        }
+        if (misses.size() <= FloatEquivalentAdd::kMaxPairExceptions)
+          misses.push_back({pairs_.a[pair], pairs_.b[pair], exact_[pair]});
       }
-    const bool none = misses.empty();
-    if (misses.size() < best_misses_) {
-      best_misses_ = misses.size();
+    if (miss_count <= FloatEquivalentAdd::kMaxPairExceptions && miss_count < best_misses_) {
+      best_misses_ = miss_count;
       best_.constants = k;
       best_.exceptions = std::move(misses);
     }
-    return none;
+    return miss_count == 0;
   }
 
-  // The fully checked candidate with the fewest misses, if it misses few enough.
+  // The fully checked candidate with the fewest misses, if one misses few enough.
   std::optional<FloatEquivalentAdd> best() const {
     if (best_misses_ <= FloatEquivalentAdd::kMaxPairExceptions) return best_;
     return std::nullopt;
@@ -98,7 +101,8 @@ class Checker {
   Clamp clamp_;
   Isa isa_;
   std::vector<int> hard_;
-  // best_ is meaningful once a candidate was fully checked (best_misses_ counted).
+  std::vector<bool> is_hard_ = std::vector<bool>(256 * 256);
+  // best_: the fully checked candidate with the fewest misses, once one missed at most kMaxPairExceptions.
   size_t best_misses_ = std::numeric_limits<size_t>::max();
   FloatEquivalentAdd best_;
 };
