@@ -115,26 +115,49 @@ class PatchedRows final : public BinaryRows {
 
   void operator()(const uint8_t* a, const uint8_t* b, uint8_t* out, int64_t n,
                   Repeated repeated) const override {
-    // In place (out == a or b), the kernel has overwritten the operand: patch each chunk right after it.
+    if (n <= 0) return;
+    // A repeated operand leaves only the exceptions of its byte (usually none: no pass at all).
+    std::vector<PairException> matching;
+    for (const PairException& e : exceptions_)
+      if ((repeated != Repeated::a || e.a == a[0]) && (repeated != Repeated::b || e.b == b[0]))
+        matching.push_back(e);
+    if (matching.empty()) return (*rows_)(a, b, out, n, repeated);
+    // In place (out == a or b) the kernel overwrites that operand: each chunk's copy is kept for the patch.
     for (int64_t i = 0; i < n; i += kChunk) {
       const int64_t count = std::min(kChunk, n - i);
       const uint8_t* ai = repeated == Repeated::a ? a : a + i;
       const uint8_t* bi = repeated == Repeated::b ? b : b + i;
+      uint8_t* oi = out + i;
       std::array<uint8_t, kChunk> operand;
-      const bool in_place = out + i == ai || out + i == bi;
-      if (in_place) std::copy_n(out + i, count, operand.data());
-      (*rows_)(ai, bi, out + i, count, repeated);
-      patch_(exceptions_, out + i == ai && in_place ? operand.data() : ai,
-             out + i == bi && in_place ? operand.data() : bi, out + i, count, repeated);
+      const bool a_in_place = repeated != Repeated::a && oi == ai;
+      const bool b_in_place = repeated != Repeated::b && oi == bi;
+      if (a_in_place || b_in_place) std::copy_n(oi, count, operand.data());
+      (*rows_)(ai, bi, oi, count, repeated);
+      patch_(matching, a_in_place ? operand.data() : ai, b_in_place ? operand.data() : bi, oi, count,
+             repeated);
     }
   }
 
+  // The kernel's own against_row, then the few places patched: an exception can only hit where the row
+  // holds its byte, so those positions are found once and the moving operand read there alone (before the
+  // kernel runs, which may write over it in place).
   void against_row(const uint8_t* moving, const uint8_t* row, bool moving_is_a, int64_t c, int64_t pixels,
                    uint8_t* out) const override {
-    for (int64_t p = 0; p < pixels; ++p) {
-      const uint8_t* m = moving + p * c;
-      (*this)(moving_is_a ? m : row, moving_is_a ? row : m, out + p * c, c, Repeated::none);
-    }
+    struct Spot {
+      int64_t position;
+      uint8_t moving, value;
+    };
+    std::vector<Spot> spots;
+    for (int64_t i = 0; i < c; ++i)
+      for (const PairException& e : exceptions_)
+        if ((moving_is_a ? e.b : e.a) == row[i]) spots.push_back({i, moving_is_a ? e.a : e.b, e.value});
+    std::vector<std::pair<int64_t, uint8_t>> hits;  // (offset into out, byte)
+    for (int64_t p = 0; p < pixels; ++p)
+      for (const Spot& s : spots)
+        if (moving[p * c + s.position] == s.moving) hits.emplace_back(p * c + s.position, s.value);
+    rows_->against_row(moving, row, moving_is_a, c, pixels, out);
+    for (const auto& [offset, value] : hits)
+      out[offset] = value;
   }
 
  private:
