@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <limits>
 #include <optional>
+#include <span>
 #include <utility>
 #include <vector>
 
@@ -48,7 +49,9 @@ struct AllPairs {
 // few scalar evaluations), then on all pairs through the float kernel that would run them, which is
 // bit-exact with ref::float_add_value (tests/kernels/quantized_binary_test.cpp). Keeps the fully checked
 // candidate with the fewest misses; one that misses more of the earlier misses than the best candidate so
-// far, or than kMaxPairExceptions, is not checked in full.
+// far, or than kMaxPairExceptions, is not checked in full. Each full check either learns a new miss or
+// improves the best candidate, so there are at most kMaxHard + kMaxPairExceptions + 1 of them (about 30 us
+// each), however the candidates fall.
 class Checker {
  public:
   Checker(const AllPairs& pairs, std::vector<uint8_t> exact, Clamp clamp, Isa isa)
@@ -69,7 +72,8 @@ class Checker {
     const std::vector<uint8_t> got = pairs_.through(*rows);
     std::vector<PairException> misses;
     size_t miss_count = 0;
-    for (size_t pair = 0; pair < got.size(); ++pair)
+    // Counted only as far as it matters: past `allowed` misses the candidate is out.
+    for (size_t pair = 0; pair < got.size() && miss_count <= allowed; ++pair)
       if (got[pair] != exact_[pair]) {
         ++miss_count;
         if (hard_.size() < kMaxHard && !is_hard_[pair]) {
@@ -79,7 +83,7 @@ class Checker {
         if (misses.size() <= FloatEquivalentAdd::kMaxPairExceptions)
           misses.push_back({pairs_.a[pair], pairs_.b[pair], exact_[pair]});
       }
-    if (miss_count <= FloatEquivalentAdd::kMaxPairExceptions && miss_count < best_misses_) {
+    if (miss_count <= allowed) {
       best_misses_ = miss_count;
       best_.constants = k;
       best_.exceptions = std::move(misses);
@@ -122,19 +126,22 @@ class PatchedRows final : public BinaryRows {
       if ((repeated != Repeated::a || e.a == a[0]) && (repeated != Repeated::b || e.b == b[0]))
         matching.push_back(e);
     if (matching.empty()) return (*rows_)(a, b, out, n, repeated);
+    // The repeated byte read once: `out` may be that operand (in place), and the first chunk overwrites it.
+    const uint8_t repeated_a = repeated == Repeated::a ? a[0] : 0;
+    const uint8_t repeated_b = repeated == Repeated::b ? b[0] : 0;
     // In place (out == a or b) the kernel overwrites that operand: each chunk's copy is kept for the patch.
     for (int64_t i = 0; i < n; i += kChunk) {
       const int64_t count = std::min(kChunk, n - i);
-      const uint8_t* ai = repeated == Repeated::a ? a : a + i;
-      const uint8_t* bi = repeated == Repeated::b ? b : b + i;
+      const uint8_t* ai = repeated == Repeated::a ? &repeated_a : a + i;
+      const uint8_t* bi = repeated == Repeated::b ? &repeated_b : b + i;
       uint8_t* oi = out + i;
       std::array<uint8_t, kChunk> operand;
       const bool a_in_place = repeated != Repeated::a && oi == ai;
       const bool b_in_place = repeated != Repeated::b && oi == bi;
       if (a_in_place || b_in_place) std::copy_n(oi, count, operand.data());
       (*rows_)(ai, bi, oi, count, repeated);
-      patch_(matching, a_in_place ? operand.data() : ai, b_in_place ? operand.data() : bi, oi, count,
-             repeated);
+      patch_(matching.data(), matching.size(), a_in_place ? operand.data() : ai,
+             b_in_place ? operand.data() : bi, oi, count, repeated);
     }
   }
 
@@ -224,8 +231,10 @@ std::unique_ptr<const BinaryRows> make_float_equivalent_add_rows(Isa isa, const 
   return std::make_unique<const PatchedRows>(std::move(rows), f.exceptions, patch_for(isa));
 }
 
-void patch_pairs_portable(std::span<const PairException> exceptions, const uint8_t* a, const uint8_t* b,
+void patch_pairs_portable(const PairException* exceptions, size_t count, const uint8_t* a, const uint8_t* b,
                           uint8_t* out, int64_t n, Repeated repeated) {
+  if (n <= 0 || count == 0) return;
+  const std::span<const PairException> listed(exceptions, count);
   using Batch = xsimd::batch<uint8_t>;
   constexpr int64_t kWidth = static_cast<int64_t>(Batch::size);
   int64_t i = 0;
@@ -233,13 +242,13 @@ void patch_pairs_portable(std::span<const PairException> exceptions, const uint8
     const Batch va = repeated == Repeated::a ? Batch(a[0]) : Batch::load_unaligned(a + i);
     const Batch vb = repeated == Repeated::b ? Batch(b[0]) : Batch::load_unaligned(b + i);
     Batch vo = Batch::load_unaligned(out + i);
-    for (const PairException& e : exceptions)
+    for (const PairException& e : listed)
       vo = xsimd::select(va == Batch(e.a) && vb == Batch(e.b), Batch(e.value), vo);
     vo.store_unaligned(out + i);
   }
   for (; i < n; ++i) {
     const uint8_t x = repeated == Repeated::a ? a[0] : a[i], y = repeated == Repeated::b ? b[0] : b[i];
-    for (const PairException& e : exceptions)
+    for (const PairException& e : listed)
       if (x == e.a && y == e.b) out[i] = e.value;
   }
 }

@@ -23,7 +23,6 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
-#include <span>
 #include <vector>
 
 #include "kernels/elementwise/binary_rows.h"
@@ -61,16 +60,18 @@ std::unique_ptr<const BinaryRows> make_float_equivalent_add_rows(Isa isa, const 
                                                                  Clamp clamp);
 
 // out[i] = e.value for the exception e whose pair is (a[i], b[i]), if any, for i in [0, n); a repeated
-// operand read from a[0] / b[0] (Repeated as for BinaryRows). Other bytes are left as they are. At most
-// kMaxPairExceptions exceptions, with distinct pairs.
-using PatchPairs = void (*)(std::span<const PairException> exceptions, const uint8_t* a, const uint8_t* b,
+// operand read from a[0] / b[0] (Repeated as for BinaryRows; the other operand's first byte is not read
+// then, nor anything when n is 0). Other bytes are left as they are. `count` <= kMaxPairExceptions
+// exceptions with distinct pairs. (A pointer and a count, not a std::span: the per-ISA definitions are
+// compiled with their own flags, and no inline library function should be shared between them.)
+using PatchPairs = void (*)(const PairException* exceptions, size_t count, const uint8_t* a, const uint8_t* b,
                             uint8_t* out, int64_t n, Repeated repeated);
-void patch_pairs_portable(std::span<const PairException> exceptions, const uint8_t* a, const uint8_t* b,
+void patch_pairs_portable(const PairException* exceptions, size_t count, const uint8_t* a, const uint8_t* b,
                           uint8_t* out, int64_t n, Repeated repeated);
 // kernels/x86/quantized_binary_avx512.cpp, quantized_binary_avx2.cpp: only called after the CPU check.
-void patch_pairs_avx512(std::span<const PairException> exceptions, const uint8_t* a, const uint8_t* b,
+void patch_pairs_avx512(const PairException* exceptions, size_t count, const uint8_t* a, const uint8_t* b,
                         uint8_t* out, int64_t n, Repeated repeated);
-void patch_pairs_avx2(std::span<const PairException> exceptions, const uint8_t* a, const uint8_t* b,
+void patch_pairs_avx2(const PairException* exceptions, size_t count, const uint8_t* a, const uint8_t* b,
                       uint8_t* out, int64_t n, Repeated repeated);
 
 }  // namespace octet::elementwise

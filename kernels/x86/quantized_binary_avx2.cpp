@@ -352,20 +352,21 @@ std::unique_ptr<const BinaryRows> make_float_mul_rows_avx2(const ref::FloatMulCo
   return std::make_unique<const TermRows<FloatMulTerms, ref::FloatMulConstants>>(k, clamp);
 }
 
-void patch_pairs_avx2(std::span<const PairException> exceptions, const uint8_t* a, const uint8_t* b,
+void patch_pairs_avx2(const PairException* exceptions, size_t count, const uint8_t* a, const uint8_t* b,
                       uint8_t* out, int64_t n, Repeated repeated) {
-  __m256i ea[FloatEquivalentAdd::kMaxPairExceptions], eb[FloatEquivalentAdd::kMaxPairExceptions],
-      ev[FloatEquivalentAdd::kMaxPairExceptions];
-  const size_t count = exceptions.size() < FloatEquivalentAdd::kMaxPairExceptions
-                           ? exceptions.size()
-                           : FloatEquivalentAdd::kMaxPairExceptions;
+  if (n <= 0) return;
+  constexpr size_t kMax = FloatEquivalentAdd::kMaxPairExceptions;
+  if (count > kMax) count = kMax;
+  __m256i ea[kMax], eb[kMax], ev[kMax];
   for (size_t e = 0; e < count; ++e) {
     ea[e] = _mm256_set1_epi8(static_cast<char>(exceptions[e].a));
     eb[e] = _mm256_set1_epi8(static_cast<char>(exceptions[e].b));
     ev[e] = _mm256_set1_epi8(static_cast<char>(exceptions[e].value));
   }
-  const __m256i fixed_a = _mm256_set1_epi8(static_cast<char>(a[0]));
-  const __m256i fixed_b = _mm256_set1_epi8(static_cast<char>(b[0]));
+  // The repeated operand's byte (the other's first byte is not read).
+  const uint8_t first_a = repeated == Repeated::a ? a[0] : 0, first_b = repeated == Repeated::b ? b[0] : 0;
+  const __m256i fixed_a = _mm256_set1_epi8(static_cast<char>(first_a));
+  const __m256i fixed_b = _mm256_set1_epi8(static_cast<char>(first_b));
   int64_t i = 0;
   for (; i + 32 <= n; i += 32) {
     const __m256i va =
@@ -378,14 +379,14 @@ void patch_pairs_avx2(std::span<const PairException> exceptions, const uint8_t* 
       values = _mm256_blendv_epi8(values, ev[e], m);
       hit = _mm256_or_si256(hit, m);
     }
-    // Only chunks with a hit are rewritten: most have none.
+    // Only blocks with a hit are rewritten: most have none.
     if (!_mm256_testz_si256(hit, hit)) {
       __m256i* p = reinterpret_cast<__m256i*>(out + i);
       _mm256_storeu_si256(p, _mm256_blendv_epi8(_mm256_loadu_si256(p), values, hit));
     }
   }
   for (; i < n; ++i) {
-    const uint8_t x = repeated == Repeated::a ? a[0] : a[i], y = repeated == Repeated::b ? b[0] : b[i];
+    const uint8_t x = repeated == Repeated::a ? first_a : a[i], y = repeated == Repeated::b ? first_b : b[i];
     for (size_t e = 0; e < count; ++e)
       if (x == exceptions[e].a && y == exceptions[e].b) out[i] = exceptions[e].value;
   }

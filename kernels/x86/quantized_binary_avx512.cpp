@@ -340,8 +340,9 @@ namespace {
 template <size_t kCount, Repeated R>
 void patch_pairs_of(const __m512i* ea, const __m512i* eb, const __m512i* ev, const uint8_t* a,
                     const uint8_t* b, uint8_t* out, int64_t n) {
-  const __m512i fixed_a = _mm512_set1_epi8(static_cast<char>(a[0]));
-  const __m512i fixed_b = _mm512_set1_epi8(static_cast<char>(b[0]));
+  // The repeated operand's byte (the other's first byte is not read: it may be past a 0-element row).
+  const __m512i fixed_a = R == Repeated::a ? _mm512_set1_epi8(static_cast<char>(a[0])) : __m512i{};
+  const __m512i fixed_b = R == Repeated::b ? _mm512_set1_epi8(static_cast<char>(b[0])) : __m512i{};
   const auto patch = [&](int64_t i, __mmask64 keep) {
     const __m512i va = R == Repeated::a ? fixed_a : _mm512_maskz_loadu_epi8(keep, a + i);
     const __m512i vb = R == Repeated::b ? fixed_b : _mm512_maskz_loadu_epi8(keep, b + i);
@@ -376,11 +377,12 @@ void patch_pairs_repeating(const __m512i* ea, const __m512i* eb, const __m512i* 
 
 }  // namespace
 
-void patch_pairs_avx512(std::span<const PairException> exceptions, const uint8_t* a, const uint8_t* b,
+void patch_pairs_avx512(const PairException* exceptions, size_t count, const uint8_t* a, const uint8_t* b,
                         uint8_t* out, int64_t n, Repeated repeated) {
   static_assert(FloatEquivalentAdd::kMaxPairExceptions == 4);
+  if (n <= 0) return;
   __m512i ea[4], eb[4], ev[4];
-  const size_t count = exceptions.size() < 4 ? exceptions.size() : 4;
+  if (count > 4) count = 4;
   for (size_t e = 0; e < count; ++e) {
     ea[e] = _mm512_set1_epi8(static_cast<char>(exceptions[e].a));
     eb[e] = _mm512_set1_epi8(static_cast<char>(exceptions[e].b));

@@ -363,7 +363,9 @@ TEST_P(QuantizedBinaryOp, ZeroSizeShapesProduceNothing) {
 }
 
 // Multipliers outside the x86 fused form's range (a tiny mul multiplier, an add whose output step would
-// shift right by more than 22) go to the table there, with the same results. NEON's rows rescale with
+// shift right by more than 22) go to the table there, with the same results; the add only where no float
+// constants give its bytes (expect_matches_reference checks the path either way; BinaryTable's own test
+// covers the add's table). NEON's rows rescale with
 // SQRDMULH and rounding shifts, which take every multiplier, so they keep the vector path and must match too.
 TEST_P(QuantizedBinaryOp, TableFallbackMatchesReference) {
   const Isa isa = GetParam();
@@ -548,6 +550,100 @@ TEST_P(FloatEquivalentRows, EveryPairMatchesReference) {
 
 INSTANTIATE_TEST_SUITE_P(Isas, FloatEquivalentRows, ::testing::ValuesIn(supported_isas()),
                          [](const auto& info) { return std::string(name_of(info.param)); });
+
+// Every patch function (the portable one and each x86 one this CPU runs) against a plain scalar patch:
+// 1 to 4 exceptions, every Repeated form, lengths around the vector widths and past a chunk, with the
+// exceptions' pairs planted in the rows.
+TEST(PatchPairs, EveryFormMatchesAScalarPatch) {
+  std::vector<std::pair<std::string, elementwise::PatchPairs>> forms = {
+      {"portable", elementwise::patch_pairs_portable}};
+#if defined(__x86_64__)
+  if (cpu_supports(Isa::avx2)) forms.emplace_back("avx2", elementwise::patch_pairs_avx2);
+  if (cpu_supports(Isa::avx512vnni)) forms.emplace_back("avx512", elementwise::patch_pairs_avx512);
+#endif
+  test::Random rng(404);
+  for (size_t count = 1; count <= elementwise::FloatEquivalentAdd::kMaxPairExceptions; ++count)
+    for (const Repeated repeated : {Repeated::none, Repeated::a, Repeated::b})
+      for (const int64_t n : {0, 1, 15, 16, 17, 31, 32, 33, 63, 64, 65, 127, 200, 5000}) {
+        SCOPED_TRACE(std::to_string(count) + " exceptions, repeated " +
+                     std::to_string(static_cast<int>(repeated)) + ", n " + std::to_string(n));
+        std::vector<elementwise::PairException> exceptions;
+        while (exceptions.size() < count) {
+          const elementwise::PairException e{static_cast<uint8_t>(rng.integer(0, 255)),
+                                             static_cast<uint8_t>(rng.integer(0, 255)),
+                                             static_cast<uint8_t>(rng.integer(0, 255))};
+          bool distinct = true;
+          for (const auto& x : exceptions)
+            distinct = distinct && !(x.a == e.a && x.b == e.b);
+          if (distinct) exceptions.push_back(e);
+        }
+        const auto size = static_cast<size_t>(std::max<int64_t>(n, 1));
+        std::vector<uint8_t> a(size), b(size), out(size);
+        for (size_t i = 0; i < size; ++i) {
+          a[i] = static_cast<uint8_t>(rng.integer(0, 255));
+          b[i] = static_cast<uint8_t>(rng.integer(0, 255));
+          out[i] = static_cast<uint8_t>(rng.integer(0, 255));
+          if (rng.integer(0, 7) == 0) {  // plant an exception's pair
+            const auto& e = exceptions[static_cast<size_t>(rng.integer(0, static_cast<int64_t>(count) - 1))];
+            a[i] = e.a;
+            b[i] = e.b;
+          }
+        }
+        // A repeated operand holds an exception's byte on most trials.
+        if (repeated == Repeated::a && rng.integer(0, 3) != 0) a[0] = exceptions[0].a;
+        if (repeated == Repeated::b && rng.integer(0, 3) != 0) b[0] = exceptions[0].b;
+        std::vector<uint8_t> want = out;
+        for (int64_t i = 0; i < n; ++i) {
+          const uint8_t x = repeated == Repeated::a ? a[0] : a[static_cast<size_t>(i)];
+          const uint8_t y = repeated == Repeated::b ? b[0] : b[static_cast<size_t>(i)];
+          for (const auto& e : exceptions)
+            if (e.a == x && e.b == y) want[static_cast<size_t>(i)] = e.value;
+        }
+        for (const auto& [name, patch] : forms) {
+          std::vector<uint8_t> got = out;
+          patch(exceptions.data(), exceptions.size(), a.data(), b.data(), got.data(), n, repeated);
+          ASSERT_EQ(got, want) << name;
+        }
+      }
+}
+
+// The near-tie adds through the prepared operator on every ISA (their float kernel with its exception pairs
+// put back): same shapes, a broadcast row (against_row) and a broadcast scalar, rows longer than a patch
+// chunk, 1 and 3 threads, with every exception's pair planted in the data.
+TEST_P(QuantizedBinaryOp, NearTieAddsWithTheirExceptionPairs) {
+  const Isa isa = GetParam();
+  test::Random rng(808);
+  for (size_t set = 0; set < std::size(kNearTieAdds); ++set) {
+    SCOPED_TRACE("near-tie set " + std::to_string(set));
+    const Params& p = kNearTieAdds[set];
+    const auto f = elementwise::float_equivalent_add(p.a, p.b, p.out, p.clamp, active_isa());
+    ASSERT_TRUE(f.has_value());
+    ASSERT_FALSE(f->exceptions.empty());
+    const std::vector<std::pair<Shape, Shape>> shapes = {{{1, 60, 80, 24}, {1, 60, 80, 24}},
+                                                         {{1, 60, 80, 24}, {1, 1, 1, 24}},
+                                                         {{1, 1, 1, 24}, {2, 30, 40, 24}},
+                                                         {{1, 100, 100, 3}, {1}},
+                                                         {{1}, {1, 100, 100, 3}}};
+    for (const auto& [sa, sb] : shapes) {
+      TensorU8 x = random_tensor(rng, sa, p.a), y = random_tensor(rng, sb, p.b);
+      // Plant each exception where the broadcast pairs an element of x with one of y.
+      const Shape so = ref::broadcast_shapes("t", sa, sb);
+      for (const auto& e : f->exceptions) {
+        const int64_t total = element_count(so, "t");
+        const int64_t at = rng.integer(0, total - 1);
+        const int64_t c = so.back();
+        const int64_t xi =
+            x.data.size() == 1 ? 0 : (static_cast<int64_t>(x.data.size()) == total ? at : at % c);
+        const int64_t yi =
+            y.data.size() == 1 ? 0 : (static_cast<int64_t>(y.data.size()) == total ? at : at % c);
+        x.data[static_cast<size_t>(xi)] = e.a;
+        y.data[static_cast<size_t>(yi)] = e.b;
+      }
+      SCOPED_TRACE(to_string(sa) + " x " + to_string(sb));
+      expect_matches_reference(isa, BinaryOp::add, p, x, y);
+    }
+  }
+}
 
 // Where exact ties fall on both sides of the output zero point (ratios of exactly 1/2 with centred zero
 // points: out = 128 + (a + b - 256) / 2), the fixed-point add rounds them away from it and the float formula
