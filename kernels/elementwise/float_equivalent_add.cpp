@@ -126,12 +126,15 @@ class PatchedRows final : public BinaryRows {
   void operator()(const uint8_t* a, const uint8_t* b, uint8_t* out, int64_t n,
                   Repeated repeated) const override {
     if (n <= 0) return;
-    // A repeated operand leaves only the exceptions of its byte (usually none: no pass at all).
-    std::vector<PairException> matching;
+    // A repeated operand leaves only the exceptions of its byte (usually none: no pass at all). On the stack:
+    // rows against a repeated scalar come a pixel at a time.
+    std::array<PairException, FloatEquivalentAdd::kMaxPairExceptions> matching;
+    size_t matches = 0;
     for (const PairException& e : exceptions_)
-      if ((repeated != Repeated::a || e.a == a[0]) && (repeated != Repeated::b || e.b == b[0]))
-        matching.push_back(e);
-    if (matching.empty()) return (*rows_)(a, b, out, n, repeated);
+      if ((repeated != Repeated::a || e.a == a[0]) && (repeated != Repeated::b || e.b == b[0]) &&
+          matches < matching.size())
+        matching[matches++] = e;
+    if (matches == 0) return (*rows_)(a, b, out, n, repeated);
     // The repeated byte read once: `out` may be that operand (in place), and the first chunk overwrites it.
     const uint8_t repeated_a = repeated == Repeated::a ? a[0] : 0;
     const uint8_t repeated_b = repeated == Repeated::b ? b[0] : 0;
@@ -146,8 +149,8 @@ class PatchedRows final : public BinaryRows {
       const bool b_in_place = repeated != Repeated::b && oi == bi;
       if (a_in_place || b_in_place) std::copy_n(oi, count, operand.data());
       (*rows_)(ai, bi, oi, count, repeated);
-      patch_(matching.data(), matching.size(), a_in_place ? operand.data() : ai,
-             b_in_place ? operand.data() : bi, oi, count, repeated);
+      patch_(matching.data(), matches, a_in_place ? operand.data() : ai, b_in_place ? operand.data() : bi, oi,
+             count, repeated);
     }
   }
 
