@@ -15,6 +15,7 @@
 
 #include "kernels/elementwise/binary_table.h"
 #include "kernels/elementwise/quantized_add.h"
+#include "kernels/error.h"
 
 namespace octet::elementwise {
 
@@ -194,6 +195,12 @@ PatchPairs patch_for(Isa isa) {
   return patch_pairs_portable;
 }
 
+// Every byte pair, shared by the searches.
+const AllPairs& all_pairs() {
+  static const AllPairs pairs;
+  return pairs;
+}
+
 }  // namespace
 
 std::optional<FloatEquivalentAdd> float_equivalent_add(const QuantParams& a, const QuantParams& b,
@@ -201,12 +208,19 @@ std::optional<FloatEquivalentAdd> float_equivalent_add(const QuantParams& a, con
   if (isa == Isa::scalar) return std::nullopt;
   // The fixed-point bytes through the fixed-point kernel where it takes these constants (bit-exact with
   // ref::add, and about a hundred times faster than it here), else through the reference.
-  static const AllPairs pairs;
   const ref::AddConstants fixed = ref::add_constants(a, b, output);
   std::vector<uint8_t> exact = add_rows_supported(isa, fixed)
-                                   ? pairs.through(*make_add_rows(isa, fixed, clamp))
+                                   ? all_pairs().through(*make_add_rows(isa, fixed, clamp))
                                    : make_binary_table(BinaryOp::add, a, b, output, clamp).table;
-  Checker checker(pairs, std::move(exact), clamp, isa);
+  return float_equivalent_add(a, b, output, clamp, isa, std::move(exact));
+}
+
+std::optional<FloatEquivalentAdd> float_equivalent_add(const QuantParams& a, const QuantParams& b,
+                                                       const QuantParams& output, Clamp clamp, Isa isa,
+                                                       std::vector<uint8_t> exact) {
+  if (isa == Isa::scalar) return std::nullopt;
+  if (exact.size() != 256 * 256) throw Error("float_equivalent_add: the fixed-point bytes of 65536 pairs");
+  Checker checker(all_pairs(), std::move(exact), clamp, isa);
   // The real ratios and offset of out = z_out + (x - z_a) s_a / s_out + (y - z_b) s_b / s_out.
   const double ratio_a = static_cast<double>(a.scale()) / output.scale();
   const double ratio_b = static_cast<double>(b.scale()) / output.scale();

@@ -53,6 +53,11 @@ struct FloatEquivalentAdd {
 // per full check, 33-95 us per search on mobilenetv2_like's adds. Per-tensor uint8 params.
 std::optional<FloatEquivalentAdd> float_equivalent_add(const QuantParams& a, const QuantParams& b,
                                                        const QuantParams& output, Clamp clamp, Isa isa);
+// The same search with the fixed-point bytes given (`exact[a * 256 + b]`, clamped: ref::add's 65536-entry
+// table, make_binary_table), for a caller that has built them already.
+std::optional<FloatEquivalentAdd> float_equivalent_add(const QuantParams& a, const QuantParams& b,
+                                                       const QuantParams& output, Clamp clamp, Isa isa,
+                                                       std::vector<uint8_t> exact);
 
 // The float add kernel of `isa` with f's constants, followed, where f has exceptions, by a pass that puts
 // back their bytes; nullptr where `isa` has no float add kernel.

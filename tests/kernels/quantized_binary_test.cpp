@@ -131,6 +131,17 @@ TensorU8 random_tensor(test::Random& rng, const Shape& shape, const QuantParams&
   return t;
 }
 
+// Every byte pair as two operand rows: a[i] = i / 256, b[i] = i % 256.
+struct EveryPair {
+  std::vector<uint8_t> a = std::vector<uint8_t>(65536), b = std::vector<uint8_t>(65536);
+  EveryPair() {
+    for (size_t i = 0; i < a.size(); ++i) {
+      a[i] = static_cast<uint8_t>(i / 256);
+      b[i] = static_cast<uint8_t>(i % 256);
+    }
+  }
+};
+
 // Checks a row kernel against `want` (the 65536 results of every byte pair, [a * 256 + b]): a row of every
 // pair, rows with a repeated a or b, rows against a repeated row, in place on either operand, and short rows
 // of 1..40 elements at odd offsets (only their n elements written). `a` and `b` hold i / 256 and i % 256.
@@ -186,10 +197,8 @@ class QuantizedBinaryRows : public ::testing::TestWithParam<Isa> {};
 // a repeated b; row lengths 1..40 at odd offsets for the partial vectors.
 TEST_P(QuantizedBinaryRows, EveryPairMatchesReference) {
   const Isa isa = GetParam();
-  std::vector<uint8_t> a(65536), b(65536);
-  for (int i = 0; i < 65536; ++i)
-    a[static_cast<size_t>(i)] = static_cast<uint8_t>(i / 256),
-    b[static_cast<size_t>(i)] = static_cast<uint8_t>(i % 256);
+  const EveryPair pairs;
+  const std::vector<uint8_t>&a = pairs.a, &b = pairs.b;
   for (const RequantMode mode : {RequantMode::fixed_point, RequantMode::float_scale})
     for (BinaryOp op : {BinaryOp::add, BinaryOp::mul}) {
       int checked = 0;
@@ -467,11 +476,9 @@ const Params kNearTieAdds[] = {
 TEST(FloatEquivalentAdd, GivesTheFixedPointBytesOnEveryPair) {
   const Isa isa = active_isa();
   if (isa == Isa::scalar) GTEST_SKIP() << "no float add kernel on the scalar ISA";
-  TensorU8 left({65536}, QuantParams::per_tensor(1.0f, 0)), right({65536}, QuantParams::per_tensor(1.0f, 0));
-  for (int i = 0; i < 65536; ++i) {
-    left.data[static_cast<size_t>(i)] = static_cast<uint8_t>(i / 256);
-    right.data[static_cast<size_t>(i)] = static_cast<uint8_t>(i % 256);
-  }
+  const EveryPair pairs;
+  TensorU8 left({65536}, pairs.a, QuantParams::per_tensor(1.0f, 0));
+  TensorU8 right({65536}, pairs.b, QuantParams::per_tensor(1.0f, 0));
   std::vector<Params> sets;
   for (int trial = 0; trial < 120; ++trial) {
     test::Random rng(static_cast<uint64_t>(7000 + trial));
@@ -522,11 +529,8 @@ class FloatEquivalentRows : public ::testing::TestWithParam<Isa> {};
 TEST_P(FloatEquivalentRows, EveryPairMatchesReference) {
   const Isa isa = GetParam();
   if (isa == Isa::scalar) GTEST_SKIP() << "the scalar ISA runs the reference";
-  std::vector<uint8_t> a(65536), b(65536);
-  for (int i = 0; i < 65536; ++i) {
-    a[static_cast<size_t>(i)] = static_cast<uint8_t>(i / 256);
-    b[static_cast<size_t>(i)] = static_cast<uint8_t>(i % 256);
-  }
+  const EveryPair pairs;
+  const std::vector<uint8_t>&a = pairs.a, &b = pairs.b;
   std::vector<Params> sets(std::begin(kNearTieAdds), std::end(kNearTieAdds));
   for (int trial = 0; trial < 12; ++trial) {
     test::Random rng(static_cast<uint64_t>(7500 + trial));
