@@ -585,6 +585,7 @@ void apply_cut(onnx::ModelProto& model, InitializerRawData& raw_data, const Impo
     v.set_name(name);
     auto& tt = *v.mutable_type()->mutable_tensor_type();
     tt.set_elem_type(stage_onnx_type(type->second));
+    tt.mutable_shape();  // a scalar has a shape too, of no dimensions
     for (size_t d = 0; d < shape->second.size(); ++d)
       tt.mutable_shape()->add_dim()->set_dim_param("stage_dim");
   }
