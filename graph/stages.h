@@ -7,11 +7,15 @@
 // by them), and so on. Each stage is an ordinary program with every shape known.
 //
 // Where a node goes: a node's level is the highest level of its inputs; a data-dependent node's output is
-// one level above its inputs. Shape and Size are computed where their input is and cross to later stages
-// as constants (compiled in: a later stage folds the shape arithmetic that follows them as usual). Nodes
-// computed from constants alone are not placed: every stage that needs them imports them and folds them.
-// A DequantizeLinear whose readers are all in later stages moves there, so the uint8 tensor crosses
-// instead of its floats and the later stage keeps the quantized form.
+// one level above its inputs. An operand that sets a shape (Reshape's shape, Slice's starts, TopK's K,
+// Resize's sizes, Range's bounds, ...; sets_shape in stages.cpp) and is computed from run-time data puts
+// its node one level above that operand's, where the operand comes in as a constant: each value it takes
+// compiles that stage once (cached by value, as the sizes a selection produces are). Shape and Size are
+// computed where their input is and cross to later stages as constants (compiled in: a later stage folds the
+// shape arithmetic that follows them as usual). Nodes computed from constants alone are not placed: every
+// stage that needs them imports them and folds them. A DequantizeLinear whose readers are all in later stages
+// moves there, so the uint8 tensor crosses instead of its floats and the later stage keeps the quantized
+// form.
 
 #include <cstdint>
 #include <optional>
@@ -68,14 +72,26 @@ std::string branch_model(const DynamicNode::Branch& branch, std::span<const Elem
 struct Stage {
   std::vector<int> nodes;           // indices into the ONNX graph's node list, ascending
   std::vector<std::string> inputs;  // run-time tensors it reads (stage 0: every graph input, in order)
-  std::vector<std::string> constant_inputs;  // tensors earlier stages computed from shapes alone
-  std::vector<std::string> outputs;          // what later stages, dynamic nodes or the caller read from it
-  std::vector<DynamicNode> dynamic_nodes;    // evaluated after it, in order
+  // Tensors given to it as constants: what earlier stages computed from shapes alone, and the run-time
+  // values that set a shape here (a Reshape's shape computed from data): the compiled stage is chosen by
+  // their values.
+  std::vector<std::string> constant_inputs;
+  std::vector<std::string> data_constants;  // those of constant_inputs computed from run-time data
+  std::vector<std::string> outputs;         // what later stages, dynamic nodes or the caller read from it
+  std::vector<DynamicNode> dynamic_nodes;   // evaluated after it, in order
 };
 
 struct StagePlan {
   std::vector<Stage> stages;  // empty: the model has no data-dependent shapes and compiles as one program
   std::vector<std::string> outputs;  // the model's graph outputs, in order
+  // What the model declares of each output, for those whose shape placeholders cannot describe (set by
+  // run-time values): its element type (s32: int32; none where absent or one octet has no tensors of) and
+  // rank (-1 where absent).
+  struct Declared {
+    std::optional<ElementType> type;
+    int rank = -1;
+  };
+  std::vector<Declared> declared_outputs;
   bool staged() const { return !stages.empty(); }
 };
 

@@ -64,13 +64,19 @@ struct Model::Impl {
                    std::pair<std::shared_ptr<const runtime::Program>, uint64_t>>
       compiled_;
   mutable uint64_t compiled_uses_ = 0;
-  // Later stages by (stage, mode, ISA, the input tensors' types and shapes, the constants' bytes), with the
-  // use count at their last use: the least recently used go first when there are too many (the sizes a
-  // detector's selection takes are many).
+  // Later stages by (stage, mode, ISA, the input tensors' types and shapes, the constants' bytes). When there
+  // are too many (the sizes a detector's selection takes, the values a loop's shape operand runs through),
+  // the least used goes, and of those the most recently compiled: a loop that runs through more values than
+  // the cache holds keeps its first ones instead of replacing each just before it is needed again.
   using StageKey = std::tuple<size_t, RequantMode, Isa, std::vector<std::pair<DataType, Shape>>,
                               std::vector<std::vector<std::byte>>>;
-  mutable std::map<StageKey, std::pair<std::shared_ptr<const runtime::Program>, uint64_t>> stage_cache_;
-  mutable uint64_t stage_uses_ = 0;
+  struct CachedStage {
+    std::shared_ptr<const runtime::Program> program;
+    uint64_t uses = 0;
+    uint64_t compiled_at = 0;  // stage_compiles_ when it was compiled
+  };
+  mutable std::map<StageKey, CachedStage> stage_cache_;
+  mutable uint64_t stage_compiles_ = 0;
 };
 
 // Compiles `model.onnx` for `options` and describes its inputs and outputs: what Model::load does with the

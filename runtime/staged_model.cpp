@@ -103,6 +103,35 @@ HostTensor placeholder_selection(const graph::DynamicNode& d, const std::map<std
   return HostTensor::from_int64({rank, selected}, std::vector<int64_t>(static_cast<size_t>(rank * selected)));
 }
 
+// A staged output that placeholders could not describe (a stage compiled for run-time values): the type
+// and rank the model declares for it, every dimension dynamic.
+TensorInfo declared_output(const graph::StagePlan& plan, size_t o) {
+  const std::string& name = plan.outputs.at(o);
+  const graph::StagePlan::Declared& d = plan.declared_outputs.at(o);
+  if (!d.type || d.rank < 0)
+    throw Error("graph output '" + name +
+                "' has a shape set by values computed at run time, and the model declares no " +
+                (d.type ? "rank" : "element type octet supports") + " for it: declare its type and rank");
+  DataType type = DataType::uint8;
+  switch (*d.type) {
+    case ElementType::f32:
+      type = DataType::float32;
+      break;
+    case ElementType::s64:
+      type = DataType::int64;
+      break;
+    case ElementType::s32:
+      type = DataType::int32;
+      break;
+    case ElementType::b8:
+      type = DataType::boolean;
+      break;
+    default:
+      break;
+  }
+  return {name, type, Shape(static_cast<size_t>(d.rank), -1), {}, 0.0f, 0};
+}
+
 }  // namespace
 
 std::shared_ptr<const runtime::Program> Model::Impl::stage_program(
@@ -125,8 +154,8 @@ std::shared_ptr<const runtime::Program> Model::Impl::stage_program(
   {
     const std::lock_guard lock(mutex_);
     if (const auto it = stage_cache_.find(key); it != stage_cache_.end()) {
-      it->second.second = ++stage_uses_;
-      return it->second.first;
+      ++it->second.uses;
+      return it->second.program;
     }
   }
   // Compiled without the lock, so that sessions on other threads keep running the stages they have: two
@@ -148,16 +177,18 @@ std::shared_ptr<const runtime::Program> Model::Impl::stage_program(
   std::shared_ptr<const runtime::Program> program = runtime::compile(onnx, io, requant, isa);
   const std::lock_guard lock(mutex_);
   if (const auto it = stage_cache_.find(key); it != stage_cache_.end()) {
-    it->second.second = ++stage_uses_;
-    return it->second.first;
+    ++it->second.uses;
+    return it->second.program;
   }
   if (stage_cache_.size() >= kMaxCachedStages) {
-    const auto oldest =
-        std::min_element(stage_cache_.begin(), stage_cache_.end(),
-                         [](const auto& a, const auto& b) { return a.second.second < b.second.second; });
-    stage_cache_.erase(oldest);
+    const auto least =
+        std::min_element(stage_cache_.begin(), stage_cache_.end(), [](const auto& a, const auto& b) {
+          return a.second.uses != b.second.uses ? a.second.uses < b.second.uses
+                                                : a.second.compiled_at > b.second.compiled_at;
+        });
+    stage_cache_.erase(least);
   }
-  stage_cache_.emplace(std::move(key), std::pair{program, ++stage_uses_});
+  stage_cache_.emplace(std::move(key), CachedStage{program, 1, ++stage_compiles_});
   return program;
 }
 
@@ -199,28 +230,25 @@ void Model::Impl::prepare_stages() {
       values.insert_or_assign(d.outputs.at(0), placeholder_selection(d, values, evaluated, selected));
     }
   };
-  auto describe = [&](int64_t selected, std::vector<std::shared_ptr<const runtime::Program>>& programs,
-                      std::map<std::string, std::pair<float, int32_t>>& params) {
-    std::map<std::string, HostTensor> values;
-    const graph::Graph& first = declared->graph;
-    for (size_t i = 0; i < first.inputs.size(); ++i) {
-      const graph::Value& v = first.value(first.inputs[i]);
-      const Shape shape = options.nhwc_io ? v.shape : graph::onnx_shape(v);
-      // Zeros of the type the caller gives (inputs: int32 where the model declares it).
-      values.emplace(v.name, placeholder_tensor({v.name, inputs.at(i).dtype, shape, {}, 0.0f, 0}, 1));
+  // From the first stage that reads a run-time value as a constant (a Reshape's shape computed from data)
+  // on, placeholders say nothing of the shapes: zeros are not the shape the data will give. What is
+  // computed from there on is described with every dimension dynamic; where a placeholder compile fails
+  // there (zeros for a Resize's sizes), the outputs still undescribed take the model's declared types and
+  // ranks, and those stages compile when they first run.
+  std::set<std::string> shaped_by_values;
+  // Stage k on the placeholder `values`: compiled (its program appended to `programs`, index k - 1), its
+  // outputs described, then its data-dependent operators evaluated.
+  auto describe_stage = [&](size_t k, std::map<std::string, HostTensor>& values, int64_t selected,
+                            std::vector<std::shared_ptr<const runtime::Program>>& programs,
+                            std::map<std::string, std::pair<float, int32_t>>& params) {
+    const graph::Stage& stage = stages.stages[k];
+    std::shared_ptr<const runtime::Program> program = declared;
+    if (k > 0) {
+      // A stage that gives nothing (a selection that is only an output) compiles nothing.
+      program = stage.outputs.empty() ? nullptr : stage_program(k, values, requant, isa);
+      programs.push_back(program);
     }
-    for (size_t k = 0; k < stages.stages.size(); ++k) {
-      const graph::Stage& stage = stages.stages[k];
-      std::shared_ptr<const runtime::Program> program = declared;
-      if (k > 0) {
-        // A stage that gives nothing (a selection that is only an output) compiles nothing.
-        program = stage.outputs.empty() ? nullptr : stage_program(k, values, requant, isa);
-        programs.push_back(program);
-      }
-      if (!program) {
-        evaluate_on_placeholders(stage, values, selected);
-        continue;
-      }
+    if (program) {
       const graph::Graph& g = program->graph;
       std::vector<HostTensor> outs = placeholder_outputs(*program, options.nhwc_io);
       for (size_t i = 0; i < outs.size(); ++i) {
@@ -232,7 +260,39 @@ void Model::Impl::prepare_stages() {
           params[stage.outputs[i]] = {qv.quant.scale(), qv.quant.zero_point()};
         values.insert_or_assign(stage.outputs[i], std::move(outs[i]));
       }
-      evaluate_on_placeholders(stage, values, selected);
+    }
+    evaluate_on_placeholders(stage, values, selected);
+  };
+  auto describe = [&](int64_t selected, std::vector<std::shared_ptr<const runtime::Program>>& programs,
+                      std::map<std::string, std::pair<float, int32_t>>& params) {
+    std::map<std::string, HostTensor> values;
+    const graph::Graph& first = declared->graph;
+    for (size_t i = 0; i < first.inputs.size(); ++i) {
+      const graph::Value& v = first.value(first.inputs[i]);
+      const Shape shape = options.nhwc_io ? v.shape : graph::onnx_shape(v);
+      // Zeros of the type the caller gives (inputs: int32 where the model declares it).
+      values.emplace(v.name, placeholder_tensor({v.name, inputs.at(i).dtype, shape, {}, 0.0f, 0}, 1));
+    }
+    bool by_value = false;
+    for (size_t k = 0; k < stages.stages.size(); ++k) {
+      by_value = by_value || !stages.stages[k].data_constants.empty();
+      std::set<std::string> known_before;
+      for (const auto& entry : values)
+        known_before.insert(entry.first);
+      bool described = true;
+      try {
+        describe_stage(k, values, selected, programs, params);
+      } catch (const Error&) {
+        if (!by_value) throw;
+        described = false;
+      }
+      if (by_value)
+        for (const auto& entry : values)
+          if (!known_before.count(entry.first)) shaped_by_values.insert(entry.first);
+      if (!described) {
+        programs.resize(stages.stages.size() - 1);  // this stage and the rest compile when they first run
+        break;
+      }
     }
     return values;
   };
@@ -255,12 +315,17 @@ void Model::Impl::prepare_stages() {
   }
   later_stages_at_load = std::move(programs);
   std::vector<TensorInfo> described;
-  for (const std::string& name : stages.outputs) {
+  for (size_t o = 0; o < stages.outputs.size(); ++o) {
+    const std::string& name = stages.outputs[o];
+    if (!small.count(name) || !large.count(name)) {
+      described.push_back(declared_output(stages, o));
+      continue;
+    }
     const HostTensor& a = small.at(name);
     const HostTensor& b = large.at(name);
     TensorInfo t{name, a.dtype(), a.shape(), {}, 0, 0};
     for (size_t d = 0; d < t.shape.size() && a.shape().size() == b.shape().size(); ++d)
-      if (a.shape()[d] != b.shape()[d]) t.shape[d] = -1;
+      if (a.shape()[d] != b.shape()[d] || shaped_by_values.count(name)) t.shape[d] = -1;
     if (const auto it = params.find(name); it != params.end())
       t.scale = it->second.first, t.zero_point = it->second.second;
     described.push_back(t);

@@ -32,7 +32,7 @@ constexpr int64_t kMaxFoldedElements = int64_t{1} << 22;
 int64_t checked_size(const onnx::NodeProto& node, const Shape& shape) {
   const int64_t n = element_count(shape, describe(node));
   if (n > kMaxFoldedElements)
-    throw Error(describe(node) + ": folding it at load would make a constant of " + std::to_string(n) +
+    throw Error(describe(node) + ": folding it would make a constant of " + std::to_string(n) +
                 " elements (octet folds at most " + std::to_string(kMaxFoldedElements) + ")");
   return n;
 }
@@ -301,7 +301,8 @@ bool Importer::fold_constants(const onnx::NodeProto& node) {
     if (step == 0) throw Error(describe(node) + ": delta must not be 0");
     const double count = std::max(std::ceil((limit.values[0] - start) / step), 0.0);
     if (!(count <= static_cast<double>(kMaxFoldedElements)))
-      throw Error(describe(node) + ": the range has too many elements to fold at load");
+      throw Error(describe(node) +
+                  ": the range has too many elements to fold (octet computes it as a constant)");
     Constant out;
     out.onnx_type = x.onnx_type;
     out.shape = {static_cast<int64_t>(count)};

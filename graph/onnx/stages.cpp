@@ -84,6 +84,24 @@ std::vector<std::string> all_reads(const onnx::NodeProto& node) {
   return reads;
 }
 
+// Whether input `input` of `node` is an operand the importer needs as a constant because it sets the output's
+// shape or the operator's layout (Reshape's shape, Slice's starts, TopK's K, Resize's sizes, Range's
+// bounds, ...). Where such an operand is computed from run-time data, the node goes to a later stage that
+// is compiled for the operand's value (graph/stages.h).
+bool sets_shape(const onnx::NodeProto& node, int input) {
+  if (!default_domain(node)) return false;
+  const std::string& op = node.op_type();
+  if (op == "Reshape" || op == "Expand" || op == "Tile" || op == "Squeeze" || op == "Unsqueeze" ||
+      op == "Split" || op == "TopK" || op == "CumSum" || op == "Upsample" || op.rfind("Reduce", 0) == 0)
+    return input == 1;
+  if (op == "Slice") return input >= 1 && input <= 4;
+  if (op == "Pad") return input >= 1 && input <= 3;
+  if (op == "Resize") return input >= 1 && input <= 3;
+  if (op == "ConstantOfShape") return input == 0;
+  if (op == "Range") return input <= 2;
+  return false;
+}
+
 bool reads_shape_only(const onnx::NodeProto& node) {
   return default_domain(node) && (node.op_type() == "Shape" || node.op_type() == "Size");
 }
@@ -324,6 +342,34 @@ DynamicNode dynamic_node(const onnx::NodeProto& node, const Enclosing& e) {
   return d;
 }
 
+StagePlan::Declared declared(const onnx::ValueInfoProto& v) {
+  StagePlan::Declared d;
+  if (!v.type().has_tensor_type()) return d;
+  const auto& t = v.type().tensor_type();
+  switch (t.elem_type()) {
+    case onnx::TensorProto::FLOAT:
+      d.type = ElementType::f32;
+      break;
+    case onnx::TensorProto::INT64:
+      d.type = ElementType::s64;
+      break;
+    case onnx::TensorProto::INT32:
+      d.type = ElementType::s32;
+      break;
+    case onnx::TensorProto::BOOL:
+      d.type = ElementType::b8;
+      break;
+    case onnx::TensorProto::UINT8:
+    case onnx::TensorProto::INT8:
+      d.type = ElementType::u8;
+      break;
+    default:
+      break;
+  }
+  if (t.has_shape()) d.rank = t.shape().dim_size();
+  return d;
+}
+
 void add_once(std::vector<std::string>& list, const std::string& name) {
   if (std::find(list.begin(), list.end(), name) == list.end()) list.push_back(name);
 }
@@ -340,13 +386,6 @@ StagePlan plan_stages(std::span<const std::byte> bytes) {
   }
   const onnx::GraphProto& g = model.graph();
   const int node_count = g.node_size();
-  if (std::none_of(g.node().begin(), g.node().end(), is_data_dependent)) return {};
-
-  // An If may give a sequence or an optional, which octet does not have: say so before a branch is run.
-  for (const auto& out : g.output())
-    if (out.type().value_case() != onnx::TypeProto::VALUE_NOT_SET && !out.type().has_tensor_type())
-      throw Error("graph output '" + out.name() +
-                  "' is not a tensor (a sequence, map or optional); octet's " + "outputs are tensors");
   std::map<std::string, TensorPlace> places;
   for (const auto& init : g.initializer())
     places[init.name()] = {0, true, -1};
@@ -397,6 +436,8 @@ StagePlan plan_stages(std::span<const std::byte> bytes) {
   std::vector<int> node_level(static_cast<size_t>(node_count), 0);
   std::vector<bool> node_static(static_cast<size_t>(node_count), false);
   std::vector<bool> anchored(static_cast<size_t>(node_count), false);  // Shape / Size of a run-time tensor
+  // Tensors computed from run-time data that set a shape: each crosses to its readers' stage as a constant.
+  std::set<std::string> data_constants;
   int last_level = 0;
   for (int i : order) {
     const onnx::NodeProto& node = g.node(i);
@@ -408,6 +449,17 @@ StagePlan plan_stages(std::span<const std::byte> bytes) {
       level = std::max(level, p.level);
       all_static = all_static && p.is_static;
     }
+    for (int j = 0; j < node.input_size(); ++j) {
+      const std::string& in = node.input(j);
+      if (in.empty() || !sets_shape(node, j)) continue;
+      const TensorPlace& p = places.at(in);
+      if (p.is_static) continue;
+      data_constants.insert(in);
+      // A data-dependent operator's output exists before the stage at its level is compiled; anything
+      // else is known once the stage that computes it (or the caller, for a graph input) has run.
+      const bool between_stages = p.producer >= 0 && is_data_dependent(g.node(p.producer));
+      level = std::max(level, between_stages ? p.level : p.level + 1);
+    }
     const bool dynamic = is_data_dependent(node);
     const auto u = static_cast<size_t>(i);
     node_static[u] = !dynamic && (all_static || reads_shape_only(node));
@@ -418,6 +470,14 @@ StagePlan plan_stages(std::span<const std::byte> bytes) {
     for (const auto& out : node.output())
       if (!out.empty()) places[out] = {out_level, node_static[u], i};
   }
+
+  if (last_level == 0) return {};  // nothing depends on data: one program
+
+  // An If may give a sequence or an optional, which octet does not have: say so before a branch is run.
+  for (const auto& out : g.output())
+    if (out.type().value_case() != onnx::TypeProto::VALUE_NOT_SET && !out.type().has_tensor_type())
+      throw Error("graph output '" + out.name() +
+                  "' is not a tensor (a sequence, map or optional); octet's " + "outputs are tensors");
 
   // A DequantizeLinear of a run-time tensor moves to the first stage that reads it (graph/stages.h).
   std::set<std::string> outputs_of_graph;
@@ -461,8 +521,11 @@ StagePlan plan_stages(std::span<const std::byte> bytes) {
   std::function<void(size_t, const std::string&)> need = [&](size_t k, const std::string& name) {
     const TensorPlace& p = places.at(name);
     Stage& stage = plan.stages[k];
+    const bool as_constant = data_constants.count(name) > 0;
     if (p.producer < 0) {
-      if (!p.is_static && k > 0) add_once(stage.inputs, name);  // a graph input read by a later stage
+      if (p.is_static || k == 0) return;
+      add_once(as_constant ? stage.constant_inputs : stage.inputs, name);  // a graph input read later
+      if (as_constant) add_once(stage.data_constants, name);
       return;
     }
     const auto u = static_cast<size_t>(p.producer);
@@ -475,12 +538,13 @@ StagePlan plan_stages(std::span<const std::byte> bytes) {
       return;
     }
     if (home == static_cast<int>(k)) return;
+    if (as_constant) add_once(stage.data_constants, name);
     if (home < 0) {  // a data-dependent node's output
-      add_once(stage.inputs, name);
+      add_once(as_constant ? stage.constant_inputs : stage.inputs, name);
       return;
     }
     add_once(plan.stages[static_cast<size_t>(home)].outputs, name);
-    if (anchored[u])
+    if (anchored[u] || as_constant)
       add_once(stage.constant_inputs, name);
     else
       add_once(stage.inputs, name);
@@ -513,6 +577,7 @@ StagePlan plan_stages(std::span<const std::byte> bytes) {
   // The graph's outputs, from where they are computed.
   for (const auto& out : g.output()) {
     plan.outputs.push_back(out.name());
+    plan.declared_outputs.push_back(declared(out));
     const auto it = places.find(out.name());
     if (it == places.end()) throw Error("graph output '" + out.name() + "' is not produced by any node");
     if (std::count(plan.outputs.begin(), plan.outputs.end(), out.name()) > 1)

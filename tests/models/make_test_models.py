@@ -2942,7 +2942,7 @@ def float_loop_scan():
                                     ["v_final", "seen_final"], name="double_loop", body=while_body))
 
     # A third slices an enclosing constant by the iteration number (Slice(table, i, i + 1), as ONNX's own Loop
-    # test does): its body compiles only with the iteration number as a constant, once per iteration. (Few
+    # test does): the body's Slice runs in a stage of the body compiled once per iteration number. (Few
     # iterations: every test model runs on every ISA, thread count and mode, under qemu and ASan too.)
     table = as_f32(np.arange(80) * 0.5)
     slice_body = helper.make_graph(
@@ -3090,6 +3090,137 @@ def float_nonzero_select():
         b.output(T(name, value), dims=dims)
     low = as_f32(b.rng.uniform(-1, 0.3, (2, 3, 4)))
     b.variants["none"] = ([low], expected(low))
+    return b
+
+
+@model
+def float_loop_carried_shape():
+    """A Loop whose body reshapes its data to a loop-carried shape (the body's Reshape runs in a stage of the
+    body compiled for each shape it meets) and swaps the shape's two entries every iteration; it stacks each
+    iteration's largest row sum. A second Loop runs 70 iterations, more than the 64 compiled stages a model
+    keeps, each slicing a constant at its iteration number (its body's Slice compiles once per iteration
+    number, and the oldest are dropped as it goes). A third quantizes x with a scale set by the iteration
+    number, which compiles only with the iteration number as a constant."""
+    b = Builder("float_loop_carried_shape")
+    x = b.input([12], -1, 1, name="x")
+    vi = helper.make_tensor_value_info
+    body = helper.make_graph(
+        [helper.make_node("Reshape", ["data", "dims"], ["grid"], name="reshape_to_carried"),
+         helper.make_node("ReduceSum", ["grid", "axis1"], ["row_sums"], name="row_sums", keepdims=0),
+         helper.make_node("ReduceMax", ["row_sums"], ["largest"], name="largest", keepdims=1),
+         helper.make_node("Slice", ["dims", "one", "two"], ["second"], name="second"),
+         helper.make_node("Slice", ["dims", "zero", "one"], ["first"], name="first"),
+         helper.make_node("Concat", ["second", "first"], ["dims_out"], name="swap", axis=0),
+         helper.make_node("Identity", ["c"], ["c_out"], name="keep_going"),
+         helper.make_node("Identity", ["data"], ["data_out"], name="same_data")],
+        "reshape_body", [vi("i", TensorProto.INT64, []), vi("c", TensorProto.BOOL, []),
+                         vi("dims", TensorProto.INT64, [2]), vi("data", TensorProto.FLOAT, [12])],
+        [vi("c_out", TensorProto.BOOL, []), vi("dims_out", TensorProto.INT64, [2]),
+         vi("data_out", TensorProto.FLOAT, [12]), vi("largest", TensorProto.FLOAT, [1])],
+        [numpy_helper.from_array(np.array([v], np.int64), n)
+         for n, v in (("axis1", 1), ("zero", 0), ("one", 1), ("two", 2))])
+    b.nodes.append(helper.make_node("Loop", [b.const(np.array(3, np.int64), "trips"), "",
+                                             b.const(np.array([3, 4], np.int64), "dims0"), x.name],
+                                    ["dims_final", "data_final", "largest_rows"], name="reshape_loop", body=body))
+    table = as_f32(np.arange(80) * 0.25)
+    slice_body = helper.make_graph(
+        [helper.make_node("Unsqueeze", ["k", "axis0"], ["from"], name="slice_from"),
+         helper.make_node("Add", ["from", "one"], ["to"], name="slice_to"),
+         helper.make_node("Slice", [b.const(table, "table"), "from", "to"], ["piece"], name="piece_k"),
+         helper.make_node("Identity", ["c2"], ["c2_out"], name="keep_going")],
+        "slice_body", [vi("k", TensorProto.INT64, []), vi("c2", TensorProto.BOOL, [])],
+        [vi("c2_out", TensorProto.BOOL, []), vi("piece", TensorProto.FLOAT, [1])],
+        [numpy_helper.from_array(np.array([0], np.int64), "axis0"),
+         numpy_helper.from_array(np.array([1], np.int64), "one")])
+    b.nodes.append(helper.make_node("Loop", [b.const(np.array(70, np.int64), "trips"), ""], ["pieces"],
+                                    name="long_slice_loop", body=slice_body))
+    # A third quantizes x with a scale computed from the iteration number: a quantization parameter must be a
+    # constant, so this body compiles only with its iteration number as one (once per iteration).
+    quantize_body = helper.make_graph(
+        [helper.make_node("Cast", ["j"], ["j_f"], name="iteration_f", to=TensorProto.FLOAT),
+         helper.make_node("Add", ["j_f", "one_f"], ["j1"], name="plus_one"),
+         helper.make_node("Mul", ["j1", "step"], ["scale"], name="scale_j"),
+         helper.make_node("QuantizeLinear", [x.name, "scale", "zp"], ["xq_j"], name="quantize_j"),
+         helper.make_node("DequantizeLinear", ["xq_j", "scale", "zp"], ["x_j"], name="dequantize_j"),
+         helper.make_node("Identity", ["c3"], ["c3_out"], name="keep_going")],
+        "quantize_body", [vi("j", TensorProto.INT64, []), vi("c3", TensorProto.BOOL, [])],
+        [vi("c3_out", TensorProto.BOOL, []), vi("x_j", TensorProto.FLOAT, [12])],
+        [numpy_helper.from_array(np.array(1, np.float32), "one_f"),
+         numpy_helper.from_array(np.array(0.0625, np.float32), "step"),
+         numpy_helper.from_array(np.array(128, np.uint8), "zp")])
+    b.nodes.append(helper.make_node("Loop", [b.const(np.array(3, np.int64), "trips"), ""], ["requantized"],
+                                    name="quantize_loop", body=quantize_body))
+
+    def expected(v):
+        dims, rows = [3, 4], []
+        for _ in range(3):
+            rows.append([v.reshape(dims).astype(np.float64).sum(axis=1).astype(np.float32).max()])
+            dims = dims[::-1]
+        scales = [np.float32(j + 1) * np.float32(0.0625) for j in range(3)]
+        requantized = np.array([dequantize(quantize(v, sc, 128, np.uint8), sc, 128) for sc in scales], np.float32)
+        return [np.array(dims, np.int64), v, np.array(rows, np.float32), table[:70].reshape(70, 1), requantized]
+
+    outs = expected(x.v)
+    b.output(T("dims_final", outs[0]))
+    b.output(T("data_final", outs[1]))
+    b.output(T("largest_rows", outs[2]), dims=["iterations", 1])
+    b.output(T("pieces", outs[3]), dims=["slices", 1])
+    b.output(T("requantized", outs[4]), dims=["scales", 12])
+    return b
+
+
+@model
+def float_runtime_shape_operands():
+    """Operands that set a shape, computed from run-time data: each node that reads one runs in a later stage,
+    compiled for the operand's value (graph/stages.h). K, the number of positive elements of x, sets TopK's K,
+    Range's limit, Slice's start, Expand's rows, and (as K mod 2) CumSum's axis; a Reshape of the quantized x
+    (uint8, which stays quantized) takes its shape from an int64 graph input. The variant `other` has another
+    K and shape, so every such stage compiles again."""
+    b = Builder("float_runtime_shape_operands")
+    x = b.input([2, 6], name="x", values=as_f32([[0.5, -0.25, 0.75, -1.0, 0.3, 0.1],
+                                                 [-0.5, 0.2, -0.125, 0.9, -0.7, 0.6]]))
+    b.inputs.append(helper.make_tensor_value_info("shape", TensorProto.INT64, [2]))
+    shape = np.array([3, 4], np.int64)
+    b.feeds.append(shape)
+    xq = b.q(x, s=np.float32(1 / 128), z=128)
+    positive = b.node("Cast", [b.node("Greater", [x.name, b.const(np.array(0, np.float32), "zero")], "greater")],
+                      "cast", to=TensorProto.FLOAT)
+    k = b.node("Cast", [b.node("ReduceSum", [positive], "reduce_sum", keepdims=0)], "cast", to=TensorProto.INT64)
+    k1 = b.node("Unsqueeze", [k, b.const(np.array([0], np.int64), "axes")], "unsqueeze")
+    flat = b.node("Reshape", [x.name, b.const(np.array([-1], np.int64), "flat")], "reshape")
+    top = b.fresh("topk")
+    b.nodes.append(helper.make_node("TopK", [flat, k1], [top + "_values", top + "_indices"], name=top))
+    ramp = b.node("Range", [b.const(np.array(0, np.int64), "start"), k, b.const(np.array(1, np.int64), "delta")],
+                  "range")
+    tail = b.node("Slice", [flat, k1, b.const(np.array([12], np.int64), "end")], "slice")
+    axis = b.node("Mod", [k, b.const(np.array(2, np.int64), "two")], "mod")
+    sums = b.node("CumSum", [x.name, axis], "cumsum")
+    first_row = b.node("Slice", [x.name, b.const(np.array([0], np.int64), "row_start"),
+                                 b.const(np.array([1], np.int64), "row_end")], "slice")
+    rows = b.node("Expand", [first_row, b.node("Concat", [k1, b.const(np.array([6], np.int64), "width")],
+                                               "concat", axis=0)], "expand")
+    reshaped = b.node("Reshape", [xq.name, "shape"], "reshape")
+
+    def expected(v, dims):
+        flat_v = v.reshape(-1)
+        count = int((v > 0).sum())
+        order = np.argsort(-flat_v, kind="stable")[:count]
+        q = quantize(v, np.float32(1 / 128), 128, np.uint8)
+        return [flat_v[order], order.astype(np.int64), np.arange(count, dtype=np.int64), flat_v[count:],
+                np.cumsum(v.astype(np.float64), axis=count % 2).astype(np.float32),
+                np.repeat(v[:1], count, axis=0), q.reshape(dims)]
+
+    outs = expected(x.v, shape)
+    b.output(T(top + "_values", outs[0]), dims=["k"])
+    b.output(T(top + "_indices", outs[1]), dims=["k"])
+    b.output(T(ramp, outs[2]), dims=["k"])
+    b.output(T(tail, outs[3]), dims=["rest"])
+    b.output(T(sums, outs[4]), dims=[2, 6])
+    b.output(T(rows, outs[5]), dims=["k", 6])
+    b.output(T(reshaped, outs[6], xq.s, xq.z), dims=["rows", "columns"])
+    other = as_f32([[0.5, -0.25, -0.75, -1.0, 0.3, -0.1], [-0.5, 0.2, -0.125, -0.9, -0.7, -0.6]])
+    other_shape = np.array([6, 2], np.int64)
+    b.variants["other"] = ([other, other_shape], expected(other, other_shape))
     return b
 
 
@@ -3260,9 +3391,11 @@ def malformed_models():
     add("global_lp_pool_p3.onnx",
         make([helper.make_node("GlobalLpPool", ["input"], ["y"], name="lp_pool_cubic", p=3)],
              [vi("input", [1, 2, 3, 3])], [vi("y", None)]), "lp_pool_cubic")
-    add("cumsum_runtime_axis.onnx",
-        make([helper.make_node("CumSum", ["input", "axis"], ["y"], name="cumsum_moving_axis")],
-             [vi("input", [2, 3]), vi("axis", [], TensorProto.INT64)], [vi("y", None)]), "cumsum_moving_axis")
+    # Expand to a shape given at run time: zeros (a placeholder) do not broadcast, so only the model's declaration
+    # could describe the output, and it declares no rank.
+    add("expand_runtime_shape_undeclared.onnx",
+        make([helper.make_node("Expand", ["input", "shape"], ["y"], name="expand_to_given")],
+             [vi("input", [2, 3]), vi("shape", [2], TensorProto.INT64)], [vi("y", None)]), "declares no rank")
     # Recurrent layers: weights computed at run time, an activation ONNX does not name for them, and a
     # hidden_size that W's rows contradict.
     lstm_w = scalar("w", np.zeros((1, 8, 3)), np.float32)
