@@ -9,6 +9,7 @@
 #include "graph/stages.h"
 #include "octet/octet.h"
 #include "runtime/file_bytes.h"
+#include "runtime/frequency_cache.h"
 #include "runtime/program.h"
 
 namespace octet {
@@ -43,6 +44,10 @@ struct Model::Impl {
   std::vector<std::shared_ptr<const runtime::Program>> later_stages_at_load;
   // An If's branch run as a model of its own (runtime/branches.cpp): its inputs may be empty.
   bool allow_empty_inputs = false;
+  // While a subgraph model loads (load_subgraph): the values it is loaded for, by input name. Its stages are
+  // described from them instead of placeholder zeros, so that a stage compiled for a value its shape
+  // operand reads (a Loop body reshaping to a carried shape) is the one that will run. Not owned.
+  const std::map<std::string, HostTensor>* describing_inputs = nullptr;
   // The import options of stage 0 (of the whole model where it has no stages).
   graph::ImportOptions import_options() const;
   // Stage k >= 1 compiled for the tensors it reads (by ONNX name, among `values`), cached by their types
@@ -64,19 +69,13 @@ struct Model::Impl {
                    std::pair<std::shared_ptr<const runtime::Program>, uint64_t>>
       compiled_;
   mutable uint64_t compiled_uses_ = 0;
-  // Later stages by (stage, mode, ISA, the input tensors' types and shapes, the constants' bytes). When there
-  // are too many (the sizes a detector's selection takes, the values a loop's shape operand runs through),
-  // the least used goes, and of those the most recently compiled: a loop that runs through more values than
-  // the cache holds keeps its first ones instead of replacing each just before it is needed again.
+  // Later stages by (stage, mode, ISA, the types and shapes of the tensors and constants it reads, the
+  // constants' bytes). A detector's selection size differs from image to image, a loop's shape operand may
+  // take a value per iteration; a stage is small (the post-processing after the selection, a loop body's
+  // tail) and compiles in milliseconds. 64 kept (frequency_cache.h: which).
   using StageKey = std::tuple<size_t, RequantMode, Isa, std::vector<std::pair<DataType, Shape>>,
                               std::vector<std::vector<std::byte>>>;
-  struct CachedStage {
-    std::shared_ptr<const runtime::Program> program;
-    uint64_t uses = 0;
-    uint64_t compiled_at = 0;  // stage_compiles_ when it was compiled
-  };
-  mutable std::map<StageKey, CachedStage> stage_cache_;
-  mutable uint64_t stage_compiles_ = 0;
+  mutable runtime::FrequencyCache<StageKey, std::shared_ptr<const runtime::Program>> stage_cache_{64};
 };
 
 // Compiles `model.onnx` for `options` and describes its inputs and outputs: what Model::load does with the

@@ -13,10 +13,6 @@ namespace octet {
 
 namespace {
 
-// Compiled later stages kept per model. A detector's selection size differs from image to image; a stage
-// is small (the post-processing after the selection) and compiles in milliseconds.
-constexpr size_t kMaxCachedStages = 64;
-
 // The constant an output of `g` copies, if it is one (the importer's "(constant)" node: shape arithmetic).
 const std::vector<std::byte>* constant_behind(const graph::Graph& g, graph::ValueId output) {
   for (const graph::Node& n : g.nodes)
@@ -146,17 +142,17 @@ std::shared_ptr<const runtime::Program> Model::Impl::stage_program(
   std::vector<std::pair<DataType, Shape>> input_key;
   for (const std::string& name : stage.inputs)
     input_key.emplace_back(read(name).dtype(), read(name).shape());
+  // The constants by type and shape as well as bytes: a run-time value may come as a scalar or as [1].
   std::vector<std::vector<std::byte>> constant_key;
-  for (const std::string& name : stage.constant_inputs)
+  for (const std::string& name : stage.constant_inputs) {
+    input_key.emplace_back(read(name).dtype(), read(name).shape());
     constant_key.push_back(runtime::constant_bytes(read(name)));
+  }
   StageKey key{k, requant, isa, std::move(input_key), std::move(constant_key)};
 
   {
     const std::lock_guard lock(mutex_);
-    if (const auto it = stage_cache_.find(key); it != stage_cache_.end()) {
-      ++it->second.uses;
-      return it->second.program;
-    }
+    if (auto kept = stage_cache_.find(key)) return *std::move(kept);
   }
   // Compiled without the lock, so that sessions on other threads keep running the stages they have: two
   // threads may compile the same stage at once, and the first to finish is kept.
@@ -176,20 +172,7 @@ std::shared_ptr<const runtime::Program> Model::Impl::stage_program(
   io.cut = std::move(cut);
   std::shared_ptr<const runtime::Program> program = runtime::compile(onnx, io, requant, isa);
   const std::lock_guard lock(mutex_);
-  if (const auto it = stage_cache_.find(key); it != stage_cache_.end()) {
-    ++it->second.uses;
-    return it->second.program;
-  }
-  if (stage_cache_.size() >= kMaxCachedStages) {
-    const auto least =
-        std::min_element(stage_cache_.begin(), stage_cache_.end(), [](const auto& a, const auto& b) {
-          return a.second.uses != b.second.uses ? a.second.uses < b.second.uses
-                                                : a.second.compiled_at > b.second.compiled_at;
-        });
-    stage_cache_.erase(least);
-  }
-  stage_cache_.emplace(std::move(key), CachedStage{program, 1, ++stage_compiles_});
-  return program;
+  return stage_cache_.offer(key, std::move(program)).first;
 }
 
 void Model::Impl::prepare_stages() {
@@ -270,6 +253,10 @@ void Model::Impl::prepare_stages() {
     for (size_t i = 0; i < first.inputs.size(); ++i) {
       const graph::Value& v = first.value(first.inputs[i]);
       const Shape shape = options.nhwc_io ? v.shape : graph::onnx_shape(v);
+      if (describing_inputs && describing_inputs->count(v.name)) {
+        values.emplace(v.name, describing_inputs->at(v.name));
+        continue;
+      }
       // Zeros of the type the caller gives (inputs: int32 where the model declares it).
       values.emplace(v.name, placeholder_tensor({v.name, inputs.at(i).dtype, shape, {}, 0.0f, 0}, 1));
     }
@@ -324,8 +311,15 @@ void Model::Impl::prepare_stages() {
     const HostTensor& a = small.at(name);
     const HostTensor& b = large.at(name);
     TensorInfo t{name, a.dtype(), a.shape(), {}, 0, 0};
+    if (shaped_by_values.count(name)) {
+      // Placeholders do not even fix its rank where the two differ: the declared one, if any.
+      const int declared_rank = stages.declared_outputs.at(o).rank;
+      if (a.shape().size() != b.shape().size() && declared_rank >= 0)
+        t.shape.resize(static_cast<size_t>(declared_rank));
+      std::fill(t.shape.begin(), t.shape.end(), -1);
+    }
     for (size_t d = 0; d < t.shape.size() && a.shape().size() == b.shape().size(); ++d)
-      if (a.shape()[d] != b.shape()[d] || shaped_by_values.count(name)) t.shape[d] = -1;
+      if (a.shape()[d] != b.shape()[d]) t.shape[d] = -1;
     if (const auto it = params.find(name); it != params.end())
       t.scale = it->second.first, t.zero_point = it->second.second;
     described.push_back(t);

@@ -56,7 +56,9 @@ std::shared_ptr<Model::Impl> load_subgraph(const graph::DynamicNode::Branch& sub
   load.requantization = requantization;
   for (const auto& [name, t] : in.inputs)
     load.input_shapes[name] = t.shape();
+  impl->describing_inputs = &in.inputs;
   prepare_model(*impl, load);
+  impl->describing_inputs = nullptr;
   return impl;
 }
 

@@ -88,7 +88,7 @@ std::vector<std::string> all_reads(const onnx::NodeProto& node) {
 // shape or the operator's layout (Reshape's shape, Slice's starts, TopK's K, Resize's sizes, Range's
 // bounds, ...). Where such an operand is computed from run-time data, the node goes to a later stage that
 // is compiled for the operand's value (graph/stages.h).
-bool sets_shape(const onnx::NodeProto& node, int input) {
+bool sets_shape(const onnx::NodeProto& node, int input, int64_t opset) {
   if (!default_domain(node)) return false;
   const std::string& op = node.op_type();
   if (op == "Reshape" || op == "Expand" || op == "Tile" || op == "Squeeze" || op == "Unsqueeze" ||
@@ -96,7 +96,9 @@ bool sets_shape(const onnx::NodeProto& node, int input) {
     return input == 1;
   if (op == "Slice") return input >= 1 && input <= 4;
   if (op == "Pad") return input >= 1 && input <= 3;
-  if (op == "Resize") return input >= 1 && input <= 3;
+  // Opset 10's Resize takes scales second; from opset 11 roi (which octet's modes do not read), scales,
+  // sizes.
+  if (op == "Resize") return opset < 11 ? input == 1 : input == 2 || input == 3;
   if (op == "ConstantOfShape") return input == 0;
   if (op == "Range") return input <= 2;
   return false;
@@ -386,6 +388,9 @@ StagePlan plan_stages(std::span<const std::byte> bytes) {
   }
   const onnx::GraphProto& g = model.graph();
   const int node_count = g.node_size();
+  int64_t opset = 1;
+  for (const auto& entry : model.opset_import())
+    if (entry.domain().empty() || entry.domain() == "ai.onnx") opset = entry.version();
   std::map<std::string, TensorPlace> places;
   for (const auto& init : g.initializer())
     places[init.name()] = {0, true, -1};
@@ -436,8 +441,10 @@ StagePlan plan_stages(std::span<const std::byte> bytes) {
   std::vector<int> node_level(static_cast<size_t>(node_count), 0);
   std::vector<bool> node_static(static_cast<size_t>(node_count), false);
   std::vector<bool> anchored(static_cast<size_t>(node_count), false);  // Shape / Size of a run-time tensor
-  // Tensors computed from run-time data that set a shape: each crosses to its readers' stage as a constant.
+  // Tensors computed from run-time data that set a shape, and the nodes that read each so: it crosses to
+  // those nodes' stages as a constant.
   std::set<std::string> data_constants;
+  std::map<std::string, std::vector<int>> shape_readers;
   int last_level = 0;
   for (int i : order) {
     const onnx::NodeProto& node = g.node(i);
@@ -451,10 +458,11 @@ StagePlan plan_stages(std::span<const std::byte> bytes) {
     }
     for (int j = 0; j < node.input_size(); ++j) {
       const std::string& in = node.input(j);
-      if (in.empty() || !sets_shape(node, j)) continue;
+      if (in.empty() || !sets_shape(node, j, opset)) continue;
       const TensorPlace& p = places.at(in);
       if (p.is_static) continue;
       data_constants.insert(in);
+      shape_readers[in].push_back(i);
       // A data-dependent operator's output exists before the stage at its level is compiled; anything
       // else is known once the stage that computes it (or the caller, for a graph input) has run.
       const bool between_stages = p.producer >= 0 && is_data_dependent(g.node(p.producer));
@@ -490,6 +498,7 @@ StagePlan plan_stages(std::span<const std::byte> bytes) {
     if (!default_domain(node) || node.op_type() != "DequantizeLinear" || node_static[u]) continue;
     if (node.output_size() < 1 || node.output(0).empty()) continue;  // the importer names it
     if (outputs_of_graph.count(node.output(0))) continue;
+    if (data_constants.count(node.output(0))) continue;  // its readers' stage takes its value, computed here
     int first_reader = -1;
     for (int r : readers[node.output(0)]) {
       const int need = node_level[static_cast<size_t>(r)];
@@ -521,7 +530,12 @@ StagePlan plan_stages(std::span<const std::byte> bytes) {
   std::function<void(size_t, const std::string&)> need = [&](size_t k, const std::string& name) {
     const TensorPlace& p = places.at(name);
     Stage& stage = plan.stages[k];
-    const bool as_constant = data_constants.count(name) > 0;
+    // A constant where a node of this stage sets a shape from it; a stage that only computes on it takes it
+    // as an input (and is not compiled again for each of its values).
+    const auto readers = shape_readers.find(name);
+    const bool as_constant = readers != shape_readers.end() &&
+                             std::any_of(readers->second.begin(), readers->second.end(),
+                                         [&](int r) { return stage_of(r) == static_cast<int>(k); });
     if (p.producer < 0) {
       if (p.is_static || k == 0) return;
       add_once(as_constant ? stage.constant_inputs : stage.inputs, name);  // a graph input read later

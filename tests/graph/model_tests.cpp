@@ -703,6 +703,37 @@ TEST(StagedModels, LoopsRepeatProfileAndLimit) {
   EXPECT_THROW(Session(model, {.max_loop_iterations = -1}), Error);
 }
 
+// Shape operands computed from run-time data (graph/stages.h): the outputs they shape are described with
+// every dimension dynamic; one session runs a series of shapes, returning to earlier ones, each result equal
+// to a fresh session's (a stage compiled once per value and kept gives what a new compile gives); a shape
+// that does not fit is an error naming the node; a Resize's roi, which no mode octet runs reads, does not
+// stage its model.
+TEST(StagedModels, ShapeOperandsFromData) {
+  const Case c{"float_runtime_shape_operands", ""};
+  const Model model = Model::load(c.onnx().string());
+  ASSERT_EQ(model.outputs().size(), 7u);
+  EXPECT_EQ(model.outputs()[0].shape, (std::vector<int64_t>{-1}));      // TopK's K values
+  EXPECT_EQ(model.outputs()[6].shape, (std::vector<int64_t>{-1, -1}));  // reshaped to the input shape
+  EXPECT_EQ(model.outputs()[6].dtype, DataType::uint8);
+  auto inputs = read_inputs(model, c);
+  Session session(model, {.threads = 2});
+  const std::vector<std::vector<int64_t>> shapes = {{3, 4}, {6, 2}, {-1, 12}, {3, 4}, {2, 6}, {6, 2}};
+  for (const auto& shape : shapes) {
+    inputs.erase("shape");
+    inputs.emplace("shape", HostTensor::from_int64({2}, shape));
+    const auto out = session.run(inputs);
+    const HostTensor& reshaped = out.at(model.outputs()[6].name);
+    EXPECT_EQ(reshaped.shape(), (std::vector<int64_t>{shape[0] < 0 ? 1 : shape[0], shape[1]}));
+    EXPECT_TRUE(same_outputs(out, run(model, inputs)));
+  }
+  inputs.erase("shape");
+  inputs.emplace("shape", HostTensor::from_int64({2}, {5, 5}));
+  expect_run_error([&] { session.run(inputs); }, "Reshape");
+
+  const Model roi = Model::load(Case{"float_resize_runtime_roi", ""}.onnx().string());
+  EXPECT_EQ(roi.outputs().at(0).shape, (std::vector<int64_t>{1, 1, 4, 6}));
+}
+
 // A recurrent layer's lengths arrive at run time: one longer than the sequence (or negative) is an error
 // naming the node and the entry, before any output is written, and valid lengths run afterwards.
 TEST(SessionInputs, RecurrentLengthsAreChecked) {

@@ -3170,6 +3170,23 @@ def float_loop_carried_shape():
 
 
 @model
+def float_resize_runtime_roi():
+    """A Resize (opset 13) whose roi is computed at run time: roi only matters for tf_crop_and_resize, so the
+    model still compiles as one program with its output's shape known at load (not in stages)."""
+    b = Builder("float_resize_runtime_roi")
+    x = b.input([1, 1, 2, 3], name="x")
+    total = b.node("Reshape", [b.node("ReduceSum", [x.name], "reduce_sum", keepdims=1),
+                               b.const(np.array([1], np.int64), "one")], "reshape")
+    roi = b.node("Mul", [total, b.const(np.zeros(8, np.float32), "zeros")], "mul")
+    y = b.fresh("resize")
+    b.nodes.append(helper.make_node("Resize", [x.name, roi, b.const(np.array([1, 1, 2, 2], np.float32), "scales")],
+                                    [y], name=y, mode="nearest", coordinate_transformation_mode="asymmetric",
+                                    nearest_mode="floor"))
+    b.output(T(y, np.repeat(np.repeat(x.v, 2, axis=2), 2, axis=3)))
+    return b
+
+
+@model
 def float_runtime_shape_operands():
     """Operands that set a shape, computed from run-time data: each node that reads one runs in a later stage,
     compiled for the operand's value (graph/stages.h). K, the number of positive elements of x, sets TopK's K,
