@@ -10,6 +10,7 @@
 #include "kernels/conv/depthwise_conv2d.h"
 #include "kernels/conv/float_conv.h"
 #include "kernels/conv/gemm_conv2d.h"
+#include "kernels/conv/grouped_gemm_conv.h"
 #include "kernels/conv/transposed_gemm.h"
 #include "kernels/conv/transposed_phases.h"
 #include "kernels/elementwise/quantized_binary.h"
@@ -230,6 +231,35 @@ class DepthwiseOperator final : public Operator {
   conv::DepthwiseConv2d conv_;
 };
 
+// Grouped convolutions with more than one channel per group (ResNeXt, RegNet) on the GEMM, groups merged
+// into block-diagonal parts (conv/grouped_gemm_conv.h); bit-exact with the reference operator.
+class GroupedGemmConvOperator final : public Operator {
+ public:
+  GroupedGemmConvOperator(const Graph& g, const Node& node, Isa isa, RequantMode requant)
+      : in_(g.value(node.inputs[0])) {
+    const auto& a = std::get<graph::ConvAttrs>(node.attrs);
+    const Value& out = g.value(node.output);
+    std::visit(
+        [&](const auto& w) {
+          // The layer's parameters proved as the grouped layer they are, with its own error messages.
+          const TensorU8 probe({1, 1, 1, in_.shape[3]}, in_.quant);
+          (void)prepare_conv_requant("conv2d", probe, w, a.bias.get(), out.quant, a.clamp, w.shape[0],
+                                     w.shape[1] * w.shape[2] * w.shape[3], requant);
+          conv_ = conv::prepare_grouped_gemm_conv(isa, w, a.bias.get(), a.conv, in_.quant, out.quant, a.clamp,
+                                                  requant);
+        },
+        *a.weights);
+  }
+  void run(std::span<const std::byte* const> inputs, std::byte* output) const override {
+    conv::run(conv_, reinterpret_cast<const uint8_t*>(inputs[0]), in_.shape[0], in_.shape[1], in_.shape[2],
+              reinterpret_cast<uint8_t*>(output));
+  }
+
+ private:
+  Value in_;
+  conv::GroupedGemmConv conv_;
+};
+
 class FullyConnectedOperator final : public Operator {
  public:
   FullyConnectedOperator(const Graph& g, const Node& node, RequantMode requant)
@@ -427,6 +457,8 @@ std::unique_ptr<const Operator> make_conv_operator(const Graph& g, const Node& n
         return std::make_unique<GemmConvOperator>(g, node, isa, requant);
       if (isa != Isa::scalar && !a.transposed && ws[3] == 1 && a.conv.groups == ws[0])
         return std::make_unique<DepthwiseOperator>(g, node, isa, requant);
+      if (isa != Isa::scalar && !a.transposed && a.conv.groups > 1)
+        return std::make_unique<GroupedGemmConvOperator>(g, node, isa, requant);
       if (isa != Isa::scalar && a.transposed && conv::transposed_gemm_applies(a.transpose, ws[1], ws[2]))
         return transposed_gemm_operator(g, node, isa, requant, 0);
       if (a.transposed && conv::transposed_phases_apply(isa, a.transpose) && symmetric_weights(*a.weights)) {
