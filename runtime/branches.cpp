@@ -80,13 +80,15 @@ std::vector<HostTensor> run_if(const graph::DynamicNode& node,
 
 std::vector<TensorInfo> describe_if(const graph::DynamicNode& node,
                                     const std::map<std::string, HostTensor>& values,
-                                    Requantization requantization,
-                                    const std::set<std::string>& channel_last) {
+                                    Requantization requantization, const std::set<std::string>& channel_last,
+                                    bool* rank_follows_condition) {
   const auto cond = values.find(node.inputs.at(0));
   if (cond != values.end() &&
       (cond->second.dtype() != DataType::boolean || cond->second.element_count() != 1))
     throw Error(describe(node) + ": the condition '" + node.inputs[0] + "' must be one bool, got " +
                 name_of(cond->second.dtype()) + " of shape " + to_string(cond->second.shape()));
+  // The branch the placeholder condition picks (the then branch where it has none).
+  const bool placeholder_then = cond == values.end() || cond->second.bool_data()[0] != 0;
   std::vector<TensorInfo> merged;
   for (const bool take_then : {true, false}) {
     const std::string which = take_then ? "then" : "else";
@@ -108,15 +110,18 @@ std::vector<TensorInfo> describe_if(const graph::DynamicNode& node,
         if (m.dtype != outputs[i].dtype)
           throw Error(describe(node) + ": output " + std::to_string(i) + " is " + name_of(m.dtype) +
                       " in the then branch and " + name_of(outputs[i].dtype) + " in the else branch");
-        // Later stages are planned for one rank: branches that differ in it are refused rather than guessed.
-        if (m.shape.size() != outputs[i].shape.size())
-          throw Error(describe(node) + ": output " + std::to_string(i) + " has rank " +
-                      std::to_string(m.shape.size()) + " in the then branch and " +
-                      std::to_string(outputs[i].shape.size()) +
-                      " in the else branch; octet plans what follows an If for one rank");
+        if (m.shape.size() != outputs[i].shape.size()) {
+          if (!rank_follows_condition)
+            throw Error(describe(node) + ": output " + std::to_string(i) + " has rank " +
+                        std::to_string(m.shape.size()) + " in the then branch and " +
+                        std::to_string(outputs[i].shape.size()) + " in the else branch");
+          *rank_follows_condition = true;
+          if (!placeholder_then) m.shape = outputs[i].shape;
+          std::fill(m.shape.begin(), m.shape.end(), -1);
+        }
         if (m.scale != outputs[i].scale || m.zero_point != outputs[i].zero_point)
           m.scale = 0.0f, m.zero_point = 0;  // quantized differently: no params to promise
-        for (size_t d = 0; d < m.shape.size(); ++d)
+        for (size_t d = 0; d < m.shape.size() && m.shape.size() == outputs[i].shape.size(); ++d)
           if (m.shape[d] != outputs[i].shape[d]) m.shape[d] = -1;
       }
     } else {

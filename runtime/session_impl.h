@@ -136,10 +136,13 @@ std::vector<HostTensor> run_if(const graph::DynamicNode& node,
 
 // What an If gives, without running it: both branches compiled for the tensors they read (so that an
 // operator octet cannot run is an error at load, whichever branch holds it), their outputs' types (which
-// must agree) and shapes (-1 where they differ or depend on data).
+// must agree) and shapes (-1 where they differ or depend on data). Where the branches' ranks differ (a
+// Squeeze taken only where a dimension is 1), the branch the placeholder condition picks gives the rank,
+// every dimension -1, and `rank_follows_condition` is set: what follows compiles for the rank the run gives.
 std::vector<TensorInfo> describe_if(const graph::DynamicNode& node,
                                     const std::map<std::string, HostTensor>& values,
-                                    Requantization requantization, const std::set<std::string>& channel_last);
+                                    Requantization requantization, const std::set<std::string>& channel_last,
+                                    bool* rank_follows_condition = nullptr);
 
 // Runs a Loop (graph/stages.h) on the tensors computed so far: its body, a model of its own compiled on first
 // use for each set of input types and ranks and kept in `bodies`, once per iteration while the iteration

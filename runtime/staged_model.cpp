@@ -195,15 +195,19 @@ void Model::Impl::prepare_stages() {
   for (graph::ValueId in : declared->graph.inputs)
     if (declared->graph.value(in).layout == graph::Layout::nhwc)
       channel_last.insert(declared->graph.value(in).name);
+  // `by_value` is set where what follows takes its shapes from values the placeholders do not have (an If
+  // whose branches give different ranks).
   auto evaluate_on_placeholders = [&](const graph::Stage& stage, std::map<std::string, HostTensor>& values,
-                                      int64_t selected) {
+                                      int64_t selected, bool& by_value) {
     for (const graph::DynamicNode& d : stage.dynamic_nodes) {
       if (d.op == graph::DynamicNode::Op::if_branch || d.op == graph::DynamicNode::Op::loop) {
         // Both branches (a Loop's body) compiled, not run: zeros are not data a branch must accept.
+        bool rank_follows_condition = false;
         const std::vector<TensorInfo> outputs =
             d.op == graph::DynamicNode::Op::loop
                 ? describe_loop(d, values, options.requantization, channel_last)
-                : describe_if(d, values, options.requantization, channel_last);
+                : describe_if(d, values, options.requantization, channel_last, &rank_follows_condition);
+        by_value = by_value || rank_follows_condition;
         for (size_t i = 0; i < d.outputs.size(); ++i)
           if (!d.outputs[i].empty())
             values.insert_or_assign(d.outputs[i], placeholder_tensor(outputs[i], selected));
@@ -223,7 +227,7 @@ void Model::Impl::prepare_stages() {
   // outputs described, then its data-dependent operators evaluated.
   auto describe_stage = [&](size_t k, std::map<std::string, HostTensor>& values, int64_t selected,
                             std::vector<std::shared_ptr<const runtime::Program>>& programs,
-                            std::map<std::string, std::pair<float, int32_t>>& params) {
+                            std::map<std::string, std::pair<float, int32_t>>& params, bool& by_value) {
     const graph::Stage& stage = stages.stages[k];
     std::shared_ptr<const runtime::Program> program = declared;
     if (k > 0) {
@@ -244,7 +248,7 @@ void Model::Impl::prepare_stages() {
         values.insert_or_assign(stage.outputs[i], std::move(outs[i]));
       }
     }
-    evaluate_on_placeholders(stage, values, selected);
+    evaluate_on_placeholders(stage, values, selected, by_value);
   };
   auto describe = [&](int64_t selected, std::vector<std::shared_ptr<const runtime::Program>>& programs,
                       std::map<std::string, std::pair<float, int32_t>>& params) {
@@ -268,7 +272,7 @@ void Model::Impl::prepare_stages() {
         known_before.insert(entry.first);
       bool described = true;
       try {
-        describe_stage(k, values, selected, programs, params);
+        describe_stage(k, values, selected, programs, params, by_value);
       } catch (const Error&) {
         if (!by_value) throw;
         described = false;

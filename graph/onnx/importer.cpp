@@ -393,6 +393,7 @@ ValueId Importer::emit(const std::string& name, const std::string& onnx_op, OpKi
   n.kind = kind;
   n.inputs = std::move(inputs);
   n.attrs = std::move(attrs);
+  out.constant.reset();  // a node's output, even where it was described from a constant input
   out.shape = infer_output_shape(graph_, n, out);
   n.output = graph_.add_value(std::move(out));
   graph_.nodes.push_back(std::move(n));

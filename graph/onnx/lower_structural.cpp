@@ -93,8 +93,15 @@ bool Importer::lower_structural(const onnx::NodeProto& node) {
                      op == "Squeeze" || op == "Unsqueeze" || op == "Identity" || op == "Dropout" ||
                      op == "Concat" || op == "Resize" || op == "Upsample" || op == "Softmax";
   if (!known) return false;
-  const Symbol& x = symbol(node, 0);
-  if (x.kind == Symbol::Kind::constant) return false;  // constant folding's business
+  // Constant folding's business where every input is a constant; a Concat may join constants to run-time
+  // tensors (a column of batch indices before RoI boxes), in any order.
+  int first_runtime = 0;
+  if (op == "Concat")
+    while (first_runtime + 1 < node.input_size() &&
+           symbol(node, first_runtime).kind == Symbol::Kind::constant)
+      ++first_runtime;
+  const Symbol& x = symbol(node, first_runtime);
+  if (x.kind == Symbol::Kind::constant) return false;
   const Symbol::Kind kind = passthrough_kind(x);
   const ValueId v = x.value;
   const Value in = graph_.value(v);

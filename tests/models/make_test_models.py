@@ -3094,6 +3094,48 @@ def float_nonzero_select():
 
 
 @model
+def float_if_rank_by_condition():
+    """An If whose branches give different ranks, as torchvision's MultiScaleRoIAlign writes one (a Squeeze
+    where a dimension is 1, else the tensor as it is): what follows compiles for the rank the taken branch
+    gives. Its condition comes from the data (the sum of x above 0). Also a Concat joining run-time data to
+    constants on both sides (a column of batch indices before RoI boxes), and a rank-4 one whose first input
+    is a constant. The variant `negative` takes the else branch."""
+    b = Builder("float_if_rank_by_condition")
+    x = b.input([2, 3], name="x", values=as_f32([[0.9, -0.2, 0.6], [0.1, 0.7, -0.4]]))
+    column = b.node("Slice", [x.name, b.const(np.array([0], np.int64), "start"), b.const(np.array([1], np.int64), "end"),
+                              b.const(np.array([1], np.int64), "axis")], "slice")
+    total = b.node("ReduceSum", [x.name, b.const(np.array([0, 1], np.int64), "axes")], "reduce_sum", keepdims=0)
+    cond = b.node("Greater", [total, b.const(np.array(0, np.float32), "zero")], "greater")
+    squeezed_g = helper.make_graph(
+        [helper.make_node("Squeeze", [column, "axis1"], ["squeezed"], name="squeeze_column")], "squeezed", [],
+        [helper.make_tensor_value_info("squeezed", TensorProto.FLOAT, ["n"])],
+        [numpy_helper.from_array(np.array([1], np.int64), "axis1")])
+    kept_g = helper.make_graph([helper.make_node("Identity", [column], ["kept"], name="keep_column")], "kept", [],
+                               [helper.make_tensor_value_info("kept", TensorProto.FLOAT, ["n", 1])])
+    chosen = b.node("If", [cond], "if", then_branch=squeezed_g, else_branch=kept_g)
+    rectified = b.node("Relu", [chosen], "relu")
+    joined = b.node("Concat", [b.const(np.full((2, 1), 7, np.float32), "left"), x.name,
+                               b.const(np.full((2, 2), -3, np.float32), "right")], "concat", axis=1)
+    image = b.node("Reshape", [x.name, b.const(np.array([1, 1, 2, 3], np.int64), "image_shape")], "reshape")
+    planes = b.node("Concat", [b.const(np.full((1, 2, 2, 3), 0.5, np.float32), "planes"), image], "concat", axis=1)
+
+    def expected(v):
+        col = v[:, :1]
+        picked = col[:, 0] if v.sum(dtype=np.float64) > 0 else col
+        return [np.maximum(picked, 0).astype(np.float32),
+                np.concatenate([np.full((2, 1), 7, np.float32), v, np.full((2, 2), -3, np.float32)], axis=1),
+                np.concatenate([np.full((1, 2, 2, 3), 0.5, np.float32), v.reshape(1, 1, 2, 3)], axis=1)]
+
+    outs = expected(x.v)
+    b.output(T(rectified, outs[0]), dims=None)
+    b.output(T(joined, outs[1]))
+    b.output(T(planes, outs[2]))
+    low = as_f32([[-0.9, -0.2, -0.6], [-0.1, -0.7, -0.4]])
+    b.variants["negative"] = ([low], expected(low))
+    return b
+
+
+@model
 def float_loop_carried_shape():
     """A Loop whose body reshapes its data to a loop-carried shape (the body's Reshape runs in a stage of the
     body compiled for each shape it meets) and swaps the shape's two entries every iteration; it stacks each
