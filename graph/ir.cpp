@@ -64,6 +64,8 @@ const char* name_of(OpKind kind) {
       return "gather_elements";
     case OpKind::cumulative_sum:
       return "cumulative_sum";
+    case OpKind::roi_align:
+      return "roi_align";
     case OpKind::gather_nd:
       return "gather_nd";
     case OpKind::scatter_elements:

@@ -23,6 +23,7 @@
 #include "kernels/reference/float_pooling.h"
 #include "kernels/reference/float_recurrent.h"
 #include "kernels/reference/float_reduce.h"
+#include "kernels/reference/float_roi_align.h"
 #include "kernels/reference/indexing.h"
 #include "kernels/reference/lut.h"
 #include "kernels/reference/movement.h"
@@ -139,6 +140,11 @@ struct ArgReduceAttrs {
 struct DynamicQuantizeAttrs {
   bool scale = false;  // this node's output: the scale (a float32 scalar) rather than the centered values
 };
+// RoiAlign: inputs X (float NHWC image), rois [R, 4] float, batch indices [R] int64; output NHWC
+// [R, output_h, output_w, C].
+struct RoiAlignAttrs {
+  ref::RoiAlignParams params;
+};
 struct CumSumAttrs {
   int64_t axis = 0;  // physical
   bool exclusive = false;
@@ -249,6 +255,7 @@ enum class OpKind {
   cast,              // float <-> bool / int64
   depth_to_space,
   recurrent,  // RNN, GRU, LSTM in float (RecurrentAttrs)
+  roi_align,  // RoiAlign in float (RoiAlignAttrs)
 };
 
 const char* name_of(OpKind kind);
@@ -258,7 +265,7 @@ using Attrs =
                  PoolAttrs, ClampAttrs, ConcatAttrs, ResizeAttrs, LutAttrs, TransposeAttrs, ReshapeAttrs,
                  UnaryAttrs, BinaryAttrs, ReduceAttrs, SoftmaxAttrs, ArgReduceAttrs, NormAttrs, SliceAttrs,
                  PadAttrs, GatherAttrs, TileAttrs, CastAttrs, DepthToSpaceAttrs, TopKAttrs,
-                 DynamicQuantizeAttrs, IndexingAttrs, CumSumAttrs, RecurrentAttrs>;
+                 DynamicQuantizeAttrs, IndexingAttrs, CumSumAttrs, RecurrentAttrs, RoiAlignAttrs>;
 
 struct Node {
   std::string name;     // the ONNX node this came from (for errors and profiles)

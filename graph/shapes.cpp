@@ -244,6 +244,20 @@ Shape infer_output_shape(const Graph& g, const Node& n, const Value& out) {
                     ", expected [" + std::to_string(p.batch) + "]");
       return ref::recurrent_output_shape(p, a.output);
     }
+    case OpKind::roi_align: {
+      if (n.inputs.size() != 3) throw Error(where(n) + ": takes X, rois and batch_indices");
+      const Shape& x = input_shape(g, n, 0);
+      const Shape& rois = input_shape(g, n, 1);
+      const Shape& batch = input_shape(g, n, 2);
+      if (x.size() != 4) throw Error(where(n) + ": X must have rank 4, got " + to_string(x));
+      if (rois.size() != 2 || rois[1] != 4)
+        throw Error(where(n) + ": rois must be [num_rois, 4], got " + to_string(rois));
+      if (batch != Shape{rois[0]})
+        throw Error(where(n) + ": batch_indices must be [" + std::to_string(rois[0]) + "], got " +
+                    to_string(batch));
+      const ref::RoiAlignParams& p = attrs_of<RoiAlignAttrs>(n).params;
+      return {rois[0], p.output_h, p.output_w, x[3]};
+    }
     case OpKind::cumulative_sum: {
       const Shape& in = input_shape(g, n, 0);
       const int64_t axis = attrs_of<CumSumAttrs>(n).axis;
@@ -437,6 +451,11 @@ void check_types(const Graph& g, const Node& n) {
                "input '" + g.value(n.inputs[i]).name + "'");
       return expect(out.type, ElementType::f32, "output");
     }
+    case OpKind::roi_align:
+      expect(type_of(0), ElementType::f32, "input X");
+      expect(type_of(1), ElementType::f32, "rois");
+      expect(type_of(2), ElementType::s64, "batch_indices");
+      return expect(out.type, ElementType::f32, "output");
     case OpKind::cumulative_sum:
       if (out.type != ElementType::f32 && out.type != ElementType::s64)
         throw Error(where(n) + ": sums float32 or int64 tensors, got " + std::string(name_of(out.type)));

@@ -15,8 +15,9 @@ std::unique_ptr<const Operator> make_operator(const graph::Graph& g, const graph
   if (!placement.inputs_in_place.empty())
     return make_concat_operator(g, node, isa, placement.inputs_in_place);
   // Each family binds its own operator kinds (runtime/operators/*.cpp); adding a family touches one file.
-  for (auto family : {make_conv_operator, make_pooling_operator, make_elementwise_operator,
-                      make_movement_operator, make_reduce_operator, make_recurrent_operator})
+  for (auto family :
+       {make_conv_operator, make_pooling_operator, make_elementwise_operator, make_movement_operator,
+        make_reduce_operator, make_recurrent_operator, make_detection_operator})
     if (auto op = family(g, node, isa, requant)) return op;
   throw Error("node '" + node.name + "': no operator for " + graph::name_of(node.kind));
 }

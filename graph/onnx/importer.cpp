@@ -322,7 +322,8 @@ void Importer::lower(const onnx::NodeProto& node) {
   // really computes in float.
   if (fold_constants(node) || lower_quantize_dequantize(node) || lower_qoperator(node) ||
       lower_qdq_compute(node) || lower_elementwise(node) || lower_structural(node) || lower_movement(node) ||
-      lower_dynamic_quantization(node) || lower_indexing(node) || lower_recurrent(node) || lower_float(node))
+      lower_dynamic_quantization(node) || lower_indexing(node) || lower_recurrent(node) ||
+      lower_detection(node) || lower_float(node))
     return;
   throw Error(describe(node) + ": operator is not supported by octet (on these operand types)");
 }

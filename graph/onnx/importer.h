@@ -224,6 +224,7 @@ class Importer {
   bool lower_indexing(const onnx::NodeProto& node);              // lower_indexing.cpp
   bool lower_einsum(const onnx::NodeProto& node);                // lower_einsum.cpp
   bool lower_recurrent(const onnx::NodeProto& node);             // lower_recurrent.cpp
+  bool lower_detection(const onnx::NodeProto& node);             // lower_detection.cpp: RoiAlign
   // An index operand as an int64 value in plain layout: int32 / int64 constants, or a run-time int64 tensor.
   ValueId index_input(const onnx::NodeProto& node, int input);
   // Value v (plain layout) reshaped to `shape`, named after it and node with `suffix`.

@@ -71,6 +71,8 @@ std::unique_ptr<const Operator> make_reduce_operator(const graph::Graph& g, cons
                                                      RequantMode requant);
 std::unique_ptr<const Operator> make_recurrent_operator(const graph::Graph& g, const graph::Node& node,
                                                         Isa isa, RequantMode requant);
+std::unique_ptr<const Operator> make_detection_operator(const graph::Graph& g, const graph::Node& node,
+                                                        Isa isa, RequantMode requant);
 
 // A convolution (takes_output_stride) storing its output pixels `output_stride` bytes apart.
 std::unique_ptr<const Operator> make_strided_conv_operator(const graph::Graph& g, const graph::Node& node,

@@ -121,7 +121,7 @@ FLOAT_OTHER = {
     "Clip", "Not", "Sum", "Mean", "Max", "Min", "Where", "Softmax", "LogSoftmax", "ArgMax", "ArgMin", "MatMul",
     "Gemm", "Conv", "ConvTranspose", "BatchNormalization", "InstanceNormalization", "LayerNormalization", "Cast",
     "CastLike", "LRN", "TopK", "CumSum", "Hardmax", "LpNormalization", "GlobalLpPool", "Einsum", "RNN", "GRU",
-    "LSTM"
+    "LSTM", "RoiAlign"
 } | REDUCE
 FLOAT_OPS = FLOAT_UNARY | FLOAT_BINARY | FLOAT_OTHER
 QOPERATOR = {"QLinearConv", "QLinearMatMul"}  # the ONNX-domain ones; the rest are com.microsoft
@@ -454,6 +454,8 @@ def node_problem(model):
                     continue
                 if op in ("RNN", "GRU", "LSTM") and k == 4:
                     continue  # sequence_lens: int32 / int64
+                if op == "RoiAlign" and k == 2:
+                    continue  # batch_indices: int64
                 if op == "Pow" and k == 1 and name in constant and \
                         int(np.prod(info[name][1] or [1])) == 1:
                     continue  # a scalar constant exponent: a unary power
@@ -892,6 +894,28 @@ def node_tolerance(node, value, opset):
     op = node.op_type
     if op in EXACT_OPS or (op == "Resize" and attr(node, "mode", "nearest") == "nearest"):
         return None
+    if op == "RoiAlign":
+        # Each output averages k bilinear samples of 4 weighted terms (weights summing to 1): the sums to
+        # gamma_(4k+2) max|x| on each side; the sample positions carry a few roundings of coordinates up to C
+        # (4 u C on each side), which move a sample's value by at most 2 max|x| per pixel.
+        rois = value(node.input[1])
+        spatial_scale = attr(node, "spatial_scale", 1.0)
+        ratio = attr(node, "sampling_ratio", 0)
+        oh, ow = attr(node, "output_height", 1), attr(node, "output_width", 1)
+        if ratio > 0:
+            k = ratio * ratio
+        else:
+            sizes = (rois[:, 2:] - rois[:, :2]) * spatial_scale
+            k = int(max(math.ceil(max(h, 1.0) / oh) * math.ceil(max(w, 1.0) / ow) for w, h in sizes))
+        a = float(np.max(np.abs(value(node.input[0]))))
+        c = float(np.max(np.abs(rois))) * spatial_scale + 1.0
+        # ONNX 1.12's expected outputs are literals with 4 decimals (onnx/backend/test/case/node/roialign.py),
+        # from another implementation: up to 8.4e-5 from this algorithm in float64, whose float32 form octet
+        # shares bit for bit with ONNX Runtime. They add 1e-4.
+        absolute = 2 * a * (gamma(4 * k + 2) + 8 * U * c * 2) + 1e-4
+        return absolute, 0.0, (f"RoiAlign: k = {k} samples of 4 terms, max|x| = {a:.6g} (2 gamma_(4k+2) max|x|), "
+                               f"sample positions from coordinates up to C = {c:.6g} (2 x 8 u C max|x|), + 1e-4 "
+                               "for ONNX's expected values, 4-decimal literals of another implementation")
     if op in WINDOWS:
         # a_0 - a_1 cos(x) + a_2 cos(2 x), x = k (tau / N): its argument i x carries two roundings (tau / N,
         # then the product) on each side, 2 u i tau each, which a cosine passes on at most 1:1; each cosine

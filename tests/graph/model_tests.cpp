@@ -569,6 +569,23 @@ TEST(SessionInputs, IndexOutOfRangeIsNamedAtRunTime) {
   }
 }
 
+// A RoiAlign's batch indices arrive at run time: one outside the batch is an error naming the node, the
+// region and the index, and the session runs valid ones afterwards.
+TEST(SessionInputs, RoiBatchIndexOutOfRangeIsNamed) {
+  const Case c{"float_roi_align", ""};
+  const Model model = Model::load(c.onnx().string());
+  const auto inputs = read_inputs(model, c);
+  Session session(model, {.threads = 2});
+  const auto good = session.run(inputs);
+  for (const int64_t bad : {int64_t{2}, int64_t{-1}}) {
+    auto broken = inputs;
+    broken.erase("batch_indices");
+    broken.emplace("batch_indices", HostTensor::from_int64({7}, {0, 1, 1, bad, 0, 1, 0}));
+    expect_run_error([&] { session.run(broken); }, "batch index " + std::to_string(bad) + " of region 3");
+  }
+  EXPECT_TRUE(same_outputs(session.run(inputs), good));
+}
+
 // int32 inputs and outputs: int64 data for an int32 input is an error naming it (as ONNX Runtime refuses
 // it), and a float Cast to int32 out of int32's range or of NaN gives INT32_MIN (x86's conversion; ONNX
 // leaves it undefined) on every thread count, the in-range elements truncated.

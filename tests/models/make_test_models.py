@@ -3135,6 +3135,87 @@ def float_if_rank_by_condition():
     return b
 
 
+def roi_align_reference(x, rois, batch, out_h, out_w, ratio, scale, half_pixel, max_mode):
+    """ONNX RoiAlign in float64 (ONNX Runtime's algorithm): x NCHW, rois [R, 4] (x1, y1, x2, y2)."""
+    _, c, h, w = x.shape
+    y = np.zeros((len(rois), c, out_h, out_w))
+    offset = 0.5 if half_pixel else 0.0
+    for r, roi in enumerate(rois.astype(np.float64)):
+        x1, y1, x2, y2 = roi * scale - offset
+        roi_w, roi_h = x2 - x1, y2 - y1
+        if not half_pixel:
+            roi_w, roi_h = max(roi_w, 1.0), max(roi_h, 1.0)
+        bin_h, bin_w = roi_h / out_h, roi_w / out_w
+        grid_h = ratio if ratio > 0 else int(math.ceil(roi_h / out_h))
+        grid_w = ratio if ratio > 0 else int(math.ceil(roi_w / out_w))
+        image = x[batch[r]].astype(np.float64)
+        for ph in range(out_h):
+            for pw in range(out_w):
+                terms = []
+                for iy in range(grid_h):
+                    yy = y1 + ph * bin_h + (iy + 0.5) * bin_h / grid_h
+                    for ix in range(grid_w):
+                        xx = x1 + pw * bin_w + (ix + 0.5) * bin_w / grid_w
+                        if yy < -1 or yy > h or xx < -1 or xx > w:
+                            terms.append(np.zeros((4, c)))
+                            continue
+                        yv, xv = max(yy, 0.0), max(xx, 0.0)
+                        y_low, x_low = int(yv), int(xv)
+                        if y_low >= h - 1:
+                            y_low = y_high = h - 1
+                            yv = float(y_low)
+                        else:
+                            y_high = y_low + 1
+                        if x_low >= w - 1:
+                            x_low = x_high = w - 1
+                            xv = float(x_low)
+                        else:
+                            x_high = x_low + 1
+                        ly, lx = yv - y_low, xv - x_low
+                        hy, hx = 1 - ly, 1 - lx
+                        terms.append(np.stack([hy * hx * image[:, y_low, x_low], hy * lx * image[:, y_low, x_high],
+                                               ly * hx * image[:, y_high, x_low], ly * lx * image[:, y_high, x_high]]))
+                if max_mode:
+                    y[r, :, ph, pw] = np.max([t.max(axis=0) for t in terms], axis=0)
+                else:
+                    y[r, :, ph, pw] = np.sum(terms, axis=(0, 1)) / max(grid_h * grid_w, 1)
+    return y.astype(np.float32)
+
+
+@model
+def float_roi_align():
+    """RoiAlign (opset 16) on a two-image feature map, regions and batch indices given at run time: average
+    pooling with half_pixel coordinates and 2 x 2 samples per cell; max pooling (ONNX Runtime's: the largest
+    weighted corner term) with output_half_pixel coordinates, a spatial scale and adaptive sampling (ceil of
+    the cell size); and the average of features that come quantized (DequantizeLinear). Regions inside,
+    across the border, wholly outside, thinner than a pixel and reversed."""
+    b = Builder("float_roi_align", opset=16)
+    x = b.input([2, 3, 6, 8], -1, 1, name="features")
+    rois = as_f32([[0, 0, 7, 5], [1.5, 0.5, 5.25, 4.75], [-3, -2, 4, 3], [6, 4, 12, 9], [9, 7, 14, 12],
+                   [2, 2, 2.2, 5], [5, 4, 3, 1]])
+    batch = np.array([0, 1, 1, 0, 0, 1, 0], np.int64)
+    b.inputs.append(helper.make_tensor_value_info("rois", TensorProto.FLOAT, list(rois.shape)))
+    b.feeds.append(rois)
+    b.inputs.append(helper.make_tensor_value_info("batch_indices", TensorProto.INT64, list(batch.shape)))
+    b.feeds.append(batch)
+    avg = b.fresh("roi_align")
+    b.nodes.append(helper.make_node("RoiAlign", [x.name, "rois", "batch_indices"], [avg], name=avg, output_height=3,
+                                    output_width=4, sampling_ratio=2, spatial_scale=1.0,
+                                    coordinate_transformation_mode="half_pixel"))
+    largest = b.fresh("roi_align")
+    b.nodes.append(helper.make_node("RoiAlign", [x.name, "rois", "batch_indices"], [largest], name=largest, mode="max",
+                                    output_height=2, output_width=2, sampling_ratio=0, spatial_scale=0.5,
+                                    coordinate_transformation_mode="output_half_pixel"))
+    xd = b.qdq(x)
+    quantized = b.fresh("roi_align")
+    b.nodes.append(helper.make_node("RoiAlign", [xd.name, "rois", "batch_indices"], [quantized], name=quantized,
+                                    output_height=2, output_width=3, sampling_ratio=1))
+    b.output(T(avg, roi_align_reference(x.v, rois, batch, 3, 4, 2, 1.0, True, False)))
+    b.output(T(largest, roi_align_reference(x.v, rois, batch, 2, 2, 0, 0.5, False, True)))
+    b.output(T(quantized, roi_align_reference(xd.v, rois, batch, 2, 3, 1, 1.0, True, False)))
+    return b
+
+
 @model
 def float_loop_carried_shape():
     """A Loop whose body reshapes its data to a loop-carried shape (the body's Reshape runs in a stage of the

@@ -1,0 +1,109 @@
+// RoiAlign in float32 (float_roi_align.h).
+
+#include "kernels/reference/float_roi_align.h"
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "kernels/error.h"
+
+namespace octet::ref {
+
+namespace {
+
+// One bilinear sample: the four feature-map pixels around it and their weights (all zero where the sample
+// lies more than a pixel outside the map).
+struct Sample {
+  int64_t p1 = 0, p2 = 0, p3 = 0, p4 = 0;  // pixel indices y * w + x
+  float w1 = 0, w2 = 0, w3 = 0, w4 = 0;
+};
+
+Sample bilinear_sample(float yy, float xx, int64_t h, int64_t w) {
+  Sample s;
+  if (yy < -1.0f || yy > static_cast<float>(h) || xx < -1.0f || xx > static_cast<float>(w)) return s;
+  yy = std::max(yy, 0.0f);
+  xx = std::max(xx, 0.0f);
+  auto y_low = static_cast<int64_t>(yy), x_low = static_cast<int64_t>(xx);
+  int64_t y_high = y_low + 1, x_high = x_low + 1;
+  if (y_low >= h - 1) {
+    y_high = y_low = h - 1;
+    yy = static_cast<float>(y_low);
+  }
+  if (x_low >= w - 1) {
+    x_high = x_low = w - 1;
+    xx = static_cast<float>(x_low);
+  }
+  const float ly = yy - static_cast<float>(y_low), lx = xx - static_cast<float>(x_low);
+  const float hy = 1.0f - ly, hx = 1.0f - lx;
+  s.p1 = y_low * w + x_low, s.p2 = y_low * w + x_high, s.p3 = y_high * w + x_low, s.p4 = y_high * w + x_high;
+  s.w1 = hy * hx, s.w2 = hy * lx, s.w3 = ly * hx, s.w4 = ly * lx;
+  return s;
+}
+
+}  // namespace
+
+void roi_align(const float* x, int64_t n, int64_t h, int64_t w, int64_t c, const float* rois,
+               const int64_t* batch_indices, int64_t first_roi, int64_t count, const RoiAlignParams& p,
+               float* y) {
+  const float offset = p.half_pixel ? 0.5f : 0.0f;
+  std::vector<Sample> samples;
+  std::vector<float> cell(static_cast<size_t>(c));
+  for (int64_t r = first_roi; r < first_roi + count; ++r) {
+    const int64_t b = batch_indices[r];
+    if (b < 0 || b >= n)
+      throw Error("roi_align: batch index " + std::to_string(b) + " of region " + std::to_string(r) +
+                  " is outside [0, " + std::to_string(n) + ")");
+    const float* roi = rois + r * 4;
+    const float x1 = roi[0] * p.spatial_scale - offset, y1 = roi[1] * p.spatial_scale - offset;
+    const float x2 = roi[2] * p.spatial_scale - offset, y2 = roi[3] * p.spatial_scale - offset;
+    float roi_w = x2 - x1, roi_h = y2 - y1;
+    if (!p.half_pixel) {
+      roi_w = std::max(roi_w, 1.0f);
+      roi_h = std::max(roi_h, 1.0f);
+    }
+    const float bin_h = roi_h / static_cast<float>(p.output_h),
+                bin_w = roi_w / static_cast<float>(p.output_w);
+    const int64_t grid_h = p.sampling_ratio > 0
+                               ? p.sampling_ratio
+                               : static_cast<int64_t>(std::ceil(roi_h / static_cast<float>(p.output_h)));
+    const int64_t grid_w = p.sampling_ratio > 0
+                               ? p.sampling_ratio
+                               : static_cast<int64_t>(std::ceil(roi_w / static_cast<float>(p.output_w)));
+    const float per_cell = static_cast<float>(std::max<int64_t>(grid_h * grid_w, 1));
+    const float* image = x + b * h * w * c;
+    for (int64_t ph = 0; ph < p.output_h; ++ph)
+      for (int64_t pw = 0; pw < p.output_w; ++pw) {
+        samples.clear();
+        for (int64_t iy = 0; iy < grid_h; ++iy) {
+          const float yy = y1 + static_cast<float>(ph) * bin_h +
+                           (static_cast<float>(iy) + 0.5f) * bin_h / static_cast<float>(grid_h);
+          for (int64_t ix = 0; ix < grid_w; ++ix) {
+            const float xx = x1 + static_cast<float>(pw) * bin_w +
+                             (static_cast<float>(ix) + 0.5f) * bin_w / static_cast<float>(grid_w);
+            samples.push_back(bilinear_sample(yy, xx, h, w));
+          }
+        }
+        float* out = y + ((r * p.output_h + ph) * p.output_w + pw) * c;
+        for (int64_t ch = 0; ch < c; ++ch) {
+          float value = 0.0f;
+          bool first = true;
+          for (const Sample& s : samples) {
+            const float v1 = image[s.p1 * c + ch], v2 = image[s.p2 * c + ch];
+            const float v3 = image[s.p3 * c + ch], v4 = image[s.p4 * c + ch];
+            if (p.max_mode) {
+              const float m = std::max(std::max(std::max(s.w1 * v1, s.w2 * v2), s.w3 * v3), s.w4 * v4);
+              value = first ? m : std::max(value, m);
+              first = false;
+            } else {
+              value += s.w1 * v1 + s.w2 * v2 + s.w3 * v3 + s.w4 * v4;
+            }
+          }
+          out[ch] = p.max_mode ? value : value / per_cell;
+        }
+      }
+  }
+}
+
+}  // namespace octet::ref
