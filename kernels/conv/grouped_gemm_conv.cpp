@@ -2,6 +2,8 @@
 
 #include "kernels/conv/grouped_gemm_conv.h"
 
+#include <tbb/parallel_for.h>
+
 #include <algorithm>
 #include <cstring>
 
@@ -17,25 +19,17 @@ int64_t groups_per_part(int64_t group_out_channels, int64_t groups) {
   return std::min(groups, gemm::kChannelBlock / group_out_channels);
 }
 
+namespace {
+
+// The parts of `per_part` consecutive groups each.
 template <class W>
-GroupedGemmConv prepare_grouped_gemm_conv(Isa isa, const Tensor<W>& weights, const TensorS32* bias,
-                                          const ref::Conv2dParams& params, const QuantParams& input,
-                                          const QuantParams& output, Clamp clamp, RequantMode mode) {
+GroupedGemmConv prepare_parts(Isa isa, const Tensor<W>& weights, const TensorS32* bias,
+                              const ref::Conv2dParams& params, const QuantParams& input,
+                              const QuantParams& output, Clamp clamp, RequantMode mode, int64_t per_part) {
   const int64_t groups = params.groups;
   const int64_t cout = weights.shape.at(0), kh = weights.shape.at(1), kw = weights.shape.at(2);
   const int64_t cin_g = weights.shape.at(3);
-  if (groups < 2 || cout % groups != 0)
-    throw Error("grouped conv2d: " + std::to_string(cout) + " output channels in " + std::to_string(groups) +
-                " groups");
-  if (bias && static_cast<int64_t>(bias->data.size()) != cout)
-    throw Error("grouped conv2d: bias has " + std::to_string(bias->data.size()) + " values for " +
-                std::to_string(cout) + " output channels");
   const int64_t cout_g = cout / groups, taps = kh * kw;
-  // Merged parts sum over more (zero) terms: keep their accumulator bound, which the packing checks against
-  // int32 from the part's K, near the layer's own.
-  constexpr int64_t kMaxMergedK = int64_t{1} << 14;
-  const int64_t merged = groups_per_part(cout_g, groups);
-  const int64_t per_part = cin_g * taps * merged <= kMaxMergedK ? merged : 1;
   GroupedGemmConv c;
   c.in_channels = groups * cin_g;
   c.out_channels = cout;
@@ -78,6 +72,37 @@ GroupedGemmConv prepare_grouped_gemm_conv(Isa isa, const Tensor<W>& weights, con
   return c;
 }
 
+}  // namespace
+
+template <class W>
+GroupedGemmConv prepare_grouped_gemm_conv(Isa isa, const Tensor<W>& weights, const TensorS32* bias,
+                                          const ref::Conv2dParams& params, const QuantParams& input,
+                                          const QuantParams& output, Clamp clamp, RequantMode mode) {
+  const int64_t groups = params.groups;
+  const int64_t cout = weights.shape.at(0), kh = weights.shape.at(1), kw = weights.shape.at(2);
+  const int64_t cin_g = weights.shape.at(3);
+  if (groups < 2 || cout < groups || cout % groups != 0)
+    throw Error("grouped conv2d: " + std::to_string(cout) + " output channels in " + std::to_string(groups) +
+                " groups");
+  if (bias && static_cast<int64_t>(bias->data.size()) != cout)
+    throw Error("grouped conv2d: bias has " + std::to_string(bias->data.size()) + " values for " +
+                std::to_string(cout) + " output channels");
+  const int64_t cout_g = cout / groups, taps = kh * kw;
+  // Merged parts sum over more (zero) terms: keep their accumulator bound, which the packing checks against
+  // int32 from the part's K, near the layer's own.
+  constexpr int64_t kMaxMergedK = int64_t{1} << 14;
+  const int64_t merged = groups_per_part(cout_g, groups);
+  if (merged > 1 && cin_g * taps * merged <= kMaxMergedK) {
+    // The packing bounds each channel's accumulator from its part's K: a channel whose bias is near that
+    // bound passes as its own group but not merged, so such a layer is packed group by group instead.
+    try {
+      return prepare_parts(isa, weights, bias, params, input, output, clamp, mode, merged);
+    } catch (const Error&) {
+    }
+  }
+  return prepare_parts(isa, weights, bias, params, input, output, clamp, mode, 1);
+}
+
 template GroupedGemmConv prepare_grouped_gemm_conv(Isa, const Tensor<int8_t>&, const TensorS32*,
                                                    const ref::Conv2dParams&, const QuantParams&,
                                                    const QuantParams&, Clamp, RequantMode);
@@ -87,8 +112,10 @@ template GroupedGemmConv prepare_grouped_gemm_conv(Isa, const Tensor<uint8_t>&, 
 
 void run(const GroupedGemmConv& c, const uint8_t* input, int64_t n, int64_t ih, int64_t iw, uint8_t* output) {
   const int64_t pixels = n * ih * iw;
-  std::vector<uint8_t> slice;
-  for (const GroupedGemmConv::Part& part : c.parts) {
+  // Parts in parallel as well as each part's pixel tiles: a late layer's part may be one tile.
+  tbb::parallel_for(size_t{0}, c.parts.size(), [&](size_t i) {
+    const GroupedGemmConv::Part& part = c.parts[i];
+    std::vector<uint8_t> slice;
     const uint8_t* source = input;
     if (part.input_channels != c.in_channels) {
       slice.resize(static_cast<size_t>(pixels * part.input_channels));
@@ -98,7 +125,7 @@ void run(const GroupedGemmConv& c, const uint8_t* input, int64_t n, int64_t ih, 
       source = slice.data();
     }
     run(part.conv, source, n, ih, iw, output + part.first_output, nullptr, c.out_channels);
-  }
+  });
 }
 
 }  // namespace octet::conv

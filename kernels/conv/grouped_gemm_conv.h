@@ -37,9 +37,8 @@ GroupedGemmConv prepare_grouped_gemm_conv(Isa isa, const Tensor<W>& weights, con
                                           const QuantParams& output, Clamp clamp,
                                           RequantMode mode = RequantMode::fixed_point);
 
-// Runs it on NHWC uint8 `input` [n, ih, iw, C_in] into `output` [n, oh, ow, C_out]: the parts one after
-// another, each in parallel over its pixels inside the caller's oneTBB arena. The same bytes for any thread
-// count.
+// Runs it on NHWC uint8 `input` [n, ih, iw, C_in] into `output` [n, oh, ow, C_out], in parallel over the
+// parts and each part's pixels inside the caller's oneTBB arena. The same bytes for any thread count.
 void run(const GroupedGemmConv& conv, const uint8_t* input, int64_t n, int64_t ih, int64_t iw,
          uint8_t* output);
 

@@ -13,6 +13,8 @@ namespace octet::ref {
 
 namespace {
 
+constexpr int64_t kMaxSamplesPerAxis = 1024;
+
 // One bilinear sample: the four feature-map pixels around it and their weights (all zero where the sample
 // lies more than a pixel outside the map).
 struct Sample {
@@ -22,7 +24,9 @@ struct Sample {
 
 Sample bilinear_sample(float yy, float xx, int64_t h, int64_t w) {
   Sample s;
-  if (yy < -1.0f || yy > static_cast<float>(h) || xx < -1.0f || xx > static_cast<float>(w)) return s;
+  // (Written so that NaN, from coordinates that overflow, is outside too; an empty map has no pixels.)
+  if (h == 0 || w == 0) return s;
+  if (!(yy >= -1.0f && yy <= static_cast<float>(h) && xx >= -1.0f && xx <= static_cast<float>(w))) return s;
   yy = std::max(yy, 0.0f);
   xx = std::max(xx, 0.0f);
   auto y_low = static_cast<int64_t>(yy), x_low = static_cast<int64_t>(xx);
@@ -42,35 +46,64 @@ Sample bilinear_sample(float yy, float xx, int64_t h, int64_t w) {
   return s;
 }
 
+// A region's corners in feature-map pixels, its size, and its samples per cell along each axis.
+struct Region {
+  float x1 = 0, y1 = 0, width = 0, height = 0;
+  int64_t grid_h = 1, grid_w = 1;
+};
+
+Region region(const float* roi, int64_t r, const RoiAlignParams& p) {
+  const float offset = p.half_pixel ? 0.5f : 0.0f;
+  if (!std::isfinite(roi[0]) || !std::isfinite(roi[1]) || !std::isfinite(roi[2]) || !std::isfinite(roi[3]))
+    throw Error("roi_align: region " + std::to_string(r) + " has a coordinate that is not finite");
+  Region g;
+  g.x1 = roi[0] * p.spatial_scale - offset, g.y1 = roi[1] * p.spatial_scale - offset;
+  const float x2 = roi[2] * p.spatial_scale - offset, y2 = roi[3] * p.spatial_scale - offset;
+  g.width = x2 - g.x1, g.height = y2 - g.y1;
+  if (!p.half_pixel) {
+    g.width = std::max(g.width, 1.0f);
+    g.height = std::max(g.height, 1.0f);
+  }
+  // Adaptive sampling takes ceil(cell size) samples per axis; a region so large that a cell would take
+  // more than kMaxSamplesPerAxis is refused rather than sampled for minutes.
+  auto samples_per_axis = [&](float extent, int64_t cells, const char* axis) -> int64_t {
+    if (p.sampling_ratio > 0) return p.sampling_ratio;
+    const float samples = std::ceil(extent / static_cast<float>(cells));
+    if (!(samples <= static_cast<float>(kMaxSamplesPerAxis)))
+      throw Error("roi_align: region " + std::to_string(r) + " is " + std::to_string(extent) + " pixels " +
+                  axis + ": more than " + std::to_string(kMaxSamplesPerAxis) + " samples per cell");
+    return static_cast<int64_t>(samples);
+  };
+  g.grid_h = samples_per_axis(g.height, p.output_h, "tall");
+  g.grid_w = samples_per_axis(g.width, p.output_w, "wide");
+  return g;
+}
+
 }  // namespace
 
-void roi_align(const float* x, int64_t n, int64_t h, int64_t w, int64_t c, const float* rois,
-               const int64_t* batch_indices, int64_t first_roi, int64_t count, const RoiAlignParams& p,
-               float* y) {
-  const float offset = p.half_pixel ? 0.5f : 0.0f;
-  std::vector<Sample> samples;
-  std::vector<float> cell(static_cast<size_t>(c));
+void check_roi_align_regions(const float* rois, const int64_t* batch_indices, int64_t first_roi,
+                             int64_t count, int64_t n, const RoiAlignParams& p) {
   for (int64_t r = first_roi; r < first_roi + count; ++r) {
     const int64_t b = batch_indices[r];
     if (b < 0 || b >= n)
       throw Error("roi_align: batch index " + std::to_string(b) + " of region " + std::to_string(r) +
                   " is outside [0, " + std::to_string(n) + ")");
-    const float* roi = rois + r * 4;
-    const float x1 = roi[0] * p.spatial_scale - offset, y1 = roi[1] * p.spatial_scale - offset;
-    const float x2 = roi[2] * p.spatial_scale - offset, y2 = roi[3] * p.spatial_scale - offset;
-    float roi_w = x2 - x1, roi_h = y2 - y1;
-    if (!p.half_pixel) {
-      roi_w = std::max(roi_w, 1.0f);
-      roi_h = std::max(roi_h, 1.0f);
-    }
-    const float bin_h = roi_h / static_cast<float>(p.output_h),
-                bin_w = roi_w / static_cast<float>(p.output_w);
-    const int64_t grid_h = p.sampling_ratio > 0
-                               ? p.sampling_ratio
-                               : static_cast<int64_t>(std::ceil(roi_h / static_cast<float>(p.output_h)));
-    const int64_t grid_w = p.sampling_ratio > 0
-                               ? p.sampling_ratio
-                               : static_cast<int64_t>(std::ceil(roi_w / static_cast<float>(p.output_w)));
+    (void)region(rois + r * 4, r, p);
+  }
+}
+
+void roi_align(const float* x, int64_t n, int64_t h, int64_t w, int64_t c, const float* rois,
+               const int64_t* batch_indices, int64_t first_roi, int64_t count, const RoiAlignParams& p,
+               float* y) {
+  check_roi_align_regions(rois, batch_indices, first_roi, count, n, p);
+  std::vector<Sample> samples;
+  for (int64_t r = first_roi; r < first_roi + count; ++r) {
+    const int64_t b = batch_indices[r];
+    const Region g = region(rois + r * 4, r, p);
+    const float x1 = g.x1, y1 = g.y1;
+    const float bin_h = g.height / static_cast<float>(p.output_h),
+                bin_w = g.width / static_cast<float>(p.output_w);
+    const int64_t grid_h = g.grid_h, grid_w = g.grid_w;
     const float per_cell = static_cast<float>(std::max<int64_t>(grid_h * grid_w, 1));
     const float* image = x + b * h * w * c;
     for (int64_t ph = 0; ph < p.output_h; ++ph)

@@ -20,9 +20,15 @@ struct RoiAlignParams {
   bool half_pixel = true;
 };
 
-// x: [n, h, w, c] float; rois: [num_rois, 4] (x1, y1, x2, y2); batch_indices: [num_rois], each in [0, n)
-// (checked: an octet::Error naming the entry); y: [num_rois, output_h, output_w, c]. Regions
-// [first_roi, first_roi + count) only, so that callers can split the work.
+// x: [n, h, w, c] float; rois: [num_rois, 4] (x1, y1, x2, y2); batch_indices: [num_rois], each in [0, n);
+// y: [num_rois, output_h, output_w, c]. Regions [first_roi, first_roi + count) only, so that callers can
+// split the work. An octet::Error names the region where a batch index is out of range, a coordinate is
+// not finite, or adaptive sampling (sampling_ratio 0) would take more than 1024 samples per cell and axis.
+// The checks roi_align makes, for regions [first_roi, first_roi + count): callers that split the work check
+// every region first, so that an error comes before anything is written.
+void check_roi_align_regions(const float* rois, const int64_t* batch_indices, int64_t first_roi,
+                             int64_t count, int64_t n, const RoiAlignParams& p);
+
 void roi_align(const float* x, int64_t n, int64_t h, int64_t w, int64_t c, const float* rois,
                const int64_t* batch_indices, int64_t first_roi, int64_t count, const RoiAlignParams& p,
                float* y);

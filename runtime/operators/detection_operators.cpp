@@ -3,7 +3,6 @@
 
 #include <tbb/parallel_for.h>
 
-#include "kernels/error.h"
 #include "kernels/reference/float_roi_align.h"
 #include "runtime/operators/operator_kit.h"
 
@@ -17,13 +16,10 @@ std::unique_ptr<const Operator> make_detection_operator(const Graph& g, const No
   const ref::RoiAlignParams p = std::get<graph::RoiAlignAttrs>(node.attrs).params;
   const Shape x = g.value(node.inputs[0]).shape;  // NHWC
   const int64_t regions = g.value(node.inputs[1]).shape[0];
-  return function([p, x, regions, name = node.name](std::span<const std::byte* const> inputs, std::byte* o) {
-    // A bad batch index is found before any output is written.
+  return function([p, x, regions](std::span<const std::byte* const> inputs, std::byte* o) {
+    // A bad region (its batch index, its coordinates) is found before any output is written.
     const int64_t* batch = as<int64_t>(inputs[2]);
-    for (int64_t r = 0; r < regions; ++r)
-      if (batch[r] < 0 || batch[r] >= x[0])
-        throw Error("node '" + name + "' (RoiAlign): batch index " + std::to_string(batch[r]) +
-                    " of region " + std::to_string(r) + " is outside [0, " + std::to_string(x[0]) + ")");
+    ref::check_roi_align_regions(as<float>(inputs[1]), batch, 0, regions, x[0], p);
     tbb::parallel_for(tbb::blocked_range<int64_t>(0, regions), [&](const tbb::blocked_range<int64_t>& range) {
       ref::roi_align(as<float>(inputs[0]), x[0], x[1], x[2], x[3], as<float>(inputs[1]), batch, range.begin(),
                      range.size(), p, as<float>(o));

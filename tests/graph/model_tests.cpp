@@ -583,6 +583,19 @@ TEST(SessionInputs, RoiBatchIndexOutOfRangeIsNamed) {
     broken.emplace("batch_indices", HostTensor::from_int64({7}, {0, 1, 1, bad, 0, 1, 0}));
     expect_run_error([&] { session.run(broken); }, "batch index " + std::to_string(bad) + " of region 3");
   }
+  // A coordinate that is not finite, and a region so large that adaptive sampling (the max-mode node)
+  // would take millions of samples per cell.
+  const std::span<const float> given = inputs.at("rois").float_data();
+  const std::vector<float> rois(given.begin(), given.end());
+  for (const auto& [value, expect] : {std::pair{NAN, "not finite"}, std::pair{1e30f, "samples per cell"}}) {
+    std::vector<float> changed = rois;
+    changed[4 * 2 + 2] = value;
+    auto broken = inputs;
+    broken.erase("rois");
+    broken.emplace("rois", HostTensor::from_float({7, 4}, changed));
+    expect_run_error([&] { session.run(broken); }, "region 2");
+    expect_run_error([&] { session.run(broken); }, expect);
+  }
   EXPECT_TRUE(same_outputs(session.run(inputs), good));
 }
 
