@@ -206,18 +206,20 @@ class GemmConvOperator final : public Operator {
   int64_t output_stride_ = 0;
 };
 
-// Depthwise convolutions (one input channel per group, as many groups as channels) on the channel-vector
-// kernels of the active ISA; bit-exact with the reference operator.
-class DepthwiseOperator final : public Operator {
+// A convolution prepared once for the active ISA (`Prepared`: conv::DepthwiseConv2d, conv::GroupedGemmConv)
+// and run on the NHWC input with the kernel's run(); `prepare` takes the layer's weights (either type) and
+// its attributes as the kernels' prepare functions do.
+template <class Prepared>
+class PreparedConvOperator final : public Operator {
  public:
-  DepthwiseOperator(const Graph& g, const Node& node, Isa isa, RequantMode requant)
+  template <class Prepare>
+  PreparedConvOperator(const Graph& g, const Node& node, Isa isa, RequantMode requant, Prepare prepare)
       : in_(g.value(node.inputs[0])) {
     const auto& a = std::get<graph::ConvAttrs>(node.attrs);
     const Value& out = g.value(node.output);
     std::visit(
         [&](const auto& w) {
-          conv_ = conv::prepare_depthwise_conv2d(isa, w, a.bias.get(), a.conv, in_.quant, out.quant, a.clamp,
-                                                 requant);
+          conv_ = prepare(isa, w, a.bias.get(), a.conv, in_.quant, out.quant, a.clamp, requant);
         },
         *a.weights);
   }
@@ -228,37 +230,32 @@ class DepthwiseOperator final : public Operator {
 
  private:
   Value in_;
-  conv::DepthwiseConv2d conv_;
+  Prepared conv_;
 };
+
+// Depthwise convolutions (one input channel per group, as many groups as channels) on the channel-vector
+// kernels of the active ISA; bit-exact with the reference operator.
+std::unique_ptr<const Operator> depthwise_operator(const Graph& g, const Node& node, Isa isa,
+                                                   RequantMode requant) {
+  return std::make_unique<PreparedConvOperator<conv::DepthwiseConv2d>>(
+      g, node, isa, requant, [](auto&&... args) { return conv::prepare_depthwise_conv2d(args...); });
+}
 
 // Grouped convolutions with more than one channel per group (ResNeXt, RegNet) on the GEMM, groups merged
 // into block-diagonal parts (conv/grouped_gemm_conv.h); bit-exact with the reference operator.
-class GroupedGemmConvOperator final : public Operator {
- public:
-  GroupedGemmConvOperator(const Graph& g, const Node& node, Isa isa, RequantMode requant)
-      : in_(g.value(node.inputs[0])) {
-    const auto& a = std::get<graph::ConvAttrs>(node.attrs);
-    const Value& out = g.value(node.output);
-    std::visit(
-        [&](const auto& w) {
-          // The layer's parameters proved as the grouped layer they are, with its own error messages.
-          const TensorU8 probe({1, 1, 1, in_.shape[3]}, in_.quant);
-          (void)prepare_conv_requant("conv2d", probe, w, a.bias.get(), out.quant, a.clamp, w.shape[0],
-                                     w.shape[1] * w.shape[2] * w.shape[3], requant);
-          conv_ = conv::prepare_grouped_gemm_conv(isa, w, a.bias.get(), a.conv, in_.quant, out.quant, a.clamp,
-                                                  requant);
-        },
-        *a.weights);
-  }
-  void run(std::span<const std::byte* const> inputs, std::byte* output) const override {
-    conv::run(conv_, reinterpret_cast<const uint8_t*>(inputs[0]), in_.shape[0], in_.shape[1], in_.shape[2],
-              reinterpret_cast<uint8_t*>(output));
-  }
-
- private:
-  Value in_;
-  conv::GroupedGemmConv conv_;
-};
+std::unique_ptr<const Operator> grouped_gemm_operator(const Graph& g, const Node& node, Isa isa,
+                                                      RequantMode requant) {
+  return std::make_unique<PreparedConvOperator<conv::GroupedGemmConv>>(
+      g, node, isa, requant,
+      [](Isa isa, const auto& w, const TensorS32* bias, const ref::Conv2dParams& params,
+         const QuantParams& in, const QuantParams& out, Clamp clamp, RequantMode requant) {
+        // The layer's parameters proved as the grouped layer they are, with its own error messages.
+        const TensorU8 probe({1, 1, 1, params.groups * w.shape[3]}, in);
+        (void)prepare_conv_requant("conv2d", probe, w, bias, out, clamp, w.shape[0],
+                                   w.shape[1] * w.shape[2] * w.shape[3], requant);
+        return conv::prepare_grouped_gemm_conv(isa, w, bias, params, in, out, clamp, requant);
+      });
+}
 
 class FullyConnectedOperator final : public Operator {
  public:
@@ -456,9 +453,9 @@ std::unique_ptr<const Operator> make_conv_operator(const Graph& g, const Node& n
       if (isa != Isa::scalar && !a.transposed && a.conv.groups == 1)
         return std::make_unique<GemmConvOperator>(g, node, isa, requant);
       if (isa != Isa::scalar && !a.transposed && ws[3] == 1 && a.conv.groups == ws[0])
-        return std::make_unique<DepthwiseOperator>(g, node, isa, requant);
+        return depthwise_operator(g, node, isa, requant);
       if (isa != Isa::scalar && !a.transposed && a.conv.groups > 1)
-        return std::make_unique<GroupedGemmConvOperator>(g, node, isa, requant);
+        return grouped_gemm_operator(g, node, isa, requant);
       if (isa != Isa::scalar && a.transposed && conv::transposed_gemm_applies(a.transpose, ws[1], ws[2]))
         return transposed_gemm_operator(g, node, isa, requant, 0);
       if (a.transposed && conv::transposed_phases_apply(isa, a.transpose) && symmetric_weights(*a.weights)) {

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <tbb/task_arena.h>
 
+#include "conv_case.h"
 #include "kernels/conv/gemm_conv2d.h"
 #include "kernels/error.h"
 #include "kernels/gemm/packed_gemm.h"
@@ -14,24 +15,8 @@
 namespace octet {
 namespace {
 
-struct Case {
-  TensorU8 input;
-  std::variant<TensorS8, TensorU8> weights;
-  TensorS32 bias;
-  bool use_bias = false;
-  ref::Conv2dParams params;
-  QuantParams output;
-  Clamp clamp;
-  RequantMode mode = RequantMode::fixed_point;  // for the reference and the kernel alike
-};
-
-TensorU8 reference(const Case& c) {
-  return std::visit(
-      [&](const auto& w) {
-        return ref::conv2d(c.input, w, c.use_bias ? &c.bias : nullptr, c.params, c.output, c.clamp, c.mode);
-      },
-      c.weights);
-}
+using Case = test::ConvCase;
+using test::reference;
 
 conv::GemmConv2d prepare(const Case& c, Isa isa) {
   return std::visit(
@@ -61,21 +46,8 @@ Case random_case(test::Random& rng, int weight_kind, RequantMode mode) {
   const int64_t ih = rng.integer(c.params.dilation_h * (kh - 1) + 1, 12);
   const int64_t iw = rng.integer(c.params.dilation_w * (kw - 1) + 1, 12);
   c.input = rng.activations({rng.integer(1, 2), ih, iw, cin}, rng.activation_params());
-  const Shape ws{cout, kh, kw, cin};
-  if (weight_kind == 0)
-    c.weights = test::random_weights<int8_t>(rng, ws, rng.coin(), false);
-  else if (weight_kind == 1)
-    c.weights = test::random_weights<int8_t>(rng, ws, rng.coin(), true);
-  else
-    c.weights = test::random_weights<uint8_t>(rng, ws, rng.coin(), true);
-  std::visit([&](const auto& w) { c.bias = test::random_bias(rng, cout, c.input.quant, w, 50000); },
-             c.weights);
-  c.use_bias = rng.coin();
   // Output scales from tiny (multipliers far below 1) to large (multipliers above 1).
-  c.output = QuantParams::per_tensor(rng.scale(1e-5, 5.0), static_cast<int32_t>(rng.integer(0, 255)));
-  c.clamp = rng.coin() ? Clamp{}
-                       : Clamp{static_cast<int32_t>(rng.integer(0, 100)),
-                               static_cast<int32_t>(rng.integer(150, 255))};
+  test::randomize_weights_and_output(rng, c, {cout, kh, kw, cin}, weight_kind);
   return c;
 }
 

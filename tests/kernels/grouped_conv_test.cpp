@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <tbb/task_arena.h>
 
+#include "conv_case.h"
 #include "kernels/conv/grouped_gemm_conv.h"
 #include "kernels/error.h"
 #include "kernels/isa.h"
@@ -13,24 +14,8 @@
 namespace octet {
 namespace {
 
-struct Case {
-  TensorU8 input;
-  std::variant<TensorS8, TensorU8> weights;
-  TensorS32 bias;
-  bool use_bias = false;
-  ref::Conv2dParams params;
-  QuantParams output;
-  Clamp clamp;
-  RequantMode mode = RequantMode::fixed_point;
-};
-
-TensorU8 reference(const Case& c) {
-  return std::visit(
-      [&](const auto& w) {
-        return ref::conv2d(c.input, w, c.use_bias ? &c.bias : nullptr, c.params, c.output, c.clamp, c.mode);
-      },
-      c.weights);
-}
+using Case = test::ConvCase;
+using test::reference;
 
 conv::GroupedGemmConv prepare(const Case& c, Isa isa) {
   return std::visit(
@@ -62,21 +47,7 @@ Case random_case(test::Random& rng, int weight_kind, RequantMode mode) {
   const int64_t ih = rng.integer(c.params.dilation_h * (kh - 1) + 1, 10);
   const int64_t iw = rng.integer(c.params.dilation_w * (kw - 1) + 1, 10);
   c.input = rng.activations({rng.integer(1, 2), ih, iw, groups * cin_g}, rng.activation_params());
-  const Shape ws{groups * cout_g, kh, kw, cin_g};
-  if (weight_kind == 0)
-    c.weights = test::random_weights<int8_t>(rng, ws, rng.coin(), false);
-  else if (weight_kind == 1)
-    c.weights = test::random_weights<int8_t>(rng, ws, rng.coin(), true);
-  else
-    c.weights = test::random_weights<uint8_t>(rng, ws, rng.coin(), true);
-  std::visit(
-      [&](const auto& w) { c.bias = test::random_bias(rng, groups * cout_g, c.input.quant, w, 50000); },
-      c.weights);
-  c.use_bias = rng.coin();
-  c.output = QuantParams::per_tensor(rng.scale(1e-5, 5.0), static_cast<int32_t>(rng.integer(0, 255)));
-  c.clamp = rng.coin() ? Clamp{}
-                       : Clamp{static_cast<int32_t>(rng.integer(0, 100)),
-                               static_cast<int32_t>(rng.integer(150, 255))};
+  test::randomize_weights_and_output(rng, c, {groups * cout_g, kh, kw, cin_g}, weight_kind);
   return c;
 }
 

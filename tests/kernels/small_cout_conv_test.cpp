@@ -11,6 +11,7 @@
 
 #include <variant>
 
+#include "conv_case.h"
 #include "kernels/conv/gemm_conv2d.h"
 #include "kernels/conv/transposed_gemm.h"
 #include "kernels/conv/transposed_phases.h"
@@ -62,24 +63,8 @@ Clamp random_clamp(test::Random& rng) {
              : Clamp{static_cast<int32_t>(rng.integer(0, 100)), static_cast<int32_t>(rng.integer(150, 255))};
 }
 
-struct ConvCase {
-  TensorU8 input;
-  Weights weights;
-  TensorS32 bias;
-  bool use_bias = false;
-  ref::Conv2dParams params;
-  QuantParams output;
-  Clamp clamp;
-  RequantMode mode = RequantMode::fixed_point;  // for the reference and the kernel alike
-};
-
-TensorU8 reference(const ConvCase& c) {
-  return std::visit(
-      [&](const auto& w) {
-        return ref::conv2d(c.input, w, c.use_bias ? &c.bias : nullptr, c.params, c.output, c.clamp, c.mode);
-      },
-      c.weights);
-}
+using test::ConvCase;
+using test::reference;
 
 conv::GemmConv2d prepare(const ConvCase& c, Isa isa) {
   return std::visit(
