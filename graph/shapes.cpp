@@ -7,6 +7,7 @@
 #include "kernels/reference/broadcast.h"
 #include "kernels/reference/elementwise.h"
 #include "kernels/reference/integer_elementwise.h"
+#include "kernels/reference/integer_reduce.h"
 
 namespace octet::graph {
 
@@ -415,6 +416,10 @@ void check_types(const Graph& g, const Node& n) {
       return;
     case OpKind::unary:
     case OpKind::reduce:
+      if (type_of(0) == ElementType::s64 && ref::int64_reduces(attrs_of<ReduceAttrs>(n).op))
+        return expect(out.type, ElementType::s64, "output");
+      all_inputs(ElementType::f32);
+      return expect(out.type, ElementType::f32, "output");
     case OpKind::matmul:
     case OpKind::normalize:
       all_inputs(ElementType::f32);

@@ -194,6 +194,30 @@ bool Importer::fold_constants(const onnx::NodeProto& node) {
   };
   const Constant& x = in[0];
 
+  // A fill too large to hold as a constant (Mask R-CNN's zeros for every region's pooled features: 1000 x
+  // 256 x 7 x 7) is made when the model runs instead, as an Expand of its one value, planned in the
+  // activation arena like any tensor.
+  if (op == "ConstantOfShape") {
+    const Shape shape = int_values(node, x, "dimension");
+    if (element_count(shape, describe(node)) > kMaxFoldedElements) {
+      Constant fill;
+      fill.onnx_type = TensorProto::FLOAT;
+      fill.values = {0.0};
+      for (const auto& attr : node.attribute())
+        if (attr.name() == "value") {
+          fill = decode_tensor(attr.t(), describe(node) + " value");
+          if (fill.values.size() != 1) throw Error(describe(node) + ": value must hold one element");
+        }
+      fill.shape = Shape(shape.size(), 1);
+      const ValueId one = constant_value(node.output(0) + "#value", fill);
+      Value out = graph_.value(one);
+      out.name = node.output(0);
+      out.shape = shape;
+      define_real(node, 0, emit(node, OpKind::expand, {one}, ReshapeAttrs{shape}, out));
+      return true;
+    }
+  }
+
   if (auto bop = binary_of(op, a)) {
     if (op == "Max" || op == "Min" || op == "Sum") {
       Constant acc = x;

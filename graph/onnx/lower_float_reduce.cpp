@@ -11,6 +11,7 @@
 #include "graph/onnx/importer.h"
 #include "kernels/error.h"
 #include "kernels/reference/broadcast.h"
+#include "kernels/reference/integer_reduce.h"
 #include "kernels/reference/movement.h"
 
 namespace octet::graph::onnx_import {
@@ -262,7 +263,11 @@ bool Importer::lower_float_reduce(const onnx::NodeProto& node) {
   const auto it = ops.find(op);
   if (it == ops.end()) return false;
   a.expect_only({"axes", "keepdims", "noop_with_empty_axes"});
-  const ValueId x = float_input(node, 0);
+  // int64 data (shape arithmetic computed at run time) reduces as int64 where the operation is exact.
+  const Symbol& data = symbol(node, 0);
+  const bool integer = data.kind == Symbol::Kind::real && graph_.value(data.value).type == ElementType::s64 &&
+                       ref::int64_reduces(it->second);
+  const ValueId x = integer ? data.value : float_input(node, 0);
   const Value in = graph_.value(x);
   const auto rank = static_cast<int64_t>(in.shape.size());
   // Opset 13 moved ReduceSum's axes to an input, opset 18 every other reduction's.
@@ -281,12 +286,14 @@ bool Importer::lower_float_reduce(const onnx::NodeProto& node) {
     throw Error(describe(node) + ": an axis is repeated");
   if (axes.empty()) {
     if (a.get_int("noop_with_empty_axes", 0) != 0) {
-      define_real(node, 0, emit(node, OpKind::unary, {x}, UnaryAttrs{}, [&] {
-                    Value out = in;
-                    out.name = node.output(0);
-                    out.constant = nullptr;
-                    return out;
-                  }()));
+      define_real(node, 0,
+                  emit(node, integer ? OpKind::reshape : OpKind::unary, {x},
+                       integer ? Attrs{ReshapeAttrs{in.shape}} : Attrs{UnaryAttrs{}}, [&] {
+                         Value out = in;
+                         out.name = node.output(0);
+                         out.constant = nullptr;
+                         return out;
+                       }()));
       return true;
     }
     for (int64_t d = 0; d < rank; ++d)

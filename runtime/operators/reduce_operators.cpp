@@ -4,6 +4,7 @@
 #include "kernels/quantization/dynamic_quantize.h"
 #include "kernels/reduce/float_reduce.h"
 #include "kernels/reference/float_reduce.h"
+#include "kernels/reference/integer_reduce.h"
 #include "kernels/reference/softmax.h"
 #include "runtime/operators/operator_kit.h"
 
@@ -34,6 +35,10 @@ std::unique_ptr<const Operator> make_reduce_operator(const Graph& g, const Node&
       });
     case OpKind::reduce: {
       const auto a = std::get<graph::ReduceAttrs>(node.attrs);
+      if (in.type == ElementType::s64)
+        return function([in, a](auto inputs, std::byte* o) {
+          ref::int64_reduce(a.op, as<int64_t>(inputs[0]), in.shape, a.axes, as<int64_t>(o));
+        });
       return function([isa, in, a](auto inputs, std::byte* o) {
         reduce::float_reduce(isa, a.op, as<float>(inputs[0]), in.shape, a.axes, as<float>(o));
       });

@@ -2004,6 +2004,32 @@ def float_casts_uint8():
 
 
 @model
+def float_int64_reductions_and_fills():
+    """int64 reductions (Mask R-CNN's ReduceMax of box indices): ReduceMax, ReduceMin, ReduceSum (wrapping
+    past int64's range), ReduceProd and ReduceMean (truncated toward zero) of an int64 input. And a fill too
+    large to hold as a constant (ConstantOfShape of 2048 x 2049 floats, past the 4194304 elements octet
+    folds), made when the model runs and summed."""
+    b = Builder("float_int64_reductions_and_fills")
+    v = np.array([[5, -7, -5], [2 ** 62, 2 ** 62, -9]], np.int64)
+    b.inputs.append(helper.make_tensor_value_info("counts", TensorProto.INT64, list(v.shape)))
+    b.feeds.append(v)
+    axes1 = b.const(np.array([1], np.int64), "axes")
+    with np.errstate(over="ignore"):
+        b.output(T(b.node("ReduceMax", ["counts"], "reduce_max", axes=[1], keepdims=0), v.max(axis=1)))
+        b.output(T(b.node("ReduceMin", ["counts"], "reduce_min", axes=[0], keepdims=1), v.min(axis=0, keepdims=True)))
+        b.output(T(b.node("ReduceSum", ["counts", axes1], "reduce_sum", keepdims=0), v.sum(axis=1)))
+        b.output(T(b.node("ReduceProd", ["counts"], "reduce_prod", axes=[1], keepdims=0), np.prod(v, axis=1)))
+        means = np.array([-2], np.int64)  # (5 - 7 - 5) / 3, truncated toward zero (floor would give -3)
+        b.output(T(b.node("ReduceMean", [b.node("Slice", ["counts", b.const(np.array([0], np.int64), "start"),
+                                                          b.const(np.array([1], np.int64), "end")], "slice")],
+                          "reduce_mean", axes=[1], keepdims=0), means))
+    fill = b.node("ConstantOfShape", [b.const(np.array([2048, 2049], np.int64), "shape")], "constant_of_shape",
+                  value=numpy_helper.from_array(np.array([1.5], np.float32)))
+    b.output(T(b.node("ReduceSum", [fill], "reduce_sum", keepdims=0), np.array(1.5 * 2048 * 2049, np.float32)))
+    return b
+
+
+@model
 def float_int32_io():
     """int32 graph inputs and outputs, which octet holds as int64 inside and exchanges as int32: int32 indices
     into a Gather; int32 Add / Mul that overflow (wrapping modulo 2^32, as int32 arithmetic does, at the int32
