@@ -206,11 +206,15 @@ QuantizeResult quantize(std::span<const std::byte> float_model, const Calibratio
   // 3. Evaluate: the int8 model, its quantized tensors exposed, against the float model on the same data.
   const auto evaluation_start = Clock::now();
   std::vector<std::string> exposed;
-  for (const std::string& t : plan.quantized_tensors)
+  std::map<std::string, std::string> described_by;  // a dequantized copy is described as its original
+  for (const std::string& t : plan.quantized_tensors) {
     exposed.push_back(qdq.dequantized_name.at(t));
+    described_by[exposed.back()] = t;
+  }
   Model int8_model = [&] {
     try {
-      return Model::load_from_memory(graph::quantize::serialize_with_outputs(qdq.proto, exposed));
+      return Model::load_from_memory(
+          graph::quantize::serialize_with_outputs(qdq.proto, exposed, described_by));
     } catch (const Error& e) {
       throw Error(
           std::string("octet could not load the quantized model it wrote (a bug; please report it): ") +

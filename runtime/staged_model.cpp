@@ -100,19 +100,14 @@ HostTensor placeholder_selection(const graph::DynamicNode& d, const std::map<std
 }
 
 // A staged output that placeholders could not describe (a stage compiled for run-time values): the type
-// and rank the model declares for it, every dimension dynamic.
+// and rank the model declares for it, every dimension dynamic. Where it declares neither (an output a tool
+// added by name only), float32 of unknown rank, listed as rank 0: the description is all that is missing,
+// the run gives the tensor as it is.
 TensorInfo declared_output(const graph::StagePlan& plan, size_t o) {
   const std::string& name = plan.outputs.at(o);
   const graph::StagePlan::Declared& d = plan.declared_outputs.at(o);
-  if (!d.type || d.rank < 0)
-    throw Error("graph output '" + name +
-                "' has a shape set by values computed at run time, and the model declares no " +
-                (d.type ? "rank" : "element type octet supports") + " for it: declare its type and rank");
-  DataType type = DataType::uint8;
-  switch (*d.type) {
-    case ElementType::f32:
-      type = DataType::float32;
-      break;
+  DataType type = DataType::float32;
+  switch (d.type.value_or(ElementType::f32)) {
     case ElementType::s64:
       type = DataType::int64;
       break;
@@ -122,10 +117,14 @@ TensorInfo declared_output(const graph::StagePlan& plan, size_t o) {
     case ElementType::b8:
       type = DataType::boolean;
       break;
+    case ElementType::u8:
+    case ElementType::s8:
+      type = DataType::uint8;
+      break;
     default:
       break;
   }
-  return {name, type, Shape(static_cast<size_t>(d.rank), -1), {}, 0.0f, 0};
+  return {name, type, Shape(static_cast<size_t>(std::max(d.rank, 0)), -1), {}, 0.0f, 0};
 }
 
 }  // namespace

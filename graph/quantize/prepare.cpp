@@ -233,13 +233,29 @@ PreparedModel prepare_float_model(std::span<const std::byte> bytes) {
 }
 
 std::vector<std::byte> serialize_with_outputs(const onnx::ModelProto& model,
-                                              const std::vector<std::string>& extra_outputs) {
+                                              const std::vector<std::string>& extra_outputs,
+                                              const std::map<std::string, std::string>& described_by) {
   onnx::ModelProto copy = model;
   std::set<std::string> present;
   for (const auto& o : copy.graph().output())
     present.insert(o.name());
-  for (const auto& name : extra_outputs)
-    if (present.insert(name).second) copy.mutable_graph()->add_output()->set_name(name);
+  // Declared as the model's value_info says where it knows the tensor (type and shape describe outputs
+  // computed after a stage that placeholders cannot compile), else by name only.
+  std::map<std::string, const onnx::ValueInfoProto*> known;
+  for (const auto& v : model.graph().value_info())
+    known[v.name()] = &v;
+  for (const auto& name : extra_outputs) {
+    if (!present.insert(name).second) continue;
+    const auto like = described_by.find(name);
+    const auto it = known.find(like == described_by.end() ? name : like->second);
+    if (it != known.end()) {
+      *copy.mutable_graph()->add_output() = *it->second;
+      copy.mutable_graph()->mutable_output()->rbegin()->set_name(name);
+    } else {
+      copy.mutable_graph()->add_output()->set_name(name);
+    }
+  }
+
   std::vector<std::byte> bytes(copy.ByteSizeLong());
   if (!copy.SerializeToArray(bytes.data(), static_cast<int>(bytes.size())))
     throw Error("the model could not be serialized (larger than 2 GiB?)");

@@ -124,13 +124,18 @@ class Planner {
     const Attributes a(node);
     WeightedNode wn;
     int64_t channels = 0;
+    int64_t taps = 1;
+    for (size_t d = 2; d < w->shape.size(); ++d)
+      taps *= w->shape[d];
     if (op == "Conv") {
       if (w->shape.size() < 3) return stay_float(i, "its weights are not a convolution kernel");
       wn.axis = 0, channels = w->shape[0];
+      wn.reduction = w->shape[1] * taps;
     } else if (op == "ConvTranspose") {
       if (w->shape.size() < 3) return stay_float(i, "its weights are not a convolution kernel");
       const int64_t groups = a.get_int("group", 1);
       wn.axis = groups == 1 ? 1 : -1, channels = w->shape[1] * groups;
+      wn.reduction = w->shape[0] / std::max<int64_t>(groups, 1) * taps;
     } else {
       if (w->shape.size() != 2) return stay_float(i, "its weights are not a 2-D matrix");
       if (op == "Gemm") {
@@ -143,6 +148,7 @@ class Planner {
         wn.axis = 1;
       }
       channels = w->shape[static_cast<size_t>(wn.axis)];
+      wn.reduction = w->shape[wn.axis == 0 ? 1 : 0];
     }
     if (op != "MatMul" && node.input_size() > 2 && !node.input(2).empty()) {
       const auto b = float_initializer(graph_, node.input(2));

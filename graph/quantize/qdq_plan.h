@@ -32,8 +32,9 @@ enum class NodeRole {
 
 struct WeightedNode {
   int weight_input = 1;
-  int bias_input = -1;  // -1: none
-  int axis = 0;         // the output-channel axis of the weights, -1: one scale (per-tensor)
+  int bias_input = -1;    // -1: none
+  int axis = 0;           // the output-channel axis of the weights, -1: one scale (per-tensor)
+  int64_t reduction = 0;  // how many products each output value sums (K), at most
 };
 
 struct QdqPlan {

@@ -124,7 +124,7 @@ class Writer {
       throw Error("quantize: node '" + node.name() + "' lost its constant weights");
     const calibration::QuantizedWeights q = calibration::quantize_weights(
         weights->values, weights->shape, w.axis,
-        bias ? std::span<const float>(bias->values) : std::span<const float>{}, p->second.scale);
+        bias ? std::span<const float>(bias->values) : std::span<const float>{}, p->second.scale, w.reduction);
     if (!q.raised_channels.empty()) result_.raised_weight_scales[node.name()] = q.raised_channels;
 
     const std::string w_name = node.input(w.weight_input);

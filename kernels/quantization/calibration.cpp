@@ -338,10 +338,10 @@ float bias_scale_of(float input_scale, float weight_scale) {
 }
 
 // Whether round_half_even(bias / bias_scale) lies in the int32 range.
-bool bias_fits(double largest_bias_magnitude, float bias_scale) {
+bool bias_fits(double largest_bias_magnitude, float bias_scale, double limit = kInt32Max) {
   if (largest_bias_magnitude == 0.0) return true;
   if (!(bias_scale > 0.0f)) return false;
-  return round_half_even(largest_bias_magnitude / static_cast<double>(bias_scale)) <= kInt32Max;
+  return round_half_even(largest_bias_magnitude / static_cast<double>(bias_scale)) <= limit;
 }
 
 std::string weights_error(const std::string& message) {
@@ -446,7 +446,7 @@ ActivationParams uint8_params(Range range) {
 }
 
 QuantizedWeights quantize_weights(std::span<const float> weights, std::span<const int64_t> shape, int axis,
-                                  std::span<const float> bias, float input_scale) {
+                                  std::span<const float> bias, float input_scale, int64_t reduction) {
   // ---- Validation.
   int64_t elements = 1;
   for (size_t d = 0; d < shape.size(); ++d) {
@@ -506,7 +506,12 @@ QuantizedWeights quantize_weights(std::span<const float> weights, std::span<cons
   }
 
   // ---- Bias guard: a scale so small that a bias overflows int32 at input_scale * scale is raised to the
-  // smallest float32 scale (searched upwards from the exact quotient) at which it fits.
+  // smallest float32 scale (searched upwards from the exact quotient) at which it fits. With the reduction
+  // length known, the bias must also leave room for the products (K x 255 x 127 at most), which octet's
+  // kernels check against int32 at load: a large bias over a long reduction (a detector's 12544-input
+  // fully connected layer) would otherwise make a model octet refuses.
+  const double products = static_cast<double>(std::max<int64_t>(reduction, 0)) * 255.0 * 127.0;
+  const double limit = products < kInt32Max / 2 ? kInt32Max - products : kInt32Max;
   if (!bias.empty()) {
     std::vector<double> largest_bias(static_cast<size_t>(channels), 0.0);
     for (size_t i = 0; i < bias.size(); ++i) {
@@ -515,12 +520,11 @@ QuantizedWeights quantize_weights(std::span<const float> weights, std::span<cons
     }
     for (size_t c = 0; c < result.scales.size(); ++c) {
       float& scale = result.scales[c];
-      if (bias_fits(largest_bias[c], bias_scale_of(input_scale, scale))) continue;
-      const auto needed =
-          static_cast<float>(largest_bias[c] / (static_cast<double>(input_scale) * kInt32Max));
+      if (bias_fits(largest_bias[c], bias_scale_of(input_scale, scale), limit)) continue;
+      const auto needed = static_cast<float>(largest_bias[c] / (static_cast<double>(input_scale) * limit));
       scale = std::max(scale, needed);
       // float32(needed) may round down, and the bias scale is rounded again: a few ulps up settle it.
-      while (std::isfinite(scale) && !bias_fits(largest_bias[c], bias_scale_of(input_scale, scale)))
+      while (std::isfinite(scale) && !bias_fits(largest_bias[c], bias_scale_of(input_scale, scale), limit))
         scale = std::nextafter(scale, std::numeric_limits<float>::infinity());
       if (!std::isfinite(scale))
         throw Error(weights_error(

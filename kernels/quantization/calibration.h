@@ -98,8 +98,10 @@ struct QuantizedWeights {
   std::vector<int32_t> bias;             // empty without a bias
   std::vector<int64_t> raised_channels;  // channels whose scale was raised to fit the bias
 };
+// `reduction`: how many products each output sums (K; 0 where unknown), so that the bias leaves the
+// products room in int32.
 QuantizedWeights quantize_weights(std::span<const float> weights, std::span<const int64_t> shape, int axis,
-                                  std::span<const float> bias, float input_scale);
+                                  std::span<const float> bias, float input_scale, int64_t reduction = 0);
 
 // Signal-to-quantization-noise ratio in dB of a tensor against its reference, accumulated over many runs:
 // 10 log10(sum x^2 / sum (x - y)^2): +infinity without noise (identical values), -infinity for noise on a

@@ -894,6 +894,26 @@ TEST(QuantizeWeights, BiasAtInputTimesWeightScale) {
   EXPECT_EQ(quantized.bias[2], 0);
 }
 
+// A long reduction (a detector's 12544-input fully connected layer) leaves the bias less of int32: the
+// products can reach K x 255 x 127, which octet's kernels check at load. A bias that fits int32 alone but
+// not beside them raises the scale until it does; told no reduction, the same bias is left as it is.
+TEST(QuantizeWeights, BiasLeavesRoomForTheProducts) {
+  const int64_t k = 12544;
+  const std::vector<int64_t> shape = {1, k};
+  std::vector<float> weights(static_cast<size_t>(k), 0.0f);
+  weights[0] = 0.01f;  // scale 0.01 / 127
+  const float input_scale = 0.1f;
+  const double bias_scale = static_cast<double>(input_scale * static_cast<float>(0.01 / 127.0));
+  const std::vector<float> bias = {static_cast<float>(1.9e9 * bias_scale)};  // ~1.9e9 steps: fits int32
+  const QuantizedWeights alone = quantize_weights(weights, shape, 0, bias, input_scale);
+  EXPECT_TRUE(alone.raised_channels.empty());
+  const QuantizedWeights with_room = quantize_weights(weights, shape, 0, bias, input_scale, k);
+  EXPECT_EQ(with_room.raised_channels, (std::vector<int64_t>{0}));
+  const double products = static_cast<double>(k) * 255.0 * 127.0;
+  EXPECT_LE(std::abs(static_cast<double>(with_room.bias[0])) + products, 2147483647.0);
+  EXPECT_GT(std::abs(static_cast<double>(with_room.bias[0])) + products, 2147400000.0);  // no further
+}
+
 TEST(QuantizeWeights, BiasTooLargeForInt32RaisesTheScale) {
   const std::vector<int64_t> shape = {3, 4};
   // Channel 0: weights of 1e-3 -> scale ~7.9e-6, bias scale ~7.9e-9 with input scale 1e-3, and a bias of

@@ -3336,6 +3336,25 @@ def float_resize_runtime_roi():
 
 
 @model
+def float_expand_runtime_shape_undeclared():
+    """Expand to a shape given as an int64 input, the output declared without a shape: placeholder zeros do
+    not broadcast, so nothing describes the output before a run (listed as float32 of rank 0), and the run
+    gives it as the shape says. The variant `wide` expands to another shape."""
+    b = Builder("float_expand_runtime_shape_undeclared")
+    x = b.input([2, 1], name="x")
+    b.inputs.append(helper.make_tensor_value_info("shape", TensorProto.INT64, [2]))
+    b.feeds.append(np.array([2, 3], np.int64))
+    y = b.node("Expand", [x.name, "shape"], "expand")
+    b.output(T(y, np.broadcast_to(x.v, (2, 3)).copy()))
+
+    def undeclared(m):
+        m.graph.output[0].type.tensor_type.ClearField("shape")
+    b.patch = undeclared
+    b.variants["wide"] = ([x.v, np.array([2, 5], np.int64)], [np.broadcast_to(x.v, (2, 5)).copy()])
+    return b
+
+
+@model
 def float_runtime_shape_operands():
     """Operands that set a shape, computed from run-time data: each node that reads one runs in a later stage,
     compiled for the operand's value (graph/stages.h). K, the number of positive elements of x, sets TopK's K,
@@ -3557,11 +3576,6 @@ def malformed_models():
     add("global_lp_pool_p3.onnx",
         make([helper.make_node("GlobalLpPool", ["input"], ["y"], name="lp_pool_cubic", p=3)],
              [vi("input", [1, 2, 3, 3])], [vi("y", None)]), "lp_pool_cubic")
-    # Expand to a shape given at run time: zeros (a placeholder) do not broadcast, so only the model's declaration
-    # could describe the output, and it declares no rank.
-    add("expand_runtime_shape_undeclared.onnx",
-        make([helper.make_node("Expand", ["input", "shape"], ["y"], name="expand_to_given")],
-             [vi("input", [2, 3]), vi("shape", [2], TensorProto.INT64)], [vi("y", None)]), "declares no rank")
     # Recurrent layers: weights computed at run time, an activation ONNX does not name for them, and a
     # hidden_size that W's rows contradict.
     lstm_w = scalar("w", np.zeros((1, 8, 3)), np.float32)

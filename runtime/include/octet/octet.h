@@ -79,7 +79,9 @@ class HostTensor {
 struct TensorInfo {
   std::string name;
   DataType dtype = DataType::float32;
-  std::vector<int64_t> shape;          // -1 for a dynamic dimension
+  // -1 for a dynamic dimension. An output shaped by run-time values whose rank neither the model declares
+  // nor octet can derive before a run is listed with no dimensions (its tensors come with theirs).
+  std::vector<int64_t> shape;
   std::vector<std::string> dim_names;  // inputs: the symbolic name of each dynamic dimension ("" if fixed)
   float scale = 0.0f;                  // uint8 tensors: their params (the graph input's or output's)
   int32_t zero_point = 0;
