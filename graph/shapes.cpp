@@ -414,12 +414,12 @@ void check_types(const Graph& g, const Node& n) {
       if (out.type != ElementType::u8 && out.type != ElementType::f32)
         throw Error(where(n) + ": output must be uint8 or float32");
       return;
-    case OpKind::unary:
     case OpKind::reduce:
       if (type_of(0) == ElementType::s64 && ref::int64_reduces(attrs_of<ReduceAttrs>(n).op))
         return expect(out.type, ElementType::s64, "output");
       all_inputs(ElementType::f32);
       return expect(out.type, ElementType::f32, "output");
+    case OpKind::unary:
     case OpKind::matmul:
     case OpKind::normalize:
       all_inputs(ElementType::f32);

@@ -239,16 +239,18 @@ std::vector<std::byte> serialize_with_outputs(const onnx::ModelProto& model,
   std::set<std::string> present;
   for (const auto& o : copy.graph().output())
     present.insert(o.name());
-  // Declared as the model's value_info says where it knows the tensor (type and shape describe outputs
-  // computed after a stage that placeholders cannot compile), else by name only.
+  // A dequantized copy is declared as the value_info of the float tensor it copies says, where that is a
+  // float32 tensor (its type and shape describe an output computed after a stage that placeholders cannot
+  // compile); everything else by name only: a declared type octet does not compute (a Cast to double in
+  // shape arithmetic) would make the observing run fail.
   std::map<std::string, const onnx::ValueInfoProto*> known;
   for (const auto& v : model.graph().value_info())
     known[v.name()] = &v;
   for (const auto& name : extra_outputs) {
     if (!present.insert(name).second) continue;
     const auto like = described_by.find(name);
-    const auto it = known.find(like == described_by.end() ? name : like->second);
-    if (it != known.end()) {
+    const auto it = like == described_by.end() ? known.end() : known.find(like->second);
+    if (it != known.end() && it->second->type().tensor_type().elem_type() == onnx::TensorProto::FLOAT) {
       *copy.mutable_graph()->add_output() = *it->second;
       copy.mutable_graph()->mutable_output()->rbegin()->set_name(name);
     } else {

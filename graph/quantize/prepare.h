@@ -26,8 +26,8 @@ struct PreparedModel {
 PreparedModel prepare_float_model(std::span<const std::byte> bytes);
 
 // The serialized model, with `extra_outputs` (float tensors by name) added as graph outputs so that a run
-// returns them: how calibration observes every tensor. Each is declared as the model's value_info
-// describes it, or the tensor `described_by` names for it (a dequantized copy's original), where known.
+// returns them: how calibration observes every tensor. Those `described_by` names a float32 original for
+// (a dequantized copy) are declared as the model's value_info describes that original, where it does.
 std::vector<std::byte> serialize_with_outputs(const onnx::ModelProto& model,
                                               const std::vector<std::string>& extra_outputs,
                                               const std::map<std::string, std::string>& described_by = {});

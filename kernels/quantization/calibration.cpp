@@ -511,7 +511,8 @@ QuantizedWeights quantize_weights(std::span<const float> weights, std::span<cons
   // kernels check against int32 at load: a large bias over a long reduction (a detector's 12544-input
   // fully connected layer) would otherwise make a model octet refuses.
   const double products = static_cast<double>(std::max<int64_t>(reduction, 0)) * 255.0 * 127.0;
-  const double limit = products < kInt32Max / 2 ? kInt32Max - products : kInt32Max;
+  // (Past K = 66310 the products alone can overflow, which no bias scale changes: the bias alone is guarded.)
+  const double limit = products < kInt32Max ? std::max(kInt32Max - products, 1.0) : kInt32Max;
   if (!bias.empty()) {
     std::vector<double> largest_bias(static_cast<size_t>(channels), 0.0);
     for (size_t i = 0; i < bias.size(); ++i) {

@@ -38,7 +38,7 @@ void int64_reduce(ReduceOp op, const int64_t* x, const Shape& s, const std::vect
                            : op == ReduceOp::max ? std::numeric_limits<int64_t>::min()
                            : op == ReduceOp::min ? std::numeric_limits<int64_t>::max()
                                                  : 0;
-  if (op == ReduceOp::mean && count == 0) throw Error("int64 reduce: the mean of no elements");
+  if (op == ReduceOp::mean && count == 0 && outputs > 0) throw Error("int64 reduce: the mean of no elements");
   std::fill(y, y + outputs, identity);
   std::vector<int64_t> coord(rank, 0);
   for (int64_t i = 0; i < total; ++i) {

@@ -432,6 +432,51 @@ TEST(Quantize, RaisesAWeightScaleSoThatAHugeBiasFitsInt32) {
     EXPECT_NEAR(q[i] / f[i], 1.0, 0.01) << i;
 }
 
+// Calibration observes every tensor as an extra output; the model's value_info may declare one with a type
+// octet does not compute it as (here a stale DOUBLE for the Relu's output): the observing run must not
+// take that declaration, or quantizing a model that runs would fail.
+TEST(Quantize, ObservedTensorsIgnoreValueInfoTypes) {
+  onnx::ModelProto m;
+  m.set_ir_version(8);
+  m.add_opset_import()->set_version(13);
+  auto* g = m.mutable_graph();
+  g->set_name("stale_value_info");
+  auto* in = g->add_input();
+  in->set_name("x");
+  in->mutable_type()->mutable_tensor_type()->set_elem_type(onnx::TensorProto::FLOAT);
+  for (const int64_t d : {1, 2, 4, 4})
+    in->mutable_type()->mutable_tensor_type()->mutable_shape()->add_dim()->set_dim_value(d);
+  g->add_output()->set_name("y");
+  g->mutable_output(0)->mutable_type()->mutable_tensor_type()->set_elem_type(onnx::TensorProto::FLOAT);
+  auto* stale = g->add_value_info();
+  stale->set_name("r");
+  stale->mutable_type()->mutable_tensor_type()->set_elem_type(onnx::TensorProto::DOUBLE);
+  auto* w = g->add_initializer();
+  w->set_name("w");
+  w->set_data_type(onnx::TensorProto::FLOAT);
+  for (const int64_t d : {2, 2, 1, 1})
+    w->add_dims(d);
+  for (const float v : {0.5f, -0.25f, 0.125f, 1.0f})
+    w->add_float_data(v);
+  auto* relu = g->add_node();
+  relu->set_op_type("Relu");
+  relu->set_name("relu");
+  relu->add_input("x");
+  relu->add_output("r");
+  auto* conv = g->add_node();
+  conv->set_op_type("Conv");
+  conv->set_name("conv");
+  conv->add_input("r");
+  conv->add_input("w");
+  conv->add_output("y");
+  std::string bytes_text;
+  m.SerializeToString(&bytes_text);
+  std::vector<std::byte> bytes(bytes_text.size());
+  std::transform(bytes_text.begin(), bytes_text.end(), bytes.begin(), [](char c) { return std::byte(c); });
+  const Samples s = random_samples("x", {1, 2, 4, 4}, 2, 5);
+  EXPECT_NO_THROW((void)quantize(bytes, s.data()));
+}
+
 // Weights the model computes from constants (weight normalisation: w = g * v / |v|, here Mul(v, g) and a
 // Transpose of a stored matrix for the Gemm) are taken as constants: the operators still quantize.
 TEST(Quantize, WeightsComputedFromConstantsAreQuantized) {
