@@ -13,6 +13,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iterator>
 #include <limits>
 #include <set>
@@ -383,14 +384,15 @@ TEST(Quantize, DynamicShapesCalibrateWithSamplesOfDifferentSizes) {
   EXPECT_GT(sqnr_db(run_first_output(float_model, large, 1), run_first_output(r.model, large, 1)), 15.0);
 }
 
-TEST(Quantize, RaisesAWeightScaleSoThatAHugeBiasFitsInt32) {
-  // Conv 1x1 with weights 1e-6 and bias 1e6 on an input in [0, 1]: at scale s_in * max|w| / 127 the bias
-  // would need ~3e16 in int32.
+// A float model: x [1, 2, 4, 4] -> (Relu ->) a 1x1 Conv to 2 channels with weights `w` (and bias `b` where
+// given) -> y. `edit` changes the ModelProto before it is serialized.
+std::vector<std::byte> small_conv_model(const std::vector<float>& w, const std::vector<float>& b, bool relu,
+                                        const std::function<void(onnx::ModelProto&)>& edit = {}) {
   onnx::ModelProto m;
   m.set_ir_version(8);
   m.add_opset_import()->set_version(13);
   auto* g = m.mutable_graph();
-  g->set_name("huge_bias");
+  g->set_name("small_conv");
   auto* in = g->add_input();
   in->set_name("x");
   in->mutable_type()->mutable_tensor_type()->set_elem_type(onnx::TensorProto::FLOAT);
@@ -399,29 +401,47 @@ TEST(Quantize, RaisesAWeightScaleSoThatAHugeBiasFitsInt32) {
   auto* out = g->add_output();
   out->set_name("y");
   out->mutable_type()->mutable_tensor_type()->set_elem_type(onnx::TensorProto::FLOAT);
-  auto* w = g->add_initializer();
-  w->set_name("w");
-  w->set_data_type(onnx::TensorProto::FLOAT);
+  auto* weights = g->add_initializer();
+  weights->set_name("w");
+  weights->set_data_type(onnx::TensorProto::FLOAT);
   for (const int64_t d : {2, 2, 1, 1})
-    w->add_dims(d);
-  for (const float v : {1e-6f, -1e-6f, 0.5f, 0.25f})
-    w->add_float_data(v);
-  auto* b = g->add_initializer();
-  b->set_name("b");
-  b->set_data_type(onnx::TensorProto::FLOAT);
-  b->add_dims(2);
-  b->add_float_data(1e6f);
-  b->add_float_data(0.1f);
+    weights->add_dims(d);
+  for (const float v : w)
+    weights->add_float_data(v);
+  if (!b.empty()) {
+    auto* bias = g->add_initializer();
+    bias->set_name("b");
+    bias->set_data_type(onnx::TensorProto::FLOAT);
+    bias->add_dims(static_cast<int64_t>(b.size()));
+    for (const float v : b)
+      bias->add_float_data(v);
+  }
+  if (relu) {
+    auto* r = g->add_node();
+    r->set_op_type("Relu");
+    r->set_name("relu");
+    r->add_input("x");
+    r->add_output("r");
+  }
   auto* conv = g->add_node();
   conv->set_op_type("Conv");
   conv->set_name("conv");
-  for (const char* i : {"x", "w", "b"})
-    conv->add_input(i);
+  conv->add_input(relu ? "r" : "x");
+  conv->add_input("w");
+  if (!b.empty()) conv->add_input("b");
   conv->add_output("y");
+  if (edit) edit(m);
   std::string bytes_text;
   m.SerializeToString(&bytes_text);
   std::vector<std::byte> bytes(bytes_text.size());
   std::transform(bytes_text.begin(), bytes_text.end(), bytes.begin(), [](char c) { return std::byte(c); });
+  return bytes;
+}
+
+TEST(Quantize, RaisesAWeightScaleSoThatAHugeBiasFitsInt32) {
+  // Conv 1x1 with weights 1e-6 and bias 1e6 on an input in [0, 1]: at scale s_in * max|w| / 127 the bias
+  // would need ~3e16 in int32.
+  const std::vector<std::byte> bytes = small_conv_model({1e-6f, -1e-6f, 0.5f, 0.25f}, {1e6f, 0.1f}, false);
   const Samples s = random_samples("x", {1, 2, 4, 4}, 4, 9);
   const QuantizeResult r = quantize(bytes, s.data());
   ASSERT_TRUE(r.raised_weight_scales.count("conv"));
@@ -436,43 +456,12 @@ TEST(Quantize, RaisesAWeightScaleSoThatAHugeBiasFitsInt32) {
 // octet does not compute it as (here a stale DOUBLE for the Relu's output): the observing run must not
 // take that declaration, or quantizing a model that runs would fail.
 TEST(Quantize, ObservedTensorsIgnoreValueInfoTypes) {
-  onnx::ModelProto m;
-  m.set_ir_version(8);
-  m.add_opset_import()->set_version(13);
-  auto* g = m.mutable_graph();
-  g->set_name("stale_value_info");
-  auto* in = g->add_input();
-  in->set_name("x");
-  in->mutable_type()->mutable_tensor_type()->set_elem_type(onnx::TensorProto::FLOAT);
-  for (const int64_t d : {1, 2, 4, 4})
-    in->mutable_type()->mutable_tensor_type()->mutable_shape()->add_dim()->set_dim_value(d);
-  g->add_output()->set_name("y");
-  g->mutable_output(0)->mutable_type()->mutable_tensor_type()->set_elem_type(onnx::TensorProto::FLOAT);
-  auto* stale = g->add_value_info();
-  stale->set_name("r");
-  stale->mutable_type()->mutable_tensor_type()->set_elem_type(onnx::TensorProto::DOUBLE);
-  auto* w = g->add_initializer();
-  w->set_name("w");
-  w->set_data_type(onnx::TensorProto::FLOAT);
-  for (const int64_t d : {2, 2, 1, 1})
-    w->add_dims(d);
-  for (const float v : {0.5f, -0.25f, 0.125f, 1.0f})
-    w->add_float_data(v);
-  auto* relu = g->add_node();
-  relu->set_op_type("Relu");
-  relu->set_name("relu");
-  relu->add_input("x");
-  relu->add_output("r");
-  auto* conv = g->add_node();
-  conv->set_op_type("Conv");
-  conv->set_name("conv");
-  conv->add_input("r");
-  conv->add_input("w");
-  conv->add_output("y");
-  std::string bytes_text;
-  m.SerializeToString(&bytes_text);
-  std::vector<std::byte> bytes(bytes_text.size());
-  std::transform(bytes_text.begin(), bytes_text.end(), bytes.begin(), [](char c) { return std::byte(c); });
+  const std::vector<std::byte> bytes =
+      small_conv_model({0.5f, -0.25f, 0.125f, 1.0f}, {}, true, [](onnx::ModelProto& m) {
+        auto* stale = m.mutable_graph()->add_value_info();
+        stale->set_name("r");
+        stale->mutable_type()->mutable_tensor_type()->set_elem_type(onnx::TensorProto::DOUBLE);
+      });
   const Samples s = random_samples("x", {1, 2, 4, 4}, 2, 5);
   EXPECT_NO_THROW((void)quantize(bytes, s.data()));
 }
