@@ -82,6 +82,7 @@ struct FloatConvAttrs {
   std::shared_ptr<const TensorF32> weights;  // [C_out, KH, KW, C_in / groups]
   std::shared_ptr<const TensorF32> bias;     // [C_out] or null
   FloatClamp clamp;
+  UnaryParams activation;  // after the clamp; identity: none
 };
 struct FullyConnectedAttrs {
   std::shared_ptr<const Weights> weights;  // [C_out, K]

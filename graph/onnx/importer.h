@@ -137,6 +137,14 @@ class Importer {
 
   std::vector<const onnx::NodeProto*> consumers(const std::string& tensor) const;
   bool is_graph_output(const std::string& tensor) const;
+  // x * gate(x) as one unary operator: Mul(x, Sigmoid(x)) is SiLU, Mul(x, HardSigmoid(x)) with HardSwish's
+  // constants is HardSwish. `gate` is the Sigmoid / HardSigmoid node; nullopt unless its output feeds only
+  // a float Mul by the gate's own input (lower_float.cpp).
+  struct GatedProduct {
+    const onnx::NodeProto* mul = nullptr;
+    UnaryParams params;
+  };
+  std::optional<GatedProduct> gated_product(const onnx::NodeProto& gate) const;
   void mark_consumed(const onnx::NodeProto* node) { consumed_.insert(node); }
   int64_t opset() const { return opset_; }
   Graph& graph() { return graph_; }
@@ -169,7 +177,8 @@ class Importer {
   // The float twin of build_conv: real-valued weights (ONNX layout) and bias.
   ValueId build_float_conv(const onnx::NodeProto& node, ValueId input, const Shape& weight_shape,
                            const std::vector<double>& weights, const std::optional<std::vector<double>>& bias,
-                           FloatClamp clamp, bool transposed, const std::string& output_name);
+                           FloatClamp clamp, bool transposed, const std::string& output_name,
+                           const UnaryParams& activation = {});
   ValueId build_fully_connected(const onnx::NodeProto& node, ValueId input, const Constant& weights,
                                 const QuantParams& weight_params, bool weights_transposed,
                                 const std::optional<std::vector<double>>& bias_real,

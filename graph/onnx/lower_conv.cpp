@@ -283,7 +283,8 @@ ValueId Importer::build_conv(const onnx::NodeProto& node, ValueId input, const C
 ValueId Importer::build_float_conv(const onnx::NodeProto& node, ValueId input, const Shape& weight_shape,
                                    const std::vector<double>& weights,
                                    const std::optional<std::vector<double>>& bias, FloatClamp clamp,
-                                   bool transposed, const std::string& output_name) {
+                                   bool transposed, const std::string& output_name,
+                                   const UnaryParams& activation) {
   input = as_nhwc(input, node);
   const Value in = graph_.value(input);
   const ConvGeometry geometry = conv_geometry(node, in, weight_shape, transposed);
@@ -292,6 +293,7 @@ ValueId Importer::build_float_conv(const onnx::NodeProto& node, ValueId input, c
   attrs.conv = geometry.conv;
   attrs.transpose = geometry.transpose;
   attrs.clamp = clamp;
+  attrs.activation = activation;
   auto w = std::make_shared<TensorF32>(Shape{geometry.cout, geometry.kh, geometry.kw, geometry.cin_g});
   size_t o = 0;
   for (int64_t co = 0; co < geometry.cout; ++co)

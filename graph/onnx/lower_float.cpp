@@ -281,14 +281,50 @@ std::vector<ValueId> Importer::align_layouts(const onnx::NodeProto& node, std::v
 namespace {
 
 // Relu / Clip nodes right after a float operator, folded into its output range (the operator's result
-// feeds nothing else). `last` is the tensor the folded chain ends in.
+// feeds nothing else), then at most one unary operator applied to the clamped result (`unary`). `last` is
+// the tensor the folded chain ends in.
 struct FloatActivation {
   FloatClamp clamp;
+  UnaryParams unary;
   std::vector<const onnx::NodeProto*> fused;
   std::string last;
 };
 
+bool in_onnx_domain(const onnx::NodeProto& node) {
+  return node.domain().empty() || node.domain() == "ai.onnx";
+}
+
 }  // namespace
+
+std::optional<Importer::GatedProduct> Importer::gated_product(const onnx::NodeProto& gate) const {
+  if (!in_onnx_domain(gate) || gate.input_size() != 1 || gate.output_size() != 1) return std::nullopt;
+  UnaryParams params;
+  if (gate.op_type() == "Sigmoid" && gate.attribute_size() == 0) {
+    params.op = UnaryOp::silu;
+  } else if (gate.op_type() == "HardSigmoid") {
+    for (const auto& attribute : gate.attribute())
+      if (attribute.name() != "alpha" && attribute.name() != "beta") return std::nullopt;
+    const Attributes a(gate);
+    // HardSwish's own constants only: its operator computes x * HardSigmoid(x) with these.
+    if (a.get_float("alpha", 0.2f) != 1.0f / 6.0f || a.get_float("beta", 0.5f) != 0.5f) return std::nullopt;
+    params.op = UnaryOp::hard_swish;
+  } else {
+    return std::nullopt;
+  }
+  const std::string& x = gate.input(0);
+  const std::string& gated = gate.output(0);
+  if (x.empty() || x == gated || is_graph_output(gated)) return std::nullopt;
+  const auto cs = consumers(gated);
+  if (cs.size() != 1) return std::nullopt;
+  const onnx::NodeProto& mul = *cs[0];
+  if (mul.op_type() != "Mul" || !in_onnx_domain(mul) || mul.input_size() != 2 || mul.output_size() != 1 ||
+      mul.attribute_size() != 0)
+    return std::nullopt;
+  const bool by_x =
+      (mul.input(0) == x && mul.input(1) == gated) || (mul.input(0) == gated && mul.input(1) == x);
+  if (!by_x) return std::nullopt;
+  return GatedProduct{&mul, params};
+}
 
 bool Importer::lower_float(const onnx::NodeProto& node) {
   if (!node.domain().empty() && node.domain() != "ai.onnx") return false;
@@ -342,6 +378,26 @@ bool Importer::lower_float(const onnx::NodeProto& node) {
       act.fused.push_back(&next);
       act.last = next.output(0);
     }
+    // Then one unary operator: alone after the result, or the gate of x * gate(x) (SiLU, HardSwish), whose
+    // Mul is then the result's other consumer.
+    if (is_graph_output(act.last)) return act;
+    const auto cs = consumers(act.last);
+    if (cs.size() == 1 && in_onnx_domain(*cs[0]) && cs[0]->output_size() == 1) {
+      if (const auto p = unary_params(*cs[0]); p && p->op != UnaryOp::identity) {
+        act.unary = *p;
+        act.fused.push_back(cs[0]);
+        act.last = cs[0]->output(0);
+      }
+    } else if (cs.size() == 2 && cs[0] != cs[1]) {
+      for (int i = 0; i < 2; ++i)
+        if (const auto gated = gated_product(*cs[i]); gated && gated->mul == cs[1 - i]) {
+          act.unary = gated->params;
+          act.fused.push_back(cs[i]);
+          act.fused.push_back(gated->mul);
+          act.last = gated->mul->output(0);
+          break;
+        }
+    }
     return act;
   };
   auto finish_activation = [&](const FloatActivation& act, ValueId v) {
@@ -379,6 +435,13 @@ bool Importer::lower_float(const onnx::NodeProto& node) {
 
   if (op == "Identity" || op == "Dropout") return false;  // lower_structural
   if (auto p = unary_params(node)) {
+    if (const auto gated = gated_product(node)) {
+      // x * Sigmoid(x) (SiLU) or x * HardSigmoid(x) (HardSwish) in one pass over x, not two operators and a
+      // tensor between them.
+      mark_consumed(gated->mul);
+      define_real(*gated->mul, 0, emit_unary(float_input(node, 0), gated->params));
+      return true;
+    }
     define_real(node, 0, emit_unary(float_input(node, 0), *p));
     return true;
   }
@@ -519,7 +582,7 @@ bool Importer::lower_float(const onnx::NodeProto& node) {
     }
     const FloatActivation act = float_activation(result);
     const ValueId out = build_float_conv(node, float_input(node, 0), w.constant.shape, weights, bias,
-                                         act.clamp, op == "ConvTranspose", act.last);
+                                         act.clamp, op == "ConvTranspose", act.last, act.unary);
     finish_activation(act, out);
     return true;
   }

@@ -15,6 +15,7 @@
 #include "kernels/gemm/float_gemm.h"
 #include "kernels/gemm/float_gemm_kernel.h"
 #include "kernels/parallel.h"
+#include "kernels/reference/float_elementwise.h"
 
 namespace octet::conv {
 
@@ -26,6 +27,7 @@ struct FloatConv2d {
   Isa isa = Isa::scalar;
   ref::Conv2dParams params;
   FloatClamp clamp;
+  UnaryParams activation;  // identity: none
   int64_t kernel_h = 1, kernel_w = 1, in_channels = 0, out_channels = 0, group_in = 0, group_out = 0;
   bool depthwise = false;
   int64_t multiplier = 1;                  // depthwise: output channels per input channel
@@ -41,6 +43,7 @@ struct FloatConvTranspose2d {
   Isa isa = Isa::scalar;
   ref::ConvTranspose2dParams params;
   FloatClamp clamp;
+  UnaryParams activation;  // identity: none
   int64_t kernel_h = 1, kernel_w = 1, in_channels = 0, out_channels = 0, group_in = 0, group_out = 0;
   std::vector<gemm::PackedFloatB> packed;  // per group, B [KH * KW * group_in, group_out]
   std::vector<float> bias;                 // [C_out], or empty for none
@@ -146,6 +149,23 @@ void multiply_panels(Isa isa, const gemm::PackedFloatB& b, int64_t p0, int64_t p
   }
 }
 
+// The fused activation over a block of the output its task has just written (`rows` rows of `cols` floats,
+// `ld` apart), in place, on this thread: the block is still in cache, where a separate operator would read
+// the whole tensor back from memory.
+void activate(Isa isa, const UnaryParams& activation, float* out, int64_t rows, int64_t cols, int64_t ld) {
+  if (activation.op == UnaryOp::identity || rows * cols == 0) return;
+  const elementwise::FloatUnaryKernel kernel = float_kernels(isa).unary;
+  auto run = [&](float* p, int64_t n) {
+    if (kernel == nullptr)
+      ref::float_unary(activation, p, p, n);
+    else
+      kernel(activation, p, p, n);
+  };
+  if (cols == ld) return run(out, rows * cols);
+  for (int64_t r = 0; r < rows; ++r)
+    run(out + r * ld, cols);
+}
+
 // The im2col rows of `rows` output pixels from pixel `first` on, for group `group`: K = (ky, kx, ci),
 // zeros at padding taps (which the reference multiplies too).
 void fill_rows(const FloatConv2d& c, const float* input, int64_t ih, int64_t iw, int64_t oh, int64_t ow,
@@ -197,8 +217,8 @@ void run_gemm(const FloatConv2d& c, const float* input, int64_t n, int64_t ih, i
                         p.pad.top == 0 && p.pad.left == 0 && p.pad.bottom == 0 && p.pad.right == 0;
   const int64_t tile = tile_pixels(pixels, k), tiles = (pixels + tile - 1) / tile;
   // Few tiles (late layers): also split each group's panels, so every thread gets work.
-  const int64_t panels =
-      (c.group_out + gemm::float_tile(c.isa).panel_width() - 1) / gemm::float_tile(c.isa).panel_width();
+  const int64_t panel = gemm::float_tile(c.isa).panel_width();
+  const int64_t panels = (c.group_out + panel - 1) / panel;
   const int64_t splits = column_split(tiles * group_count, panels);
   const int64_t per_split = (panels + splits - 1) / splits;
   const float* bias = c.bias.empty() ? nullptr : c.bias.data();
@@ -215,10 +235,12 @@ void run_gemm(const FloatConv2d& c, const float* input, int64_t n, int64_t ih, i
       a = scratch.a.data();
       lda = k;
     }
-    multiply_panels(c.isa, c.packed[static_cast<size_t>(g)], split * per_split,
-                    std::min(panels, (split + 1) * per_split), a, lda, rows, &run, 1,
-                    bias ? bias + g * c.group_out : nullptr, c.clamp, output + first * cout + g * c.group_out,
-                    cout);
+    const int64_t p0 = split * per_split, p1 = std::min(panels, (split + 1) * per_split);
+    float* out = output + first * cout + g * c.group_out;
+    multiply_panels(c.isa, c.packed[static_cast<size_t>(g)], p0, p1, a, lda, rows, &run, 1,
+                    bias ? bias + g * c.group_out : nullptr, c.clamp, out, cout);
+    const int64_t col0 = std::min(p0 * panel, c.group_out), col1 = std::min(p1 * panel, c.group_out);
+    activate(c.isa, c.activation, out + col0, rows, col1 - col0, cout);
   });
 }
 
@@ -255,6 +277,7 @@ void run_depthwise(const FloatConv2d& c, const float* input, int64_t n, int64_t 
                 .ox_begin = 0,
                 .ox_end = ow,
                 .out = output + row * ow * cout});
+    activate(c.isa, c.activation, output + row * ow * cout, 1, ow * cout, ow * cout);
   });
 }
 
@@ -262,7 +285,8 @@ void run_depthwise(const FloatConv2d& c, const float* input, int64_t n, int64_t 
 
 std::shared_ptr<const FloatConv2d> prepare_float_conv2d(Isa isa, const float* weights,
                                                         const Shape& weight_shape, const float* bias,
-                                                        const ref::Conv2dParams& params, FloatClamp clamp) {
+                                                        const ref::Conv2dParams& params, FloatClamp clamp,
+                                                        const UnaryParams& activation) {
   constexpr std::string_view op = "float_conv2d";
   check_window(op, params.stride_h, params.stride_w, params.dilation_h, params.dilation_w, params.pad,
                params.groups);
@@ -273,6 +297,7 @@ std::shared_ptr<const FloatConv2d> prepare_float_conv2d(Isa isa, const float* we
   c->isa = isa;
   c->params = params;
   c->clamp = clamp;
+  c->activation = activation;
   c->out_channels = s[0];
   c->kernel_h = s[1];
   c->kernel_w = s[2];
@@ -311,7 +336,7 @@ void run(const FloatConv2d& c, const float* input, int64_t n, int64_t h, int64_t
 
 std::shared_ptr<const FloatConvTranspose2d> prepare_float_conv_transpose2d(
     Isa isa, const float* weights, const Shape& weight_shape, const float* bias,
-    const ref::ConvTranspose2dParams& params, FloatClamp clamp) {
+    const ref::ConvTranspose2dParams& params, FloatClamp clamp, const UnaryParams& activation) {
   constexpr std::string_view op = "float_conv_transpose2d";
   check_window(op, params.stride_h, params.stride_w, params.dilation_h, params.dilation_w, params.pad,
                params.groups);
@@ -324,6 +349,7 @@ std::shared_ptr<const FloatConvTranspose2d> prepare_float_conv_transpose2d(
   c->isa = isa;
   c->params = params;
   c->clamp = clamp;
+  c->activation = activation;
   c->out_channels = s[0];
   c->kernel_h = s[1];
   c->kernel_w = s[2];
@@ -441,6 +467,7 @@ void run(const FloatConvTranspose2d& c, const float* input, int64_t n, int64_t h
             std::copy_n(scratch.out.data() + r * c.group_out, c.group_out, out_row + columns[r] * cout);
       }
     }
+    activate(c.isa, c.activation, out_row, ow, c.group_out, cout);
   });
 }
 

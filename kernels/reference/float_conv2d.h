@@ -13,8 +13,9 @@ namespace octet::ref {
 
 // input [N, H, W, C_in]; weights [C_out, KH, KW, C_in / groups]; bias [C_out] or null;
 // output [N, OH, OW, C_out] (conv_output_size).
-void float_conv2d(const float* input, const Shape& input_shape, const float* weights, const Shape& weight_shape,
-                  const float* bias, const Conv2dParams& params, FloatClamp clamp, float* output);
+void float_conv2d(const float* input, const Shape& input_shape, const float* weights,
+                  const Shape& weight_shape, const float* bias, const Conv2dParams& params, FloatClamp clamp,
+                  float* output);
 
 // The transposed convolution with conv_transpose2d's conventions (weights [C_out, KH, KW, C_in / groups]).
 // Gathered per output element: the taps (ky, kx) whose input pixel (oy + pad.top - ky * dilation_h) /

@@ -27,6 +27,8 @@ std::string_view name_of(UnaryOp op) {
       return "hard_sigmoid";
     case UnaryOp::hard_swish:
       return "hard_swish";
+    case UnaryOp::silu:
+      return "silu";
     case UnaryOp::tanh:
       return "tanh";
     case UnaryOp::exp:

@@ -34,6 +34,7 @@ enum class UnaryOp : uint8_t {
   sigmoid,
   hard_sigmoid,  // max(0, min(1, alpha * x + beta))
   hard_swish,    // x * max(0, min(1, x / 6 + 0.5))
+  silu,          // x * sigmoid(x) (Swish; torch's SiLU, exported as Sigmoid and Mul)
   tanh,
   exp,
   log,

@@ -80,6 +80,13 @@ struct HardSwish {
     return x * HardSigmoid{1.0f / 6.0f, 0.5f}(x);
   }
 };
+// x sigmoid(x): the two roundings of Mul(x, Sigmoid(x)), so the fused operator gives that pair's bits.
+struct Silu {
+  template <class T>
+  T operator()(T x) const {
+    return x * fmath::sigmoid(x);
+  }
+};
 struct Tanh {
   template <class T>
   T operator()(T x) const {
@@ -281,6 +288,8 @@ decltype(auto) with_unary_op(const UnaryParams& p, F&& f) {
       return f(HardSigmoid{p.alpha, p.beta});
     case UnaryOp::hard_swish:
       return f(HardSwish{});
+    case UnaryOp::silu:
+      return f(Silu{});
     case UnaryOp::tanh:
       return f(Tanh{});
     case UnaryOp::exp:

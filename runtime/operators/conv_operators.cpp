@@ -310,13 +310,13 @@ std::unique_ptr<const Operator> float_conv(const Graph& g, const Node& node, Isa
   const float* bias = a.bias ? a.bias->data.data() : nullptr;
   if (a.transposed) {
     auto conv = conv::prepare_float_conv_transpose2d(isa, a.weights->data.data(), a.weights->shape, bias,
-                                                     a.transpose, a.clamp);
+                                                     a.transpose, a.clamp, a.activation);
     return function([in, conv](auto inputs, std::byte* o) {
       conv::run(*conv, as<float>(inputs[0]), in.shape[0], in.shape[1], in.shape[2], as<float>(o));
     });
   }
-  auto conv =
-      conv::prepare_float_conv2d(isa, a.weights->data.data(), a.weights->shape, bias, a.conv, a.clamp);
+  auto conv = conv::prepare_float_conv2d(isa, a.weights->data.data(), a.weights->shape, bias, a.conv, a.clamp,
+                                         a.activation);
   return function([in, conv](auto inputs, std::byte* o) {
     conv::run(*conv, as<float>(inputs[0]), in.shape[0], in.shape[1], in.shape[2], as<float>(o));
   });

@@ -910,6 +910,32 @@ TEST(ModelInfo, MemoryPlanSharesBuffers) {
   EXPECT_GE(model.nodes().size(), 8u);
 }
 
+// Float activations fold into the convolution before them, and Mul(x, Sigmoid(x)) elsewhere becomes one
+// operator; a gate that is also a graph output, and a HardSigmoid with other constants, stay operators.
+// (MatchesExpectedOutputs checks the values of the same model.)
+TEST(ModelInfo, FloatActivationsFoldIntoTheirProducer) {
+  const Model model = Model::load(Case{"float_fused_activations", ""}.onnx().string());
+  std::vector<std::string> ops;
+  for (const NodeInfo& n : model.nodes())
+    if (n.op != "transpose" && n.op != "global_average_pool") ops.push_back(n.op + " " + n.onnx_op);
+  const std::vector<std::string> expected = {"conv+silu Conv",
+                                             "conv+silu Conv",
+                                             "conv+hard_swish Conv",
+                                             "conv+leaky_relu Conv",
+                                             "conv+tanh ConvTranspose",
+                                             "conv+sigmoid Conv",
+                                             "binary Mul",
+                                             "binary Add",
+                                             "unary Sigmoid",
+                                             "conv Conv",
+                                             "conv Conv",
+                                             "unary Sigmoid",
+                                             "unary HardSigmoid",
+                                             "binary Mul",
+                                             "binary Mul"};
+  EXPECT_EQ(ops, expected);
+}
+
 TEST(ModelInfo, DynamicBatchRunsBatchOneAndThree) {
   const Model model = Model::load(kDynamicBatch.onnx().string());
   ASSERT_EQ(model.inputs()[0].shape.size(), 4u);

@@ -24,6 +24,7 @@
 #include "kernels/error.h"
 #include "kernels/gemm/float_gemm.h"
 #include "kernels/reference/float_conv2d.h"
+#include "kernels/reference/float_elementwise.h"
 #include "kernels/reference/float_matmul.h"
 #include "test_util.h"
 
@@ -714,6 +715,60 @@ TEST_P(FloatConvFast, TransposedSkipsTapsOutsideTheInput) {
   std::vector<float> got(want.size());
   conv::run(*conv, d.input.data(), 1, 4, 5, got.data());
   expect_identical(got, want);
+}
+
+TEST_P(FloatConvFast, FusedActivationsEqualTheConvolutionThenTheOperator) {
+  // A unary operator fused into the convolution (applied to each block of the output as it is written):
+  // the bits of the reference convolution followed by the reference operator, for every kind of layer,
+  // the GEMM's panel splits and the transposed kernel's row tasks included.
+  test::Random rng(1111);
+  const UnaryParams activations[] = {{UnaryOp::silu},       {UnaryOp::sigmoid}, {UnaryOp::leaky_relu, 0.1f},
+                                     {UnaryOp::hard_swish}, {UnaryOp::tanh},    {UnaryOp::gelu}};
+  const ConvKind kinds[] = {ConvKind::dense, ConvKind::grouped, ConvKind::depthwise, ConvKind::pointwise,
+                            ConvKind::tiny};
+  auto then_activation = [](std::vector<float> v, const UnaryParams& a) {
+    ref::float_unary(a, v.data(), v.data(), static_cast<int64_t>(v.size()));
+    return v;
+  };
+  for (int round = 0; round < 60; ++round) {
+    const UnaryParams& activation = activations[round % 6];
+    ConvCase c = random_conv(rng, kinds[round % 5], round % 3 == 0 ? 20 : 9);
+    if (round % 10 == 0) {  // few pixels, many channels: the GEMM splits its panels over tasks
+      c.input = {1, 3, 3, 24};
+      c.weights = {150, 1, 1, 24};
+      c.params = {};
+    }
+    SCOPED_TRACE("round " + std::to_string(round) + ": " + describe(c) + " then " +
+                 std::string(name_of(activation.op)));
+    const ConvData d = random_data(rng, c, round % 4 == 3, c.weights[0]);
+    const std::vector<float> want = then_activation(reference_conv(c, d), activation);
+    const auto conv = conv::prepare_float_conv2d(GetParam(), d.weights.data(), c.weights, d.bias_or_null(),
+                                                 c.params, c.clamp, activation);
+    for (int threads : {1, 3}) {
+      std::vector<float> got(want.size(), 12345.0f);
+      with_threads(threads,
+                   [&] { conv::run(*conv, d.input.data(), c.input[0], c.input[1], c.input[2], got.data()); });
+      expect_identical(got, want);
+    }
+  }
+  for (int round = 0; round < 24; ++round) {
+    const UnaryParams& activation = activations[round % 6];
+    const TransposedCase c = random_transposed(rng, round % 3 == 0 ? 14 : 7);
+    SCOPED_TRACE("transposed round " + std::to_string(round) + ": " + describe(c) + " then " +
+                 std::string(name_of(activation.op)));
+    const ConvData d{random_values(rng, element_count(c.input, "t")),
+                     random_values(rng, element_count(c.weights, "t")),
+                     c.bias ? random_values(rng, c.weights[0]) : std::vector<float>{}};
+    const std::vector<float> want = then_activation(reference_transposed(c, d), activation);
+    const auto conv = conv::prepare_float_conv_transpose2d(GetParam(), d.weights.data(), c.weights,
+                                                           d.bias_or_null(), c.params, c.clamp, activation);
+    for (int threads : {1, 3}) {
+      std::vector<float> got(want.size(), 12345.0f);
+      with_threads(threads,
+                   [&] { conv::run(*conv, d.input.data(), c.input[0], c.input[1], c.input[2], got.data()); });
+      expect_identical(got, want);
+    }
+  }
 }
 
 TEST_P(FloatConvFast, GemmMatchesTheReference) {

@@ -364,6 +364,9 @@ std::vector<UnaryCase> unary_cases() {
       // Compositions: the bound adds the pieces' errors (ulps) and, where an intermediate sum rounds in
       // absolute terms, that error carried by the factor x (abs_scale).
       {u(UnaryOp::hard_swish), [](double x) { return x * clamp_unit(x / 6.0 + 0.5); }, 1.0, 1.0},
+      // sigmoid's 2 ulp and the product's rounding; where sigmoid is subnormal (x < -87), its absolute
+      // error of up to 2 subnormal steps, times x.
+      {u(UnaryOp::silu), [](double x) { return x / (1.0 + std::exp(-x)); }, 2.5, 0.0, -30.0, 30.0, 2.0},
       {u(UnaryOp::softsign), [](double x) { return x / (1.0 + std::fabs(x)); }, 1.5},
       {u(UnaryOp::softplus), softplus, 2.5, 0.0, -30.0, 30.0},
       {u(UnaryOp::elu, 1.3f), [](double x) { return x < 0.0 ? double{1.3f} * std::expm1(x) : x; }, 2.0},

@@ -3409,6 +3409,43 @@ def float_runtime_shape_operands():
     return b
 
 
+@model
+def float_fused_activations():
+    """Float activations that octet folds into the operator before them (lower_float.cpp): SiLU spelled
+    Mul(x, Sigmoid(x)) after a convolution (either operand order), HardSwish spelled Mul(x, HardSigmoid(x))
+    after Conv + Relu, LeakyRelu after a depthwise convolution, Tanh after a transposed convolution, a
+    squeeze-excite gate (Sigmoid after a 1x1 convolution) and SiLU after an Add (one unary operator instead
+    of two). Left unfused: a Sigmoid whose output is also a graph output, and a HardSigmoid with other
+    constants than HardSwish's."""
+    b = Builder("float_fused_activations", opset=13)
+    sig = lambda v: 1 / (1 + np.exp(-v))
+    hsig = lambda v: np.clip(v / 6 + 0.5, 0, 1)
+    x = b.input([1, 6, 9, 9], -2, 2)
+    c1 = float_conv(b, x, 16, 3, pads=(1, 1, 1, 1), gain=0.8)
+    y = b.binary("Mul", c1, b.unary("Sigmoid", c1, sig))  # SiLU
+    c2 = float_conv(b, y, 16, 3, pads=(1, 1, 1, 1), group=16, gain=0.8)
+    y = b.binary("Mul", b.unary("Sigmoid", c2, sig), c2)  # SiLU, the gate first
+    r = b.relu(float_conv(b, y, 20, 1, gain=0.6))
+    y = b.binary("Mul", r, b.unary("HardSigmoid", r, hsig, alpha=1.0 / 6.0, beta=0.5))  # HardSwish
+    y = b.unary("LeakyRelu", float_conv(b, y, 20, 3, pads=(1, 1, 1, 1), group=20), lambda v: np.where(v < 0, 0.1 * v, v),
+                alpha=0.1)
+    w = fconst(b, b.rng.normal(0, 0.4, (20, 8, 2, 2)), "deconv_weight")
+    y = b.unary("Tanh", b.conv_transpose(y, w, fconst(b, b.rng.normal(0, 0.1, 8), "deconv_bias"), strides=(2, 2)),
+                np.tanh)  # 18 x 18
+    gate = b.unary("Sigmoid", float_conv(b, b.global_average_pool(y), 8, 1), sig)
+    y = b.binary("Mul", y, gate)  # squeeze-excite: the gate multiplies another tensor
+    s = b.binary("Add", y, y)
+    y = b.binary("Mul", s, b.unary("Sigmoid", s, sig))  # SiLU after an Add
+    c3 = float_conv(b, y, 4, 1, gain=0.5)
+    kept = b.unary("Sigmoid", c3, sig)  # also an output: stays an operator of its own
+    b.output(b.binary("Mul", c3, kept))
+    b.output(kept)
+    c4 = float_conv(b, y, 4, 1, gain=0.5)
+    b.output(b.binary("Mul", c4, b.unary("HardSigmoid", c4, lambda v: np.clip(0.2 * v + 0.5, 0, 1), alpha=0.2,
+                                         beta=0.5)))
+    return b
+
+
 # ----------------------------------------------------------------------------------------------------------
 # Malformed and unsupported models
 # ----------------------------------------------------------------------------------------------------------

@@ -89,8 +89,9 @@ struct TensorInfo {
 
 // One operator of the compiled model, for reports (`octet info`) and profiles.
 struct NodeInfo {
-  std::string name;                   // the ONNX node it came from
-  std::string op;                     // octet's operator, e.g. "conv" ("conv+add": an add fused into it)
+  std::string name;  // the ONNX node it came from
+  // octet's operator, e.g. "conv"; "conv+add": an add fused into it, "conv+silu": a float activation
+  std::string op;
   std::string onnx_op;                // the ONNX operator, e.g. "QLinearConv"
   std::vector<int64_t> output_shape;  // physical (NHWC for images)
   std::string output_name;
