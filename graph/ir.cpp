@@ -103,8 +103,12 @@ int64_t conv_macs(const Graph& graph, const Node& node, const Shape& w, bool tra
 
 std::string op_name(const Node& node) {
   const auto* conv = std::get_if<ConvAttrs>(&node.attrs);
-  if (const auto* f = std::get_if<FloatConvAttrs>(&node.attrs); f && f->activation.op != UnaryOp::identity)
-    return std::string(name_of(node.kind)) + "+" + std::string(name_of(f->activation.op));
+  if (const auto* f = std::get_if<FloatConvAttrs>(&node.attrs)) {
+    std::string name(name_of(node.kind));
+    if (f->residual) name += "+add";
+    if (f->activation.op != UnaryOp::identity) name.append("+").append(name_of(f->activation.op));
+    return name;
+  }
   return std::string(name_of(node.kind)) + (conv && conv->residual ? "+add" : "");
 }
 

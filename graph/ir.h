@@ -83,6 +83,9 @@ struct FloatConvAttrs {
   std::shared_ptr<const TensorF32> bias;     // [C_out] or null
   FloatClamp clamp;
   UnaryParams activation;  // after the clamp; identity: none
+  // A residual connection's Add fused in: the node's second input, of the output's shape, is added to the
+  // convolution's result before the clamp (not transposed convolutions).
+  bool residual = false;
 };
 struct FullyConnectedAttrs {
   std::shared_ptr<const Weights> weights;  // [C_out, K]

@@ -524,6 +524,19 @@ void check_residual(const Graph& g, const Node& n, const ConvAttrs& a) {
   validate(a.residual->clamp, where(n));
 }
 
+// A float convolution reads its input, and with a fused residual add also the add's other operand: a
+// tensor of the output's shape (its float32 type is check_types').
+void check_float_residual(const Graph& g, const Node& n, const FloatConvAttrs& a) {
+  const size_t inputs = a.residual ? 2 : 1;
+  if (n.inputs.size() != inputs)
+    throw Error(where(n) + ": expects " + std::to_string(inputs) + " input(s), has " +
+                std::to_string(n.inputs.size()));
+  if (a.residual && a.transposed) throw Error(where(n) + ": a transposed convolution adds no residual");
+  if (a.residual && g.value(n.inputs[1]).shape != g.value(n.output).shape)
+    throw Error(where(n) + ": residual input '" + g.value(n.inputs[1]).name + "' has shape " +
+                to_string(g.value(n.inputs[1]).shape) + ", the output " + to_string(g.value(n.output).shape));
+}
+
 }  // namespace
 
 void check_graph(const Graph& g) {
@@ -572,6 +585,7 @@ void check_graph(const Graph& g) {
       throw Error(where(n) + ": output '" + out.name + "' must keep the quantization params of input '" +
                   g.value(n.inputs[0]).name + "'");
     if (const auto* conv = std::get_if<ConvAttrs>(&n.attrs)) check_residual(g, n, *conv);
+    if (const auto* conv = std::get_if<FloatConvAttrs>(&n.attrs)) check_float_residual(g, n, *conv);
   }
   for (ValueId id : g.outputs) {
     check_id(id, "graph output");

@@ -423,19 +423,29 @@ ValueId Importer::as_nhwc(ValueId v, const std::string& node_name, const std::st
   if (in.shape.size() != 4)
     throw Error(what + ": needs a rank-4 (2-D image) tensor, got '" + in.name + "' of shape " +
                 to_string(in.shape));
+  // Values never change once computed: every consumer shares the first one's copy (an NCHW image input
+  // read by two convolutions is transposed once).
+  if (const auto it = relayouts_.find({v, Layout::nhwc}); it != relayouts_.end()) return it->second;
   Value out = in;
   out.name = in.name + "#nhwc";
   out.layout = Layout::nhwc;
-  return emit(node_name + "#to_nhwc", "(layout)", OpKind::transpose, {v}, TransposeAttrs{{0, 2, 3, 1}}, out);
+  const ValueId copy =
+      emit(node_name + "#to_nhwc", "(layout)", OpKind::transpose, {v}, TransposeAttrs{{0, 2, 3, 1}}, out);
+  relayouts_[{v, Layout::nhwc}] = copy;
+  return copy;
 }
 
 ValueId Importer::as_plain(ValueId v, const std::string& node_name) {
   const Value in = graph_.value(v);
   if (in.layout == Layout::plain) return v;
+  if (const auto it = relayouts_.find({v, Layout::plain}); it != relayouts_.end()) return it->second;
   Value out = in;
   out.name = in.name + "#nchw";
   out.layout = Layout::plain;
-  return emit(node_name + "#to_nchw", "(layout)", OpKind::transpose, {v}, TransposeAttrs{{0, 3, 1, 2}}, out);
+  const ValueId copy =
+      emit(node_name + "#to_nchw", "(layout)", OpKind::transpose, {v}, TransposeAttrs{{0, 3, 1, 2}}, out);
+  relayouts_[{v, Layout::plain}] = copy;
+  return copy;
 }
 
 std::vector<const onnx::NodeProto*> Importer::consumers(const std::string& tensor) const {

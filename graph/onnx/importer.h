@@ -13,6 +13,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "graph/ir.h"
@@ -145,6 +146,13 @@ class Importer {
     UnaryParams params;
   };
   std::optional<GatedProduct> gated_product(const onnx::NodeProto& gate) const;
+  // The Add that a float convolution whose result is `tensor` (value `conv_output`) can take in: the
+  // result's only consumer, adding a float value of the same shape and layout computed already (`other`).
+  struct ResidualAdd {
+    const onnx::NodeProto* node = nullptr;
+    ValueId other = -1;
+  };
+  std::optional<ResidualAdd> fusable_residual_add(const std::string& tensor, ValueId conv_output) const;
   void mark_consumed(const onnx::NodeProto* node) { consumed_.insert(node); }
   int64_t opset() const { return opset_; }
   Graph& graph() { return graph_; }
@@ -276,6 +284,7 @@ class Importer {
   std::vector<const onnx::NodeProto*> nodes_;
   Graph graph_;
   std::map<std::string, Symbol> symbols_;
+  std::map<std::pair<ValueId, Layout>, ValueId> relayouts_;  // as_nhwc / as_plain copies, made once per value
   std::vector<const onnx::NodeProto*> order_;
   std::map<std::string, std::vector<const onnx::NodeProto*>> consumers_;
   std::set<std::string> graph_outputs_;

@@ -296,6 +296,26 @@ bool in_onnx_domain(const onnx::NodeProto& node) {
 
 }  // namespace
 
+std::optional<Importer::ResidualAdd> Importer::fusable_residual_add(const std::string& tensor,
+                                                                    ValueId conv_output) const {
+  if (is_graph_output(tensor)) return std::nullopt;
+  const auto cs = consumers(tensor);
+  if (cs.size() != 1) return std::nullopt;
+  const onnx::NodeProto& add = *cs[0];
+  if (add.op_type() != "Add" || !in_onnx_domain(add) || add.input_size() != 2 || add.output_size() != 1 ||
+      add.attribute_size() != 0 || add.input(0) == add.input(1))
+    return std::nullopt;
+  // The other operand: a float tensor computed already (a later one makes its own convolution, if any, the
+  // one that adds), of the output's shape and layout (no broadcasting).
+  const auto it = symbols_.find(add.input(add.input(0) == tensor ? 1 : 0));
+  if (it == symbols_.end() || it->second.kind != Symbol::Kind::real) return std::nullopt;
+  const Value& other = graph_.value(it->second.value);
+  const Value& out = graph_.value(conv_output);
+  if (other.type != ElementType::f32 || other.layout != out.layout || other.shape != out.shape)
+    return std::nullopt;
+  return ResidualAdd{&add, it->second.value};
+}
+
 std::optional<Importer::GatedProduct> Importer::gated_product(const onnx::NodeProto& gate) const {
   if (!in_onnx_domain(gate) || gate.input_size() != 1 || gate.output_size() != 1) return std::nullopt;
   UnaryParams params;
@@ -580,9 +600,25 @@ bool Importer::lower_float(const onnx::NodeProto& node) {
         result = cs[0]->output(0);
       }
     }
-    const FloatActivation act = float_activation(result);
+    FloatActivation act = float_activation(result);
     const ValueId out = build_float_conv(node, float_input(node, 0), w.constant.shape, weights, bias,
                                          act.clamp, op == "ConvTranspose", act.last, act.unary);
+    if (op == "Conv" && act.fused.empty()) {
+      if (const auto add = fusable_residual_add(result, out)) {
+        // Conv -> Add(result, other) [-> Relu / Clip -> activation]: the add, and what follows it, run on
+        // each block of the convolution's output as it is written (a residual connection: ResNet,
+        // MobileNetV2's inverted residuals).
+        mark_consumed(add->node);
+        act = float_activation(add->node->output(0));
+        const auto conv = std::find_if(graph_.nodes.rbegin(), graph_.nodes.rend(),
+                                       [&](const Node& n) { return n.output == out; });
+        auto& attrs = std::get<FloatConvAttrs>(conv->attrs);
+        attrs.residual = true;
+        attrs.clamp = act.clamp;
+        attrs.activation = act.unary;
+        conv->inputs.push_back(add->other);
+      }
+    }
     finish_activation(act, out);
     return true;
   }

@@ -26,8 +26,9 @@ namespace octet::conv {
 struct FloatConv2d {
   Isa isa = Isa::scalar;
   ref::Conv2dParams params;
-  FloatClamp clamp;
+  FloatClamp clamp;        // with adds_residual, applied after the add (the kernels then clamp nothing)
   UnaryParams activation;  // identity: none
+  bool adds_residual = false;
   int64_t kernel_h = 1, kernel_w = 1, in_channels = 0, out_channels = 0, group_in = 0, group_out = 0;
   bool depthwise = false;
   int64_t multiplier = 1;                  // depthwise: output channels per input channel
@@ -149,21 +150,38 @@ void multiply_panels(Isa isa, const gemm::PackedFloatB& b, int64_t p0, int64_t p
   }
 }
 
-// The fused activation over a block of the output its task has just written (`rows` rows of `cols` floats,
-// `ld` apart), in place, on this thread: the block is still in cache, where a separate operator would read
-// the whole tensor back from memory.
-void activate(Isa isa, const UnaryParams& activation, float* out, int64_t rows, int64_t cols, int64_t ld) {
-  if (activation.op == UnaryOp::identity || rows * cols == 0) return;
-  const elementwise::FloatUnaryKernel kernel = float_kernels(isa).unary;
-  auto run = [&](float* p, int64_t n) {
-    if (kernel == nullptr)
-      ref::float_unary(activation, p, p, n);
+// The steps after the sum over a block of the output its task has just written (`rows` rows of `cols`
+// floats, `ld` apart), in place, on this thread: the residual's elements added (`residual`: the block's
+// place in it, or null), the clamp where it comes after the add, the activation. The block is still in
+// cache, where separate operators would read the whole tensor back from memory.
+void finish_block(const UnaryParams& activation, Isa isa, FloatClamp clamp, const float* residual, float* out,
+                  int64_t rows, int64_t cols, int64_t ld) {
+  const bool activates = activation.op != UnaryOp::identity;
+  if ((residual == nullptr && !activates) || rows * cols == 0) return;
+  const FloatKernels& kernels = float_kernels(isa);
+  const UnaryParams clip{UnaryOp::clip, clamp.lo, clamp.hi};
+  auto unary = [&](const UnaryParams& p, float* y, int64_t n) {
+    if (kernels.unary == nullptr)
+      ref::float_unary(p, y, y, n);
     else
-      kernel(activation, p, p, n);
+      kernels.unary(p, y, y, n);
   };
-  if (cols == ld) return run(out, rows * cols);
-  for (int64_t r = 0; r < rows; ++r)
-    run(out + r * ld, cols);
+  auto finish = [&](float* y, const float* r, int64_t n) {
+    if (r != nullptr) {
+      if (kernels.binary == nullptr) {
+        for (int64_t i = 0; i < n; ++i)
+          y[i] = ref::binary_value(BinaryOp::add, y[i], r[i]);
+      } else {
+        const elementwise::BinarySegment all{0, 0, 0, n};
+        kernels.binary(BinaryOp::add, y, 1, r, 1, y, &all, 1);
+      }
+      if (!clamp.is_identity()) unary(clip, y, n);
+    }
+    if (activates) unary(activation, y, n);
+  };
+  if (cols == ld) return finish(out, residual, rows * cols);
+  for (int64_t i = 0; i < rows; ++i)
+    finish(out + i * ld, residual ? residual + i * ld : nullptr, cols);
 }
 
 // The im2col rows of `rows` output pixels from pixel `first` on, for group `group`: K = (ky, kx, ci),
@@ -207,8 +225,13 @@ void fill_rows(const FloatConv2d& c, const float* input, int64_t ih, int64_t iw,
   }
 }
 
+// The clamp the kernels apply: none when a residual is added after them (the clamp comes after the add).
+FloatClamp kernel_clamp(const FloatConv2d& c) {
+  return c.adds_residual ? FloatClamp{} : c.clamp;
+}
+
 void run_gemm(const FloatConv2d& c, const float* input, int64_t n, int64_t ih, int64_t iw, int64_t oh,
-              int64_t ow, float* output) {
+              int64_t ow, float* output, const float* residual) {
   const auto& p = c.params;
   const int64_t pixels = n * oh * ow, cout = c.out_channels;
   const int64_t group_count = static_cast<int64_t>(c.packed.size());
@@ -238,14 +261,16 @@ void run_gemm(const FloatConv2d& c, const float* input, int64_t n, int64_t ih, i
     const int64_t p0 = split * per_split, p1 = std::min(panels, (split + 1) * per_split);
     float* out = output + first * cout + g * c.group_out;
     multiply_panels(c.isa, c.packed[static_cast<size_t>(g)], p0, p1, a, lda, rows, &run, 1,
-                    bias ? bias + g * c.group_out : nullptr, c.clamp, out, cout);
+                    bias ? bias + g * c.group_out : nullptr, kernel_clamp(c), out, cout);
     const int64_t col0 = std::min(p0 * panel, c.group_out), col1 = std::min(p1 * panel, c.group_out);
-    activate(c.isa, c.activation, out + col0, rows, col1 - col0, cout);
+    const int64_t at = first * cout + g * c.group_out + col0;
+    finish_block(c.activation, c.isa, c.clamp, residual ? residual + at : nullptr, output + at, rows,
+                 col1 - col0, cout);
   });
 }
 
 void run_depthwise(const FloatConv2d& c, const float* input, int64_t n, int64_t ih, int64_t iw, int64_t oh,
-                   int64_t ow, float* output) {
+                   int64_t ow, float* output, const float* residual) {
   const int64_t cout = c.out_channels, cin = c.in_channels, m = c.multiplier;
   // With a channel multiplier, output channel oc reads input channel oc / m: repeat each input channel m
   // times, and the kernel is the multiplier-1 one over C_out channels.
@@ -272,12 +297,14 @@ void run_depthwise(const FloatConv2d& c, const float* input, int64_t n, int64_t 
                 .kernel_h = c.kernel_h,
                 .kernel_w = c.kernel_w,
                 .params = c.params,
-                .clamp = c.clamp,
+                .clamp = kernel_clamp(c),
                 .oy = row % oh,
                 .ox_begin = 0,
                 .ox_end = ow,
                 .out = output + row * ow * cout});
-    activate(c.isa, c.activation, output + row * ow * cout, 1, ow * cout, ow * cout);
+    const int64_t at = row * ow * cout;
+    finish_block(c.activation, c.isa, c.clamp, residual ? residual + at : nullptr, output + at, 1, ow * cout,
+                 ow * cout);
   });
 }
 
@@ -286,7 +313,7 @@ void run_depthwise(const FloatConv2d& c, const float* input, int64_t n, int64_t 
 std::shared_ptr<const FloatConv2d> prepare_float_conv2d(Isa isa, const float* weights,
                                                         const Shape& weight_shape, const float* bias,
                                                         const ref::Conv2dParams& params, FloatClamp clamp,
-                                                        const UnaryParams& activation) {
+                                                        const UnaryParams& activation, bool adds_residual) {
   constexpr std::string_view op = "float_conv2d";
   check_window(op, params.stride_h, params.stride_w, params.dilation_h, params.dilation_w, params.pad,
                params.groups);
@@ -298,6 +325,7 @@ std::shared_ptr<const FloatConv2d> prepare_float_conv2d(Isa isa, const float* we
   c->params = params;
   c->clamp = clamp;
   c->activation = activation;
+  c->adds_residual = adds_residual;
   c->out_channels = s[0];
   c->kernel_h = s[1];
   c->kernel_w = s[2];
@@ -319,9 +347,13 @@ std::shared_ptr<const FloatConv2d> prepare_float_conv2d(Isa isa, const float* we
   return c;
 }
 
-void run(const FloatConv2d& c, const float* input, int64_t n, int64_t h, int64_t w, float* output) {
+void run(const FloatConv2d& c, const float* input, int64_t n, int64_t h, int64_t w, float* output,
+         const float* residual) {
   constexpr std::string_view op = "float_conv2d";
   check_input(op, n, h, w);
+  if ((residual != nullptr) != c.adds_residual)
+    throw Error(c.adds_residual ? "float_conv2d: prepared to add a residual tensor, given none"
+                                : "float_conv2d: given a residual tensor it was not prepared to add");
   const auto& p = c.params;
   const int64_t oh =
       ref::conv_output_size(op, "height", h, c.kernel_h, p.stride_h, p.dilation_h, p.pad.top, p.pad.bottom);
@@ -329,9 +361,9 @@ void run(const FloatConv2d& c, const float* input, int64_t n, int64_t h, int64_t
       ref::conv_output_size(op, "width", w, c.kernel_w, p.stride_w, p.dilation_w, p.pad.left, p.pad.right);
   if (n * oh * ow * c.out_channels == 0) return;
   if (c.depthwise)
-    run_depthwise(c, input, n, h, w, oh, ow, output);
+    run_depthwise(c, input, n, h, w, oh, ow, output, residual);
   else
-    run_gemm(c, input, n, h, w, oh, ow, output);
+    run_gemm(c, input, n, h, w, oh, ow, output, residual);
 }
 
 std::shared_ptr<const FloatConvTranspose2d> prepare_float_conv_transpose2d(
@@ -467,7 +499,7 @@ void run(const FloatConvTranspose2d& c, const float* input, int64_t n, int64_t h
             std::copy_n(scratch.out.data() + r * c.group_out, c.group_out, out_row + columns[r] * cout);
       }
     }
-    activate(c.isa, c.activation, out_row, ow, c.group_out, cout);
+    finish_block(c.activation, c.isa, c.clamp, nullptr, out_row, ow, c.group_out, cout);
   });
 }
 

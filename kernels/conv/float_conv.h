@@ -16,15 +16,19 @@ struct FloatConv2d;  // defined in float_conv.cpp
 struct FloatConvTranspose2d;
 
 // weights [C_out, KH, KW, C_in / groups], bias [C_out] or null. Each output element is the convolution's
-// sum, clamped, then `activation` of it (a fused Sigmoid, SiLU, LeakyRelu, ...): the bits of the
-// convolution, the clamp and the unary operator run one after another, applied to each block of the output
-// while it is still in cache.
+// sum, plus with `adds_residual` the same element of run()'s `residual` (a residual connection's Add),
+// clamped, then `activation` of it (a fused Sigmoid, SiLU, LeakyRelu, ...): the bits of the convolution,
+// the add, the clamp and the unary operator run one after another, the steps after the sum applied to each
+// block of the output while it is still in cache.
 std::shared_ptr<const FloatConv2d> prepare_float_conv2d(Isa isa, const float* weights,
                                                         const Shape& weight_shape, const float* bias,
                                                         const ref::Conv2dParams& params, FloatClamp clamp,
-                                                        const UnaryParams& activation = {});
-// input [n, h, w, C_in] -> output [n, OH, OW, C_out].
-void run(const FloatConv2d& conv, const float* input, int64_t n, int64_t h, int64_t w, float* output);
+                                                        const UnaryParams& activation = {},
+                                                        bool adds_residual = false);
+// input [n, h, w, C_in] -> output [n, OH, OW, C_out]; `residual` [n, OH, OW, C_out], given exactly when
+// the convolution was prepared with adds_residual. It must not overlap the output.
+void run(const FloatConv2d& conv, const float* input, int64_t n, int64_t h, int64_t w, float* output,
+         const float* residual = nullptr);
 
 std::shared_ptr<const FloatConvTranspose2d> prepare_float_conv_transpose2d(
     Isa isa, const float* weights, const Shape& weight_shape, const float* bias,

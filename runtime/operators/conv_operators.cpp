@@ -316,9 +316,11 @@ std::unique_ptr<const Operator> float_conv(const Graph& g, const Node& node, Isa
     });
   }
   auto conv = conv::prepare_float_conv2d(isa, a.weights->data.data(), a.weights->shape, bias, a.conv, a.clamp,
-                                         a.activation);
-  return function([in, conv](auto inputs, std::byte* o) {
-    conv::run(*conv, as<float>(inputs[0]), in.shape[0], in.shape[1], in.shape[2], as<float>(o));
+                                         a.activation, a.residual);
+  const bool residual = a.residual;
+  return function([in, conv, residual](auto inputs, std::byte* o) {
+    conv::run(*conv, as<float>(inputs[0]), in.shape[0], in.shape[1], in.shape[2], as<float>(o),
+              residual ? as<float>(inputs[1]) : nullptr);
   });
 }
 

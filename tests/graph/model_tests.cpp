@@ -936,6 +936,22 @@ TEST(ModelInfo, FloatActivationsFoldIntoTheirProducer) {
   EXPECT_EQ(ops, expected);
 }
 
+// A residual connection's Add runs inside the float convolution before it, with the Relu / Clip and the
+// activation after the add; the shortcut's convolution takes the add when the main branch's comes first in
+// the file. An Add that broadcasts, or one after the convolution's own Relu, stays an operator; and the
+// NCHW input read by two convolutions is transposed once.
+TEST(ModelInfo, FloatResidualAddsFoldIntoTheConvolution) {
+  const Model model = Model::load(Case{"float_residual_adds", ""}.onnx().string());
+  std::vector<std::string> ops;
+  for (const NodeInfo& n : model.nodes())
+    ops.push_back(n.op + " " + n.onnx_op);
+  const std::vector<std::string> expected = {"transpose (layout)", "conv Conv",         "conv Conv",
+                                             "conv+add Conv",      "conv+add Conv",     "conv+add+silu Conv",
+                                             "conv Conv",          "binary Add",        "conv Conv",
+                                             "binary Add",         "transpose (layout)"};
+  EXPECT_EQ(ops, expected);
+}
+
 TEST(ModelInfo, DynamicBatchRunsBatchOneAndThree) {
   const Model model = Model::load(kDynamicBatch.onnx().string());
   ASSERT_EQ(model.inputs()[0].shape.size(), 4u);

@@ -771,6 +771,53 @@ TEST_P(FloatConvFast, FusedActivationsEqualTheConvolutionThenTheOperator) {
   }
 }
 
+TEST_P(FloatConvFast, FusedResidualAddsEqualTheConvolutionThenTheAdd) {
+  // A residual connection's Add fused in: the convolution's sum (clamped by nothing), plus the residual's
+  // element, then the clamp and the activation, each rounding as the separate operators round.
+  test::Random rng(1212);
+  const UnaryParams activations[] = {{}, {UnaryOp::silu}, {UnaryOp::relu}, {UnaryOp::tanh}};
+  const ConvKind kinds[] = {ConvKind::dense, ConvKind::grouped, ConvKind::depthwise, ConvKind::pointwise,
+                            ConvKind::tiny};
+  for (int round = 0; round < 60; ++round) {
+    const UnaryParams& activation = activations[round % 4];
+    ConvCase c = random_conv(rng, kinds[round % 5], round % 3 == 0 ? 20 : 9);
+    if (round % 10 == 0) {  // few pixels, many channels: the GEMM splits its panels over tasks
+      c.input = {1, 3, 3, 24};
+      c.weights = {150, 1, 1, 24};
+      c.params = {};
+    }
+    const bool specials = round % 4 == 3;
+    SCOPED_TRACE("round " + std::to_string(round) + ": " + describe(c) + " then add, " +
+                 std::string(name_of(activation.op)) + (specials ? " specials" : ""));
+    const ConvData d = random_data(rng, c, specials, c.weights[0]);
+    ConvCase unclamped = c;
+    unclamped.clamp = {};
+    std::vector<float> want = reference_conv(unclamped, d);
+    const std::vector<float> residual = random_values(rng, static_cast<int64_t>(want.size()), specials);
+    for (size_t i = 0; i < want.size(); ++i)
+      want[i] = c.clamp.apply(want[i] + residual[i]);
+    ref::float_unary(activation, want.data(), want.data(), static_cast<int64_t>(want.size()));
+    const auto conv = conv::prepare_float_conv2d(GetParam(), d.weights.data(), c.weights, d.bias_or_null(),
+                                                 c.params, c.clamp, activation, true);
+    for (int threads : {1, 3}) {
+      std::vector<float> got(want.size(), 12345.0f);
+      with_threads(threads, [&] {
+        conv::run(*conv, d.input.data(), c.input[0], c.input[1], c.input[2], got.data(), residual.data());
+      });
+      expect_identical(got, want);
+    }
+    if (round == 0) {  // the residual is given exactly when the convolution was prepared for one
+      std::vector<float> out(want.size());
+      EXPECT_THROW(conv::run(*conv, d.input.data(), c.input[0], c.input[1], c.input[2], out.data()), Error);
+      const auto plain = conv::prepare_float_conv2d(GetParam(), d.weights.data(), c.weights, d.bias_or_null(),
+                                                    c.params, c.clamp);
+      EXPECT_THROW(
+          conv::run(*plain, d.input.data(), c.input[0], c.input[1], c.input[2], out.data(), residual.data()),
+          Error);
+    }
+  }
+}
+
 TEST_P(FloatConvFast, GemmMatchesTheReference) {
   test::Random rng(1001);
   for (int round = 0; round < 60; ++round) {

@@ -3446,6 +3446,30 @@ def float_fused_activations():
     return b
 
 
+@model
+def float_residual_adds():
+    """Residual connections that octet adds inside the float convolution before them (lower_float.cpp): a
+    ResNet bottleneck whose projection shortcut comes after the main branch in the file (the shortcut's
+    convolution takes the add), Add(skip, conv) operand order, Add -> Relu and Add -> Clip(0, 6) -> SiLU
+    folded after the add. Left as operators: an Add that broadcasts, and one after the convolution's own
+    Relu."""
+    b = Builder("float_residual_adds", opset=13)
+    sig = lambda v: 1 / (1 + np.exp(-v))
+    x = b.input([1, 8, 10, 10], -2, 2)
+    main = float_conv(b, b.relu(float_conv(b, x, 6, 1, gain=0.6)), 12, 3, pads=(1, 1, 1, 1), gain=0.4)
+    shortcut = float_conv(b, x, 12, 1, gain=0.5)
+    y = b.relu(b.binary("Add", main, shortcut))
+    y = b.relu(b.binary("Add", y, float_conv(b, y, 12, 3, pads=(1, 1, 1, 1), group=12, gain=0.5)))
+    c = b.binary("Add", float_conv(b, y, 12, 1, gain=0.4), y)
+    c = b.clip(c, 0.0, 6.0)
+    y = b.binary("Mul", c, b.unary("Sigmoid", c, sig))
+    bias = fconst(b, b.rng.normal(0, 0.3, (1, 12, 1, 1)), "channel_bias")
+    y = b.binary("Add", float_conv(b, y, 12, 1, gain=0.4), bias)  # broadcasts: not a residual
+    y = b.binary("Add", b.relu(float_conv(b, y, 12, 1, gain=0.4)), y)  # after the conv's own Relu
+    b.output(y)
+    return b
+
+
 # ----------------------------------------------------------------------------------------------------------
 # Malformed and unsupported models
 # ----------------------------------------------------------------------------------------------------------
