@@ -76,6 +76,10 @@ inline T pow2i(T k) {
 // product is exact, the second rounds once (to a subnormal, or to inf, where the result is one).
 template <class T>
 inline T scale_by_pow2(T p, T n) {
+  // Where every n is in [-125, 127] and p in [1/2, 2) (exp's 1 + hi + tail is within [0.70, 1.42]), 2^n is
+  // normal and p 2^n is exact, as both steps below are: one multiply gives the same bits. A batch takes the
+  // two steps when any lane needs them (a NaN n too).
+  if (!simd::any(!(n >= T(-125.0f) && n <= T(127.0f)))) return p * detail::pow2i(n);
   const T n1 = (n * T(0.5f) + T(kRoundMagic)) - T(kRoundMagic);
   const T n2 = n - n1;
   return (p * detail::pow2i(n1)) * detail::pow2i(n2);
