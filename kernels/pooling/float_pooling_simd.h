@@ -11,12 +11,21 @@
 
 namespace octet::pooling {
 
+// The n (<= width) channels at p of an image that ends at `end`: a whole vector where one fits before the
+// end (the lanes past n hold the next pixel's channels, computed on and never stored), so that a channel
+// count that is not a multiple of the width does not copy every tap through a buffer.
+template <class L>
+typename L::V load_channels(const float* p, int64_t n, const float* end) {
+  return n == L::width || end - p >= L::width ? L::load(p) : L::load_partial(p, n);
+}
+
 template <class Arch>
 void max_pool_row(const float* image, const FloatPoolRow& g, int64_t oy, float* y) {
   using L = simd::Lanes<Arch>;
   using B = typename L::V;
   const ref::Pool2dParams& p = g.p;
   const B lo(g.clamp.lo), hi(g.clamp.hi);
+  const float* const end = image + g.ih * g.iw * g.c;
   for (int64_t ox = 0; ox < g.ow; ++ox)
     for (int64_t c = 0; c < g.c; c += L::width) {
       const int64_t n = L::lanes_from(c, g.c);
@@ -27,7 +36,7 @@ void max_pool_row(const float* image, const FloatPoolRow& g, int64_t oy, float* 
         for (int64_t kx = 0; kx < p.kernel_w; ++kx) {
           const int64_t ix = ox * p.stride_w - p.pad.left + kx * p.dilation_w;
           if (ix < 0 || ix >= g.iw) continue;
-          best = L::max(best, L::load_n(image + (iy * g.iw + ix) * g.c + c, n));
+          best = L::max(best, load_channels<L>(image + (iy * g.iw + ix) * g.c + c, n, end));
         }
       }
       L::store_n(y + ox * g.c + c, L::clamp(best, lo, hi), n);
@@ -43,6 +52,7 @@ void average_pool_row(const float* image, const FloatPoolRow& g, int64_t oy, flo
   const int64_t y0 = oy * p.stride_h - p.pad.top;
   const int64_t y1 = L::smaller(y0 + p.kernel_h, g.ih + p.pad.bottom);
   const int64_t vy0 = L::larger(y0, 0), vy1 = L::smaller(y1, g.ih);
+  const float* const end = image + g.ih * g.iw * g.c;
   for (int64_t ox = 0; ox < g.ow; ++ox) {
     const int64_t x0 = ox * p.stride_w - p.pad.left;
     const int64_t x1 = L::smaller(x0 + p.kernel_w, g.iw + p.pad.right);
@@ -54,7 +64,7 @@ void average_pool_row(const float* image, const FloatPoolRow& g, int64_t oy, flo
       B sum(0.0f);
       for (int64_t iy = vy0; iy < vy1; ++iy)
         for (int64_t ix = vx0; ix < vx1; ++ix)
-          sum = sum + L::load_n(image + (iy * g.iw + ix) * g.c + c, n);
+          sum = sum + load_channels<L>(image + (iy * g.iw + ix) * g.c + c, n, end);
       L::store_n(y + ox * g.c + c, L::clamp(L::div(sum, divisor), lo, hi), n);
     }
   }
