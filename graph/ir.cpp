@@ -82,6 +82,8 @@ const char* name_of(OpKind kind) {
       return "recurrent";
     case OpKind::depth_to_space:
       return "depth_to_space";
+    case OpKind::channel_shuffle:
+      return "channel_shuffle";
   }
   return "?";
 }
@@ -152,6 +154,7 @@ bool computes_in_float(const Graph& graph, const Node& node) {
     case OpKind::tile:
     case OpKind::concat:
     case OpKind::depth_to_space:
+    case OpKind::channel_shuffle:
     case OpKind::where:
       return false;  // conversions at the int8 boundary, or moves of elements
     case OpKind::scatter_elements:

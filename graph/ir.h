@@ -217,6 +217,12 @@ struct DepthToSpaceAttrs {
   bool to_space = true;  // DepthToSpace; false: SpaceToDepth
   bool crd = false;
 };
+// ShuffleNet's channel shuffle on the innermost (physical) axis of C channels: out[..., j * groups + i] =
+// in[..., i * (C / groups) + j], ONNX's Reshape [N, groups, C / groups, H, W] -> Transpose (0, 2, 1, 3, 4)
+// -> Reshape [N, C, H, W] of an NCHW tensor, done on its NHWC form in one pass.
+struct ChannelShuffleAttrs {
+  int64_t groups = 1;
+};
 
 enum class OpKind {
   quantize,    // float -> uint8 (input 0 float, output uint8)
@@ -258,8 +264,9 @@ enum class OpKind {
   tile,              // any type
   cast,              // float <-> bool / int64
   depth_to_space,
-  recurrent,  // RNN, GRU, LSTM in float (RecurrentAttrs)
-  roi_align,  // RoiAlign in float (RoiAlignAttrs)
+  channel_shuffle,  // any type (ChannelShuffleAttrs)
+  recurrent,        // RNN, GRU, LSTM in float (RecurrentAttrs)
+  roi_align,        // RoiAlign in float (RoiAlignAttrs)
 };
 
 const char* name_of(OpKind kind);
@@ -268,8 +275,8 @@ using Attrs =
     std::variant<std::monostate, ConvAttrs, FloatConvAttrs, FullyConnectedAttrs, FloatFullyConnectedAttrs,
                  PoolAttrs, ClampAttrs, ConcatAttrs, ResizeAttrs, LutAttrs, TransposeAttrs, ReshapeAttrs,
                  UnaryAttrs, BinaryAttrs, ReduceAttrs, SoftmaxAttrs, ArgReduceAttrs, NormAttrs, SliceAttrs,
-                 PadAttrs, GatherAttrs, TileAttrs, CastAttrs, DepthToSpaceAttrs, TopKAttrs,
-                 DynamicQuantizeAttrs, IndexingAttrs, CumSumAttrs, RecurrentAttrs, RoiAlignAttrs>;
+                 PadAttrs, GatherAttrs, TileAttrs, CastAttrs, DepthToSpaceAttrs, ChannelShuffleAttrs,
+                 TopKAttrs, DynamicQuantizeAttrs, IndexingAttrs, CumSumAttrs, RecurrentAttrs, RoiAlignAttrs>;
 
 struct Node {
   std::string name;     // the ONNX node this came from (for errors and profiles)

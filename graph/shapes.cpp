@@ -302,6 +302,14 @@ Shape infer_output_shape(const Graph& g, const Node& n, const Value& out) {
       element_count(s, where(n));
       return s;
     }
+    case OpKind::channel_shuffle: {
+      const Shape& in = input_shape(g, n, 0);
+      const int64_t groups = attrs_of<ChannelShuffleAttrs>(n).groups;
+      if (in.empty() || groups < 1 || in.back() % groups != 0)
+        throw Error(where(n) + ": " + std::to_string(groups) + " groups do not divide the channels of " +
+                    to_string(in));
+      return in;
+    }
     case OpKind::depth_to_space: {
       const Shape& in = input_shape(g, n, 0);
       const auto& a = attrs_of<DepthToSpaceAttrs>(n);
@@ -370,6 +378,7 @@ bool moves_elements(OpKind kind) {
     case OpKind::expand:
     case OpKind::tile:
     case OpKind::depth_to_space:
+    case OpKind::channel_shuffle:
       return true;
     default:
       return false;

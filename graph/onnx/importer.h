@@ -153,6 +153,18 @@ class Importer {
     ValueId other = -1;
   };
   std::optional<ResidualAdd> fusable_residual_add(const std::string& tensor, ValueId conv_output) const;
+  // ShuffleNet's channel shuffle starting at `reshape`, whose input is the NHWC value `nhwc`: Reshape to
+  // [N, groups, C / groups, H, W], Transpose (0, 2, 1, 3, 4), Reshape back to [N, C, H, W], each the only
+  // consumer of the one before; with `dequantized` (a QDQ model) Quantize / DequantizeLinear pairs with
+  // the value's own params may sit between them (lower_structural.cpp). `fused`: the nodes after
+  // `reshape`, `output` the last.
+  struct ChannelShuffle {
+    std::vector<const onnx::NodeProto*> fused;
+    const onnx::NodeProto* output = nullptr;
+    int64_t groups = 1;
+  };
+  std::optional<ChannelShuffle> channel_shuffle_at(const onnx::NodeProto& reshape, const Value& nhwc,
+                                                   bool dequantized) const;
   void mark_consumed(const onnx::NodeProto* node) { consumed_.insert(node); }
   int64_t opset() const { return opset_; }
   Graph& graph() { return graph_; }

@@ -372,6 +372,19 @@ bool Importer::lower_structural(const onnx::NodeProto& node) {
     return true;
   }
 
+  if (op == "Reshape" && in.layout == Layout::nhwc) {
+    if (const auto shuffle = channel_shuffle_at(node, in, kind == Symbol::Kind::dequantized)) {
+      // The whole Reshape -> Transpose -> Reshape in one pass over the NHWC tensor, which stays NHWC for
+      // the convolutions, slices and concatenations around it.
+      for (const onnx::NodeProto* f : shuffle->fused)
+        mark_consumed(f);
+      Value out = in;
+      out.name = shuffle->output->output(0);
+      define_value(*shuffle->output, 0, kind,
+                   emit(node, OpKind::channel_shuffle, {v}, ChannelShuffleAttrs{shuffle->groups}, out));
+      return true;
+    }
+  }
   // Shape-only operators work on the ONNX (channel-first) element order.
   const ValueId pv = as_plain(v, node);
   Value out = graph_.value(pv);
@@ -384,6 +397,64 @@ bool Importer::lower_structural(const onnx::NodeProto& node) {
   const Shape target = reshaped_shape(node, graph_.value(pv).shape);
   define_value(node, 0, kind, emit(node, OpKind::reshape, {pv}, ReshapeAttrs{target}, out));
   return true;
+}
+
+std::optional<Importer::ChannelShuffle> Importer::channel_shuffle_at(const onnx::NodeProto& reshape,
+                                                                     const Value& nhwc,
+                                                                     bool dequantized) const {
+  if (nhwc.shape.size() != 4) return std::nullopt;
+  const int64_t n = nhwc.shape[0], h = nhwc.shape[1], w = nhwc.shape[2], c = nhwc.shape[3];
+  ChannelShuffle shuffle;
+  // The only consumer of `tensor`, an ONNX operator, if it has one.
+  auto single = [&](const std::string& tensor) -> const onnx::NodeProto* {
+    if (is_graph_output(tensor)) return nullptr;
+    const auto cs = consumers(tensor);
+    if (cs.size() != 1 || !(cs[0]->domain().empty() || cs[0]->domain() == "ai.onnx")) return nullptr;
+    return cs[0];
+  };
+  // The node `op` after `node` when it is the only consumer of its only output; in a QDQ model past a
+  // QuantizeLinear -> DequantizeLinear pair with the tensor's own params (which changes nothing here).
+  auto only_next = [&](const onnx::NodeProto& node, const char* op) -> const onnx::NodeProto* {
+    if (node.output_size() != 1) return nullptr;
+    const onnx::NodeProto* next = single(node.output(0));
+    if (next && dequantized && next->op_type() == "QuantizeLinear" && next->output_size() == 1) {
+      const onnx::NodeProto* dq = single(next->output(0));
+      if (!dq || dq->op_type() != "DequantizeLinear" || dq->output_size() != 1) return nullptr;
+      try {
+        if (!(activation_params(*next, 1, 2) == nhwc.quant) || !(activation_params(*dq, 1, 2) == nhwc.quant))
+          return nullptr;
+      } catch (const Error&) {
+        return nullptr;  // not a plain pair: the operators' own lowering says what is wrong
+      }
+      shuffle.fused.push_back(next);
+      shuffle.fused.push_back(dq);
+      next = single(dq->output(0));
+    }
+    return next && next->op_type() == op ? next : nullptr;
+  };
+  // A Reshape whose target is a constant known by now.
+  auto target_of = [&](const onnx::NodeProto& node, const Shape& from) -> std::optional<Shape> {
+    if (node.input_size() != 2) return std::nullopt;
+    const auto it = symbols_.find(node.input(1));
+    if (it == symbols_.end() || it->second.kind != Symbol::Kind::constant) return std::nullopt;
+    return reshaped_shape(node, from);
+  };
+  const auto split = target_of(reshape, {n, c, h, w});
+  if (!split || split->size() != 5) return std::nullopt;
+  const int64_t groups = (*split)[1];
+  if (*split != Shape{n, groups, c / std::max<int64_t>(groups, 1), h, w} || groups < 1 || c % groups != 0)
+    return std::nullopt;
+  const onnx::NodeProto* transpose = only_next(reshape, "Transpose");
+  if (!transpose || transpose_perm(*transpose, 5) != std::vector<int64_t>{0, 2, 1, 3, 4}) return std::nullopt;
+  const onnx::NodeProto* back = only_next(*transpose, "Reshape");
+  if (!back) return std::nullopt;
+  const auto merged = target_of(*back, {n, c / groups, groups, h, w});
+  if (!merged || *merged != Shape{n, c, h, w}) return std::nullopt;
+  shuffle.fused.push_back(transpose);
+  shuffle.fused.push_back(back);
+  shuffle.output = back;
+  shuffle.groups = groups;
+  return shuffle;
 }
 
 Shape Importer::reshaped_shape(const onnx::NodeProto& node, const Shape& s) const {

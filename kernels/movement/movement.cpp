@@ -1,5 +1,9 @@
 #include "kernels/movement/movement.h"
 
+#include <cstring>
+#include <string>
+
+#include "kernels/error.h"
 #include "kernels/parallel.h"
 #include "kernels/reference/movement_work.h"
 
@@ -13,7 +17,69 @@ void run_parallel(const ref::detail::MovementWork& work) {
                   [&](int64_t first, int64_t last) { work.run(first, last); });
 }
 
+// Rows of channels shuffled element by element; two groups (ShuffleNet's) as an interleave of the row's
+// halves, which the compiler turns into vector unpacks.
+template <class T>
+void shuffle_rows(const T* x, int64_t first, int64_t last, int64_t groups, int64_t per_group, T* y) {
+  const int64_t c = groups * per_group;
+  for (int64_t p = first; p < last; ++p) {
+    const T* in = x + p * c;
+    T* out = y + p * c;
+    if (groups == 2) {
+      const T* high = in + per_group;
+      for (int64_t j = 0; j < per_group; ++j) {
+        out[2 * j] = in[j];
+        out[2 * j + 1] = high[j];
+      }
+      continue;
+    }
+    for (int64_t j = 0; j < per_group; ++j)
+      for (int64_t i = 0; i < groups; ++i)
+        out[j * groups + i] = in[i * per_group + j];
+  }
+}
+
+struct Bytes8 {
+  uint64_t v;
+};
+struct Bytes2 {
+  uint16_t v;
+};
+
 }  // namespace
+
+void channel_shuffle(const void* x, int64_t pixels, int64_t groups, int64_t per_group, size_t element_size,
+                     void* y) {
+  if (pixels < 0 || groups < 1 || per_group < 0)
+    throw Error("channel_shuffle: invalid geometry " + std::to_string(pixels) + " x " +
+                std::to_string(groups) + " x " + std::to_string(per_group));
+  const int64_t row_bytes = groups * per_group * static_cast<int64_t>(element_size);
+  if (row_bytes == 0 || pixels == 0) return;
+  parallel_ranges(pixels, grain(row_bytes, kTaskBytes), [&](int64_t first, int64_t last) {
+    switch (element_size) {
+      case 1:
+        return shuffle_rows(static_cast<const uint8_t*>(x), first, last, groups, per_group,
+                            static_cast<uint8_t*>(y));
+      case 2:
+        return shuffle_rows(static_cast<const Bytes2*>(x), first, last, groups, per_group,
+                            static_cast<Bytes2*>(y));
+      case 4:
+        return shuffle_rows(static_cast<const uint32_t*>(x), first, last, groups, per_group,
+                            static_cast<uint32_t*>(y));
+      case 8:
+        return shuffle_rows(static_cast<const Bytes8*>(x), first, last, groups, per_group,
+                            static_cast<Bytes8*>(y));
+      default:
+        for (int64_t p = first; p < last; ++p)
+          for (int64_t j = 0; j < per_group; ++j)
+            for (int64_t i = 0; i < groups; ++i)
+              std::memcpy(
+                  static_cast<std::byte*>(y) + p * row_bytes + (j * groups + i) * element_size,
+                  static_cast<const std::byte*>(x) + p * row_bytes + (i * per_group + j) * element_size,
+                  element_size);
+    }
+  });
+}
 
 void transpose(const void* x, const Shape& s, const std::vector<int64_t>& perm, size_t element_size,
                void* y) {

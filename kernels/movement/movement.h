@@ -25,5 +25,9 @@ void concat(const std::vector<const void*>& xs, const std::vector<Shape>& shapes
             size_t element_size, void* y);
 void depth_to_space(const void* x, const Shape& nchw, int64_t block, bool crd, size_t element_size, void* y);
 void space_to_depth(const void* x, const Shape& nchw, int64_t block, size_t element_size, void* y);
+// The channel shuffle of `pixels` rows of groups x per_group elements: y[p][j * groups + i] =
+// x[p][i * per_group + j], the transpose of each row as a [groups, per_group] matrix.
+void channel_shuffle(const void* x, int64_t pixels, int64_t groups, int64_t per_group, size_t element_size,
+                     void* y);
 
 }  // namespace octet::movement

@@ -181,6 +181,14 @@ std::unique_ptr<const Operator> make_movement_operator(const Graph& g, const Nod
         movement::tile(inputs[0], in.shape, repeats, element, o);
       });
     }
+    case OpKind::channel_shuffle: {
+      const int64_t groups = std::get<graph::ChannelShuffleAttrs>(node.attrs).groups;
+      const int64_t channels = in.shape.back();
+      const int64_t pixels = element_count(in.shape, in.name) / std::max<int64_t>(channels, 1);
+      return function([pixels, groups, channels, element](auto inputs, std::byte* o) {
+        movement::channel_shuffle(inputs[0], pixels, groups, channels / groups, element, o);
+      });
+    }
     case OpKind::depth_to_space: {
       const auto a = std::get<graph::DepthToSpaceAttrs>(node.attrs);
       return function([in, a, element](auto inputs, std::byte* o) {

@@ -952,6 +952,23 @@ TEST(ModelInfo, FloatResidualAddsFoldIntoTheConvolution) {
   EXPECT_EQ(ops, expected);
 }
 
+// ShuffleNet's Reshape -> Transpose -> Reshape is one channel_shuffle on the NHWC tensor, also through the
+// Quantize / DequantizeLinear pairs of a QDQ model; where the transposed tensor is also an output it stays
+// the three operators. (MatchesExpectedOutputs checks the values.)
+TEST(ModelInfo, ChannelShufflesRunOnTheNhwcTensor) {
+  for (const char* name : {"float_channel_shuffle", "qdq_channel_shuffle"}) {
+    SCOPED_TRACE(name);
+    const Model model = Model::load(Case{name, ""}.onnx().string());
+    int shuffles = 0, transposes = 0;
+    for (const NodeInfo& n : model.nodes()) {
+      shuffles += n.op == "channel_shuffle";
+      transposes += n.onnx_op == "Transpose";
+    }
+    EXPECT_EQ(shuffles, 1);
+    EXPECT_EQ(transposes, 1);
+  }
+}
+
 TEST(ModelInfo, DynamicBatchRunsBatchOneAndThree) {
   const Model model = Model::load(kDynamicBatch.onnx().string());
   ASSERT_EQ(model.inputs()[0].shape.size(), 4u);

@@ -600,6 +600,31 @@ TEST(Movement, DepthToSpaceAndBackMatchIndexArithmetic) {
   EXPECT_TRUE(back == x);
 }
 
+TEST(Movement, ChannelShuffleIsTheTransposeOfEachPixelsGroups) {
+  // The channel shuffle against the reference transpose of [pixels, groups, per_group] to
+  // [pixels, per_group, groups], every element size, 1 and 3 threads, tasks of several pixels.
+  test::Random rng(110);
+  for (int round = 0; round < 200; ++round) {
+    const size_t es = kElementSizes[static_cast<size_t>(round) % std::size(kElementSizes)];
+    const int64_t pixels = round % 20 == 0 ? 0 : rng.integer(1, round % 3 == 0 ? 3000 : 40);
+    const int64_t groups = rng.integer(1, 5), per_group = rng.integer(round % 17 == 0 ? 0 : 1, 70);
+    SCOPED_TRACE(std::to_string(pixels) + " pixels, " + std::to_string(groups) + " x " +
+                 std::to_string(per_group) + ", element size " + std::to_string(es));
+    const Shape view{pixels, groups, per_group};
+    const Bytes x = random_bytes(rng, count_of(view), es);
+    Bytes want(x.size()), got(x.size(), std::byte{0xAB});
+    ref::transpose(x.data(), view, {0, 2, 1}, es, want.data());
+    for (int threads : {1, 3}) {
+      tbb::task_arena(threads).execute(
+          [&] { movement::channel_shuffle(x.data(), pixels, groups, per_group, es, got.data()); });
+      ASSERT_TRUE(got == want) << threads << " threads";
+    }
+  }
+  Bytes none;
+  EXPECT_THROW(movement::channel_shuffle(none.data(), 1, 0, 4, 4, none.data()), Error);
+  EXPECT_THROW(movement::channel_shuffle(none.data(), -1, 2, 4, 4, none.data()), Error);
+}
+
 // ---- The ONNX specification's examples -----------------------------------------------------------------
 
 template <class T>

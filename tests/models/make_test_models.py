@@ -3470,6 +3470,59 @@ def float_residual_adds():
     return b
 
 
+def channel_shuffle_model(name, quantized):
+    """ShuffleNet's channel shuffle (Reshape [N, g, C / g, H, W] -> Transpose (0, 2, 1, 3, 4) -> Reshape
+    [N, C, H, W]) after a convolution, which octet runs as one pass over the NHWC tensor (channel_shuffle):
+    three groups with 0 and -1 in the target shapes, then a slice of the shuffled channels; and two groups
+    where the transposed tensor is also an output, which stays Reshape / Transpose / Reshape. `quantized`: a
+    QDQ model whose every tensor passes a Quantize / DequantizeLinear pair with the same params."""
+    b = Builder(name, opset=13)
+    x = b.input([1, 8, 6, 5], -1, 1)
+    if quantized:
+        xq = b.q(x)
+        wd, _, ws = b.weights(b.rng.normal(0, 0.4, (12, 8, 1, 1)), 0, True)
+        y = b.conv(b.dq(xq), wd, b.bias(b.rng.normal(0, 0.3, 12), xq.s, ws))
+        s, z = calibrate(y.v, np.uint8, None, None)
+    else:
+        y = float_conv(b, x, 12, 1)
+        s = z = None
+
+    def same_params(t):
+        return b.qdq(t, s=s, z=z) if quantized else t
+
+    def shuffle(t, groups, shape1, shape2, keep_transposed=False):
+        n, c, h, w = t.v.shape
+        r1 = same_params(T(b.node("Reshape", [t.name, b.const(np.array(shape1, np.int64), "shape")], "reshape"),
+                           t.v.reshape(n, groups, c // groups, h, w)))
+        tr = same_params(T(b.node("Transpose", [r1.name], "transpose", perm=[0, 2, 1, 3, 4]),
+                           r1.v.transpose(0, 2, 1, 3, 4)))
+        if keep_transposed:
+            b.output(tr)
+        return same_params(T(b.node("Reshape", [tr.name, b.const(np.array(shape2, np.int64), "shape")],
+                                    "reshape"), tr.v.reshape(n, c, h, w)))
+
+    y = shuffle(same_params(y), 3, [0, 3, -1, 6, 5], [1, -1, 6, 5])
+    b.output(y)
+    b.output(T(b.node("Slice", [y.name, b.const(np.array([4], np.int64), "starts"),
+                                b.const(np.array([10], np.int64), "ends"), b.const(np.array([1], np.int64), "axes")],
+                      "slice"), y.v[:, 4:10], y.s, y.z) if not quantized else
+             same_params(T(b.node("Slice", [y.name, b.const(np.array([4], np.int64), "starts"),
+                                            b.const(np.array([10], np.int64), "ends"),
+                                            b.const(np.array([1], np.int64), "axes")], "slice"), y.v[:, 4:10])))
+    b.output(shuffle(y, 2, [1, 2, 6, 6, 5], [1, 12, 6, 5], keep_transposed=True))
+    return b
+
+
+@model
+def float_channel_shuffle():
+    return channel_shuffle_model("float_channel_shuffle", quantized=False)
+
+
+@model
+def qdq_channel_shuffle():
+    return channel_shuffle_model("qdq_channel_shuffle", quantized=True)
+
+
 # ----------------------------------------------------------------------------------------------------------
 # Malformed and unsupported models
 # ----------------------------------------------------------------------------------------------------------
