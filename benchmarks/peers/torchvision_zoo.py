@@ -28,6 +28,8 @@ import numpy as np
 import torch
 import torchvision
 
+import yolo_like
+
 M = torchvision.models
 SEG = torchvision.models.segmentation
 # name -> (constructor, input size)
@@ -53,6 +55,8 @@ ARCHITECTURES = {
     "deeplabv3_mobilenet_v3_large":
         (lambda **k: SEG.deeplabv3_mobilenet_v3_large(weights_backbone=None, aux_loss=False, **k), 320),
     "fcn_resnet50": (lambda **k: SEG.fcn_resnet50(weights_backbone=None, aux_loss=False, **k), 320),
+    # Not torchvision's: YOLOv8n's structure with its box decoding (yolo_like.py).
+    "yolov8n_like": (lambda **k: yolo_like.YoloV8Like(size=320), 320),
 }
 FLOAT_LIMIT = 1e-4  # of torch's largest output magnitude
 

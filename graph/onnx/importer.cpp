@@ -306,7 +306,16 @@ void Importer::write_outputs() {
     }
     const bool passed = options_.cut && std::count(options_.cut->passed_outputs.begin(),
                                                    options_.cut->passed_outputs.end(), out.name()) > 0;
-    if ((!options_.nhwc_io || passed) && graph_.value(v).layout == Layout::nhwc) v = as_plain(v, out.name());
+    if ((!options_.nhwc_io || passed) && graph_.value(v).layout == Layout::nhwc) {
+      v = as_plain(v, out.name());
+      // Every reader of a value shares its one plain copy (as_plain): where another output of the same
+      // value (an Identity of it, say) holds that copy already, this output gets a copy of its own.
+      if (std::find(graph_.outputs.begin(), graph_.outputs.end(), v) != graph_.outputs.end()) {
+        Value copy = graph_.value(v);
+        copy.name = out.name();
+        v = emit(out.name(), "(copy)", OpKind::reshape, {v}, ReshapeAttrs{copy.shape}, copy);
+      }
+    }
     graph_.value(v).name = out.name();
     check_output_type(out, graph_.value(v));
     graph_.outputs.push_back(v);

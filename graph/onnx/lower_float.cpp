@@ -368,6 +368,9 @@ bool Importer::lower_float(const onnx::NodeProto& node) {
       const auto cs = consumers(act.last);
       if (cs.size() != 1) break;
       const onnx::NodeProto& next = *cs[0];
+      // Only a node that reads the result as its operand (a malformed Clip(min, result) is left to fail
+      // in its own lowering).
+      if (!in_onnx_domain(next) || next.input_size() < 1 || next.input(0) != act.last) break;
       float lo = -INFINITY, hi = INFINITY;
       if (next.op_type() == "Relu") {
         lo = 0.0f;
@@ -402,7 +405,7 @@ bool Importer::lower_float(const onnx::NodeProto& node) {
     // Mul is then the result's other consumer.
     if (is_graph_output(act.last)) return act;
     const auto cs = consumers(act.last);
-    if (cs.size() == 1 && in_onnx_domain(*cs[0]) && cs[0]->output_size() == 1) {
+    if (cs.size() == 1 && in_onnx_domain(*cs[0]) && cs[0]->input_size() == 1 && cs[0]->output_size() == 1) {
       if (const auto p = unary_params(*cs[0]); p && p->op != UnaryOp::identity) {
         act.unary = *p;
         act.fused.push_back(cs[0]);

@@ -355,6 +355,12 @@ TEST_P(ModelTest, MatchesExpectedOutputs) {
   } catch (const Error& e) {
     FAIL() << "run failed: " << e.what();
   }
+  // Every output keeps its own name (two outputs of one value, say a tensor and an Identity of it).
+  std::set<std::string> names;
+  for (const TensorInfo& info : model->outputs())
+    names.insert(info.name);
+  ASSERT_EQ(names.size(), model->outputs().size()) << "two outputs share a name";
+  ASSERT_EQ(one.size(), model->outputs().size()) << "the run returned another number of outputs";
   const Tolerance tol = tolerance_for(c.model);
   for (size_t i = 0; i < model->outputs().size(); ++i) {
     const TensorInfo& info = model->outputs()[i];

@@ -3470,6 +3470,17 @@ def float_residual_adds():
     return b
 
 
+@model
+def float_identity_outputs():
+    """A convolution's NHWC result is a graph output, and so is an Identity of it: each output gets its own
+    copy in the model's layout (both read the one transposed copy of the result)."""
+    b = Builder("float_identity_outputs", opset=13)
+    y = float_conv(b, b.input([1, 3, 4, 5], -1, 1), 6, 3, pads=(1, 1, 1, 1))
+    b.output(y)
+    b.output(T(b.node("Identity", [y.name], "identity"), y.v))
+    return b
+
+
 def channel_shuffle_model(name, quantized):
     """ShuffleNet's channel shuffle (Reshape [N, g, C / g, H, W] -> Transpose (0, 2, 1, 3, 4) -> Reshape
     [N, C, H, W]) after a convolution, which octet runs as one pass over the NHWC tensor (channel_shuffle):
