@@ -3,7 +3,10 @@
 // The float depthwise convolution kernel (groups == C_in == C_out), one output row at a time, per ISA:
 // vectors run across channels, and each output channel's accumulator starts at its bias and takes the
 // taps in (ky, kx) order through fma, padding taps included with x = 0.0f, as ref::float_conv2d. A channel
-// multiplier > 1 is run on an input whose channels were repeated to C_out (kernels/conv/float_conv.cpp).
+// multiplier > 1 is run on an input whose channels were repeated to C_out, and a grouped convolution with
+// few channels per group on one whose pixels hold, for each of a group's `inner` input channels i, the
+// value every output channel reads at i (kernels/conv/float_conv.cpp): the taps are then (ky, kx, i), the
+// reference's order.
 
 #include <cstdint>
 
@@ -13,10 +16,15 @@
 namespace octet::conv {
 
 struct FloatDepthwiseRow {
-  const float* image = nullptr;  // one image, [ih, iw, channels]
+  // One image, [ih, iw, inner, channels], from row `first_row` on: the rows the output row reads (a band
+  // of an expanded input, float_conv.cpp), or all of them (first_row 0).
+  const float* image = nullptr;
+  int64_t first_row = 0;
   int64_t ih = 0, iw = 0, channels = 0;
-  const float* weights = nullptr;  // [KH * KW, channels]: tap (ky, kx) at (ky * KW + kx) * channels
-  const float* bias = nullptr;     // [channels] or null
+  int64_t inner = 1;  // input values per output channel and kernel position (1: depthwise)
+  // [KH * KW * inner, channels]: tap (ky, kx, i) at ((ky * KW + kx) * inner + i) * channels
+  const float* weights = nullptr;
+  const float* bias = nullptr;  // [channels] or null
   int64_t kernel_h = 1, kernel_w = 1;
   ref::Conv2dParams params;
   FloatClamp clamp;

@@ -30,22 +30,26 @@ inline void depthwise_vectors(const FloatDepthwiseRow& d, int64_t ix0, int64_t c
     acc[v] = d.bias ? L::load(d.bias + c + v * W) : L::splat(0.0f);
   const V zero = L::splat(0.0f);
   const float* w = d.weights + c;
+  const int64_t inner = d.inner, pixel = inner * channels;
   for (int64_t ky = 0; ky < d.kernel_h; ++ky) {
     const int64_t iy = d.oy * p.stride_h - p.pad.top + ky * p.dilation_h;
     const bool row_inside = iy >= 0 && iy < d.ih;
-    const float* line = row_inside ? d.image + iy * d.iw * channels + c : nullptr;
-    for (int64_t kx = 0; kx < d.kernel_w; ++kx, w += channels) {
+    const float* line = row_inside ? d.image + (iy - d.first_row) * d.iw * pixel + c : nullptr;
+    for (int64_t kx = 0; kx < d.kernel_w; ++kx) {
       const int64_t ix = ix0 + kx * p.dilation_w;
       // Padding taps still take their fma, with x = 0.0f: fma(0, w, acc) is not acc for acc = -0 or w inf.
-      if (row_inside && ix >= 0 && ix < d.iw) {
-        const float* x = line + ix * channels;
+      const bool inside = row_inside && ix >= 0 && ix < d.iw;
+      for (int64_t i = 0; i < inner; ++i, w += channels) {
+        if (inside) {
+          const float* x = line + ix * pixel + i * channels;
 #pragma GCC unroll 4
-        for (int v = 0; v < kVectors; ++v)
-          acc[v] = L::fma(L::load(x + v * W), L::load(w + v * W), acc[v]);
-      } else {
+          for (int v = 0; v < kVectors; ++v)
+            acc[v] = L::fma(L::load(x + v * W), L::load(w + v * W), acc[v]);
+        } else {
 #pragma GCC unroll 4
-        for (int v = 0; v < kVectors; ++v)
-          acc[v] = L::fma(zero, L::load(w + v * W), acc[v]);
+          for (int v = 0; v < kVectors; ++v)
+            acc[v] = L::fma(zero, L::load(w + v * W), acc[v]);
+        }
       }
     }
   }
@@ -67,15 +71,18 @@ void depthwise_channels(const FloatDepthwiseRow& d, int64_t ix0, int64_t c, floa
   using L = simd::Lanes<Arch>;
   const auto& p = d.params;
   const int64_t channels = d.channels;
+  const int64_t inner = d.inner, pixel = inner * channels;
   for (; c < channels; ++c) {
     float acc = d.bias ? d.bias[c] : 0.0f;
     const float* w = d.weights + c;
     for (int64_t ky = 0; ky < d.kernel_h; ++ky) {
       const int64_t iy = d.oy * p.stride_h - p.pad.top + ky * p.dilation_h;
-      for (int64_t kx = 0; kx < d.kernel_w; ++kx, w += channels) {
+      for (int64_t kx = 0; kx < d.kernel_w; ++kx) {
         const int64_t ix = ix0 + kx * p.dilation_w;
         const bool inside = iy >= 0 && iy < d.ih && ix >= 0 && ix < d.iw;
-        acc = L::fma(inside ? d.image[(iy * d.iw + ix) * channels + c] : 0.0f, *w, acc);
+        for (int64_t i = 0; i < inner; ++i, w += channels)
+          acc = L::fma(inside ? d.image[((iy - d.first_row) * d.iw + ix) * pixel + i * channels + c] : 0.0f,
+                       *w, acc);
       }
     }
     out[c] = L::clamp(acc, d.clamp.lo, d.clamp.hi);
@@ -86,13 +93,16 @@ void depthwise_channels(const FloatDepthwiseRow& d, int64_t ix0, int64_t c, floa
 // channels [c, c + kVectors * W): each tap's weight vectors are loaded once for all the pixels. Kernel rows
 // outside the image still take their fma with x = 0.0f.
 // kKernelW > 0: the kernel width known at compile time (3: the common 3x3), so the tap loop unrolls.
-template <class Arch, int kPixels, int kVectors, int kKernelW = 0>
+// kInner: d.inner known at compile time (1: depthwise), or 0.
+template <class Arch, int kPixels, int kVectors, int kKernelW = 0, int kInner = 1>
 inline void depthwise_interior(const FloatDepthwiseRow& d, int64_t ox, int64_t c, float* out_row) {
   using L = simd::Lanes<Arch>;
   using V = typename L::V;
   constexpr int64_t W = L::width;
   const auto& p = d.params;
-  const int64_t channels = d.channels, pixel_step = p.stride_w * channels, tap_step = p.dilation_w * channels;
+  const int64_t inner = kInner > 0 ? kInner : d.inner;
+  const int64_t channels = d.channels, pixel = inner * channels, pixel_step = p.stride_w * pixel,
+                tap_step = p.dilation_w * pixel;
   V acc[kPixels][kVectors];
 #pragma GCC unroll 4
   for (int v = 0; v < kVectors; ++v) {
@@ -107,7 +117,7 @@ inline void depthwise_interior(const FloatDepthwiseRow& d, int64_t ox, int64_t c
   for (int64_t ky = 0; ky < d.kernel_h; ++ky) {
     const int64_t iy = d.oy * p.stride_h - p.pad.top + ky * p.dilation_h;
     if (iy < 0 || iy >= d.ih) {
-      for (int64_t kx = 0; kx < kernel_w; ++kx, w += channels)
+      for (int64_t t = 0; t < kernel_w * inner; ++t, w += channels)
 #pragma GCC unroll 4
         for (int v = 0; v < kVectors; ++v) {
           const V wv = L::load(w + v * W);
@@ -117,16 +127,18 @@ inline void depthwise_interior(const FloatDepthwiseRow& d, int64_t ox, int64_t c
         }
       continue;
     }
-    const float* x = d.image + (iy * d.iw + ox * p.stride_w - p.pad.left) * channels + c;
+    const float* x = d.image + ((iy - d.first_row) * d.iw + ox * p.stride_w - p.pad.left) * pixel + c;
 #pragma GCC unroll 4
-    for (int64_t kx = 0; kx < kernel_w; ++kx, w += channels, x += tap_step)
+    for (int64_t kx = 0; kx < kernel_w; ++kx, x += tap_step)
 #pragma GCC unroll 4
-      for (int v = 0; v < kVectors; ++v) {
-        const V wv = L::load(w + v * W);
+      for (int64_t e = 0; e < inner; ++e, w += channels)
+#pragma GCC unroll 4
+        for (int v = 0; v < kVectors; ++v) {
+          const V wv = L::load(w + v * W);
 #pragma GCC unroll 8
-        for (int i = 0; i < kPixels; ++i)
-          acc[i][v] = L::fma(L::load(x + i * pixel_step + v * W), wv, acc[i][v]);
-      }
+          for (int i = 0; i < kPixels; ++i)
+            acc[i][v] = L::fma(L::load(x + e * channels + i * pixel_step + v * W), wv, acc[i][v]);
+        }
   }
   if (!L::is_identity(d.clamp)) {
     const V lo = L::splat(d.clamp.lo), hi = L::splat(d.clamp.hi);
@@ -179,13 +191,22 @@ void float_depthwise_row_simd(const FloatDepthwiseRow& d) {
   int64_t c = 0;
   for (; c + 2 * W <= channels; c += 2 * W)
     for (int64_t ox = x_lo; ox < blocked_end; ox += kPixels)
-      if (d.kernel_w == 3)
+      if (d.inner == 4 && d.kernel_w == 3)  // ResNeXt's 32 x 4d and wider groups below 16 channels
+        detail::depthwise_interior<Arch, kPixels, 2, 3, 4>(d, ox, c, d.out);
+      else if (d.inner == 8 && d.kernel_w == 3)
+        detail::depthwise_interior<Arch, kPixels, 2, 3, 8>(d, ox, c, d.out);
+      else if (d.inner != 1)
+        detail::depthwise_interior<Arch, kPixels, 2, 0, 0>(d, ox, c, d.out);
+      else if (d.kernel_w == 3)
         detail::depthwise_interior<Arch, kPixels, 2, 3>(d, ox, c, d.out);
       else
         detail::depthwise_interior<Arch, kPixels, 2>(d, ox, c, d.out);
   for (; c + W <= channels; c += W)
     for (int64_t ox = x_lo; ox < blocked_end; ox += kPixels)
-      detail::depthwise_interior<Arch, kPixels, 1>(d, ox, c, d.out);
+      if (d.inner != 1)
+        detail::depthwise_interior<Arch, kPixels, 1, 0, 0>(d, ox, c, d.out);
+      else
+        detail::depthwise_interior<Arch, kPixels, 1>(d, ox, c, d.out);
   if (c < channels)
     for (int64_t ox = x_lo; ox < blocked_end; ++ox)
       detail::depthwise_channels<Arch>(d, ox * p.stride_w - p.pad.left, c, d.out + ox * channels);

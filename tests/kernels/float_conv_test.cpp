@@ -632,11 +632,22 @@ TEST_P(FloatConvFast, LayerShapesMatchTheReference) {
     Shape input, weights;
     int64_t stride, pad, groups;
   };
-  const Layer layers[] = {
-      {{1, 14, 14, 32}, {70, 3, 3, 32}, 1, 1, 1}, {{2, 12, 13, 48}, {100, 1, 1, 48}, 1, 0, 1},
-      {{1, 23, 21, 3}, {16, 3, 3, 3}, 2, 1, 1},   {{1, 15, 15, 37}, {37, 3, 3, 1}, 1, 1, 37},
-      {{1, 9, 9, 24}, {72, 5, 5, 1}, 2, 2, 24},   {{1, 7, 7, 64}, {200, 3, 3, 64}, 1, 1, 1},
-      {{1, 10, 10, 64}, {64, 3, 3, 16}, 1, 1, 4}, {{1, 28, 28, 16}, {8, 1, 1, 16}, 1, 0, 1}};
+  const Layer layers[] = {{{1, 14, 14, 32}, {70, 3, 3, 32}, 1, 1, 1},
+                          {{2, 12, 13, 48}, {100, 1, 1, 48}, 1, 0, 1},
+                          {{1, 23, 21, 3}, {16, 3, 3, 3}, 2, 1, 1},
+                          {{1, 15, 15, 37}, {37, 3, 3, 1}, 1, 1, 37},
+                          {{1, 9, 9, 24}, {72, 5, 5, 1}, 2, 2, 24},
+                          {{1, 7, 7, 64}, {200, 3, 3, 64}, 1, 1, 1},
+                          {{1, 10, 10, 64}, {64, 3, 3, 16}, 1, 1, 4},
+                          {{1, 28, 28, 16}, {8, 1, 1, 16}, 1, 0, 1},
+                          // Grouped with few output channels per group (the depthwise kernel on an expanded
+                          // input, in bands of rows): ResNeXt's 4 x 4, strided, a channel multiplier, 2 in x
+                          // 6 out, and rows so wide that a band is one output row.
+                          {{1, 9, 11, 32}, {32, 3, 3, 4}, 1, 1, 8},
+                          {{2, 13, 12, 32}, {32, 3, 3, 4}, 2, 1, 8},
+                          {{1, 9, 9, 8}, {24, 3, 3, 1}, 1, 1, 8},
+                          {{1, 7, 8, 16}, {48, 3, 3, 2}, 1, 1, 8},
+                          {{1, 5, 300, 64}, {64, 3, 3, 4}, 1, 1, 16}};
   for (const Layer& l : layers) {
     ConvCase c;
     c.input = l.input, c.weights = l.weights;
