@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """torchvision's CNN architectures as torch.onnx exports them, run through octet: a check of octet on real
 network structures it has no test model of (BatchNorm folding, grouped and depthwise convolutions, squeeze
-and excite, channel shuffles, dense concatenations, LayerNorm in channel-last blocks, segmentation heads).
+and excite, channel shuffles, dense concatenations, LayerNorm in channel-last blocks, segmentation heads),
+and a YOLOv8n-shaped detector with its box decoding (yolo_like.py).
 
     /usr/bin/python3 benchmarks/peers/torchvision_zoo.py [--out build/zoo] [--octet build/tools/octet] [NAME ...]
 
