@@ -118,23 +118,28 @@ void roi_align(const float* x, int64_t n, int64_t h, int64_t w, int64_t c, const
             samples.push_back(bilinear_sample(yy, xx, h, w));
           }
         }
+        // Each channel's value starts at 0 and takes the samples in order; the channels are the inner loop,
+        // over contiguous NHWC memory, so that the compiler vectorises it.
         float* out = y + ((r * p.output_h + ph) * p.output_w + pw) * c;
-        for (int64_t ch = 0; ch < c; ++ch) {
-          float value = 0.0f;
-          bool first = true;
-          for (const Sample& s : samples) {
-            const float v1 = image[s.p1 * c + ch], v2 = image[s.p2 * c + ch];
-            const float v3 = image[s.p3 * c + ch], v4 = image[s.p4 * c + ch];
-            if (p.max_mode) {
-              const float m = std::max(std::max(std::max(s.w1 * v1, s.w2 * v2), s.w3 * v3), s.w4 * v4);
-              value = first ? m : std::max(value, m);
-              first = false;
-            } else {
-              value += s.w1 * v1 + s.w2 * v2 + s.w3 * v3 + s.w4 * v4;
+        std::fill_n(out, c, 0.0f);
+        for (size_t k = 0; k < samples.size(); ++k) {
+          const Sample& s = samples[k];
+          const float *q1 = image + s.p1 * c, *q2 = image + s.p2 * c;
+          const float *q3 = image + s.p3 * c, *q4 = image + s.p4 * c;
+          if (p.max_mode) {
+            for (int64_t ch = 0; ch < c; ++ch) {
+              const float m =
+                  std::max(std::max(std::max(s.w1 * q1[ch], s.w2 * q2[ch]), s.w3 * q3[ch]), s.w4 * q4[ch]);
+              out[ch] = k == 0 ? m : std::max(out[ch], m);
             }
+          } else {
+            for (int64_t ch = 0; ch < c; ++ch)
+              out[ch] += s.w1 * q1[ch] + s.w2 * q2[ch] + s.w3 * q3[ch] + s.w4 * q4[ch];
           }
-          out[ch] = p.max_mode ? value : value / per_cell;
         }
+        if (!p.max_mode)
+          for (int64_t ch = 0; ch < c; ++ch)
+            out[ch] /= per_cell;
       }
   }
 }
