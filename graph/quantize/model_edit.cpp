@@ -86,8 +86,36 @@ std::string UniqueNames::make(const std::string& wanted) {
 
 // Initializers nothing reads any more (the originals of folded weights) are dropped, from the graph's
 // input list too (older models list initializers there).
+namespace {
+
+void add_reads(const onnx::GraphProto& graph, std::set<std::string>& names) {
+  for (const auto& node : graph.node()) {
+    names.insert(node.input().begin(), node.input().end());
+    for (const auto& attribute : node.attribute()) {
+      if (attribute.has_g()) add_reads(attribute.g(), names);
+      for (const auto& g : attribute.graphs())
+        add_reads(g, names);
+    }
+  }
+}
+
+}  // namespace
+
+std::set<std::string> names_read_in_subgraphs(const onnx::GraphProto& graph) {
+  std::set<std::string> names;
+  for (const auto& node : graph.node())
+    for (const auto& attribute : node.attribute()) {
+      if (attribute.has_g()) add_reads(attribute.g(), names);
+      for (const auto& g : attribute.graphs())
+        add_reads(g, names);
+    }
+  return names;
+}
+
 void drop_unused_initializers(onnx::GraphProto& graph) {
-  std::set<std::string> used;
+  // A Loop body or If branch may read an initializer of this graph by name (torch exports a constant used
+  // only in a loop so).
+  std::set<std::string> used = names_read_in_subgraphs(graph);
   for (const auto& node : graph.node())
     for (const auto& in : node.input())
       used.insert(in);

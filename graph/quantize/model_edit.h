@@ -44,7 +44,12 @@ class UniqueNames {
   std::set<std::string> used_;
 };
 
-// Removes the initializers nothing reads (also from the graph's input list, where older models list them).
+// Every name a node inside one of the graph's subgraphs (If branches, Loop and Scan bodies, nested) reads:
+// the tensors of the enclosing scope among them, which a rewrite of the graph must keep under their names.
+std::set<std::string> names_read_in_subgraphs(const onnx::GraphProto& graph);
+
+// Removes the initializers nothing reads, subgraphs included (also from the graph's input list, where older
+// models list them).
 void drop_unused_initializers(onnx::GraphProto& graph);
 
 // The default-domain opset of a model (0 when it declares none).

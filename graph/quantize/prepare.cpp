@@ -91,12 +91,13 @@ void constants_to_initializers(onnx::GraphProto& graph) {
 }
 
 // Identity of an initializer (how PyTorch exports a parameter used twice): its readers read the
-// initializer itself, so that weights are found as constants. Kept where it is a graph output.
+// initializer itself, so that weights are found as constants. Kept where it is a graph output or a subgraph
+// reads it by name.
 void bypass_constant_identities(onnx::GraphProto& graph) {
   std::set<std::string> initializers;
   for (const auto& init : graph.initializer())
     initializers.insert(init.name());
-  std::set<std::string> outputs;
+  std::set<std::string> outputs = names_read_in_subgraphs(graph);
   for (const auto& o : graph.output())
     outputs.insert(o.name());
   std::map<std::string, std::string> replaced;
@@ -137,6 +138,8 @@ std::vector<std::string> fold_batch_norms(onnx::GraphProto& graph) {
   std::vector<std::string> folded;
   UniqueNames names(graph);
   const auto consumers = consumers_of(graph);
+  // The convolution's own output changes: not where a subgraph reads it too.
+  const std::set<std::string> read_in_subgraphs = names_read_in_subgraphs(graph);
   std::set<int> removed;
   for (int b = 0; b < graph.node_size(); ++b) {
     const onnx::NodeProto& bn = graph.node(b);
@@ -149,7 +152,9 @@ std::vector<std::string> fold_batch_norms(onnx::GraphProto& graph) {
     }
     const std::string& x = bn.input(0);
     const auto cs = consumers.find(x);
-    if (cs == consumers.end() || cs->second.size() != 1 || is_graph_output(graph, x)) continue;
+    if (cs == consumers.end() || cs->second.size() != 1 || is_graph_output(graph, x) ||
+        read_in_subgraphs.count(x))
+      continue;
     int conv_index = -1;
     for (int n = 0; n < b; ++n)
       for (const auto& o : graph.node(n).output())

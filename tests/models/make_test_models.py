@@ -3481,6 +3481,41 @@ def float_identity_outputs():
     return b
 
 
+@model
+def float_loop_reads_outer_constants():
+    """A Loop body that reads, by name, tensors of the enclosing graph that a model rewrite could drop or
+    rename: an initializer nothing else reads, an Identity of an initializer (how torch exports a parameter
+    used twice), and a convolution's output that a BatchNormalization also reads. `octet quantize` keeps all
+    three (tests/runtime/quantize_test.cpp); the Loop doubles a carried [1, 6, 1, 1] value twice."""
+    b = Builder("float_loop_reads_outer_constants", opset=13)
+    x = b.input([1, 3, 6, 6], -1, 1)
+    c = float_conv(b, x, 6, 3, pads=(1, 1, 1, 1))
+    r = b.relu(batch_norm(b, c))
+    p = b.global_average_pool(r)
+    scale = as_f32(np.full((1, 6, 1, 1), 0.5))
+    shift = as_f32(b.rng.normal(0, 0.2, (1, 6, 1, 1)))
+    scale_name = b.const(scale, "loop_scale")
+    shift_id = b.node("Identity", [b.const(shift, "loop_shift")], "identity")
+    vi = helper.make_tensor_value_info
+    body = helper.make_graph(
+        [helper.make_node("Mul", ["v", scale_name], ["t"], name="scale_v"),
+         helper.make_node("Add", ["t", shift_id], ["u"], name="shift_v"),
+         helper.make_node("ReduceMean", [c.name], ["m"], name="conv_mean", axes=[2, 3], keepdims=1),
+         helper.make_node("Add", ["u", "m"], ["v_out"], name="add_mean"),
+         helper.make_node("Identity", ["cond"], ["cond_out"], name="keep_going")],
+        "body", [vi("i", TensorProto.INT64, []), vi("cond", TensorProto.BOOL, []),
+                 vi("v", TensorProto.FLOAT, [1, 6, 1, 1])],
+        [vi("cond_out", TensorProto.BOOL, []), vi("v_out", TensorProto.FLOAT, [1, 6, 1, 1])])
+    b.nodes.append(helper.make_node("Loop", [b.const(np.array(2, np.int64), "trips"), b.const(np.array(True), "go"),
+                                             p.name], ["v_final"], name="loop", body=body))
+    v = p.v.astype(np.float64)
+    mean = c.v.astype(np.float64).mean(axis=(2, 3), keepdims=True)
+    for _ in range(2):
+        v = v * scale + shift + mean
+    b.output(T("v_final", as_f32(v)))
+    return b
+
+
 def channel_shuffle_model(name, quantized):
     """ShuffleNet's channel shuffle (Reshape [N, g, C / g, H, W] -> Transpose (0, 2, 1, 3, 4) -> Reshape
     [N, C, H, W]) after a convolution, which octet runs as one pass over the NHWC tensor (channel_shuffle):

@@ -369,6 +369,21 @@ TEST(Quantize, LeavesWhatHasNoInt8KernelInFloatAndSaysWhy) {
   EXPECT_GT(sqnr_db(f, q), 10.0);
 }
 
+// A Loop body reads the enclosing graph's tensors by name: an initializer nothing else reads, an Identity of
+// an initializer, a convolution's output before its BatchNormalization. Preparing the model (dropping unused
+// initializers, bypassing Identities, folding the BatchNormalization) keeps all three, so the float model
+// still calibrates and the int8 one runs (Keypoint R-CNN's RPN loop failed to calibrate so).
+TEST(Quantize, KeepsTheTensorsASubgraphReads) {
+  const auto float_model = read_bytes(kModels + "/float_loop_reads_outer_constants.onnx");
+  const Samples s = random_samples("input", {1, 3, 6, 6}, 4, 11);
+  const QuantizeResult r = quantize(float_model, s.data());
+  const onnx::ModelProto m = parse(r.model);
+  EXPECT_NO_THROW(onnx::checker::check_model(m));
+  for (size_t i = 0; i < 2; ++i)
+    EXPECT_GT(sqnr_db(run_first_output(float_model, s, i), run_first_output(r.model, s, i)), 15.0)
+        << "sample " << i;
+}
+
 TEST(Quantize, DynamicShapesCalibrateWithSamplesOfDifferentSizes) {
   const auto float_model = read_bytes(kModels + "/float_dynamic_image.onnx");
   Samples small = random_samples("input", {1, 3, 8, 8}, 2, 5);
