@@ -418,9 +418,16 @@ StagePlan plan_stages(std::span<const std::byte> bytes) {
   std::map<std::string, std::vector<int>> readers;
   std::deque<int> ready;
   for (int i = 0; i < node_count; ++i) {
+    const onnx::NodeProto& node = g.node(i);
     for (const auto& in : reads[static_cast<size_t>(i)]) {
       if (in.empty() || places.count(in)) continue;
-      if (!producer.count(in)) return {};
+      if (!producer.count(in)) {
+        // An operand of the node itself is the importer's to report; a name only a subgraph reads is not
+        // (the node would be lowered whole and refused for its type).
+        if (std::find(node.input().begin(), node.input().end(), in) != node.input().end()) return {};
+        throw Error(describe(node) + ": a subgraph reads '" + in +
+                    "', which no node, initializer or graph input of the enclosing graph produces");
+      }
       ++waiting[static_cast<size_t>(i)];
       readers[in].push_back(i);
     }

@@ -3817,6 +3817,14 @@ def malformed_models():
     add("loop_float_condition.onnx",
         make([helper.make_node("Loop", ["", "go", "scores"], ["y"], name="loop_float_cond", body=float_cond)],
              [vi("scores", [1, 2, 4])], [vi("y", None)], [scalar("go", True, np.bool_)]), "loop_float_cond")
+    reads_missing = helper.make_graph([helper.make_node("Mul", ["v", "nowhere"], ["v_out"], name="scale_v"),
+                                       helper.make_node("Identity", ["c"], ["c_out"], name="keep_going")],
+                                      "body", [vi("i", [], TensorProto.INT64), vi("c", [], TensorProto.BOOL),
+                                               vi("v", None)], [vi("c_out", [], TensorProto.BOOL), vi("v_out", None)])
+    add("loop_reads_missing_outer_tensor.onnx",
+        make([helper.make_node("Loop", ["m", "go", "scores"], ["y"], name="loop_missing_outer", body=reads_missing)],
+             [vi("scores", [1, 2, 4])], [vi("y", None)], [scalar("m", 2, np.int64), scalar("go", True, np.bool_)]),
+        "subgraph reads 'nowhere'")
     add("nms_scores_shape.onnx",
         make([helper.make_node("NonMaxSuppression", ["boxes", "scores", "max_boxes"], ["sel"], name="nms_shapes")],
              [vi("scores", [1, 2, 5])], [vi("sel", None, TensorProto.INT64)], nms_inits), "nms_shapes")
