@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <limits>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "kernels/conv/float_conv.h"
@@ -598,17 +599,42 @@ TEST(FloatConvReference, EmptyBatchProducesNothing) {
 
 class FloatConvFast : public ::testing::TestWithParam<Isa> {};
 
-void check_conv(Isa isa, const ConvCase& c, const ConvData& d) {
-  const std::vector<float> want = reference_conv(c, d);
-  const auto conv =
-      conv::prepare_float_conv2d(isa, d.weights.data(), c.weights, d.bias_or_null(), c.params, c.clamp);
+// Runs a prepared convolution (direct or transposed) on `input` of shape [n, h, w, c] on 1 and 3 threads
+// and expects `want` bit for bit; `residual`: the tensor a direct one prepared to add one is given.
+template <class Prepared>
+void expect_runs_as(const Prepared& prepared, const Shape& shape, const float* input,
+                    const std::vector<float>& want, const float* residual = nullptr) {
   for (int threads : {1, 3}) {
     SCOPED_TRACE(std::to_string(threads) + " threads");
     std::vector<float> got(want.size(), 12345.0f);
-    with_threads(threads,
-                 [&] { conv::run(*conv, d.input.data(), c.input[0], c.input[1], c.input[2], got.data()); });
+    with_threads(threads, [&] {
+      if constexpr (std::is_same_v<Prepared, conv::FloatConv2d>)
+        conv::run(prepared, input, shape[0], shape[1], shape[2], got.data(), residual);
+      else
+        conv::run(prepared, input, shape[0], shape[1], shape[2], got.data());
+    });
     expect_identical(got, want);
   }
+}
+
+void check_conv(Isa isa, const ConvCase& c, const ConvData& d) {
+  const auto conv =
+      conv::prepare_float_conv2d(isa, d.weights.data(), c.weights, d.bias_or_null(), c.params, c.clamp);
+  expect_runs_as(*conv, c.input, d.input.data(), reference_conv(c, d));
+}
+
+// A random convolution for the fused-epilogue tests, of the kind `round` picks; every tenth has few pixels
+// and many output channels, so that the GEMM splits its panels over tasks.
+ConvCase fused_epilogue_case(test::Random& rng, int round) {
+  const ConvKind kinds[] = {ConvKind::dense, ConvKind::grouped, ConvKind::depthwise, ConvKind::pointwise,
+                            ConvKind::tiny};
+  ConvCase c = random_conv(rng, kinds[round % 5], round % 3 == 0 ? 20 : 9);
+  if (round % 10 == 0) {
+    c.input = {1, 3, 3, 24};
+    c.weights = {150, 1, 1, 24};
+    c.params = {};
+  }
+  return c;
 }
 
 TEST_P(FloatConvFast, ConvolutionsMatchTheReference) {
@@ -693,16 +719,9 @@ TEST_P(FloatConvFast, TransposedConvolutionsMatchTheReference) {
     const ConvData d{random_values(rng, element_count(c.input, "t"), specials),
                      random_values(rng, element_count(c.weights, "t"), specials),
                      c.bias ? random_values(rng, c.weights[0], specials) : std::vector<float>{}};
-    const std::vector<float> want = reference_transposed(c, d);
     const auto conv = conv::prepare_float_conv_transpose2d(GetParam(), d.weights.data(), c.weights,
                                                            d.bias_or_null(), c.params, c.clamp);
-    for (int threads : {1, 3}) {
-      SCOPED_TRACE(std::to_string(threads) + " threads");
-      std::vector<float> got(want.size(), 12345.0f);
-      with_threads(threads,
-                   [&] { conv::run(*conv, d.input.data(), c.input[0], c.input[1], c.input[2], got.data()); });
-      expect_identical(got, want);
-    }
+    expect_runs_as(*conv, c.input, d.input.data(), reference_transposed(c, d));
   }
 }
 
@@ -735,32 +754,19 @@ TEST_P(FloatConvFast, FusedActivationsEqualTheConvolutionThenTheOperator) {
   test::Random rng(1111);
   const UnaryParams activations[] = {{UnaryOp::silu},       {UnaryOp::sigmoid}, {UnaryOp::leaky_relu, 0.1f},
                                      {UnaryOp::hard_swish}, {UnaryOp::tanh},    {UnaryOp::gelu}};
-  const ConvKind kinds[] = {ConvKind::dense, ConvKind::grouped, ConvKind::depthwise, ConvKind::pointwise,
-                            ConvKind::tiny};
   auto then_activation = [](std::vector<float> v, const UnaryParams& a) {
     ref::float_unary(a, v.data(), v.data(), static_cast<int64_t>(v.size()));
     return v;
   };
   for (int round = 0; round < 60; ++round) {
     const UnaryParams& activation = activations[round % 6];
-    ConvCase c = random_conv(rng, kinds[round % 5], round % 3 == 0 ? 20 : 9);
-    if (round % 10 == 0) {  // few pixels, many channels: the GEMM splits its panels over tasks
-      c.input = {1, 3, 3, 24};
-      c.weights = {150, 1, 1, 24};
-      c.params = {};
-    }
+    const ConvCase c = fused_epilogue_case(rng, round);
     SCOPED_TRACE("round " + std::to_string(round) + ": " + describe(c) + " then " +
                  std::string(name_of(activation.op)));
     const ConvData d = random_data(rng, c, round % 4 == 3, c.weights[0]);
-    const std::vector<float> want = then_activation(reference_conv(c, d), activation);
     const auto conv = conv::prepare_float_conv2d(GetParam(), d.weights.data(), c.weights, d.bias_or_null(),
                                                  c.params, c.clamp, activation);
-    for (int threads : {1, 3}) {
-      std::vector<float> got(want.size(), 12345.0f);
-      with_threads(threads,
-                   [&] { conv::run(*conv, d.input.data(), c.input[0], c.input[1], c.input[2], got.data()); });
-      expect_identical(got, want);
-    }
+    expect_runs_as(*conv, c.input, d.input.data(), then_activation(reference_conv(c, d), activation));
   }
   for (int round = 0; round < 24; ++round) {
     const UnaryParams& activation = activations[round % 6];
@@ -770,15 +776,9 @@ TEST_P(FloatConvFast, FusedActivationsEqualTheConvolutionThenTheOperator) {
     const ConvData d{random_values(rng, element_count(c.input, "t")),
                      random_values(rng, element_count(c.weights, "t")),
                      c.bias ? random_values(rng, c.weights[0]) : std::vector<float>{}};
-    const std::vector<float> want = then_activation(reference_transposed(c, d), activation);
     const auto conv = conv::prepare_float_conv_transpose2d(GetParam(), d.weights.data(), c.weights,
                                                            d.bias_or_null(), c.params, c.clamp, activation);
-    for (int threads : {1, 3}) {
-      std::vector<float> got(want.size(), 12345.0f);
-      with_threads(threads,
-                   [&] { conv::run(*conv, d.input.data(), c.input[0], c.input[1], c.input[2], got.data()); });
-      expect_identical(got, want);
-    }
+    expect_runs_as(*conv, c.input, d.input.data(), then_activation(reference_transposed(c, d), activation));
   }
 }
 
@@ -787,16 +787,9 @@ TEST_P(FloatConvFast, FusedResidualAddsEqualTheConvolutionThenTheAdd) {
   // element, then the clamp and the activation, each rounding as the separate operators round.
   test::Random rng(1212);
   const UnaryParams activations[] = {{}, {UnaryOp::silu}, {UnaryOp::relu}, {UnaryOp::tanh}};
-  const ConvKind kinds[] = {ConvKind::dense, ConvKind::grouped, ConvKind::depthwise, ConvKind::pointwise,
-                            ConvKind::tiny};
   for (int round = 0; round < 60; ++round) {
     const UnaryParams& activation = activations[round % 4];
-    ConvCase c = random_conv(rng, kinds[round % 5], round % 3 == 0 ? 20 : 9);
-    if (round % 10 == 0) {  // few pixels, many channels: the GEMM splits its panels over tasks
-      c.input = {1, 3, 3, 24};
-      c.weights = {150, 1, 1, 24};
-      c.params = {};
-    }
+    const ConvCase c = fused_epilogue_case(rng, round);
     const bool specials = round % 4 == 3;
     SCOPED_TRACE("round " + std::to_string(round) + ": " + describe(c) + " then add, " +
                  std::string(name_of(activation.op)) + (specials ? " specials" : ""));
@@ -810,13 +803,7 @@ TEST_P(FloatConvFast, FusedResidualAddsEqualTheConvolutionThenTheAdd) {
     ref::float_unary(activation, want.data(), want.data(), static_cast<int64_t>(want.size()));
     const auto conv = conv::prepare_float_conv2d(GetParam(), d.weights.data(), c.weights, d.bias_or_null(),
                                                  c.params, c.clamp, activation, true);
-    for (int threads : {1, 3}) {
-      std::vector<float> got(want.size(), 12345.0f);
-      with_threads(threads, [&] {
-        conv::run(*conv, d.input.data(), c.input[0], c.input[1], c.input[2], got.data(), residual.data());
-      });
-      expect_identical(got, want);
-    }
+    expect_runs_as(*conv, c.input, d.input.data(), want, residual.data());
     if (round == 0) {  // the residual is given exactly when the convolution was prepared for one
       std::vector<float> out(want.size());
       EXPECT_THROW(conv::run(*conv, d.input.data(), c.input[0], c.input[1], c.input[2], out.data()), Error);
