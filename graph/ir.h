@@ -112,6 +112,10 @@ struct ConcatAttrs {
 struct ResizeAttrs {
   // params.base for uint8 values (nearest and linear only); all of it for float values.
   ref::FloatResizeParams params;
+  // For uint8 values: whether the model resizes real values (DequantizeLinear -> Resize -> QuantizeLinear)
+  // or raw uint8 bytes. They are the same operator in octet's own arithmetic, but ONNX Runtime computes them
+  // differently, and the float requantization mode follows it (ref::resize_arithmetic).
+  bool real_values = false;
 };
 struct LutAttrs {
   ref::Lut table{};

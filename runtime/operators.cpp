@@ -13,7 +13,7 @@ std::unique_ptr<const Operator> make_operator(const graph::Graph& g, const graph
     return make_strided_conv_operator(g, node, isa, requant, placement.output_stride);
   }
   if (!placement.inputs_in_place.empty())
-    return make_concat_operator(g, node, isa, placement.inputs_in_place);
+    return make_concat_operator(g, node, isa, requant, placement.inputs_in_place);
   // Each family binds its own operator kinds (runtime/operators/*.cpp); adding a family touches one file.
   for (auto family :
        {make_conv_operator, make_pooling_operator, make_elementwise_operator, make_movement_operator,

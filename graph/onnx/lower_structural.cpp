@@ -344,6 +344,7 @@ bool Importer::lower_structural(const onnx::NodeProto& node) {
     if (p.out_h < 1 || p.out_w < 1 || p.out_h > (int64_t{1} << 20) || p.out_w > (int64_t{1} << 20))
       throw Error(describe(node) + ": output size " + std::to_string(p.out_h) + "x" +
                   std::to_string(p.out_w) + " is out of range");
+    attrs.real_values = result_kind == Symbol::Kind::dequantized;
     Value out = img;
     out.name = node.output(0);
     define_value(node, 0, result_kind, emit(node, OpKind::resize, {nv}, attrs, out));

@@ -14,7 +14,7 @@ namespace octet::graph {
 namespace {
 
 // The byte -> byte map a uint8 table or requantization node computes, from its reference arithmetic.
-std::optional<ref::Lut> byte_map_of(const Graph& g, const Node& n) {
+std::optional<ref::Lut> byte_map_of(const Graph& g, const Node& n, RequantMode requant) {
   if (n.kind == OpKind::lut) return std::get<LutAttrs>(n.attrs).table;
   if (n.kind != OpKind::requantize) return std::nullopt;
   const Value& in = g.value(n.inputs[0]);
@@ -22,7 +22,7 @@ std::optional<ref::Lut> byte_map_of(const Graph& g, const Node& n) {
   TensorU8 all({256}, in.quant);
   std::iota(all.data.begin(), all.data.end(), uint8_t{0});
   const TensorU8 mapped =
-      ref::requantize_tensor(all, g.value(n.output).quant, std::get<ClampAttrs>(n.attrs).clamp);
+      ref::requantize_tensor(all, g.value(n.output).quant, std::get<ClampAttrs>(n.attrs).clamp, requant);
   ref::Lut table{};
   std::copy(mapped.data.begin(), mapped.data.end(), table.begin());
   return table;
@@ -54,16 +54,16 @@ bool fuse_once(Graph& g, RequantMode requant) {
   auto single_use_map = [&](ValueId v) -> std::optional<size_t> {
     const auto it = producer.find(v);
     if (it == producer.end() || uses.read_count(v) != 1) return std::nullopt;
-    if (!byte_map_of(g, g.nodes[it->second])) return std::nullopt;
+    if (!byte_map_of(g, g.nodes[it->second], requant)) return std::nullopt;
     return it->second;
   };
   for (size_t i = 0; i < g.nodes.size(); ++i) {
     Node& n = g.nodes[i];
-    if (const auto outer = byte_map_of(g, n)) {
+    if (const auto outer = byte_map_of(g, n, requant)) {
       const auto p = single_use_map(n.inputs[0]);
       if (!p) continue;
       const Node& inner_node = g.nodes[*p];
-      const ref::Lut inner = *byte_map_of(g, inner_node);
+      const ref::Lut inner = *byte_map_of(g, inner_node, requant);
       LutAttrs fused;
       for (size_t v = 0; v < 256; ++v)
         fused.table[v] = (*outer)[inner[v]];
@@ -82,7 +82,7 @@ bool fuse_once(Graph& g, RequantMode requant) {
       const auto p = single_use_map(yv);
       if (!p || g.nodes[*p].inputs[0] != xv) continue;
       LutAttrs fused;
-      fused.table = binary_of_byte_map(g, n, x, *byte_map_of(g, g.nodes[*p]), requant);
+      fused.table = binary_of_byte_map(g, n, x, *byte_map_of(g, g.nodes[*p], requant), requant);
       n.onnx_op = g.nodes[*p].onnx_op + " + " + n.onnx_op;
       n.kind = OpKind::lut;
       n.attrs = fused;

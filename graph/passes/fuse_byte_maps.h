@@ -11,7 +11,8 @@ namespace octet::graph {
 // operators, each a function of x's byte alone). Every fused table is built from the unfused operators' own
 // reference arithmetic, so the result is the same bytes as running them one by one, with one pass over the
 // tensor instead of several. Intermediate values that anything else reads are left alone.
-// `requant`: the arithmetic of the add / mul operators being fused (the session's requantization mode).
+// `requant`: the arithmetic of the requantizations and add / mul operators being fused (the session's
+// requantization mode).
 void fuse_byte_maps(Graph& graph, RequantMode requant = RequantMode::fixed_point);
 
 }  // namespace octet::graph

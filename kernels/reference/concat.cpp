@@ -8,7 +8,8 @@
 
 namespace octet::ref {
 
-TensorU8 concat(const std::vector<const TensorU8*>& inputs, int64_t axis, const QuantParams& output) {
+TensorU8 concat(const std::vector<const TensorU8*>& inputs, int64_t axis, const QuantParams& output,
+                RequantMode mode) {
   if (inputs.empty()) throw Error("concat: no inputs");
   validate(output, ElementType::u8, {}, "concat output");
   if (!output.is_per_tensor()) throw Error("concat: output must be quantized per tensor");
@@ -47,7 +48,7 @@ TensorU8 concat(const std::vector<const TensorU8*>& inputs, int64_t axis, const 
   for (const TensorU8* t : inputs) {
     const int64_t row = t->shape[ax] * inner;
     const bool same = t->quant == output;
-    const Rescale rescale(t->quant, output);
+    const Rescale rescale(t->quant, output, mode);
     for (int64_t o = 0; o < outer; ++o) {
       const uint8_t* src = t->data.data() + o * row;
       uint8_t* dst = out.data.data() + o * out_row + column;

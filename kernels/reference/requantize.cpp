@@ -6,14 +6,17 @@
 
 namespace octet::ref {
 
-Rescale::Rescale(const QuantParams& from, const QuantParams& to)
+Rescale::Rescale(const QuantParams& from, const QuantParams& to, RequantMode requant_mode)
     : input_zero_point(from.zero_point()),
       output_zero_point(to.zero_point()),
       multiplier(
           quantize_multiplier(static_cast<double>(from.scale()) /
-                              (static_cast<double>(to.scale()) * static_cast<double>(1 << kLeftShift)))) {}
+                              (static_cast<double>(to.scale()) * static_cast<double>(1 << kLeftShift)))),
+      mode(requant_mode),
+      input_scale(from.scale()),
+      output_scale(to.scale()) {}
 
-TensorU8 requantize_tensor(const TensorU8& input, const QuantParams& output, Clamp clamp) {
+TensorU8 requantize_tensor(const TensorU8& input, const QuantParams& output, Clamp clamp, RequantMode mode) {
   check_consistent(input, "requantize input");
   validate(input.quant, ElementType::u8, input.shape, "requantize input");
   validate(output, ElementType::u8, {}, "requantize output");
@@ -27,7 +30,7 @@ TensorU8 requantize_tensor(const TensorU8& input, const QuantParams& output, Cla
     });
     return out;
   }
-  const Rescale rescale(input.quant, output);
+  const Rescale rescale(input.quant, output, mode);
   std::transform(input.data.begin(), input.data.end(), out.data.begin(),
                  [&](uint8_t q) { return static_cast<uint8_t>(rescale(q, clamp)); });
   return out;

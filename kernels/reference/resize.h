@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "kernels/quantization/requant_mode.h"
 #include "kernels/tensor.h"
 
 namespace octet::ref {
@@ -42,7 +43,48 @@ struct ResizeTap {
 };
 std::vector<ResizeTap> resize_axis_taps(int64_t in, int64_t out, double scale, const ResizeParams& params);
 
-// Resizes a uint8 NHWC tensor to [N, out_h, out_w, C], keeping its params.
+// Resizes a uint8 NHWC tensor to [N, out_h, out_w, C], keeping its params (octet's fixed-point arithmetic).
 TensorU8 resize(const TensorU8& input, const ResizeParams& params);
+
+// How a resize of uint8 data computes its bytes. Nearest mode copies bytes in each; they differ in how the
+// source coordinates are computed and in how linear mode blends and rounds.
+//   fixed_point     octet's own (the default): coordinates in float64, weights with kResizeWeightBits
+//                   fractional bits, the blend rounded to nearest: within 1/8 LSB of exact interpolation.
+//   onnxruntime_bytes  ONNX Runtime 1.30's uint8 Resize as it runs one in a QOperator network (behind a
+//                   QLinearConv, in its NHWC layout): float32 coordinates, weights truncated to 10 fractional
+//                   bits, the blend truncated.
+//   onnxruntime_real   DequantizeLinear -> float32 Resize -> QuantizeLinear, as ONNX Runtime 1.30 runs a
+//                   QDQ Resize (it keeps such a Resize in float): float32 coordinates and weights, the four
+//                   products summed in float32 in ONNX Runtime's order, quantized with the output's params
+//                   (round half to even).
+// ONNX Runtime's uint8 Resize outside an NHWC chain (fed by a graph input, say) blends in float32 and
+// truncates; octet does not reproduce that one.
+enum class ResizeArithmetic { fixed_point, onnxruntime_bytes, onnxruntime_real };
+
+// The arithmetic that `mode` asks for: octet's fixed point, or ONNX Runtime's for the form the model gives
+// the Resize in (real_values: between a DequantizeLinear and a QuantizeLinear; otherwise on raw uint8).
+constexpr ResizeArithmetic resize_arithmetic(RequantMode mode, bool real_values) {
+  if (mode == RequantMode::fixed_point) return ResizeArithmetic::fixed_point;
+  return real_values ? ResizeArithmetic::onnxruntime_real : ResizeArithmetic::onnxruntime_bytes;
+}
+
+// ONNX Runtime's taps along one axis, from float32 coordinates: the two input indices (both the chosen pixel
+// in nearest mode) with the weight of each in float32 and in units of 2^-10 (linear mode at the last pixel:
+// one half each).
+struct OnnxRuntimeTap {
+  int64_t index0 = 0;
+  int64_t index1 = 0;
+  float weight0 = 1.0f;
+  float weight1 = 0.0f;
+  int32_t weight0_q10 = 1024;
+  int32_t weight1_q10 = 0;
+};
+std::vector<OnnxRuntimeTap> onnxruntime_axis_taps(int64_t in, int64_t out, double scale,
+                                                  const ResizeParams& params);
+
+// Resizes with `arithmetic` into `output` params. fixed_point and onnxruntime_bytes move bytes and need
+// `output` equal to the input's params; onnxruntime_real requantizes, so its params may differ (per-tensor).
+TensorU8 resize(const TensorU8& input, const ResizeParams& params, ResizeArithmetic arithmetic,
+                const QuantParams& output);
 
 }  // namespace octet::ref

@@ -20,10 +20,11 @@
 
 namespace octet::runtime {
 
-elementwise::ByteTable byte_table(const QuantParams& from, const QuantParams& to, Clamp clamp) {
+elementwise::ByteTable byte_table(const QuantParams& from, const QuantParams& to, Clamp clamp,
+                                  RequantMode mode) {
   TensorU8 all({256}, from);
   std::iota(all.data.begin(), all.data.end(), uint8_t{0});
-  const TensorU8 mapped = ref::requantize_tensor(all, to, clamp);
+  const TensorU8 mapped = ref::requantize_tensor(all, to, clamp, mode);
   elementwise::ByteTable table;
   std::copy(mapped.data.begin(), mapped.data.end(), table.begin());
   return table;
@@ -201,15 +202,15 @@ std::unique_ptr<const Operator> make_elementwise_operator(const Graph& g, const 
     case OpKind::requantize: {
       const Clamp c = std::get<graph::ClampAttrs>(node.attrs).clamp;
       if (isa != Isa::scalar) {
-        const elementwise::ByteTable table = byte_table(in.quant, out.quant, c);
+        const elementwise::ByteTable table = byte_table(in.quant, out.quant, c, requant);
         const int64_t n = element_count(in.shape, in.name);
         return function([isa, table, n](auto inputs, std::byte* o) {
           map_bytes_parallel(isa, table, reinterpret_cast<const uint8_t*>(inputs[0]),
                              reinterpret_cast<uint8_t*>(o), n);
         });
       }
-      return function([in, out, c](auto inputs, std::byte* o) {
-        store(ref::requantize_tensor(load<uint8_t>(inputs[0], in), out.quant, c), o);
+      return function([in, out, c, requant](auto inputs, std::byte* o) {
+        store(ref::requantize_tensor(load<uint8_t>(inputs[0], in), out.quant, c, requant), o);
       });
     }
     case OpKind::lut: {

@@ -23,7 +23,7 @@ using graph::OpKind;
 using graph::Value;
 
 std::unique_ptr<const Operator> make_concat_operator(const Graph& g, const Node& node, Isa isa,
-                                                     const std::vector<bool>& in_place) {
+                                                     RequantMode requant, const std::vector<bool>& in_place) {
   const Value& out = g.value(node.output);
   std::vector<Value> ins;
   for (graph::ValueId id : node.inputs)
@@ -47,8 +47,9 @@ std::unique_ptr<const Operator> make_concat_operator(const Graph& g, const Node&
     // requantization of every byte value), or are copied when the params already agree.
     std::vector<std::optional<elementwise::ByteTable>> tables;
     for (const Value& v : ins)
-      tables.push_back(v.quant == out.quant ? std::nullopt
-                                            : std::optional(byte_table(v.quant, out.quant, Clamp{})));
+      tables.push_back(v.quant == out.quant
+                           ? std::nullopt
+                           : std::optional(byte_table(v.quant, out.quant, Clamp{}, requant)));
     int64_t outer = 1, inner = 1;
     for (int64_t d = 0; d < axis; ++d)
       outer *= out.shape[static_cast<size_t>(d)];
@@ -78,20 +79,19 @@ std::unique_ptr<const Operator> make_concat_operator(const Graph& g, const Node&
       });
     });
   }
-  return function([ins, out, axis](auto inputs, std::byte* o) {
+  return function([ins, out, axis, requant](auto inputs, std::byte* o) {
     std::vector<TensorU8> tensors;
     for (size_t i = 0; i < ins.size(); ++i)
       tensors.push_back(load<uint8_t>(inputs[i], ins[i]));
     std::vector<const TensorU8*> ptrs;
     for (const auto& t : tensors)
       ptrs.push_back(&t);
-    store(ref::concat(ptrs, axis, out.quant), o);
+    store(ref::concat(ptrs, axis, out.quant, requant), o);
   });
 }
 
 std::unique_ptr<const Operator> make_movement_operator(const Graph& g, const Node& node, Isa isa,
                                                        RequantMode requant) {
-  (void)requant;
   const Value& out = g.value(node.output);
   std::vector<Value> ins;
   for (graph::ValueId id : node.inputs)
@@ -100,7 +100,7 @@ std::unique_ptr<const Operator> make_movement_operator(const Graph& g, const Nod
   const size_t element = size_of(in.type);
   switch (node.kind) {
     case OpKind::concat:
-      return make_concat_operator(g, node, isa, {});
+      return make_concat_operator(g, node, isa, requant, {});
     case OpKind::reshape: {
       const int64_t bytes = element_count(out.shape, out.name) * static_cast<int64_t>(size_of(out.type));
       return function(

@@ -54,8 +54,9 @@ void store(const Tensor<T>& t, std::byte* out) {
   copy_bytes(out, t.data.data(), t.data.size() * sizeof(T));
 }
 
-// The reference requantization of every byte value from `from` to `to`, as a table.
-elementwise::ByteTable byte_table(const QuantParams& from, const QuantParams& to, Clamp clamp);
+// The reference requantization (in `mode`) of every byte value from `from` to `to`, as a table.
+elementwise::ByteTable byte_table(const QuantParams& from, const QuantParams& to, Clamp clamp,
+                                  RequantMode mode);
 
 // The family factories. Each returns null for an operator kind that is not its own. `requant`: how the
 // operators that requantize an int32 accumulator round (conv family and, by their own definitions, the rest).
@@ -80,6 +81,6 @@ std::unique_ptr<const Operator> make_strided_conv_operator(const graph::Graph& g
                                                            int64_t output_stride);
 // A Concat that copies only the inputs not marked in `in_place` (empty: all of them).
 std::unique_ptr<const Operator> make_concat_operator(const graph::Graph& g, const graph::Node& node, Isa isa,
-                                                     const std::vector<bool>& in_place);
+                                                     RequantMode requant, const std::vector<bool>& in_place);
 
 }  // namespace octet::runtime

@@ -96,16 +96,19 @@ std::unique_ptr<const Operator> make_pooling_operator(const Graph& g, const Node
       });
     }
     case OpKind::resize: {
-      const auto p = std::get<graph::ResizeAttrs>(node.attrs).params.base;
+      const auto& attrs = std::get<graph::ResizeAttrs>(node.attrs);
+      const auto p = attrs.params.base;
+      const ref::ResizeArithmetic arithmetic = ref::resize_arithmetic(requant, attrs.real_values);
       if (isa != Isa::scalar && in.shape.size() == 4) {
-        const auto r = resize::prepare_resize(p, in.shape[1], in.shape[2]);
+        const auto r = resize::prepare_resize(p, in.shape[1], in.shape[2], arithmetic, in.quant, out.quant);
         return function([in, r](auto inputs, std::byte* o) {
           resize::run(r, reinterpret_cast<const uint8_t*>(inputs[0]), in.shape[0], in.shape[3],
                       reinterpret_cast<uint8_t*>(o));
         });
       }
-      return function(
-          [in, p](auto inputs, std::byte* o) { store(ref::resize(load<uint8_t>(inputs[0], in), p), o); });
+      return function([in, out, p, arithmetic](auto inputs, std::byte* o) {
+        store(ref::resize(load<uint8_t>(inputs[0], in), p, arithmetic, out.quant), o);
+      });
     }
     default:
       return nullptr;

@@ -139,7 +139,7 @@ TEST(BadInput, OtherOperators) {
   const TensorU8 ok({1, 2, 2, 3}, std::vector<uint8_t>(12, 0), QuantParams::per_tensor(1.0f, 0));
   expect_error([&] { ref::add(ok, x, ok.quant); }, {"add input B", "scale"});
   expect_error([&] { ref::mul(ok, ok, QuantParams::per_tensor(1.0f, 300)); }, {"mul output", "zero point"});
-  expect_error([&] { ref::concat({&ok, &x}, 3, ok.quant); }, {"concat input 1"});
+  expect_error([&] { ref::concat({&ok, &x}, 3, ok.quant, RequantMode::fixed_point); }, {"concat input 1"});
   expect_error([&] { ref::softmax_u8(x, ok.quant); }, {"softmax input"});
   const TensorS8 w({2, 3}, std::vector<int8_t>(6, 1), QuantParams::per_tensor(1.0f, 0));
   const TensorU8 row({1, 3}, {1, 2, 3}, QuantParams::per_tensor(1.0f, 0));

@@ -23,7 +23,9 @@ TEST(Concat, ChannelsWithDifferentParams) {
     for (const auto& t : inputs)
       ptrs.push_back(&t);
     const int64_t axis = rng.coin() ? 3 : -1;
-    const TensorU8 out = ref::concat(ptrs, axis, out_q);
+    // Both requantization modes stay within 1 LSB of exact float64 arithmetic.
+    const RequantMode mode = seed % 2 == 0 ? RequantMode::fixed_point : RequantMode::float_scale;
+    const TensorU8 out = ref::concat(ptrs, axis, out_q, mode);
     int64_t total_c = 0;
     for (const auto& t : inputs)
       total_c += t.dim(3);
@@ -49,7 +51,7 @@ TEST(Concat, OtherAxes) {
   const TensorU8 a({2, 1, 3}, {1, 2, 3, 4, 5, 6}, QuantParams::per_tensor(1.0f, 0));
   const TensorU8 b({2, 2, 3}, {7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18},
                    QuantParams::per_tensor(1.0f, 0));
-  const TensorU8 out = ref::concat({&a, &b}, 1, a.quant);
+  const TensorU8 out = ref::concat({&a, &b}, 1, a.quant, RequantMode::fixed_point);
   EXPECT_EQ(out.shape, (Shape{2, 3, 3}));
   EXPECT_EQ(out.data, (std::vector<uint8_t>{1, 2, 3, 7, 8, 9, 10, 11, 12, 4, 5, 6, 13, 14, 15, 16, 17, 18}));
 }
@@ -57,9 +59,9 @@ TEST(Concat, OtherAxes) {
 TEST(Concat, RejectsMismatches) {
   const TensorU8 a({1, 2, 2, 3}, std::vector<uint8_t>(12, 0), QuantParams::per_tensor(1.0f, 0));
   const TensorU8 b({1, 3, 2, 3}, std::vector<uint8_t>(18, 0), QuantParams::per_tensor(1.0f, 0));
-  EXPECT_THROW(ref::concat({&a, &b}, 3, a.quant), Error);
-  EXPECT_THROW(ref::concat({&a, &a}, 4, a.quant), Error);
-  EXPECT_THROW(ref::concat({}, 0, a.quant), Error);
+  EXPECT_THROW(ref::concat({&a, &b}, 3, a.quant, RequantMode::fixed_point), Error);
+  EXPECT_THROW(ref::concat({&a, &a}, 4, a.quant, RequantMode::fixed_point), Error);
+  EXPECT_THROW(ref::concat({}, 0, a.quant, RequantMode::fixed_point), Error);
 }
 
 TEST(Requantize, WithinOneLsbAndClamp) {
@@ -67,9 +69,11 @@ TEST(Requantize, WithinOneLsbAndClamp) {
   for (int i = 0; i < 200; ++i) {
     const TensorU8 in = rng.activations({50}, rng.activation_params());
     const QuantParams out_q = rng.activation_params();
-    const TensorU8 out = ref::requantize_tensor(in, out_q);
     const std::vector<double> r = test::real_values(in);
-    EXPECT_LE(test::max_lsb_difference(out, test::quantize_all(r, out_q)), 1);
+    for (RequantMode mode : {RequantMode::fixed_point, RequantMode::float_scale}) {
+      const TensorU8 out = ref::requantize_tensor(in, out_q, {}, mode);
+      EXPECT_LE(test::max_lsb_difference(out, test::quantize_all(r, out_q)), 1);
+    }
   }
   const TensorU8 in({4}, {0, 100, 200, 255}, QuantParams::per_tensor(1.0f, 0));
   EXPECT_EQ(ref::clamp(in, {50, 210}).data, (std::vector<uint8_t>{50, 100, 200, 210}));

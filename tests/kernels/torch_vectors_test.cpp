@@ -233,7 +233,7 @@ TensorU8 run_octet(const VectorFile& f) {
     std::vector<const TensorU8*> pointers;
     for (const TensorU8& t : inputs)
       pointers.push_back(&t);
-    return ref::concat(pointers, f.attr1("axis"), out);
+    return ref::concat(pointers, f.attr1("axis"), out, RequantMode::fixed_point);
   }
   if (f.op == "max_pool2d" || f.op == "avg_pool2d") {
     const TensorU8 input = to_tensor<uint8_t>(f.tensor("input"));
