@@ -94,12 +94,34 @@ TEST(ResizeFast, MatchesReference) {
     if (seed % 5 == 0)
       for (auto& v : in.data)
         v = rng.coin() ? 0 : 255;
-    const TensorU8 want = ref::resize(in, p);
-    const resize::Resize r = resize::prepare_resize(p, in.dim(1), in.dim(2));
-    std::vector<uint8_t> got(want.data.size());
-    resize::run(r, in.data.data(), in.dim(0), c, got.data());
-    ASSERT_EQ(got, want.data);
+    // Every arithmetic; ONNX Runtime's QDQ form also into other params.
+    for (const auto arithmetic :
+         {ref::ResizeArithmetic::fixed_point, ref::ResizeArithmetic::onnxruntime_bytes,
+          ref::ResizeArithmetic::onnxruntime_real}) {
+      SCOPED_TRACE("arithmetic " + std::to_string(static_cast<int>(arithmetic)));
+      const QuantParams out_q = arithmetic == ref::ResizeArithmetic::onnxruntime_real && rng.coin()
+                                    ? rng.activation_params()
+                                    : in.quant;
+      const TensorU8 want = ref::resize(in, p, arithmetic, out_q);
+      EXPECT_EQ(want.quant, out_q);
+      const resize::Resize r = resize::prepare_resize(p, in.dim(1), in.dim(2), arithmetic, in.quant, out_q);
+      std::vector<uint8_t> got(want.data.size());
+      resize::run(r, in.data.data(), in.dim(0), c, got.data());
+      ASSERT_EQ(got, want.data);
+    }
+    // The fixed-point overloads are the same operator.
+    EXPECT_EQ(ref::resize(in, p).data, ref::resize(in, p, ref::ResizeArithmetic::fixed_point, in.quant).data);
   }
+}
+
+TEST(ResizeFast, ByteArithmeticsRejectOtherOutputParams) {
+  ref::ResizeParams p;
+  p.mode = ref::ResizeMode::linear;
+  p.out_h = p.out_w = 4;
+  const QuantParams a = QuantParams::per_tensor(0.1f, 10), b = QuantParams::per_tensor(0.2f, 10);
+  for (const auto arithmetic : {ref::ResizeArithmetic::fixed_point, ref::ResizeArithmetic::onnxruntime_bytes})
+    EXPECT_THROW(resize::prepare_resize(p, 2, 2, arithmetic, a, b), Error);
+  EXPECT_NO_THROW(resize::prepare_resize(p, 2, 2, ref::ResizeArithmetic::onnxruntime_real, a, b));
 }
 
 }  // namespace

@@ -1,9 +1,11 @@
 // octet's float requantization mode (RequantMode::float_scale) against ONNX Runtime's own bytes: the golden
 // vectors in data/ort_requant/ (written by data/make_ort_requant_vectors.py, which documents the format)
 // hold the inputs, parameters and output of ONNX Runtime's QLinearAdd, QLinearMul, QLinearGlobalAveragePool,
-// QLinearSoftmax (com.microsoft), QLinearConv (3x3 and depthwise) and QLinearMatMul, with scales chosen to
-// make exact .5 ties common. The reference operators and the fast kernels of every ISA this CPU runs must
-// reproduce every byte; the fixed-point mode must not (so a mode that is silently ignored shows up here).
+// QLinearSoftmax (com.microsoft), QLinearConv (3x3 and depthwise), QLinearMatMul, a uint8 Resize, and the
+// QDQ groups ONNX Runtime computes in float32 (DequantizeLinear -> QuantizeLinear, Concat and Resize between
+// them), with scales chosen to make exact .5 ties common. The reference operators and the fast kernels of
+// every ISA this CPU runs must reproduce every byte; the fixed-point mode must not (so a mode that is
+// silently ignored shows up here).
 
 #include <gtest/gtest.h>
 
@@ -32,11 +34,15 @@
 #include "kernels/isa.h"
 #include "kernels/pooling/average_pool.h"
 #include "kernels/quantization/element_type.h"
+#include "kernels/reference/concat.h"
 #include "kernels/reference/conv2d.h"
 #include "kernels/reference/elementwise.h"
 #include "kernels/reference/fully_connected.h"
 #include "kernels/reference/pooling.h"
+#include "kernels/reference/requantize.h"
+#include "kernels/reference/resize.h"
 #include "kernels/reference/softmax.h"
+#include "kernels/resize/resize.h"
 #include "test_util.h"
 
 namespace octet {
@@ -215,7 +221,19 @@ Tensor<T> channels_last(const Tensor<T>& t) {
 
 // ---- The operators, in octet's layout ---------------------------------------------------------------------
 
-enum class Family { add, mul, global_average_pool, conv, depthwise, matmul, softmax };
+enum class Family {
+  add,
+  mul,
+  global_average_pool,
+  conv,
+  depthwise,
+  matmul,
+  softmax,
+  requantize,
+  concat,
+  resize_bytes,
+  resize_real
+};
 
 const char* family_name(Family f) {
   switch (f) {
@@ -233,6 +251,14 @@ const char* family_name(Family f) {
       return "QLinearMatMul";
     case Family::softmax:
       return "QLinearSoftmax";
+    case Family::requantize:
+      return "DequantizeLinear -> QuantizeLinear";
+    case Family::concat:
+      return "QDQ Concat";
+    case Family::resize_bytes:
+      return "uint8 Resize";
+    case Family::resize_real:
+      return "QDQ Resize";
   }
   return "?";
 }
@@ -243,6 +269,10 @@ Family family_of(const OrtCase& c) {
   if (c.op == "QLinearGlobalAveragePool") return Family::global_average_pool;
   if (c.op == "QLinearMatMul") return Family::matmul;
   if (c.op == "QLinearSoftmax") return Family::softmax;
+  if (c.op == "QDQRequantize") return Family::requantize;
+  if (c.op == "QDQConcat") return Family::concat;
+  if (c.op == "Resize") return Family::resize_bytes;
+  if (c.op == "QDQResize") return Family::resize_real;
   if (c.op == "QLinearConv") {
     const int64_t group = c.attr("group", 1)[0];
     if (group == 1) return Family::conv;
@@ -324,6 +354,28 @@ Softmax softmax_of(const OrtCase& c) {
   return s;
 }
 
+// Resize in NHWC: the input, ONNX Runtime's output, the params, and the arithmetic `mode` asks for.
+struct ResizeCase {
+  TensorU8 input, expected;
+  ref::ResizeParams params;
+  ref::ResizeArithmetic arithmetic = ref::ResizeArithmetic::fixed_point;
+};
+
+ResizeCase resize_of(const OrtCase& c, RequantMode mode) {
+  ResizeCase r{
+      channels_last(to_tensor<uint8_t>(c.tensor("X"))), channels_last(to_tensor<uint8_t>(c.output())), {}};
+  const bool qdq = c.attr("qdq", 1)[0] != 0;
+  if (qdq != (family_of(c) == Family::resize_real))
+    throw std::runtime_error(c.file + ": qdq does not match op");
+  r.params.mode = c.attr("linear", 1)[0] != 0 ? ref::ResizeMode::linear : ref::ResizeMode::nearest;
+  r.params.coordinate_mode = static_cast<ref::CoordinateMode>(c.attr("coordinate_mode", 1)[0]);
+  r.params.nearest_rounding = static_cast<ref::NearestRounding>(c.attr("nearest_mode", 1)[0]);
+  r.params.out_h = r.expected.dim(1);
+  r.params.out_w = r.expected.dim(2);
+  r.arithmetic = ref::resize_arithmetic(mode, qdq);
+  return r;
+}
+
 // A run's result next to ONNX Runtime's.
 struct Outcome {
   std::string what;  // which layout / path
@@ -373,6 +425,41 @@ std::vector<Outcome> run_reference(const OrtCase& c, RequantMode mode) {
       const TensorU8 got = ref::softmax_u8(s.input, s.expected.quant, mode);
       EXPECT_EQ(got.shape, s.expected.shape);
       out.push_back({"reference", got.data, s.expected.data});
+      break;
+    }
+    case Family::requantize: {
+      const TensorU8 want = to_tensor<uint8_t>(c.output());
+      const TensorU8 got = ref::requantize_tensor(to_tensor<uint8_t>(c.tensor("X")), want.quant, {}, mode);
+      out.push_back({"reference", got.data, want.data});
+      break;
+    }
+    case Family::concat: {
+      // In ONNX's layout along its axis, and in NHWC along the channels (what an imported model runs).
+      const std::vector<TensorU8> onnx = {to_tensor<uint8_t>(c.tensor("X0")),
+                                          to_tensor<uint8_t>(c.tensor("X1")),
+                                          to_tensor<uint8_t>(c.tensor("X2"))};
+      const TensorU8 want = to_tensor<uint8_t>(c.output());
+      const TensorU8 got =
+          ref::concat({&onnx[0], &onnx[1], &onnx[2]}, c.attr("axis", 1)[0], want.quant, mode);
+      EXPECT_EQ(got.shape, want.shape);
+      out.push_back({"reference", got.data, want.data});
+      if (c.attr("axis", 1)[0] == 1) {
+        const std::vector<TensorU8> nhwc = {channels_last(onnx[0]), channels_last(onnx[1]),
+                                            channels_last(onnx[2])};
+        const TensorU8 got_nhwc = ref::concat({&nhwc[0], &nhwc[1], &nhwc[2]}, 3, want.quant, mode);
+        out.push_back({"reference NHWC", got_nhwc.data, channels_last(want).data});
+      }
+      break;
+    }
+    case Family::resize_bytes:
+    case Family::resize_real: {
+      const ResizeCase r = resize_of(c, mode);
+      // The byte-moving arithmetics keep the input's params; ONNX Runtime's Y carries them too.
+      const TensorU8 got = ref::resize(
+          r.input, r.params, r.arithmetic,
+          r.arithmetic == ref::ResizeArithmetic::onnxruntime_real ? r.expected.quant : r.input.quant);
+      EXPECT_EQ(got.shape, r.expected.shape);
+      out.push_back({"reference", got.data, r.expected.data});
       break;
     }
   }
@@ -436,7 +523,21 @@ std::vector<Outcome> run_fast(const OrtCase& c, Isa isa, RequantMode mode) {
       out.push_back({"GemmConv2d (fully connected)", got, m.expected.data});
       break;
     }
+    case Family::resize_bytes:
+    case Family::resize_real: {
+      const ResizeCase r = resize_of(c, mode);
+      const QuantParams output =
+          r.arithmetic == ref::ResizeArithmetic::onnxruntime_real ? r.expected.quant : r.input.quant;
+      const resize::Resize prepared = resize::prepare_resize(r.params, r.input.dim(1), r.input.dim(2),
+                                                             r.arithmetic, r.input.quant, output);
+      std::vector<uint8_t> got(r.expected.data.size());
+      resize::run(prepared, r.input.data.data(), r.input.dim(0), r.input.dim(3), got.data());
+      out.push_back({"resize::run", got, r.expected.data});
+      break;
+    }
     case Family::softmax:
+    case Family::requantize:  // the runtime maps bytes through a table of the reference's results
+    case Family::concat:      // likewise, input by input
       break;
   }
   return out;
@@ -576,7 +677,8 @@ TEST(OrtFloatRequant, FixturesCoverEveryOperator) {
   for (const OrtCase& c : all_cases())
     ++count[family_of(c)];
   for (Family f : {Family::add, Family::mul, Family::global_average_pool, Family::conv, Family::depthwise,
-                   Family::matmul, Family::softmax})
+                   Family::matmul, Family::softmax, Family::requantize, Family::concat, Family::resize_bytes,
+                   Family::resize_real})
     EXPECT_GE(count[f], 3) << family_name(f);
 }
 

@@ -68,6 +68,68 @@ TEST(Resize, BilinearWithinOneLsbOfFloat64) {
   }
 }
 
+// ONNX Runtime's arithmetics against exact bilinear interpolation in float64. Its float32 coordinates and
+// weights move a value by far less than an LSB, so the QDQ form (rounded to nearest) is within 1 LSB of the
+// exact real result quantized to the output's params. The integer form truncates the coordinate to 10
+// fractional bits (at most 255 / 1024 per axis) and then the blend (up to 1 below): it lies within
+// [exact - 1.5, exact + 0.5].
+TEST(Resize, OnnxRuntimeArithmeticsWithinOneLsbOfFloat64) {
+  const ref::CoordinateMode modes[] = {ref::CoordinateMode::half_pixel,
+                                       ref::CoordinateMode::pytorch_half_pixel,
+                                       ref::CoordinateMode::align_corners, ref::CoordinateMode::asymmetric};
+  for (uint64_t seed = 0; seed < 200; ++seed) {
+    SCOPED_TRACE("seed " + std::to_string(seed));
+    test::Random rng(seed);
+    const int64_t ih = rng.integer(1, 8), iw = rng.integer(1, 8), c = rng.integer(1, 4);
+    TensorU8 in = rng.activations({1, ih, iw, c}, rng.activation_params());
+    if (seed % 4 == 0)
+      for (auto& v : in.data)
+        v = rng.coin() ? 0 : 255;
+    ref::ResizeParams p;
+    p.mode = ref::ResizeMode::linear;
+    p.coordinate_mode = modes[seed % 4];
+    p.out_h = rng.integer(1, 17), p.out_w = rng.integer(1, 17);
+    const QuantParams out_q = rng.coin() ? in.quant : rng.activation_params();
+    const TensorU8 real = ref::resize(in, p, ref::ResizeArithmetic::onnxruntime_real, out_q);
+    const TensorU8 bytes = ref::resize(in, p, ref::ResizeArithmetic::onnxruntime_bytes, in.quant);
+    const std::vector<double> q(in.data.begin(), in.data.end());
+    const double s = in.quant.scale(), zp = in.quant.zero_point();
+    std::vector<int32_t> expected_real;
+    for (int64_t y = 0; y < p.out_h; ++y)
+      for (int64_t x = 0; x < p.out_w; ++x)
+        for (int64_t ch = 0; ch < c; ++ch) {
+          const double sy = source(y, ih, p.out_h, double(p.out_h) / ih, p.coordinate_mode);
+          const double sx = source(x, iw, p.out_w, double(p.out_w) / iw, p.coordinate_mode);
+          const double v = sample_linear(q, ih, iw, c, ch, sy, sx);
+          expected_real.push_back(test::quantize_exact((v - zp) * s, out_q));
+          const double got = bytes.data[expected_real.size() - 1];
+          EXPECT_GE(got, v - 1.5);
+          EXPECT_LE(got, v + 0.5);
+        }
+    EXPECT_LE(test::max_lsb_difference(real, expected_real), 1);
+    EXPECT_EQ(real.quant, out_q);
+  }
+}
+
+// Nearest mode picks the same pixels in ONNX Runtime's float32 coordinates as in octet's float64 ones on
+// these sizes (ties included: 4 -> 8 half_pixel lands on .25 / .75, 4 -> 3 on exact halves), and its
+// arithmetics copy bytes.
+TEST(Resize, OnnxRuntimeNearestCopiesPixels) {
+  const TensorU8 in({1, 1, 4, 1}, {10, 20, 30, 40}, QuantParams::per_tensor(0.5f, 3));
+  for (int64_t out_w : {8, 3, 5, 1})
+    for (auto rounding : {ref::NearestRounding::round_prefer_floor, ref::NearestRounding::round_prefer_ceil,
+                          ref::NearestRounding::floor, ref::NearestRounding::ceil})
+      for (auto mode : {ref::CoordinateMode::half_pixel, ref::CoordinateMode::asymmetric,
+                        ref::CoordinateMode::align_corners}) {
+        ref::ResizeParams p;
+        p.out_h = 1, p.out_w = out_w, p.nearest_rounding = rounding, p.coordinate_mode = mode;
+        const TensorU8 fixed = ref::resize(in, p);
+        for (const auto arithmetic :
+             {ref::ResizeArithmetic::onnxruntime_bytes, ref::ResizeArithmetic::onnxruntime_real})
+          EXPECT_EQ(ref::resize(in, p, arithmetic, in.quant).data, fixed.data) << "out_w " << out_w;
+      }
+}
+
 TEST(Resize, NearestModes) {
   // 1-D along W: 4 -> 8 (x2) and 4 -> 3 (downscale) for every rounding and coordinate mode, against the
   // ONNX formula.

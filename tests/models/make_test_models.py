@@ -1321,6 +1321,20 @@ def qdq_resize_linear_align_corners():
                             sizes=[1, 4, 10, 12])
 
 
+@model
+def qop_conv_resize_linear():
+    """A QOperator network's upsampling: QLinearConv -> Resize of its raw uint8 output (linear, half_pixel,
+    6x7 -> 11x13). Both outputs are kept so that a test can recompute the Resize from the convolution's bytes:
+    the float requantization mode runs it in ONNX Runtime's integer arithmetic (ref::ResizeArithmetic)."""
+    b = Builder("qop_conv_resize_linear")
+    xq = b.input_u8([1, 4, 6, 7], 0.02, 100)
+    y = b.qlinear_conv(xq, b.rng.normal(0, 0.4, (6, 4, 3, 3)), b.rng.normal(0, 0.3, 6), pads=(1, 1, 1, 1))
+    r = b.resize(y, "linear", ctm="half_pixel", sizes=[1, 6, 11, 13])
+    b.output(y)
+    b.output(T(r.name, np.clip(np.rint(r.v), 0, 255).astype(np.uint8), y.s, y.z))
+    return b
+
+
 # ----------------------------------------------------------------------------------------------------------
 # Elementwise chains that become lookup tables
 # ----------------------------------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ Rerun (Debian's python3 with python3-onnx and python3-numpy; node with onnxrunti
     /usr/bin/python3 tests/kernels/data/make_ort_requant_vectors.py [--out DIR] [--ort NODE_MODULES]
 
 It builds one tiny ONNX model per case (com.microsoft QLinearAdd / QLinearMul / QLinearGlobalAveragePool /
-QLinearSoftmax, standard QLinearConv / QLinearMatMul), runs it through ONNX Runtime with
+QLinearSoftmax, standard QLinearConv / QLinearMatMul, and the QDQ groups below), runs it through ONNX Runtime with
 tests/kernels/data/run_ort.js (graphOptimizationLevel 'all', one thread) and writes the inputs, the
 parameters and ONNX Runtime's output bytes to tests/kernels/data/ort_requant/<case>.ortv (or DIR), which
 tests/kernels/ort_float_requant_test.cpp reads. ONNX Runtime is found in --ort, else $OCTET_ORT_NODE_MODULES,
@@ -37,7 +37,8 @@ File format (version 1): a UTF-8 text header of `key: values` lines, a line `end
     # comment                            ignored
     case: <name>
     op: <ONNX op type>                   QLinearAdd | QLinearMul | QLinearGlobalAveragePool | QLinearConv |
-                                         QLinearMatMul | QLinearSoftmax
+                                         QLinearMatMul | QLinearSoftmax | Resize, or a QDQ group: QDQRequantize
+                                         | QDQConcat | QDQResize
     domain: <domain>                     com.microsoft, or ai.onnx for the standard ops
     onnxruntime: <version>               onnxruntime-node version that computed the output
     attr: <name> <int>...                node attributes, integers only (QLinearConv: kernel_shape, strides,
@@ -55,12 +56,22 @@ File format (version 1): a UTF-8 text header of `key: values` lines, a line `end
     end
     <data>                               each tensor's bytes in header order, C order, little-endian
 
+Besides single operators, a few QDQ groups: QDQRequantize (DequantizeLinear -> QuantizeLinear with other
+params), QDQConcat (DequantizeLinear of each input -> Concat -> QuantizeLinear; attr axis, ONNX layout) and
+QDQResize (DequantizeLinear -> Resize -> QuantizeLinear), and Resize: a uint8 Resize behind an identity
+QLinearConv, which ONNX Runtime runs in its NHWC layout as in a QOperator network. Resize attributes: qdq (1
+for QDQResize), linear (0: nearest), coordinate_mode (0 half_pixel, 1 pytorch_half_pixel, 2 align_corners,
+3 asymmetric), nearest_mode (0 round_prefer_floor, 1 round_prefer_ceil, 2 floor, 3 ceil); the output size is
+Y's shape.
+
 Tensors by op (the last one is ONNX Runtime's output, with the node's output scale and zero point):
     QLinearAdd, QLinearMul        A, B, C
     QLinearGlobalAveragePool      X, Y
     QLinearConv                   X, W (int8, per output channel), B (int32 bias), Y
     QLinearMatMul                 A (uint8), B (int8, per tensor), Y
     QLinearSoftmax                X, Y (softmax over the last axis)
+    QDQRequantize, QDQResize, Resize   X, Y
+    QDQConcat                     X0, X1, X2, Y
 """
 
 import argparse
@@ -146,7 +157,8 @@ def array_init(name, array):
 
 
 def make_model(node, graph_inputs, output_name, output_shape, inits):
-    g = helper.make_graph([node], "g",
+    """A model of one node, or of a list of nodes (a QDQ group)."""
+    g = helper.make_graph(node if isinstance(node, list) else [node], "g",
                           [helper.make_tensor_value_info(t.name, DTYPES[t.dtype][1], list(t.data.shape))
                            for t in graph_inputs],
                           [helper.make_tensor_value_info(output_name, TensorProto.UINT8, list(output_shape))],
@@ -593,6 +605,119 @@ def softmax_cases():
             softmax_case("softmax_1000_2", 2, 1000, mid, SOFTMAX_Y_1_255)]
 
 
+# ---- DequantizeLinear -> QuantizeLinear, and a QDQ Concat -------------------------------------------------
+
+def requantize_cases():
+    """A DequantizeLinear -> QuantizeLinear pair with other params: every byte value, for random scales and for
+    scale ratios 1/2 and 3/2 (ties)."""
+    cases = []
+    for name, ratio in [("requantize_0", None), ("requantize_1", None), ("requantize_half", 0.5),
+                        ("requantize_3_2", 1.5)]:
+        rng = Rng(name)
+        if ratio is None:
+            si, zi, so, zo = rng.scale(), rng.zp(), rng.scale(), rng.zp()
+        else:
+            si, zi, zo = 2.0 ** -5, rng.zp(60, 200), rng.zp(60, 200)
+            so = si / ratio
+        x = np.arange(256, dtype=np.uint8).reshape(1, 256)
+        inits = [scalar_init("x_scale", si, "float"), scalar_init("x_zero_point", zi, "uint8"),
+                 scalar_init("y_scale", so, "float"), scalar_init("y_zero_point", zo, "uint8")]
+        nodes = [helper.make_node("DequantizeLinear", ["X", "x_scale", "x_zero_point"], ["R"]),
+                 helper.make_node("QuantizeLinear", ["R", "y_scale", "y_zero_point"], ["Y"])]
+        X = Tensor("X", x, si, zi)
+        cases.append(Case(name, "QDQRequantize", "ai.onnx", make_model(nodes, [X], "Y", x.shape, inits), [X],
+                          [X], "Y", x.shape, so, zo,
+                          comment="DequantizeLinear -> QuantizeLinear of every byte, %s"
+                                  % ("random scales" if ratio is None else "s_in / s_out = %g (ties)" % ratio)))
+    return cases
+
+
+def concat_cases():
+    """DequantizeLinear of three inputs with their own params -> Concat (axis 1) -> QuantizeLinear; one input
+    keeps the output's params (copied)."""
+    cases = []
+    for name, ties in [("concat_0", False), ("concat_1", False), ("concat_ties", True)]:
+        rng = Rng(name)
+        so, zo = (2.0 ** -4, rng.zp(60, 200)) if ties else (rng.scale(), rng.zp())
+        params = [(so, zo)] + ([(2.0 ** -5, rng.zp()), (3 * 2.0 ** -5, rng.zp())] if ties else
+                               [(rng.scale(), rng.zp()), (rng.scale(), rng.zp())])
+        inputs, inits, nodes = [], [scalar_init("y_scale", so, "float"), scalar_init("y_zero_point", zo, "uint8")], []
+        for i, (si, zi) in enumerate(params):
+            x = rng.u8((1, 2 + i, 5, 7))
+            inputs.append(Tensor("X%d" % i, x, si, zi))
+            inits += [scalar_init("s%d" % i, si, "float"), scalar_init("z%d" % i, zi, "uint8")]
+            nodes.append(helper.make_node("DequantizeLinear", ["X%d" % i, "s%d" % i, "z%d" % i], ["R%d" % i]))
+        nodes += [helper.make_node("Concat", ["R0", "R1", "R2"], ["C"], axis=1),
+                  helper.make_node("QuantizeLinear", ["C", "y_scale", "y_zero_point"], ["Y"])]
+        out_shape = (1, 9, 5, 7)
+        cases.append(Case(name, "QDQConcat", "ai.onnx", make_model(nodes, inputs, "Y", out_shape, inits), inputs,
+                          inputs, "Y", out_shape, so, zo, attrs={"axis": [1]},
+                          comment="DequantizeLinear x3 -> Concat (channels) -> QuantizeLinear, %s"
+                                  % ("scale ratios 1, 1/2, 3/2 (ties)" if ties else "random params")))
+    return cases
+
+
+# ---- Resize -----------------------------------------------------------------------------------------------
+
+# The attribute values in the files (octet's ref::CoordinateMode and ref::NearestRounding orders).
+COORDINATE_MODES = ["half_pixel", "pytorch_half_pixel", "align_corners", "asymmetric"]
+NEAREST_MODES = ["round_prefer_floor", "round_prefer_ceil", "floor", "ceil"]
+
+
+def resize_case(name, qdq, mode, coordinate_mode, nearest_mode, in_hw, out_hw, channels, other_output=False):
+    """qdq: DequantizeLinear -> Resize -> QuantizeLinear (ONNX Runtime keeps the Resize in float). Otherwise a
+    Resize of raw uint8 behind an identity QLinearConv (1x1, weights the identity, equal scales): ONNX
+    Runtime then runs the Resize in its NHWC layout, with its integer bilinear kernel, as in a QOperator
+    network."""
+    rng = Rng(name)
+    si, zi = rng.scale(), rng.zp()
+    so, zo = (rng.scale(), rng.zp()) if other_output else (si, zi)
+    x = rng.u8((1, channels) + in_hw)
+    out_shape = (1, channels) + out_hw
+    inits = [scalar_init("x_scale", si, "float"), scalar_init("x_zero_point", zi, "uint8"),
+             helper.make_tensor("sizes", TensorProto.INT64, [4], list(out_shape))]
+    resize_attrs = {"mode": mode, "coordinate_transformation_mode": coordinate_mode, "nearest_mode": nearest_mode}
+    if qdq:
+        inits += [scalar_init("y_scale", so, "float"), scalar_init("y_zero_point", zo, "uint8")]
+        nodes = [helper.make_node("DequantizeLinear", ["X", "x_scale", "x_zero_point"], ["R"]),
+                 helper.make_node("Resize", ["R", "", "", "sizes"], ["S"], **resize_attrs),
+                 helper.make_node("QuantizeLinear", ["S", "y_scale", "y_zero_point"], ["Y"])]
+    else:
+        inits += [array_init("W", np.eye(channels, dtype=np.int8).reshape(channels, channels, 1, 1)),
+                  scalar_init("w_scale", 1.0, "float"), scalar_init("w_zero_point", 0, "int8")]
+        nodes = [helper.make_node("QLinearConv", ["X", "x_scale", "x_zero_point", "W", "w_scale", "w_zero_point",
+                                                  "x_scale", "x_zero_point"], ["C"]),
+                 helper.make_node("Resize", ["C", "", "", "sizes"], ["Y"], **resize_attrs)]
+    X = Tensor("X", x, si, zi)
+    attrs = {"qdq": [int(qdq)], "linear": [int(mode == "linear")],
+             "coordinate_mode": [COORDINATE_MODES.index(coordinate_mode)],
+             "nearest_mode": [NEAREST_MODES.index(nearest_mode)]}
+    return Case(name, "QDQResize" if qdq else "Resize", "ai.onnx", make_model(nodes, [X], "Y", out_shape, inits),
+                [X], [X], "Y", out_shape, so, zo, attrs=attrs,
+                comment="%s %s %s (%s) %s -> %s%s" % (
+                    "DequantizeLinear -> Resize -> QuantizeLinear" if qdq else "QLinearConv (identity) -> uint8 Resize",
+                    mode, coordinate_mode, nearest_mode, list(in_hw), list(out_hw),
+                    ", other output params" if other_output else ""))
+
+
+def resize_cases():
+    cases = []
+    shapes = [((7, 9), (17, 20)), ((13, 11), (5, 4)), ((6, 5), (15, 13))]
+    for qdq in (True, False):
+        prefix = "qdq_resize" if qdq else "resize"
+        for i, coordinate_mode in enumerate(COORDINATE_MODES):
+            in_hw, out_hw = shapes[i % len(shapes)]
+            cases.append(resize_case("%s_linear_%s" % (prefix, coordinate_mode), qdq, "linear", coordinate_mode,
+                                     "round_prefer_floor", in_hw, out_hw, 6))
+        for i, nearest_mode in enumerate(NEAREST_MODES):
+            in_hw, out_hw = shapes[(i + 1) % len(shapes)]
+            cases.append(resize_case("%s_nearest_%s" % (prefix, nearest_mode), qdq, "nearest",
+                                     COORDINATE_MODES[i], nearest_mode, in_hw, out_hw, 3))
+    cases.append(resize_case("qdq_resize_linear_other_output", True, "linear", "half_pixel", "round_prefer_floor",
+                             (7, 9), (17, 20), 6, other_output=True))
+    return cases
+
+
 # ---- Running ONNX Runtime, writing ------------------------------------------------------------------------
 
 def run_ort(cases, ort_modules):
@@ -649,7 +774,8 @@ def main():
     p.add_argument("--out", default=DEFAULT_OUT)
     p.add_argument("--ort", default=None, help="node_modules folder holding onnxruntime-node")
     args = p.parse_args()
-    cases = add_cases() + mul_cases() + gap_cases() + conv_cases() + matmul_cases() + softmax_cases()
+    cases = (add_cases() + mul_cases() + gap_cases() + conv_cases() + matmul_cases() + softmax_cases() +
+             requantize_cases() + concat_cases() + resize_cases())
     version, outputs = run_ort(cases, args.ort)
     for c, out in zip(cases, outputs):
         if c.op == "QLinearSoftmax":

@@ -1,0 +1,120 @@
+// Which arithmetic an imported model's Resize takes in each requantization mode (ref::ResizeArithmetic):
+// octet's fixed point by default; in the float mode ONNX Runtime's, which depends on the form the model gives
+// the Resize in. A QDQ Resize (DequantizeLinear -> Resize -> QuantizeLinear) resizes real values in float32;
+// a Resize of a QLinearConv's raw uint8 output (a QOperator network) takes ONNX Runtime's integer blend. The
+// kernels' bytes against ONNX Runtime's are pinned by tests/kernels/ort_float_requant_test.cpp; this checks
+// that the importer and the runtime pick the right one, on tests/models/onnx's models.
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "kernels/quantization/element_type.h"
+#include "kernels/quantization/quantize.h"
+#include "kernels/reference/resize.h"
+#include "octet/octet.h"
+#include "tools/npy.h"
+
+namespace octet {
+namespace {
+
+const std::string kDir = std::string(OCTET_TEST_MODELS_DIR) + "/onnx/";
+
+TensorU8 nchw_to_nhwc(const std::vector<int64_t>& nchw, std::span<const uint8_t> bytes,
+                      const QuantParams& q) {
+  const int64_t n = nchw[0], c = nchw[1], h = nchw[2], w = nchw[3];
+  TensorU8 t({n, h, w, c}, q);
+  for (int64_t b = 0; b < n; ++b)
+    for (int64_t ch = 0; ch < c; ++ch)
+      for (int64_t y = 0; y < h; ++y)
+        for (int64_t x = 0; x < w; ++x)
+          t.data[static_cast<size_t>(((b * h + y) * w + x) * c + ch)] =
+              bytes[static_cast<size_t>(((b * c + ch) * h + y) * w + x)];
+  return t;
+}
+
+std::vector<uint8_t> nhwc_to_nchw(const TensorU8& t) {
+  const int64_t n = t.dim(0), h = t.dim(1), w = t.dim(2), c = t.dim(3);
+  std::vector<uint8_t> out(t.data.size());
+  for (int64_t b = 0; b < n; ++b)
+    for (int64_t ch = 0; ch < c; ++ch)
+      for (int64_t y = 0; y < h; ++y)
+        for (int64_t x = 0; x < w; ++x)
+          out[static_cast<size_t>(((b * c + ch) * h + y) * w + x)] =
+              t.data[static_cast<size_t>(((b * h + y) * w + x) * c + ch)];
+  return out;
+}
+
+std::vector<uint8_t> as_vector(std::span<const uint8_t> s) {
+  return {s.begin(), s.end()};
+}
+
+// QLinearConv -> Resize (linear, half_pixel, 6x7 -> 11x13): the model's second output is the Resize of its
+// first, the convolution's bytes.
+TEST(RequantModeModels, QOperatorResizeOfRawBytes) {
+  const Model model = Model::load(kDir + "qop_conv_resize_linear.onnx");
+  const npy::Array input = npy::read(kDir + "qop_conv_resize_linear.input.npy");
+  ref::ResizeParams p;
+  p.mode = ref::ResizeMode::linear;
+  p.coordinate_mode = ref::CoordinateMode::half_pixel;
+  p.out_h = 11, p.out_w = 13;
+  for (const Requantization mode : {Requantization::fixed_point, Requantization::float_scale}) {
+    SCOPED_TRACE(mode == Requantization::fixed_point ? "fixed_point" : "float");
+    for (int threads : {1, 3}) {
+      Session session(model, {.threads = threads, .requantization = mode});
+      const auto outputs = session.run(
+          {{model.inputs().at(0).name, HostTensor::from_uint8(input.shape, input.to_uint8(), 0.02f, 100)}});
+      const TensorInfo& conv_info = model.outputs().at(0);
+      const HostTensor& conv = outputs.at(conv_info.name);
+      const HostTensor& resized = outputs.at(model.outputs().at(1).name);
+      const QuantParams q = QuantParams::per_tensor(conv_info.scale, conv_info.zero_point);
+      const auto arithmetic = ref::resize_arithmetic(
+          mode == Requantization::fixed_point ? RequantMode::fixed_point : RequantMode::float_scale, false);
+      EXPECT_EQ(arithmetic, mode == Requantization::fixed_point ? ref::ResizeArithmetic::fixed_point
+                                                                : ref::ResizeArithmetic::onnxruntime_bytes);
+      const TensorU8 conv_nhwc = nchw_to_nhwc(conv.shape(), conv.uint8_data(), q);
+      const TensorU8 want = ref::resize(conv_nhwc, p, arithmetic, q);
+      EXPECT_EQ(as_vector(resized.uint8_data()), nhwc_to_nchw(want)) << threads << " threads";
+      // The two arithmetics differ on this model, or the check could not tell them apart.
+      EXPECT_NE(ref::resize(conv_nhwc, p, ref::ResizeArithmetic::fixed_point, q).data,
+                ref::resize(conv_nhwc, p, ref::ResizeArithmetic::onnxruntime_bytes, q).data);
+    }
+  }
+}
+
+// Input -> QuantizeLinear -> DequantizeLinear -> Resize (linear, align_corners, 6x7 -> 10x12) ->
+// QuantizeLinear with the same params, the uint8 output.
+TEST(RequantModeModels, QdqResizeOfRealValues) {
+  const Model model = Model::load(kDir + "qdq_resize_linear_align_corners.onnx");
+  const npy::Array input = npy::read(kDir + "qdq_resize_linear_align_corners.input.npy");
+  const TensorInfo& out_info = model.outputs().at(0);
+  const QuantParams q = QuantParams::per_tensor(out_info.scale, out_info.zero_point);
+  const std::vector<float> x = input.to_float();
+  std::vector<uint8_t> xq;
+  for (float v : x)
+    xq.push_back(
+        static_cast<uint8_t>(quantize_value(v, q.scale(), q.zero_point(), range_of(ElementType::u8))));
+  ref::ResizeParams p;
+  p.mode = ref::ResizeMode::linear;
+  p.coordinate_mode = ref::CoordinateMode::align_corners;
+  p.out_h = 10, p.out_w = 12;
+  const TensorU8 in = nchw_to_nhwc(input.shape, xq, q);
+  for (const Requantization mode : {Requantization::fixed_point, Requantization::float_scale}) {
+    SCOPED_TRACE(mode == Requantization::fixed_point ? "fixed_point" : "float");
+    const auto arithmetic = mode == Requantization::fixed_point ? ref::ResizeArithmetic::fixed_point
+                                                                : ref::ResizeArithmetic::onnxruntime_real;
+    const std::vector<uint8_t> want = nhwc_to_nchw(ref::resize(in, p, arithmetic, q));
+    for (int threads : {1, 3}) {
+      Session session(model, {.threads = threads, .requantization = mode});
+      const auto outputs = session.run({{model.inputs().at(0).name, HostTensor::from_float(input.shape, x)}});
+      EXPECT_EQ(as_vector(outputs.at(out_info.name).uint8_data()), want) << threads << " threads";
+    }
+  }
+  // The two arithmetics differ on this model, or the check above could not tell them apart.
+  EXPECT_NE(ref::resize(in, p, ref::ResizeArithmetic::fixed_point, q).data,
+            ref::resize(in, p, ref::ResizeArithmetic::onnxruntime_real, q).data);
+}
+
+}  // namespace
+}  // namespace octet
