@@ -12,7 +12,8 @@ image (torchvision's transform resizes it for the R50 models), run it in octet a
 Detections whose scores tie (random weights make many) may come in another order, or differ at the cut-off
 of those kept, so each box is matched to the nearest of the other runtime's boxes (those within a pixel
 are counted) and 1-D outputs are compared sorted; masks and keypoints are compared in order. With --quantize, also quantize the model with `octet quantize` on
-the image and compare octet's int8 model with ORT running the same int8 model. Exits non-zero if a model
+the image and compare octet's int8 model, in both requantization modes (`--requant fixed` and `float`), with
+ORT running the same int8 model. Exits non-zero if a model
 fails to export, load or run.
 
 Needs Debian's python3-torch and python3-torchvision, and node (not installed by the project's scripts:
@@ -89,12 +90,17 @@ def compare(octet_dir, ort_dir):
 
 
 def check(name, model, out, octet, quantized):
+    """Runs the model in octet and ONNX Runtime and prints the comparison; an int8 model in both of octet's
+    requantization modes (float: ONNX Runtime's arithmetic, whose detections should be ONNX Runtime's)."""
     image = os.path.join(out, name + ".image.npy")
     base = model[:-len(".onnx")]
-    run([octet, "run", model, "--input", f"image={image}", "--output-dir", base + ".octet"])
     run(["node", os.path.join(HERE, "ort_bench.js"), model, "--min-time", "0.01", "--input", f"image={image}",
          "--out", base + ".ort"])
-    print(f"{name:40s} {'int8' if quantized else 'float':5s} {compare(base + '.octet', base + '.ort')}", flush=True)
+    for mode in ["fixed", "float"] if quantized else ["fixed"]:
+        suffix = ".octet" if mode == "fixed" else ".octet_float"
+        run([octet, "run", model, "--input", f"image={image}", "--output-dir", base + suffix, "--requant", mode])
+        what = f"int8 {mode}" if quantized else "float"
+        print(f"{name:40s} {what:10s} {compare(base + suffix, base + '.ort')}", flush=True)
 
 
 def main():

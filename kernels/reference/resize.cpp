@@ -146,7 +146,10 @@ std::vector<OnnxRuntimeTap> onnxruntime_axis_taps(int64_t in, int64_t out, doubl
         s == 1.0f ? static_cast<float>(o) : onnxruntime_coordinate(o, in, out, s, params.coordinate_mode);
     OnnxRuntimeTap& t = taps[static_cast<size_t>(o)];
     if (params.mode == ResizeMode::nearest) {
-      t.index0 = t.index1 = std::clamp<int64_t>(onnxruntime_nearest(x, params.nearest_rounding), 0, in - 1);
+      // Held to [-1, in] first, which picks the same pixel, so that the conversion to an integer is defined.
+      const float held = std::clamp(x, -1.0f, static_cast<float>(in));
+      t.index0 = t.index1 =
+          std::clamp<int64_t>(onnxruntime_nearest(held, params.nearest_rounding), 0, in - 1);
       continue;
     }
     const float clamped = std::max(0.0f, std::min(x, static_cast<float>(in - 1)));
@@ -161,8 +164,8 @@ std::vector<OnnxRuntimeTap> onnxruntime_axis_taps(int64_t in, int64_t out, doubl
     t.weight0 = std::fabs(clamped - static_cast<float>(t.index1));
     t.weight1 = std::fabs(clamped - static_cast<float>(t.index0));
     // The integer kernel truncates the coordinate to 10 fractional bits (times 1024 is exact in float32).
-    const auto fixed = static_cast<int32_t>(clamped * 1024.0f);
-    t.weight1_q10 = fixed - static_cast<int32_t>(t.index0) * 1024;
+    const auto fixed = static_cast<int64_t>(clamped * 1024.0f);
+    t.weight1_q10 = static_cast<int32_t>(fixed - t.index0 * 1024);
     t.weight0_q10 = 1024 - t.weight1_q10;
   }
   return taps;
