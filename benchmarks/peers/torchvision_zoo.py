@@ -2,7 +2,7 @@
 """torchvision's CNN architectures as torch.onnx exports them, run through octet: a check of octet on real
 network structures it has no test model of (BatchNorm folding, grouped and depthwise convolutions, squeeze
 and excite, channel shuffles, dense concatenations, LayerNorm in channel-last blocks, segmentation heads),
-and a YOLOv8n-shaped detector with its box decoding (yolo_like.py).
+a YOLOv8n-shaped detector with its box decoding (yolo_like.py), and two vision transformers (ViT-B/16, Swin-T).
 
     /usr/bin/python3 benchmarks/peers/torchvision_zoo.py [--out build/zoo] [--octet build/tools/octet] [NAME ...]
 
@@ -58,6 +58,10 @@ ARCHITECTURES = {
     "fcn_resnet50": (lambda **k: SEG.fcn_resnet50(weights_backbone=None, aux_loss=False, **k), 320),
     # Not torchvision's: YOLOv8n's structure with its box decoding (yolo_like.py).
     "yolov8n_like": (lambda **k: yolo_like.YoloV8Like(size=320), 320),
+    # Transformers, for the float layers of hybrid models: attention as MatMul / Softmax, LayerNorm, Gelu,
+    # Swin's shifted windows (Roll as Slice / Concat) and its training-mode Dropout of ratio 0.
+    "vit_b_16": (M.vit_b_16, 224),
+    "swin_t": (M.swin_t, 224),
 }
 FLOAT_LIMIT = 1e-4  # of torch's largest output magnitude
 
@@ -71,6 +75,9 @@ def export(name, out):
         if isinstance(m, torch.nn.BatchNorm2d):
             m.running_mean.uniform_(-0.1, 0.1)
             m.running_var.uniform_(0.5, 1.5)
+        # Zero-initialised layers (ViT's classification head) would make every output 0.
+        if isinstance(m, torch.nn.Linear) and not m.weight.detach().any():
+            torch.nn.init.normal_(m.weight.data, std=0.02)
     x = torch.rand(1, 3, size, size)
     with torch.no_grad():
         y = model(x)

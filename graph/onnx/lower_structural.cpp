@@ -187,12 +187,25 @@ bool Importer::lower_structural(const onnx::NodeProto& node) {
   if (op == "Identity" || op == "Dropout") {
     if (op == "Dropout") {
       a.expect_only({"seed", "ratio", "is_test"});
-      if (node.output_size() > 1 && !node.output(1).empty())
-        throw Error(describe(node) + ": the mask output is not supported (inference only)");
+      // Exporters declare the mask output even where nothing reads it (torchvision's Swin attention): only
+      // a mask that something reads is refused.
+      if (node.output_size() > 1 && !node.output(1).empty() &&
+          (!consumers(node.output(1)).empty() || is_graph_output(node.output(1))))
+        throw Error(describe(node) + ": the mask output '" + node.output(1) +
+                    "' is read, which octet does not support (inference only)");
       if (has_input(node, 2)) {
         const Constant& training = constant_input(node, 2, "training_mode");
-        if (!training.values.empty() && training.values[0] != 0.0)
-          throw Error(describe(node) + ": training mode is not supported");
+        // Training mode drops at random, except with ratio 0, where it is the identity: torchvision's Swin
+        // calls F.dropout(attn, p=0.0) with its default training=True, and torch exports just that.
+        double ratio = 0.5;  // ONNX's default
+        if (has_input(node, 1)) {
+          const Constant& r = constant_input(node, 1, "ratio");
+          if (!r.is_scalar()) throw Error(describe(node) + ": ratio must be a scalar");
+          ratio = r.values[0];
+        }
+        if (!training.values.empty() && training.values[0] != 0.0 && ratio != 0.0)
+          throw Error(describe(node) + ": training mode (random dropping, ratio " + std::to_string(ratio) +
+                      ") is not supported");
       }
     }
     define_value(node, 0, kind, v);

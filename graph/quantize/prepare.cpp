@@ -274,11 +274,18 @@ std::vector<std::string> computed_tensors(const onnx::ModelProto& model) {
   std::set<std::string> initializers;
   for (const auto& init : model.graph().initializer())
     initializers.insert(init.name());
+  // A node output that nothing reads needs no range, and may be one octet does not compute (a Dropout's
+  // mask, which torch declares in Swin's attention): exposing it would make the observing run fail.
+  std::set<std::string> read = names_read_in_subgraphs(model.graph());
+  for (const auto& node : model.graph().node())
+    read.insert(node.input().begin(), node.input().end());
+  for (const auto& o : model.graph().output())
+    read.insert(o.name());
   for (const auto& in : model.graph().input())
     if (!initializers.count(in.name())) out.push_back(in.name());
   for (const auto& node : model.graph().node())
     for (const auto& o : node.output())
-      if (!o.empty() && !initializers.count(o)) out.push_back(o);
+      if (!o.empty() && !initializers.count(o) && read.count(o)) out.push_back(o);
   return out;
 }
 

@@ -32,7 +32,8 @@ std::vector<std::byte> serialize_with_outputs(const onnx::ModelProto& model,
                                               const std::vector<std::string>& extra_outputs,
                                               const std::map<std::string, std::string>& described_by = {});
 
-// Every tensor a node of the graph computes, and the graph inputs, in graph order (candidates to observe).
+// Every tensor a node of the graph computes that a node (or a subgraph) reads or the graph outputs, and the
+// graph inputs, in graph order (candidates to observe).
 std::vector<std::string> computed_tensors(const onnx::ModelProto& model);
 
 // The weights and biases (inputs 1 and 2 of Conv, ConvTranspose, Gemm, MatMul) that the model computes from

@@ -500,8 +500,11 @@ def node_problem(model):
         if op == "Dropout":
             if len(node.output) > 1 and node.output[1]:
                 return "unsupported: Dropout's mask output (octet runs inference, where Dropout is the identity)"
+            # Training mode with ratio 0 drops nothing: the identity, which octet runs.
+            ratio = numpy_helper.to_array(initial[node.input[1]]).reshape(-1)[0] \
+                if len(node.input) > 1 and node.input[1] in initial else 0.5
             if len(node.input) > 2 and node.input[2] in initial and \
-                    numpy_helper.to_array(initial[node.input[2]]).reshape(-1)[0]:
+                    numpy_helper.to_array(initial[node.input[2]]).reshape(-1)[0] and ratio != 0:
                 return "unsupported: Dropout in training mode (training_mode = true): octet runs inference"
         if op == "Resize":
             mode = attr(node, "mode", "nearest")

@@ -1917,6 +1917,23 @@ def float_opset7_legacy():
 
 
 @model
+def float_dropout_unread_mask():
+    """Dropouts as torch exports the attention dropout of torchvision's Swin: declaring a mask output that
+    nothing reads, and one with training_mode true but ratio 0 (F.dropout(p=0.0) with its default training=True):
+    both the identity."""
+    b = Builder("float_dropout_unread_mask", opset=13)
+    x = b.input([1, 3, 4, 5], -2, 2)
+    first, second = b.fresh("dropout"), b.fresh("dropout")
+    b.nodes.append(helper.make_node("Dropout", [x.name, b.const(np.array(0.1, np.float32), "ratio")],
+                                    [first + "_out", first + "_mask"], name=first))
+    b.nodes.append(helper.make_node("Dropout", [first + "_out", b.const(np.array(0.0, np.float32), "ratio"),
+                                                b.const(np.array(True), "training_mode")],
+                                    [second + "_out", second + "_mask"], name=second))
+    b.output(T(b.node("Relu", [second + "_out"], "relu"), np.maximum(x.v, 0)))
+    return b
+
+
+@model
 def float_einsum():
     """Einsum as octet lowers it (sums, transposes and batched MatMuls): attention scores, a 1x1 convolution
     by constant weights, an ellipsis whose batch dimensions broadcast (2 x 1 against 5), the implicit output
@@ -3674,6 +3691,17 @@ def malformed_models():
                 [vi("y", [1, 4])])
     late.opset_import[0].version = 29
     add("opset29.onnx", late, "opset 29")
+    # A Dropout's mask that a node reads (octet runs inference only; an unread mask is fine).
+    add("dropout_mask_read.onnx",
+        make([helper.make_node("Dropout", ["input"], ["y", "mask"], name="dropout"),
+              helper.make_node("Cast", ["mask"], ["mask_f"], name="cast", to=TensorProto.FLOAT)],
+             [vi("input", [1, 4])], [vi("y", [1, 4]), vi("mask_f", [1, 4])]),
+        "mask output 'mask' is read")
+    add("dropout_training.onnx",
+        make([helper.make_node("Dropout", ["input", "ratio", "training"], ["y"], name="dropout")],
+             [vi("input", [1, 4])], [vi("y", [1, 4])],
+             [scalar("ratio", 0.25, np.float32), scalar("training", True, np.bool_)]),
+        "training mode (random dropping, ratio 0.25")
     def with_attribute(node_name, new_name, **attrs):
         m = conv_model()
         for n in m.graph.node:
