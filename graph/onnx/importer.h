@@ -125,6 +125,9 @@ class Importer {
 
   // Looks past Relu / Clip for the single QuantizeLinear consuming `tensor`; marks those nodes as consumed.
   std::optional<OutputStage> find_output_stage(const std::string& tensor);
+  // Whether `tensor` reaches an operator that runs on NHWC images (a convolution, pooling, Resize, ...)
+  // through operators that follow their input's layout (elementwise, QDQ pairs, Pad, Concat, ...).
+  bool reaches_image_operator(const std::string& tensor) const;
   OutputStage require_output_stage(const onnx::NodeProto& node);
   OutputStage require_output_stage(const onnx::NodeProto& node, const std::string& tensor);
   // The per-channel factors of an inference-mode BatchNormalization over `channels`, with every check its

@@ -572,7 +572,16 @@ bool Importer::lower_float(const onnx::NodeProto& node) {
                   emit(node.name() + "#nd", "(reshape)", OpKind::reshape, {s}, ReshapeAttrs{plain}, back));
       return true;
     }
-    if (graph_.value(x).layout == Layout::nhwc) attrs.axis = nhwc_axis(axis);
+    if (graph_.value(x).layout == Layout::nhwc) {
+      // Over the last ONNX axis of an NHWC tensor with few channels (an attention map), the columns the
+      // kernel would normalize side by side are too few to fill a vector: the plain layout has the axis
+      // innermost, in rows, for the cost of one transpose.
+      const int64_t channels = graph_.value(x).shape.back();
+      if (axis == rank - 1 && channels < 16)
+        x = as_plain(x, node);
+      else
+        attrs.axis = nhwc_axis(axis);
+    }
     define_real(node, 0, emit(node, OpKind::softmax, {x}, attrs, same_as(x)));
     return true;
   }

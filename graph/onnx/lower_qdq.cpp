@@ -3,7 +3,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <deque>
 #include <limits>
+#include <set>
 
 #include "graph/onnx/importer.h"
 #include "kernels/error.h"
@@ -188,8 +190,11 @@ bool Importer::lower_quantize_dequantize(const onnx::NodeProto& node) {
     out.name = node.output(0);
     out.type = ElementType::u8;
     out.quant = q;
-    // An image input changes layout in the same pass that quantizes it: NCHW floats in, NHWC bytes out.
-    if (out.shape.size() == 4 && out.layout == Layout::plain) out.layout = Layout::nhwc;
+    // An image changes layout in the same pass that quantizes it: NCHW floats in, NHWC bytes out. A 4-D
+    // tensor that no convolution or pooling reads (a transformer's [B, H, W, C] activations, an attention
+    // map) stays in ONNX's layout, which its reshapes, softmax and matmuls want.
+    if (out.shape.size() == 4 && out.layout == Layout::plain && reaches_image_operator(node.output(0)))
+      out.layout = Layout::nhwc;
     define_value(node, 0, Symbol::Kind::quantized, emit(node, OpKind::quantize, {x.value}, {}, out));
     return true;
   }
@@ -207,6 +212,70 @@ bool Importer::lower_quantize_dequantize(const onnx::NodeProto& node) {
     return true;
   }
   throw Error(describe(node) + ": input '" + node.input(0) + "' is already quantized");
+}
+
+bool Importer::reaches_image_operator(const std::string& tensor) const {
+  static const std::set<std::string> image_ops = {"Conv",
+                                                  "ConvTranspose",
+                                                  "ConvInteger",
+                                                  "QLinearConv",
+                                                  "QLinearConvTranspose",
+                                                  "MaxPool",
+                                                  "AveragePool",
+                                                  "LpPool",
+                                                  "GlobalAveragePool",
+                                                  "GlobalMaxPool",
+                                                  "QLinearAveragePool",
+                                                  "QLinearGlobalAveragePool",
+                                                  "Resize",
+                                                  "Upsample",
+                                                  "BatchNormalization",
+                                                  "InstanceNormalization",
+                                                  "DepthToSpace",
+                                                  "SpaceToDepth"};
+  // Operators whose output takes their input's layout: the search goes on through them.
+  static const std::set<std::string> follow = {"QuantizeLinear",
+                                               "DequantizeLinear",
+                                               "Relu",
+                                               "Clip",
+                                               "LeakyRelu",
+                                               "Sigmoid",
+                                               "HardSigmoid",
+                                               "HardSwish",
+                                               "Tanh",
+                                               "Add",
+                                               "Sub",
+                                               "Mul",
+                                               "Div",
+                                               "QLinearAdd",
+                                               "QLinearMul",
+                                               "QLinearLeakyRelu",
+                                               "QLinearSigmoid",
+                                               "Pad",
+                                               "Concat",
+                                               "QLinearConcat",
+                                               "Identity",
+                                               "Dropout",
+                                               "Slice",
+                                               "Split",
+                                               "Max",
+                                               "Min",
+                                               "Neg",
+                                               "Abs"};
+  constexpr int kMaxVisits = 64;  // enough for the blocks between convolutions; bounded on huge graphs
+  std::deque<std::string> pending = {tensor};
+  std::set<std::string> seen = {tensor};
+  for (int visits = 0; !pending.empty() && visits < kMaxVisits; ++visits) {
+    const std::string t = pending.front();
+    pending.pop_front();
+    for (const onnx::NodeProto* c : consumers(t)) {
+      if (image_ops.count(c->op_type())) return true;
+      if (!follow.count(c->op_type())) continue;
+      for (const std::string& o : c->output())
+        if (!o.empty() && seen.insert(o).second) pending.push_back(o);
+    }
+  }
+  return false;
 }
 
 std::optional<OutputStage> Importer::find_output_stage(const std::string& tensor) {

@@ -587,9 +587,14 @@ std::optional<ValueId> Importer::build_u8_softmax(const onnx::NodeProto& node, V
       val = graph_.value(pv);
       restore = plain;
     }
-  } else {
-    const int64_t physical = val.layout == Layout::nhwc ? nhwc_axis(axis) : axis;
-    if (physical != rank - 1) return std::nullopt;
+  } else if (val.layout == Layout::nhwc && nhwc_axis(axis) != rank - 1) {
+    // The table kernel reads rows along the innermost axis. A softmax over an image's last ONNX axis (an
+    // attention map that the int8 add before it left in NHWC) gets it innermost in the plain layout.
+    if (axis != rank - 1) return std::nullopt;
+    pv = as_plain(pv, node);
+    val = graph_.value(pv);
+  } else if (val.layout != Layout::nhwc && axis != rank - 1) {
+    return std::nullopt;
   }
   Value out = val;
   out.name = output_name + (restore.empty() ? "" : "#2d");

@@ -26,4 +26,10 @@ void quantize_row(Isa isa, const float* x, int64_t n, float scale, int32_t zero_
   }
 }
 
+void dequantize_row(const uint8_t* x, int64_t n, float scale, int32_t zero_point, float* out) {
+  // int32 rather than dequantize_value's int64, which keeps the loop vectorisable; the same exact value.
+  for (int64_t i = 0; i < n; ++i)
+    out[i] = static_cast<float>(static_cast<int32_t>(x[i]) - zero_point) * scale;
+}
+
 }  // namespace octet::elementwise

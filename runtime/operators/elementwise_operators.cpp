@@ -181,6 +181,7 @@ std::unique_ptr<const Operator> make_elementwise_operator(const Graph& g, const 
           const int64_t n = plane / c, ch = plane % c;
           const uint8_t* col = x + (n * hw + first) * c + ch;
           float* row = y + plane * hw + first;
+          if (c == 1) return elementwise::dequantize_row(col, len, scale, zp, row);
           for (int64_t p = 0; p < len; ++p)
             row[p] = dequantize_value(col[p * c], scale, zp);
         });

@@ -1,4 +1,5 @@
-// The vectorised QuantizeLinear rows on every ISA against quantize_value(), special values included.
+// The vectorised QuantizeLinear rows on every ISA against quantize_value(), special values included, and the
+// DequantizeLinear row against dequantize_value().
 
 #include <gtest/gtest.h>
 
@@ -33,6 +34,23 @@ TEST_P(QuantizeRows, BitExactWithScalarDefinition) {
     elementwise::quantize_row(GetParam(), x.data(), static_cast<int64_t>(x.size()), scale, zp, got.data());
     for (size_t i = 0; i < x.size(); ++i)
       ASSERT_EQ(got[i], quantize_value(x[i], scale, zp, range_of(ElementType::u8))) << "x = " << x[i];
+  }
+}
+
+// Every byte value and zero point, scales from tiny to large, rows of every length around the vector widths.
+TEST(DequantizeRow, BitExactWithScalarDefinition) {
+  test::Random rng(6);
+  std::vector<uint8_t> x(300);
+  for (size_t i = 0; i < x.size(); ++i)
+    x[i] = static_cast<uint8_t>(i % 256);
+  for (int round = 0; round < 50; ++round) {
+    const float scale = round == 0 ? 1e-30f : round == 1 ? 3e30f : rng.scale(1e-4, 10.0);
+    const auto zp = static_cast<int32_t>(rng.integer(0, 255));
+    const auto n = static_cast<int64_t>(rng.integer(1, 300));
+    std::vector<float> got(static_cast<size_t>(n));
+    elementwise::dequantize_row(x.data(), n, scale, zp, got.data());
+    for (int64_t i = 0; i < n; ++i)
+      ASSERT_EQ(got[static_cast<size_t>(i)], dequantize_value(x[static_cast<size_t>(i)], scale, zp)) << i;
   }
 }
 
