@@ -12,16 +12,6 @@ namespace octet::ref {
 
 namespace {
 
-using ExpTable = std::array<int64_t, 256>;
-
-ExpTable exp_table(float scale) {
-  ExpTable t{};
-  for (size_t d = 0; d < t.size(); ++d)
-    t[d] = std::llround(
-        std::ldexp(std::exp(-static_cast<double>(scale) * static_cast<double>(d)), kSoftmaxExpBits));
-  return t;
-}
-
 // Calls emit(flat_index, probability) for every element, row by row.
 template <class Emit>
 void softmax_rows(const TensorU8& input, Emit emit) {
@@ -29,7 +19,7 @@ void softmax_rows(const TensorU8& input, Emit emit) {
   validate(input.quant, ElementType::u8, input.shape, "softmax input");
   if (!input.quant.is_per_tensor()) throw Error("softmax: input must be quantized per tensor");
   if (input.rank() < 1 || input.shape.back() < 1) throw Error("softmax: input needs a non-empty last axis");
-  const ExpTable table = exp_table(input.quant.scale());
+  const std::array<int64_t, 256> table = softmax_exp_table(input.quant.scale());
   const int64_t width = input.shape.back();
   for (int64_t row = 0; row < input.size(); row += width) {
     const uint8_t* x = input.data.data() + row;
@@ -59,21 +49,7 @@ TensorU8 softmax_u8_onnxruntime(const TensorU8& input, const QuantParams& output
   if (!input.quant.is_per_tensor()) throw Error("softmax: input must be quantized per tensor");
   if (input.rank() < 1 || input.shape.back() < 1) throw Error("softmax: input needs a non-empty last axis");
   const int64_t width = input.shape.back();
-  const float x_scale = input.quant.scale();
-  // Each step in ONNX Runtime's types: FLT_MAX / D in float, its logarithm in float too (ONNX Runtime's
-  // log(numeric_limits<float>::max() / reduce_len) takes and returns a float: logf), the shift in double.
-  // The logarithm in double would scale the whole table by exp(its float rounding error), a factor within
-  // 4e-6 of 1, and change about one row of 10 random logits in 10^5 (such rows are in
-  // tests/kernels/data/ort_requant/softmax_10_telling.ortv). logf is computed here as the double logarithm
-  // rounded to float: the correctly rounded value, which glibc's logf returns for every row length 1 to 5000
-  // and every power of ten up to 10^8, and which does not depend on the platform's logf.
-  const float headroom = std::numeric_limits<float>::max() / static_cast<float>(width);
-  const auto log_headroom = static_cast<float>(std::log(static_cast<double>(headroom)));
-  const double shift = std::max(0.0, static_cast<double>(log_headroom) - 5.0) / static_cast<double>(x_scale);
-  std::array<float, 256> table{};
-  for (int i = 0; i < 256; ++i)
-    table[static_cast<size_t>(i)] =
-        static_cast<float>(std::exp((static_cast<double>(i) - 255.0 + shift) * static_cast<double>(x_scale)));
+  const std::array<float, 256> table = onnxruntime_softmax_table(input.quant.scale(), width);
   const float y_scale = std::floor(1.0f / output.scale());
   const int32_t zp = output.zero_point();
   TensorU8 out(input.shape, output);
@@ -93,6 +69,33 @@ TensorU8 softmax_u8_onnxruntime(const TensorU8& input, const QuantParams& output
 }
 
 }  // namespace
+
+std::array<int64_t, 256> softmax_exp_table(float input_scale) {
+  std::array<int64_t, 256> t{};
+  for (size_t d = 0; d < t.size(); ++d)
+    t[d] = std::llround(
+        std::ldexp(std::exp(-static_cast<double>(input_scale) * static_cast<double>(d)), kSoftmaxExpBits));
+  return t;
+}
+
+std::array<float, 256> onnxruntime_softmax_table(float input_scale, int64_t width) {
+  const float x_scale = input_scale;
+  // Each step in ONNX Runtime's types: FLT_MAX / D in float, its logarithm in float too (ONNX Runtime's
+  // log(numeric_limits<float>::max() / reduce_len) takes and returns a float: logf), the shift in double.
+  // The logarithm in double would scale the whole table by exp(its float rounding error), a factor within
+  // 4e-6 of 1, and change about one row of 10 random logits in 10^5 (such rows are in
+  // tests/kernels/data/ort_requant/softmax_10_telling.ortv). logf is computed here as the double logarithm
+  // rounded to float: the correctly rounded value, which glibc's logf returns for every row length 1 to 5000
+  // and every power of ten up to 10^8, and which does not depend on the platform's logf.
+  const float headroom = std::numeric_limits<float>::max() / static_cast<float>(width);
+  const auto log_headroom = static_cast<float>(std::log(static_cast<double>(headroom)));
+  const double shift = std::max(0.0, static_cast<double>(log_headroom) - 5.0) / static_cast<double>(x_scale);
+  std::array<float, 256> table{};
+  for (int i = 0; i < 256; ++i)
+    table[static_cast<size_t>(i)] =
+        static_cast<float>(std::exp((static_cast<double>(i) - 255.0 + shift) * static_cast<double>(x_scale)));
+  return table;
+}
 
 TensorU8 softmax_u8(const TensorU8& input, const QuantParams& output, RequantMode mode) {
   validate(output, ElementType::u8, {}, "softmax output");

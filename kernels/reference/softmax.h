@@ -1,5 +1,8 @@
 #pragma once
 
+#include <array>
+#include <cstdint>
+
 #include "kernels/quantization/requant_mode.h"
 #include "kernels/tensor.h"
 
@@ -10,6 +13,13 @@ namespace octet::ref {
 // table of fixed-point values (kSoftmaxExpBits fractional bits); the row sum is exact int64 arithmetic and
 // each output is one double division, so every kernel can reproduce the reference bit for bit.
 constexpr int kSoftmaxExpBits = 24;
+
+// The tables of the two modes, built once per input scale (ONNX Runtime's also per row length) and shared by
+// the reference and the fast kernel (kernels/reduce/u8_softmax.h):
+//   softmax_exp_table          t[d] = llround(exp(-s_in * d) * 2^kSoftmaxExpBits), d = max_q - q;
+//   onnxruntime_softmax_table  t[i] = float(exp((i - 255 + shift) * s_in)), looked up at 255 - max_q + q.
+std::array<int64_t, 256> softmax_exp_table(float input_scale);
+std::array<float, 256> onnxruntime_softmax_table(float input_scale, int64_t width);
 
 TensorF32 softmax_float(const TensorU8& input);
 

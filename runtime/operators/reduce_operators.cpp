@@ -3,6 +3,7 @@
 
 #include "kernels/quantization/dynamic_quantize.h"
 #include "kernels/reduce/float_reduce.h"
+#include "kernels/reduce/u8_softmax.h"
 #include "kernels/reference/float_reduce.h"
 #include "kernels/reference/integer_reduce.h"
 #include "kernels/reference/softmax.h"
@@ -30,6 +31,15 @@ std::unique_ptr<const Operator> make_reduce_operator(const Graph& g, const Node&
       if (out.type == ElementType::f32)
         return function(
             [in](auto inputs, std::byte* o) { store(ref::softmax_float(load<uint8_t>(inputs[0], in)), o); });
+      if (isa != Isa::scalar && !in.shape.empty()) {
+        const int64_t width = in.shape.back(),
+                      rows = element_count(in.shape, in.name) / std::max<int64_t>(width, 1);
+        const auto s = reduce::prepare_u8_softmax(in.quant, width, out.quant, requant);
+        return function([isa, s, rows](auto inputs, std::byte* o) {
+          reduce::run(isa, s, reinterpret_cast<const uint8_t*>(inputs[0]), rows,
+                      reinterpret_cast<uint8_t*>(o));
+        });
+      }
       return function([in, out, requant](auto inputs, std::byte* o) {
         store(ref::softmax_u8(load<uint8_t>(inputs[0], in), out.quant, requant), o);
       });

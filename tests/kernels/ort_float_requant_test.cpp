@@ -34,6 +34,7 @@
 #include "kernels/isa.h"
 #include "kernels/pooling/average_pool.h"
 #include "kernels/quantization/element_type.h"
+#include "kernels/reduce/u8_softmax.h"
 #include "kernels/reference/concat.h"
 #include "kernels/reference/conv2d.h"
 #include "kernels/reference/elementwise.h"
@@ -466,8 +467,8 @@ std::vector<Outcome> run_reference(const OrtCase& c, RequantMode mode) {
   return out;
 }
 
-// The fast kernels for `isa` (none where the family has no kernel for it: depthwise under scalar, softmax,
-// which the runtime runs as ref::softmax_u8).
+// The fast kernels for `isa` (none where the family has no kernel for it: depthwise and softmax under scalar,
+// where the runtime runs the references).
 std::vector<Outcome> run_fast(const OrtCase& c, Isa isa, RequantMode mode) {
   std::vector<Outcome> out;
   switch (family_of(c)) {
@@ -535,7 +536,17 @@ std::vector<Outcome> run_fast(const OrtCase& c, Isa isa, RequantMode mode) {
       out.push_back({"resize::run", got, r.expected.data});
       break;
     }
-    case Family::softmax:
+    case Family::softmax: {
+      if (isa == Isa::scalar) break;  // the runtime runs the reference there
+      const Softmax sm = softmax_of(c);
+      const int64_t width = sm.input.shape.back();
+      const reduce::U8Softmax prepared =
+          reduce::prepare_u8_softmax(sm.input.quant, width, sm.expected.quant, mode);
+      std::vector<uint8_t> got(sm.expected.data.size());
+      reduce::run(isa, prepared, sm.input.data.data(), static_cast<int64_t>(got.size()) / width, got.data());
+      out.push_back({"U8Softmax", got, sm.expected.data});
+      break;
+    }
     case Family::requantize:  // the runtime maps bytes through a table of the reference's results
     case Family::concat:      // likewise, input by input
       break;

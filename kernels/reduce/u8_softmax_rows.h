@@ -1,0 +1,54 @@
+#pragma once
+
+// The rows of the uint8 softmax (u8_softmax.h), as plain loops compiled once per ISA (kernels/x86/
+// u8_softmax_*.cpp, with that ISA's flags) so that the divisions, most of the work, vectorise at its width.
+// Every step is an IEEE operation without contraction, so each compilation gives ref::softmax_u8's bytes.
+
+#include <algorithm>
+#include <cstdint>
+
+#include "kernels/reduce/u8_softmax.h"
+
+namespace octet::reduce {
+
+// `p` and `d` hold `s.width` floats and doubles; quantize(p, n, scale, zero_point, out) is a QuantizeLinear
+// row bit-exact with quantize_value.
+template <class QuantizeRow>
+void u8_softmax_rows(const U8Softmax& s, const uint8_t* x, int64_t rows, float* p, double* d, uint8_t* y,
+                     QuantizeRow quantize) {
+  const int64_t width = s.width;
+  for (int64_t row = 0; row < rows; ++row, x += width, y += width) {
+    const int32_t max_q = *std::max_element(x, x + width);
+    if (s.mode == RequantMode::fixed_point) {
+      const int64_t* t = s.fixed_table.data();
+      int64_t sum = 0;  // exact, so in any order
+      for (int64_t i = 0; i < width; ++i)
+        sum += t[max_q - x[i]];
+      // The gathers first, then the divisions in a loop of their own, which vectorises.
+      const auto total = static_cast<double>(sum);
+      for (int64_t i = 0; i < width; ++i)
+        d[i] = static_cast<double>(t[max_q - x[i]]);
+      for (int64_t i = 0; i < width; ++i)
+        p[i] = static_cast<float>(d[i] / total);
+      quantize(p, width, s.output_scale, s.output_zero_point, y);
+      continue;
+    }
+    const float* shifted = s.float_table.data() + 255 - max_q;
+    float sum = 0.0f;  // in order, as ONNX Runtime sums
+    for (int64_t i = 0; i < width; ++i)
+      sum += shifted[x[i]];
+    for (int64_t i = 0; i < width; ++i)
+      p[i] = shifted[x[i]];
+    for (int64_t i = 0; i < width; ++i)
+      p[i] = p[i] * s.float_numerator / sum;
+    // rne(p) + z_out clamped to [0, 255]: QuantizeLinear with scale 1 (the division by 1 is exact).
+    quantize(p, width, 1.0f, s.output_zero_point, y);
+  }
+}
+
+void u8_softmax_rows_avx2(const U8Softmax& s, const uint8_t* x, int64_t rows, float* p, double* d,
+                          uint8_t* y);
+void u8_softmax_rows_avx512(const U8Softmax& s, const uint8_t* x, int64_t rows, float* p, double* d,
+                            uint8_t* y);
+
+}  // namespace octet::reduce

@@ -1,0 +1,12 @@
+// The uint8 softmax rows compiled for AVX2; only called after the CPU check.
+#include "kernels/elementwise/quantize_rows.h"
+#include "kernels/reduce/u8_softmax_rows.h"
+
+namespace octet::reduce {
+
+void u8_softmax_rows_avx2(const U8Softmax& s, const uint8_t* x, int64_t rows, float* p, double* d,
+                          uint8_t* y) {
+  u8_softmax_rows(s, x, rows, p, d, y, elementwise::quantize_row_avx2);
+}
+
+}  // namespace octet::reduce
