@@ -11,6 +11,7 @@
 #include "graph/onnx/lift_1d.h"
 #include "graph/passes/fuse_byte_maps.h"
 #include "graph/passes/fuse_residual_add.h"
+#include "graph/passes/merge_transposes.h"
 #include "graph/shapes.h"
 #include "kernels/error.h"
 #include "kernels/quantization/quantize.h"
@@ -51,6 +52,7 @@ Graph Importer::run() {
     if (!consumed_.count(node)) lower(*node);
   write_outputs();
   fuse_byte_maps(graph_, options_.requant);
+  merge_transposes(graph_);
   if (options_.fuse_residual_adds) fuse_residual_adds(graph_);
   check_graph(graph_);
   return std::move(graph_);

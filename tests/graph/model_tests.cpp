@@ -961,6 +961,24 @@ TEST(ModelInfo, FloatResidualAddsFoldIntoTheConvolution) {
 // ShuffleNet's Reshape -> Transpose -> Reshape is one channel_shuffle on the NHWC tensor, also through the
 // Quantize / DequantizeLinear pairs of a QDQ model; where the transposed tensor is also an output it stays
 // the three operators. (MatchesExpectedOutputs checks the values.)
+// A convolution's NHWC output moved back to NCHW for the model's Transpose to channels-last, and the
+// Transpose back moved to NHWC for the next convolution: each pair of transposes cancels out and runs as one
+// copy (graph/passes/merge_transposes.h). Only the input's and the output's layout changes stay.
+TEST(ModelInfo, TransposesOfLayoutChangesMerge) {
+  const Model model = Model::load(Case{"float_channels_last_permutes", ""}.onnx().string());
+  std::vector<std::string> ops;
+  for (const NodeInfo& n : model.nodes())
+    ops.push_back(n.op + " " + n.onnx_op);
+  const std::vector<std::string> expected = {"transpose (layout)",
+                                             "conv Conv",
+                                             "reshape (layout) + Transpose",
+                                             "binary Mul",
+                                             "reshape Transpose + (layout)",
+                                             "conv Conv",
+                                             "transpose (layout)"};
+  EXPECT_EQ(ops, expected);
+}
+
 TEST(ModelInfo, ChannelShufflesRunOnTheNhwcTensor) {
   for (const char* name : {"float_channel_shuffle", "qdq_channel_shuffle"}) {
     SCOPED_TRACE(name);

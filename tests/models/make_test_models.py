@@ -1934,6 +1934,23 @@ def float_dropout_unread_mask():
 
 
 @model
+def float_channels_last_permutes():
+    """ConvNeXt's block shape: a convolution, a Transpose to channels-last, a per-channel scale along the last
+    axis (LayerNorm's gamma), a Transpose back and another convolution. The convolutions run in NHWC, which is
+    already the channels-last order: the importer's layout changes and the model's Transposes merge into
+    copies (ModelInfo.TransposesOfLayoutChangesMerge)."""
+    b = Builder("float_channels_last_permutes", opset=13)
+    x = b.input([1, 3, 6, 7], -1, 1)
+    y = float_conv(b, x, 8, 3, pads=(1, 1, 1, 1))
+    last = b.transpose(y, (0, 2, 3, 1))
+    gamma = as_f32(b.rng.uniform(0.5, 1.5, 8))
+    scaled = b.binary("Mul", last, T(b.const(gamma, "gamma"), gamma))
+    back = b.transpose(scaled, (0, 3, 1, 2))
+    b.output(float_conv(b, back, 4, 1))
+    return b
+
+
+@model
 def float_einsum():
     """Einsum as octet lowers it (sums, transposes and batched MatMuls): attention scores, a 1x1 convolution
     by constant weights, an ellipsis whose batch dimensions broadcast (2 x 1 against 5), the implicit output
