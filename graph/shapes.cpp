@@ -588,8 +588,10 @@ void check_graph(const Graph& g) {
     if (infer_output_shape(g, n, out) != out.shape)
       throw Error(where(n) + ": output '" + out.name + "' has shape " + to_string(out.shape) +
                   " but its inputs imply " + to_string(infer_output_shape(g, n, out)));
-    // Operators that move values without arithmetic must keep the quantization params exactly.
-    if (moves_bytes && g.value(n.inputs[0]).type == ElementType::u8 &&
+    // Operators that move values without arithmetic must keep the quantization params exactly (a Resize of
+    // real values may requantize into its QuantizeLinear's params).
+    const bool requantizing_resize = n.kind == OpKind::resize && attrs_of<ResizeAttrs>(n).real_values;
+    if (moves_bytes && !requantizing_resize && g.value(n.inputs[0]).type == ElementType::u8 &&
         !(g.value(n.inputs[0]).quant == out.quant))
       throw Error(where(n) + ": output '" + out.name + "' must keep the quantization params of input '" +
                   g.value(n.inputs[0]).name + "'");

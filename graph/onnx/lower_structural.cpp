@@ -360,6 +360,16 @@ bool Importer::lower_structural(const onnx::NodeProto& node) {
     attrs.real_values = result_kind == Symbol::Kind::dequantized;
     Value out = img;
     out.name = node.output(0);
+    // A QDQ Resize whose QuantizeLinear has other params than its input resizes into those params (ONNX
+    // Runtime rounds once, from the float32 interpolation; octet's fixed point resizes, then requantizes).
+    if (attrs.real_values) {
+      if (const auto stage = find_output_stage(node.output(0));
+          stage && stage->fused.empty() && !(stage->params == img.quant)) {
+        out.quant = stage->params;
+        finish_with_stage(*stage, emit(node, OpKind::resize, {nv}, attrs, out));
+        return true;
+      }
+    }
     define_value(node, 0, result_kind, emit(node, OpKind::resize, {nv}, attrs, out));
     return true;
   }

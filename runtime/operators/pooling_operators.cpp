@@ -2,10 +2,14 @@
 
 #include <tbb/parallel_for.h>
 
+#include <optional>
+
+#include "kernels/elementwise/byte_map.h"
 #include "kernels/pooling/average_pool.h"
 #include "kernels/pooling/float_pooling.h"
 #include "kernels/pooling/max_pool.h"
 #include "kernels/reference/pooling.h"
+#include "kernels/reference/requantize.h"
 #include "kernels/reference/resize.h"
 #include "kernels/resize/float_resize.h"
 #include "kernels/resize/resize.h"
@@ -99,15 +103,25 @@ std::unique_ptr<const Operator> make_pooling_operator(const Graph& g, const Node
       const auto& attrs = std::get<graph::ResizeAttrs>(node.attrs);
       const auto p = attrs.params.base;
       const ref::ResizeArithmetic arithmetic = ref::resize_arithmetic(requant, attrs.real_values);
+      // Into other params than the input's (a QDQ Resize's QuantizeLinear): ONNX Runtime's real-value
+      // arithmetic rounds once; the byte-moving ones resize, then requantize every byte through a table.
+      const bool requantizes =
+          !(in.quant == out.quant) && arithmetic != ref::ResizeArithmetic::onnxruntime_real;
+      const QuantParams resized = requantizes ? in.quant : out.quant;
+      std::optional<elementwise::ByteTable> table;
+      if (requantizes) table = byte_table(in.quant, out.quant, Clamp{}, requant);
       if (isa != Isa::scalar && in.shape.size() == 4) {
-        const auto r = resize::prepare_resize(p, in.shape[1], in.shape[2], arithmetic, in.quant, out.quant);
-        return function([in, r](auto inputs, std::byte* o) {
-          resize::run(r, reinterpret_cast<const uint8_t*>(inputs[0]), in.shape[0], in.shape[3],
-                      reinterpret_cast<uint8_t*>(o));
+        const auto r = resize::prepare_resize(p, in.shape[1], in.shape[2], arithmetic, in.quant, resized);
+        const int64_t count = element_count(out.shape, out.name);
+        return function([in, r, table, count, isa](auto inputs, std::byte* o) {
+          auto* y = reinterpret_cast<uint8_t*>(o);
+          resize::run(r, reinterpret_cast<const uint8_t*>(inputs[0]), in.shape[0], in.shape[3], y);
+          if (table) elementwise::map_bytes(isa, *table, y, y, count);
         });
       }
-      return function([in, out, p, arithmetic](auto inputs, std::byte* o) {
-        store(ref::resize(load<uint8_t>(inputs[0], in), p, arithmetic, out.quant), o);
+      return function([in, out, p, arithmetic, resized, requant](auto inputs, std::byte* o) {
+        const TensorU8 r = ref::resize(load<uint8_t>(inputs[0], in), p, arithmetic, resized);
+        store(r.quant == out.quant ? r : ref::requantize_tensor(r, out.quant, {}, requant), o);
       });
     }
     default:

@@ -12,6 +12,7 @@
 
 #include "kernels/quantization/element_type.h"
 #include "kernels/quantization/quantize.h"
+#include "kernels/reference/requantize.h"
 #include "kernels/reference/resize.h"
 #include "octet/octet.h"
 #include "tools/npy.h"
@@ -114,6 +115,40 @@ TEST(RequantModeModels, QdqResizeOfRealValues) {
   // The two arithmetics differ on this model, or the check above could not tell them apart.
   EXPECT_NE(ref::resize(in, p, ref::ResizeArithmetic::fixed_point, q).data,
             ref::resize(in, p, ref::ResizeArithmetic::onnxruntime_real, q).data);
+}
+
+// uint8 input -> DequantizeLinear -> Resize (linear, half_pixel, 5x6 -> 9x11) -> QuantizeLinear with other
+// params: ONNX Runtime's arithmetic resizes straight into the output's params; fixed point resizes in the
+// input's, then requantizes.
+TEST(RequantModeModels, QdqResizeIntoOtherParams) {
+  const Model model = Model::load(kDir + "qdq_resize_into_other_params.onnx");
+  const npy::Array input = npy::read(kDir + "qdq_resize_into_other_params.input.npy");
+  const TensorInfo& in_info = model.inputs().at(0);
+  const TensorInfo& out_info = model.outputs().at(0);
+  const QuantParams in_q = QuantParams::per_tensor(in_info.scale, in_info.zero_point);
+  const QuantParams out_q = QuantParams::per_tensor(out_info.scale, out_info.zero_point);
+  ASSERT_FALSE(in_q == out_q);
+  ref::ResizeParams p;
+  p.mode = ref::ResizeMode::linear;
+  p.coordinate_mode = ref::CoordinateMode::half_pixel;
+  p.out_h = 9, p.out_w = 11;
+  const TensorU8 in = nchw_to_nhwc(input.shape, input.to_uint8(), in_q);
+  const std::vector<uint8_t> want_float =
+      nhwc_to_nchw(ref::resize(in, p, ref::ResizeArithmetic::onnxruntime_real, out_q));
+  const std::vector<uint8_t> want_fixed =
+      nhwc_to_nchw(ref::requantize_tensor(ref::resize(in, p), out_q, {}, RequantMode::fixed_point));
+  EXPECT_NE(want_float, want_fixed);
+  for (const Requantization mode : {Requantization::fixed_point, Requantization::float_scale}) {
+    for (int threads : {1, 3}) {
+      Session session(model, {.threads = threads, .requantization = mode});
+      const auto outputs =
+          session.run({{in_info.name, HostTensor::from_uint8(input.shape, input.to_uint8(), in_info.scale,
+                                                             in_info.zero_point)}});
+      EXPECT_EQ(as_vector(outputs.at(out_info.name).uint8_data()),
+                mode == Requantization::fixed_point ? want_fixed : want_float)
+          << threads << " threads";
+    }
+  }
 }
 
 }  // namespace

@@ -1322,6 +1322,18 @@ def qdq_resize_linear_align_corners():
 
 
 @model
+def qdq_resize_into_other_params():
+    """A uint8 input -> DequantizeLinear -> Resize (linear, half_pixel, 5x6 -> 9x11) -> QuantizeLinear with
+    params of its own (as quantizers other than octet's and ONNX Runtime's may write it): the resize
+    requantizes, once in the float mode (ONNX Runtime's arithmetic), after resizing in fixed point."""
+    b = Builder("qdq_resize_into_other_params")
+    xq = b.input_u8([1, 3, 5, 6], 0.03, 90)
+    y = b.resize(b.dq(xq), "linear", ctm="half_pixel", sizes=[1, 3, 9, 11])
+    b.output(b.q(y, np.float32(0.045), 120))
+    return b
+
+
+@model
 def qop_conv_resize_linear():
     """A QOperator network's upsampling: QLinearConv -> Resize of its raw uint8 output (linear, half_pixel,
     6x7 -> 11x13). Both outputs are kept so that a test can recompute the Resize from the convolution's bytes:
