@@ -255,7 +255,7 @@ enum class OpKind {
   cumulative_sum,    // CumSum (float32 or int64)
   dynamic_quantize,  // DynamicQuantizeLinear: q - zero point as float (what ConvInteger multiplies), or the
                      // scale; both from the tensor's own range at run time
-  matmul,            // float NumPy matmul of two runtime operands
+  matmul,            // NumPy matmul of two runtime operands: float, or uint8 (ClampAttrs) requantized
   normalize,         // BatchNormalization (channel affine), InstanceNormalization, LayerNormalization
   slice,             // any type
   pad,               // any type

@@ -428,8 +428,15 @@ void check_types(const Graph& g, const Node& n) {
         return expect(out.type, ElementType::s64, "output");
       all_inputs(ElementType::f32);
       return expect(out.type, ElementType::f32, "output");
-    case OpKind::unary:
     case OpKind::matmul:
+      // Float, or two uint8 activations with a uint8 result (a QDQ MatMul of activations).
+      if (type_of(0) == ElementType::u8) {
+        all_inputs(ElementType::u8);
+        return expect(out.type, ElementType::u8, "output");
+      }
+      all_inputs(ElementType::f32);
+      return expect(out.type, ElementType::f32, "output");
+    case OpKind::unary:
     case OpKind::normalize:
       all_inputs(ElementType::f32);
       return expect(out.type, ElementType::f32, "output");

@@ -128,6 +128,11 @@ class Importer {
   // Whether `tensor` reaches an operator that runs on NHWC images (a convolution, pooling, Resize, ...)
   // through operators that follow their input's layout (elementwise, QDQ pairs, Pad, Concat, ...).
   bool reaches_image_operator(const std::string& tensor) const;
+  // A QDQ MatMul of two activations (attention's Q K^T and its product with V), both dequantized uint8
+  // tensors with per-tensor params of rank >= 2, whose result reaches a QuantizeLinear: one uint8 matmul
+  // (exact int32 sums, as ONNX Runtime's QLinearMatMul). Returns false, emitting nothing, for anything else,
+  // which the float path computes.
+  bool lower_u8_matmul(const onnx::NodeProto& node);
   OutputStage require_output_stage(const onnx::NodeProto& node);
   OutputStage require_output_stage(const onnx::NodeProto& node, const std::string& tensor);
   // The per-channel factors of an inference-mode BatchNormalization over `channels`, with every check its

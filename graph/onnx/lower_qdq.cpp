@@ -10,6 +10,7 @@
 #include "graph/onnx/importer.h"
 #include "kernels/error.h"
 #include "kernels/quantization/quantize.h"
+#include "kernels/reference/float_matmul.h"
 
 namespace octet::graph::onnx_import {
 
@@ -418,11 +419,32 @@ void Importer::finish_with_stage(const OutputStage& stage, ValueId value) {
   define(stage.output_name, make_value_symbol(Symbol::Kind::quantized, value));
 }
 
+bool Importer::lower_u8_matmul(const onnx::NodeProto& node) {
+  const ValueId x = symbol(node, 0).value, y = symbol(node, 1).value;
+  const Value &vx = graph_.value(x), &vy = graph_.value(y);
+  if (vx.shape.size() < 2 || vy.shape.size() < 2 || !vx.quant.is_per_tensor() || !vy.quant.is_per_tensor())
+    return false;
+  const std::optional<OutputStage> stage = find_output_stage(node.output(0));
+  if (!stage) return false;
+  Attributes(node).expect_only({});
+  const ValueId a = as_plain(x, node), b = as_plain(y, node);
+  Value out = graph_.value(a);
+  try {
+    out.shape = ref::float_matmul_shape(graph_.value(a).shape, graph_.value(b).shape);
+  } catch (const Error& e) {
+    throw Error(describe(node) + ": " + e.what());
+  }
+  out.quant = stage->params;
+  finish_with_stage(*stage, emit(node, OpKind::matmul, {a, b}, ClampAttrs{stage->clamp}, out));
+  return true;
+}
+
 bool Importer::lower_qdq_compute(const onnx::NodeProto& node) {
   const std::string& op = node.op_type();
   const bool conv = op == "Conv" || op == "ConvTranspose";
   if (!conv && op != "Gemm" && op != "MatMul") return false;
   if (symbol(node, 0).kind != Symbol::Kind::dequantized) return false;
+  if (op == "MatMul" && symbol(node, 1).kind == Symbol::Kind::dequantized) return lower_u8_matmul(node);
   // The int8 operator applies when the weights are quantized constants, the bias is constant and the
   // result reaches a QuantizeLinear; anything else is the model computing in float (lower_float.cpp).
   const Symbol& w = symbol(node, 1);

@@ -16,10 +16,12 @@
 #include "kernels/elementwise/quantized_binary.h"
 #include "kernels/gemm/float_gemm.h"
 #include "kernels/quantization/conv_requant.h"
+#include "kernels/reference/broadcast.h"
 #include "kernels/reference/conv2d.h"
 #include "kernels/reference/conv_transpose2d.h"
 #include "kernels/reference/elementwise.h"
 #include "kernels/reference/fully_connected.h"
+#include "kernels/reference/integer_matmul.h"
 #include "runtime/operators/operator_kit.h"
 
 namespace octet::runtime {
@@ -303,6 +305,46 @@ bool symmetric_weights(const graph::Weights& weights) {
       weights);
 }
 
+// A MatMul of two uint8 activations: each batch the fully connected layer of a's rows by b's columns, its
+// weights (b's columns, b's params) packed for the GEMM kernels when it runs, since b changes with every run;
+// batches in parallel. The reference under `scalar`; bit-exact with it on every ISA (ref::matmul_u8).
+std::unique_ptr<const Operator> u8_matmul(const Graph& g, const Node& node, Isa isa, RequantMode requant) {
+  const Value a = g.value(node.inputs[0]), b = g.value(node.inputs[1]), out = g.value(node.output);
+  const Clamp clamp = std::get<graph::ClampAttrs>(node.attrs).clamp;
+  if (isa == Isa::scalar)
+    return function([a, b, out, clamp, requant](auto inputs, std::byte* o) {
+      store(
+          ref::matmul_u8(load<uint8_t>(inputs[0], a), load<uint8_t>(inputs[1], b), out.quant, clamp, requant),
+          o);
+    });
+  const int64_t m = a.shape[a.shape.size() - 2], k = a.shape.back(), n = b.shape.back();
+  // Which batch of a and of b each output batch multiplies (the batch dimensions broadcast).
+  const Shape batch(out.shape.begin(), out.shape.end() - 2);
+  const BroadcastRuns<2> runs("matmul", batch,
+                                   std::array<Shape, 2>{Shape(a.shape.begin(), a.shape.end() - 2),
+                                                        Shape(b.shape.begin(), b.shape.end() - 2)});
+  std::vector<std::array<int64_t, 2>> operands;
+  runs.for_runs(0, runs.outer(), [&](int64_t, const std::array<int64_t, 2>& at) {
+    for (int64_t i = 0; i < runs.inner(); ++i)
+      operands.push_back({at[0] + i * runs.step(0), at[1] + i * runs.step(1)});
+  });
+  const auto batches = static_cast<int64_t>(operands.size());
+  return function([=](auto inputs, std::byte* o) {
+    const auto* x = reinterpret_cast<const uint8_t*>(inputs[0]);
+    const auto* y = reinterpret_cast<const uint8_t*>(inputs[1]);
+    auto* z = reinterpret_cast<uint8_t*>(o);
+    tbb::parallel_for(int64_t{0}, batches, [&](int64_t i) {
+      const std::array<int64_t, 2>& at = operands[static_cast<size_t>(i)];
+      const TensorU8 w = ref::matmul_weights(y + at[1] * k * n, k, n, b.quant);
+      TensorU8 as_conv = w;  // [N, K] -> [N, 1, 1, K]
+      as_conv.shape = {n, 1, 1, k};
+      const conv::GemmConv2d prepared = conv::prepare_gemm_conv2d(isa, as_conv, nullptr, ref::Conv2dParams{},
+                                                                  a.quant, out.quant, clamp, requant);
+      conv::run(prepared, x + at[0] * m * k, 1, 1, m, z + i * m * n);
+    });
+  });
+}
+
 // A float convolution on the active ISA's kernels (the references under `scalar`).
 std::unique_ptr<const Operator> float_conv(const Graph& g, const Node& node, Isa isa) {
   const auto& a = std::get<graph::FloatConvAttrs>(node.attrs);
@@ -480,6 +522,7 @@ std::unique_ptr<const Operator> make_conv_operator(const Graph& g, const Node& n
       if (isa != Isa::scalar) return std::make_unique<GemmConvOperator>(g, node, isa, requant);
       return std::make_unique<FullyConnectedOperator>(g, node, requant);
     case OpKind::matmul: {
+      if (in.type == ElementType::u8) return u8_matmul(g, node, isa, requant);
       const Shape sa = g.value(node.inputs[0]).shape, sb = g.value(node.inputs[1]).shape;
       return function([isa, sa, sb](auto inputs, std::byte* o) {
         gemm::float_matmul(isa, as<float>(inputs[0]), sa, as<float>(inputs[1]), sb, as<float>(o));

@@ -983,6 +983,20 @@ TEST(ModelInfo, TransposesOfLayoutChangesMerge) {
   EXPECT_EQ(ops, expected);
 }
 
+// A QDQ MatMul of two activations (attention's Q K^T and its product with V) runs as a uint8 matmul, not
+// in float on the dequantized operands.
+TEST(ModelInfo, QdqMatMulsOfActivationsRunInUint8) {
+  const Model model = Model::load(Case{"qdq_attention", ""}.onnx().string());
+  int matmuls = 0;
+  for (const NodeInfo& n : model.nodes()) {
+    if (n.op != "matmul") continue;
+    ++matmuls;
+    EXPECT_FALSE(n.computes_in_float) << n.name;
+    EXPECT_EQ(n.quantization.rfind("u8 ", 0), 0u) << n.name << ": " << n.quantization;
+  }
+  EXPECT_EQ(matmuls, 2);
+}
+
 TEST(ModelInfo, ChannelShufflesRunOnTheNhwcTensor) {
   for (const char* name : {"float_channel_shuffle", "qdq_channel_shuffle"}) {
     SCOPED_TRACE(name);

@@ -1,4 +1,5 @@
 #include "kernels/reference/fully_connected.h"
+#include "kernels/reference/integer_matmul.h"
 
 #include <gtest/gtest.h>
 
@@ -79,6 +80,55 @@ TEST(FullyConnected, RejectsMismatchedK) {
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("K = 5"), std::string::npos) << e.what();
   }
+}
+
+}  // namespace
+}  // namespace octet
+
+namespace octet {
+namespace {
+
+// A MatMul of two uint8 activations (ref::matmul_u8) against exact float64 arithmetic in both modes: random
+// shapes with broadcast batch dimensions, random params, extreme bytes.
+TEST(MatmulU8, WithinOneLsbOfFloat64) {
+  for (uint64_t seed = 0; seed < 60; ++seed) {
+    SCOPED_TRACE("seed " + std::to_string(seed));
+    test::Random rng(seed);
+    const int64_t m = rng.integer(1, 9), k = rng.integer(1, 40), n = rng.integer(1, 12);
+    const int64_t batch_a = rng.coin() ? 1 : 3, batch_b = batch_a == 1 || rng.coin() ? 3 : 1;
+    TensorU8 a = rng.activations({batch_a, m, k}, rng.activation_params());
+    TensorU8 b = rng.activations({batch_b, k, n}, rng.activation_params());
+    if (seed % 4 == 0)
+      for (auto& v : a.data)
+        v = rng.coin() ? 0 : 255;
+    const QuantParams out = rng.activation_params();
+    const int64_t batches = std::max(batch_a, batch_b);
+    std::vector<double> exact;
+    for (int64_t t = 0; t < batches; ++t)
+      for (int64_t r = 0; r < m; ++r)
+        for (int64_t c = 0; c < n; ++c) {
+          double acc = 0.0;
+          for (int64_t j = 0; j < k; ++j)
+            acc += (a.data[static_cast<size_t>(((batch_a == 1 ? 0 : t) * m + r) * k + j)] -
+                    a.quant.zero_point()) *
+                   double(b.data[static_cast<size_t>(((batch_b == 1 ? 0 : t) * k + j) * n + c)] -
+                          b.quant.zero_point());
+          exact.push_back(acc * a.quant.scale() * b.quant.scale());
+        }
+    for (const RequantMode mode : {RequantMode::fixed_point, RequantMode::float_scale}) {
+      const TensorU8 got = ref::matmul_u8(a, b, out, {}, mode);
+      ASSERT_EQ(got.shape, (Shape{batches, m, n}));
+      EXPECT_LE(test::max_lsb_difference(got, test::quantize_all(exact, out)), 1);
+    }
+  }
+}
+
+TEST(MatmulU8, RejectsWhatDoesNotMultiply) {
+  const QuantParams q = QuantParams::per_tensor(0.1f, 10);
+  const TensorU8 a({2, 3, 4}, std::vector<uint8_t>(24, 1), q), b({2, 5, 6}, std::vector<uint8_t>(60, 1), q);
+  EXPECT_THROW(ref::matmul_u8(a, b, q, {}, RequantMode::fixed_point), Error);
+  const TensorU8 per_axis({1, 4, 2}, std::vector<uint8_t>(8, 1), QuantParams{{0.1f, 0.2f}, {0, 0}, 2});
+  EXPECT_THROW(ref::matmul_u8(a, per_axis, q, {}, RequantMode::fixed_point), Error);
 }
 
 }  // namespace

@@ -39,6 +39,7 @@
 #include "kernels/reference/conv2d.h"
 #include "kernels/reference/elementwise.h"
 #include "kernels/reference/fully_connected.h"
+#include "kernels/reference/integer_matmul.h"
 #include "kernels/reference/pooling.h"
 #include "kernels/reference/requantize.h"
 #include "kernels/reference/resize.h"
@@ -233,7 +234,8 @@ enum class Family {
   requantize,
   concat,
   resize_bytes,
-  resize_real
+  resize_real,
+  activation_matmul
 };
 
 const char* family_name(Family f) {
@@ -260,6 +262,8 @@ const char* family_name(Family f) {
       return "uint8 Resize";
     case Family::resize_real:
       return "QDQ Resize";
+    case Family::activation_matmul:
+      return "QDQ MatMul of activations";
   }
   return "?";
 }
@@ -274,6 +278,7 @@ Family family_of(const OrtCase& c) {
   if (c.op == "QDQConcat") return Family::concat;
   if (c.op == "Resize") return Family::resize_bytes;
   if (c.op == "QDQResize") return Family::resize_real;
+  if (c.op == "QDQMatMul") return Family::activation_matmul;
   if (c.op == "QLinearConv") {
     const int64_t group = c.attr("group", 1)[0];
     if (group == 1) return Family::conv;
@@ -452,6 +457,14 @@ std::vector<Outcome> run_reference(const OrtCase& c, RequantMode mode) {
       }
       break;
     }
+    case Family::activation_matmul: {
+      const TensorU8 want = to_tensor<uint8_t>(c.output());
+      const TensorU8 got = ref::matmul_u8(to_tensor<uint8_t>(c.tensor("A")),
+                                          to_tensor<uint8_t>(c.tensor("B")), want.quant, {}, mode);
+      EXPECT_EQ(got.shape, want.shape);
+      out.push_back({"reference", got.data, want.data});
+      break;
+    }
     case Family::resize_bytes:
     case Family::resize_real: {
       const ResizeCase r = resize_of(c, mode);
@@ -547,8 +560,10 @@ std::vector<Outcome> run_fast(const OrtCase& c, Isa isa, RequantMode mode) {
       out.push_back({"U8Softmax", got, sm.expected.data});
       break;
     }
-    case Family::requantize:  // the runtime maps bytes through a table of the reference's results
-    case Family::concat:      // likewise, input by input
+    case Family::activation_matmul:  // the runtime's GEMM per batch: tests/graph/model_tests.cpp,
+                                     // qdq_attention
+    case Family::requantize:         // the runtime maps bytes through a table of the reference's results
+    case Family::concat:             // likewise, input by input
       break;
   }
   return out;
@@ -689,7 +704,7 @@ TEST(OrtFloatRequant, FixturesCoverEveryOperator) {
     ++count[family_of(c)];
   for (Family f : {Family::add, Family::mul, Family::global_average_pool, Family::conv, Family::depthwise,
                    Family::matmul, Family::softmax, Family::requantize, Family::concat, Family::resize_bytes,
-                   Family::resize_real})
+                   Family::resize_real, Family::activation_matmul})
     EXPECT_GE(count[f], 3) << family_name(f);
 }
 

@@ -1334,6 +1334,23 @@ def qdq_resize_into_other_params():
 
 
 @model
+def qdq_attention():
+    """Self-attention as a QDQ model quantizes it: softmax(Q K^T) V with every MatMul between two dequantized
+    uint8 activations, which octet runs as uint8 matmuls (exact int32 sums, as ONNX Runtime's QLinearMatMul)."""
+    b = Builder("qdq_attention")
+    x = b.q(b.input([2, 5, 8], -1, 1))
+    xd = b.dq(x)
+    kt = b.transpose(xd, (0, 2, 1))
+    scores = b.dq(b.q(T(b.node("MatMul", [xd.name, kt.name], "matmul"), as_f32(np.matmul(xd.v.astype(np.float64),
+                                                                                          kt.v.astype(np.float64))))))
+    probs = b.dq(b.q(b.softmax(scores, -1), np.float32(1 / 256), 0))
+    out = T(b.node("MatMul", [probs.name, xd.name], "matmul"),
+            as_f32(np.matmul(probs.v.astype(np.float64), xd.v.astype(np.float64))))
+    b.output(b.q(out))
+    return b
+
+
+@model
 def qop_conv_resize_linear():
     """A QOperator network's upsampling: QLinearConv -> Resize of its raw uint8 output (linear, half_pixel,
     6x7 -> 11x13). Both outputs are kept so that a test can recompute the Resize from the convolution's bytes:

@@ -38,7 +38,7 @@ File format (version 1): a UTF-8 text header of `key: values` lines, a line `end
     case: <name>
     op: <ONNX op type>                   QLinearAdd | QLinearMul | QLinearGlobalAveragePool | QLinearConv |
                                          QLinearMatMul | QLinearSoftmax | Resize, or a QDQ group: QDQRequantize
-                                         | QDQConcat | QDQResize
+                                         | QDQConcat | QDQResize | QDQMatMul
     domain: <domain>                     com.microsoft, or ai.onnx for the standard ops
     onnxruntime: <version>               onnxruntime-node version that computed the output
     attr: <name> <int>...                node attributes, integers only (QLinearConv: kernel_shape, strides,
@@ -58,7 +58,8 @@ File format (version 1): a UTF-8 text header of `key: values` lines, a line `end
 
 Besides single operators, a few QDQ groups: QDQRequantize (DequantizeLinear -> QuantizeLinear with other
 params), QDQConcat (DequantizeLinear of each input -> Concat -> QuantizeLinear; attr axis, ONNX layout) and
-QDQResize (DequantizeLinear -> Resize -> QuantizeLinear), and Resize: a uint8 Resize behind an identity
+QDQResize (DequantizeLinear -> Resize -> QuantizeLinear), QDQMatMul (DequantizeLinear of two uint8
+activations -> MatMul -> QuantizeLinear, which ONNX Runtime runs as QLinearMatMul), and Resize: a uint8 Resize behind an identity
 QLinearConv, which ONNX Runtime runs in its NHWC layout as in a QOperator network. Resize attributes: qdq (1
 for QDQResize), linear (0: nearest), coordinate_mode (0 half_pixel, 1 pytorch_half_pixel, 2 align_corners,
 3 asymmetric), nearest_mode (0 round_prefer_floor, 1 round_prefer_ceil, 2 floor, 3 ceil); the output size is
@@ -72,6 +73,7 @@ Tensors by op (the last one is ONNX Runtime's output, with the node's output sca
     QLinearSoftmax                X, Y (softmax over the last axis)
     QDQRequantize, QDQResize, Resize   X, Y
     QDQConcat                     X0, X1, X2, Y
+    QDQMatMul                     A, B, Y (ONNX layout, batch dimensions broadcast)
 """
 
 import argparse
@@ -657,6 +659,42 @@ def concat_cases():
     return cases
 
 
+# ---- QDQ MatMul of two activations -------------------------------------------------------------------------
+
+def activation_matmul_case(name, a_shape, b_shape, ties):
+    """DequantizeLinear x2 -> MatMul -> QuantizeLinear: both operands uint8 activations (attention's Q K^T),
+    which ONNX Runtime runs as QLinearMatMul (exact int32 sums, float32 scale s_a s_b / s_y)."""
+    rng = Rng(name)
+    if ties:
+        sa, sb, za, zb = 2.0 ** -4, 2.0 ** -3, rng.zp(100, 150), rng.zp(100, 150)
+        a, b = rng.u8(a_shape, za, 12), rng.u8(b_shape, zb, 12)
+        sy, zy = 2.0 ** -2, 128  # scale s_a s_b / s_y = 2^-5: ties whenever the sum is 16 mod 32
+    else:
+        sa, sb, za, zb = rng.scale(), rng.scale(), rng.zp(), rng.zp()
+        a, b = rng.u8(a_shape), rng.u8(b_shape)
+        acc = np.matmul(a.astype(np.int64) - za, b.astype(np.int64) - zb)
+        sy, zy = covering(acc.min() * sa * sb, acc.max() * sa * sb)
+    out_shape = np.matmul(np.zeros(a_shape), np.zeros(b_shape)).shape
+    inits = [scalar_init("a_scale", sa, "float"), scalar_init("a_zero_point", za, "uint8"),
+             scalar_init("b_scale", sb, "float"), scalar_init("b_zero_point", zb, "uint8"),
+             scalar_init("y_scale", sy, "float"), scalar_init("y_zero_point", zy, "uint8")]
+    nodes = [helper.make_node("DequantizeLinear", ["A", "a_scale", "a_zero_point"], ["RA"]),
+             helper.make_node("DequantizeLinear", ["B", "b_scale", "b_zero_point"], ["RB"]),
+             helper.make_node("MatMul", ["RA", "RB"], ["R"]),
+             helper.make_node("QuantizeLinear", ["R", "y_scale", "y_zero_point"], ["Y"])]
+    A, B = Tensor("A", a, sa, za), Tensor("B", b, sb, zb)
+    return Case(name, "QDQMatMul", "ai.onnx", make_model(nodes, [A, B], "Y", out_shape, inits), [A, B], [A, B],
+                "Y", out_shape, sy, zy,
+                comment="DequantizeLinear x2 -> MatMul %s x %s -> QuantizeLinear, %s"
+                        % (list(a_shape), list(b_shape), "scale 2^-5 (ties)" if ties else "random params"))
+
+
+def activation_matmul_cases():
+    return [activation_matmul_case("matmul_activations_0", (3, 6, 20), (3, 20, 9), False),
+            activation_matmul_case("matmul_activations_broadcast", (2, 1, 5, 16), (1, 3, 16, 7), False),
+            activation_matmul_case("matmul_activations_ties", (4, 8, 24), (4, 24, 10), True)]
+
+
 # ---- Resize -----------------------------------------------------------------------------------------------
 
 # The attribute values in the files (octet's ref::CoordinateMode and ref::NearestRounding orders).
@@ -775,7 +813,7 @@ def main():
     p.add_argument("--ort", default=None, help="node_modules folder holding onnxruntime-node")
     args = p.parse_args()
     cases = (add_cases() + mul_cases() + gap_cases() + conv_cases() + matmul_cases() + softmax_cases() +
-             requantize_cases() + concat_cases() + resize_cases())
+             requantize_cases() + concat_cases() + resize_cases() + activation_matmul_cases())
     version, outputs = run_ort(cases, args.ort)
     for c, out in zip(cases, outputs):
         if c.op == "QLinearSoftmax":
