@@ -196,16 +196,19 @@ bool Importer::lower_structural(const onnx::NodeProto& node) {
       if (has_input(node, 2)) {
         const Constant& training = constant_input(node, 2, "training_mode");
         // Training mode drops at random, except with ratio 0, where it is the identity: torchvision's Swin
-        // calls F.dropout(attn, p=0.0) with its default training=True, and torch exports just that.
-        double ratio = 0.5;  // ONNX's default
-        if (has_input(node, 1)) {
-          const Constant& r = constant_input(node, 1, "ratio");
-          if (!r.is_scalar()) throw Error(describe(node) + ": ratio must be a scalar");
-          ratio = r.values[0];
+        // calls F.dropout(attn, p=0.0) with its default training=True, and torch exports just that. The ratio
+        // matters (and must be a constant) only then.
+        if (!training.values.empty() && training.values[0] != 0.0) {
+          double ratio = 0.5;  // ONNX's default
+          if (has_input(node, 1)) {
+            const Constant& r = constant_input(node, 1, "ratio");
+            if (!r.is_scalar()) throw Error(describe(node) + ": ratio must be a scalar");
+            ratio = r.values[0];
+          }
+          if (ratio != 0.0)
+            throw Error(describe(node) + ": training mode (random dropping, ratio " + std::to_string(ratio) +
+                        ") is not supported");
         }
-        if (!training.values.empty() && training.values[0] != 0.0 && ratio != 0.0)
-          throw Error(describe(node) + ": training mode (random dropping, ratio " + std::to_string(ratio) +
-                      ") is not supported");
       }
     }
     define_value(node, 0, kind, v);

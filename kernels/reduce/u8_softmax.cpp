@@ -40,7 +40,7 @@ void run(Isa isa, const U8Softmax& s, const uint8_t* x, int64_t rows, uint8_t* y
   const int64_t grain = std::max<int64_t>(1, 4096 / s.width);
   tbb::parallel_for(tbb::blocked_range<int64_t>(0, rows, grain), [&](const tbb::blocked_range<int64_t>& r) {
     std::vector<float> p(static_cast<size_t>(s.width));
-    std::vector<double> d(static_cast<size_t>(s.width));
+    std::vector<double> d(s.mode == RequantMode::fixed_point ? static_cast<size_t>(s.width) : 0);
     const uint8_t* in = x + r.begin() * s.width;
     uint8_t* out = y + r.begin() * s.width;
     const int64_t count = r.end() - r.begin();

@@ -6,8 +6,10 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <limits>
 
 #include "kernels/reduce/u8_softmax.h"
+#include "kernels/reference/softmax.h"
 
 namespace octet::reduce {
 
@@ -41,6 +43,10 @@ void u8_softmax_rows(const U8Softmax& s, const uint8_t* x, int64_t rows, float* 
       p[i] = shifted[x[i]];
     for (int64_t i = 0; i < width; ++i)
       p[i] = p[i] * s.float_numerator / sum;
+    // A quotient at or past ref::kOnnxRuntimeSoftmaxLimit gives the zero point: as NaN, which QuantizeLinear
+    // maps to it.
+    for (int64_t i = 0; i < width; ++i)
+      if (!(p[i] < ref::kOnnxRuntimeSoftmaxLimit)) p[i] = std::numeric_limits<float>::quiet_NaN();
     // rne(p) + z_out clamped to [0, 255]: QuantizeLinear with scale 1 (the division by 1 is exact).
     quantize(p, width, 1.0f, s.output_zero_point, y);
   }

@@ -61,7 +61,10 @@ TensorU8 softmax_u8_onnxruntime(const TensorU8& input, const QuantParams& output
     for (int64_t i = 0; i < width; ++i)
       sum += shifted[x[i]];
     for (int64_t i = 0; i < width; ++i) {
-      const auto q = static_cast<int64_t>(std::nearbyint(shifted[x[i]] * y_scale / sum)) + zp;
+      const float v = shifted[x[i]] * y_scale / sum;
+      // A quotient past int32 (rows of one element: the table's top entry times floor(1 / s_out) overflows
+      // float32) gives the zero point, as ONNX Runtime's conversion of it does (measured).
+      const int64_t q = v < kOnnxRuntimeSoftmaxLimit ? static_cast<int64_t>(std::nearbyint(v)) + zp : zp;
       out.data[static_cast<size_t>(row + i)] = static_cast<uint8_t>(std::clamp<int64_t>(q, 0, 255));
     }
   }

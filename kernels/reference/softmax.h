@@ -20,6 +20,9 @@ constexpr int kSoftmaxExpBits = 24;
 //   onnxruntime_softmax_table  t[i] = float(exp((i - 255 + shift) * s_in)), looked up at 255 - max_q + q.
 std::array<int64_t, 256> softmax_exp_table(float input_scale);
 std::array<float, 256> onnxruntime_softmax_table(float input_scale, int64_t width);
+// In ONNX Runtime's arithmetic, a quotient t * floor(1 / s_out) / sum that is not below this (infinity, for
+// rows of one element) gives the output zero point.
+constexpr float kOnnxRuntimeSoftmaxLimit = 0x1p31f;
 
 TensorF32 softmax_float(const TensorU8& input);
 

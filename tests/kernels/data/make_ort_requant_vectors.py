@@ -590,8 +590,8 @@ def softmax_case(name, rows, length, scale_range, y_scale, y_zero_point=0, telli
 def softmax_cases():
     """Row lengths 2, 10, 100 and 1000 (the exp table's headroom shift depends on the length), input scales
     from 0.004 (a flat exp table) to 0.5 (one value dominates), s_y = float32(1/255) and 1/256 with z_y = 0, one
-    case with a nonzero z_y (which also saturates at 255), and one whose rows tell ONNX Runtime's arithmetic
-    from its near misses (softmax_float_variants)."""
+    case with a nonzero z_y (which also saturates at 255), one whose rows tell ONNX Runtime's arithmetic
+    from its near misses (softmax_float_variants), and rows of length 1, whose quotient overflows."""
     large, mid, small = (0.1, 0.5), (0.005, 0.5), (0.004, 0.008)
     return [softmax_case("softmax_2_0", 16, 2, large, SOFTMAX_Y_1_255),
             softmax_case("softmax_2_1", 16, 2, small, SOFTMAX_Y_1_256),
@@ -604,7 +604,10 @@ def softmax_cases():
             softmax_case("softmax_100_2", 4, 100, mid, SOFTMAX_Y_1_255),
             softmax_case("softmax_1000_0", 3, 1000, large, SOFTMAX_Y_1_255),
             softmax_case("softmax_1000_1", 3, 1000, small, SOFTMAX_Y_1_256),
-            softmax_case("softmax_1000_2", 2, 1000, mid, SOFTMAX_Y_1_255)]
+            softmax_case("softmax_1000_2", 2, 1000, mid, SOFTMAX_Y_1_255),
+            # Rows of one: the table's top entry (about FLT_MAX / (148 D)) times floor(1 / s_y) overflows
+            # float32, and ONNX Runtime's output is then the zero point.
+            softmax_case("softmax_1_overflow", 6, 1, large, SOFTMAX_Y_1_256, None)]
 
 
 # ---- DequantizeLinear -> QuantizeLinear, and a QDQ Concat -------------------------------------------------
