@@ -47,41 +47,55 @@ std::vector<uint8_t> nhwc_to_nchw(const TensorU8& t) {
   return out;
 }
 
-std::vector<uint8_t> as_vector(std::span<const uint8_t> s) {
-  return {s.begin(), s.end()};
+ref::ResizeParams linear_resize(ref::CoordinateMode coordinates, int64_t out_h, int64_t out_w) {
+  ref::ResizeParams p;
+  p.mode = ref::ResizeMode::linear;
+  p.coordinate_mode = coordinates;
+  p.out_h = out_h, p.out_w = out_w;
+  return p;
 }
+
+// The bytes of every uint8 output of a run of `model` on `input` (its first input) in `mode`, on `threads`.
+std::vector<std::vector<uint8_t>> run_model(const Model& model, const HostTensor& input, Requantization mode,
+                                            int threads) {
+  Session session(model, {.threads = threads, .requantization = mode});
+  const auto outputs = session.run({{model.inputs().at(0).name, input}});
+  std::vector<std::vector<uint8_t>> bytes;
+  for (const TensorInfo& o : model.outputs()) {
+    const auto data = outputs.at(o.name).uint8_data();
+    bytes.emplace_back(data.begin(), data.end());
+  }
+  return bytes;
+}
+
+constexpr Requantization kModes[] = {Requantization::fixed_point, Requantization::float_scale};
+constexpr int kThreads[] = {1, 3};
 
 // QLinearConv -> Resize (linear, half_pixel, 6x7 -> 11x13): the model's second output is the Resize of its
 // first, the convolution's bytes.
 TEST(RequantModeModels, QOperatorResizeOfRawBytes) {
   const Model model = Model::load(kDir + "qop_conv_resize_linear.onnx");
   const npy::Array input = npy::read(kDir + "qop_conv_resize_linear.input.npy");
-  ref::ResizeParams p;
-  p.mode = ref::ResizeMode::linear;
-  p.coordinate_mode = ref::CoordinateMode::half_pixel;
-  p.out_h = 11, p.out_w = 13;
-  for (const Requantization mode : {Requantization::fixed_point, Requantization::float_scale}) {
-    SCOPED_TRACE(mode == Requantization::fixed_point ? "fixed_point" : "float");
-    for (int threads : {1, 3}) {
-      Session session(model, {.threads = threads, .requantization = mode});
-      const auto outputs = session.run(
-          {{model.inputs().at(0).name, HostTensor::from_uint8(input.shape, input.to_uint8(), 0.02f, 100)}});
-      const TensorInfo& conv_info = model.outputs().at(0);
-      const HostTensor& conv = outputs.at(conv_info.name);
-      const HostTensor& resized = outputs.at(model.outputs().at(1).name);
-      const QuantParams q = QuantParams::per_tensor(conv_info.scale, conv_info.zero_point);
+  const HostTensor x = HostTensor::from_uint8(input.shape, input.to_uint8(), 0.02f, 100);
+  const ref::ResizeParams p = linear_resize(ref::CoordinateMode::half_pixel, 11, 13);
+  const TensorInfo& conv_info = model.outputs().at(0);
+  const QuantParams q = QuantParams::per_tensor(conv_info.scale, conv_info.zero_point);
+  const Shape conv_shape = {1, 6, 6, 7};
+  for (const Requantization mode : kModes)
+    for (int threads : kThreads) {
+      SCOPED_TRACE(std::string(mode == Requantization::fixed_point ? "fixed_point" : "float") + ", " +
+                   std::to_string(threads) + " threads");
+      const auto outputs = run_model(model, x, mode, threads);
       const auto arithmetic = ref::resize_arithmetic(
           mode == Requantization::fixed_point ? RequantMode::fixed_point : RequantMode::float_scale, false);
       EXPECT_EQ(arithmetic, mode == Requantization::fixed_point ? ref::ResizeArithmetic::fixed_point
                                                                 : ref::ResizeArithmetic::onnxruntime_bytes);
-      const TensorU8 conv_nhwc = nchw_to_nhwc(conv.shape(), conv.uint8_data(), q);
-      const TensorU8 want = ref::resize(conv_nhwc, p, arithmetic, q);
-      EXPECT_EQ(as_vector(resized.uint8_data()), nhwc_to_nchw(want)) << threads << " threads";
+      const TensorU8 conv = nchw_to_nhwc(conv_shape, outputs[0], q);
+      EXPECT_EQ(outputs[1], nhwc_to_nchw(ref::resize(conv, p, arithmetic, q)));
       // The two arithmetics differ on this model, or the check could not tell them apart.
-      EXPECT_NE(ref::resize(conv_nhwc, p, ref::ResizeArithmetic::fixed_point, q).data,
-                ref::resize(conv_nhwc, p, ref::ResizeArithmetic::onnxruntime_bytes, q).data);
+      EXPECT_NE(ref::resize(conv, p, ref::ResizeArithmetic::fixed_point, q).data,
+                ref::resize(conv, p, ref::ResizeArithmetic::onnxruntime_bytes, q).data);
     }
-  }
 }
 
 // Input -> QuantizeLinear -> DequantizeLinear -> Resize (linear, align_corners, 6x7 -> 10x12) ->
@@ -96,25 +110,18 @@ TEST(RequantModeModels, QdqResizeOfRealValues) {
   for (float v : x)
     xq.push_back(
         static_cast<uint8_t>(quantize_value(v, q.scale(), q.zero_point(), range_of(ElementType::u8))));
-  ref::ResizeParams p;
-  p.mode = ref::ResizeMode::linear;
-  p.coordinate_mode = ref::CoordinateMode::align_corners;
-  p.out_h = 10, p.out_w = 12;
+  const ref::ResizeParams p = linear_resize(ref::CoordinateMode::align_corners, 10, 12);
   const TensorU8 in = nchw_to_nhwc(input.shape, xq, q);
-  for (const Requantization mode : {Requantization::fixed_point, Requantization::float_scale}) {
-    SCOPED_TRACE(mode == Requantization::fixed_point ? "fixed_point" : "float");
-    const auto arithmetic = mode == Requantization::fixed_point ? ref::ResizeArithmetic::fixed_point
-                                                                : ref::ResizeArithmetic::onnxruntime_real;
-    const std::vector<uint8_t> want = nhwc_to_nchw(ref::resize(in, p, arithmetic, q));
-    for (int threads : {1, 3}) {
-      Session session(model, {.threads = threads, .requantization = mode});
-      const auto outputs = session.run({{model.inputs().at(0).name, HostTensor::from_float(input.shape, x)}});
-      EXPECT_EQ(as_vector(outputs.at(out_info.name).uint8_data()), want) << threads << " threads";
-    }
-  }
-  // The two arithmetics differ on this model, or the check above could not tell them apart.
-  EXPECT_NE(ref::resize(in, p, ref::ResizeArithmetic::fixed_point, q).data,
-            ref::resize(in, p, ref::ResizeArithmetic::onnxruntime_real, q).data);
+  const std::vector<uint8_t> want_fixed =
+      nhwc_to_nchw(ref::resize(in, p, ref::ResizeArithmetic::fixed_point, q));
+  const std::vector<uint8_t> want_float =
+      nhwc_to_nchw(ref::resize(in, p, ref::ResizeArithmetic::onnxruntime_real, q));
+  EXPECT_NE(want_fixed, want_float);  // or the check could not tell the arithmetics apart
+  for (const Requantization mode : kModes)
+    for (int threads : kThreads)
+      EXPECT_EQ(run_model(model, HostTensor::from_float(input.shape, x), mode, threads)[0],
+                mode == Requantization::fixed_point ? want_fixed : want_float)
+          << threads << " threads";
 }
 
 // uint8 input -> DequantizeLinear -> Resize (linear, half_pixel, 5x6 -> 9x11) -> QuantizeLinear with other
@@ -128,27 +135,20 @@ TEST(RequantModeModels, QdqResizeIntoOtherParams) {
   const QuantParams in_q = QuantParams::per_tensor(in_info.scale, in_info.zero_point);
   const QuantParams out_q = QuantParams::per_tensor(out_info.scale, out_info.zero_point);
   ASSERT_FALSE(in_q == out_q);
-  ref::ResizeParams p;
-  p.mode = ref::ResizeMode::linear;
-  p.coordinate_mode = ref::CoordinateMode::half_pixel;
-  p.out_h = 9, p.out_w = 11;
+  const ref::ResizeParams p = linear_resize(ref::CoordinateMode::half_pixel, 9, 11);
   const TensorU8 in = nchw_to_nhwc(input.shape, input.to_uint8(), in_q);
   const std::vector<uint8_t> want_float =
       nhwc_to_nchw(ref::resize(in, p, ref::ResizeArithmetic::onnxruntime_real, out_q));
   const std::vector<uint8_t> want_fixed =
       nhwc_to_nchw(ref::requantize_tensor(ref::resize(in, p), out_q, {}, RequantMode::fixed_point));
   EXPECT_NE(want_float, want_fixed);
-  for (const Requantization mode : {Requantization::fixed_point, Requantization::float_scale}) {
-    for (int threads : {1, 3}) {
-      Session session(model, {.threads = threads, .requantization = mode});
-      const auto outputs =
-          session.run({{in_info.name, HostTensor::from_uint8(input.shape, input.to_uint8(), in_info.scale,
-                                                             in_info.zero_point)}});
-      EXPECT_EQ(as_vector(outputs.at(out_info.name).uint8_data()),
+  const HostTensor x =
+      HostTensor::from_uint8(input.shape, input.to_uint8(), in_info.scale, in_info.zero_point);
+  for (const Requantization mode : kModes)
+    for (int threads : kThreads)
+      EXPECT_EQ(run_model(model, x, mode, threads)[0],
                 mode == Requantization::fixed_point ? want_fixed : want_float)
           << threads << " threads";
-    }
-  }
 }
 
 }  // namespace

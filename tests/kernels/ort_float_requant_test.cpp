@@ -689,8 +689,10 @@ std::vector<uint8_t> softmax_near_miss(const TensorU8& x, const QuantParams& out
       const double p = miss == SoftmaxMiss::reciprocal   ? v * (y_scale / sum)
                        : miss == SoftmaxMiss::div_double ? static_cast<double>(v) * y_scale / sum
                                                          : v * y_scale / sum;
-      result[static_cast<size_t>(row + i)] = static_cast<uint8_t>(
-          std::clamp<int64_t>(static_cast<int64_t>(std::nearbyint(p)) + out.zero_point(), 0, 255));
+      // A quotient past int32 gives the zero point, as in ONNX Runtime (ref::kOnnxRuntimeSoftmaxLimit).
+      const int64_t rounded = p < ref::kOnnxRuntimeSoftmaxLimit ? static_cast<int64_t>(std::nearbyint(p)) : 0;
+      result[static_cast<size_t>(row + i)] =
+          static_cast<uint8_t>(std::clamp<int64_t>(rounded + out.zero_point(), 0, 255));
     }
   }
   return result;
