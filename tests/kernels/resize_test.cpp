@@ -37,43 +37,15 @@ double sample_linear(const std::vector<double>& row_major, int64_t h, int64_t w,
          fy * ((1 - fx) * at(y1, x0) + fx * at(y1, x1));
 }
 
-TEST(Resize, BilinearWithinOneLsbOfFloat64) {
-  const ref::CoordinateMode modes[] = {ref::CoordinateMode::half_pixel,
-                                       ref::CoordinateMode::pytorch_half_pixel,
-                                       ref::CoordinateMode::align_corners, ref::CoordinateMode::asymmetric};
-  for (uint64_t seed = 0; seed < 200; ++seed) {
-    SCOPED_TRACE("seed " + std::to_string(seed));
-    test::Random rng(seed);
-    const int64_t ih = rng.integer(1, 8), iw = rng.integer(1, 8), c = rng.integer(1, 4);
-    const TensorU8 in = rng.activations({1, ih, iw, c}, rng.activation_params());
-    ref::ResizeParams p;
-    p.mode = ref::ResizeMode::linear;
-    p.coordinate_mode = modes[seed % 4];
-    p.out_h = rng.integer(1, 17), p.out_w = rng.integer(1, 17);
-    const TensorU8 out = ref::resize(in, p);
-    ASSERT_EQ(out.shape, (Shape{1, p.out_h, p.out_w, c}));
-    EXPECT_EQ(out.quant, in.quant);
-    std::vector<double> q(in.data.begin(), in.data.end());
-    std::vector<int32_t> expected;
-    for (int64_t y = 0; y < p.out_h; ++y)
-      for (int64_t x = 0; x < p.out_w; ++x)
-        for (int64_t ch = 0; ch < c; ++ch) {
-          const double sy = source(y, ih, p.out_h, double(p.out_h) / ih, p.coordinate_mode);
-          const double sx = source(x, iw, p.out_w, double(p.out_w) / iw, p.coordinate_mode);
-          expected.push_back(static_cast<int32_t>(std::nearbyint(sample_linear(q, ih, iw, c, ch, sy, sx))));
-        }
-    // Interpolation in the quantized domain is exact in real terms (same params in and out); the 11-bit
-    // weights move a result by at most 2 * 255 / 2^12 < 1/8 LSB before the final rounding.
-    EXPECT_LE(test::max_lsb_difference(out, expected), 1);
-  }
-}
-
-// ONNX Runtime's arithmetics against exact bilinear interpolation in float64. Its float32 coordinates and
-// weights move a value by far less than an LSB, so the QDQ form (rounded to nearest) is within 1 LSB of the
-// exact real result quantized to the output's params. The integer form truncates the coordinate to 10
-// fractional bits (at most 255 / 1024 per axis) and then the blend (up to 1 below): it lies within
-// [exact - 1.5, exact + 0.5].
-TEST(Resize, OnnxRuntimeArithmeticsWithinOneLsbOfFloat64) {
+// Each arithmetic against exact bilinear interpolation in float64, on random sizes, modes and bytes (some
+// inputs only 0 and 255):
+//   fixed_point: interpolation in the quantized domain is exact in real terms (same params in and out); the
+//     11-bit weights move a result by at most 2 * 255 / 2^12 < 1/8 LSB before the final rounding;
+//   onnxruntime_real: its float32 coordinates and weights move a value by far less than an LSB, so it is
+//     within 1 LSB of the exact real result quantized to the output's params (random, or the input's);
+//   onnxruntime_bytes: the coordinate truncated to 10 fractional bits (at most 255 / 1024 per axis), then
+//     the blend (up to 1 below): within [exact - 1.5, exact + 0.5].
+TEST(Resize, BilinearArithmeticsAgainstFloat64) {
   const ref::CoordinateMode modes[] = {ref::CoordinateMode::half_pixel,
                                        ref::CoordinateMode::pytorch_half_pixel,
                                        ref::CoordinateMode::align_corners, ref::CoordinateMode::asymmetric};
@@ -90,24 +62,29 @@ TEST(Resize, OnnxRuntimeArithmeticsWithinOneLsbOfFloat64) {
     p.coordinate_mode = modes[seed % 4];
     p.out_h = rng.integer(1, 17), p.out_w = rng.integer(1, 17);
     const QuantParams out_q = rng.coin() ? in.quant : rng.activation_params();
+    const TensorU8 fixed = ref::resize(in, p);
     const TensorU8 real = ref::resize(in, p, ref::ResizeArithmetic::onnxruntime_real, out_q);
     const TensorU8 bytes = ref::resize(in, p, ref::ResizeArithmetic::onnxruntime_bytes, in.quant);
+    ASSERT_EQ(fixed.shape, (Shape{1, p.out_h, p.out_w, c}));
+    EXPECT_EQ(fixed.quant, in.quant);
+    EXPECT_EQ(real.quant, out_q);
     const std::vector<double> q(in.data.begin(), in.data.end());
     const double s = in.quant.scale(), zp = in.quant.zero_point();
-    std::vector<int32_t> expected_real;
+    std::vector<int32_t> expected_fixed, expected_real;
     for (int64_t y = 0; y < p.out_h; ++y)
       for (int64_t x = 0; x < p.out_w; ++x)
         for (int64_t ch = 0; ch < c; ++ch) {
           const double sy = source(y, ih, p.out_h, double(p.out_h) / ih, p.coordinate_mode);
           const double sx = source(x, iw, p.out_w, double(p.out_w) / iw, p.coordinate_mode);
           const double v = sample_linear(q, ih, iw, c, ch, sy, sx);
+          expected_fixed.push_back(static_cast<int32_t>(std::nearbyint(v)));
           expected_real.push_back(test::quantize_exact((v - zp) * s, out_q));
           const double got = bytes.data[expected_real.size() - 1];
           EXPECT_GE(got, v - 1.5);
           EXPECT_LE(got, v + 0.5);
         }
+    EXPECT_LE(test::max_lsb_difference(fixed, expected_fixed), 1);
     EXPECT_LE(test::max_lsb_difference(real, expected_real), 1);
-    EXPECT_EQ(real.quant, out_q);
   }
 }
 
