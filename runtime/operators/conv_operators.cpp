@@ -321,8 +321,8 @@ std::unique_ptr<const Operator> u8_matmul(const Graph& g, const Node& node, Isa 
   // Which batch of a and of b each output batch multiplies (the batch dimensions broadcast).
   const Shape batch(out.shape.begin(), out.shape.end() - 2);
   const BroadcastRuns<2> runs("matmul", batch,
-                                   std::array<Shape, 2>{Shape(a.shape.begin(), a.shape.end() - 2),
-                                                        Shape(b.shape.begin(), b.shape.end() - 2)});
+                              std::array<Shape, 2>{Shape(a.shape.begin(), a.shape.end() - 2),
+                                                   Shape(b.shape.begin(), b.shape.end() - 2)});
   std::vector<std::array<int64_t, 2>> operands;
   runs.for_runs(0, runs.outer(), [&](int64_t, const std::array<int64_t, 2>& at) {
     for (int64_t i = 0; i < runs.inner(); ++i)
@@ -335,11 +335,11 @@ std::unique_ptr<const Operator> u8_matmul(const Graph& g, const Node& node, Isa 
     auto* z = reinterpret_cast<uint8_t*>(o);
     tbb::parallel_for(int64_t{0}, batches, [&](int64_t i) {
       const std::array<int64_t, 2>& at = operands[static_cast<size_t>(i)];
-      const TensorU8 w = ref::matmul_weights(y + at[1] * k * n, k, n, b.quant);
-      TensorU8 as_conv = w;  // [N, K] -> [N, 1, 1, K]
-      as_conv.shape = {n, 1, 1, k};
-      const conv::GemmConv2d prepared = conv::prepare_gemm_conv2d(isa, as_conv, nullptr, ref::Conv2dParams{},
-                                                                  a.quant, out.quant, clamp, requant);
+      // b's columns as the weights, viewed as a 1x1 convolution's [N, 1, 1, K] (the same bytes, not copied).
+      TensorU8 w = ref::matmul_weights(y + at[1] * k * n, k, n, b.quant);
+      w.shape = {n, 1, 1, k};
+      const conv::GemmConv2d prepared =
+          conv::prepare_gemm_conv2d(isa, w, nullptr, ref::Conv2dParams{}, a.quant, out.quant, clamp, requant);
       conv::run(prepared, x + at[0] * m * k, 1, 1, m, z + i * m * n);
     });
   });
