@@ -6,6 +6,7 @@
 #include <type_traits>
 
 #include "kernels/error.h"
+#include "kernels/gemm/pack_layout.h"
 #include "kernels/gemm/packed_gemm.h"
 #include "kernels/quantization/conv_requant.h"
 
@@ -18,6 +19,27 @@ int64_t round_up(int64_t x, int64_t m) {
 }
 
 }  // namespace
+
+PackedIndex::PackedIndex(const PackedWeights& p)
+    : pair_(p.isa == Isa::avx2 ? 2 : k_group(p.isa)),
+      k_pairs_(p.k_padded / pair_),
+      n_padded_(p.n_padded),
+      k_offset_(static_cast<size_t>(p.k)) {
+  // Segments are padded one by one: logical weight j of segment j / segment sits at
+  // (j / segment) * segment_padded + j % segment along the packed k.
+  const int64_t segment = p.k / p.segments;
+  for (int64_t j = 0; j < p.k; ++j) {
+    const int64_t q = j / segment * p.segment_padded + j % segment;
+    k_offset_[static_cast<size_t>(j)] = q / pair_ * kChannelBlock * pair_ + q % pair_;
+  }
+}
+
+int32_t folded_bias(const PackedWeights& p, int64_t r, int64_t bias, int64_t weight_sum) {
+  const int64_t za = p.input_zero_point, zw = p.requant.weight_zero_point[static_cast<size_t>(r)];
+  int64_t folded = bias - za * weight_sum + p.k * za * zw;
+  if (offsets_activations(p.isa)) folded += 128 * weight_sum;  // the kernel sums (a - 128) * w
+  return static_cast<int32_t>(static_cast<uint32_t>(folded));  // modulo 2^32, see packed_gemm.h
+}
 
 template <class W>
 PackedWeights pack(Isa isa, const W* weights, int64_t rows, int64_t k, const QuantParams& weight_params,
@@ -38,12 +60,10 @@ PackedWeights pack(Isa isa, const W* weights, int64_t rows, int64_t k, const Qua
   p.isa = isa;
   p.n = rows;
   p.k = k;
-  const int64_t group = k_group(isa), segment = k / segments;
+  const int64_t segment = k / segments;
   p.segments = segments;
-  p.segment_padded = round_up(segment, group);
+  p.segment_padded = round_up(segment, k_group(isa));
   p.k_padded = segments * p.segment_padded;
-  // Where logical weight j goes along the packed k.
-  auto packed_k = [&](int64_t j) { return j / segment * p.segment_padded + j % segment; };
   p.n_padded = round_up(rows, kChannelBlock);
   p.input_zero_point = rq.input_zero_point;
   // uint8 weights become int8 by subtracting 128 from values and zero point alike: same real values.
@@ -51,54 +71,14 @@ PackedWeights pack(Isa isa, const W* weights, int64_t rows, int64_t k, const Qua
   p.requant = make_channel_requant(rq, p.n_padded, shift);
 
   auto w_at = [&](int64_t r, int64_t i) { return static_cast<int32_t>(weights[r * k + i]) - shift; };
-  const int64_t za = rq.input_zero_point;
   for (int64_t r = 0; r < rows; ++r) {
-    const auto i = static_cast<size_t>(r);
-    const int32_t zw = p.requant.weight_zero_point[i];
     int64_t sum_w = 0;
     for (int64_t j = 0; j < k; ++j)
       sum_w += w_at(r, j);
-    int64_t folded = (bias ? bias[r] : 0) - za * sum_w + k * za * zw;
-    if (offsets_activations(isa)) folded += 128 * sum_w;                      // the kernel sums (a - 128) * w
-    p.requant.bias[i] = static_cast<int32_t>(static_cast<uint32_t>(folded));  // modulo 2^32, see the header
-    p.needs_row_sums = p.needs_row_sums || zw != 0;
+    p.requant.bias[static_cast<size_t>(r)] = folded_bias(p, r, bias ? bias[r] : 0, sum_w);
+    p.needs_row_sums = p.needs_row_sums || p.requant.weight_zero_point[static_cast<size_t>(r)] != 0;
   }
-
-  // Every weight is placed through two precomputed offsets, one per row and one per k (the packed
-  // layouts below are separable that way), instead of index arithmetic with divisions per weight: packing
-  // touches every weight of the model at load.
-  const int64_t blocks = p.n_padded / kChannelBlock;
-  const int64_t pair = isa == Isa::avx2 ? 2 : group;  // k values of one channel side by side
-  const int64_t k_pairs = p.k_padded / pair;
-  std::vector<int64_t> k_offset(static_cast<size_t>(k));
-  for (int64_t j = 0; j < k; ++j) {
-    const int64_t q = packed_k(j);
-    k_offset[static_cast<size_t>(j)] = q / pair * kChannelBlock * pair + q % pair;
-  }
-  auto row_offset = [&](int64_t r) {
-    return (r / kChannelBlock * k_pairs * kChannelBlock + r % kChannelBlock) * pair;
-  };
-  auto place = [&](auto* packed) {
-    for (int64_t r = 0; r < rows; ++r) {
-      auto* row = packed + row_offset(r);
-      const W* from = weights + r * k;
-      for (int64_t j = 0; j < k; ++j)
-        row[k_offset[static_cast<size_t>(j)]] =
-            static_cast<std::remove_reference_t<decltype(*row)>>(static_cast<int32_t>(from[j]) - shift);
-    }
-  };
-  if (isa == Isa::avx2) {
-    // [n/16][k/2][16][2] int16: AVX2's vpmaddwd takes pairs of 16-bit values.
-    std::vector<int16_t> wide(static_cast<size_t>(blocks * k_pairs * kChannelBlock * 2), 0);
-    place(wide.data());
-    p.data.resize(wide.size() * 2);
-    std::memcpy(p.data.data(), wide.data(), p.data.size());
-  } else {
-    // [n/16][k/group][16][group] int8: `group` k values of one channel side by side, 4 for VNNI's vpdpbusd,
-    // scalar, SDOT and SMULL; 8 for i8mm, whose USMMLA takes 2 channels x 8 k per register.
-    p.data.assign(static_cast<size_t>(blocks * k_pairs * kChannelBlock * group), 0);
-    place(p.data.data());
-  }
+  place_weights(p, w_at);
   return p;
 }
 

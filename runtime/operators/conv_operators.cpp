@@ -15,6 +15,7 @@
 #include "kernels/conv/transposed_phases.h"
 #include "kernels/elementwise/quantized_binary.h"
 #include "kernels/gemm/float_gemm.h"
+#include "kernels/gemm/u8_matmul.h"
 #include "kernels/quantization/conv_requant.h"
 #include "kernels/reference/broadcast.h"
 #include "kernels/reference/conv2d.h"
@@ -305,19 +306,19 @@ bool symmetric_weights(const graph::Weights& weights) {
       weights);
 }
 
-// A MatMul of two uint8 activations: each batch the fully connected layer of a's rows by b's columns, its
-// weights (b's columns, b's params) packed for the GEMM kernels when it runs, since b changes with every run;
-// batches in parallel. The reference under `scalar`; bit-exact with it on every ISA (ref::matmul_u8).
+// A MatMul of two uint8 activations on the GEMM kernels (gemm/u8_matmul.h), b packed on every run; the
+// reference under `scalar`, and where the operands' params leave an int32 overflow possible for some bytes
+// (the reference checks the actual ones). Bit-exact with ref::matmul_u8 on every ISA.
 std::unique_ptr<const Operator> u8_matmul(const Graph& g, const Node& node, Isa isa, RequantMode requant) {
   const Value a = g.value(node.inputs[0]), b = g.value(node.inputs[1]), out = g.value(node.output);
   const Clamp clamp = std::get<graph::ClampAttrs>(node.attrs).clamp;
-  if (isa == Isa::scalar)
+  const int64_t m = a.shape[a.shape.size() - 2], k = a.shape.back(), n = b.shape.back();
+  if (isa == Isa::scalar || m < 1 || k < 1 || n < 1 || !gemm::u8_matmul_always_fits(k, a.quant, b.quant))
     return function([a, b, out, clamp, requant](auto inputs, std::byte* o) {
       store(
           ref::matmul_u8(load<uint8_t>(inputs[0], a), load<uint8_t>(inputs[1], b), out.quant, clamp, requant),
           o);
     });
-  const int64_t m = a.shape[a.shape.size() - 2], k = a.shape.back(), n = b.shape.back();
   // Which batch of a and of b each output batch multiplies (the batch dimensions broadcast).
   const Shape batch(out.shape.begin(), out.shape.end() - 2);
   const BroadcastRuns<2> runs("matmul", batch,
@@ -328,20 +329,10 @@ std::unique_ptr<const Operator> u8_matmul(const Graph& g, const Node& node, Isa 
     for (int64_t i = 0; i < runs.inner(); ++i)
       operands.push_back({at[0] + i * runs.step(0), at[1] + i * runs.step(1)});
   });
-  const auto batches = static_cast<int64_t>(operands.size());
-  return function([=](auto inputs, std::byte* o) {
-    const auto* x = reinterpret_cast<const uint8_t*>(inputs[0]);
-    const auto* y = reinterpret_cast<const uint8_t*>(inputs[1]);
-    auto* z = reinterpret_cast<uint8_t*>(o);
-    tbb::parallel_for(int64_t{0}, batches, [&](int64_t i) {
-      const std::array<int64_t, 2>& at = operands[static_cast<size_t>(i)];
-      // b's columns as the weights, viewed as a 1x1 convolution's [N, 1, 1, K] (the same bytes, not copied).
-      TensorU8 w = ref::matmul_weights(y + at[1] * k * n, k, n, b.quant);
-      w.shape = {n, 1, 1, k};
-      const conv::GemmConv2d prepared =
-          conv::prepare_gemm_conv2d(isa, w, nullptr, ref::Conv2dParams{}, a.quant, out.quant, clamp, requant);
-      conv::run(prepared, x + at[0] * m * k, 1, 1, m, z + i * m * n);
-    });
+  auto mm = std::make_shared<const gemm::U8MatMul>(
+      gemm::prepare_u8_matmul(isa, m, k, n, a.quant, b.quant, out.quant, clamp, requant));
+  return function([mm, operands = std::move(operands)](auto inputs, std::byte* o) {
+    gemm::run(*mm, as<uint8_t>(inputs[0]), as<uint8_t>(inputs[1]), operands, as<uint8_t>(o));
   });
 }
 

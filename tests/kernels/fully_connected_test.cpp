@@ -131,5 +131,22 @@ TEST(MatmulU8, RejectsWhatDoesNotMultiply) {
   EXPECT_THROW(ref::matmul_u8(a, per_axis, q, {}, RequantMode::fixed_point), Error);
 }
 
+// K = 40000 products can overflow int32 only where b's bytes are far from its zero point: the check reads
+// b's actual bytes (a's worst case comes from its params), and names the matmul and the column.
+TEST(MatmulU8, RefusesSumsThatCanOverflowFromTheActualBytes) {
+  const int64_t k = 40000;
+  const QuantParams q = QuantParams::per_tensor(0.01f, 0);
+  const TensorU8 a({1, 1, k}, std::vector<uint8_t>(k, 1), q);
+  TensorU8 b({1, k, 2}, std::vector<uint8_t>(2 * k, 200), q);
+  EXPECT_NO_THROW(ref::matmul_u8(a, b, QuantParams::per_tensor(100.0f, 0), {}, RequantMode::fixed_point));
+  b.data[2 * 123 + 1] = 255;
+  try {
+    (void)ref::matmul_u8(a, b, QuantParams::per_tensor(100.0f, 0), {}, RequantMode::fixed_point);
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("matmul: column 1 of b's batch 0"), std::string::npos) << e.what();
+  }
+}
+
 }  // namespace
 }  // namespace octet

@@ -1,0 +1,178 @@
+#include "kernels/gemm/u8_matmul.h"
+
+#include <tbb/enumerable_thread_specific.h>
+#include <tbb/parallel_for.h>
+
+#include <algorithm>
+#include <cstring>
+#include <limits>
+#include <string>
+#include <vector>
+#include <xsimd/xsimd.hpp>
+
+#include "kernels/error.h"
+#include "kernels/gemm/pack_layout.h"
+
+namespace octet::gemm {
+
+namespace {
+
+int64_t max_deviation(const QuantParams& q) {
+  const int64_t z = q.zero_point();
+  return std::max<int64_t>(z, 255 - z);
+}
+
+// Rows of A per task: a few of the GEMM's row blocks, enough tasks for threads when batches are few.
+constexpr int64_t kRowTile = 64;
+
+// One k step of one 16-channel block in the int8 layout [16 channels][4 k values]: 16 columns of 4 rows of
+// B (`rows` point at 16 readable bytes each), less 128 (the top bit flipped), interleaved.
+void interleave_step(const uint8_t* const rows[4], int8_t* out) {
+  using Bytes = xsimd::batch<uint8_t>;
+  using Pairs = xsimd::batch<uint16_t>;
+  if constexpr (Bytes::size == 16) {
+    const Bytes flip(uint8_t{0x80});
+    const Bytes r0 = Bytes::load_unaligned(rows[0]) ^ flip, r1 = Bytes::load_unaligned(rows[1]) ^ flip;
+    const Bytes r2 = Bytes::load_unaligned(rows[2]) ^ flip, r3 = Bytes::load_unaligned(rows[3]) ^ flip;
+    // Byte pairs (k, k + 1) of each column, then pairs of those pairs: 4 k values per column.
+    const auto lo01 = xsimd::bitwise_cast<Pairs>(xsimd::zip_lo(r0, r1));
+    const auto hi01 = xsimd::bitwise_cast<Pairs>(xsimd::zip_hi(r0, r1));
+    const auto lo23 = xsimd::bitwise_cast<Pairs>(xsimd::zip_lo(r2, r3));
+    const auto hi23 = xsimd::bitwise_cast<Pairs>(xsimd::zip_hi(r2, r3));
+    auto* dst = reinterpret_cast<uint8_t*>(out);
+    xsimd::bitwise_cast<Bytes>(xsimd::zip_lo(lo01, lo23)).store_unaligned(dst);
+    xsimd::bitwise_cast<Bytes>(xsimd::zip_hi(lo01, lo23)).store_unaligned(dst + 16);
+    xsimd::bitwise_cast<Bytes>(xsimd::zip_lo(hi01, hi23)).store_unaligned(dst + 32);
+    xsimd::bitwise_cast<Bytes>(xsimd::zip_hi(hi01, hi23)).store_unaligned(dst + 48);
+  } else {
+    for (int lane = 0; lane < 16; ++lane)
+      for (int j = 0; j < 4; ++j)
+        out[lane * 4 + j] = static_cast<int8_t>(rows[j][lane] ^ 0x80);
+  }
+}
+
+// B [K, N] into the int8 [n_padded / 16][k_padded / 4][16][4] layout, 64 bytes per k step of a block;
+// columns past N and rows past K (the padding) hold 128, which is 0 once less 128.
+void interleave(PackedWeights& p, const uint8_t* b) {
+  const int64_t k = p.k, n = p.n, steps = p.k_padded / 4;
+  p.data.resize(static_cast<size_t>(p.n_padded * p.k_padded));
+  uint8_t padded[4][16];
+  for (int64_t block = 0; block < p.n_padded / kChannelBlock; ++block) {
+    const int64_t first = block * kChannelBlock, width = std::min(kChannelBlock, n - first);
+    int8_t* out = p.data.data() + block * steps * 64;
+    for (int64_t s = 0; s < steps; ++s, out += 64) {
+      const uint8_t* rows[4];
+      for (int64_t j = 0; j < 4; ++j) {
+        const int64_t row = 4 * s + j;
+        if (row < k && width == kChannelBlock) {
+          rows[j] = b + row * n + first;
+          continue;
+        }
+        std::memset(padded[j], 128, sizeof padded[j]);
+        if (row < k) std::memcpy(padded[j], b + row * n + first, static_cast<size_t>(width));
+        rows[j] = padded[j];
+      }
+      interleave_step(rows, out);
+    }
+  }
+}
+
+struct Scratch {
+  std::vector<uint8_t> rows;
+  std::vector<int32_t> sums;
+};
+
+}  // namespace
+
+bool u8_matmul_always_fits(int64_t k, const QuantParams& a, const QuantParams& b) {
+  if (k < 0 || k > std::numeric_limits<int32_t>::max()) return false;
+  return k * max_deviation(a) * max_deviation(b) <= std::numeric_limits<int32_t>::max();
+}
+
+U8MatMul prepare_u8_matmul(Isa isa, int64_t m, int64_t k, int64_t n, const QuantParams& a,
+                           const QuantParams& b, const QuantParams& output, Clamp clamp, RequantMode mode) {
+  if (m < 1 || k < 1 || n < 1)
+    throw Error("matmul: empty operands [" + std::to_string(m) + ", " + std::to_string(k) + "] x [" +
+                std::to_string(k) + ", " + std::to_string(n) + "]");
+  if (!a.is_per_tensor() || !b.is_per_tensor())
+    throw Error("matmul: both operands must be quantized per tensor");
+  if (!u8_matmul_always_fits(k, a, b))
+    throw Error("matmul: " + std::to_string(k) + " products can overflow int32 for some operand bytes");
+  // The params' constants (multipliers, float scales and the bound on what the float epilogue converts)
+  // from the worst case B, every byte the farthest from its zero point: they then hold for any B.
+  const auto farthest = static_cast<uint8_t>(b.zero_point() >= 128 ? 0 : 255);
+  const std::vector<uint8_t> worst(static_cast<size_t>(n * k), farthest);
+  U8MatMul mm{m, k, n, pack(isa, worst.data(), n, k, b, nullptr, a, output, clamp, "matmul", 1, mode)};
+  mm.shared.data.clear();
+  mm.shared.data.shrink_to_fit();
+  std::fill(mm.shared.requant.bias.begin(), mm.shared.requant.bias.end(), 0);
+  return mm;
+}
+
+PackedWeights pack_matmul_operand(const U8MatMul& mm, const uint8_t* b) {
+  PackedWeights p = mm.shared;
+  const int64_t k = mm.k, n = mm.n;
+  if (k_group(p.isa) == 4 && p.isa != Isa::avx2)
+    interleave(p, b);
+  else
+    place_weights(p, [&](int64_t r, int64_t j) { return static_cast<int32_t>(b[j * n + r]) - 128; });
+  // Column sums, a row of B at a time (contiguous, vectorised), for the folded bias.
+  std::vector<int32_t> sums(static_cast<size_t>(n), 0);
+  for (int64_t j = 0; j < k; ++j) {
+    const uint8_t* row = b + j * n;
+    for (int64_t c = 0; c < n; ++c)
+      sums[static_cast<size_t>(c)] += row[c];
+  }
+  for (int64_t c = 0; c < n; ++c)
+    p.requant.bias[static_cast<size_t>(c)] = folded_bias(p, c, 0, sums[static_cast<size_t>(c)] - 128 * k);
+  return p;
+}
+
+void run(const U8MatMul& mm, const uint8_t* a, const uint8_t* b,
+         std::span<const std::array<int64_t, 2>> operands, uint8_t* c) {
+  const int64_t m = mm.m, k = mm.k, n = mm.n;
+  int64_t b_batches = 0;
+  for (const auto& at : operands)
+    b_batches = std::max(b_batches, at[1] + 1);
+  std::vector<PackedWeights> packed(static_cast<size_t>(b_batches));
+  tbb::parallel_for(int64_t{0}, b_batches, [&](int64_t i) {
+    packed[static_cast<size_t>(i)] = pack_matmul_operand(mm, b + i * k * n);
+  });
+  const int64_t tiles = (m + kRowTile - 1) / kRowTile;
+  static tbb::enumerable_thread_specific<Scratch> scratch_space;
+  tbb::parallel_for(int64_t{0}, static_cast<int64_t>(operands.size()) * tiles, [&](int64_t task) {
+    const int64_t batch = task / tiles, first = task % tiles * kRowTile, rows = std::min(kRowTile, m - first);
+    const auto& at = operands[static_cast<size_t>(batch)];
+    const PackedWeights& w = packed[static_cast<size_t>(at[1])];
+    const uint8_t* x = a + (at[0] * m + first) * k;
+    uint8_t* out = c + (batch * m + first) * n;
+    Scratch& scratch = scratch_space.local();
+    if (w.needs_row_sums) {
+      scratch.sums.resize(static_cast<size_t>(rows));
+      for (int64_t r = 0; r < rows; ++r) {
+        int32_t sum = 0;
+        for (int64_t j = 0; j < k; ++j)
+          sum += x[r * k + j];
+        scratch.sums[static_cast<size_t>(r)] = sum;
+      }
+    }
+    const int64_t elem = w.a_element_size();
+    if (elem == 1 && w.k_padded == k) return compute(w, x, k, scratch.sums.data(), rows, 0, n, out, n);
+    // Rows padded to k_padded with zeros (and widened to int16 for AVX2), as the kernels read them.
+    const int64_t row_bytes = w.k_padded * elem;
+    scratch.rows.assign(static_cast<size_t>(rows * row_bytes), 0);
+    for (int64_t r = 0; r < rows; ++r) {
+      uint8_t* row = scratch.rows.data() + r * row_bytes;
+      if (elem == 1) {
+        std::memcpy(row, x + r * k, static_cast<size_t>(k));
+      } else {
+        auto* wide = reinterpret_cast<int16_t*>(row);
+        for (int64_t j = 0; j < k; ++j)
+          wide[j] = x[r * k + j];
+      }
+    }
+    compute(w, scratch.rows.data(), row_bytes, scratch.sums.data(), rows, 0, n, out, n);
+  });
+}
+
+}  // namespace octet::gemm

@@ -1,0 +1,42 @@
+#pragma once
+
+// A matmul of two uint8 activations (attention's Q K^T and its product with V) on the int8 GEMM kernels:
+// each batch C = A B with A [M, K], B [K, N], per-tensor params, bit-exact with ref::matmul_u8. B changes
+// with every run, so it is packed on every run, straight from its [K, N] rows into the kernels' layout
+// (B's columns are the GEMM's weight rows); everything that depends only on the params (multipliers, the
+// fused epilogue's constants) is prepared once.
+
+#include <array>
+#include <cstdint>
+#include <span>
+
+#include "kernels/gemm/packed_gemm.h"
+#include "kernels/quantization/requant_mode.h"
+
+namespace octet::gemm {
+
+struct U8MatMul {
+  int64_t m = 0, k = 0, n = 0;
+  // The layout, requantization and zero points every batch's packing shares; no data, bias zero.
+  PackedWeights shared;
+};
+
+// Whether K products can never overflow int32 for any bytes of A and B: K * max|a - z_a| * max|b - z_b|
+// over all 256 values. Where they can, the reference (which checks the actual bytes) runs instead.
+bool u8_matmul_always_fits(int64_t k, const QuantParams& a, const QuantParams& b);
+
+// Prepares the product for `isa` (a vector ISA; avx512amx runs its avx512vnni GEMM). Params per tensor,
+// uint8; the sums must always fit (u8_matmul_always_fits). Throws octet::Error naming "matmul" otherwise.
+U8MatMul prepare_u8_matmul(Isa isa, int64_t m, int64_t k, int64_t n, const QuantParams& a,
+                           const QuantParams& b, const QuantParams& output, Clamp clamp, RequantMode mode);
+
+// One batch's B [K, N] (dense rows) packed as the GEMM's weights: data and folded bias.
+PackedWeights pack_matmul_operand(const U8MatMul& mm, const uint8_t* b);
+
+// Runs batches: output batch i is a's batch operands[i][0] times b's batch operands[i][1] (dense [M, K],
+// [K, N] and [M, N] matrices, one after another), in parallel over B's batches and row tiles inside the
+// caller's oneTBB arena. The same bytes for any thread count.
+void run(const U8MatMul& mm, const uint8_t* a, const uint8_t* b,
+         std::span<const std::array<int64_t, 2>> operands, uint8_t* c);
+
+}  // namespace octet::gemm

@@ -1,0 +1,126 @@
+// The uint8 matmul on the GEMM kernels (kernels/gemm/u8_matmul.h) against ref::matmul_u8, on every ISA this
+// CPU runs and in both requantization modes: random shapes across the 16-channel blocks, the k steps of 4
+// and the 64-row tiles; broadcast batches; b's zero point 128 (no row sums) and others; operands holding only
+// 0 and 255; the largest K that always fits; any thread count.
+
+#include <gtest/gtest.h>
+#include <tbb/task_arena.h>
+
+#include <array>
+#include <vector>
+
+#include "kernels/error.h"
+#include "kernels/gemm/u8_matmul.h"
+#include "kernels/reference/integer_matmul.h"
+#include "test_util.h"
+
+namespace octet {
+namespace {
+
+struct Case {
+  TensorU8 a, b;
+  QuantParams out;
+  Clamp clamp;
+};
+
+// The output batches of [batch_a, M, K] x [batch_b, K, N] (one of them 1 or both equal).
+std::vector<std::array<int64_t, 2>> operands(const Case& c) {
+  const int64_t batch_a = c.a.dim(0), batch_b = c.b.dim(0), batches = std::max(batch_a, batch_b);
+  std::vector<std::array<int64_t, 2>> at;
+  for (int64_t i = 0; i < batches; ++i)
+    at.push_back({batch_a == 1 ? 0 : i, batch_b == 1 ? 0 : i});
+  return at;
+}
+
+std::vector<uint8_t> fast(const Case& c, Isa isa, RequantMode mode) {
+  const int64_t m = c.a.dim(1), k = c.a.dim(2), n = c.b.dim(2);
+  const gemm::U8MatMul mm = gemm::prepare_u8_matmul(isa, m, k, n, c.a.quant, c.b.quant, c.out, c.clamp, mode);
+  const auto at = operands(c);
+  std::vector<uint8_t> out(at.size() * static_cast<size_t>(m * n), 0xEE);
+  gemm::run(mm, c.a.data.data(), c.b.data.data(), at, out.data());
+  return out;
+}
+
+void expect_same(const Case& c, Isa isa) {
+  for (const RequantMode mode : {RequantMode::fixed_point, RequantMode::float_scale}) {
+    const TensorU8 want = ref::matmul_u8(c.a, c.b, c.out, c.clamp, mode);
+    ASSERT_EQ(fast(c, isa, mode), want.data) << (mode == RequantMode::fixed_point ? "fixed_point" : "float");
+  }
+}
+
+Case random_case(test::Random& rng, uint64_t seed) {
+  Case c;
+  const int64_t m = rng.integer(1, seed % 6 == 0 ? 150 : 20);
+  // Half multiples of 4, read in place; the others padded.
+  const int64_t k = (seed % 2 == 0 ? 4 : 1) * rng.integer(1, seed % 4 == 0 ? 75 : 10);
+  const int64_t n = rng.integer(1, 70);
+  const int64_t batch_a = rng.coin() ? 1 : 3, batch_b = batch_a == 1 || rng.coin() ? 3 : 1;
+  c.a = rng.activations({batch_a, m, k}, rng.activation_params());
+  QuantParams b_params = rng.activation_params();
+  if (seed % 5 == 0) b_params.zero_points[0] = 128;  // symmetric: no row sums of a
+  c.b = rng.activations({batch_b, k, n}, b_params);
+  if (seed % 7 == 1)
+    for (auto* t : {&c.a, &c.b})
+      for (auto& v : t->data)
+        v = rng.coin() ? 0 : 255;
+  c.out = rng.activation_params();
+  if (seed % 3 == 2)
+    c.clamp = {static_cast<int32_t>(rng.integer(0, 60)), static_cast<int32_t>(rng.integer(190, 255))};
+  return c;
+}
+
+class U8MatMulFast : public ::testing::TestWithParam<Isa> {};
+
+TEST_P(U8MatMulFast, BitExactWithTheReference) {
+  for (uint64_t seed = 0; seed < 100; ++seed) {
+    SCOPED_TRACE("seed " + std::to_string(seed));
+    test::Random rng(seed);
+    expect_same(random_case(rng, seed), GetParam());
+  }
+}
+
+// K = 33000 with every product 255 x 255: 2.146e9, just inside int32, which the params allow for any bytes.
+TEST_P(U8MatMulFast, LargestSumsThatAlwaysFit) {
+  const int64_t k = 33000;
+  for (const uint8_t value : {uint8_t{0}, uint8_t{255}}) {
+    Case c;
+    const int32_t zero = value == 0 ? 255 : 0;
+    c.a = TensorU8({1, 3, k}, std::vector<uint8_t>(3 * k, value), QuantParams::per_tensor(0.01f, zero));
+    c.b = TensorU8({1, k, 17}, std::vector<uint8_t>(17 * k, value), QuantParams::per_tensor(0.01f, zero));
+    c.b.data[5] = 128;  // one column's sum differs
+    c.out = QuantParams::per_tensor(3000.0f, 7);
+    ASSERT_TRUE(gemm::u8_matmul_always_fits(k, c.a.quant, c.b.quant));
+    expect_same(c, GetParam());
+  }
+}
+
+TEST_P(U8MatMulFast, SameBytesForAnyThreadCount) {
+  test::Random rng(7);
+  Case c;
+  c.a = rng.activations({4, 150, 72}, rng.activation_params());
+  c.b = rng.activations({1, 72, 45}, rng.activation_params());
+  c.out = rng.activation_params();
+  const TensorU8 want = ref::matmul_u8(c.a, c.b, c.out, c.clamp, RequantMode::fixed_point);
+  for (int threads = 1; threads <= 4; ++threads) {
+    tbb::task_arena arena(threads);
+    arena.execute([&] { EXPECT_EQ(fast(c, GetParam(), RequantMode::fixed_point), want.data) << threads; });
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Isas, U8MatMulFast, ::testing::ValuesIn(supported_isas()),
+                         [](const auto& info) { return std::string(name_of(info.param)); });
+
+TEST(U8MatMulFast, RefusesWhatCouldOverflowOrIsEmpty) {
+  const QuantParams q = QuantParams::per_tensor(0.1f, 0);
+  EXPECT_FALSE(gemm::u8_matmul_always_fits(33100, q, q));
+  EXPECT_TRUE(gemm::u8_matmul_always_fits(33100, QuantParams::per_tensor(0.1f, 128), q));
+  EXPECT_THROW(gemm::prepare_u8_matmul(Isa::scalar, 2, 33100, 2, q, q, q, {}, RequantMode::fixed_point),
+               Error);
+  EXPECT_THROW(gemm::prepare_u8_matmul(Isa::scalar, 2, 0, 2, q, q, q, {}, RequantMode::fixed_point), Error);
+  const QuantParams per_axis{{0.1f, 0.2f}, {0, 0}, 1};
+  EXPECT_THROW(gemm::prepare_u8_matmul(Isa::scalar, 2, 4, 2, q, per_axis, q, {}, RequantMode::fixed_point),
+               Error);
+}
+
+}  // namespace
+}  // namespace octet
