@@ -29,6 +29,8 @@ U8Softmax prepare_u8_softmax(const QuantParams& input, int64_t width, const Quan
   s.output_zero_point = output.zero_point();
   if (mode == RequantMode::fixed_point) {
     s.fixed_table = ref::softmax_exp_table(input.scale());
+    for (size_t i = 0; i < s.fixed_table.size(); ++i)
+      s.fixed_reals[i] = static_cast<double>(s.fixed_table[i]);
   } else {
     s.float_table = ref::onnxruntime_softmax_table(input.scale(), width);
     s.float_numerator = std::floor(1.0f / output.scale());
@@ -40,19 +42,18 @@ void run(Isa isa, const U8Softmax& s, const uint8_t* x, int64_t rows, uint8_t* y
   const int64_t grain = std::max<int64_t>(1, 4096 / s.width);
   tbb::parallel_for(tbb::blocked_range<int64_t>(0, rows, grain), [&](const tbb::blocked_range<int64_t>& r) {
     std::vector<float> p(static_cast<size_t>(s.width));
-    std::vector<double> d(s.mode == RequantMode::fixed_point ? static_cast<size_t>(s.width) : 0);
     const uint8_t* in = x + r.begin() * s.width;
     uint8_t* out = y + r.begin() * s.width;
     const int64_t count = r.end() - r.begin();
     switch (vector_isa(isa)) {
 #if defined(__x86_64__)
       case Isa::avx512vnni:
-        return u8_softmax_rows_avx512(s, in, count, p.data(), d.data(), out);
+        return u8_softmax_rows_avx512(s, in, count, p.data(), out);
       case Isa::avx2:
-        return u8_softmax_rows_avx2(s, in, count, p.data(), d.data(), out);
+        return u8_softmax_rows_avx2(s, in, count, p.data(), out);
 #endif
       default:
-        return u8_softmax_rows(s, in, count, p.data(), d.data(), out,
+        return u8_softmax_rows(s, in, count, p.data(), out,
                                [isa](const float* v, int64_t n, float scale, int32_t zp, uint8_t* q) {
                                  elementwise::quantize_row(isa, v, n, scale, zp, q);
                                });

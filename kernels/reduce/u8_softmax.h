@@ -21,6 +21,7 @@ struct U8Softmax {
   float output_scale = 1.0f;
   int32_t output_zero_point = 0;
   std::array<int64_t, 256> fixed_table{};  // fixed_point: ref::softmax_exp_table
+  std::array<double, 256> fixed_reals{};   // fixed_point: the same values as doubles (exact: below 2^53)
   std::array<float, 256> float_table{};    // float_scale: ref::onnxruntime_softmax_table
   float float_numerator = 1.0f;            // float_scale: floor(1 / s_out)
 };

@@ -13,10 +13,10 @@
 
 namespace octet::reduce {
 
-// `p` and `d` hold `s.width` floats and doubles; quantize(p, n, scale, zero_point, out) is a QuantizeLinear
+// `p` holds `s.width` floats; quantize(p, n, scale, zero_point, out) is a QuantizeLinear
 // row bit-exact with quantize_value.
 template <class QuantizeRow>
-void u8_softmax_rows(const U8Softmax& s, const uint8_t* x, int64_t rows, float* p, double* d, uint8_t* y,
+void u8_softmax_rows(const U8Softmax& s, const uint8_t* x, int64_t rows, float* p, uint8_t* y,
                      QuantizeRow quantize) {
   const int64_t width = s.width;
   for (int64_t row = 0; row < rows; ++row, x += width, y += width) {
@@ -26,12 +26,11 @@ void u8_softmax_rows(const U8Softmax& s, const uint8_t* x, int64_t rows, float* 
       int64_t sum = 0;  // exact, so in any order
       for (int64_t i = 0; i < width; ++i)
         sum += t[max_q - x[i]];
-      // The gathers first, then the divisions in a loop of their own, which vectorises.
+      // Gathers of the doubles, divisions and conversions in one loop, which vectorises.
       const auto total = static_cast<double>(sum);
+      const double* reals = s.fixed_reals.data() + max_q;
       for (int64_t i = 0; i < width; ++i)
-        d[i] = static_cast<double>(t[max_q - x[i]]);
-      for (int64_t i = 0; i < width; ++i)
-        p[i] = static_cast<float>(d[i] / total);
+        p[i] = static_cast<float>(reals[-static_cast<int32_t>(x[i])] / total);
       quantize(p, width, s.output_scale, s.output_zero_point, y);
       continue;
     }
@@ -52,9 +51,7 @@ void u8_softmax_rows(const U8Softmax& s, const uint8_t* x, int64_t rows, float* 
   }
 }
 
-void u8_softmax_rows_avx2(const U8Softmax& s, const uint8_t* x, int64_t rows, float* p, double* d,
-                          uint8_t* y);
-void u8_softmax_rows_avx512(const U8Softmax& s, const uint8_t* x, int64_t rows, float* p, double* d,
-                            uint8_t* y);
+void u8_softmax_rows_avx2(const U8Softmax& s, const uint8_t* x, int64_t rows, float* p, uint8_t* y);
+void u8_softmax_rows_avx512(const U8Softmax& s, const uint8_t* x, int64_t rows, float* p, uint8_t* y);
 
 }  // namespace octet::reduce
