@@ -241,7 +241,8 @@ bool Importer::lower_structural(const onnx::NodeProto& node) {
       throw Error(describe(node) + ": mode '" + mode + "' is not supported (nearest, linear, cubic)");
     attrs.params.cubic_coeff_a = a.get_float("cubic_coeff_a", -0.75f);
     attrs.params.exclude_outside = a.get_int("exclude_outside", 0) != 0;
-    // Resize-10 has neither attribute: it means Upsample's asymmetric coordinates and floor for nearest.
+    // Resize-10 has neither attribute: it means Upsample's asymmetric coordinates, and for nearest floor, or
+    // ceil along an axis that shrinks (ref::NearestRounding::resize_10).
     const std::string ctm =
         a.get_string("coordinate_transformation_mode", resize_10 ? "asymmetric" : "half_pixel");
     if (ctm == "half_pixel")
@@ -256,8 +257,10 @@ bool Importer::lower_structural(const onnx::NodeProto& node) {
       attrs.params.tf_half_pixel_for_nearest = true;
     else
       throw Error(describe(node) + ": coordinate_transformation_mode '" + ctm + "' is not supported");
-    const std::string nm = a.get_string("nearest_mode", resize_10 ? "floor" : "round_prefer_floor");
-    if (nm == "round_prefer_floor")
+    const std::string nm = a.get_string("nearest_mode", "round_prefer_floor");
+    if (resize_10)
+      p.nearest_rounding = ref::NearestRounding::resize_10;
+    else if (nm == "round_prefer_floor")
       p.nearest_rounding = ref::NearestRounding::round_prefer_floor;
     else if (nm == "round_prefer_ceil")
       p.nearest_rounding = ref::NearestRounding::round_prefer_ceil;

@@ -22,6 +22,7 @@ int64_t nearest_offset(double ratio, NearestRounding rounding) {
     case NearestRounding::round_prefer_ceil:
       return ratio < 0.5 ? 0 : 1;
     case NearestRounding::floor:
+    case NearestRounding::resize_10:  // (resolved per axis by axis_rounding before)
       return 0;
     case NearestRounding::ceil:
       return 1;
@@ -71,7 +72,8 @@ FloatResizeAxis float_resize_axis(int64_t in, int64_t out, double scale, const F
     const auto b = static_cast<int64_t>(base);
     switch (p.mode) {
       case FloatResizeMode::nearest:
-        first = ratio == 1.0 ? b + 1 : b + nearest_offset(ratio, p.base.nearest_rounding);
+        first =
+            ratio == 1.0 ? b + 1 : b + nearest_offset(ratio, axis_rounding(p.base.nearest_rounding, scale));
         break;
       case FloatResizeMode::linear:
         first = b;

@@ -33,6 +33,7 @@ int64_t round_nearest(double x, NearestRounding rounding) {
     case NearestRounding::round_prefer_ceil:
       return static_cast<int64_t>(std::floor(x + 0.5));
     case NearestRounding::floor:
+    case NearestRounding::resize_10:  // (resolved per axis by axis_rounding before)
       return static_cast<int64_t>(std::floor(x));
     case NearestRounding::ceil:
       return static_cast<int64_t>(std::ceil(x));
@@ -50,12 +51,13 @@ std::vector<ResizeTap> resize_axis_taps(int64_t in, int64_t out, double scale, c
   if (!std::isfinite(scale) || !(scale > 0.0))
     throw Error("resize: scale " + std::to_string(scale) + " must be finite and > 0");
   std::vector<ResizeTap> taps(static_cast<size_t>(out));
+  const NearestRounding rounding = axis_rounding(params.nearest_rounding, scale);
   constexpr int32_t one = 1 << kResizeWeightBits;
   for (int64_t o = 0; o < out; ++o) {
     const double x = resize_source_coordinate(o, in, out, scale, params.coordinate_mode);
     ResizeTap& t = taps[static_cast<size_t>(o)];
     if (params.mode == ResizeMode::nearest) {
-      t.index0 = t.index1 = std::clamp<int64_t>(round_nearest(x, params.nearest_rounding), 0, in - 1);
+      t.index0 = t.index1 = std::clamp<int64_t>(round_nearest(x, rounding), 0, in - 1);
       continue;
     }
     const double clamped = std::clamp(x, 0.0, static_cast<double>(in - 1));
@@ -121,6 +123,7 @@ int64_t onnxruntime_nearest(float x, NearestRounding rounding) {
     case NearestRounding::round_prefer_ceil:
       return static_cast<int64_t>(std::round(x));
     case NearestRounding::floor:
+    case NearestRounding::resize_10:  // (resolved per axis by axis_rounding before)
       return static_cast<int64_t>(std::floor(x));
     case NearestRounding::ceil:
       return static_cast<int64_t>(std::ceil(x));
@@ -140,6 +143,7 @@ std::vector<OnnxRuntimeTap> onnxruntime_axis_taps(int64_t in, int64_t out, doubl
   if (!std::isfinite(s) || !(s > 0.0f))
     throw Error("resize: scale " + std::to_string(scale) + " must be finite and > 0");
   std::vector<OnnxRuntimeTap> taps(static_cast<size_t>(out));
+  const NearestRounding rounding = axis_rounding(params.nearest_rounding, s);  // shrinking by the float scale
   for (int64_t o = 0; o < out; ++o) {
     // An axis it does not scale maps each index to itself, whatever the coordinate mode.
     const float x =
@@ -148,8 +152,7 @@ std::vector<OnnxRuntimeTap> onnxruntime_axis_taps(int64_t in, int64_t out, doubl
     if (params.mode == ResizeMode::nearest) {
       // Held to [-1, in] first, which picks the same pixel, so that the conversion to an integer is defined.
       const float held = std::clamp(x, -1.0f, static_cast<float>(in));
-      t.index0 = t.index1 =
-          std::clamp<int64_t>(onnxruntime_nearest(held, params.nearest_rounding), 0, in - 1);
+      t.index0 = t.index1 = std::clamp<int64_t>(onnxruntime_nearest(held, rounding), 0, in - 1);
       continue;
     }
     const float clamped = std::max(0.0f, std::min(x, static_cast<float>(in - 1)));

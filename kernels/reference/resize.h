@@ -11,8 +11,16 @@ namespace octet::ref {
 enum class ResizeMode { nearest, linear };
 // How an output coordinate maps back to the input (ONNX Resize's coordinate_transformation_mode).
 enum class CoordinateMode { half_pixel, pytorch_half_pixel, align_corners, asymmetric };
-// How nearest mode rounds a fractional input coordinate (ONNX Resize's nearest_mode).
-enum class NearestRounding { round_prefer_floor, round_prefer_ceil, floor, ceil };
+// How nearest mode rounds a fractional input coordinate (ONNX Resize's nearest_mode). resize_10: Resize-10
+// and Upsample, which have no nearest_mode: floor, but ceil along an axis that shrinks (scale < 1), as ONNX
+// Runtime computes them and as ONNX's opset-10 test data has them (axis_rounding resolves it per axis).
+enum class NearestRounding { round_prefer_floor, round_prefer_ceil, floor, ceil, resize_10 };
+
+// The rounding along an axis resized by `scale` (> 0): resize_10 resolved, the others as they are.
+constexpr NearestRounding axis_rounding(NearestRounding rounding, double scale) {
+  if (rounding != NearestRounding::resize_10) return rounding;
+  return scale < 1.0 ? NearestRounding::ceil : NearestRounding::floor;
+}
 
 struct ResizeParams {
   int64_t out_h = 1;

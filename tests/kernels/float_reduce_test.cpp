@@ -951,7 +951,7 @@ Taps1d onnx_taps(int64_t o, int64_t in, int64_t out, double scale, const ref::Fl
   switch (p.mode) {
     case ref::FloatResizeMode::nearest: {
       bool right = true;  // integral x: [0, 1]
-      if (ratio != 1.0) switch (p.base.nearest_rounding) {
+      if (ratio != 1.0) switch (ref::axis_rounding(p.base.nearest_rounding, scale)) {
           case ref::NearestRounding::round_prefer_floor:
             right = ratio > 0.5;
             break;
@@ -959,6 +959,7 @@ Taps1d onnx_taps(int64_t o, int64_t in, int64_t out, double scale, const ref::Fl
             right = ratio >= 0.5;
             break;
           case ref::NearestRounding::floor:
+          case ref::NearestRounding::resize_10:  // resolved above
             right = false;
             break;
           case ref::NearestRounding::ceil:
@@ -1037,7 +1038,7 @@ ref::FloatResizeParams random_resize_params(test::Random& rng, int64_t ih, int64
   ref::FloatResizeParams p;
   p.mode = static_cast<ref::FloatResizeMode>(rng.integer(0, 2));
   p.base.coordinate_mode = static_cast<ref::CoordinateMode>(rng.integer(0, 3));
-  p.base.nearest_rounding = static_cast<ref::NearestRounding>(rng.integer(0, 3));
+  p.base.nearest_rounding = static_cast<ref::NearestRounding>(rng.integer(0, 4));
   p.tf_half_pixel_for_nearest = rng.integer(0, 4) == 0;
   p.cubic_coeff_a = rng.coin() ? -0.75f : -0.5f;
   p.exclude_outside = rng.coin();
@@ -1159,6 +1160,17 @@ TEST(FloatResizeReference, NearestModesAndTfHalfPixel) {
   p.base.nearest_rounding = ref::NearestRounding::floor;
   p.base.out_w = 2;
   EXPECT_TRUE(identical(resize_2d(x, 1, 5, p), {20, 40}));  // 1.25 -> 1, 3.75 -> 3
+  // Resize-10: asymmetric coordinates, ceil along an axis that shrinks (5 -> 3: 0, 1.67, 3.33), floor along
+  // one that grows (5 -> 7 by 1.4: 0, 0.71, 1.43, 2.14, 2.86, 3.57, 4.29).
+  p.tf_half_pixel_for_nearest = false;
+  p.base.nearest_rounding = ref::NearestRounding::resize_10;
+  p.base.coordinate_mode = ref::CoordinateMode::asymmetric;
+  p.base.out_w = 3;
+  p.base.scale_w = 0.6;
+  EXPECT_TRUE(identical(resize_2d(x, 1, 5, p), {10, 30, 50}));
+  p.base.out_w = 7;
+  p.base.scale_w = 1.4;
+  EXPECT_TRUE(identical(resize_2d(x, 1, 5, p), {10, 10, 20, 30, 30, 40, 50}));
 }
 
 TEST(FloatResizeReference, RejectsBadParams) {

@@ -94,8 +94,9 @@ TEST(Resize, NearestModes) {
   // sizes (ties included: 4 -> 8 half_pixel lands on .25 / .75, 4 -> 3 on exact halves) and copy bytes.
   const TensorU8 in({1, 1, 4, 1}, {10, 20, 30, 40}, QuantParams::per_tensor(1.0f, 0));
   for (int64_t out_w : {8, 3, 5, 1})
-    for (auto rounding : {ref::NearestRounding::round_prefer_floor, ref::NearestRounding::round_prefer_ceil,
-                          ref::NearestRounding::floor, ref::NearestRounding::ceil})
+    for (auto rounding :
+         {ref::NearestRounding::round_prefer_floor, ref::NearestRounding::round_prefer_ceil,
+          ref::NearestRounding::floor, ref::NearestRounding::ceil, ref::NearestRounding::resize_10})
       for (auto mode : {ref::CoordinateMode::half_pixel, ref::CoordinateMode::asymmetric,
                         ref::CoordinateMode::align_corners}) {
         ref::ResizeParams p;
@@ -107,7 +108,8 @@ TEST(Resize, NearestModes) {
         for (int64_t x = 0; x < out_w; ++x) {
           const double s = source(x, 4, out_w, out_w / 4.0, mode);
           double r = 0;
-          switch (rounding) {
+          // Resize-10: ceil where the axis shrinks (4 -> 3, 4 -> 1), floor where it grows.
+          switch (ref::axis_rounding(rounding, out_w / 4.0)) {
             case ref::NearestRounding::round_prefer_floor:
               r = (s - std::floor(s) == 0.5) ? std::floor(s) : std::round(s);
               break;
@@ -115,6 +117,7 @@ TEST(Resize, NearestModes) {
               r = (s - std::floor(s) == 0.5) ? std::ceil(s) : std::round(s);
               break;
             case ref::NearestRounding::floor:
+            case ref::NearestRounding::resize_10:  // resolved above
               r = std::floor(s);
               break;
             case ref::NearestRounding::ceil:

@@ -203,6 +203,9 @@ def resize_axis(v, axis, out_len, scale, mode, ctm, nearest_mode):
             "round_prefer_ceil": lambda t: np.floor(t + 0.5),
             "floor": np.floor,
             "ceil": np.ceil,
+            # Resize-10 and Upsample: ceil along an axis that shrinks, floor otherwise (ONNX Runtime's, and
+            # ONNX's opset-10 test data).
+            "resize_10": np.ceil if scale < 1 else np.floor,
         }[nearest_mode]
         idx = np.clip(rounding(xs), 0, in_len - 1).astype(np.int64)
         return np.take(v, idx, axis=axis)
@@ -494,7 +497,7 @@ class Builder:
         attrs = {"mode": mode}
         if self.opset < 11:
             inputs = [x.name, self.const(np.array(scales, np.float32), "scales")]
-            ctm, nearest_mode = "asymmetric", "floor"  # Resize-10 behaves like Upsample
+            ctm, nearest_mode = "asymmetric", "resize_10"  # Resize-10 behaves like Upsample
         else:
             if ctm:
                 attrs["coordinate_transformation_mode"] = ctm
@@ -858,6 +861,19 @@ def qdq_resize_linear_opset10():
     xq = b.q(b.input([1, 4, 6, 6], -1, 2))
     r = b.resize(b.dq(xq), "linear", scales=[1, 1, 2, 2])
     b.output(b.q(r, xq.s, xq.z))
+    return b
+
+
+@model
+def resize10_nearest_shrink():
+    """Resize-10 in nearest mode, which has no nearest_mode: floor along an axis that grows, ceil along one that
+    shrinks (ONNX Runtime's, and ONNX's opset-10 test data); on a float tensor (6x5 -> 3x7) and on a quantized
+    one (10x9 -> 7x4)."""
+    b = Builder("resize10_nearest_shrink", opset=10)
+    b.output(b.resize(b.input([1, 2, 6, 5], -1, 1, name="image"), "nearest", scales=[1, 1, 0.6, 1.5]))
+    xq = b.q(b.input([1, 3, 10, 9], -1, 2))
+    near = b.resize(b.dq(xq), "nearest", scales=[1, 1, 0.75, 0.45])
+    b.output(b.q(near, xq.s, xq.z))
     return b
 
 
