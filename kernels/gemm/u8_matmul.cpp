@@ -11,6 +11,7 @@
 #include <xsimd/xsimd.hpp>
 
 #include "kernels/error.h"
+#include "kernels/gemm/amx_gemm.h"
 #include "kernels/gemm/pack_layout.h"
 
 namespace octet::gemm {
@@ -51,15 +52,17 @@ void interleave_step(const uint8_t* const rows[4], int8_t* out) {
   }
 }
 
-// B [K, N] into the int8 [n_padded / 16][k_padded / 4][16][4] layout, 64 bytes per k step of a block;
-// columns past N and rows past K (the padding) hold 128, which is 0 once less 128.
-void interleave(PackedWeights& p, const uint8_t* b) {
-  const int64_t k = p.k, n = p.n, steps = p.k_padded / 4;
-  p.data.resize(static_cast<size_t>(p.n_padded * p.k_padded));
+// B [K, N] into the int8 [n_padded / 16][k_padded / 4][16][4] layout (the VNNI GEMM's and, with k padded to
+// 64, the AMX tiles'), 64 bytes per k step of a block; columns past N and rows past K (the padding) hold
+// 128, which is 0 once less 128.
+void interleave(const uint8_t* b, int64_t k, int64_t n, int64_t k_padded, int64_t n_padded,
+                std::vector<int8_t>& data) {
+  const int64_t steps = k_padded / 4;
+  data.resize(static_cast<size_t>(n_padded * k_padded));
   uint8_t padded[4][16];
-  for (int64_t block = 0; block < p.n_padded / kChannelBlock; ++block) {
+  for (int64_t block = 0; block < n_padded / kChannelBlock; ++block) {
     const int64_t first = block * kChannelBlock, width = std::min(kChannelBlock, n - first);
-    int8_t* out = p.data.data() + block * steps * 64;
+    int8_t* out = data.data() + block * steps * 64;
     for (int64_t s = 0; s < steps; ++s, out += 64) {
       const uint8_t* rows[4];
       for (int64_t j = 0; j < 4; ++j) {
@@ -69,11 +72,37 @@ void interleave(PackedWeights& p, const uint8_t* b) {
           continue;
         }
         std::memset(padded[j], 128, sizeof padded[j]);
-        if (row < k) std::memcpy(padded[j], b + row * n + first, static_cast<size_t>(width));
+        if (row < k && width > 0) std::memcpy(padded[j], b + row * n + first, static_cast<size_t>(width));
         rows[j] = padded[j];
       }
       interleave_step(rows, out);
     }
+  }
+}
+
+// The folded bias of each of B's columns (packed_gemm.h) into bias[0, n): from its sum less 128 * K, the
+// weights' sum as stored. `layout` gives the zero points; the AMX tiles fold the same way.
+void fold_column_sums(const PackedWeights& layout, const uint8_t* b, std::vector<int32_t>& bias) {
+  const int64_t k = layout.k, n = layout.n;
+  // A row of B at a time: contiguous, vectorised.
+  std::vector<int32_t> sums(static_cast<size_t>(n), 0);
+  for (int64_t j = 0; j < k; ++j) {
+    const uint8_t* row = b + j * n;
+    for (int64_t c = 0; c < n; ++c)
+      sums[static_cast<size_t>(c)] += row[c];
+  }
+  for (int64_t c = 0; c < n; ++c)
+    bias[static_cast<size_t>(c)] = folded_bias(layout, c, 0, sums[static_cast<size_t>(c)] - 128 * k);
+}
+
+// Each of `rows` rows' sum of its k bytes.
+void row_sums(const uint8_t* a, int64_t rows, int64_t k, std::vector<int32_t>& sums) {
+  sums.resize(static_cast<size_t>(rows));
+  for (int64_t r = 0; r < rows; ++r) {
+    int32_t sum = 0;
+    for (int64_t j = 0; j < k; ++j)
+      sum += a[r * k + j];
+    sums[static_cast<size_t>(r)] = sum;
   }
 }
 
@@ -102,77 +131,104 @@ U8MatMul prepare_u8_matmul(Isa isa, int64_t m, int64_t k, int64_t n, const Quant
   // from the worst case B, every byte the farthest from its zero point: they then hold for any B.
   const auto farthest = static_cast<uint8_t>(b.zero_point() >= 128 ? 0 : 255);
   const std::vector<uint8_t> worst(static_cast<size_t>(n * k), farthest);
-  U8MatMul mm{m, k, n, pack(isa, worst.data(), n, k, b, nullptr, a, output, clamp, "matmul", 1, mode)};
-  mm.shared.data.clear();
-  mm.shared.data.shrink_to_fit();
+  U8MatMul mm{m, k, n, pack(isa, worst.data(), n, k, b, nullptr, a, output, clamp, "matmul", 1, mode), {}};
+  mm.shared.data = {};
   std::fill(mm.shared.requant.bias.begin(), mm.shared.requant.bias.end(), 0);
+  if (isa == Isa::avx512amx) {
+    mm.amx = amx_pack(worst.data(), n, k, b, nullptr, a, output, clamp, "matmul", mode);
+    mm.amx->data = {};
+    std::fill(mm.amx->requant.bias.begin(), mm.amx->requant.bias.end(), 0);
+  }
   return mm;
 }
 
 PackedWeights pack_matmul_operand(const U8MatMul& mm, const uint8_t* b) {
   PackedWeights p = mm.shared;
-  const int64_t k = mm.k, n = mm.n;
   if (k_group(p.isa) == 4 && p.isa != Isa::avx2)
-    interleave(p, b);
+    interleave(b, mm.k, mm.n, p.k_padded, p.n_padded, p.data);
   else
-    place_weights(p, [&](int64_t r, int64_t j) { return static_cast<int32_t>(b[j * n + r]) - 128; });
-  // Column sums, a row of B at a time (contiguous, vectorised), for the folded bias.
-  std::vector<int32_t> sums(static_cast<size_t>(n), 0);
-  for (int64_t j = 0; j < k; ++j) {
-    const uint8_t* row = b + j * n;
-    for (int64_t c = 0; c < n; ++c)
-      sums[static_cast<size_t>(c)] += row[c];
-  }
-  for (int64_t c = 0; c < n; ++c)
-    p.requant.bias[static_cast<size_t>(c)] = folded_bias(p, c, 0, sums[static_cast<size_t>(c)] - 128 * k);
+    place_weights(p, [&](int64_t r, int64_t j) { return static_cast<int32_t>(b[j * mm.n + r]) - 128; });
+  fold_column_sums(mm.shared, b, p.requant.bias);
   return p;
 }
 
-void run(const U8MatMul& mm, const uint8_t* a, const uint8_t* b,
-         std::span<const std::array<int64_t, 2>> operands, uint8_t* c) {
+AmxPackedWeights pack_matmul_operand_amx(const U8MatMul& mm, const uint8_t* b) {
+  if (!mm.amx) throw Error("matmul: not prepared for AMX tiles");
+  AmxPackedWeights p = *mm.amx;
+  interleave(b, mm.k, mm.n, p.k_padded, p.n_padded, p.data);
+  fold_column_sums(mm.shared, b, p.requant.bias);
+  return p;
+}
+
+namespace {
+
+// Runs every output batch's row tiles in parallel, B's batches packed by `pack` first; compute(w, rows of A,
+// sums, row count, C) computes one tile.
+template <class Pack, class Compute>
+void run_batches(const U8MatMul& mm, const uint8_t* a, const uint8_t* b,
+                 std::span<const std::array<int64_t, 2>> operands, uint8_t* c, Pack&& pack,
+                 Compute&& compute) {
   const int64_t m = mm.m, k = mm.k, n = mm.n;
   int64_t b_batches = 0;
   for (const auto& at : operands)
     b_batches = std::max(b_batches, at[1] + 1);
-  std::vector<PackedWeights> packed(static_cast<size_t>(b_batches));
-  tbb::parallel_for(int64_t{0}, b_batches, [&](int64_t i) {
-    packed[static_cast<size_t>(i)] = pack_matmul_operand(mm, b + i * k * n);
-  });
+  using Packed = decltype(pack(b));
+  std::vector<Packed> packed(static_cast<size_t>(b_batches));
+  tbb::parallel_for(int64_t{0}, b_batches,
+                    [&](int64_t i) { packed[static_cast<size_t>(i)] = pack(b + i * k * n); });
   const int64_t tiles = (m + kRowTile - 1) / kRowTile;
-  static tbb::enumerable_thread_specific<Scratch> scratch_space;
   tbb::parallel_for(int64_t{0}, static_cast<int64_t>(operands.size()) * tiles, [&](int64_t task) {
     const int64_t batch = task / tiles, first = task % tiles * kRowTile, rows = std::min(kRowTile, m - first);
     const auto& at = operands[static_cast<size_t>(batch)];
-    const PackedWeights& w = packed[static_cast<size_t>(at[1])];
-    const uint8_t* x = a + (at[0] * m + first) * k;
-    uint8_t* out = c + (batch * m + first) * n;
-    Scratch& scratch = scratch_space.local();
-    if (w.needs_row_sums) {
-      scratch.sums.resize(static_cast<size_t>(rows));
-      for (int64_t r = 0; r < rows; ++r) {
-        int32_t sum = 0;
-        for (int64_t j = 0; j < k; ++j)
-          sum += x[r * k + j];
-        scratch.sums[static_cast<size_t>(r)] = sum;
-      }
-    }
-    const int64_t elem = w.a_element_size();
-    if (elem == 1 && w.k_padded == k) return compute(w, x, k, scratch.sums.data(), rows, 0, n, out, n);
-    // Rows padded to k_padded with zeros (and widened to int16 for AVX2), as the kernels read them.
-    const int64_t row_bytes = w.k_padded * elem;
-    scratch.rows.assign(static_cast<size_t>(rows * row_bytes), 0);
-    for (int64_t r = 0; r < rows; ++r) {
-      uint8_t* row = scratch.rows.data() + r * row_bytes;
-      if (elem == 1) {
-        std::memcpy(row, x + r * k, static_cast<size_t>(k));
-      } else {
-        auto* wide = reinterpret_cast<int16_t*>(row);
-        for (int64_t j = 0; j < k; ++j)
-          wide[j] = x[r * k + j];
-      }
-    }
-    compute(w, scratch.rows.data(), row_bytes, scratch.sums.data(), rows, 0, n, out, n);
+    compute(packed[static_cast<size_t>(at[1])], a + (at[0] * m + first) * k, rows,
+            c + (batch * m + first) * n);
   });
+}
+
+}  // namespace
+
+void run(const U8MatMul& mm, const uint8_t* a, const uint8_t* b,
+         std::span<const std::array<int64_t, 2>> operands, uint8_t* c) {
+  const int64_t k = mm.k, n = mm.n;
+  static tbb::enumerable_thread_specific<Scratch> scratch_space;
+  if (mm.amx) {
+    // The tile walk reads A's rows in place (copies at a partial last k step of its own).
+    return run_batches(
+        mm, a, b, operands, c, [&](const uint8_t* batch) { return pack_matmul_operand_amx(mm, batch); },
+        [&](const AmxPackedWeights& w, const uint8_t* x, int64_t rows, uint8_t* out) {
+          Scratch& scratch = scratch_space.local();
+          if (w.needs_row_sums) row_sums(x, rows, k, scratch.sums);
+          const int32_t* sums = w.needs_row_sums ? scratch.sums.data() : nullptr;
+          if (mm.amx_on_model) return compute_amx_model(w, x, k, sums, rows, 0, n, out, n);
+#if defined(__x86_64__)
+          compute_amx(w, x, k, sums, rows, 0, n, out, n);
+#else
+          throw Error("matmul: AMX tiles on a CPU that is not x86");
+#endif
+        });
+  }
+  run_batches(
+      mm, a, b, operands, c, [&](const uint8_t* batch) { return pack_matmul_operand(mm, batch); },
+      [&](const PackedWeights& w, const uint8_t* x, int64_t rows, uint8_t* out) {
+        Scratch& scratch = scratch_space.local();
+        if (w.needs_row_sums) row_sums(x, rows, k, scratch.sums);
+        const int64_t elem = w.a_element_size();
+        if (elem == 1 && w.k_padded == k) return compute(w, x, k, scratch.sums.data(), rows, 0, n, out, n);
+        // Rows padded to k_padded with zeros (and widened to int16 for AVX2), as the kernels read them.
+        const int64_t row_bytes = w.k_padded * elem;
+        scratch.rows.assign(static_cast<size_t>(rows * row_bytes), 0);
+        for (int64_t r = 0; r < rows; ++r) {
+          uint8_t* row = scratch.rows.data() + r * row_bytes;
+          if (elem == 1) {
+            std::memcpy(row, x + r * k, static_cast<size_t>(k));
+          } else {
+            auto* wide = reinterpret_cast<int16_t*>(row);
+            for (int64_t j = 0; j < k; ++j)
+              wide[j] = x[r * k + j];
+          }
+        }
+        compute(w, scratch.rows.data(), row_bytes, scratch.sums.data(), rows, 0, n, out, n);
+      });
 }
 
 }  // namespace octet::gemm

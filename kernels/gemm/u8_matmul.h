@@ -8,8 +8,10 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <span>
 
+#include "kernels/gemm/amx_pack.h"
 #include "kernels/gemm/packed_gemm.h"
 #include "kernels/quantization/requant_mode.h"
 
@@ -19,19 +21,26 @@ struct U8MatMul {
   int64_t m = 0, k = 0, n = 0;
   // The layout, requantization and zero points every batch's packing shares; no data, bias zero.
   PackedWeights shared;
+  // avx512amx: the same for the AMX tiles (k padded to 64), which then run the product instead.
+  std::optional<AmxPackedWeights> amx;
+  // Run the tile walk on the scalar model of the instructions (gemm/amx_tile_model.h) instead of the
+  // hardware: what the tests do on machines without AMX. Never set by prepare_u8_matmul.
+  bool amx_on_model = false;
 };
 
 // Whether K products can never overflow int32 for any bytes of A and B: K * max|a - z_a| * max|b - z_b|
 // over all 256 values. Where they can, the reference (which checks the actual bytes) runs instead.
 bool u8_matmul_always_fits(int64_t k, const QuantParams& a, const QuantParams& b);
 
-// Prepares the product for `isa` (a vector ISA; avx512amx runs its avx512vnni GEMM). Params per tensor,
+// Prepares the product for `isa` (avx512amx: for the tiles, and for its avx512vnni GEMM). Params per tensor,
 // uint8; the sums must always fit (u8_matmul_always_fits). Throws octet::Error naming "matmul" otherwise.
 U8MatMul prepare_u8_matmul(Isa isa, int64_t m, int64_t k, int64_t n, const QuantParams& a,
                            const QuantParams& b, const QuantParams& output, Clamp clamp, RequantMode mode);
 
-// One batch's B [K, N] (dense rows) packed as the GEMM's weights: data and folded bias.
+// One batch's B [K, N] (dense rows) packed as the GEMM's weights, data and folded bias: for the vector GEMM,
+// and for the AMX tiles (mm.amx only).
 PackedWeights pack_matmul_operand(const U8MatMul& mm, const uint8_t* b);
+AmxPackedWeights pack_matmul_operand_amx(const U8MatMul& mm, const uint8_t* b);
 
 // Runs batches: output batch i is a's batch operands[i][0] times b's batch operands[i][1] (dense [M, K],
 // [K, N] and [M, N] matrices, one after another), in parallel over B's batches and row tiles inside the

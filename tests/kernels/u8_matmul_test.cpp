@@ -1,11 +1,13 @@
 // The uint8 matmul on the GEMM kernels (kernels/gemm/u8_matmul.h) against ref::matmul_u8, on every ISA this
-// CPU runs and in both requantization modes: random shapes across the 16-channel blocks, the k steps of 4
+// CPU runs and on the AMX tile walk (on the scalar model of the tile instructions where the CPU has no AMX),
+// in both requantization modes: random shapes across the 16-channel blocks, the k steps of 4
 // and the 64-row tiles; broadcast batches; b's zero point 128 (no row sums) and others; operands holding only
 // 0 and 255; the largest K that always fits; any thread count.
 
 #include <gtest/gtest.h>
 #include <tbb/task_arena.h>
 
+#include <algorithm>
 #include <array>
 #include <vector>
 
@@ -32,9 +34,17 @@ std::vector<std::array<int64_t, 2>> operands(const Case& c) {
   return at;
 }
 
+bool cpu_runs(Isa isa) {
+  const std::vector<Isa> isas = supported_isas();
+  return std::find(isas.begin(), isas.end(), isa) != isas.end();
+}
+
+// `isa` avx512amx: the tile walk on AMX, or on the scalar model of the instructions where the CPU has none.
 std::vector<uint8_t> fast(const Case& c, Isa isa, RequantMode mode) {
   const int64_t m = c.a.dim(1), k = c.a.dim(2), n = c.b.dim(2);
-  const gemm::U8MatMul mm = gemm::prepare_u8_matmul(isa, m, k, n, c.a.quant, c.b.quant, c.out, c.clamp, mode);
+  gemm::U8MatMul mm = gemm::prepare_u8_matmul(isa, m, k, n, c.a.quant, c.b.quant, c.out, c.clamp, mode);
+  EXPECT_EQ(mm.amx.has_value(), isa == Isa::avx512amx);
+  mm.amx_on_model = !cpu_runs(isa);
   const auto at = operands(c);
   std::vector<uint8_t> out(at.size() * static_cast<size_t>(m * n), 0xEE);
   gemm::run(mm, c.a.data.data(), c.b.data.data(), at, out.data());
@@ -107,7 +117,14 @@ TEST_P(U8MatMulFast, SameBytesForAnyThreadCount) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Isas, U8MatMulFast, ::testing::ValuesIn(supported_isas()),
+// The ISAs this CPU runs, and avx512amx's tiles on their scalar model.
+std::vector<Isa> isas_and_amx_model() {
+  std::vector<Isa> isas = supported_isas();
+  if (!cpu_runs(Isa::avx512amx)) isas.push_back(Isa::avx512amx);
+  return isas;
+}
+
+INSTANTIATE_TEST_SUITE_P(Isas, U8MatMulFast, ::testing::ValuesIn(isas_and_amx_model()),
                          [](const auto& info) { return std::string(name_of(info.param)); });
 
 TEST(U8MatMulFast, RefusesWhatCouldOverflowOrIsEmpty) {
