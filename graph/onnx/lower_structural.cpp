@@ -216,7 +216,8 @@ bool Importer::lower_structural(const onnx::NodeProto& node) {
   }
   if (op == "Resize" || op == "Upsample") {
     // Upsample (deprecated since opset 10, still in models converted then, e.g. YOLOv3's) is Resize-10:
-    // (X, scales), asymmetric coordinates and floor for nearest, at any opset.
+    // (X, scales), asymmetric coordinates and, for nearest, floor (ceil along an axis that shrinks), at any
+    // opset.
     const bool upsample = op == "Upsample";
     if (upsample)
       a.expect_only({"mode", "scales"});  // scales: an attribute in Upsample-7 / 8, an input from 9

@@ -144,7 +144,7 @@ U8MatMul prepare_u8_matmul(Isa isa, int64_t m, int64_t k, int64_t n, const Quant
 
 PackedWeights pack_matmul_operand(const U8MatMul& mm, const uint8_t* b) {
   PackedWeights p = mm.shared;
-  if (k_group(p.isa) == 4 && p.isa != Isa::avx2)
+  if (k_group(p.isa) == 4)
     interleave(b, mm.k, mm.n, p.k_padded, p.n_padded, p.data);
   else
     place_weights(p, [&](int64_t r, int64_t j) { return static_cast<int32_t>(b[j * mm.n + r]) - 128; });

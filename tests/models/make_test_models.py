@@ -1367,6 +1367,19 @@ def qdq_attention():
 
 
 @model
+def qdq_matmul_broadcast():
+    """A QDQ MatMul of two activations whose batch dimensions broadcast ([2, 1, 5, 6] x [1, 3, 6, 7]; K = 6, not
+    a multiple of 4): the uint8 matmul pairs each of the 6 output batches with its operands' batches."""
+    b = Builder("qdq_matmul_broadcast")
+    x = b.dq(b.q(b.input([2, 1, 5, 6], -1, 1)))
+    y = b.dq(b.q(b.input([1, 3, 6, 7], -2, 1, name="other")))
+    out = T(b.node("MatMul", [x.name, y.name], "matmul"),
+            as_f32(np.matmul(x.v.astype(np.float64), y.v.astype(np.float64))))
+    b.output(b.q(out))
+    return b
+
+
+@model
 def qop_conv_resize_linear():
     """A QOperator network's upsampling: QLinearConv -> Resize of its raw uint8 output (linear, half_pixel,
     6x7 -> 11x13). Both outputs are kept so that a test can recompute the Resize from the convolution's bytes:
