@@ -62,6 +62,7 @@ ARCHITECTURES = {
     # Swin's shifted windows (Roll as Slice / Concat) and its training-mode Dropout of ratio 0.
     "vit_b_16": (M.vit_b_16, 224),
     "swin_t": (M.swin_t, 224),
+    "maxvit_t": (M.maxvit_t, 224),
 }
 FLOAT_LIMIT = 1e-4  # of torch's largest output magnitude
 
