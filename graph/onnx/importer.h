@@ -154,6 +154,15 @@ class Importer {
     UnaryParams params;
   };
   std::optional<GatedProduct> gated_product(const onnx::NodeProto& gate) const;
+  // GELU written out as exporters did before opset 20's Gelu, 0.5 x (1 + erf(x / sqrt 2)), as one unary
+  // operator: x / sqrt 2 (or x * (1 / sqrt 2)) -> Erf -> + 1, then multiplied by x and by 0.5 in any of the
+  // orders ((x * e) * 0.5, x * (e * 0.5), (x * 0.5) * e), each intermediate read only by the next node.
+  // `nodes`: the chain, the node giving the result last. nullopt unless x starts such a chain (x's type and
+  // rank, at least 1, are the caller's to check).
+  struct GeluChain {
+    std::vector<const onnx::NodeProto*> nodes;
+  };
+  std::optional<GeluChain> gelu_chain(const std::string& x) const;
   // The Add that a float convolution whose result is `tensor` (value `conv_output`) can take in: the
   // result's only consumer, adding a float value of the same shape and layout computed already (`other`).
   struct ResidualAdd {

@@ -346,6 +346,70 @@ std::optional<Importer::GatedProduct> Importer::gated_product(const onnx::NodePr
   return GatedProduct{&mul, params};
 }
 
+std::optional<Importer::GeluChain> Importer::gelu_chain(const std::string& x) const {
+  if (x.empty()) return std::nullopt;
+  // The only consumer of `t`, which is no graph output.
+  auto only_consumer = [&](const std::string& t) -> const onnx::NodeProto* {
+    if (is_graph_output(t)) return nullptr;
+    const auto cs = consumers(t);
+    return cs.size() == 1 ? cs[0] : nullptr;
+  };
+  auto binary = [&](const onnx::NodeProto* n, const char* op) {
+    return n != nullptr && n->op_type() == op && in_onnx_domain(*n) && n->input_size() == 2 &&
+           n->output_size() == 1 && n->attribute_size() == 0 && n->input(0) != n->input(1);
+  };
+  // The value of n's other operand than `t` where it is a single constant of rank 0 or 1 (which broadcasts
+  // no tensor of rank 1 or more to a higher rank).
+  auto constant_with = [&](const onnx::NodeProto& n, const std::string& t) -> std::optional<double> {
+    if (n.input(0) != t && n.input(1) != t) return std::nullopt;
+    const auto it = symbols_.find(n.input(n.input(0) == t ? 1 : 0));
+    if (it == symbols_.end() || it->second.kind != Symbol::Kind::constant ||
+        !it->second.constant.is_scalar() || it->second.constant.shape.size() > 1)
+      return std::nullopt;
+    return it->second.real_values()[0];
+  };
+  auto close_to = [](std::optional<double> v, double want) {
+    return v && std::abs(*v - want) <= 1e-6 * want;  // the float32 roundings of sqrt 2 and its inverse
+  };
+  // n multiplies x by t.
+  auto x_times = [&](const onnx::NodeProto* n, const std::string& t) {
+    return binary(n, "Mul") &&
+           ((n->input(0) == x && n->input(1) == t) || (n->input(0) == t && n->input(1) == x));
+  };
+  for (const onnx::NodeProto* scaled : consumers(x)) {
+    const bool divides =
+        binary(scaled, "Div") && scaled->input(0) == x && close_to(constant_with(*scaled, x), std::sqrt(2.0));
+    const bool multiplies =
+        binary(scaled, "Mul") && close_to(constant_with(*scaled, x), 1.0 / std::sqrt(2.0));
+    if (!divides && !multiplies) continue;
+    const onnx::NodeProto* erf = only_consumer(scaled->output(0));
+    if (erf == nullptr || erf->op_type() != "Erf" || !in_onnx_domain(*erf) || erf->input_size() != 1 ||
+        erf->output_size() != 1)
+      continue;
+    const onnx::NodeProto* plus_one = only_consumer(erf->output(0));
+    if (!binary(plus_one, "Add") || constant_with(*plus_one, erf->output(0)) != 1.0) continue;
+    const std::string& e = plus_one->output(0);
+    const onnx::NodeProto* next = only_consumer(e);
+    if (!binary(next, "Mul")) continue;
+    const std::string& after = next->output(0);
+    if (x_times(next, e)) {  // (x * e) * 0.5
+      const onnx::NodeProto* half = only_consumer(after);
+      if (binary(half, "Mul") && constant_with(*half, after) == 0.5)
+        return GeluChain{{scaled, erf, plus_one, next, half}};
+    } else if (constant_with(*next, e) == 0.5) {  // x * (e * 0.5)
+      const onnx::NodeProto* product = only_consumer(after);
+      if (x_times(product, after)) return GeluChain{{scaled, erf, plus_one, next, product}};
+    } else {  // (x * 0.5) * e
+      const std::string& half_x = next->input(0) == e ? next->input(1) : next->input(0);
+      for (const onnx::NodeProto* half : consumers(x))
+        if (binary(half, "Mul") && half->output(0) == half_x && constant_with(*half, x) == 0.5 &&
+            only_consumer(half_x) == next)
+          return GeluChain{{scaled, erf, plus_one, half, next}};
+    }
+  }
+  return std::nullopt;
+}
+
 bool Importer::lower_float(const onnx::NodeProto& node) {
   if (!node.domain().empty() && node.domain() != "ai.onnx") return false;
   const std::string& op = node.op_type();
@@ -418,8 +482,19 @@ bool Importer::lower_float(const onnx::NodeProto& node) {
           act.fused.push_back(cs[i]);
           act.fused.push_back(gated->mul);
           act.last = gated->mul->output(0);
-          break;
+          return act;
         }
+      // GELU, when the result feeds nothing but the chain.
+      if (const auto gelu = gelu_chain(act.last)) {
+        const auto in_chain = [&](const onnx::NodeProto* n) {
+          return std::find(gelu->nodes.begin(), gelu->nodes.end(), n) != gelu->nodes.end();
+        };
+        if (in_chain(cs[0]) && in_chain(cs[1])) {
+          act.unary = UnaryParams{UnaryOp::gelu, 0.0f, 0.0f, 0.0f};
+          act.fused.insert(act.fused.end(), gelu->nodes.begin(), gelu->nodes.end());
+          act.last = gelu->nodes.back()->output(0);
+        }
+      }
     }
     return act;
   };
@@ -467,6 +542,22 @@ bool Importer::lower_float(const onnx::NodeProto& node) {
     }
     define_real(node, 0, emit_unary(float_input(node, 0), *p));
     return true;
+  }
+  if (op == "Div" || op == "Mul") {
+    // GELU's chain as one pass over x, from whichever of its nodes reading x comes first.
+    for (int i = 0; i < std::min(node.input_size(), 2); ++i) {
+      const auto x = symbols_.find(node.input(i));
+      if (x == symbols_.end() || x->second.kind != Symbol::Kind::real) continue;
+      const Value& xv = graph_.value(x->second.value);
+      if (xv.type != ElementType::f32 || xv.shape.empty()) continue;
+      const auto gelu = gelu_chain(node.input(i));
+      if (!gelu || std::find(gelu->nodes.begin(), gelu->nodes.end(), &node) == gelu->nodes.end()) continue;
+      for (const onnx::NodeProto* n : gelu->nodes)
+        if (n != &node) mark_consumed(n);
+      define_real(*gelu->nodes.back(), 0,
+                  emit_unary(float_input(node, i), UnaryParams{UnaryOp::gelu, 0.0f, 0.0f, 0.0f}));
+      return true;
+    }
   }
   if (op == "Clip") {
     ValueId x = float_input(node, 0);

@@ -367,9 +367,13 @@ T erf(T x) {
   using namespace detail;  // types and constants; every call stays qualified
   const T a = simd::abs(x);
   const T near_zero = simd::fma(a, detail::horner(a * a, kErfSmallP), a);
+  const auto small = a < T(kErfPolynomialBelow);
+  // Where every lane is in the polynomial's range (most of GELU's inputs), the other form, which the select
+  // below would not pick, is not computed: the same bits, without its exp.
+  if (!simd::any(!small)) return simd::copy_sign(near_zero, x);
   const T a_clamped = simd::select(a > T(4.0f), T(4.0f), a);  // erf rounds to 1 beyond 3.92
   const T far = T(1.0f) - fmath::exp(detail::horner(a_clamped - T(kErfcLogCenter), kErfcLogQ));
-  return simd::copy_sign(simd::select(a < T(kErfPolynomialBelow), near_zero, far), x);
+  return simd::copy_sign(simd::select(small, near_zero, far), x);
 }
 
 // Rounding to integral values, exact: adding and removing 2^23 rounds |x| < 2^23 to an integer (ties to

@@ -983,6 +983,19 @@ TEST(ModelInfo, TransposesOfLayoutChangesMerge) {
   EXPECT_EQ(ops, expected);
 }
 
+// GELU written out (Div / Mul by sqrt 2, Erf, Add 1, two Mul) runs as one operator, or folds into the
+// convolution before it; a chain whose Erf is also a graph output stays five operators.
+// (MatchesExpectedOutputs checks the values of the same model.)
+TEST(ModelInfo, WrittenOutGeluRunsAsOneOperator) {
+  const Model model = Model::load(Case{"float_gelu_chains", ""}.onnx().string());
+  std::vector<std::string> ops;
+  for (const NodeInfo& n : model.nodes())
+    if (n.op != "transpose") ops.push_back(n.op + " " + n.onnx_op);
+  const std::vector<std::string> expected = {"conv+gelu Conv", "unary Mul",  "unary Mul",  "binary Div",
+                                             "unary Erf",      "binary Add", "binary Mul", "binary Mul"};
+  EXPECT_EQ(ops, expected);
+}
+
 // A QDQ MatMul of two activations (attention's Q K^T and its product with V) runs as a uint8 matmul, not
 // in float on the dequantized operands.
 TEST(ModelInfo, QdqMatMulsOfActivationsRunInUint8) {

@@ -3553,6 +3553,29 @@ def float_fused_activations():
 
 
 @model
+def float_gelu_chains():
+    """GELU written out as exporters did before opset 20, 0.5 x (1 + erf(x / sqrt 2)), which octet runs as one
+    operator (lower_float.cpp): after a convolution, folded into it (torch's order, (x * e) * 0.5); on other
+    tensors in the other orders, x * (e * 0.5) with the scale as x * (1 / sqrt 2), and (x * 0.5) * e with its
+    x * 0.5 first in the file. Left as operators: a chain whose Erf is also a graph output."""
+    b = Builder("float_gelu_chains", opset=13)
+    erf = np.vectorize(math.erf)
+    x = b.input([1, 6, 7, 7], -3, 3)
+    c = float_conv(b, x, 8, 3, pads=(1, 1, 1, 1), gain=0.8)
+    e = b.binary("Add", b.unary("Erf", b.binary("Div", c, math.sqrt(2)), erf), 1.0)
+    y = b.binary("Mul", b.binary("Mul", c, e), 0.5)
+    e = b.binary("Add", b.unary("Erf", b.binary("Mul", y, 1 / math.sqrt(2)), erf), 1.0)
+    y = b.binary("Mul", y, b.binary("Mul", e, 0.5))
+    half = b.binary("Mul", y, 0.5)
+    y = b.binary("Mul", half, b.binary("Add", b.unary("Erf", b.binary("Div", y, math.sqrt(2)), erf), 1.0))
+    b.output(y)
+    kept = b.unary("Erf", b.binary("Div", y, math.sqrt(2)), erf)
+    b.output(b.binary("Mul", b.binary("Mul", y, b.binary("Add", kept, 1.0)), 0.5))
+    b.output(kept)
+    return b
+
+
+@model
 def float_residual_adds():
     """Residual connections that octet adds inside the float convolution before them (lower_float.cpp): a
     ResNet bottleneck whose projection shortcut comes after the main branch in the file (the shortcut's
