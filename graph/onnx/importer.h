@@ -277,6 +277,10 @@ class Importer {
   ValueId plain_reshape(const onnx::NodeProto& node, ValueId v, Shape shape, const std::string& suffix);
   // x [..., K] (or [K]) times constant weights b [K, N] (row-major), as a float fully connected layer
   // named after the node's output 0.
+  // MatMul(x, constant) -> Add(constant of N values): the Add's bias taken into the fully connected layer
+  // that gives `y` (torch's Linear on inputs of rank 3 or more is exported so), the Add marked consumed and
+  // returned; nullptr where the product feeds anything else or the addend is no such constant.
+  const onnx::NodeProto* take_bias_add(const onnx::NodeProto& matmul, ValueId y);
   ValueId build_float_matmul_constant(const onnx::NodeProto& node, ValueId x, const Shape& b_shape,
                                       const std::vector<double>& b);
   // Folds an inference-mode BatchNormalization into a float convolution's weights (ONNX layout, output

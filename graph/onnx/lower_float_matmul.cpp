@@ -47,6 +47,40 @@ ValueId Importer::build_float_matmul_constant(const onnx::NodeProto& node, Value
   return y;
 }
 
+const onnx::NodeProto* Importer::take_bias_add(const onnx::NodeProto& matmul, ValueId y) {
+  const std::string& product = matmul.output(0);
+  const Value& out = graph_.value(y);
+  if (out.name != product || is_graph_output(product)) return nullptr;  // (a vector's product is reshaped)
+  const auto layer =
+      std::find_if(graph_.nodes.rbegin(), graph_.nodes.rend(), [&](const Node& n) { return n.output == y; });
+  if (layer == graph_.nodes.rend() || layer->kind != OpKind::fully_connected) return nullptr;
+  auto& attrs = std::get<FloatFullyConnectedAttrs>(layer->attrs);
+  const int64_t n = attrs.weights->shape[0];
+  const auto cs = consumers(product);
+  if (cs.size() != 1 || attrs.bias) return nullptr;
+  const onnx::NodeProto& add = *cs[0];
+  if (add.op_type() != "Add" || (!add.domain().empty() && add.domain() != "ai.onnx") ||
+      add.input_size() != 2 || add.output_size() != 1 || add.attribute_size() != 0 ||
+      add.input(0) == add.input(1))
+    return nullptr;
+  // A constant of N values (or one) along the last axis, adding no rank: the same sums with the bias first.
+  const auto it = symbols_.find(add.input(add.input(0) == product ? 1 : 0));
+  if (it == symbols_.end() || it->second.kind != Symbol::Kind::constant) return nullptr;
+  const Constant& c = it->second.constant;
+  if (c.shape.size() > out.shape.size() || (c.size() != n && c.size() != 1) ||
+      (c.size() == n && n > 1 && (c.shape.empty() || c.shape.back() != n)))
+    return nullptr;
+  const std::vector<double> values = it->second.real_values();
+  std::vector<float> bias(static_cast<size_t>(n));
+  for (int64_t j = 0; j < n; ++j)
+    bias[static_cast<size_t>(j)] =
+        static_cast<float>(values[values.size() == 1 ? 0 : static_cast<size_t>(j)]);
+  attrs.bias = std::make_shared<TensorF32>(Shape{n}, std::move(bias));
+  mark_consumed(&add);
+  graph_.value(y).name = add.output(0);
+  return &add;
+}
+
 bool Importer::lower_float_matmul(const onnx::NodeProto& node) {
   const std::string& op = node.op_type();
   const Attributes a(node);
@@ -77,7 +111,12 @@ bool Importer::lower_float_matmul(const onnx::NodeProto& node) {
     if (sa.empty()) throw Error(describe(node) + ": MatMul of a scalar");
     const Symbol& bs = symbol(node, 1);
     if (bs.kind == Symbol::Kind::constant && bs.constant.shape.size() == 2) {
-      define_real(node, 0, build_float_matmul_constant(node, x, bs.constant.shape, bs.real_values()));
+      const ValueId y = build_float_matmul_constant(node, x, bs.constant.shape, bs.real_values());
+      if (const onnx::NodeProto* add = take_bias_add(node, y)) {
+        define_real(*add, 0, y);
+        return true;
+      }
+      define_real(node, 0, y);
       return true;
     }
     ValueId b = as_plain(float_input(node, 1), node);

@@ -983,6 +983,21 @@ TEST(ModelInfo, TransposesOfLayoutChangesMerge) {
   EXPECT_EQ(ops, expected);
 }
 
+// MatMul(x, W) -> Add(constant bias along the last axis) is one fully connected layer; Adds of other
+// addends, or after a product that is also a graph output, stay operators. (MatchesExpectedOutputs checks the
+// values of the same model.)
+TEST(ModelInfo, MatMulBiasAddsFoldIntoTheLayer) {
+  const Model model = Model::load(Case{"float_matmul_bias", ""}.onnx().string());
+  std::vector<std::string> ops;
+  for (const NodeInfo& n : model.nodes())
+    ops.push_back(n.op + " " + n.onnx_op);
+  const std::vector<std::string> expected = {"fully_connected MatMul", "fully_connected MatMul",
+                                             "fully_connected MatMul", "binary Add",
+                                             "fully_connected MatMul", "binary Add",
+                                             "fully_connected MatMul", "binary Add"};
+  EXPECT_EQ(ops, expected);
+}
+
 // GELU written out (Div / Mul by sqrt 2, Erf, Add 1, two Mul) runs as one operator, or folds into the
 // convolution before it; a chain whose Erf is also a graph output stays five operators.
 // (MatchesExpectedOutputs checks the values of the same model.)

@@ -3553,6 +3553,25 @@ def float_fused_activations():
 
 
 @model
+def float_matmul_bias():
+    """torch's Linear on inputs of rank 3, MatMul(x, W) -> Add(bias), which octet runs as one fully connected
+    layer with that bias (lower_float_matmul.cpp): a bias of [N], then one of [1, 1, N] added first. Left as
+    operators: an Add of a bias per row and column ([4, N]), one of a computed tensor, and the Add after a
+    product that is also a graph output."""
+    b = Builder("float_matmul_bias", opset=13)
+    x = b.input([2, 4, 6], -1, 1)
+    w = lambda k, n, name: fconst(b, b.rng.normal(0, 0.5, (k, n)), name)
+    y = b.binary("Add", b.matmul(x, w(6, 5, "w1")), fconst(b, b.rng.normal(0, 0.3, 5), "bias1"))
+    y = b.binary("Add", fconst(b, b.rng.normal(0, 0.3, (1, 1, 7)), "bias2"), b.matmul(y, w(5, 7, "w2")))
+    y = b.binary("Add", b.matmul(y, w(7, 3, "w3")), fconst(b, b.rng.normal(0, 0.3, (4, 3)), "bias3"))
+    y = b.binary("Add", b.matmul(y, w(3, 3, "w4")), y)
+    kept = b.matmul(y, w(3, 2, "w5"))
+    b.output(b.binary("Add", kept, fconst(b, b.rng.normal(0, 0.3, 2), "bias5")))
+    b.output(kept)
+    return b
+
+
+@model
 def float_gelu_chains():
     """GELU written out as exporters did before opset 20, 0.5 x (1 + erf(x / sqrt 2)), which octet runs as one
     operator (lower_float.cpp): after a convolution, folded into it (torch's order, (x * e) * 0.5); on other
