@@ -96,13 +96,12 @@ float accumulate_row(const float* x, int64_t count, float shift, float* terms = 
     if constexpr (kStoreTerms) L::store_n(terms + i + v * W, t, n);
     p[v] = n == W ? Acc::combine(p[v], t) : simd::select(L::first_lanes(n), Acc::combine(p[v], t), p[v]);
   }
-  alignas(64) float part[P];
-  for (int64_t v = 0; v < V; ++v)
-    p[v].store_aligned(part + v * W);
-  for (int64_t h = P / 2; h >= 1; h /= 2)
-    for (int64_t j = 0; j < h; ++j)
-      part[j] = Acc::combine(part[j], part[j + h]);
-  return part[0];
+  // The reference's tree over the P partials (part[j] with part[j + h], h = P / 2 down to 1): its levels
+  // that pair whole vectors, then those inside the last one.
+  for (int64_t h = V / 2; h >= 1; h /= 2)
+    for (int64_t v = 0; v < h; ++v)
+      p[v] = Acc::combine(p[v], p[v + h]);
+  return L::tree(p[0], [](const B& a, const B& b) { return Acc::combine(a, b); });
 }
 
 // The ordered accumulation down n (<= width) adjacent columns x[i * stride + l], i < count, one output per

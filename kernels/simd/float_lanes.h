@@ -16,6 +16,10 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <type_traits>
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
 
 #include "kernels/reference/float_elementwise.h"
 #include "kernels/simd/float_primitives.h"
@@ -34,20 +38,39 @@ struct Lanes {
   static V load(const float* p) { return V::load_unaligned(p); }
   static void store(float* p, const V& v) { v.store_unaligned(p); }
   static V splat(float x) { return V(x); }
-  // The first n (< width) floats from p, the other lanes 0; never reads past p + n.
+  // The first n (< width) floats from p, the other lanes 0; never reads past p + n. Masked loads on x86
+  // (the masked-off lanes do not fault), a copy through a buffer elsewhere: rows of a few vectors
+  // (attention's 49-wide softmax rows) have a tail in every pass, where a memcpy call cost more than the
+  // vector work.
   static V load_partial(const float* p, int64_t n) {
+#if defined(__x86_64__)
+    if constexpr (std::is_base_of_v<xsimd::avx512f, Arch>) {
+      return _mm512_maskz_loadu_ps(static_cast<__mmask16>((1u << n) - 1), p);
+    } else if constexpr (std::is_base_of_v<xsimd::avx2, Arch>) {
+      return _mm256_maskload_ps(p, avx2_first_lanes(n));
+    }
+#endif
     alignas(64) float buffer[V::size] = {};
     std::memcpy(buffer, p, static_cast<size_t>(n) * sizeof(float));
     return V::load_aligned(buffer);
   }
   // Stores the first n (< width) lanes.
   static void store_partial(float* p, const V& v, int64_t n) {
+#if defined(__x86_64__)
+    if constexpr (std::is_base_of_v<xsimd::avx512f, Arch>) {
+      return _mm512_mask_storeu_ps(p, static_cast<__mmask16>((1u << n) - 1), v);
+    } else if constexpr (std::is_base_of_v<xsimd::avx2, Arch>) {
+      return _mm256_maskstore_ps(p, avx2_first_lanes(n), v);
+    }
+#endif
     alignas(64) float buffer[V::size];
     v.store_aligned(buffer);
     std::memcpy(p, buffer, static_cast<size_t>(n) * sizeof(float));
   }
   // n <= width floats.
-  static V load_n(const float* p, int64_t n) { return n == width ? load(p) : load_partial(p, n); }
+  static V load_n(const float* p, int64_t n) {
+    return n == width ? load(p) : load_partial(p, n);
+  }
   static void store_n(float* p, const V& v, int64_t n) {
     if (n == width)
       store(p, v);
@@ -65,29 +88,90 @@ struct Lanes {
     v.store_aligned(buffer);
     return buffer[0];
   }
+  // A pairwise tree inside one vector, lane 0's result: for h = width / 2 down to 1, lane j combined with
+  // lane j + h, combine(lane j, lane j + h): the pairs and operand order of a scalar tree over the lanes
+  // stored in order (the reductions' partials, float_reduce_order.h), in log2(width) vector steps.
+  template <class Combine>
+  static float tree(V x, const Combine& combine) {
+    if constexpr (width >= 16) x = combine(x, down<8>(x));
+    if constexpr (width >= 8) x = combine(x, down<4>(x));
+    if constexpr (width >= 4) x = combine(x, down<2>(x));
+    if constexpr (width >= 2) x = combine(x, down<1>(x));
+    return lane0(x);
+  }
 
-  static V fma(const V& a, const V& b, const V& c) { return simd::fma(a, b, c); }
-  static V div(const V& a, const V& b) { return simd::div(a, b); }
-  static V sqrt(const V& a) { return simd::sqrt(a); }
-  static V abs(const V& a) { return simd::abs(a); }
-  static V max(const V& a, const V& b) { return simd::max_propagating_nan(a, b); }
-  static V min(const V& a, const V& b) { return simd::min_propagating_nan(a, b); }
-  static V clamp(const V& x, const V& lo, const V& hi) { return simd::clamp(x, lo, hi); }
+  static V fma(const V& a, const V& b, const V& c) {
+    return simd::fma(a, b, c);
+  }
+  static V div(const V& a, const V& b) {
+    return simd::div(a, b);
+  }
+  static V sqrt(const V& a) {
+    return simd::sqrt(a);
+  }
+  static V abs(const V& a) {
+    return simd::abs(a);
+  }
+  static V max(const V& a, const V& b) {
+    return simd::max_propagating_nan(a, b);
+  }
+  static V min(const V& a, const V& b) {
+    return simd::min_propagating_nan(a, b);
+  }
+  static V clamp(const V& x, const V& lo, const V& hi) {
+    return simd::clamp(x, lo, hi);
+  }
 
   // Scalar steps: the builtin fma (std::fma's own), and the batch operations above on lane 0, which are
   // the same operations by construction.
-  static float fma(float a, float b, float c) { return __builtin_fmaf(a, b, c); }
-  static float max(float a, float b) { return lane0(max(V(a), V(b))); }
-  static float min(float a, float b) { return lane0(min(V(a), V(b))); }
-  static float clamp(float x, float lo, float hi) { return lane0(clamp(V(x), V(lo), V(hi))); }
-  static bool is_identity(const FloatClamp& c) { return c.lo == -INFINITY && c.hi == INFINITY; }
+  static float fma(float a, float b, float c) {
+    return __builtin_fmaf(a, b, c);
+  }
+  static float max(float a, float b) {
+    return lane0(max(V(a), V(b)));
+  }
+  static float min(float a, float b) {
+    return lane0(min(V(a), V(b)));
+  }
+  static float clamp(float x, float lo, float hi) {
+    return lane0(clamp(V(x), V(lo), V(hi)));
+  }
+  static bool is_identity(const FloatClamp& c) {
+    return c.lo == -INFINITY && c.hi == INFINITY;
+  }
 
   // Index arithmetic.
-  static int64_t smaller(int64_t a, int64_t b) { return a < b ? a : b; }
-  static int64_t larger(int64_t a, int64_t b) { return a < b ? b : a; }
-  static int64_t clamp_index(int64_t x, int64_t lo, int64_t hi) { return x < lo ? lo : (hi < x ? hi : x); }
+  static int64_t smaller(int64_t a, int64_t b) {
+    return a < b ? a : b;
+  }
+  static int64_t larger(int64_t a, int64_t b) {
+    return a < b ? b : a;
+  }
+  static int64_t clamp_index(int64_t x, int64_t lo, int64_t hi) {
+    return x < lo ? lo : (hi < x ? hi : x);
+  }
   // Lanes left from i in a row of n: min(width, n - i).
-  static int64_t lanes_from(int64_t i, int64_t n) { return smaller(width, n - i); }
+  static int64_t lanes_from(int64_t i, int64_t n) {
+    return smaller(width, n - i);
+  }
+
+ private:
+#if defined(__x86_64__)
+  // All ones in the 32-bit lanes [0, n), the masks of vmaskmovps.
+  static __m256i avx2_first_lanes(int64_t n) {
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(n)),
+                              _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+  }
+#endif
+  // Lane j + H (mod width) in lane j.
+  template <int64_t H>
+  struct DownBy {
+    static constexpr uint32_t get(size_t i, size_t n) { return static_cast<uint32_t>((i + H) % n); }
+  };
+  template <int64_t H>
+  static V down(const V& x) {
+    return xsimd::swizzle(x, xsimd::make_batch_constant<xsimd::batch<uint32_t, Arch>, DownBy<H>>());
+  }
 };
 
 template <>
@@ -107,6 +191,10 @@ struct Lanes<ScalarArch> {
   }
   static Mask first_lanes(int64_t n) { return n > 0; }
   static float lane0(V v) { return v; }
+  template <class Combine>
+  static float tree(V x, const Combine&) {
+    return x;
+  }
 
   static V fma(V a, V b, V c) { return simd::fma(a, b, c); }
   static V div(V a, V b) { return simd::div(a, b); }
