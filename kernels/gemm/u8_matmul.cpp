@@ -81,18 +81,18 @@ void interleave(const uint8_t* b, int64_t k, int64_t n, int64_t k_padded, int64_
 }
 
 // The folded bias of each of B's columns (packed_gemm.h) into bias[0, n): from its sum less 128 * K, the
-// weights' sum as stored. `layout` gives the zero points; the AMX tiles fold the same way.
+// weights' sum as stored. `layout` gives the zero points; the AMX tiles fold the same way. The sums are
+// gathered in `bias` itself, a row of B at a time (contiguous, vectorised).
 void fold_column_sums(const PackedWeights& layout, const uint8_t* b, std::vector<int32_t>& bias) {
   const int64_t k = layout.k, n = layout.n;
-  // A row of B at a time: contiguous, vectorised.
-  std::vector<int32_t> sums(static_cast<size_t>(n), 0);
+  std::fill(bias.begin(), bias.begin() + n, 0);
   for (int64_t j = 0; j < k; ++j) {
     const uint8_t* row = b + j * n;
     for (int64_t c = 0; c < n; ++c)
-      sums[static_cast<size_t>(c)] += row[c];
+      bias[static_cast<size_t>(c)] += row[c];
   }
   for (int64_t c = 0; c < n; ++c)
-    bias[static_cast<size_t>(c)] = folded_bias(layout, c, 0, sums[static_cast<size_t>(c)] - 128 * k);
+    bias[static_cast<size_t>(c)] = folded_bias(layout, c, 0, bias[static_cast<size_t>(c)] - 128 * k);
 }
 
 // Each of `rows` rows' sum of its k bytes.
@@ -131,7 +131,13 @@ U8MatMul prepare_u8_matmul(Isa isa, int64_t m, int64_t k, int64_t n, const Quant
   // from the worst case B, every byte the farthest from its zero point: they then hold for any B.
   const auto farthest = static_cast<uint8_t>(b.zero_point() >= 128 ? 0 : 255);
   const std::vector<uint8_t> worst(static_cast<size_t>(n * k), farthest);
-  U8MatMul mm{m, k, n, pack(isa, worst.data(), n, k, b, nullptr, a, output, clamp, "matmul", 1, mode), {}};
+  U8MatMul mm{m,
+              k,
+              n,
+              pack(isa, worst.data(), n, k, b, nullptr, a, output, clamp, "matmul", 1, mode),
+              {},
+              false,
+              std::make_shared<PackedOperandSets>()};
   mm.shared.data = {};
   std::fill(mm.shared.requant.bias.begin(), mm.shared.requant.bias.end(), 0);
   if (isa == Isa::avx512amx) {
@@ -142,40 +148,48 @@ U8MatMul prepare_u8_matmul(Isa isa, int64_t m, int64_t k, int64_t n, const Quant
   return mm;
 }
 
-PackedWeights pack_matmul_operand(const U8MatMul& mm, const uint8_t* b) {
-  PackedWeights p = mm.shared;
-  if (k_group(p.isa) == 4)
-    interleave(b, mm.k, mm.n, p.k_padded, p.n_padded, p.data);
+void pack_matmul_operand(const U8MatMul& mm, const uint8_t* b, PackedWeights& into) {
+  if (k_group(into.isa) == 4)
+    interleave(b, mm.k, mm.n, into.k_padded, into.n_padded, into.data);
   else
-    place_weights(p, [&](int64_t r, int64_t j) { return static_cast<int32_t>(b[j * mm.n + r]) - 128; });
-  fold_column_sums(mm.shared, b, p.requant.bias);
-  return p;
+    place_weights(into, [&](int64_t r, int64_t j) { return static_cast<int32_t>(b[j * mm.n + r]) - 128; });
+  fold_column_sums(mm.shared, b, into.requant.bias);
 }
 
-AmxPackedWeights pack_matmul_operand_amx(const U8MatMul& mm, const uint8_t* b) {
-  if (!mm.amx) throw Error("matmul: not prepared for AMX tiles");
-  AmxPackedWeights p = *mm.amx;
-  interleave(b, mm.k, mm.n, p.k_padded, p.n_padded, p.data);
-  fold_column_sums(mm.shared, b, p.requant.bias);
-  return p;
+void pack_matmul_operand(const U8MatMul& mm, const uint8_t* b, AmxPackedWeights& into) {
+  interleave(b, mm.k, mm.n, into.k_padded, into.n_padded, into.data);
+  fold_column_sums(mm.shared, b, into.requant.bias);
+}
+
+std::unique_ptr<PackedOperandSets::Set> PackedOperandSets::take() {
+  const std::lock_guard lock(mutex_);
+  if (free_.empty()) return std::make_unique<Set>();
+  std::unique_ptr<Set> set = std::move(free_.back());
+  free_.pop_back();
+  return set;
+}
+
+void PackedOperandSets::give_back(std::unique_ptr<Set> set) {
+  const std::lock_guard lock(mutex_);
+  free_.push_back(std::move(set));
 }
 
 namespace {
 
-// Runs every output batch's row tiles in parallel, B's batches packed by `pack` first; compute(w, rows of A,
-// sums, row count, C) computes one tile.
-template <class Pack, class Compute>
+// Runs every output batch's row tiles in parallel, B's batches packed first into `packed` (grown with copies
+// of `layout` as needed); compute(w, rows of A, row count, C) computes one tile.
+template <class Packed, class Compute>
 void run_batches(const U8MatMul& mm, const uint8_t* a, const uint8_t* b,
-                 std::span<const std::array<int64_t, 2>> operands, uint8_t* c, Pack&& pack,
-                 Compute&& compute) {
+                 std::span<const std::array<int64_t, 2>> operands, uint8_t* c, const Packed& layout,
+                 std::vector<Packed>& packed, Compute&& compute) {
   const int64_t m = mm.m, k = mm.k, n = mm.n;
   int64_t b_batches = 0;
   for (const auto& at : operands)
     b_batches = std::max(b_batches, at[1] + 1);
-  using Packed = decltype(pack(b));
-  std::vector<Packed> packed(static_cast<size_t>(b_batches));
-  tbb::parallel_for(int64_t{0}, b_batches,
-                    [&](int64_t i) { packed[static_cast<size_t>(i)] = pack(b + i * k * n); });
+  if (static_cast<int64_t>(packed.size()) < b_batches) packed.resize(static_cast<size_t>(b_batches), layout);
+  tbb::parallel_for(int64_t{0}, b_batches, [&](int64_t i) {
+    pack_matmul_operand(mm, b + i * k * n, packed[static_cast<size_t>(i)]);
+  });
   const int64_t tiles = (m + kRowTile - 1) / kRowTile;
   tbb::parallel_for(int64_t{0}, static_cast<int64_t>(operands.size()) * tiles, [&](int64_t task) {
     const int64_t batch = task / tiles, first = task % tiles * kRowTile, rows = std::min(kRowTile, m - first);
@@ -185,50 +199,66 @@ void run_batches(const U8MatMul& mm, const uint8_t* a, const uint8_t* b,
   });
 }
 
+// A set of mm's packing storage for one run, given back when the run ends (by an exception too).
+class SetForRun {
+ public:
+  explicit SetForRun(PackedOperandSets& sets) : sets_(sets), set_(sets.take()) {}
+  ~SetForRun() { sets_.give_back(std::move(set_)); }
+  SetForRun(const SetForRun&) = delete;
+  SetForRun& operator=(const SetForRun&) = delete;
+  PackedOperandSets::Set& operator*() const { return *set_; }
+
+ private:
+  PackedOperandSets& sets_;
+  std::unique_ptr<PackedOperandSets::Set> set_;
+};
+
 }  // namespace
 
 void run(const U8MatMul& mm, const uint8_t* a, const uint8_t* b,
          std::span<const std::array<int64_t, 2>> operands, uint8_t* c) {
   const int64_t k = mm.k, n = mm.n;
   static tbb::enumerable_thread_specific<Scratch> scratch_space;
+  if (!mm.sets) throw Error("matmul: not prepared");
+  const SetForRun set(*mm.sets);
   if (mm.amx) {
     // The tile walk reads A's rows in place (copies at a partial last k step of its own).
-    return run_batches(
-        mm, a, b, operands, c, [&](const uint8_t* batch) { return pack_matmul_operand_amx(mm, batch); },
-        [&](const AmxPackedWeights& w, const uint8_t* x, int64_t rows, uint8_t* out) {
-          Scratch& scratch = scratch_space.local();
-          if (w.needs_row_sums) row_sums(x, rows, k, scratch.sums);
-          const int32_t* sums = w.needs_row_sums ? scratch.sums.data() : nullptr;
-          if (mm.amx_on_model) return compute_amx_model(w, x, k, sums, rows, 0, n, out, n);
+    return run_batches(mm, a, b, operands, c, *mm.amx, (*set).amx,
+                       [&](const AmxPackedWeights& w, const uint8_t* x, int64_t rows, uint8_t* out) {
+                         Scratch& scratch = scratch_space.local();
+                         if (w.needs_row_sums) row_sums(x, rows, k, scratch.sums);
+                         const int32_t* sums = w.needs_row_sums ? scratch.sums.data() : nullptr;
+                         if (mm.amx_on_model) return compute_amx_model(w, x, k, sums, rows, 0, n, out, n);
 #if defined(__x86_64__)
-          compute_amx(w, x, k, sums, rows, 0, n, out, n);
+                         compute_amx(w, x, k, sums, rows, 0, n, out, n);
 #else
           throw Error("matmul: AMX tiles on a CPU that is not x86");
 #endif
-        });
+                       });
   }
-  run_batches(
-      mm, a, b, operands, c, [&](const uint8_t* batch) { return pack_matmul_operand(mm, batch); },
-      [&](const PackedWeights& w, const uint8_t* x, int64_t rows, uint8_t* out) {
-        Scratch& scratch = scratch_space.local();
-        if (w.needs_row_sums) row_sums(x, rows, k, scratch.sums);
-        const int64_t elem = w.a_element_size();
-        if (elem == 1 && w.k_padded == k) return compute(w, x, k, scratch.sums.data(), rows, 0, n, out, n);
-        // Rows padded to k_padded with zeros (and widened to int16 for AVX2), as the kernels read them.
-        const int64_t row_bytes = w.k_padded * elem;
-        scratch.rows.assign(static_cast<size_t>(rows * row_bytes), 0);
-        for (int64_t r = 0; r < rows; ++r) {
-          uint8_t* row = scratch.rows.data() + r * row_bytes;
-          if (elem == 1) {
-            std::memcpy(row, x + r * k, static_cast<size_t>(k));
-          } else {
-            auto* wide = reinterpret_cast<int16_t*>(row);
-            for (int64_t j = 0; j < k; ++j)
-              wide[j] = x[r * k + j];
-          }
-        }
-        compute(w, scratch.rows.data(), row_bytes, scratch.sums.data(), rows, 0, n, out, n);
-      });
+  run_batches(mm, a, b, operands, c, mm.shared, (*set).vnni,
+              [&](const PackedWeights& w, const uint8_t* x, int64_t rows, uint8_t* out) {
+                Scratch& scratch = scratch_space.local();
+                if (w.needs_row_sums) row_sums(x, rows, k, scratch.sums);
+                const int64_t elem = w.a_element_size();
+                if (elem == 1 && w.k_padded == k)
+                  return compute(w, x, k, scratch.sums.data(), rows, 0, n, out, n);
+                // Rows padded to k_padded with zeros (and widened to int16 for AVX2), as the kernels read
+                // them.
+                const int64_t row_bytes = w.k_padded * elem;
+                scratch.rows.assign(static_cast<size_t>(rows * row_bytes), 0);
+                for (int64_t r = 0; r < rows; ++r) {
+                  uint8_t* row = scratch.rows.data() + r * row_bytes;
+                  if (elem == 1) {
+                    std::memcpy(row, x + r * k, static_cast<size_t>(k));
+                  } else {
+                    auto* wide = reinterpret_cast<int16_t*>(row);
+                    for (int64_t j = 0; j < k; ++j)
+                      wide[j] = x[r * k + j];
+                  }
+                }
+                compute(w, scratch.rows.data(), row_bytes, scratch.sums.data(), rows, 0, n, out, n);
+              });
 }
 
 }  // namespace octet::gemm

@@ -8,14 +8,35 @@
 
 #include <array>
 #include <cstdint>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <span>
+#include <vector>
 
 #include "kernels/gemm/amx_pack.h"
 #include "kernels/gemm/packed_gemm.h"
 #include "kernels/quantization/requant_mode.h"
 
 namespace octet::gemm {
+
+// Every batch's packed B of one run, kept from run to run: a run takes a set (or makes one) and gives it
+// back, so that runs at the same time never share one and, once made, a run allocates nothing for its packing
+// (Swin's window attention packs hundreds of small batches per run: their allocations cost more than their
+// multiplies). Thread-safe.
+class PackedOperandSets {
+ public:
+  struct Set {
+    std::vector<PackedWeights> vnni;
+    std::vector<AmxPackedWeights> amx;
+  };
+  std::unique_ptr<Set> take();
+  void give_back(std::unique_ptr<Set> set);
+
+ private:
+  std::mutex mutex_;
+  std::vector<std::unique_ptr<Set>> free_;
+};
 
 struct U8MatMul {
   int64_t m = 0, k = 0, n = 0;
@@ -26,6 +47,8 @@ struct U8MatMul {
   // Run the tile walk on the scalar model of the instructions (gemm/amx_tile_model.h) instead of the
   // hardware: what the tests do on machines without AMX. Never set by prepare_u8_matmul.
   bool amx_on_model = false;
+  // Shared by copies of this product (one per operator); made by prepare_u8_matmul.
+  std::shared_ptr<PackedOperandSets> sets;
 };
 
 // Whether K products can never overflow int32 for any bytes of A and B: K * max|a - z_a| * max|b - z_b|
@@ -37,10 +60,10 @@ bool u8_matmul_always_fits(int64_t k, const QuantParams& a, const QuantParams& b
 U8MatMul prepare_u8_matmul(Isa isa, int64_t m, int64_t k, int64_t n, const QuantParams& a,
                            const QuantParams& b, const QuantParams& output, Clamp clamp, RequantMode mode);
 
-// One batch's B [K, N] (dense rows) packed as the GEMM's weights, data and folded bias: for the vector GEMM,
-// and for the AMX tiles (mm.amx only).
-PackedWeights pack_matmul_operand(const U8MatMul& mm, const uint8_t* b);
-AmxPackedWeights pack_matmul_operand_amx(const U8MatMul& mm, const uint8_t* b);
+// One batch's B [K, N] (dense rows) packed as the GEMM's weights, data and folded bias, into `into`: a copy
+// of mm.shared (for the vector GEMM) or of *mm.amx (for the AMX tiles), whose storage is reused.
+void pack_matmul_operand(const U8MatMul& mm, const uint8_t* b, PackedWeights& into);
+void pack_matmul_operand(const U8MatMul& mm, const uint8_t* b, AmxPackedWeights& into);
 
 // Runs batches: output batch i is a's batch operands[i][0] times b's batch operands[i][1] (dense [M, K],
 // [K, N] and [M, N] matrices, one after another), in parallel over B's batches and row tiles inside the

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <array>
+#include <thread>
 #include <vector>
 
 #include "kernels/error.h"
@@ -115,6 +116,39 @@ TEST_P(U8MatMulFast, SameBytesForAnyThreadCount) {
     tbb::task_arena arena(threads);
     arena.execute([&] { EXPECT_EQ(fast(c, GetParam(), RequantMode::fixed_point), want.data) << threads; });
   }
+}
+
+// One prepared product run from several threads at once, each on its own operands, as sessions sharing an
+// operator do: each run packs into a set of its own (PackedOperandSets), and the sets are reused by later
+// runs.
+TEST_P(U8MatMulFast, ConcurrentRunsOfOneProduct) {
+  test::Random rng(11);
+  const QuantParams qa = rng.activation_params(), qb = rng.activation_params(), qo = rng.activation_params();
+  gemm::U8MatMul mm =
+      gemm::prepare_u8_matmul(GetParam(), 33, 20, 19, qa, qb, qo, {}, RequantMode::fixed_point);
+  mm.amx_on_model = !cpu_runs(GetParam());
+  constexpr int kThreads = 4, kRuns = 3;
+  std::vector<Case> cases(kThreads * kRuns);
+  std::vector<std::vector<uint8_t>> got(cases.size());
+  for (Case& c : cases) {
+    c.a = rng.activations({3, 33, 20}, qa);
+    c.b = rng.activations({3, 20, 19}, qb);
+    c.out = qo;
+  }
+  const std::vector<std::array<int64_t, 2>> at = {{0, 0}, {1, 1}, {2, 2}};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t)
+    threads.emplace_back([&, t] {
+      for (int r = 0; r < kRuns; ++r) {
+        const size_t i = static_cast<size_t>(t * kRuns + r);
+        got[i].resize(3 * 33 * 19);
+        gemm::run(mm, cases[i].a.data.data(), cases[i].b.data.data(), at, got[i].data());
+      }
+    });
+  for (std::thread& t : threads)
+    t.join();
+  for (size_t i = 0; i < cases.size(); ++i)
+    EXPECT_EQ(got[i], ref::matmul_u8(cases[i].a, cases[i].b, qo, {}, RequantMode::fixed_point).data) << i;
 }
 
 // The ISAs this CPU runs, and avx512amx's tiles on their scalar model.

@@ -268,6 +268,34 @@ TEST(ConcurrentSessions, SelectionSizesCompileConcurrently) {
   findings.expect_none();
 }
 
+// A MatMul of two uint8 activations packs its right-hand operand on every run into storage it keeps for the
+// next runs (gemm::PackedOperandSets): sessions sharing the model, at 1 and 2 threads, each on inputs of
+// its own, must never see another run's packing.
+TEST(ConcurrentSessions, ActivationMatmulsKeepTheirPackingApart) {
+  const fs::path path = kTestModelsDir / "qdq_attention.onnx";
+  if (!fs::exists(path)) GTEST_SKIP() << "no generated test models";
+  const Model model = Model::load(path.string());
+  std::vector<Tensors> inputs;
+  std::vector<Tensors> expected;
+  for (int i = 0; i < 6; ++i) {
+    std::vector<float> values(2 * 5 * 8);
+    for (size_t j = 0; j < values.size(); ++j)
+      values[j] = std::sin(0.37f * static_cast<float>(j) + 1.3f * static_cast<float>(i));
+    inputs.push_back({{model.inputs().at(0).name, HostTensor::from_float({2, 5, 8}, std::move(values))}});
+    expected.push_back(run_once(model, inputs.back()));
+  }
+  Findings findings;
+  run_threads(kThreads, findings, [&](int t) {
+    Session session(model, SessionOptions{.threads = 1 + t % 2});
+    for (size_t r = 0; r < 3 * inputs.size(); ++r) {
+      const size_t i = (static_cast<size_t>(t) + r) % inputs.size();
+      if (!identical(session.run(inputs[i]), expected[i]))
+        findings.add("thread " + std::to_string(t) + " input " + std::to_string(i) + " differs");
+    }
+  });
+  findings.expect_none();
+}
+
 // Static int8 quantization treats every image of a batch alone: an image's outputs must not depend on the
 // batch it came in, which is what lets sessions of different batch sizes share one set of packed weights.
 TEST(ConcurrentSessions, BatchedOutputsMatchOneImageAtATime) {
