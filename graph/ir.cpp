@@ -189,8 +189,10 @@ int64_t bytes_moved(const Graph& graph, const Node& node) {
     if (b) bytes += b->size() * 4;
   };
   if (const auto* a = std::get_if<FloatConvAttrs>(&node.attrs)) float_constants(a->weights, a->bias);
-  if (const auto* a = std::get_if<FloatFullyConnectedAttrs>(&node.attrs))
+  if (const auto* a = std::get_if<FloatFullyConnectedAttrs>(&node.attrs)) {
     float_constants(a->weights, a->bias);
+    if (a->addend) bytes += a->addend->size() * 4;
+  }
   if (const auto* a = std::get_if<RecurrentAttrs>(&node.attrs))
     bytes += 4 * static_cast<int64_t>(a->params->w.size() + a->params->r.size() + a->params->b.size() +
                                       a->params->p.size());

@@ -96,6 +96,8 @@ struct FullyConnectedAttrs {
 struct FloatFullyConnectedAttrs {
   std::shared_ptr<const TensorF32> weights;  // [N, K]
   std::shared_ptr<const TensorF32> bias;     // [N] or null
+  // [N] or null: added to the finished sums, as the Add after a MatMul that it stands for computes it.
+  std::shared_ptr<const TensorF32> addend;
   FloatClamp clamp;
 };
 struct PoolAttrs {

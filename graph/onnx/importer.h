@@ -157,10 +157,12 @@ class Importer {
   // GELU written out as exporters did before opset 20's Gelu, 0.5 x (1 + erf(x / sqrt 2)), as one unary
   // operator: x / sqrt 2 (or x * (1 / sqrt 2)) -> Erf -> + 1, then multiplied by x and by 0.5 in any of the
   // orders ((x * e) * 0.5, x * (e * 0.5), (x * 0.5) * e), each intermediate read only by the next node.
-  // `nodes`: the chain, the node giving the result last. nullopt unless x starts such a chain (x's type and
-  // rank, at least 1, are the caller's to check).
+  // `nodes`: the chain, the node giving the result last; `params`: UnaryOp::gelu_written_out with the
+  // chain's constant and order, which computes what its operators do, rounding for rounding. nullopt unless
+  // x starts such a chain (x's type and rank, at least 1, are the caller's to check).
   struct GeluChain {
     std::vector<const onnx::NodeProto*> nodes;
+    UnaryParams params;
   };
   std::optional<GeluChain> gelu_chain(const std::string& x) const;
   // The Add that a float convolution whose result is `tensor` (value `conv_output`) can take in: the
@@ -278,8 +280,9 @@ class Importer {
   // x [..., K] (or [K]) times constant weights b [K, N] (row-major), as a float fully connected layer
   // named after the node's output 0.
   // MatMul(x, constant) -> Add(constant of N values): the Add's bias taken into the fully connected layer
-  // that gives `y` (torch's Linear on inputs of rank 3 or more is exported so), the Add marked consumed and
-  // returned; nullptr where the product feeds anything else or the addend is no such constant.
+  // that gives `y` (torch's Linear on inputs of rank 3 or more is exported so) as its addend, with the Add's
+  // rounding; the Add marked consumed and returned; nullptr where the product feeds anything else or the
+  // addend is no such constant.
   const onnx::NodeProto* take_bias_add(const onnx::NodeProto& matmul, ValueId y);
   ValueId build_float_matmul_constant(const onnx::NodeProto& node, ValueId x, const Shape& b_shape,
                                       const std::vector<double>& b);

@@ -377,10 +377,10 @@ std::optional<Importer::GeluChain> Importer::gelu_chain(const std::string& x) co
            ((n->input(0) == x && n->input(1) == t) || (n->input(0) == t && n->input(1) == x));
   };
   for (const onnx::NodeProto* scaled : consumers(x)) {
-    const bool divides =
-        binary(scaled, "Div") && scaled->input(0) == x && close_to(constant_with(*scaled, x), std::sqrt(2.0));
-    const bool multiplies =
-        binary(scaled, "Mul") && close_to(constant_with(*scaled, x), 1.0 / std::sqrt(2.0));
+    if (!binary(scaled, "Div") && !binary(scaled, "Mul")) continue;
+    const std::optional<double> scale = constant_with(*scaled, x);
+    const bool divides = binary(scaled, "Div") && scaled->input(0) == x && close_to(scale, std::sqrt(2.0));
+    const bool multiplies = binary(scaled, "Mul") && close_to(scale, 1.0 / std::sqrt(2.0));
     if (!divides && !multiplies) continue;
     const onnx::NodeProto* erf = only_consumer(scaled->output(0));
     if (erf == nullptr || erf->op_type() != "Erf" || !in_onnx_domain(*erf) || erf->input_size() != 1 ||
@@ -391,20 +391,25 @@ std::optional<Importer::GeluChain> Importer::gelu_chain(const std::string& x) co
     const std::string& e = plus_one->output(0);
     const onnx::NodeProto* next = only_consumer(e);
     if (!binary(next, "Mul")) continue;
+    // The constant as the float the operator computes with, and the order of the products.
+    auto chain = [&](std::vector<const onnx::NodeProto*> nodes, int order) {
+      return GeluChain{std::move(nodes), UnaryParams{UnaryOp::gelu_written_out, static_cast<float>(*scale),
+                                                     divides ? 1.0f : 0.0f, static_cast<float>(order)}};
+    };
     const std::string& after = next->output(0);
     if (x_times(next, e)) {  // (x * e) * 0.5
       const onnx::NodeProto* half = only_consumer(after);
       if (binary(half, "Mul") && constant_with(*half, after) == 0.5)
-        return GeluChain{{scaled, erf, plus_one, next, half}};
+        return chain({scaled, erf, plus_one, next, half}, 0);
     } else if (constant_with(*next, e) == 0.5) {  // x * (e * 0.5)
       const onnx::NodeProto* product = only_consumer(after);
-      if (x_times(product, after)) return GeluChain{{scaled, erf, plus_one, next, product}};
+      if (x_times(product, after)) return chain({scaled, erf, plus_one, next, product}, 1);
     } else {  // (x * 0.5) * e
       const std::string& half_x = next->input(0) == e ? next->input(1) : next->input(0);
       for (const onnx::NodeProto* half : consumers(x))
         if (binary(half, "Mul") && half->output(0) == half_x && constant_with(*half, x) == 0.5 &&
             only_consumer(half_x) == next)
-          return GeluChain{{scaled, erf, plus_one, half, next}};
+          return chain({scaled, erf, plus_one, half, next}, 2);
     }
   }
   return std::nullopt;
@@ -490,7 +495,7 @@ bool Importer::lower_float(const onnx::NodeProto& node) {
           return std::find(gelu->nodes.begin(), gelu->nodes.end(), n) != gelu->nodes.end();
         };
         if (in_chain(cs[0]) && in_chain(cs[1])) {
-          act.unary = UnaryParams{UnaryOp::gelu, 0.0f, 0.0f, 0.0f};
+          act.unary = gelu->params;
           act.fused.insert(act.fused.end(), gelu->nodes.begin(), gelu->nodes.end());
           act.last = gelu->nodes.back()->output(0);
         }
@@ -554,8 +559,7 @@ bool Importer::lower_float(const onnx::NodeProto& node) {
       if (!gelu || std::find(gelu->nodes.begin(), gelu->nodes.end(), &node) == gelu->nodes.end()) continue;
       for (const onnx::NodeProto* n : gelu->nodes)
         if (n != &node) mark_consumed(n);
-      define_real(*gelu->nodes.back(), 0,
-                  emit_unary(float_input(node, i), UnaryParams{UnaryOp::gelu, 0.0f, 0.0f, 0.0f}));
+      define_real(*gelu->nodes.back(), 0, emit_unary(float_input(node, i), gelu->params));
       return true;
     }
   }

@@ -57,13 +57,14 @@ const onnx::NodeProto* Importer::take_bias_add(const onnx::NodeProto& matmul, Va
   auto& attrs = std::get<FloatFullyConnectedAttrs>(layer->attrs);
   const int64_t n = attrs.weights->shape[0];
   const auto cs = consumers(product);
-  if (cs.size() != 1 || attrs.bias) return nullptr;
+  if (cs.size() != 1 || attrs.bias || attrs.addend) return nullptr;
   const onnx::NodeProto& add = *cs[0];
   if (add.op_type() != "Add" || (!add.domain().empty() && add.domain() != "ai.onnx") ||
       add.input_size() != 2 || add.output_size() != 1 || add.attribute_size() != 0 ||
       add.input(0) == add.input(1))
     return nullptr;
-  // A constant of N values (or one) along the last axis, adding no rank: the same sums with the bias first.
+  // A constant of N values (or one) along the last axis, adding no rank: added to the finished sums, one
+  // more rounding, as the Add computes it.
   const auto it = symbols_.find(add.input(add.input(0) == product ? 1 : 0));
   if (it == symbols_.end() || it->second.kind != Symbol::Kind::constant) return nullptr;
   const Constant& c = it->second.constant;
@@ -75,7 +76,7 @@ const onnx::NodeProto* Importer::take_bias_add(const onnx::NodeProto& matmul, Va
   for (int64_t j = 0; j < n; ++j)
     bias[static_cast<size_t>(j)] =
         static_cast<float>(values[values.size() == 1 ? 0 : static_cast<size_t>(j)]);
-  attrs.bias = std::make_shared<TensorF32>(Shape{n}, std::move(bias));
+  attrs.addend = std::make_shared<TensorF32>(Shape{n}, std::move(bias));
   mark_consumed(&add);
   graph_.value(y).name = add.output(0);
   return &add;

@@ -63,7 +63,7 @@ PackedFloatB pack_float_b(Isa isa, const float* b, int64_t k, int64_t n, bool tr
 }
 
 void float_gemm(const float* a, int64_t rows, int64_t lda, const PackedFloatB& b, const float* bias,
-                FloatClamp clamp, float* out, int64_t ldo) {
+                FloatClamp clamp, float* out, int64_t ldo, const float* addend) {
   if (rows < 0) throw Error("float gemm: negative row count " + std::to_string(rows));
   if (rows > 1 && (lda < b.k || ldo < b.n))
     throw Error("float gemm: row strides lda " + std::to_string(lda) + ", ldo " + std::to_string(ldo) +
@@ -91,6 +91,7 @@ void float_gemm(const float* a, int64_t rows, int64_t lda, const PackedFloatB& b
                     .ldb = round_up(cols, width),
                     .cols = cols,
                     .bias = bias ? bias + n0 : nullptr,
+                    .addend = addend ? addend + n0 : nullptr,
                     .clamp = clamp,
                     .out = out + r0 * ldo + n0,
                     .ldo = ldo});

@@ -21,10 +21,11 @@ struct PackedFloatB {
 };
 PackedFloatB pack_float_b(Isa isa, const float* b, int64_t k, int64_t n, bool transposed);
 
-// out[m, n] = clamp(bias[n] + sum_k a[m, k] B[k, n]) for m < rows; a's rows are `lda` floats apart and
-// out's `ldo` apart; bias may be null (acc then starts at 0.0f, else at bias[n]).
+// out[m, n] = clamp(bias[n] + sum_k a[m, k] B[k, n] + addend[n]) for m < rows; a's rows are `lda` floats
+// apart and out's `ldo` apart; bias may be null (acc then starts at 0.0f, else at bias[n]); addend, added
+// to the finished sum as one more rounding (an Add after the product: its bytes), may be null.
 void float_gemm(const float* a, int64_t rows, int64_t lda, const PackedFloatB& b, const float* bias,
-                FloatClamp clamp, float* out, int64_t ldo);
+                FloatClamp clamp, float* out, int64_t ldo, const float* addend = nullptr);
 
 // NumPy matmul of two runtime operands (as ref::float_matmul).
 void float_matmul(Isa isa, const float* a, const Shape& sa, const float* b, const Shape& sb, float* out);

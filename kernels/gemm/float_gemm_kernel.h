@@ -45,7 +45,9 @@ struct KRun {
   int64_t length = 0;
 };
 
-// out[r, j] = clamp(bias[j] + sum over the runs of a[r, kk] * b[b_row + i, j]) for r < rows, j < cols.
+// out[r, j] = clamp(bias[j] + sum over the runs of a[r, kk] * b[b_row + i, j] + addend[j]) for r < rows,
+// j < cols: the sum one accumulator from the bias on, then the addend as one more rounding (an Add after
+// the product, as the Add computes it).
 struct FloatGemmBlock {
   const float* a = nullptr;  // row r at a + r * lda, its kk-th element the kk-th k of the runs
   int64_t lda = 0;
@@ -56,7 +58,8 @@ struct FloatGemmBlock {
       nullptr;  // row k at b + k * ldb; columns readable up to cols rounded up to the vector width
   int64_t ldb = 0;
   int64_t cols = 0;
-  const float* bias = nullptr;  // [cols], or null for 0.0f
+  const float* bias = nullptr;    // [cols], or null for 0.0f
+  const float* addend = nullptr;  // [cols], or null for none
   FloatClamp clamp;
   float* out = nullptr;  // row r at out + r * ldo
   int64_t ldo = 0;

@@ -16,8 +16,8 @@
 namespace octet::gemm {
 
 template <class Arch, int kRows, int kVectors>
-void float_gemm_tile(const FloatGemmBlock& g, const float* a, const float* b, const float* bias, int64_t cols,
-                     float* out) {
+void float_gemm_tile(const FloatGemmBlock& g, const float* a, const float* b, const float* bias,
+                     const float* addend, int64_t cols, float* out) {
   using L = simd::Lanes<Arch>;
   using V = typename L::V;
   constexpr int64_t W = L::width;
@@ -57,6 +57,21 @@ void float_gemm_tile(const FloatGemmBlock& g, const float* a, const float* b, co
       }
     }
   }
+  if (addend != nullptr) {
+    // As for the bias, the partial last vector's from a zero-padded copy.
+    alignas(64) float padded[kCols] = {};
+    if (cols < kCols) {
+      std::memcpy(padded, addend, static_cast<size_t>(cols) * sizeof(float));
+      addend = padded;
+    }
+#pragma GCC unroll 8
+    for (int v = 0; v < kVectors; ++v) {
+      const V s = L::load(addend + v * W);
+#pragma GCC unroll 8
+      for (int r = 0; r < kRows; ++r)
+        acc[r][v] = acc[r][v] + s;
+    }
+  }
   if (!L::is_identity(g.clamp)) {
     const V lo = L::splat(g.clamp.lo), hi = L::splat(g.clamp.hi);
 #pragma GCC unroll 8
@@ -83,8 +98,8 @@ void float_gemm_tile(const FloatGemmBlock& g, const float* a, const float* b, co
 
 namespace detail {
 
-using FloatTileFn = void (*)(const FloatGemmBlock&, const float*, const float*, const float*, int64_t,
-                             float*);
+using FloatTileFn = void (*)(const FloatGemmBlock&, const float*, const float*, const float*, const float*,
+                             int64_t, float*);
 
 template <class Arch, int kRows, int... kVectors>
 constexpr auto float_tile_row(std::integer_sequence<int, kVectors...>) {
@@ -112,10 +127,11 @@ void float_gemm_block_simd(const FloatGemmBlock& g) {
     const int64_t cols = L::smaller(kChunk, g.cols - n0);
     const int64_t vectors = (cols + W - 1) / W;
     const float* bias = g.bias ? g.bias + n0 : nullptr;
+    const float* addend = g.addend ? g.addend + n0 : nullptr;
     for (int64_t r0 = 0; r0 < g.rows; r0 += kMaxRows) {
       const int64_t rows = L::smaller(kMaxRows, g.rows - r0);
       kTiles[static_cast<size_t>(rows - 1)][static_cast<size_t>(vectors - 1)](
-          g, g.a + r0 * g.lda, g.b + n0, bias, cols, g.out + r0 * g.ldo + n0);
+          g, g.a + r0 * g.lda, g.b + n0, bias, addend, cols, g.out + r0 * g.ldo + n0);
     }
   }
 }

@@ -57,6 +57,8 @@ std::string_view name_of(UnaryOp op) {
       return "gelu";
     case UnaryOp::gelu_tanh:
       return "gelu_tanh";
+    case UnaryOp::gelu_written_out:
+      return "gelu";
     case UnaryOp::softplus:
       return "softplus";
     case UnaryOp::softsign:

@@ -47,8 +47,11 @@ enum class UnaryOp : uint8_t {
   round,  // half to even
   sign,
   erf,
-  gelu,              // 0.5 x (1 + erf(x / sqrt 2))
-  gelu_tanh,         // 0.5 x (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3)))
+  gelu,       // 0.5 x (1 + erf(x / sqrt 2))
+  gelu_tanh,  // 0.5 x (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3)))
+  // GELU as exporters write it out before opset 20, with its operators' roundings: e = erf(x / alpha)
+  // (beta 1; x * alpha for beta 0) + 1, then gamma 0: (x * e) * 0.5, 1: x * (e * 0.5), 2: (x * 0.5) * e.
+  gelu_written_out,
   softplus,          // log(1 + exp(x))
   softsign,          // x / (1 + |x|)
   elu,               // alpha

@@ -168,6 +168,19 @@ struct Gelu {
     return (T(0.5f) * x) * (T(1.0f) + fmath::erf(x * T(0x1.6a09e6p-1f)));
   }
 };
+// UnaryOp::gelu_written_out: the operators of GELU written out, each rounding as Div / Mul / Erf / Add do.
+struct GeluWrittenOut {
+  float scale;
+  bool divides;
+  int order;
+  template <class T>
+  T operator()(T x) const {
+    const T e = fmath::erf(divides ? simd::div(x, T(scale)) : x * T(scale)) + T(1.0f);
+    if (order == 0) return (x * e) * T(0.5f);
+    if (order == 1) return x * (e * T(0.5f));
+    return (x * T(0.5f)) * e;
+  }
+};
 // 0.5 x (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3))), the inner sum fused.
 struct GeluTanh {
   template <class T>
@@ -318,6 +331,8 @@ decltype(auto) with_unary_op(const UnaryParams& p, F&& f) {
       return f(Gelu{});
     case UnaryOp::gelu_tanh:
       return f(GeluTanh{});
+    case UnaryOp::gelu_written_out:
+      return f(GeluWrittenOut{p.alpha, p.beta != 0.0f, static_cast<int>(p.gamma)});
     case UnaryOp::softplus:
       return f(Softplus{});
     case UnaryOp::softsign:

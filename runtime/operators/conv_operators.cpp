@@ -366,11 +366,11 @@ std::unique_ptr<const Operator> float_fully_connected(const Graph& g, const Node
   // Packed from [N, K] (B transposed).
   auto packed =
       std::make_shared<const gemm::PackedFloatB>(gemm::pack_float_b(isa, a.weights->data.data(), k, n, true));
-  const std::shared_ptr<const TensorF32> bias = a.bias;
+  const std::shared_ptr<const TensorF32> bias = a.bias, addend = a.addend;
   const FloatClamp clamp = a.clamp;
-  return function([packed, bias, clamp, rows, k, n](auto inputs, std::byte* o) {
+  return function([packed, bias, addend, clamp, rows, k, n](auto inputs, std::byte* o) {
     gemm::float_gemm(as<float>(inputs[0]), rows, k, *packed, bias ? bias->data.data() : nullptr, clamp,
-                     as<float>(o), n);
+                     as<float>(o), n, addend ? addend->data.data() : nullptr);
   });
 }
 

@@ -319,7 +319,7 @@ std::vector<UnaryCase> unary_cases() {
     return UnaryParams{op, alpha, beta, gamma};
   };
   const double a = 0.1f, sa = 1.67326319f, sg = 1.05070102f, ca = 0.8f, ta = 0.7f, lambd = 0.5f, bias = 0.25f;
-  return {
+  std::vector<UnaryCase> cases{
       // Exact operators.
       {u(UnaryOp::identity), [](double x) { return x; }, 0.0},
       {u(UnaryOp::relu), [](double x) { return x < 0.0 ? 0.0 : x; }, 0.0},
@@ -383,6 +383,49 @@ std::vector<UnaryCase> unary_cases() {
        },
        2.0, 4.0},
   };
+  // GELU written out, in each order of its products, dividing by sqrt 2 or multiplying by its inverse: the
+  // same bound as gelu's plus the one rounding more of a product by x.
+  const auto gelu = [](double x) { return 0.5 * x * (1.0 + std::erf(x / std::sqrt(2.0))); };
+  // (x * e) * 0.5 overflows where x * e does, near the largest floats, as the operators do.
+  const auto gelu_product_first = [](double x) {
+    const double product = x * (1.0 + std::erf(x / std::sqrt(2.0)));
+    const auto rounded = static_cast<float>(product);
+    return std::isinf(rounded) ? double{rounded} : 0.5 * product;
+  };
+  for (int order = 0; order < 3; ++order) {
+    const std::function<double(double)> exact =
+        order == 0 ? std::function<double(double)>(gelu_product_first) : std::function<double(double)>(gelu);
+    cases.push_back(
+        {u(UnaryOp::gelu_written_out, 1.41421354f, 1.0f, static_cast<float>(order)), exact, 2.5, 3.0});
+    cases.push_back(
+        {u(UnaryOp::gelu_written_out, 0.707106769f, 0.0f, static_cast<float>(order)), exact, 2.5, 3.0});
+  }
+  return cases;
+}
+
+// UnaryOp::gelu_written_out gives, bit for bit, what its operators give one after another (Div or Mul by the
+// constant, Erf, Add 1, the two products in the chain's order): the importer replaces them by it.
+TEST(FloatElementwiseReference, WrittenOutGeluIsItsOperators) {
+  test::Random rng(8);
+  std::vector<float> x = random_values(rng, 20000, -12.0, 12.0);
+  for (float special :
+       {0.0f, -0.0f, INFINITY, -INFINITY, NAN, 1e30f, -1e30f, 1e-40f, -3.5f, 1.25f * 1.41421354f})
+    x.push_back(special);
+  for (const bool divides : {true, false})
+    for (int order = 0; order < 3; ++order) {
+      const float scale = divides ? 1.41421354f : 0.707106769f;
+      const UnaryParams p{UnaryOp::gelu_written_out, scale, divides ? 1.0f : 0.0f, static_cast<float>(order)};
+      for (const float v : x) {
+        const float t = ref::binary_value(divides ? BinaryOp::div : BinaryOp::mul, v, scale);
+        const float e = ref::binary_value(BinaryOp::add, ref::unary_value({UnaryOp::erf}, t), 1.0f);
+        const float y =
+            order == 0   ? ref::binary_value(BinaryOp::mul, ref::binary_value(BinaryOp::mul, v, e), 0.5f)
+            : order == 1 ? ref::binary_value(BinaryOp::mul, v, ref::binary_value(BinaryOp::mul, e, 0.5f))
+                         : ref::binary_value(BinaryOp::mul, ref::binary_value(BinaryOp::mul, v, 0.5f), e);
+        ASSERT_TRUE(same_bits(ref::unary_value(p, v), y))
+            << "divides " << divides << " order " << order << " x = " << std::hexfloat << v;
+      }
+    }
 }
 
 TEST(FloatElementwiseReference, EveryUnaryOperatorAgainstFloat64) {
