@@ -41,19 +41,21 @@ U8Softmax prepare_u8_softmax(const QuantParams& input, int64_t width, const Quan
 void run(Isa isa, const U8Softmax& s, const uint8_t* x, int64_t rows, uint8_t* y) {
   const int64_t grain = std::max<int64_t>(1, 4096 / s.width);
   tbb::parallel_for(tbb::blocked_range<int64_t>(0, rows, grain), [&](const tbb::blocked_range<int64_t>& r) {
-    std::vector<float> p(static_cast<size_t>(s.width));
     const uint8_t* in = x + r.begin() * s.width;
     uint8_t* out = y + r.begin() * s.width;
     const int64_t count = r.end() - r.begin();
+    // Probabilities for about 4096 elements' rows at a time (one row at least), quantized together.
+    const int64_t p_rows = std::min(count, grain);
+    std::vector<float> p(static_cast<size_t>(p_rows * s.width));
     switch (vector_isa(isa)) {
 #if defined(__x86_64__)
       case Isa::avx512vnni:
-        return u8_softmax_rows_avx512(s, in, count, p.data(), out);
+        return u8_softmax_rows_avx512(s, in, count, p.data(), p_rows, out);
       case Isa::avx2:
-        return u8_softmax_rows_avx2(s, in, count, p.data(), out);
+        return u8_softmax_rows_avx2(s, in, count, p.data(), p_rows, out);
 #endif
       default:
-        return u8_softmax_rows(s, in, count, p.data(), out,
+        return u8_softmax_rows(s, in, count, p.data(), p_rows, out,
                                [isa](const float* v, int64_t n, float scale, int32_t zp, uint8_t* q) {
                                  elementwise::quantize_row(isa, v, n, scale, zp, q);
                                });
