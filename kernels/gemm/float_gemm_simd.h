@@ -23,22 +23,24 @@ void float_gemm_tile(const FloatGemmBlock& g, const float* a, const float* b, co
   constexpr int64_t W = L::width;
   constexpr int64_t kCols = kVectors * W;
   V acc[kRows][kVectors];
-  {
-    // The partial last vector's bias comes from a zero-padded copy: the bias array ends at cols.
+  // Per-column values (bias, addend) as whole vectors: the tile's columns in place, or for a partial last
+  // vector from a zero-padded copy (the arrays end at cols); zeros for none. Then f(v, values of vector v).
+  auto for_column_vectors = [&](const float* values, auto&& f) {
     alignas(64) float padded[kCols] = {};
-    const float* start = bias;
-    if (bias == nullptr || cols < kCols) {
-      if (bias != nullptr) std::memcpy(padded, bias, static_cast<size_t>(cols) * sizeof(float));
-      start = padded;
+    const float* from = values;
+    if (values == nullptr || cols < kCols) {
+      if (values != nullptr) std::memcpy(padded, values, static_cast<size_t>(cols) * sizeof(float));
+      from = padded;
     }
 #pragma GCC unroll 8
-    for (int v = 0; v < kVectors; ++v) {
-      const V s = L::load(start + v * W);
+    for (int v = 0; v < kVectors; ++v)
+      f(v, L::load(from + v * W));
+  };
+  for_column_vectors(bias, [&](int v, const V& s) {
 #pragma GCC unroll 8
-      for (int r = 0; r < kRows; ++r)
-        acc[r][v] = s;
-    }
-  }
+    for (int r = 0; r < kRows; ++r)
+      acc[r][v] = s;
+  });
   const int64_t lda = g.lda, ldb = g.ldb;
   for (const KRun* run = g.runs; run != g.runs + g.run_count; ++run) {
     const float* bk = b + run->b_row * ldb;
@@ -57,21 +59,12 @@ void float_gemm_tile(const FloatGemmBlock& g, const float* a, const float* b, co
       }
     }
   }
-  if (addend != nullptr) {
-    // As for the bias, the partial last vector's from a zero-padded copy.
-    alignas(64) float padded[kCols] = {};
-    if (cols < kCols) {
-      std::memcpy(padded, addend, static_cast<size_t>(cols) * sizeof(float));
-      addend = padded;
-    }
-#pragma GCC unroll 8
-    for (int v = 0; v < kVectors; ++v) {
-      const V s = L::load(addend + v * W);
+  if (addend != nullptr)
+    for_column_vectors(addend, [&](int v, const V& s) {
 #pragma GCC unroll 8
       for (int r = 0; r < kRows; ++r)
         acc[r][v] = acc[r][v] + s;
-    }
-  }
+    });
   if (!L::is_identity(g.clamp)) {
     const V lo = L::splat(g.clamp.lo), hi = L::splat(g.clamp.hi);
 #pragma GCC unroll 8
