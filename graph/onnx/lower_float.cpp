@@ -363,8 +363,11 @@ std::optional<Importer::GeluChain> Importer::gelu_chain(const std::string& x) co
   auto constant_with = [&](const onnx::NodeProto& n, const std::string& t) -> std::optional<double> {
     if (n.input(0) != t && n.input(1) != t) return std::nullopt;
     const auto it = symbols_.find(n.input(n.input(0) == t ? 1 : 0));
-    if (it == symbols_.end() || it->second.kind != Symbol::Kind::constant ||
-        !it->second.constant.is_scalar() || it->second.constant.shape.size() > 1)
+    // A float32 constant only: the operators with another type are refused by their own lowering, which
+    // the fusion must not bypass.
+    if (it == symbols_.end() || it->second.kind != Symbol::Kind::constant || it->second.quant ||
+        it->second.constant.onnx_type != onnx::TensorProto::FLOAT || !it->second.constant.is_scalar() ||
+        it->second.constant.shape.size() > 1)
       return std::nullopt;
     return it->second.real_values()[0];
   };
@@ -384,7 +387,7 @@ std::optional<Importer::GeluChain> Importer::gelu_chain(const std::string& x) co
     if (!divides && !multiplies) continue;
     const onnx::NodeProto* erf = only_consumer(scaled->output(0));
     if (erf == nullptr || erf->op_type() != "Erf" || !in_onnx_domain(*erf) || erf->input_size() != 1 ||
-        erf->output_size() != 1)
+        erf->output_size() != 1 || erf->attribute_size() != 0)
       continue;
     const onnx::NodeProto* plus_one = only_consumer(erf->output(0));
     if (!binary(plus_one, "Add") || constant_with(*plus_one, erf->output(0)) != 1.0) continue;

@@ -66,7 +66,10 @@ const onnx::NodeProto* Importer::take_bias_add(const onnx::NodeProto& matmul, Va
   // A constant of N values (or one) along the last axis, adding no rank: added to the finished sums, one
   // more rounding, as the Add computes it.
   const auto it = symbols_.find(add.input(add.input(0) == product ? 1 : 0));
-  if (it == symbols_.end() || it->second.kind != Symbol::Kind::constant) return nullptr;
+  // float32 only: an Add of another type is refused by its own lowering, which the fusion must not bypass.
+  if (it == symbols_.end() || it->second.kind != Symbol::Kind::constant || it->second.quant ||
+      it->second.constant.onnx_type != onnx::TensorProto::FLOAT)
+    return nullptr;
   const Constant& c = it->second.constant;
   if (c.shape.size() > out.shape.size() || (c.size() != n && c.size() != 1) ||
       (c.size() == n && n > 1 && (c.shape.empty() || c.shape.back() != n)))

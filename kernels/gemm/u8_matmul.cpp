@@ -149,6 +149,8 @@ U8MatMul prepare_u8_matmul(Isa isa, int64_t m, int64_t k, int64_t n, const Quant
 }
 
 void pack_matmul_operand(const U8MatMul& mm, const uint8_t* b, PackedWeights& into) {
+  if (into.n != mm.n || into.k != mm.k || static_cast<int64_t>(into.requant.bias.size()) < mm.n)
+    throw Error("matmul: the packing is not a copy of the product's layout");
   if (k_group(into.isa) == 4)
     interleave(b, mm.k, mm.n, into.k_padded, into.n_padded, into.data);
   else
@@ -157,6 +159,9 @@ void pack_matmul_operand(const U8MatMul& mm, const uint8_t* b, PackedWeights& in
 }
 
 void pack_matmul_operand(const U8MatMul& mm, const uint8_t* b, AmxPackedWeights& into) {
+  if (!mm.amx) throw Error("matmul: not prepared for AMX tiles");
+  if (into.n != mm.n || into.k != mm.k || static_cast<int64_t>(into.requant.bias.size()) < mm.n)
+    throw Error("matmul: the packing is not a copy of the product's AMX layout");
   interleave(b, mm.k, mm.n, into.k_padded, into.n_padded, into.data);
   fold_column_sums(mm.shared, b, into.requant.bias);
 }
@@ -169,9 +174,12 @@ std::unique_ptr<PackedOperandSets::Set> PackedOperandSets::take() {
   return set;
 }
 
-void PackedOperandSets::give_back(std::unique_ptr<Set> set) {
+void PackedOperandSets::give_back(std::unique_ptr<Set> set) noexcept {
   const std::lock_guard lock(mutex_);
-  free_.push_back(std::move(set));
+  try {
+    free_.push_back(std::move(set));
+  } catch (...) {  // out of memory: the set is freed instead of kept (give_back runs in a destructor)
+  }
 }
 
 namespace {

@@ -22,8 +22,8 @@ namespace octet::gemm {
 
 // Every batch's packed B of one run, kept from run to run: a run takes a set (or makes one) and gives it
 // back, so that runs at the same time never share one and, once made, a run allocates nothing for its packing
-// (Swin's window attention packs hundreds of small batches per run: their allocations cost more than their
-// multiplies). Thread-safe.
+// on the VNNI and AMX layouts (AVX2's widening still does; Swin's window attention packs hundreds of small
+// batches per run: their allocations cost more than their multiplies). Thread-safe.
 class PackedOperandSets {
  public:
   struct Set {
@@ -31,7 +31,7 @@ class PackedOperandSets {
     std::vector<AmxPackedWeights> amx;
   };
   std::unique_ptr<Set> take();
-  void give_back(std::unique_ptr<Set> set);
+  void give_back(std::unique_ptr<Set> set) noexcept;
 
  private:
   std::mutex mutex_;

@@ -5,7 +5,8 @@
 // element i in partial i % 16 and then the pairwise tree, maps onto the vectors two ways:
 //  - along a contiguous row, the 16 partials are the lanes of 16 / width vectors (AVX-512: one vector;
 //    AVX2: two; NEON: four): each step adds the next 16 elements lane by lane, which is exactly element
-//    i going to partial i % 16; the tree then runs on the 16 stored partials;
+//    i going to partial i % 16; the tree then combines whole vectors, then lanes within the last one
+//    (Lanes::tree), the same pairs in the same order;
 //  - down strided columns (a reduction over an outer axis, the independent outputs side by side in memory),
 //    each lane is its own output and keeps its own 16 partials: 16 partial vectors, row i going to vector
 //    i % 16, then the tree on whole vectors. Keeping all 16 in registers (AVX-512 has 32, AVX2 16: some

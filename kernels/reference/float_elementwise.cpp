@@ -58,7 +58,7 @@ std::string_view name_of(UnaryOp op) {
     case UnaryOp::gelu_tanh:
       return "gelu_tanh";
     case UnaryOp::gelu_written_out:
-      return "gelu";
+      return "gelu_written_out";
     case UnaryOp::softplus:
       return "softplus";
     case UnaryOp::softsign:

@@ -38,17 +38,14 @@ struct Lanes {
   static V load(const float* p) { return V::load_unaligned(p); }
   static void store(float* p, const V& v) { v.store_unaligned(p); }
   static V splat(float x) { return V(x); }
-  // The first n (< width) floats from p, the other lanes 0; never reads past p + n. Masked loads on x86
-  // (the masked-off lanes do not fault), a copy through a buffer elsewhere: rows of a few vectors
+  // The first n (< width) floats from p, the other lanes 0; never reads past p + n. AVX-512's masked loads
+  // (whose masked-off lanes never fault), a copy through a buffer elsewhere: rows of a few vectors
   // (attention's 49-wide softmax rows) have a tail in every pass, where a memcpy call cost more than the
-  // vector work.
+  // vector work. (Not AVX2's vmaskmovps: AMD leaves faults on its masked-off elements to the implementation.)
   static V load_partial(const float* p, int64_t n) {
 #if defined(__x86_64__)
-    if constexpr (std::is_base_of_v<xsimd::avx512f, Arch>) {
+    if constexpr (std::is_base_of_v<xsimd::avx512f, Arch>)
       return _mm512_maskz_loadu_ps(static_cast<__mmask16>((1u << n) - 1), p);
-    } else if constexpr (std::is_base_of_v<xsimd::avx2, Arch>) {
-      return _mm256_maskload_ps(p, avx2_first_lanes(n));
-    }
 #endif
     alignas(64) float buffer[V::size] = {};
     std::memcpy(buffer, p, static_cast<size_t>(n) * sizeof(float));
@@ -57,11 +54,8 @@ struct Lanes {
   // Stores the first n (< width) lanes.
   static void store_partial(float* p, const V& v, int64_t n) {
 #if defined(__x86_64__)
-    if constexpr (std::is_base_of_v<xsimd::avx512f, Arch>) {
+    if constexpr (std::is_base_of_v<xsimd::avx512f, Arch>)
       return _mm512_mask_storeu_ps(p, static_cast<__mmask16>((1u << n) - 1), v);
-    } else if constexpr (std::is_base_of_v<xsimd::avx2, Arch>) {
-      return _mm256_maskstore_ps(p, avx2_first_lanes(n), v);
-    }
 #endif
     alignas(64) float buffer[V::size];
     v.store_aligned(buffer);
@@ -156,13 +150,6 @@ struct Lanes {
   }
 
  private:
-#if defined(__x86_64__)
-  // All ones in the 32-bit lanes [0, n), the masks of vmaskmovps.
-  static __m256i avx2_first_lanes(int64_t n) {
-    return _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(n)),
-                              _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
-  }
-#endif
   // Lane j + H (mod width) in lane j.
   template <int64_t H>
   struct DownBy {

@@ -3819,6 +3819,16 @@ def malformed_models():
              [vi("input", [1, 4])], [vi("y", [1, 4])],
              [scalar("ratio", 0.25, np.float32), scalar("training", True, np.bool_)]),
         "training mode (random dropping, ratio 0.25")
+    # GELU written out with an int64 1 in its Add: the fusion must not take it past the Add's own type check.
+    add("gelu_chain_int64_one.onnx",
+        make([helper.make_node("Div", ["input", "sqrt2"], ["scaled"], name="div"),
+              helper.make_node("Erf", ["scaled"], ["erf"], name="erf"),
+              helper.make_node("Add", ["erf", "one"], ["e"], name="add"),
+              helper.make_node("Mul", ["input", "e"], ["product"], name="mul"),
+              helper.make_node("Mul", ["product", "half"], ["y"], name="half")],
+             [vi("input", [1, 4])], [vi("y", [1, 4])],
+             [scalar("sqrt2", 1.4142135, np.float32), scalar("one", 1, np.int64), scalar("half", 0.5, np.float32)]),
+        "int64")
     def with_attribute(node_name, new_name, **attrs):
         m = conv_model()
         for n in m.graph.node:
