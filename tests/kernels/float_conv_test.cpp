@@ -823,9 +823,12 @@ TEST_P(FloatConvFast, GemmMatchesTheReference) {
     const int64_t k = rng.integer(0, 70), n = round % 3 == 0 ? rng.integer(60, 150) : rng.integer(1, 40);
     const int64_t lda = k + rng.integer(0, 3), ldo = n + rng.integer(0, 5);
     const bool transposed = rng.coin(), with_bias = rng.coin(), specials = round % 4 == 3;
-    const FloatClamp clamp = random_clamp(rng);
+    // An addend (a MatMul's bias Add taken in, added after the sums), in every third round, without a clamp:
+    // the reference adds it to the finished sums as the Add does.
+    const bool with_addend = round % 3 == 1;
+    const FloatClamp clamp = with_addend ? FloatClamp{} : random_clamp(rng);
     SCOPED_TRACE("round " + std::to_string(round) + ": rows " + std::to_string(rows) + " k " +
-                 std::to_string(k) + " n " + std::to_string(n));
+                 std::to_string(k) + " n " + std::to_string(n) + (with_addend ? " addend" : ""));
     const auto a = random_values(rng, std::max<int64_t>(1, rows * lda), specials);
     const auto b = random_values(rng, k * n, specials), bias = random_values(rng, n, specials);
     // The reference: B as [K, N] (transposing the [N, K] operand first), bias as a broadcast C.
@@ -850,12 +853,16 @@ TEST_P(FloatConvFast, GemmMatchesTheReference) {
       ref::float_conv2d(a_rows.data(), {1, 1, rows, k}, b_nk.data(), {n, 1, 1, k}, bias.data(), {}, clamp,
                         want.data());
     }
+    const auto addend = random_values(rng, n, specials);
+    if (with_addend)
+      for (size_t i = 0; i < want.size(); ++i)
+        want[i] = ref::binary_value(BinaryOp::add, want[i], addend[i % static_cast<size_t>(n)]);
     const gemm::PackedFloatB packed = gemm::pack_float_b(GetParam(), b.data(), k, n, transposed);
     for (int threads : {1, 3}) {
       std::vector<float> out(static_cast<size_t>(std::max<int64_t>(1, rows * ldo)), 777.0f);
       with_threads(threads, [&] {
         gemm::float_gemm(a.data(), rows, lda, packed, with_bias ? bias.data() : nullptr, clamp, out.data(),
-                         ldo);
+                         ldo, with_addend ? addend.data() : nullptr);
       });
       std::vector<float> got(want.size());
       for (int64_t r = 0; r < rows; ++r) {

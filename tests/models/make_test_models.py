@@ -1357,12 +1357,9 @@ def qdq_attention():
     x = b.q(b.input([2, 5, 8], -1, 1))
     xd = b.dq(x)
     kt = b.transpose(xd, (0, 2, 1))
-    scores = b.dq(b.q(T(b.node("MatMul", [xd.name, kt.name], "matmul"), as_f32(np.matmul(xd.v.astype(np.float64),
-                                                                                          kt.v.astype(np.float64))))))
+    scores = b.dq(b.q(b.matmul(xd, kt)))
     probs = b.dq(b.q(b.softmax(scores, -1), np.float32(1 / 256), 0))
-    out = T(b.node("MatMul", [probs.name, xd.name], "matmul"),
-            as_f32(np.matmul(probs.v.astype(np.float64), xd.v.astype(np.float64))))
-    b.output(b.q(out))
+    b.output(b.q(b.matmul(probs, xd)))
     return b
 
 
@@ -1373,9 +1370,7 @@ def qdq_matmul_broadcast():
     b = Builder("qdq_matmul_broadcast")
     x = b.dq(b.q(b.input([2, 1, 5, 6], -1, 1)))
     y = b.dq(b.q(b.input([1, 3, 6, 7], -2, 1, name="other")))
-    out = T(b.node("MatMul", [x.name, y.name], "matmul"),
-            as_f32(np.matmul(x.v.astype(np.float64), y.v.astype(np.float64))))
-    b.output(b.q(out))
+    b.output(b.q(b.matmul(x, y)))
     return b
 
 
