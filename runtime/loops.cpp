@@ -67,11 +67,12 @@ std::map<std::string, HostTensor> enclosing_inputs(const graph::DynamicNode& nod
   return outer;
 }
 
-// The body's inputs for one iteration: its own (iteration number, condition, loop-carried values), then
-// the enclosing tensors it reads, moved in from `outer`. `constant_iteration`: the iteration number as a
-// constant.
+// The body's inputs for one iteration: its own (iteration number, condition, loop-carried values, moved in
+// from `carried`), then the enclosing tensors it reads, moved in from `outer`; `reclaim` gives both back.
+// (A carried tensor that grows every iteration, as Mask R-CNN's pasted masks do, would otherwise be copied
+// once more per iteration.) `constant_iteration`: the iteration number as a constant.
 runtime::SubgraphInputs body_inputs(const graph::DynamicNode& node, int64_t iteration, bool cond,
-                                    const std::vector<HostTensor>& carried,
+                                    std::vector<HostTensor>& carried,
                                     std::map<std::string, HostTensor>& outer,
                                     const std::map<std::string, HostTensor>& values,
                                     bool constant_iteration) {
@@ -83,7 +84,7 @@ runtime::SubgraphInputs body_inputs(const graph::DynamicNode& node, int64_t iter
     in.add(body.inputs.at(0), HostTensor::from_int64({}, {iteration}));
   in.add(body.inputs.at(1), HostTensor::from_bool({}, {static_cast<uint8_t>(cond)}));
   for (size_t i = 0; i < carried.size(); ++i)
-    in.add(body.inputs.at(2 + i), carried[i]);
+    in.add(body.inputs.at(2 + i), std::move(carried[i]));
   for (size_t i = 2 + carried.size(); i < body.inputs.size(); ++i)
     in.declare(outer.at(body.inputs[i]));
   in.inputs.merge(outer);
@@ -92,9 +93,12 @@ runtime::SubgraphInputs body_inputs(const graph::DynamicNode& node, int64_t iter
   return in;
 }
 
-// Gives the enclosing tensors that body_inputs lent to `in` back to `outer`.
-void reclaim(const graph::DynamicNode& node, runtime::SubgraphInputs& in,
+// Gives the loop-carried values and the enclosing tensors that body_inputs lent to `in` back to `carried`
+// and `outer`.
+void reclaim(const graph::DynamicNode& node, runtime::SubgraphInputs& in, std::vector<HostTensor>& carried,
              std::map<std::string, HostTensor>& outer) {
+  for (size_t i = 0; i < carried.size(); ++i)
+    if (auto lent = in.inputs.extract(node.body.inputs.at(2 + i))) carried[i] = std::move(lent.mapped());
   for (size_t i = 2 + node.loop_carried; i < node.body.inputs.size(); ++i)
     if (auto lent = in.inputs.extract(node.body.inputs[i])) outer.insert(std::move(lent));
 }
@@ -183,10 +187,10 @@ std::vector<HostTensor> run_loop(const graph::DynamicNode& node,
           return std::get<0>(e.first) == node.outputs[0] && std::get<1>(e.first);
         }));
     std::unique_ptr<Session::Impl> transient;  // a body compiled for one iteration number, not kept
-    auto body_for = [&](int64_t iteration, const std::vector<HostTensor>& state,
+    auto body_for = [&](int64_t iteration, std::vector<HostTensor>& state,
                         runtime::SubgraphInputs& in) -> Session::Impl& {
       for (;;) {
-        reclaim(node, in, outer);
+        reclaim(node, in, state, outer);
         in = body_inputs(node, iteration, cond, state, outer, values, constant_iteration);
         if (body && !constant_iteration && in.signature() == signature) return *body;
         const BranchKey key{node.outputs.at(0), constant_iteration, in.signature(), in.constant_key()};
@@ -230,8 +234,8 @@ std::vector<HostTensor> run_loop(const graph::DynamicNode& node,
                     " iterations, the session's limit (SessionOptions::max_loop_iterations)");
       runtime::SubgraphInputs in;
       Session::Impl& session = body_for(i, carried, in);
-      std::map<std::string, HostTensor> out = session.run(in.inputs, {});
-      reclaim(node, in, outer);
+      std::map<std::string, HostTensor> out = session.run_lending(in.inputs, {});
+      reclaim(node, in, carried, outer);  // the old carried values, replaced below
       const std::vector<TensorInfo>& declared = session.model->outputs;
       auto take = [&](size_t k) {
         const auto value = out.find(declared.at(k).name);
@@ -274,7 +278,10 @@ std::vector<HostTensor> run_loop(const graph::DynamicNode& node,
       // values.
       const std::vector<TensorInfo>* declared = nullptr;
       runtime::SubgraphInputs in;
-      if (i == 0) declared = &body_for(0, results, in).model->outputs;
+      if (i == 0) {
+        declared = &body_for(0, results, in).model->outputs;
+        reclaim(node, in, results, outer);
+      }
       for (size_t k = 0; k < scan_count; ++k)
         results.push_back(stack(scans[k], declared ? declared->at(1 + node.loop_carried + k) : TensorInfo{}));
     }
@@ -291,7 +298,7 @@ std::vector<TensorInfo> describe_loop(const graph::DynamicNode& node,
                                       Requantization requantization,
                                       const std::set<std::string>& channel_last) {
   std::vector<TensorInfo> body_outputs;
-  const std::vector<HostTensor> initial = initial_values(node, values, channel_last);
+  std::vector<HostTensor> initial = initial_values(node, values, channel_last);
   bool constant_iteration = false;
   try {
     (void)control_input(node, values, 0, DataType::int64);
@@ -301,11 +308,12 @@ std::vector<TensorInfo> describe_loop(const graph::DynamicNode& node,
     try {
       body_outputs = runtime::load_subgraph(node.body, in, requantization)->outputs;
     } catch (const Error&) {  // as run_loop does: the iteration number as a constant
-      reclaim(node, in, outer);
+      reclaim(node, in, initial, outer);
       in = body_inputs(node, 0, true, initial, outer, values, true);
       body_outputs = runtime::load_subgraph(with_constant_iteration(node.body), in, requantization)->outputs;
       constant_iteration = true;
     }
+    reclaim(node, in, initial, outer);
   } catch (const std::exception&) {
     runtime::rethrow_naming(describe(node), "body");
   }

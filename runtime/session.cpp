@@ -92,13 +92,24 @@ std::vector<Shape> Session::Impl::input_shapes(const std::map<std::string, HostT
 
 std::map<std::string, HostTensor> Session::Impl::run(const std::map<std::string, HostTensor>& inputs,
                                                      const RunOptions& run_options) {
+  return run(inputs, run_options, nullptr);
+}
+
+std::map<std::string, HostTensor> Session::Impl::run_lending(std::map<std::string, HostTensor>& inputs,
+                                                             const RunOptions& run_options) {
+  return run(inputs, run_options, &inputs);
+}
+
+std::map<std::string, HostTensor> Session::Impl::run(const std::map<std::string, HostTensor>& inputs,
+                                                     const RunOptions& run_options,
+                                                     std::map<std::string, HostTensor>* lender) {
   const std::vector<Shape> shapes = input_shapes(inputs);
   const std::shared_ptr<const runtime::Program> program =
       model->program_for(shapes, requant_mode_of(options.requantization), isa);
   std::vector<const HostTensor*> given;
   for (const TensorInfo& info : model->inputs)
     given.push_back(&inputs.at(info.name));
-  if (model->stages.staged()) return run_stages(*program, given, run_options);
+  if (model->stages.staged()) return run_stages(*program, given, run_options, lender);
 
   const graph::Graph& g = program->graph;
   std::vector<bool> quantized(g.outputs.size(), run_options.quantized_outputs);
@@ -120,11 +131,15 @@ std::vector<HostTensor> Session::Impl::execute(const runtime::Program& program,
                                                const std::vector<bool>& quantized_outputs, bool profile) {
   check_arena(program);
   const graph::Graph& g = program.graph;
-  std::byte* base = arena.reserve(program.plan.arena_bytes);
-  // Constants live in the program; everything else in the arena. Operators never write to a constant.
+  std::byte* base = arena.reserve(program.plan.arena_bytes, options.max_arena_bytes);
+  // Constants live in the program, inputs the operators read as they are in the caller's tensor (below),
+  // everything else in the arena. Operators never write to a constant or to a graph input (only the
+  // in-place Concat writes into another value's bytes, and only into a Concat's output).
+  std::vector<const std::byte*> in_place(g.values.size(), nullptr);
   auto buffer = [&](graph::ValueId id) {
     const graph::Value& v = g.value(id);
     if (v.is_constant()) return const_cast<std::byte*>(v.constant->data());
+    if (const std::byte* given = in_place[static_cast<size_t>(id)]) return const_cast<std::byte*>(given);
     return base + program.plan.offsets[static_cast<size_t>(id)];
   };
 
@@ -147,7 +162,14 @@ std::vector<HostTensor> Session::Impl::execute(const runtime::Program& program,
       continue;
     }
     if (t.dtype() != DataType::uint8) {
-      copy_bytes(buffer(id), t.bytes().data(), t.bytes().size_bytes());
+      // Read where it is: no copy into the arena (a Loop's body appending to a carried tensor would copy
+      // the whole tensor once more per iteration). Its bytes are exactly what the program expects: it was
+      // compiled for this shape.
+      const int64_t expected = runtime::byte_size(v);
+      if (static_cast<int64_t>(t.bytes().size_bytes()) != expected)
+        throw Error("internal: input '" + v.name + "' has " + std::to_string(t.bytes().size_bytes()) +
+                    " bytes, its program expects " + std::to_string(expected));
+      if (!t.bytes().empty()) in_place[static_cast<size_t>(id)] = t.bytes().data();
       continue;
     }
     // uint8 data: either the model's input is uint8, or the caller quantized a float input already.
@@ -209,10 +231,10 @@ std::vector<HostTensor> Session::Impl::execute(const runtime::Program& program,
     const Shape shape = model->options.nhwc_io ? v.shape : graph::onnx_shape(v);
     const std::string& name = g.value(g.outputs[i]).name;
     const int64_t n = element_count(v.shape, name);
+    // Each output's vector is built from the arena's bytes in one pass (not zeroed, then copied).
     if (v.type == ElementType::f32) {
-      std::vector<float> values(static_cast<size_t>(n));
-      copy_bytes(values.data(), buffer(id), values.size() * sizeof(float));
-      outputs.push_back(HostTensor::from_float(shape, std::move(values)));
+      const auto* data = reinterpret_cast<const float*>(buffer(id));
+      outputs.push_back(HostTensor::from_float(shape, std::vector<float>(data, data + n)));
     } else if (v.type == ElementType::s64 && g.int32_output(i)) {
       // Wrapped modulo 2^32, as int32 arithmetic would have (graph::Graph::int32_outputs).
       const auto* wide = reinterpret_cast<const int64_t*>(buffer(id));
@@ -221,19 +243,20 @@ std::vector<HostTensor> Session::Impl::execute(const runtime::Program& program,
         values[k] = static_cast<int32_t>(static_cast<uint32_t>(static_cast<uint64_t>(wide[k])));
       outputs.push_back(HostTensor::from_int32(shape, std::move(values)));
     } else if (v.type == ElementType::s64) {
-      std::vector<int64_t> values(static_cast<size_t>(n));
-      copy_bytes(values.data(), buffer(id), values.size() * sizeof(int64_t));
-      outputs.push_back(HostTensor::from_int64(shape, std::move(values)));
+      const auto* data = reinterpret_cast<const int64_t*>(buffer(id));
+      outputs.push_back(HostTensor::from_int64(shape, std::vector<int64_t>(data, data + n)));
     } else if (v.type == ElementType::b8) {
-      std::vector<uint8_t> values(static_cast<size_t>(n));
-      copy_bytes(values.data(), buffer(id), values.size());
-      outputs.push_back(HostTensor::from_bool(shape, std::move(values)));
+      const auto* data = reinterpret_cast<const uint8_t*>(buffer(id));
+      outputs.push_back(HostTensor::from_bool(shape, std::vector<uint8_t>(data, data + n)));
     } else {
-      std::vector<uint8_t> values(static_cast<size_t>(n));
-      if (v.layout == graph::Layout::nhwc && !model->options.nhwc_io)
-        copy_nhwc_to_nchw(reinterpret_cast<const uint8_t*>(buffer(id)), values.data(), v.shape);
-      else
-        copy_bytes(values.data(), buffer(id), values.size());
+      const auto* data = reinterpret_cast<const uint8_t*>(buffer(id));
+      std::vector<uint8_t> values;
+      if (v.layout == graph::Layout::nhwc && !model->options.nhwc_io) {
+        values.resize(static_cast<size_t>(n));
+        copy_nhwc_to_nchw(data, values.data(), v.shape);
+      } else {
+        values.assign(data, data + n);
+      }
       outputs.push_back(
           v.quant.scales.empty()
               ? HostTensor::from_uint8(shape, std::move(values))

@@ -5,7 +5,9 @@
 
 #include <tbb/task_arena.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <set>
@@ -22,13 +24,21 @@ namespace octet {
 
 namespace runtime {
 
-// A 64-byte aligned byte buffer that grows on demand and never shrinks.
+// A 64-byte aligned byte buffer that grows on demand and never shrinks. Its bytes are not initialized:
+// every operator writes its output before anything reads it, and zeroing would touch every page of a new
+// buffer before its first use. It grows by half again at least (up to `limit`, where one is set), so that a
+// session whose shapes creep up run by run (a Loop's body appending to a carried tensor, one new shape
+// per iteration) reallocates a logarithmic number of times instead of on every run.
 class Arena {
  public:
-  std::byte* reserve(int64_t bytes) {
+  std::byte* reserve(int64_t bytes, int64_t limit = 0) {
     if (bytes > capacity_) {
-      storage_ = std::make_unique<std::byte[]>(static_cast<size_t>(bytes + kAlignment));
-      capacity_ = bytes;
+      int64_t grown = capacity_ > 0 ? capacity_ + capacity_ / 2 : bytes;
+      if (limit > 0) grown = std::min(grown, limit);
+      const int64_t capacity = std::max(bytes, grown);
+      storage_.reset();  // the old bytes are not kept: free them before asking for more
+      storage_ = std::make_unique_for_overwrite<std::byte[]>(static_cast<size_t>(capacity + kAlignment));
+      capacity_ = capacity;
     }
     auto address = reinterpret_cast<uintptr_t>(storage_.get());
     return storage_.get() + ((kAlignment - address % kAlignment) % kAlignment);
@@ -84,6 +94,15 @@ struct Session::Impl {
 
   std::map<std::string, HostTensor> run(const std::map<std::string, HostTensor>& inputs,
                                         const RunOptions& run_options);
+  // As run, but `inputs` lends its tensors to the run: a later stage of a staged model reads them where they
+  // are instead of a copy (a Loop's carried tensor that grows every iteration was copied once more per
+  // iteration). They are back in `inputs`, unchanged, when it returns or throws.
+  std::map<std::string, HostTensor> run_lending(std::map<std::string, HostTensor>& inputs,
+                                                const RunOptions& run_options);
+  // Both of the above; `lender`: `inputs` itself when it lends its tensors, else null.
+  std::map<std::string, HostTensor> run(const std::map<std::string, HostTensor>& inputs,
+                                        const RunOptions& run_options,
+                                        std::map<std::string, HostTensor>* lender);
   // The caller's inputs checked against the model's: their shapes in ONNX order, one per graph input.
   std::vector<Shape> input_shapes(const std::map<std::string, HostTensor>& inputs) const;
   // Runs one program on `inputs` (one per graph input, in order) and returns its outputs in order, each
@@ -97,9 +116,11 @@ struct Session::Impl {
   std::map<BranchKey, std::unique_ptr<Impl>> branches;
   // A model with data-dependent shapes (graph/stages.h): stage 0 is `first`; the rest are compiled for the
   // sizes the data-dependent operators produce (runtime/staged_run.cpp).
+  // `lender`: where `inputs` point, when the caller lends them (run_lending); else null.
   std::map<std::string, HostTensor> run_stages(const runtime::Program& first,
                                                std::span<const HostTensor* const> inputs,
-                                               const RunOptions& run_options);
+                                               const RunOptions& run_options,
+                                               std::map<std::string, HostTensor>* lender);
 
   // Turns `marks` into the caller's NodeTiming entries, reusing their strings and vectors: assigning into
   // warm entries copies characters but allocates nothing.

@@ -1,6 +1,7 @@
 // Running a model with data-dependent shapes (graph/stages.h): stage 0, the data-dependent operators on
 // its outputs, the next stage compiled for the sizes they produced, and so on.
 
+#include <algorithm>
 #include <set>
 
 #include "runtime/dynamic_nodes.h"
@@ -10,7 +11,8 @@ namespace octet {
 
 std::map<std::string, HostTensor> Session::Impl::run_stages(const runtime::Program& first,
                                                             std::span<const HostTensor* const> inputs,
-                                                            const RunOptions& run_options) {
+                                                            const RunOptions& run_options,
+                                                            std::map<std::string, HostTensor>* lender) {
   using Clock = std::chrono::steady_clock;
   const graph::StagePlan& plan = model->stages;
   const RequantMode requant = requant_mode_of(options.requantization);
@@ -28,6 +30,19 @@ std::map<std::string, HostTensor> Session::Impl::run_stages(const runtime::Progr
   const std::set<std::string> model_outputs(plan.outputs.begin(), plan.outputs.end());
 
   std::map<std::string, HostTensor> values;
+  // Tensors a lender lent (run_lending): they sit in `values` during the run and go back, whatever happens.
+  // (Declared after `values`, so destroyed before it.)
+  std::vector<std::string> lent;
+  struct GiveBack {
+    std::map<std::string, HostTensor>* lender;
+    std::map<std::string, HostTensor>& values;
+    const std::vector<std::string>& names;
+    ~GiveBack() {
+      for (const std::string& name : names)
+        if (const auto it = values.find(name); it != values.end()) (*lender)[name] = std::move(it->second);
+    }
+  } give_back{lender, values, lent};
+  std::vector<const HostTensor*> given(inputs.begin(), inputs.end());
   // The caller's inputs that later stages read or that are outputs themselves. A float input given as
   // quantized uint8 is dequantized here (in float32, as DequantizeLinear), as its float readers expect.
   std::map<std::string, const TensorInfo*> caller_infos;
@@ -35,7 +50,7 @@ std::map<std::string, HostTensor> Session::Impl::run_stages(const runtime::Progr
     const TensorInfo& info = model->inputs[i];
     caller_infos[info.name] = &info;
     if (!read_after[0].count(info.name) && !model_outputs.count(info.name)) continue;
-    const HostTensor& t = *inputs[i];
+    const HostTensor& t = *given[i];
     if (info.dtype == DataType::float32 && t.dtype() == DataType::uint8) {
       const float scale = t.scale() != 0.0f ? t.scale() : info.scale;
       const int32_t zero_point = t.scale() != 0.0f ? t.zero_point() : info.zero_point;
@@ -43,6 +58,10 @@ std::map<std::string, HostTensor> Session::Impl::run_stages(const runtime::Progr
       for (size_t e = 0; e < real.size(); ++e)
         real[e] = static_cast<float>(static_cast<int32_t>(t.uint8_data()[e]) - zero_point) * scale;
       values.insert_or_assign(info.name, HostTensor::from_float(t.shape(), std::move(real)));
+    } else if (lender && !values.count(info.name)) {
+      HostTensor& borrowed = values.insert_or_assign(info.name, std::move(lender->at(info.name))).first->second;
+      lent.push_back(info.name);
+      given[i] = &borrowed;  // stage 0 reads it here now
     } else {
       values.insert_or_assign(info.name, t);
     }
@@ -63,7 +82,7 @@ std::map<std::string, HostTensor> Session::Impl::run_stages(const runtime::Progr
     const graph::Stage& stage = plan.stages[k];
     std::shared_ptr<const runtime::Program> later;
     const runtime::Program* program = &first;
-    std::vector<const HostTensor*> stage_inputs(inputs.begin(), inputs.end());
+    std::vector<const HostTensor*> stage_inputs = given;
     std::vector<const TensorInfo*> stage_infos = first_infos;
     if (k > 0) {
       if (!stage.outputs.empty()) {
@@ -131,9 +150,14 @@ std::map<std::string, HostTensor> Session::Impl::run_stages(const runtime::Progr
   }
   std::map<std::string, HostTensor> outputs;
   for (const std::string& name : plan.outputs) {
+    if (outputs.count(name)) continue;  // an output named twice: moved out already
     const auto it = values.find(name);
     if (it == values.end()) throw Error("internal: output '" + name + "' was not computed");
-    outputs.insert_or_assign(name, it->second);
+    // `values` ends here: its tensors move out, except those lent, which go back.
+    if (std::find(lent.begin(), lent.end(), name) != lent.end())
+      outputs.emplace(name, it->second);
+    else
+      outputs.emplace(name, std::move(it->second));
   }
   return outputs;
 }
