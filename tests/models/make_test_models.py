@@ -3344,6 +3344,45 @@ def float_roi_align():
 
 
 @model
+def float_loop_appends_in_a_later_stage():
+    """A Loop that appends a row to a carried tensor every iteration, as Mask R-CNN's mask pasting does, in a
+    stage of its body after a data-dependent Slice (its end is the iteration number): the carried tensor and
+    an enclosing run-time tensor are read in that later stage, where the body session reads them in place
+    (lent, runtime/loops.cpp), and must come back intact for the next iteration. Row k + 1 is the sum of the
+    first k + 1 rows of 2 x; a second carried value passes through the body unchanged (a body output that is
+    its input), and a scan output stacks each iteration's row."""
+    b = Builder("float_loop_appends_in_a_later_stage")
+    x = b.input([5, 4], name="x", values=as_f32(np.arange(20).reshape(5, 4) * 0.125 - 1.0))
+    rows = b.node("Mul", [x.name, b.const(np.array(2, np.float32), "two")], "rows")
+    vi = helper.make_tensor_value_info
+    body = helper.make_graph(
+        [helper.make_node("Add", ["i", "one"], ["k"], name="k"),
+         helper.make_node("Unsqueeze", ["k", "axis0"], ["ends"], name="ends"),
+         helper.make_node("Slice", [rows, "zero", "ends"], ["first_rows"], name="first_rows"),
+         helper.make_node("ReduceSum", ["first_rows", "axis0"], ["row"], name="row", keepdims=1),
+         helper.make_node("Concat", ["acc", "row"], ["acc_out"], name="append", axis=0),
+         helper.make_node("Identity", ["c"], ["c_out"], name="keep_going")],
+        "append_body", [vi("i", TensorProto.INT64, []), vi("c", TensorProto.BOOL, []),
+                        vi("acc", TensorProto.FLOAT, ["n", 4]), vi("kept", TensorProto.FLOAT, [4])],
+        [vi("c_out", TensorProto.BOOL, []), vi("acc_out", TensorProto.FLOAT, ["m", 4]),
+         vi("kept", TensorProto.FLOAT, [4]), vi("row", TensorProto.FLOAT, [1, 4])],
+        [numpy_helper.from_array(np.array(1, np.int64), "one"),
+         numpy_helper.from_array(np.array([0], np.int64), "zero"),
+         numpy_helper.from_array(np.array([0], np.int64), "axis0")])
+    acc0 = as_f32([[0.5, -0.5, 1.0, 2.0]])
+    kept = as_f32([3.0, -1.5, 0.25, 8.0])
+    b.nodes.append(helper.make_node("Loop", [b.const(np.array(5, np.int64), "trips"), "",
+                                             b.const(acc0, "acc0"), b.const(kept, "kept0")],
+                                    ["acc_final", "kept_final", "row_scan"], name="append_loop", body=body))
+    r = (x.v * 2).astype(np.float64)
+    appended = np.array([r[:k + 1].sum(axis=0) for k in range(5)], np.float32)
+    b.output(T("acc_final", np.concatenate([acc0, appended])), dims=["rows", 4])
+    b.output(T("kept_final", kept))
+    b.output(T("row_scan", appended.reshape(5, 1, 4)), dims=["iterations", 1, 4])
+    return b
+
+
+@model
 def float_loop_carried_shape():
     """A Loop whose body reshapes its data to a loop-carried shape (the body's Reshape runs in a stage of the
     body compiled for each shape it meets) and swaps the shape's two entries every iteration; it stacks each
