@@ -1,8 +1,9 @@
 #pragma once
 
 // The float depthwise row kernel (kernels/conv/float_depthwise.h), written once and instantiated per ISA.
-// Each lane is one output channel taking its taps in (ky, kx) order through fma from its bias; the last
-// W - 1 channels or fewer go one by one through the scalar fma, the same arithmetic. Pixels whose window lies
+// Each lane is one output channel taking its taps in (ky, kx) order through fma from its bias; the
+// channels past the last whole vector go as a vector that overlaps the one before (fewer channels than
+// lanes: one by one through the scalar fma, the same arithmetic). Pixels whose window lies
 // inside the image horizontally go four at a time (each tap's weight vectors loaded once for the four,
 // no column checks); the border pixels one at a time with a check per tap.
 //
@@ -155,7 +156,9 @@ inline void depthwise_interior(const FloatDepthwiseRow& d, int64_t ox, int64_t c
       L::store(out_row + (ox + i) * channels + c + v * W, acc[i][v]);
 }
 
-// Every channel of one output pixel, any position.
+// Every channel of one output pixel, any position. Channels beyond the last whole vector go as one more
+// vector ending at the last channel: it recomputes a few channels the one before it did, with the same
+// arithmetic in the same order, so it stores the same values again (each lane is a channel of its own).
 template <class Arch>
 inline void depthwise_pixel(const FloatDepthwiseRow& d, int64_t ox) {
   constexpr int64_t W = simd::Lanes<Arch>::width;
@@ -166,7 +169,10 @@ inline void depthwise_pixel(const FloatDepthwiseRow& d, int64_t ox) {
     depthwise_vectors<Arch, 4>(d, ix0, c, out);
   for (; c + W <= channels; c += W)
     depthwise_vectors<Arch, 1>(d, ix0, c, out);
-  depthwise_channels<Arch>(d, ix0, c, out);
+  if (c < channels && channels >= W)
+    depthwise_vectors<Arch, 1>(d, ix0, channels - W, out);
+  else
+    depthwise_channels<Arch>(d, ix0, c, out);
 }
 
 }  // namespace detail
@@ -207,7 +213,16 @@ void float_depthwise_row_simd(const FloatDepthwiseRow& d) {
         detail::depthwise_interior<Arch, kPixels, 1, 0, 0>(d, ox, c, d.out);
       else
         detail::depthwise_interior<Arch, kPixels, 1>(d, ox, c, d.out);
-  if (c < channels)
+  // The last channels: one vector ending at the last channel, overlapping the one before (as in
+  // depthwise_pixel), unless there are fewer channels than lanes. (One at a time, 72- and 120-channel
+  // layers, 8 channels past a whole vector, took 5-10x the time of their 64- and 128-channel neighbours.)
+  if (c < channels && channels >= W)
+    for (int64_t ox = x_lo; ox < blocked_end; ox += kPixels)
+      if (d.inner != 1)
+        detail::depthwise_interior<Arch, kPixels, 1, 0, 0>(d, ox, channels - W, d.out);
+      else
+        detail::depthwise_interior<Arch, kPixels, 1>(d, ox, channels - W, d.out);
+  else if (c < channels)
     for (int64_t ox = x_lo; ox < blocked_end; ++ox)
       detail::depthwise_channels<Arch>(d, ox * p.stride_w - p.pad.left, c, d.out + ox * channels);
   for (int64_t ox = blocked_end; ox < d.ox_end; ++ox)

@@ -673,7 +673,12 @@ TEST_P(FloatConvFast, LayerShapesMatchTheReference) {
                           {{2, 13, 12, 32}, {32, 3, 3, 4}, 2, 1, 8},
                           {{1, 9, 9, 8}, {24, 3, 3, 1}, 1, 1, 8},
                           {{1, 7, 8, 16}, {48, 3, 3, 2}, 1, 1, 8},
-                          {{1, 5, 300, 64}, {64, 3, 3, 4}, 1, 1, 16}};
+                          {{1, 5, 300, 64}, {64, 3, 3, 4}, 1, 1, 16},
+                          // Channels past the last whole vector (MobileNetV3's 72 and 120): a last vector
+                          // overlapping the one before, depthwise and grouped.
+                          {{1, 11, 13, 72}, {72, 3, 3, 1}, 1, 1, 72},
+                          {{1, 9, 10, 120}, {120, 5, 5, 1}, 1, 2, 120},
+                          {{1, 9, 11, 40}, {40, 3, 3, 4}, 1, 1, 10}};
   for (const Layer& l : layers) {
     ConvCase c;
     c.input = l.input, c.weights = l.weights;
