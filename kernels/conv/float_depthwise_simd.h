@@ -175,6 +175,23 @@ inline void depthwise_pixel(const FloatDepthwiseRow& d, int64_t ox) {
     depthwise_channels<Arch>(d, ix0, c, out);
 }
 
+// kPixels interior pixels from ox, channels [c, c + kVectors * W), on the variant compiled for the layer's
+// kernel width and inner count where there is one: 3x3 depthwise, and ResNeXt's / RegNet's groups of 4
+// and 8 channels (the grouped layers' expanded input).
+template <class Arch, int kPixels, int kVectors>
+inline void interior_chunk(const FloatDepthwiseRow& d, int64_t ox, int64_t c) {
+  if (d.inner == 4 && d.kernel_w == 3)
+    depthwise_interior<Arch, kPixels, kVectors, 3, 4>(d, ox, c, d.out);
+  else if (d.inner == 8 && d.kernel_w == 3)
+    depthwise_interior<Arch, kPixels, kVectors, 3, 8>(d, ox, c, d.out);
+  else if (d.inner != 1)
+    depthwise_interior<Arch, kPixels, kVectors, 0, 0>(d, ox, c, d.out);
+  else if (d.kernel_w == 3)
+    depthwise_interior<Arch, kPixels, kVectors, 3>(d, ox, c, d.out);
+  else
+    depthwise_interior<Arch, kPixels, kVectors>(d, ox, c, d.out);
+}
+
 }  // namespace detail
 
 template <class Arch>
@@ -197,31 +214,16 @@ void float_depthwise_row_simd(const FloatDepthwiseRow& d) {
   int64_t c = 0;
   for (; c + 2 * W <= channels; c += 2 * W)
     for (int64_t ox = x_lo; ox < blocked_end; ox += kPixels)
-      if (d.inner == 4 && d.kernel_w == 3)  // ResNeXt's 32 x 4d and wider groups below 16 channels
-        detail::depthwise_interior<Arch, kPixels, 2, 3, 4>(d, ox, c, d.out);
-      else if (d.inner == 8 && d.kernel_w == 3)
-        detail::depthwise_interior<Arch, kPixels, 2, 3, 8>(d, ox, c, d.out);
-      else if (d.inner != 1)
-        detail::depthwise_interior<Arch, kPixels, 2, 0, 0>(d, ox, c, d.out);
-      else if (d.kernel_w == 3)
-        detail::depthwise_interior<Arch, kPixels, 2, 3>(d, ox, c, d.out);
-      else
-        detail::depthwise_interior<Arch, kPixels, 2>(d, ox, c, d.out);
+      detail::interior_chunk<Arch, kPixels, 2>(d, ox, c);
   for (; c + W <= channels; c += W)
     for (int64_t ox = x_lo; ox < blocked_end; ox += kPixels)
-      if (d.inner != 1)
-        detail::depthwise_interior<Arch, kPixels, 1, 0, 0>(d, ox, c, d.out);
-      else
-        detail::depthwise_interior<Arch, kPixels, 1>(d, ox, c, d.out);
+      detail::interior_chunk<Arch, kPixels, 1>(d, ox, c);
   // The last channels: one vector ending at the last channel, overlapping the one before (as in
   // depthwise_pixel), unless there are fewer channels than lanes. (One at a time, 72- and 120-channel
   // layers, 8 channels past a whole vector, took 5-10x the time of their 64- and 128-channel neighbours.)
   if (c < channels && channels >= W)
     for (int64_t ox = x_lo; ox < blocked_end; ox += kPixels)
-      if (d.inner != 1)
-        detail::depthwise_interior<Arch, kPixels, 1, 0, 0>(d, ox, channels - W, d.out);
-      else
-        detail::depthwise_interior<Arch, kPixels, 1>(d, ox, channels - W, d.out);
+      detail::interior_chunk<Arch, kPixels, 1>(d, ox, channels - W);
   else if (c < channels)
     for (int64_t ox = x_lo; ox < blocked_end; ++ox)
       detail::depthwise_channels<Arch>(d, ox * p.stride_w - p.pad.left, c, d.out + ox * channels);
