@@ -59,6 +59,12 @@ struct DynamicNode {
   // its own inputs (iteration number, condition, the loop-carried values) come first in body.inputs.
   Branch body;
   size_t loop_carried = 0;  // how many; the Loop's outputs are these values' last, then its scan outputs
+  // Per loop-carried value, the body's Concat that only appends to it ("": none). A body that computes
+  // v_out = Concat(v, piece) along axis 0 and reads v nowhere else is written without that Concat: it gives
+  // `piece`, and the Loop appends it to the value it keeps (runtime/loops.cpp), so that a value that grows
+  // every iteration (Mask R-CNN's pasted masks) is neither copied whole nor compiled for anew each time.
+  // The body still declares v; it is given the initial value, which it does not read.
+  std::vector<std::string> appended_by;
   // Per output, whether the model declares it int32 (octet computes int32 as int64, octet.h): given as int32.
   std::vector<bool> int32_outputs;
 };

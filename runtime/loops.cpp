@@ -156,6 +156,61 @@ HostTensor stack(const std::vector<HostTensor>& parts, const TensorInfo& declare
                             parts.front().zero_point());
 }
 
+// Whether a tensor of shape `piece` continues one of shape `shape` along axis 0 (dimensions -1: not known).
+bool appends_onto(const Shape& piece, const Shape& shape) {
+  if (piece.size() != shape.size()) return false;
+  for (size_t d = 1; d < shape.size(); ++d)
+    if (piece[d] != shape[d] && piece[d] >= 0 && shape[d] >= 0) return false;
+  return true;
+}
+
+std::string append_mismatch(const graph::DynamicNode& node, size_t k, const Shape& piece, const Shape& shape) {
+  return describe(node) + ": its body's Concat '" + node.appended_by.at(k) + "' appends a tensor of shape " +
+         to_string(piece) + " to loop-carried value " + std::to_string(k) + " of shape " + to_string(shape) +
+         " along axis 0: their other dimensions must agree";
+}
+
+// A loop-carried value that the body only appends to (graph::DynamicNode::appended_by): the Loop keeps
+// its bytes and shape and appends each iteration's piece along axis 0, as the body's Concat would have,
+// without copying what it holds so far (the bytes grow geometrically). The body is given the initial value,
+// which it no longer reads, so its shapes stay those of the first iteration.
+class Appended {
+ public:
+  Appended(const graph::DynamicNode& node, size_t k, const HostTensor& initial)
+      : node_(node), k_(k), initial_(initial), shape_(initial.shape()),
+        bytes_(initial.bytes().begin(), initial.bytes().end()) {
+    if (shape_.empty())
+      throw Error(describe(node) + ": its body's Concat '" + node.appended_by.at(k) +
+                  "' appends to loop-carried value " + std::to_string(k) + ", a scalar (Concat needs rank 1 or more)");
+  }
+
+  void append(HostTensor piece) {
+    const DataType type = initial_.dtype();
+    if (integers(type) && integers(piece.dtype()))
+      piece = type == DataType::int32 ? as_int32(std::move(piece)) : as_int64(std::move(piece));
+    if (piece.dtype() != type)
+      throw Error(describe(node_) + ": loop-carried value " + std::to_string(k_) + " comes in as " + name_of(type) +
+                  " and its body's Concat '" + node_.appended_by[k_] + "' appends " + name_of(piece.dtype()));
+    const Shape& p = piece.shape();
+    if (!appends_onto(p, shape_)) throw Error(append_mismatch(node_, k_, p, shape_));
+    bytes_.insert(bytes_.end(), piece.bytes().begin(), piece.bytes().end());
+    shape_[0] += p[0];
+  }
+
+  // The value after the last iteration. (uint8: ONNX's Concat joins the bytes; they keep the initial
+  // value's params.)
+  HostTensor value() const {
+    return runtime::tensor_of(initial_.dtype(), shape_, bytes_, initial_.scale(), initial_.zero_point());
+  }
+
+ private:
+  const graph::DynamicNode& node_;
+  size_t k_;
+  const HostTensor& initial_;
+  Shape shape_;
+  std::vector<std::byte> bytes_;
+};
+
 }  // namespace
 
 std::vector<HostTensor> run_loop(const graph::DynamicNode& node,
@@ -169,6 +224,9 @@ std::vector<HostTensor> run_loop(const graph::DynamicNode& node,
     const int64_t trip_count = trip ? trip->int64_data()[0] : std::numeric_limits<int64_t>::max();
     bool cond = cond_in ? cond_in->bool_data()[0] != 0 : true;
     std::vector<HostTensor> carried = initial_values(node, values, channel_last);
+    std::vector<std::optional<Appended>> appended(carried.size());
+    for (size_t k = 0; k < carried.size(); ++k)
+      if (!node.appended_by.at(k).empty()) appended[k].emplace(node, k, read(node, values, node.inputs.at(2 + k)));
     const size_t scan_count = node.outputs.size() - node.loop_carried;
     std::vector<std::vector<HostTensor>> scans(scan_count);
     std::optional<graph::DynamicNode::Branch> constant_body;  // written when first needed
@@ -251,6 +309,10 @@ std::vector<HostTensor> run_loop(const graph::DynamicNode& node,
       }
       for (size_t k = 0; k < carried.size(); ++k) {
         HostTensor next = take(1 + k);
+        if (appended[k]) {  // carried[k] stays the initial value, which the body does not read
+          appended[k]->append(std::move(next));
+          continue;
+        }
         if (integers(carried[k].dtype()) && integers(next.dtype()))
           next =
               carried[k].dtype() == DataType::int32 ? as_int32(std::move(next)) : as_int64(std::move(next));
@@ -285,6 +347,8 @@ std::vector<HostTensor> run_loop(const graph::DynamicNode& node,
       for (size_t k = 0; k < scan_count; ++k)
         results.push_back(stack(scans[k], declared ? declared->at(1 + node.loop_carried + k) : TensorInfo{}));
     }
+    for (size_t k = 0; k < appended.size(); ++k)
+      if (appended[k]) results[k] = appended[k]->value();
     for (size_t k = 0; k < results.size(); ++k)
       if (node.int32_outputs.at(k)) results[k] = as_int32(std::move(results[k]));
     return results;
@@ -329,6 +393,10 @@ std::vector<TensorInfo> describe_loop(const graph::DynamicNode& node,
     TensorInfo t{node.outputs[k], b.dtype, b.shape, {}, 0.0f, 0};
     if (k < node.loop_carried) {
       const HostTensor& in = initial[k];
+      // What the body appends must continue the value (its Concat would fail otherwise): checked here on
+      // what the first iteration gives, and on every iteration when it runs.
+      if (!node.appended_by.at(k).empty() && !constant_iteration && !appends_onto(b.shape, in.shape()))
+        throw Error(append_mismatch(node, k, b.shape, in.shape()));
       t.dtype = in.dtype();  // what run_loop gives: the body's integers at the initial value's width
       if (b.dtype != in.dtype() && !(integers(b.dtype) && integers(in.dtype())))
         throw Error(describe(node) + ": loop-carried value " + std::to_string(k) + " comes in as " +

@@ -231,6 +231,53 @@ DynamicNode if_node(const onnx::NodeProto& node, const Enclosing& e) {
   return d;
 }
 
+// The loop-carried values that `body` only appends to (DynamicNode::appended_by): v_out = Concat(v, piece)
+// with axis 0, v read by no other node (nor any subgraph inside the body) and not given as an output, v_out
+// read by no node and given once, as v's next value. Each such Concat is taken out and the body gives
+// `piece` in v_out's place.
+std::vector<std::string> take_appends(onnx::GraphProto& body, int carried) {
+  std::vector<std::string> appended_by(static_cast<size_t>(carried));
+  auto readers = [&](const std::string& name) {
+    std::vector<int> found;
+    for (int n = 0; n < body.node_size(); ++n) {
+      const std::vector<std::string> reads = all_reads(body.node(n));
+      if (std::find(reads.begin(), reads.end(), name) != reads.end()) found.push_back(n);
+    }
+    return found;
+  };
+  auto given = [&](const std::string& name) {
+    return std::count_if(body.output().begin(), body.output().end(),
+                         [&](const onnx::ValueInfoProto& o) { return o.name() == name; });
+  };
+  for (int k = 0; k < carried; ++k) {
+    const std::string& v = body.input(2 + k).name();
+    const std::string v_out = body.output(1 + k).name();
+    const std::vector<int> v_readers = readers(v);
+    if (v_readers.size() != 1 || given(v) != 0) continue;
+    const onnx::NodeProto& concat = body.node(v_readers[0]);
+    if (concat.op_type() != "Concat" || !concat.domain().empty() || concat.input_size() != 2 ||
+        concat.input(0) != v || concat.input(1).empty() || concat.input(1) == v || concat.output_size() != 1 ||
+        concat.output(0) != v_out)
+      continue;
+    try {  // (an axis of the wrong type is the importer's to report, on the Concat left in place)
+      const onnx_import::Attributes attrs(concat);
+      if (!attrs.has("axis") || attrs.get_int("axis", -1) != 0) continue;
+    } catch (const Error&) {
+      continue;
+    }
+    if (!readers(v_out).empty() || given(v_out) != 1) continue;
+    appended_by[static_cast<size_t>(k)] = concat.name().empty() ? v_out : concat.name();
+    const std::string piece = concat.input(1);
+    body.mutable_node()->DeleteSubrange(v_readers[0], 1);
+    onnx::ValueInfoProto& out = *body.mutable_output(1 + k);
+    const int elem_type = out.type().has_tensor_type() ? out.type().tensor_type().elem_type() : 0;
+    out.Clear();
+    out.set_name(piece);
+    if (elem_type != 0) out.mutable_type()->mutable_tensor_type()->set_elem_type(elem_type);
+  }
+  return appended_by;
+}
+
 // Loop(M, cond, v_initial...): the body runs while the iteration number is below M and its condition holds
 // (either may be absent, not both); it takes (iteration_num, cond, v...) and gives (cond, v..., scan...).
 DynamicNode loop_node(const onnx::NodeProto& node, const Enclosing& e) {
@@ -283,7 +330,9 @@ DynamicNode loop_node(const onnx::NodeProto& node, const Enclosing& e) {
   };
   for (int k = 0; k < node.output_size(); ++k)
     d.int32_outputs.push_back(declared_type(node.output(k), body->output(1 + k)) == onnx::TensorProto::INT32);
-  d.body = write_branch(node, *body, e);
+  onnx::GraphProto written = *body;
+  d.appended_by = take_appends(written, carried);
+  d.body = write_branch(node, written, e);
   d.body.inputs.insert(d.body.inputs.begin(), own.begin(), own.end());
   d.inputs.assign(node.input().begin(), node.input().end());
   add_subgraph_reads(d, d.body, own.size());

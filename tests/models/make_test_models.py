@@ -3346,11 +3346,13 @@ def float_roi_align():
 @model
 def float_loop_appends_in_a_later_stage():
     """A Loop that appends a row to a carried tensor every iteration, as Mask R-CNN's mask pasting does, in a
-    stage of its body after a data-dependent Slice (its end is the iteration number): the carried tensor and
-    an enclosing run-time tensor are read in that later stage, where the body session reads them in place
-    (lent, runtime/loops.cpp), and must come back intact for the next iteration. Row k + 1 is the sum of the
-    first k + 1 rows of 2 x; a second carried value passes through the body unchanged (a body output that is
-    its input), and a scan output stacks each iteration's row."""
+    stage of its body after a data-dependent Slice (its end is the iteration number). Its Concat only appends,
+    so the Loop appends for it (graph::DynamicNode::appended_by); the enclosing run-time tensor the Slice
+    reads is read in that later stage, where the body session reads it in place (lent, runtime/loops.cpp),
+    and must come back intact for the next iteration. Row k + 1 is the sum of the first k + 1 rows of 2 x; a
+    second carried value passes through the body unchanged (a body output that is its input), and a scan
+    output stacks each iteration's row. A second Loop appends the same rows but also reads the carried
+    value (its column sums, a scan output), so its Concat stays: the body is lent the whole value."""
     b = Builder("float_loop_appends_in_a_later_stage")
     x = b.input([5, 4], name="x", values=as_f32(np.arange(20).reshape(5, 4) * 0.125 - 1.0))
     rows = b.node("Mul", [x.name, b.const(np.array(2, np.float32), "two")], "rows")
@@ -3374,11 +3376,34 @@ def float_loop_appends_in_a_later_stage():
     b.nodes.append(helper.make_node("Loop", [b.const(np.array(5, np.int64), "trips"), "",
                                              b.const(acc0, "acc0"), b.const(kept, "kept0")],
                                     ["acc_final", "kept_final", "row_scan"], name="append_loop", body=body))
+    # The same appending, but the body also reads the carried value (its column sums, a scan output), so its
+    # Concat stays in the body, which is given the whole value every iteration.
+    reread_body = helper.make_graph(
+        [helper.make_node("Add", ["i2", "one"], ["k2"], name="k"),
+         helper.make_node("Unsqueeze", ["k2", "axis0"], ["ends2"], name="ends"),
+         helper.make_node("Slice", [rows, "zero", "ends2"], ["first_rows2"], name="first_rows"),
+         helper.make_node("ReduceSum", ["first_rows2", "axis0"], ["row2"], name="row", keepdims=1),
+         helper.make_node("ReduceSum", ["acc2", "axis0"], ["column_sums"], name="column_sums", keepdims=1),
+         helper.make_node("Concat", ["acc2", "row2"], ["acc2_out"], name="append_reread", axis=0),
+         helper.make_node("Identity", ["c2"], ["c2_out"], name="keep_going")],
+        "reread_body", [vi("i2", TensorProto.INT64, []), vi("c2", TensorProto.BOOL, []),
+                        vi("acc2", TensorProto.FLOAT, ["n", 4])],
+        [vi("c2_out", TensorProto.BOOL, []), vi("acc2_out", TensorProto.FLOAT, ["m", 4]),
+         vi("column_sums", TensorProto.FLOAT, [1, 4])],
+        [numpy_helper.from_array(np.array(1, np.int64), "one"),
+         numpy_helper.from_array(np.array([0], np.int64), "zero"),
+         numpy_helper.from_array(np.array([0], np.int64), "axis0")])
+    b.nodes.append(helper.make_node("Loop", [b.const(np.array(5, np.int64), "trips"), "", b.const(acc0, "acc0")],
+                                    ["acc2_final", "column_sum_scan"], name="reread_loop", body=reread_body))
     r = (x.v * 2).astype(np.float64)
     appended = np.array([r[:k + 1].sum(axis=0) for k in range(5)], np.float32)
-    b.output(T("acc_final", np.concatenate([acc0, appended])), dims=["rows", 4])
+    full = np.concatenate([acc0, appended])
+    b.output(T("acc_final", full), dims=["rows", 4])
     b.output(T("kept_final", kept))
     b.output(T("row_scan", appended.reshape(5, 1, 4)), dims=["iterations", 1, 4])
+    b.output(T("acc2_final", full), dims=["rows2", 4])
+    sums = np.array([full[:k + 1].astype(np.float64).sum(axis=0, keepdims=True) for k in range(5)], np.float32)
+    b.output(T("column_sum_scan", sums), dims=["iterations2", 1, 4])
     return b
 
 
@@ -4024,6 +4049,18 @@ def malformed_models():
                                        helper.make_node("Identity", ["c"], ["c_out"], name="keep_going")],
                                       "body", [vi("i", [], TensorProto.INT64), vi("c", [], TensorProto.BOOL),
                                                vi("v", None)], [vi("c_out", [], TensorProto.BOOL), vi("v_out", None)])
+    # A body whose Concat appends rows of 3 to a carried value of rows of 4 (the Loop appends for such a
+    # Concat, runtime/loops.cpp): an error naming the Concat when the model loads.
+    appends_short = helper.make_graph(
+        [helper.make_node("Concat", ["v", "row3"], ["v_out"], name="append_short_rows", axis=0),
+         helper.make_node("Identity", ["c"], ["c_out"], name="keep_going")],
+        "body", [vi("i", [], TensorProto.INT64), vi("c", [], TensorProto.BOOL), vi("v", None)],
+        [vi("c_out", [], TensorProto.BOOL), vi("v_out", None)],
+        [numpy_helper.from_array(np.ones((1, 3), np.float32), "row3")])
+    add("loop_appends_short_rows.onnx",
+        make([helper.make_node("Loop", ["m", "", "rows"], ["y"], name="loop_append", body=appends_short)],
+             [vi("rows", [1, 4])], [vi("y", None)], [scalar("m", 2, np.int64)]),
+        "Concat 'append_short_rows' appends a tensor of shape [1, 3]")
     add("loop_reads_missing_outer_tensor.onnx",
         make([helper.make_node("Loop", ["m", "go", "scores"], ["y"], name="loop_missing_outer", body=reads_missing)],
              [vi("scores", [1, 2, 4])], [vi("y", None)], [scalar("m", 2, np.int64), scalar("go", True, np.bool_)]),
