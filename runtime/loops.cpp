@@ -164,7 +164,8 @@ bool appends_onto(const Shape& piece, const Shape& shape) {
   return true;
 }
 
-std::string append_mismatch(const graph::DynamicNode& node, size_t k, const Shape& piece, const Shape& shape) {
+std::string append_mismatch(const graph::DynamicNode& node, size_t k, const Shape& piece,
+                            const Shape& shape) {
   return describe(node) + ": its body's Concat '" + node.appended_by.at(k) + "' appends a tensor of shape " +
          to_string(piece) + " to loop-carried value " + std::to_string(k) + " of shape " + to_string(shape) +
          " along axis 0: their other dimensions must agree";
@@ -177,11 +178,15 @@ std::string append_mismatch(const graph::DynamicNode& node, size_t k, const Shap
 class Appended {
  public:
   Appended(const graph::DynamicNode& node, size_t k, const HostTensor& initial)
-      : node_(node), k_(k), initial_(initial), shape_(initial.shape()),
+      : node_(node),
+        k_(k),
+        initial_(initial),
+        shape_(initial.shape()),
         bytes_(initial.bytes().begin(), initial.bytes().end()) {
     if (shape_.empty())
       throw Error(describe(node) + ": its body's Concat '" + node.appended_by.at(k) +
-                  "' appends to loop-carried value " + std::to_string(k) + ", a scalar (Concat needs rank 1 or more)");
+                  "' appends to loop-carried value " + std::to_string(k) +
+                  ", a scalar (Concat needs rank 1 or more)");
   }
 
   void append(HostTensor piece) {
@@ -189,8 +194,9 @@ class Appended {
     if (integers(type) && integers(piece.dtype()))
       piece = type == DataType::int32 ? as_int32(std::move(piece)) : as_int64(std::move(piece));
     if (piece.dtype() != type)
-      throw Error(describe(node_) + ": loop-carried value " + std::to_string(k_) + " comes in as " + name_of(type) +
-                  " and its body's Concat '" + node_.appended_by[k_] + "' appends " + name_of(piece.dtype()));
+      throw Error(describe(node_) + ": loop-carried value " + std::to_string(k_) + " comes in as " +
+                  name_of(type) + " and its body's Concat '" + node_.appended_by[k_] + "' appends " +
+                  name_of(piece.dtype()));
     const Shape& p = piece.shape();
     if (!appends_onto(p, shape_)) throw Error(append_mismatch(node_, k_, p, shape_));
     bytes_.insert(bytes_.end(), piece.bytes().begin(), piece.bytes().end());
@@ -226,7 +232,8 @@ std::vector<HostTensor> run_loop(const graph::DynamicNode& node,
     std::vector<HostTensor> carried = initial_values(node, values, channel_last);
     std::vector<std::optional<Appended>> appended(carried.size());
     for (size_t k = 0; k < carried.size(); ++k)
-      if (!node.appended_by.at(k).empty()) appended[k].emplace(node, k, read(node, values, node.inputs.at(2 + k)));
+      if (!node.appended_by.at(k).empty())
+        appended[k].emplace(node, k, read(node, values, node.inputs.at(2 + k)));
     const size_t scan_count = node.outputs.size() - node.loop_carried;
     std::vector<std::vector<HostTensor>> scans(scan_count);
     std::optional<graph::DynamicNode::Branch> constant_body;  // written when first needed

@@ -256,8 +256,8 @@ std::vector<std::string> take_appends(onnx::GraphProto& body, int carried) {
     if (v_readers.size() != 1 || given(v) != 0) continue;
     const onnx::NodeProto& concat = body.node(v_readers[0]);
     if (concat.op_type() != "Concat" || !concat.domain().empty() || concat.input_size() != 2 ||
-        concat.input(0) != v || concat.input(1).empty() || concat.input(1) == v || concat.output_size() != 1 ||
-        concat.output(0) != v_out)
+        concat.input(0) != v || concat.input(1).empty() || concat.input(1) == v ||
+        concat.output_size() != 1 || concat.output(0) != v_out)
       continue;
     try {  // (an axis of the wrong type is the importer's to report, on the Concat left in place)
       const onnx_import::Attributes attrs(concat);
