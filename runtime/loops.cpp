@@ -400,10 +400,6 @@ std::vector<TensorInfo> describe_loop(const graph::DynamicNode& node,
     TensorInfo t{node.outputs[k], b.dtype, b.shape, {}, 0.0f, 0};
     if (k < node.loop_carried) {
       const HostTensor& in = initial[k];
-      // What the body appends must continue the value (its Concat would fail otherwise): checked here on
-      // what the first iteration gives, and on every iteration when it runs.
-      if (!node.appended_by.at(k).empty() && !constant_iteration && !appends_onto(b.shape, in.shape()))
-        throw Error(append_mismatch(node, k, b.shape, in.shape()));
       t.dtype = in.dtype();  // what run_loop gives: the body's integers at the initial value's width
       if (b.dtype != in.dtype() && !(integers(b.dtype) && integers(in.dtype())))
         throw Error(describe(node) + ": loop-carried value " + std::to_string(k) + " comes in as " +

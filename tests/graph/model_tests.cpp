@@ -743,6 +743,25 @@ TEST(StagedModels, LoopsRepeatProfileAndLimit) {
   EXPECT_THROW(Session(model, {.max_loop_iterations = -1}), Error);
 }
 
+// A Loop that appends for its body's Concat (graph::DynamicNode::appended_by) checks every piece as the
+// Concat would have: a row of another width, in the first iteration or a later one, is an error naming the
+// Concat; the session runs on afterwards.
+TEST(StagedModels, AppendingLoopsCheckWhatTheyAppend) {
+  const Case c{"float_loop_append_width", ""};
+  const Model model = Model::load(c.onnx().string());
+  const auto inputs = read_inputs(model, c);
+  Session session(model);
+  const auto good = session.run(inputs);
+  EXPECT_EQ(good.at("rows").shape(), (std::vector<int64_t>{4, 2}));
+  for (const std::vector<int64_t>& widths : {std::vector<int64_t>{3, 2, 2}, std::vector<int64_t>{2, 2, 1}}) {
+    auto broken = inputs;
+    broken.erase("widths");
+    broken.emplace("widths", HostTensor::from_int64({3}, widths));
+    expect_run_error([&] { session.run(broken); }, "Concat 'append_width' appends a tensor of shape");
+  }
+  EXPECT_TRUE(same_outputs(session.run(inputs), good));
+}
+
 // Shape operands computed from run-time data (graph/stages.h): the outputs they shape are described with
 // every dimension dynamic; one session runs a series of shapes, returning to earlier ones, each result equal
 // to a fresh session's (a stage compiled once per value and kept gives what a new compile gives); a shape

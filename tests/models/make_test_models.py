@@ -3408,6 +3408,40 @@ def float_loop_appends_in_a_later_stage():
 
 
 @model
+def float_loop_append_width():
+    """A Loop whose Concat only appends (the Loop appends for it, runtime/loops.cpp), each iteration the first
+    widths[i] elements of x's first row as a row: with widths all 2 the rows continue the carried [1, 2]
+    value; tests/graph/model_tests.cpp gives other widths, which must be an error naming the Concat (as the
+    Concat's own would be), in whichever iteration they come."""
+    b = Builder("float_loop_append_width")
+    x = b.input([2, 6], name="x", values=as_f32(np.arange(12).reshape(2, 6) * 0.25 - 1.0))
+    widths = np.array([2, 2, 2], np.int64)
+    b.inputs.append(helper.make_tensor_value_info("widths", TensorProto.INT64, [3]))
+    b.feeds.append(widths)
+    first_row = b.node("Slice", [x.name, b.const(np.array([0], np.int64), "start0"),
+                                 b.const(np.array([1], np.int64), "end1"), b.const(np.array([0], np.int64), "axis0")],
+                       "first_row")
+    vi = helper.make_tensor_value_info
+    body = helper.make_graph(
+        [helper.make_node("Gather", ["widths", "i"], ["w"], name="width_i", axis=0),
+         helper.make_node("Unsqueeze", ["w", "axis0"], ["ends"], name="ends"),
+         helper.make_node("Slice", [first_row, "zero", "ends", "axis1"], ["piece"], name="piece"),
+         helper.make_node("Concat", ["acc", "piece"], ["acc_out"], name="append_width", axis=0),
+         helper.make_node("Identity", ["c"], ["c_out"], name="keep_going")],
+        "width_body", [vi("i", TensorProto.INT64, []), vi("c", TensorProto.BOOL, []),
+                       vi("acc", TensorProto.FLOAT, ["n", 2])],
+        [vi("c_out", TensorProto.BOOL, []), vi("acc_out", TensorProto.FLOAT, ["m", 2])],
+        [numpy_helper.from_array(np.array([0], np.int64), "zero"),
+         numpy_helper.from_array(np.array([0], np.int64), "axis0"),
+         numpy_helper.from_array(np.array([1], np.int64), "axis1")])
+    acc0 = as_f32([[0.5, 1.5]])
+    b.nodes.append(helper.make_node("Loop", [b.const(np.array(3, np.int64), "trips"), "", b.const(acc0, "acc0")],
+                                    ["rows"], name="width_loop", body=body))
+    b.output(T("rows", np.concatenate([acc0] + [x.v[:1, :2]] * 3)), dims=["n_rows", 2])
+    return b
+
+
+@model
 def float_loop_carried_shape():
     """A Loop whose body reshapes its data to a loop-carried shape (the body's Reshape runs in a stage of the
     body compiled for each shape it meets) and swaps the shape's two entries every iteration; it stacks each
@@ -4049,18 +4083,6 @@ def malformed_models():
                                        helper.make_node("Identity", ["c"], ["c_out"], name="keep_going")],
                                       "body", [vi("i", [], TensorProto.INT64), vi("c", [], TensorProto.BOOL),
                                                vi("v", None)], [vi("c_out", [], TensorProto.BOOL), vi("v_out", None)])
-    # A body whose Concat appends rows of 3 to a carried value of rows of 4 (the Loop appends for such a
-    # Concat, runtime/loops.cpp): an error naming the Concat when the model loads.
-    appends_short = helper.make_graph(
-        [helper.make_node("Concat", ["v", "row3"], ["v_out"], name="append_short_rows", axis=0),
-         helper.make_node("Identity", ["c"], ["c_out"], name="keep_going")],
-        "body", [vi("i", [], TensorProto.INT64), vi("c", [], TensorProto.BOOL), vi("v", None)],
-        [vi("c_out", [], TensorProto.BOOL), vi("v_out", None)],
-        [numpy_helper.from_array(np.ones((1, 3), np.float32), "row3")])
-    add("loop_appends_short_rows.onnx",
-        make([helper.make_node("Loop", ["m", "", "rows"], ["y"], name="loop_append", body=appends_short)],
-             [vi("rows", [1, 4])], [vi("y", None)], [scalar("m", 2, np.int64)]),
-        "Concat 'append_short_rows' appends a tensor of shape [1, 3]")
     add("loop_reads_missing_outer_tensor.onnx",
         make([helper.make_node("Loop", ["m", "go", "scores"], ["y"], name="loop_missing_outer", body=reads_missing)],
              [vi("scores", [1, 2, 4])], [vi("y", None)], [scalar("m", 2, np.int64), scalar("go", True, np.bool_)]),
