@@ -410,9 +410,11 @@ std::vector<TensorInfo> describe_loop(const graph::DynamicNode& node,
                     std::to_string(in.shape().size()) + " and its body gives rank " +
                     std::to_string(b.shape.size()) + "; octet plans what follows a Loop for one rank");
       // A dimension that changes from one iteration to the next; with the iteration number compiled in,
-      // iteration 0 says nothing of the others, so any dimension may.
+      // iteration 0 says nothing of the others, so any dimension may. A value the Loop appends to grows
+      // along axis 0 (its body gives the piece, which may have as many rows as the initial value).
       for (size_t d = 0; d < t.shape.size(); ++d)
-        if (constant_iteration || t.shape[d] != in.shape()[d]) t.shape[d] = -1;
+        if (constant_iteration || t.shape[d] != in.shape()[d] || (d == 0 && !node.appended_by.at(k).empty()))
+          t.shape[d] = -1;
     } else {
       if (constant_iteration) std::fill(t.shape.begin(), t.shape.end(), -1);
       t.shape.insert(t.shape.begin(), -1);  // one row per iteration

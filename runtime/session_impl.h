@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <new>
 #include <set>
 #include <span>
 #include <string>
@@ -35,9 +36,18 @@ class Arena {
     if (bytes > capacity_) {
       int64_t grown = capacity_ > 0 ? capacity_ + capacity_ / 2 : bytes;
       if (limit > 0) grown = std::min(grown, limit);
-      const int64_t capacity = std::max(bytes, grown);
-      storage_.reset();  // the old bytes are not kept: free them before asking for more
-      storage_ = std::make_unique_for_overwrite<std::byte[]>(static_cast<size_t>(capacity + kAlignment));
+      // The old bytes are not kept: freed before asking for more. Until the new ones come, the arena is
+      // empty, so that a failed allocation (std::bad_alloc reaches the caller) leaves a usable session.
+      storage_.reset();
+      capacity_ = -1;
+      int64_t capacity = std::max(bytes, grown);
+      try {
+        storage_ = allocate(capacity);
+      } catch (const std::bad_alloc&) {
+        if (capacity == bytes) throw;
+        capacity = bytes;  // the margin did not fit; what this run needs may
+        storage_ = allocate(capacity);
+      }
       capacity_ = capacity;
     }
     auto address = reinterpret_cast<uintptr_t>(storage_.get());
@@ -46,6 +56,9 @@ class Arena {
 
  private:
   static constexpr int64_t kAlignment = 64;
+  static std::unique_ptr<std::byte[]> allocate(int64_t bytes) {
+    return std::make_unique_for_overwrite<std::byte[]>(static_cast<size_t>(bytes + kAlignment));
+  }
   std::unique_ptr<std::byte[]> storage_;
   int64_t capacity_ = -1;
 };

@@ -59,9 +59,9 @@ std::map<std::string, HostTensor> Session::Impl::run_stages(const runtime::Progr
         real[e] = static_cast<float>(static_cast<int32_t>(t.uint8_data()[e]) - zero_point) * scale;
       values.insert_or_assign(info.name, HostTensor::from_float(t.shape(), std::move(real)));
     } else if (lender && !values.count(info.name)) {
+      lent.push_back(info.name);  // first: should the insertion throw, the tensor is still the lender's
       HostTensor& borrowed =
           values.insert_or_assign(info.name, std::move(lender->at(info.name))).first->second;
-      lent.push_back(info.name);
       given[i] = &borrowed;  // stage 0 reads it here now
     } else {
       values.insert_or_assign(info.name, t);

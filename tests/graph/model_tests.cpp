@@ -743,12 +743,19 @@ TEST(StagedModels, LoopsRepeatProfileAndLimit) {
   EXPECT_THROW(Session(model, {.max_loop_iterations = -1}), Error);
 }
 
-// A Loop that appends for its body's Concat (graph::DynamicNode::appended_by) checks every piece as the
-// Concat would have: a row of another width, in the first iteration or a later one, is an error naming the
+// A Loop that appends for its body's Concat (graph::DynamicNode::appended_by) describes the value as growing
+// and checks every piece as the Concat would have: a row of another width, in the first iteration or a later one, is an error naming the
 // Concat; the session runs on afterwards.
 TEST(StagedModels, AppendingLoopsCheckWhatTheyAppend) {
   const Case c{"float_loop_append_width", ""};
   const Model model = Model::load(c.onnx().string());
+  // A constant row appended to a one-row value: described as growing, though each piece has as many rows
+  // as the initial value.
+  const Model marks = Model::load(Case{"float_loop_appends_in_a_later_stage", ""}.onnx().string());
+  const auto described = std::find_if(marks.outputs().begin(), marks.outputs().end(),
+                                      [](const TensorInfo& t) { return t.name == "marks_final"; });
+  ASSERT_NE(described, marks.outputs().end());
+  EXPECT_EQ(described->shape, (std::vector<int64_t>{-1, 2}));
   const auto inputs = read_inputs(model, c);
   Session session(model);
   const auto good = session.run(inputs);

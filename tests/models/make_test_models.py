@@ -3350,8 +3350,9 @@ def float_loop_appends_in_a_later_stage():
     so the Loop appends for it (graph::DynamicNode::appended_by); the enclosing run-time tensor the Slice
     reads is read in that later stage, where the body session reads it in place (lent, runtime/loops.cpp),
     and must come back intact for the next iteration. Row k + 1 is the sum of the first k + 1 rows of 2 x; a
-    second carried value passes through the body unchanged (a body output that is its input), and a scan
-    output stacks each iteration's row. A second Loop appends the same rows but also reads the carried
+    second carried value passes through the body unchanged (a body output that is its input), a third has a
+    constant row of its own rank-and-size appended (described as growing: [-1, 2]), and a scan output
+    stacks each iteration's row. A second Loop appends the same rows but also reads the carried
     value (its column sums, a scan output), so its Concat stays: the body is lent the whole value."""
     b = Builder("float_loop_appends_in_a_later_stage")
     x = b.input([5, 4], name="x", values=as_f32(np.arange(20).reshape(5, 4) * 0.125 - 1.0))
@@ -3363,19 +3364,25 @@ def float_loop_appends_in_a_later_stage():
          helper.make_node("Slice", [rows, "zero", "ends"], ["first_rows"], name="first_rows"),
          helper.make_node("ReduceSum", ["first_rows", "axis0"], ["row"], name="row", keepdims=1),
          helper.make_node("Concat", ["acc", "row"], ["acc_out"], name="append", axis=0),
+         helper.make_node("Concat", ["marks", "mark"], ["marks_out"], name="append_mark", axis=0),
          helper.make_node("Identity", ["c"], ["c_out"], name="keep_going")],
         "append_body", [vi("i", TensorProto.INT64, []), vi("c", TensorProto.BOOL, []),
-                        vi("acc", TensorProto.FLOAT, ["n", 4]), vi("kept", TensorProto.FLOAT, [4])],
+                        vi("acc", TensorProto.FLOAT, ["n", 4]), vi("kept", TensorProto.FLOAT, [4]),
+                        vi("marks", TensorProto.FLOAT, ["p", 2])],
         [vi("c_out", TensorProto.BOOL, []), vi("acc_out", TensorProto.FLOAT, ["m", 4]),
-         vi("kept", TensorProto.FLOAT, [4]), vi("row", TensorProto.FLOAT, [1, 4])],
+         vi("kept", TensorProto.FLOAT, [4]), vi("marks_out", TensorProto.FLOAT, ["q", 2]),
+         vi("row", TensorProto.FLOAT, [1, 4])],
         [numpy_helper.from_array(np.array(1, np.int64), "one"),
          numpy_helper.from_array(np.array([0], np.int64), "zero"),
-         numpy_helper.from_array(np.array([0], np.int64), "axis0")])
+         numpy_helper.from_array(np.array([0], np.int64), "axis0"),
+         numpy_helper.from_array(as_f32([[7.0, -7.0]]), "mark")])
     acc0 = as_f32([[0.5, -0.5, 1.0, 2.0]])
     kept = as_f32([3.0, -1.5, 0.25, 8.0])
+    marks0 = as_f32([[1.0, 2.0]])
     b.nodes.append(helper.make_node("Loop", [b.const(np.array(5, np.int64), "trips"), "",
-                                             b.const(acc0, "acc0"), b.const(kept, "kept0")],
-                                    ["acc_final", "kept_final", "row_scan"], name="append_loop", body=body))
+                                             b.const(acc0, "acc0"), b.const(kept, "kept0"), b.const(marks0, "marks0")],
+                                    ["acc_final", "kept_final", "marks_final", "row_scan"], name="append_loop",
+                                    body=body))
     # The same appending, but the body also reads the carried value (its column sums, a scan output), so its
     # Concat stays in the body, which is given the whole value every iteration.
     reread_body = helper.make_graph(
@@ -3400,6 +3407,7 @@ def float_loop_appends_in_a_later_stage():
     full = np.concatenate([acc0, appended])
     b.output(T("acc_final", full), dims=["rows", 4])
     b.output(T("kept_final", kept))
+    b.output(T("marks_final", np.concatenate([marks0] + [as_f32([[7.0, -7.0]])] * 5)), dims=["marks", 2])
     b.output(T("row_scan", appended.reshape(5, 1, 4)), dims=["iterations", 1, 4])
     b.output(T("acc2_final", full), dims=["rows2", 4])
     sums = np.array([full[:k + 1].astype(np.float64).sum(axis=0, keepdims=True) for k in range(5)], np.float32)
