@@ -3358,11 +3358,17 @@ def float_loop_appends_in_a_later_stage():
     x = b.input([5, 4], name="x", values=as_f32(np.arange(20).reshape(5, 4) * 0.125 - 1.0))
     rows = b.node("Mul", [x.name, b.const(np.array(2, np.float32), "two")], "rows")
     vi = helper.make_tensor_value_info
+
+    def next_row(suffix):
+        """Row i + 1 (tensor "row" + suffix) from iteration number "i" + suffix: the sum of rows[:i + 1]."""
+        return [helper.make_node("Add", ["i" + suffix, "one"], ["k" + suffix], name="k"),
+                helper.make_node("Unsqueeze", ["k" + suffix, "axis0"], ["ends" + suffix], name="ends"),
+                helper.make_node("Slice", [rows, "zero", "ends" + suffix], ["first_rows" + suffix], name="first_rows"),
+                helper.make_node("ReduceSum", ["first_rows" + suffix, "axis0"], ["row" + suffix], name="row",
+                                 keepdims=1)]
+
     body = helper.make_graph(
-        [helper.make_node("Add", ["i", "one"], ["k"], name="k"),
-         helper.make_node("Unsqueeze", ["k", "axis0"], ["ends"], name="ends"),
-         helper.make_node("Slice", [rows, "zero", "ends"], ["first_rows"], name="first_rows"),
-         helper.make_node("ReduceSum", ["first_rows", "axis0"], ["row"], name="row", keepdims=1),
+        next_row("") + [
          helper.make_node("Concat", ["acc", "row"], ["acc_out"], name="append", axis=0),
          helper.make_node("Concat", ["marks", "mark"], ["marks_out"], name="append_mark", axis=0),
          helper.make_node("Identity", ["c"], ["c_out"], name="keep_going")],
@@ -3386,10 +3392,7 @@ def float_loop_appends_in_a_later_stage():
     # The same appending, but the body also reads the carried value (its column sums, a scan output), so its
     # Concat stays in the body, which is given the whole value every iteration.
     reread_body = helper.make_graph(
-        [helper.make_node("Add", ["i2", "one"], ["k2"], name="k"),
-         helper.make_node("Unsqueeze", ["k2", "axis0"], ["ends2"], name="ends"),
-         helper.make_node("Slice", [rows, "zero", "ends2"], ["first_rows2"], name="first_rows"),
-         helper.make_node("ReduceSum", ["first_rows2", "axis0"], ["row2"], name="row", keepdims=1),
+        next_row("2") + [
          helper.make_node("ReduceSum", ["acc2", "axis0"], ["column_sums"], name="column_sums", keepdims=1),
          helper.make_node("Concat", ["acc2", "row2"], ["acc2_out"], name="append_reread", axis=0),
          helper.make_node("Identity", ["c2"], ["c2_out"], name="keep_going")],
