@@ -156,21 +156,6 @@ HostTensor stack(const std::vector<HostTensor>& parts, const TensorInfo& declare
                             parts.front().zero_point());
 }
 
-// Whether a tensor of shape `piece` continues one of shape `shape` along axis 0 (dimensions -1: not known).
-bool appends_onto(const Shape& piece, const Shape& shape) {
-  if (piece.size() != shape.size()) return false;
-  for (size_t d = 1; d < shape.size(); ++d)
-    if (piece[d] != shape[d] && piece[d] >= 0 && shape[d] >= 0) return false;
-  return true;
-}
-
-std::string append_mismatch(const graph::DynamicNode& node, size_t k, const Shape& piece,
-                            const Shape& shape) {
-  return describe(node) + ": its body's Concat '" + node.appended_by.at(k) + "' appends a tensor of shape " +
-         to_string(piece) + " to loop-carried value " + std::to_string(k) + " of shape " + to_string(shape) +
-         " along axis 0: their other dimensions must agree";
-}
-
 // A loop-carried value that the body only appends to (graph::DynamicNode::appended_by): the Loop keeps
 // its bytes and shape and appends each iteration's piece along axis 0, as the body's Concat would have,
 // without copying what it holds so far (the bytes grow geometrically). The body is given the initial value,
@@ -198,7 +183,11 @@ class Appended {
                   name_of(type) + " and its body's Concat '" + node_.appended_by[k_] + "' appends " +
                   name_of(piece.dtype()));
     const Shape& p = piece.shape();
-    if (!appends_onto(p, shape_)) throw Error(append_mismatch(node_, k_, p, shape_));
+    if (p.size() != shape_.size() || !std::equal(p.begin() + 1, p.end(), shape_.begin() + 1))
+      throw Error(describe(node_) + ": its body's Concat '" + node_.appended_by[k_] +
+                  "' appends a tensor of shape " + to_string(p) + " to loop-carried value " +
+                  std::to_string(k_) + " of shape " + to_string(shape_) +
+                  " along axis 0: their other dimensions must agree");
     bytes_.insert(bytes_.end(), piece.bytes().begin(), piece.bytes().end());
     shape_[0] += p[0];
   }
