@@ -1,6 +1,7 @@
 #include "kernels/resize/float_resize.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
 #include <vector>
 
@@ -21,12 +22,38 @@ void float_resize(Isa isa, const float* x, const Shape& nhwc, const ref::FloatRe
   element_count({n, oh, ow, c}, "float_resize output");
   if (c == 0) return;
   const bool nearest = p.mode == ref::FloatResizeMode::nearest;
+  const FewChannelTaps* few = nullptr;
+  FewChannelTaps few_taps;
+  std::vector<int32_t> offsets;
+  std::vector<float> weights;
+  // Few channels (2 c <= 16, the widest vector's floats): the x taps of every element of a row, once per
+  // layer (kernels/resize/float_resize_kernels.h). Offsets within a row are int32 (the gathers' indices).
+  if (!nearest && 2 * c <= 16 && iw * c <= INT32_MAX) {
+    few_taps.span = ow * c;
+    few_taps.padded = (few_taps.span + 15) / 16 * 16;
+    few_taps.taps = ax.taps;
+    offsets.assign(static_cast<size_t>(ax.taps * few_taps.padded), 0);
+    weights.assign(offsets.size(), 0.0f);
+    for (int64_t kx = 0; kx < ax.taps; ++kx)
+      for (int64_t ox = 0; ox < ow; ++ox)
+        for (int64_t ch = 0; ch < c; ++ch) {
+          const auto at = static_cast<size_t>(kx * few_taps.padded + ox * c + ch);
+          const auto tap = static_cast<size_t>(ox * ax.taps + kx);
+          offsets[at] = static_cast<int32_t>(ax.index[tap] * c + ch);
+          weights[at] = ax.weight[tap];
+        }
+    few_taps.offset = offsets.data();
+    few_taps.weight = weights.data();
+    few = &few_taps;
+  }
   // Each task: whole output rows, (image, oy) pairs.
-  // Few channels: scratch for the rows interpolated along x (kernels/resize/float_resize_simd.h), allocated
-  // here, per task, where no ISA's flags apply. 16: the widest vector's floats.
-  const bool few_channels = !nearest && 2 * c <= 16;
   parallel_ranges(n * oh, grain(ow * c * taps * taps), [&](int64_t r0, int64_t r1) {
-    std::vector<float> scratch(few_channels ? static_cast<size_t>(taps * ow * c) : 0);
+    // Few channels: the input rows interpolated along x, `taps` slots, each marked with the row it holds
+    // (image * ih + iy, -1 none), so that the next output row reuses those it reads again (each input row
+    // serves about taps * oh / ih output rows).
+    std::vector<float> slots(few != nullptr ? static_cast<size_t>(taps * few->padded) : 0);
+    std::vector<int64_t> held(static_cast<size_t>(taps), -1);
+    std::vector<const float*> rows(static_cast<size_t>(taps));
     for (int64_t r = r0; r < r1; ++r) {
       const int64_t b = r / oh, oy = r % oh;
       const float* image = x + b * ih * iw * c;
@@ -38,16 +65,31 @@ void float_resize(Isa isa, const float* x, const Shape& nhwc, const ref::FloatRe
                       static_cast<size_t>(c) * sizeof(float));
         continue;
       }
-      const FloatResizeRow row{image,
-                               iw,
-                               c,
-                               ow,
-                               taps,
-                               &ay.index[static_cast<size_t>(oy * taps)],
-                               &ay.weight[static_cast<size_t>(oy * taps)],
-                               ax.index.data(),
-                               ax.weight.data(),
-                               scratch.empty() ? nullptr : scratch.data()};
+      const int64_t* iy = &ay.index[static_cast<size_t>(oy * taps)];
+      const float* wy = &ay.weight[static_cast<size_t>(oy * taps)];
+      if (few != nullptr) {
+        auto wanted = [&](int64_t key) {
+          for (int64_t t = 0; t < taps; ++t)
+            if (b * ih + iy[t] == key) return true;
+          return false;
+        };
+        for (int64_t ky = 0; ky < taps; ++ky) {
+          const int64_t key = b * ih + iy[ky];
+          auto slot = static_cast<size_t>(std::find(held.begin(), held.end(), key) - held.begin());
+          if (slot == held.size()) {
+            // A slot that holds no row this output row reads (there is one: taps slots, at most taps rows).
+            slot = static_cast<size_t>(
+                std::find_if(held.begin(), held.end(), [&](int64_t k) { return k < 0 || !wanted(k); }) -
+                held.begin());
+            held[slot] = key;
+            k->interpolate_x(*few, image + iy[ky] * iw * c, slots.data() + slot * few->padded);
+          }
+          rows[static_cast<size_t>(ky)] = slots.data() + slot * few->padded;
+        }
+        k->combine_rows(rows.data(), wy, taps, few->span, out);
+        continue;
+      }
+      const FloatResizeRow row{image, iw, c, ow, taps, iy, wy, ax.index.data(), ax.weight.data()};
       k->interpolate_row(row, out);
     }
   });

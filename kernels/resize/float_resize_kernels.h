@@ -17,14 +17,27 @@ struct FloatResizeRow {
   const float* wy = nullptr;
   const int64_t* ix = nullptr;
   const float* wx = nullptr;
-  // taps * ow * c floats of scratch, for rows with few channels (interpolated along x first); owned by the
-  // caller, so that no std::vector code is compiled with an ISA's flags.
-  float* scratch = nullptr;
+};
+
+// A linear / cubic resize along x of input rows with few channels (an RGB image before the network), where
+// vectors across the channels of one pixel would be mostly empty lanes: the taps of every output element
+// j = ox * c + channel of a row, tap kx at offset[kx * padded + j] (the input element within the row) with
+// weight[kx * padded + j]. `padded`, a multiple of every ISA's vector width, is at least span = ow * c; the
+// elements past span read offset 0 with weight 0, and their results are never stored by combine_rows.
+struct FewChannelTaps {
+  int64_t span = 0, padded = 0, taps = 0;
+  const int32_t* offset = nullptr;
+  const float* weight = nullptr;
 };
 
 struct FloatResizeKernels {
   // y: ow * c outputs, each computed as ref::float_resize does (the inner axis first, left to right).
   void (*interpolate_row)(const FloatResizeRow& row, float* y);
+  // Few channels: one input row `line` interpolated along x into h (t.padded floats), then output rows
+  // combined from `taps` such rows (rows[ky] weighted wy[ky]) into y (t.span floats), with the products and
+  // sums of interpolate_row in its order. A row interpolated along x serves every output row that reads it.
+  void (*interpolate_x)(const FewChannelTaps& t, const float* line, float* h);
+  void (*combine_rows)(const float* const* rows, const float* wy, int64_t taps, int64_t span, float* y);
 };
 
 // Each ISA's kernels (kernels/float_kernels.h chooses).

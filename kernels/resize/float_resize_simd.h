@@ -1,7 +1,8 @@
 #pragma once
 
-// Linear / cubic Resize rows with xsimd, vectorised across the channels of NHWC: each lane computes its
-// output with the reference's products and sums in the reference's order. Instantiated per ISA
+// Linear / cubic Resize rows with xsimd, vectorised across the channels of NHWC (or, with few channels,
+// across the elements of a row): each lane computes its output with the reference's products and sums in
+// the reference's order. Instantiated per ISA
 // (float_resize_kernels.h).
 
 #include <cstdint>
@@ -11,34 +12,31 @@
 
 namespace octet::resize {
 
-// Few channels (an RGB image before the network): vectors across channels would be mostly empty lanes.
-// Each input row is interpolated along x element by element into `rows` (the same products and sums as
-// below, in the same order), then the rows are combined along y in vectors across the whole output row.
+// Few channels (FewChannelTaps): an input row interpolated along x in vectors across its output elements,
+// each lane gathering its taps' inputs; then output rows combined along y across the whole row.
 template <class Arch>
-void interpolate_row_few_channels(const FloatResizeRow& r, float* y) {
+void interpolate_x(const FewChannelTaps& t, const float* line, float* h) {
   using L = simd::Lanes<Arch>;
   using B = typename L::V;
-  const int64_t taps = r.taps, span = r.ow * r.c;
-  float* const rows = r.scratch;
-  for (int64_t ky = 0; ky < taps; ++ky) {
-    const float* line = r.image + r.iy[ky] * r.iw * r.c;
-    float* h = rows + ky * span;
-    for (int64_t ox = 0; ox < r.ow; ++ox) {
-      const int64_t* ix = r.ix + ox * taps;
-      const float* wx = r.wx + ox * taps;
-      for (int64_t c = 0; c < r.c; ++c) {
-        float v = wx[0] * line[ix[0] * r.c + c];
-        for (int64_t kx = 1; kx < taps; ++kx)
-          v = v + wx[kx] * line[ix[kx] * r.c + c];
-        h[ox * r.c + c] = v;
-      }
+  for (int64_t j = 0; j < t.padded; j += L::width) {
+    B v = L::load(t.weight + j) * L::gather(line, t.offset + j);
+    for (int64_t kx = 1; kx < t.taps; ++kx) {
+      const int64_t at = kx * t.padded + j;
+      v = v + L::load(t.weight + at) * L::gather(line, t.offset + at);
     }
+    L::store(h + j, v);
   }
+}
+
+template <class Arch>
+void combine_rows(const float* const* rows, const float* wy, int64_t taps, int64_t span, float* y) {
+  using L = simd::Lanes<Arch>;
+  using B = typename L::V;
   for (int64_t i = 0; i < span; i += L::width) {
     const int64_t n = L::lanes_from(i, span);
-    B acc = B(r.wy[0]) * L::load_n(rows + i, n);
+    B acc = B(wy[0]) * L::load_n(rows[0] + i, n);
     for (int64_t ky = 1; ky < taps; ++ky)
-      acc = acc + B(r.wy[ky]) * L::load_n(rows + ky * span + i, n);
+      acc = acc + B(wy[ky]) * L::load_n(rows[ky] + i, n);
     L::store_n(y + i, acc, n);
   }
 }
@@ -48,7 +46,6 @@ void interpolate_row(const FloatResizeRow& r, float* y) {
   using L = simd::Lanes<Arch>;
   using B = typename L::V;
   const int64_t taps = r.taps;
-  if (r.scratch != nullptr && 2 * r.c <= L::width) return interpolate_row_few_channels<Arch>(r, y);
   for (int64_t ox = 0; ox < r.ow; ++ox) {
     const int64_t* ix = r.ix + ox * taps;
     const float* wx = r.wx + ox * taps;
@@ -69,7 +66,7 @@ void interpolate_row(const FloatResizeRow& r, float* y) {
 
 template <class Arch>
 constexpr FloatResizeKernels make_float_resize_kernels() {
-  return {&interpolate_row<Arch>};
+  return {&interpolate_row<Arch>, &interpolate_x<Arch>, &combine_rows<Arch>};
 }
 
 }  // namespace octet::resize

@@ -77,6 +77,21 @@ struct Lanes {
     static_assert(V::size <= 16);
     return V::load_aligned(kIota) < V(static_cast<float>(n));
   }
+  // p[offset[i]] in lane i (width offsets). The gather instructions on x86: xsimd 8.1's own gather takes
+  // its element-by-element fallback for these archs.
+  static V gather(const float* p, const int32_t* offset) {
+#if defined(__x86_64__)
+    if constexpr (std::is_base_of_v<xsimd::avx512f, Arch>)
+      return _mm512_i32gather_ps(_mm512_loadu_si512(offset), p, sizeof(float));
+    else if constexpr (std::is_base_of_v<xsimd::avx2, Arch>)
+      return _mm256_i32gather_ps(p, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(offset)),
+                                 sizeof(float));
+#endif
+    alignas(64) float buffer[V::size];
+    for (size_t i = 0; i < V::size; ++i)
+      buffer[i] = p[offset[i]];
+    return V::load_aligned(buffer);
+  }
   static float lane0(const V& v) {
     alignas(64) float buffer[V::size];
     v.store_aligned(buffer);

@@ -1420,6 +1420,39 @@ TEST_P(FloatReduceFast, ResizeMatchesReference) {
   }
 }
 
+// Images with few channels (the per-layer x taps and rows reused between output rows) large enough for
+// whole vectors and several rows per task: same size (taps of weight 0 past the edge), up and down, linear
+// and cubic, with infinities and NaN among the inputs (a weight-0 tap still reads them).
+TEST_P(FloatReduceFast, FewChannelResizeMatchesReference) {
+  struct Case {
+    Shape nhwc;
+    int64_t out_h, out_w;
+    ref::FloatResizeMode mode;
+  };
+  const Case cases[] = {{{1, 40, 40, 3}, 40, 40, ref::FloatResizeMode::linear},
+                        {{2, 37, 53, 3}, 61, 29, ref::FloatResizeMode::cubic},
+                        {{1, 64, 48, 1}, 23, 150, ref::FloatResizeMode::linear},
+                        {{2, 19, 33, 8}, 57, 35, ref::FloatResizeMode::linear},
+                        {{1, 30, 31, 4}, 30, 95, ref::FloatResizeMode::cubic}};
+  test::Random rng(31);
+  for (const Case& k : cases) {
+    for (const auto coordinates : {ref::CoordinateMode::half_pixel, ref::CoordinateMode::align_corners}) {
+      SCOPED_TRACE(::testing::PrintToString(k.nhwc) + " to " + std::to_string(k.out_h) + "x" +
+                   std::to_string(k.out_w));
+      ref::FloatResizeParams p;
+      p.mode = k.mode;
+      p.base.coordinate_mode = coordinates;
+      p.base.out_h = k.out_h;
+      p.base.out_w = k.out_w;
+      std::vector<float> x = random_floats(rng, count_of(k.nhwc), -5.0, 5.0);
+      sprinkle_specials(rng, x, 20);
+      std::vector<float> want(static_cast<size_t>(k.nhwc[0] * k.out_h * k.out_w * k.nhwc[3]));
+      ref::float_resize(x.data(), k.nhwc, p, want.data());
+      expect_fast_matches(want, [&](float* y) { resize::float_resize(GetParam(), x.data(), k.nhwc, p, y); });
+    }
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Isas, FloatReduceFast, ::testing::ValuesIn(supported_isas()), isa_name);
 
 }  // namespace
