@@ -244,6 +244,70 @@ FloatClamp kernel_clamp(const FloatConv2d& c) {
   return c.adds_residual ? FloatClamp{} : c.clamp;
 }
 
+// Convolutions whose kernel rows are short runs of input (kernel_w * C_in floats, groups 1, no horizontal
+// dilation): the first layer of an image network (3 channels). Their im2col rows cost more to build, a few
+// floats per copy, than the GEMM takes to multiply them (first layer of SSDlite, 3x3 stride 2 to 16
+// channels: 2.7x its GEMM's time), so run_direct_rows reads the input in place instead.
+constexpr int64_t kDirectRunFloats = 32;
+
+bool reads_input_rows(const FloatConv2d& c) {
+  return c.group_in == c.in_channels && c.params.dilation_w == 1 &&
+         c.kernel_w * c.in_channels <= kDirectRunFloats;
+}
+
+// Output row by output row: the pixels whose every tap is inside the input take their A rows straight
+// from it (row r at stride_w * C_in floats from the last, one K run per kernel row, each from where that
+// input row starts), the others from im2col rows (fill_rows). Either way the same k order, (ky, kx, ci),
+// and the same zeros at padding taps: the bits of run_gemm.
+void run_direct_rows(const FloatConv2d& c, const float* input, int64_t n, int64_t ih, int64_t iw, int64_t oh,
+                     int64_t ow, float* output, const float* residual) {
+  const auto& p = c.params;
+  const int64_t cin = c.in_channels, cout = c.out_channels, k = c.kernel_h * c.kernel_w * cin;
+  const int64_t panel = gemm::float_tile(c.isa).panel_width();
+  const int64_t panels = (cout + panel - 1) / panel;
+  const int64_t splits = column_split(n * oh, panels), per_split = (panels + splits - 1) / splits;
+  const float* bias = c.bias.empty() ? nullptr : c.bias.data();
+  // The columns whose taps are all inside a row: ix0 = x stride - pad_left >= 0 and ix0 + kernel_w <= iw.
+  const int64_t x_begin = std::min(ow, (p.pad.left + p.stride_w - 1) / p.stride_w);
+  const int64_t x_end = iw + p.pad.left < c.kernel_w
+                            ? x_begin
+                            : std::clamp((iw + p.pad.left - c.kernel_w) / p.stride_w + 1, x_begin, ow);
+  std::vector<gemm::KRun> runs;
+  for (int64_t ky = 0; ky < c.kernel_h; ++ky)
+    runs.push_back({ky * c.kernel_w * cin, c.kernel_w * cin, ky * p.dilation_h * iw * cin});
+  const gemm::KRun whole{0, k};
+  tbb::parallel_for(int64_t{0}, n * oh * splits, [&](int64_t task) {
+    const int64_t row = task / splits, split = task % splits;
+    const int64_t b = row / oh, y = row % oh;
+    const int64_t p0 = split * per_split, p1 = std::min(panels, (split + 1) * per_split);
+    const int64_t iy0 = y * p.stride_h - p.pad.top;
+    const bool rows_inside = iy0 >= 0 && iy0 + (c.kernel_h - 1) * p.dilation_h < ih;
+    const int64_t inside_begin = rows_inside ? x_begin : ow, inside_end = rows_inside ? x_end : ow;
+    float* out = output + row * ow * cout;
+    // Columns [x0, x1) through im2col rows.
+    auto gathered = [&](int64_t x0, int64_t x1) {
+      if (x1 <= x0) return;
+      Scratch& scratch = scratch_space.local();
+      scratch.a.resize(static_cast<size_t>((x1 - x0) * k));
+      fill_rows(c, input, ih, iw, oh, ow, row * ow + x0, x1 - x0, 0, scratch.a.data());
+      multiply_panels(c.isa, c.packed[0], p0, p1, scratch.a.data(), k, x1 - x0, &whole, 1, bias,
+                      kernel_clamp(c), out + x0 * cout, cout);
+    };
+    gathered(0, inside_begin);
+    if (inside_end > inside_begin) {
+      const float* a = input + ((b * ih + iy0) * iw + inside_begin * p.stride_w - p.pad.left) * cin;
+      multiply_panels(c.isa, c.packed[0], p0, p1, a, p.stride_w * cin, inside_end - inside_begin, runs.data(),
+                      static_cast<int64_t>(runs.size()), bias, kernel_clamp(c), out + inside_begin * cout,
+                      cout);
+    }
+    gathered(std::max(inside_begin, inside_end), ow);
+    const int64_t col0 = std::min(p0 * panel, cout), col1 = std::min(p1 * panel, cout);
+    const int64_t at = row * ow * cout + col0;
+    finish_block(c.activation, c.isa, c.clamp, residual ? residual + at : nullptr, output + at, ow,
+                 col1 - col0, cout);
+  });
+}
+
 void run_gemm(const FloatConv2d& c, const float* input, int64_t n, int64_t ih, int64_t iw, int64_t oh,
               int64_t ow, float* output, const float* residual) {
   const auto& p = c.params;
@@ -252,6 +316,7 @@ void run_gemm(const FloatConv2d& c, const float* input, int64_t n, int64_t ih, i
   const int64_t k = c.kernel_h * c.kernel_w * c.group_in;
   const bool in_place = c.kernel_h == 1 && c.kernel_w == 1 && p.stride_h == 1 && p.stride_w == 1 &&
                         p.pad.top == 0 && p.pad.left == 0 && p.pad.bottom == 0 && p.pad.right == 0;
+  if (!in_place && reads_input_rows(c)) return run_direct_rows(c, input, n, ih, iw, oh, ow, output, residual);
   const int64_t tile = tile_pixels(pixels, k), tiles = (pixels + tile - 1) / tile;
   // Few tiles (late layers): also split each group's panels, so every thread gets work.
   const int64_t panel = gemm::float_tile(c.isa).panel_width();
@@ -514,13 +579,15 @@ void run(const FloatConvTranspose2d& c, const float* input, int64_t n, int64_t h
     for (const ColumnClass& cls : classes) {
       // The taps in (ky, kx) order as runs of B rows; a run continues while the next tap's rows follow on.
       scratch.runs.clear();
+      int64_t a_column = 0;  // the gathered A rows hold the taps one after another
       for (const Tap& ty : rows_taps)
         for (int64_t kx : cls.kx) {
           const int64_t first = (ty.k * kw + kx) * cg;
           if (!scratch.runs.empty() && scratch.runs.back().b_row + scratch.runs.back().length == first)
             scratch.runs.back().length += cg;
           else
-            scratch.runs.push_back({first, cg});
+            scratch.runs.push_back({first, cg, a_column});
+          a_column += cg;
         }
       const int64_t k = static_cast<int64_t>(rows_taps.size() * cls.kx.size()) * cg;
       const int64_t members = static_cast<int64_t>(cls.columns.size());

@@ -37,19 +37,21 @@ constexpr FloatTile float_tile(Isa isa) {
   }
 }
 
-// A run of K: `length` consecutive rows of B from `b_row` on, multiplied by A's next `length` columns.
-// A block's k order is its runs' in order; a convolution whose taps skip some B rows (transposed
-// convolutions at the border) lists only the taps it takes.
+// A run of K: `length` consecutive rows of B from `b_row` on, multiplied by A's columns from `a_column`
+// on. A block's k order is its runs' in order; a convolution whose taps skip some B rows (transposed
+// convolutions at the border) lists only the taps it takes, and one that reads its input in place (a
+// kernel row per run, float_conv.cpp) gives each run where its input row starts.
 struct KRun {
   int64_t b_row = 0;
   int64_t length = 0;
+  int64_t a_column = 0;
 };
 
 // out[r, j] = clamp(bias[j] + sum over the runs of a[r, kk] * b[b_row + i, j] + addend[j]) for r < rows,
 // j < cols: the sum one accumulator from the bias on, then the addend as one more rounding (an Add after
 // the product, as the Add computes it).
 struct FloatGemmBlock {
-  const float* a = nullptr;  // row r at a + r * lda, its kk-th element the kk-th k of the runs
+  const float* a = nullptr;  // row r at a + r * lda; a run's i-th k at column a_column + i
   int64_t lda = 0;
   int64_t rows = 0;
   const KRun* runs = nullptr;

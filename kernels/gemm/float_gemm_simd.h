@@ -44,15 +44,15 @@ void float_gemm_tile(const FloatGemmBlock& g, const float* a, const float* b, co
   const int64_t lda = g.lda, ldb = g.ldb;
   for (const KRun* run = g.runs; run != g.runs + g.run_count; ++run) {
     const float* bk = b + run->b_row * ldb;
-    const float* const a_end = a + run->length;
-    for (; a != a_end; ++a, bk += ldb) {
+    const float* const a_end = a + run->a_column + run->length;
+    for (const float* a_k = a + run->a_column; a_k != a_end; ++a_k, bk += ldb) {
       V bv[kVectors];
 #pragma GCC unroll 8
       for (int v = 0; v < kVectors; ++v)
         bv[v] = L::load(bk + v * W);
 #pragma GCC unroll 8
       for (int r = 0; r < kRows; ++r) {
-        const V av = L::splat(a[r * lda]);
+        const V av = L::splat(a_k[r * lda]);
 #pragma GCC unroll 8
         for (int v = 0; v < kVectors; ++v)
           acc[r][v] = L::fma(av, bv[v], acc[r][v]);
