@@ -244,15 +244,19 @@ FloatClamp kernel_clamp(const FloatConv2d& c) {
   return c.adds_residual ? FloatClamp{} : c.clamp;
 }
 
-// Convolutions whose kernel rows are short runs of input (kernel_w * C_in floats, groups 1, no horizontal
-// dilation): the first layer of an image network (3 channels). Their im2col rows cost more to build, a few
-// floats per copy, than the GEMM takes to multiply them (first layer of SSDlite, 3x3 stride 2 to 16
-// channels: 2.7x its GEMM's time), so run_direct_rows reads the input in place instead.
-constexpr int64_t kDirectRunFloats = 32;
+// Convolutions with small weights (groups 1, no horizontal dilation): run_direct_rows reads their input in
+// place, where im2col rows cost about as much to build, a few floats per copy, as the GEMM takes to
+// multiply them (the first layer of an image network: SSDlite's, 3x3 stride 2 from 3 to 16 channels, spent
+// 2.7x its GEMM's time building them). It multiplies one output row at a time, reading all of B for each:
+// where B is large and rows short (3x3 from 256 to 256 channels on 14x14), that cost more than the copies
+// saved (AMD Zen 4, 1 thread: 2.04 -> 2.45 ms), where B stays in L2 it did not (32 to 32 channels on
+// 112x112: 2.48 -> 2.13 ms; 16 to 16 on 160x160: 1.72 -> 1.14 ms).
+constexpr int64_t kDirectWeightBytes = 128 * 1024;
 
 bool reads_input_rows(const FloatConv2d& c) {
+  const int64_t k = c.kernel_h * c.kernel_w * c.in_channels;
   return c.group_in == c.in_channels && c.params.dilation_w == 1 &&
-         c.kernel_w * c.in_channels <= kDirectRunFloats;
+         k * c.out_channels * static_cast<int64_t>(sizeof(float)) <= kDirectWeightBytes;
 }
 
 // Output row by output row: the pixels whose every tap is inside the input take their A rows straight

@@ -666,6 +666,9 @@ TEST_P(FloatConvFast, LayerShapesMatchTheReference) {
                           {{1, 7, 7, 64}, {200, 3, 3, 64}, 1, 1, 1},
                           {{1, 10, 10, 64}, {64, 3, 3, 16}, 1, 1, 4},
                           {{1, 28, 28, 16}, {8, 1, 1, 16}, 1, 0, 1},
+                          // Small weights, read in place (run_direct_rows): a ResNet-like 7x7 stride-2 first
+                          // layer with border columns on both sides and two B panels, two images.
+                          {{2, 31, 45, 3}, {72, 7, 7, 3}, 2, 3, 1},
                           // Grouped with few output channels per group (the depthwise kernel on an expanded
                           // input, in bands of rows): ResNeXt's 4 x 4, strided, a channel multiplier, 2 in x
                           // 6 out, and rows so wide that a band is one output row.
