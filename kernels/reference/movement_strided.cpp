@@ -85,6 +85,15 @@ void copy_tile(const std::byte* in, std::byte* out, int64_t j0, int64_t j1, int6
   if constexpr (!std::is_same_v<Size, size_t>) {
     constexpr int64_t kBlock = Size::value <= 2 ? 16 : 8;
     constexpr size_t kSize = Size::value;
+    if (l1 - l0 < kBlock) {
+      // Fewer output columns than a block (an image's 3 channels going channels-last): element by element,
+      // a whole output row at a time. The blocks below would leave every row to copy_strided, a call per
+      // three elements (a 320 x 320 x 3 image took 0.23 ms).
+      for (; j < j1; ++j)
+        for (int64_t l = l0; l < l1; ++l)
+          std::memcpy(out + (j * out_stride_j + l) * es, in + (j + l * in_stride_l) * es, kSize);
+      return;
+    }
     for (; j + kBlock <= j1; j += kBlock) {
       int64_t l = l0;
       for (; l + kBlock <= l1; l += kBlock) {

@@ -404,7 +404,8 @@ TEST(Movement, TransposeTilesAndBlocks) {
     check(transpose_case(rng, {3, 4, 6, 5, 7}, {1, 0, 2, 3, 4}, es), rng);  // trailing block in place
     check(transpose_case(rng, {3, 1, 4, 1, 6}, {4, 3, 2, 1, 0}, es), rng);  // size-1 dimensions
     check(transpose_case(rng, {2, 3, 4, 5, 6, 2}, {5, 1, 3, 0, 4, 2}, es), rng);
-    check(transpose_case(rng, {3, 200}, {1, 0}, es), rng);  // short side 3
+    check(transpose_case(rng, {3, 200}, {1, 0}, es), rng);              // short side 3
+    check(transpose_case(rng, {2, 3, 40, 50}, {0, 2, 3, 1}, es), rng);  // RGB images to channels-last
     check(transpose_case(rng, {200, 2}, {1, 0}, es), rng);
   }
 }
