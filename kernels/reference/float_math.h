@@ -74,12 +74,18 @@ inline T pow2i(T k) {
 
 // p * 2^n for an integral float n in [-150, 128], in two steps so each power is a normal float: the first
 // product is exact, the second rounds once (to a subnormal, or to inf, where the result is one).
-template <class T>
+// kNonPositive: the caller's n is at most 0 (or NaN), so only the lower bound needs checking (the same
+// decision, one comparison fewer: sigmoid's exp).
+template <class T, bool kNonPositive = false>
 inline T scale_by_pow2(T p, T n) {
   // Where every n is in [-125, 127] and p in [1/2, 2) (exp's 1 + hi + tail is within [0.70, 1.42]), 2^n is
   // normal and p 2^n is exact, as both steps below are: one multiply gives the same bits. A batch takes the
   // two steps when any lane needs them (a NaN n too).
-  if (!simd::any(!(n >= T(-125.0f) && n <= T(127.0f)))) return p * detail::pow2i(n);
+  if constexpr (kNonPositive) {
+    if (!simd::any(!(n >= T(-125.0f)))) return p * detail::pow2i(n);
+  } else {
+    if (!simd::any(!(n >= T(-125.0f) && n <= T(127.0f)))) return p * detail::pow2i(n);
+  }
   const T n1 = (n * T(0.5f) + T(kRoundMagic)) - T(kRoundMagic);
   const T n2 = n - n1;
   return (p * detail::pow2i(n1)) * detail::pow2i(n2);
@@ -278,6 +284,19 @@ T exp(T x) {
   return detail::scale_by_pow2(detail::one_plus(e.hi, e.tail), e.n);
 }
 
+namespace detail {
+
+// exp(-|x|), as fmath::exp computes it, with the steps that cannot matter for a non-positive argument left
+// out: the sign set in one operation, no upper clamp, one bound checked before scaling. The same bits.
+template <class T>
+inline T exp_of_minus_abs(T x) {
+  const T t = simd::from_bits(simd::bits(x) | Bits<T>(kSignBit));
+  const ExpParts<T> e = detail::exp_parts(simd::select(t < T(-104.0f), T(-104.0f), t), T(0.0f));
+  return detail::scale_by_pow2<T, true>(detail::one_plus(e.hi, e.tail), e.n);
+}
+
+}  // namespace detail
+
 // e^x - 1, accurate near 0.
 template <class T>
 T expm1(T x) {
@@ -351,7 +370,7 @@ T tanh(T x) {
 template <class T>
 T sigmoid(T x) {
   using namespace detail;  // types and constants; every call stays qualified
-  const T e = fmath::exp(simd::neg(simd::abs(x)));
+  const T e = detail::exp_of_minus_abs(x);
   const T d_hi = T(1.0f) + e;
   const T d_lo = e - (d_hi - T(1.0f));  // Fast2Sum: e <= 1
   const T numerator = simd::select(x < T(0.0f), e, T(1.0f));
