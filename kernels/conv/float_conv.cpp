@@ -35,6 +35,9 @@ struct FloatConv2d {
   bool adds_residual = false;
   int64_t kernel_h = 1, kernel_w = 1, in_channels = 0, out_channels = 0, group_in = 0, group_out = 0;
   bool depthwise = false;
+  // gemm: the ISA whose microkernel multiplies (and packed B): AVX2's 8-float vectors where a group has at
+  // most 8 output channels on AVX-512, whose 16-float vectors would be half empty (narrow_gemm_isa).
+  Isa gemm_isa = Isa::scalar;
   std::vector<gemm::PackedFloatB> packed;  // gemm: per group, B [KH * KW * group_in, group_out]
   std::vector<float> depthwise_weights;    // depthwise: [KH * KW * group_in, C_out]
   // depthwise with an expanded input: element [i][oc] of an expanded pixel is input channel
@@ -70,6 +73,13 @@ constexpr int64_t round_up(int64_t x, int64_t m) {
 // (Measured on ResNeXt-50 32x4d and RegNet-Y-400MF, AMD Zen 4: 4 per group run 4.5x faster than their
 // GEMMs, 8 per group about as fast, more per group slower: the expanded input grows with the group.)
 constexpr int64_t kVectorGroupOut = 8;
+
+// The GEMM of groups with at most 8 output channels (RegNet's 8-channel groups) on AVX-512 runs AVX2's
+// microkernel: the same arithmetic per output, in vectors as wide as the group. (16-float vectors were half
+// zero padding; AMD Zen 4 runs 8-float FMAs at the same rate per float.)
+Isa narrow_gemm_isa(Isa isa, int64_t group_out) {
+  return vector_isa(isa) == Isa::avx512vnni && group_out <= 8 ? Isa::avx2 : isa;
+}
 // The expanded input rows a depthwise task builds for its band of output rows: about this many bytes.
 constexpr int64_t kBandBytes = 1024 * 1024;
 constexpr int64_t kMaxBandRows = 16;
@@ -244,71 +254,80 @@ FloatClamp kernel_clamp(const FloatConv2d& c) {
   return c.adds_residual ? FloatClamp{} : c.clamp;
 }
 
-// Convolutions with small weights (groups 1, no horizontal dilation): run_direct_rows reads their input in
+// Convolutions with small weights per group (B within 128 KiB): run_direct_rows reads their input in
 // place, where im2col rows cost about as much to build, a few floats per copy, as the GEMM takes to
 // multiply them (the first layer of an image network: SSDlite's, 3x3 stride 2 from 3 to 16 channels, spent
-// 2.7x its GEMM's time building them). It multiplies one output row at a time, reading all of B for each:
-// where B is large and rows short (3x3 from 256 to 256 channels on 14x14), that cost more than the copies
-// saved (AMD Zen 4, 1 thread: 2.04 -> 2.45 ms), where B stays in L2 it did not (32 to 32 channels on
-// 112x112: 2.48 -> 2.13 ms; 16 to 16 on 160x160: 1.72 -> 1.14 ms).
+// 2.7x its GEMM's time building them; RegNet's 8-channel groups copied 8 floats per tap). It multiplies one
+// output row at a time, reading all of B for each: where B is large and rows short (3x3 from 256 to 256
+// channels on 14x14), that cost more than the copies saved (AMD Zen 4, 1 thread: 2.04 -> 2.45 ms), where B
+// stays in L2 it did not (32 to 32 channels on 112x112: 2.48 -> 2.13 ms; 16 to 16 on 160x160: 1.72 ->
+// 1.14 ms).
 constexpr int64_t kDirectWeightBytes = 128 * 1024;
 
 bool reads_input_rows(const FloatConv2d& c) {
-  const int64_t k = c.kernel_h * c.kernel_w * c.in_channels;
-  return c.group_in == c.in_channels && c.params.dilation_w == 1 &&
-         k * c.out_channels * static_cast<int64_t>(sizeof(float)) <= kDirectWeightBytes;
+  const int64_t k = c.kernel_h * c.kernel_w * c.group_in;
+  return k * c.group_out * static_cast<int64_t>(sizeof(float)) <= kDirectWeightBytes;
 }
 
-// Output row by output row: the pixels whose every tap is inside the input take their A rows straight
-// from it (row r at stride_w * C_in floats from the last, one K run per kernel row, each from where that
-// input row starts), the others from im2col rows (fill_rows). Either way the same k order, (ky, kx, ci),
-// and the same zeros at padding taps: the bits of run_gemm.
+// Output row by output row and group by group: the pixels whose every tap is inside the input take their A
+// rows straight from it (row r at stride_w * C_in floats from the last, the group's channels of each tap a
+// K run from where that tap's input starts; a kernel row's taps one run where they are contiguous: groups
+// 1, no horizontal dilation), the others from im2col rows (fill_rows). Either way the same k order,
+// (ky, kx, ci), and the same zeros at padding taps: the bits of run_gemm.
 void run_direct_rows(const FloatConv2d& c, const float* input, int64_t n, int64_t ih, int64_t iw, int64_t oh,
                      int64_t ow, float* output, const float* residual) {
   const auto& p = c.params;
-  const int64_t cin = c.in_channels, cout = c.out_channels, k = c.kernel_h * c.kernel_w * cin;
-  const int64_t panel = gemm::float_tile(c.isa).panel_width();
-  const int64_t panels = (cout + panel - 1) / panel;
-  const int64_t splits = column_split(n * oh, panels), per_split = (panels + splits - 1) / splits;
+  const int64_t cin = c.in_channels, cout = c.out_channels, cg = c.group_in;
+  const int64_t k = c.kernel_h * c.kernel_w * cg, groups = static_cast<int64_t>(c.packed.size());
+  const int64_t panel = gemm::float_tile(c.gemm_isa).panel_width();
+  const int64_t panels = (c.group_out + panel - 1) / panel;
   const float* bias = c.bias.empty() ? nullptr : c.bias.data();
-  // The columns whose taps are all inside a row: ix0 = x stride - pad_left >= 0 and ix0 + kernel_w <= iw.
+  // The columns whose taps are all inside a row: ix0 = x stride - pad_left >= 0 and
+  // ix0 + (kernel_w - 1) dilation_w < iw.
+  const int64_t span = (c.kernel_w - 1) * p.dilation_w + 1;
   const int64_t x_begin = std::min(ow, (p.pad.left + p.stride_w - 1) / p.stride_w);
-  const int64_t x_end = iw + p.pad.left < c.kernel_w
-                            ? x_begin
-                            : std::clamp((iw + p.pad.left - c.kernel_w) / p.stride_w + 1, x_begin, ow);
+  const int64_t x_end =
+      iw + p.pad.left < span ? x_begin : std::clamp((iw + p.pad.left - span) / p.stride_w + 1, x_begin, ow);
   std::vector<gemm::KRun> runs;
-  for (int64_t ky = 0; ky < c.kernel_h; ++ky)
-    runs.push_back({ky * c.kernel_w * cin, c.kernel_w * cin, ky * p.dilation_h * iw * cin});
+  for (int64_t ky = 0; ky < c.kernel_h; ++ky) {
+    const int64_t row_start = ky * p.dilation_h * iw * cin;
+    if (cg == cin && p.dilation_w == 1) {
+      runs.push_back({ky * c.kernel_w * cg, c.kernel_w * cg, row_start});
+      continue;
+    }
+    for (int64_t kx = 0; kx < c.kernel_w; ++kx)
+      runs.push_back({(ky * c.kernel_w + kx) * cg, cg, row_start + kx * p.dilation_w * cin});
+  }
   const gemm::KRun whole{0, k};
-  tbb::parallel_for(int64_t{0}, n * oh * splits, [&](int64_t task) {
-    const int64_t row = task / splits, split = task % splits;
+  tbb::parallel_for(int64_t{0}, n * oh * groups, [&](int64_t task) {
+    const int64_t row = task / groups, g = task % groups;
     const int64_t b = row / oh, y = row % oh;
-    const int64_t p0 = split * per_split, p1 = std::min(panels, (split + 1) * per_split);
     const int64_t iy0 = y * p.stride_h - p.pad.top;
     const bool rows_inside = iy0 >= 0 && iy0 + (c.kernel_h - 1) * p.dilation_h < ih;
     const int64_t inside_begin = rows_inside ? x_begin : ow, inside_end = rows_inside ? x_end : ow;
-    float* out = output + row * ow * cout;
+    const gemm::PackedFloatB& packed = c.packed[static_cast<size_t>(g)];
+    const float* group_bias = bias ? bias + g * c.group_out : nullptr;
+    float* out = output + row * ow * cout + g * c.group_out;
     // Columns [x0, x1) through im2col rows.
     auto gathered = [&](int64_t x0, int64_t x1) {
       if (x1 <= x0) return;
       Scratch& scratch = scratch_space.local();
       scratch.a.resize(static_cast<size_t>((x1 - x0) * k));
-      fill_rows(c, input, ih, iw, oh, ow, row * ow + x0, x1 - x0, 0, scratch.a.data());
-      multiply_panels(c.isa, c.packed[0], p0, p1, scratch.a.data(), k, x1 - x0, &whole, 1, bias,
+      fill_rows(c, input, ih, iw, oh, ow, row * ow + x0, x1 - x0, g, scratch.a.data());
+      multiply_panels(c.gemm_isa, packed, 0, panels, scratch.a.data(), k, x1 - x0, &whole, 1, group_bias,
                       kernel_clamp(c), out + x0 * cout, cout);
     };
     gathered(0, inside_begin);
     if (inside_end > inside_begin) {
-      const float* a = input + ((b * ih + iy0) * iw + inside_begin * p.stride_w - p.pad.left) * cin;
-      multiply_panels(c.isa, c.packed[0], p0, p1, a, p.stride_w * cin, inside_end - inside_begin, runs.data(),
-                      static_cast<int64_t>(runs.size()), bias, kernel_clamp(c), out + inside_begin * cout,
-                      cout);
+      const float* a = input + ((b * ih + iy0) * iw + inside_begin * p.stride_w - p.pad.left) * cin + g * cg;
+      multiply_panels(c.gemm_isa, packed, 0, panels, a, p.stride_w * cin, inside_end - inside_begin,
+                      runs.data(), static_cast<int64_t>(runs.size()), group_bias, kernel_clamp(c),
+                      out + inside_begin * cout, cout);
     }
     gathered(std::max(inside_begin, inside_end), ow);
-    const int64_t col0 = std::min(p0 * panel, cout), col1 = std::min(p1 * panel, cout);
-    const int64_t at = row * ow * cout + col0;
+    const int64_t at = row * ow * cout + g * c.group_out;
     finish_block(c.activation, c.isa, c.clamp, residual ? residual + at : nullptr, output + at, ow,
-                 col1 - col0, cout);
+                 c.group_out, cout);
   });
 }
 
@@ -323,7 +342,7 @@ void run_gemm(const FloatConv2d& c, const float* input, int64_t n, int64_t ih, i
   if (!in_place && reads_input_rows(c)) return run_direct_rows(c, input, n, ih, iw, oh, ow, output, residual);
   const int64_t tile = tile_pixels(pixels, k), tiles = (pixels + tile - 1) / tile;
   // Few tiles (late layers): also split each group's panels, so every thread gets work.
-  const int64_t panel = gemm::float_tile(c.isa).panel_width();
+  const int64_t panel = gemm::float_tile(c.gemm_isa).panel_width();
   const int64_t panels = (c.group_out + panel - 1) / panel;
   const int64_t splits = column_split(tiles * group_count, panels);
   const int64_t per_split = (panels + splits - 1) / splits;
@@ -343,7 +362,7 @@ void run_gemm(const FloatConv2d& c, const float* input, int64_t n, int64_t ih, i
     }
     const int64_t p0 = split * per_split, p1 = std::min(panels, (split + 1) * per_split);
     float* out = output + first * cout + g * c.group_out;
-    multiply_panels(c.isa, c.packed[static_cast<size_t>(g)], p0, p1, a, lda, rows, &run, 1,
+    multiply_panels(c.gemm_isa, c.packed[static_cast<size_t>(g)], p0, p1, a, lda, rows, &run, 1,
                     bias ? bias + g * c.group_out : nullptr, kernel_clamp(c), out, cout);
     const int64_t col0 = std::min(p0 * panel, c.group_out), col1 = std::min(p1 * panel, c.group_out);
     const int64_t at = first * cout + g * c.group_out + col0;
@@ -468,7 +487,10 @@ std::shared_ptr<const FloatConv2d> prepare_float_conv2d(Isa isa, const float* we
               static_cast<int32_t>(oc / c->group_out * gi + i);
     }
   }
-  if (!c->depthwise) c->packed = pack_groups(isa, weights, taps * c->group_in, params.groups, c->group_out);
+  if (!c->depthwise) {
+    c->gemm_isa = narrow_gemm_isa(isa, c->group_out);
+    c->packed = pack_groups(c->gemm_isa, weights, taps * c->group_in, params.groups, c->group_out);
+  }
   return c;
 }
 

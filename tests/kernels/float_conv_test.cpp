@@ -669,6 +669,10 @@ TEST_P(FloatConvFast, LayerShapesMatchTheReference) {
                           // Small weights, read in place (run_direct_rows): a ResNet-like 7x7 stride-2 first
                           // layer with border columns on both sides and two B panels, two images.
                           {{2, 31, 45, 3}, {72, 7, 7, 3}, 2, 3, 1},
+                          // RegNet's 8-channel groups, read in place group by group (on AVX-512 with AVX2's
+                          // 8-float microkernel), strided and not.
+                          {{1, 13, 17, 48}, {48, 3, 3, 8}, 2, 1, 6},
+                          {{2, 9, 11, 40}, {40, 3, 3, 8}, 1, 1, 5},
                           // Grouped with few output channels per group (the depthwise kernel on an expanded
                           // input, in bands of rows): ResNeXt's 4 x 4, strided, a channel multiplier, 2 in x
                           // 6 out, and rows so wide that a band is one output row.
