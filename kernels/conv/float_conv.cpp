@@ -70,9 +70,11 @@ constexpr int64_t round_up(int64_t x, int64_t m) {
 }
 
 // Grouped convolutions with fewer output channels per group than this run on the depthwise kernel.
-// (Measured on ResNeXt-50 32x4d and RegNet-Y-400MF, AMD Zen 4: 4 per group run 4.5x faster than their
-// GEMMs, 8 per group about as fast, more per group slower: the expanded input grows with the group.)
-constexpr int64_t kVectorGroupOut = 8;
+// (AMD Zen 4, 1 thread, 3x3: with the GEMMs on im2col rows 4 per group ran 4.5x faster there; since the
+// GEMMs read their input in place with 8-float vectors (run_direct_rows, narrow_gemm_isa), 4 per group
+// run faster on them (ResNeXt's 32 x 4 on 56 x 56: 2.0 -> 1.55 ms; 64 x 4 on 28 x 28 the same), 2 per
+// group still 2.6x slower.)
+constexpr int64_t kVectorGroupOut = 4;
 
 // The GEMM of groups with at most 8 output channels (RegNet's 8-channel groups) on AVX-512 runs AVX2's
 // microkernel: the same arithmetic per output, in vectors as wide as the group. (16-float vectors were half
@@ -260,8 +262,8 @@ FloatClamp kernel_clamp(const FloatConv2d& c) {
 // 2.7x its GEMM's time building them; RegNet's 8-channel groups copied 8 floats per tap). It multiplies one
 // output row at a time, reading all of B for each: where B is large and rows short (3x3 from 256 to 256
 // channels on 14x14), that cost more than the copies saved (AMD Zen 4, 1 thread: 2.04 -> 2.45 ms), where B
-// stays in L2 it did not (32 to 32 channels on 112x112: 2.48 -> 2.13 ms; 16 to 16 on 160x160: 1.72 ->
-// 1.14 ms).
+// stays in L2 it did not (32 to 32 channels on 112x112: 2.47 -> 2.13 ms; 16 to 16 on 160x160: 1.66 ->
+// 1.12 ms).
 constexpr int64_t kDirectWeightBytes = 128 * 1024;
 
 bool reads_input_rows(const FloatConv2d& c) {
@@ -299,8 +301,11 @@ void run_direct_rows(const FloatConv2d& c, const float* input, int64_t n, int64_
       runs.push_back({(ky * c.kernel_w + kx) * cg, cg, row_start + kx * p.dilation_w * cin});
   }
   const gemm::KRun whole{0, k};
-  tbb::parallel_for(int64_t{0}, n * oh * groups, [&](int64_t task) {
-    const int64_t row = task / groups, g = task % groups;
+  // Few rows (late layers, several B panels): each group's panels split too, so every thread gets work.
+  const int64_t splits = column_split(n * oh * groups, panels), per_split = (panels + splits - 1) / splits;
+  tbb::parallel_for(int64_t{0}, n * oh * groups * splits, [&](int64_t task) {
+    const int64_t split = task % splits, g = task / splits % groups, row = task / splits / groups;
+    const int64_t p0 = split * per_split, p1 = std::min(panels, (split + 1) * per_split);
     const int64_t b = row / oh, y = row % oh;
     const int64_t iy0 = y * p.stride_h - p.pad.top;
     const bool rows_inside = iy0 >= 0 && iy0 + (c.kernel_h - 1) * p.dilation_h < ih;
@@ -308,26 +313,32 @@ void run_direct_rows(const FloatConv2d& c, const float* input, int64_t n, int64_
     const gemm::PackedFloatB& packed = c.packed[static_cast<size_t>(g)];
     const float* group_bias = bias ? bias + g * c.group_out : nullptr;
     float* out = output + row * ow * cout + g * c.group_out;
-    // Columns [x0, x1) through im2col rows.
+    // Columns [x0, x1) through im2col rows, in tiles as run_gemm builds them (a whole row of a wide image
+    // whose kernel rows leave the input would otherwise be one scratch buffer of ow x K floats).
     auto gathered = [&](int64_t x0, int64_t x1) {
       if (x1 <= x0) return;
       Scratch& scratch = scratch_space.local();
-      scratch.a.resize(static_cast<size_t>((x1 - x0) * k));
-      fill_rows(c, input, ih, iw, oh, ow, row * ow + x0, x1 - x0, g, scratch.a.data());
-      multiply_panels(c.gemm_isa, packed, 0, panels, scratch.a.data(), k, x1 - x0, &whole, 1, group_bias,
-                      kernel_clamp(c), out + x0 * cout, cout);
+      const int64_t tile = tile_pixels(x1 - x0, k);
+      scratch.a.resize(static_cast<size_t>(std::min(tile, x1 - x0) * k));
+      for (int64_t t0 = x0; t0 < x1; t0 += tile) {
+        const int64_t count = std::min(tile, x1 - t0);
+        fill_rows(c, input, ih, iw, oh, ow, row * ow + t0, count, g, scratch.a.data());
+        multiply_panels(c.gemm_isa, packed, p0, p1, scratch.a.data(), k, count, &whole, 1, group_bias,
+                        kernel_clamp(c), out + t0 * cout, cout);
+      }
     };
     gathered(0, inside_begin);
     if (inside_end > inside_begin) {
       const float* a = input + ((b * ih + iy0) * iw + inside_begin * p.stride_w - p.pad.left) * cin + g * cg;
-      multiply_panels(c.gemm_isa, packed, 0, panels, a, p.stride_w * cin, inside_end - inside_begin,
-                      runs.data(), static_cast<int64_t>(runs.size()), group_bias, kernel_clamp(c),
+      multiply_panels(c.gemm_isa, packed, p0, p1, a, p.stride_w * cin, inside_end - inside_begin, runs.data(),
+                      static_cast<int64_t>(runs.size()), group_bias, kernel_clamp(c),
                       out + inside_begin * cout, cout);
     }
     gathered(std::max(inside_begin, inside_end), ow);
-    const int64_t at = row * ow * cout + g * c.group_out;
+    const int64_t col0 = std::min(p0 * panel, c.group_out), col1 = std::min(p1 * panel, c.group_out);
+    const int64_t at = row * ow * cout + g * c.group_out + col0;
     finish_block(c.activation, c.isa, c.clamp, residual ? residual + at : nullptr, output + at, ow,
-                 c.group_out, cout);
+                 col1 - col0, cout);
   });
 }
 

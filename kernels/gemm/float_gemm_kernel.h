@@ -39,8 +39,9 @@ constexpr FloatTile float_tile(Isa isa) {
 
 // A run of K: `length` consecutive rows of B from `b_row` on, multiplied by A's columns from `a_column`
 // on. A block's k order is its runs' in order; a convolution whose taps skip some B rows (transposed
-// convolutions at the border) lists only the taps it takes, and one that reads its input in place (a
-// kernel row per run, float_conv.cpp) gives each run where its input row starts.
+// convolutions at the border) lists only the taps it takes, and one that reads its input in place
+// (float_conv.cpp: a run per kernel row, or per tap where a row's taps are not contiguous) gives each run
+// where its input starts.
 struct KRun {
   int64_t b_row = 0;
   int64_t length = 0;

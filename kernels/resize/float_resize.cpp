@@ -1,8 +1,10 @@
 #include "kernels/resize/float_resize.h"
 
 #include <algorithm>
+#include <array>
 #include <cstdint>
 #include <cstring>
+#include <span>
 #include <vector>
 
 #include "kernels/float_kernels.h"
@@ -19,6 +21,9 @@ void float_resize(Isa isa, const float* x, const Shape& nhwc, const ref::FloatRe
   const ref::FloatResizeAxis ay = ref::float_resize_axis(ih, p.base.out_h, p.base.scale_h, p);
   const ref::FloatResizeAxis ax = ref::float_resize_axis(iw, p.base.out_w, p.base.scale_w, p);
   const int64_t oh = p.base.out_h, ow = p.base.out_w, taps = ay.taps;
+  // Linear: 2 taps per axis, cubic: 4 (ref::float_resize_axis).
+  constexpr int64_t kMaxTaps = 4;
+  if (taps > kMaxTaps || ax.taps > kMaxTaps) return ref::float_resize(x, nhwc, p, y);
   element_count({n, oh, ow, c}, "float_resize output");
   if (c == 0) return;
   const bool nearest = p.mode == ref::FloatResizeMode::nearest;
@@ -26,9 +31,9 @@ void float_resize(Isa isa, const float* x, const Shape& nhwc, const ref::FloatRe
   FewChannelTaps few_taps;
   std::vector<int32_t> offsets;
   std::vector<float> weights;
-  // Few channels (2 c <= 16, the widest vector's floats): the x taps of every element of a row, once per
-  // layer (kernels/resize/float_resize_kernels.h). Offsets within a row are int32 (the gathers' indices).
-  if (!nearest && 2 * c <= 16 && iw * c <= INT32_MAX) {
+  // Few channels (FloatResizeKernels::few_channels_max): the x taps of every element of a row, built for
+  // this call (kernels/resize/float_resize_kernels.h). Offsets within a row are int32 (the gathers').
+  if (!nearest && c <= k->few_channels_max && iw * c <= INT32_MAX) {
     few_taps.span = ow * c;
     few_taps.padded = (few_taps.span + 15) / 16 * 16;
     few_taps.taps = ax.taps;
@@ -52,8 +57,9 @@ void float_resize(Isa isa, const float* x, const Shape& nhwc, const ref::FloatRe
     // (image * ih + iy, -1 none), so that the next output row reuses those it reads again (each input row
     // serves about taps * oh / ih output rows).
     std::vector<float> slots(few != nullptr ? static_cast<size_t>(taps * few->padded) : 0);
-    std::vector<int64_t> held(static_cast<size_t>(taps), -1);
-    std::vector<const float*> rows(static_cast<size_t>(taps));
+    std::array<int64_t, kMaxTaps> held;
+    held.fill(-1);
+    std::array<const float*, kMaxTaps> rows{};
     for (int64_t r = r0; r < r1; ++r) {
       const int64_t b = r / oh, oy = r % oh;
       const float* image = x + b * ih * iw * c;
@@ -68,6 +74,7 @@ void float_resize(Isa isa, const float* x, const Shape& nhwc, const ref::FloatRe
       const int64_t* iy = &ay.index[static_cast<size_t>(oy * taps)];
       const float* wy = &ay.weight[static_cast<size_t>(oy * taps)];
       if (few != nullptr) {
+        const auto slots_held = std::span(held).first(static_cast<size_t>(taps));
         auto wanted = [&](int64_t key) {
           for (int64_t t = 0; t < taps; ++t)
             if (b * ih + iy[t] == key) return true;
@@ -75,13 +82,14 @@ void float_resize(Isa isa, const float* x, const Shape& nhwc, const ref::FloatRe
         };
         for (int64_t ky = 0; ky < taps; ++ky) {
           const int64_t key = b * ih + iy[ky];
-          auto slot = static_cast<size_t>(std::find(held.begin(), held.end(), key) - held.begin());
-          if (slot == held.size()) {
+          auto slot = static_cast<size_t>(std::ranges::find(slots_held, key) - slots_held.begin());
+          if (slot == slots_held.size()) {
             // A slot that holds no row this output row reads (there is one: taps slots, at most taps rows).
             slot = static_cast<size_t>(
-                std::find_if(held.begin(), held.end(), [&](int64_t k) { return k < 0 || !wanted(k); }) -
-                held.begin());
-            held[slot] = key;
+                std::ranges::find_if(slots_held,
+                                     [&](int64_t held_key) { return held_key < 0 || !wanted(held_key); }) -
+                slots_held.begin());
+            slots_held[slot] = key;
             k->interpolate_x(*few, image + iy[ky] * iw * c, slots.data() + slot * few->padded);
           }
           rows[static_cast<size_t>(ky)] = slots.data() + slot * few->padded;

@@ -38,6 +38,9 @@ struct FloatResizeKernels {
   // sums of interpolate_row in its order. A row interpolated along x serves every output row that reads it.
   void (*interpolate_x)(const FewChannelTaps& t, const float* line, float* h);
   void (*combine_rows)(const float* const* rows, const float* wy, int64_t taps, int64_t span, float* y);
+  // The most channels that take interpolate_x and combine_rows (at most 8): where vectors across channels
+  // would be at least half empty, and on NEON, which has no gather instruction, no more than before.
+  int64_t few_channels_max;
 };
 
 // Each ISA's kernels (kernels/float_kernels.h chooses).

@@ -5,6 +5,7 @@
 // the reference's order. Instantiated per ISA
 // (float_resize_kernels.h).
 
+#include <algorithm>
 #include <cstdint>
 
 #include "kernels/resize/float_resize_kernels.h"
@@ -66,7 +67,14 @@ void interpolate_row(const FloatResizeRow& r, float* y) {
 
 template <class Arch>
 constexpr FloatResizeKernels make_float_resize_kernels() {
-  return {&interpolate_row<Arch>, &interpolate_x<Arch>, &combine_rows<Arch>};
+  constexpr int64_t half_vector = simd::Lanes<Arch>::width / 2;
+#if defined(__x86_64__)
+  // AVX2 and AVX-512 gather in one instruction: rows of up to 8 channels go across their elements.
+  constexpr int64_t most = 8;
+#else
+  constexpr int64_t most = half_vector;
+#endif
+  return {&interpolate_row<Arch>, &interpolate_x<Arch>, &combine_rows<Arch>, std::max(most, half_vector)};
 }
 
 }  // namespace octet::resize

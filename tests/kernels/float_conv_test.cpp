@@ -669,6 +669,8 @@ TEST_P(FloatConvFast, LayerShapesMatchTheReference) {
                           // Small weights, read in place (run_direct_rows): a ResNet-like 7x7 stride-2 first
                           // layer with border columns on both sides and two B panels, two images.
                           {{2, 31, 45, 3}, {72, 7, 7, 3}, 2, 3, 1},
+                          // Weights over 128 KiB: im2col tiles, strided with borders.
+                          {{1, 15, 13, 64}, {72, 3, 3, 64}, 2, 1, 1},
                           // RegNet's 8-channel groups, read in place group by group (on AVX-512 with AVX2's
                           // 8-float microkernel), strided and not.
                           {{1, 13, 17, 48}, {48, 3, 3, 8}, 2, 1, 6},

@@ -202,6 +202,43 @@ TEST(FloatMath, SpecialValues) {
         << s.name << " = " << s.got << ", want " << s.want;
 }
 
+// sigmoid's exp(-|x|) leaves out the steps that cannot matter for a non-positive argument: it must give
+// exp's bits for every x, on 4 million floats and the values at its branch points (NaN of both signs,
+// zeros, infinities, subnormals, the clamp at -104, the two-step scaling below n = -125).
+TEST(FloatMath, SigmoidExpOfMinusAbsIsExpsBits) {
+  auto check = [](float x) {
+    const float want = fmath::exp(simd::neg(simd::abs(x)));
+    ASSERT_TRUE(same_bits(fmath::detail::exp_of_minus_abs(x), want))
+        << x << " (bits " << std::hex << std::bit_cast<uint32_t>(x) << ")";
+  };
+  for (uint64_t b = 0; b <= 0xffffffffu; b += 1021)
+    check(from_bits(static_cast<uint32_t>(b)));
+  const float specials[] = {kNan,
+                            -kNan,
+                            from_bits(0x7fc00001u),
+                            from_bits(0xffbfffffu),
+                            0.0f,
+                            -0.0f,
+                            kInf,
+                            -kInf,
+                            kMinSubnormal,
+                            -kMinSubnormal,
+                            1e-40f,
+                            86.5f,
+                            -86.7f,
+                            87.0f,
+                            -87.4f,
+                            88.0f,
+                            103.9f,
+                            -104.0f,
+                            104.1f,
+                            -200.f,
+                            1e30f,
+                            -1e30f};
+  for (const float x : specials)
+    check(x);
+}
+
 // floor, ceil and round are exact: equal to the C library's, signs of zero included, on 4 million floats.
 TEST(FloatMath, RoundingIsExact) {
   for (uint64_t b = 0; b <= 0xffffffffu; b += 1021) {

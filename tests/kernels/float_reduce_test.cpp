@@ -1433,7 +1433,11 @@ TEST_P(FloatReduceFast, FewChannelResizeMatchesReference) {
                         {{2, 37, 53, 3}, 61, 29, ref::FloatResizeMode::cubic},
                         {{1, 64, 48, 1}, 23, 150, ref::FloatResizeMode::linear},
                         {{2, 19, 33, 8}, 57, 35, ref::FloatResizeMode::linear},
-                        {{1, 30, 31, 4}, 30, 95, ref::FloatResizeMode::cubic}};
+                        {{1, 30, 31, 4}, 30, 95, ref::FloatResizeMode::cubic},
+                        {{1, 21, 26, 2}, 43, 13, ref::FloatResizeMode::linear},
+                        {{2, 17, 19, 5}, 17, 40, ref::FloatResizeMode::cubic},
+                        {{1, 12, 29, 6}, 31, 29, ref::FloatResizeMode::linear},
+                        {{1, 25, 14, 7}, 9, 33, ref::FloatResizeMode::linear}};
   test::Random rng(31);
   for (const Case& k : cases) {
     for (const auto coordinates : {ref::CoordinateMode::half_pixel, ref::CoordinateMode::align_corners}) {
