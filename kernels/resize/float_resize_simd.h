@@ -2,8 +2,7 @@
 
 // Linear / cubic Resize rows with xsimd, vectorised across the channels of NHWC (or, with few channels,
 // across the elements of a row): each lane computes its output with the reference's products and sums in
-// the reference's order. Instantiated per ISA
-// (float_resize_kernels.h).
+// the reference's order. Instantiated per ISA (float_resize_kernels.h).
 
 #include <algorithm>
 #include <cstdint>
