@@ -21,8 +21,11 @@
 namespace octet::conv {
 
 // How a convolution runs (chosen once, by prepare_float_conv2d):
-//   gemm       one GEMM per group over im2col rows, K = (ky, kx, ci) as the weights' rows; 1x1 stride-1
-//              unpadded convolutions read the input rows in place
+//   gemm       one GEMM per group, K = (ky, kx, ci) as the weights' rows: 1x1 stride-1 unpadded
+//              convolutions read the input rows in place; others with small weights read the input in
+//              place too, row by row, im2col rows only at the borders (run_direct_rows); the rest over
+//              im2col tiles; on AVX-512, groups of at most 8 output channels run AVX2's microkernel
+//              (narrow_gemm_isa)
 //   depthwise  groups == C_in, one input channel per group: a vector kernel across channels; also grouped
 //              convolutions with fewer output channels per group than kVectorGroupOut, whose per-group
 //              GEMMs would be a few columns wide, on an input expanded so that each output channel finds
