@@ -90,14 +90,19 @@ constexpr int64_t kBandBytes = 1024 * 1024;
 constexpr int64_t kMaxBandRows = 16;
 
 // A tile's im2col rows (tile x K floats) are built by the thread that multiplies them and read once per
-// panel of B: about this many bytes keeps them in L2 beside the panel.
-constexpr int64_t kTileBytes = 96 * 1024;
+// panel of B, a block of K at a time (gemm::float_gemm_k_block): rows of one block within about this many
+// bytes stay in L2 beside the panel's block. Where K is blocked, B is larger than L2 and each tile reads all
+// of it again, so long tiles matter there. (AMD Zen 5, 1 thread: 3x3 from 512 to 512 channels on 7x7, one
+// tile of 49 pixels instead of 5 tiles of 12: 1.17 -> 1.10 ms; 1x1 from 2048 to 512 on 7x7: 0.51 -> 0.47 ms;
+// layers whose K is not blocked, from 96 KiB: the same times.)
+constexpr int64_t kTileBytes = 256 * 1024;
 // Tiles are multiples of every microkernel's row count (6 and 4).
 constexpr int64_t kRowQuantum = 12;
 constexpr int64_t kMaxTileRows = 240;
 
-int64_t tile_pixels(int64_t pixels, int64_t k) {
-  const int64_t bytes_per_row = std::max<int64_t>(1, k) * static_cast<int64_t>(sizeof(float));
+int64_t tile_pixels(Isa isa, int64_t pixels, int64_t k, int64_t n) {
+  const int64_t bytes_per_row =
+      std::max<int64_t>(1, gemm::float_gemm_k_block(isa, k, n)) * static_cast<int64_t>(sizeof(float));
   const int64_t most =
       std::clamp<int64_t>(kTileBytes / bytes_per_row / kRowQuantum * kRowQuantum, kRowQuantum, kMaxTileRows);
   // The pixels spread evenly over as few tiles as `most` allows.
@@ -155,28 +160,24 @@ std::vector<gemm::PackedFloatB> pack_groups(Isa isa, const float* weights, int64
   return packed;
 }
 
-// Runs B's panels [p0, p1) of one group on A rows `rows` (rows `lda` apart) into out (rows `ldo` apart).
-void multiply_panels(Isa isa, const gemm::PackedFloatB& b, int64_t p0, int64_t p1, const float* a,
-                     int64_t lda, int64_t rows, const gemm::KRun* runs, int64_t run_count, const float* bias,
-                     FloatClamp clamp, float* out, int64_t ldo) {
-  const gemm::FloatTile tile = gemm::float_tile(isa);
-  const int64_t panel = tile.panel_width();
-  const auto block_kernel = float_kernels(isa).gemm_block;
-  for (int64_t p = p0; p < p1; ++p) {
-    const int64_t n0 = p * panel, cols = std::min(panel, b.n - n0);
-    block_kernel({.a = a,
-                  .lda = lda,
-                  .rows = rows,
-                  .runs = runs,
-                  .run_count = run_count,
-                  .b = b.data.data() + n0 * b.k,
-                  .ldb = round_up(cols, tile.vector_width),
-                  .cols = cols,
-                  .bias = bias ? bias + n0 : nullptr,
-                  .clamp = clamp,
-                  .out = out + n0,
-                  .ldo = ldo});
-  }
+// Runs B's panels [p0, p1) of one group on A rows `rows` (rows `lda` apart) into out (rows `ldo` apart), the
+// residual (null, or laid out as out) added after the sums, then the clamp.
+void multiply_panels(const gemm::PackedFloatB& b, int64_t p0, int64_t p1, const float* a, int64_t lda,
+                     int64_t rows, const gemm::KRun* runs, int64_t run_count, const float* bias,
+                     FloatClamp clamp, const float* residual, float* out, int64_t ldo) {
+  gemm::float_gemm_panels({.b = &b,
+                           .p0 = p0,
+                           .p1 = p1,
+                           .a = a,
+                           .lda = lda,
+                           .rows = rows,
+                           .runs = runs,
+                           .run_count = run_count,
+                           .bias = bias,
+                           .residual = residual,
+                           .clamp = clamp,
+                           .out = out,
+                           .ldo = ldo});
 }
 
 // The steps after the sum over a block of the output its task has just written (`rows` rows of `cols`
@@ -254,7 +255,8 @@ void fill_rows(const FloatConv2d& c, const float* input, int64_t ih, int64_t iw,
   }
 }
 
-// The clamp the kernels apply: none when a residual is added after them (the clamp comes after the add).
+// The clamp the depthwise kernel applies: none when a residual is added after it (finish_block: the clamp
+// comes after the add). The GEMM's microkernel adds the residual itself, before its clamp.
 FloatClamp kernel_clamp(const FloatConv2d& c) {
   return c.adds_residual ? FloatClamp{} : c.clamp;
 }
@@ -316,32 +318,33 @@ void run_direct_rows(const FloatConv2d& c, const float* input, int64_t n, int64_
     const gemm::PackedFloatB& packed = c.packed[static_cast<size_t>(g)];
     const float* group_bias = bias ? bias + g * c.group_out : nullptr;
     float* out = output + row * ow * cout + g * c.group_out;
+    const float* row_residual = residual ? residual + row * ow * cout + g * c.group_out : nullptr;
+    auto residual_at = [&](int64_t x) { return row_residual ? row_residual + x * cout : nullptr; };
     // Columns [x0, x1) through im2col rows, in tiles as run_gemm builds them (a whole row of a wide image
     // whose kernel rows leave the input would otherwise be one scratch buffer of ow x K floats).
     auto gathered = [&](int64_t x0, int64_t x1) {
       if (x1 <= x0) return;
       Scratch& scratch = scratch_space.local();
-      const int64_t tile = tile_pixels(x1 - x0, k);
+      const int64_t tile = tile_pixels(c.gemm_isa, x1 - x0, k, c.group_out);
       scratch.a.resize(static_cast<size_t>(std::min(tile, x1 - x0) * k));
       for (int64_t t0 = x0; t0 < x1; t0 += tile) {
         const int64_t count = std::min(tile, x1 - t0);
         fill_rows(c, input, ih, iw, oh, ow, row * ow + t0, count, g, scratch.a.data());
-        multiply_panels(c.gemm_isa, packed, p0, p1, scratch.a.data(), k, count, &whole, 1, group_bias,
-                        kernel_clamp(c), out + t0 * cout, cout);
+        multiply_panels(packed, p0, p1, scratch.a.data(), k, count, &whole, 1, group_bias, c.clamp,
+                        residual_at(t0), out + t0 * cout, cout);
       }
     };
     gathered(0, inside_begin);
     if (inside_end > inside_begin) {
       const float* a = input + ((b * ih + iy0) * iw + inside_begin * p.stride_w - p.pad.left) * cin + g * cg;
-      multiply_panels(c.gemm_isa, packed, p0, p1, a, p.stride_w * cin, inside_end - inside_begin, runs.data(),
-                      static_cast<int64_t>(runs.size()), group_bias, kernel_clamp(c),
+      multiply_panels(packed, p0, p1, a, p.stride_w * cin, inside_end - inside_begin, runs.data(),
+                      static_cast<int64_t>(runs.size()), group_bias, c.clamp, residual_at(inside_begin),
                       out + inside_begin * cout, cout);
     }
     gathered(std::max(inside_begin, inside_end), ow);
     const int64_t col0 = std::min(p0 * panel, c.group_out), col1 = std::min(p1 * panel, c.group_out);
     const int64_t at = row * ow * cout + g * c.group_out + col0;
-    finish_block(c.activation, c.isa, c.clamp, residual ? residual + at : nullptr, output + at, ow,
-                 col1 - col0, cout);
+    finish_block(c.activation, c.isa, c.clamp, nullptr, output + at, ow, col1 - col0, cout);
   });
 }
 
@@ -354,7 +357,7 @@ void run_gemm(const FloatConv2d& c, const float* input, int64_t n, int64_t ih, i
   const bool in_place = c.kernel_h == 1 && c.kernel_w == 1 && p.stride_h == 1 && p.stride_w == 1 &&
                         p.pad.top == 0 && p.pad.left == 0 && p.pad.bottom == 0 && p.pad.right == 0;
   if (!in_place && reads_input_rows(c)) return run_direct_rows(c, input, n, ih, iw, oh, ow, output, residual);
-  const int64_t tile = tile_pixels(pixels, k), tiles = (pixels + tile - 1) / tile;
+  const int64_t tile = tile_pixels(c.gemm_isa, pixels, k, c.group_out), tiles = (pixels + tile - 1) / tile;
   // Few tiles (late layers): also split each group's panels, so every thread gets work.
   const int64_t panel = gemm::float_tile(c.gemm_isa).panel_width();
   const int64_t panels = (c.group_out + panel - 1) / panel;
@@ -376,12 +379,12 @@ void run_gemm(const FloatConv2d& c, const float* input, int64_t n, int64_t ih, i
     }
     const int64_t p0 = split * per_split, p1 = std::min(panels, (split + 1) * per_split);
     float* out = output + first * cout + g * c.group_out;
-    multiply_panels(c.gemm_isa, c.packed[static_cast<size_t>(g)], p0, p1, a, lda, rows, &run, 1,
-                    bias ? bias + g * c.group_out : nullptr, kernel_clamp(c), out, cout);
+    multiply_panels(c.packed[static_cast<size_t>(g)], p0, p1, a, lda, rows, &run, 1,
+                    bias ? bias + g * c.group_out : nullptr, c.clamp,
+                    residual ? residual + first * cout + g * c.group_out : nullptr, out, cout);
     const int64_t col0 = std::min(p0 * panel, c.group_out), col1 = std::min(p1 * panel, c.group_out);
     const int64_t at = first * cout + g * c.group_out + col0;
-    finish_block(c.activation, c.isa, c.clamp, residual ? residual + at : nullptr, output + at, rows,
-                 col1 - col0, cout);
+    finish_block(c.activation, c.isa, c.clamp, nullptr, output + at, rows, col1 - col0, cout);
   });
 }
 
@@ -654,9 +657,9 @@ void run(const FloatConvTranspose2d& c, const float* input, int64_t n, int64_t h
           out = scratch.out.data();
           ldo = c.group_out;
         }
-        multiply_panels(c.isa, c.packed[static_cast<size_t>(g)], 0, panels, scratch.a.data(), k, rows,
+        multiply_panels(c.packed[static_cast<size_t>(g)], 0, panels, scratch.a.data(), k, rows,
                         scratch.runs.data(), static_cast<int64_t>(scratch.runs.size()), group_bias, c.clamp,
-                        out, ldo);
+                        nullptr, out, ldo);
         if (!even)
           for (int64_t r = 0; r < rows; ++r)
             std::copy_n(scratch.out.data() + r * c.group_out, c.group_out, out_row + columns[r] * cout);

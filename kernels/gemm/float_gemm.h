@@ -7,6 +7,7 @@
 #include <memory>
 #include <vector>
 
+#include "kernels/gemm/float_gemm_kernel.h"
 #include "kernels/isa.h"
 #include "kernels/reference/float_matmul.h"
 
@@ -26,6 +27,33 @@ PackedFloatB pack_float_b(Isa isa, const float* b, int64_t k, int64_t n, bool tr
 // to the finished sum as one more rounding (an Add after the product: its bytes), may be null.
 void float_gemm(const float* a, int64_t rows, int64_t lda, const PackedFloatB& b, const float* bias,
                 FloatClamp clamp, float* out, int64_t ldo, const float* addend = nullptr);
+
+// Panels [p0, p1) of a packed B times `rows` rows of A, on this thread: for every output,
+// out[r, j] = clamp(bias[j] + sum over the runs of a[r, kk] * B[kk, j] + addend[j] + residual[r, j]) (one fma
+// chain in the runs' k order, then each addition as one more rounding). Where a panel of B is larger than the
+// cache holds beside A (float_gemm_k_block), K is multiplied in blocks, each block of every panel read
+// once by all the rows; the outputs keep their fma chains through out (FloatGemmBlock::resumes), so the
+// bytes do not depend on it.
+struct FloatGemmPanels {
+  const PackedFloatB* b = nullptr;
+  int64_t p0 = 0, p1 = 0;    // panels of float_tile(b->isa).panel_width() columns
+  const float* a = nullptr;  // row r at a + r * lda
+  int64_t lda = 0;
+  int64_t rows = 0;
+  const KRun* runs = nullptr;  // B's rows and A's columns, in k order (their lengths sum to K, <= B's)
+  int64_t run_count = 0;
+  const float* bias = nullptr;      // [N], or null for 0.0f
+  const float* addend = nullptr;    // [N], or null
+  const float* residual = nullptr;  // row r at residual + r * ldo, or null
+  FloatClamp clamp;
+  float* out = nullptr;  // row r at out + r * ldo; column 0 is B's column 0
+  int64_t ldo = 0;
+};
+void float_gemm_panels(const FloatGemmPanels& job);
+
+// The k terms float_gemm_panels multiplies at a time for K = k and N = n on `isa`'s kernel: k itself where
+// a panel of B (k x its columns) is within 256 KiB, else about 1024.
+int64_t float_gemm_k_block(Isa isa, int64_t k, int64_t n);
 
 // NumPy matmul of two runtime operands (as ref::float_matmul).
 void float_matmul(Isa isa, const float* a, const Shape& sa, const float* b, const Shape& sb, float* out);

@@ -48,9 +48,14 @@ struct KRun {
   int64_t a_column = 0;
 };
 
-// out[r, j] = clamp(bias[j] + sum over the runs of a[r, kk] * b[b_row + i, j] + addend[j]) for r < rows,
-// j < cols: the sum one accumulator from the bias on, then the addend as one more rounding (an Add after
-// the product, as the Add computes it).
+// out[r, j] = clamp(bias[j] + sum over the runs of a[r, kk] * b[b_row + i, j] + addend[j] + residual[r, j])
+// for r < rows, j < cols: the sum one accumulator from the bias on, then the addend and the residual each as
+// one more rounding (an Add after the product, as the Add computes it).
+//
+// A caller may split K into blocks, so that a block of B is reused from the cache by many rows (B larger
+// than the cache: kernels/conv/float_conv.cpp's multiply_panels): every block but the first `resumes` from
+// the sums out holds, which the previous block stored as they were (not `finishes`), so each output is still
+// one fma chain over the k terms in order, whatever the blocking.
 struct FloatGemmBlock {
   const float* a = nullptr;  // row r at a + r * lda; a run's i-th k at column a_column + i
   int64_t lda = 0;
@@ -61,11 +66,19 @@ struct FloatGemmBlock {
       nullptr;  // row k at b + k * ldb; columns readable up to cols rounded up to the vector width
   int64_t ldb = 0;
   int64_t cols = 0;
-  const float* bias = nullptr;    // [cols], or null for 0.0f
-  const float* addend = nullptr;  // [cols], or null for none
+  const float* bias = nullptr;      // [cols], or null for 0.0f
+  const float* addend = nullptr;    // [cols], or null for none
+  const float* residual = nullptr;  // row r at residual + r * ldr, or null for none
+  int64_t ldr = 0;
   FloatClamp clamp;
   float* out = nullptr;  // row r at out + r * ldo
   int64_t ldo = 0;
+  bool resumes = false;  // the accumulators start from out's values, not from the bias
+  bool finishes = true;  // the addend, residual and clamp applied; else the sums stored as they are
+  // Floats from `prefetch` on to bring into L2 while this block multiplies (float_gemm_panels: the B of the
+  // block it runs next, which would otherwise come from memory at the pace of one tile), or null.
+  const float* prefetch = nullptr;
+  int64_t prefetch_floats = 0;
 };
 
 // A block on each ISA's microkernel (kernels/float_kernels.h chooses).

@@ -6,6 +6,7 @@
 // fuses it into that row's accumulators, so each accumulator is one output taking its k terms in order
 // through fma: the same arithmetic as the reference whatever the tile, the vector width or the split.
 
+#include <algorithm>
 #include <array>
 #include <cstring>
 #include <utility>
@@ -15,9 +16,17 @@
 
 namespace octet::gemm {
 
+// Cache lines to bring into L2 while a tile multiplies: one per k step, from `at` on.
+struct PrefetchLines {
+  const float* at = nullptr;
+  int64_t lines = 0;
+};
+constexpr int64_t kFloatsPerLine = 16;
+
 template <class Arch, int kRows, int kVectors>
 void float_gemm_tile(const FloatGemmBlock& g, const float* a, const float* b, const float* bias,
-                     const float* addend, int64_t cols, float* out) {
+                     const float* addend, const float* residual, int64_t cols, float* out,
+                     PrefetchLines prefetch) {
   using L = simd::Lanes<Arch>;
   using V = typename L::V;
   constexpr int64_t W = L::width;
@@ -36,16 +45,34 @@ void float_gemm_tile(const FloatGemmBlock& g, const float* a, const float* b, co
     for (int v = 0; v < kVectors; ++v)
       f(v, L::load(from + v * W));
   };
-  for_column_vectors(bias, [&](int v, const V& s) {
+  const int64_t full = cols / W, rest = cols % W;
+  // Row r's vector v of a [rows, cols] block (rows `ld` apart), the lanes past cols 0.0f.
+  auto load_tile = [&](const float* m, int64_t ld, int r, int v) {
+    return v < full ? L::load(m + r * ld + v * W) : L::load_partial(m + r * ld + v * W, rest);
+  };
+  if (g.resumes) {
 #pragma GCC unroll 8
     for (int r = 0; r < kRows; ++r)
-      acc[r][v] = s;
-  });
+#pragma GCC unroll 8
+      for (int v = 0; v < kVectors; ++v)
+        acc[r][v] = load_tile(out, g.ldo, r, v);
+  } else {
+    for_column_vectors(bias, [&](int v, const V& s) {
+#pragma GCC unroll 8
+      for (int r = 0; r < kRows; ++r)
+        acc[r][v] = s;
+    });
+  }
   const int64_t lda = g.lda, ldb = g.ldb;
   for (const KRun* run = g.runs; run != g.runs + g.run_count; ++run) {
     const float* bk = b + run->b_row * ldb;
     const float* const a_end = a + run->a_column + run->length;
     for (const float* a_k = a + run->a_column; a_k != a_end; ++a_k, bk += ldb) {
+      if (prefetch.lines > 0) {
+        __builtin_prefetch(prefetch.at, 0, 2);  // for reading, into L2
+        prefetch.at += kFloatsPerLine;
+        --prefetch.lines;
+      }
       V bv[kVectors];
 #pragma GCC unroll 8
       for (int v = 0; v < kVectors; ++v)
@@ -59,13 +86,20 @@ void float_gemm_tile(const FloatGemmBlock& g, const float* a, const float* b, co
       }
     }
   }
-  if (addend != nullptr)
+  if (g.finishes && addend != nullptr)
     for_column_vectors(addend, [&](int v, const V& s) {
 #pragma GCC unroll 8
       for (int r = 0; r < kRows; ++r)
         acc[r][v] = acc[r][v] + s;
     });
-  if (!L::is_identity(g.clamp)) {
+  if (g.finishes && residual != nullptr) {
+#pragma GCC unroll 8
+    for (int r = 0; r < kRows; ++r)
+#pragma GCC unroll 8
+      for (int v = 0; v < kVectors; ++v)
+        acc[r][v] = acc[r][v] + load_tile(residual, g.ldr, r, v);
+  }
+  if (g.finishes && !L::is_identity(g.clamp)) {
     const V lo = L::splat(g.clamp.lo), hi = L::splat(g.clamp.hi);
 #pragma GCC unroll 8
     for (int r = 0; r < kRows; ++r)
@@ -74,7 +108,6 @@ void float_gemm_tile(const FloatGemmBlock& g, const float* a, const float* b, co
         acc[r][v] = L::clamp(acc[r][v], lo, hi);
   }
   // Every index into acc is a constant after unrolling, so the tile lives in registers.
-  const int64_t full = cols / W, rest = cols % W;
 #pragma GCC unroll 8
   for (int r = 0; r < kRows; ++r) {
     float* o = out + r * g.ldo;
@@ -92,7 +125,7 @@ void float_gemm_tile(const FloatGemmBlock& g, const float* a, const float* b, co
 namespace detail {
 
 using FloatTileFn = void (*)(const FloatGemmBlock&, const float*, const float*, const float*, const float*,
-                             int64_t, float*);
+                             const float*, int64_t, float*, PrefetchLines);
 
 template <class Arch, int kRows, int... kVectors>
 constexpr auto float_tile_row(std::integer_sequence<int, kVectors...>) {
@@ -116,15 +149,29 @@ void float_gemm_block_simd(const FloatGemmBlock& g) {
   constexpr int64_t kChunk = kMaxVectors * W;
   static constexpr auto kTiles =
       detail::float_tile_table<Arch, kMaxVectors>(std::make_integer_sequence<int, kMaxRows>());
+  int64_t k_steps = 0;
+  for (int64_t i = 0; i < g.run_count; ++i)
+    k_steps += g.runs[i].length;
+  const int64_t prefetch_lines =
+      g.prefetch == nullptr ? 0 : (g.prefetch_floats + kFloatsPerLine - 1) / kFloatsPerLine;
   for (int64_t n0 = 0; n0 < g.cols; n0 += kChunk) {
     const int64_t cols = L::smaller(kChunk, g.cols - n0);
     const int64_t vectors = (cols + W - 1) / W;
     const float* bias = g.bias ? g.bias + n0 : nullptr;
     const float* addend = g.addend ? g.addend + n0 : nullptr;
-    for (int64_t r0 = 0; r0 < g.rows; r0 += kMaxRows) {
-      const int64_t rows = L::smaller(kMaxRows, g.rows - r0);
+    // The rows spread evenly over as few tiles as kMaxRows allows (49 rows: 6, 6, 6, 6, 5, 5, 5, 5, 5, not
+    // 8 x 6 and a tile of 1 row, which reads B for a fraction of the work).
+    const int64_t tiles = (g.rows + kMaxRows - 1) / kMaxRows;
+    for (int64_t t = 0, r0 = 0; t < tiles; ++t) {
+      const int64_t rows = g.rows / tiles + (t < g.rows % tiles ? 1 : 0);
+      // The block's prefetch, spread over its first tiles a line per k step.
+      const int64_t first_line = std::min(prefetch_lines, (n0 / kChunk * tiles + t) * k_steps);
+      const PrefetchLines prefetch{g.prefetch + first_line * kFloatsPerLine,
+                                   std::min(prefetch_lines - first_line, k_steps)};
       kTiles[static_cast<size_t>(rows - 1)][static_cast<size_t>(vectors - 1)](
-          g, g.a + r0 * g.lda, g.b + n0, bias, addend, cols, g.out + r0 * g.ldo + n0);
+          g, g.a + r0 * g.lda, g.b + n0, bias, addend, g.residual ? g.residual + r0 * g.ldr + n0 : nullptr,
+          cols, g.out + r0 * g.ldo + n0, prefetch);
+      r0 += rows;
     }
   }
 }

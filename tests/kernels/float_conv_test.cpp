@@ -830,6 +830,82 @@ TEST_P(FloatConvFast, FusedResidualAddsEqualTheConvolutionThenTheAdd) {
   }
 }
 
+TEST_P(FloatConvFast, SumsBlockedOverKMatchTheReference) {
+  // K long enough that gemm::float_gemm_panels multiplies it in blocks (a panel of B over 256 KiB: K beyond
+  // 1024 on AVX-512's 64-column panels, 4096 on 16-column ones, 8192 on the scalar 8-column ones). Each
+  // output's fma chain goes on through the sums stored between blocks, so the bytes are the reference's:
+  // a block boundary inside a run of K and between runs (a transposed convolution's taps), partial last
+  // vectors, specials, and the residual, clamp and addend applied once, after the last block.
+  test::Random rng(1313);
+  for (const int64_t cin : {130, 470, 1000}) {  // K = 9 x cin: 1170, 4230, 9000
+    for (int variant = 0; variant < 2; ++variant) {
+      const bool specials = variant == 1;
+      ConvCase c;
+      c.input = {variant == 0 ? 1 : 2, 6, 5, cin};
+      c.weights = {70, 3, 3, cin};
+      c.params.pad = {1, 1, 1, 1};
+      c.params.stride_w = variant == 0 ? 1 : 2;
+      c.bias = true;
+      c.clamp = variant == 0 ? FloatClamp{} : FloatClamp{0.0f, 6.0f};
+      SCOPED_TRACE(describe(c) + (specials ? " specials" : ""));
+      const ConvData d = random_data(rng, c, specials, c.weights[0]);
+      check_conv(GetParam(), c, d);
+      // With a residual added after the sums, then the clamp.
+      ConvCase unclamped = c;
+      unclamped.clamp = {};
+      std::vector<float> want = reference_conv(unclamped, d);
+      const std::vector<float> residual = random_values(rng, static_cast<int64_t>(want.size()), specials);
+      for (size_t i = 0; i < want.size(); ++i)
+        want[i] = c.clamp.apply(want[i] + residual[i]);
+      const auto conv = conv::prepare_float_conv2d(GetParam(), d.weights.data(), c.weights, d.bias_or_null(),
+                                                   c.params, c.clamp, {}, true);
+      SCOPED_TRACE("residual");
+      expect_runs_as(*conv, c.input, d.input.data(), want, residual.data());
+    }
+  }
+  // A transposed convolution, 4x4 stride 2: every output takes 4 taps that are not contiguous rows of B,
+  // 4 runs of K, which the blocks cut inside and between.
+  for (const int64_t cin : {300, 2100}) {  // K = 4 x cin: 1200, 8400
+    TransposedCase c;
+    c.input = {1, 3, 4, cin};
+    c.weights = {66, 4, 4, cin};
+    c.params.stride_h = c.params.stride_w = 2;
+    c.params.pad = {1, 1, 1, 1};
+    c.bias = true;
+    c.clamp = {-0.25f, 0.5f};
+    SCOPED_TRACE(describe(c));
+    const ConvData d{random_values(rng, element_count(c.input, "t")),
+                     random_values(rng, element_count(c.weights, "t")), random_values(rng, c.weights[0])};
+    const auto conv = conv::prepare_float_conv_transpose2d(GetParam(), d.weights.data(), c.weights,
+                                                           d.bias_or_null(), c.params, c.clamp);
+    expect_runs_as(*conv, c.input, d.input.data(), reference_transposed(c, d));
+  }
+  // The packed GEMM (fully connected layers), with an addend after the sums.
+  for (const int64_t k : {1100, 4200, 8300}) {
+    const int64_t rows = 13, n = 70;
+    SCOPED_TRACE("gemm k " + std::to_string(k));
+    const auto a = random_values(rng, rows * k, true), b = random_values(rng, k * n, true);
+    const auto bias = random_values(rng, n), addend = random_values(rng, n);
+    std::vector<float> b_nk(b.size());
+    for (int64_t kk = 0; kk < k; ++kk)
+      for (int64_t j = 0; j < n; ++j)
+        b_nk[static_cast<size_t>(j * k + kk)] = b[static_cast<size_t>(kk * n + j)];
+    std::vector<float> want(static_cast<size_t>(rows * n));
+    ref::float_conv2d(a.data(), {1, 1, rows, k}, b_nk.data(), {n, 1, 1, k}, bias.data(), {}, {}, want.data());
+    for (size_t i = 0; i < want.size(); ++i)
+      want[i] = ref::binary_value(BinaryOp::add, want[i], addend[i % static_cast<size_t>(n)]);
+    const gemm::PackedFloatB packed = gemm::pack_float_b(GetParam(), b.data(), k, n, false);
+    for (int threads : {1, 3}) {
+      std::vector<float> got(want.size(), 777.0f);
+      with_threads(threads, [&] {
+        gemm::float_gemm(a.data(), rows, k, packed, bias.data(), {}, got.data(), n, addend.data());
+      });
+      SCOPED_TRACE(std::to_string(threads) + " threads");
+      expect_identical(got, want);
+    }
+  }
+}
+
 TEST_P(FloatConvFast, GemmMatchesTheReference) {
   test::Random rng(1001);
   for (int round = 0; round < 60; ++round) {
