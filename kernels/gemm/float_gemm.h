@@ -4,6 +4,8 @@
 // one accumulator that takes its k terms in ascending order through fma, so the vector width, the blocking
 // and the thread count change nothing. Parallel over row and column blocks (oneTBB).
 
+#include <tbb/cache_aligned_allocator.h>
+
 #include <memory>
 #include <vector>
 
@@ -18,7 +20,9 @@ namespace octet::gemm {
 struct PackedFloatB {
   Isa isa = Isa::scalar;
   int64_t k = 0, n = 0;
-  std::vector<float> data;  // layout chosen by the kernel
+  // Layout chosen by the kernel, from a cache line's start: a panel's rows are whole vectors, so that no
+  // vector load of B straddles two lines (std::vector's allocations are only 16-byte aligned).
+  std::vector<float, tbb::cache_aligned_allocator<float>> data;
 };
 PackedFloatB pack_float_b(Isa isa, const float* b, int64_t k, int64_t n, bool transposed);
 
