@@ -124,6 +124,22 @@ struct Lanes {
   static V max(const V& a, const V& b) {
     return simd::max_propagating_nan(a, b);
   }
+  // a > b ? a : b: max() wherever a is not NaN (and b's NaN where b is), in one instruction on x86 (whose
+  // max returns its second operand on ties and NaNs); a compare and a select elsewhere (NEON's fmax would
+  // give +0 for either order of -0 and +0).
+  static V max_unless_nan(const V& a, const V& b) {
+#if defined(__x86_64__)
+    if constexpr (std::is_base_of_v<xsimd::avx512f, Arch>)
+      return _mm512_max_ps(a, b);
+    else if constexpr (std::is_base_of_v<xsimd::avx, Arch>)
+      return _mm256_max_ps(a, b);
+#endif
+    return xsimd::select(a > b, a, b);
+  }
+  // Whether any lane is NaN.
+  static bool any_nan(const V& v) {
+    return simd::any(simd::is_nan(v));
+  }
   static V min(const V& a, const V& b) {
     return simd::min_propagating_nan(a, b);
   }
@@ -203,6 +219,8 @@ struct Lanes<ScalarArch> {
   static V sqrt(V a) { return simd::sqrt(a); }
   static V abs(V a) { return simd::abs(a); }
   static V max(V a, V b) { return simd::max_propagating_nan(a, b); }
+  static V max_unless_nan(V a, V b) { return a > b ? a : b; }
+  static bool any_nan(V v) { return v != v; }
   static V min(V a, V b) { return simd::min_propagating_nan(a, b); }
   static V clamp(V x, V lo, V hi) { return simd::clamp(x, lo, hi); }
   static bool is_identity(const FloatClamp& c) { return c.is_identity(); }

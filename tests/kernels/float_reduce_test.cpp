@@ -744,8 +744,9 @@ PoolCase random_pool_case(test::Random& rng, bool dilation) {
   p.count_include_pad = rng.coin();
   const int64_t ih = std::max<int64_t>(1, rng.integer(eh - p.pad.top - p.pad.bottom, eh + 8));
   const int64_t iw = std::max<int64_t>(1, rng.integer(ew - p.pad.left - p.pad.right, ew + 8));
-  const int64_t channels[] = {1, 3, 4, 8, 16, 17, 35};
-  c.nhwc = {rng.integer(1, 2), ih, iw, channels[rng.integer(0, 6)]};
+  // 64 and 70: the max pool's side-by-side chains of 4 vectors on AVX-512, and a tail after them.
+  const int64_t channels[] = {1, 3, 4, 8, 16, 17, 35, 64, 70};
+  c.nhwc = {rng.integer(1, 2), ih, iw, channels[rng.integer(0, 8)]};
   if (rng.integer(0, 3) == 0)
     c.clamp = {static_cast<float>(rng.real(-1.0, 0.0)), static_cast<float>(rng.real(0.0, 1.0))};
   return c;
@@ -1361,6 +1362,40 @@ TEST_P(FloatReduceFast, NormalizationsMatchReference) {
         reduce::float_layer_norm(GetParam(), x.data(), outer, channels * inner, scale.data(),
                                  bias ? shift.data() : nullptr, 1e-5f, y);
       });
+    }
+  }
+}
+
+TEST_P(FloatReduceFast, MaxPoolKeepsTheReferencesZerosAndNaNs) {
+  // The max pool's fast steps (x86's max) equal the reference's NaN-propagating max only until a NaN comes
+  // in; a window holding one is taken again the reference's way, which keeps the first NaN's payload. And
+  // on ties of -0 and +0 both keep the later tap. Windows of only these values, in every chain and the tail.
+  const float nan_a = std::bit_cast<float>(0x7fc00001u), nan_b = std::bit_cast<float>(0xffc00002u);
+  const float values[] = {0.0f, -0.0f, nan_a, nan_b, kInf, -kInf, 1.0f, -1.0f};
+  for (uint64_t seed = 0; seed < 12; ++seed) {
+    SCOPED_TRACE("seed " + std::to_string(seed));
+    test::Random rng(seed);
+    PoolCase pc;
+    pc.p.kernel_h = pc.p.kernel_w = 3;
+    pc.p.stride_h = pc.p.stride_w = seed % 2 == 0 ? 1 : 2;
+    pc.p.pad = {1, 1, 1, 1};
+    pc.nhwc = {1, 5, 6, seed % 3 == 0 ? 64 : 70};
+    std::vector<float> x(static_cast<size_t>(count_of(pc.nhwc)));
+    // Mostly zeros of both signs; NaNs rare enough that many windows have none (seed 0: none at all).
+    for (float& v : x) {
+      const int64_t pick = rng.integer(0, 99);
+      v = pick < 80 ? values[pick % 2] : (seed == 0 ? values[4 + pick % 4] : values[pick % 8]);
+    }
+    std::vector<float> want(pooled_count(pc));
+    ref::float_max_pool2d(x.data(), pc.nhwc, pc.p, pc.clamp, want.data());
+    for (int threads : kThreadCounts) {
+      std::vector<float> got(want.size(), 12345.0f);
+      with_threads(threads, [&] {
+        pooling::float_max_pool2d(GetParam(), x.data(), pc.nhwc, pc.p, pc.clamp, got.data());
+      });
+      for (size_t i = 0; i < want.size(); ++i)  // bit for bit: the sign of a zero, a NaN's payload
+        ASSERT_EQ(std::bit_cast<uint32_t>(got[i]), std::bit_cast<uint32_t>(want[i]))
+            << "element " << i << ", " << threads << " threads";
     }
   }
 }
