@@ -52,6 +52,9 @@ struct ImportOptions {
   // Residual adds fused into the convolutions that feed them (graph/passes/fuse_residual_add.h); off where
   // tests and benchmarks/residual_add_bench compare the fused graph with the unfused one.
   bool fuse_residual_adds = true;
+  // Zero Pads folded into the convolutions and average pools that read them (graph/passes/fold_pads.h); off
+  // where tests compare the folded graph with the unfolded one.
+  bool fold_pads = true;
   // Graph inputs may have empty dimensions (the inputs of an If's branch: a selection of nothing).
   bool allow_empty_inputs = false;
   // Import only this part of the graph (null: all of it).

@@ -9,6 +9,7 @@
 #include <set>
 
 #include "graph/onnx/lift_1d.h"
+#include "graph/passes/fold_pads.h"
 #include "graph/passes/fuse_byte_maps.h"
 #include "graph/passes/fuse_residual_add.h"
 #include "graph/passes/merge_transposes.h"
@@ -53,6 +54,7 @@ Graph Importer::run() {
   write_outputs();
   fuse_byte_maps(graph_, options_.requant);
   merge_transposes(graph_);
+  if (options_.fold_pads) fold_pads(graph_);
   if (options_.fuse_residual_adds) fuse_residual_adds(graph_);
   check_graph(graph_);
   return std::move(graph_);

@@ -12,62 +12,13 @@
 
 #include "graph/onnx_import.h"
 #include "kernels/error.h"
+#include "tests/graph/onnx_builder.h"
 
 namespace octet::graph {
 namespace {
 
 using onnx::TensorProto;
-
-void add_ints(onnx::NodeProto& node, const std::string& name, const std::vector<int64_t>& values) {
-  onnx::AttributeProto* a = node.add_attribute();
-  a->set_name(name);
-  a->set_type(onnx::AttributeProto::INTS);
-  for (int64_t v : values)
-    a->add_ints(v);
-}
-
-void add_string(onnx::NodeProto& node, const std::string& name, const std::string& value) {
-  onnx::AttributeProto* a = node.add_attribute();
-  a->set_name(name);
-  a->set_type(onnx::AttributeProto::STRING);
-  a->set_s(value);
-}
-
-TensorProto& add_tensor(onnx::GraphProto& g, const std::string& name, int32_t type, std::vector<int64_t> dims,
-                        const std::string& raw) {
-  TensorProto& t = *g.add_initializer();
-  t.set_name(name);
-  t.set_data_type(type);
-  for (int64_t d : dims)
-    t.add_dims(d);
-  t.set_raw_data(raw);
-  return t;
-}
-
-std::string float_bytes(const std::vector<float>& v) {
-  return std::string(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(float));
-}
-
-onnx::NodeProto& add_node(onnx::GraphProto& g, const std::string& op, const std::string& name,
-                          const std::vector<std::string>& inputs, const std::string& output) {
-  onnx::NodeProto& n = *g.add_node();
-  n.set_op_type(op);
-  n.set_name(name);
-  for (const auto& in : inputs)
-    n.add_input(in);
-  n.add_output(output);
-  return n;
-}
-
-void add_value(google::protobuf::RepeatedPtrField<onnx::ValueInfoProto>& list, const std::string& name,
-               const std::vector<int64_t>& dims) {
-  onnx::ValueInfoProto& v = *list.Add();
-  v.set_name(name);
-  auto* t = v.mutable_type()->mutable_tensor_type();
-  t->set_elem_type(TensorProto::FLOAT);
-  for (int64_t d : dims)
-    t->mutable_shape()->add_dim()->set_dim_value(d);
-}
+using namespace test::onnx_builder;
 
 // x [1, 2, 8, 8] -> (QDQ or float) Conv / ConvTranspose "conv" with 3x3 weights [2, 2, 3, 3] -> y, the conv
 // node's attributes set by `attributes`.
