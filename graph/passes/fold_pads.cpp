@@ -45,23 +45,42 @@ bool any_padding(const ref::Padding2d& p) {
   return p.top != 0 || p.left != 0 || p.bottom != 0 || p.right != 0;
 }
 
+ref::Padding2d sum(ref::Padding2d a, const ref::Padding2d& b) {
+  add_padding(a, b);
+  return a;
+}
+
+// The importer's bound on a convolution's pads (lower_conv.cpp), which the folded ones must keep too.
+constexpr int64_t kMaxConvPad = int64_t{1} << 16;
+
+bool conv_pads_fit(const ref::Padding2d& p) {
+  return p.top <= kMaxConvPad && p.left <= kMaxConvPad && p.bottom <= kMaxConvPad && p.right <= kMaxConvPad;
+}
+
 // Takes the padding into `node` (which reads the Pad's output as input 0) if it can: see fold_pads.h.
 bool absorb(Node& node, const ref::Padding2d& padding) {
   if (node.kind == OpKind::conv) {
-    if (auto* conv = std::get_if<ConvAttrs>(&node.attrs); conv && !conv->transposed) {
-      add_padding(conv->conv.pad, padding);
-      return true;
-    }
-    if (auto* conv = std::get_if<FloatConvAttrs>(&node.attrs); conv && !conv->transposed) {
-      add_padding(conv->conv.pad, padding);
-      return true;
-    }
-    return false;
+    ref::Conv2dParams* params = nullptr;
+    if (auto* conv = std::get_if<ConvAttrs>(&node.attrs); conv && !conv->transposed) params = &conv->conv;
+    if (auto* conv = std::get_if<FloatConvAttrs>(&node.attrs); conv && !conv->transposed)
+      params = &conv->conv;
+    if (params == nullptr || !conv_pads_fit(sum(params->pad, padding))) return false;
+    add_padding(params->pad, padding);
+    return true;
   }
   if (node.kind == OpKind::average_pool) {
     auto* pool = std::get_if<PoolAttrs>(&node.attrs);
     if (pool == nullptr || pool->params.ceil_mode ||
         (any_padding(pool->params.pad) && !pool->params.count_include_pad))
+      return false;
+    // A pool's padding on a side must be smaller than its window (pool_output_size): a Pad of 2 before a
+    // 2x2 pool stays a Pad.
+    const ref::Pool2dParams& p = pool->params;
+    const ref::Padding2d total = sum(p.pad, padding);
+    const int64_t extent_h = (p.kernel_h - 1) * p.dilation_h + 1,
+                  extent_w = (p.kernel_w - 1) * p.dilation_w + 1;
+    if (total.top >= extent_h || total.bottom >= extent_h || total.left >= extent_w ||
+        total.right >= extent_w)
       return false;
     add_padding(pool->params.pad, padding);
     pool->params.count_include_pad = true;

@@ -12,7 +12,8 @@ namespace octet::graph {
 //    input's zero point), which is what the Pad stored; not transposed convolutions;
 //  - an average pool sums from +0.0f (or in integers), so explicit zeros add nothing, and it counts them:
 //    the fused pool counts its padding (count_include_pad), which it may only do where its own padding was
-//    counted too or it had none; not with ceil_mode, whose last window the two would count differently.
+//    counted too or it had none; not with ceil_mode, whose last window the two would count differently, nor
+//    where the padding would reach the window's extent (which a pool's own padding may not).
 // Applies where the Pad is constant mode, pads only the height and width of a channel-last image by >= 0,
 // its value is +0.0f for float data or the zero point of per-tensor uint8 data, and the convolution or pool
 // is its only reader.

@@ -33,7 +33,8 @@ namespace octet::conv {
 struct FloatConv2d {
   Isa isa = Isa::scalar;
   ref::Conv2dParams params;
-  FloatClamp clamp;        // with adds_residual, applied after the add (the kernels then clamp nothing)
+  FloatClamp clamp;        // with adds_residual, applied after the add (the GEMM's epilogue; finish_block
+                           // after the depthwise kernel, which then clamps nothing)
   UnaryParams activation;  // identity: none
   bool adds_residual = false;
   int64_t kernel_h = 1, kernel_w = 1, in_channels = 0, out_channels = 0, group_in = 0, group_out = 0;
@@ -268,7 +269,7 @@ FloatClamp kernel_clamp(const FloatConv2d& c) {
 // output row at a time, reading all of B for each: where B is large and rows short (3x3 from 256 to 256
 // channels on 14x14), that cost more than the copies saved (AMD Zen 4, 1 thread: 2.04 -> 2.45 ms), where B
 // stays in L2 it did not (32 to 32 channels on 112x112: 2.47 -> 2.13 ms; 16 to 16 on 160x160: 1.66 ->
-// 1.12 ms).
+// 1.12 ms). B that small never has its K blocked (gemm::float_gemm_k_block: a panel over 256 KiB).
 constexpr int64_t kDirectWeightBytes = 128 * 1024;
 
 bool reads_input_rows(const FloatConv2d& c) {

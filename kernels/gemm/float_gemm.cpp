@@ -28,7 +28,7 @@ constexpr int64_t round_up(int64_t x, int64_t m) {
 }
 
 // Rows per task in float_gemm: a multiple of every microkernel's row count (6, 4), whose A rows (up to
-// 96 x K floats) are read once per panel of B.
+// 96 x K floats) are read once per panel of B and K block.
 constexpr int64_t kRowBlock = 96;
 
 // float_gemm_panels blocks K where a panel of B (K x panel floats) is larger than kPanelBytes: every tile of
@@ -42,7 +42,9 @@ constexpr int64_t kRowBlock = 96;
 constexpr int64_t kPanelBytes = 256 * 1024;
 constexpr int64_t kKBlock = 1024;
 
-// The pieces of the runs that two blocks take (float_gemm_panels), kept between calls.
+// The pieces of the runs that two blocks take (float_gemm_panels), kept between calls. Safe per thread
+// because nothing between cutting them and using them yields to oneTBB (a microkernel that ran a nested
+// parallel_for could be re-entered by a stolen task here and would need its own pieces).
 thread_local std::vector<KRun> block_pieces[2];
 
 // The rows of B a list of runs reads, as one range (a transposed convolution's runs may skip rows).

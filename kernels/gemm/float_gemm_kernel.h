@@ -53,7 +53,7 @@ struct KRun {
 // one more rounding (an Add after the product, as the Add computes it).
 //
 // A caller may split K into blocks, so that a block of B is reused from the cache by many rows (B larger
-// than the cache: kernels/conv/float_conv.cpp's multiply_panels): every block but the first `resumes` from
+// than the cache: float_gemm_panels in kernels/gemm/float_gemm.h): every block but the first `resumes` from
 // the sums out holds, which the previous block stored as they were (not `finishes`), so each output is still
 // one fma chain over the k terms in order, whatever the blocking.
 struct FloatGemmBlock {

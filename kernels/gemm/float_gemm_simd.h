@@ -6,7 +6,6 @@
 // fuses it into that row's accumulators, so each accumulator is one output taking its k terms in order
 // through fma: the same arithmetic as the reference whatever the tile, the vector width or the split.
 
-#include <algorithm>
 #include <array>
 #include <cstring>
 #include <utility>
@@ -140,8 +139,9 @@ constexpr auto float_tile_table(std::integer_sequence<int, kRows...>) {
 
 }  // namespace detail
 
-// A whole block: column chunks of kMaxVectors vectors, and within each chunk the rows kMaxRows at a time
-// (so a chunk of B is reused from the cache by every row tile), with narrower tiles at the edges.
+// A whole block: column chunks of kMaxVectors vectors, and within each chunk the rows in tiles of at most
+// kMaxRows, spread evenly (so a chunk of B is reused from the cache by every row tile), with narrower tiles
+// at the right edge.
 template <class Arch, int kMaxRows, int kMaxVectors>
 void float_gemm_block_simd(const FloatGemmBlock& g) {
   using L = simd::Lanes<Arch>;
@@ -152,8 +152,9 @@ void float_gemm_block_simd(const FloatGemmBlock& g) {
   int64_t k_steps = 0;
   for (int64_t i = 0; i < g.run_count; ++i)
     k_steps += g.runs[i].length;
-  const int64_t prefetch_lines =
-      g.prefetch == nullptr ? 0 : (g.prefetch_floats + kFloatsPerLine - 1) / kFloatsPerLine;
+  // Whole lines inside the span (its last few floats are left to the hardware), so that no pointer formed
+  // here goes past its end.
+  const int64_t prefetch_lines = g.prefetch == nullptr ? 0 : g.prefetch_floats / kFloatsPerLine;
   for (int64_t n0 = 0; n0 < g.cols; n0 += kChunk) {
     const int64_t cols = L::smaller(kChunk, g.cols - n0);
     const int64_t vectors = (cols + W - 1) / W;
@@ -165,9 +166,9 @@ void float_gemm_block_simd(const FloatGemmBlock& g) {
     for (int64_t t = 0, r0 = 0; t < tiles; ++t) {
       const int64_t rows = g.rows / tiles + (t < g.rows % tiles ? 1 : 0);
       // The block's prefetch, spread over its first tiles a line per k step.
-      const int64_t first_line = std::min(prefetch_lines, (n0 / kChunk * tiles + t) * k_steps);
+      const int64_t first_line = L::smaller(prefetch_lines, (n0 / kChunk * tiles + t) * k_steps);
       const PrefetchLines prefetch{g.prefetch + first_line * kFloatsPerLine,
-                                   std::min(prefetch_lines - first_line, k_steps)};
+                                   L::smaller(prefetch_lines - first_line, k_steps)};
       kTiles[static_cast<size_t>(rows - 1)][static_cast<size_t>(vectors - 1)](
           g, g.a + r0 * g.lda, g.b + n0, bias, addend, g.residual ? g.residual + r0 * g.ldr + n0 : nullptr,
           cols, g.out + r0 * g.ldo + n0, prefetch);

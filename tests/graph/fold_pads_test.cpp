@@ -28,7 +28,17 @@ using namespace test::onnx_builder;
 constexpr int64_t kChannels = 8;
 
 // How the second Pad and the pool after it differ from the foldable case.
-enum class Variant { foldable, nonzero_value, pads_channels, ceil_mode, uncounted_pool_padding, read_twice };
+enum class Variant {
+  foldable,
+  counted_pool_padding,  // folds: the pool counts its own padding, to which the Pad's adds
+  nonzero_value,
+  pads_channels,
+  ceil_mode,
+  uncounted_pool_padding,
+  read_twice,
+  graph_output,   // the padded tensor is itself an output of the model
+  beyond_window,  // the pool's padding would reach its 2x2 window
+};
 
 struct Built {
   std::vector<std::byte> onnx;
@@ -90,8 +100,10 @@ Built model(bool quantized, Variant variant) {
   weights("w2", kChannels);
   add_ints(add_node(g, "Conv", "conv2", {p1, "w2"}, "c2"), "strides", {2, 2});
   const std::string c2 = activation("c2");
-  pads_tensor("p2_pads", variant == Variant::pads_channels ? std::vector<int64_t>{0, 1, 1, 1, 0, 0, 1, 1}
-                                                           : std::vector<int64_t>{0, 0, 1, 1, 0, 0, 1, 1});
+  std::vector<int64_t> p2_pads = {0, 0, 1, 1, 0, 0, 1, 1};
+  if (variant == Variant::pads_channels) p2_pads[1] = 1;
+  if (variant == Variant::beyond_window) p2_pads = {0, 0, 2, 1, 0, 0, 1, 2};
+  pads_tensor("p2_pads", p2_pads);
   std::vector<std::string> pad2_inputs = {c2, "p2_pads"};
   if (variant == Variant::nonzero_value) {
     add_tensor(g, "p2_value", TensorProto::FLOAT, {}, float_bytes({0.5f}));
@@ -100,7 +112,8 @@ Built model(bool quantized, Variant variant) {
   add_node(g, "Pad", "pad2", pad2_inputs, "p2");
   const std::string p2 = activation("p2");
   onnx::NodeProto& pool = add_node(g, "AveragePool", "pool", {p2}, "a");
-  add_ints(pool, "kernel_shape", {3, 3});
+  add_ints(pool, "kernel_shape",
+           variant == Variant::beyond_window ? std::vector<int64_t>{2, 2} : std::vector<int64_t>{3, 3});
   if (variant == Variant::ceil_mode) {
     add_ints(pool, "strides", {2, 2});
     onnx::AttributeProto* ceil = pool.add_attribute();
@@ -108,13 +121,21 @@ Built model(bool quantized, Variant variant) {
     ceil->set_type(onnx::AttributeProto::INT);
     ceil->set_i(1);
   }
-  if (variant == Variant::uncounted_pool_padding) add_ints(pool, "pads", {1, 1, 1, 1});
+  if (variant == Variant::uncounted_pool_padding || variant == Variant::counted_pool_padding)
+    add_ints(pool, "pads", {1, 1, 1, 1});
+  if (variant == Variant::counted_pool_padding) {
+    onnx::AttributeProto* counted = pool.add_attribute();
+    counted->set_name("count_include_pad");
+    counted->set_type(onnx::AttributeProto::INT);
+    counted->set_i(1);
+  }
   const std::string a = activation("a");
   add_node(g, "Identity", "out", {a}, "y");
   if (variant == Variant::read_twice) {  // the padded tensor is read here too, a second output
     add_node(g, "Relu", "relu2", {p2}, "y2");
     add_value(*g.mutable_output(), "y2", {});
   }
+  if (variant == Variant::graph_output) add_value(*g.mutable_output(), quantized ? "p2_dqv" : "p2", {});
   const std::string bytes = m.SerializeAsString();
   Built built{std::vector<std::byte>(bytes.size()), input_shape};
   std::memcpy(built.onnx.data(), bytes.data(), bytes.size());
@@ -164,6 +185,10 @@ void expect_same_bytes(const Built& built, bool quantized) {
 TEST(FoldPads, ZeroPadsFoldIntoTheConvolutionAndThePoolWithTheSameBytes) {
   for (const bool quantized : {false, true}) {
     SCOPED_TRACE(quantized ? "QDQ" : "float");
+    // A pool that counts padding of its own takes the Pad's on top of it.
+    const Built counted = model(quantized, Variant::counted_pool_padding);
+    EXPECT_EQ(pads_in(graph::import_onnx(counted.onnx, graph::ImportOptions{})), 0);
+    expect_same_bytes(counted, quantized);
     const Built built = model(quantized, Variant::foldable);
     graph::ImportOptions plain;
     plain.fold_pads = false;
@@ -192,10 +217,13 @@ TEST(FoldPads, ZeroPadsFoldIntoTheConvolutionAndThePoolWithTheSameBytes) {
 
 TEST(FoldPads, OtherPadsStay) {
   // A value that is not zero, padding of the channels, a pool whose last window ceil_mode adds (the two
-  // would count it differently), a pool that does not count its own padding, and a padded tensor that is
-  // read twice: the second Pad stays (the first, foldable, folds), and the bytes are the same either way.
-  for (const Variant variant : {Variant::nonzero_value, Variant::pads_channels, Variant::ceil_mode,
-                                Variant::uncounted_pool_padding, Variant::read_twice})
+  // would count it differently), a pool that does not count its own padding, a padded tensor that is read
+  // twice or is an output of the model, and padding as wide as the pool's window (which the pool itself
+  // may not have): the second Pad stays (the first, foldable, folds), the model loads, and the bytes are
+  // the same either way.
+  for (const Variant variant :
+       {Variant::nonzero_value, Variant::pads_channels, Variant::ceil_mode, Variant::uncounted_pool_padding,
+        Variant::read_twice, Variant::graph_output, Variant::beyond_window})
     for (const bool quantized : {false, true}) {
       SCOPED_TRACE(std::string(quantized ? "QDQ" : "float") + ", variant " +
                    std::to_string(static_cast<int>(variant)));

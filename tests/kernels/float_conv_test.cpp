@@ -863,6 +863,16 @@ TEST_P(FloatConvFast, SumsBlockedOverKMatchTheReference) {
       expect_runs_as(*conv, c.input, d.input.data(), want, residual.data());
     }
   }
+  // 8 output channels, K = 9000: on AVX-512 the narrow groups' AVX2 microkernel (narrow_gemm_isa), blocked.
+  {
+    ConvCase c;
+    c.input = {1, 4, 5, 1000};
+    c.weights = {8, 3, 3, 1000};
+    c.params.pad = {1, 1, 1, 1};
+    c.bias = true;
+    SCOPED_TRACE(describe(c));
+    check_conv(GetParam(), c, random_data(rng, c, true, c.weights[0]));
+  }
   // A transposed convolution, 4x4 stride 2: every output takes 4 taps that are not contiguous rows of B,
   // 4 runs of K, which the blocks cut inside and between.
   for (const int64_t cin : {300, 2100}) {  // K = 4 x cin: 1200, 8400
