@@ -796,6 +796,19 @@ TEST_P(FloatConvFast, FusedActivationsEqualTheConvolutionThenTheOperator) {
   }
 }
 
+// A fused residual Add's reference: the convolution's sum (clamped by nothing), plus a random residual's
+// element, then the clamp, each rounding as the separate operators round. Returns {want, residual}.
+std::pair<std::vector<float>, std::vector<float>> then_residual(test::Random& rng, const ConvCase& c,
+                                                                const ConvData& d, bool specials) {
+  ConvCase unclamped = c;
+  unclamped.clamp = {};
+  std::vector<float> want = reference_conv(unclamped, d);
+  std::vector<float> residual = random_values(rng, static_cast<int64_t>(want.size()), specials);
+  for (size_t i = 0; i < want.size(); ++i)
+    want[i] = c.clamp.apply(want[i] + residual[i]);
+  return {std::move(want), std::move(residual)};
+}
+
 TEST_P(FloatConvFast, FusedResidualAddsEqualTheConvolutionThenTheAdd) {
   // A residual connection's Add fused in: the convolution's sum (clamped by nothing), plus the residual's
   // element, then the clamp and the activation, each rounding as the separate operators round.
@@ -808,12 +821,7 @@ TEST_P(FloatConvFast, FusedResidualAddsEqualTheConvolutionThenTheAdd) {
     SCOPED_TRACE("round " + std::to_string(round) + ": " + describe(c) + " then add, " +
                  std::string(name_of(activation.op)) + (specials ? " specials" : ""));
     const ConvData d = random_data(rng, c, specials, c.weights[0]);
-    ConvCase unclamped = c;
-    unclamped.clamp = {};
-    std::vector<float> want = reference_conv(unclamped, d);
-    const std::vector<float> residual = random_values(rng, static_cast<int64_t>(want.size()), specials);
-    for (size_t i = 0; i < want.size(); ++i)
-      want[i] = c.clamp.apply(want[i] + residual[i]);
+    auto [want, residual] = then_residual(rng, c, d, specials);
     ref::float_unary(activation, want.data(), want.data(), static_cast<int64_t>(want.size()));
     const auto conv = conv::prepare_float_conv2d(GetParam(), d.weights.data(), c.weights, d.bias_or_null(),
                                                  c.params, c.clamp, activation, true);
@@ -851,12 +859,7 @@ TEST_P(FloatConvFast, SumsBlockedOverKMatchTheReference) {
       const ConvData d = random_data(rng, c, specials, c.weights[0]);
       check_conv(GetParam(), c, d);
       // With a residual added after the sums, then the clamp.
-      ConvCase unclamped = c;
-      unclamped.clamp = {};
-      std::vector<float> want = reference_conv(unclamped, d);
-      const std::vector<float> residual = random_values(rng, static_cast<int64_t>(want.size()), specials);
-      for (size_t i = 0; i < want.size(); ++i)
-        want[i] = c.clamp.apply(want[i] + residual[i]);
+      const auto [want, residual] = then_residual(rng, c, d, specials);
       const auto conv = conv::prepare_float_conv2d(GetParam(), d.weights.data(), c.weights, d.bias_or_null(),
                                                    c.params, c.clamp, {}, true);
       SCOPED_TRACE("residual");
