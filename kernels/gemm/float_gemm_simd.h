@@ -167,7 +167,7 @@ void float_gemm_block_simd(const FloatGemmBlock& g) {
       const int64_t rows = g.rows / tiles + (t < g.rows % tiles ? 1 : 0);
       // The block's prefetch, spread over its first tiles a line per k step.
       const int64_t first_line = L::smaller(prefetch_lines, (n0 / kChunk * tiles + t) * k_steps);
-      const PrefetchLines prefetch{g.prefetch + first_line * kFloatsPerLine,
+      const PrefetchLines prefetch{g.prefetch ? g.prefetch + first_line * kFloatsPerLine : nullptr,
                                    L::smaller(prefetch_lines - first_line, k_steps)};
       kTiles[static_cast<size_t>(rows - 1)][static_cast<size_t>(vectors - 1)](
           g, g.a + r0 * g.lda, g.b + n0, bias, addend, g.residual ? g.residual + r0 * g.ldr + n0 : nullptr,

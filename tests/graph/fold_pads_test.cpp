@@ -31,6 +31,8 @@ constexpr int64_t kChannels = 8;
 enum class Variant {
   foldable,
   counted_pool_padding,  // folds: the pool counts its own padding, to which the Pad's adds
+  depthwise,             // folds: the strided convolution after the first Pad is depthwise (TensorFlow's
+                         // MobileNets pad so before their stride-2 depthwise layers)
   nonzero_value,
   pads_channels,
   ceil_mode,
@@ -97,8 +99,15 @@ Built model(bool quantized, Variant variant) {
   pads_tensor("p1_pads", {0, 0, 1, 2, 0, 0, 2, 1});
   add_node(g, "Pad", "pad1", {r1, "p1_pads"}, "p1");
   const std::string p1 = activation("p1");
-  weights("w2", kChannels);
-  add_ints(add_node(g, "Conv", "conv2", {p1, "w2"}, "c2"), "strides", {2, 2});
+  weights("w2", variant == Variant::depthwise ? 1 : kChannels);
+  onnx::NodeProto& conv2 = add_node(g, "Conv", "conv2", {p1, "w2"}, "c2");
+  add_ints(conv2, "strides", {2, 2});
+  if (variant == Variant::depthwise) {
+    onnx::AttributeProto* group = conv2.add_attribute();
+    group->set_name("group");
+    group->set_type(onnx::AttributeProto::INT);
+    group->set_i(kChannels);
+  }
   const std::string c2 = activation("c2");
   std::vector<int64_t> p2_pads = {0, 0, 1, 1, 0, 0, 1, 1};
   if (variant == Variant::pads_channels) p2_pads[1] = 1;
@@ -185,10 +194,13 @@ void expect_same_bytes(const Built& built, bool quantized) {
 TEST(FoldPads, ZeroPadsFoldIntoTheConvolutionAndThePoolWithTheSameBytes) {
   for (const bool quantized : {false, true}) {
     SCOPED_TRACE(quantized ? "QDQ" : "float");
-    // A pool that counts padding of its own takes the Pad's on top of it.
-    const Built counted = model(quantized, Variant::counted_pool_padding);
-    EXPECT_EQ(pads_in(graph::import_onnx(counted.onnx, graph::ImportOptions{})), 0);
-    expect_same_bytes(counted, quantized);
+    // A pool that counts padding of its own takes the Pad's on top of it; a depthwise convolution takes it
+    // as a dense one does.
+    for (const Variant variant : {Variant::counted_pool_padding, Variant::depthwise}) {
+      const Built other = model(quantized, variant);
+      EXPECT_EQ(pads_in(graph::import_onnx(other.onnx, graph::ImportOptions{})), 0);
+      expect_same_bytes(other, quantized);
+    }
     const Built built = model(quantized, Variant::foldable);
     graph::ImportOptions plain;
     plain.fold_pads = false;
