@@ -4,6 +4,7 @@
 #include <cstring>
 #include <optional>
 
+#include "graph/passes/drop_nodes.h"
 #include "graph/passes/value_uses.h"
 
 namespace octet::graph {
@@ -106,11 +107,7 @@ void fold_pads(Graph& g) {
     node.onnx_op = pad.onnx_op + " + " + node.onnx_op;
     folded[producer->second] = true;
   }
-  std::vector<Node> kept;
-  kept.reserve(g.nodes.size());
-  for (size_t i = 0; i < g.nodes.size(); ++i)
-    if (!folded[i]) kept.push_back(std::move(g.nodes[i]));
-  g.nodes = std::move(kept);
+  drop_nodes(g, folded);
 }
 
 }  // namespace octet::graph

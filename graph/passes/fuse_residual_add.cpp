@@ -3,6 +3,7 @@
 #include <map>
 #include <optional>
 
+#include "graph/passes/drop_nodes.h"
 #include "graph/passes/value_uses.h"
 
 namespace octet::graph {
@@ -53,11 +54,7 @@ void fuse_residual_adds(Graph& g) {
     g.nodes[i] = std::move(fused);
     fused_away[conv_index] = true;
   }
-  std::vector<Node> kept;
-  kept.reserve(g.nodes.size());
-  for (size_t i = 0; i < g.nodes.size(); ++i)
-    if (!fused_away[i]) kept.push_back(std::move(g.nodes[i]));
-  g.nodes = std::move(kept);
+  drop_nodes(g, fused_away);
 }
 
 }  // namespace octet::graph
