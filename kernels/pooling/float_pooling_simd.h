@@ -19,6 +19,9 @@ typename L::V load_channels(const float* p, int64_t n, const float* end) {
   return n == L::width || end - p >= L::width ? L::load(p) : L::load_partial(p, n);
 }
 
+// Vectors of channels a pooling row takes side by side: each output is a chain through its window.
+constexpr int kPoolChains = 4;
+
 // The taps k < kernel of one axis whose input index start + k * step lies inside [0, size): [lo, hi).
 struct TapRange {
   int64_t lo = 0, hi = 0;
@@ -41,7 +44,7 @@ void max_pool_row(const float* image, const FloatPoolRow& g, int64_t oy, float* 
   using L = simd::Lanes<Arch>;
   using B = typename L::V;
   constexpr int64_t W = L::width;
-  constexpr int kChains = 4;
+  constexpr int kChains = kPoolChains;
   const ref::Pool2dParams& p = g.p;
   const B lo(g.clamp.lo), hi(g.clamp.hi);
   const float* const end = image + g.ih * g.iw * g.c;
@@ -109,7 +112,7 @@ void average_pool_row(const float* image, const FloatPoolRow& g, int64_t oy, flo
     const B divisor(static_cast<float>(count));
     // As the max pool, vectors of channels side by side: each output's sum is a chain through the window.
     // (AMD Zen 5, 1 thread, Inception-v3's ten average pools: 0.95 -> 0.52 ms.)
-    constexpr int kChains = 4;
+    constexpr int kChains = kPoolChains;
     constexpr int64_t W = L::width;
     int64_t c = 0;
     for (; c + kChains * W <= g.c; c += kChains * W) {
