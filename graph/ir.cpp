@@ -111,6 +111,8 @@ std::string op_name(const Node& node) {
     if (f->activation.op != UnaryOp::identity) name.append("+").append(name_of(f->activation.op));
     return name;
   }
+  if (const auto* n = std::get_if<NormAttrs>(&node.attrs); n && n->activation.op != UnaryOp::identity)
+    return std::string(name_of(node.kind)) + "+" + std::string(name_of(n->activation.op));
   return std::string(name_of(node.kind)) + (conv && conv->residual ? "+add" : "");
 }
 

@@ -179,6 +179,9 @@ struct NormAttrs {
   float epsilon = 1e-5f;
   int64_t groups = 1;
   ref::LrnParams lrn;
+  // channel_affine only: a fused Relu / Clip, then an activation (identity: none), as for FloatConvAttrs.
+  FloatClamp clamp;
+  UnaryParams activation;
 };
 struct SliceAttrs {
   std::vector<ref::SliceAxis> axes;  // one per physical dimension

@@ -172,6 +172,19 @@ class Importer {
     ValueId other = -1;
   };
   std::optional<ResidualAdd> fusable_residual_add(const std::string& tensor, ValueId conv_output) const;
+  // Relu / Clip nodes right after a float operator's result `tensor`, folded into its output range (each
+  // feeds nothing else), then at most one unary operator applied to the clamped result (`unary`: alone,
+  // x * gate(x), or written-out GELU). `last` is the tensor the folded chain ends in; nothing folded
+  // leaves `fused` empty and `last` == tensor (lower_float.cpp).
+  struct FloatActivation {
+    FloatClamp clamp;
+    UnaryParams unary;
+    std::vector<const onnx::NodeProto*> fused;
+    std::string last;
+  };
+  FloatActivation float_activation(const std::string& tensor) const;
+  // Marks the folded nodes consumed and defines the chain's last tensor as value `v`, renamed after it.
+  void finish_activation(const FloatActivation& act, ValueId v);
   // ShuffleNet's channel shuffle starting at `reshape`, whose input is the NHWC value `nhwc`: Reshape to
   // [N, groups, C / groups, H, W], Transpose (0, 2, 1, 3, 4), Reshape back to [N, C, H, W], each the only
   // consumer of the one before; with `dequantized` (a QDQ model) Quantize / DequantizeLinear pairs with

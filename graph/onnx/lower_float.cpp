@@ -280,16 +280,6 @@ std::vector<ValueId> Importer::align_layouts(const onnx::NodeProto& node, std::v
 
 namespace {
 
-// Relu / Clip nodes right after a float operator, folded into its output range (the operator's result
-// feeds nothing else), then at most one unary operator applied to the clamped result (`unary`). `last` is
-// the tensor the folded chain ends in.
-struct FloatActivation {
-  FloatClamp clamp;
-  UnaryParams unary;
-  std::vector<const onnx::NodeProto*> fused;
-  std::string last;
-};
-
 bool in_onnx_domain(const onnx::NodeProto& node) {
   return node.domain().empty() || node.domain() == "ai.onnx";
 }
@@ -418,6 +408,87 @@ std::optional<Importer::GeluChain> Importer::gelu_chain(const std::string& x) co
   return std::nullopt;
 }
 
+Importer::FloatActivation Importer::float_activation(const std::string& tensor) const {
+  FloatActivation act;
+  act.last = tensor;
+  while (!is_graph_output(act.last)) {
+    const auto cs = consumers(act.last);
+    if (cs.size() != 1) break;
+    const onnx::NodeProto& next = *cs[0];
+    // Only a node that reads the result as its operand (a malformed Clip(min, result) is left to fail
+    // in its own lowering).
+    if (!in_onnx_domain(next) || next.input_size() < 1 || next.input(0) != act.last) break;
+    float lo = -INFINITY, hi = INFINITY;
+    if (next.op_type() == "Relu") {
+      lo = 0.0f;
+    } else if (next.op_type() == "Clip") {
+      if (opset_ < 11) {
+        const Attributes ca(next);
+        lo = ca.get_float("min", lo), hi = ca.get_float("max", hi);
+      }
+      bool constant_bounds = true;
+      for (int i : {1, 2}) {
+        if (!has_input(next, i)) continue;
+        const Symbol& b = symbol(next, i);
+        if (b.kind != Symbol::Kind::constant || b.constant.values.size() != 1) {
+          constant_bounds = false;
+          break;
+        }
+        (i == 1 ? lo : hi) = static_cast<float>(b.real_values()[0]);
+      }
+      if (!constant_bounds || std::isnan(lo) || std::isnan(hi) || lo > hi) break;
+    } else {
+      break;
+    }
+    // Ranges that do not overlap are not one range (Relu then Clip(max -1) gives -1, not a clamp to an
+    // empty interval): fusion stops there and the rest runs as operators.
+    if (std::max(act.clamp.lo, lo) > std::min(act.clamp.hi, hi)) break;
+    act.clamp.lo = std::max(act.clamp.lo, lo);
+    act.clamp.hi = std::min(act.clamp.hi, hi);
+    act.fused.push_back(&next);
+    act.last = next.output(0);
+  }
+  // Then one unary operator: alone after the result, or the gate of x * gate(x) (SiLU, HardSwish), whose
+  // Mul is then the result's other consumer.
+  if (is_graph_output(act.last)) return act;
+  const auto cs = consumers(act.last);
+  if (cs.size() == 1 && in_onnx_domain(*cs[0]) && cs[0]->input_size() == 1 && cs[0]->output_size() == 1) {
+    if (const auto p = unary_params(*cs[0]); p && p->op != UnaryOp::identity) {
+      act.unary = *p;
+      act.fused.push_back(cs[0]);
+      act.last = cs[0]->output(0);
+    }
+  } else if (cs.size() == 2 && cs[0] != cs[1]) {
+    for (int i = 0; i < 2; ++i)
+      if (const auto gated = gated_product(*cs[i]); gated && gated->mul == cs[1 - i]) {
+        act.unary = gated->params;
+        act.fused.push_back(cs[i]);
+        act.fused.push_back(gated->mul);
+        act.last = gated->mul->output(0);
+        return act;
+      }
+    // GELU, when the result feeds nothing but the chain.
+    if (const auto gelu = gelu_chain(act.last)) {
+      const auto in_chain = [&](const onnx::NodeProto* n) {
+        return std::find(gelu->nodes.begin(), gelu->nodes.end(), n) != gelu->nodes.end();
+      };
+      if (in_chain(cs[0]) && in_chain(cs[1])) {
+        act.unary = gelu->params;
+        act.fused.insert(act.fused.end(), gelu->nodes.begin(), gelu->nodes.end());
+        act.last = gelu->nodes.back()->output(0);
+      }
+    }
+  }
+  return act;
+}
+
+void Importer::finish_activation(const FloatActivation& act, ValueId v) {
+  for (const auto* f : act.fused)
+    mark_consumed(f);
+  graph_.value(v).name = act.last;
+  define(act.last, make_value_symbol(Symbol::Kind::real, v));
+}
+
 bool Importer::lower_float(const onnx::NodeProto& node) {
   if (!node.domain().empty() && node.domain() != "ai.onnx") return false;
   const std::string& op = node.op_type();
@@ -431,86 +502,6 @@ bool Importer::lower_float(const onnx::NodeProto& node) {
     out.quant = {};
     out.constant = nullptr;
     return out;
-  };
-  // Relu / Clip after `tensor` that a float operator can absorb.
-  auto float_activation = [&](const std::string& tensor) {
-    FloatActivation act;
-    act.last = tensor;
-    while (!is_graph_output(act.last)) {
-      const auto cs = consumers(act.last);
-      if (cs.size() != 1) break;
-      const onnx::NodeProto& next = *cs[0];
-      // Only a node that reads the result as its operand (a malformed Clip(min, result) is left to fail
-      // in its own lowering).
-      if (!in_onnx_domain(next) || next.input_size() < 1 || next.input(0) != act.last) break;
-      float lo = -INFINITY, hi = INFINITY;
-      if (next.op_type() == "Relu") {
-        lo = 0.0f;
-      } else if (next.op_type() == "Clip") {
-        if (opset_ < 11) {
-          const Attributes ca(next);
-          lo = ca.get_float("min", lo), hi = ca.get_float("max", hi);
-        }
-        bool constant_bounds = true;
-        for (int i : {1, 2}) {
-          if (!has_input(next, i)) continue;
-          const Symbol& b = symbol(next, i);
-          if (b.kind != Symbol::Kind::constant || b.constant.values.size() != 1) {
-            constant_bounds = false;
-            break;
-          }
-          (i == 1 ? lo : hi) = static_cast<float>(b.real_values()[0]);
-        }
-        if (!constant_bounds || std::isnan(lo) || std::isnan(hi) || lo > hi) break;
-      } else {
-        break;
-      }
-      // Ranges that do not overlap are not one range (Relu then Clip(max -1) gives -1, not a clamp to an
-      // empty interval): fusion stops there and the rest runs as operators.
-      if (std::max(act.clamp.lo, lo) > std::min(act.clamp.hi, hi)) break;
-      act.clamp.lo = std::max(act.clamp.lo, lo);
-      act.clamp.hi = std::min(act.clamp.hi, hi);
-      act.fused.push_back(&next);
-      act.last = next.output(0);
-    }
-    // Then one unary operator: alone after the result, or the gate of x * gate(x) (SiLU, HardSwish), whose
-    // Mul is then the result's other consumer.
-    if (is_graph_output(act.last)) return act;
-    const auto cs = consumers(act.last);
-    if (cs.size() == 1 && in_onnx_domain(*cs[0]) && cs[0]->input_size() == 1 && cs[0]->output_size() == 1) {
-      if (const auto p = unary_params(*cs[0]); p && p->op != UnaryOp::identity) {
-        act.unary = *p;
-        act.fused.push_back(cs[0]);
-        act.last = cs[0]->output(0);
-      }
-    } else if (cs.size() == 2 && cs[0] != cs[1]) {
-      for (int i = 0; i < 2; ++i)
-        if (const auto gated = gated_product(*cs[i]); gated && gated->mul == cs[1 - i]) {
-          act.unary = gated->params;
-          act.fused.push_back(cs[i]);
-          act.fused.push_back(gated->mul);
-          act.last = gated->mul->output(0);
-          return act;
-        }
-      // GELU, when the result feeds nothing but the chain.
-      if (const auto gelu = gelu_chain(act.last)) {
-        const auto in_chain = [&](const onnx::NodeProto* n) {
-          return std::find(gelu->nodes.begin(), gelu->nodes.end(), n) != gelu->nodes.end();
-        };
-        if (in_chain(cs[0]) && in_chain(cs[1])) {
-          act.unary = gelu->params;
-          act.fused.insert(act.fused.end(), gelu->nodes.begin(), gelu->nodes.end());
-          act.last = gelu->nodes.back()->output(0);
-        }
-      }
-    }
-    return act;
-  };
-  auto finish_activation = [&](const FloatActivation& act, ValueId v) {
-    for (const auto* f : act.fused)
-      mark_consumed(f);
-    graph_.value(v).name = act.last;
-    define(act.last, make_value_symbol(Symbol::Kind::real, v));
   };
   // The float operators compute on float32 (logical ones on bool): an int64 tensor here is integer
   // arithmetic octet does not run, reported at its node rather than later.

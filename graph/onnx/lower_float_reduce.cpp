@@ -415,6 +415,15 @@ bool Importer::lower_float_normalization(const onnx::NodeProto& node) {
   Value out = graph_.value(x);
   out.name = node.output(0);
   out.constant = nullptr;
+  if (attrs.kind == NormKind::channel_affine && node.output_size() > 0 && !node.output(0).empty()) {
+    // BatchNormalization -> Relu / Clip [-> activation] (pre-activation blocks: DenseNet, ResNet v2): one
+    // pass over the tensor, the steps applied to each block while it is in cache.
+    const FloatActivation act = float_activation(node.output(0));
+    attrs.clamp = act.clamp;
+    attrs.activation = act.unary;
+    finish_activation(act, emit(node, OpKind::normalize, {x}, std::move(attrs), out));
+    return true;
+  }
   define_real(node, 0, emit(node, OpKind::normalize, {x}, std::move(attrs), out));
   return true;
 }

@@ -11,6 +11,7 @@
 
 #include "kernels/conv/float_depthwise.h"
 #include "kernels/conv/float_depthwise_simd.h"
+#include "kernels/elementwise/float_elementwise.h"
 #include "kernels/error.h"
 #include "kernels/float_kernels.h"
 #include "kernels/gemm/float_gemm.h"
@@ -190,13 +191,6 @@ void finish_block(const UnaryParams& activation, Isa isa, FloatClamp clamp, cons
   const bool activates = activation.op != UnaryOp::identity;
   if ((residual == nullptr && !activates) || rows * cols == 0) return;
   const FloatKernels& kernels = float_kernels(isa);
-  const UnaryParams clip{UnaryOp::clip, clamp.lo, clamp.hi};
-  auto unary = [&](const UnaryParams& p, float* y, int64_t n) {
-    if (kernels.unary == nullptr)
-      ref::float_unary(p, y, y, n);
-    else
-      kernels.unary(p, y, y, n);
-  };
   auto finish = [&](float* y, const float* r, int64_t n) {
     if (r != nullptr) {
       if (kernels.binary == nullptr) {
@@ -206,9 +200,9 @@ void finish_block(const UnaryParams& activation, Isa isa, FloatClamp clamp, cons
         const elementwise::BinarySegment all{0, 0, 0, n};
         kernels.binary(BinaryOp::add, y, 1, r, 1, y, &all, 1);
       }
-      if (!clamp.is_identity()) unary(clip, y, n);
     }
-    if (activates) unary(activation, y, n);
+    // Without a residual the GEMM's epilogue has clamped already.
+    elementwise::clamp_and_activate(isa, r != nullptr ? clamp : FloatClamp{}, activation, y, n);
   };
   if (cols == ld) return finish(out, residual, rows * cols);
   for (int64_t i = 0; i < rows; ++i)

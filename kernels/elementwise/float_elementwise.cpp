@@ -136,6 +136,19 @@ void float_unary(Isa isa, const UnaryParams& p, const float* x, float* y, int64_
                   [&](int64_t first, int64_t last) { kernel(p, x + first, y + first, last - first); });
 }
 
+void clamp_and_activate(Isa isa, FloatClamp clamp, const UnaryParams& activation, float* y, int64_t n) {
+  if (n <= 0) return;
+  const FloatUnaryKernel kernel = float_kernels(isa).unary;
+  auto unary = [&](const UnaryParams& p) {
+    if (kernel == nullptr)
+      ref::float_unary(p, y, y, n);
+    else
+      kernel(p, y, y, n);
+  };
+  if (!clamp.is_identity()) unary(UnaryParams{UnaryOp::clip, clamp.lo, clamp.hi});
+  if (activation.op != UnaryOp::identity) unary(activation);
+}
+
 void float_binary(Isa isa, ::octet::BinaryOp op, const void* a, const Shape& sa, const void* b,
                   const Shape& sb, void* out) {
   const FloatBinaryKernel kernel = float_kernels(isa).binary;

@@ -11,6 +11,11 @@ namespace octet::elementwise {
 
 void float_unary(Isa isa, const UnaryParams& p, const float* x, float* y, int64_t n);
 
+// The output steps a float operator fuses, on `n` elements it has just written, in place and on the
+// calling thread (the block is still in cache): the clamp of a fused Relu / Clip, then `activation`
+// (identity: none). The unary kernels of the separate operators, so the same bits as running them.
+void clamp_and_activate(Isa isa, FloatClamp clamp, const UnaryParams& activation, float* y, int64_t n);
+
 // (octet::BinaryOp, not the quantized tables' elementwise::BinaryOp of binary_table.h.)
 void float_binary(Isa isa, ::octet::BinaryOp op, const void* a, const Shape& sa, const void* b,
                   const Shape& sb, void* out);

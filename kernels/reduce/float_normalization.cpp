@@ -3,6 +3,7 @@
 
 #include <algorithm>
 
+#include "kernels/elementwise/float_elementwise.h"
 #include "kernels/error.h"
 #include "kernels/float_kernels.h"
 #include "kernels/parallel.h"
@@ -12,19 +13,26 @@
 namespace octet::reduce {
 
 void float_channel_affine(Isa isa, const float* x, int64_t outer, int64_t channels, int64_t inner,
-                          const float* scale, const float* shift, float* y) {
+                          const float* scale, const float* shift, float* y, FloatClamp clamp,
+                          const UnaryParams& activation) {
   const FloatReduceKernels* k = float_kernels(isa).reduce;
-  if (k == nullptr || outer < 0 || channels < 0 || inner < 0 || scale == nullptr || shift == nullptr)
-    return ref::float_channel_affine(x, outer, channels, inner, scale, shift, y);
+  if (k == nullptr || outer < 0 || channels < 0 || inner < 0 || scale == nullptr || shift == nullptr) {
+    ref::float_channel_affine(x, outer, channels, inner, scale, shift, y);
+    elementwise::clamp_and_activate(isa, clamp, activation, y, outer * channels * inner);
+    return;
+  }
+  // The clamp in the affine's own pass; the activation over each task's block right after, from cache.
   if (inner == 1) {  // channels last: rows of channels
     parallel_ranges(outer, grain(channels), [&](int64_t r0, int64_t r1) {
-      k->affine_rows(x + r0 * channels, r1 - r0, channels, scale, shift, y + r0 * channels);
+      k->affine_rows(x + r0 * channels, r1 - r0, channels, scale, shift, clamp, y + r0 * channels);
+      elementwise::clamp_and_activate(isa, {}, activation, y + r0 * channels, (r1 - r0) * channels);
     });
     return;
   }
   parallel_ranges(outer * channels, grain(inner), [&](int64_t p0, int64_t p1) {
     for (int64_t p = p0; p < p1; ++p)
-      k->affine_plane(x + p * inner, inner, scale[p % channels], shift[p % channels], y + p * inner);
+      k->affine_plane(x + p * inner, inner, scale[p % channels], shift[p % channels], clamp, y + p * inner);
+    elementwise::clamp_and_activate(isa, {}, activation, y + p0 * inner, (p1 - p0) * inner);
   });
 }
 

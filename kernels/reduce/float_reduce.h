@@ -5,6 +5,7 @@
 // independent outputs (oneTBB). `Isa::scalar` runs the references.
 
 #include "kernels/isa.h"
+#include "kernels/reference/float_elementwise.h"
 #include "kernels/reference/float_normalization.h"
 #include "kernels/reference/float_reduce.h"
 
@@ -15,8 +16,11 @@ void float_reduce(Isa isa, ReduceOp op, const float* x, const Shape& s, const st
 void float_softmax(Isa isa, const float* x, const Shape& s, int64_t axis, bool log, float* y);
 void float_arg_reduce(Isa isa, const float* x, const Shape& s, int64_t axis, bool max, bool select_last_index,
                       int64_t* y);
+// y = fma(x, scale[c], shift[c]), then clamped and activated (elementwise::clamp_and_activate) block by
+// block while each is in cache: BatchNormalization with its Relu / Clip and activation fused.
 void float_channel_affine(Isa isa, const float* x, int64_t outer, int64_t channels, int64_t inner,
-                          const float* scale, const float* shift, float* y);
+                          const float* scale, const float* shift, float* y, FloatClamp clamp = {},
+                          const UnaryParams& activation = {});
 void float_instance_norm(Isa isa, const float* x, int64_t n, int64_t channels, int64_t spatial,
                          bool channels_last, const float* scale, const float* bias, float epsilon, float* y);
 void float_layer_norm(Isa isa, const float* x, int64_t outer, int64_t inner, const float* scale,

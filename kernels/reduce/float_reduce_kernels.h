@@ -8,6 +8,7 @@
 
 #include <cstdint>
 
+#include "kernels/reference/float_elementwise.h"
 #include "kernels/reference/float_reduce_order.h"
 
 namespace octet::reduce {
@@ -25,11 +26,11 @@ struct FloatReduceKernels {
   void (*softmax_rows)(const float* x, int64_t rows, int64_t count, bool log, float* y);
   // Softmax / log-softmax down each of `lanes` columns x[i * stride + l], i < count.
   void (*softmax_columns)(const float* x, int64_t count, int64_t stride, int64_t lanes, bool log, float* y);
-  // y = fma(x, scale[c], shift[c]) over `rows` rows of `channels` elements.
+  // y = clamp.apply(fma(x, scale[c], shift[c])) over `rows` rows of `channels` elements.
   void (*affine_rows)(const float* x, int64_t rows, int64_t channels, const float* scale, const float* shift,
-                      float* y);
-  // y = fma(x, scale, shift) over `count` elements.
-  void (*affine_plane)(const float* x, int64_t count, float scale, float shift, float* y);
+                      FloatClamp clamp, float* y);
+  // y = clamp.apply(fma(x, scale, shift)) over `count` elements.
+  void (*affine_plane)(const float* x, int64_t count, float scale, float shift, FloatClamp clamp, float* y);
   // Normalizes each of `rows` rows of `count` elements by its own mean and variance, then
   // * scale + bias: per element of the row (per_row_params false; bias may be null: none added) or one
   // scale[r] and bias[r] per row (per_row_params true).

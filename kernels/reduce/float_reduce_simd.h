@@ -258,25 +258,38 @@ void softmax_columns(const float* x, int64_t count, int64_t stride, int64_t lane
   }
 }
 
-template <class Arch>
-void affine_rows(const float* x, int64_t rows, int64_t channels, const float* scale, const float* shift,
-                 float* y) {
+// The clamp (FloatClamp::apply's selects) only where there is one: the loops stay a load, an fma and a store.
+template <class Arch, bool kClamps>
+void affine_rows_clamped(const float* x, int64_t rows, int64_t channels, const float* scale,
+                         const float* shift, FloatClamp clamp, float* y) {
   using L = simd::Lanes<Arch>;
+  using B = typename L::V;
+  const B lo(clamp.lo), hi(clamp.hi);
   for (int64_t r = 0; r < rows; ++r)
     for (int64_t c = 0; c < channels; c += L::width) {
       const int64_t n = L::lanes_from(c, channels), e = r * channels + c;
-      L::store_n(y + e, L::fma(L::load_n(x + e, n), L::load_n(scale + c, n), L::load_n(shift + c, n)), n);
+      const B v = L::fma(L::load_n(x + e, n), L::load_n(scale + c, n), L::load_n(shift + c, n));
+      L::store_n(y + e, kClamps ? L::clamp(v, lo, hi) : v, n);
     }
 }
 
 template <class Arch>
-void affine_plane(const float* x, int64_t count, float scale, float shift, float* y) {
+void affine_rows(const float* x, int64_t rows, int64_t channels, const float* scale, const float* shift,
+                 FloatClamp clamp, float* y) {
+  if (simd::Lanes<Arch>::is_identity(clamp))
+    affine_rows_clamped<Arch, false>(x, rows, channels, scale, shift, clamp, y);
+  else
+    affine_rows_clamped<Arch, true>(x, rows, channels, scale, shift, clamp, y);
+}
+
+template <class Arch>
+void affine_plane(const float* x, int64_t count, float scale, float shift, FloatClamp clamp, float* y) {
   using L = simd::Lanes<Arch>;
   using B = typename L::V;
-  const B vscale(scale), vshift(shift);
+  const B vscale(scale), vshift(shift), lo(clamp.lo), hi(clamp.hi);
   for (int64_t i = 0; i < count; i += L::width) {
     const int64_t n = L::lanes_from(i, count);
-    L::store_n(y + i, L::fma(L::load_n(x + i, n), vscale, vshift), n);
+    L::store_n(y + i, L::clamp(L::fma(L::load_n(x + i, n), vscale, vshift), lo, hi), n);
   }
 }
 

@@ -111,7 +111,7 @@ std::unique_ptr<const Operator> make_reduce_operator(const Graph& g, const Node&
         case graph::NormKind::channel_affine:
           return function([isa, keep, outer, channels, inner, scale, shift](auto inputs, std::byte* o) {
             reduce::float_channel_affine(isa, as<float>(inputs[0]), outer, channels, inner, scale, shift,
-                                         as<float>(o));
+                                         as<float>(o), keep.clamp, keep.activation);
           });
         case graph::NormKind::instance: {
           // NHWC images keep channels last; plain tensors are [N, C, spatial...].

@@ -744,8 +744,8 @@ TEST(StagedModels, LoopsRepeatProfileAndLimit) {
 }
 
 // A Loop that appends for its body's Concat (graph::DynamicNode::appended_by) describes the value as growing
-// and checks every piece as the Concat would have: a row of another width, in the first iteration or a later one, is an error naming the
-// Concat; the session runs on afterwards.
+// and checks every piece as the Concat would have: a row of another width, in the first iteration or a later
+// one, is an error naming the Concat; the session runs on afterwards.
 TEST(StagedModels, AppendingLoopsCheckWhatTheyAppend) {
   const Case c{"float_loop_append_width", ""};
   const Model model = Model::load(c.onnx().string());
@@ -969,6 +969,31 @@ TEST(ModelInfo, FloatActivationsFoldIntoTheirProducer) {
                                              "unary HardSigmoid",
                                              "binary Mul",
                                              "binary Mul"};
+  EXPECT_EQ(ops, expected);
+}
+
+// A BatchNormalization before a convolution (pre-activation blocks) takes its Relu / Clip and the activation
+// after them into its own pass; a BN that is also a graph output keeps its Relu, and a Clip whose range
+// misses the Relu's stays an operator. (MatchesExpectedOutputs checks the values of the same model.)
+TEST(ModelInfo, FloatActivationsFoldIntoTheBatchNormBeforeThem) {
+  const Model model = Model::load(Case{"float_pre_activation", ""}.onnx().string());
+  std::vector<std::string> ops;
+  for (const NodeInfo& n : model.nodes())
+    if (n.op != "transpose") ops.push_back(n.op + " " + n.onnx_op);
+  const std::vector<std::string> expected = {"conv Conv",
+                                             "concat Concat",
+                                             "normalize BatchNormalization",
+                                             "conv Conv",
+                                             "binary Add",
+                                             "normalize BatchNormalization",
+                                             "conv Conv",
+                                             "binary Add",
+                                             "normalize+silu BatchNormalization",
+                                             "normalize+sigmoid BatchNormalization",
+                                             "normalize BatchNormalization",
+                                             "normalize BatchNormalization",
+                                             "unary Relu",
+                                             "unary Clip"};
   EXPECT_EQ(ops, expected);
 }
 

@@ -1318,6 +1318,37 @@ TEST_P(FloatReduceFast, ArgReduceMatchesReference) {
   }
 }
 
+// BatchNormalization with its Relu / Clip and activation fused: the affine, then FloatClamp::apply, then
+// the activation's reference, element by element, whatever the layout, block boundaries and threads.
+TEST_P(FloatReduceFast, ChannelAffineClampsAndActivatesAsTheSeparateSteps) {
+  const UnaryParams activations[] = {
+      {}, {UnaryOp::silu}, {UnaryOp::sigmoid}, {UnaryOp::hard_swish}, {UnaryOp::tanh}};
+  const FloatClamp clamps[] = {{}, {0.0f, INFINITY}, {0.0f, 6.0f}, {-1.0f, 1.0f}, {-INFINITY, 0.5f}};
+  for (uint64_t seed = 0; seed < 30; ++seed) {
+    SCOPED_TRACE("seed " + std::to_string(seed));
+    test::Random rng(seed);
+    const int64_t widths[] = {1, 3, 16, 17, 40, 96, 200, 768};
+    // Channels last (inner 1, rows of channels) half of the time, with enough rows for several tasks.
+    const int64_t channels = widths[rng.integer(0, 7)], inner = seed % 2 == 0 ? 1 : widths[rng.integer(0, 5)],
+                  outer = inner == 1 ? rng.integer(1, 40000 / channels + 2) : rng.integer(1, 5);
+    std::vector<float> x = random_floats(rng, outer * channels * inner, -8.0, 8.0);
+    if (seed % 3 == 2) sprinkle_specials(rng, x, 50);
+    const std::vector<float> scale = random_floats(rng, channels, -2.0, 2.0),
+                             shift = random_floats(rng, channels, -1.0, 1.0);
+    const FloatClamp clamp = clamps[rng.integer(0, 4)];
+    const UnaryParams activation = activations[rng.integer(0, 4)];
+    std::vector<float> want(x.size());
+    ref::float_channel_affine(x.data(), outer, channels, inner, scale.data(), shift.data(), want.data());
+    for (float& v : want)
+      v = clamp.apply(v);
+    ref::float_unary(activation, want.data(), want.data(), static_cast<int64_t>(want.size()));
+    expect_fast_matches(want, [&](float* y) {
+      reduce::float_channel_affine(GetParam(), x.data(), outer, channels, inner, scale.data(), shift.data(),
+                                   y, clamp, activation);
+    });
+  }
+}
+
 TEST_P(FloatReduceFast, NormalizationsMatchReference) {
   for (uint64_t seed = 0; seed < 40; ++seed) {
     SCOPED_TRACE("seed " + std::to_string(seed));

@@ -3657,6 +3657,31 @@ def float_fused_activations():
 
 
 @model
+def float_pre_activation():
+    """BatchNormalization before a convolution, as in pre-activation blocks (DenseNet: a Concat -> BN -> Relu
+    -> 1x1 conv, ResNet v2), where octet runs the Relu / Clip and a following activation in the
+    normalization's own pass (lower_float_reduce.cpp): BN -> Relu, BN -> Clip(0, 6), BN -> SiLU spelled
+    Mul(x, Sigmoid(x)), BN -> Relu -> Sigmoid. Left as operators: the Relu after a BN whose output is also a
+    graph output, and a Relu then Clip whose ranges do not meet (the Clip stays)."""
+    b = Builder("float_pre_activation", opset=13)
+    sig = lambda v: 1 / (1 + np.exp(-v))
+    x = b.input([1, 6, 7, 7], -2, 2)
+    f = b.concat([x, float_conv(b, x, 10, 3, pads=(1, 1, 1, 1), gain=0.6)], 1)
+    y = float_conv(b, b.relu(batch_norm(b, f)), 12, 1, gain=0.5)  # DenseNet's layer
+    # (A BN right after a convolution folds into its weights: an Add between keeps it a BN.)
+    y = b.binary("Add", y, y)
+    y = float_conv(b, b.clip(batch_norm(b, y), 0.0, 6.0), 12, 3, pads=(1, 1, 1, 1), group=12, gain=0.5)
+    n = batch_norm(b, b.binary("Add", y, y))
+    y = b.binary("Mul", n, b.unary("Sigmoid", n, sig))  # SiLU
+    y = b.unary("Sigmoid", b.relu(batch_norm(b, y)), sig)
+    kept = batch_norm(b, y)  # also an output: its Relu stays an operator
+    b.output(b.relu(kept))
+    b.output(kept)
+    b.output(b.clip(b.relu(batch_norm(b, y)), -3.0, -1.0))  # the Clip's range misses the Relu's
+    return b
+
+
+@model
 def float_matmul_bias():
     """torch's Linear on inputs of rank 3, MatMul(x, W) -> Add(bias), which octet runs as one fully connected
     layer with that bias (lower_float_matmul.cpp): a bias of [N], then one of [1, 1, N] added first. Left as
