@@ -55,6 +55,9 @@ struct ImportOptions {
   // Zero Pads folded into the convolutions and average pools that read them (graph/passes/fold_pads.h); off
   // where tests compare the folded graph with the unfolded one.
   bool fold_pads = true;
+  // A BatchNormalization that reads a Concat reads its pieces (graph/passes/fuse_concat_affine.h); off where
+  // tests compare the fused graph with the unfused one.
+  bool fuse_concat_affines = true;
   // Graph inputs may have empty dimensions (the inputs of an If's branch: a selection of nothing).
   bool allow_empty_inputs = false;
   // Import only this part of the graph (null: all of it).

@@ -37,6 +37,23 @@ const T& attrs_of(const Node& n) {
   return *a;
 }
 
+// The inputs of n joined along `axis`: they agree everywhere else.
+Shape concatenated_shape(const Graph& g, const Node& n, int64_t axis_index) {
+  Shape s = input_shape(g, n, 0);
+  const auto axis = static_cast<size_t>(axis_index);
+  if (axis_index < 0 || axis >= s.size()) throw Error(where(n) + ": concatenation axis out of range");
+  for (size_t i = 1; i < n.inputs.size(); ++i) {
+    const Shape& t = input_shape(g, n, i);
+    if (t.size() != s.size()) throw Error(where(n) + ": inputs of different ranks");
+    for (size_t d = 0; d < s.size(); ++d)
+      if (d != axis && t[d] != s[d])
+        throw Error(where(n) + ": input '" + g.value(n.inputs[i]).name + "' has shape " + to_string(t) +
+                    ", which does not match " + to_string(s) + " outside the concatenation axis");
+    s[axis] += t[axis];
+  }
+  return s;
+}
+
 int64_t weight_dim(const Weights& w, size_t i) {
   return std::visit([i](const auto& t) { return t.shape.at(i); }, w);
 }
@@ -150,8 +167,11 @@ Shape infer_output_shape(const Graph& g, const Node& n, const Value& out) {
     case OpKind::where:
       return broadcast_shape(where(n), broadcast_shape(where(n), input_shape(g, n, 0), input_shape(g, n, 1)),
                              input_shape(g, n, 2));
-    case OpKind::unary:
     case OpKind::normalize:
+      // A channel affine reading a Concat's pieces (graph/passes/fuse_concat_affine.h): their concatenation.
+      if (n.inputs.size() > 1) return concatenated_shape(g, n, attrs_of<NormAttrs>(n).axis);
+      return input_shape(g, n, 0);
+    case OpKind::unary:
     case OpKind::cast:
       return input_shape(g, n, 0);
     case OpKind::reduce: {
@@ -334,21 +354,8 @@ Shape infer_output_shape(const Graph& g, const Node& n, const Value& out) {
       element_count(out, where(n));
       return out;
     }
-    case OpKind::concat: {
-      Shape s = input_shape(g, n, 0);
-      const auto axis = static_cast<size_t>(attrs_of<ConcatAttrs>(n).axis);
-      if (axis >= s.size()) throw Error(where(n) + ": concat axis out of range");
-      for (size_t i = 1; i < n.inputs.size(); ++i) {
-        const Shape& t = input_shape(g, n, i);
-        if (t.size() != s.size()) throw Error(where(n) + ": inputs of different ranks");
-        for (size_t d = 0; d < s.size(); ++d)
-          if (d != axis && t[d] != s[d])
-            throw Error(where(n) + ": input '" + g.value(n.inputs[i]).name + "' has shape " + to_string(t) +
-                        ", which does not match " + to_string(s) + " outside the concatenation axis");
-        s[axis] += t[axis];
-      }
-      return s;
-    }
+    case OpKind::concat:
+      return concatenated_shape(g, n, attrs_of<ConcatAttrs>(n).axis);
     case OpKind::resize: {
       const Shape& in = nhwc_input(g, n);
       const auto& p = attrs_of<ResizeAttrs>(n).params.base;

@@ -24,7 +24,8 @@ void float_channel_affine(Isa isa, const float* x, int64_t outer, int64_t channe
   // The clamp in the affine's own pass; the activation over each task's block right after, from cache.
   if (inner == 1) {  // channels last: rows of channels
     parallel_ranges(outer, grain(channels), [&](int64_t r0, int64_t r1) {
-      k->affine_rows(x + r0 * channels, r1 - r0, channels, scale, shift, clamp, y + r0 * channels);
+      k->affine_rows(x + r0 * channels, channels, r1 - r0, channels, scale, shift, clamp, y + r0 * channels,
+                     channels);
       elementwise::clamp_and_activate(isa, {}, activation, y + r0 * channels, (r1 - r0) * channels);
     });
     return;
@@ -33,6 +34,41 @@ void float_channel_affine(Isa isa, const float* x, int64_t outer, int64_t channe
     for (int64_t p = p0; p < p1; ++p)
       k->affine_plane(x + p * inner, inner, scale[p % channels], shift[p % channels], clamp, y + p * inner);
     elementwise::clamp_and_activate(isa, {}, activation, y + p0 * inner, (p1 - p0) * inner);
+  });
+}
+
+void float_channel_affine_pieces(Isa isa, std::span<const ChannelPiece> pieces, int64_t outer,
+                                 const float* scale, const float* shift, float* y, FloatClamp clamp,
+                                 const UnaryParams& activation) {
+  int64_t channels = 0;
+  for (const ChannelPiece& p : pieces) {
+    if (p.channels < 0 || (p.channels > 0 && p.x == nullptr))
+      throw Error("float_channel_affine_pieces: a piece without data or with negative channels");
+    channels += p.channels;
+  }
+  if (outer < 0) throw Error("float_channel_affine_pieces: negative row count");
+  if (scale == nullptr || shift == nullptr)
+    throw Error("float_channel_affine_pieces: scale and shift are required");
+  const FloatReduceKernels* k = float_kernels(isa).reduce;
+  parallel_ranges(outer, grain(channels), [&](int64_t r0, int64_t r1) {
+    int64_t first = 0;  // the piece's first channel
+    for (const ChannelPiece& p : pieces) {
+      const float* x = p.x + r0 * p.channels;
+      float* out = y + r0 * channels + first;
+      if (k != nullptr) {
+        k->affine_rows(x, p.channels, r1 - r0, p.channels, scale + first, shift + first, clamp, out,
+                       channels);
+      } else {
+        for (int64_t r = 0; r < r1 - r0; ++r) {
+          ref::float_channel_affine(x + r * p.channels, 1, p.channels, 1, scale + first, shift + first,
+                                    out + r * channels);
+          for (int64_t c = 0; c < p.channels; ++c)
+            out[r * channels + c] = clamp.apply(out[r * channels + c]);
+        }
+      }
+      first += p.channels;
+    }
+    elementwise::clamp_and_activate(isa, {}, activation, y + r0 * channels, (r1 - r0) * channels);
   });
 }
 

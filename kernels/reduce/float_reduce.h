@@ -4,6 +4,8 @@
 // (kernels/reference/float_reduce.h, float_normalization.h) on every ISA and thread count, parallel over
 // independent outputs (oneTBB). `Isa::scalar` runs the references.
 
+#include <span>
+
 #include "kernels/isa.h"
 #include "kernels/reference/float_elementwise.h"
 #include "kernels/reference/float_normalization.h"
@@ -21,6 +23,17 @@ void float_arg_reduce(Isa isa, const float* x, const Shape& s, int64_t axis, boo
 void float_channel_affine(Isa isa, const float* x, int64_t outer, int64_t channels, int64_t inner,
                           const float* scale, const float* shift, float* y, FloatClamp clamp = {},
                           const UnaryParams& activation = {});
+// The same with channels last (inner 1) over the pieces of a concatenation along the channels, read where
+// they are: piece p gives `channels` consecutive channels of each of the `outer` rows of y, after those of
+// the pieces before it (a BatchNormalization reading a Concat: DenseNet). The same bytes as concatenating
+// first.
+struct ChannelPiece {
+  const float* x = nullptr;  // [outer, channels]
+  int64_t channels = 0;
+};
+void float_channel_affine_pieces(Isa isa, std::span<const ChannelPiece> pieces, int64_t outer,
+                                 const float* scale, const float* shift, float* y, FloatClamp clamp = {},
+                                 const UnaryParams& activation = {});
 void float_instance_norm(Isa isa, const float* x, int64_t n, int64_t channels, int64_t spatial,
                          bool channels_last, const float* scale, const float* bias, float epsilon, float* y);
 void float_layer_norm(Isa isa, const float* x, int64_t outer, int64_t inner, const float* scale,

@@ -26,9 +26,10 @@ struct FloatReduceKernels {
   void (*softmax_rows)(const float* x, int64_t rows, int64_t count, bool log, float* y);
   // Softmax / log-softmax down each of `lanes` columns x[i * stride + l], i < count.
   void (*softmax_columns)(const float* x, int64_t count, int64_t stride, int64_t lanes, bool log, float* y);
-  // y = clamp.apply(fma(x, scale[c], shift[c])) over `rows` rows of `channels` elements.
-  void (*affine_rows)(const float* x, int64_t rows, int64_t channels, const float* scale, const float* shift,
-                      FloatClamp clamp, float* y);
+  // y = clamp.apply(fma(x, scale[c], shift[c])) over `rows` rows of `channels` elements, the rows of x
+  // `ldx` apart and those of y `ldy` apart.
+  void (*affine_rows)(const float* x, int64_t ldx, int64_t rows, int64_t channels, const float* scale,
+                      const float* shift, FloatClamp clamp, float* y, int64_t ldy);
   // y = clamp.apply(fma(x, scale, shift)) over `count` elements.
   void (*affine_plane)(const float* x, int64_t count, float scale, float shift, FloatClamp clamp, float* y);
   // Normalizes each of `rows` rows of `count` elements by its own mean and variance, then

@@ -260,26 +260,26 @@ void softmax_columns(const float* x, int64_t count, int64_t stride, int64_t lane
 
 // The clamp (FloatClamp::apply's selects) only where there is one: the loops stay a load, an fma and a store.
 template <class Arch, bool kClamps>
-void affine_rows_clamped(const float* x, int64_t rows, int64_t channels, const float* scale,
-                         const float* shift, FloatClamp clamp, float* y) {
+void affine_rows_clamped(const float* x, int64_t ldx, int64_t rows, int64_t channels, const float* scale,
+                         const float* shift, FloatClamp clamp, float* y, int64_t ldy) {
   using L = simd::Lanes<Arch>;
   using B = typename L::V;
   const B lo(clamp.lo), hi(clamp.hi);
   for (int64_t r = 0; r < rows; ++r)
     for (int64_t c = 0; c < channels; c += L::width) {
-      const int64_t n = L::lanes_from(c, channels), e = r * channels + c;
-      const B v = L::fma(L::load_n(x + e, n), L::load_n(scale + c, n), L::load_n(shift + c, n));
-      L::store_n(y + e, kClamps ? L::clamp(v, lo, hi) : v, n);
+      const int64_t n = L::lanes_from(c, channels);
+      const B v = L::fma(L::load_n(x + r * ldx + c, n), L::load_n(scale + c, n), L::load_n(shift + c, n));
+      L::store_n(y + r * ldy + c, kClamps ? L::clamp(v, lo, hi) : v, n);
     }
 }
 
 template <class Arch>
-void affine_rows(const float* x, int64_t rows, int64_t channels, const float* scale, const float* shift,
-                 FloatClamp clamp, float* y) {
+void affine_rows(const float* x, int64_t ldx, int64_t rows, int64_t channels, const float* scale,
+                 const float* shift, FloatClamp clamp, float* y, int64_t ldy) {
   if (simd::Lanes<Arch>::is_identity(clamp))
-    affine_rows_clamped<Arch, false>(x, rows, channels, scale, shift, clamp, y);
+    affine_rows_clamped<Arch, false>(x, ldx, rows, channels, scale, shift, clamp, y, ldy);
   else
-    affine_rows_clamped<Arch, true>(x, rows, channels, scale, shift, clamp, y);
+    affine_rows_clamped<Arch, true>(x, ldx, rows, channels, scale, shift, clamp, y, ldy);
 }
 
 template <class Arch>

@@ -108,11 +108,27 @@ std::unique_ptr<const Operator> make_reduce_operator(const Graph& g, const Node&
       const float* shift = a.shift ? a.shift->data.data() : nullptr;
       const auto keep = a;  // the lambda owns the scale / shift tensors
       switch (a.kind) {
-        case graph::NormKind::channel_affine:
+        case graph::NormKind::channel_affine: {
+          if (node.inputs.size() > 1) {
+            // The pieces of a Concat along the channels, innermost (graph/passes/fuse_concat_affine.h).
+            std::vector<int64_t> piece_channels;
+            for (graph::ValueId v : node.inputs)
+              piece_channels.push_back(g.value(v).shape.at(axis));
+            const int64_t rows =
+                element_count(out.shape, out.name) / std::max<int64_t>(1, out.shape.at(axis));
+            return function([isa, keep, piece_channels, rows, scale, shift](auto inputs, std::byte* o) {
+              std::vector<reduce::ChannelPiece> pieces;
+              for (size_t i = 0; i < piece_channels.size(); ++i)
+                pieces.push_back({as<float>(inputs[i]), piece_channels[i]});
+              reduce::float_channel_affine_pieces(isa, pieces, rows, scale, shift, as<float>(o), keep.clamp,
+                                                  keep.activation);
+            });
+          }
           return function([isa, keep, outer, channels, inner, scale, shift](auto inputs, std::byte* o) {
             reduce::float_channel_affine(isa, as<float>(inputs[0]), outer, channels, inner, scale, shift,
                                          as<float>(o), keep.clamp, keep.activation);
           });
+        }
         case graph::NormKind::instance: {
           // NHWC images keep channels last; plain tensors are [N, C, spatial...].
           const bool channels_last = a.axis == rank - 1 && rank > 2;

@@ -973,16 +973,16 @@ TEST(ModelInfo, FloatActivationsFoldIntoTheirProducer) {
 }
 
 // A BatchNormalization before a convolution (pre-activation blocks) takes its Relu / Clip and the activation
-// after them into its own pass; a BN that is also a graph output keeps its Relu, and a Clip whose range
-// misses the Relu's stays an operator. (MatchesExpectedOutputs checks the values of the same model.)
+// after them into its own pass, and reads the pieces of the Concat before it (DenseNet); a BN that is also a
+// graph output keeps its Relu, and a Clip whose range misses the Relu's stays an operator.
+// (MatchesExpectedOutputs checks the values of the same model.)
 TEST(ModelInfo, FloatActivationsFoldIntoTheBatchNormBeforeThem) {
   const Model model = Model::load(Case{"float_pre_activation", ""}.onnx().string());
   std::vector<std::string> ops;
   for (const NodeInfo& n : model.nodes())
     if (n.op != "transpose") ops.push_back(n.op + " " + n.onnx_op);
   const std::vector<std::string> expected = {"conv Conv",
-                                             "concat Concat",
-                                             "normalize BatchNormalization",
+                                             "normalize Concat + BatchNormalization",
                                              "conv Conv",
                                              "binary Add",
                                              "normalize BatchNormalization",

@@ -3661,8 +3661,9 @@ def float_pre_activation():
     """BatchNormalization before a convolution, as in pre-activation blocks (DenseNet: a Concat -> BN -> Relu
     -> 1x1 conv, ResNet v2), where octet runs the Relu / Clip and a following activation in the
     normalization's own pass (lower_float_reduce.cpp): BN -> Relu, BN -> Clip(0, 6), BN -> SiLU spelled
-    Mul(x, Sigmoid(x)), BN -> Relu -> Sigmoid. Left as operators: the Relu after a BN whose output is also a
-    graph output, and a Relu then Clip whose ranges do not meet (the Clip stays)."""
+    Mul(x, Sigmoid(x)), BN -> Relu -> Sigmoid; and the first BN reads the pieces of the Concat before it
+    (graph/passes/fuse_concat_affine.h). Left as operators: the Relu after a BN whose output is also a graph
+    output, and a Relu then Clip whose ranges do not meet (the Clip stays)."""
     b = Builder("float_pre_activation", opset=13)
     sig = lambda v: 1 / (1 + np.exp(-v))
     x = b.input([1, 6, 7, 7], -2, 2)
