@@ -182,6 +182,8 @@ struct NormAttrs {
   // channel_affine only: a fused Relu / Clip, then an activation (identity: none), as for FloatConvAttrs.
   FloatClamp clamp;
   UnaryParams activation;
+  // A channel_affine node along the innermost axis may have several inputs: the pieces of a Concat along
+  // that axis, in order (graph/passes/fuse_concat_affine.h); every other normalize has one.
 };
 struct SliceAttrs {
   std::vector<ref::SliceAxis> axes;  // one per physical dimension

@@ -167,10 +167,25 @@ Shape infer_output_shape(const Graph& g, const Node& n, const Value& out) {
     case OpKind::where:
       return broadcast_shape(where(n), broadcast_shape(where(n), input_shape(g, n, 0), input_shape(g, n, 1)),
                              input_shape(g, n, 2));
-    case OpKind::normalize:
-      // A channel affine reading a Concat's pieces (graph/passes/fuse_concat_affine.h): their concatenation.
-      if (n.inputs.size() > 1) return concatenated_shape(g, n, attrs_of<NormAttrs>(n).axis);
-      return input_shape(g, n, 0);
+    case OpKind::normalize: {
+      const NormAttrs& a = attrs_of<NormAttrs>(n);
+      const Shape& first = input_shape(g, n, 0);
+      if (a.axis < 0 || a.axis >= static_cast<int64_t>(first.size()))
+        throw Error(where(n) + ": normalization axis out of range");
+      // A channel affine reading a Concat's pieces (graph/passes/fuse_concat_affine.h): their concatenation,
+      // along the innermost axis, which is where the kernel reads pieces.
+      if (n.inputs.size() > 1 &&
+          (a.kind != NormKind::channel_affine || a.axis != static_cast<int64_t>(first.size()) - 1))
+        throw Error(where(n) + ": only a channel affine along the innermost axis reads several inputs");
+      const Shape s = n.inputs.size() > 1 ? concatenated_shape(g, n, a.axis) : first;
+      // A channel affine's scale and shift have one value per channel (the kernels read that many).
+      const auto channels = static_cast<size_t>(s[static_cast<size_t>(a.axis)]);
+      if (a.kind == NormKind::channel_affine &&
+          (!a.scale || !a.shift || a.scale->data.size() != channels || a.shift->data.size() != channels))
+        throw Error(where(n) + ": the channel affine needs " + std::to_string(channels) +
+                    " scale and shift values");
+      return s;
+    }
     case OpKind::unary:
     case OpKind::cast:
       return input_shape(g, n, 0);

@@ -42,7 +42,7 @@ void float_channel_affine_pieces(Isa isa, std::span<const ChannelPiece> pieces, 
                                  const UnaryParams& activation) {
   int64_t channels = 0;
   for (const ChannelPiece& p : pieces) {
-    if (p.channels < 0 || (p.channels > 0 && p.x == nullptr))
+    if (p.channels < 0 || (outer > 0 && p.channels > 0 && p.x == nullptr))
       throw Error("float_channel_affine_pieces: a piece without data or with negative channels");
     channels += p.channels;
   }

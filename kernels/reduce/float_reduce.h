@@ -18,8 +18,8 @@ void float_reduce(Isa isa, ReduceOp op, const float* x, const Shape& s, const st
 void float_softmax(Isa isa, const float* x, const Shape& s, int64_t axis, bool log, float* y);
 void float_arg_reduce(Isa isa, const float* x, const Shape& s, int64_t axis, bool max, bool select_last_index,
                       int64_t* y);
-// y = fma(x, scale[c], shift[c]), then clamped and activated (elementwise::clamp_and_activate) block by
-// block while each is in cache: BatchNormalization with its Relu / Clip and activation fused.
+// y = fma(x, scale[c], shift[c]), then clamped (FloatClamp::apply) and activated (`activation`, identity:
+// none) block by block while each is in cache: BatchNormalization with its Relu / Clip and activation fused.
 void float_channel_affine(Isa isa, const float* x, int64_t outer, int64_t channels, int64_t inner,
                           const float* scale, const float* shift, float* y, FloatClamp clamp = {},
                           const UnaryParams& activation = {});

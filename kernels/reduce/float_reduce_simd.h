@@ -282,15 +282,25 @@ void affine_rows(const float* x, int64_t ldx, int64_t rows, int64_t channels, co
     affine_rows_clamped<Arch, true>(x, ldx, rows, channels, scale, shift, clamp, y, ldy);
 }
 
-template <class Arch>
-void affine_plane(const float* x, int64_t count, float scale, float shift, FloatClamp clamp, float* y) {
+template <class Arch, bool kClamps>
+void affine_plane_clamped(const float* x, int64_t count, float scale, float shift, FloatClamp clamp,
+                          float* y) {
   using L = simd::Lanes<Arch>;
   using B = typename L::V;
   const B vscale(scale), vshift(shift), lo(clamp.lo), hi(clamp.hi);
   for (int64_t i = 0; i < count; i += L::width) {
     const int64_t n = L::lanes_from(i, count);
-    L::store_n(y + i, L::clamp(L::fma(L::load_n(x + i, n), vscale, vshift), lo, hi), n);
+    const B v = L::fma(L::load_n(x + i, n), vscale, vshift);
+    L::store_n(y + i, kClamps ? L::clamp(v, lo, hi) : v, n);
   }
+}
+
+template <class Arch>
+void affine_plane(const float* x, int64_t count, float scale, float shift, FloatClamp clamp, float* y) {
+  if (simd::Lanes<Arch>::is_identity(clamp))
+    affine_plane_clamped<Arch, false>(x, count, scale, shift, clamp, y);
+  else
+    affine_plane_clamped<Arch, true>(x, count, scale, shift, clamp, y);
 }
 
 // Rows normalized by their own statistics (ref::float_layer_norm, the channels-first instance norm):

@@ -1318,8 +1318,9 @@ TEST_P(FloatReduceFast, ArgReduceMatchesReference) {
   }
 }
 
-// BatchNormalization with its Relu / Clip and activation fused: the affine, then FloatClamp::apply, then
-// the activation's reference, element by element, whatever the layout, block boundaries and threads.
+// BatchNormalization with its Relu / Clip and activation fused: the bytes of the operators it stands for,
+// the affine, the Relu (a clamp from 0) or Clip, then the activation, whatever the layout, block boundaries
+// and threads.
 TEST_P(FloatReduceFast, ChannelAffineClampsAndActivatesAsTheSeparateSteps) {
   const UnaryParams activations[] = {
       {}, {UnaryOp::silu}, {UnaryOp::sigmoid}, {UnaryOp::hard_swish}, {UnaryOp::tanh}};
@@ -1339,14 +1340,63 @@ TEST_P(FloatReduceFast, ChannelAffineClampsAndActivatesAsTheSeparateSteps) {
     const UnaryParams activation = activations[rng.integer(0, 4)];
     std::vector<float> want(x.size());
     ref::float_channel_affine(x.data(), outer, channels, inner, scale.data(), shift.data(), want.data());
-    for (float& v : want)
-      v = clamp.apply(v);
-    ref::float_unary(activation, want.data(), want.data(), static_cast<int64_t>(want.size()));
+    const auto count = static_cast<int64_t>(want.size());
+    if (clamp.lo == 0.0f && clamp.hi == INFINITY)
+      ref::float_unary({UnaryOp::relu}, want.data(), want.data(), count);
+    else if (!clamp.is_identity())
+      ref::float_unary({UnaryOp::clip, clamp.lo, clamp.hi}, want.data(), want.data(), count);
+    ref::float_unary(activation, want.data(), want.data(), count);
     expect_fast_matches(want, [&](float* y) {
       reduce::float_channel_affine(GetParam(), x.data(), outer, channels, inner, scale.data(), shift.data(),
                                    y, clamp, activation);
     });
   }
+}
+
+// The affine over a Concat's pieces read where they are (graph/passes/fuse_concat_affine.h) gives the bytes
+// of the affine over the concatenated tensor: pieces of every width (empty ones too), one row or many.
+TEST_P(FloatReduceFast, ChannelAffineOverPiecesMatchesTheConcatenatedTensor) {
+  const UnaryParams activations[] = {{}, {UnaryOp::silu}, {UnaryOp::tanh}};
+  const FloatClamp clamps[] = {{}, {0.0f, INFINITY}, {0.0f, 6.0f}};
+  for (uint64_t seed = 0; seed < 30; ++seed) {
+    SCOPED_TRACE("seed " + std::to_string(seed));
+    test::Random rng(seed);
+    const int64_t widths[] = {0, 1, 3, 16, 17, 32, 40, 100};
+    std::vector<int64_t> piece_channels(static_cast<size_t>(rng.integer(1, 5)));
+    int64_t channels = 0;
+    for (int64_t& c : piece_channels)
+      channels += c = widths[rng.integer(0, 7)];
+    const int64_t outer = seed % 5 == 0 ? 1 : rng.integer(2, 3000);
+    std::vector<std::vector<float>> pieces;
+    for (const int64_t c : piece_channels) {
+      pieces.push_back(random_floats(rng, outer * c, -6.0, 6.0));
+      if (seed % 3 == 1) sprinkle_specials(rng, pieces.back(), 20);
+    }
+    std::vector<float> joined;  // [outer, channels]: the Concat's output
+    for (int64_t r = 0; r < outer; ++r)
+      for (size_t p = 0; p < pieces.size(); ++p)
+        joined.insert(joined.end(), pieces[p].begin() + r * piece_channels[p],
+                      pieces[p].begin() + (r + 1) * piece_channels[p]);
+    const std::vector<float> scale = random_floats(rng, channels, -2.0, 2.0),
+                             shift = random_floats(rng, channels, -1.0, 1.0);
+    const FloatClamp clamp = clamps[rng.integer(0, 2)];
+    const UnaryParams activation = activations[rng.integer(0, 2)];
+    std::vector<float> want(joined.size());
+    reduce::float_channel_affine(Isa::scalar, joined.data(), outer, channels, 1, scale.data(), shift.data(),
+                                 want.data(), clamp, activation);
+    std::vector<reduce::ChannelPiece> views;
+    for (size_t p = 0; p < pieces.size(); ++p)
+      views.push_back({pieces[p].data(), piece_channels[p]});
+    expect_fast_matches(want, [&](float* y) {
+      reduce::float_channel_affine_pieces(GetParam(), views, outer, scale.data(), shift.data(), y, clamp,
+                                          activation);
+    });
+  }
+  // No rows: nothing to read, even from pieces without data.
+  const std::vector<reduce::ChannelPiece> empty = {{nullptr, 4}, {nullptr, 0}};
+  const float one = 1.0f;
+  EXPECT_NO_THROW(reduce::float_channel_affine_pieces(GetParam(), empty, 0, &one, &one, nullptr));
+  EXPECT_THROW(reduce::float_channel_affine_pieces(GetParam(), empty, 2, &one, &one, nullptr), Error);
 }
 
 TEST_P(FloatReduceFast, NormalizationsMatchReference) {
