@@ -7,7 +7,6 @@
 #include <tbb/task_arena.h>
 
 #include <cstddef>
-#include <cstring>
 #include <functional>
 #include <random>
 #include <string>
@@ -17,6 +16,7 @@
 #include "kernels/isa.h"
 #include "runtime/program.h"
 #include "tests/graph/onnx_builder.h"
+#include "tests/graph/pass_test_util.h"
 #include "tests/runtime/run_program.h"
 
 namespace octet {
@@ -145,33 +145,15 @@ Built model(bool quantized, Variant variant) {
     add_value(*g.mutable_output(), "y2", {});
   }
   if (variant == Variant::graph_output) add_value(*g.mutable_output(), quantized ? "p2_dqv" : "p2", {});
-  const std::string bytes = m.SerializeAsString();
-  Built built{std::vector<std::byte>(bytes.size()), input_shape};
-  std::memcpy(built.onnx.data(), bytes.data(), bytes.size());
-  return built;
+  return Built{test::serialized(m), input_shape};
 }
 
 int pads_in(const graph::Graph& g) {
-  int count = 0;
-  for (const graph::Node& n : g.nodes)
-    count += n.kind == graph::OpKind::pad;
-  return count;
-}
-
-std::vector<float> random_input(const std::vector<int64_t>& shape) {
-  std::mt19937 rng(11);
-  std::uniform_real_distribution<float> real(-1.0f, 1.0f);
-  int64_t count = 1;
-  for (int64_t d : shape)
-    count *= d;
-  std::vector<float> x(static_cast<size_t>(count));
-  for (float& v : x)
-    v = real(rng);
-  return x;
+  return test::nodes_of_kind(g, graph::OpKind::pad);
 }
 
 void expect_same_bytes(const Built& built, bool quantized) {
-  const std::vector<float> input = random_input(built.input_shape);
+  const std::vector<float> input = test::uniform_input(built.input_shape, -1.0f, 1.0f);
   for (const RequantMode mode : {RequantMode::fixed_point, RequantMode::float_scale}) {
     if (!quantized && mode == RequantMode::float_scale) continue;  // float models do not requantize
     graph::ImportOptions plain;

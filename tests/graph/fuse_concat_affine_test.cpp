@@ -7,7 +7,6 @@
 #include <tbb/task_arena.h>
 
 #include <cstddef>
-#include <cstring>
 #include <random>
 #include <string>
 #include <vector>
@@ -16,6 +15,7 @@
 #include "kernels/isa.h"
 #include "runtime/program.h"
 #include "tests/graph/onnx_builder.h"
+#include "tests/graph/pass_test_util.h"
 #include "tests/runtime/run_program.h"
 
 namespace octet {
@@ -92,33 +92,15 @@ Built model(Variant variant) {
     add_node(g, "Sigmoid", "sigmoid", {"j"}, "y2");
     add_value(*g.mutable_output(), "y2", {});
   }
-  const std::string bytes = m.SerializeAsString();
-  Built built{std::vector<std::byte>(bytes.size()), input_shape};
-  std::memcpy(built.onnx.data(), bytes.data(), bytes.size());
-  return built;
+  return Built{test::serialized(m), input_shape};
 }
 
 int concats_in(const graph::Graph& g) {
-  int count = 0;
-  for (const graph::Node& n : g.nodes)
-    count += n.kind == graph::OpKind::concat;
-  return count;
-}
-
-std::vector<float> random_input(const std::vector<int64_t>& shape) {
-  std::mt19937 rng(11);
-  std::uniform_real_distribution<float> real(-2.0f, 2.0f);
-  int64_t count = 1;
-  for (int64_t d : shape)
-    count *= d;
-  std::vector<float> x(static_cast<size_t>(count));
-  for (float& v : x)
-    v = real(rng);
-  return x;
+  return test::nodes_of_kind(g, graph::OpKind::concat);
 }
 
 void expect_same_bytes(const Built& built) {
-  const std::vector<float> input = random_input(built.input_shape);
+  const std::vector<float> input = test::uniform_input(built.input_shape, -2.0f, 2.0f);
   graph::ImportOptions plain;
   plain.fuse_concat_affines = false;
   const auto reference = runtime::compile(built.onnx, plain, RequantMode::fixed_point, Isa::scalar);
