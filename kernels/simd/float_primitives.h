@@ -30,7 +30,7 @@
 #include <cstdint>
 #include <type_traits>
 
-#if defined(__AVX512F__) || defined(__FMA__)
+#if defined(__AVX512F__) || defined(__AVX2__) || defined(__FMA__)
 #include <immintrin.h>
 #endif
 #if defined(__aarch64__)
@@ -118,6 +118,40 @@ inline xsimd::batch<float, A> fma(const xsimd::batch<float, A>& a, const xsimd::
   return _mm256_fmadd_ps(a, b, c);
 }
 #endif
+// table[index mod 8] in each lane, for a table of 8 floats stored twice over (16 floats, 64-byte aligned):
+// one permute on AVX2 and on AVX-512 (whose 16-lane permute reads index bit 3 too, hence the second copy),
+// one two-register byte table lookup on NEON. Every form reads the same entry, so the same bits.
+inline float lookup8(const float* table, uint32_t index) {
+  return table[index & 7u];
+}
+#if defined(__AVX512F__)
+template <class A>
+requires std::derived_from<A, xsimd::avx512f>
+inline xsimd::batch<float, A> lookup8(const float* table, const xsimd::batch<uint32_t, A>& index) {
+  return _mm512_permutexvar_ps(index, _mm512_load_ps(table));
+}
+#endif
+#if defined(__AVX2__)
+template <class A>
+requires std::derived_from<A, xsimd::avx2>
+inline xsimd::batch<float, A> lookup8(const float* table, const xsimd::batch<uint32_t, A>& index) {
+  return _mm256_permutevar8x32_ps(_mm256_load_ps(table), index);
+}
+#endif
+#if defined(__aarch64__)
+template <class A>
+requires std::derived_from<A, xsimd::neon64>
+inline xsimd::batch<float, A> lookup8(const float* table, const xsimd::batch<uint32_t, A>& index) {
+  // Byte indices 4i, 4i + 1, 4i + 2, 4i + 3 of entry i, into the 32 bytes of the table's first copy.
+  const uint32x4_t entry = vandq_u32(index, vdupq_n_u32(7u));
+  const uint8x16_t bytes =
+      vreinterpretq_u8_u32(vmlaq_u32(vdupq_n_u32(0x03020100u), entry, vdupq_n_u32(0x04040404u)));
+  const uint8x16x2_t values = {vld1q_u8(reinterpret_cast<const uint8_t*>(table)),
+                               vld1q_u8(reinterpret_cast<const uint8_t*>(table + 4))};
+  return vreinterpretq_f32_u8(vqtbl2q_u8(values, bytes));
+}
+#endif
+
 #if defined(__x86_64__)
 template <class A>
 inline xsimd::batch<float, A> div(const xsimd::batch<float, A>& a, const xsimd::batch<float, A>& b) {
