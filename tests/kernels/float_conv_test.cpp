@@ -687,7 +687,15 @@ TEST_P(FloatConvFast, LayerShapesMatchTheReference) {
                           // overlapping the one before, depthwise and grouped.
                           {{1, 11, 13, 72}, {72, 3, 3, 1}, 1, 1, 72},
                           {{1, 9, 10, 120}, {120, 5, 5, 1}, 1, 2, 120},
-                          {{1, 9, 11, 40}, {40, 3, 3, 4}, 1, 1, 10}};
+                          {{1, 9, 11, 40}, {40, 3, 3, 4}, 1, 1, 10},
+                          // Border pixels in checked blocks of four: EfficientNet's 5x5 at 7x7 (an
+                          // interior narrower than a block: the whole row checked) and at 14x14 (the last
+                          // interior block overlapping), 7x7 kernels, stride 2 with three output pixels.
+                          {{1, 7, 7, 48}, {48, 5, 5, 1}, 1, 2, 48},
+                          {{1, 14, 14, 40}, {40, 5, 5, 1}, 1, 2, 40},
+                          {{1, 5, 17, 33}, {33, 7, 7, 1}, 1, 3, 33},
+                          {{1, 6, 6, 32}, {32, 3, 3, 1}, 2, 1, 32},
+                          {{1, 9, 15, 24}, {24, 3, 3, 1}, 2, 1, 24}};
   for (const Layer& l : layers) {
     ConvCase c;
     c.input = l.input, c.weights = l.weights;
