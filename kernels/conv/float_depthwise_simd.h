@@ -93,6 +93,42 @@ void depthwise_channels(const FloatDepthwiseRow& d, int64_t ix0, int64_t c, floa
   }
 }
 
+// A block's accumulators: kPixels pixels x kVectors vectors of channels from c, each starting at its bias.
+template <class Arch, int kPixels, int kVectors>
+inline void start_block(const FloatDepthwiseRow& d, int64_t c,
+                        typename simd::Lanes<Arch>::V (&acc)[kPixels][kVectors]) {
+  using L = simd::Lanes<Arch>;
+  constexpr int64_t W = L::width;
+#pragma GCC unroll 4
+  for (int v = 0; v < kVectors; ++v) {
+    const typename L::V start = d.bias ? L::load(d.bias + c + v * W) : L::splat(0.0f);
+#pragma GCC unroll 8
+    for (int i = 0; i < kPixels; ++i)
+      acc[i][v] = start;
+  }
+}
+
+// The block's clamp, and its stores: pixel i's vectors at out + i * channels.
+template <class Arch, int kPixels, int kVectors>
+inline void finish_block(const FloatDepthwiseRow& d, typename simd::Lanes<Arch>::V (&acc)[kPixels][kVectors],
+                         float* out) {
+  using L = simd::Lanes<Arch>;
+  constexpr int64_t W = L::width;
+  if (!L::is_identity(d.clamp)) {
+    const typename L::V lo = L::splat(d.clamp.lo), hi = L::splat(d.clamp.hi);
+#pragma GCC unroll 8
+    for (int i = 0; i < kPixels; ++i)
+#pragma GCC unroll 4
+      for (int v = 0; v < kVectors; ++v)
+        acc[i][v] = L::clamp(acc[i][v], lo, hi);
+  }
+#pragma GCC unroll 8
+  for (int i = 0; i < kPixels; ++i)
+#pragma GCC unroll 4
+    for (int v = 0; v < kVectors; ++v)
+      L::store(out + i * d.channels + v * W, acc[i][v]);
+}
+
 // kPixels output pixels whose windows lie inside the image horizontally (from pixel ox, stride_w apart),
 // channels [c, c + kVectors * W): each tap's weight vectors are loaded once for all the pixels. Kernel rows
 // outside the image still take their fma with x = 0.0f.
@@ -108,13 +144,7 @@ inline void depthwise_interior(const FloatDepthwiseRow& d, int64_t ox, int64_t c
   const int64_t channels = d.channels, pixel = inner * channels, pixel_step = p.stride_w * pixel,
                 tap_step = p.dilation_w * pixel;
   V acc[kPixels][kVectors];
-#pragma GCC unroll 4
-  for (int v = 0; v < kVectors; ++v) {
-    const V start = d.bias ? L::load(d.bias + c + v * W) : L::splat(0.0f);
-#pragma GCC unroll 8
-    for (int i = 0; i < kPixels; ++i)
-      acc[i][v] = start;
-  }
+  detail::start_block<Arch, kPixels, kVectors>(d, c, acc);
   const V zero = L::splat(0.0f);
   const float* w = d.weights + c;
   const int64_t kernel_w = kKernelW > 0 ? kKernelW : d.kernel_w;
@@ -144,19 +174,7 @@ inline void depthwise_interior(const FloatDepthwiseRow& d, int64_t ox, int64_t c
             acc[i][v] = L::fma(L::load(x + e * channels + i * pixel_step + v * W), wv, acc[i][v]);
         }
   }
-  if (!L::is_identity(d.clamp)) {
-    const V lo = L::splat(d.clamp.lo), hi = L::splat(d.clamp.hi);
-#pragma GCC unroll 8
-    for (int i = 0; i < kPixels; ++i)
-#pragma GCC unroll 4
-      for (int v = 0; v < kVectors; ++v)
-        acc[i][v] = L::clamp(acc[i][v], lo, hi);
-  }
-#pragma GCC unroll 8
-  for (int i = 0; i < kPixels; ++i)
-#pragma GCC unroll 4
-    for (int v = 0; v < kVectors; ++v)
-      L::store(out_row + (ox + i) * channels + c + v * W, acc[i][v]);
+  detail::finish_block<Arch, kPixels, kVectors>(d, acc, out_row + ox * channels + c);
 }
 
 // kPixels consecutive output pixels from ox, any position (d.inner == 1), channels [c, c + kVectors * W):
@@ -172,13 +190,7 @@ inline void depthwise_checked(const FloatDepthwiseRow& d, int64_t ox, int64_t c)
   const auto& p = d.params;
   const int64_t channels = d.channels;
   V acc[kPixels][kVectors];
-#pragma GCC unroll 4
-  for (int v = 0; v < kVectors; ++v) {
-    const V start = d.bias ? L::load(d.bias + c + v * W) : L::splat(0.0f);
-#pragma GCC unroll 8
-    for (int i = 0; i < kPixels; ++i)
-      acc[i][v] = start;
-  }
+  detail::start_block<Arch, kPixels, kVectors>(d, c, acc);
   const float* w = d.weights + c;
   for (int64_t ky = 0; ky < d.kernel_h; ++ky) {
     const int64_t iy = d.oy * p.stride_h - p.pad.top + ky * p.dilation_h;
@@ -200,19 +212,7 @@ inline void depthwise_checked(const FloatDepthwiseRow& d, int64_t ox, int64_t c)
       }
     }
   }
-  if (!L::is_identity(d.clamp)) {
-    const V lo = L::splat(d.clamp.lo), hi = L::splat(d.clamp.hi);
-#pragma GCC unroll 8
-    for (int i = 0; i < kPixels; ++i)
-#pragma GCC unroll 4
-      for (int v = 0; v < kVectors; ++v)
-        acc[i][v] = L::clamp(acc[i][v], lo, hi);
-  }
-#pragma GCC unroll 8
-  for (int i = 0; i < kPixels; ++i)
-#pragma GCC unroll 4
-    for (int v = 0; v < kVectors; ++v)
-      L::store(d.out + (ox + i) * channels + c + v * W, acc[i][v]);
+  detail::finish_block<Arch, kPixels, kVectors>(d, acc, d.out + ox * channels + c);
 }
 
 // Every channel of one output pixel, any position. Channels beyond the last whole vector go as one more
