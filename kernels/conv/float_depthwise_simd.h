@@ -180,7 +180,7 @@ inline void depthwise_interior(const FloatDepthwiseRow& d, int64_t ox, int64_t c
 // kPixels consecutive output pixels from ox, any position (d.inner == 1), channels [c, c + kVectors * W):
 // the pixels next to the borders, whose windows reach the padding. A tap outside the image reads zeros and
 // still takes its fma, as in depthwise_vectors; each tap's weight vectors are loaded once for all the
-// pixels (one pixel at a time, two loads fed every fma).
+// pixels (instead of one pixel at a time, where every fma needed two loads).
 template <class Arch, int kPixels, int kVectors>
 inline void depthwise_checked(const FloatDepthwiseRow& d, int64_t ox, int64_t c) {
   using L = simd::Lanes<Arch>;

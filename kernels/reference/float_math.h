@@ -74,18 +74,12 @@ inline T pow2i(T k) {
 
 // p * 2^n for an integral float n in [-150, 128], in two steps so each power is a normal float: the first
 // product is exact, the second rounds once (to a subnormal, or to inf, where the result is one).
-// kNonPositive: the caller's n is at most 0 (or NaN), so only the lower bound needs checking (the same
-// decision, one comparison fewer: sigmoid's exp).
-template <class T, bool kNonPositive = false>
+template <class T>
 inline T scale_by_pow2(T p, T n) {
-  // Where every n is in [-125, 127] and p in [1/2, 2) (exp's 1 + hi + tail is within [0.70, 1.42]), 2^n is
-  // normal and p 2^n is exact, as both steps below are: one multiply gives the same bits. A batch takes the
-  // two steps when any lane needs them (a NaN n too).
-  if constexpr (kNonPositive) {
-    if (!simd::any(!(n >= T(-125.0f)))) return p * detail::pow2i(n);
-  } else {
-    if (!simd::any(!(n >= T(-125.0f) && n <= T(127.0f)))) return p * detail::pow2i(n);
-  }
+  // Where every n is in [-125, 127] and p in [1/2, 2) (pow's 1 + hi + tail is within [0.70, 1.42], exp's
+  // 2^(j/8) e^r within [0.95, 1.92]), 2^n is normal and p 2^n is exact, as both steps below are: one
+  // multiply gives the same bits. A batch takes the two steps when any lane needs them (a NaN n too).
+  if (!simd::any(!(n >= T(-125.0f) && n <= T(127.0f)))) return p * detail::pow2i(n);
   const T n1 = (n * T(0.5f) + T(kRoundMagic)) - T(kRoundMagic);
   const T n2 = n - n1;
   return (p * detail::pow2i(n1)) * detail::pow2i(n2);
@@ -279,9 +273,10 @@ inline constexpr float kErfcLogCenter = 2.0f;
 // a quarter fewer vector instructions (no Fast2Sum around 1 + hi), and at most 0.6 ulp before scaling.
 //
 // The rounding magic carries 127 * 8: t = x 8/ln2 + 1.5 * 2^23 + 1016 keeps n + 1016 in its low mantissa
-// bits, whose low 3 bits are j (1016 is a multiple of 8) and whose bits 3 and up are k + 127, the biased
-// exponent of 2^k. x - n ln(2)/8 with the float nearest ln(2)/8 is exact under fma: for n != 0 (|x| > 1/32)
-// both terms are multiples of 2^-28 and the difference is below 2^-4 in magnitude, 24 bits at most.
+// bits, whose low 3 bits are j (1016 is a multiple of 8) and whose bits 3..11 are k + 127 (mod 512), the
+// biased exponent of 2^k where 2^k is normal (the fast path below). x - n ln(2)/8 with the float nearest
+// ln(2)/8 is exact under fma: for n != 0 (|x| > 1/32) both terms are multiples of 2^-28 and the difference is
+// below 2^-4 in magnitude, 24 bits at most.
 inline constexpr float kExpEighthsMagic = kRoundMagic + 1016.0f;
 inline constexpr float kEightOverLn2 = 0x1.715476p+3f;
 inline constexpr float kLn2EighthHi = 0x1.62e430p-4f;
@@ -312,8 +307,12 @@ inline T exp_in_range(T x) {
   const B index = simd::bits(t);
   const T entry = simd::lookup8(kTwoPowEighthsHi, index);
   const T m = entry + simd::fma(entry, p, simd::lookup8(kTwoPowEighthsLo, index));  // 2^(j/8) e^r
-  // n in [-1008, 1023] is k in [-126, 127]: 2^k is a normal float, built from t's bits, and m 2^k is
-  // exact unless it overflows. A batch with any other lane (or NaN) scales as scale_by_pow2 does.
+  // m 2^k rounded once (an exact product unless it overflows or underflows), in one instruction where the
+  // ISA has one (n / 8 is exact; scalef takes its floor), else in the steps below, which round it once too.
+  if constexpr (simd::kHasScalef<T>) return simd::scalef(m, n * T(0.125f));
+  // n in [-1008, 1023] is k in [-126, 127]: 2^k is a normal float, built from t's bits, and m 2^k (m < 2)
+  // cannot overflow; it is exact but where k = -126 and m < 1, a subnormal rounded once, as scale_by_pow2
+  // rounds it. A batch with any other lane (or NaN) scales as scale_by_pow2 does.
   Mask<T> in_range;
   if constexpr (kNonPositive)
     in_range = n >= T(-1008.0f);
@@ -342,7 +341,7 @@ namespace detail {
 template <class T>
 inline T exp_of_minus_abs(T x) {
   const T t = simd::from_bits(simd::bits(x) | Bits<T>(kSignBit));
-  return detail::exp_in_range<T, true>(simd::select(t < T(-104.0f), T(-104.0f), t));
+  return detail::exp_in_range<T, true>(simd::at_least(t, T(-104.0f)));
 }
 
 }  // namespace detail

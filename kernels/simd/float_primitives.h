@@ -118,30 +118,75 @@ inline xsimd::batch<float, A> fma(const xsimd::batch<float, A>& a, const xsimd::
   return _mm256_fmadd_ps(a, b, c);
 }
 #endif
-// table[index mod 8] in each lane, for a table of 8 floats stored twice over (16 floats, 64-byte aligned):
-// one permute on AVX2 and on AVX-512 (whose 16-lane permute reads index bit 3 too, hence the second copy),
-// one two-register byte table lookup on NEON. Every form reads the same entry, so the same bits.
-inline float lookup8(const float* table, uint32_t index) {
-  return table[index & 7u];
+// x < lo ? lo : x, NaN staying NaN (the lower half of clamp): one MAXPS on x86, whose result is its second
+// operand where either is NaN or both are zeros, so the same bits as the select. (NEON's FMAX orders -0
+// below +0 and quiets NaNs: the select there.)
+inline float at_least(float x, float lo) {
+  return x < lo ? lo : x;
 }
 #if defined(__AVX512F__)
 template <class A>
 requires std::derived_from<A, xsimd::avx512f>
-inline xsimd::batch<float, A> lookup8(const float* table, const xsimd::batch<uint32_t, A>& index) {
-  return _mm512_permutexvar_ps(index, _mm512_load_ps(table));
+inline xsimd::batch<float, A> at_least(const xsimd::batch<float, A>& x, const xsimd::batch<float, A>& lo) {
+  return _mm512_max_ps(lo, x);
 }
 #endif
 #if defined(__AVX2__)
 template <class A>
 requires std::derived_from<A, xsimd::avx2>
-inline xsimd::batch<float, A> lookup8(const float* table, const xsimd::batch<uint32_t, A>& index) {
-  return _mm256_permutevar8x32_ps(_mm256_load_ps(table), index);
+inline xsimd::batch<float, A> at_least(const xsimd::batch<float, A>& x, const xsimd::batch<float, A>& lo) {
+  return _mm256_max_ps(lo, x);
 }
 #endif
 #if defined(__aarch64__)
 template <class A>
 requires std::derived_from<A, xsimd::neon64>
-inline xsimd::batch<float, A> lookup8(const float* table, const xsimd::batch<uint32_t, A>& index) {
+inline xsimd::batch<float, A> at_least(const xsimd::batch<float, A>& x, const xsimd::batch<float, A>& lo) {
+  return xsimd::select(x < lo, lo, x);
+}
+#endif
+
+// m 2^floor(y) rounded once, in one instruction where the ISA has one (AVX-512's VSCALEFPS; kHasScalef);
+// exp computes the same correctly rounded product in steps elsewhere, so the same bits.
+template <class T>
+inline constexpr bool kHasScalef = false;
+template <class T>
+T scalef(const T& m, const T& y);  // defined only where kHasScalef<T>
+#if defined(__AVX512F__)
+template <class A>
+requires std::derived_from<A, xsimd::avx512f>
+inline constexpr bool kHasScalef<xsimd::batch<float, A>> = true;
+template <class A>
+requires std::derived_from<A, xsimd::avx512f>
+inline xsimd::batch<float, A> scalef(const xsimd::batch<float, A>& m, const xsimd::batch<float, A>& y) {
+  return _mm512_scalef_ps(m, y);
+}
+#endif
+
+// table[index mod 8] in each lane, for a table of 8 floats stored twice over (16 floats):
+// one permute on AVX2 and on AVX-512 (whose 16-lane permute reads index bit 3 too, hence the second copy),
+// one two-register byte table lookup on NEON. Every form reads the same entry, so the same bits.
+inline float lookup8(const float (&table)[16], uint32_t index) {
+  return table[index & 7u];
+}
+#if defined(__AVX512F__)
+template <class A>
+requires std::derived_from<A, xsimd::avx512f>
+inline xsimd::batch<float, A> lookup8(const float (&table)[16], const xsimd::batch<uint32_t, A>& index) {
+  return _mm512_permutexvar_ps(index, _mm512_loadu_ps(table));
+}
+#endif
+#if defined(__AVX2__)
+template <class A>
+requires std::derived_from<A, xsimd::avx2>
+inline xsimd::batch<float, A> lookup8(const float (&table)[16], const xsimd::batch<uint32_t, A>& index) {
+  return _mm256_permutevar8x32_ps(_mm256_loadu_ps(table), index);
+}
+#endif
+#if defined(__aarch64__)
+template <class A>
+requires std::derived_from<A, xsimd::neon64>
+inline xsimd::batch<float, A> lookup8(const float (&table)[16], const xsimd::batch<uint32_t, A>& index) {
   // Byte indices 4i, 4i + 1, 4i + 2, 4i + 3 of entry i, into the 32 bytes of the table's first copy.
   const uint32x4_t entry = vandq_u32(index, vdupq_n_u32(7u));
   const uint8x16_t bytes =

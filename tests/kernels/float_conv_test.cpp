@@ -709,15 +709,30 @@ TEST_P(FloatConvFast, LayerShapesMatchTheReference) {
       check_conv(GetParam(), c, random_data(rng, c, false, c.weights[0]));
     }
   }
+  // Depthwise with horizontal dilation and uneven padding (DeepLab's atrous depthwise layers): border
+  // blocks whose taps leave the image on one side only, and interiors of several widths.
+  for (const int64_t width : {5, 9, 19}) {
+    ConvCase c;
+    c.input = {1, 7, width, 35};
+    c.weights = {35, 3, 3, 1};
+    c.params.dilation_h = 2, c.params.dilation_w = 3;
+    c.params.pad = {2, 1, 3, 2};  // top, left, bottom, right
+    c.params.groups = 35;
+    c.bias = true;
+    SCOPED_TRACE(describe(c));
+    check_conv(GetParam(), c, random_data(rng, c, false, c.weights[0]));
+  }
 }
 
 TEST_P(FloatConvFast, MinusZeroBiasAndInfiniteWeightsAtThePadding) {
   // The edge semantics of the definition survive the fast paths: -0 biases, zero weights and infinite
   // weights on padding taps (im2col zeros, the depthwise kernel's zero vector).
   test::Random rng(707);
-  for (int64_t groups : {1, 19}) {
+  // Depthwise widths 6, 4 and 3: border blocks of one pixel beside interior blocks, and rows too narrow
+  // for an interior block, checked in blocks of four and of three.
+  for (const auto& [groups, width] : {std::pair<int64_t, int64_t>{1, 6}, {19, 6}, {19, 4}, {19, 3}}) {
     ConvCase c;
-    c.input = {1, 5, 6, groups == 1 ? 5 : 19};
+    c.input = {1, 5, width, groups == 1 ? 5 : 19};
     c.weights = {groups == 1 ? 21 : 19, 3, 3, groups == 1 ? 5 : 1};
     c.params.pad = {1, 1, 1, 1};
     c.params.groups = groups;

@@ -206,7 +206,7 @@ TEST(FloatMath, SpecialValues) {
 
 // sigmoid's exp(-|x|) leaves out the steps that cannot matter for a non-positive argument: it must give
 // exp's bits for every x, on 4 million floats and the values at its branch points (NaN of both signs,
-// zeros, infinities, subnormals, the clamp at -104, the two-step scaling below n = -125).
+// zeros, infinities, subnormals, the clamp at -104, the scaling's fast path ending at n = -1008 eighths).
 TEST(FloatMath, SigmoidExpOfMinusAbsIsExpsBits) {
   auto check = [](float x) {
     const float want = fmath::exp(simd::neg(simd::abs(x)));
@@ -312,12 +312,12 @@ TEST(FloatMath, Pow) {
 // Values every elementwise test includes: zeros, infinities, NaN, subnormals, the range ends, ties for
 // rounding, integers around 2^23, and the boundaries of the math functions' pieces.
 std::vector<float> edge_values() {
-  return {0.0f,    -0.0f,      kInf,        -kInf, kNan,   kMinSubnormal, -kMinSubnormal, 1e-40f,
-          -3e-39f, kMinNormal, -kMinNormal, kMax,  -kMax,  1.0f,          -1.0f,          0.5f,
-          -0.5f,   1.5f,       2.5f,        -2.5f, 3.5f,   8388607.5f,    8388608.0f,     8388609.0f,
-          1e20f,   -1e20f,     131072.5f,   3e38f, 88.72f, -87.3f,        -103.9f,        9.0f,
-          20.0f,   -20.0f,     0.625f,      1.25f, 3.92f,  4.0f,          -4.0f,          -6.0f,
-          -3.0f,   3.0f,       0.7f,        -0.7f};
+  return {0.0f, -0.0f, kInf, -kInf, kNan, kMinSubnormal, -kMinSubnormal, 1e-40f, -3e-39f, kMinNormal,
+          -kMinNormal, kMax, -kMax, 1.0f, -1.0f, 0.5f, -0.5f, 1.5f, 2.5f, -2.5f, 3.5f, 8388607.5f, 8388608.0f,
+          8388609.0f, 1e20f, -1e20f, 131072.5f, 3e38f, 88.72f, -87.3f, -103.9f, 9.0f, 20.0f, -20.0f, 0.625f,
+          1.25f, 3.92f, 4.0f, -4.0f, -6.0f, -3.0f, 3.0f, 0.7f, -0.7f,
+          // exp's fast path ends (n = 1023.5 and -1008.5 eighths of ln 2), a subnormal result inside it.
+          88.6795174f, -87.3798664f, -87.3600006f};
 }
 
 // n values: the edge values, then half uniform on [lo, hi], half of random sign and magnitude 2^-30..2^30.
@@ -751,6 +751,27 @@ TEST_P(FloatElementwiseKernels, UnaryBitExactWithReference) {
         ASSERT_TRUE(same_bits(got[i], want[i]))
             << "x = " << std::hexfloat << x[i] << ": " << got[i] << ", reference " << want[i];
     }
+}
+
+// exp and the operators built on it, over floats of every exponent and both signs (every 4093rd bit pattern,
+// NaNs included): the vector forms of exp's table lookup and scaling (VSCALEFPS on AVX-512, the exponent
+// built from bits or two steps elsewhere) give the reference's bits in every range, subnormal results
+// and overflow included.
+TEST_P(FloatElementwiseKernels, ExpFamilyBitExactOverEveryExponent) {
+  std::vector<float> x;
+  for (uint64_t b = 0; b <= 0xffffffffu; b += 4093)
+    x.push_back(from_bits(static_cast<uint32_t>(b)));
+  for (const UnaryOp op : {UnaryOp::exp, UnaryOp::sigmoid, UnaryOp::silu, UnaryOp::tanh}) {
+    SCOPED_TRACE(name_of(op));
+    const UnaryParams p{op, 0.0f, 0.0f, 0.0f};
+    const auto n = static_cast<int64_t>(x.size());
+    std::vector<float> want(x.size()), got(x.size());
+    ref::float_unary(p, x.data(), want.data(), n);
+    with_threads([&] { elementwise::float_unary(isa(), p, x.data(), got.data(), n); });
+    for (size_t i = 0; i < x.size(); ++i)
+      ASSERT_TRUE(same_bits(got[i], want[i]))
+          << "x = " << std::hexfloat << x[i] << ": " << got[i] << ", reference " << want[i];
+  }
 }
 
 TEST_P(FloatElementwiseKernels, BinaryBitExactWithReference) {
