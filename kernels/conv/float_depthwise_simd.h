@@ -132,7 +132,8 @@ inline void finish_block(const FloatDepthwiseRow& d, typename simd::Lanes<Arch>:
 // kPixels output pixels whose windows lie inside the image horizontally (from pixel ox, stride_w apart),
 // channels [c, c + kVectors * W): each tap's weight vectors are loaded once for all the pixels. Kernel rows
 // outside the image still take their fma with x = 0.0f.
-// kKernelW > 0: the kernel width known at compile time (3: the common 3x3), so the tap loop unrolls.
+// kKernelW > 0: the kernel width known at compile time (3 and 5), so the tap loop unrolls, and at stride 1
+// the block's input columns are loaded once each.
 // kInner: d.inner known at compile time (1: depthwise), or 0.
 template <class Arch, int kPixels, int kVectors, int kKernelW = 0, int kInner = 1>
 inline void depthwise_interior(const FloatDepthwiseRow& d, int64_t ox, int64_t c, float* out_row) {
@@ -162,6 +163,32 @@ inline void depthwise_interior(const FloatDepthwiseRow& d, int64_t ox, int64_t c
       continue;
     }
     const float* x = d.image + ((iy - d.first_row) * d.iw + ox * p.stride_w - p.pad.left) * pixel + c;
+    if constexpr (kKernelW > 0 && kInner == 1) {
+      if (p.stride_w == 1 && p.dilation_w == 1) {
+        // Stride 1, no dilation: pixel i's tap kx reads input column i + kx, so each of the block's
+        // kPixels + KW - 1 columns is loaded once and feeds every tap that reads it. Taken in column
+        // order, each pixel still gets its taps in kx order: the same fma chain, with about half the
+        // loads (the kernel was bound by them: one weight and kPixels input loads per kPixels fma).
+        V wv[kKernelW][kVectors];
+#pragma GCC unroll 8
+        for (int kx = 0; kx < kKernelW; ++kx)
+#pragma GCC unroll 4
+          for (int v = 0; v < kVectors; ++v)
+            wv[kx][v] = L::load(w + kx * channels + v * W);
+        w += kKernelW * channels;
+#pragma GCC unroll 16
+        for (int column = 0; column < kPixels + kKernelW - 1; ++column)
+#pragma GCC unroll 4
+          for (int v = 0; v < kVectors; ++v) {
+            const V xv = L::load(x + column * channels + v * W);
+#pragma GCC unroll 8
+            for (int i = 0; i < kPixels; ++i)
+              if (column - i >= 0 && column - i < kKernelW)
+                acc[i][v] = L::fma(xv, wv[column - i][v], acc[i][v]);
+          }
+        continue;
+      }
+    }
 #pragma GCC unroll 4
     for (int64_t kx = 0; kx < kernel_w; ++kx, x += tap_step)
 #pragma GCC unroll 4
@@ -247,6 +274,8 @@ inline void interior_chunk(const FloatDepthwiseRow& d, int64_t ox, int64_t c) {
     depthwise_interior<Arch, kPixels, kVectors, 0, 0>(d, ox, c, d.out);
   else if (d.kernel_w == 3)
     depthwise_interior<Arch, kPixels, kVectors, 3>(d, ox, c, d.out);
+  else if (d.kernel_w == 5)
+    depthwise_interior<Arch, kPixels, kVectors, 5>(d, ox, c, d.out);
   else
     depthwise_interior<Arch, kPixels, kVectors>(d, ox, c, d.out);
 }
