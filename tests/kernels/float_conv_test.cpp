@@ -688,7 +688,7 @@ TEST_P(FloatConvFast, LayerShapesMatchTheReference) {
                           {{1, 11, 13, 72}, {72, 3, 3, 1}, 1, 1, 72},
                           {{1, 9, 10, 120}, {120, 5, 5, 1}, 1, 2, 120},
                           {{1, 9, 11, 40}, {40, 3, 3, 4}, 1, 1, 10},
-                          // Border pixels in checked blocks of four: EfficientNet's 5x5 at 7x7 (an
+                          // Border pixels in checked blocks of up to four: EfficientNet's 5x5 at 7x7 (an
                           // interior narrower than a block: the whole row checked) and at 14x14 (the last
                           // interior block overlapping), 7x7 kernels, stride 2 with three output pixels.
                           {{1, 7, 7, 48}, {48, 5, 5, 1}, 1, 2, 48},

@@ -310,14 +310,15 @@ TEST(FloatMath, Pow) {
 // The reference operators against float64 math.
 
 // Values every elementwise test includes: zeros, infinities, NaN, subnormals, the range ends, ties for
-// rounding, integers around 2^23, and the boundaries of the math functions' pieces.
+// rounding, integers around 2^23, and the boundaries of the math functions' pieces (the last three: where
+// exp's fast path ends, n = 1023.5 and -1008.5 eighths of ln 2, and a subnormal result inside it).
 std::vector<float> edge_values() {
-  return {0.0f, -0.0f, kInf, -kInf, kNan, kMinSubnormal, -kMinSubnormal, 1e-40f, -3e-39f, kMinNormal,
-          -kMinNormal, kMax, -kMax, 1.0f, -1.0f, 0.5f, -0.5f, 1.5f, 2.5f, -2.5f, 3.5f, 8388607.5f, 8388608.0f,
-          8388609.0f, 1e20f, -1e20f, 131072.5f, 3e38f, 88.72f, -87.3f, -103.9f, 9.0f, 20.0f, -20.0f, 0.625f,
-          1.25f, 3.92f, 4.0f, -4.0f, -6.0f, -3.0f, 3.0f, 0.7f, -0.7f,
-          // exp's fast path ends (n = 1023.5 and -1008.5 eighths of ln 2), a subnormal result inside it.
-          88.6795174f, -87.3798664f, -87.3600006f};
+  return {0.0f,    -0.0f,      kInf,        -kInf, kNan,        kMinSubnormal, -kMinSubnormal, 1e-40f,
+          -3e-39f, kMinNormal, -kMinNormal, kMax,  -kMax,       1.0f,          -1.0f,          0.5f,
+          -0.5f,   1.5f,       2.5f,        -2.5f, 3.5f,        8388607.5f,    8388608.0f,     8388609.0f,
+          1e20f,   -1e20f,     131072.5f,   3e38f, 88.72f,      -87.3f,        -103.9f,        9.0f,
+          20.0f,   -20.0f,     0.625f,      1.25f, 3.92f,       4.0f,          -4.0f,          -6.0f,
+          -3.0f,   3.0f,       0.7f,        -0.7f, 88.6795174f, -87.3798664f,  -87.3600006f};
 }
 
 // n values: the edge values, then half uniform on [lo, hi], half of random sign and magnitude 2^-30..2^30.
