@@ -6,6 +6,7 @@
 #include <utility>
 #include <vector>
 
+#include "kernels/huge_pages.h"
 #include "kernels/quantization/quant_params.h"
 
 namespace octet {
@@ -27,7 +28,7 @@ struct Tensor {
 
   Tensor() = default;
   Tensor(Shape s, QuantParams q = {}) : shape(std::move(s)), quant(std::move(q)) {
-    data.resize(static_cast<size_t>(element_count(shape, "tensor")));
+    resize_large(data, static_cast<size_t>(element_count(shape, "tensor")));
   }
   Tensor(Shape s, std::vector<T> values, QuantParams q = {})
       : shape(std::move(s)), data(std::move(values)), quant(std::move(q)) {}

@@ -7,8 +7,6 @@
 // one allocation of its size and one read, into a buffer that is not zero-filled first and that the kernel
 // is asked to back with huge pages where it is large.
 
-#include <sys/mman.h>
-
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -20,6 +18,8 @@
 #include <string>
 #include <system_error>
 
+#include "kernels/huge_pages.h"
+
 namespace octet::runtime {
 
 class ByteBuffer {
@@ -28,7 +28,7 @@ class ByteBuffer {
 
   // `size` bytes, uninitialized.
   explicit ByteBuffer(size_t size) : data_(std::make_unique_for_overwrite<std::byte[]>(size)), size_(size) {
-    advise_huge_pages();
+    advise_huge_pages(data_.get(), size_);
   }
 
   static ByteBuffer copy_of(std::span<const std::byte> bytes) {
@@ -44,18 +44,6 @@ class ByteBuffer {
   operator std::span<const std::byte>() const { return span(); }  // NOLINT: reads like the bytes it holds
 
  private:
-  // Advice only: where the kernel does not use huge pages (transparent_hugepage "never"), nothing changes.
-  void advise_huge_pages() {
-#if defined(MADV_HUGEPAGE)
-    constexpr size_t kHugePage = size_t{2} << 20;
-    if (size_ < 2 * kHugePage) return;
-    const auto begin = reinterpret_cast<uintptr_t>(data_.get());
-    const uintptr_t first = (begin + kHugePage - 1) & ~uintptr_t{kHugePage - 1};
-    const uintptr_t last = (begin + size_) & ~uintptr_t{kHugePage - 1};
-    if (last > first) madvise(reinterpret_cast<void*>(first), last - first, MADV_HUGEPAGE);
-#endif
-  }
-
   std::unique_ptr<std::byte[]> data_;
   size_t size_ = 0;
 };

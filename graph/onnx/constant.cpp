@@ -7,6 +7,7 @@
 #include <limits>
 
 #include "kernels/error.h"
+#include "kernels/huge_pages.h"
 
 namespace octet::graph::onnx_import {
 
@@ -32,7 +33,8 @@ template <class T>
 std::vector<T> decode_raw(std::span<const std::byte> raw, int64_t count, const std::string& what) {
   static_assert(std::endian::native == std::endian::little, "octet assumes a little-endian host");
   check_raw_size(raw, count, sizeof(T), what);
-  std::vector<T> out(static_cast<size_t>(count));
+  std::vector<T> out;
+  resize_large(out, static_cast<size_t>(count));
   if (!out.empty()) std::memcpy(out.data(), raw.data(), raw.size());
   return out;
 }
@@ -67,7 +69,8 @@ ConstantValues widened(std::vector<T> v) {
 }  // namespace
 
 std::vector<double> ConstantValues::to_doubles() const {
-  std::vector<double> out(size());
+  std::vector<double> out;
+  resize_large(out, size());
   for (size_t i = 0; i < out.size(); ++i)
     out[i] = (*this)[i];
   return out;

@@ -33,6 +33,22 @@ std::vector<double> Symbol::real_values() const {
   return out;
 }
 
+RealValues::RealValues(const Symbol& s) {
+  const float* stored = s.quant ? nullptr : s.constant.values.stored_as<float>();
+  if (stored)
+    floats_ = {stored, s.constant.values.size()};
+  else
+    doubles_ = s.real_values();
+}
+
+std::vector<double>& RealValues::doubles() {
+  if (floats_.data()) {
+    doubles_.assign(floats_.begin(), floats_.end());
+    floats_ = {};
+  }
+  return doubles_;
+}
+
 Importer::Importer(const onnx::ModelProto& model, InitializerRawData initializer_raw_data,
                    const ImportOptions& options)
     : model_(model), initializer_raw_data_(std::move(initializer_raw_data)), options_(options) {}

@@ -12,6 +12,7 @@
 #include <map>
 #include <optional>
 #include <set>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
@@ -40,6 +41,25 @@ struct Symbol {
 
   // The constant's real values (dequantized if it is a quantized constant).
   std::vector<double> real_values() const;
+};
+
+// A constant symbol's real values as the float layers read their weights: a float32 constant that is not
+// quantized is read where it is stored, any other is dequantized into doubles once. Weights are most of a
+// float model's bytes, and widening them all to double made loading VGG-11 (530 MB) take 11 s, most of
+// it writing and page-faulting 8 bytes per weight. Borrows the symbol's storage: it must not outlive it.
+class RealValues {
+ public:
+  explicit RealValues(const Symbol& s);
+  RealValues(std::vector<double> values) : doubles_(std::move(values)) {}  // NOLINT: implicit on purpose
+
+  size_t size() const { return floats_.data() ? floats_.size() : doubles_.size(); }
+  double operator[](size_t i) const { return floats_.data() ? floats_[i] : doubles_[i]; }
+  // Mutable access (folding a BatchNormalization into the weights), as doubles widened on first use.
+  std::vector<double>& doubles();
+
+ private:
+  std::span<const float> floats_;  // empty data(): the values are in doubles_
+  std::vector<double> doubles_;
 };
 
 // A convolution's geometry from its ONNX attributes, and where each weight of octet's layout
@@ -228,7 +248,7 @@ class Importer {
                              const Shape& onnx_weight_shape, bool transposed) const;
   // The float twin of build_conv: real-valued weights (ONNX layout) and bias.
   ValueId build_float_conv(const onnx::NodeProto& node, ValueId input, const Shape& weight_shape,
-                           const std::vector<double>& weights, const std::optional<std::vector<double>>& bias,
+                           const RealValues& weights, const std::optional<std::vector<double>>& bias,
                            FloatClamp clamp, bool transposed, const std::string& output_name,
                            const UnaryParams& activation = {});
   ValueId build_fully_connected(const onnx::NodeProto& node, ValueId input, const Constant& weights,
@@ -298,7 +318,7 @@ class Importer {
   // addend is no such constant.
   const onnx::NodeProto* take_bias_add(const onnx::NodeProto& matmul, ValueId y);
   ValueId build_float_matmul_constant(const onnx::NodeProto& node, ValueId x, const Shape& b_shape,
-                                      const std::vector<double>& b);
+                                      const RealValues& b);
   // Folds an inference-mode BatchNormalization into a float convolution's weights (ONNX layout, output
   // channel first) and bias.
   void fold_float_batch_norm(const onnx::NodeProto& bn, const Shape& weight_shape,

@@ -281,9 +281,8 @@ ValueId Importer::build_conv(const onnx::NodeProto& node, ValueId input, const C
 }
 
 ValueId Importer::build_float_conv(const onnx::NodeProto& node, ValueId input, const Shape& weight_shape,
-                                   const std::vector<double>& weights,
-                                   const std::optional<std::vector<double>>& bias, FloatClamp clamp,
-                                   bool transposed, const std::string& output_name,
+                                   const RealValues& weights, const std::optional<std::vector<double>>& bias,
+                                   FloatClamp clamp, bool transposed, const std::string& output_name,
                                    const UnaryParams& activation) {
   input = as_nhwc(input, node);
   const Value in = graph_.value(input);

@@ -90,15 +90,16 @@ bool Importer::lower_dynamic_quantization(const onnx::NodeProto& node) {
   const ValueId x = float_input(node, 0);
   if (conv) {
     Attributes(node).expect_only({"auto_pad", "dilations", "group", "kernel_shape", "pads", "strides"});
-    define_real(node, 0,
-                build_float_conv(node, x, ws, weights, std::nullopt, FloatClamp{}, false, node.output(0)));
+    define_real(
+        node, 0,
+        build_float_conv(node, x, ws, std::move(weights), std::nullopt, FloatClamp{}, false, node.output(0)));
     return true;
   }
   // MatMulInteger: x [..., K] times weights [K, N], as MatMul with constant weights.
   Attributes(node).expect_only({});
   if (ws.size() != 2)
     throw Error(describe(node) + ": weights of shape " + to_string(ws) + " are not supported (2-D only)");
-  define_real(node, 0, build_float_matmul_constant(node, x, ws, weights));
+  define_real(node, 0, build_float_matmul_constant(node, x, ws, std::move(weights)));
   return true;
 }
 

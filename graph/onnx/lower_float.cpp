@@ -690,13 +690,13 @@ bool Importer::lower_float(const onnx::NodeProto& node) {
       if (b.kind != Symbol::Kind::constant) throw Error(describe(node) + ": bias must be a constant");
       bias = b.real_values();
     }
-    std::vector<double> weights = w.real_values();
+    RealValues weights(w);
     std::string result = node.output(0);
     if (op == "Conv") {
       // Conv -> BatchNormalization folds into the float weights and bias.
       const auto cs = consumers(result);
       if (cs.size() == 1 && cs[0]->op_type() == "BatchNormalization" && !is_graph_output(result)) {
-        fold_float_batch_norm(*cs[0], w.constant.shape, weights, bias);
+        fold_float_batch_norm(*cs[0], w.constant.shape, weights.doubles(), bias);
         mark_consumed(cs[0]);
         result = cs[0]->output(0);
       }

@@ -7,6 +7,7 @@
 #include "graph/onnx/axes.h"
 #include "graph/onnx/importer.h"
 #include "kernels/error.h"
+#include "kernels/huge_pages.h"
 
 namespace octet::graph::onnx_import {
 
@@ -20,7 +21,7 @@ ValueId Importer::plain_reshape(const onnx::NodeProto& node, ValueId v, Shape sh
 }
 
 ValueId Importer::build_float_matmul_constant(const onnx::NodeProto& node, ValueId x, const Shape& b_shape,
-                                              const std::vector<double>& b) {
+                                              const RealValues& b) {
   x = as_plain(x, node);
   const Shape sa = graph_.value(x).shape;
   const int64_t k = b_shape[0], n = b_shape[1];
@@ -31,7 +32,8 @@ ValueId Importer::build_float_matmul_constant(const onnx::NodeProto& node, Value
   };
   // A fully connected layer over the last dimension of x: weights [N, K].
   FloatFullyConnectedAttrs attrs;
-  std::vector<float> w(static_cast<size_t>(n * k));
+  std::vector<float> w;
+  resize_large(w, static_cast<size_t>(n * k));
   for (int64_t i = 0; i < k; ++i)
     for (int64_t j = 0; j < n; ++j)
       w[static_cast<size_t>(j * k + i)] = static_cast<float>(b[static_cast<size_t>(i * n + j)]);
@@ -115,7 +117,7 @@ bool Importer::lower_float_matmul(const onnx::NodeProto& node) {
     if (sa.empty()) throw Error(describe(node) + ": MatMul of a scalar");
     const Symbol& bs = symbol(node, 1);
     if (bs.kind == Symbol::Kind::constant && bs.constant.shape.size() == 2) {
-      const ValueId y = build_float_matmul_constant(node, x, bs.constant.shape, bs.real_values());
+      const ValueId y = build_float_matmul_constant(node, x, bs.constant.shape, RealValues(bs));
       if (const onnx::NodeProto* add = take_bias_add(node, y)) {
         define_real(*add, 0, y);
         return true;
@@ -161,8 +163,9 @@ bool Importer::lower_float_matmul(const onnx::NodeProto& node) {
       throw Error(describe(node) + ": B of shape " + to_string(sb) +
                   " does not fit A with K = " + std::to_string(k));
     const int64_t n = sb[trans_b ? 0 : 1];
-    const std::vector<double> b = bs.real_values();
-    std::vector<float> w(static_cast<size_t>(n * k));
+    const RealValues b(bs);
+    std::vector<float> w;
+    resize_large(w, static_cast<size_t>(n * k));
     for (int64_t j = 0; j < n; ++j)
       for (int64_t i = 0; i < k; ++i)
         w[static_cast<size_t>(j * k + i)] =

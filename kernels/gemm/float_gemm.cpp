@@ -11,6 +11,7 @@
 #include "kernels/float_kernels.h"
 #include "kernels/gemm/float_gemm_kernel.h"
 #include "kernels/gemm/float_gemm_simd.h"
+#include "kernels/huge_pages.h"
 #include "kernels/parallel.h"
 #include "kernels/reference/broadcast.h"
 
@@ -155,7 +156,8 @@ PackedFloatB pack_float_b(Isa isa, const float* b, int64_t k, int64_t n, bool tr
   packed.n = n;
   // Every panel but the last is full, so panel p starts at p * panel * k = n0 * k.
   const int64_t full = n / panel * panel;
-  packed.data.assign(static_cast<size_t>(full * k + round_up(n - full, width) * k), 0.0f);
+  packed.data.clear();
+  resize_large(packed.data, static_cast<size_t>(full * k + round_up(n - full, width) * k));
   for (int64_t n0 = 0; n0 < n; n0 += panel) {
     const int64_t cols = std::min(panel, n - n0), stride = round_up(cols, width);
     float* dst = packed.data.data() + n0 * k;

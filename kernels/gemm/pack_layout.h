@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "kernels/gemm/packed_gemm.h"
+#include "kernels/huge_pages.h"
 
 namespace octet::gemm {
 
@@ -45,12 +46,15 @@ void place_weights(PackedWeights& p, const Value& value) {
   };
   if (p.isa == Isa::avx2) {
     // int16 pairs: AVX2's vpmaddwd takes pairs of 16-bit values.
-    std::vector<int16_t> wide(static_cast<size_t>(index.size()), 0);
+    std::vector<int16_t> wide;
+    resize_large(wide, static_cast<size_t>(index.size()));
     place(wide.data());
-    p.data.resize(wide.size() * 2);
+    p.data.clear();
+    resize_large(p.data, wide.size() * 2);
     std::memcpy(p.data.data(), wide.data(), p.data.size());
   } else {
-    p.data.assign(static_cast<size_t>(index.size()), 0);
+    p.data.clear();
+    resize_large(p.data, static_cast<size_t>(index.size()));
     place(p.data.data());
   }
 }

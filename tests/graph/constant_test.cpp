@@ -1,6 +1,7 @@
 // Decoding ONNX tensors into constants (graph/onnx/constant.h): every supported element type, raw and
 // typed-field storage, the compact storage each keeps, 8-bit raw data read in place without a copy, widening
-// for writes, and the errors a malformed tensor gets.
+// for writes, the errors a malformed tensor gets, and the real values the float layers read their weights
+// through (RealValues: a float32 constant in place, a quantized one dequantized).
 
 #include <gtest/gtest.h>
 #include <onnx/onnx_pb.h>
@@ -12,6 +13,7 @@
 #include <vector>
 
 #include "graph/onnx/constant.h"
+#include "graph/onnx/importer.h"
 #include "kernels/error.h"
 
 namespace octet::graph::onnx_import {
@@ -163,6 +165,55 @@ TEST(Constant, WritingWidensOnceAndKeepsTheValues) {
   EXPECT_EQ(&c.values.doubles(), &d) << "a second write access must not copy again";
   const std::vector<double> copy = c.values;  // reads like the vector it was
   EXPECT_EQ(copy, (std::vector<double>{0.5, 2.0, 255.0}));
+}
+
+// Large enough (8 MiB) that its storage is advised to huge pages before it is filled (kernels/huge_pages.h).
+TEST(Constant, LargeFloatRawDataDecodesExactly) {
+  std::vector<float> values(size_t{2} << 20);
+  for (size_t i = 0; i < values.size(); ++i)
+    values[i] = static_cast<float>(i) * 0.25f - 1000.0f;
+  const Constant c = decode_tensor(
+      raw_tensor<float>(TensorProto::FLOAT, values, {2, static_cast<int64_t>(values.size() / 2)}), "big");
+  const float* stored = c.values.stored_as<float>();
+  ASSERT_NE(stored, nullptr);
+  EXPECT_EQ(std::memcmp(stored, values.data(), values.size() * sizeof(float)), 0);
+}
+
+TEST(RealValues, AFloatConstantIsReadInPlaceAndAQuantizedOneIsDequantized) {
+  Symbol f;
+  f.constant = decode_tensor(raw_tensor<float>(TensorProto::FLOAT, {1.5f, -0.1f, 3e38f}, {3}), "f");
+  const RealValues in_place(f);
+  ASSERT_EQ(in_place.size(), 3u);
+  EXPECT_EQ(in_place[0], 1.5);
+  EXPECT_EQ(in_place[1], static_cast<double>(-0.1f));
+  EXPECT_EQ(in_place[2], static_cast<double>(3e38f));
+  EXPECT_EQ(f.real_values(), (std::vector<double>{in_place[0], in_place[1], in_place[2]}));
+
+  // Per output channel (axis 0 of [2, 2]): (q - zero point) * scale, in double.
+  Symbol q;
+  q.constant = decode_tensor(raw_tensor<int8_t>(TensorProto::INT8, {-128, 127, 3, -3}, {2, 2}), "q");
+  q.quant = QuantParams::per_axis({0.5f, 0.1f}, {0, 1}, 0);
+  const RealValues dequantized(q);
+  ASSERT_EQ(dequantized.size(), 4u);
+  EXPECT_EQ(dequantized[0], -64.0);
+  EXPECT_EQ(dequantized[1], 63.5);
+  EXPECT_EQ(dequantized[2], 2.0 * static_cast<double>(0.1f));
+  EXPECT_EQ(dequantized[3], -4.0 * static_cast<double>(0.1f));
+}
+
+TEST(RealValues, WritingWidensACopyAndLeavesTheConstantAlone) {
+  Symbol f;
+  f.constant = decode_tensor(raw_tensor<float>(TensorProto::FLOAT, {2.0f, -0.5f}, {2}), "f");
+  RealValues v(f);
+  std::vector<double>& d = v.doubles();
+  EXPECT_EQ(d, (std::vector<double>{2.0, -0.5}));
+  d[1] = 7.0;
+  EXPECT_EQ(v[1], 7.0);
+  EXPECT_EQ(&v.doubles(), &d) << "a second write access must not copy again";
+  EXPECT_EQ(f.constant.values[1], -0.5) << "the symbol's constant is read, never written";
+  const RealValues from_doubles(std::vector<double>{4.0, 8.0});
+  EXPECT_EQ(from_doubles.size(), 2u);
+  EXPECT_EQ(from_doubles[1], 8.0);
 }
 
 TEST(Constant, MalformedTensorsAreErrorsThatNameThem) {
