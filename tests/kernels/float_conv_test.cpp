@@ -1054,7 +1054,7 @@ TEST_P(FloatConvFast, RejectsBadParameters) {
                Error);
 }
 
-INSTANTIATE_TEST_SUITE_P(Isas, FloatConvFast, ::testing::ValuesIn(supported_isas()),
+INSTANTIATE_TEST_SUITE_P(Isas, FloatConvFast, ::testing::ValuesIn(test::float_kernel_isas()),
                          [](const auto& info) { return std::string(name_of(info.param)); });
 
 }  // namespace

@@ -845,7 +845,8 @@ TEST_P(FloatElementwiseKernels, WhereMatchesReference) {
 }
 
 INSTANTIATE_TEST_SUITE_P(IsasAndThreads, FloatElementwiseKernels,
-                         ::testing::Combine(::testing::ValuesIn(supported_isas()), ::testing::Values(1, 3)),
+                         ::testing::Combine(::testing::ValuesIn(test::float_kernel_isas()),
+                                            ::testing::Values(1, 3)),
                          [](const auto& info) {
                            return std::string(name_of(std::get<0>(info.param))) + "_" +
                                   std::to_string(std::get<1>(info.param)) + "_threads";

@@ -1573,7 +1573,7 @@ TEST_P(FloatReduceFast, FewChannelResizeMatchesReference) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Isas, FloatReduceFast, ::testing::ValuesIn(supported_isas()), isa_name);
+INSTANTIATE_TEST_SUITE_P(Isas, FloatReduceFast, ::testing::ValuesIn(test::float_kernel_isas()), isa_name);
 
 }  // namespace
 }  // namespace octet

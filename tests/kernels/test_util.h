@@ -12,6 +12,7 @@
 #include <tuple>
 #include <vector>
 
+#include "kernels/float_kernels.h"
 #include "kernels/isa.h"
 #include "kernels/quantization/clamp.h"
 #include "kernels/quantization/fixed_point.h"
@@ -232,6 +233,22 @@ inline auto isas_and_modes(const std::vector<Isa>& isas) {
 // ISAs back from the _fixed_point instances, so keep the mode last.
 inline std::string isa_mode_name(const ::testing::TestParamInfo<IsaMode>& info) {
   return std::string(name_of(std::get<0>(info.param))) + "_" + std::string(name_of(std::get<1>(info.param)));
+}
+
+// The ISAs this CPU runs, the first of each that has its own float kernels (kernels/float_kernels.h): the
+// float suites' instances. The three aarch64 ISAs share NEON's float kernels and avx512amx shares
+// avx512vnni's, so an instance for each would run the same code again (under qemu, the aarch64 float
+// suites spent two thirds of their time so).
+inline std::vector<Isa> float_kernel_isas() {
+  std::vector<Isa> isas;
+  std::vector<const FloatKernels*> seen;
+  for (const Isa isa : supported_isas()) {
+    const FloatKernels* kernels = &float_kernels(isa);
+    if (std::find(seen.begin(), seen.end(), kernels) != seen.end()) continue;
+    seen.push_back(kernels);
+    isas.push_back(isa);
+  }
+  return isas;
 }
 
 // Row-major index arithmetic of the element-moving operators' tests: element counts, an element's
