@@ -45,7 +45,7 @@ struct Symbol {
 
 // A constant symbol's real values as the float layers read their weights: a float32 constant that is not
 // quantized is read where it is stored, any other is dequantized into doubles once. Weights are most of a
-// float model's bytes, and widening them all to double made loading VGG-11 (530 MB) take 11 s, most of
+// float model's bytes, and widening them all to double made loading VGG-11 (530 MB) take 9.8 s, most of
 // it writing and page-faulting 8 bytes per weight. Borrows the symbol's storage: it must not outlive it.
 class RealValues {
  public:
