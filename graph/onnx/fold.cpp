@@ -165,6 +165,9 @@ bool Importer::fold_constants(const onnx::NodeProto& node) {
   // Everything else folds when every input it has is a constant. QuantizeLinear / DequantizeLinear of
   // constants keep their quantization (lower_qdq.cpp), so they are not folded here.
   if (op == "QuantizeLinear" || op == "DequantizeLinear" || op == "Constant") return false;
+  // Every operator folded below reads its first input. Without one (an empty name) the node is left to its
+  // lowering, whose symbol() says which input is missing; folded, it read an empty constant's shape.
+  if (!has_input(node, 0)) return false;
   std::vector<Constant> in;
   for (int i = 0; i < node.input_size(); ++i) {
     if (!has_input(node, i)) {

@@ -575,10 +575,13 @@ std::vector<int64_t> Importer::transpose_perm(const onnx::NodeProto& node, int64
       perm.push_back(i);
   std::vector<int64_t> sorted = perm;
   std::sort(sorted.begin(), sorted.end());
-  for (int64_t i = 0; i < rank; ++i)
-    if (static_cast<int64_t>(sorted.size()) != rank || sorted[static_cast<size_t>(i)] != i)
-      throw Error(describe(node) + ": perm is not a permutation of the input's " + std::to_string(rank) +
-                  " axes");
+  // (The length is checked on its own: a rank-0 input has no axis for a loop over them to compare.)
+  bool permutation = static_cast<int64_t>(sorted.size()) == rank;
+  for (int64_t i = 0; permutation && i < rank; ++i)
+    permutation = sorted[static_cast<size_t>(i)] == i;
+  if (!permutation)
+    throw Error(describe(node) + ": perm is not a permutation of the input's " + std::to_string(rank) +
+                " axes");
   return perm;
 }
 

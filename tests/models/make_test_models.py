@@ -4259,6 +4259,22 @@ def malformed_models():
                  scalar("s_out", 200.0, np.float32), scalar("z_out", 0, np.uint8)]
     add("accumulator_overflow_bias.onnx",
         make(nodes, [vi("input", [1, 512])], [vi("y", None, TensorProto.UINT8)], inits), "gemm_huge_bias")
+
+    # An absent first input (an empty name) on operators whose other inputs, if any, are constants: constant
+    # folding took the absent input for an empty constant and read its shape out of bounds.
+    add("absent_first_input_relu.onnx",
+        make([helper.make_node("Relu", [""], ["y"], name="relu_absent")], [], [vi("y", None)]),
+        "relu_absent")
+    add("absent_first_input_mul.onnx",
+        make([helper.make_node("Mul", ["", "c"], ["y"], name="mul_absent")], [], [vi("y", None)],
+             [numpy_helper.from_array(np.array([2.0, 3.0], np.float32), "c")]), "mul_absent")
+    add("absent_first_input_transpose.onnx",
+        make([helper.make_node("Transpose", [""], ["y"], name="transpose_absent", perm=[0, 2, 1, 3])], [],
+             [vi("y", None)]), "transpose_absent")
+    # A perm longer than a scalar's rank: the check compared perm with the axes, of which there are none.
+    add("transpose_scalar_perm.onnx",
+        make([helper.make_node("Transpose", ["c"], ["y"], name="transpose_scalar", perm=[1, 0])], [],
+             [vi("y", None)], [scalar("c", 2.0, np.float32)]), "transpose_scalar")
     return cases
 
 
