@@ -65,7 +65,27 @@ Shape onnx_shape(const Value& v) {
   return v.shape;
 }
 
+namespace {
+
+Shape output_shape_of(const Graph& g, const Node& n, const Value& out);
+
+}  // namespace
+
 Shape infer_output_shape(const Graph& g, const Node& n, const Value& out) {
+  try {
+    return output_shape_of(g, n, out);
+  } catch (const Error& e) {
+    // The kernels' own size checks (a pool window larger than its padded input, a transposed
+    // convolution's output padding) word their errors in the kernel's terms: the node is named here.
+    const std::string what = e.what();
+    if (!n.name.empty() && what.find("'" + n.name + "'") != std::string::npos) throw;
+    throw Error(where(n) + ": " + what);
+  }
+}
+
+namespace {
+
+Shape output_shape_of(const Graph& g, const Node& n, const Value& out) {
   switch (n.kind) {
     case OpKind::quantize:
     case OpKind::dequantize: {
@@ -380,8 +400,6 @@ Shape infer_output_shape(const Graph& g, const Node& n, const Value& out) {
   (void)out;
   throw Error(where(n) + ": unknown operator kind");
 }
-
-namespace {
 
 // Operators that only move or select elements: they take any element type and keep uint8 params.
 bool moves_elements(OpKind kind) {

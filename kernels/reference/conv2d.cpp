@@ -15,8 +15,13 @@ int64_t conv_output_size(std::string_view op, std::string_view axis, int64_t inp
   if (stride < 1) throw Error(where + " stride must be >= 1, got " + std::to_string(stride));
   if (dilation < 1) throw Error(where + " dilation must be >= 1, got " + std::to_string(dilation));
   if (pad_begin < 0 || pad_end < 0) throw Error(where + " padding must be >= 0");
-  const int64_t padded = input + pad_begin + pad_end;
-  const int64_t extent = dilation * (kernel - 1) + 1;
+  // A malformed model's attributes can be anything up to 2^63: the sums are checked, not left to wrap.
+  int64_t padded = 0, extent = 0;
+  if (__builtin_add_overflow(input, pad_begin, &padded) || __builtin_add_overflow(padded, pad_end, &padded) ||
+      __builtin_mul_overflow(dilation, kernel - 1, &extent) || __builtin_add_overflow(extent, 1, &extent))
+    throw Error(where + " size overflows: input " + std::to_string(input) + ", padding " +
+                std::to_string(pad_begin) + " + " + std::to_string(pad_end) + ", kernel " +
+                std::to_string(kernel) + ", dilation " + std::to_string(dilation));
   if (extent > padded)
     throw Error(where + " kernel extent " + std::to_string(extent) + " is larger than the padded input " +
                 std::to_string(padded));

@@ -19,8 +19,16 @@ int64_t conv_transpose_output_size(std::string_view axis, int64_t input, int64_t
   if (output_padding < 0 || (output_padding >= stride && output_padding >= dilation))
     throw Error(where + " output_padding " + std::to_string(output_padding) +
                 " must be >= 0 and smaller than the stride or the dilation");
-  const int64_t size =
-      (input - 1) * stride - pad_begin - pad_end + dilation * (kernel - 1) + output_padding + 1;
+  // (input - 1) stride - pads + dilation (kernel - 1) + output_padding + 1, each step checked: a malformed
+  // model's attributes can be anything up to 2^63.
+  int64_t size = 0, extent = 0;
+  if (__builtin_mul_overflow(input - 1, stride, &size) || __builtin_sub_overflow(size, pad_begin, &size) ||
+      __builtin_sub_overflow(size, pad_end, &size) || __builtin_mul_overflow(dilation, kernel - 1, &extent) ||
+      __builtin_add_overflow(size, extent, &size) || __builtin_add_overflow(size, output_padding + 1, &size))
+    throw Error(where + " size overflows: input " + std::to_string(input) + ", stride " +
+                std::to_string(stride) + ", padding " + std::to_string(pad_begin) + " + " +
+                std::to_string(pad_end) + ", kernel " + std::to_string(kernel) + ", dilation " +
+                std::to_string(dilation));
   if (size < 1)
     throw Error(where + " padding " + std::to_string(pad_begin) + " + " + std::to_string(pad_end) +
                 " removes the whole output (size " + std::to_string(size) + ")");

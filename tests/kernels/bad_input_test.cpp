@@ -9,6 +9,7 @@
 #include "kernels/error.h"
 #include "kernels/reference/concat.h"
 #include "kernels/reference/conv2d.h"
+#include "kernels/reference/conv_transpose2d.h"
 #include "kernels/reference/elementwise.h"
 #include "kernels/reference/fully_connected.h"
 #include "kernels/reference/pooling.h"
@@ -120,6 +121,25 @@ TEST(BadInput, KernelLargerThanPaddedInput) {
   ConvCase p;
   p.params.pad.left = -1;
   expect_error([&] { p.run(); }, {"padding"});
+}
+
+// Sizes from attributes near 2^63 (a malformed model's): an error, not a sum that wraps around.
+TEST(BadInput, WindowSizesThatOverflow) {
+  constexpr int64_t kHuge = int64_t{1} << 62;
+  expect_error([] { ref::conv_output_size("conv2d", "height", 4, 3, 1, 1, kHuge, kHuge); },
+               {"conv2d", "height", "overflows"});
+  expect_error([] { ref::conv_output_size("conv2d", "width", 4, kHuge, 1, 4, 0, 0); },
+               {"width", "overflows"});
+  expect_error([] { ref::pool_output_size("max_pool2d", "height", 4, 3, 1, 1, kHuge, kHuge, true); },
+               {"max_pool2d", "overflows"});
+  expect_error([] { ref::conv_transpose_output_size("height", 4, 3, kHuge, 1, 0, 0, 0); },
+               {"conv_transpose2d", "overflows"});
+  // Ceil mode with a stride near 2^63 divides instead of adding the stride: one window, or two where the
+  // second would start inside the input.
+  EXPECT_EQ(ref::pool_output_size("max_pool2d", "height", 4, 3, kHuge, 1, 0, 0, true), 1);
+  EXPECT_EQ(ref::pool_output_size("max_pool2d", "height", 5, 2, 3, 1, 0, 0, true), 2);
+  EXPECT_EQ(ref::pool_output_size("max_pool2d", "height", 6, 2, 3, 1, 0, 0, true), 2);
+  EXPECT_EQ(ref::pool_output_size("max_pool2d", "height", 7, 2, 3, 1, 0, 1, true), 3);
 }
 
 TEST(BadInput, GroupsThatDoNotDivideChannels) {

@@ -4275,6 +4275,11 @@ def malformed_models():
     add("transpose_scalar_perm.onnx",
         make([helper.make_node("Transpose", ["c"], ["y"], name="transpose_scalar", perm=[1, 0])], [],
              [vi("y", None)], [scalar("c", 2.0, np.float32)]), "transpose_scalar")
+    # Pool pads near 2^62: the padded size overflowed int64 (and the error named the kernel, not the node).
+    add("max_pool_pads_overflow.onnx",
+        make([helper.make_node("MaxPool", ["input"], ["y"], name="pool_huge_pads", kernel_shape=[3, 3],
+                               pads=[2**62] * 4)], [vi("input", [1, 1, 4, 4])], [vi("y", None)]),
+        "pool_huge_pads")
     return cases
 
 
