@@ -77,9 +77,9 @@ Shape infer_output_shape(const Graph& g, const Node& n, const Value& out) {
   } catch (const Error& e) {
     // The kernels' own size checks (a pool window larger than its padded input, a transposed
     // convolution's output padding) word their errors in the kernel's terms: the node is named here.
-    const std::string what = e.what();
-    if (!n.name.empty() && what.find("'" + n.name + "'") != std::string::npos) throw;
-    throw Error(where(n) + ": " + what);
+    const std::string what = e.what(), node = where(n);
+    if (what.starts_with(node)) throw;
+    throw Error(node + ": " + what);
   }
 }
 
@@ -144,9 +144,9 @@ Shape output_shape_of(const Graph& g, const Node& n, const Value& out) {
       }
       const auto& p = conv;
       return {in[0],
-              ref::conv_output_size(n.name, "height", in[1], kh, p.stride_h, p.dilation_h, p.pad.top,
+              ref::conv_output_size("conv2d", "height", in[1], kh, p.stride_h, p.dilation_h, p.pad.top,
                                     p.pad.bottom),
-              ref::conv_output_size(n.name, "width", in[2], kw, p.stride_w, p.dilation_w, p.pad.left,
+              ref::conv_output_size("conv2d", "width", in[2], kw, p.stride_w, p.dilation_w, p.pad.left,
                                     p.pad.right),
               co};
     }

@@ -8,7 +8,6 @@
 // is asked to back with huge pages where it is large.
 
 #include <cstddef>
-#include <cstdint>
 #include <cstring>
 #include <filesystem>
 #include <fstream>

@@ -183,7 +183,6 @@ bool Importer::fold_constants(const onnx::NodeProto& node) {
     }
     in.push_back(std::move(c));
   }
-  if (in.empty()) return false;
   auto input = [&](size_t i, const char* what) -> const Constant& {
     if (i >= in.size() || (in[i].values.empty() && in[i].shape.empty() && in[i].onnx_type == 0))
       throw Error(describe(node) + ": " + what + " is missing");

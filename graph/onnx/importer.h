@@ -44,7 +44,8 @@ struct Symbol {
 };
 
 // A constant symbol's real values as the float layers read their weights: a float32 constant that is not
-// quantized is read where it is stored, any other is dequantized into doubles once. Weights are most of a
+// quantized is read where it is stored, any other (quantized, float64, float16) is converted to doubles
+// once. Weights are most of a
 // float model's bytes, and widening them all to double made loading VGG-11 (530 MB) take 9.8 s, most of
 // it writing and page-faulting 8 bytes per weight. Borrows the symbol's storage: it must not outlive it.
 class RealValues {
@@ -54,6 +55,8 @@ class RealValues {
 
   size_t size() const { return floats_.data() ? floats_.size() : doubles_.size(); }
   double operator[](size_t i) const { return floats_.data() ? floats_[i] : doubles_[i]; }
+  // Whether the values are read where the symbol stores them (no copy was made).
+  bool reads_in_place() const { return floats_.data() != nullptr; }
   // Mutable access (folding a BatchNormalization into the weights), as doubles widened on first use.
   std::vector<double>& doubles();
 

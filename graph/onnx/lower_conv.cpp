@@ -6,39 +6,13 @@
 #include <limits>
 
 #include "graph/onnx/importer.h"
+#include "graph/onnx/window.h"
 #include "kernels/error.h"
 #include "kernels/quantization/constant_channels.h"
 
 namespace octet::graph::onnx_import {
 
 namespace {
-
-struct SpatialPads {
-  int64_t begin = 0;
-  int64_t end = 0;
-};
-
-// ONNX auto_pad for a direct convolution.
-SpatialPads auto_pads(const std::string& mode, int64_t in, int64_t kernel, int64_t stride, int64_t dilation) {
-  if (mode == "VALID") return {0, 0};
-  const int64_t out = (in + stride - 1) / stride;
-  const int64_t total = std::max<int64_t>(0, (out - 1) * stride + (kernel - 1) * dilation + 1 - in);
-  if (mode == "SAME_UPPER") return {total / 2, total - total / 2};
-  return {total - total / 2, total / 2};  // SAME_LOWER
-}
-
-// Bounds on a convolution's geometry, far beyond any real model, under which the size arithmetic here and
-// in the kernels (stride * input, dilation * kernel, sums with pads) cannot overflow int64.
-constexpr int64_t kMaxStep = int64_t{1} << 16;         // strides, dilations, pads, output padding
-constexpr int64_t kMaxSpatialSize = int64_t{1} << 31;  // input and output heights and widths
-
-void check_range(const onnx::NodeProto& node, const char* what, const std::vector<int64_t>& values,
-                 int64_t min, int64_t max) {
-  for (const int64_t v : values)
-    if (v < min || v > max)
-      throw Error(describe(node) + ": " + what + " must be in [" + std::to_string(min) + ", " +
-                  std::to_string(max) + "], got " + std::to_string(v));
-}
 
 std::vector<int64_t> pair_attr(const onnx::NodeProto& node, const Attributes& a, const char* name,
                                int64_t fallback) {

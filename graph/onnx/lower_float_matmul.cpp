@@ -15,9 +15,9 @@ namespace {
 
 // A constant B of [K, N] ([N, K] where `n_by_k`) as fully connected weights [N, K], each alpha * b (in
 // double, then rounded once: Gemm's alpha taken into the weights; 1 for MatMul). [K, N] is transposed 16
-// K rows at a time, so that each line of the result is written whole while the 16 rows it reads from are
-// in cache: an element at a time, every write went to another line (ViT-B/16's weights took a third of
-// its load time).
+// K rows at a time, so that each row of the result gets 16 consecutive floats while the 16 rows of B it
+// reads from are in cache: an element at a time, every write went to another line (ViT-B/16's weights
+// took a third of its load time).
 std::vector<float> weights_n_by_k(const RealValues& b, int64_t k, int64_t n, bool n_by_k, double alpha) {
   std::vector<float> w;
   resize_large(w, static_cast<size_t>(n * k));

@@ -12,6 +12,7 @@
 
 #include "graph/onnx/axes.h"
 #include "graph/onnx/importer.h"
+#include "graph/onnx/window.h"
 #include "kernels/error.h"
 
 namespace octet::graph::onnx_import {
@@ -40,16 +41,18 @@ ValueId Importer::build_pool(const onnx::NodeProto& node, OpKind kind, ValueId i
     throw Error(describe(node) + ": strides, dilations and pads must describe 2 spatial axes");
   if (a.get_int("storage_order", 0) != 0)
     throw Error(describe(node) + ": storage_order = 1 is not supported");
+  // The convolutions' bounds: auto_pad's arithmetic below and the window sizes after it cannot overflow.
+  check_range(node, "kernel_shape", kernel, 1, kMaxSpatialSize);
+  check_range(node, "strides", strides, 1, kMaxStep);
+  check_range(node, "dilations", dilations, 1, kMaxStep);
+  check_range(node, "pads", pads, 0, kMaxStep);
+  check_range(node, "the input's height and width", {in.shape[1], in.shape[2]}, 0, kMaxSpatialSize);
   const std::string auto_pad = a.get_string("auto_pad", "NOTSET");
   if (auto_pad == "SAME_UPPER" || auto_pad == "SAME_LOWER") {
-    for (int i = 0; i < 2; ++i) {
-      const int64_t len = in.shape[1 + static_cast<size_t>(i)];
-      const int64_t out = (len + strides[i] - 1) / strides[i];
-      const int64_t total =
-          std::max<int64_t>(0, (out - 1) * strides[i] + (kernel[i] - 1) * dilations[i] + 1 - len);
-      const int64_t small = total / 2, large = total - total / 2;
-      pads[i] = auto_pad == "SAME_UPPER" ? small : large;
-      pads[i + 2] = total - pads[i];
+    for (size_t i = 0; i < 2; ++i) {
+      const SpatialPads p = auto_pads(auto_pad, in.shape[1 + i], kernel[i], strides[i], dilations[i]);
+      pads[i] = p.begin;
+      pads[i + 2] = p.end;
     }
   } else if (auto_pad == "VALID") {
     pads = {0, 0, 0, 0};

@@ -156,7 +156,6 @@ PackedFloatB pack_float_b(Isa isa, const float* b, int64_t k, int64_t n, bool tr
   packed.n = n;
   // Every panel but the last is full, so panel p starts at p * panel * k = n0 * k.
   const int64_t full = n / panel * panel;
-  packed.data.clear();
   resize_large(packed.data, static_cast<size_t>(full * k + round_up(n - full, width) * k));
   for (int64_t n0 = 0; n0 < n; n0 += panel) {
     const int64_t cols = std::min(panel, n - n0), stride = round_up(cols, width);

@@ -49,7 +49,7 @@ int64_t pool_output_size(std::string_view op, std::string_view axis, int64_t inp
   if (!ceil_mode) return floor_size;
   // conv_output_size checked that the padded input and the extent fit in 64 bits and that the window fits;
   // the rest divides before it multiplies, so a stride near 2^63 cannot wrap it either.
-  auto ceil_div = [&](int64_t x) { return x / stride + (x % stride != 0 ? 1 : 0); };
+  const auto ceil_div = [&](int64_t x) { return x / stride + (x % stride != 0 ? 1 : 0); };
   const int64_t steps = ceil_div(input + pad_begin + pad_end - extent);
   // A last window would start at steps * stride: it is taken only if that is inside the input or its
   // begin padding.

@@ -183,6 +183,7 @@ TEST(RealValues, AFloatConstantIsReadInPlaceAndAQuantizedOneIsDequantized) {
   Symbol f;
   f.constant = decode_tensor(raw_tensor<float>(TensorProto::FLOAT, {1.5f, -0.1f, 3e38f}, {3}), "f");
   const RealValues in_place(f);
+  EXPECT_TRUE(in_place.reads_in_place());
   ASSERT_EQ(in_place.size(), 3u);
   EXPECT_EQ(in_place[0], 1.5);
   EXPECT_EQ(in_place[1], static_cast<double>(-0.1f));
@@ -194,6 +195,7 @@ TEST(RealValues, AFloatConstantIsReadInPlaceAndAQuantizedOneIsDequantized) {
   q.constant = decode_tensor(raw_tensor<int8_t>(TensorProto::INT8, {-128, 127, 3, -3}, {2, 2}), "q");
   q.quant = QuantParams::per_axis({0.5f, 0.1f}, {0, 1}, 0);
   const RealValues dequantized(q);
+  EXPECT_FALSE(dequantized.reads_in_place());
   ASSERT_EQ(dequantized.size(), 4u);
   EXPECT_EQ(dequantized[0], -64.0);
   EXPECT_EQ(dequantized[1], 63.5);
@@ -206,6 +208,7 @@ TEST(RealValues, WritingWidensACopyAndLeavesTheConstantAlone) {
   f.constant = decode_tensor(raw_tensor<float>(TensorProto::FLOAT, {2.0f, -0.5f}, {2}), "f");
   RealValues v(f);
   std::vector<double>& d = v.doubles();
+  EXPECT_FALSE(v.reads_in_place());
   EXPECT_EQ(d, (std::vector<double>{2.0, -0.5}));
   d[1] = 7.0;
   EXPECT_EQ(v[1], 7.0);

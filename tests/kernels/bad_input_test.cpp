@@ -134,9 +134,12 @@ TEST(BadInput, WindowSizesThatOverflow) {
                {"max_pool2d", "overflows"});
   expect_error([] { ref::conv_transpose_output_size("height", 4, 3, kHuge, 1, 0, 0, 0); },
                {"conv_transpose2d", "overflows"});
-  // Ceil mode with a stride near 2^63 divides instead of adding the stride: one window, or two where the
-  // second would start inside the input.
+  // Ceil mode with a stride near 2^63 divides instead of adding the stride (span + stride - 1 wrapped for
+  // the largest stride): one window, or two where the second would start inside the input.
   EXPECT_EQ(ref::pool_output_size("max_pool2d", "height", 4, 3, kHuge, 1, 0, 0, true), 1);
+  EXPECT_EQ(
+      ref::pool_output_size("max_pool2d", "height", 5, 3, std::numeric_limits<int64_t>::max(), 1, 0, 0, true),
+      1);
   EXPECT_EQ(ref::pool_output_size("max_pool2d", "height", 5, 2, 3, 1, 0, 0, true), 2);
   EXPECT_EQ(ref::pool_output_size("max_pool2d", "height", 6, 2, 3, 1, 0, 0, true), 2);
   EXPECT_EQ(ref::pool_output_size("max_pool2d", "height", 7, 2, 3, 1, 0, 1, true), 3);

@@ -4280,6 +4280,11 @@ def malformed_models():
         make([helper.make_node("MaxPool", ["input"], ["y"], name="pool_huge_pads", kernel_shape=[3, 3],
                                pads=[2**62] * 4)], [vi("input", [1, 1, 4, 4])], [vi("y", None)]),
         "pool_huge_pads")
+    # auto_pad SAME with a zero stride divided by it (SIGFPE) before any check of the stride.
+    add("max_pool_same_zero_stride.onnx",
+        make([helper.make_node("MaxPool", ["input"], ["y"], name="pool_zero_stride", kernel_shape=[3, 3],
+                               strides=[0, 1], auto_pad="SAME_UPPER")], [vi("input", [1, 1, 4, 4])],
+             [vi("y", None)]), "pool_zero_stride")
     return cases
 
 
