@@ -150,7 +150,7 @@ TileConfig random_config(test::Random& rng, int& rows_m, int& groups_k, int& gro
 
 TEST(AmxTileModel, DpbusdIsThePlainLoopModulo2To32) {
   test::Random rng(7);
-  for (int trial = 0; trial < 300; ++trial) {
+  for (int trial = 0; trial < test::random_trials(300); ++trial) {
     SCOPED_TRACE("trial " + std::to_string(trial));
     int m = 0, kg = 0, ng = 0;
     TileModel t;
@@ -424,7 +424,7 @@ TEST(AmxGemm, MatchesTheScalarGemmOnEveryTail) {
 }
 
 TEST(AmxGemm, MatchesTheScalarGemmOnRandomShapes) {
-  for (uint64_t seed = 0; seed < 150; ++seed) {
+  for (uint64_t seed = 0; seed < test::random_trials(150); ++seed) {
     test::Random rng(seed * 7919);
     const GemmCase g{rng.integer(1, 80), rng.integer(1, 70), rng.integer(1, 400)};
     if (seed % 3 == 0)
@@ -607,7 +607,7 @@ TEST(AmxGemm, SegmentedMatchesTheScalarGemmOnConvolutionShapes) {
 }
 
 TEST(AmxGemm, SegmentedMatchesTheScalarGemmOnRandomShapes) {
-  for (uint64_t seed = 0; seed < 120; ++seed) {
+  for (uint64_t seed = 0; seed < test::random_trials(120); ++seed) {
     test::Random rng(seed * 104729 + 1);
     const SegmentCase sc{rng.integer(1, 80), rng.integer(1, 70), rng.integer(1, 7), rng.integer(1, 260)};
     check_segmented_walk(seed + 80000, sc, seed % 2 ? RequantMode::float_scale : RequantMode::fixed_point);

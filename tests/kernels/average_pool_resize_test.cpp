@@ -21,7 +21,7 @@ QuantParams random_output(test::Random& rng) {
 
 TEST(AveragePoolFast, MatchesReference) {
   int checked = 0;
-  for (uint64_t seed = 0; seed < 300; ++seed) {
+  for (uint64_t seed = 0; seed < test::random_trials(300); ++seed) {
     SCOPED_TRACE("seed " + std::to_string(seed));
     test::Random rng(seed);
     ref::Pool2dParams p;
@@ -54,11 +54,11 @@ TEST(AveragePoolFast, MatchesReference) {
     ASSERT_EQ(got, want.data);
     ++checked;
   }
-  EXPECT_GT(checked, 200);
+  EXPECT_GT(checked, test::random_trials(200));
 }
 
 TEST(GlobalAveragePoolFast, MatchesReference) {
-  for (uint64_t seed = 0; seed < 200; ++seed) {
+  for (uint64_t seed = 0; seed < test::random_trials(200); ++seed) {
     SCOPED_TRACE("seed " + std::to_string(seed));
     test::Random rng(seed);
     const int64_t c = rng.integer(1, 70), h = rng.integer(1, 20), w = rng.integer(1, 20);
@@ -81,7 +81,7 @@ TEST(ResizeFast, MatchesReference) {
   const ref::CoordinateMode modes[] = {ref::CoordinateMode::half_pixel,
                                        ref::CoordinateMode::pytorch_half_pixel,
                                        ref::CoordinateMode::align_corners, ref::CoordinateMode::asymmetric};
-  for (uint64_t seed = 0; seed < 300; ++seed) {
+  for (uint64_t seed = 0; seed < test::random_trials(300); ++seed) {
     SCOPED_TRACE("seed " + std::to_string(seed));
     test::Random rng(seed);
     ref::ResizeParams p;

@@ -10,7 +10,7 @@ namespace octet {
 namespace {
 
 TEST(Concat, ChannelsWithDifferentParams) {
-  for (uint64_t seed = 0; seed < 100; ++seed) {
+  for (uint64_t seed = 0; seed < test::random_trials(100); ++seed) {
     SCOPED_TRACE("seed " + std::to_string(seed));
     test::Random rng(seed);
     const int64_t n = rng.integer(1, 2), h = rng.integer(1, 5), w = rng.integer(1, 5);

@@ -98,17 +98,17 @@ void run_random_conv(uint64_t seed, bool asymmetric_weights) {
 }
 
 TEST(Conv2d, RandomShapesSymmetricInt8Weights) {
-  for (uint64_t seed = 0; seed < 300; ++seed)
+  for (uint64_t seed = 0; seed < test::random_trials(300); ++seed)
     run_random_conv<int8_t>(seed, false);
 }
 
 TEST(Conv2d, RandomShapesAsymmetricInt8Weights) {
-  for (uint64_t seed = 1000; seed < 1200; ++seed)
+  for (uint64_t seed = 1000; seed < 1000 + test::random_trials(200); ++seed)
     run_random_conv<int8_t>(seed, true);
 }
 
 TEST(Conv2d, RandomShapesAsymmetricUint8Weights) {
-  for (uint64_t seed = 2000; seed < 2200; ++seed)
+  for (uint64_t seed = 2000; seed < 2000 + test::random_trials(200); ++seed)
     run_random_conv<uint8_t>(seed, true);
 }
 
@@ -274,9 +274,9 @@ int64_t check_float_mode_against_recomputation(uint64_t seed, bool asymmetric_we
 
 TEST(Conv2d, FloatModeMatchesFloat32Recomputation) {
   int64_t differs = 0;
-  for (uint64_t seed = 4000; seed < 4200; ++seed)
+  for (uint64_t seed = 4000; seed < 4000 + test::random_trials(200); ++seed)
     differs += check_float_mode_against_recomputation<int8_t>(seed, seed % 4 >= 2);
-  for (uint64_t seed = 4200; seed < 4300; ++seed)
+  for (uint64_t seed = 4200; seed < 4200 + test::random_trials(100); ++seed)
     differs += check_float_mode_against_recomputation<uint8_t>(seed, true);
   // The ties of the power-of-two cases round differently in the two modes: the float mode really is
   // another arithmetic, not the fixed-point one under another name.

@@ -84,7 +84,7 @@ TEST(ConvTranspose2d, UNetUpsampling2x2Stride2) {
 }
 
 TEST(ConvTranspose2d, RandomShapes) {
-  for (uint64_t seed = 0; seed < 300; ++seed) {
+  for (uint64_t seed = 0; seed < test::random_trials(300); ++seed) {
     SCOPED_TRACE("seed " + std::to_string(seed));
     test::Random rng(seed);
     ref::ConvTranspose2dParams p;

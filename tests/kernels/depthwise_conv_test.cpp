@@ -43,7 +43,7 @@ void set_each_to_one_of(test::Random& rng, std::vector<T>& values, T first, T se
 class Depthwise : public ::testing::TestWithParam<test::IsaMode> {};
 
 TEST_P(Depthwise, RandomShapesBitExact) {
-  for (uint64_t seed = 0; seed < 400; ++seed) {
+  for (uint64_t seed = 0; seed < test::random_trials(400); ++seed) {
     SCOPED_TRACE("seed " + std::to_string(seed));
     test::Random rng(seed);
     const int64_t c = rng.integer(1, 70);
@@ -114,7 +114,7 @@ TEST_P(Depthwise, ScaledBeyondInt32) {
 // 1, so that whole blocks and kernel rows fall in it), both strides, partial channel blocks, clamps, extreme
 // values.
 TEST_P(Depthwise, ColumnKernelSizesAllWidthsAndPaddings) {
-  for (uint64_t seed = 0; seed < 900; ++seed) {
+  for (uint64_t seed = 0; seed < test::random_trials(900); ++seed) {
     SCOPED_TRACE("seed " + std::to_string(seed));
     test::Random rng(seed);
     const int64_t k = std::vector<int64_t>{3, 5, 7}[seed % 3];
@@ -149,7 +149,7 @@ TEST_P(Depthwise, ColumnKernelSizesAllWidthsAndPaddings) {
 // size); and, for some, the same bytes at 2-4 threads.
 TEST_P(Depthwise, DilatedColumnKernels) {
   const auto [isa, mode] = GetParam();
-  for (uint64_t seed = 0; seed < 600; ++seed) {
+  for (uint64_t seed = 0; seed < test::random_trials(600); ++seed) {
     SCOPED_TRACE("seed " + std::to_string(seed));
     test::Random rng(seed + 5000);
     const int64_t k = std::vector<int64_t>{3, 5, 7}[seed % 3];

@@ -135,7 +135,7 @@ float documented_sum(const std::vector<float>& x) {
 
 TEST(OrderedSum, IsTheDocumentedOrderAndNearTheExactSum) {
   test::Random rng(1);
-  for (int round = 0; round < 200; ++round) {
+  for (int round = 0; round < test::random_trials(200); ++round) {
     const int64_t n = rng.integer(0, 300);
     const int64_t stride = rng.integer(1, 3);
     std::vector<float> strided = random_floats(rng, n * stride, -100.0, 100.0);
@@ -218,7 +218,7 @@ std::vector<int64_t> random_axes(test::Random& rng, int64_t rank) {
 }
 
 TEST(FloatReduceReference, AgainstFloat64) {
-  for (uint64_t seed = 0; seed < 150; ++seed) {
+  for (uint64_t seed = 0; seed < test::random_trials(150); ++seed) {
     SCOPED_TRACE("seed " + std::to_string(seed));
     test::Random rng(seed);
     const Shape s = random_shape(rng, rng.integer(1, 4), 7);
@@ -343,7 +343,7 @@ TEST(FloatReduceReference, RejectsBadAxes) {
 // Softmax and ArgMax against float64
 
 TEST(FloatSoftmaxReference, AgainstFloat64) {
-  for (uint64_t seed = 0; seed < 120; ++seed) {
+  for (uint64_t seed = 0; seed < test::random_trials(120); ++seed) {
     SCOPED_TRACE("seed " + std::to_string(seed));
     test::Random rng(seed);
     const Shape s = random_shape(rng, rng.integer(1, 3), 40);
@@ -419,7 +419,7 @@ int64_t expected_arg(const std::vector<float>& v, bool max, bool last) {
 }
 
 TEST(FloatTopKReference, AgainstStableSort) {
-  for (uint64_t seed = 0; seed < 80; ++seed) {
+  for (uint64_t seed = 0; seed < test::random_trials(80); ++seed) {
     SCOPED_TRACE("seed " + std::to_string(seed));
     test::Random rng(seed);
     const Shape s = {rng.integer(1, 3), rng.integer(1, 9), rng.integer(1, 4)};
@@ -465,7 +465,7 @@ TEST(FloatTopKReference, AgainstStableSort) {
 }
 
 TEST(FloatArgReduceReference, TiesNanAndSelectLastIndex) {
-  for (uint64_t seed = 0; seed < 100; ++seed) {
+  for (uint64_t seed = 0; seed < test::random_trials(100); ++seed) {
     SCOPED_TRACE("seed " + std::to_string(seed));
     test::Random rng(seed);
     const Shape s = random_shape(rng, rng.integer(1, 3), 9);
@@ -531,7 +531,7 @@ double normalized_tolerance(int64_t n, double x, double mean, double denominator
 }
 
 TEST(FloatNormalizationReference, LayerNormAgainstFloat64) {
-  for (uint64_t seed = 0; seed < 60; ++seed) {
+  for (uint64_t seed = 0; seed < test::random_trials(60); ++seed) {
     SCOPED_TRACE("seed " + std::to_string(seed));
     test::Random rng(seed);
     const int64_t outer = rng.integer(1, 5), inner = rng.integer(1, 200);
@@ -559,7 +559,7 @@ TEST(FloatNormalizationReference, LayerNormAgainstFloat64) {
 }
 
 TEST(FloatNormalizationReference, InstanceNormBothLayoutsAgainstFloat64) {
-  for (uint64_t seed = 0; seed < 60; ++seed) {
+  for (uint64_t seed = 0; seed < test::random_trials(60); ++seed) {
     SCOPED_TRACE("seed " + std::to_string(seed));
     test::Random rng(seed);
     const int64_t n = rng.integer(1, 3), channels = rng.integer(1, 20), spatial = rng.integer(1, 100);
@@ -591,7 +591,7 @@ TEST(FloatNormalizationReference, InstanceNormBothLayoutsAgainstFloat64) {
 // GroupNormalization: statistics in float64, so the result is the instance-norm expression's few roundings
 // (normalized_tolerance with a depth for n = 1 covers them).
 TEST(FloatNormalizationReference, GroupNormBothLayoutsAgainstFloat64) {
-  for (uint64_t seed = 0; seed < 60; ++seed) {
+  for (uint64_t seed = 0; seed < test::random_trials(60); ++seed) {
     SCOPED_TRACE("seed " + std::to_string(seed));
     test::Random rng(seed);
     const int64_t groups = rng.integer(1, 4), n = rng.integer(1, 3), channels = groups * rng.integer(1, 5),
@@ -642,7 +642,7 @@ TEST(FloatNormalizationReference, GroupNormBothLayoutsAgainstFloat64) {
 // square roots and a product, or std::pow: 4 eps), and the division one more.
 TEST(FloatNormalizationReference, LrnAgainstFloat64) {
   const float betas[] = {0.75f, 0.5f, 1.0f, 0.6f, 1.3f};
-  for (uint64_t seed = 0; seed < 80; ++seed) {
+  for (uint64_t seed = 0; seed < test::random_trials(80); ++seed) {
     SCOPED_TRACE("seed " + std::to_string(seed));
     test::Random rng(seed);
     const int64_t outer = rng.integer(1, 4), channels = rng.integer(1, 40),
@@ -811,7 +811,7 @@ void check_pools_against_float64(const PoolCase& pc, const std::vector<float>& x
 }
 
 TEST(FloatPoolingReference, AgainstFloat64) {
-  for (uint64_t seed = 0; seed < 200; ++seed) {
+  for (uint64_t seed = 0; seed < test::random_trials(200); ++seed) {
     SCOPED_TRACE("seed " + std::to_string(seed));
     test::Random rng(seed);
     const PoolCase max_case = random_pool_case(rng, true), average_case = random_pool_case(rng, false);
@@ -1058,7 +1058,7 @@ ref::FloatResizeParams random_resize_params(test::Random& rng, int64_t ih, int64
 }
 
 TEST(FloatResizeReference, AgainstOnnxAlgorithmInFloat64) {
-  for (uint64_t seed = 0; seed < 300; ++seed) {
+  for (uint64_t seed = 0; seed < test::random_trials(300); ++seed) {
     SCOPED_TRACE("seed " + std::to_string(seed));
     test::Random rng(seed);
     const Shape nhwc = {rng.integer(1, 2), rng.integer(1, 7), rng.integer(1, 7), rng.integer(1, 5)};
@@ -1223,7 +1223,7 @@ TEST_P(FloatReduceFast, ReduceMatchesReference) {
   const ReduceOp ops[] = {ReduceOp::sum,     ReduceOp::mean,       ReduceOp::max, ReduceOp::min,
                           ReduceOp::prod,    ReduceOp::l1,         ReduceOp::l2,  ReduceOp::sum_square,
                           ReduceOp::log_sum, ReduceOp::log_sum_exp};
-  for (uint64_t seed = 0; seed < 60; ++seed) {
+  for (uint64_t seed = 0; seed < test::random_trials(60); ++seed) {
     SCOPED_TRACE("seed " + std::to_string(seed));
     test::Random rng(seed);
     auto [s, axes] = random_reduce_case(rng);
@@ -1270,7 +1270,7 @@ TEST_P(FloatReduceFast, ReducePathsWithLongRowsAndColumns) {
 }
 
 TEST_P(FloatReduceFast, SoftmaxMatchesReference) {
-  for (uint64_t seed = 0; seed < 60; ++seed) {
+  for (uint64_t seed = 0; seed < test::random_trials(60); ++seed) {
     SCOPED_TRACE("seed " + std::to_string(seed));
     test::Random rng(seed);
     const int64_t lengths[] = {1, 2, 5, 15, 16, 17, 31, 48, 100, 257};
@@ -1482,7 +1482,7 @@ TEST_P(FloatReduceFast, MaxPoolKeepsTheReferencesZerosAndNaNs) {
 }
 
 TEST_P(FloatReduceFast, PoolingMatchesReference) {
-  for (uint64_t seed = 0; seed < 80; ++seed) {
+  for (uint64_t seed = 0; seed < test::random_trials(80); ++seed) {
     SCOPED_TRACE("seed " + std::to_string(seed));
     test::Random rng(seed);
     for (bool max : {true, false}) {
@@ -1522,7 +1522,7 @@ TEST_P(FloatReduceFast, PoolingMatchesReference) {
 }
 
 TEST_P(FloatReduceFast, ResizeMatchesReference) {
-  for (uint64_t seed = 0; seed < 120; ++seed) {
+  for (uint64_t seed = 0; seed < test::random_trials(120); ++seed) {
     SCOPED_TRACE("seed " + std::to_string(seed));
     test::Random rng(seed);
     const int64_t channels[] = {1, 3, 4, 8, 16, 19, 40};
@@ -1614,7 +1614,7 @@ std::vector<T> expected_cumsum(const std::vector<T>& x, const Shape& s, size_t a
 
 TEST(CumulativeSum, MatchesThePrefixSumsInScanOrder) {
   test::Random rng(71);
-  for (int round = 0; round < 200; ++round) {
+  for (int round = 0; round < test::random_trials(200); ++round) {
     Shape s(static_cast<size_t>(rng.integer(1, 4)));
     for (auto& d : s)
       d = rng.integer(0, 5);

@@ -62,12 +62,12 @@ void run_random_fc(uint64_t seed) {
 }
 
 TEST(FullyConnected, RandomInt8Weights) {
-  for (uint64_t seed = 0; seed < 200; ++seed)
+  for (uint64_t seed = 0; seed < test::random_trials(200); ++seed)
     run_random_fc<int8_t>(seed);
 }
 
 TEST(FullyConnected, RandomUint8Weights) {
-  for (uint64_t seed = 500; seed < 600; ++seed)
+  for (uint64_t seed = 500; seed < 500 + test::random_trials(100); ++seed)
     run_random_fc<uint8_t>(seed);
 }
 
@@ -91,7 +91,7 @@ namespace {
 // A MatMul of two uint8 activations (ref::matmul_u8) against exact float64 arithmetic in both modes: random
 // shapes with broadcast batch dimensions, random params, extreme bytes.
 TEST(MatmulU8, WithinOneLsbOfFloat64) {
-  for (uint64_t seed = 0; seed < 60; ++seed) {
+  for (uint64_t seed = 0; seed < test::random_trials(60); ++seed) {
     SCOPED_TRACE("seed " + std::to_string(seed));
     test::Random rng(seed);
     const int64_t m = rng.integer(1, 9), k = rng.integer(1, 40), n = rng.integer(1, 12);

@@ -90,7 +90,7 @@ class GemmConv : public ::testing::TestWithParam<test::IsaMode> {
 };
 
 TEST_P(GemmConv, RandomShapesBitExact) {
-  for (uint64_t seed = 0; seed < 600; ++seed) {
+  for (uint64_t seed = 0; seed < test::random_trials(600); ++seed) {
     SCOPED_TRACE("seed " + std::to_string(seed) + " isa " + std::string(name_of(isa())) + " requant " +
                  std::string(name_of(mode())));
     test::Random rng(seed);
@@ -110,7 +110,7 @@ TEST_P(GemmConv, RandomShapesBitExact) {
 // threads.
 TEST_P(GemmConv, PaddingTapsSkippedBitExact) {
   int segmented = 0, per_tap = 0;
-  for (uint64_t seed = 0; seed < 300; ++seed) {
+  for (uint64_t seed = 0; seed < test::random_trials(300); ++seed) {
     SCOPED_TRACE("seed " + std::to_string(seed));
     test::Random rng(seed + 9000);
     Case c = random_case(rng, seed % 5 == 4 ? 2 : 0, mode());
@@ -158,8 +158,8 @@ TEST_P(GemmConv, PaddingTapsSkippedBitExact) {
   }
   // The skipping path itself, where the ISA has it: most cases, and the per-tap segments in some.
   if (gemm::has_segmented_kernel(isa())) {
-    EXPECT_GT(segmented, 150);
-    EXPECT_GT(per_tap, 40);
+    EXPECT_GT(segmented, test::random_trials(150));
+    EXPECT_GT(per_tap, test::random_trials(40));
   } else {
     EXPECT_EQ(segmented, 0);
   }
@@ -331,7 +331,7 @@ TEST_P(GemmConv, ChannelSplitIdenticalForAnyThreadCount) {
 // rest of each row written; first layers too (they leave the pixel-lane kernel for the GEMM when strided),
 // 1-8 output channels (the few-channel kernel), 1 and 3 threads.
 TEST_P(GemmConv, StridedOutputSlice) {
-  for (uint64_t seed = 0; seed < 300; ++seed) {
+  for (uint64_t seed = 0; seed < test::random_trials(300); ++seed) {
     SCOPED_TRACE("seed " + std::to_string(seed));
     test::Random rng(seed + 5000);
     const Case c = random_case(rng, static_cast<int>(seed % 3), mode());
@@ -398,7 +398,7 @@ class AmxConvOnTileModel : public ::testing::TestWithParam<RequantMode> {
 
 TEST_P(AmxConvOnTileModel, RandomShapesBitExact) {
   int on_amx = 0, segmented = 0;
-  for (uint64_t seed = 0; seed < 400; ++seed) {
+  for (uint64_t seed = 0; seed < test::random_trials(400); ++seed) {
     SCOPED_TRACE("seed " + std::to_string(seed));
     test::Random rng(seed + 1000);
     const Case c = random_case(rng, static_cast<int>(seed % 3), GetParam());
@@ -409,8 +409,8 @@ TEST_P(AmxConvOnTileModel, RandomShapesBitExact) {
   }
   // All but the pixel-lane layers (a few input channels, where the CPU has VBMI); kernel rows read through
   // the segment table where the weights are symmetric and there is no horizontal dilation.
-  EXPECT_GT(on_amx, 300);
-  EXPECT_GT(segmented, 50);
+  EXPECT_GT(on_amx, test::random_trials(300));
+  EXPECT_GT(segmented, test::random_trials(50));
 }
 
 // Interior runs long enough for tiles read in place: 3x3 over 64 channels (whole 64-byte steps) and over 32
@@ -454,7 +454,7 @@ TEST_P(AmxConvOnTileModel, ConvolutionShapesAndExtremes) {
 // row stride, nothing else in each row written.
 TEST_P(AmxConvOnTileModel, StridedOutputSlice) {
   int on_amx = 0;
-  for (uint64_t seed = 0; seed < 150; ++seed) {
+  for (uint64_t seed = 0; seed < test::random_trials(150); ++seed) {
     SCOPED_TRACE("seed " + std::to_string(seed));
     test::Random rng(seed + 7000);
     const Case c = random_case(rng, static_cast<int>(seed % 3), GetParam());
@@ -470,7 +470,7 @@ TEST_P(AmxConvOnTileModel, StridedOutputSlice) {
     ASSERT_EQ(out.dense(), want.data) << "stride " << stride << " lead " << lead;
     ASSERT_EQ(out.first_stray_write(), -1) << "stride " << stride << " lead " << lead;
   }
-  EXPECT_GT(on_amx, 100);
+  EXPECT_GT(on_amx, test::random_trials(100));
 }
 
 // Tasks split by pixels and by channel groups, whose boundaries move with the thread count.

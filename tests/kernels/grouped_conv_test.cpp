@@ -58,7 +58,7 @@ class GroupedConv : public ::testing::TestWithParam<test::IsaMode> {
 };
 
 TEST_P(GroupedConv, RandomShapesBitExact) {
-  for (uint64_t seed = 0; seed < 300; ++seed) {
+  for (uint64_t seed = 0; seed < test::random_trials(300); ++seed) {
     SCOPED_TRACE("seed " + std::to_string(seed));
     test::Random rng(seed + 900);
     const Case c = random_case(rng, static_cast<int>(seed % 3), mode());

@@ -62,7 +62,7 @@ constexpr size_t kElementSizes[] = {1, 3, 4, 8};
 
 TEST(Indexing, GatherElementsMatchesIndexArithmetic) {
   test::Random rng(501);
-  for (int round = 0; round < 300; ++round) {
+  for (int round = 0; round < test::random_trials(300); ++round) {
     const Shape s = random_shape(rng, 1, 4);
     const auto rank = static_cast<int64_t>(s.size());
     const int64_t axis = rng.integer(-rank, rank - 1);
@@ -101,7 +101,7 @@ TEST(Indexing, GatherElementsMatchesIndexArithmetic) {
 
 TEST(Indexing, GatherNdMatchesIndexArithmetic) {
   test::Random rng(502);
-  for (int round = 0; round < 300; ++round) {
+  for (int round = 0; round < test::random_trials(300); ++round) {
     Shape s = random_shape(rng, 1, 4);
     const auto r = static_cast<int64_t>(s.size());
     const int64_t batch_dims = rng.integer(0, r - 1);
@@ -311,7 +311,7 @@ void scatter_nd_round(test::Random& rng, ScatterReduction r) {
 
 TEST(Indexing, ScattersMatchIndexArithmeticInOrder) {
   test::Random rng(504);
-  for (int round = 0; round < 120; ++round)
+  for (int round = 0; round < test::random_trials(120); ++round)
     for (const ScatterReduction r : kReductions) {
       scatter_elements_round<float>(rng, r);
       scatter_elements_round<int64_t>(rng, r);

@@ -81,7 +81,7 @@ int64_t random_value(test::Random& rng) {
 
 TEST(Int64Binary, MatchesDefinitionsWithBroadcasting) {
   test::Random rng(601);
-  for (int round = 0; round < 300; ++round)
+  for (int round = 0; round < test::random_trials(300); ++round)
     for (const BinaryOp op : kOps) {
       Shape sa(static_cast<size_t>(rng.integer(0, 3))), sb(static_cast<size_t>(rng.integer(0, 3)));
       for (auto& d : sa)

@@ -57,7 +57,7 @@ TEST(Lut, ArbitraryFunctionAndShapes) {
 }
 
 TEST(Softmax, FloatAndUint8WithinTolerance) {
-  for (uint64_t seed = 0; seed < 100; ++seed) {
+  for (uint64_t seed = 0; seed < test::random_trials(100); ++seed) {
     SCOPED_TRACE("seed " + std::to_string(seed));
     test::Random rng(seed);
     const int64_t rows = rng.integer(1, 4), width = rng.integer(1, 300);

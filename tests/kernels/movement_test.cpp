@@ -391,7 +391,7 @@ bool pad_possible(const Shape& s, const std::vector<int64_t>& begin, const std::
 
 TEST(Movement, TransposeMatchesIndexArithmetic) {
   test::Random rng(101);
-  for (int round = 0; round < 400; ++round)
+  for (int round = 0; round < test::random_trials(400); ++round)
     check(random_transpose(rng), rng);
 }
 
@@ -412,14 +412,14 @@ TEST(Movement, TransposeTilesAndBlocks) {
 
 TEST(Movement, SliceMatchesEnumeration) {
   test::Random rng(103);
-  for (int round = 0; round < 1500; ++round)
+  for (int round = 0; round < test::random_trials(1500); ++round)
     check(random_slice(rng), rng);
 }
 
 TEST(Movement, PadMatchesIndexArithmetic) {
   test::Random rng(104);
   int padded = 0, refused = 0;
-  for (int round = 0; round < 800; ++round) {
+  for (int round = 0; round < test::random_trials(800); ++round) {
     const Shape s = random_shape(rng, 1500);
     std::vector<int64_t> begin, end;
     for (const int64_t dim : s) {
@@ -444,13 +444,13 @@ TEST(Movement, PadMatchesIndexArithmetic) {
     EXPECT_EQ(ref::pad_shape(s, begin, end, "test pad"), out);
     check(pad_case(rng, s, begin, end, mode, es), rng);
   }
-  EXPECT_GT(padded, 500);
-  EXPECT_GT(refused, 10);
+  EXPECT_GT(padded, test::random_trials(500));
+  EXPECT_GT(refused, test::random_trials(10));
 }
 
 TEST(Movement, GatherMatchesIndexArithmetic) {
   test::Random rng(105);
-  for (int round = 0; round < 400; ++round) {
+  for (int round = 0; round < test::random_trials(400); ++round) {
     Shape s = random_shape(rng, 600);
     if (s.empty()) s = {static_cast<int64_t>(rng.integer(1, 4))};
     const auto axis = rng.integer(-static_cast<int64_t>(s.size()), static_cast<int64_t>(s.size()) - 1);
@@ -486,7 +486,7 @@ Case expand_case(test::Random& rng, const Shape& s, const Shape& out, size_t es)
 
 TEST(Movement, ExpandMatchesIndexArithmetic) {
   test::Random rng(106);
-  for (int round = 0; round < 400; ++round) {
+  for (int round = 0; round < test::random_trials(400); ++round) {
     Shape s = random_shape(rng, 200, 5);
     for (auto& d : s)
       if (rng.integer(0, 2) == 0) d = 1;
@@ -511,7 +511,7 @@ Case tile_case(test::Random& rng, const Shape& s, const std::vector<int64_t>& re
 
 TEST(Movement, TileMatchesIndexArithmetic) {
   test::Random rng(107);
-  for (int round = 0; round < 400; ++round) {
+  for (int round = 0; round < test::random_trials(400); ++round) {
     const Shape s = random_shape(rng, 300);
     std::vector<int64_t> repeats;
     for (size_t d = 0; d < s.size(); ++d)
@@ -547,7 +547,7 @@ Case concat_case(test::Random& rng, const std::vector<Shape>& shapes, int64_t ax
 
 TEST(Movement, ConcatMatchesIndexArithmetic) {
   test::Random rng(108);
-  for (int round = 0; round < 400; ++round) {
+  for (int round = 0; round < test::random_trials(400); ++round) {
     Shape s = random_shape(rng, 300);
     if (s.empty()) s = {2};
     const auto axis = rng.integer(-static_cast<int64_t>(s.size()), static_cast<int64_t>(s.size()) - 1);
@@ -583,7 +583,7 @@ Case space_to_depth_case(test::Random& rng, const Shape& s, int64_t b, size_t es
 
 TEST(Movement, DepthToSpaceAndBackMatchIndexArithmetic) {
   test::Random rng(109);
-  for (int round = 0; round < 300; ++round) {
+  for (int round = 0; round < test::random_trials(300); ++round) {
     const int64_t b = rng.integer(1, 3);
     const size_t es = random_element_size(rng);
     const auto dim = [&](int64_t most) { return rng.integer(0, 15) == 0 ? 0 : rng.integer(1, most); };
@@ -605,7 +605,7 @@ TEST(Movement, ChannelShuffleIsTheTransposeOfEachPixelsGroups) {
   // The channel shuffle against the reference transpose of [pixels, groups, per_group] to
   // [pixels, per_group, groups], every element size, 1 and 3 threads, tasks of several pixels.
   test::Random rng(110);
-  for (int round = 0; round < 200; ++round) {
+  for (int round = 0; round < test::random_trials(200); ++round) {
     const size_t es = kElementSizes[static_cast<size_t>(round) % std::size(kElementSizes)];
     const int64_t pixels = round % 20 == 0 ? 0 : rng.integer(1, round % 3 == 0 ? 3000 : 40);
     const int64_t groups = rng.integer(1, 5), per_group = rng.integer(round % 17 == 0 ? 0 : 1, 70);

@@ -53,7 +53,7 @@ ref::Pool2dParams random_params(test::Random& rng, bool dilation) {
 }
 
 TEST(MaxPool2d, RandomShapesExact) {
-  for (uint64_t seed = 0; seed < 300; ++seed) {
+  for (uint64_t seed = 0; seed < test::random_trials(300); ++seed) {
     SCOPED_TRACE("seed " + std::to_string(seed));
     test::Random rng(seed);
     const ref::Pool2dParams p = random_params(rng, true);
@@ -86,7 +86,7 @@ TEST(MaxPool2d, RandomShapesExact) {
 }
 
 TEST(AveragePool2d, RandomShapesWithinOneLsbAndExactArithmetic) {
-  for (uint64_t seed = 0; seed < 300; ++seed) {
+  for (uint64_t seed = 0; seed < test::random_trials(300); ++seed) {
     SCOPED_TRACE("seed " + std::to_string(seed));
     test::Random rng(seed);
     const ref::Pool2dParams p = random_params(rng, false);
@@ -139,7 +139,7 @@ TEST(AveragePool2d, RandomShapesWithinOneLsbAndExactArithmetic) {
 }
 
 TEST(GlobalAveragePool, RandomShapes) {
-  for (uint64_t seed = 0; seed < 100; ++seed) {
+  for (uint64_t seed = 0; seed < test::random_trials(100); ++seed) {
     test::Random rng(seed);
     const TensorU8 in =
         rng.activations({rng.integer(1, 3), rng.integer(1, 12), rng.integer(1, 12), rng.integer(1, 8)},

@@ -321,7 +321,7 @@ TEST_P(QuantizedBinaryOp, SameShapeScalarsAndOuterProducts) {
 // Random shapes of rank 1..5, every dimension of either operand independently 1 (broadcast) or dropped.
 TEST_P(QuantizedBinaryOp, RandomBroadcastShapes) {
   const Isa isa = GetParam();
-  for (int trial = 0; trial < 150; ++trial) {
+  for (int trial = 0; trial < test::random_trials(150); ++trial) {
     test::Random rng(static_cast<uint64_t>(5000 + trial));
     const auto rank = static_cast<size_t>(rng.integer(1, 5));
     Shape out(rank);
@@ -428,7 +428,7 @@ INSTANTIATE_TEST_SUITE_P(Isas, QuantizedBinaryOp, ::testing::ValuesIn(supported_
 // and multiply_by_fixed with it halves every term input (q - z) << kAddLeftShift exactly.
 TEST(AddTermSteps, TheLargerScaleTermIsAnExactHalving) {
   test::Random rng(77);
-  for (int trial = 0; trial < 2000; ++trial) {
+  for (int trial = 0; trial < test::random_trials(2000); ++trial) {
     const float sa = static_cast<float>(rng.scale(1e-5, 10.0));
     const float sb = trial % 5 == 0 ? sa : static_cast<float>(rng.scale(1e-5, 10.0));
     const ref::AddConstants k =
@@ -480,7 +480,8 @@ TEST(FloatEquivalentAdd, GivesTheFixedPointBytesOnEveryPair) {
   TensorU8 left({65536}, pairs.a, QuantParams::per_tensor(1.0f, 0));
   TensorU8 right({65536}, pairs.b, QuantParams::per_tensor(1.0f, 0));
   std::vector<Params> sets;
-  for (int trial = 0; trial < 120; ++trial) {
+  constexpr int kRandomSets = test::random_trials(120);
+  for (int trial = 0; trial < kRandomSets; ++trial) {
     test::Random rng(static_cast<uint64_t>(7000 + trial));
     sets.push_back(random_params(rng, BinaryOp::add, trial));
   }
@@ -490,7 +491,7 @@ TEST(FloatEquivalentAdd, GivesTheFixedPointBytesOnEveryPair) {
     SCOPED_TRACE("scale set " + std::to_string(set));
     const Params& p = sets[set];
     const auto f = elementwise::float_equivalent_add(p.a, p.b, p.out, p.clamp, isa);
-    if (set >= 120) {
+    if (set >= kRandomSets) {
       EXPECT_TRUE(f.has_value());
     }
     if (!f) continue;
@@ -518,7 +519,7 @@ TEST(FloatEquivalentAdd, GivesTheFixedPointBytesOnEveryPair) {
       }
     }
   }
-  EXPECT_GE(found, 120 * 9 / 10);
+  EXPECT_GE(found, kRandomSets * 9 / 10);
   EXPECT_GE(with_exceptions, 2);
 }
 

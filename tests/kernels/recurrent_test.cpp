@@ -145,7 +145,7 @@ class RecurrentFast : public ::testing::TestWithParam<Isa> {};
 
 TEST_P(RecurrentFast, MatchesTheReferenceByteForByte) {
   test::Random rng(4021);
-  for (int trial = 0; trial < 300; ++trial) {
+  for (int trial = 0; trial < test::random_trials(300); ++trial) {
     Layer l = random_layer(rng, rng.coin());
     auto params = std::make_shared<const RecurrentParams>(l.p);
     SCOPED_TRACE("trial " + std::to_string(trial) + ": " + describe(l));
@@ -273,7 +273,7 @@ std::vector<double> float64_recurrent(const Layer& l) {
 
 TEST(RecurrentReference, MatchesTheEquationsInFloat64) {
   test::Random rng(1234);
-  for (int trial = 0; trial < 300; ++trial) {
+  for (int trial = 0; trial < test::random_trials(300); ++trial) {
     const Layer l = random_layer(rng, true);
     SCOPED_TRACE("trial " + std::to_string(trial) + ": " + describe(l));
     const std::vector<float> got = run_reference(l);

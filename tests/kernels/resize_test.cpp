@@ -49,7 +49,7 @@ TEST(Resize, BilinearArithmeticsAgainstFloat64) {
   const ref::CoordinateMode modes[] = {ref::CoordinateMode::half_pixel,
                                        ref::CoordinateMode::pytorch_half_pixel,
                                        ref::CoordinateMode::align_corners, ref::CoordinateMode::asymmetric};
-  for (uint64_t seed = 0; seed < 200; ++seed) {
+  for (uint64_t seed = 0; seed < test::random_trials(200); ++seed) {
     SCOPED_TRACE("seed " + std::to_string(seed));
     test::Random rng(seed);
     const int64_t ih = rng.integer(1, 8), iw = rng.integer(1, 8), c = rng.integer(1, 4);

@@ -119,7 +119,7 @@ class SmallCoutConv : public ::testing::TestWithParam<test::IsaMode> {
 // blocks), through the GEMM kernels alone (the pixel-lane path switched off).
 TEST_P(SmallCoutConv, GemmChannelTailsBitExact) {
   int checked = 0;
-  for (uint64_t seed = 0; seed < 500; ++seed) {
+  for (uint64_t seed = 0; seed < test::random_trials(500); ++seed) {
     SCOPED_TRACE("seed " + std::to_string(seed));
     test::Random rng(seed);
     const int64_t cout = seed % 5 == 0 ? rng.integer(33, 40) : rng.integer(1, 24);
@@ -135,7 +135,7 @@ TEST_P(SmallCoutConv, GemmChannelTailsBitExact) {
     expect_bit_exact(prepared, c, want);
     ++checked;
   }
-  EXPECT_GT(checked, 450);
+  EXPECT_GT(checked, test::random_trials(450));
 }
 
 // Few input channels: the pixel-lane path where it applies (windows of 16 pixels from 1 to 128 bytes, rows
@@ -144,7 +144,7 @@ TEST_P(SmallCoutConv, GemmChannelTailsBitExact) {
 // above 64 the GEMM's).
 TEST_P(SmallCoutConv, PixelLanesBitExact) {
   int applied = 0, checked = 0;
-  for (uint64_t seed = 0; seed < 500; ++seed) {
+  for (uint64_t seed = 0; seed < test::random_trials(500); ++seed) {
     SCOPED_TRACE("seed " + std::to_string(seed));
     test::Random rng(seed);
     const int64_t cout = seed % 3 == 2 ? rng.integer(9, 66) : rng.integer(1, 8);
@@ -160,10 +160,10 @@ TEST_P(SmallCoutConv, PixelLanesBitExact) {
     expect_bit_exact(prepared, c, want);
     ++checked;
   }
-  EXPECT_GT(checked, 450);
+  EXPECT_GT(checked, test::random_trials(450));
   const ref::Conv2dParams stem{.stride_h = 2, .stride_w = 2, .pad = {1, 1, 1, 1}};
   if (conv::pixel_lanes_apply(isa(), stem, 3, 3, 3, 8))
-    EXPECT_GT(applied, 150);
+    EXPECT_GT(applied, test::random_trials(150));
   else
     EXPECT_EQ(applied, 0);
 }
@@ -313,7 +313,7 @@ TEST_P(SmallCoutConv, TransposedBitExact) {
   const Isa isa = this->isa();
   const RequantMode mode = this->mode();
   int applied = 0, checked = 0;
-  for (uint64_t seed = 0; seed < 500; ++seed) {
+  for (uint64_t seed = 0; seed < test::random_trials(500); ++seed) {
     SCOPED_TRACE("seed " + std::to_string(seed));
     test::Random rng(seed);
     const int64_t kh = rng.integer(1, 3), kw = rng.integer(1, 3);
@@ -355,9 +355,9 @@ TEST_P(SmallCoutConv, TransposedBitExact) {
     }
     ++checked;
   }
-  EXPECT_GT(checked, 450);
+  EXPECT_GT(checked, test::random_trials(450));
   if (vector_isa(isa) == Isa::avx512vnni)
-    EXPECT_GT(applied, 250);
+    EXPECT_GT(applied, test::random_trials(250));
   else
     EXPECT_EQ(applied, 0);
 }
@@ -371,7 +371,7 @@ TEST_P(SmallCoutConv, TransposedPhasesChannelTailsBitExact) {
   any.pad = {1, 0, 0, 1};
   if (!conv::transposed_phases_apply(isa, any)) GTEST_SKIP() << "no phase kernel on " << name_of(isa);
   int checked = 0;
-  for (uint64_t seed = 0; seed < 300; ++seed) {
+  for (uint64_t seed = 0; seed < test::random_trials(300); ++seed) {
     SCOPED_TRACE("seed " + std::to_string(seed));
     test::Random rng(seed);
     ref::ConvTranspose2dParams p;
@@ -408,7 +408,7 @@ TEST_P(SmallCoutConv, TransposedPhasesChannelTailsBitExact) {
         },
         weights);
   }
-  EXPECT_GT(checked, 200);
+  EXPECT_GT(checked, test::random_trials(200));
 }
 
 // The detector's 2x2 stride-2 upsampling from 24 channels to 1, on a smaller map.

@@ -46,7 +46,7 @@ TEST(ByteMap, RowsMatchPlainLookupAndCopy) {
   elementwise::ByteTable table;
   for (auto& v : table)
     v = static_cast<uint8_t>(rng.integer(0, 255));
-  for (int trial = 0; trial < 300; ++trial) {
+  for (int trial = 0; trial < test::random_trials(300); ++trial) {
     const int64_t width = rng.integer(1, 150), rows = rng.integer(1, 9);
     const int64_t in_stride = width + rng.integer(0, 5), out_stride = width + rng.integer(0, 70);
     std::vector<uint8_t> in(static_cast<size_t>(rows * in_stride));
@@ -77,7 +77,7 @@ TEST(QuantizedAdd, EveryPairMatchesReference) {
     a[static_cast<size_t>(i)] = static_cast<uint8_t>(i / 256),
     b[static_cast<size_t>(i)] = static_cast<uint8_t>(i % 256);
   int checked = 0;
-  for (uint64_t seed = 0; seed < 120; ++seed) {
+  for (uint64_t seed = 0; seed < test::random_trials(120); ++seed) {
     SCOPED_TRACE("seed " + std::to_string(seed));
     test::Random rng(seed);
     auto params = [&] {
@@ -105,7 +105,7 @@ TEST(QuantizedAdd, EveryPairMatchesReference) {
       ASSERT_EQ(got[65536 - 13 + 7 + i], want.data[3 + i]);
     ++checked;
   }
-  EXPECT_GT(checked, 100);
+  EXPECT_GT(checked, test::random_trials(100));
 }
 
 TEST(BinaryTable, MatchesReferenceWithBroadcasting) {
@@ -113,7 +113,7 @@ TEST(BinaryTable, MatchesReferenceWithBroadcasting) {
       {{1, 7, 5, 16}, {1, 7, 5, 16}}, {{2, 4, 3, 8}, {2, 1, 1, 8}},
       {{1, 1, 1, 8}, {3, 4, 5, 8}},   {{6, 5}, {5}},
       {{3, 1, 5}, {1, 4, 1}},         {{1}, {2, 3, 4, 5}}};
-  for (uint64_t seed = 0; seed < 60; ++seed)
+  for (uint64_t seed = 0; seed < test::random_trials(60); ++seed)
     for (const auto& [sa, sb] : shapes) {
       SCOPED_TRACE("seed " + std::to_string(seed) + " " + to_string(sa) + " x " + to_string(sb));
       test::Random rng(seed);
@@ -132,7 +132,7 @@ TEST(BinaryTable, MatchesReferenceWithBroadcasting) {
 }
 
 TEST(FastMaxPool, MatchesReference) {
-  for (uint64_t seed = 0; seed < 300; ++seed) {
+  for (uint64_t seed = 0; seed < test::random_trials(300); ++seed) {
     SCOPED_TRACE("seed " + std::to_string(seed));
     test::Random rng(seed);
     ref::Pool2dParams p;

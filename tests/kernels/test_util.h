@@ -24,6 +24,31 @@
 
 namespace octet::test {
 
+// Whether this test program is built with AddressSanitizer or ThreadSanitizer (gcc defines the macros; clang
+// 14 only __SANITIZE_ADDRESS__, so __has_feature too).
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+inline constexpr bool kSanitized = true;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+inline constexpr bool kSanitized = true;
+#else
+inline constexpr bool kSanitized = false;
+#endif
+#else
+inline constexpr bool kSanitized = false;
+#endif
+
+// How many of a random test's `trials` run: all of them in a plain build, a quarter under a sanitizer.
+// There each trial costs 10-30 times as much (ASan + UBSan: the kernel tests took most of CI's test time),
+// and what the run looks for is a memory error or undefined behaviour on some code path: the first trials
+// reach the same paths (the tests cycle their seeds through their shape classes and draw extreme values
+// throughout), while the plain builds, Release and aarch64, check every trial's bytes. A test that counts
+// how often a path was taken scales its threshold the same way, random_trials(threshold). consteval, so
+// that a loop compares with a known non-negative constant (no signedness warning).
+consteval int random_trials(int trials) {
+  return kSanitized ? trials / 4 : trials;
+}
+
 // Every random test draws from a fixed seed so a failure reproduces; the seed is printed on failure by the
 // SCOPED_TRACE the tests add.
 class Random {

@@ -29,7 +29,7 @@ conv::TransposedGemm prepare_gemm(Isa isa, bool on_model, const Tensor<W>& w, co
 }
 
 void gemm_bit_exact_with_reference(Isa isa, RequantMode mode, bool on_model) {
-  for (uint64_t seed = 0; seed < 200; ++seed) {
+  for (uint64_t seed = 0; seed < test::random_trials(200); ++seed) {
     SCOPED_TRACE("seed " + std::to_string(seed));
     test::Random rng(seed);
     const int64_t k = rng.integer(1, 3), cin = rng.integer(1, 40), cout = rng.integer(1, 40);
@@ -82,7 +82,7 @@ void gemm_wide_rows_written_in_place(Isa isa, RequantMode mode, bool on_model) {
 // written. Channel counts of whole blocks (the GEMM writes kernel-row runs in place) and others (copied per
 // tap), rows of several pixel tiles, 1 and 3 threads.
 void gemm_strided_output_slice(Isa isa, RequantMode mode, bool on_model) {
-  for (uint64_t seed = 0; seed < 120; ++seed) {
+  for (uint64_t seed = 0; seed < test::random_trials(120); ++seed) {
     SCOPED_TRACE("seed " + std::to_string(seed));
     test::Random rng(seed + 3000);
     const int64_t k = rng.integer(1, 3), cin = rng.integer(1, 40);
@@ -151,7 +151,7 @@ TEST(TransposedPhases, BitExactWithReference) {
   for (const RequantMode mode : test::kRequantModes) {
     SCOPED_TRACE("requant " + std::string(name_of(mode)));
     int checked = 0;
-    for (uint64_t seed = 0; seed < 400; ++seed) {
+    for (uint64_t seed = 0; seed < test::random_trials(400); ++seed) {
       SCOPED_TRACE("seed " + std::to_string(seed));
       test::Random rng(seed);
       ref::ConvTranspose2dParams p;
@@ -208,7 +208,7 @@ TEST(TransposedPhases, BitExactWithReference) {
         check(w);
       }
     }
-    EXPECT_GT(checked, 300);
+    EXPECT_GT(checked, test::random_trials(300));
   }
 }
 

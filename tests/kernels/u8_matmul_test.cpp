@@ -83,7 +83,7 @@ Case random_case(test::Random& rng, uint64_t seed) {
 class U8MatMulFast : public ::testing::TestWithParam<Isa> {};
 
 TEST_P(U8MatMulFast, BitExactWithTheReference) {
-  for (uint64_t seed = 0; seed < 100; ++seed) {
+  for (uint64_t seed = 0; seed < test::random_trials(100); ++seed) {
     SCOPED_TRACE("seed " + std::to_string(seed));
     test::Random rng(seed);
     expect_same(random_case(rng, seed), GetParam());

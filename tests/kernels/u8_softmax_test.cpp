@@ -18,7 +18,7 @@ namespace {
 class U8SoftmaxFast : public ::testing::TestWithParam<Isa> {};
 
 TEST_P(U8SoftmaxFast, BitExactWithTheReference) {
-  for (uint64_t seed = 0; seed < 120; ++seed) {
+  for (uint64_t seed = 0; seed < test::random_trials(120); ++seed) {
     SCOPED_TRACE("seed " + std::to_string(seed));
     test::Random rng(seed);
     // Every 11th: rows of one element, whose float-mode quotient overflows with s_out = 1/256 or 1/255.
