@@ -28,9 +28,13 @@ namespace octet::conv {
 //              im2col tiles; on AVX-512, groups of at most 8 output channels run AVX2's microkernel
 //              (narrow_gemm_isa)
 //   depthwise  groups == C_in, one input channel per group: a vector kernel across channels; also grouped
-//              convolutions with fewer output channels per group than kVectorGroupOut, whose per-group
-//              GEMMs would be a few columns wide, on an input expanded so that each output channel finds
-//              its group's i-th input channel at the same place (run_depthwise)
+//              convolutions whose groups have as many input as output channels, G, with G dividing the
+//              vector width and less than it (ResNeXt's 4 and 8 and RegNet's 8 on AVX-512, 2 and 4 on
+//              AVX2, 2 on NEON), whose per-group GEMMs would be a few columns wide: each vector of input
+//              channels holds whole groups and the kernel moves each output channel's i-th operand into
+//              its lane (lane_group); and the other grouped convolutions with fewer output channels per
+//              group than kVectorGroupOut, on an input expanded so that each output channel finds its
+//              group's i-th input channel at the same place (run_depthwise)
 struct FloatConv2d {
   Isa isa = Isa::scalar;
   ref::Conv2dParams params;
@@ -48,6 +52,8 @@ struct FloatConv2d {
   // depthwise with an expanded input: element [i][oc] of an expanded pixel is input channel
   // expand_from[i * C_out + oc] = (oc / group_out) * group_in + i
   std::vector<int32_t> expand_from;
+  // depthwise on the input itself, for groups of lane_group input and output channels (FloatDepthwiseRow)
+  int64_t lane_group = 0;
   std::vector<float> bias;  // [C_out], or empty for none
 };
 
@@ -68,18 +74,37 @@ void float_depthwise_row_scalar(const FloatDepthwiseRow& row) {
   float_depthwise_row_simd<simd::ScalarArch>(row);
 }
 
+void no_grouped_row_kernel(const FloatDepthwiseRow& row, int64_t width) {
+  throw Error("float_conv2d: no kernel for groups of " + std::to_string(row.lane_group) +
+              " channels in vectors of " + std::to_string(width) + " floats, with " +
+              std::to_string(row.channels) + " channels");
+}
+
 namespace {
 
 constexpr int64_t round_up(int64_t x, int64_t m) {
   return (x + m - 1) / m * m;
 }
 
-// Grouped convolutions with fewer output channels per group than this run on the depthwise kernel.
-// (AMD Zen 4, 1 thread, 3x3: with the GEMMs on im2col rows 4 per group ran 4.5x faster there; since the
-// GEMMs read their input in place with 8-float vectors (run_direct_rows, narrow_gemm_isa), 4 per group
-// run faster on them (ResNeXt's 32 x 4 on 56 x 56: 2.0 -> 1.55 ms; 64 x 4 on 28 x 28 the same), 2 per
-// group still 2.6x slower.)
+// Grouped convolutions with fewer output channels per group than this run on the depthwise kernel with an
+// expanded input, unless lane_group() takes them (which also takes some wider groups). (AMD Zen 4, 1 thread,
+// 3x3: with the GEMMs on im2col rows 4 per group ran 4.5x faster there; since the GEMMs read their input
+// in place with 8-float vectors (run_direct_rows, narrow_gemm_isa), 4 per group run faster on them
+// (ResNeXt's 32 x 4 on 56 x 56: 2.0 -> 1.55 ms; 64 x 4 on 28 x 28 the same), 2 per group still 2.6x
+// slower.)
 constexpr int64_t kVectorGroupOut = 4;
+
+// Groups of G input and G output channels run on the depthwise kernel without an expanded input
+// (FloatDepthwiseRow::lane_group) where G divides the ISA's vector width and is less than it: returns G
+// there, else 0. (AMD Zen 5, 1 thread, ResNeXt-50's grouped 3x3 layers against their GEMMs: groups of 4
+// on 56 x 56, 7-8 -> 38-42 GMAC/s on AVX-512 and 7 -> 23 on AVX2; groups of 8 on 28 x 28, 18-20 -> 28-44
+// on AVX-512. Groups as wide as the vector, each input value splat from memory, ran at 22-30 GMAC/s
+// against the GEMM's 31-32, so they stay on the GEMM.)
+int64_t lane_group(Isa isa, int64_t group_in, int64_t group_out, int64_t out_channels) {
+  const int64_t lanes = float_kernels(isa).lanes;
+  const bool fits = group_in == group_out && group_in > 1 && group_in < lanes && lanes % group_in == 0;
+  return fits && out_channels >= lanes ? group_in : 0;
+}
 
 // The GEMM of groups with at most 8 output channels (RegNet's 8-channel groups) on AVX-512 runs AVX2's
 // microkernel: the same arithmetic per output, in vectors as wide as the group. (16-float vectors were half
@@ -387,7 +412,7 @@ void run_gemm(const FloatConv2d& c, const float* input, int64_t n, int64_t ih, i
 // its group's input channel i at [pixel][i][oc], so that the kernel's lanes find their operands side by
 // side. Depthwise layers with a channel multiplier repeat each input channel; plain ones use the input.
 bool expands_input(const FloatConv2d& c) {
-  return c.group_in > 1 || c.group_out > 1;
+  return c.lane_group == 0 && (c.group_in > 1 || c.group_out > 1);
 }
 
 void run_depthwise(const FloatConv2d& c, const float* input, int64_t n, int64_t ih, int64_t iw, int64_t oh,
@@ -441,6 +466,7 @@ void run_depthwise(const FloatConv2d& c, const float* input, int64_t n, int64_t 
                   .iw = iw,
                   .channels = cout,
                   .inner = gi,
+                  .lane_group = c.lane_group,
                   .weights = c.depthwise_weights.data(),
                   .bias = c.bias.empty() ? nullptr : c.bias.data(),
                   .kernel_h = c.kernel_h,
@@ -483,7 +509,9 @@ std::shared_ptr<const FloatConv2d> prepare_float_conv2d(Isa isa, const float* we
   c->group_out = s[0] / params.groups;
   if (bias != nullptr) c->bias.assign(bias, bias + c->out_channels);
   const int64_t taps = c->kernel_h * c->kernel_w;
-  c->depthwise = params.groups > 1 && (c->group_in == 1 || c->group_out < kVectorGroupOut);
+  c->lane_group = params.groups > 1 ? lane_group(isa, c->group_in, c->group_out, c->out_channels) : 0;
+  c->depthwise =
+      params.groups > 1 && (c->group_in == 1 || c->group_out < kVectorGroupOut || c->lane_group > 0);
   if (c->depthwise) {
     // Tap (ky, kx, i) of output channel oc: weights[oc][ky][kx][i].
     const int64_t gi = c->group_in, cout = c->out_channels;
@@ -491,7 +519,7 @@ std::shared_ptr<const FloatConv2d> prepare_float_conv2d(Isa isa, const float* we
     for (int64_t oc = 0; oc < cout; ++oc)
       for (int64_t t = 0; t < taps * gi; ++t)
         c->depthwise_weights[static_cast<size_t>(t * cout + oc)] = weights[oc * taps * gi + t];
-    if (gi > 1 || c->group_out > 1) {
+    if (expands_input(*c)) {
       c->expand_from.resize(static_cast<size_t>(gi * cout));
       for (int64_t i = 0; i < gi; ++i)
         for (int64_t oc = 0; oc < cout; ++oc)

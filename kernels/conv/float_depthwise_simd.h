@@ -280,6 +280,107 @@ inline void interior_chunk(const FloatDepthwiseRow& d, int64_t ox, int64_t c) {
     depthwise_interior<Arch, kPixels, kVectors>(d, ox, c, d.out);
 }
 
+// kPixels consecutive output pixels from ox, one vector of channels from c, of a grouped convolution with
+// kGroup input and output channels per group on its input itself (d.lane_group): c is a multiple of kGroup,
+// so the vector of input channels from c holds the groups of its output channels, and output channel c + l
+// takes its group's input channel i from lane l / kGroup * kGroup + i, which Lanes::group_lane moves into
+// lane l: the expanded input's value (run_depthwise) without building rows kGroup times the input's size.
+// Each tap's kGroup weight vectors are loaded once for the pixels; a tap outside the image reads zeros and
+// still takes its fma, in (ky, kx, i) order from the bias, as the reference. One permute per fma bounds it
+// (AMD Zen 5: about 40 GMAC/s for groups of 4, 32-44 for groups of 8). Sharing each input column's
+// permutes between the taps that read it, as depthwise_interior shares its loads, was slower: 26 GMAC/s
+// for groups of 8.
+template <class Arch, int kPixels, int kGroup>
+inline void grouped_block(const FloatDepthwiseRow& d, int64_t ox, int64_t c) {
+  using L = simd::Lanes<Arch>;
+  using V = typename L::V;
+  constexpr int64_t W = L::width;
+  static_assert(kGroup < W && W % kGroup == 0);
+  alignas(64) static constexpr float kZeros[W] = {};
+  const auto& p = d.params;
+  const int64_t channels = d.channels;
+  V acc[kPixels][1];
+  detail::start_block<Arch, kPixels, 1>(d, c, acc);
+  const float* w = d.weights + c;
+  for (int64_t ky = 0; ky < d.kernel_h; ++ky) {
+    const int64_t iy = d.oy * p.stride_h - p.pad.top + ky * p.dilation_h;
+    const bool row_inside = iy >= 0 && iy < d.ih;
+    const float* line = row_inside ? d.image + (iy - d.first_row) * d.iw * channels + c : nullptr;
+    for (int64_t kx = 0; kx < d.kernel_w; ++kx, w += kGroup * channels) {
+      V wv[kGroup];
+#pragma GCC unroll 16
+      for (int e = 0; e < kGroup; ++e)
+        wv[e] = L::load(w + e * channels);
+#pragma GCC unroll 8
+      for (int i = 0; i < kPixels; ++i) {
+        const int64_t ix = (ox + i) * p.stride_w - p.pad.left + kx * p.dilation_w;
+        const V xv = L::load(row_inside && ix >= 0 && ix < d.iw ? line + ix * channels : kZeros);
+        // The fold runs E = 0, 1, ... in order: the taps' (ky, kx, i) order.
+        [&]<int... E>(std::integer_sequence<int, E...>) {
+          ((acc[i][0] = L::fma(L::template group_lane<kGroup, E>(xv), wv[E], acc[i][0])), ...);
+        }
+        (std::make_integer_sequence<int, kGroup>());
+      }
+    }
+  }
+  detail::finish_block<Arch, kPixels, 1>(d, acc, d.out + ox * channels + c);
+}
+
+// A row of a grouped convolution on its own input (d.lane_group == kGroup): vectors of channels outside,
+// blocks of up to four pixels inside; the channels past the last whole vector as a vector ending at the
+// last channel, which starts at a multiple of kGroup too (channels and W are multiples of it).
+template <class Arch, int kGroup>
+void grouped_row(const FloatDepthwiseRow& d) {
+  using L = simd::Lanes<Arch>;
+  constexpr int64_t W = L::width;
+  constexpr int kPixels = 4;
+  const auto vector = [&](int64_t c) {
+    int64_t ox = d.ox_begin;
+    for (; ox + kPixels <= d.ox_end; ox += kPixels)
+      grouped_block<Arch, kPixels, kGroup>(d, ox, c);
+    switch (d.ox_end - ox) {
+      case 3:
+        return grouped_block<Arch, 3, kGroup>(d, ox, c);
+      case 2:
+        return grouped_block<Arch, 2, kGroup>(d, ox, c);
+      case 1:
+        return grouped_block<Arch, 1, kGroup>(d, ox, c);
+      default:
+        return;
+    }
+  };
+  int64_t c = 0;
+  for (; c + W <= d.channels; c += W)
+    vector(c);
+  if (c < d.channels) vector(d.channels - W);
+}
+
+// The row of a grouped convolution on its own input, on the variant for its group size (2, 4 or 8, less
+// than the vector width). False for a group size this ISA has no variant for (prepare_float_conv2d does not
+// choose one).
+template <class Arch>
+bool grouped_row_any(const FloatDepthwiseRow& d) {
+  constexpr int64_t W = simd::Lanes<Arch>::width;
+  const auto run = [&]<int kGroup>() {
+    if constexpr (kGroup < W) {
+      grouped_row<Arch, kGroup>(d);
+      return true;
+    }
+    return false;
+  };
+  if (d.channels < W || d.channels % d.lane_group != 0) return false;
+  switch (d.lane_group) {
+    case 2:
+      return run.template operator()<2>();
+    case 4:
+      return run.template operator()<4>();
+    case 8:
+      return run.template operator()<8>();
+    default:
+      return false;
+  }
+}
+
 }  // namespace detail
 
 template <class Arch>
@@ -287,6 +388,10 @@ void float_depthwise_row_simd(const FloatDepthwiseRow& d) {
   using L = simd::Lanes<Arch>;
   constexpr int64_t W = L::width;
   constexpr int kPixels = 4;
+  if (d.lane_group > 1) {
+    if (!detail::grouped_row_any<Arch>(d)) no_grouped_row_kernel(d, W);
+    return;
+  }
   const auto& p = d.params;
   const int64_t channels = d.channels;
   // Interior pixels [x_lo, x_hi): every kernel column inside the image (ix0 >= 0 and

@@ -92,6 +92,29 @@ struct Lanes {
       buffer[i] = p[offset[i]];
     return V::load_aligned(buffer);
   }
+  // Lane l of the result: x's lane l / G * G + E, each run of G lanes filled with its E-th (G divides the
+  // width). One permute (vpermilps, vpermps, tbl): a grouped convolution's in-register expansion
+  // (float_depthwise_simd.h).
+  template <int G, int E>
+  static V group_lane(const V& x) {
+    static_assert(G >= 1 && E >= 0 && E < G && width % G == 0);
+#if defined(__x86_64__)
+    // Runs of at most 4 lie inside each 128-bit lane: an in-lane shuffle with an immediate (vpermilps).
+    if constexpr (G <= 4 && width >= 8) {
+      constexpr int kImm = [] {
+        int imm = 0;
+        for (int j = 0; j < 4; ++j)
+          imm |= (j / G * G + E) << (2 * j);
+        return imm;
+      }();
+      if constexpr (std::is_base_of_v<xsimd::avx512f, Arch>)
+        return _mm512_permute_ps(x, kImm);
+      else
+        return _mm256_permute_ps(x, kImm);
+    }
+#endif
+    return xsimd::swizzle(x, xsimd::make_batch_constant<xsimd::batch<uint32_t, Arch>, GroupLane<G, E>>());
+  }
   static float lane0(const V& v) {
     alignas(64) float buffer[V::size];
     v.store_aligned(buffer);
@@ -181,6 +204,10 @@ struct Lanes {
   }
 
  private:
+  template <int G, int E>
+  struct GroupLane {
+    static constexpr uint32_t get(size_t i, size_t) { return static_cast<uint32_t>(i / G * G + E); }
+  };
   // Lane j + H (mod width) in lane j.
   template <int64_t H>
   struct DownBy {

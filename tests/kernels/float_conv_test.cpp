@@ -371,7 +371,7 @@ TEST(FloatConvReference, MatchesFloat64OnRandomShapes) {
   test::Random rng(101);
   const ConvKind kinds[] = {ConvKind::dense, ConvKind::grouped, ConvKind::depthwise, ConvKind::pointwise,
                             ConvKind::tiny};
-  for (int round = 0; round < 150; ++round) {
+  for (int round = 0; round < test::random_trials(150); ++round) {
     const ConvCase c = random_conv(rng, kinds[round % 5]);
     SCOPED_TRACE("round " + std::to_string(round) + ": " + describe(c));
     const ConvData d = random_data(rng, c, false, c.weights[0]);
@@ -442,7 +442,7 @@ TEST(FloatConvReference, HugeAndTinyMagnitudes) {
 
 TEST(FloatConvTransposeReference, MatchesFloat64OnRandomShapes) {
   test::Random rng(202);
-  for (int round = 0; round < 150; ++round) {
+  for (int round = 0; round < test::random_trials(150); ++round) {
     const TransposedCase c = random_transposed(rng);
     SCOPED_TRACE("round " + std::to_string(round) + ": " + describe(c));
     const ConvData data{random_values(rng, element_count(c.input, "t")),
@@ -514,7 +514,7 @@ TEST(FloatMatmulReference, RejectsBadShapes) {
 
 TEST(FloatGemmReference, MatchesFloat64WithTransposesAlphaBetaAndBroadcastC) {
   test::Random rng(404);
-  for (int round = 0; round < 80; ++round) {
+  for (int round = 0; round < test::random_trials(80); ++round) {
     const int64_t m = rng.integer(1, 9), k = rng.integer(0, 40), n = rng.integer(1, 9);
     const bool ta = rng.coin(), tb = rng.coin();
     const Shape c_shapes[] = {{}, {n}, {1, n}, {m, 1}, {m, n}, {1}, {1, 1}};
@@ -641,7 +641,7 @@ TEST_P(FloatConvFast, ConvolutionsMatchTheReference) {
   test::Random rng(505);
   const ConvKind kinds[] = {ConvKind::dense, ConvKind::grouped, ConvKind::depthwise, ConvKind::pointwise,
                             ConvKind::tiny};
-  for (int round = 0; round < 200; ++round) {
+  for (int round = 0; round < test::random_trials(200); ++round) {
     ConvCase c = random_conv(rng, kinds[round % 5], round % 3 == 0 ? 20 : 9);
     const bool specials = round % 4 == 3;
     SCOPED_TRACE("round " + std::to_string(round) + ": " + describe(c) + (specials ? " specials" : ""));
@@ -683,6 +683,13 @@ TEST_P(FloatConvFast, LayerShapesMatchTheReference) {
                           {{1, 9, 9, 8}, {24, 3, 3, 1}, 1, 1, 8},
                           {{1, 7, 8, 16}, {48, 3, 3, 2}, 1, 1, 8},
                           {{1, 5, 300, 64}, {64, 3, 3, 4}, 1, 1, 16},
+                          // Groups of as many input as output channels on the input itself (lane_group):
+                          // ResNeXt's 4, 8 and 16 per group, strided, and RegNet's 8 with channels past the
+                          // last whole vector (40 = 16 + 16 + 8, the last vector from channel 24).
+                          {{1, 10, 9, 64}, {64, 3, 3, 4}, 1, 1, 16},
+                          {{2, 11, 10, 64}, {64, 3, 3, 8}, 2, 1, 8},
+                          {{1, 7, 7, 96}, {96, 3, 3, 16}, 1, 1, 6},
+                          {{1, 9, 13, 40}, {40, 3, 3, 8}, 1, 1, 5},
                           // Channels past the last whole vector (MobileNetV3's 72 and 120): a last vector
                           // overlapping the one before, depthwise and grouped.
                           {{1, 11, 13, 72}, {72, 3, 3, 1}, 1, 1, 72},
@@ -724,6 +731,36 @@ TEST_P(FloatConvFast, LayerShapesMatchTheReference) {
   }
 }
 
+// Groups of as many input as output channels, 2 to 16 (ResNeXt's and RegNet's), which run on the
+// depthwise kernel without an expanded input where the group size divides the ISA's vector width
+// (FloatDepthwiseRow::lane_group): group sizes up to and past the width, channel counts below a vector and
+// past the last whole one (a last vector overlapping the one before), every pixel count of a block (rows of
+// 1 to 13 pixels), strides, dilations and padding wider than the kernel, batches of 2, specials.
+TEST_P(FloatConvFast, GroupsOfEqualWidthMatchTheReference) {
+  test::Random rng(808);
+  const int64_t sizes[] = {2, 4, 8, 16};
+  for (int round = 0; round < test::random_trials(160); ++round) {
+    ConvCase c;
+    auto& p = c.params;
+    const int64_t g = sizes[round % 4];
+    p.groups = round % 7 == 6 ? rng.integer(2, 3) : rng.integer(2, 64 / g + 3);
+    const int64_t kh = rng.integer(1, 4), kw = rng.integer(1, 4);
+    p.stride_h = rng.integer(1, 2), p.stride_w = rng.integer(1, 3);
+    p.dilation_h = rng.integer(1, 5) == 5 ? 2 : 1, p.dilation_w = rng.integer(1, 5) == 5 ? 3 : 1;
+    p.pad = {rng.integer(0, kh), rng.integer(0, kw), rng.integer(0, kh), rng.integer(0, kw)};
+    const int64_t extent_h = p.dilation_h * (kh - 1) + 1, extent_w = p.dilation_w * (kw - 1) + 1;
+    const int64_t ih = std::max(rng.integer(1, 9), extent_h - p.pad.top - p.pad.bottom);
+    const int64_t iw = std::max(rng.integer(1, 26), extent_w - p.pad.left - p.pad.right);
+    c.input = {rng.integer(1, 4) == 4 ? 2 : 1, ih, iw, p.groups * g};
+    c.weights = {p.groups * g, kh, kw, g};
+    c.bias = rng.coin();
+    c.clamp = random_clamp(rng);
+    const bool specials = round % 5 == 4;
+    SCOPED_TRACE("round " + std::to_string(round) + ": " + describe(c) + (specials ? " specials" : ""));
+    check_conv(GetParam(), c, random_data(rng, c, specials, c.weights[0]));
+  }
+}
+
 TEST_P(FloatConvFast, MinusZeroBiasAndInfiniteWeightsAtThePadding) {
   // The edge semantics of the definition survive the fast paths: -0 biases, zero weights and infinite
   // weights on padding taps (im2col zeros, the depthwise kernel's zero vector).
@@ -745,11 +782,27 @@ TEST_P(FloatConvFast, MinusZeroBiasAndInfiniteWeightsAtThePadding) {
     SCOPED_TRACE(describe(c));
     check_conv(GetParam(), c, d);
   }
+  // Groups of 4 and of 8 on their input (lane_group), a row of 6 pixels: blocks of four and of two.
+  for (const int64_t g : {4, 8}) {
+    ConvCase c;
+    c.input = {1, 5, 6, 32};
+    c.weights = {32, 3, 3, g};
+    c.params.pad = {1, 1, 1, 1};
+    c.params.groups = 32 / g;
+    c.bias = true;
+    ConvData d = random_data(rng, c, false, c.weights[0]);
+    for (auto& b : d.bias)
+      b = -0.0f;
+    for (size_t i = 0; i < d.weights.size(); ++i)
+      d.weights[i] = i % 9 == 0 ? kInf : (i % 3 == 0 ? -0.0f : 0.0f);
+    SCOPED_TRACE(describe(c));
+    check_conv(GetParam(), c, d);
+  }
 }
 
 TEST_P(FloatConvFast, TransposedConvolutionsMatchTheReference) {
   test::Random rng(808);
-  for (int round = 0; round < 120; ++round) {
+  for (int round = 0; round < test::random_trials(120); ++round) {
     const TransposedCase c = random_transposed(rng, round % 3 == 0 ? 14 : 7);
     const bool specials = round % 4 == 3;
     SCOPED_TRACE("round " + std::to_string(round) + ": " + describe(c) + (specials ? " specials" : ""));
@@ -795,7 +848,7 @@ TEST_P(FloatConvFast, FusedActivationsEqualTheConvolutionThenTheOperator) {
     ref::float_unary(a, v.data(), v.data(), static_cast<int64_t>(v.size()));
     return v;
   };
-  for (int round = 0; round < 60; ++round) {
+  for (int round = 0; round < test::random_trials(60); ++round) {
     const UnaryParams& activation = activations[round % 6];
     const ConvCase c = fused_epilogue_case(rng, round);
     SCOPED_TRACE("round " + std::to_string(round) + ": " + describe(c) + " then " +
@@ -837,7 +890,7 @@ TEST_P(FloatConvFast, FusedResidualAddsEqualTheConvolutionThenTheAdd) {
   // element, then the clamp and the activation, each rounding as the separate operators round.
   test::Random rng(1212);
   const UnaryParams activations[] = {{}, {UnaryOp::silu}, {UnaryOp::relu}, {UnaryOp::tanh}};
-  for (int round = 0; round < 60; ++round) {
+  for (int round = 0; round < test::random_trials(60); ++round) {
     const UnaryParams& activation = activations[round % 4];
     const ConvCase c = fused_epilogue_case(rng, round);
     const bool specials = round % 4 == 3;
@@ -944,7 +997,7 @@ TEST_P(FloatConvFast, SumsBlockedOverKMatchTheReference) {
 
 TEST_P(FloatConvFast, GemmMatchesTheReference) {
   test::Random rng(1001);
-  for (int round = 0; round < 60; ++round) {
+  for (int round = 0; round < test::random_trials(60); ++round) {
     const int64_t rows = round % 5 == 0 ? rng.integer(90, 230) : rng.integer(0, 20);
     const int64_t k = rng.integer(0, 70), n = round % 3 == 0 ? rng.integer(60, 150) : rng.integer(1, 40);
     const int64_t lda = k + rng.integer(0, 3), ldo = n + rng.integer(0, 5);
