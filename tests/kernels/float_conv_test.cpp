@@ -767,28 +767,18 @@ TEST_P(FloatConvFast, MinusZeroBiasAndInfiniteWeightsAtThePadding) {
   test::Random rng(707);
   // Depthwise widths 6, 4 and 3: border blocks of one pixel beside interior blocks, and rows too narrow
   // for an interior block, checked in blocks of four and of three.
-  for (const auto& [groups, width] : {std::pair<int64_t, int64_t>{1, 6}, {19, 6}, {19, 4}, {19, 3}}) {
+  // Then groups of 4 and of 8 on their input (lane_group), 32 channels, a row of 6 pixels: blocks of four
+  // and of two.
+  struct Layer {
+    int64_t groups, width, cin, cout, cin_per_group;
+  };
+  for (const Layer& l : {Layer{1, 6, 5, 21, 5}, Layer{19, 6, 19, 19, 1}, Layer{19, 4, 19, 19, 1},
+                         Layer{19, 3, 19, 19, 1}, Layer{8, 6, 32, 32, 4}, Layer{4, 6, 32, 32, 8}}) {
     ConvCase c;
-    c.input = {1, 5, width, groups == 1 ? 5 : 19};
-    c.weights = {groups == 1 ? 21 : 19, 3, 3, groups == 1 ? 5 : 1};
+    c.input = {1, 5, l.width, l.cin};
+    c.weights = {l.cout, 3, 3, l.cin_per_group};
     c.params.pad = {1, 1, 1, 1};
-    c.params.groups = groups;
-    c.bias = true;
-    ConvData d = random_data(rng, c, false, c.weights[0]);
-    for (auto& b : d.bias)
-      b = -0.0f;
-    for (size_t i = 0; i < d.weights.size(); ++i)
-      d.weights[i] = i % 9 == 0 ? kInf : (i % 3 == 0 ? -0.0f : 0.0f);
-    SCOPED_TRACE(describe(c));
-    check_conv(GetParam(), c, d);
-  }
-  // Groups of 4 and of 8 on their input (lane_group), a row of 6 pixels: blocks of four and of two.
-  for (const int64_t g : {4, 8}) {
-    ConvCase c;
-    c.input = {1, 5, 6, 32};
-    c.weights = {32, 3, 3, g};
-    c.params.pad = {1, 1, 1, 1};
-    c.params.groups = 32 / g;
+    c.params.groups = l.groups;
     c.bias = true;
     ConvData d = random_data(rng, c, false, c.weights[0]);
     for (auto& b : d.bias)
