@@ -24,7 +24,6 @@ struct FloatKernels {
   const pooling::FloatPoolKernels* pool;
   const resize::FloatResizeKernels* resize;
   const reduce::FloatReduceKernels* reduce;
-  int64_t lanes;  // floats per vector in these kernels (simd::Lanes<Arch>::width), 1 for the scalar ones
 };
 
 // The kernels of `isa`, which the CPU must support; an ISA of another architecture gets the scalar ones.

@@ -45,9 +45,9 @@ if [[ ! -f "$onnx_dir/ONNXConfig.cmake" ]]; then
   rm -rf "$debs"
 fi
 
-# Without the test programs whose code under test computes the same on every architecture (the references
-# and quantization arithmetic against float64, constant decoding: OCTET_BUILD_PORTABLE_TESTS in
-# tests/CMakeLists.txt), which the x86 builds run.
+# Without the test programs whose code under test is the same portable C++ on every architecture, with no
+# per-ISA kernel (the references and quantization arithmetic against float64, constant decoding:
+# OCTET_BUILD_PORTABLE_TESTS in tests/CMakeLists.txt), which the x86 builds run.
 cmake -S . -B "$build_dir" -DCMAKE_TOOLCHAIN_FILE="$PWD/cmake/toolchain-aarch64.cmake" \
   -DCMAKE_BUILD_TYPE=Release -DOCTET_BUILD_BENCHMARKS=OFF -DOCTET_BUILD_PORTABLE_TESTS=OFF \
   -DONNX_DIR="$onnx_dir"

@@ -42,11 +42,17 @@ inline constexpr bool kSanitized = false;
 // There each trial costs 10-30 times as much (ASan + UBSan: the kernel tests took most of CI's test time),
 // and what the run looks for is a memory error or undefined behaviour on some code path: the first trials
 // reach the same paths (the tests cycle their seeds through their shape classes and draw extreme values
-// throughout), while the plain builds, Release and aarch64, check every trial's bytes. A test that counts
-// how often a path was taken scales its threshold the same way, random_trials(threshold). consteval, so
-// that a loop compares with a known non-negative constant (no signedness warning).
+// throughout), while the plain builds, Release and aarch64, check every trial's bytes. The test programs
+// that the aarch64 build leaves out (OCTET_TEST_EVERY_TRIAL, tests/CMakeLists.txt) run every trial under
+// the sanitizers too: UBSan is what stands in for their aarch64 run. A test that counts how often a path
+// was taken scales its threshold the same way, random_trials(threshold). consteval, so that a loop compares
+// with a known non-negative constant (no signedness warning).
 consteval int random_trials(int trials) {
+#ifdef OCTET_TEST_EVERY_TRIAL
+  return trials;
+#else
   return kSanitized ? trials / 4 : trials;
+#endif
 }
 
 // Every random test draws from a fixed seed so a failure reproduces; the seed is printed on failure by the
