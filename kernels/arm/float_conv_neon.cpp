@@ -16,6 +16,8 @@ void float_gemm_block_neon(const FloatGemmBlock& block) {
 namespace octet::conv {
 
 void float_depthwise_row_neon(const FloatDepthwiseRow& row) {
+  // Its vectors are the GEMM's, whose width prepare_float_conv2d reads (float_tile) for lane_group.
+  static_assert(gemm::float_tile(Isa::neon).vector_width == simd::Lanes<xsimd::neon64>::width);
   float_depthwise_row_simd<xsimd::neon64>(row);
 }
 

@@ -101,14 +101,15 @@ constexpr int64_t kVectorGroupOut = 4;
 // on AVX-512. Groups as wide as the vector, each input value splat from memory, ran at 22-30 GMAC/s
 // against the GEMM's 31-32, so they stay on the GEMM.)
 int64_t lane_group(Isa isa, int64_t group_in, int64_t group_out, int64_t out_channels) {
-  const int64_t lanes = float_kernels(isa).lanes;
+  const int64_t lanes = gemm::float_tile(isa).vector_width;  // the depthwise kernel's too (float_conv_*.cpp)
   const bool fits = group_in == group_out && group_in > 1 && group_in < lanes && lanes % group_in == 0;
   return fits && out_channels >= lanes ? group_in : 0;
 }
 
-// The GEMM of groups with at most 8 output channels (RegNet's 8-channel groups) on AVX-512 runs AVX2's
-// microkernel: the same arithmetic per output, in vectors as wide as the group. (16-float vectors were half
-// zero padding; AMD Zen 4 runs 8-float FMAs at the same rate per float.)
+// The GEMM of groups with at most 8 output channels (RegNet's 8-channel groups before lane_group() took
+// them; groups of unequal widths still) on AVX-512 runs AVX2's microkernel: the same arithmetic per
+// output, in vectors as wide as the group. (16-float vectors were half zero padding; AMD Zen 4 runs
+// 8-float FMAs at the same rate per float.)
 Isa narrow_gemm_isa(Isa isa, int64_t group_out) {
   return vector_isa(isa) == Isa::avx512vnni && group_out <= 8 ? Isa::avx2 : isa;
 }
@@ -551,6 +552,10 @@ void run(const FloatConv2d& c, const float* input, int64_t n, int64_t h, int64_t
     run_depthwise(c, input, n, h, w, oh, ow, output, residual);
   else
     run_gemm(c, input, n, h, w, oh, ow, output, residual);
+}
+
+int64_t lane_group_of(const FloatConv2d& c) {
+  return c.lane_group;
 }
 
 std::shared_ptr<const FloatConvTranspose2d> prepare_float_conv_transpose2d(

@@ -29,6 +29,10 @@ std::shared_ptr<const FloatConv2d> prepare_float_conv2d(Isa isa, const float* we
 // the convolution was prepared with adds_residual. It must not overlap the output.
 void run(const FloatConv2d& conv, const float* input, int64_t n, int64_t h, int64_t w, float* output,
          const float* residual = nullptr);
+// G when the convolution runs as a grouped convolution of G input and G output channels per group on the
+// depthwise kernel without expanding its input (FloatDepthwiseRow::lane_group), else 0: for tests, which
+// check that the layers it is meant for take it.
+int64_t lane_group_of(const FloatConv2d& conv);
 
 std::shared_ptr<const FloatConvTranspose2d> prepare_float_conv_transpose2d(
     Isa isa, const float* weights, const Shape& weight_shape, const float* bias,

@@ -262,15 +262,12 @@ inline void depthwise_pixel(const FloatDepthwiseRow& d, int64_t ox) {
 }
 
 // kPixels interior pixels from ox, channels [c, c + kVectors * W), on the variant compiled for the layer's
-// kernel width and inner count where there is one: 3x3 depthwise, and ResNeXt's / RegNet's groups of 4
-// and 8 channels (the grouped layers' expanded input).
+// kernel width where there is one (3x3 and 5x5 depthwise). (Variants for 3x3 with 4 and 8 inputs per
+// output channel served ResNeXt's and RegNet's groups on an expanded input; those groups run on the GEMM
+// or on their own input now (grouped_block), and the layers left on an expanded input are rare.)
 template <class Arch, int kPixels, int kVectors>
 inline void interior_chunk(const FloatDepthwiseRow& d, int64_t ox, int64_t c) {
-  if (d.inner == 4 && d.kernel_w == 3)
-    depthwise_interior<Arch, kPixels, kVectors, 3, 4>(d, ox, c, d.out);
-  else if (d.inner == 8 && d.kernel_w == 3)
-    depthwise_interior<Arch, kPixels, kVectors, 3, 8>(d, ox, c, d.out);
-  else if (d.inner != 1)
+  if (d.inner != 1)
     depthwise_interior<Arch, kPixels, kVectors, 0, 0>(d, ox, c, d.out);
   else if (d.kernel_w == 3)
     depthwise_interior<Arch, kPixels, kVectors, 3>(d, ox, c, d.out);
@@ -287,7 +284,7 @@ inline void interior_chunk(const FloatDepthwiseRow& d, int64_t ox, int64_t c) {
 // lane l: the expanded input's value (run_depthwise) without building rows kGroup times the input's size.
 // Each tap's kGroup weight vectors are loaded once for the pixels; a tap outside the image reads zeros and
 // still takes its fma, in (ky, kx, i) order from the bias, as the reference. One permute per fma bounds it
-// (AMD Zen 5: about 40 GMAC/s for groups of 4, 32-44 for groups of 8). Sharing each input column's
+// (AMD Zen 5: about 40 GMAC/s for groups of 4, 28-44 for groups of 8). Sharing each input column's
 // permutes between the taps that read it, as depthwise_interior shares its loads, was slower: 26 GMAC/s
 // for groups of 8.
 template <class Arch, int kPixels, int kGroup>
@@ -416,9 +413,13 @@ void float_depthwise_row_simd(const FloatDepthwiseRow& d) {
   const int64_t left_end = blocked ? x_lo : d.ox_end, right_begin = blocked ? x_hi : d.ox_end;
   const bool checked_blocks = d.inner == 1 && channels >= W;
   const auto for_checked_blocks = [&](auto&& f) {
-    for (const auto& [begin, end] : {std::pair{d.ox_begin, left_end}, std::pair{right_begin, d.ox_end}})
+    // (Lanes' own index arithmetic, not std::min or std::pair: see kernels/simd/float_lanes.h.)
+    const auto blocks = [&](int64_t begin, int64_t end) {
       for (int64_t ox = begin; ox < end; ox += kPixels)
-        f(ox, std::min<int64_t>(kPixels, end - ox));
+        f(ox, L::smaller(kPixels, end - ox));
+    };
+    blocks(d.ox_begin, left_end);
+    blocks(right_begin, d.ox_end);
   };
   // Channel chunks outside, pixels inside: one chunk's window rows stay in L1 while the pixels sweep them.
   const auto chunk = [&]<int kVectors>(int64_t c) {

@@ -17,6 +17,8 @@ void float_gemm_block_avx512(const FloatGemmBlock& block) {
 namespace octet::conv {
 
 void float_depthwise_row_avx512(const FloatDepthwiseRow& row) {
+  // Its vectors are the GEMM's, whose width prepare_float_conv2d reads (float_tile) for lane_group.
+  static_assert(gemm::float_tile(Isa::avx512vnni).vector_width == simd::Lanes<xsimd::avx512bw>::width);
   float_depthwise_row_simd<xsimd::avx512bw>(row);
 }
 

@@ -671,21 +671,25 @@ TEST_P(FloatConvFast, LayerShapesMatchTheReference) {
                           {{2, 31, 45, 3}, {72, 7, 7, 3}, 2, 3, 1},
                           // Weights over 128 KiB: im2col tiles, strided with borders.
                           {{1, 15, 13, 64}, {72, 3, 3, 64}, 2, 1, 1},
-                          // RegNet's 8-channel groups, read in place group by group (on AVX-512 with AVX2's
-                          // 8-float microkernel), strided and not.
+                          // RegNet's 8-channel groups, strided and not: read in place group by group on
+                          // AVX2 and the scalar ISA, on their input (lane_group) on AVX-512.
                           {{1, 13, 17, 48}, {48, 3, 3, 8}, 2, 1, 6},
                           {{2, 9, 11, 40}, {40, 3, 3, 8}, 1, 1, 5},
-                          // Grouped with few output channels per group (the depthwise kernel on an expanded
-                          // input, in bands of rows): ResNeXt's 4 x 4, strided, a channel multiplier, 2 in x
-                          // 6 out, and rows so wide that a band is one output row.
+                          // ResNeXt's 4 x 4 groups, strided (the GEMM on the scalar ISA, lane_group on the
+                          // others but NEON), a channel multiplier and 3 in x 3 out (the depthwise kernel on
+                          // an expanded input, in bands of rows, everywhere), 2 in x 6 out (the GEMM), and
+                          // rows so wide that a band is one output row.
                           {{1, 9, 11, 32}, {32, 3, 3, 4}, 1, 1, 8},
                           {{2, 13, 12, 32}, {32, 3, 3, 4}, 2, 1, 8},
                           {{1, 9, 9, 8}, {24, 3, 3, 1}, 1, 1, 8},
+                          {{1, 9, 11, 24}, {24, 3, 3, 3}, 2, 1, 8},
                           {{1, 7, 8, 16}, {48, 3, 3, 2}, 1, 1, 8},
                           {{1, 5, 300, 64}, {64, 3, 3, 4}, 1, 1, 16},
+                          {{1, 5, 300, 48}, {48, 3, 3, 3}, 1, 1, 16},
                           // Groups of as many input as output channels on the input itself (lane_group):
-                          // ResNeXt's 4, 8 and 16 per group, strided, and RegNet's 8 with channels past the
-                          // last whole vector (40 = 16 + 16 + 8, the last vector from channel 24).
+                          // ResNeXt's 4, 8 and 16 per group (16: the GEMM), strided, and RegNet's 8 with
+                          // channels past the last whole vector (40 = 16 + 16 + 8, the last vector from
+                          // channel 24).
                           {{1, 10, 9, 64}, {64, 3, 3, 4}, 1, 1, 16},
                           {{2, 11, 10, 64}, {64, 3, 3, 8}, 2, 1, 8},
                           {{1, 7, 7, 96}, {96, 3, 3, 16}, 1, 1, 6},
@@ -731,6 +735,22 @@ TEST_P(FloatConvFast, LayerShapesMatchTheReference) {
   }
 }
 
+// Floats per vector of the float kernels of `isa`.
+int64_t vector_floats(Isa isa) {
+  switch (vector_isa(isa)) {
+    case Isa::avx512vnni:
+      return 16;
+    case Isa::avx2:
+      return 8;
+    case Isa::neon:
+    case Isa::neon_dotprod:
+    case Isa::neon_i8mm:
+      return 4;
+    default:
+      return 1;
+  }
+}
+
 // Groups of as many input as output channels, 2 to 16 (ResNeXt's and RegNet's), which run on the
 // depthwise kernel without an expanded input where the group size divides the ISA's vector width
 // (FloatDepthwiseRow::lane_group): group sizes up to and past the width, channel counts below a vector and
@@ -757,7 +777,14 @@ TEST_P(FloatConvFast, GroupsOfEqualWidthMatchTheReference) {
     c.clamp = random_clamp(rng);
     const bool specials = round % 5 == 4;
     SCOPED_TRACE("round " + std::to_string(round) + ": " + describe(c) + (specials ? " specials" : ""));
-    check_conv(GetParam(), c, random_data(rng, c, specials, c.weights[0]));
+    const ConvData d = random_data(rng, c, specials, c.weights[0]);
+    const auto conv = conv::prepare_float_conv2d(GetParam(), d.weights.data(), c.weights, d.bias_or_null(),
+                                                 c.params, c.clamp);
+    // The layers the path is for take it: groups narrower than the vector, which they divide, and at least
+    // one vector of channels.
+    const int64_t lanes = vector_floats(GetParam());
+    EXPECT_EQ(conv::lane_group_of(*conv), g < lanes && p.groups * g >= lanes ? g : 0);
+    expect_runs_as(*conv, c.input, d.input.data(), reference_conv(c, d));
   }
 }
 
