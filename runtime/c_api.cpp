@@ -112,8 +112,12 @@ octet_status guarded(const char* function, octet_status octet_error_status, Body
     return OCTET_OK;
   } catch (const ApiError& e) {
     return fail(function, e.status(), e.what());
-  } catch (const std::bad_alloc&) {
-    return fail(function, OCTET_ERROR_OUT_OF_MEMORY, "out of memory");
+  } catch (const std::bad_alloc& e) {
+    // An allocation the runtime can describe (runtime/out_of_memory.h: the activation arena) says what it
+    // was for; a plain std::bad_alloc says only its class.
+    const std::string what = e.what();
+    return fail(function, OCTET_ERROR_OUT_OF_MEMORY,
+                what == std::bad_alloc().what() ? "out of memory" : ("out of memory: " + what).c_str());
   } catch (const std::length_error& e) {
     // A container asked for more than it can ever hold: an allocation that cannot succeed.
     return fail(function, OCTET_ERROR_OUT_OF_MEMORY, e.what());

@@ -8,11 +8,37 @@
 
 #include "kernels/error.h"
 #include "runtime/copy_bytes.h"
+#include "runtime/out_of_memory.h"
 #include "runtime/session_impl.h"
 
 namespace octet {
 
 namespace {
+
+std::string mib(int64_t bytes) {
+  std::ostringstream text;
+  text.precision(1);
+  text << std::fixed << static_cast<double>(bytes) / (1024.0 * 1024.0) << " MiB";
+  return text.str();
+}
+
+// What a failed allocation of the activation arena says: its size, and the largest tensor in it, by name,
+// shape and producer (a shape that makes the arena too large shows there first).
+std::string arena_failure(const runtime::Program& program) {
+  const graph::Graph& g = program.graph;
+  const std::vector<int64_t>& sizes = program.plan.sizes;
+  std::string text = "cannot allocate the " + mib(program.plan.arena_bytes) +
+                     " of activation memory that these input shapes need";
+  if (sizes.empty()) return text;
+  const auto largest =
+      static_cast<graph::ValueId>(std::max_element(sizes.begin(), sizes.end()) - sizes.begin());
+  const graph::Value& v = g.value(largest);
+  text += "; the largest tensor in it is '" + v.name + "' " + to_string(onnx_shape(v)) + ", " +
+          mib(sizes[static_cast<size_t>(largest)]);
+  for (const graph::Node& node : g.nodes)
+    if (node.output == largest) text += ", the output of node '" + node.name + "' (" + node.onnx_op + ")";
+  return text + " (SessionOptions::max_arena_bytes makes a plan above a limit an error before allocating)";
+}
 
 using runtime::copy_bytes;
 
@@ -131,7 +157,12 @@ std::vector<HostTensor> Session::Impl::execute(const runtime::Program& program,
                                                const std::vector<bool>& quantized_outputs, bool profile) {
   check_arena(program);
   const graph::Graph& g = program.graph;
-  std::byte* base = arena.reserve(program.plan.arena_bytes, options.max_arena_bytes);
+  std::byte* base = nullptr;
+  try {
+    base = arena.reserve(program.plan.arena_bytes, options.max_arena_bytes);
+  } catch (const std::bad_alloc&) {
+    throw runtime::OutOfMemory(arena_failure(program));
+  }
   // Constants live in the program, inputs the operators read as they are in the caller's tensor (below),
   // everything else in the arena. Operators never write to a constant or to a graph input (only the
   // in-place Concat writes into another value's bytes, and only into a Concat's output).

@@ -115,6 +115,43 @@ Options parse(std::span<const std::string_view> args) {
   return o;
 }
 
+// Random data of `info`'s type, `n` elements of `shape`, drawn so that it spans the input's quantization
+// range, as feed[info.name].
+void add_random_input(std::map<std::string, HostTensor>& feed, const TensorInfo& info,
+                      const std::vector<int64_t>& shape, size_t n, std::mt19937& rng) {
+  std::uniform_int_distribution<int> byte(0, 255);
+  switch (info.dtype) {
+    case DataType::uint8: {
+      std::vector<uint8_t> v(n);
+      for (auto& x : v)
+        x = static_cast<uint8_t>(byte(rng));
+      feed.emplace(info.name, HostTensor::from_uint8(shape, std::move(v)));
+      break;
+    }
+    case DataType::float32: {
+      const float scale = info.scale > 0 ? info.scale : 1.0f / 64;
+      std::vector<float> v(n);
+      for (auto& x : v)
+        x = scale * static_cast<float>(byte(rng) - info.zero_point);
+      feed.emplace(info.name, HostTensor::from_float(shape, std::move(v)));
+      break;
+    }
+    case DataType::int64:
+      feed.emplace(info.name, HostTensor::from_int64(shape, std::vector<int64_t>(n, 0)));
+      break;
+    case DataType::int32:
+      feed.emplace(info.name, HostTensor::from_int32(shape, std::vector<int32_t>(n, 0)));
+      break;
+    case DataType::boolean: {
+      std::vector<uint8_t> v(n);
+      for (auto& x : v)
+        x = static_cast<uint8_t>(byte(rng) & 1);
+      feed.emplace(info.name, HostTensor::from_bool(shape, std::move(v)));
+      break;
+    }
+  }
+}
+
 // Random data of each input's type and shape (the --shape given, or the model's with a dynamic first
 // dimension of --batch), drawn so that it spans the input's quantization range; or the .npy file given.
 std::map<std::string, HostTensor> make_inputs(const Model& model, const Options& o) {
@@ -129,36 +166,11 @@ std::map<std::string, HostTensor> make_inputs(const Model& model, const Options&
     if (const auto it = o.inputs.shapes.find(info.name); it != o.inputs.shapes.end()) shape = it->second;
     if (!shape.empty() && shape[0] < 0) shape[0] = o.batch;
     const auto n = static_cast<size_t>(element_count(shape, info.name));
-    std::uniform_int_distribution<int> byte(0, 255);
-    switch (info.dtype) {
-      case DataType::uint8: {
-        std::vector<uint8_t> v(n);
-        for (auto& x : v)
-          x = static_cast<uint8_t>(byte(rng));
-        feed.emplace(info.name, HostTensor::from_uint8(shape, std::move(v)));
-        break;
-      }
-      case DataType::float32: {
-        const float scale = info.scale > 0 ? info.scale : 1.0f / 64;
-        std::vector<float> v(n);
-        for (auto& x : v)
-          x = scale * static_cast<float>(byte(rng) - info.zero_point);
-        feed.emplace(info.name, HostTensor::from_float(shape, std::move(v)));
-        break;
-      }
-      case DataType::int64:
-        feed.emplace(info.name, HostTensor::from_int64(shape, std::vector<int64_t>(n, 0)));
-        break;
-      case DataType::int32:
-        feed.emplace(info.name, HostTensor::from_int32(shape, std::vector<int32_t>(n, 0)));
-        break;
-      case DataType::boolean: {
-        std::vector<uint8_t> v(n);
-        for (auto& x : v)
-          x = static_cast<uint8_t>(byte(rng) & 1);
-        feed.emplace(info.name, HostTensor::from_bool(shape, std::move(v)));
-        break;
-      }
+    try {
+      add_random_input(feed, info, shape, n, rng);
+    } catch (const std::bad_alloc&) {
+      throw Error("bench: cannot allocate random data for input '" + info.name + "' " + to_string(shape) +
+                  " (" + std::to_string(n) + " elements): give a smaller --shape, or its data with --input");
     }
   }
   return feed;

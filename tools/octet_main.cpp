@@ -2,6 +2,7 @@
 
 #include <exception>
 #include <iostream>
+#include <new>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -94,6 +95,9 @@ int main(int argc, char** argv) {
     return 2;
   } catch (const octet::Error& e) {
     std::cerr << "octet: error: " << e.what() << "\n";
+    return 1;
+  } catch (const std::bad_alloc& e) {
+    std::cerr << "octet: out of memory: " << e.what() << "\n";
     return 1;
   } catch (const std::exception& e) {
     std::cerr << "octet: internal error: " << e.what() << "\n";

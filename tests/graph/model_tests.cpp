@@ -29,9 +29,14 @@
 #include <thread>
 #include <vector>
 
+#include <onnx/onnx_pb.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
 #include "kernels/quantization/element_type.h"
 #include "kernels/quantization/quantize.h"
 #include "octet/octet.h"
+#include "tests/kernels/test_util.h"
 #include "tools/npy.h"
 
 namespace octet {
@@ -932,6 +937,86 @@ TEST(SessionOptionsTest, ArenaLimitBelowThePlanThrows) {
   // Exactly the plan is enough.
   Session fits(model, {.max_arena_bytes = model.planned_arena_bytes()});
   EXPECT_NO_THROW(fits.run(read_inputs(model, kSmallNet)));
+}
+
+// An ONNX model, x [1, 3] float -> two Expands to [2^20, 2^10, 3] (12 GiB each) -> Add -> ReduceMax: an
+// activation arena of at least 24 GiB.
+std::string model_with_a_large_arena() {
+  onnx::ModelProto m;
+  m.set_ir_version(8);
+  m.add_opset_import()->set_version(13);
+  onnx::GraphProto& g = *m.mutable_graph();
+  g.set_name("large_arena");
+  const auto tensor = [](onnx::ValueInfoProto* v, const std::string& name, std::vector<int64_t> dims) {
+    v->set_name(name);
+    auto* t = v->mutable_type()->mutable_tensor_type();
+    t->set_elem_type(onnx::TensorProto::FLOAT);
+    for (const int64_t d : dims)
+      t->mutable_shape()->add_dim()->set_dim_value(d);
+  };
+  tensor(g.add_input(), "x", {1, 3});
+  tensor(g.add_output(), "y", {1, 1, 1});
+  onnx::TensorProto& shape = *g.add_initializer();
+  shape.set_name("shape");
+  shape.set_data_type(onnx::TensorProto::INT64);
+  shape.add_dims(3);
+  for (const int64_t d : {int64_t{1} << 20, int64_t{1} << 10, int64_t{3}})
+    shape.add_int64_data(d);
+  const auto node = [&](const std::string& op, const std::string& name, std::vector<std::string> inputs,
+                        const std::string& output) {
+    onnx::NodeProto& n = *g.add_node();
+    n.set_op_type(op);
+    n.set_name(name);
+    for (const std::string& i : inputs)
+      n.add_input(i);
+    n.add_output(output);
+  };
+  node("Expand", "broadcast_a", {"x", "shape"}, "wide_a");
+  node("Expand", "broadcast_b", {"x", "shape"}, "wide_b");
+  node("Add", "sum", {"wide_a", "wide_b"}, "wide_sum");
+  node("ReduceMax", "peak", {"wide_sum"}, "y");
+  return m.SerializeAsString();
+}
+
+// A plan that cannot be allocated fails as the std::bad_alloc it is (the C API's OUT_OF_MEMORY), whose
+// message says what it was for: the arena's size and its largest tensor, by name, shape and node. The
+// allocation is made to fail whatever the machine's memory and overcommit policy: the process's address
+// space is limited to what it has mapped plus 2 GiB while the run is tried (Linux on x86-64; not under the
+// sanitizers, whose allocators abort on a failed request, nor under qemu, which maps memory of its own).
+TEST(SessionOptionsTest, AnArenaThatCannotBeAllocatedSaysWhatItHolds) {
+#if !defined(__linux__) || !defined(__x86_64__)
+  GTEST_SKIP() << "limits the address space with Linux's RLIMIT_AS, on x86-64 only";
+#else
+  if (test::kSanitized) GTEST_SKIP() << "the sanitizers' allocators abort on a failed request";
+  const std::string bytes = model_with_a_large_arena();
+  const Model model = Model::load_from_memory(std::as_bytes(std::span(bytes)));
+  ASSERT_GT(model.planned_arena_bytes(), int64_t{24} << 30);
+  Session session(model);
+  const std::map<std::string, HostTensor> inputs = {{"x", HostTensor::from_float({1, 3}, {1, 2, 3})}};
+  long pages = 0;
+  std::ifstream("/proc/self/statm") >> pages;
+  ASSERT_GT(pages, 0);
+  rlimit before{};
+  ASSERT_EQ(getrlimit(RLIMIT_AS, &before), 0);
+  rlimit limited = before;
+  limited.rlim_cur =
+      static_cast<rlim_t>(pages) * static_cast<rlim_t>(sysconf(_SC_PAGESIZE)) + (rlim_t{2} << 30);
+  if (before.rlim_cur != RLIM_INFINITY && before.rlim_cur < limited.rlim_cur)
+    limited.rlim_cur = before.rlim_cur;
+  ASSERT_EQ(setrlimit(RLIMIT_AS, &limited), 0);
+  std::string what;
+  try {
+    (void)session.run(inputs);
+  } catch (const std::bad_alloc& e) {
+    what = e.what();
+  }
+  ASSERT_EQ(setrlimit(RLIMIT_AS, &before), 0);
+  ASSERT_FALSE(what.empty()) << "a run needing " << model.planned_arena_bytes()
+                             << " bytes of activation memory ran";
+  EXPECT_NE(what.find("of activation memory that these input shapes need"), std::string::npos) << what;
+  EXPECT_NE(what.find("[1048576, 1024, 3]"), std::string::npos) << what;
+  EXPECT_NE(what.find("the output of node '"), std::string::npos) << what;
+#endif
 }
 
 TEST(SessionOptionsTest, NegativeThreadsThrow) {
