@@ -984,13 +984,13 @@ std::string model_with_a_large_arena() {
 // space is limited to what it has mapped plus 2 GiB while the run is tried (Linux on x86-64; not under the
 // sanitizers, whose allocators abort on a failed request, nor under qemu, which maps memory of its own).
 TEST(SessionOptionsTest, AnArenaThatCannotBeAllocatedSaysWhatItHolds) {
+  const std::string bytes = model_with_a_large_arena();
+  const Model model = Model::load_from_memory(std::as_bytes(std::span(bytes)));
+  ASSERT_GT(model.planned_arena_bytes(), int64_t{24} << 30);
 #if !defined(__linux__) || !defined(__x86_64__)
   GTEST_SKIP() << "limits the address space with Linux's RLIMIT_AS, on x86-64 only";
 #else
   if (test::kSanitized) GTEST_SKIP() << "the sanitizers' allocators abort on a failed request";
-  const std::string bytes = model_with_a_large_arena();
-  const Model model = Model::load_from_memory(std::as_bytes(std::span(bytes)));
-  ASSERT_GT(model.planned_arena_bytes(), int64_t{24} << 30);
   Session session(model);
   const std::map<std::string, HostTensor> inputs = {{"x", HostTensor::from_float({1, 3}, {1, 2, 3})}};
   long pages = 0;
@@ -1003,14 +1003,20 @@ TEST(SessionOptionsTest, AnArenaThatCannotBeAllocatedSaysWhatItHolds) {
       static_cast<rlim_t>(pages) * static_cast<rlim_t>(sysconf(_SC_PAGESIZE)) + (rlim_t{2} << 30);
   if (before.rlim_cur != RLIM_INFINITY && before.rlim_cur < limited.rlim_cur)
     limited.rlim_cur = before.rlim_cur;
-  ASSERT_EQ(setrlimit(RLIMIT_AS, &limited), 0);
   std::string what;
-  try {
-    (void)session.run(inputs);
-  } catch (const std::bad_alloc& e) {
-    what = e.what();
+  {
+    // The limit holds for this block only, whatever leaves it: the shard's other tests run after this one.
+    struct Restore {
+      rlimit limit;
+      ~Restore() { setrlimit(RLIMIT_AS, &limit); }
+    } restore{before};
+    ASSERT_EQ(setrlimit(RLIMIT_AS, &limited), 0);
+    try {
+      (void)session.run(inputs);
+    } catch (const std::bad_alloc& e) {
+      what = e.what();
+    }
   }
-  ASSERT_EQ(setrlimit(RLIMIT_AS, &before), 0);
   ASSERT_FALSE(what.empty()) << "a run needing " << model.planned_arena_bytes()
                              << " bytes of activation memory ran";
   EXPECT_NE(what.find("of activation memory that these input shapes need"), std::string::npos) << what;
