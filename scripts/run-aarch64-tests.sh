@@ -2,10 +2,14 @@
 # Cross-compiles octet for aarch64 (cmake/toolchain-aarch64.cmake) and runs the test suite under
 # qemu-aarch64 (QEMU_CPU=max: dotprod and i8mm, so the scalar, neon, neon_dotprod and neon_i8mm kernels),
 # checks the dispatch on an ARMv8.0 CPU without dotprod (QEMU_CPU=cortex-a53: scalar and neon only),
-# then, given a host (x86) build, requires the aarch64 `octet run` outputs of every test model (on
-# neon_i8mm; the suite requires the other ISAs to agree with it) to be byte-identical to the host's.
+# then, given a host (x86) build, requires every test model's outputs on aarch64 to be byte-identical to the
+# host's (session_isa_test's digests of them, on each side after it required all of that side's ISAs and
+# thread counts to agree).
 #
 #   scripts/run-aarch64-tests.sh [--compare HOST_BUILD_DIR]        (build dir: build-aarch64)
+#   scripts/run-aarch64-tests.sh --install-only     only what follows: the packages and libonnx's .debs
+#   scripts/run-aarch64-tests.sh --build-only       install and build, run nothing (CI builds it in the
+#                                                   background and runs the suite later)
 #
 # Installs only what is missing, all from Debian's packages through apt-get: the cross compiler,
 # qemu-user, and the arm64 builds of oneTBB, GoogleTest and protobuf (dpkg --add-architecture arm64).
@@ -14,12 +18,19 @@
 # directory, where CMake finds them through ONNX_DIR. xsimd is header-only and shared with the host.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-source scripts/model-inputs.sh
 
 host_build=""
-if [[ "${1:-}" == "--compare" ]]; then
-  host_build="${2:?--compare needs the host build directory, e.g. build}"
-fi
+stop_after=""
+case "${1:-}" in
+  "") ;;
+  --compare) host_build="${2:?--compare needs the host build directory, e.g. build}" ;;
+  --install-only) stop_after=install ;;
+  --build-only) stop_after=build ;;
+  *)
+    echo "usage: scripts/run-aarch64-tests.sh [--compare HOST_BUILD_DIR | --install-only | --build-only]" >&2
+    exit 2
+    ;;
+esac
 build_dir=${OCTET_AARCH64_BUILD_DIR:-build-aarch64}
 jobs=${JOBS:-$(nproc)}
 
@@ -44,6 +55,7 @@ if [[ ! -f "$onnx_dir/ONNXConfig.cmake" ]]; then
   for deb in "$debs"/*.deb; do dpkg-deb -x "$deb" "$onnx_root"; done
   rm -rf "$debs"
 fi
+if [[ "$stop_after" == install ]]; then exit 0; fi
 
 # Without the test programs whose code under test is the same portable C++ on every architecture, with no
 # per-ISA kernel (the references and quantization arithmetic against float64, constant decoding:
@@ -51,7 +63,10 @@ fi
 cmake -S . -B "$build_dir" -DCMAKE_TOOLCHAIN_FILE="$PWD/cmake/toolchain-aarch64.cmake" \
   -DCMAKE_BUILD_TYPE=Release -DOCTET_BUILD_BENCHMARKS=OFF -DOCTET_BUILD_PORTABLE_TESTS=OFF \
   -DONNX_DIR="$onnx_dir"
+build_start=$SECONDS
 cmake --build "$build_dir" -j "$jobs"
+echo "run-aarch64-tests: built $build_dir in $((SECONDS - build_start)) s"
+if [[ "$stop_after" == build ]]; then exit 0; fi
 
 # The ISA instances each CPU model runs, from the kernel tests' own list. Instances are named
 # <isa>_<requant mode> (neon_fixed_point, neon_float): the fixed_point ones name each ISA once.
@@ -77,8 +92,13 @@ expect_isas() {  # cpu, expected list
 # qemu executes those instructions the same way on both CPU models).
 expect_isas cortex-a53 "neon scalar "
 expect_isas max "neon neon_dotprod neon_i8mm scalar "
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
 echo "== ctest under qemu-aarch64, QEMU_CPU=max =="
-QEMU_CPU=max ctest --test-dir "$build_dir" --output-on-failure -j "$jobs"
+# session_isa_test writes a digest of every test model's outputs (both requantization modes, float and
+# quantized outputs) to OCTET_OUTPUT_DIGESTS, after requiring every aarch64 ISA on 1 to 4 threads to give
+# the same bytes: the comparison with x86 below needs no run of its own under qemu.
+OCTET_OUTPUT_DIGESTS="$out/aarch64.txt" QEMU_CPU=max ctest --test-dir "$build_dir" --output-on-failure -j "$jobs"
 
 if [[ -z "$host_build" ]]; then
   echo "run-aarch64-tests: no --compare HOST_BUILD_DIR, skipping the comparison with x86 outputs"
@@ -86,53 +106,20 @@ if [[ -z "$host_build" ]]; then
 fi
 
 echo "== Test model outputs: aarch64 (qemu, every ISA) against $host_build =="
-host_octet="$host_build/tools/octet"
-arm_octet="$build_dir/tools/octet"
-out=$(mktemp -d)
-trap 'rm -rf "$out"' EXIT
-# One model's host run and its aarch64 runs compared with it; the models run two at a time (most of a
-# run under qemu is start-up and translation, one core each).
-compare_model() {  # model, then its input arguments
-  local model=$1; shift
-  local dir
-  dir=$(mktemp -d -p "$out")
-  for mode in fixed float; do
-    rm -rf "$dir/host"
-    "$host_octet" run "$model" "$@" --requant "$mode" --output-dir "$dir/host" > /dev/null
-    # One aarch64 ISA per architecture pair is enough here: the suite above (session_isa_test) required
-    # every aarch64 ISA, on 1 to 4 threads, to give the same bytes as the default one on every test model.
-    # OCTET_ARM_COMPARE_ISAS widens it (e.g. "scalar neon neon_dotprod neon_i8mm").
-    local isas
-    read -r -a isas <<< "${OCTET_ARM_COMPARE_ISAS:-neon_i8mm}"
-    for isa in "${isas[@]}"; do
-      rm -rf "$dir/arm"
-      QEMU_CPU=max OCTET_ISA=$isa qemu-aarch64 "$arm_octet" run "$model" "$@" --threads 2 \
-        --requant "$mode" --output-dir "$dir/arm" > /dev/null
-      if ! diff -rq "$dir/host" "$dir/arm" > /dev/null; then
-        echo "FAIL: $model (--requant $mode): aarch64 $isa outputs differ from $host_build's"
-        return 1
-      fi
-    done
-  done
-  rm -rf "$dir"
-}
-checked=0
-running=0
-pids=()
-for model in tests/models/onnx/*.onnx; do
-  if ! model_input_args "$host_octet" "$model" "$out/info" args; then
-    continue  # refused by design, on every architecture (model_tests checks the refusal)
-  fi
-  compare_model "$model" "${args[@]}" &
-  pids+=($!)
-  checked=$((checked + 1))
-  if ((${#pids[@]} >= jobs)); then
-    wait "${pids[0]}" || { echo "FAIL: aarch64 outputs differ (above)"; exit 1; }
-    pids=("${pids[@]:1}")
+# The host build's session_isa_test writes the same digests (after the same check on the host's ISAs).
+host_test="$host_build/tests/runtime/session_isa_test"
+OCTET_OUTPUT_DIGESTS="$out/host.txt" "$host_test" --gtest_brief=1 \
+  --gtest_filter=SessionIsa.EveryIsaGivesTheDefaultIsasBytes
+for side in aarch64 host; do
+  if [[ ! -s "$out/$side.txt" ]]; then
+    echo "FAIL: session_isa_test wrote no output digests on $side"
+    exit 1
   fi
 done
-for pid in "${pids[@]}"; do
-  wait "$pid" || { echo "FAIL: aarch64 outputs differ (above)"; exit 1; }
-done
-echo "aarch64 vs x86: $checked models, byte-identical outputs on [${OCTET_ARM_COMPARE_ISAS:-neon_i8mm}] in" \
-  "both requantization modes (the suite checked that every aarch64 ISA gives the same bytes)"
+if ! diff "$out/host.txt" "$out/aarch64.txt"; then
+  echo "FAIL: the test models' outputs differ between $host_build (<) and aarch64 (>), lines above"
+  exit 1
+fi
+models=$(cut -d' ' -f1 "$out/host.txt" | sort -u | wc -l)
+echo "aarch64 vs x86: $models models, $(wc -l < "$out/host.txt") outputs (both requantization modes, float" \
+  "and quantized), byte-identical (each side's suite checked that all of its ISAs give the same bytes)"

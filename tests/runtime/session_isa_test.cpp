@@ -3,15 +3,25 @@
 // model in both requantization modes (what scripts/check-isa-determinism.sh checks through the `octet`
 // command, here inside the suite, so also under the sanitizers and qemu), and a name that is wrong or not
 // runnable here is refused with a message naming it.
+//
+// With OCTET_OUTPUT_DIGESTS=FILE in the environment, the test also writes a digest of every output it
+// compared to FILE, one line each. Every ISA gave those bytes, so two architectures' files are equal exactly
+// when their outputs are: scripts/run-aarch64-tests.sh --compare diffs the aarch64 suite's (under qemu)
+// with the x86 build's.
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <optional>
 #include <regex>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -48,6 +58,30 @@ bool identical(const HostTensor& a, const HostTensor& b) {
          std::memcmp(a.bytes().data(), b.bytes().data(), a.bytes().size()) == 0;
 }
 
+// FNV-1a, 64 bits: a fixed function of the bytes alone, the same on every architecture and standard library
+// (std::hash promises neither).
+uint64_t fnv1a(std::span<const std::byte> bytes) {
+  uint64_t hash = 0xcbf29ce484222325u;
+  for (const std::byte b : bytes)
+    hash = (hash ^ static_cast<uint64_t>(b)) * 0x100000001b3u;
+  return hash;
+}
+
+// One line per output: model, mode, output form, name, type, shape, quantization parameters (the scale's
+// exact bits) and the hash of the bytes.
+std::string digest_line(const std::string& model, Requantization mode, bool quantized,
+                        const std::string& name, const HostTensor& tensor) {
+  std::string shape;
+  for (const int64_t d : tensor.shape())
+    shape += (shape.empty() ? "" : "x") + std::to_string(d);
+  char numbers[96];
+  std::snprintf(numbers, sizeof numbers, "scale %a zp %d fnv1a %016llx", static_cast<double>(tensor.scale()),
+                static_cast<int>(tensor.zero_point()),
+                static_cast<unsigned long long>(fnv1a(tensor.bytes())));
+  return model + " " + name_of(mode) + (quantized ? " quantized " : " float ") + name + " " +
+         name_of(tensor.dtype()) + " [" + shape + "] " + numbers + "\n";
+}
+
 TEST(SessionIsa, ListsWhatThisCpuRuns) {
   const std::vector<std::string> isas = available_isas();
   ASSERT_FALSE(isas.empty());
@@ -61,6 +95,8 @@ TEST(SessionIsa, EveryIsaGivesTheDefaultIsasBytes) {
   for (const auto& entry : fs::directory_iterator(kTestModelsDir))
     if (entry.path().extension() == ".onnx") models.push_back(entry.path());
   std::sort(models.begin() + 1, models.end());
+  const char* const digest_path = std::getenv("OCTET_OUTPUT_DIGESTS");
+  std::string digests;
   int compared = 0;
   for (const fs::path& path : models) {
     SCOPED_TRACE(path.filename().string());
@@ -94,11 +130,19 @@ TEST(SessionIsa, EveryIsaGivesTheDefaultIsasBytes) {
                   << (quantized ? ", quantized" : "");
           }
         }
+        for (const auto& [name, tensor] : want)
+          digests += digest_line(path.filename().string(), mode, quantized, name, tensor);
       }
     }
     ++compared;
   }
   EXPECT_GT(compared, 20);
+  if (digest_path != nullptr && *digest_path != '\0') {
+    std::ofstream file(digest_path, std::ios::binary | std::ios::trunc);
+    file << digests;
+    file.close();
+    ASSERT_TRUE(file) << "cannot write OCTET_OUTPUT_DIGESTS=" << digest_path;
+  }
 }
 
 // The message names the bad value and what would have been accepted.
