@@ -74,8 +74,8 @@ fi
 cleanup() {
   local status=$?
   if mountpoint -q "$root/proc" 2>/dev/null; then umount -l "$root/proc" || true; fi
-  if [[ -z "$keep" ]]; then rm -rf --one-file-system "$root"; fi
   rm -f "$root.debootstrap.log"  # there when debootstrap was interrupted
+  if [[ -z "$keep" ]]; then rm -rf --one-file-system "$root"; fi
   exit "$status"
 }
 trap cleanup EXIT

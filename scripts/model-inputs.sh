@@ -1,4 +1,4 @@
-# Sourced by the scripts that run every test model (check-isa-determinism.sh, run-aarch64-tests.sh).
+# Sourced by scripts/check-isa-determinism.sh, which runs every test model through the `octet` command.
 #
 # model_input_args OCTET MODEL INFO_FILE ARRAY: sets the array named ARRAY to the --input arguments of a
 # test model (tests/models/onnx/NAME.onnx reads NAME.input.npy, NAME.input1.npy, ... in the order of its

@@ -7,9 +7,6 @@
 # thread counts to agree).
 #
 #   scripts/run-aarch64-tests.sh [--compare HOST_BUILD_DIR]        (build dir: build-aarch64)
-#   scripts/run-aarch64-tests.sh --install-only     only what follows: the packages and libonnx's .debs
-#   scripts/run-aarch64-tests.sh --build-only       install and build, run nothing (CI builds it in the
-#                                                   background and runs the suite later)
 #
 # Installs only what is missing, all from Debian's packages through apt-get: the cross compiler,
 # qemu-user, and the arm64 builds of oneTBB, GoogleTest and protobuf (dpkg --add-architecture arm64).
@@ -20,14 +17,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 host_build=""
-stop_after=""
 case "${1:-}" in
   "") ;;
   --compare) host_build="${2:?--compare needs the host build directory, e.g. build}" ;;
-  --install-only) stop_after=install ;;
-  --build-only) stop_after=build ;;
   *)
-    echo "usage: scripts/run-aarch64-tests.sh [--compare HOST_BUILD_DIR | --install-only | --build-only]" >&2
+    echo "usage: scripts/run-aarch64-tests.sh [--compare HOST_BUILD_DIR]" >&2
     exit 2
     ;;
 esac
@@ -55,7 +49,6 @@ if [[ ! -f "$onnx_dir/ONNXConfig.cmake" ]]; then
   for deb in "$debs"/*.deb; do dpkg-deb -x "$deb" "$onnx_root"; done
   rm -rf "$debs"
 fi
-if [[ "$stop_after" == install ]]; then exit 0; fi
 
 # Without the test programs whose code under test is the same portable C++ on every architecture, with no
 # per-ISA kernel (the references and quantization arithmetic against float64, constant decoding:
@@ -66,7 +59,6 @@ cmake -S . -B "$build_dir" -DCMAKE_TOOLCHAIN_FILE="$PWD/cmake/toolchain-aarch64.
 build_start=$SECONDS
 cmake --build "$build_dir" -j "$jobs"
 echo "run-aarch64-tests: built $build_dir in $((SECONDS - build_start)) s"
-if [[ "$stop_after" == build ]]; then exit 0; fi
 
 # The ISA instances each CPU model runs, from the kernel tests' own list. Instances are named
 # <isa>_<requant mode> (neon_fixed_point, neon_float): the fixed_point ones name each ISA once.
@@ -108,6 +100,10 @@ fi
 echo "== Test model outputs: aarch64 (qemu, every ISA) against $host_build =="
 # The host build's session_isa_test writes the same digests (after the same check on the host's ISAs).
 host_test="$host_build/tests/runtime/session_isa_test"
+if [[ ! -x "$host_test" ]]; then
+  echo "FAIL: $host_test is not built (--compare needs the host build's test programs)"
+  exit 1
+fi
 OCTET_OUTPUT_DIGESTS="$out/host.txt" "$host_test" --gtest_brief=1 \
   --gtest_filter=SessionIsa.EveryIsaGivesTheDefaultIsasBytes
 for side in aarch64 host; do

@@ -3,19 +3,12 @@
 # (sessions on one shared Model, thread counts, concurrent compilation for new shapes), the C API's test and
 # the graph / runtime model tests. Exits non-zero on any data race or other TSan report.
 #
-#   scripts/run-tsan.sh                 build (what is not built yet) and run
-#   scripts/run-tsan.sh --build-only    build only (CI builds it in the background, runs it later)
+#   scripts/run-tsan.sh
 #
 # OCTET_BUILD_JOBS sets the build's parallelism (default: all cores).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-build_only=0
-case "${1:-}" in
-  "") ;;
-  --build-only) build_only=1 ;;
-  *) echo "usage: scripts/run-tsan.sh [--build-only]" >&2; exit 2 ;;
-esac
 jobs="${OCTET_BUILD_JOBS:-$(nproc)}"
 build_dir=build-tsan
 
@@ -37,7 +30,6 @@ available="$(cmake --build "$build_dir" --target help)"
 if grep -q '\bmodel_tests\b' <<<"$available"; then targets+=(model_tests); fi
 cmake --build "$build_dir" -j "$jobs" --target "${targets[@]}"
 echo "run-tsan: built ${targets[*]} in $((SECONDS - start)) s"
-if ((build_only)); then exit 0; fi
 
 # tsan.supp says why it exists and what it may hold (oneTBB-internal frames only). halt_on_error=0 lists
 # every race of a run, and TSan's exit code (66) still fails the script.
