@@ -96,16 +96,19 @@ void fold_pads(Graph& g) {
   const ValueUses uses(g);
   std::vector<bool> folded(g.nodes.size(), false);
   for (Node& node : g.nodes) {
-    if (node.inputs.empty()) continue;
-    const auto producer = uses.producer.find(node.inputs[0]);
-    if (producer == uses.producer.end() || uses.read_count(node.inputs[0]) != 1) continue;
-    const Node& pad = g.nodes[producer->second];
-    if (pad.kind != OpKind::pad) continue;
-    const std::optional<ref::Padding2d> padding = image_zero_padding(g, pad);
-    if (!padding || !absorb(node, *padding)) continue;
-    node.inputs[0] = pad.inputs[0];
-    node.onnx_op = pad.onnx_op + " + " + node.onnx_op;
-    folded[producer->second] = true;
+    // Pad -> Pad -> Conv folds both, the nearest first: each Pad taken leaves the node reading its input,
+    // which may be another zero Pad read by it alone.
+    while (!node.inputs.empty()) {
+      const auto producer = uses.producer.find(node.inputs[0]);
+      if (producer == uses.producer.end() || uses.read_count(node.inputs[0]) != 1) break;
+      const Node& pad = g.nodes[producer->second];
+      if (pad.kind != OpKind::pad) break;
+      const std::optional<ref::Padding2d> padding = image_zero_padding(g, pad);
+      if (!padding || !absorb(node, *padding)) break;
+      node.inputs[0] = pad.inputs[0];
+      node.onnx_op = pad.onnx_op + " + " + node.onnx_op;
+      folded[producer->second] = true;
+    }
   }
   drop_nodes(g, folded);
 }

@@ -16,7 +16,7 @@ namespace octet::graph {
 //    where the padding would reach the window's extent (which a pool's own padding may not).
 // Applies where the Pad is constant mode, pads only the height and width of a channel-last image by >= 0,
 // its value is +0.0f for float data or the zero point of per-tensor uint8 data, and the convolution or pool
-// is its only reader.
+// is its only reader. Several such Pads in a row (each read only by the next) fold together.
 void fold_pads(Graph& graph);
 
 }  // namespace octet::graph

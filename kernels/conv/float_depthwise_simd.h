@@ -10,7 +10,6 @@
 // Measured (AVX-512, one thread, 3x3 stride 1, 56x56x128): about 45-60 GFLOP/s, depending on whether the
 // input is 64-byte aligned (unaligned vector loads split cache lines; the GEMM kernels hardly notice).
 
-#include <algorithm>
 #include <utility>
 
 #include "kernels/conv/float_depthwise.h"

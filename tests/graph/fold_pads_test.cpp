@@ -38,8 +38,10 @@ enum class Variant {
   ceil_mode,
   uncounted_pool_padding,
   read_twice,
-  graph_output,   // the padded tensor is itself an output of the model
-  beyond_window,  // the pool's padding would reach its 2x2 window
+  graph_output,               // the padded tensor is itself an output of the model
+  beyond_window,              // the pool's padding would reach its 2x2 window
+  two_pads,                   // folds: the first Pad's padding comes as two Pads in a row, both folded
+  two_pads_inner_read_twice,  // the nearer of the two folds; the other, whose output is read twice, stays
 };
 
 struct Built {
@@ -96,8 +98,21 @@ Built model(bool quantized, Variant variant) {
   add_ints(add_node(g, "Conv", "conv1", {x, "w1"}, "c1"), "pads", {1, 1, 1, 1});
   add_node(g, "Relu", "relu1", {"c1"}, "r1");
   const std::string r1 = activation("r1");
-  pads_tensor("p1_pads", {0, 0, 1, 2, 0, 0, 2, 1});
-  add_node(g, "Pad", "pad1", {r1, "p1_pads"}, "p1");
+  std::string pad1_input = r1;
+  if (variant == Variant::two_pads || variant == Variant::two_pads_inner_read_twice) {
+    // The same padding in two steps: rows 1 | 0 and columns 0 | 1, then rows 0 | 2 and columns 2 | 0.
+    pads_tensor("p0_pads", {0, 0, 1, 0, 0, 0, 0, 1});
+    add_node(g, "Pad", "pad0", {r1, "p0_pads"}, "p0");
+    pad1_input = activation("p0");
+    pads_tensor("p1_pads", {0, 0, 0, 2, 0, 0, 2, 0});
+    if (variant == Variant::two_pads_inner_read_twice) {
+      add_node(g, "Relu", "relu0", {pad1_input}, "y0");
+      add_value(*g.mutable_output(), "y0", {});
+    }
+  } else {
+    pads_tensor("p1_pads", {0, 0, 1, 2, 0, 0, 2, 1});
+  }
+  add_node(g, "Pad", "pad1", {pad1_input, "p1_pads"}, "p1");
   const std::string p1 = activation("p1");
   weights("w2", variant == Variant::depthwise ? 1 : kChannels);
   onnx::NodeProto& conv2 = add_node(g, "Conv", "conv2", {p1, "w2"}, "c2");
@@ -183,29 +198,34 @@ TEST(FoldPads, ZeroPadsFoldIntoTheConvolutionAndThePoolWithTheSameBytes) {
       EXPECT_EQ(pads_in(graph::import_onnx(other.onnx, graph::ImportOptions{})), 0);
       expect_same_bytes(other, quantized);
     }
-    const Built built = model(quantized, Variant::foldable);
-    graph::ImportOptions plain;
-    plain.fold_pads = false;
-    EXPECT_EQ(pads_in(graph::import_onnx(built.onnx, plain)), 2);
-    const graph::Graph folded = graph::import_onnx(built.onnx, graph::ImportOptions{});
-    EXPECT_EQ(pads_in(folded), 0);
-    for (const graph::Node& n : folded.nodes) {
-      if (n.name == "conv2") {
-        EXPECT_NE(n.onnx_op.find("Pad + "), std::string::npos) << n.onnx_op;
-        const ref::Conv2dParams& p = quantized ? std::get<graph::ConvAttrs>(n.attrs).conv
-                                               : std::get<graph::FloatConvAttrs>(n.attrs).conv;
-        EXPECT_EQ(p.pad.top, 1);
-        EXPECT_EQ(p.pad.left, 2);
-        EXPECT_EQ(p.pad.bottom, 2);
-        EXPECT_EQ(p.pad.right, 1);
+    // The first Pad alone or as two Pads in a row: the convolution takes the same padding.
+    for (const Variant variant : {Variant::foldable, Variant::two_pads}) {
+      const Built built = model(quantized, variant);
+      graph::ImportOptions plain;
+      plain.fold_pads = false;
+      EXPECT_EQ(pads_in(graph::import_onnx(built.onnx, plain)), variant == Variant::two_pads ? 3 : 2);
+      const graph::Graph folded = graph::import_onnx(built.onnx, graph::ImportOptions{});
+      EXPECT_EQ(pads_in(folded), 0);
+      for (const graph::Node& n : folded.nodes) {
+        if (n.name == "conv2") {
+          EXPECT_NE(n.onnx_op.find(variant == Variant::two_pads ? "Pad + Pad + " : "Pad + "),
+                    std::string::npos)
+              << n.onnx_op;
+          const ref::Conv2dParams& p = quantized ? std::get<graph::ConvAttrs>(n.attrs).conv
+                                                 : std::get<graph::FloatConvAttrs>(n.attrs).conv;
+          EXPECT_EQ(p.pad.top, 1);
+          EXPECT_EQ(p.pad.left, 2);
+          EXPECT_EQ(p.pad.bottom, 2);
+          EXPECT_EQ(p.pad.right, 1);
+        }
+        if (n.name == "pool") {
+          const ref::Pool2dParams& p = std::get<graph::PoolAttrs>(n.attrs).params;
+          EXPECT_TRUE(p.count_include_pad);
+          EXPECT_EQ(p.pad.top + p.pad.left + p.pad.bottom + p.pad.right, 4);
+        }
       }
-      if (n.name == "pool") {
-        const ref::Pool2dParams& p = std::get<graph::PoolAttrs>(n.attrs).params;
-        EXPECT_TRUE(p.count_include_pad);
-        EXPECT_EQ(p.pad.top + p.pad.left + p.pad.bottom + p.pad.right, 4);
-      }
+      expect_same_bytes(built, quantized);
     }
-    expect_same_bytes(built, quantized);
   }
 }
 
@@ -214,10 +234,11 @@ TEST(FoldPads, OtherPadsStay) {
   // would count it differently), a pool that does not count its own padding, a padded tensor that is read
   // twice or is an output of the model, and padding as wide as the pool's window (which the pool itself
   // may not have): the second Pad stays (the first, foldable, folds), the model loads, and the bytes are
-  // the same either way.
-  for (const Variant variant :
-       {Variant::nonzero_value, Variant::pads_channels, Variant::ceil_mode, Variant::uncounted_pool_padding,
-        Variant::read_twice, Variant::graph_output, Variant::beyond_window})
+  // the same either way. Of two Pads in a row before the strided convolution, the farther one stays where
+  // something else reads its output too.
+  for (const Variant variant : {Variant::nonzero_value, Variant::pads_channels, Variant::ceil_mode,
+                                Variant::uncounted_pool_padding, Variant::read_twice, Variant::graph_output,
+                                Variant::beyond_window, Variant::two_pads_inner_read_twice})
     for (const bool quantized : {false, true}) {
       SCOPED_TRACE(std::string(quantized ? "QDQ" : "float") + ", variant " +
                    std::to_string(static_cast<int>(variant)));
