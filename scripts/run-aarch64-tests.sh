@@ -25,6 +25,12 @@ case "${1:-}" in
     exit 2
     ;;
 esac
+# The host build's session_isa_test writes the x86 side of the comparison: checked before the long steps.
+host_test="$host_build/tests/runtime/session_isa_test"
+if [[ -n "$host_build" && ! -x "$host_test" ]]; then
+  echo "FAIL: $host_test is not built (--compare needs the host build's test programs)"
+  exit 1
+fi
 build_dir=${OCTET_AARCH64_BUILD_DIR:-build-aarch64}
 jobs=${JOBS:-$(nproc)}
 
@@ -99,11 +105,6 @@ fi
 
 echo "== Test model outputs: aarch64 (qemu, every ISA) against $host_build =="
 # The host build's session_isa_test writes the same digests (after the same check on the host's ISAs).
-host_test="$host_build/tests/runtime/session_isa_test"
-if [[ ! -x "$host_test" ]]; then
-  echo "FAIL: $host_test is not built (--compare needs the host build's test programs)"
-  exit 1
-fi
 OCTET_OUTPUT_DIGESTS="$out/host.txt" "$host_test" --gtest_brief=1 \
   --gtest_filter=SessionIsa.EveryIsaGivesTheDefaultIsasBytes
 for side in aarch64 host; do

@@ -42,6 +42,8 @@ enum class Variant {
   beyond_window,              // the pool's padding would reach its 2x2 window
   two_pads,                   // folds: the first Pad's padding comes as two Pads in a row, both folded
   two_pads_inner_read_twice,  // the nearer of the two folds; the other, whose output is read twice, stays
+  two_pads_reach_window,      // two Pads of one row before a 2x2 pool: the nearer folds, the other would
+                              // make the pool's padding as tall as its window and stays
 };
 
 struct Built {
@@ -127,8 +129,15 @@ Built model(bool quantized, Variant variant) {
   std::vector<int64_t> p2_pads = {0, 0, 1, 1, 0, 0, 1, 1};
   if (variant == Variant::pads_channels) p2_pads[1] = 1;
   if (variant == Variant::beyond_window) p2_pads = {0, 0, 2, 1, 0, 0, 1, 2};
+  std::string pad2_input = c2;
+  if (variant == Variant::two_pads_reach_window) {
+    pads_tensor("pa_pads", {0, 0, 1, 0, 0, 0, 0, 0});
+    add_node(g, "Pad", "pad_a", {c2, "pa_pads"}, "pa");
+    pad2_input = activation("pa");
+    p2_pads = {0, 0, 1, 0, 0, 0, 0, 0};
+  }
   pads_tensor("p2_pads", p2_pads);
-  std::vector<std::string> pad2_inputs = {c2, "p2_pads"};
+  std::vector<std::string> pad2_inputs = {pad2_input, "p2_pads"};
   if (variant == Variant::nonzero_value) {
     add_tensor(g, "p2_value", TensorProto::FLOAT, {}, float_bytes({0.5f}));
     pad2_inputs.push_back("p2_value");
@@ -137,7 +146,9 @@ Built model(bool quantized, Variant variant) {
   const std::string p2 = activation("p2");
   onnx::NodeProto& pool = add_node(g, "AveragePool", "pool", {p2}, "a");
   add_ints(pool, "kernel_shape",
-           variant == Variant::beyond_window ? std::vector<int64_t>{2, 2} : std::vector<int64_t>{3, 3});
+           variant == Variant::beyond_window || variant == Variant::two_pads_reach_window
+               ? std::vector<int64_t>{2, 2}
+               : std::vector<int64_t>{3, 3});
   if (variant == Variant::ceil_mode) {
     add_ints(pool, "strides", {2, 2});
     onnx::AttributeProto* ceil = pool.add_attribute();
@@ -234,16 +245,36 @@ TEST(FoldPads, OtherPadsStay) {
   // would count it differently), a pool that does not count its own padding, a padded tensor that is read
   // twice or is an output of the model, and padding as wide as the pool's window (which the pool itself
   // may not have): the second Pad stays (the first, foldable, folds), the model loads, and the bytes are
-  // the same either way. Of two Pads in a row before the strided convolution, the farther one stays where
-  // something else reads its output too.
-  for (const Variant variant : {Variant::nonzero_value, Variant::pads_channels, Variant::ceil_mode,
-                                Variant::uncounted_pool_padding, Variant::read_twice, Variant::graph_output,
-                                Variant::beyond_window, Variant::two_pads_inner_read_twice})
+  // the same either way. Of two Pads in a row, the farther one stays where something else reads its output
+  // too, or where it would take the pool's padding to the window's height; the nearer one folds.
+  for (const Variant variant :
+       {Variant::nonzero_value, Variant::pads_channels, Variant::ceil_mode, Variant::uncounted_pool_padding,
+        Variant::read_twice, Variant::graph_output, Variant::beyond_window,
+        Variant::two_pads_inner_read_twice, Variant::two_pads_reach_window})
     for (const bool quantized : {false, true}) {
       SCOPED_TRACE(std::string(quantized ? "QDQ" : "float") + ", variant " +
                    std::to_string(static_cast<int>(variant)));
       const Built built = model(quantized, variant);
-      EXPECT_EQ(pads_in(graph::import_onnx(built.onnx, graph::ImportOptions{})), 1);
+      const graph::Graph folded = graph::import_onnx(built.onnx, graph::ImportOptions{});
+      EXPECT_EQ(pads_in(folded), 1);
+      for (const graph::Node& n : folded.nodes) {
+        if (variant == Variant::two_pads_inner_read_twice && n.name == "conv2") {
+          // The nearer Pad's rows 0 | 2 and columns 2 | 0 only.
+          EXPECT_NE(n.onnx_op.find("Pad + "), std::string::npos) << n.onnx_op;
+          EXPECT_EQ(n.onnx_op.find("Pad + Pad"), std::string::npos) << n.onnx_op;
+          const ref::Conv2dParams& p = quantized ? std::get<graph::ConvAttrs>(n.attrs).conv
+                                                 : std::get<graph::FloatConvAttrs>(n.attrs).conv;
+          EXPECT_EQ(p.pad.top, 0);
+          EXPECT_EQ(p.pad.left, 2);
+          EXPECT_EQ(p.pad.bottom, 2);
+          EXPECT_EQ(p.pad.right, 0);
+        }
+        if (variant == Variant::two_pads_reach_window && n.name == "pool") {
+          const ref::Pool2dParams& p = std::get<graph::PoolAttrs>(n.attrs).params;
+          EXPECT_EQ(p.pad.top, 1);
+          EXPECT_EQ(p.pad.left + p.pad.bottom + p.pad.right, 0);
+        }
+      }
       expect_same_bytes(built, quantized);
     }
 }
