@@ -174,6 +174,16 @@ Built model(bool quantized, Variant variant) {
   return Built{test::serialized(m), input_shape};
 }
 
+// The padding a folded convolution ended with, top, left, bottom, right.
+void expect_conv_pads(const graph::Node& conv, bool quantized, const ref::Padding2d& want) {
+  const ref::Conv2dParams& p = quantized ? std::get<graph::ConvAttrs>(conv.attrs).conv
+                                         : std::get<graph::FloatConvAttrs>(conv.attrs).conv;
+  EXPECT_EQ(p.pad.top, want.top);
+  EXPECT_EQ(p.pad.left, want.left);
+  EXPECT_EQ(p.pad.bottom, want.bottom);
+  EXPECT_EQ(p.pad.right, want.right);
+}
+
 int pads_in(const graph::Graph& g) {
   return test::nodes_of_kind(g, graph::OpKind::pad);
 }
@@ -222,12 +232,7 @@ TEST(FoldPads, ZeroPadsFoldIntoTheConvolutionAndThePoolWithTheSameBytes) {
           EXPECT_NE(n.onnx_op.find(variant == Variant::two_pads ? "Pad + Pad + " : "Pad + "),
                     std::string::npos)
               << n.onnx_op;
-          const ref::Conv2dParams& p = quantized ? std::get<graph::ConvAttrs>(n.attrs).conv
-                                                 : std::get<graph::FloatConvAttrs>(n.attrs).conv;
-          EXPECT_EQ(p.pad.top, 1);
-          EXPECT_EQ(p.pad.left, 2);
-          EXPECT_EQ(p.pad.bottom, 2);
-          EXPECT_EQ(p.pad.right, 1);
+          expect_conv_pads(n, quantized, {.top = 1, .left = 2, .bottom = 2, .right = 1});
         }
         if (n.name == "pool") {
           const ref::Pool2dParams& p = std::get<graph::PoolAttrs>(n.attrs).params;
@@ -262,12 +267,7 @@ TEST(FoldPads, OtherPadsStay) {
           // The nearer Pad's rows 0 | 2 and columns 2 | 0 only.
           EXPECT_NE(n.onnx_op.find("Pad + "), std::string::npos) << n.onnx_op;
           EXPECT_EQ(n.onnx_op.find("Pad + Pad"), std::string::npos) << n.onnx_op;
-          const ref::Conv2dParams& p = quantized ? std::get<graph::ConvAttrs>(n.attrs).conv
-                                                 : std::get<graph::FloatConvAttrs>(n.attrs).conv;
-          EXPECT_EQ(p.pad.top, 0);
-          EXPECT_EQ(p.pad.left, 2);
-          EXPECT_EQ(p.pad.bottom, 2);
-          EXPECT_EQ(p.pad.right, 0);
+          expect_conv_pads(n, quantized, {.top = 0, .left = 2, .bottom = 2, .right = 0});
         }
         if (variant == Variant::two_pads_reach_window && n.name == "pool") {
           const ref::Pool2dParams& p = std::get<graph::PoolAttrs>(n.attrs).params;
