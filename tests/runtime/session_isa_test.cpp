@@ -130,8 +130,9 @@ TEST(SessionIsa, EveryIsaGivesTheDefaultIsasBytes) {
                   << (quantized ? ", quantized" : "");
           }
         }
-        for (const auto& [name, tensor] : want)
-          digests += digest_line(path.filename().string(), mode, quantized, name, tensor);
+        if (digest_path != nullptr)  // hashed only when asked for (the suite runs under qemu and ASan too)
+          for (const auto& [name, tensor] : want)
+            digests += digest_line(path.filename().string(), mode, quantized, name, tensor);
       }
     }
     ++compared;
