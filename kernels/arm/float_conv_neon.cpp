@@ -7,8 +7,7 @@ namespace octet::gemm {
 void float_gemm_block_neon(const FloatGemmBlock& block) {
   using Arch = xsimd::neon64;
   constexpr FloatTile tile = float_tile(Isa::neon);
-  static_assert(tile.vector_width == simd::Lanes<Arch>::width);
-  float_gemm_block_simd<Arch, tile.rows, tile.vectors>(block);
+  float_gemm_block_simd<Arch, tile>(block);
 }
 
 }  // namespace octet::gemm

@@ -297,11 +297,45 @@ bool reads_input_rows(const FloatConv2d& c) {
   return k * c.group_out * static_cast<int64_t>(sizeof(float)) <= kDirectWeightBytes;
 }
 
-// Output row by output row and group by group: the pixels whose every tap is inside the input take their A
-// rows straight from it (row r at stride_w * C_in floats from the last, the group's channels of each tap a
-// K run from where that tap's input starts; a kernel row's taps one run where they are contiguous: groups
-// 1, no horizontal dilation), the others from im2col rows (fill_rows). Either way the same k order,
-// (ky, kx, ci), and the same zeros at padding taps: the bits of run_gemm.
+// Output row by output row and group by group. With groups 1, the pixels whose every tap is inside the input
+// take their A rows straight from it (row r at stride_w * C_in floats from the last, a kernel row's taps
+// one K run from where its input starts, or a run per tap with horizontal dilation), the others from
+// im2col rows (fill_rows). A grouped convolution's task first copies its group's channels of the input rows
+// its kernel rows read into a strip (fill_strip), zeros where a tap falls outside the input, and reads
+// every pixel from there: a kernel row's taps become one run, and the border pixels no longer run as
+// tiles of one row each, whose sums are a single chain of dependent fmas (ResNeXt's 16- and 32-channel
+// groups on 14x14 and 7x7, where the border is a quarter to a half of the pixels). Either way the same k
+// order, (ky, kx, ci), and the same zeros at padding taps: the bits of run_gemm.
+// Output columns per strip: a strip holds kernel_h rows of about this many pixels' taps, in L1 / L2.
+constexpr int64_t kStripColumns = 128;
+
+// The strip of output row y (of image b) from output column x0 on, for group `group`: kernel_h rows, one
+// per ky, each of `width` pixels of the group's group_in channels from input column x0 stride_w - pad_left
+// on (columns x0 to x0 + n - 1 read the first (n - 1) stride_w + (kernel_w - 1) dilation_w + 1); 0.0f
+// where the pixel is outside the input.
+void fill_strip(const FloatConv2d& c, const float* input, int64_t ih, int64_t iw, int64_t b, int64_t y,
+                int64_t x0, int64_t width, int64_t group, float* strip) {
+  const auto& p = c.params;
+  const int64_t cin = c.in_channels, cg = c.group_in;
+  const int64_t ix0 = x0 * p.stride_w - p.pad.left;
+  // The strip's columns that lie inside the input: [lo, hi).
+  const int64_t lo = std::clamp<int64_t>(-ix0, 0, width), hi = std::clamp<int64_t>(iw - ix0, lo, width);
+  for (int64_t ky = 0; ky < c.kernel_h; ++ky, strip += width * cg) {
+    const int64_t iy = y * p.stride_h - p.pad.top + ky * p.dilation_h;
+    if (iy < 0 || iy >= ih) {
+      std::fill_n(strip, width * cg, 0.0f);
+      continue;
+    }
+    std::fill_n(strip, lo * cg, 0.0f);
+    if (lo < hi) {
+      const float* from = input + ((b * ih + iy) * iw + ix0 + lo) * cin + group * cg;
+      for (int64_t j = lo; j < hi; ++j, from += cin)
+        std::copy_n(from, cg, strip + j * cg);
+    }
+    std::fill_n(strip + hi * cg, (width - hi) * cg, 0.0f);
+  }
+}
+
 void run_direct_rows(const FloatConv2d& c, const float* input, int64_t n, int64_t ih, int64_t iw, int64_t oh,
                      int64_t ow, float* output, const float* residual) {
   const auto& p = c.params;
@@ -316,16 +350,27 @@ void run_direct_rows(const FloatConv2d& c, const float* input, int64_t n, int64_
   const int64_t x_begin = std::min(ow, (p.pad.left + p.stride_w - 1) / p.stride_w);
   const int64_t x_end =
       iw + p.pad.left < span ? x_begin : std::clamp((iw + p.pad.left - span) / p.stride_w + 1, x_begin, ow);
-  std::vector<gemm::KRun> runs;
-  for (int64_t ky = 0; ky < c.kernel_h; ++ky) {
-    const int64_t row_start = ky * p.dilation_h * iw * cin;
-    if (cg == cin && p.dilation_w == 1) {
-      runs.push_back({ky * c.kernel_w * cg, c.kernel_w * cg, row_start});
-      continue;
+  // A kernel row's taps in A, from where its input row starts (`row_stride` floats between kernel rows) and
+  // pixels `pixel` floats apart: one run where they are contiguous, else one per tap.
+  auto kernel_runs = [&](int64_t row_stride, int64_t pixel) {
+    std::vector<gemm::KRun> runs;
+    for (int64_t ky = 0; ky < c.kernel_h; ++ky) {
+      if (pixel == cg && p.dilation_w == 1) {
+        runs.push_back({ky * c.kernel_w * cg, c.kernel_w * cg, ky * row_stride});
+        continue;
+      }
+      for (int64_t kx = 0; kx < c.kernel_w; ++kx)
+        runs.push_back({(ky * c.kernel_w + kx) * cg, cg, ky * row_stride + kx * p.dilation_w * pixel});
     }
-    for (int64_t kx = 0; kx < c.kernel_w; ++kx)
-      runs.push_back({(ky * c.kernel_w + kx) * cg, cg, row_start + kx * p.dilation_w * cin});
-  }
+    return runs;
+  };
+  const bool strips = cg < cin;
+  const int64_t strip_columns = std::min(ow, kStripColumns);
+  const int64_t strip_width = (strip_columns - 1) * p.stride_w + (c.kernel_w - 1) * p.dilation_w + 1;
+  // In place: kernel rows dilation_h input rows apart; in a strip, its rows (every strip is as wide: the
+  // row's last may hold columns past its pixels' taps).
+  const std::vector<gemm::KRun> runs =
+      strips ? kernel_runs(strip_width * cg, cg) : kernel_runs(p.dilation_h * iw * cin, cin);
   const gemm::KRun whole{0, k};
   // Few rows (late layers, several B panels): each group's panels split too, so every thread gets work.
   const int64_t splits = column_split(n * oh * groups, panels), per_split = (panels + splits - 1) / splits;
@@ -355,14 +400,27 @@ void run_direct_rows(const FloatConv2d& c, const float* input, int64_t n, int64_
                         residual_at(t0), out + t0 * cout, cout);
       }
     };
-    gathered(0, inside_begin);
-    if (inside_end > inside_begin) {
-      const float* a = input + ((b * ih + iy0) * iw + inside_begin * p.stride_w - p.pad.left) * cin + g * cg;
-      multiply_panels(packed, p0, p1, a, p.stride_w * cin, inside_end - inside_begin, runs.data(),
-                      static_cast<int64_t>(runs.size()), group_bias, c.clamp, residual_at(inside_begin),
-                      out + inside_begin * cout, cout);
+    if (strips) {
+      Scratch& scratch = scratch_space.local();
+      scratch.a.resize(static_cast<size_t>(c.kernel_h * strip_width * cg));
+      for (int64_t x0 = 0; x0 < ow; x0 += strip_columns) {
+        const int64_t columns = std::min(strip_columns, ow - x0);
+        fill_strip(c, input, ih, iw, b, y, x0, strip_width, g, scratch.a.data());
+        multiply_panels(packed, p0, p1, scratch.a.data(), p.stride_w * cg, columns, runs.data(),
+                        static_cast<int64_t>(runs.size()), group_bias, c.clamp, residual_at(x0),
+                        out + x0 * cout, cout);
+      }
+    } else {
+      gathered(0, inside_begin);
+      if (inside_end > inside_begin) {
+        const float* a =
+            input + ((b * ih + iy0) * iw + inside_begin * p.stride_w - p.pad.left) * cin + g * cg;
+        multiply_panels(packed, p0, p1, a, p.stride_w * cin, inside_end - inside_begin, runs.data(),
+                        static_cast<int64_t>(runs.size()), group_bias, c.clamp, residual_at(inside_begin),
+                        out + inside_begin * cout, cout);
+      }
+      gathered(std::max(inside_begin, inside_end), ow);
     }
-    gathered(std::max(inside_begin, inside_end), ow);
     const int64_t col0 = std::min(p0 * panel, c.group_out), col1 = std::min(p1 * panel, c.group_out);
     const int64_t at = row * ow * cout + g * c.group_out + col0;
     finish_block(c.activation, c.isa, c.clamp, nullptr, output + at, ow, col1 - col0, cout);

@@ -19,7 +19,7 @@ namespace octet::gemm {
 
 void float_gemm_block_scalar(const FloatGemmBlock& block) {
   constexpr FloatTile tile = float_tile(Isa::scalar);
-  float_gemm_block_simd<simd::ScalarArch, tile.rows, tile.vectors>(block);
+  float_gemm_block_simd<simd::ScalarArch, tile>(block);
 }
 
 namespace {

@@ -40,7 +40,7 @@ void float_gemm_tile(const FloatGemmBlock& g, const float* a, const float* b, co
       if (values != nullptr) std::memcpy(padded, values, static_cast<size_t>(cols) * sizeof(float));
       from = padded;
     }
-#pragma GCC unroll 8
+#pragma GCC unroll 16
     for (int v = 0; v < kVectors; ++v)
       f(v, L::load(from + v * W));
   };
@@ -50,14 +50,14 @@ void float_gemm_tile(const FloatGemmBlock& g, const float* a, const float* b, co
     return v < full ? L::load(m + r * ld + v * W) : L::load_partial(m + r * ld + v * W, rest);
   };
   if (g.resumes) {
-#pragma GCC unroll 8
+#pragma GCC unroll 16
     for (int r = 0; r < kRows; ++r)
-#pragma GCC unroll 8
+#pragma GCC unroll 16
       for (int v = 0; v < kVectors; ++v)
         acc[r][v] = load_tile(out, g.ldo, r, v);
   } else {
     for_column_vectors(bias, [&](int v, const V& s) {
-#pragma GCC unroll 8
+#pragma GCC unroll 16
       for (int r = 0; r < kRows; ++r)
         acc[r][v] = s;
     });
@@ -73,13 +73,13 @@ void float_gemm_tile(const FloatGemmBlock& g, const float* a, const float* b, co
         --prefetch.lines;
       }
       V bv[kVectors];
-#pragma GCC unroll 8
+#pragma GCC unroll 16
       for (int v = 0; v < kVectors; ++v)
         bv[v] = L::load(bk + v * W);
-#pragma GCC unroll 8
+#pragma GCC unroll 16
       for (int r = 0; r < kRows; ++r) {
         const V av = L::splat(a_k[r * lda]);
-#pragma GCC unroll 8
+#pragma GCC unroll 16
         for (int v = 0; v < kVectors; ++v)
           acc[r][v] = L::fma(av, bv[v], acc[r][v]);
       }
@@ -87,30 +87,30 @@ void float_gemm_tile(const FloatGemmBlock& g, const float* a, const float* b, co
   }
   if (g.finishes && addend != nullptr)
     for_column_vectors(addend, [&](int v, const V& s) {
-#pragma GCC unroll 8
+#pragma GCC unroll 16
       for (int r = 0; r < kRows; ++r)
         acc[r][v] = acc[r][v] + s;
     });
   if (g.finishes && residual != nullptr) {
-#pragma GCC unroll 8
+#pragma GCC unroll 16
     for (int r = 0; r < kRows; ++r)
-#pragma GCC unroll 8
+#pragma GCC unroll 16
       for (int v = 0; v < kVectors; ++v)
         acc[r][v] = acc[r][v] + load_tile(residual, g.ldr, r, v);
   }
   if (g.finishes && !L::is_identity(g.clamp)) {
     const V lo = L::splat(g.clamp.lo), hi = L::splat(g.clamp.hi);
-#pragma GCC unroll 8
+#pragma GCC unroll 16
     for (int r = 0; r < kRows; ++r)
-#pragma GCC unroll 8
+#pragma GCC unroll 16
       for (int v = 0; v < kVectors; ++v)
         acc[r][v] = L::clamp(acc[r][v], lo, hi);
   }
   // Every index into acc is a constant after unrolling, so the tile lives in registers.
-#pragma GCC unroll 8
+#pragma GCC unroll 16
   for (int r = 0; r < kRows; ++r) {
     float* o = out + r * g.ldo;
-#pragma GCC unroll 8
+#pragma GCC unroll 16
     for (int v = 0; v < kVectors; ++v) {
       if (v < full) {
         L::store(o + v * W, acc[r][v]);
@@ -137,18 +137,29 @@ constexpr auto float_tile_table(std::integer_sequence<int, kRows...>) {
   return std::array{float_tile_row<Arch, kRows + 1>(std::make_integer_sequence<int, kMaxVectors>())...};
 }
 
+// column[r - 1] is the tile of r rows and one vector.
+template <class Arch, int... kRows>
+constexpr auto float_narrow_tiles(std::integer_sequence<int, kRows...>) {
+  return std::array<FloatTileFn, sizeof...(kRows)>{&float_gemm_tile<Arch, kRows + 1, 1>...};
+}
+
 }  // namespace detail
 
-// A whole block: column chunks of kMaxVectors vectors, and within each chunk the rows in tiles of at most
-// kMaxRows, spread evenly (so a chunk of B is reused from the cache by every row tile), with narrower tiles
-// at the right edge.
-template <class Arch, int kMaxRows, int kMaxVectors>
+// A whole block: column chunks of kTile.vectors vectors, and within each chunk the rows in tiles of at most
+// kTile.rows (kTile.narrow_rows where the chunk is one vector), spread evenly (so a chunk of B is reused
+// from the cache by every row tile), with narrower tiles at the right edge.
+template <class Arch, FloatTile kTile>
 void float_gemm_block_simd(const FloatGemmBlock& g) {
   using L = simd::Lanes<Arch>;
   constexpr int64_t W = L::width;
+  static_assert(kTile.vector_width == W);
+  constexpr int kMaxRows = static_cast<int>(kTile.rows), kMaxVectors = static_cast<int>(kTile.vectors);
+  constexpr int kNarrowRows = static_cast<int>(kTile.narrow_rows);
   constexpr int64_t kChunk = kMaxVectors * W;
   static constexpr auto kTiles =
       detail::float_tile_table<Arch, kMaxVectors>(std::make_integer_sequence<int, kMaxRows>());
+  static constexpr auto kNarrowTiles =
+      detail::float_narrow_tiles<Arch>(std::make_integer_sequence<int, kNarrowRows>());
   int64_t k_steps = 0;
   for (int64_t i = 0; i < g.run_count; ++i)
     k_steps += g.runs[i].length;
@@ -162,16 +173,20 @@ void float_gemm_block_simd(const FloatGemmBlock& g) {
     const float* addend = g.addend ? g.addend + n0 : nullptr;
     // The rows spread evenly over as few tiles as kMaxRows allows (49 rows: 6, 6, 6, 6, 5, 5, 5, 5, 5, not
     // 8 x 6 and a tile of 1 row, which reads B for a fraction of the work).
-    const int64_t tiles = (g.rows + kMaxRows - 1) / kMaxRows;
+    const bool narrow = vectors == 1;
+    const int64_t max_rows = narrow ? kNarrowRows : kMaxRows;
+    const int64_t tiles = (g.rows + max_rows - 1) / max_rows;
     for (int64_t t = 0, r0 = 0; t < tiles; ++t) {
       const int64_t rows = g.rows / tiles + (t < g.rows % tiles ? 1 : 0);
       // The block's prefetch, spread over its first tiles a line per k step.
       const int64_t first_line = L::smaller(prefetch_lines, (n0 / kChunk * tiles + t) * k_steps);
       const PrefetchLines prefetch{g.prefetch ? g.prefetch + first_line * kFloatsPerLine : nullptr,
                                    L::smaller(prefetch_lines - first_line, k_steps)};
-      kTiles[static_cast<size_t>(rows - 1)][static_cast<size_t>(vectors - 1)](
-          g, g.a + r0 * g.lda, g.b + n0, bias, addend, g.residual ? g.residual + r0 * g.ldr + n0 : nullptr,
-          cols, g.out + r0 * g.ldo + n0, prefetch);
+      const detail::FloatTileFn tile =
+          narrow ? kNarrowTiles[static_cast<size_t>(rows - 1)]
+                 : kTiles[static_cast<size_t>(rows - 1)][static_cast<size_t>(vectors - 1)];
+      tile(g, g.a + r0 * g.lda, g.b + n0, bias, addend, g.residual ? g.residual + r0 * g.ldr + n0 : nullptr,
+           cols, g.out + r0 * g.ldo + n0, prefetch);
       r0 += rows;
     }
   }

@@ -8,8 +8,7 @@ namespace octet::gemm {
 void float_gemm_block_avx2(const FloatGemmBlock& block) {
   using Arch = xsimd::fma3<xsimd::avx2>;
   constexpr FloatTile tile = float_tile(Isa::avx2);
-  static_assert(tile.vector_width == simd::Lanes<Arch>::width);
-  float_gemm_block_simd<Arch, tile.rows, tile.vectors>(block);
+  float_gemm_block_simd<Arch, tile>(block);
 }
 
 }  // namespace octet::gemm

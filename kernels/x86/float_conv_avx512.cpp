@@ -8,8 +8,7 @@ namespace octet::gemm {
 void float_gemm_block_avx512(const FloatGemmBlock& block) {
   using Arch = xsimd::avx512bw;
   constexpr FloatTile tile = float_tile(Isa::avx512vnni);
-  static_assert(tile.vector_width == simd::Lanes<Arch>::width);
-  float_gemm_block_simd<Arch, tile.rows, tile.vectors>(block);
+  float_gemm_block_simd<Arch, tile>(block);
 }
 
 }  // namespace octet::gemm

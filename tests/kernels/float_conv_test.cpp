@@ -694,6 +694,14 @@ TEST_P(FloatConvFast, LayerShapesMatchTheReference) {
                           {{2, 11, 10, 64}, {64, 3, 3, 8}, 2, 1, 8},
                           {{1, 7, 7, 96}, {96, 3, 3, 16}, 1, 1, 6},
                           {{1, 9, 13, 40}, {40, 3, 3, 8}, 1, 1, 5},
+                          // ResNeXt's 16 and 32 per group on 14x14 and 7x7 (the GEMM on the group's strip of
+                          // input rows), 16 in and 24 out, and rows wider than a strip (kStripColumns, 128),
+                          // strided.
+                          {{1, 6, 7, 64}, {64, 3, 3, 16}, 1, 1, 4},
+                          {{2, 5, 7, 64}, {64, 3, 3, 32}, 1, 1, 2},
+                          {{1, 5, 9, 48}, {48, 3, 3, 16}, 1, 1, 3},
+                          {{1, 4, 290, 32}, {32, 3, 3, 16}, 1, 1, 2},
+                          {{1, 5, 301, 32}, {48, 3, 3, 16}, 2, 1, 2},
                           // Channels past the last whole vector (MobileNetV3's 72 and 120): a last vector
                           // overlapping the one before, depthwise and grouped.
                           {{1, 11, 13, 72}, {72, 3, 3, 1}, 1, 1, 72},
@@ -732,6 +740,22 @@ TEST_P(FloatConvFast, LayerShapesMatchTheReference) {
     c.bias = true;
     SCOPED_TRACE(describe(c));
     check_conv(GetParam(), c, random_data(rng, c, false, c.weights[0]));
+  }
+  // The same on grouped layers' strips of input rows: taps 2 and 3 pixels apart, rows narrower and wider
+  // than a strip.
+  for (const int64_t width : {6, 150}) {
+    for (const int64_t dilation_w : {2, 3}) {
+      ConvCase c;
+      c.input = {1, 7, width, 32};
+      c.weights = {40, 3, 3, 16};
+      c.params.dilation_h = 2, c.params.dilation_w = dilation_w;
+      c.params.stride_w = width == 150 ? 2 : 1;
+      c.params.pad = {2, 1, 3, 2};
+      c.params.groups = 2;
+      c.bias = true;
+      SCOPED_TRACE(describe(c));
+      check_conv(GetParam(), c, random_data(rng, c, false, c.weights[0]));
+    }
   }
 }
 
