@@ -85,8 +85,11 @@ void Importer::read_constants() {
   if (initializer_raw_data_.size() != static_cast<size_t>(initializers.size()))
     throw Error("internal: " + std::to_string(initializer_raw_data_.size()) + " raw data entries for " +
                 std::to_string(initializers.size()) + " initializers");
+  std::set<std::string> names;
   for (int i = 0; i < initializers.size(); ++i) {
     const onnx::TensorProto& init = initializers[i];
+    // Which of two would be meant is anyone's guess: ONNX Runtime refuses such a model too.
+    if (!names.insert(init.name()).second) throw Error("initializer '" + init.name() + "' is given twice");
     Symbol s;
     s.constant = decode_tensor_borrowing_data(init, initializer_raw_data_[static_cast<size_t>(i)],
                                               "initializer '" + init.name() + "'");
@@ -188,9 +191,11 @@ void Importer::sort_nodes() {
 }
 
 void Importer::read_inputs() {
+  std::set<std::string> names;
   for (const auto& in : model_.graph().input()) {
-    if (symbols_.count(in.name())) continue;  // an initializer listed as input (IR version < 4)
     const std::string what = "graph input '" + in.name() + "'";
+    if (!names.insert(in.name()).second) throw Error(what + ": listed twice among the graph's inputs");
+    if (symbols_.count(in.name())) continue;  // an initializer listed as input (IR version < 4)
     if (!in.type().has_tensor_type()) throw Error(what + ": only tensor inputs are supported");
     const auto& tt = in.type().tensor_type();
     Value v;

@@ -11,6 +11,7 @@
 #include <cmath>
 #include <map>
 #include <set>
+#include <vector>
 
 #include "graph/onnx/elementwise_ops.h"
 #include "graph/onnx/importer.h"
@@ -209,18 +210,24 @@ bool Importer::lower_elementwise(const onnx::NodeProto& node) {
   // The quantized forms need every input to be a dequantized tensor or a constant; a float input (or a
   // raw uint8 one) makes this a float operator (lower_float.cpp).
   std::set<ValueId> variables;
-  bool tensor_constant = false;
+  std::vector<const Constant*> constants;
   for (int i = 0; i < node.input_size(); ++i) {
     if (!has_input(node, i)) continue;
     const Symbol& s = symbol(node, i);
     if (s.kind == Symbol::Kind::dequantized)
       variables.insert(s.value);
     else if (s.kind == Symbol::Kind::constant)
-      tensor_constant = tensor_constant || s.constant.values.size() != 1;
+      constants.push_back(&s.constant);
     else
       return false;
   }
   if (variables.empty() || variables.size() > 2) return false;
+  // A one-element constant is a scalar to the data only where its rank is at most the data's: [1, 1, 1]
+  // added to a [2, 8] tensor makes a [1, 2, 8] one, which a table (the input's shape out) would not.
+  const size_t data_rank = graph_.value(*variables.begin()).shape.size();
+  auto scalar_to_data = [&](const Constant& k) { return k.is_scalar() && k.shape.size() <= data_rank; };
+  const bool tensor_constant =
+      std::any_of(constants.begin(), constants.end(), [&](const Constant* k) { return !scalar_to_data(*k); });
 
   if (variables.size() == 2) {
     const std::string& op = node.op_type();
@@ -233,9 +240,9 @@ bool Importer::lower_elementwise(const onnx::NodeProto& node) {
     return true;
   }
   // A lookup table maps each of the 256 input values to one output value: a constant operand that differs
-  // from element to element (a per-channel scale, say) cannot be one. x + c, x - c and x * c with c a
-  // quantized constant of any broadcastable shape are the quantized add / mul with a constant operand
-  // (x - c adds -c); anything else with such constants computes in float.
+  // from element to element (a per-channel scale, say) or adds dimensions cannot be one. x + c, x - c and
+  // x * c with c a quantized constant of any broadcastable shape are the quantized add / mul with a
+  // constant operand (x - c adds -c); anything else with such constants computes in float.
   if (tensor_constant) return lower_constant_binary(node);
 
   // Grow the region of elementwise nodes fed only by x, scalar constants and the region itself.
@@ -248,7 +255,7 @@ bool Importer::lower_elementwise(const onnx::NodeProto& node) {
       if (it == symbols_.end()) return false;
       const Symbol& s = it->second;
       if (s.kind == Symbol::Kind::dequantized && s.value == x) continue;
-      if (s.kind == Symbol::Kind::constant && s.constant.values.size() == 1) continue;
+      if (s.kind == Symbol::Kind::constant && scalar_to_data(s.constant)) continue;
       return false;
     }
     return true;

@@ -69,6 +69,15 @@ std::vector<std::byte> element_bytes(const Value& v, double real) {
   return bytes;
 }
 
+// Whether `real` (as float) is a value of `v`'s elements: any for float data; for quantized data one of
+// the values its bytes dequantize to.
+bool representable(const Value& v, double real) {
+  if (v.type != ElementType::u8 || v.quant.scales.empty()) return true;
+  const auto x = static_cast<float>(real);
+  const int32_t q = quantize_value(x, v.quant.scale(), v.quant.zero_point(), range_of(ElementType::u8));
+  return v.quant.scale() * static_cast<float>(q - v.quant.zero_point()) == x;
+}
+
 }  // namespace
 
 bool Importer::lower_movement(const onnx::NodeProto& node) {
@@ -178,11 +187,23 @@ bool Importer::lower_movement(const onnx::NodeProto& node) {
                     " needs at least " + std::to_string(needed) + " elements, it has " +
                     std::to_string(kept));
     }
-    attrs.begin = to_physical(in, begin);
-    attrs.end = to_physical(in, end);
-    attrs.value = element_bytes(in, value);
-    define_value(node, 0, kind,
-                 emit(node, OpKind::pad, {v}, std::move(attrs), output_like(v, node.output(0))));
+    // Quantized data pads with the value's byte in its params, which is the value itself only where the
+    // value is on their grid. One off it (outside the input's range, or between two of its steps) pads the
+    // dequantized input in float, as the model computes it, and the QuantizeLinear after it (if any)
+    // quantizes the pad value with its own params.
+    ValueId data = v;
+    Symbol::Kind data_kind = kind;
+    if (attrs.mode == ref::PadMode::constant && kind == Symbol::Kind::dequantized &&
+        !representable(in, value)) {
+      data = dequantized_value(v);
+      data_kind = Symbol::Kind::real;
+    }
+    const Value& padded = graph_.value(data);
+    attrs.begin = to_physical(padded, begin);
+    attrs.end = to_physical(padded, end);
+    attrs.value = element_bytes(padded, value);
+    define_value(node, 0, data_kind,
+                 emit(node, OpKind::pad, {data}, std::move(attrs), output_like(data, node.output(0))));
     return true;
   }
   if (op == "Gather") {

@@ -2643,6 +2643,34 @@ def float_cnn():
 
 
 @model
+def qdq_add_scalar_of_higher_rank():
+    """A one-element constant of higher rank than the data ([1, 1, 1] added to [2, 8]) broadcasts it to
+    [1, 2, 8]: not a lookup table, which keeps the input's shape."""
+    b = Builder("qdq_add_scalar_of_higher_rank")
+    xd = b.qdq(b.input([2, 8], -1, 1))
+    c = np.full((1, 1, 1), 0.5, np.float32)
+    y = T(b.node("Add", [xd.name, b.const(c, "c")], "add"), xd.v + c)
+    b.output(b.qdq(y))
+    return b
+
+
+@model
+def qdq_pad_value_off_the_grid():
+    """A quantized Pad whose value the input's params cannot hold (5 beyond the input's range [-1, 1], 0.3
+    between two steps): the QuantizeLinear after it quantizes the value itself, with its own params."""
+    b = Builder("qdq_pad_value_off_the_grid")
+    xd = b.qdq(b.input([1, 2, 4, 4], -1, 1))
+    y = xd
+    for value, name in ((5.0, "pad_beyond"), (0.3, "pad_between")):
+        pads = b.const(np.array([0, 0, 1, 1, 0, 0, 1, 0], np.int64), "pads")
+        v = b.const(np.array(value, np.float32), "value")
+        y = b.qdq(T(b.node("Pad", [y.name, pads, v], name), np.pad(y.v, ((0, 0), (0, 0), (1, 1), (1, 0)),
+                                                                     constant_values=value)))
+    b.output(y)
+    return b
+
+
+@model
 def float_fpn_head():
     """An FPN / DB-style head in float: strided conv, transposed conv back up, linear resize of a coarser
     map, concat with the input, 1x1 conv to one channel, sigmoid; plus Slice and Pad on the way."""
@@ -4135,6 +4163,13 @@ def malformed_models():
         make([helper.make_node("Relu", ["b_out"], ["a_out"], name="relu_a"),
               helper.make_node("Relu", ["a_out"], ["b_out"], name="relu_b")], [vi("input", [1, 4])],
              [vi("b_out", [1, 4])]), "cycle")
+    relu = [helper.make_node("Relu", ["input"], ["y"], name="relu")]
+    twice = make(relu, [vi("input", [1, 4])], [vi("y", [1, 4])],
+                 [numpy_helper.from_array(np.zeros(4, np.float32), "w"),
+                  numpy_helper.from_array(np.ones(4, np.float32), "w")])
+    add("initializer_twice.onnx", twice, "initializer 'w' is given twice")
+    add("input_twice.onnx", make(relu, [vi("input", [1, 4]), vi("input", [1, 4])], [vi("y", [1, 4])]),
+        "graph input 'input': listed twice")
     n, i = qdq_input()
     add("dangling_input.onnx",
         make(n + [helper.make_node("Add", ["xd", "ghost_tensor"], ["sum"], name="add_ghost"),
