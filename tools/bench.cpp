@@ -204,9 +204,22 @@ int run_bench(std::span<const std::string_view> args) {
       load_for_inputs("bench", o.model, with_data.inputs, o.batch, {.requantization = o.requantization});
   const double load_ms = ms_since(load_start);
   const auto feed = make_inputs(model, with_data);
+  // --batch B counts B inferences per run, which is only so where an input's first dimension is B: a
+  // dynamic batch given B, or a fixed or --input batch of B. A batch the model or the data fixes otherwise
+  // would have been reported at B times the throughput that ran.
+  if (o.batch > 1 && std::none_of(feed.begin(), feed.end(), [&](const auto& input) {
+        return !input.second.shape().empty() && input.second.shape()[0] == o.batch;
+      })) {
+    std::string shapes;
+    for (const auto& [name, t] : feed)
+      shapes += (shapes.empty() ? "" : ", ") + name + " " + to_string(t.shape());
+    throw Error("bench: --batch " + std::to_string(o.batch) +
+                " does not apply: no input has a first dimension of " + std::to_string(o.batch) + " (" +
+                shapes + "); a model's fixed batch and the data given with --input keep theirs");
+  }
   if (!o.save_inputs.empty()) {
     // The exact inputs of this benchmark, for running the same data through another runtime.
-    std::filesystem::create_directories(o.save_inputs);
+    npy::create_directory(o.save_inputs, "bench: --save-inputs");
     for (const auto& [name, t] : feed) {
       const std::string path = (std::filesystem::path(o.save_inputs) / (name + ".npy")).string();
       npy::write(path, to_npy(t));

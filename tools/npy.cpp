@@ -3,6 +3,7 @@
 #include <bit>
 #include <charconv>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <limits>
@@ -300,6 +301,14 @@ void write(const std::string& path, const Array& a) {
   if (!file) throw Error("cannot write '" + path + "'");
   file.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
   if (!file) throw Error("cannot write '" + path + "'");
+}
+
+void create_directory(const std::string& dir, const std::string& flag) {
+  std::error_code error;
+  std::filesystem::create_directories(dir, error);
+  if (error || !std::filesystem::is_directory(dir))
+    throw Error(flag + " '" + dir + "': cannot create the folder" + (error ? ": " + error.message() : "") +
+                (!error && std::filesystem::exists(dir) ? ": a file of that name exists" : ""));
 }
 
 Array from_float(std::vector<int64_t> shape, std::span<const float> values) {

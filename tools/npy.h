@@ -30,6 +30,10 @@ Array read(const std::string& path);
 
 std::vector<std::byte> serialize(const Array& array);
 void write(const std::string& path, const Array& array);
+// Creates the folder .npy files are to be written to, and its parents, where they do not exist. Throws an
+// octet::Error naming `flag` (the option that gave the folder) when it cannot: a file of that name, no
+// permission.
+void create_directory(const std::string& dir, const std::string& flag);
 
 Array from_float(std::vector<int64_t> shape, std::span<const float> values);
 Array from_uint8(std::vector<int64_t> shape, std::span<const uint8_t> values);

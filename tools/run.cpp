@@ -46,6 +46,8 @@ int run_run(std::span<const std::string_view> args) {
       threads = static_cast<int>(parse_int(flag, value, 0, 1024));
   }
   read_input_files(in);
+  // Before the model loads and runs: a folder that cannot exist fails at once.
+  npy::create_directory(output_dir, "run: --output-dir");
   const auto load_start = std::chrono::steady_clock::now();
   const Model model = load_for_inputs("run", model_path, in, 0, load_options);
   const double load_ms =
@@ -64,7 +66,6 @@ int run_run(std::span<const std::string_view> args) {
   const auto outputs = session.run(inputs);
   const double run_ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
-  std::filesystem::create_directories(output_dir);
   std::string summary;
   for (const auto& [name, t] : outputs) {
     // Output names may contain characters a file name cannot; keep letters, digits, '-', '_', '.'.
