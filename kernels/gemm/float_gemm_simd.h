@@ -171,7 +171,7 @@ void float_gemm_block_simd(const FloatGemmBlock& g) {
     const int64_t vectors = (cols + W - 1) / W;
     const float* bias = g.bias ? g.bias + n0 : nullptr;
     const float* addend = g.addend ? g.addend + n0 : nullptr;
-    // The rows spread evenly over as few tiles as kMaxRows allows (49 rows: 6, 6, 6, 6, 5, 5, 5, 5, 5, not
+    // The rows spread evenly over as few tiles as max_rows allows (49 rows: 6, 6, 6, 6, 5, 5, 5, 5, 5, not
     // 8 x 6 and a tile of 1 row, which reads B for a fraction of the work).
     const bool narrow = vectors == 1;
     const int64_t max_rows = narrow ? kNarrowRows : kMaxRows;
