@@ -313,6 +313,9 @@ struct Graph {
   // what int32 arithmetic gives for the operators that wrap (Add, Sub, Mul, Cast).
   std::vector<bool> int32_inputs;
   std::vector<bool> int32_outputs;
+  // Graph inputs that also have an initializer (ONNX IR version 3's defaults): octet holds them as
+  // constants, not as inputs, and names them when a caller gives one a shape or data.
+  std::vector<std::string> initialized_inputs;
   // Read through these: a graph built without the flags (tests, benchmarks) has none.
   bool int32_input(size_t i) const { return i < int32_inputs.size() && int32_inputs[i]; }
   bool int32_output(size_t i) const { return i < int32_outputs.size() && int32_outputs[i]; }

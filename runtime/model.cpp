@@ -157,9 +157,16 @@ void prepare_model(Model::Impl& model, const LoadOptions& options) {
       std::string names;
       for (graph::ValueId id : g.inputs)
         names += (names.empty() ? "'" : ", '") + g.value(id).name + "'";
-      throw Error("LoadOptions::input_shapes names '" + entry.first +
-                  "', which is not an input of the model (" +
-                  (names.empty() ? std::string("it has none") : "inputs: " + names) + ")");
+      const bool initialized =
+          std::count(g.initialized_inputs.begin(), g.initialized_inputs.end(), entry.first);
+      throw Error(
+          "a shape is given for '" + entry.first +
+          "' (LoadOptions::input_shapes; octet's commands give each --input and --shape), which is not "
+          "an input of the model (" +
+          (names.empty() ? std::string("it has none") : "inputs: " + names) + ")" +
+          (initialized ? ": it is listed as a graph input but has an initializer, which octet takes as "
+                         "a constant (ONNX IR version 3's default value)"
+                       : ""));
     }
   }
   for (size_t i = 0; i < g.inputs.size(); ++i) {

@@ -116,6 +116,21 @@ const char* onnx_type_name(int32_t t) {
       return "uint64";
     case TensorProto::BFLOAT16:
       return "bfloat16";
+    // Types newer than the schema octet builds with (ONNX 1.12's) have numbers only there.
+    case 17:
+      return "float8e4m3fn";
+    case 18:
+      return "float8e4m3fnuz";
+    case 19:
+      return "float8e5m2";
+    case 20:
+      return "float8e5m2fnuz";
+    case 21:
+      return "uint4";
+    case 22:
+      return "int4";
+    case 23:
+      return "float4e2m1";
     default:
       return "unknown type";
   }

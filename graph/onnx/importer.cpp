@@ -63,6 +63,7 @@ Graph Importer::run() {
                 std::to_string(kMinOpset) + " to " + std::to_string(kMaxOpset));
   if (!model_.has_graph()) throw Error("model has no graph");
   nodes_ = lift_one_dimensional(model_.graph(), opset_, lifted_nodes_);
+  name_omitted_first_outputs();
   read_constants();
   sort_nodes();
   read_inputs();
@@ -85,15 +86,29 @@ void Importer::read_constants() {
   if (initializer_raw_data_.size() != static_cast<size_t>(initializers.size()))
     throw Error("internal: " + std::to_string(initializer_raw_data_.size()) + " raw data entries for " +
                 std::to_string(initializers.size()) + " initializers");
-  std::set<std::string> names;
   for (int i = 0; i < initializers.size(); ++i) {
     const onnx::TensorProto& init = initializers[i];
-    // Which of two would be meant is anyone's guess: ONNX Runtime refuses such a model too.
-    if (!names.insert(init.name()).second) throw Error("initializer '" + init.name() + "' is given twice");
+    // An initializer given twice: the later one holds, as in ONNX Runtime (which warns and loads).
     Symbol s;
     s.constant = decode_tensor_borrowing_data(init, initializer_raw_data_[static_cast<size_t>(i)],
                                               "initializer '" + init.name() + "'");
     symbols_[init.name()] = std::move(s);
+  }
+}
+
+// A node may leave out its first output and give a later one (TopK's indices alone, Split's later pieces).
+// Lowering reads every node's first output, so such a node gets a copy whose first output has a name of
+// its own, which nothing reads. The recurrent operators keep theirs: they compute no Y that none reads.
+void Importer::name_omitted_first_outputs() {
+  for (const onnx::NodeProto*& p : nodes_) {
+    const std::string& op = p->op_type();
+    if (p->output_size() < 2 || !p->output(0).empty() || op == "RNN" || op == "GRU" || op == "LSTM") continue;
+    const auto given =
+        std::find_if(p->output().begin(), p->output().end(), [](const auto& o) { return !o.empty(); });
+    if (given == p->output().end()) continue;  // no output at all: sort_nodes reports it
+    onnx::NodeProto& copy = lifted_nodes_.emplace_back(*p);
+    copy.set_output(0, *given + "#omitted_output_0");
+    p = &copy;
   }
 }
 
@@ -195,7 +210,10 @@ void Importer::read_inputs() {
   for (const auto& in : model_.graph().input()) {
     const std::string what = "graph input '" + in.name() + "'";
     if (!names.insert(in.name()).second) throw Error(what + ": listed twice among the graph's inputs");
-    if (symbols_.count(in.name())) continue;  // an initializer listed as input (IR version < 4)
+    if (symbols_.count(in.name())) {  // an initializer listed as input (IR version < 4)
+      graph_.initialized_inputs.push_back(in.name());
+      continue;
+    }
     if (!in.type().has_tensor_type()) throw Error(what + ": only tensor inputs are supported");
     const auto& tt = in.type().tensor_type();
     Value v;

@@ -337,6 +337,7 @@ class Importer {
 
  private:
   void read_constants();
+  void name_omitted_first_outputs();
   void sort_nodes();
   void read_inputs();
   void write_outputs();

@@ -75,7 +75,10 @@ class Lifter {
         continue;
       }
       const auto op = liftable().find(node.op_type());
-      if (op != liftable().end() && spatial_rank(node, op->second) == 1) {
+      // A data input known to be of another rank than 3 is not lifted: the importer then names the
+      // mismatch between it and the weights (rank-3 weights read by a rank-4 Conv).
+      if (op != liftable().end() && spatial_rank(node, op->second) == 1 &&
+          data_may_be_rank_3(node, op->second)) {
         lift(node, op->second);
       } else if (is_global_pool(node) && node.input_size() > 0 && rank_of(node.input(0)) == 3) {
         lift(node, Operands{});
@@ -101,6 +104,12 @@ class Lifter {
       w = p->second->input(0);
     const auto r = constant_rank_.find(w);
     return r == constant_rank_.end() ? -1 : r->second - 2;
+  }
+
+  bool data_may_be_rank_3(const onnx::NodeProto& node, Operands operands) const {
+    if (operands.data >= node.input_size() || node.input(operands.data).empty()) return true;
+    const int64_t rank = rank_of(node.input(operands.data));
+    return rank < 0 || rank == 3;
   }
 
   // The nodes with every producer before its consumers (ties in graph order), so that a rank is known

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cstring>
 #include <numeric>
+#include <vector>
 
 #include "graph/onnx/axes.h"
 #include "graph/onnx/importer.h"
@@ -190,11 +191,20 @@ bool Importer::lower_movement(const onnx::NodeProto& node) {
     // Quantized data pads with the value's byte in its params, which is the value itself only where the
     // value is on their grid. One off it (outside the input's range, or between two of its steps) pads the
     // dequantized input in float, as the model computes it, and the QuantizeLinear after it (if any)
-    // quantizes the pad value with its own params.
+    // quantizes the pad value with its own params; unless every reader is a QuantizeLinear with the
+    // input's params, which gives the value the byte it pads with (a max pool's -inf padding, say).
+    auto quantized_as_input = [&] {
+      const std::vector<const onnx::NodeProto*> readers = consumers(node.output(0));
+      return !is_graph_output(node.output(0)) && !readers.empty() &&
+             std::all_of(readers.begin(), readers.end(), [&](const onnx::NodeProto* r) {
+               return r->op_type() == "QuantizeLinear" && r->input_size() >= 2 &&
+                      activation_params(*r, 1, 2) == in.quant;
+             });
+    };
     ValueId data = v;
     Symbol::Kind data_kind = kind;
     if (attrs.mode == ref::PadMode::constant && kind == Symbol::Kind::dequantized &&
-        !representable(in, value)) {
+        !representable(in, value) && !quantized_as_input()) {
       data = dequantized_value(v);
       data_kind = Symbol::Kind::real;
     }

@@ -164,10 +164,15 @@ bool Importer::lower_quantize_dequantize(const onnx::NodeProto& node) {
     if (v.quant.scales.empty()) {
       v.quant = q;  // a raw uint8 graph input learns its params from its DequantizeLinear
     } else if (!(v.quant == q)) {
+      // octet holds int8 data as uint8 (+128): the zero points as the model writes them.
+      const bool int8 = has_input(node, 2) && symbol(node, 2).constant.onnx_type == onnx::TensorProto::INT8;
+      auto zero_point = [&](const QuantParams& p) {
+        return std::to_string(p.zero_point() - (int8 ? 128 : 0));
+      };
       throw Error(describe(node) + ": dequantizes '" + node.input(0) + "' with scale " +
-                  std::to_string(q.scale()) + " / zero point " + std::to_string(q.zero_point()) +
-                  ", but tensor '" + v.name + "' was quantized with scale " +
-                  std::to_string(v.quant.scale()) + " / zero point " + std::to_string(v.quant.zero_point()));
+                  std::to_string(q.scale()) + " / zero point " + zero_point(q) + ", but tensor '" + v.name +
+                  "' was quantized with scale " + std::to_string(v.quant.scale()) + " / zero point " +
+                  zero_point(v.quant));
     }
     define_value(node, 0, Symbol::Kind::dequantized, x.value);
     return true;

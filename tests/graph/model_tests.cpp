@@ -922,13 +922,26 @@ TEST(LoadOptions, InputShapesForAnUnknownNameThrow) {
       [&] {
         (void)Model::load(kDynamicBatch.onnx().string(), {.input_shapes = {{"inptu", {2, 3}}}});
       },
-      "LoadOptions::input_shapes names 'inptu', which is not an input of the model (inputs: '");
+      "a shape is given for 'inptu' (LoadOptions::input_shapes");
+  expect_run_error(
+      [&] {
+        (void)Model::load(kDynamicBatch.onnx().string(), {.input_shapes = {{"inptu", {2, 3}}}});
+      },
+      "which is not an input of the model (inputs: '");
   const Model model = Model::load(kDynamicBatch.onnx().string());
   const std::string name = model.inputs().at(0).name;
   std::vector<int64_t> shape = model.inputs().at(0).shape;
   shape[0] = 3;
   const Model fixed = Model::load(kDynamicBatch.onnx().string(), {.input_shapes = {{name, shape}}});
   EXPECT_FALSE(fixed.has_placeholder_shapes());
+}
+
+TEST(LoadOptions, InputShapesForAnInitializedInputSayItIsAConstant) {
+  const Case c{"float_initializer_listed_as_input", ""};
+  const Model model = Model::load(c.onnx().string());
+  ASSERT_EQ(model.inputs().size(), 1u);
+  expect_run_error([&] { (void)Model::load(c.onnx().string(), {.input_shapes = {{"bias_1", {4}}}}); },
+                   "it is listed as a graph input but has an initializer");
 }
 
 TEST(SessionOptionsTest, ArenaLimitBelowThePlanThrows) {

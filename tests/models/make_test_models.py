@@ -1728,6 +1728,57 @@ def qdq_top_k():
     return b
 
 
+@model
+def float_omitted_first_outputs():
+    """Nodes that leave out their first output (ONNX's empty name) and give a later one: TopK's indices
+    alone (an argsort) and Split's second and third pieces. ONNX's checker wants every output of these
+    named; ONNX Runtime runs them, and so does octet."""
+    b = Builder("float_omitted_first_outputs")
+    x = b.input([2, 9], -1, 1)
+    order = np.argsort(-x.v.astype(np.float64), axis=1, kind="stable")[:, :4]
+    top = b.fresh("topk")
+    b.nodes.append(helper.make_node("TopK", [x.name, b.const(np.array([4], np.int64), "k")], ["", top + "_indices"],
+                                    name=top, axis=1))
+    b.output(T(top + "_indices", order.astype(np.int64)))
+    split = b.fresh("split")
+    b.nodes.append(helper.make_node("Split", [x.name, b.const(np.array([2, 3, 4], np.int64), "split")],
+                                    ["", split + "_b", split + "_c"], name=split, axis=1))
+    b.output(T(split + "_b", x.v[:, 2:5]))
+    b.output(T(split + "_c", x.v[:, 5:]))
+    b.checked = False
+    return b
+
+
+@model
+def float_initializer_listed_as_input():
+    """ONNX IR version 3's form: an initializer also listed among the graph's inputs (a default a caller
+    could override). octet takes it as the constant it is; the model's only input is x."""
+    b = Builder("float_initializer_listed_as_input")
+    x = b.input([1, 4], -1, 1)
+    bias = np.array([0.5, -1.0, 2.0, 0.25], np.float32)
+    name = b.const(bias, "bias")
+    b.output(T(b.node("Add", [x.name, name], "add"), x.v + bias))
+
+    def list_as_input(m):
+        m.ir_version = 3
+        m.graph.input.append(helper.make_tensor_value_info(name, TensorProto.FLOAT, [4]))
+    b.patch = list_as_input
+    return b
+
+
+@model
+def float_initializer_given_twice():
+    """Two initializers of one name: the later one holds, as in ONNX Runtime (which warns)."""
+    b = Builder("float_initializer_given_twice")
+    x = b.input([1, 4], -1, 1)
+    later = np.array([0.5, -1.0, 2.0, 0.25], np.float32)
+    name = b.const(np.zeros(4, np.float32), "bias")
+    b.inits.append(numpy_helper.from_array(later, name))
+    b.output(T(b.node("Add", [x.name, name], "add"), x.v + later))
+    b.checked = False
+    return b
+
+
 def top_k_indices(b, scores, k):
     """TopK of a float graph input along its last axis (distinct values: no ties): (values, int64 indices)."""
     order = np.argsort(-scores.v.astype(np.float64), axis=-1, kind="stable")[..., :k]
@@ -2656,17 +2707,20 @@ def qdq_add_scalar_of_higher_rank():
 
 @model
 def qdq_pad_value_off_the_grid():
-    """A quantized Pad whose value the input's params cannot hold (5 beyond the input's range [-1, 1], 0.3
-    between two steps): the QuantizeLinear after it quantizes the value itself, with its own params."""
+    """Quantized Pads whose value the input's params cannot hold. 5, beyond the input's range [-1, 1], read
+    by a QuantizeLinear of other params: padded in float, that QuantizeLinear quantizes the value itself.
+    0.3 (between two steps) and -inf (as before a max pool), each read by a QuantizeLinear with the input's
+    own params: the pad's byte is what that gives the value, so they stay quantized."""
     b = Builder("qdq_pad_value_off_the_grid")
-    xd = b.qdq(b.input([1, 2, 4, 4], -1, 1))
-    y = xd
-    for value, name in ((5.0, "pad_beyond"), (0.3, "pad_between")):
+    q = b.q(b.input([1, 2, 4, 4], -1, 1))
+    for value, name in ((5.0, "pad_beyond"), (0.3, "pad_between"), (-np.inf, "pad_minus_inf")):
+        y = b.dq(q)
         pads = b.const(np.array([0, 0, 1, 1, 0, 0, 1, 0], np.int64), "pads")
         v = b.const(np.array(value, np.float32), "value")
-        y = b.qdq(T(b.node("Pad", [y.name, pads, v], name), np.pad(y.v, ((0, 0), (0, 0), (1, 1), (1, 0)),
-                                                                     constant_values=value)))
-    b.output(y)
+        padded = T(b.node("Pad", [y.name, pads, v], name),
+                   np.pad(y.v, ((0, 0), (0, 0), (1, 1), (1, 0)), constant_values=value))
+        q = b.q(padded, s=q.s, z=q.z) if value == -np.inf else b.q(padded)
+    b.output(b.dq(q))
     return b
 
 
@@ -4163,11 +4217,24 @@ def malformed_models():
         make([helper.make_node("Relu", ["b_out"], ["a_out"], name="relu_a"),
               helper.make_node("Relu", ["a_out"], ["b_out"], name="relu_b")], [vi("input", [1, 4])],
              [vi("b_out", [1, 4])]), "cycle")
+    n, i = qdq_input()
+    # int8 data (zero point 0) dequantized with zero point -3: octet holds int8 as uint8 (+128), the
+    # message gives the model's numbers.
+    n[0].input[2] = n[1].input[2] = "z_i8"
+    n[1].input[2] = "z_i8_dq"
+    add("dequantize_int8_zero_point_mismatch.onnx",
+        make(n + [helper.make_node("Relu", ["xd"], ["y"], name="relu")], [vi("input", [1, 4])], [vi("y", [1, 4])],
+             i + [scalar("z_i8", 0, np.int8), scalar("z_i8_dq", -3, np.int8)]),
+        "zero point -3, but tensor 'xq' was quantized with scale 0.020000 / zero point 0")
+    int4 = helper.make_tensor("w4", TensorProto.INT8, [4], [1, 2, 3, 4])
+    int4.data_type = 22  # INT4 (ONNX 1.16), beyond ONNX 1.12's schema
+    add("initializer_int4.onnx",
+        make([helper.make_node("Add", ["input", "w4"], ["y"], name="add")], [vi("input", [4])], [vi("y", [4])],
+             [int4]), "element type int4")
+    add("conv_rank3_weights_rank4_input.onnx",
+        make([helper.make_node("Conv", ["input", "w3"], ["y"], name="conv1d_weights")], [vi("input", [1, 2, 4, 4])],
+             [vi("y", None)], [numpy_helper.from_array(np.ones((3, 2, 3), np.float32), "w3")]), "conv1d_weights")
     relu = [helper.make_node("Relu", ["input"], ["y"], name="relu")]
-    twice = make(relu, [vi("input", [1, 4])], [vi("y", [1, 4])],
-                 [numpy_helper.from_array(np.zeros(4, np.float32), "w"),
-                  numpy_helper.from_array(np.ones(4, np.float32), "w")])
-    add("initializer_twice.onnx", twice, "initializer 'w' is given twice")
     add("input_twice.onnx", make(relu, [vi("input", [1, 4]), vi("input", [1, 4])], [vi("y", [1, 4])]),
         "graph input 'input': listed twice")
     n, i = qdq_input()
