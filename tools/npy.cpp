@@ -307,8 +307,7 @@ void create_directory(const std::string& dir, const std::string& flag) {
   std::error_code error;
   std::filesystem::create_directories(dir, error);
   if (error || !std::filesystem::is_directory(dir))
-    throw Error(flag + " '" + dir + "': cannot create the folder" + (error ? ": " + error.message() : "") +
-                (!error && std::filesystem::exists(dir) ? ": a file of that name exists" : ""));
+    throw Error(flag + " '" + dir + "': cannot create the folder" + (error ? ": " + error.message() : ""));
 }
 
 Array from_float(std::vector<int64_t> shape, std::span<const float> values) {

@@ -46,8 +46,6 @@ int run_run(std::span<const std::string_view> args) {
       threads = static_cast<int>(parse_int(flag, value, 0, 1024));
   }
   read_input_files(in);
-  // Before the model loads and runs: a folder that cannot exist fails at once.
-  npy::create_directory(output_dir, "run: --output-dir");
   const auto load_start = std::chrono::steady_clock::now();
   const Model model = load_for_inputs("run", model_path, in, 0, load_options);
   const double load_ms =
@@ -61,6 +59,8 @@ int run_run(std::span<const std::string_view> args) {
     inputs.emplace(info.name, to_host_tensor(in.files.at(info.name), info, it->second));
   }
 
+  // Before the run, which may be long: a folder that cannot be made fails at once.
+  npy::create_directory(output_dir, "run: --output-dir");
   Session session(model, {.threads = threads, .requantization = load_options.requantization, .isa = isa});
   const auto start = std::chrono::steady_clock::now();
   const auto outputs = session.run(inputs);
