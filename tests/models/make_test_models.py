@@ -4234,6 +4234,11 @@ def malformed_models():
     add("conv_rank3_weights_rank4_input.onnx",
         make([helper.make_node("Conv", ["input", "w3"], ["y"], name="conv1d_weights")], [vi("input", [1, 2, 4, 4])],
              [vi("y", None)], [numpy_helper.from_array(np.ones((3, 2, 3), np.float32), "w3")]), "conv1d_weights")
+    add("range_infinite_limit.onnx",
+        make([helper.make_node("Range", ["start", "limit", "delta"], ["r"], name="range_to_inf"),
+              helper.make_node("Add", ["input", "r"], ["y"], name="add")], [vi("input", [4])], [vi("y", [4])],
+             [scalar("start", 0, np.float32), scalar("limit", np.inf, np.float32), scalar("delta", 1, np.float32)]),
+        "range_to_inf' (Range): start, limit and delta must be finite")
     relu = [helper.make_node("Relu", ["input"], ["y"], name="relu")]
     add("input_twice.onnx", make(relu, [vi("input", [1, 4]), vi("input", [1, 4])], [vi("y", [1, 4])]),
         "graph input 'input': listed twice")
