@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstdint>
 #include <cstring>
 #include <exception>
 #include <map>
@@ -199,8 +200,28 @@ std::vector<int64_t> shape_of(const int64_t* shape, size_t rank) {
   return rank == 0 ? std::vector<int64_t>{} : std::vector<int64_t>(shape, shape + rank);
 }
 
+// The values of a tensor of `shape`: `count` elements from `data`, after checking that the shape holds
+// exactly that many. The check comes first because `count` elements are read: a count that is not the
+// shape's (a byte size given for an element count, say) would read past the caller's array.
 template <typename T>
-std::vector<T> values_of(const T* data, size_t count) {
+std::vector<T> values_of(const std::vector<int64_t>& shape, const T* data, size_t count) {
+  std::string text;
+  for (const int64_t d : shape)
+    text += (text.empty() ? "" : ", ") + std::to_string(d);
+  text = "[" + text + "]";
+  const bool empty = std::find(shape.begin(), shape.end(), 0) != shape.end();
+  size_t elements = empty ? 0 : 1;
+  for (const int64_t d : shape) {
+    if (d < 0) throw invalid_argument("shape " + text + " has a negative dimension");
+    if (empty) continue;
+    if (elements > SIZE_MAX / static_cast<size_t>(d))
+      throw invalid_argument("shape " + text + " has more elements than an address space holds");
+    elements *= static_cast<size_t>(d);
+  }
+  if (count != elements)
+    throw invalid_argument("a tensor of shape " + text + " needs " + std::to_string(elements) +
+                           " values, got count " + std::to_string(count) +
+                           " (a count of elements, not bytes)");
   if (count > 0 && data == nullptr) throw invalid_argument("argument 'data' is NULL and count is not 0");
   return count == 0 ? std::vector<T>{} : std::vector<T>(data, data + count);
 }
@@ -409,35 +430,45 @@ octet_status octet_default_isa(const char** name) {
 octet_status octet_tensor_create_float32(const int64_t* shape, size_t rank, const float* data, size_t count,
                                          octet_tensor** out) {
   return create_tensor(__func__, out, [&] {
-    return octet::HostTensor::from_float(shape_of(shape, rank), values_of(data, count));
+    std::vector<int64_t> dims = shape_of(shape, rank);
+    std::vector<float> values = values_of(dims, data, count);
+    return octet::HostTensor::from_float(std::move(dims), std::move(values));
   });
 }
 
 octet_status octet_tensor_create_uint8(const int64_t* shape, size_t rank, const uint8_t* data, size_t count,
                                        float scale, int32_t zero_point, octet_tensor** out) {
   return create_tensor(__func__, out, [&] {
-    return octet::HostTensor::from_uint8(shape_of(shape, rank), values_of(data, count), scale, zero_point);
+    std::vector<int64_t> dims = shape_of(shape, rank);
+    std::vector<uint8_t> values = values_of(dims, data, count);
+    return octet::HostTensor::from_uint8(std::move(dims), std::move(values), scale, zero_point);
   });
 }
 
 octet_status octet_tensor_create_int64(const int64_t* shape, size_t rank, const int64_t* data, size_t count,
                                        octet_tensor** out) {
   return create_tensor(__func__, out, [&] {
-    return octet::HostTensor::from_int64(shape_of(shape, rank), values_of(data, count));
+    std::vector<int64_t> dims = shape_of(shape, rank);
+    std::vector<int64_t> values = values_of(dims, data, count);
+    return octet::HostTensor::from_int64(std::move(dims), std::move(values));
   });
 }
 
 octet_status octet_tensor_create_int32(const int64_t* shape, size_t rank, const int32_t* data, size_t count,
                                        octet_tensor** out) {
   return create_tensor(__func__, out, [&] {
-    return octet::HostTensor::from_int32(shape_of(shape, rank), values_of(data, count));
+    std::vector<int64_t> dims = shape_of(shape, rank);
+    std::vector<int32_t> values = values_of(dims, data, count);
+    return octet::HostTensor::from_int32(std::move(dims), std::move(values));
   });
 }
 
 octet_status octet_tensor_create_bool(const int64_t* shape, size_t rank, const uint8_t* data, size_t count,
                                       octet_tensor** out) {
   return create_tensor(__func__, out, [&] {
-    return octet::HostTensor::from_bool(shape_of(shape, rank), values_of(data, count));
+    std::vector<int64_t> dims = shape_of(shape, rank);
+    std::vector<uint8_t> values = values_of(dims, data, count);
+    return octet::HostTensor::from_bool(std::move(dims), std::move(values));
   });
 }
 

@@ -8,6 +8,7 @@
 
 #include <octet/octet_c.h>
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,6 +81,11 @@ static int npy_read(const char* path, npy_array* array) {
     const long long dim = strtoll(field, &end, 10);
     if (end == field || dim < 0 || array->rank == 8) {
       fprintf(stderr, "%s: bad shape in the .npy header\n", path);
+      goto fail;
+    }
+    /* The byte count below must not wrap: a header may claim any shape. */
+    if (dim != 0 && array->count > (SIZE_MAX - 1) / element_size / (size_t)dim) {
+      fprintf(stderr, "%s: the shape in the .npy header is too large\n", path);
       goto fail;
     }
     array->shape[array->rank++] = (int64_t)dim;

@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -563,6 +564,21 @@ TEST(CApi, TensorErrors) {
   const uint8_t bytes[7] = {};  // 7 values: the count below is what the buffer holds
   EXPECT_FAILS(octet_tensor_create_uint8(shape, 2, bytes, 7, 0.5f, 3, &t), OCTET_ERROR_INVALID_ARGUMENT,
                "needs 6");
+  // Counts that are not the shape's are refused before any element is read: the byte size of `values`
+  // (24, which would read 18 floats past it; ASan reports such a read), counts that would wrap the
+  // pointer, and a shape beyond any address space.
+  EXPECT_FAILS(octet_tensor_create_float32(shape, 2, values, sizeof(values), &t),
+               OCTET_ERROR_INVALID_ARGUMENT, "needs 6 values, got count 24 (a count of elements, not bytes)");
+  EXPECT_FAILS(octet_tensor_create_float32(shape, 2, values, (size_t{1} << 62) + 6, &t),
+               OCTET_ERROR_INVALID_ARGUMENT, "needs 6 values");
+  EXPECT_FAILS(octet_tensor_create_float32(shape, 2, values, SIZE_MAX, &t), OCTET_ERROR_INVALID_ARGUMENT,
+               "needs 6 values");
+  const int64_t huge[] = {int64_t{1} << 40, int64_t{1} << 40};
+  EXPECT_FAILS(octet_tensor_create_float32(huge, 2, values, 6, &t), OCTET_ERROR_INVALID_ARGUMENT,
+               "more elements than an address space holds");
+  const int64_t empty_rows[] = {0, 3};
+  EXPECT_FAILS(octet_tensor_create_float32(empty_rows, 2, values, 6, &t), OCTET_ERROR_INVALID_ARGUMENT,
+               "needs 0 values");
   EXPECT_FAILS(octet_tensor_create_bool(shape, 2, nullptr, 6, &t), OCTET_ERROR_INVALID_ARGUMENT, "'data'");
   EXPECT_FAILS(octet_tensor_create_int64(shape, 2, nullptr, 6, &t), OCTET_ERROR_INVALID_ARGUMENT, "'data'");
   EXPECT_FAILS(octet_tensor_copy(nullptr, &t), OCTET_ERROR_INVALID_ARGUMENT, "'tensor'");
