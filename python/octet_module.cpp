@@ -208,9 +208,23 @@ struct PyModel {
 template <typename T>
 std::vector<T> copy_elements(const py::array& a) {
   const auto contiguous = py::array_t<T, py::array::c_style>::ensure(a);
-  if (!contiguous) throw py::error_already_set();
+  if (!contiguous) {
+    // ensure() clears NumPy's error: with the type checked before, what failed is the copy's memory.
+    PyErr_SetString(
+        PyExc_MemoryError,
+        ("cannot make a contiguous copy of an array of " + std::to_string(a.size()) + " elements").c_str());
+    throw py::error_already_set();
+  }
   const T* data = contiguous.data();
   return std::vector<T>(data, data + contiguous.size());
+}
+
+// Whether `d` is T's NumPy type, in this machine's byte order. Compared by type number, not by identity:
+// an array that comes back from another process (pickled: a process pool's result) has a dtype object of
+// its own.
+template <typename T>
+bool is_native(const py::dtype& d) {
+  return d.num() == py::dtype::of<T>().num() && py::cast<bool>(d.attr("isnative"));
 }
 
 HostTensor to_host_tensor(const TensorInfo& info, const py::handle& value) {
@@ -225,7 +239,10 @@ HostTensor to_host_tensor(const TensorInfo& info, const py::handle& value) {
     return InvalidType("input '" + info.name + "' must be " + ort_type_name(info.dtype) + " (numpy " +
                        name_of(info.dtype) +
                        (info.dtype == DataType::float32 ? ", or uint8 already quantized" : "") +
-                       "), got numpy " + py::cast<std::string>(dtype.attr("name")));
+                       "), got numpy " + py::cast<std::string>(dtype.attr("name")) +
+                       (py::cast<bool>(dtype.attr("isnative"))
+                            ? ""
+                            : " in the other byte order (" + py::cast<std::string>(dtype.attr("str")) + ")"));
   };
   // Shapes are checked here rather than by Session::run so that a wrong one is a ValueError; the message
   // is octet's.
@@ -239,15 +256,14 @@ HostTensor to_host_tensor(const TensorInfo& info, const py::handle& value) {
   switch (info.dtype) {
     case DataType::float32:
       // No silent float64 -> float32 rounding: ONNX Runtime refuses it too, and the caller should choose.
-      if (dtype.is(py::dtype::of<float>()))
-        return HostTensor::from_float(std::move(shape), copy_elements<float>(a));
+      if (is_native<float>(dtype)) return HostTensor::from_float(std::move(shape), copy_elements<float>(a));
       // uint8 data for a float input: already quantized with the params the model quantizes it with (a
       // float input the model does not quantize has no such params: scale 0).
-      if (dtype.is(py::dtype::of<uint8_t>()) && info.scale > 0.0f)
+      if (is_native<uint8_t>(dtype) && info.scale > 0.0f)
         return HostTensor::from_uint8(std::move(shape), copy_elements<uint8_t>(a));
       throw wrong_type();
     case DataType::uint8:
-      if (dtype.is(py::dtype::of<uint8_t>()))
+      if (is_native<uint8_t>(dtype))
         return HostTensor::from_uint8(std::move(shape), copy_elements<uint8_t>(a));
       throw wrong_type();
     case DataType::int64:

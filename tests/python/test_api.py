@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import pathlib
+import pickle
 import sys
 import threading
 import time
@@ -195,6 +196,17 @@ def test_array_layouts_and_types(fashion_images) -> None:
     # error path instead: an int32 array for a float input is refused.
     with pytest.raises(TypeError, match="tensor\\(float\\)"):
         octet.InferenceSession(FASHION).run(None, {"input": fashion_images.astype(np.int32)})
+    # An array that went through pickle (a process pool's result) has a dtype object of its own: it is
+    # still float32. The other byte order is refused, and said to be.
+    session = octet.InferenceSession(FASHION)
+    unpickled = pickle.loads(pickle.dumps(fashion_images))
+    np.testing.assert_array_equal(session.run(None, {"input": unpickled})[0], want)
+    with pytest.raises(TypeError, match="other byte order \\(>f4\\)"):
+        session.run(None, {"input": fashion_images.astype(">f4")})
+    # A non-contiguous array too large to copy: NumPy's MemoryError, with what was being copied.
+    huge = np.broadcast_to(fashion_images[:1], (1 << 34, 1, 28, 28))
+    with pytest.raises(MemoryError, match="contiguous copy"):
+        session.run(None, {"input": huge})
 
 
 def test_data_dependent_outputs() -> None:
