@@ -54,6 +54,9 @@ Importer::Importer(const onnx::ModelProto& model, InitializerRawData initializer
     : model_(model), initializer_raw_data_(std::move(initializer_raw_data)), options_(options) {}
 
 Graph Importer::run() {
+  // Zero bytes parse as a valid, empty ModelProto.
+  if (model_.opset_import_size() == 0 && !model_.has_graph())
+    throw Error("model declares no opset and has no graph: an empty file, or not an ONNX model");
   for (const auto& op : model_.opset_import()) {
     if (op.domain().empty() || op.domain() == "ai.onnx") opset_ = op.version();
   }
@@ -261,7 +264,11 @@ void Importer::read_inputs() {
         fits = given[i] >= least && (declared[i] < 0 || declared[i] == given[i]);
       if (!fits)
         throw Error(what + ": shape " + to_string(it->second) + " does not fit the declared shape " +
-                    to_string(declared) + " (-1: any size)");
+                    to_string(declared) + " (-1: any size" +
+                    (least > 0 && std::count(given.begin(), given.end(), 0) > 0
+                         ? "; an input may not be empty"
+                         : "") +
+                    ")");
       v.shape = given;
     }
     element_count(v.shape, what);
