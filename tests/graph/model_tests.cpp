@@ -940,8 +940,11 @@ TEST(LoadOptions, InputShapesForAnInitializedInputSayItIsAConstant) {
   const Case c{"float_initializer_listed_as_input", ""};
   const Model model = Model::load(c.onnx().string());
   ASSERT_EQ(model.inputs().size(), 1u);
-  expect_run_error([&] { (void)Model::load(c.onnx().string(), {.input_shapes = {{"bias_1", {4}}}}); },
-                   "it is listed as a graph input but has an initializer");
+  expect_run_error(
+      [&] {
+        (void)Model::load(c.onnx().string(), {.input_shapes = {{"bias_1", {4}}}});
+      },
+      "it is listed as a graph input but has an initializer");
 }
 
 TEST(SessionOptionsTest, ArenaLimitBelowThePlanThrows) {
