@@ -209,10 +209,11 @@ std::vector<T> values_of(const std::vector<int64_t>& shape, const T* data, size_
   for (const int64_t d : shape)
     text += (text.empty() ? "" : ", ") + std::to_string(d);
   text = "[" + text + "]";
+  if (std::any_of(shape.begin(), shape.end(), [](int64_t d) { return d < 0; }))
+    throw invalid_argument("shape " + text + " has a negative dimension");
   const bool empty = std::find(shape.begin(), shape.end(), 0) != shape.end();
   size_t elements = empty ? 0 : 1;
   for (const int64_t d : shape) {
-    if (d < 0) throw invalid_argument("shape " + text + " has a negative dimension");
     if (empty) continue;
     if (elements > SIZE_MAX / static_cast<size_t>(d))
       throw invalid_argument("shape " + text + " has more elements than an address space holds");

@@ -53,7 +53,7 @@ double to_type(const onnx::NodeProto& node, double v, int32_t type) {
   if (type == TensorProto::BOOL) return v != 0.0 ? 1.0 : 0.0;
   if (!std::isfinite(v) || std::abs(v) > 0x1p62) {
     std::array<char, 64> text{};
-    std::snprintf(text.data(), text.size(), "%.0f", v);
+    std::snprintf(text.data(), text.size(), std::isfinite(v) && std::abs(v) < 1e30 ? "%.0f" : "%g", v);
     throw Error(describe(node) + ": integer result " + text.data() +
                 " is beyond +-2^62, the integers octet's folding of constants and shapes holds exactly");
   }
@@ -330,14 +330,16 @@ bool Importer::fold_constants(const onnx::NodeProto& node) {
     if (x.values.size() != 1 || limit.values.size() != 1 || delta.values.size() != 1)
       throw Error(describe(node) + ": start, limit and delta must be scalars");
     const double start = x.values[0], step = delta.values[0];
-    if (!std::isfinite(start) || !std::isfinite(limit.values[0]) || !std::isfinite(step))
-      throw Error(describe(node) + ": start, limit and delta must be finite, got " + std::to_string(start) +
-                  ", " + std::to_string(limit.values[0]) + ", " + std::to_string(step));
     if (step == 0) throw Error(describe(node) + ": delta must not be 0");
     const double count = std::max(std::ceil((limit.values[0] - start) / step), 0.0);
-    if (!(count <= static_cast<double>(kMaxFoldedElements)))
+    // (A limit of -inf with a positive delta is an empty range, as in ONNX Runtime.)
+    if (!(count <= static_cast<double>(kMaxFoldedElements))) {
+      if (!std::isfinite(start) || !std::isfinite(limit.values[0]) || !std::isfinite(step))
+        throw Error(describe(node) + ": start, limit and delta must be finite, got " + std::to_string(start) +
+                    ", " + std::to_string(limit.values[0]) + ", " + std::to_string(step));
       throw Error(describe(node) +
                   ": the range has too many elements to fold (octet computes it as a constant)");
+    }
     Constant out;
     out.onnx_type = x.onnx_type;
     out.shape = {static_cast<int64_t>(count)};

@@ -89,9 +89,15 @@ void Importer::read_constants() {
   if (initializer_raw_data_.size() != static_cast<size_t>(initializers.size()))
     throw Error("internal: " + std::to_string(initializer_raw_data_.size()) + " raw data entries for " +
                 std::to_string(initializers.size()) + " initializers");
+  std::set<std::string> names;
   for (int i = 0; i < initializers.size(); ++i) {
     const onnx::TensorProto& init = initializers[i];
-    // An initializer given twice: the later one holds, as in ONNX Runtime (which warns and loads).
+    // ONNX requires unique names. ONNX Runtime loads such a model with a warning and keeps the later
+    // tensor, but octet's other readers of the file (the stage planner, the quantizer) would take the first:
+    // refused, with what to fix.
+    if (!names.insert(init.name()).second)
+      throw Error("initializer '" + init.name() +
+                  "' is given twice (ONNX requires unique names; ONNX Runtime would keep the later one)");
     Symbol s;
     s.constant = decode_tensor_borrowing_data(init, initializer_raw_data_[static_cast<size_t>(i)],
                                               "initializer '" + init.name() + "'");

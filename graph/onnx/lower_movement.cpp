@@ -197,8 +197,15 @@ bool Importer::lower_movement(const onnx::NodeProto& node) {
       const std::vector<const onnx::NodeProto*> readers = consumers(node.output(0));
       return !is_graph_output(node.output(0)) && !readers.empty() &&
              std::all_of(readers.begin(), readers.end(), [&](const onnx::NodeProto* r) {
-               return r->op_type() == "QuantizeLinear" && r->input_size() >= 2 &&
-                      activation_params(*r, 1, 2) == in.quant;
+               if (r->op_type() != "QuantizeLinear" || r->input_size() < 2 || r->input(0) != node.output(0))
+                 return false;
+               // Params not known yet (a scale computed by a later node) or not per-tensor: the float path,
+               // and the QuantizeLinear reports anything wrong with them itself.
+               try {
+                 return activation_params(*r, 1, 2) == in.quant;
+               } catch (const Error&) {
+                 return false;
+               }
              });
     };
     ValueId data = v;

@@ -1766,19 +1766,6 @@ def float_initializer_listed_as_input():
     return b
 
 
-@model
-def float_initializer_given_twice():
-    """Two initializers of one name: the later one holds, as in ONNX Runtime (which warns)."""
-    b = Builder("float_initializer_given_twice")
-    x = b.input([1, 4], -1, 1)
-    later = np.array([0.5, -1.0, 2.0, 0.25], np.float32)
-    name = b.const(np.zeros(4, np.float32), "bias")
-    b.inits.append(numpy_helper.from_array(later, name))
-    b.output(T(b.node("Add", [x.name, name], "add"), x.v + later))
-    b.checked = False
-    return b
-
-
 def top_k_indices(b, scores, k):
     """TopK of a float graph input along its last axis (distinct values: no ties): (values, int64 indices)."""
     order = np.argsort(-scores.v.astype(np.float64), axis=-1, kind="stable")[..., :k]
@@ -4233,13 +4220,18 @@ def malformed_models():
              [int4]), "element type int4")
     add("conv_rank3_weights_rank4_input.onnx",
         make([helper.make_node("Conv", ["input", "w3"], ["y"], name="conv1d_weights")], [vi("input", [1, 2, 4, 4])],
-             [vi("y", None)], [numpy_helper.from_array(np.ones((3, 2, 3), np.float32), "w3")]), "conv1d_weights")
+             [vi("y", None)], [numpy_helper.from_array(np.ones((3, 2, 3), np.float32), "w3")]),
+        "conv1d_weights' (Conv): weights must be rank 4")
     add("range_infinite_limit.onnx",
         make([helper.make_node("Range", ["start", "limit", "delta"], ["r"], name="range_to_inf"),
               helper.make_node("Add", ["input", "r"], ["y"], name="add")], [vi("input", [4])], [vi("y", [4])],
              [scalar("start", 0, np.float32), scalar("limit", np.inf, np.float32), scalar("delta", 1, np.float32)]),
         "range_to_inf' (Range): start, limit and delta must be finite")
     relu = [helper.make_node("Relu", ["input"], ["y"], name="relu")]
+    twice = make(relu, [vi("input", [1, 4])], [vi("y", [1, 4])],
+                 [numpy_helper.from_array(np.zeros(4, np.float32), "w"),
+                  numpy_helper.from_array(np.ones(4, np.float32), "w")])
+    add("initializer_twice.onnx", twice, "initializer 'w' is given twice")
     add("input_twice.onnx", make(relu, [vi("input", [1, 4]), vi("input", [1, 4])], [vi("y", [1, 4])]),
         "graph input 'input': listed twice")
     n, i = qdq_input()
