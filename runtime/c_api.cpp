@@ -18,6 +18,7 @@
 #include <utility>
 #include <vector>
 
+#include "kernels/tensor.h"
 #include "octet/octet.h"
 
 // The handles: structs in the global namespace, as octet_c.h declares them.
@@ -205,23 +206,20 @@ std::vector<int64_t> shape_of(const int64_t* shape, size_t rank) {
 // shape's (a byte size given for an element count, say) would read past the caller's array.
 template <typename T>
 std::vector<T> values_of(const std::vector<int64_t>& shape, const T* data, size_t count) {
-  std::string text;
-  for (const int64_t d : shape)
-    text += (text.empty() ? "" : ", ") + std::to_string(d);
-  text = "[" + text + "]";
   if (std::any_of(shape.begin(), shape.end(), [](int64_t d) { return d < 0; }))
-    throw invalid_argument("shape " + text + " has a negative dimension");
+    throw invalid_argument("shape " + octet::to_string(shape) + " has a negative dimension");
   const bool empty = std::find(shape.begin(), shape.end(), 0) != shape.end();
   size_t elements = empty ? 0 : 1;
   for (const int64_t d : shape) {
     if (empty) continue;
     if (elements > SIZE_MAX / static_cast<size_t>(d))
-      throw invalid_argument("shape " + text + " has more elements than an address space holds");
+      throw invalid_argument("shape " + octet::to_string(shape) +
+                             " has more elements than an address space holds");
     elements *= static_cast<size_t>(d);
   }
   if (count != elements)
-    throw invalid_argument("a tensor of shape " + text + " needs " + std::to_string(elements) +
-                           " values, got count " + std::to_string(count) +
+    throw invalid_argument("a tensor of shape " + octet::to_string(shape) + " needs " +
+                           std::to_string(elements) + " values, got count " + std::to_string(count) +
                            " (a count of elements, not bytes)");
   if (count > 0 && data == nullptr) throw invalid_argument("argument 'data' is NULL and count is not 0");
   return count == 0 ? std::vector<T>{} : std::vector<T>(data, data + count);

@@ -76,7 +76,7 @@ bool representable(const Value& v, double real) {
   if (v.type != ElementType::u8 || v.quant.scales.empty()) return true;
   const auto x = static_cast<float>(real);
   const int32_t q = quantize_value(x, v.quant.scale(), v.quant.zero_point(), range_of(ElementType::u8));
-  return v.quant.scale() * static_cast<float>(q - v.quant.zero_point()) == x;
+  return dequantize_value(q, v.quant.scale(), v.quant.zero_point()) == x;
 }
 
 }  // namespace
