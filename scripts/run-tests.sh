@@ -21,7 +21,7 @@ if [[ -n "$sanitize" ]]; then
     # With clang, the same build also holds the libFuzzer targets (-DOCTET_FUZZ=ON): scripts/run-fuzz.sh
     # reuses it (OCTET_FUZZ_BUILD_DIR=build-sanitize) instead of building the libraries a second time. Its
     # fuzzers take coverage from the loader and the runtime, not the kernels (tests/fuzz/CMakeLists.txt:
-    # the kernels' hooks slowed this suite by half).
+    # the kernels' comparison hooks made this suite 1.4x slower).
     source scripts/apt-install.sh
     apt_install_missing run-tests clang libclang-rt-14-dev
     # C too (c_api_test has a C part): one compiler's sanitizer instrumentation and runtime for every object.
