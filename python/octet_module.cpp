@@ -619,6 +619,36 @@ SessionOptions session_options(int threads, const std::optional<std::string>& is
 
 }  // namespace octet::python
 
+namespace pybind11::detail {
+
+// Python can make an object of a bound class without constructing its C++ value: Cls.__new__(Cls), with
+// no __init__ after it. pybind11's caster then hands the methods freshly allocated, uninitialised memory
+// as the object (type_caster_generic::load_value), and they crash. These casters refuse such an object
+// with a TypeError before that allocation, so every method, property and field of the class is covered.
+template <class T>
+struct constructed_only_caster : type_caster_base<T> {
+  bool load(handle src, bool convert) {
+    if (isinstance<T>(src)) {
+      type_info* const bound = get_type_info(typeid(T));
+      if (!reinterpret_cast<instance*>(src.ptr())->get_value_and_holder(bound).holder_constructed()) {
+        const auto name =
+            handle(reinterpret_cast<PyObject*>(bound->type)).attr("__name__").cast<std::string>();
+        throw type_error("this octet." + name + " was made by __new__ without __init__: it holds nothing");
+      }
+    }
+    return type_caster_base<T>::load(src, convert);
+  }
+};
+
+template <>
+struct type_caster<octet::python::NodeArg> : constructed_only_caster<octet::python::NodeArg> {};
+template <>
+struct type_caster<octet::python::PyModel> : constructed_only_caster<octet::python::PyModel> {};
+template <>
+struct type_caster<octet::python::PySession> : constructed_only_caster<octet::python::PySession> {};
+
+}  // namespace pybind11::detail
+
 PYBIND11_MODULE(_octet, m) {
   using namespace octet;
   using namespace octet::python;
@@ -700,6 +730,9 @@ PYBIND11_MODULE(_octet, m) {
                // A loaded model keeps its load options; asking for others would be silently ignored.
                if (nhwc_io || input_shapes)
                  throw InvalidArgument("nhwc_io and input_shapes are load options: give them to octet.Model");
+               // Through the value's caster first: a Model made by __new__ alone gets its TypeError, not the
+               // holder caster's "Unable to cast from non-held to held instance".
+               static_cast<void>(py::cast<const PyModel&>(source));
                model = py::cast<std::shared_ptr<PyModel>>(source);
              } else {
                model =

@@ -320,6 +320,38 @@ def test_errors(fashion_images, tmp_path) -> None:
     assert session.run(None, {"input": fashion_images})[0].shape == (8, 10)
 
 
+def test_objects_made_by_new_alone_are_refused(fashion_images) -> None:
+    # Cls.__new__(Cls) without __init__ holds no C++ object: every method, property and field must say so
+    # (pybind11 alone would hand them uninitialised memory).
+    session = octet.InferenceSession.__new__(octet.InferenceSession)
+    model = octet.Model.__new__(octet.Model)
+    arg = octet.NodeArg.__new__(octet.NodeArg)
+    calls = [
+        lambda: session.run(None, {"input": fashion_images}),
+        lambda: session.get_inputs(),
+        lambda: session.get_outputs(),
+        lambda: session.model,
+        lambda: session.threads,
+        lambda: session.isa,
+        lambda: session.requantization,
+        lambda: session.last_profile(),
+        lambda: model.get_inputs(),
+        lambda: model.nodes(),
+        lambda: model.info(),
+        lambda: model.planned_arena_bytes,
+        lambda: octet.InferenceSession(model),
+        lambda: arg.name,
+        lambda: arg.shape,
+        lambda: arg.scale,
+        lambda: repr(arg),
+    ]
+    for call in calls:
+        with pytest.raises(TypeError, match=r"octet\.(InferenceSession|Model|NodeArg) was made by __new__"):
+            call()
+    # A session made the usual way still works beside them.
+    assert octet.InferenceSession(FASHION).run(None, {"input": fashion_images})[0].shape == (8, 10)
+
+
 def malformed_cases() -> list[tuple[str, str]]:
     cases = []
     for line in (MALFORMED / "EXPECTED.txt").read_text().splitlines():
