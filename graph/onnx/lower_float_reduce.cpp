@@ -284,16 +284,29 @@ bool Importer::lower_float_reduce(const onnx::NodeProto& node) {
   std::sort(axes.begin(), axes.end());
   if (std::adjacent_find(axes.begin(), axes.end()) != axes.end())
     throw Error(describe(node) + ": an axis is repeated");
+  // noop_with_empty_axes came with the axes input (ReduceSum's opset 13, the others' 18).
+  if (!axes_input && a.has("noop_with_empty_axes"))
+    throw Error(describe(node) + ": noop_with_empty_axes is not an attribute of " + op + " in opset " +
+                std::to_string(opset_) + " (it came with the axes input)");
   if (axes.empty()) {
     if (a.get_int("noop_with_empty_axes", 0) != 0) {
-      define_real(node, 0,
-                  emit(node, integer ? OpKind::reshape : OpKind::unary, {x},
-                       integer ? Attrs{ReshapeAttrs{in.shape}} : Attrs{UnaryAttrs{}}, [&] {
-                         Value out = in;
-                         out.name = node.output(0);
-                         out.constant = nullptr;
-                         return out;
-                       }()));
+      // Each element reduced alone (ref::float_reduce with no axes): a copy for the sum, mean, max, min and
+      // product, the operator's own functions of one element for the others (|x| for ReduceL1, x * x for
+      // ReduceSumSquare, ...), as ONNX says since onnx/onnx#7394 and ONNX Runtime computes.
+      const ReduceOp r = it->second;
+      const bool copy = r == ReduceOp::sum || r == ReduceOp::mean || r == ReduceOp::max ||
+                        r == ReduceOp::min || r == ReduceOp::prod;
+      Value out = in;
+      out.name = node.output(0);
+      out.constant = nullptr;
+      ValueId y = -1;
+      if (integer)
+        y = emit(node, OpKind::reshape, {x}, ReshapeAttrs{in.shape}, out);
+      else if (copy)
+        y = emit(node, OpKind::unary, {x}, UnaryAttrs{}, out);
+      else
+        y = emit(node, OpKind::reduce, {x}, ReduceAttrs{r, {}}, out);
+      define_real(node, 0, y);
       return true;
     }
     for (int64_t d = 0; d < rank; ++d)

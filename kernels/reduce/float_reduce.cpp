@@ -66,11 +66,8 @@ void float_reduce(Isa isa, ReduceOp op, const float* x, const Shape& s, const st
                   float* y) {
   const FloatReduceKernels* k = float_kernels(isa).reduce;
   if (k == nullptr) return ref::float_reduce(op, x, s, axes, y);
+  // No axes reduces each element alone (ref::float_reduce): the rows of one element below.
   const ref::ReduceGeometry g = ref::reduce_geometry("float_reduce", s, axes);
-  if (axes.empty()) {
-    std::copy(x, x + g.outputs, y);
-    return;
-  }
   if (g.outputs == 0) return;
   if (g.count == 0) {
     std::fill(y, y + g.outputs, ref::empty_reduction(op));

@@ -186,12 +186,11 @@ float accumulate_output(Accumulate k, const float* x, const ReduceGeometry& g, i
 }
 
 void float_reduce(ReduceOp op, const float* x, const Shape& s, const std::vector<int64_t>& axes, float* y) {
+  // No axes (ONNX's noop_with_empty_axes) reduces each element alone: the identity for sum, mean, max,
+  // min and prod (the sum's -0.0f start keeps a -0), and the operator's own functions of one element for
+  // the others: |x|, sqrt(x * x), x * x, log(x), log(exp(x - x)) + x. ONNX says so since onnx/onnx#7394,
+  // and ONNX Runtime computes that (until then both read "the input unchanged").
   const ReduceGeometry g = reduce_geometry("float_reduce", s, axes);
-  if (axes.empty()) {
-    // ONNX (noop_with_empty_axes): reducing over no axes returns the input unchanged, even for l1 / l2.
-    std::copy(x, x + g.outputs, y);
-    return;
-  }
   if (g.count == 0) {
     std::fill(y, y + g.outputs, empty_reduction(op));
     return;

@@ -30,8 +30,9 @@ float ordered_sum(const float* x, int64_t count, int64_t stride);
 // Reduces x (shape s) over `axes` (sorted, distinct, each < rank): y has shape s with those dimensions set
 // to 1 (keepdims = 0 is the caller's reshape). ONNX: max / min propagate NaN; an empty reduction gives
 // the operator's identity (0, 1, -inf for max, +inf for min, -inf for log_sum and log_sum_exp, NaN for
-// mean). No axes at all copies x unchanged (ONNX's noop_with_empty_axes; a caller mapping ONNX's "empty
-// axes reduce everything" passes every axis). mean divides the sum by the count; l2 is sqrt of the sum of
+// mean). No axes at all reduces each element alone (ONNX's noop_with_empty_axes: x itself for sum, mean,
+// max, min and prod, |x| for l1, sqrt(x * x) for l2, and so on; a caller mapping ONNX's "empty axes reduce
+// everything" passes every axis). mean divides the sum by the count; l2 is sqrt of the sum of
 // x * x; log_sum_exp is log(sum exp(x - m)) + m with m the max (m itself when m is infinite or NaN).
 void float_reduce(ReduceOp op, const float* x, const Shape& s, const std::vector<int64_t>& axes, float* y);
 

@@ -2169,6 +2169,29 @@ def float_int64_reductions_and_fills():
 
 
 @model
+def float_reductions_over_no_axes():
+    """Opset 18's reductions with no axes and noop_with_empty_axes = 1: each element reduced alone, so the
+    operator's functions of one element apply (|x| for ReduceL1, sqrt(x * x) for ReduceL2, x * x, log(x),
+    log(exp(x - x)) + x), as ONNX says since onnx/onnx#7394 and ONNX Runtime 1.30 computes; ReduceMean and
+    ReduceMax copy. ReduceSum (opset 13's axes input) with an empty axes tensor copies as well. ONNX 1.12's
+    checker predates opset 18."""
+    b = Builder("float_reductions_over_no_axes", opset=18)
+    x = b.input([2, 3, 4], -3, 3)
+    v = x.v.astype(np.float64)
+    for op, want in (("ReduceL1", np.abs(v)), ("ReduceL2", np.sqrt(v * v)), ("ReduceSumSquare", v * v),
+                     ("ReduceLogSumExp", v), ("ReduceMean", v), ("ReduceMax", v)):
+        b.output(T(b.node(op, [x.name], op.lower(), keepdims=1, noop_with_empty_axes=1), as_f32(want)))
+    # Of |x|: the test compares no NaNs.
+    magnitude = b.node("Abs", [x.name], "abs")
+    b.output(T(b.node("ReduceLogSum", [magnitude], "reducelogsum", keepdims=1, noop_with_empty_axes=1),
+               as_f32(np.log(np.abs(v)))))
+    empty = b.const(np.array([], np.int64), "axes")
+    b.output(T(b.node("ReduceSum", [x.name, empty], "reduce_sum", keepdims=0, noop_with_empty_axes=1), x.v))
+    b.checked = False
+    return b
+
+
+@model
 def float_int32_io():
     """int32 graph inputs and outputs, which octet holds as int64 inside and exchanges as int32: int32 indices
     into a Gather; int32 Add / Mul that overflow (wrapping modulo 2^32, as int32 arithmetic does, at the int32
@@ -4007,6 +4030,11 @@ def malformed_models():
                 [vi("y", [1, 4])])
     late.opset_import[0].version = 29
     add("opset29.onnx", late, "opset 29")
+    # noop_with_empty_axes before its opset (ReduceL1's 18; ONNX Runtime refuses it as unrecognized).
+    add("reduce_noop_before_opset18.onnx",
+        make([helper.make_node("ReduceL1", ["input"], ["y"], name="l1", noop_with_empty_axes=1)],
+             [vi("input", [1, 4])], [vi("y", [1, 1])]),
+        "node 'l1' (ReduceL1): noop_with_empty_axes is not an attribute of ReduceL1 in opset 13")
     # A Dropout's mask that a node reads (octet runs inference only; an unread mask is fine).
     add("dropout_mask_read.onnx",
         make([helper.make_node("Dropout", ["input"], ["y", "mask"], name="dropout"),
