@@ -10,7 +10,11 @@ namespace octet::ref {
 namespace {
 
 double source_coordinate(int64_t o, int64_t in, int64_t out, double scale, const FloatResizeParams& p) {
-  if (p.tf_half_pixel_for_nearest) return (static_cast<double>(o) + 0.5) / scale;
+  // An axis of scale 1 maps each pixel onto itself, as ONNX Runtime takes it. TensorFlow's coordinates
+  // alone would move it: o + 0.5, which ceil and round_prefer_ceil take to the next pixel (every other
+  // mode gives o there already).
+  if (p.tf_half_pixel_for_nearest)
+    return scale == 1.0 ? static_cast<double>(o) : (static_cast<double>(o) + 0.5) / scale;
   return resize_source_coordinate(o, in, out, scale, p.base.coordinate_mode);
 }
 

@@ -943,7 +943,7 @@ Taps1d onnx_taps(int64_t o, int64_t in, int64_t out, double scale, const ref::Fl
   const double xr = static_cast<double>(o);
   double x = 0.0;
   if (p.tf_half_pixel_for_nearest) {
-    x = (xr + 0.5) / scale;
+    x = scale == 1.0 ? xr : (xr + 0.5) / scale;  // an axis of scale 1 is left as it is (ONNX Runtime)
   } else {
     switch (p.base.coordinate_mode) {
       case ref::CoordinateMode::half_pixel:
@@ -1175,6 +1175,12 @@ TEST(FloatResizeReference, NearestModesAndTfHalfPixel) {
   p.base.nearest_rounding = ref::NearestRounding::floor;
   p.base.out_w = 2;
   EXPECT_TRUE(identical(resize_2d(x, 1, 5, p), {20, 40}));  // 1.25 -> 1, 3.75 -> 3
+  // An axis of scale 1 stays as it is, as in ONNX Runtime, even where ceil would take o + 0.5 to o + 1.
+  p.base.out_w = 5;
+  for (const auto rounding : {ref::NearestRounding::ceil, ref::NearestRounding::round_prefer_ceil}) {
+    p.base.nearest_rounding = rounding;
+    EXPECT_TRUE(identical(resize_2d(x, 1, 5, p), x));
+  }
   // Resize-10: asymmetric coordinates, ceil along an axis that shrinks (5 -> 3: 0, 1.67, 3.33), floor along
   // one that grows (5 -> 7 by 1.4: 0, 0.71, 1.43, 2.14, 2.86, 3.57, 4.29).
   p.tf_half_pixel_for_nearest = false;
