@@ -586,7 +586,17 @@ bool Importer::lower_float(const onnx::NodeProto& node) {
     const Symbol& e = symbol(node, 1);
     if (e.kind == Symbol::Kind::constant && e.constant.values.size() == 1) {
       UnaryParams p{UnaryOp::pow_constant, static_cast<float>(e.real_values()[0]), 0.0f, 0.0f};
-      define_real(node, 0, emit_unary(float_input(node, 0), p));
+      ValueId y = emit_unary(float_input(node, 0), p);
+      // An exponent of higher rank still broadcasts: its leading 1s lead the output's shape too.
+      const size_t rank = e.constant.shape.size();
+      if (rank > graph_.value(y).shape.size()) {
+        y = as_plain(y, node);
+        Shape shape(rank - graph_.value(y).shape.size(), 1);
+        const Shape& inner = graph_.value(y).shape;
+        shape.insert(shape.end(), inner.begin(), inner.end());
+        y = plain_reshape(node, y, std::move(shape), "#broadcast");
+      }
+      define_real(node, 0, y);
       return true;
     }
   }

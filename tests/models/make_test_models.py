@@ -2192,6 +2192,21 @@ def float_reductions_over_no_axes():
 
 
 @model
+def float_pow_exponent_of_higher_rank():
+    """Pow of a [2, 3] tensor by one-element constant exponents of rank 3 ([1, 1, 1], 2.0, which octet runs
+    as x * x) and rank 2 ([1, 1], 0.5: sqrt): the exponent's rank still broadcasts, so the outputs have
+    shapes [1, 2, 3] and [2, 3] (octet gave [2, 3] for both)."""
+    b = Builder("float_pow_exponent_of_higher_rank")
+    x = b.input([2, 3], 0.1, 2.0)
+    v = x.v.astype(np.float64)
+    b.output(T(b.node("Pow", [x.name, b.const(np.full([1, 1, 1], 2.0, np.float32), "two")], "pow"),
+               as_f32((v * v).reshape(1, 2, 3))))
+    b.output(T(b.node("Pow", [x.name, b.const(np.full([1, 1], 0.5, np.float32), "half")], "pow"),
+               as_f32(np.sqrt(v))))
+    return b
+
+
+@model
 def float_int32_io():
     """int32 graph inputs and outputs, which octet holds as int64 inside and exchanges as int32: int32 indices
     into a Gather; int32 Add / Mul that overflow (wrapping modulo 2^32, as int32 arithmetic does, at the int32
