@@ -6,6 +6,7 @@
 
 #include "kernels/error.h"
 #include "kernels/quantization/quantize.h"
+#include "kernels/reference/requantize.h"
 
 namespace octet::ref {
 
@@ -69,12 +70,25 @@ std::vector<ResizeTap> resize_axis_taps(int64_t in, int64_t out, double scale, c
   return taps;
 }
 
-TensorU8 resize(const TensorU8& input, const ResizeParams& p) {
+ResizeRequant resize_requant(const QuantParams& input, const QuantParams& output) {
+  if (!input.is_per_tensor() || !output.is_per_tensor())
+    throw Error("resize: requantizing needs per-tensor params");
+  constexpr double blend_steps = double{int64_t{1} << (2 * kResizeWeightBits)};
+  return {quantize_multiplier(static_cast<double>(input.scale()) / static_cast<double>(output.scale()) /
+                              blend_steps),
+          input.zero_point() << (2 * kResizeWeightBits), output.zero_point()};
+}
+
+namespace {
+
+// octet's fixed-point resize, into the input's params (requant null) or through `requant` into `params`.
+TensorU8 fixed_point_resize(const TensorU8& input, const ResizeParams& p, const ResizeRequant* requant,
+                            const QuantParams& params) {
   check_nhwc(input, "resize input");
   const int64_t n = input.dim(0), ih = input.dim(1), iw = input.dim(2), c = input.dim(3);
   const std::vector<ResizeTap> ty = resize_axis_taps(ih, p.out_h, p.scale_h, p);
   const std::vector<ResizeTap> tx = resize_axis_taps(iw, p.out_w, p.scale_w, p);
-  TensorU8 out({n, p.out_h, p.out_w, c}, input.quant);
+  TensorU8 out({n, p.out_h, p.out_w, c}, params);
   constexpr int32_t one = 1 << kResizeWeightBits;
   constexpr int64_t half = int64_t{1} << (2 * kResizeWeightBits - 1);
   auto at = [&](int64_t b, int64_t y, int64_t x, int64_t ch) {
@@ -90,9 +104,17 @@ TensorU8 resize(const TensorU8& input, const ResizeParams& p) {
           const int64_t bottom =
               (one - x.weight1) * at(b, y.index1, x.index0, ch) + x.weight1 * at(b, y.index1, x.index1, ch);
           const int64_t blended = (one - y.weight1) * top + y.weight1 * bottom;
-          out.data[o++] = static_cast<uint8_t>((blended + half) >> (2 * kResizeWeightBits));
+          out.data[o++] = requant != nullptr
+                              ? requantize_blend(static_cast<int32_t>(blended), *requant)
+                              : static_cast<uint8_t>((blended + half) >> (2 * kResizeWeightBits));
         }
   return out;
+}
+
+}  // namespace
+
+TensorU8 resize(const TensorU8& input, const ResizeParams& p) {
+  return fixed_point_resize(input, p, nullptr, input.quant);
 }
 
 namespace {
@@ -176,10 +198,16 @@ std::vector<OnnxRuntimeTap> onnxruntime_axis_taps(int64_t in, int64_t out, doubl
 
 TensorU8 resize(const TensorU8& input, const ResizeParams& p, ResizeArithmetic arithmetic,
                 const QuantParams& output) {
-  if (arithmetic == ResizeArithmetic::fixed_point || arithmetic == ResizeArithmetic::onnxruntime_bytes) {
+  if (arithmetic == ResizeArithmetic::fixed_point) {
+    if (output == input.quant) return resize(input, p);
+    if (p.mode == ResizeMode::nearest)
+      return requantize_tensor(resize(input, p), output, {}, RequantMode::fixed_point);
+    const ResizeRequant requant = resize_requant(input.quant, output);
+    return fixed_point_resize(input, p, &requant, output);
+  }
+  if (arithmetic == ResizeArithmetic::onnxruntime_bytes) {
     if (!(output == input.quant))
       throw Error("resize: this arithmetic moves bytes; the output params must be the input's");
-    if (arithmetic == ResizeArithmetic::fixed_point) return resize(input, p);
   } else if (!input.quant.is_per_tensor() || !output.is_per_tensor()) {
     throw Error("resize: requantizing needs per-tensor params");
   }

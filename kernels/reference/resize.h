@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "kernels/quantization/fixed_point.h"
 #include "kernels/quantization/requant_mode.h"
 #include "kernels/tensor.h"
 
@@ -54,6 +55,22 @@ std::vector<ResizeTap> resize_axis_taps(int64_t in, int64_t out, double scale, c
 // Resizes a uint8 NHWC tensor to [N, out_h, out_w, C], keeping its params (octet's fixed-point arithmetic).
 TensorU8 resize(const TensorU8& input, const ResizeParams& params);
 
+// octet's fixed-point bilinear blend into other params than the input's (a QDQ Resize whose QuantizeLinear
+// has its own), rounded once: the blend is exact in input steps with 2 * kResizeWeightBits fractional bits,
+// so q = z_out + round((blend - z_in * 2^22) * s_in / s_out / 2^22), in the fixed-point requantization.
+// (Rounding the blend to a byte first, then requantizing it, was off by up to s_in / (2 s_out) + 1/2 output
+// steps: 4 where the output's steps were 16 times finer.)
+struct ResizeRequant {
+  FixedMultiplier multiplier;
+  int32_t input_offset = 0;  // z_in * 2^(2 * kResizeWeightBits)
+  int32_t output_zero_point = 0;
+};
+// Throws octet::Error unless both are per-tensor.
+ResizeRequant resize_requant(const QuantParams& input, const QuantParams& output);
+constexpr uint8_t requantize_blend(int32_t blend, const ResizeRequant& r) {
+  return static_cast<uint8_t>(requantize(blend - r.input_offset, r.multiplier, r.output_zero_point, 0, 255));
+}
+
 // How a resize of uint8 data computes its bytes. Nearest mode copies bytes in each; they differ in how the
 // source coordinates are computed and in how linear mode blends and rounds.
 //   fixed_point     octet's own (the default): coordinates in float64, weights with kResizeWeightBits
@@ -90,8 +107,10 @@ struct OnnxRuntimeTap {
 std::vector<OnnxRuntimeTap> onnxruntime_axis_taps(int64_t in, int64_t out, double scale,
                                                   const ResizeParams& params);
 
-// Resizes with `arithmetic` into `output` params. fixed_point and onnxruntime_bytes move bytes and need
-// `output` equal to the input's params; onnxruntime_real requantizes, so its params may differ (per-tensor).
+// Resizes with `arithmetic` into `output` params. onnxruntime_bytes moves bytes and needs `output` equal to
+// the input's params; onnxruntime_real and fixed_point in linear mode requantize as they blend
+// (ResizeRequant), so their params may differ (per-tensor); fixed_point in nearest mode copies bytes and
+// requantizes them.
 TensorU8 resize(const TensorU8& input, const ResizeParams& params, ResizeArithmetic arithmetic,
                 const QuantParams& output);
 

@@ -24,6 +24,14 @@ void fixed_point_row(const Resize& r, const ref::ResizeTap& ty, const uint8_t* t
     const uint8_t *a = top + tx.index0 * c, *b = top + tx.index1 * c;
     const uint8_t *d = bottom + tx.index0 * c, *e = bottom + tx.index1 * c;
     const int32_t wx1 = tx.weight1, wx0 = one - wx1, wy1 = ty.weight1, wy0 = one - wy1;
+    if (r.requant) {
+      const ref::ResizeRequant requant = *r.requant;
+      for (int64_t ch = 0; ch < c; ++ch) {
+        const int32_t upper = wx0 * a[ch] + wx1 * b[ch], lower = wx0 * d[ch] + wx1 * e[ch];
+        out[ch] = ref::requantize_blend(wy0 * upper + wy1 * lower, requant);
+      }
+      continue;
+    }
     for (int64_t ch = 0; ch < c; ++ch) {
       const int32_t upper = wx0 * a[ch] + wx1 * b[ch], lower = wx0 * d[ch] + wx1 * e[ch];
       out[ch] = static_cast<uint8_t>((wy0 * upper + wy1 * lower + half) >> (2 * ref::kResizeWeightBits));
@@ -85,11 +93,16 @@ Resize prepare_resize(const ref::ResizeParams& params, int64_t in_h, int64_t in_
 
 Resize prepare_resize(const ref::ResizeParams& params, int64_t in_h, int64_t in_w,
                       ref::ResizeArithmetic arithmetic, const QuantParams& input, const QuantParams& output) {
-  if (arithmetic == ref::ResizeArithmetic::fixed_point ||
-      arithmetic == ref::ResizeArithmetic::onnxruntime_bytes) {
+  if (arithmetic == ref::ResizeArithmetic::fixed_point) {
+    Resize r = prepare_resize(params, in_h, in_w);
+    if (input == output) return r;
+    if (r.nearest) throw Error("resize: nearest mode moves bytes; the output params must be the input's");
+    r.requant = ref::resize_requant(input, output);
+    return r;
+  }
+  if (arithmetic == ref::ResizeArithmetic::onnxruntime_bytes) {
     if (!(input == output))
       throw Error("resize: this arithmetic moves bytes; the output params must be the input's");
-    if (arithmetic == ref::ResizeArithmetic::fixed_point) return prepare_resize(params, in_h, in_w);
   } else if (!input.is_per_tensor() || !output.is_per_tensor()) {
     throw Error("resize: requantizing needs per-tensor params");
   }

@@ -104,9 +104,12 @@ std::unique_ptr<const Operator> make_pooling_operator(const Graph& g, const Node
       const auto p = attrs.params.base;
       const ref::ResizeArithmetic arithmetic = ref::resize_arithmetic(requant, attrs.real_values);
       // Into other params than the input's (a QDQ Resize's QuantizeLinear): ONNX Runtime's real-value
-      // arithmetic rounds once; the byte-moving ones resize, then requantize every byte through a table.
-      const bool requantizes =
-          !(in.quant == out.quant) && arithmetic != ref::ResizeArithmetic::onnxruntime_real;
+      // arithmetic and octet's bilinear blend round once; the ones that move bytes (nearest mode, ONNX
+      // Runtime's uint8 arithmetic) resize, then requantize every byte through a table.
+      const bool blends_into_params =
+          arithmetic == ref::ResizeArithmetic::onnxruntime_real ||
+          (arithmetic == ref::ResizeArithmetic::fixed_point && p.mode == ref::ResizeMode::linear);
+      const bool requantizes = !(in.quant == out.quant) && !blends_into_params;
       const QuantParams resized = requantizes ? in.quant : out.quant;
       std::optional<elementwise::ByteTable> table;
       if (requantizes) table = byte_table(in.quant, out.quant, Clamp{}, requant);

@@ -125,8 +125,8 @@ TEST(RequantModeModels, QdqResizeOfRealValues) {
 }
 
 // uint8 input -> DequantizeLinear -> Resize (linear, half_pixel, 5x6 -> 9x11) -> QuantizeLinear with other
-// params: ONNX Runtime's arithmetic resizes straight into the output's params; fixed point resizes in the
-// input's, then requantizes.
+// params: both arithmetics resize straight into the output's params, each with its own blend (float32
+// against octet's 11-bit fixed-point weights).
 TEST(RequantModeModels, QdqResizeIntoOtherParams) {
   const Model model = Model::load(kDir + "qdq_resize_into_other_params.onnx");
   const npy::Array input = npy::read(kDir + "qdq_resize_into_other_params.input.npy");
@@ -140,7 +140,7 @@ TEST(RequantModeModels, QdqResizeIntoOtherParams) {
   const std::vector<uint8_t> want_float =
       nhwc_to_nchw(ref::resize(in, p, ref::ResizeArithmetic::onnxruntime_real, out_q));
   const std::vector<uint8_t> want_fixed =
-      nhwc_to_nchw(ref::requantize_tensor(ref::resize(in, p), out_q, {}, RequantMode::fixed_point));
+      nhwc_to_nchw(ref::resize(in, p, ref::ResizeArithmetic::fixed_point, out_q));
   EXPECT_NE(want_float, want_fixed);
   const HostTensor x =
       HostTensor::from_uint8(input.shape, input.to_uint8(), in_info.scale, in_info.zero_point);

@@ -94,14 +94,16 @@ TEST(ResizeFast, MatchesReference) {
     if (seed % 5 == 0)
       for (auto& v : in.data)
         v = rng.coin() ? 0 : 255;
-    // Every arithmetic; ONNX Runtime's QDQ form also into other params.
+    // Every arithmetic; the ones that blend into other params (ONNX Runtime's QDQ form, octet's bilinear)
+    // also into other params.
     for (const auto arithmetic :
          {ref::ResizeArithmetic::fixed_point, ref::ResizeArithmetic::onnxruntime_bytes,
           ref::ResizeArithmetic::onnxruntime_real}) {
       SCOPED_TRACE("arithmetic " + std::to_string(static_cast<int>(arithmetic)));
-      const QuantParams out_q = arithmetic == ref::ResizeArithmetic::onnxruntime_real && rng.coin()
-                                    ? rng.activation_params()
-                                    : in.quant;
+      const bool blends_into_params =
+          arithmetic == ref::ResizeArithmetic::onnxruntime_real ||
+          (arithmetic == ref::ResizeArithmetic::fixed_point && p.mode == ref::ResizeMode::linear);
+      const QuantParams out_q = blends_into_params && rng.coin() ? rng.activation_params() : in.quant;
       const TensorU8 want = ref::resize(in, p, arithmetic, out_q);
       EXPECT_EQ(want.quant, out_q);
       const resize::Resize r = resize::prepare_resize(p, in.dim(1), in.dim(2), arithmetic, in.quant, out_q);
@@ -119,9 +121,11 @@ TEST(ResizeFast, ByteArithmeticsRejectOtherOutputParams) {
   p.mode = ref::ResizeMode::linear;
   p.out_h = p.out_w = 4;
   const QuantParams a = QuantParams::per_tensor(0.1f, 10), b = QuantParams::per_tensor(0.2f, 10);
-  for (const auto arithmetic : {ref::ResizeArithmetic::fixed_point, ref::ResizeArithmetic::onnxruntime_bytes})
-    EXPECT_THROW(resize::prepare_resize(p, 2, 2, arithmetic, a, b), Error);
+  EXPECT_THROW(resize::prepare_resize(p, 2, 2, ref::ResizeArithmetic::onnxruntime_bytes, a, b), Error);
   EXPECT_NO_THROW(resize::prepare_resize(p, 2, 2, ref::ResizeArithmetic::onnxruntime_real, a, b));
+  EXPECT_NO_THROW(resize::prepare_resize(p, 2, 2, ref::ResizeArithmetic::fixed_point, a, b));
+  p.mode = ref::ResizeMode::nearest;  // copies bytes: the caller requantizes them
+  EXPECT_THROW(resize::prepare_resize(p, 2, 2, ref::ResizeArithmetic::fixed_point, a, b), Error);
 }
 
 }  // namespace

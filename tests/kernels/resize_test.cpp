@@ -40,7 +40,9 @@ double sample_linear(const std::vector<double>& row_major, int64_t h, int64_t w,
 // Each arithmetic against exact bilinear interpolation in float64, on random sizes, modes and bytes (some
 // inputs only 0 and 255):
 //   fixed_point: interpolation in the quantized domain is exact in real terms (same params in and out); the
-//     11-bit weights move a result by at most 2 * 255 / 2^12 < 1/8 LSB before the final rounding;
+//     11-bit weights move a result by at most 2 * 255 / 2^12 < 1/8 LSB before the final rounding; into other
+//     params (ResizeRequant) it rounds once, so within 1 LSB of the exact result in the output's steps where
+//     they are at most 4 times finer than the input's (1/8 of an input step is then at most 1/2 of one);
 //   onnxruntime_real: its float32 coordinates and weights move a value by far less than an LSB, so it is
 //     within 1 LSB of the exact real result quantized to the output's params (random, or the input's);
 //   onnxruntime_bytes: the coordinate truncated to 10 fractional bits (at most 255 / 1024 per axis), then
@@ -62,7 +64,13 @@ TEST(Resize, BilinearArithmeticsAgainstFloat64) {
     p.coordinate_mode = modes[seed % 4];
     p.out_h = rng.integer(1, 17), p.out_w = rng.integer(1, 17);
     const QuantParams out_q = rng.coin() ? in.quant : rng.activation_params();
+    // Output steps down to a quarter of the input's, up to ten times as large.
+    const QuantParams other_q =
+        QuantParams::per_tensor(in.quant.scale() * static_cast<float>(rng.real(0.25, 10.0)),
+                                static_cast<int32_t>(rng.integer(0, 255)));
     const TensorU8 fixed = ref::resize(in, p);
+    const TensorU8 fixed_other = ref::resize(in, p, ref::ResizeArithmetic::fixed_point, other_q);
+    EXPECT_EQ(fixed_other.quant, other_q);
     const TensorU8 real = ref::resize(in, p, ref::ResizeArithmetic::onnxruntime_real, out_q);
     const TensorU8 bytes = ref::resize(in, p, ref::ResizeArithmetic::onnxruntime_bytes, in.quant);
     ASSERT_EQ(fixed.shape, (Shape{1, p.out_h, p.out_w, c}));
@@ -70,7 +78,7 @@ TEST(Resize, BilinearArithmeticsAgainstFloat64) {
     EXPECT_EQ(real.quant, out_q);
     const std::vector<double> q(in.data.begin(), in.data.end());
     const double s = in.quant.scale(), zp = in.quant.zero_point();
-    std::vector<int32_t> expected_fixed, expected_real;
+    std::vector<int32_t> expected_fixed, expected_real, expected_other;
     for (int64_t y = 0; y < p.out_h; ++y)
       for (int64_t x = 0; x < p.out_w; ++x)
         for (int64_t ch = 0; ch < c; ++ch) {
@@ -79,13 +87,32 @@ TEST(Resize, BilinearArithmeticsAgainstFloat64) {
           const double v = sample_linear(q, ih, iw, c, ch, sy, sx);
           expected_fixed.push_back(static_cast<int32_t>(std::nearbyint(v)));
           expected_real.push_back(test::quantize_exact((v - zp) * s, out_q));
+          expected_other.push_back(test::quantize_exact((v - zp) * s, other_q));
           const double got = bytes.data[expected_real.size() - 1];
           EXPECT_GE(got, v - 1.5);
           EXPECT_LE(got, v + 0.5);
         }
     EXPECT_LE(test::max_lsb_difference(fixed, expected_fixed), 1);
     EXPECT_LE(test::max_lsb_difference(real, expected_real), 1);
+    EXPECT_LE(test::max_lsb_difference(fixed_other, expected_other), 1);
   }
+}
+
+// The case a random sweep against ONNX Runtime found: [0, 1] in steps of 1 resized to 4 pixels in steps of
+// 1/16 is 0, 0.25, 0.75, 1 exactly, so [0, 4, 12, 16]. Rounding to the input's steps first gave [0, 0, 16,
+// 16].
+TEST(Resize, FixedPointBlendsStraightIntoOtherParams) {
+  const TensorU8 in({1, 1, 2, 1}, QuantParams::per_tensor(1.0f, 0));
+  TensorU8 x = in;
+  x.data = {0, 1};
+  ref::ResizeParams p;
+  p.mode = ref::ResizeMode::linear;
+  p.out_h = 1, p.out_w = 4;
+  const QuantParams finer = QuantParams::per_tensor(1.0f / 16.0f, 0);
+  EXPECT_EQ(ref::resize(x, p, ref::ResizeArithmetic::fixed_point, finer).data,
+            (std::vector<uint8_t>{0, 4, 12, 16}));
+  EXPECT_EQ(ref::resize(x, p, ref::ResizeArithmetic::onnxruntime_real, finer).data,
+            (std::vector<uint8_t>{0, 4, 12, 16}));
 }
 
 TEST(Resize, NearestModes) {
