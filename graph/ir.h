@@ -141,6 +141,9 @@ struct ReduceAttrs {
 struct SoftmaxAttrs {
   int64_t axis = -1;  // physical; uint8 softmax supports the innermost axis only
   bool log = false;
+  // uint8 softmax of an int8 com.microsoft QLinearSoftmax: ONNX Runtime's int8 kernel, whose overflowing
+  // quotient saturates where its uint8 one gives the zero point (ref::SoftmaxOverflow; float mode only).
+  bool onnxruntime_int8 = false;
 };
 struct ArgReduceAttrs {
   int64_t axis = 0;  // physical; the output keeps it as a size-1 dimension

@@ -239,9 +239,10 @@ class Importer {
   // com.microsoft QLinearSoftmax) over ONNX axis `axis`: with `legacy` (Softmax before opset 13) over the
   // dimensions from `axis` on, flattened in ONNX order; else over that axis alone, which must be the
   // innermost in memory (nullopt otherwise). `output`: the output's params, or none for a float output.
+  // `onnxruntime_int8`: an int8 QLinearSoftmax (SoftmaxAttrs::onnxruntime_int8).
   std::optional<ValueId> build_u8_softmax(const onnx::NodeProto& node, ValueId v, int64_t axis, bool legacy,
                                           const std::optional<QuantParams>& output,
-                                          const std::string& output_name);
+                                          const std::string& output_name, bool onnxruntime_int8 = false);
 
   // Conv-family builders shared by the QDQ and QOperator forms.
   ValueId build_conv(const onnx::NodeProto& node, ValueId input, const Constant& weights,

@@ -161,11 +161,17 @@ bool Importer::lower_qoperator(const onnx::NodeProto& node) {
     const QuantParams out = activation_params(node, 3, 4);
     const auto rank = static_cast<int64_t>(graph_.value(x).shape.size());
     const int64_t axis = normalize_axis(node, attrs.get_int("axis", -1), rank);
-    std::optional<ValueId> result = build_u8_softmax(node, x, axis, softmax_opset < 13, out, node.output(0));
+    // The type of X (and Y), which ONNX Runtime's kernel follows, is its zero points' type.
+    const auto int8_zero_point = [&](int input) {
+      return has_input(node, input) && symbol(node, input).constant.onnx_type == onnx::TensorProto::INT8;
+    };
+    const bool int8 = int8_zero_point(2) || int8_zero_point(4);
+    std::optional<ValueId> result =
+        build_u8_softmax(node, x, axis, softmax_opset < 13, out, node.output(0), int8);
     if (!result) {
       // A single axis that is not innermost in memory: in ONNX order it may be.
       const ValueId plain = as_plain(x, node);
-      if (axis == rank - 1) result = build_u8_softmax(node, plain, axis, false, out, node.output(0));
+      if (axis == rank - 1) result = build_u8_softmax(node, plain, axis, false, out, node.output(0), int8);
     }
     if (!result)
       throw Error(describe(node) + ": softmax over axis " + std::to_string(axis) + " of rank " +

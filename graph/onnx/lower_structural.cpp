@@ -590,7 +590,7 @@ std::vector<int64_t> Importer::transpose_perm(const onnx::NodeProto& node, int64
 
 std::optional<ValueId> Importer::build_u8_softmax(const onnx::NodeProto& node, ValueId v, int64_t axis,
                                                   bool legacy, const std::optional<QuantParams>& output,
-                                                  const std::string& output_name) {
+                                                  const std::string& output_name, bool onnxruntime_int8) {
   ValueId pv = v;
   Value val = graph_.value(pv);
   const auto rank = static_cast<int64_t>(val.shape.size());
@@ -627,7 +627,10 @@ std::optional<ValueId> Importer::build_u8_softmax(const onnx::NodeProto& node, V
     out.type = ElementType::f32;
     out.quant = {};
   }
-  const ValueId result = emit(node, OpKind::softmax, {pv}, {}, out);
+  SoftmaxAttrs attrs;
+  attrs.axis = static_cast<int64_t>(val.shape.size()) - 1;
+  attrs.onnxruntime_int8 = onnxruntime_int8;
+  const ValueId result = emit(node, OpKind::softmax, {pv}, attrs, out);
   if (restore.empty()) return result;
   // Back to the input's shape.
   Value back = graph_.value(result);

@@ -16,7 +16,7 @@
 namespace octet::reduce {
 
 U8Softmax prepare_u8_softmax(const QuantParams& input, int64_t width, const QuantParams& output,
-                             RequantMode mode) {
+                             RequantMode mode, ref::SoftmaxOverflow overflow) {
   validate(input, ElementType::u8, {}, "softmax input");
   validate(output, ElementType::u8, {}, "softmax output");
   if (!input.is_per_tensor() || !output.is_per_tensor())
@@ -34,6 +34,10 @@ U8Softmax prepare_u8_softmax(const QuantParams& input, int64_t width, const Quan
   } else {
     s.float_table = ref::onnxruntime_softmax_table(input.scale(), width);
     s.float_numerator = std::floor(1.0f / output.scale());
+    if (overflow == ref::SoftmaxOverflow::int8_saturation) {
+      constexpr float inf = std::numeric_limits<float>::infinity();
+      s.float_overflow = ref::softmax_overflow_byte(overflow, s.output_zero_point) == 255 ? inf : -inf;
+    }
   }
   return s;
 }

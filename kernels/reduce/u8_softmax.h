@@ -8,9 +8,11 @@
 
 #include <array>
 #include <cstdint>
+#include <limits>
 
 #include "kernels/isa.h"
 #include "kernels/quantization/requant_mode.h"
+#include "kernels/reference/softmax.h"
 #include "kernels/tensor.h"
 
 namespace octet::reduce {
@@ -24,11 +26,15 @@ struct U8Softmax {
   std::array<double, 256> fixed_reals{};   // fixed_point: the same values as doubles (exact: below 2^53)
   std::array<float, 256> float_table{};    // float_scale: ref::onnxruntime_softmax_table
   float float_numerator = 1.0f;            // float_scale: floor(1 / s_out)
+  // float_scale: what a quotient at or past ref::kOnnxRuntimeSoftmaxLimit becomes before QuantizeLinear
+  // (scale 1): NaN gives the zero point, +inf 255, -inf 0 (ref::softmax_overflow_byte).
+  float float_overflow = std::numeric_limits<float>::quiet_NaN();
 };
 
 // For rows of `width` bytes with per-tensor params; throws octet::Error as the reference does.
 U8Softmax prepare_u8_softmax(const QuantParams& input, int64_t width, const QuantParams& output,
-                             RequantMode mode);
+                             RequantMode mode,
+                             ref::SoftmaxOverflow overflow = ref::SoftmaxOverflow::zero_point);
 
 void run(Isa isa, const U8Softmax& s, const uint8_t* x, int64_t rows, uint8_t* y);
 

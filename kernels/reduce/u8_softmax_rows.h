@@ -47,10 +47,10 @@ void u8_softmax_rows(const U8Softmax& s, const uint8_t* x, int64_t rows, float* 
         pr[i] = shifted[xr[i]];
       for (int64_t i = 0; i < width; ++i)
         pr[i] = pr[i] * s.float_numerator / sum;
-      // A quotient at or past ref::kOnnxRuntimeSoftmaxLimit gives the zero point: as NaN, which
-      // QuantizeLinear maps to it.
+      // A quotient at or past ref::kOnnxRuntimeSoftmaxLimit gives the zero point (as NaN, which
+      // QuantizeLinear maps to it) or saturates (as an infinity): s.float_overflow.
       for (int64_t i = 0; i < width; ++i)
-        if (!(pr[i] < ref::kOnnxRuntimeSoftmaxLimit)) pr[i] = std::numeric_limits<float>::quiet_NaN();
+        if (!(pr[i] < ref::kOnnxRuntimeSoftmaxLimit)) pr[i] = s.float_overflow;
     }
     // Fixed point: QuantizeLinear with the output's scale. Float: rne(p) + z_out clamped to [0, 255],
     // QuantizeLinear with scale 1 (the division by 1 is exact).

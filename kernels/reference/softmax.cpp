@@ -43,7 +43,7 @@ TensorF32 softmax_float(const TensorU8& input) {
 
 namespace {
 
-TensorU8 softmax_u8_onnxruntime(const TensorU8& input, const QuantParams& output) {
+TensorU8 softmax_u8_onnxruntime(const TensorU8& input, const QuantParams& output, SoftmaxOverflow overflow) {
   check_consistent(input, "softmax input");
   validate(input.quant, ElementType::u8, input.shape, "softmax input");
   if (!input.quant.is_per_tensor()) throw Error("softmax: input must be quantized per tensor");
@@ -63,8 +63,12 @@ TensorU8 softmax_u8_onnxruntime(const TensorU8& input, const QuantParams& output
     for (int64_t i = 0; i < width; ++i) {
       const float v = shifted[x[i]] * y_scale / sum;
       // A quotient past int32 (rows of one element: the table's top entry times floor(1 / s_out) overflows
-      // float32) gives the zero point, as ONNX Runtime's conversion of it does (measured).
-      const int64_t q = v < kOnnxRuntimeSoftmaxLimit ? static_cast<int64_t>(std::nearbyint(v)) + zp : zp;
+      // float32) gives what ONNX Runtime's conversion of it does (measured; SoftmaxOverflow).
+      if (!(v < kOnnxRuntimeSoftmaxLimit)) {
+        out.data[static_cast<size_t>(row + i)] = softmax_overflow_byte(overflow, zp);
+        continue;
+      }
+      const int64_t q = static_cast<int64_t>(std::nearbyint(v)) + zp;
       out.data[static_cast<size_t>(row + i)] = static_cast<uint8_t>(std::clamp<int64_t>(q, 0, 255));
     }
   }
@@ -100,10 +104,11 @@ std::array<float, 256> onnxruntime_softmax_table(float input_scale, int64_t widt
   return table;
 }
 
-TensorU8 softmax_u8(const TensorU8& input, const QuantParams& output, RequantMode mode) {
+TensorU8 softmax_u8(const TensorU8& input, const QuantParams& output, RequantMode mode,
+                    SoftmaxOverflow overflow) {
   validate(output, ElementType::u8, {}, "softmax output");
   if (!output.is_per_tensor()) throw Error("softmax: output must be quantized per tensor");
-  if (mode == RequantMode::float_scale) return softmax_u8_onnxruntime(input, output);
+  if (mode == RequantMode::float_scale) return softmax_u8_onnxruntime(input, output, overflow);
   TensorU8 out(input.shape, output);
   const IntRange u8 = range_of(ElementType::u8);
   softmax_rows(input, [&](int64_t i, double p) {

@@ -21,7 +21,7 @@ std::unique_ptr<const Operator> make_reduce_operator(const Graph& g, const Node&
   const Value& out = g.value(node.output);
   const Value in = g.value(node.inputs[0]);
   switch (node.kind) {
-    case OpKind::softmax:
+    case OpKind::softmax: {
       if (in.type == ElementType::f32) {
         const auto a = std::get<graph::SoftmaxAttrs>(node.attrs);
         return function([isa, in, a](auto inputs, std::byte* o) {
@@ -31,18 +31,23 @@ std::unique_ptr<const Operator> make_reduce_operator(const Graph& g, const Node&
       if (out.type == ElementType::f32)
         return function(
             [in](auto inputs, std::byte* o) { store(ref::softmax_float(load<uint8_t>(inputs[0], in)), o); });
+      const auto* softmax = std::get_if<graph::SoftmaxAttrs>(&node.attrs);
+      const ref::SoftmaxOverflow overflow = softmax != nullptr && softmax->onnxruntime_int8
+                                                ? ref::SoftmaxOverflow::int8_saturation
+                                                : ref::SoftmaxOverflow::zero_point;
       if (isa != Isa::scalar && !in.shape.empty()) {
         const int64_t width = in.shape.back(),
                       rows = element_count(in.shape, in.name) / std::max<int64_t>(width, 1);
-        const auto s = reduce::prepare_u8_softmax(in.quant, width, out.quant, requant);
+        const auto s = reduce::prepare_u8_softmax(in.quant, width, out.quant, requant, overflow);
         return function([isa, s, rows](auto inputs, std::byte* o) {
           reduce::run(isa, s, reinterpret_cast<const uint8_t*>(inputs[0]), rows,
                       reinterpret_cast<uint8_t*>(o));
         });
       }
-      return function([in, out, requant](auto inputs, std::byte* o) {
-        store(ref::softmax_u8(load<uint8_t>(inputs[0], in), out.quant, requant), o);
+      return function([in, out, requant, overflow](auto inputs, std::byte* o) {
+        store(ref::softmax_u8(load<uint8_t>(inputs[0], in), out.quant, requant, overflow), o);
       });
+    }
     case OpKind::reduce: {
       const auto a = std::get<graph::ReduceAttrs>(node.attrs);
       if (in.type == ElementType::s64)

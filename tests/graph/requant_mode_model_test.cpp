@@ -151,5 +151,27 @@ TEST(RequantModeModels, QdqResizeIntoOtherParams) {
           << threads << " threads";
 }
 
+// int8 com.microsoft QLinearSoftmax over an axis of length 1, output scale 1/256, zero points -128 and 0:
+// probability 1 saturates to 127 in fixed point (ONNX's definition); in float mode ONNX Runtime 1.30's int8
+// kernel gives 127 for zero point -128 and -128 for 0 (ref::SoftmaxOverflow), on every ISA octet runs.
+TEST(RequantModeModels, Int8QLinearSoftmaxOfRowsOfOne) {
+  const Model model = Model::load(kDir + "qop_softmax_int8_rows_of_one.onnx");
+  const npy::Array input = npy::read(kDir + "qop_softmax_int8_rows_of_one.input.npy");
+  const HostTensor x = HostTensor::from_float(input.shape, input.to_float());
+  ASSERT_EQ(model.outputs().size(), 2u);
+  for (const Requantization mode : kModes)
+    for (const std::string& isa : available_isas()) {
+      SCOPED_TRACE(isa + (mode == Requantization::fixed_point ? " fixed_point" : " float"));
+      Session session(model, {.requantization = mode, .isa = isa});
+      const auto outputs = session.run({{model.inputs().at(0).name, x}});
+      const float low_zero_point = 255.0f / 256.0f;  // (127 + 128) / 256
+      const float zero_zero_point = mode == Requantization::fixed_point ? 127.0f / 256.0f : -0.5f;
+      for (const float v : outputs.at(model.outputs()[0].name).float_data())
+        EXPECT_EQ(v, low_zero_point);
+      for (const float v : outputs.at(model.outputs()[1].name).float_data())
+        EXPECT_EQ(v, zero_zero_point);
+    }
+}
+
 }  // namespace
 }  // namespace octet

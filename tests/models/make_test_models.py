@@ -930,6 +930,23 @@ def qlinear_softmax(b, x, axis, softmax_opset):
     return T(out, quantize(as_f32(p), s, z, np.uint8), s, z)
 
 
+@model
+def qop_softmax_int8_rows_of_one():
+    """int8 com.microsoft QLinearSoftmax over an axis of length 1: every probability is 1, which output params
+    1/256 with zero points -128 and 0 saturate to 127 (ONNX's definition, and fixed point). In the float
+    requantization mode ONNX Runtime 1.30's int8 kernel gives 127 for zero point -128 but -128 for 0
+    (tests/graph/requant_mode_model_test.cpp checks those bytes)."""
+    b = Builder("qop_softmax_int8_rows_of_one")
+    x = b.input([1, 6, 1], -2, 2)
+    xq = b.q(x, dtype=np.int8)
+    s = np.float32(1 / 256)
+    for z in (-128, 0):
+        out = b.node("QLinearSoftmax", [xq.name] + b.qparams(xq) + b.params(s, z, np.int8), "qlinear_softmax",
+                     domain="com.microsoft", axis=-1, opset=13)
+        b.output(b.dq(T(out, np.full([1, 6, 1], 127, np.int8), s, z)))
+    return b
+
+
 def argmax(b, x, axis, keepdims=0):
     idx = np.argmax(x.v, axis=axis)
     return T(b.node("ArgMax", [x.name], "argmax", axis=axis, keepdims=keepdims),
