@@ -630,7 +630,9 @@ struct constructed_only_caster : type_caster_base<T> {
   bool load(handle src, bool convert) {
     if (isinstance<T>(src)) {
       type_info* const bound = get_type_info(typeid(T));
-      if (!reinterpret_cast<instance*>(src.ptr())->get_value_and_holder(bound).holder_constructed()) {
+      // No value yet is exactly what pybind11's lazy allocation tests (an instance it does not own, returned
+      // by reference, has a value but no holder).
+      if (reinterpret_cast<instance*>(src.ptr())->get_value_and_holder(bound).value_ptr() == nullptr) {
         const auto name =
             handle(reinterpret_cast<PyObject*>(bound->type)).attr("__name__").cast<std::string>();
         throw type_error("this octet." + name + " was made by __new__ without __init__: it holds nothing");

@@ -299,13 +299,9 @@ bool Importer::lower_float_reduce(const onnx::NodeProto& node) {
       Value out = in;
       out.name = node.output(0);
       out.constant = nullptr;
-      ValueId y = -1;
-      if (integer)
-        y = emit(node, OpKind::reshape, {x}, ReshapeAttrs{in.shape}, out);
-      else if (copy)
-        y = emit(node, OpKind::unary, {x}, UnaryAttrs{}, out);
-      else
-        y = emit(node, OpKind::reduce, {x}, ReduceAttrs{r, {}}, out);
+      const ValueId y = integer ? emit(node, OpKind::reshape, {x}, ReshapeAttrs{in.shape}, out)
+                        : copy  ? emit(node, OpKind::unary, {x}, UnaryAttrs{}, out)
+                                : emit(node, OpKind::reduce, {x}, ReduceAttrs{r, {}}, out);
       define_real(node, 0, y);
       return true;
     }

@@ -371,7 +371,8 @@ bool Importer::lower_structural(const onnx::NodeProto& node) {
     Value out = img;
     out.name = node.output(0);
     // A QDQ Resize whose QuantizeLinear has other params than its input resizes into those params (ONNX
-    // Runtime rounds once, from the float32 interpolation; octet's fixed point resizes, then requantizes).
+    // Runtime rounds once, from the float32 interpolation; octet's fixed point once from its bilinear blend,
+    // and in nearest mode copies the byte, then requantizes it).
     if (attrs.real_values) {
       if (const auto stage = find_output_stage(node.output(0));
           stage && stage->fused.empty() && !(stage->params == img.quant)) {
@@ -627,9 +628,8 @@ std::optional<ValueId> Importer::build_u8_softmax(const onnx::NodeProto& node, V
     out.type = ElementType::f32;
     out.quant = {};
   }
-  SoftmaxAttrs attrs;
-  attrs.axis = static_cast<int64_t>(val.shape.size()) - 1;
-  attrs.onnxruntime_int8 = onnxruntime_int8;
+  const SoftmaxAttrs attrs{.axis = static_cast<int64_t>(val.shape.size()) - 1,
+                           .onnxruntime_int8 = onnxruntime_int8};
   const ValueId result = emit(node, OpKind::softmax, {pv}, attrs, out);
   if (restore.empty()) return result;
   // Back to the input's shape.

@@ -58,8 +58,8 @@ TensorU8 resize(const TensorU8& input, const ResizeParams& params);
 // octet's fixed-point bilinear blend into other params than the input's (a QDQ Resize whose QuantizeLinear
 // has its own), rounded once: the blend is exact in input steps with 2 * kResizeWeightBits fractional bits,
 // so q = z_out + round((blend - z_in * 2^22) * s_in / s_out / 2^22), in the fixed-point requantization.
-// (Rounding the blend to a byte first, then requantizing it, was off by up to s_in / (2 s_out) + 1/2 output
-// steps: 4 where the output's steps were 16 times finer.)
+// (Rounding the blend to a byte first, then requantizing the byte, would round twice: off by up to
+// s_in / (2 s_out) + 1/2 output steps.)
 struct ResizeRequant {
   FixedMultiplier multiplier;
   int32_t input_offset = 0;  // z_in * 2^(2 * kResizeWeightBits)

@@ -34,7 +34,7 @@ TensorF32 softmax_float(const TensorU8& input);
 // Its floor(1 / s_out) makes the largest probability 254 rather than 255 with s_out = 1/255: that is
 // ONNX Runtime's result, and this mode's promise is ONNX Runtime's bytes.
 // A quotient at or past kOnnxRuntimeSoftmaxLimit (float_scale only): ONNX Runtime's uint8 kernel (and the
-// QDQ form) gives the output zero point; its int8 QLinearSoftmax kernel saturates instead: to 127 where the
+// QDQ form, uint8 or int8) gives the output zero point; its int8 QLinearSoftmax kernel saturates instead: to 127 where the
 // int8 zero point is negative, to -128 otherwise (measured, ONNX Runtime 1.30 on x86-64: the float's
 // conversion to int32 gives INT32_MIN, the zero point is added in wrapping int32, and the result is capped
 // at 255 and clamped to int8).

@@ -15,6 +15,7 @@ void fixed_point_row(const Resize& r, const ref::ResizeTap& ty, const uint8_t* t
                      int64_t c, uint8_t* out) {
   constexpr int32_t one = 1 << ref::kResizeWeightBits;
   constexpr int32_t half = int32_t{1} << (2 * ref::kResizeWeightBits - 1);
+  const ref::ResizeRequant* const requant = r.requant ? &*r.requant : nullptr;
   for (int64_t x = 0; x < r.out_w; ++x, out += c) {
     const ref::ResizeTap& tx = r.columns[static_cast<size_t>(x)];
     if (r.nearest) {
@@ -24,11 +25,10 @@ void fixed_point_row(const Resize& r, const ref::ResizeTap& ty, const uint8_t* t
     const uint8_t *a = top + tx.index0 * c, *b = top + tx.index1 * c;
     const uint8_t *d = bottom + tx.index0 * c, *e = bottom + tx.index1 * c;
     const int32_t wx1 = tx.weight1, wx0 = one - wx1, wy1 = ty.weight1, wy0 = one - wy1;
-    if (r.requant) {
-      const ref::ResizeRequant requant = *r.requant;
+    if (requant != nullptr) {
       for (int64_t ch = 0; ch < c; ++ch) {
         const int32_t upper = wx0 * a[ch] + wx1 * b[ch], lower = wx0 * d[ch] + wx1 * e[ch];
-        out[ch] = ref::requantize_blend(wy0 * upper + wy1 * lower, requant);
+        out[ch] = ref::requantize_blend(wy0 * upper + wy1 * lower, *requant);
       }
       continue;
     }

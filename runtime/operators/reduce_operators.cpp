@@ -31,8 +31,7 @@ std::unique_ptr<const Operator> make_reduce_operator(const Graph& g, const Node&
       if (out.type == ElementType::f32)
         return function(
             [in](auto inputs, std::byte* o) { store(ref::softmax_float(load<uint8_t>(inputs[0], in)), o); });
-      const auto* softmax = std::get_if<graph::SoftmaxAttrs>(&node.attrs);
-      const ref::SoftmaxOverflow overflow = softmax != nullptr && softmax->onnxruntime_int8
+      const ref::SoftmaxOverflow overflow = std::get<graph::SoftmaxAttrs>(node.attrs).onnxruntime_int8
                                                 ? ref::SoftmaxOverflow::int8_saturation
                                                 : ref::SoftmaxOverflow::zero_point;
       if (isa != Isa::scalar && !in.shape.empty()) {

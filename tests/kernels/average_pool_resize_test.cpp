@@ -116,6 +116,25 @@ TEST(ResizeFast, MatchesReference) {
   }
 }
 
+// Bilinear into other params at extreme ratios s_in / s_out (tests/kernels/resize_test.cpp has the values).
+TEST(ResizeFast, IntoOtherParamsAtExtremeRatiosMatchesReference) {
+  ref::ResizeParams p;
+  p.mode = ref::ResizeMode::linear;
+  p.out_h = 5, p.out_w = 7;
+  test::Random rng(3);
+  const QuantParams in_q = QuantParams::per_tensor(0.5f, 100);
+  const TensorU8 x = rng.activations({1, 3, 4, 5}, in_q);
+  for (const double ratio : {0x1p-12, 0x1p-9, 1.0, 0x1p10, 0x1p22, 0x1p24}) {
+    SCOPED_TRACE("ratio " + std::to_string(ratio));
+    const QuantParams out_q = QuantParams::per_tensor(static_cast<float>(0.5 / ratio), 7);
+    const TensorU8 want = ref::resize(x, p, ref::ResizeArithmetic::fixed_point, out_q);
+    const resize::Resize r = resize::prepare_resize(p, 3, 4, ref::ResizeArithmetic::fixed_point, in_q, out_q);
+    std::vector<uint8_t> got(want.data.size());
+    resize::run(r, x.data.data(), 1, 5, got.data());
+    EXPECT_EQ(got, want.data);
+  }
+}
+
 TEST(ResizeFast, ByteArithmeticsRejectOtherOutputParams) {
   ref::ResizeParams p;
   p.mode = ref::ResizeMode::linear;

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "kernels/error.h"
@@ -113,6 +114,26 @@ TEST(Resize, FixedPointBlendsStraightIntoOtherParams) {
             (std::vector<uint8_t>{0, 4, 12, 16}));
   EXPECT_EQ(ref::resize(x, p, ref::ResizeArithmetic::onnxruntime_real, finer).data,
             (std::vector<uint8_t>{0, 4, 12, 16}));
+}
+
+// The multiplier s_in / s_out / 2^22 at its extremes: too small to move an int32 (every output the zero
+// point), and 1 or more (the accumulator shifted left, saturating). A constant image blends to itself
+// exactly, so each output is z_out + round((p - z_in) * s_in / s_out), clamped.
+TEST(Resize, FixedPointIntoOtherParamsAtExtremeRatios) {
+  ref::ResizeParams p;
+  p.mode = ref::ResizeMode::linear;
+  p.out_h = 3, p.out_w = 5;
+  const QuantParams in_q = QuantParams::per_tensor(0.5f, 100);
+  for (const double ratio : {0x1p-12, 0x1p-9, 1.0, 0x1p10, 0x1p22, 0x1p24})
+    for (const int p_value : {0, 99, 100, 101, 255}) {
+      SCOPED_TRACE("ratio " + std::to_string(ratio) + ", byte " + std::to_string(p_value));
+      const TensorU8 x({1, 2, 2, 1}, std::vector<uint8_t>(4, static_cast<uint8_t>(p_value)), in_q);
+      const QuantParams out_q = QuantParams::per_tensor(static_cast<float>(0.5 / ratio), 7);
+      const double exact = 7.0 + std::nearbyint((p_value - 100) * ratio);
+      const auto want = static_cast<uint8_t>(std::clamp(exact, 0.0, 255.0));
+      const TensorU8 got = ref::resize(x, p, ref::ResizeArithmetic::fixed_point, out_q);
+      EXPECT_EQ(got.data, std::vector<uint8_t>(15, want));
+    }
 }
 
 TEST(Resize, NearestModes) {

@@ -49,7 +49,7 @@ TEST_P(U8SoftmaxFast, BitExactWithTheReference) {
 }
 
 // Rows of one element in float mode, whose quotient overflows: ONNX Runtime 1.30 gives the zero point in its
-// uint8 kernel (and the QDQ form), and saturates in its int8 QLinearSoftmax: 127 for int8 zero points -128
+// uint8 kernel (and the QDQ form, uint8 or int8), and saturates in its int8 QLinearSoftmax: 127 for int8 zero points -128
 // and -100, -128 for 0 (measured, scale 1/256). Fixed point gives probability 1, saturated.
 TEST(U8SoftmaxReference, OverflowingRowsOfOneElement) {
   const TensorU8 x({3, 1}, std::vector<uint8_t>{0, 77, 255}, QuantParams::per_tensor(0.01f, 0));
