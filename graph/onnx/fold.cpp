@@ -509,11 +509,7 @@ bool Importer::fold_constants(const onnx::NodeProto& node) {
   if (op == "ReduceProd" || op == "ReduceSum" || op == "ReduceMin" || op == "ReduceMax") {
     // Small integer reductions of shape arithmetic (the element count of a shape, say); over all axes or
     // one axis list, with keepdims.
-    const bool axes_input = opset_ >= 18 || (op == "ReduceSum" && opset_ >= 13);
-    // As lower_float_reduce.cpp: the attribute came with the axes input.
-    if (!axes_input && a.has("noop_with_empty_axes"))
-      throw Error(describe(node) + ": noop_with_empty_axes is not an attribute of " + op + " in opset " +
-                  std::to_string(opset_) + " (it came with the axes input)");
+    const bool axes_input = reduce_axes_are_input(node, a);
     std::vector<int64_t> axes =
         axes_input ? (in.size() > 1 && !in[1].values.empty() ? int_values(node, in[1], "axis")
                                                              : std::vector<int64_t>{})

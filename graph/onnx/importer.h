@@ -302,7 +302,11 @@ class Importer {
   // padded to rank 4) when any is an NHWC image, else as they are.
   std::vector<ValueId> align_layouts(const onnx::NodeProto& node, std::vector<ValueId> values);
   bool lower_float(const onnx::NodeProto& node);
-  bool lower_float_reduce(const onnx::NodeProto& node);          // lower_float_reduce.cpp
+  bool lower_float_reduce(const onnx::NodeProto& node);  // lower_float_reduce.cpp
+  // Whether a reduction takes its axes as an input (ReduceSum from opset 13, the others from 18) rather
+  // than an attribute; throws naming the node for noop_with_empty_axes before then, which came with it.
+  // (lower_float_reduce.cpp; the constant folding of reductions asks too.)
+  bool reduce_axes_are_input(const onnx::NodeProto& node, const Attributes& a) const;
   bool lower_float_normalization(const onnx::NodeProto& node);   // lower_float_reduce.cpp
   bool lower_float_matmul(const onnx::NodeProto& node);          // lower_float_matmul.cpp
   bool lower_dynamic_quantization(const onnx::NodeProto& node);  // lower_dynamic.cpp

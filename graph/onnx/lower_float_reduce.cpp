@@ -270,8 +270,7 @@ bool Importer::lower_float_reduce(const onnx::NodeProto& node) {
   const ValueId x = integer ? data.value : float_input(node, 0);
   const Value in = graph_.value(x);
   const auto rank = static_cast<int64_t>(in.shape.size());
-  // Opset 13 moved ReduceSum's axes to an input, opset 18 every other reduction's.
-  const bool axes_input = opset_ >= 18 || (op == "ReduceSum" && opset_ >= 13);
+  const bool axes_input = reduce_axes_are_input(node, a);
   std::vector<int64_t> axes;
   if (axes_input) {
     if (a.has("axes")) throw Error(describe(node) + ": axes is an input in this opset, not an attribute");
@@ -284,10 +283,6 @@ bool Importer::lower_float_reduce(const onnx::NodeProto& node) {
   std::sort(axes.begin(), axes.end());
   if (std::adjacent_find(axes.begin(), axes.end()) != axes.end())
     throw Error(describe(node) + ": an axis is repeated");
-  // noop_with_empty_axes came with the axes input (ReduceSum's opset 13, the others' 18).
-  if (!axes_input && a.has("noop_with_empty_axes"))
-    throw Error(describe(node) + ": noop_with_empty_axes is not an attribute of " + op + " in opset " +
-                std::to_string(opset_) + " (it came with the axes input)");
   if (axes.empty()) {
     if (a.get_int("noop_with_empty_axes", 0) != 0) {
       // Each element reduced alone (ref::float_reduce with no axes): a copy for the sum, mean, max, min and
@@ -315,6 +310,15 @@ bool Importer::lower_float_reduce(const onnx::NodeProto& node) {
   if (a.get_int("keepdims", 1) == 0) v = drop_axes(*this, node, v, axes);
   define_real(node, 0, v);
   return true;
+}
+
+bool Importer::reduce_axes_are_input(const onnx::NodeProto& node, const Attributes& a) const {
+  // Opset 13 moved ReduceSum's axes to an input, opset 18 every other reduction's.
+  const bool axes_input = opset_ >= 18 || (node.op_type() == "ReduceSum" && opset_ >= 13);
+  if (!axes_input && a.has("noop_with_empty_axes"))
+    throw Error(describe(node) + ": noop_with_empty_axes is not an attribute of " + node.op_type() +
+                " in opset " + std::to_string(opset_) + " (it came with the axes input)");
+  return axes_input;
 }
 
 bool Importer::lower_float_normalization(const onnx::NodeProto& node) {
