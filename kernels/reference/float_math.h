@@ -35,6 +35,7 @@
 #include <cstdint>
 #include <limits>
 
+#include "kernels/simd/float_group.h"  // declared before the functions below: their qualified calls find it
 #include "kernels/simd/float_primitives.h"
 
 namespace octet::fmath {

@@ -732,8 +732,9 @@ std::vector<UnaryParams> kernel_unary_params() {
 
 TEST_P(FloatElementwiseKernels, UnaryBitExactWithReference) {
   test::Random rng(6);
-  // Lengths around the vector widths and the parallel block (16384 elements).
-  const int64_t lengths[] = {0, 1, 3, 7, 8, 15, 16, 17, 31, 33, 100, 1000, 16384, 40001};
+  // Lengths around the vector widths, the group widths (kernels/simd/float_group.h: 64 floats on AVX-512,
+  // 16 on AVX2) and the parallel block (16384 elements).
+  const int64_t lengths[] = {0, 1, 3, 7, 8, 15, 16, 17, 31, 33, 63, 64, 65, 100, 129, 1000, 16384, 40001};
   for (const UnaryParams& p : kernel_unary_params())
     for (int64_t n : lengths) {
       SCOPED_TRACE(std::string(name_of(p.op)) + " alpha " + std::to_string(p.alpha) + " n " +

@@ -1311,6 +1311,24 @@ TEST_P(FloatReduceFast, SoftmaxMatchesReference) {
   }
 }
 
+// Rows of several whole vectors and of every tail length after them, with specials in some lanes.
+TEST_P(FloatReduceFast, SoftmaxRowsOfManyVectors) {
+  test::Random rng(91);
+  for (const int64_t length : {32, 63, 64, 65, 79, 127, 128, 129, 200, 1000}) {
+    for (bool specials : {false, true}) {
+      SCOPED_TRACE("length " + std::to_string(length) + (specials ? " with specials" : ""));
+      const Shape s = {3, length};
+      std::vector<float> x = random_floats(rng, count_of(s), -30.0, 30.0);
+      if (specials) sprinkle_specials(rng, x, 10);
+      for (bool log : {false, true}) {
+        std::vector<float> want(x.size());
+        ref::float_softmax(x.data(), s, 1, log, want.data());
+        expect_fast_matches(want, [&](float* y) { reduce::float_softmax(GetParam(), x.data(), s, 1, log, y); });
+      }
+    }
+  }
+}
+
 TEST_P(FloatReduceFast, ArgReduceMatchesReference) {
   for (uint64_t seed = 0; seed < 40; ++seed) {
     SCOPED_TRACE("seed " + std::to_string(seed));
