@@ -24,13 +24,31 @@ namespace octet::elementwise::simd {
 template <class Arch>
 using L = octet::simd::Lanes<Arch>;
 
-// [[gnu::flatten]]: the operator's whole chain inlined into the loop, so a group's registers stay in
-// registers (called, a group of 4 batches goes through memory at every step and runs slower than one).
+// Operators of a few operations per element (memory-bound): nothing for a group to gain, and their group
+// forms are not compiled.
+template <class Op>
+inline constexpr bool kShortChain =
+    std::is_same_v<Op, float_ops::Identity> || std::is_same_v<Op, float_ops::Relu> ||
+    std::is_same_v<Op, float_ops::LeakyRelu> || std::is_same_v<Op, float_ops::Clip> ||
+    std::is_same_v<Op, float_ops::HardSigmoid> || std::is_same_v<Op, float_ops::HardSwish> ||
+    std::is_same_v<Op, float_ops::Neg> || std::is_same_v<Op, float_ops::Abs> ||
+    std::is_same_v<Op, float_ops::Sqrt> || std::is_same_v<Op, float_ops::Reciprocal> ||
+    std::is_same_v<Op, float_ops::Floor> || std::is_same_v<Op, float_ops::Ceil> ||
+    std::is_same_v<Op, float_ops::Round> || std::is_same_v<Op, float_ops::Sign> ||
+    std::is_same_v<Op, float_ops::Softsign> || std::is_same_v<Op, float_ops::ThresholdedRelu> ||
+    std::is_same_v<Op, float_ops::Shrink> || std::is_same_v<Op, float_ops::PowSquare>;
+
+template <class Arch, class Op>
+inline constexpr bool kGrouped = (octet::simd::kGroupSize<Arch> > 1) && !kShortChain<Op>;
+
+// The transcendentals a group of batches at a time (kernels/simd/float_group.h). [[gnu::flatten]]: the
+// operator's whole chain inlined into the loop, so a group's registers stay in registers (called, a group
+// of 4 batches goes through memory at every step and runs slower than one batch).
 template <class Arch, class Op>
 [[gnu::flatten]] void unary_map(const Op& op, const float* x, float* y, int64_t n) {
   constexpr int64_t W = L<Arch>::width;
   int64_t i = 0;
-  if constexpr (octet::simd::kGroupSize < Arch >> 1) {
+  if constexpr (kGrouped<Arch, Op>) {
     using G = octet::simd::Group<typename L<Arch>::V, octet::simd::kGroupSize<Arch>>;
     constexpr auto kGroupWidth = static_cast<int64_t>(G::size);
     for (; i + kGroupWidth <= n; i += kGroupWidth)
