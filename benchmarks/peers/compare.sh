@@ -11,11 +11,12 @@
 # Without --input, random inputs of the model's shapes (--shape for dynamic dimensions) are made by
 # `octet bench --save-inputs`. ONNX Runtime
 # comes from npm (onnxruntime-node, pinned in package-lock.json), installed here on first use with its
-# GPU download step skipped (.npmrc). Needs node and npm, and octet built in build/.
+# GPU download step skipped (.npmrc). Needs node and npm, and octet built in build/ (or OCTET=PATH: another
+# octet binary, e.g. a copy that a rebuild of build/ does not replace halfway through a run).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
-octet="$root/build/tools/octet"
+octet="${OCTET:-$root/build/tools/octet}"
 [[ $# -ge 1 ]] || { sed -n 2,11p "$0"; exit 2; }
 model=$1; shift
 threads=1 rounds=5 min_time=2 requant=fixed
