@@ -157,5 +157,32 @@ TEST(FastMaxPool, MatchesReference) {
   }
 }
 
+// Inputs narrower and shorter than the window, reached only through the padding, at every stride: the
+// pixels whose window lies inside the row take a path of their own, which these have none of (or one).
+TEST(FastMaxPool, InputsSmallerThanTheWindow) {
+  test::Random rng(77);
+  for (int64_t iw = 1; iw <= 3; ++iw)
+    for (int64_t kernel = 1; kernel <= 4; ++kernel)
+      for (int64_t stride = 1; stride <= 3; ++stride)
+        for (int64_t before = 0; before < kernel; ++before)
+          for (int64_t after = 0; after < kernel; ++after)
+            for (const int64_t c : {1, 16, 24, 40}) {
+              SCOPED_TRACE("iw " + std::to_string(iw) + " kernel " + std::to_string(kernel) + " stride " +
+                           std::to_string(stride) + " pads " + std::to_string(before) + ", " +
+                           std::to_string(after) + " c " + std::to_string(c));
+              if (iw + before + after < kernel) continue;  // no output
+              ref::Pool2dParams p;
+              p.kernel_h = p.kernel_w = kernel;
+              p.stride_h = p.stride_w = stride;
+              p.pad = {before, before, after, after};
+              const TensorU8 in = rng.activations({1, iw, iw, c}, rng.activation_params());
+              const TensorU8 want = ref::max_pool2d(in, p);
+              std::vector<uint8_t> got(want.data.size());
+              pooling::max_pool2d(in.data.data(), 1, iw, iw, c, p,
+                                  static_cast<uint8_t>(in.quant.zero_point()), got.data());
+              ASSERT_EQ(got, want.data);
+            }
+}
+
 }  // namespace
 }  // namespace octet
