@@ -5,6 +5,7 @@
 #
 #   benchmarks/peers/compare.sh MODEL [--threads N] [--rounds R] [--min-time S] [--input NAME=FILE.npy ...]
 #                                     [--shape NAME=AxBxC ...] [--requant fixed|float]
+#   OCTET=PATH: the octet binary to time (default: build/tools/octet)
 #
 # --requant: octet's requantization mode (float: ONNX Runtime's arithmetic, docs/quantization.md 6.6).
 #
@@ -34,7 +35,7 @@ while [[ $# -gt 0 ]]; do
 done
 command -v node > /dev/null || { echo "compare.sh: needs node and npm (apt-get install nodejs npm)" >&2; exit 1; }
 [[ -d "$here/node_modules/onnxruntime-node" ]] || (cd "$here" && npm ci --ignore-scripts --no-audit --no-fund > /dev/null)
-[[ -x "$octet" ]] || { echo "compare.sh: build octet first (scripts/run-tests.sh)" >&2; exit 1; }
+[[ -x "$octet" ]] || { echo "compare.sh: no octet at $octet: build it (scripts/run-tests.sh) or set OCTET" >&2; exit 1; }
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

@@ -41,19 +41,26 @@ inline constexpr bool kShortChain =
 template <class Arch, class Op>
 inline constexpr bool kGrouped = (octet::simd::kGroupSize<Arch> > 1) && !kShortChain<Op>;
 
-// The transcendentals a group of batches at a time (kernels/simd/float_group.h). [[gnu::flatten]]: the
-// operator's whole chain inlined into the loop, so a group's registers stay in registers (called, a group
-// of 4 batches goes through memory at every step and runs slower than one batch).
+// The transcendentals a group of batches at a time (kernels/simd/float_group.h): the whole groups of the n
+// elements, returning how many that was. [[gnu::flatten]]: the operator's whole chain inlined into the
+// loop, so a group's registers stay in registers (called, a group of 4 batches goes through memory at every
+// step and runs slower than one batch). Only here: flattening every operator's loop on every ISA cost
+// compile time for nothing.
 template <class Arch, class Op>
-[[gnu::flatten]] void unary_map(const Op& op, const float* x, float* y, int64_t n) {
+[[gnu::flatten]] int64_t unary_map_groups(const Op& op, const float* x, float* y, int64_t n) {
+  using G = octet::simd::Group<typename L<Arch>::V, octet::simd::kGroupSize<Arch>>;
+  constexpr auto kGroupWidth = static_cast<int64_t>(G::size);
+  int64_t i = 0;
+  for (; i + kGroupWidth <= n; i += kGroupWidth)
+    op(G::load_unaligned(x + i)).store_unaligned(y + i);
+  return i;
+}
+
+template <class Arch, class Op>
+void unary_map(const Op& op, const float* x, float* y, int64_t n) {
   constexpr int64_t W = L<Arch>::width;
   int64_t i = 0;
-  if constexpr (kGrouped<Arch, Op>) {
-    using G = octet::simd::Group<typename L<Arch>::V, octet::simd::kGroupSize<Arch>>;
-    constexpr auto kGroupWidth = static_cast<int64_t>(G::size);
-    for (; i + kGroupWidth <= n; i += kGroupWidth)
-      op(G::load_unaligned(x + i)).store_unaligned(y + i);
-  }
+  if constexpr (kGrouped<Arch, Op>) i = unary_map_groups<Arch>(op, x, y, n);
   for (; i + W <= n; i += W)
     L<Arch>::store(y + i, op(L<Arch>::load(x + i)));
   if (i < n) L<Arch>::store_partial(y + i, op(L<Arch>::load_partial(x + i, n - i)), n - i);

@@ -1,10 +1,11 @@
 #pragma once
 
-// One element of each float elementwise operator, as a functor templated on T = float or
-// xsimd::batch<float, A>. The reference (kernels/reference/float_elementwise.cpp) instantiates these with
-// float and the vector kernels (kernels/elementwise/float_elementwise_simd.h) with batches: one definition,
-// the same IEEE operations in the same order, hence the same bits. Parameters are broadcast into T at each
-// use; the compiler hoists them out of the loops.
+// One element of each float elementwise operator, as a functor templated on T = float,
+// xsimd::batch<float, A> or simd::Group of them (kernels/simd/float_group.h). The reference
+// (kernels/reference/float_elementwise.cpp) instantiates these with float and the vector kernels
+// (kernels/elementwise/float_elementwise_simd.h) with batches: one definition, the same IEEE operations in
+// the same order, hence the same bits. Parameters are broadcast into T at each use; the compiler hoists them
+// out of the loops.
 
 #include <string_view>
 

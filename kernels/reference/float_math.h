@@ -1,7 +1,8 @@
 #pragma once
 
 // The transcendental functions of octet's float kernels: one implementation, templated on T = float or
-// xsimd::batch<float, A>, that gives the same bits in a scalar register and in every SIMD lane.
+// xsimd::batch<float, A> (or a simd::Group of batches, kernels/simd/float_group.h), that gives the same bits
+// in a scalar register and in every SIMD lane.
 //
 // Why octet has its own math: every float kernel must produce the same bytes as its scalar reference on
 // every ISA and thread count (docs/kernels.md). std::exp and friends come from the C library, whose results

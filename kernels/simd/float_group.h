@@ -78,11 +78,6 @@ inline constexpr int kGroupSize = std::is_base_of_v<xsimd::avx512f, Arch> ? 4
                                   : std::is_base_of_v<xsimd::avx2, Arch>  ? 2
                                                                           : 1;
 
-template <class T>
-inline constexpr bool kIsGroup = false;
-template <class V, int N>
-inline constexpr bool kIsGroup<Group<V, N>> = true;
-
 // Each register through f; the result type is what f returns for one (a comparison of floats: masks).
 template <int N, class F, class... G>
 inline auto each(F&& f, const G&... g) {

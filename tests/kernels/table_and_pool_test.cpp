@@ -157,31 +157,37 @@ TEST(FastMaxPool, MatchesReference) {
   }
 }
 
-// Inputs narrower and shorter than the window, reached only through the padding, at every stride: the
-// pixels whose window lies inside the row take a path of their own, which these have none of (or one).
+// Inputs narrower and shorter than the window, reached only through the padding (each side its own), with
+// dilations that can leave a window between two input pixels, both ceil modes, on 1 and 2 threads: the
+// pixels whose window lies inside the row take a path of their own, which these have none or few of, and
+// windows with no input row or column give the zero point.
 TEST(FastMaxPool, InputsSmallerThanTheWindow) {
   test::Random rng(77);
-  for (int64_t iw = 1; iw <= 3; ++iw)
-    for (int64_t kernel = 1; kernel <= 4; ++kernel)
-      for (int64_t stride = 1; stride <= 3; ++stride)
-        for (int64_t before = 0; before < kernel; ++before)
-          for (int64_t after = 0; after < kernel; ++after)
-            for (const int64_t c : {1, 16, 24, 40}) {
-              SCOPED_TRACE("iw " + std::to_string(iw) + " kernel " + std::to_string(kernel) + " stride " +
-                           std::to_string(stride) + " pads " + std::to_string(before) + ", " +
-                           std::to_string(after) + " c " + std::to_string(c));
-              if (iw + before + after < kernel) continue;  // no output
-              ref::Pool2dParams p;
-              p.kernel_h = p.kernel_w = kernel;
-              p.stride_h = p.stride_w = stride;
-              p.pad = {before, before, after, after};
-              const TensorU8 in = rng.activations({1, iw, iw, c}, rng.activation_params());
-              const TensorU8 want = ref::max_pool2d(in, p);
-              std::vector<uint8_t> got(want.data.size());
-              pooling::max_pool2d(in.data.data(), 1, iw, iw, c, p,
-                                  static_cast<uint8_t>(in.quant.zero_point()), got.data());
-              ASSERT_EQ(got, want.data);
-            }
+  for (int64_t trial = 0; trial < test::random_trials(3000); ++trial) {
+    ref::Pool2dParams p;
+    p.kernel_h = rng.integer(1, 4), p.kernel_w = rng.integer(1, 4);
+    p.stride_h = rng.integer(1, 3), p.stride_w = rng.integer(1, 3);
+    p.dilation_h = rng.integer(1, 3), p.dilation_w = rng.integer(1, 3);
+    const int64_t extent_h = p.dilation_h * (p.kernel_h - 1) + 1,
+                  extent_w = p.dilation_w * (p.kernel_w - 1) + 1;
+    p.pad = {rng.integer(0, extent_h - 1), rng.integer(0, extent_w - 1), rng.integer(0, extent_h - 1),
+             rng.integer(0, extent_w - 1)};
+    p.ceil_mode = rng.coin();
+    const int64_t ih = rng.integer(1, 4), iw = rng.integer(1, 4);
+    if (ih + p.pad.top + p.pad.bottom < extent_h || iw + p.pad.left + p.pad.right < extent_w)
+      continue;  // no output
+    const int64_t c = std::vector<int64_t>{1, 15, 16, 24, 40}[static_cast<size_t>(rng.integer(0, 4))];
+    SCOPED_TRACE("trial " + std::to_string(trial));
+    const TensorU8 in = rng.activations({rng.integer(1, 2), ih, iw, c}, rng.activation_params());
+    const TensorU8 want = ref::max_pool2d(in, p);
+    std::vector<uint8_t> got(want.data.size());
+    tbb::task_arena arena(static_cast<int>(trial % 2 + 1));
+    arena.execute([&] {
+      pooling::max_pool2d(in.data.data(), in.dim(0), ih, iw, c, p,
+                          static_cast<uint8_t>(in.quant.zero_point()), got.data());
+    });
+    ASSERT_EQ(got, want.data);
+  }
 }
 
 }  // namespace
