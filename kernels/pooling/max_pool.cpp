@@ -82,13 +82,10 @@ void max_pool2d(const uint8_t* input, int64_t n, int64_t ih, int64_t iw, int64_t
         for (int64_t x = x_begin; x < x_end; ++x) {
           const uint8_t* first = columns.data() + (x * p.stride_w - p.pad.left) * c;
           uint8_t* out = out_row + x * c;
-          if (c < kWidth) {
-            for (int64_t ch = 0; ch < c; ++ch) {
-              uint8_t m = first[ch];
-              for (int64_t k = 1; k < (kTaps > 0 ? kTaps : p.kernel_w); ++k)
-                m = std::max(m, first[k * step + ch]);
-              out[ch] = m;
-            }
+          if (c < kWidth) {  // byte by byte, as at the borders
+            for (int64_t k = 0; k < p.kernel_w; ++k)
+              window[static_cast<size_t>(k)] = first + k * step;
+            max_of(out, window.data(), p.kernel_w, c);
             continue;
           }
           for (int64_t ch = 0; ch < c; ch += kWidth) {
