@@ -50,6 +50,15 @@ void max_pool2d(const uint8_t* input, int64_t n, int64_t ih, int64_t iw, int64_t
     }
   };
   const int64_t row_bytes = iw * c;
+  // The pixels whose window lies inside the row, [x_begin, x_end), the same in every row: their columns
+  // at fixed distances, for kernel widths 2 and 3 (nearly every max pool) a fixed count of them.
+  const int64_t reach = (p.kernel_w - 1) * p.dilation_w;
+  // ceil(pad.left / stride_w), without the overflow of pad.left + stride_w - 1 for a huge stride.
+  const int64_t x_begin = std::min(ow, p.pad.left / p.stride_w + (p.pad.left % p.stride_w != 0 ? 1 : 0));
+  const int64_t last_start = iw - 1 - reach + p.pad.left;  // x * stride_w at most this; may be < 0
+  const int64_t x_end =
+      last_start < 0 ? x_begin : std::max(x_begin, std::min(ow, last_start / p.stride_w + 1));
+  const int64_t step = p.dilation_w * c;
   // Output rows per task: about kTaskBytes of input rows read for them.
   const int64_t rows_per_task = grain(std::min(p.kernel_h, ih) * row_bytes, kTaskBytes);
   parallel_ranges(n * oh, rows_per_task, [&](int64_t first_row, int64_t last_row) {
@@ -69,15 +78,6 @@ void max_pool2d(const uint8_t* input, int64_t n, int64_t ih, int64_t iw, int64_t
         continue;
       }
       max_of(columns.data(), window.data(), lines, row_bytes);
-      // The pixels whose window lies inside the row, [x_begin, x_end): their columns at fixed distances,
-      // for kernel widths 2 and 3 (nearly every max pool) a fixed count of them.
-      const int64_t reach = (p.kernel_w - 1) * p.dilation_w;
-      // ceil(pad.left / stride_w), without the overflow of pad.left + stride_w - 1 for a huge stride.
-      const int64_t x_begin = std::min(ow, p.pad.left / p.stride_w + (p.pad.left % p.stride_w != 0 ? 1 : 0));
-      const int64_t last_start = iw - 1 - reach + p.pad.left;  // x * stride_w at most this; may be < 0
-      const int64_t x_end =
-          last_start < 0 ? x_begin : std::max(x_begin, std::min(ow, last_start / p.stride_w + 1));
-      const int64_t step = p.dilation_w * c;
       auto inside = [&]<int kTaps>(std::integral_constant<int, kTaps>) {
         for (int64_t x = x_begin; x < x_end; ++x) {
           const uint8_t* first = columns.data() + (x * p.stride_w - p.pad.left) * c;
