@@ -411,6 +411,18 @@ TEST(Movement, TransposeTilesAndBlocks) {
   }
 }
 
+// Channels-last outputs with fewer channels than a block: 2-4 (compile-time column counts) and the
+// others up to a block, alone or as the ragged last tile of wide channels (67: columns 64-66 or 32-66).
+TEST(Movement, TransposeFewOutputColumns) {
+  test::Random rng(105);
+  for (const size_t es : kElementSizes) {
+    for (int64_t channels = 1; channels <= 17; ++channels)
+      check(transpose_case(rng, {2, channels, 13, 29}, {0, 2, 3, 1}, es), rng);
+    check(transpose_case(rng, {2, 67, 5, 7}, {0, 2, 3, 1}, es), rng);
+    check(transpose_case(rng, {1, 3, 1, 1000}, {0, 2, 3, 1}, es), rng);  // a single row of pixels
+  }
+}
+
 TEST(Movement, SliceMatchesEnumeration) {
   test::Random rng(103);
   for (int round = 0; round < test::random_trials(1500); ++round)
