@@ -51,15 +51,16 @@ void run(Isa isa, const U8Softmax& s, const uint8_t* x, int64_t rows, uint8_t* y
     // Probabilities for about 4096 elements' rows at a time (one row at least), quantized together.
     const int64_t p_rows = std::min(count, grain);
     std::vector<float> p(static_cast<size_t>(p_rows * s.width));
+    std::vector<double> looked_up(s.mode == RequantMode::fixed_point ? static_cast<size_t>(s.width) : 0);
     switch (vector_isa(isa)) {
 #if defined(__x86_64__)
       case Isa::avx512vnni:
-        return u8_softmax_rows_avx512(s, in, count, p.data(), p_rows, out);
+        return u8_softmax_rows_avx512(s, in, count, p.data(), p_rows, looked_up.data(), out);
       case Isa::avx2:
-        return u8_softmax_rows_avx2(s, in, count, p.data(), p_rows, out);
+        return u8_softmax_rows_avx2(s, in, count, p.data(), p_rows, looked_up.data(), out);
 #endif
       default:
-        return u8_softmax_rows(s, in, count, p.data(), p_rows, out,
+        return u8_softmax_rows(s, in, count, p.data(), p_rows, looked_up.data(), out,
                                [isa](const float* v, int64_t n, float scale, int32_t zp, uint8_t* q) {
                                  elementwise::quantize_row(isa, v, n, scale, zp, q);
                                });

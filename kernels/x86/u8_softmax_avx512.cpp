@@ -5,8 +5,8 @@
 namespace octet::reduce {
 
 void u8_softmax_rows_avx512(const U8Softmax& s, const uint8_t* x, int64_t rows, float* p, int64_t p_rows,
-                            uint8_t* y) {
-  u8_softmax_rows(s, x, rows, p, p_rows, y, elementwise::quantize_row_avx512);
+                            double* looked_up, uint8_t* y) {
+  u8_softmax_rows(s, x, rows, p, p_rows, looked_up, y, elementwise::quantize_row_avx512);
 }
 
 }  // namespace octet::reduce
