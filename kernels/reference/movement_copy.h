@@ -40,6 +40,22 @@ inline void copy_elements(std::byte* dst, const std::byte* src, int64_t count, s
   if (count > 0) std::memcpy(dst, src, static_cast<size_t>(count) * element_size);
 }
 
+// memcpy of up to 64 bytes as two fixed-size moves that may overlap, inline: a transpose that keeps short
+// rows whole (attention's heads of 32 bytes) copies one per row, where a call to memcpy and its size
+// dispatch cost more than the copy.
+inline void copy_short(std::byte* dst, const std::byte* src, size_t bytes) {
+  auto two = [&]<size_t kSize>(std::integral_constant<size_t, kSize>) {
+    std::memcpy(dst, src, kSize);
+    std::memcpy(dst + bytes - kSize, src + bytes - kSize, kSize);
+  };
+  if (bytes >= 32) return two(std::integral_constant<size_t, 32>{});
+  if (bytes >= 16) return two(std::integral_constant<size_t, 16>{});
+  if (bytes >= 8) return two(std::integral_constant<size_t, 8>{});
+  if (bytes >= 4) return two(std::integral_constant<size_t, 4>{});
+  for (size_t i = 0; i < bytes; ++i)
+    dst[i] = src[i];
+}
+
 // dst[i] = src[i * stride] for i < count (stride in elements, any sign).
 template <class Size>
 void copy_strided(std::byte* dst, const std::byte* src, int64_t count, int64_t stride, Size element_size) {
@@ -91,6 +107,20 @@ class Odometer {
 
   int64_t offset(size_t n) const { return offsets_[n]; }
   const std::vector<int64_t>& index() const { return index_; }
+
+  // How many positions are left in the innermost dimension, this one included (1 without dimensions).
+  int64_t innermost_left() const { return dims_.empty() ? 1 : dims_.back() - index_.back(); }
+
+  // Steps forward `steps` positions, 1 <= steps <= innermost_left(): within the innermost dimension, then
+  // one step that may carry.
+  void next(int64_t steps) {
+    if (!dims_.empty() && steps > 1) {
+      for (size_t n = 0; n < N; ++n)
+        offsets_[n] += (steps - 1) * strides_[n].back();
+      index_.back() += steps - 1;
+    }
+    next();
+  }
 
   void next() {
     for (size_t d = dims_.size(); d-- > 0;) {

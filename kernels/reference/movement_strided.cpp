@@ -58,15 +58,29 @@ MovementWork row_work(const std::byte* x, Simplified s, int64_t base, size_t ele
   MovementWork work;
   work.units = rows * length;
   work.unit_bytes = static_cast<int64_t>(element_size);
+  const int64_t es = static_cast<int64_t>(element_size);
+  // The input stride between consecutive rows of the innermost outer dimension.
+  const int64_t row_stride = s.strides.empty() ? 0 : s.strides.back();
   work.run = [=, outer = std::move(s)](int64_t first, int64_t last) {
     Odometer<1> row(outer.dims, {outer.strides}, first / length);
     int64_t column = first % length;
-    for (int64_t e = first; e < last; row.next(), column = 0) {
+    for (int64_t e = first; e < last; column = 0) {
+      // Whole rows along the innermost outer dimension, a constant stride apart: without the odometer's
+      // step per row, which cost more than copying a short row (attention's heads of 32 bytes).
+      const int64_t whole = column == 0 ? std::min(row.innermost_left(), (last - e) / length) : 0;
+      if (whole > 1) {
+        const std::byte* src = x + (base + row.offset(0)) * es;
+        std::byte* dst = y + e * es;
+        for (int64_t r = 0; r < whole; ++r)
+          copy_row(dst + r * length * es, src + r * row_stride * es, length, stride);
+        e += whole * length;
+        row.next(whole);
+        continue;
+      }
       const int64_t count = std::min(length - column, last - e);
-      copy_row(y + e * static_cast<int64_t>(element_size),
-               x + (base + row.offset(0) + column * stride) * static_cast<int64_t>(element_size), count,
-               stride);
+      copy_row(y + e * es, x + (base + row.offset(0) + column * stride) * es, count, stride);
       e += count;
+      row.next();
     }
   };
   return work;
@@ -204,11 +218,17 @@ MovementWork strided_copy_work(const void* x, std::vector<int64_t> dims, std::ve
   auto* out = static_cast<std::byte*>(y);
   if (std::find(dims.begin(), dims.end(), 0) != dims.end()) return {};
   const Simplified s = simplify(dims, strides);
-  if (s.strides.back() == 1)
+  if (s.strides.back() == 1) {
+    if (s.dims.back() * static_cast<int64_t>(element_size) <= 64)
+      return row_work(in, s, base, element_size, out,
+                      [element_size](std::byte* dst, const std::byte* src, int64_t count, int64_t) {
+                        copy_short(dst, src, static_cast<size_t>(count) * element_size);
+                      });
     return row_work(in, s, base, element_size, out,
                     [element_size](std::byte* dst, const std::byte* src, int64_t count, int64_t) {
                       copy_elements(dst, src, count, element_size);
                     });
+  }
   for (size_t j = 0; j + 1 < s.dims.size(); ++j)
     if (s.strides[j] == 1) return tiled_work(in, s, j, base, element_size, out);
   return with_element_size(element_size, [&](auto size) {

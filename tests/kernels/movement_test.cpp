@@ -411,6 +411,18 @@ TEST(Movement, TransposeTilesAndBlocks) {
   }
 }
 
+// Transposes that keep the last dimension whole (attention's heads: [windows, tokens, 3, heads, dim] to
+// [3, windows, heads, tokens, dim]): rows of 1 to 240 bytes, short ones copied inline, copied in runs
+// along the innermost outer dimension, with task ranges that cut rows and runs (check's partitions).
+TEST(Movement, TransposeKeepingRowsWhole) {
+  test::Random rng(106);
+  for (const size_t es : kElementSizes)
+    for (int64_t last = 1; last <= 20; ++last) {
+      check(transpose_case(rng, {4, 7, 3, 2, last}, {2, 0, 3, 1, 4}, es), rng);
+      check(transpose_case(rng, {3, 5, 7, last}, {0, 2, 1, 3}, es), rng);
+    }
+}
+
 // Channels-last outputs with fewer channels than a block: 2-4 (compile-time column counts) and the
 // others up to a block, alone or as the ragged last tile of wide channels (67: columns 64-66 or 32-66).
 TEST(Movement, TransposeFewOutputColumns) {
