@@ -57,24 +57,31 @@ void interleave_step(const uint8_t* const rows[4], int8_t* out) {
 // 128, which is 0 once less 128.
 void interleave(const uint8_t* b, int64_t k, int64_t n, int64_t k_padded, int64_t n_padded,
                 std::vector<int8_t>& data) {
-  const int64_t steps = k_padded / 4;
+  const int64_t steps = k_padded / 4, whole_steps = k / 4;
   data.resize(static_cast<size_t>(n_padded * k_padded));
-  uint8_t padded[4][16];
+  // A block's steps that need padding (the last, partial block's; past K every block's), 16 bytes per row
+  // of B, copied into one buffer filled with 128 beforehand: a memset and a memcpy per row and step cost
+  // Swin's attention more than the interleave (a last block of 1 column: 49 = 3 x 16 + 1).
+  thread_local std::vector<uint8_t> padded;
   for (int64_t block = 0; block < n_padded / kChannelBlock; ++block) {
     const int64_t first = block * kChannelBlock, width = std::min(kChannelBlock, n - first);
     int8_t* out = data.data() + block * steps * 64;
-    for (int64_t s = 0; s < steps; ++s, out += 64) {
+    const int64_t direct = width == kChannelBlock ? whole_steps : 0;  // steps read straight from B
+    for (int64_t s = 0; s < direct; ++s, out += 64) {
       const uint8_t* rows[4];
-      for (int64_t j = 0; j < 4; ++j) {
-        const int64_t row = 4 * s + j;
-        if (row < k && width == kChannelBlock) {
-          rows[j] = b + row * n + first;
-          continue;
-        }
-        std::memset(padded[j], 128, sizeof padded[j]);
-        if (row < k && width > 0) std::memcpy(padded[j], b + row * n + first, static_cast<size_t>(width));
-        rows[j] = padded[j];
-      }
+      for (int64_t j = 0; j < 4; ++j)
+        rows[j] = b + (4 * s + j) * n + first;
+      interleave_step(rows, out);
+    }
+    if (direct == steps) continue;
+    padded.assign(static_cast<size_t>((steps - direct) * 4 * 16), 128);
+    if (width > 0)
+      for (int64_t row = 4 * direct; row < k; ++row)
+        std::memcpy(padded.data() + (row - 4 * direct) * 16, b + row * n + first, static_cast<size_t>(width));
+    for (int64_t s = direct; s < steps; ++s, out += 64) {
+      const uint8_t* rows[4];
+      for (int64_t j = 0; j < 4; ++j)
+        rows[j] = padded.data() + ((s - direct) * 4 + j) * 16;
       interleave_step(rows, out);
     }
   }
@@ -244,12 +251,23 @@ void run(const U8MatMul& mm, const uint8_t* a, const uint8_t* b,
 #endif
                        });
   }
+  // Where A ends, as far as the operands show: rows read in place may run k_padded - k bytes past their
+  // end, into the next row, up to this point.
+  int64_t a_batches = 0;
+  for (const auto& at : operands)
+    a_batches = std::max(a_batches, at[0] + 1);
+  const uint8_t* a_end = a + a_batches * mm.m * k;
   run_batches(mm, a, b, operands, c, mm.shared, (*set).vnni,
               [&](const PackedWeights& w, const uint8_t* x, int64_t rows, uint8_t* out) {
                 Scratch& scratch = scratch_space.local();
                 if (w.needs_row_sums) row_sums(x, rows, k, scratch.sums);
                 const int64_t elem = w.a_element_size();
-                if (elem == 1 && w.k_padded == k)
+                // Rows of bytes are read in place, K a multiple of the k step or not: the packed B is zero
+                // in the padding steps, so whatever bytes of the next row a row's last step reads add
+                // nothing (the row sums take K bytes). Only a tile whose padding would run past A's end
+                // (the last one, where K is not a multiple) is copied. Swin's attention times V (K = 49):
+                // the copies were 20% of its time.
+                if (elem == 1 && (w.k_padded == k || x + rows * k + (w.k_padded - k) <= a_end))
                   return compute(w, x, k, scratch.sums.data(), rows, 0, n, out, n);
                 // Rows padded to k_padded with zeros (and widened to int16 for AVX2), as the kernels read
                 // them.
