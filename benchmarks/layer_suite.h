@@ -42,6 +42,10 @@ constexpr Layer kLayers[] = {
     // at output stride 16 (dilation 12 on 33x33: 43%).
     {"R7_conv3x3_7x7_512to512", 7, 7, 512, 512, 3, 1, 1, 1, false},
     {"A3d12_conv3x3_dilation12_33x33_320to256", 33, 33, 320, 256, 3, 1, 12, 1, false, 12},
+    // A ResNet bottleneck's 1x1 expansion (and its downsampling branch) in the first stage: K = 64 and four
+    // times as many outputs as L2, so that the requantization and the stores weigh more than the
+    // multiplies.
+    {"E1_conv1x1_56x56_64to256", 56, 56, 64, 256, 1, 1, 0, 1, false},
 };
 
 constexpr int64_t output_size(const Layer& l, int64_t in) {
