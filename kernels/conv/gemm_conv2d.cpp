@@ -14,6 +14,7 @@
 #include "kernels/conv/segment_copy.h"
 #include "kernels/conv/segment_rows.h"
 #include "kernels/error.h"
+#include "kernels/gemm/row_sums.h"
 
 namespace octet::conv {
 
@@ -290,11 +291,7 @@ void run(const GemmConv2d& c, const uint8_t* input, int64_t n, int64_t ih, int64
           wide[i] = narrow[static_cast<size_t>(i)];
       }
       if (w.needs_row_sums) {
-        const uint8_t* src = elem == 1 ? row : narrow.data();
-        int32_t sum = 0;
-        for (int64_t i = 0; i < w.k; ++i)
-          sum += src[i];
-        sums[static_cast<size_t>(r)] = sum;
+        sums[static_cast<size_t>(r)] = gemm::byte_sum(elem == 1 ? row : narrow.data(), w.k);
       }
     }
     if (c.amx)

@@ -10,6 +10,7 @@
 #include "kernels/conv/output_stride.h"
 #include "kernels/conv/segment_copy.h"
 #include "kernels/error.h"
+#include "kernels/gemm/row_sums.h"
 
 namespace octet::conv {
 
@@ -143,12 +144,7 @@ void run(const TransposedGemm& t, const uint8_t* input, int64_t n, int64_t ih, i
           for (int64_t i = 0; i < cin; ++i)
             wide[i] = src[i];
         }
-        if (w.needs_row_sums) {
-          int32_t sum = 0;
-          for (int64_t i = 0; i < cin; ++i)
-            sum += src[i];
-          s.sums[static_cast<size_t>(r)] = sum;
-        }
+        if (w.needs_row_sums) s.sums[static_cast<size_t>(r)] = gemm::byte_sum(src, cin);
       }
       a = s.a.data();
       a_stride = row_bytes;

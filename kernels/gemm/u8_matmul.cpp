@@ -13,6 +13,7 @@
 #include "kernels/error.h"
 #include "kernels/gemm/amx_gemm.h"
 #include "kernels/gemm/pack_layout.h"
+#include "kernels/gemm/row_sums.h"
 
 namespace octet::gemm {
 
@@ -105,12 +106,8 @@ void fold_column_sums(const PackedWeights& layout, const uint8_t* b, std::vector
 // Each of `rows` rows' sum of its k bytes.
 void row_sums(const uint8_t* a, int64_t rows, int64_t k, std::vector<int32_t>& sums) {
   sums.resize(static_cast<size_t>(rows));
-  for (int64_t r = 0; r < rows; ++r) {
-    int32_t sum = 0;
-    for (int64_t j = 0; j < k; ++j)
-      sum += a[r * k + j];
-    sums[static_cast<size_t>(r)] = sum;
-  }
+  for (int64_t r = 0; r < rows; ++r)
+    sums[static_cast<size_t>(r)] = byte_sum(a + r * k, k);
 }
 
 struct Scratch {

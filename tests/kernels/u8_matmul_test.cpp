@@ -2,7 +2,7 @@
 // CPU runs and on the AMX tile walk (on the scalar model of the tile instructions where the CPU has no AMX),
 // in both requantization modes: random shapes across the 16-channel blocks, the k steps of 4
 // and the 64-row tiles; broadcast batches; b's zero point 128 (no row sums) and others; operands holding only
-// 0 and 255; the largest K that always fits; any thread count.
+// 0 and 255; the largest K that always fits; any thread count. The row sums on their own.
 
 #include <gtest/gtest.h>
 #include <tbb/task_arena.h>
@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "kernels/error.h"
+#include "kernels/gemm/row_sums.h"
 #include "kernels/gemm/u8_matmul.h"
 #include "kernels/reference/integer_matmul.h"
 #include "test_util.h"
@@ -171,6 +172,26 @@ TEST(U8MatMulFast, RefusesWhatCouldOverflowOrIsEmpty) {
   const QuantParams per_axis{{0.1f, 0.2f}, {0, 0}, 1};
   EXPECT_THROW(gemm::prepare_u8_matmul(Isa::scalar, 2, 4, 2, q, per_axis, q, {}, RequantMode::fixed_point),
                Error);
+}
+
+// The row sums of the zero-point term (gemm/row_sums.h): every length up to a few vectors, from every
+// alignment, with bytes on both sides that must not count; all 255 up to K = 33000 (the largest K that
+// fits, LargestSumsThatAlwaysFit).
+TEST(ByteSum, EqualsTheSumOfTheBytes) {
+  test::Random rng(7);
+  std::vector<uint8_t> bytes(200);
+  for (auto& b : bytes)
+    b = static_cast<uint8_t>(rng.integer(0, 255));
+  for (int64_t offset = 0; offset < 16; ++offset)
+    for (int64_t count = 0; count <= 80; ++count) {
+      int32_t want = 0;
+      for (int64_t i = 0; i < count; ++i)
+        want += bytes[static_cast<size_t>(offset + 1 + i)];
+      ASSERT_EQ(gemm::byte_sum(bytes.data() + offset + 1, count), want) << offset << " + " << count;
+    }
+  const std::vector<uint8_t> full(33000, 255);
+  for (const int64_t count : {int64_t{15}, int64_t{16}, int64_t{17}, int64_t{4097}, int64_t{33000}})
+    EXPECT_EQ(gemm::byte_sum(full.data(), count), 255 * count);
 }
 
 }  // namespace
