@@ -119,6 +119,24 @@ TEST_P(U8MatMulFast, SameBytesForAnyThreadCount) {
   }
 }
 
+// Attention's shape: as many batches of A as of B, output batch i their i-th product, and enough of them
+// that each task packs one B and multiplies it straight away; rows past one 64-row tile, K not a multiple
+// of the k step. Any thread count, both modes.
+TEST_P(U8MatMulFast, ManyBatchesEachPackedWhereItIsMultiplied) {
+  test::Random rng(13);
+  Case c;
+  c.a = rng.activations({20, 70, 49}, rng.activation_params());
+  c.b = rng.activations({20, 49, 33}, rng.activation_params());
+  c.out = rng.activation_params();
+  for (const RequantMode mode : {RequantMode::fixed_point, RequantMode::float_scale}) {
+    const TensorU8 want = ref::matmul_u8(c.a, c.b, c.out, c.clamp, mode);
+    for (int threads = 1; threads <= 4; ++threads) {
+      tbb::task_arena arena(threads);
+      arena.execute([&] { EXPECT_EQ(fast(c, GetParam(), mode), want.data) << threads; });
+    }
+  }
+}
+
 // One prepared product run from several threads at once, each on its own operands, as sessions sharing an
 // operator do: each run packs into a set of its own (PackedOperandSets), and the sets are reused by later
 // runs.
