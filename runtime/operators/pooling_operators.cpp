@@ -64,8 +64,8 @@ std::unique_ptr<const Operator> make_pooling_operator(const Graph& g, const Node
       const auto p = std::get<graph::PoolAttrs>(node.attrs).params;
       if (isa != Isa::scalar && in.shape.size() == 4) {
         const auto zp = static_cast<uint8_t>(in.quant.scales.empty() ? 0 : in.quant.zero_point());
-        return function([in, p, zp](auto inputs, std::byte* o) {
-          pooling::max_pool2d(reinterpret_cast<const uint8_t*>(inputs[0]), in.shape[0], in.shape[1],
+        return function([in, p, zp, isa](auto inputs, std::byte* o) {
+          pooling::max_pool2d(isa, reinterpret_cast<const uint8_t*>(inputs[0]), in.shape[0], in.shape[1],
                               in.shape[2], in.shape[3], p, zp, reinterpret_cast<uint8_t*>(o));
         });
       }

@@ -145,15 +145,17 @@ TEST(FastMaxPool, MatchesReference) {
     const int64_t ih = rng.integer(p.dilation_h * (p.kernel_h - 1) + 1, 12);
     const int64_t iw = rng.integer(p.dilation_w * (p.kernel_w - 1) + 1, 12);
     const TensorU8 in =
-        rng.activations({rng.integer(1, 2), ih, iw, rng.integer(1, 80)}, rng.activation_params());
+        rng.activations({rng.integer(1, 2), ih, iw, rng.integer(1, 150)}, rng.activation_params());
     const TensorU8 want = ref::max_pool2d(in, p);
-    std::vector<uint8_t> got(want.data.size());
-    tbb::task_arena arena(static_cast<int>(seed % 2 + 1));
-    arena.execute([&] {
-      pooling::max_pool2d(in.data.data(), in.dim(0), ih, iw, in.dim(3), p,
-                          static_cast<uint8_t>(in.quant.zero_point()), got.data());
-    });
-    ASSERT_EQ(got, want.data);
+    for (const Isa isa : supported_isas()) {
+      std::vector<uint8_t> got(want.data.size());
+      tbb::task_arena arena(static_cast<int>(seed % 2 + 1));
+      arena.execute([&] {
+        pooling::max_pool2d(isa, in.data.data(), in.dim(0), ih, iw, in.dim(3), p,
+                            static_cast<uint8_t>(in.quant.zero_point()), got.data());
+      });
+      ASSERT_EQ(got, want.data) << name_of(isa);
+    }
   }
 }
 
@@ -176,17 +178,21 @@ TEST(FastMaxPool, InputsSmallerThanTheWindow) {
     const int64_t ih = rng.integer(1, 4), iw = rng.integer(1, 4);
     if (ih + p.pad.top + p.pad.bottom < extent_h || iw + p.pad.left + p.pad.right < extent_w)
       continue;  // no output
-    const int64_t c = std::vector<int64_t>{1, 15, 16, 24, 40}[static_cast<size_t>(rng.integer(0, 4))];
+    // Around each ISA's vector width: 16 (SSE2, NEON), 32 (AVX2) and 64 bytes (AVX-512).
+    const int64_t c =
+        std::vector<int64_t>{1, 15, 16, 24, 33, 40, 64, 65, 100}[static_cast<size_t>(rng.integer(0, 8))];
     SCOPED_TRACE("trial " + std::to_string(trial));
     const TensorU8 in = rng.activations({rng.integer(1, 2), ih, iw, c}, rng.activation_params());
     const TensorU8 want = ref::max_pool2d(in, p);
-    std::vector<uint8_t> got(want.data.size());
-    tbb::task_arena arena(static_cast<int>(trial % 2 + 1));
-    arena.execute([&] {
-      pooling::max_pool2d(in.data.data(), in.dim(0), ih, iw, c, p,
-                          static_cast<uint8_t>(in.quant.zero_point()), got.data());
-    });
-    ASSERT_EQ(got, want.data);
+    for (const Isa isa : supported_isas()) {
+      std::vector<uint8_t> got(want.data.size());
+      tbb::task_arena arena(static_cast<int>(trial % 2 + 1));
+      arena.execute([&] {
+        pooling::max_pool2d(isa, in.data.data(), in.dim(0), ih, iw, c, p,
+                            static_cast<uint8_t>(in.quant.zero_point()), got.data());
+      });
+      ASSERT_EQ(got, want.data) << name_of(isa);
+    }
   }
 }
 
