@@ -14,48 +14,21 @@
 #include "kernels/elementwise/fused_multiplier.h"
 #include "kernels/elementwise/quantized_add.h"
 #include "kernels/elementwise/quantized_mul.h"
+#include "kernels/x86/fused_step_avx2.h"
 #include "kernels/x86/requant_avx2.h"
 
 namespace octet::elementwise {
 
 namespace {
 
-// One fused step on 8 lanes, the same constants in every lane, in form kForm (StepForm).
-template <StepForm kForm>
-struct FusedStep {
-  __m256i m0, round, threshold, shift;
-  __m128i pre_shift;
-  bool shifts_first, corrects;
-
-  explicit FusedStep(const FusedMultiplier& f)
-      : m0(_mm256_set1_epi64x(f.multiplier)),
-        round(_mm256_set1_epi64x(f.round)),
-        threshold(_mm256_set1_epi32(f.threshold)),
-        shift(_mm256_set1_epi32(f.shift)),
-        pre_shift(_mm_cvtsi32_si128(f.pre_shift)),
-        shifts_first(f.pre_shift != 0),
-        corrects(f.corrects) {}
-
-  __m256i operator()(__m256i x) const {
-    // A halving is exact only on even inputs: AddTerms::term shifts the term's input once instead.
-    static_assert(kForm != StepForm::half, "a halving step runs through AddTerms::term");
-    if constexpr (kForm == StepForm::any) {
-      if (shifts_first) x = _mm256_sll_epi32(x, pre_shift);
-      return x86::fused_high_half(x, m0, m0, round, round, shift, corrects, threshold);
-    } else {
-      return x86::fused_high_half(x, m0, m0, round, round, shift, kForm == StepForm::corrected, threshold);
-    }
-  }
-};
-
 // term(q) = rescale((q - z) << kAddLeftShift); combine = requantize the sum (with the output zero point).
 // kA, kB, kOut: the steps' forms.
 template <StepForm kA, StepForm kB, StepForm kOut>
 struct AddTerms {
   __m256i za, zb;
-  FusedStep<kA> a;
-  FusedStep<kB> b;
-  FusedStep<kOut> out;
+  x86::FusedStep<kA> a;
+  x86::FusedStep<kB> b;
+  x86::FusedStep<kOut> out;
 
   AddTerms(const ref::AddConstants& k, const FusedMultiplier& fa, const FusedMultiplier& fb,
            const FusedMultiplier& fo)
@@ -64,7 +37,7 @@ struct AddTerms {
   __m256i term_a(__m256i q) const { return term(a, _mm256_sub_epi32(q, za)); }
   __m256i term_b(__m256i q) const { return term(b, _mm256_sub_epi32(q, zb)); }
   template <StepForm kForm>
-  static __m256i term(const FusedStep<kForm>& step, __m256i difference) {
+  static __m256i term(const x86::FusedStep<kForm>& step, __m256i difference) {
     if constexpr (kForm == StepForm::half) {
       return _mm256_slli_epi32(difference, ref::kAddLeftShift - 1);
     } else {
@@ -78,7 +51,7 @@ struct AddTerms {
 // exact int32 product (see quantized_binary_avx512.cpp).
 struct MulTerms {
   __m256i za, zb;
-  FusedStep<StepForm::any> step;
+  x86::FusedStep<StepForm::any> step;
 
   MulTerms(const ref::MulConstants& k, const FusedMultiplier& f)
       : za(_mm256_set1_epi32(k.za)), zb(_mm256_set1_epi32(k.zb)), step(f) {}

@@ -14,48 +14,21 @@
 #include "kernels/elementwise/fused_multiplier.h"
 #include "kernels/elementwise/quantized_add.h"
 #include "kernels/elementwise/quantized_mul.h"
+#include "kernels/x86/fused_step_avx512.h"
 #include "kernels/x86/requant_avx512.h"
 
 namespace octet::elementwise {
 
 namespace {
 
-// One fused step on 16 lanes, the same constants in every lane.
-template <StepForm kForm>
-struct FusedStep {
-  __m512i m0, round, threshold, shift;
-  __m128i pre_shift;
-  bool shifts_first, corrects;
-
-  explicit FusedStep(const FusedMultiplier& f)
-      : m0(_mm512_set1_epi64(f.multiplier)),
-        round(_mm512_set1_epi64(f.round)),
-        threshold(_mm512_set1_epi32(f.threshold)),
-        shift(_mm512_set1_epi32(f.shift)),
-        pre_shift(_mm_cvtsi32_si128(f.pre_shift)),
-        shifts_first(f.pre_shift != 0),
-        corrects(f.corrects) {}
-
-  __m512i operator()(__m512i x) const {
-    // A halving is exact only on even inputs: AddTerms::term shifts the term's input once instead.
-    static_assert(kForm != StepForm::half, "a halving step runs through AddTerms::term");
-    if constexpr (kForm == StepForm::any) {
-      if (shifts_first) x = _mm512_sll_epi32(x, pre_shift);
-      return x86::fused_high_half(x, m0, m0, round, round, shift, corrects, threshold);
-    } else {
-      return x86::fused_high_half(x, m0, m0, round, round, shift, kForm == StepForm::corrected, threshold);
-    }
-  }
-};
-
 // The add as two per-operand terms and their combination: term(q) = rescale((q - z) << kAddLeftShift),
 // combine = requantize the sum (with the output zero point). kA, kB, kOut: the steps' forms.
 template <StepForm kA, StepForm kB, StepForm kOut>
 struct AddTerms {
   __m512i za, zb;
-  FusedStep<kA> a;
-  FusedStep<kB> b;
-  FusedStep<kOut> out;
+  x86::FusedStep<kA> a;
+  x86::FusedStep<kB> b;
+  x86::FusedStep<kOut> out;
 
   AddTerms(const ref::AddConstants& k, const FusedMultiplier& fa, const FusedMultiplier& fb,
            const FusedMultiplier& fo)
@@ -64,7 +37,7 @@ struct AddTerms {
   __m512i term_a(__m512i q) const { return term(a, _mm512_sub_epi32(q, za)); }
   __m512i term_b(__m512i q) const { return term(b, _mm512_sub_epi32(q, zb)); }
   template <StepForm kForm>
-  static __m512i term(const FusedStep<kForm>& step, __m512i difference) {
+  static __m512i term(const x86::FusedStep<kForm>& step, __m512i difference) {
     if constexpr (kForm == StepForm::half) {
       return _mm512_slli_epi32(difference, ref::kAddLeftShift - 1);
     } else {
@@ -79,7 +52,7 @@ struct AddTerms {
 // low halves and adds 0 * 0: the exact int32 product.
 struct MulTerms {
   __m512i za, zb;
-  FusedStep<StepForm::any> step;
+  x86::FusedStep<StepForm::any> step;
 
   MulTerms(const ref::MulConstants& k, const FusedMultiplier& f)
       : za(_mm512_set1_epi32(k.za)), zb(_mm512_set1_epi32(k.zb)), step(f) {}

@@ -76,8 +76,8 @@ std::unique_ptr<const Operator> make_pooling_operator(const Graph& g, const Node
       const auto a = std::get<graph::PoolAttrs>(node.attrs);
       if (isa != Isa::scalar && in.shape.size() == 4) {
         const auto pool = pooling::prepare_average_pool(a.params, in.quant, out.quant, a.clamp, requant);
-        return function([in, pool](auto inputs, std::byte* o) {
-          pooling::run(pool, reinterpret_cast<const uint8_t*>(inputs[0]), in.shape[0], in.shape[1],
+        return function([in, pool, isa](auto inputs, std::byte* o) {
+          pooling::run(isa, pool, reinterpret_cast<const uint8_t*>(inputs[0]), in.shape[0], in.shape[1],
                        in.shape[2], in.shape[3], reinterpret_cast<uint8_t*>(o));
         });
       }
@@ -90,8 +90,8 @@ std::unique_ptr<const Operator> make_pooling_operator(const Graph& g, const Node
       if (isa != Isa::scalar && in.shape.size() == 4) {
         const auto pool = pooling::prepare_global_average_pool(in.shape[1], in.shape[2], in.quant, out.quant,
                                                                a.clamp, requant);
-        return function([in, pool](auto inputs, std::byte* o) {
-          pooling::run(pool, reinterpret_cast<const uint8_t*>(inputs[0]), in.shape[0], in.shape[1],
+        return function([in, pool, isa](auto inputs, std::byte* o) {
+          pooling::run(isa, pool, reinterpret_cast<const uint8_t*>(inputs[0]), in.shape[0], in.shape[1],
                        in.shape[2], in.shape[3], reinterpret_cast<uint8_t*>(o));
         });
       }

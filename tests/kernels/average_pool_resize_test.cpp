@@ -20,7 +20,7 @@ QuantParams random_output(test::Random& rng) {
 }
 
 TEST(AveragePoolFast, MatchesReference) {
-  int checked = 0;
+  int checked = 0, fused = 0, unfused = 0;
   for (uint64_t seed = 0; seed < test::random_trials(300); ++seed) {
     SCOPED_TRACE("seed " + std::to_string(seed));
     test::Random rng(seed);
@@ -31,7 +31,7 @@ TEST(AveragePoolFast, MatchesReference) {
              rng.integer(0, p.kernel_w - 1)};
     p.ceil_mode = rng.coin();
     p.count_include_pad = rng.coin();
-    const int64_t c = rng.integer(1, 40);
+    const int64_t c = rng.integer(1, 70);  // whole vectors of 8 and 16 lanes, and the channels past them
     TensorU8 in =
         rng.activations({rng.integer(1, 2), rng.integer(p.kernel_h, 9), rng.integer(p.kernel_w, 9), c},
                         rng.activation_params());
@@ -49,12 +49,18 @@ TEST(AveragePoolFast, MatchesReference) {
       continue;  // a window the reference refuses (e.g. starting in the padding after ceil_mode)
     }
     const pooling::AveragePool pool = pooling::prepare_average_pool(p, in.quant, out, clamp, mode);
-    std::vector<uint8_t> got(want.data.size());
-    pooling::run(pool, in.data.data(), in.dim(0), in.dim(1), in.dim(2), c, got.data());
-    ASSERT_EQ(got, want.data);
+    if (mode == RequantMode::fixed_point) ++(pool.fused.empty() ? unfused : fused);
+    for (const Isa isa : supported_isas()) {
+      std::vector<uint8_t> got(want.data.size());
+      pooling::run(isa, pool, in.data.data(), in.dim(0), in.dim(1), in.dim(2), c, got.data());
+      ASSERT_EQ(got, want.data) << name_of(isa);
+    }
     ++checked;
   }
   EXPECT_GT(checked, test::random_trials(200));
+  // Both the fused fixed-point step of the vector kernels and the reference arithmetic they fall back to.
+  EXPECT_GT(fused, 0);
+  EXPECT_GT(unfused, 0);
 }
 
 TEST(GlobalAveragePoolFast, MatchesReference) {
@@ -71,9 +77,11 @@ TEST(GlobalAveragePoolFast, MatchesReference) {
     const RequantMode mode = seed % 3 ? RequantMode::fixed_point : RequantMode::float_scale;
     const TensorU8 want = ref::global_average_pool(in, out, clamp, mode);
     const pooling::AveragePool pool = pooling::prepare_global_average_pool(h, w, in.quant, out, clamp, mode);
-    std::vector<uint8_t> got(want.data.size());
-    pooling::run(pool, in.data.data(), in.dim(0), h, w, c, got.data());
-    ASSERT_EQ(got, want.data);
+    for (const Isa isa : supported_isas()) {
+      std::vector<uint8_t> got(want.data.size());
+      pooling::run(isa, pool, in.data.data(), in.dim(0), h, w, c, got.data());
+      ASSERT_EQ(got, want.data) << name_of(isa);
+    }
   }
 }
 

@@ -502,7 +502,7 @@ std::vector<Outcome> run_fast(const OrtCase& c, Isa isa, RequantMode mode) {
       const pooling::AveragePool pool =
           pooling::prepare_global_average_pool(x.dim(1), x.dim(2), x.quant, want.quant, Clamp{}, mode);
       std::vector<uint8_t> got(want.data.size());
-      pooling::run(pool, x.data.data(), x.dim(0), x.dim(1), x.dim(2), x.dim(3), got.data());
+      pooling::run(isa, pool, x.data.data(), x.dim(0), x.dim(1), x.dim(2), x.dim(3), got.data());
       out.push_back({"pooling::run", got, want.data});
       break;
     }

@@ -1,0 +1,45 @@
+#pragma once
+
+// One per-tensor fixed-point step (kernels/elementwise/fused_multiplier.h) on the 8 lanes of a register:
+// multiply_by_fixed(x, m) + offset through x86::fused_high_half, shared by the quantized add and mul rows
+// and the average pool. Include only from files compiled with AVX2 flags.
+
+#include <immintrin.h>
+
+#include "kernels/elementwise/fused_multiplier.h"
+#include "kernels/x86/requant_avx2.h"
+
+namespace octet::x86 {
+
+using elementwise::FusedMultiplier;
+using elementwise::StepForm;
+
+// One fused step on 8 lanes, the same constants in every lane, in form kForm (StepForm).
+template <StepForm kForm>
+struct FusedStep {
+  __m256i m0, round, threshold, shift;
+  __m128i pre_shift;
+  bool shifts_first, corrects;
+
+  explicit FusedStep(const FusedMultiplier& f)
+      : m0(_mm256_set1_epi64x(f.multiplier)),
+        round(_mm256_set1_epi64x(f.round)),
+        threshold(_mm256_set1_epi32(f.threshold)),
+        shift(_mm256_set1_epi32(f.shift)),
+        pre_shift(_mm_cvtsi32_si128(f.pre_shift)),
+        shifts_first(f.pre_shift != 0),
+        corrects(f.corrects) {}
+
+  __m256i operator()(__m256i x) const {
+    // A halving is exact only on even inputs: AddTerms::term shifts the term's input once instead.
+    static_assert(kForm != StepForm::half, "a halving step runs through AddTerms::term");
+    if constexpr (kForm == StepForm::any) {
+      if (shifts_first) x = _mm256_sll_epi32(x, pre_shift);
+      return fused_high_half(x, m0, m0, round, round, shift, corrects, threshold);
+    } else {
+      return fused_high_half(x, m0, m0, round, round, shift, kForm == StepForm::corrected, threshold);
+    }
+  }
+};
+
+}  // namespace octet::x86
