@@ -1,6 +1,7 @@
 #include "kernels/pooling/average_pool.h"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <limits>
 #include <string>
@@ -12,13 +13,17 @@ namespace octet::pooling {
 
 namespace {
 
-// The fused form of every multiplier, for sums pre-shifted below 2^30 (average_pool_sum_shift); none if one
-// lacks it.
+// The fused form of every multiplier, for the pre-shifted sums of windows of up to max_count elements:
+// |sum(a - z)| <= 255 * max_count, shifted left by `shift` (below 2^30 unless the window is so large that
+// the shift is 0); none if one lacks it.
 std::vector<elementwise::FusedMultiplier> fused_forms(const std::vector<FixedMultiplier>& multipliers,
-                                                      int32_t output_zero_point, Clamp clamp) {
+                                                      int64_t max_count, int shift, int32_t output_zero_point,
+                                                      Clamp clamp) {
+  const auto bound = static_cast<uint64_t>(255 * std::max<int64_t>(max_count, 1)) << shift;
+  const int x_bits = static_cast<int>(std::bit_width(bound));
   std::vector<elementwise::FusedMultiplier> fused;
   for (const FixedMultiplier& m : multipliers) {
-    if (!elementwise::fused_supported(m, 30)) return {};
+    if (!elementwise::fused_supported(m, x_bits)) return {};
     fused.push_back(elementwise::fused_multiplier(m, output_zero_point, clamp.min < output_zero_point));
   }
   return fused;
@@ -45,7 +50,8 @@ AveragePool prepare_average_pool(const ref::Pool2dParams& params, const QuantPar
   a.input_zero_point = input.zero_point();
   a.output_zero_point = output.zero_point();
   a.clamp = clamp;
-  if (mode == RequantMode::fixed_point) a.fused = fused_forms(a.multipliers, a.output_zero_point, clamp);
+  if (mode == RequantMode::fixed_point)
+    a.fused = fused_forms(a.multipliers, max_count, a.shift, a.output_zero_point, clamp);
   return a;
 }
 
@@ -67,7 +73,8 @@ AveragePool prepare_global_average_pool(int64_t ih, int64_t iw, const QuantParam
   a.input_zero_point = input.zero_point();
   a.output_zero_point = output.zero_point();
   a.clamp = clamp;
-  if (mode == RequantMode::fixed_point) a.fused = fused_forms(a.multipliers, a.output_zero_point, clamp);
+  if (mode == RequantMode::fixed_point)
+    a.fused = fused_forms(a.multipliers, hw, a.shift, a.output_zero_point, clamp);
   return a;
 }
 
