@@ -20,6 +20,11 @@
 
 namespace octet::pooling {
 
+// The helpers have internal linkage: each ISA's file compiles its own copy with its own flags. As shared
+// inline functions, their out-of-line copies (made where they are not inlined) would be merged by the
+// linker into one ISA's, which the baseline's callers could then run on a CPU without it.
+namespace {
+
 // sums[ch] - offset (sum(a - z) over the window's valid elements) requantized into out[ch], as
 // ref::average_pool2d does.
 inline void requantize_sums(const AveragePool& a, size_t entry, const int32_t* sums, int32_t offset,
@@ -57,7 +62,10 @@ inline void add_sums(int32_t* __restrict sums, const int32_t* __restrict more, i
 
 }  // namespace detail
 
+}  // namespace
+
 // [n, ih, iw, c] -> [n, oh, ow, c] (global: [n, 1, 1, c]), in parallel over images (global) or output rows.
+// Each ISA's file instantiates it with a lambda of its own, so no two ISAs share an instantiation.
 template <class RequantPixel>
 void average_pool_rows(const AveragePool& a, const uint8_t* input, int64_t n, int64_t ih, int64_t iw,
                        int64_t c, uint8_t* output, RequantPixel requant) {

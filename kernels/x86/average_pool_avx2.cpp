@@ -1,6 +1,6 @@
 // The uint8 average pool (kernels/pooling/average_pool_rows.h) at AVX2 width: the window sums vectorised by
 // the compiler, each pixel's requantization 8 channels at a time, the fixed-point mode through the fused
-// step of the quantized add and mul (x86::FusedStep), the float mode as the convolution epilogue's
+// step of the quantized add and mul (x86::FusedStep8), the float mode as the convolution epilogue's
 // (convert, multiply, clamp, round half to even, zero point). Compiled with AVX2 flags; only called after
 // the CPU check.
 
@@ -40,7 +40,7 @@ void average_pool_avx2(const AveragePool& a, const uint8_t* input, int64_t n, in
             store(_mm256_add_epi32(_mm256_cvtps_epi32(v), zero_point));
           }
         } else if (fused) {
-          const x86::FusedStep<x86::StepForm::any> step(a.fused[entry]);
+          const x86::FusedStep8<x86::StepForm::any> step(a.fused[entry]);
           for (; ch + 8 <= channels; ch += 8) {
             const __m256i q = step(_mm256_sll_epi32(load(), shift));
             store(_mm256_min_epi32(_mm256_max_epi32(q, lo), hi));

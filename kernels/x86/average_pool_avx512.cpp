@@ -1,6 +1,6 @@
 // The uint8 average pool (kernels/pooling/average_pool_rows.h) at AVX-512 width: the window sums vectorised
 // by the compiler, each pixel's requantization 16 channels at a time, the fixed-point mode through the fused
-// step of the quantized add and mul (x86::FusedStep), the float mode as the convolution epilogue's
+// step of the quantized add and mul (x86::FusedStep16), the float mode as the convolution epilogue's
 // (convert, multiply, clamp, round half to even, zero point). Compiled with AVX-512 flags; only called after
 // the CPU check.
 
@@ -36,7 +36,7 @@ void average_pool_avx512(const AveragePool& a, const uint8_t* input, int64_t n, 
                           store(_mm512_add_epi32(_mm512_cvtps_epi32(v), zero_point));
                         }
                       } else if (fused) {
-                        const x86::FusedStep<x86::StepForm::any> step(a.fused[entry]);
+                        const x86::FusedStep16<x86::StepForm::any> step(a.fused[entry]);
                         for (; ch + 16 <= channels; ch += 16) {
                           const __m512i q = step(_mm512_sll_epi32(load(), shift));
                           store(_mm512_min_epi32(_mm512_max_epi32(q, lo), hi));

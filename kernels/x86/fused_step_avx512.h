@@ -9,6 +9,9 @@
 #include "kernels/elementwise/fused_multiplier.h"
 #include "kernels/x86/requant_avx512.h"
 
+// Named for its lane count, like Requant16 / Requant8: the AVX2 and AVX-512 steps are different types,
+// and a class of the same name in both headers would have its members' out-of-line copies (made where they
+// are not inlined, as in the sanitizer builds) merged by the linker into one ISA's.
 namespace octet::x86 {
 
 using elementwise::FusedMultiplier;
@@ -16,12 +19,12 @@ using elementwise::StepForm;
 
 // One fused step on 16 lanes, the same constants in every lane.
 template <StepForm kForm>
-struct FusedStep {
+struct FusedStep16 {
   __m512i m0, round, threshold, shift;
   __m128i pre_shift;
   bool shifts_first, corrects;
 
-  explicit FusedStep(const FusedMultiplier& f)
+  explicit FusedStep16(const FusedMultiplier& f)
       : m0(_mm512_set1_epi64(f.multiplier)),
         round(_mm512_set1_epi64(f.round)),
         threshold(_mm512_set1_epi32(f.threshold)),

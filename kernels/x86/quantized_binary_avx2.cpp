@@ -26,9 +26,9 @@ namespace {
 template <StepForm kA, StepForm kB, StepForm kOut>
 struct AddTerms {
   __m256i za, zb;
-  x86::FusedStep<kA> a;
-  x86::FusedStep<kB> b;
-  x86::FusedStep<kOut> out;
+  x86::FusedStep8<kA> a;
+  x86::FusedStep8<kB> b;
+  x86::FusedStep8<kOut> out;
 
   AddTerms(const ref::AddConstants& k, const FusedMultiplier& fa, const FusedMultiplier& fb,
            const FusedMultiplier& fo)
@@ -37,7 +37,7 @@ struct AddTerms {
   __m256i term_a(__m256i q) const { return term(a, _mm256_sub_epi32(q, za)); }
   __m256i term_b(__m256i q) const { return term(b, _mm256_sub_epi32(q, zb)); }
   template <StepForm kForm>
-  static __m256i term(const x86::FusedStep<kForm>& step, __m256i difference) {
+  static __m256i term(const x86::FusedStep8<kForm>& step, __m256i difference) {
     if constexpr (kForm == StepForm::half) {
       return _mm256_slli_epi32(difference, ref::kAddLeftShift - 1);
     } else {
@@ -51,7 +51,7 @@ struct AddTerms {
 // exact int32 product (see quantized_binary_avx512.cpp).
 struct MulTerms {
   __m256i za, zb;
-  x86::FusedStep<StepForm::any> step;
+  x86::FusedStep8<StepForm::any> step;
 
   MulTerms(const ref::MulConstants& k, const FusedMultiplier& f)
       : za(_mm256_set1_epi32(k.za)), zb(_mm256_set1_epi32(k.zb)), step(f) {}

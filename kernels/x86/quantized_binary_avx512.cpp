@@ -26,9 +26,9 @@ namespace {
 template <StepForm kA, StepForm kB, StepForm kOut>
 struct AddTerms {
   __m512i za, zb;
-  x86::FusedStep<kA> a;
-  x86::FusedStep<kB> b;
-  x86::FusedStep<kOut> out;
+  x86::FusedStep16<kA> a;
+  x86::FusedStep16<kB> b;
+  x86::FusedStep16<kOut> out;
 
   AddTerms(const ref::AddConstants& k, const FusedMultiplier& fa, const FusedMultiplier& fb,
            const FusedMultiplier& fo)
@@ -37,7 +37,7 @@ struct AddTerms {
   __m512i term_a(__m512i q) const { return term(a, _mm512_sub_epi32(q, za)); }
   __m512i term_b(__m512i q) const { return term(b, _mm512_sub_epi32(q, zb)); }
   template <StepForm kForm>
-  static __m512i term(const x86::FusedStep<kForm>& step, __m512i difference) {
+  static __m512i term(const x86::FusedStep16<kForm>& step, __m512i difference) {
     if constexpr (kForm == StepForm::half) {
       return _mm512_slli_epi32(difference, ref::kAddLeftShift - 1);
     } else {
@@ -52,7 +52,7 @@ struct AddTerms {
 // low halves and adds 0 * 0: the exact int32 product.
 struct MulTerms {
   __m512i za, zb;
-  x86::FusedStep<StepForm::any> step;
+  x86::FusedStep16<StepForm::any> step;
 
   MulTerms(const ref::MulConstants& k, const FusedMultiplier& f)
       : za(_mm512_set1_epi32(k.za)), zb(_mm512_set1_epi32(k.zb)), step(f) {}
