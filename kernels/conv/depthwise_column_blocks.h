@@ -3,7 +3,11 @@
 // The blocks of one output row that the depthwise column kernels (kernels/x86/depthwise_avx512.cpp,
 // depthwise_avx2.cpp) compute: kPixels output pixels each, every kPixels pixels, the last one overlapping
 // its neighbour where the width is not a multiple (those pixels are computed twice, to the same bytes), so
-// that no pixel needs a slower path. Made once per row for every channel block. ISA-neutral.
+// that no pixel needs a slower path. Made once per row for every channel block. ISA-neutral, and included
+// only by per-ISA files: hence the unnamed namespace. With external linkage, each file's out-of-line copy
+// (compiled with its own -m flags: the AVX-512 one with mask registers) would be one weak symbol, and the
+// linker would keep one copy for both, so the AVX2 kernel could run AVX-512 code
+// (scripts/check-isa-symbols.py).
 
 #include <algorithm>
 #include <cstdint>
@@ -12,6 +16,7 @@
 #include "kernels/conv/depthwise_conv2d.h"
 
 namespace octet::conv {
+namespace {
 
 // The input columns a block of kPixels output pixels reads at horizontal stride kStride.
 template <int kPixels, int kStride, int K>
@@ -60,4 +65,5 @@ const std::vector<ColumnBlock<kPixels, kStride, K>>& row_blocks(const DepthwiseC
   return blocks;
 }
 
+}  // namespace
 }  // namespace octet::conv
