@@ -58,6 +58,10 @@ struct ImportOptions {
   // A BatchNormalization that reads a Concat reads its pieces (graph/passes/fuse_concat_affine.h); off where
   // tests compare the fused graph with the unfused one.
   bool fuse_concat_affines = true;
+  // Dequantize -> channel affine -> Quantize as the affine on uint8
+  // (graph/passes/fold_affine_quantization.h); off where tests compare the folded graph with the unfolded
+  // one.
+  bool fold_affine_quantization = true;
   // Graph inputs may have empty dimensions (the inputs of an If's branch: a selection of nothing).
   bool allow_empty_inputs = false;
   // Import only this part of the graph (null: all of it).

@@ -476,8 +476,21 @@ void check_types(const Graph& g, const Node& n) {
       }
       all_inputs(ElementType::f32);
       return expect(out.type, ElementType::f32, "output");
-    case OpKind::unary:
     case OpKind::normalize:
+      // A channel affine with its Dequantize and Quantize folded in (graph/passes/fold_affine_quantization.h)
+      // reads and writes uint8, along the innermost axis.
+      if (type_of(0) == ElementType::u8) {
+        const NormAttrs& a = attrs_of<NormAttrs>(n);
+        if (a.kind != NormKind::channel_affine || n.inputs.size() != 1 ||
+            a.axis != static_cast<int64_t>(g.value(n.inputs[0]).shape.size()) - 1)
+          throw Error(where(n) +
+                      ": only a channel affine along the innermost axis, of one input, takes uint8");
+        all_inputs(ElementType::u8);
+        return expect(out.type, ElementType::u8, "output");
+      }
+      all_inputs(ElementType::f32);
+      return expect(out.type, ElementType::f32, "output");
+    case OpKind::unary:
       all_inputs(ElementType::f32);
       return expect(out.type, ElementType::f32, "output");
     case OpKind::binary: {

@@ -9,6 +9,7 @@
 #include <set>
 
 #include "graph/onnx/lift_1d.h"
+#include "graph/passes/fold_affine_quantization.h"
 #include "graph/passes/fold_pads.h"
 #include "graph/passes/fuse_byte_maps.h"
 #include "graph/passes/fuse_concat_affine.h"
@@ -76,6 +77,7 @@ Graph Importer::run() {
   fuse_byte_maps(graph_, options_.requant);
   merge_transposes(graph_);
   if (options_.fold_pads) fold_pads(graph_);
+  if (options_.fold_affine_quantization) fold_affine_quantization(graph_);
   if (options_.fuse_concat_affines) fuse_concat_affine(graph_);
   if (options_.fuse_residual_adds) fuse_residual_adds(graph_);
   check_graph(graph_);

@@ -32,4 +32,17 @@ void dequantize_row(const uint8_t* x, int64_t n, float scale, int32_t zero_point
     out[i] = static_cast<float>(static_cast<int32_t>(x[i]) - zero_point) * scale;
 }
 
+void dequantize_row(Isa isa, const uint8_t* x, int64_t n, float scale, int32_t zero_point, float* out) {
+  switch (vector_isa(isa)) {
+#if defined(__x86_64__)
+    case Isa::avx512vnni:
+      return dequantize_row_avx512(x, n, scale, zero_point, out);
+    case Isa::avx2:
+      return dequantize_row_avx2(x, n, scale, zero_point, out);
+#endif
+    default:  // (aarch64's baseline has Advanced SIMD: the plain loop is already vectorised)
+      return dequantize_row(x, n, scale, zero_point, out);
+  }
+}
+
 }  // namespace octet::elementwise

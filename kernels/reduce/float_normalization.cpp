@@ -7,6 +7,7 @@
 #include "kernels/error.h"
 #include "kernels/float_kernels.h"
 #include "kernels/parallel.h"
+#include "kernels/reduce/channel_affine_rows.h"
 #include "kernels/reduce/float_reduce.h"
 #include "kernels/reduce/float_reduce_kernels.h"
 
@@ -21,15 +22,14 @@ void float_channel_affine(Isa isa, const float* x, int64_t outer, int64_t channe
     elementwise::clamp_and_activate(isa, clamp, activation, y, outer * channels * inner);
     return;
   }
-  // The clamp in the affine's own pass; the activation over each task's block right after, from cache.
   if (inner == 1) {  // channels last: rows of channels
     parallel_ranges(outer, grain(channels), [&](int64_t r0, int64_t r1) {
-      k->affine_rows(x + r0 * channels, channels, r1 - r0, channels, scale, shift, clamp, y + r0 * channels,
-                     channels);
-      elementwise::clamp_and_activate(isa, {}, activation, y + r0 * channels, (r1 - r0) * channels);
+      channel_affine_rows(isa, k, x + r0 * channels, r1 - r0, channels, scale, shift, clamp, activation,
+                          y + r0 * channels);
     });
     return;
   }
+  // The clamp in the affine's own pass; the activation over each task's block right after, from cache.
   parallel_ranges(outer * channels, grain(inner), [&](int64_t p0, int64_t p1) {
     for (int64_t p = p0; p < p1; ++p)
       k->affine_plane(x + p * inner, inner, scale[p % channels], shift[p % channels], clamp, y + p * inner);

@@ -1,4 +1,5 @@
-// xsimd QuantizeLinear rows for AVX2; compiled with AVX2 flags, only called after the CPU check.
+// QuantizeLinear (xsimd) and DequantizeLinear rows for AVX2; compiled with AVX2 flags, only called after the
+// CPU check.
 #include "kernels/elementwise/quantize_rows.h"
 #include "kernels/elementwise/quantize_simd.h"
 
@@ -6,6 +7,13 @@ namespace octet::elementwise {
 
 void quantize_row_avx2(const float* x, int64_t n, float scale, int32_t zero_point, uint8_t* out) {
   quantize_row_simd<xsimd::avx2>(x, n, scale, zero_point, out);
+}
+
+// elementwise::dequantize_row's loop, vectorised with AVX2 (here rather than in a shared inline function,
+// which the linker could merge with the baseline copy).
+void dequantize_row_avx2(const uint8_t* x, int64_t n, float scale, int32_t zero_point, float* out) {
+  for (int64_t i = 0; i < n; ++i)
+    out[i] = static_cast<float>(static_cast<int32_t>(x[i]) - zero_point) * scale;
 }
 
 }  // namespace octet::elementwise

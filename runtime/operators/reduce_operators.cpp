@@ -1,8 +1,12 @@
 // The reduction family: softmax (the uint8 table form and float), reductions, ArgMax / ArgMin and
 // normalizations; DynamicQuantizeLinear's range.
 
+#include <string>
+
+#include "kernels/error.h"
 #include "kernels/quantization/dynamic_quantize.h"
 #include "kernels/reduce/float_reduce.h"
+#include "kernels/reduce/u8_channel_affine.h"
 #include "kernels/reduce/u8_softmax.h"
 #include "kernels/reference/float_reduce.h"
 #include "kernels/reference/integer_reduce.h"
@@ -113,6 +117,20 @@ std::unique_ptr<const Operator> make_reduce_operator(const Graph& g, const Node&
       const auto keep = a;  // the lambda owns the scale / shift tensors
       switch (a.kind) {
         case graph::NormKind::channel_affine: {
+          if (in.type == ElementType::u8) {
+            // Its Dequantize and Quantize folded in (graph/passes/fold_affine_quantization.h): channels last,
+            // per-tensor params (graph::check_types and the pass see to both).
+            if (!in.quant.is_per_tensor() || !out.quant.is_per_tensor() || inner != 1)
+              throw Error("node '" + node.name +
+                          "': a uint8 channel affine needs per-tensor params, channels last");
+            const reduce::U8AffineQuantization q{in.quant.scale(), in.quant.zero_point(), out.quant.scale(),
+                                                 out.quant.zero_point()};
+            return function([isa, keep, outer, channels, scale, shift, q](auto inputs, std::byte* o) {
+              reduce::u8_channel_affine(isa, reinterpret_cast<const uint8_t*>(inputs[0]), outer, channels,
+                                        scale, shift, keep.clamp, keep.activation, q,
+                                        reinterpret_cast<uint8_t*>(o));
+            });
+          }
           if (node.inputs.size() > 1) {
             // The pieces of a Concat along the channels, innermost (graph/passes/fuse_concat_affine.h).
             std::vector<int64_t> piece_channels;

@@ -27,7 +27,9 @@
 #include "kernels/error.h"
 #include "kernels/isa.h"
 #include "kernels/pooling/float_pooling.h"
+#include "kernels/quantization/quantize.h"
 #include "kernels/reduce/float_reduce.h"
+#include "kernels/reduce/u8_channel_affine.h"
 #include "kernels/reference/float_normalization.h"
 #include "kernels/reference/float_pooling.h"
 #include "kernels/reference/float_reduce.h"
@@ -1323,7 +1325,8 @@ TEST_P(FloatReduceFast, SoftmaxRowsOfManyVectors) {
       for (bool log : {false, true}) {
         std::vector<float> want(x.size());
         ref::float_softmax(x.data(), s, 1, log, want.data());
-        expect_fast_matches(want, [&](float* y) { reduce::float_softmax(GetParam(), x.data(), s, 1, log, y); });
+        expect_fast_matches(want,
+                            [&](float* y) { reduce::float_softmax(GetParam(), x.data(), s, 1, log, y); });
       }
     }
   }
@@ -1435,6 +1438,60 @@ TEST_P(FloatReduceFast, ChannelAffineOverPiecesMatchesTheConcatenatedTensor) {
   const float one = 1.0f;
   EXPECT_NO_THROW(reduce::float_channel_affine_pieces(GetParam(), empty, 0, &one, &one, nullptr));
   EXPECT_THROW(reduce::float_channel_affine_pieces(GetParam(), empty, 2, &one, &one, nullptr), Error);
+}
+
+// A channel affine between a Dequantize and a Quantize, on uint8 (graph/passes/fold_affine_quantization.h):
+// the bytes of the three operators one by one, from their references (dequantize_value, the affine with
+// its clamp and activation, quantize_value), over all byte values and the extremes 0 and 255, outputs that
+// saturate at both ends, rows of 1 to 5000 channels across the blocks and tasks, on 1 and 3 threads.
+TEST_P(FloatReduceFast, Uint8ChannelAffineIsDequantizeAffineQuantize) {
+  const UnaryParams activations[] = {{}, {UnaryOp::sigmoid}, {UnaryOp::hard_swish}};
+  const FloatClamp clamps[] = {{}, {0.0f, INFINITY}, {-1.0f, 1.0f}};
+  for (uint64_t seed = 0; seed < 30; ++seed) {
+    SCOPED_TRACE("seed " + std::to_string(seed));
+    test::Random rng(seed);
+    const int64_t widths[] = {1, 3, 16, 17, 64, 65, 200, 5000};
+    const int64_t channels = widths[rng.integer(0, 7)];
+    const int64_t rows = seed % 5 == 0 ? 1 : rng.integer(1, 60000 / channels + 2);
+    std::vector<uint8_t> x(static_cast<size_t>(rows * channels));
+    for (uint8_t& v : x)
+      v = static_cast<uint8_t>(seed % 4 == 3 ? 255 * rng.integer(0, 1) : rng.integer(0, 255));
+    // Wide maps on some seeds: most outputs saturate.
+    const double spread = seed % 3 == 0 ? 40.0 : 2.0;
+    const std::vector<float> scale = random_floats(rng, channels, -spread, spread),
+                             shift = random_floats(rng, channels, -spread, spread);
+    const reduce::U8AffineQuantization q{rng.scale(), static_cast<int32_t>(rng.integer(0, 255)),
+                                         rng.scale(1e-2, 0.5), static_cast<int32_t>(rng.integer(0, 255))};
+    const FloatClamp clamp = clamps[rng.integer(0, 2)];
+    const UnaryParams activation = activations[rng.integer(0, 2)];
+
+    std::vector<float> real(x.size());
+    for (size_t i = 0; i < x.size(); ++i)
+      real[i] = dequantize_value(x[i], q.in_scale, q.in_zero_point);
+    ref::float_channel_affine(real.data(), rows, channels, 1, scale.data(), shift.data(), real.data());
+    const auto count = static_cast<int64_t>(real.size());
+    if (!clamp.is_identity())
+      ref::float_unary({UnaryOp::clip, clamp.lo, clamp.hi}, real.data(), real.data(), count);
+    ref::float_unary(activation, real.data(), real.data(), count);
+    std::vector<uint8_t> want(x.size());
+    for (size_t i = 0; i < x.size(); ++i)
+      want[i] = static_cast<uint8_t>(
+          quantize_value(real[i], q.out_scale, q.out_zero_point, range_of(ElementType::u8)));
+
+    for (int threads : kThreadCounts) {
+      std::vector<uint8_t> got(x.size(), 7);
+      with_threads(threads, [&] {
+        reduce::u8_channel_affine(GetParam(), x.data(), rows, channels, scale.data(), shift.data(), clamp,
+                                  activation, q, got.data());
+      });
+      EXPECT_EQ(got, want) << threads << " threads, " << rows << " x " << channels;
+    }
+  }
+  const float one = 1.0f;
+  uint8_t byte = 0;
+  EXPECT_NO_THROW(reduce::u8_channel_affine(GetParam(), nullptr, 0, 4, &one, &one, {}, {}, {}, nullptr));
+  EXPECT_THROW(reduce::u8_channel_affine(GetParam(), &byte, -1, 1, &one, &one, {}, {}, {}, &byte), Error);
+  EXPECT_THROW(reduce::u8_channel_affine(GetParam(), &byte, 1, 1, nullptr, &one, {}, {}, {}, &byte), Error);
 }
 
 TEST_P(FloatReduceFast, NormalizationsMatchReference) {

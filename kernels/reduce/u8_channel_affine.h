@@ -1,0 +1,29 @@
+#pragma once
+
+// A channel affine map (BatchNormalization, with its clamp and activation) between a Dequantize and a
+// Quantize, on uint8 in and out (graph/passes/fold_affine_quantization.h):
+//   y = QuantizeLinear(activation(clamp(fma(DequantizeLinear(x), scale[c], shift[c]))))
+// over `rows` rows of `channels` channels (channels last). Computed a block of rows at a time in L1 with the
+// very kernels the three separate operators run (dequantize_row, the float affine rows, quantize_row), so
+// the bytes are theirs on every ISA and thread count, while the float tensor between them, four times the
+// bytes, never goes to memory. Per-tensor params in and out.
+
+#include <cstdint>
+
+#include "kernels/isa.h"
+#include "kernels/reference/float_elementwise.h"
+
+namespace octet::reduce {
+
+struct U8AffineQuantization {
+  float in_scale = 1.0f;
+  int32_t in_zero_point = 0;
+  float out_scale = 1.0f;
+  int32_t out_zero_point = 0;
+};
+
+void u8_channel_affine(Isa isa, const uint8_t* x, int64_t rows, int64_t channels, const float* scale,
+                       const float* shift, FloatClamp clamp, const UnaryParams& activation,
+                       const U8AffineQuantization& quantization, uint8_t* y);
+
+}  // namespace octet::reduce

@@ -1,0 +1,151 @@
+// A BatchNormalization between a DequantizeLinear and a QuantizeLinear runs on uint8 in one pass
+// (graph/passes/fold_affine_quantization.h): which chains fold, and that the folded program gives the
+// unfolded program's bytes on every ISA this CPU runs, on 1 and 3 threads, in both requantization modes.
+
+#include <gtest/gtest.h>
+#include <onnx/onnx_pb.h>
+#include <tbb/task_arena.h>
+
+#include <cstddef>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "graph/onnx_import.h"
+#include "kernels/isa.h"
+#include "runtime/program.h"
+#include "tests/graph/onnx_builder.h"
+#include "tests/graph/pass_test_util.h"
+#include "tests/runtime/run_program.h"
+
+namespace octet {
+namespace {
+
+using onnx::TensorProto;
+using namespace test::onnx_builder;
+
+enum class Variant {
+  image,         // folds: NHWC, 70 channels (a block of 64 and a tail of 6), 2000 pixels (several tasks)
+  image_relu,    // folds: 19 channels, the Relu after the BatchNormalization fused into its clamp
+  saturating,    // folds: 5 channels, gamma up to 40: most outputs at 0 or 255
+  matrix,        // folds: [N, C]
+  float_output,  // the normalized floats are also a graph output: nothing folds
+  sequence,      // [N, C, L]: the normalization's axis is not the innermost one: nothing folds
+};
+
+struct Built {
+  std::vector<std::byte> onnx;
+  std::vector<int64_t> input_shape;
+};
+
+// x -> QuantizeLinear -> DequantizeLinear -> BatchNormalization [-> Relu] -> QuantizeLinear ->
+// DequantizeLinear -> y: the form quantizers leave a normalization in when no convolution absorbs it.
+Built model(Variant variant) {
+  std::mt19937 rng(7);
+  auto values = [&](int64_t count, float lo, float hi) {
+    std::uniform_real_distribution<float> d(lo, hi);
+    std::vector<float> v(static_cast<size_t>(count));
+    for (float& e : v)
+      e = d(rng);
+    return v;
+  };
+  const int64_t channels = variant == Variant::image        ? 70
+                           : variant == Variant::image_relu ? 19
+                           : variant == Variant::saturating ? 5
+                                                            : 6;
+  const std::vector<int64_t> input_shape = variant == Variant::matrix ? std::vector<int64_t>{300, channels}
+                                           : variant == Variant::sequence
+                                               ? std::vector<int64_t>{2, channels, 30}
+                                               : std::vector<int64_t>{1, channels, 40, 50};
+  onnx::ModelProto m;
+  m.set_ir_version(8);
+  m.add_opset_import()->set_version(13);
+  onnx::GraphProto& g = *m.mutable_graph();
+  add_value(*g.mutable_input(), "x", input_shape);
+  add_value(*g.mutable_output(), "y", {});
+  add_tensor(g, "s_in", TensorProto::FLOAT, {}, float_bytes({0.02f}));
+  add_tensor(g, "z_in", TensorProto::UINT8, {}, std::string(1, '\x7b'));
+  add_tensor(g, "s_out", TensorProto::FLOAT, {}, float_bytes({0.03f}));
+  add_tensor(g, "z_out", TensorProto::UINT8, {}, std::string(1, '\x40'));
+  add_node(g, "QuantizeLinear", "q_in", {"x", "s_in", "z_in"}, "xq");
+  add_node(g, "DequantizeLinear", "dq_in", {"xq", "s_in", "z_in"}, "xd");
+  const float gamma = variant == Variant::saturating ? 40.0f : 1.5f;
+  add_tensor(g, "gamma", TensorProto::FLOAT, {channels}, float_bytes(values(channels, -gamma, gamma)));
+  add_tensor(g, "beta", TensorProto::FLOAT, {channels}, float_bytes(values(channels, -0.5f, 0.5f)));
+  add_tensor(g, "mean", TensorProto::FLOAT, {channels}, float_bytes(values(channels, -0.3f, 0.3f)));
+  add_tensor(g, "var", TensorProto::FLOAT, {channels}, float_bytes(values(channels, 0.5f, 2.0f)));
+  add_node(g, "BatchNormalization", "bn", {"xd", "gamma", "beta", "mean", "var"}, "n");
+  std::string normalized = "n";
+  if (variant == Variant::image_relu) {
+    add_node(g, "Relu", "relu", {"n"}, "r");
+    normalized = "r";
+  }
+  if (variant == Variant::float_output) add_value(*g.mutable_output(), normalized, {});
+  add_node(g, "QuantizeLinear", "q_out", {normalized, "s_out", "z_out"}, "yq");
+  add_node(g, "DequantizeLinear", "dq_out", {"yq", "s_out", "z_out"}, "y");
+  return Built{test::serialized(m), input_shape};
+}
+
+graph::ImportOptions unfolded() {
+  graph::ImportOptions options;
+  options.fold_affine_quantization = false;
+  return options;
+}
+
+void expect_same_bytes(const Built& built, RequantMode mode) {
+  const std::vector<float> input = test::uniform_input(built.input_shape, -3.0f, 3.0f);
+  const auto reference = runtime::compile(built.onnx, unfolded(), mode, Isa::scalar);
+  const std::vector<std::vector<std::byte>> want = test::run_program(*reference, input);
+  for (const Isa isa : supported_isas()) {
+    const auto folded = runtime::compile(built.onnx, graph::ImportOptions{}, mode, isa);
+    for (const int threads : {1, 3}) {
+      SCOPED_TRACE(std::string(name_of(isa)) + ", " + std::to_string(threads) + " thread(s)");
+      tbb::task_arena arena(threads);
+      arena.execute([&] { EXPECT_EQ(test::run_program(*folded, input), want); });
+    }
+  }
+}
+
+TEST(FoldAffineQuantization, TheNormalizationRunsOnUint8WithTheSameBytes) {
+  for (const Variant variant : {Variant::image, Variant::image_relu, Variant::saturating, Variant::matrix}) {
+    SCOPED_TRACE("variant " + std::to_string(static_cast<int>(variant)));
+    const Built built = model(variant);
+    const graph::Graph plain = graph::import_onnx(built.onnx, unfolded());
+    EXPECT_EQ(test::nodes_of_kind(plain, graph::OpKind::dequantize), 2);
+    const graph::Graph folded = graph::import_onnx(built.onnx, graph::ImportOptions{});
+    // The input's QuantizeLinear and the output's DequantizeLinear stay; the pair around the normalization
+    // went into it.
+    EXPECT_EQ(test::nodes_of_kind(folded, graph::OpKind::dequantize), 1);
+    EXPECT_EQ(test::nodes_of_kind(folded, graph::OpKind::quantize), 1);
+    int normalizations = 0;
+    for (const graph::Node& n : folded.nodes)
+      if (n.kind == graph::OpKind::normalize) {
+        ++normalizations;
+        EXPECT_EQ(folded.value(n.inputs[0]).type, ElementType::u8);
+        EXPECT_EQ(folded.value(n.output).type, ElementType::u8);
+        EXPECT_NE(n.onnx_op.find("DequantizeLinear"), std::string::npos) << n.onnx_op;
+        if (variant == Variant::image_relu) {
+          EXPECT_EQ(std::get<graph::NormAttrs>(n.attrs).clamp.lo, 0.0f);
+        }
+      }
+    EXPECT_EQ(normalizations, 1);
+    for (const RequantMode mode : {RequantMode::fixed_point, RequantMode::float_scale})
+      expect_same_bytes(built, mode);
+  }
+}
+
+TEST(FoldAffineQuantization, OtherChainsStay) {
+  // Floats that are also a graph output, and a normalization along an axis other than the innermost: the
+  // Dequantize stays, and the bytes are the same either way.
+  for (const Variant variant : {Variant::float_output, Variant::sequence}) {
+    SCOPED_TRACE("variant " + std::to_string(static_cast<int>(variant)));
+    const Built built = model(variant);
+    EXPECT_EQ(test::nodes_of_kind(graph::import_onnx(built.onnx, graph::ImportOptions{}),
+                                  graph::OpKind::dequantize),
+              2);
+    expect_same_bytes(built, RequantMode::fixed_point);
+  }
+}
+
+}  // namespace
+}  // namespace octet
