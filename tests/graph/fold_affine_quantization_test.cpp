@@ -33,22 +33,13 @@ enum class Variant {
   sequence,      // [N, C, L]: the normalization's axis is not the innermost one: nothing folds
 };
 
-struct Built {
-  std::vector<std::byte> onnx;
-  std::vector<int64_t> input_shape;
-};
+using Built = test::BuiltModel;
 
 // x -> QuantizeLinear -> DequantizeLinear -> BatchNormalization [-> Relu] -> QuantizeLinear ->
 // DequantizeLinear -> y: the form quantizers leave a normalization in when no convolution absorbs it.
 Built model(Variant variant) {
   std::mt19937 rng(7);
-  auto values = [&](int64_t count, float lo, float hi) {
-    std::uniform_real_distribution<float> d(lo, hi);
-    std::vector<float> v(static_cast<size_t>(count));
-    for (float& e : v)
-      e = d(rng);
-    return v;
-  };
+  auto values = [&](int64_t count, float lo, float hi) { return test::uniform_values(rng, count, lo, hi); };
   const int64_t channels = variant == Variant::image        ? 70
                            : variant == Variant::image_relu ? 19
                            : variant == Variant::saturating ? 5

@@ -32,23 +32,14 @@ enum class Variant {
   other_axis,     // the Concat joins along the height, not the channels
 };
 
-struct Built {
-  std::vector<std::byte> onnx;
-  std::vector<int64_t> input_shape;
-};
+using Built = test::BuiltModel;
 
 // image: x [1, 5, 40, 50] -> Conv 3x3 (5 -> 7, pads 1) = c; Concat(x, c, Relu(c)) along the channels ->
 // BatchNormalization -> Relu -> y (2000 rows of 19 channels: several tasks). matrix: x [3, 21];
 // Concat(x, Relu(x)) -> BatchNormalization -> Relu -> y.
 Built model(Variant variant) {
   std::mt19937 rng(5);
-  auto values = [&](int64_t count, float lo, float hi) {
-    std::uniform_real_distribution<float> d(lo, hi);
-    std::vector<float> v(static_cast<size_t>(count));
-    for (float& e : v)
-      e = d(rng);
-    return v;
-  };
+  auto values = [&](int64_t count, float lo, float hi) { return test::uniform_values(rng, count, lo, hi); };
   onnx::ModelProto m;
   m.set_ir_version(8);
   m.add_opset_import()->set_version(13);

@@ -23,6 +23,21 @@ inline std::vector<std::byte> serialized(const onnx::ModelProto& m) {
   return out;
 }
 
+// A test model's bytes and the shape (ONNX order) of its one input.
+struct BuiltModel {
+  std::vector<std::byte> onnx;
+  std::vector<int64_t> input_shape;
+};
+
+// `count` floats uniform in [lo, hi) from `rng`: a test model's constants (weights, normalization params).
+inline std::vector<float> uniform_values(std::mt19937& rng, int64_t count, float lo, float hi) {
+  std::uniform_real_distribution<float> real(lo, hi);
+  std::vector<float> v(static_cast<size_t>(count));
+  for (float& e : v)
+    e = real(rng);
+  return v;
+}
+
 // Floats uniform in [lo, hi) for a tensor of `shape`, the same on every run.
 inline std::vector<float> uniform_input(const std::vector<int64_t>& shape, float lo, float hi) {
   std::mt19937 rng(11);
