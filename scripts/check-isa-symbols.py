@@ -54,8 +54,7 @@ def objects_by_flags(build: Path) -> dict[Path, tuple[str, ...]]:
 
 
 def weak_functions(nm: str, objects: list[Path]) -> dict[Path, set[str]]:
-    """The weak definitions of each object (nm type W: functions, and weak data, which has no disassembly
-    and drops out later). One nm for all of them: a few hundred processes would cost more than the work."""
+    """The weak functions each object defines (nm type W; weak data is V). One nm for all of them: a few hundred processes would cost more than the work."""
     listing = subprocess.run([nm, "--defined-only", "-P", "-A", *map(str, objects)], check=True,
                              capture_output=True, text=True).stdout
     weak = collections.defaultdict(set)
@@ -68,32 +67,49 @@ def weak_functions(nm: str, objects: list[Path]) -> dict[Path, set[str]]:
     return weak
 
 
-FUNCTION_START = re.compile(r"^[0-9a-f]+ <(.+)>:$")
-ADDRESS = re.compile(r"^\s*[0-9a-f]+:\s*")
+# objdump -t -w: "address flags section size name", the flags a fixed 7 columns (" w    F" is a weak function).
+SYMBOL_ENTRY = re.compile(r"^([0-9a-f]+) (.{7}) (\S+)\s+([0-9a-f]+) (\S+)$")
+SECTION_START = re.compile(r"^Disassembly of section (\S+):$")
+INSTRUCTION = re.compile(r"^\s*([0-9a-f]+):\s*(.*)$")
 # objdump's annotations name whichever symbol is nearest to an address (<.LC2+0x7>, # 7 <f+0x7>): not code.
 ANNOTATION = re.compile(r"\s*(#\s*[0-9a-f]+\s*)?<[^>]*>")
 
 
 def function_bodies(objdump: str, obj: Path, wanted: set[str]) -> dict[str, tuple[str, ...]]:
-    """Each wanted function's disassembly without addresses (each sits at offset 0 of its own section),
-    relocations included, so that two copies compare equal exactly when their code is the same."""
-    # Inline functions and template instances are emitted in sections of their own, named after them
-    # (.text.<symbol>, COMDAT groups): disassembling only those keeps this quick on the large kernel files.
-    sections = [option for symbol in sorted(wanted) for option in ("-j", f".text.{symbol}")]
+    """Each wanted function's instructions (and relocations) without addresses, read by its address range
+    in its section, as the symbol table gives them. Not by objdump's labels: where two names share one
+    body (g++ emits a complete-object destructor D1 as an alias of the base-object destructor D2, in D2's
+    section), objdump labels the code with one of them only. A wanted function the symbol table does not
+    place, or whose range holds no instruction, is missing from the result: the caller fails on that."""
+    table = subprocess.run([objdump, "-t", "-w", str(obj)], check=True, capture_output=True, text=True).stdout
+    ranges = collections.defaultdict(list)  # section -> (start, end, symbol)
+    for line in table.splitlines():
+        entry = SYMBOL_ENTRY.match(line)
+        if entry and entry.group(5) in wanted and "F" in entry.group(2):
+            start = int(entry.group(1), 16)
+            ranges[entry.group(3)].append((start, start + int(entry.group(4), 16), entry.group(5)))
+    if not ranges:
+        return {}
+    # Only the sections that hold wanted functions (inline functions and template instances each have
+    # their own, .text.<symbol>, in a COMDAT group): that keeps this quick on the large kernel files.
+    sections = [option for section in sorted(ranges) for option in ("-j", section)]
     listing = subprocess.run([objdump, "-d", "-r", "-w", "--no-show-raw-insn", *sections, str(obj)],
                              check=True, capture_output=True, text=True).stdout
-    bodies, current, lines = {}, None, []
-    for line in listing.splitlines() + [""]:
-        start = FUNCTION_START.match(line)
-        if start:
-            current, lines = start.group(1), []
-        elif current is not None and not line.strip():
-            if current in wanted:
-                bodies[current] = tuple(lines)
-            current = None
-        elif current is not None:
-            lines.append(" ".join(ANNOTATION.sub("", ADDRESS.sub("", line)).split()))
-    return bodies
+    bodies = collections.defaultdict(list)
+    section = None
+    for line in listing.splitlines():
+        header = SECTION_START.match(line)
+        if header:
+            section = header.group(1)
+            continue
+        instruction = INSTRUCTION.match(line)
+        if section is None or not instruction:
+            continue
+        address, text = int(instruction.group(1), 16), " ".join(ANNOTATION.sub("", instruction.group(2)).split())
+        for start, end, symbol in ranges.get(section, ()):
+            if start <= address < end and text:
+                bodies[symbol].append(text)
+    return {symbol: tuple(lines) for symbol, lines in bodies.items()}
 
 
 # Instructions beyond each architecture's baseline, which every CPU the library loads on has (x86-64: SSE2;
@@ -168,28 +184,43 @@ def main() -> int:
         for obj in objs:
             if flags_of[obj]:
                 wanted_in[obj].add(symbol)
-    failures = []
+    failures, unread = [], []
     for obj, symbols in sorted(wanted_in.items()):
-        for symbol, body in sorted(function_bodies(objdump, obj, symbols).items()):
+        bodies = function_bodies(objdump, obj, symbols)
+        # A copy this check could not read is a failure, not a pass: it might be anything.
+        unread += [(symbol, obj) for symbol in sorted(symbols - bodies.keys())]
+        for symbol, body in sorted(bodies.items()):
             unusual = extension_instructions(body, arch)
             if unusual:
                 failures.append((symbol, obj, unusual))
 
-    if not failures:
+    if not failures and not unread:
         print(f"check-isa-symbols: {len(flags_of)} objects ({len(flagged)} with instruction-set flags), "
               f"{len(across)} weak functions defined under more than one set of flags: no copy compiled "
               "with an instruction-set flag uses an instruction beyond the baseline")
         return 0
-    names = subprocess.run(["c++filt"], input="\n".join(s for s, _, _ in failures), capture_output=True,
-                           text=True).stdout.splitlines()
-    for (symbol, obj, unusual), name in zip(failures, names):
-        others = sorted(str(o.relative_to(build)) for o in across[symbol] if o != obj)
-        print(f"FAIL: {name}\n  compiled in {obj.relative_to(build)} ({' '.join(flags_of[obj])}) uses "
-              f"{unusual[0]!r} ({len(unusual)} such instructions), and is also defined in {', '.join(others[:3])}"
-              f"{' ...' if len(others) > 3 else ''}: the linker keeps one copy for every caller")
-    print(f"check-isa-symbols: {len(failures)} copies. Give such functions internal linkage (an unnamed namespace "
-          "or static) or a name per instruction set.")
+    names = iter(demangle([symbol for symbol, _, _ in failures] + [symbol for symbol, _ in unread]))
+    for symbol, obj, unusual in failures:
+        print(f"FAIL: {next(names)}\n  compiled in {obj.relative_to(build)} ({' '.join(flags_of[obj])}) uses "
+              f"{unusual[0]!r} ({len(unusual)} such instructions), and is also defined in "
+              f"{other_definitions(build, across[symbol], obj)}: the linker keeps one copy for every caller")
+    for symbol, obj in unread:
+        print(f"FAIL: {next(names)}\n  compiled in {obj.relative_to(build)} ({' '.join(flags_of[obj])}) and also "
+              f"defined in {other_definitions(build, across[symbol], obj)}: this check found no code for it in "
+              "the object's symbol table and disassembly, so it cannot tell which instructions it uses")
+    print(f"check-isa-symbols: {len(failures) + len(unread)} copies. Give such functions internal linkage (an "
+          "unnamed namespace or static) or a name per instruction set.")
     return 1
+
+
+def demangle(symbols: list[str]) -> list[str]:
+    names = subprocess.run(["c++filt"], input="\n".join(symbols), capture_output=True, text=True).stdout
+    return names.splitlines() if len(names.splitlines()) == len(symbols) else symbols
+
+
+def other_definitions(build: Path, objects: list[Path], obj: Path) -> str:
+    others = sorted(str(o.relative_to(build)) for o in objects if o != obj)
+    return ", ".join(others[:3]) + (" ..." if len(others) > 3 else "")
 
 
 if __name__ == "__main__":
