@@ -40,6 +40,13 @@ struct FloatReduceKernels {
   // The same down each of `lanes` columns x[i * stride + l], i < count, with scale[l] and bias[l].
   void (*normalize_columns)(const float* x, int64_t count, int64_t stride, int64_t lanes, const float* scale,
                             const float* bias, float epsilon, float* y);
+  // On uint8, channels last (rows of `channels` bytes, dense): y = QuantizeLinear(clamp.apply(fma(
+  // DequantizeLinear(x), scale[c], shift[c]))) with per-tensor params, in one pass; the bytes of
+  // dequantize_row, affine_rows and quantize_row one after the other (u8_affine_simd.h), for a positive
+  // finite out_scale.
+  void (*u8_affine_rows)(const uint8_t* x, int64_t rows, int64_t channels, const float* scale,
+                         const float* shift, FloatClamp clamp, float in_scale, int32_t in_zero_point,
+                         float out_scale, int32_t out_zero_point, uint8_t* y);
 };
 
 // Each ISA's kernels (kernels/float_kernels.h chooses).

@@ -19,6 +19,7 @@
 #include <cstdint>
 
 #include "kernels/reduce/float_reduce_kernels.h"
+#include "kernels/reduce/u8_affine_simd.h"
 #include "kernels/reference/float_math.h"
 #include "kernels/simd/float_lanes.h"
 
@@ -352,8 +353,9 @@ void normalize_columns(const float* x, int64_t count, int64_t stride, int64_t la
 
 template <class Arch>
 constexpr FloatReduceKernels make_float_reduce_kernels() {
-  return {&accumulate_rows<Arch>, &accumulate_columns<Arch>, &softmax_rows<Arch>,   &softmax_columns<Arch>,
-          &affine_rows<Arch>,     &affine_plane<Arch>,       &normalize_rows<Arch>, &normalize_columns<Arch>};
+  return {&accumulate_rows<Arch>, &accumulate_columns<Arch>, &softmax_rows<Arch>,
+          &softmax_columns<Arch>, &affine_rows<Arch>,        &affine_plane<Arch>,
+          &normalize_rows<Arch>,  &normalize_columns<Arch>,  &u8_affine_rows<Arch>};
 }
 
 }  // namespace octet::reduce

@@ -1,6 +1,7 @@
 #include "kernels/reduce/u8_channel_affine.h"
 
 #include <algorithm>
+#include <cmath>
 #include <vector>
 
 #include "kernels/elementwise/quantize_rows.h"
@@ -25,6 +26,15 @@ void u8_channel_affine(Isa isa, const uint8_t* x, int64_t rows, int64_t channels
   if (scale == nullptr || shift == nullptr) throw Error("u8_channel_affine: scale and shift are required");
   if (rows == 0 || channels == 0) return;
   const FloatReduceKernels* kernels = float_kernels(isa).reduce;
+  if (kernels != nullptr && activation.op == UnaryOp::identity && std::isfinite(q.out_scale) &&
+      q.out_scale > 0.0f) {
+    // Without an activation, the ISA's one-pass loop: the same steps in registers (u8_affine_simd.h).
+    parallel_ranges(rows, grain(channels), [&](int64_t r0, int64_t r1) {
+      kernels->u8_affine_rows(x + r0 * channels, r1 - r0, channels, scale, shift, clamp, q.in_scale,
+                              q.in_zero_point, q.out_scale, q.out_zero_point, y + r0 * channels);
+    });
+    return;
+  }
   const int64_t block_rows = std::max<int64_t>(1, kBlockElements / channels);
   parallel_ranges(rows, grain(channels), [&](int64_t r0, int64_t r1) {
     // The task's own buffer: nothing in a block calls back into the scheduler.

@@ -3,10 +3,11 @@
 // A channel affine map (BatchNormalization, with its clamp and activation) between a Dequantize and a
 // Quantize, on uint8 in and out (graph/passes/fold_affine_quantization.h):
 //   y = QuantizeLinear(activation(clamp(fma(DequantizeLinear(x), scale[c], shift[c]))))
-// over `rows` rows of `channels` channels (channels last). Computed a block of rows at a time in L1 with the
-// very kernels the three separate operators run (dequantize_row, the float affine rows, quantize_row), so
-// the bytes are theirs on every ISA and thread count, while the float tensor between them, four times the
-// bytes, never goes to memory. Per-tensor params in and out.
+// over `rows` rows of `channels` channels (channels last), with the bytes of the three separate operators
+// (dequantize_row, the float affine rows, quantize_row) on every ISA and thread count, while the float tensor
+// between them, four times the bytes, never goes to memory. Without an activation, the ISA's one-pass loop
+// does each vector's steps in registers (u8_affine_simd.h); with one, or on the reference, a block of rows
+// at a time goes through the three operators' own kernels in L1. Per-tensor params in and out.
 
 #include <cstdint>
 

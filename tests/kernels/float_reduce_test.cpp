@@ -1443,27 +1443,34 @@ TEST_P(FloatReduceFast, ChannelAffineOverPiecesMatchesTheConcatenatedTensor) {
 // A channel affine between a Dequantize and a Quantize, on uint8 (graph/passes/fold_affine_quantization.h):
 // the bytes of the three operators one by one, from their references (dequantize_value, the affine with
 // its clamp and activation, quantize_value), over all byte values and the extremes 0 and 255, outputs that
-// saturate at both ends, rows of 1 to 5000 channels across the blocks and tasks, on 1 and 3 threads.
+// saturate at both ends, NaN and infinite params (a NaN quantizes to the zero point), rows of 1 to 5000
+// channels across the one-pass loop's chunks, the blocks and tasks, on 1 and 3 threads. Half the seeds
+// have no activation: the ISA's one-pass loop (u8_affine_simd.h); the others the blocked three kernels.
 TEST_P(FloatReduceFast, Uint8ChannelAffineIsDequantizeAffineQuantize) {
   const UnaryParams activations[] = {{}, {UnaryOp::sigmoid}, {UnaryOp::hard_swish}};
   const FloatClamp clamps[] = {{}, {0.0f, INFINITY}, {-1.0f, 1.0f}};
-  for (uint64_t seed = 0; seed < 30; ++seed) {
+  for (uint64_t seed = 0; seed < 40; ++seed) {
     SCOPED_TRACE("seed " + std::to_string(seed));
     test::Random rng(seed);
-    const int64_t widths[] = {1, 3, 16, 17, 64, 65, 200, 5000};
-    const int64_t channels = widths[rng.integer(0, 7)];
+    const int64_t widths[] = {1, 3, 16, 17, 64, 65, 200, 256, 300, 5000};
+    const int64_t channels = widths[rng.integer(0, 9)];
     const int64_t rows = seed % 5 == 0 ? 1 : rng.integer(1, 60000 / channels + 2);
     std::vector<uint8_t> x(static_cast<size_t>(rows * channels));
     for (uint8_t& v : x)
       v = static_cast<uint8_t>(seed % 4 == 3 ? 255 * rng.integer(0, 1) : rng.integer(0, 255));
     // Wide maps on some seeds: most outputs saturate.
     const double spread = seed % 3 == 0 ? 40.0 : 2.0;
-    const std::vector<float> scale = random_floats(rng, channels, -spread, spread),
-                             shift = random_floats(rng, channels, -spread, spread);
+    std::vector<float> scale = random_floats(rng, channels, -spread, spread),
+                       shift = random_floats(rng, channels, -spread, spread);
+    if (seed % 7 == 6) {
+      // inf * 0 is NaN where a byte is the zero point; elsewhere the infinities saturate.
+      shift[0] = NAN;
+      scale[static_cast<size_t>(channels - 1)] = INFINITY;
+    }
     const reduce::U8AffineQuantization q{rng.scale(), static_cast<int32_t>(rng.integer(0, 255)),
                                          rng.scale(1e-2, 0.5), static_cast<int32_t>(rng.integer(0, 255))};
     const FloatClamp clamp = clamps[rng.integer(0, 2)];
-    const UnaryParams activation = activations[rng.integer(0, 2)];
+    const UnaryParams activation = seed % 2 == 0 ? UnaryParams{} : activations[rng.integer(0, 2)];
 
     std::vector<float> real(x.size());
     for (size_t i = 0; i < x.size(); ++i)
