@@ -187,6 +187,9 @@ struct NormAttrs {
   UnaryParams activation;
   // A channel_affine node along the innermost axis may have several inputs: the pieces of a Concat along
   // that axis, in order (graph/passes/fuse_concat_affine.h); every other normalize has one.
+  // Such a node on uint8 (its Dequantize and Quantize folded in) dequantizes with the Concat's params, to
+  // which each piece's bytes are first requantized as the Concat did; unused otherwise.
+  QuantParams joined_quant;
 };
 struct SliceAttrs {
   std::vector<ref::SliceAxis> axes;  // one per physical dimension

@@ -481,10 +481,13 @@ void check_types(const Graph& g, const Node& n) {
       // reads and writes uint8, along the innermost axis.
       if (type_of(0) == ElementType::u8) {
         const NormAttrs& a = attrs_of<NormAttrs>(n);
-        if (a.kind != NormKind::channel_affine || n.inputs.size() != 1 ||
+        if (a.kind != NormKind::channel_affine ||
             a.axis != static_cast<int64_t>(g.value(n.inputs[0]).shape.size()) - 1)
+          throw Error(where(n) + ": only a channel affine along the innermost axis takes uint8");
+        // Several inputs: a Concat's pieces (graph/passes/fuse_concat_affine.h), dequantized with its params.
+        if (n.inputs.size() > 1 && (a.joined_quant.scales.empty() || !a.joined_quant.is_per_tensor()))
           throw Error(where(n) +
-                      ": only a channel affine along the innermost axis, of one input, takes uint8");
+                      ": a uint8 channel affine of several inputs needs the joined per-tensor params");
         all_inputs(ElementType::u8);
         return expect(out.type, ElementType::u8, "output");
       }

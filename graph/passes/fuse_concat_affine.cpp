@@ -17,7 +17,12 @@ void fuse_concat_affine(Graph& g) {
       continue;
     const ValueId joined = affine.inputs[0];
     const Value& in = g.value(joined);
-    if (in.type != ElementType::f32 || in.is_constant() || in.shape.empty() ||
+    // Float, or uint8 with per-tensor params (the affine's Dequantize and Quantize folded in).
+    const bool bytes = in.type == ElementType::u8;
+    auto readable = [&](const Value& v) {
+      return v.type == in.type && (!bytes || (!v.quant.scales.empty() && v.quant.is_per_tensor()));
+    };
+    if (!readable(in) || (!bytes && in.type != ElementType::f32) || in.is_constant() || in.shape.empty() ||
         norm->axis != static_cast<int64_t>(in.shape.size()) - 1 || uses.read_count(joined) != 1)
       continue;
     const auto producer = uses.producer.find(joined);
@@ -26,8 +31,9 @@ void fuse_concat_affine(Graph& g) {
     const auto* along = std::get_if<ConcatAttrs>(&concat.attrs);
     if (concat.kind != OpKind::concat || along == nullptr || along->axis != norm->axis ||
         !std::all_of(concat.inputs.begin(), concat.inputs.end(),
-                     [&](ValueId v) { return g.value(v).type == ElementType::f32; }))
+                     [&](ValueId v) { return readable(g.value(v)) && g.value(v).layout == in.layout; }))
       continue;
+    if (bytes) std::get<NormAttrs>(affine.attrs).joined_quant = in.quant;
     affine.inputs = concat.inputs;
     affine.onnx_op = concat.onnx_op + " + " + affine.onnx_op;
     dropped[producer->second] = true;

@@ -10,7 +10,9 @@
 // at a time goes through the three operators' own kernels in L1. Per-tensor params in and out.
 
 #include <cstdint>
+#include <span>
 
+#include "kernels/elementwise/byte_map.h"
 #include "kernels/isa.h"
 #include "kernels/reference/float_elementwise.h"
 
@@ -26,5 +28,18 @@ struct U8AffineQuantization {
 void u8_channel_affine(Isa isa, const uint8_t* x, int64_t rows, int64_t channels, const float* scale,
                        const float* shift, FloatClamp clamp, const UnaryParams& activation,
                        const U8AffineQuantization& quantization, uint8_t* y);
+
+// The same over the pieces of a Concat along the channels (graph/passes/fuse_concat_affine.h): x is their
+// concatenation, each piece's bytes first mapped to the Concat's params by its requantization table (null:
+// they have them already), as the Concat itself maps them. y is dense, [rows, sum of the pieces' channels].
+struct U8ChannelPiece {
+  const uint8_t* x = nullptr;  // [rows, channels]
+  int64_t channels = 0;
+  const elementwise::ByteTable* table = nullptr;
+};
+void u8_channel_affine_pieces(Isa isa, std::span<const U8ChannelPiece> pieces, int64_t rows,
+                              const float* scale, const float* shift, FloatClamp clamp,
+                              const UnaryParams& activation, const U8AffineQuantization& quantization,
+                              uint8_t* y);
 
 }  // namespace octet::reduce

@@ -1,7 +1,9 @@
 // The reduction family: softmax (the uint8 table form and float), reductions, ArgMax / ArgMin and
 // normalizations; DynamicQuantizeLinear's range.
 
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "kernels/error.h"
 #include "kernels/quantization/dynamic_quantize.h"
@@ -120,11 +122,36 @@ std::unique_ptr<const Operator> make_reduce_operator(const Graph& g, const Node&
           if (in.type == ElementType::u8) {
             // Its Dequantize and Quantize folded in (graph/passes/fold_affine_quantization.h): channels last,
             // per-tensor params (graph::check_types and the pass see to both).
-            if (!in.quant.is_per_tensor() || !out.quant.is_per_tensor() || inner != 1)
+            // Several inputs: a Concat's pieces (graph/passes/fuse_concat_affine.h), dequantized with the
+            // Concat's params once each piece is requantized to them, as the Concat did.
+            const QuantParams& joined = node.inputs.size() > 1 ? a.joined_quant : in.quant;
+            if (!joined.is_per_tensor() || !out.quant.is_per_tensor() || inner != 1)
               throw Error("node '" + node.name +
                           "': a uint8 channel affine needs per-tensor params, channels last");
-            const reduce::U8AffineQuantization q{in.quant.scale(), in.quant.zero_point(), out.quant.scale(),
+            const reduce::U8AffineQuantization q{joined.scale(), joined.zero_point(), out.quant.scale(),
                                                  out.quant.zero_point()};
+            if (node.inputs.size() > 1) {
+              std::vector<int64_t> piece_channels;
+              std::vector<std::optional<elementwise::ByteTable>> tables;
+              for (graph::ValueId v : node.inputs) {
+                const Value& piece = g.value(v);
+                piece_channels.push_back(piece.shape.at(axis));
+                tables.push_back(piece.quant == joined
+                                     ? std::nullopt
+                                     : std::optional(byte_table(piece.quant, joined, Clamp{}, requant)));
+              }
+              const int64_t rows =
+                  element_count(out.shape, out.name) / std::max<int64_t>(1, out.shape.at(axis));
+              return function(
+                  [isa, keep, piece_channels, tables, rows, scale, shift, q](auto inputs, std::byte* o) {
+                    std::vector<reduce::U8ChannelPiece> pieces;
+                    for (size_t i = 0; i < piece_channels.size(); ++i)
+                      pieces.push_back({reinterpret_cast<const uint8_t*>(inputs[i]), piece_channels[i],
+                                        tables[i] ? &*tables[i] : nullptr});
+                    reduce::u8_channel_affine_pieces(isa, pieces, rows, scale, shift, keep.clamp,
+                                                     keep.activation, q, reinterpret_cast<uint8_t*>(o));
+                  });
+            }
             return function([isa, keep, outer, channels, scale, shift, q](auto inputs, std::byte* o) {
               reduce::u8_channel_affine(isa, reinterpret_cast<const uint8_t*>(inputs[0]), outer, channels,
                                         scale, shift, keep.clamp, keep.activation, q,

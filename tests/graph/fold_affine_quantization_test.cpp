@@ -25,12 +25,15 @@ using onnx::TensorProto;
 using namespace test::onnx_builder;
 
 enum class Variant {
-  image,         // folds: NHWC, 70 channels (a block of 64 and a tail of 6), 2000 pixels (several tasks)
-  image_relu,    // folds: 19 channels, the Relu after the BatchNormalization fused into its clamp
-  saturating,    // folds: 5 channels, gamma up to 40: most outputs at 0 or 255
-  matrix,        // folds: [N, C]
-  float_output,  // the normalized floats are also a graph output: nothing folds
-  sequence,      // [N, C, L]: the normalization's axis is not the innermost one: nothing folds
+  image,          // folds: NHWC, 70 channels (a block of 64 and a tail of 6), 2000 pixels (several tasks)
+  image_relu,     // folds: 19 channels, the Relu after the BatchNormalization fused into its clamp
+  saturating,     // folds: 5 channels, gamma up to 40: most outputs at 0 or 255
+  matrix,         // folds: [N, C]
+  float_output,   // the normalized floats are also a graph output: nothing folds
+  sequence,       // [N, C, L]: the normalization's axis is not the innermost one: nothing folds
+  concat,         // folds, and reads the uint8 Concat before it in pieces: 3 pieces of 12 channels, two with
+                  // params of their own (requantized to the Concat's), one with the Concat's
+  concat_output,  // as concat, but the Concat's bytes are also read by another operator: the Concat stays
 };
 
 using Built = test::BuiltModel;
@@ -40,14 +43,17 @@ using Built = test::BuiltModel;
 Built model(Variant variant) {
   std::mt19937 rng(7);
   auto values = [&](int64_t count, float lo, float hi) { return test::uniform_values(rng, count, lo, hi); };
+  const bool joins = variant == Variant::concat || variant == Variant::concat_output;
   const int64_t channels = variant == Variant::image        ? 70
                            : variant == Variant::image_relu ? 19
                            : variant == Variant::saturating ? 5
+                           : joins                          ? 36
                                                             : 6;
   const std::vector<int64_t> input_shape = variant == Variant::matrix ? std::vector<int64_t>{300, channels}
                                            : variant == Variant::sequence
                                                ? std::vector<int64_t>{2, channels, 30}
-                                               : std::vector<int64_t>{1, channels, 40, 50};
+                                           : joins ? std::vector<int64_t>{1, channels / 3, 30, 40}
+                                                   : std::vector<int64_t>{1, channels, 40, 50};
   onnx::ModelProto m;
   m.set_ir_version(8);
   m.add_opset_import()->set_version(13);
@@ -58,7 +64,30 @@ Built model(Variant variant) {
   add_tensor(g, "z_in", TensorProto::UINT8, {}, std::string(1, '\x7b'));
   add_tensor(g, "s_out", TensorProto::FLOAT, {}, float_bytes({0.03f}));
   add_tensor(g, "z_out", TensorProto::UINT8, {}, std::string(1, '\x40'));
-  add_node(g, "QuantizeLinear", "q_in", {"x", "s_in", "z_in"}, "xq");
+  if (joins) {
+    // Three quantizations of x, Concat, and the Concat quantized with the params s_in, z_in that the third
+    // piece has too.
+    add_tensor(g, "s_a", TensorProto::FLOAT, {}, float_bytes({0.013f}));
+    add_tensor(g, "z_a", TensorProto::UINT8, {}, std::string(1, '\x90'));
+    add_tensor(g, "s_b", TensorProto::FLOAT, {}, float_bytes({0.05f}));
+    add_tensor(g, "z_b", TensorProto::UINT8, {}, std::string(1, '\x0a'));
+    std::vector<std::string> pieces;
+    for (const char* piece : {"a", "b", "in"}) {
+      const std::string name(piece), scale = "s_" + name, zero = "z_" + name;
+      add_node(g, "QuantizeLinear", "q_" + name, {"x", scale, zero}, "xq_" + name);
+      add_node(g, "DequantizeLinear", "dq_" + name, {"xq_" + name, scale, zero}, "xd_" + name);
+      pieces.push_back("xd_" + name);
+    }
+    add_int(add_node(g, "Concat", "concat", pieces, "joined"), "axis", 1);
+    add_node(g, "QuantizeLinear", "q_in", {"joined", "s_in", "z_in"}, "xq");
+    if (variant == Variant::concat_output) {
+      // A second reader of the Concat's bytes: their dequantized values, a second output.
+      add_node(g, "DequantizeLinear", "dq_joined", {"xq", "s_in", "z_in"}, "joined_out");
+      add_value(*g.mutable_output(), "joined_out", {});
+    }
+  } else {
+    add_node(g, "QuantizeLinear", "q_in", {"x", "s_in", "z_in"}, "xq");
+  }
   add_node(g, "DequantizeLinear", "dq_in", {"xq", "s_in", "z_in"}, "xd");
   const float gamma = variant == Variant::saturating ? 40.0f : 1.5f;
   add_tensor(g, "gamma", TensorProto::FLOAT, {channels}, float_bytes(values(channels, -gamma, gamma)));
@@ -125,6 +154,25 @@ TEST(FoldAffineQuantization, TheNormalizationRunsOnUint8WithTheSameBytes) {
   }
 }
 
+TEST(FoldAffineQuantization, AUint8ConcatBeforeItIsReadInPieces) {
+  const Built built = model(Variant::concat);
+  const graph::Graph folded = graph::import_onnx(built.onnx, graph::ImportOptions{});
+  EXPECT_EQ(test::nodes_of_kind(folded, graph::OpKind::concat), 0);
+  int normalizations = 0;
+  for (const graph::Node& n : folded.nodes)
+    if (n.kind == graph::OpKind::normalize) {
+      ++normalizations;
+      ASSERT_EQ(n.inputs.size(), 3u);
+      for (const graph::ValueId piece : n.inputs)
+        EXPECT_EQ(folded.value(piece).type, ElementType::u8);
+      EXPECT_FLOAT_EQ(std::get<graph::NormAttrs>(n.attrs).joined_quant.scale(), 0.02f);
+      EXPECT_NE(n.onnx_op.find("Concat"), std::string::npos) << n.onnx_op;
+    }
+  EXPECT_EQ(normalizations, 1);
+  for (const RequantMode mode : {RequantMode::fixed_point, RequantMode::float_scale})
+    expect_same_bytes(built, mode);
+}
+
 TEST(FoldAffineQuantization, OtherChainsStay) {
   // Floats that are also a graph output, and a normalization along an axis other than the innermost: the
   // Dequantize stays, and the bytes are the same either way.
@@ -136,6 +184,18 @@ TEST(FoldAffineQuantization, OtherChainsStay) {
               2);
     expect_same_bytes(built, RequantMode::fixed_point);
   }
+  // A Concat whose bytes something else reads too (a second DequantizeLinear) stays; the normalization still
+  // runs on uint8, from the Concat's output.
+  const Built joined_output = model(Variant::concat_output);
+  const graph::Graph g = graph::import_onnx(joined_output.onnx, graph::ImportOptions{});
+  EXPECT_EQ(test::nodes_of_kind(g, graph::OpKind::concat), 1);
+  for (const graph::Node& n : g.nodes) {
+    if (n.kind == graph::OpKind::normalize) {
+      EXPECT_EQ(n.inputs.size(), 1u);
+      EXPECT_EQ(g.value(n.inputs[0]).type, ElementType::u8);
+    }
+  }
+  expect_same_bytes(joined_output, RequantMode::fixed_point);
 }
 
 }  // namespace

@@ -66,11 +66,7 @@ Built model(Variant variant) {
     pieces = {"x", "x"};
     channels = 5;
   }
-  onnx::NodeProto& concat = add_node(g, "Concat", "concat", pieces, "j");
-  onnx::AttributeProto* axis = concat.add_attribute();
-  axis->set_name("axis");
-  axis->set_type(onnx::AttributeProto::INT);
-  axis->set_i(variant == Variant::other_axis ? 2 : 1);
+  add_int(add_node(g, "Concat", "concat", pieces, "j"), "axis", variant == Variant::other_axis ? 2 : 1);
 
   add_tensor(g, "gamma", TensorProto::FLOAT, {channels}, float_bytes(values(channels, 0.5f, 1.5f)));
   add_tensor(g, "beta", TensorProto::FLOAT, {channels}, float_bytes(values(channels, -0.3f, 0.3f)));

@@ -21,6 +21,13 @@ inline void add_ints(onnx::NodeProto& node, const std::string& name, const std::
     a->add_ints(v);
 }
 
+inline void add_int(onnx::NodeProto& node, const std::string& name, int64_t value) {
+  onnx::AttributeProto* a = node.add_attribute();
+  a->set_name(name);
+  a->set_type(onnx::AttributeProto::INT);
+  a->set_i(value);
+}
+
 inline void add_string(onnx::NodeProto& node, const std::string& name, const std::string& value) {
   onnx::AttributeProto* a = node.add_attribute();
   a->set_name(name);

@@ -21,6 +21,7 @@
 #include <functional>
 #include <limits>
 #include <numeric>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -1440,12 +1441,33 @@ TEST_P(FloatReduceFast, ChannelAffineOverPiecesMatchesTheConcatenatedTensor) {
   EXPECT_THROW(reduce::float_channel_affine_pieces(GetParam(), empty, 2, &one, &one, nullptr), Error);
 }
 
+// A uint8 channel affine's bytes from the references of its three operators (dequantize_value, the affine
+// with its clamp and activation, quantize_value).
+std::vector<uint8_t> reference_u8_affine(const std::vector<uint8_t>& x, int64_t rows, int64_t channels,
+                                         const std::vector<float>& scale, const std::vector<float>& shift,
+                                         FloatClamp clamp, const UnaryParams& activation,
+                                         const reduce::U8AffineQuantization& q) {
+  std::vector<float> real(x.size());
+  for (size_t i = 0; i < x.size(); ++i)
+    real[i] = dequantize_value(x[i], q.in_scale, q.in_zero_point);
+  ref::float_channel_affine(real.data(), rows, channels, 1, scale.data(), shift.data(), real.data());
+  const auto count = static_cast<int64_t>(real.size());
+  if (!clamp.is_identity())
+    ref::float_unary({UnaryOp::clip, clamp.lo, clamp.hi}, real.data(), real.data(), count);
+  ref::float_unary(activation, real.data(), real.data(), count);
+  std::vector<uint8_t> want(x.size());
+  for (size_t i = 0; i < x.size(); ++i)
+    want[i] = static_cast<uint8_t>(
+        quantize_value(real[i], q.out_scale, q.out_zero_point, range_of(ElementType::u8)));
+  return want;
+}
+
 // A channel affine between a Dequantize and a Quantize, on uint8 (graph/passes/fold_affine_quantization.h):
-// the bytes of the three operators one by one, from their references (dequantize_value, the affine with
-// its clamp and activation, quantize_value), over all byte values and the extremes 0 and 255, outputs that
-// saturate at both ends, NaN and infinite params (a NaN quantizes to the zero point), rows of 1 to 5000
-// channels across the one-pass loop's chunks, the blocks and tasks, on 1 and 3 threads. Half the seeds
-// have no activation: the ISA's one-pass loop (u8_affine_simd.h); the others the blocked three kernels.
+// the bytes of the three operators one by one, from their references, over all byte values and the extremes
+// 0 and 255, outputs that saturate at both ends, NaN and infinite params (a NaN quantizes to the zero point),
+// rows of 1 to 5000 channels across the one-pass loop's chunks, the blocks and tasks, on 1 and 3 threads.
+// Half the seeds have no activation: the ISA's one-pass loop (u8_affine_simd.h); the others the blocked
+// three kernels.
 TEST_P(FloatReduceFast, Uint8ChannelAffineIsDequantizeAffineQuantize) {
   const UnaryParams activations[] = {{}, {UnaryOp::sigmoid}, {UnaryOp::hard_swish}};
   const FloatClamp clamps[] = {{}, {0.0f, INFINITY}, {-1.0f, 1.0f}};
@@ -1471,20 +1493,8 @@ TEST_P(FloatReduceFast, Uint8ChannelAffineIsDequantizeAffineQuantize) {
                                          rng.scale(1e-2, 0.5), static_cast<int32_t>(rng.integer(0, 255))};
     const FloatClamp clamp = clamps[rng.integer(0, 2)];
     const UnaryParams activation = seed % 2 == 0 ? UnaryParams{} : activations[rng.integer(0, 2)];
-
-    std::vector<float> real(x.size());
-    for (size_t i = 0; i < x.size(); ++i)
-      real[i] = dequantize_value(x[i], q.in_scale, q.in_zero_point);
-    ref::float_channel_affine(real.data(), rows, channels, 1, scale.data(), shift.data(), real.data());
-    const auto count = static_cast<int64_t>(real.size());
-    if (!clamp.is_identity())
-      ref::float_unary({UnaryOp::clip, clamp.lo, clamp.hi}, real.data(), real.data(), count);
-    ref::float_unary(activation, real.data(), real.data(), count);
-    std::vector<uint8_t> want(x.size());
-    for (size_t i = 0; i < x.size(); ++i)
-      want[i] = static_cast<uint8_t>(
-          quantize_value(real[i], q.out_scale, q.out_zero_point, range_of(ElementType::u8)));
-
+    const std::vector<uint8_t> want =
+        reference_u8_affine(x, rows, channels, scale, shift, clamp, activation, q);
     for (int threads : kThreadCounts) {
       std::vector<uint8_t> got(x.size(), 7);
       with_threads(threads, [&] {
@@ -1499,6 +1509,69 @@ TEST_P(FloatReduceFast, Uint8ChannelAffineIsDequantizeAffineQuantize) {
   EXPECT_NO_THROW(reduce::u8_channel_affine(GetParam(), nullptr, 0, 4, &one, &one, {}, {}, {}, nullptr));
   EXPECT_THROW(reduce::u8_channel_affine(GetParam(), &byte, -1, 1, &one, &one, {}, {}, {}, &byte), Error);
   EXPECT_THROW(reduce::u8_channel_affine(GetParam(), &byte, 1, 1, nullptr, &one, {}, {}, {}, &byte), Error);
+}
+
+// The same over a Concat's pieces (graph/passes/fuse_concat_affine.h): the bytes of the Concat (each piece
+// through its requantization table, or copied) followed by the affine. 1 to 6 pieces of 1 to 300 channels,
+// some with a table, across the joined blocks and tasks, with and without an activation, 1 and 3 threads.
+TEST_P(FloatReduceFast, Uint8ChannelAffineOfPiecesIsConcatThenAffine) {
+  for (uint64_t seed = 0; seed < 30; ++seed) {
+    SCOPED_TRACE("seed " + std::to_string(seed));
+    test::Random rng(seed);
+    const int64_t piece_widths[] = {1, 3, 16, 17, 32, 64, 100, 300};
+    const auto count = static_cast<size_t>(rng.integer(1, 6));
+    std::vector<int64_t> widths;
+    std::vector<std::vector<uint8_t>> data;
+    std::vector<elementwise::ByteTable> tables(count);
+    int64_t channels = 0;
+    for (size_t p = 0; p < count; ++p) {
+      widths.push_back(piece_widths[rng.integer(0, 7)]);
+      channels += widths.back();
+      for (uint8_t& t : tables[p])
+        t = static_cast<uint8_t>(rng.integer(0, 255));
+    }
+    const int64_t rows = seed % 5 == 0 ? 1 : rng.integer(1, 40000 / channels + 2);
+    std::vector<reduce::U8ChannelPiece> pieces;
+    std::vector<uint8_t> joined(static_cast<size_t>(rows * channels));
+    int64_t first = 0;
+    for (size_t p = 0; p < count; ++p) {
+      data.emplace_back(static_cast<size_t>(rows * widths[p]));
+      for (uint8_t& v : data[p])
+        v = static_cast<uint8_t>(rng.integer(0, 255));
+      const bool mapped = rng.integer(0, 1) == 1;
+      pieces.push_back({data[p].data(), widths[p], mapped ? &tables[p] : nullptr});
+      for (int64_t r = 0; r < rows; ++r)
+        for (int64_t c = 0; c < widths[p]; ++c) {
+          const uint8_t v = data[p][static_cast<size_t>(r * widths[p] + c)];
+          joined[static_cast<size_t>(r * channels + first + c)] = mapped ? tables[p][v] : v;
+        }
+      first += widths[p];
+    }
+    const std::vector<float> scale = random_floats(rng, channels, -2.0, 2.0),
+                             shift = random_floats(rng, channels, -2.0, 2.0);
+    const reduce::U8AffineQuantization q{rng.scale(), static_cast<int32_t>(rng.integer(0, 255)),
+                                         rng.scale(1e-2, 0.5), static_cast<int32_t>(rng.integer(0, 255))};
+    const FloatClamp clamp = seed % 3 == 0 ? FloatClamp{0.0f, INFINITY} : FloatClamp{};
+    const UnaryParams activation = seed % 2 == 0 ? UnaryParams{} : UnaryParams{UnaryOp::sigmoid};
+    const std::vector<uint8_t> want =
+        reference_u8_affine(joined, rows, channels, scale, shift, clamp, activation, q);
+    for (int threads : kThreadCounts) {
+      std::vector<uint8_t> got(joined.size(), 7);
+      with_threads(threads, [&] {
+        reduce::u8_channel_affine_pieces(GetParam(), pieces, rows, scale.data(), shift.data(), clamp,
+                                         activation, q, got.data());
+      });
+      EXPECT_EQ(got, want) << threads << " threads, " << rows << " x " << channels << ", " << count
+                           << " pieces";
+    }
+  }
+  const float one = 1.0f;
+  uint8_t byte = 0;
+  const reduce::U8ChannelPiece missing{nullptr, 2, nullptr};
+  EXPECT_THROW(
+      reduce::u8_channel_affine_pieces(GetParam(), std::span(&missing, 1), 1, &one, &one, {}, {}, {}, &byte),
+      Error);
+  EXPECT_NO_THROW(reduce::u8_channel_affine_pieces(GetParam(), {}, 3, &one, &one, {}, {}, {}, nullptr));
 }
 
 TEST_P(FloatReduceFast, NormalizationsMatchReference) {
