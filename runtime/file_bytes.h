@@ -4,8 +4,8 @@
 // each 4 KiB page costs a page fault: on the virtual machines octet is measured on one costs about 15 us, so
 // reading resnet18_like's 11.8 MB took 46 ms (9 ms with huge pages), and before this reader (a character at
 // a time into a growing buffer, then two copies) it cost more than parsing the model. So a file is read with
-// one allocation of its size and one read, into a buffer that is not zero-filled first and that the kernel
-// is asked to back with huge pages where it is large.
+// one allocation of its size and one read, into a buffer that is not zero-filled first and whose pages the
+// kernel is asked to map in one call, with huge pages where it is large (kernels/huge_pages.h).
 
 #include <cstddef>
 #include <cstring>
@@ -27,7 +27,7 @@ class ByteBuffer {
 
   // `size` bytes, uninitialized.
   explicit ByteBuffer(size_t size) : data_(std::make_unique_for_overwrite<std::byte[]>(size)), size_(size) {
-    advise_huge_pages(data_.get(), size_);
+    prepare_for_writing(data_.get(), size_);
   }
 
   static ByteBuffer copy_of(std::span<const std::byte> bytes) {
