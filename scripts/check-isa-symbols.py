@@ -67,8 +67,10 @@ def weak_functions(nm: str, objects: list[Path]) -> dict[Path, set[str]]:
     return weak
 
 
-# objdump -t -w: "address flags section size name", the flags a fixed 7 columns (" w    F" is a weak function).
-SYMBOL_ENTRY = re.compile(r"^([0-9a-f]+) (.{7}) (\S+)\s+([0-9a-f]+) (\S+)$")
+# objdump -t -w: "address flags section size [visibility] name", the flags a fixed 7 columns (" w    F" is
+# a weak function); a visibility other than default comes before the name (clang's ".hidden
+# __clang_call_terminate").
+SYMBOL_ENTRY = re.compile(r"^([0-9a-f]+) (.{7}) (\S+)\s+([0-9a-f]+) (?:\.hidden |\.protected |\.internal )?(\S+)$")
 SECTION_START = re.compile(r"^Disassembly of section (\S+):$")
 INSTRUCTION = re.compile(r"^\s*([0-9a-f]+):\s*(.*)$")
 # objdump's annotations name whichever symbol is nearest to an address (<.LC2+0x7>, # 7 <f+0x7>): not code.

@@ -5,8 +5,9 @@
 
 Two files include one header whose inline function and destructor use the vector extension when the file
 is compiled with it (AVX2 on x86-64, the dot product on aarch64): the pattern the check exists for. The
-check must fail and name both functions, one copy of which the linker keeps for all callers. With the
-header's contents in an unnamed namespace (each file its own copy), it must pass.
+check must fail and name both functions (one of them with hidden visibility), one copy of which the linker
+keeps for all callers. With the header's contents in an unnamed namespace (each file its own copy), it must
+pass.
 """
 
 import json
@@ -42,7 +43,10 @@ __attribute__((always_inline)) inline int32_t dot16_body(const uint8_t* a, const
 #endif
 }
 // noinline: emitted out of line in both files, as larger inline functions and template instances are.
-__attribute__((noinline)) inline int32_t dot16(const uint8_t* a, const uint8_t* b) { return dot16_body(a, b); }
+// Hidden, as clang's own helpers are (__clang_call_terminate): objdump then names its visibility.
+__attribute__((noinline, visibility("hidden"))) inline int32_t dot16(const uint8_t* a, const uint8_t* b) {
+  return dot16_body(a, b);
+}
 // A destructor: g++ emits its complete-object form as an alias of the base-object form, in one section.
 struct Scratch {
   uint8_t values[16];
