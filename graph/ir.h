@@ -190,6 +190,11 @@ struct NormAttrs {
   // Such a node on uint8 (its Dequantize and Quantize folded in) dequantizes with the Concat's params, to
   // which each piece's bytes are first requantized as the Concat did; unused otherwise.
   QuantParams joined_quant;
+  // A uint8 channel affine may end in a byte table that read only its bytes (a Relu or Clip requantized,
+  // any byte map: fold_affine_quantization.h): the affine quantizes with `table_input_quant`, the table maps
+  // those bytes, and the node's output is the table's.
+  std::optional<ref::Lut> output_table;
+  QuantParams table_input_quant;
 };
 struct SliceAttrs {
   std::vector<ref::SliceAxis> axes;  // one per physical dimension

@@ -22,6 +22,35 @@ const Node* single_use_producer(const Graph& g, const ValueUses& uses, const std
   return &g.nodes[it->second];
 }
 
+// A lut reading only a uint8 channel affine's bytes joins the affine (NormAttrs::output_table).
+void fold_output_tables(Graph& g) {
+  const ValueUses uses(g);
+  std::vector<bool> dropped(g.nodes.size(), false);
+  for (size_t li = 0; li < g.nodes.size(); ++li) {
+    const Node& lut = g.nodes[li];
+    if (lut.kind != OpKind::lut || lut.inputs.size() != 1) continue;
+    size_t ai = 0;
+    const Node* affine = single_use_producer(g, uses, dropped, lut.inputs[0], &ai);
+    const auto* norm = affine == nullptr ? nullptr : std::get_if<NormAttrs>(&affine->attrs);
+    if (affine == nullptr || affine->kind != OpKind::normalize || norm == nullptr ||
+        norm->kind != NormKind::channel_affine || norm->output_table)
+      continue;
+    const Value& bytes = g.value(lut.inputs[0]);
+    const Value& mapped = g.value(lut.output);
+    if (!per_tensor_u8(bytes) || mapped.type != ElementType::u8 || mapped.shape != bytes.shape ||
+        mapped.layout != bytes.layout)
+      continue;
+    Node& folded = g.nodes[ai];
+    auto& attrs = std::get<NormAttrs>(folded.attrs);
+    attrs.output_table = std::get<LutAttrs>(lut.attrs).table;
+    attrs.table_input_quant = bytes.quant;
+    folded.onnx_op += " + " + lut.onnx_op;
+    folded.output = lut.output;
+    dropped[li] = true;
+  }
+  drop_nodes(g, dropped);
+}
+
 }  // namespace
 
 void fold_affine_quantization(Graph& g) {
@@ -63,6 +92,7 @@ void fold_affine_quantization(Graph& g) {
     dropped[qi] = true;
   }
   drop_nodes(g, dropped);
+  fold_output_tables(g);
 }
 
 }  // namespace octet::graph

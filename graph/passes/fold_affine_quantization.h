@@ -12,6 +12,9 @@ namespace octet::graph {
 // one, without the float tensor in memory. Only where the float values are read by nothing else (and are
 // no graph output), the affine runs along the innermost axis with one input, both uint8 values have
 // per-tensor params, and no layout changes along the way.
+// A byte table (OpKind::lut) that alone reads such a folded affine's bytes then goes into it too
+// (NormAttrs::output_table): DenseNet's Relu after each normalization, requantized to its own params, was a
+// pass of its own over the tensor; the affine maps each block of bytes while they are in L1.
 void fold_affine_quantization(Graph& graph);
 
 }  // namespace octet::graph

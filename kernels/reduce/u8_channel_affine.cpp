@@ -27,6 +27,7 @@ struct Affine {
   FloatClamp clamp;
   UnaryParams activation;
   U8AffineQuantization q;
+  const elementwise::ByteTable* output_table;
 };
 
 // `rows` rows of `channels` bytes from x into y, on the calling thread (a task's share).
@@ -34,9 +35,16 @@ void affine_rows(const Affine& a, const uint8_t* x, int64_t rows, int64_t channe
   const FloatReduceKernels* kernels = float_kernels(a.isa).reduce;
   if (kernels != nullptr && a.activation.op == UnaryOp::identity && std::isfinite(a.q.out_scale) &&
       a.q.out_scale > 0.0f) {
-    // Without an activation, the ISA's one-pass loop: the same steps in registers (u8_affine_simd.h).
-    kernels->u8_affine_rows(x, rows, channels, a.scale, a.shift, a.clamp, a.q.in_scale, a.q.in_zero_point,
-                            a.q.out_scale, a.q.out_zero_point, y);
+    // Without an activation, the ISA's one-pass loop: the same steps in registers (u8_affine_simd.h); an
+    // output table maps each block of bytes while it is in L1.
+    const int64_t block_rows = a.output_table ? std::max<int64_t>(1, kJoinedBytes / channels) : rows;
+    for (int64_t b0 = 0; b0 < rows; b0 += block_rows) {
+      const int64_t count = std::min(block_rows, rows - b0);
+      uint8_t* out = y + b0 * channels;
+      kernels->u8_affine_rows(x + b0 * channels, count, channels, a.scale, a.shift, a.clamp, a.q.in_scale,
+                              a.q.in_zero_point, a.q.out_scale, a.q.out_zero_point, out);
+      if (a.output_table) elementwise::map_bytes(a.isa, *a.output_table, out, out, count * channels);
+    }
     return;
   }
   const int64_t block_rows = std::max<int64_t>(1, kBlockElements / channels);
@@ -48,7 +56,9 @@ void affine_rows(const Affine& a, const uint8_t* x, int64_t rows, int64_t channe
     elementwise::dequantize_row(a.isa, x + b0 * channels, n, a.q.in_scale, a.q.in_zero_point, values.data());
     channel_affine_rows(a.isa, kernels, values.data(), count, channels, a.scale, a.shift, a.clamp,
                         a.activation, values.data());
-    elementwise::quantize_row(a.isa, values.data(), n, a.q.out_scale, a.q.out_zero_point, y + b0 * channels);
+    uint8_t* out = y + b0 * channels;
+    elementwise::quantize_row(a.isa, values.data(), n, a.q.out_scale, a.q.out_zero_point, out);
+    if (a.output_table) elementwise::map_bytes(a.isa, *a.output_table, out, out, n);
   }
 }
 
@@ -62,10 +72,11 @@ void check_arguments(const char* name, int64_t rows, int64_t channels, const flo
 
 void u8_channel_affine(Isa isa, const uint8_t* x, int64_t rows, int64_t channels, const float* scale,
                        const float* shift, FloatClamp clamp, const UnaryParams& activation,
-                       const U8AffineQuantization& q, uint8_t* y) {
+                       const U8AffineQuantization& q, uint8_t* y,
+                       const elementwise::ByteTable* output_table) {
   check_arguments("u8_channel_affine", rows, channels, scale, shift);
   if (rows == 0 || channels == 0) return;
-  const Affine a{isa, scale, shift, clamp, activation, q};
+  const Affine a{isa, scale, shift, clamp, activation, q, output_table};
   parallel_ranges(rows, grain(channels), [&](int64_t r0, int64_t r1) {
     affine_rows(a, x + r0 * channels, r1 - r0, channels, y + r0 * channels);
   });
@@ -73,7 +84,8 @@ void u8_channel_affine(Isa isa, const uint8_t* x, int64_t rows, int64_t channels
 
 void u8_channel_affine_pieces(Isa isa, std::span<const U8ChannelPiece> pieces, int64_t rows,
                               const float* scale, const float* shift, FloatClamp clamp,
-                              const UnaryParams& activation, const U8AffineQuantization& q, uint8_t* y) {
+                              const UnaryParams& activation, const U8AffineQuantization& q, uint8_t* y,
+                              const elementwise::ByteTable* output_table) {
   int64_t channels = 0;
   for (const U8ChannelPiece& p : pieces) {
     if (p.channels < 0 || (rows > 0 && p.channels > 0 && p.x == nullptr))
@@ -82,7 +94,7 @@ void u8_channel_affine_pieces(Isa isa, std::span<const U8ChannelPiece> pieces, i
   }
   check_arguments("u8_channel_affine_pieces", rows, channels, scale, shift);
   if (rows == 0 || channels == 0) return;
-  const Affine a{isa, scale, shift, clamp, activation, q};
+  const Affine a{isa, scale, shift, clamp, activation, q, output_table};
   const int64_t block_rows = std::max<int64_t>(1, kJoinedBytes / channels);
   parallel_ranges(rows, grain(channels), [&](int64_t r0, int64_t r1) {
     // A block of rows of the Concat, assembled in L1 from its pieces (each through its requantization

@@ -25,9 +25,12 @@ struct U8AffineQuantization {
   int32_t out_zero_point = 0;
 };
 
+// output_table: where not null, each output byte then goes through it (a byte map after the Quantize,
+// folded in), while a block of them is in L1.
 void u8_channel_affine(Isa isa, const uint8_t* x, int64_t rows, int64_t channels, const float* scale,
                        const float* shift, FloatClamp clamp, const UnaryParams& activation,
-                       const U8AffineQuantization& quantization, uint8_t* y);
+                       const U8AffineQuantization& quantization, uint8_t* y,
+                       const elementwise::ByteTable* output_table = nullptr);
 
 // The same over the pieces of a Concat along the channels (graph/passes/fuse_concat_affine.h): x is their
 // concatenation, each piece's bytes first mapped to the Concat's params by its requantization table (null:
@@ -40,6 +43,6 @@ struct U8ChannelPiece {
 void u8_channel_affine_pieces(Isa isa, std::span<const U8ChannelPiece> pieces, int64_t rows,
                               const float* scale, const float* shift, FloatClamp clamp,
                               const UnaryParams& activation, const U8AffineQuantization& quantization,
-                              uint8_t* y);
+                              uint8_t* y, const elementwise::ByteTable* output_table = nullptr);
 
 }  // namespace octet::reduce

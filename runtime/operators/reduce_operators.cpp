@@ -125,11 +125,13 @@ std::unique_ptr<const Operator> make_reduce_operator(const Graph& g, const Node&
             // Several inputs: a Concat's pieces (graph/passes/fuse_concat_affine.h), dequantized with the
             // Concat's params once each piece is requantized to them, as the Concat did.
             const QuantParams& joined = node.inputs.size() > 1 ? a.joined_quant : in.quant;
-            if (!joined.is_per_tensor() || !out.quant.is_per_tensor() || inner != 1)
+            // A byte table folded in after it maps the bytes quantized with table_input_quant.
+            const QuantParams& quantized = a.output_table ? a.table_input_quant : out.quant;
+            if (!joined.is_per_tensor() || !quantized.is_per_tensor() || inner != 1)
               throw Error("node '" + node.name +
                           "': a uint8 channel affine needs per-tensor params, channels last");
-            const reduce::U8AffineQuantization q{joined.scale(), joined.zero_point(), out.quant.scale(),
-                                                 out.quant.zero_point()};
+            const reduce::U8AffineQuantization q{joined.scale(), joined.zero_point(), quantized.scale(),
+                                                 quantized.zero_point()};
             if (node.inputs.size() > 1) {
               std::vector<int64_t> piece_channels;
               std::vector<std::optional<elementwise::ByteTable>> tables;
@@ -149,13 +151,15 @@ std::unique_ptr<const Operator> make_reduce_operator(const Graph& g, const Node&
                       pieces.push_back({reinterpret_cast<const uint8_t*>(inputs[i]), piece_channels[i],
                                         tables[i] ? &*tables[i] : nullptr});
                     reduce::u8_channel_affine_pieces(isa, pieces, rows, scale, shift, keep.clamp,
-                                                     keep.activation, q, reinterpret_cast<uint8_t*>(o));
+                                                     keep.activation, q, reinterpret_cast<uint8_t*>(o),
+                                                     keep.output_table ? &*keep.output_table : nullptr);
                   });
             }
             return function([isa, keep, outer, channels, scale, shift, q](auto inputs, std::byte* o) {
               reduce::u8_channel_affine(isa, reinterpret_cast<const uint8_t*>(inputs[0]), outer, channels,
                                         scale, shift, keep.clamp, keep.activation, q,
-                                        reinterpret_cast<uint8_t*>(o));
+                                        reinterpret_cast<uint8_t*>(o),
+                                        keep.output_table ? &*keep.output_table : nullptr);
             });
           }
           if (node.inputs.size() > 1) {

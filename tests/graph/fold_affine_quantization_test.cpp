@@ -31,6 +31,8 @@ enum class Variant {
   matrix,         // folds: [N, C]
   float_output,   // the normalized floats are also a graph output: nothing folds
   sequence,       // [N, C, L]: the normalization's axis is not the innermost one: nothing folds
+  relu_table,     // folds, with the Relu after it (QuantizeLinear, DequantizeLinear, Relu, QuantizeLinear to
+                  // other params: a byte table) folded in as well: 24 channels
   concat,         // folds, and reads the uint8 Concat before it in pieces: 3 pieces of 12 channels, two with
                   // params of their own (requantized to the Concat's), one with the Concat's
   concat_output,  // as concat, but the Concat's bytes are also read by another operator: the Concat stays
@@ -46,6 +48,7 @@ Built model(Variant variant) {
   const bool joins = variant == Variant::concat || variant == Variant::concat_output;
   const int64_t channels = variant == Variant::image        ? 70
                            : variant == Variant::image_relu ? 19
+                           : variant == Variant::relu_table ? 24
                            : variant == Variant::saturating ? 5
                            : joins                          ? 36
                                                             : 6;
@@ -101,6 +104,17 @@ Built model(Variant variant) {
     normalized = "r";
   }
   if (variant == Variant::float_output) add_value(*g.mutable_output(), normalized, {});
+  if (variant == Variant::relu_table) {
+    // DenseNet's form: the Relu after the normalization in its own QDQ pair, with params of its own.
+    add_node(g, "QuantizeLinear", "q_out", {normalized, "s_out", "z_out"}, "nq");
+    add_node(g, "DequantizeLinear", "dq_n", {"nq", "s_out", "z_out"}, "nd");
+    add_node(g, "Relu", "relu", {"nd"}, "r");
+    add_tensor(g, "s_r", TensorProto::FLOAT, {}, float_bytes({0.017f}));
+    add_tensor(g, "z_r", TensorProto::UINT8, {}, std::string(1, '\0'));
+    add_node(g, "QuantizeLinear", "q_r", {"r", "s_r", "z_r"}, "yq");
+    add_node(g, "DequantizeLinear", "dq_out", {"yq", "s_r", "z_r"}, "y");
+    return Built{test::serialized(m), input_shape};
+  }
   add_node(g, "QuantizeLinear", "q_out", {normalized, "s_out", "z_out"}, "yq");
   add_node(g, "DequantizeLinear", "dq_out", {"yq", "s_out", "z_out"}, "y");
   return Built{test::serialized(m), input_shape};
@@ -127,7 +141,8 @@ void expect_same_bytes(const Built& built, RequantMode mode) {
 }
 
 TEST(FoldAffineQuantization, TheNormalizationRunsOnUint8WithTheSameBytes) {
-  for (const Variant variant : {Variant::image, Variant::image_relu, Variant::saturating, Variant::matrix}) {
+  for (const Variant variant :
+       {Variant::image, Variant::image_relu, Variant::saturating, Variant::matrix, Variant::relu_table}) {
     SCOPED_TRACE("variant " + std::to_string(static_cast<int>(variant)));
     const Built built = model(variant);
     const graph::Graph plain = graph::import_onnx(built.onnx, unfolded());
@@ -147,8 +162,16 @@ TEST(FoldAffineQuantization, TheNormalizationRunsOnUint8WithTheSameBytes) {
         if (variant == Variant::image_relu) {
           EXPECT_EQ(std::get<graph::NormAttrs>(n.attrs).clamp.lo, 0.0f);
         }
+        // The Relu's byte table went into the normalization, which quantizes to the BN's own params.
+        const auto& attrs = std::get<graph::NormAttrs>(n.attrs);
+        EXPECT_EQ(attrs.output_table.has_value(), variant == Variant::relu_table);
+        if (variant == Variant::relu_table) {
+          EXPECT_FLOAT_EQ(attrs.table_input_quant.scale(), 0.03f);
+          EXPECT_FLOAT_EQ(folded.value(n.output).quant.scale(), 0.017f);
+        }
       }
     EXPECT_EQ(normalizations, 1);
+    EXPECT_EQ(test::nodes_of_kind(folded, graph::OpKind::lut), 0);
     for (const RequantMode mode : {RequantMode::fixed_point, RequantMode::float_scale})
       expect_same_bytes(built, mode);
   }

@@ -21,6 +21,7 @@
 #include <functional>
 #include <limits>
 #include <numeric>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -1441,6 +1442,13 @@ TEST_P(FloatReduceFast, ChannelAffineOverPiecesMatchesTheConcatenatedTensor) {
   EXPECT_THROW(reduce::float_channel_affine_pieces(GetParam(), empty, 2, &one, &one, nullptr), Error);
 }
 
+elementwise::ByteTable random_table(test::Random& rng) {
+  elementwise::ByteTable table;
+  for (uint8_t& t : table)
+    t = static_cast<uint8_t>(rng.integer(0, 255));
+  return table;
+}
+
 // A uint8 channel affine's bytes from the references of its three operators (dequantize_value, the affine
 // with its clamp and activation, quantize_value).
 std::vector<uint8_t> reference_u8_affine(const std::vector<uint8_t>& x, int64_t rows, int64_t channels,
@@ -1493,13 +1501,18 @@ TEST_P(FloatReduceFast, Uint8ChannelAffineIsDequantizeAffineQuantize) {
                                          rng.scale(1e-2, 0.5), static_cast<int32_t>(rng.integer(0, 255))};
     const FloatClamp clamp = clamps[rng.integer(0, 2)];
     const UnaryParams activation = seed % 2 == 0 ? UnaryParams{} : activations[rng.integer(0, 2)];
-    const std::vector<uint8_t> want =
-        reference_u8_affine(x, rows, channels, scale, shift, clamp, activation, q);
+    // A byte table after it on a third of the seeds (a Relu requantized, folded in): applied to the bytes.
+    const std::optional<elementwise::ByteTable> table =
+        seed % 3 == 1 ? std::optional(random_table(rng)) : std::nullopt;
+    std::vector<uint8_t> want = reference_u8_affine(x, rows, channels, scale, shift, clamp, activation, q);
+    if (table)
+      for (uint8_t& v : want)
+        v = (*table)[v];
     for (int threads : kThreadCounts) {
       std::vector<uint8_t> got(x.size(), 7);
       with_threads(threads, [&] {
         reduce::u8_channel_affine(GetParam(), x.data(), rows, channels, scale.data(), shift.data(), clamp,
-                                  activation, q, got.data());
+                                  activation, q, got.data(), table ? &*table : nullptr);
       });
       EXPECT_EQ(got, want) << threads << " threads, " << rows << " x " << channels;
     }
@@ -1512,8 +1525,9 @@ TEST_P(FloatReduceFast, Uint8ChannelAffineIsDequantizeAffineQuantize) {
 }
 
 // The same over a Concat's pieces (graph/passes/fuse_concat_affine.h): the bytes of the Concat (each piece
-// through its requantization table, or copied) followed by the affine. 1 to 6 pieces of 1 to 300 channels,
-// some with a table, across the joined blocks and tasks, with and without an activation, 1 and 3 threads.
+// through its requantization table, or copied) followed by the affine, and on some seeds a table after it. 1
+// to 6 pieces of 1 to 300 channels, some with a table, across the joined blocks and tasks, with and without
+// an activation, 1 and 3 threads.
 TEST_P(FloatReduceFast, Uint8ChannelAffineOfPiecesIsConcatThenAffine) {
   for (uint64_t seed = 0; seed < 30; ++seed) {
     SCOPED_TRACE("seed " + std::to_string(seed));
@@ -1522,13 +1536,12 @@ TEST_P(FloatReduceFast, Uint8ChannelAffineOfPiecesIsConcatThenAffine) {
     const auto count = static_cast<size_t>(rng.integer(1, 6));
     std::vector<int64_t> widths;
     std::vector<std::vector<uint8_t>> data;
-    std::vector<elementwise::ByteTable> tables(count);
+    std::vector<elementwise::ByteTable> tables;
     int64_t channels = 0;
     for (size_t p = 0; p < count; ++p) {
       widths.push_back(piece_widths[rng.integer(0, 7)]);
       channels += widths.back();
-      for (uint8_t& t : tables[p])
-        t = static_cast<uint8_t>(rng.integer(0, 255));
+      tables.push_back(random_table(rng));
     }
     const int64_t rows = seed % 5 == 0 ? 1 : rng.integer(1, 40000 / channels + 2);
     std::vector<reduce::U8ChannelPiece> pieces;
@@ -1553,13 +1566,18 @@ TEST_P(FloatReduceFast, Uint8ChannelAffineOfPiecesIsConcatThenAffine) {
                                          rng.scale(1e-2, 0.5), static_cast<int32_t>(rng.integer(0, 255))};
     const FloatClamp clamp = seed % 3 == 0 ? FloatClamp{0.0f, INFINITY} : FloatClamp{};
     const UnaryParams activation = seed % 2 == 0 ? UnaryParams{} : UnaryParams{UnaryOp::sigmoid};
-    const std::vector<uint8_t> want =
+    const std::optional<elementwise::ByteTable> output_table =
+        seed % 4 == 1 ? std::optional(random_table(rng)) : std::nullopt;
+    std::vector<uint8_t> want =
         reference_u8_affine(joined, rows, channels, scale, shift, clamp, activation, q);
+    if (output_table)
+      for (uint8_t& v : want)
+        v = (*output_table)[v];
     for (int threads : kThreadCounts) {
       std::vector<uint8_t> got(joined.size(), 7);
       with_threads(threads, [&] {
         reduce::u8_channel_affine_pieces(GetParam(), pieces, rows, scale.data(), shift.data(), clamp,
-                                         activation, q, got.data());
+                                         activation, q, got.data(), output_table ? &*output_table : nullptr);
       });
       EXPECT_EQ(got, want) << threads << " threads, " << rows << " x " << channels << ", " << count
                            << " pieces";
