@@ -122,9 +122,10 @@ std::unique_ptr<const Operator> make_reduce_operator(const Graph& g, const Node&
           if (in.type == ElementType::u8) {
             // Its Dequantize and Quantize folded in (graph/passes/fold_affine_quantization.h): channels last,
             // per-tensor params (graph::check_types and the pass see to both).
-            // Several inputs: a Concat's pieces (graph/passes/fuse_concat_affine.h), dequantized with the
+            // A Concat's pieces (graph/passes/fuse_concat_affine.h; one or more), dequantized with the
             // Concat's params once each piece is requantized to them, as the Concat did.
-            const QuantParams& joined = node.inputs.size() > 1 ? a.joined_quant : in.quant;
+            const bool reads_pieces = !a.joined_quant.scales.empty();
+            const QuantParams& joined = reads_pieces ? a.joined_quant : in.quant;
             // A byte table folded in after it maps the bytes quantized with table_input_quant.
             const QuantParams& quantized = a.output_table ? a.table_input_quant : out.quant;
             if (!joined.is_per_tensor() || !quantized.is_per_tensor() || inner != 1)
@@ -132,7 +133,7 @@ std::unique_ptr<const Operator> make_reduce_operator(const Graph& g, const Node&
                           "': a uint8 channel affine needs per-tensor params, channels last");
             const reduce::U8AffineQuantization q{joined.scale(), joined.zero_point(), quantized.scale(),
                                                  quantized.zero_point()};
-            if (node.inputs.size() > 1) {
+            if (reads_pieces) {
               std::vector<int64_t> piece_channels;
               std::vector<std::optional<elementwise::ByteTable>> tables;
               for (graph::ValueId v : node.inputs) {

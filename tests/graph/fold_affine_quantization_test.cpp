@@ -36,6 +36,7 @@ enum class Variant {
   concat,         // folds, and reads the uint8 Concat before it in pieces: 3 pieces of 12 channels, two with
                   // params of their own (requantized to the Concat's), one with the Concat's
   concat_output,  // as concat, but the Concat's bytes are also read by another operator: the Concat stays
+  concat_single,  // folds, and reads a Concat of one piece whose params are not the Concat's
 };
 
 using Built = test::BuiltModel;
@@ -45,18 +46,20 @@ using Built = test::BuiltModel;
 Built model(Variant variant) {
   std::mt19937 rng(7);
   auto values = [&](int64_t count, float lo, float hi) { return test::uniform_values(rng, count, lo, hi); };
-  const bool joins = variant == Variant::concat || variant == Variant::concat_output;
-  const int64_t channels = variant == Variant::image        ? 70
-                           : variant == Variant::image_relu ? 19
-                           : variant == Variant::relu_table ? 24
-                           : variant == Variant::saturating ? 5
-                           : joins                          ? 36
-                                                            : 6;
-  const std::vector<int64_t> input_shape = variant == Variant::matrix ? std::vector<int64_t>{300, channels}
-                                           : variant == Variant::sequence
-                                               ? std::vector<int64_t>{2, channels, 30}
-                                           : joins ? std::vector<int64_t>{1, channels / 3, 30, 40}
-                                                   : std::vector<int64_t>{1, channels, 40, 50};
+  const bool joins =
+      variant == Variant::concat || variant == Variant::concat_output || variant == Variant::concat_single;
+  const int64_t channels = variant == Variant::image           ? 70
+                           : variant == Variant::image_relu    ? 19
+                           : variant == Variant::relu_table    ? 24
+                           : variant == Variant::saturating    ? 5
+                           : variant == Variant::concat_single ? 12
+                           : joins                             ? 36
+                                                               : 6;
+  const std::vector<int64_t> input_shape =
+      variant == Variant::matrix     ? std::vector<int64_t>{300, channels}
+      : variant == Variant::sequence ? std::vector<int64_t>{2, channels, 30}
+      : joins ? std::vector<int64_t>{1, variant == Variant::concat_single ? channels : channels / 3, 30, 40}
+              : std::vector<int64_t>{1, channels, 40, 50};
   onnx::ModelProto m;
   m.set_ir_version(8);
   m.add_opset_import()->set_version(13);
@@ -75,7 +78,10 @@ Built model(Variant variant) {
     add_tensor(g, "s_b", TensorProto::FLOAT, {}, float_bytes({0.05f}));
     add_tensor(g, "z_b", TensorProto::UINT8, {}, std::string(1, '\x0a'));
     std::vector<std::string> pieces;
-    for (const char* piece : {"a", "b", "in"}) {
+    const std::vector<const char*> names = variant == Variant::concat_single
+                                               ? std::vector<const char*>{"a"}
+                                               : std::vector<const char*>{"a", "b", "in"};
+    for (const char* piece : names) {
       const std::string name(piece), scale = "s_" + name, zero = "z_" + name;
       add_node(g, "QuantizeLinear", "q_" + name, {"x", scale, zero}, "xq_" + name);
       add_node(g, "DequantizeLinear", "dq_" + name, {"xq_" + name, scale, zero}, "xd_" + name);
@@ -177,15 +183,15 @@ TEST(FoldAffineQuantization, TheNormalizationRunsOnUint8WithTheSameBytes) {
   }
 }
 
-TEST(FoldAffineQuantization, AUint8ConcatBeforeItIsReadInPieces) {
-  const Built built = model(Variant::concat);
+// The folded normalization reads the Concat's `pieces` in place of the Concat, with the same bytes.
+void expect_pieces(const Built& built, size_t pieces) {
   const graph::Graph folded = graph::import_onnx(built.onnx, graph::ImportOptions{});
   EXPECT_EQ(test::nodes_of_kind(folded, graph::OpKind::concat), 0);
   int normalizations = 0;
   for (const graph::Node& n : folded.nodes)
     if (n.kind == graph::OpKind::normalize) {
       ++normalizations;
-      ASSERT_EQ(n.inputs.size(), 3u);
+      ASSERT_EQ(n.inputs.size(), pieces);
       for (const graph::ValueId piece : n.inputs)
         EXPECT_EQ(folded.value(piece).type, ElementType::u8);
       EXPECT_FLOAT_EQ(std::get<graph::NormAttrs>(n.attrs).joined_quant.scale(), 0.02f);
@@ -194,6 +200,13 @@ TEST(FoldAffineQuantization, AUint8ConcatBeforeItIsReadInPieces) {
   EXPECT_EQ(normalizations, 1);
   for (const RequantMode mode : {RequantMode::fixed_point, RequantMode::float_scale})
     expect_same_bytes(built, mode);
+}
+
+TEST(FoldAffineQuantization, AUint8ConcatBeforeItIsReadInPieces) {
+  for (const Variant variant : {Variant::concat, Variant::concat_single}) {
+    SCOPED_TRACE("variant " + std::to_string(static_cast<int>(variant)));
+    expect_pieces(model(variant), variant == Variant::concat ? 3 : 1);
+  }
 }
 
 TEST(FoldAffineQuantization, OtherChainsStay) {
