@@ -151,9 +151,15 @@ Constant decode(const TensorProto& proto, std::optional<std::span<const std::byt
     throw Error(what + ": shape " + to_string(c.shape) + " has too many elements");
   const bool raw = raw_data.has_value();
   const std::span<const std::byte> r = raw ? *raw_data : std::span<const std::byte>();
-  if (raw && borrow && (c.onnx_type == TensorProto::INT8 || c.onnx_type == TensorProto::UINT8)) {
-    check_raw_size(r, count, 1, what);
-    c.values = ConstantValues::borrow_bytes(r, c.onnx_type == TensorProto::INT8);
+  if (raw && borrow &&
+      (c.onnx_type == TensorProto::INT8 || c.onnx_type == TensorProto::UINT8 ||
+       c.onnx_type == TensorProto::FLOAT)) {
+    static_assert(std::endian::native == std::endian::little, "octet assumes a little-endian host");
+    using Borrowed = ConstantValues::Borrowed;
+    const bool is_float = c.onnx_type == TensorProto::FLOAT;
+    check_raw_size(r, count, is_float ? sizeof(float) : 1, what);
+    c.values = ConstantValues::borrow_bytes(
+        r, is_float ? Borrowed::f32 : (c.onnx_type == TensorProto::INT8 ? Borrowed::s8 : Borrowed::u8));
     return c;
   }
   switch (c.onnx_type) {

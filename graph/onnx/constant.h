@@ -2,6 +2,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <initializer_list>
 #include <iterator>
 #include <optional>
@@ -53,8 +54,10 @@ class ConstantValues {
         return std::get<4>(data_)[i];
       default: {
         const BorrowedBytes& b = std::get<5>(data_);
+        if (b.element == Borrowed::f32) return read_float32(b.bytes.data(), i);
         const auto byte = static_cast<unsigned char>(b.bytes[i]);
-        return b.is_signed ? static_cast<double>(static_cast<int8_t>(byte)) : static_cast<double>(byte);
+        return b.element == Borrowed::s8 ? static_cast<double>(static_cast<int8_t>(byte))
+                                         : static_cast<double>(byte);
       }
     }
   }
@@ -62,24 +65,42 @@ class ConstantValues {
   double back() const { return (*this)[size() - 1]; }
 
   // The stored elements when they are held as T (nullptr otherwise): a fast path for code that copies
-  // integer weights without converting them.
+  // integer weights without converting them. Borrowed float32 elements are not given as floats (their
+  // bytes may lie at any address in the file): float32_bytes() gives them.
   template <class T>
   const T* stored_as() const {
     if (const auto* v = std::get_if<std::vector<T>>(&data_)) return v->data();
     if constexpr (std::is_same_v<T, int8_t> || std::is_same_v<T, uint8_t>) {
       // Bytes may be read through any character type, so the borrowed bytes serve as T directly.
       const auto* borrowed = std::get_if<BorrowedBytes>(&data_);
-      if (borrowed && borrowed->is_signed == std::is_signed_v<T>)
+      if (borrowed && borrowed->element == (std::is_signed_v<T> ? Borrowed::s8 : Borrowed::u8))
         return reinterpret_cast<const T*>(borrowed->bytes.data());
     }
     return nullptr;
   }
 
-  // 8-bit elements read in place from `bytes` (an initializer's raw data in the model file), which must
-  // outlive these values and every copy of them: the import's constants, never the graph's.
-  static ConstantValues borrow_bytes(std::span<const std::byte> bytes, bool is_signed) {
+  // The elements' float32 bytes (little-endian, at any alignment: read_float32) where they are stored as
+  // float32, held or borrowed; else an empty span.
+  std::span<const std::byte> float32_bytes() const {
+    if (const auto* v = std::get_if<std::vector<float>>(&data_)) return std::as_bytes(std::span(*v));
+    const auto* borrowed = std::get_if<BorrowedBytes>(&data_);
+    return borrowed && borrowed->element == Borrowed::f32 ? borrowed->bytes : std::span<const std::byte>();
+  }
+  // Element i of float32 bytes (a float32_bytes() span): a memcpy, one load, wherever the bytes lie.
+  static float read_float32(const std::byte* bytes, size_t i) {
+    float v;
+    std::memcpy(&v, bytes + i * sizeof(float), sizeof(float));
+    return v;
+  }
+
+  // The element types read in place from a model file's bytes.
+  enum class Borrowed { s8, u8, f32 };
+  // Elements read in place from `bytes` (an initializer's raw data in the model file; float32 as ONNX
+  // stores it, little-endian), which must outlive these values and every copy of them: the import's
+  // constants, never the graph's. `bytes` holds a whole number of elements.
+  static ConstantValues borrow_bytes(std::span<const std::byte> bytes, Borrowed element) {
     ConstantValues v;
-    v.data_ = BorrowedBytes{bytes, is_signed};
+    v.data_ = BorrowedBytes{bytes, element};
     return v;
   }
 
@@ -133,12 +154,12 @@ class ConstantValues {
  private:
   struct BorrowedBytes {
     std::span<const std::byte> bytes;
-    bool is_signed = false;
+    Borrowed element = Borrowed::u8;
   };
   template <class V>
   static size_t size_of(const V& v) {
     if constexpr (std::is_same_v<V, BorrowedBytes>)
-      return v.bytes.size();
+      return v.element == Borrowed::f32 ? v.bytes.size() / sizeof(float) : v.bytes.size();
     else
       return v.size();
   }
@@ -161,8 +182,9 @@ struct Constant {
 // Decodes `proto`, checking that its data matches its shape. Throws octet::Error naming `what`.
 Constant decode_tensor(const onnx::TensorProto& proto, const std::string& what);
 // The same with the tensor's raw data given apart from `proto` (initializer_data.h: read where it lies in
-// the model file; nothing where the tensor has none), and 8-bit raw data, the bulk of a quantized model,
-// borrowed instead of copied: `raw_data` must outlive the constant (ConstantValues::borrow_bytes).
+// the model file; nothing where the tensor has none), and 8-bit and float32 raw data, the bulk of a
+// quantized and of a float model, borrowed instead of copied: `raw_data` must outlive the constant
+// (ConstantValues::borrow_bytes).
 Constant decode_tensor_borrowing_data(const onnx::TensorProto& proto,
                                       std::optional<std::span<const std::byte>> raw_data,
                                       const std::string& what);

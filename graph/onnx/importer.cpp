@@ -35,17 +35,23 @@ std::vector<double> Symbol::real_values() const {
 }
 
 RealValues::RealValues(const Symbol& s) {
-  const float* stored = s.quant ? nullptr : s.constant.values.stored_as<float>();
-  if (stored)
-    floats_ = {stored, s.constant.values.size()};
+  const std::span<const std::byte> stored =
+      s.quant ? std::span<const std::byte>() : s.constant.values.float32_bytes();
+  if (stored.data() != nullptr)
+    float_bytes_ = stored;
   else
     doubles_ = s.real_values();
 }
 
 std::vector<double>& RealValues::doubles() {
-  if (floats_.data()) {
-    doubles_.assign(floats_.begin(), floats_.end());
-    floats_ = {};
+  if (in_place()) {
+    doubles_ = with_reader([&](auto read) {
+      std::vector<double> widened(size());
+      for (size_t i = 0; i < widened.size(); ++i)
+        widened[i] = read(i);
+      return widened;
+    });
+    float_bytes_ = {};
   }
   return doubles_;
 }

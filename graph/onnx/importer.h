@@ -44,24 +44,38 @@ struct Symbol {
 };
 
 // A constant symbol's real values as the float layers read their weights: a float32 constant that is not
-// quantized is read where it is stored, any other (quantized, float64, float16) is converted to doubles
-// once. Weights are most of a
-// float model's bytes, and widening them all to double made loading VGG-11 (530 MB) take 9.8 s, most of
-// it writing and page-faulting 8 bytes per weight. Borrows the symbol's storage: it must not outlive it.
+// quantized is read where it is stored (for an initializer, its bytes in the model file), any other
+// (quantized, float64, float16) is converted to doubles once. Weights are most of a float model's bytes:
+// widening them all to double made loading VGG-11 (530 MB) take 9.8 s, most of it writing and
+// page-faulting 8 bytes per weight, and even a float32 copy of ResNet-50's 100 MB cost a quarter of its
+// load. Borrows the symbol's storage: it must not outlive it.
 class RealValues {
  public:
   explicit RealValues(const Symbol& s);
   RealValues(std::vector<double> values) : doubles_(std::move(values)) {}  // NOLINT: implicit on purpose
 
-  size_t size() const { return floats_.data() ? floats_.size() : doubles_.size(); }
-  double operator[](size_t i) const { return floats_.data() ? floats_[i] : doubles_[i]; }
+  size_t size() const { return in_place() ? float_bytes_.size() / sizeof(float) : doubles_.size(); }
+  double operator[](size_t i) const {
+    return in_place() ? ConstantValues::read_float32(float_bytes_.data(), i) : doubles_[i];
+  }
+  // f(read) with read(i) the i-th value (a float or a double): one choice of storage for a whole loop.
+  template <class F>
+  decltype(auto) with_reader(F&& f) const {
+    if (in_place()) {
+      const std::byte* bytes = float_bytes_.data();
+      return f([bytes](size_t i) { return ConstantValues::read_float32(bytes, i); });
+    }
+    const double* values = doubles_.data();
+    return f([values](size_t i) { return values[i]; });
+  }
   // Whether the values are read where the symbol stores them (no copy was made).
-  bool reads_in_place() const { return floats_.data() != nullptr; }
+  bool reads_in_place() const { return in_place(); }
   // Mutable access (folding a BatchNormalization into the weights), as doubles widened on first use.
   std::vector<double>& doubles();
 
  private:
-  std::span<const float> floats_;  // empty data(): the values are in doubles_
+  bool in_place() const { return float_bytes_.data() != nullptr; }
+  std::span<const std::byte> float_bytes_;  // null data(): the values are in doubles_
   std::vector<double> doubles_;
 };
 

@@ -21,18 +21,21 @@ namespace {
 std::vector<float> weights_n_by_k(const RealValues& b, int64_t k, int64_t n, bool n_by_k, double alpha) {
   std::vector<float> w;
   resize_large(w, static_cast<size_t>(n * k));
-  if (n_by_k) {
-    for (size_t i = 0; i < w.size(); ++i)
-      w[i] = static_cast<float>(alpha * b[i]);
-    return w;
-  }
-  constexpr int64_t kRowsPerLine = 16;
-  for (int64_t i0 = 0; i0 < k; i0 += kRowsPerLine) {
-    const int64_t i1 = std::min(k, i0 + kRowsPerLine);
-    for (int64_t j = 0; j < n; ++j)
-      for (int64_t i = i0; i < i1; ++i)
-        w[static_cast<size_t>(j * k + i)] = static_cast<float>(alpha * b[static_cast<size_t>(i * n + j)]);
-  }
+  b.with_reader([&](auto read) {
+    if (n_by_k) {
+      for (size_t i = 0; i < w.size(); ++i)
+        w[i] = static_cast<float>(alpha * read(i));
+      return;
+    }
+    constexpr int64_t kRowsPerLine = 16;
+    for (int64_t i0 = 0; i0 < k; i0 += kRowsPerLine) {
+      const int64_t i1 = std::min(k, i0 + kRowsPerLine);
+      for (int64_t j = 0; j < n; ++j)
+        for (int64_t i = i0; i < i1; ++i)
+          w[static_cast<size_t>(j * k + i)] =
+              static_cast<float>(alpha * read(static_cast<size_t>(i * n + j)));
+    }
+  });
   return w;
 }
 

@@ -1,12 +1,15 @@
 // Decoding ONNX tensors into constants (graph/onnx/constant.h): every supported element type, raw and
-// typed-field storage, the compact storage each keeps, 8-bit raw data read in place without a copy, widening
-// for writes, the errors a malformed tensor gets, and the real values the float layers read their weights
-// through (RealValues: a float32 constant in place, a quantized one dequantized).
+// typed-field storage, the compact storage each keeps, 8-bit and float32 raw data read in place without a
+// copy (float32 at any alignment), widening for writes, the errors a malformed tensor gets, and the real
+// values the float layers read their weights through (RealValues: a float32 constant in place, a quantized
+// one dequantized).
 
 #include <gtest/gtest.h>
 #include <onnx/onnx_pb.h>
 
+#include <cmath>
 #include <cstring>
+#include <limits>
 #include <optional>
 #include <span>
 #include <string>
@@ -122,12 +125,15 @@ TEST(Constant, EightBitRawDataIsBorrowedWithoutACopy) {
   EXPECT_EQ(c.values[0], -128.0);
 
   // Other types are decoded from the given bytes into storage of their own.
-  const float two = 2.0f;
-  std::string f_bytes(sizeof two, '\0');
-  std::memcpy(f_bytes.data(), &two, sizeof two);
-  const TensorProto f = raw_tensor<float>(TensorProto::FLOAT, {}, {1});
-  EXPECT_EQ(read_all(decode_tensor_borrowing_data(f, bytes_of(f_bytes), "f").values),
-            (std::vector<double>{2.0}));
+  const int32_t two = 2;
+  std::string i_bytes(sizeof two, '\0');
+  std::memcpy(i_bytes.data(), &two, sizeof two);
+  const TensorProto i = raw_tensor<int32_t>(TensorProto::INT32, {}, {1});
+  const Constant ci = decode_tensor_borrowing_data(i, bytes_of(i_bytes), "i");
+  ASSERT_NE(ci.values.stored_as<int32_t>(), nullptr);
+  EXPECT_NE(static_cast<const void*>(ci.values.stored_as<int32_t>()),
+            static_cast<const void*>(i_bytes.data()));
+  EXPECT_EQ(read_all(ci.values), (std::vector<double>{2.0}));
 
   // Without raw data, the tensor's typed fields.
   TensorProto typed;
@@ -137,6 +143,56 @@ TEST(Constant, EightBitRawDataIsBorrowedWithoutACopy) {
   typed.add_int32_data(4);
   EXPECT_EQ(read_all(decode_tensor_borrowing_data(typed, std::nullopt, "t").values),
             (std::vector<double>{-3.0, 4.0}));
+}
+
+TEST(Constant, FloatRawDataIsBorrowedWhereverItLies) {
+  // The raw data of a float32 initializer lies at any offset in the model file: each of the four
+  // alignments, with values whose bits a conversion could change (negative zero, a subnormal, infinity,
+  // a NaN with a payload).
+  std::vector<float> values = {1.5f, -0.0f, 1e-40f, -INFINITY, std::numeric_limits<float>::max()};
+  uint32_t nan_bits = 0x7fc01234;
+  float nan;
+  std::memcpy(&nan, &nan_bits, sizeof nan);
+  values.push_back(nan);
+  const size_t bytes = values.size() * sizeof(float);
+  const TensorProto f = raw_tensor<float>(TensorProto::FLOAT, {}, {static_cast<int64_t>(values.size())});
+  for (size_t offset = 0; offset < 4; ++offset) {
+    SCOPED_TRACE("offset " + std::to_string(offset));
+    std::string file(offset + bytes, '\x5a');
+    std::memcpy(file.data() + offset, values.data(), bytes);
+    const auto raw = std::as_bytes(std::span(file)).subspan(offset);
+    const Constant c = decode_tensor_borrowing_data(f, raw, "f");
+    ASSERT_EQ(c.values.size(), values.size());
+    EXPECT_EQ(static_cast<const void*>(c.values.float32_bytes().data()), static_cast<const void*>(raw.data()))
+        << "the values should be read in place";
+    EXPECT_EQ(c.values.float32_bytes().size(), bytes);
+    // Not as a float pointer: the bytes need not be aligned for one.
+    EXPECT_EQ(c.values.stored_as<float>(), nullptr);
+    for (size_t j = 0; j < values.size(); ++j) {
+      const float got = static_cast<float>(c.values[j]);
+      EXPECT_EQ(std::memcmp(&got, &values[j], sizeof got), 0) << "element " << j;
+      const float read = ConstantValues::read_float32(c.values.float32_bytes().data(), j);
+      EXPECT_EQ(std::memcmp(&read, &values[j], sizeof read), 0) << "element " << j;
+    }
+    // Writing widens into storage of its own and leaves the file's bytes alone.
+    Constant written = c;
+    written.values.doubles()[0] = 5.0;
+    EXPECT_EQ(written.values[0], 5.0);
+    EXPECT_TRUE(written.values.float32_bytes().empty());
+    EXPECT_EQ(c.values[0], 1.5);
+    EXPECT_EQ(std::memcmp(file.data() + offset, values.data(), bytes), 0);
+  }
+  // Held floats (a tensor's float_data) give their bytes too.
+  TensorProto typed;
+  typed.set_data_type(TensorProto::FLOAT);
+  typed.add_dims(2);
+  typed.add_float_data(0.5f);
+  typed.add_float_data(-2.0f);
+  const Constant held = decode_tensor_borrowing_data(typed, std::nullopt, "t");
+  ASSERT_EQ(held.values.float32_bytes().size(), 2 * sizeof(float));
+  EXPECT_EQ(ConstantValues::read_float32(held.values.float32_bytes().data(), 1), -2.0f);
+  EXPECT_TRUE(
+      decode_tensor(raw_tensor<int8_t>(TensorProto::INT8, {1}, {1}), "b").values.float32_bytes().empty());
 }
 
 TEST(Constant, BorrowedDataIsCheckedAgainstTheShapeAndNamesTheTensor) {
@@ -217,6 +273,37 @@ TEST(RealValues, WritingWidensACopyAndLeavesTheConstantAlone) {
   const RealValues from_doubles(std::vector<double>{4.0, 8.0});
   EXPECT_EQ(from_doubles.size(), 2u);
   EXPECT_EQ(from_doubles[1], 8.0);
+}
+
+TEST(RealValues, BorrowedFloatsAreReadInPlaceAtAnyAlignment) {
+  const std::vector<float> values = {0.25f, -3.5f, 1e-40f, 6e37f};
+  const size_t bytes = values.size() * sizeof(float);
+  const TensorProto f = raw_tensor<float>(TensorProto::FLOAT, {}, {4});
+  for (size_t offset = 0; offset < 4; ++offset) {
+    SCOPED_TRACE("offset " + std::to_string(offset));
+    std::string file(offset + bytes, '\0');
+    std::memcpy(file.data() + offset, values.data(), bytes);
+    Symbol s;
+    s.constant = decode_tensor_borrowing_data(f, std::as_bytes(std::span(file)).subspan(offset), "f");
+    RealValues v(s);
+    EXPECT_TRUE(v.reads_in_place());
+    ASSERT_EQ(v.size(), values.size());
+    const std::vector<double> read_one_by_one = {v[0], v[1], v[2], v[3]};
+    const std::vector<double> read_in_a_loop = v.with_reader([&](auto read) {
+      std::vector<double> out;
+      for (size_t i = 0; i < values.size(); ++i)
+        out.push_back(read(i));
+      return out;
+    });
+    const std::vector<double> want(values.begin(), values.end());
+    EXPECT_EQ(read_one_by_one, want);
+    EXPECT_EQ(read_in_a_loop, want);
+    EXPECT_EQ(v.doubles(), want);
+    EXPECT_FALSE(v.reads_in_place());
+    v.doubles()[0] = 9.0;
+    EXPECT_EQ(std::memcmp(file.data() + offset, values.data(), bytes), 0)
+        << "the file's bytes are never written";
+  }
 }
 
 TEST(Constant, MalformedTensorsAreErrorsThatNameThem) {
