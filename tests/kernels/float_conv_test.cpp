@@ -714,7 +714,15 @@ TEST_P(FloatConvFast, LayerShapesMatchTheReference) {
                           {{1, 14, 14, 40}, {40, 5, 5, 1}, 1, 2, 40},
                           {{1, 5, 17, 33}, {33, 7, 7, 1}, 1, 3, 33},
                           {{1, 6, 6, 32}, {32, 3, 3, 1}, 2, 1, 32},
-                          {{1, 9, 15, 24}, {24, 3, 3, 1}, 2, 1, 24}};
+                          {{1, 9, 15, 24}, {24, 3, 3, 1}, 2, 1, 24},
+                          // Depthwise rows whose interior holds two or more blocks of eight (AVX-512's wide
+                          // interior blocks): 18 and 19 interior pixels (an overlapping last block), two
+                          // vectors and a partial one, 5x5, stride 2, and a channel multiplier.
+                          {{1, 4, 20, 16}, {16, 3, 3, 1}, 1, 1, 16},
+                          {{2, 3, 21, 40}, {40, 3, 3, 1}, 1, 1, 40},
+                          {{1, 5, 37, 72}, {72, 5, 5, 1}, 1, 2, 72},
+                          {{1, 5, 41, 24}, {24, 3, 3, 1}, 2, 1, 24},
+                          {{1, 3, 33, 8}, {16, 3, 3, 1}, 1, 1, 8}};
   for (const Layer& l : layers) {
     ConvCase c;
     c.input = l.input, c.weights = l.weights;
