@@ -404,8 +404,8 @@ void float_depthwise_row_simd(const FloatDepthwiseRow& d) {
   // On AVX-512, interiors of at least two blocks of kWidePixels go in blocks of that many: twice the
   // independent fma chains of a block of four, whose taps' chains (a chain per pixel and vector, each fma
   // waiting for the one before) left the FMA units idle (AMD Zen 5, 1 thread, 64-byte-aligned rows: 3x3 on
-  // 56x56x64 29 -> 34 GMAC/s, 5x5 on 28x28x120 36 -> 44; mnasnet1_0 float 4.43-4.53 -> 4.20-4.28 ms).
-  // Narrower interiors (14x14 layers) would recompute too many pixels in the overlapping last block: no
+  // 56x56x64 29 -> 34 GMAC/s, 5x5 on 28x28x120 36 -> 44; mnasnet1_0 float's depthwise layers 1.06 -> 1.01
+  // ms). Narrower interiors (14x14 layers) would recompute too many pixels in the overlapping last block: no
   // faster there. AVX2's 16 registers do not hold the wider block (7-15% slower); NEON is untimed.
   constexpr int kWidePixels = 8;
   constexpr bool kWideBlocks = W >= 16;
