@@ -397,16 +397,16 @@ void float_depthwise_row_simd(const FloatDepthwiseRow& d) {
   const int64_t x_lo = L::clamp_index((p.pad.left + p.stride_w - 1) / p.stride_w, d.ox_begin, d.ox_end);
   const int64_t room = d.iw - 1 - last_tap + p.pad.left;  // ox * stride_w <= room
   const int64_t x_hi = room < 0 ? x_lo : L::clamp_index(room / p.stride_w + 1, x_lo, d.ox_end);
-  // The interior goes in blocks of kPixels, the last one overlapping the one before it where the interior is
-  // not a multiple of kPixels: it recomputes a few pixels with the same arithmetic, so it stores the same
-  // values again (as the channels past the last whole vector do). An interior narrower than a block is
-  // left to the border pixels.
-  // On AVX-512, interiors of at least two blocks of kWidePixels go in blocks of that many: twice the
-  // independent fma chains of a block of four, whose taps' chains (a chain per pixel and vector, each fma
-  // waiting for the one before) left the FMA units idle (AMD Zen 5, 1 thread, 64-byte-aligned rows: 3x3 on
-  // 56x56x64 29 -> 34 GMAC/s, 5x5 on 28x28x120 36 -> 44; mnasnet1_0 float's depthwise layers 1.06 -> 1.01
-  // ms). Narrower interiors (14x14 layers) would recompute too many pixels in the overlapping last block: no
-  // faster there. AVX2's 16 registers do not hold the wider block (7-15% slower); NEON is untimed.
+  // The interior goes in blocks of kPixels (kWidePixels, below, on AVX-512 where it holds two such blocks),
+  // the last one overlapping the one before it where the interior is not a multiple of the block: it
+  // recomputes a few pixels with the same arithmetic, so it stores the same values again (as the channels
+  // past the last whole vector do). An interior narrower than a block is left to the border pixels.
+  // Blocks of eight pixels hold twice the independent fma chains of four, whose taps' chains (a chain per
+  // pixel and vector, each fma waiting for the one before) left the FMA units idle (AMD Zen 5, 1 thread,
+  // 64-byte-aligned rows: 3x3 on 56x56x64 29 -> 34 GMAC/s, 5x5 on 28x28x120 36 -> 44; mnasnet1_0 float's
+  // depthwise layers 1.06 -> 1.01 ms). Narrower interiors (14x14 layers) would recompute too many pixels in
+  // the overlapping last block: no faster there. AVX2's 16 registers do not hold the wider block (7-15%
+  // slower); NEON is untimed.
   constexpr int kWidePixels = 8;
   constexpr bool kWideBlocks = W >= 16;
   const bool blocked = x_hi - x_lo >= kPixels, wide = kWideBlocks && x_hi - x_lo >= 2 * kWidePixels;
@@ -430,14 +430,14 @@ void float_depthwise_row_simd(const FloatDepthwiseRow& d) {
   };
   // Channel chunks outside, pixels inside: one chunk's window rows stay in L1 while the pixels sweep them.
   const auto chunk = [&]<int kVectors>(int64_t c) {
-    if constexpr (kWideBlocks)
-      if (wide) {
+    if (wide) {
+      if constexpr (kWideBlocks)  // (wide is false elsewhere: no blocks of eight compiled there)
         for_interior_blocks.template operator()<kWidePixels>(
             [&](int64_t ox) { detail::interior_chunk<Arch, kWidePixels, kVectors>(d, ox, c); });
-      }
-    if (blocked && !wide)
+    } else if (blocked) {
       for_interior_blocks.template operator()<kPixels>(
           [&](int64_t ox) { detail::interior_chunk<Arch, kPixels, kVectors>(d, ox, c); });
+    }
     if (checked_blocks)
       for_checked_blocks([&](int64_t ox, int64_t pixels) {
         switch (pixels) {
